@@ -1,0 +1,132 @@
+# veilig: build, run, test and install veiligd.
+#
+#   make run      install missing packages, build, run on conf/veiligd.yaml
+#   make check    install missing packages, build, run every test
+#   make bench    dnsperf against veiligd, Unbound and dnsdist
+#   make install  PREFIX=/usr/local DESTDIR=
+#
+# Objects go to build/ (normal) and build/asan/ (ASan + UBSan); each
+# variant is this Makefile run again with B= and SAN= set.
+
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+SYSCONFDIR	?= /etc
+UNITDIR		?= /lib/systemd/system
+SYSUSERSDIR	?= /usr/lib/sysusers.d
+TMPFILESDIR	?= /usr/lib/tmpfiles.d
+DESTDIR		?=
+
+CC		?= cc
+B		?= build
+SAN		?=
+WERROR		?=
+PKGS		= ldns libevent libevent_pthreads yaml-0.1 libsystemd liburcu-memb
+
+WARN		= -Wall -Wextra -Wformat=2 -Wmissing-prototypes \
+		  -Wstrict-prototypes -Wshadow -Wpointer-arith -Wwrite-strings \
+		  -Wundef $(WERROR)
+OPT		= -O2 -g
+ifeq ($(SAN),1)
+OPT		= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+		  -fno-sanitize-recover=undefined
+endif
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CPPFLAGS	+= -D_GNU_SOURCE -Isrc
+CFLAGS		+= -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS)
+LDFLAGS		+= $(OPT)
+LDLIBS		+= $(PKG_LIBS) -lpthread
+
+# Every module but the one with main(); tests link the archive.
+LIB_SRCS	= src/log.c src/wire.c src/cache.c src/conf.c src/acl.c \
+		  src/fwd.c src/worker.c
+LIB_OBJS	= $(LIB_SRCS:src/%.c=$(B)/%.o)
+UNIT_TESTS	= $(patsubst tests/unit/%.c,$(B)/%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all run check deps deps-check deps-bench unit e2e asan fuzz \
+	fuzz-build bench install clean
+
+all: $(B)/veiligd
+
+$(B)/%.o: src/%.c src/*.h | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/libveilig.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/veiligd: $(B)/veiligd.o $(B)/libveilig.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/test_%: tests/unit/test_%.c $(B)/libveilig.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a \
+	    $(LDLIBS) -lcmocka
+
+$(B):
+	mkdir -p $@
+
+deps:
+	sh .ci/deps build
+deps-check:
+	sh .ci/deps check
+deps-bench:
+	sh .ci/deps bench
+
+run: deps
+	$(MAKE) all
+	./$(B)/veiligd -d -c conf/veiligd.yaml
+
+unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; ./$$t; done
+
+e2e: all
+	python3 tests/e2e/run.py --veiligd ./$(B)/veiligd
+
+# The unit and end-to-end tests again under ASan and UBSan.
+asan:
+	$(MAKE) B=build/asan SAN=1 WERROR=$(WERROR) unit e2e
+
+# libFuzzer targets, built with clang; `make fuzz` runs each for a while.
+FUZZ_TARGETS	= $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECS	?= 300
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) src/*.h
+	mkdir -p build/fuzz
+	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    $(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lpthread
+fuzz-build: $(FUZZ_TARGETS)
+fuzz: deps-check fuzz-build
+	@set -e; for f in $(FUZZ_TARGETS); do \
+	    n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
+	    $$f -max_total_time=$(FUZZ_SECS) build/fuzz/corpus-$$n \
+	        tests/fuzz/corpus/$$n; done
+
+check: deps-check
+	$(MAKE) WERROR=-Werror all unit e2e
+	$(MAKE) WERROR=-Werror asan
+	$(MAKE) fuzz-build
+	@set -e; for f in $(FUZZ_TARGETS); do \
+	    n=$$(basename $$f); echo "== $$f (bounded run)"; \
+	    $$f -runs=200000 -max_total_time=30 tests/fuzz/corpus/$$n; done
+	@echo "make check: all tests passed"
+
+bench: deps-bench all
+	sh tests/bench/run
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/veilig \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(TMPFILESDIR)
+	install -m 755 $(B)/veiligd $(DESTDIR)$(SBINDIR)/veiligd
+	install -m 644 doc/veiligd.8 $(DESTDIR)$(MANDIR)/man8/veiligd.8
+	install -m 644 doc/veiligd.yaml.5 $(DESTDIR)$(MANDIR)/man5/veiligd.yaml.5
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/veiligd.service \
+	    > $(DESTDIR)$(UNITDIR)/veiligd.service
+	install -m 644 systemd/veiligd.sysusers $(DESTDIR)$(SYSUSERSDIR)/veiligd.conf
+	install -m 644 systemd/veiligd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/veiligd.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/veilig/veiligd.yaml || \
+	    install -m 644 conf/veiligd-production.yaml \
+	        $(DESTDIR)$(SYSCONFDIR)/veilig/veiligd.yaml
+
+clean:
+	rm -rf build

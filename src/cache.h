@@ -1,0 +1,95 @@
+/*
+ * cache.h: the message cache shared by all workers.
+ *
+ * Keyed by (lower-cased qname, qtype, qclass, DO bit), independent of who
+ * asks. An entry holds an upstream answer as left by wire_scan() (no OPT
+ * record) with the positions of its TTL fields, the time it was stored and
+ * how long it is fresh. A hit writes the client's answer straight from the
+ * entry into the caller's buffer with wire_answer(): no allocation and no
+ * copy in between.
+ *
+ * Locking: the table is split into many shards, each with its own mutex and
+ * its own share of the byte budget and LRU list; a lookup holds one shard's
+ * lock for the time of one memcpy-sized wire_answer(). There is no lock
+ * over the whole cache.
+ *
+ * Time is whole seconds of a monotonic clock, passed in by the caller
+ * (cache_now() gives it), so tests can move it.
+ *
+ * Ownership: cache_new() returns a cache owned by the caller (veiligd's
+ * main), which frees it after every worker has stopped. Entries are owned
+ * by the cache; cache_insert() copies the message.
+ */
+#ifndef VEILIG_CACHE_H
+#define VEILIG_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+struct cache;
+
+/* How a lookup went. */
+enum cache_result {
+	CACHE_MISS = 0,	/* nothing usable: out untouched */
+	CACHE_HIT,	/* fresh entry written to out */
+	CACHE_STALE,	/* expired entry within serve-stale written to out,
+			   with every TTL set to CACHE_STALE_TTL */
+};
+
+#define CACHE_STALE_TTL	30	/* RFC 8767 4: TTL of a stale answer */
+
+/* Counters, summed over shards by cache_stats(). */
+struct cache_stats {
+	uint64_t	entries;
+	uint64_t	bytes;		/* memory charged to entries */
+	uint64_t	hits;
+	uint64_t	stale_hits;
+	uint64_t	misses;
+	uint64_t	inserts;
+	uint64_t	evictions;	/* removed to stay within max_bytes */
+};
+
+/*
+ * A cache of at most max_bytes (entries, their keys and messages counted),
+ * keeping expired entries for stale_secs more seconds for serve-stale, and
+ * capping the lifetime of any entry at max_ttl seconds and of a negative
+ * one (NXDOMAIN, NODATA) at max_neg_ttl seconds. NULL on allocation failure.
+ */
+struct cache	*cache_new(size_t max_bytes, uint32_t stale_secs,
+		    uint32_t max_ttl, uint32_t max_neg_ttl);
+void		 cache_free(struct cache *);
+
+/* Seconds of CLOCK_MONOTONIC_COARSE. */
+uint32_t	 cache_now(void);
+
+/*
+ * Look up q (its lname, qtype, qclass, do_bit) at time now. On a fresh hit
+ * write the answer for q into out (cap octets, udp_max as for wire_answer)
+ * and return CACHE_HIT with *outlen set. If the entry is expired but within
+ * serve-stale and allow_stale is set, write it with TTL CACHE_STALE_TTL and
+ * return CACHE_STALE. Otherwise CACHE_MISS.
+ */
+enum cache_result cache_lookup(struct cache *, const struct wire_query *q,
+		    uint32_t now, int allow_stale, uint8_t *out, size_t cap,
+		    size_t udp_max, size_t *outlen);
+
+/*
+ * Store the answer msg (as left by wire_scan(), described by *sc) for q at
+ * time now, replacing any older entry for the same key. Nothing is stored
+ * when sc->ttl is 0, when the rcode is other than NOERROR or NXDOMAIN, or
+ * when the message is larger than a shard's budget. Allocation failure
+ * just means nothing is stored.
+ */
+void		 cache_insert(struct cache *, const struct wire_query *q,
+		    const uint8_t *msg, const struct wire_scan *sc,
+		    uint32_t now);
+
+/* Remove every entry (veiligctl flush later). */
+void		 cache_flush(struct cache *);
+
+/* Add up the counters of all shards into *st. */
+void		 cache_stats(struct cache *, struct cache_stats *st);
+
+#endif

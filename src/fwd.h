@@ -1,0 +1,91 @@
+/*
+ * fwd.h: forwarding of cache misses to the upstream resolvers.
+ *
+ * One struct fwd per worker, driven by that worker's event_base; it is
+ * never touched from another thread. For each question it sends one
+ * upstream query from a fresh UDP socket (the kernel picks a random source
+ * port) with a random ID, and waits up to the timeout; then it tries the
+ * next upstream, up to the configured number of attempts in all. An answer
+ * with TC=1 is asked again over TCP of the same upstream. An answer from
+ * another address, with another ID or for another question is dropped and
+ * counted, and the wait goes on. An answer with RCODE SERVFAIL or REFUSED,
+ * or one that wire_scan() rejects, counts as a failed attempt.
+ *
+ * Identical questions in flight (same lname, qtype, qclass and DO bit) are
+ * coalesced: the second asker is added to the first's waiters and no
+ * second upstream query is sent.
+ *
+ * A usable answer is stored in the cache (cache_insert) and then passed to
+ * every waiter's callback. When every attempt failed, the callbacks get a
+ * NULL message; the caller then serves stale or SERVFAIL.
+ *
+ * Health: upstreams that have timed out several times in a row are tried
+ * last for a few seconds, so one dead upstream does not cost every query a
+ * timeout.
+ */
+#ifndef VEILIG_FWD_H
+#define VEILIG_FWD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "wire.h"
+
+struct event_base;
+struct cache;
+struct fwd;
+
+/*
+ * The upstreams and how to use them: part of the configuration snapshot,
+ * immutable, may be replaced by a reload while queries are in flight;
+ * fwd_query() copies what it needs.
+ */
+struct fwd_upstreams {
+	const struct conf_sockaddr	*addrs;
+	size_t				 n;
+	uint32_t			 timeout_ms;	/* per attempt */
+	unsigned			 attempts;	/* in all, >= 1 */
+};
+
+/* Counters of one fwd; plain integers, read by the owning thread. */
+struct fwd_stats {
+	uint64_t	queries;	/* upstream queries sent, UDP and TCP */
+	uint64_t	tcp_queries;	/* of which over TCP (after TC=1) */
+	uint64_t	timeouts;
+	uint64_t	mismatched;	/* answers dropped: wrong address, ID
+					   or question */
+	uint64_t	malformed;	/* answers rejected by wire_scan() */
+	uint64_t	coalesced;	/* askers added to a query in flight */
+	uint64_t	failures;	/* questions where every attempt failed */
+	uint64_t	in_flight;	/* questions now waiting */
+};
+
+/*
+ * Called once per waiter when its question is settled. On success msg and
+ * sc describe the answer (valid only during the call; msg has no OPT
+ * record, see wire_scan()); when every attempt failed both are NULL.
+ * q is the waiter's own query, as it was passed to fwd_query().
+ */
+typedef void (*fwd_done_cb)(void *arg, const struct wire_query *q,
+	    const uint8_t *msg, const struct wire_scan *sc);
+
+/* A forwarder on base, storing answers in cache. NULL on failure. */
+struct fwd	*fwd_new(struct event_base *base, struct cache *cache);
+
+/* Drop every query in flight without calling back, and free. */
+void		 fwd_free(struct fwd *);
+
+/*
+ * Resolve q through ups; cb(arg, ...) is called exactly once, later, from
+ * the event loop (never from within fwd_query). q is copied. Returns 0, or
+ * -1 when no resources are left (nothing will be called back; the caller
+ * answers SERVFAIL).
+ */
+int		 fwd_query(struct fwd *, const struct fwd_upstreams *ups,
+		    const struct wire_query *q, fwd_done_cb cb, void *arg);
+
+/* Copy the counters. */
+void		 fwd_stats(const struct fwd *, struct fwd_stats *);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * log.h: the one logging module of veiligd and veiligctl.
+ *
+ * Messages go to stderr. Under systemd (JOURNAL_STREAM set) or when asked,
+ * each line starts with a syslog priority prefix "<N>" so that journald
+ * files it at the right level. log_warn() appends strerror(errno).
+ *
+ * On the hot path call log_would(level) (or the LOG_DEBUG_ON() macro) before
+ * formatting anything, so a disabled level costs one compare.
+ *
+ * log_ratelimited() is for messages that a remote party can trigger (bad
+ * packets, bad upstream answers): at most a few lines a second get out, and
+ * the number suppressed is reported with the next one that does.
+ */
+#ifndef VEILIG_LOG_H
+#define VEILIG_LOG_H
+
+#include <stdarg.h>
+
+#define LOG_LEVEL_WARN	0
+#define LOG_LEVEL_INFO	1
+#define LOG_LEVEL_DEBUG	2
+
+/* Current verbosity; read without a lock (a plain int, set at start-up). */
+extern int log_verbose;
+
+/* Set up logging for program name; prefix lines with <N> if syslog_prefix. */
+void	log_init(const char *name, int syslog_prefix);
+/* Route libevent's own log messages into this module. */
+void	log_libevent(void);
+
+#define log_would(level) ((level) <= log_verbose)
+
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Warning subject to a process-wide rate limit; safe from any thread. */
+void	log_ratelimited(const char *, ...) __attribute__((format(printf, 1, 2)));
+__attribute__((noreturn)) void fatal(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
+__attribute__((noreturn)) void fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+#endif

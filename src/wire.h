@@ -1,0 +1,192 @@
+/*
+ * wire.h: DNS messages read and written in place, without allocation.
+ *
+ * This is the hot path's view of a packet. A query is parsed straight from
+ * the receive buffer into a struct wire_query (fixed buffers, nothing
+ * allocated). Upstream answers are checked against the question they answer,
+ * scanned once (TTL positions, cacheable lifetime) when they arrive, and
+ * stored without their OPT record. Every answer to a client is then written
+ * from such a stored message by wire_answer(): ID, flags, the client's
+ * spelling of the name and TTLs patched, our own OPT record appended, and
+ * truncated with TC=1 when it does not fit the client's UDP size.
+ *
+ * ldns is kept for load time and tests; nothing here calls it.
+ *
+ * No function here keeps a pointer to its arguments after it returns.
+ */
+#ifndef VEILIG_WIRE_H
+#define VEILIG_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WIRE_HDR_LEN		12
+#define WIRE_MAX_NAME		255	/* octets of a name in wire form */
+#define WIRE_MAX_LABEL		63
+#define WIRE_EDNS_SIZE		1232	/* UDP payload size we advertise */
+#define WIRE_MAX_UDP		65535
+#define WIRE_MIN_UDP		512	/* without EDNS, or a smaller size */
+#define WIRE_OPT_LEN		11	/* an OPT RR without options */
+#define WIRE_MAX_TTLS		512	/* TTL positions kept per message */
+
+/* Header flag bits (host order of the 16-bit flags word). */
+#define WIRE_QR		0x8000
+#define WIRE_AA		0x0400
+#define WIRE_TC		0x0200
+#define WIRE_RD		0x0100
+#define WIRE_RA		0x0080
+#define WIRE_AD		0x0020
+#define WIRE_CD		0x0010
+#define WIRE_OPCODE(f)	(((f) >> 11) & 0xf)
+#define WIRE_RCODE(f)	((f) & 0xf)
+
+/* RCODEs; BADVERS (16) needs the extended RCODE in the OPT record. */
+#define WIRE_NOERROR	0
+#define WIRE_FORMERR	1
+#define WIRE_SERVFAIL	2
+#define WIRE_NXDOMAIN	3
+#define WIRE_NOTIMP	4
+#define WIRE_REFUSED	5
+#define WIRE_BADVERS	16
+
+/* Types and classes used by name in the code. */
+#define WIRE_TYPE_A	1
+#define WIRE_TYPE_NS	2
+#define WIRE_TYPE_CNAME	5
+#define WIRE_TYPE_SOA	6
+#define WIRE_TYPE_AAAA	28
+#define WIRE_TYPE_OPT	41
+#define WIRE_TYPE_IXFR	251
+#define WIRE_TYPE_AXFR	252
+#define WIRE_TYPE_ANY	255
+#define WIRE_CLASS_IN	1
+
+/* What to do with a query after wire_parse_query(). */
+enum wire_verdict {
+	WIRE_OK = 0,		/* well formed: answer it */
+	WIRE_DROP,		/* no answer at all (QR=1, short header) */
+	WIRE_ERR_FORMERR,	/* answer FORMERR */
+	WIRE_ERR_NOTIMP,	/* answer NOTIMP (opcode other than QUERY) */
+	WIRE_ERR_BADVERS,	/* answer BADVERS (EDNS version > 0) */
+};
+
+/*
+ * One client query, parsed in place. Lives on the worker's stack or in a
+ * waiter record while the query is forwarded; owns no memory.
+ *
+ * Fields after a verdict other than WIRE_OK are valid as far as parsing got:
+ * id and flags always (unless WIRE_DROP), the question when have_question,
+ * the EDNS fields when edns.
+ */
+struct wire_query {
+	uint16_t	id;		/* client's query ID */
+	uint16_t	flags;		/* client's header flags word */
+	int		have_question;	/* name, lname, qtype, qclass valid */
+	uint8_t		name[WIRE_MAX_NAME];	/* qname as sent (wire form) */
+	uint8_t		lname[WIRE_MAX_NAME];	/* the same, lower-cased */
+	uint16_t	name_len;	/* octets in name and lname, root = 1 */
+	uint8_t		labels;		/* number of labels, root = 0 */
+	uint16_t	qtype;
+	uint16_t	qclass;
+	int		edns;		/* an OPT record was present */
+	uint8_t		edns_version;
+	int		do_bit;		/* DNSSEC OK was set */
+	uint16_t	udp_size;	/* the most we may send back over UDP:
+					   max(512, client's size), 512 when
+					   no EDNS */
+};
+
+/*
+ * Parse a query of len octets at pkt. Fills *q and returns the verdict.
+ * Checks: header present; QR=0; opcode QUERY; QDCOUNT exactly 1; the name
+ * uncompressed or with backward pointers only, no loops, labels <= 63,
+ * name <= 255; question complete; ANCOUNT 0; NSCOUNT 0; additional records
+ * well formed, at most one OPT, OPT owner the root; nothing trailing.
+ * (RFC 1035 4.1, RFC 6891 6.1.1.)
+ */
+enum wire_verdict wire_parse_query(const uint8_t *pkt, size_t len,
+	    struct wire_query *q);
+
+/*
+ * Write a response without records to out (cap octets): the client's ID,
+ * QR=1, RA=1, RD and CD copied, the rcode given (WIRE_BADVERS included, put
+ * into the OPT record's extended RCODE), the question echoed when
+ * q->have_question, and our OPT record when q->edns. Returns the length,
+ * or 0 if cap is too small (cap >= 512 always suffices).
+ */
+size_t	wire_error(uint8_t *out, size_t cap, const struct wire_query *q,
+	    int rcode);
+
+/*
+ * Write the query we send upstream for q: the given ID, RD=1, CD copied,
+ * q->lname as the name, and an OPT record (size WIRE_EDNS_SIZE, DO as in
+ * q). Returns the length or 0 if it does not fit.
+ */
+size_t	wire_make_query(uint8_t *out, size_t cap, const struct wire_query *q,
+	    uint16_t id);
+
+/*
+ * What wire_scan() learns of an upstream answer. ttl_off holds the offset
+ * of every TTL field in the message except the OPT record's.
+ */
+struct wire_scan {
+	size_t		len;		/* message length once OPT is cut off */
+	uint16_t	flags;		/* header flags word */
+	int		rcode;		/* header RCODE (low 4 bits) */
+	uint16_t	ancount, nscount, arcount; /* after cutting OPT */
+	uint32_t	ttl;		/* how long it may be cached: the
+					   smallest TTL of the answer and
+					   authority sections; for NXDOMAIN and
+					   NODATA, min(SOA TTL, SOA MINIMUM)
+					   (RFC 2308 5); 0 when it must not be
+					   cached */
+	uint16_t	nttl;
+	uint16_t	ttl_off[WIRE_MAX_TTLS];
+};
+
+/*
+ * Check that msg (len octets) answers q: QR=1, ID id, opcode QUERY, QDCOUNT
+ * 1 and the same question (name compared case-insensitively, type, class).
+ * Returns 0 if it does, -1 if not (the caller drops and counts it).
+ */
+int	wire_check_answer(const uint8_t *msg, size_t len,
+	    const struct wire_query *q, uint16_t id);
+
+/*
+ * Walk every record of msg (len octets, already passed wire_check_answer)
+ * and fill *sc. The OPT record and anything after it in the additional
+ * section is cut: msg is modified in place (ARCOUNT lowered) and sc->len
+ * says how much of it remains. Returns 0, or -1 when the message is
+ * malformed (bad names, records running past the end, more than
+ * WIRE_MAX_TTLS records); such a message is treated as a failed upstream.
+ */
+int	wire_scan(uint8_t *msg, size_t len, struct wire_scan *sc);
+
+/*
+ * Write the answer for q to out (cap octets) from a stored message msg
+ * (len octets, as left by wire_scan, without OPT) whose TTL fields are at
+ * ttl_off[0..nttl-1]:
+ *  - ID set to q->id; RD and CD copied from the query; QR=1 and RA=1 set;
+ *    AA cleared; the rest of the header as stored;
+ *  - the question name rewritten with the client's spelling (q->name);
+ *  - every TTL: when fixed_ttl is 0, stored TTL minus elapsed (never below
+ *    0); otherwise set to fixed_ttl (RFC 8767 stale answers use 30);
+ *  - our OPT record appended when q->edns, with DO echoed;
+ *  - when the result is longer than udp_max (pass 65535 for TCP), only the
+ *    header, question and OPT are sent with TC=1 and all counts 0.
+ * Returns the length written, or 0 when cap is too small.
+ */
+size_t	wire_answer(uint8_t *out, size_t cap, const uint8_t *msg, size_t len,
+	    const uint16_t *ttl_off, uint16_t nttl, uint32_t elapsed,
+	    uint32_t fixed_ttl, const struct wire_query *q, size_t udp_max);
+
+/*
+ * Write the name in wire form at name (name_len octets) as text into out
+ * ("www.example.nl." or "." for the root), cap octets with the NUL.
+ * Non-printable octets and dots inside labels are escaped as \DDD.
+ * Returns out. For logs and tests only.
+ */
+char	*wire_name_str(const uint8_t *name, size_t name_len, char *out,
+	    size_t cap);
+
+#endif
