@@ -39,7 +39,7 @@ LDFLAGS		+= $(OPT)
 LDLIBS		+= $(PKG_LIBS) -lpthread
 
 # Every module but the one with main(); tests link the archive.
-LIB_SRCS	= src/log.c src/wire.c src/cache.c src/conf.c src/acl.c \
+LIB_SRCS	= src/log.c src/wire.c src/cache.c src/conf.c src/acl.c src/snapshot.c \
 		  src/fwd.c src/worker.c
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(B)/%.o)
 UNIT_TESTS	= $(patsubst tests/unit/%.c,$(B)/%,$(wildcard tests/unit/test_*.c))

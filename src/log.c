@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -15,7 +16,7 @@
 
 int		 log_verbose = LOG_LEVEL_WARN;
 static const char *log_name = "veilig";
-static int	 log_prefix;
+static int	 log_to = LOG_TO_STDERR;
 
 /* Rate limit state for log_ratelimited(): a window of one second. */
 #define LOG_RATE_PER_SEC 5
@@ -28,10 +29,12 @@ static void	 log_vwrite(int, const char *, const char *, va_list)
 		    __attribute__((format(printf, 3, 0)));
 
 void
-log_init(const char *name, int syslog_prefix)
+log_init(const char *name, int to)
 {
 	log_name = name;
-	log_prefix = syslog_prefix;
+	log_to = to;
+	if (to == LOG_TO_SYSLOG)
+		openlog(name, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
 /* Write one line with priority prio (syslog numbering) and an optional tail. */
@@ -44,7 +47,10 @@ log_vwrite(int prio, const char *tail, const char *fmt, va_list ap)
 	n = vsnprintf(line, sizeof line, fmt, ap);
 	if (n < 0)
 		return;
-	if (log_prefix)
+	if (log_to == LOG_TO_SYSLOG)
+		syslog(prio, "%s%s%s", line, tail != NULL ? ": " : "",
+		    tail != NULL ? tail : "");
+	else if (log_to == LOG_TO_JOURNAL)
 		fprintf(stderr, "<%d>%s%s%s\n", prio, line,
 		    tail != NULL ? ": " : "", tail != NULL ? tail : "");
 	else

@@ -1,9 +1,10 @@
 /*
  * log.h: the one logging module of veiligd and veiligctl.
  *
- * Messages go to stderr. Under systemd (JOURNAL_STREAM set) or when asked,
- * each line starts with a syslog priority prefix "<N>" so that journald
- * files it at the right level. log_warn() appends strerror(errno).
+ * Messages go to stderr, or to syslog(3) for a daemon that has left its
+ * terminal. Under systemd (JOURNAL_STREAM set) each stderr line starts with
+ * a syslog priority prefix "<N>" so that journald files it at the right
+ * level. log_warn() appends strerror(errno).
  *
  * On the hot path call log_would(level) (or the LOG_DEBUG_ON() macro) before
  * formatting anything, so a disabled level costs one compare.
@@ -24,8 +25,13 @@
 /* Current verbosity; read without a lock (a plain int, set at start-up). */
 extern int log_verbose;
 
-/* Set up logging for program name; prefix lines with <N> if syslog_prefix. */
-void	log_init(const char *name, int syslog_prefix);
+/* Where log lines go. */
+#define LOG_TO_STDERR		0	/* "name: message" */
+#define LOG_TO_JOURNAL		1	/* stderr with "<N>" priority prefixes */
+#define LOG_TO_SYSLOG		2	/* syslog(3), facility daemon */
+
+/* Set up logging for program name, to one of LOG_TO_*. */
+void	log_init(const char *name, int to);
 /* Route libevent's own log messages into this module. */
 void	log_libevent(void);
 

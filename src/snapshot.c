@@ -1,0 +1,83 @@
+/*
+ * snapshot.c: build, publish and retire configuration snapshots (RCU).
+ */
+#define _LGPL_SOURCE
+#include <stdlib.h>
+
+#include <urcu/urcu-memb.h>
+
+#include "acl.h"
+#include "snapshot.h"
+
+static struct snapshot	*snapshot_live;
+
+struct snapshot *
+snapshot_new(struct conf *conf)
+{
+	struct snapshot	*snap;
+
+	if ((snap = calloc(1, sizeof *snap)) == NULL) {
+		conf_free(conf);
+		return NULL;
+	}
+	snap->conf = conf;
+	if ((snap->acl = acl_new(conf->access, conf->naccess)) == NULL) {
+		snapshot_free(snap);
+		return NULL;
+	}
+	snap->ups.addrs = conf->upstreams;
+	snap->ups.n = conf->nupstreams;
+	snap->ups.timeout_ms = conf->fwd_timeout_ms;
+	snap->ups.attempts = conf->fwd_attempts;
+	return snap;
+}
+
+void
+snapshot_free(struct snapshot *snap)
+{
+	if (snap == NULL)
+		return;
+	acl_free(snap->acl);
+	conf_free(snap->conf);
+	free(snap);
+}
+
+void
+snapshot_thread_init(void)
+{
+	urcu_memb_register_thread();
+}
+
+void
+snapshot_thread_done(void)
+{
+	urcu_memb_unregister_thread();
+}
+
+void
+snapshot_read_begin(void)
+{
+	urcu_memb_read_lock();
+}
+
+const struct snapshot *
+snapshot_current(void)
+{
+	return rcu_dereference(snapshot_live);
+}
+
+void
+snapshot_read_end(void)
+{
+	urcu_memb_read_unlock();
+}
+
+struct snapshot *
+snapshot_swap(struct snapshot *snap)
+{
+	struct snapshot	*old;
+
+	old = rcu_xchg_pointer(&snapshot_live, snap);
+	urcu_memb_synchronize_rcu();
+	return old;
+}

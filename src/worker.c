@@ -1,0 +1,830 @@
+/*
+ * worker.c: a worker thread: UDP in batches, TCP per RFC 7766, and the
+ * decision for each query (answer now, or forward and answer later).
+ *
+ * Memory: a worker's receive and send buffers are part of struct worker,
+ * allocated once. Nothing is allocated for a query answered from the cache
+ * or with an error; a forwarded UDP query needs one small record to remember
+ * where the answer goes (struct worker_udpq), a forwarded TCP query only a
+ * count on its connection.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "cache.h"
+#include "conf.h"
+#include "fwd.h"
+#include "log.h"
+#include "snapshot.h"
+#include "acl.h"
+#include "wire.h"
+#include "worker.h"
+
+#define WORKER_BATCH		32	/* datagrams per recvmmsg/sendmmsg */
+#define WORKER_ROUNDS		4	/* batches per readiness event */
+#define WORKER_RXBUF		4096	/* longer queries are dropped */
+#define WORKER_TXBUF		4096	/* >= WIRE_EDNS_SIZE */
+#define WORKER_TCP_MAX		65535
+#define WORKER_TCP_OUTMAX	(1024 * 1024) /* unread answers per conn */
+
+/* Control message space for one IP_PKTINFO or IPV6_PKTINFO. */
+union worker_ctl {
+	struct cmsghdr	hdr;
+	uint8_t		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+};
+
+/* The local address a datagram was sent to, for sockets on a wildcard. */
+struct worker_dst {
+	int			family;	/* 0 when not known or not needed */
+	struct in_pktinfo	v4;
+	struct in6_pktinfo	v6;
+};
+
+/* One UDP socket of this worker. */
+struct worker_udp {
+	struct worker		*w;
+	int			 fd;
+	int			 pktinfo; /* bound to a wildcard address */
+	struct event		*ev;
+};
+
+/* A UDP query waiting for an upstream answer. */
+struct worker_udpq {
+	struct worker_udp	*u;
+	struct sockaddr_storage	 from;
+	socklen_t		 fromlen;
+	struct worker_dst	 dst;
+	TAILQ_ENTRY(worker_udpq) entry;
+};
+
+/*
+ * A TCP connection. It outlives its socket while queries it forwarded are
+ * still out (pending > 0): their answers are then dropped.
+ */
+struct worker_conn {
+	struct worker		*w;
+	struct bufferevent	*bev;	/* NULL once closed */
+	unsigned		 pending; /* queries forwarded, not answered */
+	unsigned		 max_queries;
+	int			 paused; /* reading stopped at max_queries */
+	int			 eof;	/* client finished sending */
+	struct sockaddr_storage	 peer;	/* the client's address */
+	TAILQ_ENTRY(worker_conn) entry;
+};
+
+struct worker {
+	unsigned		 id;
+	unsigned		 nworkers;
+	pthread_t		 thread;
+	int			 started;
+	struct event_base	*base;
+	struct cache		*cache;
+	struct fwd		*fwd;
+
+	struct worker_udp	*udp;
+	size_t			 nudp;
+	struct evconnlistener	**tcp;
+	size_t			 ntcp;
+	unsigned		 nconns;
+	TAILQ_HEAD(, worker_conn) conns;
+	TAILQ_HEAD(, worker_udpq) udpqs;
+
+	struct worker_stats	 st;
+
+	/* recvmmsg and sendmmsg state, reused for every batch. */
+	struct mmsghdr		 rx[WORKER_BATCH];
+	struct iovec		 rxiov[WORKER_BATCH];
+	struct sockaddr_storage	 rxaddr[WORKER_BATCH];
+	union worker_ctl	 rxctl[WORKER_BATCH];
+	struct mmsghdr		 tx[WORKER_BATCH];
+	struct iovec		 txiov[WORKER_BATCH];
+	union worker_ctl	 txctl[WORKER_BATCH];
+	uint8_t			 rxbuf[WORKER_BATCH][WORKER_RXBUF];
+	uint8_t			 txbuf[WORKER_BATCH][WORKER_TXBUF];
+	/* One TCP query and one answer (TCP, or a late UDP answer). */
+	uint8_t			 tcpin[WORKER_TCP_MAX];
+	uint8_t			 out[WORKER_TCP_MAX];
+};
+
+/* What to do with a query once worker_query() has looked at it. */
+enum worker_next {
+	WORKER_SEND,		/* the answer is in out */
+	WORKER_DROP,		/* send nothing */
+	WORKER_FORWARD,		/* ask the upstreams */
+};
+
+static void	worker_udp_read_cb(evutil_socket_t, short, void *);
+static void	worker_udp_done_cb(void *, const struct wire_query *,
+		    const uint8_t *, const struct wire_scan *);
+static void	worker_accept_cb(struct evconnlistener *, evutil_socket_t,
+		    struct sockaddr *, int, void *);
+static void	worker_conn_read_cb(struct bufferevent *, void *);
+static void	worker_conn_write_cb(struct bufferevent *, void *);
+static void	worker_conn_event_cb(struct bufferevent *, short, void *);
+static void	worker_tcp_done_cb(void *, const struct wire_query *,
+		    const uint8_t *, const struct wire_scan *);
+static void	worker_conn_process(struct worker_conn *);
+static void	worker_conn_close(struct worker_conn *);
+
+/* Is sa the unspecified address (0.0.0.0 or ::)? */
+static int
+worker_wildcard(const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*sin = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)sa;
+
+	if (sa->sa_family == AF_INET)
+		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+}
+
+/* Open a socket of type on sa with SO_REUSEPORT; -1 with *cause set. */
+static int
+worker_socket(const struct conf_sockaddr *sa, int type, char **cause)
+{
+	char	addr[80];
+	int	fd, on = 1;
+
+	fd = socket(sa->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) == -1)
+		goto fail;
+	/* [::]:53 and 0.0.0.0:53 must be able to live side by side. */
+	if (sa->ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof on) == -1)
+		goto fail;
+	if (bind(fd, (const struct sockaddr *)&sa->ss, sa->len) == -1)
+		goto fail;
+	if (type == SOCK_STREAM && listen(fd, 1024) == -1)
+		goto fail;
+	return fd;
+fail:
+	if (asprintf(cause, "%s %s: %s", type == SOCK_STREAM ? "tcp" : "udp",
+	    conf_sockaddr_str(sa, addr, sizeof addr), strerror(errno)) == -1)
+		*cause = NULL;
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+struct worker *
+worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
+    struct cache *cache, char **cause)
+{
+	struct worker		*w;
+	struct worker_udp	*u;
+	size_t			 i;
+	int			 fd, on = 1;
+
+	*cause = NULL;
+	if ((w = calloc(1, sizeof *w)) == NULL)
+		goto nomem;
+	w->id = id;
+	w->nworkers = nworkers;
+	w->cache = cache;
+	TAILQ_INIT(&w->conns);
+	TAILQ_INIT(&w->udpqs);
+	if ((w->base = event_base_new()) == NULL)
+		goto nomem;
+	if ((w->fwd = fwd_new(w->base, cache)) == NULL)
+		goto nomem;
+	w->udp = calloc(conf->nlisten, sizeof *w->udp);
+	w->tcp = calloc(conf->nlisten, sizeof *w->tcp);
+	if (w->udp == NULL || w->tcp == NULL)
+		goto nomem;
+	for (i = 0; i < conf->nlisten; i++) {
+		u = &w->udp[w->nudp];
+		u->w = w;
+		u->fd = worker_socket(&conf->listen[i], SOCK_DGRAM, cause);
+		if (u->fd == -1)
+			goto fail;
+		w->nudp++;
+		if (worker_wildcard((const struct sockaddr *)&conf->listen[i].ss)) {
+			u->pktinfo = 1;
+			if (conf->listen[i].ss.ss_family == AF_INET)
+				setsockopt(u->fd, IPPROTO_IP, IP_PKTINFO, &on,
+				    sizeof on);
+			else
+				setsockopt(u->fd, IPPROTO_IPV6,
+				    IPV6_RECVPKTINFO, &on, sizeof on);
+		}
+		u->ev = event_new(w->base, u->fd, EV_READ | EV_PERSIST,
+		    worker_udp_read_cb, u);
+		if (u->ev == NULL || event_add(u->ev, NULL) == -1)
+			goto nomem;
+
+		fd = worker_socket(&conf->listen[i], SOCK_STREAM, cause);
+		if (fd == -1)
+			goto fail;
+		w->tcp[w->ntcp] = evconnlistener_new(w->base, worker_accept_cb,
+		    w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+		if (w->tcp[w->ntcp] == NULL) {
+			close(fd);
+			goto nomem;
+		}
+		w->ntcp++;
+	}
+	return w;
+nomem:
+	if (asprintf(cause, "worker %u: out of memory", id) == -1)
+		*cause = NULL;
+fail:
+	worker_free(w);
+	return NULL;
+}
+
+/* The worker thread: register as a snapshot reader and run the loop. */
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+
+	snapshot_thread_init();
+	log_debug("worker %u running", w->id);
+	event_base_dispatch(w->base);
+	snapshot_thread_done();
+	return NULL;
+}
+
+int
+worker_start(struct worker *w)
+{
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+		return -1;
+	w->started = 1;
+	return 0;
+}
+
+void
+worker_stop(struct worker *w)
+{
+	if (!w->started)
+		return;
+	event_base_loopexit(w->base, NULL);
+	pthread_join(w->thread, NULL);
+	w->started = 0;
+}
+
+void
+worker_free(struct worker *w)
+{
+	struct worker_conn	*c;
+	struct worker_udpq	*uq;
+	size_t			 i;
+
+	if (w == NULL)
+		return;
+	/* The forwarder goes first: it calls nobody back when freed. */
+	fwd_free(w->fwd);
+	while ((uq = TAILQ_FIRST(&w->udpqs)) != NULL) {
+		TAILQ_REMOVE(&w->udpqs, uq, entry);
+		free(uq);
+	}
+	while ((c = TAILQ_FIRST(&w->conns)) != NULL) {
+		TAILQ_REMOVE(&w->conns, c, entry);
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		free(c);
+	}
+	for (i = 0; i < w->ntcp; i++)
+		evconnlistener_free(w->tcp[i]);
+	for (i = 0; i < w->nudp; i++) {
+		if (w->udp[i].ev != NULL)
+			event_free(w->udp[i].ev);
+		close(w->udp[i].fd);
+	}
+	free(w->tcp);
+	free(w->udp);
+	if (w->base != NULL)
+		event_base_free(w->base);
+	free(w);
+}
+
+void
+worker_stats(const struct worker *w, struct worker_stats *st)
+{
+	*st = w->st;
+}
+
+/*
+ * Decide on one query: answer it now into out (cap octets) or forward it.
+ * udp_max is the most a UDP answer may carry, 0 for TCP.
+ */
+static enum worker_next
+worker_query(struct worker *w, const struct snapshot *snap, const uint8_t *pkt,
+    size_t len, const struct sockaddr *from, int tcp, struct wire_query *q,
+    uint8_t *out, size_t cap, size_t *outlen)
+{
+	size_t	udp_max;
+	int	rcode;
+
+	switch (wire_parse_query(pkt, len, q)) {
+	case WIRE_OK:
+		break;
+	case WIRE_DROP:
+		w->st.dropped++;
+		return WORKER_DROP;
+	case WIRE_ERR_NOTIMP:
+		rcode = WIRE_NOTIMP;
+		goto error;
+	case WIRE_ERR_BADVERS:
+		rcode = WIRE_BADVERS;
+		goto error;
+	case WIRE_ERR_FORMERR:
+	default:
+		rcode = WIRE_FORMERR;
+		goto error;
+	}
+	if (!acl_match(snap->acl, from) || q->qtype == WIRE_TYPE_AXFR ||
+	    q->qtype == WIRE_TYPE_IXFR) {
+		w->st.refused++;
+		*outlen = wire_error(out, cap, q, WIRE_REFUSED);
+		return *outlen != 0 ? WORKER_SEND : WORKER_DROP;
+	}
+	/* Stay below the size that risks fragments (DNS flag day 2020). */
+	udp_max = q->udp_size < WIRE_EDNS_SIZE ? q->udp_size : WIRE_EDNS_SIZE;
+	if (cache_lookup(w->cache, q, cache_now(), 0, out, cap,
+	    tcp ? WIRE_MAX_UDP : udp_max, outlen) == CACHE_HIT) {
+		w->st.cache_hits++;
+		return WORKER_SEND;
+	}
+	w->st.forwarded++;
+	return WORKER_FORWARD;
+
+error:
+	w->st.formerr++;
+	*outlen = wire_error(out, cap, q, rcode);
+	return *outlen != 0 ? WORKER_SEND : WORKER_DROP;
+}
+
+/*
+ * Write the answer to a forwarded query: the upstream's answer when there
+ * is one, else a stale one from the cache (RFC 8767), else SERVFAIL.
+ */
+static size_t
+worker_finish(struct worker *w, const struct wire_query *q, const uint8_t *msg,
+    const struct wire_scan *sc, int tcp, uint8_t *out, size_t cap)
+{
+	size_t	len, udp_max;
+
+	udp_max = q->udp_size < WIRE_EDNS_SIZE ? q->udp_size : WIRE_EDNS_SIZE;
+	if (tcp)
+		udp_max = WIRE_MAX_UDP;
+	if (msg != NULL) {
+		len = wire_answer(out, cap, msg, sc->len, sc->ttl_off,
+		    sc->nttl, 0, 0, q, udp_max);
+		if (len != 0)
+			return len;
+	} else {
+		switch (cache_lookup(w->cache, q, cache_now(), 1, out, cap,
+		    udp_max, &len)) {
+		case CACHE_STALE:
+			w->st.stale++;
+			return len;
+		case CACHE_HIT:
+			return len;
+		case CACHE_MISS:
+			break;
+		}
+	}
+	w->st.servfail++;
+	return wire_error(out, cap, q, WIRE_SERVFAIL);
+}
+
+/* Read the destination address of a received datagram, if recorded. */
+static void
+worker_dst_get(struct msghdr *mh, struct worker_dst *dst)
+{
+	struct cmsghdr	*cm;
+
+	dst->family = 0;
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP &&
+		    cm->cmsg_type == IP_PKTINFO) {
+			memcpy(&dst->v4, CMSG_DATA(cm), sizeof dst->v4);
+			/* Answer from the address the query was sent to. */
+			dst->v4.ipi_spec_dst = dst->v4.ipi_addr;
+			dst->v4.ipi_ifindex = 0;
+			dst->family = AF_INET;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+		    cm->cmsg_type == IPV6_PKTINFO) {
+			memcpy(&dst->v6, CMSG_DATA(cm), sizeof dst->v6);
+			dst->family = AF_INET6;
+		}
+	}
+}
+
+/* Put the source address dst into mh's control data (ctl as space). */
+static void
+worker_dst_set(struct msghdr *mh, const struct worker_dst *dst,
+    union worker_ctl *ctl)
+{
+	struct cmsghdr	*cm;
+
+	mh->msg_control = NULL;
+	mh->msg_controllen = 0;
+	if (dst->family == 0)
+		return;
+	memset(ctl, 0, sizeof *ctl);
+	mh->msg_control = ctl->buf;
+	cm = &ctl->hdr;
+	if (dst->family == AF_INET) {
+		mh->msg_controllen = CMSG_SPACE(sizeof dst->v4);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof dst->v4);
+		memcpy(CMSG_DATA(cm), &dst->v4, sizeof dst->v4);
+	} else {
+		mh->msg_controllen = CMSG_SPACE(sizeof dst->v6);
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof dst->v6);
+		memcpy(CMSG_DATA(cm), &dst->v6, sizeof dst->v6);
+	}
+}
+
+/* Send the batch of answers collected in w->tx; what fails is dropped. */
+static void
+worker_udp_flush(struct worker_udp *u, unsigned ntx)
+{
+	struct worker	*w = u->w;
+	unsigned	 done = 0;
+	int		 n;
+
+	while (done < ntx) {
+		n = sendmmsg(u->fd, w->tx + done, ntx - done, 0);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			/* Skip the datagram that failed, keep the rest. */
+			log_ratelimited("udp send: %s", strerror(errno));
+			w->st.dropped++;
+			done++;
+			continue;
+		}
+		done += (unsigned)n;
+	}
+}
+
+/* Datagrams are waiting on u: read, answer and send them in batches. */
+static void
+worker_udp_read_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct worker_udp	*u = arg;
+	struct worker		*w = u->w;
+	const struct snapshot	*snap;
+	struct worker_udpq	*uq;
+	struct worker_dst	 dst;
+	struct wire_query	 q;
+	struct msghdr		*mh;
+	size_t			 outlen;
+	unsigned		 round, i, ntx;
+	int			 n;
+
+	(void)events;
+	for (round = 0; round < WORKER_ROUNDS; round++) {
+		for (i = 0; i < WORKER_BATCH; i++) {
+			mh = &w->rx[i].msg_hdr;
+			w->rxiov[i].iov_base = w->rxbuf[i];
+			w->rxiov[i].iov_len = WORKER_RXBUF;
+			mh->msg_name = &w->rxaddr[i];
+			mh->msg_namelen = sizeof w->rxaddr[i];
+			mh->msg_iov = &w->rxiov[i];
+			mh->msg_iovlen = 1;
+			mh->msg_control = u->pktinfo ? w->rxctl[i].buf : NULL;
+			mh->msg_controllen = u->pktinfo ?
+			    sizeof w->rxctl[i].buf : 0;
+			mh->msg_flags = 0;
+		}
+		n = recvmmsg(fd, w->rx, WORKER_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0) {
+			if (n == -1 && errno != EAGAIN && errno != EINTR)
+				log_ratelimited("udp receive: %s",
+				    strerror(errno));
+			return;
+		}
+		ntx = 0;
+		snapshot_read_begin();
+		snap = snapshot_current();
+		for (i = 0; i < (unsigned)n; i++) {
+			mh = &w->rx[i].msg_hdr;
+			w->st.udp_queries++;
+			if (mh->msg_flags & MSG_TRUNC) {
+				w->st.dropped++;
+				continue;
+			}
+			switch (worker_query(w, snap, w->rxbuf[i],
+			    w->rx[i].msg_len, mh->msg_name, 0, &q,
+			    w->txbuf[ntx], WORKER_TXBUF, &outlen)) {
+			case WORKER_DROP:
+				break;
+			case WORKER_SEND:
+				if (u->pktinfo)
+					worker_dst_get(mh, &dst);
+				else
+					dst.family = 0;
+				w->txiov[ntx].iov_base = w->txbuf[ntx];
+				w->txiov[ntx].iov_len = outlen;
+				memset(&w->tx[ntx], 0, sizeof w->tx[ntx]);
+				w->tx[ntx].msg_hdr.msg_name = mh->msg_name;
+				w->tx[ntx].msg_hdr.msg_namelen =
+				    mh->msg_namelen;
+				w->tx[ntx].msg_hdr.msg_iov = &w->txiov[ntx];
+				w->tx[ntx].msg_hdr.msg_iovlen = 1;
+				worker_dst_set(&w->tx[ntx].msg_hdr, &dst,
+				    &w->txctl[ntx]);
+				ntx++;
+				break;
+			case WORKER_FORWARD:
+				if ((uq = calloc(1, sizeof *uq)) == NULL)
+					goto servfail;
+				uq->u = u;
+				memcpy(&uq->from, mh->msg_name,
+				    mh->msg_namelen);
+				uq->fromlen = mh->msg_namelen;
+				if (u->pktinfo)
+					worker_dst_get(mh, &uq->dst);
+				if (fwd_query(w->fwd, &snap->ups, &q,
+				    worker_udp_done_cb, uq) == -1) {
+					free(uq);
+					goto servfail;
+				}
+				TAILQ_INSERT_TAIL(&w->udpqs, uq, entry);
+				break;
+			servfail:
+				/* Out of resources: say so at once. */
+				w->st.servfail++;
+				outlen = wire_error(w->txbuf[ntx], WORKER_TXBUF,
+				    &q, WIRE_SERVFAIL);
+				w->txiov[ntx].iov_base = w->txbuf[ntx];
+				w->txiov[ntx].iov_len = outlen;
+				memset(&w->tx[ntx], 0, sizeof w->tx[ntx]);
+				w->tx[ntx].msg_hdr.msg_name = mh->msg_name;
+				w->tx[ntx].msg_hdr.msg_namelen =
+				    mh->msg_namelen;
+				w->tx[ntx].msg_hdr.msg_iov = &w->txiov[ntx];
+				w->tx[ntx].msg_hdr.msg_iovlen = 1;
+				ntx++;
+				break;
+			}
+		}
+		snapshot_read_end();
+		worker_udp_flush(u, ntx);
+		if (n < WORKER_BATCH)
+			return;
+	}
+}
+
+/* The upstreams have settled a UDP query: answer the client. */
+static void
+worker_udp_done_cb(void *arg, const struct wire_query *q, const uint8_t *msg,
+    const struct wire_scan *sc)
+{
+	struct worker_udpq	*uq = arg;
+	struct worker		*w = uq->u->w;
+	union worker_ctl	 ctl;
+	struct msghdr		 mh;
+	struct iovec		 iov;
+	size_t			 len;
+
+	TAILQ_REMOVE(&w->udpqs, uq, entry);
+	len = worker_finish(w, q, msg, sc, 0, w->out, sizeof w->out);
+	if (len != 0) {
+		memset(&mh, 0, sizeof mh);
+		iov.iov_base = w->out;
+		iov.iov_len = len;
+		mh.msg_name = &uq->from;
+		mh.msg_namelen = uq->fromlen;
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		worker_dst_set(&mh, &uq->dst, &ctl);
+		if (sendmsg(uq->u->fd, &mh, 0) == -1)
+			log_ratelimited("udp send: %s", strerror(errno));
+	}
+	free(uq);
+}
+
+/* A TCP client connects: take it unless this worker has its share. */
+static void
+worker_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct worker		*w = arg;
+	const struct snapshot	*snap;
+	struct worker_conn	*c;
+	struct timeval		 idle;
+	unsigned		 limit;
+
+	(void)lev;
+	snapshot_read_begin();
+	snap = snapshot_current();
+	limit = (snap->conf->tcp_max_conns + w->nworkers - 1) / w->nworkers;
+	idle.tv_sec = snap->conf->tcp_idle_ms / 1000;
+	idle.tv_usec = (snap->conf->tcp_idle_ms % 1000) * 1000;
+	c = NULL;
+	if (w->nconns < limit)
+		c = calloc(1, sizeof *c);
+	if (c != NULL)
+		c->max_queries = snap->conf->tcp_max_queries;
+	snapshot_read_end();
+	if (c == NULL) {
+		w->st.tcp_rejected++;
+		close(fd);
+		return;
+	}
+	c->w = w;
+	if (salen > 0 && (size_t)salen <= sizeof c->peer)
+		memcpy(&c->peer, sa, (size_t)salen);
+	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		close(fd);
+		free(c);
+		w->st.tcp_rejected++;
+		return;
+	}
+	w->st.tcp_accepted++;
+	w->nconns++;
+	TAILQ_INSERT_TAIL(&w->conns, c, entry);
+	bufferevent_setcb(c->bev, worker_conn_read_cb, worker_conn_write_cb,
+	    worker_conn_event_cb, c);
+	/* RFC 7766 6.2.3: an idle connection is closed after a while. */
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+/* Queue one answer on a connection, with its two-octet length. */
+static void
+worker_conn_send(struct worker_conn *c, const uint8_t *msg, size_t len)
+{
+	uint8_t	hdr[2];
+
+	if (c->bev == NULL)
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	    WORKER_TCP_OUTMAX) {
+		/*
+		 * The client does not read its answers: read no more from
+		 * it; the write timeout or the last write closes it.
+		 */
+		c->eof = 1;
+		bufferevent_disable(c->bev, EV_READ);
+		return;
+	}
+	hdr[0] = len >> 8;
+	hdr[1] = len & 0xff;
+	bufferevent_write(c->bev, hdr, 2);
+	bufferevent_write(c->bev, msg, len);
+}
+
+/* Answer every complete query in the connection's input buffer. */
+static void
+worker_conn_process(struct worker_conn *c)
+{
+	struct worker		*w = c->w;
+	const struct snapshot	*snap;
+	struct evbuffer		*in;
+	struct wire_query	 q;
+	uint8_t			 hdr[2];
+	size_t			 len, outlen;
+
+	in = bufferevent_get_input(c->bev);
+	snapshot_read_begin();
+	snap = snapshot_current();
+	while (!c->eof) {
+		if (c->pending >= c->max_queries) {
+			/* Enough in flight: read more once answers left. */
+			bufferevent_disable(c->bev, EV_READ);
+			c->paused = 1;
+			break;
+		}
+		if (evbuffer_copyout(in, hdr, 2) != 2)
+			break;
+		len = (size_t)hdr[0] << 8 | hdr[1];
+		if (evbuffer_get_length(in) < 2 + len)
+			break;
+		evbuffer_drain(in, 2);
+		evbuffer_remove(in, w->tcpin, len);
+		w->st.tcp_queries++;
+		switch (worker_query(w, snap, w->tcpin, len,
+		    (struct sockaddr *)&c->peer, 1, &q, w->out, sizeof w->out,
+		    &outlen)) {
+		case WORKER_DROP:
+			break;
+		case WORKER_SEND:
+			worker_conn_send(c, w->out, outlen);
+			break;
+		case WORKER_FORWARD:
+			c->pending++;
+			if (fwd_query(w->fwd, &snap->ups, &q,
+			    worker_tcp_done_cb, c) == 0)
+				break;
+			c->pending--;
+			w->st.servfail++;
+			outlen = wire_error(w->out, sizeof w->out, &q,
+			    WIRE_SERVFAIL);
+			worker_conn_send(c, w->out, outlen);
+			break;
+		}
+	}
+	snapshot_read_end();
+}
+
+static void
+worker_conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	worker_conn_process(arg);
+}
+
+/* Everything written: a client that has finished can now be let go. */
+static void
+worker_conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct worker_conn	*c = arg;
+
+	(void)bev;
+	if (c->eof && c->pending == 0)
+		worker_conn_close(c);
+}
+
+static void
+worker_conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct worker_conn	*c = arg;
+
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+	    c->pending > 0) {
+		/* Not idle: answers are still on their way. */
+		bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && (c->pending > 0 ||
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0)) {
+		/* Half-closed: send what is owed, then close. */
+		c->eof = 1;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
+	worker_conn_close(c);
+}
+
+/* Close the socket; free the record unless answers are still owed. */
+static void
+worker_conn_close(struct worker_conn *c)
+{
+	struct worker	*w = c->w;
+
+	if (c->bev != NULL) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+		w->nconns--;
+	}
+	if (c->pending == 0) {
+		TAILQ_REMOVE(&w->conns, c, entry);
+		free(c);
+	}
+}
+
+/* The upstreams have settled a TCP query: answer on its connection. */
+static void
+worker_tcp_done_cb(void *arg, const struct wire_query *q, const uint8_t *msg,
+    const struct wire_scan *sc)
+{
+	struct worker_conn	*c = arg;
+	struct worker		*w = c->w;
+	size_t			 len;
+
+	c->pending--;
+	if (c->bev == NULL) {
+		if (c->pending == 0)
+			worker_conn_close(c);
+		return;
+	}
+	len = worker_finish(w, q, msg, sc, 1, w->out, sizeof w->out);
+	if (len != 0)
+		worker_conn_send(c, w->out, len);
+	if (c->bev != NULL && c->paused && c->pending < c->max_queries) {
+		c->paused = 0;
+		bufferevent_enable(c->bev, EV_READ);
+		worker_conn_process(c);
+	}
+	if (c->bev != NULL && c->eof && c->pending == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		worker_conn_close(c);
+}

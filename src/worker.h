@@ -1,0 +1,64 @@
+/*
+ * worker.h: one thread with its own event loop, sockets and forwarder.
+ *
+ * Each worker opens its own SO_REUSEPORT UDP and TCP sockets on every
+ * listen address, so the kernel spreads clients over the workers and no
+ * socket is shared. UDP is read and answered in batches (recvmmsg,
+ * sendmmsg). TCP follows RFC 7766: many queries per connection, answers in
+ * the order they are ready, an idle timeout, a cap on connections per
+ * daemon and on queries in flight per connection.
+ *
+ * The path of one query: parse in place (wire.c), check the access list
+ * (snapshot), refuse zone transfers, answer from the shared cache or hand
+ * it to this worker's forwarder; answers from upstream come back through a
+ * callback and are written from the stored message.
+ *
+ * Ownership: main creates workers with worker_new(), starts them, and after
+ * worker_stop() frees them. The cache is shared and owned by main.
+ */
+#ifndef VEILIG_WORKER_H
+#define VEILIG_WORKER_H
+
+#include <stdint.h>
+
+struct cache;
+struct conf;
+struct worker;
+
+/* Counters of one worker, written only by its thread. */
+struct worker_stats {
+	uint64_t	udp_queries;
+	uint64_t	tcp_queries;
+	uint64_t	dropped;	/* no answer: QR=1, short, too long */
+	uint64_t	refused;	/* access list, AXFR/IXFR */
+	uint64_t	formerr;	/* FORMERR, NOTIMP, BADVERS */
+	uint64_t	cache_hits;
+	uint64_t	forwarded;
+	uint64_t	stale;		/* stale answers served */
+	uint64_t	servfail;
+	uint64_t	tcp_accepted;
+	uint64_t	tcp_rejected;	/* over tcp-max-connections */
+};
+
+/*
+ * Create worker number id (0 is the first) of nworkers and open its
+ * sockets on conf's listen addresses. On failure return NULL and set
+ * *cause to an allocated message.
+ */
+struct worker	*worker_new(unsigned id, unsigned nworkers,
+		    const struct conf *conf, struct cache *cache, char **cause);
+
+/* Start the worker's thread. 0 or -1. */
+int		 worker_start(struct worker *);
+
+/* Ask the worker's loop to end and wait for its thread. */
+void		 worker_stop(struct worker *);
+
+/* Close the sockets and free; the worker must be stopped (or never
+   started). */
+void		 worker_free(struct worker *);
+
+/* Copy the counters (racy reads of plain integers: for reports only). */
+void		 worker_stats(const struct worker *, struct worker_stats *);
+
+#endif
