@@ -1,0 +1,534 @@
+/*
+ * cache.c: the sharded message cache shared by all workers.
+ *
+ * The key (lname, qtype, qclass, DO bit) is hashed with SipHash-1-3 under a
+ * random key drawn at cache_new(), so a remote party who picks query names
+ * cannot aim them at one bucket. SipHash is written out here (some twenty
+ * lines) because none of our libraries exports a keyed hash. The top bits
+ * of the hash pick the shard, the low bits the bucket.
+ *
+ * Each shard has its own mutex, chained hash table, LRU list (head = most
+ * recently used) and byte budget. An entry is one allocation: the header,
+ * then its TTL offsets, its key name and the stored message; that whole
+ * allocation is what the budget counts (the bucket arrays, about 8 bytes an
+ * entry, are not). Lookups never allocate; inserts allocate the entry before
+ * taking the lock and free what they replaced or evicted after dropping it.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache.h"
+#include "wire.h"
+
+#define CACHE_SHARDS_MAX	64	/* a power of two */
+#define CACHE_SHARD_MIN		(64 * 1024) /* least budget per shard */
+#define CACHE_BUCKETS_INIT	64	/* a power of two */
+#define CACHE_KEY_MAX		(WIRE_MAX_NAME + 5)
+#define CACHE_LINE		64	/* shard alignment */
+
+/* One cached answer; the variable part follows the header. */
+struct cache_entry {
+	struct cache_entry	*hnext;		/* hash chain */
+	struct cache_entry	*prev;		/* LRU, towards the head */
+	struct cache_entry	*next;		/* LRU, towards the tail */
+	uint64_t		 hash;
+	size_t			 charge;	/* bytes counted in the budget */
+	uint32_t		 stored;	/* cache time of insertion */
+	uint32_t		 ttl;		/* seconds fresh after stored */
+	uint32_t		 msg_len;
+	uint16_t		 name_len;
+	uint16_t		 qtype;
+	uint16_t		 qclass;
+	uint16_t		 nttl;
+	uint8_t			 do_bit;
+	uint16_t		 ttl_off[];	/* nttl offsets, then the name
+						   (name_len), then the message */
+};
+
+/* One shard; aligned so that two shards' locks share no cache line. */
+struct cache_shard {
+	pthread_mutex_t		 lock;
+	struct cache_entry	**buckets;
+	size_t			 nbuckets;	/* a power of two */
+	struct cache_entry	*head;		/* most recently used */
+	struct cache_entry	*tail;		/* next to evict */
+	size_t			 max_bytes;
+	size_t			 bytes;
+	uint64_t		 entries;
+	uint64_t		 hits;
+	uint64_t		 stale_hits;
+	uint64_t		 misses;
+	uint64_t		 inserts;
+	uint64_t		 evictions;
+} __attribute__((aligned(CACHE_LINE)));
+
+struct cache {
+	uint64_t		 key[2];	/* SipHash key */
+	uint32_t		 stale_secs;
+	uint32_t		 max_ttl;
+	uint32_t		 max_neg_ttl;
+	unsigned		 shard_shift;	/* 64 - log2(nshards) */
+	size_t			 nshards;
+	struct cache_shard	*shards;
+};
+
+static uint64_t	 cache_siphash(const uint64_t *, const uint8_t *, size_t);
+static uint64_t	 cache_hash(struct cache *, const struct wire_query *);
+static struct cache_shard *cache_shard(struct cache *, uint64_t);
+static struct cache_entry *cache_find(struct cache_shard *, uint64_t,
+		    const struct wire_query *);
+static void	 cache_unlink(struct cache_shard *, struct cache_entry *);
+static void	 cache_link(struct cache_shard *, struct cache_entry *);
+static void	 cache_lru_front(struct cache_shard *, struct cache_entry *);
+static void	 cache_grow(struct cache_shard *);
+static void	 cache_free_list(struct cache_entry *);
+
+#define CACHE_ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+#define CACHE_SIPROUND do {						\
+	v0 += v1; v1 = CACHE_ROTL(v1, 13); v1 ^= v0;			\
+	v0 = CACHE_ROTL(v0, 32);					\
+	v2 += v3; v3 = CACHE_ROTL(v3, 16); v3 ^= v2;			\
+	v0 += v3; v3 = CACHE_ROTL(v3, 21); v3 ^= v0;			\
+	v2 += v1; v1 = CACHE_ROTL(v1, 17); v1 ^= v2;			\
+	v2 = CACHE_ROTL(v2, 32);					\
+} while (0)
+
+/*
+ * SipHash-1-3 of in under key k. Words are loaded in host order: the hash
+ * never leaves the process, so it need not match other implementations.
+ */
+static uint64_t
+cache_siphash(const uint64_t *k, const uint8_t *in, size_t len)
+{
+	uint64_t	v0 = 0x736f6d6570736575ULL ^ k[0];
+	uint64_t	v1 = 0x646f72616e646f6dULL ^ k[1];
+	uint64_t	v2 = 0x6c7967656e657261ULL ^ k[0];
+	uint64_t	v3 = 0x7465646279746573ULL ^ k[1];
+	uint64_t	m, b;
+	size_t		i, j;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, in + i, sizeof m);
+		v3 ^= m;
+		CACHE_SIPROUND;
+		v0 ^= m;
+	}
+	/* The last block: leftover octets and the length in the top one. */
+	b = (uint64_t)len << 56;
+	for (j = 0; i + j < len; j++)
+		b |= (uint64_t)in[i + j] << (8 * j);
+	v3 ^= b;
+	CACHE_SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	CACHE_SIPROUND;
+	CACHE_SIPROUND;
+	CACHE_SIPROUND;
+	return (v0 ^ v1 ^ v2 ^ v3);
+}
+
+/* Hash the key of q: lname, qtype, qclass, DO bit. */
+static uint64_t
+cache_hash(struct cache *c, const struct wire_query *q)
+{
+	uint8_t	buf[CACHE_KEY_MAX];
+	size_t	n = q->name_len;
+
+	memcpy(buf, q->lname, n);
+	buf[n++] = q->qtype >> 8;
+	buf[n++] = q->qtype & 0xff;
+	buf[n++] = q->qclass >> 8;
+	buf[n++] = q->qclass & 0xff;
+	buf[n++] = q->do_bit ? 1 : 0;
+	return (cache_siphash(c->key, buf, n));
+}
+
+/* The shard of a hash: its top bits (the bucket uses the low ones). */
+static struct cache_shard *
+cache_shard(struct cache *c, uint64_t h)
+{
+	if (c->nshards == 1)
+		return (&c->shards[0]);
+	return (&c->shards[h >> c->shard_shift]);
+}
+
+/* Find the entry for q in shard s; the caller holds the lock. */
+static struct cache_entry *
+cache_find(struct cache_shard *s, uint64_t h, const struct wire_query *q)
+{
+	struct cache_entry	*e;
+	const uint8_t		*name;
+
+	for (e = s->buckets[h & (s->nbuckets - 1)]; e != NULL; e = e->hnext) {
+		if (e->hash != h || e->name_len != q->name_len ||
+		    e->qtype != q->qtype || e->qclass != q->qclass ||
+		    e->do_bit != (q->do_bit ? 1 : 0))
+			continue;
+		name = (const uint8_t *)(e->ttl_off + e->nttl);
+		if (memcmp(name, q->lname, e->name_len) == 0)
+			return (e);
+	}
+	return (NULL);
+}
+
+/* Take e out of its chain and the LRU list and uncharge it. */
+static void
+cache_unlink(struct cache_shard *s, struct cache_entry *e)
+{
+	struct cache_entry	**pp;
+
+	pp = &s->buckets[e->hash & (s->nbuckets - 1)];
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+
+	if (e->prev != NULL)
+		e->prev->next = e->next;
+	else
+		s->head = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	else
+		s->tail = e->prev;
+
+	s->bytes -= e->charge;
+	s->entries--;
+}
+
+/* Put e in its chain and at the LRU head and charge it. */
+static void
+cache_link(struct cache_shard *s, struct cache_entry *e)
+{
+	size_t	b = e->hash & (s->nbuckets - 1);
+
+	e->hnext = s->buckets[b];
+	s->buckets[b] = e;
+
+	e->prev = NULL;
+	e->next = s->head;
+	if (s->head != NULL)
+		s->head->prev = e;
+	else
+		s->tail = e;
+	s->head = e;
+
+	s->bytes += e->charge;
+	s->entries++;
+}
+
+/* Move e to the LRU head: a few pointer writes under the lock. */
+static void
+cache_lru_front(struct cache_shard *s, struct cache_entry *e)
+{
+	if (s->head == e)
+		return;
+	e->prev->next = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	else
+		s->tail = e->prev;
+	e->prev = NULL;
+	e->next = s->head;
+	s->head->prev = e;
+	s->head = e;
+}
+
+/*
+ * Double the bucket array when the chains average more than one entry.
+ * Only inserts call it; if the allocation fails the chains just get longer.
+ */
+static void
+cache_grow(struct cache_shard *s)
+{
+	struct cache_entry	**nb, *e, *next;
+	size_t			  n, i, b;
+
+	if (s->entries <= s->nbuckets)
+		return;
+	n = s->nbuckets * 2;
+	if ((nb = calloc(n, sizeof *nb)) == NULL)
+		return;
+	for (i = 0; i < s->nbuckets; i++) {
+		for (e = s->buckets[i]; e != NULL; e = next) {
+			next = e->hnext;
+			b = e->hash & (n - 1);
+			e->hnext = nb[b];
+			nb[b] = e;
+		}
+	}
+	free(s->buckets);
+	s->buckets = nb;
+	s->nbuckets = n;
+}
+
+/* Free a list of entries chained through hnext. */
+static void
+cache_free_list(struct cache_entry *e)
+{
+	struct cache_entry	*next;
+
+	for (; e != NULL; e = next) {
+		next = e->hnext;
+		free(e);
+	}
+}
+
+struct cache *
+cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
+    uint32_t max_neg_ttl)
+{
+	struct cache		*c;
+	struct cache_shard	*s;
+	size_t			 i, bits;
+
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return (NULL);
+	arc4random_buf(c->key, sizeof c->key);
+	c->stale_secs = stale_secs;
+	c->max_ttl = max_ttl;
+	c->max_neg_ttl = max_neg_ttl;
+
+	/*
+	 * As many shards as fit with CACHE_SHARD_MIN each, up to the maximum,
+	 * so that a small cache still takes answers of a few kilobytes.
+	 */
+	c->nshards = 1;
+	bits = 0;
+	while (c->nshards < CACHE_SHARDS_MAX &&
+	    max_bytes / (c->nshards * 2) >= CACHE_SHARD_MIN) {
+		c->nshards *= 2;
+		bits++;
+	}
+	c->shard_shift = 64 - bits;
+
+	if ((c->shards = aligned_alloc(CACHE_LINE,
+	    c->nshards * sizeof *s)) == NULL) {
+		free(c);
+		return (NULL);
+	}
+	memset(c->shards, 0, c->nshards * sizeof *s);
+	for (i = 0; i < c->nshards; i++) {
+		s = &c->shards[i];
+		s->max_bytes = max_bytes / c->nshards;
+		s->nbuckets = CACHE_BUCKETS_INIT;
+		s->buckets = calloc(s->nbuckets, sizeof *s->buckets);
+		if (s->buckets == NULL ||
+		    pthread_mutex_init(&s->lock, NULL) != 0) {
+			free(s->buckets);
+			c->nshards = i;
+			cache_free(c);
+			return (NULL);
+		}
+	}
+	return (c);
+}
+
+void
+cache_free(struct cache *c)
+{
+	struct cache_shard	*s;
+	size_t			 i;
+
+	if (c == NULL)
+		return;
+	cache_flush(c);
+	for (i = 0; i < c->nshards; i++) {
+		s = &c->shards[i];
+		pthread_mutex_destroy(&s->lock);
+		free(s->buckets);
+	}
+	free(c->shards);
+	free(c);
+}
+
+uint32_t
+cache_now(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint32_t)ts.tv_sec);
+}
+
+enum cache_result
+cache_lookup(struct cache *c, const struct wire_query *q, uint32_t now,
+    int allow_stale, uint8_t *out, size_t cap, size_t udp_max,
+    size_t *outlen)
+{
+	struct cache_shard	*s;
+	struct cache_entry	*e, *dead = NULL;
+	enum cache_result	 res = CACHE_MISS;
+	const uint8_t		*msg;
+	uint64_t		 h;
+	uint32_t		 age;
+	size_t			 n = 0;
+
+	if (!q->have_question)
+		return (CACHE_MISS);
+	h = cache_hash(c, q);
+	s = cache_shard(c, h);
+
+	pthread_mutex_lock(&s->lock);
+	if ((e = cache_find(s, h, q)) == NULL)
+		goto out;
+	/* A clock that went back (only tests do that) counts as age 0. */
+	age = now >= e->stored ? now - e->stored : 0;
+	msg = (const uint8_t *)(e->ttl_off + e->nttl) + e->name_len;
+	if (age < e->ttl) {
+		n = wire_answer(out, cap, msg, e->msg_len, e->ttl_off, e->nttl,
+		    age, 0, q, udp_max);
+		if (n != 0)
+			res = CACHE_HIT;
+	} else if ((uint64_t)age < (uint64_t)e->ttl + c->stale_secs) {
+		/* Kept for serve-stale; only used when upstreams failed. */
+		if (allow_stale) {
+			n = wire_answer(out, cap, msg, e->msg_len, e->ttl_off,
+			    e->nttl, 0, CACHE_STALE_TTL, q, udp_max);
+			if (n != 0)
+				res = CACHE_STALE;
+		}
+	} else {
+		/* Past the stale window: of no further use. */
+		cache_unlink(s, e);
+		dead = e;
+		e = NULL;
+	}
+	if (res != CACHE_MISS)
+		cache_lru_front(s, e);
+out:
+	if (res == CACHE_HIT)
+		s->hits++;
+	else if (res == CACHE_STALE)
+		s->stale_hits++;
+	else
+		s->misses++;
+	pthread_mutex_unlock(&s->lock);
+
+	free(dead);
+	if (res != CACHE_MISS)
+		*outlen = n;
+	return (res);
+}
+
+void
+cache_insert(struct cache *c, const struct wire_query *q, const uint8_t *msg,
+    const struct wire_scan *sc, uint32_t now)
+{
+	struct cache_shard	*s;
+	struct cache_entry	*e, *old, *dead = NULL;
+	uint32_t		 ttl;
+	uint64_t		 h;
+	size_t			 charge;
+	int			 negative;
+
+	if (sc->ttl == 0 || !q->have_question || sc->nttl > WIRE_MAX_TTLS)
+		return;
+	if (sc->rcode != WIRE_NOERROR && sc->rcode != WIRE_NXDOMAIN)
+		return;
+	if (sc->len < WIRE_HDR_LEN || sc->len > WIRE_MAX_UDP)
+		return;
+
+	/* RFC 2308: NXDOMAIN and NODATA are negative answers. */
+	negative = sc->rcode == WIRE_NXDOMAIN || sc->ancount == 0;
+	ttl = sc->ttl;
+	if (negative && ttl > c->max_neg_ttl)
+		ttl = c->max_neg_ttl;
+	else if (!negative && ttl > c->max_ttl)
+		ttl = c->max_ttl;
+	if (ttl == 0)
+		return;
+
+	h = cache_hash(c, q);
+	s = cache_shard(c, h);
+	charge = sizeof *e + sc->nttl * sizeof e->ttl_off[0] + q->name_len +
+	    sc->len;
+	if (charge > s->max_bytes)
+		return;
+
+	/* Build the entry before taking the lock. */
+	if ((e = malloc(charge)) == NULL)
+		return;
+	e->hash = h;
+	e->charge = charge;
+	e->stored = now;
+	e->ttl = ttl;
+	e->msg_len = sc->len;
+	e->name_len = q->name_len;
+	e->qtype = q->qtype;
+	e->qclass = q->qclass;
+	e->nttl = sc->nttl;
+	e->do_bit = q->do_bit ? 1 : 0;
+	memcpy(e->ttl_off, sc->ttl_off, sc->nttl * sizeof e->ttl_off[0]);
+	memcpy((uint8_t *)(e->ttl_off + e->nttl), q->lname, q->name_len);
+	memcpy((uint8_t *)(e->ttl_off + e->nttl) + q->name_len, msg, sc->len);
+
+	pthread_mutex_lock(&s->lock);
+	if ((old = cache_find(s, h, q)) != NULL) {
+		cache_unlink(s, old);
+		old->hnext = dead;
+		dead = old;
+	}
+	/* Evict from the LRU tail until the new entry fits. */
+	while (s->bytes + charge > s->max_bytes && s->tail != NULL) {
+		old = s->tail;
+		cache_unlink(s, old);
+		old->hnext = dead;
+		dead = old;
+		s->evictions++;
+	}
+	cache_link(s, e);
+	s->inserts++;
+	cache_grow(s);
+	pthread_mutex_unlock(&s->lock);
+
+	cache_free_list(dead);
+}
+
+void
+cache_flush(struct cache *c)
+{
+	struct cache_shard	*s;
+	struct cache_entry	*dead, *e;
+	size_t			 i;
+
+	for (i = 0; i < c->nshards; i++) {
+		s = &c->shards[i];
+		/* Detach the whole LRU list under the lock, free it after. */
+		pthread_mutex_lock(&s->lock);
+		dead = s->head;
+		s->head = s->tail = NULL;
+		memset(s->buckets, 0, s->nbuckets * sizeof *s->buckets);
+		s->bytes = 0;
+		s->entries = 0;
+		pthread_mutex_unlock(&s->lock);
+
+		for (; dead != NULL; dead = e) {
+			e = dead->next;
+			free(dead);
+		}
+	}
+}
+
+void
+cache_stats(struct cache *c, struct cache_stats *st)
+{
+	struct cache_shard	*s;
+	size_t			 i;
+
+	memset(st, 0, sizeof *st);
+	for (i = 0; i < c->nshards; i++) {
+		s = &c->shards[i];
+		pthread_mutex_lock(&s->lock);
+		st->entries += s->entries;
+		st->bytes += s->bytes;
+		st->hits += s->hits;
+		st->stale_hits += s->stale_hits;
+		st->misses += s->misses;
+		st->inserts += s->inserts;
+		st->evictions += s->evictions;
+		pthread_mutex_unlock(&s->lock);
+	}
+}

@@ -1,0 +1,771 @@
+/*
+ * test_cache.c: unit tests of the message cache (cache.c).
+ *
+ * Queries and upstream answers are built with ldns, turned into wire form
+ * and passed through wire_parse_query() and wire_scan() exactly as a worker
+ * would; answers from the cache are parsed back with ldns to check IDs,
+ * TTLs and rcodes.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <ldns/ldns.h>
+
+#include "cache.h"
+#include "wire.h"
+
+#define T0		1000		/* an arbitrary start time */
+#define STALE_SECS	3600
+#define BIG_CACHE	(16 * 1024 * 1024)
+
+/* An answer as stored by a worker: the scanned bytes and their scan. */
+struct answer {
+	uint8_t			buf[4096];
+	struct wire_scan	sc;
+};
+
+/* Parse a query for name/type (DO bit as given) into *q. */
+static void
+make_query(const char *name, ldns_rr_type type, int do_bit, uint16_t id,
+    struct wire_query *q)
+{
+	ldns_pkt	*p;
+	uint8_t		*wire = NULL;
+	size_t		 len;
+
+	p = ldns_pkt_query_new(ldns_dname_new_frm_str(name), type,
+	    LDNS_RR_CLASS_IN, LDNS_RD);
+	assert_non_null(p);
+	ldns_pkt_set_id(p, id);
+	if (do_bit) {
+		ldns_pkt_set_edns_udp_size(p, 1232);
+		ldns_pkt_set_edns_do(p, true);
+	}
+	assert_int_equal(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
+	memset(q, 0, sizeof *q);
+	assert_int_equal(wire_parse_query(wire, len, q), WIRE_OK);
+	assert_int_equal(q->do_bit != 0, do_bit != 0);
+	free(wire);
+	ldns_pkt_free(p);
+}
+
+/*
+ * Build an upstream answer to name/type with the given rcode, answer and
+ * authority records (NULL-terminated lists of zone-file lines), then scan
+ * it into *a.
+ */
+static void
+make_answer(const char *name, ldns_rr_type type, ldns_pkt_rcode rcode,
+    const char **an, const char **ns, struct answer *a)
+{
+	ldns_pkt	*p;
+	ldns_rr		*rr;
+	uint8_t		*wire = NULL;
+	size_t		 len;
+
+	p = ldns_pkt_new();
+	assert_non_null(p);
+	ldns_pkt_set_id(p, 4242);
+	ldns_pkt_set_qr(p, true);
+	ldns_pkt_set_rd(p, true);
+	ldns_pkt_set_ra(p, true);
+	ldns_pkt_set_rcode(p, rcode);
+
+	rr = ldns_rr_new();
+	ldns_rr_set_owner(rr, ldns_dname_new_frm_str(name));
+	ldns_rr_set_type(rr, type);
+	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+	ldns_rr_set_question(rr, true);
+	ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION, rr);
+
+	for (; an != NULL && *an != NULL; an++) {
+		assert_int_equal(ldns_rr_new_frm_str(&rr, *an, 0, NULL, NULL),
+		    LDNS_STATUS_OK);
+		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
+	}
+	for (; ns != NULL && *ns != NULL; ns++) {
+		assert_int_equal(ldns_rr_new_frm_str(&rr, *ns, 0, NULL, NULL),
+		    LDNS_STATUS_OK);
+		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, rr);
+	}
+	/* Upstream answers carry OPT; wire_scan() cuts it. */
+	ldns_pkt_set_edns_udp_size(p, 1232);
+
+	assert_int_equal(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
+	assert_true(len <= sizeof a->buf);
+	memcpy(a->buf, wire, len);
+	memset(&a->sc, 0, sizeof a->sc);
+	assert_int_equal(wire_scan(a->buf, len, &a->sc), 0);
+	free(wire);
+	ldns_pkt_free(p);
+}
+
+/* An A answer for name with one record of the given TTL and address. */
+static void
+make_a(const char *name, uint32_t ttl, const char *addr, struct answer *a)
+{
+	char		 line[512];
+	const char	*an[] = { line, NULL };
+
+	snprintf(line, sizeof line, "%s %u IN A %s", name, ttl, addr);
+	make_answer(name, LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, an, NULL, a);
+}
+
+/* Look q up and, unless a miss, parse the answer into *pp. */
+static enum cache_result
+lookup(struct cache *c, const struct wire_query *q, uint32_t now,
+    int allow_stale, ldns_pkt **pp)
+{
+	uint8_t			out[4096];
+	size_t			outlen = 0;
+	enum cache_result	r;
+
+	*pp = NULL;
+	r = cache_lookup(c, q, now, allow_stale, out, sizeof out, WIRE_MAX_UDP,
+	    &outlen);
+	if (r != CACHE_MISS) {
+		assert_true(outlen > WIRE_HDR_LEN);
+		assert_int_equal(ldns_wire2pkt(pp, out, outlen),
+		    LDNS_STATUS_OK);
+		assert_int_equal(ldns_pkt_id(*pp), q->id);
+		assert_true(ldns_pkt_qr(*pp));
+	}
+	return (r);
+}
+
+/* TTL of answer record i of p. */
+static uint32_t
+an_ttl(ldns_pkt *p, size_t i)
+{
+	assert_true(ldns_pkt_ancount(p) > i);
+	return (ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_answer(p), i)));
+}
+
+/* The address of answer record i of p as text, into buf. */
+static const char *
+an_addr(ldns_pkt *p, size_t i, char *buf, size_t cap)
+{
+	char	*s;
+
+	assert_true(ldns_pkt_ancount(p) > i);
+	s = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(ldns_pkt_answer(p), i),
+	    0));
+	assert_non_null(s);
+	snprintf(buf, cap, "%s", s);
+	free(s);
+	return (buf);
+}
+
+static void
+test_cache_hit(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q;
+	struct answer		 a;
+	struct cache_stats	 st;
+	ldns_pkt		*p;
+	char			 buf[64];
+
+	(void)state;
+	c = cache_new(BIG_CACHE, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 0x1234, &q);
+
+	assert_int_equal(lookup(c, &q, T0, 1, &p), CACHE_MISS);
+	make_a("www.example.nl.", 300, "192.0.2.1", &a);
+	assert_int_equal(a.sc.ttl, 300);
+	cache_insert(c, &q, a.buf, &a.sc, T0);
+
+	/* Another client with another ID gets its own ID back. */
+	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 0xbeef, &q);
+	assert_int_equal(lookup(c, &q, T0, 0, &p), CACHE_HIT);
+	assert_int_equal(ldns_pkt_id(p), 0xbeef);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_int_equal(an_ttl(p, 0), 300);
+	assert_string_equal(an_addr(p, 0, buf, sizeof buf), "192.0.2.1");
+	ldns_pkt_free(p);
+
+	cache_stats(c, &st);
+	assert_int_equal(st.entries, 1);
+	assert_int_equal(st.inserts, 1);
+	assert_int_equal(st.hits, 1);
+	assert_int_equal(st.misses, 1);
+	assert_int_equal(st.stale_hits, 0);
+	assert_true(st.bytes > a.sc.len);
+	cache_free(c);
+	cache_free(NULL);
+}
+
+static void
+test_cache_ttl_countdown(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q;
+	struct answer		 a;
+	ldns_pkt		*p;
+
+	(void)state;
+	c = cache_new(BIG_CACHE, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 1, &q);
+	make_a("www.example.nl.", 300, "192.0.2.1", &a);
+	cache_insert(c, &q, a.buf, &a.sc, T0);
+
+	assert_int_equal(lookup(c, &q, T0 + 10, 0, &p), CACHE_HIT);
+	assert_int_equal(an_ttl(p, 0), 290);
+	ldns_pkt_free(p);
+	assert_int_equal(lookup(c, &q, T0 + 299, 0, &p), CACHE_HIT);
+	assert_int_equal(an_ttl(p, 0), 1);
+	ldns_pkt_free(p);
+	cache_free(c);
+}
+
+static void
+test_cache_expiry_stale(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q;
+	struct answer		 a;
+	struct cache_stats	 st;
+	ldns_pkt		*p;
+
+	(void)state;
+	c = cache_new(BIG_CACHE, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 7, &q);
+	make_a("www.example.nl.", 300, "192.0.2.1", &a);
+	cache_insert(c, &q, a.buf, &a.sc, T0);
+
+	/* Expired: a miss unless stale answers are allowed. */
+	assert_int_equal(lookup(c, &q, T0 + 300, 0, &p), CACHE_MISS);
+	assert_int_equal(lookup(c, &q, T0 + 300, 1, &p), CACHE_STALE);
+	assert_int_equal(an_ttl(p, 0), CACHE_STALE_TTL);
+	ldns_pkt_free(p);
+	assert_int_equal(lookup(c, &q, T0 + 300 + STALE_SECS - 1, 1, &p),
+	    CACHE_STALE);
+	assert_int_equal(an_ttl(p, 0), CACHE_STALE_TTL);
+	ldns_pkt_free(p);
+
+	cache_stats(c, &st);
+	assert_int_equal(st.entries, 1);
+	assert_int_equal(st.stale_hits, 2);
+	assert_int_equal(st.misses, 1);
+
+	/* Past the stale window: gone for good. */
+	assert_int_equal(lookup(c, &q, T0 + 300 + STALE_SECS, 1, &p),
+	    CACHE_MISS);
+	cache_stats(c, &st);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(st.bytes, 0);
+	assert_int_equal(st.evictions, 0);
+	assert_int_equal(lookup(c, &q, T0 + 300, 1, &p), CACHE_MISS);
+	cache_free(c);
+}
+
+static void
+test_cache_key(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q, qdo, qaaaa, qother;
+	struct answer		 a, ado;
+	ldns_pkt		*p;
+	char			 buf[64];
+
+	(void)state;
+	c = cache_new(BIG_CACHE, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 1, &q);
+	make_query("www.example.nl.", LDNS_RR_TYPE_A, 1, 2, &qdo);
+	make_query("www.example.nl.", LDNS_RR_TYPE_AAAA, 0, 3, &qaaaa);
+	make_query("ww.example.nl.", LDNS_RR_TYPE_A, 0, 4, &qother);
+	make_a("www.example.nl.", 300, "192.0.2.1", &a);
+	make_a("www.example.nl.", 300, "192.0.2.2", &ado);
+	cache_insert(c, &q, a.buf, &a.sc, T0);
+
+	/* DO bit, qtype and name are each part of the key. */
+	assert_int_equal(lookup(c, &qdo, T0, 0, &p), CACHE_MISS);
+	assert_int_equal(lookup(c, &qaaaa, T0, 0, &p), CACHE_MISS);
+	assert_int_equal(lookup(c, &qother, T0, 0, &p), CACHE_MISS);
+
+	cache_insert(c, &qdo, ado.buf, &ado.sc, T0);
+	assert_int_equal(lookup(c, &qdo, T0, 0, &p), CACHE_HIT);
+	assert_string_equal(an_addr(p, 0, buf, sizeof buf), "192.0.2.2");
+	assert_true(ldns_pkt_edns_do(p));
+	ldns_pkt_free(p);
+	assert_int_equal(lookup(c, &q, T0, 0, &p), CACHE_HIT);
+	assert_string_equal(an_addr(p, 0, buf, sizeof buf), "192.0.2.1");
+	ldns_pkt_free(p);
+	cache_free(c);
+}
+
+static void
+test_cache_case(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q, qmixed;
+	struct answer		 a;
+	uint8_t			 out[4096];
+	size_t			 outlen = 0;
+
+	(void)state;
+	c = cache_new(BIG_CACHE, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 1, &q);
+	make_query("WWW.Example.NL.", LDNS_RR_TYPE_A, 0, 2, &qmixed);
+	make_a("www.example.nl.", 300, "192.0.2.1", &a);
+	cache_insert(c, &q, a.buf, &a.sc, T0);
+
+	assert_int_equal(cache_lookup(c, &qmixed, T0, 0, out, sizeof out,
+	    WIRE_MAX_UDP, &outlen), CACHE_HIT);
+	/* The question comes back in the client's spelling. */
+	assert_true(outlen > (size_t)WIRE_HDR_LEN + qmixed.name_len);
+	assert_memory_equal(out + WIRE_HDR_LEN, qmixed.name, qmixed.name_len);
+	assert_memory_equal(out + WIRE_HDR_LEN, "\003WWW\007Example\002NL", 16);
+	cache_free(c);
+}
+
+static void
+test_cache_negative(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q;
+	struct answer		 a;
+	ldns_pkt		*p;
+	const char		*soa[] = { "example.nl. 3600 IN SOA ns.example.nl. "
+				    "host.example.nl. 1 7200 3600 1209600 300",
+				    NULL };
+
+	(void)state;
+	make_query("nx.example.nl.", LDNS_RR_TYPE_A, 0, 9, &q);
+	make_answer("nx.example.nl.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN,
+	    NULL, soa, &a);
+	/* RFC 2308 5: min(SOA TTL, SOA MINIMUM). */
+	assert_int_equal(a.sc.ttl, 300);
+
+	c = cache_new(BIG_CACHE, 0, 86400, 3600);
+	assert_non_null(c);
+	cache_insert(c, &q, a.buf, &a.sc, T0);
+	assert_int_equal(lookup(c, &q, T0 + 299, 0, &p), CACHE_HIT);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	assert_int_equal(ldns_pkt_nscount(p), 1);
+	ldns_pkt_free(p);
+	assert_int_equal(lookup(c, &q, T0 + 300, 0, &p), CACHE_MISS);
+	cache_free(c);
+
+	/* Capped by max_neg_ttl, while max_ttl does not apply. */
+	c = cache_new(BIG_CACHE, 0, 10, 60);
+	assert_non_null(c);
+	cache_insert(c, &q, a.buf, &a.sc, T0);
+	assert_int_equal(lookup(c, &q, T0 + 59, 0, &p), CACHE_HIT);
+	ldns_pkt_free(p);
+	assert_int_equal(lookup(c, &q, T0 + 60, 0, &p), CACHE_MISS);
+
+	/* NODATA is negative too. */
+	make_query("nodata.example.nl.", LDNS_RR_TYPE_AAAA, 0, 9, &q);
+	make_answer("nodata.example.nl.", LDNS_RR_TYPE_AAAA,
+	    LDNS_RCODE_NOERROR, NULL, soa, &a);
+	assert_int_equal(a.sc.ttl, 300);
+	cache_insert(c, &q, a.buf, &a.sc, T0);
+	assert_int_equal(lookup(c, &q, T0 + 59, 0, &p), CACHE_HIT);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ldns_pkt_free(p);
+	assert_int_equal(lookup(c, &q, T0 + 60, 0, &p), CACHE_MISS);
+	cache_free(c);
+}
+
+static void
+test_cache_max_ttl(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q;
+	struct answer		 a;
+	ldns_pkt		*p;
+
+	(void)state;
+	c = cache_new(BIG_CACHE, 0, 3600, 60);
+	assert_non_null(c);
+	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 1, &q);
+	make_a("www.example.nl.", 86400, "192.0.2.1", &a);
+	cache_insert(c, &q, a.buf, &a.sc, T0);
+	assert_int_equal(lookup(c, &q, T0 + 3599, 0, &p), CACHE_HIT);
+	ldns_pkt_free(p);
+	assert_int_equal(lookup(c, &q, T0 + 3600, 0, &p), CACHE_MISS);
+	cache_free(c);
+}
+
+static void
+test_cache_not_stored(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q;
+	struct answer		 a;
+	struct cache_stats	 st;
+	ldns_pkt		*p;
+	const char		*an[] = { "www.example.nl. 300 IN A 192.0.2.1",
+				    NULL };
+
+	(void)state;
+	c = cache_new(BIG_CACHE, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 1, &q);
+
+	/* SERVFAIL, even with a lifetime forced on it. */
+	make_answer("www.example.nl.", LDNS_RR_TYPE_A, LDNS_RCODE_SERVFAIL,
+	    NULL, NULL, &a);
+	assert_int_equal(a.sc.rcode, WIRE_SERVFAIL);
+	cache_insert(c, &q, a.buf, &a.sc, T0);
+	a.sc.ttl = 300;
+	cache_insert(c, &q, a.buf, &a.sc, T0);
+	assert_int_equal(lookup(c, &q, T0, 1, &p), CACHE_MISS);
+
+	/* REFUSED with a record in it. */
+	make_answer("www.example.nl.", LDNS_RR_TYPE_A, LDNS_RCODE_REFUSED,
+	    an, NULL, &a);
+	a.sc.ttl = 300;
+	cache_insert(c, &q, a.buf, &a.sc, T0);
+	assert_int_equal(lookup(c, &q, T0, 1, &p), CACHE_MISS);
+
+	/* A record with TTL 0 makes the answer uncacheable. */
+	make_a("www.example.nl.", 0, "192.0.2.1", &a);
+	assert_int_equal(a.sc.ttl, 0);
+	cache_insert(c, &q, a.buf, &a.sc, T0);
+	assert_int_equal(lookup(c, &q, T0, 1, &p), CACHE_MISS);
+
+	cache_stats(c, &st);
+	assert_int_equal(st.inserts, 0);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(st.bytes, 0);
+	cache_free(c);
+}
+
+static void
+test_cache_size_bound(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q;
+	struct answer		 a;
+	struct cache_stats	 st;
+	ldns_pkt		*p;
+	char			 name[64];
+	const size_t		 max = 64 * 1024;
+	int			 i;
+
+	(void)state;
+	c = cache_new(max, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	for (i = 0; i < 2000; i++) {
+		snprintf(name, sizeof name, "host%d.example.nl.", i);
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q);
+		make_a(name, 300, "192.0.2.1", &a);
+		cache_insert(c, &q, a.buf, &a.sc, T0);
+		cache_stats(c, &st);
+		assert_true(st.bytes <= max);
+	}
+	cache_stats(c, &st);
+	assert_int_equal(st.inserts, 2000);
+	assert_true(st.evictions > 0);
+	assert_true(st.entries > 0 && st.entries < 2000);
+	assert_int_equal(st.entries + st.evictions, 2000);
+
+	/* The newest entry is still there, the oldest is gone. */
+	assert_int_equal(lookup(c, &q, T0, 0, &p), CACHE_HIT);
+	ldns_pkt_free(p);
+	make_query("host0.example.nl.", LDNS_RR_TYPE_A, 0, 1, &q);
+	assert_int_equal(lookup(c, &q, T0, 0, &p), CACHE_MISS);
+
+	/* An answer larger than the whole budget is not stored. */
+	cache_free(c);
+	c = cache_new(64, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	make_a("host0.example.nl.", 300, "192.0.2.1", &a);
+	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_stats(c, &st);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(st.inserts, 0);
+	cache_free(c);
+}
+
+static void
+test_cache_lru(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q[3];
+	struct answer		 a[3];
+	struct cache_stats	 st;
+	ldns_pkt		*p;
+	size_t			 max;
+	char			 name[32];
+	int			 i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		/* Names of one length, so entries of one size. */
+		snprintf(name, sizeof name, "%c.example.nl.", 'a' + i);
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q[i]);
+		make_a(name, 300, "192.0.2.1", &a[i]);
+	}
+
+	/* Room for two entries of this size (one shard), not three. */
+	c = cache_new(4096, 0, 86400, 3600);
+	assert_non_null(c);
+	cache_insert(c, &q[0], a[0].buf, &a[0].sc, T0);
+	cache_stats(c, &st);
+	max = st.bytes * 2 + st.bytes / 2;
+	cache_free(c);
+
+	c = cache_new(max, 0, 86400, 3600);
+	assert_non_null(c);
+	cache_insert(c, &q[0], a[0].buf, &a[0].sc, T0);
+	cache_insert(c, &q[1], a[1].buf, &a[1].sc, T0);
+	/* Using a makes b the least recently used. */
+	assert_int_equal(lookup(c, &q[0], T0, 0, &p), CACHE_HIT);
+	ldns_pkt_free(p);
+	cache_insert(c, &q[2], a[2].buf, &a[2].sc, T0);
+	assert_int_equal(lookup(c, &q[1], T0, 0, &p), CACHE_MISS);
+	assert_int_equal(lookup(c, &q[0], T0, 0, &p), CACHE_HIT);
+	ldns_pkt_free(p);
+	assert_int_equal(lookup(c, &q[2], T0, 0, &p), CACHE_HIT);
+	ldns_pkt_free(p);
+	cache_stats(c, &st);
+	assert_int_equal(st.evictions, 1);
+	assert_int_equal(st.entries, 2);
+	cache_free(c);
+}
+
+static void
+test_cache_replace(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q;
+	struct answer		 a1, a2;
+	struct cache_stats	 st;
+	ldns_pkt		*p;
+	char			 buf[64];
+
+	(void)state;
+	c = cache_new(BIG_CACHE, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 1, &q);
+	make_a("www.example.nl.", 300, "192.0.2.1", &a1);
+	make_a("www.example.nl.", 600, "198.51.100.7", &a2);
+	cache_insert(c, &q, a1.buf, &a1.sc, T0);
+	cache_insert(c, &q, a2.buf, &a2.sc, T0 + 5);
+
+	assert_int_equal(lookup(c, &q, T0 + 10, 0, &p), CACHE_HIT);
+	assert_string_equal(an_addr(p, 0, buf, sizeof buf), "198.51.100.7");
+	assert_int_equal(an_ttl(p, 0), 595);
+	ldns_pkt_free(p);
+
+	cache_stats(c, &st);
+	assert_int_equal(st.entries, 1);
+	assert_int_equal(st.inserts, 2);
+	assert_int_equal(st.evictions, 0);
+	cache_free(c);
+}
+
+static void
+test_cache_flush(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q;
+	struct answer		 a;
+	struct cache_stats	 st;
+	ldns_pkt		*p;
+	char			 name[64];
+	int			 i;
+
+	(void)state;
+	c = cache_new(BIG_CACHE, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof name, "h%d.example.nl.", i);
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q);
+		make_a(name, 300, "192.0.2.1", &a);
+		cache_insert(c, &q, a.buf, &a.sc, T0);
+	}
+	cache_stats(c, &st);
+	assert_int_equal(st.entries, 100);
+
+	cache_flush(c);
+	cache_stats(c, &st);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(st.bytes, 0);
+	assert_int_equal(lookup(c, &q, T0, 1, &p), CACHE_MISS);
+
+	/* Still usable afterwards. */
+	cache_insert(c, &q, a.buf, &a.sc, T0);
+	assert_int_equal(lookup(c, &q, T0, 0, &p), CACHE_HIT);
+	ldns_pkt_free(p);
+	cache_free(c);
+}
+
+static void
+test_cache_small_out(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q;
+	struct answer		 a;
+	uint8_t			 out[16];
+	size_t			 outlen = 0;
+
+	(void)state;
+	c = cache_new(BIG_CACHE, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 1, &q);
+	make_a("www.example.nl.", 300, "192.0.2.1", &a);
+	cache_insert(c, &q, a.buf, &a.sc, T0);
+	/* wire_answer() cannot write it: a miss, outlen untouched. */
+	assert_int_equal(cache_lookup(c, &q, T0, 0, out, sizeof out,
+	    WIRE_MAX_UDP, &outlen), CACHE_MISS);
+	assert_int_equal(outlen, 0);
+	cache_free(c);
+}
+
+/* Shared by the threads of test_cache_threads. */
+#define THR_KEYS	16
+#define THR_N		4
+#define THR_OPS		20000
+
+struct thr_arg {
+	struct cache		*c;
+	const struct wire_query	*q;		/* THR_KEYS queries */
+	const struct answer	*a;		/* THR_KEYS answers */
+	unsigned		 seed;
+	uint64_t		 lookups, inserts, answered, bad;
+};
+
+static void *
+thr_main(void *arg)
+{
+	struct thr_arg		*t = arg;
+	uint8_t			 out[1024];
+	size_t			 outlen;
+	unsigned		 r, k;
+	uint32_t		 now;
+	int			 i;
+
+	for (i = 0; i < THR_OPS; i++) {
+		r = rand_r(&t->seed);
+		k = r % THR_KEYS;
+		/* Time wanders so entries expire, go stale and get removed. */
+		now = T0 + (i / 100) % 120;
+		if ((r >> 8) % 4 == 0) {
+			cache_insert(t->c, &t->q[k], t->a[k].buf, &t->a[k].sc,
+			    now);
+			t->inserts++;
+			continue;
+		}
+		outlen = 0;
+		t->lookups++;
+		if (cache_lookup(t->c, &t->q[k], now, (r >> 12) & 1, out,
+		    sizeof out, WIRE_MAX_UDP, &outlen) == CACHE_MISS)
+			continue;
+		t->answered++;
+		/* Our ID and a sane length. */
+		if (outlen <= WIRE_HDR_LEN || outlen > sizeof out ||
+		    ((out[0] << 8) | out[1]) != t->q[k].id)
+			t->bad++;
+	}
+	return (NULL);
+}
+
+/* Run THR_N threads on a cache of max bytes and check the counters. */
+static void
+run_threads(size_t max)
+{
+	struct cache		*c;
+	struct wire_query	 q[THR_KEYS];
+	struct answer		*a;
+	struct thr_arg		 t[THR_N];
+	pthread_t		 tid[THR_N];
+	struct cache_stats	 st;
+	uint64_t		 lookups = 0, inserts = 0, answered = 0;
+	char			 name[64];
+	int			 i;
+
+	a = calloc(THR_KEYS, sizeof *a);
+	assert_non_null(a);
+	for (i = 0; i < THR_KEYS; i++) {
+		snprintf(name, sizeof name, "t%d.example.nl.", i);
+		make_query(name, LDNS_RR_TYPE_A, i & 1, 100 + i, &q[i]);
+		make_a(name, 30, "192.0.2.1", &a[i]);
+	}
+	c = cache_new(max, 20, 86400, 3600);
+	assert_non_null(c);
+	for (i = 0; i < THR_N; i++) {
+		memset(&t[i], 0, sizeof t[i]);
+		t[i].c = c;
+		t[i].q = q;
+		t[i].a = a;
+		t[i].seed = 7919 * (i + 1);
+		assert_int_equal(pthread_create(&tid[i], NULL, thr_main,
+		    &t[i]), 0);
+	}
+	for (i = 0; i < THR_N; i++) {
+		assert_int_equal(pthread_join(tid[i], NULL), 0);
+		assert_int_equal(t[i].bad, 0);
+		lookups += t[i].lookups;
+		inserts += t[i].inserts;
+		answered += t[i].answered;
+	}
+	cache_stats(c, &st);
+	assert_int_equal(st.hits + st.stale_hits + st.misses, lookups);
+	assert_int_equal(st.hits + st.stale_hits, answered);
+	assert_int_equal(st.inserts, inserts);
+	assert_true(answered > 0);
+	assert_true(st.entries <= THR_KEYS);
+	assert_true(st.bytes <= max);
+	cache_free(c);
+	free(a);
+}
+
+static void
+test_cache_threads(void **state)
+{
+	(void)state;
+	run_threads(BIG_CACHE);		/* many shards */
+	run_threads(1024);		/* one shard, constant eviction */
+}
+
+static void
+test_cache_now(void **state)
+{
+	uint32_t	a, b;
+
+	(void)state;
+	a = cache_now();
+	b = cache_now();
+	assert_true(b >= a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cache_hit),
+		cmocka_unit_test(test_cache_ttl_countdown),
+		cmocka_unit_test(test_cache_expiry_stale),
+		cmocka_unit_test(test_cache_key),
+		cmocka_unit_test(test_cache_case),
+		cmocka_unit_test(test_cache_negative),
+		cmocka_unit_test(test_cache_max_ttl),
+		cmocka_unit_test(test_cache_not_stored),
+		cmocka_unit_test(test_cache_size_bound),
+		cmocka_unit_test(test_cache_lru),
+		cmocka_unit_test(test_cache_replace),
+		cmocka_unit_test(test_cache_flush),
+		cmocka_unit_test(test_cache_small_out),
+		cmocka_unit_test(test_cache_threads),
+		cmocka_unit_test(test_cache_now),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

@@ -1,0 +1,873 @@
+/*
+ * test_fwd.c: unit tests of the upstream forwarder.
+ *
+ * A fake upstream runs inside the test process on 127.0.0.1 (UDP and TCP on
+ * the same kernel-chosen port), on the same event_base as the forwarder,
+ * and answers with messages built by ldns in one of several ways (good,
+ * silent, wrong ID, wrong question, from another port, TC=1, SERVFAIL,
+ * malformed). Every loop run is bounded by a guard timer that fails the
+ * test.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <ldns/ldns.h>
+
+#include "cache.h"
+#include "fwd.h"
+#include "wire.h"
+
+enum fake_mode {
+	FAKE_SILENT,
+	FAKE_GOOD,
+	FAKE_WRONG_ID,		/* wrong ID first, then right */
+	FAKE_WRONG_Q,		/* another question first, then right */
+	FAKE_OTHER_PORT,	/* from another port first, then right */
+	FAKE_TC,		/* TC=1 over UDP, the answer over TCP */
+	FAKE_SERVFAIL,
+	FAKE_GARBAGE,		/* right header and question, cut-off RR */
+};
+
+#define FAKE_MAX_CONNS	4
+
+/* One fake upstream. */
+struct fake {
+	enum fake_mode		 mode;
+	int			 udp;
+	int			 other;		/* 2nd UDP socket */
+	struct event		*uev;
+	struct evconnlistener	*lis;
+	struct bufferevent	*conns[FAKE_MAX_CONNS];
+	unsigned		 nconns;
+	struct conf_sockaddr	 sa;
+	unsigned		 udp_queries;
+	unsigned		 tcp_queries;
+	int			 last_do;
+};
+
+/* What one callback saw. */
+struct result {
+	int		called;
+	int		ok;		/* msg != NULL */
+	uint16_t	qid;		/* the waiter's own client ID */
+	int		rcode;
+	uint16_t	ancount;
+	int		requery;	/* ask again from the callback */
+};
+
+static struct event_base *base;
+static struct cache	*cache;
+static struct fwd	*fwd;
+static unsigned		 ndone;
+static int		 expired;
+
+/* Build the answer to query qpkt; see fake_mode. */
+static uint8_t *
+fake_answer(const uint8_t *qpkt, size_t qlen, int id_delta, int rcode,
+    int tc, const char *qname, int edns, size_t *outlen)
+{
+	ldns_pkt	*qp, *ap;
+	ldns_rr		*qrr, *rr;
+	ldns_rdf	*owner;
+	uint8_t		*out = NULL;
+	char		*name, text[512];
+
+	assert_int_equal(ldns_wire2pkt(&qp, qpkt, qlen), LDNS_STATUS_OK);
+	ap = ldns_pkt_new();
+	assert_non_null(ap);
+	ldns_pkt_set_id(ap, (uint16_t)(ldns_pkt_id(qp) + id_delta));
+	ldns_pkt_set_qr(ap, 1);
+	ldns_pkt_set_rd(ap, 1);
+	ldns_pkt_set_ra(ap, 1);
+	ldns_pkt_set_tc(ap, tc);
+	ldns_pkt_set_rcode(ap, (uint8_t)rcode);
+	if (qname != NULL) {
+		snprintf(text, sizeof text, "%s IN A", qname);
+		assert_int_equal(ldns_rr_new_question_frm_str(&qrr, text,
+		    NULL, NULL), LDNS_STATUS_OK);
+	} else
+		qrr = ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(qp), 0));
+	ldns_pkt_push_rr(ap, LDNS_SECTION_QUESTION, qrr);
+	if (rcode == LDNS_RCODE_NOERROR && !tc) {
+		owner = ldns_rr_owner(qrr);
+		name = ldns_rdf2str(owner);
+		snprintf(text, sizeof text, "%s 300 IN A 192.0.2.1", name);
+		free(name);
+		assert_int_equal(ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL),
+		    LDNS_STATUS_OK);
+		ldns_pkt_push_rr(ap, LDNS_SECTION_ANSWER, rr);
+	}
+	if (edns) {
+		ldns_pkt_set_edns_udp_size(ap, 1232);
+		ldns_pkt_set_edns_do(ap, ldns_pkt_edns_do(qp));
+	}
+	assert_int_equal(ldns_pkt2wire(&out, ap, outlen), LDNS_STATUS_OK);
+	ldns_pkt_free(ap);
+	ldns_pkt_free(qp);
+	return (out);
+}
+
+/* Send an answer built by fake_answer() from fd to sa, and free it. */
+static void
+fake_send(int fd, uint8_t *ans, size_t len, const struct sockaddr_storage *to,
+    socklen_t tolen)
+{
+	assert_int_equal(sendto(fd, ans, len, 0, (const struct sockaddr *)to,
+	    tolen), (ssize_t)len);
+	free(ans);
+}
+
+/* Queries on the fake's UDP socket. */
+static void
+fake_udp_cb(int fd, short events, void *arg)
+{
+	struct fake		*fk = arg;
+	struct sockaddr_storage	 from;
+	socklen_t		 fromlen;
+	struct wire_query	 q;
+	uint8_t			 buf[4096], *ans;
+	ssize_t			 n;
+	size_t			 alen;
+	int			 i;
+
+	(void)events;
+	for (i = 0; i < 16; i++) {
+		fromlen = sizeof from;
+		n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from,
+		    &fromlen);
+		if (n == -1)
+			return;
+		fk->udp_queries++;
+		assert_int_equal(wire_parse_query(buf, (size_t)n, &q), WIRE_OK);
+		fk->last_do = q.do_bit;
+		switch (fk->mode) {
+		case FAKE_SILENT:
+			break;
+		case FAKE_GOOD:
+			ans = fake_answer(buf, n, 0, 0, 0, NULL, 1, &alen);
+			fake_send(fd, ans, alen, &from, fromlen);
+			break;
+		case FAKE_WRONG_ID:
+			ans = fake_answer(buf, n, 1, 0, 0, NULL, 1, &alen);
+			fake_send(fd, ans, alen, &from, fromlen);
+			ans = fake_answer(buf, n, 0, 0, 0, NULL, 1, &alen);
+			fake_send(fd, ans, alen, &from, fromlen);
+			break;
+		case FAKE_WRONG_Q:
+			ans = fake_answer(buf, n, 0, 0, 0, "other.example.",
+			    1, &alen);
+			fake_send(fd, ans, alen, &from, fromlen);
+			ans = fake_answer(buf, n, 0, 0, 0, NULL, 1, &alen);
+			fake_send(fd, ans, alen, &from, fromlen);
+			break;
+		case FAKE_OTHER_PORT:
+			ans = fake_answer(buf, n, 0, 0, 0, NULL, 1, &alen);
+			fake_send(fk->other, ans, alen, &from, fromlen);
+			ans = fake_answer(buf, n, 0, 0, 0, NULL, 1, &alen);
+			fake_send(fd, ans, alen, &from, fromlen);
+			break;
+		case FAKE_TC:
+			ans = fake_answer(buf, n, 0, 0, 1, NULL, 1, &alen);
+			fake_send(fd, ans, alen, &from, fromlen);
+			break;
+		case FAKE_SERVFAIL:
+			ans = fake_answer(buf, n, 0, LDNS_RCODE_SERVFAIL, 0,
+			    NULL, 1, &alen);
+			fake_send(fd, ans, alen, &from, fromlen);
+			break;
+		case FAKE_GARBAGE:
+			/* No OPT, so cutting the end cuts the A record. */
+			ans = fake_answer(buf, n, 0, 0, 0, NULL, 0, &alen);
+			fake_send(fd, ans, alen - 3, &from, fromlen);
+			break;
+		}
+	}
+}
+
+/* A length-prefixed query on a TCP connection to the fake. */
+static void
+fake_tcp_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct fake	*fk = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	uint8_t		 buf[4096], lenbuf[2], *ans;
+	size_t		 len, alen;
+
+	if (evbuffer_copyout(in, lenbuf, 2) != 2)
+		return;
+	len = (size_t)lenbuf[0] << 8 | lenbuf[1];
+	assert_true(len <= sizeof buf);
+	if (evbuffer_get_length(in) < 2 + len)
+		return;
+	evbuffer_drain(in, 2);
+	assert_int_equal(evbuffer_remove(in, buf, len), (int)len);
+	fk->tcp_queries++;
+	ans = fake_answer(buf, len, 0, 0, 0, NULL, 1, &alen);
+	lenbuf[0] = alen >> 8;
+	lenbuf[1] = alen & 0xff;
+	bufferevent_write(bev, lenbuf, 2);
+	bufferevent_write(bev, ans, alen);
+	free(ans);
+}
+
+/* A TCP connection to the fake. */
+static void
+fake_accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct fake		*fk = arg;
+	struct bufferevent	*bev;
+
+	(void)lis;
+	(void)sa;
+	(void)salen;
+	assert_true(fk->nconns < FAKE_MAX_CONNS);
+	bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	assert_non_null(bev);
+	bufferevent_setcb(bev, fake_tcp_read_cb, NULL, NULL, fk);
+	bufferevent_enable(bev, EV_READ);
+	fk->conns[fk->nconns++] = bev;
+}
+
+/* A fake upstream on 127.0.0.1, UDP and TCP on one kernel-chosen port. */
+static struct fake *
+fake_new(enum fake_mode mode)
+{
+	struct fake		*fk;
+	struct sockaddr_in	 sin;
+	socklen_t		 len;
+	int			 tcp, i, one = 1;
+
+	fk = calloc(1, sizeof *fk);
+	assert_non_null(fk);
+	fk->mode = mode;
+	for (i = 0; i < 20; i++) {
+		memset(&sin, 0, sizeof sin);
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		tcp = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		assert_true(tcp != -1);
+		setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		assert_int_equal(bind(tcp, (struct sockaddr *)&sin,
+		    sizeof sin), 0);
+		len = sizeof sin;
+		assert_int_equal(getsockname(tcp, (struct sockaddr *)&sin,
+		    &len), 0);
+		fk->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		assert_true(fk->udp != -1);
+		if (bind(fk->udp, (struct sockaddr *)&sin, sizeof sin) == 0)
+			break;
+		close(fk->udp);
+		close(tcp);
+	}
+	assert_true(i < 20);
+	fk->lis = evconnlistener_new(base, fake_accept_cb, fk,
+	    LEV_OPT_CLOSE_ON_FREE, 16, tcp);
+	assert_non_null(fk->lis);
+	memcpy(&fk->sa.ss, &sin, sizeof sin);
+	fk->sa.len = sizeof sin;
+
+	fk->uev = event_new(base, fk->udp, EV_READ | EV_PERSIST, fake_udp_cb,
+	    fk);
+	assert_non_null(fk->uev);
+	assert_int_equal(event_add(fk->uev, NULL), 0);
+
+	/* The second socket: same address, another port. */
+	fk->other = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fk->other != -1);
+	sin.sin_port = 0;
+	assert_int_equal(bind(fk->other, (struct sockaddr *)&sin, sizeof sin),
+	    0);
+	return (fk);
+}
+
+static void
+fake_free(struct fake *fk)
+{
+	unsigned	i;
+
+	for (i = 0; i < fk->nconns; i++)
+		bufferevent_free(fk->conns[i]);
+	evconnlistener_free(fk->lis);
+	event_free(fk->uev);
+	close(fk->udp);
+	close(fk->other);
+	free(fk);
+}
+
+/* Make the parsed client query for name/type with the given DO and ID. */
+static void
+make_query(struct wire_query *q, const char *name, int do_bit, uint16_t id)
+{
+	ldns_pkt	*p;
+	uint8_t		*wire = NULL;
+	size_t		 len;
+
+	assert_int_equal(ldns_pkt_query_new_frm_str(&p, name, LDNS_RR_TYPE_A,
+	    LDNS_RR_CLASS_IN, LDNS_RD), LDNS_STATUS_OK);
+	ldns_pkt_set_id(p, id);
+	ldns_pkt_set_edns_udp_size(p, 1232);
+	ldns_pkt_set_edns_do(p, do_bit);
+	assert_int_equal(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
+	assert_int_equal(wire_parse_query(wire, len, q), WIRE_OK);
+	assert_int_equal(q->do_bit != 0, do_bit != 0);
+	free(wire);
+	ldns_pkt_free(p);
+}
+
+static struct fwd_upstreams ups_cur;
+static struct conf_sockaddr ups_addrs[4];
+static const struct wire_query *requery_q;
+
+/* The callback of every fwd_query() in these tests. */
+static void
+done_cb(void *arg, const struct wire_query *q, const uint8_t *msg,
+    const struct wire_scan *sc)
+{
+	struct result	*r = arg;
+
+	r->called++;
+	r->qid = q->id;
+	r->ok = msg != NULL;
+	assert_true((msg == NULL) == (sc == NULL));
+	if (msg != NULL) {
+		r->rcode = sc->rcode;
+		r->ancount = sc->ancount;
+	}
+	ndone++;
+	/* Re-entrancy: the job of q is gone, so this starts a new one. */
+	if (r->requery) {
+		r->requery = 0;
+		assert_int_equal(fwd_query(fwd, &ups_cur, requery_q, done_cb,
+		    r), 0);
+	}
+}
+
+/* The guard timer: the loop ran too long. */
+static void
+guard_cb(int fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	expired = 1;
+	event_base_loopbreak(base);
+}
+
+/* Run the loop until ndone reaches want, or fail after 5 seconds. */
+static void
+run_until(unsigned want)
+{
+	struct event	*guard;
+	struct timeval	 tv = { 5, 0 };
+	int		 i;
+
+	expired = 0;
+	guard = evtimer_new(base, guard_cb, NULL);
+	assert_non_null(guard);
+	evtimer_add(guard, &tv);
+	for (i = 0; i < 100000 && ndone < want && !expired; i++)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(guard);
+	assert_false(expired);
+	assert_int_equal(ndone, want);
+}
+
+/* Run the loop for about ms milliseconds (to see that nothing happens). */
+static void
+run_for(long ms)
+{
+	struct event	*guard;
+	struct timeval	 tv = { 0, ms * 1000 };
+	int		 i;
+
+	expired = 0;
+	guard = evtimer_new(base, guard_cb, NULL);
+	assert_non_null(guard);
+	evtimer_add(guard, &tv);
+	for (i = 0; i < 100000 && !expired; i++)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(guard);
+}
+
+/* Use these fakes as the upstreams, in this order. */
+static void
+set_ups(struct fake **fk, size_t n, uint32_t timeout_ms, unsigned attempts)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		ups_addrs[i] = fk[i]->sa;
+	ups_cur.addrs = ups_addrs;
+	ups_cur.n = n;
+	ups_cur.timeout_ms = timeout_ms;
+	ups_cur.attempts = attempts;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	base = event_base_new();
+	cache = cache_new(1 << 20, 0, 86400, 3600);
+	fwd = fwd_new(base, cache);
+	if (base == NULL || cache == NULL || fwd == NULL)
+		return (-1);
+	ndone = 0;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct fwd_stats	st;
+
+	(void)state;
+	if (fwd != NULL) {
+		fwd_stats(fwd, &st);
+		assert_int_equal(st.in_flight, 0);
+	}
+	fwd_free(fwd);
+	cache_free(cache);
+	event_base_free(base);
+	fwd = NULL;
+	return (0);
+}
+
+/* Ask one question of the fakes; returns the stats afterwards. */
+static void
+ask_one(struct fake **fk, size_t n, uint32_t timeout_ms, unsigned attempts,
+    struct result *r, struct fwd_stats *st)
+{
+	struct wire_query	q;
+
+	set_ups(fk, n, timeout_ms, attempts);
+	make_query(&q, "www.example.nl.", 0, 4242);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q, done_cb, r), 0);
+	assert_int_equal(r->called, 0);		/* never synchronously */
+	run_until(1);
+	assert_int_equal(r->called, 1);
+	assert_int_equal(r->qid, 4242);
+	fwd_stats(fwd, st);
+	assert_int_equal(st->in_flight, 0);
+}
+
+static void
+test_good(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_GOOD);
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+	struct wire_query	 q;
+	uint8_t			 out[4096];
+	size_t			 outlen;
+
+	(void)state;
+	make_query(&q, "www.example.nl.", 0, 7);
+	assert_int_equal(cache_lookup(cache, &q, cache_now(), 0, out,
+	    sizeof out, 65535, &outlen), CACHE_MISS);
+	ask_one(&fk, 1, 1000, 3, &r, &st);
+	assert_true(r.ok);
+	assert_int_equal(r.rcode, WIRE_NOERROR);
+	assert_int_equal(r.ancount, 1);
+	assert_int_equal(st.queries, 1);
+	assert_int_equal(st.mismatched, 0);
+	assert_int_equal(st.timeouts, 0);
+	assert_int_equal(fk->udp_queries, 1);
+	/* The answer is now in the cache. */
+	assert_int_equal(cache_lookup(cache, &q, cache_now(), 0, out,
+	    sizeof out, 65535, &outlen), CACHE_HIT);
+	assert_true(outlen > WIRE_HDR_LEN);
+	assert_int_equal(out[0] << 8 | out[1], 7);
+	fake_free(fk);
+}
+
+static void
+test_wrong_id(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_WRONG_ID);
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+
+	(void)state;
+	ask_one(&fk, 1, 1000, 3, &r, &st);
+	assert_true(r.ok);
+	assert_int_equal(st.mismatched, 1);
+	assert_int_equal(st.queries, 1);
+	fake_free(fk);
+}
+
+static void
+test_wrong_question(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_WRONG_Q);
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+
+	(void)state;
+	ask_one(&fk, 1, 1000, 3, &r, &st);
+	assert_true(r.ok);
+	assert_int_equal(r.ancount, 1);
+	assert_int_equal(st.mismatched, 1);
+	assert_int_equal(st.queries, 1);
+	fake_free(fk);
+}
+
+static void
+test_other_port(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_OTHER_PORT);
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+
+	(void)state;
+	ask_one(&fk, 1, 1000, 3, &r, &st);
+	assert_true(r.ok);
+	assert_int_equal(st.mismatched, 1);
+	assert_int_equal(st.queries, 1);
+	fake_free(fk);
+}
+
+static void
+test_timeout_retry(void **state)
+{
+	struct fake		*fk[2];
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+
+	(void)state;
+	fk[0] = fake_new(FAKE_SILENT);
+	fk[1] = fake_new(FAKE_GOOD);
+	ask_one(fk, 2, 100, 3, &r, &st);
+	assert_true(r.ok);
+	assert_int_equal(st.timeouts, 1);
+	assert_int_equal(st.queries, 2);
+	assert_int_equal(st.failures, 0);
+	assert_int_equal(fk[0]->udp_queries, 1);
+	assert_int_equal(fk[1]->udp_queries, 1);
+	fake_free(fk[0]);
+	fake_free(fk[1]);
+}
+
+static void
+test_tc_tcp(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_TC);
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+
+	(void)state;
+	ask_one(&fk, 1, 1000, 3, &r, &st);
+	assert_true(r.ok);
+	assert_int_equal(r.ancount, 1);
+	assert_int_equal(st.tcp_queries, 1);
+	assert_int_equal(st.queries, 2);
+	assert_int_equal(fk->udp_queries, 1);
+	assert_int_equal(fk->tcp_queries, 1);
+	fake_free(fk);
+}
+
+static void
+test_servfail_next(void **state)
+{
+	struct fake		*fk[2];
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+
+	(void)state;
+	fk[0] = fake_new(FAKE_SERVFAIL);
+	fk[1] = fake_new(FAKE_GOOD);
+	ask_one(fk, 2, 1000, 3, &r, &st);
+	assert_true(r.ok);
+	assert_int_equal(r.rcode, WIRE_NOERROR);
+	assert_int_equal(st.queries, 2);
+	assert_int_equal(st.timeouts, 0);
+	assert_int_equal(fk[0]->udp_queries, 1);
+	assert_int_equal(fk[1]->udp_queries, 1);
+	fake_free(fk[0]);
+	fake_free(fk[1]);
+}
+
+static void
+test_all_silent(void **state)
+{
+	struct fake		*fk[2];
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+
+	(void)state;
+	fk[0] = fake_new(FAKE_SILENT);
+	fk[1] = fake_new(FAKE_SILENT);
+	ask_one(fk, 2, 50, 3, &r, &st);
+	assert_false(r.ok);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.timeouts, 3);
+	assert_int_equal(st.queries, 3);
+	/* Attempts go round the list: 1, 2, 1. */
+	assert_int_equal(fk[0]->udp_queries, 2);
+	assert_int_equal(fk[1]->udp_queries, 1);
+	fake_free(fk[0]);
+	fake_free(fk[1]);
+}
+
+static void
+test_all_servfail(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_SERVFAIL);
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+	struct wire_query	 q;
+	uint8_t			 out[4096];
+	size_t			 outlen;
+
+	(void)state;
+	ask_one(&fk, 1, 1000, 2, &r, &st);
+	assert_false(r.ok);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(fk->udp_queries, 2);
+	/* A failure is not cached. */
+	make_query(&q, "www.example.nl.", 0, 7);
+	assert_int_equal(cache_lookup(cache, &q, cache_now(), 0, out,
+	    sizeof out, 65535, &outlen), CACHE_MISS);
+	fake_free(fk);
+}
+
+static void
+test_garbage(void **state)
+{
+	struct fake		*fk[2];
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+
+	(void)state;
+	fk[0] = fake_new(FAKE_GARBAGE);
+	fk[1] = fake_new(FAKE_GOOD);
+	ask_one(fk, 2, 1000, 3, &r, &st);
+	assert_true(r.ok);
+	assert_int_equal(st.malformed, 1);
+	assert_int_equal(st.mismatched, 0);
+	assert_int_equal(fk[1]->udp_queries, 1);
+	fake_free(fk[0]);
+	fake_free(fk[1]);
+}
+
+static void
+test_coalesce(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_GOOD);
+	struct result		 r1 = { 0 }, r2 = { 0 };
+	struct fwd_stats	 st;
+	struct wire_query	 q1, q2;
+
+	(void)state;
+	set_ups(&fk, 1, 1000, 3);
+	/* Same question, other spelling and client ID. */
+	make_query(&q1, "www.example.nl.", 0, 1);
+	make_query(&q2, "WWW.Example.NL.", 0, 2);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q1, done_cb, &r1), 0);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q2, done_cb, &r2), 0);
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.in_flight, 1);
+	assert_int_equal(st.coalesced, 1);
+	run_until(2);
+	assert_int_equal(fk->udp_queries, 1);
+	assert_true(r1.ok && r2.ok);
+	/* Each waiter gets its own query back. */
+	assert_int_equal(r1.qid, 1);
+	assert_int_equal(r2.qid, 2);
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.queries, 1);
+	fake_free(fk);
+}
+
+static void
+test_do_bit_apart(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_GOOD);
+	struct result		 r1 = { 0 }, r2 = { 0 };
+	struct fwd_stats	 st;
+	struct wire_query	 q1, q2;
+
+	(void)state;
+	set_ups(&fk, 1, 1000, 3);
+	make_query(&q1, "www.example.nl.", 0, 1);
+	make_query(&q2, "www.example.nl.", 1, 2);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q1, done_cb, &r1), 0);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q2, done_cb, &r2), 0);
+	run_until(2);
+	assert_int_equal(fk->udp_queries, 2);
+	assert_true(r1.ok && r2.ok);
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.coalesced, 0);
+	assert_int_equal(st.queries, 2);
+	fake_free(fk);
+}
+
+static void
+test_requery_from_cb(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_GOOD);
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+	struct wire_query	 q;
+
+	(void)state;
+	set_ups(&fk, 1, 1000, 3);
+	make_query(&q, "www.example.nl.", 0, 9);
+	requery_q = &q;
+	r.requery = 1;
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q, done_cb, &r), 0);
+	run_until(2);
+	assert_int_equal(r.called, 2);
+	assert_int_equal(fk->udp_queries, 2);
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.coalesced, 0);
+	fake_free(fk);
+}
+
+static void
+test_sync_failure(void **state)
+{
+	struct conf_sockaddr	 bad;
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+	struct wire_query	 q;
+
+	(void)state;
+	/* No socket can be made for this family: every send fails. */
+	memset(&bad, 0, sizeof bad);
+	bad.ss.ss_family = AF_UNSPEC;
+	bad.len = sizeof(struct sockaddr_in);
+	ups_cur.addrs = &bad;
+	ups_cur.n = 1;
+	ups_cur.timeout_ms = 1000;
+	ups_cur.attempts = 2;
+	make_query(&q, "www.example.nl.", 0, 5);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q, done_cb, &r), 0);
+	assert_int_equal(r.called, 0);
+	run_until(1);
+	assert_int_equal(r.called, 1);
+	assert_false(r.ok);
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.failures, 1);
+	assert_int_equal(st.queries, 0);
+	assert_int_equal(st.timeouts, 0);
+}
+
+static void
+test_health(void **state)
+{
+	struct fake		*fk[2];
+	struct result		 r[4];
+	struct fwd_stats	 st;
+	struct wire_query	 q;
+	char			 name[64];
+	unsigned		 i;
+
+	(void)state;
+	memset(r, 0, sizeof r);
+	fk[0] = fake_new(FAKE_SILENT);
+	fk[1] = fake_new(FAKE_GOOD);
+	set_ups(fk, 2, 200, 2);
+	/* Three timeouts in a row make upstream 1 sick... */
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof name, "h%u.example.nl.", i);
+		make_query(&q, name, 0, (uint16_t)i);
+		assert_int_equal(fwd_query(fwd, &ups_cur, &q, done_cb, &r[i]),
+		    0);
+		run_until(i + 1);
+		assert_true(r[i].ok);
+	}
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.timeouts, 3);
+	assert_int_equal(fk[0]->udp_queries, 3);
+	/* ...so it is tried last: the next question goes to 2 at once. */
+	make_query(&q, "h3.example.nl.", 0, 3);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q, done_cb, &r[3]), 0);
+	run_until(4);
+	assert_true(r[3].ok);
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.timeouts, 3);
+	assert_int_equal(fk[0]->udp_queries, 3);
+	assert_int_equal(fk[1]->udp_queries, 4);
+	fake_free(fk[0]);
+	fake_free(fk[1]);
+}
+
+static void
+test_free_in_flight(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_SILENT);
+	struct result		 r1 = { 0 }, r2 = { 0 }, r3 = { 0 };
+	struct wire_query	 q1, q2;
+
+	(void)state;
+	set_ups(&fk, 1, 50, 3);
+	make_query(&q1, "www.example.nl.", 0, 1);
+	make_query(&q2, "mail.example.nl.", 0, 2);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q1, done_cb, &r1), 0);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q1, done_cb, &r2), 0);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q2, done_cb, &r3), 0);
+	fwd_free(fwd);
+	fwd = NULL;
+	/* Longer than every timeout: nothing may call back now. */
+	run_for(300);
+	assert_int_equal(r1.called + r2.called + r3.called, 0);
+	assert_int_equal(ndone, 0);
+	fake_free(fk);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_good, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_id, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_question, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_other_port, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_retry, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tc_tcp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_servfail_next, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_all_silent, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_all_servfail, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_coalesce, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_do_bit_apart, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_requery_from_cb, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sync_failure, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_health, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_in_flight, setup,
+		    teardown),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
