@@ -106,7 +106,9 @@ check: deps-check
 	$(MAKE) fuzz-build
 	@set -e; for f in $(FUZZ_TARGETS); do \
 	    n=$$(basename $$f); echo "== $$f (bounded run)"; \
-	    $$f -runs=200000 -max_total_time=30 tests/fuzz/corpus/$$n; done
+	    rm -rf build/fuzz/check-$$n; mkdir -p build/fuzz/check-$$n; \
+	    $$f -runs=200000 -max_total_time=30 build/fuzz/check-$$n \
+	        tests/fuzz/corpus/$$n; done
 	@echo "make check: all tests passed"
 
 bench: deps-bench all

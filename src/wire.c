@@ -411,6 +411,7 @@ wire_scan(uint8_t *msg, size_t len, struct wire_scan *sc)
 	size_t	 off = WIRE_HDR_LEN, rr, i, total;
 	uint16_t qd, type, rdlen;
 	uint32_t ttl, min_ttl = UINT32_MAX, soa_ttl = 0, soa_min;
+	size_t	 soa_ttl_off = 0;
 	int	 sec, have_soa = 0;
 
 	if (len < WIRE_HDR_LEN || len > WIRE_MAX_UDP)
@@ -478,6 +479,7 @@ wire_scan(uint8_t *msg, size_t len, struct wire_scan *sc)
 			if (soa_min > INT32_MAX)
 				soa_min = 0;
 			soa_ttl = ttl < soa_min ? ttl : soa_min;
+			soa_ttl_off = off + 4;
 			have_soa = 1;
 		}
 		off += WIRE_RR_FIXED + rdlen;
@@ -488,9 +490,16 @@ wire_scan(uint8_t *msg, size_t len, struct wire_scan *sc)
 	/* How long it may be cached (RFC 2308 5 for negative answers). */
 	if (sc->rcode == WIRE_NOERROR && sc->ancount > 0)
 		sc->ttl = min_ttl;
-	else if (sc->rcode == WIRE_NXDOMAIN || sc->rcode == WIRE_NOERROR)
-		sc->ttl = have_soa ? soa_ttl : 0;
-	else
+	else if ((sc->rcode == WIRE_NXDOMAIN || sc->rcode == WIRE_NOERROR) &&
+	    have_soa) {
+		/*
+		 * A negative answer lives min(SOA TTL, MINIMUM), and the SOA
+		 * we pass on says so too, or clients would keep the negative
+		 * answer for the SOA's own, often much longer, TTL.
+		 */
+		sc->ttl = soa_ttl < min_ttl ? soa_ttl : min_ttl;
+		wire_put32(msg + soa_ttl_off, soa_ttl);
+	} else
 		sc->ttl = 0;
 	return (0);
 }

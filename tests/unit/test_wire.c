@@ -705,10 +705,13 @@ test_scan_negative(void **state)
 	(void)state;
 	len = mkanswer(msg, sizeof msg, 1, LDNS_RCODE_NXDOMAIN, "A", NULL,
 	    soa_low_min, NULL, 0);
+	static const uint32_t capped[] = { 300 };
 	assert_int_equal(wire_scan(msg, len, &sc), 0);
 	assert_int_equal(sc.rcode, WIRE_NXDOMAIN);
 	assert_int_equal(sc.ttl, 300);
 	assert_int_equal(sc.nttl, 1);
+	/* The SOA passed on carries the negative TTL, not its own 3600. */
+	assert_ttls(msg, &sc, capped, 1);
 
 	len = mkanswer(msg, sizeof msg, 1, LDNS_RCODE_NXDOMAIN, "A", NULL,
 	    soa_low_ttl, NULL, 0);

@@ -1,0 +1,399 @@
+#!/usr/bin/python3
+"""fakeup.py: a scriptable fake upstream resolver for the veiligd e2e tests.
+
+It listens on UDP and TCP on 127.0.0.1 on one or more ports and answers
+every question under fake.test. according to a behaviour chosen by the
+label just left of "fake.test."; any labels further left are a free tag
+the tests use to make a name unique (so it is not in veiligd's cache):
+
+    ok.fake.test            A 192.0.2.1, TTL 300
+    t42.ok.fake.test        the same, for another name
+    slow[NNN]               as ok, after NNN ms (default 400)
+    silent                  never answers
+    silent1                 silent on the first port, as ok on the others
+    wrongid                 an answer with a wrong ID (A 203.0.113.66), then
+                            after 50 ms the right answer
+    wrongq                  an answer to another question (A 203.0.113.66),
+                            then after 50 ms the right answer
+    garbage                 random bytes
+    trunc                   over UDP: TC=1 and no records; over TCP: 30 A
+    servfail                RCODE SERVFAIL
+    nx                      NXDOMAIN with a SOA (TTL 3600, MINIMUM 60)
+    nodata                  NOERROR, no answer, the same SOA
+    ttlNNN                  as ok with TTL NNN
+
+Names outside fake.test. get REFUSED (so a resolver moves on to its next
+upstream). Two control names, never counted, are answered over UDP or TCP:
+
+    counts.fake.test TXT    JSON: {"PORT/PROTO/qname": count, ...}
+    reset.fake.test TXT     clears the counts
+
+The process exits by itself after --max-seconds, so a crashed test runner
+never leaves it behind. `fakeup.py --self-test` checks it in isolation.
+"""
+
+import argparse
+import json
+import os
+import random
+import socket
+import struct
+import sys
+import threading
+import time
+
+try:
+    import dns.flags
+    import dns.message
+    import dns.name
+    import dns.rcode
+    import dns.rdatatype
+    import dns.rrset
+except ImportError:
+    # The Makefile runs "python3", which may not be the system one that
+    # has python3-dnspython; fall back to it once.
+    if sys.executable != "/usr/bin/python3" and os.path.exists("/usr/bin/python3"):
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+    raise
+
+ZONE = dns.name.from_text("fake.test.")
+SOA_TEXT = "ns.fake.test. hostmaster.fake.test. 1 3600 600 86400 60"
+
+
+class Fake:
+    """The shared state of all listeners: the counts and the port order."""
+
+    def __init__(self, ports, verbose=False):
+        self.ports = ports
+        self.verbose = verbose
+        self.lock = threading.Lock()
+        self.counts = {}
+
+    def count(self, port, proto, qname):
+        key = "%d/%s/%s" % (port, proto, qname)
+        with self.lock:
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+    def log(self, fmt, *args):
+        if self.verbose:
+            sys.stderr.write("fakeup: " + (fmt % args) + "\n")
+            sys.stderr.flush()
+
+    def behaviour(self, qname):
+        """The behaviour label and its numeric suffix for qname, or None."""
+        if not qname.is_subdomain(ZONE) or qname == ZONE:
+            return None, None
+        rel = qname.relativize(ZONE).labels
+        label = rel[-1].decode("ascii", "replace").lower()
+        digits = ""
+        while label and label[-1].isdigit():
+            digits = label[-1] + digits
+            label = label[:-1]
+        if label == "silent" and digits == "1":
+            return "silent1", None
+        return label, (int(digits) if digits else None)
+
+    def answers(self, wire, port, proto):
+        """
+        The list of (delay_seconds, bytes) to send for one query packet;
+        an empty list means silence.
+        """
+        try:
+            q = dns.message.from_wire(wire)
+        except Exception:  # a fake server: anything unreadable is ignored
+            return []
+        if q.flags & dns.flags.QR or len(q.question) != 1:
+            return []
+        qrr = q.question[0]
+        qname = qrr.name
+        lname = qname.to_text().lower()
+        r = dns.message.make_response(q)
+        r.flags |= dns.flags.RA
+
+        if lname in ("counts.fake.test.", "reset.fake.test."):
+            with self.lock:
+                text = json.dumps(self.counts, sort_keys=True)
+                if lname == "reset.fake.test.":
+                    self.counts.clear()
+            chunks = [text[i:i + 250] for i in range(0, len(text), 250)] or [""]
+            r.answer.append(dns.rrset.from_text_list(
+                qname, 0, "IN", "TXT",
+                [" ".join('"%s"' % c.replace("\\", "\\\\").replace('"', '\\"')
+                          for c in chunks)]))
+            return [(0, r.to_wire(max_size=65535))]
+
+        beh, num = self.behaviour(qname)
+        if beh is None:
+            r.set_rcode(dns.rcode.REFUSED)
+            return [(0, r.to_wire())]
+        self.count(port, proto, lname)
+        self.log("%d/%s %s %s -> %s", port, proto, lname,
+                 dns.rdatatype.to_text(qrr.rdtype), beh)
+        r.flags |= dns.flags.AA
+
+        def positive(ttl=300, n=1):
+            if qrr.rdtype in (dns.rdatatype.A, dns.rdatatype.ANY):
+                r.answer.append(dns.rrset.from_text_list(
+                    qname, ttl, "IN", "A",
+                    ["192.0.2.%d" % (i + 1) for i in range(n)]))
+            elif qrr.rdtype == dns.rdatatype.AAAA:
+                r.answer.append(dns.rrset.from_text_list(
+                    qname, ttl, "IN", "AAAA",
+                    ["2001:db8::%x" % (i + 1) for i in range(n)]))
+            else:
+                negative(dns.rcode.NOERROR)
+
+        def negative(rcode):
+            r.set_rcode(rcode)
+            r.authority.append(dns.rrset.from_text(ZONE, 3600, "IN", "SOA",
+                                                   SOA_TEXT))
+
+        first_port = port == self.ports[0]
+        if beh == "ok":
+            positive()
+        elif beh == "ttl":
+            positive(ttl=num if num is not None else 300)
+        elif beh == "slow":
+            positive()
+            return [((num if num is not None else 400) / 1000.0,
+                     r.to_wire())]
+        elif beh == "silent":
+            return []
+        elif beh == "silent1":
+            if first_port:
+                return []
+            positive()
+        elif beh in ("wrongid", "wrongq"):
+            positive()
+            good = r.to_wire()
+            if beh == "wrongid":
+                # another address, so taking it would show in the answer
+                br = dns.message.make_response(q)
+                br.id = q.id ^ 0x5aa5
+                br.flags |= dns.flags.RA | dns.flags.AA
+                br.answer.append(dns.rrset.from_text(
+                    qname, 300, "IN", "A", "203.0.113.66"))
+                bad = br.to_wire()
+            else:
+                other = dns.message.make_query("other.ok.fake.test.", "A")
+                other.id = q.id
+                br = dns.message.make_response(other)
+                br.flags |= dns.flags.RA | dns.flags.AA
+                br.answer.append(dns.rrset.from_text(
+                    "other.ok.fake.test.", 300, "IN", "A", "203.0.113.66"))
+                bad = br.to_wire()
+            return [(0, bad), (0.05, good)]
+        elif beh == "garbage":
+            rnd = random.Random(lname)
+            return [(0, bytes(rnd.getrandbits(8) for _ in range(64)))]
+        elif beh == "trunc":
+            if proto == "udp":
+                r.flags |= dns.flags.TC
+            else:
+                positive(n=30)
+        elif beh == "servfail":
+            r.set_rcode(dns.rcode.SERVFAIL)
+        elif beh == "nx":
+            negative(dns.rcode.NXDOMAIN)
+        elif beh == "nodata":
+            negative(dns.rcode.NOERROR)
+        else:
+            r.set_rcode(dns.rcode.NXDOMAIN)
+        return [(0, r.to_wire(max_size=65535))]
+
+
+def udp_loop(fake, sock, port, deadline):
+    while time.monotonic() < deadline:
+        try:
+            wire, peer = sock.recvfrom(65535)
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+        for delay, data in fake.answers(wire, port, "udp"):
+            if delay > 0:
+                t = threading.Timer(delay, sock.sendto, (data, peer))
+                t.daemon = True
+                t.start()
+            else:
+                try:
+                    sock.sendto(data, peer)
+                except OSError:
+                    pass
+
+
+def recv_exact(conn, n):
+    buf = b""
+    while len(buf) < n:
+        part = conn.recv(n - len(buf))
+        if not part:
+            return None
+        buf += part
+    return buf
+
+
+def tcp_conn(fake, conn, port):
+    """One TCP connection: queries answered in order, each after its delays."""
+    conn.settimeout(30)
+    wlock = threading.Lock()
+
+    def send(data):
+        with wlock:
+            try:
+                conn.sendall(struct.pack("!H", len(data)) + data)
+            except OSError:
+                pass
+
+    try:
+        for _ in range(10000):
+            hdr = recv_exact(conn, 2)
+            if hdr is None:
+                break
+            wire = recv_exact(conn, struct.unpack("!H", hdr)[0])
+            if wire is None:
+                break
+            for delay, data in fake.answers(wire, port, "tcp"):
+                if delay > 0:
+                    t = threading.Timer(delay, send, (data,))
+                    t.daemon = True
+                    t.start()
+                else:
+                    send(data)
+    except OSError:
+        pass
+    finally:
+        time.sleep(0.01)
+
+
+def tcp_loop(fake, lsock, port, deadline):
+    while time.monotonic() < deadline:
+        try:
+            conn, _ = lsock.accept()
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+        threading.Thread(target=tcp_conn, args=(fake, conn, port),
+                         daemon=True).start()
+
+
+def serve(ports, max_seconds, verbose=False, ready=None):
+    """Listen on every port until max_seconds have passed."""
+    fake = Fake(ports, verbose)
+    deadline = time.monotonic() + max_seconds
+    threads = []
+    for port in ports:
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.1", port))
+        u.settimeout(0.5)
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        t.bind(("127.0.0.1", port))
+        t.listen(64)
+        t.settimeout(0.5)
+        threads.append(threading.Thread(target=udp_loop,
+                                        args=(fake, u, port, deadline),
+                                        daemon=True))
+        threads.append(threading.Thread(target=tcp_loop,
+                                        args=(fake, t, port, deadline),
+                                        daemon=True))
+    for th in threads:
+        th.start()
+    if ready is not None:
+        ready.set()
+    else:
+        print("fakeup: listening on %s" % ",".join(map(str, ports)), flush=True)
+    for th in threads:
+        th.join(max(0.0, deadline - time.monotonic()) + 1)
+
+
+def query(port, name, rdtype="A", tcp=False, timeout=1.0):
+    import dns.query
+    q = dns.message.make_query(name, rdtype)
+    if tcp:
+        return dns.query.tcp(q, "127.0.0.1", port=port, timeout=timeout)
+    return dns.query.udp(q, "127.0.0.1", port=port, timeout=timeout,
+                         ignore_unexpected=True)
+
+
+def get_counts(port, timeout=1.0):
+    """The counts of the fake listening on port, as a dict."""
+    r = query(port, "counts.fake.test.", "TXT", tcp=True, timeout=timeout)
+    text = b"".join(b"".join(rd.strings) for rd in r.answer[0]).decode()
+    return json.loads(text)
+
+
+def self_test():
+    s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
+    for x in s:
+        x.bind(("127.0.0.1", 0))
+    ports = [x.getsockname()[1] for x in s]
+    for x in s:
+        x.close()
+    ready = threading.Event()
+    threading.Thread(target=serve, args=(ports, 20, False, ready),
+                     daemon=True).start()
+    ready.wait(5)
+    p1, p2 = ports
+    import dns.exception
+    fails = 0
+
+    def check(name, cond):
+        nonlocal fails
+        print(("ok " if cond else "FAIL ") + name)
+        fails += 0 if cond else 1
+
+    r = query(p1, "ok.fake.test.")
+    check("ok", r.answer and r.answer[0][0].to_text() == "192.0.2.1")
+    t0 = time.monotonic()
+    r = query(p1, "a.slow200.fake.test.")
+    check("slow", 0.15 < time.monotonic() - t0 < 0.8 and r.answer)
+    try:
+        query(p1, "silent.fake.test.", timeout=0.3)
+        check("silent", False)
+    except dns.exception.Timeout:
+        check("silent", True)
+    check("silent1 on port 2", query(p2, "silent1.fake.test.").answer)
+    r = query(p1, "trunc.fake.test.")
+    check("trunc udp", r.flags & dns.flags.TC and not r.answer)
+    r = query(p1, "trunc.fake.test.", tcp=True)
+    check("trunc tcp", len(r.answer[0]) == 30)
+    check("servfail",
+          query(p1, "servfail.fake.test.").rcode() == dns.rcode.SERVFAIL)
+    r = query(p1, "nx.fake.test.")
+    check("nx", r.rcode() == dns.rcode.NXDOMAIN and r.authority)
+    for beh in ("wrongid", "wrongq"):
+        q = dns.message.make_query(beh + ".fake.test.", "A")
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.settimeout(1)
+        u.sendto(q.to_wire(), ("127.0.0.1", p1))
+        got = [dns.message.from_wire(u.recvfrom(65535)[0]) for _ in range(2)]
+        u.close()
+        check(beh, not q.is_response(got[0]) and q.is_response(got[1]))
+    check("refused outside", query(p1, "example.com.").rcode()
+          == dns.rcode.REFUSED)
+    c = get_counts(p1)
+    check("counts", c.get("%d/udp/ok.fake.test." % p1) == 1
+          and c.get("%d/tcp/trunc.fake.test." % p1) == 1
+          and c.get("%d/udp/silent1.fake.test." % p2) == 1)
+    print("fakeup self-test: %d failed" % fails)
+    return 1 if fails else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--port", type=int, action="append", default=[],
+                    help="listen on 127.0.0.1:PORT (UDP and TCP); repeat")
+    ap.add_argument("--max-seconds", type=float, default=600)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--self-test", action="store_true")
+    a = ap.parse_args()
+    if a.self_test:
+        sys.exit(self_test())
+    if not a.port:
+        ap.error("need at least one --port")
+    serve(a.port, a.max_seconds, a.verbose)
+
+
+if __name__ == "__main__":
+    main()
