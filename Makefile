@@ -107,8 +107,10 @@ check: deps-check
 	@set -e; for f in $(FUZZ_TARGETS); do \
 	    n=$$(basename $$f); echo "== $$f (bounded run)"; \
 	    rm -rf build/fuzz/check-$$n; mkdir -p build/fuzz/check-$$n; \
-	    $$f -runs=200000 -max_total_time=30 build/fuzz/check-$$n \
-	        tests/fuzz/corpus/$$n; done
+	    if ! $$f -runs=200000 -max_total_time=30 build/fuzz/check-$$n \
+	        tests/fuzz/corpus/$$n > build/fuzz/check-$$n.log 2>&1; then \
+	        tail -50 build/fuzz/check-$$n.log; exit 1; fi; \
+	    grep -E '^Done [0-9]+ runs' build/fuzz/check-$$n.log; done
 	@echo "make check: all tests passed"
 
 bench: deps-bench all
