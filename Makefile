@@ -11,6 +11,7 @@
 PREFIX		?= /usr/local
 SBINDIR		?= $(PREFIX)/sbin
 MANDIR		?= $(PREFIX)/share/man
+DATADIR		?= $(PREFIX)/share/veilig
 SYSCONFDIR	?= /etc
 UNITDIR		?= /lib/systemd/system
 SYSUSERSDIR	?= /usr/lib/sysusers.d
@@ -21,7 +22,8 @@ CC		?= cc
 B		?= build
 SAN		?=
 WERROR		?=
-PKGS		= ldns libevent libevent_pthreads yaml-0.1 libsystemd liburcu-memb
+PKGS		= ldns libevent libevent_pthreads yaml-0.1 libsystemd liburcu-memb \
+		  libmaxminddb
 
 WARN		= -Wall -Wextra -Wformat=2 -Wmissing-prototypes \
 		  -Wstrict-prototypes -Wshadow -Wpointer-arith -Wwrite-strings \
@@ -33,21 +35,22 @@ OPT		= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 endif
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CPPFLAGS	+= -D_GNU_SOURCE -Isrc
+CPPFLAGS	+= -D_GNU_SOURCE -Isrc -DVEILIG_DATADIR='"$(DATADIR)"'
 CFLAGS		+= -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS)
 LDFLAGS		+= $(OPT)
 LDLIBS		+= $(PKG_LIBS) -lpthread
 
 # Every module but the one with main(); tests link the archive.
-LIB_SRCS	= src/log.c src/wire.c src/cache.c src/conf.c src/acl.c src/snapshot.c \
-		  src/fwd.c src/worker.c
+LIB_SRCS	= src/log.c src/wire.c src/cache.c src/conf.c src/snapshot.c \
+		  src/fwd.c src/worker.c src/domtable.c src/lists.c src/iptable.c \
+		  src/geo.c src/policy.c src/control.c
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(B)/%.o)
 UNIT_TESTS	= $(patsubst tests/unit/%.c,$(B)/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all run check deps deps-check deps-bench unit e2e asan fuzz \
 	fuzz-build bench install clean
 
-all: $(B)/veiligd
+all: $(B)/veiligd $(B)/veiligctl
 
 $(B)/%.o: src/%.c src/*.h | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
@@ -57,6 +60,10 @@ $(B)/libveilig.a: $(LIB_OBJS)
 
 $(B)/veiligd: $(B)/veiligd.o $(B)/libveilig.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# veiligctl needs nothing but libc.
+$(B)/veiligctl: $(B)/veiligctl.o
+	$(CC) $(LDFLAGS) -o $@ $^
 
 $(B)/test_%: tests/unit/test_%.c $(B)/libveilig.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a \
@@ -77,10 +84,11 @@ run: deps
 	./$(B)/veiligd -d -c conf/veiligd.yaml
 
 unit: $(UNIT_TESTS)
-	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; ./$$t; done
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
 e2e: all
 	python3 tests/e2e/run.py --veiligd ./$(B)/veiligd
+	python3 tests/e2e/test_updater.py --veiligd ./$(B)/veiligd
 
 # The unit and end-to-end tests again under ASan and UBSan.
 asan:
@@ -113,7 +121,13 @@ check: deps-check
 	    grep -E '^Done [0-9]+ runs' build/fuzz/check-$$n.log; done
 	@echo "make check: all tests passed"
 
-bench: deps-bench all
+# Lists at scale: the real lists in ../shared (when present) plus a
+# million synthetic names: load time, memory per entry, lookups/second.
+$(B)/listload: tests/bench/listload.c $(B)/libveilig.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
+
+bench: deps-bench all $(B)/listload
+	./$(B)/listload ../shared/data/blocklists
 	sh tests/bench/run
 
 install: all
@@ -121,11 +135,21 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/veilig \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 	    $(DESTDIR)$(TMPFILESDIR)
+	install -d $(DESTDIR)$(DATADIR)
 	install -m 755 $(B)/veiligd $(DESTDIR)$(SBINDIR)/veiligd
-	install -m 644 doc/veiligd.8 $(DESTDIR)$(MANDIR)/man8/veiligd.8
-	install -m 644 doc/veiligd.yaml.5 $(DESTDIR)$(MANDIR)/man5/veiligd.yaml.5
+	install -m 755 $(B)/veiligctl $(DESTDIR)$(SBINDIR)/veiligctl
+	install -m 755 src/veilig-update-lists \
+	    $(DESTDIR)$(SBINDIR)/veilig-update-lists
+	install -m 644 blocklists/safesearch.txt blocklists/canaries.txt \
+	    $(DESTDIR)$(DATADIR)/
+	install -m 644 doc/veiligd.8 doc/veiligctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 doc/veiligd.yaml.5 doc/veilig-board.5 \
+	    $(DESTDIR)$(MANDIR)/man5/
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/veiligd.service \
 	    > $(DESTDIR)$(UNITDIR)/veiligd.service
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/veilig-update-lists.service \
+	    > $(DESTDIR)$(UNITDIR)/veilig-update-lists.service
+	install -m 644 systemd/veilig-update-lists.timer $(DESTDIR)$(UNITDIR)/
 	install -m 644 systemd/veiligd.sysusers $(DESTDIR)$(SYSUSERSDIR)/veiligd.conf
 	install -m 644 systemd/veiligd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/veiligd.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/veilig/veiligd.yaml || \

@@ -34,6 +34,8 @@ struct cache_entry {
 	struct cache_entry	*prev;		/* LRU, towards the head */
 	struct cache_entry	*next;		/* LRU, towards the tail */
 	uint64_t		 hash;
+	uint64_t		 mask;		/* inspection bits */
+	uint32_t		 gen;		/* policy generation of mask */
 	size_t			 charge;	/* bytes counted in the budget */
 	uint32_t		 stored;	/* cache time of insertion */
 	uint32_t		 ttl;		/* seconds fresh after stored */
@@ -356,7 +358,7 @@ cache_now(void)
 enum cache_result
 cache_lookup(struct cache *c, const struct wire_query *q, uint32_t now,
     int allow_stale, uint8_t *out, size_t cap, size_t udp_max,
-    size_t *outlen)
+    size_t *outlen, const struct cache_inspect *ins, uint64_t *mask)
 {
 	struct cache_shard	*s;
 	struct cache_entry	*e, *dead = NULL;
@@ -396,8 +398,16 @@ cache_lookup(struct cache *c, const struct wire_query *q, uint32_t now,
 		dead = e;
 		e = NULL;
 	}
-	if (res != CACHE_MISS)
+	if (res != CACHE_MISS) {
 		cache_lru_front(s, e);
+		/* Bits from an older policy: inspect again, once. */
+		if (ins != NULL && e->gen != ins->gen) {
+			e->mask = ins->fn(ins->arg, msg, e->msg_len);
+			e->gen = ins->gen;
+		}
+		if (mask != NULL)
+			*mask = e->mask;
+	}
 out:
 	if (res == CACHE_HIT)
 		s->hits++;
@@ -415,7 +425,7 @@ out:
 
 void
 cache_insert(struct cache *c, const struct wire_query *q, const uint8_t *msg,
-    const struct wire_scan *sc, uint32_t now)
+    const struct wire_scan *sc, uint32_t now, uint64_t mask, uint32_t gen)
 {
 	struct cache_shard	*s;
 	struct cache_entry	*e, *old, *dead = NULL;
@@ -452,6 +462,8 @@ cache_insert(struct cache *c, const struct wire_query *q, const uint8_t *msg,
 	if ((e = malloc(charge)) == NULL)
 		return;
 	e->hash = h;
+	e->mask = mask;
+	e->gen = gen;
 	e->charge = charge;
 	e->stored = now;
 	e->ttl = ttl;

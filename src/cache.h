@@ -40,6 +40,18 @@ enum cache_result {
 
 #define CACHE_STALE_TTL	30	/* RFC 8767 4: TTL of a stale answer */
 
+/*
+ * Answer inspection: an entry keeps the bits policy_inspect() gave its
+ * answer and the generation of the policy that gave them. A lookup with a
+ * cache_inspect of another generation (a reload happened) inspects the
+ * entry again, under the shard lock, and keeps the new bits.
+ */
+struct cache_inspect {
+	uint64_t	(*fn)(void *arg, const uint8_t *msg, size_t len);
+	void		*arg;
+	uint32_t	 gen;
+};
+
 /* Counters, summed over shards by cache_stats(). */
 struct cache_stats {
 	uint64_t	entries;
@@ -69,22 +81,25 @@ uint32_t	 cache_now(void);
  * write the answer for q into out (cap octets, udp_max as for wire_answer)
  * and return CACHE_HIT with *outlen set. If the entry is expired but within
  * serve-stale and allow_stale is set, write it with TTL CACHE_STALE_TTL and
- * return CACHE_STALE. Otherwise CACHE_MISS.
+ * return CACHE_STALE. Otherwise CACHE_MISS. On a hit or stale hit, *mask
+ * (if mask is not NULL) gets the entry's inspection bits, brought up to
+ * date with ins first (ins may be NULL: the bits as stored).
  */
 enum cache_result cache_lookup(struct cache *, const struct wire_query *q,
 		    uint32_t now, int allow_stale, uint8_t *out, size_t cap,
-		    size_t udp_max, size_t *outlen);
+		    size_t udp_max, size_t *outlen,
+		    const struct cache_inspect *ins, uint64_t *mask);
 
 /*
  * Store the answer msg (as left by wire_scan(), described by *sc) for q at
- * time now, replacing any older entry for the same key. Nothing is stored
+ * time now, with inspection bits mask of policy generation gen, replacing any older entry for the same key. Nothing is stored
  * when sc->ttl is 0, when the rcode is other than NOERROR or NXDOMAIN, or
  * when the message is larger than a shard's budget. Allocation failure
  * just means nothing is stored.
  */
 void		 cache_insert(struct cache *, const struct wire_query *q,
 		    const uint8_t *msg, const struct wire_scan *sc,
-		    uint32_t now);
+		    uint32_t now, uint64_t mask, uint32_t gen);
 
 /* Remove every entry (veiligctl flush later). */
 void		 cache_flush(struct cache *);

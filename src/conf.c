@@ -1,14 +1,24 @@
 /*
- * conf.c: read veiligd.yaml with libyaml and check it against one table.
+ * conf.c: read veiligd.yaml and the board files with libyaml and check
+ * them against tables of keys.
  *
  * Reading happens in two steps. First libyaml's event parser turns the
  * text into a small tree of nodes (scalar, sequence, mapping), each with
  * its 1-based line and column; a syntax error stops here, since libyaml
  * cannot go on after one. Aliases and anchors are reported as errors but
  * the tree is still built, so later errors are found too. Then the tree
- * is walked against conf_keys[], the one table of keys: each key's type,
- * range, default, place in struct conf and help text live there and
- * nowhere else. Every semantic error is reported in the same pass.
+ * is walked against a table of keys: conf_keys[] for veiligd.yaml,
+ * conf_list_keys[] for each entry of lists:, conf_board_keys[] for a
+ * board file. Each key's type, range, default, place in its struct and
+ * help text live there and nowhere else. Every semantic error is
+ * reported in the same pass, and the errors of every board file come out
+ * of the same conf_load() call as those of veiligd.yaml.
+ *
+ * Relative paths (list files, the boards glob, filter.tables, geoip,
+ * control) are resolved against the directory of the file, made absolute
+ * at load time: veiligd runs daemon(3), which moves to "/". For
+ * conf_load_string() the directory is taken from the name argument, so a
+ * bare name means the current directory.
  *
  * The event API is used rather than yaml_parser_load() because the
  * document API resolves aliases silently, and we want to reject them.
@@ -16,11 +26,14 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,14 +41,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
 #include "conf.h"
+#include "lists.h"
+#include "wire.h"
+
+#ifndef VEILIG_DATADIR
+#define VEILIG_DATADIR	"/usr/local/share/veilig"
+#endif
 
 #define CONF_MAX_FILE	(1024 * 1024)	/* bytes; a config is far smaller */
 #define CONF_MAX_DEPTH	32		/* nesting of lists and mappings */
-#define CONF_MAX_ERRORS	100		/* then one "too many errors" */
+#define CONF_MAX_ERRORS	100		/* per file, then "too many errors" */
+#define CONF_MAX_KEYS	48		/* keys in one table */
+#define CONF_MAX_BOARDS	10000		/* files the boards glob may match */
 #define CONF_NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define KIB		1024ULL
@@ -53,16 +76,29 @@ enum conf_type {
 	CONF_SIZE,	/* uint64_t bytes, with k/M/G suffixes */
 	CONF_ADDRS,	/* list of struct conf_sockaddr, default port 53 */
 	CONF_NETS,	/* list of struct conf_net (CIDR) */
+	CONF_PATH,	/* char *, resolved against the file's directory */
+	CONF_URL,	/* char *, http:// or https:// */
+	CONF_TEXT,	/* char *, min to max bytes */
+	CONF_FORMAT,	/* int, enum lists_format */
+	CONF_BOOL,	/* int, true or false */
+	CONF_ACTION,	/* enum conf_action and redirect addresses (boards) */
+	CONF_LISTS,	/* lists: a mapping of name to conf_list_keys[] */
+	CONF_BLOCK,	/* uint64_t mask: list of names of lists */
+	CONF_NAMES,	/* list of struct conf_name (domain names) */
+	CONF_COUNTRIES,	/* list of char[3], ISO 3166 alpha-2 */
+	CONF_ASNS,	/* list of uint32_t AS numbers */
 };
 
 #define CONF_REQUIRED	0x1	/* no default: must be in the file */
 #define CONF_AUTO	0x2	/* "auto" is allowed and stored as 0 */
 
 /*
- * One key of the file. For scalars min and max bound the value (in ms for
- * durations, bytes for sizes); for lists they bound the number of entries.
- * The default is written as it would be in the file (lists: entries
- * separated by spaces) and parsed by the same code as the file's values.
+ * One key of a file. For scalars min and max bound the value (in ms for
+ * durations, bytes for sizes, length for text); for lists they bound the
+ * number of entries. The default is written as it would be in the file
+ * (lists: entries separated by spaces) and parsed by the same code as
+ * the file's values; a key with neither default nor CONF_REQUIRED is
+ * left zero (NULL) when absent.
  */
 struct conf_key {
 	const char	*path;
@@ -72,13 +108,16 @@ struct conf_key {
 	uint64_t	 max;
 	uint64_t	 scale;		/* durations: ms per stored unit */
 	const char	*def;
-	size_t		 off;		/* value or list pointer in conf */
-	size_t		 noff;		/* lists: the count in conf */
+	size_t		 off;		/* value or list pointer in struct */
+	size_t		 noff;		/* lists: the count in struct */
 	const char	*help;
 };
 
 #define OFF(f)	offsetof(struct conf, f)
+#define LOFF(f)	offsetof(struct conf_list, f)
+#define BOFF(f)	offsetof(struct conf_board, f)
 
+/* veiligd.yaml; conf_print() writes the keys in this order. */
 static const struct conf_key conf_keys[] = {
 	{ "server", CONF_SECTION, 0, 0, 0, 0, NULL, 0, 0,
 	  "How veiligd listens for queries." },
@@ -97,9 +136,6 @@ static const struct conf_key conf_keys[] = {
 	{ "server.tcp-max-queries", CONF_UINT, 0, 1, 1024, 0,
 	  "32", OFF(tcp_max_queries), 0,
 	  "Most queries in flight on one TCP connection." },
-	{ "access", CONF_NETS, 0, 1, 4096, 0,
-	  "127.0.0.0/8 ::1/128", OFF(access), OFF(naccess),
-	  "Networks that may query; others are refused." },
 	{ "upstreams", CONF_ADDRS, CONF_REQUIRED, 1, 32, 0,
 	  NULL, OFF(upstreams), OFF(nupstreams),
 	  "Recursive resolvers queries are forwarded to; port 53 if omitted." },
@@ -125,9 +161,69 @@ static const struct conf_key conf_keys[] = {
 	{ "cache.max-negative-ttl", CONF_DURATION, 0, 1 * SEC, 1 * DAY, SEC,
 	  "1h", OFF(max_neg_ttl), 0,
 	  "Cache NXDOMAIN and NODATA answers at most this long." },
+	{ "lists", CONF_LISTS, 0, 0, CONF_MAX_LISTS, 0,
+	  NULL, OFF(lists), OFF(nlists),
+	  "Category lists boards can block: name -> file, format, url." },
+	{ "boards", CONF_PATH, 0, 0, 0, 0,
+	  "boards/*.yaml", OFF(boards_glob), 0,
+	  "Glob of board files; matching none refuses every client." },
+	{ "filter", CONF_SECTION, 0, 0, 0, 0, NULL, 0, 0,
+	  "How blocked names are answered." },
+	{ "filter.block-ttl", CONF_DURATION, 0, 0, 1 * DAY, SEC,
+	  "60s", OFF(block_ttl), 0,
+	  "TTL of blocked answers (SOA minimum and redirect records)." },
+	{ "filter.tables", CONF_PATH, 0, 0, 0, 0,
+	  VEILIG_DATADIR, OFF(tables), 0,
+	  "Directory holding safesearch.txt and canaries.txt." },
+	{ "geoip", CONF_SECTION, 0, 0, 0, 0, NULL, 0, 0,
+	  "MaxMind databases for block-countries and block-asns." },
+	{ "geoip.country", CONF_PATH, 0, 0, 0, 0,
+	  NULL, OFF(geoip_country), 0,
+	  "Country database (MMDB); not set: no country blocking." },
+	{ "geoip.asn", CONF_PATH, 0, 0, 0, 0,
+	  NULL, OFF(geoip_asn), 0,
+	  "AS number database (MMDB); not set: no AS blocking." },
+	{ "control", CONF_PATH, 0, 0, 0, 0,
+	  "/run/veilig/control.sock", OFF(control), 0,
+	  "The control socket of veiligctl." },
 };
 
-#define CONF_NKEYS	CONF_NITEMS(conf_keys)
+/* One entry of lists:, named by its key. */
+static const struct conf_key conf_list_keys[] = {
+	{ "file", CONF_PATH, CONF_REQUIRED, 0, 0, 0,
+	  NULL, LOFF(file), 0, "The list file." },
+	{ "format", CONF_FORMAT, CONF_REQUIRED, 0, 0, 0,
+	  NULL, LOFF(format), 0, "domains, hosts, adblock, rpz or ip." },
+	{ "url", CONF_URL, 0, 0, 0, 0,
+	  NULL, LOFF(url), 0, "Where the updater fetches the list." },
+};
+
+/* A board file. */
+static const struct conf_key conf_board_keys[] = {
+	{ "name", CONF_TEXT, CONF_REQUIRED, 1, 128, 0,
+	  NULL, BOFF(name), 0, "Name of the board." },
+	{ "networks", CONF_NETS, CONF_REQUIRED, 1, 4096, 0,
+	  NULL, BOFF(networks), BOFF(nnetworks),
+	  "Client networks of the board." },
+	{ "block", CONF_BLOCK, 0, 0, 1024, 0,
+	  NULL, BOFF(block), 0, "Names of lists: to block." },
+	{ "allow", CONF_NAMES, 0, 0, 65536, 0,
+	  NULL, BOFF(allow), BOFF(nallow), "Names never blocked." },
+	{ "deny", CONF_NAMES, 0, 0, 65536, 0,
+	  NULL, BOFF(deny), BOFF(ndeny), "Names always blocked." },
+	{ "safe-search", CONF_BOOL, 0, 0, 0, 0,
+	  "false", BOFF(safe_search), 0, "Force safe search." },
+	{ "canaries", CONF_BOOL, 0, 0, 0, 0,
+	  "true", BOFF(canaries), 0, "Answer canary names NXDOMAIN." },
+	{ "action", CONF_ACTION, 0, 0, 0, 0,
+	  "nxdomain", BOFF(action), 0, "How blocked names are answered." },
+	{ "block-countries", CONF_COUNTRIES, 0, 0, 300, 0,
+	  NULL, BOFF(countries), BOFF(ncountries),
+	  "Countries whose addresses are blocked." },
+	{ "block-asns", CONF_ASNS, 0, 0, 65536, 0,
+	  NULL, BOFF(asns), BOFF(nasns),
+	  "AS numbers whose addresses are blocked." },
+};
 
 enum conf_kind {
 	CONF_N_SCALAR,
@@ -149,27 +245,43 @@ struct conf_node {
 	size_t			  capkids;
 };
 
-/* State of one load: where errors go and which keys were seen. */
+/* Where something was written in a file. */
+struct conf_pos {
+	size_t	line, col;
+};
+
+/* One table being applied to one struct, and which keys it has seen. */
+struct conf_scope {
+	const struct conf_key	*keys;
+	size_t			 nkeys;
+	char			*base;		/* struct the offsets are in */
+	const char		*pfx;		/* before key paths in errors */
+	const struct conf_node	*seen[CONF_MAX_KEYS];
+};
+
+/* State of one file being read: where errors go, and what is filled. */
 struct conf_state {
-	const char		*name;
+	const char		*name;		/* the file, for errors */
 	const char		*text;
 	size_t			 len;
 	conf_error_cb		 errcb;
 	void			*arg;
 	unsigned		 nerr;
 	struct conf		*conf;
-	const struct conf_node	*seen[CONF_NKEYS];
+	const char		*dir;		/* absolute: paths are in it */
+	const char		*kpath;		/* key being set, for errors */
+	struct conf_pos		*netpos;	/* of the last CONF_NETS set */
 };
 
-static void	conf_walk_map(struct conf_state *, const char *,
-		    const struct conf_node *);
+static void	conf_walk_map(struct conf_state *, struct conf_scope *,
+		    const char *, const struct conf_node *);
 
 /* Report one error at line:col (0 for none) through the callback. */
 static void __attribute__((format(printf, 4, 5)))
 conf_error(struct conf_state *st, size_t line, size_t col, const char *fmt,
     ...)
 {
-	char	msg[1024], full[1280];
+	char	msg[2048], full[2400];
 	va_list	ap;
 
 	/* Past the cap count on, so the load still fails, but stay quiet. */
@@ -211,11 +323,12 @@ conf_quote(const char *s, char *buf, size_t cap)
 	return (buf);
 }
 
-/* Error about the value of scalar node n under key k. */
+/* Error about the value of scalar node n of the key being set. */
 #define conf_verror(st, k, n, fmt, ...) do {				\
 	char	 q_[80];						\
+	(void)(k);							\
 	conf_error((st), (n)->line, (n)->col, "%s: '%s' " fmt,		\
-	    (k)->path, conf_quote((n)->value, q_, sizeof q_),		\
+	    (st)->kpath, conf_quote((n)->value, q_, sizeof q_),	\
 	    ##__VA_ARGS__);						\
 } while (0)
 
@@ -603,26 +716,136 @@ conf_parse_size(const char *s, uint64_t *bytes)
 	return (-1);
 }
 
+/*
+ * Resolve path against the directory of the file being read. Returns an
+ * allocated absolute path, or NULL if out of memory.
+ */
+static char *
+conf_resolve(struct conf_state *st, const char *path)
+{
+	char	*out;
+
+	if (path[0] == '/')
+		return (strdup(path));
+	if (asprintf(&out, "%s%s%s", st->dir, strcmp(st->dir, "/") == 0 ?
+	    "" : "/", path) == -1)
+		return (NULL);
+	return (out);
+}
+
+/* A boolean: true, false and the YAML 1.1 yes, no, on, off; 0 or -1. */
+static int
+conf_parse_bool(const char *s, int *v)
+{
+	if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 ||
+	    strcmp(s, "on") == 0)
+		*v = 1;
+	else if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 ||
+	    strcmp(s, "off") == 0)
+		*v = 0;
+	else
+		return (-1);
+	return (0);
+}
+
+/* A URL the updater can fetch: http(s)://, no spaces or controls. */
+static int
+conf_check_url(const char *s)
+{
+	const char	*rest;
+	size_t		 i;
+
+	if (strncmp(s, "https://", 8) == 0)
+		rest = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		rest = s + 7;
+	else
+		return (-1);
+	if (*rest == '\0' || *rest == '/')
+		return (-1);
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+			return (-1);
+	return (0);
+}
+
+/*
+ * action: nxdomain, nodata, refused, or "redirect" with one IPv4 and/or
+ * one IPv6 address, separated by spaces. Errors are reported.
+ */
+static void
+conf_set_action(struct conf_state *st, const struct conf_key *k,
+    const struct conf_node *n, struct conf_board *b)
+{
+	char		 buf[256], *p, *word;
+	uint8_t		 a[16];
+	unsigned	 nwords = 0;
+
+	if (strcmp(n->value, "nxdomain") == 0)
+		b->action = CONF_ACTION_NXDOMAIN;
+	else if (strcmp(n->value, "nodata") == 0)
+		b->action = CONF_ACTION_NODATA;
+	else if (strcmp(n->value, "refused") == 0)
+		b->action = CONF_ACTION_REFUSED;
+	else if (strncmp(n->value, "redirect", 8) == 0 &&
+	    (n->value[8] == ' ' || n->value[8] == '\0') &&
+	    strlen(n->value) < sizeof buf) {
+		/* The words after "redirect" are the addresses. */
+		snprintf(buf, sizeof buf, "%s", n->value + 8);
+		p = buf;
+		b->have4 = b->have6 = 0;
+		while ((word = strsep(&p, " ")) != NULL) {
+			if (*word == '\0')
+				continue;
+			nwords++;
+			if (inet_pton(AF_INET, word, a) == 1 && !b->have4) {
+				memcpy(b->redirect4, a, 4);
+				b->have4 = 1;
+			} else if (inet_pton(AF_INET6, word, a) == 1 &&
+			    !b->have6) {
+				memcpy(b->redirect6, a, 16);
+				b->have6 = 1;
+			} else
+				goto bad;
+		}
+		if (nwords == 0)
+			goto bad;
+		b->action = CONF_ACTION_REDIRECT;
+	} else {
+		conf_verror(st, k, n, "is not nxdomain, nodata, refused or "
+		    "redirect with addresses");
+		return;
+	}
+	return;
+bad:
+	b->have4 = b->have6 = 0;
+	conf_verror(st, k, n, "is not 'redirect' and one IPv4 address, one "
+	    "IPv6 address or one of each (redirect 192.0.2.80 2001:db8::80)");
+}
+
 /* Set the scalar key k from node n; errors are reported. */
 static void
-conf_set_scalar(struct conf_state *st, const struct conf_key *k,
-    const struct conf_node *n)
+conf_set_scalar(struct conf_state *st, const struct conf_scope *sc,
+    const struct conf_key *k, const struct conf_node *n)
 {
-	char		*dst = (char *)st->conf + k->off;
+	char		*dst = sc->base + k->off;
 	char		 lo[32], hi[32];
 	uint64_t	 v;
+	int		 b;
+	enum lists_format fmt;
 
 	/* A bad node was reported when it was read. */
 	if (n->kind == CONF_N_BAD)
 		return;
 	if (n->kind != CONF_N_SCALAR) {
 		conf_error(st, n->line, n->col, "%s: expected a single value, "
-		    "not %s", k->path, conf_kind_name(n));
+		    "not %s", st->kpath, conf_kind_name(n));
 		return;
 	}
 	/* "key:" with nothing after it, or an empty quoted string. */
 	if (n->value[0] == '\0') {
-		conf_error(st, n->line, n->col, "%s: missing value", k->path);
+		conf_error(st, n->line, n->col, "%s: missing value",
+		    st->kpath);
 		return;
 	}
 	switch (k->type) {
@@ -677,6 +900,46 @@ conf_set_scalar(struct conf_state *st, const struct conf_key *k,
 			return;
 		}
 		*(uint64_t *)dst = v;
+		break;
+	case CONF_PATH:
+	case CONF_URL:
+	case CONF_TEXT:
+		if (k->type == CONF_URL && conf_check_url(n->value) == -1) {
+			conf_verror(st, k, n, "is not a URL starting with "
+			    "http:// or https://");
+			return;
+		}
+		if (k->type == CONF_TEXT && (strlen(n->value) < k->min ||
+		    strlen(n->value) > k->max)) {
+			conf_verror(st, k, n, "is not %llu to %llu characters "
+			    "long", (unsigned long long)k->min,
+			    (unsigned long long)k->max);
+			return;
+		}
+		free(*(char **)dst);
+		*(char **)dst = k->type == CONF_PATH ?
+		    conf_resolve(st, n->value) : strdup(n->value);
+		if (*(char **)dst == NULL)
+			conf_error(st, n->line, n->col, "%s: out of memory",
+			    st->kpath);
+		break;
+	case CONF_FORMAT:
+		if (lists_format_parse(n->value, &fmt) == -1) {
+			conf_verror(st, k, n, "is not a list format (domains, "
+			    "hosts, adblock, rpz or ip)");
+			return;
+		}
+		*(int *)dst = (int)fmt;
+		break;
+	case CONF_BOOL:
+		if (conf_parse_bool(n->value, &b) == -1) {
+			conf_verror(st, k, n, "is not true or false");
+			return;
+		}
+		*(int *)dst = b;
+		break;
+	case CONF_ACTION:
+		conf_set_action(st, k, n, (struct conf_board *)sc->base);
 		break;
 	default:
 		break;
@@ -833,79 +1096,406 @@ bad:
 	return (-1);
 }
 
-/* Set the list key k from the sequence node n; errors are reported. */
-static void
-conf_set_list(struct conf_state *st, const struct conf_key *k,
+/* What one entry of a list key is called in errors. */
+static const char *
+conf_item_noun(enum conf_type type)
+{
+	switch (type) {
+	case CONF_ADDRS:
+		return ("an address");
+	case CONF_NETS:
+		return ("a network");
+	case CONF_NAMES:
+		return ("a domain name");
+	case CONF_COUNTRIES:
+		return ("a country code");
+	case CONF_ASNS:
+		return ("an AS number");
+	default:
+		return ("a list name");
+	}
+}
+
+/* Size of one entry of a list key's array. */
+static size_t
+conf_item_size(enum conf_type type)
+{
+	switch (type) {
+	case CONF_ADDRS:
+		return (sizeof(struct conf_sockaddr));
+	case CONF_NETS:
+		return (sizeof(struct conf_net));
+	case CONF_NAMES:
+		return (sizeof(struct conf_name));
+	case CONF_COUNTRIES:
+		return (sizeof(char[3]));
+	default:
+		return (sizeof(uint32_t));
+	}
+}
+
+/* A domain name of allow: or deny:, normalised; 0 or -1. */
+static int
+conf_parse_name(struct conf_state *st, const struct conf_key *k,
+    const struct conf_node *n, struct conf_name *out)
+{
+	uint8_t		 wire[WIRE_MAX_NAME];
+	size_t		 len;
+	const char	*why = "invalid";
+
+	if (lists_name(n->value, strlen(n->value), wire, &len, &why) == -1) {
+		conf_verror(st, k, n, "is not a domain name: %s", why);
+		return (-1);
+	}
+	out->text = strdup(n->value);
+	out->lname = malloc(len);
+	if (out->text == NULL || out->lname == NULL) {
+		free(out->text);
+		free(out->lname);
+		out->text = NULL;
+		out->lname = NULL;
+		conf_error(st, n->line, n->col, "%s: out of memory",
+		    st->kpath);
+		return (-1);
+	}
+	memcpy(out->lname, wire, len);
+	out->len = len;
+	out->line = (unsigned)n->line;
+	out->col = (unsigned)n->col;
+	return (0);
+}
+
+/* An ISO 3166 alpha-2 code, any case, stored upper case; 0 or -1. */
+static int
+conf_parse_country(struct conf_state *st, const struct conf_key *k,
+    const struct conf_node *n, char *out)
+{
+	const char	*s = n->value;
+
+	if (strlen(s) != 2 || !isalpha((unsigned char)s[0]) ||
+	    !isalpha((unsigned char)s[1]) || (s[0] & 0x80) || (s[1] & 0x80)) {
+		conf_verror(st, k, n, "is not a two-letter country code "
+		    "(ISO 3166, such as NL)");
+		return (-1);
+	}
+	out[0] = (char)toupper((unsigned char)s[0]);
+	out[1] = (char)toupper((unsigned char)s[1]);
+	out[2] = '\0';
+	return (0);
+}
+
+/* An AS number, 1 to 4294967295, with an optional "AS"; 0 or -1. */
+static int
+conf_parse_asn(struct conf_state *st, const struct conf_key *k,
+    const struct conf_node *n, uint32_t *out)
+{
+	const char	*s = n->value;
+	uint64_t	 v;
+
+	if (strncasecmp(s, "AS", 2) == 0)
+		s += 2;
+	if (conf_number(s, strlen(s), &v) == -1 || v < 1 ||
+	    v > UINT32_MAX) {
+		conf_verror(st, k, n, "is not an AS number from 1 to "
+		    "4294967295 (AS prefix optional)");
+		return (-1);
+	}
+	*out = (uint32_t)v;
+	return (0);
+}
+
+/* True if n is a list whose length is in k's range; else reported. */
+static int
+conf_seq_ok(struct conf_state *st, const struct conf_key *k,
     const struct conf_node *n)
 {
-	char		 *base = (char *)st->conf;
-	void		**dst = (void **)(base + k->off);
-	size_t		 *count = (size_t *)(base + k->noff);
-	size_t		  i, size, got = 0;
-	char		 *items;
-	const struct conf_node *item;
-
 	if (n->kind == CONF_N_BAD)
-		return;
+		return (0);
 	if (n->kind != CONF_N_SEQ) {
 		conf_error(st, n->line, n->col, "%s: expected a list, not %s",
-		    k->path, conf_kind_name(n));
-		return;
+		    st->kpath, conf_kind_name(n));
+		return (0);
 	}
 	/* A wrong count is one error; the entries are not read then. */
 	if (n->nkids < k->min || n->nkids > k->max) {
 		conf_error(st, n->line, n->col, "%s: has %zu entries, not "
-		    "from %llu to %llu", k->path, n->nkids,
+		    "from %llu to %llu", st->kpath, n->nkids,
 		    (unsigned long long)k->min, (unsigned long long)k->max);
-		return;
+		return (0);
 	}
+	return (1);
+}
+
+/* True if entry item of a list is a usable scalar; else reported. */
+static int
+conf_item_ok(struct conf_state *st, const struct conf_key *k,
+    const struct conf_node *item)
+{
+	if (item->kind == CONF_N_BAD)
+		return (0);
+	if (item->kind != CONF_N_SCALAR) {
+		conf_error(st, item->line, item->col, "%s: expected %s, "
+		    "not %s", st->kpath, conf_item_noun(k->type),
+		    conf_kind_name(item));
+		return (0);
+	}
+	return (1);
+}
+
+/* Set the list key k from the sequence node n; errors are reported. */
+static void
+conf_set_list(struct conf_state *st, const struct conf_scope *sc,
+    const struct conf_key *k, const struct conf_node *n)
+{
+	void		**dst = (void **)(sc->base + k->off);
+	size_t		 *count = (size_t *)(sc->base + k->noff);
+	size_t		  i, size, got = 0;
+	char		 *items, *it;
+	struct conf_pos	 *pos = NULL;
+	const struct conf_node *item;
+	int		  rv;
+
+	if (!conf_seq_ok(st, k, n))
+		return;
 	/* Good entries are packed at the front; got counts them. */
-	size = k->type == CONF_NETS ? sizeof(struct conf_net) :
-	    sizeof(struct conf_sockaddr);
-	if ((items = calloc(n->nkids, size)) == NULL) {
-		conf_error(st, n->line, n->col, "%s: out of memory", k->path);
+	size = conf_item_size(k->type);
+	items = calloc(n->nkids + 1, size);
+	if (k->type == CONF_NETS)
+		pos = calloc(n->nkids + 1, sizeof *pos);
+	if (items == NULL || (k->type == CONF_NETS && pos == NULL)) {
+		free(items);
+		free(pos);
+		conf_error(st, n->line, n->col, "%s: out of memory",
+		    st->kpath);
 		return;
 	}
 	for (i = 0; i < n->nkids; i++) {
 		item = n->kids[i];
-		if (item->kind == CONF_N_BAD)
+		if (!conf_item_ok(st, k, item))
 			continue;
-		if (item->kind != CONF_N_SCALAR) {
-			conf_error(st, item->line, item->col, "%s: expected "
-			    "an address, not %s", k->path,
-			    conf_kind_name(item));
-			continue;
+		it = items + got * size;
+		switch (k->type) {
+		case CONF_NETS:
+			rv = conf_parse_net(st, k, item,
+			    (struct conf_net *)(void *)it);
+			break;
+		case CONF_ADDRS:
+			rv = conf_parse_sockaddr(st, k, item,
+			    (struct conf_sockaddr *)(void *)it);
+			break;
+		case CONF_NAMES:
+			rv = conf_parse_name(st, k, item,
+			    (struct conf_name *)(void *)it);
+			break;
+		case CONF_COUNTRIES:
+			rv = conf_parse_country(st, k, item, it);
+			break;
+		default:
+			rv = conf_parse_asn(st, k, item,
+			    (uint32_t *)(void *)it);
+			break;
 		}
-		if (k->type == CONF_NETS) {
-			if (conf_parse_net(st, k, item, (struct conf_net *)
-			    (items + got * size)) == 0)
-				got++;
-		} else if (conf_parse_sockaddr(st, k, item,
-		    (struct conf_sockaddr *)(items + got * size)) == 0)
+		if (rv == 0) {
+			/* Networks keep positions for the overlap check. */
+			if (pos != NULL) {
+				pos[got].line = item->line;
+				pos[got].col = item->col;
+			}
 			got++;
+		}
 	}
 	free(*dst);
 	*dst = items;
 	*count = got;
+	if (pos != NULL) {
+		free(st->netpos);
+		st->netpos = pos;
+	}
+}
+
+/* Write the names of the lists into buf, for an error message. */
+static void
+conf_list_names(const struct conf *conf, char *buf, size_t cap)
+{
+	size_t	i, n = 0;
+	int	w;
+
+	buf[0] = '\0';
+	if (conf->nlists == 0) {
+		snprintf(buf, cap, "none are defined in lists:");
+		return;
+	}
+	for (i = 0; i < conf->nlists && n < cap; i++) {
+		w = snprintf(buf + n, cap - n, "%s%s", i > 0 ? ", " : "",
+		    conf->lists[i].name);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+}
+
+/* block: names of lists, as a mask of their indexes. */
+static void
+conf_set_block(struct conf_state *st, const struct conf_scope *sc,
+    const struct conf_key *k, const struct conf_node *n)
+{
+	uint64_t	*mask = (uint64_t *)(void *)(sc->base + k->off);
+	const struct conf_node *item;
+	char		 names[CONF_MAX_LISTS * 34 + 64];
+	size_t		 i, j;
+
+	if (!conf_seq_ok(st, k, n))
+		return;
+	for (i = 0; i < n->nkids; i++) {
+		item = n->kids[i];
+		if (!conf_item_ok(st, k, item))
+			continue;
+		for (j = 0; j < st->conf->nlists; j++)
+			if (strcmp(st->conf->lists[j].name, item->value) == 0)
+				break;
+		if (j == st->conf->nlists) {
+			conf_list_names(st->conf, names, sizeof names);
+			conf_verror(st, k, item, "is not a list; the lists "
+			    "are: %s", names);
+			continue;
+		}
+		*mask |= 1ULL << j;
+	}
+}
+
+/* A list name: 1 to 32 of a-z, 0-9 and '-', starting with a letter. */
+static int
+conf_check_list_name(const char *s)
+{
+	size_t	i;
+
+	if (s[0] < 'a' || s[0] > 'z')
+		return (-1);
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= 32)
+			return (-1);
+		if ((s[i] < 'a' || s[i] > 'z') && (s[i] < '0' ||
+		    s[i] > '9') && s[i] != '-')
+			return (-1);
+	}
+	return (0);
+}
+
+static void	conf_scope_init(struct conf_scope *, const struct conf_key *,
+		    size_t, void *, const char *);
+static void	conf_scope_finish(struct conf_state *, struct conf_scope *,
+		    size_t, size_t);
+
+/* lists: a mapping of list name to { file, format, url }. */
+static void
+conf_set_lists(struct conf_state *st, const struct conf_key *k,
+    const struct conf_node *n)
+{
+	struct conf		*conf = st->conf;
+	struct conf_list	*l;
+	struct conf_scope	 ls;
+	const struct conf_node	*key, *val;
+	const char		*kpath = st->kpath;
+	char			 q[80], pfx[64];
+	size_t			 i, j, nents;
+
+	if (n->kind == CONF_N_BAD || (n->kind == CONF_N_SCALAR && n->empty))
+		return;		/* reported, or no lists */
+	if (n->kind != CONF_N_MAP) {
+		conf_error(st, n->line, n->col, "%s: expected a mapping of "
+		    "list names, not %s", kpath, conf_kind_name(n));
+		return;
+	}
+	nents = n->nkids / 2;
+	if (nents > k->max) {
+		conf_error(st, n->line, n->col, "%s: has %zu lists, more "
+		    "than %llu", kpath, nents, (unsigned long long)k->max);
+		return;
+	}
+	if (nents == 0)
+		return;
+	if ((conf->lists = calloc(nents, sizeof *conf->lists)) == NULL) {
+		conf_error(st, n->line, n->col, "%s: out of memory", kpath);
+		return;
+	}
+	for (i = 0; i + 1 < n->nkids; i += 2) {
+		key = n->kids[i];
+		val = n->kids[i + 1];
+		if (key->kind == CONF_N_BAD)
+			continue;
+		if (key->kind != CONF_N_SCALAR ||
+		    conf_check_list_name(key->value) == -1) {
+			conf_error(st, key->line, key->col, "%s: '%s' is not "
+			    "a list name (1 to 32 of a-z, 0-9 and '-', "
+			    "starting with a letter)", kpath,
+			    key->kind == CONF_N_SCALAR ? conf_quote(
+			    key->value, q, sizeof q) : conf_kind_name(key));
+			continue;
+		}
+		for (j = 0; j < conf->nlists; j++)
+			if (strcmp(conf->lists[j].name, key->value) == 0)
+				break;
+		if (j < conf->nlists) {
+			conf_error(st, key->line, key->col, "%s.%s: duplicate "
+			    "list (first at line %u column %u)", kpath,
+			    key->value, conf->lists[j].line,
+			    conf->lists[j].col);
+			continue;
+		}
+		/* Kept even with errors below: boards may name it. */
+		l = &conf->lists[conf->nlists];
+		if ((l->name = strdup(key->value)) == NULL) {
+			conf_error(st, key->line, key->col, "%s: out of "
+			    "memory", kpath);
+			continue;
+		}
+		l->line = (unsigned)key->line;
+		l->col = (unsigned)key->col;
+		conf->nlists++;
+		snprintf(pfx, sizeof pfx, "%s.%s", kpath, key->value);
+		conf_scope_init(&ls, conf_list_keys,
+		    CONF_NITEMS(conf_list_keys), l, pfx);
+		conf_walk_map(st, &ls, "", val);
+		/* Not a mapping was one error: missing keys are noise. */
+		if (val->kind == CONF_N_MAP || (val->kind == CONF_N_SCALAR &&
+		    val->empty))
+			conf_scope_finish(st, &ls, key->line, key->col);
+	}
+	st->kpath = kpath;
 }
 
 /* Set key k from node n according to its type. */
 static void
-conf_set(struct conf_state *st, const struct conf_key *k,
-    const struct conf_node *n)
+conf_set(struct conf_state *st, const struct conf_scope *sc,
+    const struct conf_key *k, const struct conf_node *n)
 {
-	if (k->type == CONF_ADDRS || k->type == CONF_NETS)
-		conf_set_list(st, k, n);
-	else
-		conf_set_scalar(st, k, n);
+	switch (k->type) {
+	case CONF_ADDRS:
+	case CONF_NETS:
+	case CONF_NAMES:
+	case CONF_COUNTRIES:
+	case CONF_ASNS:
+		conf_set_list(st, sc, k, n);
+		break;
+	case CONF_BLOCK:
+		conf_set_block(st, sc, k, n);
+		break;
+	case CONF_LISTS:
+		conf_set_lists(st, k, n);
+		break;
+	default:
+		conf_set_scalar(st, sc, k, n);
+		break;
+	}
 }
 
 /* Apply k's default, parsed from its text like a value in the file. */
 static void
-conf_set_default(struct conf_state *st, const struct conf_key *k)
+conf_set_default(struct conf_state *st, const struct conf_scope *sc,
+    const struct conf_key *k)
 {
 	struct conf_node	 seq, items[8], *kids[8];
-	char			 buf[128], *p, *word;
+	char			 buf[256], *p, *word;
 	size_t			 i = 0;
 
 	/* Build on the stack the nodes the file would have given. */
@@ -926,19 +1516,71 @@ conf_set_default(struct conf_state *st, const struct conf_key *k)
 		}
 		seq.nkids = i;
 	}
-	conf_set(st, k, &seq);
+	conf_set(st, sc, k, &seq);
+}
+
+static void
+conf_scope_init(struct conf_scope *sc, const struct conf_key *keys,
+    size_t nkeys, void *base, const char *pfx)
+{
+	memset(sc, 0, sizeof *sc);
+	sc->keys = keys;
+	sc->nkeys = nkeys;
+	sc->base = base;
+	sc->pfx = pfx;
+}
+
+/* Join a and b with a dot (either may be empty) into buf. */
+static const char *
+conf_join(char *buf, size_t cap, const char *a, const char *b)
+{
+	int	n;
+
+	n = snprintf(buf, cap, "%s%s%s", a, *a != '\0' && *b != '\0' ? "." :
+	    "", b);
+	/* Key paths are short; a cut one still names where it starts. */
+	if (n < 0 || (size_t)n >= cap)
+		buf[cap - 1] = '\0';
+	return (buf);
+}
+
+/*
+ * Keys of the scope not in the file: defaults, or an error at line:col
+ * if required.
+ */
+static void
+conf_scope_finish(struct conf_state *st, struct conf_scope *sc, size_t line,
+    size_t col)
+{
+	const struct conf_key	*k;
+	char			 path[160];
+	size_t			 i;
+
+	for (i = 0; i < sc->nkeys; i++) {
+		k = &sc->keys[i];
+		if (sc->seen[i] != NULL || k->type == CONF_SECTION)
+			continue;
+		st->kpath = conf_join(path, sizeof path, sc->pfx, k->path);
+		if (k->flags & CONF_REQUIRED)
+			conf_error(st, line, col, "%s: required key is "
+			    "missing", path);
+		else if (k->def != NULL)
+			conf_set_default(st, sc, k);
+	}
+	st->kpath = NULL;
 }
 
 /* Find the key named name directly under prefix ("" for the top). */
 static int
-conf_key_find(const char *prefix, const char *name)
+conf_key_find(const struct conf_scope *sc, const char *prefix,
+    const char *name)
 {
 	size_t	 i, plen = strlen(prefix);
 	const char *rest;
 
 	/* Match one level only, so "server.workers" is no top key. */
-	for (i = 0; i < CONF_NKEYS; i++) {
-		rest = conf_keys[i].path;
+	for (i = 0; i < sc->nkeys; i++) {
+		rest = sc->keys[i].path;
 		if (plen > 0) {
 			if (strncmp(rest, prefix, plen) != 0 ||
 			    rest[plen] != '.')
@@ -953,14 +1595,15 @@ conf_key_find(const char *prefix, const char *name)
 
 /* Write the names of the keys directly under prefix into buf. */
 static void
-conf_key_names(const char *prefix, char *buf, size_t cap)
+conf_key_names(const struct conf_scope *sc, const char *prefix, char *buf,
+    size_t cap)
 {
 	size_t	 i, plen = strlen(prefix), n = 0;
 	const char *rest;
 
 	buf[0] = '\0';
-	for (i = 0; i < CONF_NKEYS; i++) {
-		rest = conf_keys[i].path;
+	for (i = 0; i < sc->nkeys; i++) {
+		rest = sc->keys[i].path;
 		if (plen > 0) {
 			if (strncmp(rest, prefix, plen) != 0 ||
 			    rest[plen] != '.')
@@ -974,29 +1617,30 @@ conf_key_names(const char *prefix, char *buf, size_t cap)
 	}
 }
 
-/* Walk one mapping of keys under prefix ("" for the top level). */
+/* Walk one mapping of keys under prefix ("" for the scope's top). */
 static void
-conf_walk_map(struct conf_state *st, const char *prefix,
-    const struct conf_node *map)
+conf_walk_map(struct conf_state *st, struct conf_scope *sc,
+    const char *prefix, const struct conf_node *map)
 {
 	const struct conf_node	*key, *val;
 	const struct conf_key	*k;
-	char			 names[256], q[80], path[160];
+	char			 names[256], q[80], path[160], where[160];
 	size_t			 i;
 	int			 idx;
 
 	if (map->kind == CONF_N_BAD || (map->kind == CONF_N_SCALAR &&
 	    map->empty))
 		return;		/* reported, or an empty section */
+	conf_join(where, sizeof where, sc->pfx, prefix);
 	if (map->kind != CONF_N_MAP) {
-		conf_key_names(prefix, names, sizeof names);
-		if (*prefix == '\0')
+		conf_key_names(sc, prefix, names, sizeof names);
+		if (*where == '\0')
 			conf_error(st, map->line, map->col, "expected a "
 			    "mapping of keys (%s) at the top, not %s", names,
 			    conf_kind_name(map));
 		else
 			conf_error(st, map->line, map->col, "%s: expected a "
-			    "mapping of keys (%s), not %s", prefix, names,
+			    "mapping of keys (%s), not %s", where, names,
 			    conf_kind_name(map));
 		return;
 	}
@@ -1007,19 +1651,18 @@ conf_walk_map(struct conf_state *st, const char *prefix,
 			continue;
 		if (key->kind != CONF_N_SCALAR) {
 			conf_error(st, key->line, key->col, "%s%skeys must be "
-			    "names, not %s", prefix, *prefix ? ": " : "",
+			    "names, not %s", where, *where ? ": " : "",
 			    conf_kind_name(key));
 			continue;
 		}
 		/* The full path names the key in errors. */
-		conf_quote(key->value, q, sizeof q);
-		snprintf(path, sizeof path, "%s%s%s", prefix,
-		    *prefix ? "." : "", q);
-		if ((idx = conf_key_find(prefix, key->value)) == -1) {
-			conf_key_names(prefix, names, sizeof names);
+		conf_join(path, sizeof path, where,
+		    conf_quote(key->value, q, sizeof q));
+		if ((idx = conf_key_find(sc, prefix, key->value)) == -1) {
+			conf_key_names(sc, prefix, names, sizeof names);
 			conf_error(st, key->line, key->col, "%s: unknown key; "
 			    "valid keys %s%s are: %s", path,
-			    *prefix ? "in " : "at the top level", prefix,
+			    *where ? "in " : "at the top level", where,
 			    names);
 			continue;
 		}
@@ -1027,19 +1670,300 @@ conf_walk_map(struct conf_state *st, const char *prefix,
 		 * Each path occurs in one place only, so seen[] finds
 		 * duplicates in any mapping without comparing keys.
 		 */
-		k = &conf_keys[idx];
-		if (st->seen[idx] != NULL) {
+		k = &sc->keys[idx];
+		if (sc->seen[idx] != NULL) {
 			conf_error(st, key->line, key->col, "%s: duplicate "
-			    "key (first at line %zu column %zu)", k->path,
-			    st->seen[idx]->line, st->seen[idx]->col);
+			    "key (first at line %zu column %zu)", path,
+			    sc->seen[idx]->line, sc->seen[idx]->col);
 			continue;
 		}
-		st->seen[idx] = key;
+		sc->seen[idx] = key;
+		st->kpath = path;
 		if (k->type == CONF_SECTION)
-			conf_walk_map(st, k->path, val);
+			conf_walk_map(st, sc, k->path, val);
 		else
-			conf_set(st, k, val);
+			conf_set(st, sc, k, val);
+		st->kpath = NULL;
 	}
+}
+
+/*
+ * Read the file at path into *buf (NUL-terminated) and *len. A board
+ * must be a regular file: a glob may match a FIFO or a device, and
+ * reading one could block. Returns 0, or -1 after reporting why.
+ */
+static int
+conf_read_file(struct conf_state *st, const char *path, int regular,
+    char **buf, size_t *len)
+{
+	struct stat	 sb;
+	FILE		*f;
+	size_t		 line, col;
+	int		 fd, bad;
+
+	*buf = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | (regular ? O_NONBLOCK : 0));
+	if (fd == -1) {
+		conf_error(st, 0, 0, "cannot open: %s", strerror(errno));
+		return (-1);
+	}
+	if (regular && (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode))) {
+		conf_error(st, 0, 0, "not a regular file");
+		close(fd);
+		return (-1);
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		conf_error(st, 0, 0, "cannot open: %s", strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	if ((*buf = malloc(CONF_MAX_FILE + 1)) == NULL) {
+		fclose(f);
+		conf_error(st, 0, 0, "out of memory");
+		return (-1);
+	}
+	/* One read more than the limit tells a too large file. */
+	*len = fread(*buf, 1, CONF_MAX_FILE + 1, f);
+	bad = ferror(f);
+	fclose(f);
+	if (bad)
+		conf_error(st, 0, 0, "cannot read: %s", strerror(errno));
+	else if (*len > CONF_MAX_FILE)
+		conf_error(st, 0, 0, "larger than %d bytes", CONF_MAX_FILE);
+	else {
+		/* libyaml would stop at a NUL: refuse it, not half-read. */
+		(*buf)[*len] = '\0';
+		if (strlen(*buf) == *len)
+			return (0);
+		st->text = *buf;
+		st->len = *len;
+		conf_offset_pos(st, strlen(*buf), &line, &col);
+		conf_error(st, line, col, "contains a NUL byte");
+	}
+	free(*buf);
+	*buf = NULL;
+	return (-1);
+}
+
+/* Where a board's name and networks were written. */
+struct conf_boardpos {
+	struct conf_pos	 name;
+	struct conf_pos	*nets;
+};
+
+/* Read one board file into b; errors are reported under its name. */
+static void
+conf_board_load(struct conf_state *st, const char *path,
+    struct conf_board *b, struct conf_boardpos *bp)
+{
+	struct conf_state	 bs;
+	struct conf_scope	 sc;
+	struct conf_node	*root = NULL;
+	char			*buf;
+	size_t			 len;
+	int			 idx;
+
+	memset(&bs, 0, sizeof bs);
+	bs.name = path;
+	bs.errcb = st->errcb;
+	bs.arg = st->arg;
+	bs.conf = st->conf;
+	bs.dir = st->dir;
+	if ((b->path = strdup(path)) == NULL) {
+		conf_error(&bs, 0, 0, "out of memory");
+		goto out;
+	}
+	if (conf_read_file(&bs, path, 1, &buf, &len) == -1)
+		goto out;
+	bs.text = buf;
+	bs.len = len;
+	if (conf_parse_tree(&bs, &root) == 0) {
+		conf_scope_init(&sc, conf_board_keys,
+		    CONF_NITEMS(conf_board_keys), b, "");
+		if (root != NULL)
+			conf_walk_map(&bs, &sc, "", root);
+		/* A top that is not a mapping was one error already. */
+		if (root == NULL || root->kind == CONF_N_MAP || root->empty)
+			conf_scope_finish(&bs, &sc, 1, 1);
+		if ((idx = conf_key_find(&sc, "", "name")) != -1 &&
+		    sc.seen[idx] != NULL) {
+			bp->name.line = sc.seen[idx]->line;
+			bp->name.col = sc.seen[idx]->col;
+		}
+	}
+	conf_node_free(root);
+	free(buf);
+out:
+	bp->nets = bs.netpos;
+	st->nerr += bs.nerr;
+}
+
+/* True if networks a and b overlap: one contains the other. */
+static int
+conf_net_overlap(const struct conf_net *a, const struct conf_net *b)
+{
+	unsigned	p = a->prefix < b->prefix ? a->prefix : b->prefix;
+	unsigned	full = p / 8, rest = p % 8;
+	uint8_t		mask;
+
+	if (a->family != b->family)
+		return (0);
+	if (memcmp(a->addr, b->addr, full) != 0)
+		return (0);
+	if (rest == 0)
+		return (1);
+	mask = (uint8_t)(0xff << (8 - rest));
+	return ((a->addr[full] & mask) == (b->addr[full] & mask));
+}
+
+/* Report the first earlier network that network k of board j overlaps. */
+static void
+conf_board_overlap(struct conf_state *st, const struct conf_boardpos *pos,
+    size_t j, size_t k)
+{
+	const struct conf *conf = st->conf;
+	const struct conf_board *bj = &conf->boards[j], *bi;
+	struct conf_state	 es = *st;
+	char			 a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	size_t			 i, m;
+
+	for (i = 0; i <= j; i++) {
+		bi = &conf->boards[i];
+		for (m = 0; m < bi->nnetworks && (i < j || m < k); m++) {
+			if (!conf_net_overlap(&bi->networks[m],
+			    &bj->networks[k]))
+				continue;
+			inet_ntop(bj->networks[k].family,
+			    bj->networks[k].addr, a, sizeof a);
+			inet_ntop(bi->networks[m].family,
+			    bi->networks[m].addr, b, sizeof b);
+			/* Reported in the later file. */
+			es.name = bj->path;
+			es.nerr = 0;
+			conf_error(&es, pos[j].nets[k].line,
+			    pos[j].nets[k].col, "networks: %s/%u overlaps "
+			    "%s/%u of board '%s' (%s:%zu:%zu)", a,
+			    bj->networks[k].prefix, b, bi->networks[m].prefix,
+			    bi->name != NULL ? bi->name : "?", bi->path,
+			    pos[i].nets[m].line, pos[i].nets[m].col);
+			st->nerr += es.nerr;
+			return;
+		}
+	}
+}
+
+/* Check that no two networks overlap and no two names are the same. */
+static void
+conf_boards_check(struct conf_state *st, const struct conf_boardpos *pos)
+{
+	const struct conf	*conf = st->conf;
+	const struct conf_board	*bj, *bi;
+	struct conf_state	 es = *st;
+	char			 q[80];
+	size_t			 i, j, k;
+
+	for (j = 0; j < conf->nboards; j++) {
+		bj = &conf->boards[j];
+		/* Positions exist for every network that was parsed. */
+		if (pos[j].nets != NULL)
+			for (k = 0; k < bj->nnetworks; k++)
+				conf_board_overlap(st, pos, j, k);
+		if (bj->name == NULL)
+			continue;
+		for (i = 0; i < j; i++) {
+			bi = &conf->boards[i];
+			if (bi->name == NULL || strcasecmp(bi->name,
+			    bj->name) != 0)
+				continue;
+			es.name = bj->path;
+			es.nerr = 0;
+			conf_error(&es, pos[j].name.line, pos[j].name.col,
+			    "name: '%s' is also the name of board %s:%zu:%zu",
+			    conf_quote(bj->name, q, sizeof q), bi->path,
+			    pos[i].name.line, pos[i].name.col);
+			st->nerr += es.nerr;
+			break;
+		}
+	}
+}
+
+/* Read every board file the boards glob matches, sorted by path. */
+static void
+conf_boards_load(struct conf_state *st)
+{
+	struct conf		*conf = st->conf;
+	struct conf_boardpos	*pos;
+	glob_t			 g;
+	size_t			 i;
+	int			 rv;
+
+	memset(&g, 0, sizeof g);
+	rv = glob(conf->boards_glob, 0, NULL, &g);
+	if (rv == GLOB_NOMATCH) {
+		globfree(&g);
+		return;		/* no boards: every client is refused */
+	}
+	if (rv != 0) {
+		conf_error(st, 0, 0, "boards: cannot expand '%s'",
+		    conf->boards_glob);
+		globfree(&g);
+		return;
+	}
+	if (g.gl_pathc > CONF_MAX_BOARDS) {
+		conf_error(st, 0, 0, "boards: '%s' matches %zu files, more "
+		    "than %d", conf->boards_glob, (size_t)g.gl_pathc,
+		    CONF_MAX_BOARDS);
+		globfree(&g);
+		return;
+	}
+	conf->boards = calloc(g.gl_pathc, sizeof *conf->boards);
+	pos = calloc(g.gl_pathc, sizeof *pos);
+	if (conf->boards == NULL || pos == NULL) {
+		conf_error(st, 0, 0, "out of memory");
+		free(pos);
+		globfree(&g);
+		return;
+	}
+	for (i = 0; i < g.gl_pathc; i++) {
+		conf->nboards++;
+		conf_board_load(st, g.gl_pathv[i], &conf->boards[i], &pos[i]);
+	}
+	conf_boards_check(st, pos);
+	for (i = 0; i < g.gl_pathc; i++)
+		free(pos[i].nets);
+	free(pos);
+	globfree(&g);
+}
+
+/* The absolute directory of the file name; NULL if out of memory. */
+static char *
+conf_dir(const char *name)
+{
+	char	cwd[4096], *dir, *slash;
+	char	*out;
+
+	if ((dir = strdup(name)) == NULL)
+		return (NULL);
+	/* "veiligd.yaml" is in ".", "/veiligd.yaml" in "/". */
+	if ((slash = strrchr(dir, '/')) == NULL)
+		dir[0] = '\0';
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (dir[0] == '/')
+		return (dir);
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		snprintf(cwd, sizeof cwd, ".");
+	if (asprintf(&out, "%s%s%s", strcmp(cwd, "/") == 0 ? "" : cwd,
+	    dir[0] != '\0' ? "/" : "", dir) == -1)
+		out = NULL;
+	free(dir);
+	if (out != NULL && out[0] == '\0') {
+		free(out);
+		out = strdup("/");
+	}
+	return (out);
 }
 
 /* Load from text of len bytes (NUL-terminated); name is for errors. */
@@ -1048,9 +1972,9 @@ conf_load_text(const char *name, const char *text, size_t len,
     conf_error_cb errcb, void *arg)
 {
 	struct conf_state	 st;
+	struct conf_scope	 sc;
 	struct conf_node	*root = NULL;
-	const struct conf_key	*k;
-	size_t			 i;
+	char			*dir = NULL;
 
 	memset(&st, 0, sizeof st);
 	st.name = name;
@@ -1059,35 +1983,33 @@ conf_load_text(const char *name, const char *text, size_t len,
 	st.errcb = errcb;
 	st.arg = arg;
 	if ((st.conf = calloc(1, sizeof *st.conf)) == NULL ||
-	    (st.conf->path = strdup(name)) == NULL) {
+	    (st.conf->path = strdup(name)) == NULL ||
+	    (dir = conf_dir(name)) == NULL) {
 		conf_error(&st, 0, 0, "out of memory");
 		conf_free(st.conf);
 		return (NULL);
 	}
+	st.dir = dir;
 
 	if (conf_parse_tree(&st, &root) == 0) {
+		conf_scope_init(&sc, conf_keys, CONF_NITEMS(conf_keys),
+		    st.conf, "");
 		if (root != NULL)
-			conf_walk_map(&st, "", root);
+			conf_walk_map(&st, &sc, "", root);
 		/*
 		 * Keys not in the file: defaults, or an error if required.
 		 * A top level that is not a mapping is one error already:
 		 * saying that required keys are missing too is only noise.
 		 */
-		for (i = 0; i < CONF_NKEYS; i++) {
-			k = &conf_keys[i];
-			if (root != NULL && root->kind != CONF_N_MAP &&
-			    !root->empty)
-				break;
-			if (st.seen[i] != NULL || k->type == CONF_SECTION)
-				continue;
-			if (k->flags & CONF_REQUIRED)
-				conf_error(&st, 1, 1, "%s: required key is "
-				    "missing", k->path);
-			else
-				conf_set_default(&st, k);
-		}
+		if (root == NULL || root->kind == CONF_N_MAP || root->empty)
+			conf_scope_finish(&st, &sc, 1, 1);
 	}
 	conf_node_free(root);
+	/* Board files name lists, so they come after veiligd.yaml. */
+	if (st.conf->boards_glob != NULL)
+		conf_boards_load(&st);
+	free(st.netpos);
+	free(dir);
 	if (st.nerr > 0) {
 		conf_free(st.conf);
 		return (NULL);
@@ -1100,48 +2022,15 @@ conf_load(const char *path, conf_error_cb errcb, void *arg)
 {
 	struct conf_state	 st;
 	struct conf		*conf;
-	FILE			*f;
 	char			*buf;
-	size_t			 len, line, col;
-	int			 bad;
+	size_t			 len;
 
 	memset(&st, 0, sizeof st);
 	st.name = path;
 	st.errcb = errcb;
 	st.arg = arg;
-	if ((f = fopen(path, "r")) == NULL) {
-		conf_error(&st, 0, 0, "cannot open: %s", strerror(errno));
+	if (conf_read_file(&st, path, 0, &buf, &len) == -1)
 		return (NULL);
-	}
-	if ((buf = malloc(CONF_MAX_FILE + 1)) == NULL) {
-		fclose(f);
-		conf_error(&st, 0, 0, "out of memory");
-		return (NULL);
-	}
-	/* One read more than the limit tells a too large file. */
-	len = fread(buf, 1, CONF_MAX_FILE + 1, f);
-	bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		conf_error(&st, 0, 0, "cannot read: %s", strerror(errno));
-		free(buf);
-		return (NULL);
-	}
-	if (len > CONF_MAX_FILE) {
-		conf_error(&st, 0, 0, "larger than %d bytes", CONF_MAX_FILE);
-		free(buf);
-		return (NULL);
-	}
-	/* libyaml would stop at a NUL: refuse it rather than half-read. */
-	buf[len] = '\0';
-	if (strlen(buf) != len) {
-		st.text = buf;
-		st.len = len;
-		conf_offset_pos(&st, strlen(buf), &line, &col);
-		conf_error(&st, line, col, "contains a NUL byte");
-		free(buf);
-		return (NULL);
-	}
 	conf = conf_load_text(path, buf, len, errcb, arg);
 	free(buf);
 	return (conf);
@@ -1154,15 +2043,53 @@ conf_load_string(const char *name, const char *text, conf_error_cb errcb,
 	return (conf_load_text(name, text, strlen(text), errcb, arg));
 }
 
+/* Free what board b holds, not b itself. */
+static void
+conf_board_clear(struct conf_board *b)
+{
+	size_t	i;
+
+	free(b->path);
+	free(b->name);
+	free(b->networks);
+	for (i = 0; i < b->nallow; i++) {
+		free(b->allow[i].text);
+		free(b->allow[i].lname);
+	}
+	free(b->allow);
+	for (i = 0; i < b->ndeny; i++) {
+		free(b->deny[i].text);
+		free(b->deny[i].lname);
+	}
+	free(b->deny);
+	free(b->countries);
+	free(b->asns);
+}
+
 void
 conf_free(struct conf *conf)
 {
+	size_t	i;
+
 	if (conf == NULL)
 		return;
 	free(conf->path);
 	free(conf->listen);
-	free(conf->access);
 	free(conf->upstreams);
+	for (i = 0; i < conf->nlists; i++) {
+		free(conf->lists[i].name);
+		free(conf->lists[i].file);
+		free(conf->lists[i].url);
+	}
+	free(conf->lists);
+	free(conf->boards_glob);
+	for (i = 0; i < conf->nboards; i++)
+		conf_board_clear(&conf->boards[i]);
+	free(conf->boards);
+	free(conf->tables);
+	free(conf->geoip_country);
+	free(conf->geoip_asn);
+	free(conf->control);
 	free(conf);
 }
 
@@ -1195,6 +2122,27 @@ conf_sockaddr_str(const struct conf_sockaddr *sa, char *out, size_t cap)
 	return (out);
 }
 
+/*
+ * Print s as a YAML double-quoted string: quotes, backslashes and
+ * control characters escaped, everything else (UTF-8) as it is.
+ */
+static void
+conf_print_str(const char *s, FILE *f)
+{
+	const unsigned char	*p;
+
+	fputc('"', f);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
 /* Print list key k: each entry quoted, as [ and : mean things in YAML. */
 static void
 conf_print_list(const struct conf *conf, const struct conf_key *k,
@@ -1223,6 +2171,32 @@ conf_print_list(const struct conf *conf, const struct conf_key *k,
 	}
 }
 
+/* Print lists: one mapping per list, paths absolute. */
+static void
+conf_print_lists(const struct conf *conf, FILE *f)
+{
+	const struct conf_list	*l;
+	size_t			 i;
+
+	if (conf->nlists == 0) {
+		fprintf(f, " {}\n");
+		return;
+	}
+	fprintf(f, "\n");
+	for (i = 0; i < conf->nlists; i++) {
+		l = &conf->lists[i];
+		fprintf(f, "  %s:\n    file: ", l->name);
+		conf_print_str(l->file != NULL ? l->file : "", f);
+		fprintf(f, "\n    format: %s\n",
+		    lists_format_name((enum lists_format)l->format));
+		if (l->url != NULL) {
+			fprintf(f, "    url: ");
+			conf_print_str(l->url, f);
+			fprintf(f, "\n");
+		}
+	}
+}
+
 void
 conf_print(const struct conf *conf, FILE *f)
 {
@@ -1235,7 +2209,7 @@ conf_print(const struct conf *conf, FILE *f)
 
 	fprintf(f, "# veiligd configuration read from %s, with defaults\n",
 	    conf->path != NULL ? conf->path : "?");
-	for (i = 0; i < CONF_NKEYS; i++) {
+	for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
 		k = &conf_keys[i];
 		/* Keys in a section are indented; sections print a header. */
 		field = base + k->off;
@@ -1244,6 +2218,12 @@ conf_print(const struct conf *conf, FILE *f)
 		name = name != NULL ? name + 1 : k->path;
 		if (*indent == '\0')
 			fprintf(f, "\n");
+		/* A path not set is shown as a comment: no default. */
+		if (k->type == CONF_PATH && *(char *const *)field == NULL) {
+			fprintf(f, "%s# %s\n%s# %s: not set\n", indent,
+			    k->help, indent, name);
+			continue;
+		}
 		fprintf(f, "%s# %s\n%s%s:", indent, k->help, indent, name);
 		switch (k->type) {
 		case CONF_SECTION:
@@ -1270,6 +2250,18 @@ conf_print(const struct conf *conf, FILE *f)
 		case CONF_ADDRS:
 		case CONF_NETS:
 			conf_print_list(conf, k, indent, f);
+			break;
+		case CONF_LISTS:
+			conf_print_lists(conf, f);
+			break;
+		case CONF_PATH:
+			fprintf(f, " ");
+			conf_print_str(*(char *const *)field, f);
+			fprintf(f, "\n");
+			break;
+		default:
+			/* Board keys: not in veiligd.yaml. */
+			fprintf(f, "\n");
 			break;
 		}
 	}

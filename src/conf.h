@@ -11,6 +11,12 @@
  * The file format (every key, its default and meaning) is in
  * doc/veiligd.yaml.5 and conf/veiligd.yaml.
  *
+ * veiligd.yaml names the category lists and a glob of board files;
+ * conf_load() reads the board files too, so that one call reports every
+ * error of the whole configuration except those inside list files (read
+ * by policy.c). Relative paths are resolved against the directory of
+ * veiligd.yaml.
+ *
  * Ownership: conf_load() returns a struct conf owned by the caller, freed
  * with conf_free(). Nothing in it points outside itself.
  */
@@ -36,6 +42,64 @@ struct conf_net {
 	unsigned	prefix;		/* 0..32 or 0..128 */
 };
 
+/*
+ * A category list, lists: in veiligd.yaml. Its index in conf->lists is its
+ * bit in every mask (at most CONF_MAX_LISTS).
+ */
+#define CONF_MAX_LISTS	48
+
+struct conf_list {
+	char		*name;		/* "phishing": letters, digits, '-' */
+	char		*file;		/* resolved against the directory of
+					   veiligd.yaml */
+	int		 format;	/* enum lists_format */
+	char		*url;		/* where the updater fetches it, or
+					   NULL */
+	unsigned	 line, col;	/* where it is defined */
+};
+
+/* What a board's blocked answers look like (board key action:). */
+enum conf_action {
+	CONF_ACTION_NXDOMAIN = 0,
+	CONF_ACTION_NODATA,
+	CONF_ACTION_REFUSED,
+	CONF_ACTION_REDIRECT,
+};
+
+/* An allow: or deny: name of a board. */
+struct conf_name {
+	char		*text;		/* as written, for explain */
+	uint8_t		*lname;		/* lower-case wire form */
+	size_t		 len;
+	unsigned	 line, col;
+};
+
+/*
+ * A board, from one file matched by boards:. No two boards' networks
+ * overlap (conf_load reports that, naming both files).
+ */
+struct conf_board {
+	char		*path;		/* the board file */
+	char		*name;		/* name: (required) */
+	struct conf_net	*networks;	/* networks: (required, >= 1) */
+	size_t		 nnetworks;
+	uint64_t	 block;		/* block: bit i = conf->lists[i] */
+	struct conf_name *allow;	/* allow: */
+	size_t		 nallow;
+	struct conf_name *deny;		/* deny: */
+	size_t		 ndeny;
+	int		 safe_search;	/* safe-search:, default false */
+	int		 canaries;	/* canaries:, default true */
+	enum conf_action action;	/* action:, default nxdomain */
+	int		 have4, have6;	/* redirect addresses given */
+	uint8_t		 redirect4[4];
+	uint8_t		 redirect6[16];
+	char		(*countries)[3]; /* block-countries: ISO codes, upper */
+	size_t		 ncountries;
+	uint32_t	*asns;		/* block-asns: numbers ("AS" optional) */
+	size_t		 nasns;
+};
+
 struct conf {
 	char			*path;		/* file it was read from */
 
@@ -47,10 +111,6 @@ struct conf {
 	unsigned		 tcp_max_conns;	/* per daemon, default 1024 */
 	unsigned		 tcp_max_queries; /* in flight per connection,
 						   default 32 */
-
-	/* access: networks that may query; default loopback only */
-	struct conf_net		*access;
-	size_t			 naccess;
 
 	/* upstreams: required, at least one; default port 53 */
 	struct conf_sockaddr	*upstreams;
@@ -65,6 +125,30 @@ struct conf {
 	uint32_t		 serve_stale;	/* seconds, default 86400, 0 off */
 	uint32_t		 max_ttl;	/* seconds, default 86400 */
 	uint32_t		 max_neg_ttl;	/* seconds, default 3600 */
+
+	/* lists: name -> { file, format, url } (may be empty) */
+	struct conf_list	*lists;
+	size_t			 nlists;
+
+	/* boards: a glob of board files, relative to veiligd.yaml's
+	   directory; the boards it matched, sorted by path */
+	char			*boards_glob;
+	struct conf_board	*boards;
+	size_t			 nboards;
+
+	/* filter: */
+	uint32_t		 block_ttl;	/* seconds, default 60: TTL of
+						   blocked answers */
+	char			*tables;	/* directory with safesearch.txt
+						   and canaries.txt, default
+						   VEILIG_DATADIR */
+
+	/* geoip: { country:, asn: } MMDB files, NULL when not given */
+	char			*geoip_country;
+	char			*geoip_asn;
+
+	/* control: the control socket, default /run/veilig/control.sock */
+	char			*control;
 };
 
 /* Called once per error with "file:line:column: message". */

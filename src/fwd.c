@@ -104,6 +104,7 @@ struct fwd_health {
 struct fwd {
 	struct event_base	*base;
 	struct cache		*cache;
+	struct fwd_inspect	 inspect;	/* fn NULL: no inspection */
 	uint32_t		 seed;		/* of the hash */
 
 	struct fwd_bucket	*buckets;
@@ -375,13 +376,13 @@ fwd_job_tcp(struct fwd_job *job)
 /* Call back and free every waiter of a detached list. */
 static void
 fwd_waiters_call(struct fwd_waiters *waiters, const uint8_t *msg,
-    const struct wire_scan *sc)
+    const struct wire_scan *sc, uint64_t mask)
 {
 	struct fwd_waiter	*w;
 
 	while ((w = STAILQ_FIRST(waiters)) != NULL) {
 		STAILQ_REMOVE_HEAD(waiters, entry);
-		w->cb(w->arg, &w->q, msg, sc);
+		w->cb(w->arg, &w->q, msg, sc, mask);
 		free(w);
 	}
 }
@@ -405,7 +406,7 @@ fwd_job_fail(struct fwd_job *job)
 	STAILQ_INIT(&waiters);
 	STAILQ_CONCAT(&waiters, &job->waiters);
 	fwd_job_free(job);
-	fwd_waiters_call(&waiters, NULL, NULL);
+	fwd_waiters_call(&waiters, NULL, NULL, 0);
 }
 
 /* The current attempt failed: try the next one, or give up. */
@@ -427,17 +428,23 @@ fwd_job_done(struct fwd_job *job, const uint8_t *msg,
 	struct fwd		*fwd = job->fwd;
 	struct fwd_waiters	 waiters;
 	struct fwd_waiter	*w;
+	uint64_t		 mask = 0;
+	uint32_t		 gen = 0;
 
+	/* Inspect once, store the bits with the answer. */
+	if (fwd->inspect.fn != NULL)
+		mask = fwd->inspect.fn(fwd->inspect.arg, msg, sc->len, &gen);
 	if (fwd->cache != NULL) {
 		w = STAILQ_FIRST(&job->waiters);
-		cache_insert(fwd->cache, &w->q, msg, sc, cache_now());
+		cache_insert(fwd->cache, &w->q, msg, sc, cache_now(), mask,
+		    gen);
 	}
 
 	/* Detach and free the job first: callbacks may query again. */
 	STAILQ_INIT(&waiters);
 	STAILQ_CONCAT(&waiters, &job->waiters);
 	fwd_job_free(job);
-	fwd_waiters_call(&waiters, msg, sc);
+	fwd_waiters_call(&waiters, msg, sc, mask);
 }
 
 /*
@@ -613,7 +620,8 @@ fwd_grow(struct fwd *fwd)
 }
 
 struct fwd *
-fwd_new(struct event_base *base, struct cache *cache)
+fwd_new(struct event_base *base, struct cache *cache,
+    const struct fwd_inspect *ins)
 {
 	struct fwd	*fwd;
 
@@ -621,6 +629,8 @@ fwd_new(struct event_base *base, struct cache *cache)
 		return (NULL);
 	fwd->base = base;
 	fwd->cache = cache;
+	if (ins != NULL)
+		fwd->inspect = *ins;
 	fwd->seed = arc4random();
 	fwd->nbuckets = FWD_BUCKETS_MIN;
 	if ((fwd->buckets = fwd_buckets_new(fwd->nbuckets)) == NULL) {

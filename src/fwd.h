@@ -65,13 +65,30 @@ struct fwd_stats {
  * Called once per waiter when its question is settled. On success msg and
  * sc describe the answer (valid only during the call; msg has no OPT
  * record, see wire_scan()); when every attempt failed both are NULL.
- * q is the waiter's own query, as it was passed to fwd_query().
+ * q is the waiter's own query, as it was passed to fwd_query(); mask is
+ * the inspection bits of the answer (0 on failure).
  */
 typedef void (*fwd_done_cb)(void *arg, const struct wire_query *q,
-	    const uint8_t *msg, const struct wire_scan *sc);
+	    const uint8_t *msg, const struct wire_scan *sc, uint64_t mask);
 
-/* A forwarder on base, storing answers in cache. NULL on failure. */
-struct fwd	*fwd_new(struct event_base *base, struct cache *cache);
+/*
+ * Answer inspection (policy.c): called once for each usable answer before
+ * it is stored; returns the bits stored with it in the cache and passed to
+ * the callbacks, and sets *gen to the generation of the policy that
+ * computed them.
+ */
+struct fwd_inspect {
+	uint64_t	(*fn)(void *arg, const uint8_t *msg, size_t len,
+			    uint32_t *gen);
+	void		*arg;
+};
+
+/*
+ * A forwarder on base, storing answers in cache (may be NULL) after
+ * inspecting them with ins (may be NULL: mask 0). NULL on failure.
+ */
+struct fwd	*fwd_new(struct event_base *base, struct cache *cache,
+		    const struct fwd_inspect *ins);
 
 /* Drop every query in flight without calling back, and free. */
 void		 fwd_free(struct fwd *);

@@ -6,22 +6,22 @@
 
 #include <urcu/urcu-memb.h>
 
-#include "acl.h"
 #include "snapshot.h"
 
 static struct snapshot	*snapshot_live;
 
 struct snapshot *
-snapshot_new(struct conf *conf)
+snapshot_new(struct conf *conf, policy_error_cb errcb, void *arg)
 {
 	struct snapshot	*snap;
 
 	if ((snap = calloc(1, sizeof *snap)) == NULL) {
+		errcb(arg, "out of memory");
 		conf_free(conf);
 		return NULL;
 	}
 	snap->conf = conf;
-	if ((snap->acl = acl_new(conf->access, conf->naccess)) == NULL) {
+	if ((snap->policy = policy_new(conf, errcb, arg)) == NULL) {
 		snapshot_free(snap);
 		return NULL;
 	}
@@ -37,7 +37,7 @@ snapshot_free(struct snapshot *snap)
 {
 	if (snap == NULL)
 		return;
-	acl_free(snap->acl);
+	policy_free(snap->policy);
 	conf_free(snap->conf);
 	free(snap);
 }

@@ -1,9 +1,9 @@
 /*
  * snapshot.h: the configuration in force, swapped whole on reload.
  *
- * Everything a worker consults while it answers (the access list, the
- * upstreams, the TCP limits; later the boards and the domain table) hangs
- * off one immutable struct snapshot. A reload builds a new one off the
+ * Everything a worker consults while it answers (the compiled policy:
+ * boards, lists, tables; the upstreams; the TCP limits) hangs off one
+ * immutable struct snapshot. A reload builds a new one off the
  * query path, publishes it with one pointer store, waits until every
  * worker has left the read sections that may still see the old one
  * (userspace RCU, membarrier flavour, so a read section costs no atomic
@@ -19,17 +19,21 @@
 #include "conf.h"
 #include "fwd.h"
 
-struct acl;
+#include "policy.h"
 
 struct snapshot {
 	struct conf		*conf;	/* owned */
-	struct acl		*acl;	/* owned, from conf->access */
+	struct policy		*policy; /* owned, built from conf */
 	struct fwd_upstreams	 ups;	/* points into conf */
 };
 
-/* Build a snapshot that takes ownership of conf. NULL (conf freed) on
-   allocation failure. */
-struct snapshot		*snapshot_new(struct conf *conf);
+/*
+ * Build a snapshot that takes ownership of conf: compile the policy (lists
+ * are read here: slow, never on the query path). Errors go to errcb; NULL
+ * (conf freed) if there was any.
+ */
+struct snapshot		*snapshot_new(struct conf *conf, policy_error_cb errcb,
+			    void *arg);
 void			 snapshot_free(struct snapshot *);
 
 /* Register and unregister the calling thread as a reader. */

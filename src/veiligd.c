@@ -8,7 +8,9 @@
  *   SIGHUP		re-read the configuration; on any error keep the one
  *			in force and log every error with file:line:column;
  *   SIGTERM, SIGINT	stop the workers and exit 0.
- * systemd hears READY, RELOADING and STOPPING through sd_notify().
+ * and for the control socket (veiligctl): status, stats, reload, flush,
+ * explain, boards, lists. systemd hears READY, RELOADING and STOPPING
+ * through sd_notify().
  */
 #include <sys/types.h>
 
@@ -20,13 +22,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <ldns/ldns.h>
 #include <systemd/sd-daemon.h>
 
 #include "cache.h"
 #include "conf.h"
+#include "control.h"
 #include "log.h"
+#include "policy.h"
 #include "snapshot.h"
 #include "worker.h"
 
@@ -40,6 +48,15 @@ struct veiligd {
 	struct worker		**workers;
 	unsigned		 nworkers;
 	struct snapshot		*snap;		/* the one in force */
+	struct control		*control;
+	time_t			 loaded;	/* when snap was built */
+};
+
+/* Errors of a load: counted, logged, and copied to a control client. */
+struct veiligd_errors {
+	unsigned		 n;
+	struct evbuffer		*out;		/* or NULL */
+	int			 bare;		/* -n: no log prefix */
 };
 
 static __attribute__((noreturn)) void
@@ -49,24 +66,34 @@ usage(void)
 	exit(1);
 }
 
-/* Error callback of conf_load(): log each error and count it. */
+/*
+ * Error callback of conf_load() and snapshot_new(): count, log, and copy
+ * to the control client that asked for a reload. With -n the lines are
+ * bare "file:line:column: message" for editors.
+ */
 static void
-veiligd_conf_error_cb(void *arg, const char *msg)
+veiligd_error_cb(void *arg, const char *msg)
 {
-	unsigned	*nerr = arg;
+	struct veiligd_errors	*e = arg;
 
-	(*nerr)++;
-	log_warnx("%s", msg);
+	e->n++;
+	if (e->bare)
+		fprintf(stderr, "%s\n", msg);
+	else
+		log_warnx("%s", msg);
+	if (e->out != NULL && e->n <= 100)
+		evbuffer_add_printf(e->out, "%s\n", msg);
 }
 
-/* Error callback for -n: the bare "file:line:column: message" lines. */
-static void
-veiligd_check_error_cb(void *arg, const char *msg)
+/* Read the configuration at path and build its snapshot; NULL on error. */
+static struct snapshot *
+veiligd_load(const char *path, struct veiligd_errors *e)
 {
-	unsigned	*nerr = arg;
+	struct conf	*conf;
 
-	(*nerr)++;
-	fprintf(stderr, "%s\n", msg);
+	if ((conf = conf_load(path, veiligd_error_cb, e)) == NULL)
+		return NULL;
+	return snapshot_new(conf, veiligd_error_cb, e);
 }
 
 /* Tell systemd something; errors are of no consequence. */
@@ -94,6 +121,9 @@ veiligd_reload_limits(const struct conf *old, const struct conf *new)
 	if (old->workers != new->workers)
 		log_warnx("%s: server.workers changed: restart veiligd to "
 		    "apply it", new->path);
+	if (strcmp(old->control, new->control) != 0)
+		log_warnx("%s: control changed: restart veiligd to apply it",
+		    new->path);
 	if (old->cache_size != new->cache_size ||
 	    old->serve_stale != new->serve_stale ||
 	    old->max_ttl != new->max_ttl ||
@@ -102,40 +132,58 @@ veiligd_reload_limits(const struct conf *old, const struct conf *new)
 		    "apply them", new->path);
 }
 
-/* SIGHUP: build a new snapshot and swap it in, or keep the old one. */
-static void
-veiligd_reload(struct veiligd *vd)
+/*
+ * SIGHUP or veiligctl reload: build a new snapshot off the query path and
+ * swap it in, or keep the old one and say why (errors also into out).
+ * Returns 0 or -1.
+ */
+static int
+veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 {
-	struct snapshot	*snap, *old;
-	struct conf	*conf;
-	struct timespec	 ts;
-	char		 msg[128];
-	unsigned	 nerr = 0;
+	struct veiligd_errors	 e;
+	struct snapshot		*snap, *old;
+	struct timespec		 ts;
+	char			 msg[128];
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 	veiligd_notify(msg);
 	log_info("reloading %s", vd->path);
-	conf = conf_load(vd->path, veiligd_conf_error_cb, &nerr);
-	if (conf == NULL) {
+	memset(&e, 0, sizeof e);
+	if (out != NULL && (e.out = evbuffer_new()) == NULL)
+		return -1;
+	snap = veiligd_load(vd->path, &e);
+	if (snap == NULL) {
 		log_warnx("reload failed: %u error%s in %s; the configuration "
-		    "in force stays", nerr, nerr == 1 ? "" : "s", vd->path);
+		    "in force stays", e.n, e.n == 1 ? "" : "s", vd->path);
+		if (out != NULL) {
+			/* The reason first, then every error. */
+			evbuffer_add_printf(out, "reload failed: %u error%s; "
+			    "the configuration in force stays\n", e.n,
+			    e.n == 1 ? "" : "s");
+			evbuffer_add_buffer(out, e.out);
+			evbuffer_free(e.out);
+		}
 		veiligd_notify("READY=1\nSTATUS=reload failed, old "
 		    "configuration in force");
-		return;
+		return -1;
 	}
-	veiligd_reload_limits(vd->snap->conf, conf);
-	if ((snap = snapshot_new(conf)) == NULL) {
-		log_warnx("reload failed: out of memory");
-		veiligd_notify("READY=1");
-		return;
+	if (e.out != NULL) {
+		/* Warnings (lines skipped in lists) go to the client too. */
+		evbuffer_add_buffer(out, e.out);
+		evbuffer_free(e.out);
 	}
+	veiligd_reload_limits(vd->snap->conf, snap->conf);
 	old = snapshot_swap(snap);
 	snapshot_free(old);
 	vd->snap = snap;
+	vd->loaded = time(NULL);
 	log_warnx("reloaded %s", vd->path);
+	if (out != NULL)
+		evbuffer_add_printf(out, "reloaded %s\n", vd->path);
 	veiligd_notify("READY=1\nSTATUS=running");
+	return 0;
 }
 
 static void
@@ -146,7 +194,7 @@ veiligd_signal_cb(evutil_socket_t sig, short events, void *arg)
 	(void)events;
 	switch (sig) {
 	case SIGHUP:
-		veiligd_reload(vd);
+		veiligd_reload(vd, NULL);
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -157,48 +205,217 @@ veiligd_signal_cb(evutil_socket_t sig, short events, void *arg)
 	}
 }
 
-/* Add up the workers' counters and log them at -v. */
+/* Add up the workers' counters. */
+static void
+veiligd_sum(const struct veiligd *vd, struct worker_stats *sum)
+{
+	struct worker_stats	st;
+	unsigned		i;
+
+	memset(sum, 0, sizeof *sum);
+	for (i = 0; i < vd->nworkers; i++) {
+		worker_stats(vd->workers[i], &st);
+		sum->udp_queries += st.udp_queries;
+		sum->tcp_queries += st.tcp_queries;
+		sum->dropped += st.dropped;
+		sum->refused += st.refused;
+		sum->formerr += st.formerr;
+		sum->cache_hits += st.cache_hits;
+		sum->forwarded += st.forwarded;
+		sum->stale += st.stale;
+		sum->servfail += st.servfail;
+		sum->blocked += st.blocked;
+		sum->rewritten += st.rewritten;
+		sum->tcp_accepted += st.tcp_accepted;
+		sum->tcp_rejected += st.tcp_rejected;
+	}
+}
+
+/* Log the counters at -v, at shutdown. */
 static void
 veiligd_log_stats(const struct veiligd *vd)
 {
-	struct worker_stats	st, sum;
-	unsigned		i;
+	struct worker_stats	s;
 
 	if (!log_would(LOG_LEVEL_INFO))
 		return;
-	memset(&sum, 0, sizeof sum);
-	for (i = 0; i < vd->nworkers; i++) {
-		worker_stats(vd->workers[i], &st);
-		sum.udp_queries += st.udp_queries;
-		sum.tcp_queries += st.tcp_queries;
-		sum.cache_hits += st.cache_hits;
-		sum.forwarded += st.forwarded;
-		sum.stale += st.stale;
-		sum.servfail += st.servfail;
-		sum.refused += st.refused;
-		sum.formerr += st.formerr;
-		sum.dropped += st.dropped;
-	}
+	veiligd_sum(vd, &s);
 	log_info("queries udp %llu tcp %llu, cache hits %llu, forwarded %llu, "
-	    "stale %llu, servfail %llu, refused %llu, formerr %llu, "
-	    "dropped %llu", (unsigned long long)sum.udp_queries,
-	    (unsigned long long)sum.tcp_queries,
-	    (unsigned long long)sum.cache_hits,
-	    (unsigned long long)sum.forwarded, (unsigned long long)sum.stale,
-	    (unsigned long long)sum.servfail, (unsigned long long)sum.refused,
-	    (unsigned long long)sum.formerr, (unsigned long long)sum.dropped);
+	    "blocked %llu, rewritten %llu, stale %llu, servfail %llu, "
+	    "refused %llu, formerr %llu, dropped %llu",
+	    (unsigned long long)s.udp_queries,
+	    (unsigned long long)s.tcp_queries,
+	    (unsigned long long)s.cache_hits,
+	    (unsigned long long)s.forwarded, (unsigned long long)s.blocked,
+	    (unsigned long long)s.rewritten, (unsigned long long)s.stale,
+	    (unsigned long long)s.servfail, (unsigned long long)s.refused,
+	    (unsigned long long)s.formerr, (unsigned long long)s.dropped);
 }
+
+/* veiligctl status: what runs, on which configuration. */
+static int
+veiligd_cmd_status(void *arg, int argc, char **argv, struct evbuffer *out)
+{
+	struct veiligd		*vd = arg;
+	const struct conf	*conf = vd->snap->conf;
+	struct cache_stats	 cs;
+	char			 when[64];
+
+	(void)argc;
+	(void)argv;
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S%z",
+	    localtime(&vd->loaded));
+	cache_stats(vd->cache, &cs);
+	evbuffer_add_printf(out, "configuration: %s (loaded %s)\n"
+	    "workers: %u\nboards: %zu\nlists: %zu\nupstreams: %zu\n"
+	    "cache: %llu entries, %llu bytes\n", vd->path, when, vd->nworkers,
+	    conf->nboards, conf->nlists, conf->nupstreams,
+	    (unsigned long long)cs.entries, (unsigned long long)cs.bytes);
+	return 0;
+}
+
+/* veiligctl stats: the counters, as "name value" lines. */
+static int
+veiligd_cmd_stats(void *arg, int argc, char **argv, struct evbuffer *out)
+{
+	struct veiligd		*vd = arg;
+	struct worker_stats	 s;
+	struct cache_stats	 cs;
+
+	(void)argc;
+	(void)argv;
+	veiligd_sum(vd, &s);
+	cache_stats(vd->cache, &cs);
+	evbuffer_add_printf(out, "queries.udp %llu\nqueries.tcp %llu\n"
+	    "answers.cache %llu\nanswers.forwarded %llu\nanswers.stale %llu\n"
+	    "answers.blocked %llu\nanswers.rewritten %llu\n"
+	    "answers.servfail %llu\nanswers.refused %llu\n"
+	    "answers.formerr %llu\ndropped %llu\ntcp.accepted %llu\n"
+	    "tcp.rejected %llu\ncache.entries %llu\ncache.bytes %llu\n"
+	    "cache.evictions %llu\n",
+	    (unsigned long long)s.udp_queries,
+	    (unsigned long long)s.tcp_queries,
+	    (unsigned long long)s.cache_hits,
+	    (unsigned long long)s.forwarded, (unsigned long long)s.stale,
+	    (unsigned long long)s.blocked, (unsigned long long)s.rewritten,
+	    (unsigned long long)s.servfail, (unsigned long long)s.refused,
+	    (unsigned long long)s.formerr, (unsigned long long)s.dropped,
+	    (unsigned long long)s.tcp_accepted,
+	    (unsigned long long)s.tcp_rejected,
+	    (unsigned long long)cs.entries, (unsigned long long)cs.bytes,
+	    (unsigned long long)cs.evictions);
+	return 0;
+}
+
+/* veiligctl reload: as SIGHUP, with the errors sent back. */
+static int
+veiligd_cmd_reload(void *arg, int argc, char **argv, struct evbuffer *out)
+{
+	(void)argc;
+	(void)argv;
+	return veiligd_reload(arg, out);
+}
+
+/* veiligctl flush: empty the cache. */
+static int
+veiligd_cmd_flush(void *arg, int argc, char **argv, struct evbuffer *out)
+{
+	struct veiligd	*vd = arg;
+
+	(void)argc;
+	(void)argv;
+	cache_flush(vd->cache);
+	evbuffer_add_printf(out, "cache flushed\n");
+	return 0;
+}
+
+/* veiligctl explain BOARD|ADDRESS NAME [TYPE]. */
+static int
+veiligd_cmd_explain(void *arg, int argc, char **argv, struct evbuffer *out)
+{
+	struct veiligd			*vd = arg;
+	const struct policy		*p = vd->snap->policy;
+	const struct policy_board	*b;
+	struct sockaddr_in		 sin;
+	struct sockaddr_in6		 sin6;
+	ldns_rr_type			 type = LDNS_RR_TYPE_A;
+
+	memset(&sin, 0, sizeof sin);
+	memset(&sin6, 0, sizeof sin6);
+	if (inet_pton(AF_INET, argv[1], &sin.sin_addr) == 1) {
+		sin.sin_family = AF_INET;
+		b = policy_board_for(p, (struct sockaddr *)&sin);
+	} else if (inet_pton(AF_INET6, argv[1], &sin6.sin6_addr) == 1) {
+		sin6.sin6_family = AF_INET6;
+		b = policy_board_for(p, (struct sockaddr *)&sin6);
+	} else
+		b = policy_board_named(p, argv[1]);
+	if (b == NULL) {
+		evbuffer_add_printf(out, "%s: no such board, and no board has "
+		    "that address\n", argv[1]);
+		return -1;
+	}
+	if (argc > 3 && ((type = ldns_get_rr_type_by_name(argv[3])) == 0 ||
+	    type > 65535)) {
+		evbuffer_add_printf(out, "%s: unknown type\n", argv[3]);
+		return -1;
+	}
+	return policy_explain(p, b, argv[2], (uint16_t)type, out);
+}
+
+/* veiligctl boards. */
+static int
+veiligd_cmd_boards(void *arg, int argc, char **argv, struct evbuffer *out)
+{
+	struct veiligd	*vd = arg;
+
+	(void)argc;
+	(void)argv;
+	policy_boards(vd->snap->policy, out);
+	return 0;
+}
+
+/* veiligctl lists (read by veilig-update-lists). */
+static int
+veiligd_cmd_lists(void *arg, int argc, char **argv, struct evbuffer *out)
+{
+	struct veiligd	*vd = arg;
+
+	(void)argc;
+	(void)argv;
+	policy_lists(vd->snap->policy, out);
+	return 0;
+}
+
+static const struct control_cmd veiligd_cmds[] = {
+	{ "status", 0, 0, "status", "what runs, on which configuration",
+	  veiligd_cmd_status },
+	{ "stats", 0, 0, "stats", "query and cache counters",
+	  veiligd_cmd_stats },
+	{ "reload", 0, 0, "reload", "re-read the configuration (as SIGHUP)",
+	  veiligd_cmd_reload },
+	{ "flush", 0, 0, "flush", "empty the cache", veiligd_cmd_flush },
+	{ "explain", 2, 3, "explain BOARD|ADDRESS NAME [TYPE]",
+	  "the verdict on a name for a board, and why", veiligd_cmd_explain },
+	{ "boards", 0, 0, "boards", "the boards and their policies",
+	  veiligd_cmd_boards },
+	{ "lists", 0, 0, "lists", "the lists: name, format, file, url",
+	  veiligd_cmd_lists },
+};
 
 int
 main(int argc, char **argv)
 {
-	struct veiligd	 vd;
-	struct conf	*conf;
-	struct event	*ev_hup, *ev_term, *ev_int;
-	sigset_t	 block, old;
-	char		*cause;
-	unsigned	 i, nerr = 0;
-	long		 ncpu;
+	struct veiligd		 vd;
+	struct veiligd_errors	 e;
+	struct snapshot		*snap;
+	const struct conf	*conf;
+	struct conf		*cf;
+	struct event		*ev_hup, *ev_term, *ev_int;
+	sigset_t		 block, old;
+	char			*cause;
+	unsigned		 i;
+	long			 ncpu;
 	int		 ch, dflag = 0, nflag = 0;
 
 	memset(&vd, 0, sizeof vd);
@@ -226,23 +443,35 @@ main(int argc, char **argv)
 	log_init("veiligd", getenv("JOURNAL_STREAM") != NULL ?
 	    LOG_TO_JOURNAL : LOG_TO_STDERR);
 
+	/* The whole configuration: veiligd.yaml, boards, lists, tables. */
+	memset(&e, 0, sizeof e);
+	e.bare = nflag;
 	if (nflag) {
-		conf = conf_load(vd.path, veiligd_check_error_cb, &nerr);
-		if (conf == NULL) {
-			fprintf(stderr, "%s: %u error%s\n", vd.path, nerr,
-			    nerr == 1 ? "" : "s");
+		/*
+		 * With -v the configuration in effect is printed as soon as
+		 * veiligd.yaml and the boards are read, before the lists:
+		 * veilig-update-lists reads the list table from it before
+		 * the first start, when the list files do not exist yet.
+		 */
+		snap = NULL;
+		if ((cf = conf_load(vd.path, veiligd_error_cb, &e)) != NULL) {
+			if (log_verbose > 0)
+				conf_print(cf, stdout);
+			snap = snapshot_new(cf, veiligd_error_cb, &e);
+		}
+		if (snap == NULL) {
+			fprintf(stderr, "%s: %u error%s\n", vd.path, e.n,
+			    e.n == 1 ? "" : "s");
 			return 1;
 		}
-		if (log_verbose > 0)
-			conf_print(conf, stdout);
 		fprintf(stderr, "%s: configuration OK\n", vd.path);
-		conf_free(conf);
+		snapshot_free(snap);
 		return 0;
 	}
-
-	conf = conf_load(vd.path, veiligd_conf_error_cb, &nerr);
-	if (conf == NULL)
-		fatalx("%u error%s in %s", nerr, nerr == 1 ? "" : "s", vd.path);
+	snap = veiligd_load(vd.path, &e);
+	if (snap == NULL)
+		fatalx("%u error%s in %s", e.n, e.n == 1 ? "" : "s", vd.path);
+	conf = snap->conf;
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() == -1)
 		fatalx("libevent without thread support");
@@ -265,8 +494,8 @@ main(int argc, char **argv)
 		if (vd.workers[i] == NULL)
 			fatalx("%s", cause != NULL ? cause : "worker failed");
 	}
-	if ((vd.snap = snapshot_new(conf)) == NULL)
-		fatalx("out of memory");
+	vd.snap = snap;
+	vd.loaded = time(NULL);
 	snapshot_swap(vd.snap);
 
 	if (!dflag) {
@@ -296,12 +525,17 @@ main(int argc, char **argv)
 	    evsignal_add(ev_term, NULL) == -1 ||
 	    evsignal_add(ev_int, NULL) == -1)
 		fatalx("cannot set up signal events");
+	vd.control = control_new(vd.base, conf->control, veiligd_cmds,
+	    sizeof veiligd_cmds / sizeof veiligd_cmds[0], &vd, &cause);
+	if (vd.control == NULL)
+		fatalx("control socket: %s", cause != NULL ? cause : "failed");
 
 	log_warnx("ready: %u worker%s, configuration %s", vd.nworkers,
 	    vd.nworkers == 1 ? "" : "s", vd.path);
 	veiligd_notify("READY=1\nSTATUS=running");
 	event_base_dispatch(vd.base);
 
+	control_free(vd.control);
 	for (i = 0; i < vd.nworkers; i++)
 		worker_stop(vd.workers[i]);
 	veiligd_log_stats(&vd);

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
 #include "wire.h"
 
 /*
@@ -23,6 +25,27 @@
 
 /* Fixed part of a resource record after its owner name. */
 #define WIRE_RR_FIXED	10
+
+/* Types whose rdata holds names, private to the copy in wire_copy_rr(). */
+#define WIRE_TYPE_PTR	12
+#define WIRE_TYPE_MX	15
+#define WIRE_TYPE_SRV	33
+#define WIRE_TYPE_DNAME	39
+
+/* Our SOA for blocked names: MNAME localhost., RNAME nobody.invalid. */
+#define WIRE_SOA_MNAME	"\011localhost"
+#define WIRE_SOA_RNAME	"\006nobody\007invalid"
+
+/*
+ * An output buffer that keeps counting past its capacity, so a message is
+ * written in one pass and its full length is known even when it does not
+ * fit (to choose between truncation and failure afterwards).
+ */
+struct wire_buf {
+	uint8_t		*p;
+	size_t		 cap;
+	size_t		 len;	/* may pass cap: counted, not written */
+};
 
 /* Where a record sits, for wire_scan(). */
 #define WIRE_SEC_AN	0
@@ -43,6 +66,21 @@ static int	wire_parse_opt(const uint8_t *, size_t, size_t, uint16_t,
 static int	wire_soa_min(const uint8_t *, size_t, size_t, size_t,
 		    uint32_t *);
 static void	wire_str_put(char *, size_t, size_t *, const char *, size_t);
+static int	wire_name_check(const uint8_t *, size_t, uint8_t *);
+static void	wire_buf_put(struct wire_buf *, const void *, size_t);
+static void	wire_buf_put16(struct wire_buf *, uint16_t);
+static void	wire_buf_put32(struct wire_buf *, uint32_t);
+static void	wire_buf_set16(struct wire_buf *, size_t, uint16_t);
+static void	wire_buf_head(struct wire_buf *, const struct wire_query *,
+		    uint16_t);
+static void	wire_buf_opt(struct wire_buf *, int, uint16_t, const char *);
+static size_t	wire_ede_len(const char *);
+static void	wire_buf_soa(struct wire_buf *, const struct wire_query *,
+		    const struct wire_block *);
+static int	wire_copy_rr(const uint8_t *, size_t, size_t *,
+		    struct wire_buf *);
+static size_t	wire_truncated(uint8_t *, size_t,
+		    const struct wire_query *, uint16_t, size_t);
 
 /* Big-endian 16-bit read; the caller has checked the bounds. */
 static uint16_t
@@ -626,4 +664,483 @@ wire_name_str(const uint8_t *name, size_t name_len, char *out, size_t cap)
 	}
 	out[pos] = '\0';
 	return (out);
+}
+
+/*
+ * Check that name (len octets) is one uncompressed wire name ending
+ * exactly at len; count its labels into *labels. 0 or -1.
+ */
+static int
+wire_name_check(const uint8_t *name, size_t len, uint8_t *labels)
+{
+	size_t	off = 0;
+	uint8_t	n = 0;
+
+	if (len == 0 || len > WIRE_MAX_NAME)
+		return (-1);
+	while (off < len) {
+		if (name[off] == 0) {
+			if (off + 1 != len)
+				return (-1);
+			*labels = n;
+			return (0);
+		}
+		if (name[off] > WIRE_MAX_LABEL)
+			return (-1);
+		off += name[off] + 1;
+		n++;
+	}
+	return (-1);
+}
+
+/* Append n octets; past the capacity only the length grows. */
+static void
+wire_buf_put(struct wire_buf *b, const void *data, size_t n)
+{
+	if (n > 0 && b->len <= b->cap && b->cap - b->len >= n)
+		memcpy(b->p + b->len, data, n);
+	b->len += n;
+}
+
+static void
+wire_buf_put16(struct wire_buf *b, uint16_t v)
+{
+	uint8_t	p[2];
+
+	wire_put16(p, v);
+	wire_buf_put(b, p, sizeof p);
+}
+
+static void
+wire_buf_put32(struct wire_buf *b, uint32_t v)
+{
+	uint8_t	p[4];
+
+	wire_put32(p, v);
+	wire_buf_put(b, p, sizeof p);
+}
+
+/* Overwrite 16 bits already appended at at, if they were written. */
+static void
+wire_buf_set16(struct wire_buf *b, size_t at, uint16_t v)
+{
+	if (at + 2 <= b->cap)
+		wire_put16(b->p + at, v);
+}
+
+/*
+ * Header (counts 0, patched by the caller) and the question as the client
+ * spelled it. The flags: QR, RA, RD and CD from the query, AA=0, opcode 0.
+ */
+static void
+wire_buf_head(struct wire_buf *b, const struct wire_query *q, uint16_t rcode)
+{
+	wire_buf_put16(b, q->id);
+	wire_buf_put16(b, WIRE_QR | WIRE_RA |
+	    (q->flags & (WIRE_RD | WIRE_CD)) | (rcode & 0xf));
+	wire_buf_put16(b, 1);
+	wire_buf_put16(b, 0);
+	wire_buf_put16(b, 0);
+	wire_buf_put16(b, 0);
+	wire_buf_put(b, q->name, q->name_len);
+	wire_buf_put16(b, q->qtype);
+	wire_buf_put16(b, q->qclass);
+}
+
+/*
+ * How many octets of an EDE text to send: at most WIRE_EDE_MAX_TEXT, cut
+ * back to the start of a UTF-8 sequence that the limit would split (the
+ * octet just past the cut is then a continuation octet, 10xxxxxx).
+ */
+static size_t
+wire_ede_len(const char *text)
+{
+	size_t	n;
+
+	if (text == NULL)
+		return (0);
+	n = strnlen(text, WIRE_EDE_MAX_TEXT + 1);
+	if (n <= WIRE_EDE_MAX_TEXT)
+		return (n);
+	n = WIRE_EDE_MAX_TEXT;
+	while (n > 0 && ((uint8_t)text[n] & 0xc0) == 0x80)
+		n--;
+	return (n);
+}
+
+/* Our OPT record with DO echoed and, when code is not 0, an EDE option. */
+static void
+wire_buf_opt(struct wire_buf *b, int do_bit, uint16_t code, const char *text)
+{
+	size_t	tlen = wire_ede_len(text);
+
+	wire_buf_put(b, "", 1);			/* root owner */
+	wire_buf_put16(b, WIRE_TYPE_OPT);
+	wire_buf_put16(b, WIRE_EDNS_SIZE);
+	wire_buf_put32(b, do_bit ? 0x8000 : 0);
+	if (code == 0) {
+		wire_buf_put16(b, 0);
+		return;
+	}
+	/* RFC 8914 2: option code, length, INFO-CODE, EXTRA-TEXT. */
+	wire_buf_put16(b, 4 + 2 + tlen);
+	wire_buf_put16(b, WIRE_OPT_EDE);
+	wire_buf_put16(b, 2 + tlen);
+	wire_buf_put16(b, code);
+	wire_buf_put(b, text, tlen);
+}
+
+/*
+ * The SOA of a blocked answer. Its owner is the apex: a pointer into the
+ * question when the apex is a label-aligned suffix of the qname (it should
+ * always be), else written out.
+ */
+static void
+wire_buf_soa(struct wire_buf *b, const struct wire_query *q,
+    const struct wire_block *bl)
+{
+	size_t	off = 0, at;
+
+	if (bl->apex == NULL)
+		wire_buf_put16(b, 0xc000 | WIRE_HDR_LEN);
+	else {
+		at = bl->apex_len <= q->name_len ?
+		    q->name_len - bl->apex_len : q->name_len;
+		/* Walk the labels of the qname to see if one starts at at. */
+		while (off < at && q->lname[off] != 0)
+			off += q->lname[off] + 1;
+		if (off == at && at < q->name_len &&
+		    memcmp(q->lname + at, bl->apex, bl->apex_len) == 0)
+			wire_buf_put16(b, 0xc000 | (WIRE_HDR_LEN + at));
+		else
+			wire_buf_put(b, bl->apex, bl->apex_len);
+	}
+	wire_buf_put16(b, WIRE_TYPE_SOA);
+	wire_buf_put16(b, WIRE_CLASS_IN);
+	wire_buf_put32(b, bl->ttl);
+	wire_buf_put16(b, sizeof WIRE_SOA_MNAME + sizeof WIRE_SOA_RNAME + 20);
+	/* sizeof counts the NUL, which is the root label. */
+	wire_buf_put(b, WIRE_SOA_MNAME, sizeof WIRE_SOA_MNAME);
+	wire_buf_put(b, WIRE_SOA_RNAME, sizeof WIRE_SOA_RNAME);
+	wire_buf_put32(b, 1);			/* serial */
+	wire_buf_put32(b, 3600);		/* refresh */
+	wire_buf_put32(b, 600);			/* retry */
+	wire_buf_put32(b, 86400);		/* expire */
+	wire_buf_put32(b, bl->ttl);		/* minimum */
+}
+
+size_t
+wire_block_answer(uint8_t *out, size_t cap, const struct wire_query *q,
+    const struct wire_block *bl)
+{
+	struct wire_buf	 b = { out, cap, 0 };
+	uint16_t	 rcode = WIRE_NOERROR, an = 0, ns = 0;
+	int		 soa = 0;
+
+	if (!q->have_question)
+		return (0);
+	if (bl->apex != NULL &&
+	    (bl->apex_len == 0 || bl->apex_len > WIRE_MAX_NAME))
+		return (0);
+
+	switch (bl->action) {
+	case WIRE_BLOCK_NXDOMAIN:
+		rcode = WIRE_NXDOMAIN;
+		soa = 1;
+		break;
+	case WIRE_BLOCK_NODATA:
+		soa = 1;
+		break;
+	case WIRE_BLOCK_REFUSED:
+		rcode = WIRE_REFUSED;
+		break;
+	case WIRE_BLOCK_REDIRECT:
+		/* Only a family we have an address for; else NODATA. */
+		if ((q->qtype == WIRE_TYPE_A && bl->have4) ||
+		    (q->qtype == WIRE_TYPE_AAAA && bl->have6))
+			an = 1;
+		else
+			soa = 1;
+		break;
+	default:
+		return (0);
+	}
+
+	wire_buf_head(&b, q, rcode);
+	if (an) {
+		wire_buf_put16(&b, 0xc000 | WIRE_HDR_LEN);
+		wire_buf_put16(&b, q->qtype);
+		wire_buf_put16(&b, WIRE_CLASS_IN);
+		wire_buf_put32(&b, bl->ttl);
+		if (q->qtype == WIRE_TYPE_A) {
+			wire_buf_put16(&b, sizeof bl->addr4);
+			wire_buf_put(&b, bl->addr4, sizeof bl->addr4);
+		} else {
+			wire_buf_put16(&b, sizeof bl->addr6);
+			wire_buf_put(&b, bl->addr6, sizeof bl->addr6);
+		}
+	}
+	if (soa) {
+		wire_buf_soa(&b, q, bl);
+		ns = 1;
+	}
+	if (q->edns)
+		wire_buf_opt(&b, q->do_bit, bl->ede_code, bl->ede_text);
+	if (b.len > cap)
+		return (0);
+	wire_put16(out + 6, an);
+	wire_put16(out + 8, ns);
+	wire_put16(out + 10, q->edns ? 1 : 0);
+	return (b.len);
+}
+
+/*
+ * Copy the record at *off in msg (len octets) to b with every name
+ * decompressed: the owner, and the names inside the rdata of the types
+ * RFC 1035 (and RFC 2782 for SRV, which some servers compress anyway)
+ * define with names. Other rdata is copied as it is. *off moves past the
+ * record. 0, or -1 when the record is malformed.
+ */
+static int
+wire_copy_rr(const uint8_t *msg, size_t len, size_t *off, struct wire_buf *b)
+{
+	uint8_t	 name[WIRE_MAX_NAME];
+	size_t	 nlen, rd, rdend, at, start, pre = 0, post = 0, i, pos;
+	uint16_t type, rdlen;
+	int	 names = 0;
+
+	if (wire_name(msg, len, off, name, &nlen, NULL) != 0 ||
+	    len - *off < WIRE_RR_FIXED)
+		return (-1);
+	type = wire_get16(msg + *off);
+	rdlen = wire_get16(msg + *off + 8);
+	rd = *off + WIRE_RR_FIXED;
+	if (len - rd < rdlen)
+		return (-1);
+	rdend = rd + rdlen;
+	wire_buf_put(b, name, nlen);
+	wire_buf_put(b, msg + *off, 8);		/* type, class, TTL */
+	at = b->len;
+	wire_buf_put16(b, 0);			/* rdlen, set below */
+	start = b->len;
+
+	/* The rdata as: pre octets, then names, then post octets. */
+	switch (type) {
+	case WIRE_TYPE_CNAME:
+	case WIRE_TYPE_DNAME:
+	case WIRE_TYPE_NS:
+	case WIRE_TYPE_PTR:
+		names = 1;
+		break;
+	case WIRE_TYPE_MX:
+		pre = 2;
+		names = 1;
+		break;
+	case WIRE_TYPE_SRV:
+		pre = 6;
+		names = 1;
+		break;
+	case WIRE_TYPE_SOA:
+		names = 2;
+		post = 20;
+		break;
+	default:
+		pre = rdlen;
+		break;
+	}
+	if (rdlen < pre)
+		return (-1);
+	wire_buf_put(b, msg + rd, pre);
+	pos = rd + pre;
+	for (i = 0; i < (size_t)names; i++) {
+		/* The name starts in the rdata and may not run past it. */
+		if (wire_name(msg, len, &pos, name, &nlen, NULL) != 0 ||
+		    pos > rdend)
+			return (-1);
+		wire_buf_put(b, name, nlen);
+	}
+	if (rdend - pos != post)
+		return (-1);
+	wire_buf_put(b, msg + pos, post);
+
+	if (b->len - start > UINT16_MAX)
+		return (-1);
+	wire_buf_set16(b, at, b->len - start);
+	*off = rdend;
+	return (0);
+}
+
+/*
+ * Header, question and OPT with TC=1, for an answer over the client's
+ * UDP size (as wire_answer() does). Returns the length or 0.
+ */
+static size_t
+wire_truncated(uint8_t *out, size_t cap, const struct wire_query *q,
+    uint16_t rcode, size_t udp_max)
+{
+	struct wire_buf	b = { out, cap, 0 };
+
+	wire_buf_head(&b, q, rcode);
+	if (q->edns)
+		wire_buf_opt(&b, q->do_bit, 0, NULL);
+	if (b.len > cap || b.len > udp_max)
+		return (0);
+	wire_put16(out + 2, wire_get16(out + 2) | WIRE_TC);
+	wire_put16(out + 10, q->edns ? 1 : 0);
+	return (b.len);
+}
+
+size_t
+wire_cname_answer(uint8_t *out, size_t cap, const struct wire_query *q,
+    const uint8_t *target, size_t tlen, uint32_t ttl, const uint8_t *tmsg,
+    size_t tmsglen, size_t udp_max)
+{
+	struct wire_buf	 b = { out, cap, 0 };
+	size_t		 off = WIRE_HDR_LEN, i, rr;
+	uint16_t	 qd, an, ns, rcode, type, nsout = 0;
+	uint8_t		 labels;
+
+	if (!q->have_question || wire_name_check(target, tlen, &labels) != 0)
+		return (0);
+	if (tmsglen < WIRE_HDR_LEN)
+		return (0);
+	rcode = WIRE_RCODE(wire_get16(tmsg + 2));
+	qd = wire_get16(tmsg + 4);
+	an = wire_get16(tmsg + 6);
+	ns = wire_get16(tmsg + 8);
+	if (an == UINT16_MAX)
+		return (0);
+
+	/*
+	 * Flags built afresh rather than taken from tmsg: AD in particular
+	 * cannot stand, since our CNAME is not signed by anyone.
+	 */
+	wire_buf_head(&b, q, rcode);
+	wire_buf_put16(&b, 0xc000 | WIRE_HDR_LEN);
+	wire_buf_put16(&b, WIRE_TYPE_CNAME);
+	wire_buf_put16(&b, WIRE_CLASS_IN);
+	wire_buf_put32(&b, ttl);
+	wire_buf_put16(&b, tlen);
+	wire_buf_put(&b, target, tlen);
+
+	for (i = 0; i < qd; i++) {
+		if (wire_name(tmsg, tmsglen, &off, NULL, NULL, NULL) != 0 ||
+		    tmsglen - off < 4)
+			return (0);
+		off += 4;
+	}
+	for (i = 0; i < an; i++) {
+		if (wire_copy_rr(tmsg, tmsglen, &off, &b) != 0)
+			return (0);
+	}
+	/* A negative answer about the target: pass on its SOA. */
+	for (i = 0; an == 0 && i < ns; i++) {
+		rr = off;
+		if (wire_name(tmsg, tmsglen, &off, NULL, NULL, NULL) != 0 ||
+		    tmsglen - off < WIRE_RR_FIXED)
+			return (0);
+		type = wire_get16(tmsg + off);
+		if (type == WIRE_TYPE_SOA) {
+			if (wire_copy_rr(tmsg, tmsglen, &rr, &b) != 0)
+				return (0);
+			nsout = 1;
+			break;
+		}
+		off += WIRE_RR_FIXED;
+		if (tmsglen - off < wire_get16(tmsg + off - 2))
+			return (0);
+		off += wire_get16(tmsg + off - 2);
+	}
+	if (q->edns)
+		wire_buf_opt(&b, q->do_bit, 0, NULL);
+
+	if (b.len > udp_max)
+		return (wire_truncated(out, cap, q, rcode, udp_max));
+	if (b.len > cap)
+		return (0);
+	wire_put16(out + 6, 1 + an);
+	wire_put16(out + 8, nsout);
+	wire_put16(out + 10, q->edns ? 1 : 0);
+	return (b.len);
+}
+
+int
+wire_query_retarget(struct wire_query *dst, const struct wire_query *q,
+    const uint8_t *name, size_t len)
+{
+	uint8_t	labels;
+	size_t	i;
+
+	if (wire_name_check(name, len, &labels) != 0)
+		return (-1);
+	if (dst != q)
+		*dst = *q;
+	/* memmove: name may be dst's own buffer. */
+	memmove(dst->name, name, len);
+	for (i = 0; i < len; i++) {
+		if (dst->name[i] >= 'A' && dst->name[i] <= 'Z')
+			dst->lname[i] = dst->name[i] + ('a' - 'A');
+		else
+			dst->lname[i] = dst->name[i];
+	}
+	dst->name_len = len;
+	dst->labels = labels;
+	dst->have_question = 1;
+	return (0);
+}
+
+int
+wire_inspect(const uint8_t *msg, size_t len, const struct wire_visit *v)
+{
+	uint8_t	 name[WIRE_MAX_NAME];
+	size_t	 off = WIRE_HDR_LEN, i, j, nlen, rd;
+	uint16_t qd, an, type, class, rdlen;
+
+	if (len < WIRE_HDR_LEN)
+		return (-1);
+	qd = wire_get16(msg + 4);
+	an = wire_get16(msg + 6);
+	for (i = 0; i < qd; i++) {
+		if (wire_name(msg, len, &off, NULL, NULL, NULL) != 0 ||
+		    len - off < 4)
+			return (-1);
+		off += 4;
+	}
+	for (i = 0; i < an; i++) {
+		if (wire_name(msg, len, &off, NULL, NULL, NULL) != 0 ||
+		    len - off < WIRE_RR_FIXED)
+			return (-1);
+		type = wire_get16(msg + off);
+		class = wire_get16(msg + off + 2);
+		rdlen = wire_get16(msg + off + 8);
+		off += WIRE_RR_FIXED;
+		if (len - off < rdlen)
+			return (-1);
+		rd = off;
+		off += rdlen;
+
+		if (type == WIRE_TYPE_CNAME || type == WIRE_TYPE_DNAME) {
+			/* The target fills the rdata exactly. */
+			if (wire_name(msg, len, &rd, name, &nlen, NULL) != 0 ||
+			    rd != off)
+				return (-1);
+			for (j = 0; j < nlen; j++) {
+				if (name[j] >= 'A' && name[j] <= 'Z')
+					name[j] += 'a' - 'A';
+			}
+			if (v->name != NULL && v->name(v->arg, name, nlen) != 0)
+				return (0);
+		}
+		/* Addresses only in class IN; a CH "A" is something else. */
+		if (v->addr == NULL || class != WIRE_CLASS_IN)
+			continue;
+		if (type == WIRE_TYPE_A && rdlen == 4) {
+			if (v->addr(v->arg, AF_INET, msg + rd) != 0)
+				return (0);
+		} else if (type == WIRE_TYPE_AAAA && rdlen == 16) {
+			if (v->addr(v->arg, AF_INET6, msg + rd) != 0)
+				return (0);
+		}
+	}
+	return (0);
 }

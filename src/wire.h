@@ -189,4 +189,94 @@ size_t	wire_answer(uint8_t *out, size_t cap, const uint8_t *msg, size_t len,
 char	*wire_name_str(const uint8_t *name, size_t name_len, char *out,
 	    size_t cap);
 
+/*
+ * Filtering (policy.c decides, these write). Extended DNS Errors, RFC
+ * 8914: the OPT option code and the info codes we use.
+ */
+#define WIRE_OPT_EDE		15
+#define WIRE_EDE_BLOCKED	15
+#define WIRE_EDE_FILTERED	17
+#define WIRE_EDE_MAX_TEXT	128	/* longer EXTRA-TEXT is cut */
+
+/* What a blocked answer looks like. */
+enum wire_block_action {
+	WIRE_BLOCK_NXDOMAIN = 0,	/* NXDOMAIN + SOA */
+	WIRE_BLOCK_NODATA,		/* NOERROR, no answer, SOA */
+	WIRE_BLOCK_REFUSED,		/* REFUSED, no records */
+	WIRE_BLOCK_REDIRECT,		/* A/AAAA of a block page; other
+					   types (or a family without an
+					   address) get NODATA + SOA */
+};
+
+struct wire_block {
+	enum wire_block_action	 action;
+	uint32_t		 ttl;	/* of the SOA and of redirect records;
+					   the SOA MINIMUM is the same */
+	const uint8_t		*apex;	/* SOA owner: the name of the rule
+					   that matched (lower-case wire
+					   form), a suffix of the qname; NULL
+					   means the qname itself */
+	size_t			 apex_len;
+	int			 have4, have6;
+	uint8_t			 addr4[4];
+	uint8_t			 addr6[16];
+	uint16_t		 ede_code; /* 0 = no EDE option */
+	const char		*ede_text; /* NUL-terminated UTF-8, or NULL */
+};
+
+/*
+ * Write the blocked answer for q to out (cap octets): ID, RD, CD copied,
+ * QR=1, RA=1, AA=0, the question echoed as the client spelled it, records
+ * as b->action says (the SOA: owner apex, MNAME "localhost.", RNAME
+ * "nobody.invalid.", serial 1, refresh 3600, retry 600, expire 86400,
+ * minimum b->ttl), and when q->edns our OPT with DO echoed and, when
+ * b->ede_code is set, an EDE option (info code, then the text). Returns
+ * the length or 0 if cap is too small (512 always suffices for texts up to
+ * WIRE_EDE_MAX_TEXT).
+ */
+size_t	wire_block_answer(uint8_t *out, size_t cap, const struct wire_query *q,
+	    const struct wire_block *b);
+
+/*
+ * Write the answer for q that says q's name is an alias: a CNAME record
+ * (owner the question name, TTL ttl, target the lower-case wire name
+ * target of tlen octets), followed by the answer-section records of tmsg
+ * (tmsglen octets: a complete answer about target, as wire_answer() or
+ * cache_lookup() wrote it). When tmsg has no answer records, its
+ * authority-section SOA is copied to the authority section. RCODE from
+ * tmsg. Names of copied records (owners, and names inside CNAME, DNAME,
+ * NS, PTR, MX, SOA and SRV rdata) are written uncompressed, since tmsg's
+ * compression pointers mean nothing in out. Our OPT when q->edns.
+ * Truncated with TC=1 like wire_answer() when over udp_max. Returns the
+ * length, or 0 when cap is too small or tmsg is malformed.
+ */
+size_t	wire_cname_answer(uint8_t *out, size_t cap, const struct wire_query *q,
+	    const uint8_t *target, size_t tlen, uint32_t ttl,
+	    const uint8_t *tmsg, size_t tmsglen, size_t udp_max);
+
+/*
+ * Make *dst the query q asked about another name (lower-case wire form,
+ * len octets): the same ID, flags, type, class and EDNS; name and lname
+ * both set to name. For following a safe-search CNAME. 0 or -1 (name
+ * invalid).
+ */
+int	wire_query_retarget(struct wire_query *dst, const struct wire_query *q,
+	    const uint8_t *name, size_t len);
+
+/* Answer inspection: what wire_inspect() reports of each answer record. */
+struct wire_visit {
+	/* The target of a CNAME or DNAME, decompressed and lower-cased. */
+	int	(*name)(void *arg, const uint8_t *lname, size_t len);
+	/* The address of an A (family AF_INET, 4 octets) or AAAA record. */
+	int	(*addr)(void *arg, int family, const uint8_t *addr);
+	void	*arg;
+};
+
+/*
+ * Walk the answer section of msg (len octets, as left by wire_scan()),
+ * calling v->name and v->addr (either may be NULL); a callback returning
+ * non-zero stops the walk. Returns 0, or -1 when msg is malformed.
+ */
+int	wire_inspect(const uint8_t *msg, size_t len, const struct wire_visit *v);
+
 #endif

@@ -3,10 +3,10 @@
  * decision for each query (answer now, or forward and answer later).
  *
  * Memory: a worker's receive and send buffers are part of struct worker,
- * allocated once. Nothing is allocated for a query answered from the cache
- * or with an error; a forwarded UDP query needs one small record to remember
- * where the answer goes (struct worker_udpq), a forwarded TCP query only a
- * count on its connection.
+ * allocated once. Nothing is allocated for a query answered from the cache,
+ * blocked, or answered with an error; a forwarded query needs one record
+ * to remember the client's question and where the answer goes (struct
+ * worker_pending).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -30,7 +30,6 @@
 #include "fwd.h"
 #include "log.h"
 #include "snapshot.h"
-#include "acl.h"
 #include "wire.h"
 #include "worker.h"
 
@@ -62,13 +61,33 @@ struct worker_udp {
 	struct event		*ev;
 };
 
-/* A UDP query waiting for an upstream answer. */
-struct worker_udpq {
-	struct worker_udp	*u;
-	struct sockaddr_storage	 from;
+/*
+ * A query waiting for an upstream answer, UDP or TCP. The forwarded
+ * question is the client's, or for a rewrite (safe search, RPZ CNAME) the
+ * target's; the client's own question is kept here to answer it.
+ */
+struct worker_pending {
+	struct worker		*w;
+	struct worker_udp	*u;	/* UDP: the socket it came in on */
+	struct worker_conn	*conn;	/* TCP: its connection */
+	struct sockaddr_storage	 from;	/* the client */
 	socklen_t		 fromlen;
-	struct worker_dst	 dst;
-	TAILQ_ENTRY(worker_udpq) entry;
+	struct worker_dst	 dst;	/* UDP: the address it was sent to */
+	struct wire_query	 q;	/* the client's question */
+	int			 rewrite; /* answer with a CNAME to target */
+	uint8_t			 target[WIRE_MAX_NAME];
+	size_t			 tlen;
+	uint32_t		 ttl;	/* of the CNAME */
+	TAILQ_ENTRY(worker_pending) entry;
+};
+
+/* What worker_query() decided to forward. */
+struct worker_fwd {
+	struct wire_query	 fq;	/* the question to ask upstream */
+	int			 rewrite;
+	const uint8_t		*target;
+	size_t			 tlen;
+	uint32_t		 ttl;
 };
 
 /*
@@ -101,9 +120,10 @@ struct worker {
 	size_t			 ntcp;
 	unsigned		 nconns;
 	TAILQ_HEAD(, worker_conn) conns;
-	TAILQ_HEAD(, worker_udpq) udpqs;
+	TAILQ_HEAD(, worker_pending) pending;
 
 	struct worker_stats	 st;
+	struct fwd_inspect	 inspect;	/* for fwd: policy_inspect */
 
 	/* recvmmsg and sendmmsg state, reused for every batch. */
 	struct mmsghdr		 rx[WORKER_BATCH];
@@ -118,6 +138,8 @@ struct worker {
 	/* One TCP query and one answer (TCP, or a late UDP answer). */
 	uint8_t			 tcpin[WORKER_TCP_MAX];
 	uint8_t			 out[WORKER_TCP_MAX];
+	/* The answer about a rewrite's target, before it is wrapped. */
+	uint8_t			 tmp[WORKER_TCP_MAX];
 };
 
 /* What to do with a query once worker_query() has looked at it. */
@@ -127,16 +149,16 @@ enum worker_next {
 	WORKER_FORWARD,		/* ask the upstreams */
 };
 
+static uint64_t	worker_fwd_inspect_cb(void *, const uint8_t *, size_t,
+		    uint32_t *);
 static void	worker_udp_read_cb(evutil_socket_t, short, void *);
-static void	worker_udp_done_cb(void *, const struct wire_query *,
-		    const uint8_t *, const struct wire_scan *);
+static void	worker_done_cb(void *, const struct wire_query *,
+		    const uint8_t *, const struct wire_scan *, uint64_t);
 static void	worker_accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	worker_conn_read_cb(struct bufferevent *, void *);
 static void	worker_conn_write_cb(struct bufferevent *, void *);
 static void	worker_conn_event_cb(struct bufferevent *, short, void *);
-static void	worker_tcp_done_cb(void *, const struct wire_query *,
-		    const uint8_t *, const struct wire_scan *);
 static void	worker_conn_process(struct worker_conn *);
 static void	worker_conn_close(struct worker_conn *);
 
@@ -199,10 +221,12 @@ worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
 	w->nworkers = nworkers;
 	w->cache = cache;
 	TAILQ_INIT(&w->conns);
-	TAILQ_INIT(&w->udpqs);
+	TAILQ_INIT(&w->pending);
 	if ((w->base = event_base_new()) == NULL)
 		goto nomem;
-	if ((w->fwd = fwd_new(w->base, cache)) == NULL)
+	w->inspect.fn = worker_fwd_inspect_cb;
+	w->inspect.arg = w;
+	if ((w->fwd = fwd_new(w->base, cache, &w->inspect)) == NULL)
 		goto nomem;
 	w->udp = calloc(conf->nlisten, sizeof *w->udp);
 	w->tcp = calloc(conf->nlisten, sizeof *w->tcp);
@@ -285,16 +309,16 @@ void
 worker_free(struct worker *w)
 {
 	struct worker_conn	*c;
-	struct worker_udpq	*uq;
+	struct worker_pending	*pq;
 	size_t			 i;
 
 	if (w == NULL)
 		return;
 	/* The forwarder goes first: it calls nobody back when freed. */
 	fwd_free(w->fwd);
-	while ((uq = TAILQ_FIRST(&w->udpqs)) != NULL) {
-		TAILQ_REMOVE(&w->udpqs, uq, entry);
-		free(uq);
+	while ((pq = TAILQ_FIRST(&w->pending)) != NULL) {
+		TAILQ_REMOVE(&w->pending, pq, entry);
+		free(pq);
 	}
 	while ((c = TAILQ_FIRST(&w->conns)) != NULL) {
 		TAILQ_REMOVE(&w->conns, c, entry);
@@ -322,17 +346,112 @@ worker_stats(const struct worker *w, struct worker_stats *st)
 	*st = w->st;
 }
 
+/* The most a UDP answer to q may carry; WIRE_MAX_UDP over TCP. */
+static size_t
+worker_udp_max(const struct wire_query *q, int tcp)
+{
+	if (tcp)
+		return WIRE_MAX_UDP;
+	/* Stay below the size that risks fragments (DNS flag day 2020). */
+	return q->udp_size < WIRE_EDNS_SIZE ? q->udp_size : WIRE_EDNS_SIZE;
+}
+
+/* Cache inspection callback: the policy's bits of an answer. */
+static uint64_t
+worker_cache_inspect_cb(void *arg, const uint8_t *msg, size_t len)
+{
+	return policy_inspect(arg, msg, len);
+}
+
+/* The forwarder's inspection callback, outside any read section. */
+static uint64_t
+worker_fwd_inspect_cb(void *arg, const uint8_t *msg, size_t len,
+    uint32_t *gen)
+{
+	const struct snapshot	*snap;
+	uint64_t		 mask;
+
+	(void)arg;
+	snapshot_read_begin();
+	snap = snapshot_current();
+	mask = policy_inspect(snap->policy, msg, len);
+	*gen = policy_generation(snap->policy);
+	snapshot_read_end();
+	return mask;
+}
+
+/* Write the blocked answer of verdict v for board b into out. */
+static size_t
+worker_block(struct worker *w, const struct policy_board *b,
+    const struct policy_verdict *v, const struct wire_query *q, uint8_t *out,
+    size_t cap)
+{
+	struct wire_block	wb;
+
+	w->st.blocked++;
+	policy_block(b, v, q, &wb);
+	return wire_block_answer(out, cap, q, &wb);
+}
+
 /*
- * Decide on one query: answer it now into out (cap octets) or forward it.
- * udp_max is the most a UDP answer may carry, 0 for TCP.
+ * Look up fq (the question itself, or a rewrite's target) in the cache:
+ * into out when it answers q directly, else into w->tmp. With a hit, an
+ * answer the board blocks (by its inspection bits) becomes the blocked
+ * answer to q. Returns CACHE_MISS, or the result with *outlen set.
+ */
+static enum cache_result
+worker_cached(struct worker *w, const struct policy *p,
+    const struct policy_board *b, const struct policy_verdict *v,
+    const struct wire_query *q, const struct wire_query *fq, int tcp,
+    int allow_stale, const uint8_t *target, size_t tlen, uint32_t ttl,
+    uint8_t *out, size_t cap, size_t *outlen)
+{
+	struct cache_inspect	 ins;
+	struct policy_verdict	 av;
+	enum cache_result	 r;
+	uint64_t		 mask = 0;
+	uint8_t			*buf = target != NULL ? w->tmp : out;
+	size_t			 len, bcap = target != NULL ? sizeof w->tmp : cap;
+
+	ins.fn = worker_cache_inspect_cb;
+	ins.arg = (void *)(uintptr_t)p;
+	ins.gen = policy_generation(p);
+	r = cache_lookup(w->cache, fq, cache_now(), allow_stale, buf, bcap,
+	    target != NULL ? WIRE_MAX_UDP : worker_udp_max(q, tcp), &len, &ins,
+	    &mask);
+	if (r == CACHE_MISS)
+		return r;
+	/* Answer inspection: one AND per hit (CNAME cloaking, IPs, geo). */
+	if (v->kind != POLICY_ALLOWED) {
+		policy_answer(p, b, mask, &av);
+		if (av.kind == POLICY_BLOCK) {
+			*outlen = worker_block(w, b, &av, q, out, cap);
+			return r;
+		}
+	}
+	if (target != NULL) {
+		len = wire_cname_answer(out, cap, q, target, tlen, ttl, w->tmp,
+		    len, worker_udp_max(q, tcp));
+		if (len == 0)
+			return CACHE_MISS;
+		w->st.rewritten++;
+	}
+	*outlen = len;
+	return r;
+}
+
+/*
+ * Decide on one query: answer it now into out (cap octets), or say what
+ * to forward in *f.
  */
 static enum worker_next
 worker_query(struct worker *w, const struct snapshot *snap, const uint8_t *pkt,
     size_t len, const struct sockaddr *from, int tcp, struct wire_query *q,
-    uint8_t *out, size_t cap, size_t *outlen)
+    uint8_t *out, size_t cap, size_t *outlen, struct worker_fwd *f)
 {
-	size_t	udp_max;
-	int	rcode;
+	const struct policy_board	*b;
+	struct policy_verdict		 v;
+	int				 rcode;
 
 	switch (wire_parse_query(pkt, len, q)) {
 	case WIRE_OK:
@@ -351,16 +470,40 @@ worker_query(struct worker *w, const struct snapshot *snap, const uint8_t *pkt,
 		rcode = WIRE_FORMERR;
 		goto error;
 	}
-	if (!acl_match(snap->acl, from) || q->qtype == WIRE_TYPE_AXFR ||
+	/* Who is asking: an address of no board is refused. */
+	b = policy_board_for(snap->policy, from);
+	if (b == NULL || q->qtype == WIRE_TYPE_AXFR ||
 	    q->qtype == WIRE_TYPE_IXFR) {
 		w->st.refused++;
 		*outlen = wire_error(out, cap, q, WIRE_REFUSED);
 		return *outlen != 0 ? WORKER_SEND : WORKER_DROP;
 	}
-	/* Stay below the size that risks fragments (DNS flag day 2020). */
-	udp_max = q->udp_size < WIRE_EDNS_SIZE ? q->udp_size : WIRE_EDNS_SIZE;
-	if (cache_lookup(w->cache, q, cache_now(), 0, out, cap,
-	    tcp ? WIRE_MAX_UDP : udp_max, outlen) == CACHE_HIT) {
+
+	/* Policy on the question. */
+	policy_question(snap->policy, b, q, &v);
+	memset(f, 0, sizeof *f);
+	switch (v.kind) {
+	case POLICY_BLOCK:
+		*outlen = worker_block(w, b, &v, q, out, cap);
+		return *outlen != 0 ? WORKER_SEND : WORKER_DROP;
+	case POLICY_REWRITE:
+		if (wire_query_retarget(&f->fq, q, v.target, v.tlen) == -1) {
+			rcode = WIRE_SERVFAIL;
+			goto error;
+		}
+		f->rewrite = 1;
+		f->target = v.target;
+		f->tlen = v.tlen;
+		f->ttl = v.ttl;
+		break;
+	case POLICY_ALLOWED:
+	case POLICY_PASS:
+		f->fq = *q;
+		break;
+	}
+
+	if (worker_cached(w, snap->policy, b, &v, q, &f->fq, tcp, 0,
+	    f->target, f->tlen, f->ttl, out, cap, outlen) == CACHE_HIT) {
 		w->st.cache_hits++;
 		return WORKER_SEND;
 	}
@@ -373,36 +516,104 @@ error:
 	return *outlen != 0 ? WORKER_SEND : WORKER_DROP;
 }
 
+/* Remember a query to forward, for worker_done_cb. NULL if no memory. */
+static struct worker_pending *
+worker_pending_new(struct worker *w, const struct wire_query *q,
+    const struct worker_fwd *f, const struct sockaddr *from,
+    socklen_t fromlen)
+{
+	struct worker_pending	*pq;
+
+	if ((pq = calloc(1, sizeof *pq)) == NULL)
+		return NULL;
+	pq->w = w;
+	pq->q = *q;
+	if (fromlen > sizeof pq->from)
+		fromlen = sizeof pq->from;
+	memcpy(&pq->from, from, fromlen);
+	pq->fromlen = fromlen;
+	if (f->rewrite) {
+		pq->rewrite = 1;
+		memcpy(pq->target, f->target, f->tlen);
+		pq->tlen = f->tlen;
+		pq->ttl = f->ttl;
+	}
+	return pq;
+}
+
 /*
- * Write the answer to a forwarded query: the upstream's answer when there
- * is one, else a stale one from the cache (RFC 8767), else SERVFAIL.
+ * Write the answer to a forwarded query pq whose forwarded question fq
+ * was settled: from the upstream's answer (msg, sc, its inspection bits
+ * mask), or when every upstream failed from a stale cache entry (RFC
+ * 8767), or SERVFAIL. The policy in force now decides (a reload may have
+ * happened meanwhile).
  */
 static size_t
-worker_finish(struct worker *w, const struct wire_query *q, const uint8_t *msg,
-    const struct wire_scan *sc, int tcp, uint8_t *out, size_t cap)
+worker_finish(struct worker *w, struct worker_pending *pq,
+    const struct wire_query *fq, const uint8_t *msg,
+    const struct wire_scan *sc, uint64_t mask, uint8_t *out, size_t cap)
 {
-	size_t	len, udp_max;
+	const struct snapshot		*snap;
+	const struct policy_board	*b;
+	const uint8_t			*target = NULL;
+	struct policy_verdict		 v, av;
+	const struct wire_query		*q = &pq->q;
+	size_t				 len = 0;
+	int				 tcp = pq->conn != NULL;
 
-	udp_max = q->udp_size < WIRE_EDNS_SIZE ? q->udp_size : WIRE_EDNS_SIZE;
-	if (tcp)
-		udp_max = WIRE_MAX_UDP;
-	if (msg != NULL) {
-		len = wire_answer(out, cap, msg, sc->len, sc->ttl_off,
-		    sc->nttl, 0, 0, q, udp_max);
-		if (len != 0)
-			return len;
-	} else {
-		switch (cache_lookup(w->cache, q, cache_now(), 1, out, cap,
-		    udp_max, &len)) {
+	snapshot_read_begin();
+	snap = snapshot_current();
+	b = policy_board_for(snap->policy, (struct sockaddr *)&pq->from);
+	if (b == NULL) {
+		/* Its board went away in a reload. */
+		w->st.refused++;
+		len = wire_error(out, cap, q, WIRE_REFUSED);
+		goto done;
+	}
+	policy_question(snap->policy, b, q, &v);
+	if (v.kind == POLICY_BLOCK) {
+		len = worker_block(w, b, &v, q, out, cap);
+		goto done;
+	}
+	if (pq->rewrite)
+		target = pq->target;
+	if (msg == NULL) {
+		switch (worker_cached(w, snap->policy, b, &v, q, fq, tcp, 1,
+		    target, pq->tlen, pq->ttl, out, cap, &len)) {
 		case CACHE_STALE:
 			w->st.stale++;
-			return len;
+			goto done;
 		case CACHE_HIT:
-			return len;
+			goto done;
 		case CACHE_MISS:
 			break;
 		}
+		len = 0;
+		goto done;
 	}
+	if (v.kind != POLICY_ALLOWED) {
+		policy_answer(snap->policy, b, mask, &av);
+		if (av.kind == POLICY_BLOCK) {
+			len = worker_block(w, b, &av, q, out, cap);
+			goto done;
+		}
+	}
+	if (target == NULL)
+		len = wire_answer(out, cap, msg, sc->len, sc->ttl_off,
+		    sc->nttl, 0, 0, q, worker_udp_max(q, tcp));
+	else {
+		len = wire_answer(w->tmp, sizeof w->tmp, msg, sc->len,
+		    sc->ttl_off, sc->nttl, 0, 0, fq, WIRE_MAX_UDP);
+		if (len != 0)
+			len = wire_cname_answer(out, cap, q, target, pq->tlen,
+			    pq->ttl, w->tmp, len, worker_udp_max(q, tcp));
+		if (len != 0)
+			w->st.rewritten++;
+	}
+done:
+	snapshot_read_end();
+	if (len != 0)
+		return len;
 	w->st.servfail++;
 	return wire_error(out, cap, q, WIRE_SERVFAIL);
 }
@@ -489,7 +700,8 @@ worker_udp_read_cb(evutil_socket_t fd, short events, void *arg)
 	struct worker_udp	*u = arg;
 	struct worker		*w = u->w;
 	const struct snapshot	*snap;
-	struct worker_udpq	*uq;
+	struct worker_pending	*pq;
+	struct worker_fwd	 f;
 	struct worker_dst	 dst;
 	struct wire_query	 q;
 	struct msghdr		*mh;
@@ -531,7 +743,7 @@ worker_udp_read_cb(evutil_socket_t fd, short events, void *arg)
 			}
 			switch (worker_query(w, snap, w->rxbuf[i],
 			    w->rx[i].msg_len, mh->msg_name, 0, &q,
-			    w->txbuf[ntx], WORKER_TXBUF, &outlen)) {
+			    w->txbuf[ntx], WORKER_TXBUF, &outlen, &f)) {
 			case WORKER_DROP:
 				break;
 			case WORKER_SEND:
@@ -552,20 +764,19 @@ worker_udp_read_cb(evutil_socket_t fd, short events, void *arg)
 				ntx++;
 				break;
 			case WORKER_FORWARD:
-				if ((uq = calloc(1, sizeof *uq)) == NULL)
+				pq = worker_pending_new(w, &q, &f,
+				    mh->msg_name, mh->msg_namelen);
+				if (pq == NULL)
 					goto servfail;
-				uq->u = u;
-				memcpy(&uq->from, mh->msg_name,
-				    mh->msg_namelen);
-				uq->fromlen = mh->msg_namelen;
+				pq->u = u;
 				if (u->pktinfo)
-					worker_dst_get(mh, &uq->dst);
-				if (fwd_query(w->fwd, &snap->ups, &q,
-				    worker_udp_done_cb, uq) == -1) {
-					free(uq);
+					worker_dst_get(mh, &pq->dst);
+				if (fwd_query(w->fwd, &snap->ups, &f.fq,
+				    worker_done_cb, pq) == -1) {
+					free(pq);
 					goto servfail;
 				}
-				TAILQ_INSERT_TAIL(&w->udpqs, uq, entry);
+				TAILQ_INSERT_TAIL(&w->pending, pq, entry);
 				break;
 			servfail:
 				/* Out of resources: say so at once. */
@@ -589,35 +800,6 @@ worker_udp_read_cb(evutil_socket_t fd, short events, void *arg)
 		if (n < WORKER_BATCH)
 			return;
 	}
-}
-
-/* The upstreams have settled a UDP query: answer the client. */
-static void
-worker_udp_done_cb(void *arg, const struct wire_query *q, const uint8_t *msg,
-    const struct wire_scan *sc)
-{
-	struct worker_udpq	*uq = arg;
-	struct worker		*w = uq->u->w;
-	union worker_ctl	 ctl;
-	struct msghdr		 mh;
-	struct iovec		 iov;
-	size_t			 len;
-
-	TAILQ_REMOVE(&w->udpqs, uq, entry);
-	len = worker_finish(w, q, msg, sc, 0, w->out, sizeof w->out);
-	if (len != 0) {
-		memset(&mh, 0, sizeof mh);
-		iov.iov_base = w->out;
-		iov.iov_len = len;
-		mh.msg_name = &uq->from;
-		mh.msg_namelen = uq->fromlen;
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		worker_dst_set(&mh, &uq->dst, &ctl);
-		if (sendmsg(uq->u->fd, &mh, 0) == -1)
-			log_ratelimited("udp send: %s", strerror(errno));
-	}
-	free(uq);
 }
 
 /* A TCP client connects: take it unless this worker has its share. */
@@ -699,6 +881,8 @@ worker_conn_process(struct worker_conn *c)
 	struct worker		*w = c->w;
 	const struct snapshot	*snap;
 	struct evbuffer		*in;
+	struct worker_pending	*pq;
+	struct worker_fwd	 f;
 	struct wire_query	 q;
 	uint8_t			 hdr[2];
 	size_t			 len, outlen;
@@ -723,18 +907,26 @@ worker_conn_process(struct worker_conn *c)
 		w->st.tcp_queries++;
 		switch (worker_query(w, snap, w->tcpin, len,
 		    (struct sockaddr *)&c->peer, 1, &q, w->out, sizeof w->out,
-		    &outlen)) {
+		    &outlen, &f)) {
 		case WORKER_DROP:
 			break;
 		case WORKER_SEND:
 			worker_conn_send(c, w->out, outlen);
 			break;
 		case WORKER_FORWARD:
-			c->pending++;
-			if (fwd_query(w->fwd, &snap->ups, &q,
-			    worker_tcp_done_cb, c) == 0)
-				break;
-			c->pending--;
+			pq = worker_pending_new(w, &q, &f,
+			    (struct sockaddr *)&c->peer, sizeof c->peer);
+			if (pq != NULL) {
+				pq->conn = c;
+				if (fwd_query(w->fwd, &snap->ups, &f.fq,
+				    worker_done_cb, pq) == 0) {
+					c->pending++;
+					TAILQ_INSERT_TAIL(&w->pending, pq,
+					    entry);
+					break;
+				}
+				free(pq);
+			}
 			w->st.servfail++;
 			outlen = wire_error(w->out, sizeof w->out, &q,
 			    WIRE_SERVFAIL);
@@ -801,22 +993,51 @@ worker_conn_close(struct worker_conn *c)
 	}
 }
 
-/* The upstreams have settled a TCP query: answer on its connection. */
+/* The upstreams have settled a forwarded query: answer the client. */
 static void
-worker_tcp_done_cb(void *arg, const struct wire_query *q, const uint8_t *msg,
-    const struct wire_scan *sc)
+worker_done_cb(void *arg, const struct wire_query *fq, const uint8_t *msg,
+    const struct wire_scan *sc, uint64_t mask)
 {
-	struct worker_conn	*c = arg;
-	struct worker		*w = c->w;
+	struct worker_pending	*pq = arg;
+	struct worker		*w = pq->w;
+	struct worker_conn	*c = pq->conn;
+	union worker_ctl	 ctl;
+	struct msghdr		 mh;
+	struct iovec		 iov;
 	size_t			 len;
 
+	TAILQ_REMOVE(&w->pending, pq, entry);
+	if (c == NULL) {
+		/* UDP: one datagram from the address it was sent to. */
+		len = worker_finish(w, pq, fq, msg, sc, mask, w->out,
+		    sizeof w->out);
+		if (len != 0) {
+			memset(&mh, 0, sizeof mh);
+			iov.iov_base = w->out;
+			iov.iov_len = len;
+			mh.msg_name = &pq->from;
+			mh.msg_namelen = pq->fromlen;
+			mh.msg_iov = &iov;
+			mh.msg_iovlen = 1;
+			worker_dst_set(&mh, &pq->dst, &ctl);
+			if (sendmsg(pq->u->fd, &mh, 0) == -1)
+				log_ratelimited("udp send: %s",
+				    strerror(errno));
+		}
+		free(pq);
+		return;
+	}
+
+	/* TCP: on its connection, if that is still open. */
 	c->pending--;
 	if (c->bev == NULL) {
+		free(pq);
 		if (c->pending == 0)
 			worker_conn_close(c);
 		return;
 	}
-	len = worker_finish(w, q, msg, sc, 1, w->out, sizeof w->out);
+	len = worker_finish(w, pq, fq, msg, sc, mask, w->out, sizeof w->out);
+	free(pq);
 	if (len != 0)
 		worker_conn_send(c, w->out, len);
 	if (c->bev != NULL && c->paused && c->pending < c->max_queries) {

@@ -8,10 +8,13 @@
  * the order they are ready, an idle timeout, a cap on connections per
  * daemon and on queries in flight per connection.
  *
- * The path of one query: parse in place (wire.c), check the access list
- * (snapshot), refuse zone transfers, answer from the shared cache or hand
- * it to this worker's forwarder; answers from upstream come back through a
- * callback and are written from the stored message.
+ * The path of one query: parse in place (wire.c), find the board of the
+ * source address (no board: REFUSED), refuse zone transfers, apply the
+ * board's policy to the question (block, rewrite, allow, pass), answer from
+ * the shared cache (with one AND of the answer's inspection bits against
+ * the board's mask) or hand it to this worker's forwarder; answers from
+ * upstream come back through a callback, are judged by the policy in force
+ * then and written from the stored message.
  *
  * Ownership: main creates workers with worker_new(), starts them, and after
  * worker_stop() frees them. The cache is shared and owned by main.
@@ -30,7 +33,9 @@ struct worker_stats {
 	uint64_t	udp_queries;
 	uint64_t	tcp_queries;
 	uint64_t	dropped;	/* no answer: QR=1, short, too long */
-	uint64_t	refused;	/* access list, AXFR/IXFR */
+	uint64_t	refused;	/* no board, AXFR/IXFR */
+	uint64_t	blocked;	/* blocked answers (question or answer) */
+	uint64_t	rewritten;	/* safe-search and RPZ CNAME answers */
 	uint64_t	formerr;	/* FORMERR, NOTIMP, BADVERS */
 	uint64_t	cache_hits;
 	uint64_t	forwarded;

@@ -22,8 +22,23 @@ the tests use to make a name unique (so it is not in veiligd's cache):
     nodata                  NOERROR, no answer, the same SOA
     ttlNNN                  as ok with TTL NNN
 
-Names outside fake.test. get REFUSED (so a resolver moves on to its next
-upstream). Two control names, never counted, are answered over UDP or TCP:
+For the filtering tests it also answers every name under filter.test.,
+by the label just left of "filter.test." (labels further left are free):
+
+    cloakphish              CNAME cloaked-phish.filter.test. + its A 192.0.2.1
+    cloakcasino             CNAME cloaked-casino.filter.test. + its A 192.0.2.1
+    badip, badip-allowed    A 192.0.2.1 and 198.51.100.66; AAAA 2001:db8:bad::1
+    ru                      A 203.0.113.5 (RU in the test GeoIP data)
+    asn                     A 203.0.113.200 (AS64511 in the test GeoIP data)
+    landing                 A 192.0.2.77
+    anything else           A 192.0.2.1, AAAA 2001:db8::1,
+                            MX 10 mail.filter.test.; other types NODATA
+    slow-X                  as X, after 300 ms (e.g. slow-cloakphish)
+
+and a few fixed names of the real world, A records only (TTL 300), so
+that safe-search rewrites and canaries can be followed (FIXED below).
+
+Other names get REFUSED (so a resolver moves on to its next upstream). Two control names, never counted, are answered over UDP or TCP:
 
     counts.fake.test TXT    JSON: {"PORT/PROTO/qname": count, ...}
     reset.fake.test TXT     clears the counts
@@ -57,6 +72,24 @@ except ImportError:
     raise
 
 ZONE = dns.name.from_text("fake.test.")
+FILTER_ZONE = dns.name.from_text("filter.test.")
+FILTER_SOA = "ns.filter.test. hostmaster.filter.test. 1 3600 600 86400 60"
+# fixed A records of names outside the test zones (safe-search targets,
+# the search engines' own names, canaries)
+FIXED = {
+    "forcesafesearch.google.com.": "216.239.38.120",
+    "restrict.youtube.com.": "216.239.38.119",
+    "strict.bing.com.": "204.79.197.220",
+    "safe.duckduckgo.com.": "52.142.124.215",
+    "www.google.nl.": "192.0.2.100",
+    "mail.google.com.": "192.0.2.101",
+    "www.youtube.com.": "192.0.2.102",
+    "www.bing.com.": "192.0.2.103",
+    "duckduckgo.com.": "192.0.2.104",
+    "use-application-dns.net.": "192.0.2.105",
+    "mask.icloud.com.": "192.0.2.106",
+    "mask-h2.icloud.com.": "192.0.2.107",
+}
 SOA_TEXT = "ns.fake.test. hostmaster.fake.test. 1 3600 600 86400 60"
 
 
@@ -121,6 +154,13 @@ class Fake:
                 [" ".join('"%s"' % c.replace("\\", "\\\\").replace('"', '\\"')
                           for c in chunks)]))
             return [(0, r.to_wire(max_size=65535))]
+
+        if qname.is_subdomain(FILTER_ZONE) or lname in FIXED:
+            self.count(port, proto, lname)
+            self.log("%d/%s %s %s -> filter", port, proto, lname,
+                     dns.rdatatype.to_text(qrr.rdtype))
+            delay = self.filter_answer(qname, lname, qrr.rdtype, r)
+            return [(delay, r.to_wire(max_size=65535))]
 
         beh, num = self.behaviour(qname)
         if beh is None:
@@ -200,6 +240,59 @@ class Fake:
         else:
             r.set_rcode(dns.rcode.NXDOMAIN)
         return [(0, r.to_wire(max_size=65535))]
+
+    def filter_answer(self, qname, lname, rdtype, r):
+        """Fill r for a name under filter.test. or in FIXED; the delay."""
+        A, AAAA, MX = dns.rdatatype.A, dns.rdatatype.AAAA, dns.rdatatype.MX
+        r.flags |= dns.flags.AA
+
+        def add(owner, rtype, rdatas, ttl=300):
+            r.answer.append(dns.rrset.from_text_list(owner, ttl, "IN", rtype,
+                                                     rdatas))
+
+        def nodata():
+            soa_owner = FILTER_ZONE if qname.is_subdomain(FILTER_ZONE) \
+                else qname
+            r.authority.append(dns.rrset.from_text(soa_owner, 3600, "IN",
+                                                   "SOA", FILTER_SOA))
+
+        if lname in FIXED:
+            if rdtype == A:
+                add(qname, "A", [FIXED[lname]])
+            else:
+                nodata()
+            return 0
+        rel = qname.relativize(FILTER_ZONE).labels
+        beh = rel[-1].decode("ascii", "replace").lower() if rel else ""
+        delay = 0
+        if beh.startswith("slow-"):
+            beh, delay = beh[5:], 0.3
+        owner = qname
+        if beh in ("cloakphish", "cloakcasino"):
+            target = "cloaked-%s.filter.test." % (
+                "phish" if beh == "cloakphish" else "casino")
+            add(qname, "CNAME", [target])
+            owner = dns.name.from_text(target)
+            beh = ""
+        if beh in ("badip", "badip-allowed"):
+            v4, v6 = ["192.0.2.1", "198.51.100.66"], ["2001:db8:bad::1"]
+        elif beh == "ru":
+            v4, v6 = ["203.0.113.5"], []
+        elif beh == "asn":
+            v4, v6 = ["203.0.113.200"], []
+        elif beh == "landing":
+            v4, v6 = ["192.0.2.77"], []
+        else:
+            v4, v6 = ["192.0.2.1"], ["2001:db8::1"]
+        if rdtype == A and v4:
+            add(owner, "A", v4)
+        elif rdtype == AAAA and v6:
+            add(owner, "AAAA", v6)
+        elif rdtype == MX and beh not in ("ru", "asn", "landing"):
+            add(owner, "MX", ["10 mail.filter.test."])
+        elif not r.answer:
+            nodata()
+        return delay
 
 
 def udp_loop(fake, sock, port, deadline):
@@ -372,6 +465,13 @@ def self_test():
         check(beh, not q.is_response(got[0]) and q.is_response(got[1]))
     check("refused outside", query(p1, "example.com.").rcode()
           == dns.rcode.REFUSED)
+    r = query(p1, "x.cloakphish.filter.test.")
+    check("filter cloak", [rr.rdtype for rr in r.answer]
+          == [dns.rdatatype.CNAME, dns.rdatatype.A])
+    r = query(p1, "forcesafesearch.google.com.")
+    check("filter fixed", r.answer[0][0].to_text() == "216.239.38.120")
+    r = query(p1, "www.filter.test.", "TXT")
+    check("filter nodata", not r.answer and r.authority)
     c = get_counts(p1)
     check("counts", c.get("%d/udp/ok.fake.test." % p1) == 1
           and c.get("%d/tcp/trunc.fake.test." % p1) == 1

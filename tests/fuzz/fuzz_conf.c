@@ -5,6 +5,10 @@
  * errors. It must never crash or leak, must report at least one error
  * whenever it refuses a file, and whatever it accepts must survive
  * conf_print() and a second load (the round trip `veiligd -n` relies on).
+ *
+ * Relative paths resolve against the current directory, so the default
+ * boards glob looks in ./boards, which does not exist when run from the
+ * top of the tree; board files have their own target, fuzz_board.c.
  */
 
 #include <stddef.h>

@@ -4,17 +4,60 @@
  * Each input is parsed as a client query, answered with an error response
  * for every verdict that gets one, and then treated as an upstream answer
  * to that query: checked, scanned (on a copy, since scanning cuts the OPT
- * record in place) and written back out as a client answer. Sizes are
- * asserted against the buffers and the 512-octet UDP limit.
+ * record in place) and written back out as a client answer. The scanned
+ * answer is inspected (CNAME targets, addresses), the input is used as the
+ * target message of a safe-search CNAME answer, and a blocked answer of
+ * every kind is written for its question. Sizes are asserted against the
+ * buffers and the 512-octet UDP limit.
  */
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
 #include "wire.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* The safe-search target the CNAME answers point at. */
+static const uint8_t fuzz_wire_target[] = { 15, 'f', 'o', 'r', 'c', 'e',
+	's', 'a', 'f', 'e', 's', 'e', 'a', 'r', 'c', 'h', 6, 'g', 'o', 'o',
+	'g', 'l', 'e', 3, 'c', 'o', 'm', 0 };
+
+/*
+ * An EDE text longer than WIRE_EDE_MAX_TEXT with multi-octet UTF-8
+ * sequences around the cut.
+ */
+static const char fuzz_wire_ede[] =
+    "geblokkeerd \xe2\x80\x94 categorie malware, lijst "
+    "\xe2\x80\x9curlhaus\xe2\x80\x9d; neem contact op met de "
+    "beheerder van uw school \xf0\x9f\x8f\xab of \xc3\xa9\xc3\xa9n "
+    "van de collega\xe2\x80\x99s";
+
+/* wire_inspect() callbacks: check what they are given, never stop. */
+static int
+fuzz_wire_name(void *arg, const uint8_t *lname, size_t len)
+{
+	size_t	i;
+
+	(void)arg;
+	assert(len >= 1 && len <= WIRE_MAX_NAME && lname[len - 1] == 0);
+	for (i = 0; i < len; i++)
+		assert(lname[i] < 'A' || lname[i] > 'Z');
+	return 0;
+}
+
+static int
+fuzz_wire_addr(void *arg, int family, const uint8_t *addr)
+{
+	int	*stop = arg;
+
+	assert(family == AF_INET || family == AF_INET6);
+	(void)addr;
+	return *stop;
+}
 
 /* The message ID (the caller has checked there is a header). */
 static uint16_t
@@ -27,13 +70,16 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t		 msg[WIRE_MAX_UDP];
+	static uint8_t		 big[2 * WIRE_MAX_UDP];
 	static struct wire_scan	 sc;
-	struct wire_query	 q, qa;
+	struct wire_query	 q, qa, qr;
+	struct wire_block	 b;
+	struct wire_visit	 vis;
 	enum wire_verdict	 v;
 	uint8_t			 out[512], up[512];
 	char			 text[1024];
 	size_t			 len;
-	int			 rcode = -1;
+	int			 rcode = -1, stop, a;
 
 	if (size > WIRE_MAX_UDP)
 		return 0;
@@ -88,10 +134,57 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(len > 0 && len <= sizeof up);
 	(void)wire_check_answer(data, size, &qa, fuzz_wire_id(data));
 
+	/*
+	 * Blocked answers of every kind: the apex is the qname's parent (or
+	 * the qname when it has no parent), so 512 octets always suffice.
+	 */
+	memset(&b, 0, sizeof b);
+	b.ttl = 60;
+	if (qa.labels > 0) {
+		b.apex = qa.lname + qa.lname[0] + 1;
+		b.apex_len = qa.name_len - qa.lname[0] - 1;
+	}
+	b.have4 = (data[2] & 0x01) != 0;
+	b.have6 = (data[2] & 0x02) != 0;
+	b.ede_code = WIRE_EDE_BLOCKED;
+	b.ede_text = fuzz_wire_ede;
+	for (a = WIRE_BLOCK_NXDOMAIN; a <= WIRE_BLOCK_REDIRECT; a++) {
+		b.action = a;
+		len = wire_block_answer(out, sizeof out, &qa, &b);
+		assert(len > WIRE_HDR_LEN && len <= sizeof out);
+		assert(wire_block_answer(out, len - 1, &qa, &b) == 0);
+	}
+
+	/* The input as the answer about a safe-search target. */
+	len = wire_cname_answer(out, sizeof out, &qa, fuzz_wire_target,
+	    sizeof fuzz_wire_target, 3600, data, size, sizeof out);
+	assert(len <= sizeof out);
+	len = wire_cname_answer(big, sizeof big, &qa, fuzz_wire_target,
+	    sizeof fuzz_wire_target, 3600, data, size, WIRE_MAX_UDP);
+	assert(len <= WIRE_MAX_UDP);
+
+	/* The input's question retargeted at its own parent name. */
+	if (qa.labels > 0) {
+		assert(wire_query_retarget(&qr, &qa, b.apex, b.apex_len) == 0);
+		assert(qr.labels == qa.labels - 1);
+	}
+	(void)wire_query_retarget(&qr, &qa, data,
+	    size < WIRE_MAX_NAME ? size : WIRE_MAX_NAME);
+
 	memcpy(msg, data, size);
 	if (wire_scan(msg, size, &sc) != 0)
 		return 0;
 	assert(sc.len <= size && sc.nttl <= WIRE_MAX_TTLS);
+	/*
+	 * Inspect it; wire_scan() does not look inside rdata, so a bad CNAME
+	 * target can still make this -1. One header bit stops at addresses.
+	 */
+	stop = (data[3] & 0x10) != 0;
+	vis.name = fuzz_wire_name;
+	vis.addr = fuzz_wire_addr;
+	vis.arg = &stop;
+	a = wire_inspect(msg, sc.len, &vis);
+	assert(a == 0 || a == -1);
 	len = wire_answer(out, sizeof out, msg, sc.len, sc.ttl_off, sc.nttl,
 	    7, 0, &qa, 512);
 	assert(len <= sizeof out);

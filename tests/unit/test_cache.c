@@ -129,7 +129,7 @@ lookup(struct cache *c, const struct wire_query *q, uint32_t now,
 
 	*pp = NULL;
 	r = cache_lookup(c, q, now, allow_stale, out, sizeof out, WIRE_MAX_UDP,
-	    &outlen);
+	    &outlen, NULL, NULL);
 	if (r != CACHE_MISS) {
 		assert_true(outlen > WIRE_HDR_LEN);
 		assert_int_equal(ldns_wire2pkt(pp, out, outlen),
@@ -181,7 +181,7 @@ test_cache_hit(void **state)
 	assert_int_equal(lookup(c, &q, T0, 1, &p), CACHE_MISS);
 	make_a("www.example.nl.", 300, "192.0.2.1", &a);
 	assert_int_equal(a.sc.ttl, 300);
-	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 
 	/* Another client with another ID gets its own ID back. */
 	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 0xbeef, &q);
@@ -203,6 +203,72 @@ test_cache_hit(void **state)
 	cache_free(NULL);
 }
 
+/* Inspection bits: stored, returned, and redone once per new generation. */
+static unsigned	 inspect_calls;
+
+static uint64_t
+inspect_fn(void *arg, const uint8_t *msg, size_t len)
+{
+	(void)msg;
+	assert_true(len > WIRE_HDR_LEN);
+	inspect_calls++;
+	return *(const uint64_t *)arg;
+}
+
+static void
+test_cache_mask(void **state)
+{
+	struct cache		*c;
+	struct cache_inspect	 ins;
+	struct wire_query	 q;
+	struct answer		 a;
+	uint8_t			 out[4096];
+	size_t			 outlen;
+	uint64_t		 mask, newbits = 0x30;
+
+	(void)state;
+	c = cache_new(BIG_CACHE, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	make_query("cdn.example.nl.", LDNS_RR_TYPE_A, 0, 7, &q);
+	make_a("cdn.example.nl.", 300, "192.0.2.9", &a);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0x5, 1);
+
+	/* Same generation: the stored bits, no new inspection. */
+	ins.fn = inspect_fn;
+	ins.arg = &newbits;
+	ins.gen = 1;
+	inspect_calls = 0;
+	mask = 0;
+	assert_int_equal(cache_lookup(c, &q, T0, 0, out, sizeof out,
+	    WIRE_MAX_UDP, &outlen, &ins, &mask), CACHE_HIT);
+	assert_int_equal(mask, 0x5);
+	assert_int_equal(inspect_calls, 0);
+
+	/* A reload (generation 2): inspected again once, bits kept. */
+	ins.gen = 2;
+	assert_int_equal(cache_lookup(c, &q, T0 + 1, 0, out, sizeof out,
+	    WIRE_MAX_UDP, &outlen, &ins, &mask), CACHE_HIT);
+	assert_int_equal(mask, 0x30);
+	assert_int_equal(inspect_calls, 1);
+	assert_int_equal(cache_lookup(c, &q, T0 + 2, 0, out, sizeof out,
+	    WIRE_MAX_UDP, &outlen, &ins, &mask), CACHE_HIT);
+	assert_int_equal(mask, 0x30);
+	assert_int_equal(inspect_calls, 1);
+
+	/* Without an inspector the stored bits come back as they are. */
+	mask = 0;
+	assert_int_equal(cache_lookup(c, &q, T0 + 3, 0, out, sizeof out,
+	    WIRE_MAX_UDP, &outlen, NULL, &mask), CACHE_HIT);
+	assert_int_equal(mask, 0x30);
+	/* A miss leaves mask alone. */
+	make_query("other.example.nl.", LDNS_RR_TYPE_A, 0, 8, &q);
+	mask = 0x99;
+	assert_int_equal(cache_lookup(c, &q, T0, 0, out, sizeof out,
+	    WIRE_MAX_UDP, &outlen, &ins, &mask), CACHE_MISS);
+	assert_int_equal(mask, 0x99);
+	cache_free(c);
+}
+
 static void
 test_cache_ttl_countdown(void **state)
 {
@@ -216,7 +282,7 @@ test_cache_ttl_countdown(void **state)
 	assert_non_null(c);
 	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 1, &q);
 	make_a("www.example.nl.", 300, "192.0.2.1", &a);
-	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 
 	assert_int_equal(lookup(c, &q, T0 + 10, 0, &p), CACHE_HIT);
 	assert_int_equal(an_ttl(p, 0), 290);
@@ -241,7 +307,7 @@ test_cache_expiry_stale(void **state)
 	assert_non_null(c);
 	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 7, &q);
 	make_a("www.example.nl.", 300, "192.0.2.1", &a);
-	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 
 	/* Expired: a miss unless stale answers are allowed. */
 	assert_int_equal(lookup(c, &q, T0 + 300, 0, &p), CACHE_MISS);
@@ -287,14 +353,14 @@ test_cache_key(void **state)
 	make_query("ww.example.nl.", LDNS_RR_TYPE_A, 0, 4, &qother);
 	make_a("www.example.nl.", 300, "192.0.2.1", &a);
 	make_a("www.example.nl.", 300, "192.0.2.2", &ado);
-	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 
 	/* DO bit, qtype and name are each part of the key. */
 	assert_int_equal(lookup(c, &qdo, T0, 0, &p), CACHE_MISS);
 	assert_int_equal(lookup(c, &qaaaa, T0, 0, &p), CACHE_MISS);
 	assert_int_equal(lookup(c, &qother, T0, 0, &p), CACHE_MISS);
 
-	cache_insert(c, &qdo, ado.buf, &ado.sc, T0);
+	cache_insert(c, &qdo, ado.buf, &ado.sc, T0, 0, 0);
 	assert_int_equal(lookup(c, &qdo, T0, 0, &p), CACHE_HIT);
 	assert_string_equal(an_addr(p, 0, buf, sizeof buf), "192.0.2.2");
 	assert_true(ldns_pkt_edns_do(p));
@@ -320,10 +386,10 @@ test_cache_case(void **state)
 	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 1, &q);
 	make_query("WWW.Example.NL.", LDNS_RR_TYPE_A, 0, 2, &qmixed);
 	make_a("www.example.nl.", 300, "192.0.2.1", &a);
-	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 
 	assert_int_equal(cache_lookup(c, &qmixed, T0, 0, out, sizeof out,
-	    WIRE_MAX_UDP, &outlen), CACHE_HIT);
+	    WIRE_MAX_UDP, &outlen, NULL, NULL), CACHE_HIT);
 	/* The question comes back in the client's spelling. */
 	assert_true(outlen > (size_t)WIRE_HDR_LEN + qmixed.name_len);
 	assert_memory_equal(out + WIRE_HDR_LEN, qmixed.name, qmixed.name_len);
@@ -351,7 +417,7 @@ test_cache_negative(void **state)
 
 	c = cache_new(BIG_CACHE, 0, 86400, 3600);
 	assert_non_null(c);
-	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 	assert_int_equal(lookup(c, &q, T0 + 299, 0, &p), CACHE_HIT);
 	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
 	assert_int_equal(ldns_pkt_ancount(p), 0);
@@ -363,7 +429,7 @@ test_cache_negative(void **state)
 	/* Capped by max_neg_ttl, while max_ttl does not apply. */
 	c = cache_new(BIG_CACHE, 0, 10, 60);
 	assert_non_null(c);
-	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 	assert_int_equal(lookup(c, &q, T0 + 59, 0, &p), CACHE_HIT);
 	ldns_pkt_free(p);
 	assert_int_equal(lookup(c, &q, T0 + 60, 0, &p), CACHE_MISS);
@@ -373,7 +439,7 @@ test_cache_negative(void **state)
 	make_answer("nodata.example.nl.", LDNS_RR_TYPE_AAAA,
 	    LDNS_RCODE_NOERROR, NULL, soa, &a);
 	assert_int_equal(a.sc.ttl, 300);
-	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 	assert_int_equal(lookup(c, &q, T0 + 59, 0, &p), CACHE_HIT);
 	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
 	ldns_pkt_free(p);
@@ -394,7 +460,7 @@ test_cache_max_ttl(void **state)
 	assert_non_null(c);
 	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 1, &q);
 	make_a("www.example.nl.", 86400, "192.0.2.1", &a);
-	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 	assert_int_equal(lookup(c, &q, T0 + 3599, 0, &p), CACHE_HIT);
 	ldns_pkt_free(p);
 	assert_int_equal(lookup(c, &q, T0 + 3600, 0, &p), CACHE_MISS);
@@ -421,22 +487,22 @@ test_cache_not_stored(void **state)
 	make_answer("www.example.nl.", LDNS_RR_TYPE_A, LDNS_RCODE_SERVFAIL,
 	    NULL, NULL, &a);
 	assert_int_equal(a.sc.rcode, WIRE_SERVFAIL);
-	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 	a.sc.ttl = 300;
-	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 	assert_int_equal(lookup(c, &q, T0, 1, &p), CACHE_MISS);
 
 	/* REFUSED with a record in it. */
 	make_answer("www.example.nl.", LDNS_RR_TYPE_A, LDNS_RCODE_REFUSED,
 	    an, NULL, &a);
 	a.sc.ttl = 300;
-	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 	assert_int_equal(lookup(c, &q, T0, 1, &p), CACHE_MISS);
 
 	/* A record with TTL 0 makes the answer uncacheable. */
 	make_a("www.example.nl.", 0, "192.0.2.1", &a);
 	assert_int_equal(a.sc.ttl, 0);
-	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 	assert_int_equal(lookup(c, &q, T0, 1, &p), CACHE_MISS);
 
 	cache_stats(c, &st);
@@ -465,7 +531,7 @@ test_cache_size_bound(void **state)
 		snprintf(name, sizeof name, "host%d.example.nl.", i);
 		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q);
 		make_a(name, 300, "192.0.2.1", &a);
-		cache_insert(c, &q, a.buf, &a.sc, T0);
+		cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 		cache_stats(c, &st);
 		assert_true(st.bytes <= max);
 	}
@@ -486,7 +552,7 @@ test_cache_size_bound(void **state)
 	c = cache_new(64, STALE_SECS, 86400, 3600);
 	assert_non_null(c);
 	make_a("host0.example.nl.", 300, "192.0.2.1", &a);
-	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 	cache_stats(c, &st);
 	assert_int_equal(st.entries, 0);
 	assert_int_equal(st.inserts, 0);
@@ -516,19 +582,19 @@ test_cache_lru(void **state)
 	/* Room for two entries of this size (one shard), not three. */
 	c = cache_new(4096, 0, 86400, 3600);
 	assert_non_null(c);
-	cache_insert(c, &q[0], a[0].buf, &a[0].sc, T0);
+	cache_insert(c, &q[0], a[0].buf, &a[0].sc, T0, 0, 0);
 	cache_stats(c, &st);
 	max = st.bytes * 2 + st.bytes / 2;
 	cache_free(c);
 
 	c = cache_new(max, 0, 86400, 3600);
 	assert_non_null(c);
-	cache_insert(c, &q[0], a[0].buf, &a[0].sc, T0);
-	cache_insert(c, &q[1], a[1].buf, &a[1].sc, T0);
+	cache_insert(c, &q[0], a[0].buf, &a[0].sc, T0, 0, 0);
+	cache_insert(c, &q[1], a[1].buf, &a[1].sc, T0, 0, 0);
 	/* Using a makes b the least recently used. */
 	assert_int_equal(lookup(c, &q[0], T0, 0, &p), CACHE_HIT);
 	ldns_pkt_free(p);
-	cache_insert(c, &q[2], a[2].buf, &a[2].sc, T0);
+	cache_insert(c, &q[2], a[2].buf, &a[2].sc, T0, 0, 0);
 	assert_int_equal(lookup(c, &q[1], T0, 0, &p), CACHE_MISS);
 	assert_int_equal(lookup(c, &q[0], T0, 0, &p), CACHE_HIT);
 	ldns_pkt_free(p);
@@ -556,8 +622,8 @@ test_cache_replace(void **state)
 	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 1, &q);
 	make_a("www.example.nl.", 300, "192.0.2.1", &a1);
 	make_a("www.example.nl.", 600, "198.51.100.7", &a2);
-	cache_insert(c, &q, a1.buf, &a1.sc, T0);
-	cache_insert(c, &q, a2.buf, &a2.sc, T0 + 5);
+	cache_insert(c, &q, a1.buf, &a1.sc, T0, 0, 0);
+	cache_insert(c, &q, a2.buf, &a2.sc, T0 + 5, 0, 0);
 
 	assert_int_equal(lookup(c, &q, T0 + 10, 0, &p), CACHE_HIT);
 	assert_string_equal(an_addr(p, 0, buf, sizeof buf), "198.51.100.7");
@@ -589,7 +655,7 @@ test_cache_flush(void **state)
 		snprintf(name, sizeof name, "h%d.example.nl.", i);
 		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q);
 		make_a(name, 300, "192.0.2.1", &a);
-		cache_insert(c, &q, a.buf, &a.sc, T0);
+		cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 	}
 	cache_stats(c, &st);
 	assert_int_equal(st.entries, 100);
@@ -601,7 +667,7 @@ test_cache_flush(void **state)
 	assert_int_equal(lookup(c, &q, T0, 1, &p), CACHE_MISS);
 
 	/* Still usable afterwards. */
-	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 	assert_int_equal(lookup(c, &q, T0, 0, &p), CACHE_HIT);
 	ldns_pkt_free(p);
 	cache_free(c);
@@ -621,10 +687,10 @@ test_cache_small_out(void **state)
 	assert_non_null(c);
 	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 1, &q);
 	make_a("www.example.nl.", 300, "192.0.2.1", &a);
-	cache_insert(c, &q, a.buf, &a.sc, T0);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 	/* wire_answer() cannot write it: a miss, outlen untouched. */
 	assert_int_equal(cache_lookup(c, &q, T0, 0, out, sizeof out,
-	    WIRE_MAX_UDP, &outlen), CACHE_MISS);
+	    WIRE_MAX_UDP, &outlen, NULL, NULL), CACHE_MISS);
 	assert_int_equal(outlen, 0);
 	cache_free(c);
 }
@@ -659,14 +725,14 @@ thr_main(void *arg)
 		now = T0 + (i / 100) % 120;
 		if ((r >> 8) % 4 == 0) {
 			cache_insert(t->c, &t->q[k], t->a[k].buf, &t->a[k].sc,
-			    now);
+			    now, 0, 0);
 			t->inserts++;
 			continue;
 		}
 		outlen = 0;
 		t->lookups++;
 		if (cache_lookup(t->c, &t->q[k], now, (r >> 12) & 1, out,
-		    sizeof out, WIRE_MAX_UDP, &outlen) == CACHE_MISS)
+		    sizeof out, WIRE_MAX_UDP, &outlen, NULL, NULL) == CACHE_MISS)
 			continue;
 		t->answered++;
 		/* Our ID and a sane length. */
@@ -751,6 +817,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cache_hit),
+		cmocka_unit_test(test_cache_mask),
 		cmocka_unit_test(test_cache_ttl_countdown),
 		cmocka_unit_test(test_cache_expiry_stale),
 		cmocka_unit_test(test_cache_key),

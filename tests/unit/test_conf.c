@@ -1,15 +1,20 @@
 /*
- * test_conf.c: unit tests of conf.c, the veiligd.yaml reader.
+ * test_conf.c: unit tests of conf.c, the veiligd.yaml and board reader.
  *
  * Most tests feed a string to conf_load_string() and check either the
- * values that come out or each error message, position included.
+ * values that come out or each error message, position included. Board
+ * files are only found through the boards glob, so their tests write
+ * veiligd.yaml and files in boards/ of a mkdtemp() directory and call
+ * conf_load() on it.
  */
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +27,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "lists.h"
 
 #define MAXERR	64
 
@@ -109,10 +115,6 @@ static const char *full_conf =
     "  tcp-idle-timeout: 2m\n"
     "  tcp-max-connections: 500\n"
     "  tcp-max-queries: '16'\n"
-    "access:\n"
-    "  - 10.0.0.0/8\n"
-    "  - \"2001:db8::/32\"\n"
-    "  - 192.0.2.7\n"
     "upstreams:\n"
     "  - 127.0.0.1:5300\n"
     "  - 198.51.100.1\n"
@@ -150,17 +152,6 @@ test_full(void **state)
 	assert_int_equal(c->tcp_max_conns, 500);
 	assert_int_equal(c->tcp_max_queries, 16);
 
-	assert_int_equal(c->naccess, 3);
-	assert_int_equal(c->access[0].family, AF_INET);
-	assert_int_equal(c->access[0].prefix, 8);
-	assert_int_equal(c->access[0].addr[0], 10);
-	assert_int_equal(c->access[1].family, AF_INET6);
-	assert_int_equal(c->access[1].prefix, 32);
-	assert_int_equal(c->access[1].addr[0], 0x20);
-	assert_int_equal(c->access[1].addr[1], 0x01);
-	assert_int_equal(c->access[2].prefix, 32);
-	assert_int_equal(c->access[2].addr[3], 7);
-
 	assert_int_equal(c->nupstreams, 2);
 	assert_string_equal(conf_sockaddr_str(&c->upstreams[0], buf,
 	    sizeof buf), "127.0.0.1:5300");
@@ -194,13 +185,6 @@ test_defaults(void **state)
 	assert_int_equal(c->tcp_idle_ms, 10000);
 	assert_int_equal(c->tcp_max_conns, 1024);
 	assert_int_equal(c->tcp_max_queries, 32);
-	assert_int_equal(c->naccess, 2);
-	assert_int_equal(c->access[0].family, AF_INET);
-	assert_int_equal(c->access[0].addr[0], 127);
-	assert_int_equal(c->access[0].prefix, 8);
-	assert_int_equal(c->access[1].family, AF_INET6);
-	assert_int_equal(c->access[1].addr[15], 1);
-	assert_int_equal(c->access[1].prefix, 128);
 	assert_int_equal(c->fwd_timeout_ms, 1000);
 	assert_int_equal(c->fwd_attempts, 3);
 	assert_int_equal(c->cache_size, 256ULL * 1024 * 1024);
@@ -257,7 +241,8 @@ test_errors(void **state)
 	/* Unknown keys: at the top level and nested. */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nfoo: 1\n",
 	    "t.yaml:2:1: foo: unknown key; valid keys at the top level are: "
-	    "server, access, upstreams, forward, cache");
+	    "server, upstreams, forward, cache, lists, boards, filter, geoip, "
+	    "control");
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n  bar: 1\n",
 	    "t.yaml:3:3: server.bar: unknown key; valid keys in server are: "
 	    "listen, workers, tcp-idle-timeout");
@@ -277,8 +262,9 @@ test_errors(void **state)
 	expect_one_error("upstreams: [ [ 192.0.2.53 ] ]\n",
 	    "t.yaml:1:14: upstreams: expected an address, not a list");
 	expect_one_error("- 1\n- 2\n",
-	    "t.yaml:1:1: expected a mapping of keys (server, access, "
-	    "upstreams, forward, cache) at the top, not a list");
+	    "t.yaml:1:1: expected a mapping of keys (server, upstreams, "
+	    "forward, cache, lists, boards, filter, geoip, control) at the "
+	    "top, not a list");
 	/* Out of range, bad numbers. */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
 	    "  workers: lots\n",
@@ -327,21 +313,6 @@ test_errors(void **state)
 	expect_one_error("upstreams: [ 192.0.2.53 ]\ncache:\n"
 	    "  size: 1099511627776G\n",
 	    "t.yaml:3:9: cache.size: '1099511627776G' is out of range");
-	/* Bad networks. */
-	expect_one_error("upstreams: [ 192.0.2.53 ]\n"
-	    "access: [ 192.0.2.1/24 ]\n",
-	    "t.yaml:2:11: access: '192.0.2.1/24' has host bits set (the "
-	    "network is 192.0.2.0/24)");
-	expect_one_error("upstreams: [ 192.0.2.53 ]\naccess: [ "
-	    "\"2001:db8::1/32\" ]\n",
-	    "t.yaml:2:11: access: '2001:db8::1/32' has host bits set (the "
-	    "network is 2001:db8::/32)");
-	expect_one_error("upstreams: [ 192.0.2.53 ]\naccess: [ 10.0.0.0/33 ]\n",
-	    "t.yaml:2:11: access: '10.0.0.0/33' has a bad prefix length");
-	expect_one_error("upstreams: [ 192.0.2.53 ]\naccess: [ 10.0.0/8 ]\n",
-	    "t.yaml:2:11: access: '10.0.0/8' is not a network");
-	expect_one_error("upstreams: [ 192.0.2.53 ]\naccess: []\n",
-	    "t.yaml:2:9: access: has 0 entries, not from 1 to 4096");
 	/* Bad addresses and ports. */
 	expect_one_error("upstreams: [ 192.0.2.53:0 ]\n",
 	    "t.yaml:1:14: upstreams: '192.0.2.53:0' has a bad port");
@@ -419,7 +390,7 @@ test_many_errors(void **state)
 	    "  listen: [ \"1.2.3.4:0\", \"[::1]:99999\" ]\n"	/* 2 */
 	    "  workers: many\n"				/* 1 */
 	    "  color: blue\n"				/* 1 */
-	    "access: [ 10.0.0.1/8 ]\n"			/* 1 */
+	    "filter: { block-ttl: 2d }\n"		/* 1 */
 	    "forward: { timeout: 1y }\n"		/* 1 */
 	    "cache: { size: 1k, size: 2k }\n"		/* 2 */
 	    "extra: true\n",				/* 1 */
@@ -430,8 +401,8 @@ test_many_errors(void **state)
 	assert_true(errs_has(&e, "t.yaml:2:26: server.listen: '[::1]:99999'"));
 	assert_true(errs_has(&e, "t.yaml:3:12: server.workers: 'many'"));
 	assert_true(errs_has(&e, "t.yaml:4:3: server.color: unknown key"));
-	assert_true(errs_has(&e, "t.yaml:5:11: access: '10.0.0.1/8' has "
-	    "host bits set"));
+	assert_true(errs_has(&e, "t.yaml:5:22: filter.block-ttl: '2d' is out "
+	    "of range 0 to 1d"));
 	assert_true(errs_has(&e, "t.yaml:6:21: forward.timeout: '1y'"));
 	assert_true(errs_has(&e, "t.yaml:7:16: cache.size: '1k' is out of "));
 	assert_true(errs_has(&e, "t.yaml:7:20: cache.size: duplicate key"));
@@ -458,10 +429,32 @@ assert_conf_equal(const struct conf *a, const struct conf *b)
 		assert_memory_equal(&a->upstreams[i].ss, &b->upstreams[i].ss,
 		    a->upstreams[i].len);
 	}
-	assert_int_equal(a->naccess, b->naccess);
-	for (i = 0; i < a->naccess; i++)
-		assert_memory_equal(&a->access[i], &b->access[i],
-		    sizeof a->access[i]);
+	assert_int_equal(a->nlists, b->nlists);
+	for (i = 0; i < a->nlists; i++) {
+		assert_string_equal(a->lists[i].name, b->lists[i].name);
+		assert_string_equal(a->lists[i].file, b->lists[i].file);
+		assert_int_equal(a->lists[i].format, b->lists[i].format);
+		assert_true((a->lists[i].url == NULL) ==
+		    (b->lists[i].url == NULL));
+		if (a->lists[i].url != NULL)
+			assert_string_equal(a->lists[i].url, b->lists[i].url);
+	}
+	assert_string_equal(a->boards_glob, b->boards_glob);
+	assert_int_equal(a->nboards, b->nboards);
+	for (i = 0; i < a->nboards; i++) {
+		assert_string_equal(a->boards[i].path, b->boards[i].path);
+		assert_string_equal(a->boards[i].name, b->boards[i].name);
+		assert_int_equal(a->boards[i].block, b->boards[i].block);
+	}
+	assert_int_equal(a->block_ttl, b->block_ttl);
+	assert_string_equal(a->tables, b->tables);
+	assert_string_equal(a->control, b->control);
+	assert_true((a->geoip_country == NULL) == (b->geoip_country == NULL));
+	if (a->geoip_country != NULL)
+		assert_string_equal(a->geoip_country, b->geoip_country);
+	assert_true((a->geoip_asn == NULL) == (b->geoip_asn == NULL));
+	if (a->geoip_asn != NULL)
+		assert_string_equal(a->geoip_asn, b->geoip_asn);
 	assert_int_equal(a->workers, b->workers);
 	assert_int_equal(a->tcp_idle_ms, b->tcp_idle_ms);
 	assert_int_equal(a->tcp_max_conns, b->tcp_max_conns);
@@ -521,8 +514,6 @@ test_print(void **state)
 	assert_non_null(strstr(out, "\n  tcp-idle-timeout: 10s\n"));
 	assert_non_null(strstr(out, "\n  tcp-max-connections: 1024\n"));
 	assert_non_null(strstr(out, "\n  tcp-max-queries: 32\n"));
-	assert_non_null(strstr(out, "\naccess:\n  - \"127.0.0.0/8\"\n"
-	    "  - \"::1/128\"\n"));
 	assert_non_null(strstr(out, "\nupstreams:\n  - \"192.0.2.53:53\"\n"));
 	assert_non_null(strstr(out, "\n  timeout: 1s\n"));
 	assert_non_null(strstr(out, "\n  attempts: 3\n"));
@@ -583,13 +574,697 @@ test_files(void **state)
 	    "127.0.0.1:5353");
 	assert_string_equal(conf_sockaddr_str(&c->upstreams[0], buf,
 	    sizeof buf), "127.0.0.1:5300");
+	assert_int_equal(c->nlists, 4);
+	assert_string_equal(c->lists[3].name, "adult");
+	assert_int_equal(c->lists[3].format, LISTS_ADBLOCK);
+	assert_non_null(strstr(c->lists[0].file,
+	    "/conf/../blocklists/example-malware.txt"));
+	assert_int_equal(access(c->lists[0].file, R_OK), 0);
+	assert_int_equal(c->nboards, 1);
+	assert_string_equal(c->boards[0].name, "Stichting Voorbeeld");
+	assert_int_equal(c->boards[0].block, 0xf);
+	assert_int_equal(c->boards[0].safe_search, 1);
+	assert_int_equal(c->boards[0].nnetworks, 2);
+	assert_string_equal(c->control, "/tmp/veilig-control.sock");
+	assert_non_null(strstr(c->tables, "/conf/../blocklists"));
 	conf_free(c);
 	c = conf_load("conf/veiligd-production.yaml", errs_cb, &e);
 	assert_int_equal(e.n, 0);
 	assert_non_null(c);
 	assert_string_equal(conf_sockaddr_str(&c->listen[0], buf, sizeof buf),
 	    "127.0.0.1:53");
+	assert_int_equal(c->nlists, 4);
+	assert_string_equal(c->lists[0].file,
+	    "/var/lib/veilig/lists/malware.txt");
+	assert_string_equal(c->boards_glob, "/etc/veilig/boards/*.yaml");
+	assert_string_equal(c->tables, "/usr/local/share/veilig");
+	assert_string_equal(c->control, "/run/veilig/control.sock");
 	conf_free(c);
+}
+
+/* The current directory joined with rel, for expected paths. */
+static void
+cwd_path(char *buf, size_t cap, const char *rel)
+{
+	char	cwd[1024];
+
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	snprintf(buf, cap, "%s/%s", cwd, rel);
+}
+
+static void
+test_lists(void **state)
+{
+	struct errs	 e = { 0 };
+	struct conf	*c;
+	char		 want[1200];
+
+	(void)state;
+	c = load_ok("upstreams: [ 192.0.2.53 ]\n"
+	    "lists:\n"
+	    "  phishing: { file: ../bl/phishing.txt, format: domains,\n"
+	    "              url: \"https://example.org/phishing.txt\" }\n"
+	    "  gambling: { file: lists/gambling.txt, format: hosts }\n"
+	    "  malware:\n"
+	    "    file: /var/lib/veilig/malware.rpz\n"
+	    "    format: rpz\n"
+	    "  malware-ip: { file: ip.txt, format: ip, url: http://x.test/ }\n"
+	    "  a-1: { file: a.txt, format: adblock }\n");
+	assert_int_equal(c->nlists, 5);
+	assert_string_equal(c->lists[0].name, "phishing");
+	cwd_path(want, sizeof want, "../bl/phishing.txt");
+	assert_string_equal(c->lists[0].file, want);
+	assert_int_equal(c->lists[0].format, LISTS_DOMAINS);
+	assert_string_equal(c->lists[0].url,
+	    "https://example.org/phishing.txt");
+	assert_int_equal(c->lists[0].line, 3);
+	assert_int_equal(c->lists[0].col, 3);
+	assert_string_equal(c->lists[1].name, "gambling");
+	assert_int_equal(c->lists[1].format, LISTS_HOSTS);
+	assert_null(c->lists[1].url);
+	assert_string_equal(c->lists[2].file, "/var/lib/veilig/malware.rpz");
+	assert_int_equal(c->lists[2].format, LISTS_RPZ);
+	assert_int_equal(c->lists[3].format, LISTS_IP);
+	assert_string_equal(c->lists[3].url, "http://x.test/");
+	assert_int_equal(c->lists[4].format, LISTS_ADBLOCK);
+	conf_free(c);
+
+	/* conf_load_string() takes the directory from its name. */
+	c = conf_load_string("/etc/veilig/v.yaml", "upstreams: [ 127.0.0.1 ]\n"
+	    "lists: { x: { file: l/x.txt, format: domains } }\n"
+	    "filter: { tables: tables }\ngeoip: { country: c.mmdb, "
+	    "asn: /a.mmdb }\ncontrol: run/c.sock\n", errs_cb, &e);
+	assert_int_equal(e.n, 0);
+	assert_non_null(c);
+	assert_string_equal(c->lists[0].file, "/etc/veilig/l/x.txt");
+	assert_string_equal(c->boards_glob, "/etc/veilig/boards/*.yaml");
+	assert_string_equal(c->tables, "/etc/veilig/tables");
+	assert_string_equal(c->geoip_country, "/etc/veilig/c.mmdb");
+	assert_string_equal(c->geoip_asn, "/a.mmdb");
+	assert_string_equal(c->control, "/etc/veilig/run/c.sock");
+	assert_int_equal(c->nboards, 0);
+	conf_free(c);
+
+	/* "lists:" left empty, or {}, is no lists. */
+	c = load_ok("upstreams: [ 127.0.0.1 ]\nlists:\n");
+	assert_int_equal(c->nlists, 0);
+	conf_free(c);
+	c = load_ok("upstreams: [ 127.0.0.1 ]\nlists: {}\n");
+	assert_int_equal(c->nlists, 0);
+	conf_free(c);
+}
+
+static void
+test_lists_errors(void **state)
+{
+	struct errs	 e = { 0 };
+	struct conf	*c;
+	char	*text;
+	size_t	 i, n = 0, cap = 8192;
+
+	(void)state;
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists:\n"
+	    "  x: { file: x.txt, format: csv }\n",
+	    "t.yaml:3:29: lists.x.format: 'csv' is not a list format "
+	    "(domains, hosts, adblock, rpz or ip)");
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists:\n"
+	    "  Phishing: { file: x.txt, format: domains }\n",
+	    "t.yaml:3:3: lists: 'Phishing' is not a list name (1 to 32 of "
+	    "a-z, 0-9 and '-', starting with a letter)");
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists:\n"
+	    "  1abc: { file: x.txt, format: domains }\n",
+	    "t.yaml:3:3: lists: '1abc' is not a list name");
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists:\n"
+	    "  a_b: { file: x.txt, format: domains }\n",
+	    "t.yaml:3:3: lists: 'a_b' is not a list name");
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists:\n"
+	    "  abcdefghijabcdefghijabcdefghijabc: { file: x, format: ip }\n",
+	    "t.yaml:3:3: lists: 'abcdefghijabcdefghijabcdefghijabc' is not "
+	    "a list name");
+	/* 32 characters is still fine. */
+	conf_free(load_ok("upstreams: [ 127.0.0.1 ]\nlists:\n"
+	    "  abcdefghijabcdefghijabcdefghijab: { file: x, format: ip }\n"));
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists:\n"
+	    "  x: { file: x.txt, format: ip, url: ftp://x.test/a }\n",
+	    "t.yaml:3:38: lists.x.url: 'ftp://x.test/a' is not a URL "
+	    "starting with http:// or https://");
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists:\n"
+	    "  x: { file: x.txt, format: ip, url: \"https://a b\" }\n",
+	    "t.yaml:3:38: lists.x.url: 'https://a b' is not a URL");
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists:\n"
+	    "  x: { format: domains }\n",
+	    "t.yaml:3:3: lists.x.file: required key is missing");
+	/* An empty entry misses both required keys. */
+	c = conf_load_string("t.yaml", "upstreams: [ 127.0.0.1 ]\nlists:\n"
+	    "  x:\n", errs_cb, &e);
+	assert_null(c);
+	assert_int_equal(e.n, 2);
+	assert_true(errs_has(&e, "t.yaml:3:3: lists.x.file: required key is "
+	    "missing"));
+	assert_true(errs_has(&e, "t.yaml:3:3: lists.x.format: required key "
+	    "is missing"));
+	errs_clear(&e);
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists:\n"
+	    "  x: { file: a, format: ip, colour: red }\n",
+	    "t.yaml:3:29: lists.x.colour: unknown key; valid keys in lists.x "
+	    "are: file, format, url");
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists:\n"
+	    "  x: { file: a, format: ip }\n  x: { file: b, format: ip }\n",
+	    "t.yaml:4:3: lists.x: duplicate list (first at line 3 column 3)");
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists: [ a, b ]\n",
+	    "t.yaml:2:8: lists: expected a mapping of list names, not a list");
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists:\n  x: [ a ]\n",
+	    "t.yaml:3:6: lists.x: expected a mapping of keys (file, format, "
+	    "url), not a list");
+
+	/* At most CONF_MAX_LISTS lists. */
+	text = malloc(cap);
+	assert_non_null(text);
+	n = (size_t)snprintf(text, cap, "upstreams: [ 127.0.0.1 ]\nlists:\n");
+	for (i = 0; i <= CONF_MAX_LISTS; i++)
+		n += (size_t)snprintf(text + n, cap - n,
+		    "  l%zu: { file: f, format: ip }\n", i);
+	expect_one_error(text, "t.yaml:3:3: lists: has 49 lists, more than "
+	    "48");
+	/* One fewer is fine. */
+	strstr(text, "  l48:")[0] = '\0';
+	conf_free(load_ok(text));
+	free(text);
+
+	/* filter, geoip and control. */
+	expect_one_error("upstreams: [ 127.0.0.1 ]\n"
+	    "filter: { block-ttl: 25h }\n",
+	    "t.yaml:2:22: filter.block-ttl: '25h' is out of range 0 to 1d");
+	expect_one_error("upstreams: [ 127.0.0.1 ]\ngeoip: { city: x }\n",
+	    "t.yaml:2:10: geoip.city: unknown key; valid keys in geoip are: "
+	    "country, asn");
+	expect_one_error("upstreams: [ 127.0.0.1 ]\ncontrol: ''\n",
+	    "t.yaml:2:10: control: missing value");
+}
+
+/* A temporary directory with veiligd.yaml and board files. */
+struct tdir {
+	char	path[64];
+};
+
+static void
+tdir_new(struct tdir *d)
+{
+	char	sub[128];
+
+	snprintf(d->path, sizeof d->path, "/tmp/test_conf.XXXXXX");
+	assert_non_null(mkdtemp(d->path));
+	snprintf(sub, sizeof sub, "%s/boards", d->path);
+	assert_int_equal(mkdir(sub, 0700), 0);
+}
+
+/* Write text to the file rel in d. */
+static void
+tdir_write(const struct tdir *d, const char *rel, const char *text)
+{
+	char	path[256];
+	FILE	*f;
+
+	snprintf(path, sizeof path, "%s/%s", d->path, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+	fclose(f);
+}
+
+/* nftw() callback: remove one file or (emptied) directory. */
+static int
+tdir_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path));
+}
+
+/* Remove d and everything in it, depth first. */
+static void
+tdir_free(struct tdir *d)
+{
+	assert_int_equal(nftw(d->path, tdir_rm, 8, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+static const char *main_yaml =
+    "upstreams: [ 127.0.0.1 ]\n"
+    "lists:\n"
+    "  malware: { file: malware.txt, format: domains }\n"
+    "  phishing: { file: phishing.txt, format: domains }\n"
+    "  gambling: { file: gambling.txt, format: hosts }\n";
+
+/* Load d's veiligd.yaml (written from text first) into *c; errors to e. */
+static struct conf *
+tdir_load(const struct tdir *d, const char *text, struct errs *e)
+{
+	char	path[256];
+
+	tdir_write(d, "veiligd.yaml", text);
+	snprintf(path, sizeof path, "%s/veiligd.yaml", d->path);
+	return (conf_load(path, errs_cb, e));
+}
+
+/* Load d with main_yaml and the one board file text; expect one error. */
+static void
+expect_board_error(const struct tdir *d, const char *board, const char *want)
+{
+	struct errs	 e = { 0 };
+	struct conf	*c;
+	char		 full[512];
+
+	tdir_write(d, "boards/x.yaml", board);
+	c = tdir_load(d, main_yaml, &e);
+	assert_null(c);
+	snprintf(full, sizeof full, "%s/boards/x.yaml%s", d->path, want);
+	assert_true(errs_has(&e, full));
+	if (e.n != 1)
+		for (size_t i = 0; i < e.n && i < MAXERR; i++)
+			print_message("  got: %s\n", e.msg[i]);
+	assert_int_equal(e.n, 1);
+	errs_clear(&e);
+}
+
+/* Load d with main_yaml and the one board file text; expect no error. */
+static struct conf *
+board_ok(const struct tdir *d, const char *board)
+{
+	struct errs	 e = { 0 };
+	struct conf	*c;
+	size_t		 i;
+
+	tdir_write(d, "boards/x.yaml", board);
+	c = tdir_load(d, main_yaml, &e);
+	for (i = 0; i < e.n && i < MAXERR; i++)
+		print_message("unexpected: %s\n", e.msg[i]);
+	assert_int_equal(e.n, 0);
+	assert_non_null(c);
+	assert_int_equal(c->nboards, 1);
+	errs_clear(&e);
+	return (c);
+}
+
+static void
+test_boards(void **state)
+{
+	struct tdir		 d;
+	struct errs		 e = { 0 };
+	struct conf		*c;
+	const struct conf_board	*b;
+	char			 want[256];
+
+	(void)state;
+	tdir_new(&d);
+	/* No board files: fine, every client will be refused. */
+	c = tdir_load(&d, main_yaml, &e);
+	assert_non_null(c);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(c->nboards, 0);
+	snprintf(want, sizeof want, "%s/boards/*.yaml", d.path);
+	assert_string_equal(c->boards_glob, want);
+	conf_free(c);
+
+	/* Sorted by path; other file names are not matched. */
+	tdir_write(&d, "boards/b.yaml",
+	    "name: Stichting B\n"
+	    "networks: [ 192.0.2.0/24, \"2001:db8:100::/48\" ]\n"
+	    "block: [ phishing, malware ]\n"
+	    "allow: [ SchoolSite.NL., a.example ]\n"
+	    "deny:\n  - example-game.com\n"
+	    "safe-search: true\n"
+	    "canaries: false\n"
+	    "action: \"redirect 192.0.2.80 2001:db8::80\"\n"
+	    "block-countries: [ ru, KP ]\n"
+	    "block-asns: [ 64496, AS64511, as1 ]\n");
+	tdir_write(&d, "boards/a.yaml", "name: Stichting A\n"
+	    "networks: [ 10.0.0.0/8 ]\n");
+	tdir_write(&d, "boards/c.yaml", "name: Stichting C\n"
+	    "networks: [ 198.51.100.7 ]\nblock: [ gambling ]\n"
+	    "action: refused\n");
+	tdir_write(&d, "boards/notes.txt", "not a board\n");
+	c = tdir_load(&d, main_yaml, &e);
+	assert_int_equal(e.n, 0);
+	assert_non_null(c);
+	assert_int_equal(c->nboards, 3);
+
+	/* a.yaml: every default. */
+	b = &c->boards[0];
+	snprintf(want, sizeof want, "%s/boards/a.yaml", d.path);
+	assert_string_equal(b->path, want);
+	assert_string_equal(b->name, "Stichting A");
+	assert_int_equal(b->nnetworks, 1);
+	assert_int_equal(b->networks[0].family, AF_INET);
+	assert_int_equal(b->networks[0].prefix, 8);
+	assert_int_equal(b->block, 0);
+	assert_int_equal(b->nallow, 0);
+	assert_int_equal(b->ndeny, 0);
+	assert_int_equal(b->safe_search, 0);
+	assert_int_equal(b->canaries, 1);
+	assert_int_equal(b->action, CONF_ACTION_NXDOMAIN);
+	assert_int_equal(b->have4 || b->have6, 0);
+	assert_int_equal(b->ncountries, 0);
+	assert_int_equal(b->nasns, 0);
+
+	/* b.yaml: every key. */
+	b = &c->boards[1];
+	assert_string_equal(b->name, "Stichting B");
+	assert_int_equal(b->nnetworks, 2);
+	assert_int_equal(b->networks[1].family, AF_INET6);
+	assert_int_equal(b->networks[1].prefix, 48);
+	assert_int_equal(b->block, (1 << 0) | (1 << 1));
+	assert_int_equal(b->nallow, 2);
+	assert_string_equal(b->allow[0].text, "SchoolSite.NL.");
+	assert_int_equal(b->allow[0].len, 15);
+	assert_memory_equal(b->allow[0].lname, "\012schoolsite\002nl", 15);
+	assert_int_equal(b->allow[0].line, 4);
+	assert_int_equal(b->allow[0].col, 10);
+	assert_int_equal(b->ndeny, 1);
+	assert_string_equal(b->deny[0].text, "example-game.com");
+	assert_int_equal(b->deny[0].line, 6);
+	assert_int_equal(b->deny[0].col, 5);
+	assert_int_equal(b->safe_search, 1);
+	assert_int_equal(b->canaries, 0);
+	assert_int_equal(b->action, CONF_ACTION_REDIRECT);
+	assert_int_equal(b->have4, 1);
+	assert_int_equal(b->have6, 1);
+	assert_memory_equal(b->redirect4, "\300\000\002\120", 4);
+	assert_int_equal(b->redirect6[0], 0x20);
+	assert_int_equal(b->redirect6[15], 0x80);
+	assert_int_equal(b->ncountries, 2);
+	assert_string_equal(b->countries[0], "RU");
+	assert_string_equal(b->countries[1], "KP");
+	assert_int_equal(b->nasns, 3);
+	assert_int_equal(b->asns[0], 64496);
+	assert_int_equal(b->asns[1], 64511);
+	assert_int_equal(b->asns[2], 1);
+
+	b = &c->boards[2];
+	assert_int_equal(b->block, 1 << 2);
+	assert_int_equal(b->networks[0].prefix, 32);
+	assert_int_equal(b->action, CONF_ACTION_REFUSED);
+	conf_free(c);
+
+	/* A boards glob of its own, relative to veiligd.yaml. */
+	c = tdir_load(&d, "upstreams: [ 127.0.0.1 ]\nboards: boards/a.*\n", &e);
+	assert_int_equal(e.n, 0);
+	assert_non_null(c);
+	assert_int_equal(c->nboards, 1);
+	assert_string_equal(c->boards[0].name, "Stichting A");
+	conf_free(c);
+	c = tdir_load(&d, "upstreams: [ 127.0.0.1 ]\n"
+	    "boards: nothing/*.yaml\n", &e);
+	assert_int_equal(e.n, 0);
+	assert_non_null(c);
+	assert_int_equal(c->nboards, 0);
+	conf_free(c);
+	tdir_free(&d);
+}
+
+static void
+test_board_errors(void **state)
+{
+	struct tdir	 d;
+	struct errs	 e = { 0 };
+	struct conf	*c;
+	char		 want[256];
+
+	(void)state;
+	tdir_new(&d);
+	expect_board_error(&d, "networks: [ 10.0.0.0/8 ]\n",
+	    ":1:1: name: required key is missing");
+	expect_board_error(&d, "name: x\n",
+	    ":1:1: networks: required key is missing");
+	expect_board_error(&d, "name: ''\nnetworks: [ 10.0.0.0/8 ]\n",
+	    ":1:7: name: missing value");
+	expect_board_error(&d, "name: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxx\nnetworks: [ 10.0.0.0/8 ]\n",
+	    ":1:7: name: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxx...' is not 1 to 128 characters long");
+	expect_board_error(&d, "name: x\nnetworks: []\n",
+	    ":2:11: networks: has 0 entries, not from 1 to 4096");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.1/8 ]\n",
+	    ":2:13: networks: '10.0.0.1/8' has host bits set (the network "
+	    "is 10.0.0.0/8)");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "block: [ malware, gamble ]\n",
+	    ":3:19: block: 'gamble' is not a list; the lists are: malware, "
+	    "phishing, gambling");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "block: malware\n",
+	    ":3:8: block: expected a list, not a single value");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "allow: [ ok.example, \"bad name.example\" ]\n",
+	    ":3:22: allow: 'bad name.example' is not a domain name: ");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "deny: [ a..b ]\n",
+	    ":3:9: deny: 'a..b' is not a domain name: ");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "deny: [ [ a ] ]\n",
+	    ":3:9: deny: expected a domain name, not a list");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "safe-search: maybe\n",
+	    ":3:14: safe-search: 'maybe' is not true or false");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "canaries: 1\n", ":3:11: canaries: '1' is not true or false");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "action: drop\n",
+	    ":3:9: action: 'drop' is not nxdomain, nodata, refused or "
+	    "redirect with addresses");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "block-countries: [ NL, NLD ]\n",
+	    ":3:24: block-countries: 'NLD' is not a two-letter country code");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "block-asns: [ 0 ]\n",
+	    ":3:15: block-asns: '0' is not an AS number from 1 to 4294967295");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "block-asns: [ AS4294967296 ]\n",
+	    ":3:15: block-asns: 'AS4294967296' is not an AS number");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "block-asns: [ ASN5 ]\n",
+	    ":3:15: block-asns: 'ASN5' is not an AS number");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "colour: red\n",
+	    ":3:1: colour: unknown key; valid keys at the top level are: "
+	    "name, networks, block, allow, deny, safe-search, canaries, "
+	    "action, block-countries, block-asns");
+	expect_board_error(&d, "name: x\nname: y\nnetworks: [ 10.0.0.0/8 ]\n",
+	    ":2:1: name: duplicate key (first at line 1 column 1)");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8\n",
+	    ":3:1: YAML syntax error: ");
+	expect_board_error(&d, "- name: x\n",
+	    ":1:1: expected a mapping of keys (name, networks, ");
+
+	/* Board and veiligd.yaml errors come out of the same call. */
+	tdir_write(&d, "boards/x.yaml", "name: x\nnetworks: [ 10.0.0.0/33 ]\n");
+	tdir_write(&d, "boards/y.yaml", "name: y\nnetworks: [ 11.0.0.0/8 ]\n"
+	    "safe-search: sure\n");
+	c = tdir_load(&d, "upstreams: [ 127.0.0.1 ]\ncache: { size: 1 }\n", &e);
+	assert_null(c);
+	assert_int_equal(e.n, 3);
+	snprintf(want, sizeof want, "%s/veiligd.yaml:2:16: cache.size: ",
+	    d.path);
+	assert_true(errs_has(&e, want));
+	snprintf(want, sizeof want, "%s/boards/x.yaml:2:13: networks: "
+	    "'10.0.0.0/33' has a bad prefix length", d.path);
+	assert_true(errs_has(&e, want));
+	snprintf(want, sizeof want, "%s/boards/y.yaml:3:14: safe-search: ",
+	    d.path);
+	assert_true(errs_has(&e, want));
+	errs_clear(&e);
+
+	/* A directory matched by the glob is an error naming it. */
+	snprintf(want, sizeof want, "%s/boards/y.yaml", d.path);
+	unlink(want);
+	snprintf(want, sizeof want, "%s/boards/dir.yaml", d.path);
+	assert_int_equal(mkdir(want, 0700), 0);
+	tdir_write(&d, "boards/x.yaml", "name: x\nnetworks: [ 10.0.0.0/8 ]\n");
+	c = tdir_load(&d, main_yaml, &e);
+	assert_null(c);
+	assert_int_equal(e.n, 1);
+	strcat(want, ": not a regular file");
+	assert_true(errs_has(&e, want));
+	errs_clear(&e);
+	tdir_free(&d);
+}
+
+static void
+test_board_overlap(void **state)
+{
+	struct tdir	 d;
+	struct errs	 e = { 0 };
+	struct conf	*c;
+	char		 want[512];
+
+	(void)state;
+	tdir_new(&d);
+	tdir_write(&d, "boards/a.yaml", "name: Stichting A\n"
+	    "networks: [ 10.0.0.0/8, \"2001:db8::/32\" ]\n");
+	tdir_write(&d, "boards/b.yaml", "name: Stichting B\n"
+	    "networks: [ 192.0.2.0/24,\n"
+	    "            10.0.0.0/16 ]\n");
+	c = tdir_load(&d, main_yaml, &e);
+	assert_null(c);
+	assert_int_equal(e.n, 1);
+	snprintf(want, sizeof want, "%s/boards/b.yaml:3:13: networks: "
+	    "10.0.0.0/16 overlaps 10.0.0.0/8 of board 'Stichting A' "
+	    "(%s/boards/a.yaml:2:13)", d.path, d.path);
+	assert_true(errs_has(&e, want));
+	errs_clear(&e);
+
+	/* Equal networks, v6, and within one board; v4 and v6 never. */
+	tdir_write(&d, "boards/b.yaml", "name: Stichting B\n"
+	    "networks: [ \"2001:db8:1::/48\", 0.0.0.0/0, 0.0.0.0/0 ]\n");
+	c = tdir_load(&d, main_yaml, &e);
+	assert_null(c);
+	assert_int_equal(e.n, 3);
+	snprintf(want, sizeof want, "%s/boards/b.yaml:2:13: networks: "
+	    "2001:db8:1::/48 overlaps 2001:db8::/32 of board 'Stichting A' "
+	    "(%s/boards/a.yaml:2:25)", d.path, d.path);
+	assert_true(errs_has(&e, want));
+	snprintf(want, sizeof want, "%s/boards/b.yaml:2:32: networks: "
+	    "0.0.0.0/0 overlaps 10.0.0.0/8 of board 'Stichting A'", d.path);
+	assert_true(errs_has(&e, want));
+	snprintf(want, sizeof want, "%s/boards/b.yaml:2:43: networks: "
+	    "0.0.0.0/0 overlaps 10.0.0.0/8 of board 'Stichting A'", d.path);
+	assert_true(errs_has(&e, want));
+	errs_clear(&e);
+	tdir_write(&d, "boards/b.yaml", "name: Stichting B\n"
+	    "networks: [ 192.0.2.0/25, 192.0.2.128/25, 192.0.2.0/24 ]\n");
+	c = tdir_load(&d, main_yaml, &e);
+	assert_null(c);
+	assert_int_equal(e.n, 1);
+	snprintf(want, sizeof want, "%s/boards/b.yaml:2:43: networks: "
+	    "192.0.2.0/24 overlaps 192.0.2.0/25 of board 'Stichting B' "
+	    "(%s/boards/b.yaml:2:13)", d.path, d.path);
+	assert_true(errs_has(&e, want));
+	errs_clear(&e);
+
+	/* Neighbours do not overlap. */
+	tdir_write(&d, "boards/b.yaml", "name: Stichting B\n"
+	    "networks: [ 11.0.0.0/8, 9.255.255.255, \"2001:db9::/32\" ]\n");
+	c = tdir_load(&d, main_yaml, &e);
+	assert_int_equal(e.n, 0);
+	assert_non_null(c);
+	assert_int_equal(c->nboards, 2);
+	conf_free(c);
+
+	/* Duplicate names, case aside. */
+	tdir_write(&d, "boards/b.yaml", "networks: [ 11.0.0.0/8 ]\n"
+	    "name: stichting a\n");
+	c = tdir_load(&d, main_yaml, &e);
+	assert_null(c);
+	assert_int_equal(e.n, 1);
+	snprintf(want, sizeof want, "%s/boards/b.yaml:2:1: name: 'stichting "
+	    "a' is also the name of board %s/boards/a.yaml:1:1", d.path,
+	    d.path);
+	assert_true(errs_has(&e, want));
+	errs_clear(&e);
+	tdir_free(&d);
+}
+
+static void
+test_board_action(void **state)
+{
+	struct tdir		 d;
+	struct conf		*c;
+	const struct conf_board	*b;
+
+	(void)state;
+	tdir_new(&d);
+	c = board_ok(&d, "name: x\nnetworks: [ \"::/0\" ]\naction: nodata\n");
+	assert_int_equal(c->boards[0].action, CONF_ACTION_NODATA);
+	conf_free(c);
+	c = board_ok(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	    "action: redirect 192.0.2.80\n");
+	b = &c->boards[0];
+	assert_int_equal(b->action, CONF_ACTION_REDIRECT);
+	assert_int_equal(b->have4, 1);
+	assert_int_equal(b->have6, 0);
+	assert_memory_equal(b->redirect4, "\300\000\002\120", 4);
+	conf_free(c);
+	c = board_ok(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	    "action: redirect 2001:db8::80\n");
+	b = &c->boards[0];
+	assert_int_equal(b->have4, 0);
+	assert_int_equal(b->have6, 1);
+	assert_int_equal(b->redirect6[15], 0x80);
+	conf_free(c);
+	/* Either order, extra spaces. */
+	c = board_ok(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	    "action: \"redirect  2001:db8::80 192.0.2.80 \"\n");
+	b = &c->boards[0];
+	assert_int_equal(b->have4, 1);
+	assert_int_equal(b->have6, 1);
+	conf_free(c);
+
+	expect_board_error(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	    "action: redirect\n",
+	    ":3:9: action: 'redirect' is not 'redirect' and one IPv4 address, "
+	    "one IPv6 address or one of each");
+	expect_board_error(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	    "action: redirect 192.0.2.1 192.0.2.2\n",
+	    ":3:9: action: 'redirect 192.0.2.1 192.0.2.2' is not 'redirect'");
+	expect_board_error(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	    "action: redirect ::1 ::2\n",
+	    ":3:9: action: 'redirect ::1 ::2' is not 'redirect'");
+	expect_board_error(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	    "action: redirect www.example\n",
+	    ":3:9: action: 'redirect www.example' is not 'redirect'");
+	expect_board_error(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	    "action: redirect192.0.2.1\n",
+	    ":3:9: action: 'redirect192.0.2.1' is not nxdomain");
+	expect_board_error(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	    "action: NXDOMAIN\n", ":3:9: action: 'NXDOMAIN' is not nxdomain");
+	tdir_free(&d);
+}
+
+/* Print with lists and boards, read back: the same lists and boards. */
+static void
+test_print_boards(void **state)
+{
+	struct tdir	 d;
+	struct errs	 e = { 0 };
+	struct conf	*a, *b;
+	char		*out = NULL, want[256];
+	size_t		 len = 0;
+	FILE		*f;
+
+	(void)state;
+	tdir_new(&d);
+	tdir_write(&d, "boards/a.yaml", "name: A\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "block: [ gambling ]\n");
+	a = tdir_load(&d, "upstreams: [ 127.0.0.1 ]\nlists:\n"
+	    "  gambling: { file: \"g \\\"q\\\".txt\", format: hosts,\n"
+	    "    url: \"https://x.test/g?a=1&b=\\\\\" }\n"
+	    "  x: { file: /x, format: rpz }\n"
+	    "filter: { block-ttl: 0, tables: t }\n"
+	    "geoip: { asn: asn.mmdb }\ncontrol: /tmp/c.sock\n", &e);
+	assert_int_equal(e.n, 0);
+	assert_non_null(a);
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	conf_print(a, f);
+	fclose(f);
+	/* Read back from elsewhere: absolute paths make it the same. */
+	b = load_ok(out);
+	assert_conf_equal(a, b);
+	assert_int_equal(b->nboards, 1);
+	snprintf(want, sizeof want, "%s/g \"q\".txt", d.path);
+	assert_string_equal(b->lists[0].file, want);
+	assert_string_equal(b->lists[0].url, "https://x.test/g?a=1&b=\\");
+	assert_int_equal(b->block_ttl, 0);
+	assert_null(b->geoip_country);
+	assert_non_null(strstr(out, "\n  # country: not set\n"));
+	assert_non_null(strstr(out, "\n  x:\n    file: \"/x\"\n"
+	    "    format: rpz\n"));
+	assert_non_null(strstr(out, "\n  block-ttl: 0\n"));
+	assert_null(strstr(out, "name: A"));
+	conf_free(a);
+	conf_free(b);
+	free(out);
+	tdir_free(&d);
 }
 
 int
@@ -604,6 +1279,13 @@ main(void)
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_lists_errors),
+		cmocka_unit_test(test_boards),
+		cmocka_unit_test(test_board_errors),
+		cmocka_unit_test(test_board_overlap),
+		cmocka_unit_test(test_board_action),
+		cmocka_unit_test(test_print_boards),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -337,12 +337,18 @@ static struct fwd_upstreams ups_cur;
 static struct conf_sockaddr ups_addrs[4];
 static const struct wire_query *requery_q;
 
+static uint64_t	last_mask;	/* bits passed to the last callback */
+
 /* The callback of every fwd_query() in these tests. */
 static void
 done_cb(void *arg, const struct wire_query *q, const uint8_t *msg,
-    const struct wire_scan *sc)
+    const struct wire_scan *sc, uint64_t mask)
 {
 	struct result	*r = arg;
+
+	/* No inspector in these tests but one: its bits are 0x5 or 0. */
+	assert_true(mask == 0 || (mask == 0x5 && msg != NULL));
+	last_mask = mask;
 
 	r->called++;
 	r->qid = q->id;
@@ -428,7 +434,7 @@ setup(void **state)
 	(void)state;
 	base = event_base_new();
 	cache = cache_new(1 << 20, 0, 86400, 3600);
-	fwd = fwd_new(base, cache);
+	fwd = fwd_new(base, cache, NULL);
 	if (base == NULL || cache == NULL || fwd == NULL)
 		return (-1);
 	ndone = 0;
@@ -483,7 +489,7 @@ test_good(void **state)
 	(void)state;
 	make_query(&q, "www.example.nl.", 0, 7);
 	assert_int_equal(cache_lookup(cache, &q, cache_now(), 0, out,
-	    sizeof out, 65535, &outlen), CACHE_MISS);
+	    sizeof out, 65535, &outlen, NULL, NULL), CACHE_MISS);
 	ask_one(&fk, 1, 1000, 3, &r, &st);
 	assert_true(r.ok);
 	assert_int_equal(r.rcode, WIRE_NOERROR);
@@ -494,9 +500,52 @@ test_good(void **state)
 	assert_int_equal(fk->udp_queries, 1);
 	/* The answer is now in the cache. */
 	assert_int_equal(cache_lookup(cache, &q, cache_now(), 0, out,
-	    sizeof out, 65535, &outlen), CACHE_HIT);
+	    sizeof out, 65535, &outlen, NULL, NULL), CACHE_HIT);
 	assert_true(outlen > WIRE_HDR_LEN);
 	assert_int_equal(out[0] << 8 | out[1], 7);
+	fake_free(fk);
+}
+
+/* The inspector: called once per answer; its bits reach cache and waiters. */
+static unsigned	inspect_calls;
+
+static uint64_t
+inspect_fn(void *arg, const uint8_t *msg, size_t len, uint32_t *gen)
+{
+	assert_ptr_equal(arg, &inspect_calls);
+	assert_true(len > WIRE_HDR_LEN);
+	assert_int_equal(msg[2] & 0x80, 0x80);	/* an answer, QR set */
+	inspect_calls++;
+	*gen = 9;
+	return 0x5;
+}
+
+static void
+test_inspect(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_GOOD);
+	struct fwd_inspect	 ins = { inspect_fn, &inspect_calls };
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+	struct wire_query	 q;
+	uint8_t			 out[4096];
+	size_t			 outlen;
+	uint64_t		 mask = 0;
+
+	(void)state;
+	fwd_free(fwd);
+	assert_non_null(fwd = fwd_new(base, cache, &ins));
+	inspect_calls = 0;
+	last_mask = 0;
+	make_query(&q, "www.example.nl.", 0, 7);
+	ask_one(&fk, 1, 1000, 3, &r, &st);
+	assert_true(r.ok);
+	assert_int_equal(inspect_calls, 1);
+	assert_int_equal(last_mask, 0x5);
+	/* Stored with the answer, as generation 9. */
+	assert_int_equal(cache_lookup(cache, &q, cache_now(), 0, out,
+	    sizeof out, 65535, &outlen, NULL, &mask), CACHE_HIT);
+	assert_int_equal(mask, 0x5);
 	fake_free(fk);
 }
 
@@ -646,7 +695,7 @@ test_all_servfail(void **state)
 	/* A failure is not cached. */
 	make_query(&q, "www.example.nl.", 0, 7);
 	assert_int_equal(cache_lookup(cache, &q, cache_now(), 0, out,
-	    sizeof out, 65535, &outlen), CACHE_MISS);
+	    sizeof out, 65535, &outlen, NULL, NULL), CACHE_MISS);
 	fake_free(fk);
 }
 
@@ -840,6 +889,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_good, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inspect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_id, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_question, setup,

@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <cmocka.h>
 #include <ldns/ldns.h>
 
@@ -527,12 +530,27 @@ test_make_query(void **state)
 }
 
 /*
- * Build an answer with ldns into buf: question "www.example.nl. IN <type>",
- * records given as text per section (NULL-terminated lists or NULL).
+ * Build an answer with ldns into buf: question "www.example.nl. IN <type>"
+ * (mkmsg: any name), records given as text per section (NULL-terminated
+ * lists or NULL). ldns compresses owners and NS, MX, SOA, CNAME rdata.
  */
+static size_t	mkmsg(uint8_t *, size_t, uint16_t, int, const char *,
+		    const char *, const char **, const char **, const char **,
+		    int);
+
 static size_t
 mkanswer(uint8_t *buf, size_t cap, uint16_t id, int rcode, const char *qtype,
     const char **an, const char **ns, const char **ar, int edns)
+{
+	return mkmsg(buf, cap, id, rcode, "www.example.nl.", qtype, an, ns,
+	    ar, edns);
+}
+
+/* The same for any question name. */
+static size_t
+mkmsg(uint8_t *buf, size_t cap, uint16_t id, int rcode, const char *qname,
+    const char *qtype, const char **an, const char **ns, const char **ar,
+    int edns)
 {
 	ldns_pkt	*p;
 	ldns_rr		*rr;
@@ -549,7 +567,7 @@ mkanswer(uint8_t *buf, size_t cap, uint16_t id, int rcode, const char *qtype,
 	ldns_pkt_set_ra(p, 1);
 	ldns_pkt_set_aa(p, 1);
 	ldns_pkt_set_rcode(p, rcode);
-	snprintf(qs, sizeof qs, "www.example.nl. IN %s", qtype);
+	snprintf(qs, sizeof qs, "%s IN %s", qname, qtype);
 	assert_int_equal(ldns_rr_new_question_frm_str(&rr, qs, NULL, NULL),
 	    LDNS_STATUS_OK);
 	ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION, rr);
@@ -1036,6 +1054,979 @@ test_name_str(void **state)
 	    "www.e");
 }
 
+/* Names used by the filtering tests, in lower-case wire form. */
+static const uint8_t apex_parent[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
+	2, 'n', 'l', 0 };
+static const uint8_t apex_other[] = { 5, 'o', 't', 'h', 'e', 'r', 2, 'n',
+	'l', 0 };
+static const uint8_t safe[] = { 15, 'f', 'o', 'r', 'c', 'e', 's', 'a', 'f',
+	'e', 's', 'e', 'a', 'r', 'c', 'h', 6, 'g', 'o', 'o', 'g', 'l', 'e',
+	3, 'c', 'o', 'm', 0 };
+
+/* A record as ldns prints it, compared to want; case is kept. */
+static void
+assert_rr(ldns_rr *rr, const char *want)
+{
+	char	*s;
+
+	assert_non_null(rr);
+	s = ldns_rr2str(rr);
+	assert_string_equal(s, want);
+	free(s);
+}
+
+/* Every record of a section, in order, as ldns prints them. */
+static void
+assert_section(ldns_rr_list *l, const char **want)
+{
+	size_t	i;
+
+	for (i = 0; want[i] != NULL; i++)
+		assert_rr(ldns_rr_list_rr(l, i), want[i]);
+	assert_int_equal(ldns_rr_list_rr_count(l), i);
+}
+
+/* The EDNS option data, compared octet by octet. */
+static void
+assert_edns_data(ldns_pkt *p, const uint8_t *want, size_t n)
+{
+	ldns_rdf	*d = ldns_pkt_edns_data(p);
+
+	if (n == 0) {
+		assert_true(d == NULL || ldns_rdf_size(d) == 0);
+		return;
+	}
+	assert_non_null(d);
+	assert_int_equal(ldns_rdf_size(d), n);
+	assert_memory_equal(ldns_rdf_data(d), want, n);
+}
+
+/* An EDE option for code and text as it must appear on the wire. */
+static size_t
+ede_bytes(uint8_t *p, uint16_t code, const char *text, size_t tlen)
+{
+	p[0] = 0;
+	p[1] = WIRE_OPT_EDE;
+	p[2] = (2 + tlen) >> 8;
+	p[3] = (2 + tlen) & 0xff;
+	p[4] = code >> 8;
+	p[5] = code & 0xff;
+	memcpy(p + 6, text, tlen);
+	return 6 + tlen;
+}
+
+static void
+block_init(struct wire_block *b, enum wire_block_action action)
+{
+	memset(b, 0, sizeof *b);
+	b->action = action;
+	b->ttl = 60;
+}
+
+/* NXDOMAIN with EDNS: SOA at the apex (a pointer), EDE, DO echoed. */
+static void
+test_block_nxdomain(void **state)
+{
+	static const char *soa[] = { "eXample.Nl.\t60\tIN\tSOA\tlocalhost. "
+		"nobody.invalid. 1 3600 600 86400 60\n", NULL };
+	static const char text[] = "blocked: malware (list urlhaus)";
+	struct wire_query q;
+	struct wire_block b;
+	uint8_t		 out[512], ede[256];
+	size_t		 len, n;
+	ldns_pkt	*p;
+
+	(void)state;
+	client_query(&q, WIRE_RD | WIRE_CD, 1, 1);
+	block_init(&b, WIRE_BLOCK_NXDOMAIN);
+	b.apex = apex_parent;
+	b.apex_len = sizeof apex_parent;
+	b.ede_code = WIRE_EDE_BLOCKED;
+	b.ede_text = text;
+	len = wire_block_answer(out, sizeof out, &q, &b);
+	assert_true(len > 0);
+	p = ldns_read(out, len);
+	assert_int_equal(ldns_pkt_id(p), 0x1234);
+	assert_true(ldns_pkt_qr(p));
+	assert_true(ldns_pkt_ra(p));
+	assert_true(ldns_pkt_rd(p));
+	assert_true(ldns_pkt_cd(p));
+	assert_false(ldns_pkt_aa(p));
+	assert_false(ldns_pkt_tc(p));
+	assert_int_equal(ldns_pkt_get_opcode(p), LDNS_PACKET_QUERY);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	assert_qname(p, "WwW.eXample.Nl.");
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	assert_section(ldns_pkt_authority(p), soa);
+	/* The SOA owner is a pointer to "eXample" in the question. */
+	assert_int_equal(out[WIRE_HDR_LEN + QNAME_LEN + 4], 0xc0);
+	assert_int_equal(out[WIRE_HDR_LEN + QNAME_LEN + 5], WIRE_HDR_LEN + 4);
+	assert_int_equal(out[11], 1);	/* ldns hides OPT */
+	assert_true(ldns_pkt_edns(p));
+	assert_true(ldns_pkt_edns_do(p));
+	assert_int_equal(ldns_pkt_edns_udp_size(p), WIRE_EDNS_SIZE);
+	n = ede_bytes(ede, WIRE_EDE_BLOCKED, text, strlen(text));
+	assert_edns_data(p, ede, n);
+	ldns_pkt_free(p);
+
+	/* Every cap short of the length fails; the exact length does not. */
+	for (n = 0; n < len; n++)
+		assert_int_equal(wire_block_answer(out, n, &q, &b), 0);
+	assert_int_equal(wire_block_answer(out, len, &q, &b), len);
+
+	/* Without EDNS: no OPT and so no EDE, same records. */
+	client_query(&q, WIRE_RD, 0, 0);
+	len = wire_block_answer(out, sizeof out, &q, &b);
+	p = ldns_read(out, len);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	assert_false(ldns_pkt_edns(p));
+	assert_int_equal(out[11], 0);
+	assert_false(ldns_pkt_cd(p));
+	assert_section(ldns_pkt_authority(p), soa);
+	ldns_pkt_free(p);
+
+	/* EDNS without DO, and no EDE code: an empty OPT. */
+	client_query(&q, 0, 1, 0);
+	b.ede_code = 0;
+	len = wire_block_answer(out, sizeof out, &q, &b);
+	assert_int_equal(len, WIRE_HDR_LEN + QNAME_LEN + 4 + 2 + 10 +
+	    11 + 16 + 20 + WIRE_OPT_LEN);
+	p = ldns_read(out, len);
+	assert_true(ldns_pkt_edns(p));
+	assert_false(ldns_pkt_edns_do(p));
+	assert_false(ldns_pkt_rd(p));
+	assert_edns_data(p, NULL, 0);
+	ldns_pkt_free(p);
+}
+
+/* NODATA: the SOA owner is the qname itself, or an apex written out. */
+static void
+test_block_nodata(void **state)
+{
+	static const char *at_qname[] = { "WwW.eXample.Nl.\t300\tIN\tSOA\t"
+		"localhost. nobody.invalid. 1 3600 600 86400 300\n", NULL };
+	static const char *at_other[] = { "other.nl.\t300\tIN\tSOA\t"
+		"localhost. nobody.invalid. 1 3600 600 86400 300\n", NULL };
+	static const char *at_y[] = { "y.\t300\tIN\tSOA\t"
+		"localhost. nobody.invalid. 1 3600 600 86400 300\n", NULL };
+	struct wire_query q;
+	struct wire_block b;
+	uint8_t		 out[512], ede[64];
+	size_t		 len, n;
+	ldns_pkt	*p;
+	ldns_rr		*qr;
+
+	(void)state;
+	client_query(&q, WIRE_RD, 1, 0);
+	block_init(&b, WIRE_BLOCK_NODATA);
+	b.ttl = 300;
+	b.ede_code = WIRE_EDE_FILTERED;
+	b.ede_text = "filtered";
+	len = wire_block_answer(out, sizeof out, &q, &b);
+	p = ldns_read(out, len);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	assert_section(ldns_pkt_authority(p), at_qname);
+	assert_int_equal(out[WIRE_HDR_LEN + QNAME_LEN + 4], 0xc0);
+	assert_int_equal(out[WIRE_HDR_LEN + QNAME_LEN + 5], WIRE_HDR_LEN);
+	n = ede_bytes(ede, WIRE_EDE_FILTERED, "filtered", 8);
+	assert_edns_data(p, ede, n);
+	ldns_pkt_free(p);
+
+	/* The apex equal to the qname: the same pointer. */
+	b.apex = lname;
+	b.apex_len = sizeof lname;
+	assert_int_equal(wire_block_answer(out, sizeof out, &q, &b), len);
+	assert_int_equal(out[WIRE_HDR_LEN + QNAME_LEN + 5], WIRE_HDR_LEN);
+
+	/* An apex that is not a suffix is written out in full. */
+	b.apex = apex_other;
+	b.apex_len = sizeof apex_other;
+	len = wire_block_answer(out, sizeof out, &q, &b);
+	p = ldns_read(out, len);
+	assert_section(ldns_pkt_authority(p), at_other);
+	ldns_pkt_free(p);
+
+	/* An apex of no octets is refused. */
+	b.apex_len = 0;
+	assert_int_equal(wire_block_answer(out, sizeof out, &q, &b), 0);
+
+	/*
+	 * The qname x\001y. (one label) ends in the octets of y., which are
+	 * not a label of it: no pointer, the apex is written out.
+	 */
+	memcpy(q.name, (const uint8_t[]){ 3, 'x', 1, 'y', 0 }, 5);
+	memcpy(q.lname, q.name, 5);
+	q.name_len = 5;
+	q.labels = 1;
+	b.apex = q.name + 2;
+	b.apex_len = 3;
+	len = wire_block_answer(out, sizeof out, &q, &b);
+	p = ldns_read(out, len);
+	assert_section(ldns_pkt_authority(p), at_y);
+	ldns_pkt_free(p);
+	client_query(&q, WIRE_RD, 1, 0);
+
+	/* The class is echoed as asked; the SOA stays IN. */
+	b.apex = NULL;
+	q.qclass = 3;
+	len = wire_block_answer(out, sizeof out, &q, &b);
+	p = ldns_read(out, len);
+	qr = ldns_rr_list_rr(ldns_pkt_question(p), 0);
+	assert_int_equal(ldns_rr_get_class(qr), 3);
+	assert_int_equal(ldns_rr_get_class(ldns_rr_list_rr(
+	    ldns_pkt_authority(p), 0)), LDNS_RR_CLASS_IN);
+	ldns_pkt_free(p);
+
+	/* No question: nothing to block. */
+	q.have_question = 0;
+	assert_int_equal(wire_block_answer(out, sizeof out, &q, &b), 0);
+}
+
+/* REFUSED: no records at all, but the EDE when EDNS. */
+static void
+test_block_refused(void **state)
+{
+	struct wire_query q;
+	struct wire_block b;
+	uint8_t		 out[512], ede[64];
+	size_t		 len, n;
+	ldns_pkt	*p;
+
+	(void)state;
+	client_query(&q, WIRE_RD, 1, 1);
+	block_init(&b, WIRE_BLOCK_REFUSED);
+	b.apex = apex_parent;
+	b.apex_len = sizeof apex_parent;
+	b.ede_code = WIRE_EDE_BLOCKED;
+	len = wire_block_answer(out, sizeof out, &q, &b);
+	p = ldns_read(out, len);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	assert_int_equal(ldns_pkt_nscount(p), 0);
+	assert_true(ldns_pkt_edns_do(p));
+	/* A NULL text: the info code alone. */
+	n = ede_bytes(ede, WIRE_EDE_BLOCKED, "", 0);
+	assert_edns_data(p, ede, n);
+	ldns_pkt_free(p);
+
+	client_query(&q, WIRE_RD, 0, 0);
+	len = wire_block_answer(out, sizeof out, &q, &b);
+	assert_int_equal(len, WIRE_HDR_LEN + QNAME_LEN + 4);
+	p = ldns_read(out, len);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	assert_false(ldns_pkt_edns(p));
+	ldns_pkt_free(p);
+}
+
+/* REDIRECT: A or AAAA of the block page; anything else NODATA. */
+static void
+test_block_redirect(void **state)
+{
+	static const char *a[] = { "WwW.eXample.Nl.\t120\tIN\tA\t"
+		"192.0.2.80\n", NULL };
+	static const char *aaaa[] = { "WwW.eXample.Nl.\t120\tIN\tAAAA\t"
+		"2001:db8::80\n", NULL };
+	static const char *soa[] = { "eXample.Nl.\t120\tIN\tSOA\tlocalhost. "
+		"nobody.invalid. 1 3600 600 86400 120\n", NULL };
+	static const uint16_t nodata_types[] = { 15, 16, WIRE_TYPE_ANY };
+	struct wire_query q;
+	struct wire_block b;
+	uint8_t		 out[512];
+	size_t		 len, i;
+	ldns_pkt	*p;
+
+	(void)state;
+	client_query(&q, WIRE_RD, 1, 0);
+	block_init(&b, WIRE_BLOCK_REDIRECT);
+	b.ttl = 120;
+	b.apex = apex_parent;
+	b.apex_len = sizeof apex_parent;
+	b.have4 = b.have6 = 1;
+	memcpy(b.addr4, (const uint8_t[]){ 192, 0, 2, 80 }, 4);
+	memcpy(b.addr6, (const uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0,
+	    0, 0, 0, 0, 0, 0, 0, 0, 0x80 }, 16);
+	b.ede_code = WIRE_EDE_BLOCKED;
+	b.ede_text = "see the block page";
+
+	len = wire_block_answer(out, sizeof out, &q, &b);
+	p = ldns_read(out, len);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_section(ldns_pkt_answer(p), a);
+	assert_int_equal(ldns_pkt_nscount(p), 0);
+	assert_true(ldns_pkt_edns(p));
+	ldns_pkt_free(p);
+	/* The owner is a pointer to the question. */
+	assert_int_equal(out[WIRE_HDR_LEN + QNAME_LEN + 4], 0xc0);
+	assert_int_equal(out[WIRE_HDR_LEN + QNAME_LEN + 5], WIRE_HDR_LEN);
+
+	q.qtype = WIRE_TYPE_AAAA;
+	len = wire_block_answer(out, sizeof out, &q, &b);
+	p = ldns_read(out, len);
+	assert_section(ldns_pkt_answer(p), aaaa);
+	ldns_pkt_free(p);
+
+	/* Other types: NODATA with the SOA. */
+	for (i = 0; i < sizeof nodata_types / sizeof nodata_types[0]; i++) {
+		q.qtype = nodata_types[i];
+		len = wire_block_answer(out, sizeof out, &q, &b);
+		p = ldns_read(out, len);
+		assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+		assert_int_equal(ldns_pkt_ancount(p), 0);
+		assert_section(ldns_pkt_authority(p), soa);
+		ldns_pkt_free(p);
+	}
+
+	/* A family without an address: NODATA too. */
+	b.have6 = 0;
+	q.qtype = WIRE_TYPE_AAAA;
+	len = wire_block_answer(out, sizeof out, &q, &b);
+	p = ldns_read(out, len);
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	assert_section(ldns_pkt_authority(p), soa);
+	ldns_pkt_free(p);
+	b.have6 = 1;
+	b.have4 = 0;
+	q.qtype = WIRE_TYPE_A;
+	len = wire_block_answer(out, sizeof out, &q, &b);
+	p = ldns_read(out, len);
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	assert_section(ldns_pkt_authority(p), soa);
+	ldns_pkt_free(p);
+}
+
+/* Build "<prefix><char x n><tail>" into buf; returns buf. */
+static char *
+ede_text(char *buf, size_t n, const char *tail)
+{
+	memset(buf, 'a', n);
+	strcpy(buf + n, tail);
+	return buf;
+}
+
+/* The EDE text: cut at WIRE_EDE_MAX_TEXT, never inside a UTF-8 sequence. */
+static void
+test_block_ede_cut(void **state)
+{
+	static const struct {
+		size_t		 n;	/* 'a's before the tail */
+		const char	*tail;
+		size_t		 want;	/* octets sent */
+	} cases[] = {
+		{ WIRE_EDE_MAX_TEXT, "", WIRE_EDE_MAX_TEXT },
+		{ WIRE_EDE_MAX_TEXT, "bcd", WIRE_EDE_MAX_TEXT },
+		{ 200, "", WIRE_EDE_MAX_TEXT },
+		/* e-acute (2 octets) across the limit: dropped whole. */
+		{ WIRE_EDE_MAX_TEXT - 1, "\xc3\xa9xyz", WIRE_EDE_MAX_TEXT - 1 },
+		/* ... and just fitting: kept. */
+		{ WIRE_EDE_MAX_TEXT - 2, "\xc3\xa9xyz", WIRE_EDE_MAX_TEXT },
+		/* The euro sign (3 octets), its second or third octet cut. */
+		{ WIRE_EDE_MAX_TEXT - 1, "\xe2\x82\xac",
+		  WIRE_EDE_MAX_TEXT - 1 },
+		{ WIRE_EDE_MAX_TEXT - 2, "\xe2\x82\xacq",
+		  WIRE_EDE_MAX_TEXT - 2 },
+		/* A 4-octet sequence starting 3 before the limit. */
+		{ WIRE_EDE_MAX_TEXT - 3, "\xf0\x9f\x98\x80",
+		  WIRE_EDE_MAX_TEXT - 3 },
+		{ WIRE_EDE_MAX_TEXT - 4, "\xf0\x9f\x98\x80!",
+		  WIRE_EDE_MAX_TEXT },
+	};
+	struct wire_query q;
+	struct wire_block b;
+	uint8_t		 out[512], ede[256];
+	char		 text[512];
+	size_t		 len, n, i;
+	ldns_pkt	*p;
+
+	(void)state;
+	client_query(&q, WIRE_RD, 1, 0);
+	block_init(&b, WIRE_BLOCK_NXDOMAIN);
+	b.ede_code = WIRE_EDE_BLOCKED;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		b.ede_text = ede_text(text, cases[i].n, cases[i].tail);
+		len = wire_block_answer(out, sizeof out, &q, &b);
+		p = ldns_read(out, len);
+		n = ede_bytes(ede, WIRE_EDE_BLOCKED, text, cases[i].want);
+		assert_edns_data(p, ede, n);
+		ldns_pkt_free(p);
+	}
+}
+
+/* The worst case fits 512: a 255-octet qname, a written-out apex too. */
+static void
+test_block_worst(void **state)
+{
+	uint8_t		 pkt[512], out[512];
+	char		 text[512];
+	struct wire_query q;
+	struct wire_block b;
+	size_t		 len;
+	ldns_pkt	*p;
+
+	(void)state;
+	len = build_name255(pkt);
+	parse_ok(pkt, len, &q);
+	q.edns = 1;
+	block_init(&b, WIRE_BLOCK_NXDOMAIN);
+	b.ede_code = WIRE_EDE_BLOCKED;
+	b.ede_text = ede_text(text, 300, "");
+	b.apex = apex_other;
+	b.apex_len = sizeof apex_other;
+	len = wire_block_answer(out, sizeof out, &q, &b);
+	assert_true(len > 0 && len <= 512);
+	p = ldns_read(out, len);
+	assert_int_equal(ldns_pkt_nscount(p), 1);
+	ldns_pkt_free(p);
+}
+
+/*
+ * The answer section of the message m (as ldns reads it), printed record
+ * by record after the CNAME line first, into want[]; returns the count and
+ * adds the records' uncompressed sizes to *size.
+ */
+static size_t
+expect_rrs(const uint8_t *m, size_t mlen, ldns_pkt_section sec,
+    char want[][256], size_t max, size_t *size)
+{
+	ldns_pkt	*p = ldns_read(m, mlen);
+	ldns_rr_list	*l;
+	ldns_rr		*rr;
+	char		*str;
+	size_t		 i, n;
+
+	l = ldns_pkt_get_section_clone(p, sec);
+	n = ldns_rr_list_rr_count(l);
+	assert_true(n <= max);
+	for (i = 0; i < n; i++) {
+		rr = ldns_rr_list_rr(l, i);
+		str = ldns_rr2str(rr);
+		assert_true(strlen(str) < 256);
+		strcpy(want[i], str);
+		free(str);
+		*size += ldns_rr_uncompressed_size(rr);
+	}
+	ldns_rr_list_deep_free(l);
+	ldns_pkt_free(p);
+	return n;
+}
+
+/* Compare a section of p with n printed records. */
+static void
+assert_rrs(ldns_rr_list *l, char want[][256], size_t n)
+{
+	size_t	i;
+
+	assert_int_equal(ldns_rr_list_rr_count(l), n);
+	for (i = 0; i < n; i++)
+		assert_rr(ldns_rr_list_rr(l, i), want[i]);
+}
+
+static const char cname_line[] = "WwW.eXample.Nl.\t3600\tIN\tCNAME\t"
+	"forcesafesearch.google.com.\n";
+/* Header, question, and the CNAME record with its pointer owner. */
+#define CNAME_HEAD	(WIRE_HDR_LEN + QNAME_LEN + 4 + 2 + 10 + sizeof safe)
+
+/* A CNAME chain with A records, compressed by ldns, copied uncompressed. */
+static void
+test_cname_chain(void **state)
+{
+	static const char *an[] = {
+		"forcesafesearch.google.com. 300 IN CNAME Safe.Google.com.",
+		"Safe.Google.com. 60 IN A 216.239.38.120",
+		"safe.google.com. 60 IN A 216.239.38.121",
+		"safe.google.com. 60 IN AAAA 2001:4860:4802:32::78", NULL };
+	static const char *ns[] = {
+		"google.com. 900 IN NS ns1.google.com.", NULL };
+	static const char *ar[] = {
+		"ns1.google.com. 60 IN A 216.239.32.10", NULL };
+	struct wire_query q;
+	uint8_t		 tmsg[1024], out[1024];
+	char		 want[8][256];
+	size_t		 tlen, len, n, size = 0;
+	ldns_pkt	*p;
+
+	(void)state;
+	tlen = mkmsg(tmsg, sizeof tmsg, 7, LDNS_RCODE_NOERROR,
+	    "forcesafesearch.google.com.", "A", an, ns, ar, 1);
+	tmsg[3] |= WIRE_AD;
+	n = expect_rrs(tmsg, tlen, LDNS_SECTION_ANSWER, want, 8, &size);
+	assert_int_equal(n, 4);
+
+	client_query(&q, WIRE_RD | WIRE_CD, 1, 1);
+	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
+	    tmsg, tlen, q.udp_size);
+	/* Every name written out: the length of the uncompressed records. */
+	assert_int_equal(len, CNAME_HEAD + size + WIRE_OPT_LEN);
+	p = ldns_read(out, len);
+	assert_int_equal(ldns_pkt_id(p), 0x1234);
+	assert_true(ldns_pkt_qr(p));
+	assert_true(ldns_pkt_ra(p));
+	assert_true(ldns_pkt_rd(p));
+	assert_true(ldns_pkt_cd(p));
+	assert_false(ldns_pkt_aa(p));
+	assert_false(ldns_pkt_ad(p));
+	assert_false(ldns_pkt_tc(p));
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_qname(p, "WwW.eXample.Nl.");
+	assert_rr(ldns_rr_list_rr(ldns_pkt_answer(p), 0), cname_line);
+	assert_int_equal(ldns_pkt_ancount(p), 1 + n);
+	for (size_t i = 0; i < n; i++)
+		assert_rr(ldns_rr_list_rr(ldns_pkt_answer(p), i + 1), want[i]);
+	assert_int_equal(ldns_pkt_nscount(p), 0);
+	assert_int_equal(out[11], 1);	/* ldns hides OPT */
+	assert_true(ldns_pkt_edns_do(p));
+	ldns_pkt_free(p);
+
+	/* Without EDNS or RD. */
+	client_query(&q, 0, 0, 0);
+	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
+	    tmsg, tlen, q.udp_size);
+	assert_int_equal(len, CNAME_HEAD + size);
+	p = ldns_read(out, len);
+	assert_false(ldns_pkt_rd(p));
+	assert_false(ldns_pkt_edns(p));
+	assert_int_equal(out[11], 0);
+	ldns_pkt_free(p);
+
+	/* Every cap short of the length fails. */
+	for (n = 0; n < len; n++)
+		assert_int_equal(wire_cname_answer(out, n, &q, safe,
+		    sizeof safe, 3600, tmsg, tlen, WIRE_MAX_UDP), 0);
+}
+
+/* Negative answers about the target: the SOA goes to authority. */
+static void
+test_cname_negative(void **state)
+{
+	static const char *ns[] = {
+		"google.com. 900 IN NS ns1.google.com.",
+		"google.com. 60 IN SOA ns1.google.com. dns-admin.google.com. "
+		"1 900 900 1800 60",
+		"google.com. 60 IN SOA ns2.google.com. other.google.com. "
+		"2 900 900 1800 60", NULL };
+	static const char *ns_only[] = {
+		"google.com. 900 IN NS ns1.google.com.", NULL };
+	struct wire_query q;
+	uint8_t		 tmsg[1024], out[1024];
+	char		 want[8][256];
+	size_t		 tlen, len, size = 0;
+	ldns_pkt	*p;
+
+	(void)state;
+	client_query(&q, WIRE_RD, 1, 0);
+	tlen = mkmsg(tmsg, sizeof tmsg, 7, LDNS_RCODE_NXDOMAIN,
+	    "forcesafesearch.google.com.", "A", NULL, ns, NULL, 0);
+	assert_int_equal(expect_rrs(tmsg, tlen, LDNS_SECTION_AUTHORITY, want,
+	    8, &size), 3);
+	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
+	    tmsg, tlen, q.udp_size);
+	assert_true(len > 0);
+	p = ldns_read(out, len);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	assert_rr(ldns_rr_list_rr(ldns_pkt_answer(p), 0), cname_line);
+	/* Only the first SOA, written out. */
+	assert_rrs(ldns_pkt_authority(p), want + 1, 1);
+	ldns_pkt_free(p);
+
+	/* NODATA the same way, NOERROR kept. */
+	tlen = mkmsg(tmsg, sizeof tmsg, 7, LDNS_RCODE_NOERROR,
+	    "forcesafesearch.google.com.", "AAAA", NULL, ns + 1, NULL, 0);
+	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
+	    tmsg, tlen, q.udp_size);
+	p = ldns_read(out, len);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	assert_rrs(ldns_pkt_authority(p), want + 1, 1);
+	ldns_pkt_free(p);
+
+	/* No SOA: an empty authority section. */
+	tlen = mkmsg(tmsg, sizeof tmsg, 7, LDNS_RCODE_SERVFAIL,
+	    "forcesafesearch.google.com.", "A", NULL, ns_only, NULL, 0);
+	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
+	    tmsg, tlen, q.udp_size);
+	p = ldns_read(out, len);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_SERVFAIL);
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	assert_int_equal(ldns_pkt_nscount(p), 0);
+	ldns_pkt_free(p);
+}
+
+/* Names inside rdata (MX, NS, PTR, SOA, SRV, DNAME) decompressed. */
+static void
+test_cname_rdata(void **state)
+{
+	static const char *an[] = {
+		"forcesafesearch.google.com. 300 IN MX 10 Mail.google.com.",
+		"forcesafesearch.google.com. 300 IN NS ns1.google.com.",
+		"forcesafesearch.google.com. 300 IN PTR ptr.google.com.",
+		"forcesafesearch.google.com. 300 IN SOA ns1.google.com. "
+		"dns-admin.google.com. 1 2 3 4 5",
+		"forcesafesearch.google.com. 300 IN TXT \"google.com\"",
+		"forcesafesearch.google.com. 300 IN SRV 1 2 443 "
+		"srv.google.com.",
+		"forcesafesearch.google.com. 300 IN DNAME d.google.com.",
+		"forcesafesearch.google.com. 300 IN TYPE999 \\# 3 c00c00",
+		NULL };
+	/* SRV with a compressed target: srv + pointer to "google" (28). */
+	static const uint8_t srv[] = { HDR(0x8180, 1, 1, 0, 0), 15, 'f', 'o',
+		'r', 'c', 'e', 's', 'a', 'f', 'e', 's', 'e', 'a', 'r', 'c',
+		'h', 6, 'g', 'o', 'o', 'g', 'l', 'e', 3, 'c', 'o', 'm', 0,
+		0, 33, 0, 1, 0xc0, 12, 0, 33, 0, 1, 0, 0, 1, 0x2c, 0, 12,
+		0, 1, 0, 2, 0x01, 0xbb, 3, 's', 'r', 'v', 0xc0, 28 };
+	static const char srv_line[] = "forcesafesearch.google.com.\t300\t"
+	    "IN\tSRV\t1 2 443 srv.google.com.\n";
+	struct wire_query q;
+	uint8_t		 tmsg[1024], out[1024];
+	char		 want[16][256];
+	size_t		 tlen, len, n, size = 0;
+	ldns_pkt	*p;
+
+	(void)state;
+	client_query(&q, WIRE_RD, 0, 0);
+	tlen = mkmsg(tmsg, sizeof tmsg, 7, LDNS_RCODE_NOERROR,
+	    "forcesafesearch.google.com.", "ANY", an, NULL, NULL, 0);
+	n = expect_rrs(tmsg, tlen, LDNS_SECTION_ANSWER, want, 16, &size);
+	assert_int_equal(n, 8);
+	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
+	    tmsg, tlen, WIRE_MAX_UDP);
+	assert_int_equal(len, CNAME_HEAD + size);
+	p = ldns_read(out, len);
+	assert_rr(ldns_rr_list_rr(ldns_pkt_answer(p), 0), cname_line);
+	assert_int_equal(ldns_pkt_ancount(p), 1 + n);
+	for (size_t i = 0; i < n; i++)
+		assert_rr(ldns_rr_list_rr(ldns_pkt_answer(p), i + 1), want[i]);
+	ldns_pkt_free(p);
+
+	/* The hand-made SRV whose target is compressed. */
+	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
+	    srv, sizeof srv, WIRE_MAX_UDP);
+	assert_int_equal(len, CNAME_HEAD + sizeof safe + 10 + 6 + 16);
+	p = ldns_read(out, len);
+	assert_int_equal(ldns_pkt_ancount(p), 2);
+	assert_rr(ldns_rr_list_rr(ldns_pkt_answer(p), 1), srv_line);
+	ldns_pkt_free(p);
+}
+
+/* Over udp_max: header, question, OPT and TC=1. */
+static void
+test_cname_truncated(void **state)
+{
+	static char	 rrs[40][64];
+	const char	*an[41];
+	struct wire_query q;
+	uint8_t		 tmsg[2048], out[2048];
+	size_t		 tlen, len, i;
+	ldns_pkt	*p;
+
+	(void)state;
+	for (i = 0; i < 40; i++) {
+		snprintf(rrs[i], sizeof rrs[i],
+		    "forcesafesearch.google.com. 300 IN A 192.0.2.%zu", i + 1);
+		an[i] = rrs[i];
+	}
+	an[40] = NULL;
+	tlen = mkmsg(tmsg, sizeof tmsg, 7, LDNS_RCODE_NOERROR,
+	    "forcesafesearch.google.com.", "A", an, NULL, NULL, 0);
+
+	client_query(&q, WIRE_RD, 1, 1);
+	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
+	    tmsg, tlen, 512);
+	assert_int_equal(len, WIRE_HDR_LEN + QNAME_LEN + 4 + WIRE_OPT_LEN);
+	p = ldns_read(out, len);
+	assert_true(ldns_pkt_tc(p));
+	assert_true(ldns_pkt_qr(p));
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	assert_int_equal(ldns_pkt_nscount(p), 0);
+	assert_true(ldns_pkt_edns_do(p));
+	assert_int_equal(out[11], 1);	/* ldns hides OPT */
+	assert_qname(p, "WwW.eXample.Nl.");
+	ldns_pkt_free(p);
+
+	/* Even when the full answer would not fit the buffer. */
+	assert_int_equal(wire_cname_answer(out, 600, &q, safe, sizeof safe,
+	    3600, tmsg, tlen, 512), len);
+
+	/* Over TCP it fits; into a small buffer it does not. */
+	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
+	    tmsg, tlen, WIRE_MAX_UDP);
+	p = ldns_read(out, len);
+	assert_false(ldns_pkt_tc(p));
+	assert_int_equal(ldns_pkt_ancount(p), 41);
+	ldns_pkt_free(p);
+	assert_int_equal(wire_cname_answer(out, 600, &q, safe, sizeof safe,
+	    3600, tmsg, tlen, WIRE_MAX_UDP), 0);
+}
+
+/* Malformed target messages and targets give 0. */
+static void
+test_cname_bad(void **state)
+{
+	static const char *an[] = {
+		"forcesafesearch.google.com. 300 IN CNAME safe.google.com.",
+		"safe.google.com. 60 IN A 216.239.38.120",
+		"safe.google.com. 60 IN MX 1 mx.google.com.", NULL };
+	/* A CNAME whose target runs past its rdata (rdlen 2). */
+	static const uint8_t past[] = { HDR(0x8180, 1, 1, 0, 0), 1, 'a', 0,
+		0, 1, 0, 1, 0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 5, 0, 2,
+		1, 'b', 0 };
+	/* A SOA with 19 octets after its names. */
+	static const uint8_t soa[] = { HDR(0x8183, 1, 0, 1, 0), 1, 'a', 0,
+		0, 1, 0, 1, 0xc0, 12, 0, 6, 0, 1, 0, 0, 0, 5, 0, 23,
+		0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+		17, 18, 19 };
+	/* An owner that points forward. */
+	static const uint8_t fwd[] = { HDR(0x8180, 1, 1, 0, 0), 1, 'a', 0,
+		0, 1, 0, 1, 0xc0, 40, 0, 1, 0, 1, 0, 0, 0, 5, 0, 4,
+		1, 2, 3, 4 };
+	/* An MX shorter than its preference. */
+	static const uint8_t mx[] = { HDR(0x8180, 1, 1, 0, 0), 1, 'a', 0,
+		0, 15, 0, 1, 0xc0, 12, 0, 15, 0, 1, 0, 0, 0, 5, 0, 1, 0 };
+	static const uint8_t bad_targets[][4] = { { 1, 'a', 0, 0 },
+		{ 3, 'a', 'b', 0 }, { 0xc0, 12, 0, 0 } };
+	struct wire_query q;
+	uint8_t		 tmsg[1024], out[1024];
+	size_t		 tlen, i;
+
+	(void)state;
+	client_query(&q, WIRE_RD, 1, 0);
+	tlen = mkmsg(tmsg, sizeof tmsg, 7, LDNS_RCODE_NOERROR,
+	    "forcesafesearch.google.com.", "A", an, NULL, NULL, 0);
+	assert_true(wire_cname_answer(out, sizeof out, &q, safe, sizeof safe,
+	    60, tmsg, tlen, WIRE_MAX_UDP) > 0);
+	/* Every cut of it. */
+	for (i = 0; i < tlen; i++)
+		assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe,
+		    sizeof safe, 60, tmsg, i, WIRE_MAX_UDP), 0);
+	/* More answers than there are. */
+	tmsg[7]++;
+	assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe,
+	    sizeof safe, 60, tmsg, tlen, WIRE_MAX_UDP), 0);
+	tmsg[6] = tmsg[7] = 0xff;
+	assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe,
+	    sizeof safe, 60, tmsg, tlen, WIRE_MAX_UDP), 0);
+
+	assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe,
+	    sizeof safe, 60, past, sizeof past, WIRE_MAX_UDP), 0);
+	assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe,
+	    sizeof safe, 60, soa, sizeof soa, WIRE_MAX_UDP), 0);
+	assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe,
+	    sizeof safe, 60, fwd, sizeof fwd, WIRE_MAX_UDP), 0);
+	assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe,
+	    sizeof safe, 60, mx, sizeof mx, WIRE_MAX_UDP), 0);
+
+	/* Bad targets: trailing octet, label past the end, a pointer. */
+	tlen = mkmsg(tmsg, sizeof tmsg, 7, LDNS_RCODE_NOERROR,
+	    "forcesafesearch.google.com.", "A", an, NULL, NULL, 0);
+	for (i = 0; i < sizeof bad_targets / sizeof bad_targets[0]; i++)
+		assert_int_equal(wire_cname_answer(out, sizeof out, &q,
+		    bad_targets[i], 4, 60, tmsg, tlen, WIRE_MAX_UDP), 0);
+	assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe, 0, 60,
+	    tmsg, tlen, WIRE_MAX_UDP), 0);
+	/* No question to answer. */
+	q.have_question = 0;
+	assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe,
+	    sizeof safe, 60, tmsg, tlen, WIRE_MAX_UDP), 0);
+}
+
+/* Retargeting a query at the safe-search name. */
+static void
+test_query_retarget(void **state)
+{
+	static const uint8_t upper[] = { 4, 'S', 'a', 'F', 'e', 2, 'N', 'l',
+		0 };
+	static const uint8_t upper_l[] = { 4, 's', 'a', 'f', 'e', 2, 'n', 'l',
+		0 };
+	static const struct {
+		const uint8_t	*name;
+		size_t		 len;
+	} bad_names[] = {
+		{ (const uint8_t *)"", 0 },
+		{ (const uint8_t *)"\001a", 2 },		/* no root */
+		{ (const uint8_t *)"\003ab", 3 },		/* past end */
+		{ (const uint8_t *)"\000\000", 2 },	/* trailing */
+		{ (const uint8_t *)"\300\014", 2 },		/* pointer */
+		{ (const uint8_t *)"\100aaa", 5 },		/* label 64 */
+	};
+	struct wire_query q, d;
+	uint8_t		 long_name[256], out[512];
+	size_t		 i, len;
+	ldns_pkt	*p;
+
+	(void)state;
+	client_query(&q, WIRE_RD | WIRE_CD, 1, 1);
+	q.qtype = WIRE_TYPE_AAAA;
+	assert_int_equal(wire_query_retarget(&d, &q, safe, sizeof safe), 0);
+	assert_int_equal(d.id, q.id);
+	assert_int_equal(d.flags, q.flags);
+	assert_int_equal(d.qtype, WIRE_TYPE_AAAA);
+	assert_int_equal(d.qclass, WIRE_CLASS_IN);
+	assert_true(d.have_question);
+	assert_true(d.edns);
+	assert_true(d.do_bit);
+	assert_int_equal(d.udp_size, q.udp_size);
+	assert_int_equal(d.name_len, sizeof safe);
+	assert_int_equal(d.labels, 3);
+	assert_memory_equal(d.name, safe, sizeof safe);
+	assert_memory_equal(d.lname, safe, sizeof safe);
+	/* The original is untouched. */
+	assert_int_equal(q.name_len, QNAME_LEN);
+	assert_memory_equal(q.lname, lname, QNAME_LEN);
+
+	/* The upstream query now asks for the new name. */
+	len = wire_make_query(out, sizeof out, &d, 99);
+	p = ldns_read(out, len);
+	assert_qname(p, "forcesafesearch.google.com.");
+	ldns_pkt_free(p);
+
+	/* Upper case given: lname folded anyway. */
+	assert_int_equal(wire_query_retarget(&d, &q, upper, sizeof upper), 0);
+	assert_memory_equal(d.name, upper, sizeof upper);
+	assert_memory_equal(d.lname, upper_l, sizeof upper);
+	assert_int_equal(d.labels, 2);
+
+	/* The root, and dst the same as q with the name inside it. */
+	assert_int_equal(wire_query_retarget(&d, &q, (const uint8_t *)"", 1),
+	    0);
+	assert_int_equal(d.labels, 0);
+	assert_int_equal(d.name_len, 1);
+	d = q;
+	assert_int_equal(wire_query_retarget(&d, &d, d.name + 4,
+	    d.name_len - 4), 0);
+	assert_int_equal(d.name_len, QNAME_LEN - 4);
+	assert_int_equal(d.labels, 2);
+	assert_memory_equal(d.lname, lname + 4, QNAME_LEN - 4);
+
+	/* Invalid names. */
+	for (i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++)
+		assert_int_equal(wire_query_retarget(&d, &q,
+		    bad_names[i].name, bad_names[i].len), -1);
+	memset(long_name, 1, sizeof long_name);
+	long_name[255] = 0;
+	assert_int_equal(wire_query_retarget(&d, &q, long_name, 256), -1);
+	assert_int_equal(wire_query_retarget(&d, &q, long_name + 1, 255), 0);
+	assert_int_equal(d.labels, 127);
+}
+
+/* What wire_inspect() reported, as text, for comparing. */
+struct seen {
+	char	 ev[16][320];
+	size_t	 n;
+	size_t	 stop_at;	/* stop at this event (from 1); 0: never */
+};
+
+static int
+seen_name(void *arg, const uint8_t *name, size_t len)
+{
+	struct seen	*s = arg;
+	char		 buf[256];
+
+	assert_true(s->n < 16);
+	snprintf(s->ev[s->n++], sizeof s->ev[0], "name %s",
+	    wire_name_str(name, len, buf, sizeof buf));
+	return s->n == s->stop_at;
+}
+
+static int
+seen_addr(void *arg, int family, const uint8_t *addr)
+{
+	struct seen	*s = arg;
+	char		 buf[INET6_ADDRSTRLEN];
+
+	assert_true(s->n < 16);
+	assert_true(family == AF_INET || family == AF_INET6);
+	assert_non_null(inet_ntop(family, addr, buf, sizeof buf));
+	snprintf(s->ev[s->n++], sizeof s->ev[0], "%d %s",
+	    family == AF_INET ? 4 : 6, buf);
+	return s->n == s->stop_at;
+}
+
+/* Walk a message and compare the events with want (NULL-terminated). */
+static void
+assert_inspect(const uint8_t *msg, size_t len, struct wire_visit *v,
+    size_t stop_at, const char **want)
+{
+	struct seen	 s;
+	size_t		 i;
+
+	memset(&s, 0, sizeof s);
+	s.stop_at = stop_at;
+	v->arg = &s;
+	assert_int_equal(wire_inspect(msg, len, v), 0);
+	for (i = 0; want[i] != NULL; i++) {
+		assert_true(i < s.n);
+		assert_string_equal(s.ev[i], want[i]);
+	}
+	assert_int_equal(s.n, i);
+}
+
+/* Answer inspection: targets and addresses in order, early stop. */
+static void
+test_inspect(void **state)
+{
+	static const char *an[] = {
+		"www.example.nl. 300 IN CNAME Web.EXAMPLE.nl.",
+		"web.example.nl. 300 IN DNAME Other.Example.NL.",
+		"web.example.nl. 60 IN A 192.0.2.1",
+		"web.example.nl. 60 IN TXT \"x\"",
+		"web.example.nl. 60 IN AAAA 2001:db8::1",
+		"web.example.nl. 60 CH A 192.0.2.9",
+		"web.example.nl. 60 IN A 192.0.2.2", NULL };
+	static const char *ns[] = {
+		"example.nl. 60 IN NS ns.example.nl.", NULL };
+	static const char *ar[] = { "ns.example.nl. 60 IN A 192.0.2.53",
+		NULL };
+	static const char *all[] = { "name web.example.nl.",
+		"name other.example.nl.", "4 192.0.2.1", "6 2001:db8::1",
+		"4 192.0.2.2", NULL };
+	static const char *addrs[] = { "4 192.0.2.1", "6 2001:db8::1",
+		"4 192.0.2.2", NULL };
+	static const char *names[] = { "name web.example.nl.",
+		"name other.example.nl.", NULL };
+	/* A CNAME whose rdata is one octet longer than its target. */
+	static const uint8_t longer[] = { HDR(0x8180, 1, 1, 0, 0), 1, 'a', 0,
+		0, 1, 0, 1, 0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 5, 0, 4,
+		1, 'b', 0, 0 };
+	struct wire_visit v = { seen_name, seen_addr, NULL };
+	struct wire_scan sc;
+	struct seen	 s;
+	uint8_t		 msg[1024];
+	size_t		 len, i;
+
+	(void)state;
+	len = mkanswer(msg, sizeof msg, 1, LDNS_RCODE_NOERROR, "A", an, NULL,
+	    NULL, 0);
+	assert_inspect(msg, len, &v, 0, all);
+	/* Stopped at the first name, and at the first address. */
+	assert_inspect(msg, len, &v, 1, (const char *[]){
+	    "name web.example.nl.", NULL });
+	assert_inspect(msg, len, &v, 3, (const char *[]){
+	    "name web.example.nl.", "name other.example.nl.",
+	    "4 192.0.2.1", NULL });
+	/* One callback only. */
+	v.name = NULL;
+	assert_inspect(msg, len, &v, 0, addrs);
+	v.name = seen_name;
+	v.addr = NULL;
+	assert_inspect(msg, len, &v, 0, names);
+	v.addr = seen_addr;
+
+	/* Every cut is malformed. */
+	for (i = 0; i < len; i++) {
+		memset(&s, 0, sizeof s);
+		v.arg = &s;
+		assert_int_equal(wire_inspect(msg, i, &v), -1);
+	}
+	s.n = 0;
+	assert_int_equal(wire_inspect(longer, sizeof longer, &v), -1);
+
+	/* As wire_scan() leaves it: other sections and OPT do not matter. */
+	len = mkanswer(msg, sizeof msg, 1, LDNS_RCODE_NOERROR, "A", an, ns,
+	    ar, 1);
+	assert_int_equal(wire_scan(msg, len, &sc), 0);
+	assert_inspect(msg, sc.len, &v, 0, all);
+}
+
 int
 main(void)
 {
@@ -1057,6 +2048,19 @@ main(void)
 		cmocka_unit_test(test_answer),
 		cmocka_unit_test(test_answer_truncated),
 		cmocka_unit_test(test_name_str),
+		cmocka_unit_test(test_block_nxdomain),
+		cmocka_unit_test(test_block_nodata),
+		cmocka_unit_test(test_block_refused),
+		cmocka_unit_test(test_block_redirect),
+		cmocka_unit_test(test_block_ede_cut),
+		cmocka_unit_test(test_block_worst),
+		cmocka_unit_test(test_cname_chain),
+		cmocka_unit_test(test_cname_negative),
+		cmocka_unit_test(test_cname_rdata),
+		cmocka_unit_test(test_cname_truncated),
+		cmocka_unit_test(test_cname_bad),
+		cmocka_unit_test(test_query_retarget),
+		cmocka_unit_test(test_inspect),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

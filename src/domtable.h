@@ -1,0 +1,99 @@
+/*
+ * domtable.h: domain names compiled into one immutable suffix table.
+ *
+ * Every list's names (and, in small separate tables, each board's allow
+ * and deny names and the safe-search and canary tables) are added to a
+ * builder and compiled once. A lookup walks from the full query name to
+ * its parents (www.ads.example.com, ads.example.com, example.com, com)
+ * with the key on the stack, at most one probe per label; no allocation,
+ * no lock: the table is read by every worker at once.
+ *
+ * Each entry belongs to a list (0..63) and is either BLOCK (the list
+ * matches here) or PASS (an exception: adblock "@@||name^", RPZ
+ * PASSTHRU). Within one list the most specific entry that covers the
+ * name decides: "@@||ads.example.com^" beats "||example.com^" for
+ * ads.example.com and its subdomains. An entry covers:
+ *   DOMTABLE_SUBTREE	the name and all its subdomains (the default),
+ *   DOMTABLE_EXACT	only the name itself (safe-search hosts, RPZ
+ *			"example.com"),
+ *   DOMTABLE_SUBONLY	only its subdomains (RPZ "*.example.com").
+ * The same name may be in many lists and in one list with several match
+ * types; duplicates of (name, list, match) keep the first tag.
+ *
+ * Names are in lower-case wire form (as wire_query.lname) everywhere.
+ * Each entry carries a 32-bit tag that means what its creator wants (the
+ * line in the list file, or an index into a side table); the hot path
+ * never reads it, domtable_explain() returns it.
+ *
+ * Memory: aim for under 40 octets per entry beyond the name itself.
+ *
+ * Ownership: the builder is owned by its creator until domtable_build(),
+ * which consumes it. The table is owned by the policy snapshot.
+ */
+#ifndef VEILIG_DOMTABLE_H
+#define VEILIG_DOMTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DOMTABLE_MAX_LISTS	64
+
+enum domtable_kind {
+	DOMTABLE_BLOCK = 0,
+	DOMTABLE_PASS,
+};
+
+enum domtable_match {
+	DOMTABLE_SUBTREE = 0,
+	DOMTABLE_EXACT,
+	DOMTABLE_SUBONLY,
+};
+
+struct domtable_builder;
+struct domtable;
+
+/* What decided a list's verdict for a name (domtable_explain). */
+struct domtable_hit {
+	size_t			suffix_off; /* offset in lname of the entry's
+					       name: 0 = the name itself */
+	enum domtable_kind	kind;
+	enum domtable_match	match;
+	uint32_t		tag;
+};
+
+/* A builder; NULL on allocation failure. */
+struct domtable_builder	*domtable_builder_new(void);
+void			 domtable_builder_free(struct domtable_builder *);
+
+/*
+ * Add lname (lower-case wire form, name_len octets, valid) to list with
+ * kind, match and tag. Returns 0, or -1 on allocation failure.
+ */
+int	domtable_add(struct domtable_builder *, const uint8_t *lname,
+	    size_t name_len, unsigned list, enum domtable_kind kind,
+	    enum domtable_match match, uint32_t tag);
+
+/* Compile; the builder is freed either way. NULL on allocation failure. */
+struct domtable	*domtable_build(struct domtable_builder *);
+void		 domtable_free(struct domtable *);
+
+/*
+ * The hot path: the set of lists whose deciding entry for lname is BLOCK
+ * (bit i = list i). 0 when nothing matches. NULL table gives 0.
+ */
+uint64_t	domtable_match(const struct domtable *, const uint8_t *lname,
+		    size_t name_len);
+
+/*
+ * The entry of list that decides for lname: 0 with *hit filled, or -1 if
+ * no entry of that list covers lname. For explain and for side tables
+ * (RPZ actions, safe-search targets); not for every query.
+ */
+int		domtable_explain(const struct domtable *, const uint8_t *lname,
+		    size_t name_len, unsigned list, struct domtable_hit *hit);
+
+/* Number of entries and octets of memory the table holds. */
+size_t		domtable_entries(const struct domtable *);
+size_t		domtable_bytes(const struct domtable *);
+
+#endif

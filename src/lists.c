@@ -1,0 +1,1144 @@
+/*
+ * lists.c: reading category list files (domains, hosts, adblock, RPZ, IP).
+ *
+ * Every format goes through the same line reader: a file is read with
+ * getline() and a buffer is cut at '\n', so nothing is held twice; each
+ * line then loses a UTF-8 BOM (first line only), its CR and trailing
+ * whitespace, is checked for NUL octets and length, and is handed to the
+ * format's parser. RPZ records may span lines inside parentheses; those
+ * lines are joined before ldns parses the record, so that ldns does the
+ * zone-file syntax ($ORIGIN, $TTL, relative names, the previous owner)
+ * and we keep the line numbers and text for reports.
+ *
+ * Invalid lines are reported one by one (up to LISTS_MAX_REPORTS);
+ * unsupported syntax is only counted per kind and summed up at the end.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ldns/ldns.h>
+
+#include "lists.h"
+#include "wire.h"
+
+#define LISTS_MAX_LINE		4096	/* octets; a longer line is invalid */
+#define LISTS_MAX_RECORD	8192	/* octets of a joined RPZ record */
+#define LISTS_TEXT_CUT		60	/* octets of a line shown in a report */
+#define LISTS_MSG_LEN		1024
+
+/* Kinds of unsupported syntax, counted and reported once per file. */
+enum lists_unsup {
+	LISTS_UNSUP_OPTIONS = 0,
+	LISTS_UNSUP_PATTERN,
+	LISTS_UNSUP_REGEX,
+	LISTS_UNSUP_COSMETIC,
+	LISTS_UNSUP_RPZ_IP,
+	LISTS_UNSUP_RPZ_NSDNAME,
+	LISTS_UNSUP_RPZ_NSIP,
+	LISTS_UNSUP_RPZ_CLIENT_IP,
+	LISTS_UNSUP_RPZ_DROP,
+	LISTS_UNSUP_RPZ_TCP_ONLY,
+	LISTS_UNSUP_RPZ_DATA,
+	LISTS_UNSUP_RPZ_DIRECTIVE,
+	LISTS_UNSUP_MAX
+};
+
+static const char *lists_unsup_names[LISTS_UNSUP_MAX] = {
+	"rules with $ options",
+	"rules with paths, wildcards or other patterns",
+	"regular expression rules",
+	"element hiding rules",
+	"rpz-ip triggers",
+	"rpz-nsdname triggers",
+	"rpz-nsip triggers",
+	"rpz-client-ip triggers",
+	"rpz-drop actions",
+	"rpz-tcp-only actions",
+	"local data records other than CNAME",
+	"$INCLUDE or $GENERATE directives",
+};
+
+/* The state of one load. */
+struct lists_ctx {
+	const char		*name;	/* file name for reports */
+	enum lists_format	 fmt;
+	const struct lists_sink	*sink;
+	struct lists_result	*res;
+	size_t			 content; /* lines neither blank nor comment */
+	size_t			 reported;
+	size_t			 hidden; /* invalid lines not reported */
+	int			 failed; /* the sink failed */
+	size_t			 unsup[LISTS_UNSUP_MAX];
+	char			 line[LISTS_MAX_LINE + 1];
+
+	/* RPZ: the record being joined and the zone-file state. */
+	char			*rec;
+	size_t			 reclen;
+	int			 depth;	/* open parentheses */
+	uint32_t		 recline; /* line the record started on */
+	int			 recbad; /* the record is too long */
+	ldns_rdf		*origin;
+	ldns_rdf		*prev;
+	uint32_t		 ttl;
+};
+
+static const struct {
+	const char		*name;
+	enum lists_format	 fmt;
+} lists_formats[] = {
+	{ "domains", LISTS_DOMAINS },
+	{ "hosts", LISTS_HOSTS },
+	{ "adblock", LISTS_ADBLOCK },
+	{ "rpz", LISTS_RPZ },
+	{ "ip", LISTS_IP },
+};
+#define LISTS_NFORMATS	(sizeof lists_formats / sizeof lists_formats[0])
+
+/* Names of a hosts file itself, skipped silently in hosts lists. */
+static const char *lists_hosts_skip[] = {
+	"localhost",
+	"localhost.localdomain",
+	"local",
+	"broadcasthost",
+	"0.0.0.0",
+};
+
+int
+lists_format_parse(const char *name, enum lists_format *fmt)
+{
+	size_t	i;
+
+	for (i = 0; i < LISTS_NFORMATS; i++) {
+		if (strcmp(name, lists_formats[i].name) == 0) {
+			*fmt = lists_formats[i].fmt;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+lists_format_name(enum lists_format fmt)
+{
+	size_t	i;
+
+	for (i = 0; i < LISTS_NFORMATS; i++) {
+		if (lists_formats[i].fmt == fmt)
+			return lists_formats[i].name;
+	}
+	return "unknown";
+}
+
+/* Whether c may be in a label: letters, digits, '-' and '_'. */
+static int
+lists_label_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* Check the octets of a label (or of name text with dots); NULL if fine. */
+static const char *
+lists_label_check(const uint8_t *p, size_t len, int dots)
+{
+	const char	*why = NULL;
+	size_t		 i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] >= 0x80)
+			return "IDN must be in A-label (xn--) form";
+		if (dots && p[i] == '.')
+			continue;
+		if (!lists_label_char(p[i]) && why == NULL)
+			why = "not a domain name: invalid character";
+	}
+	return why;
+}
+
+int
+lists_name(const char *text, size_t len, uint8_t *out, size_t *outlen,
+    const char **why)
+{
+	const uint8_t	*p = (const uint8_t *)text;
+	size_t		 i, start, pos = 0, n;
+
+	*outlen = 0;
+	if (len == 0) {
+		*why = "not a domain name: empty";
+		return -1;
+	}
+	if (len == 1 && p[0] == '.') {
+		*why = "the root cannot be listed";
+		return -1;
+	}
+	if (p[len - 1] == '.')
+		len--;
+
+	/* Characters first: that is the most useful reason to give. */
+	if ((*why = lists_label_check(p, len, 1)) != NULL)
+		return -1;
+
+	/* Labels, each length octet then the label folded to lower case. */
+	start = 0;
+	for (i = 0; i <= len; i++) {
+		if (i < len && p[i] != '.')
+			continue;
+		n = i - start;
+		if (n == 0) {
+			*why = "not a domain name: empty label";
+			return -1;
+		}
+		if (n > WIRE_MAX_LABEL) {
+			*why = "not a domain name: label longer than 63";
+			return -1;
+		}
+		if (pos + 1 + n + 1 > WIRE_MAX_NAME) {
+			*why = "not a domain name: longer than 255 octets";
+			return -1;
+		}
+		out[pos++] = (uint8_t)n;
+		for (; start < i; start++) {
+			if (p[start] >= 'A' && p[start] <= 'Z')
+				out[pos++] = p[start] - 'A' + 'a';
+			else
+				out[pos++] = p[start];
+		}
+		start = i + 1;
+	}
+	out[pos++] = 0;
+	*outlen = pos;
+	return 0;
+}
+
+/* Write a line into out as printable text, cut to LISTS_TEXT_CUT. */
+static void
+lists_printable(const char *s, size_t len, char *out, size_t cap)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < len && n + 4 < cap; i++) {
+		if (i == LISTS_TEXT_CUT) {
+			memcpy(out + n, "...", 3);
+			n += 3;
+			break;
+		}
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			out[n++] = '?';
+		else
+			out[n++] = s[i];
+	}
+	out[n] = '\0';
+}
+
+/* Send one report to the sink. */
+static void
+lists_report(struct lists_ctx *ctx, const char *msg)
+{
+	if (ctx->sink->report != NULL)
+		ctx->sink->report(ctx->sink->arg, msg);
+}
+
+/* An invalid line: counted, reported while under the cap. */
+static void
+lists_invalid(struct lists_ctx *ctx, uint32_t line, const char *why,
+    const char *text, size_t len)
+{
+	char	msg[LISTS_MSG_LEN], shown[LISTS_TEXT_CUT + 8];
+
+	ctx->res->invalid++;
+	if (ctx->reported >= LISTS_MAX_REPORTS) {
+		ctx->hidden++;
+		return;
+	}
+	ctx->reported++;
+	lists_printable(text, len, shown, sizeof shown);
+	snprintf(msg, sizeof msg, "%s:%u: %s (%s)", ctx->name, line, why,
+	    shown);
+	lists_report(ctx, msg);
+}
+
+/* An unsupported line of a kind. */
+static void
+lists_unsupported(struct lists_ctx *ctx, enum lists_unsup kind)
+{
+	ctx->res->unsupported++;
+	ctx->unsup[kind]++;
+}
+
+/* The sink refused an entry: stop the load. */
+static int
+lists_sink_failed(struct lists_ctx *ctx, uint32_t line)
+{
+	char	msg[LISTS_MSG_LEN];
+
+	ctx->failed = 1;
+	snprintf(msg, sizeof msg, "%s:%u: cannot store entry (out of memory)",
+	    ctx->name, line);
+	lists_report(ctx, msg);
+	return -1;
+}
+
+/* Give a name entry to the sink. */
+static int
+lists_add_name(struct lists_ctx *ctx, const uint8_t *lname, size_t len,
+    enum domtable_kind kind, uint32_t line)
+{
+	if (ctx->sink->name == NULL)
+		return 0;
+	if (ctx->sink->name(ctx->sink->arg, lname, len, kind,
+	    DOMTABLE_SUBTREE, line) != 0)
+		return lists_sink_failed(ctx, line);
+	ctx->res->entries++;
+	return 0;
+}
+
+/* Whether c is blank (space or tab). */
+static int
+lists_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * Cut a trailing "# comment" (a '#' at the start or after a blank) and
+ * the blanks before it; returns the new length.
+ */
+static size_t
+lists_cut_comment(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '#' && (i == 0 || lists_blank(s[i - 1]))) {
+			len = i;
+			break;
+		}
+	}
+	while (len > 0 && lists_blank(s[len - 1]))
+		len--;
+	return len;
+}
+
+/* Length of the field at s (up to a blank or the end). */
+static size_t
+lists_field(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len && !lists_blank(s[i]); i++)
+		;
+	return i;
+}
+
+/* domains: one name, nothing else. */
+static int
+lists_domains_line(struct lists_ctx *ctx, const char *s, size_t len,
+    uint32_t line)
+{
+	uint8_t		 lname[WIRE_MAX_NAME];
+	const char	*why;
+	size_t		 n, llen;
+
+	/* '!' comments come from adblock-style headers of such lists. */
+	if (s[0] == '!')
+		return 0;
+	len = lists_cut_comment(s, len);
+	if (len == 0)
+		return 0;
+	ctx->content++;
+
+	/* "0.0.0.0 name" here is a hosts file given the wrong format. */
+	n = lists_field(s, len);
+	if (n != len) {
+		lists_invalid(ctx, line, "more than one field", s, len);
+		return 0;
+	}
+	if (lists_name(s, n, lname, &llen, &why) != 0) {
+		lists_invalid(ctx, line, why, s, len);
+		return 0;
+	}
+	return lists_add_name(ctx, lname, llen, DOMTABLE_BLOCK, line);
+}
+
+/* Whether a hosts-file name is one of the file's own, skipped silently. */
+static int
+lists_hosts_skipped(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n > 0 && s[n - 1] == '.')
+		n--;
+	for (i = 0; i < sizeof lists_hosts_skip / sizeof *lists_hosts_skip;
+	    i++) {
+		if (strlen(lists_hosts_skip[i]) == n &&
+		    strncasecmp(s, lists_hosts_skip[i], n) == 0)
+			return 1;
+	}
+	/* ip6-localhost, ip6-loopback, ip6-allnodes and the like. */
+	return n > 4 && strncasecmp(s, "ip6-", 4) == 0 &&
+	    memchr(s, '.', n) == NULL;
+}
+
+/* hosts: an address, then names. */
+static int
+lists_hosts_line(struct lists_ctx *ctx, const char *s, size_t len,
+    uint32_t line)
+{
+	uint8_t		 lname[WIRE_MAX_NAME], addr[16];
+	char		 abuf[INET6_ADDRSTRLEN + 1];
+	const char	*why, *bad = NULL, *p = s, *end;
+	size_t		 n, llen;
+
+	len = lists_cut_comment(s, len);
+	if (len == 0)
+		return 0;
+	ctx->content++;
+	end = s + len;
+
+	/* Any address will do: blocking does not use it. */
+	n = lists_field(p, len);
+	if (n >= sizeof abuf) {
+		lists_invalid(ctx, line, "not an address", s, len);
+		return 0;
+	}
+	memcpy(abuf, p, n);
+	abuf[n] = '\0';
+	if (inet_pton(AF_INET, abuf, addr) != 1 &&
+	    inet_pton(AF_INET6, abuf, addr) != 1) {
+		lists_invalid(ctx, line, "not an address", s, len);
+		return 0;
+	}
+	p += n;
+	while (p < end && lists_blank(*p))
+		p++;
+	if (p == end) {
+		lists_invalid(ctx, line, "no name after the address", s, len);
+		return 0;
+	}
+
+	/* Each name; one bad name makes the line invalid, not the rest. */
+	while (p < end) {
+		n = lists_field(p, (size_t)(end - p));
+		if (lists_hosts_skipped(p, n))
+			;
+		else if (lists_name(p, n, lname, &llen, &why) != 0) {
+			if (bad == NULL)
+				bad = why;
+		} else if (lists_add_name(ctx, lname, llen, DOMTABLE_BLOCK,
+		    line) != 0)
+			return -1;
+		p += n;
+		while (p < end && lists_blank(*p))
+			p++;
+	}
+	if (bad != NULL)
+		lists_invalid(ctx, line, bad, s, len);
+	return 0;
+}
+
+/* Whether the adblock line is element hiding ("##", "#@#", "#?#"...). */
+static int
+lists_adblock_cosmetic(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (s[i] != '#')
+			continue;
+		if (s[i + 1] == '#')
+			return 1;
+		if (i + 2 < len && s[i + 2] == '#' &&
+		    (s[i + 1] == '@' || s[i + 1] == '?' || s[i + 1] == '$'))
+			return 1;
+	}
+	return 0;
+}
+
+/* adblock: "||name^", "@@||name^", or a plain name. */
+static int
+lists_adblock_line(struct lists_ctx *ctx, const char *s, size_t len,
+    uint32_t line)
+{
+	enum domtable_kind	 kind = DOMTABLE_BLOCK;
+	uint8_t			 lname[WIRE_MAX_NAME];
+	const char		*why, *p = s;
+	size_t			 n, rest, llen;
+
+	/* "!" comments, "[Adblock Plus 2.0]" headers, and "# " comments. */
+	if (s[0] == '!' || s[0] == '[')
+		return 0;
+	if (s[0] == '#' && !lists_adblock_cosmetic(s, len))
+		return 0;
+	ctx->content++;
+
+	/* What a DNS filter cannot do is unsupported, not invalid. */
+	if (lists_adblock_cosmetic(s, len)) {
+		lists_unsupported(ctx, LISTS_UNSUP_COSMETIC);
+		return 0;
+	}
+	if (s[0] == '/') {
+		lists_unsupported(ctx, LISTS_UNSUP_REGEX);
+		return 0;
+	}
+	len = lists_cut_comment(s, len);
+
+	if (len >= 2 && p[0] == '@' && p[1] == '@') {
+		kind = DOMTABLE_PASS;
+		p += 2;
+	}
+	rest = len - (size_t)(p - s);
+	if (rest < 2 || p[0] != '|' || p[1] != '|') {
+		/* A plain host name, as some adblock lists carry. */
+		if (kind == DOMTABLE_BLOCK &&
+		    lists_name(p, rest, lname, &llen, &why) == 0)
+			return lists_add_name(ctx, lname, llen, kind, line);
+		if (rest > 0 && strcspn(p, "^$|*/") < rest) {
+			if (memchr(p, '$', rest) != NULL)
+				lists_unsupported(ctx, LISTS_UNSUP_OPTIONS);
+			else
+				lists_unsupported(ctx, LISTS_UNSUP_PATTERN);
+			return 0;
+		}
+		if (kind == DOMTABLE_PASS)
+			why = "not an adblock rule";
+		else
+			(void)lists_name(p, rest, lname, &llen, &why);
+		lists_invalid(ctx, line, why, s, len);
+		return 0;
+	}
+	p += 2;
+	rest -= 2;
+
+	/*
+	 * The name runs to the first special character, which must be the
+	 * separator '^'. Without it "||example.com" would also match
+	 * "example.com.evil" in a browser, so it is not a domain rule.
+	 */
+	for (n = 0; n < rest && strchr("^$|*/:?=&", p[n]) == NULL; n++)
+		;
+	if (n == rest || p[n] != '^') {
+		if (n < rest && p[n] == '$')
+			lists_unsupported(ctx, LISTS_UNSUP_OPTIONS);
+		else
+			lists_unsupported(ctx, LISTS_UNSUP_PATTERN);
+		return 0;
+	}
+	/* After '^' only an end anchor '|' may follow; "$opts" are for
+	   browsers (third-party, script...) and blocking would overblock. */
+	if (n + 1 < rest) {
+		if (p[n + 1] == '$')
+			lists_unsupported(ctx, LISTS_UNSUP_OPTIONS);
+		else if (p[n + 1] != '|' || n + 2 != rest)
+			lists_unsupported(ctx, LISTS_UNSUP_PATTERN);
+		if (p[n + 1] != '|' || n + 2 != rest)
+			return 0;
+	}
+	if (lists_name(p, n, lname, &llen, &why) != 0) {
+		lists_invalid(ctx, line, why, s, len);
+		return 0;
+	}
+	return lists_add_name(ctx, lname, llen, kind, line);
+}
+
+/* ip: an address or a CIDR network. */
+static int
+lists_ip_line(struct lists_ctx *ctx, const char *s, size_t len,
+    uint32_t line)
+{
+	struct conf_net	 net;
+	char		 abuf[INET6_ADDRSTRLEN + 8], *slash, *endp;
+	unsigned long	 prefix;
+	unsigned	 i, max;
+	size_t		 n;
+
+	len = lists_cut_comment(s, len);
+	if (len == 0)
+		return 0;
+	ctx->content++;
+	n = lists_field(s, len);
+	if (n != len) {
+		lists_invalid(ctx, line, "more than one field", s, len);
+		return 0;
+	}
+	if (n >= sizeof abuf) {
+		lists_invalid(ctx, line, "not an address or network", s, len);
+		return 0;
+	}
+	/* Address and prefix are split; inet_pton checks the address. */
+	memcpy(abuf, s, n);
+	abuf[n] = '\0';
+	memset(&net, 0, sizeof net);
+	if ((slash = strchr(abuf, '/')) != NULL)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, abuf, net.addr) == 1) {
+		net.family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, abuf, net.addr) == 1) {
+		net.family = AF_INET6;
+		max = 128;
+	} else {
+		lists_invalid(ctx, line, "not an address or network", s, len);
+		return 0;
+	}
+	/* Decimal digits only: strtoul would take "+8", " 8" and "0x8". */
+	net.prefix = max;
+	if (slash != NULL) {
+		errno = 0;
+		if (*slash < '0' || *slash > '9' ||
+		    (prefix = strtoul(slash, &endp, 10)) > max ||
+		    *endp != '\0' || errno != 0 || endp - slash > 3) {
+			lists_invalid(ctx, line, "bad prefix length", s, len);
+			return 0;
+		}
+		net.prefix = (unsigned)prefix;
+	}
+
+	/* Every bit after the prefix must be zero. */
+	for (i = net.prefix; i < max; i++) {
+		if (net.addr[i / 8] & (0x80 >> (i % 8))) {
+			lists_invalid(ctx, line, "host bits set", s, len);
+			return 0;
+		}
+	}
+	if (ctx->sink->net == NULL)
+		return 0;
+	if (ctx->sink->net(ctx->sink->arg, &net, line) != 0)
+		return lists_sink_failed(ctx, line);
+	ctx->res->entries++;
+	return 0;
+}
+
+/* Whether the wire name equals the text name (one label, then root). */
+static int
+lists_wire_is(const uint8_t *w, size_t len, const char *label)
+{
+	size_t	n = strlen(label);
+
+	return len == n + 2 && w[0] == n && w[n + 1] == 0 &&
+	    strncasecmp((const char *)w + 1, label, n) == 0;
+}
+
+/* Lower-case a wire name in place; NULL if its labels are fine. */
+static const char *
+lists_wire_fold(uint8_t *w, size_t len)
+{
+	const char	*why;
+	size_t		 i = 0, j;
+
+	while (i < len && w[i] != 0) {
+		if ((why = lists_label_check(w + i + 1, w[i], 0)) != NULL)
+			return why;
+		for (j = i + 1; j <= i + w[i]; j++) {
+			if (w[j] >= 'A' && w[j] <= 'Z')
+				w[j] = w[j] - 'A' + 'a';
+		}
+		i += w[i] + 1;
+	}
+	return NULL;
+}
+
+/*
+ * A zone-file directive: ldns takes these only from a FILE, so $ORIGIN
+ * and $TTL are done here, the same way.
+ */
+static int
+lists_rpz_directive(struct lists_ctx *ctx, const char *rec, size_t len,
+    uint32_t line)
+{
+	ldns_rdf	*o = NULL;
+	ldns_status	 st;
+	const char	*tok, *end;
+	uint32_t	 ttl;
+
+	tok = rec + 1 + strcspn(rec + 1, " \t");
+	while (lists_blank(*tok))
+		tok++;
+	if (strncasecmp(rec, "$ORIGIN", 7) == 0 && lists_blank(rec[7])) {
+		if (!ldns_dname_str_absolute(tok) && ctx->origin == NULL) {
+			lists_invalid(ctx, line, "relative $ORIGIN without an "
+			    "origin", rec, len);
+			return 0;
+		}
+		st = ldns_str2rdf_dname(&o, tok);
+		if (st == LDNS_STATUS_OK && !ldns_dname_str_absolute(tok))
+			st = ldns_dname_cat(o, ctx->origin);
+		if (st != LDNS_STATUS_OK || o == NULL) {
+			ldns_rdf_deep_free(o);
+			lists_invalid(ctx, line, st != LDNS_STATUS_OK ?
+			    ldns_get_errorstr_by_id(st) : "bad $ORIGIN", rec,
+			    len);
+			return 0;
+		}
+		ldns_rdf_deep_free(ctx->origin);
+		ctx->origin = o;
+		return 0;
+	}
+	if (strncasecmp(rec, "$TTL", 4) == 0 && lists_blank(rec[4])) {
+		ttl = ldns_str2period(tok, &end);
+		if (end == tok || *end != '\0') {
+			lists_invalid(ctx, line, "bad $TTL", rec, len);
+			return 0;
+		}
+		ctx->ttl = ttl;
+		return 0;
+	}
+	if (strncasecmp(rec, "$INCLUDE", 8) == 0 ||
+	    strncasecmp(rec, "$GENERATE", 9) == 0) {
+		lists_unsupported(ctx, LISTS_UNSUP_RPZ_DIRECTIVE);
+		return 0;
+	}
+	lists_invalid(ctx, line, "unknown directive", rec, len);
+	return 0;
+}
+
+/* One RPZ record, all its lines joined, parsed by ldns. */
+static int
+lists_rpz_record(struct lists_ctx *ctx, char *rec, uint32_t line)
+{
+	static const struct {
+		const char		*label;
+		enum lists_unsup	 kind;
+	} special[] = {
+		{ "rpz-ip", LISTS_UNSUP_RPZ_IP },
+		{ "rpz-nsdname", LISTS_UNSUP_RPZ_NSDNAME },
+		{ "rpz-nsip", LISTS_UNSUP_RPZ_NSIP },
+		{ "rpz-client-ip", LISTS_UNSUP_RPZ_CLIENT_IP },
+	};
+	enum lists_rpz_action	 action;
+	enum domtable_match	 match = DOMTABLE_EXACT;
+	ldns_rr			*rr = NULL;
+	ldns_rdf		*owner, *target;
+	ldns_status		 st;
+	uint8_t			 name[WIRE_MAX_NAME], tname[WIRE_MAX_NAME];
+	uint8_t			*w, *last;
+	const char		*why;
+	size_t			 len = strlen(rec), olen, nlen, tlen = 0, i;
+	int			 rv = 0;
+
+	ctx->content++;
+	if (rec[0] == '$')
+		return lists_rpz_directive(ctx, rec, len, line);
+
+	/* Without an origin ldns would take "@" for the previous owner. */
+	if (rec[0] == '@' && (rec[1] == '\0' || lists_blank(rec[1])) &&
+	    ctx->origin == NULL) {
+		lists_invalid(ctx, line, "\"@\" without $ORIGIN or SOA", rec,
+		    len);
+		return 0;
+	}
+	st = ldns_rr_new_frm_str(&rr, rec, ctx->ttl, ctx->origin, &ctx->prev);
+	if (st != LDNS_STATUS_OK || rr == NULL) {
+		ldns_rr_free(rr);
+		lists_invalid(ctx, line, ldns_get_errorstr_by_id(st), rec,
+		    len);
+		return 0;
+	}
+	owner = ldns_rr_owner(rr);
+
+	/* The SOA owner is the origin when there was no $ORIGIN. */
+	if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && ctx->origin == NULL &&
+	    ldns_dname_absolute(owner))
+		ctx->origin = ldns_rdf_clone(owner);
+	if (ctx->origin != NULL &&
+	    ldns_dname_compare(owner, ctx->origin) == 0) {
+		/* The apex: SOA and NS belong to the zone, not to policy. */
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA &&
+		    ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS)
+			lists_invalid(ctx, line, "record at the zone apex",
+			    rec, len);
+		goto out;
+	}
+
+	/* The trigger: the owner with the origin cut off. */
+	w = ldns_rdf_data(owner);
+	olen = ldns_rdf_size(owner);
+	if (ctx->origin != NULL) {
+		if (!ldns_dname_is_subdomain(owner, ctx->origin)) {
+			lists_invalid(ctx, line, "owner outside the origin",
+			    rec, len);
+			goto out;
+		}
+		olen -= ldns_rdf_size(ctx->origin);
+	} else if (ldns_dname_absolute(owner))
+		olen--;
+	if (olen == 0 || olen > WIRE_MAX_NAME - 1) {
+		lists_invalid(ctx, line, "bad owner name", rec, len);
+		goto out;
+	}
+	memcpy(name, w, olen);
+	name[olen] = 0;
+	nlen = olen + 1;
+
+	/* The labels must end exactly at the cut; find the last one. */
+	for (i = 0, last = name; i < olen; i += name[i] + 1)
+		last = name + i;
+	if (i != olen) {
+		lists_invalid(ctx, line, "bad owner name", rec, len);
+		goto out;
+	}
+	for (i = 0; i < sizeof special / sizeof *special; i++) {
+		if (lists_wire_is(last, name + nlen - last, special[i].label)) {
+			lists_unsupported(ctx, special[i].kind);
+			goto out;
+		}
+	}
+	/* Local data (A, AAAA, TXT...) would need answers we do not keep. */
+	if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME) {
+		lists_unsupported(ctx, LISTS_UNSUP_RPZ_DATA);
+		goto out;
+	}
+
+	/* "*.name" covers the subdomains of name only. */
+	if (name[0] == 1 && name[1] == '*') {
+		match = DOMTABLE_SUBONLY;
+		memmove(name, name + 2, nlen - 2);
+		nlen -= 2;
+	}
+	/* "*" alone would list everything below the origin. */
+	if (nlen == 1) {
+		lists_invalid(ctx, line, "the root cannot be listed", rec,
+		    len);
+		goto out;
+	}
+	if ((why = lists_wire_fold(name, nlen)) != NULL) {
+		lists_invalid(ctx, line, why, rec, len);
+		goto out;
+	}
+
+	/* The action, from the CNAME target. */
+	target = ldns_rr_rdf(rr, 0);
+	if (target == NULL || ldns_rdf_size(target) > WIRE_MAX_NAME) {
+		lists_invalid(ctx, line, "bad CNAME target", rec, len);
+		goto out;
+	}
+	w = ldns_rdf_data(target);
+	tlen = ldns_rdf_size(target);
+	if (tlen == 1)
+		action = LISTS_RPZ_NXDOMAIN;
+	else if (tlen == 3 && w[0] == 1 && w[1] == '*' && w[2] == 0)
+		action = LISTS_RPZ_NODATA;
+	else if (lists_wire_is(w, tlen, "rpz-passthru"))
+		action = LISTS_RPZ_PASSTHRU;
+	else if (lists_wire_is(w, tlen, "rpz-drop")) {
+		lists_unsupported(ctx, LISTS_UNSUP_RPZ_DROP);
+		goto out;
+	} else if (lists_wire_is(w, tlen, "rpz-tcp-only")) {
+		lists_unsupported(ctx, LISTS_UNSUP_RPZ_TCP_ONLY);
+		goto out;
+	} else {
+		action = LISTS_RPZ_CNAME;
+		memcpy(tname, w, tlen);
+		if ((why = lists_wire_fold(tname, tlen)) != NULL) {
+			lists_invalid(ctx, line, why, rec, len);
+			goto out;
+		}
+	}
+	if (action != LISTS_RPZ_CNAME)
+		tlen = 0;
+	if (ctx->sink->rpz != NULL) {
+		if (ctx->sink->rpz(ctx->sink->arg, name, nlen, match, action,
+		    tlen > 0 ? tname : NULL, tlen, line) != 0)
+			rv = lists_sink_failed(ctx, line);
+		else
+			ctx->res->entries++;
+	}
+out:
+	ldns_rr_free(rr);
+	return rv;
+}
+
+/* Append text to the RPZ record being joined. */
+static void
+lists_rpz_append(struct lists_ctx *ctx, const char *s, size_t len)
+{
+	if (ctx->recbad)
+		return;
+	if (ctx->reclen + len + 2 > LISTS_MAX_RECORD) {
+		ctx->recbad = 1;
+		return;
+	}
+	if (ctx->reclen > 0)
+		ctx->rec[ctx->reclen++] = ' ';
+	memcpy(ctx->rec + ctx->reclen, s, len);
+	ctx->reclen += len;
+	ctx->rec[ctx->reclen] = '\0';
+}
+
+/* Finish the joined RPZ record, if any. */
+static int
+lists_rpz_flush(struct lists_ctx *ctx)
+{
+	int	rv = 0;
+
+	if (ctx->reclen == 0 && !ctx->recbad)
+		return 0;
+	if (ctx->recbad) {
+		ctx->content++;
+		lists_invalid(ctx, ctx->recline, "record too long", ctx->rec,
+		    ctx->reclen);
+	} else if (ctx->depth != 0) {
+		ctx->content++;
+		lists_invalid(ctx, ctx->recline, "unbalanced parentheses",
+		    ctx->rec, ctx->reclen);
+	} else
+		rv = lists_rpz_record(ctx, ctx->rec, ctx->recline);
+	ctx->reclen = 0;
+	ctx->rec[0] = '\0';
+	ctx->recbad = 0;
+	ctx->depth = 0;
+	return rv;
+}
+
+/*
+ * rpz: join lines while parentheses are open (outside quotes and ';'
+ * comments), then parse the record.
+ */
+static int
+lists_rpz_line(struct lists_ctx *ctx, const char *s, size_t len,
+    uint32_t line)
+{
+	size_t	i;
+	int	quoted = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len) {
+			i++;
+			continue;
+		}
+		if (s[i] == '"')
+			quoted = !quoted;
+		else if (quoted)
+			continue;
+		else if (s[i] == ';')
+			break;
+		else if (s[i] == '(')
+			ctx->depth++;
+		else if (s[i] == ')' && ctx->depth > 0)
+			ctx->depth--;
+	}
+	len = i;
+	while (len > 0 && lists_blank(s[len - 1]))
+		len--;
+	if (ctx->reclen == 0 && !ctx->recbad) {
+		if (len == 0)
+			return 0;
+		ctx->recline = line;
+		/* A blank start keeps the previous owner: keep one blank. */
+		if (lists_blank(s[0])) {
+			while (len > 0 && lists_blank(s[0])) {
+				s++;
+				len--;
+			}
+			ctx->rec[ctx->reclen++] = ' ';
+		}
+	}
+	lists_rpz_append(ctx, s, len);
+	if (ctx->depth > 0)
+		return 0;
+	return lists_rpz_flush(ctx);
+}
+
+/*
+ * One line as read (no '\n'): BOM, CR, length and NUL checks, trailing
+ * blanks, then the format's parser. Returns -1 when the sink failed.
+ */
+static int
+lists_line(struct lists_ctx *ctx, const char *s, size_t len, uint32_t line)
+{
+	ctx->res->lines++;
+	if (line == 1 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+		s += 3;
+		len -= 3;
+	}
+	if (len > 0 && s[len - 1] == '\r')
+		len--;
+	if (len > LISTS_MAX_LINE) {
+		ctx->content++;
+		lists_invalid(ctx, line, "line too long", s, len);
+		return 0;
+	}
+	/* Parsers use C strings: a NUL would cut the line unseen. */
+	if (memchr(s, '\0', len) != NULL) {
+		ctx->content++;
+		lists_invalid(ctx, line, "NUL octet in line", s, len);
+		return 0;
+	}
+	/* A copy, NUL-terminated; the caller's buffer is not touched. */
+	memcpy(ctx->line, s, len);
+	ctx->line[len] = '\0';
+	s = ctx->line;
+
+	if (ctx->fmt == LISTS_RPZ)
+		return lists_rpz_line(ctx, s, len, line);
+	while (len > 0 && (lists_blank(s[len - 1]) || s[len - 1] == '\r'))
+		len--;
+	while (len > 0 && lists_blank(s[0])) {
+		s++;
+		len--;
+	}
+	if (len == 0)
+		return 0;
+	switch (ctx->fmt) {
+	case LISTS_DOMAINS:
+		return lists_domains_line(ctx, s, len, line);
+	case LISTS_HOSTS:
+		return lists_hosts_line(ctx, s, len, line);
+	case LISTS_ADBLOCK:
+		return lists_adblock_line(ctx, s, len, line);
+	case LISTS_IP:
+		return lists_ip_line(ctx, s, len, line);
+	case LISTS_RPZ:
+		break;
+	}
+	return 0;
+}
+
+/* A new load's state; NULL on allocation failure (reported). */
+static struct lists_ctx *
+lists_ctx_new(const char *name, enum lists_format fmt,
+    const struct lists_sink *sink, struct lists_result *res)
+{
+	struct lists_ctx	*ctx;
+	char			 msg[LISTS_MSG_LEN];
+
+	if ((ctx = calloc(1, sizeof *ctx)) != NULL && fmt == LISTS_RPZ &&
+	    (ctx->rec = malloc(LISTS_MAX_RECORD)) == NULL) {
+		free(ctx);
+		ctx = NULL;
+	}
+	if (ctx == NULL) {
+		snprintf(msg, sizeof msg, "%s: %s", name, strerror(errno));
+		if (sink->report != NULL)
+			sink->report(sink->arg, msg);
+		return NULL;
+	}
+	ctx->name = name;
+	ctx->fmt = fmt;
+	ctx->sink = sink;
+	ctx->res = res;
+	ctx->ttl = 3600;
+	if (ctx->rec != NULL)
+		ctx->rec[0] = '\0';
+	return ctx;
+}
+
+/* Finish a load: summaries, the "mostly garbage" rule, cleanup. */
+static int
+lists_end(struct lists_ctx *ctx, int rv)
+{
+	char	msg[LISTS_MSG_LEN];
+	size_t	bad, i;
+
+	if (rv == 0 && ctx->fmt == LISTS_RPZ)
+		rv = lists_rpz_flush(ctx);
+	free(ctx->rec);
+	ldns_rdf_deep_free(ctx->origin);
+	ldns_rdf_deep_free(ctx->prev);
+	ctx->rec = NULL;
+	ctx->origin = ctx->prev = NULL;
+	if (rv != 0)
+		return -1;
+
+	if (ctx->hidden > 0) {
+		snprintf(msg, sizeof msg,
+		    "%s: %zu more invalid lines not shown",
+		    ctx->name, ctx->hidden);
+		lists_report(ctx, msg);
+	}
+	for (i = 0; i < LISTS_UNSUP_MAX; i++) {
+		if (ctx->unsup[i] == 0)
+			continue;
+		snprintf(msg, sizeof msg, "%s: %zu %s not supported, skipped",
+		    ctx->name, ctx->unsup[i], lists_unsup_names[i]);
+		lists_report(ctx, msg);
+	}
+	bad = ctx->res->invalid + ctx->res->unsupported;
+	/* More than half; exactly half is still accepted. */
+	if (bad > 0 && bad * 2 > ctx->content) {
+		snprintf(msg, sizeof msg,
+		    "%s: mostly invalid (%zu of %zu lines), list rejected",
+		    ctx->name, bad, ctx->content);
+		lists_report(ctx, msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+lists_load(const char *path, enum lists_format fmt,
+    const struct lists_sink *sink, struct lists_result *res)
+{
+	struct lists_result	 tmp;
+	struct lists_ctx	*ctx;
+	char			 msg[LISTS_MSG_LEN], *buf = NULL;
+	size_t			 cap = 0;
+	ssize_t			 n;
+	uint32_t		 line = 0;
+	FILE			*f;
+	int			 rv = 0;
+
+	if (res == NULL)
+		res = &tmp;
+	memset(res, 0, sizeof *res);
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
+		if (sink->report != NULL)
+			sink->report(sink->arg, msg);
+		return -1;
+	}
+	if ((ctx = lists_ctx_new(path, fmt, sink, res)) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	while (rv == 0 && (n = getline(&buf, &cap, f)) != -1) {
+		if (n > 0 && buf[n - 1] == '\n')
+			n--;
+		rv = lists_line(ctx, buf, (size_t)n, ++line);
+	}
+	if (rv == 0 && ferror(f)) {
+		snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
+		lists_report(ctx, msg);
+		rv = -1;
+	}
+	free(buf);
+	fclose(f);
+	rv = lists_end(ctx, rv);
+	free(ctx);
+	return rv;
+}
+
+int
+lists_load_mem(const char *name, const char *buf, size_t len,
+    enum lists_format fmt, const struct lists_sink *sink,
+    struct lists_result *res)
+{
+	struct lists_result	 tmp;
+	struct lists_ctx	*ctx;
+	const char		*p = buf, *end = buf + len, *nl;
+	uint32_t		 line = 0;
+	int			 rv = 0;
+
+	if (res == NULL)
+		res = &tmp;
+	memset(res, 0, sizeof *res);
+	if ((ctx = lists_ctx_new(name, fmt, sink, res)) == NULL)
+		return -1;
+	while (rv == 0 && p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		rv = lists_line(ctx, p, (size_t)(nl - p), ++line);
+		p = nl + 1;
+	}
+	rv = lists_end(ctx, rv);
+	free(ctx);
+	return rv;
+}

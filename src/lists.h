@@ -1,0 +1,121 @@
+/*
+ * lists.h: reading category list files.
+ *
+ * Formats:
+ *   domains	one name a line ("example.com", "example.com."); '#' and
+ *		'!' start comments, blank lines are skipped.
+ *   hosts	"0.0.0.0 name [name...]" or "127.0.0.1 name" (also "::",
+ *		"::1"); the address is ignored, so every name is blocked;
+ *		"localhost" and similar names of the hosts file itself
+ *		(localhost, localhost.localdomain, local, broadcasthost,
+ *		ip6-*) are skipped silently.
+ *   adblock	"||name^" blocks, "@@||name^" is an exception; a "$" option
+ *		suffix other than nothing makes the line unsupported (it
+ *		blocks only in a browser's context); other syntax (paths,
+ *		wildcards, element hiding "##") is unsupported; "!" and "["
+ *		start comments.
+ *   rpz	an RPZ zone file (RFC draft-vixie-dnsop-dns-rpz) read with
+ *		ldns. QNAME triggers only: "name CNAME ." (NXDOMAIN),
+ *		"name CNAME *." (NODATA), "name CNAME rpz-passthru."
+ *		(PASSTHRU), "name CNAME target" (local CNAME); "*.name"
+ *		covers subdomains only. Names are relative to the zone origin
+ *		($ORIGIN, or the SOA owner). Unsupported, reported once per
+ *		kind per file with a count: rpz-drop, rpz-tcp-only, IP,
+ *		NSDNAME, NSIP and client-IP triggers, and local data other
+ *		than CNAME.
+ *   ip		addresses and CIDR networks, IPv4 and IPv6, one a line.
+ *
+ * Names are normalised: lower case, trailing dot removed, at most 255
+ * octets in wire form, labels 1..63 octets of letters, digits, '-' and '_'
+ * (IDN must already be in A-label "xn--" form; any other octet makes the
+ * line invalid). A line that is invalid is reported as "file:line: why"
+ * and skipped; a file that cannot be read, or in which more than half of
+ * the lines that are neither blank nor comments are invalid or
+ * unsupported, fails the load ("mostly garbage"). Reports are capped at
+ * LISTS_MAX_REPORTS per file, then one line with the count of the rest.
+ *
+ * Nothing is kept by this module: entries go to the caller's sink.
+ */
+#ifndef VEILIG_LISTS_H
+#define VEILIG_LISTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "domtable.h"
+
+#define LISTS_MAX_REPORTS	20
+
+enum lists_format {
+	LISTS_DOMAINS = 0,
+	LISTS_HOSTS,
+	LISTS_ADBLOCK,
+	LISTS_RPZ,
+	LISTS_IP,
+};
+
+/* What an RPZ QNAME trigger asks for. */
+enum lists_rpz_action {
+	LISTS_RPZ_NXDOMAIN = 0,
+	LISTS_RPZ_NODATA,
+	LISTS_RPZ_PASSTHRU,
+	LISTS_RPZ_CNAME,
+};
+
+/*
+ * Where parsed entries go. Each callback returns 0, or -1 to abort the
+ * load (allocation failure); unused callbacks may be NULL when the format
+ * never produces them.
+ */
+struct lists_sink {
+	/* A name entry of domains, hosts or adblock lists. */
+	int	(*name)(void *arg, const uint8_t *lname, size_t len,
+		    enum domtable_kind kind, enum domtable_match match,
+		    uint32_t line);
+	/* An RPZ QNAME trigger; target/tlen only for LISTS_RPZ_CNAME. */
+	int	(*rpz)(void *arg, const uint8_t *lname, size_t len,
+		    enum domtable_match match, enum lists_rpz_action action,
+		    const uint8_t *target, size_t tlen, uint32_t line);
+	/* A network of an ip list. */
+	int	(*net)(void *arg, const struct conf_net *net, uint32_t line);
+	/* One report: "file:line: message" or "file: message". */
+	void	(*report)(void *arg, const char *msg);
+	void	*arg;
+};
+
+/* What a load found. */
+struct lists_result {
+	size_t	lines;		/* lines read */
+	size_t	entries;	/* entries given to the sink */
+	size_t	invalid;	/* lines rejected as invalid */
+	size_t	unsupported;	/* lines of syntax we do not support */
+};
+
+/* Parse the name of a format ("domains", "hosts", ...); -1 if unknown. */
+int	lists_format_parse(const char *name, enum lists_format *fmt);
+const char *lists_format_name(enum lists_format fmt);
+
+/*
+ * Read the file at path in format fmt into sink. Returns 0, or -1 when the
+ * file cannot be read, is mostly garbage, or the sink failed; the reason
+ * has then been reported.
+ */
+int	lists_load(const char *path, enum lists_format fmt,
+	    const struct lists_sink *sink, struct lists_result *res);
+
+/* As lists_load() from memory; name stands for the file in reports. */
+int	lists_load_mem(const char *name, const char *buf, size_t len,
+	    enum lists_format fmt, const struct lists_sink *sink,
+	    struct lists_result *res);
+
+/*
+ * Normalise the domain name text (len octets, not NUL-terminated, an
+ * optional trailing dot) into lower-case wire form in out (at least
+ * WIRE_MAX_NAME octets); *outlen is set. Returns 0, or -1 with *why set to
+ * a static reason. Used for list lines and for board allow/deny names.
+ */
+int	lists_name(const char *text, size_t len, uint8_t *out,
+	    size_t *outlen, const char **why);
+
+#endif

@@ -1,0 +1,986 @@
+/*
+ * policy.c: compile the configuration into tables, and give verdicts.
+ *
+ * Bits: list i of conf->lists is bit i in every mask; the geo rules
+ * (distinct countries and ASNs that boards block) take the bits after the
+ * lists. A domain-type list's entries carry their line number as tag; an
+ * RPZ list's entries carry an index into p->rpz (action, target, line).
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <ldns/ldns.h>
+
+#include "domtable.h"
+#include "geo.h"
+#include "iptable.h"
+#include "lists.h"
+#include "policy.h"
+
+#define POLICY_MAX_BITS		64
+#define POLICY_SAFESEARCH	"safesearch.txt"
+#define POLICY_CANARIES		"canaries.txt"
+
+/* An RPZ trigger's action, found through an entry's tag. */
+struct policy_rpz {
+	enum lists_rpz_action	action;
+	uint32_t		line;
+	uint32_t		target;	/* offset in p->names_arena, CNAME */
+	uint8_t			tlen;
+};
+
+/* A safe-search rewrite, found through an entry's tag. */
+struct policy_rewrite {
+	uint32_t		line;
+	uint32_t		target;	/* offset in p->names_arena */
+	uint8_t			tlen;
+};
+
+/* A geo rule: a country or an AS that some board blocks. */
+struct policy_geo {
+	char			cc[3];	/* "" for an ASN rule */
+	uint32_t		asn;
+	unsigned		bit;
+};
+
+struct policy {
+	const struct conf	*conf;
+	uint32_t		 gen;
+
+	struct domtable		*names;		/* domain-type lists */
+	uint64_t		 name_bits;	/* lists in names */
+	uint64_t		 rpz_bits;	/* of which RPZ lists */
+	struct iptable		*ips;		/* ip lists */
+	size_t			*entries;	/* per list */
+
+	struct policy_rpz	*rpz;
+	size_t			 nrpz;
+	size_t			 rpz_cap;
+	struct domtable		*safe;		/* tag: index in rewrites */
+	struct policy_rewrite	*rewrites;
+	size_t			 nrewrites;
+	struct domtable		*canaries;	/* tag: line */
+	char			*safe_path;
+	char			*canary_path;
+
+	/* Targets of RPZ CNAMEs and safe-search rewrites (wire form). */
+	uint8_t			*arena;
+	size_t			 arena_len;
+	size_t			 arena_cap;
+
+	struct policy_geo	*geo_rules;
+	size_t			 ngeo;
+	struct geo		*geo;
+
+	char			*bit_text[POLICY_MAX_BITS]; /* EDE texts */
+
+	struct iptable		*boardnets;	/* value: board index + 1 */
+	struct policy_board	*boards;
+	size_t			 nboards;
+};
+
+/* Loading state, for the list sink callbacks. */
+struct policy_load {
+	struct policy		*p;
+	struct domtable_builder	*names;
+	struct iptable_builder	*ips;
+	unsigned		 list;
+	policy_error_cb		 errcb;
+	void			*arg;
+	int			 failed;
+};
+
+static uint32_t	policy_gen_next;
+
+static void	policy_err(policy_error_cb, void *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* Report one error through the callback. */
+static void
+policy_err(policy_error_cb errcb, void *arg, const char *fmt, ...)
+{
+	char	msg[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	errcb(arg, msg);
+}
+
+/* Keep a target name in the arena; its offset or -1. */
+static int64_t
+policy_arena_add(struct policy *p, const uint8_t *name, size_t len)
+{
+	uint8_t	*a;
+	size_t	 cap, off;
+
+	if (p->arena_len + len > p->arena_cap) {
+		cap = p->arena_cap ? p->arena_cap * 2 : 4096;
+		while (cap < p->arena_len + len)
+			cap *= 2;
+		if ((a = realloc(p->arena, cap)) == NULL)
+			return -1;
+		p->arena = a;
+		p->arena_cap = cap;
+	}
+	off = p->arena_len;
+	memcpy(p->arena + off, name, len);
+	p->arena_len += len;
+	return (int64_t)off;
+}
+
+/* Sink: a name of a domains, hosts or adblock list. */
+static int
+policy_sink_name(void *arg, const uint8_t *lname, size_t len,
+    enum domtable_kind kind, enum domtable_match match, uint32_t line)
+{
+	struct policy_load	*ld = arg;
+
+	ld->p->entries[ld->list]++;
+	return domtable_add(ld->names, lname, len, ld->list, kind, match,
+	    line);
+}
+
+/* Sink: an RPZ trigger; its action goes to the side table. */
+static int
+policy_sink_rpz(void *arg, const uint8_t *lname, size_t len,
+    enum domtable_match match, enum lists_rpz_action action,
+    const uint8_t *target, size_t tlen, uint32_t line)
+{
+	struct policy_load	*ld = arg;
+	struct policy		*p = ld->p;
+	struct policy_rpz	*r;
+	int64_t			 off = 0;
+
+	if (p->nrpz == p->rpz_cap) {
+		r = reallocarray(p->rpz, p->rpz_cap ? p->rpz_cap * 2 : 64,
+		    sizeof *r);
+		if (r == NULL)
+			return -1;
+		p->rpz = r;
+		p->rpz_cap = p->rpz_cap ? p->rpz_cap * 2 : 64;
+	}
+	if (action == LISTS_RPZ_CNAME &&
+	    (off = policy_arena_add(p, target, tlen)) == -1)
+		return -1;
+	r = &p->rpz[p->nrpz];
+	r->action = action;
+	r->line = line;
+	r->target = (uint32_t)off;
+	r->tlen = (uint8_t)tlen;
+	p->entries[ld->list]++;
+	return domtable_add(ld->names, lname, len, ld->list,
+	    action == LISTS_RPZ_PASSTHRU ? DOMTABLE_PASS : DOMTABLE_BLOCK,
+	    match, (uint32_t)p->nrpz++);
+}
+
+/* Sink: a network of an ip list. */
+static int
+policy_sink_net(void *arg, const struct conf_net *net, uint32_t line)
+{
+	struct policy_load	*ld = arg;
+
+	(void)line;
+	ld->p->entries[ld->list]++;
+	return iptable_add(ld->ips, net, (uint64_t)1 << ld->list);
+}
+
+/* Sink: a report from the list reader. */
+static void
+policy_sink_report(void *arg, const char *msg)
+{
+	struct policy_load	*ld = arg;
+
+	ld->errcb(ld->arg, msg);
+}
+
+/* Read every list of the configuration into the two builders. */
+static int
+policy_load_lists(struct policy_load *ld)
+{
+	const struct conf	*conf = ld->p->conf;
+	struct lists_sink	 sink;
+	struct lists_result	 res;
+	size_t			 i;
+
+	memset(&sink, 0, sizeof sink);
+	sink.name = policy_sink_name;
+	sink.rpz = policy_sink_rpz;
+	sink.net = policy_sink_net;
+	sink.report = policy_sink_report;
+	sink.arg = ld;
+	for (i = 0; i < conf->nlists; i++) {
+		ld->list = (unsigned)i;
+		if (conf->lists[i].format != LISTS_IP)
+			ld->p->name_bits |= (uint64_t)1 << i;
+		if (conf->lists[i].format == LISTS_RPZ)
+			ld->p->rpz_bits |= (uint64_t)1 << i;
+		if (lists_load(conf->lists[i].file, conf->lists[i].format,
+		    &sink, &res) == -1)
+			ld->failed = 1;
+	}
+	return ld->failed ? -1 : 0;
+}
+
+/* Make path dir/file in an allocated string. */
+static char *
+policy_path(const char *dir, const char *file)
+{
+	char	*path;
+
+	if (asprintf(&path, "%s/%s", dir, file) == -1)
+		return NULL;
+	return path;
+}
+
+/*
+ * Read the safe-search table: "name target" a line, '#' comments. Each
+ * name is rewritten exactly (not its subdomains).
+ */
+static int
+policy_load_safe(struct policy *p, policy_error_cb errcb, void *arg)
+{
+	struct domtable_builder	*b;
+	struct policy_rewrite	*r;
+	FILE			*f;
+	char			*line = NULL, *s, *name, *target, *save;
+	size_t			 cap = 0, nlen, tlen;
+	ssize_t			 n;
+	uint32_t		 lineno = 0;
+	uint8_t			 nw[WIRE_MAX_NAME], tw[WIRE_MAX_NAME];
+	const char		*why;
+	int64_t			 off;
+	int			 rc = 0;
+
+	if ((f = fopen(p->safe_path, "r")) == NULL) {
+		policy_err(errcb, arg, "%s: %s", p->safe_path,
+		    strerror(errno));
+		return -1;
+	}
+	if ((b = domtable_builder_new()) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if ((s = strchr(line, '#')) != NULL)
+			*s = '\0';
+		name = strtok_r(line, " \t\r\n", &save);
+		if (name == NULL)
+			continue;
+		target = strtok_r(NULL, " \t\r\n", &save);
+		if (target == NULL || strtok_r(NULL, " \t\r\n", &save)) {
+			policy_err(errcb, arg, "%s:%u: want \"name target\"",
+			    p->safe_path, lineno);
+			rc = -1;
+			continue;
+		}
+		if (lists_name(name, strlen(name), nw, &nlen, &why) == -1 ||
+		    lists_name(target, strlen(target), tw, &tlen, &why) == -1) {
+			policy_err(errcb, arg, "%s:%u: %s", p->safe_path,
+			    lineno, why);
+			rc = -1;
+			continue;
+		}
+		r = reallocarray(p->rewrites, p->nrewrites + 1, sizeof *r);
+		if (r == NULL || (off = policy_arena_add(p, tw, tlen)) == -1) {
+			if (r != NULL)
+				p->rewrites = r;
+			rc = -1;
+			break;
+		}
+		p->rewrites = r;
+		r[p->nrewrites].line = lineno;
+		r[p->nrewrites].target = (uint32_t)off;
+		r[p->nrewrites].tlen = (uint8_t)tlen;
+		if (domtable_add(b, nw, nlen, 0, DOMTABLE_BLOCK, DOMTABLE_EXACT,
+		    (uint32_t)p->nrewrites++) == -1) {
+			rc = -1;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	if (rc == -1) {
+		domtable_builder_free(b);
+		return -1;
+	}
+	if ((p->safe = domtable_build(b)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Loading state of the canary table. */
+struct policy_canary_load {
+	struct domtable_builder	*b;
+	policy_error_cb		 errcb;
+	void			*arg;
+};
+
+/* Sink for the canary table (a domains list). */
+static int
+policy_sink_canary(void *arg, const uint8_t *lname, size_t len,
+    enum domtable_kind kind, enum domtable_match match, uint32_t line)
+{
+	struct policy_canary_load	*cl = arg;
+
+	return domtable_add(cl->b, lname, len, 0, kind, match, line);
+}
+
+static void
+policy_report_canary(void *arg, const char *msg)
+{
+	struct policy_canary_load	*cl = arg;
+
+	cl->errcb(cl->arg, msg);
+}
+
+/* Read canaries.txt (domains format) into p->canaries. */
+static int
+policy_load_canaries(struct policy *p, policy_error_cb errcb, void *arg)
+{
+	struct policy_canary_load	 cl;
+	struct lists_sink		 sink;
+	struct lists_result		 res;
+
+	if ((cl.b = domtable_builder_new()) == NULL)
+		return -1;
+	cl.errcb = errcb;
+	cl.arg = arg;
+	memset(&sink, 0, sizeof sink);
+	sink.name = policy_sink_canary;
+	sink.report = policy_report_canary;
+	sink.arg = &cl;
+	/* Our own table: any bad line is an error, not a warning. */
+	if (lists_load(p->canary_path, LISTS_DOMAINS, &sink, &res) == -1 ||
+	    res.invalid != 0) {
+		domtable_builder_free(cl.b);
+		return -1;
+	}
+	if ((p->canaries = domtable_build(cl.b)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Find or add the geo rule for a country (cc) or an AS; its bit or -1. */
+static int
+policy_geo_bit(struct policy *p, const char *cc, uint32_t asn)
+{
+	struct policy_geo	*g;
+	size_t			 i;
+	unsigned		 bit;
+
+	for (i = 0; i < p->ngeo; i++) {
+		g = &p->geo_rules[i];
+		if (cc != NULL ? strcmp(g->cc, cc) == 0 :
+		    g->cc[0] == '\0' && g->asn == asn)
+			return (int)g->bit;
+	}
+	bit = (unsigned)(p->conf->nlists + p->ngeo);
+	if (bit >= POLICY_MAX_BITS)
+		return -1;
+	g = reallocarray(p->geo_rules, p->ngeo + 1, sizeof *g);
+	if (g == NULL)
+		return -1;
+	p->geo_rules = g;
+	g = &g[p->ngeo++];
+	memset(g, 0, sizeof *g);
+	if (cc != NULL) {
+		memcpy(g->cc, cc, 2);
+		if (asprintf(&p->bit_text[bit], "blocked: country %s", cc) == -1)
+			p->bit_text[bit] = NULL;
+	} else {
+		g->asn = asn;
+		if (asprintf(&p->bit_text[bit], "blocked: AS%u", asn) == -1)
+			p->bit_text[bit] = NULL;
+	}
+	g->bit = bit;
+	return p->bit_text[bit] != NULL ? (int)bit : -1;
+}
+
+/* Build a board's allow or deny table from its names. */
+static struct domtable *
+policy_name_table(const struct conf_name *names, size_t n)
+{
+	struct domtable_builder	*b;
+	size_t			 i;
+
+	if ((b = domtable_builder_new()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (domtable_add(b, names[i].lname, names[i].len, 0,
+		    DOMTABLE_BLOCK, DOMTABLE_SUBTREE, (uint32_t)i) == -1) {
+			domtable_builder_free(b);
+			return NULL;
+		}
+	}
+	return domtable_build(b);
+}
+
+/* Compile the boards: masks, tables, geo bits, the address table. */
+static int
+policy_load_boards(struct policy *p, policy_error_cb errcb, void *arg)
+{
+	const struct conf	*conf = p->conf;
+	const struct conf_board	*cb;
+	struct policy_board	*b;
+	struct iptable_builder	*nets;
+	size_t			 i, j;
+	int			 bit, failed = 0, toomany = 0;
+
+	if (conf->nboards != 0 &&
+	    (p->boards = calloc(conf->nboards, sizeof *p->boards)) == NULL)
+		return -1;
+	if ((nets = iptable_builder_new()) == NULL)
+		return -1;
+	for (i = 0; i < conf->nboards; i++) {
+		cb = &conf->boards[i];
+		b = &p->boards[p->nboards++];
+		b->conf = cb;
+		b->index = (unsigned)i;
+		b->qmask = cb->block & p->name_bits;
+		b->amask = cb->block;
+		if ((b->allow = policy_name_table(cb->allow, cb->nallow)) ==
+		    NULL || (b->deny = policy_name_table(cb->deny, cb->ndeny))
+		    == NULL)
+			goto nomem;
+		/* Every board's problems are reported, not just the first. */
+		if (cb->ncountries != 0 && conf->geoip_country == NULL) {
+			policy_err(errcb, arg, "%s: block-countries needs "
+			    "geoip.country in %s", cb->path, conf->path);
+			failed = 1;
+		}
+		if (cb->nasns != 0 && conf->geoip_asn == NULL) {
+			policy_err(errcb, arg, "%s: block-asns needs geoip.asn "
+			    "in %s", cb->path, conf->path);
+			failed = 1;
+		}
+		for (j = 0; j < cb->ncountries + cb->nasns && !toomany; j++) {
+			bit = j < cb->ncountries ?
+			    policy_geo_bit(p, cb->countries[j], 0) :
+			    policy_geo_bit(p, NULL, cb->asns[j - cb->ncountries]);
+			if (bit < 0) {
+				policy_err(errcb, arg, "%s: too many lists and "
+				    "blocked countries and ASNs together (at "
+				    "most %d)", cb->path, POLICY_MAX_BITS);
+				toomany = failed = 1;
+				break;
+			}
+			b->amask |= (uint64_t)1 << bit;
+		}
+		b->block.action = (enum wire_block_action)cb->action;
+		b->block.ttl = conf->block_ttl;
+		b->block.have4 = cb->have4;
+		b->block.have6 = cb->have6;
+		memcpy(b->block.addr4, cb->redirect4, 4);
+		memcpy(b->block.addr6, cb->redirect6, 16);
+		for (j = 0; j < cb->nnetworks; j++)
+			if (iptable_add(nets, &cb->networks[j], i + 1) == -1)
+				goto nomem;
+	}
+	if ((p->boardnets = iptable_build(nets)) == NULL)
+		return -1;
+	return failed ? -1 : 0;
+nomem:
+	iptable_builder_free(nets);
+	return -1;
+}
+
+struct policy *
+policy_new(const struct conf *conf, policy_error_cb errcb, void *arg)
+{
+	struct policy		*p;
+	struct policy_load	 ld;
+	char			*cause;
+	size_t			 i;
+	int			 failed = 0;
+
+	if ((p = calloc(1, sizeof *p)) == NULL)
+		return NULL;
+	p->conf = conf;
+	p->gen = __atomic_add_fetch(&policy_gen_next, 1, __ATOMIC_RELAXED);
+	p->entries = calloc(conf->nlists + 1, sizeof *p->entries);
+	p->safe_path = policy_path(conf->tables, POLICY_SAFESEARCH);
+	p->canary_path = policy_path(conf->tables, POLICY_CANARIES);
+	if (p->entries == NULL || p->safe_path == NULL ||
+	    p->canary_path == NULL)
+		goto nomem;
+	for (i = 0; i < conf->nlists; i++)
+		if (asprintf(&p->bit_text[i], "blocked: %s",
+		    conf->lists[i].name) == -1)
+			goto nomem;
+
+	memset(&ld, 0, sizeof ld);
+	ld.p = p;
+	ld.errcb = errcb;
+	ld.arg = arg;
+	ld.names = domtable_builder_new();
+	ld.ips = iptable_builder_new();
+	if (ld.names == NULL || ld.ips == NULL) {
+		domtable_builder_free(ld.names);
+		iptable_builder_free(ld.ips);
+		goto nomem;
+	}
+	if (policy_load_lists(&ld) == -1)
+		failed = 1;
+	p->names = domtable_build(ld.names);
+	p->ips = iptable_build(ld.ips);
+	if (p->names == NULL || p->ips == NULL)
+		goto nomem;
+
+	if (policy_load_safe(p, errcb, arg) == -1)
+		failed = 1;
+	if (policy_load_canaries(p, errcb, arg) == -1)
+		failed = 1;
+	if (policy_load_boards(p, errcb, arg) == -1)
+		failed = 1;
+	if (p->ngeo != 0) {
+		p->geo = geo_open(conf->geoip_country, conf->geoip_asn, &cause);
+		if (p->geo == NULL) {
+			policy_err(errcb, arg, "%s", cause != NULL ? cause :
+			    "geoip: out of memory");
+			free(cause);
+			failed = 1;
+		}
+	}
+	if (failed) {
+		policy_free(p);
+		return NULL;
+	}
+	return p;
+nomem:
+	policy_err(errcb, arg, "%s: out of memory building the policy",
+	    conf->path);
+	policy_free(p);
+	return NULL;
+}
+
+void
+policy_free(struct policy *p)
+{
+	size_t	i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nboards; i++) {
+		domtable_free(p->boards[i].allow);
+		domtable_free(p->boards[i].deny);
+	}
+	free(p->boards);
+	iptable_free(p->boardnets);
+	domtable_free(p->names);
+	iptable_free(p->ips);
+	domtable_free(p->safe);
+	domtable_free(p->canaries);
+	geo_free(p->geo);
+	for (i = 0; i < POLICY_MAX_BITS; i++)
+		free(p->bit_text[i]);
+	free(p->geo_rules);
+	free(p->rewrites);
+	free(p->rpz);
+	free(p->arena);
+	free(p->entries);
+	free(p->safe_path);
+	free(p->canary_path);
+	free(p);
+}
+
+uint32_t
+policy_generation(const struct policy *p)
+{
+	return p->gen;
+}
+
+const struct policy_board *
+policy_board_for(const struct policy *p, const struct sockaddr *sa)
+{
+	uint64_t	v;
+
+	v = iptable_lookup(p->boardnets, sa);
+	if (v == 0 || v > p->nboards)
+		return NULL;
+	return &p->boards[v - 1];
+}
+
+const struct policy_board *
+policy_board_named(const struct policy *p, const char *name)
+{
+	const char	*base;
+	size_t		 i;
+
+	for (i = 0; i < p->nboards; i++) {
+		if (strcasecmp(p->boards[i].conf->name, name) == 0)
+			return &p->boards[i];
+		base = strrchr(p->boards[i].conf->path, '/');
+		base = base != NULL ? base + 1 : p->boards[i].conf->path;
+		if (strcmp(base, name) == 0 ||
+		    (strncmp(base, name, strlen(name)) == 0 &&
+		    strcmp(base + strlen(name), ".yaml") == 0))
+			return &p->boards[i];
+	}
+	return NULL;
+}
+
+/* Fill v as a block by rule with EDE code and text. */
+static void
+policy_set_block(struct policy_verdict *v, enum policy_rule rule, int bit,
+    enum wire_block_action action, uint16_t code, const char *text,
+    size_t apex_off)
+{
+	v->kind = POLICY_BLOCK;
+	v->rule = rule;
+	v->bit = bit;
+	v->action = action;
+	v->ede_code = code;
+	v->ede_text = text;
+	v->apex_off = apex_off;
+}
+
+void
+policy_question(const struct policy *p, const struct policy_board *b,
+    const struct wire_query *q, struct policy_verdict *v)
+{
+	struct domtable_hit	 hit;
+	const struct policy_rpz	*r;
+	const struct policy_rewrite *rw;
+	uint64_t		 m;
+	int			 bit;
+
+	memset(v, 0, sizeof *v);
+	v->bit = -1;
+	/* 1. The board's allow list beats everything. */
+	if (b->conf->nallow != 0 &&
+	    domtable_match(b->allow, q->lname, q->name_len) != 0) {
+		v->kind = POLICY_ALLOWED;
+		v->rule = POLICY_RULE_ALLOW;
+		return;
+	}
+	/* 2. Its deny list beats the categories. */
+	if (b->conf->ndeny != 0 &&
+	    domtable_match(b->deny, q->lname, q->name_len) != 0) {
+		domtable_explain(b->deny, q->lname, q->name_len, 0, &hit);
+		policy_set_block(v, POLICY_RULE_DENY, -1, b->block.action,
+		    WIRE_EDE_FILTERED, "blocked: deny list", hit.suffix_off);
+		return;
+	}
+	/* 3. Canaries: the service says "no DoH, no relay" to browsers. */
+	if (b->conf->canaries &&
+	    domtable_match(p->canaries, q->lname, q->name_len) != 0) {
+		domtable_explain(p->canaries, q->lname, q->name_len, 0, &hit);
+		policy_set_block(v, POLICY_RULE_CANARY, -1,
+		    WIRE_BLOCK_NXDOMAIN, WIRE_EDE_BLOCKED, "blocked: canary",
+		    hit.suffix_off);
+		return;
+	}
+	/* 4. The categories the board blocks; the first list names it. */
+	m = domtable_match(p->names, q->lname, q->name_len) & b->qmask;
+	if (m != 0) {
+		bit = __builtin_ctzll(m);
+		domtable_explain(p->names, q->lname, q->name_len,
+		    (unsigned)bit, &hit);
+		policy_set_block(v, POLICY_RULE_LIST, bit, b->block.action,
+		    WIRE_EDE_FILTERED, p->bit_text[bit], hit.suffix_off);
+		if ((p->rpz_bits >> bit) & 1 && hit.tag < p->nrpz) {
+			/* An RPZ list says itself what the answer is. */
+			r = &p->rpz[hit.tag];
+			if (r->action == LISTS_RPZ_NXDOMAIN)
+				v->action = WIRE_BLOCK_NXDOMAIN;
+			else if (r->action == LISTS_RPZ_NODATA)
+				v->action = WIRE_BLOCK_NODATA;
+			else if (r->action == LISTS_RPZ_CNAME) {
+				v->kind = POLICY_REWRITE;
+				v->target = p->arena + r->target;
+				v->tlen = r->tlen;
+				v->ttl = p->conf->block_ttl;
+			}
+		}
+		return;
+	}
+	/* 5. Safe search: the enforced host of a search engine. */
+	if (b->conf->safe_search &&
+	    domtable_match(p->safe, q->lname, q->name_len) != 0 &&
+	    domtable_explain(p->safe, q->lname, q->name_len, 0, &hit) == 0 &&
+	    hit.tag < p->nrewrites) {
+		rw = &p->rewrites[hit.tag];
+		v->kind = POLICY_REWRITE;
+		v->rule = POLICY_RULE_SAFESEARCH;
+		v->target = p->arena + rw->target;
+		v->tlen = rw->tlen;
+		v->ttl = p->conf->block_ttl;
+		return;
+	}
+	v->kind = POLICY_PASS;
+}
+
+/* Inspection state for wire_inspect's callbacks. */
+struct policy_inspect_ctx {
+	const struct policy	*p;
+	uint64_t		 mask;
+};
+
+static int
+policy_inspect_name_cb(void *arg, const uint8_t *lname, size_t len)
+{
+	struct policy_inspect_ctx	*ctx = arg;
+
+	ctx->mask |= domtable_match(ctx->p->names, lname, len);
+	return 0;
+}
+
+static int
+policy_inspect_addr_cb(void *arg, int family, const uint8_t *addr)
+{
+	struct policy_inspect_ctx	*ctx = arg;
+	const struct policy		*p = ctx->p;
+	size_t				 i;
+	uint32_t			 asn;
+	char				 cc[3];
+
+	ctx->mask |= iptable_lookup_addr(p->ips, family, addr);
+	if (p->geo == NULL || geo_lookup(p->geo, family, addr, cc, &asn) == -1)
+		return 0;
+	for (i = 0; i < p->ngeo; i++) {
+		if (p->geo_rules[i].cc[0] != '\0' ?
+		    strcmp(p->geo_rules[i].cc, cc) == 0 :
+		    p->geo_rules[i].asn == asn)
+			ctx->mask |= (uint64_t)1 << p->geo_rules[i].bit;
+	}
+	return 0;
+}
+
+uint64_t
+policy_inspect(const struct policy *p, const uint8_t *msg, size_t len)
+{
+	struct policy_inspect_ctx	ctx;
+	struct wire_visit		v;
+
+	ctx.p = p;
+	ctx.mask = 0;
+	v.name = policy_inspect_name_cb;
+	v.addr = policy_inspect_addr_cb;
+	v.arg = &ctx;
+	if (wire_inspect(msg, len, &v) == -1)
+		return 0;
+	return ctx.mask;
+}
+
+void
+policy_answer(const struct policy *p, const struct policy_board *b,
+    uint64_t mask, struct policy_verdict *v)
+{
+	uint64_t	m = mask & b->amask;
+	int		bit;
+
+	memset(v, 0, sizeof *v);
+	v->bit = -1;
+	if (m == 0) {
+		v->kind = POLICY_PASS;
+		return;
+	}
+	bit = __builtin_ctzll(m);
+	policy_set_block(v, POLICY_RULE_ANSWER, bit, b->block.action,
+	    WIRE_EDE_FILTERED, p->bit_text[bit], 0);
+}
+
+void
+policy_block(const struct policy_board *b, const struct policy_verdict *v,
+    const struct wire_query *q, struct wire_block *wb)
+{
+	*wb = b->block;
+	wb->action = v->action;
+	wb->apex = v->apex_off < q->name_len ? q->lname + v->apex_off : NULL;
+	wb->apex_len = q->name_len - v->apex_off;
+	wb->ede_code = v->ede_code;
+	wb->ede_text = v->ede_text;
+}
+
+/* Text of a wire name for explain. */
+static const char *
+policy_name_text(const uint8_t *name, size_t len, char *buf, size_t cap)
+{
+	return wire_name_str(name, len, buf, cap);
+}
+
+static const char *
+policy_action_name(enum wire_block_action a)
+{
+	switch (a) {
+	case WIRE_BLOCK_NXDOMAIN:
+		return "nxdomain";
+	case WIRE_BLOCK_NODATA:
+		return "nodata";
+	case WIRE_BLOCK_REFUSED:
+		return "refused";
+	case WIRE_BLOCK_REDIRECT:
+		return "redirect";
+	}
+	return "?";
+}
+
+/* Explain which entries of which lists cover the name, blocked or not. */
+static void
+policy_explain_lists(const struct policy *p, const struct policy_board *b,
+    const uint8_t *lname, size_t len, struct evbuffer *out)
+{
+	const struct conf_list	*l;
+	struct domtable_hit	 hit;
+	char			 buf[1024];
+	uint32_t		 line;
+	size_t			 i;
+
+	for (i = 0; i < p->conf->nlists; i++) {
+		if (!((p->name_bits >> i) & 1))
+			continue;
+		if (domtable_explain(p->names, lname, len, (unsigned)i,
+		    &hit) == -1)
+			continue;
+		l = &p->conf->lists[i];
+		line = hit.tag;
+		if ((p->rpz_bits >> i) & 1 && hit.tag < p->nrpz)
+			line = p->rpz[hit.tag].line;
+		evbuffer_add_printf(out, "listed: %s %s %s (%s:%u)%s\n",
+		    l->name, hit.kind == DOMTABLE_PASS ? "exception" : "entry",
+		    policy_name_text(lname + hit.suffix_off,
+		    len - hit.suffix_off, buf, sizeof buf), l->file, line,
+		    (b->qmask >> i) & 1 ? "" : " [not blocked by this board]");
+	}
+}
+
+int
+policy_explain(const struct policy *p, const struct policy_board *b,
+    const char *name, uint16_t qtype, struct evbuffer *out)
+{
+	struct wire_query	 q;
+	struct policy_verdict	 v;
+	struct domtable_hit	 hit;
+	const struct conf_name	*cn;
+	const char		*why;
+	const ldns_rr_descriptor *d;
+	char			 buf[1024], tbuf[16];
+	size_t			 len;
+
+	memset(&q, 0, sizeof q);
+	if (strcmp(name, ".") == 0) {
+		/* The root is a question, though never a list entry. */
+		len = 1;
+	} else if (lists_name(name, strlen(name), q.lname, &len, &why) == -1) {
+		evbuffer_add_printf(out, "%s: %s\n", name, why);
+		return -1;
+	}
+	memcpy(q.name, q.lname, len);
+	q.name_len = (uint16_t)len;
+	q.have_question = 1;
+	q.qtype = qtype;
+	q.qclass = WIRE_CLASS_IN;
+	policy_question(p, b, &q, &v);
+
+	evbuffer_add_printf(out, "board: %s (%s)\n", b->conf->name,
+	    b->conf->path);
+	snprintf(tbuf, sizeof tbuf, "TYPE%u", qtype);
+	d = ldns_rr_descript(qtype);
+	evbuffer_add_printf(out, "question: %s %s\n",
+	    policy_name_text(q.lname, len, buf, sizeof buf),
+	    d != NULL && d->_name != NULL ? d->_name : tbuf);
+	switch (v.kind) {
+	case POLICY_ALLOWED:
+		domtable_explain(b->allow, q.lname, len, 0, &hit);
+		cn = &b->conf->allow[hit.tag];
+		evbuffer_add_printf(out, "verdict: allow\nrule: allow %s "
+		    "(%s:%u:%u); answers are not inspected\n", cn->text,
+		    b->conf->path, cn->line, cn->col);
+		break;
+	case POLICY_BLOCK:
+		evbuffer_add_printf(out, "verdict: block, answer %s, EDE %u "
+		    "\"%s\"\n", policy_action_name(v.action), v.ede_code,
+		    v.ede_text);
+		if (v.rule == POLICY_RULE_DENY) {
+			domtable_explain(b->deny, q.lname, len, 0, &hit);
+			cn = &b->conf->deny[hit.tag];
+			evbuffer_add_printf(out, "rule: deny %s (%s:%u:%u)\n",
+			    cn->text, b->conf->path, cn->line, cn->col);
+		} else if (v.rule == POLICY_RULE_CANARY) {
+			domtable_explain(p->canaries, q.lname, len, 0, &hit);
+			evbuffer_add_printf(out, "rule: canary %s (%s:%u)\n",
+			    policy_name_text(q.lname + hit.suffix_off,
+			    len - hit.suffix_off, buf, sizeof buf),
+			    p->canary_path, hit.tag);
+		} else
+			evbuffer_add_printf(out, "rule: list %s, category "
+			    "blocked by this board\n",
+			    p->conf->lists[v.bit].name);
+		break;
+	case POLICY_REWRITE:
+		evbuffer_add_printf(out, "verdict: rewrite to %s (CNAME)\n",
+		    policy_name_text(v.target, v.tlen, buf, sizeof buf));
+		if (v.rule == POLICY_RULE_SAFESEARCH) {
+			domtable_explain(p->safe, q.lname, len, 0, &hit);
+			evbuffer_add_printf(out, "rule: safe-search (%s:%u)\n",
+			    p->safe_path, p->rewrites[hit.tag].line);
+		} else
+			evbuffer_add_printf(out, "rule: list %s (RPZ CNAME)\n",
+			    p->conf->lists[v.bit].name);
+		break;
+	case POLICY_PASS:
+		evbuffer_add_printf(out, "verdict: pass; the answer is "
+		    "inspected (CNAME targets, addresses)\n");
+		break;
+	}
+	policy_explain_lists(p, b, q.lname, len, out);
+	return 0;
+}
+
+void
+policy_boards(const struct policy *p, struct evbuffer *out)
+{
+	const struct conf_board	*cb;
+	char			 addr[INET6_ADDRSTRLEN];
+	size_t			 i, j;
+	int			 first;
+
+	for (i = 0; i < p->nboards; i++) {
+		cb = p->boards[i].conf;
+		evbuffer_add_printf(out, "%s\t%s\t", cb->name, cb->path);
+		for (j = 0; j < cb->nnetworks; j++) {
+			inet_ntop(cb->networks[j].family, cb->networks[j].addr,
+			    addr, sizeof addr);
+			evbuffer_add_printf(out, "%s%s/%u", j ? "," : "",
+			    addr, cb->networks[j].prefix);
+		}
+		evbuffer_add_printf(out, "\tblock=");
+		first = 1;
+		for (j = 0; j < p->conf->nlists; j++) {
+			if (!((cb->block >> j) & 1))
+				continue;
+			evbuffer_add_printf(out, "%s%s", first ? "" : ",",
+			    p->conf->lists[j].name);
+			first = 0;
+		}
+		evbuffer_add_printf(out, "\tsafe-search=%s\taction=%s\n",
+		    cb->safe_search ? "yes" : "no",
+		    policy_action_name((enum wire_block_action)cb->action));
+	}
+}
+
+void
+policy_lists(const struct policy *p, struct evbuffer *out)
+{
+	const struct conf_list	*l;
+	size_t			 i;
+
+	for (i = 0; i < p->conf->nlists; i++) {
+		l = &p->conf->lists[i];
+		evbuffer_add_printf(out, "%s\t%s\t%s\t%s\n", l->name,
+		    lists_format_name((enum lists_format)l->format), l->file,
+		    l->url != NULL ? l->url : "-");
+	}
+}

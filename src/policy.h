@@ -1,0 +1,171 @@
+/*
+ * policy.h: the compiled filter policy and its verdicts.
+ *
+ * policy_new() turns a checked configuration into immutable tables:
+ *   - one domain table of every domain-type list (domains, hosts, adblock,
+ *     rpz); list i of the configuration is bit i;
+ *   - one IP table of every ip list, same bits;
+ *   - "geo bits": each distinct country or ASN that any board blocks gets
+ *     a bit after the lists', so that an answer's addresses become bits
+ *     too (at most 64 bits in all, else a configuration error);
+ *   - per board: allow and deny tables, the masks it blocks, and its
+ *     prepared block answer;
+ *   - the board address table (source address -> board);
+ *   - the safe-search rewrite table and the canary table, read from
+ *     safesearch.txt and canaries.txt in the tables directory.
+ * Loading lists is slow (hundreds of thousands of names): it happens at
+ * start-up and on reload in the main thread, never on the query path.
+ *
+ * Verdicts, in order of precedence (README "Precedence"):
+ *   1. a name in the board's allow: list (or under one) is answered as
+ *      usual, and its answer is not inspected;
+ *   2. a name in the board's deny: list is blocked;
+ *   3. with canaries: on (default) the canary names answer NXDOMAIN;
+ *   4. a name in a list the board blocks is blocked; within one list the
+ *      most specific entry decides (an adblock exception or RPZ PASSTHRU
+ *      for a subdomain beats a block of its parent); with several lists
+ *      the first in veiligd.yaml names the category;
+ *   5. with safe-search: on, search engines' hosts are rewritten to their
+ *      enforced hosts (CNAME);
+ *   6. otherwise the answer is fetched, and blocked if a CNAME target is in
+ *      a list the board blocks (CNAME cloaking), or an address is in an ip
+ *      list it blocks, or in a country or AS it blocks.
+ * Step 6's inspection is done once per answer, when it enters the cache
+ * (policy_inspect), giving a mask stored with the entry; a cache hit then
+ * costs one AND with the board's answer mask.
+ *
+ * Ownership: the policy belongs to the configuration snapshot and lives
+ * as long as it; it points into the conf it was built from, which must
+ * outlive it.
+ */
+#ifndef VEILIG_POLICY_H
+#define VEILIG_POLICY_H
+
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "wire.h"
+
+struct domtable;
+struct evbuffer;
+struct policy;
+
+/* One board as the hot path needs it. */
+struct policy_board {
+	const struct conf_board	*conf;
+	unsigned		 index;
+	uint64_t		 qmask;	/* list bits blocked on the question */
+	uint64_t		 amask;	/* bits blocking an answer: lists (CNAME
+					   targets, addresses) and geo bits */
+	struct domtable		*allow;	/* list 0; tag = index in conf->allow */
+	struct domtable		*deny;	/* list 0; tag = index in conf->deny */
+	struct wire_block	 block;	/* action, TTL, redirect addresses */
+};
+
+enum policy_kind {
+	POLICY_PASS = 0,	/* answer as usual, inspect the answer */
+	POLICY_ALLOWED,		/* on the allow list: answer, no inspection */
+	POLICY_BLOCK,		/* blocked: see action, ede */
+	POLICY_REWRITE,		/* answer with a CNAME to target */
+};
+
+/* Why, for explain and EDE. */
+enum policy_rule {
+	POLICY_RULE_NONE = 0,
+	POLICY_RULE_ALLOW,
+	POLICY_RULE_DENY,
+	POLICY_RULE_CANARY,
+	POLICY_RULE_LIST,	/* list: which one */
+	POLICY_RULE_SAFESEARCH,
+	POLICY_RULE_ANSWER,	/* bit: which list or geo rule, on an answer */
+};
+
+struct policy_verdict {
+	enum policy_kind	 kind;
+	enum policy_rule	 rule;
+	int			 bit;	/* list or geo bit, -1 if none */
+	enum wire_block_action	 action;
+	uint16_t		 ede_code;
+	const char		*ede_text; /* "blocked: phishing" (static to
+					      the policy) */
+	size_t			 apex_off; /* offset in lname of the name of
+					      the entry that matched */
+	const uint8_t		*target; /* POLICY_REWRITE: lower-case wire */
+	size_t			 tlen;
+	uint32_t		 ttl;	/* POLICY_REWRITE: the CNAME's TTL */
+};
+
+/* Called with "file:line: message" or "file:line:column: message". */
+typedef void (*policy_error_cb)(void *arg, const char *msg);
+
+/*
+ * Compile conf. Every error (list files, tables, geo databases, too many
+ * bits) is reported through errcb; NULL if there was any. Warnings
+ * (invalid lines skipped, unsupported RPZ triggers) go to errcb too but do
+ * not fail, unless a list is mostly garbage.
+ */
+struct policy	*policy_new(const struct conf *conf, policy_error_cb errcb,
+		    void *arg);
+void		 policy_free(struct policy *);
+
+/* The board owning the source address sa, or NULL. */
+const struct policy_board *policy_board_for(const struct policy *,
+		    const struct sockaddr *sa);
+
+/* The board by name (case-insensitive) or board file name; NULL. */
+const struct policy_board *policy_board_named(const struct policy *,
+		    const char *name);
+
+/* The verdict on the question q for board b. No allocation. */
+void		 policy_question(const struct policy *,
+		    const struct policy_board *b, const struct wire_query *q,
+		    struct policy_verdict *v);
+
+/*
+ * The bits of an upstream answer (msg as left by wire_scan, len octets):
+ * domain-list bits of its CNAME and DNAME targets, ip-list bits and geo
+ * bits of its A and AAAA addresses.
+ */
+uint64_t	 policy_inspect(const struct policy *, const uint8_t *msg,
+		    size_t len);
+
+/*
+ * The verdict on an answer with inspection bits mask for board b: BLOCK
+ * (rule POLICY_RULE_ANSWER) if mask & b->amask, else PASS.
+ */
+void		 policy_answer(const struct policy *,
+		    const struct policy_board *b, uint64_t mask,
+		    struct policy_verdict *v);
+
+/* Prepare the wire_block for verdict v (kind BLOCK) on query q. */
+void		 policy_block(const struct policy_board *b,
+		    const struct policy_verdict *v, const struct wire_query *q,
+		    struct wire_block *wb);
+
+/*
+ * A generation number, different for every policy built, so the cache can
+ * tell a mask computed under an older policy.
+ */
+uint32_t	 policy_generation(const struct policy *);
+
+/*
+ * For veiligctl explain: the verdict on name (text) and qtype for board b,
+ * why (board, rule, list, file:line of the entry that matched), as text
+ * lines appended to out. Answer inspection is not included (it needs the
+ * answer). 0, or -1 with a reason in out when name is not a name.
+ */
+int		 policy_explain(const struct policy *,
+		    const struct policy_board *b, const char *name,
+		    uint16_t qtype, struct evbuffer *out);
+
+/* Describe every board (name, file, networks, blocked lists) into out. */
+void		 policy_boards(const struct policy *, struct evbuffer *out);
+
+/* Describe every list into out, one tab-separated line each:
+   NAME FORMAT FILE URL (URL "-" when none); veilig-update-lists reads it. */
+void		 policy_lists(const struct policy *, struct evbuffer *out);
+
+#endif

@@ -1,0 +1,672 @@
+#!/usr/bin/python3
+"""test_updater.py: tests of src/veilig-update-lists without the daemon.
+
+    python3 tests/e2e/test_updater.py [--script src/veilig-update-lists]
+                                      [--veiligd build/veiligd] [-v]
+
+Serves list files with `python3 -m http.server` on a free port of
+127.0.0.1 (stopped by its PID at the end), and runs the updater with stubs
+first on PATH:
+  - veiligctl prints the lines of lists.tsv for "lists" and records every
+    call (a "reload" is appended to reloads);
+  - veiligd -n -c FILE checks the one list of the generated configuration
+    by a simple rule: it fails when the list file contains GARBAGE.
+When --veiligd (default build/veiligd) exists and its -n accepts such a
+configuration, a few cases run again with the real one; otherwise they are
+skipped.
+
+Prints "ok NAME", "skip NAME: why" or "FAIL NAME: reason" per test and
+ends with "N passed, M failed"; exits 0 only when nothing failed. Every
+download has --max-time 10 (VEILIG_UPDATE_TIMEOUT) and every process a
+timeout.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+RUN_TIMEOUT = 60            # seconds for one run of the updater
+
+STUB_VEILIGCTL = r"""#!/bin/sh
+# stub veiligctl: -s SOCKET lists|reload
+echo "$*" >>"@STUB@/ctl.calls"
+[ "$1" = -s ] && [ -n "$2" ] || { echo "stub veiligctl: usage" >&2; exit 2; }
+case $3 in
+lists)
+	if [ -e "@STUB@/fail-lists" ]; then
+		echo "veiligctl: $2: connect: No such file or directory" >&2
+		exit 1
+	fi
+	cat "@STUB@/lists.tsv" ;;
+reload)
+	echo reload >>"@STUB@/reloads"
+	if [ -e "@STUB@/fail-reload" ]; then
+		echo "error: reload failed: boards/x.yaml:1:1: broken"
+		exit 1
+	fi
+	echo ok ;;
+*)	echo "stub veiligctl: unknown command $3" >&2; exit 2 ;;
+esac
+"""
+
+STUB_VEILIGD = r"""#!/bin/sh
+# stub veiligd -n -c FILE: fails when the one list contains GARBAGE
+[ "$1" = -n ] && [ "$2" = -c ] && [ -n "$3" ] || { echo usage >&2; exit 2; }
+for k in upstreams boards control lists; do
+	grep -q "^$k:" "$3" || { echo "$3: no $k:" >&2; exit 1; }
+done
+f=$(sed -n 's/^ *[a-z0-9-]*: { file: "\([^"]*\)", format: [a-z]* }$/\1/p' "$3")
+echo "$f" >>"@STUB@/checks"
+[ -r "$f" ] || { echo "$f: cannot read" >&2; exit 1; }
+if grep -q GARBAGE "$f"; then
+	echo "$f:2: GARBAGE: not a domain name" >&2
+	echo "$f: mostly garbage" >&2
+	exit 1
+fi
+exit 0
+"""
+
+GOOD = "example.com\nads.example.org\nphish.example.net\n"
+GOOD2 = "casino.example\nbet.example\n"
+BAD = "example.com\nGARBAGE !!\n%%%%\n"
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+class Env:
+    """Temp tree, HTTP server, stubs; one per test run."""
+
+    def __init__(self, script, verbose):
+        self.script = script
+        self.verbose = verbose
+        self.tmp = tempfile.mkdtemp(prefix="veilig-updtest.")
+        self.www = os.path.join(self.tmp, "www")
+        self.lists = os.path.join(self.tmp, "lists")
+        self.stub = os.path.join(self.tmp, "stub")
+        for d in (self.www, self.lists, self.stub):
+            os.mkdir(d)
+        self.sock = os.path.join(self.tmp, "ctl.sock")
+        for name, text in (("veiligctl", STUB_VEILIGCTL),
+                           ("veiligd", STUB_VEILIGD)):
+            p = os.path.join(self.stub, name)
+            with open(p, "w") as f:
+                f.write(text.replace("@STUB@", self.stub))
+            os.chmod(p, 0o755)
+        self.http = None
+        self.http_log = os.path.join(self.tmp, "http.log")
+        self.port = None
+        self.base = time.time() - 100000   # mtimes are set from here
+        self.start_http()
+
+    # -- HTTP server -------------------------------------------------------
+    def start_http(self):
+        for _ in range(5):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            s.close()
+            log = open(self.http_log, "ab")
+            p = subprocess.Popen(
+                [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+                 str(port), "--directory", self.www],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            log.close()
+            for _ in range(100):                     # up to 10 s
+                if p.poll() is not None:
+                    break
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.5).close()
+                    self.http, self.port = p, port
+                    return
+                except OSError:
+                    time.sleep(0.1)
+            if p.poll() is None:
+                p.kill()
+                p.wait(5)
+        raise RuntimeError("cannot start python3 -m http.server")
+
+    def stop(self):
+        if self.http is not None and self.http.poll() is None:
+            self.http.terminate()
+            try:
+                self.http.wait(5)
+            except subprocess.TimeoutExpired:
+                self.http.kill()
+                self.http.wait(5)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def url(self, name):
+        return "http://127.0.0.1:%d/%s" % (self.port, name)
+
+    # -- files -------------------------------------------------------------
+    def serve(self, name, text, age):
+        """Serve text as name with mtime base+age."""
+        p = os.path.join(self.www, name)
+        with open(p, "w") as f:
+            f.write(text)
+        os.utime(p, (self.base + age, self.base + age))
+
+    def local(self, name, text, age):
+        p = os.path.join(self.lists, name)
+        with open(p, "w") as f:
+            f.write(text)
+        os.chmod(p, 0o600)
+        os.utime(p, (self.base + age, self.base + age))
+        return p
+
+    def path(self, name):
+        return os.path.join(self.lists, name)
+
+    def read(self, name):
+        with open(self.path(name)) as f:
+            return f.read()
+
+    def set_lists(self, rows):
+        """rows: (name, format, file name in lists/, url name or None)."""
+        with open(os.path.join(self.stub, "lists.tsv"), "w") as f:
+            for name, fmt, fname, url in rows:
+                u = url if url is None or "://" in url else self.url(url)
+                f.write("%s\t%s\t%s\t%s\n" % (name, fmt, self.path(fname),
+                                              u or "-"))
+
+    def reloads(self):
+        p = os.path.join(self.stub, "reloads")
+        if not os.path.exists(p):
+            return 0
+        with open(p) as f:
+            return len(f.read().split())
+
+    def stub_file(self, name):
+        p = os.path.join(self.stub, name)
+        if not os.path.exists(p):
+            return ""
+        with open(p) as f:
+            return f.read()
+
+    def flag(self, name, on):
+        p = os.path.join(self.stub, name)
+        if on:
+            open(p, "w").close()
+        elif os.path.exists(p):
+            os.unlink(p)
+
+    def leftovers(self):
+        return [n for n in os.listdir(self.lists) if ".new." in n]
+
+    # -- running the updater -----------------------------------------------
+    def environ(self, veiligd=None):
+        env = dict(os.environ)
+        env.pop("VEILIGCTL", None)      # found on PATH: the stub
+        env["PATH"] = self.stub + os.pathsep + env.get("PATH", "/usr/bin:/bin")
+        env["VEILIGD"] = veiligd or os.path.join(self.stub, "veiligd")
+        env["VEILIG_UPDATE_TIMEOUT"] = "10"
+        env["TMPDIR"] = self.tmp
+        return env
+
+    def run(self, *args, veiligd=None, env=None, sock=True):
+        argv = ["sh", self.script]
+        if sock:
+            argv += ["-s", self.sock]
+        argv += list(args)
+        p = subprocess.run(argv, env=env or self.environ(veiligd),
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=RUN_TIMEOUT)
+        if self.verbose:
+            sys.stdout.write("  $ %s -> %d\n" % (" ".join(args), p.returncode))
+            for line in p.stderr.splitlines():
+                sys.stdout.write("  | %s\n" % line)
+        return p.returncode, p.stderr
+
+
+# ---------------------------------------------------------------------------
+# The tests. Each gets a fresh Env; checks for left-over staging files and
+# temp directories are made after every test by main().
+
+def t_good_lists_replace_old_one_reload(e):
+    old = e.local("phishing.txt", "old.example\n", 0)
+    e.local("gambling.txt", "oldbet.example\n", 0)
+    e.local("malware.txt", "malware.example\n", 0)
+    ino = os.stat(old).st_ino
+    e.serve("phishing.txt", GOOD, 100)
+    e.serve("gambling.txt", GOOD2, 100)
+    e.serve("malware.txt", "SHOULD NOT BE FETCHED\n", 100)
+    e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt"),
+                 ("gambling", "hosts", "gambling.txt", "gambling.txt"),
+                 ("malware", "rpz", "malware.txt", None)])
+    rc, err = e.run()
+    check(rc == 0, "exit %d, want 0: %s" % (rc, err))
+    check(e.read("phishing.txt") == GOOD, "phishing not replaced")
+    check(e.read("gambling.txt") == GOOD2, "gambling not replaced")
+    st = os.stat(e.path("phishing.txt"))
+    check(st.st_ino != ino, "not replaced by a rename (same inode)")
+    check(stat.S_IMODE(st.st_mode) == 0o644,
+          "mode %o, want 644" % stat.S_IMODE(st.st_mode))
+    check(e.reloads() == 1, "%d reloads, want exactly 1" % e.reloads())
+    check("veilig-update-lists: phishing: updated (3 lines)" in err,
+          "no 'phishing: updated (3 lines)' in: " + err)
+    check("gambling: updated (2 lines)" in err, "no gambling line: " + err)
+    check(e.read("malware.txt") == "malware.example\n", "malware touched")
+    check(os.stat(e.path("malware.txt")).st_mtime == e.base,
+          "malware's mtime changed")
+    check("malware" not in err, "list without url logged: " + err)
+    with open(e.http_log) as f:
+        check("/malware.txt" not in f.read(), "list without url fetched")
+    # The validator saw a staging file beside the target.
+    checks = e.stub_file("checks").split()
+    check(len(checks) == 2, "validator ran %d times, want 2" % len(checks))
+    check(os.path.dirname(checks[0]) == e.lists and
+          re.fullmatch(r"phishing\.txt\.new\.\d+",
+                       os.path.basename(checks[0])),
+          "staging file not FILE.new.PID beside FILE: " + checks[0])
+    calls = e.stub_file("ctl.calls").splitlines()
+    check(calls == ["-s %s lists" % e.sock, "-s %s reload" % e.sock],
+          "veiligctl calls: %r" % calls)
+
+
+def t_unchanged_304_no_reload(e):
+    e.local("phishing.txt", "old.example\n", 0)
+    e.serve("phishing.txt", GOOD, 100)
+    e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt")])
+    rc, err = e.run()
+    check(rc == 0 and e.reloads() == 1, "first run: exit %d: %s" % (rc, err))
+    ino = os.stat(e.path("phishing.txt")).st_ino
+    rc, err = e.run()
+    check(rc == 0, "exit %d, want 0: %s" % (rc, err))
+    check("phishing: unchanged" in err, "no 'unchanged' in: " + err)
+    check(e.reloads() == 1, "reloaded although unchanged")
+    check(os.stat(e.path("phishing.txt")).st_ino == ino, "file replaced")
+    with open(e.http_log) as f:
+        check('"GET /phishing.txt HTTP/1.1" 304' in f.read(),
+              "second download was not a conditional one answered 304")
+
+
+def t_identical_content_no_reload(e):
+    # The server says it is newer, but the bytes are the same.
+    p = e.local("phishing.txt", GOOD, 0)
+    ino = os.stat(p).st_ino
+    e.serve("phishing.txt", GOOD, 100)
+    e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt")])
+    rc, err = e.run()
+    check(rc == 0, "exit %d, want 0: %s" % (rc, err))
+    check("phishing: unchanged" in err, "no 'unchanged' in: " + err)
+    check(e.reloads() == 0, "reloaded although unchanged")
+    check(os.stat(p).st_ino == ino, "file replaced")
+
+
+def t_invalid_keeps_old_no_reload(e):
+    p = e.local("phishing.txt", "old.example\n", 0)
+    ino = os.stat(p).st_ino
+    e.serve("phishing.txt", BAD, 100)
+    e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt")])
+    rc, err = e.run()
+    check(rc == 1, "exit %d, want 1: %s" % (rc, err))
+    check(e.read("phishing.txt") == "old.example\n", "old list not kept")
+    check(os.stat(p).st_ino == ino, "file replaced")
+    check(e.reloads() == 0, "reloaded after an invalid download")
+    check("phishing: invalid, kept the old list: " in err,
+          "no 'invalid, kept the old list' in: " + err)
+    check("GARBAGE: not a domain name" in err, "validator errors not logged")
+    check(".new." not in err and e.url("phishing.txt") in err,
+          "validator errors should name the URL, not the staging file: " + err)
+
+
+def t_404_keeps_old(e):
+    e.local("phishing.txt", "old.example\n", 0)
+    e.set_lists([("phishing", "domains", "phishing.txt", "missing.txt")])
+    rc, err = e.run()
+    check(rc == 1, "exit %d, want 1: %s" % (rc, err))
+    check(e.read("phishing.txt") == "old.example\n", "old list not kept")
+    check("phishing: download failed: " in err and "404" in err,
+          "no 'download failed ... 404' in: " + err)
+    check(e.reloads() == 0, "reloaded")
+    check(e.stub_file("checks") == "", "validator ran on a failed download")
+
+
+def t_mixed_good_applied_exit_1(e):
+    e.local("phishing.txt", "old.example\n", 0)
+    e.local("gambling.txt", "oldbet.example\n", 0)
+    e.local("adult.txt", "oldadult.example\n", 0)
+    e.serve("phishing.txt", GOOD, 100)
+    e.serve("adult.txt", BAD, 100)
+    e.set_lists([("gambling", "hosts", "gambling.txt", "gone.txt"),
+                 ("phishing", "domains", "phishing.txt", "phishing.txt"),
+                 ("adult", "adblock", "adult.txt", "adult.txt")])
+    rc, err = e.run()
+    check(rc == 1, "exit %d, want 1: %s" % (rc, err))
+    check(e.read("phishing.txt") == GOOD, "good list not applied")
+    check(e.read("gambling.txt") == "oldbet.example\n", "gambling changed")
+    check(e.read("adult.txt") == "oldadult.example\n", "adult changed")
+    check(e.reloads() == 1, "%d reloads, want 1" % e.reloads())
+
+
+def t_dry_run_changes_nothing(e):
+    p = e.local("phishing.txt", "old.example\n", 0)
+    st = os.stat(p)
+    e.serve("phishing.txt", GOOD, 100)
+    e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt")])
+    rc, err = e.run("-n")
+    check(rc == 0, "exit %d, want 0: %s" % (rc, err))
+    check(e.read("phishing.txt") == "old.example\n", "file replaced")
+    st2 = os.stat(p)
+    check((st.st_ino, st.st_mtime, st.st_mode) ==
+          (st2.st_ino, st2.st_mtime, st2.st_mode), "file touched")
+    check(e.reloads() == 0, "reloaded in a dry run")
+    check("phishing: would be updated (3 lines" in err, "no report: " + err)
+    check(len(e.stub_file("checks").split()) == 1, "not validated")
+    # A dry run reports invalid lists too.
+    e.serve("phishing.txt", BAD, 200)
+    rc, err = e.run("-n")
+    check(rc == 1 and "invalid" in err, "dry run of a bad list: %d %s"
+          % (rc, err))
+
+
+def t_first_download_creates_file(e):
+    e.serve("phishing.txt", GOOD, 100)
+    e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt")])
+    rc, err = e.run()
+    check(rc == 0, "exit %d, want 0: %s" % (rc, err))
+    check(e.read("phishing.txt") == GOOD, "not created")
+    check(stat.S_IMODE(os.stat(e.path("phishing.txt")).st_mode) == 0o644,
+          "mode not 644")
+    check(e.reloads() == 1, "no reload")
+
+
+def t_empty_download_refused(e):
+    e.local("phishing.txt", "old.example\n", 0)
+    e.serve("phishing.txt", "", 100)
+    e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt")])
+    rc, err = e.run()
+    check(rc == 1, "exit %d, want 1: %s" % (rc, err))
+    check(e.read("phishing.txt") == "old.example\n", "old list not kept")
+    check("empty download" in err, "no 'empty download' in: " + err)
+    check(e.reloads() == 0, "reloaded")
+
+
+def t_only_http_https(e):
+    secret = e.local("secret.txt", "secret.example\n", 0)
+    e.local("phishing.txt", "old.example\n", 0)
+    e.set_lists([("phishing", "domains", "phishing.txt", "file://" + secret)])
+    rc, err = e.run()
+    check(rc == 1, "exit %d, want 1: %s" % (rc, err))
+    check(e.read("phishing.txt") == "old.example\n", "file:// URL was read")
+    check("download failed" in err, "no 'download failed' in: " + err)
+
+
+def t_lists_query_fails(e):
+    e.local("phishing.txt", "old.example\n", 0)
+    e.serve("phishing.txt", GOOD, 100)
+    e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt")])
+    e.flag("fail-lists", True)
+    rc, err = e.run()
+    check(rc == 1, "exit %d, want 1: %s" % (rc, err))
+    check("connect: No such file" in err, "veiligctl's error not logged")
+    check(e.read("phishing.txt") == "old.example\n", "list changed")
+    check(e.reloads() == 0, "reloaded")
+
+
+def t_reload_fails(e):
+    e.local("phishing.txt", "old.example\n", 0)
+    e.serve("phishing.txt", GOOD, 100)
+    e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt")])
+    e.flag("fail-reload", True)
+    rc, err = e.run()
+    check(rc == 1, "exit %d, want 1: %s" % (rc, err))
+    check("reload failed" in err and "broken" in err, "not logged: " + err)
+    check(e.read("phishing.txt") == GOOD, "list not applied")
+
+
+def t_no_url_lists_nothing_to_do(e):
+    e.local("malware.txt", "malware.example\n", 0)
+    e.set_lists([("malware", "rpz", "malware.txt", None)])
+    rc, err = e.run()
+    check(rc == 0, "exit %d, want 0: %s" % (rc, err))
+    check(e.reloads() == 0, "reloaded")
+    check(e.read("malware.txt") == "malware.example\n", "touched")
+    check("nothing to do" in err, "no 'nothing to do': " + err)
+
+
+def t_usage_errors(e):
+    e.set_lists([])
+    for args, sock in ((["-x"], True), (["extra"], True),
+                       (["-c", os.path.join(e.tmp, "nonexistent.yaml")],
+                        False)):
+        rc, err = e.run(*args, sock=sock)
+        check(rc == 2, "%r: exit %d, want 2" % (args, rc))
+        check(err.strip(), "%r: no message" % args)
+    env = e.environ()
+    env["VEILIG_UPDATE_TIMEOUT"] = "soon"
+    rc, err = e.run(env=env)
+    check(rc == 2, "bad VEILIG_UPDATE_TIMEOUT: exit %d, want 2" % rc)
+    check(e.stub_file("ctl.calls") == "", "veiligctl called on a usage error")
+
+
+def t_socket_from_config(e):
+    conf = os.path.join(e.tmp, "veiligd.yaml")
+    with open(conf, "w") as f:
+        f.write('upstreams: [ 9.9.9.9 ]\n'
+                'control: "/run/test/veilig.sock"   # comment\n'
+                'lists: {}\n')
+    e.set_lists([])
+    rc, err = e.run("-c", conf, sock=False)
+    check(rc == 0, "exit %d: %s" % (rc, err))
+    calls = e.stub_file("ctl.calls").splitlines()
+    check(calls == ["-s /run/test/veilig.sock lists"], "calls %r" % calls)
+    # -s wins over the configuration.
+    rc, err = e.run("-c", conf)
+    calls = e.stub_file("ctl.calls").splitlines()
+    check(calls[-1] == "-s %s lists" % e.sock, "calls %r" % calls)
+
+
+def t_veiligctl_env(e):
+    # VEILIGCTL overrides PATH.
+    other = os.path.join(e.tmp, "myctl")
+    with open(other, "w") as f:
+        f.write('#!/bin/sh\necho "$*" >>"%s/myctl.calls"\n' % e.stub)
+    os.chmod(other, 0o755)
+    env = e.environ()
+    env["VEILIGCTL"] = other
+    rc, err = e.run(env=env)
+    check(rc == 0, "exit %d: %s" % (rc, err))
+    check(e.stub_file("myctl.calls") == "-s %s lists\n" % e.sock,
+          "VEILIGCTL not used")
+    check(e.stub_file("ctl.calls") == "", "stub on PATH used")
+
+
+class Stall:
+    """A server that sends headers and a bit of body, then waits."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.sock.settimeout(20)
+        self.port = self.sock.getsockname()[1]
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        try:
+            c, _ = self.sock.accept()
+        except OSError:
+            return
+        with c:
+            c.settimeout(5)
+            try:
+                c.recv(4096)
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n"
+                          b"Content-Type: text/plain\r\n\r\nexample.com\n")
+            except OSError:
+                return
+            self.done.wait(20)
+
+    def close(self):
+        self.done.set()
+        self.sock.close()
+        self.thread.join(5)
+
+
+def t_sigterm_mid_download_cleans_up(e):
+    stall = Stall()
+    try:
+        e.local("phishing.txt", "old.example\n", 0)
+        e.set_lists([("phishing", "domains", "phishing.txt",
+                      "http://127.0.0.1:%d/phishing.txt" % stall.port)])
+        p = subprocess.Popen(["sh", e.script, "-s", e.sock], env=e.environ(),
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            seen = False
+            for _ in range(100):                 # up to 10 s
+                if e.leftovers():
+                    seen = True
+                    break
+                if p.poll() is not None:
+                    break
+                time.sleep(0.1)
+            check(seen, "staging file never appeared")
+            # As systemd stops a unit: SIGTERM to the whole group.
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(15)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(5)
+            p.stderr.close()
+        check(p.returncode != 0, "exit 0 after SIGTERM")
+        check(e.leftovers() == [], "staging left: %r" % e.leftovers())
+        check(e.read("phishing.txt") == "old.example\n", "old list not kept")
+        check(e.reloads() == 0, "reloaded")
+    finally:
+        stall.close()
+
+
+def t_shellcheck(e):
+    sc = shutil.which("shellcheck")
+    if not sc:
+        raise Skip("shellcheck not installed")
+    p = subprocess.run([sc, "-s", "sh", e.script], capture_output=True,
+                       text=True, timeout=RUN_TIMEOUT)
+    check(p.returncode == 0, "shellcheck:\n" + p.stdout + p.stderr)
+
+
+class Skip(Exception):
+    pass
+
+
+def real_veiligd_works(e, veiligd):
+    """Whether veiligd -n accepts a good list and rejects garbage."""
+    if not veiligd or not os.access(veiligd, os.X_OK):
+        return "no %s" % veiligd
+    d = tempfile.mkdtemp(dir=e.tmp)
+    results = []
+    for text in (GOOD, "GARBAGE !!\n%%%\n@@@@\n"):
+        with open(os.path.join(d, "l.txt"), "w") as f:
+            f.write(text)
+        for table in ("safesearch.txt", "canaries.txt"):
+            open(os.path.join(d, table), "w").close()
+        with open(os.path.join(d, "c.yaml"), "w") as f:
+            f.write('upstreams: [ "127.0.0.1:53" ]\n'
+                    'boards: "%s/none-*.yaml"\ncontrol: "%s/ctl.sock"\n'
+                    'filter: { tables: "%s" }\n'
+                    'lists:\n  probe: { file: "%s/l.txt", format: domains }\n'
+                    % (d, d, d, d))
+        try:
+            p = subprocess.run([veiligd, "-n", "-c", os.path.join(d, "c.yaml")],
+                               capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as ex:
+            return "%s -n: %s" % (veiligd, ex)
+        results.append((p.returncode, (p.stdout + p.stderr).strip()))
+    if results[0][0] != 0:
+        return "%s -n does not accept a list yet: %s" % (
+            veiligd, results[0][1].splitlines()[0] if results[0][1] else "")
+    if results[1][0] == 0:
+        return "%s -n does not reject a garbage list yet" % veiligd
+    return None
+
+
+def make_real_veiligd_test(veiligd):
+    def t_real_veiligd(e):
+        # The daemon is built by now: a veiligd -n that cannot tell a good
+        # list from garbage is a failure, not a reason to skip.
+        why = real_veiligd_works(e, veiligd)
+        check(why is None, why or "")
+        e.local("phishing.txt", "old.example\n", 0)
+        e.local("adult.txt", "oldadult.example\n", 0)
+        e.serve("phishing.txt", GOOD, 100)
+        e.serve("adult.txt", "GARBAGE !!\n%%%\n@@@@\nexample.com\n", 100)
+        e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt"),
+                     ("adult", "domains", "adult.txt", "adult.txt")])
+        rc, err = e.run(veiligd=veiligd)
+        check(rc == 1, "exit %d, want 1: %s" % (rc, err))
+        check(e.read("phishing.txt") == GOOD, "good list not applied: " + err)
+        check(e.read("adult.txt") == "oldadult.example\n", "bad list applied")
+        check("adult: invalid, kept the old list" in err, "not logged: " + err)
+        check(e.reloads() == 1, "%d reloads, want 1" % e.reloads())
+    return t_real_veiligd
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--script",
+                    default=os.path.join(ROOT, "src", "veilig-update-lists"))
+    ap.add_argument("--veiligd", default=os.path.join(ROOT, "build", "veiligd"))
+    ap.add_argument("-k", default="", help="run tests whose name has this")
+    ap.add_argument("-v", action="store_true")
+    args = ap.parse_args()
+    script = os.path.abspath(args.script)
+
+    tests = [(n[2:], f) for n, f in sorted(globals().items())
+             if n.startswith("t_") and callable(f)]
+    tests.append(("real_veiligd", make_real_veiligd_test(
+        os.path.abspath(args.veiligd) if args.veiligd else None)))
+    passed = failed = 0
+    for name, fn in tests:
+        if args.k not in name:
+            continue
+        e = Env(script, args.v)
+        try:
+            fn(e)
+            left = e.leftovers()
+            check(not left, "staging files left behind: %r" % left)
+            left = [n for n in os.listdir(e.tmp)
+                    if n.startswith("veilig-update.")]
+            check(not left, "temp directories left behind: %r" % left)
+            print("ok %s" % name)
+            passed += 1
+        except Skip as ex:
+            print("skip %s: %s" % (name, ex))
+        except Failure as ex:
+            print("FAIL %s: %s" % (name, ex))
+            failed += 1
+        except Exception as ex:             # a bug in the test or a hang
+            print("FAIL %s: %s: %s" % (name, type(ex).__name__, ex))
+            failed += 1
+        finally:
+            e.stop()
+        sys.stdout.flush()
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

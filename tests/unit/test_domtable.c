@@ -1,0 +1,714 @@
+/*
+ * test_domtable.c: unit tests of the compiled domain table (domtable.c).
+ *
+ * Names are written as text and turned into lower-case wire form by a
+ * small helper here, so that the test needs no other module. The last
+ * tests compare the table with a brute-force reading of the same entries
+ * on random names over a small alphabet of labels, so that names, their
+ * parents and their subdomains collide often.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "domtable.h"
+
+#define NAME_MAX_WIRE	255
+
+/* A name in wire form. */
+struct name {
+	uint8_t	wire[NAME_MAX_WIRE];
+	size_t	len;
+};
+
+/* Text ("a.b.c", "a.b.c." or "." for the root) to wire form. */
+static struct name
+wire(const char *text)
+{
+	struct name	n;
+	const char	*p = text, *dot;
+	size_t		 l;
+
+	memset(&n, 0, sizeof n);
+	if (strcmp(text, ".") == 0) {
+		n.len = 1;
+		return (n);
+	}
+	while (*p != '\0') {
+		dot = strchr(p, '.');
+		l = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		assert_true(l > 0 && l < 64 && n.len + l + 2 <= NAME_MAX_WIRE);
+		n.wire[n.len++] = (uint8_t)l;
+		memcpy(n.wire + n.len, p, l);
+		n.len += l;
+		p += l;
+		if (*p == '.')
+			p++;
+	}
+	n.wire[n.len++] = 0;
+	return (n);
+}
+
+static void
+add(struct domtable_builder *b, const char *text, unsigned list,
+    enum domtable_kind kind, enum domtable_match match, uint32_t tag)
+{
+	struct name	n = wire(text);
+
+	assert_int_equal(domtable_add(b, n.wire, n.len, list, kind, match,
+	    tag), 0);
+}
+
+static uint64_t
+match(const struct domtable *t, const char *text)
+{
+	struct name	n = wire(text);
+
+	return (domtable_match(t, n.wire, n.len));
+}
+
+static struct domtable *
+build(struct domtable_builder *b)
+{
+	struct domtable	*t;
+
+	t = domtable_build(b);
+	assert_non_null(t);
+	return (t);
+}
+
+static void
+test_empty(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+	struct domtable_hit	 hit;
+	struct name		 n = wire("example.com");
+
+	(void)state;
+	assert_int_equal(domtable_match(NULL, n.wire, n.len), 0);
+	domtable_builder_free(NULL);
+	domtable_free(NULL);
+	assert_non_null(b = domtable_builder_new());
+	t = build(b);
+	assert_int_equal(match(t, "example.com"), 0);
+	assert_int_equal(match(t, "."), 0);
+	assert_int_equal(domtable_explain(t, n.wire, n.len, 0, &hit), -1);
+	assert_int_equal(domtable_entries(t), 0);
+	assert_true(domtable_bytes(t) > 0);
+	domtable_free(t);
+
+	/* A builder freed without building. */
+	assert_non_null(b = domtable_builder_new());
+	add(b, "example.com", 0, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 1);
+	domtable_builder_free(b);
+}
+
+static void
+test_bad_input(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+	struct name		 n = wire("example.com");
+	const uint8_t		 bad[] = { 7, 'e', 'x', 0 };
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	assert_int_equal(domtable_add(b, n.wire, n.len, DOMTABLE_MAX_LISTS,
+	    DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 0), -1);
+	assert_int_equal(domtable_add(b, bad, sizeof bad, 0, DOMTABLE_BLOCK,
+	    DOMTABLE_SUBTREE, 0), -1);
+	assert_int_equal(domtable_add(b, n.wire, n.len - 1, 0, DOMTABLE_BLOCK,
+	    DOMTABLE_SUBTREE, 0), -1);
+	assert_int_equal(domtable_add(b, n.wire, 0, 0, DOMTABLE_BLOCK,
+	    DOMTABLE_SUBTREE, 0), -1);
+	add(b, "com", 0, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 0);
+	t = build(b);
+	assert_int_equal(domtable_entries(t), 1);
+	/* Malformed query names match nothing and do not crash. */
+	assert_int_equal(domtable_match(t, bad, sizeof bad), 0);
+	assert_int_equal(domtable_match(t, n.wire, n.len - 1), 0);
+	assert_int_equal(domtable_match(t, n.wire, n.len + 1), 0);
+	assert_int_equal(domtable_match(t, n.wire, 0), 0);
+	assert_int_equal(match(t, "example.com"), 1);
+	domtable_free(t);
+}
+
+static void
+test_subtree(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	add(b, "example.com", 3, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 7);
+	t = build(b);
+	assert_int_equal(match(t, "example.com"), 1ULL << 3);
+	assert_int_equal(match(t, "www.example.com"), 1ULL << 3);
+	assert_int_equal(match(t, "a.b.c.example.com"), 1ULL << 3);
+	assert_int_equal(match(t, "com"), 0);
+	assert_int_equal(match(t, "example.net"), 0);
+	assert_int_equal(match(t, "notexample.com"), 0);
+	assert_int_equal(match(t, "example.com.evil"), 0);
+	assert_int_equal(match(t, "."), 0);
+	domtable_free(t);
+}
+
+static void
+test_exact(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	add(b, "www.google.nl", 1, DOMTABLE_BLOCK, DOMTABLE_EXACT, 1);
+	t = build(b);
+	assert_int_equal(match(t, "www.google.nl"), 2);
+	assert_int_equal(match(t, "a.www.google.nl"), 0);
+	assert_int_equal(match(t, "google.nl"), 0);
+	domtable_free(t);
+}
+
+static void
+test_subonly(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	add(b, "example.com", 0, DOMTABLE_BLOCK, DOMTABLE_SUBONLY, 1);
+	t = build(b);
+	assert_int_equal(match(t, "example.com"), 0);
+	assert_int_equal(match(t, "sub.example.com"), 1);
+	assert_int_equal(match(t, "a.sub.example.com"), 1);
+	domtable_free(t);
+}
+
+static void
+test_most_specific(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	add(b, "example.com", 2, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 1);
+	add(b, "ads.example.com", 2, DOMTABLE_PASS, DOMTABLE_SUBTREE, 2);
+	add(b, "z.ads.example.com", 2, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 3);
+	t = build(b);
+	assert_int_equal(match(t, "example.com"), 4);
+	assert_int_equal(match(t, "y.example.com"), 4);
+	assert_int_equal(match(t, "ads.example.com"), 0);
+	assert_int_equal(match(t, "x.ads.example.com"), 0);
+	assert_int_equal(match(t, "z.ads.example.com"), 4);
+	assert_int_equal(match(t, "q.z.ads.example.com"), 4);
+	domtable_free(t);
+
+	/* An exact exception only frees the name itself. */
+	assert_non_null(b = domtable_builder_new());
+	add(b, "example.com", 0, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 1);
+	add(b, "www.example.com", 0, DOMTABLE_PASS, DOMTABLE_EXACT, 2);
+	t = build(b);
+	assert_int_equal(match(t, "www.example.com"), 0);
+	assert_int_equal(match(t, "a.www.example.com"), 1);
+	domtable_free(t);
+}
+
+static void
+test_lists_independent(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	add(b, "example.com", 0, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 1);
+	add(b, "ads.example.com", 0, DOMTABLE_PASS, DOMTABLE_SUBTREE, 2);
+	add(b, "ads.example.com", 1, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 3);
+	add(b, "com", 63, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 4);
+	add(b, "example.com", 5, DOMTABLE_BLOCK, DOMTABLE_EXACT, 5);
+	t = build(b);
+	assert_int_equal(match(t, "example.com"),
+	    1ULL | 1ULL << 5 | 1ULL << 63);
+	assert_int_equal(match(t, "www.example.com"), 1ULL | 1ULL << 63);
+	assert_int_equal(match(t, "ads.example.com"), 2ULL | 1ULL << 63);
+	assert_int_equal(match(t, "a.ads.example.com"), 2ULL | 1ULL << 63);
+	assert_int_equal(match(t, "other.com"), 1ULL << 63);
+	assert_int_equal(match(t, "other.net"), 0);
+	domtable_free(t);
+}
+
+static void
+test_many_lists(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+	struct domtable_hit	 hit;
+	struct name		 n = wire("www.example.com");
+	unsigned		 i;
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	for (i = 0; i < DOMTABLE_MAX_LISTS; i++)
+		add(b, "example.com", i, DOMTABLE_BLOCK, DOMTABLE_SUBTREE,
+		    100 + i);
+	t = build(b);
+	assert_int_equal(match(t, "www.example.com"), UINT64_MAX);
+	assert_int_equal(domtable_entries(t), DOMTABLE_MAX_LISTS);
+	for (i = 0; i < DOMTABLE_MAX_LISTS; i++) {
+		assert_int_equal(domtable_explain(t, n.wire, n.len, i, &hit),
+		    0);
+		assert_int_equal(hit.tag, 100 + i);
+		assert_int_equal(hit.suffix_off, 4);
+	}
+	assert_int_equal(domtable_explain(t, n.wire, n.len,
+	    DOMTABLE_MAX_LISTS, &hit), -1);
+	domtable_free(t);
+}
+
+static void
+test_pass_beats_block(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+	struct domtable_hit	 hit;
+	struct name		 n = wire("ads.example.com");
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	add(b, "example.com", 0, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 1);
+	add(b, "example.com", 0, DOMTABLE_PASS, DOMTABLE_SUBTREE, 2);
+	add(b, "example.com", 0, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 3);
+	/* Different match types at one level: the PASS wins too. */
+	add(b, "example.net", 1, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 4);
+	add(b, "example.net", 1, DOMTABLE_PASS, DOMTABLE_EXACT, 5);
+	add(b, "example.org", 1, DOMTABLE_PASS, DOMTABLE_SUBTREE, 6);
+	add(b, "example.org", 1, DOMTABLE_BLOCK, DOMTABLE_SUBONLY, 7);
+	t = build(b);
+	assert_int_equal(match(t, "example.com"), 0);
+	assert_int_equal(match(t, "ads.example.com"), 0);
+	assert_int_equal(domtable_explain(t, n.wire, n.len, 0, &hit), 0);
+	assert_int_equal(hit.kind, DOMTABLE_PASS);
+	assert_int_equal(hit.tag, 2);
+	assert_int_equal(match(t, "example.net"), 0);
+	assert_int_equal(match(t, "a.example.net"), 2);
+	assert_int_equal(match(t, "example.org"), 0);
+	assert_int_equal(match(t, "a.example.org"), 0);
+	/* One entry per (name, list, match). */
+	assert_int_equal(domtable_entries(t), 5);
+	domtable_free(t);
+}
+
+static void
+test_duplicates(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+	struct domtable_hit	 hit;
+	struct name		 n = wire("example.com");
+	int			 i;
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	for (i = 0; i < 1000; i++)
+		add(b, "example.com", 4, DOMTABLE_BLOCK, DOMTABLE_SUBTREE,
+		    10 + i);
+	add(b, "example.com", 5, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 99);
+	add(b, "example.com", 4, DOMTABLE_BLOCK, DOMTABLE_EXACT, 98);
+	t = build(b);
+	assert_int_equal(domtable_entries(t), 3);
+	assert_int_equal(match(t, "example.com"), 3ULL << 4);
+	assert_int_equal(domtable_explain(t, n.wire, n.len, 5, &hit), 0);
+	assert_int_equal(hit.tag, 99);
+	/* At the name itself the narrower (EXACT) entry is reported. */
+	assert_int_equal(domtable_explain(t, n.wire, n.len, 4, &hit), 0);
+	assert_int_equal(hit.tag, 98);
+	assert_int_equal(hit.match, DOMTABLE_EXACT);
+	n = wire("www.example.com");
+	assert_int_equal(domtable_explain(t, n.wire, n.len, 4, &hit), 0);
+	assert_int_equal(hit.tag, 10);
+	assert_int_equal(hit.match, DOMTABLE_SUBTREE);
+	domtable_free(t);
+}
+
+static void
+test_explain(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+	struct domtable_hit	 hit;
+	struct name		 n;
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	add(b, "example.com", 2, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 11);
+	add(b, "ads.example.com", 2, DOMTABLE_PASS, DOMTABLE_SUBTREE, 22);
+	add(b, "example.com", 3, DOMTABLE_BLOCK, DOMTABLE_SUBONLY, 33);
+	t = build(b);
+
+	n = wire("x.ads.example.com");
+	assert_int_equal(domtable_explain(t, n.wire, n.len, 2, &hit), 0);
+	assert_int_equal(hit.suffix_off, 2);
+	assert_int_equal(hit.kind, DOMTABLE_PASS);
+	assert_int_equal(hit.match, DOMTABLE_SUBTREE);
+	assert_int_equal(hit.tag, 22);
+	assert_int_equal(domtable_explain(t, n.wire, n.len, 3, &hit), 0);
+	assert_int_equal(hit.suffix_off, 6);
+	assert_int_equal(hit.kind, DOMTABLE_BLOCK);
+	assert_int_equal(hit.match, DOMTABLE_SUBONLY);
+	assert_int_equal(hit.tag, 33);
+	assert_int_equal(domtable_explain(t, n.wire, n.len, 1, &hit), -1);
+
+	n = wire("example.com");
+	assert_int_equal(domtable_explain(t, n.wire, n.len, 2, &hit), 0);
+	assert_int_equal(hit.suffix_off, 0);
+	assert_int_equal(hit.kind, DOMTABLE_BLOCK);
+	assert_int_equal(hit.tag, 11);
+	/* SUBONLY does not cover the name itself. */
+	assert_int_equal(domtable_explain(t, n.wire, n.len, 3, &hit), -1);
+	n = wire("example.net");
+	assert_int_equal(domtable_explain(t, n.wire, n.len, 2, &hit), -1);
+	domtable_free(t);
+}
+
+static void
+test_root(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+	struct domtable_hit	 hit;
+	struct name		 n = wire("a.b.example");
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	add(b, ".", 0, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 1);
+	add(b, ".", 1, DOMTABLE_BLOCK, DOMTABLE_EXACT, 2);
+	add(b, ".", 2, DOMTABLE_BLOCK, DOMTABLE_SUBONLY, 3);
+	add(b, "example", 0, DOMTABLE_PASS, DOMTABLE_SUBTREE, 4);
+	t = build(b);
+	assert_int_equal(match(t, "."), 3);
+	assert_int_equal(match(t, "com"), 5);
+	assert_int_equal(match(t, "a.b.example"), 4);
+	assert_int_equal(match(t, "example"), 4);
+	assert_int_equal(domtable_explain(t, n.wire, n.len, 2, &hit), 0);
+	assert_int_equal(hit.suffix_off, n.len - 1);
+	assert_int_equal(hit.tag, 3);
+	assert_int_equal(domtable_explain(t, n.wire, n.len, 0, &hit), 0);
+	assert_int_equal(hit.suffix_off, 4);
+	assert_int_equal(hit.kind, DOMTABLE_PASS);
+	domtable_free(t);
+}
+
+static void
+test_long_names(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+	struct domtable_hit	 hit;
+	struct name		 n;
+	size_t			 i;
+
+	(void)state;
+	/* 127 labels "a": 254 octets and the root, 255 in all. */
+	memset(&n, 0, sizeof n);
+	for (i = 0; i < 127; i++) {
+		n.wire[2 * i] = 1;
+		n.wire[2 * i + 1] = 'a';
+	}
+	n.len = 255;
+	assert_non_null(b = domtable_builder_new());
+	assert_int_equal(domtable_add(b, n.wire, n.len, 0, DOMTABLE_BLOCK,
+	    DOMTABLE_EXACT, 1), 0);
+	/* The 100-label suffix, in list 1. */
+	assert_int_equal(domtable_add(b, n.wire + 54, n.len - 54, 1,
+	    DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 2), 0);
+	add(b, "a", 2, DOMTABLE_BLOCK, DOMTABLE_SUBONLY, 3);
+	t = build(b);
+	assert_int_equal(domtable_match(t, n.wire, n.len), 7);
+	assert_int_equal(domtable_match(t, n.wire + 52, n.len - 52), 6);
+	assert_int_equal(domtable_match(t, n.wire + 56, n.len - 56), 4);
+	assert_int_equal(domtable_explain(t, n.wire, n.len, 1, &hit), 0);
+	assert_int_equal(hit.suffix_off, 54);
+	assert_int_equal(domtable_explain(t, n.wire, n.len, 2, &hit), 0);
+	assert_int_equal(hit.suffix_off, 252);
+	domtable_free(t);
+}
+
+/*
+ * Enough names that the table has more than 65536 slots (the tag sort
+ * then takes two passes); every name must still explain its own tag.
+ */
+static void
+test_large(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+	struct domtable_hit	 hit;
+	struct name		 n;
+	char			 text[64];
+	size_t			 i, names = 0, count = 100000;
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	for (i = 0; i < count; i++) {
+		snprintf(text, sizeof text, "n%zu.example", i);
+		n = wire(text);
+		names += n.len;
+		assert_int_equal(domtable_add(b, n.wire, n.len, i % 64,
+		    DOMTABLE_BLOCK, DOMTABLE_SUBTREE, (uint32_t)i), 0);
+	}
+	t = build(b);
+	assert_int_equal(domtable_entries(t), count);
+	/* Under 40 octets an entry beyond the names, as the header aims. */
+	assert_true(domtable_bytes(t) > names);
+	assert_true(domtable_bytes(t) < names + count * 40);
+	for (i = 0; i < count; i += 7) {
+		snprintf(text, sizeof text, "www.n%zu.example", i);
+		n = wire(text);
+		assert_int_equal(domtable_match(t, n.wire, n.len),
+		    1ULL << (i % 64));
+		assert_int_equal(domtable_explain(t, n.wire, n.len, i % 64,
+		    &hit), 0);
+		assert_int_equal(hit.tag, i);
+		assert_int_equal(hit.suffix_off, 4);
+		assert_int_equal(domtable_explain(t, n.wire, n.len,
+		    (i + 1) % 64, &hit), -1);
+	}
+	assert_int_equal(match(t, "example"), 0);
+	assert_int_equal(match(t, "n100000.example"), 0);
+	domtable_free(t);
+}
+
+/*
+ * The brute-force reference: every added entry kept as added, read
+ * with the rules of domtable.h for each query.
+ */
+struct ref_entry {
+	struct name		name;
+	unsigned		list;
+	enum domtable_kind	kind;
+	enum domtable_match	match;
+	uint32_t		tag;
+};
+
+#define REF_LISTS	6
+#define REF_ENTRIES	2500
+#define REF_QUERIES	20000
+
+static const char *ref_labels[] = {
+	"a", "b", "ads", "www", "x1", "example", "com", "net", "nl",
+	"tracker-cdn", "0",
+};
+
+static uint64_t	ref_state = 0x2545f4914f6cdd1dULL;
+
+/* A small fixed-seed generator (xorshift64*), so failures repeat. */
+static uint32_t
+ref_rand(uint32_t n)
+{
+	ref_state ^= ref_state >> 12;
+	ref_state ^= ref_state << 25;
+	ref_state ^= ref_state >> 27;
+	return ((uint32_t)((ref_state * 0x2545f4914f6cdd1dULL) >> 33) % n);
+}
+
+static struct name
+ref_name(unsigned maxlabels)
+{
+	struct name	n;
+	const char	*l;
+	unsigned	 i, k;
+	size_t		 len;
+
+	memset(&n, 0, sizeof n);
+	k = ref_rand(maxlabels + 1);
+	for (i = 0; i < k; i++) {
+		l = ref_labels[ref_rand(sizeof ref_labels /
+		    sizeof ref_labels[0])];
+		len = strlen(l);
+		n.wire[n.len++] = (uint8_t)len;
+		memcpy(n.wire + n.len, l, len);
+		n.len += len;
+	}
+	n.wire[n.len++] = 0;
+	return (n);
+}
+
+#define REF_MAX_SUFFIXES	8
+
+/* The list number of reference list index i: 0..REF_LISTS-2, then 63. */
+static unsigned
+ref_list(unsigned i)
+{
+	return (i == REF_LISTS - 1 ? 63 : i);
+}
+
+/*
+ * The deduplicated entries of q's suffixes, found in one scan: for each
+ * suffix, list index and match, the first PASS if there is one, else the
+ * first BLOCK. offs gets the suffix offsets; returns their count.
+ */
+static size_t
+ref_scan(const struct ref_entry *e, size_t ne, const struct name *q,
+    size_t *offs, const struct ref_entry *(*found)[REF_LISTS][3])
+{
+	const struct ref_entry	**f;
+	size_t			 n = 0, i, k, off = 0;
+	unsigned		 li;
+
+	for (;;) {
+		assert_true(n < REF_MAX_SUFFIXES);
+		offs[n++] = off;
+		if (q->wire[off] == 0)
+			break;
+		off += (size_t)q->wire[off] + 1;
+	}
+	memset(found, 0, n * sizeof *found);
+	for (i = 0; i < ne; i++) {
+		for (k = 0; k < n; k++)
+			if (q->len - offs[k] == e[i].name.len)
+				break;
+		if (k == n || memcmp(e[i].name.wire, q->wire + offs[k],
+		    e[i].name.len) != 0)
+			continue;
+		li = e[i].list == 63 ? REF_LISTS - 1 : e[i].list;
+		f = &found[k][li][e[i].match];
+		if (*f == NULL || ((*f)->kind == DOMTABLE_BLOCK &&
+		    e[i].kind == DOMTABLE_PASS))
+			*f = &e[i];
+	}
+	return (n);
+}
+
+/* The reference's deciding entry of list index li; -1 if none. */
+static int
+ref_explain(const struct ref_entry *(*found)[REF_LISTS][3],
+    const size_t *offs, size_t n, unsigned li, struct domtable_hit *hit)
+{
+	const struct ref_entry	*st, *ot, *pick;
+	size_t			 k;
+
+	for (k = 0; k < n; k++) {
+		st = found[k][li][DOMTABLE_SUBTREE];
+		ot = found[k][li][k == 0 ? DOMTABLE_EXACT : DOMTABLE_SUBONLY];
+		if (st == NULL && ot == NULL)
+			continue;
+		pick = ot;
+		if (ot == NULL || (st != NULL && st->kind == DOMTABLE_PASS &&
+		    ot->kind == DOMTABLE_BLOCK))
+			pick = st;
+		hit->suffix_off = offs[k];
+		hit->kind = pick->kind;
+		hit->match = pick->match;
+		hit->tag = pick->tag;
+		return (0);
+	}
+	return (-1);
+}
+
+static void
+test_random_reference(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+	struct ref_entry	*e;
+	struct domtable_hit	 h1, h2;
+	struct name		 q;
+	const struct ref_entry	*found[REF_MAX_SUFFIXES][REF_LISTS][3];
+	uint64_t		 want;
+	size_t			 offs[REF_MAX_SUFFIXES];
+	size_t			 i, j, n, distinct = 0, hits = 0;
+	unsigned		 li;
+	int			 r1, r2;
+
+	(void)state;
+	e = calloc(REF_ENTRIES, sizeof *e);
+	assert_non_null(e);
+	assert_non_null(b = domtable_builder_new());
+	for (i = 0; i < REF_ENTRIES; i++) {
+		e[i].name = ref_name(3);
+		e[i].list = ref_list(ref_rand(REF_LISTS));
+		e[i].kind = ref_rand(4) == 0 ? DOMTABLE_PASS : DOMTABLE_BLOCK;
+		e[i].match = (enum domtable_match)ref_rand(3);
+		e[i].tag = (uint32_t)i;
+		assert_int_equal(domtable_add(b, e[i].name.wire, e[i].name.len,
+		    e[i].list, e[i].kind, e[i].match, e[i].tag), 0);
+	}
+	t = build(b);
+
+	/* Entries are distinct (name, list, match). */
+	for (i = 0; i < REF_ENTRIES; i++) {
+		for (j = 0; j < i; j++) {
+			if (e[j].list == e[i].list &&
+			    e[j].match == e[i].match &&
+			    e[j].name.len == e[i].name.len &&
+			    memcmp(e[j].name.wire, e[i].name.wire,
+			    e[i].name.len) == 0)
+				break;
+		}
+		if (j == i)
+			distinct++;
+	}
+	assert_int_equal(domtable_entries(t), distinct);
+	assert_true(domtable_bytes(t) > distinct * 12);
+
+	for (i = 0; i < REF_QUERIES; i++) {
+		q = ref_name(6);
+		n = ref_scan(e, REF_ENTRIES, &q, offs, found);
+		want = 0;
+		for (li = 0; li < REF_LISTS; li++) {
+			r1 = ref_explain(found, offs, n, li, &h1);
+			if (r1 == 0 && h1.kind == DOMTABLE_BLOCK)
+				want |= 1ULL << ref_list(li);
+			r2 = domtable_explain(t, q.wire, q.len, ref_list(li),
+			    &h2);
+			assert_int_equal(r1, r2);
+			if (r1 != 0)
+				continue;
+			assert_int_equal(h1.suffix_off, h2.suffix_off);
+			assert_int_equal(h1.kind, h2.kind);
+			assert_int_equal(h1.match, h2.match);
+			assert_int_equal(h1.tag, h2.tag);
+		}
+		if (want != 0)
+			hits++;
+		assert_int_equal(domtable_match(t, q.wire, q.len), want);
+	}
+	/* The alphabet is small enough that many queries match. */
+	assert_true(hits > REF_QUERIES / 10);
+	domtable_free(t);
+	free(e);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_subtree),
+		cmocka_unit_test(test_exact),
+		cmocka_unit_test(test_subonly),
+		cmocka_unit_test(test_most_specific),
+		cmocka_unit_test(test_lists_independent),
+		cmocka_unit_test(test_many_lists),
+		cmocka_unit_test(test_pass_beats_block),
+		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_root),
+		cmocka_unit_test(test_long_names),
+		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_random_reference),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

@@ -1,0 +1,510 @@
+/*
+ * test_iptable.c: the network table: single addresses, nested networks
+ * ORing values, /0, IPv6, v4-mapped addresses, overlap detection,
+ * duplicates, edges of the address space, and many random networks
+ * checked against a brute-force reference.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "iptable.h"
+
+/* Fill a conf_net from "addr/prefix". */
+static struct conf_net
+net(const char *cidr)
+{
+	struct conf_net	 n;
+	char		 buf[64], *slash;
+
+	memset(&n, 0, sizeof n);
+	snprintf(buf, sizeof buf, "%s", cidr);
+	slash = strchr(buf, '/');
+	assert_non_null(slash);
+	*slash = '\0';
+	n.prefix = (unsigned)atoi(slash + 1);
+	n.family = strchr(buf, ':') != NULL ? AF_INET6 : AF_INET;
+	assert_int_equal(inet_pton(n.family, buf, n.addr), 1);
+	return n;
+}
+
+/* Add "addr/prefix" with a value. */
+static void
+add(struct iptable_builder *b, const char *cidr, uint64_t value)
+{
+	struct conf_net	n = net(cidr);
+
+	assert_int_equal(iptable_add(b, &n, value), 0);
+}
+
+/* Look up an address given as text, through a sockaddr. */
+static uint64_t
+look(const struct iptable *t, const char *addr)
+{
+	struct sockaddr_in	sin;
+	struct sockaddr_in6	sin6;
+
+	if (strchr(addr, ':') != NULL) {
+		memset(&sin6, 0, sizeof sin6);
+		sin6.sin6_family = AF_INET6;
+		assert_int_equal(inet_pton(AF_INET6, addr, &sin6.sin6_addr), 1);
+		return iptable_lookup(t, (struct sockaddr *)&sin6);
+	}
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, addr, &sin.sin_addr), 1);
+	return iptable_lookup(t, (struct sockaddr *)&sin);
+}
+
+static void
+test_single(void **state)
+{
+	struct iptable_builder	*b;
+	struct iptable		*t;
+
+	(void)state;
+	assert_non_null(b = iptable_builder_new());
+	add(b, "192.0.2.1/32", 1);
+	add(b, "192.0.2.3/32", 2);
+	assert_non_null(t = iptable_build(b));
+	assert_int_equal(look(t, "192.0.2.1"), 1);
+	assert_int_equal(look(t, "192.0.2.3"), 2);
+	assert_int_equal(look(t, "192.0.2.0"), 0);
+	assert_int_equal(look(t, "192.0.2.2"), 0);
+	assert_int_equal(look(t, "192.0.2.4"), 0);
+	assert_int_equal(look(t, "0.0.0.0"), 0);
+	assert_int_equal(look(t, "255.255.255.255"), 0);
+	assert_int_equal(look(t, "::"), 0);
+	assert_int_equal(iptable_count(t), 2);
+	iptable_free(t);
+}
+
+static void
+test_nested(void **state)
+{
+	struct iptable_builder	*b;
+	struct iptable		*t;
+
+	(void)state;
+	assert_non_null(b = iptable_builder_new());
+	/* Added in an order unlike the sorted one. */
+	add(b, "10.1.2.0/24", 0x4);
+	add(b, "10.0.0.0/8", 0x1);
+	add(b, "10.1.2.3/32", 0x8);
+	add(b, "10.1.0.0/16", 0x2);
+	add(b, "10.1.3.0/24", 0x10);
+	assert_non_null(t = iptable_build(b));
+	assert_int_equal(look(t, "10.1.2.3"), 0xf);
+	assert_int_equal(look(t, "10.1.2.4"), 0x7);
+	assert_int_equal(look(t, "10.1.2.2"), 0x7);
+	assert_int_equal(look(t, "10.1.2.0"), 0x7);
+	assert_int_equal(look(t, "10.1.2.255"), 0x7);
+	assert_int_equal(look(t, "10.1.3.0"), 0x13);
+	assert_int_equal(look(t, "10.1.4.0"), 0x3);
+	assert_int_equal(look(t, "10.1.255.255"), 0x3);
+	assert_int_equal(look(t, "10.2.0.0"), 0x1);
+	assert_int_equal(look(t, "10.255.255.255"), 0x1);
+	assert_int_equal(look(t, "11.0.0.0"), 0);
+	assert_int_equal(look(t, "9.255.255.255"), 0);
+	assert_int_equal(iptable_count(t), 5);
+	iptable_free(t);
+}
+
+static void
+test_zero_prefix(void **state)
+{
+	struct iptable_builder	*b;
+	struct iptable		*t;
+
+	(void)state;
+	assert_non_null(b = iptable_builder_new());
+	add(b, "0.0.0.0/0", 1);
+	add(b, "192.0.2.0/24", 2);
+	add(b, "::/0", 4);
+	add(b, "2001:db8::/32", 8);
+	assert_non_null(t = iptable_build(b));
+	assert_int_equal(look(t, "0.0.0.0"), 1);
+	assert_int_equal(look(t, "255.255.255.255"), 1);
+	assert_int_equal(look(t, "192.0.2.7"), 3);
+	assert_int_equal(look(t, "::"), 4);
+	assert_int_equal(look(t, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 4);
+	assert_int_equal(look(t, "2001:db8:ffff::1"), 12);
+	/* v4-mapped goes to the IPv4 table, not to ::/0. */
+	assert_int_equal(look(t, "::ffff:1.2.3.4"), 1);
+	iptable_free(t);
+}
+
+static void
+test_edges(void **state)
+{
+	struct iptable_builder	*b;
+	struct iptable		*t;
+
+	(void)state;
+	assert_non_null(b = iptable_builder_new());
+	add(b, "255.255.255.255/32", 1);
+	add(b, "255.255.255.0/24", 2);
+	add(b, "0.0.0.0/32", 4);
+	add(b, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", 8);
+	add(b, "::/128", 16);
+	add(b, "0:0:0:0:ffff:ffff:ffff:ffff/128", 32);
+	add(b, "0:0:0:1::/128", 64);
+	assert_non_null(t = iptable_build(b));
+	assert_int_equal(look(t, "255.255.255.255"), 3);
+	assert_int_equal(look(t, "255.255.255.254"), 2);
+	assert_int_equal(look(t, "255.255.254.255"), 0);
+	assert_int_equal(look(t, "0.0.0.0"), 4);
+	assert_int_equal(look(t, "0.0.0.1"), 0);
+	assert_int_equal(look(t, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 8);
+	assert_int_equal(look(t, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"), 0);
+	assert_int_equal(look(t, "::"), 16);
+	assert_int_equal(look(t, "::1"), 0);
+	/* Carry from the low to the high half of a 128-bit key. */
+	assert_int_equal(look(t, "0:0:0:0:ffff:ffff:ffff:ffff"), 32);
+	assert_int_equal(look(t, "0:0:0:1::"), 64);
+	assert_int_equal(look(t, "0:0:0:1::1"), 0);
+	iptable_free(t);
+}
+
+static void
+test_ipv6(void **state)
+{
+	struct iptable_builder	*b;
+	struct iptable		*t;
+
+	(void)state;
+	assert_non_null(b = iptable_builder_new());
+	add(b, "2001:db8:100::/48", 1);
+	add(b, "2001:db8:100:5::/64", 2);
+	add(b, "2001:db8:100:5::53/128", 4);
+	add(b, "2001:db8:200::/47", 8);
+	assert_non_null(t = iptable_build(b));
+	assert_int_equal(look(t, "2001:db8:100::1"), 1);
+	assert_int_equal(look(t, "2001:db8:100:ffff:ffff:ffff:ffff:ffff"), 1);
+	assert_int_equal(look(t, "2001:db8:100:5::1"), 3);
+	assert_int_equal(look(t, "2001:db8:100:5::53"), 7);
+	assert_int_equal(look(t, "2001:db8:101::"), 0);
+	assert_int_equal(look(t, "2001:db8:201:ffff::"), 8);
+	assert_int_equal(look(t, "2001:db8:202::"), 0);
+	assert_int_equal(look(t, "2001:db8:ff::"), 0);
+	/* Same bits, other family. */
+	assert_int_equal(look(t, "32.1.13.184"), 0);
+	iptable_free(t);
+}
+
+static void
+test_mapped(void **state)
+{
+	struct iptable_builder	*b;
+	struct iptable		*t;
+	uint8_t			 raw[16];
+
+	(void)state;
+	assert_non_null(b = iptable_builder_new());
+	add(b, "192.0.2.0/24", 1);
+	/* A v6 network in ::ffff:0:0/96 is an IPv4 network. */
+	add(b, "::ffff:198.51.100.0/120", 2);
+	assert_non_null(t = iptable_build(b));
+	assert_int_equal(look(t, "::ffff:192.0.2.9"), 1);
+	assert_int_equal(look(t, "192.0.2.9"), 1);
+	assert_int_equal(look(t, "198.51.100.9"), 2);
+	assert_int_equal(look(t, "::ffff:198.51.100.9"), 2);
+	assert_int_equal(look(t, "::ffff:198.51.101.9"), 0);
+	/* IPv4-compatible (::a.b.c.d) is not mapped. */
+	assert_int_equal(look(t, "::192.0.2.9"), 0);
+
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:192.0.2.200", raw), 1);
+	assert_int_equal(iptable_lookup_addr(t, AF_INET6, raw), 1);
+	assert_int_equal(inet_pton(AF_INET, "198.51.100.1", raw), 1);
+	assert_int_equal(iptable_lookup_addr(t, AF_INET, raw), 2);
+	assert_int_equal(iptable_lookup_addr(t, AF_UNIX, raw), 0);
+	iptable_free(t);
+}
+
+static void
+test_overlap(void **state)
+{
+	struct iptable_builder	*b;
+	struct conf_net		 n, other;
+	uint64_t		 value;
+
+	(void)state;
+	assert_non_null(b = iptable_builder_new());
+	n = net("10.0.0.0/8");
+	assert_int_equal(iptable_overlap(b, &n, &value, &other), 0);
+	add(b, "10.1.0.0/16", 7);
+	add(b, "2001:db8::/32", 9);
+
+	/* Contains. */
+	value = 0;
+	memset(&other, 0, sizeof other);
+	assert_int_equal(iptable_overlap(b, &n, &value, &other), 1);
+	assert_int_equal(value, 7);
+	assert_int_equal(other.family, AF_INET);
+	assert_int_equal(other.prefix, 16);
+	assert_memory_equal(other.addr, "\x0a\x01\x00\x00", 4);
+
+	/* Contained, equal, disjoint. */
+	n = net("10.1.2.3/32");
+	assert_int_equal(iptable_overlap(b, &n, &value, NULL), 1);
+	assert_int_equal(value, 7);
+	n = net("10.1.0.0/16");
+	assert_int_equal(iptable_overlap(b, &n, NULL, NULL), 1);
+	n = net("10.2.0.0/16");
+	assert_int_equal(iptable_overlap(b, &n, &value, &other), 0);
+	n = net("10.0.0.0/15");
+	assert_int_equal(iptable_overlap(b, &n, NULL, NULL), 1);
+	n = net("10.0.0.0/16");
+	assert_int_equal(iptable_overlap(b, &n, NULL, NULL), 0);
+
+	/* IPv6, and none across families. */
+	n = net("2001:db8:1::/48");
+	assert_int_equal(iptable_overlap(b, &n, &value, &other), 1);
+	assert_int_equal(value, 9);
+	assert_int_equal(other.family, AF_INET6);
+	assert_int_equal(other.prefix, 32);
+	n = net("2001:db9::/32");
+	assert_int_equal(iptable_overlap(b, &n, NULL, NULL), 0);
+	n = net("::/0");
+	assert_int_equal(iptable_overlap(b, &n, &value, NULL), 1);
+	assert_int_equal(value, 9);
+	n = net("0.0.0.0/0");
+	assert_int_equal(iptable_overlap(b, &n, &value, NULL), 1);
+	assert_int_equal(value, 7);
+	n = net("::a01:0/112");	/* the v4 bits, but IPv6 */
+	assert_int_equal(iptable_overlap(b, &n, NULL, NULL), 0);
+	n = net("::ffff:10.1.9.0/120");	/* v4-mapped: the same network */
+	assert_int_equal(iptable_overlap(b, &n, &value, NULL), 1);
+	assert_int_equal(value, 7);
+
+	/* Freed without building. */
+	iptable_builder_free(b);
+	iptable_builder_free(NULL);
+}
+
+static void
+test_duplicates(void **state)
+{
+	struct iptable_builder	*b;
+	struct iptable		*t;
+
+	(void)state;
+	assert_non_null(b = iptable_builder_new());
+	add(b, "192.0.2.0/24", 1);
+	add(b, "192.0.2.0/24", 4);
+	add(b, "2001:db8::/32", 2);
+	add(b, "2001:db8::/32", 2);
+	add(b, "192.0.2.0/24", 16);
+	/* Host bits are ignored: this is 198.51.100.0/24. */
+	add(b, "198.51.100.77/24", 32);
+	add(b, "198.51.100.0/24", 64);
+	assert_non_null(t = iptable_build(b));
+	assert_int_equal(iptable_count(t), 3);
+	assert_int_equal(look(t, "192.0.2.55"), 21);
+	assert_int_equal(look(t, "2001:db8::55"), 2);
+	assert_int_equal(look(t, "198.51.100.1"), 96);
+	iptable_free(t);
+}
+
+static void
+test_invalid(void **state)
+{
+	struct iptable_builder	*b;
+	struct conf_net		 n;
+
+	(void)state;
+	assert_non_null(b = iptable_builder_new());
+	n = net("192.0.2.0/24");
+	n.prefix = 33;
+	assert_int_equal(iptable_add(b, &n, 1), -1);
+	n = net("2001:db8::/32");
+	n.prefix = 129;
+	assert_int_equal(iptable_add(b, &n, 1), -1);
+	n.family = AF_UNIX;
+	n.prefix = 8;
+	assert_int_equal(iptable_add(b, &n, 1), -1);
+	iptable_builder_free(b);
+}
+
+static void
+test_empty(void **state)
+{
+	struct iptable_builder	*b;
+	struct iptable		*t;
+
+	(void)state;
+	assert_non_null(b = iptable_builder_new());
+	assert_non_null(t = iptable_build(b));
+	assert_int_equal(iptable_count(t), 0);
+	assert_true(iptable_bytes(t) > 0);
+	assert_int_equal(look(t, "192.0.2.1"), 0);
+	assert_int_equal(look(t, "2001:db8::1"), 0);
+	iptable_free(t);
+	iptable_free(NULL);
+
+	/* Networks whose values are all 0. */
+	assert_non_null(b = iptable_builder_new());
+	add(b, "192.0.2.0/24", 0);
+	add(b, "2001:db8::/32", 0);
+	assert_non_null(t = iptable_build(b));
+	assert_int_equal(iptable_count(t), 2);
+	assert_int_equal(look(t, "192.0.2.1"), 0);
+	assert_int_equal(look(t, "2001:db8::1"), 0);
+	iptable_free(t);
+}
+
+/* A small deterministic generator (xorshift64*). */
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}
+
+/* Does net hold addr (same family)? The reference, bit by bit. */
+static int
+holds(const struct conf_net *n, const uint8_t *addr)
+{
+	unsigned	i;
+
+	for (i = 0; i < n->prefix; i++) {
+		if (((n->addr[i / 8] ^ addr[i / 8]) >> (7 - i % 8)) & 1)
+			return 0;
+	}
+	return 1;
+}
+
+/* Zero the host bits of n. */
+static void
+clear_host(struct conf_net *n)
+{
+	unsigned	i, len = n->family == AF_INET ? 32 : 128;
+
+	for (i = n->prefix; i < len; i++)
+		n->addr[i / 8] &= ~(1U << (7 - i % 8));
+}
+
+/*
+ * Random networks, nested because they all fall in a small space, against
+ * a brute-force OR over the list for random addresses, most near a
+ * network. 20,000 /32s and /24s plus wider ones for IPv4; fewer for IPv6.
+ */
+#define NV4	20000
+#define NV6	2000
+#define NLOOK	1500
+
+static void
+test_random(void **state)
+{
+	struct iptable_builder	*b;
+	struct iptable		*t;
+	struct conf_net		*nets, *n;
+	uint64_t		*vals, seed = 0x9e3779b97f4a7c15ULL, r, want;
+	uint8_t			 addr[16];
+	size_t			 nnets = NV4 + NV6, i, j, nhit = 0;
+	int			 fam, len;
+
+	(void)state;
+	nets = calloc(nnets, sizeof *nets);
+	vals = calloc(nnets, sizeof *vals);
+	assert_non_null(nets);
+	assert_non_null(vals);
+	assert_non_null(b = iptable_builder_new());
+	for (i = 0; i < nnets; i++) {
+		n = &nets[i];
+		r = rnd(&seed);
+		if (i < NV4) {
+			/* In 10.0.0.0/12: /32 mostly, /24, a few wider. */
+			n->family = AF_INET;
+			n->addr[0] = 10;
+			n->addr[1] = r & 15;
+			n->addr[2] = r >> 8;
+			n->addr[3] = r >> 16;
+			switch ((r >> 24) % 1000) {
+			case 0: case 1: n->prefix = 16; break;
+			case 2: n->prefix = (r >> 40) % 33; break;
+			default:
+				n->prefix = (r >> 24) % 1000 < 20 ? 20 :
+				    (r >> 24) % 1000 < 300 ? 24 : 32;
+				break;
+			}
+		} else {
+			/* In 2001:db8::/44, prefixes 44..128. */
+			n->family = AF_INET6;
+			memcpy(n->addr, "\x20\x01\x0d\xb8\x00", 5);
+			n->addr[5] = r & 0x0f;
+			for (j = 6; j < 16; j++)
+				n->addr[j] = (j % 2 == 0) ? rnd(&seed) : 0;
+			n->prefix = 44 + (r >> 8) % 85;
+		}
+		clear_host(n);
+		vals[i] = 1ULL << ((r >> 48) % 64);
+		assert_int_equal(iptable_add(b, n, vals[i]), 0);
+	}
+	assert_non_null(t = iptable_build(b));
+	assert_true(iptable_count(t) <= nnets);
+	assert_true(iptable_count(t) > nnets / 2);
+	/* Every /32 not on a range edge makes two more ranges. */
+	assert_true(iptable_bytes(t) > iptable_count(t) * 12);
+
+	for (i = 0; i < NLOOK; i++) {
+		r = rnd(&seed);
+		/* Near a random network, or anywhere. */
+		n = &nets[r % nnets];
+		fam = n->family;
+		len = fam == AF_INET ? 4 : 16;
+		memcpy(addr, n->addr, len);
+		if ((r >> 32) % 4 == 0)
+			addr[len - 1] ^= r >> 40;
+		else if ((r >> 32) % 4 == 1)
+			addr[len - 3] ^= r >> 48;
+		else if ((r >> 32) % 4 == 2) {
+			for (j = 0; j < (size_t)len; j++)
+				addr[j] = rnd(&seed);
+		}
+		want = 0;
+		for (j = 0; j < nnets; j++) {
+			if (nets[j].family == fam && holds(&nets[j], addr))
+				want |= vals[j];
+		}
+		assert_int_equal(iptable_lookup_addr(t, fam, addr), want);
+		nhit += want != 0;
+	}
+	/* The test means something only with both outcomes. */
+	assert_true(nhit > NLOOK / 4);
+	assert_true(nhit < NLOOK);
+	iptable_free(t);
+	free(nets);
+	free(vals);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_single),
+		cmocka_unit_test(test_nested),
+		cmocka_unit_test(test_zero_prefix),
+		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_mapped),
+		cmocka_unit_test(test_overlap),
+		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_random),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,776 @@
+/*
+ * test_lists.c: the list readers. Each format is loaded from memory into a
+ * recording sink, and the exact entries (as dotted text) and reports (with
+ * file:line) are checked: comments, blank lines, CRLF, BOM, case, invalid
+ * lines, hosts housekeeping names, adblock exceptions and options, RPZ
+ * origins, wildcards and actions, IP networks, the "mostly garbage" rule
+ * and its boundary, the report cap, a missing file and a real file.
+ */
+#include <sys/socket.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lists.h"
+#include "wire.h"
+
+#define REC_MAX		64
+#define REC_TEXT	300
+
+/* Everything a load gave to the sink, names as dotted text. */
+struct rec {
+	size_t		nnames;
+	char		name[REC_MAX][REC_TEXT];
+	int		kind[REC_MAX];
+	int		match[REC_MAX];
+	int		action[REC_MAX];
+	char		target[REC_MAX][REC_TEXT];
+	uint32_t	line[REC_MAX];
+	size_t		nnets;
+	struct conf_net	net[REC_MAX];
+	uint32_t	netline[REC_MAX];
+	size_t		nreports;
+	char		report[REC_MAX][REC_TEXT];
+};
+
+/* Make the name sink fail, as on allocation failure. */
+static int	rec_fail;
+
+/* Dotted text of a wire name, "" for the root. */
+static void
+rec_text(const uint8_t *w, size_t len, char *out)
+{
+	size_t	i = 0, n = 0;
+
+	assert_true(len >= 1 && len <= WIRE_MAX_NAME);
+	assert_int_equal(w[len - 1], 0);
+	while (w[i] != 0) {
+		assert_true(w[i] <= 63 && i + w[i] + 1 < len);
+		if (n > 0)
+			out[n++] = '.';
+		memcpy(out + n, w + i + 1, w[i]);
+		n += w[i];
+		i += w[i] + 1;
+	}
+	assert_int_equal(i + 1, len);
+	out[n] = '\0';
+}
+
+static int
+rec_name(void *arg, const uint8_t *lname, size_t len, enum domtable_kind kind,
+    enum domtable_match match, uint32_t line)
+{
+	struct rec	*r = arg;
+
+	if (rec_fail)
+		return -1;
+	assert_true(r->nnames < REC_MAX);
+	rec_text(lname, len, r->name[r->nnames]);
+	r->kind[r->nnames] = kind;
+	r->match[r->nnames] = match;
+	r->line[r->nnames] = line;
+	r->nnames++;
+	return 0;
+}
+
+static int
+rec_rpz(void *arg, const uint8_t *lname, size_t len, enum domtable_match match,
+    enum lists_rpz_action action, const uint8_t *target, size_t tlen,
+    uint32_t line)
+{
+	struct rec	*r = arg;
+
+	assert_true(r->nnames < REC_MAX);
+	rec_text(lname, len, r->name[r->nnames]);
+	r->match[r->nnames] = match;
+	r->action[r->nnames] = action;
+	r->line[r->nnames] = line;
+	if (action == LISTS_RPZ_CNAME)
+		rec_text(target, tlen, r->target[r->nnames]);
+	else {
+		assert_null(target);
+		assert_int_equal(tlen, 0);
+		r->target[r->nnames][0] = '\0';
+	}
+	r->nnames++;
+	return 0;
+}
+
+static int
+rec_net(void *arg, const struct conf_net *net, uint32_t line)
+{
+	struct rec	*r = arg;
+
+	assert_true(r->nnets < REC_MAX);
+	r->net[r->nnets] = *net;
+	r->netline[r->nnets] = line;
+	r->nnets++;
+	return 0;
+}
+
+static void
+rec_report(void *arg, const char *msg)
+{
+	struct rec	*r = arg;
+
+	assert_true(r->nreports < REC_MAX);
+	snprintf(r->report[r->nreports], REC_TEXT, "%s", msg);
+	r->nreports++;
+}
+
+/* Load text in fmt; r is reset first. */
+static int
+load(struct rec *r, const char *text, enum lists_format fmt,
+    struct lists_result *res)
+{
+	struct lists_sink	sink = { rec_name, rec_rpz, rec_net, rec_report,
+				    r };
+
+	memset(r, 0, sizeof *r);
+	return lists_load_mem("t.txt", text, strlen(text), fmt, &sink, res);
+}
+
+/* Name i is text with kind, match and line. */
+static void
+check_name(struct rec *r, size_t i, const char *text, int kind, int match,
+    uint32_t line)
+{
+	assert_true(i < r->nnames);
+	assert_string_equal(r->name[i], text);
+	assert_int_equal(r->kind[i], kind);
+	assert_int_equal(r->match[i], match);
+	assert_int_equal(r->line[i], line);
+}
+
+/* Report i starts with prefix. */
+static void
+check_report(struct rec *r, size_t i, const char *prefix)
+{
+	assert_true(i < r->nreports);
+	if (strncmp(r->report[i], prefix, strlen(prefix)) != 0)
+		fail_msg("report %zu: \"%s\", want \"%s...\"", i, r->report[i],
+		    prefix);
+}
+
+static void
+test_format_names(void **state)
+{
+	enum lists_format	f;
+
+	(void)state;
+	assert_int_equal(lists_format_parse("domains", &f), 0);
+	assert_int_equal(f, LISTS_DOMAINS);
+	assert_int_equal(lists_format_parse("hosts", &f), 0);
+	assert_int_equal(f, LISTS_HOSTS);
+	assert_int_equal(lists_format_parse("adblock", &f), 0);
+	assert_int_equal(f, LISTS_ADBLOCK);
+	assert_int_equal(lists_format_parse("rpz", &f), 0);
+	assert_int_equal(f, LISTS_RPZ);
+	assert_int_equal(lists_format_parse("ip", &f), 0);
+	assert_int_equal(f, LISTS_IP);
+	assert_int_equal(lists_format_parse("Domains", &f), -1);
+	assert_int_equal(lists_format_parse("", &f), -1);
+	assert_string_equal(lists_format_name(LISTS_HOSTS), "hosts");
+	assert_string_equal(lists_format_name(LISTS_RPZ), "rpz");
+	assert_string_equal(lists_format_name(LISTS_IP), "ip");
+}
+
+/* lists_name on a NUL-terminated string. */
+static int
+name(const char *s, uint8_t *out, size_t *len, const char **why)
+{
+	*why = NULL;
+	return lists_name(s, strlen(s), out, len, why);
+}
+
+static void
+test_name(void **state)
+{
+	static const uint8_t	 want[] = { 3, 'w', 'w', 'w', 7, 'e', 'x',
+		'a', 'm', 'p', 'l', 'e', 2, 'n', 'l', 0 };
+	uint8_t			 out[WIRE_MAX_NAME];
+	const char		*why;
+	size_t			 len;
+
+	(void)state;
+	assert_int_equal(name("WwW.Example.NL", out, &len, &why), 0);
+	assert_int_equal(len, sizeof want);
+	assert_memory_equal(out, want, sizeof want);
+	assert_int_equal(name("www.example.nl.", out, &len, &why), 0);
+	assert_memory_equal(out, want, sizeof want);
+	assert_int_equal(name("localhost", out, &len, &why), 0);
+	assert_int_equal(len, 11);
+	assert_int_equal(name("com", out, &len, &why), 0);
+	assert_int_equal(name("_dmarc.x-y.example", out, &len, &why), 0);
+	assert_int_equal(name("xn--bcher-kva.example", out, &len, &why), 0);
+
+	assert_int_equal(name(".", out, &len, &why), -1);
+	assert_string_equal(why, "the root cannot be listed");
+	assert_int_equal(name("", out, &len, &why), -1);
+	assert_int_equal(name("a..b", out, &len, &why), -1);
+	assert_string_equal(why, "not a domain name: empty label");
+	assert_int_equal(name(".a", out, &len, &why), -1);
+	assert_string_equal(why, "not a domain name: empty label");
+	assert_int_equal(name("a..", out, &len, &why), -1);
+	assert_int_equal(name("a b", out, &len, &why), -1);
+	assert_string_equal(why, "not a domain name: invalid character");
+	assert_int_equal(name("*.example.com", out, &len, &why), -1);
+	assert_string_equal(why, "not a domain name: invalid character");
+	assert_int_equal(name("example.com/x", out, &len, &why), -1);
+	assert_int_equal(name("a:b", out, &len, &why), -1);
+	assert_int_equal(name("a\\.b", out, &len, &why), -1);
+	assert_int_equal(name("b\xc3\xbc" "cher.example", out, &len, &why),
+	    -1);
+	assert_string_equal(why, "IDN must be in A-label (xn--) form");
+	assert_int_equal(lists_name("a\0b", 3, out, &len, &why), -1);
+	assert_string_equal(why, "not a domain name: invalid character");
+}
+
+/* A name of labels of the given lengths, "a" repeated. */
+static void
+long_name(char *buf, const size_t *labels, size_t n)
+{
+	size_t	i, p = 0;
+
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf[p++] = '.';
+		memset(buf + p, 'a', labels[i]);
+		p += labels[i];
+	}
+	buf[p] = '\0';
+}
+
+static void
+test_name_limits(void **state)
+{
+	static const size_t	 l63[] = { 63, 3 }, l64[] = { 64, 3 };
+	static const size_t	 n255[] = { 63, 63, 63, 61 };
+	static const size_t	 n256[] = { 63, 63, 63, 62 };
+	char			 buf[600];
+	uint8_t			 out[WIRE_MAX_NAME];
+	const char		*why;
+	size_t			 len;
+
+	(void)state;
+	long_name(buf, l63, 2);
+	assert_int_equal(name(buf, out, &len, &why), 0);
+	assert_int_equal(len, 1 + 63 + 1 + 3 + 1);
+	long_name(buf, l64, 2);
+	assert_int_equal(name(buf, out, &len, &why), -1);
+	assert_string_equal(why, "not a domain name: label longer than 63");
+
+	/* 64 * 3 + 62 + 1 = 255 octets in wire form; one more is too long. */
+	long_name(buf, n255, 4);
+	assert_int_equal(name(buf, out, &len, &why), 0);
+	assert_int_equal(len, 255);
+	strcat(buf, ".");
+	assert_int_equal(name(buf, out, &len, &why), 0);
+	assert_int_equal(len, 255);
+	long_name(buf, n256, 4);
+	assert_int_equal(name(buf, out, &len, &why), -1);
+	assert_string_equal(why, "not a domain name: longer than 255 octets");
+
+	/* Far too long: still no overflow. */
+	memset(buf, 'a', 590);
+	for (len = 50; len < 590; len += 50)
+		buf[len] = '.';
+	buf[590] = '\0';
+	assert_int_equal(name(buf, out, &len, &why), -1);
+}
+
+static void
+test_domains(void **state)
+{
+	struct rec		 r;
+	struct lists_result	 res;
+	static const char	 text[] =
+	    "\xef\xbb\xbf" "# a list\r\n"
+	    "Example.COM\r\n"
+	    "\n"
+	    "! also a comment\n"
+	    "  ads.example.net.  # note\n"
+	    "\ttabbed.example\t\n"
+	    "bad..name\n"
+	    "two fields\n"
+	    "b\xc3\xbc" "cher.example\n"
+	    "last.example";
+
+	(void)state;
+	assert_int_equal(load(&r, text, LISTS_DOMAINS, &res), 0);
+	assert_int_equal(res.lines, 10);
+	assert_int_equal(res.entries, 4);
+	assert_int_equal(res.invalid, 3);
+	assert_int_equal(res.unsupported, 0);
+	assert_int_equal(r.nnames, 4);
+	check_name(&r, 0, "example.com", DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 2);
+	check_name(&r, 1, "ads.example.net", DOMTABLE_BLOCK, DOMTABLE_SUBTREE,
+	    5);
+	check_name(&r, 2, "tabbed.example", DOMTABLE_BLOCK, DOMTABLE_SUBTREE,
+	    6);
+	check_name(&r, 3, "last.example", DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 10);
+	assert_int_equal(r.nreports, 3);
+	assert_string_equal(r.report[0],
+	    "t.txt:7: not a domain name: empty label (bad..name)");
+	assert_string_equal(r.report[1],
+	    "t.txt:8: more than one field (two fields)");
+	assert_string_equal(r.report[2],
+	    "t.txt:9: IDN must be in A-label (xn--) form (b??cher.example)");
+}
+
+static void
+test_domains_bad_lines(void **state)
+{
+	struct rec		 r;
+	struct lists_result	 res;
+	char			 buf[6000];
+	size_t			 n;
+
+	(void)state;
+	/* A NUL octet, a very long line, then three good lines. */
+	n = 0;
+	memcpy(buf + n, "a\0b.example\n", 12);
+	n += 12;
+	memset(buf + n, 'x', 5000);
+	n += 5000;
+	buf[n++] = '\n';
+	memcpy(buf + n, "a.example\nb.example\nc.example\n", 30);
+	n += 30;
+	{
+		struct lists_sink sink = { rec_name, NULL, NULL, rec_report,
+		    &r };
+
+		memset(&r, 0, sizeof r);
+		assert_int_equal(lists_load_mem("t.txt", buf, n, LISTS_DOMAINS,
+		    &sink, &res), 0);
+	}
+	assert_int_equal(res.lines, 5);
+	assert_int_equal(res.invalid, 2);
+	assert_int_equal(r.nnames, 3);
+	check_report(&r, 0, "t.txt:1: NUL octet in line (a?b.example)");
+	check_report(&r, 1, "t.txt:2: line too long (xxxx");
+	assert_true(strlen(r.report[1]) < 100);
+}
+
+static void
+test_hosts(void **state)
+{
+	struct rec		 r;
+	struct lists_result	 res;
+	static const char	 text[] =
+	    "# hosts\n"
+	    "127.0.0.1 localhost\n"
+	    "127.0.0.1\tlocalhost.localdomain local\n"
+	    "255.255.255.255 broadcasthost\n"
+	    "::1 localhost ip6-localhost ip6-loopback\n"
+	    "fe00::0 ip6-localnet\n"
+	    "ff02::1 ip6-allnodes\n"
+	    "0.0.0.0 0.0.0.0\n"
+	    "0.0.0.0 Ads.Example.com tracker.example # trailing\n"
+	    "127.0.0.1 one.example\n"
+	    ":: six.example\n"
+	    "0.0.0.0 good.example bad_*.example\n"
+	    "example.com\n"
+	    "0.0.0.0\n";
+
+	(void)state;
+	assert_int_equal(load(&r, text, LISTS_HOSTS, &res), 0);
+	assert_int_equal(r.nnames, 5);
+	check_name(&r, 0, "ads.example.com", DOMTABLE_BLOCK, DOMTABLE_SUBTREE,
+	    9);
+	check_name(&r, 1, "tracker.example", DOMTABLE_BLOCK, DOMTABLE_SUBTREE,
+	    9);
+	check_name(&r, 2, "one.example", DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 10);
+	check_name(&r, 3, "six.example", DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 11);
+	check_name(&r, 4, "good.example", DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 12);
+	assert_int_equal(res.invalid, 3);
+	assert_int_equal(r.nreports, 3);
+	check_report(&r, 0, "t.txt:12: not a domain name: invalid character");
+	check_report(&r, 1, "t.txt:13: not an address (example.com)");
+	check_report(&r, 2, "t.txt:14: no name after the address");
+}
+
+static void
+test_adblock(void **state)
+{
+	struct rec		 r;
+	struct lists_result	 res;
+	static const char	 text[] =
+	    "[Adblock Plus 2.0]\n"
+	    "! Title: test\n"
+	    "||ads.example.com^\n"
+	    "@@||good.ads.example.com^\n"
+	    "||Tracker.Example^|\n"
+	    "plain.example\n"
+	    "||opt.example^$third-party\n"
+	    "||imp.example^$important\n"
+	    "||path.example/ads\n"
+	    "||wild*.example^\n"
+	    "/ads[0-9]+/\n"
+	    "example.com##.banner\n"
+	    "example.com#@#.banner\n"
+	    "||bad..example^\n"
+	    "||a.example^\n"
+	    "||b.example^\n"
+	    "||c.example^\n"
+	    "||d.example^\n";
+
+	(void)state;
+	assert_int_equal(load(&r, text, LISTS_ADBLOCK, &res), 0);
+	assert_int_equal(r.nnames, 8);
+	check_name(&r, 0, "ads.example.com", DOMTABLE_BLOCK, DOMTABLE_SUBTREE,
+	    3);
+	check_name(&r, 1, "good.ads.example.com", DOMTABLE_PASS,
+	    DOMTABLE_SUBTREE, 4);
+	check_name(&r, 2, "tracker.example", DOMTABLE_BLOCK, DOMTABLE_SUBTREE,
+	    5);
+	check_name(&r, 3, "plain.example", DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 6);
+	check_name(&r, 4, "a.example", DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 15);
+	assert_int_equal(res.unsupported, 7);
+	assert_int_equal(res.invalid, 1);
+	assert_int_equal(res.entries, 8);
+	assert_int_equal(r.nreports, 5);
+	assert_string_equal(r.report[0],
+	    "t.txt:14: not a domain name: empty label (||bad..example^)");
+	assert_string_equal(r.report[1],
+	    "t.txt: 2 rules with $ options not supported, skipped");
+	assert_string_equal(r.report[2], "t.txt: 2 rules with paths, "
+	    "wildcards or other patterns not supported, skipped");
+	assert_string_equal(r.report[3],
+	    "t.txt: 1 regular expression rules not supported, skipped");
+	assert_string_equal(r.report[4],
+	    "t.txt: 2 element hiding rules not supported, skipped");
+}
+
+static void
+test_rpz(void **state)
+{
+	struct rec		 r;
+	struct lists_result	 res;
+	static const char	 text[] =
+	    "$TTL 300\n"
+	    "$ORIGIN rpz.example.\n"
+	    "@ SOA ns.example. admin.example. (\n"
+	    "      1 ; serial\n"
+	    "      3600 600 86400 60 )\n"
+	    "@ NS ns.example.\n"
+	    "; comment\n"
+	    "Bad.Example CNAME .\n"
+	    "*.bad.example CNAME .\n"
+	    "nodata.example CNAME *.\n"
+	    "ok.bad.example CNAME rpz-passthru.\n"
+	    "redirect.example 60 IN CNAME Walled.Garden.example.\n"
+	    "drop.example CNAME rpz-drop.\n"
+	    "tcp.example CNAME rpz-tcp-only.\n"
+	    "32.1.0.0.127.rpz-ip CNAME .\n"
+	    "24.0.2.0.192.rpz-ip CNAME .\n"
+	    "ns.evil.rpz-nsdname CNAME .\n"
+	    "32.1.0.0.10.rpz-nsip CNAME .\n"
+	    "32.2.0.0.10.rpz-client-ip CNAME .\n"
+	    "local.example A 192.0.2.1\n"
+	    "abs.example.rpz.example. CNAME .\n"
+	    "outside.example. CNAME .\n"
+	    "x.example CNAME\n";
+
+	(void)state;
+	assert_int_equal(load(&r, text, LISTS_RPZ, &res), 0);
+	assert_int_equal(r.nnames, 6);
+	check_name(&r, 0, "bad.example", 0, DOMTABLE_EXACT, 8);
+	assert_int_equal(r.action[0], LISTS_RPZ_NXDOMAIN);
+	check_name(&r, 1, "bad.example", 0, DOMTABLE_SUBONLY, 9);
+	assert_int_equal(r.action[1], LISTS_RPZ_NXDOMAIN);
+	check_name(&r, 2, "nodata.example", 0, DOMTABLE_EXACT, 10);
+	assert_int_equal(r.action[2], LISTS_RPZ_NODATA);
+	check_name(&r, 3, "ok.bad.example", 0, DOMTABLE_EXACT, 11);
+	assert_int_equal(r.action[3], LISTS_RPZ_PASSTHRU);
+	check_name(&r, 4, "redirect.example", 0, DOMTABLE_EXACT, 12);
+	assert_int_equal(r.action[4], LISTS_RPZ_CNAME);
+	assert_string_equal(r.target[4], "walled.garden.example");
+	check_name(&r, 5, "abs.example", 0, DOMTABLE_EXACT, 21);
+	assert_int_equal(res.entries, 6);
+	assert_int_equal(res.unsupported, 8);
+	assert_int_equal(res.invalid, 2);
+
+	assert_int_equal(r.nreports, 9);
+	check_report(&r, 0, "t.txt:22: owner outside the origin");
+	check_report(&r, 1, "t.txt:23: ");
+	assert_string_equal(r.report[2],
+	    "t.txt: 2 rpz-ip triggers not supported, skipped");
+	assert_string_equal(r.report[3],
+	    "t.txt: 1 rpz-nsdname triggers not supported, skipped");
+	assert_string_equal(r.report[4],
+	    "t.txt: 1 rpz-nsip triggers not supported, skipped");
+	assert_string_equal(r.report[5],
+	    "t.txt: 1 rpz-client-ip triggers not supported, skipped");
+	assert_string_equal(r.report[6],
+	    "t.txt: 1 rpz-drop actions not supported, skipped");
+	assert_string_equal(r.report[7],
+	    "t.txt: 1 rpz-tcp-only actions not supported, skipped");
+	assert_string_equal(r.report[8], "t.txt: 1 local data records other "
+	    "than CNAME not supported, skipped");
+}
+
+/* Without $ORIGIN the SOA owner is the origin; blank owners repeat. */
+static void
+test_rpz_soa_origin(void **state)
+{
+	struct rec		 r;
+	struct lists_result	 res;
+	static const char	 text[] =
+	    "rpz.local. 3600 IN SOA ns.local. admin.local. 1 3600 600 "
+	    "86400 60\n"
+	    "rpz.local. IN NS ns.local.\n"
+	    "a.example.rpz.local. CNAME .\n"
+	    "b.example CNAME .\n"
+	    "\tTXT \"local data\"\n"
+	    "*.c.example CNAME other.example.\n";
+
+	(void)state;
+	assert_int_equal(load(&r, text, LISTS_RPZ, &res), 0);
+	assert_int_equal(r.nnames, 3);
+	check_name(&r, 0, "a.example", 0, DOMTABLE_EXACT, 3);
+	check_name(&r, 1, "b.example", 0, DOMTABLE_EXACT, 4);
+	check_name(&r, 2, "c.example", 0, DOMTABLE_SUBONLY, 6);
+	assert_int_equal(r.action[2], LISTS_RPZ_CNAME);
+	assert_string_equal(r.target[2], "other.example");
+	assert_int_equal(res.unsupported, 1);
+	assert_int_equal(res.invalid, 0);
+}
+
+/* Zone-file errors: each is one invalid line, the rest still loads. */
+static void
+test_rpz_errors(void **state)
+{
+	struct rec		 r;
+	struct lists_result	 res;
+	static const char	 text[] =
+	    "@ CNAME .\n"
+	    "$TTL soon\n"
+	    "$ORIGIN rpz.\n"
+	    "$INCLUDE other.zone\n"
+	    "$BOGUS\n"
+	    "ok1 CNAME .\n"
+	    "ok2 CNAME .\n"
+	    "ok3 CNAME .\n"
+	    "* CNAME .\n"
+	    "b\\.c CNAME .\n"
+	    "ok4 CNAME .\n"
+	    "ok5 CNAME .\n"
+	    "ok6 CNAME .\n"
+	    "x SOA a. b. ( 1 2 3\n"
+	    "  4 5\n";
+
+	(void)state;
+	assert_int_equal(load(&r, text, LISTS_RPZ, &res), 0);
+	/* 7 of 14 records bad: exactly half, still accepted. */
+	assert_int_equal(r.nnames, 6);
+	check_name(&r, 3, "ok4", 0, DOMTABLE_EXACT, 11);
+	assert_int_equal(res.unsupported, 1);
+	assert_int_equal(res.invalid, 6);
+	check_report(&r, 0, "t.txt:1: \"@\" without $ORIGIN or SOA");
+	check_report(&r, 1, "t.txt:2: bad $TTL");
+	check_report(&r, 2, "t.txt:5: unknown directive");
+	check_report(&r, 3, "t.txt:9: the root cannot be listed");
+	check_report(&r, 4, "t.txt:10: not a domain name: invalid character");
+	check_report(&r, 5, "t.txt:14: unbalanced parentheses");
+	assert_string_equal(r.report[6],
+	    "t.txt: 1 $INCLUDE or $GENERATE directives not supported, skipped");
+}
+
+static void
+test_ip(void **state)
+{
+	struct rec		 r;
+	struct lists_result	 res;
+	static const uint8_t	 v6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	static const char	 text[] =
+	    "# ip list\n"
+	    "192.0.2.1\n"
+	    "198.51.100.0/24 # test net\n"
+	    "2001:db8::/32\n"
+	    "::1\n"
+	    "0.0.0.0/0\n"
+	    "192.0.2.1/24\n"
+	    "10.0.0.0/33\n"
+	    "2001:db8::/129\n"
+	    "10.0.0.0/\n"
+	    "10.0.0.0/+8\n"
+	    "not-an-address\n"
+	    "10.1.0.0/16\n"
+	    "10.2.0.0/16\n"
+	    "10.3.0.0/16\n";
+
+	(void)state;
+	assert_int_equal(load(&r, text, LISTS_IP, &res), 0);
+	assert_int_equal(r.nnets, 8);
+	assert_int_equal(r.net[0].family, AF_INET);
+	assert_int_equal(r.net[0].prefix, 32);
+	assert_memory_equal(r.net[0].addr, "\xc0\x00\x02\x01", 4);
+	assert_int_equal(r.netline[0], 2);
+	assert_int_equal(r.net[1].prefix, 24);
+	assert_memory_equal(r.net[1].addr, "\xc6\x33\x64\x00", 4);
+	assert_int_equal(r.net[2].family, AF_INET6);
+	assert_int_equal(r.net[2].prefix, 32);
+	assert_memory_equal(r.net[2].addr, v6, 16);
+	assert_int_equal(r.net[3].family, AF_INET6);
+	assert_int_equal(r.net[3].prefix, 128);
+	assert_int_equal(r.net[4].prefix, 0);
+	assert_int_equal(r.netline[4], 6);
+	assert_int_equal(res.invalid, 6);
+	assert_int_equal(r.nreports, 6);
+	assert_string_equal(r.report[0],
+	    "t.txt:7: host bits set (192.0.2.1/24)");
+	check_report(&r, 1, "t.txt:8: bad prefix length");
+	check_report(&r, 2, "t.txt:9: bad prefix length");
+	check_report(&r, 3, "t.txt:10: bad prefix length");
+	check_report(&r, 4, "t.txt:11: bad prefix length");
+	check_report(&r, 5, "t.txt:12: not an address or network");
+}
+
+static void
+test_mostly_garbage(void **state)
+{
+	struct rec		 r;
+	struct lists_result	 res;
+
+	(void)state;
+	/* Exactly half bad: accepted. */
+	assert_int_equal(load(&r, "# c\na.example\nb..x\n\nc.example\n"
+	    "*.x\n", LISTS_DOMAINS, &res), 0);
+	assert_int_equal(r.nnames, 2);
+	assert_int_equal(r.nreports, 2);
+
+	/* One more bad than good: rejected. */
+	assert_int_equal(load(&r, "a.example\nb..x\n*.x\n",
+	    LISTS_DOMAINS, &res), -1);
+	assert_int_equal(r.nreports, 3);
+	assert_string_equal(r.report[2],
+	    "t.txt: mostly invalid (2 of 3 lines), list rejected");
+
+	/* Unsupported lines count too. */
+	assert_int_equal(load(&r, "||a.example^\n||b.example^$third-party\n"
+	    "||c/d\n", LISTS_ADBLOCK, &res), -1);
+	assert_int_equal(res.unsupported, 2);
+	check_report(&r, r.nreports - 1, "t.txt: mostly invalid (2 of 3");
+
+	/* Empty, or only comments: fine. */
+	assert_int_equal(load(&r, "", LISTS_DOMAINS, &res), 0);
+	assert_int_equal(res.lines, 0);
+	assert_int_equal(load(&r, "# nothing\n\n", LISTS_HOSTS, &res), 0);
+	assert_int_equal(r.nreports, 0);
+	assert_int_equal(load(&r, "; nothing\n", LISTS_RPZ, &res), 0);
+}
+
+static void
+test_report_cap(void **state)
+{
+	struct rec		 r;
+	struct lists_result	 res;
+	char			 text[4096];
+	size_t			 i, n = 0;
+
+	(void)state;
+	for (i = 0; i < 30; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n,
+		    "bad..%zu\n", i);
+	for (i = 0; i < 30; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n,
+		    "good%zu.example\n", i);
+	assert_int_equal(load(&r, text, LISTS_DOMAINS, &res), 0);
+	assert_int_equal(res.invalid, 30);
+	assert_int_equal(r.nnames, 30);
+	assert_int_equal(r.nreports, LISTS_MAX_REPORTS + 1);
+	check_report(&r, 0, "t.txt:1: ");
+	check_report(&r, LISTS_MAX_REPORTS - 1, "t.txt:20: ");
+	assert_string_equal(r.report[LISTS_MAX_REPORTS],
+	    "t.txt: 10 more invalid lines not shown");
+}
+
+static void
+test_sink_fails(void **state)
+{
+	struct rec		 r;
+	struct lists_result	 res;
+
+	(void)state;
+	rec_fail = 1;
+	assert_int_equal(load(&r, "a.example\nb.example\n", LISTS_DOMAINS,
+	    &res), -1);
+	rec_fail = 0;
+	assert_int_equal(r.nreports, 1);
+	check_report(&r, 0, "t.txt:1: ");
+}
+
+static void
+test_files(void **state)
+{
+	struct lists_sink	 sink;
+	struct rec		 r;
+	struct lists_result	 res;
+	char			 path[] = "/tmp/test_lists.XXXXXX", want[300];
+	FILE			*f;
+	int			 fd;
+
+	(void)state;
+	memset(&r, 0, sizeof r);
+	memset(&sink, 0, sizeof sink);
+	sink.name = rec_name;
+	sink.report = rec_report;
+	sink.arg = &r;
+
+	assert_int_equal(lists_load("/nonexistent/list.txt", LISTS_DOMAINS,
+	    &sink, &res), -1);
+	assert_int_equal(r.nreports, 1);
+	assert_string_equal(r.report[0],
+	    "/nonexistent/list.txt: No such file or directory");
+
+	memset(&r, 0, sizeof r);
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_non_null(f = fdopen(fd, "w"));
+	fputs("0.0.0.0 one.example two.example\r\n# c\n"
+	    "0.0.0.0 bad..example\n127.0.0.1 three.example", f);
+	fclose(f);
+	assert_int_equal(lists_load(path, LISTS_HOSTS, &sink, &res), 0);
+	unlink(path);
+	assert_int_equal(res.lines, 4);
+	assert_int_equal(r.nnames, 3);
+	check_name(&r, 0, "one.example", 0, 0, 1);
+	check_name(&r, 1, "two.example", 0, 0, 1);
+	check_name(&r, 2, "three.example", 0, 0, 4);
+	snprintf(want, sizeof want, "%s:3: not a domain name: empty label "
+	    "(0.0.0.0 bad..example)", path);
+	assert_int_equal(r.nreports, 1);
+	assert_string_equal(r.report[0], want);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format_names),
+		cmocka_unit_test(test_name),
+		cmocka_unit_test(test_name_limits),
+		cmocka_unit_test(test_domains),
+		cmocka_unit_test(test_domains_bad_lines),
+		cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_adblock),
+		cmocka_unit_test(test_rpz),
+		cmocka_unit_test(test_rpz_soa_origin),
+		cmocka_unit_test(test_rpz_errors),
+		cmocka_unit_test(test_ip),
+		cmocka_unit_test(test_mostly_garbage),
+		cmocka_unit_test(test_report_cap),
+		cmocka_unit_test(test_sink_fails),
+		cmocka_unit_test(test_files),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
