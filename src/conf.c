@@ -1790,6 +1790,18 @@ conf_board_load(struct conf_state *st, const char *path,
 			bp->name.line = sc.seen[idx]->line;
 			bp->name.col = sc.seen[idx]->col;
 		}
+		/* Geo rules need their database, named in veiligd.yaml. */
+		if (b->ncountries != 0 && st->conf->geoip_country == NULL &&
+		    (idx = conf_key_find(&sc, "", "block-countries")) != -1 &&
+		    sc.seen[idx] != NULL)
+			conf_error(&bs, sc.seen[idx]->line, sc.seen[idx]->col,
+			    "block-countries: needs geoip.country in %s",
+			    st->name);
+		if (b->nasns != 0 && st->conf->geoip_asn == NULL &&
+		    (idx = conf_key_find(&sc, "", "block-asns")) != -1 &&
+		    sc.seen[idx] != NULL)
+			conf_error(&bs, sc.seen[idx]->line, sc.seen[idx]->col,
+			    "block-asns: needs geoip.asn in %s", st->name);
 	}
 	conf_node_free(root);
 	free(buf);

@@ -454,17 +454,7 @@ policy_load_boards(struct policy *p, policy_error_cb errcb, void *arg)
 		    NULL || (b->deny = policy_name_table(cb->deny, cb->ndeny))
 		    == NULL)
 			goto nomem;
-		/* Every board's problems are reported, not just the first. */
-		if (cb->ncountries != 0 && conf->geoip_country == NULL) {
-			policy_err(errcb, arg, "%s: block-countries needs "
-			    "geoip.country in %s", cb->path, conf->path);
-			failed = 1;
-		}
-		if (cb->nasns != 0 && conf->geoip_asn == NULL) {
-			policy_err(errcb, arg, "%s: block-asns needs geoip.asn "
-			    "in %s", cb->path, conf->path);
-			failed = 1;
-		}
+		/* conf_load() made sure geo rules have their databases. */
 		for (j = 0; j < cb->ncountries + cb->nasns && !toomany; j++) {
 			bit = j < cb->ncountries ?
 			    policy_geo_bit(p, cb->countries[j], 0) :
@@ -848,10 +838,14 @@ policy_explain_lists(const struct policy *p, const struct policy_board *b,
 		line = hit.tag;
 		if ((p->rpz_bits >> i) & 1 && hit.tag < p->nrpz)
 			line = p->rpz[hit.tag].line;
-		evbuffer_add_printf(out, "listed: %s %s %s (%s:%u)%s\n",
+		/* As the list says it: "*." for subdomains only (RPZ). */
+		evbuffer_add_printf(out, "listed: %s %s %s%s%s (%s:%u)%s\n",
 		    l->name, hit.kind == DOMTABLE_PASS ? "exception" : "entry",
+		    hit.match == DOMTABLE_SUBONLY ? "*." : "",
 		    policy_name_text(lname + hit.suffix_off,
-		    len - hit.suffix_off, buf, sizeof buf), l->file, line,
+		    len - hit.suffix_off, buf, sizeof buf),
+		    hit.match == DOMTABLE_EXACT ? " (this name only)" : "",
+		    l->file, line,
 		    (b->qmask >> i) & 1 ? "" : " [not blocked by this board]");
 	}
 }

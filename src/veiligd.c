@@ -175,6 +175,9 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 		evbuffer_free(e.out);
 	}
 	veiligd_reload_limits(vd->snap->conf, snap->conf);
+	if (snap->conf->nboards == 0)
+		log_warnx("no board file matches %s: every client is refused",
+		    snap->conf->boards_glob);
 	old = snapshot_swap(snap);
 	snapshot_free(old);
 	vd->snap = snap;
@@ -464,6 +467,10 @@ main(int argc, char **argv)
 			    e.n == 1 ? "" : "s");
 			return 1;
 		}
+		if (snap->conf->nboards == 0)
+			fprintf(stderr, "%s: warning: no board file matches %s: "
+			    "every client is refused\n", vd.path,
+			    snap->conf->boards_glob);
 		fprintf(stderr, "%s: configuration OK\n", vd.path);
 		snapshot_free(snap);
 		return 0;
@@ -472,6 +479,9 @@ main(int argc, char **argv)
 	if (snap == NULL)
 		fatalx("%u error%s in %s", e.n, e.n == 1 ? "" : "s", vd.path);
 	conf = snap->conf;
+	if (conf->nboards == 0)
+		log_warnx("no board file matches %s: every client is refused",
+		    conf->boards_glob);
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() == -1)
 		fatalx("libevent without thread support");

@@ -810,6 +810,7 @@ tdir_free(struct tdir *d)
 
 static const char *main_yaml =
     "upstreams: [ 127.0.0.1 ]\n"
+    "geoip: { country: country.mmdb, asn: asn.mmdb }\n"
     "lists:\n"
     "  malware: { file: malware.txt, format: domains }\n"
     "  phishing: { file: phishing.txt, format: domains }\n"
@@ -1055,6 +1056,25 @@ test_board_errors(void **state)
 	    ":3:1: YAML syntax error: ");
 	expect_board_error(&d, "- name: x\n",
 	    ":1:1: expected a mapping of keys (name, networks, ");
+
+	/* Geo rules without their database, at the key's position. */
+	{
+		struct errs	 ge = { 0 };
+		char		 full[512];
+
+		tdir_write(&d, "boards/x.yaml", "name: x\n"
+		    "networks: [ 10.0.0.0/8 ]\nblock-countries: [ RU ]\n"
+		    "block-asns: [ 64496 ]\n");
+		assert_null(tdir_load(&d, "upstreams: [ 127.0.0.1 ]\n", &ge));
+		assert_int_equal(ge.n, 2);
+		snprintf(full, sizeof full, "%s/boards/x.yaml:3:1: "
+		    "block-countries: needs geoip.country in ", d.path);
+		assert_true(errs_has(&ge, full));
+		snprintf(full, sizeof full, "%s/boards/x.yaml:4:1: "
+		    "block-asns: needs geoip.asn in ", d.path);
+		assert_true(errs_has(&ge, full));
+		errs_clear(&ge);
+	}
 
 	/* Board and veiligd.yaml errors come out of the same call. */
 	tdir_write(&d, "boards/x.yaml", "name: x\nnetworks: [ 10.0.0.0/33 ]\n");

@@ -213,6 +213,18 @@ fx_build(struct fx *fx)
 	return fx->p;
 }
 
+/* Load; it must fail. */
+static void
+fx_conf_fails(struct fx *fx)
+{
+	char	path[256];
+
+	fx->conf = conf_load(fx_path(fx, "veiligd.yaml", path, sizeof path),
+	    msg_cb, fx);
+	assert_null(fx->conf);
+	assert_int_not_equal(fx->nmsg, 0);
+}
+
 /* Load (must succeed) and compile (must fail). */
 static void
 fx_build_fails(struct fx *fx)
@@ -1286,16 +1298,16 @@ static void
 test_geo_missing(void **state)
 {
 	struct fx	*fx = *state;
-	char		 path[256];
 
 	fx_yaml(fx, NULL, "geoip: { asn: asn.mmdb }\n");
 	fx_write(fx, "boards/a.yaml", "name: a\n"
 	    "networks: [ 127.0.0.1/32 ]\n");
 	fx_write(fx, "boards/r.yaml", "name: r\n"
 	    "networks: [ 127.0.0.2/32 ]\nblock-countries: [ RU ]\n");
-	fx_build_fails(fx);
-	assert_true(msgs_have(fx, fx_path(fx, "boards/r.yaml", path,
-	    sizeof path), "geoip.country"));
+	/* conf_load() says so, at the key's line and column. */
+	fx_conf_fails(fx);
+	assert_true(msgs_start(fx, "boards/r.yaml", ":3:1: block-countries: "
+	    "needs geoip.country"));
 	assert_false(strstr(fx->msg[0], "boards/a.yaml") != NULL);
 }
 
@@ -1304,21 +1316,53 @@ static void
 test_geo_missing_all(void **state)
 {
 	struct fx	*fx = *state;
-	char		 path[256];
 
 	fx_yaml(fx, NULL, NULL);
 	fx_write(fx, "boards/a.yaml", "name: a\n"
 	    "networks: [ 127.0.0.1/32 ]\nblock-countries: [ RU ]\n");
 	fx_write(fx, "boards/b.yaml", "name: b\n"
 	    "networks: [ 127.0.0.2/32 ]\nblock-asns: [ 64496 ]\n");
-	fx_build_fails(fx);
-	assert_true(msgs_have(fx, fx_path(fx, "boards/a.yaml", path,
-	    sizeof path), "block-countries needs geoip.country"));
-	assert_true(msgs_have(fx, fx_path(fx, "boards/b.yaml", path,
-	    sizeof path), "block-asns needs geoip.asn"));
+	fx_conf_fails(fx);
+	assert_true(msgs_start(fx, "boards/a.yaml", ":3:1: block-countries: "
+	    "needs geoip.country"));
+	assert_true(msgs_start(fx, "boards/b.yaml", ":3:1: block-asns: needs "
+	    "geoip.asn"));
 	/* Each message names only the key that lacks its database. */
 	assert_false(msgs_any(fx, "boards/a.yaml", "geoip.asn"));
 	assert_false(msgs_any(fx, "boards/b.yaml", "geoip.country"));
+}
+
+/* Explain says an RPZ wildcard as "*.name", an exact entry as such. */
+static void
+test_explain_match(void **state)
+{
+	struct fx	*fx = *state;
+	struct policy	*p;
+	char		*s, want[512], rpath[256];
+	int		 rc;
+
+	fx_yaml(fx, "lists:\n  rpz: { file: lists/rpz.zone, format: rpz }\n",
+	    NULL);
+	fx_write(fx, "lists/rpz.zone", "$ORIGIN rpz.test.\n"
+	    "@ 60 SOA ns.rpz.test. h.rpz.test. 1 3600 600 86400 60\n"
+	    "@ 60 NS ns.rpz.test.\n"
+	    "*.wild.test CNAME .\n"
+	    "only.test CNAME .\n");
+	fx_write(fx, "boards/a.yaml", "name: a\nnetworks: [ 127.0.0.1/32 ]\n"
+	    "block: [ rpz ]\n");
+	p = fx_build(fx);
+	fx_path(fx, "lists/rpz.zone", rpath, sizeof rpath);
+	s = explain(p, board(p, "a"), "x.wild.test", WIRE_TYPE_A, &rc);
+	assert_int_equal(rc, 0);
+	snprintf(want, sizeof want, "listed: rpz entry *.wild.test. (%s:4)",
+	    rpath);
+	assert_true(has(s, want));
+	free(s);
+	s = explain(p, board(p, "a"), "only.test", WIRE_TYPE_A, &rc);
+	snprintf(want, sizeof want, "listed: rpz entry only.test. (this name "
+	    "only) (%s:5)", rpath);
+	assert_true(has(s, want));
+	free(s);
 }
 
 /* The root is a question explain answers, though never an entry. */
@@ -1590,15 +1634,15 @@ test_explain(void **state)
 	s = explain(p, a, "a.wild.test", LDNS_RR_TYPE_A, &rc);
 	assert_int_equal(rc, 0);
 	assert_true(has(s, "rule: list rpz"));
-	snprintf(want, sizeof want, "listed: rpz entry wild.test. (%s:11)\n",
-	    rpath);
+	snprintf(want, sizeof want, "listed: rpz entry *.wild.test. "
+	    "(%s:11)\n", rpath);
 	assert_true(has(s, want));
 	free(s);
 	s = explain(p, a, "ok.evil.test", LDNS_RR_TYPE_A, &rc);
 	assert_int_equal(rc, 0);
 	assert_true(has(s, "verdict: pass"));
 	snprintf(want, sizeof want, "listed: rpz exception ok.evil.test. "
-	    "(%s:9)\n", rpath);
+	    "(this name only) (%s:9)\n", rpath);
 	assert_true(has(s, want));
 	free(s);
 	s = explain(p, a, "local.test", LDNS_RR_TYPE_A, &rc);
@@ -1752,6 +1796,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_explain_root, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_explain_match, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_geo_missing_all, setup,
 		    teardown),
