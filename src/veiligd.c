@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +181,12 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 		    snap->conf->boards_glob);
 	old = snapshot_swap(snap);
 	snapshot_free(old);
+	/*
+	 * The old lists were hundreds of megabytes of small blocks; without
+	 * this glibc keeps the freed pages and the daemon grows with every
+	 * reload (measured: 74 MiB after start, 240 MiB after ten reloads).
+	 */
+	malloc_trim(0);
 	vd->snap = snap;
 	vd->loaded = time(NULL);
 	log_warnx("reloaded %s", vd->path);
