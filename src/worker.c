@@ -693,6 +693,30 @@ worker_udp_flush(struct worker_udp *u, unsigned ntx)
 	}
 }
 
+/*
+ * Fill send slot i of the batch with the answer of outlen octets in
+ * w->txbuf[i] for the datagram mh, from the address it was sent to.
+ */
+static void
+worker_tx_add(struct worker_udp *u, struct msghdr *mh, unsigned i,
+    size_t outlen)
+{
+	struct worker		*w = u->w;
+	struct worker_dst	 dst;
+
+	dst.family = 0;
+	if (u->pktinfo)
+		worker_dst_get(mh, &dst);
+	w->txiov[i].iov_base = w->txbuf[i];
+	w->txiov[i].iov_len = outlen;
+	memset(&w->tx[i], 0, sizeof w->tx[i]);
+	w->tx[i].msg_hdr.msg_name = mh->msg_name;
+	w->tx[i].msg_hdr.msg_namelen = mh->msg_namelen;
+	w->tx[i].msg_hdr.msg_iov = &w->txiov[i];
+	w->tx[i].msg_hdr.msg_iovlen = 1;
+	worker_dst_set(&w->tx[i].msg_hdr, &dst, &w->txctl[i]);
+}
+
 /* Datagrams are waiting on u: read, answer and send them in batches. */
 static void
 worker_udp_read_cb(evutil_socket_t fd, short events, void *arg)
@@ -702,7 +726,6 @@ worker_udp_read_cb(evutil_socket_t fd, short events, void *arg)
 	const struct snapshot	*snap;
 	struct worker_pending	*pq;
 	struct worker_fwd	 f;
-	struct worker_dst	 dst;
 	struct wire_query	 q;
 	struct msghdr		*mh;
 	size_t			 outlen;
@@ -747,21 +770,7 @@ worker_udp_read_cb(evutil_socket_t fd, short events, void *arg)
 			case WORKER_DROP:
 				break;
 			case WORKER_SEND:
-				if (u->pktinfo)
-					worker_dst_get(mh, &dst);
-				else
-					dst.family = 0;
-				w->txiov[ntx].iov_base = w->txbuf[ntx];
-				w->txiov[ntx].iov_len = outlen;
-				memset(&w->tx[ntx], 0, sizeof w->tx[ntx]);
-				w->tx[ntx].msg_hdr.msg_name = mh->msg_name;
-				w->tx[ntx].msg_hdr.msg_namelen =
-				    mh->msg_namelen;
-				w->tx[ntx].msg_hdr.msg_iov = &w->txiov[ntx];
-				w->tx[ntx].msg_hdr.msg_iovlen = 1;
-				worker_dst_set(&w->tx[ntx].msg_hdr, &dst,
-				    &w->txctl[ntx]);
-				ntx++;
+				worker_tx_add(u, mh, ntx++, outlen);
 				break;
 			case WORKER_FORWARD:
 				pq = worker_pending_new(w, &q, &f,
@@ -783,15 +792,8 @@ worker_udp_read_cb(evutil_socket_t fd, short events, void *arg)
 				w->st.servfail++;
 				outlen = wire_error(w->txbuf[ntx], WORKER_TXBUF,
 				    &q, WIRE_SERVFAIL);
-				w->txiov[ntx].iov_base = w->txbuf[ntx];
-				w->txiov[ntx].iov_len = outlen;
-				memset(&w->tx[ntx], 0, sizeof w->tx[ntx]);
-				w->tx[ntx].msg_hdr.msg_name = mh->msg_name;
-				w->tx[ntx].msg_hdr.msg_namelen =
-				    mh->msg_namelen;
-				w->tx[ntx].msg_hdr.msg_iov = &w->txiov[ntx];
-				w->tx[ntx].msg_hdr.msg_iovlen = 1;
-				ntx++;
+				if (outlen != 0)
+					worker_tx_add(u, mh, ntx++, outlen);
 				break;
 			}
 		}
