@@ -23,6 +23,8 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+/* struct event inside struct worker_pending: no allocation per timer. */
+#include <event2/event_struct.h>
 #include <event2/listener.h>
 
 #include "cache.h"
@@ -39,6 +41,14 @@
 #define WORKER_TXBUF		4096	/* >= WIRE_EDNS_SIZE */
 #define WORKER_TCP_MAX		65535
 #define WORKER_TCP_OUTMAX	(1024 * 1024) /* unread answers per conn */
+/*
+ * RFC 8767 5: when the upstreams have not answered within this time and
+ * the cache still has an expired answer (within serve-stale), the client
+ * gets that at once; the upstream answer, when it comes, only refreshes
+ * the cache. 1.8 s is the RFC's suggestion: below the usual stub resolver
+ * timeout of 2 s or more.
+ */
+#define WORKER_STALE_MS		1800
 
 /* Control message space for one IP_PKTINFO or IPV6_PKTINFO. */
 union worker_ctl {
@@ -78,6 +88,9 @@ struct worker_pending {
 	uint8_t			 target[WIRE_MAX_NAME];
 	size_t			 tlen;
 	uint32_t		 ttl;	/* of the CNAME */
+	struct event		 stale_ev; /* the client response timer */
+	int			 stale_armed;
+	int			 answered; /* by the timer, from a stale entry */
 	TAILQ_ENTRY(worker_pending) entry;
 };
 
@@ -154,6 +167,8 @@ static uint64_t	worker_fwd_inspect_cb(void *, const uint8_t *, size_t,
 static void	worker_udp_read_cb(evutil_socket_t, short, void *);
 static void	worker_done_cb(void *, const struct wire_query *,
 		    const uint8_t *, const struct wire_scan *, uint64_t);
+static void	worker_stale_cb(evutil_socket_t, short, void *);
+static void	worker_stale_arm(struct worker *, struct worker_pending *);
 static void	worker_accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	worker_conn_read_cb(struct bufferevent *, void *);
@@ -318,6 +333,8 @@ worker_free(struct worker *w)
 	fwd_free(w->fwd);
 	while ((pq = TAILQ_FIRST(&w->pending)) != NULL) {
 		TAILQ_REMOVE(&w->pending, pq, entry);
+		if (pq->stale_armed)
+			event_del(&pq->stale_ev);
 		free(pq);
 	}
 	while ((c = TAILQ_FIRST(&w->conns)) != NULL) {
@@ -546,12 +563,14 @@ worker_pending_new(struct worker *w, const struct wire_query *q,
  * was settled: from the upstream's answer (msg, sc, its inspection bits
  * mask), or when every upstream failed from a stale cache entry (RFC
  * 8767), or SERVFAIL. The policy in force now decides (a reload may have
- * happened meanwhile).
+ * happened meanwhile). With stale_only (the client response timer, before
+ * the upstreams are done) only a cached answer is written, else nothing.
  */
 static size_t
 worker_finish(struct worker *w, struct worker_pending *pq,
     const struct wire_query *fq, const uint8_t *msg,
-    const struct wire_scan *sc, uint64_t mask, uint8_t *out, size_t cap)
+    const struct wire_scan *sc, uint64_t mask, int stale_only, uint8_t *out,
+    size_t cap)
 {
 	const struct snapshot		*snap;
 	const struct policy_board	*b;
@@ -612,7 +631,7 @@ worker_finish(struct worker *w, struct worker_pending *pq,
 	}
 done:
 	snapshot_read_end();
-	if (len != 0)
+	if (len != 0 || stale_only)
 		return len;
 	w->st.servfail++;
 	return wire_error(out, cap, q, WIRE_SERVFAIL);
@@ -786,6 +805,8 @@ worker_udp_read_cb(evutil_socket_t fd, short events, void *arg)
 					goto servfail;
 				}
 				TAILQ_INSERT_TAIL(&w->pending, pq, entry);
+				if (snap->conf->serve_stale != 0)
+					worker_stale_arm(w, pq);
 				break;
 			servfail:
 				/* Out of resources: say so at once. */
@@ -925,6 +946,8 @@ worker_conn_process(struct worker_conn *c)
 					c->pending++;
 					TAILQ_INSERT_TAIL(&w->pending, pq,
 					    entry);
+					if (snap->conf->serve_stale != 0)
+						worker_stale_arm(w, pq);
 					break;
 				}
 				free(pq);
@@ -995,6 +1018,71 @@ worker_conn_close(struct worker_conn *c)
 	}
 }
 
+/* Send the answer of len octets in w->out to the UDP client of pq. */
+static void
+worker_udp_reply(struct worker_pending *pq, size_t len)
+{
+	struct worker		*w = pq->w;
+	union worker_ctl	 ctl;
+	struct msghdr		 mh;
+	struct iovec		 iov;
+
+	memset(&mh, 0, sizeof mh);
+	iov.iov_base = w->out;
+	iov.iov_len = len;
+	mh.msg_name = &pq->from;
+	mh.msg_namelen = pq->fromlen;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	worker_dst_set(&mh, &pq->dst, &ctl);
+	if (sendmsg(pq->u->fd, &mh, 0) == -1)
+		log_ratelimited("udp send: %s", strerror(errno));
+}
+
+/* Arm pq's client response timer (nothing is allocated). */
+static void
+worker_stale_arm(struct worker *w, struct worker_pending *pq)
+{
+	struct timeval	tv = { WORKER_STALE_MS / 1000,
+			    (WORKER_STALE_MS % 1000) * 1000 };
+
+	if (event_assign(&pq->stale_ev, w->base, -1, 0, worker_stale_cb,
+	    pq) == 0 && event_add(&pq->stale_ev, &tv) == 0)
+		pq->stale_armed = 1;
+}
+
+/*
+ * The client response timer: the upstreams are slow; answer from a stale
+ * cache entry if there is one (RFC 8767 5), and let the query go on.
+ */
+static void
+worker_stale_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct worker_pending	*pq = arg;
+	struct worker		*w = pq->w;
+	struct wire_query	 fq;
+	size_t			 len;
+
+	(void)fd;
+	(void)events;
+	pq->stale_armed = 0;
+	if (pq->rewrite) {
+		if (wire_query_retarget(&fq, &pq->q, pq->target,
+		    pq->tlen) == -1)
+			return;
+	} else
+		fq = pq->q;
+	len = worker_finish(w, pq, &fq, NULL, NULL, 0, 1, w->out,
+	    sizeof w->out);
+	if (len == 0)
+		return;
+	pq->answered = 1;
+	if (pq->conn == NULL)
+		worker_udp_reply(pq, len);
+	else if (pq->conn->bev != NULL)
+		worker_conn_send(pq->conn, w->out, len);
+}
+
 /* The upstreams have settled a forwarded query: answer the client. */
 static void
 worker_done_cb(void *arg, const struct wire_query *fq, const uint8_t *msg,
@@ -1003,29 +1091,18 @@ worker_done_cb(void *arg, const struct wire_query *fq, const uint8_t *msg,
 	struct worker_pending	*pq = arg;
 	struct worker		*w = pq->w;
 	struct worker_conn	*c = pq->conn;
-	union worker_ctl	 ctl;
-	struct msghdr		 mh;
-	struct iovec		 iov;
-	size_t			 len;
+	size_t			 len = 0;
 
 	TAILQ_REMOVE(&w->pending, pq, entry);
+	if (pq->stale_armed)
+		event_del(&pq->stale_ev);
 	if (c == NULL) {
 		/* UDP: one datagram from the address it was sent to. */
-		len = worker_finish(w, pq, fq, msg, sc, mask, w->out,
-		    sizeof w->out);
-		if (len != 0) {
-			memset(&mh, 0, sizeof mh);
-			iov.iov_base = w->out;
-			iov.iov_len = len;
-			mh.msg_name = &pq->from;
-			mh.msg_namelen = pq->fromlen;
-			mh.msg_iov = &iov;
-			mh.msg_iovlen = 1;
-			worker_dst_set(&mh, &pq->dst, &ctl);
-			if (sendmsg(pq->u->fd, &mh, 0) == -1)
-				log_ratelimited("udp send: %s",
-				    strerror(errno));
-		}
+		if (!pq->answered)
+			len = worker_finish(w, pq, fq, msg, sc, mask, 0,
+			    w->out, sizeof w->out);
+		if (len != 0)
+			worker_udp_reply(pq, len);
 		free(pq);
 		return;
 	}
@@ -1038,7 +1115,9 @@ worker_done_cb(void *arg, const struct wire_query *fq, const uint8_t *msg,
 			worker_conn_close(c);
 		return;
 	}
-	len = worker_finish(w, pq, fq, msg, sc, mask, w->out, sizeof w->out);
+	if (!pq->answered)
+		len = worker_finish(w, pq, fq, msg, sc, mask, 0, w->out,
+		    sizeof w->out);
 	free(pq);
 	if (len != 0)
 		worker_conn_send(c, w->out, len);
