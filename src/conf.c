@@ -1089,6 +1089,18 @@ conf_parse_net(struct conf_state *st, const struct conf_key *k,
 		    "%s/%u)", net, out->prefix);
 		return (-1);
 	}
+	/*
+	 * ::ffff:a.b.c.d is an IPv4 client seen through an IPv6 socket, and
+	 * is looked up as IPv4: such a network written in IPv6 would escape
+	 * the overlap check between boards. Ask for the IPv4 form.
+	 */
+	if (out->family == AF_INET6 && out->prefix >= 96 &&
+	    IN6_IS_ADDR_V4MAPPED((struct in6_addr *)(void *)out->addr)) {
+		inet_ntop(AF_INET, out->addr + 12, net, sizeof net);
+		conf_verror(st, k, n, "is IPv4-mapped IPv6: write it as IPv4 "
+		    "(%s/%u)", net, out->prefix - 96);
+		return (-1);
+	}
 	return (0);
 bad:
 	conf_verror(st, k, n, "is not a network (192.0.2.0/24, "

@@ -85,8 +85,12 @@ struct lists_ctx {
 	size_t			 reclen;
 	int			 depth;	/* open parentheses */
 	uint32_t		 recline; /* line the record started on */
+	size_t			 reclines; /* lines joined into it */
 	int			 recbad; /* the record is too long */
-	ldns_rdf		*origin;
+	ldns_rdf		*origin; /* for relative names: $ORIGIN */
+	ldns_rdf		*apex;	/* the zone: the SOA owner, or the
+					   first $ORIGIN before any SOA */
+	int			 have_soa;
 	ldns_rdf		*prev;
 	uint32_t		 ttl;
 };
@@ -680,6 +684,10 @@ lists_rpz_directive(struct lists_ctx *ctx, const char *rec, size_t len,
 		}
 		ldns_rdf_deep_free(ctx->origin);
 		ctx->origin = o;
+		/* Before any SOA, the first $ORIGIN names the zone. */
+		if (ctx->apex == NULL && (ctx->apex = ldns_rdf_clone(o)) ==
+		    NULL)
+			return lists_sink_failed(ctx, line);
 		return 0;
 	}
 	if (strncasecmp(rec, "$TTL", 4) == 0 && lists_blank(rec[4])) {
@@ -744,12 +752,25 @@ lists_rpz_record(struct lists_ctx *ctx, char *rec, uint32_t line)
 	}
 	owner = ldns_rr_owner(rr);
 
-	/* The SOA owner is the origin when there was no $ORIGIN. */
-	if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && ctx->origin == NULL &&
-	    ldns_dname_absolute(owner))
-		ctx->origin = ldns_rdf_clone(owner);
-	if (ctx->origin != NULL &&
-	    ldns_dname_compare(owner, ctx->origin) == 0) {
+	/*
+	 * The zone is the first SOA's owner (the origin too, when there was
+	 * no $ORIGIN). Triggers are cut against the zone, not the current
+	 * $ORIGIN, which only expands relative names.
+	 */
+	if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && !ctx->have_soa &&
+	    ldns_dname_absolute(owner)) {
+		ctx->have_soa = 1;
+		ldns_rdf_deep_free(ctx->apex);
+		ctx->apex = ldns_rdf_clone(owner);
+		if (ctx->origin == NULL)
+			ctx->origin = ldns_rdf_clone(owner);
+		if (ctx->apex == NULL || ctx->origin == NULL) {
+			rv = lists_sink_failed(ctx, line);
+			goto out;
+		}
+	}
+	if (ctx->apex != NULL &&
+	    ldns_dname_compare(owner, ctx->apex) == 0) {
 		/* The apex: SOA and NS belong to the zone, not to policy. */
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA &&
 		    ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS)
@@ -761,13 +782,13 @@ lists_rpz_record(struct lists_ctx *ctx, char *rec, uint32_t line)
 	/* The trigger: the owner with the origin cut off. */
 	w = ldns_rdf_data(owner);
 	olen = ldns_rdf_size(owner);
-	if (ctx->origin != NULL) {
-		if (!ldns_dname_is_subdomain(owner, ctx->origin)) {
-			lists_invalid(ctx, line, "owner outside the origin",
+	if (ctx->apex != NULL) {
+		if (!ldns_dname_is_subdomain(owner, ctx->apex)) {
+			lists_invalid(ctx, line, "owner outside the zone",
 			    rec, len);
 			goto out;
 		}
-		olen -= ldns_rdf_size(ctx->origin);
+		olen -= ldns_rdf_size(ctx->apex);
 	} else if (ldns_dname_absolute(owner))
 		olen--;
 	if (olen == 0 || olen > WIRE_MAX_NAME - 1) {
@@ -824,6 +845,9 @@ lists_rpz_record(struct lists_ctx *ctx, char *rec, uint32_t line)
 	tlen = ldns_rdf_size(target);
 	if (tlen == 1)
 		action = LISTS_RPZ_NXDOMAIN;
+	else if (ldns_dname_compare(target, owner) == 0)
+		/* The old PASSTHRU form: a CNAME to the trigger itself. */
+		action = LISTS_RPZ_PASSTHRU;
 	else if (tlen == 3 && w[0] == 1 && w[1] == '*' && w[2] == 0)
 		action = LISTS_RPZ_NODATA;
 	else if (lists_wire_is(w, tlen, "rpz-passthru"))
@@ -881,17 +905,21 @@ lists_rpz_flush(struct lists_ctx *ctx)
 
 	if (ctx->reclen == 0 && !ctx->recbad)
 		return 0;
-	if (ctx->recbad) {
-		ctx->content++;
-		lists_invalid(ctx, ctx->recline, "record too long", ctx->rec,
+	if (ctx->recbad || ctx->depth != 0) {
+		/*
+		 * Every line the broken record swallowed counts as invalid,
+		 * so that one stray "(" cannot hide the rest of a file from
+		 * the mostly-garbage rule.
+		 */
+		ctx->content += ctx->reclines;
+		ctx->res->invalid += ctx->reclines - 1;
+		lists_invalid(ctx, ctx->recline, ctx->recbad ?
+		    "record too long" : "unbalanced parentheses", ctx->rec,
 		    ctx->reclen);
-	} else if (ctx->depth != 0) {
-		ctx->content++;
-		lists_invalid(ctx, ctx->recline, "unbalanced parentheses",
-		    ctx->rec, ctx->reclen);
 	} else
 		rv = lists_rpz_record(ctx, ctx->rec, ctx->recline);
 	ctx->reclen = 0;
+	ctx->reclines = 0;
 	ctx->rec[0] = '\0';
 	ctx->recbad = 0;
 	ctx->depth = 0;
@@ -942,6 +970,7 @@ lists_rpz_line(struct lists_ctx *ctx, const char *s, size_t len,
 		}
 	}
 	lists_rpz_append(ctx, s, len);
+	ctx->reclines++;
 	if (ctx->depth > 0)
 		return 0;
 	return lists_rpz_flush(ctx);
@@ -1042,9 +1071,10 @@ lists_end(struct lists_ctx *ctx, int rv)
 		rv = lists_rpz_flush(ctx);
 	free(ctx->rec);
 	ldns_rdf_deep_free(ctx->origin);
+	ldns_rdf_deep_free(ctx->apex);
 	ldns_rdf_deep_free(ctx->prev);
 	ctx->rec = NULL;
-	ctx->origin = ctx->prev = NULL;
+	ctx->origin = ctx->prev = ctx->apex = NULL;
 	if (rv != 0)
 		return -1;
 
@@ -1069,6 +1099,14 @@ lists_end(struct lists_ctx *ctx, int rv)
 		    ctx->name, bad, ctx->content);
 		lists_report(ctx, msg);
 		return -1;
+	}
+	/*
+	 * Not an error (a category may be empty on purpose), but a feed cut
+	 * to its header would unblock a whole category: say so.
+	 */
+	if (ctx->res->entries == 0) {
+		snprintf(msg, sizeof msg, "%s: warning: no entries", ctx->name);
+		lists_report(ctx, msg);
 	}
 	return 0;
 }

@@ -446,7 +446,7 @@ wire_soa_min(const uint8_t *msg, size_t len, size_t off, size_t rdlen,
 int
 wire_scan(uint8_t *msg, size_t len, struct wire_scan *sc)
 {
-	size_t	 off = WIRE_HDR_LEN, rr, i, total;
+	size_t	 off = WIRE_HDR_LEN, rr, i, total, rd;
 	uint16_t qd, type, rdlen;
 	uint32_t ttl, min_ttl = UINT32_MAX, soa_ttl = 0, soa_min;
 	size_t	 soa_ttl_off = 0;
@@ -502,6 +502,17 @@ wire_scan(uint8_t *msg, size_t len, struct wire_scan *sc)
 			break;
 		}
 
+		/*
+		 * A CNAME or DNAME is inspected (CNAME cloaking): its rdata
+		 * must be exactly one name, or the answer cannot be judged.
+		 */
+		if (type == WIRE_TYPE_CNAME || type == WIRE_TYPE_DNAME) {
+			rd = off + WIRE_RR_FIXED;
+			if (wire_name(msg, off + WIRE_RR_FIXED + rdlen, &rd,
+			    NULL, NULL, NULL) != 0 ||
+			    rd != off + WIRE_RR_FIXED + rdlen)
+				return (-1);
+		}
 		if (sc->nttl >= WIRE_MAX_TTLS)
 			return (-1);
 		sc->ttl_off[sc->nttl++] = off + 4;

@@ -21,6 +21,9 @@ the tests use to make a name unique (so it is not in veiligd's cache):
     nx                      NXDOMAIN with a SOA (TTL 3600, MINIMUM 60)
     nodata                  NOERROR, no answer, the same SOA
     ttlNNN                  as ok with TTL NNN
+    once                    the first query for the name (whatever its port,
+                            protocol or type) as ok with TTL 1; silent after
+                            that (for serve-stale while the upstream hangs)
 
 For the filtering tests it also answers every name under filter.test.,
 by the label just left of "filter.test." (labels further left are free):
@@ -101,6 +104,7 @@ class Fake:
         self.verbose = verbose
         self.lock = threading.Lock()
         self.counts = {}
+        self.once_seen = set()     # names "once" answered (kept by reset)
 
     def count(self, port, proto, qname):
         key = "%d/%s/%s" % (port, proto, qname)
@@ -199,6 +203,12 @@ class Fake:
                      r.to_wire())]
         elif beh == "silent":
             return []
+        elif beh == "once":
+            with self.lock:
+                if lname in self.once_seen:
+                    return []
+                self.once_seen.add(lname)
+            positive(ttl=1)
         elif beh == "silent1":
             if first_port:
                 return []
@@ -447,6 +457,13 @@ def self_test():
     except dns.exception.Timeout:
         check("silent", True)
     check("silent1 on port 2", query(p2, "silent1.fake.test.").answer)
+    r = query(p1, "a.once.fake.test.")
+    check("once first", r.answer and r.answer[0].ttl == 1)
+    try:
+        query(p2, "a.once.fake.test.", tcp=True, timeout=0.3)
+        check("once then silent", False)
+    except dns.exception.Timeout:
+        check("once then silent", True)
     r = query(p1, "trunc.fake.test.")
     check("trunc udp", r.flags & dns.flags.TC and not r.answer)
     r = query(p1, "trunc.fake.test.", tcp=True)

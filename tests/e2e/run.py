@@ -18,8 +18,14 @@ Starts, on free high ports of 127.0.0.1 (and ::1):
     tests change them; see "F:" below for which 127.0.0.x is which
     board), GeoIP databases built by tests/unit/mkmmdb.pl, veiligctl
     (next to --veiligd) on its control socket, and dnsperf (if installed)
-    for the reload under load.
-Instances A, B and C have one board each (tmp/boards-X/board.yaml) whose
+    for the reload under load;
+  - veiligd instance S: upstream fake1 with forward timeout 2s, attempts 4
+    (8 s before it gives up): the serve-stale client response timer
+    (RFC 8767 5), veiligctl flush, help and usage errors;
+  - veiligd instance W: listening on the wildcards 0.0.0.0:PORT and
+    [::]:PORT (a high free port; only loopback is queried): answers come
+    from the address the query was sent to (IP_PKTINFO).
+Instances A, B, C, S and W have one board each (tmp/boards-X/board.yaml) whose
 networks are who may query.
 Queries come from the real clients dig, kdig and drill, and from
 python3-dnspython or raw sockets for what those cannot send.
@@ -161,6 +167,29 @@ def free_port(used):
             used.add(port)
             return port
     raise RuntimeError("no free port")
+
+
+def free_wildcard_port(used):
+    """free_port, also free on 0.0.0.0 (and :: with IPv6) for UDP and TCP."""
+    for _ in range(20):
+        port = free_port(used)
+        ok = True
+        for fam, host in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+            if fam == socket.AF_INET6 and not HAVE_V6:
+                continue
+            for typ in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                t = socket.socket(fam, typ)
+                try:
+                    if fam == socket.AF_INET6:
+                        t.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                    t.bind((host, port))
+                except OSError:
+                    ok = False
+                finally:
+                    t.close()
+        if ok:
+            return port
+    raise RuntimeError("no free wildcard port")
 
 
 def have_v6():
@@ -508,6 +537,8 @@ class Env:
         self.p_b = free_port(used)
         self.p_c = free_port(used)
         self.p_f = free_port(used)
+        self.p_s = free_port(used)
+        self.p_w = free_wildcard_port(used)
         self.veiligctl = os.path.join(os.path.dirname(veiligd), "veiligctl")
         self.nsd = None
         self.fake = None
@@ -524,6 +555,8 @@ class Env:
         self.set_networks("A", loop)
         self.set_networks("B", loop)
         self.set_networks("C", ["127.0.0.2/32"])
+        self.set_networks("S", loop)
+        self.set_networks("W", loop)
         self.d = {
             "A": Daemon(self, "A", self.p_a,
                         self.conf("A", listen_a, [nsd_up], idle="1s",
@@ -532,6 +565,15 @@ class Env:
                         self.conf("B", ["127.0.0.1:%d" % self.p_b], fake_ups,
                                   timeout="800ms", attempts=3)),
             "C": Daemon(self, "C", self.p_c, self.conf_c([nsd_up])),
+            # the client response timer must fire long before giving up
+            "S": Daemon(self, "S", self.p_s,
+                        self.conf("S", ["127.0.0.1:%d" % self.p_s],
+                                  fake_ups[:1], timeout="2s", attempts=4)),
+            "W": Daemon(self, "W", self.p_w,
+                        self.conf("W", ["0.0.0.0:%d" % self.p_w]
+                                  + (["[::]:%d" % self.p_w] if HAVE_V6
+                                     else []),
+                                  fake_ups[:1], timeout="500ms", attempts=2)),
         }
         self.fdir = os.path.join(self.tmp, "filter-F")
         self.have_geo = setup_filter_dir(self.fdir, self.tmp)
@@ -1367,9 +1409,9 @@ def block_soa(r, what, ttl=60):
     return soa[0]
 
 
-def ctl(env, *args, timeout=20):
-    """veiligctl -s F's socket ARGS: (exit status, stdout, stderr)."""
-    r = subprocess.run([env.veiligctl, "-s", env.ctl("F")] + list(args),
+def ctl(env, *args, timeout=20, inst="F"):
+    """veiligctl -s inst's socket ARGS: (exit status, stdout, stderr)."""
+    r = subprocess.run([env.veiligctl, "-s", env.ctl(inst)] + list(args),
                        capture_output=True, timeout=timeout,
                        env=env.daemon_env)
     return (r.returncode, r.stdout.decode("utf-8", "replace"),
@@ -2116,6 +2158,208 @@ def test_f_reload_under_load(env):
                  text="blocked: reload")
     for n in names[1:4]:
         expect_pass(fq(env, n, src=SRC_LOAD), "final " + n)
+
+
+# S: the serve-stale client response timer; veiligctl flush and help -----
+
+def _stale_count(env):
+    code, out, err = ctl(env, "stats", inst="S")
+    assert code == 0, "stats: %d %s" % (code, err)
+    m = re.search(r"^answers\.stale (\d+)$", out, re.M)
+    assert m, "no answers.stale in:\n%s" % out
+    return int(m.group(1))
+
+
+def _cache_entries(env):
+    code, out, err = ctl(env, "status", inst="S")
+    assert code == 0, "status: %d %s" % (code, err)
+    m = re.search(r"^cache: (\d+) entries", out, re.M)
+    assert m, "no cache entries in status:\n%s" % out
+    return int(m.group(1))
+
+
+@test("S")
+def test_s_flush(env):
+    """veiligctl flush empties the cache: the next query is forwarded."""
+    name = "%s.ok.fake.test." % tag()
+    _ok_answer(dq(env.p_s, name), "first")
+    _ok_answer(dq(env.p_s, name), "cached")
+    n = env.fake_count(name)
+    assert n == 1, "forwarded %d times before the flush, want 1" % n
+    assert _cache_entries(env) >= 1, "no cache entries after an answer"
+    code, out, err = ctl(env, "flush", inst="S")
+    assert code == 0, "flush: %d %s %s" % (code, out, err)
+    got = _cache_entries(env)
+    assert got == 0, "cache: %d entries after flush" % got
+    _ok_answer(dq(env.p_s, name), "after flush")
+    n = env.fake_count(name)
+    assert n == 2, "forwarded %d times after the flush, want 2" % n
+
+
+@test("S")
+def test_s_veiligctl_help(env):
+    code, out, err = ctl(env, "help", inst="S")
+    assert code == 0, "help: %d %s" % (code, err)
+    words = [x.split()[0] for x in out.splitlines() if x.strip()]
+    for c in ("status", "stats", "reload", "flush", "explain", "boards",
+              "lists", "help"):
+        assert c in words, "help does not list %s:\n%s" % (c, out)
+    code, out, err = ctl(env, "help", "explain", inst="S")
+    assert code == 0, "help explain: %d %s" % (code, err)
+    lines = [x for x in out.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith(
+        "explain BOARD|ADDRESS NAME [TYPE]"), "help explain:\n%s" % out
+    code, out, err = ctl(env, "help", "no-such-command", inst="S")
+    assert code == 1, "help of an unknown command: status %d" % code
+    assert "unknown command" in err, err
+
+
+@test("S")
+def test_s_veiligctl_usage(env):
+    """Wrong argument counts: exit 1 and the command's usage."""
+    for args, usage in ((("flush", "now"), "usage: flush"),
+                        (("status", "x"), "usage: status"),
+                        (("stats", "x", "y"), "usage: stats"),
+                        (("explain", "board-a"),
+                         "usage: explain BOARD|ADDRESS NAME [TYPE]"),
+                        (("explain", "a", "b", "A", "x"),
+                         "usage: explain BOARD|ADDRESS NAME [TYPE]"),
+                        (("help", "flush", "x"), "usage: help [COMMAND]")):
+        code, out, err = ctl(env, *args, inst="S")
+        assert code == 1, "%s: status %d" % (" ".join(args), code)
+        assert usage in err, "%s: no %r in:\n%s" % (" ".join(args), usage,
+                                                    err)
+        assert out == "", "%s: output %r" % (" ".join(args), out)
+    # no command at all, or an unknown option: veiligctl's own usage
+    for argv in ([env.veiligctl, "-s", env.ctl("S")],
+                 [env.veiligctl, "-x", "status"]):
+        r = subprocess.run(argv, capture_output=True, timeout=20,
+                           env=env.daemon_env)
+        err = r.stderr.decode("utf-8", "replace")
+        assert r.returncode == 1, "%s: status %d" % (argv[1:], r.returncode)
+        assert "usage: veiligctl" in err and "flush" in err, \
+            "%s: usage:\n%s" % (argv[1:], err)
+
+
+@test("S")
+def test_s_stale_timer(env):
+    """
+    RFC 8767 5: the upstream hangs (8 s before veiligd gives up); after
+    1.8 s the client gets the expired answer with TTL 30, over UDP and TCP.
+    A name never cached gets no early answer.
+    """
+    import threading
+    t = tag()
+    udp_name = "u%s.once.fake.test." % t
+    tcp_name = "t%s.once.fake.test." % t
+    for name in (udp_name, tcp_name):
+        r = dq(env.p_s, name)
+        _ok_answer(r, "first " + name)
+        assert r.answer[0].ttl <= 1, "TTL %d, want 1" % r.answer[0].ttl
+    s0 = _stale_count(env)
+    time.sleep(2.5)             # the TTL of 1 s has run out
+
+    # meanwhile a name never cached, the upstream silent: no early answer
+    res = {}
+
+    def uncached():
+        try:
+            r = dq(env.p_s, "%s.silent.fake.test." % tag(), timeout=4.0)
+            res["r"] = r
+        except dns.exception.Timeout:
+            res["r"] = None
+        except Exception as e:  # reported below
+            res["e"] = e
+    th = threading.Thread(target=uncached)
+    th.start()
+    try:
+        for name, tcp in ((udp_name, False), (tcp_name, True)):
+            what = "stale over %s" % ("TCP" if tcp else "UDP")
+            try:
+                r = dq(env.p_s, name, tcp=tcp, timeout=5.0)
+            except dns.exception.Timeout:
+                raise AssertionError("%s: no answer within 5 s (the "
+                                     "upstream hangs for 8 s)" % what)
+            _ok_answer(r, what)
+            ttls = [rr.ttl for rr in r.answer]
+            assert ttls == [30], "%s: TTLs %s, want 30 (RFC 8767)" % (
+                what, ttls)
+    finally:
+        th.join(10)
+    assert "e" not in res, "uncached query: %r" % res.get("e")
+    r = res.get("r")
+    assert r is None or r.rcode() != dns.rcode.NOERROR, \
+        "a name never cached got NOERROR with the upstream silent: %s" % r
+    s1 = _stale_count(env)
+    assert s1 >= s0 + 2, "answers.stale %d then %d after 2 stale answers" % (
+        s0, s1)
+    for name in (udp_name, tcp_name):
+        n = env.fake_count(name)
+        assert n >= 2, "%s forwarded %d times: no refresh was tried" % (
+            name, n)
+
+
+# W: a wildcard listen address answers from the address queried ---------
+
+def _udp_from(dst, port, name, src, timeout=3.0):
+    """Query dst:port from src over UDP; (the answer, its source address)."""
+    fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.bind((src, 0))
+        q = dns.message.make_query(name, "A")
+        s.sendto(q.to_wire(), (dst, port))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                data, peer = s.recvfrom(65535)
+            except socket.timeout:
+                break
+            try:
+                r = dns.message.from_wire(data)
+            except Exception:
+                continue
+            if r.id == q.id:
+                return r, peer[:2]
+        raise AssertionError("no answer from %s:%d to %s" % (dst, port,
+                                                            name))
+    finally:
+        s.close()
+
+
+@test("W")
+def test_w_wildcard_source_address(env):
+    """On 0.0.0.0 and [::], UDP answers come from the address queried."""
+    name = "%s.ok.fake.test." % tag()
+    targets = [("127.0.0.2", "127.0.0.1"), ("127.0.0.1", "127.0.0.1"),
+               ("127.0.0.3", "127.0.0.1"), ("127.0.0.2", "127.0.0.2")]
+    if HAVE_V6:
+        targets.append(("::1", "::1"))
+    # the first query of the name is forwarded (answered when the upstream
+    # answers), the others are cache hits (answered at once)
+    for dst, src in targets:
+        for kind in ("forwarded", "cached") if dst == "127.0.0.2" and \
+                src == "127.0.0.1" else ("cached",):
+            r, peer = _udp_from(dst, env.p_w, name, src)
+            what = "%s answer to %s from %s" % (kind, dst, src)
+            _ok_answer(r, what)
+            assert peer == (dst, env.p_w), "%s came from %s:%d" % (
+                what, peer[0], peer[1])
+    n = env.fake_count(name)
+    assert n == 1, "forwarded %d times, want 1" % n
+    # a forwarded answer to another address, and TCP on the wildcard
+    name2 = "%s.ok.fake.test." % tag()
+    r, peer = _udp_from("127.0.0.4", env.p_w, name2, "127.0.0.1")
+    _ok_answer(r, "forwarded to 127.0.0.4")
+    assert peer == ("127.0.0.4", env.p_w), "answer to 127.0.0.4 from %s" % (
+        peer,)
+    _ok_answer(dq(env.p_w, name2, tcp=True, server="127.0.0.5"), "TCP")
+    if HAVE_V6:
+        _ok_answer(dq(env.p_w, name2, tcp=True, server="::1"), "TCP ::1")
+        r, peer = _udp_from("::1", env.p_w, "%s.ok.fake.test." % tag(), "::1")
+        _ok_answer(r, "forwarded over ::1")
+        assert peer == ("::1", env.p_w), "answer to ::1 from %s" % (peer,)
 
 
 # last: serve-stale needs NSD stopped -------------------------------------

@@ -1036,6 +1036,10 @@ test_board_errors(void **state)
 	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
 	    "block-countries: [ NL, NLD ]\n",
 	    ":3:24: block-countries: 'NLD' is not a two-letter country code");
+	expect_board_error(&d, "name: x\n"
+	    "networks: [ \"::ffff:127.0.0.0/120\" ]\n",
+	    ":2:13: networks: '::ffff:127.0.0.0/120' is IPv4-mapped IPv6: "
+	    "write it as IPv4 (127.0.0.0/24)");
 	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
 	    "block-asns: [ 0 ]\n",
 	    ":3:15: block-asns: '0' is not an AS number from 1 to 4294967295");

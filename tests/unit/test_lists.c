@@ -500,7 +500,7 @@ test_rpz(void **state)
 	assert_int_equal(res.invalid, 2);
 
 	assert_int_equal(r.nreports, 9);
-	check_report(&r, 0, "t.txt:22: owner outside the origin");
+	check_report(&r, 0, "t.txt:22: owner outside the zone");
 	check_report(&r, 1, "t.txt:23: ");
 	assert_string_equal(r.report[2],
 	    "t.txt: 2 rpz-ip triggers not supported, skipped");
@@ -565,24 +565,85 @@ test_rpz_errors(void **state)
 	    "ok4 CNAME .\n"
 	    "ok5 CNAME .\n"
 	    "ok6 CNAME .\n"
+	    "ok7 CNAME .\n"
 	    "x SOA a. b. ( 1 2 3\n"
 	    "  4 5\n";
 
 	(void)state;
 	assert_int_equal(load(&r, text, LISTS_RPZ, &res), 0);
-	/* 7 of 14 records bad: exactly half, still accepted. */
-	assert_int_equal(r.nnames, 6);
+	/*
+	 * 8 of 16 lines bad (the unclosed record's two lines count as two):
+	 * exactly half, still accepted.
+	 */
+	assert_int_equal(r.nnames, 7);
 	check_name(&r, 3, "ok4", 0, DOMTABLE_EXACT, 11);
 	assert_int_equal(res.unsupported, 1);
-	assert_int_equal(res.invalid, 6);
+	assert_int_equal(res.invalid, 7);
 	check_report(&r, 0, "t.txt:1: \"@\" without $ORIGIN or SOA");
 	check_report(&r, 1, "t.txt:2: bad $TTL");
 	check_report(&r, 2, "t.txt:5: unknown directive");
 	check_report(&r, 3, "t.txt:9: the root cannot be listed");
 	check_report(&r, 4, "t.txt:10: not a domain name: invalid character");
-	check_report(&r, 5, "t.txt:14: unbalanced parentheses");
+	check_report(&r, 5, "t.txt:15: unbalanced parentheses");
 	assert_string_equal(r.report[6],
 	    "t.txt: 1 $INCLUDE or $GENERATE directives not supported, skipped");
+}
+
+/*
+ * A stray "(" swallows every later line into one record: each of those
+ * lines counts as invalid, so the file is rejected, not loaded with one
+ * entry.
+ */
+static void
+test_rpz_stray_paren(void **state)
+{
+	struct rec		 r;
+	struct lists_result	 res;
+	char			*text, *p;
+	size_t			 i, cap = 64 * 1024;
+
+	(void)state;
+	assert_non_null(text = malloc(cap));
+	p = text + snprintf(text, cap, "$ORIGIN rpz.\ngood0 CNAME .\n"
+	    "bad CNAME ( .\n");
+	for (i = 1; i <= 1000; i++)
+		p += snprintf(p, cap - (size_t)(p - text),
+		    "good%zu CNAME .\n", i);
+	assert_int_equal(load(&r, text, LISTS_RPZ, &res), -1);
+	assert_int_equal(r.nnames, 1);
+	assert_true(res.invalid >= 1001);
+	check_report(&r, 0, "t.txt:3: ");
+	free(text);
+}
+
+/*
+ * The zone is the SOA owner: a later $ORIGIN only expands relative names;
+ * a CNAME to the trigger itself is the old form of PASSTHRU.
+ */
+static void
+test_rpz_zone_apex(void **state)
+{
+	struct rec		 r;
+	struct lists_result	 res;
+	static const char	 text[] =
+	    "$ORIGIN rpz.example.\n"
+	    "@ SOA localhost. root.localhost. 1 3600 600 86400 60\n"
+	    "  NS localhost.\n"
+	    "$ORIGIN example.com.rpz.example.\n"
+	    "www CNAME .\n"
+	    "@ CNAME *.\n"
+	    "ok.tracker CNAME ok.tracker.example.com.rpz.example.\n";
+
+	(void)state;
+	assert_int_equal(load(&r, text, LISTS_RPZ, &res), 0);
+	assert_int_equal(res.invalid, 0);
+	assert_int_equal(r.nnames, 3);
+	check_name(&r, 0, "www.example.com", 0, DOMTABLE_EXACT, 5);
+	assert_int_equal(r.action[0], LISTS_RPZ_NXDOMAIN);
+	check_name(&r, 1, "example.com", 0, DOMTABLE_EXACT, 6);
+	assert_int_equal(r.action[1], LISTS_RPZ_NODATA);
+	check_name(&r, 2, "ok.tracker.example.com", 0, DOMTABLE_EXACT, 7);
+	assert_int_equal(r.action[2], LISTS_RPZ_PASSTHRU);
 }
 
 static void
@@ -661,12 +722,16 @@ test_mostly_garbage(void **state)
 	assert_int_equal(res.unsupported, 2);
 	check_report(&r, r.nreports - 1, "t.txt: mostly invalid (2 of 3");
 
-	/* Empty, or only comments: fine. */
+	/* Empty, or only comments: loads, with a warning that it is empty. */
 	assert_int_equal(load(&r, "", LISTS_DOMAINS, &res), 0);
 	assert_int_equal(res.lines, 0);
+	assert_int_equal(r.nreports, 1);
+	check_report(&r, 0, "t.txt: warning: no entries");
 	assert_int_equal(load(&r, "# nothing\n\n", LISTS_HOSTS, &res), 0);
-	assert_int_equal(r.nreports, 0);
+	assert_int_equal(r.nreports, 1);
+	check_report(&r, 0, "t.txt: warning: no entries");
 	assert_int_equal(load(&r, "; nothing\n", LISTS_RPZ, &res), 0);
+	assert_int_equal(r.nreports, 1);
 }
 
 static void
@@ -765,6 +830,8 @@ main(void)
 		cmocka_unit_test(test_rpz),
 		cmocka_unit_test(test_rpz_soa_origin),
 		cmocka_unit_test(test_rpz_errors),
+		cmocka_unit_test(test_rpz_stray_paren),
+		cmocka_unit_test(test_rpz_zone_apex),
 		cmocka_unit_test(test_ip),
 		cmocka_unit_test(test_mostly_garbage),
 		cmocka_unit_test(test_report_cap),

@@ -704,6 +704,38 @@ test_scan_positive(void **state)
 	assert_ttls(msg, &sc, ttls, 5);
 }
 
+/*
+ * A CNAME whose rdata is not exactly one name (here one trailing octet)
+ * makes the answer unusable: it could not be inspected for cloaking.
+ */
+static void
+test_scan_bad_cname_rdata(void **state)
+{
+	static const char *an[] = {
+		"www.example.nl. 300 IN A 192.0.2.1",
+		"www.example.nl. 300 IN CNAME evil.example.", NULL };
+	uint8_t		 msg[1024];
+	size_t		 len, rdl;
+	struct wire_scan sc;
+
+	(void)state;
+	len = mkanswer(msg, sizeof msg, 1, LDNS_RCODE_NOERROR, "A", an, NULL,
+	    NULL, 0);
+	assert_int_equal(wire_scan(msg, len, &sc), 0);
+	/* The CNAME is last: its RDLENGTH follows its TTL. */
+	rdl = sc.ttl_off[1] + 4;
+	len = mkanswer(msg, sizeof msg, 1, LDNS_RCODE_NOERROR, "A", an, NULL,
+	    NULL, 0);
+	msg[rdl + 1]++;
+	msg[len++] = 0;
+	assert_int_equal(wire_scan(msg, len, &sc), -1);
+	/* One octet short is no better. */
+	len = mkanswer(msg, sizeof msg, 1, LDNS_RCODE_NOERROR, "A", an, NULL,
+	    NULL, 0);
+	msg[rdl + 1]--;
+	assert_int_equal(wire_scan(msg, len - 1, &sc), -1);
+}
+
 /* NXDOMAIN and NODATA: min(SOA TTL, MINIMUM); no SOA: 0. */
 static void
 test_scan_negative(void **state)
@@ -2042,6 +2074,7 @@ main(void)
 		cmocka_unit_test(test_check_answer),
 		cmocka_unit_test(test_scan_positive),
 		cmocka_unit_test(test_scan_negative),
+		cmocka_unit_test(test_scan_bad_cname_rdata),
 		cmocka_unit_test(test_scan_opt),
 		cmocka_unit_test(test_scan_bad),
 		cmocka_unit_test(test_scan_too_many),
