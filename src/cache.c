@@ -423,6 +423,48 @@ out:
 	return (res);
 }
 
+/* No record TTL in the stored message m above ttl (big-endian fields). */
+static void
+cache_cap_ttls(uint8_t *m, const uint16_t *off, uint16_t n, uint32_t ttl)
+{
+	uint32_t	t;
+	uint16_t	i;
+	uint8_t		*p;
+
+	for (i = 0; i < n; i++) {
+		p = m + off[i];
+		t = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		    (uint32_t)p[2] << 8 | p[3];
+		if (t <= ttl)
+			continue;
+		p[0] = ttl >> 24;
+		p[1] = (ttl >> 16) & 0xff;
+		p[2] = (ttl >> 8) & 0xff;
+		p[3] = ttl & 0xff;
+	}
+}
+
+/*
+ * How long an answer may live: its own TTL (sc->ttl), at most max_ttl, or
+ * for a negative answer (RFC 2308: NXDOMAIN or NODATA) max_neg_ttl.
+ */
+static uint32_t
+cache_lifetime(const struct cache *c, const struct wire_scan *sc)
+{
+	int	negative = sc->rcode == WIRE_NXDOMAIN || sc->ancount == 0;
+	uint32_t cap = negative ? c->max_neg_ttl : c->max_ttl;
+
+	return sc->ttl < cap ? sc->ttl : cap;
+}
+
+void
+cache_cap(const struct cache *c, uint8_t *msg, const struct wire_scan *sc)
+{
+	if (sc->rcode == WIRE_NOERROR || sc->rcode == WIRE_NXDOMAIN)
+		cache_cap_ttls(msg, sc->ttl_off, sc->nttl,
+		    cache_lifetime(c, sc));
+}
+
 void
 cache_insert(struct cache *c, const struct wire_query *q, const uint8_t *msg,
     const struct wire_scan *sc, uint32_t now, uint64_t mask, uint32_t gen)
@@ -432,23 +474,21 @@ cache_insert(struct cache *c, const struct wire_query *q, const uint8_t *msg,
 	uint32_t		 ttl;
 	uint64_t		 h;
 	size_t			 charge;
-	int			 negative;
 
 	if (sc->ttl == 0 || !q->have_question || sc->nttl > WIRE_MAX_TTLS)
+		return;
+	/*
+	 * Asked with CD=1, the upstream did not validate: such an answer
+	 * must not reach the clients that rely on its validation.
+	 */
+	if (q->flags & WIRE_CD)
 		return;
 	if (sc->rcode != WIRE_NOERROR && sc->rcode != WIRE_NXDOMAIN)
 		return;
 	if (sc->len < WIRE_HDR_LEN || sc->len > WIRE_MAX_UDP)
 		return;
 
-	/* RFC 2308: NXDOMAIN and NODATA are negative answers. */
-	negative = sc->rcode == WIRE_NXDOMAIN || sc->ancount == 0;
-	ttl = sc->ttl;
-	if (negative && ttl > c->max_neg_ttl)
-		ttl = c->max_neg_ttl;
-	else if (!negative && ttl > c->max_ttl)
-		ttl = c->max_ttl;
-	if (ttl == 0)
+	if ((ttl = cache_lifetime(c, sc)) == 0)
 		return;
 
 	h = cache_hash(c, q);
@@ -476,6 +516,8 @@ cache_insert(struct cache *c, const struct wire_query *q, const uint8_t *msg,
 	memcpy(e->ttl_off, sc->ttl_off, sc->nttl * sizeof e->ttl_off[0]);
 	memcpy((uint8_t *)(e->ttl_off + e->nttl), q->lname, q->name_len);
 	memcpy((uint8_t *)(e->ttl_off + e->nttl) + q->name_len, msg, sc->len);
+	cache_cap_ttls((uint8_t *)(e->ttl_off + e->nttl) + q->name_len,
+	    e->ttl_off, e->nttl, ttl);
 
 	pthread_mutex_lock(&s->lock);
 	if ((old = cache_find(s, h, q)) != NULL) {

@@ -92,14 +92,27 @@ enum cache_result cache_lookup(struct cache *, const struct wire_query *q,
 
 /*
  * Store the answer msg (as left by wire_scan(), described by *sc) for q at
- * time now, with inspection bits mask of policy generation gen, replacing any older entry for the same key. Nothing is stored
- * when sc->ttl is 0, when the rcode is other than NOERROR or NXDOMAIN, or
- * when the message is larger than a shard's budget. Allocation failure
- * just means nothing is stored.
+ * time now, with inspection bits mask of policy generation gen, replacing
+ * any older entry for the same key. The record TTLs in the stored copy are
+ * capped at the entry's lifetime (max_ttl, max_neg_ttl), so clients are
+ * never told to keep an answer longer than we would. Nothing is stored
+ * when sc->ttl is 0, when the rcode is other than NOERROR or NXDOMAIN,
+ * when q was asked with CD=1 (the upstream did not validate it), or when
+ * the message is larger than a shard's budget. Allocation failure just
+ * means nothing is stored.
  */
 void		 cache_insert(struct cache *, const struct wire_query *q,
 		    const uint8_t *msg, const struct wire_scan *sc,
 		    uint32_t now, uint64_t mask, uint32_t gen);
+
+/*
+ * Cap the record TTLs of an upstream answer msg (as left by wire_scan) in
+ * place at the lifetime the cache gives it (max_ttl, max_neg_ttl, its own
+ * smallest TTL), so that the client who asked first is told what later
+ * clients are told from the cache.
+ */
+void		 cache_cap(const struct cache *, uint8_t *msg,
+		    const struct wire_scan *sc);
 
 /* Remove every entry (veiligctl flush later). */
 void		 cache_flush(struct cache *);

@@ -74,6 +74,8 @@ struct fwd_job {
 	uint16_t		 qtype;
 	uint16_t		 qclass;
 	int			 do_bit;
+	int			 cd;		/* checking disabled: the
+						   upstream did not validate */
 
 	/* Our copy of the upstreams, in the order they are tried. */
 	struct conf_sockaddr	*addrs;
@@ -115,6 +117,7 @@ struct fwd {
 	size_t			 nhealth;
 
 	struct fwd_stats	 stats;		/* in_flight is njobs */
+	size_t			 max_jobs;	/* questions in flight at most */
 	uint8_t			 qbuf[2 + FWD_QUERY_MAX]; /* to send */
 	uint8_t			 buf[WIRE_MAX_UDP];	/* answer */
 };
@@ -138,7 +141,8 @@ fwd_hash(const struct fwd *fwd, const struct wire_query *q)
 	tail[1] = q->qtype & 0xff;
 	tail[2] = q->qclass >> 8;
 	tail[3] = q->qclass & 0xff;
-	tail[4] = q->do_bit != 0;
+	/* DO and CD: a CD=1 answer is not validated, keep it apart. */
+	tail[4] = (q->do_bit != 0) | ((q->flags & WIRE_CD) ? 2 : 0);
 	for (i = 0; i < sizeof tail; i++)
 		h = (h ^ tail[i]) * 16777619u;
 	return (h);
@@ -150,6 +154,7 @@ fwd_job_match(const struct fwd_job *job, const struct wire_query *q)
 {
 	return (job->name_len == q->name_len && job->qtype == q->qtype &&
 	    job->qclass == q->qclass && job->do_bit == (q->do_bit != 0) &&
+	    job->cd == ((q->flags & WIRE_CD) != 0) &&
 	    memcmp(job->lname, q->lname, q->name_len) == 0);
 }
 
@@ -422,7 +427,7 @@ fwd_job_next(struct fwd_job *job)
  * The first waiter's question is the one that was asked, and is the key.
  */
 static void
-fwd_job_done(struct fwd_job *job, const uint8_t *msg,
+fwd_job_done(struct fwd_job *job, uint8_t *msg,
     const struct wire_scan *sc)
 {
 	struct fwd		*fwd = job->fwd;
@@ -431,7 +436,9 @@ fwd_job_done(struct fwd_job *job, const uint8_t *msg,
 	uint64_t		 mask = 0;
 	uint32_t		 gen = 0;
 
-	/* Inspect once, store the bits with the answer. */
+	/* Capped TTLs for everyone; inspect once, store the bits too. */
+	if (fwd->cache != NULL)
+		cache_cap(fwd->cache, msg, sc);
 	if (fwd->inspect.fn != NULL)
 		mask = fwd->inspect.fn(fwd->inspect.arg, msg, sc->len, &gen);
 	if (fwd->cache != NULL) {
@@ -629,6 +636,7 @@ fwd_new(struct event_base *base, struct cache *cache,
 		return (NULL);
 	fwd->base = base;
 	fwd->cache = cache;
+	fwd->max_jobs = FWD_MAX_JOBS;
 	if (ins != NULL)
 		fwd->inspect = *ins;
 	fwd->seed = arc4random();
@@ -707,6 +715,15 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 		return (0);
 	}
 
+	/*
+	 * Each question in flight holds a socket: beyond the limit the
+	 * caller answers at once (stale or SERVFAIL) rather than the whole
+	 * process running out of file descriptors.
+	 */
+	if (fwd->njobs >= fwd->max_jobs) {
+		fwd->stats.overload++;
+		return (-1);
+	}
 	if ((job = calloc(1, sizeof *job)) == NULL)
 		return (-1);
 	job->fwd = fwd;
@@ -718,6 +735,7 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 	job->qtype = q->qtype;
 	job->qclass = q->qclass;
 	job->do_bit = q->do_bit != 0;
+	job->cd = (q->flags & WIRE_CD) != 0;
 	job->timeout.tv_sec = ups->timeout_ms / 1000;
 	job->timeout.tv_usec = (ups->timeout_ms % 1000) * 1000;
 	job->attempts = ups->attempts > 0 ? ups->attempts : 1;
@@ -763,6 +781,12 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 		}
 	}
 	return (0);
+}
+
+void
+fwd_set_limit(struct fwd *fwd, size_t max_jobs)
+{
+	fwd->max_jobs = max_jobs > 0 ? max_jobs : 1;
 }
 
 void

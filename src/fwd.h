@@ -59,7 +59,11 @@ struct fwd_stats {
 	uint64_t	coalesced;	/* askers added to a query in flight */
 	uint64_t	failures;	/* questions where every attempt failed */
 	uint64_t	in_flight;	/* questions now waiting */
+	uint64_t	overload;	/* refused: max_jobs in flight */
 };
+
+/* Questions in flight at once unless fwd_set_limit() says otherwise. */
+#define FWD_MAX_JOBS	4096
 
 /*
  * Called once per waiter when its question is settled. On success msg and
@@ -101,6 +105,13 @@ void		 fwd_free(struct fwd *);
  */
 int		 fwd_query(struct fwd *, const struct fwd_upstreams *ups,
 		    const struct wire_query *q, fwd_done_cb cb, void *arg);
+
+/*
+ * At most max_jobs questions in flight (each holds a socket); beyond it
+ * fwd_query() returns -1. Coalescing onto a question in flight is always
+ * allowed.
+ */
+void		 fwd_set_limit(struct fwd *, size_t max_jobs);
 
 /* Copy the counters. */
 void		 fwd_stats(const struct fwd *, struct fwd_stats *);

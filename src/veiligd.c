@@ -13,6 +13,7 @@
  * through sd_notify().
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 
 #include <errno.h>
 #include <malloc.h>
@@ -146,14 +147,17 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 	struct timespec		 ts;
 	char			 msg[128];
 
+	/* Allocate first: systemd must never be left in RELOADING. */
+	memset(&e, 0, sizeof e);
+	if (out != NULL && (e.out = evbuffer_new()) == NULL) {
+		evbuffer_add_printf(out, "reload failed: out of memory\n");
+		return -1;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 	veiligd_notify(msg);
 	log_info("reloading %s", vd->path);
-	memset(&e, 0, sizeof e);
-	if (out != NULL && (e.out = evbuffer_new()) == NULL)
-		return -1;
 	snap = veiligd_load(vd->path, &e);
 	if (snap == NULL) {
 		log_warnx("reload failed: %u error%s in %s; the configuration "
@@ -423,7 +427,8 @@ main(int argc, char **argv)
 	struct conf		*cf;
 	struct event		*ev_hup, *ev_term, *ev_int;
 	sigset_t		 block, old;
-	char			*cause;
+	struct rlimit		 rl;
+	char			*cause, *rpath = NULL;
 	unsigned		 i;
 	long			 ncpu;
 	int		 ch, dflag = 0, nflag = 0;
@@ -452,6 +457,21 @@ main(int argc, char **argv)
 		usage();
 	log_init("veiligd", getenv("JOURNAL_STREAM") != NULL ?
 	    LOG_TO_JOURNAL : LOG_TO_STDERR);
+
+	/*
+	 * Signals wait until the loop can handle them: loading the lists
+	 * takes a while, and a SIGHUP meanwhile must not kill us. Threads
+	 * started meanwhile inherit the mask and never see them.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+
+	/* daemon() moves to /: a reload must still find the file. */
+	if ((rpath = realpath(vd.path, NULL)) != NULL)
+		vd.path = rpath;
 
 	/* The whole configuration: veiligd.yaml, boards, lists, tables. */
 	memset(&e, 0, sizeof e);
@@ -494,6 +514,11 @@ main(int argc, char **argv)
 		fatalx("libevent without thread support");
 	log_libevent();
 
+	/* Every upstream query in flight holds a socket: take what we may. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	vd.cache = cache_new(conf->cache_size, conf->serve_stale,
 	    conf->max_ttl, conf->max_neg_ttl);
 	if (vd.cache == NULL)
@@ -521,16 +546,10 @@ main(int argc, char **argv)
 		log_init("veiligd", LOG_TO_SYSLOG);
 	}
 
-	/* Signals are the main thread's business, not the workers'. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
+	/* Signals are the main thread's business: still blocked here. */
 	for (i = 0; i < vd.nworkers; i++)
 		if (worker_start(vd.workers[i]) == -1)
 			fatalx("cannot start worker %u", i);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	if ((vd.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
@@ -542,6 +561,7 @@ main(int argc, char **argv)
 	    evsignal_add(ev_term, NULL) == -1 ||
 	    evsignal_add(ev_int, NULL) == -1)
 		fatalx("cannot set up signal events");
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	vd.control = control_new(vd.base, conf->control, veiligd_cmds,
 	    sizeof veiligd_cmds / sizeof veiligd_cmds[0], &vd, &cause);
 	if (vd.control == NULL)
@@ -566,6 +586,7 @@ main(int argc, char **argv)
 	event_free(ev_int);
 	event_base_free(vd.base);
 	libevent_global_shutdown();
+	free(rpath);
 	log_warnx("stopped");
 	return 0;
 }

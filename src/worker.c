@@ -10,6 +10,7 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -132,11 +133,16 @@ struct worker {
 	struct evconnlistener	**tcp;
 	size_t			 ntcp;
 	unsigned		 nconns;
+	struct event		*resume_ev;	/* accept() again after EMFILE */
 	TAILQ_HEAD(, worker_conn) conns;
 	TAILQ_HEAD(, worker_pending) pending;
 
 	struct worker_stats	 st;
 	struct fwd_inspect	 inspect;	/* for fwd: policy_inspect */
+	uint32_t		 fwd_gen;	/* policy generation of the
+						   bits fwd is passing on: fwd
+						   inspects, then calls the
+						   waiters at once */
 
 	/* recvmmsg and sendmmsg state, reused for every batch. */
 	struct mmsghdr		 rx[WORKER_BATCH];
@@ -171,6 +177,8 @@ static void	worker_stale_cb(evutil_socket_t, short, void *);
 static void	worker_stale_arm(struct worker *, struct worker_pending *);
 static void	worker_accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
+static void	worker_accept_error_cb(struct evconnlistener *, void *);
+static void	worker_resume_cb(evutil_socket_t, short, void *);
 static void	worker_conn_read_cb(struct bufferevent *, void *);
 static void	worker_conn_write_cb(struct bufferevent *, void *);
 static void	worker_conn_event_cb(struct bufferevent *, short, void *);
@@ -220,6 +228,27 @@ fail:
 	return -1;
 }
 
+/*
+ * How many questions one worker may have in flight: each holds a socket,
+ * so the descriptors left after TCP connections and listeners are shared
+ * out over the workers.
+ */
+static size_t
+worker_job_limit(const struct conf *conf, unsigned nworkers)
+{
+	struct rlimit	rl;
+	rlim_t		left, reserve;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return FWD_MAX_JOBS;
+	reserve = 64 + conf->tcp_max_conns + 2 * conf->nlisten * nworkers;
+	left = rl.rlim_cur > reserve ? rl.rlim_cur - reserve : 0;
+	left /= nworkers;
+	if (left < 16)
+		left = 16;
+	return left < FWD_MAX_JOBS * 16 ? (size_t)left : FWD_MAX_JOBS * 16;
+}
+
 struct worker *
 worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
     struct cache *cache, char **cause)
@@ -242,6 +271,10 @@ worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
 	w->inspect.fn = worker_fwd_inspect_cb;
 	w->inspect.arg = w;
 	if ((w->fwd = fwd_new(w->base, cache, &w->inspect)) == NULL)
+		goto nomem;
+	fwd_set_limit(w->fwd, worker_job_limit(conf, nworkers));
+	if ((w->resume_ev = evtimer_new(w->base, worker_resume_cb, w)) ==
+	    NULL)
 		goto nomem;
 	w->udp = calloc(conf->nlisten, sizeof *w->udp);
 	w->tcp = calloc(conf->nlisten, sizeof *w->tcp);
@@ -277,6 +310,8 @@ worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
 			close(fd);
 			goto nomem;
 		}
+		evconnlistener_set_error_cb(w->tcp[w->ntcp],
+		    worker_accept_error_cb);
 		w->ntcp++;
 	}
 	return w;
@@ -345,6 +380,8 @@ worker_free(struct worker *w)
 	}
 	for (i = 0; i < w->ntcp; i++)
 		evconnlistener_free(w->tcp[i]);
+	if (w->resume_ev != NULL)
+		event_free(w->resume_ev);
 	for (i = 0; i < w->nudp; i++) {
 		if (w->udp[i].ev != NULL)
 			event_free(w->udp[i].ev);
@@ -385,14 +422,14 @@ static uint64_t
 worker_fwd_inspect_cb(void *arg, const uint8_t *msg, size_t len,
     uint32_t *gen)
 {
+	struct worker		*w = arg;
 	const struct snapshot	*snap;
 	uint64_t		 mask;
 
-	(void)arg;
 	snapshot_read_begin();
 	snap = snapshot_current();
 	mask = policy_inspect(snap->policy, msg, len);
-	*gen = policy_generation(snap->policy);
+	*gen = w->fwd_gen = policy_generation(snap->policy);
 	snapshot_read_end();
 	return mask;
 }
@@ -611,6 +648,9 @@ worker_finish(struct worker *w, struct worker_pending *pq,
 		goto done;
 	}
 	if (v.kind != POLICY_ALLOWED) {
+		/* The bits were worked out under an older policy: again. */
+		if (w->fwd_gen != policy_generation(snap->policy))
+			mask = policy_inspect(snap->policy, msg, sc->len);
 		policy_answer(snap->policy, b, mask, &av);
 		if (av.kind == POLICY_BLOCK) {
 			len = worker_block(w, b, &av, q, out, cap);
@@ -702,8 +742,13 @@ worker_udp_flush(struct worker_udp *u, unsigned ntx)
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			/* Skip the datagram that failed, keep the rest. */
 			log_ratelimited("udp send: %s", strerror(errno));
+			if (errno == EAGAIN || errno == ENOBUFS) {
+				/* The socket is full: the rest would be too. */
+				w->st.dropped += ntx - done;
+				return;
+			}
+			/* Skip the datagram that failed, keep the rest. */
 			w->st.dropped++;
 			done++;
 			continue;
@@ -870,7 +915,44 @@ worker_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	    worker_conn_event_cb, c);
 	/* RFC 7766 6.2.3: an idle connection is closed after a while. */
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	/*
+	 * Read no more than two whole messages ahead: a client that sends
+	 * faster than it is answered waits in its own socket buffer, not in
+	 * our memory.
+	 */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 2 * (2 + WORKER_TCP_MAX));
 	bufferevent_enable(c->bev, EV_READ);
+}
+
+/*
+ * accept() failed (EMFILE, ENFILE, ENOBUFS): libevent would call it again
+ * at once and spin. Stop listening for a moment on every TCP socket.
+ */
+static void
+worker_accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct worker	*w = arg;
+	struct timeval	 tv = { 0, 100 * 1000 };
+	size_t		 i;
+
+	(void)lev;
+	log_ratelimited("tcp accept: %s", strerror(errno));
+	for (i = 0; i < w->ntcp; i++)
+		evconnlistener_disable(w->tcp[i]);
+	evtimer_add(w->resume_ev, &tv);
+}
+
+/* Listen again after an accept() failure. */
+static void
+worker_resume_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct worker	*w = arg;
+	size_t		 i;
+
+	(void)fd;
+	(void)events;
+	for (i = 0; i < w->ntcp; i++)
+		evconnlistener_enable(w->tcp[i]);
 }
 
 /* Queue one answer on a connection, with its two-octet length. */
@@ -986,7 +1068,7 @@ worker_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct worker_conn	*c = arg;
 
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
-	    c->pending > 0) {
+	    c->pending > 0 && !c->eof) {
 		/* Not idle: answers are still on their way. */
 		bufferevent_enable(bev, EV_READ);
 		return;
@@ -1121,7 +1203,9 @@ worker_done_cb(void *arg, const struct wire_query *fq, const uint8_t *msg,
 	free(pq);
 	if (len != 0)
 		worker_conn_send(c, w->out, len);
-	if (c->bev != NULL && c->paused && c->pending < c->max_queries) {
+	/* A connection that stopped reading for good (eof) stays stopped. */
+	if (c->bev != NULL && c->paused && !c->eof &&
+	    c->pending < c->max_queries) {
 		c->paused = 0;
 		bufferevent_enable(c->bev, EV_READ);
 		worker_conn_process(c);

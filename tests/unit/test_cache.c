@@ -430,6 +430,11 @@ test_cache_negative(void **state)
 	c = cache_new(BIG_CACHE, 0, 10, 60);
 	assert_non_null(c);
 	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
+	assert_int_equal(lookup(c, &q, T0, 0, &p), CACHE_HIT);
+	/* The SOA says so too. */
+	assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_authority(p),
+	    0)), 60);
+	ldns_pkt_free(p);
 	assert_int_equal(lookup(c, &q, T0 + 59, 0, &p), CACHE_HIT);
 	ldns_pkt_free(p);
 	assert_int_equal(lookup(c, &q, T0 + 60, 0, &p), CACHE_MISS);
@@ -461,9 +466,38 @@ test_cache_max_ttl(void **state)
 	make_query("www.example.nl.", LDNS_RR_TYPE_A, 0, 1, &q);
 	make_a("www.example.nl.", 86400, "192.0.2.1", &a);
 	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
+	/* Clients are told max_ttl, not the upstream's day. */
+	assert_int_equal(lookup(c, &q, T0, 0, &p), CACHE_HIT);
+	assert_int_equal(an_ttl(p, 0), 3600);
+	ldns_pkt_free(p);
 	assert_int_equal(lookup(c, &q, T0 + 3599, 0, &p), CACHE_HIT);
+	assert_int_equal(an_ttl(p, 0), 1);
 	ldns_pkt_free(p);
 	assert_int_equal(lookup(c, &q, T0 + 3600, 0, &p), CACHE_MISS);
+	cache_free(c);
+}
+
+/* Answers to CD=1 queries were not validated upstream: never stored. */
+static void
+test_cache_cd_not_stored(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q;
+	struct answer		 a;
+	ldns_pkt		*p;
+
+	(void)state;
+	c = cache_new(BIG_CACHE, 0, 3600, 60);
+	assert_non_null(c);
+	make_query("cd.example.nl.", LDNS_RR_TYPE_A, 0, 1, &q);
+	make_a("cd.example.nl.", 300, "192.0.2.1", &a);
+	q.flags |= WIRE_CD;
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
+	q.flags &= ~WIRE_CD;
+	assert_int_equal(lookup(c, &q, T0, 0, &p), CACHE_MISS);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
+	assert_int_equal(lookup(c, &q, T0, 0, &p), CACHE_HIT);
+	ldns_pkt_free(p);
 	cache_free(c);
 }
 
@@ -824,6 +858,7 @@ main(void)
 		cmocka_unit_test(test_cache_case),
 		cmocka_unit_test(test_cache_negative),
 		cmocka_unit_test(test_cache_max_ttl),
+		cmocka_unit_test(test_cache_cd_not_stored),
 		cmocka_unit_test(test_cache_not_stored),
 		cmocka_unit_test(test_cache_size_bound),
 		cmocka_unit_test(test_cache_lru),

@@ -770,6 +770,60 @@ test_do_bit_apart(void **state)
 	fake_free(fk);
 }
 
+/* A CD=1 question is not coalesced with a CD=0 one: it was not validated. */
+static void
+test_cd_bit_apart(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_GOOD);
+	struct result		 r1 = { 0 }, r2 = { 0 };
+	struct fwd_stats	 st;
+	struct wire_query	 q1, q2;
+
+	(void)state;
+	set_ups(&fk, 1, 1000, 3);
+	make_query(&q1, "www.example.nl.", 0, 1);
+	make_query(&q2, "www.example.nl.", 0, 2);
+	q2.flags |= WIRE_CD;
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q1, done_cb, &r1), 0);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q2, done_cb, &r2), 0);
+	run_until(2);
+	assert_int_equal(fk->udp_queries, 2);
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.coalesced, 0);
+	fake_free(fk);
+}
+
+/* Beyond the limit a new question is refused; coalescing still works. */
+static void
+test_job_limit(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_GOOD);
+	struct result		 r1 = { 0 }, r2 = { 0 }, r3 = { 0 };
+	struct fwd_stats	 st;
+	struct wire_query	 q1, q2, q3;
+
+	(void)state;
+	set_ups(&fk, 1, 1000, 3);
+	fwd_set_limit(fwd, 1);
+	make_query(&q1, "www.example.nl.", 0, 1);
+	make_query(&q2, "www.example.nl.", 0, 2);
+	make_query(&q3, "mail.example.nl.", 0, 3);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q1, done_cb, &r1), 0);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q2, done_cb, &r2), 0);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q3, done_cb, &r3), -1);
+	run_until(2);
+	assert_true(r1.ok && r2.ok);
+	assert_int_equal(r3.called, 0);
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.overload, 1);
+	assert_int_equal(st.coalesced, 1);
+	/* Once settled there is room again. */
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q3, done_cb, &r3), 0);
+	run_until(3);
+	assert_true(r3.ok);
+	fake_free(fk);
+}
+
 static void
 test_requery_from_cb(void **state)
 {
@@ -909,6 +963,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_coalesce, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_do_bit_apart, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cd_bit_apart, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_job_limit, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_requery_from_cb, setup,
 		    teardown),
