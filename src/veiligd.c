@@ -492,6 +492,7 @@ main(int argc, char **argv)
 		if (snap == NULL) {
 			fprintf(stderr, "%s: %u error%s\n", vd.path, e.n,
 			    e.n == 1 ? "" : "s");
+			free(rpath);
 			return 1;
 		}
 		if (snap->conf->nboards == 0)
@@ -500,6 +501,7 @@ main(int argc, char **argv)
 			    snap->conf->boards_glob);
 		fprintf(stderr, "%s: configuration OK\n", vd.path);
 		snapshot_free(snap);
+		free(rpath);
 		return 0;
 	}
 	snap = veiligd_load(vd.path, &e);
