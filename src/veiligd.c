@@ -35,6 +35,7 @@
 #include "cache.h"
 #include "conf.h"
 #include "control.h"
+#include "inflight.h"
 #include "log.h"
 #include "policy.h"
 #include "snapshot.h"
@@ -47,6 +48,7 @@ struct veiligd {
 	const char		*path;		/* configuration file */
 	struct event_base	*base;		/* signals only */
 	struct cache		*cache;
+	struct inflight		*inflight;	/* questions in flight */
 	struct worker		**workers;
 	unsigned		 nworkers;
 	struct snapshot		*snap;		/* the one in force */
@@ -236,6 +238,7 @@ veiligd_sum(const struct veiligd *vd, struct worker_stats *sum)
 		sum->formerr += st.formerr;
 		sum->cache_hits += st.cache_hits;
 		sum->forwarded += st.forwarded;
+		sum->shared += st.shared;
 		sum->stale += st.stale;
 		sum->servfail += st.servfail;
 		sum->blocked += st.blocked;
@@ -301,7 +304,8 @@ veiligd_cmd_stats(void *arg, int argc, char **argv, struct evbuffer *out)
 	veiligd_sum(vd, &s);
 	cache_stats(vd->cache, &cs);
 	evbuffer_add_printf(out, "queries.udp %llu\nqueries.tcp %llu\n"
-	    "answers.cache %llu\nanswers.forwarded %llu\nanswers.stale %llu\n"
+	    "answers.cache %llu\nanswers.forwarded %llu\n"
+	    "answers.shared %llu\nanswers.stale %llu\n"
 	    "answers.blocked %llu\nanswers.rewritten %llu\n"
 	    "answers.servfail %llu\nanswers.refused %llu\n"
 	    "answers.formerr %llu\ndropped %llu\ntcp.accepted %llu\n"
@@ -310,7 +314,8 @@ veiligd_cmd_stats(void *arg, int argc, char **argv, struct evbuffer *out)
 	    (unsigned long long)s.udp_queries,
 	    (unsigned long long)s.tcp_queries,
 	    (unsigned long long)s.cache_hits,
-	    (unsigned long long)s.forwarded, (unsigned long long)s.stale,
+	    (unsigned long long)s.forwarded, (unsigned long long)s.shared,
+	    (unsigned long long)s.stale,
 	    (unsigned long long)s.blocked, (unsigned long long)s.rewritten,
 	    (unsigned long long)s.servfail, (unsigned long long)s.refused,
 	    (unsigned long long)s.formerr, (unsigned long long)s.dropped,
@@ -525,6 +530,8 @@ main(int argc, char **argv)
 	    conf->max_ttl, conf->max_neg_ttl);
 	if (vd.cache == NULL)
 		fatalx("cache: out of memory");
+	if ((vd.inflight = inflight_new()) == NULL)
+		fatalx("out of memory");
 	vd.nworkers = conf->workers;
 	if (vd.nworkers == 0) {
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -534,7 +541,7 @@ main(int argc, char **argv)
 		fatal("calloc");
 	for (i = 0; i < vd.nworkers; i++) {
 		vd.workers[i] = worker_new(i, vd.nworkers, conf, vd.cache,
-		    &cause);
+		    vd.inflight, &cause);
 		if (vd.workers[i] == NULL)
 			fatalx("%s", cause != NULL ? cause : "worker failed");
 	}
@@ -582,6 +589,7 @@ main(int argc, char **argv)
 		worker_free(vd.workers[i]);
 	free(vd.workers);
 	snapshot_free(snapshot_swap(NULL));
+	inflight_free(vd.inflight);
 	cache_free(vd.cache);
 	event_free(ev_hup);
 	event_free(ev_term);

@@ -31,6 +31,7 @@
 #include "cache.h"
 #include "conf.h"
 #include "fwd.h"
+#include "inflight.h"
 #include "log.h"
 #include "snapshot.h"
 #include "wire.h"
@@ -92,6 +93,8 @@ struct worker_pending {
 	struct event		 stale_ev; /* the client response timer */
 	int			 stale_armed;
 	int			 answered; /* by the timer, from a stale entry */
+	int			 owner;	/* owns the question in the registry */
+	uint64_t		 token;	/* of that ownership */
 	TAILQ_ENTRY(worker_pending) entry;
 };
 
@@ -127,6 +130,8 @@ struct worker {
 	struct event_base	*base;
 	struct cache		*cache;
 	struct fwd		*fwd;
+	struct inflight		*inflight;	/* shared with every worker */
+	struct inflight_mailbox	*mailbox;	/* our waiters come back here */
 
 	struct worker_udp	*udp;
 	size_t			 nudp;
@@ -174,6 +179,9 @@ static void	worker_udp_read_cb(evutil_socket_t, short, void *);
 static void	worker_done_cb(void *, const struct wire_query *,
 		    const uint8_t *, const struct wire_scan *, uint64_t);
 static void	worker_stale_cb(evutil_socket_t, short, void *);
+static void	worker_wake_cb(void *, int, void *);
+static int	worker_forward(struct worker *, const struct snapshot *,
+		    struct worker_pending *, const struct wire_query *);
 static void	worker_stale_arm(struct worker *, struct worker_pending *);
 static void	worker_accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
@@ -251,7 +259,7 @@ worker_job_limit(const struct conf *conf, unsigned nworkers)
 
 struct worker *
 worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
-    struct cache *cache, char **cause)
+    struct cache *cache, struct inflight *inflight, char **cause)
 {
 	struct worker		*w;
 	struct worker_udp	*u;
@@ -273,6 +281,10 @@ worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
 	if ((w->fwd = fwd_new(w->base, cache, &w->inspect)) == NULL)
 		goto nomem;
 	fwd_set_limit(w->fwd, worker_job_limit(conf, nworkers));
+	w->inflight = inflight;
+	if ((w->mailbox = inflight_mailbox_new(w->base, worker_wake_cb, w)) ==
+	    NULL)
+		goto nomem;
 	if ((w->resume_ev = evtimer_new(w->base, worker_resume_cb, w)) ==
 	    NULL)
 		goto nomem;
@@ -372,6 +384,7 @@ worker_free(struct worker *w)
 			event_del(&pq->stale_ev);
 		free(pq);
 	}
+	inflight_mailbox_free(w->mailbox);
 	while ((c = TAILQ_FIRST(&w->conns)) != NULL) {
 		TAILQ_REMOVE(&w->conns, c, entry);
 		if (c->bev != NULL)
@@ -844,14 +857,10 @@ worker_udp_read_cb(evutil_socket_t fd, short events, void *arg)
 				pq->u = u;
 				if (u->pktinfo)
 					worker_dst_get(mh, &pq->dst);
-				if (fwd_query(w->fwd, &snap->ups, &f.fq,
-				    worker_done_cb, pq) == -1) {
+				if (worker_forward(w, snap, pq, &f.fq) == -1) {
 					free(pq);
 					goto servfail;
 				}
-				TAILQ_INSERT_TAIL(&w->pending, pq, entry);
-				if (snap->conf->serve_stale != 0)
-					worker_stale_arm(w, pq);
 				break;
 			servfail:
 				/* Out of resources: say so at once. */
@@ -1023,13 +1032,8 @@ worker_conn_process(struct worker_conn *c)
 			    (struct sockaddr *)&c->peer, sizeof c->peer);
 			if (pq != NULL) {
 				pq->conn = c;
-				if (fwd_query(w->fwd, &snap->ups, &f.fq,
-				    worker_done_cb, pq) == 0) {
+				if (worker_forward(w, snap, pq, &f.fq) == 0) {
 					c->pending++;
-					TAILQ_INSERT_TAIL(&w->pending, pq,
-					    entry);
-					if (snap->conf->serve_stale != 0)
-						worker_stale_arm(w, pq);
 					break;
 				}
 				free(pq);
@@ -1165,24 +1169,54 @@ worker_stale_cb(evutil_socket_t fd, short events, void *arg)
 		worker_conn_send(pq->conn, w->out, len);
 }
 
-/* The upstreams have settled a forwarded query: answer the client. */
-static void
-worker_done_cb(void *arg, const struct wire_query *fq, const uint8_t *msg,
-    const struct wire_scan *sc, uint64_t mask)
+/*
+ * Ask fq (the client's question, or a rewrite's target) for pq: through
+ * the registry, so that a question another worker is asking already is
+ * not asked twice; then through our forwarder. pq joins the pending list.
+ * Returns 0, or -1 (nothing pending; the caller answers SERVFAIL).
+ */
+static int
+worker_forward(struct worker *w, const struct snapshot *snap,
+    struct worker_pending *pq, const struct wire_query *fq)
 {
-	struct worker_pending	*pq = arg;
-	struct worker		*w = pq->w;
+	switch (inflight_claim(w->inflight, fq, w->mailbox, pq, &pq->token)) {
+	case 0:
+		/* Another worker asks: wait for its answer in the cache. */
+		w->st.shared++;
+		break;
+	case 1:
+		pq->owner = 1;
+		/* FALLTHROUGH */
+	default:
+		if (fwd_query(w->fwd, &snap->ups, fq, worker_done_cb, pq) ==
+		    -1) {
+			if (pq->owner)
+				inflight_release(w->inflight, fq, pq->token, 0);
+			return -1;
+		}
+		break;
+	}
+	TAILQ_INSERT_TAIL(&w->pending, pq, entry);
+	if (snap->conf->serve_stale != 0)
+		worker_stale_arm(w, pq);
+	return 0;
+}
+
+/*
+ * pq is done: send the answer of len octets in w->out (none if 0), take
+ * it off the pending list and free it, keeping its TCP connection's
+ * accounting.
+ */
+static void
+worker_complete(struct worker *w, struct worker_pending *pq, size_t len)
+{
 	struct worker_conn	*c = pq->conn;
-	size_t			 len = 0;
 
 	TAILQ_REMOVE(&w->pending, pq, entry);
 	if (pq->stale_armed)
 		event_del(&pq->stale_ev);
 	if (c == NULL) {
 		/* UDP: one datagram from the address it was sent to. */
-		if (!pq->answered)
-			len = worker_finish(w, pq, fq, msg, sc, mask, 0,
-			    w->out, sizeof w->out);
 		if (len != 0)
 			worker_udp_reply(pq, len);
 		free(pq);
@@ -1190,17 +1224,13 @@ worker_done_cb(void *arg, const struct wire_query *fq, const uint8_t *msg,
 	}
 
 	/* TCP: on its connection, if that is still open. */
+	free(pq);
 	c->pending--;
 	if (c->bev == NULL) {
-		free(pq);
 		if (c->pending == 0)
 			worker_conn_close(c);
 		return;
 	}
-	if (!pq->answered)
-		len = worker_finish(w, pq, fq, msg, sc, mask, 0, w->out,
-		    sizeof w->out);
-	free(pq);
 	if (len != 0)
 		worker_conn_send(c, w->out, len);
 	/* A connection that stopped reading for good (eof) stays stopped. */
@@ -1213,4 +1243,69 @@ worker_done_cb(void *arg, const struct wire_query *fq, const uint8_t *msg,
 	if (c->bev != NULL && c->eof && c->pending == 0 &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		worker_conn_close(c);
+}
+
+/* The question pq asks upstream: its own, or its rewrite's target. */
+static int
+worker_pending_fq(const struct worker_pending *pq, struct wire_query *fq)
+{
+	if (pq->rewrite)
+		return wire_query_retarget(fq, &pq->q, pq->target, pq->tlen);
+	*fq = pq->q;
+	return 0;
+}
+
+/* The upstreams have settled a forwarded query: answer the client. */
+static void
+worker_done_cb(void *arg, const struct wire_query *fq, const uint8_t *msg,
+    const struct wire_scan *sc, uint64_t mask)
+{
+	struct worker_pending	*pq = arg;
+	struct worker		*w = pq->w;
+	size_t			 len = 0;
+
+	/* The answer is in the cache now: wake other workers' waiters. */
+	if (pq->owner)
+		inflight_release(w->inflight, fq, pq->token, msg != NULL);
+	if (!pq->answered && (pq->conn == NULL || pq->conn->bev != NULL))
+		len = worker_finish(w, pq, fq, msg, sc, mask, 0, w->out,
+		    sizeof w->out);
+	worker_complete(w, pq, len);
+}
+
+/*
+ * Another worker asked pq's question for us and is done (ok: an answer
+ * went to the cache). Answer from the cache; if the answer could not be
+ * cached after all, ask ourselves; if the upstreams failed, stale or
+ * SERVFAIL.
+ */
+static void
+worker_wake_cb(void *waiter, int ok, void *arg)
+{
+	struct worker_pending	*pq = waiter;
+	struct worker		*w = arg;
+	const struct snapshot	*snap;
+	struct wire_query	 fq;
+	size_t			 len = 0;
+	int			 rc;
+
+	if (pq->answered || (pq->conn != NULL && pq->conn->bev == NULL) ||
+	    worker_pending_fq(pq, &fq) == -1) {
+		worker_complete(w, pq, 0);
+		return;
+	}
+	len = worker_finish(w, pq, &fq, NULL, NULL, 0, ok, w->out,
+	    sizeof w->out);
+	if (len == 0) {
+		/* Not in the cache (not cacheable): ask it ourselves. */
+		snapshot_read_begin();
+		snap = snapshot_current();
+		rc = fwd_query(w->fwd, &snap->ups, &fq, worker_done_cb, pq);
+		snapshot_read_end();
+		if (rc == 0)
+			return;
+		w->st.servfail++;
+		len = wire_error(w->out, sizeof w->out, &pq->q, WIRE_SERVFAIL);
+	}
+	worker_complete(w, pq, len);
 }

@@ -26,6 +26,7 @@
 
 struct cache;
 struct conf;
+struct inflight;
 struct worker;
 
 /* Counters of one worker, written only by its thread. */
@@ -39,6 +40,7 @@ struct worker_stats {
 	uint64_t	formerr;	/* FORMERR, NOTIMP, BADVERS */
 	uint64_t	cache_hits;
 	uint64_t	forwarded;
+	uint64_t	shared;		/* of which asked by another worker */
 	uint64_t	stale;		/* stale answers served */
 	uint64_t	servfail;
 	uint64_t	tcp_accepted;
@@ -47,11 +49,13 @@ struct worker_stats {
 
 /*
  * Create worker number id (0 is the first) of nworkers and open its
- * sockets on conf's listen addresses. On failure return NULL and set
- * *cause to an allocated message.
+ * sockets on conf's listen addresses. cache and inflight (the registry of
+ * questions in flight) are shared by all workers. On failure return NULL
+ * and set *cause to an allocated message.
  */
 struct worker	*worker_new(unsigned id, unsigned nworkers,
-		    const struct conf *conf, struct cache *cache, char **cause);
+		    const struct conf *conf, struct cache *cache,
+		    struct inflight *inflight, char **cause);
 
 /* Start the worker's thread. 0 or -1. */
 int		 worker_start(struct worker *);

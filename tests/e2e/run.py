@@ -1170,13 +1170,29 @@ def test_coalescing(env):
     _burst(env, name, 5, True)
     n = env.fake_count(name)
     assert n == 1, "5 identical queries in flight, %d upstream queries" % n
-    # From five sockets they may land on either of the 2 workers; fwd
-    # coalesces per worker, so at most one upstream query per worker.
+    # From many sockets they land on both workers (SO_REUSEPORT spreads
+    # them): the workers share the question in flight, so still exactly
+    # one upstream query, and the other worker's askers are answered from
+    # the cache when it is done.
+    before = _stat(env, "answers.shared")
     name = "%s.slow400.fake.test." % tag()
-    _burst(env, name, 5, False)
+    _burst(env, name, 16, False)
     n = env.fake_count(name)
-    assert 1 <= n <= 2, "5 identical queries from 5 sockets, 2 workers: %d " \
+    assert n == 1, "16 identical queries from 16 sockets, 2 workers: %d " \
         "upstream queries" % n
+    assert _stat(env, "answers.shared") > before, \
+        "no query waited for the other worker's upstream query"
+
+
+def _stat(env, key):
+    """A counter of instance B from veiligctl stats."""
+    rc, out, err = ctl(env, "stats", inst="B")
+    assert rc == 0, "veiligctl stats: %d %s" % (rc, err)
+    for line in out.splitlines():
+        k, _, v = line.partition(" ")
+        if k == key:
+            return int(v)
+    raise AssertionError("no %s in veiligctl stats: %s" % (key, out))
 
 
 @test("B")

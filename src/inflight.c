@@ -1,0 +1,285 @@
+/*
+ * inflight.c: the registry of questions asked upstream, across workers.
+ *
+ * Entries live only while a question is in flight (a few thousand at
+ * most), so each shard is a fixed array of hash chains. A waiter's node
+ * moves from the entry to its mailbox when the owner is done, so
+ * delivery allocates nothing.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "inflight.h"
+
+#define INFLIGHT_SHARDS		64
+#define INFLIGHT_BUCKETS	256	/* per shard */
+
+/* A waiter: in an entry's list, then in its mailbox. */
+struct inflight_node {
+	struct inflight_node	*next;
+	struct inflight_mailbox	*mb;
+	void			*waiter;
+	int			 ok;
+};
+
+struct inflight_entry {
+	struct inflight_entry	*next;
+	uint64_t		 hash;
+	uint64_t		 token;
+	struct inflight_mailbox	*owner;
+	struct inflight_node	*waiters;
+	uint16_t		 qtype, qclass;
+	uint8_t			 flags;		/* 1 DO, 2 CD */
+	uint16_t		 len;
+	uint8_t			 lname[];
+};
+
+struct inflight_shard {
+	pthread_mutex_t		 lock;
+	struct inflight_entry	*buckets[INFLIGHT_BUCKETS];
+} __attribute__((aligned(64)));
+
+struct inflight {
+	uint64_t		 seed;
+	uint64_t		 next_token;	/* atomic */
+	struct inflight_shard	 shards[INFLIGHT_SHARDS];
+};
+
+struct inflight_mailbox {
+	pthread_mutex_t		 lock;
+	struct inflight_node	*head;
+	struct inflight_node	**tailp;
+	struct event		*ev;
+	inflight_wake_cb	 cb;
+	void			*arg;
+};
+
+/* The key's flags: DO and CD, as the cache and the forwarder see them. */
+static uint8_t
+inflight_flags(const struct wire_query *q)
+{
+	return (q->do_bit ? 1 : 0) | ((q->flags & WIRE_CD) ? 2 : 0);
+}
+
+/* FNV-1a over the key, seeded so that nobody can aim at one chain. */
+static uint64_t
+inflight_hash(const struct inflight *in, const struct wire_query *q)
+{
+	uint64_t	h = 14695981039346656037ULL ^ in->seed;
+	uint8_t		tail[5];
+	size_t		i;
+
+	for (i = 0; i < q->name_len; i++)
+		h = (h ^ q->lname[i]) * 1099511628211ULL;
+	tail[0] = q->qtype >> 8;
+	tail[1] = q->qtype & 0xff;
+	tail[2] = q->qclass >> 8;
+	tail[3] = q->qclass & 0xff;
+	tail[4] = inflight_flags(q);
+	for (i = 0; i < sizeof tail; i++)
+		h = (h ^ tail[i]) * 1099511628211ULL;
+	return h;
+}
+
+static int
+inflight_match(const struct inflight_entry *e, uint64_t h,
+    const struct wire_query *q)
+{
+	return e->hash == h && e->len == q->name_len &&
+	    e->qtype == q->qtype && e->qclass == q->qclass &&
+	    e->flags == inflight_flags(q) &&
+	    memcmp(e->lname, q->lname, q->name_len) == 0;
+}
+
+struct inflight *
+inflight_new(void)
+{
+	struct inflight	*in;
+	size_t		 i;
+
+	if ((in = calloc(1, sizeof *in)) == NULL)
+		return NULL;
+	arc4random_buf(&in->seed, sizeof in->seed);
+	for (i = 0; i < INFLIGHT_SHARDS; i++)
+		pthread_mutex_init(&in->shards[i].lock, NULL);
+	return in;
+}
+
+void
+inflight_free(struct inflight *in)
+{
+	struct inflight_entry	*e;
+	struct inflight_node	*n;
+	size_t			 i, b;
+
+	if (in == NULL)
+		return;
+	for (i = 0; i < INFLIGHT_SHARDS; i++) {
+		for (b = 0; b < INFLIGHT_BUCKETS; b++) {
+			while ((e = in->shards[i].buckets[b]) != NULL) {
+				in->shards[i].buckets[b] = e->next;
+				while ((n = e->waiters) != NULL) {
+					e->waiters = n->next;
+					free(n);
+				}
+				free(e);
+			}
+		}
+		pthread_mutex_destroy(&in->shards[i].lock);
+	}
+	free(in);
+}
+
+/* The mailbox's event: deliver everything queued, outside the lock. */
+static void
+inflight_mailbox_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct inflight_mailbox	*mb = arg;
+	struct inflight_node	*n, *list;
+
+	(void)fd;
+	(void)events;
+	pthread_mutex_lock(&mb->lock);
+	list = mb->head;
+	mb->head = NULL;
+	mb->tailp = &mb->head;
+	pthread_mutex_unlock(&mb->lock);
+	while ((n = list) != NULL) {
+		list = n->next;
+		mb->cb(n->waiter, n->ok, mb->arg);
+		free(n);
+	}
+}
+
+struct inflight_mailbox *
+inflight_mailbox_new(struct event_base *base, inflight_wake_cb cb, void *arg)
+{
+	struct inflight_mailbox	*mb;
+
+	if ((mb = calloc(1, sizeof *mb)) == NULL)
+		return NULL;
+	if ((mb->ev = event_new(base, -1, 0, inflight_mailbox_cb, mb)) ==
+	    NULL) {
+		free(mb);
+		return NULL;
+	}
+	pthread_mutex_init(&mb->lock, NULL);
+	mb->tailp = &mb->head;
+	mb->cb = cb;
+	mb->arg = arg;
+	return mb;
+}
+
+void
+inflight_mailbox_free(struct inflight_mailbox *mb)
+{
+	struct inflight_node	*n;
+
+	if (mb == NULL)
+		return;
+	event_free(mb->ev);
+	while ((n = mb->head) != NULL) {
+		mb->head = n->next;
+		free(n);
+	}
+	pthread_mutex_destroy(&mb->lock);
+	free(mb);
+}
+
+int
+inflight_claim(struct inflight *in, const struct wire_query *q,
+    struct inflight_mailbox *mb, void *waiter, uint64_t *token)
+{
+	struct inflight_shard	*s;
+	struct inflight_entry	*e, **bucket;
+	struct inflight_node	*n;
+	uint64_t		 h;
+
+	h = inflight_hash(in, q);
+	s = &in->shards[h % INFLIGHT_SHARDS];
+	bucket = &s->buckets[(h / INFLIGHT_SHARDS) % INFLIGHT_BUCKETS];
+	pthread_mutex_lock(&s->lock);
+	for (e = *bucket; e != NULL; e = e->next)
+		if (inflight_match(e, h, q))
+			break;
+	if (e != NULL && e->owner == mb) {
+		/* Our own worker asks already: its forwarder coalesces. */
+		*token = e->token;
+		pthread_mutex_unlock(&s->lock);
+		return 1;
+	}
+	if (e != NULL) {
+		if ((n = calloc(1, sizeof *n)) == NULL) {
+			pthread_mutex_unlock(&s->lock);
+			return -1;
+		}
+		n->mb = mb;
+		n->waiter = waiter;
+		n->next = e->waiters;
+		e->waiters = n;
+		pthread_mutex_unlock(&s->lock);
+		return 0;
+	}
+	if ((e = calloc(1, sizeof *e + q->name_len)) == NULL) {
+		pthread_mutex_unlock(&s->lock);
+		return -1;
+	}
+	e->hash = h;
+	e->token = __atomic_add_fetch(&in->next_token, 1, __ATOMIC_RELAXED);
+	e->owner = mb;
+	e->qtype = q->qtype;
+	e->qclass = q->qclass;
+	e->flags = inflight_flags(q);
+	e->len = q->name_len;
+	memcpy(e->lname, q->lname, q->name_len);
+	e->next = *bucket;
+	*bucket = e;
+	*token = e->token;
+	pthread_mutex_unlock(&s->lock);
+	return 1;
+}
+
+void
+inflight_release(struct inflight *in, const struct wire_query *q,
+    uint64_t token, int ok)
+{
+	struct inflight_shard	*s;
+	struct inflight_entry	*e, **ep;
+	struct inflight_node	*n;
+	struct inflight_mailbox	*mb;
+	uint64_t		 h;
+	int			 wake;
+
+	h = inflight_hash(in, q);
+	s = &in->shards[h % INFLIGHT_SHARDS];
+	ep = &s->buckets[(h / INFLIGHT_SHARDS) % INFLIGHT_BUCKETS];
+	pthread_mutex_lock(&s->lock);
+	for (; (e = *ep) != NULL; ep = &e->next)
+		if (e->token == token && inflight_match(e, h, q))
+			break;
+	if (e != NULL)
+		*ep = e->next;
+	pthread_mutex_unlock(&s->lock);
+	if (e == NULL)
+		return;
+
+	/* Each waiter's node moves to its own worker's mailbox. */
+	while ((n = e->waiters) != NULL) {
+		e->waiters = n->next;
+		mb = n->mb;
+		n->ok = ok;
+		n->next = NULL;
+		pthread_mutex_lock(&mb->lock);
+		wake = mb->head == NULL;
+		*mb->tailp = n;
+		mb->tailp = &n->next;
+		pthread_mutex_unlock(&mb->lock);
+		/* Thread-safe: libevent runs with evthread_use_pthreads(). */
+		if (wake)
+			event_active(mb->ev, EV_READ, 1);
+	}
+	free(e);
+}
