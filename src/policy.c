@@ -798,13 +798,6 @@ policy_block(const struct policy_board *b, const struct policy_verdict *v,
 	wb->ede_text = v->ede_text;
 }
 
-/* Text of a wire name for explain. */
-static const char *
-policy_name_text(const uint8_t *name, size_t len, char *buf, size_t cap)
-{
-	return wire_name_str(name, len, buf, cap);
-}
-
 static const char *
 policy_action_name(enum wire_block_action a)
 {
@@ -846,7 +839,7 @@ policy_explain_lists(const struct policy *p, const struct policy_board *b,
 		evbuffer_add_printf(out, "listed: %s %s %s%s%s (%s:%u)%s\n",
 		    l->name, hit.kind == DOMTABLE_PASS ? "exception" : "entry",
 		    hit.match == DOMTABLE_SUBONLY ? "*." : "",
-		    policy_name_text(lname + hit.suffix_off,
+		    wire_name_str(lname + hit.suffix_off,
 		    len - hit.suffix_off, buf, sizeof buf),
 		    hit.match == DOMTABLE_EXACT ? " (this name only)" : "",
 		    l->file, line,
@@ -887,7 +880,7 @@ policy_explain(const struct policy *p, const struct policy_board *b,
 	snprintf(tbuf, sizeof tbuf, "TYPE%u", qtype);
 	d = ldns_rr_descript(qtype);
 	evbuffer_add_printf(out, "question: %s %s\n",
-	    policy_name_text(q.lname, len, buf, sizeof buf),
+	    wire_name_str(q.lname, len, buf, sizeof buf),
 	    d != NULL && d->_name != NULL ? d->_name : tbuf);
 	switch (v.kind) {
 	case POLICY_ALLOWED:
@@ -909,7 +902,7 @@ policy_explain(const struct policy *p, const struct policy_board *b,
 		} else if (v.rule == POLICY_RULE_CANARY) {
 			domtable_explain(p->canaries, q.lname, len, 0, &hit);
 			evbuffer_add_printf(out, "rule: canary %s (%s:%u)\n",
-			    policy_name_text(q.lname + hit.suffix_off,
+			    wire_name_str(q.lname + hit.suffix_off,
 			    len - hit.suffix_off, buf, sizeof buf),
 			    p->canary_path, hit.tag);
 		} else
@@ -919,7 +912,7 @@ policy_explain(const struct policy *p, const struct policy_board *b,
 		break;
 	case POLICY_REWRITE:
 		evbuffer_add_printf(out, "verdict: rewrite to %s (CNAME)\n",
-		    policy_name_text(v.target, v.tlen, buf, sizeof buf));
+		    wire_name_str(v.target, v.tlen, buf, sizeof buf));
 		if (v.rule == POLICY_RULE_SAFESEARCH) {
 			domtable_explain(p->safe, q.lname, len, 0, &hit);
 			evbuffer_add_printf(out, "rule: safe-search (%s:%u)\n",

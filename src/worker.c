@@ -180,6 +180,8 @@ static void	worker_done_cb(void *, const struct wire_query *,
 		    const uint8_t *, const struct wire_scan *, uint64_t);
 static void	worker_stale_cb(evutil_socket_t, short, void *);
 static void	worker_wake_cb(void *, int, void *);
+static int	worker_pending_fq(const struct worker_pending *,
+		    struct wire_query *);
 static int	worker_forward(struct worker *, const struct snapshot *,
 		    struct worker_pending *, const struct wire_query *);
 static void	worker_stale_arm(struct worker *, struct worker_pending *);
@@ -1152,12 +1154,8 @@ worker_stale_cb(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	pq->stale_armed = 0;
-	if (pq->rewrite) {
-		if (wire_query_retarget(&fq, &pq->q, pq->target,
-		    pq->tlen) == -1)
-			return;
-	} else
-		fq = pq->q;
+	if (worker_pending_fq(pq, &fq) == -1)
+		return;
 	len = worker_finish(w, pq, &fq, NULL, NULL, 0, 1, w->out,
 	    sizeof w->out);
 	if (len == 0)
