@@ -25,8 +25,13 @@ Starts, on free high ports of 127.0.0.1 (and ::1):
   - veiligd instance W: listening on the wildcards 0.0.0.0:PORT and
     [::]:PORT (a high free port; only loopback is queried): answers come
     from the address the query was sent to (IP_PKTINFO).
-Instances A, B, C, S and W have one board each (tmp/boards-X/board.yaml) whose
-networks are who may query.
+  - veiligd instance T: upstream NSD, tcp-max-queries 1: a TCP client
+    that sends without ever reading its answers (the TCP input bound);
+  - veiligd instance L: one worker, started with RLIMIT_NOFILE 64:64,
+    upstream fake1 with forward timeout 2s, attempts 2: descriptor
+    exhaustion (questions in flight capped, accept() on EMFILE).
+Instances A, B, C, S, W, T and L have one board each
+(tmp/boards-X/board.yaml) whose networks are who may query.
 Queries come from the real clients dig, kdig and drill, and from
 python3-dnspython or raw sockets for what those cannot send.
 
@@ -42,6 +47,7 @@ import argparse
 import atexit
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -123,11 +129,12 @@ def _on_signal(signum, _frame):
     raise SystemExit(128 + signum)
 
 
-def start(argv, errpath, outpath=None, env=None):
+def start(argv, errpath, outpath=None, env=None, preexec_fn=None):
     err = open(errpath, "ab")
     out = open(outpath, "ab") if outpath else subprocess.DEVNULL
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
-                         stderr=err, env=env, start_new_session=True)
+                         stderr=err, env=env, start_new_session=True,
+                         preexec_fn=preexec_fn)
     err.close()
     if outpath:
         out.close()
@@ -360,6 +367,7 @@ class Daemon:
         self.err = os.path.join(env.tmp, "veiligd-%s.err" % name)
         self.proc = None
         self.start_error = None
+        self.preexec = None     # run in the child before exec (rlimits)
         self.write_conf(conf_text)
 
     def write_conf(self, text):
@@ -370,7 +378,8 @@ class Daemon:
 
     def start(self):
         self.proc = start([self.env.veiligd, "-d", "-c", self.conf],
-                          self.err, env=self.env.daemon_env)
+                          self.err, env=self.env.daemon_env,
+                          preexec_fn=self.preexec)
 
     def wait_ready(self):
         """Poll with a query until any answer comes; bounded."""
@@ -523,6 +532,15 @@ def filter_conf(listen, ups, control, geo, lists=FILTER_LISTS,
                         "asn: geo/asn.mmdb }\n" if geo else "")
 
 
+LOW_NOFILE = 64     # RLIMIT_NOFILE of instance L, soft and hard
+
+
+def _low_nofile():
+    """In instance L's child before exec: few descriptors (veiligd raises
+    its soft limit to the hard one, so both are set)."""
+    resource.setrlimit(resource.RLIMIT_NOFILE, (LOW_NOFILE, LOW_NOFILE))
+
+
 class Env:
     """Everything a run starts: temp dir, ports, NSD, the fake, veiligds."""
 
@@ -539,6 +557,8 @@ class Env:
         self.p_f = free_port(used)
         self.p_s = free_port(used)
         self.p_w = free_wildcard_port(used)
+        self.p_t = free_port(used)
+        self.p_l = free_port(used)
         self.veiligctl = os.path.join(os.path.dirname(veiligd), "veiligctl")
         self.nsd = None
         self.fake = None
@@ -557,6 +577,8 @@ class Env:
         self.set_networks("C", ["127.0.0.2/32"])
         self.set_networks("S", loop)
         self.set_networks("W", loop)
+        self.set_networks("T", loop)
+        self.set_networks("L", loop)
         self.d = {
             "A": Daemon(self, "A", self.p_a,
                         self.conf("A", listen_a, [nsd_up], idle="1s",
@@ -574,7 +596,20 @@ class Env:
                                   + (["[::]:%d" % self.p_w] if HAVE_V6
                                      else []),
                                   fake_ups[:1], timeout="500ms", attempts=2)),
+            # one question in flight per connection: a connection waits
+            # (reading paused) for each forwarded answer
+            "T": Daemon(self, "T", self.p_t,
+                        self.conf("T", ["127.0.0.1:%d" % self.p_t], [nsd_up],
+                                  timeout="500ms", attempts=2).replace(
+                            "tcp-max-queries: 32", "tcp-max-queries: 1")),
+            # questions to a silent name stay in flight 4 s
+            "L": Daemon(self, "L", self.p_l,
+                        self.conf("L", ["127.0.0.1:%d" % self.p_l],
+                                  fake_ups[:1], timeout="2s",
+                                  attempts=2).replace("workers: 2",
+                                                      "workers: 1")),
         }
+        self.d["L"].preexec = _low_nofile
         self.fdir = os.path.join(self.tmp, "filter-F")
         self.have_geo = setup_filter_dir(self.fdir, self.tmp)
         listen_f = ["127.0.0.1:%d" % self.p_f]
@@ -630,6 +665,9 @@ class Env:
   verbosity: 1
   hide-version: yes
   refuse-any: no
+  # no response rate limiting: instance T sends it thousands of queries
+  rrl-ratelimit: 0
+  rrl-whitelist-ratelimit: 0
 remote-control:
   control-enable: no
 zone:
@@ -2376,6 +2414,262 @@ def test_w_wildcard_source_address(env):
         r, peer = _udp_from("::1", env.p_w, "%s.ok.fake.test." % tag(), "::1")
         _ok_answer(r, "forwarded over ::1")
         assert peer == ("::1", env.p_w), "answer to ::1 from %s" % (peer,)
+
+
+# T: a TCP client that sends and never reads -----------------------------
+
+def _vm_rss_kib(pid):
+    """VmRSS of process pid in KiB, from /proc/PID/status."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS in /proc/%d/status" % pid)
+
+
+def _sysctl_last(path):
+    """The last number of a /proc/sys file (the maximum of tcp_rmem); 0."""
+    try:
+        with open(path) as f:
+            return int(f.read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+MIB = 1024 * 1024
+# What send() may accept from a client that never reads, when veiligd
+# bounds its input: the questions veiligd answered until it had 1 MiB of
+# unread answers (plus its socket send buffer) and then stopped reading
+# for good, its read-ahead of two messages (128 KiB), and the kernel
+# buffers in between: the client's send buffer (at most tcp_wmem's
+# maximum, 4 MiB by default) and veiligd's receive buffer (at most
+# tcp_rmem's maximum, 6 MiB by default; this host may allow more). So
+# about 12 MiB with the defaults; 32 MiB, or the buffers' maxima with
+# 8 MiB to spare if this host allows more, leaves a wide margin yet is
+# reached in well under a second on loopback by a veiligd that reads
+# without bound (it went to gigabytes in seconds).
+TCP_INPUT_BOUND = max(
+    32 * MIB,
+    _sysctl_last("/proc/sys/net/ipv4/tcp_rmem")
+    + 2 * _sysctl_last("/proc/sys/net/ipv4/tcp_wmem") + 8 * MIB)
+TCP_RSS_GROWTH_KIB = 64 * 1024      # far below the gigabytes of a leak
+TCP_FLOOD_SECS = 10                 # the flood's time bound
+TCP_BLOCKED_SECS = 0.5              # send() refused this long, twice,
+                                    # with no query read in between: done
+
+
+def _stat_of(env, inst, key):
+    """A counter of instance inst from veiligctl stats."""
+    code, out, err = ctl(env, "stats", inst=inst, timeout=10)
+    assert code == 0, "veiligctl stats: %d %s" % (code, err)
+    m = re.search(r"^%s (\d+)$" % re.escape(key), out, re.M)
+    assert m, "no %s in veiligctl stats:\n%s" % (key, out)
+    return int(m.group(1))
+
+
+@test("T")
+def test_t_tcp_input_bound(env):
+    """
+    A TCP client sends queries and never reads an answer: veiligd answers
+    until 1 MiB of answers waits unread, then reads no more from it, so
+    the client's non-blocking send() stops being accepted after a bounded
+    amount and veiligd's memory stays put. The questions have CD=1, so
+    none is answered from the cache: each goes to NSD (tcp-max-queries
+    1: the connection stops reading until its answer, 40 A records, is
+    back) and the answer that finds 1 MiB unread is a forwarded one.
+    After that answer veiligd once read on without bound (gigabytes in
+    seconds); now it stops for good, and it never reads more than two
+    messages ahead.
+    """
+    d = env.d["T"]
+    rss0 = _vm_rss_kib(d.proc.pid)
+    per_chunk = 32
+
+    def chunk(first):
+        out = []
+        for i in range(first, first + per_chunk):
+            q = hdr(qid=i & 0xffff, flags=0x0110) + \
+                question("many.example.test")         # RD, CD
+            out.append(struct.pack("!H", len(q)) + q)
+        return b"".join(out)
+
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    accepted = nq = 0
+    end = None
+    try:
+        # before connect(), so the window advertised to veiligd is small
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(3)
+        s.connect(("127.0.0.1", env.p_t))
+        s.setblocking(False)
+        buf = b""
+        blocked_since = last_seen = None
+        deadline = time.monotonic() + TCP_FLOOD_SECS
+        # bounded by time and by TCP_INPUT_BOUND octets (so by count:
+        # queries of 37 octets, under a million and a half of them)
+        while True:
+            now = time.monotonic()
+            if now > deadline:
+                end = "time"
+                break
+            if accepted > TCP_INPUT_BOUND:
+                end = "octets"
+                break
+            if not buf:
+                buf = chunk(nq)
+                nq += per_chunk
+            try:
+                k = s.send(buf)
+            except BlockingIOError:
+                if blocked_since is None:
+                    blocked_since = now
+                elif now - blocked_since >= TCP_BLOCKED_SECS:
+                    # Refused a while: done once veiligd has stopped
+                    # reading queries too, not while it is busy with the
+                    # ones it read ahead.
+                    seen = _stat_of(env, "T", "queries.tcp")
+                    if seen == last_seen:
+                        end = "blocked"
+                        break
+                    last_seen = seen
+                    blocked_since = now
+                time.sleep(0.02)
+                continue
+            except (ConnectionResetError, BrokenPipeError):
+                end = "closed"      # veiligd let the client go: bounded too
+                break
+            blocked_since = None
+            accepted += k
+            buf = buf[k:]
+        rss1 = _vm_rss_kib(d.proc.pid)
+    finally:
+        s.close()
+    note("TCP flood: %s after %d octets accepted (%d queries built, %s "
+         "read), VmRSS %d -> %d KiB" % (end, accepted, nq, last_seen, rss0,
+                                        rss1))
+    assert end in ("blocked", "closed"), \
+        "send() still accepted after %d octets (stopped by %s): veiligd " \
+        "reads without bound (VmRSS %d -> %d KiB)" % (accepted, end, rss0,
+                                                      rss1)
+    assert accepted <= TCP_INPUT_BOUND, "%d octets accepted" % accepted
+    assert rss1 - rss0 < TCP_RSS_GROWTH_KIB, \
+        "VmRSS grew from %d to %d KiB while a client did not read" % (
+            rss0, rss1)
+    assert d.alive(), "veiligd T exited"
+    r = dq(env.p_t, "www.example.test.", timeout=3)
+    assert [rd.to_text() for rrset in r.answer for rd in rrset] == \
+        ["192.0.2.10"], "after the flood: %s" % r
+    r = dq(env.p_t, "www.example.test.", tcp=True, timeout=3)
+    assert r.rcode() == dns.rcode.NOERROR and r.answer, \
+        "after the flood, over TCP: %s" % r
+
+
+# L: out of file descriptors ----------------------------------------------
+
+L_SILENT = 200          # questions to a silent name, over UDP
+L_TCP = 50              # TCP connections, over what the descriptors allow
+L_LOG_LINES = 1000      # a flood of log lines (libevent's accept() errors)
+
+
+def _retry(what, fn, tries, pause):
+    """fn() until it returns without failing; at most tries times."""
+    for i in range(tries):
+        try:
+            return fn()
+        except (AssertionError, dns.exception.Timeout, OSError) as e:
+            if i == tries - 1:
+                raise AssertionError("%s: %s (%d tries)" % (
+                    what, str(e) or type(e).__name__, tries))
+            time.sleep(pause)
+
+
+@test("L")
+def test_l_descriptor_exhaustion(env):
+    """
+    Instance L has 64 descriptors and one worker. 200 questions to a
+    silent upstream name would each hold a socket for 4 s: veiligd keeps
+    only as many in flight as its descriptors allow and answers the rest
+    SERVFAIL at once. Then 50 TCP connections run it out of descriptors:
+    accept() fails with EMFILE, which must neither spin nor flood the log.
+    Afterwards it still answers, from its cache, and to veiligctl.
+    """
+    d = env.d["L"]
+    off = d.log_size()
+    cached = "%s.ok.fake.test." % tag()
+    _ok_answer(dq(env.p_l, cached), "before")   # now in the cache
+    t = tag()
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    conns = []
+    try:
+        u.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        for i in range(L_SILENT):
+            u.sendto(hdr(qid=0x3000 + i) +
+                     question("%s-%d.silent.fake.test" % (t, i)),
+                     ("127.0.0.1", env.p_l))
+        # The silent ones stay 4 s in flight; those over the cap are
+        # answered at once. Collect what comes within 2.5 s (or 150).
+        rcodes = {}
+        u.settimeout(0.2)
+        deadline = time.monotonic() + 2.5
+        while time.monotonic() < deadline and sum(rcodes.values()) < 150:
+            try:
+                ans = u.recv(65535)
+            except socket.timeout:
+                continue
+            if len(ans) >= 12:
+                rc = struct.unpack("!H", ans[2:4])[0] & 0xf
+                rcodes[rc] = rcodes.get(rc, 0) + 1
+        note("silent flood: rcodes %s" % rcodes)
+        assert rcodes.get(dns.rcode.SERVFAIL, 0) > 0, \
+            "no SERVFAIL for %d questions to a silent upstream: %s" % (
+                L_SILENT, rcodes)
+        assert set(rcodes) == {dns.rcode.SERVFAIL}, \
+            "answers to a silent upstream: rcodes %s" % rcodes
+        # the questions in flight left descriptors over: a TCP client is
+        # still accepted and answered (from the cache)
+        note("L holds %d descriptors" % len(os.listdir(
+            "/proc/%d/fd" % d.proc.pid)))
+        _retry("cached over TCP, %d questions in flight" % L_SILENT,
+               lambda: _ok_answer(dq(env.p_l, cached, tcp=True, timeout=1),
+                                  "answer"), 3, 0.2)
+
+        # TCP connections (the kernel completes them whether or not
+        # veiligd can accept them); held 0.5 s, then closed
+        for i in range(L_TCP):
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            conns.append(c)
+            c.setblocking(False)
+            c.connect_ex(("127.0.0.1", env.p_l))
+        time.sleep(0.5)
+        # while out of descriptors: a cached answer needs none
+        _retry("cached over UDP, out of descriptors",
+               lambda: _ok_answer(dq(env.p_l, cached, timeout=1), "answer"),
+               3, 0.2)
+    finally:
+        for c in conns:
+            c.close()
+        u.close()
+    assert d.alive(), "veiligd L exited"
+    _retry("cached over UDP, after the connections",
+           lambda: _ok_answer(dq(env.p_l, cached, timeout=1), "answer"),
+           5, 0.2)
+
+    def stats():
+        code, out, err = ctl(env, "stats", inst="L", timeout=10)
+        assert code == 0, "veiligctl stats: %d %s" % (code, err)
+        return out
+    # its accept() pauses 1 s after EMFILE
+    out = _retry("veiligctl stats", stats, 3, 1.0)
+    m = re.search(r"^answers\.servfail (\d+)$", out, re.M)
+    assert m and int(m.group(1)) >= rcodes[dns.rcode.SERVFAIL], \
+        "answers.servfail in stats:\n%s" % out
+    log = d.log_since(off)
+    lines = log.count("\n")
+    note("log of L: %d lines, EMFILE %s" % (
+        lines, "logged" if "Too many open files" in log else "not logged"))
+    assert lines < L_LOG_LINES, "%d log lines in the test (accept() " \
+        "errors?): %s" % (lines, log[-300:])
+    assert d.alive(), "veiligd L exited"
 
 
 # last: serve-stale needs NSD stopped -------------------------------------
