@@ -30,7 +30,10 @@ Starts, on free high ports of 127.0.0.1 (and ::1):
   - veiligd instance L: one worker, started with RLIMIT_NOFILE 64:64,
     upstream fake1 with forward timeout 2s, attempts 2: descriptor
     exhaustion (questions in flight capped, accept() on EMFILE).
-Instances A, B, C, S, W, T and L have one board each
+  - veiligd instance M: upstream fake1, tcp-max-connections 4 over 2
+    workers (2 each): connections over the limit are closed at once
+    (RFC 7766 6.2.2) and counted as tcp.rejected.
+Instances A, B, C, S, W, T, L and M have one board each
 (tmp/boards-X/board.yaml) whose networks are who may query.
 Queries come from the real clients dig, kdig and drill, and from
 python3-dnspython or raw sockets for what those cannot send.
@@ -51,6 +54,7 @@ import resource
 import shutil
 import signal
 import socket
+import select
 import struct
 import subprocess
 import sys
@@ -533,6 +537,8 @@ def filter_conf(listen, ups, control, geo, lists=FILTER_LISTS,
 
 
 LOW_NOFILE = 64     # RLIMIT_NOFILE of instance L, soft and hard
+M_MAX_CONNS = 4     # tcp-max-connections of instance M
+M_WORKERS = 2       # its workers (the default of veiligd_conf)
 
 
 def _low_nofile():
@@ -559,6 +565,7 @@ class Env:
         self.p_w = free_wildcard_port(used)
         self.p_t = free_port(used)
         self.p_l = free_port(used)
+        self.p_m = free_port(used)
         self.veiligctl = os.path.join(os.path.dirname(veiligd), "veiligctl")
         self.nsd = None
         self.fake = None
@@ -579,6 +586,7 @@ class Env:
         self.set_networks("W", loop)
         self.set_networks("T", loop)
         self.set_networks("L", loop)
+        self.set_networks("M", loop)
         self.d = {
             "A": Daemon(self, "A", self.p_a,
                         self.conf("A", listen_a, [nsd_up], idle="1s",
@@ -608,6 +616,13 @@ class Env:
                                   fake_ups[:1], timeout="2s",
                                   attempts=2).replace("workers: 2",
                                                       "workers: 1")),
+            # few TCP connections: M_MAX_CONNS shared by its 2 workers
+            "M": Daemon(self, "M", self.p_m,
+                        self.conf("M", ["127.0.0.1:%d" % self.p_m],
+                                  fake_ups[:1], timeout="500ms",
+                                  attempts=2).replace(
+                            "tcp-max-connections: 64",
+                            "tcp-max-connections: %d" % M_MAX_CONNS)),
         }
         self.d["L"].preexec = _low_nofile
         self.fdir = os.path.join(self.tmp, "filter-F")
@@ -1266,6 +1281,53 @@ def test_tcp_pipelining(env):
         _ok_answer(r, str(q.question[0].name))
     note("pipelined answer order: %s (slow one sent first: %s)" % (
         order, "out of order" if order[0] != qs[0].id else "in order"))
+
+
+@test("B")
+def test_tcp_out_of_order(env):
+    """
+    RFC 7766 6.2.1.1: on one TCP connection a slow question (the fake
+    answers slow400 after 400 ms) and then a cached one, sent back to
+    back in one segment. Both are answered, matched by ID, and the
+    cached one first: it does not wait behind the slow one.
+    """
+    fast_name = "%s.ok.fake.test." % tag()
+    _ok_answer(dq(env.p_b, fast_name), "priming the cache")
+    slow = dns.message.make_query("%s.slow400.fake.test." % tag(), "A")
+    fast = dns.message.make_query(fast_name, "A")
+    if fast.id == slow.id:
+        fast.id = (slow.id + 1) & 0xffff
+    s = socket.create_connection(("127.0.0.1", env.p_b), timeout=4)
+    order = []
+    got = {}
+    try:
+        s.sendall(b"".join(struct.pack("!H", len(w)) + w
+                           for w in (slow.to_wire(), fast.to_wire())))
+        for _ in range(2):
+            h = recv_exact(s, 2)
+            assert h is not None, "connection closed after %d answers" % (
+                len(order))
+            body = recv_exact(s, struct.unpack("!H", h)[0])
+            assert body is not None, "connection closed within an answer"
+            r = dns.message.from_wire(body)
+            assert r.id not in got, "two answers with ID %#x" % r.id
+            got[r.id] = r
+            order.append(r.id)
+    except socket.timeout:
+        raise AssertionError("only %d of 2 answers within 4 s" % len(order))
+    finally:
+        s.close()
+    for q, what in ((slow, "slow"), (fast, "cached")):
+        assert q.id in got, "no answer with the ID %#x of the %s question " \
+            "(IDs answered: %s)" % (q.id, what, [hex(x) for x in order])
+        assert q.is_response(got[q.id]), "answer to the %s question's ID " \
+            "is for %s" % (what, got[q.id].question)
+        _ok_answer(got[q.id], "%s question" % what)
+    n = env.fake_count(fast_name)
+    assert n == 1, "the cached name went upstream again (%d queries)" % n
+    assert order == [fast.id, slow.id], "answers in the order they were " \
+        "asked (slow %#x, then cached %#x): the cached answer waited " \
+        "behind the slow one" % (slow.id, fast.id)
 
 
 # C: access control and reload ------------------------------------------
@@ -2670,6 +2732,135 @@ def test_l_descriptor_exhaustion(env):
     assert lines < L_LOG_LINES, "%d log lines in the test (accept() " \
         "errors?): %s" % (lines, log[-300:])
     assert d.alive(), "veiligd L exited"
+
+
+# M: the TCP connection limit --------------------------------------------
+
+M_CONNS = 12        # connections opened at once to instance M
+
+
+def _stats_of(env, inst):
+    """veiligctl stats of inst as a dict of ints."""
+    code, out, err = ctl(env, "stats", inst=inst, timeout=10)
+    assert code == 0, "veiligctl stats: %d %s" % (code, err)
+    st = {}
+    for line in out.splitlines():
+        k, _, v = line.partition(" ")
+        if v.strip().isdigit():
+            st[k] = int(v)
+    for k in ("tcp.accepted", "tcp.rejected"):
+        assert k in st, "no %s in veiligctl stats:\n%s" % (k, out)
+    return st
+
+
+def _tcp_ask(s, name, qid):
+    """One query for name on the open connection s; its answer."""
+    q = dns.message.make_query(name, "A")
+    q.id = qid
+    w = q.to_wire()
+    s.sendall(struct.pack("!H", len(w)) + w)
+    h = recv_exact(s, 2)
+    assert h is not None, "closed instead of answering"
+    body = recv_exact(s, struct.unpack("!H", h)[0])
+    assert body is not None, "closed within the answer"
+    r = dns.message.from_wire(body)
+    assert q.is_response(r), "answer ID %#x / %s to ID %#x" % (
+        r.id, r.question, qid)
+    return r
+
+
+@test("M")
+def test_m_tcp_max_connections(env):
+    """
+    Instance M has tcp-max-connections 4 over 2 workers: each worker
+    keeps at most 2 connections (ceil(4 / 2)) and closes at once any
+    further one the kernel hands it, counting it as tcp.rejected. Of 12
+    connections held open some are closed by veiligd (EOF or reset), at
+    most 4 stay open and are answered; once all are closed a new
+    connection is served again.
+    """
+    share = -(-M_MAX_CONNS // M_WORKERS)
+    most = share * M_WORKERS
+    st0 = _stats_of(env, "M")
+    conns = []
+    try:
+        for _ in range(M_CONNS):
+            conns.append(socket.create_connection(("127.0.0.1", env.p_m),
+                                                  timeout=2))
+
+        # veiligd takes each one, accepted or rejected: poll (bounded)
+        # until its counters account for all of them
+        deadline = time.monotonic() + 5
+        while True:
+            st = _stats_of(env, "M")
+            acc = st["tcp.accepted"] - st0["tcp.accepted"]
+            rej = st["tcp.rejected"] - st0["tcp.rejected"]
+            if acc + rej >= M_CONNS or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        note("M: %d connections, %d accepted, %d rejected" % (
+            M_CONNS, acc, rej))
+        assert acc + rej == M_CONNS, "%d connections, stats count %d " \
+            "accepted and %d rejected" % (M_CONNS, acc, rej)
+
+        # the rejected ones see EOF (or a reset): wait (bounded) until
+        # as many as were rejected are closed
+        closed = set()
+        deadline = time.monotonic() + 3
+        while len(closed) < rej and time.monotonic() < deadline:
+            live = [c for i, c in enumerate(conns) if i not in closed]
+            rd, _, _ = select.select(live, [], [], 0.1)
+            for c in rd:
+                i = conns.index(c)
+                try:
+                    data = c.recv(512)
+                except ConnectionResetError:
+                    data = b""
+                assert data == b"", "%d octets unasked on connection %d" % (
+                    len(data), i)
+                closed.add(i)
+        # and no more than those
+        live = [c for i, c in enumerate(conns) if i not in closed]
+        rd, _, _ = select.select(live, [], [], 0.2)
+        assert not rd, "%d more connections readable (closed?) besides " \
+            "the %d rejected" % (len(rd), rej)
+        opened = [i for i in range(M_CONNS) if i not in closed]
+        note("M: %d closed by veiligd, %d open" % (len(closed), len(opened)))
+        assert closed, "none of %d connections was closed (limit %d)" % (
+            M_CONNS, M_MAX_CONNS)
+        assert len(closed) == rej, "%d connections closed, tcp.rejected " \
+            "went up by %d" % (len(closed), rej)
+        assert share <= len(opened) <= most, "%d of %d connections stayed " \
+            "open; want %d to %d (tcp-max-connections %d, %d workers)" % (
+                len(opened), M_CONNS, share, most, M_MAX_CONNS, M_WORKERS)
+        assert len(opened) == acc, "%d connections open, tcp.accepted " \
+            "went up by %d" % (len(opened), acc)
+
+        # the open ones are served
+        t = tag()
+        for n, i in enumerate(opened):
+            try:
+                r = _tcp_ask(conns[i], "%s-%d.ok.fake.test." % (t, n),
+                             0x4d00 + n)
+            except socket.timeout:
+                raise AssertionError("open connection %d: no answer in 2 s"
+                                     % i)
+            _ok_answer(r, "open connection %d" % i)
+    finally:
+        for c in conns:
+            c.close()
+
+    # all closed: veiligd sees the EOFs (soon, not at once), then a new
+    # connection is taken and answered
+    name = "%s.ok.fake.test." % tag()
+
+    def fresh():
+        s = socket.create_connection(("127.0.0.1", env.p_m), timeout=2)
+        try:
+            _ok_answer(_tcp_ask(s, name, 0x4dff), "new connection")
+        finally:
+            s.close()
+    _retry("a new connection after closing all", fresh, 20, 0.1)
 
 
 # last: serve-stale needs NSD stopped -------------------------------------
