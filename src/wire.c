@@ -59,6 +59,7 @@ static void	wire_put32(uint8_t *, uint32_t);
 static int	wire_name(const uint8_t *, size_t, size_t *, uint8_t *,
 		    size_t *, uint8_t *);
 static size_t	wire_put_opt(uint8_t *, int, int);
+static void	wire_put_answer_opt(uint8_t *, int, int);
 static enum wire_verdict wire_parse_body(const uint8_t *, size_t,
 		    struct wire_query *, uint16_t, uint16_t, uint16_t, uint16_t);
 static int	wire_parse_opt(const uint8_t *, size_t, size_t, uint16_t,
@@ -321,6 +322,23 @@ wire_put_opt(uint8_t *p, int ext_rcode, int do_bit)
 	return (WIRE_OPT_LEN);
 }
 
+/*
+ * Our OPT for an answer at p; for a stale one with an EDE option (RFC
+ * 8914): info-code 3, Stale Answer, no text. WIRE_OPT_LEN octets, plus
+ * WIRE_EDE_STALE_LEN when stale.
+ */
+static void
+wire_put_answer_opt(uint8_t *p, int do_bit, int stale)
+{
+	wire_put_opt(p, 0, do_bit);
+	if (!stale)
+		return;
+	wire_put16(p + 9, WIRE_EDE_STALE_LEN);	/* RDLENGTH */
+	wire_put16(p + WIRE_OPT_LEN, WIRE_OPT_EDE);
+	wire_put16(p + WIRE_OPT_LEN + 2, 2);
+	wire_put16(p + WIRE_OPT_LEN + 4, WIRE_EDE_STALE);
+}
+
 size_t
 wire_error(uint8_t *out, size_t cap, const struct wire_query *q, int rcode)
 {
@@ -563,6 +581,9 @@ wire_answer(uint8_t *out, size_t cap, const uint8_t *msg, size_t len,
 	uint32_t ttl;
 	uint8_t	 c;
 	int	 opt = q->edns;
+	/* Our OPT; a stale answer says so in it (RFC 8914 EDE 3). */
+	size_t	 optlen = !opt ? 0 : WIRE_OPT_LEN +
+		     (fixed_ttl != 0 ? WIRE_EDE_STALE_LEN : 0);
 
 	/* The stored question must be the client's, up to case. */
 	if (!q->have_question || len < WIRE_HDR_LEN)
@@ -582,10 +603,10 @@ wire_answer(uint8_t *out, size_t cap, const uint8_t *msg, size_t len,
 	flags &= ~(WIRE_AA | WIRE_TC | WIRE_RD | WIRE_CD);
 	flags |= WIRE_QR | WIRE_RA | (q->flags & (WIRE_RD | WIRE_CD));
 
-	total = len + (opt ? WIRE_OPT_LEN : 0);
+	total = len + optlen;
 	if (total > udp_max) {
 		/* Too big for the client: header, question, OPT and TC=1. */
-		total = qend + (opt ? WIRE_OPT_LEN : 0);
+		total = qend + optlen;
 		if (total > cap || total > udp_max)
 			return (0);
 		wire_put16(out, q->id);
@@ -597,7 +618,8 @@ wire_answer(uint8_t *out, size_t cap, const uint8_t *msg, size_t len,
 		memcpy(out + WIRE_HDR_LEN, q->name, q->name_len);
 		memcpy(out + qend - 4, msg + qend - 4, 4);
 		if (opt)
-			wire_put_opt(out + qend, 0, q->do_bit);
+			wire_put_answer_opt(out + qend, q->do_bit,
+			    fixed_ttl != 0);
 		return (total);
 	}
 	if (total > cap)
@@ -627,7 +649,7 @@ wire_answer(uint8_t *out, size_t cap, const uint8_t *msg, size_t len,
 	}
 
 	if (opt) {
-		wire_put_opt(out + len, 0, q->do_bit);
+		wire_put_answer_opt(out + len, q->do_bit, fixed_ttl != 0);
 		wire_put16(out + 10, wire_get16(out + 10) + 1);
 	}
 	return (total);

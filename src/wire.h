@@ -170,8 +170,10 @@ int	wire_scan(uint8_t *msg, size_t len, struct wire_scan *sc);
  *    AA cleared; the rest of the header as stored;
  *  - the question name rewritten with the client's spelling (q->name);
  *  - every TTL: when fixed_ttl is 0, stored TTL minus elapsed (never below
- *    0); otherwise set to fixed_ttl (RFC 8767 stale answers use 30);
- *  - our OPT record appended when q->edns, with DO echoed;
+ *    0); otherwise set to fixed_ttl: a non-zero fixed_ttl marks a stale
+ *    answer (RFC 8767 uses 30);
+ *  - our OPT record appended when q->edns, with DO echoed, and for a
+ *    stale answer an Extended DNS Error 3, Stale Answer (RFC 8914);
  *  - when the result is longer than udp_max (pass 65535 for TCP), only the
  *    header, question and OPT are sent with TC=1 and all counts 0.
  * Returns the length written, or 0 when cap is too small.
@@ -194,6 +196,8 @@ char	*wire_name_str(const uint8_t *name, size_t name_len, char *out,
  * 8914: the OPT option code and the info codes we use.
  */
 #define WIRE_OPT_EDE		15
+#define WIRE_EDE_STALE		3	/* Stale Answer */
+#define WIRE_EDE_STALE_LEN	6	/* that option, without text */
 #define WIRE_EDE_BLOCKED	15
 #define WIRE_EDE_FILTERED	17
 #define WIRE_EDE_MAX_TEXT	128	/* longer EXTRA-TEXT is cut */

@@ -2876,6 +2876,10 @@ def test_serve_stale(env):
     a = rrs(r, "A")
     assert [x[3] for x in a] == ["192.0.2.3"], r["answer"]
     assert 25 <= a[0][1] <= 30, "stale TTL %d, want 30 (RFC 8767)" % a[0][1]
+    # With EDNS a stale answer says so: EDE 3, Stale Answer (RFC 8914).
+    r2 = dq(env.p_a, "stale.example.test", "A", use_edns=0, timeout=5.0)
+    assert (3, None) in ede(r2) or (3, "") in ede(r2), \
+        "stale answer without EDE 3: %s" % ede(r2)
     r = dig(env.p_a, "%s.example.test" % tag(), "A", extra=["+time=5"])
     assert r["rcode"] == "SERVFAIL", "uncached name with the upstream down: %s" % (
         r["rcode"])

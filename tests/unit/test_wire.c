@@ -991,6 +991,29 @@ test_answer(void **state)
 	assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(l, 1)), 30);
 	ldns_pkt_free(p);
 
+	/* Stale with EDNS: the OPT carries EDE 3, Stale Answer (RFC 8914). */
+	client_query(&q, WIRE_RD, 1, 1);
+	olen = wire_answer(out, sizeof out, msg, sc.len, sc.ttl_off, sc.nttl,
+	    100000, 30, &q, q.udp_size);
+	assert_int_equal(olen, sc.len + WIRE_OPT_LEN + WIRE_EDE_STALE_LEN);
+	/* OPT RDLENGTH 6; option 15, length 2, info-code 3. */
+	assert_int_equal(out[sc.len + 9] << 8 | out[sc.len + 10], 6);
+	assert_int_equal(out[olen - 6] << 8 | out[olen - 5], WIRE_OPT_EDE);
+	assert_int_equal(out[olen - 4] << 8 | out[olen - 3], 2);
+	assert_int_equal(out[olen - 2] << 8 | out[olen - 1], WIRE_EDE_STALE);
+	p = ldns_read(out, olen);
+	assert_true(ldns_pkt_edns_do(p));
+	assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_answer(p), 0)),
+	    30);
+	ldns_pkt_free(p);
+	/* Truncated, it still says so. */
+	olen = wire_answer(out, sizeof out, msg, sc.len, sc.ttl_off, sc.nttl,
+	    100000, 30, &q, 60);
+	/* Header 12, question 20, OPT 11 and EDE 6. */
+	assert_int_equal(olen, 49);
+	assert_int_equal(out[2] & (WIRE_TC >> 8), WIRE_TC >> 8);
+	assert_int_equal(out[olen - 2] << 8 | out[olen - 1], WIRE_EDE_STALE);
+
 	/* EDNS without DO: OPT present, DO clear. */
 	client_query(&q, WIRE_RD, 1, 0);
 	olen = wire_answer(out, sizeof out, msg, sc.len, sc.ttl_off, sc.nttl,
