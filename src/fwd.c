@@ -131,21 +131,7 @@ static void	fwd_tcp_event_cb(struct bufferevent *, short, void *);
 static uint32_t
 fwd_hash(const struct fwd *fwd, const struct wire_query *q)
 {
-	uint32_t	h = 2166136261u ^ fwd->seed;
-	uint8_t		tail[5];
-	size_t		i;
-
-	for (i = 0; i < q->name_len; i++)
-		h = (h ^ q->lname[i]) * 16777619u;
-	tail[0] = q->qtype >> 8;
-	tail[1] = q->qtype & 0xff;
-	tail[2] = q->qclass >> 8;
-	tail[3] = q->qclass & 0xff;
-	/* DO and CD: a CD=1 answer is not validated, keep it apart. */
-	tail[4] = (q->do_bit != 0) | ((q->flags & WIRE_CD) ? 2 : 0);
-	for (i = 0; i < sizeof tail; i++)
-		h = (h ^ tail[i]) * 16777619u;
-	return (h);
+	return ((uint32_t)wire_key_hash(q, fwd->seed));
 }
 
 /* Does job ask q's question? lname is lower-cased, so memcmp will do. */

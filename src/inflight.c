@@ -64,25 +64,6 @@ inflight_flags(const struct wire_query *q)
 	return (q->do_bit ? 1 : 0) | ((q->flags & WIRE_CD) ? 2 : 0);
 }
 
-/* FNV-1a over the key, seeded so that nobody can aim at one chain. */
-static uint64_t
-inflight_hash(const struct inflight *in, const struct wire_query *q)
-{
-	uint64_t	h = 14695981039346656037ULL ^ in->seed;
-	uint8_t		tail[5];
-	size_t		i;
-
-	for (i = 0; i < q->name_len; i++)
-		h = (h ^ q->lname[i]) * 1099511628211ULL;
-	tail[0] = q->qtype >> 8;
-	tail[1] = q->qtype & 0xff;
-	tail[2] = q->qclass >> 8;
-	tail[3] = q->qclass & 0xff;
-	tail[4] = inflight_flags(q);
-	for (i = 0; i < sizeof tail; i++)
-		h = (h ^ tail[i]) * 1099511628211ULL;
-	return h;
-}
 
 static int
 inflight_match(const struct inflight_entry *e, uint64_t h,
@@ -198,7 +179,7 @@ inflight_claim(struct inflight *in, const struct wire_query *q,
 	struct inflight_node	*n;
 	uint64_t		 h;
 
-	h = inflight_hash(in, q);
+	h = wire_key_hash(q, in->seed);
 	s = &in->shards[h % INFLIGHT_SHARDS];
 	bucket = &s->buckets[(h / INFLIGHT_SHARDS) % INFLIGHT_BUCKETS];
 	pthread_mutex_lock(&s->lock);
@@ -253,7 +234,7 @@ inflight_release(struct inflight *in, const struct wire_query *q,
 	uint64_t		 h;
 	int			 wake;
 
-	h = inflight_hash(in, q);
+	h = wire_key_hash(q, in->seed);
 	s = &in->shards[h % INFLIGHT_SHARDS];
 	ep = &s->buckets[(h / INFLIGHT_SHARDS) % INFLIGHT_BUCKETS];
 	pthread_mutex_lock(&s->lock);

@@ -267,6 +267,14 @@ size_t	wire_cname_answer(uint8_t *out, size_t cap, const struct wire_query *q,
 int	wire_query_retarget(struct wire_query *dst, const struct wire_query *q,
 	    const uint8_t *name, size_t len);
 
+/*
+ * A seeded FNV-1a hash of the key under which a question is asked
+ * upstream: lname, qtype, qclass, DO and CD (a CD=1 answer was not
+ * validated, so it is kept apart). For the forwarder's and the cross-worker
+ * tables of questions in flight; the cache uses its own keyed hash.
+ */
+uint64_t	wire_key_hash(const struct wire_query *q, uint64_t seed);
+
 /* Answer inspection: what wire_inspect() reports of each answer record. */
 struct wire_visit {
 	/* The target of a CNAME or DNAME, decompressed and lower-cased. */
