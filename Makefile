@@ -47,8 +47,8 @@ LIB_SRCS	= src/log.c src/wire.c src/cache.c src/conf.c src/snapshot.c \
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(B)/%.o)
 UNIT_TESTS	= $(patsubst tests/unit/%.c,$(B)/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all run check deps deps-check deps-bench unit e2e asan fuzz \
-	fuzz-build bench install clean
+.PHONY: all run check deps deps-check deps-bench unit e2e doccheck asan \
+	fuzz fuzz-build bench install clean
 
 all: $(B)/veiligd $(B)/veiligctl
 
@@ -89,6 +89,16 @@ unit: $(UNIT_TESTS)
 e2e: all
 	python3 tests/e2e/run.py --veiligd ./$(B)/veiligd
 	python3 tests/e2e/test_updater.py --veiligd ./$(B)/veiligd
+
+# The man pages: the KEYS sections of veiligd.yaml.5 and veilig-board.5
+# against the key tables of conf.c (tests/doc/mankeys.c says why a check
+# and not a generator), and every page renders without a warning.
+$(B)/mankeys: tests/doc/mankeys.c $(B)/libveilig.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
+
+doccheck: $(B)/mankeys
+	./$(B)/mankeys -c doc
+	sh tests/doc/render doc/*.[1-9]
 
 # The unit and end-to-end tests again under ASan and UBSan.
 asan:

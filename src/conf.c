@@ -2290,3 +2290,123 @@ conf_print(const struct conf *conf, FILE *f)
 		}
 	}
 }
+
+/*
+ * The words the man pages use for each type (the "Value types" of
+ * veiligd.yaml(5)), indexed by enum conf_type.
+ */
+static const char *const conf_type_words[] = {
+	[CONF_SECTION] = "mapping",
+	[CONF_UINT] = "number",
+	[CONF_DURATION] = "duration",
+	[CONF_SIZE] = "size",
+	[CONF_ADDRS] = "list of addresses",
+	[CONF_NETS] = "list of networks",
+	[CONF_PATH] = "path",
+	[CONF_URL] = "URL",
+	[CONF_TEXT] = "text",
+	[CONF_FORMAT] = "format",
+	[CONF_BOOL] = "boolean",
+	[CONF_ACTION] = "action",
+	[CONF_LISTS] = "mapping of lists",
+	[CONF_BLOCK] = "list of list names",
+	[CONF_NAMES] = "list of domain names",
+	[CONF_COUNTRIES] = "list of country codes",
+	[CONF_ASNS] = "list of AS numbers",
+};
+_Static_assert(CONF_NITEMS(conf_type_words) == CONF_ASNS + 1,
+    "every enum conf_type needs its words in conf_type_words[]");
+
+/* The range of key k as a man page gives it, or "" when it has none. */
+static void
+conf_key_range(const struct conf_key *k, char *buf, size_t cap)
+{
+	unsigned long long	 min = k->min, max = k->max;
+	char			 lo[32], hi[32];
+
+	buf[0] = '\0';
+	switch (k->type) {
+	case CONF_UINT:
+		snprintf(buf, cap, "%s%llu to %llu", (k->flags & CONF_AUTO) ?
+		    "auto, or " : "", min, max);
+		break;
+	case CONF_DURATION:
+		/* The same words as the errors of conf_set_scalar(). */
+		conf_duration_str(k->min, lo, sizeof lo);
+		conf_duration_str(k->max, hi, sizeof hi);
+		snprintf(buf, cap, "%s to %s%s", lo, hi, k->scale == SEC ?
+		    ", in whole seconds" : "");
+		break;
+	case CONF_SIZE:
+		conf_size_str(k->min, lo, sizeof lo);
+		conf_size_str(k->max, hi, sizeof hi);
+		snprintf(buf, cap, "%s to %s", lo, hi);
+		break;
+	case CONF_TEXT:
+		snprintf(buf, cap, "%llu to %llu bytes", min, max);
+		break;
+	case CONF_ADDRS:
+	case CONF_NETS:
+	case CONF_BLOCK:
+	case CONF_NAMES:
+	case CONF_COUNTRIES:
+	case CONF_ASNS:
+		if (min == 0)
+			snprintf(buf, cap, "at most %llu entries", max);
+		else
+			snprintf(buf, cap, "%llu to %llu entries", min, max);
+		break;
+	case CONF_LISTS:
+		snprintf(buf, cap, "at most %llu lists", max);
+		break;
+	default:
+		break;
+	}
+}
+
+int
+conf_key_doc(enum conf_doc which, size_t i, struct conf_keydoc *doc)
+{
+	const struct conf_key	*k = NULL;
+	const char		*lists = NULL;
+	size_t			 j;
+
+	memset(doc, 0, sizeof *doc);
+	if (which == CONF_DOC_BOARD) {
+		if (i >= CONF_NITEMS(conf_board_keys))
+			return (-1);
+		k = &conf_board_keys[i];
+	} else {
+		/* The keys of one list follow lists: as lists.NAME.KEY. */
+		for (j = 0; j < CONF_NITEMS(conf_keys); j++) {
+			if (i == 0) {
+				k = &conf_keys[j];
+				break;
+			}
+			i--;
+			if (conf_keys[j].type != CONF_LISTS)
+				continue;
+			if (i < CONF_NITEMS(conf_list_keys)) {
+				k = &conf_list_keys[i];
+				lists = conf_keys[j].path;
+				break;
+			}
+			i -= CONF_NITEMS(conf_list_keys);
+		}
+		if (k == NULL)
+			return (-1);
+	}
+	if (lists != NULL)
+		snprintf(doc->path, sizeof doc->path, "%s.NAME.%s", lists,
+		    k->path);
+	else
+		snprintf(doc->path, sizeof doc->path, "%s", k->path);
+	doc->type = conf_type_words[k->type];
+	doc->list = strncmp(doc->type, "list of ", 8) == 0;
+	doc->required = (k->flags & CONF_REQUIRED) != 0;
+	conf_key_range(k, doc->range, sizeof doc->range);
+	snprintf(doc->def, sizeof doc->def, "%s", k->def != NULL ? k->def :
+	    "");
+	doc->help = k->help;
+	return (0);
+}

@@ -170,6 +170,30 @@ void		 conf_free(struct conf *);
 /* Write the effective configuration (defaults filled in) as YAML. */
 void		 conf_print(const struct conf *, FILE *);
 
+/*
+ * The documentation of one key, made from the same tables that parse the
+ * files: tests/doc/mankeys.c checks the KEYS sections of veiligd.yaml(5)
+ * and veilig-board(5) against it. All text is plain (no roff).
+ */
+enum conf_doc {
+	CONF_DOC_MAIN,		/* veiligd.yaml, entries of lists: included */
+	CONF_DOC_BOARD,		/* a board file */
+};
+
+struct conf_keydoc {
+	char		 path[64];	/* "server.listen", "lists.NAME.file" */
+	const char	*type;		/* "duration", "list of addresses" */
+	int		 list;		/* def is a list: words with spaces */
+	int		 required;	/* no default: must be in the file */
+	char		 range[96];	/* "1s to 1h", "at most 48 lists", "" */
+	char		 def[128];	/* the default as written, "" if none */
+	const char	*help;		/* one line */
+};
+
+/* Fill *doc for key i of table which; 0, or -1 when i is past the end. */
+int		 conf_key_doc(enum conf_doc which, size_t i,
+		    struct conf_keydoc *doc);
+
 /* Write "ADDR#PORT"-free text for sa: "192.0.2.1:53" or "[2001:db8::1]:53". */
 char		*conf_sockaddr_str(const struct conf_sockaddr *sa, char *out,
 		    size_t cap);
