@@ -119,7 +119,7 @@ fuzz: deps-check fuzz-build
 	        tests/fuzz/corpus/$$n; done
 
 check: deps-check
-	$(MAKE) WERROR=-Werror all unit e2e
+	$(MAKE) WERROR=-Werror all unit doccheck e2e
 	$(MAKE) WERROR=-Werror asan
 	$(MAKE) fuzz-build
 	@set -e; for f in $(FUZZ_TARGETS); do \
@@ -141,8 +141,7 @@ bench: deps-bench all $(B)/listload
 	sh tests/bench/run
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/veilig \
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/veilig \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 	    $(DESTDIR)$(TMPFILESDIR)
 	install -d $(DESTDIR)$(DATADIR)
@@ -152,9 +151,12 @@ install: all
 	    $(DESTDIR)$(SBINDIR)/veilig-update-lists
 	install -m 644 blocklists/safesearch.txt blocklists/canaries.txt \
 	    $(DESTDIR)$(DATADIR)/
-	install -m 644 doc/veiligd.8 doc/veiligctl.8 $(DESTDIR)$(MANDIR)/man8/
-	install -m 644 doc/veiligd.yaml.5 doc/veilig-board.5 \
-	    $(DESTDIR)$(MANDIR)/man5/
+	# Every page in doc/, with the data directory of this build.
+	@set -e; for f in doc/*.[1-9]; do \
+	    d=$(DESTDIR)$(MANDIR)/man$${f##*.}; install -d $$d; \
+	    echo "install $$f $$d/"; \
+	    sed 's|/usr/local/share/veilig|$(DATADIR)|g' $$f > $$d/$${f#doc/}; \
+	    chmod 644 $$d/$${f#doc/}; done
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/veiligd.service \
 	    > $(DESTDIR)$(UNITDIR)/veiligd.service
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/veilig-update-lists.service \
@@ -163,8 +165,9 @@ install: all
 	install -m 644 systemd/veiligd.sysusers $(DESTDIR)$(SYSUSERSDIR)/veiligd.conf
 	install -m 644 systemd/veiligd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/veiligd.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/veilig/veiligd.yaml || \
-	    install -m 644 conf/veiligd-production.yaml \
-	        $(DESTDIR)$(SYSCONFDIR)/veilig/veiligd.yaml
+	    sed 's|/usr/local/share/veilig|$(DATADIR)|g' \
+	        conf/veiligd-production.yaml \
+	        > $(DESTDIR)$(SYSCONFDIR)/veilig/veiligd.yaml
 
 clean:
 	rm -rf build
