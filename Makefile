@@ -98,6 +98,7 @@ $(B)/mankeys: tests/doc/mankeys.c $(B)/libveilig.a
 
 doccheck: $(B)/mankeys
 	./$(B)/mankeys -c doc
+	sh tests/doc/mutants ./$(B)/mankeys doc
 	sh tests/doc/render doc/*.[1-9]
 
 # The unit and end-to-end tests again under ASan and UBSan.

@@ -349,8 +349,8 @@ mankeys_check_keys(const char *path, const char *file,
 		}
 		keys[k].line = i + 1;
 		if (k < last)
-			mankeys_error(path, i + 1, "%s comes after %s in the "
-			    "table: keep the order of conf.c", word,
+			mankeys_error(path, i + 1, "%s should come before "
+			    "%s, as in the table of conf.c", word,
 			    keys[last].path);
 		else
 			last = k;
