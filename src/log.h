@@ -1,17 +1,21 @@
 /*
- * log.h: the one logging module of veiligd and veiligctl.
+ * log.h: the one logging module of veiligd (veiligctl links only libc and
+ * writes its few messages to stderr itself).
  *
  * Messages go to stderr, or to syslog(3) for a daemon that has left its
  * terminal. Under systemd (JOURNAL_STREAM set) each stderr line starts with
  * a syslog priority prefix "<N>" so that journald files it at the right
- * level. log_warn() appends strerror(errno).
+ * level. log_warn() and fatal() append strerror(errno).
  *
- * On the hot path call log_would(level) (or the LOG_DEBUG_ON() macro) before
- * formatting anything, so a disabled level costs one compare.
+ * log_info() and log_debug() return at once below their level, but their
+ * arguments are evaluated first: on the hot path, test log_would(level)
+ * before computing anything for a message (fwd.c does so before
+ * wire_name_str()), so a disabled level costs one compare.
  *
  * log_ratelimited() is for messages that a remote party can trigger (bad
- * packets, bad upstream answers): at most a few lines a second get out, and
- * the number suppressed is reported with the next one that does.
+ * packets, bad upstream answers): a warning whatever the verbosity, at most
+ * five lines a second from the whole process, and the number suppressed is
+ * reported with the next one that gets out.
  */
 #ifndef VEILIG_LOG_H
 #define VEILIG_LOG_H
