@@ -132,14 +132,17 @@ check: deps-check
 	    grep -E '^Done [0-9]+ runs' build/fuzz/check-$$n.log; done
 	@echo "make check: all tests passed"
 
-# Lists at scale: the real lists in ../shared (when present) plus a
-# million synthetic names: load time, memory per entry, lookups/second.
+# Lists at scale: a million synthetic names plus the real lists in
+# BENCH_LISTS (a directory of *.txt lists, not part of this repository;
+# skipped when it does not exist): load time, memory per entry,
+# lookups/second. tests/bench/run blocks the same lists.
+BENCH_LISTS	?= ../shared/data/blocklists
 $(B)/listload: tests/bench/listload.c $(B)/libveilig.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
 
 bench: deps-bench all $(B)/listload
-	./$(B)/listload ../shared/data/blocklists
-	sh tests/bench/run
+	./$(B)/listload $(BENCH_LISTS)
+	BENCH_LISTS=$(BENCH_LISTS) sh tests/bench/run
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/veilig \
