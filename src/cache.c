@@ -356,17 +356,18 @@ cache_now(void)
 }
 
 enum cache_result
-cache_lookup(struct cache *c, const struct wire_query *q, uint32_t now,
-    int allow_stale, uint8_t *out, size_t cap, size_t udp_max,
-    size_t *outlen, const struct cache_inspect *ins, uint64_t *mask)
+cache_lookup(struct cache *c, const struct cache_req *req, uint8_t *out,
+    size_t cap, size_t *outlen, uint64_t *mask)
 {
-	struct cache_shard	*s;
-	struct cache_entry	*e, *dead = NULL;
-	enum cache_result	 res = CACHE_MISS;
-	const uint8_t		*msg;
-	uint64_t		 h;
-	uint32_t		 age;
-	size_t			 n = 0;
+	const struct wire_query		*q = req->q;
+	const struct cache_inspect	*ins = req->ins;
+	struct cache_shard		*s;
+	struct cache_entry		*e, *dead = NULL;
+	enum cache_result		 res = CACHE_MISS;
+	const uint8_t			*msg;
+	uint64_t			 h;
+	uint32_t			 age;
+	size_t				 n = 0;
 
 	if (!q->have_question)
 		return (CACHE_MISS);
@@ -377,18 +378,18 @@ cache_lookup(struct cache *c, const struct wire_query *q, uint32_t now,
 	if ((e = cache_find(s, h, q)) == NULL)
 		goto out;
 	/* A clock that went back (only tests do that) counts as age 0. */
-	age = now >= e->stored ? now - e->stored : 0;
+	age = req->now >= e->stored ? req->now - e->stored : 0;
 	msg = (const uint8_t *)(e->ttl_off + e->nttl) + e->name_len;
 	if (age < e->ttl) {
 		n = wire_answer(out, cap, msg, e->msg_len, e->ttl_off, e->nttl,
-		    age, 0, q, udp_max);
+		    age, 0, q, req->udp_max);
 		if (n != 0)
 			res = CACHE_HIT;
 	} else if ((uint64_t)age < (uint64_t)e->ttl + c->stale_secs) {
 		/* Kept for serve-stale; only used when upstreams failed. */
-		if (allow_stale) {
+		if (req->allow_stale) {
 			n = wire_answer(out, cap, msg, e->msg_len, e->ttl_off,
-			    e->nttl, 0, CACHE_STALE_TTL, q, udp_max);
+			    e->nttl, 0, CACHE_STALE_TTL, q, req->udp_max);
 			if (n != 0)
 				res = CACHE_STALE;
 		}

@@ -77,18 +77,31 @@ void		 cache_free(struct cache *);
 uint32_t	 cache_now(void);
 
 /*
- * Look up q (its lname, qtype, qclass, do_bit) at time now. On a fresh hit
- * write the answer for q into out (cap octets, udp_max as for wire_answer)
- * and return CACHE_HIT with *outlen set. If the entry is expired but within
- * serve-stale and allow_stale is set, write it with TTL CACHE_STALE_TTL and
- * return CACHE_STALE. Otherwise CACHE_MISS. On a hit or stale hit, *mask
- * (if mask is not NULL) gets the entry's inspection bits, brought up to
- * date with ins first (ins may be NULL: the bits as stored).
+ * One lookup: the question q (its lname, qtype, qclass and DO bit are the
+ * key; its ID, spelling of the name and EDNS shape the answer written), at
+ * time now, for a client that takes at most udp_max octets (as for
+ * wire_answer). allow_stale: an expired entry within serve-stale may
+ * answer. ins (may be NULL: the bits as stored) brings the entry's
+ * inspection bits up to date first.
  */
-enum cache_result cache_lookup(struct cache *, const struct wire_query *q,
-		    uint32_t now, int allow_stale, uint8_t *out, size_t cap,
-		    size_t udp_max, size_t *outlen,
-		    const struct cache_inspect *ins, uint64_t *mask);
+struct cache_req {
+	const struct wire_query		*q;
+	uint32_t			 now;
+	int				 allow_stale;
+	size_t				 udp_max;
+	const struct cache_inspect	*ins;
+};
+
+/*
+ * Look up req->q. On a fresh hit write the answer for q into out (cap
+ * octets) and return CACHE_HIT with *outlen set. If the entry is expired
+ * but within serve-stale and req->allow_stale is set, write it with TTL
+ * CACHE_STALE_TTL and return CACHE_STALE. Otherwise CACHE_MISS. On a hit
+ * or stale hit, *mask (if mask is not NULL) gets the entry's inspection
+ * bits.
+ */
+enum cache_result cache_lookup(struct cache *, const struct cache_req *req,
+		    uint8_t *out, size_t cap, size_t *outlen, uint64_t *mask);
 
 /*
  * Store the answer msg (as left by wire_scan(), described by *sc) for q at

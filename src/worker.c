@@ -476,6 +476,7 @@ worker_cached(struct worker *w, const struct policy *p,
     uint8_t *out, size_t cap, size_t *outlen)
 {
 	struct cache_inspect	 ins;
+	struct cache_req	 req;
 	struct policy_verdict	 av;
 	enum cache_result	 r;
 	uint64_t		 mask = 0;
@@ -485,9 +486,12 @@ worker_cached(struct worker *w, const struct policy *p,
 	ins.fn = worker_cache_inspect_cb;
 	ins.arg = (void *)(uintptr_t)p;
 	ins.gen = policy_generation(p);
-	r = cache_lookup(w->cache, fq, cache_now(), allow_stale, buf, bcap,
-	    target != NULL ? WIRE_MAX_UDP : worker_udp_max(q, tcp), &len, &ins,
-	    &mask);
+	req.q = fq;
+	req.now = cache_now();
+	req.allow_stale = allow_stale;
+	req.udp_max = target != NULL ? WIRE_MAX_UDP : worker_udp_max(q, tcp);
+	req.ins = &ins;
+	r = cache_lookup(w->cache, &req, buf, bcap, &len, &mask);
 	if (r == CACHE_MISS)
 		return r;
 	/* Answer inspection: one AND per hit (CNAME cloaking, IPs, geo). */

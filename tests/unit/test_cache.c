@@ -118,18 +118,22 @@ make_a(const char *name, uint32_t ttl, const char *addr, struct answer *a)
 	make_answer(name, LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, an, NULL, a);
 }
 
+/* A lookup of q at now, fresh entries only, for a TCP-sized client. */
+#define REQ(q, now, ins) \
+	(&(struct cache_req){ (q), (now), 0, WIRE_MAX_UDP, (ins) })
+
 /* Look q up and, unless a miss, parse the answer into *pp. */
 static enum cache_result
 lookup(struct cache *c, const struct wire_query *q, uint32_t now,
     int allow_stale, ldns_pkt **pp)
 {
+	struct cache_req	req = { q, now, allow_stale, WIRE_MAX_UDP, NULL };
 	uint8_t			out[4096];
 	size_t			outlen = 0;
 	enum cache_result	r;
 
 	*pp = NULL;
-	r = cache_lookup(c, q, now, allow_stale, out, sizeof out, WIRE_MAX_UDP,
-	    &outlen, NULL, NULL);
+	r = cache_lookup(c, &req, out, sizeof out, &outlen, NULL);
 	if (r != CACHE_MISS) {
 		assert_true(outlen > WIRE_HDR_LEN);
 		assert_int_equal(ldns_wire2pkt(pp, out, outlen),
@@ -239,32 +243,32 @@ test_cache_mask(void **state)
 	ins.gen = 1;
 	inspect_calls = 0;
 	mask = 0;
-	assert_int_equal(cache_lookup(c, &q, T0, 0, out, sizeof out,
-	    WIRE_MAX_UDP, &outlen, &ins, &mask), CACHE_HIT);
+	assert_int_equal(cache_lookup(c, REQ(&q, T0, &ins), out,
+	    sizeof out, &outlen, &mask), CACHE_HIT);
 	assert_int_equal(mask, 0x5);
 	assert_int_equal(inspect_calls, 0);
 
 	/* A reload (generation 2): inspected again once, bits kept. */
 	ins.gen = 2;
-	assert_int_equal(cache_lookup(c, &q, T0 + 1, 0, out, sizeof out,
-	    WIRE_MAX_UDP, &outlen, &ins, &mask), CACHE_HIT);
+	assert_int_equal(cache_lookup(c, REQ(&q, T0 + 1, &ins), out,
+	    sizeof out, &outlen, &mask), CACHE_HIT);
 	assert_int_equal(mask, 0x30);
 	assert_int_equal(inspect_calls, 1);
-	assert_int_equal(cache_lookup(c, &q, T0 + 2, 0, out, sizeof out,
-	    WIRE_MAX_UDP, &outlen, &ins, &mask), CACHE_HIT);
+	assert_int_equal(cache_lookup(c, REQ(&q, T0 + 2, &ins), out,
+	    sizeof out, &outlen, &mask), CACHE_HIT);
 	assert_int_equal(mask, 0x30);
 	assert_int_equal(inspect_calls, 1);
 
 	/* Without an inspector the stored bits come back as they are. */
 	mask = 0;
-	assert_int_equal(cache_lookup(c, &q, T0 + 3, 0, out, sizeof out,
-	    WIRE_MAX_UDP, &outlen, NULL, &mask), CACHE_HIT);
+	assert_int_equal(cache_lookup(c, REQ(&q, T0 + 3, NULL), out,
+	    sizeof out, &outlen, &mask), CACHE_HIT);
 	assert_int_equal(mask, 0x30);
 	/* A miss leaves mask alone. */
 	make_query("other.example.nl.", LDNS_RR_TYPE_A, 0, 8, &q);
 	mask = 0x99;
-	assert_int_equal(cache_lookup(c, &q, T0, 0, out, sizeof out,
-	    WIRE_MAX_UDP, &outlen, &ins, &mask), CACHE_MISS);
+	assert_int_equal(cache_lookup(c, REQ(&q, T0, &ins), out,
+	    sizeof out, &outlen, &mask), CACHE_MISS);
 	assert_int_equal(mask, 0x99);
 	cache_free(c);
 }
@@ -388,8 +392,8 @@ test_cache_case(void **state)
 	make_a("www.example.nl.", 300, "192.0.2.1", &a);
 	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 
-	assert_int_equal(cache_lookup(c, &qmixed, T0, 0, out, sizeof out,
-	    WIRE_MAX_UDP, &outlen, NULL, NULL), CACHE_HIT);
+	assert_int_equal(cache_lookup(c, REQ(&qmixed, T0, NULL), out,
+	    sizeof out, &outlen, NULL), CACHE_HIT);
 	/* The question comes back in the client's spelling. */
 	assert_true(outlen > (size_t)WIRE_HDR_LEN + qmixed.name_len);
 	assert_memory_equal(out + WIRE_HDR_LEN, qmixed.name, qmixed.name_len);
@@ -723,8 +727,8 @@ test_cache_small_out(void **state)
 	make_a("www.example.nl.", 300, "192.0.2.1", &a);
 	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 	/* wire_answer() cannot write it: a miss, outlen untouched. */
-	assert_int_equal(cache_lookup(c, &q, T0, 0, out, sizeof out,
-	    WIRE_MAX_UDP, &outlen, NULL, NULL), CACHE_MISS);
+	assert_int_equal(cache_lookup(c, REQ(&q, T0, NULL), out,
+	    sizeof out, &outlen, NULL), CACHE_MISS);
 	assert_int_equal(outlen, 0);
 	cache_free(c);
 }
@@ -746,6 +750,7 @@ static void *
 thr_main(void *arg)
 {
 	struct thr_arg		*t = arg;
+	struct cache_req	 req = { NULL, 0, 0, WIRE_MAX_UDP, NULL };
 	uint8_t			 out[1024];
 	size_t			 outlen;
 	unsigned		 r, k;
@@ -765,8 +770,11 @@ thr_main(void *arg)
 		}
 		outlen = 0;
 		t->lookups++;
-		if (cache_lookup(t->c, &t->q[k], now, (r >> 12) & 1, out,
-		    sizeof out, WIRE_MAX_UDP, &outlen, NULL, NULL) == CACHE_MISS)
+		req.q = &t->q[k];
+		req.now = now;
+		req.allow_stale = (r >> 12) & 1;
+		if (cache_lookup(t->c, &req, out, sizeof out, &outlen, NULL) ==
+		    CACHE_MISS)
 			continue;
 		t->answered++;
 		/* Our ID and a sane length. */

@@ -73,6 +73,9 @@ struct result {
 	int		requery;	/* ask again from the callback */
 };
 
+/* A lookup of q now, fresh entries only, for a TCP-sized client. */
+#define REQ(q)	(&(struct cache_req){ (q), cache_now(), 0, 65535, NULL })
+
 static struct event_base *base;
 static struct cache	*cache;
 static struct fwd	*fwd;
@@ -488,8 +491,8 @@ test_good(void **state)
 
 	(void)state;
 	make_query(&q, "www.example.nl.", 0, 7);
-	assert_int_equal(cache_lookup(cache, &q, cache_now(), 0, out,
-	    sizeof out, 65535, &outlen, NULL, NULL), CACHE_MISS);
+	assert_int_equal(cache_lookup(cache, REQ(&q), out, sizeof out,
+	    &outlen, NULL), CACHE_MISS);
 	ask_one(&fk, 1, 1000, 3, &r, &st);
 	assert_true(r.ok);
 	assert_int_equal(r.rcode, WIRE_NOERROR);
@@ -499,8 +502,8 @@ test_good(void **state)
 	assert_int_equal(st.timeouts, 0);
 	assert_int_equal(fk->udp_queries, 1);
 	/* The answer is now in the cache. */
-	assert_int_equal(cache_lookup(cache, &q, cache_now(), 0, out,
-	    sizeof out, 65535, &outlen, NULL, NULL), CACHE_HIT);
+	assert_int_equal(cache_lookup(cache, REQ(&q), out, sizeof out,
+	    &outlen, NULL), CACHE_HIT);
 	assert_true(outlen > WIRE_HDR_LEN);
 	assert_int_equal(out[0] << 8 | out[1], 7);
 	fake_free(fk);
@@ -543,8 +546,8 @@ test_inspect(void **state)
 	assert_int_equal(inspect_calls, 1);
 	assert_int_equal(last_mask, 0x5);
 	/* Stored with the answer, as generation 9. */
-	assert_int_equal(cache_lookup(cache, &q, cache_now(), 0, out,
-	    sizeof out, 65535, &outlen, NULL, &mask), CACHE_HIT);
+	assert_int_equal(cache_lookup(cache, REQ(&q), out, sizeof out,
+	    &outlen, &mask), CACHE_HIT);
 	assert_int_equal(mask, 0x5);
 	fake_free(fk);
 }
@@ -694,8 +697,8 @@ test_all_servfail(void **state)
 	assert_int_equal(fk->udp_queries, 2);
 	/* A failure is not cached. */
 	make_query(&q, "www.example.nl.", 0, 7);
-	assert_int_equal(cache_lookup(cache, &q, cache_now(), 0, out,
-	    sizeof out, 65535, &outlen, NULL, NULL), CACHE_MISS);
+	assert_int_equal(cache_lookup(cache, REQ(&q), out, sizeof out,
+	    &outlen, NULL), CACHE_MISS);
 	fake_free(fk);
 }
 
