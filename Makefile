@@ -43,7 +43,8 @@ LDLIBS		+= $(PKG_LIBS) -lpthread
 # Every module but the one with main(); tests link the archive.
 LIB_SRCS	= src/log.c src/wire.c src/cache.c src/conf.c src/snapshot.c \
 		  src/fwd.c src/worker.c src/domtable.c src/lists.c src/iptable.c \
-		  src/geo.c src/policy.c src/control.c src/inflight.c
+		  src/geo.c src/policy.c src/control.c src/inflight.c \
+		  src/query.c
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(B)/%.o)
 UNIT_TESTS	= $(patsubst tests/unit/%.c,$(B)/%,$(wildcard tests/unit/test_*.c))
 

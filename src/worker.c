@@ -1,12 +1,13 @@
 /*
- * worker.c: a worker thread: UDP in batches, TCP per RFC 7766, and the
- * decision for each query (answer now, or forward and answer later).
+ * worker.c: a worker thread: UDP in batches, TCP per RFC 7766. The
+ * transport only: what to answer is query.c's decision.
  *
  * Memory: a worker's receive and send buffers are part of struct worker,
- * allocated once. Nothing is allocated for a query answered from the cache,
- * blocked, or answered with an error; a forwarded query needs one record
- * to remember the client's question and where the answer goes (struct
- * worker_pending).
+ * allocated once; a query answered at once is written straight into the
+ * send buffer (UDP) or the answer buffer (TCP) and costs no allocation. A
+ * forwarded query needs one record, struct worker_late, holding the
+ * struct query and how to reach its client; query.c gives it back through
+ * the transport's release operation.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -19,20 +20,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-/* struct event inside struct worker_pending: no allocation per timer. */
-#include <event2/event_struct.h>
 #include <event2/listener.h>
 
-#include "cache.h"
 #include "conf.h"
 #include "fwd.h"
-#include "inflight.h"
 #include "log.h"
+#include "query.h"
 #include "snapshot.h"
 #include "wire.h"
 #include "worker.h"
@@ -43,14 +42,6 @@
 #define WORKER_TXBUF		4096	/* >= WIRE_EDNS_SIZE */
 #define WORKER_TCP_MAX		65535
 #define WORKER_TCP_OUTMAX	(1024 * 1024) /* unread answers per conn */
-/*
- * RFC 8767 5: when the upstreams have not answered within this time and
- * the cache still has an expired answer (within serve-stale), the client
- * gets that at once; the upstream answer, when it comes, only refreshes
- * the cache. 1.8 s is the RFC's suggestion: below the usual stub resolver
- * timeout of 2 s or more.
- */
-#define WORKER_STALE_MS		1800
 
 /* Control message space for one IP_PKTINFO or IPV6_PKTINFO. */
 union worker_ctl {
@@ -74,40 +65,6 @@ struct worker_udp {
 };
 
 /*
- * A query waiting for an upstream answer, UDP or TCP. The forwarded
- * question is the client's, or for a rewrite (safe search, RPZ CNAME) the
- * target's; the client's own question is kept here to answer it.
- */
-struct worker_pending {
-	struct worker		*w;
-	struct worker_udp	*u;	/* UDP: the socket it came in on */
-	struct worker_conn	*conn;	/* TCP: its connection */
-	struct sockaddr_storage	 from;	/* the client */
-	socklen_t		 fromlen;
-	struct worker_dst	 dst;	/* UDP: the address it was sent to */
-	struct wire_query	 q;	/* the client's question */
-	int			 rewrite; /* answer with a CNAME to target */
-	uint8_t			 target[WIRE_MAX_NAME];
-	size_t			 tlen;
-	uint32_t		 ttl;	/* of the CNAME */
-	struct event		 stale_ev; /* the client response timer */
-	int			 stale_armed;
-	int			 answered; /* by the timer, from a stale entry */
-	int			 owner;	/* owns the question in the registry */
-	uint64_t		 token;	/* of that ownership */
-	TAILQ_ENTRY(worker_pending) entry;
-};
-
-/* What worker_query() decided to forward. */
-struct worker_fwd {
-	struct wire_query	 fq;	/* the question to ask upstream */
-	int			 rewrite;
-	const uint8_t		*target;
-	size_t			 tlen;
-	uint32_t		 ttl;
-};
-
-/*
  * A TCP connection. It outlives its socket while queries it forwarded are
  * still out (pending > 0): their answers are then dropped.
  */
@@ -119,7 +76,20 @@ struct worker_conn {
 	int			 paused; /* reading stopped at max_queries */
 	int			 eof;	/* client finished sending */
 	struct sockaddr_storage	 peer;	/* the client's address */
+	socklen_t		 peerlen;
 	TAILQ_ENTRY(worker_conn) entry;
+};
+
+/*
+ * A forwarded query, from query_forward() until query.c releases it: the
+ * query first, so that the struct query * query.c hands back is the
+ * record's address; then how to reach the client.
+ */
+struct worker_late {
+	struct query		 q;
+	struct worker_udp	*u;	/* UDP: the socket it came in on */
+	struct worker_dst	 dst;	/* UDP: the address it was sent to */
+	struct worker_conn	*conn;	/* TCP: its connection */
 };
 
 struct worker {
@@ -128,10 +98,7 @@ struct worker {
 	pthread_t		 thread;
 	int			 started;
 	struct event_base	*base;
-	struct cache		*cache;
-	struct fwd		*fwd;
-	struct inflight		*inflight;	/* shared with every worker */
-	struct inflight_mailbox	*mailbox;	/* our waiters come back here */
+	struct query_ctx	*qc;	/* the decisions, forwarder included */
 
 	struct worker_udp	*udp;
 	size_t			 nudp;
@@ -140,14 +107,10 @@ struct worker {
 	unsigned		 nconns;
 	struct event		*resume_ev;	/* accept() again after EMFILE */
 	TAILQ_HEAD(, worker_conn) conns;
-	TAILQ_HEAD(, worker_pending) pending;
 
+	/* The transport's counters: queries, drops, TCP connections; the
+	   rest are query.c's (worker_stats() adds them up). */
 	struct worker_stats	 st;
-	struct fwd_inspect	 inspect;	/* for fwd: policy_inspect */
-	uint32_t		 fwd_gen;	/* policy generation of the
-						   bits fwd is passing on: fwd
-						   inspects, then calls the
-						   waiters at once */
 
 	/* recvmmsg and sendmmsg state, reused for every batch. */
 	struct mmsghdr		 rx[WORKER_BATCH];
@@ -159,32 +122,15 @@ struct worker {
 	union worker_ctl	 txctl[WORKER_BATCH];
 	uint8_t			 rxbuf[WORKER_BATCH][WORKER_RXBUF];
 	uint8_t			 txbuf[WORKER_BATCH][WORKER_TXBUF];
-	/* One TCP query and one answer (TCP, or a late UDP answer). */
+	/* One TCP query and its answer. */
 	uint8_t			 tcpin[WORKER_TCP_MAX];
 	uint8_t			 out[WORKER_TCP_MAX];
-	/* The answer about a rewrite's target, before it is wrapped. */
-	uint8_t			 tmp[WORKER_TCP_MAX];
 };
 
-/* What to do with a query once worker_query() has looked at it. */
-enum worker_next {
-	WORKER_SEND,		/* the answer is in out */
-	WORKER_DROP,		/* send nothing */
-	WORKER_FORWARD,		/* ask the upstreams */
-};
-
-static uint64_t	worker_fwd_inspect_cb(void *, const uint8_t *, size_t,
-		    uint32_t *);
 static void	worker_udp_read_cb(evutil_socket_t, short, void *);
-static void	worker_done_cb(void *, const struct wire_query *,
-		    const uint8_t *, const struct wire_scan *, uint64_t);
-static void	worker_stale_cb(evutil_socket_t, short, void *);
-static void	worker_wake_cb(void *, int, void *);
-static int	worker_pending_fq(const struct worker_pending *,
-		    struct wire_query *);
-static int	worker_forward(struct worker *, const struct snapshot *,
-		    struct worker_pending *, const struct wire_query *);
-static void	worker_stale_arm(struct worker *, struct worker_pending *);
+static int	worker_udp_alive(const struct query *);
+static void	worker_udp_send(struct query *, const uint8_t *, size_t);
+static void	worker_udp_release(struct query *);
 static void	worker_accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	worker_accept_error_cb(struct evconnlistener *, void *);
@@ -194,6 +140,17 @@ static void	worker_conn_write_cb(struct bufferevent *, void *);
 static void	worker_conn_event_cb(struct bufferevent *, short, void *);
 static void	worker_conn_process(struct worker_conn *);
 static void	worker_conn_close(struct worker_conn *);
+static int	worker_tcp_alive(const struct query *);
+static void	worker_tcp_send(struct query *, const uint8_t *, size_t);
+static void	worker_tcp_release(struct query *);
+
+/* The two transports, as query.c sees them. */
+static const struct query_transport worker_udp_tp = {
+	1, worker_udp_alive, worker_udp_send, worker_udp_release
+};
+static const struct query_transport worker_tcp_tp = {
+	0, worker_tcp_alive, worker_tcp_send, worker_tcp_release
+};
 
 /* Is sa the unspecified address (0.0.0.0 or ::)? */
 static int
@@ -273,19 +230,12 @@ worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
 		goto nomem;
 	w->id = id;
 	w->nworkers = nworkers;
-	w->cache = cache;
 	TAILQ_INIT(&w->conns);
-	TAILQ_INIT(&w->pending);
 	if ((w->base = event_base_new()) == NULL)
 		goto nomem;
-	w->inspect.fn = worker_fwd_inspect_cb;
-	w->inspect.arg = w;
-	if ((w->fwd = fwd_new(w->base, cache, &w->inspect)) == NULL)
-		goto nomem;
-	fwd_set_limit(w->fwd, worker_job_limit(conf, nworkers));
-	w->inflight = inflight;
-	if ((w->mailbox = inflight_mailbox_new(w->base, worker_wake_cb, w)) ==
-	    NULL)
+	w->qc = query_ctx_new(w->base, cache, inflight,
+	    worker_job_limit(conf, nworkers));
+	if (w->qc == NULL)
 		goto nomem;
 	if ((w->resume_ev = evtimer_new(w->base, worker_resume_cb, w)) ==
 	    NULL)
@@ -373,24 +323,24 @@ void
 worker_free(struct worker *w)
 {
 	struct worker_conn	*c;
-	struct worker_pending	*pq;
 	size_t			 i;
 
 	if (w == NULL)
 		return;
-	/* The forwarder goes first: it calls nobody back when freed. */
-	fwd_free(w->fwd);
-	while ((pq = TAILQ_FIRST(&w->pending)) != NULL) {
-		TAILQ_REMOVE(&w->pending, pq, entry);
-		if (pq->stale_armed)
-			event_del(&pq->stale_ev);
-		free(pq);
+	/*
+	 * Connections close first, so that releasing their queries below
+	 * reads nothing more from them; each query still out frees its
+	 * connection when it is the last.
+	 */
+	TAILQ_FOREACH(c, &w->conns, entry) {
+		if (c->bev != NULL) {
+			bufferevent_free(c->bev);
+			c->bev = NULL;
+		}
 	}
-	inflight_mailbox_free(w->mailbox);
+	query_ctx_free(w->qc);
 	while ((c = TAILQ_FIRST(&w->conns)) != NULL) {
 		TAILQ_REMOVE(&w->conns, c, entry);
-		if (c->bev != NULL)
-			bufferevent_free(c->bev);
 		free(c);
 	}
 	for (i = 0; i < w->ntcp; i++)
@@ -412,288 +362,21 @@ worker_free(struct worker *w)
 void
 worker_stats(const struct worker *w, struct worker_stats *st)
 {
+	struct query_stats	qs;
+
+	/* The transport's counters, then the decisions'. */
 	*st = w->st;
-}
-
-/* The most a UDP answer to q may carry; WIRE_MAX_UDP over TCP. */
-static size_t
-worker_udp_max(const struct wire_query *q, int tcp)
-{
-	if (tcp)
-		return WIRE_MAX_UDP;
-	/* Stay below the size that risks fragments (DNS flag day 2020). */
-	return q->udp_size < WIRE_EDNS_SIZE ? q->udp_size : WIRE_EDNS_SIZE;
-}
-
-/* Cache inspection callback: the policy's bits of an answer. */
-static uint64_t
-worker_cache_inspect_cb(void *arg, const uint8_t *msg, size_t len)
-{
-	return policy_inspect(arg, msg, len);
-}
-
-/* The forwarder's inspection callback, outside any read section. */
-static uint64_t
-worker_fwd_inspect_cb(void *arg, const uint8_t *msg, size_t len,
-    uint32_t *gen)
-{
-	struct worker		*w = arg;
-	const struct snapshot	*snap;
-	uint64_t		 mask;
-
-	snapshot_read_begin();
-	snap = snapshot_current();
-	mask = policy_inspect(snap->policy, msg, len);
-	*gen = w->fwd_gen = policy_generation(snap->policy);
-	snapshot_read_end();
-	return mask;
-}
-
-/* Write the blocked answer of verdict v for board b into out. */
-static size_t
-worker_block(struct worker *w, const struct policy_board *b,
-    const struct policy_verdict *v, const struct wire_query *q, uint8_t *out,
-    size_t cap)
-{
-	struct wire_block	wb;
-
-	w->st.blocked++;
-	policy_block(b, v, q, &wb);
-	return wire_block_answer(out, cap, q, &wb);
-}
-
-/*
- * Look up fq (the question itself, or a rewrite's target) in the cache:
- * into out when it answers q directly, else into w->tmp. With a hit, an
- * answer the board blocks (by its inspection bits) becomes the blocked
- * answer to q. Returns CACHE_MISS, or the result with *outlen set.
- */
-static enum cache_result
-worker_cached(struct worker *w, const struct policy *p,
-    const struct policy_board *b, const struct policy_verdict *v,
-    const struct wire_query *q, const struct wire_query *fq, int tcp,
-    int allow_stale, const uint8_t *target, size_t tlen, uint32_t ttl,
-    uint8_t *out, size_t cap, size_t *outlen)
-{
-	struct cache_inspect	 ins;
-	struct cache_req	 req;
-	struct policy_verdict	 av;
-	enum cache_result	 r;
-	uint64_t		 mask = 0;
-	uint8_t			*buf = target != NULL ? w->tmp : out;
-	size_t			 len, bcap = target != NULL ? sizeof w->tmp : cap;
-
-	ins.fn = worker_cache_inspect_cb;
-	ins.arg = (void *)(uintptr_t)p;
-	ins.gen = policy_generation(p);
-	req.q = fq;
-	req.now = cache_now();
-	req.allow_stale = allow_stale;
-	req.udp_max = target != NULL ? WIRE_MAX_UDP : worker_udp_max(q, tcp);
-	req.ins = &ins;
-	r = cache_lookup(w->cache, &req, buf, bcap, &len, &mask);
-	if (r == CACHE_MISS)
-		return r;
-	/* Answer inspection: one AND per hit (CNAME cloaking, IPs, geo). */
-	if (v->kind != POLICY_ALLOWED) {
-		policy_answer(p, b, mask, &av);
-		if (av.kind == POLICY_BLOCK) {
-			*outlen = worker_block(w, b, &av, q, out, cap);
-			return r;
-		}
-	}
-	if (target != NULL) {
-		len = wire_cname_answer(out, cap, q, target, tlen, ttl, w->tmp,
-		    len, worker_udp_max(q, tcp));
-		if (len == 0)
-			return CACHE_MISS;
-		w->st.rewritten++;
-	}
-	*outlen = len;
-	return r;
-}
-
-/*
- * Decide on one query: answer it now into out (cap octets), or say what
- * to forward in *f.
- */
-static enum worker_next
-worker_query(struct worker *w, const struct snapshot *snap, const uint8_t *pkt,
-    size_t len, const struct sockaddr *from, int tcp, struct wire_query *q,
-    uint8_t *out, size_t cap, size_t *outlen, struct worker_fwd *f)
-{
-	const struct policy_board	*b;
-	struct policy_verdict		 v;
-	int				 rcode;
-
-	switch (wire_parse_query(pkt, len, q)) {
-	case WIRE_OK:
-		break;
-	case WIRE_DROP:
-		w->st.dropped++;
-		return WORKER_DROP;
-	case WIRE_ERR_NOTIMP:
-		rcode = WIRE_NOTIMP;
-		goto error;
-	case WIRE_ERR_BADVERS:
-		rcode = WIRE_BADVERS;
-		goto error;
-	case WIRE_ERR_FORMERR:
-	default:
-		rcode = WIRE_FORMERR;
-		goto error;
-	}
-	/* Who is asking: an address of no board is refused. */
-	b = policy_board_for(snap->policy, from);
-	if (b == NULL || q->qtype == WIRE_TYPE_AXFR ||
-	    q->qtype == WIRE_TYPE_IXFR) {
-		w->st.refused++;
-		*outlen = wire_error(out, cap, q, WIRE_REFUSED);
-		return *outlen != 0 ? WORKER_SEND : WORKER_DROP;
-	}
-
-	/* Policy on the question. */
-	policy_question(snap->policy, b, q, &v);
-	memset(f, 0, sizeof *f);
-	switch (v.kind) {
-	case POLICY_BLOCK:
-		*outlen = worker_block(w, b, &v, q, out, cap);
-		return *outlen != 0 ? WORKER_SEND : WORKER_DROP;
-	case POLICY_REWRITE:
-		if (wire_query_retarget(&f->fq, q, v.target, v.tlen) == -1) {
-			rcode = WIRE_SERVFAIL;
-			goto error;
-		}
-		f->rewrite = 1;
-		f->target = v.target;
-		f->tlen = v.tlen;
-		f->ttl = v.ttl;
-		break;
-	case POLICY_ALLOWED:
-	case POLICY_PASS:
-		f->fq = *q;
-		break;
-	}
-
-	if (worker_cached(w, snap->policy, b, &v, q, &f->fq, tcp, 0,
-	    f->target, f->tlen, f->ttl, out, cap, outlen) == CACHE_HIT) {
-		w->st.cache_hits++;
-		return WORKER_SEND;
-	}
-	w->st.forwarded++;
-	return WORKER_FORWARD;
-
-error:
-	w->st.formerr++;
-	*outlen = wire_error(out, cap, q, rcode);
-	return *outlen != 0 ? WORKER_SEND : WORKER_DROP;
-}
-
-/* Remember a query to forward, for worker_done_cb. NULL if no memory. */
-static struct worker_pending *
-worker_pending_new(struct worker *w, const struct wire_query *q,
-    const struct worker_fwd *f, const struct sockaddr *from,
-    socklen_t fromlen)
-{
-	struct worker_pending	*pq;
-
-	if ((pq = calloc(1, sizeof *pq)) == NULL)
-		return NULL;
-	pq->w = w;
-	pq->q = *q;
-	if (fromlen > sizeof pq->from)
-		fromlen = sizeof pq->from;
-	memcpy(&pq->from, from, fromlen);
-	pq->fromlen = fromlen;
-	if (f->rewrite) {
-		pq->rewrite = 1;
-		memcpy(pq->target, f->target, f->tlen);
-		pq->tlen = f->tlen;
-		pq->ttl = f->ttl;
-	}
-	return pq;
-}
-
-/*
- * Write the answer to a forwarded query pq whose forwarded question fq
- * was settled: from the upstream's answer (msg, sc, its inspection bits
- * mask), or when every upstream failed from a stale cache entry (RFC
- * 8767), or SERVFAIL. The policy in force now decides (a reload may have
- * happened meanwhile). With stale_only (the client response timer, before
- * the upstreams are done) only a cached answer is written, else nothing.
- */
-static size_t
-worker_finish(struct worker *w, struct worker_pending *pq,
-    const struct wire_query *fq, const uint8_t *msg,
-    const struct wire_scan *sc, uint64_t mask, int stale_only, uint8_t *out,
-    size_t cap)
-{
-	const struct snapshot		*snap;
-	const struct policy_board	*b;
-	const uint8_t			*target = NULL;
-	struct policy_verdict		 v, av;
-	const struct wire_query		*q = &pq->q;
-	size_t				 len = 0;
-	int				 tcp = pq->conn != NULL;
-
-	snapshot_read_begin();
-	snap = snapshot_current();
-	b = policy_board_for(snap->policy, (struct sockaddr *)&pq->from);
-	if (b == NULL) {
-		/* Its board went away in a reload. */
-		w->st.refused++;
-		len = wire_error(out, cap, q, WIRE_REFUSED);
-		goto done;
-	}
-	policy_question(snap->policy, b, q, &v);
-	if (v.kind == POLICY_BLOCK) {
-		len = worker_block(w, b, &v, q, out, cap);
-		goto done;
-	}
-	if (pq->rewrite)
-		target = pq->target;
-	if (msg == NULL) {
-		switch (worker_cached(w, snap->policy, b, &v, q, fq, tcp, 1,
-		    target, pq->tlen, pq->ttl, out, cap, &len)) {
-		case CACHE_STALE:
-			w->st.stale++;
-			goto done;
-		case CACHE_HIT:
-			goto done;
-		case CACHE_MISS:
-			break;
-		}
-		len = 0;
-		goto done;
-	}
-	if (v.kind != POLICY_ALLOWED) {
-		/* The bits were worked out under an older policy: again. */
-		if (w->fwd_gen != policy_generation(snap->policy))
-			mask = policy_inspect(snap->policy, msg, sc->len);
-		policy_answer(snap->policy, b, mask, &av);
-		if (av.kind == POLICY_BLOCK) {
-			len = worker_block(w, b, &av, q, out, cap);
-			goto done;
-		}
-	}
-	if (target == NULL)
-		len = wire_answer(out, cap, msg, sc->len, sc->ttl_off,
-		    sc->nttl, 0, 0, q, worker_udp_max(q, tcp));
-	else {
-		len = wire_answer(w->tmp, sizeof w->tmp, msg, sc->len,
-		    sc->ttl_off, sc->nttl, 0, 0, fq, WIRE_MAX_UDP);
-		if (len != 0)
-			len = wire_cname_answer(out, cap, q, target, pq->tlen,
-			    pq->ttl, w->tmp, len, worker_udp_max(q, tcp));
-		if (len != 0)
-			w->st.rewritten++;
-	}
-done:
-	snapshot_read_end();
-	if (len != 0 || stale_only)
-		return len;
-	w->st.servfail++;
-	return wire_error(out, cap, q, WIRE_SERVFAIL);
+	query_ctx_stats(w->qc, &qs);
+	st->dropped += qs.dropped;
+	st->refused = qs.refused;
+	st->blocked = qs.blocked;
+	st->rewritten = qs.rewritten;
+	st->formerr = qs.formerr;
+	st->cache_hits = qs.cache_hits;
+	st->forwarded = qs.forwarded;
+	st->shared = qs.shared;
+	st->stale = qs.stale;
+	st->servfail = qs.servfail;
 }
 
 /* Read the destination address of a received datagram, if recorded. */
@@ -800,89 +483,156 @@ worker_tx_add(struct worker_udp *u, struct msghdr *mh, unsigned i,
 	worker_dst_set(&w->tx[i].msg_hdr, &dst, &w->txctl[i]);
 }
 
+/*
+ * Forward q, received on u as the datagram mh, in a record of its own.
+ * 0, or -1 when out of resources (nothing is kept).
+ */
+static int
+worker_udp_forward(struct worker_udp *u, struct msghdr *mh,
+    const struct query *q, const struct snapshot *snap)
+{
+	struct worker_late	*l;
+
+	if ((l = malloc(sizeof *l)) == NULL)
+		return -1;
+	l->q = *q;
+	l->u = u;
+	l->conn = NULL;
+	l->dst.family = 0;
+	if (u->pktinfo)
+		worker_dst_get(mh, &l->dst);
+	if (query_forward(u->w->qc, snap, &l->q) == -1) {
+		free(l);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read up to a batch of datagrams from u into w->rx. Their number. */
+static int
+worker_udp_recv(struct worker_udp *u)
+{
+	struct worker	*w = u->w;
+	struct msghdr	*mh;
+	unsigned	 i;
+	int		 n;
+
+	for (i = 0; i < WORKER_BATCH; i++) {
+		mh = &w->rx[i].msg_hdr;
+		w->rxiov[i].iov_base = w->rxbuf[i];
+		w->rxiov[i].iov_len = WORKER_RXBUF;
+		mh->msg_name = &w->rxaddr[i];
+		mh->msg_namelen = sizeof w->rxaddr[i];
+		mh->msg_iov = &w->rxiov[i];
+		mh->msg_iovlen = 1;
+		mh->msg_control = u->pktinfo ? w->rxctl[i].buf : NULL;
+		mh->msg_controllen = u->pktinfo ? sizeof w->rxctl[i].buf : 0;
+		mh->msg_flags = 0;
+	}
+	n = recvmmsg(u->fd, w->rx, WORKER_BATCH, MSG_DONTWAIT, NULL);
+	if (n == -1 && errno != EAGAIN && errno != EINTR)
+		log_ratelimited("udp receive: %s", strerror(errno));
+	return n;
+}
+
+/* Answer the n datagrams in w->rx and send the answers in one batch. */
+static void
+worker_udp_answer(struct worker_udp *u, unsigned n)
+{
+	struct worker		*w = u->w;
+	const struct snapshot	*snap;
+	struct query		 q;
+	struct msghdr		*mh;
+	unsigned		 i, ntx = 0;
+
+	q.tp = &worker_udp_tp;
+	clock_gettime(CLOCK_MONOTONIC, &q.received);
+	snapshot_read_begin();
+	snap = snapshot_current();
+	for (i = 0; i < n; i++) {
+		mh = &w->rx[i].msg_hdr;
+		w->st.udp_queries++;
+		if (mh->msg_flags & MSG_TRUNC) {
+			w->st.dropped++;
+			continue;
+		}
+		memcpy(&q.from, mh->msg_name, mh->msg_namelen);
+		q.fromlen = mh->msg_namelen;
+		q.out = w->txbuf[ntx];
+		q.cap = WORKER_TXBUF;
+		switch (query_answer(w->qc, snap, &q, w->rxbuf[i],
+		    w->rx[i].msg_len)) {
+		case QUERY_DROP:
+			break;
+		case QUERY_SEND:
+			worker_tx_add(u, mh, ntx++, q.outlen);
+			break;
+		case QUERY_FORWARD:
+			if (worker_udp_forward(u, mh, &q, snap) == 0)
+				break;
+			/* Out of resources: say so at once. */
+			if (query_servfail(w->qc, &q) != 0)
+				worker_tx_add(u, mh, ntx++, q.outlen);
+			break;
+		}
+	}
+	snapshot_read_end();
+	worker_udp_flush(u, ntx);
+}
+
 /* Datagrams are waiting on u: read, answer and send them in batches. */
 static void
 worker_udp_read_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct worker_udp	*u = arg;
-	struct worker		*w = u->w;
-	const struct snapshot	*snap;
-	struct worker_pending	*pq;
-	struct worker_fwd	 f;
-	struct wire_query	 q;
-	struct msghdr		*mh;
-	size_t			 outlen;
-	unsigned		 round, i, ntx;
+	unsigned		 round;
 	int			 n;
 
+	(void)fd;
 	(void)events;
 	for (round = 0; round < WORKER_ROUNDS; round++) {
-		for (i = 0; i < WORKER_BATCH; i++) {
-			mh = &w->rx[i].msg_hdr;
-			w->rxiov[i].iov_base = w->rxbuf[i];
-			w->rxiov[i].iov_len = WORKER_RXBUF;
-			mh->msg_name = &w->rxaddr[i];
-			mh->msg_namelen = sizeof w->rxaddr[i];
-			mh->msg_iov = &w->rxiov[i];
-			mh->msg_iovlen = 1;
-			mh->msg_control = u->pktinfo ? w->rxctl[i].buf : NULL;
-			mh->msg_controllen = u->pktinfo ?
-			    sizeof w->rxctl[i].buf : 0;
-			mh->msg_flags = 0;
-		}
-		n = recvmmsg(fd, w->rx, WORKER_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0) {
-			if (n == -1 && errno != EAGAIN && errno != EINTR)
-				log_ratelimited("udp receive: %s",
-				    strerror(errno));
+		if ((n = worker_udp_recv(u)) <= 0)
 			return;
-		}
-		ntx = 0;
-		snapshot_read_begin();
-		snap = snapshot_current();
-		for (i = 0; i < (unsigned)n; i++) {
-			mh = &w->rx[i].msg_hdr;
-			w->st.udp_queries++;
-			if (mh->msg_flags & MSG_TRUNC) {
-				w->st.dropped++;
-				continue;
-			}
-			switch (worker_query(w, snap, w->rxbuf[i],
-			    w->rx[i].msg_len, mh->msg_name, 0, &q,
-			    w->txbuf[ntx], WORKER_TXBUF, &outlen, &f)) {
-			case WORKER_DROP:
-				break;
-			case WORKER_SEND:
-				worker_tx_add(u, mh, ntx++, outlen);
-				break;
-			case WORKER_FORWARD:
-				pq = worker_pending_new(w, &q, &f,
-				    mh->msg_name, mh->msg_namelen);
-				if (pq == NULL)
-					goto servfail;
-				pq->u = u;
-				if (u->pktinfo)
-					worker_dst_get(mh, &pq->dst);
-				if (worker_forward(w, snap, pq, &f.fq) == -1) {
-					free(pq);
-					goto servfail;
-				}
-				break;
-			servfail:
-				/* Out of resources: say so at once. */
-				w->st.servfail++;
-				outlen = wire_error(w->txbuf[ntx], WORKER_TXBUF,
-				    &q, WIRE_SERVFAIL);
-				if (outlen != 0)
-					worker_tx_add(u, mh, ntx++, outlen);
-				break;
-			}
-		}
-		snapshot_read_end();
-		worker_udp_flush(u, ntx);
+		worker_udp_answer(u, (unsigned)n);
 		if (n < WORKER_BATCH)
 			return;
 	}
+}
+
+/* A UDP client can always be sent to. */
+static int
+worker_udp_alive(const struct query *q)
+{
+	(void)q;
+	return 1;
+}
+
+/* Send a late answer to q's UDP client, from the address it asked. */
+static void
+worker_udp_send(struct query *q, const uint8_t *msg, size_t len)
+{
+	struct worker_late	*l = (struct worker_late *)q;
+	union worker_ctl	 ctl;
+	struct msghdr		 mh;
+	struct iovec		 iov;
+
+	memset(&mh, 0, sizeof mh);
+	iov.iov_base = (void *)(uintptr_t)msg;
+	iov.iov_len = len;
+	mh.msg_name = &q->from;
+	mh.msg_namelen = q->fromlen;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	worker_dst_set(&mh, &l->dst, &ctl);
+	if (sendmsg(l->u->fd, &mh, 0) == -1)
+		log_ratelimited("udp send: %s", strerror(errno));
+}
+
+/* query.c is done with a UDP query: free its record. */
+static void
+worker_udp_release(struct query *q)
+{
+	free((struct worker_late *)q);
 }
 
 /* A TCP client connects: take it unless this worker has its share. */
@@ -914,8 +664,10 @@ worker_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		return;
 	}
 	c->w = w;
-	if (salen > 0 && (size_t)salen <= sizeof c->peer)
+	if (salen > 0 && (size_t)salen <= sizeof c->peer) {
 		memcpy(&c->peer, sa, (size_t)salen);
+		c->peerlen = (socklen_t)salen;
+	}
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		close(fd);
@@ -994,6 +746,30 @@ worker_conn_send(struct worker_conn *c, const uint8_t *msg, size_t len)
 	bufferevent_write(c->bev, msg, len);
 }
 
+/*
+ * Forward q, read from connection c, in a record of its own. 0, or -1
+ * when out of resources (nothing is kept).
+ */
+static int
+worker_tcp_forward(struct worker_conn *c, const struct query *q,
+    const struct snapshot *snap)
+{
+	struct worker_late	*l;
+
+	if ((l = malloc(sizeof *l)) == NULL)
+		return -1;
+	l->q = *q;
+	l->u = NULL;
+	l->conn = c;
+	l->dst.family = 0;
+	if (query_forward(c->w->qc, snap, &l->q) == -1) {
+		free(l);
+		return -1;
+	}
+	c->pending++;
+	return 0;
+}
+
 /* Answer every complete query in the connection's input buffer. */
 static void
 worker_conn_process(struct worker_conn *c)
@@ -1001,13 +777,17 @@ worker_conn_process(struct worker_conn *c)
 	struct worker		*w = c->w;
 	const struct snapshot	*snap;
 	struct evbuffer		*in;
-	struct worker_pending	*pq;
-	struct worker_fwd	 f;
-	struct wire_query	 q;
+	struct query		 q;
 	uint8_t			 hdr[2];
-	size_t			 len, outlen;
+	size_t			 len;
 
 	in = bufferevent_get_input(c->bev);
+	q.tp = &worker_tcp_tp;
+	memcpy(&q.from, &c->peer, sizeof q.from);
+	q.fromlen = c->peerlen;
+	clock_gettime(CLOCK_MONOTONIC, &q.received);
+	q.out = w->out;
+	q.cap = sizeof w->out;
 	snapshot_read_begin();
 	snap = snapshot_current();
 	while (!c->eof) {
@@ -1025,29 +805,17 @@ worker_conn_process(struct worker_conn *c)
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, w->tcpin, len);
 		w->st.tcp_queries++;
-		switch (worker_query(w, snap, w->tcpin, len,
-		    (struct sockaddr *)&c->peer, 1, &q, w->out, sizeof w->out,
-		    &outlen, &f)) {
-		case WORKER_DROP:
+		switch (query_answer(w->qc, snap, &q, w->tcpin, len)) {
+		case QUERY_DROP:
 			break;
-		case WORKER_SEND:
-			worker_conn_send(c, w->out, outlen);
+		case QUERY_SEND:
+			worker_conn_send(c, q.out, q.outlen);
 			break;
-		case WORKER_FORWARD:
-			pq = worker_pending_new(w, &q, &f,
-			    (struct sockaddr *)&c->peer, sizeof c->peer);
-			if (pq != NULL) {
-				pq->conn = c;
-				if (worker_forward(w, snap, pq, &f.fq) == 0) {
-					c->pending++;
-					break;
-				}
-				free(pq);
-			}
-			w->st.servfail++;
-			outlen = wire_error(w->out, sizeof w->out, &q,
-			    WIRE_SERVFAIL);
-			worker_conn_send(c, w->out, outlen);
+		case QUERY_FORWARD:
+			if (worker_tcp_forward(c, &q, snap) == 0)
+				break;
+			/* Out of resources: say so at once. */
+			worker_conn_send(c, q.out, query_servfail(w->qc, &q));
 			break;
 		}
 	}
@@ -1110,134 +878,39 @@ worker_conn_close(struct worker_conn *c)
 	}
 }
 
-/* Send the answer of len octets in w->out to the UDP client of pq. */
-static void
-worker_udp_reply(struct worker_pending *pq, size_t len)
-{
-	struct worker		*w = pq->w;
-	union worker_ctl	 ctl;
-	struct msghdr		 mh;
-	struct iovec		 iov;
-
-	memset(&mh, 0, sizeof mh);
-	iov.iov_base = w->out;
-	iov.iov_len = len;
-	mh.msg_name = &pq->from;
-	mh.msg_namelen = pq->fromlen;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	worker_dst_set(&mh, &pq->dst, &ctl);
-	if (sendmsg(pq->u->fd, &mh, 0) == -1)
-		log_ratelimited("udp send: %s", strerror(errno));
-}
-
-/* Arm pq's client response timer (nothing is allocated). */
-static void
-worker_stale_arm(struct worker *w, struct worker_pending *pq)
-{
-	struct timeval	tv = { WORKER_STALE_MS / 1000,
-			    (WORKER_STALE_MS % 1000) * 1000 };
-
-	if (event_assign(&pq->stale_ev, w->base, -1, 0, worker_stale_cb,
-	    pq) == 0 && event_add(&pq->stale_ev, &tv) == 0)
-		pq->stale_armed = 1;
-}
-
-/*
- * The client response timer: the upstreams are slow; answer from a stale
- * cache entry if there is one (RFC 8767 5), and let the query go on.
- */
-static void
-worker_stale_cb(evutil_socket_t fd, short events, void *arg)
-{
-	struct worker_pending	*pq = arg;
-	struct worker		*w = pq->w;
-	struct wire_query	 fq;
-	size_t			 len;
-
-	(void)fd;
-	(void)events;
-	pq->stale_armed = 0;
-	if (worker_pending_fq(pq, &fq) == -1)
-		return;
-	len = worker_finish(w, pq, &fq, NULL, NULL, 0, 1, w->out,
-	    sizeof w->out);
-	if (len == 0)
-		return;
-	pq->answered = 1;
-	if (pq->conn == NULL)
-		worker_udp_reply(pq, len);
-	else if (pq->conn->bev != NULL)
-		worker_conn_send(pq->conn, w->out, len);
-}
-
-/*
- * Ask fq (the client's question, or a rewrite's target) for pq: through
- * the registry, so that a question another worker is asking already is
- * not asked twice; then through our forwarder. pq joins the pending list.
- * Returns 0, or -1 (nothing pending; the caller answers SERVFAIL).
- */
+/* Is q's connection still open? */
 static int
-worker_forward(struct worker *w, const struct snapshot *snap,
-    struct worker_pending *pq, const struct wire_query *fq)
+worker_tcp_alive(const struct query *q)
 {
-	switch (inflight_claim(w->inflight, fq, w->mailbox, pq, &pq->token)) {
-	case 0:
-		/* Another worker asks: wait for its answer in the cache. */
-		w->st.shared++;
-		break;
-	case 1:
-		pq->owner = 1;
-		/* FALLTHROUGH */
-	default:
-		if (fwd_query(w->fwd, &snap->ups, fq, worker_done_cb, pq) ==
-		    -1) {
-			if (pq->owner)
-				inflight_release(w->inflight, fq, pq->token, 0);
-			return -1;
-		}
-		break;
-	}
-	TAILQ_INSERT_TAIL(&w->pending, pq, entry);
-	if (snap->conf->serve_stale != 0)
-		worker_stale_arm(w, pq);
-	return 0;
+	return ((const struct worker_late *)q)->conn->bev != NULL;
+}
+
+/* Send a late answer on q's connection (dropped if it has closed). */
+static void
+worker_tcp_send(struct query *q, const uint8_t *msg, size_t len)
+{
+	worker_conn_send(((struct worker_late *)q)->conn, msg, len);
 }
 
 /*
- * pq is done: send the answer of len octets in w->out (none if 0), take
- * it off the pending list and free it, keeping its TCP connection's
- * accounting.
+ * query.c is done with a TCP query: free its record and settle its
+ * connection's accounting: read again if it waited for room, close it if
+ * it was the last answer owed.
  */
 static void
-worker_complete(struct worker *w, struct worker_pending *pq, size_t len)
+worker_tcp_release(struct query *q)
 {
-	struct worker_conn	*c = pq->conn;
+	struct worker_conn	*c = ((struct worker_late *)q)->conn;
 
-	TAILQ_REMOVE(&w->pending, pq, entry);
-	if (pq->stale_armed)
-		event_del(&pq->stale_ev);
-	if (c == NULL) {
-		/* UDP: one datagram from the address it was sent to. */
-		if (len != 0)
-			worker_udp_reply(pq, len);
-		free(pq);
-		return;
-	}
-
-	/* TCP: on its connection, if that is still open. */
-	free(pq);
+	free((struct worker_late *)q);
 	c->pending--;
 	if (c->bev == NULL) {
 		if (c->pending == 0)
 			worker_conn_close(c);
 		return;
 	}
-	if (len != 0)
-		worker_conn_send(c, w->out, len);
 	/* A connection that stopped reading for good (eof) stays stopped. */
-	if (c->bev != NULL && c->paused && !c->eof &&
-	    c->pending < c->max_queries) {
+	if (c->paused && !c->eof && c->pending < c->max_queries) {
 		c->paused = 0;
 		bufferevent_enable(c->bev, EV_READ);
 		worker_conn_process(c);
@@ -1245,69 +918,4 @@ worker_complete(struct worker *w, struct worker_pending *pq, size_t len)
 	if (c->bev != NULL && c->eof && c->pending == 0 &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		worker_conn_close(c);
-}
-
-/* The question pq asks upstream: its own, or its rewrite's target. */
-static int
-worker_pending_fq(const struct worker_pending *pq, struct wire_query *fq)
-{
-	if (pq->rewrite)
-		return wire_query_retarget(fq, &pq->q, pq->target, pq->tlen);
-	*fq = pq->q;
-	return 0;
-}
-
-/* The upstreams have settled a forwarded query: answer the client. */
-static void
-worker_done_cb(void *arg, const struct wire_query *fq, const uint8_t *msg,
-    const struct wire_scan *sc, uint64_t mask)
-{
-	struct worker_pending	*pq = arg;
-	struct worker		*w = pq->w;
-	size_t			 len = 0;
-
-	/* The answer is in the cache now: wake other workers' waiters. */
-	if (pq->owner)
-		inflight_release(w->inflight, fq, pq->token, msg != NULL);
-	if (!pq->answered && (pq->conn == NULL || pq->conn->bev != NULL))
-		len = worker_finish(w, pq, fq, msg, sc, mask, 0, w->out,
-		    sizeof w->out);
-	worker_complete(w, pq, len);
-}
-
-/*
- * Another worker asked pq's question for us and is done (ok: an answer
- * went to the cache). Answer from the cache; if the answer could not be
- * cached after all, ask ourselves; if the upstreams failed, stale or
- * SERVFAIL.
- */
-static void
-worker_wake_cb(void *waiter, int ok, void *arg)
-{
-	struct worker_pending	*pq = waiter;
-	struct worker		*w = arg;
-	const struct snapshot	*snap;
-	struct wire_query	 fq;
-	size_t			 len = 0;
-	int			 rc;
-
-	if (pq->answered || (pq->conn != NULL && pq->conn->bev == NULL) ||
-	    worker_pending_fq(pq, &fq) == -1) {
-		worker_complete(w, pq, 0);
-		return;
-	}
-	len = worker_finish(w, pq, &fq, NULL, NULL, 0, ok, w->out,
-	    sizeof w->out);
-	if (len == 0) {
-		/* Not in the cache (not cacheable): ask it ourselves. */
-		snapshot_read_begin();
-		snap = snapshot_current();
-		rc = fwd_query(w->fwd, &snap->ups, &fq, worker_done_cb, pq);
-		snapshot_read_end();
-		if (rc == 0)
-			return;
-		w->st.servfail++;
-		len = wire_error(w->out, sizeof w->out, &pq->q, WIRE_SERVFAIL);
-	}
-	worker_complete(w, pq, len);
 }

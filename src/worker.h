@@ -8,13 +8,15 @@
  * the order they are ready, an idle timeout, a cap on connections per
  * daemon and on queries in flight per connection.
  *
- * The path of one query: parse in place (wire.c), find the board of the
- * source address (no board: REFUSED), refuse zone transfers, apply the
- * board's policy to the question (block, rewrite, allow, pass), answer from
- * the shared cache (with one AND of the answer's inspection bits against
- * the board's mask) or hand it to this worker's forwarder; answers from
- * upstream come back through a callback, are judged by the policy in force
- * then and written from the stored message.
+ * The worker is the transport only: it reads each query, fills a struct
+ * query (the client's address, its own operations, the buffer the answer
+ * goes to) and lets query.c decide. An answer decided at once is sent
+ * from the same batch; a forwarded query is copied into a record of the
+ * worker's (struct worker_late in worker.c), which query.c answers through
+ * the transport's operations when the upstreams are done and then gives
+ * back to be freed. The counters of struct worker_stats are the
+ * transport's (queries, drops, TCP connections) and query.c's (the
+ * decisions), added up by worker_stats().
  *
  * Ownership: main creates workers with worker_new(), starts them, and after
  * worker_stop() frees them. The cache is shared and owned by main.

@@ -1,0 +1,567 @@
+/*
+ * query.c: the decision on one query, and the life of a forwarded one.
+ *
+ * query_answer() follows the README's path of a query in order: parse,
+ * who is asking, policy on the question, cache, else forward. When the
+ * forwarded question is settled, query_finish() decides again under the
+ * policy in force then (a reload may have changed the board or its lists)
+ * and adds the policy on the answer.
+ *
+ * A forwarded query moves through enum query_state:
+ *
+ *   query_forward()  -> ASKING   we own the question in the registry (or
+ *                                our forwarder asks it already, or the
+ *                                registry had no memory): fwd.c asks
+ *                    -> WAITING  another worker asks it: we wait in its
+ *                                registry entry
+ *   WAITING, woken   -> answered from the cache; or ASKING, when the
+ *                       answer could not be cached after all
+ *   ASKING or WAITING, client response timer, stale entry in the cache
+ *                    -> STALE    the client has its answer; the question
+ *                                goes on to refresh the cache
+ *   fwd.c done, or woken
+ *                    -> DONE     the answer is sent (unless STALE), the
+ *                                registry entry released, the record
+ *                                given back to the transport
+ *
+ * The one place where a query leaves for the upstreams is query_ask():
+ * limits on what one client or one question may cost belong there.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "cache.h"
+#include "fwd.h"
+#include "inflight.h"
+#include "policy.h"
+#include "query.h"
+#include "snapshot.h"
+#include "wire.h"
+
+struct query_ctx {
+	struct event_base	*base;
+	struct cache		*cache;		/* shared, owned by main */
+	struct inflight		*inflight;	/* shared, owned by main */
+	struct fwd		*fwd;
+	struct inflight_mailbox	*mailbox;	/* our waiters come back here */
+	struct fwd_inspect	 inspect;	/* for fwd: policy_inspect */
+	uint32_t		 fwd_gen;	/* policy generation of the
+						   bits fwd is passing on: fwd
+						   inspects, then calls the
+						   waiters at once */
+	TAILQ_HEAD(, query)	 pending;	/* forwarded, not released */
+	struct query_stats	 st;
+
+	/* A late answer, and the answer about a rewrite's target before it
+	   is wrapped in the CNAME. */
+	uint8_t			 out[WIRE_MAX_UDP];
+	uint8_t			 tmp[WIRE_MAX_UDP];
+};
+
+static void	query_fwd_cb(void *, const struct wire_query *,
+		    const uint8_t *, const struct wire_scan *, uint64_t);
+static void	query_wake_cb(void *, int, void *);
+static void	query_stale_cb(evutil_socket_t, short, void *);
+
+/* The most an answer to q may carry over its transport. */
+static size_t
+query_udp_max(const struct query *q)
+{
+	if (!q->tp->datagram)
+		return WIRE_MAX_UDP;
+	/* Stay below the size that risks fragments (DNS flag day 2020). */
+	return q->wq.udp_size < WIRE_EDNS_SIZE ? q->wq.udp_size :
+	    WIRE_EDNS_SIZE;
+}
+
+/* Cache inspection callback: the policy's bits of an answer. */
+static uint64_t
+query_cache_inspect_cb(void *arg, const uint8_t *msg, size_t len)
+{
+	return policy_inspect(arg, msg, len);
+}
+
+/* The forwarder's inspection callback, outside any read section. */
+static uint64_t
+query_fwd_inspect_cb(void *arg, const uint8_t *msg, size_t len,
+    uint32_t *gen)
+{
+	struct query_ctx	*qc = arg;
+	const struct snapshot	*snap;
+	uint64_t		 mask;
+
+	snapshot_read_begin();
+	snap = snapshot_current();
+	mask = policy_inspect(snap->policy, msg, len);
+	*gen = qc->fwd_gen = policy_generation(snap->policy);
+	snapshot_read_end();
+	return mask;
+}
+
+/* q's answer is len octets in q->out: send it, unless there is none. */
+static enum query_next
+query_send(struct query *q, size_t len)
+{
+	q->outlen = len;
+	return len != 0 ? QUERY_SEND : QUERY_DROP;
+}
+
+/* Answer q with an error rcode (FORMERR, NOTIMP, BADVERS, SERVFAIL). */
+static enum query_next
+query_error(struct query_ctx *qc, struct query *q, int rcode)
+{
+	qc->st.formerr++;
+	return query_send(q, wire_error(q->out, q->cap, &q->wq, rcode));
+}
+
+/* Write the blocked answer of verdict v on q's board into q->out. */
+static size_t
+query_block(struct query_ctx *qc, struct query *q,
+    const struct policy_verdict *v)
+{
+	struct wire_block	wb;
+
+	qc->st.blocked++;
+	policy_block(q->board, v, &q->wq, &wb);
+	return wire_block_answer(q->out, q->cap, &q->wq, &wb);
+}
+
+/*
+ * The question asked upstream and looked up in the cache for q: its own,
+ * or for a rewrite the same question about the target (written to *tq).
+ * NULL if the target is no name a question can carry.
+ */
+static const struct wire_query *
+query_fq(const struct query *q, struct wire_query *tq)
+{
+	if (!q->rewrite)
+		return &q->wq;
+	if (wire_query_retarget(tq, &q->wq, q->target, q->tlen) == -1)
+		return NULL;
+	return tq;
+}
+
+/* Keep the rewrite target of q's verdict (it points into the policy). */
+static void
+query_keep_target(struct query *q)
+{
+	const struct policy_verdict	*v = &q->verdict;
+
+	q->rewrite = 1;
+	q->tlen = v->tlen < sizeof q->target ? v->tlen : sizeof q->target;
+	memcpy(q->target, v->target, q->tlen);
+	q->ttl = v->ttl;
+}
+
+/*
+ * Look up fq (q's question, or its rewrite's target) in the cache and
+ * write the answer to q into q->out: as it is, or for a rewrite the CNAME
+ * followed by the target's answer (looked up into qc->tmp). An answer the
+ * board blocks by its inspection bits becomes the blocked answer.
+ * Returns CACHE_MISS, or how the lookup went with *len set.
+ */
+static enum cache_result
+query_cached(struct query_ctx *qc, const struct policy *p, struct query *q,
+    const struct wire_query *fq, int allow_stale, size_t *len)
+{
+	struct cache_inspect	 ins;
+	struct cache_req	 req;
+	struct policy_verdict	 av;
+	enum cache_result	 r;
+	uint64_t		 mask = 0;
+	size_t			 n;
+
+	ins.fn = query_cache_inspect_cb;
+	ins.arg = (void *)(uintptr_t)p;
+	ins.gen = policy_generation(p);
+	req.q = fq;
+	req.now = cache_now();
+	req.allow_stale = allow_stale;
+	req.udp_max = q->rewrite ? WIRE_MAX_UDP : query_udp_max(q);
+	req.ins = &ins;
+	if (q->rewrite)
+		r = cache_lookup(qc->cache, &req, qc->tmp, sizeof qc->tmp, &n,
+		    &mask);
+	else
+		r = cache_lookup(qc->cache, &req, q->out, q->cap, &n, &mask);
+	if (r == CACHE_MISS)
+		return r;
+
+	/* Answer inspection: one AND per hit (CNAME cloaking, IPs, geo). */
+	if (q->verdict.kind != POLICY_ALLOWED) {
+		policy_answer(p, q->board, mask, &av);
+		if (av.kind == POLICY_BLOCK) {
+			*len = query_block(qc, q, &av);
+			return r;
+		}
+	}
+	if (q->rewrite) {
+		n = wire_cname_answer(q->out, q->cap, &q->wq, q->target,
+		    q->tlen, q->ttl, qc->tmp, n, query_udp_max(q));
+		if (n == 0)
+			return CACHE_MISS;
+		qc->st.rewritten++;
+	}
+	*len = n;
+	return r;
+}
+
+enum query_next
+query_answer(struct query_ctx *qc, const struct snapshot *snap,
+    struct query *q, const uint8_t *pkt, size_t len)
+{
+	const struct wire_query	*fq;
+	struct wire_query	 tq;
+	size_t			 n;
+
+	/* Parse in place; what cannot be parsed gets an error or nothing. */
+	switch (wire_parse_query(pkt, len, &q->wq)) {
+	case WIRE_OK:
+		break;
+	case WIRE_DROP:
+		qc->st.dropped++;
+		return QUERY_DROP;
+	case WIRE_ERR_NOTIMP:
+		return query_error(qc, q, WIRE_NOTIMP);
+	case WIRE_ERR_BADVERS:
+		return query_error(qc, q, WIRE_BADVERS);
+	case WIRE_ERR_FORMERR:
+	default:
+		return query_error(qc, q, WIRE_FORMERR);
+	}
+
+	/* Who is asking: an address of no board is refused; so is AXFR. */
+	q->board = policy_board_for(snap->policy,
+	    (const struct sockaddr *)&q->from);
+	if (q->board == NULL || q->wq.qtype == WIRE_TYPE_AXFR ||
+	    q->wq.qtype == WIRE_TYPE_IXFR) {
+		qc->st.refused++;
+		return query_send(q, wire_error(q->out, q->cap, &q->wq,
+		    WIRE_REFUSED));
+	}
+
+	/* Policy on the question. */
+	policy_question(snap->policy, q->board, &q->wq, &q->verdict);
+	q->rewrite = 0;
+	switch (q->verdict.kind) {
+	case POLICY_BLOCK:
+		return query_send(q, query_block(qc, q, &q->verdict));
+	case POLICY_REWRITE:
+		query_keep_target(q);
+		break;
+	case POLICY_ALLOWED:
+	case POLICY_PASS:
+		break;
+	}
+	/* A rewrite target that no question can carry: counted as FORMERR. */
+	if ((fq = query_fq(q, &tq)) == NULL)
+		return query_error(qc, q, WIRE_SERVFAIL);
+
+	/* The cache, else the upstreams. */
+	if (query_cached(qc, snap->policy, q, fq, 0, &n) == CACHE_HIT) {
+		qc->st.cache_hits++;
+		return query_send(q, n);
+	}
+	qc->st.forwarded++;
+	return QUERY_FORWARD;
+}
+
+/*
+ * The answer to q from the upstreams' answer s->msg; q->board and
+ * q->verdict are those of the policy p in force now.
+ */
+static size_t
+query_upstream(struct query_ctx *qc, const struct policy *p, struct query *q,
+    const struct query_settled *s)
+{
+	const struct wire_scan	*sc = s->sc;
+	const struct wire_query	*fq;
+	struct wire_query	 tq;
+	struct policy_verdict	 av;
+	uint64_t		 mask = s->mask;
+	size_t			 len;
+
+	/* Policy on the answer, unless the name is on the allow list. */
+	if (q->verdict.kind != POLICY_ALLOWED) {
+		/* The bits were worked out under an older policy: again. */
+		if (s->gen != policy_generation(p))
+			mask = policy_inspect(p, s->msg, sc->len);
+		policy_answer(p, q->board, mask, &av);
+		if (av.kind == POLICY_BLOCK)
+			return query_block(qc, q, &av);
+	}
+	if (!q->rewrite)
+		return wire_answer(q->out, q->cap, s->msg, sc->len, sc->ttl_off,
+		    sc->nttl, 0, 0, &q->wq, query_udp_max(q));
+
+	/* A rewrite: the CNAME, then the answer about its target. */
+	if ((fq = query_fq(q, &tq)) == NULL)
+		return 0;
+	len = wire_answer(qc->tmp, sizeof qc->tmp, s->msg, sc->len,
+	    sc->ttl_off, sc->nttl, 0, 0, fq, WIRE_MAX_UDP);
+	if (len != 0)
+		len = wire_cname_answer(q->out, q->cap, &q->wq, q->target,
+		    q->tlen, q->ttl, qc->tmp, len, query_udp_max(q));
+	if (len != 0)
+		qc->st.rewritten++;
+	return len;
+}
+
+size_t
+query_finish(struct query_ctx *qc, const struct snapshot *snap,
+    struct query *q, const struct query_settled *s)
+{
+	const struct wire_query	*fq;
+	struct wire_query	 tq;
+	size_t			 len = 0;
+
+	/* Who is asking, and the policy on the question, as of now. */
+	q->board = policy_board_for(snap->policy,
+	    (const struct sockaddr *)&q->from);
+	if (q->board == NULL) {
+		/* Its board went away in a reload. */
+		qc->st.refused++;
+		q->outlen = wire_error(q->out, q->cap, &q->wq, WIRE_REFUSED);
+		return q->outlen;
+	}
+	policy_question(snap->policy, q->board, &q->wq, &q->verdict);
+	if (q->verdict.kind == POLICY_BLOCK) {
+		q->outlen = query_block(qc, q, &q->verdict);
+		return q->outlen;
+	}
+
+	/* The upstreams' answer, or the cache's (RFC 8767: stale too). */
+	if (s->msg != NULL)
+		len = query_upstream(qc, snap->policy, q, s);
+	else if ((fq = query_fq(q, &tq)) != NULL &&
+	    query_cached(qc, snap->policy, q, fq, 1, &len) == CACHE_STALE)
+		qc->st.stale++;
+	q->outlen = len;
+	if (len != 0 || !s->servfail)
+		return len;
+	return query_servfail(qc, q);
+}
+
+/* query_finish() inside a read section of its own. */
+static size_t
+query_finish_now(struct query_ctx *qc, struct query *q,
+    const struct query_settled *s)
+{
+	size_t	len;
+
+	snapshot_read_begin();
+	len = query_finish(qc, snapshot_current(), q, s);
+	snapshot_read_end();
+	return len;
+}
+
+size_t
+query_servfail(struct query_ctx *qc, struct query *q)
+{
+	qc->st.servfail++;
+	q->outlen = wire_error(q->out, q->cap, &q->wq, WIRE_SERVFAIL);
+	return q->outlen;
+}
+
+/*
+ * Ask fq (q's question, or its rewrite's target) with our forwarder, which
+ * calls query_fwd_cb once it is settled. 0, or -1 when out of resources.
+ */
+static int
+query_ask(struct query_ctx *qc, const struct snapshot *snap, struct query *q,
+    const struct wire_query *fq)
+{
+	if (fwd_query(qc->fwd, &snap->ups, fq, query_fwd_cb, q) == -1)
+		return -1;
+	q->state = QUERY_ASKING;
+	return 0;
+}
+
+int
+query_forward(struct query_ctx *qc, const struct snapshot *snap,
+    struct query *q)
+{
+	struct timeval		 tv = { QUERY_STALE_MS / 1000,
+				    (QUERY_STALE_MS % 1000) * 1000 };
+	const struct wire_query	*fq;
+	struct wire_query	 tq;
+	uint64_t		 token;
+
+	if ((fq = query_fq(q, &tq)) == NULL)
+		return -1;
+	q->qc = qc;
+	q->token = 0;
+	/* Through the registry: a question is asked by one worker at once. */
+	switch (inflight_claim(qc->inflight, fq, qc->mailbox, q, &token)) {
+	case 0:
+		/* Another worker asks: wait for its answer in the cache. */
+		qc->st.shared++;
+		q->state = QUERY_WAITING;
+		break;
+	case 1:
+		/* Ours (or our forwarder's already, which coalesces). */
+		q->token = token;
+		/* FALLTHROUGH */
+	default:
+		/* -1: the registry had no memory; ask all the same. */
+		if (query_ask(qc, snap, q, fq) == -1) {
+			if (q->token != 0)
+				inflight_release(qc->inflight, fq, q->token, 0);
+			return -1;
+		}
+		break;
+	}
+
+	/* Late answers are written in the worker's scratch. */
+	q->out = qc->out;
+	q->cap = sizeof qc->out;
+	TAILQ_INSERT_TAIL(&qc->pending, q, entry);
+	/* The client response timer (nothing is allocated). */
+	evtimer_assign(&q->stale_ev, qc->base, query_stale_cb, q);
+	if (snap->conf->serve_stale != 0)
+		evtimer_add(&q->stale_ev, &tv);
+	return 0;
+}
+
+/*
+ * q is done: send the answer of len octets in q->out (none if 0) and give
+ * the record back to the transport.
+ */
+static void
+query_done(struct query_ctx *qc, struct query *q, size_t len)
+{
+	TAILQ_REMOVE(&qc->pending, q, entry);
+	event_del(&q->stale_ev);
+	q->state = QUERY_DONE;
+	if (len != 0)
+		q->tp->send(q, q->out, len);
+	q->tp->release(q);
+}
+
+/* The upstreams have settled q's question fq: answer the client. */
+static void
+query_fwd_cb(void *arg, const struct wire_query *fq, const uint8_t *msg,
+    const struct wire_scan *sc, uint64_t mask)
+{
+	struct query		*q = arg;
+	struct query_ctx	*qc = q->qc;
+	struct query_settled	 s = { msg, sc, mask, qc->fwd_gen, 1 };
+	size_t			 len = 0;
+
+	/* The answer is in the cache now: wake other workers' waiters. */
+	if (q->token != 0)
+		inflight_release(qc->inflight, fq, q->token, msg != NULL);
+	if (q->state == QUERY_ASKING && q->tp->alive(q))
+		len = query_finish_now(qc, q, &s);
+	query_done(qc, q, len);
+}
+
+/*
+ * Another worker asked q's question for us and is done (ok: an answer
+ * went to the cache). Answer from the cache; if the answer could not be
+ * cached after all, ask ourselves; if the upstreams failed, stale or
+ * SERVFAIL.
+ */
+static void
+query_wake_cb(void *waiter, int ok, void *arg)
+{
+	struct query		*q = waiter;
+	struct query_ctx	*qc = arg;
+	struct query_settled	 s = { NULL, NULL, 0, 0, !ok };
+	const struct snapshot	*snap;
+	const struct wire_query	*fq;
+	struct wire_query	 tq;
+	size_t			 len;
+
+	if (q->state != QUERY_WAITING || !q->tp->alive(q)) {
+		query_done(qc, q, 0);
+		return;
+	}
+	snapshot_read_begin();
+	snap = snapshot_current();
+	if ((len = query_finish(qc, snap, q, &s)) == 0) {
+		/* Not in the cache (not cacheable): ask it ourselves. */
+		if ((fq = query_fq(q, &tq)) != NULL &&
+		    query_ask(qc, snap, q, fq) == 0) {
+			snapshot_read_end();
+			return;
+		}
+		len = query_servfail(qc, q);
+	}
+	snapshot_read_end();
+	query_done(qc, q, len);
+}
+
+/*
+ * The client response timer: the upstreams are slow; answer from a stale
+ * cache entry if there is one (RFC 8767 5), and let the question go on.
+ */
+static void
+query_stale_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct query		*q = arg;
+	struct query_settled	 s = { NULL, NULL, 0, 0, 0 };
+	size_t			 len;
+
+	(void)fd;
+	(void)events;
+	if (!q->tp->alive(q) || (len = query_finish_now(q->qc, q, &s)) == 0)
+		return;
+	q->state = QUERY_STALE;
+	q->tp->send(q, q->out, len);
+}
+
+struct query_ctx *
+query_ctx_new(struct event_base *base, struct cache *cache,
+    struct inflight *inflight, size_t max_jobs)
+{
+	struct query_ctx	*qc;
+
+	if ((qc = calloc(1, sizeof *qc)) == NULL)
+		return NULL;
+	qc->base = base;
+	qc->cache = cache;
+	qc->inflight = inflight;
+	TAILQ_INIT(&qc->pending);
+	qc->inspect.fn = query_fwd_inspect_cb;
+	qc->inspect.arg = qc;
+	if ((qc->fwd = fwd_new(base, cache, &qc->inspect)) == NULL ||
+	    (qc->mailbox = inflight_mailbox_new(base, query_wake_cb, qc)) ==
+	    NULL) {
+		query_ctx_free(qc);
+		return NULL;
+	}
+	fwd_set_limit(qc->fwd, max_jobs);
+	return qc;
+}
+
+void
+query_ctx_free(struct query_ctx *qc)
+{
+	struct query	*q;
+
+	if (qc == NULL)
+		return;
+	/* The forwarder goes first: it calls nobody back when freed. */
+	fwd_free(qc->fwd);
+	while ((q = TAILQ_FIRST(&qc->pending)) != NULL) {
+		TAILQ_REMOVE(&qc->pending, q, entry);
+		event_del(&q->stale_ev);
+		q->state = QUERY_DONE;
+		q->tp->release(q);
+	}
+	inflight_mailbox_free(qc->mailbox);
+	free(qc);
+}
+
+void
+query_ctx_stats(const struct query_ctx *qc, struct query_stats *st)
+{
+	*st = qc->st;
+}

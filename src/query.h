@@ -1,0 +1,220 @@
+/*
+ * query.h: the decision on one query, whatever transport brought it.
+ *
+ * How a transport uses it (worker.c does for UDP and TCP; DNS over TLS or
+ * HTTPS would do the same):
+ *
+ *  1. It receives a message and fills the first fields of a struct query
+ *     (on its stack: nothing is allocated): its operations (tp), the
+ *     client's address, the receive time and the buffer for the answer.
+ *  2. Inside a snapshot read section it calls query_answer(): parse, who is
+ *     asking (the board of the address), the board's policy on the
+ *     question, the cache. The result is one of
+ *       QUERY_SEND     the answer is in q->out, q->outlen octets: send it;
+ *       QUERY_DROP     send nothing;
+ *       QUERY_FORWARD  the upstreams must be asked.
+ *  3. On QUERY_FORWARD it copies the struct query into a record of its own
+ *     (with whatever it needs to reach the client later) and hands that to
+ *     query_forward(). If that fails, or there was no memory for the
+ *     record, query_servfail() writes the answer to send at once.
+ *  4. From then on query.c runs the query's life (enum query_state): it
+ *     asks through the registry of questions in flight (inflight.c: the
+ *     first worker to ask owns a question, the others wait for it) and this
+ *     worker's forwarder (fwd.c), runs the client response timer of RFC
+ *     8767 (a stale answer after QUERY_STALE_MS), and when the question is
+ *     settled writes the answer with query_finish(), under the policy in
+ *     force then. It gives every late answer to tp->send() and the record
+ *     back with tp->release(), once, as the last thing it does with it.
+ *
+ * Ownership: main owns the cache and the registry (shared by all workers).
+ * Each worker owns its struct query_ctx (forwarder, mailbox, scratch
+ * buffers, counters), made with query_ctx_new() on the worker's
+ * event_base. The transport owns every record holding a forwarded struct
+ * query; query.c keeps a pointer to it from query_forward() until it calls
+ * tp->release(), after which it never touches it again. board and verdict
+ * point into the configuration snapshot: valid only inside the read
+ * section of the call that set them.
+ *
+ * Memory: a query answered at once (cache hit, blocked, refused, an error)
+ * costs no allocation and no lock beyond the cache shard's; the answer is
+ * written straight into the transport's buffer. A forwarded query costs
+ * the transport's record (and small nodes in fwd.c and inflight.c).
+ *
+ * Threads: a query_ctx and its queries belong to one worker thread; only
+ * the cache and the registry are shared.
+ */
+#ifndef VEILIG_QUERY_H
+#define VEILIG_QUERY_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* struct event inside struct query: no allocation for the stale timer. */
+#include <event2/event_struct.h>
+
+#include "policy.h"
+#include "wire.h"
+
+struct cache;
+struct event_base;
+struct inflight;
+struct query;
+struct query_ctx;
+struct snapshot;
+
+/*
+ * RFC 8767 5: when the upstreams have not answered within this time and
+ * the cache still has an expired answer (within serve-stale), the client
+ * gets that at once; the upstream answer, when it comes, only refreshes
+ * the cache. 1.8 s is the RFC's suggestion: below the usual stub resolver
+ * timeout of 2 s or more.
+ */
+#define QUERY_STALE_MS		1800
+
+/* What to do with a query once query_answer() has looked at it. */
+enum query_next {
+	QUERY_SEND,		/* the answer is in q->out */
+	QUERY_DROP,		/* send nothing */
+	QUERY_FORWARD,		/* ask the upstreams: query_forward() */
+};
+
+/* Where a forwarded query is in its life. */
+enum query_state {
+	QUERY_NEW = 0,		/* not forwarded (yet) */
+	QUERY_ASKING,		/* our forwarder asks the upstreams */
+	QUERY_WAITING,		/* another worker asks; it wakes us when done */
+	QUERY_STALE,		/* the client had a stale answer (client
+				   response timer); the question goes on only
+				   to refresh the cache */
+	QUERY_DONE,		/* answered or given up: being released */
+};
+
+/* What a transport does for query.c; one static table per transport. */
+struct query_transport {
+	/* Answers go out as datagrams: at most the client's EDNS size, and
+	   never above WIRE_EDNS_SIZE; else (a stream) up to 65535 octets. */
+	int	  datagram;
+	/* Can q's client still take an answer (a connection may be gone)? */
+	int	(*alive)(const struct query *q);
+	/* Send the late answer msg (len octets) to q's client. */
+	void	(*send)(struct query *q, const uint8_t *msg, size_t len);
+	/* query.c is done with q: free the record that holds it. */
+	void	(*release)(struct query *q);
+};
+
+/* One query. */
+struct query {
+	/* Set by the transport before query_answer(). */
+	const struct query_transport *tp;
+	struct sockaddr_storage	 from;	/* the client */
+	socklen_t		 fromlen;
+	struct timespec		 received; /* CLOCK_MONOTONIC, when it came
+					      in: for latency statistics */
+	uint8_t			*out;	/* the answer goes here (cap octets):
+					   the transport's buffer, until
+					   query_forward() points it at the
+					   worker's scratch for late answers */
+	size_t			 cap;
+
+	/* Set by query_answer(); board and verdict again by query_finish(). */
+	struct wire_query	 wq;	/* the client's query, parsed */
+	const struct policy_board *board; /* the client's, or NULL */
+	struct policy_verdict	 verdict; /* on the question */
+	size_t			 outlen; /* QUERY_SEND: the answer's length */
+	int			 rewrite; /* answer with a CNAME to target
+					     (safe search, RPZ CNAME) */
+	uint8_t			 target[WIRE_MAX_NAME]; /* lower-case wire */
+	size_t			 tlen;
+	uint32_t		 ttl;	/* of the CNAME */
+
+	/* Set by query_forward(): a forwarded query's life. */
+	struct query_ctx	*qc;
+	enum query_state	 state;
+	uint64_t		 token;	/* owns its question in the registry
+					   with this token; 0: does not */
+	struct event		 stale_ev; /* the client response timer */
+	TAILQ_ENTRY(query)	 entry;	/* in qc's list of queries out */
+};
+
+/*
+ * How a forwarded question was settled, for query_finish(): the
+ * upstreams' answer (msg, as left by wire_scan(), and its scan sc), or
+ * none (msg NULL: the upstreams failed, or the answer is in the cache).
+ */
+struct query_settled {
+	const uint8_t		*msg;
+	const struct wire_scan	*sc;
+	uint64_t		 mask;	/* msg's inspection bits ... */
+	uint32_t		 gen;	/* ... under this policy generation */
+	int			 servfail; /* if nothing answers: SERVFAIL
+					      (else write nothing) */
+};
+
+/* Counters of the decisions of one worker, written only by its thread. */
+struct query_stats {
+	uint64_t	dropped;	/* no answer: QR=1, short */
+	uint64_t	refused;	/* no board, AXFR/IXFR */
+	uint64_t	blocked;	/* blocked answers (question or answer) */
+	uint64_t	rewritten;	/* safe-search and RPZ CNAME answers */
+	uint64_t	formerr;	/* FORMERR, NOTIMP, BADVERS */
+	uint64_t	cache_hits;
+	uint64_t	forwarded;
+	uint64_t	shared;		/* of which asked by another worker */
+	uint64_t	stale;		/* stale answers served */
+	uint64_t	servfail;
+};
+
+/*
+ * The per-worker context on base: a forwarder storing answers in cache,
+ * with at most max_jobs questions in flight; a mailbox in the registry
+ * inflight. NULL when out of memory.
+ */
+struct query_ctx *query_ctx_new(struct event_base *base, struct cache *cache,
+		    struct inflight *inflight, size_t max_jobs);
+
+/*
+ * Stop every forwarded query (no answer is sent; each record goes back
+ * through tp->release()) and free. The event loop must not be running.
+ */
+void		 query_ctx_free(struct query_ctx *);
+
+/* Copy the counters (racy reads of plain integers: for reports only). */
+void		 query_ctx_stats(const struct query_ctx *, struct query_stats *);
+
+/*
+ * Decide on the query of len octets at pkt, under snap: write the answer
+ * into q->out (QUERY_SEND, q->outlen set), or say QUERY_DROP or
+ * QUERY_FORWARD. q's transport fields must be set. No allocation.
+ */
+enum query_next	 query_answer(struct query_ctx *, const struct snapshot *snap,
+		    struct query *q, const uint8_t *pkt, size_t len);
+
+/*
+ * Forward q (a copy of the query that query_answer() said QUERY_FORWARD
+ * to, in the transport's record). 0: q is now query.c's until
+ * q->tp->release(). -1: out of resources, nothing pending; the caller
+ * answers with query_servfail() and frees its record.
+ */
+int		 query_forward(struct query_ctx *, const struct snapshot *snap,
+		    struct query *q);
+
+/* Write SERVFAIL for q into q->out (out of resources): q->outlen, or 0. */
+size_t		 query_servfail(struct query_ctx *, struct query *q);
+
+/*
+ * Write into q->out the answer to q, whose forwarded question is settled
+ * as s says, under snap (the policy in force now: a reload may have
+ * happened since query_answer()): REFUSED if its board is gone, blocked if
+ * the policy blocks the question or the answer, else the answer (from
+ * s->msg, or from the cache, a stale entry too (RFC 8767)), or SERVFAIL
+ * when there is none and s->servfail is set. Returns the length, or 0 when
+ * nothing was written.
+ */
+size_t		 query_finish(struct query_ctx *, const struct snapshot *snap,
+		    struct query *q, const struct query_settled *s);
+
+#endif
