@@ -1,0 +1,1245 @@
+/*
+ * test_query.c: unit tests of query.c, the decision on one query.
+ *
+ * Each test runs against a real configuration written into a mkdtemp()
+ * directory (one board on 127.0.0.0/8 blocking a domain list and an ip
+ * list, with safe search and an allow list), compiled into a snapshot
+ * and published, a real cache, the real registry of questions in flight
+ * and, for forwarded queries, the real forwarder asking a fake upstream on
+ * 127.0.0.1 that runs on the test's own event_base. Queries are packets
+ * built with ldns; answers are read back with ldns.
+ *
+ * The transport is the test's: its records live on the test's stack and
+ * its operations note what query.c sent and when it let go.
+ *
+ * Covered: REFUSED (no board, AXFR, IXFR), dropped packets, FORMERR,
+ * NOTIMP and BADVERS, blocked questions, rewrites answered from the cache,
+ * cache hits (the client's ID and spelling), hits blocked by their
+ * inspection bits (and re-inspected after a reload), the allow list
+ * skipping inspection, the transport's size rule, a miss -> FORWARD; then
+ * query_finish() on an upstream answer (plain, blocked, rewritten), on a
+ * failure with a stale entry (EDE 3), without one (SERVFAIL), after a
+ * reload that removed the board (REFUSED) or blocks the name; and the
+ * whole life of a forwarded query: answered, shared with another worker,
+ * the waiter asking itself when the answer could not be cached, the
+ * client response timer, a client gone, and query_ctx_free() with queries
+ * out.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+#include <ldns/ldns.h>
+
+#include "cache.h"
+#include "conf.h"
+#include "inflight.h"
+#include "policy.h"
+#include "query.h"
+#include "snapshot.h"
+#include "wire.h"
+
+#define CLIENT		"127.0.0.9"	/* in the board's networks */
+#define STRANGER	"198.51.100.7"	/* in no board's */
+#define BADIP		"192.0.2.66"	/* in the blocked ip list */
+
+/* How the fake upstream answers. */
+enum fake_mode {
+	FAKE_GOOD,		/* A 192.0.2.1, TTL 300 */
+	FAKE_BADIP,		/* A BADIP, TTL 300 */
+	FAKE_TTL0,		/* A 192.0.2.1, TTL 0: not cached */
+	FAKE_SILENT,		/* nothing */
+};
+
+/* One test's world. */
+struct fx {
+	char			 dir[64];
+	struct event_base	*base;
+	struct cache		*cache;
+	struct inflight		*inflight;
+	struct query_ctx	*qc;
+	struct snapshot		*snap;	/* published */
+
+	int			 up_fd;	/* the fake upstream */
+	struct event		*up_ev;
+	uint16_t		 up_port;
+	enum fake_mode		 up_mode;
+	unsigned		 up_queries;
+	int			 expired; /* the guard timer fired */
+};
+
+/*
+ * A forwarded query as the test's transport keeps it: the query first,
+ * then what the transport's operations saw.
+ */
+struct late {
+	struct query		 q;
+	int			 alive;		/* the client can take answers */
+	unsigned		 sent;
+	enum query_state	 sent_state;	/* of the last answer sent */
+	uint8_t			 ans[4096];	/* the last answer sent */
+	size_t			 anslen;
+	unsigned		 released;
+};
+
+static int
+late_alive(const struct query *q)
+{
+	return ((const struct late *)q)->alive;
+}
+
+static void
+late_send(struct query *q, const uint8_t *msg, size_t len)
+{
+	struct late	*l = (struct late *)q;
+
+	assert_true(len <= sizeof l->ans);
+	memcpy(l->ans, msg, len);
+	l->anslen = len;
+	l->sent_state = q->state;
+	l->sent++;
+}
+
+static void
+late_release(struct query *q)
+{
+	struct late	*l = (struct late *)q;
+
+	assert_int_equal(q->state, QUERY_DONE);
+	l->released++;
+}
+
+static const struct query_transport tp_udp = {
+	1, late_alive, late_send, late_release
+};
+static const struct query_transport tp_tcp = {
+	0, late_alive, late_send, late_release
+};
+
+static int
+rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Configuration and policy messages: print them (a test then fails). */
+static void
+msg_cb(void *arg, const char *msg)
+{
+	(void)arg;
+	print_message("  message: %s\n", msg);
+}
+
+/* Write text to dir/rel. */
+static void
+fx_write(const struct fx *fx, const char *rel, const char *text)
+{
+	char	 path[256];
+	FILE	*f;
+
+	snprintf(path, sizeof path, "%s/%s", fx->dir, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Write veiligd.yaml (forward: timeout and attempts) and the board file
+ * (its networks, then any extra keys), and compile them into a snapshot.
+ */
+static struct snapshot *
+fx_load(struct fx *fx, const char *timeout, int attempts,
+    const char *networks, const char *extra)
+{
+	struct snapshot	*snap;
+	struct conf	*conf;
+	char		 text[1024], path[256];
+
+	snprintf(text, sizeof text,
+	    "upstreams: [ \"127.0.0.1:%u\" ]\n"
+	    "forward: { timeout: %s, attempts: %d }\n"
+	    "cache: { serve-stale: 1d }\n"
+	    "boards: boards/*.yaml\n"
+	    "filter: { block-ttl: 42s, tables: tables }\n"
+	    "control: %s/control.sock\n"
+	    "lists:\n"
+	    "  ads: { file: lists/ads.txt, format: domains }\n"
+	    "  badip: { file: lists/badip.txt, format: ip }\n",
+	    fx->up_port, timeout, attempts, fx->dir);
+	fx_write(fx, "veiligd.yaml", text);
+	snprintf(text, sizeof text,
+	    "name: School\n"
+	    "networks: [ %s ]\n"
+	    "block: [ ads, badip ]\n"
+	    "safe-search: true\n"
+	    "allow: [ allowed.example.nl ]\n"
+	    "%s", networks, extra != NULL ? extra : "");
+	fx_write(fx, "boards/school.yaml", text);
+
+	snprintf(path, sizeof path, "%s/veiligd.yaml", fx->dir);
+	conf = conf_load(path, msg_cb, NULL);
+	assert_non_null(conf);
+	snap = snapshot_new(conf, msg_cb, NULL);
+	assert_non_null(snap);
+	return snap;
+}
+
+/* Publish a snapshot with these forward settings, as a reload would. */
+static void
+fx_publish(struct fx *fx, const char *timeout, int attempts)
+{
+	fx->snap = fx_load(fx, timeout, attempts, "127.0.0.0/8", NULL);
+	snapshot_free(snapshot_swap(fx->snap));
+}
+
+/* Build the fake upstream's answer to the query qpkt. */
+static uint8_t *
+fake_answer(struct fx *fx, const uint8_t *qpkt, size_t qlen, size_t *alen)
+{
+	ldns_pkt	*qp, *ap;
+	ldns_rr		*qrr, *rr;
+	uint8_t		*out = NULL;
+	char		*owner, text[512];
+
+	assert_int_equal(ldns_wire2pkt(&qp, qpkt, qlen), LDNS_STATUS_OK);
+	assert_non_null(ap = ldns_pkt_new());
+	ldns_pkt_set_id(ap, ldns_pkt_id(qp));
+	ldns_pkt_set_qr(ap, 1);
+	ldns_pkt_set_rd(ap, 1);
+	ldns_pkt_set_ra(ap, 1);
+	qrr = ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(qp), 0));
+	ldns_pkt_push_rr(ap, LDNS_SECTION_QUESTION, qrr);
+	owner = ldns_rdf2str(ldns_rr_owner(qrr));
+	snprintf(text, sizeof text, "%s %d IN A %s", owner,
+	    fx->up_mode == FAKE_TTL0 ? 0 : 300,
+	    fx->up_mode == FAKE_BADIP ? BADIP : "192.0.2.1");
+	free(owner);
+	assert_int_equal(ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL),
+	    LDNS_STATUS_OK);
+	ldns_pkt_push_rr(ap, LDNS_SECTION_ANSWER, rr);
+	ldns_pkt_set_edns_udp_size(ap, 1232);
+	assert_int_equal(ldns_pkt2wire(&out, ap, alen), LDNS_STATUS_OK);
+	ldns_pkt_free(ap);
+	ldns_pkt_free(qp);
+	return out;
+}
+
+/* Queries to the fake upstream. */
+static void
+fake_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct fx		*fx = arg;
+	struct sockaddr_storage	 from;
+	socklen_t		 fromlen = sizeof from;
+	uint8_t			 buf[4096], *ans;
+	ssize_t			 n;
+	size_t			 alen;
+
+	(void)events;
+	n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from,
+	    &fromlen);
+	if (n <= 0)
+		return;
+	fx->up_queries++;
+	if (fx->up_mode == FAKE_SILENT)
+		return;
+	ans = fake_answer(fx, buf, (size_t)n, &alen);
+	assert_int_equal(sendto(fd, ans, alen, 0, (struct sockaddr *)&from,
+	    fromlen), (ssize_t)alen);
+	free(ans);
+}
+
+/* The fake upstream on 127.0.0.1, a port of the kernel's choice. */
+static void
+fake_open(struct fx *fx)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof sin;
+
+	fx->up_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	assert_true(fx->up_fd != -1);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fx->up_fd, (struct sockaddr *)&sin, sizeof sin),
+	    0);
+	assert_int_equal(getsockname(fx->up_fd, (struct sockaddr *)&sin,
+	    &len), 0);
+	fx->up_port = ntohs(sin.sin_port);
+	fx->up_ev = event_new(fx->base, fx->up_fd, EV_READ | EV_PERSIST,
+	    fake_cb, fx);
+	assert_non_null(fx->up_ev);
+	assert_int_equal(event_add(fx->up_ev, NULL), 0);
+}
+
+static int
+setup(void **state)
+{
+	struct fx	*fx;
+	char		 path[256];
+
+	if ((fx = calloc(1, sizeof *fx)) == NULL)
+		return -1;
+	*state = fx;
+	snprintf(fx->dir, sizeof fx->dir, "/tmp/test_query.XXXXXX");
+	if (mkdtemp(fx->dir) == NULL)
+		return -1;
+	snprintf(path, sizeof path, "%s/boards", fx->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/lists", fx->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/tables", fx->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	fx_write(fx, "lists/ads.txt", "ads.example.nl\n");
+	fx_write(fx, "lists/badip.txt", BADIP "\n");
+	fx_write(fx, "tables/safesearch.txt",
+	    "www.google.nl forcesafesearch.google.com\n");
+	fx_write(fx, "tables/canaries.txt", "use-application-dns.net\n");
+
+	assert_non_null(fx->base = event_base_new());
+	assert_non_null(fx->cache = cache_new(1 << 20, 86400, 86400, 3600));
+	assert_non_null(fx->inflight = inflight_new());
+	assert_non_null(fx->qc = query_ctx_new(fx->base, fx->cache,
+	    fx->inflight, 64));
+	fake_open(fx);
+	fx_publish(fx, "1s", 3);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx	*fx = *state;
+
+	query_ctx_free(fx->qc);
+	snapshot_free(snapshot_swap(NULL));
+	event_free(fx->up_ev);
+	close(fx->up_fd);
+	inflight_free(fx->inflight);
+	cache_free(fx->cache);
+	event_base_free(fx->base);
+	assert_int_equal(nftw(fx->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS), 0);
+	free(fx);
+	return 0;
+}
+
+static void
+guard_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct fx	*fx = arg;
+
+	(void)fd;
+	(void)events;
+	fx->expired = 1;
+	event_base_loopbreak(fx->base);
+}
+
+/* Run the loop until *count reaches want; fail after 5 seconds. */
+static void
+run_until(struct fx *fx, const unsigned *count, unsigned want)
+{
+	struct event	*guard;
+	struct timeval	 tv = { 5, 0 };
+	int		 i;
+
+	fx->expired = 0;
+	assert_non_null(guard = evtimer_new(fx->base, guard_cb, fx));
+	evtimer_add(guard, &tv);
+	for (i = 0; i < 100000 && *count < want && !fx->expired; i++)
+		event_base_loop(fx->base, EVLOOP_ONCE);
+	event_free(guard);
+	assert_false(fx->expired);
+	assert_int_equal(*count, want);
+}
+
+/* Client packet flags, for mkpkt(). */
+#define PKT_EDNS	0x01	/* an OPT record, size 1232 */
+#define PKT_QR		0x02	/* a response: must be dropped */
+#define PKT_STATUS	0x04	/* opcode STATUS: NOTIMP */
+#define PKT_EDNS1	0x08	/* EDNS version 1: BADVERS */
+#define PKT_QD2		0x10	/* QDCOUNT 2: FORMERR */
+
+/* A client's query for name/type with ID 0x4242 into buf; its length. */
+static size_t
+mkpkt(const char *name, ldns_rr_type type, int flags, uint8_t *buf,
+    size_t cap)
+{
+	ldns_pkt	*p;
+	uint8_t		*wire = NULL;
+	size_t		 len = 0;
+
+	p = ldns_pkt_query_new(ldns_dname_new_frm_str(name), type,
+	    LDNS_RR_CLASS_IN, LDNS_RD);
+	assert_non_null(p);
+	ldns_pkt_set_id(p, 0x4242);
+	if (flags & (PKT_EDNS | PKT_EDNS1)) {
+		ldns_pkt_set_edns_udp_size(p, 1232);
+		if (flags & PKT_EDNS1)
+			ldns_pkt_set_edns_version(p, 1);
+	}
+	assert_int_equal(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
+	ldns_pkt_free(p);
+	assert_true(len <= cap);
+	memcpy(buf, wire, len);
+	free(wire);
+	if (flags & PKT_QR)
+		buf[2] |= 0x80;
+	if (flags & PKT_STATUS)
+		buf[2] |= 2 << 3;
+	if (flags & PKT_QD2)
+		buf[5] = 2;
+	return len;
+}
+
+/* Set q's transport fields: a client at address from, answers into out. */
+static void
+qinit(struct query *q, const struct query_transport *tp, const char *from,
+    uint8_t *out, size_t cap)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&q->from;
+
+	memset(q, 0, sizeof *q);
+	q->tp = tp;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(5353);
+	assert_int_equal(inet_pton(AF_INET, from, &sin->sin_addr), 1);
+	q->fromlen = sizeof *sin;
+	clock_gettime(CLOCK_MONOTONIC, &q->received);
+	q->out = out;
+	q->cap = cap;
+}
+
+/* query_answer() on a query for name/type from a client over tp. */
+static enum query_next
+ask(struct fx *fx, struct query *q, const struct query_transport *tp,
+    const char *from, const char *name, ldns_rr_type type, int flags,
+    uint8_t *out, size_t cap)
+{
+	uint8_t	pkt[512];
+	size_t	len;
+
+	len = mkpkt(name, type, flags, pkt, sizeof pkt);
+	qinit(q, tp, from, out, cap);
+	return query_answer(fx->qc, fx->snap, q, pkt, len);
+}
+
+/* The answer of len octets at msg, parsed; our ID, QR set. */
+static ldns_pkt *
+parse(const uint8_t *msg, size_t len)
+{
+	ldns_pkt	*p;
+
+	assert_true(len > WIRE_HDR_LEN);
+	assert_int_equal(ldns_wire2pkt(&p, msg, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_id(p), 0x4242);
+	assert_true(ldns_pkt_qr(p));
+	return p;
+}
+
+/* The EDE info code in p's OPT record (text into buf), or -1. */
+static int
+ede(ldns_pkt *p, char *buf, size_t cap)
+{
+	ldns_rdf	*d = ldns_pkt_edns_data(p);
+	const uint8_t	*o;
+	size_t		 n, off = 0, olen;
+
+	buf[0] = '\0';
+	if (d == NULL)
+		return -1;
+	o = ldns_rdf_data(d);
+	n = ldns_rdf_size(d);
+	while (off + 4 <= n) {
+		olen = (size_t)o[off + 2] << 8 | o[off + 3];
+		assert_true(off + 4 + olen <= n);
+		if ((o[off] << 8 | o[off + 1]) == WIRE_OPT_EDE) {
+			assert_true(olen >= 2 && olen - 2 < cap);
+			memcpy(buf, o + off + 6, olen - 2);
+			buf[olen - 2] = '\0';
+			return o[off + 4] << 8 | o[off + 5];
+		}
+		off += 4 + olen;
+	}
+	return -1;
+}
+
+/* Answer record i of p as text, without the trailing newline. */
+static void
+assert_an(ldns_pkt *p, size_t i, const char *want)
+{
+	char	*s;
+	size_t	 n;
+
+	assert_true(i < ldns_rr_list_rr_count(ldns_pkt_answer(p)));
+	s = ldns_rr2str(ldns_rr_list_rr(ldns_pkt_answer(p), i));
+	n = strlen(s);
+	while (n > 0 && s[n - 1] == '\n')
+		s[--n] = '\0';
+	assert_string_equal(s, want);
+	free(s);
+}
+
+/*
+ * An upstream answer to name/A with the records rrs (text, NULL ended),
+ * as wire_scan() leaves it, into msg with its scan in *sc.
+ */
+static void
+mkans(const char *name, const char *const *rrs, uint8_t *msg, size_t cap,
+    struct wire_scan *sc)
+{
+	struct wire_query	 q;
+	ldns_pkt		*p;
+	ldns_rr			*rr;
+	uint8_t			*wire = NULL, pkt[512];
+	size_t			 len = 0, qlen;
+
+	p = ldns_pkt_query_new(ldns_dname_new_frm_str(name), LDNS_RR_TYPE_A,
+	    LDNS_RR_CLASS_IN, LDNS_RD);
+	assert_non_null(p);
+	ldns_pkt_set_id(p, 7);
+	ldns_pkt_set_qr(p, 1);
+	ldns_pkt_set_ra(p, 1);
+	for (; *rrs != NULL; rrs++) {
+		assert_int_equal(ldns_rr_new_frm_str(&rr, *rrs, 300, NULL,
+		    NULL), LDNS_STATUS_OK);
+		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
+	}
+	assert_int_equal(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
+	ldns_pkt_free(p);
+	assert_true(len <= cap);
+	memcpy(msg, wire, len);
+	free(wire);
+	qlen = mkpkt(name, LDNS_RR_TYPE_A, 0, pkt, sizeof pkt);
+	assert_int_equal(wire_parse_query(pkt, qlen, &q), WIRE_OK);
+	assert_int_equal(wire_check_answer(msg, len, &q, 7), 0);
+	assert_int_equal(wire_scan(msg, len, sc), 0);
+}
+
+/*
+ * Store an answer to name/A with the records rrs in the cache, as stored
+ * at time stored; with its inspection bits under the policy in force, or
+ * (inspected 0) with none, as if from an older policy.
+ */
+static void
+cache_put(struct fx *fx, const char *name, const char *const *rrs,
+    uint32_t stored, int inspected)
+{
+	struct wire_query	 q;
+	struct wire_scan	 sc;
+	uint8_t			 msg[4096], pkt[512];
+	uint64_t		 mask = 0;
+	uint32_t		 gen = 0;
+	size_t			 len;
+
+	mkans(name, rrs, msg, sizeof msg, &sc);
+	if (inspected) {
+		mask = policy_inspect(fx->snap->policy, msg, sc.len);
+		gen = policy_generation(fx->snap->policy);
+	}
+	len = mkpkt(name, LDNS_RR_TYPE_A, 0, pkt, sizeof pkt);
+	assert_int_equal(wire_parse_query(pkt, len, &q), WIRE_OK);
+	cache_insert(fx->cache, &q, msg, &sc, stored, mask, gen);
+}
+
+/* The counters now. */
+static struct query_stats
+stats(const struct fx *fx)
+{
+	struct query_stats	st;
+
+	query_ctx_stats(fx->qc, &st);
+	return st;
+}
+
+/* An address of no board, and zone transfers, are refused. */
+static void
+test_refused(void **state)
+{
+	struct fx	*fx = *state;
+	struct query	 q;
+	ldns_pkt	*p;
+	uint8_t		 out[4096];
+
+	assert_int_equal(ask(fx, &q, &tp_udp, STRANGER, "www.example.nl.",
+	    LDNS_RR_TYPE_A, 0, out, sizeof out), QUERY_SEND);
+	assert_null(q.board);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+
+	assert_int_equal(ask(fx, &q, &tp_tcp, CLIENT, "example.nl.",
+	    LDNS_RR_TYPE_AXFR, 0, out, sizeof out), QUERY_SEND);
+	assert_non_null(q.board);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	ldns_pkt_free(p);
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "example.nl.",
+	    LDNS_RR_TYPE_IXFR, 0, out, sizeof out), QUERY_SEND);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	ldns_pkt_free(p);
+
+	assert_int_equal(stats(fx).refused, 3);
+	assert_int_equal(stats(fx).forwarded, 0);
+	assert_int_equal(fx->up_queries, 0);
+}
+
+/* Responses and runts are dropped; bad queries get FORMERR etc. */
+static void
+test_malformed(void **state)
+{
+	struct fx	*fx = *state;
+	struct query	 q;
+	ldns_pkt	*p;
+	uint8_t		 out[4096], pkt[512];
+	size_t		 len;
+
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "www.example.nl.",
+	    LDNS_RR_TYPE_A, PKT_QR, out, sizeof out), QUERY_DROP);
+	len = mkpkt("www.example.nl.", LDNS_RR_TYPE_A, 0, pkt, sizeof pkt);
+	qinit(&q, &tp_udp, CLIENT, out, sizeof out);
+	assert_int_equal(query_answer(fx->qc, fx->snap, &q, pkt, 5),
+	    QUERY_DROP);
+	assert_int_equal(stats(fx).dropped, 2);
+
+	/* QDCOUNT 2. */
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "www.example.nl.",
+	    LDNS_RR_TYPE_A, PKT_QD2, out, sizeof out), QUERY_SEND);
+	assert_true(q.outlen >= WIRE_HDR_LEN);
+	assert_int_equal(out[0] << 8 | out[1], 0x4242);
+	assert_int_equal(WIRE_RCODE(out[3]), WIRE_FORMERR);
+	/* Trailing garbage after the question. */
+	pkt[len] = 0xff;
+	qinit(&q, &tp_udp, CLIENT, out, sizeof out);
+	assert_int_equal(query_answer(fx->qc, fx->snap, &q, pkt, len + 1),
+	    QUERY_SEND);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_FORMERR);
+	ldns_pkt_free(p);
+
+	/* Opcode STATUS. */
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "www.example.nl.",
+	    LDNS_RR_TYPE_A, PKT_STATUS, out, sizeof out), QUERY_SEND);
+	assert_int_equal(WIRE_RCODE(out[3]), WIRE_NOTIMP);
+
+	/* EDNS version 1: BADVERS, 16, in the OPT record's upper bits. */
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "www.example.nl.",
+	    LDNS_RR_TYPE_A, PKT_EDNS1, out, sizeof out), QUERY_SEND);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), 0);
+	assert_int_equal(ldns_pkt_edns_extended_rcode(p), WIRE_BADVERS >> 4);
+	ldns_pkt_free(p);
+
+	assert_int_equal(stats(fx).formerr, 4);
+	assert_int_equal(stats(fx).forwarded, 0);
+	assert_int_equal(stats(fx).cache_hits, 0);
+}
+
+/* A listed name is blocked from the question alone: NXDOMAIN, EDE 17. */
+static void
+test_blocked(void **state)
+{
+	struct fx	*fx = *state;
+	struct query	 q;
+	ldns_pkt	*p;
+	uint8_t		 out[4096];
+	char		 text[256];
+
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "Tracker.ADS.example.nl.",
+	    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out), QUERY_SEND);
+	assert_int_equal(q.verdict.kind, POLICY_BLOCK);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	assert_int_equal(ldns_pkt_nscount(p), 1);
+	assert_int_equal(ede(p, text, sizeof text), WIRE_EDE_FILTERED);
+	assert_string_equal(text, "blocked: ads");
+	ldns_pkt_free(p);
+	assert_int_equal(stats(fx).blocked, 1);
+	assert_int_equal(stats(fx).forwarded, 0);
+	assert_int_equal(stats(fx).cache_hits, 0);
+}
+
+/* Safe search: a CNAME to the enforced host, whose answer is cached. */
+static void
+test_rewrite_cached(void **state)
+{
+	struct fx		*fx = *state;
+	const char *const	 rrs[] = {
+		"forcesafesearch.google.com. 300 IN A 216.239.38.120", NULL };
+	struct query		 q;
+	ldns_pkt		*p;
+	uint8_t			 out[4096];
+
+	/* Not cached yet: the target is what goes upstream. */
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "WWW.Google.NL.",
+	    LDNS_RR_TYPE_A, 0, out, sizeof out), QUERY_FORWARD);
+	assert_true(q.rewrite);
+	assert_int_equal(q.tlen, 28);
+	assert_memory_equal(q.target, "\017forcesafesearch\006google\003com",
+	    28);
+
+	cache_put(fx, "forcesafesearch.google.com.", rrs, cache_now(), 1);
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "WWW.Google.NL.",
+	    LDNS_RR_TYPE_A, 0, out, sizeof out), QUERY_SEND);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_ancount(p), 2);
+	/* The question as the client spelled it; the CNAME's owner too. */
+	assert_memory_equal(out + WIRE_HDR_LEN, "\003WWW\006Google\002NL", 15);
+	/* The CNAME lives as long as a blocked answer (filter.block-ttl). */
+	assert_an(p, 0, "WWW.Google.NL.\t42\tIN\tCNAME\t"
+	    "forcesafesearch.google.com.");
+	assert_an(p, 1, "forcesafesearch.google.com.\t300\tIN\tA\t"
+	    "216.239.38.120");
+	ldns_pkt_free(p);
+	assert_int_equal(stats(fx).rewritten, 1);
+	assert_int_equal(stats(fx).cache_hits, 1);
+	assert_int_equal(stats(fx).forwarded, 1);
+}
+
+/* A hit: the client's ID and spelling; TTLs as stored, minus the age. */
+static void
+test_cache_hit(void **state)
+{
+	struct fx		*fx = *state;
+	const char *const	 rrs[] = {
+		"www.example.nl. 300 IN A 192.0.2.1", NULL };
+	struct query		 q;
+	ldns_pkt		*p;
+	uint8_t			 out[4096];
+
+	cache_put(fx, "www.example.nl.", rrs, cache_now() - 100, 1);
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "www.EXAMPLE.nl.",
+	    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out), QUERY_SEND);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_memory_equal(out + WIRE_HDR_LEN, "\003www\007EXAMPLE\002nl",
+	    16);
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	assert_true(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_answer(p), 0)) <=
+	    200);
+	assert_int_equal(ldns_pkt_edns_udp_size(p), WIRE_EDNS_SIZE);
+	ldns_pkt_free(p);
+	assert_int_equal(stats(fx).cache_hits, 1);
+	assert_int_equal(stats(fx).forwarded, 0);
+	assert_int_equal(fx->up_queries, 0);
+}
+
+/*
+ * A hit whose answer points into a blocked ip list is blocked, by the
+ * bits stored with it or, for an entry of an older policy, by bits worked
+ * out again; a name on the allow list is not inspected at all.
+ */
+static void
+test_cache_hit_blocked(void **state)
+{
+	struct fx		*fx = *state;
+	const char *const	 evil[] = {
+		"evil.example.nl. 300 IN A " BADIP, NULL };
+	const char *const	 old[] = {
+		"old.example.nl. 300 IN A " BADIP, NULL };
+	const char *const	 ok[] = {
+		"allowed.example.nl. 300 IN A " BADIP, NULL };
+	struct query		 q;
+	ldns_pkt		*p;
+	uint8_t			 out[4096];
+	char			 text[256];
+
+	cache_put(fx, "evil.example.nl.", evil, cache_now(), 1);
+	cache_put(fx, "old.example.nl.", old, cache_now(), 0);
+	cache_put(fx, "allowed.example.nl.", ok, cache_now(), 1);
+
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "evil.example.nl.",
+	    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out), QUERY_SEND);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	assert_int_equal(ede(p, text, sizeof text), WIRE_EDE_FILTERED);
+	assert_string_equal(text, "blocked: badip");
+	ldns_pkt_free(p);
+
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "old.example.nl.",
+	    LDNS_RR_TYPE_A, 0, out, sizeof out), QUERY_SEND);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_free(p);
+
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "allowed.example.nl.",
+	    LDNS_RR_TYPE_A, 0, out, sizeof out), QUERY_SEND);
+	assert_int_equal(q.verdict.kind, POLICY_ALLOWED);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_an(p, 0, "allowed.example.nl.\t300\tIN\tA\t" BADIP);
+	ldns_pkt_free(p);
+
+	assert_int_equal(stats(fx).blocked, 2);
+	assert_int_equal(stats(fx).cache_hits, 3);
+}
+
+/*
+ * The transport's size rule: over a datagram transport an answer larger
+ * than the client takes (512 without EDNS) is truncated with TC=1; over a
+ * stream it goes whole.
+ */
+static void
+test_transport_size(void **state)
+{
+	struct fx	*fx = *state;
+	char		 lines[40][64];
+	const char	*rrs[41];
+	struct query	 q;
+	ldns_pkt	*p;
+	uint8_t		 out[4096];
+	int		 i;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(lines[i], sizeof lines[i],
+		    "big.example.nl. 300 IN A 192.0.2.%d", i + 1);
+		rrs[i] = lines[i];
+	}
+	rrs[40] = NULL;
+	cache_put(fx, "big.example.nl.", rrs, cache_now(), 1);
+
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "big.example.nl.",
+	    LDNS_RR_TYPE_A, 0, out, sizeof out), QUERY_SEND);
+	assert_true(q.outlen <= WIRE_MIN_UDP);
+	p = parse(out, q.outlen);
+	assert_true(ldns_pkt_tc(p));
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+
+	assert_int_equal(ask(fx, &q, &tp_tcp, CLIENT, "big.example.nl.",
+	    LDNS_RR_TYPE_A, 0, out, sizeof out), QUERY_SEND);
+	assert_true(q.outlen > WIRE_MIN_UDP);
+	p = parse(out, q.outlen);
+	assert_false(ldns_pkt_tc(p));
+	assert_int_equal(ldns_pkt_ancount(p), 40);
+	ldns_pkt_free(p);
+}
+
+/* A miss: QUERY_FORWARD, nothing written, nothing asked yet. */
+static void
+test_miss_forward(void **state)
+{
+	struct fx	*fx = *state;
+	struct query	 q;
+	uint8_t		 out[4096];
+
+	memset(out, 0xee, sizeof out);
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "www.example.nl.",
+	    LDNS_RR_TYPE_A, 0, out, sizeof out), QUERY_FORWARD);
+	assert_int_equal(q.verdict.kind, POLICY_PASS);
+	assert_non_null(q.board);
+	assert_false(q.rewrite);
+	assert_int_equal(q.wq.id, 0x4242);
+	assert_int_equal(out[0], 0xee);
+	assert_int_equal(stats(fx).forwarded, 1);
+	assert_int_equal(stats(fx).cache_hits, 0);
+	assert_int_equal(fx->up_queries, 0);
+}
+
+/*
+ * query_finish() on an upstream answer: written for the client; blocked
+ * when the answer points into a blocked list (bits of an older policy are
+ * worked out again); for a rewrite, the CNAME and the target's answer.
+ */
+static void
+test_finish_upstream(void **state)
+{
+	struct fx		*fx = *state;
+	const char *const	 good[] = {
+		"www.example.nl. 300 IN A 192.0.2.1", NULL };
+	const char *const	 bad[] = {
+		"www.example.nl. 300 IN A " BADIP, NULL };
+	const char *const	 safe[] = {
+		"forcesafesearch.google.com. 300 IN A 216.239.38.120", NULL };
+	struct query_settled	 s = { NULL, NULL, 0, 0, 1 };
+	struct wire_scan	 sc;
+	struct query		 q;
+	ldns_pkt		*p;
+	uint8_t			 out[4096], msg[4096];
+	char			 text[256];
+
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "WWW.example.nl.",
+	    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out), QUERY_FORWARD);
+	mkans("www.example.nl.", good, msg, sizeof msg, &sc);
+	s.msg = msg;
+	s.sc = &sc;
+	s.gen = policy_generation(fx->snap->policy);
+	assert_true(query_finish(fx->qc, fx->snap, &q, &s) > 0);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	/* The client's spelling, in the answer's owner (a pointer) too. */
+	assert_memory_equal(out + WIRE_HDR_LEN, "\003WWW\007example\002nl",
+	    16);
+	assert_an(p, 0, "WWW.example.nl.\t300\tIN\tA\t192.0.2.1");
+	ldns_pkt_free(p);
+
+	/* Bits of generation 0 (no policy): inspected again, blocked. */
+	mkans("www.example.nl.", bad, msg, sizeof msg, &sc);
+	s.mask = 0;
+	s.gen = 0;
+	assert_true(query_finish(fx->qc, fx->snap, &q, &s) > 0);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	assert_int_equal(ede(p, text, sizeof text), WIRE_EDE_FILTERED);
+	assert_string_equal(text, "blocked: badip");
+	ldns_pkt_free(p);
+	assert_int_equal(stats(fx).blocked, 1);
+
+	/* A rewrite: the answer about the target, behind the CNAME. */
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "www.google.nl.",
+	    LDNS_RR_TYPE_A, 0, out, sizeof out), QUERY_FORWARD);
+	mkans("forcesafesearch.google.com.", safe, msg, sizeof msg, &sc);
+	s.gen = policy_generation(fx->snap->policy);
+	assert_true(query_finish(fx->qc, fx->snap, &q, &s) > 0);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_ancount(p), 2);
+	assert_an(p, 0, "www.google.nl.\t42\tIN\tCNAME\t"
+	    "forcesafesearch.google.com.");
+	assert_an(p, 1, "forcesafesearch.google.com.\t300\tIN\tA\t"
+	    "216.239.38.120");
+	ldns_pkt_free(p);
+	assert_int_equal(stats(fx).rewritten, 1);
+	assert_int_equal(stats(fx).servfail, 0);
+}
+
+/*
+ * query_finish() when the upstreams failed: a stale entry answers with
+ * TTL 30 and EDE 3; without one, SERVFAIL, or nothing at all when the
+ * caller only wants what the cache has.
+ */
+static void
+test_finish_failed(void **state)
+{
+	struct fx		*fx = *state;
+	const char *const	 rrs[] = {
+		"stale.example.nl. 10 IN A 192.0.2.5", NULL };
+	struct query_settled	 s = { NULL, NULL, 0, 0, 1 };
+	struct query		 q;
+	ldns_pkt		*p;
+	uint8_t			 out[4096];
+	char			 text[256];
+
+	/* Expired 10 seconds ago: not a hit, but still within serve-stale. */
+	assert_true(cache_now() > 20);
+	cache_put(fx, "stale.example.nl.", rrs, cache_now() - 20, 1);
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "stale.example.nl.",
+	    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out), QUERY_FORWARD);
+	assert_true(query_finish(fx->qc, fx->snap, &q, &s) > 0);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_an(p, 0, "stale.example.nl.\t30\tIN\tA\t192.0.2.5");
+	assert_int_equal(ede(p, text, sizeof text), WIRE_EDE_STALE);
+	ldns_pkt_free(p);
+	assert_int_equal(stats(fx).stale, 1);
+
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "gone.example.nl.",
+	    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out), QUERY_FORWARD);
+	s.servfail = 0;
+	assert_int_equal(query_finish(fx->qc, fx->snap, &q, &s), 0);
+	assert_int_equal(stats(fx).servfail, 0);
+	s.servfail = 1;
+	assert_true(query_finish(fx->qc, fx->snap, &q, &s) > 0);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_SERVFAIL);
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+	assert_int_equal(stats(fx).servfail, 1);
+	assert_int_equal(stats(fx).stale, 1);
+}
+
+/*
+ * A reload while a query is out: its board's networks no longer hold the
+ * client (REFUSED), or the board now denies the name (blocked).
+ */
+static void
+test_finish_reload(void **state)
+{
+	struct fx		*fx = *state;
+	const char *const	 rrs[] = {
+		"www.example.nl. 300 IN A 192.0.2.1", NULL };
+	struct query_settled	 s = { NULL, NULL, 0, 0, 1 };
+	struct snapshot		*gone, *deny;
+	struct wire_scan	 sc;
+	struct query		 q;
+	ldns_pkt		*p;
+	uint8_t			 out[4096], msg[4096];
+	char			 text[256];
+
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "www.example.nl.",
+	    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out), QUERY_FORWARD);
+	mkans("www.example.nl.", rrs, msg, sizeof msg, &sc);
+	s.msg = msg;
+	s.sc = &sc;
+
+	gone = fx_load(fx, "1s", 3, "192.0.2.0/24", NULL);
+	assert_true(query_finish(fx->qc, gone, &q, &s) > 0);
+	assert_null(q.board);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	ldns_pkt_free(p);
+	assert_int_equal(stats(fx).refused, 1);
+
+	deny = fx_load(fx, "1s", 3, "127.0.0.0/8", "deny: [ example.nl ]\n");
+	s.gen = policy_generation(deny->policy);
+	assert_true(query_finish(fx->qc, deny, &q, &s) > 0);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	assert_int_equal(ede(p, text, sizeof text), WIRE_EDE_FILTERED);
+	assert_string_equal(text, "blocked: deny list");
+	ldns_pkt_free(p);
+	assert_int_equal(stats(fx).blocked, 1);
+	snapshot_free(gone);
+	snapshot_free(deny);
+}
+
+/* query_answer() for name over the test transport, then forward it. */
+static void
+forward(struct fx *fx, struct query_ctx *qc, struct late *l,
+    const char *name)
+{
+	uint8_t	out[4096], pkt[512];
+	size_t	len;
+
+	memset(l, 0, sizeof *l);
+	l->alive = 1;
+	len = mkpkt(name, LDNS_RR_TYPE_A, PKT_EDNS, pkt, sizeof pkt);
+	qinit(&l->q, &tp_udp, CLIENT, out, sizeof out);
+	assert_int_equal(query_answer(qc, fx->snap, &l->q, pkt, len),
+	    QUERY_FORWARD);
+	assert_int_equal(query_forward(qc, fx->snap, &l->q), 0);
+	/* Late answers go to the worker's scratch, not to out. */
+	assert_ptr_not_equal(l->q.out, out);
+	assert_int_equal(l->sent, 0);
+}
+
+/* The whole life: asked upstream, answered, released, then cached. */
+static void
+test_life_answered(void **state)
+{
+	struct fx	*fx = *state;
+	struct late	 l;
+	struct query	 q;
+	ldns_pkt	*p;
+	uint8_t		 out[4096];
+
+	forward(fx, fx->qc, &l, "www.example.nl.");
+	assert_int_equal(l.q.state, QUERY_ASKING);
+	assert_true(l.q.token != 0);
+	run_until(fx, &l.released, 1);
+	assert_int_equal(l.sent, 1);
+	assert_int_equal(l.sent_state, QUERY_DONE);
+	p = parse(l.ans, l.anslen);
+	assert_an(p, 0, "www.example.nl.\t300\tIN\tA\t192.0.2.1");
+	ldns_pkt_free(p);
+	assert_int_equal(fx->up_queries, 1);
+
+	/* In the cache now. */
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "www.example.nl.",
+	    LDNS_RR_TYPE_A, 0, out, sizeof out), QUERY_SEND);
+	assert_int_equal(stats(fx).cache_hits, 1);
+	assert_int_equal(stats(fx).forwarded, 1);
+}
+
+/* An answer that points into a blocked list is blocked on arrival. */
+static void
+test_life_blocked(void **state)
+{
+	struct fx	*fx = *state;
+	struct late	 l;
+	ldns_pkt	*p;
+
+	fx->up_mode = FAKE_BADIP;
+	forward(fx, fx->qc, &l, "evil.example.nl.");
+	run_until(fx, &l.released, 1);
+	assert_int_equal(l.sent, 1);
+	p = parse(l.ans, l.anslen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_free(p);
+	assert_int_equal(stats(fx).blocked, 1);
+}
+
+/*
+ * Two workers ask the same question: the second waits for the first's
+ * upstream query and answers from the cache. When the answer could not be
+ * cached, the waiter asks itself.
+ */
+static void
+test_life_shared(void **state)
+{
+	struct fx		*fx = *state;
+	struct query_ctx	*qc2;
+	struct query_stats	 st2;
+	struct late		 a, b;
+	ldns_pkt		*p;
+
+	assert_non_null(qc2 = query_ctx_new(fx->base, fx->cache,
+	    fx->inflight, 64));
+	forward(fx, fx->qc, &a, "www.example.nl.");
+	forward(fx, qc2, &b, "www.example.nl.");
+	assert_int_equal(a.q.state, QUERY_ASKING);
+	assert_int_equal(b.q.state, QUERY_WAITING);
+	assert_int_equal(b.q.token, 0);
+	run_until(fx, &b.released, 1);
+	run_until(fx, &a.released, 1);
+	assert_int_equal(fx->up_queries, 1);
+	assert_int_equal(b.sent, 1);
+	p = parse(b.ans, b.anslen);
+	assert_an(p, 0, "www.example.nl.\t300\tIN\tA\t192.0.2.1");
+	ldns_pkt_free(p);
+	query_ctx_stats(qc2, &st2);
+	assert_int_equal(st2.shared, 1);
+	assert_int_equal(st2.forwarded, 1);
+
+	/* TTL 0: nothing cached, so the waiter asks on its own. */
+	fx->up_mode = FAKE_TTL0;
+	forward(fx, fx->qc, &a, "ttl0.example.nl.");
+	forward(fx, qc2, &b, "ttl0.example.nl.");
+	assert_int_equal(b.q.state, QUERY_WAITING);
+	run_until(fx, &b.released, 1);
+	assert_int_equal(a.released, 1);
+	assert_int_equal(fx->up_queries, 3);
+	assert_int_equal(a.sent, 1);
+	assert_int_equal(b.sent, 1);
+	p = parse(b.ans, b.anslen);
+	assert_an(p, 0, "ttl0.example.nl.\t0\tIN\tA\t192.0.2.1");
+	ldns_pkt_free(p);
+	query_ctx_free(qc2);
+}
+
+/*
+ * The upstreams are silent. With a stale entry the client response timer
+ * answers from it while the question goes on, and nothing more is sent
+ * when it fails; without one, SERVFAIL when every attempt has failed.
+ */
+static void
+test_life_silent(void **state)
+{
+	struct fx		*fx = *state;
+	const char *const	 rrs[] = {
+		"stale.example.nl. 10 IN A 192.0.2.5", NULL };
+	struct late		 l;
+	ldns_pkt		*p;
+	char			 text[256];
+
+	fx->up_mode = FAKE_SILENT;
+	fx_publish(fx, "1100ms", 2);
+	assert_true(cache_now() > 20);
+	cache_put(fx, "stale.example.nl.", rrs, cache_now() - 20, 1);
+	forward(fx, fx->qc, &l, "stale.example.nl.");
+	run_until(fx, &l.sent, 1);
+	assert_int_equal(l.released, 0);
+	assert_int_equal(l.q.state, QUERY_STALE);
+	assert_int_equal(l.sent_state, QUERY_STALE);
+	p = parse(l.ans, l.anslen);
+	assert_an(p, 0, "stale.example.nl.\t30\tIN\tA\t192.0.2.5");
+	assert_int_equal(ede(p, text, sizeof text), WIRE_EDE_STALE);
+	ldns_pkt_free(p);
+	run_until(fx, &l.released, 1);
+	assert_int_equal(l.sent, 1);
+	assert_int_equal(fx->up_queries, 2);
+	assert_int_equal(stats(fx).stale, 1);
+	assert_int_equal(stats(fx).servfail, 0);
+
+	fx_publish(fx, "50ms", 1);
+	forward(fx, fx->qc, &l, "nothing.example.nl.");
+	run_until(fx, &l.released, 1);
+	assert_int_equal(l.sent, 1);
+	p = parse(l.ans, l.anslen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_SERVFAIL);
+	ldns_pkt_free(p);
+	assert_int_equal(stats(fx).servfail, 1);
+}
+
+/* A client that went away (a closed connection) is sent nothing. */
+static void
+test_life_gone(void **state)
+{
+	struct fx	*fx = *state;
+	struct late	 l;
+
+	forward(fx, fx->qc, &l, "www.example.nl.");
+	l.alive = 0;
+	run_until(fx, &l.released, 1);
+	assert_int_equal(l.sent, 0);
+	assert_int_equal(fx->up_queries, 1);
+}
+
+/* Freeing the context with queries out releases them, sending nothing. */
+static void
+test_ctx_free(void **state)
+{
+	struct fx	*fx = *state;
+	struct late	 a, b;
+
+	forward(fx, fx->qc, &a, "one.example.nl.");
+	forward(fx, fx->qc, &b, "two.example.nl.");
+	query_ctx_free(fx->qc);
+	assert_int_equal(a.released, 1);
+	assert_int_equal(b.released, 1);
+	assert_int_equal(a.sent + b.sent, 0);
+	fx->qc = query_ctx_new(fx->base, fx->cache, fx->inflight, 64);
+	assert_non_null(fx->qc);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_blocked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rewrite_cached, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cache_hit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cache_hit_blocked, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_transport_size, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_miss_forward, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_finish_upstream, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_finish_failed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_finish_reload, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_life_answered, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_life_blocked, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_life_shared, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_life_silent, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_life_gone, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ctx_free, setup,
+		    teardown),
+	};
+
+	snapshot_thread_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
