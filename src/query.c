@@ -24,8 +24,12 @@
  *                                registry entry released, the record
  *                                given back to the transport
  *
- * The one place where a query leaves for the upstreams is query_ask():
- * limits on what one client or one question may cost belong there.
+ * A query leaves for the upstreams in one place, query_ask(), and joins
+ * another worker's question in one place, the registry claim in
+ * query_forward(): limits on what one client or one question may cost
+ * belong there. Statistics per board belong where an answer is written:
+ * query_answer() and query_finish(), with q->board, q->verdict and
+ * q->received at hand.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
