@@ -3,6 +3,7 @@
 #   make run      install missing packages, build, run on conf/veiligd.yaml
 #   make check    install missing packages, build, run every test
 #   make bench    dnsperf against veiligd, Unbound and dnsdist
+#   make lint     function length and parameter limits (tests/funclen.py)
 #   make install  PREFIX=/usr/local DESTDIR=
 #
 # Objects go to build/ (normal) and build/asan/ (ASan + UBSan); each
@@ -49,7 +50,7 @@ LIB_OBJS	= $(LIB_SRCS:src/%.c=$(B)/%.o)
 UNIT_TESTS	= $(patsubst tests/unit/%.c,$(B)/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all run check deps deps-check deps-bench unit e2e doccheck asan \
-	fuzz fuzz-build bench install clean
+	fuzz fuzz-build lint bench install clean
 
 all: $(B)/veiligd $(B)/veiligctl
 
@@ -119,6 +120,11 @@ fuzz: deps-check fuzz-build
 	    n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
 	    $$f -max_total_time=$(FUZZ_SECS) build/fuzz/corpus-$$n \
 	        tests/fuzz/corpus/$$n; done
+
+# No function in src/ longer than 100 lines or with more than 8
+# parameters (tests/funclen.py says which and why).
+lint:
+	/usr/bin/python3 tests/funclen.py
 
 check: deps-check
 	$(MAKE) WERROR=-Werror all unit doccheck e2e
