@@ -708,9 +708,98 @@ lists_rpz_directive(struct lists_ctx *ctx, const char *rec, size_t len,
 	return 0;
 }
 
-/* One RPZ record, all its lines joined, parsed by ldns. */
+/* One RPZ record on its way from ldns to the sink. */
+struct lists_rpz_rec {
+	const char		*text;	/* the joined lines, for reports */
+	size_t			 len;
+	uint32_t		 line;	/* where the record started */
+	ldns_rr			*rr;
+	uint8_t			 name[WIRE_MAX_NAME]; /* trigger, zone cut */
+	size_t			 nlen;
+	enum domtable_match	 match;
+	enum lists_rpz_action	 action;
+	uint8_t			 target[WIRE_MAX_NAME]; /* LISTS_RPZ_CNAME */
+	size_t			 tlen;
+};
+
+/* The record is invalid: report it; -1, so callers can return that. */
 static int
-lists_rpz_record(struct lists_ctx *ctx, char *rec, uint32_t line)
+lists_rpz_invalid(struct lists_ctx *ctx, const struct lists_rpz_rec *r,
+    const char *why)
+{
+	lists_invalid(ctx, r->line, why, r->text, r->len);
+	return -1;
+}
+
+/*
+ * The zone is the first SOA's owner (the origin too, when there was no
+ * $ORIGIN). Triggers are cut against the zone, not the current $ORIGIN,
+ * which only expands relative names. -1 if out of memory.
+ */
+static int
+lists_rpz_soa(struct lists_ctx *ctx, const struct lists_rpz_rec *r)
+{
+	ldns_rdf	*owner = ldns_rr_owner(r->rr);
+
+	if (ldns_rr_get_type(r->rr) != LDNS_RR_TYPE_SOA || ctx->have_soa ||
+	    !ldns_dname_absolute(owner))
+		return 0;
+	ctx->have_soa = 1;
+	ldns_rdf_deep_free(ctx->apex);
+	ctx->apex = ldns_rdf_clone(owner);
+	if (ctx->origin == NULL)
+		ctx->origin = ldns_rdf_clone(owner);
+	if (ctx->apex == NULL || ctx->origin == NULL)
+		return -1;
+	return 0;
+}
+
+/*
+ * The trigger: the owner with the zone cut off, into r->name. -1 if the
+ * record is no trigger (reported, or the zone's own SOA and NS).
+ */
+static int
+lists_rpz_cut(struct lists_ctx *ctx, struct lists_rpz_rec *r)
+{
+	ldns_rdf	*owner = ldns_rr_owner(r->rr);
+	size_t		 olen, i;
+
+	if (ctx->apex != NULL &&
+	    ldns_dname_compare(owner, ctx->apex) == 0) {
+		/* The apex: SOA and NS belong to the zone, not to policy. */
+		if (ldns_rr_get_type(r->rr) != LDNS_RR_TYPE_SOA &&
+		    ldns_rr_get_type(r->rr) != LDNS_RR_TYPE_NS)
+			lists_rpz_invalid(ctx, r, "record at the zone apex");
+		return -1;
+	}
+	olen = ldns_rdf_size(owner);
+	if (ctx->apex != NULL) {
+		if (!ldns_dname_is_subdomain(owner, ctx->apex))
+			return lists_rpz_invalid(ctx, r,
+			    "owner outside the zone");
+		olen -= ldns_rdf_size(ctx->apex);
+	} else if (ldns_dname_absolute(owner))
+		olen--;
+	if (olen == 0 || olen > WIRE_MAX_NAME - 1)
+		return lists_rpz_invalid(ctx, r, "bad owner name");
+	memcpy(r->name, ldns_rdf_data(owner), olen);
+	r->name[olen] = 0;
+	r->nlen = olen + 1;
+
+	/* The labels must end exactly at the cut. */
+	for (i = 0; i < olen; i += r->name[i] + 1)
+		;
+	if (i != olen)
+		return lists_rpz_invalid(ctx, r, "bad owner name");
+	return 0;
+}
+
+/*
+ * What the trigger r->name is: a QNAME trigger on a CNAME is kept, with
+ * "*." turned into the match; -1 if not (reported or counted).
+ */
+static int
+lists_rpz_trigger(struct lists_ctx *ctx, struct lists_rpz_rec *r)
 {
 	static const struct {
 		const char		*label;
@@ -721,162 +810,123 @@ lists_rpz_record(struct lists_ctx *ctx, char *rec, uint32_t line)
 		{ "rpz-nsip", LISTS_UNSUP_RPZ_NSIP },
 		{ "rpz-client-ip", LISTS_UNSUP_RPZ_CLIENT_IP },
 	};
-	enum lists_rpz_action	 action;
-	enum domtable_match	 match = DOMTABLE_EXACT;
-	ldns_rr			*rr = NULL;
-	ldns_rdf		*owner, *target;
+	const uint8_t	*last;
+	const char	*why;
+	size_t		 i;
+
+	/* IP and NS triggers end in a label of their own. */
+	for (i = 0, last = r->name; i < r->nlen - 1; i += r->name[i] + 1)
+		last = r->name + i;
+	for (i = 0; i < sizeof special / sizeof *special; i++) {
+		if (lists_wire_is(last, r->name + r->nlen - last,
+		    special[i].label)) {
+			lists_unsupported(ctx, special[i].kind);
+			return -1;
+		}
+	}
+	/* Local data (A, AAAA, TXT...) would need answers we do not keep. */
+	if (ldns_rr_get_type(r->rr) != LDNS_RR_TYPE_CNAME) {
+		lists_unsupported(ctx, LISTS_UNSUP_RPZ_DATA);
+		return -1;
+	}
+
+	/* "*.name" covers the subdomains of name only. */
+	r->match = DOMTABLE_EXACT;
+	if (r->name[0] == 1 && r->name[1] == '*') {
+		r->match = DOMTABLE_SUBONLY;
+		memmove(r->name, r->name + 2, r->nlen - 2);
+		r->nlen -= 2;
+	}
+	/* "*" alone would list everything below the origin. */
+	if (r->nlen == 1)
+		return lists_rpz_invalid(ctx, r, "the root cannot be listed");
+	if ((why = lists_wire_fold(r->name, r->nlen)) != NULL)
+		return lists_rpz_invalid(ctx, r, why);
+	return 0;
+}
+
+/* The action, from the CNAME target; -1 if none we do (reported). */
+static int
+lists_rpz_action(struct lists_ctx *ctx, struct lists_rpz_rec *r)
+{
+	ldns_rdf	*target = ldns_rr_rdf(r->rr, 0);
+	const uint8_t	*w;
+	const char	*why;
+	size_t		 tlen;
+
+	if (target == NULL || ldns_rdf_size(target) > WIRE_MAX_NAME)
+		return lists_rpz_invalid(ctx, r, "bad CNAME target");
+	w = ldns_rdf_data(target);
+	tlen = ldns_rdf_size(target);
+	r->tlen = 0;
+	if (tlen == 1)
+		r->action = LISTS_RPZ_NXDOMAIN;
+	else if (ldns_dname_compare(target, ldns_rr_owner(r->rr)) == 0)
+		/* The old PASSTHRU form: a CNAME to the trigger itself. */
+		r->action = LISTS_RPZ_PASSTHRU;
+	else if (tlen == 3 && w[0] == 1 && w[1] == '*' && w[2] == 0)
+		r->action = LISTS_RPZ_NODATA;
+	else if (lists_wire_is(w, tlen, "rpz-passthru"))
+		r->action = LISTS_RPZ_PASSTHRU;
+	else if (lists_wire_is(w, tlen, "rpz-drop")) {
+		lists_unsupported(ctx, LISTS_UNSUP_RPZ_DROP);
+		return -1;
+	} else if (lists_wire_is(w, tlen, "rpz-tcp-only")) {
+		lists_unsupported(ctx, LISTS_UNSUP_RPZ_TCP_ONLY);
+		return -1;
+	} else {
+		r->action = LISTS_RPZ_CNAME;
+		memcpy(r->target, w, tlen);
+		r->tlen = tlen;
+		if ((why = lists_wire_fold(r->target, tlen)) != NULL)
+			return lists_rpz_invalid(ctx, r, why);
+	}
+	return 0;
+}
+
+/* One RPZ record, all its lines joined, parsed by ldns. */
+static int
+lists_rpz_record(struct lists_ctx *ctx, char *rec, uint32_t line)
+{
+	struct lists_rpz_rec	 r;
 	ldns_status		 st;
-	uint8_t			 name[WIRE_MAX_NAME], tname[WIRE_MAX_NAME];
-	uint8_t			*w, *last;
-	const char		*why;
-	size_t			 len = strlen(rec), olen, nlen, tlen = 0, i;
 	int			 rv = 0;
 
+	memset(&r, 0, sizeof r);
+	r.text = rec;
+	r.len = strlen(rec);
+	r.line = line;
 	ctx->content++;
 	if (rec[0] == '$')
-		return lists_rpz_directive(ctx, rec, len, line);
+		return lists_rpz_directive(ctx, rec, r.len, line);
 
 	/* Without an origin ldns would take "@" for the previous owner. */
 	if (rec[0] == '@' && (rec[1] == '\0' || lists_blank(rec[1])) &&
 	    ctx->origin == NULL) {
-		lists_invalid(ctx, line, "\"@\" without $ORIGIN or SOA", rec,
-		    len);
+		lists_rpz_invalid(ctx, &r, "\"@\" without $ORIGIN or SOA");
 		return 0;
 	}
-	st = ldns_rr_new_frm_str(&rr, rec, ctx->ttl, ctx->origin, &ctx->prev);
-	if (st != LDNS_STATUS_OK || rr == NULL) {
-		ldns_rr_free(rr);
-		lists_invalid(ctx, line, ldns_get_errorstr_by_id(st), rec,
-		    len);
+	st = ldns_rr_new_frm_str(&r.rr, rec, ctx->ttl, ctx->origin,
+	    &ctx->prev);
+	if (st != LDNS_STATUS_OK || r.rr == NULL) {
+		ldns_rr_free(r.rr);
+		lists_rpz_invalid(ctx, &r, ldns_get_errorstr_by_id(st));
 		return 0;
 	}
-	owner = ldns_rr_owner(rr);
 
-	/*
-	 * The zone is the first SOA's owner (the origin too, when there was
-	 * no $ORIGIN). Triggers are cut against the zone, not the current
-	 * $ORIGIN, which only expands relative names.
-	 */
-	if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && !ctx->have_soa &&
-	    ldns_dname_absolute(owner)) {
-		ctx->have_soa = 1;
-		ldns_rdf_deep_free(ctx->apex);
-		ctx->apex = ldns_rdf_clone(owner);
-		if (ctx->origin == NULL)
-			ctx->origin = ldns_rdf_clone(owner);
-		if (ctx->apex == NULL || ctx->origin == NULL) {
-			rv = lists_sink_failed(ctx, line);
-			goto out;
-		}
-	}
-	if (ctx->apex != NULL &&
-	    ldns_dname_compare(owner, ctx->apex) == 0) {
-		/* The apex: SOA and NS belong to the zone, not to policy. */
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA &&
-		    ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS)
-			lists_invalid(ctx, line, "record at the zone apex",
-			    rec, len);
-		goto out;
-	}
-
-	/* The trigger: the owner with the origin cut off. */
-	w = ldns_rdf_data(owner);
-	olen = ldns_rdf_size(owner);
-	if (ctx->apex != NULL) {
-		if (!ldns_dname_is_subdomain(owner, ctx->apex)) {
-			lists_invalid(ctx, line, "owner outside the zone",
-			    rec, len);
-			goto out;
-		}
-		olen -= ldns_rdf_size(ctx->apex);
-	} else if (ldns_dname_absolute(owner))
-		olen--;
-	if (olen == 0 || olen > WIRE_MAX_NAME - 1) {
-		lists_invalid(ctx, line, "bad owner name", rec, len);
-		goto out;
-	}
-	memcpy(name, w, olen);
-	name[olen] = 0;
-	nlen = olen + 1;
-
-	/* The labels must end exactly at the cut; find the last one. */
-	for (i = 0, last = name; i < olen; i += name[i] + 1)
-		last = name + i;
-	if (i != olen) {
-		lists_invalid(ctx, line, "bad owner name", rec, len);
-		goto out;
-	}
-	for (i = 0; i < sizeof special / sizeof *special; i++) {
-		if (lists_wire_is(last, name + nlen - last, special[i].label)) {
-			lists_unsupported(ctx, special[i].kind);
-			goto out;
-		}
-	}
-	/* Local data (A, AAAA, TXT...) would need answers we do not keep. */
-	if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME) {
-		lists_unsupported(ctx, LISTS_UNSUP_RPZ_DATA);
-		goto out;
-	}
-
-	/* "*.name" covers the subdomains of name only. */
-	if (name[0] == 1 && name[1] == '*') {
-		match = DOMTABLE_SUBONLY;
-		memmove(name, name + 2, nlen - 2);
-		nlen -= 2;
-	}
-	/* "*" alone would list everything below the origin. */
-	if (nlen == 1) {
-		lists_invalid(ctx, line, "the root cannot be listed", rec,
-		    len);
-		goto out;
-	}
-	if ((why = lists_wire_fold(name, nlen)) != NULL) {
-		lists_invalid(ctx, line, why, rec, len);
-		goto out;
-	}
-
-	/* The action, from the CNAME target. */
-	target = ldns_rr_rdf(rr, 0);
-	if (target == NULL || ldns_rdf_size(target) > WIRE_MAX_NAME) {
-		lists_invalid(ctx, line, "bad CNAME target", rec, len);
-		goto out;
-	}
-	w = ldns_rdf_data(target);
-	tlen = ldns_rdf_size(target);
-	if (tlen == 1)
-		action = LISTS_RPZ_NXDOMAIN;
-	else if (ldns_dname_compare(target, owner) == 0)
-		/* The old PASSTHRU form: a CNAME to the trigger itself. */
-		action = LISTS_RPZ_PASSTHRU;
-	else if (tlen == 3 && w[0] == 1 && w[1] == '*' && w[2] == 0)
-		action = LISTS_RPZ_NODATA;
-	else if (lists_wire_is(w, tlen, "rpz-passthru"))
-		action = LISTS_RPZ_PASSTHRU;
-	else if (lists_wire_is(w, tlen, "rpz-drop")) {
-		lists_unsupported(ctx, LISTS_UNSUP_RPZ_DROP);
-		goto out;
-	} else if (lists_wire_is(w, tlen, "rpz-tcp-only")) {
-		lists_unsupported(ctx, LISTS_UNSUP_RPZ_TCP_ONLY);
-		goto out;
-	} else {
-		action = LISTS_RPZ_CNAME;
-		memcpy(tname, w, tlen);
-		if ((why = lists_wire_fold(tname, tlen)) != NULL) {
-			lists_invalid(ctx, line, why, rec, len);
-			goto out;
-		}
-	}
-	if (action != LISTS_RPZ_CNAME)
-		tlen = 0;
-	if (ctx->sink->rpz != NULL) {
-		if (ctx->sink->rpz(ctx->sink->arg, name, nlen, match, action,
-		    tlen > 0 ? tname : NULL, tlen, line) != 0)
+	/* Each step reports why a record is skipped, or counts it. */
+	if (lists_rpz_soa(ctx, &r) == -1)
+		rv = lists_sink_failed(ctx, line);
+	else if (lists_rpz_cut(ctx, &r) == 0 &&
+	    lists_rpz_trigger(ctx, &r) == 0 &&
+	    lists_rpz_action(ctx, &r) == 0 && ctx->sink->rpz != NULL) {
+		if (ctx->sink->rpz(ctx->sink->arg, r.name, r.nlen, r.match,
+		    r.action, r.tlen > 0 ? r.target : NULL, r.tlen, line) != 0)
 			rv = lists_sink_failed(ctx, line);
 		else
 			ctx->res->entries++;
 	}
-out:
-	ldns_rr_free(rr);
+	ldns_rr_free(r.rr);
 	return rv;
 }
 
