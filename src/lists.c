@@ -1,5 +1,6 @@
 /*
- * lists.c: reading category list files (domains, hosts, adblock, RPZ, IP).
+ * lists.c: reading category list files (domains, hosts, adblock, RPZ, IP)
+ * and the safe-search table (rewrite).
  *
  * Every format goes through the same line reader: a file is read with
  * getline() and a buffer is cut at '\n', so nothing is held twice; each
@@ -98,12 +99,14 @@ struct lists_ctx {
 static const struct {
 	const char		*name;
 	enum lists_format	 fmt;
+	int			 internal; /* not for veiligd.yaml */
 } lists_formats[] = {
-	{ "domains", LISTS_DOMAINS },
-	{ "hosts", LISTS_HOSTS },
-	{ "adblock", LISTS_ADBLOCK },
-	{ "rpz", LISTS_RPZ },
-	{ "ip", LISTS_IP },
+	{ "domains", LISTS_DOMAINS, 0 },
+	{ "hosts", LISTS_HOSTS, 0 },
+	{ "adblock", LISTS_ADBLOCK, 0 },
+	{ "rpz", LISTS_RPZ, 0 },
+	{ "ip", LISTS_IP, 0 },
+	{ "rewrite", LISTS_REWRITE, 1 },
 };
 #define LISTS_NFORMATS	(sizeof lists_formats / sizeof lists_formats[0])
 
@@ -122,7 +125,8 @@ lists_format_parse(const char *name, enum lists_format *fmt)
 	size_t	i;
 
 	for (i = 0; i < LISTS_NFORMATS; i++) {
-		if (strcmp(name, lists_formats[i].name) == 0) {
+		if (!lists_formats[i].internal &&
+		    strcmp(name, lists_formats[i].name) == 0) {
 			*fmt = lists_formats[i].fmt;
 			return 0;
 		}
@@ -621,6 +625,43 @@ lists_ip_line(struct lists_ctx *ctx, const char *s, size_t len,
 	return 0;
 }
 
+/* rewrite: "name target", both names, exactly two fields. */
+static int
+lists_rewrite_line(struct lists_ctx *ctx, const char *s, size_t len,
+    uint32_t line)
+{
+	uint8_t		 lname[WIRE_MAX_NAME], target[WIRE_MAX_NAME];
+	const char	*why, *t, *end;
+	size_t		 n, tn, llen, tlen;
+
+	len = lists_cut_comment(s, len);
+	if (len == 0)
+		return 0;
+	ctx->content++;
+	end = s + len;
+	n = lists_field(s, len);
+	for (t = s + n; t < end && lists_blank(*t); t++)
+		;
+	tn = lists_field(t, (size_t)(end - t));
+	if (tn == 0 || t + tn != end) {
+		lists_invalid(ctx, line, "want \"name target\"", s, len);
+		return 0;
+	}
+	if (lists_name(s, n, lname, &llen, &why) != 0 ||
+	    lists_name(t, tn, target, &tlen, &why) != 0) {
+		lists_invalid(ctx, line, why, s, len);
+		return 0;
+	}
+	/* To the sink as what it is: an RPZ CNAME on an exact name. */
+	if (ctx->sink->rpz == NULL)
+		return 0;
+	if (ctx->sink->rpz(ctx->sink->arg, lname, llen, DOMTABLE_EXACT,
+	    LISTS_RPZ_CNAME, target, tlen, line) != 0)
+		return lists_sink_failed(ctx, line);
+	ctx->res->entries++;
+	return 0;
+}
+
 /* Whether the wire name equals the text name (one label, then root). */
 static int
 lists_wire_is(const uint8_t *w, size_t len, const char *label)
@@ -1075,6 +1116,8 @@ lists_line(struct lists_ctx *ctx, const char *s, size_t len, uint32_t line)
 		return lists_adblock_line(ctx, s, len, line);
 	case LISTS_IP:
 		return lists_ip_line(ctx, s, len, line);
+	case LISTS_REWRITE:
+		return lists_rewrite_line(ctx, s, len, line);
 	case LISTS_RPZ:
 		break;
 	}

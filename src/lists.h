@@ -24,6 +24,9 @@
  *		NSDNAME, NSIP and client-IP triggers, and local data other
  *		than CNAME.
  *   ip		addresses and CIDR networks, IPv4 and IPv6, one a line.
+ *   rewrite	"name target" a line, '#' comments: the name (exactly, not
+ *		its subdomains) is answered with a CNAME to target. Our own
+ *		safe-search table; not a format veiligd.yaml may name.
  *
  * Names are normalised: lower case, trailing dot removed, at most 255
  * octets in wire form, labels 1..63 octets of letters, digits, '-' and '_'
@@ -53,6 +56,7 @@ enum lists_format {
 	LISTS_ADBLOCK,
 	LISTS_RPZ,
 	LISTS_IP,
+	LISTS_REWRITE,	/* internal: lists_format_parse() never gives it */
 };
 
 /* What an RPZ QNAME trigger asks for. */
@@ -73,7 +77,11 @@ struct lists_sink {
 	int	(*name)(void *arg, const uint8_t *lname, size_t len,
 		    enum domtable_kind kind, enum domtable_match match,
 		    uint32_t line);
-	/* An RPZ QNAME trigger; target/tlen only for LISTS_RPZ_CNAME. */
+	/*
+	 * An RPZ QNAME trigger; target/tlen only for LISTS_RPZ_CNAME. A
+	 * rewrite line comes here too, as the trigger it is: its name,
+	 * DOMTABLE_EXACT, LISTS_RPZ_CNAME and its target.
+	 */
 	int	(*rpz)(void *arg, const uint8_t *lname, size_t len,
 		    enum domtable_match match, enum lists_rpz_action action,
 		    const uint8_t *target, size_t tlen, uint32_t line);
@@ -92,7 +100,10 @@ struct lists_result {
 	size_t	unsupported;	/* lines of syntax we do not support */
 };
 
-/* Parse the name of a format ("domains", "hosts", ...); -1 if unknown. */
+/*
+ * Parse the name of a format ("domains", "hosts", ...); -1 if unknown or
+ * internal (the format of no list in veiligd.yaml).
+ */
 int	lists_format_parse(const char *name, enum lists_format *fmt);
 const char *lists_format_name(enum lists_format fmt);
 

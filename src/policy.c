@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,131 +242,113 @@ policy_path(const char *dir, const char *file)
 	return path;
 }
 
-/*
- * Read the safe-search table: "name target" a line, '#' comments. Each
- * name is rewritten exactly (not its subdomains).
- */
-static int
-policy_load_safe(struct policy *p, policy_error_cb errcb, void *arg)
-{
-	struct domtable_builder	*b;
-	struct policy_rewrite	*r;
-	FILE			*f;
-	char			*line = NULL, *s, *name, *target, *save;
-	size_t			 cap = 0, nlen, tlen;
-	ssize_t			 n;
-	uint32_t		 lineno = 0;
-	uint8_t			 nw[WIRE_MAX_NAME], tw[WIRE_MAX_NAME];
-	const char		*why;
-	int64_t			 off;
-	int			 rc = 0;
-
-	if ((f = fopen(p->safe_path, "r")) == NULL) {
-		policy_err(errcb, arg, "%s: %s", p->safe_path,
-		    strerror(errno));
-		return -1;
-	}
-	if ((b = domtable_builder_new()) == NULL) {
-		fclose(f);
-		return -1;
-	}
-	while ((n = getline(&line, &cap, f)) != -1) {
-		lineno++;
-		if ((s = strchr(line, '#')) != NULL)
-			*s = '\0';
-		name = strtok_r(line, " \t\r\n", &save);
-		if (name == NULL)
-			continue;
-		target = strtok_r(NULL, " \t\r\n", &save);
-		if (target == NULL || strtok_r(NULL, " \t\r\n", &save)) {
-			policy_err(errcb, arg, "%s:%u: want \"name target\"",
-			    p->safe_path, lineno);
-			rc = -1;
-			continue;
-		}
-		if (lists_name(name, strlen(name), nw, &nlen, &why) == -1 ||
-		    lists_name(target, strlen(target), tw, &tlen, &why) == -1) {
-			policy_err(errcb, arg, "%s:%u: %s", p->safe_path,
-			    lineno, why);
-			rc = -1;
-			continue;
-		}
-		r = reallocarray(p->rewrites, p->nrewrites + 1, sizeof *r);
-		if (r == NULL || (off = policy_arena_add(p, tw, tlen)) == -1) {
-			if (r != NULL)
-				p->rewrites = r;
-			rc = -1;
-			break;
-		}
-		p->rewrites = r;
-		r[p->nrewrites].line = lineno;
-		r[p->nrewrites].target = (uint32_t)off;
-		r[p->nrewrites].tlen = (uint8_t)tlen;
-		if (domtable_add(b, nw, nlen, 0, DOMTABLE_BLOCK, DOMTABLE_EXACT,
-		    (uint32_t)p->nrewrites++) == -1) {
-			rc = -1;
-			break;
-		}
-	}
-	free(line);
-	fclose(f);
-	if (rc == -1) {
-		domtable_builder_free(b);
-		return -1;
-	}
-	if ((p->safe = domtable_build(b)) == NULL)
-		return -1;
-	return 0;
-}
-
-/* Loading state of the canary table. */
-struct policy_canary_load {
+/* Loading state of our own tables (safe search, canaries). */
+struct policy_table_load {
+	struct policy		*p;
 	struct domtable_builder	*b;
 	policy_error_cb		 errcb;
 	void			*arg;
 };
+
+/* Sink: a report about one of our own tables. */
+static void
+policy_report_table(void *arg, const char *msg)
+{
+	struct policy_table_load	*tl = arg;
+
+	tl->errcb(tl->arg, msg);
+}
+
+/* Sink for the safe-search table: one rewrite, kept in p->rewrites. */
+static int
+policy_sink_rewrite(void *arg, const uint8_t *lname, size_t len,
+    enum domtable_match match, enum lists_rpz_action action,
+    const uint8_t *target, size_t tlen, uint32_t line)
+{
+	struct policy_table_load	*tl = arg;
+	struct policy			*p = tl->p;
+	struct policy_rewrite		*r;
+	int64_t				 off;
+
+	(void)action;
+	r = reallocarray(p->rewrites, p->nrewrites + 1, sizeof *r);
+	if (r == NULL)
+		return -1;
+	p->rewrites = r;
+	if ((off = policy_arena_add(p, target, tlen)) == -1)
+		return -1;
+	r[p->nrewrites].line = line;
+	r[p->nrewrites].target = (uint32_t)off;
+	r[p->nrewrites].tlen = (uint8_t)tlen;
+	return domtable_add(tl->b, lname, len, 0, DOMTABLE_BLOCK, match,
+	    (uint32_t)p->nrewrites++);
+}
+
+/*
+ * Read the safe-search table (lists.h, format rewrite: "name target" a
+ * line). Each name is rewritten exactly, not its subdomains.
+ */
+static int
+policy_load_safe(struct policy *p, policy_error_cb errcb, void *arg)
+{
+	struct policy_table_load	 tl;
+	struct lists_sink		 sink;
+	struct lists_result		 res;
+
+	if ((tl.b = domtable_builder_new()) == NULL)
+		return -1;
+	tl.p = p;
+	tl.errcb = errcb;
+	tl.arg = arg;
+	memset(&sink, 0, sizeof sink);
+	sink.rpz = policy_sink_rewrite;
+	sink.report = policy_report_table;
+	sink.arg = &tl;
+	/* Our own table: any bad line is an error, not a warning. */
+	if (lists_load(p->safe_path, LISTS_REWRITE, &sink, &res) == -1 ||
+	    res.invalid != 0) {
+		domtable_builder_free(tl.b);
+		return -1;
+	}
+	if ((p->safe = domtable_build(tl.b)) == NULL)
+		return -1;
+	return 0;
+}
 
 /* Sink for the canary table (a domains list). */
 static int
 policy_sink_canary(void *arg, const uint8_t *lname, size_t len,
     enum domtable_kind kind, enum domtable_match match, uint32_t line)
 {
-	struct policy_canary_load	*cl = arg;
+	struct policy_table_load	*tl = arg;
 
-	return domtable_add(cl->b, lname, len, 0, kind, match, line);
-}
-
-static void
-policy_report_canary(void *arg, const char *msg)
-{
-	struct policy_canary_load	*cl = arg;
-
-	cl->errcb(cl->arg, msg);
+	return domtable_add(tl->b, lname, len, 0, kind, match, line);
 }
 
 /* Read canaries.txt (domains format) into p->canaries. */
 static int
 policy_load_canaries(struct policy *p, policy_error_cb errcb, void *arg)
 {
-	struct policy_canary_load	 cl;
+	struct policy_table_load	 tl;
 	struct lists_sink		 sink;
 	struct lists_result		 res;
 
-	if ((cl.b = domtable_builder_new()) == NULL)
+	if ((tl.b = domtable_builder_new()) == NULL)
 		return -1;
-	cl.errcb = errcb;
-	cl.arg = arg;
+	tl.p = p;
+	tl.errcb = errcb;
+	tl.arg = arg;
 	memset(&sink, 0, sizeof sink);
 	sink.name = policy_sink_canary;
-	sink.report = policy_report_canary;
-	sink.arg = &cl;
+	sink.report = policy_report_table;
+	sink.arg = &tl;
 	/* Our own table: any bad line is an error, not a warning. */
 	if (lists_load(p->canary_path, LISTS_DOMAINS, &sink, &res) == -1 ||
 	    res.invalid != 0) {
-		domtable_builder_free(cl.b);
+		domtable_builder_free(tl.b);
 		return -1;
 	}
-	if ((p->canaries = domtable_build(cl.b)) == NULL)
+	if ((p->canaries = domtable_build(tl.b)) == NULL)
 		return -1;
 	return 0;
 }

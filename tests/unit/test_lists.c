@@ -3,7 +3,8 @@
  * recording sink, and the exact entries (as dotted text) and reports (with
  * file:line) are checked: comments, blank lines, CRLF, BOM, case, invalid
  * lines, hosts housekeeping names, adblock exceptions and options, RPZ
- * origins, wildcards and actions, IP networks, the "mostly garbage" rule
+ * origins, wildcards and actions, IP networks, safe-search rewrites
+ * ("name target"), the "mostly garbage" rule
  * and its boundary, the report cap, a missing file and a real file.
  */
 #include <sys/socket.h>
@@ -181,6 +182,9 @@ test_format_names(void **state)
 	assert_string_equal(lists_format_name(LISTS_HOSTS), "hosts");
 	assert_string_equal(lists_format_name(LISTS_RPZ), "rpz");
 	assert_string_equal(lists_format_name(LISTS_IP), "ip");
+	/* Our own safe-search format: no list in veiligd.yaml has it. */
+	assert_int_equal(lists_format_parse("rewrite", &f), -1);
+	assert_string_equal(lists_format_name(LISTS_REWRITE), "rewrite");
 }
 
 /* lists_name on a NUL-terminated string. */
@@ -646,6 +650,50 @@ test_rpz_zone_apex(void **state)
 	assert_int_equal(r.action[2], LISTS_RPZ_PASSTHRU);
 }
 
+/* rewrite: "name target" lines, given to the sink as exact RPZ CNAMEs. */
+static void
+test_rewrite(void **state)
+{
+	struct rec		 r;
+	struct lists_result	 res;
+
+	(void)state;
+	assert_int_equal(load(&r, "\xef\xbb\xbf# safe search\n"
+	    "www.Google.NL forcesafesearch.google.com.\r\n"
+	    "\n"
+	    "  bing.com\tstrict.bing.com   # trailing comment\n"
+	    "only.example\n"
+	    "a.example b.example c.example\n"
+	    "bad!.example safe.example\n"
+	    "ok.example x..example\n"
+	    "c.example d.example\n"
+	    "e.example f.example\n"
+	    "g.example h.example\n", LISTS_REWRITE, &res), 0);
+	assert_int_equal(res.lines, 11);
+	assert_int_equal(res.entries, 5);
+	assert_int_equal(res.invalid, 4);
+	assert_int_equal(r.nnames, 5);
+	assert_string_equal(r.name[0], "www.google.nl");
+	assert_int_equal(r.match[0], DOMTABLE_EXACT);
+	assert_int_equal(r.action[0], LISTS_RPZ_CNAME);
+	assert_string_equal(r.target[0], "forcesafesearch.google.com");
+	assert_int_equal(r.line[0], 2);
+	assert_string_equal(r.name[1], "bing.com");
+	assert_string_equal(r.target[1], "strict.bing.com");
+	assert_int_equal(r.line[1], 4);
+	assert_int_equal(r.line[4], 11);
+	assert_int_equal(r.nreports, 4);
+	check_report(&r, 0, "t.txt:5: want \"name target\" (only.example)");
+	check_report(&r, 1, "t.txt:6: want \"name target\" (a.example");
+	check_report(&r, 2, "t.txt:7: not a domain name: invalid character");
+	check_report(&r, 3, "t.txt:8: not a domain name: empty label");
+
+	/* Mostly bad is rejected as any list is. */
+	assert_int_equal(load(&r, "a.example\nb.example\n", LISTS_REWRITE,
+	    &res), -1);
+	check_report(&r, 2, "t.txt: mostly invalid (2 of 2 lines)");
+}
+
 static void
 test_ip(void **state)
 {
@@ -832,6 +880,7 @@ main(void)
 		cmocka_unit_test(test_rpz_errors),
 		cmocka_unit_test(test_rpz_stray_paren),
 		cmocka_unit_test(test_rpz_zone_apex),
+		cmocka_unit_test(test_rewrite),
 		cmocka_unit_test(test_ip),
 		cmocka_unit_test(test_mostly_garbage),
 		cmocka_unit_test(test_report_cap),
