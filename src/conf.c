@@ -472,6 +472,111 @@ conf_node_new(struct conf_state *st, const yaml_event_t *ev,
 	return (n);
 }
 
+/* The tree being built from libyaml's events by conf_parse_tree(). */
+struct conf_tree {
+	struct conf_node	*root;
+	struct conf_node	*cur;	/* the list or mapping being filled */
+	int			 depth;
+	int			 ndocs;
+	int			 done;	/* stop reading events */
+	int			 rv;	/* 0, or -1 after an error */
+};
+
+/* The tree cannot be built: an error is reported, reading stops. */
+static void
+conf_tree_fail(struct conf_tree *t)
+{
+	t->rv = -1;
+	t->done = 1;
+}
+
+/*
+ * Hang node n, made of event ev, in the tree (n NULL: out of memory); a
+ * list or mapping becomes the node later ones go into.
+ */
+static void
+conf_tree_add(struct conf_state *st, struct conf_tree *t,
+    const yaml_event_t *ev, const yaml_char_t *anchor, struct conf_node *n)
+{
+	conf_check_anchor(st, ev, anchor);
+	if (n == NULL || (t->cur != NULL && conf_node_add(t->cur, n) == -1)) {
+		conf_node_free(n);
+		conf_error(st, 0, 0, "out of memory");
+		conf_tree_fail(t);
+		return;
+	}
+	if (t->cur == NULL && t->root == NULL)
+		t->root = n;
+	else if (t->cur == NULL) {
+		/* A second top node: libyaml never does. */
+		conf_error(st, n->line, n->col, "unexpected second top-level "
+		    "node");
+		conf_node_free(n);
+		conf_tree_fail(t);
+		return;
+	}
+	if (n->kind != CONF_N_SEQ && n->kind != CONF_N_MAP)
+		return;
+	t->cur = n;
+	if (++t->depth > CONF_MAX_DEPTH) {
+		conf_error(st, n->line, n->col, "nested more than %d levels "
+		    "deep", CONF_MAX_DEPTH);
+		conf_tree_fail(t);
+	}
+}
+
+/* One event of libyaml's parser into the tree. */
+static void
+conf_tree_event(struct conf_state *st, struct conf_tree *t,
+    const yaml_event_t *ev)
+{
+	char	q[80];
+
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		t->done = 1;
+		break;
+	case YAML_DOCUMENT_START_EVENT:
+		if (++t->ndocs > 1) {
+			conf_error(st, ev->start_mark.line + 1,
+			    ev->start_mark.column + 1, "only one YAML "
+			    "document is allowed");
+			conf_tree_fail(t);
+		}
+		break;
+	case YAML_ALIAS_EVENT:
+		/* Reported, then kept as a bad node: no cascade. */
+		conf_error(st, ev->start_mark.line + 1,
+		    ev->start_mark.column + 1, "alias '*%s': anchors and "
+		    "aliases are not supported", conf_quote(
+		    (const char *)ev->data.alias.anchor, q, sizeof q));
+		conf_tree_add(st, t, ev, NULL,
+		    conf_node_new(st, ev, CONF_N_BAD));
+		break;
+	case YAML_SCALAR_EVENT:
+		conf_tree_add(st, t, ev, ev->data.scalar.anchor,
+		    conf_node_new(st, ev, CONF_N_SCALAR));
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		conf_tree_add(st, t, ev, ev->data.sequence_start.anchor,
+		    conf_node_new(st, ev, CONF_N_SEQ));
+		break;
+	case YAML_MAPPING_START_EVENT:
+		conf_tree_add(st, t, ev, ev->data.mapping_start.anchor,
+		    conf_node_new(st, ev, CONF_N_MAP));
+		break;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		/* Back up to the enclosing list or mapping. */
+		if (t->cur != NULL)
+			t->cur = t->cur->parent;
+		t->depth--;
+		break;
+	default:
+		break;
+	}
+}
+
 /*
  * Parse the text into a tree. Returns 0 with *root set (NULL for an empty
  * file), or -1 after a syntax error, which has been reported.
@@ -481,12 +586,7 @@ conf_parse_tree(struct conf_state *st, struct conf_node **root)
 {
 	yaml_parser_t		 p;
 	yaml_event_t		 ev;
-	struct conf_node	*cur = NULL, *n;
-	enum conf_kind		 kind;
-	const yaml_char_t	*anchor;
-	int			 done = 0, rv = 0, ndocs = 0, depth = 0;
-	int			 isnode;
-	char			 q[80];
+	struct conf_tree	 t;
 
 	*root = NULL;
 	if (!yaml_parser_initialize(&p)) {
@@ -495,104 +595,21 @@ conf_parse_tree(struct conf_state *st, struct conf_node **root)
 	}
 	yaml_parser_set_input_string(&p, (const unsigned char *)st->text,
 	    st->len);
+	memset(&t, 0, sizeof t);
 
 	/* Ends at the end of the stream or an error; input is bounded. */
-	while (!done) {
+	while (!t.done) {
 		if (!yaml_parser_parse(&p, &ev)) {
 			conf_yaml_error(st, &p);
-			rv = -1;
+			t.rv = -1;
 			break;
 		}
-		/* Events that make a node leave isnode set. */
-		n = NULL;
-		anchor = NULL;
-		kind = CONF_N_BAD;
-		isnode = 1;
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			isnode = 0;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			if (++ndocs > 1) {
-				conf_error(st, ev.start_mark.line + 1,
-				    ev.start_mark.column + 1, "only one YAML "
-				    "document is allowed");
-				rv = -1;
-				done = 1;
-			}
-			isnode = 0;
-			break;
-		case YAML_ALIAS_EVENT:
-			/* Reported, then kept as a bad node: no cascade. */
-			conf_error(st, ev.start_mark.line + 1,
-			    ev.start_mark.column + 1, "alias '*%s': anchors "
-			    "and aliases are not supported", conf_quote(
-			    (const char *)ev.data.alias.anchor, q, sizeof q));
-			n = conf_node_new(st, &ev, kind);
-			break;
-		case YAML_SCALAR_EVENT:
-			anchor = ev.data.scalar.anchor;
-			kind = CONF_N_SCALAR;
-			n = conf_node_new(st, &ev, kind);
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-			anchor = ev.data.sequence_start.anchor;
-			kind = CONF_N_SEQ;
-			n = conf_node_new(st, &ev, kind);
-			break;
-		case YAML_MAPPING_START_EVENT:
-			anchor = ev.data.mapping_start.anchor;
-			kind = CONF_N_MAP;
-			n = conf_node_new(st, &ev, kind);
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			/* Back up to the enclosing list or mapping. */
-			if (cur != NULL)
-				cur = cur->parent;
-			depth--;
-			isnode = 0;
-			break;
-		default:
-			isnode = 0;
-			break;
-		}
-		/* A new node: hang it in the tree, and enter lists and maps. */
-		if (isnode) {
-			conf_check_anchor(st, &ev, anchor);
-			if (n == NULL ||
-			    (cur != NULL && conf_node_add(cur, n) == -1)) {
-				conf_node_free(n);
-				conf_error(st, 0, 0, "out of memory");
-				rv = -1;
-				done = 1;
-			} else if (cur == NULL && *root == NULL)
-				*root = n;
-			else if (cur == NULL) {
-				/* A second top node: libyaml never does. */
-				conf_error(st, n->line, n->col, "unexpected "
-				    "second top-level node");
-				conf_node_free(n);
-				rv = -1;
-				done = 1;
-			}
-			if (rv == 0 &&
-			    (kind == CONF_N_SEQ || kind == CONF_N_MAP)) {
-				cur = n;
-				if (++depth > CONF_MAX_DEPTH) {
-					conf_error(st, n->line, n->col,
-					    "nested more than %d levels deep",
-					    CONF_MAX_DEPTH);
-					rv = -1;
-					done = 1;
-				}
-			}
-		}
+		conf_tree_event(st, &t, &ev);
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&p);
-	return (rv);
+	*root = t.root;
+	return (t.rv);
 }
 
 /* Name of a node's kind for errors. */
@@ -833,14 +850,107 @@ bad:
 	    "IPv6 address or one of each (redirect 192.0.2.80 2001:db8::80)");
 }
 
+/* A number of key k, or "auto" (0) where k allows it. */
+static void
+conf_set_uint(struct conf_state *st, const struct conf_key *k,
+    const struct conf_node *n, unsigned *dst)
+{
+	uint64_t	v;
+
+	if ((k->flags & CONF_AUTO) && strcmp(n->value, "auto") == 0) {
+		*dst = 0;
+		return;
+	}
+	if (conf_number(n->value, strlen(n->value), &v) == -1 ||
+	    v < k->min || v > k->max) {
+		conf_verror(st, k, n, "is not %sa number from %llu to %llu",
+		    (k->flags & CONF_AUTO) ? "'auto' or " : "",
+		    (unsigned long long)k->min, (unsigned long long)k->max);
+		return;
+	}
+	*dst = (unsigned)v;
+}
+
+/* A duration of key k, stored in k->scale ms units. */
+static void
+conf_set_duration(struct conf_state *st, const struct conf_key *k,
+    const struct conf_node *n, uint32_t *dst)
+{
+	char		lo[32], hi[32];
+	uint64_t	v;
+
+	/* Ranges are quoted in the units a user would write. */
+	conf_duration_str(k->min, lo, sizeof lo);
+	conf_duration_str(k->max, hi, sizeof hi);
+	if (conf_parse_duration(n->value, &v) == -1) {
+		conf_verror(st, k, n, "is not a duration (a number with unit "
+		    "ms, s, m, h or d)");
+		return;
+	}
+	if (v < k->min || v > k->max) {
+		conf_verror(st, k, n, "is out of range %s to %s", lo, hi);
+		return;
+	}
+	/* 1500ms cannot be stored in a field of whole seconds. */
+	if (v % k->scale != 0) {
+		conf_verror(st, k, n, "is not a whole number of seconds");
+		return;
+	}
+	*dst = (uint32_t)(v / k->scale);
+}
+
+/* A size in bytes of key k. */
+static void
+conf_set_size(struct conf_state *st, const struct conf_key *k,
+    const struct conf_node *n, uint64_t *dst)
+{
+	char		lo[32], hi[32];
+	uint64_t	v;
+
+	conf_size_str(k->min, lo, sizeof lo);
+	conf_size_str(k->max, hi, sizeof hi);
+	if (conf_parse_size(n->value, &v) == -1) {
+		conf_verror(st, k, n, "is not a size (a number of bytes, or "
+		    "with unit KiB, MiB, GiB, KB, MB or GB)");
+		return;
+	}
+	if (v < k->min || v > k->max) {
+		conf_verror(st, k, n, "is out of range %s to %s", lo, hi);
+		return;
+	}
+	*dst = v;
+}
+
+/* Text of key k: a path (resolved), a URL, or text of k's length. */
+static void
+conf_set_text(struct conf_state *st, const struct conf_key *k,
+    const struct conf_node *n, char **dst)
+{
+	if (k->type == CONF_URL && conf_check_url(n->value) == -1) {
+		conf_verror(st, k, n, "is not a URL starting with http:// or "
+		    "https://");
+		return;
+	}
+	if (k->type == CONF_TEXT && (strlen(n->value) < k->min ||
+	    strlen(n->value) > k->max)) {
+		conf_verror(st, k, n, "is not %llu to %llu characters long",
+		    (unsigned long long)k->min, (unsigned long long)k->max);
+		return;
+	}
+	free(*dst);
+	*dst = k->type == CONF_PATH ? conf_resolve(st, n->value) :
+	    strdup(n->value);
+	if (*dst == NULL)
+		conf_error(st, n->line, n->col, "%s: out of memory",
+		    st->kpath);
+}
+
 /* Set the scalar key k from node n; errors are reported. */
 static void
 conf_set_scalar(struct conf_state *st, const struct conf_scope *sc,
     const struct conf_key *k, const struct conf_node *n)
 {
 	char		*dst = sc->base + k->off;
-	char		 lo[32], hi[32];
-	uint64_t	 v;
 	int		 b;
 	enum lists_format fmt;
 
@@ -860,78 +970,18 @@ conf_set_scalar(struct conf_state *st, const struct conf_scope *sc,
 	}
 	switch (k->type) {
 	case CONF_UINT:
-		if ((k->flags & CONF_AUTO) && strcmp(n->value, "auto") == 0) {
-			*(unsigned *)dst = 0;
-			return;
-		}
-		if (conf_number(n->value, strlen(n->value), &v) == -1 ||
-		    v < k->min || v > k->max) {
-			conf_verror(st, k, n, "is not %sa number from %llu to "
-			    "%llu", (k->flags & CONF_AUTO) ? "'auto' or " : "",
-			    (unsigned long long)k->min,
-			    (unsigned long long)k->max);
-			return;
-		}
-		*(unsigned *)dst = (unsigned)v;
+		conf_set_uint(st, k, n, (unsigned *)(void *)dst);
 		break;
 	case CONF_DURATION:
-		/* Ranges are quoted in the units a user would write. */
-		conf_duration_str(k->min, lo, sizeof lo);
-		conf_duration_str(k->max, hi, sizeof hi);
-		if (conf_parse_duration(n->value, &v) == -1) {
-			conf_verror(st, k, n, "is not a duration (a number "
-			    "with unit ms, s, m, h or d)");
-			return;
-		}
-		if (v < k->min || v > k->max) {
-			conf_verror(st, k, n, "is out of range %s to %s", lo,
-			    hi);
-			return;
-		}
-		/* 1500ms cannot be stored in a field of whole seconds. */
-		if (v % k->scale != 0) {
-			conf_verror(st, k, n, "is not a whole number of "
-			    "seconds");
-			return;
-		}
-		*(uint32_t *)dst = (uint32_t)(v / k->scale);
+		conf_set_duration(st, k, n, (uint32_t *)(void *)dst);
 		break;
 	case CONF_SIZE:
-		conf_size_str(k->min, lo, sizeof lo);
-		conf_size_str(k->max, hi, sizeof hi);
-		if (conf_parse_size(n->value, &v) == -1) {
-			conf_verror(st, k, n, "is not a size (a number of "
-			    "bytes, or with unit KiB, MiB, GiB, KB, MB or GB)");
-			return;
-		}
-		if (v < k->min || v > k->max) {
-			conf_verror(st, k, n, "is out of range %s to %s", lo,
-			    hi);
-			return;
-		}
-		*(uint64_t *)dst = v;
+		conf_set_size(st, k, n, (uint64_t *)(void *)dst);
 		break;
 	case CONF_PATH:
 	case CONF_URL:
 	case CONF_TEXT:
-		if (k->type == CONF_URL && conf_check_url(n->value) == -1) {
-			conf_verror(st, k, n, "is not a URL starting with "
-			    "http:// or https://");
-			return;
-		}
-		if (k->type == CONF_TEXT && (strlen(n->value) < k->min ||
-		    strlen(n->value) > k->max)) {
-			conf_verror(st, k, n, "is not %llu to %llu characters "
-			    "long", (unsigned long long)k->min,
-			    (unsigned long long)k->max);
-			return;
-		}
-		free(*(char **)dst);
-		*(char **)dst = k->type == CONF_PATH ?
-		    conf_resolve(st, n->value) : strdup(n->value);
-		if (*(char **)dst == NULL)
-			conf_error(st, n->line, n->col, "%s: out of memory",
-			    st->kpath);
+		conf_set_text(st, k, n, (char **)(void *)dst);
 		break;
 	case CONF_FORMAT:
 		if (lists_format_parse(n->value, &fmt) == -1) {
@@ -939,14 +989,14 @@ conf_set_scalar(struct conf_state *st, const struct conf_scope *sc,
 			    "hosts, adblock, rpz or ip)");
 			return;
 		}
-		*(int *)dst = (int)fmt;
+		*(int *)(void *)dst = (int)fmt;
 		break;
 	case CONF_BOOL:
 		if (conf_parse_bool(n->value, &b) == -1) {
 			conf_verror(st, k, n, "is not true or false");
 			return;
 		}
-		*(int *)dst = b;
+		*(int *)(void *)dst = b;
 		break;
 	case CONF_ACTION:
 		conf_set_action(st, k, n, (struct conf_board *)sc->base);
