@@ -20,8 +20,13 @@
  * they match v4-mapped lookups, which are done in the IPv4 table.
  *
  * The builder is a plain array: iptable_add() appends (duplicates are
- * ORed at build), iptable_overlap() scans it linearly. Both run only at
- * policy load.
+ * ORed at build). iptable_overlaps() finds the networks that overlap an
+ * earlier one with the same sort and the same stack of nested networks
+ * as the build: everything on the stack holds the network being pushed,
+ * everything pushed while it is open lies inside it, so the first added
+ * of each comes out of the sweep, O(n log n) in all. (A scan of all
+ * earlier networks per network took 90 s for 100,000 board networks.)
+ * Both run only at load.
  */
 #include <netinet/in.h>
 
@@ -39,7 +44,6 @@ struct iptable_key {
 
 /* One network added to the builder. */
 struct iptable_ent {
-	struct conf_net		net;	/* as given, for iptable_overlap() */
 	int			v6;	/* normalised family: 0 = IPv4 */
 	unsigned		prefix;	/* normalised prefix, 0..128 */
 	struct iptable_key	start;	/* first address, host bits zero */
@@ -62,6 +66,15 @@ struct iptable_fam {
 struct iptable {
 	struct iptable_fam	 fam[2];	/* [0] IPv4, [1] IPv6 */
 	size_t			 count;		/* distinct networks */
+};
+
+/* A network open during the overlap sweep; indexes in the order added. */
+struct iptable_open {
+	struct iptable_key	end;	/* its last address */
+	int			v6;
+	size_t			added;	/* its own index */
+	size_t			above;	/* first of those that hold it */
+	size_t			below;	/* first of those inside it */
 };
 
 /* A point where the value changes, during the sweep. */
@@ -140,7 +153,6 @@ iptable_ent_set(struct iptable_ent *e, const struct conf_net *net)
 	struct iptable_key	m;
 
 	memset(e, 0, sizeof *e);
-	e->net = *net;
 	if (net->family == AF_INET && net->prefix <= 32) {
 		e->start = iptable_key_load(net->addr, 4);
 		e->prefix = net->prefix;
@@ -162,21 +174,6 @@ iptable_ent_set(struct iptable_ent *e, const struct conf_net *net)
 	return 0;
 }
 
-/* Do two normalised networks overlap? Equal on the shorter prefix. */
-static int
-iptable_ent_overlap(const struct iptable_ent *a, const struct iptable_ent *b)
-{
-	struct iptable_key	m;
-	unsigned		p;
-
-	if (a->v6 != b->v6)
-		return 0;
-	p = a->prefix < b->prefix ? a->prefix : b->prefix;
-	m = iptable_key_hostmask(p);
-	return ((a->start.hi ^ b->start.hi) & ~m.hi) == 0 &&
-	    ((a->start.lo ^ b->start.lo) & ~m.lo) == 0;
-}
-
 /* qsort order: family, start, then the larger network first. */
 static int
 iptable_ent_cmp(const void *va, const void *vb)
@@ -191,6 +188,24 @@ iptable_ent_cmp(const void *va, const void *vb)
 	if (a->prefix != b->prefix)
 		return a->prefix < b->prefix ? -1 : 1;
 	return 0;
+}
+
+/* As iptable_ent_cmp, then in the order added (value holds it). */
+static int
+iptable_ent_cmp_added(const void *va, const void *vb)
+{
+	const struct iptable_ent	*a = va, *b = vb;
+	int				 c;
+
+	if ((c = iptable_ent_cmp(a, b)) != 0)
+		return c;
+	return a->value < b->value ? -1 : a->value > b->value;
+}
+
+static size_t
+iptable_min(size_t a, size_t b)
+{
+	return a < b ? a : b;
 }
 
 struct iptable_builder *
@@ -229,24 +244,78 @@ iptable_add(struct iptable_builder *b, const struct conf_net *net,
 	return 0;
 }
 
-int
-iptable_overlap(const struct iptable_builder *b, const struct conf_net *net,
-    uint64_t *value, struct conf_net *other)
+/*
+ * The sweep of iptable_overlaps() over the networks e[0..n), sorted with
+ * their index in the order added as value: first[i] gets the first added
+ * of the networks overlapping network i, or SIZE_MAX. stk has room for n.
+ */
+static void
+iptable_overlap_sweep(const struct iptable_ent *e, size_t n,
+    struct iptable_open *stk, size_t *first)
 {
-	struct iptable_ent	e;
-	size_t			i;
+	struct iptable_open	*top;
+	size_t			 i, sp = 0;
 
-	if (iptable_ent_set(&e, net) == -1)
-		return 0;
-	for (i = 0; i < b->n; i++) {
-		if (!iptable_ent_overlap(&e, &b->ents[i]))
-			continue;
-		if (value != NULL)
-			*value = b->ents[i].value;
-		if (other != NULL)
-			*other = b->ents[i].net;
-		return 1;
+	for (i = 0; i <= n; i++) {
+		/*
+		 * Close the networks that end before this one (all of them
+		 * at the end, and at the change of family); what was inside
+		 * one is inside the one around it too.
+		 */
+		while (sp > 0 && (i == n || stk[sp - 1].v6 != e[i].v6 ||
+		    iptable_key_cmp(&stk[sp - 1].end, &e[i].start) < 0)) {
+			top = &stk[--sp];
+			first[top->added] = iptable_min(top->above, top->below);
+			if (sp > 0)
+				stk[sp - 1].below = iptable_min(
+				    stk[sp - 1].below,
+				    iptable_min(top->below, top->added));
+		}
+		if (i == n)
+			break;
+		/* Equal networks nest too: the later added inside. */
+		top = &stk[sp++];
+		top->end = iptable_ent_end(&e[i]);
+		top->v6 = e[i].v6;
+		top->added = (size_t)e[i].value;
+		top->below = SIZE_MAX;
+		top->above = sp > 1 ? iptable_min(stk[sp - 2].above,
+		    stk[sp - 2].added) : SIZE_MAX;
 	}
+}
+
+int
+iptable_overlaps(const struct iptable_builder *b, iptable_overlap_cb cb,
+    void *arg)
+{
+	struct iptable_ent	*e;
+	struct iptable_open	*stk;
+	size_t			*first, i;
+
+	if (b->n == 0)
+		return 0;
+	e = reallocarray(NULL, b->n, sizeof *e);
+	stk = reallocarray(NULL, b->n, sizeof *stk);
+	first = reallocarray(NULL, b->n, sizeof *first);
+	if (e == NULL || stk == NULL || first == NULL) {
+		free(e);
+		free(stk);
+		free(first);
+		return -1;
+	}
+	/* A copy: the builder's order is the order added, kept for build. */
+	memcpy(e, b->ents, b->n * sizeof *e);
+	for (i = 0; i < b->n; i++)
+		e[i].value = i;
+	qsort(e, b->n, sizeof *e, iptable_ent_cmp_added);
+	iptable_overlap_sweep(e, b->n, stk, first);
+	for (i = 0; i < b->n; i++) {
+		if (first[i] < i)
+			cb(arg, b->ents[i].value, b->ents[first[i]].value);
+	}
+	free(e);
+	free(stk);
+	free(first);
 	return 0;
 }
 

@@ -1188,6 +1188,74 @@ test_board_overlap(void **state)
 	tdir_free(&d);
 }
 
+/* Write boards/bNNN.yaml for board i: five networks on lines 3 to 7. */
+static void
+many_board(const struct tdir *d, unsigned i, const char *extra)
+{
+	char	rel[64], text[512];
+
+	snprintf(rel, sizeof rel, "boards/b%03u.yaml", i);
+	snprintf(text, sizeof text, "name: board %03u\nnetworks:\n"
+	    "  - 10.%u.%u.0/24\n  - \"2001:db8:%x::/48\"\n"
+	    "  - 11.%u.%u.0/24\n  - \"2001:db9:%x::/48\"\n"
+	    "  - 12.%u.%u.0/24\n%s", i, i >> 8, i & 255, i, i >> 8, i & 255,
+	    i, i >> 8, i & 255, extra != NULL ? extra : "");
+	tdir_write(d, rel, text);
+}
+
+/*
+ * Many boards: every overlap found (nested, identical, within a board,
+ * one network holding two earlier ones), each once, in the later file
+ * with line:column, naming the earlier file with line:column; IPv6 with
+ * the bits of an IPv4 network is no overlap.
+ */
+static void
+test_board_overlap_many(void **state)
+{
+	struct tdir	 d;
+	struct errs	 e = { 0 };
+	struct conf	*c;
+	char		 want[512];
+	unsigned	 i;
+
+	(void)state;
+	tdir_new(&d);
+	for (i = 0; i < 400; i++)
+		many_board(&d, i, NULL);
+	c = tdir_load(&d, main_yaml, &e);
+	assert_int_equal(e.n, 0);
+	assert_non_null(c);
+	assert_int_equal(c->nboards, 400);
+	conf_free(c);
+
+	many_board(&d, 250, "  - 10.0.7.128/25\n");
+	many_board(&d, 399, "  - \"2001:db8:0::/48\"\n");
+	many_board(&d, 100, "  - \"::a00:0/104\"\n");
+	many_board(&d, 300, "  - 11.1.0.0/23\n");
+	many_board(&d, 42, "  - 12.0.42.0/24\n");
+	c = tdir_load(&d, main_yaml, &e);
+	assert_null(c);
+	snprintf(want, sizeof want, "%s/boards/b250.yaml:8:5: networks: "
+	    "10.0.7.128/25 overlaps 10.0.7.0/24 of board 'board 007' "
+	    "(%s/boards/b007.yaml:3:5)", d.path, d.path);
+	assert_true(errs_has(&e, want));
+	snprintf(want, sizeof want, "%s/boards/b399.yaml:8:5: networks: "
+	    "2001:db8::/48 overlaps 2001:db8::/48 of board 'board 000' "
+	    "(%s/boards/b000.yaml:4:5)", d.path, d.path);
+	assert_true(errs_has(&e, want));
+	snprintf(want, sizeof want, "%s/boards/b300.yaml:8:5: networks: "
+	    "11.1.0.0/23 overlaps 11.1.0.0/24 of board 'board 256' "
+	    "(%s/boards/b256.yaml:5:5)", d.path, d.path);
+	assert_true(errs_has(&e, want));
+	snprintf(want, sizeof want, "%s/boards/b042.yaml:8:5: networks: "
+	    "12.0.42.0/24 overlaps 12.0.42.0/24 of board 'board 042' "
+	    "(%s/boards/b042.yaml:7:5)", d.path, d.path);
+	assert_true(errs_has(&e, want));
+	assert_int_equal(e.n, 4);
+	errs_clear(&e);
+	tdir_free(&d);
+}
+
 static void
 test_board_action(void **state)
 {
@@ -1308,6 +1376,7 @@ main(void)
 		cmocka_unit_test(test_boards),
 		cmocka_unit_test(test_board_errors),
 		cmocka_unit_test(test_board_overlap),
+		cmocka_unit_test(test_board_overlap_many),
 		cmocka_unit_test(test_board_action),
 		cmocka_unit_test(test_print_boards),
 	};

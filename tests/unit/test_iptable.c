@@ -2,7 +2,7 @@
  * test_iptable.c: the network table: single addresses, nested networks
  * ORing values, /0, IPv6, v4-mapped addresses, overlap detection,
  * duplicates, edges of the address space, and many random networks
- * checked against a brute-force reference.
+ * checked against a brute-force reference, for lookups and overlaps.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -230,64 +230,102 @@ test_mapped(void **state)
 	iptable_free(t);
 }
 
+/* What iptable_overlaps() reported, in order. */
+struct clashes {
+	size_t		n;
+	uint64_t	value[64];
+	uint64_t	other[64];
+};
+
+static void
+clash_cb(void *arg, uint64_t value, uint64_t other)
+{
+	struct clashes	*c = arg;
+
+	assert_true(c->n < 64);
+	c->value[c->n] = value;
+	c->other[c->n] = other;
+	c->n++;
+}
+
+/* Add the networks of cidr[] with their index as value; check clashes. */
+static void
+check_overlaps(const char **cidr, size_t n, const uint64_t (*want)[2],
+    size_t nwant)
+{
+	struct iptable_builder	*b;
+	struct clashes		 c;
+	size_t			 i;
+
+	assert_non_null(b = iptable_builder_new());
+	for (i = 0; i < n; i++)
+		add(b, cidr[i], i);
+	memset(&c, 0, sizeof c);
+	assert_int_equal(iptable_overlaps(b, clash_cb, &c), 0);
+	for (i = 0; i < c.n && i < nwant; i++) {
+		if (c.value[i] != want[i][0] || c.other[i] != want[i][1])
+			fail_msg("clash %zu: %s overlaps %s, want %s overlaps "
+			    "%s", i, cidr[c.value[i]], cidr[c.other[i]],
+			    cidr[want[i][0]], cidr[want[i][1]]);
+	}
+	assert_int_equal(c.n, nwant);
+	/* The builder is still whole: it builds as before. */
+	iptable_free(iptable_build(b));
+}
+
 static void
 test_overlap(void **state)
 {
-	struct iptable_builder	*b;
-	struct conf_net		 n, other;
-	uint64_t		 value;
+	/* Contains, contained, equal, disjoint, v6, across families. */
+	static const char *a[] = {
+		"10.1.0.0/16",		/* 0 */
+		"2001:db8::/32",	/* 1 */
+		"10.0.0.0/15",		/* 2: holds 0 */
+		"10.1.2.3/32",		/* 3: in 0 (and 2) */
+		"10.1.0.0/16",		/* 4: equals 0 */
+		"10.2.0.0/16",		/* 5: next to 2 */
+		"2001:db8:1::/48",	/* 6: in 1 */
+		"2001:db9::/32",	/* 7: next to 1 */
+		"::a01:0/112",		/* 8: the bits of 10.1/16, but IPv6 */
+		"::ffff:10.1.9.0/120",	/* 9: v4-mapped: in 0 */
+		"10.1.2.3/32",		/* 10: equals 3, first is 0 */
+		"2001:db8:1::/48",	/* 11: equals 6, first is 1 */
+		"::/0",			/* 12: holds 1, 6, 7, 8, 11 */
+		"0.0.0.0/0",		/* 13: holds all IPv4 */
+	};
+	static const uint64_t want_a[][2] = {
+		{ 2, 0 }, { 3, 0 }, { 4, 0 }, { 6, 1 }, { 9, 0 }, { 10, 0 },
+		{ 11, 1 }, { 12, 1 }, { 13, 0 },
+	};
+	/* The first added may be anywhere below: a later sibling's. */
+	static const char *b[] = {
+		"192.0.2.128/25",	/* 0 */
+		"192.0.2.0/26",		/* 1 */
+		"192.0.2.0/24",		/* 2: holds 1, then 0: 0 first */
+		"192.0.0.0/16",		/* 3: holds them all */
+		"192.0.2.0/26",		/* 4: equals 1, in 2 and 3 */
+		"192.0.3.0/24",		/* 5: in 3 only */
+		"192.0.2.64/26",	/* 6: in 2 and 3 */
+	};
+	static const uint64_t want_b[][2] = {
+		{ 2, 0 }, { 3, 0 }, { 4, 1 }, { 5, 3 }, { 6, 2 },
+	};
+	struct iptable_builder	*e;
+	struct clashes		 c;
 
 	(void)state;
-	assert_non_null(b = iptable_builder_new());
-	n = net("10.0.0.0/8");
-	assert_int_equal(iptable_overlap(b, &n, &value, &other), 0);
-	add(b, "10.1.0.0/16", 7);
-	add(b, "2001:db8::/32", 9);
+	check_overlaps(a, sizeof a / sizeof *a, want_a,
+	    sizeof want_a / sizeof *want_a);
+	check_overlaps(b, sizeof b / sizeof *b, want_b,
+	    sizeof want_b / sizeof *want_b);
+	check_overlaps(a, 2, NULL, 0);
 
-	/* Contains. */
-	value = 0;
-	memset(&other, 0, sizeof other);
-	assert_int_equal(iptable_overlap(b, &n, &value, &other), 1);
-	assert_int_equal(value, 7);
-	assert_int_equal(other.family, AF_INET);
-	assert_int_equal(other.prefix, 16);
-	assert_memory_equal(other.addr, "\x0a\x01\x00\x00", 4);
-
-	/* Contained, equal, disjoint. */
-	n = net("10.1.2.3/32");
-	assert_int_equal(iptable_overlap(b, &n, &value, NULL), 1);
-	assert_int_equal(value, 7);
-	n = net("10.1.0.0/16");
-	assert_int_equal(iptable_overlap(b, &n, NULL, NULL), 1);
-	n = net("10.2.0.0/16");
-	assert_int_equal(iptable_overlap(b, &n, &value, &other), 0);
-	n = net("10.0.0.0/15");
-	assert_int_equal(iptable_overlap(b, &n, NULL, NULL), 1);
-	n = net("10.0.0.0/16");
-	assert_int_equal(iptable_overlap(b, &n, NULL, NULL), 0);
-
-	/* IPv6, and none across families. */
-	n = net("2001:db8:1::/48");
-	assert_int_equal(iptable_overlap(b, &n, &value, &other), 1);
-	assert_int_equal(value, 9);
-	assert_int_equal(other.family, AF_INET6);
-	assert_int_equal(other.prefix, 32);
-	n = net("2001:db9::/32");
-	assert_int_equal(iptable_overlap(b, &n, NULL, NULL), 0);
-	n = net("::/0");
-	assert_int_equal(iptable_overlap(b, &n, &value, NULL), 1);
-	assert_int_equal(value, 9);
-	n = net("0.0.0.0/0");
-	assert_int_equal(iptable_overlap(b, &n, &value, NULL), 1);
-	assert_int_equal(value, 7);
-	n = net("::a01:0/112");	/* the v4 bits, but IPv6 */
-	assert_int_equal(iptable_overlap(b, &n, NULL, NULL), 0);
-	n = net("::ffff:10.1.9.0/120");	/* v4-mapped: the same network */
-	assert_int_equal(iptable_overlap(b, &n, &value, NULL), 1);
-	assert_int_equal(value, 7);
-
-	/* Freed without building. */
-	iptable_builder_free(b);
+	/* Nothing added, nothing to say. */
+	assert_non_null(e = iptable_builder_new());
+	memset(&c, 0, sizeof c);
+	assert_int_equal(iptable_overlaps(e, clash_cb, &c), 0);
+	assert_int_equal(c.n, 0);
+	iptable_builder_free(e);
 	iptable_builder_free(NULL);
 }
 
@@ -489,6 +527,91 @@ test_random(void **state)
 	free(vals);
 }
 
+/* Do two networks of one family overlap? The reference, bit by bit. */
+static int
+overlaps(const struct conf_net *a, const struct conf_net *b)
+{
+	if (a->family != b->family)
+		return 0;
+	return a->prefix < b->prefix ? holds(a, b->addr) : holds(b, a->addr);
+}
+
+/* iptable_overlaps() into an array: got[value] = other + 1. */
+static void
+first_cb(void *arg, uint64_t value, uint64_t other)
+{
+	uint64_t	*got = arg;
+
+	assert_int_equal(got[value], 0);
+	got[value] = other + 1;
+}
+
+/*
+ * Many random networks in a small space, so that most overlap some
+ * other: for each, the first one added before it that overlaps it must
+ * be what a comparison with every earlier network finds.
+ */
+#define NOV4	3000
+#define NOV6	1000
+
+static void
+test_overlap_random(void **state)
+{
+	struct iptable_builder	*b;
+	struct conf_net		*nets, *n;
+	uint64_t		*got, seed = 0x2545f4914f6cdd1dULL, r;
+	size_t			 nnets = NOV4 + NOV6, i, j, nclash = 0;
+
+	(void)state;
+	nets = calloc(nnets, sizeof *nets);
+	got = calloc(nnets, sizeof *got);
+	assert_non_null(nets);
+	assert_non_null(got);
+	assert_non_null(b = iptable_builder_new());
+	for (i = 0; i < nnets; i++) {
+		n = &nets[i];
+		r = rnd(&seed);
+		if (i < NOV4) {
+			/* In 10.0.0.0/12, /20 to /32, now and then wider. */
+			n->family = AF_INET;
+			n->addr[0] = 10;
+			n->addr[1] = r & 15;
+			n->addr[2] = r >> 8;
+			n->addr[3] = r >> 16;
+			n->prefix = (r >> 24) % 200 == 0 ? 12 + (r >> 32) % 8 :
+			    20 + (r >> 32) % 13;
+		} else {
+			/* In 2001:db8::/40, /44 to /128. */
+			n->family = AF_INET6;
+			memcpy(n->addr, "\x20\x01\x0d\xb8\x00", 5);
+			for (j = 5; j < 16; j++)
+				n->addr[j] = j < 7 ? rnd(&seed) : 0;
+			n->prefix = 44 + (r >> 8) % 85;
+		}
+		clear_host(n);
+		assert_int_equal(iptable_add(b, n, i), 0);
+	}
+	assert_int_equal(iptable_overlaps(b, first_cb, got), 0);
+	for (i = 0; i < nnets; i++) {
+		for (j = 0; j < i && !overlaps(&nets[j], &nets[i]); j++)
+			;
+		if (j == i) {
+			assert_int_equal(got[i], 0);
+			continue;
+		}
+		if (got[i] != j + 1)
+			fail_msg("network %zu: first overlap %llu, want %zu", i,
+			    (unsigned long long)got[i] - 1, j);
+		nclash++;
+	}
+	/* Both outcomes, many times. */
+	assert_true(nclash > nnets / 10);
+	assert_true(nclash < nnets - nnets / 10);
+	iptable_builder_free(b);
+	free(nets);
+	free(got);
+}
+
 int
 main(void)
 {
@@ -504,6 +627,7 @@ main(void)
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_overlap_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
