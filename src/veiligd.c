@@ -42,11 +42,13 @@
 #include "worker.h"
 
 #define VEILIGD_CONF	"/etc/veilig/veiligd.yaml"
+#define VEILIGD_NSIGNALS 3		/* SIGHUP, SIGTERM, SIGINT */
 
 /* The daemon's own state, owned by main(). */
 struct veiligd {
 	const char		*path;		/* configuration file */
 	struct event_base	*base;		/* signals only */
+	struct event		*signals[VEILIGD_NSIGNALS];
 	struct cache		*cache;
 	struct inflight		*inflight;	/* questions in flight */
 	struct worker		**workers;
@@ -422,21 +424,146 @@ static const struct control_cmd veiligd_cmds[] = {
 	  veiligd_cmd_lists },
 };
 
+/*
+ * -n: check the whole configuration (veiligd.yaml, boards, lists,
+ * tables), print every error as "file:line:column: message" and return
+ * the exit status, 0 or 1.
+ */
+static int
+veiligd_check(const char *path)
+{
+	struct veiligd_errors	 e;
+	struct snapshot		*snap = NULL;
+	struct conf		*cf;
+
+	memset(&e, 0, sizeof e);
+	e.bare = 1;
+	/*
+	 * With -v the configuration in effect is printed as soon as
+	 * veiligd.yaml and the boards are read, before the lists:
+	 * veilig-update-lists reads the list table from it before the
+	 * first start, when the list files do not exist yet.
+	 */
+	if ((cf = conf_load(path, veiligd_error_cb, &e)) != NULL) {
+		if (log_verbose > 0)
+			conf_print(cf, stdout);
+		snap = snapshot_new(cf, veiligd_error_cb, &e);
+	}
+	if (snap == NULL) {
+		fprintf(stderr, "%s: %u error%s\n", path, e.n,
+		    e.n == 1 ? "" : "s");
+		return 1;
+	}
+	if (snap->conf->nboards == 0)
+		fprintf(stderr, "%s: warning: no board file matches %s: every "
+		    "client is refused\n", path, snap->conf->boards_glob);
+	fprintf(stderr, "%s: configuration OK\n", path);
+	snapshot_free(snap);
+	return 0;
+}
+
+/*
+ * The cache, the table of questions in flight and the workers with their
+ * sockets, for the configuration of snap, which comes into force. Any
+ * failure is fatal: this is start-up.
+ */
+static void
+veiligd_start(struct veiligd *vd, struct snapshot *snap)
+{
+	const struct conf	*conf = snap->conf;
+	struct rlimit		 rl;
+	char			*cause;
+	unsigned		 i;
+	long			 ncpu;
+
+	/* Every upstream query in flight holds a socket: take what we may. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	vd->cache = cache_new(conf->cache_size, conf->serve_stale,
+	    conf->max_ttl, conf->max_neg_ttl);
+	if (vd->cache == NULL)
+		fatalx("cache: out of memory");
+	if ((vd->inflight = inflight_new()) == NULL)
+		fatalx("out of memory");
+	vd->nworkers = conf->workers;
+	if (vd->nworkers == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		vd->nworkers = ncpu > 0 ? (unsigned)ncpu : 1;
+	}
+	if ((vd->workers = calloc(vd->nworkers, sizeof *vd->workers)) == NULL)
+		fatal("calloc");
+	for (i = 0; i < vd->nworkers; i++) {
+		vd->workers[i] = worker_new(i, vd->nworkers, conf, vd->cache,
+		    vd->inflight, &cause);
+		if (vd->workers[i] == NULL)
+			fatalx("%s", cause != NULL ? cause : "worker failed");
+	}
+	vd->snap = snap;
+	vd->loaded = time(NULL);
+	snapshot_swap(vd->snap);
+}
+
+/* The main thread's loop: SIGHUP, SIGTERM, SIGINT and the control socket. */
+static void
+veiligd_events(struct veiligd *vd)
+{
+	static const int	 sigs[VEILIGD_NSIGNALS] = {
+		SIGHUP, SIGTERM, SIGINT
+	};
+	char			*cause;
+	int			 i;
+
+	if ((vd->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	for (i = 0; i < VEILIGD_NSIGNALS; i++) {
+		vd->signals[i] = evsignal_new(vd->base, sigs[i],
+		    veiligd_signal_cb, vd);
+		if (vd->signals[i] == NULL ||
+		    evsignal_add(vd->signals[i], NULL) == -1)
+			fatalx("cannot set up signal events");
+	}
+	vd->control = control_new(vd->base, vd->snap->conf->control,
+	    veiligd_cmds, sizeof veiligd_cmds / sizeof veiligd_cmds[0], vd,
+	    &cause);
+	if (vd->control == NULL)
+		fatalx("control socket: %s", cause != NULL ? cause : "failed");
+}
+
+/* Stop the workers, then free everything veiligd_start() and
+   veiligd_events() made. */
+static void
+veiligd_stop(struct veiligd *vd)
+{
+	unsigned	i;
+
+	control_free(vd->control);
+	for (i = 0; i < vd->nworkers; i++)
+		worker_stop(vd->workers[i]);
+	veiligd_log_stats(vd);
+	for (i = 0; i < vd->nworkers; i++)
+		worker_free(vd->workers[i]);
+	free(vd->workers);
+	snapshot_free(snapshot_swap(NULL));
+	inflight_free(vd->inflight);
+	cache_free(vd->cache);
+	for (i = 0; i < VEILIGD_NSIGNALS; i++)
+		event_free(vd->signals[i]);
+	event_base_free(vd->base);
+	libevent_global_shutdown();
+}
+
 int
 main(int argc, char **argv)
 {
 	struct veiligd		 vd;
 	struct veiligd_errors	 e;
 	struct snapshot		*snap;
-	const struct conf	*conf;
-	struct conf		*cf;
-	struct event		*ev_hup, *ev_term, *ev_int;
 	sigset_t		 block, old;
-	struct rlimit		 rl;
-	char			*cause, *rpath = NULL;
+	char			*rpath = NULL;
 	unsigned		 i;
-	long			 ncpu;
-	int		 ch, dflag = 0, nflag = 0;
+	int			 ch, dflag = 0, nflag = 0;
 
 	memset(&vd, 0, sizeof vd);
 	vd.path = VEILIGD_CONF;
@@ -477,77 +604,25 @@ main(int argc, char **argv)
 	/* daemon() moves to /: a reload must still find the file. */
 	if ((rpath = realpath(vd.path, NULL)) != NULL)
 		vd.path = rpath;
+	if (nflag) {
+		ch = veiligd_check(vd.path);
+		free(rpath);
+		return ch;
+	}
 
 	/* The whole configuration: veiligd.yaml, boards, lists, tables. */
 	memset(&e, 0, sizeof e);
-	e.bare = nflag;
-	if (nflag) {
-		/*
-		 * With -v the configuration in effect is printed as soon as
-		 * veiligd.yaml and the boards are read, before the lists:
-		 * veilig-update-lists reads the list table from it before
-		 * the first start, when the list files do not exist yet.
-		 */
-		snap = NULL;
-		if ((cf = conf_load(vd.path, veiligd_error_cb, &e)) != NULL) {
-			if (log_verbose > 0)
-				conf_print(cf, stdout);
-			snap = snapshot_new(cf, veiligd_error_cb, &e);
-		}
-		if (snap == NULL) {
-			fprintf(stderr, "%s: %u error%s\n", vd.path, e.n,
-			    e.n == 1 ? "" : "s");
-			free(rpath);
-			return 1;
-		}
-		if (snap->conf->nboards == 0)
-			fprintf(stderr, "%s: warning: no board file matches %s: "
-			    "every client is refused\n", vd.path,
-			    snap->conf->boards_glob);
-		fprintf(stderr, "%s: configuration OK\n", vd.path);
-		snapshot_free(snap);
-		free(rpath);
-		return 0;
-	}
 	snap = veiligd_load(vd.path, &e);
 	if (snap == NULL)
 		fatalx("%u error%s in %s", e.n, e.n == 1 ? "" : "s", vd.path);
-	conf = snap->conf;
-	if (conf->nboards == 0)
+	if (snap->conf->nboards == 0)
 		log_warnx("no board file matches %s: every client is refused",
-		    conf->boards_glob);
+		    snap->conf->boards_glob);
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() == -1)
 		fatalx("libevent without thread support");
 	log_libevent();
-
-	/* Every upstream query in flight holds a socket: take what we may. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	vd.cache = cache_new(conf->cache_size, conf->serve_stale,
-	    conf->max_ttl, conf->max_neg_ttl);
-	if (vd.cache == NULL)
-		fatalx("cache: out of memory");
-	if ((vd.inflight = inflight_new()) == NULL)
-		fatalx("out of memory");
-	vd.nworkers = conf->workers;
-	if (vd.nworkers == 0) {
-		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		vd.nworkers = ncpu > 0 ? (unsigned)ncpu : 1;
-	}
-	if ((vd.workers = calloc(vd.nworkers, sizeof *vd.workers)) == NULL)
-		fatal("calloc");
-	for (i = 0; i < vd.nworkers; i++) {
-		vd.workers[i] = worker_new(i, vd.nworkers, conf, vd.cache,
-		    vd.inflight, &cause);
-		if (vd.workers[i] == NULL)
-			fatalx("%s", cause != NULL ? cause : "worker failed");
-	}
-	vd.snap = snap;
-	vd.loaded = time(NULL);
-	snapshot_swap(vd.snap);
+	veiligd_start(&vd, snap);
 
 	if (!dflag) {
 		if (daemon(0, 0) == -1)
@@ -559,43 +634,15 @@ main(int argc, char **argv)
 	for (i = 0; i < vd.nworkers; i++)
 		if (worker_start(vd.workers[i]) == -1)
 			fatalx("cannot start worker %u", i);
-
-	if ((vd.base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
-	ev_hup = evsignal_new(vd.base, SIGHUP, veiligd_signal_cb, &vd);
-	ev_term = evsignal_new(vd.base, SIGTERM, veiligd_signal_cb, &vd);
-	ev_int = evsignal_new(vd.base, SIGINT, veiligd_signal_cb, &vd);
-	if (ev_hup == NULL || ev_term == NULL || ev_int == NULL ||
-	    evsignal_add(ev_hup, NULL) == -1 ||
-	    evsignal_add(ev_term, NULL) == -1 ||
-	    evsignal_add(ev_int, NULL) == -1)
-		fatalx("cannot set up signal events");
+	veiligd_events(&vd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	vd.control = control_new(vd.base, conf->control, veiligd_cmds,
-	    sizeof veiligd_cmds / sizeof veiligd_cmds[0], &vd, &cause);
-	if (vd.control == NULL)
-		fatalx("control socket: %s", cause != NULL ? cause : "failed");
 
 	log_warnx("ready: %u worker%s, configuration %s", vd.nworkers,
 	    vd.nworkers == 1 ? "" : "s", vd.path);
 	veiligd_notify("READY=1\nSTATUS=running");
 	event_base_dispatch(vd.base);
 
-	control_free(vd.control);
-	for (i = 0; i < vd.nworkers; i++)
-		worker_stop(vd.workers[i]);
-	veiligd_log_stats(&vd);
-	for (i = 0; i < vd.nworkers; i++)
-		worker_free(vd.workers[i]);
-	free(vd.workers);
-	snapshot_free(snapshot_swap(NULL));
-	inflight_free(vd.inflight);
-	cache_free(vd.cache);
-	event_free(ev_hup);
-	event_free(ev_term);
-	event_free(ev_int);
-	event_base_free(vd.base);
-	libevent_global_shutdown();
+	veiligd_stop(&vd);
 	free(rpath);
 	log_warnx("stopped");
 	return 0;
