@@ -135,6 +135,20 @@ struct domtable_vtab {
 	size_t			 nidx;		/* a power of two */
 };
 
+/*
+ * domtable_fill() at work: the table, what it is filled from, and the
+ * records of the name being placed.
+ */
+struct domtable_filling {
+	struct domtable		*t;
+	struct domtable_builder	*b;
+	struct domtable_vtab	*vt;
+	/* list * 3 + match -> record, DOMTABLE_NONE between names */
+	uint32_t		 best[DOMTABLE_MAX_LISTS * DOMTABLE_NMATCH];
+	uint32_t		 touched[DOMTABLE_MAX_LISTS * DOMTABLE_NMATCH];
+	size_t			 ntouched;	/* keys set in best */
+};
+
 static uint64_t	domtable_mix(uint64_t);
 static uint64_t	domtable_label_hash(uint64_t, const uint8_t *);
 static int	domtable_suffixes(uint64_t, const uint8_t *, size_t,
@@ -147,9 +161,10 @@ static int	domtable_group(struct domtable_builder *, size_t *,
 		    size_t *);
 static int	domtable_fill(struct domtable *, struct domtable_builder *,
 		    struct domtable_vtab *);
-static int	domtable_node(struct domtable *, struct domtable_builder *,
-		    uint32_t, uint32_t, uint32_t *, uint32_t *,
-		    struct domtable_vtab *);
+static void	domtable_pick(struct domtable_filling *, uint32_t);
+static void	domtable_resolve(const uint64_t *, const uint64_t *,
+		    struct domtable_vset *);
+static int	domtable_node(struct domtable_filling *, uint32_t, uint32_t);
 static int	domtable_sort_tags(struct domtable *);
 static int	domtable_intern(struct domtable_vtab *,
 		    const struct domtable_vset *, uint32_t *);
@@ -435,53 +450,89 @@ domtable_intern(struct domtable_vtab *vt, const struct domtable_vset *v,
 }
 
 /*
- * Resolve the records of the name whose first record is head, now in slot
- * s: keep one record per (list, match), a PASS before a BLOCK and then the
- * first added; append its tags; intern its verdict set. best is a scratch
- * array of list * 3 + match -> record, all DOMTABLE_NONE between calls.
+ * Pick the records of the name whose first record is head: one per
+ * (list, match), a PASS before a BLOCK and then the first added, into
+ * f->best, their keys into f->touched in order.
  */
-static int
-domtable_node(struct domtable *t, struct domtable_builder *b, uint32_t head,
-    uint32_t s, uint32_t *best, uint32_t *touched, struct domtable_vtab *vt)
+static void
+domtable_pick(struct domtable_filling *f, uint32_t head)
 {
 	struct domtable_rec	*r, *o;
-	struct domtable_tag	*tg;
-	struct domtable_vset	 v;
-	uint64_t		 blk[DOMTABLE_NMATCH], pas[DOMTABLE_NMATCH];
-	uint64_t		 bit, p0, pp;
-	uint32_t		 i, key, id;
-	size_t			 ntouched = 0, k, m;
+	uint32_t		 i, key;
+	size_t			 k, m;
 	uint8_t			 kind;
 
+	f->ntouched = 0;
 	for (i = head; i != DOMTABLE_NONE; i = r->next) {
-		r = &b->recs[i];
+		r = &f->b->recs[i];
 		key = (uint32_t)r->list * DOMTABLE_NMATCH + r->match;
-		if (best[key] == DOMTABLE_NONE) {
-			best[key] = i;
-			touched[ntouched++] = key;
+		if (f->best[key] == DOMTABLE_NONE) {
+			f->best[key] = i;
+			f->touched[f->ntouched++] = key;
 			continue;
 		}
 		/* Chains run head, then the others newest first. */
-		o = &b->recs[best[key]];
+		o = &f->b->recs[f->best[key]];
 		kind = r->kind & DOMTABLE_KIND_MASK;
 		if (kind > (o->kind & DOMTABLE_KIND_MASK) ||
-		    (kind == (o->kind & DOMTABLE_KIND_MASK) && i < best[key]))
-			best[key] = i;
+		    (kind == (o->kind & DOMTABLE_KIND_MASK) &&
+		    i < f->best[key]))
+			f->best[key] = i;
 	}
 
 	/* A handful of keys at most: an insertion sort puts them in order. */
-	for (k = 1; k < ntouched; k++) {
-		key = touched[k];
-		for (m = k; m > 0 && touched[m - 1] > key; m--)
-			touched[m] = touched[m - 1];
-		touched[m] = key;
+	for (k = 1; k < f->ntouched; k++) {
+		key = f->touched[k];
+		for (m = k; m > 0 && f->touched[m - 1] > key; m--)
+			f->touched[m] = f->touched[m - 1];
+		f->touched[m] = key;
 	}
+}
 
+/*
+ * The verdict set of a name from the lists its entries block (blk) and
+ * pass (pas), per match. PASS beats BLOCK at one level; resolve that
+ * here, once.
+ */
+static void
+domtable_resolve(const uint64_t *blk, const uint64_t *pas,
+    struct domtable_vset *v)
+{
+	uint64_t	p0, pp;
+
+	memset(v, 0, sizeof *v);
+	p0 = pas[DOMTABLE_SUBTREE] | pas[DOMTABLE_EXACT];
+	v->any0 = p0 | blk[DOMTABLE_SUBTREE] | blk[DOMTABLE_EXACT];
+	v->blk0 = v->any0 & ~p0;
+	pp = pas[DOMTABLE_SUBTREE] | pas[DOMTABLE_SUBONLY];
+	v->anyp = pp | blk[DOMTABLE_SUBTREE] | blk[DOMTABLE_SUBONLY];
+	v->blkp = v->anyp & ~pp;
+}
+
+/*
+ * Resolve the records of the name whose first record is head, now in slot
+ * s: keep one record per (list, match) (domtable_pick()), append its tags,
+ * intern its verdict set. f->best is all DOMTABLE_NONE again after.
+ */
+static int
+domtable_node(struct domtable_filling *f, uint32_t head, uint32_t s)
+{
+	struct domtable		*t = f->t;
+	struct domtable_rec	*r;
+	struct domtable_tag	*tg;
+	struct domtable_vset	 v;
+	uint64_t		 blk[DOMTABLE_NMATCH], pas[DOMTABLE_NMATCH];
+	uint64_t		 bit;
+	uint32_t		 id;
+	size_t			 k;
+	uint8_t			 kind;
+
+	domtable_pick(f, head);
 	memset(blk, 0, sizeof blk);
 	memset(pas, 0, sizeof pas);
-	for (k = 0; k < ntouched; k++) {
-		r = &b->recs[best[touched[k]]];
-		best[touched[k]] = DOMTABLE_NONE;
+	for (k = 0; k < f->ntouched; k++) {
+		r = &f->b->recs[f->best[f->touched[k]]];
+		f->best[f->touched[k]] = DOMTABLE_NONE;
 		kind = r->kind & DOMTABLE_KIND_MASK;
 		bit = 1ULL << r->list;
 		if (kind == DOMTABLE_PASS)
@@ -496,17 +547,9 @@ domtable_node(struct domtable *t, struct domtable_builder *b, uint32_t head,
 		tg->match = r->match;
 		tg->kind = kind;
 	}
-
-	/* PASS beats BLOCK at one level; resolve that here, once. */
-	memset(&v, 0, sizeof v);
-	p0 = pas[DOMTABLE_SUBTREE] | pas[DOMTABLE_EXACT];
-	v.any0 = p0 | blk[DOMTABLE_SUBTREE] | blk[DOMTABLE_EXACT];
-	v.blk0 = v.any0 & ~p0;
-	pp = pas[DOMTABLE_SUBTREE] | pas[DOMTABLE_SUBONLY];
-	v.anyp = pp | blk[DOMTABLE_SUBTREE] | blk[DOMTABLE_SUBONLY];
-	v.blkp = v.anyp & ~pp;
+	domtable_resolve(blk, pas, &v);
 	t->lists |= v.any0 | v.anyp;
-	if (domtable_intern(vt, &v, &id) == -1)
+	if (domtable_intern(f->vt, &v, &id) == -1)
 		return (-1);
 	t->slots[s].meta |= id << 8;
 	return (0);
@@ -522,10 +565,9 @@ static int
 domtable_fill(struct domtable *t, struct domtable_builder *b,
     struct domtable_vtab *vt)
 {
+	struct domtable_filling	 f;
 	struct domtable_slot	*s;
 	struct domtable_rec	*r;
-	uint32_t		 best[DOMTABLE_MAX_LISTS * DOMTABLE_NMATCH];
-	uint32_t		 touched[DOMTABLE_MAX_LISTS * DOMTABLE_NMATCH];
 	size_t			 nheads, names_len, i;
 	uint32_t		 j;
 
@@ -542,8 +584,11 @@ domtable_fill(struct domtable *t, struct domtable_builder *b,
 	if (t->slots == NULL || t->arena == NULL || t->tags == NULL)
 		return (-1);
 
+	f.t = t;
+	f.b = b;
+	f.vt = vt;
 	for (i = 0; i < DOMTABLE_MAX_LISTS * DOMTABLE_NMATCH; i++)
-		best[i] = DOMTABLE_NONE;
+		f.best[i] = DOMTABLE_NONE;
 	for (i = 0; i < b->nrecs; i++) {
 		r = &b->recs[i];
 		if (r->kind & DOMTABLE_FOLLOWER)
@@ -561,8 +606,7 @@ domtable_fill(struct domtable *t, struct domtable_builder *b,
 		t->arena_len += r->len;
 		if (r->len == 1)
 			t->has_root = 1;
-		if (domtable_node(t, b, (uint32_t)i, j, best, touched,
-		    vt) == -1)
+		if (domtable_node(&f, (uint32_t)i, j) == -1)
 			return (-1);
 	}
 	return (0);
