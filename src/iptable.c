@@ -24,8 +24,9 @@
  * earlier one with the same sort and the same stack of nested networks
  * as the build: everything on the stack holds the network being pushed,
  * everything pushed while it is open lies inside it, so the first added
- * of each comes out of the sweep, O(n log n) in all. (A scan of all
- * earlier networks per network took 90 s for 100,000 board networks.)
+ * of each comes out of the sweep, O(n log n) in all. (Comparing each
+ * network with every earlier one, as conf.c did, took 90 s for the
+ * 100,000 networks of 1,000 boards; this takes tens of milliseconds.)
  * Both run only at load.
  */
 #include <netinet/in.h>

@@ -43,7 +43,7 @@ int	iptable_add(struct iptable_builder *, const struct conf_net *net,
  * added, cb gets its value and the value of the first network added
  * before it that it overlaps. IPv4 and IPv6 never overlap, except that
  * ::ffff:a.b.c.d/96+ is the IPv4 network it maps. O(n log n): a sort and
- * one sweep, so that 100,000 board networks are checked in milliseconds.
+ * one sweep.
  * 0, or -1 on allocation failure (then cb has not been called).
  */
 typedef void (*iptable_overlap_cb)(void *arg, uint64_t value,
