@@ -3,7 +3,7 @@
 parameters.
 
     /usr/bin/python3 tests/funclen.py [--max-lines N] [--max-params N]
-                                      [--list] [FILE.c ...]
+                                      [--list] [--self-test] [FILE.c ...]
 
 Reads the files (default: src/*.c next to this script's tests/), finds
 every function definition and prints, for each one over a limit,
@@ -12,6 +12,9 @@ every function definition and prints, for each one over a limit,
 
 then exits 1; with none over, it exits 0 quietly. --list prints every
 function instead, longest first, as "lines params file:line name".
+--self-test checks the parse on a sample of the constructs that could
+fool it (braces in strings, comments and macros, initialisers, function
+pointer parameters, attributes) and exits 0 or 1.
 
 The length of a function is the lines of its body, from the line of the
 opening brace to that of the closing one, both counted. Parameters are the
@@ -32,7 +35,9 @@ import argparse
 import glob
 import os
 import re
+import signal
 import sys
+import tempfile
 
 MAX_LINES = 100
 MAX_PARAMS = 8
@@ -180,6 +185,53 @@ def functions(path):
     return found
 
 
+# The self-test's sample: each function's name says what it should count,
+# <name>_<lines>_<params>.
+SAMPLE = r"""
+#define BLOCK(x) do {                                                  \
+        if (x) { return; }                                              \
+} while (0)
+static const struct { const char *s; int n; } table[] = {
+        { "{ not a body }", 1 },
+};
+struct ops { int (*cb)(void *, int); };
+static void __attribute__((format(printf, 1, 2)))
+attr_3_1(const char *fmt, ...)
+{
+        (void)fmt;
+}
+int
+fnptr_4_3(int (*cb)(void *, int), const char *brace, char c)
+{
+        /* } a comment { */
+        return cb(NULL, brace[0] == '{' || c == '}');
+}
+static void
+none_2_0(void)
+{
+}
+int nine_1_9(int a, int b, int c, int d, int e, int f, int g, int h,
+    int i) { return a; }
+"""
+
+
+def self_test():
+    """Parse SAMPLE and compare with the names' counts; 0 or 1."""
+    with tempfile.NamedTemporaryFile("w", suffix=".c") as f:
+        f.write(SAMPLE)
+        f.flush()
+        got = sorted((name, nlines, nparams)
+                     for name, _, nlines, nparams in functions(f.name))
+    want = []
+    for m in re.finditer(r"\b([a-z]+)_(\d+)_(\d+)\(", SAMPLE):
+        want.append((m.group(0)[:-1], int(m.group(2)), int(m.group(3))))
+    want = sorted(set(want))
+    if got != want:
+        print("funclen self-test: got %s, want %s" % (got, want))
+        return 1
+    return 0
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -187,8 +239,12 @@ def main():
     ap.add_argument("--max-params", type=int, default=MAX_PARAMS)
     ap.add_argument("--list", action="store_true",
                     help="print every function, longest first")
+    ap.add_argument("--self-test", action="store_true",
+                    help="check the parser on a sample, then exit")
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
+    if a.self_test:
+        return self_test()
     files = a.files or sorted(glob.glob(os.path.join(here, "..", "src",
                                                      "*.c")))
     if not files:
@@ -224,4 +280,5 @@ def main():
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet under "| head"
     sys.exit(main())
