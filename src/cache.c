@@ -364,6 +364,7 @@ cache_lookup(struct cache *c, const struct cache_req *req, uint8_t *out,
 	struct cache_shard		*s;
 	struct cache_entry		*e, *dead = NULL;
 	enum cache_result		 res = CACHE_MISS;
+	struct wire_msg			 m;
 	const uint8_t			*msg;
 	uint64_t			 h;
 	uint32_t			 age;
@@ -380,16 +381,19 @@ cache_lookup(struct cache *c, const struct cache_req *req, uint8_t *out,
 	/* A clock that went back (only tests do that) counts as age 0. */
 	age = req->now >= e->stored ? req->now - e->stored : 0;
 	msg = (const uint8_t *)(e->ttl_off + e->nttl) + e->name_len;
+	m.data = msg;
+	m.len = e->msg_len;
+	m.ttl_off = e->ttl_off;
+	m.nttl = e->nttl;
 	if (age < e->ttl) {
-		n = wire_answer(out, cap, msg, e->msg_len, e->ttl_off, e->nttl,
-		    age, 0, q, req->udp_max);
+		n = wire_answer(out, cap, &m, age, 0, q, req->udp_max);
 		if (n != 0)
 			res = CACHE_HIT;
 	} else if ((uint64_t)age < (uint64_t)e->ttl + c->stale_secs) {
 		/* Kept for serve-stale; only used when upstreams failed. */
 		if (req->allow_stale) {
-			n = wire_answer(out, cap, msg, e->msg_len, e->ttl_off,
-			    e->nttl, 0, CACHE_STALE_TTL, q, req->udp_max);
+			n = wire_answer(out, cap, &m, 0, CACHE_STALE_TTL, q,
+			    req->udp_max);
 			if (n != 0)
 				res = CACHE_STALE;
 		}

@@ -207,7 +207,8 @@ query_cached(struct query_ctx *qc, const struct policy *p, struct query *q,
 	}
 	if (q->rewrite) {
 		n = wire_cname_answer(q->out, q->cap, &q->wq, q->target,
-		    q->tlen, q->ttl, qc->tmp, n, query_udp_max(q));
+		    q->tlen, q->ttl, &(struct wire_msg){ qc->tmp, n, NULL, 0 },
+		    query_udp_max(q));
 		if (n == 0)
 			return CACHE_MISS;
 		qc->st.rewritten++;
@@ -287,6 +288,7 @@ query_upstream(struct query_ctx *qc, const struct policy *p, struct query *q,
 	const struct wire_scan	*sc = s->sc;
 	const struct wire_query	*fq;
 	struct wire_query	 tq;
+	struct wire_msg		 m;
 	struct policy_verdict	 av;
 	uint64_t		 mask = s->mask;
 	size_t			 len;
@@ -300,18 +302,23 @@ query_upstream(struct query_ctx *qc, const struct policy *p, struct query *q,
 		if (av.kind == POLICY_BLOCK)
 			return query_block(qc, q, &av);
 	}
+	m.data = s->msg;
+	m.len = sc->len;
+	m.ttl_off = sc->ttl_off;
+	m.nttl = sc->nttl;
 	if (!q->rewrite)
-		return wire_answer(q->out, q->cap, s->msg, sc->len, sc->ttl_off,
-		    sc->nttl, 0, 0, &q->wq, query_udp_max(q));
+		return wire_answer(q->out, q->cap, &m, 0, 0, &q->wq,
+		    query_udp_max(q));
 
 	/* A rewrite: the CNAME, then the answer about its target. */
 	if ((fq = query_fq(q, &tq)) == NULL)
 		return 0;
-	len = wire_answer(qc->tmp, sizeof qc->tmp, s->msg, sc->len,
-	    sc->ttl_off, sc->nttl, 0, 0, fq, WIRE_MAX_UDP);
+	len = wire_answer(qc->tmp, sizeof qc->tmp, &m, 0, 0, fq, WIRE_MAX_UDP);
 	if (len != 0)
 		len = wire_cname_answer(q->out, q->cap, &q->wq, q->target,
-		    q->tlen, q->ttl, qc->tmp, len, query_udp_max(q));
+		    q->tlen, q->ttl,
+		    &(struct wire_msg){ qc->tmp, len, NULL, 0 },
+		    query_udp_max(q));
 	if (len != 0)
 		qc->st.rewritten++;
 	return len;

@@ -6,6 +6,10 @@
  * resolver only needs the header, the question, the OPT record and the
  * positions of the TTLs. Every read is bounds-checked against the length
  * given; nothing here allocates or keeps a pointer after it returns.
+ *
+ * One way to read, one way to write: names through wire_name(), records
+ * through wire_rr_next(), and every packet through a struct wire_buf, so
+ * each bounds check is written once.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -39,7 +43,8 @@
 /*
  * An output buffer that keeps counting past its capacity, so a message is
  * written in one pass and its full length is known even when it does not
- * fit (to choose between truncation and failure afterwards).
+ * fit (to choose between truncation and failure afterwards). Every packet
+ * this module writes goes through one.
  */
 struct wire_buf {
 	uint8_t		*p;
@@ -47,41 +52,62 @@ struct wire_buf {
 	size_t		 len;	/* may pass cap: counted, not written */
 };
 
-/* Where a record sits, for wire_scan(). */
-#define WIRE_SEC_AN	0
-#define WIRE_SEC_NS	1
-#define WIRE_SEC_AR	2
+/* What wire_scan() carries from one record to the next. */
+struct wire_ttls {
+	uint32_t	 min;		/* smallest TTL of answer, authority */
+	uint32_t	 soa;		/* min(TTL, MINIMUM) of the first SOA
+					   in the authority section */
+	size_t		 soa_off;	/* that SOA's TTL field */
+	int		 have_soa;
+};
 
 static uint16_t	wire_get16(const uint8_t *);
 static uint32_t	wire_get32(const uint8_t *);
 static void	wire_put16(uint8_t *, uint16_t);
 static void	wire_put32(uint8_t *, uint32_t);
-static int	wire_name(const uint8_t *, size_t, size_t *, uint8_t *,
+static uint8_t	wire_fold(uint8_t);
+static int	wire_equal_lower(const uint8_t *, const uint8_t *, size_t);
+static const char *wire_name(const uint8_t *, size_t, size_t *, uint8_t *,
 		    size_t *, uint8_t *);
-static size_t	wire_put_opt(uint8_t *, int, int);
-static void	wire_put_answer_opt(uint8_t *, int, int);
+static int	wire_name_check(const uint8_t *, size_t, uint8_t *);
+static size_t	wire_parse_question(const uint8_t *, size_t,
+		    struct wire_query *);
+static int	wire_parse_opt(const struct wire_rr *, struct wire_query *);
+static enum wire_verdict wire_parse_additional(const uint8_t *, size_t,
+		    size_t, struct wire_query *);
 static enum wire_verdict wire_parse_body(const uint8_t *, size_t,
-		    struct wire_query *, uint16_t, uint16_t, uint16_t, uint16_t);
-static int	wire_parse_opt(const uint8_t *, size_t, size_t, uint16_t,
-		    uint32_t, uint16_t, struct wire_query *);
+		    struct wire_query *);
 static int	wire_soa_min(const uint8_t *, size_t, size_t, size_t,
 		    uint32_t *);
+static int	wire_scan_rr(const struct wire_rr *, struct wire_scan *,
+		    struct wire_ttls *);
+static void	wire_scan_ttl(uint8_t *, struct wire_scan *,
+		    const struct wire_ttls *);
 static void	wire_str_put(char *, size_t, size_t *, const char *, size_t);
-static int	wire_name_check(const uint8_t *, size_t, uint8_t *);
 static void	wire_buf_put(struct wire_buf *, const void *, size_t);
 static void	wire_buf_put16(struct wire_buf *, uint16_t);
 static void	wire_buf_put32(struct wire_buf *, uint32_t);
+static void	wire_buf_set(struct wire_buf *, size_t, const void *, size_t);
 static void	wire_buf_set16(struct wire_buf *, size_t, uint16_t);
+static void	wire_buf_set32(struct wire_buf *, size_t, uint32_t);
+static void	wire_buf_header(struct wire_buf *, uint16_t, uint16_t,
+		    uint16_t);
+static void	wire_buf_question(struct wire_buf *, const uint8_t *, size_t,
+		    uint16_t, uint16_t);
+static void	wire_buf_counts(struct wire_buf *, uint16_t, uint16_t,
+		    uint16_t);
+static uint16_t	wire_flags(const struct wire_query *, int);
 static void	wire_buf_head(struct wire_buf *, const struct wire_query *,
 		    uint16_t);
-static void	wire_buf_opt(struct wire_buf *, int, uint16_t, const char *);
 static size_t	wire_ede_len(const char *);
+static size_t	wire_opt_len(uint16_t, const char *);
+static void	wire_buf_opt(struct wire_buf *, int, int, uint16_t,
+		    const char *);
+static size_t	wire_truncated(uint8_t *, size_t, const struct wire_query *,
+		    uint16_t, uint16_t, size_t);
 static void	wire_buf_soa(struct wire_buf *, const struct wire_query *,
 		    const struct wire_block *);
-static int	wire_copy_rr(const uint8_t *, size_t, size_t *,
-		    struct wire_buf *);
-static size_t	wire_truncated(uint8_t *, size_t,
-		    const struct wire_query *, uint16_t, size_t);
+static int	wire_copy_rr(const struct wire_rr *, struct wire_buf *);
 
 /* Big-endian 16-bit read; the caller has checked the bounds. */
 static uint16_t
@@ -98,6 +124,7 @@ wire_get32(const uint8_t *p)
 	    ((uint32_t)p[2] << 8) | (uint32_t)p[3]);
 }
 
+/* Big-endian writes; only for fields already inside the message. */
 static void
 wire_put16(uint8_t *p, uint16_t v)
 {
@@ -114,16 +141,50 @@ wire_put32(uint8_t *p, uint32_t v)
 	p[3] = v & 0xff;
 }
 
+/* One octet to lower case: ASCII letters only (RFC 4343). */
+static inline uint8_t
+wire_fold(uint8_t c)
+{
+	return ((uint8_t)(c - 'A') < 26 ? c + ('a' - 'A') : c);
+}
+
+void
+wire_lower(uint8_t *dst, const uint8_t *src, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		dst[i] = wire_fold(src[i]);
+}
+
 /*
- * Walk the name at *off in pkt (len octets). On success *off is just past
- * the name where it starts (past the first pointer if compressed), *nlen
- * the length of the uncompressed wire form including the root octet, and,
- * if out is not NULL, that form is copied to out (WIRE_MAX_NAME octets).
- * Pointers must point backwards (strictly before the pointer itself) and
- * past the header; the jump bound and the 255-octet bound together rule
- * out loops. Label types 0x40 and 0x80 are refused (RFC 6891 5).
+ * Is name (len octets, any case) lname (lower case)? Length octets (<= 63)
+ * are never letters, so folding every octet compares the labels and the
+ * structure at once; a pointer octet never matches a length.
  */
 static int
+wire_equal_lower(const uint8_t *name, const uint8_t *lname, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (wire_fold(name[i]) != lname[i])
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * Walk the name at *off in pkt (len octets). On success returns NULL, *off
+ * is just past the name where it starts (past the first pointer if
+ * compressed), *nlen the length of the uncompressed wire form including
+ * the root octet, and, if out is not NULL, that form is copied to out
+ * (WIRE_MAX_NAME octets). Pointers must point backwards (strictly before
+ * the pointer itself) and past the header; the jump bound and the
+ * 255-octet bound together rule out loops. Label types 0x40 and 0x80 are
+ * refused (RFC 6891 5). On failure returns what was wrong (static text).
+ */
+static const char *
 wire_name(const uint8_t *pkt, size_t len, size_t *off, uint8_t *out,
     size_t *nlen, uint8_t *nlabels)
 {
@@ -133,17 +194,17 @@ wire_name(const uint8_t *pkt, size_t len, size_t *off, uint8_t *out,
 
 	for (;;) {
 		if (pos >= len)
-			return (-1);
+			return ("name runs past the end");
 		c = pkt[pos];
 		if ((c & 0xc0) == 0xc0) {
 			/* Compression pointer: 14-bit offset, backwards only. */
 			if (pos + 1 >= len)
-				return (-1);
+				return ("name runs past the end");
 			ptr = ((size_t)(c & 0x3f) << 8) | pkt[pos + 1];
 			if (ptr < WIRE_HDR_LEN || ptr >= pos)
-				return (-1);
+				return ("compression pointer not backwards");
 			if (++jumps > WIRE_MAX_JUMPS)
-				return (-1);
+				return ("too many compression pointers");
 			if (!jumped) {
 				end = pos + 2;
 				jumped = 1;
@@ -152,9 +213,14 @@ wire_name(const uint8_t *pkt, size_t len, size_t *off, uint8_t *out,
 			continue;
 		}
 		if (c & 0xc0)
-			return (-1);
-		if (n + c + 1 > WIRE_MAX_NAME || pos + 1 + c > len)
-			return (-1);
+			return ("unknown label type");
+		/* Labels that come round again: a loop, caught here. */
+		if (n + c + 1 > WIRE_MAX_NAME) {
+			return (jumped ? "compression loop or name over 255 "
+			    "octets" : "name over 255 octets");
+		}
+		if (pos + 1 + c > len)
+			return ("name runs past the end");
 		if (out != NULL)
 			memcpy(out + n, pkt + pos, c + 1);
 		n += c + 1;
@@ -168,27 +234,158 @@ wire_name(const uint8_t *pkt, size_t len, size_t *off, uint8_t *out,
 		*nlen = n;
 	if (nlabels != NULL)
 		*nlabels = labels;
-	return (0);
+	return (NULL);
 }
 
 /*
- * Check an OPT record whose rdata is rdlen octets at off and take its
- * fields into q. Returns -1 if the options do not exactly fill the rdata.
+ * Check that name (len octets) is one uncompressed wire name ending
+ * exactly at len; count its labels into *labels. 0 or -1.
  */
 static int
-wire_parse_opt(const uint8_t *pkt, size_t len, size_t off, uint16_t rdlen,
-    uint32_t ttl, uint16_t class, struct wire_query *q)
+wire_name_check(const uint8_t *name, size_t len, uint8_t *labels)
 {
-	size_t	 end = off + rdlen;
+	size_t	off = 0;
+	uint8_t	n = 0;
+
+	if (len == 0 || len > WIRE_MAX_NAME)
+		return (-1);
+	while (off < len) {
+		if (name[off] == 0) {
+			if (off + 1 != len)
+				return (-1);
+			*labels = n;
+			return (0);
+		}
+		if (name[off] > WIRE_MAX_LABEL)
+			return (-1);
+		off += name[off] + 1;
+		n++;
+	}
+	return (-1);
+}
+
+size_t
+wire_skip_question(const uint8_t *msg, size_t len)
+{
+	size_t		 off = WIRE_HDR_LEN;
+	unsigned int	 qd, i;
+
+	if (len < WIRE_HDR_LEN)
+		return (0);
+	qd = wire_get16(msg + 4);
+	for (i = 0; i < qd; i++) {
+		if (wire_name(msg, len, &off, NULL, NULL, NULL) != NULL ||
+		    len - off < 4)
+			return (0);
+		off += 4;
+	}
+	return (off);
+}
+
+void
+wire_rr_begin(struct wire_rr *rr, const uint8_t *msg, size_t len,
+    size_t off)
+{
+	rr->msg = msg;
+	rr->len = len;
+	rr->next = off;
+	rr->read = 0;
+	rr->end[WIRE_SEC_AN] = wire_get16(msg + 6);
+	rr->end[WIRE_SEC_NS] = rr->end[WIRE_SEC_AN] + wire_get16(msg + 8);
+	rr->end[WIRE_SEC_AR] = rr->end[WIRE_SEC_NS] + wire_get16(msg + 10);
+	rr->why = NULL;
+}
+
+int
+wire_rr_next(struct wire_rr *rr)
+{
+	const uint8_t	*p;
+	size_t		 off = rr->next, nlen;
+
+	if (rr->read >= rr->end[WIRE_SEC_AR])
+		return (0);
+	rr->why = wire_name(rr->msg, rr->len, &off, NULL, &nlen, NULL);
+	if (rr->why != NULL)
+		return (-1);
+	/* wire_name() leaves off <= len. */
+	if (rr->len - off < WIRE_RR_FIXED) {
+		rr->why = "record runs past the end";
+		return (-1);
+	}
+	p = rr->msg + off;
+	rr->owner = rr->next;
+	rr->owner_len = nlen;
+	rr->type = wire_get16(p);
+	rr->class = wire_get16(p + 2);
+	rr->ttl = wire_get32(p + 4);
+	rr->ttl_off = off + 4;
+	rr->rdlen = wire_get16(p + 8);
+	rr->rdata = off + WIRE_RR_FIXED;
+	if (rr->len - rr->rdata < rr->rdlen) {
+		rr->why = "rdata runs past the end";
+		return (-1);
+	}
+
+	if (rr->read < rr->end[WIRE_SEC_AN]) {
+		rr->section = WIRE_SEC_AN;
+		rr->nth = rr->read;
+	} else if (rr->read < rr->end[WIRE_SEC_NS]) {
+		rr->section = WIRE_SEC_NS;
+		rr->nth = rr->read - rr->end[WIRE_SEC_AN];
+	} else {
+		rr->section = WIRE_SEC_AR;
+		rr->nth = rr->read - rr->end[WIRE_SEC_NS];
+	}
+	rr->next = rr->rdata + rr->rdlen;
+	rr->read++;
+	return (1);
+}
+
+/*
+ * The question of a query: the name as sent and lower-cased, type and
+ * class. Returns the offset just past it, or 0 with q->why set.
+ */
+static size_t
+wire_parse_question(const uint8_t *pkt, size_t len, struct wire_query *q)
+{
+	size_t	 off = WIRE_HDR_LEN, nlen;
+	uint16_t qd = wire_get16(pkt + 4);
+
+	if (qd != 1) {
+		q->why = qd == 0 ? "QDCOUNT is 0" : "QDCOUNT is above 1";
+		return (0);
+	}
+	q->why = wire_name(pkt, len, &off, q->name, &nlen, &q->labels);
+	if (q->why != NULL)
+		return (0);
+	if (len - off < 4) {
+		q->why = "question cut short";
+		return (0);
+	}
+	/* Kept as sent for the answer, lower-cased for every lookup. */
+	q->name_len = nlen;
+	wire_lower(q->lname, q->name, nlen);
+	q->qtype = wire_get16(pkt + off);
+	q->qclass = wire_get16(pkt + off + 2);
+	q->have_question = 1;
+	return (off + 4);
+}
+
+/*
+ * Check the options of the OPT record rr and take its fields into q.
+ * Returns -1 if the options do not exactly fill the rdata.
+ */
+static int
+wire_parse_opt(const struct wire_rr *rr, struct wire_query *q)
+{
+	size_t	 off = rr->rdata, end = rr->rdata + rr->rdlen;
 	uint16_t olen;
 
-	if (end > len)
-		return (-1);
 	/* Options: code and length, each needing to fit; unknown ignored. */
 	while (off < end) {
 		if (end - off < 4)
 			return (-1);
-		olen = wire_get16(pkt + off + 2);
+		olen = wire_get16(rr->msg + off + 2);
 		off += 4;
 		if (end - off < olen)
 			return (-1);
@@ -197,10 +394,50 @@ wire_parse_opt(const uint8_t *pkt, size_t len, size_t off, uint16_t rdlen,
 
 	/* TTL: extended RCODE (ignored in a query), version, DO. */
 	q->edns = 1;
-	q->edns_version = (ttl >> 16) & 0xff;
-	q->do_bit = (ttl & 0x8000) != 0;
-	q->udp_size = class < WIRE_MIN_UDP ? WIRE_MIN_UDP : class;
+	q->edns_version = (rr->ttl >> 16) & 0xff;
+	q->do_bit = (rr->ttl & 0x8000) != 0;
+	q->udp_size = rr->class < WIRE_MIN_UDP ? WIRE_MIN_UDP : rr->class;
 	return (0);
+}
+
+/*
+ * The additional section of a query from off: every record well formed,
+ * one OPT at most (RFC 6891 6.1.1), nothing after the last record.
+ */
+static enum wire_verdict
+wire_parse_additional(const uint8_t *pkt, size_t len, size_t off,
+    struct wire_query *q)
+{
+	struct wire_rr	rr;
+	int		r, opt_seen = 0;
+
+	wire_rr_begin(&rr, pkt, len, off);
+	while ((r = wire_rr_next(&rr)) == 1) {
+		if (rr.type != WIRE_TYPE_OPT)
+			continue;
+		if (opt_seen) {
+			q->why = "more than one OPT record";
+			return (WIRE_ERR_FORMERR);
+		}
+		if (rr.owner_len != 1) {
+			q->why = "OPT owner is not the root";
+			return (WIRE_ERR_FORMERR);
+		}
+		opt_seen = 1;
+		if (wire_parse_opt(&rr, q) != 0) {
+			q->why = "OPT options do not fill its rdata";
+			return (WIRE_ERR_FORMERR);
+		}
+	}
+	if (r == -1) {
+		q->why = rr.why;
+		return (WIRE_ERR_FORMERR);
+	}
+	if (rr.next != len) {
+		q->why = "trailing octets";
+		return (WIRE_ERR_FORMERR);
+	}
+	return (WIRE_OK);
 }
 
 /*
@@ -208,68 +445,31 @@ wire_parse_opt(const uint8_t *pkt, size_t len, size_t off, uint16_t rdlen,
  * as it gets and returns the verdict for a QUERY opcode.
  */
 static enum wire_verdict
-wire_parse_body(const uint8_t *pkt, size_t len, struct wire_query *q,
-    uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar)
+wire_parse_body(const uint8_t *pkt, size_t len, struct wire_query *q)
 {
-	size_t	 off = WIRE_HDR_LEN, nlen, i;
-	uint16_t type, class, rdlen;
-	uint32_t ttl;
-	int	 opt_seen = 0;
+	enum wire_verdict	v;
+	size_t			off;
 
-	if (qd != 1)
+	if ((off = wire_parse_question(pkt, len, q)) == 0)
 		return (WIRE_ERR_FORMERR);
-
-	/* The question; kept as sent and lower-cased for lookups. */
-	if (wire_name(pkt, len, &off, q->name, &nlen, &q->labels) != 0)
-		return (WIRE_ERR_FORMERR);
-	if (len - off < 4)
-		return (WIRE_ERR_FORMERR);
-	q->name_len = nlen;
-	for (i = 0; i < nlen; i++) {
-		if (q->name[i] >= 'A' && q->name[i] <= 'Z')
-			q->lname[i] = q->name[i] + ('a' - 'A');
-		else
-			q->lname[i] = q->name[i];
-	}
-	q->qtype = wire_get16(pkt + off);
-	q->qclass = wire_get16(pkt + off + 2);
-	off += 4;
-	q->have_question = 1;
 
 	/* A query carries no answers and no authority (RFC 1035 4.1.1). */
-	if (an != 0 || ns != 0)
+	if (wire_get16(pkt + 6) != 0) {
+		q->why = "ANCOUNT is not 0";
 		return (WIRE_ERR_FORMERR);
-
-	/* Additional section: every record well formed, one OPT at most. */
-	for (i = 0; i < ar; i++) {
-		if (wire_name(pkt, len, &off, NULL, &nlen, NULL) != 0)
-			return (WIRE_ERR_FORMERR);
-		if (len - off < WIRE_RR_FIXED)
-			return (WIRE_ERR_FORMERR);
-		type = wire_get16(pkt + off);
-		class = wire_get16(pkt + off + 2);
-		ttl = wire_get32(pkt + off + 4);
-		rdlen = wire_get16(pkt + off + 8);
-		off += WIRE_RR_FIXED;
-		if (len - off < rdlen)
-			return (WIRE_ERR_FORMERR);
-		if (type == WIRE_TYPE_OPT) {
-			/* RFC 6891 6.1.1: root owner, only one. */
-			if (opt_seen || nlen != 1)
-				return (WIRE_ERR_FORMERR);
-			opt_seen = 1;
-			if (wire_parse_opt(pkt, len, off, rdlen, ttl, class,
-			    q) != 0)
-				return (WIRE_ERR_FORMERR);
-		}
-		off += rdlen;
 	}
-	if (off != len)
+	if (wire_get16(pkt + 8) != 0) {
+		q->why = "NSCOUNT is not 0";
 		return (WIRE_ERR_FORMERR);
+	}
+	if ((v = wire_parse_additional(pkt, len, off, q)) != WIRE_OK)
+		return (v);
 
 	/* Only version 0 is known (RFC 6891 6.1.3). */
-	if (q->edns && q->edns_version > 0)
+	if (q->edns && q->edns_version > 0) {
+		q->why = "EDNS version above 0";
 		return (WIRE_ERR_BADVERS);
+	}
 	return (WIRE_OK);
 }
 
@@ -289,128 +489,251 @@ wire_parse_query(const uint8_t *pkt, size_t len, struct wire_query *q)
 	q->edns_version = 0;
 	q->do_bit = 0;
 	q->udp_size = WIRE_MIN_UDP;
+	q->why = NULL;
 
 	/* No header or a response: nothing to answer to. */
-	if (len < WIRE_HDR_LEN)
+	if (len < WIRE_HDR_LEN) {
+		q->why = "shorter than a header";
 		return (WIRE_DROP);
+	}
 	q->id = wire_get16(pkt);
 	q->flags = wire_get16(pkt + 2);
-	if (q->flags & WIRE_QR)
+	if (q->flags & WIRE_QR) {
+		q->why = "QR is set";
 		return (WIRE_DROP);
+	}
 
-	v = wire_parse_body(pkt, len, q, wire_get16(pkt + 4),
-	    wire_get16(pkt + 6), wire_get16(pkt + 8), wire_get16(pkt + 10));
+	v = wire_parse_body(pkt, len, q);
 
 	/* Another opcode: NOTIMP, echoing whatever question was readable. */
-	if (WIRE_OPCODE(q->flags) != 0)
+	if (WIRE_OPCODE(q->flags) != 0) {
+		q->why = "opcode is not QUERY";
 		return (WIRE_ERR_NOTIMP);
+	}
 	return (v);
 }
 
-/* Write our OPT record at p; returns its length (WIRE_OPT_LEN). */
-static size_t
-wire_put_opt(uint8_t *p, int ext_rcode, int do_bit)
+const char *
+wire_verdict_name(enum wire_verdict v)
 {
-	uint32_t ttl;
+	switch (v) {
+	case WIRE_OK:
+		return ("ok");
+	case WIRE_DROP:
+		return ("drop");
+	case WIRE_ERR_FORMERR:
+		return ("FORMERR");
+	case WIRE_ERR_NOTIMP:
+		return ("NOTIMP");
+	case WIRE_ERR_BADVERS:
+		return ("BADVERS");
+	}
+	return ("?");
+}
 
-	ttl = ((uint32_t)(ext_rcode & 0xff) << 24) | (do_bit ? 0x8000 : 0);
-	p[0] = 0;			/* root owner */
-	wire_put16(p + 1, WIRE_TYPE_OPT);
-	wire_put16(p + 3, WIRE_EDNS_SIZE);
-	wire_put32(p + 5, ttl);
-	wire_put16(p + 9, 0);		/* no options */
-	return (WIRE_OPT_LEN);
+/* Append n octets; past the capacity only the length grows. */
+static void
+wire_buf_put(struct wire_buf *b, const void *data, size_t n)
+{
+	if (n > 0 && b->len <= b->cap && b->cap - b->len >= n)
+		memcpy(b->p + b->len, data, n);
+	b->len += n;
+}
+
+static void
+wire_buf_put16(struct wire_buf *b, uint16_t v)
+{
+	uint8_t	p[2];
+
+	wire_put16(p, v);
+	wire_buf_put(b, p, sizeof p);
+}
+
+static void
+wire_buf_put32(struct wire_buf *b, uint32_t v)
+{
+	uint8_t	p[4];
+
+	wire_put32(p, v);
+	wire_buf_put(b, p, sizeof p);
+}
+
+/* Overwrite n octets already appended at at, if they were written. */
+static void
+wire_buf_set(struct wire_buf *b, size_t at, const void *data, size_t n)
+{
+	if (at <= b->cap && b->cap - at >= n)
+		memcpy(b->p + at, data, n);
+}
+
+static void
+wire_buf_set16(struct wire_buf *b, size_t at, uint16_t v)
+{
+	if (at + 2 <= b->cap)
+		wire_put16(b->p + at, v);
+}
+
+static void
+wire_buf_set32(struct wire_buf *b, size_t at, uint32_t v)
+{
+	if (at + 4 <= b->cap)
+		wire_put32(b->p + at, v);
+}
+
+/* A header: ID, flags, QDCOUNT; the other counts 0 until set. */
+static void
+wire_buf_header(struct wire_buf *b, uint16_t id, uint16_t flags, uint16_t qd)
+{
+	wire_buf_put16(b, id);
+	wire_buf_put16(b, flags);
+	wire_buf_put16(b, qd);
+	wire_buf_put16(b, 0);
+	wire_buf_put16(b, 0);
+	wire_buf_put16(b, 0);
+}
+
+/* A question: name (len octets, wire form), type and class. */
+static void
+wire_buf_question(struct wire_buf *b, const uint8_t *name, size_t len,
+    uint16_t type, uint16_t class)
+{
+	wire_buf_put(b, name, len);
+	wire_buf_put16(b, type);
+	wire_buf_put16(b, class);
+}
+
+/* The header's record counts, once the records are written. */
+static void
+wire_buf_counts(struct wire_buf *b, uint16_t an, uint16_t ns, uint16_t ar)
+{
+	wire_buf_set16(b, 6, an);
+	wire_buf_set16(b, 8, ns);
+	wire_buf_set16(b, 10, ar);
 }
 
 /*
- * Our OPT for an answer at p; for a stale one with an EDE option (RFC
- * 8914): info-code 3, Stale Answer, no text. WIRE_OPT_LEN octets, plus
- * WIRE_EDE_STALE_LEN when stale.
+ * The flags of a response we build ourselves: QR, RA, RD and CD from the
+ * query, the rcode's low bits; AA=0, opcode 0, AD=0.
+ */
+static uint16_t
+wire_flags(const struct wire_query *q, int rcode)
+{
+	return (WIRE_QR | WIRE_RA | (q->flags & (WIRE_RD | WIRE_CD)) |
+	    (rcode & 0xf));
+}
+
+/*
+ * Header with flags (counts but QDCOUNT 0) and the question, when q has
+ * one, as the client spelled it.
  */
 static void
-wire_put_answer_opt(uint8_t *p, int do_bit, int stale)
+wire_buf_head(struct wire_buf *b, const struct wire_query *q, uint16_t flags)
 {
-	wire_put_opt(p, 0, do_bit);
-	if (!stale)
+	wire_buf_header(b, q->id, flags, q->have_question ? 1 : 0);
+	if (q->have_question)
+		wire_buf_question(b, q->name, q->name_len, q->qtype,
+		    q->qclass);
+}
+
+/*
+ * How many octets of an EDE text to send: at most WIRE_EDE_MAX_TEXT, cut
+ * back to the start of a UTF-8 sequence that the limit would split (the
+ * octet just past the cut is then a continuation octet, 10xxxxxx).
+ */
+static size_t
+wire_ede_len(const char *text)
+{
+	size_t	n;
+
+	if (text == NULL)
+		return (0);
+	n = strnlen(text, WIRE_EDE_MAX_TEXT + 1);
+	if (n <= WIRE_EDE_MAX_TEXT)
+		return (n);
+	n = WIRE_EDE_MAX_TEXT;
+	while (n > 0 && ((uint8_t)text[n] & 0xc0) == 0x80)
+		n--;
+	return (n);
+}
+
+/* The length wire_buf_opt() writes for an EDE code (0: none) and text. */
+static size_t
+wire_opt_len(uint16_t code, const char *text)
+{
+	return (WIRE_OPT_LEN + (code != 0 ? 6 + wire_ede_len(text) : 0));
+}
+
+/*
+ * Our OPT record, the only one this module writes: UDP size
+ * WIRE_EDNS_SIZE, the extended bits of rcode (BADVERS), DO as given and,
+ * when code is not 0, an Extended DNS Error option with that info code and
+ * text (RFC 8914 2).
+ */
+static void
+wire_buf_opt(struct wire_buf *b, int rcode, int do_bit, uint16_t code,
+    const char *text)
+{
+	size_t	tlen = wire_ede_len(text);
+
+	wire_buf_put(b, "", 1);			/* root owner */
+	wire_buf_put16(b, WIRE_TYPE_OPT);
+	wire_buf_put16(b, WIRE_EDNS_SIZE);
+	wire_buf_put32(b, ((uint32_t)((rcode >> 4) & 0xff) << 24) |
+	    (do_bit ? 0x8000 : 0));
+	if (code == 0) {
+		wire_buf_put16(b, 0);
 		return;
-	wire_put16(p + 9, WIRE_EDE_STALE_LEN);	/* RDLENGTH */
-	wire_put16(p + WIRE_OPT_LEN, WIRE_OPT_EDE);
-	wire_put16(p + WIRE_OPT_LEN + 2, 2);
-	wire_put16(p + WIRE_OPT_LEN + 4, WIRE_EDE_STALE);
+	}
+	/* Option code, length, INFO-CODE, EXTRA-TEXT. */
+	wire_buf_put16(b, 4 + 2 + tlen);
+	wire_buf_put16(b, WIRE_OPT_EDE);
+	wire_buf_put16(b, 2 + tlen);
+	wire_buf_put16(b, code);
+	wire_buf_put(b, text, tlen);
 }
 
 size_t
 wire_error(uint8_t *out, size_t cap, const struct wire_query *q, int rcode)
 {
-	size_t	 need = WIRE_HDR_LEN, off;
-	uint16_t flags;
-	int	 opt;
-
+	struct wire_buf	 b = { out, cap, 0 };
+	uint16_t	 flags;
 	/* BADVERS only exists in an OPT record, so it always carries one. */
-	opt = q->edns || rcode == WIRE_BADVERS;
-	if (q->have_question)
-		need += q->name_len + 4;
+	int		 opt = q->edns || rcode == WIRE_BADVERS;
+
+	/* Unlike our answers, an error echoes the opcode it refuses. */
+	flags = wire_flags(q, rcode) | (q->flags & (0xf << 11));
+	wire_buf_head(&b, q, flags);
 	if (opt)
-		need += WIRE_OPT_LEN;
-	if (need > cap)
+		wire_buf_opt(&b, rcode, q->do_bit, 0, NULL);
+	if (b.len > cap)
 		return (0);
-
-	flags = WIRE_QR | WIRE_RA | (q->flags & (0xf << 11)) |
-	    (q->flags & (WIRE_RD | WIRE_CD)) | (rcode & 0xf);
-	wire_put16(out, q->id);
-	wire_put16(out + 2, flags);
-	wire_put16(out + 4, q->have_question ? 1 : 0);
-	wire_put16(out + 6, 0);
-	wire_put16(out + 8, 0);
-	wire_put16(out + 10, opt ? 1 : 0);
-	off = WIRE_HDR_LEN;
-
-	if (q->have_question) {
-		memcpy(out + off, q->name, q->name_len);
-		off += q->name_len;
-		wire_put16(out + off, q->qtype);
-		wire_put16(out + off + 2, q->qclass);
-		off += 4;
-	}
-	if (opt)
-		off += wire_put_opt(out + off, rcode >> 4, q->do_bit);
-	return (off);
+	wire_buf_counts(&b, 0, 0, opt ? 1 : 0);
+	return (b.len);
 }
 
 size_t
 wire_make_query(uint8_t *out, size_t cap, const struct wire_query *q,
     uint16_t id)
 {
-	size_t	off;
+	struct wire_buf	b = { out, cap, 0 };
 
-	if (!q->have_question ||
-	    (size_t)WIRE_HDR_LEN + q->name_len + 4 + WIRE_OPT_LEN > cap)
+	if (!q->have_question)
 		return (0);
-
-	wire_put16(out, id);
-	wire_put16(out + 2, WIRE_RD | (q->flags & WIRE_CD));
-	wire_put16(out + 4, 1);
-	wire_put16(out + 6, 0);
-	wire_put16(out + 8, 0);
-	wire_put16(out + 10, 1);
-	off = WIRE_HDR_LEN;
-
-	memcpy(out + off, q->lname, q->name_len);
-	off += q->name_len;
-	wire_put16(out + off, q->qtype);
-	wire_put16(out + off + 2, q->qclass);
-	off += 4;
-	off += wire_put_opt(out + off, 0, q->do_bit);
-	return (off);
+	wire_buf_header(&b, id, WIRE_RD | (q->flags & WIRE_CD), 1);
+	wire_buf_question(&b, q->lname, q->name_len, q->qtype, q->qclass);
+	wire_buf_opt(&b, 0, q->do_bit, 0, NULL);
+	if (b.len > cap)
+		return (0);
+	wire_buf_counts(&b, 0, 0, 1);
+	return (b.len);
 }
 
 int
 wire_check_answer(const uint8_t *msg, size_t len, const struct wire_query *q,
     uint16_t id)
 {
-	size_t	 i, off;
+	size_t	 off;
 	uint16_t flags;
-	uint8_t	 c;
 
 	if (!q->have_question || len < WIRE_HDR_LEN)
 		return (-1);
@@ -421,19 +744,9 @@ wire_check_answer(const uint8_t *msg, size_t len, const struct wire_query *q,
 	if (len - WIRE_HDR_LEN < (size_t)q->name_len + 4)
 		return (-1);
 
-	/*
-	 * The question is the first name in the message, so it cannot be
-	 * compressed. Length octets (<= 63) are never letters, so folding
-	 * every octet compares the labels and the structure at once; a
-	 * pointer octet never matches.
-	 */
-	for (i = 0; i < q->name_len; i++) {
-		c = msg[WIRE_HDR_LEN + i];
-		if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
-		if (c != q->lname[i])
-			return (-1);
-	}
+	/* The question is the first name, so it cannot be compressed. */
+	if (!wire_equal_lower(msg + WIRE_HDR_LEN, q->lname, q->name_len))
+		return (-1);
 	off = WIRE_HDR_LEN + q->name_len;
 	if (wire_get16(msg + off) != q->qtype ||
 	    wire_get16(msg + off + 2) != q->qclass)
@@ -451,9 +764,9 @@ wire_soa_min(const uint8_t *msg, size_t len, size_t off, size_t rdlen,
 {
 	size_t	end = off + rdlen;
 
-	if (wire_name(msg, len, &off, NULL, NULL, NULL) != 0 || off > end)
+	if (wire_name(msg, len, &off, NULL, NULL, NULL) != NULL || off > end)
 		return (-1);
-	if (wire_name(msg, len, &off, NULL, NULL, NULL) != 0 || off > end)
+	if (wire_name(msg, len, &off, NULL, NULL, NULL) != NULL || off > end)
 		return (-1);
 	if (end - off != 20)
 		return (-1);
@@ -461,20 +774,81 @@ wire_soa_min(const uint8_t *msg, size_t len, size_t off, size_t rdlen,
 	return (0);
 }
 
+/*
+ * Take one record of an upstream answer (not OPT) into sc and t: its TTL
+ * position, the smallest TTL, the first SOA of the authority section.
+ * 0, or -1 when the answer is unusable.
+ */
+static int
+wire_scan_rr(const struct wire_rr *rr, struct wire_scan *sc,
+    struct wire_ttls *t)
+{
+	size_t		rd = rr->rdata, rdend = rr->rdata + rr->rdlen;
+	uint32_t	ttl = rr->ttl, soa_min;
+
+	/*
+	 * A CNAME or DNAME is inspected (CNAME cloaking): its rdata must be
+	 * exactly one name, or the answer cannot be judged.
+	 */
+	if (rr->type == WIRE_TYPE_CNAME || rr->type == WIRE_TYPE_DNAME) {
+		if (wire_name(rr->msg, rdend, &rd, NULL, NULL, NULL) != NULL ||
+		    rd != rdend)
+			return (-1);
+	}
+	if (sc->nttl >= WIRE_MAX_TTLS)
+		return (-1);
+	sc->ttl_off[sc->nttl++] = rr->ttl_off;
+
+	/* RFC 2181 8: a TTL with the top bit set means zero. */
+	if (ttl > INT32_MAX)
+		ttl = 0;
+	if (rr->section != WIRE_SEC_AR && ttl < t->min)
+		t->min = ttl;
+	if (rr->section == WIRE_SEC_NS && rr->type == WIRE_TYPE_SOA &&
+	    !t->have_soa) {
+		if (wire_soa_min(rr->msg, rr->len, rr->rdata, rr->rdlen,
+		    &soa_min) != 0)
+			return (-1);
+		if (soa_min > INT32_MAX)
+			soa_min = 0;
+		t->soa = ttl < soa_min ? ttl : soa_min;
+		t->soa_off = rr->ttl_off;
+		t->have_soa = 1;
+	}
+	return (0);
+}
+
+/* How long a scanned answer may be cached (RFC 2308 5 when negative). */
+static void
+wire_scan_ttl(uint8_t *msg, struct wire_scan *sc, const struct wire_ttls *t)
+{
+	if (sc->rcode == WIRE_NOERROR && sc->ancount > 0)
+		sc->ttl = t->min;
+	else if ((sc->rcode == WIRE_NXDOMAIN || sc->rcode == WIRE_NOERROR) &&
+	    t->have_soa) {
+		/*
+		 * A negative answer lives min(SOA TTL, MINIMUM), and the SOA
+		 * we pass on says so too, or clients would keep the negative
+		 * answer for the SOA's own, often much longer, TTL.
+		 */
+		sc->ttl = t->soa < t->min ? t->soa : t->min;
+		wire_put32(msg + t->soa_off, t->soa);
+	} else
+		sc->ttl = 0;
+}
+
 int
 wire_scan(uint8_t *msg, size_t len, struct wire_scan *sc)
 {
-	size_t	 off = WIRE_HDR_LEN, rr, i, total, rd;
-	uint16_t qd, type, rdlen;
-	uint32_t ttl, min_ttl = UINT32_MAX, soa_ttl = 0, soa_min;
-	size_t	 soa_ttl_off = 0;
-	int	 sec, have_soa = 0;
+	struct wire_rr		rr;
+	struct wire_ttls	t = { UINT32_MAX, 0, 0, 0 };
+	size_t			off;
+	int			r;
 
 	if (len < WIRE_HDR_LEN || len > WIRE_MAX_UDP)
 		return (-1);
 	sc->flags = wire_get16(msg + 2);
 	sc->rcode = WIRE_RCODE(sc->flags);
-	qd = wire_get16(msg + 4);
 	sc->ancount = wire_get16(msg + 6);
 	sc->nscount = wire_get16(msg + 8);
 	sc->arcount = wire_get16(msg + 10);
@@ -482,177 +856,120 @@ wire_scan(uint8_t *msg, size_t len, struct wire_scan *sc)
 	sc->ttl = 0;
 	sc->len = len;
 
-	/* Skip the question(s). */
-	for (i = 0; i < qd; i++) {
-		if (wire_name(msg, len, &off, NULL, NULL, NULL) != 0 ||
-		    len - off < 4)
-			return (-1);
-		off += 4;
-	}
-
-	/* Every record of the three sections, in order. */
-	total = (size_t)sc->ancount + sc->nscount + sc->arcount;
-	for (i = 0; i < total; i++) {
-		if (i < sc->ancount)
-			sec = WIRE_SEC_AN;
-		else if (i < (size_t)sc->ancount + sc->nscount)
-			sec = WIRE_SEC_NS;
-		else
-			sec = WIRE_SEC_AR;
-		rr = off;
-		if (wire_name(msg, len, &off, NULL, NULL, NULL) != 0 ||
-		    len - off < WIRE_RR_FIXED)
-			return (-1);
-		type = wire_get16(msg + off);
-		ttl = wire_get32(msg + off + 4);
-		rdlen = wire_get16(msg + off + 8);
-		if (len - off - WIRE_RR_FIXED < rdlen)
-			return (-1);
-
-		if (type == WIRE_TYPE_OPT) {
+	if ((off = wire_skip_question(msg, len)) == 0)
+		return (-1);
+	wire_rr_begin(&rr, msg, len, off);
+	while ((r = wire_rr_next(&rr)) == 1) {
+		if (rr.type == WIRE_TYPE_OPT) {
 			/* OPT is hop-by-hop: cut it and all after it. */
-			if (sec != WIRE_SEC_AR)
+			if (rr.section != WIRE_SEC_AR)
 				return (-1);
-			sc->arcount = i - sc->ancount - sc->nscount;
+			sc->arcount = rr.nth;
 			wire_put16(msg + 10, sc->arcount);
-			sc->len = rr;
-			off = len;
+			sc->len = rr.owner;
 			break;
 		}
-
-		/*
-		 * A CNAME or DNAME is inspected (CNAME cloaking): its rdata
-		 * must be exactly one name, or the answer cannot be judged.
-		 */
-		if (type == WIRE_TYPE_CNAME || type == WIRE_TYPE_DNAME) {
-			rd = off + WIRE_RR_FIXED;
-			if (wire_name(msg, off + WIRE_RR_FIXED + rdlen, &rd,
-			    NULL, NULL, NULL) != 0 ||
-			    rd != off + WIRE_RR_FIXED + rdlen)
-				return (-1);
-		}
-		if (sc->nttl >= WIRE_MAX_TTLS)
+		if (wire_scan_rr(&rr, sc, &t) != 0)
 			return (-1);
-		sc->ttl_off[sc->nttl++] = off + 4;
-		/* RFC 2181 8: a TTL with the top bit set means zero. */
-		if (ttl > INT32_MAX)
-			ttl = 0;
-		if (sec != WIRE_SEC_AR && ttl < min_ttl)
-			min_ttl = ttl;
-		if (sec == WIRE_SEC_NS && type == WIRE_TYPE_SOA && !have_soa) {
-			if (wire_soa_min(msg, len, off + WIRE_RR_FIXED, rdlen,
-			    &soa_min) != 0)
-				return (-1);
-			if (soa_min > INT32_MAX)
-				soa_min = 0;
-			soa_ttl = ttl < soa_min ? ttl : soa_min;
-			soa_ttl_off = off + 4;
-			have_soa = 1;
-		}
-		off += WIRE_RR_FIXED + rdlen;
 	}
-	if (off != len)
+	if (r == -1 || (r == 0 && rr.next != len))
 		return (-1);
-
-	/* How long it may be cached (RFC 2308 5 for negative answers). */
-	if (sc->rcode == WIRE_NOERROR && sc->ancount > 0)
-		sc->ttl = min_ttl;
-	else if ((sc->rcode == WIRE_NXDOMAIN || sc->rcode == WIRE_NOERROR) &&
-	    have_soa) {
-		/*
-		 * A negative answer lives min(SOA TTL, MINIMUM), and the SOA
-		 * we pass on says so too, or clients would keep the negative
-		 * answer for the SOA's own, often much longer, TTL.
-		 */
-		sc->ttl = soa_ttl < min_ttl ? soa_ttl : min_ttl;
-		wire_put32(msg + soa_ttl_off, soa_ttl);
-	} else
-		sc->ttl = 0;
+	wire_scan_ttl(msg, sc, &t);
 	return (0);
 }
 
-size_t
-wire_answer(uint8_t *out, size_t cap, const uint8_t *msg, size_t len,
-    const uint16_t *ttl_off, uint16_t nttl, uint32_t elapsed,
-    uint32_t fixed_ttl, const struct wire_query *q, size_t udp_max)
+void
+wire_cap_ttls(uint8_t *msg, const uint16_t *ttl_off, uint16_t nttl,
+    uint32_t max)
 {
-	size_t	 qend, total, i, off;
-	uint16_t flags;
-	uint32_t ttl;
-	uint8_t	 c;
-	int	 opt = q->edns;
-	/* Our OPT; a stale answer says so in it (RFC 8914 EDE 3). */
-	size_t	 optlen = !opt ? 0 : WIRE_OPT_LEN +
-		     (fixed_ttl != 0 ? WIRE_EDE_STALE_LEN : 0);
+	uint16_t	i;
+
+	for (i = 0; i < nttl; i++) {
+		if (wire_get32(msg + ttl_off[i]) > max)
+			wire_put32(msg + ttl_off[i], max);
+	}
+}
+
+/*
+ * The response to q cut to header, question and our OPT (with an EDE of
+ * code ede, or none), TC=1 and no records: for an answer over the
+ * client's UDP size. flags are the answer's. 0 when over cap or udp_max.
+ */
+static size_t
+wire_truncated(uint8_t *out, size_t cap, const struct wire_query *q,
+    uint16_t flags, uint16_t ede, size_t udp_max)
+{
+	struct wire_buf	b = { out, cap, 0 };
+
+	wire_buf_head(&b, q, flags | WIRE_TC);
+	if (q->edns)
+		wire_buf_opt(&b, 0, q->do_bit, ede, NULL);
+	if (b.len > cap || b.len > udp_max)
+		return (0);
+	wire_buf_counts(&b, 0, 0, q->edns ? 1 : 0);
+	return (b.len);
+}
+
+size_t
+wire_answer(uint8_t *out, size_t cap, const struct wire_msg *m,
+    uint32_t elapsed, uint32_t fixed_ttl, const struct wire_query *q,
+    size_t udp_max)
+{
+	struct wire_buf	 b = { out, cap, 0 };
+	const uint8_t	*msg = m->data;
+	size_t		 qend, total, i, off;
+	uint16_t	 flags, ede;
+	uint32_t	 ttl;
 
 	/* The stored question must be the client's, up to case. */
-	if (!q->have_question || len < WIRE_HDR_LEN)
+	if (!q->have_question || m->len < WIRE_HDR_LEN)
 		return (0);
 	qend = WIRE_HDR_LEN + q->name_len + 4;
-	if (qend > len)
+	if (qend > m->len ||
+	    !wire_equal_lower(msg + WIRE_HDR_LEN, q->lname, q->name_len) ||
+	    wire_get16(msg + qend - 4) != q->qtype ||
+	    wire_get16(msg + qend - 2) != q->qclass)
 		return (0);
-	for (i = 0; i < q->name_len; i++) {
-		c = msg[WIRE_HDR_LEN + i];
-		if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
-		if (c != q->lname[i])
-			return (0);
-	}
 
 	flags = wire_get16(msg + 2);
 	flags &= ~(WIRE_AA | WIRE_TC | WIRE_RD | WIRE_CD);
 	flags |= WIRE_QR | WIRE_RA | (q->flags & (WIRE_RD | WIRE_CD));
-
-	total = len + optlen;
-	if (total > udp_max) {
-		/* Too big for the client: header, question, OPT and TC=1. */
-		total = qend + optlen;
-		if (total > cap || total > udp_max)
-			return (0);
-		wire_put16(out, q->id);
-		wire_put16(out + 2, flags | WIRE_TC);
-		wire_put16(out + 4, 1);
-		wire_put16(out + 6, 0);
-		wire_put16(out + 8, 0);
-		wire_put16(out + 10, opt ? 1 : 0);
-		memcpy(out + WIRE_HDR_LEN, q->name, q->name_len);
-		memcpy(out + qend - 4, msg + qend - 4, 4);
-		if (opt)
-			wire_put_answer_opt(out + qend, q->do_bit,
-			    fixed_ttl != 0);
-		return (total);
-	}
+	/* Our OPT; a stale answer says so in it (RFC 8914 EDE 3). */
+	ede = fixed_ttl != 0 ? WIRE_EDE_STALE : 0;
+	total = m->len + (q->edns ? wire_opt_len(ede, NULL) : 0);
+	if (total > udp_max)
+		return (wire_truncated(out, cap, q, flags, ede, udp_max));
 	if (total > cap)
 		return (0);
 
 	/* The whole stored message, then ID, flags and name patched. */
-	memcpy(out, msg, len);
-	wire_put16(out, q->id);
-	wire_put16(out + 2, flags);
-	memcpy(out + WIRE_HDR_LEN, q->name, q->name_len);
+	wire_buf_put(&b, msg, m->len);
+	wire_buf_set16(&b, 0, q->id);
+	wire_buf_set16(&b, 2, flags);
+	wire_buf_set(&b, WIRE_HDR_LEN, q->name, q->name_len);
 
 	/* TTLs count down from when the answer was stored. */
-	for (i = 0; i < nttl; i++) {
-		off = ttl_off[i];
-		if (off < qend || off + 4 > len)
+	for (i = 0; i < m->nttl; i++) {
+		off = m->ttl_off[i];
+		if (off < qend || off + 4 > m->len)
 			return (0);
 		if (fixed_ttl != 0)
 			ttl = fixed_ttl;
 		else {
-			ttl = wire_get32(out + off);
+			ttl = wire_get32(msg + off);
 			if (ttl > INT32_MAX || ttl < elapsed)
 				ttl = 0;
 			else
 				ttl -= elapsed;
 		}
-		wire_put32(out + off, ttl);
+		wire_buf_set32(&b, off, ttl);
 	}
 
-	if (opt) {
-		wire_put_answer_opt(out + len, q->do_bit, fixed_ttl != 0);
-		wire_put16(out + 10, wire_get16(out + 10) + 1);
+	if (q->edns) {
+		wire_buf_opt(&b, 0, q->do_bit, ede, NULL);
+		wire_buf_set16(&b, 10, wire_get16(msg + 10) + 1);
 	}
-	return (total);
+	return (b.len);
 }
 
 /* Append n octets of s to out at *pos, keeping room for the NUL. */
@@ -697,130 +1014,6 @@ wire_name_str(const uint8_t *name, size_t name_len, char *out, size_t cap)
 	}
 	out[pos] = '\0';
 	return (out);
-}
-
-/*
- * Check that name (len octets) is one uncompressed wire name ending
- * exactly at len; count its labels into *labels. 0 or -1.
- */
-static int
-wire_name_check(const uint8_t *name, size_t len, uint8_t *labels)
-{
-	size_t	off = 0;
-	uint8_t	n = 0;
-
-	if (len == 0 || len > WIRE_MAX_NAME)
-		return (-1);
-	while (off < len) {
-		if (name[off] == 0) {
-			if (off + 1 != len)
-				return (-1);
-			*labels = n;
-			return (0);
-		}
-		if (name[off] > WIRE_MAX_LABEL)
-			return (-1);
-		off += name[off] + 1;
-		n++;
-	}
-	return (-1);
-}
-
-/* Append n octets; past the capacity only the length grows. */
-static void
-wire_buf_put(struct wire_buf *b, const void *data, size_t n)
-{
-	if (n > 0 && b->len <= b->cap && b->cap - b->len >= n)
-		memcpy(b->p + b->len, data, n);
-	b->len += n;
-}
-
-static void
-wire_buf_put16(struct wire_buf *b, uint16_t v)
-{
-	uint8_t	p[2];
-
-	wire_put16(p, v);
-	wire_buf_put(b, p, sizeof p);
-}
-
-static void
-wire_buf_put32(struct wire_buf *b, uint32_t v)
-{
-	uint8_t	p[4];
-
-	wire_put32(p, v);
-	wire_buf_put(b, p, sizeof p);
-}
-
-/* Overwrite 16 bits already appended at at, if they were written. */
-static void
-wire_buf_set16(struct wire_buf *b, size_t at, uint16_t v)
-{
-	if (at + 2 <= b->cap)
-		wire_put16(b->p + at, v);
-}
-
-/*
- * Header (counts 0, patched by the caller) and the question as the client
- * spelled it. The flags: QR, RA, RD and CD from the query, AA=0, opcode 0.
- */
-static void
-wire_buf_head(struct wire_buf *b, const struct wire_query *q, uint16_t rcode)
-{
-	wire_buf_put16(b, q->id);
-	wire_buf_put16(b, WIRE_QR | WIRE_RA |
-	    (q->flags & (WIRE_RD | WIRE_CD)) | (rcode & 0xf));
-	wire_buf_put16(b, 1);
-	wire_buf_put16(b, 0);
-	wire_buf_put16(b, 0);
-	wire_buf_put16(b, 0);
-	wire_buf_put(b, q->name, q->name_len);
-	wire_buf_put16(b, q->qtype);
-	wire_buf_put16(b, q->qclass);
-}
-
-/*
- * How many octets of an EDE text to send: at most WIRE_EDE_MAX_TEXT, cut
- * back to the start of a UTF-8 sequence that the limit would split (the
- * octet just past the cut is then a continuation octet, 10xxxxxx).
- */
-static size_t
-wire_ede_len(const char *text)
-{
-	size_t	n;
-
-	if (text == NULL)
-		return (0);
-	n = strnlen(text, WIRE_EDE_MAX_TEXT + 1);
-	if (n <= WIRE_EDE_MAX_TEXT)
-		return (n);
-	n = WIRE_EDE_MAX_TEXT;
-	while (n > 0 && ((uint8_t)text[n] & 0xc0) == 0x80)
-		n--;
-	return (n);
-}
-
-/* Our OPT record with DO echoed and, when code is not 0, an EDE option. */
-static void
-wire_buf_opt(struct wire_buf *b, int do_bit, uint16_t code, const char *text)
-{
-	size_t	tlen = wire_ede_len(text);
-
-	wire_buf_put(b, "", 1);			/* root owner */
-	wire_buf_put16(b, WIRE_TYPE_OPT);
-	wire_buf_put16(b, WIRE_EDNS_SIZE);
-	wire_buf_put32(b, do_bit ? 0x8000 : 0);
-	if (code == 0) {
-		wire_buf_put16(b, 0);
-		return;
-	}
-	/* RFC 8914 2: option code, length, INFO-CODE, EXTRA-TEXT. */
-	wire_buf_put16(b, 4 + 2 + tlen);
-	wire_buf_put16(b, WIRE_OPT_EDE);
-	wire_buf_put16(b, 2 + tlen);
-	wire_buf_put16(b, code);
-	wire_buf_put(b, text, tlen);
 }
 
 /*
@@ -899,7 +1092,7 @@ wire_block_answer(uint8_t *out, size_t cap, const struct wire_query *q,
 		return (0);
 	}
 
-	wire_buf_head(&b, q, rcode);
+	wire_buf_head(&b, q, wire_flags(q, rcode));
 	if (an) {
 		wire_buf_put16(&b, 0xc000 | WIRE_HDR_LEN);
 		wire_buf_put16(&b, q->qtype);
@@ -918,47 +1111,38 @@ wire_block_answer(uint8_t *out, size_t cap, const struct wire_query *q,
 		ns = 1;
 	}
 	if (q->edns)
-		wire_buf_opt(&b, q->do_bit, bl->ede_code, bl->ede_text);
+		wire_buf_opt(&b, 0, q->do_bit, bl->ede_code, bl->ede_text);
 	if (b.len > cap)
 		return (0);
-	wire_put16(out + 6, an);
-	wire_put16(out + 8, ns);
-	wire_put16(out + 10, q->edns ? 1 : 0);
+	wire_buf_counts(&b, an, ns, q->edns ? 1 : 0);
 	return (b.len);
 }
 
 /*
- * Copy the record at *off in msg (len octets) to b with every name
- * decompressed: the owner, and the names inside the rdata of the types
- * RFC 1035 (and RFC 2782 for SRV, which some servers compress anyway)
- * define with names. Other rdata is copied as it is. *off moves past the
- * record. 0, or -1 when the record is malformed.
+ * Copy the record rr to b with every name decompressed: the owner, and
+ * the names inside the rdata of the types RFC 1035 (and RFC 2782 for SRV,
+ * which some servers compress anyway) define with names. Other rdata is
+ * copied as it is. 0, or -1 when the rdata is malformed.
  */
 static int
-wire_copy_rr(const uint8_t *msg, size_t len, size_t *off, struct wire_buf *b)
+wire_copy_rr(const struct wire_rr *rr, struct wire_buf *b)
 {
 	uint8_t	 name[WIRE_MAX_NAME];
-	size_t	 nlen, rd, rdend, at, start, pre = 0, post = 0, i, pos;
-	uint16_t type, rdlen;
+	size_t	 nlen, rdend = rr->rdata + rr->rdlen, at, start, i, pos;
+	size_t	 pre = 0, post = 0;
 	int	 names = 0;
 
-	if (wire_name(msg, len, off, name, &nlen, NULL) != 0 ||
-	    len - *off < WIRE_RR_FIXED)
+	pos = rr->owner;
+	if (wire_name(rr->msg, rr->len, &pos, name, &nlen, NULL) != NULL)
 		return (-1);
-	type = wire_get16(msg + *off);
-	rdlen = wire_get16(msg + *off + 8);
-	rd = *off + WIRE_RR_FIXED;
-	if (len - rd < rdlen)
-		return (-1);
-	rdend = rd + rdlen;
 	wire_buf_put(b, name, nlen);
-	wire_buf_put(b, msg + *off, 8);		/* type, class, TTL */
+	wire_buf_put(b, rr->msg + rr->ttl_off - 4, 8);	/* type, class, TTL */
 	at = b->len;
-	wire_buf_put16(b, 0);			/* rdlen, set below */
+	wire_buf_put16(b, 0);				/* rdlen, set below */
 	start = b->len;
 
 	/* The rdata as: pre octets, then names, then post octets. */
-	switch (type) {
+	switch (rr->type) {
 	case WIRE_TYPE_CNAME:
 	case WIRE_TYPE_DNAME:
 	case WIRE_TYPE_NS:
@@ -978,77 +1162,56 @@ wire_copy_rr(const uint8_t *msg, size_t len, size_t *off, struct wire_buf *b)
 		post = 20;
 		break;
 	default:
-		pre = rdlen;
+		pre = rr->rdlen;
 		break;
 	}
-	if (rdlen < pre)
+	if (rr->rdlen < pre)
 		return (-1);
-	wire_buf_put(b, msg + rd, pre);
-	pos = rd + pre;
+	wire_buf_put(b, rr->msg + rr->rdata, pre);
+	pos = rr->rdata + pre;
 	for (i = 0; i < (size_t)names; i++) {
 		/* The name starts in the rdata and may not run past it. */
-		if (wire_name(msg, len, &pos, name, &nlen, NULL) != 0 ||
-		    pos > rdend)
+		if (wire_name(rr->msg, rr->len, &pos, name, &nlen,
+		    NULL) != NULL || pos > rdend)
 			return (-1);
 		wire_buf_put(b, name, nlen);
 	}
 	if (rdend - pos != post)
 		return (-1);
-	wire_buf_put(b, msg + pos, post);
+	wire_buf_put(b, rr->msg + pos, post);
 
 	if (b->len - start > UINT16_MAX)
 		return (-1);
 	wire_buf_set16(b, at, b->len - start);
-	*off = rdend;
 	return (0);
-}
-
-/*
- * Header, question and OPT with TC=1, for an answer over the client's
- * UDP size (as wire_answer() does). Returns the length or 0.
- */
-static size_t
-wire_truncated(uint8_t *out, size_t cap, const struct wire_query *q,
-    uint16_t rcode, size_t udp_max)
-{
-	struct wire_buf	b = { out, cap, 0 };
-
-	wire_buf_head(&b, q, rcode);
-	if (q->edns)
-		wire_buf_opt(&b, q->do_bit, 0, NULL);
-	if (b.len > cap || b.len > udp_max)
-		return (0);
-	wire_put16(out + 2, wire_get16(out + 2) | WIRE_TC);
-	wire_put16(out + 10, q->edns ? 1 : 0);
-	return (b.len);
 }
 
 size_t
 wire_cname_answer(uint8_t *out, size_t cap, const struct wire_query *q,
-    const uint8_t *target, size_t tlen, uint32_t ttl, const uint8_t *tmsg,
-    size_t tmsglen, size_t udp_max)
+    const uint8_t *target, size_t tlen, uint32_t ttl,
+    const struct wire_msg *tm, size_t udp_max)
 {
 	struct wire_buf	 b = { out, cap, 0 };
-	size_t		 off = WIRE_HDR_LEN, i, rr;
-	uint16_t	 qd, an, ns, rcode, type, nsout = 0;
+	struct wire_rr	 rr;
+	size_t		 off, i;
+	uint16_t	 an, ns, flags, nsout = 0;
 	uint8_t		 labels;
 
 	if (!q->have_question || wire_name_check(target, tlen, &labels) != 0)
 		return (0);
-	if (tmsglen < WIRE_HDR_LEN)
+	if ((off = wire_skip_question(tm->data, tm->len)) == 0)
 		return (0);
-	rcode = WIRE_RCODE(wire_get16(tmsg + 2));
-	qd = wire_get16(tmsg + 4);
-	an = wire_get16(tmsg + 6);
-	ns = wire_get16(tmsg + 8);
+	an = wire_get16(tm->data + 6);
+	ns = wire_get16(tm->data + 8);
 	if (an == UINT16_MAX)
 		return (0);
 
 	/*
-	 * Flags built afresh rather than taken from tmsg: AD in particular
+	 * Flags built afresh rather than taken from tm: AD in particular
 	 * cannot stand, since our CNAME is not signed by anyone.
 	 */
-	wire_buf_head(&b, q, rcode);
+	flags = wire_flags(q, WIRE_RCODE(wire_get16(tm->data + 2)));
+	wire_buf_head(&b, q, flags);
 	wire_buf_put16(&b, 0xc000 | WIRE_HDR_LEN);
 	wire_buf_put16(&b, WIRE_TYPE_CNAME);
 	wire_buf_put16(&b, WIRE_CLASS_IN);
@@ -1056,44 +1219,31 @@ wire_cname_answer(uint8_t *out, size_t cap, const struct wire_query *q,
 	wire_buf_put16(&b, tlen);
 	wire_buf_put(&b, target, tlen);
 
-	for (i = 0; i < qd; i++) {
-		if (wire_name(tmsg, tmsglen, &off, NULL, NULL, NULL) != 0 ||
-		    tmsglen - off < 4)
-			return (0);
-		off += 4;
-	}
+	/* Its answer records; nothing after them is read. */
+	wire_rr_begin(&rr, tm->data, tm->len, off);
 	for (i = 0; i < an; i++) {
-		if (wire_copy_rr(tmsg, tmsglen, &off, &b) != 0)
+		if (wire_rr_next(&rr) != 1 || wire_copy_rr(&rr, &b) != 0)
 			return (0);
 	}
 	/* A negative answer about the target: pass on its SOA. */
 	for (i = 0; an == 0 && i < ns; i++) {
-		rr = off;
-		if (wire_name(tmsg, tmsglen, &off, NULL, NULL, NULL) != 0 ||
-		    tmsglen - off < WIRE_RR_FIXED)
+		if (wire_rr_next(&rr) != 1)
 			return (0);
-		type = wire_get16(tmsg + off);
-		if (type == WIRE_TYPE_SOA) {
-			if (wire_copy_rr(tmsg, tmsglen, &rr, &b) != 0)
+		if (rr.type == WIRE_TYPE_SOA) {
+			if (wire_copy_rr(&rr, &b) != 0)
 				return (0);
 			nsout = 1;
 			break;
 		}
-		off += WIRE_RR_FIXED;
-		if (tmsglen - off < wire_get16(tmsg + off - 2))
-			return (0);
-		off += wire_get16(tmsg + off - 2);
 	}
 	if (q->edns)
-		wire_buf_opt(&b, q->do_bit, 0, NULL);
+		wire_buf_opt(&b, 0, q->do_bit, 0, NULL);
 
 	if (b.len > udp_max)
-		return (wire_truncated(out, cap, q, rcode, udp_max));
+		return (wire_truncated(out, cap, q, flags, 0, udp_max));
 	if (b.len > cap)
 		return (0);
-	wire_put16(out + 6, 1 + an);
-	wire_put16(out + 8, nsout);
-	wire_put16(out + 10, q->edns ? 1 : 0);
+	wire_buf_counts(&b, 1 + an, nsout, q->edns ? 1 : 0);
 	return (b.len);
 }
 
@@ -1102,7 +1252,6 @@ wire_query_retarget(struct wire_query *dst, const struct wire_query *q,
     const uint8_t *name, size_t len)
 {
 	uint8_t	labels;
-	size_t	i;
 
 	if (wire_name_check(name, len, &labels) != 0)
 		return (-1);
@@ -1110,12 +1259,7 @@ wire_query_retarget(struct wire_query *dst, const struct wire_query *q,
 		*dst = *q;
 	/* memmove: name may be dst's own buffer. */
 	memmove(dst->name, name, len);
-	for (i = 0; i < len; i++) {
-		if (dst->name[i] >= 'A' && dst->name[i] <= 'Z')
-			dst->lname[i] = dst->name[i] + ('a' - 'A');
-		else
-			dst->lname[i] = dst->name[i];
-	}
+	wire_lower(dst->lname, dst->name, len);
 	dst->name_len = len;
 	dst->labels = labels;
 	dst->have_question = 1;
@@ -1125,53 +1269,36 @@ wire_query_retarget(struct wire_query *dst, const struct wire_query *q,
 int
 wire_inspect(const uint8_t *msg, size_t len, const struct wire_visit *v)
 {
-	uint8_t	 name[WIRE_MAX_NAME];
-	size_t	 off = WIRE_HDR_LEN, i, j, nlen, rd;
-	uint16_t qd, an, type, class, rdlen;
+	uint8_t		 name[WIRE_MAX_NAME];
+	struct wire_rr	 rr;
+	size_t		 off, i, nlen, rd;
+	uint16_t	 an;
 
-	if (len < WIRE_HDR_LEN)
+	if ((off = wire_skip_question(msg, len)) == 0)
 		return (-1);
-	qd = wire_get16(msg + 4);
 	an = wire_get16(msg + 6);
-	for (i = 0; i < qd; i++) {
-		if (wire_name(msg, len, &off, NULL, NULL, NULL) != 0 ||
-		    len - off < 4)
-			return (-1);
-		off += 4;
-	}
+	wire_rr_begin(&rr, msg, len, off);
 	for (i = 0; i < an; i++) {
-		if (wire_name(msg, len, &off, NULL, NULL, NULL) != 0 ||
-		    len - off < WIRE_RR_FIXED)
+		if (wire_rr_next(&rr) != 1)
 			return (-1);
-		type = wire_get16(msg + off);
-		class = wire_get16(msg + off + 2);
-		rdlen = wire_get16(msg + off + 8);
-		off += WIRE_RR_FIXED;
-		if (len - off < rdlen)
-			return (-1);
-		rd = off;
-		off += rdlen;
-
-		if (type == WIRE_TYPE_CNAME || type == WIRE_TYPE_DNAME) {
+		if (rr.type == WIRE_TYPE_CNAME || rr.type == WIRE_TYPE_DNAME) {
 			/* The target fills the rdata exactly. */
-			if (wire_name(msg, len, &rd, name, &nlen, NULL) != 0 ||
-			    rd != off)
+			rd = rr.rdata;
+			if (wire_name(msg, len, &rd, name, &nlen,
+			    NULL) != NULL || rd != rr.next)
 				return (-1);
-			for (j = 0; j < nlen; j++) {
-				if (name[j] >= 'A' && name[j] <= 'Z')
-					name[j] += 'a' - 'A';
-			}
+			wire_lower(name, name, nlen);
 			if (v->name != NULL && v->name(v->arg, name, nlen) != 0)
 				return (0);
 		}
 		/* Addresses only in class IN; a CH "A" is something else. */
-		if (v->addr == NULL || class != WIRE_CLASS_IN)
+		if (v->addr == NULL || rr.class != WIRE_CLASS_IN)
 			continue;
-		if (type == WIRE_TYPE_A && rdlen == 4) {
-			if (v->addr(v->arg, AF_INET, msg + rd) != 0)
+		if (rr.type == WIRE_TYPE_A && rr.rdlen == 4) {
+			if (v->addr(v->arg, AF_INET, msg + rr.rdata) != 0)
 				return (0);
-		} else if (type == WIRE_TYPE_AAAA && rdlen == 16) {
-			if (v->addr(v->arg, AF_INET6, msg + rd) != 0)
+		} else if (rr.type == WIRE_TYPE_AAAA && rr.rdlen == 16) {
+			if (v->addr(v->arg, AF_INET6, msg + rr.rdata) != 0)
 				return (0);
 		}
 	}

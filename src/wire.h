@@ -94,18 +94,98 @@ struct wire_query {
 	uint16_t	udp_size;	/* the most we may send back over UDP:
 					   max(512, client's size), 512 when
 					   no EDNS */
+	const char	*why;		/* why the verdict is not WIRE_OK
+					   (static text, for a debug log);
+					   NULL after WIRE_OK */
 };
 
 /*
- * Parse a query of len octets at pkt. Fills *q and returns the verdict.
- * Checks: header present; QR=0; opcode QUERY; QDCOUNT exactly 1; the name
- * uncompressed or with backward pointers only, no loops, labels <= 63,
- * name <= 255; question complete; ANCOUNT 0; NSCOUNT 0; additional records
- * well formed, at most one OPT, OPT owner the root; nothing trailing.
- * (RFC 1035 4.1, RFC 6891 6.1.1.)
+ * Parse a query of len octets at pkt. Fills *q and returns the verdict;
+ * for any verdict but WIRE_OK, q->why says which check failed ("QDCOUNT
+ * is 0", "OPT owner is not the root", "trailing octets", ...), as
+ * Unbound's worker_check_request() does, so that a FORMERR can be
+ * diagnosed from a log. Checks: header present; QR=0; opcode QUERY;
+ * QDCOUNT exactly 1; the name uncompressed or with backward pointers only,
+ * no loops, labels <= 63, name <= 255; question complete; ANCOUNT 0;
+ * NSCOUNT 0; additional records well formed, at most one OPT, OPT owner
+ * the root; nothing trailing. (RFC 1035 4.1, RFC 6891 6.1.1.)
  */
 enum wire_verdict wire_parse_query(const uint8_t *pkt, size_t len,
 	    struct wire_query *q);
+
+/* The verdict as a word for logs: "ok", "drop", "FORMERR", ... */
+const char	*wire_verdict_name(enum wire_verdict v);
+
+/*
+ * Lower-case the len octets of a wire name at src into dst (which may be
+ * src). Only ASCII letters change (RFC 4343); length octets (<= 63) are
+ * never letters, so a whole name can be folded at once. The one place a
+ * name is lower-cased, in this module and elsewhere.
+ */
+void	wire_lower(uint8_t *dst, const uint8_t *src, size_t len);
+
+/*
+ * Offset just past the question section of msg (len octets): every one of
+ * its QDCOUNT questions skipped. 0 when msg has no header or a question is
+ * malformed or cut short.
+ */
+size_t	wire_skip_question(const uint8_t *msg, size_t len);
+
+/* Record sections, in message order. */
+enum wire_section {
+	WIRE_SEC_AN = 0,	/* answer */
+	WIRE_SEC_NS,		/* authority */
+	WIRE_SEC_AR,		/* additional */
+};
+
+/*
+ * The one way a record is read: wire_rr_begin() starts a walk over the
+ * records of a message, wire_rr_next() reads the next one's fixed part
+ * and checks its bounds. A struct wire_rr lives on the caller's stack and
+ * points into the message it walks; it owns nothing. The owner name is
+ * left where it is (it may be compressed): owner is its offset and
+ * owner_len the length it has uncompressed.
+ */
+struct wire_rr {
+	/* The walk, set by wire_rr_begin(), moved by wire_rr_next(). */
+	const uint8_t	*msg;		/* the message walked, len octets */
+	size_t		 len;
+	size_t		 next;		/* offset of the next record: after
+					   the last one, where it ended */
+	uint32_t	 read;		/* records read so far */
+	uint32_t	 end[3];	/* records up to the end of each
+					   section: AN, AN+NS, AN+NS+AR */
+	const char	*why;		/* after -1: what was malformed
+					   (static text) */
+
+	/* The record just read. */
+	enum wire_section section;
+	uint16_t	 nth;		/* its place in its section, from 0 */
+	size_t		 owner;		/* offset of the owner name */
+	uint16_t	 owner_len;	/* uncompressed length, root = 1 */
+	uint16_t	 type;
+	uint16_t	 class;
+	uint32_t	 ttl;
+	size_t		 ttl_off;	/* offset of the TTL field */
+	uint16_t	 rdlen;
+	size_t		 rdata;		/* offset of the rdata */
+};
+
+/*
+ * Start a walk over the records of msg (len octets, at least a header)
+ * at offset off, normally the end of the question section (see
+ * wire_skip_question()). The section counts come from the header.
+ */
+void	wire_rr_begin(struct wire_rr *rr, const uint8_t *msg, size_t len,
+	    size_t off);
+
+/*
+ * Read the next record into rr: 1 when one was read, 0 when the header's
+ * counts are used up, -1 when the record is malformed (owner name bad,
+ * fixed part or rdata running past the end; rr->why says which). The
+ * rdata is only bounds-checked, not looked into.
+ */
+int	wire_rr_next(struct wire_rr *rr);
 
 /*
  * Write a response without records to out (cap octets): the client's ID,
@@ -163,9 +243,26 @@ int	wire_check_answer(const uint8_t *msg, size_t len,
 int	wire_scan(uint8_t *msg, size_t len, struct wire_scan *sc);
 
 /*
- * Write the answer for q to out (cap octets) from a stored message msg
- * (len octets, as left by wire_scan, without OPT) whose TTL fields are at
- * ttl_off[0..nttl-1]:
+ * A message to answer from: an upstream answer as left by wire_scan()
+ * (without OPT), and where its TTL fields are, or an answer already
+ * written for a client (nttl 0). Points into memory its user owns.
+ */
+struct wire_msg {
+	const uint8_t	*data;
+	size_t		 len;
+	const uint16_t	*ttl_off;	/* offsets of the TTL fields */
+	uint16_t	 nttl;
+};
+
+/*
+ * Lower every TTL of msg above max to max; ttl_off[0..nttl-1] are the
+ * offsets of its TTL fields, as wire_scan() found them.
+ */
+void	wire_cap_ttls(uint8_t *msg, const uint16_t *ttl_off, uint16_t nttl,
+	    uint32_t max);
+
+/*
+ * Write the answer for q to out (cap octets) from a stored message m:
  *  - ID set to q->id; RD and CD copied from the query; QR=1 and RA=1 set;
  *    AA cleared; the rest of the header as stored;
  *  - the question name rewritten with the client's spelling (q->name);
@@ -178,9 +275,9 @@ int	wire_scan(uint8_t *msg, size_t len, struct wire_scan *sc);
  *    header, question and OPT are sent with TC=1 and all counts 0.
  * Returns the length written, or 0 when cap is too small.
  */
-size_t	wire_answer(uint8_t *out, size_t cap, const uint8_t *msg, size_t len,
-	    const uint16_t *ttl_off, uint16_t nttl, uint32_t elapsed,
-	    uint32_t fixed_ttl, const struct wire_query *q, size_t udp_max);
+size_t	wire_answer(uint8_t *out, size_t cap, const struct wire_msg *m,
+	    uint32_t elapsed, uint32_t fixed_ttl, const struct wire_query *q,
+	    size_t udp_max);
 
 /*
  * Write the name in wire form at name (name_len octets) as text into out
@@ -244,19 +341,19 @@ size_t	wire_block_answer(uint8_t *out, size_t cap, const struct wire_query *q,
 /*
  * Write the answer for q that says q's name is an alias: a CNAME record
  * (owner the question name, TTL ttl, target the lower-case wire name
- * target of tlen octets), followed by the answer-section records of tmsg
- * (tmsglen octets: a complete answer about target, as wire_answer() or
- * cache_lookup() wrote it). When tmsg has no answer records, its
- * authority-section SOA is copied to the authority section. RCODE from
- * tmsg. Names of copied records (owners, and names inside CNAME, DNAME,
- * NS, PTR, MX, SOA and SRV rdata) are written uncompressed, since tmsg's
- * compression pointers mean nothing in out. Our OPT when q->edns.
+ * target of tlen octets), followed by the answer-section records of tm
+ * (a complete answer about target, as wire_answer() or cache_lookup()
+ * wrote it; its TTL offsets are not used). When tm has no answer
+ * records, its authority-section SOA is copied to the authority section.
+ * RCODE from tm. Names of copied records (owners, and names inside CNAME,
+ * DNAME, NS, PTR, MX, SOA and SRV rdata) are written uncompressed, since
+ * tm's compression pointers mean nothing in out. Our OPT when q->edns.
  * Truncated with TC=1 like wire_answer() when over udp_max. Returns the
- * length, or 0 when cap is too small or tmsg is malformed.
+ * length, or 0 when cap is too small or tm is malformed.
  */
 size_t	wire_cname_answer(uint8_t *out, size_t cap, const struct wire_query *q,
 	    const uint8_t *target, size_t tlen, uint32_t ttl,
-	    const uint8_t *tmsg, size_t tmsglen, size_t udp_max);
+	    const struct wire_msg *tm, size_t udp_max);
 
 /*
  * Make *dst the query q asked about another name (lower-case wire form,

@@ -75,6 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wire_query	 q, qa, qr;
 	struct wire_block	 b;
 	struct wire_visit	 vis;
+	struct wire_msg		 m;
 	enum wire_verdict	 v;
 	uint8_t			 out[512], up[512];
 	char			 text[1024];
@@ -156,11 +157,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* The input as the answer about a safe-search target. */
+	m.data = data;
+	m.len = size;
+	m.ttl_off = NULL;
+	m.nttl = 0;
 	len = wire_cname_answer(out, sizeof out, &qa, fuzz_wire_target,
-	    sizeof fuzz_wire_target, 3600, data, size, sizeof out);
+	    sizeof fuzz_wire_target, 3600, &m, sizeof out);
 	assert(len <= sizeof out);
 	len = wire_cname_answer(big, sizeof big, &qa, fuzz_wire_target,
-	    sizeof fuzz_wire_target, 3600, data, size, WIRE_MAX_UDP);
+	    sizeof fuzz_wire_target, 3600, &m, WIRE_MAX_UDP);
 	assert(len <= WIRE_MAX_UDP);
 
 	/* The input's question retargeted at its own parent name. */
@@ -185,11 +190,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vis.arg = &stop;
 	a = wire_inspect(msg, sc.len, &vis);
 	assert(a == 0 || a == -1);
-	len = wire_answer(out, sizeof out, msg, sc.len, sc.ttl_off, sc.nttl,
-	    7, 0, &qa, 512);
+	m.data = msg;
+	m.len = sc.len;
+	m.ttl_off = sc.ttl_off;
+	m.nttl = sc.nttl;
+	len = wire_answer(out, sizeof out, &m, 7, 0, &qa, 512);
 	assert(len <= sizeof out);
-	len = wire_answer(out, sizeof out, msg, sc.len, sc.ttl_off, sc.nttl,
-	    0, 30, &qa, qa.udp_size);
+	len = wire_answer(out, sizeof out, &m, 0, 30, &qa, qa.udp_size);
 	assert(len <= sizeof out);
 	return 0;
 }

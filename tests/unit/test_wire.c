@@ -33,6 +33,11 @@
 /* OPT: size 1232, version v, DO in do_hi (0x80), no options. */
 #define OPT(v, do_hi)	0, 0, 41, 0x04, 0xd0, 0, (v), (do_hi), 0, 0, 0
 
+/* A stored message as wire_scan() left it; an answer already written. */
+#define STORED(m, sc) \
+	(&(struct wire_msg){ (m), (sc).len, (sc).ttl_off, (sc).nttl })
+#define WRITTEN(m, n)	(&(struct wire_msg){ (m), (n), NULL, 0 })
+
 static const uint8_t lname[] = { 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm',
 	'p', 'l', 'e', 2, 'n', 'l', 0 };
 
@@ -949,7 +954,7 @@ test_answer(void **state)
 
 	/* Client: RD and CD, EDNS with DO; 20 seconds later. */
 	client_query(&q, WIRE_RD | WIRE_CD, 1, 1);
-	olen = wire_answer(out, sizeof out, msg, sc.len, sc.ttl_off, sc.nttl,
+	olen = wire_answer(out, sizeof out, STORED(msg, sc),
 	    20, 0, &q, q.udp_size);
 	assert_int_equal(olen, sc.len + WIRE_OPT_LEN);
 	assert_memory_equal(out + WIRE_HDR_LEN, q.name, q.name_len);
@@ -978,7 +983,7 @@ test_answer(void **state)
 
 	/* Client without RD, CD or EDNS; stale answer with a fixed TTL. */
 	client_query(&q, 0, 0, 0);
-	olen = wire_answer(out, sizeof out, msg, sc.len, sc.ttl_off, sc.nttl,
+	olen = wire_answer(out, sizeof out, STORED(msg, sc),
 	    100000, 30, &q, q.udp_size);
 	assert_int_equal(olen, sc.len);
 	p = ldns_read(out, olen);
@@ -993,7 +998,7 @@ test_answer(void **state)
 
 	/* Stale with EDNS: the OPT carries EDE 3, Stale Answer (RFC 8914). */
 	client_query(&q, WIRE_RD, 1, 1);
-	olen = wire_answer(out, sizeof out, msg, sc.len, sc.ttl_off, sc.nttl,
+	olen = wire_answer(out, sizeof out, STORED(msg, sc),
 	    100000, 30, &q, q.udp_size);
 	assert_int_equal(olen, sc.len + WIRE_OPT_LEN + WIRE_EDE_STALE_LEN);
 	/* OPT RDLENGTH 6; option 15, length 2, info-code 3. */
@@ -1007,7 +1012,7 @@ test_answer(void **state)
 	    30);
 	ldns_pkt_free(p);
 	/* Truncated, it still says so. */
-	olen = wire_answer(out, sizeof out, msg, sc.len, sc.ttl_off, sc.nttl,
+	olen = wire_answer(out, sizeof out, STORED(msg, sc),
 	    100000, 30, &q, 60);
 	/* Header 12, question 20, OPT 11 and EDE 6. */
 	assert_int_equal(olen, 49);
@@ -1016,7 +1021,7 @@ test_answer(void **state)
 
 	/* EDNS without DO: OPT present, DO clear. */
 	client_query(&q, WIRE_RD, 1, 0);
-	olen = wire_answer(out, sizeof out, msg, sc.len, sc.ttl_off, sc.nttl,
+	olen = wire_answer(out, sizeof out, STORED(msg, sc),
 	    0, 0, &q, q.udp_size);
 	p = ldns_read(out, olen);
 	assert_true(ldns_pkt_edns(p));
@@ -1026,10 +1031,10 @@ test_answer(void **state)
 	ldns_pkt_free(p);
 
 	/* Cap too small: 0. */
-	assert_int_equal(wire_answer(out, sc.len, msg, sc.len, sc.ttl_off,
-	    sc.nttl, 0, 0, &q, q.udp_size), 0);
-	assert_int_equal(wire_answer(out, 20, msg, sc.len, sc.ttl_off,
-	    sc.nttl, 0, 0, &q, 20), 0);
+	assert_int_equal(wire_answer(out, sc.len, STORED(msg, sc),
+	    0, 0, &q, q.udp_size), 0);
+	assert_int_equal(wire_answer(out, 20, STORED(msg, sc),
+	    0, 0, &q, 20), 0);
 }
 
 /* Over the client's UDP size: header, question, OPT, TC=1. */
@@ -1058,7 +1063,7 @@ test_answer_truncated(void **state)
 
 	/* Plain UDP client: 512. */
 	client_query(&q, WIRE_RD, 0, 0);
-	olen = wire_answer(out, sizeof out, msg, sc.len, sc.ttl_off, sc.nttl,
+	olen = wire_answer(out, sizeof out, STORED(msg, sc),
 	    0, 0, &q, q.udp_size);
 	assert_int_equal(olen, WIRE_HDR_LEN + QNAME_LEN + 4);
 	p = ldns_read(out, olen);
@@ -1072,7 +1077,7 @@ test_answer_truncated(void **state)
 
 	/* With EDNS the OPT stays. */
 	client_query(&q, WIRE_RD, 1, 1);
-	olen = wire_answer(out, sizeof out, msg, sc.len, sc.ttl_off, sc.nttl,
+	olen = wire_answer(out, sizeof out, STORED(msg, sc),
 	    0, 0, &q, 512);
 	assert_int_equal(olen, WIRE_HDR_LEN + QNAME_LEN + 4 + WIRE_OPT_LEN);
 	p = ldns_read(out, olen);
@@ -1082,7 +1087,7 @@ test_answer_truncated(void **state)
 	ldns_pkt_free(p);
 
 	/* Over TCP it all fits. */
-	olen = wire_answer(out, sizeof out, msg, sc.len, sc.ttl_off, sc.nttl,
+	olen = wire_answer(out, sizeof out, STORED(msg, sc),
 	    0, 0, &q, WIRE_MAX_UDP);
 	assert_int_equal(olen, sc.len + WIRE_OPT_LEN);
 	p = ldns_read(out, olen);
@@ -1609,7 +1614,7 @@ test_cname_chain(void **state)
 
 	client_query(&q, WIRE_RD | WIRE_CD, 1, 1);
 	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
-	    tmsg, tlen, q.udp_size);
+	    WRITTEN(tmsg, tlen), q.udp_size);
 	/* Every name written out: the length of the uncompressed records. */
 	assert_int_equal(len, CNAME_HEAD + size + WIRE_OPT_LEN);
 	p = ldns_read(out, len);
@@ -1635,7 +1640,7 @@ test_cname_chain(void **state)
 	/* Without EDNS or RD. */
 	client_query(&q, 0, 0, 0);
 	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
-	    tmsg, tlen, q.udp_size);
+	    WRITTEN(tmsg, tlen), q.udp_size);
 	assert_int_equal(len, CNAME_HEAD + size);
 	p = ldns_read(out, len);
 	assert_false(ldns_pkt_rd(p));
@@ -1646,7 +1651,7 @@ test_cname_chain(void **state)
 	/* Every cap short of the length fails. */
 	for (n = 0; n < len; n++)
 		assert_int_equal(wire_cname_answer(out, n, &q, safe,
-		    sizeof safe, 3600, tmsg, tlen, WIRE_MAX_UDP), 0);
+		    sizeof safe, 3600, WRITTEN(tmsg, tlen), WIRE_MAX_UDP), 0);
 }
 
 /* Negative answers about the target: the SOA goes to authority. */
@@ -1674,7 +1679,7 @@ test_cname_negative(void **state)
 	assert_int_equal(expect_rrs(tmsg, tlen, LDNS_SECTION_AUTHORITY, want,
 	    8, &size), 3);
 	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
-	    tmsg, tlen, q.udp_size);
+	    WRITTEN(tmsg, tlen), q.udp_size);
 	assert_true(len > 0);
 	p = ldns_read(out, len);
 	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
@@ -1688,7 +1693,7 @@ test_cname_negative(void **state)
 	tlen = mkmsg(tmsg, sizeof tmsg, 7, LDNS_RCODE_NOERROR,
 	    "forcesafesearch.google.com.", "AAAA", NULL, ns + 1, NULL, 0);
 	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
-	    tmsg, tlen, q.udp_size);
+	    WRITTEN(tmsg, tlen), q.udp_size);
 	p = ldns_read(out, len);
 	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
 	assert_int_equal(ldns_pkt_ancount(p), 1);
@@ -1699,7 +1704,7 @@ test_cname_negative(void **state)
 	tlen = mkmsg(tmsg, sizeof tmsg, 7, LDNS_RCODE_SERVFAIL,
 	    "forcesafesearch.google.com.", "A", NULL, ns_only, NULL, 0);
 	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
-	    tmsg, tlen, q.udp_size);
+	    WRITTEN(tmsg, tlen), q.udp_size);
 	p = ldns_read(out, len);
 	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_SERVFAIL);
 	assert_int_equal(ldns_pkt_ancount(p), 1);
@@ -1744,7 +1749,7 @@ test_cname_rdata(void **state)
 	n = expect_rrs(tmsg, tlen, LDNS_SECTION_ANSWER, want, 16, &size);
 	assert_int_equal(n, 8);
 	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
-	    tmsg, tlen, WIRE_MAX_UDP);
+	    WRITTEN(tmsg, tlen), WIRE_MAX_UDP);
 	assert_int_equal(len, CNAME_HEAD + size);
 	p = ldns_read(out, len);
 	assert_rr(ldns_rr_list_rr(ldns_pkt_answer(p), 0), cname_line);
@@ -1755,7 +1760,7 @@ test_cname_rdata(void **state)
 
 	/* The hand-made SRV whose target is compressed. */
 	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
-	    srv, sizeof srv, WIRE_MAX_UDP);
+	    WRITTEN(srv, sizeof srv), WIRE_MAX_UDP);
 	assert_int_equal(len, CNAME_HEAD + sizeof safe + 10 + 6 + 16);
 	p = ldns_read(out, len);
 	assert_int_equal(ldns_pkt_ancount(p), 2);
@@ -1786,7 +1791,7 @@ test_cname_truncated(void **state)
 
 	client_query(&q, WIRE_RD, 1, 1);
 	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
-	    tmsg, tlen, 512);
+	    WRITTEN(tmsg, tlen), 512);
 	assert_int_equal(len, WIRE_HDR_LEN + QNAME_LEN + 4 + WIRE_OPT_LEN);
 	p = ldns_read(out, len);
 	assert_true(ldns_pkt_tc(p));
@@ -1800,17 +1805,17 @@ test_cname_truncated(void **state)
 
 	/* Even when the full answer would not fit the buffer. */
 	assert_int_equal(wire_cname_answer(out, 600, &q, safe, sizeof safe,
-	    3600, tmsg, tlen, 512), len);
+	    3600, WRITTEN(tmsg, tlen), 512), len);
 
 	/* Over TCP it fits; into a small buffer it does not. */
 	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
-	    tmsg, tlen, WIRE_MAX_UDP);
+	    WRITTEN(tmsg, tlen), WIRE_MAX_UDP);
 	p = ldns_read(out, len);
 	assert_false(ldns_pkt_tc(p));
 	assert_int_equal(ldns_pkt_ancount(p), 41);
 	ldns_pkt_free(p);
 	assert_int_equal(wire_cname_answer(out, 600, &q, safe, sizeof safe,
-	    3600, tmsg, tlen, WIRE_MAX_UDP), 0);
+	    3600, WRITTEN(tmsg, tlen), WIRE_MAX_UDP), 0);
 }
 
 /* Malformed target messages and targets give 0. */
@@ -1848,40 +1853,41 @@ test_cname_bad(void **state)
 	tlen = mkmsg(tmsg, sizeof tmsg, 7, LDNS_RCODE_NOERROR,
 	    "forcesafesearch.google.com.", "A", an, NULL, NULL, 0);
 	assert_true(wire_cname_answer(out, sizeof out, &q, safe, sizeof safe,
-	    60, tmsg, tlen, WIRE_MAX_UDP) > 0);
+	    60, WRITTEN(tmsg, tlen), WIRE_MAX_UDP) > 0);
 	/* Every cut of it. */
 	for (i = 0; i < tlen; i++)
 		assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe,
-		    sizeof safe, 60, tmsg, i, WIRE_MAX_UDP), 0);
+		    sizeof safe, 60, WRITTEN(tmsg, i), WIRE_MAX_UDP), 0);
 	/* More answers than there are. */
 	tmsg[7]++;
 	assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe,
-	    sizeof safe, 60, tmsg, tlen, WIRE_MAX_UDP), 0);
+	    sizeof safe, 60, WRITTEN(tmsg, tlen), WIRE_MAX_UDP), 0);
 	tmsg[6] = tmsg[7] = 0xff;
 	assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe,
-	    sizeof safe, 60, tmsg, tlen, WIRE_MAX_UDP), 0);
+	    sizeof safe, 60, WRITTEN(tmsg, tlen), WIRE_MAX_UDP), 0);
 
 	assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe,
-	    sizeof safe, 60, past, sizeof past, WIRE_MAX_UDP), 0);
+	    sizeof safe, 60, WRITTEN(past, sizeof past), WIRE_MAX_UDP), 0);
 	assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe,
-	    sizeof safe, 60, soa, sizeof soa, WIRE_MAX_UDP), 0);
+	    sizeof safe, 60, WRITTEN(soa, sizeof soa), WIRE_MAX_UDP), 0);
 	assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe,
-	    sizeof safe, 60, fwd, sizeof fwd, WIRE_MAX_UDP), 0);
+	    sizeof safe, 60, WRITTEN(fwd, sizeof fwd), WIRE_MAX_UDP), 0);
 	assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe,
-	    sizeof safe, 60, mx, sizeof mx, WIRE_MAX_UDP), 0);
+	    sizeof safe, 60, WRITTEN(mx, sizeof mx), WIRE_MAX_UDP), 0);
 
 	/* Bad targets: trailing octet, label past the end, a pointer. */
 	tlen = mkmsg(tmsg, sizeof tmsg, 7, LDNS_RCODE_NOERROR,
 	    "forcesafesearch.google.com.", "A", an, NULL, NULL, 0);
 	for (i = 0; i < sizeof bad_targets / sizeof bad_targets[0]; i++)
 		assert_int_equal(wire_cname_answer(out, sizeof out, &q,
-		    bad_targets[i], 4, 60, tmsg, tlen, WIRE_MAX_UDP), 0);
+		    bad_targets[i], 4, 60, WRITTEN(tmsg, tlen),
+		    WIRE_MAX_UDP), 0);
 	assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe, 0, 60,
-	    tmsg, tlen, WIRE_MAX_UDP), 0);
+	    WRITTEN(tmsg, tlen), WIRE_MAX_UDP), 0);
 	/* No question to answer. */
 	q.have_question = 0;
 	assert_int_equal(wire_cname_answer(out, sizeof out, &q, safe,
-	    sizeof safe, 60, tmsg, tlen, WIRE_MAX_UDP), 0);
+	    sizeof safe, 60, WRITTEN(tmsg, tlen), WIRE_MAX_UDP), 0);
 }
 
 /* Retargeting a query at the safe-search name. */
