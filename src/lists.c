@@ -214,12 +214,8 @@ lists_name(const char *text, size_t len, uint8_t *out, size_t *outlen,
 			return -1;
 		}
 		out[pos++] = (uint8_t)n;
-		for (; start < i; start++) {
-			if (p[start] >= 'A' && p[start] <= 'Z')
-				out[pos++] = p[start] - 'A' + 'a';
-			else
-				out[pos++] = p[start];
-		}
+		wire_lower(out + pos, p + start, n);
+		pos += n;
 		start = i + 1;
 	}
 	out[pos++] = 0;
@@ -677,15 +673,12 @@ static const char *
 lists_wire_fold(uint8_t *w, size_t len)
 {
 	const char	*why;
-	size_t		 i = 0, j;
+	size_t		 i = 0;
 
 	while (i < len && w[i] != 0) {
 		if ((why = lists_label_check(w + i + 1, w[i], 0)) != NULL)
 			return why;
-		for (j = i + 1; j <= i + w[i]; j++) {
-			if (w[j] >= 'A' && w[j] <= 'Z')
-				w[j] = w[j] - 'A' + 'a';
-		}
+		wire_lower(w + i + 1, w + i + 1, w[i]);
 		i += w[i] + 1;
 	}
 	return NULL;
