@@ -428,27 +428,6 @@ out:
 	return (res);
 }
 
-/* No record TTL in the stored message m above ttl (big-endian fields). */
-static void
-cache_cap_ttls(uint8_t *m, const uint16_t *off, uint16_t n, uint32_t ttl)
-{
-	uint32_t	t;
-	uint16_t	i;
-	uint8_t		*p;
-
-	for (i = 0; i < n; i++) {
-		p = m + off[i];
-		t = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		    (uint32_t)p[2] << 8 | p[3];
-		if (t <= ttl)
-			continue;
-		p[0] = ttl >> 24;
-		p[1] = (ttl >> 16) & 0xff;
-		p[2] = (ttl >> 8) & 0xff;
-		p[3] = ttl & 0xff;
-	}
-}
-
 /*
  * How long an answer may live: its own TTL (sc->ttl), at most max_ttl, or
  * for a negative answer (RFC 2308: NXDOMAIN or NODATA) max_neg_ttl.
@@ -466,7 +445,7 @@ void
 cache_cap(const struct cache *c, uint8_t *msg, const struct wire_scan *sc)
 {
 	if (sc->rcode == WIRE_NOERROR || sc->rcode == WIRE_NXDOMAIN)
-		cache_cap_ttls(msg, sc->ttl_off, sc->nttl,
+		wire_cap_ttls(msg, sc->ttl_off, sc->nttl,
 		    cache_lifetime(c, sc));
 }
 
@@ -521,7 +500,7 @@ cache_insert(struct cache *c, const struct wire_query *q, const uint8_t *msg,
 	memcpy(e->ttl_off, sc->ttl_off, sc->nttl * sizeof e->ttl_off[0]);
 	memcpy((uint8_t *)(e->ttl_off + e->nttl), q->lname, q->name_len);
 	memcpy((uint8_t *)(e->ttl_off + e->nttl) + q->name_len, msg, sc->len);
-	cache_cap_ttls((uint8_t *)(e->ttl_off + e->nttl) + q->name_len,
+	wire_cap_ttls((uint8_t *)(e->ttl_off + e->nttl) + q->name_len,
 	    e->ttl_off, e->nttl, ttl);
 
 	pthread_mutex_lock(&s->lock);
