@@ -43,6 +43,7 @@
 #include "cache.h"
 #include "fwd.h"
 #include "inflight.h"
+#include "log.h"
 #include "policy.h"
 #include "query.h"
 #include "snapshot.h"
@@ -223,10 +224,18 @@ query_answer(struct query_ctx *qc, const struct snapshot *snap,
 {
 	const struct wire_query	*fq;
 	struct wire_query	 tq;
+	enum wire_verdict	 pv;
 	size_t			 n;
 
-	/* Parse in place; what cannot be parsed gets an error or nothing. */
-	switch (wire_parse_query(pkt, len, &q->wq)) {
+	/*
+	 * Parse in place; what cannot be parsed gets an error or nothing,
+	 * and with -vv a log line saying why (rate limited: remote input).
+	 */
+	pv = wire_parse_query(pkt, len, &q->wq);
+	if (pv != WIRE_OK && log_would(LOG_LEVEL_DEBUG))
+		log_ratelimited("bad query, %s: %s", wire_verdict_name(pv),
+		    q->wq.why);
+	switch (pv) {
 	case WIRE_OK:
 		break;
 	case WIRE_DROP:
