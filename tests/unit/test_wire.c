@@ -198,12 +198,41 @@ build_label_loop(uint8_t *p)
 	return sizeof pkt;
 }
 
+/*
+ * An additional record whose owner is a chain of 131 backward pointers:
+ * the first record's rdata holds 130 pointers, each to the one before it
+ * (the first to the qname), and the second record's owner points at the
+ * last of them.
+ */
+static size_t
+build_pointer_chain(uint8_t *p)
+{
+	static const uint8_t h[] = { HDR(0x0100, 1, 0, 0, 2), QNAME, QTAIL,
+		0, 0, 16, 0, 1, 0, 0, 0, 0, 1, 4 };	/* TXT, rdlen 260 */
+	size_t	n = sizeof h, i, rd;
+
+	memcpy(p, h, n);
+	rd = n;
+	for (i = 0; i < 130; i++) {
+		p[n] = 0xc0 | ((i == 0 ? 12 : rd + 2 * (i - 1)) >> 8);
+		p[n + 1] = (i == 0 ? 12 : rd + 2 * (i - 1)) & 0xff;
+		n += 2;
+	}
+	/* The last pointer is the two octets before n. */
+	p[n] = 0xc0 | ((n - 2) >> 8);
+	p[n + 1] = (n - 2) & 0xff;
+	n += 2;
+	memcpy(p + n, (const uint8_t[]){ 0, 1, 0, 1, 0, 0, 0, 0, 0, 0 }, 10);
+	return n + 10;
+}
+
 struct bad {
 	const char	*what;
 	const uint8_t	*pkt;
 	size_t		 len;
 	size_t		(*build)(uint8_t *);
 	enum wire_verdict verdict;
+	const char	*why;		/* the reason wire_parse_query gives */
 };
 
 #define PKT(...) (const uint8_t[]){ __VA_ARGS__ }, \
@@ -212,93 +241,129 @@ struct bad {
 static const struct bad bad[] = {
 	{ "pointer to itself",
 	  PKT(HDR(0x0100, 1, 0, 0, 0), 0xc0, 12, QTAIL),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "compression pointer not backwards" },
 	{ "two pointers at each other",
 	  PKT(HDR(0x0100, 1, 0, 0, 0), 0xc0, 14, 0xc0, 12, QTAIL),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "compression pointer not backwards" },
 	{ "label then pointer back to it", NULL, 0, build_label_loop,
-	  WIRE_ERR_FORMERR },
+	  WIRE_ERR_FORMERR,
+	  "compression loop or name over 255 octets" },
 	{ "forward pointer",
 	  PKT(HDR(0x0100, 1, 0, 0, 0), 0xc0, 18, QTAIL, 1, 'a', 0),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "compression pointer not backwards" },
 	{ "pointer into the header",
 	  PKT(HDR(0x0100, 1, 0, 0, 0), 0xc0, 4, QTAIL),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "compression pointer not backwards" },
 	{ "pointer cut short",
 	  PKT(HDR(0x0100, 1, 0, 0, 0), 0xc0),
-	  NULL, WIRE_ERR_FORMERR },
-	{ "label of 64", NULL, 0, build_label64, WIRE_ERR_FORMERR },
-	{ "name of 255", NULL, 0, build_name255, WIRE_OK },
-	{ "name over 255", NULL, 0, build_name256, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "name runs past the end" },
+	{ "label of 64", NULL, 0, build_label64, WIRE_ERR_FORMERR,
+	  "unknown label type" },
+	{ "owner behind 131 pointers", NULL, 0, build_pointer_chain,
+	  WIRE_ERR_FORMERR,
+	  "too many compression pointers" },
+	{ "name of 255", NULL, 0, build_name255, WIRE_OK,
+	  NULL },
+	{ "name over 255", NULL, 0, build_name256, WIRE_ERR_FORMERR,
+	  "name over 255 octets" },
 	{ "QR=1", PKT(HDR(0x8100, 1, 0, 0, 0), QNAME, QTAIL),
-	  NULL, WIRE_DROP },
+	  NULL, WIRE_DROP,
+	  "QR is set" },
 	{ "no qtype/qclass", PKT(HDR(0x0100, 1, 0, 0, 0), QNAME),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "question cut short" },
 	{ "no qclass", PKT(HDR(0x0100, 1, 0, 0, 0), QNAME, 0, 1),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "question cut short" },
 	{ "name without root", PKT(HDR(0x0100, 1, 0, 0, 0), 3, 'w', 'w', 'w'),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "name runs past the end" },
 	{ "label past the end", PKT(HDR(0x0100, 1, 0, 0, 0), 9, 'w', 'w'),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "name runs past the end" },
 	{ "truncated OPT",
 	  PKT(HDR(0x0100, 1, 0, 0, 1), QNAME, QTAIL, 0, 0, 41, 0x04),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "record runs past the end" },
 	{ "OPT rdata past the end",
 	  PKT(HDR(0x0100, 1, 0, 0, 1), QNAME, QTAIL, 0, 0, 41, 0x04, 0xd0,
 	      0, 0, 0, 0, 0, 8, 0, 10, 0, 4),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "rdata runs past the end" },
 	{ "OPT option longer than rdata",
 	  PKT(HDR(0x0100, 1, 0, 0, 1), QNAME, QTAIL, 0, 0, 41, 0x04, 0xd0,
 	      0, 0, 0, 0, 0, 6, 0, 10, 0, 8, 1, 2),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "OPT options do not fill its rdata" },
 	{ "OPT option header cut",
 	  PKT(HDR(0x0100, 1, 0, 0, 1), QNAME, QTAIL, 0, 0, 41, 0x04, 0xd0,
 	      0, 0, 0, 0, 0, 3, 0, 10, 0),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "OPT options do not fill its rdata" },
 	{ "two OPTs",
 	  PKT(HDR(0x0100, 1, 0, 0, 2), QNAME, QTAIL, OPT(0, 0), OPT(0, 0)),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "more than one OPT record" },
 	{ "OPT owner not root",
 	  PKT(HDR(0x0100, 1, 0, 0, 1), QNAME, QTAIL, 1, 'a', 0, 0, 41,
 	      0x04, 0xd0, 0, 0, 0, 0, 0, 0),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "OPT owner is not the root" },
 	{ "OPT owner a pointer to the qname",
 	  PKT(HDR(0x0100, 1, 0, 0, 1), QNAME, QTAIL, 0xc0, 12, 0, 41,
 	      0x04, 0xd0, 0, 0, 0, 0, 0, 0),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "OPT owner is not the root" },
 	{ "QDCOUNT 0", PKT(HDR(0x0100, 0, 0, 0, 0)),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "QDCOUNT is 0" },
 	{ "QDCOUNT 2",
 	  PKT(HDR(0x0100, 2, 0, 0, 0), QNAME, QTAIL, 0xc0, 12, QTAIL),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "QDCOUNT is above 1" },
 	{ "ANCOUNT 1",
 	  PKT(HDR(0x0100, 1, 1, 0, 0), QNAME, QTAIL, 0xc0, 12, 0, 1, 0, 1,
 	      0, 0, 0, 5, 0, 4, 192, 0, 2, 1),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "ANCOUNT is not 0" },
 	{ "NSCOUNT 1",
 	  PKT(HDR(0x0100, 1, 0, 1, 0), QNAME, QTAIL, 0xc0, 12, 0, 1, 0, 1,
 	      0, 0, 0, 5, 0, 4, 192, 0, 2, 1),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "NSCOUNT is not 0" },
 	{ "ARCOUNT 1, no record", PKT(HDR(0x0100, 1, 0, 0, 1), QNAME, QTAIL),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "name runs past the end" },
 	{ "trailing garbage", PKT(HDR(0x0100, 1, 0, 0, 0), QNAME, QTAIL, 0),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "trailing octets" },
 	{ "trailing after OPT",
 	  PKT(HDR(0x0100, 1, 0, 0, 1), QNAME, QTAIL, OPT(0, 0), 1, 2),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "trailing octets" },
 	{ "opcode 2", PKT(HDR(0x1100, 1, 0, 0, 0), QNAME, QTAIL),
-	  NULL, WIRE_ERR_NOTIMP },
+	  NULL, WIRE_ERR_NOTIMP,
+	  "opcode is not QUERY" },
 	{ "opcode 5, no question", PKT(HDR(0x2800, 0, 0, 0, 0)),
-	  NULL, WIRE_ERR_NOTIMP },
+	  NULL, WIRE_ERR_NOTIMP,
+	  "opcode is not QUERY" },
 	{ "EDNS version 1",
 	  PKT(HDR(0x0100, 1, 0, 0, 1), QNAME, QTAIL, OPT(1, 0)),
-	  NULL, WIRE_ERR_BADVERS },
+	  NULL, WIRE_ERR_BADVERS,
+	  "EDNS version above 0" },
 	{ "label type 0x40",
 	  PKT(HDR(0x0100, 1, 0, 0, 0), 0x41, 'a', 0, QTAIL),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "unknown label type" },
 	{ "label type 0x80",
 	  PKT(HDR(0x0100, 1, 0, 0, 0), 0x80, 0, QTAIL),
-	  NULL, WIRE_ERR_FORMERR },
+	  NULL, WIRE_ERR_FORMERR,
+	  "unknown label type" },
 };
 
 /* Every malformed packet gets its verdict; short headers are dropped. */
@@ -326,15 +391,34 @@ test_parse_bad(void **state)
 		if (v != bad[i].verdict)
 			fail_msg("%s: verdict %d, want %d", bad[i].what, v,
 			    bad[i].verdict);
+		if (bad[i].why == NULL ? q.why != NULL :
+		    q.why == NULL || strcmp(q.why, bad[i].why) != 0)
+			fail_msg("%s: reason \"%s\", want \"%s\"", bad[i].what,
+			    q.why != NULL ? q.why : "(none)",
+			    bad[i].why != NULL ? bad[i].why : "(none)");
 	}
 
 	/* 0 to 11 octets of an otherwise good query: no header, drop. */
-	for (len = 0; len < WIRE_HDR_LEN; len++)
+	for (len = 0; len < WIRE_HDR_LEN; len++) {
 		assert_int_equal(wire_parse_query(good, len, &q), WIRE_DROP);
+		assert_string_equal(q.why, "shorter than a header");
+	}
 	/* And every cut inside the question is FORMERR. */
-	for (len = WIRE_HDR_LEN; len < sizeof good; len++)
+	for (len = WIRE_HDR_LEN; len < sizeof good; len++) {
 		assert_int_equal(wire_parse_query(good, len, &q),
 		    WIRE_ERR_FORMERR);
+		assert_non_null(q.why);
+	}
+	/* A good query has no reason: the field is cleared. */
+	assert_int_equal(wire_parse_query(good, sizeof good, &q), WIRE_OK);
+	assert_null(q.why);
+
+	/* The verdicts have names for the log line that carries q.why. */
+	assert_string_equal(wire_verdict_name(WIRE_OK), "ok");
+	assert_string_equal(wire_verdict_name(WIRE_DROP), "drop");
+	assert_string_equal(wire_verdict_name(WIRE_ERR_FORMERR), "FORMERR");
+	assert_string_equal(wire_verdict_name(WIRE_ERR_NOTIMP), "NOTIMP");
+	assert_string_equal(wire_verdict_name(WIRE_ERR_BADVERS), "BADVERS");
 }
 
 /* After an error verdict the fields parsed so far are usable. */
@@ -1035,6 +1119,15 @@ test_answer(void **state)
 	    0, 0, &q, q.udp_size), 0);
 	assert_int_equal(wire_answer(out, 20, STORED(msg, sc),
 	    0, 0, &q, 20), 0);
+
+	/* A stored answer to another type or class is not this answer. */
+	q.qtype = WIRE_TYPE_AAAA;
+	assert_int_equal(wire_answer(out, sizeof out, STORED(msg, sc), 0, 0,
+	    &q, q.udp_size), 0);
+	q.qtype = WIRE_TYPE_A;
+	q.qclass = 3;
+	assert_int_equal(wire_answer(out, sizeof out, STORED(msg, sc), 0, 0,
+	    &q, q.udp_size), 0);
 }
 
 /* Over the client's UDP size: header, question, OPT, TC=1. */
@@ -1969,6 +2062,218 @@ test_query_retarget(void **state)
 	assert_int_equal(d.labels, 127);
 }
 
+/*
+ * A message with one record in each section, built by hand so that every
+ * offset is known: the answer's owner a pointer to the qname, the
+ * authority's a pointer into it, and an OPT.
+ */
+static const uint8_t rr_msg[] = { HDR(0x8180, 1, 1, 1, 1), QNAME, QTAIL,
+	/* 32: www.example.nl. 300 IN A 192.0.2.1 */
+	0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 0x2c, 0, 4, 192, 0, 2, 1,
+	/* 48: example.nl. 3600 IN NS ns1.example.nl. */
+	0xc0, 16, 0, 2, 0, 1, 0, 0, 0x0e, 0x10, 0, 6, 3, 'n', 's', '1',
+	0xc0, 16,
+	/* 66: OPT, size 1232, DO */
+	0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 0 };
+
+/* One walk over every record: the fields, the sections, the end. */
+static void
+test_rr_walk(void **state)
+{
+	struct wire_rr	rr;
+	size_t		off;
+
+	(void)state;
+	off = wire_skip_question(rr_msg, sizeof rr_msg);
+	assert_int_equal(off, WIRE_HDR_LEN + QNAME_LEN + 4);
+	wire_rr_begin(&rr, rr_msg, sizeof rr_msg, off);
+
+	assert_int_equal(wire_rr_next(&rr), 1);
+	assert_int_equal(rr.section, WIRE_SEC_AN);
+	assert_int_equal(rr.nth, 0);
+	assert_int_equal(rr.owner, 32);
+	assert_int_equal(rr.owner_len, QNAME_LEN);
+	assert_int_equal(rr.type, WIRE_TYPE_A);
+	assert_int_equal(rr.class, WIRE_CLASS_IN);
+	assert_int_equal(rr.ttl, 300);
+	assert_int_equal(rr.ttl_off, 38);
+	assert_int_equal(rr.rdlen, 4);
+	assert_int_equal(rr.rdata, 44);
+	assert_int_equal(rr_msg[rr.rdata], 192);
+
+	assert_int_equal(wire_rr_next(&rr), 1);
+	assert_int_equal(rr.section, WIRE_SEC_NS);
+	assert_int_equal(rr.nth, 0);
+	assert_int_equal(rr.owner, 48);
+	assert_int_equal(rr.owner_len, 12);	/* example.nl. */
+	assert_int_equal(rr.type, WIRE_TYPE_NS);
+	assert_int_equal(rr.ttl, 3600);
+	assert_int_equal(rr.ttl_off, 54);
+	assert_int_equal(rr.rdlen, 6);
+	assert_int_equal(rr.rdata, 60);
+
+	assert_int_equal(wire_rr_next(&rr), 1);
+	assert_int_equal(rr.section, WIRE_SEC_AR);
+	assert_int_equal(rr.nth, 0);
+	assert_int_equal(rr.owner, 66);
+	assert_int_equal(rr.owner_len, 1);
+	assert_int_equal(rr.type, WIRE_TYPE_OPT);
+	assert_int_equal(rr.class, 1232);
+	assert_int_equal(rr.ttl, 0x8000);
+	assert_int_equal(rr.rdlen, 0);
+	assert_int_equal(rr.rdata, sizeof rr_msg);
+
+	/* The counts are used up: the end, where the last record ended. */
+	assert_int_equal(wire_rr_next(&rr), 0);
+	assert_int_equal(wire_rr_next(&rr), 0);
+	assert_int_equal(rr.next, sizeof rr_msg);
+	assert_null(rr.why);
+}
+
+/* Walk msg from the end of its question; the result of the last next. */
+static int
+rr_walk(const uint8_t *msg, size_t len, struct wire_rr *rr)
+{
+	size_t	off;
+	int	r;
+
+	off = wire_skip_question(msg, len);
+	assert_true(off > 0);
+	wire_rr_begin(rr, msg, len, off);
+	while ((r = wire_rr_next(rr)) == 1)
+		assert_true(rr->rdata + rr->rdlen <= len);
+	return r;
+}
+
+/* Malformed records: each stops the walk with -1 and says why. */
+static void
+test_rr_bad(void **state)
+{
+	/* The answer's owner: "a", then a pointer back to the "a". */
+	static const uint8_t loop[] = { HDR(0x8180, 1, 1, 0, 0), QNAME,
+		QTAIL, 1, 'a', 0xc0, 32, 0, 1, 0, 1, 0, 0, 0, 5, 0, 4,
+		1, 2, 3, 4 };
+	/* The answer's owner a pointer forward, to its own rdata. */
+	static const uint8_t fwd[] = { HDR(0x8180, 1, 1, 0, 0), QNAME,
+		QTAIL, 0xc0, 44, 0, 1, 0, 1, 0, 0, 0, 5, 0, 4, 1, 2, 3, 0 };
+	/* The answer's owner a label of type 0x40. */
+	static const uint8_t ext[] = { HDR(0x8180, 1, 1, 0, 0), QNAME,
+		QTAIL, 0x41, 'a', 0, 0, 1, 0, 1, 0, 0, 0, 5, 0, 4,
+		1, 2, 3, 4 };
+	uint8_t		 chain[512], msg[sizeof rr_msg];
+	struct wire_rr	 rr;
+	size_t		 len, cut;
+
+	(void)state;
+	assert_int_equal(rr_walk(loop, sizeof loop, &rr), -1);
+	assert_string_equal(rr.why,
+	    "compression loop or name over 255 octets");
+	assert_int_equal(rr_walk(fwd, sizeof fwd, &rr), -1);
+	assert_string_equal(rr.why, "compression pointer not backwards");
+	assert_int_equal(rr_walk(ext, sizeof ext, &rr), -1);
+	assert_string_equal(rr.why, "unknown label type");
+	len = build_pointer_chain(chain);
+	assert_int_equal(rr_walk(chain, len, &rr), -1);
+	assert_string_equal(rr.why, "too many compression pointers");
+
+	/* Cut inside the fixed part, then inside the rdata. */
+	assert_int_equal(rr_walk(rr_msg, 40, &rr), -1);
+	assert_string_equal(rr.why, "record runs past the end");
+	assert_int_equal(rr_walk(rr_msg, 46, &rr), -1);
+	assert_string_equal(rr.why, "rdata runs past the end");
+	/* Every cut after the question: -1, never a record past the cut. */
+	for (cut = WIRE_HDR_LEN + QNAME_LEN + 4; cut < sizeof rr_msg; cut++) {
+		assert_int_equal(rr_walk(rr_msg, cut, &rr), -1);
+		assert_non_null(rr.why);
+	}
+	/* An RDLENGTH running past the end of the message. */
+	memcpy(msg, rr_msg, sizeof msg);
+	msg[43] = 200;
+	assert_int_equal(rr_walk(msg, sizeof msg, &rr), -1);
+	assert_string_equal(rr.why, "rdata runs past the end");
+	/* A count above the records there are. */
+	memcpy(msg, rr_msg, sizeof msg);
+	msg[11] = 2;
+	assert_int_equal(rr_walk(msg, sizeof msg, &rr), -1);
+	assert_string_equal(rr.why, "name runs past the end");
+	/* One below: the walk ends early, before the OPT. */
+	msg[11] = 0;
+	assert_int_equal(rr_walk(msg, sizeof msg, &rr), 0);
+	assert_int_equal(rr.next, 66);
+}
+
+/* Questions skipped: none, one, two, and malformed ones. */
+static void
+test_skip_question(void **state)
+{
+	static const uint8_t none[] = { HDR(0x8180, 0, 0, 0, 0), 1, 2 };
+	static const uint8_t two[] = { HDR(0x0100, 2, 0, 0, 0), QNAME, QTAIL,
+		0xc0, 12, QTAIL };
+	static const uint8_t cut[] = { HDR(0x0100, 1, 0, 0, 0), QNAME, 0 };
+	static const uint8_t self[] = { HDR(0x0100, 1, 0, 0, 0), 0xc0, 12,
+		QTAIL };
+	static const uint8_t more[] = { HDR(0x0100, 2, 0, 0, 0), QNAME,
+		QTAIL };
+
+	(void)state;
+	assert_int_equal(wire_skip_question(none, sizeof none), WIRE_HDR_LEN);
+	assert_int_equal(wire_skip_question(two, sizeof two),
+	    WIRE_HDR_LEN + QNAME_LEN + 4 + 2 + 4);
+	assert_int_equal(wire_skip_question(cut, sizeof cut), 0);
+	assert_int_equal(wire_skip_question(self, sizeof self), 0);
+	assert_int_equal(wire_skip_question(more, sizeof more), 0);
+	assert_int_equal(wire_skip_question(none, WIRE_HDR_LEN - 1), 0);
+}
+
+/* Only ASCII letters are folded; in place and into another buffer. */
+static void
+test_lower(void **state)
+{
+	static const uint8_t in[] = { 5, 'A', 'z', 'Z', '@', '[', 4, '`',
+		'{', 0xc1, 0xe1, 3, '0', '-', '_', 0 };
+	static const uint8_t want[] = { 5, 'a', 'z', 'z', '@', '[', 4, '`',
+		'{', 0xc1, 0xe1, 3, '0', '-', '_', 0 };
+	uint8_t	buf[sizeof in];
+	int	c;
+
+	(void)state;
+	wire_lower(buf, in, sizeof in);
+	assert_memory_equal(buf, want, sizeof want);
+	memcpy(buf, in, sizeof in);
+	wire_lower(buf, buf, sizeof buf);
+	assert_memory_equal(buf, want, sizeof want);
+	/* Every octet: only A-Z move, by 32. */
+	for (c = 0; c < 256; c++) {
+		buf[0] = c;
+		wire_lower(buf, buf, 1);
+		assert_int_equal(buf[0], c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+}
+
+/* TTLs above the cap come down to it; the rest stay. */
+static void
+test_cap_ttls(void **state)
+{
+	static const char *an[] = {
+		"www.example.nl. 300 IN A 192.0.2.1",
+		"www.example.nl. 10 IN A 192.0.2.2", NULL };
+	static const char *ar[] = { "ns1.example.nl. 60 IN A 192.0.2.53",
+		NULL };
+	static const uint32_t want[] = { 60, 10, 60 };
+	uint8_t		 msg[1024];
+	size_t		 len;
+	struct wire_scan sc;
+
+	(void)state;
+	len = mkanswer(msg, sizeof msg, 1, LDNS_RCODE_NOERROR, "A", an, NULL,
+	    ar, 0);
+	assert_int_equal(wire_scan(msg, len, &sc), 0);
+	wire_cap_ttls(msg, sc.ttl_off, sc.nttl, 60);
+	assert_ttls(msg, &sc, want, 3);
+	wire_cap_ttls(msg, sc.ttl_off, 0, 0);
+	assert_ttls(msg, &sc, want, 3);
+}
+
 /* What wire_inspect() reported, as text, for comparing. */
 struct seen {
 	char	 ev[16][320];
@@ -2123,6 +2428,11 @@ main(void)
 		cmocka_unit_test(test_cname_bad),
 		cmocka_unit_test(test_query_retarget),
 		cmocka_unit_test(test_inspect),
+		cmocka_unit_test(test_rr_walk),
+		cmocka_unit_test(test_rr_bad),
+		cmocka_unit_test(test_skip_question),
+		cmocka_unit_test(test_lower),
+		cmocka_unit_test(test_cap_ttls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
