@@ -8,7 +8,8 @@
  * answer is inspected (CNAME targets, addresses), the input is used as the
  * target message of a safe-search CNAME answer, and a blocked answer of
  * every kind is written for its question. Sizes are asserted against the
- * buffers and the 512-octet UDP limit.
+ * buffers and the 512-octet UDP limit; every refusal has a reason, and
+ * every record the iterator reads lies inside the input.
  */
 #include <assert.h>
 #include <stddef.h>
@@ -76,17 +77,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wire_block	 b;
 	struct wire_visit	 vis;
 	struct wire_msg		 m;
+	struct wire_rr		 rr;
 	enum wire_verdict	 v;
 	uint8_t			 out[512], up[512];
 	char			 text[1024];
-	size_t			 len;
+	size_t			 len, off;
 	int			 rcode = -1, stop, a;
 
 	if (size > WIRE_MAX_UDP)
 		return 0;
 
-	/* As a query: the verdict, and the error response it gets. */
+	/* As a query: the verdict, its reason, the error response. */
 	v = wire_parse_query(data, size, &q);
+	assert((v == WIRE_OK) == (q.why == NULL));
+	assert(q.why == NULL || strlen(q.why) > 0);
 	switch (v) {
 	case WIRE_OK:
 	case WIRE_DROP:
@@ -111,6 +115,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len = wire_make_query(up, sizeof up, &q, 0x1234);
 		assert(len > 0 && len <= sizeof up);
 		(void)wire_check_answer(data, size, &q, q.id);
+	}
+
+	/* Every record the iterator hands out lies inside the input. */
+	if ((off = wire_skip_question(data, size)) != 0) {
+		assert(off >= WIRE_HDR_LEN && off <= size);
+		wire_rr_begin(&rr, data, size, off);
+		while ((a = wire_rr_next(&rr)) == 1) {
+			assert(rr.owner_len >= 1 &&
+			    rr.owner_len <= WIRE_MAX_NAME);
+			assert(rr.owner < rr.ttl_off &&
+			    rr.ttl_off + 6 == rr.rdata);
+			assert(rr.rdata + rr.rdlen == rr.next &&
+			    rr.next <= size);
+			assert(rr.section <= WIRE_SEC_AR);
+		}
+		assert(a == 0 ? rr.why == NULL : rr.why != NULL);
 	}
 
 	/*
