@@ -72,6 +72,7 @@ static const char *wire_name(const uint8_t *, size_t, size_t *, uint8_t *,
 static int	wire_name_check(const uint8_t *, size_t, uint8_t *);
 static size_t	wire_parse_question(const uint8_t *, size_t,
 		    struct wire_query *);
+static int	wire_rr_read(struct wire_rr *);
 static int	wire_parse_opt(const struct wire_rr *, struct wire_query *);
 static enum wire_verdict wire_parse_additional(const uint8_t *, size_t,
 		    size_t, struct wire_query *);
@@ -296,8 +297,13 @@ wire_rr_begin(struct wire_rr *rr, const uint8_t *msg, size_t len,
 	rr->why = NULL;
 }
 
-int
-wire_rr_next(struct wire_rr *rr)
+/*
+ * The body of wire_rr_next(). Static inline so that the walkers here get
+ * it inlined (the parse of every query runs it): the stores a walker does
+ * not read then cost nothing.
+ */
+static inline int
+wire_rr_read(struct wire_rr *rr)
 {
 	const uint8_t	*p;
 	size_t		 off = rr->next, nlen;
@@ -339,6 +345,12 @@ wire_rr_next(struct wire_rr *rr)
 	rr->next = rr->rdata + rr->rdlen;
 	rr->read++;
 	return (1);
+}
+
+int
+wire_rr_next(struct wire_rr *rr)
+{
+	return (wire_rr_read(rr));
 }
 
 /*
@@ -412,7 +424,7 @@ wire_parse_additional(const uint8_t *pkt, size_t len, size_t off,
 	int		r, opt_seen = 0;
 
 	wire_rr_begin(&rr, pkt, len, off);
-	while ((r = wire_rr_next(&rr)) == 1) {
+	while ((r = wire_rr_read(&rr)) == 1) {
 		if (rr.type != WIRE_TYPE_OPT)
 			continue;
 		if (opt_seen) {
@@ -540,22 +552,21 @@ wire_buf_put(struct wire_buf *b, const void *data, size_t n)
 	b->len += n;
 }
 
+/* Fixed-size appends written in place: these run for every field. */
 static void
 wire_buf_put16(struct wire_buf *b, uint16_t v)
 {
-	uint8_t	p[2];
-
-	wire_put16(p, v);
-	wire_buf_put(b, p, sizeof p);
+	if (b->len <= b->cap && b->cap - b->len >= 2)
+		wire_put16(b->p + b->len, v);
+	b->len += 2;
 }
 
 static void
 wire_buf_put32(struct wire_buf *b, uint32_t v)
 {
-	uint8_t	p[4];
-
-	wire_put32(p, v);
-	wire_buf_put(b, p, sizeof p);
+	if (b->len <= b->cap && b->cap - b->len >= 4)
+		wire_put32(b->p + b->len, v);
+	b->len += 4;
 }
 
 /* Overwrite n octets already appended at at, if they were written. */
@@ -584,12 +595,12 @@ wire_buf_set32(struct wire_buf *b, size_t at, uint32_t v)
 static void
 wire_buf_header(struct wire_buf *b, uint16_t id, uint16_t flags, uint16_t qd)
 {
-	wire_buf_put16(b, id);
-	wire_buf_put16(b, flags);
-	wire_buf_put16(b, qd);
-	wire_buf_put16(b, 0);
-	wire_buf_put16(b, 0);
-	wire_buf_put16(b, 0);
+	uint8_t	h[WIRE_HDR_LEN] = { 0 };
+
+	wire_put16(h, id);
+	wire_put16(h + 2, flags);
+	wire_put16(h + 4, qd);
+	wire_buf_put(b, h, sizeof h);
 }
 
 /* A question: name (len octets, wire form), type and class. */
@@ -667,28 +678,32 @@ wire_opt_len(uint16_t code, const char *text)
  * Our OPT record, the only one this module writes: UDP size
  * WIRE_EDNS_SIZE, the extended bits of rcode (BADVERS), DO as given and,
  * when code is not 0, an Extended DNS Error option with that info code and
- * text (RFC 8914 2).
+ * text (RFC 8914 2). Built on the stack and appended at once, since every
+ * answer to an EDNS client carries one.
  */
 static void
 wire_buf_opt(struct wire_buf *b, int rcode, int do_bit, uint16_t code,
     const char *text)
 {
-	size_t	tlen = wire_ede_len(text);
+	uint8_t	opt[WIRE_OPT_LEN + 6];
+	size_t	n = WIRE_OPT_LEN, tlen = 0;
 
-	wire_buf_put(b, "", 1);			/* root owner */
-	wire_buf_put16(b, WIRE_TYPE_OPT);
-	wire_buf_put16(b, WIRE_EDNS_SIZE);
-	wire_buf_put32(b, ((uint32_t)((rcode >> 4) & 0xff) << 24) |
+	opt[0] = 0;				/* root owner */
+	wire_put16(opt + 1, WIRE_TYPE_OPT);
+	wire_put16(opt + 3, WIRE_EDNS_SIZE);
+	wire_put32(opt + 5, ((uint32_t)((rcode >> 4) & 0xff) << 24) |
 	    (do_bit ? 0x8000 : 0));
-	if (code == 0) {
-		wire_buf_put16(b, 0);
-		return;
+	wire_put16(opt + 9, 0);			/* no options */
+	if (code != 0) {
+		/* Option code, length, INFO-CODE, then EXTRA-TEXT. */
+		tlen = wire_ede_len(text);
+		wire_put16(opt + 9, 4 + 2 + tlen);
+		wire_put16(opt + 11, WIRE_OPT_EDE);
+		wire_put16(opt + 13, 2 + tlen);
+		wire_put16(opt + 15, code);
+		n += 6;
 	}
-	/* Option code, length, INFO-CODE, EXTRA-TEXT. */
-	wire_buf_put16(b, 4 + 2 + tlen);
-	wire_buf_put16(b, WIRE_OPT_EDE);
-	wire_buf_put16(b, 2 + tlen);
-	wire_buf_put16(b, code);
+	wire_buf_put(b, opt, n);
 	wire_buf_put(b, text, tlen);
 }
 
@@ -859,7 +874,7 @@ wire_scan(uint8_t *msg, size_t len, struct wire_scan *sc)
 	if ((off = wire_skip_question(msg, len)) == 0)
 		return (-1);
 	wire_rr_begin(&rr, msg, len, off);
-	while ((r = wire_rr_next(&rr)) == 1) {
+	while ((r = wire_rr_read(&rr)) == 1) {
 		if (rr.type == WIRE_TYPE_OPT) {
 			/* OPT is hop-by-hop: cut it and all after it. */
 			if (rr.section != WIRE_SEC_AR)
@@ -1222,12 +1237,12 @@ wire_cname_answer(uint8_t *out, size_t cap, const struct wire_query *q,
 	/* Its answer records; nothing after them is read. */
 	wire_rr_begin(&rr, tm->data, tm->len, off);
 	for (i = 0; i < an; i++) {
-		if (wire_rr_next(&rr) != 1 || wire_copy_rr(&rr, &b) != 0)
+		if (wire_rr_read(&rr) != 1 || wire_copy_rr(&rr, &b) != 0)
 			return (0);
 	}
 	/* A negative answer about the target: pass on its SOA. */
 	for (i = 0; an == 0 && i < ns; i++) {
-		if (wire_rr_next(&rr) != 1)
+		if (wire_rr_read(&rr) != 1)
 			return (0);
 		if (rr.type == WIRE_TYPE_SOA) {
 			if (wire_copy_rr(&rr, &b) != 0)
@@ -1279,7 +1294,7 @@ wire_inspect(const uint8_t *msg, size_t len, const struct wire_visit *v)
 	an = wire_get16(msg + 6);
 	wire_rr_begin(&rr, msg, len, off);
 	for (i = 0; i < an; i++) {
-		if (wire_rr_next(&rr) != 1)
+		if (wire_rr_read(&rr) != 1)
 			return (-1);
 		if (rr.type == WIRE_TYPE_CNAME || rr.type == WIRE_TYPE_DNAME) {
 			/* The target fills the rdata exactly. */
