@@ -10,9 +10,14 @@
  * spelling of the name and TTLs patched, our own OPT record appended, and
  * truncated with TC=1 when it does not fit the client's UDP size.
  *
+ * Records are read one way, through wire_rr_next(), which other modules
+ * may use too; names are lower-cased one way, by wire_lower().
+ *
  * ldns is kept for load time and tests; nothing here calls it.
  *
- * No function here keeps a pointer to its arguments after it returns.
+ * No function here keeps a pointer to its arguments after it returns,
+ * except into the caller's struct wire_rr, which points into the message
+ * it walks.
  */
 #ifndef VEILIG_WIRE_H
 #define VEILIG_WIRE_H
