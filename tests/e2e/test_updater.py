@@ -1,27 +1,18 @@
-#!/usr/bin/python3
-"""test_updater.py: tests of src/veilig-update-lists without the daemon.
+"""test_updater.py: tests of src/veilig-update-lists (mostly without veiligd).
 
-    python3 tests/e2e/test_updater.py [--script src/veilig-update-lists]
-                                      [--veiligd build/veiligd] [-v]
-
-Serves list files with `python3 -m http.server` on a free port of
-127.0.0.1 (stopped by its PID at the end), and runs the updater with stubs
-first on PATH:
+Each test gets the updater fixture: a temp tree, list files served by
+`python3 -m http.server` on a free port of 127.0.0.1 (stopped by its PID
+after the test), and stubs first on PATH:
   - veiligctl prints the lines of lists.tsv for "lists" and records every
     call (a "reload" is appended to reloads);
   - veiligd -n -c FILE checks the one list of the generated configuration
     by a simple rule: it fails when the list file contains GARBAGE.
-When --veiligd (default build/veiligd) exists and its -n accepts such a
-configuration, a few cases run again with the real one; otherwise they are
-skipped.
-
-Prints "ok NAME", "skip NAME: why" or "FAIL NAME: reason" per test and
-ends with "N passed, M failed"; exits 0 only when nothing failed. Every
-download has --max-time 10 (VEILIG_UPDATE_TIMEOUT) and every process a
-timeout.
+test_real_veiligd runs the updater once more with the real veiligd -n of
+--veiligd. After every test no staging file and no temp directory of the
+updater may be left. Every download has --max-time 10
+(VEILIG_UPDATE_TIMEOUT) and every process a timeout.
 """
 
-import argparse
 import os
 import re
 import shutil
@@ -34,8 +25,11 @@ import tempfile
 import threading
 import time
 
+import pytest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+SCRIPT = os.path.join(ROOT, "src", "veilig-update-lists")
 RUN_TIMEOUT = 60            # seconds for one run of the updater
 
 STUB_VEILIGCTL = r"""#!/bin/sh
@@ -82,23 +76,62 @@ GOOD2 = "casino.example\nbet.example\n"
 BAD = "example.com\nGARBAGE !!\n%%%%\n"
 
 
-class Failure(Exception):
-    pass
+class HttpServer:
+    """`python3 -m http.server` on a free port of 127.0.0.1, serving root;
+    every request is logged to log."""
 
+    def __init__(self, tmp):
+        self.root = os.path.join(tmp, "www")
+        os.mkdir(self.root)
+        self.log = os.path.join(tmp, "http.log")
+        self.proc = None
+        self.port = None
+        for _ in range(5):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            s.close()
+            log = open(self.log, "ab")
+            p = subprocess.Popen(
+                [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+                 str(port), "--directory", self.root],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            log.close()
+            for _ in range(100):                     # up to 10 s
+                if p.poll() is not None:
+                    break
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.5).close()
+                    self.proc, self.port = p, port
+                    return
+                except OSError:
+                    time.sleep(0.1)
+            if p.poll() is None:
+                p.kill()
+                p.wait(5)
+        raise RuntimeError("cannot start python3 -m http.server")
 
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
 
 
 class Env:
-    """Temp tree, HTTP server, stubs; one per test run."""
+    """Temp tree, stubs and a directory of the HTTP server; one per test."""
 
-    def __init__(self, script, verbose):
+    def __init__(self, script, tmp, http):
         self.script = script
-        self.verbose = verbose
-        self.tmp = tempfile.mkdtemp(prefix="veilig-updtest.")
-        self.www = os.path.join(self.tmp, "www")
+        self.tmp = tmp
+        self.http = http
+        self.port = http.port
+        # the test's own directory on the server: /SUB/NAME
+        self.sub = os.path.basename(tmp)
+        self.www = os.path.join(http.root, self.sub)
         self.lists = os.path.join(self.tmp, "lists")
         self.stub = os.path.join(self.tmp, "stub")
         for d in (self.www, self.lists, self.stub):
@@ -110,51 +143,17 @@ class Env:
             with open(p, "w") as f:
                 f.write(text.replace("@STUB@", self.stub))
             os.chmod(p, 0o755)
-        self.http = None
-        self.http_log = os.path.join(self.tmp, "http.log")
-        self.port = None
         self.base = time.time() - 100000   # mtimes are set from here
-        self.start_http()
 
-    # -- HTTP server -------------------------------------------------------
-    def start_http(self):
-        for _ in range(5):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-            s.close()
-            log = open(self.http_log, "ab")
-            p = subprocess.Popen(
-                [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
-                 str(port), "--directory", self.www],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-            log.close()
-            for _ in range(100):                     # up to 10 s
-                if p.poll() is not None:
-                    break
-                try:
-                    socket.create_connection(("127.0.0.1", port), 0.5).close()
-                    self.http, self.port = p, port
-                    return
-                except OSError:
-                    time.sleep(0.1)
-            if p.poll() is None:
-                p.kill()
-                p.wait(5)
-        raise RuntimeError("cannot start python3 -m http.server")
-
-    def stop(self):
-        if self.http is not None and self.http.poll() is None:
-            self.http.terminate()
-            try:
-                self.http.wait(5)
-            except subprocess.TimeoutExpired:
-                self.http.kill()
-                self.http.wait(5)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+    def http_log(self):
+        """The server's log lines of this test's requests, with /SUB/NAME
+        written /NAME."""
+        mine = "/%s/" % self.sub
+        with open(self.http.log) as f:
+            return "".join(x.replace(mine, "/") for x in f if mine in x)
 
     def url(self, name):
-        return "http://127.0.0.1:%d/%s" % (self.port, name)
+        return "http://127.0.0.1:%d/%s/%s" % (self.port, self.sub, name)
 
     # -- files -------------------------------------------------------------
     def serve(self, name, text, age):
@@ -229,18 +228,39 @@ class Env:
         p = subprocess.run(argv, env=env or self.environ(veiligd),
                            stdin=subprocess.DEVNULL, capture_output=True,
                            text=True, timeout=RUN_TIMEOUT)
-        if self.verbose:
-            sys.stdout.write("  $ %s -> %d\n" % (" ".join(args), p.returncode))
-            for line in p.stderr.splitlines():
-                sys.stdout.write("  | %s\n" % line)
+        # shown with a failure
+        print("  $ %s -> %d" % (" ".join(args), p.returncode))
+        for line in p.stderr.splitlines():
+            print("  | %s" % line)
         return p.returncode, p.stderr
 
 
-# ---------------------------------------------------------------------------
-# The tests. Each gets a fresh Env; checks for left-over staging files and
-# temp directories are made after every test by main().
+@pytest.fixture(scope="module")
+def http_server(tmp_path_factory):
+    """One HTTP server for the tests of this file, stopped by its PID."""
+    h = HttpServer(str(tmp_path_factory.mktemp("http")))
+    yield h
+    h.stop()
 
-def t_good_lists_replace_old_one_reload(e):
+
+@pytest.fixture
+def updater(tmp_path, http_server):
+    """An Env of the test's own; afterwards no staging file and no temp
+    directory of the updater may be left."""
+    e = Env(SCRIPT, str(tmp_path), http_server)
+    yield e
+    left = e.leftovers()
+    assert not left, "staging files left behind: %r" % left
+    left = [n for n in os.listdir(e.tmp)
+            if n.startswith("veilig-update.")]
+    assert not left, "temp directories left behind: %r" % left
+
+
+# ---------------------------------------------------------------------------
+# The tests.
+
+def test_good_lists_replace_old_one_reload(updater):
+    e = updater
     old = e.local("phishing.txt", "old.example\n", 0)
     e.local("gambling.txt", "oldbet.example\n", 0)
     e.local("malware.txt", "malware.example\n", 0)
@@ -252,95 +272,98 @@ def t_good_lists_replace_old_one_reload(e):
                  ("gambling", "hosts", "gambling.txt", "gambling.txt"),
                  ("malware", "rpz", "malware.txt", None)])
     rc, err = e.run()
-    check(rc == 0, "exit %d, want 0: %s" % (rc, err))
-    check(e.read("phishing.txt") == GOOD, "phishing not replaced")
-    check(e.read("gambling.txt") == GOOD2, "gambling not replaced")
+    assert rc == 0, "exit %d, want 0: %s" % (rc, err)
+    assert e.read("phishing.txt") == GOOD, "phishing not replaced"
+    assert e.read("gambling.txt") == GOOD2, "gambling not replaced"
     st = os.stat(e.path("phishing.txt"))
-    check(st.st_ino != ino, "not replaced by a rename (same inode)")
-    check(stat.S_IMODE(st.st_mode) == 0o644,
-          "mode %o, want 644" % stat.S_IMODE(st.st_mode))
-    check(e.reloads() == 1, "%d reloads, want exactly 1" % e.reloads())
-    check("veilig-update-lists: phishing: updated (3 lines)" in err,
-          "no 'phishing: updated (3 lines)' in: " + err)
-    check("gambling: updated (2 lines)" in err, "no gambling line: " + err)
-    check(e.read("malware.txt") == "malware.example\n", "malware touched")
-    check(os.stat(e.path("malware.txt")).st_mtime == e.base,
-          "malware's mtime changed")
-    check("malware" not in err, "list without url logged: " + err)
-    with open(e.http_log) as f:
-        check("/malware.txt" not in f.read(), "list without url fetched")
+    assert st.st_ino != ino, "not replaced by a rename (same inode)"
+    assert stat.S_IMODE(st.st_mode) == 0o644, \
+        "mode %o, want 644" % stat.S_IMODE(st.st_mode)
+    assert e.reloads() == 1, "%d reloads, want exactly 1" % e.reloads()
+    assert "veilig-update-lists: phishing: updated (3 lines)" in err, \
+        "no 'phishing: updated (3 lines)' in: " + err
+    assert "gambling: updated (2 lines)" in err, "no gambling line: " + err
+    assert e.read("malware.txt") == "malware.example\n", "malware touched"
+    assert os.stat(e.path("malware.txt")).st_mtime == e.base, \
+        "malware's mtime changed"
+    assert "malware" not in err, "list without url logged: " + err
+    assert "/malware.txt" not in e.http_log(), "list without url fetched"
     # The validator saw a staging file beside the target.
     checks = e.stub_file("checks").split()
-    check(len(checks) == 2, "validator ran %d times, want 2" % len(checks))
-    check(os.path.dirname(checks[0]) == e.lists and
-          re.fullmatch(r"phishing\.txt\.new\.\d+",
-                       os.path.basename(checks[0])),
-          "staging file not FILE.new.PID beside FILE: " + checks[0])
+    assert len(checks) == 2, "validator ran %d times, want 2" % len(checks)
+    assert (os.path.dirname(checks[0]) == e.lists and
+            re.fullmatch(r"phishing\.txt\.new\.\d+",
+                         os.path.basename(checks[0]))), \
+        "staging file not FILE.new.PID beside FILE: " + checks[0]
     calls = e.stub_file("ctl.calls").splitlines()
-    check(calls == ["-s %s lists" % e.sock, "-s %s reload" % e.sock],
-          "veiligctl calls: %r" % calls)
+    assert calls == ["-s %s lists" % e.sock, "-s %s reload" % e.sock], \
+        "veiligctl calls: %r" % calls
 
 
-def t_unchanged_304_no_reload(e):
+def test_unchanged_304_no_reload(updater):
+    e = updater
     e.local("phishing.txt", "old.example\n", 0)
     e.serve("phishing.txt", GOOD, 100)
     e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt")])
     rc, err = e.run()
-    check(rc == 0 and e.reloads() == 1, "first run: exit %d: %s" % (rc, err))
+    assert rc == 0 and e.reloads() == 1, "first run: exit %d: %s" % (rc, err)
     ino = os.stat(e.path("phishing.txt")).st_ino
     rc, err = e.run()
-    check(rc == 0, "exit %d, want 0: %s" % (rc, err))
-    check("phishing: unchanged" in err, "no 'unchanged' in: " + err)
-    check(e.reloads() == 1, "reloaded although unchanged")
-    check(os.stat(e.path("phishing.txt")).st_ino == ino, "file replaced")
-    with open(e.http_log) as f:
-        check('"GET /phishing.txt HTTP/1.1" 304' in f.read(),
-              "second download was not a conditional one answered 304")
+    assert rc == 0, "exit %d, want 0: %s" % (rc, err)
+    assert "phishing: unchanged" in err, "no 'unchanged' in: " + err
+    assert e.reloads() == 1, "reloaded although unchanged"
+    assert os.stat(e.path("phishing.txt")).st_ino == ino, "file replaced"
+    assert '"GET /phishing.txt HTTP/1.1" 304' in e.http_log(), \
+        "second download was not a conditional one answered 304"
 
 
-def t_identical_content_no_reload(e):
+def test_identical_content_no_reload(updater):
+    e = updater
     # The server says it is newer, but the bytes are the same.
     p = e.local("phishing.txt", GOOD, 0)
     ino = os.stat(p).st_ino
     e.serve("phishing.txt", GOOD, 100)
     e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt")])
     rc, err = e.run()
-    check(rc == 0, "exit %d, want 0: %s" % (rc, err))
-    check("phishing: unchanged" in err, "no 'unchanged' in: " + err)
-    check(e.reloads() == 0, "reloaded although unchanged")
-    check(os.stat(p).st_ino == ino, "file replaced")
+    assert rc == 0, "exit %d, want 0: %s" % (rc, err)
+    assert "phishing: unchanged" in err, "no 'unchanged' in: " + err
+    assert e.reloads() == 0, "reloaded although unchanged"
+    assert os.stat(p).st_ino == ino, "file replaced"
 
 
-def t_invalid_keeps_old_no_reload(e):
+def test_invalid_keeps_old_no_reload(updater):
+    e = updater
     p = e.local("phishing.txt", "old.example\n", 0)
     ino = os.stat(p).st_ino
     e.serve("phishing.txt", BAD, 100)
     e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt")])
     rc, err = e.run()
-    check(rc == 1, "exit %d, want 1: %s" % (rc, err))
-    check(e.read("phishing.txt") == "old.example\n", "old list not kept")
-    check(os.stat(p).st_ino == ino, "file replaced")
-    check(e.reloads() == 0, "reloaded after an invalid download")
-    check("phishing: invalid, kept the old list: " in err,
-          "no 'invalid, kept the old list' in: " + err)
-    check("GARBAGE: not a domain name" in err, "validator errors not logged")
-    check(".new." not in err and e.url("phishing.txt") in err,
-          "validator errors should name the URL, not the staging file: " + err)
+    assert rc == 1, "exit %d, want 1: %s" % (rc, err)
+    assert e.read("phishing.txt") == "old.example\n", "old list not kept"
+    assert os.stat(p).st_ino == ino, "file replaced"
+    assert e.reloads() == 0, "reloaded after an invalid download"
+    assert "phishing: invalid, kept the old list: " in err, \
+        "no 'invalid, kept the old list' in: " + err
+    assert "GARBAGE: not a domain name" in err, "validator errors not logged"
+    assert ".new." not in err and e.url("phishing.txt") in err, \
+        "validator errors should name the URL, not the staging file: " + err
 
 
-def t_404_keeps_old(e):
+def test_404_keeps_old(updater):
+    e = updater
     e.local("phishing.txt", "old.example\n", 0)
     e.set_lists([("phishing", "domains", "phishing.txt", "missing.txt")])
     rc, err = e.run()
-    check(rc == 1, "exit %d, want 1: %s" % (rc, err))
-    check(e.read("phishing.txt") == "old.example\n", "old list not kept")
-    check("phishing: download failed: " in err and "404" in err,
-          "no 'download failed ... 404' in: " + err)
-    check(e.reloads() == 0, "reloaded")
-    check(e.stub_file("checks") == "", "validator ran on a failed download")
+    assert rc == 1, "exit %d, want 1: %s" % (rc, err)
+    assert e.read("phishing.txt") == "old.example\n", "old list not kept"
+    assert "phishing: download failed: " in err and "404" in err, \
+        "no 'download failed ... 404' in: " + err
+    assert e.reloads() == 0, "reloaded"
+    assert e.stub_file("checks") == "", "validator ran on a failed download"
 
 
-def t_mixed_good_applied_exit_1(e):
+def test_mixed_good_applied_exit_1(updater):
+    e = updater
     e.local("phishing.txt", "old.example\n", 0)
     e.local("gambling.txt", "oldbet.example\n", 0)
     e.local("adult.txt", "oldadult.example\n", 0)
@@ -350,115 +373,124 @@ def t_mixed_good_applied_exit_1(e):
                  ("phishing", "domains", "phishing.txt", "phishing.txt"),
                  ("adult", "adblock", "adult.txt", "adult.txt")])
     rc, err = e.run()
-    check(rc == 1, "exit %d, want 1: %s" % (rc, err))
-    check(e.read("phishing.txt") == GOOD, "good list not applied")
-    check(e.read("gambling.txt") == "oldbet.example\n", "gambling changed")
-    check(e.read("adult.txt") == "oldadult.example\n", "adult changed")
-    check(e.reloads() == 1, "%d reloads, want 1" % e.reloads())
+    assert rc == 1, "exit %d, want 1: %s" % (rc, err)
+    assert e.read("phishing.txt") == GOOD, "good list not applied"
+    assert e.read("gambling.txt") == "oldbet.example\n", "gambling changed"
+    assert e.read("adult.txt") == "oldadult.example\n", "adult changed"
+    assert e.reloads() == 1, "%d reloads, want 1" % e.reloads()
 
 
-def t_dry_run_changes_nothing(e):
+def test_dry_run_changes_nothing(updater):
+    e = updater
     p = e.local("phishing.txt", "old.example\n", 0)
     st = os.stat(p)
     e.serve("phishing.txt", GOOD, 100)
     e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt")])
     rc, err = e.run("-n")
-    check(rc == 0, "exit %d, want 0: %s" % (rc, err))
-    check(e.read("phishing.txt") == "old.example\n", "file replaced")
+    assert rc == 0, "exit %d, want 0: %s" % (rc, err)
+    assert e.read("phishing.txt") == "old.example\n", "file replaced"
     st2 = os.stat(p)
-    check((st.st_ino, st.st_mtime, st.st_mode) ==
-          (st2.st_ino, st2.st_mtime, st2.st_mode), "file touched")
-    check(e.reloads() == 0, "reloaded in a dry run")
-    check("phishing: would be updated (3 lines" in err, "no report: " + err)
-    check(len(e.stub_file("checks").split()) == 1, "not validated")
+    assert ((st.st_ino, st.st_mtime, st.st_mode) ==
+            (st2.st_ino, st2.st_mtime, st2.st_mode)), "file touched"
+    assert e.reloads() == 0, "reloaded in a dry run"
+    assert "phishing: would be updated (3 lines" in err, "no report: " + err
+    assert len(e.stub_file("checks").split()) == 1, "not validated"
     # A dry run reports invalid lists too.
     e.serve("phishing.txt", BAD, 200)
     rc, err = e.run("-n")
-    check(rc == 1 and "invalid" in err, "dry run of a bad list: %d %s"
-          % (rc, err))
+    assert rc == 1 and "invalid" in err, "dry run of a bad list: %d %s" % (
+        rc, err)
 
 
-def t_first_download_creates_file(e):
+def test_first_download_creates_file(updater):
+    e = updater
     e.serve("phishing.txt", GOOD, 100)
     e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt")])
     rc, err = e.run()
-    check(rc == 0, "exit %d, want 0: %s" % (rc, err))
-    check(e.read("phishing.txt") == GOOD, "not created")
-    check(stat.S_IMODE(os.stat(e.path("phishing.txt")).st_mode) == 0o644,
-          "mode not 644")
-    check(e.reloads() == 1, "no reload")
+    assert rc == 0, "exit %d, want 0: %s" % (rc, err)
+    assert e.read("phishing.txt") == GOOD, "not created"
+    assert stat.S_IMODE(os.stat(e.path("phishing.txt")).st_mode) == 0o644, \
+        "mode not 644"
+    assert e.reloads() == 1, "no reload"
 
 
-def t_empty_download_refused(e):
+def test_empty_download_refused(updater):
+    e = updater
     e.local("phishing.txt", "old.example\n", 0)
     e.serve("phishing.txt", "", 100)
     e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt")])
     rc, err = e.run()
-    check(rc == 1, "exit %d, want 1: %s" % (rc, err))
-    check(e.read("phishing.txt") == "old.example\n", "old list not kept")
-    check("empty download" in err, "no 'empty download' in: " + err)
-    check(e.reloads() == 0, "reloaded")
+    assert rc == 1, "exit %d, want 1: %s" % (rc, err)
+    assert e.read("phishing.txt") == "old.example\n", "old list not kept"
+    assert "empty download" in err, "no 'empty download' in: " + err
+    assert e.reloads() == 0, "reloaded"
 
 
-def t_only_http_https(e):
+def test_only_http_https(updater):
+    e = updater
     secret = e.local("secret.txt", "secret.example\n", 0)
     e.local("phishing.txt", "old.example\n", 0)
     e.set_lists([("phishing", "domains", "phishing.txt", "file://" + secret)])
     rc, err = e.run()
-    check(rc == 1, "exit %d, want 1: %s" % (rc, err))
-    check(e.read("phishing.txt") == "old.example\n", "file:// URL was read")
-    check("download failed" in err, "no 'download failed' in: " + err)
+    assert rc == 1, "exit %d, want 1: %s" % (rc, err)
+    assert e.read("phishing.txt") == "old.example\n", "file:// URL was read"
+    assert "download failed" in err, "no 'download failed' in: " + err
 
 
-def t_lists_query_fails(e):
+def test_lists_query_fails(updater):
+    e = updater
     e.local("phishing.txt", "old.example\n", 0)
     e.serve("phishing.txt", GOOD, 100)
     e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt")])
     e.flag("fail-lists", True)
     rc, err = e.run()
-    check(rc == 1, "exit %d, want 1: %s" % (rc, err))
-    check("connect: No such file" in err, "veiligctl's error not logged")
-    check(e.read("phishing.txt") == "old.example\n", "list changed")
-    check(e.reloads() == 0, "reloaded")
+    assert rc == 1, "exit %d, want 1: %s" % (rc, err)
+    assert "connect: No such file" in err, "veiligctl's error not logged"
+    assert e.read("phishing.txt") == "old.example\n", "list changed"
+    assert e.reloads() == 0, "reloaded"
 
 
-def t_reload_fails(e):
+def test_reload_fails(updater):
+    e = updater
     e.local("phishing.txt", "old.example\n", 0)
     e.serve("phishing.txt", GOOD, 100)
     e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt")])
     e.flag("fail-reload", True)
     rc, err = e.run()
-    check(rc == 1, "exit %d, want 1: %s" % (rc, err))
-    check("reload failed" in err and "broken" in err, "not logged: " + err)
-    check(e.read("phishing.txt") == GOOD, "list not applied")
+    assert rc == 1, "exit %d, want 1: %s" % (rc, err)
+    assert "reload failed" in err and "broken" in err, "not logged: " + err
+    assert e.read("phishing.txt") == GOOD, "list not applied"
 
 
-def t_no_url_lists_nothing_to_do(e):
+def test_no_url_lists_nothing_to_do(updater):
+    e = updater
     e.local("malware.txt", "malware.example\n", 0)
     e.set_lists([("malware", "rpz", "malware.txt", None)])
     rc, err = e.run()
-    check(rc == 0, "exit %d, want 0: %s" % (rc, err))
-    check(e.reloads() == 0, "reloaded")
-    check(e.read("malware.txt") == "malware.example\n", "touched")
-    check("nothing to do" in err, "no 'nothing to do': " + err)
+    assert rc == 0, "exit %d, want 0: %s" % (rc, err)
+    assert e.reloads() == 0, "reloaded"
+    assert e.read("malware.txt") == "malware.example\n", "touched"
+    assert "nothing to do" in err, "no 'nothing to do': " + err
 
 
-def t_usage_errors(e):
+def test_usage_errors(updater):
+    e = updater
     e.set_lists([])
     for args, sock in ((["-x"], True), (["extra"], True),
                        (["-c", os.path.join(e.tmp, "nonexistent.yaml")],
                         False)):
         rc, err = e.run(*args, sock=sock)
-        check(rc == 2, "%r: exit %d, want 2" % (args, rc))
-        check(err.strip(), "%r: no message" % args)
+        assert rc == 2, "%r: exit %d, want 2" % (args, rc)
+        assert err.strip(), "%r: no message" % args
     env = e.environ()
     env["VEILIG_UPDATE_TIMEOUT"] = "soon"
     rc, err = e.run(env=env)
-    check(rc == 2, "bad VEILIG_UPDATE_TIMEOUT: exit %d, want 2" % rc)
-    check(e.stub_file("ctl.calls") == "", "veiligctl called on a usage error")
+    assert rc == 2, "bad VEILIG_UPDATE_TIMEOUT: exit %d, want 2" % rc
+    assert e.stub_file("ctl.calls") == "", "veiligctl called on a usage error"
 
 
-def t_socket_from_config(e):
+def test_socket_from_config(updater):
+    e = updater
     conf = os.path.join(e.tmp, "veiligd.yaml")
     with open(conf, "w") as f:
         f.write('upstreams: [ 9.9.9.9 ]\n'
@@ -466,16 +498,17 @@ def t_socket_from_config(e):
                 'lists: {}\n')
     e.set_lists([])
     rc, err = e.run("-c", conf, sock=False)
-    check(rc == 0, "exit %d: %s" % (rc, err))
+    assert rc == 0, "exit %d: %s" % (rc, err)
     calls = e.stub_file("ctl.calls").splitlines()
-    check(calls == ["-s /run/test/veilig.sock lists"], "calls %r" % calls)
+    assert calls == ["-s /run/test/veilig.sock lists"], "calls %r" % calls
     # -s wins over the configuration.
     rc, err = e.run("-c", conf)
     calls = e.stub_file("ctl.calls").splitlines()
-    check(calls[-1] == "-s %s lists" % e.sock, "calls %r" % calls)
+    assert calls[-1] == "-s %s lists" % e.sock, "calls %r" % calls
 
 
-def t_veiligctl_env(e):
+def test_veiligctl_env(updater):
+    e = updater
     # VEILIGCTL overrides PATH.
     other = os.path.join(e.tmp, "myctl")
     with open(other, "w") as f:
@@ -484,10 +517,10 @@ def t_veiligctl_env(e):
     env = e.environ()
     env["VEILIGCTL"] = other
     rc, err = e.run(env=env)
-    check(rc == 0, "exit %d: %s" % (rc, err))
-    check(e.stub_file("myctl.calls") == "-s %s lists\n" % e.sock,
-          "VEILIGCTL not used")
-    check(e.stub_file("ctl.calls") == "", "stub on PATH used")
+    assert rc == 0, "exit %d: %s" % (rc, err)
+    assert e.stub_file("myctl.calls") == "-s %s lists\n" % e.sock, \
+        "VEILIGCTL not used"
+    assert e.stub_file("ctl.calls") == "", "stub on PATH used"
 
 
 class Stall:
@@ -524,7 +557,8 @@ class Stall:
         self.thread.join(5)
 
 
-def t_sigterm_mid_download_cleans_up(e):
+def test_sigterm_mid_download_cleans_up(updater):
+    e = updater
     stall = Stall()
     try:
         e.local("phishing.txt", "old.example\n", 0)
@@ -543,7 +577,7 @@ def t_sigterm_mid_download_cleans_up(e):
                 if p.poll() is not None:
                     break
                 time.sleep(0.1)
-            check(seen, "staging file never appeared")
+            assert seen, "staging file never appeared"
             # As systemd stops a unit: SIGTERM to the whole group.
             os.killpg(p.pid, signal.SIGTERM)
             p.wait(15)
@@ -552,25 +586,21 @@ def t_sigterm_mid_download_cleans_up(e):
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait(5)
             p.stderr.close()
-        check(p.returncode != 0, "exit 0 after SIGTERM")
-        check(e.leftovers() == [], "staging left: %r" % e.leftovers())
-        check(e.read("phishing.txt") == "old.example\n", "old list not kept")
-        check(e.reloads() == 0, "reloaded")
+        assert p.returncode != 0, "exit 0 after SIGTERM"
+        assert e.leftovers() == [], "staging left: %r" % e.leftovers()
+        assert e.read("phishing.txt") == "old.example\n", "old list not kept"
+        assert e.reloads() == 0, "reloaded"
     finally:
         stall.close()
 
 
-def t_shellcheck(e):
+def test_shellcheck(updater):
+    e = updater
     sc = shutil.which("shellcheck")
-    if not sc:
-        raise Skip("shellcheck not installed")
+    assert sc, "shellcheck not installed (make deps-check)"
     p = subprocess.run([sc, "-s", "sh", e.script], capture_output=True,
                        text=True, timeout=RUN_TIMEOUT)
-    check(p.returncode == 0, "shellcheck:\n" + p.stdout + p.stderr)
-
-
-class Skip(Exception):
-    pass
+    assert p.returncode == 0, "shellcheck:\n" + p.stdout + p.stderr
 
 
 def real_veiligd_works(e, veiligd):
@@ -591,7 +621,8 @@ def real_veiligd_works(e, veiligd):
                     'lists:\n  probe: { file: "%s/l.txt", format: domains }\n'
                     % (d, d, d, d))
         try:
-            p = subprocess.run([veiligd, "-n", "-c", os.path.join(d, "c.yaml")],
+            p = subprocess.run([veiligd, "-n", "-c",
+                                os.path.join(d, "c.yaml")],
                                capture_output=True, text=True, timeout=30)
         except (OSError, subprocess.TimeoutExpired) as ex:
             return "%s -n: %s" % (veiligd, ex)
@@ -604,69 +635,22 @@ def real_veiligd_works(e, veiligd):
     return None
 
 
-def make_real_veiligd_test(veiligd):
-    def t_real_veiligd(e):
-        # The daemon is built by now: a veiligd -n that cannot tell a good
-        # list from garbage is a failure, not a reason to skip.
-        why = real_veiligd_works(e, veiligd)
-        check(why is None, why or "")
-        e.local("phishing.txt", "old.example\n", 0)
-        e.local("adult.txt", "oldadult.example\n", 0)
-        e.serve("phishing.txt", GOOD, 100)
-        e.serve("adult.txt", "GARBAGE !!\n%%%\n@@@@\nexample.com\n", 100)
-        e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt"),
-                     ("adult", "domains", "adult.txt", "adult.txt")])
-        rc, err = e.run(veiligd=veiligd)
-        check(rc == 1, "exit %d, want 1: %s" % (rc, err))
-        check(e.read("phishing.txt") == GOOD, "good list not applied: " + err)
-        check(e.read("adult.txt") == "oldadult.example\n", "bad list applied")
-        check("adult: invalid, kept the old list" in err, "not logged: " + err)
-        check(e.reloads() == 1, "%d reloads, want 1" % e.reloads())
-    return t_real_veiligd
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--script",
-                    default=os.path.join(ROOT, "src", "veilig-update-lists"))
-    ap.add_argument("--veiligd", default=os.path.join(ROOT, "build", "veiligd"))
-    ap.add_argument("-k", default="", help="run tests whose name has this")
-    ap.add_argument("-v", action="store_true")
-    args = ap.parse_args()
-    script = os.path.abspath(args.script)
-
-    tests = [(n[2:], f) for n, f in sorted(globals().items())
-             if n.startswith("t_") and callable(f)]
-    tests.append(("real_veiligd", make_real_veiligd_test(
-        os.path.abspath(args.veiligd) if args.veiligd else None)))
-    passed = failed = 0
-    for name, fn in tests:
-        if args.k not in name:
-            continue
-        e = Env(script, args.v)
-        try:
-            fn(e)
-            left = e.leftovers()
-            check(not left, "staging files left behind: %r" % left)
-            left = [n for n in os.listdir(e.tmp)
-                    if n.startswith("veilig-update.")]
-            check(not left, "temp directories left behind: %r" % left)
-            print("ok %s" % name)
-            passed += 1
-        except Skip as ex:
-            print("skip %s: %s" % (name, ex))
-        except Failure as ex:
-            print("FAIL %s: %s" % (name, ex))
-            failed += 1
-        except Exception as ex:             # a bug in the test or a hang
-            print("FAIL %s: %s: %s" % (name, type(ex).__name__, ex))
-            failed += 1
-        finally:
-            e.stop()
-        sys.stdout.flush()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def test_real_veiligd(updater, veiligd_bin):
+    e = updater
+    veiligd = veiligd_bin
+    # The daemon is built by now: a veiligd -n that cannot tell a good
+    # list from garbage is a failure, not a reason to skip.
+    why = real_veiligd_works(e, veiligd)
+    assert why is None, why or ""
+    e.local("phishing.txt", "old.example\n", 0)
+    e.local("adult.txt", "oldadult.example\n", 0)
+    e.serve("phishing.txt", GOOD, 100)
+    e.serve("adult.txt", "GARBAGE !!\n%%%\n@@@@\nexample.com\n", 100)
+    e.set_lists([("phishing", "domains", "phishing.txt", "phishing.txt"),
+                 ("adult", "domains", "adult.txt", "adult.txt")])
+    rc, err = e.run(veiligd=veiligd)
+    assert rc == 1, "exit %d, want 1: %s" % (rc, err)
+    assert e.read("phishing.txt") == GOOD, "good list not applied: " + err
+    assert e.read("adult.txt") == "oldadult.example\n", "bad list applied"
+    assert "adult: invalid, kept the old list" in err, "not logged: " + err
+    assert e.reloads() == 1, "%d reloads, want 1" % e.reloads()
