@@ -88,9 +88,12 @@ run: deps
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
+# The end-to-end tests (tests/e2e/README.md) with the pytest of Debian's
+# python3, which has dnspython: quiet, each failure with the stderr tail
+# of the daemons it used, the reason of any skip.
+PYTEST		?= /usr/bin/python3 -m pytest
 e2e: all
-	python3 tests/e2e/run.py --veiligd ./$(B)/veiligd
-	python3 tests/e2e/test_updater.py --veiligd ./$(B)/veiligd
+	$(PYTEST) -q -rfEs tests/e2e --veiligd ./$(B)/veiligd
 
 # The man pages: the KEYS sections of veiligd.yaml.5 and veilig-board.5
 # against the key tables of conf.c (tests/doc/mankeys.c says why a check
