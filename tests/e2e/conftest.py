@@ -254,6 +254,8 @@ class VeiligdFactory:
     def stop_all(self):
         problems = []
         for dm in self.daemons:
+            dm.sigterm()
+        for dm in self.daemons:
             why = dm.stop_problem()
             if why and self.shared:
                 # the report of a test's own shows its stderr anyway

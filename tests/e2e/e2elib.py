@@ -233,6 +233,7 @@ class Daemon:
         self.proc = None
         self.stopped = False        # stopped on purpose, by stop()
         self.start_error = None     # why it did not come up, if it did not
+        self.term_at = None         # when SIGTERM was sent
         self.write_conf(conf_text)
 
     def __repr__(self):
@@ -280,15 +281,24 @@ class Daemon:
             f.seek(offset)
             return f.read().decode("utf-8", "replace")
 
+    def sigterm(self):
+        """SIGTERM if it runs, without waiting: daemons stopped together
+        exit together (stop() waits)."""
+        if self.term_at is None and self.alive():
+            self.term_at = time.monotonic()
+            self.proc.send_signal(signal.SIGTERM)
+
     def stop(self):
-        """SIGTERM; the exit status, or None when it had to be killed."""
+        """SIGTERM (if not sent yet) and wait up to STOP_TIMEOUT from it;
+        the exit status, or None when it had to be killed."""
         self.stopped = True
         if self.proc is None:
             return None
+        self.sigterm()
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(STOP_TIMEOUT)
+                self.proc.wait(max(0.0, self.term_at + STOP_TIMEOUT
+                                   - time.monotonic()))
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(3)
@@ -301,7 +311,7 @@ class Daemon:
         exit 0 within STOP_TIMEOUT of SIGTERM and have printed no sanitizer
         report (so a leak found by ASan at exit is a failure).
         """
-        was_alive = self.alive()
+        was_alive = self.term_at is not None or self.alive()
         already = self.stopped
         rc = self.stop()
         with open(self.err, "rb") as f:
