@@ -2,9 +2,10 @@
 
 Every test talks to real processes on loopback: NSD, the fake upstream
 (fakeup.py) and veiligd, each on free high ports of 127.0.0.1 (and ::1).
-The daemons many tests share are session fixtures, started when a test
-first needs them and stopped at the end of the run; a test that changes a
-daemon's configuration starts its own with the make_veiligd factory.
+The daemons many tests share are session fixtures, started together before
+the first test (only those the selected tests need) and stopped at the end
+of the run; a test that changes a daemon's configuration starts its own
+with the make_veiligd factory.
 
 Every veiligd, shared or not, is stopped by its PID with SIGTERM and must
 exit 0 within a few seconds and print no sanitizer report; otherwise the
