@@ -50,9 +50,9 @@ LIB_OBJS	= $(LIB_SRCS:src/%.c=$(B)/%.o)
 UNIT_TESTS	= $(patsubst tests/unit/%.c,$(B)/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all run check deps deps-check deps-bench unit e2e doccheck asan \
-	fuzz fuzz-build lint bench install clean
+	fuzz fuzz-build lint bench blast-test install clean
 
-all: $(B)/veiligd $(B)/veiligctl
+all: $(B)/veiligd $(B)/veiligctl $(B)/blast $(B)/echo
 
 $(B)/%.o: src/%.c src/*.h | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
@@ -150,6 +150,16 @@ check: deps-check
 BENCH_LISTS	?= ../shared/data/blocklists
 $(B)/listload: tests/bench/listload.c $(B)/libveilig.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
+
+# The load generator and the bare echo server of the benchmarks: libc only.
+$(B)/blast: tests/bench/blast.c | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lm
+$(B)/echo: tests/bench/echo.c | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+# blast against echo and against a port where nothing listens (< 5 s).
+blast-test: $(B)/blast $(B)/echo
+	sh tests/bench/blast-test $(B)
 
 bench: deps-bench all $(B)/listload
 	./$(B)/listload $(BENCH_LISTS)
