@@ -535,7 +535,7 @@ blast_send(struct blast_sock *s, int n)
 	uint32_t		 cursor = blast_cursor;
 	uint16_t		 id = s->next_id;
 	uint64_t		 now;
-	int			 i, k;
+	int			 i, k, r, refused;
 
 	for (i = 0; i < n; i++) {
 		while (s->state[id] == BLAST_INFLIGHT)
@@ -556,16 +556,28 @@ blast_send(struct blast_sock *s, int n)
 		if (++cursor == blast_nqueries)
 			cursor = 0;
 	}
+	/*
+	 * When nothing listens, each query brings back an ICMP error that
+	 * stops the batch after it and fails the next call: count it and go
+	 * on (reporting it cleared it); at most one per message.
+	 */
 	now = blast_now();
-	k = sendmmsg(s->fd, blast_msgs, (unsigned int)n, 0);
-	if (k == -1) {
-		k = 0;
-		if (errno == ECONNREFUSED)
-			blast_st.refused++;
-		else if (errno != EAGAIN && errno != ENOBUFS &&
-		    errno != EINTR)
-			err(1, "sendmmsg");
+	k = 0;
+	refused = 0;
+	while (k < n) {
+		r = sendmmsg(s->fd, blast_msgs + k, (unsigned int)(n - k), 0);
+		if (r > 0) {
+			k += r;
+			continue;
+		}
+		if (errno == ECONNREFUSED && refused++ < n)
+			continue;
+		if (errno == ECONNREFUSED || errno == EAGAIN ||
+		    errno == ENOBUFS || errno == EINTR)
+			break;
+		err(1, "sendmmsg");
 	}
+	blast_st.refused += (uint64_t)refused;
 	s->retry = (k < n);
 	for (i = 0; i < k; i++) {
 		id = blast_ids[i];

@@ -1,7 +1,7 @@
 /*
  * echo.c: a bare UDP echo server, the ceiling of a DNS server's speed.
  *
- *	echo -p PORT [-s ADDR] [-b BATCH] [-l SECONDS]
+ *	echo -p PORT [-s ADDR] [-b BATCH] [-l SECONDS] [-D N] [-R N]
  *
  * Reads datagrams in recvmmsg batches on one socket, sets the QR bit of
  * each (so a DNS query comes back as an answer with the same ID and
@@ -14,6 +14,10 @@
  * a loopback address only (127.0.0.1 by default) and exits by itself after
  * SECONDS (default 600), or on SIGINT/SIGTERM, printing what it echoed to
  * standard error. Links nothing but libc.
+ *
+ * For testing a load generator's counts, -D N drops every Nth datagram
+ * received (the client must count it lost) and -R N sends every Nth answer
+ * twice (the client must count the copy as an unexpected ID).
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -41,7 +45,7 @@ static __attribute__((noreturn)) void
 echo_usage(void)
 {
 	fprintf(stderr, "usage: echo -p port [-s address] [-b batch] "
-	    "[-l seconds]\n");
+	    "[-l seconds] [-D n] [-R n]\n");
 	exit(2);
 }
 
@@ -118,18 +122,18 @@ echo_bind(const char *addr, int port)
 int
 main(int argc, char **argv)
 {
-	struct mmsghdr		*msgs;
+	struct mmsghdr		*msgs, *out, *send;
 	struct iovec		*iov;
 	struct sockaddr_storage	*from;
 	struct sigaction	 sa;
 	struct timespec		 t0, now;
 	uint8_t			*buf;
 	const char		*addr = "127.0.0.1";
-	uint64_t		 received = 0, echoed = 0;
-	long			 seconds = 600;
+	uint64_t		 received = 0, echoed = 0, seq = 0;
+	long			 seconds = 600, drop = 0, twice = 0;
 	int			 ch, fd, port = -1, batch = 64, i, n, k, off;
 
-	while ((ch = getopt(argc, argv, "s:p:b:l:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:p:b:l:D:R:")) != -1) {
 		switch (ch) {
 		case 's':
 			addr = optarg;
@@ -143,6 +147,12 @@ main(int argc, char **argv)
 			break;
 		case 'l':
 			seconds = echo_number(optarg, "-l", 1, 86400);
+			break;
+		case 'D':
+			drop = echo_number(optarg, "-D", 1, 1000000000);
+			break;
+		case 'R':
+			twice = echo_number(optarg, "-R", 1, 1000000000);
 			break;
 		default:
 			echo_usage();
@@ -158,10 +168,12 @@ main(int argc, char **argv)
 
 	fd = echo_bind(addr, port);
 	msgs = calloc(batch, sizeof *msgs);
+	out = calloc(2 * (size_t)batch, sizeof *out);
 	iov = calloc(batch, sizeof *iov);
 	from = calloc(batch, sizeof *from);
 	buf = malloc((size_t)batch * ECHO_BUF);
-	if (msgs == NULL || iov == NULL || from == NULL || buf == NULL)
+	if (msgs == NULL || out == NULL || iov == NULL || from == NULL ||
+	    buf == NULL)
 		err(1, "calloc");
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -192,8 +204,23 @@ main(int argc, char **argv)
 			if (msgs[i].msg_len >= 3)
 				buf[(size_t)i * ECHO_BUF + 2] |= 0x80;	/* QR */
 		}
+		/* The test faults, off the fast path: drops and copies. */
+		send = msgs;
+		if (drop != 0 || twice != 0) {
+			k = 0;
+			for (i = 0; i < n; i++) {
+				seq++;
+				if (drop != 0 && seq % (uint64_t)drop == 0)
+					continue;
+				out[k++] = msgs[i];
+				if (twice != 0 && seq % (uint64_t)twice == 0)
+					out[k++] = msgs[i];
+			}
+			send = out;
+			n = k;
+		}
 		for (off = 0; off < n; off += k) {
-			k = sendmmsg(fd, msgs + off, (unsigned int)(n - off), 0);
+			k = sendmmsg(fd, send + off, (unsigned int)(n - off), 0);
 			if (k == -1) {
 				if (errno == EINTR || errno == EAGAIN ||
 				    errno == ENOBUFS)
