@@ -10,7 +10,10 @@
  * sendmmsg/recvmmsg batches and one thread:
  *
  * - closed loop (the default): each socket keeps WINDOW queries in flight
- *   and sends a new one when an answer comes or a query times out;
+ *   and sends a new one when an answer comes or a query times out. The
+ *   default, 8 sockets x 16, stays under what a server's socket buffer
+ *   holds by default (about 270 small queries in 208 KiB): more in
+ *   flight than that and a server that reads in batches drops queries;
  * - open loop (-Q RATE): queries leave at RATE per second, paced in steps
  *   of about 20 us, whatever the answers do; WINDOW (large by default)
  *   only caps what one socket may have in flight.
@@ -190,7 +193,7 @@ blast_usage(void)
 	    "  -p  server port\n"
 	    "  -d  query file, dnsperf format: \"name TYPE\" per line\n"
 	    "  -c  sockets (default 8)\n"
-	    "  -w  queries in flight per socket (default 64 closed loop, "
+	    "  -w  queries in flight per socket (default 16 closed loop, "
 	    "%d open loop)\n"
 	    "  -Q  open loop at this many queries per second\n"
 	    "  -l  stop sending after this many seconds\n"
@@ -1085,7 +1088,7 @@ main(int argc, char **argv)
 	if (blast_seconds < 0 && blast_count == 0)
 		blast_seconds = BLAST_DEFAULT_SECONDS;
 	if (blast_window == -1)
-		blast_window = blast_rate > 0 ? BLAST_WINDOW_MAX : 64;
+		blast_window = blast_rate > 0 ? BLAST_WINDOW_MAX : 16;
 
 	blast_load(blast_file);
 
