@@ -768,7 +768,7 @@ blast_expire(struct blast_sock *s, uint64_t now)
 	return (0);
 }
 
-/* Run the load; returns the time the last answer came, in ns. */
+/* Run the load; returns how long it ran, in ns. */
 static uint64_t
 blast_run(int ep)
 {
@@ -776,6 +776,7 @@ blast_run(int ep)
 	struct blast_sock	*s;
 	struct timespec		 ts;
 	uint64_t		 now, stop_at, wake, d, last = 0, issued = 0;
+	uint64_t		 stopped = 0;
 	uint64_t		 due, want, room, left, backlog, step;
 	int			 i, n, sending = 1, rr = 0, progress;
 	uint32_t		 window = (uint32_t)blast_window;
@@ -795,8 +796,10 @@ blast_run(int ep)
 	for (;;) {
 		now = blast_now();
 		if (sending && (now >= stop_at || (blast_count != 0 &&
-		    blast_st.sent + blast_st.behind >= blast_count)))
+		    blast_st.sent + blast_st.behind >= blast_count))) {
 			sending = 0;
+			stopped = now;
+		}
 
 		/* Queries that have waited too long are lost. */
 		wake = sending ? stop_at : UINT64_MAX;
@@ -892,8 +895,11 @@ blast_run(int ep)
 		}
 	}
 	free(evs);
-	/* The run lasts until the last answer; with none, until the end. */
-	return (last != 0 ? last : blast_now());
+	/*
+	 * The run lasts until sending stopped, or until the last answer
+	 * after that; not the wait for answers that never came.
+	 */
+	return (last > stopped ? last : stopped);
 }
 
 /* Print the human summary to f. */
