@@ -768,30 +768,114 @@ blast_expire(struct blast_sock *s, uint64_t now)
 	return (0);
 }
 
-/* Run the load; returns how long it ran, in ns. */
+/* Open-loop pacing. */
+struct blast_pace {
+	uint64_t	issued;		/* sent or skipped as behind */
+	uint64_t	step;		/* queries per ~20 us step */
+	uint64_t	backlog;	/* most queries due at once */
+	int		rr;		/* next socket, round-robin */
+};
+
+/*
+ * Closed loop: fill every socket's window (up to the count). Returns the
+ * time to try again if a send came short, else UINT64_MAX.
+ */
+static uint64_t
+blast_closed(uint64_t now)
+{
+	struct blast_sock	*s;
+	uint64_t		 room, wake = UINT64_MAX;
+	int			 i, n;
+
+	for (i = 0; i < blast_nsocks; i++) {
+		s = &blast_socks[i];
+		room = (uint64_t)blast_window - s->inflight;
+		if (blast_count != 0 && room > blast_count - blast_st.sent)
+			room = blast_count - blast_st.sent;
+		while (room > 0) {
+			n = room > (uint64_t)blast_batch ? blast_batch :
+			    (int)room;
+			if (blast_send(s, n) != 0)
+				break;
+			room -= (uint64_t)n;
+		}
+		if (s->retry)
+			wake = now + 1000000;
+	}
+	return (wake);
+}
+
+/*
+ * Open loop: send what is due by now, round-robin over the sockets with
+ * room; what is more than the backlog behind is skipped and counted.
+ * Returns when the next step is due.
+ */
+static uint64_t
+blast_open_loop(struct blast_pace *p, uint64_t now)
+{
+	struct blast_sock	*s;
+	uint64_t		 want, due, room;
+	int			 i, n, progress = 1;
+
+	want = (uint64_t)((double)now * blast_rate / 1e9) + 1;
+	if (blast_count != 0 && want > blast_count)
+		want = blast_count;
+	due = want > p->issued ? want - p->issued : 0;
+	if (due > p->backlog) {
+		blast_st.behind += due - p->backlog;
+		p->issued += due - p->backlog;
+		due = p->backlog;
+	}
+	while (due > 0 && progress) {
+		progress = 0;
+		for (i = 0; i < blast_nsocks && due > 0; i++) {
+			s = &blast_socks[p->rr];
+			p->rr = (p->rr + 1) % blast_nsocks;
+			room = (uint64_t)blast_window - s->inflight;
+			if (room == 0)
+				continue;
+			n = (int)(due < room ? due : room);
+			if (n > blast_batch)
+				n = blast_batch;
+			n -= blast_send(s, n);
+			due -= (uint64_t)n;
+			p->issued += (uint64_t)n;
+			if (n > 0)
+				progress = 1;
+		}
+	}
+	if (due > 0)
+		return (now + 1000000);	/* no room or a short send: retry */
+	return ((uint64_t)((double)(p->issued + p->step) * 1e9 / blast_rate));
+}
+
+/*
+ * Run the load: expire, send, wait for answers or the next deadline, read
+ * them; until sending has stopped and nothing is in flight. Returns how
+ * long the run lasted, in ns.
+ */
 static uint64_t
 blast_run(int ep)
 {
 	struct epoll_event	*evs;
-	struct blast_sock	*s;
+	struct blast_pace	 pace;
 	struct timespec		 ts;
-	uint64_t		 now, stop_at, wake, d, last = 0, issued = 0;
-	uint64_t		 stopped = 0;
-	uint64_t		 due, want, room, left, backlog, step;
-	int			 i, n, sending = 1, rr = 0, progress;
-	uint32_t		 window = (uint32_t)blast_window;
+	uint64_t		 now, stop_at, wake, d, left, before;
+	uint64_t		 last = 0, stopped = 0;
+	int			 i, n, sending = 1;
 
 	if ((evs = calloc(blast_nsocks, sizeof *evs)) == NULL)
 		err(1, "calloc");
 	stop_at = blast_seconds >= 0 ?
 	    (uint64_t)(blast_seconds * 1e9) : UINT64_MAX;
-	/* Open loop: send in steps of ~20 us, fall at most 2 ms behind. */
-	step = blast_rate > 0 ? (uint64_t)ceil(blast_rate * BLAST_PACE_NS /
-	    1e9) : 0;
-	backlog = blast_rate > 0 ? (uint64_t)ceil(blast_rate *
-	    BLAST_BACKLOG_NS / 1e9) : 0;
-	if (backlog < 8)
-		backlog = 8;
+	memset(&pace, 0, sizeof pace);
+	if (blast_rate > 0) {
+		pace.step = (uint64_t)ceil(blast_rate * BLAST_PACE_NS / 1e9);
+		pace.backlog = (uint64_t)ceil(blast_rate * BLAST_BACKLOG_NS /
+		    1e9);
+		if (pace.backlog < 8)
+			pace.backlog = 8;
+	}
 
 	for (;;) {
 		now = blast_now();
@@ -813,69 +897,16 @@ blast_run(int ep)
 		if (!sending && left == 0)
 			break;
 
-		/* Send what the mode asks for. */
-		if (sending && blast_rate == 0) {
-			for (i = 0; i < blast_nsocks; i++) {
-				s = &blast_socks[i];
-				room = window - s->inflight;
-				if (blast_count != 0 && room > blast_count -
-				    blast_st.sent)
-					room = blast_count - blast_st.sent;
-				while (room > 0) {
-					n = room > (uint64_t)blast_batch ?
-					    blast_batch : (int)room;
-					if (blast_send(s, n) != 0)
-						break;
-					room -= (uint64_t)n;
-				}
-				if (s->retry && now + 1000000 < wake)
-					wake = now + 1000000;
-			}
-		} else if (sending) {
-			want = (uint64_t)((double)now * blast_rate / 1e9) + 1;
-			if (blast_count != 0 && want > blast_count)
-				want = blast_count;
-			due = want > issued ? want - issued : 0;
-			if (due > backlog) {
-				blast_st.behind += due - backlog;
-				issued += due - backlog;
-				due = backlog;
-			}
-			/* Round-robin over the sockets that have room. */
-			progress = 1;
-			while (due > 0 && progress) {
-				progress = 0;
-				for (i = 0; i < blast_nsocks && due > 0; i++) {
-					s = &blast_socks[rr];
-					rr = (rr + 1) % blast_nsocks;
-					room = window - s->inflight;
-					if (room == 0)
-						continue;
-					n = (int)(due < room ? due : room);
-					if (n > blast_batch)
-						n = blast_batch;
-					n -= blast_send(s, n);
-					due -= (uint64_t)n;
-					issued += (uint64_t)n;
-					if (n > 0)
-						progress = 1;
-				}
-			}
-			/* Wake when the next step is due. */
-			d = (uint64_t)((double)(issued + step) * 1e9 /
-			    blast_rate);
-			if (due > 0)
-				d = now + 1000000;	/* no room: retry */
+		if (sending) {
+			d = blast_rate > 0 ? blast_open_loop(&pace, now) :
+			    blast_closed(now);
 			if (d < wake)
 				wake = d;
 		}
 
-		/* Wait for answers or the next deadline. */
+		/* Wait for answers or the next deadline (at most 1 s). */
 		now = blast_now();
-		if (wake <= now)
-			d = 0;
-		else
-			d = wake - now;
+		d = wake > now ? wake - now : 0;
 		if (d > 1000000000ULL)
 			d = 1000000000ULL;
 		ts.tv_sec = (time_t)(d / 1000000000ULL);
@@ -887,8 +918,7 @@ blast_run(int ep)
 			err(1, "epoll_pwait2");
 		}
 		for (i = 0; i < n; i++) {
-			uint64_t	before = blast_st.answered;
-
+			before = blast_st.answered;
 			blast_recv(&blast_socks[evs[i].data.u32]);
 			if (blast_st.answered != before)
 				last = blast_now();
