@@ -107,10 +107,11 @@ struct blast_sock {
 
 /*
  * Latency histogram: exact below 64 ns, then 32 buckets per power of two,
- * so a reported value is within about 3 % of the real one.
+ * so a reported value is within about 3 % of the real one. A value with
+ * its top bit at e goes to ((e - 5) << 5) + its top 6 bits: at most 1919.
  */
 #define HIST_SUB	5
-#define HIST_BUCKETS	((64 - HIST_SUB) << HIST_SUB)
+#define HIST_BUCKETS	((65 - HIST_SUB) << HIST_SUB)
 
 /* What a run counts. */
 struct blast_stats {
