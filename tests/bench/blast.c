@@ -46,6 +46,7 @@
  */
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -936,6 +937,18 @@ blast_run(int ep)
 	return (last > stopped ? last : stopped);
 }
 
+/* CPU time blast has used, user and system, in seconds. */
+static double
+blast_cpu(void)
+{
+	struct rusage	ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
+		return (0);
+	return ((double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+}
+
 /* Print the human summary to f. */
 static void
 blast_summary(FILE *f, double secs)
@@ -976,6 +989,9 @@ blast_summary(FILE *f, double secs)
 		fprintf(f, "  behind       %" PRIu64 "  (not sent on schedule: "
 		    "window full or generator too slow)\n", blast_st.behind);
 	fprintf(f, "  time         %.3f s\n", secs);
+	fprintf(f, "  blast cpu    %.3f s  (%.0f %% of one core: near 100 "
+	    "and blast is the bottleneck)\n", blast_cpu(), secs > 0 ?
+	    100 * blast_cpu() / secs : 0);
 	fprintf(f, "  qps          %.0f\n", qps);
 	if (blast_st.answered != 0)
 		fprintf(f, "  latency us   p50 %.1f  p99 %.1f  p99.9 %.1f  "
@@ -1005,6 +1021,7 @@ blast_line(int how, double secs)
 		{ "icmp_errors", (double)blast_st.refused, 1 },
 		{ "behind", (double)blast_st.behind, 1 },
 		{ "seconds", secs, 0 },
+		{ "cpu_s", blast_cpu(), 0 },
 		{ "qps", secs > 0 ? (double)blast_st.answered / secs : 0, 0 },
 		{ "p50_us", blast_hist_quantile(0.5) / 1e3, 0 },
 		{ "p99_us", blast_hist_quantile(0.99) / 1e3, 0 },
