@@ -1067,8 +1067,9 @@ blast_line(int how, double secs)
 	fflush(stdout);
 }
 
-int
-main(int argc, char **argv)
+/* Parse the command line into the option variables, or exit 2. */
+static void
+blast_options(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "server", required_argument, NULL, 's' },
@@ -1086,9 +1087,7 @@ main(int argc, char **argv)
 		{ "kv", no_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 }
 	};
-	uint64_t	end;
-	double		secs;
-	int		ch, ep;
+	int	ch;
 
 	while ((ch = getopt_long(argc, argv, "s:p:d:c:w:Q:l:n:t:b:ejk",
 	    longopts, NULL)) != -1) {
@@ -1146,7 +1145,16 @@ main(int argc, char **argv)
 		blast_seconds = BLAST_DEFAULT_SECONDS;
 	if (blast_window == -1)
 		blast_window = blast_rate > 0 ? BLAST_WINDOW_MAX : 16;
+}
 
+int
+main(int argc, char **argv)
+{
+	uint64_t	end;
+	double		secs;
+	int		ep;
+
+	blast_options(argc, argv);
 	blast_load(blast_file);
 
 	blast_msgs = calloc(blast_batch, sizeof *blast_msgs);

@@ -41,6 +41,22 @@
 
 static volatile sig_atomic_t	echo_stop;
 
+/* Options. */
+static const char	*echo_addr = "127.0.0.1";
+static int		 echo_port = -1;
+static int		 echo_batch_size = 64;
+static long		 echo_seconds = 600;
+static long		 echo_drop;		/* -D: drop every Nth */
+static long		 echo_twice;		/* -R: send every Nth twice */
+
+/* Batch buffers, reused for every batch; counters. */
+static struct mmsghdr		*echo_msgs;
+static struct mmsghdr		*echo_out;	/* -D/-R: what goes back */
+static struct iovec		*echo_iov;
+static struct sockaddr_storage	*echo_from;
+static uint8_t			*echo_buf;	/* ECHO_BUF per message */
+static uint64_t			 echo_received, echo_echoed, echo_seq;
+
 static __attribute__((noreturn)) void
 echo_usage(void)
 {
@@ -119,120 +135,147 @@ echo_bind(const char *addr, int port)
 	return (fd);
 }
 
-int
-main(int argc, char **argv)
+/* Parse the command line into the option variables, or exit 2. */
+static void
+echo_options(int argc, char **argv)
 {
-	struct mmsghdr		*msgs, *out, *send;
-	struct iovec		*iov;
-	struct sockaddr_storage	*from;
-	struct sigaction	 sa;
-	struct timespec		 t0, now;
-	uint8_t			*buf;
-	const char		*addr = "127.0.0.1";
-	uint64_t		 received = 0, echoed = 0, seq = 0;
-	long			 seconds = 600, drop = 0, twice = 0;
-	int			 ch, fd, port = -1, batch = 64, i, n, k, off;
+	int	ch;
 
 	while ((ch = getopt(argc, argv, "s:p:b:l:D:R:")) != -1) {
 		switch (ch) {
 		case 's':
-			addr = optarg;
+			echo_addr = optarg;
 			break;
 		case 'p':
-			port = (int)echo_number(optarg, "-p", 0, 65535);
+			echo_port = (int)echo_number(optarg, "-p", 0, 65535);
 			break;
 		case 'b':
-			batch = (int)echo_number(optarg, "-b", 1,
+			echo_batch_size = (int)echo_number(optarg, "-b", 1,
 			    ECHO_BATCH_MAX);
 			break;
 		case 'l':
-			seconds = echo_number(optarg, "-l", 1, 86400);
+			echo_seconds = echo_number(optarg, "-l", 1, 86400);
 			break;
 		case 'D':
-			drop = echo_number(optarg, "-D", 1, 1000000000);
+			echo_drop = echo_number(optarg, "-D", 1, 1000000000);
 			break;
 		case 'R':
-			twice = echo_number(optarg, "-R", 1, 1000000000);
+			echo_twice = echo_number(optarg, "-R", 1, 1000000000);
 			break;
 		default:
 			echo_usage();
 		}
 	}
-	if (optind != argc || port == -1)
+	if (optind != argc || echo_port == -1)
 		echo_usage();
+}
+
+/*
+ * Only with -D or -R: build in echo_out the batch to send back, without
+ * every Nth datagram or with it twice. Returns its length.
+ */
+static int
+echo_faults(int n)
+{
+	int	i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		echo_seq++;
+		if (echo_drop != 0 && echo_seq % (uint64_t)echo_drop == 0)
+			continue;
+		echo_out[k++] = echo_msgs[i];
+		if (echo_twice != 0 && echo_seq % (uint64_t)echo_twice == 0)
+			echo_out[k++] = echo_msgs[i];
+	}
+	return (k);
+}
+
+/*
+ * Wait for datagrams (at most 100 ms), take what is there, set QR in each
+ * and send them all back.
+ */
+static void
+echo_batch(int fd)
+{
+	struct mmsghdr	*send = echo_msgs;
+	int		 i, n, k, off;
+
+	for (i = 0; i < echo_batch_size; i++) {
+		echo_iov[i].iov_base = echo_buf + (size_t)i * ECHO_BUF;
+		echo_iov[i].iov_len = ECHO_BUF;
+		memset(&echo_msgs[i].msg_hdr, 0, sizeof echo_msgs[i].msg_hdr);
+		echo_msgs[i].msg_hdr.msg_name = &echo_from[i];
+		echo_msgs[i].msg_hdr.msg_namelen = sizeof echo_from[i];
+		echo_msgs[i].msg_hdr.msg_iov = &echo_iov[i];
+		echo_msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	/* Block for the first datagram, then take what is there. */
+	n = recvmmsg(fd, echo_msgs, (unsigned int)echo_batch_size,
+	    MSG_WAITFORONE, NULL);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		err(1, "recvmmsg");
+	}
+	echo_received += (uint64_t)n;
+	for (i = 0; i < n; i++) {
+		echo_iov[i].iov_len = echo_msgs[i].msg_len;
+		if (echo_msgs[i].msg_len >= 3)
+			echo_buf[(size_t)i * ECHO_BUF + 2] |= 0x80;	/* QR */
+	}
+	/* The test faults, off the fast path. */
+	if (echo_drop != 0 || echo_twice != 0) {
+		n = echo_faults(n);
+		send = echo_out;
+	}
+	for (off = 0; off < n; off += k) {
+		k = sendmmsg(fd, send + off, (unsigned int)(n - off), 0);
+		if (k == -1) {
+			if (errno == EINTR || errno == EAGAIN ||
+			    errno == ENOBUFS)
+				break;	/* drop the rest: a loss */
+			/* An ICMP error from an earlier send: skip one. */
+			k = 1;
+			continue;
+		}
+		echo_echoed += (uint64_t)k;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sigaction	sa;
+	struct timespec		t0, now;
+	size_t			batch;
+	int			fd;
+
+	echo_options(argc, argv);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = echo_signal;	/* no SA_RESTART: wake recvmmsg */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	fd = echo_bind(addr, port);
-	msgs = calloc(batch, sizeof *msgs);
-	out = calloc(2 * (size_t)batch, sizeof *out);
-	iov = calloc(batch, sizeof *iov);
-	from = calloc(batch, sizeof *from);
-	buf = malloc((size_t)batch * ECHO_BUF);
-	if (msgs == NULL || out == NULL || iov == NULL || from == NULL ||
-	    buf == NULL)
+	fd = echo_bind(echo_addr, echo_port);
+	batch = (size_t)echo_batch_size;
+	echo_msgs = calloc(batch, sizeof *echo_msgs);
+	echo_out = calloc(2 * batch, sizeof *echo_out);
+	echo_iov = calloc(batch, sizeof *echo_iov);
+	echo_from = calloc(batch, sizeof *echo_from);
+	echo_buf = malloc(batch * ECHO_BUF);
+	if (echo_msgs == NULL || echo_out == NULL || echo_iov == NULL ||
+	    echo_from == NULL || echo_buf == NULL)
 		err(1, "calloc");
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!echo_stop) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - t0.tv_sec >= seconds)
+		if (now.tv_sec - t0.tv_sec >= echo_seconds)
 			break;
-		for (i = 0; i < batch; i++) {
-			iov[i].iov_base = buf + (size_t)i * ECHO_BUF;
-			iov[i].iov_len = ECHO_BUF;
-			memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
-			msgs[i].msg_hdr.msg_name = &from[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof from[i];
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-		}
-		/* Block for the first datagram, then take what is there. */
-		n = recvmmsg(fd, msgs, (unsigned int)batch, MSG_WAITFORONE,
-		    NULL);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			err(1, "recvmmsg");
-		}
-		received += (uint64_t)n;
-		for (i = 0; i < n; i++) {
-			iov[i].iov_len = msgs[i].msg_len;
-			if (msgs[i].msg_len >= 3)
-				buf[(size_t)i * ECHO_BUF + 2] |= 0x80;	/* QR */
-		}
-		/* The test faults, off the fast path: drops and copies. */
-		send = msgs;
-		if (drop != 0 || twice != 0) {
-			k = 0;
-			for (i = 0; i < n; i++) {
-				seq++;
-				if (drop != 0 && seq % (uint64_t)drop == 0)
-					continue;
-				out[k++] = msgs[i];
-				if (twice != 0 && seq % (uint64_t)twice == 0)
-					out[k++] = msgs[i];
-			}
-			send = out;
-			n = k;
-		}
-		for (off = 0; off < n; off += k) {
-			k = sendmmsg(fd, send + off, (unsigned int)(n - off), 0);
-			if (k == -1) {
-				if (errno == EINTR || errno == EAGAIN ||
-				    errno == ENOBUFS)
-					break;	/* drop the rest: a loss */
-				/* An ICMP error from an earlier send: skip one. */
-				k = 1;
-				continue;
-			}
-			echoed += (uint64_t)k;
-		}
+		echo_batch(fd);
 	}
 	fprintf(stderr, "echo: received %" PRIu64 ", echoed %" PRIu64 "\n",
-	    received, echoed);
+	    echo_received, echo_echoed);
 	return (0);
 }
