@@ -4,6 +4,7 @@
 #   make check    install missing packages, build, run every test
 #   make bench    dnsperf against veiligd, Unbound and dnsdist
 #   make lint     function length and parameter limits (tests/funclen.py)
+#   make blast-test  blast's counts against echo (tests/bench, a second)
 #   make install  PREFIX=/usr/local DESTDIR=
 #
 # Objects go to build/ (normal) and build/asan/ (ASan + UBSan); each
