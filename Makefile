@@ -132,7 +132,7 @@ lint:
 	/usr/bin/python3 tests/funclen.py
 
 check: deps-check
-	$(MAKE) WERROR=-Werror all lint unit doccheck e2e
+	$(MAKE) WERROR=-Werror all lint unit doccheck blast-test e2e
 	$(MAKE) WERROR=-Werror asan
 	$(MAKE) fuzz-build
 	@set -e; for f in $(FUZZ_TARGETS); do \
