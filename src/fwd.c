@@ -7,15 +7,30 @@
  * may free the configuration snapshot meanwhile), ordered once when the job
  * starts: healthy upstreams first, in configuration order (the operator
  * lists them by preference), then the sick ones, also in order. Attempt i
- * goes to addrs[i % n]; a fresh UDP socket and a fresh random ID are used
- * for every attempt. An answer with TC=1 is asked again over TCP of the
- * same upstream within the same attempt.
+ * goes to addrs[i % n], with a fresh random ID. An answer with TC=1 is
+ * asked again over TCP of the same upstream within the same attempt.
  *
- * Each job has two events: a persistent read event on its UDP socket (or a
- * bufferevent once on TCP), and one timer that bounds the current attempt.
- * The timer is separate from the read event on purpose: a persistent event
- * with a timeout is re-armed by every datagram, so a flood of spoofed
- * answers could keep a job waiting for ever.
+ * Upstream sockets. Each upstream address we talk to has a struct fwd_up
+ * (its health, and its sockets). A fresh socket per query cost, measured
+ * on the miss path, about a third of veiligd's CPU time: socket(), the
+ * implicit bind, two epoll_ctl() calls and close() for every query. So a
+ * UDP socket is now connected to its upstream (the kernel drops what
+ * comes from elsewhere and picks a random source port at connect()) and
+ * serves several queries: up to fwd->sock_queries in its life and for
+ * fwd->sock_ms after it was opened (fwd.h says why those bounds). Its
+ * queries are told apart by ID; an ID is used once per socket, so a late
+ * answer can never be taken for a newer query's. A socket past its bounds
+ * takes no new queries (retired) and is closed when its last query is
+ * settled. One socket per upstream takes new queries at a time.
+ *
+ * Each job has one timer that bounds the current attempt. It is separate
+ * from the socket's read event on purpose: a persistent event with a
+ * timeout is re-armed by every datagram, so a flood of spoofed answers
+ * could keep a job waiting for ever.
+ *
+ * Random numbers come from arc4random_buf() in blocks (glibc 2.36 makes
+ * arc4random() one getrandom() system call each, which showed up at 3 %
+ * of the miss path).
  *
  * Jobs and waiters are allocated on the miss path; a miss costs a network
  * round trip anyway. The hash is FNV-1a with a random seed per fwd: simple
@@ -23,8 +38,9 @@
  *
  * Re-entrancy: the callbacks may call fwd_query() again, even for the same
  * key. So a settled job is taken out of the table and freed before the first
- * callback runs; the callbacks then only see the detached waiter list.
- * fwd_free() must not be called from within a callback.
+ * callback runs; the callbacks then only see the detached waiter list. A
+ * socket is not freed while its read callback runs. fwd_free() must not be
+ * called from within a callback.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -35,11 +51,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 
 #include "cache.h"
 #include "fwd.h"
@@ -47,11 +65,15 @@
 #include "wire.h"
 
 #define FWD_BUCKETS_MIN		64	/* initial hash table size */
-#define FWD_READ_BATCH		16	/* datagrams per callback */
+#define FWD_READ_BATCH		16	/* datagrams per recvmmsg() */
+#define FWD_DGRAM_MAX		4096	/* we ask for WIRE_EDNS_SIZE; a larger
+					   answer is taken as truncated */
 #define FWD_QUERY_MAX		512	/* ours are < 300 octets */
 #define FWD_SICK_TIMEOUTS	3	/* consecutive timeouts: tried last */
 #define FWD_SICK_SECS		5	/* ... for so long after */
-#define FWD_HEALTH_MAX		32	/* upstream addresses tracked */
+#define FWD_UPS_KEEP		32	/* upstream records kept when idle */
+#define FWD_SOCK_SLOTS		(2 * FWD_SOCK_QUERIES)	/* ID table */
+#define FWD_RANDOM_BUF		256	/* octets drawn at once */
 
 /* One asker waiting for a question; q is its own copy. */
 struct fwd_waiter {
@@ -61,6 +83,8 @@ struct fwd_waiter {
 	struct wire_query	 q;
 };
 STAILQ_HEAD(fwd_waiters, fwd_waiter);
+
+struct fwd_sock;
 
 /* One question in flight; owned by the table of its struct fwd. */
 struct fwd_job {
@@ -86,22 +110,54 @@ struct fwd_job {
 	size_t			 cur;		/* index in addrs */
 	uint16_t		 id;		/* ID of this attempt */
 
-	int			 fd;		/* UDP socket or -1 */
-	struct event		*rev;		/* read event on fd */
+	struct fwd_sock		*sock;		/* UDP socket of this attempt */
+	size_t			 slot;		/* ... and our ID's slot in it */
 	struct bufferevent	*bev;		/* TCP after TC=1 */
-	struct event		*tev;		/* attempt timeout */
+	struct event		 tev;		/* attempt timeout */
 	int			 sync_fail;	/* tev: report failure */
 
 	struct fwd_waiters	 waiters;	/* never empty */
 };
 LIST_HEAD(fwd_bucket, fwd_job);
 
-/* Recent timeouts of one upstream address. */
-struct fwd_health {
-	struct sockaddr_storage	 ss;
+/* An ID taken on a socket, and the job waiting for its answer. */
+struct fwd_slot {
+	struct fwd_job		*job;		/* NULL: settled, given up */
+	uint16_t		 id;
+	uint8_t			 used;		/* the ID is taken */
+};
+
+/*
+ * A connected UDP socket to one upstream. Its ID table is open-addressed
+ * and never shrinks: a socket takes at most FWD_SOCK_QUERIES IDs in its
+ * life, half the slots, so probing always ends at a free slot.
+ */
+struct fwd_sock {
+	LIST_ENTRY(fwd_sock)	 entry;		/* its upstream's socks */
+	struct fwd_up		*up;
+	int			 fd;
+	struct event		 ev;		/* persistent read */
+	uint64_t		 born;		/* fwd_ms() when opened */
+	unsigned		 used;		/* IDs taken: queries sent */
+	unsigned		 pending;	/* slots with a job */
+	int			 retired;	/* takes no new queries */
+	int			 reading;	/* in fwd_sock_cb: keep it */
+	struct fwd_slot		 slots[FWD_SOCK_SLOTS];
+};
+LIST_HEAD(fwd_socks, fwd_sock);
+
+/* An upstream address: its health and its sockets. */
+struct fwd_up {
+	LIST_ENTRY(fwd_up)	 entry;
+	struct fwd		*fwd;
+	struct conf_sockaddr	 sa;
 	unsigned		 timeouts;	/* consecutive */
 	uint32_t		 last;		/* cache_now() of last */
+	uint64_t		 used;		/* fwd_ms() of last query */
+	struct fwd_sock		*cur;		/* takes new queries, or NULL */
+	struct fwd_socks	 socks;		/* all open ones, cur too */
 };
+LIST_HEAD(fwd_ups, fwd_up);
 
 struct fwd {
 	struct event_base	*base;
@@ -113,19 +169,51 @@ struct fwd {
 	size_t			 nbuckets;	/* a power of two */
 	size_t			 njobs;
 
-	struct fwd_health	 health[FWD_HEALTH_MAX];
-	size_t			 nhealth;
+	struct fwd_ups		 ups;
+	size_t			 nups;
+	unsigned		 sock_queries;	/* life of a socket */
+	uint64_t		 sock_ms;
 
 	struct fwd_stats	 stats;		/* in_flight is njobs */
 	size_t			 max_jobs;	/* questions in flight at most */
+
+	uint8_t			 random[FWD_RANDOM_BUF];
+	size_t			 random_left;	/* unused, at the end */
+
 	uint8_t			 qbuf[2 + FWD_QUERY_MAX]; /* to send */
-	uint8_t			 buf[WIRE_MAX_UDP];	/* answer */
+	uint8_t			 buf[WIRE_MAX_UDP];	/* answer over TCP */
+	struct mmsghdr		 rmsg[FWD_READ_BATCH];	/* over UDP */
+	struct iovec		 riov[FWD_READ_BATCH];
+	uint8_t			 rbuf[FWD_READ_BATCH][FWD_DGRAM_MAX];
 };
 
-static void	fwd_udp_cb(int, short, void *);
+static void	fwd_sock_cb(int, short, void *);
 static void	fwd_timeout_cb(int, short, void *);
 static void	fwd_tcp_read_cb(struct bufferevent *, void *);
 static void	fwd_tcp_event_cb(struct bufferevent *, short, void *);
+static void	fwd_job_next(struct fwd_job *);
+
+/* Milliseconds of a monotonic clock (coarse: a vDSO read, no call). */
+static uint64_t
+fwd_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/* n random octets into out (n <= FWD_RANDOM_BUF). */
+static void
+fwd_random(struct fwd *fwd, void *out, size_t n)
+{
+	if (fwd->random_left < n) {
+		arc4random_buf(fwd->random, sizeof fwd->random);
+		fwd->random_left = sizeof fwd->random;
+	}
+	memcpy(out, fwd->random + sizeof fwd->random - fwd->random_left, n);
+	fwd->random_left -= n;
+}
 
 /* Hash the key of a question. */
 static uint32_t
@@ -169,17 +257,97 @@ fwd_sa_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 	return (0);
 }
 
-/* The health record of ss, or NULL if it has none. */
-static struct fwd_health *
-fwd_health_find(struct fwd *fwd, const struct sockaddr_storage *ss)
+/* Close a socket now, whatever still waits on it. */
+static void
+fwd_sock_free(struct fwd_sock *s)
 {
-	size_t	i;
+	event_del(&s->ev);
+	close(s->fd);
+	LIST_REMOVE(s, entry);
+	if (s->up->cur == s)
+		s->up->cur = NULL;
+	free(s);
+}
 
-	for (i = 0; i < fwd->nhealth; i++) {
-		if (fwd_sa_equal(&fwd->health[i].ss, ss))
-			return (&fwd->health[i]);
+/* s takes no new queries; it is closed once nothing waits on it. */
+static void
+fwd_sock_retire(struct fwd_sock *s)
+{
+	s->retired = 1;
+	if (s->up->cur == s)
+		s->up->cur = NULL;
+	if (s->pending == 0 && !s->reading)
+		fwd_sock_free(s);
+}
+
+/* Can up's record go: does nothing wait on any of its sockets? */
+static int
+fwd_up_idle(const struct fwd_up *up)
+{
+	const struct fwd_sock	*s;
+
+	LIST_FOREACH(s, &up->socks, entry) {
+		if (s->pending != 0 || s->reading)
+			return (0);
+	}
+	return (1);
+}
+
+/* Close up's sockets and forget it. */
+static void
+fwd_up_free(struct fwd_up *up)
+{
+	struct fwd_sock	*s;
+
+	while ((s = LIST_FIRST(&up->socks)) != NULL)
+		fwd_sock_free(s);
+	LIST_REMOVE(up, entry);
+	up->fwd->nups--;
+	free(up);
+}
+
+/* The record of upstream address ss, or NULL if it has none. */
+static struct fwd_up *
+fwd_up_find(struct fwd *fwd, const struct sockaddr_storage *ss)
+{
+	struct fwd_up	*up;
+
+	LIST_FOREACH(up, &fwd->ups, entry) {
+		if (fwd_sa_equal(&up->sa.ss, &ss[0]))
+			return (up);
 	}
 	return (NULL);
+}
+
+/*
+ * The record of upstream sa, made if need be; NULL when out of memory.
+ * Beyond FWD_UPS_KEEP records (upstreams gone by a reload), the one used
+ * least recently that nothing waits on makes way, with its health.
+ */
+static struct fwd_up *
+fwd_up_get(struct fwd *fwd, const struct conf_sockaddr *sa)
+{
+	struct fwd_up	*up, *old = NULL;
+
+	if ((up = fwd_up_find(fwd, &sa->ss)) != NULL)
+		return (up);
+	if (fwd->nups >= FWD_UPS_KEEP) {
+		LIST_FOREACH(up, &fwd->ups, entry) {
+			if (fwd_up_idle(up) &&
+			    (old == NULL || up->used < old->used))
+				old = up;
+		}
+		if (old != NULL)
+			fwd_up_free(old);
+	}
+	if ((up = calloc(1, sizeof *up)) == NULL)
+		return (NULL);
+	up->fwd = fwd;
+	up->sa = *sa;
+	LIST_INIT(&up->socks);
+	LIST_INSERT_HEAD(&fwd->ups, up, entry);
+	fwd->nups++;
+	return (up);
 }
 
 /* Is ss to be tried last for now? */
@@ -187,70 +355,152 @@ static int
 fwd_health_sick(struct fwd *fwd, const struct sockaddr_storage *ss,
     uint32_t now)
 {
-	struct fwd_health	*h;
+	struct fwd_up	*up;
 
-	if ((h = fwd_health_find(fwd, ss)) == NULL)
+	if ((up = fwd_up_find(fwd, ss)) == NULL)
 		return (0);
-	return (h->timeouts >= FWD_SICK_TIMEOUTS &&
-	    now - h->last < FWD_SICK_SECS);
+	return (up->timeouts >= FWD_SICK_TIMEOUTS &&
+	    now - up->last < FWD_SICK_SECS);
 }
 
-/*
- * Count a timeout of ss. The table is rebuilt lazily: when full, the
- * record with the oldest timeout (likely an upstream gone by a reload)
- * makes way.
- */
+/* Count a timeout of sa. */
 static void
-fwd_health_timeout(struct fwd *fwd, const struct sockaddr_storage *ss)
+fwd_health_timeout(struct fwd *fwd, const struct conf_sockaddr *sa)
 {
-	struct fwd_health	*h;
-	size_t			 i;
+	struct fwd_up	*up;
 
-	if ((h = fwd_health_find(fwd, ss)) == NULL) {
-		if (fwd->nhealth < FWD_HEALTH_MAX)
-			h = &fwd->health[fwd->nhealth++];
-		else {
-			h = &fwd->health[0];
-			for (i = 1; i < fwd->nhealth; i++) {
-				if (fwd->health[i].last < h->last)
-					h = &fwd->health[i];
-			}
-		}
-		memset(h, 0, sizeof *h);
-		h->ss = *ss;
-	}
-	h->timeouts++;
-	h->last = cache_now();
+	if ((up = fwd_up_get(fwd, sa)) == NULL)
+		return;
+	up->timeouts++;
+	up->last = cache_now();
 }
 
 /* An upstream answered: it is healthy again. */
 static void
 fwd_health_ok(struct fwd *fwd, const struct sockaddr_storage *ss)
 {
-	struct fwd_health	*h;
+	struct fwd_up	*up;
 
-	if ((h = fwd_health_find(fwd, ss)) != NULL)
-		h->timeouts = 0;
+	if ((up = fwd_up_find(fwd, ss)) != NULL)
+		up->timeouts = 0;
 }
 
-/* Close the UDP socket and TCP connection of the current attempt. */
+/*
+ * A new UDP socket to up, connected: the kernel picks a random source
+ * port from its ephemeral range, and drops datagrams from anywhere but
+ * the upstream. NULL on failure.
+ */
+static struct fwd_sock *
+fwd_sock_new(struct fwd *fwd, struct fwd_up *up)
+{
+	struct fwd_sock	*s;
+
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		return (NULL);
+	s->fd = socket(up->sa.ss.ss_family,
+	    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd == -1) {
+		free(s);
+		return (NULL);
+	}
+	event_assign(&s->ev, fwd->base, s->fd, EV_READ | EV_PERSIST,
+	    fwd_sock_cb, s);
+	if (connect(s->fd, (const struct sockaddr *)&up->sa.ss,
+	    up->sa.len) == -1 || event_add(&s->ev, NULL) == -1) {
+		close(s->fd);
+		free(s);
+		return (NULL);
+	}
+	s->up = up;
+	s->born = fwd_ms();
+	LIST_INSERT_HEAD(&up->socks, s, entry);
+	fwd->stats.sockets++;
+	return (s);
+}
+
+/* The socket for a new query to up: its current one, or a new one. */
+static struct fwd_sock *
+fwd_sock_get(struct fwd *fwd, struct fwd_up *up)
+{
+	struct fwd_sock	*s = up->cur;
+
+	if (s != NULL && fwd_ms() - s->born >= fwd->sock_ms) {
+		fwd_sock_retire(s);
+		s = NULL;
+	}
+	if (s == NULL && (s = fwd_sock_new(fwd, up)) != NULL)
+		up->cur = s;
+	return (s);
+}
+
+/* The slot of id on s, or NULL. */
+static struct fwd_slot *
+fwd_sock_slot(struct fwd_sock *s, uint16_t id)
+{
+	size_t	i;
+
+	for (i = id & (FWD_SOCK_SLOTS - 1); s->slots[i].used;
+	    i = (i + 1) & (FWD_SOCK_SLOTS - 1)) {
+		if (s->slots[i].id == id)
+			return (&s->slots[i]);
+	}
+	return (NULL);
+}
+
+/*
+ * Take an ID never used on s for job's query: random, redrawn while
+ * taken. Sets job->id, job->sock and job->slot. A socket that has had its
+ * share of queries is retired at once, so that it closes as soon as the
+ * last answer is in.
+ */
+static void
+fwd_sock_claim(struct fwd *fwd, struct fwd_sock *s, struct fwd_job *job)
+{
+	uint16_t	id;
+	size_t		i;
+
+	do {
+		fwd_random(fwd, &id, sizeof id);
+	} while (fwd_sock_slot(s, id) != NULL);
+	for (i = id & (FWD_SOCK_SLOTS - 1); s->slots[i].used;
+	    i = (i + 1) & (FWD_SOCK_SLOTS - 1))
+		;
+	s->slots[i].used = 1;
+	s->slots[i].id = id;
+	s->slots[i].job = job;
+	s->used++;
+	s->pending++;
+	job->id = id;
+	job->sock = s;
+	job->slot = i;
+	if (s->used >= fwd->sock_queries)
+		fwd_sock_retire(s);
+}
+
+/* job no longer waits on its socket. */
+static void
+fwd_sock_release(struct fwd_job *job)
+{
+	struct fwd_sock	*s = job->sock;
+
+	job->sock = NULL;
+	s->slots[job->slot].job = NULL;
+	s->pending--;
+	if (s->retired && s->pending == 0 && !s->reading)
+		fwd_sock_free(s);
+}
+
+/* Give up the UDP socket and TCP connection of the current attempt. */
 static void
 fwd_job_close(struct fwd_job *job)
 {
-	if (job->rev != NULL) {
-		event_free(job->rev);
-		job->rev = NULL;
-	}
-	if (job->fd != -1) {
-		close(job->fd);
-		job->fd = -1;
-	}
+	if (job->sock != NULL)
+		fwd_sock_release(job);
 	if (job->bev != NULL) {
 		bufferevent_free(job->bev);
 		job->bev = NULL;
 	}
-	if (job->tev != NULL)
-		event_del(job->tev);
+	evtimer_del(&job->tev);
 }
 
 /* Take job out of the table and free it; its waiters are left alone. */
@@ -260,8 +510,6 @@ fwd_job_free(struct fwd_job *job)
 	LIST_REMOVE(job, entry);
 	job->fwd->njobs--;
 	fwd_job_close(job);
-	if (job->tev != NULL)
-		event_free(job->tev);
 	free(job->addrs);
 	free(job);
 }
@@ -278,41 +526,38 @@ fwd_job_make_query(struct fwd_job *job)
 
 /*
  * Start the next attempt over UDP, skipping upstreams that fail at once
- * (no socket, sendto error). Returns 0 when a query is out and the timer
+ * (no socket, a send error). Returns 0 when a query is out and the timer
  * runs, -1 when no attempts are left. Never calls back.
  */
 static int
 fwd_job_send(struct fwd_job *job)
 {
 	struct fwd		*fwd = job->fwd;
-	const struct conf_sockaddr *sa;
+	struct fwd_up		*up;
+	struct fwd_sock		*s;
 	size_t			 len;
 
 	fwd_job_close(job);
 	while (job->attempt < job->attempts) {
 		job->cur = job->attempt % job->naddrs;
 		job->attempt++;
-		sa = &job->addrs[job->cur];
-
-		/* Fresh socket and ID; the kernel picks the source port. */
-		job->id = (uint16_t)arc4random();
-		if ((len = fwd_job_make_query(job)) == 0)
-			return (-1);
-		job->fd = socket(sa->ss.ss_family,
-		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (job->fd == -1)
+		if ((up = fwd_up_get(fwd, &job->addrs[job->cur])) == NULL ||
+		    (s = fwd_sock_get(fwd, up)) == NULL)
 			continue;
-		if (sendto(job->fd, fwd->qbuf + 2, len, 0,
-		    (const struct sockaddr *)&sa->ss, sa->len) == -1) {
+		fwd_sock_claim(fwd, s, job);
+		if ((len = fwd_job_make_query(job)) == 0) {
+			fwd_job_close(job);
+			return (-1);
+		}
+		if (send(s->fd, fwd->qbuf + 2, len, 0) == -1) {
+			/* An error left by an ICMP message, say: anew. */
+			fwd_sock_retire(s);
 			fwd_job_close(job);
 			continue;
 		}
 		fwd->stats.queries++;
-
-		job->rev = event_new(fwd->base, job->fd, EV_READ | EV_PERSIST,
-		    fwd_udp_cb, job);
-		if (job->rev == NULL || event_add(job->rev, NULL) == -1 ||
-		    event_add(job->tev, &job->timeout) == -1) {
+		up->used = fwd_ms();
+		if (evtimer_add(&job->tev, &job->timeout) == -1) {
 			fwd_job_close(job);
 			continue;
 		}
@@ -323,7 +568,7 @@ fwd_job_send(struct fwd_job *job)
 
 /*
  * Ask the current upstream again over TCP: 2-octet length and the same
- * query, same ID. Returns 0 or -1. Never calls back.
+ * query, a new ID. Returns 0 or -1. Never calls back.
  */
 static int
 fwd_job_tcp(struct fwd_job *job)
@@ -334,6 +579,7 @@ fwd_job_tcp(struct fwd_job *job)
 	int			 fd;
 
 	fwd_job_close(job);
+	fwd_random(fwd, &job->id, sizeof job->id);
 	if ((len = fwd_job_make_query(job)) == 0)
 		return (-1);
 	fwd->qbuf[0] = len >> 8;
@@ -355,7 +601,7 @@ fwd_job_tcp(struct fwd_job *job)
 	    (const struct sockaddr *)&sa->ss, (int)sa->len) == -1 ||
 	    bufferevent_write(job->bev, fwd->qbuf, 2 + len) == -1 ||
 	    bufferevent_enable(job->bev, EV_READ) == -1 ||
-	    event_add(job->tev, &job->timeout) == -1) {
+	    evtimer_add(&job->tev, &job->timeout) == -1) {
 		fwd_job_close(job);
 		return (-1);
 	}
@@ -409,8 +655,8 @@ fwd_job_next(struct fwd_job *job)
 }
 
 /*
- * A usable answer at msg (in fwd->buf): store it and tell every waiter.
- * The first waiter's question is the one that was asked, and is the key.
+ * A usable answer at msg: store it and tell every waiter. The first
+ * waiter's question is the one that was asked, and is the key.
  */
 static void
 fwd_job_done(struct fwd_job *job, uint8_t *msg,
@@ -441,11 +687,13 @@ fwd_job_done(struct fwd_job *job, uint8_t *msg,
 }
 
 /*
- * An answer to this attempt's query (address, ID and question checked)
- * of len octets at fwd->buf; tcp says how it came.
+ * An answer to this attempt's query (ID and question checked) of len
+ * octets at msg; tcp says how it came, cut that it did not fit our
+ * buffer (and is to be asked again over TCP, as if TC=1).
  */
 static void
-fwd_job_answer(struct fwd_job *job, size_t len, int tcp)
+fwd_job_answer(struct fwd_job *job, uint8_t *msg, size_t len, int tcp,
+    int cut)
 {
 	struct fwd		*fwd = job->fwd;
 	struct wire_scan	 sc;
@@ -454,14 +702,14 @@ fwd_job_answer(struct fwd_job *job, size_t len, int tcp)
 	fwd_health_ok(fwd, &job->addrs[job->cur].ss);
 
 	/* Truncated over UDP: the same upstream over TCP. */
-	flags = (uint16_t)(fwd->buf[2] << 8 | fwd->buf[3]);
-	if (!tcp && (flags & WIRE_TC)) {
+	flags = (uint16_t)(msg[2] << 8 | msg[3]);
+	if (!tcp && ((flags & WIRE_TC) || cut)) {
 		if (fwd_job_tcp(job) == -1)
 			fwd_job_next(job);
 		return;
 	}
 
-	if (wire_scan(fwd->buf, len, &sc) == -1) {
+	if (wire_scan(msg, len, &sc) == -1) {
 		fwd->stats.malformed++;
 		log_ratelimited("malformed answer from upstream");
 		fwd_job_next(job);
@@ -472,45 +720,73 @@ fwd_job_answer(struct fwd_job *job, size_t len, int tcp)
 		fwd_job_next(job);
 		return;
 	}
-	fwd_job_done(job, fwd->buf, &sc);
+	fwd_job_done(job, msg, &sc);
 }
 
-/* Datagrams on the UDP socket of a job. */
+/*
+ * A datagram of len octets on s (cut: longer than our buffer). The ID
+ * says whose answer it is; a late answer, an unknown ID or another
+ * question is dropped.
+ */
 static void
-fwd_udp_cb(int fd, short events, void *arg)
+fwd_sock_answer(struct fwd_sock *s, uint8_t *msg, size_t len, int cut)
 {
-	struct fwd_job		*job = arg;
-	struct fwd		*fwd = job->fwd;
-	struct fwd_waiter	*w = STAILQ_FIRST(&job->waiters);
-	struct sockaddr_storage	 from;
-	socklen_t		 fromlen;
-	ssize_t			 n;
-	int			 i;
+	struct fwd		*fwd = s->up->fwd;
+	struct fwd_slot		*sl;
+	struct fwd_job		*job;
+
+	if (len < WIRE_HDR_LEN ||
+	    (sl = fwd_sock_slot(s, (uint16_t)(msg[0] << 8 | msg[1]))) == NULL ||
+	    (job = sl->job) == NULL ||
+	    wire_check_answer(msg, len, &STAILQ_FIRST(&job->waiters)->q,
+	    job->id) == -1) {
+		fwd->stats.mismatched++;
+		return;
+	}
+	fwd_job_answer(job, msg, len, 0, cut);
+}
+
+/*
+ * The socket reported an error, most likely an ICMP port or host
+ * unreachable for one of its queries: the upstream is not there, so every
+ * query on it moves on, and the socket goes.
+ */
+static void
+fwd_sock_error(struct fwd_sock *s)
+{
+	size_t	i;
+
+	fwd_sock_retire(s);
+	for (i = 0; i < FWD_SOCK_SLOTS && s->pending > 0; i++) {
+		if (s->slots[i].job != NULL)
+			fwd_job_next(s->slots[i].job);
+	}
+}
+
+/* Datagrams on an upstream socket: answers, in batches. */
+static void
+fwd_sock_cb(int fd, short events, void *arg)
+{
+	struct fwd_sock		*s = arg;
+	struct fwd		*fwd = s->up->fwd;
+	int			 i, n;
 
 	(void)events;
-	for (i = 0; i < FWD_READ_BATCH; i++) {
-		fromlen = sizeof from;
-		n = recvfrom(fd, fwd->buf, sizeof fwd->buf, 0,
-		    (struct sockaddr *)&from, &fromlen);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR)
-				return;
-			/* A socket error: this attempt is lost. */
-			fwd_job_next(job);
-			return;
-		}
+	n = recvmmsg(fd, fwd->rmsg, FWD_READ_BATCH, MSG_DONTWAIT, NULL);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
 
-		/* Not from where we sent it, or not our question: drop. */
-		if (!fwd_sa_equal(&from, &job->addrs[job->cur].ss) ||
-		    wire_check_answer(fwd->buf, (size_t)n, &w->q,
-		    job->id) == -1) {
-			fwd->stats.mismatched++;
-			continue;
-		}
-		fwd_job_answer(job, (size_t)n, 0);
-		return;		/* job may be gone */
-	}
+	/* Callbacks may retire s; it stays until we are done with it. */
+	s->reading = 1;
+	if (n == -1)
+		fwd_sock_error(s);
+	for (i = 0; i < n; i++)
+		fwd_sock_answer(s, fwd->rbuf[i], fwd->rmsg[i].msg_len,
+		    (fwd->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) != 0);
+	s->reading = 0;
+	if (s->retired && s->pending == 0)
+		fwd_sock_free(s);
 }
 
 /* Data on the TCP connection of a job: length-prefixed messages. */
@@ -540,7 +816,7 @@ fwd_tcp_read_cb(struct bufferevent *bev, void *arg)
 			fwd->stats.mismatched++;
 			continue;
 		}
-		fwd_job_answer(job, len, 1);
+		fwd_job_answer(job, fwd->buf, len, 1, 0);
 		return;		/* job may be gone */
 	}
 }
@@ -573,7 +849,7 @@ fwd_timeout_cb(int fd, short events, void *arg)
 		return;
 	}
 	fwd->stats.timeouts++;
-	fwd_health_timeout(fwd, &job->addrs[job->cur].ss);
+	fwd_health_timeout(fwd, &job->addrs[job->cur]);
 	fwd_job_next(job);
 }
 
@@ -617,15 +893,25 @@ fwd_new(struct event_base *base, struct cache *cache,
     const struct fwd_inspect *ins)
 {
 	struct fwd	*fwd;
+	size_t		 i;
 
 	if ((fwd = calloc(1, sizeof *fwd)) == NULL)
 		return (NULL);
 	fwd->base = base;
 	fwd->cache = cache;
 	fwd->max_jobs = FWD_MAX_JOBS;
+	fwd->sock_queries = FWD_SOCK_QUERIES;
+	fwd->sock_ms = FWD_SOCK_MS;
 	if (ins != NULL)
 		fwd->inspect = *ins;
 	fwd->seed = arc4random();
+	LIST_INIT(&fwd->ups);
+	for (i = 0; i < FWD_READ_BATCH; i++) {
+		fwd->riov[i].iov_base = fwd->rbuf[i];
+		fwd->riov[i].iov_len = sizeof fwd->rbuf[i];
+		fwd->rmsg[i].msg_hdr.msg_iov = &fwd->riov[i];
+		fwd->rmsg[i].msg_hdr.msg_iovlen = 1;
+	}
 	fwd->nbuckets = FWD_BUCKETS_MIN;
 	if ((fwd->buckets = fwd_buckets_new(fwd->nbuckets)) == NULL) {
 		free(fwd);
@@ -639,6 +925,7 @@ fwd_free(struct fwd *fwd)
 {
 	struct fwd_job		*job;
 	struct fwd_waiter	*w;
+	struct fwd_up		*up;
 	size_t			 i;
 
 	if (fwd == NULL)
@@ -652,7 +939,10 @@ fwd_free(struct fwd *fwd)
 			fwd_job_free(job);
 		}
 	}
+	while ((up = LIST_FIRST(&fwd->ups)) != NULL)
+		fwd_up_free(up);
 	free(fwd->buckets);
+	explicit_bzero(fwd->random, sizeof fwd->random);
 	free(fwd);
 }
 
@@ -702,9 +992,9 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 	}
 
 	/*
-	 * Each question in flight holds a socket: beyond the limit the
-	 * caller answers at once (stale or SERVFAIL) rather than the whole
-	 * process running out of file descriptors.
+	 * Beyond the limit the caller answers at once (stale or SERVFAIL)
+	 * rather than the whole process running out of memory or, over
+	 * TCP, of file descriptors.
 	 */
 	if (fwd->njobs >= fwd->max_jobs) {
 		fwd->stats.overload++;
@@ -714,7 +1004,7 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 		return (-1);
 	job->fwd = fwd;
 	job->hash = h;
-	job->fd = -1;
+	evtimer_assign(&job->tev, fwd->base, fwd_timeout_cb, job);
 	STAILQ_INIT(&job->waiters);
 	memcpy(job->lname, q->lname, q->name_len);
 	job->name_len = q->name_len;
@@ -728,12 +1018,9 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 
 	/* Copy the upstreams: healthy ones first, sick ones last. */
 	job->addrs = calloc(ups->n, sizeof *job->addrs);
-	job->tev = evtimer_new(fwd->base, fwd_timeout_cb, job);
 	w = fwd_waiter_new(q, cb, arg);
-	if (job->addrs == NULL || job->tev == NULL || w == NULL) {
+	if (job->addrs == NULL || w == NULL) {
 		free(w);
-		if (job->tev != NULL)
-			event_free(job->tev);
 		free(job->addrs);
 		free(job);
 		return (-1);
@@ -760,7 +1047,7 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 	 */
 	if (fwd_job_send(job) == -1) {
 		job->sync_fail = 1;
-		if (event_add(job->tev, &zero) == -1) {
+		if (evtimer_add(&job->tev, &zero) == -1) {
 			fwd_job_free(job);
 			free(w);
 			return (-1);
@@ -773,6 +1060,16 @@ void
 fwd_set_limit(struct fwd *fwd, size_t max_jobs)
 {
 	fwd->max_jobs = max_jobs > 0 ? max_jobs : 1;
+}
+
+void
+fwd_set_reuse(struct fwd *fwd, unsigned queries, unsigned ms)
+{
+	if (queries < 1)
+		queries = 1;
+	fwd->sock_queries = queries < FWD_SOCK_QUERIES ? queries :
+	    FWD_SOCK_QUERIES;
+	fwd->sock_ms = ms;
 }
 
 void

@@ -3,13 +3,15 @@
  *
  * One struct fwd per worker, driven by that worker's event_base; it is
  * never touched from another thread. For each question it sends one
- * upstream query from a fresh UDP socket (the kernel picks a random source
- * port) with a random ID, and waits up to the timeout; then it tries the
- * next upstream, up to the configured number of attempts in all. An answer
- * with TC=1 is asked again over TCP of the same upstream. An answer from
- * another address, with another ID or for another question is dropped and
- * counted, and the wait goes on. An answer with RCODE SERVFAIL or REFUSED,
- * or one that wire_scan() rejects, counts as a failed attempt.
+ * upstream query with a random ID, over a connected UDP socket on a
+ * random source port that the kernel chose (see "Upstream sockets"
+ * below), and waits up to the timeout; then it tries the next upstream,
+ * up to the configured number of attempts in all. An answer with TC=1 is
+ * asked again over TCP of the same upstream. An answer with another ID
+ * or for another question is dropped and counted, and the wait goes on;
+ * one from another address never reaches us (the socket is connected).
+ * An answer with RCODE SERVFAIL or REFUSED, or one that wire_scan()
+ * rejects, counts as a failed attempt.
  *
  * Identical questions in flight (same lname, qtype, qclass and DO bit) are
  * coalesced: the second asker is added to the first's waiters and no
@@ -22,6 +24,14 @@
  * Health: upstreams that have timed out several times in a row are tried
  * last for a few seconds, so one dead upstream does not cost every query a
  * timeout.
+ *
+ * Upstream sockets: a UDP socket serves up to FWD_SOCK_QUERIES queries
+ * and FWD_SOCK_MS milliseconds after it was opened, then takes no new
+ * ones and is closed once its last query is settled. An ID is used once
+ * in a socket's life. An off-path attacker who wants an answer accepted
+ * must guess the ID (16 bits, less the few already used on the socket)
+ * and the source port (log2 of the kernel's ephemeral port range:
+ * 14.8 bits for Linux's default 32768-60999); fwd_guess() counts them.
  */
 #ifndef VEILIG_FWD_H
 #define VEILIG_FWD_H
@@ -53,17 +63,28 @@ struct fwd_stats {
 	uint64_t	queries;	/* upstream queries sent, UDP and TCP */
 	uint64_t	tcp_queries;	/* of which over TCP (after TC=1) */
 	uint64_t	timeouts;
-	uint64_t	mismatched;	/* answers dropped: wrong address, ID
-					   or question */
+	uint64_t	mismatched;	/* answers dropped: wrong ID or
+					   question */
 	uint64_t	malformed;	/* answers rejected by wire_scan() */
 	uint64_t	coalesced;	/* askers added to a query in flight */
 	uint64_t	failures;	/* questions where every attempt failed */
 	uint64_t	in_flight;	/* questions now waiting */
 	uint64_t	overload;	/* refused: max_jobs in flight */
+	uint64_t	sockets;	/* UDP sockets opened */
 };
 
 /* Questions in flight at once unless fwd_set_limit() says otherwise. */
 #define FWD_MAX_JOBS	4096
+
+/*
+ * The life of an upstream UDP socket, unless fwd_set_reuse() says
+ * otherwise: so many queries, so many milliseconds since it was opened.
+ * A port an attacker has learnt (a side channel, say) is worth at most so
+ * much; opening a socket costs about as much as 5 queries' system calls,
+ * so at 64 its cost is lost in the noise.
+ */
+#define FWD_SOCK_QUERIES	64
+#define FWD_SOCK_MS		2000
 
 /*
  * Called once per waiter when its question is settled. On success msg and
@@ -107,11 +128,16 @@ int		 fwd_query(struct fwd *, const struct fwd_upstreams *ups,
 		    const struct wire_query *q, fwd_done_cb cb, void *arg);
 
 /*
- * At most max_jobs questions in flight (each holds a socket); beyond it
- * fwd_query() returns -1. Coalescing onto a question in flight is always
- * allowed.
+ * At most max_jobs questions in flight; beyond it fwd_query() returns -1.
+ * Coalescing onto a question in flight is always allowed.
  */
 void		 fwd_set_limit(struct fwd *, size_t max_jobs);
+
+/*
+ * Reuse each upstream UDP socket for at most queries queries (1 to
+ * FWD_SOCK_QUERIES: 1 is a fresh socket per query) and ms milliseconds.
+ */
+void		 fwd_set_reuse(struct fwd *, unsigned queries, unsigned ms);
 
 /* Copy the counters. */
 void		 fwd_stats(const struct fwd *, struct fwd_stats *);

@@ -44,7 +44,12 @@ enum fake_mode {
 	FAKE_TC,		/* TC=1 over UDP, the answer over TCP */
 	FAKE_SERVFAIL,
 	FAKE_GARBAGE,		/* right header and question, cut-off RR */
+	FAKE_LATE,		/* answers the first query only, after
+				   FAKE_LATE_MS */
 };
+
+#define FAKE_LATE_MS	150
+#define FAKE_SEEN	256	/* queries whose port and ID are kept */
 
 #define FAKE_MAX_CONNS	4
 
@@ -60,6 +65,14 @@ struct fake {
 	struct conf_sockaddr	 sa;
 	unsigned		 udp_queries;
 	unsigned		 tcp_queries;
+	unsigned		 other_sent;	/* from the 2nd socket */
+	uint16_t		 port[FAKE_SEEN];	/* source port and */
+	uint16_t		 id[FAKE_SEEN];		/* ID of each query */
+	struct event		*late;		/* FAKE_LATE: its timer */
+	uint8_t			 late_ans[4096];
+	size_t			 late_len;
+	struct sockaddr_storage	 late_to;
+	socklen_t		 late_tolen;
 	int			 last_do;
 };
 
@@ -150,6 +163,7 @@ fake_udp_cb(int fd, short events, void *arg)
 	ssize_t			 n;
 	size_t			 alen;
 	int			 i;
+	static const struct timeval late_tv = { 0, FAKE_LATE_MS * 1000 };
 
 	(void)events;
 	for (i = 0; i < 16; i++) {
@@ -158,8 +172,13 @@ fake_udp_cb(int fd, short events, void *arg)
 		    &fromlen);
 		if (n == -1)
 			return;
-		fk->udp_queries++;
 		assert_int_equal(wire_parse_query(buf, (size_t)n, &q), WIRE_OK);
+		if (fk->udp_queries < FAKE_SEEN) {
+			fk->port[fk->udp_queries] =
+			    ntohs(((struct sockaddr_in *)&from)->sin_port);
+			fk->id[fk->udp_queries] = q.id;
+		}
+		fk->udp_queries++;
 		fk->last_do = q.do_bit;
 		switch (fk->mode) {
 		case FAKE_SILENT:
@@ -184,6 +203,7 @@ fake_udp_cb(int fd, short events, void *arg)
 		case FAKE_OTHER_PORT:
 			ans = fake_answer(buf, n, 0, 0, 0, NULL, 1, &alen);
 			fake_send(fk->other, ans, alen, &from, fromlen);
+			fk->other_sent++;
 			ans = fake_answer(buf, n, 0, 0, 0, NULL, 1, &alen);
 			fake_send(fd, ans, alen, &from, fromlen);
 			break;
@@ -201,8 +221,33 @@ fake_udp_cb(int fd, short events, void *arg)
 			ans = fake_answer(buf, n, 0, 0, 0, NULL, 0, &alen);
 			fake_send(fd, ans, alen - 3, &from, fromlen);
 			break;
+		case FAKE_LATE:
+			if (fk->udp_queries > 1)
+				break;
+			ans = fake_answer(buf, n, 0, 0, 0, NULL, 1, &alen);
+			assert_true(alen <= sizeof fk->late_ans);
+			memcpy(fk->late_ans, ans, alen);
+			free(ans);
+			fk->late_len = alen;
+			fk->late_to = from;
+			fk->late_tolen = fromlen;
+			evtimer_add(fk->late, &late_tv);
+			break;
 		}
 	}
+}
+
+/* FAKE_LATE: the answer to the first query, late. */
+static void
+fake_late_cb(int fd, short events, void *arg)
+{
+	struct fake	*fk = arg;
+
+	(void)fd;
+	(void)events;
+	assert_int_equal(sendto(fk->udp, fk->late_ans, fk->late_len, 0,
+	    (struct sockaddr *)&fk->late_to, fk->late_tolen),
+	    (ssize_t)fk->late_len);
 }
 
 /* A length-prefixed query on a TCP connection to the fake. */
@@ -292,6 +337,8 @@ fake_new(enum fake_mode mode)
 	    fk);
 	assert_non_null(fk->uev);
 	assert_int_equal(event_add(fk->uev, NULL), 0);
+	fk->late = evtimer_new(base, fake_late_cb, fk);
+	assert_non_null(fk->late);
 
 	/* The second socket: same address, another port. */
 	fk->other = socket(AF_INET, SOCK_DGRAM, 0);
@@ -311,6 +358,7 @@ fake_free(struct fake *fk)
 		bufferevent_free(fk->conns[i]);
 	evconnlistener_free(fk->lis);
 	event_free(fk->uev);
+	event_free(fk->late);
 	close(fk->udp);
 	close(fk->other);
 	free(fk);
@@ -583,6 +631,11 @@ test_wrong_question(void **state)
 	fake_free(fk);
 }
 
+/*
+ * The upstream socket is connected: an answer from another port of the
+ * upstream's address never reaches the forwarder (not even to be counted
+ * as mismatched), and the real one is taken.
+ */
 static void
 test_other_port(void **state)
 {
@@ -593,8 +646,9 @@ test_other_port(void **state)
 	(void)state;
 	ask_one(&fk, 1, 1000, 3, &r, &st);
 	assert_true(r.ok);
-	assert_int_equal(st.mismatched, 1);
+	assert_int_equal(st.mismatched, 0);
 	assert_int_equal(st.queries, 1);
+	assert_int_equal(fk->other_sent, 1);
 	fake_free(fk);
 }
 
@@ -941,6 +995,192 @@ test_free_in_flight(void **state)
 	fake_free(fk);
 }
 
+/*
+ * Ask n different questions, one after another, prefix followed by the
+ * number as the first label; each must be answered.
+ */
+static void
+ask_each(unsigned n, const char *prefix)
+{
+	struct result		r;
+	struct wire_query	q;
+	char			name[64];
+	unsigned		i;
+
+	for (i = 0; i < n; i++) {
+		memset(&r, 0, sizeof r);
+		snprintf(name, sizeof name, "%s%u.example.nl.", prefix, i);
+		make_query(&q, name, 0, (uint16_t)i);
+		assert_int_equal(fwd_query(fwd, &ups_cur, &q, done_cb, &r), 0);
+		run_until(ndone + 1);
+		assert_true(r.ok);
+	}
+}
+
+/*
+ * A socket serves FWD_SOCK_QUERIES queries, never twice with one ID; the
+ * next query goes out on a new one.
+ */
+static void
+test_reuse_queries(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_GOOD);
+	struct fwd_stats	 st;
+	unsigned		 i, j;
+
+	(void)state;
+	set_ups(&fk, 1, 1000, 3);
+	ask_each(FWD_SOCK_QUERIES + 1, "s");
+	assert_int_equal(fk->udp_queries, FWD_SOCK_QUERIES + 1);
+	for (i = 0; i < FWD_SOCK_QUERIES; i++) {
+		assert_int_equal(fk->port[i], fk->port[0]);
+		for (j = 0; j < i; j++)
+			assert_int_not_equal(fk->id[i], fk->id[j]);
+	}
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.sockets, 2);
+	assert_int_equal(st.queries, FWD_SOCK_QUERIES + 1);
+	assert_int_equal(st.mismatched, 0);
+	fake_free(fk);
+}
+
+/* ... and for FWD_SOCK_MS (here 100 ms) after it was opened. */
+static void
+test_reuse_time(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_GOOD);
+	struct fwd_stats	 st;
+
+	(void)state;
+	set_ups(&fk, 1, 1000, 3);
+	fwd_set_reuse(fwd, FWD_SOCK_QUERIES, 100);
+	ask_each(2, "a");
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.sockets, 1);
+	run_for(150);
+	ask_each(2, "b");
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.sockets, 2);
+	assert_int_equal(fk->port[1], fk->port[0]);
+	assert_int_equal(fk->port[3], fk->port[2]);
+	fake_free(fk);
+}
+
+/* Reuse 1: a fresh socket, so a fresh random port, for every query. */
+static void
+test_reuse_none(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_GOOD);
+	struct fwd_stats	 st;
+	unsigned		 i, j, same = 0;
+
+	(void)state;
+	set_ups(&fk, 1, 1000, 3);
+	fwd_set_reuse(fwd, 1, FWD_SOCK_MS);
+	ask_each(20, "n");
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.sockets, 20);
+	/* Kernel-chosen ports: two of 20 alike is a rare coincidence. */
+	for (i = 0; i < 20; i++) {
+		for (j = 0; j < i; j++)
+			same += fk->port[i] == fk->port[j];
+	}
+	assert_true(same <= 2);
+	fake_free(fk);
+}
+
+/* Many questions in flight at once share one socket, told apart by ID. */
+static void
+test_reuse_concurrent(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_GOOD);
+	struct result		 r[20];
+	struct fwd_stats	 st;
+	struct wire_query	 q;
+	char			 name[64];
+	unsigned		 i;
+
+	(void)state;
+	memset(r, 0, sizeof r);
+	set_ups(&fk, 1, 1000, 3);
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof name, "c%u.example.nl.", i);
+		make_query(&q, name, 0, (uint16_t)i);
+		assert_int_equal(fwd_query(fwd, &ups_cur, &q, done_cb, &r[i]),
+		    0);
+	}
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.in_flight, 20);
+	run_until(20);
+	for (i = 0; i < 20; i++) {
+		assert_true(r[i].ok);
+		assert_int_equal(r[i].qid, i);
+		assert_int_equal(fk->port[i], fk->port[0]);
+	}
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.sockets, 1);
+	assert_int_equal(st.mismatched, 0);
+	fake_free(fk);
+}
+
+/*
+ * An answer that comes after its attempt timed out is dropped, though it
+ * is for the same question and comes on the socket the next attempt
+ * uses: its ID is never used again there.
+ */
+static void
+test_late_answer(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_LATE);
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+
+	(void)state;
+	ask_one(&fk, 1, 100, 2, &r, &st);
+	assert_false(r.ok);
+	assert_int_equal(fk->udp_queries, 2);
+	assert_int_equal(fk->port[1], fk->port[0]);
+	assert_int_equal(st.timeouts, 2);
+	assert_int_equal(st.mismatched, 1);
+	fake_free(fk);
+}
+
+/*
+ * Nothing listens on the first upstream's port: the ICMP error reaches
+ * the connected socket and the next upstream is asked at once, with no
+ * timeout.
+ */
+static void
+test_unreachable(void **state)
+{
+	struct fake		*fk[2];
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof sin;
+	int			 fd;
+
+	(void)state;
+	fk[0] = fake_new(FAKE_SILENT);
+	fk[1] = fake_new(FAKE_GOOD);
+	/* fk[0]'s address, but a port that was free a moment ago. */
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((fd = socket(AF_INET, SOCK_DGRAM, 0)) != -1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	memcpy(&fk[0]->sa.ss, &sin, sizeof sin);
+	ask_one(fk, 2, 2000, 2, &r, &st);
+	assert_true(r.ok);
+	assert_int_equal(st.timeouts, 0);
+	assert_int_equal(st.queries, 2);
+	assert_int_equal(fk[1]->udp_queries, 1);
+	fake_free(fk[0]);
+	fake_free(fk[1]);
+}
+
 int
 main(void)
 {
@@ -977,6 +1217,18 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_health, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_in_flight, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reuse_queries, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reuse_time, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reuse_none, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reuse_concurrent, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_late_answer, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unreachable, setup,
 		    teardown),
 	};
 
