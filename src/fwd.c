@@ -74,6 +74,15 @@
 #define FWD_UPS_KEEP		32	/* upstream records kept when idle */
 #define FWD_SOCK_SLOTS		(2 * FWD_SOCK_QUERIES)	/* ID table */
 #define FWD_RANDOM_BUF		256	/* octets drawn at once */
+#define FWD_SEND_BATCH		32	/* queries per sendmmsg() at most */
+
+/* What the timer of a job stands for. */
+enum fwd_timer {
+	FWD_TIMER_ATTEMPT,	/* the current attempt's timeout */
+	FWD_TIMER_UNSENT,	/* its query could not be sent: move on now */
+	FWD_TIMER_FAILED,	/* every attempt failed inside fwd_query():
+				   report it now, from the loop */
+};
 
 /* One asker waiting for a question; q is its own copy. */
 struct fwd_waiter {
@@ -112,9 +121,10 @@ struct fwd_job {
 
 	struct fwd_sock		*sock;		/* UDP socket of this attempt */
 	size_t			 slot;		/* ... and our ID's slot in it */
+	size_t			 queued;	/* 1 + place in fwd->send, or 0 */
 	struct bufferevent	*bev;		/* TCP after TC=1 */
-	struct event		 tev;		/* attempt timeout */
-	int			 sync_fail;	/* tev: report failure */
+	struct event		 tev;		/* see timer */
+	enum fwd_timer		 timer;
 
 	struct fwd_waiters	 waiters;	/* never empty */
 };
@@ -180,7 +190,19 @@ struct fwd {
 	uint8_t			 random[FWD_RANDOM_BUF];
 	size_t			 random_left;	/* unused, at the end */
 
-	uint8_t			 qbuf[2 + FWD_QUERY_MAX]; /* to send */
+	/*
+	 * UDP queries wait here until the end of the loop's round, to go
+	 * out with one sendmmsg() per socket: a worker's batch of misses
+	 * costs a system call, not one each. send[i] NULL: cancelled.
+	 */
+	struct event		 flush_ev;
+	size_t			 nsend;
+	struct fwd_job		*send[FWD_SEND_BATCH];
+	struct mmsghdr		 smsg[FWD_SEND_BATCH];
+	struct iovec		 siov[FWD_SEND_BATCH];
+	uint8_t			 sbuf[FWD_SEND_BATCH][FWD_QUERY_MAX];
+
+	uint8_t			 qbuf[2 + FWD_QUERY_MAX]; /* over TCP */
 	uint8_t			 buf[WIRE_MAX_UDP];	/* answer over TCP */
 	struct mmsghdr		 rmsg[FWD_READ_BATCH];	/* over UDP */
 	struct iovec		 riov[FWD_READ_BATCH];
@@ -192,6 +214,7 @@ static void	fwd_timeout_cb(int, short, void *);
 static void	fwd_tcp_read_cb(struct bufferevent *, void *);
 static void	fwd_tcp_event_cb(struct bufferevent *, short, void *);
 static void	fwd_job_next(struct fwd_job *);
+static void	fwd_flush_cb(int, short, void *);
 
 /* Milliseconds of a monotonic clock (coarse: a vDSO read, no call). */
 static uint64_t
@@ -494,6 +517,10 @@ fwd_sock_release(struct fwd_job *job)
 static void
 fwd_job_close(struct fwd_job *job)
 {
+	if (job->queued != 0) {
+		job->fwd->send[job->queued - 1] = NULL;
+		job->queued = 0;
+	}
 	if (job->sock != NULL)
 		fwd_sock_release(job);
 	if (job->bev != NULL) {
@@ -514,14 +541,92 @@ fwd_job_free(struct fwd_job *job)
 	free(job);
 }
 
-/* Write the query of job with its current ID into fwd->qbuf + 2. */
+/* Write the query of job with its current ID to out (FWD_QUERY_MAX). */
 static size_t
-fwd_job_make_query(struct fwd_job *job)
+fwd_job_make_query(struct fwd_job *job, uint8_t *out)
 {
 	struct fwd_waiter	*w = STAILQ_FIRST(&job->waiters);
 
-	return (wire_make_query(job->fwd->qbuf + 2, FWD_QUERY_MAX, &w->q,
-	    job->id));
+	return (wire_make_query(out, FWD_QUERY_MAX, &w->q, job->id));
+}
+
+/*
+ * The query of job could not be sent: its socket goes, and the job moves
+ * on from the loop (never from here: we may be inside fwd_query()).
+ */
+static void
+fwd_job_unsent(struct fwd_job *job)
+{
+	static const struct timeval zero = { 0, 0 };
+
+	if (job->sock != NULL)
+		fwd_sock_retire(job->sock);
+	job->timer = FWD_TIMER_UNSENT;
+	evtimer_add(&job->tev, &zero);
+}
+
+/* Send the queued UDP queries, one sendmmsg() per run of one socket. */
+static void
+fwd_flush(struct fwd *fwd)
+{
+	struct fwd_job	*job;
+	size_t		 i = 0, j;
+	int		 n;
+
+	while (i < fwd->nsend) {
+		if ((job = fwd->send[i]) == NULL) {
+			i++;
+			continue;
+		}
+		for (j = i + 1; j < fwd->nsend && fwd->send[j] != NULL &&
+		    fwd->send[j]->sock == job->sock; j++)
+			;
+		n = sendmmsg(job->sock->fd, fwd->smsg + i, (unsigned)(j - i),
+		    0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		for (; n > 0; n--) {
+			fwd->send[i++]->queued = 0;
+			fwd->stats.queries++;
+		}
+		if (i < j) {
+			/* send[i] failed (an ICMP error left on the socket). */
+			fwd->send[i]->queued = 0;
+			fwd_job_unsent(fwd->send[i++]);
+		}
+	}
+	fwd->nsend = 0;
+}
+
+/* The end of the loop's round: out with the queries. */
+static void
+fwd_flush_cb(int fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	fwd_flush(arg);
+}
+
+/*
+ * Queue job's query for s: it goes out when the loop's round is over, or
+ * when the queue is full. 0, or -1 if it cannot be written.
+ */
+static int
+fwd_job_queue(struct fwd_job *job)
+{
+	struct fwd	*fwd = job->fwd;
+	size_t		 len;
+
+	if (fwd->nsend == FWD_SEND_BATCH)
+		fwd_flush(fwd);
+	if ((len = fwd_job_make_query(job, fwd->sbuf[fwd->nsend])) == 0)
+		return (-1);
+	fwd->siov[fwd->nsend].iov_len = len;
+	fwd->send[fwd->nsend] = job;
+	job->queued = ++fwd->nsend;
+	if (fwd->nsend == 1)
+		event_active(&fwd->flush_ev, EV_TIMEOUT, 1);
+	return (0);
 }
 
 /*
@@ -535,9 +640,9 @@ fwd_job_send(struct fwd_job *job)
 	struct fwd		*fwd = job->fwd;
 	struct fwd_up		*up;
 	struct fwd_sock		*s;
-	size_t			 len;
 
 	fwd_job_close(job);
+	job->timer = FWD_TIMER_ATTEMPT;
 	while (job->attempt < job->attempts) {
 		job->cur = job->attempt % job->naddrs;
 		job->attempt++;
@@ -545,17 +650,10 @@ fwd_job_send(struct fwd_job *job)
 		    (s = fwd_sock_get(fwd, up)) == NULL)
 			continue;
 		fwd_sock_claim(fwd, s, job);
-		if ((len = fwd_job_make_query(job)) == 0) {
+		if (fwd_job_queue(job) == -1) {
 			fwd_job_close(job);
 			return (-1);
 		}
-		if (send(s->fd, fwd->qbuf + 2, len, 0) == -1) {
-			/* An error left by an ICMP message, say: anew. */
-			fwd_sock_retire(s);
-			fwd_job_close(job);
-			continue;
-		}
-		fwd->stats.queries++;
 		up->used = fwd_ms();
 		if (evtimer_add(&job->tev, &job->timeout) == -1) {
 			fwd_job_close(job);
@@ -579,8 +677,9 @@ fwd_job_tcp(struct fwd_job *job)
 	int			 fd;
 
 	fwd_job_close(job);
+	job->timer = FWD_TIMER_ATTEMPT;
 	fwd_random(fwd, &job->id, sizeof job->id);
-	if ((len = fwd_job_make_query(job)) == 0)
+	if ((len = fwd_job_make_query(job, fwd->qbuf + 2)) == 0)
 		return (-1);
 	fwd->qbuf[0] = len >> 8;
 	fwd->qbuf[1] = len & 0xff;
@@ -832,10 +931,7 @@ fwd_tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 		fwd_job_next(job);
 }
 
-/*
- * The timer of a job: the attempt timed out, or (sync_fail) every attempt
- * already failed inside fwd_query() and the failure is reported now.
- */
+/* The timer of a job: see enum fwd_timer. */
 static void
 fwd_timeout_cb(int fd, short events, void *arg)
 {
@@ -844,9 +940,15 @@ fwd_timeout_cb(int fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	if (job->sync_fail) {
+	switch (job->timer) {
+	case FWD_TIMER_FAILED:
 		fwd_job_fail(job);
 		return;
+	case FWD_TIMER_UNSENT:
+		fwd_job_next(job);
+		return;
+	case FWD_TIMER_ATTEMPT:
+		break;
 	}
 	fwd->stats.timeouts++;
 	fwd_health_timeout(fwd, &job->addrs[job->cur]);
@@ -906,6 +1008,12 @@ fwd_new(struct event_base *base, struct cache *cache,
 		fwd->inspect = *ins;
 	fwd->seed = arc4random();
 	LIST_INIT(&fwd->ups);
+	event_assign(&fwd->flush_ev, base, -1, 0, fwd_flush_cb, fwd);
+	for (i = 0; i < FWD_SEND_BATCH; i++) {
+		fwd->siov[i].iov_base = fwd->sbuf[i];
+		fwd->smsg[i].msg_hdr.msg_iov = &fwd->siov[i];
+		fwd->smsg[i].msg_hdr.msg_iovlen = 1;
+	}
 	for (i = 0; i < FWD_READ_BATCH; i++) {
 		fwd->riov[i].iov_base = fwd->rbuf[i];
 		fwd->riov[i].iov_len = sizeof fwd->rbuf[i];
@@ -939,6 +1047,7 @@ fwd_free(struct fwd *fwd)
 			fwd_job_free(job);
 		}
 	}
+	event_del(&fwd->flush_ev);
 	while ((up = LIST_FIRST(&fwd->ups)) != NULL)
 		fwd_up_free(up);
 	free(fwd->buckets);
@@ -1046,7 +1155,7 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 	 * here. Askers of the same question meanwhile share the failure.
 	 */
 	if (fwd_job_send(job) == -1) {
-		job->sync_fail = 1;
+		job->timer = FWD_TIMER_FAILED;
 		if (evtimer_add(&job->tev, &zero) == -1) {
 			fwd_job_free(job);
 			free(w);
