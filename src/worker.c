@@ -8,6 +8,11 @@
  * forwarded query needs one record, struct worker_late, holding the
  * struct query and how to reach its client; query.c gives it back through
  * the transport's release operation.
+ *
+ * Answers to forwarded UDP queries come in batches too (the forwarder
+ * reads its upstreams' answers with recvmmsg), so they are copied to a
+ * queue and leave with one sendmmsg per socket when the loop's round is
+ * over: one sendmsg each cost a fifth of the miss path's CPU time.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -122,12 +127,22 @@ struct worker {
 	union worker_ctl	 txctl[WORKER_BATCH];
 	uint8_t			 rxbuf[WORKER_BATCH][WORKER_RXBUF];
 	uint8_t			 txbuf[WORKER_BATCH][WORKER_TXBUF];
+	/* Late UDP answers, until late_ev runs at the end of the round. */
+	struct event		*late_ev;
+	unsigned		 nlate;
+	struct worker_udp	*lateu[WORKER_BATCH];
+	struct mmsghdr		 latemsg[WORKER_BATCH];
+	struct iovec		 lateiov[WORKER_BATCH];
+	union worker_ctl	 latectl[WORKER_BATCH];
+	struct sockaddr_storage	 lateaddr[WORKER_BATCH];
+	uint8_t			 latebuf[WORKER_BATCH][WORKER_TXBUF];
 	/* One TCP query and its answer. */
 	uint8_t			 tcpin[WORKER_TCP_MAX];
 	uint8_t			 out[WORKER_TCP_MAX];
 };
 
 static void	worker_udp_read_cb(evutil_socket_t, short, void *);
+static void	worker_late_cb(evutil_socket_t, short, void *);
 static int	worker_udp_alive(const struct query *);
 static void	worker_udp_send(struct query *, const uint8_t *, size_t);
 static void	worker_udp_release(struct query *);
@@ -240,6 +255,9 @@ worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
 	if ((w->resume_ev = evtimer_new(w->base, worker_resume_cb, w)) ==
 	    NULL)
 		goto nomem;
+	if ((w->late_ev = event_new(w->base, -1, 0, worker_late_cb, w)) ==
+	    NULL)
+		goto nomem;
 	w->udp = calloc(conf->nlisten, sizeof *w->udp);
 	w->tcp = calloc(conf->nlisten, sizeof *w->tcp);
 	if (w->udp == NULL || w->tcp == NULL)
@@ -347,6 +365,8 @@ worker_free(struct worker *w)
 		evconnlistener_free(w->tcp[i]);
 	if (w->resume_ev != NULL)
 		event_free(w->resume_ev);
+	if (w->late_ev != NULL)
+		event_free(w->late_ev);
 	for (i = 0; i < w->nudp; i++) {
 		if (w->udp[i].ev != NULL)
 			event_free(w->udp[i].ev);
@@ -431,16 +451,16 @@ worker_dst_set(struct msghdr *mh, const struct worker_dst *dst,
 	}
 }
 
-/* Send the batch of answers collected in w->tx; what fails is dropped. */
+/* Send the ntx datagrams at tx on u; what fails is dropped. */
 static void
-worker_udp_flush(struct worker_udp *u, unsigned ntx)
+worker_udp_sendmmsg(struct worker_udp *u, struct mmsghdr *tx, unsigned ntx)
 {
 	struct worker	*w = u->w;
 	unsigned	 done = 0;
 	int		 n;
 
 	while (done < ntx) {
-		n = sendmmsg(u->fd, w->tx + done, ntx - done, 0);
+		n = sendmmsg(u->fd, tx + done, ntx - done, 0);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -457,6 +477,37 @@ worker_udp_flush(struct worker_udp *u, unsigned ntx)
 		}
 		done += (unsigned)n;
 	}
+}
+
+/* Send the batch of answers collected in w->tx. */
+static void
+worker_udp_flush(struct worker_udp *u, unsigned ntx)
+{
+	worker_udp_sendmmsg(u, u->w->tx, ntx);
+}
+
+/* Send the late answers queued, one sendmmsg per run of one socket. */
+static void
+worker_late_flush(struct worker *w)
+{
+	unsigned	i = 0, j;
+
+	while (i < w->nlate) {
+		for (j = i + 1; j < w->nlate && w->lateu[j] == w->lateu[i]; j++)
+			;
+		worker_udp_sendmmsg(w->lateu[i], w->latemsg + i, j - i);
+		i = j;
+	}
+	w->nlate = 0;
+}
+
+/* The end of the loop's round: out with the late answers. */
+static void
+worker_late_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	worker_late_flush(arg);
 }
 
 /*
@@ -607,15 +658,40 @@ worker_udp_alive(const struct query *q)
 	return 1;
 }
 
-/* Send a late answer to q's UDP client, from the address it asked. */
+/*
+ * Send a late answer to q's UDP client, from the address it asked: queued
+ * (see the top of the file), or at once if it is too large for the queue.
+ */
 static void
 worker_udp_send(struct query *q, const uint8_t *msg, size_t len)
 {
 	struct worker_late	*l = (struct worker_late *)q;
+	struct worker		*w = l->u->w;
 	union worker_ctl	 ctl;
-	struct msghdr		 mh;
+	struct msghdr		 mh, *m;
 	struct iovec		 iov;
+	unsigned		 i;
 
+	if (len <= WORKER_TXBUF && q->fromlen <= sizeof w->lateaddr[0]) {
+		if (w->nlate == WORKER_BATCH)
+			worker_late_flush(w);
+		i = w->nlate++;
+		if (i == 0)
+			event_active(w->late_ev, EV_TIMEOUT, 1);
+		memcpy(w->latebuf[i], msg, len);
+		memcpy(&w->lateaddr[i], &q->from, q->fromlen);
+		w->lateiov[i].iov_base = w->latebuf[i];
+		w->lateiov[i].iov_len = len;
+		m = &w->latemsg[i].msg_hdr;
+		memset(m, 0, sizeof *m);
+		m->msg_name = &w->lateaddr[i];
+		m->msg_namelen = q->fromlen;
+		m->msg_iov = &w->lateiov[i];
+		m->msg_iovlen = 1;
+		worker_dst_set(m, &l->dst, &w->latectl[i]);
+		w->lateu[i] = l->u;
+		return;
+	}
 	memset(&mh, 0, sizeof mh);
 	iov.iov_base = (void *)(uintptr_t)msg;
 	iov.iov_len = len;
