@@ -728,14 +728,15 @@ wire_error(uint8_t *out, size_t cap, const struct wire_query *q, int rcode)
 
 size_t
 wire_make_query(uint8_t *out, size_t cap, const struct wire_query *q,
-    uint16_t id)
+    uint16_t id, const uint8_t *name)
 {
 	struct wire_buf	b = { out, cap, 0 };
 
 	if (!q->have_question)
 		return (0);
 	wire_buf_header(&b, id, WIRE_RD | (q->flags & WIRE_CD), 1);
-	wire_buf_question(&b, q->lname, q->name_len, q->qtype, q->qclass);
+	wire_buf_question(&b, name != NULL ? name : q->lname, q->name_len,
+	    q->qtype, q->qclass);
 	wire_buf_opt(&b, 0, q->do_bit, 0, NULL);
 	if (b.len > cap)
 		return (0);
@@ -767,6 +768,43 @@ wire_check_answer(const uint8_t *msg, size_t len, const struct wire_query *q,
 	    wire_get16(msg + off + 2) != q->qclass)
 		return (-1);
 	return (0);
+}
+
+int
+wire_check_case(const uint8_t *msg, size_t len, const uint8_t *name,
+    size_t name_len)
+{
+	return (len >= WIRE_HDR_LEN + name_len &&
+	    memcmp(msg + WIRE_HDR_LEN, name, name_len) == 0);
+}
+
+size_t
+wire_letters(const uint8_t *lname, size_t len)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < len; i++)
+		n += (uint8_t)(lname[i] - 'a') < 26;
+	return (n);
+}
+
+void
+wire_mix_case(uint8_t *dst, const uint8_t *lname, size_t len,
+    const uint8_t *bits)
+{
+	size_t	i, k = 0;
+	uint8_t	c;
+
+	/* Length octets (<= 63) are never letters: no need to skip them. */
+	for (i = 0; i < len; i++) {
+		c = lname[i];
+		if ((uint8_t)(c - 'a') < 26) {
+			if (bits[k / 8] >> (k % 8) & 1)
+				c -= 'a' - 'A';
+			k++;
+		}
+		dst[i] = c;
+	}
 }
 
 /*

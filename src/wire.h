@@ -204,11 +204,26 @@ size_t	wire_error(uint8_t *out, size_t cap, const struct wire_query *q,
 
 /*
  * Write the query we send upstream for q: the given ID, RD=1, CD copied,
- * q->lname as the name, and an OPT record (size WIRE_EDNS_SIZE, DO as in
- * q). Returns the length or 0 if it does not fit.
+ * q->lname as the name, spelled as name when that is not NULL (the same
+ * name in mixed case: see wire_mix_case()), and an OPT record (size
+ * WIRE_EDNS_SIZE, DO as in q). Returns the length or 0 if it does not
+ * fit.
  */
 size_t	wire_make_query(uint8_t *out, size_t cap, const struct wire_query *q,
-	    uint16_t id);
+	    uint16_t id, const uint8_t *name);
+
+/*
+ * 0x20 (draft-vixie-dnsext-dns0x20): upstreams echo the question as it
+ * was spelled, so an off-path attacker must guess the case of each letter
+ * of the name we asked too. wire_letters() counts the letters of a
+ * lower-case wire name of len octets: the bits of case it carries.
+ * wire_mix_case() writes that name to dst with its i-th letter in upper
+ * case where bit i of bits is set (bits[i / 8] >> (i % 8) & 1); bits
+ * holds at least wire_letters() bits.
+ */
+size_t	wire_letters(const uint8_t *lname, size_t len);
+void	wire_mix_case(uint8_t *dst, const uint8_t *lname, size_t len,
+	    const uint8_t *bits);
 
 /*
  * What wire_scan() learns of an upstream answer. ttl_off holds the offset
@@ -236,6 +251,15 @@ struct wire_scan {
  */
 int	wire_check_answer(const uint8_t *msg, size_t len,
 	    const struct wire_query *q, uint16_t id);
+
+/*
+ * Is the question name of msg (len octets, past wire_check_answer())
+ * spelled exactly as name (name_len octets), case and all? For 0x20: an
+ * answer whose name differs from the query's only in case is either
+ * forged or from an upstream that does not keep the case. 1 or 0.
+ */
+int	wire_check_case(const uint8_t *msg, size_t len, const uint8_t *name,
+	    size_t name_len);
 
 /*
  * Walk every record of msg (len octets, already passed wire_check_answer)

@@ -22,6 +22,30 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+/*
+ * 0x20: q's name in upper case (every bit set) folds back to lname, and a
+ * query sent in that spelling is answered only in that spelling.
+ */
+static void
+fuzz_wire_case(const struct wire_query *q)
+{
+	uint8_t	ones[WIRE_MAX_NAME / 8 + 1];
+	uint8_t	mixed[WIRE_MAX_NAME], back[WIRE_MAX_NAME], up[512];
+	size_t	len, letters;
+
+	memset(ones, 0xff, sizeof ones);
+	letters = wire_letters(q->lname, q->name_len);
+	assert(letters < q->name_len);
+	wire_mix_case(mixed, q->lname, q->name_len, ones);
+	wire_lower(back, mixed, q->name_len);
+	assert(memcmp(back, q->lname, q->name_len) == 0);
+	len = wire_make_query(up, sizeof up, q, 0x1234, mixed);
+	assert(len > 0 && len <= sizeof up);
+	assert(wire_check_case(up, len, mixed, q->name_len));
+	assert(wire_check_case(up, len, q->lname, q->name_len) ==
+	    (letters == 0));
+}
+
 /* The safe-search target the CNAME answers point at. */
 static const uint8_t fuzz_wire_target[] = { 15, 'f', 'o', 'r', 'c', 'e',
 	's', 'a', 'f', 'e', 's', 'e', 'a', 'r', 'c', 'h', 6, 'g', 'o', 'o',
@@ -112,7 +136,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (v != WIRE_DROP && q.have_question) {
 		wire_name_str(q.name, q.name_len, text, sizeof text);
 		assert(strlen(text) < sizeof text);
-		len = wire_make_query(up, sizeof up, &q, 0x1234);
+		len = wire_make_query(up, sizeof up, &q, 0x1234, q.name);
 		assert(len > 0 && len <= sizeof up);
 		(void)wire_check_answer(data, size, &q, q.id);
 	}
@@ -151,9 +175,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	qa.edns = (data[3] & 0x40) != 0;
 	qa.do_bit = (data[3] & 0x20) != 0;
 	qa.udp_size = qa.edns ? 1232 : 512;
-	len = wire_make_query(up, sizeof up, &qa, 0x1234);
+	len = wire_make_query(up, sizeof up, &qa, 0x1234, NULL);
 	assert(len > 0 && len <= sizeof up);
-	(void)wire_check_answer(data, size, &qa, fuzz_wire_id(data));
+	/* qa's name is data's, as spelled: an answer echoes its case. */
+	if (wire_check_answer(data, size, &qa, fuzz_wire_id(data)) == 0)
+		assert(wire_check_case(data, size, qa.name, qa.name_len));
+	fuzz_wire_case(&qa);
 
 	/*
 	 * Blocked answers of every kind: the apex is the qname's parent (or

@@ -591,7 +591,7 @@ test_make_query(void **state)
 
 	(void)state;
 	parse_ok(pkt, sizeof pkt, &q);
-	len = wire_make_query(out, sizeof out, &q, 0xbeef);
+	len = wire_make_query(out, sizeof out, &q, 0xbeef, NULL);
 	assert_int_equal(len, WIRE_HDR_LEN + QNAME_LEN + 4 + WIRE_OPT_LEN);
 	p = ldns_read(out, len);
 	assert_int_equal(ldns_pkt_id(p), 0xbeef);
@@ -605,11 +605,11 @@ test_make_query(void **state)
 	assert_true(ldns_pkt_edns_do(p));
 	assert_int_equal(ldns_pkt_edns_udp_size(p), WIRE_EDNS_SIZE);
 	ldns_pkt_free(p);
-	assert_int_equal(wire_make_query(out, len - 1, &q, 1), 0);
+	assert_int_equal(wire_make_query(out, len - 1, &q, 1, NULL), 0);
 
 	/* Without CD or DO from the client. */
 	parse_ok(plain, sizeof plain, &q);
-	len = wire_make_query(out, sizeof out, &q, 7);
+	len = wire_make_query(out, sizeof out, &q, 7, NULL);
 	p = ldns_read(out, len);
 	assert_true(ldns_pkt_rd(p));
 	assert_false(ldns_pkt_cd(p));
@@ -744,6 +744,63 @@ test_check_answer(void **state)
 	msg[12] = 0xc0;
 	msg[13] = 12;
 	assert_int_equal(wire_check_answer(msg, len, &q, 0x4242), -1);
+}
+
+/*
+ * 0x20: the letters of a name counted, mixed as the bits say, sent so, and
+ * an answer's echo of that spelling checked.
+ */
+static void
+test_mix_case(void **state)
+{
+	static const uint8_t pkt[] = { HDR(0x0100, 1, 0, 0, 0), QNAME,
+		QTAIL };
+	/* Letters 0, 2 and 8 (of w w w e x a m p l e n l) in upper case. */
+	static const uint8_t bits[2] = { 0x05, 0x01 };
+	static const uint8_t want[] = { 3, 'W', 'w', 'W', 7, 'e', 'x', 'a',
+		'm', 'p', 'L', 'e', 2, 'n', 'l', 0 };
+	static const uint8_t digits[] = { HDR(0x0100, 1, 0, 0, 0), 1, '1',
+		2, '2', '3', 0, QTAIL };
+	static const char *an[] = { "www.example.nl. 300 IN A 192.0.2.1",
+		NULL };
+	struct wire_query q;
+	uint8_t		 mixed[WIRE_MAX_NAME], out[512], msg[1024];
+	size_t		 len;
+	ldns_pkt	*p;
+
+	(void)state;
+	parse_ok(pkt, sizeof pkt, &q);
+	assert_int_equal(wire_letters(q.lname, q.name_len), 12);
+	wire_mix_case(mixed, q.lname, q.name_len, bits);
+	assert_memory_equal(mixed, want, sizeof want);
+
+	/* Sent as mixed; an answer in that spelling passes both checks. */
+	len = wire_make_query(out, sizeof out, &q, 9, mixed);
+	p = ldns_read(out, len);
+	assert_qname(p, "WwW.exampLe.nl.");
+	ldns_pkt_free(p);
+	assert_true(wire_check_case(out, len, mixed, q.name_len));
+	len = mkanswer(msg, sizeof msg, 9, LDNS_RCODE_NOERROR, "A", an, NULL,
+	    NULL, 0);
+	memcpy(msg + WIRE_HDR_LEN, mixed, q.name_len);
+	assert_int_equal(wire_check_answer(msg, len, &q, 9), 0);
+	assert_true(wire_check_case(msg, len, mixed, q.name_len));
+
+	/* One letter's case differs: the same question, not the echo. */
+	msg[WIRE_HDR_LEN + 1] = 'w';
+	assert_int_equal(wire_check_answer(msg, len, &q, 9), 0);
+	assert_false(wire_check_case(msg, len, mixed, q.name_len));
+	assert_false(wire_check_case(msg, len, q.lname, q.name_len));
+	msg[WIRE_HDR_LEN + 1] = 'W';
+	/* Cut short of the name's end. */
+	assert_false(wire_check_case(msg, WIRE_HDR_LEN + q.name_len - 1,
+	    mixed, q.name_len));
+
+	/* A name of digits carries no case at all. */
+	parse_ok(digits, sizeof digits, &q);
+	assert_int_equal(wire_letters(q.lname, q.name_len), 0);
+	wire_mix_case(mixed, q.lname, q.name_len, bits);
+	assert_memory_equal(mixed, q.lname, q.name_len);
 }
 
 /* Check that every TTL offset holds one of the expected TTLs, in order. */
@@ -2028,7 +2085,7 @@ test_query_retarget(void **state)
 	assert_memory_equal(q.lname, lname, QNAME_LEN);
 
 	/* The upstream query now asks for the new name. */
-	len = wire_make_query(out, sizeof out, &d, 99);
+	len = wire_make_query(out, sizeof out, &d, 99, NULL);
 	p = ldns_read(out, len);
 	assert_qname(p, "forcesafesearch.google.com.");
 	ldns_pkt_free(p);
@@ -2406,6 +2463,7 @@ main(void)
 		cmocka_unit_test(test_error_notimp),
 		cmocka_unit_test(test_make_query),
 		cmocka_unit_test(test_check_answer),
+		cmocka_unit_test(test_mix_case),
 		cmocka_unit_test(test_scan_positive),
 		cmocka_unit_test(test_scan_negative),
 		cmocka_unit_test(test_scan_bad_cname_rdata),
