@@ -23,6 +23,11 @@
  * takes no new queries (retired) and is closed when its last query is
  * settled. One socket per upstream takes new queries at a time.
  *
+ * 0x20: a job spells its name anew for each UDP query (job->qname) and
+ * the answer must echo it. fwd.h says what happens when it does not, and
+ * when a query goes over TCP instead, as counted by fwd_guess(). Over TCP
+ * the name goes in lower case and its echo is not checked for case.
+ *
  * Each job has one timer that bounds the current attempt. It is separate
  * from the socket's read event on purpose: a persistent event with a
  * timeout is re-armed by every datagram, so a flood of spoofed answers
@@ -49,6 +54,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -75,6 +81,9 @@
 #define FWD_SOCK_SLOTS		(2 * FWD_SOCK_QUERIES)	/* ID table */
 #define FWD_RANDOM_BUF		256	/* octets drawn at once */
 #define FWD_SEND_BATCH		32	/* queries per sendmmsg() at most */
+#define FWD_PORTS_FILE		"/proc/sys/net/ipv4/ip_local_port_range"
+#define FWD_PORTS_LOW		32768	/* Linux's default range, when */
+#define FWD_PORTS_HIGH		60999	/* FWD_PORTS_FILE cannot be read */
 
 /* What the timer of a job stands for. */
 enum fwd_timer {
@@ -109,6 +118,10 @@ struct fwd_job {
 	int			 do_bit;
 	int			 cd;		/* checking disabled: the
 						   upstream did not validate */
+	uint8_t			 qname[WIRE_MAX_NAME]; /* lname as sent
+						   over UDP (0x20) */
+	unsigned		 letters;	/* in lname: bits of case */
+	int			 udp;		/* fwd_guess(): UDP will do */
 
 	/* Our copy of the upstreams, in the order they are tried. */
 	struct conf_sockaddr	*addrs;
@@ -164,6 +177,8 @@ struct fwd_up {
 	unsigned		 timeouts;	/* consecutive */
 	uint32_t		 last;		/* cache_now() of last */
 	uint64_t		 used;		/* fwd_ms() of last query */
+	uint64_t		 nocase;	/* fwd_ms() until which it is
+						   asked over TCP (0x20) */
 	struct fwd_sock		*cur;		/* takes new queries, or NULL */
 	struct fwd_socks	 socks;		/* all open ones, cur too */
 };
@@ -183,6 +198,7 @@ struct fwd {
 	size_t			 nups;
 	unsigned		 sock_queries;	/* life of a socket */
 	uint64_t		 sock_ms;
+	uint32_t		 ports;		/* in the ephemeral range */
 
 	struct fwd_stats	 stats;		/* in_flight is njobs */
 	size_t			 max_jobs;	/* questions in flight at most */
@@ -214,6 +230,7 @@ static void	fwd_timeout_cb(int, short, void *);
 static void	fwd_tcp_read_cb(struct bufferevent *, void *);
 static void	fwd_tcp_event_cb(struct bufferevent *, short, void *);
 static void	fwd_job_next(struct fwd_job *);
+static int	fwd_job_tcp(struct fwd_job *);
 static void	fwd_flush_cb(int, short, void *);
 
 /* Milliseconds of a monotonic clock (coarse: a vDSO read, no call). */
@@ -541,13 +558,24 @@ fwd_job_free(struct fwd_job *job)
 	free(job);
 }
 
-/* Write the query of job with its current ID to out (FWD_QUERY_MAX). */
+/*
+ * Write the query of job with its current ID to out (FWD_QUERY_MAX):
+ * over UDP with the name spelled anew in random case (job->qname), over
+ * TCP in lower case.
+ */
 static size_t
-fwd_job_make_query(struct fwd_job *job, uint8_t *out)
+fwd_job_make_query(struct fwd_job *job, uint8_t *out, int tcp)
 {
 	struct fwd_waiter	*w = STAILQ_FIRST(&job->waiters);
+	uint8_t			 bits[WIRE_MAX_NAME / 8 + 1];
 
-	return (wire_make_query(out, FWD_QUERY_MAX, &w->q, job->id));
+	if (tcp)
+		return (wire_make_query(out, FWD_QUERY_MAX, &w->q, job->id,
+		    NULL));
+	fwd_random(job->fwd, bits, (job->letters + 7) / 8);
+	wire_mix_case(job->qname, job->lname, job->name_len, bits);
+	return (wire_make_query(out, FWD_QUERY_MAX, &w->q, job->id,
+	    job->qname));
 }
 
 /*
@@ -619,7 +647,7 @@ fwd_job_queue(struct fwd_job *job)
 
 	if (fwd->nsend == FWD_SEND_BATCH)
 		fwd_flush(fwd);
-	if ((len = fwd_job_make_query(job, fwd->sbuf[fwd->nsend])) == 0)
+	if ((len = fwd_job_make_query(job, fwd->sbuf[fwd->nsend], 0)) == 0)
 		return (-1);
 	fwd->siov[fwd->nsend].iov_len = len;
 	fwd->send[fwd->nsend] = job;
@@ -646,8 +674,19 @@ fwd_job_send(struct fwd_job *job)
 	while (job->attempt < job->attempts) {
 		job->cur = job->attempt % job->naddrs;
 		job->attempt++;
-		if ((up = fwd_up_get(fwd, &job->addrs[job->cur])) == NULL ||
-		    (s = fwd_sock_get(fwd, up)) == NULL)
+		if ((up = fwd_up_get(fwd, &job->addrs[job->cur])) == NULL)
+			continue;
+		/* Too few bits to guess over UDP, or case not echoed: TCP. */
+		if (!job->udp || fwd_ms() < up->nocase) {
+			if (fwd_job_tcp(job) == -1)
+				continue;
+			if (!job->udp)
+				fwd->stats.tcp_few_bits++;
+			else
+				fwd->stats.tcp_nocase++;
+			return (0);
+		}
+		if ((s = fwd_sock_get(fwd, up)) == NULL)
 			continue;
 		fwd_sock_claim(fwd, s, job);
 		if (fwd_job_queue(job) == -1) {
@@ -679,7 +718,7 @@ fwd_job_tcp(struct fwd_job *job)
 	fwd_job_close(job);
 	job->timer = FWD_TIMER_ATTEMPT;
 	fwd_random(fwd, &job->id, sizeof job->id);
-	if ((len = fwd_job_make_query(job, fwd->qbuf + 2)) == 0)
+	if ((len = fwd_job_make_query(job, fwd->qbuf + 2, 1)) == 0)
 		return (-1);
 	fwd->qbuf[0] = len >> 8;
 	fwd->qbuf[1] = len & 0xff;
@@ -823,9 +862,37 @@ fwd_job_answer(struct fwd_job *job, uint8_t *msg, size_t len, int tcp,
 }
 
 /*
+ * job's answer over UDP had the question right but not its case: drop it
+ * (it may be forged), and since the upstream may just lose the case, ask
+ * it over TCP, this query and the next ones for a while.
+ */
+static void
+fwd_job_nocase(struct fwd_job *job)
+{
+	struct fwd		*fwd = job->fwd;
+	struct fwd_up		*up = job->sock->up;
+	char			 addr[80];
+	uint64_t		 now = fwd_ms();
+
+	fwd->stats.mismatched++;
+	fwd->stats.case_mismatched++;
+	if (now >= up->nocase)
+		log_warnx("upstream %s: an answer lost the case of the name "
+		    "asked (0x20): asking it over TCP for %d s",
+		    conf_sockaddr_str(&up->sa, addr, sizeof addr),
+		    FWD_NOCASE_MS / 1000);
+	up->nocase = now + FWD_NOCASE_MS;
+	if (fwd_job_tcp(job) == -1) {
+		fwd_job_next(job);
+		return;
+	}
+	fwd->stats.tcp_nocase++;
+}
+
+/*
  * A datagram of len octets on s (cut: longer than our buffer). The ID
  * says whose answer it is; a late answer, an unknown ID or another
- * question is dropped.
+ * question is dropped, and one that does not echo our case too.
  */
 static void
 fwd_sock_answer(struct fwd_sock *s, uint8_t *msg, size_t len, int cut)
@@ -840,6 +907,10 @@ fwd_sock_answer(struct fwd_sock *s, uint8_t *msg, size_t len, int cut)
 	    wire_check_answer(msg, len, &STAILQ_FIRST(&job->waiters)->q,
 	    job->id) == -1) {
 		fwd->stats.mismatched++;
+		return;
+	}
+	if (!wire_check_case(msg, len, job->qname, job->name_len)) {
+		fwd_job_nocase(job);
 		return;
 	}
 	fwd_job_answer(job, msg, len, 0, cut);
@@ -990,6 +1061,27 @@ fwd_grow(struct fwd *fwd)
 	fwd->nbuckets = n;
 }
 
+/*
+ * How many source ports the kernel picks from for our sockets: its
+ * ephemeral range (read once; reserved ports are not subtracted).
+ */
+static uint32_t
+fwd_ports(void)
+{
+	FILE		*f;
+	unsigned	 lo = FWD_PORTS_LOW, hi = FWD_PORTS_HIGH;
+
+	if ((f = fopen(FWD_PORTS_FILE, "re")) != NULL) {
+		if (fscanf(f, "%u %u", &lo, &hi) != 2 || lo > hi ||
+		    hi > 65535) {
+			lo = FWD_PORTS_LOW;
+			hi = FWD_PORTS_HIGH;
+		}
+		fclose(f);
+	}
+	return (hi - lo + 1);
+}
+
 struct fwd *
 fwd_new(struct event_base *base, struct cache *cache,
     const struct fwd_inspect *ins)
@@ -1004,6 +1096,7 @@ fwd_new(struct event_base *base, struct cache *cache,
 	fwd->max_jobs = FWD_MAX_JOBS;
 	fwd->sock_queries = FWD_SOCK_QUERIES;
 	fwd->sock_ms = FWD_SOCK_MS;
+	fwd->ports = fwd_ports();
 	if (ins != NULL)
 		fwd->inspect = *ins;
 	fwd->seed = arc4random();
@@ -1076,6 +1169,7 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 	struct fwd_job		*job;
 	struct fwd_waiter	*w;
 	struct fwd_bucket	*b;
+	struct fwd_guess	 guess;
 	uint32_t		 h, now;
 	size_t			 i, n;
 	int			 sick;
@@ -1121,6 +1215,9 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 	job->qclass = q->qclass;
 	job->do_bit = q->do_bit != 0;
 	job->cd = (q->flags & WIRE_CD) != 0;
+	fwd_guess(fwd, q, &guess);
+	job->letters = guess.letters;
+	job->udp = guess.udp;
 	job->timeout.tv_sec = ups->timeout_ms / 1000;
 	job->timeout.tv_usec = (ups->timeout_ms % 1000) * 1000;
 	job->attempts = ups->attempts > 0 ? ups->attempts : 1;
@@ -1179,6 +1276,23 @@ fwd_set_reuse(struct fwd *fwd, unsigned queries, unsigned ms)
 	fwd->sock_queries = queries < FWD_SOCK_QUERIES ? queries :
 	    FWD_SOCK_QUERIES;
 	fwd->sock_ms = ms;
+}
+
+void
+fwd_guess(const struct fwd *fwd, const struct wire_query *q,
+    struct fwd_guess *g)
+{
+	uint64_t	space, min = (uint64_t)1 << FWD_MIN_BITS;
+
+	g->ids = 65536 - (fwd->sock_queries - 1);
+	g->ports = fwd->ports;
+	g->letters = (unsigned)wire_letters(q->lname, q->name_len);
+	/* ids * ports < 2^32, so space << need stays well inside 64 bits. */
+	space = (uint64_t)g->ids * g->ports;
+	g->bits = 63 - (unsigned)__builtin_clzll(space) + g->letters;
+	for (g->need = 0; (space << g->need) < min; g->need++)
+		;
+	g->udp = g->letters >= g->need;
 }
 
 void

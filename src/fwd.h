@@ -28,10 +28,21 @@
  * Upstream sockets: a UDP socket serves up to FWD_SOCK_QUERIES queries
  * and FWD_SOCK_MS milliseconds after it was opened, then takes no new
  * ones and is closed once its last query is settled. An ID is used once
- * in a socket's life. An off-path attacker who wants an answer accepted
- * must guess the ID (16 bits, less the few already used on the socket)
- * and the source port (log2 of the kernel's ephemeral port range:
- * 14.8 bits for Linux's default 32768-60999); fwd_guess() counts them.
+ * in a socket's life.
+ *
+ * 0x20: each letter of the name we ask is upper- or lower-case at random,
+ * and an answer must echo that spelling. One that differs only in case is
+ * dropped and counted (mismatched, case_mismatched); since honest
+ * upstreams that lose the case exist, that upstream is then asked over
+ * TCP (which an off-path attacker cannot forge) for FWD_NOCASE_MS, this
+ * query included.
+ *
+ * So an off-path attacker who wants a forged answer accepted must guess
+ * the ID (16 bits, less the few already used on the socket), the source
+ * port (log2 of the kernel's ephemeral port range: 14.8 bits for Linux's
+ * default 32768-60999) and one bit of case per letter. fwd_guess() counts
+ * them; a query that would have fewer than FWD_MIN_BITS over UDP (a name
+ * with fewer than two letters, with the default range) goes over TCP.
  */
 #ifndef VEILIG_FWD_H
 #define VEILIG_FWD_H
@@ -61,10 +72,15 @@ struct fwd_upstreams {
 /* Counters of one fwd; plain integers, read by the owning thread. */
 struct fwd_stats {
 	uint64_t	queries;	/* upstream queries sent, UDP and TCP */
-	uint64_t	tcp_queries;	/* of which over TCP (after TC=1) */
+	uint64_t	tcp_queries;	/* of which over TCP: after TC=1, */
+	uint64_t	tcp_nocase;	/* ... for an upstream that loses
+					   the case, */
+	uint64_t	tcp_few_bits;	/* ... or a name too short for
+					   FWD_MIN_BITS over UDP */
 	uint64_t	timeouts;
 	uint64_t	mismatched;	/* answers dropped: wrong ID or
-					   question */
+					   question, or not our case */
+	uint64_t	case_mismatched; /* of which only the case (0x20) */
 	uint64_t	malformed;	/* answers rejected by wire_scan() */
 	uint64_t	coalesced;	/* askers added to a query in flight */
 	uint64_t	failures;	/* questions where every attempt failed */
@@ -85,6 +101,30 @@ struct fwd_stats {
  */
 #define FWD_SOCK_QUERIES	64
 #define FWD_SOCK_MS		2000
+
+/* An upstream found to lose the case of names is asked over TCP so long. */
+#define FWD_NOCASE_MS		300000
+
+/*
+ * What an off-path attacker must guess to have a forged answer to one
+ * upstream query over UDP accepted, as fwd_guess() counts it. Below
+ * FWD_MIN_BITS the query goes over TCP.
+ */
+#define FWD_MIN_BITS		32
+struct fwd_guess {
+	uint32_t	ids;		/* IDs the query may have: 65536 less
+					   those its socket used before, at
+					   most */
+	uint32_t	ports;		/* source ports the kernel picks from:
+					   its ephemeral range */
+	unsigned	letters;	/* letters in the name: a bit of case
+					   each (0x20) */
+	unsigned	bits;		/* log2(ids * ports * 2^letters),
+					   rounded down */
+	unsigned	need;		/* letters a name needs for
+					   FWD_MIN_BITS */
+	int		udp;		/* letters >= need: UDP will do */
+};
 
 /*
  * Called once per waiter when its question is settled. On success msg and
@@ -138,6 +178,10 @@ void		 fwd_set_limit(struct fwd *, size_t max_jobs);
  * FWD_SOCK_QUERIES: 1 is a fresh socket per query) and ms milliseconds.
  */
 void		 fwd_set_reuse(struct fwd *, unsigned queries, unsigned ms);
+
+/* Count what an attacker must guess of an upstream query for q. */
+void		 fwd_guess(const struct fwd *, const struct wire_query *q,
+		    struct fwd_guess *);
 
 /* Copy the counters. */
 void		 fwd_stats(const struct fwd *, struct fwd_stats *);

@@ -46,6 +46,10 @@ enum fake_mode {
 	FAKE_GARBAGE,		/* right header and question, cut-off RR */
 	FAKE_LATE,		/* answers the first query only, after
 				   FAKE_LATE_MS */
+	FAKE_LOWER,		/* the name in lower case, as an upstream
+				   that loses the case does (0x20) */
+	FAKE_FORGED,		/* first a forged answer (another address)
+				   in lower case, then the right one */
 };
 
 #define FAKE_LATE_MS	150
@@ -68,6 +72,7 @@ struct fake {
 	unsigned		 other_sent;	/* from the 2nd socket */
 	uint16_t		 port[FAKE_SEEN];	/* source port and */
 	uint16_t		 id[FAKE_SEEN];		/* ID of each query */
+	uint8_t			 last_name[WIRE_MAX_NAME]; /* as received */
 	struct event		*late;		/* FAKE_LATE: its timer */
 	uint8_t			 late_ans[4096];
 	size_t			 late_len;
@@ -179,6 +184,7 @@ fake_udp_cb(int fd, short events, void *arg)
 			fk->id[fk->udp_queries] = q.id;
 		}
 		fk->udp_queries++;
+		memcpy(fk->last_name, q.name, q.name_len);
 		fk->last_do = q.do_bit;
 		switch (fk->mode) {
 		case FAKE_SILENT:
@@ -220,6 +226,23 @@ fake_udp_cb(int fd, short events, void *arg)
 			/* No OPT, so cutting the end cuts the A record. */
 			ans = fake_answer(buf, n, 0, 0, 0, NULL, 0, &alen);
 			fake_send(fd, ans, alen - 3, &from, fromlen);
+			break;
+		case FAKE_LOWER:
+			ans = fake_answer(buf, n, 0, 0, 0, NULL, 1, &alen);
+			wire_lower(ans + WIRE_HDR_LEN, ans + WIRE_HDR_LEN,
+			    q.name_len);
+			fake_send(fd, ans, alen, &from, fromlen);
+			break;
+		case FAKE_FORGED:
+			ans = fake_answer(buf, n, 0, 0, 0, NULL, 1, &alen);
+			wire_lower(ans + WIRE_HDR_LEN, ans + WIRE_HDR_LEN,
+			    q.name_len);
+			/* The A record's address, last: 198.51.100.66. */
+			memcpy(ans + alen - 4 - WIRE_OPT_LEN,
+			    "\xc6\x33\x64\x42", 4);
+			fake_send(fd, ans, alen, &from, fromlen);
+			ans = fake_answer(buf, n, 0, 0, 0, NULL, 1, &alen);
+			fake_send(fd, ans, alen, &from, fromlen);
 			break;
 		case FAKE_LATE:
 			if (fk->udp_queries > 1)
@@ -1181,6 +1204,199 @@ test_unreachable(void **state)
 	fake_free(fk[1]);
 }
 
+/* A name of 48 letters: a random spelling is all lower case 1 in 2^48. */
+#define LONG_NAME	"abcdefghijklmnopqrstuvwxyzabcdefghij.example.nl."
+
+/*
+ * 0x20: the upstream sees the name in mixed case, the answer echoes it,
+ * and a client gets its own spelling back from the cache.
+ */
+static void
+test_case_echo(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_GOOD);
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+	struct wire_query	 q, qc;
+	uint8_t			 folded[WIRE_MAX_NAME], out[4096];
+	size_t			 outlen;
+
+	(void)state;
+	set_ups(&fk, 1, 1000, 3);
+	make_query(&q, LONG_NAME, 0, 1);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q, done_cb, &r), 0);
+	run_until(1);
+	assert_true(r.ok);
+	/* Sent in another spelling of the same name. */
+	wire_lower(folded, fk->last_name, q.name_len);
+	assert_memory_equal(folded, q.lname, q.name_len);
+	assert_memory_not_equal(fk->last_name, q.lname, q.name_len);
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.mismatched, 0);
+	assert_int_equal(st.tcp_queries, 0);
+
+	/* A client that spells it its own way gets that spelling back. */
+	make_query(&qc, "ABCdefghijklmnopqrstuvwxyzabcdefghij.Example.NL.", 0,
+	    2);
+	assert_int_equal(cache_lookup(cache, REQ(&qc), out, sizeof out,
+	    &outlen, NULL), CACHE_HIT);
+	assert_true(outlen > WIRE_HDR_LEN + (size_t)qc.name_len);
+	assert_memory_equal(out + WIRE_HDR_LEN, qc.name, qc.name_len);
+	fake_free(fk);
+}
+
+/*
+ * An upstream that loses the case: its answer is dropped and counted, the
+ * same upstream is asked over TCP at once, and the next question goes
+ * over TCP straight away.
+ */
+static void
+test_case_lost(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_LOWER);
+	struct result		 r1 = { 0 }, r2 = { 0 };
+	struct fwd_stats	 st;
+	struct wire_query	 q;
+
+	(void)state;
+	set_ups(&fk, 1, 1000, 3);
+	make_query(&q, LONG_NAME, 0, 1);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q, done_cb, &r1), 0);
+	run_until(1);
+	assert_true(r1.ok);
+	assert_int_equal(r1.ancount, 1);
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.mismatched, 1);
+	assert_int_equal(st.case_mismatched, 1);
+	assert_int_equal(st.tcp_nocase, 1);
+	assert_int_equal(fk->udp_queries, 1);
+	assert_int_equal(fk->tcp_queries, 1);
+
+	make_query(&q, "www.example.nl.", 0, 2);
+	assert_int_equal(fwd_query(fwd, &ups_cur, &q, done_cb, &r2), 0);
+	run_until(2);
+	assert_true(r2.ok);
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.tcp_nocase, 2);
+	assert_int_equal(st.case_mismatched, 1);
+	assert_int_equal(fk->udp_queries, 1);
+	assert_int_equal(fk->tcp_queries, 2);
+	fake_free(fk);
+}
+
+/*
+ * A forged answer with the right ID but not our case (another address in
+ * it) never reaches the cache; the answer that is cached is the one over
+ * TCP.
+ */
+static void
+test_case_forged(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_FORGED);
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+	struct wire_query	 q;
+	uint8_t			 out[4096];
+	size_t			 outlen;
+	ldns_pkt		*p;
+	ldns_rr			*rr;
+	char			*addr;
+
+	(void)state;
+	ask_one(&fk, 1, 1000, 3, &r, &st);
+	assert_true(r.ok);
+	assert_int_equal(st.case_mismatched, 1);
+	assert_int_equal(fk->tcp_queries, 1);
+	make_query(&q, "www.example.nl.", 0, 7);
+	assert_int_equal(cache_lookup(cache, REQ(&q), out, sizeof out,
+	    &outlen, NULL), CACHE_HIT);
+	assert_int_equal(ldns_wire2pkt(&p, out, outlen), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	rr = ldns_rr_list_rr(ldns_pkt_answer(p), 0);
+	addr = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+	assert_string_equal(addr, "192.0.2.1");
+	free(addr);
+	ldns_pkt_free(p);
+	fake_free(fk);
+}
+
+/* The ports the kernel picks from, as fwd.c reads them. */
+static uint32_t
+kernel_ports(void)
+{
+	FILE		*f;
+	unsigned	 lo = 32768, hi = 60999;
+
+	if ((f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) !=
+	    NULL) {
+		assert_int_equal(fscanf(f, "%u %u", &lo, &hi), 2);
+		fclose(f);
+	}
+	return (hi - lo + 1);
+}
+
+/*
+ * What an attacker must guess, counted: ID, port and a bit per letter;
+ * the letters a name needs for FWD_MIN_BITS; and a name with fewer goes
+ * over TCP.
+ */
+static void
+test_guess(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_GOOD);
+	struct result		 r = { 0 };
+	struct fwd_guess	 g;
+	struct fwd_stats	 st;
+	struct wire_query	 q;
+	uint64_t		 space;
+	unsigned		 need, bits;
+	char			 name[WIRE_MAX_NAME];
+
+	(void)state;
+	make_query(&q, "www.example.nl.", 0, 1);
+	fwd_guess(fwd, &q, &g);
+	assert_int_equal(g.ids, 65536 - (FWD_SOCK_QUERIES - 1));
+	assert_int_equal(g.ports, kernel_ports());
+	assert_int_equal(g.letters, 12);
+	space = (uint64_t)g.ids * g.ports;
+	for (bits = 0; (space >> bits) > 1; bits++)
+		;
+	assert_int_equal(g.bits, bits + 12);
+	for (need = 0; (space << need) < ((uint64_t)1 << FWD_MIN_BITS); need++)
+		;
+	assert_int_equal(g.need, need);
+	assert_true(g.udp);
+	/* With Linux's default range: 14.8 + 16.0 bits, so two letters. */
+	if (g.ports == 60999 - 32768 + 1)
+		assert_int_equal(g.need, 2);
+
+	/* A fresh socket per query: every ID is possible. */
+	fwd_set_reuse(fwd, 1, FWD_SOCK_MS);
+	fwd_guess(fwd, &q, &g);
+	assert_int_equal(g.ids, 65536);
+	fwd_set_reuse(fwd, FWD_SOCK_QUERIES, FWD_SOCK_MS);
+
+	/* Digits and one letter short of need: over TCP. */
+	if (need > 0) {
+		memset(name, 0, sizeof name);
+		memset(name, 'x', need - 1);
+		strcat(name, "1.2.");
+		make_query(&q, name, 0, 2);
+		fwd_guess(fwd, &q, &g);
+		assert_int_equal(g.letters, need - 1);
+		assert_false(g.udp);
+		set_ups(&fk, 1, 1000, 3);
+		assert_int_equal(fwd_query(fwd, &ups_cur, &q, done_cb, &r), 0);
+		run_until(1);
+		assert_true(r.ok);
+		fwd_stats(fwd, &st);
+		assert_int_equal(st.tcp_few_bits, 1);
+		assert_int_equal(fk->udp_queries, 0);
+		assert_int_equal(fk->tcp_queries, 1);
+	}
+	fake_free(fk);
+}
+
 int
 main(void)
 {
@@ -1230,6 +1446,13 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_case_echo, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_case_lost, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_case_forged, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_guess, setup, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
