@@ -24,6 +24,10 @@ the tests use to make a name unique (so it is not in veiligd's cache):
     once                    the first query for the name (whatever its port,
                             protocol or type) as ok with TTL 1; silent after
                             that (for serve-stale while the upstream hangs)
+    spelling                TXT: the name as it was asked, case and all
+                            (0x20); other types as ok
+    lowcase                 as ok, but over UDP with the question name in
+                            lower case, as an upstream that loses the case
 
 For the filtering tests it also answers every name under filter.test.,
 by the label just left of "filter.test." (labels further left are free):
@@ -213,6 +217,17 @@ class Fake:
             if first_port:
                 return []
             positive()
+        elif beh == "spelling" and qrr.rdtype == dns.rdatatype.TXT:
+            r.answer.append(dns.rrset.from_text_list(
+                qname, 300, "IN", "TXT", ['"%s"' % qname.to_text()]))
+        elif beh == "lowcase":
+            positive()
+            wire = bytearray(r.to_wire())
+            if proto == "udp":
+                # the question name comes first, uncompressed
+                end = 12 + len(qname.to_wire())
+                wire[12:end] = bytes(wire[12:end]).lower()
+            return [(0, bytes(wire))]
         elif beh in ("wrongid", "wrongq"):
             positive()
             good = r.to_wire()
@@ -489,6 +504,15 @@ def self_test():
     check("filter fixed", r.answer[0][0].to_text() == "216.239.38.120")
     r = query(p1, "www.filter.test.", "TXT")
     check("filter nodata", not r.answer and r.authority)
+    r = query(p1, "AbC.sPelling.fake.test.", "TXT")
+    check("spelling", r.answer and r.answer[0][0].strings[0]
+          == b"AbC.sPelling.fake.test.")
+    r = query(p1, "A.LowCase.fake.test.")
+    check("lowcase udp", r.answer and r.question[0].name.to_text()
+          == "a.lowcase.fake.test.")
+    r = query(p1, "A.LowCase.fake.test.", tcp=True)
+    check("lowcase tcp", r.answer and r.question[0].name.to_text()
+          == "A.LowCase.fake.test.")
     c = get_counts(p1)
     check("counts", c.get("%d/udp/ok.fake.test." % p1) == 1
           and c.get("%d/tcp/trunc.fake.test." % p1) == 1

@@ -196,6 +196,27 @@ def test_wrong_question_dropped(veiligd_fake):
               "wrong question first")
 
 
+def test_case_lost_upstream_tcp(make_veiligd, fake):
+    """
+    An upstream that loses the case of the name (0x20): its answer is
+    dropped and the same upstream asked over TCP at once, with a warning;
+    the next question goes over TCP straight away. A veiligd of its own
+    (one worker: one forwarder), as its upstream stays on TCP for minutes.
+    """
+    d = make_veiligd("nocase", fake.ups[:1], workers=1, timeout="800ms",
+                     attempts=2)
+    off = d.log_size()
+    name = "%s.lowcase.fake.test." % tag()
+    ok_answer(dq(d.port, name, timeout=4), "upstream losing the case")
+    assert fake.count(name, proto="udp") == 1, "UDP queries"
+    assert fake.count(name, proto="tcp") == 1, "TCP queries"
+    assert "lost the case" in d.log_since(off), "no warning"
+    name = "%s.ok.fake.test." % tag()
+    ok_answer(dq(d.port, name), "the next question")
+    assert fake.count(name, proto="udp") == 0, "asked over UDP"
+    assert fake.count(name, proto="tcp") == 1, "not asked over TCP"
+
+
 def test_garbage_from_upstream(veiligd_fake, fake):
     name = "%s.garbage.fake.test." % tag()
     r = dq(veiligd_fake.port, name, timeout=6)

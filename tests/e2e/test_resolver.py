@@ -217,7 +217,40 @@ def test_serve_stale(make_nsd, make_veiligd):
         "uncached name with the upstream down: %s" % r["rcode"]
 
 
+def test_case_echo_nsd(veiligd_nsd):
+    """
+    Through NSD, which echoes the spelling veiligd asks in (0x20): a
+    client's own spelling comes back in the question and in the owner
+    names that point at it, and no answer lost the case.
+    """
+    off = veiligd_nsd.log_size()
+    for name, first in (("nS.ExAmPle.TEST.", "192.0.2.53"),
+                        ("C1.eXample.test.", "c2.example.test.")):
+        r = dq(veiligd_nsd.port, name)
+        assert r.rcode() == dns.rcode.NOERROR, dns.rcode.to_text(r.rcode())
+        assert r.question[0].name.to_text() == name, r.question[0].name
+        assert r.answer[0].name.to_text() == name, r.answer[0].name
+        assert r.answer[0][0].to_text().lower() == first, r.answer
+    assert "lost the case" not in veiligd_nsd.log_since(off)
+
+
 # ------------------------------------------------ forwarding to the fake
+
+def test_case_randomised_upstream(veiligd_fake, fake):
+    """
+    veiligd asks the upstream in a spelling of its own (0x20), which the
+    fake upstream's TXT answer shows, and the client gets its own back.
+    """
+    name = "AbcdEfghij%s.Spelling.fake.test." % tag()
+    r = dq(veiligd_fake.port, name, "TXT")
+    assert r.rcode() == dns.rcode.NOERROR, dns.rcode.to_text(r.rcode())
+    assert r.question[0].name.to_text() == name, r.question[0].name
+    sent = r.answer[0][0].strings[0].decode()
+    assert sent.lower() == name.lower(), "upstream asked %s" % sent
+    # 27 letters: either spelling by chance once in 2^27
+    assert sent not in (name, name.lower()), "not mixed: %s" % sent
+    assert fake.count(name, proto="tcp") == 0, "asked over TCP"
+
 
 def test_forward_and_cache(veiligd_fake, fake):
     name = "%s.ok.fake.test." % tag()
