@@ -417,11 +417,16 @@ fwd_health_timeout(struct fwd *fwd, const struct conf_sockaddr *sa)
 
 /* An upstream answered: it is healthy again. */
 static void
-fwd_health_ok(struct fwd *fwd, const struct sockaddr_storage *ss)
+fwd_health_ok(struct fwd_job *job)
 {
 	struct fwd_up	*up;
 
-	if ((up = fwd_up_find(fwd, ss)) != NULL)
+	/* Over UDP the socket knows it; over TCP look it up. */
+	if (job->sock != NULL)
+		up = job->sock->up;
+	else
+		up = fwd_up_find(job->fwd, &job->addrs[job->cur].ss);
+	if (up != NULL)
 		up->timeouts = 0;
 }
 
@@ -837,7 +842,7 @@ fwd_job_answer(struct fwd_job *job, uint8_t *msg, size_t len, int tcp,
 	struct wire_scan	 sc;
 	uint16_t		 flags;
 
-	fwd_health_ok(fwd, &job->addrs[job->cur].ss);
+	fwd_health_ok(job);
 
 	/* Truncated over UDP: the same upstream over TCP. */
 	flags = (uint16_t)(msg[2] << 8 | msg[3]);
