@@ -1,11 +1,10 @@
 /*
  * cache.c: the sharded message cache shared by all workers.
  *
- * The key (lname, qtype, qclass, DO bit) is hashed with SipHash-1-3 under a
- * random key drawn at cache_new(), so a remote party who picks query names
- * cannot aim them at one bucket. SipHash is written out here (some twenty
- * lines) because none of our libraries exports a keyed hash. The top bits
- * of the hash pick the shard, the low bits the bucket.
+ * The key (lname, qtype, qclass, DO bit) is hashed with SipHash-1-3
+ * (siphash.c) under a random key drawn at cache_new(), so a remote party
+ * who picks query names cannot aim them at one bucket. The top bits of the
+ * hash pick the shard, the low bits the bucket.
  *
  * Each shard has its own mutex, chained hash table, LRU list (head = most
  * recently used) and byte budget. An entry is one allocation: the header,
@@ -20,6 +19,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "siphash.h"
 #include "wire.h"
 
 #define CACHE_SHARDS_MAX	64	/* a power of two */
@@ -67,7 +67,7 @@ struct cache_shard {
 } __attribute__((aligned(CACHE_LINE)));
 
 struct cache {
-	uint64_t		 key[2];	/* SipHash key */
+	struct siphash_key	 key;		/* of the hash */
 	uint32_t		 stale_secs;
 	uint32_t		 max_ttl;
 	uint32_t		 max_neg_ttl;
@@ -76,7 +76,6 @@ struct cache {
 	struct cache_shard	*shards;
 };
 
-static uint64_t	 cache_siphash(const uint64_t *, const uint8_t *, size_t);
 static uint64_t	 cache_hash(struct cache *, const struct wire_query *);
 static struct cache_shard *cache_shard(struct cache *, uint64_t);
 static struct cache_entry *cache_find(struct cache_shard *, uint64_t,
@@ -86,50 +85,6 @@ static void	 cache_link(struct cache_shard *, struct cache_entry *);
 static void	 cache_lru_front(struct cache_shard *, struct cache_entry *);
 static void	 cache_grow(struct cache_shard *);
 static void	 cache_free_list(struct cache_entry *);
-
-#define CACHE_ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
-#define CACHE_SIPROUND do {						\
-	v0 += v1; v1 = CACHE_ROTL(v1, 13); v1 ^= v0;			\
-	v0 = CACHE_ROTL(v0, 32);					\
-	v2 += v3; v3 = CACHE_ROTL(v3, 16); v3 ^= v2;			\
-	v0 += v3; v3 = CACHE_ROTL(v3, 21); v3 ^= v0;			\
-	v2 += v1; v1 = CACHE_ROTL(v1, 17); v1 ^= v2;			\
-	v2 = CACHE_ROTL(v2, 32);					\
-} while (0)
-
-/*
- * SipHash-1-3 of in under key k. Words are loaded in host order: the hash
- * never leaves the process, so it need not match other implementations.
- */
-static uint64_t
-cache_siphash(const uint64_t *k, const uint8_t *in, size_t len)
-{
-	uint64_t	v0 = 0x736f6d6570736575ULL ^ k[0];
-	uint64_t	v1 = 0x646f72616e646f6dULL ^ k[1];
-	uint64_t	v2 = 0x6c7967656e657261ULL ^ k[0];
-	uint64_t	v3 = 0x7465646279746573ULL ^ k[1];
-	uint64_t	m, b;
-	size_t		i, j;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		memcpy(&m, in + i, sizeof m);
-		v3 ^= m;
-		CACHE_SIPROUND;
-		v0 ^= m;
-	}
-	/* The last block: leftover octets and the length in the top one. */
-	b = (uint64_t)len << 56;
-	for (j = 0; i + j < len; j++)
-		b |= (uint64_t)in[i + j] << (8 * j);
-	v3 ^= b;
-	CACHE_SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	CACHE_SIPROUND;
-	CACHE_SIPROUND;
-	CACHE_SIPROUND;
-	return (v0 ^ v1 ^ v2 ^ v3);
-}
 
 /* Hash the key of q: lname, qtype, qclass, DO bit. */
 static uint64_t
@@ -144,7 +99,7 @@ cache_hash(struct cache *c, const struct wire_query *q)
 	buf[n++] = q->qclass >> 8;
 	buf[n++] = q->qclass & 0xff;
 	buf[n++] = q->do_bit ? 1 : 0;
-	return (cache_siphash(c->key, buf, n));
+	return (siphash_13(&c->key, buf, n));
 }
 
 /* The shard of a hash: its top bits (the bucket uses the low ones). */
@@ -287,7 +242,7 @@ cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
 
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		return (NULL);
-	arc4random_buf(c->key, sizeof c->key);
+	siphash_key_random(&c->key);
 	c->stale_secs = stale_secs;
 	c->max_ttl = max_ttl;
 	c->max_neg_ttl = max_neg_ttl;

@@ -1,0 +1,63 @@
+/*
+ * siphash.c: SipHash-1-3 (Aumasson and Bernstein): 1 compression round
+ * per 8-octet word and 3 finalisation rounds, the variant Rust and
+ * Python use for hash tables. Fast enough for a hash per query (about
+ * 15 ns for an IPv6 address here) and keyed, which FNV is not.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "siphash.h"
+
+#define SIPHASH_ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPHASH_ROUND do {						\
+	v0 += v1; v1 = SIPHASH_ROTL(v1, 13); v1 ^= v0;			\
+	v0 = SIPHASH_ROTL(v0, 32);					\
+	v2 += v3; v3 = SIPHASH_ROTL(v3, 16); v3 ^= v2;			\
+	v0 += v3; v3 = SIPHASH_ROTL(v3, 21); v3 ^= v0;			\
+	v2 += v1; v1 = SIPHASH_ROTL(v1, 17); v1 ^= v2;			\
+	v2 = SIPHASH_ROTL(v2, 32);					\
+} while (0)
+
+uint64_t
+siphash_13(const struct siphash_key *key, const void *data, size_t len)
+{
+	const uint8_t	*in = data;
+	uint64_t	 v0 = 0x736f6d6570736575ULL ^ key->k[0];
+	uint64_t	 v1 = 0x646f72616e646f6dULL ^ key->k[1];
+	uint64_t	 v2 = 0x6c7967656e657261ULL ^ key->k[0];
+	uint64_t	 v3 = 0x7465646279746573ULL ^ key->k[1];
+	uint64_t	 m, b;
+	size_t		 i, j;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, in + i, sizeof m);
+		v3 ^= m;
+		SIPHASH_ROUND;
+		v0 ^= m;
+	}
+	/* The last block: leftover octets and the length in the top one. */
+	b = (uint64_t)len << 56;
+	for (j = 0; i + j < len; j++)
+		b |= (uint64_t)in[i + j] << (8 * j);
+	v3 ^= b;
+	SIPHASH_ROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPHASH_ROUND;
+	SIPHASH_ROUND;
+	SIPHASH_ROUND;
+	return (v0 ^ v1 ^ v2 ^ v3);
+}
+
+void
+siphash_key_random(struct siphash_key *key)
+{
+	arc4random_buf(key->k, sizeof key->k);
+}
+
+void
+siphash_key_clear(struct siphash_key *key)
+{
+	explicit_bzero(key->k, sizeof key->k);
+}
