@@ -38,8 +38,9 @@
  * of the miss path).
  *
  * Jobs and waiters are allocated on the miss path; a miss costs a network
- * round trip anyway. The hash is FNV-1a with a random seed per fwd: simple
- * and enough for a table of at most a few thousand questions in flight.
+ * round trip anyway. The job table's hash is SipHash under a random key
+ * per fwd (wire_key_hash()): clients choose the names, so unkeyed they
+ * could pile their questions into one chain.
  *
  * Re-entrancy: the callbacks may call fwd_query() again, even for the same
  * key. So a settled job is taken out of the table and freed before the first
@@ -68,6 +69,7 @@
 #include "cache.h"
 #include "fwd.h"
 #include "log.h"
+#include "siphash.h"
 #include "wire.h"
 
 #define FWD_BUCKETS_MIN		64	/* initial hash table size */
@@ -188,7 +190,7 @@ struct fwd {
 	struct event_base	*base;
 	struct cache		*cache;
 	struct fwd_inspect	 inspect;	/* fn NULL: no inspection */
-	uint32_t		 seed;		/* of the hash */
+	struct siphash_key	 key;		/* of the job table's hash */
 
 	struct fwd_bucket	*buckets;
 	size_t			 nbuckets;	/* a power of two */
@@ -259,7 +261,7 @@ fwd_random(struct fwd *fwd, void *out, size_t n)
 static uint32_t
 fwd_hash(const struct fwd *fwd, const struct wire_query *q)
 {
-	return ((uint32_t)wire_key_hash(q, fwd->seed));
+	return ((uint32_t)wire_key_hash(q, &fwd->key));
 }
 
 /* Does job ask q's question? lname is lower-cased, so memcmp will do. */
@@ -1104,7 +1106,7 @@ fwd_new(struct event_base *base, struct cache *cache,
 	fwd->ports = fwd_ports();
 	if (ins != NULL)
 		fwd->inspect = *ins;
-	fwd->seed = arc4random();
+	siphash_key_random(&fwd->key);
 	LIST_INIT(&fwd->ups);
 	event_assign(&fwd->flush_ev, base, -1, 0, fwd_flush_cb, fwd);
 	for (i = 0; i < FWD_SEND_BATCH; i++) {
@@ -1150,6 +1152,7 @@ fwd_free(struct fwd *fwd)
 		fwd_up_free(up);
 	free(fwd->buckets);
 	explicit_bzero(fwd->random, sizeof fwd->random);
+	siphash_key_clear(&fwd->key);
 	free(fwd);
 }
 

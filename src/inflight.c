@@ -4,7 +4,9 @@
  * Entries live only while a question is in flight (a few thousand at
  * most), so each shard is a fixed array of hash chains. A waiter's node
  * moves from the entry to its mailbox when the owner is done, so
- * delivery allocates nothing.
+ * delivery allocates nothing. The hash is keyed (SipHash, wire_key_hash()
+ * under a random key): clients choose the names, and must not be able to
+ * pile them into one shard and chain.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include <event2/event.h>
 
 #include "inflight.h"
+#include "siphash.h"
 
 #define INFLIGHT_SHARDS		64
 #define INFLIGHT_BUCKETS	256	/* per shard */
@@ -43,7 +46,7 @@ struct inflight_shard {
 } __attribute__((aligned(64)));
 
 struct inflight {
-	uint64_t		 seed;
+	struct siphash_key	 key;		/* of the hash (SipHash) */
 	uint64_t		 next_token;	/* atomic */
 	struct inflight_shard	 shards[INFLIGHT_SHARDS];
 };
@@ -83,7 +86,7 @@ inflight_new(void)
 
 	if ((in = calloc(1, sizeof *in)) == NULL)
 		return NULL;
-	arc4random_buf(&in->seed, sizeof in->seed);
+	siphash_key_random(&in->key);
 	for (i = 0; i < INFLIGHT_SHARDS; i++)
 		pthread_mutex_init(&in->shards[i].lock, NULL);
 	return in;
@@ -111,6 +114,7 @@ inflight_free(struct inflight *in)
 		}
 		pthread_mutex_destroy(&in->shards[i].lock);
 	}
+	siphash_key_clear(&in->key);
 	free(in);
 }
 
@@ -179,7 +183,7 @@ inflight_claim(struct inflight *in, const struct wire_query *q,
 	struct inflight_node	*n;
 	uint64_t		 h;
 
-	h = wire_key_hash(q, in->seed);
+	h = wire_key_hash(q, &in->key);
 	s = &in->shards[h % INFLIGHT_SHARDS];
 	bucket = &s->buckets[(h / INFLIGHT_SHARDS) % INFLIGHT_BUCKETS];
 	pthread_mutex_lock(&s->lock);
@@ -234,7 +238,7 @@ inflight_release(struct inflight *in, const struct wire_query *q,
 	uint64_t		 h;
 	int			 wake;
 
-	h = wire_key_hash(q, in->seed);
+	h = wire_key_hash(q, &in->key);
 	s = &in->shards[h % INFLIGHT_SHARDS];
 	ep = &s->buckets[(h / INFLIGHT_SHARDS) % INFLIGHT_BUCKETS];
 	pthread_mutex_lock(&s->lock);

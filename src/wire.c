@@ -1359,20 +1359,16 @@ wire_inspect(const uint8_t *msg, size_t len, const struct wire_visit *v)
 }
 
 uint64_t
-wire_key_hash(const struct wire_query *q, uint64_t seed)
+wire_key_hash(const struct wire_query *q, const struct siphash_key *key)
 {
-	uint64_t	h = 14695981039346656037ULL ^ seed;
-	uint8_t		tail[5];
-	size_t		i;
+	uint8_t	buf[WIRE_MAX_NAME + 5];
+	size_t	n = q->name_len;
 
-	for (i = 0; i < q->name_len; i++)
-		h = (h ^ q->lname[i]) * 1099511628211ULL;
-	tail[0] = q->qtype >> 8;
-	tail[1] = q->qtype & 0xff;
-	tail[2] = q->qclass >> 8;
-	tail[3] = q->qclass & 0xff;
-	tail[4] = (q->do_bit ? 1 : 0) | ((q->flags & WIRE_CD) ? 2 : 0);
-	for (i = 0; i < sizeof tail; i++)
-		h = (h ^ tail[i]) * 1099511628211ULL;
-	return (h);
+	memcpy(buf, q->lname, n);
+	buf[n++] = q->qtype >> 8;
+	buf[n++] = q->qtype & 0xff;
+	buf[n++] = q->qclass >> 8;
+	buf[n++] = q->qclass & 0xff;
+	buf[n++] = (q->do_bit ? 1 : 0) | ((q->flags & WIRE_CD) ? 2 : 0);
+	return (siphash_13(key, buf, n));
 }

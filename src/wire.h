@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "siphash.h"
+
 #define WIRE_HDR_LEN		12
 #define WIRE_MAX_NAME		255	/* octets of a name in wire form */
 #define WIRE_MAX_LABEL		63
@@ -394,12 +396,14 @@ int	wire_query_retarget(struct wire_query *dst, const struct wire_query *q,
 	    const uint8_t *name, size_t len);
 
 /*
- * A seeded FNV-1a hash of the key under which a question is asked
- * upstream: lname, qtype, qclass, DO and CD (a CD=1 answer was not
- * validated, so it is kept apart). For the forwarder's and the cross-worker
- * tables of questions in flight; the cache uses its own keyed hash.
+ * SipHash (siphash.h) under key of what a question is asked upstream by:
+ * lname, qtype, qclass, DO and CD (a CD=1 answer was not validated, so it
+ * is kept apart). For the forwarder's and the cross-worker tables of
+ * questions in flight, whose names a client picks: keyed, so that no one
+ * can aim names at one bucket. The cache hashes its own key (no CD).
  */
-uint64_t	wire_key_hash(const struct wire_query *q, uint64_t seed);
+uint64_t	wire_key_hash(const struct wire_query *q,
+		    const struct siphash_key *key);
 
 /* Answer inspection: what wire_inspect() reports of each answer record. */
 struct wire_visit {

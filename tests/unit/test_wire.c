@@ -803,6 +803,44 @@ test_mix_case(void **state)
 	assert_memory_equal(mixed, q.lname, q.name_len);
 }
 
+/*
+ * The key of a question in flight, hashed with SipHash: the same for any
+ * spelling, apart for type, DO and CD, and another under another key.
+ */
+static void
+test_key_hash(void **state)
+{
+	static const uint8_t pkt[] = { HDR(0x0100, 1, 0, 0, 0), QNAME,
+		QTAIL };
+	static const uint8_t lower[] = { HDR(0x0100, 1, 0, 0, 0), 3, 'w', 'w',
+		'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 2, 'n', 'l', 0,
+		QTAIL };
+	struct siphash_key k1 = { { 1, 2 } }, k2 = { { 1, 3 } };
+	struct wire_query q, l;
+	uint64_t	 h;
+	uint8_t		 buf[QNAME_LEN + 5];
+
+	(void)state;
+	parse_ok(pkt, sizeof pkt, &q);
+	parse_ok(lower, sizeof lower, &l);
+	h = wire_key_hash(&q, &k1);
+	assert_true(h == wire_key_hash(&l, &k1));
+	assert_true(h != wire_key_hash(&q, &k2));
+	q.do_bit = 1;
+	assert_true(h != wire_key_hash(&q, &k1));
+	q.do_bit = 0;
+	q.flags |= WIRE_CD;
+	assert_true(h != wire_key_hash(&q, &k1));
+	q.flags &= ~WIRE_CD;
+	q.qtype = WIRE_TYPE_AAAA;
+	assert_true(h != wire_key_hash(&q, &k1));
+	/* SipHash-1-3 itself: lname and the 5-octet tail, nothing else. */
+	q.qtype = WIRE_TYPE_A;
+	memcpy(buf, q.lname, QNAME_LEN);
+	memcpy(buf + QNAME_LEN, "\0\1\0\1\0", 5);
+	assert_true(h == siphash_13(&k1, buf, sizeof buf));
+}
+
 /* Check that every TTL offset holds one of the expected TTLs, in order. */
 static void
 assert_ttls(const uint8_t *msg, const struct wire_scan *sc,
@@ -2464,6 +2502,7 @@ main(void)
 		cmocka_unit_test(test_make_query),
 		cmocka_unit_test(test_check_answer),
 		cmocka_unit_test(test_mix_case),
+		cmocka_unit_test(test_key_hash),
 		cmocka_unit_test(test_scan_positive),
 		cmocka_unit_test(test_scan_negative),
 		cmocka_unit_test(test_scan_bad_cname_rdata),
