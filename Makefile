@@ -38,7 +38,7 @@ endif
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS	+= -D_GNU_SOURCE -Isrc -DVEILIG_DATADIR='"$(DATADIR)"'
-CFLAGS		+= -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS)
+CFLAGS		+= -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS) $(REPORT_CFLAGS)
 LDFLAGS		+= $(OPT)
 LDLIBS		+= $(PKG_LIBS) -lpthread
 
@@ -50,10 +50,20 @@ LIB_SRCS	= src/log.c src/wire.c src/cache.c src/conf.c src/snapshot.c \
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(B)/%.o)
 UNIT_TESTS	= $(patsubst tests/unit/%.c,$(B)/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all run check deps deps-check deps-bench unit e2e doccheck asan \
-	fuzz fuzz-build lint bench blast-test install clean
+# veilig-report reads the statistics files with jansson; its modules are
+# an archive of their own, so that veiligd does not link jansson.
+REPORT_SRCS	= src/report_agg.c src/report_date.c src/report_fmt.c \
+		  src/report_map.c src/report_mem.c src/report_page.c \
+		  src/report_read.c src/report_svg.c
+REPORT_OBJS	= $(REPORT_SRCS:src/%.c=$(B)/%.o)
+REPORT_CFLAGS	:= $(shell pkg-config --cflags jansson 2>/dev/null)
+REPORT_LIBS	:= $(shell pkg-config --libs jansson 2>/dev/null) -lm
 
-all: $(B)/veiligd $(B)/veiligctl $(B)/blast $(B)/echo
+.PHONY: all run check deps deps-check deps-bench unit e2e doccheck asan \
+	fuzz fuzz-build lint bench blast-test install clean report-test \
+	bench-report
+
+all: $(B)/veiligd $(B)/veiligctl $(B)/blast $(B)/echo $(B)/veilig-report
 
 $(B)/%.o: src/%.c src/*.h | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
@@ -67,6 +77,20 @@ $(B)/veiligd: $(B)/veiligd.o $(B)/libveilig.a
 # veiligctl needs nothing but libc.
 $(B)/veiligctl: $(B)/veiligctl.o
 	$(CC) $(LDFLAGS) -o $@ $^
+
+$(B)/libreport.a: $(REPORT_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/veilig-report: $(B)/veilig-report.o $(B)/libreport.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(REPORT_LIBS)
+
+# The statistics generator for the report's tests and benchmark.
+$(B)/mkstats: tests/bench/mkstats.c | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lm
+
+$(B)/test_report_%: tests/unit/test_report_%.c $(B)/libreport.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(REPORT_CFLAGS) -o $@ $< \
+	    $(B)/libreport.a $(REPORT_LIBS) -lcmocka
 
 $(B)/test_%: tests/unit/test_%.c $(B)/libveilig.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a \

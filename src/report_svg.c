@@ -1,0 +1,316 @@
+/*
+ * report_svg.c: charts as inline SVG (see report_svg.h).
+ *
+ * Geometry is in viewBox units, 640 wide: on a phone the chart sits in a
+ * box that scrolls sideways below 30rem (see the page's style), so text
+ * of 12-13 units never shrinks below about 9 pixels.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "report_date.h"
+#include "report_fmt.h"
+#include "report_svg.h"
+
+#define REPORT_SVG_W		640
+#define REPORT_SVG_LEFT		58	/* room for the y labels */
+#define REPORT_SVG_RIGHT	8
+#define REPORT_SVG_TOP		10
+#define REPORT_SVG_BOTTOM	26	/* room for the x labels */
+#define REPORT_SVG_LABEL	32	/* characters of an hbar label */
+
+void
+report_svg_esc(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+	}
+}
+
+/* Write at most max characters (not octets) of s, with "…" if cut. */
+static void
+report_svg_esc_cut(FILE *f, const char *s, size_t max)
+{
+	char	buf[256];
+	size_t	i, chars = 0;
+
+	for (i = 0; s[i] != '\0' && i < sizeof buf - 4; i++) {
+		/* Count characters: UTF-8 continuation octets don't start one. */
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && ++chars > max)
+			break;
+		buf[i] = s[i];
+	}
+	buf[i] = '\0';
+	report_svg_esc(f, buf);
+	if (s[i] != '\0')
+		fputs("…", f);
+}
+
+/* A round step for about four grid lines up to max; *top the last line. */
+static double
+report_svg_step(double max, double *top)
+{
+	double	raw, mag, norm, step;
+
+	if (max <= 0) {
+		*top = 1;
+		return 1;
+	}
+	raw = max / 4;
+	mag = pow(10, floor(log10(raw)));
+	norm = raw / mag;
+	step = (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
+	if (step < 1)
+		step = 1;
+	*top = ceil(max / step) * step;
+	return step;
+}
+
+/* The opening of a chart: its element, title and description. */
+static void
+report_svg_open(FILE *f, const char *id, const char *title, int h)
+{
+	fprintf(f, "<svg class=\"chart\" data-chart=\"%s\" viewBox=\"0 0 %d %d\""
+	    " role=\"img\" aria-labelledby=\"t-%s\" "
+	    "xmlns=\"http://www.w3.org/2000/svg\">"
+	    "<title id=\"t-%s\">", id, REPORT_SVG_W, h, id, id);
+	report_svg_esc(f, title);
+	fputs("</title>\n", f);
+}
+
+/* Grid lines with their values, for a plot from y0 (bottom) up ph high. */
+static void
+report_svg_grid(FILE *f, double top, double step, double y0, double ph)
+{
+	char	b[REPORT_FMT_LEN];
+	double	v, y;
+
+	for (v = 0; v <= top + step / 2; v += step) {
+		y = y0 - v / top * ph;
+		fprintf(f, "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
+		    "y2=\"%.1f\"/><text class=\"ylab\" x=\"%d\" y=\"%.1f\">%s"
+		    "</text>\n", REPORT_SVG_LEFT, REPORT_SVG_W - REPORT_SVG_RIGHT,
+		    y, y, REPORT_SVG_LEFT - 6, y + 4,
+		    report_fmt_short(v, b, sizeof b));
+	}
+}
+
+/* Whether day i of the chart gets an x label, and which. */
+static int
+report_svg_xlabel(long day, long i, long ndays, char *buf, size_t len)
+{
+	int	y, m, d;
+
+	report_date_to_civil(day, &y, &m, &d);
+	if (ndays <= 14) {
+		report_fmt_date_short(day, buf, len);
+		return 1;
+	}
+	if (ndays <= 62) {
+		/* Mondays, and the first day if the period starts mid-week. */
+		if (report_date_weekday(day) != 0 && i != 0)
+			return 0;
+		if (i == 0 && report_date_weekday(day) >= 4)
+			return 0;	/* too close to the next Monday */
+		report_fmt_date_short(day, buf, len);
+		return 1;
+	}
+	if (d != 1)
+		return 0;
+	if (m == 1 || i < 28)
+		snprintf(buf, len, "%s %d", report_fmt_month_abbr(m), y);
+	else
+		snprintf(buf, len, "%s", report_fmt_month_abbr(m));
+	return 1;
+}
+
+void
+report_svg_days(FILE *f, const char *id, const char *title,
+    const uint64_t *v, size_t stride, long from, long ndays, const char *cls,
+    const char *unit)
+{
+	const int	 h = 210;
+	const double	 pw = REPORT_SVG_W - REPORT_SVG_LEFT - REPORT_SVG_RIGHT;
+	const double	 y0 = h - REPORT_SVG_BOTTOM;
+	const double	 ph = y0 - REPORT_SVG_TOP;
+	char		 b[REPORT_FMT_LEN], d[REPORT_FMT_LEN], iso[16];
+	double		 max = 0, top, step, bw, gap, x, bh;
+	long		 i;
+
+	for (i = 0; i < ndays; i++)
+		if ((double)v[i * stride] > max)
+			max = (double)v[i * stride];
+	step = report_svg_step(max, &top);
+	bw = pw / (double)ndays;
+	gap = bw > 4 ? bw * 0.18 : 0;
+
+	report_svg_open(f, id, title, h);
+	/* Weekends shaded when days are wide enough to see it. */
+	if (ndays <= 62) {
+		for (i = 0; i < ndays; i++) {
+			if (report_date_weekday(from + i) < 5)
+				continue;
+			fprintf(f, "<rect class=\"weekend\" x=\"%.2f\" y=\"%d\" "
+			    "width=\"%.2f\" height=\"%.1f\"/>",
+			    REPORT_SVG_LEFT + bw * (double)i, REPORT_SVG_TOP, bw,
+			    ph);
+		}
+		fputc('\n', f);
+	}
+	report_svg_grid(f, top, step, y0, ph);
+	for (i = 0; i < ndays; i++) {
+		x = REPORT_SVG_LEFT + bw * (double)i + gap / 2;
+		bh = (double)v[i * stride] / top * ph;
+		report_date_iso(from + i, iso, sizeof iso);
+		fprintf(f, "<rect class=\"bar %s\" x=\"%.2f\" y=\"%.2f\" "
+		    "width=\"%.2f\" height=\"%.2f\" data-d=\"%s\" "
+		    "data-v=\"%llu\"><title>%s %s: %s %s</title></rect>\n",
+		    cls, x, y0 - bh, bw - gap, bh, iso,
+		    (unsigned long long)v[i * stride],
+		    report_fmt_weekday(from + i),
+		    report_fmt_date(from + i, d, sizeof d),
+		    report_fmt_int(v[i * stride], b, sizeof b), unit);
+	}
+	for (i = 0; i < ndays; i++) {
+		if (!report_svg_xlabel(from + i, i, ndays, b, sizeof b))
+			continue;
+		fprintf(f, "<text class=\"xlab\" x=\"%.1f\" y=\"%d\">%s</text>",
+		    REPORT_SVG_LEFT + bw * (double)i, h - 8, b);
+	}
+	fprintf(f, "\n<line class=\"axis\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
+	    "y2=\"%.1f\"/></svg>\n", REPORT_SVG_LEFT,
+	    REPORT_SVG_W - REPORT_SVG_RIGHT, y0, y0);
+}
+
+void
+report_svg_hbars(FILE *f, const char *id, const char *title,
+    const struct report_svg_bar *bars, size_t n, uint64_t total)
+{
+	const int	 row = 24, lw = 230, vw = 130;
+	const double	 pw = REPORT_SVG_W - lw - vw;
+	char		 b[REPORT_FMT_LEN], p[REPORT_FMT_LEN];
+	uint64_t	 max = 0;
+	double		 w, y;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		if (bars[i].v > max)
+			max = bars[i].v;
+	report_svg_open(f, id, title, (int)n * row + 6);
+	for (i = 0; i < n; i++) {
+		y = 3 + (double)i * row;
+		w = max == 0 ? 0 : (double)bars[i].v / (double)max * pw;
+		fprintf(f, "<text class=\"hlab\" x=\"%d\" y=\"%.1f\">", lw - 8,
+		    y + 16);
+		report_svg_esc_cut(f, bars[i].label, REPORT_SVG_LABEL);
+		fprintf(f, "<title>");
+		report_svg_esc(f, bars[i].label);
+		fprintf(f, "</title></text><rect class=\"bar %s\" x=\"%d\" "
+		    "y=\"%.1f\" width=\"%.2f\" height=\"%d\" data-v=\"%llu\"",
+		    bars[i].cls != NULL ? bars[i].cls : "", lw, y + 3, w,
+		    row - 6, (unsigned long long)bars[i].v);
+		if (bars[i].key != NULL) {
+			fputs(" data-k=\"", f);
+			report_svg_esc(f, bars[i].key);
+			fputc('"', f);
+		}
+		fprintf(f, "/><text class=\"hval\" x=\"%.1f\" y=\"%.1f\">%s",
+		    lw + w + 6, y + 16, report_fmt_int(bars[i].v, b, sizeof b));
+		if (total > 0)
+			fprintf(f, " (%s)", report_fmt_pct(bars[i].v, total, p,
+			    sizeof p));
+		fputs("</text>\n", f);
+	}
+	fputs("</svg>\n", f);
+}
+
+void
+report_svg_stack(FILE *f, const char *id, const char *title,
+    const struct report_svg_bar *bars, size_t n)
+{
+	const double	 pw = REPORT_SVG_W - 2;
+	char		 b[REPORT_FMT_LEN], p[REPORT_FMT_LEN];
+	uint64_t	 sum = 0;
+	double		 x = 1, w;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		sum += bars[i].v;
+	report_svg_open(f, id, title, 40);
+	for (i = 0; i < n; i++) {
+		w = sum == 0 ? 0 : (double)bars[i].v / (double)sum * pw;
+		fprintf(f, "<rect class=\"bar %s\" x=\"%.2f\" y=\"4\" "
+		    "width=\"%.2f\" height=\"32\" data-v=\"%llu\"",
+		    bars[i].cls != NULL ? bars[i].cls : "", x, w,
+		    (unsigned long long)bars[i].v);
+		if (bars[i].key != NULL) {
+			fputs(" data-k=\"", f);
+			report_svg_esc(f, bars[i].key);
+			fputc('"', f);
+		}
+		fputs("><title>", f);
+		report_svg_esc(f, bars[i].label);
+		fprintf(f, ": %s (%s)</title></rect>\n",
+		    report_fmt_int(bars[i].v, b, sizeof b),
+		    report_fmt_pct(bars[i].v, sum, p, sizeof p));
+		x += w;
+	}
+	fputs("</svg>\n", f);
+}
+
+void
+report_svg_columns(FILE *f, const char *id, const char *title,
+    const struct report_svg_bar *bars, size_t n, const char *unit)
+{
+	const int	 h = 230, bottom = 70;
+	const double	 pw = REPORT_SVG_W - REPORT_SVG_LEFT - REPORT_SVG_RIGHT;
+	const double	 y0 = h - bottom, ph = y0 - REPORT_SVG_TOP;
+	char		 b[REPORT_FMT_LEN];
+	double		 max = 0, top, step, bw, x, bh;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		if ((double)bars[i].v > max)
+			max = (double)bars[i].v;
+	step = report_svg_step(max, &top);
+	bw = n > 0 ? pw / (double)n : pw;
+	report_svg_open(f, id, title, h);
+	report_svg_grid(f, top, step, y0, ph);
+	for (i = 0; i < n; i++) {
+		x = REPORT_SVG_LEFT + bw * (double)i;
+		bh = (double)bars[i].v / top * ph;
+		fprintf(f, "<rect class=\"bar %s\" x=\"%.2f\" y=\"%.2f\" "
+		    "width=\"%.2f\" height=\"%.2f\" data-v=\"%llu\"><title>",
+		    bars[i].cls != NULL ? bars[i].cls : "", x + bw * 0.1,
+		    y0 - bh, bw * 0.8, bh, (unsigned long long)bars[i].v);
+		report_svg_esc(f, bars[i].label);
+		fprintf(f, ": %s %s</title></rect>", report_fmt_int(bars[i].v,
+		    b, sizeof b), unit);
+		/* The label slanted, its end under the column's middle. */
+		fprintf(f, "<text class=\"clab\" transform=\"translate(%.1f %.1f) "
+		    "rotate(-40)\">", x + bw / 2 + 4, y0 + 14);
+		report_svg_esc(f, bars[i].label);
+		fputs("</text>\n", f);
+	}
+	fprintf(f, "<line class=\"axis\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" "
+	    "y2=\"%.1f\"/></svg>\n", REPORT_SVG_LEFT,
+	    REPORT_SVG_W - REPORT_SVG_RIGHT, y0, y0);
+}
