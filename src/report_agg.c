@@ -543,7 +543,7 @@ report_agg_parse(json_t *o, enum report_src src, struct report_rec *r,
 
 /* ------------------------------------------------------------ adding */
 
-/* Add an object of counts to a tally, keys through prefix-free copy. */
+/* Add an object of counts to a tally. */
 static void
 report_agg_add_tally(struct report_agg *agg, struct report_map *m, json_t *j)
 {
@@ -577,7 +577,11 @@ report_agg_add_hist(struct report_agg *agg, const double *le, json_t *j,
 		to[i] += (uint64_t)json_integer_value(json_array_get(j, i));
 }
 
-/* One vote for an interval length of secs seconds. */
+/*
+ * One vote for an interval length of secs seconds, from an interval
+ * record. (A day record cannot tell: its intervals count only those in
+ * which the board asked anything, not the length of one.)
+ */
 static void
 report_agg_vote(struct report_agg *agg, uint64_t secs)
 {
@@ -724,12 +728,6 @@ report_agg_apply_board(struct report_agg *agg, const struct report_rec *r,
 	if (r->src == REPORT_SRC_DAY) {
 		row[REPORT_CLIENTS] += r->clients;
 		report_agg_parts(b, di, 1);
-		if (r->intervals > 0) {
-			/* A whole minute when the part ran long enough. */
-			uint64_t s = (r->seconds + r->intervals / 2) /
-			    r->intervals;
-			report_agg_vote(agg, s >= 60 ? (s + 30) / 60 * 60 : s);
-		}
 	} else {
 		report_agg_add_part(agg, b, r);
 		report_agg_vote(agg, r->seconds);

@@ -252,7 +252,7 @@ static const struct {
 	{ "proxy", "Proxy's en VPN's" },
 	{ "vpn", "Proxy's en VPN's" },
 	{ "deny", "Eigen blokkeerlijst" },
-	{ "canary", "DoH en Private Relay uit (canary)" },
+	{ "canary", "Canary-antwoorden" },
 };
 
 static const struct {

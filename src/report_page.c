@@ -58,36 +58,46 @@ static const char report_page_css[] =
 ".box{overflow-x:auto}\n"
 "svg.chart{display:block;width:100%;min-width:30rem;height:auto;"
 "font-size:12px;-webkit-print-color-adjust:exact;print-color-adjust:exact}\n"
+"svg.stack{min-width:0}\n"
+"table.hbars{width:100%;max-width:48rem}table.hbars th{font-weight:normal;"
+"text-align:right;width:34%;color:var(--ink);font-size:.95rem}"
+"table.hbars td{border:0;vertical-align:middle}table.hbars th{border:0}"
+"td.hb{width:46%;padding-left:0;padding-right:0}td.hb svg{display:block;"
+"width:100%;height:1.05rem;-webkit-print-color-adjust:exact;"
+"print-color-adjust:exact}table.hbars td.n{text-align:left}"
+".pct{color:var(--muted)}\n"
+".cat2{display:none}\n"
 "svg.chart text{fill:var(--ink)}\n"
 "svg .ylab{text-anchor:end;fill:var(--muted)}\n"
 "svg .xlab{fill:var(--muted)}\n"
-"svg .hlab{text-anchor:end}\n"
 "svg .clab{text-anchor:end;font-size:11px}\n"
 "svg .grid{stroke:#e6eaef;stroke-width:1}\n"
 "svg .axis{stroke:#8894a2;stroke-width:1}\n"
 "svg .weekend{fill:#f1f3f6}\n"
 "svg .bar{fill:var(--q)}\n"
-".b{fill:var(--b);background:var(--b)}.q{fill:var(--q);background:var(--q)}"
-".c{fill:var(--c);background:var(--c)}.f{fill:var(--f);background:var(--f)}"
-".s{fill:var(--s);background:var(--s)}.r{fill:var(--r);background:var(--r)}"
-".x{fill:var(--x);background:var(--x)}.e{fill:var(--e);background:var(--e)}"
-".cl{fill:var(--cl);background:var(--cl)}\n"
-"svg .bar.b{fill:var(--b)}svg .bar.c{fill:var(--c)}svg .bar.f{fill:var(--f)}"
-"svg .bar.s{fill:var(--s)}svg .bar.r{fill:var(--r)}svg .bar.x{fill:var(--x)}"
-"svg .bar.e{fill:var(--e)}svg .bar.cl{fill:var(--cl)}\n"
+"svg .k-q,.k-q{fill:var(--q);background:var(--q)}"
+"svg .k-b,.k-b{fill:var(--b);background:var(--b)}"
+"svg .k-c,.k-c{fill:var(--c);background:var(--c)}"
+"svg .k-f,.k-f{fill:var(--f);background:var(--f)}"
+"svg .k-s,.k-s{fill:var(--s);background:var(--s)}"
+"svg .k-r,.k-r{fill:var(--r);background:var(--r)}"
+"svg .k-x,.k-x{fill:var(--x);background:var(--x)}"
+"svg .k-e,.k-e{fill:var(--e);background:var(--e)}"
+"svg .k-cl,.k-cl{fill:var(--cl);background:var(--cl)}\n"
 "table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}\n"
 "th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid var(--line);"
 "vertical-align:top}\n"
 "th{font-weight:600;font-size:.9rem;color:var(--muted)}\n"
 "td.n,th.n{text-align:right;white-space:nowrap}\n"
-"td.site{word-break:break-all}\n"
+"td.site{overflow-wrap:anywhere}\n"
 ".sw{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;"
 "margin-right:.4rem;vertical-align:-.05rem;-webkit-print-color-adjust:exact;"
 "print-color-adjust:exact}\n"
 "footer{color:var(--muted);font-size:.85rem;margin:1rem 0 2rem}\n"
 "@media (max-width:40rem){body{font-size:15px}main{padding:.5rem}"
 "header h1{font-size:1.3rem}.card .v{font-size:1.3rem}section{padding:.75rem}"
-"th,td{padding:.25rem .3rem}}\n"
+"th,td{padding:.25rem .3rem}.cat{display:none}"
+".cat2{display:block;color:var(--muted);font-size:.85rem}}\n"
 "@media print{@page{size:A4;margin:14mm}body{background:#fff;font-size:10pt}"
 "main{max-width:none;padding:0}section,.card{border:0;border-top:1px solid #999;"
 "border-radius:0;padding:.5rem 0}.cards{grid-template-columns:repeat(3,1fr)}"
@@ -101,14 +111,14 @@ static const struct {
 	const char	*label;
 	const char	*cls;
 } report_page_answers[] = {
-	{ REPORT_CACHE, "cache", "Uit de cache", "c" },
-	{ REPORT_FORWARDED, "forwarded", "Opgezocht bij de upstream", "f" },
+	{ REPORT_CACHE, "cache", "Uit de cache", "k-c" },
+	{ REPORT_FORWARDED, "forwarded", "Opgezocht bij de upstream", "k-f" },
 	{ REPORT_STALE, "stale", "Verouderd antwoord (upstream gaf geen "
-	    "antwoord)", "s" },
-	{ REPORT_BLOCKED, "blocked", "Geblokkeerd", "b" },
-	{ REPORT_REWRITTEN, "rewritten", "Omgeleid (safe search)", "r" },
-	{ REPORT_REFUSED, "refused", "Geweigerd", "x" },
-	{ REPORT_ERROR, "error", "Fout", "e" },
+	    "antwoord)", "k-s" },
+	{ REPORT_BLOCKED, "blocked", "Geblokkeerd", "k-b" },
+	{ REPORT_REWRITTEN, "rewritten", "Omgeleid (safe search)", "k-r" },
+	{ REPORT_REFUSED, "refused", "Geweigerd", "k-x" },
+	{ REPORT_ERROR, "error", "Fout", "k-e" },
 };
 #define REPORT_PAGE_NANSWERS \
 	(sizeof report_page_answers / sizeof report_page_answers[0])
@@ -232,12 +242,15 @@ report_page_card(FILE *f, const char *id, const char *label, uint64_t v,
 	fputs("</div>\n", f);
 }
 
-/* "5 minuten", "1 minuut", "30 seconden", "1 uur" for an interval. */
+/*
+ * "5 minuten", "1 minuut", "30 seconden", "1 uur" for an interval; when no
+ * interval record was read (only day summaries), veiligd's default.
+ */
 static const char *
 report_page_interval(uint64_t secs, char *buf, size_t len)
 {
 	if (secs == 0)
-		snprintf(buf, len, "enkele minuten");
+		snprintf(buf, len, "standaard 5 minuten");
 	else if (secs % 3600 == 0)
 		snprintf(buf, len, "%llu uur", (unsigned long long)(secs / 3600));
 	else if (secs % 60 == 0)
@@ -367,8 +380,8 @@ report_page_categories(FILE *f, const struct report_board *b,
 			    names[nb], sizeof names[nb]);
 			bars[nb].key = v[i]->key;
 			bars[nb].v = v[i]->n;
-			bars[nb].cls = strcmp(v[i]->key, "canary") == 0 ? "x" :
-			    "b";
+			bars[nb].cls = strcmp(v[i]->key, "canary") == 0 ? "k-x" :
+			    "k-b";
 			nb++;
 		} else
 			rest += v[i]->n;
@@ -377,7 +390,7 @@ report_page_categories(FILE *f, const struct report_board *b,
 		bars[nb].label = "Overige categorieën";
 		bars[nb].key = "";
 		bars[nb].v = rest;
-		bars[nb++].cls = "b";
+		bars[nb++].cls = "k-b";
 	}
 	fputs("<div class=\"box\">", f);
 	report_svg_hbars(f, "categorieen", "Geblokkeerde antwoorden per "
@@ -413,7 +426,7 @@ report_page_sites(FILE *f, struct report_agg *agg,
 		    "bij naam genoemd te worden.</p>\n", f);
 	else {
 		fputs("<div class=\"box\"><table id=\"sites-tabel\">\n<thead><tr>"
-		    "<th class=\"n\">#</th><th>Site</th><th>Categorie</th>"
+		    "<th class=\"n\">#</th><th>Site</th><th class=\"cat\">Categorie</th>"
 		    "<th class=\"n\">Geblokkeerd</th></tr></thead>\n<tbody>\n",
 		    f);
 		for (i = 0; i < n && i < ctx->top; i++) {
@@ -422,9 +435,13 @@ report_page_sites(FILE *f, struct report_agg *agg,
 			fprintf(f, "\"><td class=\"n\">%zu</td><td class=\"site\">",
 			    i + 1);
 			report_svg_esc(f, v[i]->key);
-			fputs("</td><td>", f);
-			report_svg_esc(f, v[i]->str != NULL ?
-			    report_fmt_category(v[i]->str, c, sizeof c) : "");
+			/* On a phone the category goes under the site. */
+			report_fmt_category(v[i]->str != NULL ? v[i]->str : "",
+			    c, sizeof c);
+			fputs("<span class=\"cat2\">", f);
+			report_svg_esc(f, c);
+			fputs("</span></td><td class=\"cat\">", f);
+			report_svg_esc(f, c);
 			fprintf(f, "</td><td class=\"n\" data-v=\"%llu\">%s</td>"
 			    "</tr>\n", (unsigned long long)v[i]->n,
 			    report_fmt_int(v[i]->n, a, sizeof a));
@@ -512,10 +529,10 @@ report_page_figures(FILE *f, struct report_agg *agg,
 	fputs("<section id=\"per-dag\">\n<h2>Vragen en blokkades per dag</h2>\n"
 	    "<h3>Vragen</h3><div class=\"box\">", f);
 	report_svg_days(f, "vragen", "Vragen per dag", b->day + REPORT_QUERIES,
-	    REPORT_COLS, agg->from, agg->ndays, "q", "vragen");
+	    REPORT_COLS, agg->from, agg->ndays, "k-q", "vragen");
 	fputs("</div>\n<h3>Geblokkeerde antwoorden</h3><div class=\"box\">", f);
 	report_svg_days(f, "geblokkeerd", "Geblokkeerde antwoorden per dag",
-	    b->day + REPORT_BLOCKED, REPORT_COLS, agg->from, agg->ndays, "b",
+	    b->day + REPORT_BLOCKED, REPORT_COLS, agg->from, agg->ndays, "k-b",
 	    "geblokkeerd");
 	fputs("</div>\n</section>\n", f);
 
@@ -526,7 +543,7 @@ report_page_figures(FILE *f, struct report_agg *agg,
 	    "</h2>\n<div class=\"box\">", f);
 	report_svg_days(f, "apparaten", b->summed ? "Verschillende apparaten "
 	    "per dag (bovengrens)" : "Verschillende apparaten per dag",
-	    b->day + REPORT_CLIENTS, REPORT_COLS, agg->from, agg->ndays, "cl",
+	    b->day + REPORT_CLIENTS, REPORT_COLS, agg->from, agg->ndays, "k-cl",
 	    "apparaten");
 	fputs("</div>\n<p class=\"note\" id=\"apparaten-uitleg\">Het aantal "
 	    "verschillende apparaten is een schatting, geteld zonder adressen "
@@ -551,7 +568,7 @@ report_page_figures(FILE *f, struct report_agg *agg,
 	    sizeof a));
 	report_svg_days(f, "safe-search", "Safe search per dag",
 	    b->day + REPORT_SAFE_SEARCH, REPORT_COLS, agg->from, agg->ndays,
-	    "r", "keer safe search");
+	    "k-r", "keer safe search");
 	fprintf(f, "</div>\n<p><strong data-v=\"%llu\">%s</strong> keer vroeg "
 	    "een apparaat of het DNS over HTTPS (of iCloud Private Relay) mocht "
 	    "aanzetten, en kreeg het antwoord dat dat hier niet kan (een "
@@ -562,7 +579,7 @@ report_page_figures(FILE *f, struct report_agg *agg,
 	    report_fmt_int(report_agg_total(agg, b, REPORT_CANARY), a,
 	    sizeof a));
 	report_svg_days(f, "canary", "Canary-antwoorden per dag",
-	    b->day + REPORT_CANARY, REPORT_COLS, agg->from, agg->ndays, "x",
+	    b->day + REPORT_CANARY, REPORT_COLS, agg->from, agg->ndays, "k-x",
 	    "canary-antwoorden");
 	fputs("</div>\n</section>\n", f);
 }
@@ -687,7 +704,7 @@ report_page_boards(FILE *f, struct report_agg *agg,
 		bars[i].label = v[i]->name;
 		bars[i].key = v[i]->id;
 		bars[i].v = q[i];
-		bars[i].cls = "q";
+		bars[i].cls = "k-q";
 	}
 	report_svg_hbars(f, "besturen", "Vragen per bestuur", bars,
 	    i, total);
@@ -750,7 +767,7 @@ report_page_tally(FILE *f, const char *id, const char *title,
 			bars[nb].label = names[nb];
 			bars[nb].key = v[i]->key;
 			bars[nb].v = v[i]->n;
-			bars[nb++].cls = "x";
+			bars[nb++].cls = "k-x";
 		} else
 			rest += v[i]->n;
 	}
@@ -758,7 +775,7 @@ report_page_tally(FILE *f, const char *id, const char *title,
 		bars[nb].label = "overige";
 		bars[nb].key = "";
 		bars[nb].v = rest;
-		bars[nb++].cls = "x";
+		bars[nb++].cls = "k-x";
 	}
 	fputs("<div class=\"box\">", f);
 	report_svg_hbars(f, id, title, bars, nb, total);
@@ -779,8 +796,8 @@ report_page_outside(FILE *f, struct report_agg *agg)
 		r += agg->out_day[i * 2 + 1];
 	}
 	fprintf(f, "<section id=\"buiten\">\n<h2>Vragen van buiten de besturen"
-	    "</h2>\n<p>Vragen van adressen die bij geen bestuur horen krijgen "
-	    "geen antwoord. Het waren er <strong id=\"buiten-vragen\" "
+	    "</h2>\n<p>Vragen van adressen die bij geen bestuur horen, worden "
+	    "geweigerd (REFUSED). Het waren er <strong id=\"buiten-vragen\" "
 	    "data-v=\"%llu\">%s</strong>, waarvan <strong id=\"buiten-geweigerd\""
 	    " data-v=\"%llu\">%s</strong> geweigerd. Van zulke vragen wordt "
 	    "alleen het land en het netwerk (AS) geteld, nooit het adres.</p>\n"
@@ -788,7 +805,7 @@ report_page_outside(FILE *f, struct report_agg *agg)
 	    report_fmt_int(q, a, sizeof a), (unsigned long long)r,
 	    report_fmt_int(r, b, sizeof b));
 	report_svg_days(f, "buiten", "Geweigerde vragen per dag",
-	    agg->out_day + 1, 2, agg->from, agg->ndays, "x", "geweigerd");
+	    agg->out_day + 1, 2, agg->from, agg->ndays, "k-x", "geweigerd");
 	fputs("</div>\n<h3>Naar land</h3>\n", f);
 	if (agg->out_country.len == 0)
 		fputs("<p class=\"note\">Geen landen geteld (geen database met "
@@ -881,7 +898,7 @@ report_page_upstreams(FILE *f, struct report_agg *agg)
 	    "histogramvak.</p>\n<h3>Time-outs per dag (alle upstreams)</h3>"
 	    "<div class=\"box\">", f);
 	report_svg_days(f, "upstream-timeouts", "Time-outs van upstreams per dag",
-	    tout, 1, agg->from, agg->ndays, "b", "time-outs");
+	    tout, 1, agg->from, agg->ndays, "k-b", "time-outs");
 	fputs("</div>\n", f);
 	free(tout);
 
@@ -897,7 +914,7 @@ report_page_upstreams(FILE *f, struct report_agg *agg)
 				    agg->le[j - 1], t, sizeof t));
 			bars[j].label = labels[j];
 			bars[j].key = NULL;
-			bars[j].cls = "f";
+			bars[j].cls = "k-f";
 		}
 		for (i = 0; i < agg->nups; i++) {
 			u = agg->ups[i];

@@ -1,9 +1,12 @@
 /*
  * report_svg.c: charts as inline SVG (see report_svg.h).
  *
- * Geometry is in viewBox units, 640 wide: on a phone the chart sits in a
- * box that scrolls sideways below 30rem (see the page's style), so text
- * of 12-13 units never shrinks below about 9 pixels.
+ * Geometry is in viewBox units. Charts over days are 640 wide: on a phone
+ * they sit in a box that scrolls sideways below 30rem (see the page's
+ * style), so their 12-unit text never shrinks below about 9 pixels.
+ * Horizontal bars are a table whose rows hold the label and the value as
+ * text and the bar as a small SVG stretched to its cell: the text wraps
+ * and keeps its size on a phone, which a single SVG's text cannot.
  */
 #include <math.h>
 #include <string.h>
@@ -17,7 +20,6 @@
 #define REPORT_SVG_RIGHT	8
 #define REPORT_SVG_TOP		10
 #define REPORT_SVG_BOTTOM	26	/* room for the x labels */
-#define REPORT_SVG_LABEL	32	/* characters of an hbar label */
 
 void
 report_svg_esc(FILE *f, const char *s)
@@ -45,25 +47,6 @@ report_svg_esc(FILE *f, const char *s)
 	}
 }
 
-/* Write at most max characters (not octets) of s, with "…" if cut. */
-static void
-report_svg_esc_cut(FILE *f, const char *s, size_t max)
-{
-	char	buf[256];
-	size_t	i, chars = 0;
-
-	for (i = 0; s[i] != '\0' && i < sizeof buf - 4; i++) {
-		/* Count characters: UTF-8 continuation octets don't start one. */
-		if (((unsigned char)s[i] & 0xc0) != 0x80 && ++chars > max)
-			break;
-		buf[i] = s[i];
-	}
-	buf[i] = '\0';
-	report_svg_esc(f, buf);
-	if (s[i] != '\0')
-		fputs("…", f);
-}
-
 /* A round step for about four grid lines up to max; *top the last line. */
 static double
 report_svg_step(double max, double *top)
@@ -86,12 +69,13 @@ report_svg_step(double max, double *top)
 
 /* The opening of a chart: its element, title and description. */
 static void
-report_svg_open(FILE *f, const char *id, const char *title, int h)
+report_svg_open(FILE *f, const char *cls, const char *id, const char *title,
+    int w, int h)
 {
-	fprintf(f, "<svg class=\"chart\" data-chart=\"%s\" viewBox=\"0 0 %d %d\""
-	    " role=\"img\" aria-labelledby=\"t-%s\" "
+	fprintf(f, "<svg class=\"chart %s\" data-chart=\"%s\" "
+	    "viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"t-%s\" "
 	    "xmlns=\"http://www.w3.org/2000/svg\">"
-	    "<title id=\"t-%s\">", id, REPORT_SVG_W, h, id, id);
+	    "<title id=\"t-%s\">", cls, id, w, h, id, id);
 	report_svg_esc(f, title);
 	fputs("</title>\n", f);
 }
@@ -162,7 +146,7 @@ report_svg_days(FILE *f, const char *id, const char *title,
 	bw = pw / (double)ndays;
 	gap = bw > 4 ? bw * 0.18 : 0;
 
-	report_svg_open(f, id, title, h);
+	report_svg_open(f, "days", id, title, REPORT_SVG_W, h);
 	/* Weekends shaded when days are wide enough to see it. */
 	if (ndays <= 62) {
 		for (i = 0; i < ndays; i++) {
@@ -204,42 +188,41 @@ void
 report_svg_hbars(FILE *f, const char *id, const char *title,
     const struct report_svg_bar *bars, size_t n, uint64_t total)
 {
-	const int	 row = 24, lw = 230, vw = 130;
-	const double	 pw = REPORT_SVG_W - lw - vw;
 	char		 b[REPORT_FMT_LEN], p[REPORT_FMT_LEN];
 	uint64_t	 max = 0;
-	double		 w, y;
 	size_t		 i;
 
 	for (i = 0; i < n; i++)
 		if (bars[i].v > max)
 			max = bars[i].v;
-	report_svg_open(f, id, title, (int)n * row + 6);
+	fprintf(f, "<table class=\"chart hbars\" data-chart=\"%s\" "
+	    "aria-label=\"", id);
+	report_svg_esc(f, title);
+	fputs("\">\n", f);
 	for (i = 0; i < n; i++) {
-		y = 3 + (double)i * row;
-		w = max == 0 ? 0 : (double)bars[i].v / (double)max * pw;
-		fprintf(f, "<text class=\"hlab\" x=\"%d\" y=\"%.1f\">", lw - 8,
-		    y + 16);
-		report_svg_esc_cut(f, bars[i].label, REPORT_SVG_LABEL);
-		fprintf(f, "<title>");
+		fputs("<tr><th scope=\"row\">", f);
 		report_svg_esc(f, bars[i].label);
-		fprintf(f, "</title></text><rect class=\"bar %s\" x=\"%d\" "
-		    "y=\"%.1f\" width=\"%.2f\" height=\"%d\" data-v=\"%llu\"",
-		    bars[i].cls != NULL ? bars[i].cls : "", lw, y + 3, w,
-		    row - 6, (unsigned long long)bars[i].v);
+		/* The bar is drawn in a 0-100 box stretched to the cell. */
+		fprintf(f, "</th><td class=\"hb\"><svg viewBox=\"0 0 100 10\" "
+		    "preserveAspectRatio=\"none\" aria-hidden=\"true\" "
+		    "xmlns=\"http://www.w3.org/2000/svg\"><rect class=\"bar %s\" "
+		    "width=\"%.3f\" height=\"10\" data-v=\"%llu\"",
+		    bars[i].cls != NULL ? bars[i].cls : "",
+		    max == 0 ? 0.0 : (double)bars[i].v / (double)max * 100.0,
+		    (unsigned long long)bars[i].v);
 		if (bars[i].key != NULL) {
 			fputs(" data-k=\"", f);
 			report_svg_esc(f, bars[i].key);
 			fputc('"', f);
 		}
-		fprintf(f, "/><text class=\"hval\" x=\"%.1f\" y=\"%.1f\">%s",
-		    lw + w + 6, y + 16, report_fmt_int(bars[i].v, b, sizeof b));
+		fprintf(f, "/></svg></td><td class=\"n\">%s",
+		    report_fmt_int(bars[i].v, b, sizeof b));
 		if (total > 0)
-			fprintf(f, " (%s)", report_fmt_pct(bars[i].v, total, p,
-			    sizeof p));
-		fputs("</text>\n", f);
+			fprintf(f, " <span class=\"pct\">(%s)</span>",
+			    report_fmt_pct(bars[i].v, total, p, sizeof p));
+		fputs("</td></tr>\n", f);
 	}
-	fputs("</svg>\n", f);
+	fputs("</table>\n", f);
 }
 
 void
@@ -254,7 +237,7 @@ report_svg_stack(FILE *f, const char *id, const char *title,
 
 	for (i = 0; i < n; i++)
 		sum += bars[i].v;
-	report_svg_open(f, id, title, 40);
+	report_svg_open(f, "stack", id, title, REPORT_SVG_W, 40);
 	for (i = 0; i < n; i++) {
 		w = sum == 0 ? 0 : (double)bars[i].v / (double)sum * pw;
 		fprintf(f, "<rect class=\"bar %s\" x=\"%.2f\" y=\"4\" "
@@ -292,7 +275,7 @@ report_svg_columns(FILE *f, const char *id, const char *title,
 			max = (double)bars[i].v;
 	step = report_svg_step(max, &top);
 	bw = n > 0 ? pw / (double)n : pw;
-	report_svg_open(f, id, title, h);
+	report_svg_open(f, "columns", id, title, REPORT_SVG_W, h);
 	report_svg_grid(f, top, step, y0, ph);
 	for (i = 0; i < n; i++) {
 		x = REPORT_SVG_LEFT + bw * (double)i;

@@ -36,7 +36,10 @@ void	report_svg_esc(FILE *, const char *s);
 void	report_svg_days(FILE *, const char *id, const char *title,
 	    const uint64_t *v, size_t stride, long from, long ndays,
 	    const char *cls, const char *unit);
-/* Horizontal bars, largest first as given, with value and share of total. */
+/*
+ * Horizontal bars, in the order given, with value and share of total: a
+ * <table class="chart hbars" data-chart="ID"> with an SVG bar per row.
+ */
 void	report_svg_hbars(FILE *, const char *id, const char *title,
 	    const struct report_svg_bar *, size_t n, uint64_t total);
 /* One bar split into the parts given (each part's share of their sum). */
