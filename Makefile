@@ -50,14 +50,14 @@ LIB_SRCS	= src/log.c src/wire.c src/cache.c src/conf.c src/snapshot.c \
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(B)/%.o)
 UNIT_TESTS	= $(patsubst tests/unit/%.c,$(B)/%,$(wildcard tests/unit/test_*.c))
 
-# veilig-report reads the statistics files with jansson; its modules are
-# an archive of their own, so that veiligd does not link jansson.
+# veilig-report reads the statistics files with yajl; its modules are
+# an archive of their own, so that veiligd does not link yajl.
 REPORT_SRCS	= src/report_agg.c src/report_date.c src/report_fmt.c \
 		  src/report_map.c src/report_mem.c src/report_page.c \
-		  src/report_read.c src/report_svg.c
+		  src/report_read.c src/report_rec.c src/report_svg.c
 REPORT_OBJS	= $(REPORT_SRCS:src/%.c=$(B)/%.o)
-REPORT_CFLAGS	:= $(shell pkg-config --cflags jansson 2>/dev/null)
-REPORT_LIBS	:= $(shell pkg-config --libs jansson 2>/dev/null) -lm
+REPORT_CFLAGS	:= $(shell pkg-config --cflags yajl 2>/dev/null)
+REPORT_LIBS	:= $(shell pkg-config --libs yajl 2>/dev/null) -lm
 
 .PHONY: all run check deps deps-check deps-bench unit e2e doccheck asan \
 	fuzz fuzz-build lint bench blast-test install clean report-test \

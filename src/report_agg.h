@@ -4,10 +4,11 @@
  * One report_agg holds everything a set of pages shows for one period of
  * days: per board a row of counters per day plus tallies over the period
  * (query types, categories, named sites, latency), the queries from no
- * board, and the upstreams. Records come in one at a time as parsed JSON
+ * board, and the upstreams. Records come in one at a time
  * (report_agg_add), each for the day its file is named after; memory grows
  * with boards x days and with the distinct names seen (sites, AS numbers),
- * never with the number of records.
+ * never with the number of records. Records come parsed and checked
+ * (report_rec.h).
  *
  * Rules from the statistics format (STATS-FORMAT, "Reading several nodes"):
  * - counts add, over intervals, day parts and nodes;
@@ -32,13 +33,10 @@
 
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "report_map.h"
 #include "report_mem.h"
+#include "report_rec.h"
 
-#define REPORT_FORMAT_VERSION	1	/* the "v" this reader knows */
-#define REPORT_BUCKETS		16	/* latency histogram buckets */
 #define REPORT_MAX_DAYS		3660	/* longest period: ten years */
 
 /* Counters per board per day: a row of REPORT_COLS. */
@@ -134,20 +132,6 @@ struct report_agg {
 	long		 open_day;
 };
 
-/* Which file a record came from: day summaries or interval lines. */
-enum report_src {
-	REPORT_SRC_DAY,
-	REPORT_SRC_INTERVAL
-};
-
-/* What report_agg_add made of a record. */
-enum report_add {
-	REPORT_ADD_OK,
-	REPORT_ADD_SKIPPED,	/* valid, but for a board not wanted */
-	REPORT_ADD_INVALID,	/* not a record of this format: corrupt */
-	REPORT_ADD_NEWER	/* "v" newer than this reader: refuse */
-};
-
 /*
  * A report for days from..to (inclusive, at most REPORT_MAX_DAYS), with
  * site threshold k, for board only (NULL: every board, the queries of no
@@ -158,12 +142,11 @@ struct report_agg	*report_agg_new(long from, long to, int k,
 void			 report_agg_free(struct report_agg *);
 
 /*
- * Add one parsed record that belongs to day (from..to). On
- * REPORT_ADD_INVALID and REPORT_ADD_NEWER, *why says what was wrong and
- * nothing was added.
+ * Add one record that belongs to day (from..to): 1, or 0 when it is not
+ * wanted (another board than the one asked for, or a day outside).
  */
-enum report_add		 report_agg_add(struct report_agg *, json_t *rec,
-			    long day, enum report_src src, const char **why);
+int			 report_agg_add(struct report_agg *,
+			    const struct report_rec *, long day);
 /*
  * The process whose interval lines were being added for day has ended its
  * part: add each board's clients_day figure of it to that day.

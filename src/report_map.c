@@ -6,7 +6,11 @@
 
 #include "report_map.h"
 
-/* FNV-1a: short keys, not attacker-chosen in a way that matters here. */
+/*
+ * FNV-1a with murmur3's finaliser: keys are short and alike ("b0001",
+ * "b0002", ...), and FNV's low bits alone cluster them in a table that
+ * probes linearly. Not keyed: the keys come from our own files.
+ */
 static uint32_t
 report_map_hash(const char *s, size_t len)
 {
@@ -17,6 +21,11 @@ report_map_hash(const char *s, size_t len)
 		h ^= (unsigned char)s[i];
 		h *= 16777619u;
 	}
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
 	return h;
 }
 
@@ -63,7 +72,7 @@ report_map_find(const struct report_map *m, const char *key, size_t len)
 	h = report_map_hash(key, len);
 	for (j = h & (m->cap - 1); m->e[j].key != NULL;
 	    j = (j + 1) & (m->cap - 1)) {
-		if (m->e[j].hash == h && strncmp(m->e[j].key, key, len) == 0 &&
+		if (m->e[j].hash == h && memcmp(m->e[j].key, key, len) == 0 &&
 		    m->e[j].key[len] == '\0')
 			return &m->e[j];
 	}

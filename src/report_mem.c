@@ -21,7 +21,7 @@ struct report_mem_arena {
 	size_t			 total;
 };
 
-static __attribute__((noreturn)) void
+void
 report_mem_fail(void)
 {
 	fputs("veilig-report: out of memory\n", stderr);

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+/* Say "out of memory" and exit 1. */
+__attribute__((noreturn)) void report_mem_fail(void);
 /* calloc(n, size), exiting on failure or overflow. */
 void	*report_mem_calloc(size_t n, size_t size);
 /* realloc to n * size octets, exiting on failure or overflow. */

@@ -69,6 +69,7 @@ struct report_read {
 	struct report_read_stats *st;
 	struct report_cover	*cov;
 	size_t			 ncov, capcov;
+	struct report_rec	 rec;		/* the line being read */
 	char			*cause;
 };
 
@@ -325,10 +326,7 @@ static int
 report_read_line(struct report_read *rd, const struct report_lines *lf,
     const struct report_line *l, long day, enum report_src src, int *ok)
 {
-	json_error_t	 err;
-	json_t		*o;
 	const char	*why;
-	enum report_add	 r;
 
 	*ok = 0;
 	if (l->toolong) {
@@ -341,21 +339,15 @@ report_read_line(struct report_read *rd, const struct report_lines *lf,
 		return 0;
 	}
 	rd->st->lines++;
-	if ((o = json_loadb(l->p, l->len, 0, &err)) == NULL) {
-		report_read_corrupt(rd, lf, l, err.text);
-		return 0;
-	}
-	r = report_agg_add(rd->agg, o, day, src, &why);
-	json_decref(o);
-	switch (r) {
-	case REPORT_ADD_OK:
-	case REPORT_ADD_SKIPPED:
+	switch (report_rec_parse(&rd->rec, l->p, l->len, src, &why)) {
+	case REPORT_PARSE_OK:
 		*ok = 1;
+		report_agg_add(rd->agg, &rd->rec, day);
 		return 0;
-	case REPORT_ADD_INVALID:
+	case REPORT_PARSE_INVALID:
 		report_read_corrupt(rd, lf, l, why);
 		return 0;
-	case REPORT_ADD_NEWER:
+	case REPORT_PARSE_NEWER:
 		if (asprintf(&rd->cause, "%s:%llu: %s (this one reads "
 		    "version %d)", lf->path, (unsigned long long)l->lineno,
 		    why, REPORT_FORMAT_VERSION) == -1)
@@ -458,26 +450,9 @@ report_read_summaries(struct report_read *rd, const char *path, long day)
 			report_lines_close(&lf);
 			return -1;
 		}
-		/*
-		 * A valid record whose start and end the peek could not
-		 * see (another writer's spacing): parse them from JSON.
-		 */
-		if (ok && peeked)
-			report_read_cover(rd, pk.start, pk.end);
-		else if (ok) {
-			json_t		*o;
-			const char	*s, *e;
-			int64_t		 ts, te;
-
-			o = json_loadb(l.p, l.len, 0, NULL);
-			s = json_string_value(json_object_get(o, "start"));
-			e = json_string_value(json_object_get(o, "end"));
-			if (s != NULL && e != NULL &&
-			    report_date_parse_time(s, strlen(s), &ts) == 0 &&
-			    report_date_parse_time(e, strlen(e), &te) == 0)
-				report_read_cover(rd, ts, te);
-			json_decref(o);
-		}
+		/* The parse has them if the peek did not (odd spacing). */
+		if (ok)
+			report_read_cover(rd, rd->rec.start, rd->rec.end);
 	}
 	if (r == -1 && asprintf(&rd->cause, "%s: %s", path,
 	    strerror(errno)) == -1)
@@ -491,11 +466,10 @@ report_read_summaries(struct report_read *rd, const char *path, long day)
  * cannot see it. 0 or -1 (no start: a corrupt line).
  */
 static int
-report_read_start(const struct report_line *l, struct report_read_peek *pk)
+report_read_start(struct report_read *rd, const struct report_line *l,
+    struct report_read_peek *pk)
 {
-	json_t		*o;
-	const char	*s;
-	int		 r = -1;
+	const char	*why;
 
 	if (l->p == NULL)
 		return -1;
@@ -503,15 +477,13 @@ report_read_start(const struct report_line *l, struct report_read_peek *pk)
 		return 0;
 	if (l->partial)
 		return -1;
-	if ((o = json_loadb(l->p, l->len, 0, NULL)) == NULL)
+	/* Another writer's spacing: the whole parse finds it, if anything. */
+	report_rec_parse(&rd->rec, l->p, l->len, REPORT_SRC_INTERVAL, &why);
+	if (!rd->rec.has_start)
 		return -1;
-	s = json_string_value(json_object_get(o, "start"));
-	if (s != NULL && report_date_parse_time(s, strlen(s), &pk->start) == 0) {
-		pk->have_start = 1;
-		r = 0;
-	}
-	json_decref(o);
-	return r;
+	pk->start = rd->rec.start;
+	pk->have_start = 1;
+	return 0;
 }
 
 /*
@@ -519,7 +491,8 @@ report_read_start(const struct report_line *l, struct report_read_peek *pk)
  * u0: a line start at or before it. -1 on a read error.
  */
 static off_t
-report_read_bisect(struct report_lines *lf, int64_t u0)
+report_read_bisect(struct report_read *rd, struct report_lines *lf,
+    int64_t u0)
 {
 	struct report_line	l;
 	struct report_read_peek	pk;
@@ -534,7 +507,7 @@ report_read_bisect(struct report_lines *lf, int64_t u0)
 		for (i = 0; i < REPORT_READ_PROBES; i++) {
 			if ((r = report_lines_next(lf, &l)) == -1)
 				return -1;
-			if (r == 0 || report_read_start(&l, &pk) == 0)
+			if (r == 0 || report_read_start(rd, &l, &pk) == 0)
 				break;
 		}
 		lf->st->skipped += (uint64_t)i + 1;
@@ -562,7 +535,7 @@ report_read_gap(struct report_read *rd, struct report_lines *lf, off_t from,
 	if (report_lines_seek(lf, from) == -1)
 		goto fail;
 	while ((r = report_lines_next(lf, &l)) == 1) {
-		if (report_read_start(&l, &pk) == -1) {
+		if (report_read_start(rd, &l, &pk) == -1) {
 			/* Counted once the gap has begun, so never twice. */
 			if (started && report_read_line(rd, lf, &l, day,
 			    REPORT_SRC_INTERVAL, &ok) == -1)
@@ -623,7 +596,7 @@ report_read_intervals(struct report_read *rd, const char *path, long day)
 		u1 = i == rd->ncov ? INT64_MAX : rd->cov[i].start;
 		if (u0 == INT64_MIN)
 			from = 0;
-		else if ((from = report_read_bisect(&lf, u0)) == -1) {
+		else if ((from = report_read_bisect(rd, &lf, u0)) == -1) {
 			if (asprintf(&rd->cause, "%s: %s", path,
 			    strerror(errno)) == -1)
 				rd->cause = NULL;
@@ -701,6 +674,7 @@ report_read_dir(struct report_agg *agg, const char *dir,
 	rd.agg = agg;
 	rd.dir = dir;
 	rd.st = st;
+	report_rec_init(&rd.rec);
 	for (day = agg->from; day <= agg->to && r == 0; day++) {
 		report_date_iso(day, iso, sizeof iso);
 		rd.ncov = 0;
@@ -718,6 +692,7 @@ report_read_dir(struct report_agg *agg, const char *dir,
 		r = report_read_intervals(&rd, path, day);
 	}
 	free(rd.cov);
+	report_rec_clear(&rd.rec);
 	if (r == -1)
 		*cause = rd.cause != NULL ? rd.cause : strdup("out of memory");
 	return r;
