@@ -5,6 +5,8 @@
 #   make bench    dnsperf against veiligd, Unbound and dnsdist
 #   make lint     function length and parameter limits (tests/funclen.py)
 #   make blast-test  blast's counts against echo (tests/bench, a second)
+#   make report-test   veilig-report's unit tests and its pages in Chromium
+#   make bench-report  a year of statistics for 1,000 boards into pages
 #   make install  PREFIX=/usr/local DESTDIR=
 #
 # Objects go to build/ (normal) and build/asan/ (ASan + UBSan); each
@@ -117,8 +119,21 @@ unit: $(UNIT_TESTS)
 # python3, which has dnspython: quiet, each failure with the stderr tail
 # of the daemons it used, the reason of any skip.
 PYTEST		?= /usr/bin/python3 -m pytest
-e2e: all
+e2e: all $(B)/mkstats
 	$(PYTEST) -q -rfEs tests/e2e --veiligd ./$(B)/veiligd
+
+# veilig-report alone: its unit tests, then its pages in Chromium
+# (screenshots and a printed PDF in build/report-e2e/).
+report-test: all $(B)/mkstats \
+    $(B)/test_report_agg $(B)/test_report_fmt
+	$(B)/test_report_agg
+	$(B)/test_report_fmt
+	$(PYTEST) -q -rfEs tests/e2e/test_report.py --veiligd ./$(B)/veiligd
+
+# A year of statistics for 1,000 boards into all their pages: time and
+# peak memory (tests/bench/README.md). BENCH_STATS= keeps the data set.
+bench-report: $(B)/veilig-report $(B)/mkstats
+	sh tests/bench/report ./$(B)/veilig-report ./$(B)/mkstats
 
 # The man pages: the KEYS sections of veiligd.yaml.5 and veilig-board.5
 # against the key tables of conf.c (tests/doc/mankeys.c says why a check
@@ -197,6 +212,7 @@ install: all
 	install -d $(DESTDIR)$(DATADIR)
 	install -m 755 $(B)/veiligd $(DESTDIR)$(SBINDIR)/veiligd
 	install -m 755 $(B)/veiligctl $(DESTDIR)$(SBINDIR)/veiligctl
+	install -m 755 $(B)/veilig-report $(DESTDIR)$(SBINDIR)/veilig-report
 	install -m 755 src/veilig-update-lists \
 	    $(DESTDIR)$(SBINDIR)/veilig-update-lists
 	install -m 644 blocklists/safesearch.txt blocklists/canaries.txt \

@@ -53,7 +53,7 @@
 #define NBUCKET		16
 #define NQT		4
 #define NRC		4
-#define MAXSITES	64
+#define MAXSITES	512	/* named sites a record (or the truth of a board) holds */
 #define MAXNODES	8
 #define TOP		20
 #define POOL		40	/* sites per category */
@@ -701,12 +701,35 @@ static struct rec	*truth_sites;	/* per board: named sites, hidden */
 static int		 ndays;
 static long		 corrupt_lines;
 
+/* The named sites of a record, as a reader with threshold truth_k sees. */
 static void
-truth_add(int bi, int di, const struct rec *x, int k, int clients)
+truth_sites_add(int bi, const struct rec *x, int k)
+{
+	struct rec	*s = &truth_sites[bi];
+	int		 i, thr = k > truth_k ? k : truth_k;
+
+	for (i = 0; i < x->nsite; i++) {
+		if (x->site[i].cal >= (uint64_t)thr)
+			rec_site(s, x->site[i].name, x->site[i].cat,
+			    x->site[i].count, x->site[i].cal);
+		else
+			s->hidden_count += x->site[i].count;
+	}
+	s->hidden_count += x->hidden_count;
+}
+
+/*
+ * A record's counts into the truth; its sites too when sites is set (not
+ * for the intervals of a part with a summary: a reader sees the sites of
+ * the summary, whose entries carry the largest clients_at_least of the
+ * part, so that is what it must name).
+ */
+static void
+truth_add(int bi, int di, const struct rec *x, int k, int clients, int sites)
 {
 	struct truth	*t = &truth[(size_t)bi * (size_t)ndays + (size_t)di];
 	struct rec	*s = &truth_sites[bi];
-	int		 i, thr = k > truth_k ? k : truth_k;
+	int		 i;
 
 	t->queries += x->queries;
 	t->blocked += x->blocked;
@@ -717,14 +740,8 @@ truth_add(int bi, int di, const struct rec *x, int k, int clients)
 		s->cat[i] += x->cat[i];
 	if (clients)
 		t->clients += x->clients;
-	for (i = 0; i < x->nsite; i++) {
-		if (x->site[i].cal >= (uint64_t)thr)
-			rec_site(s, x->site[i].name, x->site[i].cat,
-			    x->site[i].count, x->site[i].cal);
-		else
-			s->hidden_count += x->site[i].count;
-	}
-	s->hidden_count += x->hidden_count;
+	if (sites)
+		truth_sites_add(bi, x, k);
 }
 
 /* ------------------------------------------------------------ days */
@@ -840,7 +857,7 @@ summary_day(int di, const char *date, time_t t0, time_t t1, int wday)
 			b.len = 0;
 			write_board(&b, &boards[bi], &x, n, 1, t0, t1, kn[n]);
 			fwrite(b.p, 1, b.len, f);
-			truth_add(bi, di, &x, kn[n], 1);
+			truth_add(bi, di, &x, kn[n], 1, 1);
 			fwd += x.fwd;
 		}
 		rng_seed(&r, seed, (uint64_t)n, 0x0075, (uint64_t)di, 0xda7);
@@ -940,7 +957,8 @@ interval_day(int di, const char *date, int wday, const struct part *parts,
 					write_board(&b, &boards[bi], &x, n, 0,
 					    s, e, kn[n]);
 					rec_add(&sum[bi], &x);
-					truth_add(bi, di, &x, kn[n], 0);
+					truth_add(bi, di, &x, kn[n], 0,
+					    !parts[p].summary);
 					fwd += x.fwd;
 				}
 				rng_seed(&r, seed, (uint64_t)n, 0x0075,
@@ -976,11 +994,13 @@ interval_day(int di, const char *date, int wday, const struct part *parts,
 			if (fd == NULL)
 				fd = open_file(n, date, ".day.jsonl");
 			sb.len = 0;
-			for (bi = 0; bi < nboards; bi++)
-				if (sum[bi].queries > 0)
-					write_board(&sb, &boards[bi], &sum[bi],
-					    n, 1, parts[p].start, parts[p].end,
-					    kn[n]);
+			for (bi = 0; bi < nboards; bi++) {
+				if (sum[bi].queries == 0)
+					continue;
+				write_board(&sb, &boards[bi], &sum[bi], n, 1,
+				    parts[p].start, parts[p].end, kn[n]);
+				truth_sites_add(bi, &sum[bi], kn[n]);
+			}
 			write_outside(&sb, &osum, n, 1, parts[p].start,
 			    parts[p].end);
 			for (i = 0; i < 2; i++)

@@ -230,6 +230,8 @@ class Page:
 
     def screenshot(self, path):
         """A PNG of the whole page (not just the viewport)."""
+        # A tab in the background never paints: bring it to the front.
+        self.call("Page.bringToFront")
         h = self.eval("Math.ceil(document.documentElement.scrollHeight)")
         self.viewport(self.width, max(int(h), 100), self.mobile)
         data = self.call("Page.captureScreenshot", {"format": "png"})["data"]
@@ -238,6 +240,7 @@ class Page:
 
     def pdf(self, path):
         """Print to PDF (A4) as a reader would; returns the octets."""
+        self.call("Page.bringToFront")
         data = base64.b64decode(self.call("Page.printToPDF", {
             "paperWidth": 8.27, "paperHeight": 11.69, "printBackground": False,
             "preferCSSPageSize": True})["data"])

@@ -1,0 +1,394 @@
+#!/usr/bin/python3
+"""test_report.py: veilig-report end to end, its pages opened in Chromium.
+
+    python3 tests/e2e/test_report.py --report ./build/veilig-report \
+        --mkstats ./build/mkstats [--artefacts build/report-e2e] [-v]
+
+Makes two nodes' statistics with tests/bench/mkstats (4 boards, 14 days:
+summaries, a crash day whose middle part exists only as interval lines,
+a last day of interval lines only, the second node naming sites with k 3,
+three corrupt lines), builds the pages with veilig-report, and opens each
+in headless Chromium (tests/e2e/cdp.py, Debian's /usr/bin/chromium) to
+check, against mkstats' truth.tsv:
+
+  - the page loads with no console error or warning and requests nothing
+    but itself; it has no script, and no link that leaves the page's
+    directory;
+  - every chart has its SVG bars: one per day, per category, per answer
+    kind, per board, per country and AS, per histogram bucket;
+  - the numbers: per day queries, blocked, clients, safe search, canary
+    answers; the key figures, as data and as Dutch text; the sites named
+    and their counts; the hidden count; the threshold; corrupt lines;
+    queries from outside; upstream queries and time-outs;
+  - no site below k is named anywhere in the page;
+  - screenshots (desktop, phone) and a printed PDF kept under --artefacts.
+
+And without a browser, the command's errors: a missing directory, the
+same directory twice, an empty period, an unknown board, a newer format:
+each a clear message, exit 1, and no page written or changed (an old page
+stays, no temporary file is left).
+
+Prints "ok NAME" or "FAIL NAME: reason" and ends with "N passed, M failed".
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import cdp  # noqa: E402
+
+FROM, DAYS, TO = "2026-10-20", 14, "2026-11-02"
+BOARDS, NODES = 4, 2
+RESULTS = []
+VERBOSE = False
+
+
+def run(name, fn, *args):
+    try:
+        fn(*args)
+        RESULTS.append(True)
+        print("ok " + name, flush=True)
+    except Exception as e:           # noqa: BLE001  (a test's failure)
+        RESULTS.append(False)
+        print("FAIL %s: %s" % (name, e), flush=True)
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def nl(n):
+    """A count the Dutch way: 1.234.567."""
+    return "{:,}".format(n).replace(",", ".")
+
+
+def days():
+    import datetime
+    d0 = datetime.date.fromisoformat(FROM)
+    return [(d0 + datetime.timedelta(days=i)).isoformat() for i in range(DAYS)]
+
+
+class Truth:
+    """mkstats' truth.tsv: what a correct reader must find."""
+
+    def __init__(self, path):
+        self.day = {}       # (board, date) -> [q, blocked, cache, safe, canary, clients]
+        self.sites = {}     # board -> {site: (category, count)}
+        self.cats = {}      # board -> {category: count}
+        self.hidden = {}
+        self.names = {}
+        self.rare = []
+        self.outside = {}   # date -> (queries, refused)
+        self.up = {}        # (upstream, date) -> (queries, timeouts)
+        self.corrupt = 0
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("#"):
+                    continue
+                t = line.rstrip("\n").split("\t")
+                if t[0] == "day":
+                    self.day[(t[1], t[2])] = [int(x) for x in t[3:]]
+                elif t[0] == "site":
+                    self.sites.setdefault(t[1], {})[t[2]] = (t[3], int(t[4]))
+                elif t[0] == "cat":
+                    self.cats.setdefault(t[1], {})[t[2]] = int(t[3])
+                elif t[0] == "hidden":
+                    self.hidden[t[1]] = int(t[2])
+                elif t[0] == "name":
+                    self.names[t[1]] = t[2]
+                elif t[0] == "rare":
+                    self.rare.append(t[1])
+                elif t[0] == "outside":
+                    self.outside[t[1]] = (int(t[2]), int(t[3]))
+                elif t[0] == "upstream":
+                    self.up[(t[1], t[2])] = (int(t[3]), int(t[4]))
+                elif t[0] == "corrupt":
+                    self.corrupt = int(t[1])
+
+    def per_day(self, board, col):
+        """A column per day of the period; board None sums all boards."""
+        out = []
+        for d in days():
+            if board is None:
+                out.append(sum(v[col] for (b, dd), v in self.day.items() if dd == d))
+            else:
+                out.append(self.day.get((board, d), [0] * 6)[col])
+        return out
+
+
+COLS = {"vragen": 0, "geblokkeerd": 1, "safe-search": 3, "canary": 4, "apparaten": 5}
+
+# JavaScript run by the test (the pages have none): what a page shows.
+PAGE_FACTS = r"""(() => {
+  const charts = {};
+  for (const c of document.querySelectorAll('[data-chart]'))
+    charts[c.dataset.chart] = [...c.querySelectorAll('rect.bar')].map(r => Number(r.dataset.v));
+  const cards = {};
+  for (const c of document.querySelectorAll('.card'))
+    cards[c.id] = [Number(c.querySelector('.v').dataset.v), c.querySelector('.v').textContent];
+  const sites = [...document.querySelectorAll('#sites-tabel tbody tr')].map(r =>
+    [r.dataset.site, Number(r.querySelector('td[data-v]').dataset.v),
+     r.querySelector('td[data-v]').textContent]);
+  const k = document.getElementById('k-regel');
+  const links = [...document.querySelectorAll('[href],[src],link,object,embed,iframe,img')]
+    .map(e => e.getAttribute('href') || e.getAttribute('src') || e.tagName);
+  const ups = {};
+  for (const r of document.querySelectorAll('#upstreams-tabel tbody tr'))
+    ups[r.dataset.upstream] = [...r.querySelectorAll('td[data-v]')].map(t => Number(t.dataset.v));
+  const num = id => { const e = document.getElementById(id); return e ? Number(e.dataset.v) : null; };
+  return {charts, cards, sites, links,
+          k: k ? Number(k.dataset.k) : null, hidden: k ? Number(k.dataset.hidden) : null,
+          corrupt: num('corrupt'), outside: num('buiten-vragen'), refused: num('buiten-geweigerd'),
+          ups, scripts: document.scripts.length, html: document.documentElement.outerHTML,
+          text: document.body.innerText, lang: document.documentElement.lang};
+})()"""
+
+
+def check_page(page, url, truth, board, ntop):
+    """Everything a page must show, for one board or (None) the service."""
+    page.errors.clear()
+    page.requests.clear()
+    page.open(url)
+    f = page.eval(PAGE_FACTS)
+    check(not page.errors, "console/log errors: %s" % page.errors)
+    check(page.requests == [url], "requests other than the page: %s" % page.requests)
+    check(f["scripts"] == 0, "the page has a script")
+    check(f["lang"] == "nl", "lang is not nl")
+    for link in f["links"]:
+        check(re.fullmatch(r"bestuur-[A-Za-z0-9._-]+\.html", link or ""),
+              "a link or resource that leaves the page: %r" % link)
+
+    # Charts and their numbers, day by day.
+    for chart, col in COLS.items():
+        check(chart in f["charts"], "no chart " + chart)
+        want = truth.per_day(board, col)
+        check(f["charts"][chart] == want, "%s per day: page %s, input %s"
+              % (chart, f["charts"][chart], want))
+    check(len(f["charts"]["antwoorden"]) == 7, "answers: %d bars" % len(f["charts"]["antwoorden"]))
+    boards = [board] if board else sorted(truth.names)
+    cats = {}
+    for b in boards:
+        for c, n in truth.cats.get(b, {}).items():
+            cats[c] = cats.get(c, 0) + n
+    check(sorted(f["charts"]["categorieen"], reverse=True) == sorted(cats.values(), reverse=True),
+          "categories: page %s, input %s" % (f["charts"]["categorieen"], cats))
+
+    # Key figures: the number, and the same number written the Dutch way.
+    q = sum(truth.per_day(board, 0))
+    bl = sum(truth.per_day(board, 1))
+    check(f["cards"]["kpi-vragen"] == [q, nl(q)], "queries card %s, want %d" % (f["cards"]["kpi-vragen"], q))
+    check(f["cards"]["kpi-geblokkeerd"] == [bl, nl(bl)], "blocked card %s" % f["cards"]["kpi-geblokkeerd"])
+    canary = sum(truth.per_day(board, 4))
+    check(f["cards"]["kpi-canary"][0] == canary, "canary card %s, want %d" % (f["cards"]["kpi-canary"], canary))
+    check(re.search(r"\d+,\d\u00a0%", f["cards"]["kpi-cache"][1]), "cache share not as 12,5 %%: %r"
+          % f["cards"]["kpi-cache"][1])
+
+    # Named sites: the largest ntop of those that passed k, with their counts.
+    sites = {}
+    for b in boards:
+        for s, (c, n) in truth.sites.get(b, {}).items():
+            sites[s] = sites.get(s, 0) + n
+    want = sorted(sites.items(), key=lambda x: (-x[1], x[0]))[:ntop]
+    got = [(s, n) for s, n, _ in f["sites"]]
+    check(got == want, "sites: page %s, input %s" % (got[:5], want[:5]))
+    for s, n, text in f["sites"]:
+        check(text == nl(n), "site count %r is not %s" % (text, nl(n)))
+    check(f["k"] == 5, "threshold on the page %s" % f["k"])
+    check(f["hidden"] == sum(truth.hidden.get(b, 0) for b in boards),
+          "hidden %s, input %s" % (f["hidden"], sum(truth.hidden.get(b, 0) for b in boards)))
+    for rare in truth.rare:
+        check(rare not in f["html"], "a site below k is named: " + rare)
+    check("minstens 5 verschillende apparaten" in f["text"], "threshold not stated")
+    if NODES > 1:
+        check("bovengrens" in f["text"], "clients summed over nodes not called an upper bound")
+    return f
+
+
+def check_service(f, truth):
+    check(f["corrupt"] == truth.corrupt, "corrupt lines %s, input %d" % (f["corrupt"], truth.corrupt))
+    out = [truth.outside[d][1] for d in days()]
+    check(f["charts"]["buiten"] == out, "outside per day %s, input %s" % (f["charts"]["buiten"], out))
+    check(f["outside"] == sum(truth.outside[d][0] for d in days()), "outside total")
+    ranked = sorted(truth.names, key=lambda b: (-sum(truth.per_day(b, 0)), b))
+    check(f["charts"]["besturen"] == [sum(truth.per_day(b, 0)) for b in ranked],
+          "boards ranked %s" % f["charts"]["besturen"])
+    check(len(f["charts"]["landen"]) == 6 and len(f["charts"]["as"]) == 6, "countries/AS bars")
+    check(sum(f["charts"]["landen"]) == f["outside"], "countries do not add up to the queries")
+    for name in ("192.0.2.53:53", "[2001:db8::53]:53"):
+        q = sum(truth.up[(name, d)][0] for d in days())
+        t = sum(truth.up[(name, d)][1] for d in days())
+        check(f["ups"].get(name, [None, None])[:2] == [q, t],
+              "upstream %s: page %s, input %d %d" % (name, f["ups"].get(name), q, t))
+    check(len(f["charts"]["rtt-1"]) == 16 and len(f["charts"]["rtt-2"]) == 16, "rtt buckets")
+    check(len(f["charts"]["upstream-timeouts"]) == DAYS, "time-outs per day")
+
+
+def browser_tests(report, out, truth, art):
+    with cdp.Browser() as b:
+        page = b.page(1100, 900)
+
+        def service():
+            url = "file://" + os.path.join(out, "dienst.html")
+            f = check_page(page, url, truth, None, 20)
+            check_service(f, truth)
+            page.screenshot(os.path.join(art, "dienst.png"))
+
+        def boards():
+            for bid in sorted(truth.names):
+                url = "file://" + os.path.join(out, "bestuur-%s.html" % bid)
+                f = check_page(page, url, truth, bid, 20)
+                check(truth.names[bid] in f["text"], "board name %r not on its page" % truth.names[bid])
+            page.screenshot(os.path.join(art, "bestuur-desktop.png"))
+
+        def phone_and_print():
+            phone = b.page(390, 800, mobile=True)
+            url = "file://" + os.path.join(out, "bestuur-b0001.html")
+            phone.open(url)
+            check(not phone.errors, "errors on a phone: %s" % phone.errors)
+            # Nothing wider than the phone but the boxes that scroll.
+            wide = phone.eval("""[...document.querySelectorAll('main > *, section > *')]
+                .filter(e => !e.classList.contains('box') && e.getBoundingClientRect().right > 391)
+                .map(e => e.tagName + '.' + e.className)""")
+            check(not wide, "wider than a phone: %s" % wide)
+            phone.screenshot(os.path.join(art, "bestuur-phone.png"))
+            page.open(url)
+            page.media("print")
+            page.screenshot(os.path.join(art, "bestuur-print.png"))
+            page.media("")
+            pdf = page.pdf(os.path.join(art, "bestuur.pdf"))
+            check(pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2,
+                  "printing made no PDF of several pages")
+
+        run("report: service page in Chromium", service)
+        run("report: board pages in Chromium", boards)
+        run("report: phone and print", phone_and_print)
+
+
+def cli_tests(report, stats, tmp):
+    n1, n2 = os.path.join(stats, "ns1"), os.path.join(stats, "ns2")
+
+    def fails(args, msg, outdir):
+        before = sorted(os.listdir(outdir)) if os.path.isdir(outdir) else None
+        old = {}
+        for name in before or []:
+            with open(os.path.join(outdir, name), "rb") as f:
+                old[name] = f.read()
+        p = subprocess.run([report, "-o", outdir] + args, capture_output=True, text=True, timeout=60)
+        check(p.returncode == 1, "exit %d for %s: %s" % (p.returncode, args, p.stderr))
+        check(msg in p.stderr, "message %r not in %r" % (msg, p.stderr))
+        after = sorted(os.listdir(outdir)) if os.path.isdir(outdir) else None
+        check(after == before, "the output directory changed: %s -> %s" % (before, after))
+        for name, data in old.items():
+            with open(os.path.join(outdir, name), "rb") as f:
+                check(f.read() == data, name + " was changed")
+
+    def errors():
+        outdir = os.path.join(tmp, "err-out")
+        os.mkdir(outdir)
+        with open(os.path.join(outdir, "dienst.html"), "w") as f:
+            f.write("the old page\n")
+        fails(["-f", FROM, "-t", TO, n1, os.path.join(tmp, "no-such-dir")],
+              "no-such-dir: No such file or directory", outdir)
+        fails(["-f", FROM, "-t", TO, n1, n1 + "/"], "the same directory", outdir)
+        fails(["-f", "2025-01-01", "-t", "2025-01-31", n1, n2],
+              "no statistics from 2025-01-01 to 2025-01-31", outdir)
+        fails(["-f", FROM, "-t", TO, "-b", "nobody", n1], "no statistics for board nobody", outdir)
+        newer = os.path.join(tmp, "newer")
+        shutil.copytree(n1, newer)
+        with open(os.path.join(newer, FROM + ".day.jsonl"), "a") as f:
+            f.write('{"v":2,"type":"day"}\n')
+        fails(["-f", FROM, "-t", TO, newer], "format version newer", outdir)
+        p = subprocess.run([report, "-f", "2026-13-01", n1], capture_output=True, text=True)
+        check(p.returncode == 2 and "not a date" in p.stderr, "a bad date: %s" % p.stderr)
+
+    def one_board():
+        outdir = os.path.join(tmp, "one")
+        p = subprocess.run([report, "-o", outdir, "-f", FROM, "-t", TO, "-b", "b0002", n1, n2],
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode == 0, p.stderr)
+        check(os.listdir(outdir) == ["bestuur-b0002.html"], "wrote %s" % os.listdir(outdir))
+
+    def default_period():
+        # Statistics for last month and this one: the default is last month.
+        import datetime
+        today = datetime.date.today()
+        first = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+        gen = os.path.join(tmp, "recent")
+        subprocess.run([ARGS.mkstats, "-b", "2", "-f", first.isoformat(),
+                        "-d", str((today - first).days + 1), "-o", gen], check=True, timeout=60)
+        outdir = os.path.join(tmp, "recent-out")
+        p = subprocess.run([report, "-v", "-o", outdir, os.path.join(gen, "ns1")],
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode == 0, p.stderr)
+        last = today.replace(day=1) - datetime.timedelta(days=1)
+        check("for %s to %s" % (first.isoformat(), last.isoformat()) in p.stderr,
+              "default period: %s" % p.stderr)
+
+    run("report: errors leave no page", errors)
+    run("report: one board", one_board)
+    run("report: default period is last month", default_period)
+
+
+ARGS = None
+
+
+def main():
+    global ARGS, VERBOSE
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--report", default="./build/veilig-report")
+    ap.add_argument("--mkstats", default="./build/mkstats")
+    ap.add_argument("--artefacts", default="build/report-e2e")
+    ap.add_argument("--chromium", default=cdp.CHROMIUM)
+    ap.add_argument("-v", action="store_true")
+    ARGS = ap.parse_args()
+    VERBOSE = ARGS.v
+    report = os.path.abspath(ARGS.report)
+    art = os.path.abspath(ARGS.artefacts)
+    os.makedirs(art, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="veilig-report-e2e.")
+    t0 = time.monotonic()
+    try:
+        stats = os.path.join(tmp, "stats")
+        subprocess.run([ARGS.mkstats, "-b", str(BOARDS), "-n", str(NODES), "-f", FROM,
+                        "-d", str(DAYS), "-i", "1", "-c", "1", "-K", "5,3", "-x", "3",
+                        "-o", stats], check=True, timeout=120)
+        truth = Truth(os.path.join(stats, "truth.tsv"))
+        out = os.path.join(tmp, "pages")
+        p = subprocess.run([report, "-f", FROM, "-t", TO, "-o", out,
+                            os.path.join(stats, "ns1"), os.path.join(stats, "ns2")],
+                           capture_output=True, text=True, timeout=120)
+        if VERBOSE:
+            sys.stderr.write(p.stderr)
+        ok = p.returncode == 0 and "3 corrupt lines skipped" in p.stderr
+        RESULTS.append(ok)
+        print(("ok " if ok else "FAIL ") + "report: pages from two nodes" +
+              ("" if ok else ": exit %d: %s" % (p.returncode, p.stderr)), flush=True)
+        if ok:
+            for name in os.listdir(out):
+                shutil.copy(os.path.join(out, name), art)
+            if os.path.exists(ARGS.chromium):
+                cdp.CHROMIUM = ARGS.chromium
+                browser_tests(report, out, truth, art)
+            else:
+                RESULTS.append(False)
+                print("FAIL report: no Chromium at %s (apt-get install chromium)" % ARGS.chromium)
+        cli_tests(report, stats, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    passed = sum(RESULTS)
+    print("%d passed, %d failed" % (passed, len(RESULTS) - passed))
+    if VERBOSE:
+        print("# %.1f s; artefacts in %s" % (time.monotonic() - t0, art))
+    return 0 if passed == len(RESULTS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
