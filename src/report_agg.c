@@ -15,7 +15,7 @@
 /* The day column each of report_rec_answers[] adds to. */
 static const enum report_col report_agg_answer_col[REPORT_NANSWERS] = {
 	REPORT_CACHE, REPORT_FORWARDED, REPORT_STALE, REPORT_BLOCKED,
-	REPORT_REWRITTEN, REPORT_REFUSED, REPORT_ERROR
+	REPORT_REWRITTEN, REPORT_REFUSED, REPORT_ERROR, REPORT_DROPPED
 };
 
 struct report_agg *

@@ -49,6 +49,7 @@ enum report_col {
 	REPORT_REWRITTEN,
 	REPORT_REFUSED,
 	REPORT_ERROR,
+	REPORT_DROPPED,		/* answers.dropped: no answer sent */
 	REPORT_SAFE_SEARCH,
 	REPORT_CANARY,		/* blocked.canary */
 	REPORT_CLIENTS,		/* sum over nodes and parts: see above */

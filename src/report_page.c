@@ -119,6 +119,7 @@ static const struct {
 	{ REPORT_REWRITTEN, "rewritten", "Omgeleid (safe search)", "k-r" },
 	{ REPORT_REFUSED, "refused", "Geweigerd", "k-x" },
 	{ REPORT_ERROR, "error", "Fout", "k-e" },
+	{ REPORT_DROPPED, "dropped", "Geen antwoord gestuurd", "k-x" },
 };
 #define REPORT_PAGE_NANSWERS \
 	(sizeof report_page_answers / sizeof report_page_answers[0])
@@ -761,6 +762,10 @@ report_page_tally(FILE *f, const char *id, const char *title,
 			else if (strcmp(v[i]->key, "unknown") == 0)
 				snprintf(names[nb], sizeof names[nb],
 				    "onbekend");
+			else if (strcmp(v[i]->key, "other") == 0)
+				/* ASes beyond those a record keeps. */
+				snprintf(names[nb], sizeof names[nb],
+				    "overige netwerken");
 			else
 				snprintf(names[nb], sizeof names[nb], "AS%s",
 				    v[i]->key);

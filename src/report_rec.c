@@ -28,7 +28,7 @@
 
 const char *const report_rec_answers[REPORT_NANSWERS] = {
 	"cache", "forwarded", "stale", "blocked", "rewritten", "refused",
-	"error"
+	"error", "dropped"
 };
 const char *const report_rec_upcols[REPORT_NUPCOLS] = {
 	"queries", "timeouts", "errors", "mismatched", "tcp"

@@ -25,10 +25,11 @@
 
 #define REPORT_FORMAT_VERSION	1	/* the "v" this reader knows */
 #define REPORT_BUCKETS		16	/* latency histogram buckets */
-#define REPORT_NANSWERS		7	/* keys of "answers", in this order: */
+#define REPORT_NANSWERS		8	/* keys of "answers", in this order: */
 #define REPORT_NUPCOLS		5	/* upstream counts, in this order: */
 
-/* "answers": cache, forwarded, stale, blocked, rewritten, refused, error. */
+/* "answers": cache, forwarded, stale, blocked, rewritten, refused, error,
+   dropped. */
 extern const char *const report_rec_answers[REPORT_NANSWERS];
 /* Upstream counts: queries, timeouts, errors, mismatched, tcp. */
 extern const char *const report_rec_upcols[REPORT_NUPCOLS];

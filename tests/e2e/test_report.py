@@ -172,7 +172,7 @@ def check_page(page, url, truth, board, ntop):
         want = truth.per_day(board, col)
         check(f["charts"][chart] == want, "%s per day: page %s, input %s"
               % (chart, f["charts"][chart], want))
-    check(len(f["charts"]["antwoorden"]) == 7, "answers: %d bars" % len(f["charts"]["antwoorden"]))
+    check(len(f["charts"]["antwoorden"]) == 8, "answers: %d bars" % len(f["charts"]["antwoorden"]))
     boards = [board] if board else sorted(truth.names)
     cats = {}
     for b in boards:

@@ -276,13 +276,14 @@ test_records(void **state)
 	ok = "{\"v\":1,\"type\":\"day\",\"start\":\"2026-11-02T00:00:00Z\","
 	    "\"end\":\"2026-11-03T00:00:00Z\",\"board\":\"a\\u0062\","
 	    "\"future\":{\"x\":[1,{\"y\":null}]},\"answers\":{\"new\":[1],"
-	    "\"cache\":3},\"queries\":4,\"top_blocked\":[{\"site\":\"s.example\","
+	    "\"cache\":3,\"dropped\":2},\"queries\":4,\"top_blocked\":[{\"site\":\"s.example\","
 	    "\"count\":2,\"clients_at_least\":9,\"extra\":{}}]}";
 	assert_int_equal(report_rec_parse(&r, ok, strlen(ok), REPORT_SRC_DAY,
 	    &why), REPORT_PARSE_OK);
 	assert_string_equal(r.board, "ab");
 	assert_int_equal(r.queries, 4);
 	assert_int_equal(r.answers[0], 3);
+	assert_int_equal(r.answers[7], 2);	/* dropped */
 	assert_int_equal(r.ntop, 1);
 	assert_int_equal(r.top[0].clients_at_least, 9);
 	/* A newer format is refused, not skipped. */
