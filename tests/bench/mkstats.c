@@ -29,6 +29,12 @@
  * The time zone is Europe/Amsterdam (with its DST days of 23 and 25 hours)
  * where the system has it.
  *
+ * Sites: an interval record names a site blocked for at least the node's
+ * k clients (-K sets k per node: 5,3 makes the second node lax); a day
+ * record lists the sites named in its intervals with clients_at_least = k,
+ * as the format says. Each board also has a rare site, blocked for 2 to 4
+ * clients, which only a lax node names: a report with k 5 never may.
+ *
  * dir/truth.tsv says what a correct reader must find, from the generator's
  * own bookkeeping (not by reading the files back): per board and day the
  * queries, blocked, cache, safe-search and canary answers and the clients
@@ -395,8 +401,12 @@ rec_fill(struct rec *x, struct rng *r, const struct board *b, double mu,
 				count = 1;
 			cal = 1 + (uint64_t)(rng_unit(r) * (double)(count <
 			    x->clients ? count : x->clients));
-			if (whole_day && cal < (uint64_t)k)
-				cal += (uint64_t)k;	/* a day lists the named */
+			/*
+			 * A day record lists the sites named in some interval,
+			 * with clients_at_least = k (the format says so).
+			 */
+			if (whole_day)
+				cal = (uint64_t)k;
 			if (cal >= (uint64_t)k && top < TOP) {
 				rec_site(x, name, c, count, cal);
 				top++;
@@ -416,7 +426,7 @@ rec_fill(struct rec *x, struct rng *r, const struct board *b, double mu,
 		cal = 2 + rng_next(r) % 3;
 		if (cal >= (uint64_t)k && top < TOP && x->hidden_count > 0) {
 			/* Taken from the hidden count: the sums stay. */
-			rec_site(x, name, c, 1, cal);
+			rec_site(x, name, c, 1, whole_day ? (uint64_t)k : cal);
 			x->hidden_count--;
 		}
 	}
@@ -997,6 +1007,9 @@ interval_day(int di, const char *date, int wday, const struct part *parts,
 			for (bi = 0; bi < nboards; bi++) {
 				if (sum[bi].queries == 0)
 					continue;
+				/* A day record's sites carry k itself. */
+				for (i = 0; i < sum[bi].nsite; i++)
+					sum[bi].site[i].cal = (uint64_t)kn[n];
 				write_board(&sb, &boards[bi], &sum[bi], n, 1,
 				    parts[p].start, parts[p].end, kn[n]);
 				truth_sites_add(bi, &sum[bi], kn[n]);
