@@ -153,6 +153,11 @@ asan:
 # libFuzzer targets, built with clang; `make fuzz` runs each for a while.
 FUZZ_TARGETS	= $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECS	?= 300
+# veilig-report's record parser: its own modules and yajl, not veiligd's.
+build/fuzz/fuzz_report_%: tests/fuzz/fuzz_report_%.c $(REPORT_SRCS) src/*.h
+	mkdir -p build/fuzz
+	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    $(REPORT_CFLAGS) -o $@ $< $(REPORT_SRCS) $(REPORT_LIBS)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) src/*.h
 	mkdir -p build/fuzz
 	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
