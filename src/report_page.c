@@ -262,6 +262,14 @@ report_page_interval(uint64_t secs, char *buf, size_t len)
 	return buf;
 }
 
+/* A chart over the days of the period. */
+static void
+report_page_days(FILE *f, const struct report_agg *agg, const char *id,
+    const char *title, const struct report_svg_series *s)
+{
+	report_svg_days(f, id, title, s, agg->from, agg->ndays);
+}
+
 /* Days of the period with any query. */
 static long
 report_page_days_with_data(const struct report_agg *agg,
@@ -529,12 +537,13 @@ report_page_figures(FILE *f, struct report_agg *agg,
 
 	fputs("<section id=\"per-dag\">\n<h2>Vragen en blokkades per dag</h2>\n"
 	    "<h3>Vragen</h3><div class=\"box\">", f);
-	report_svg_days(f, "vragen", "Vragen per dag", b->day + REPORT_QUERIES,
-	    REPORT_COLS, agg->from, agg->ndays, "k-q", "vragen");
+	report_page_days(f, agg, "vragen", "Vragen per dag",
+	    &(struct report_svg_series){ b->day + REPORT_QUERIES, REPORT_COLS,
+	    "k-q", "vragen" });
 	fputs("</div>\n<h3>Geblokkeerde antwoorden</h3><div class=\"box\">", f);
-	report_svg_days(f, "geblokkeerd", "Geblokkeerde antwoorden per dag",
-	    b->day + REPORT_BLOCKED, REPORT_COLS, agg->from, agg->ndays, "k-b",
-	    "geblokkeerd");
+	report_page_days(f, agg, "geblokkeerd", "Geblokkeerde antwoorden per "
+	    "dag", &(struct report_svg_series){ b->day + REPORT_BLOCKED,
+	    REPORT_COLS, "k-b", "geblokkeerd" });
 	fputs("</div>\n</section>\n", f);
 
 	report_page_categories(f, b, blocked);
@@ -542,10 +551,10 @@ report_page_figures(FILE *f, struct report_agg *agg,
 
 	fputs("<section id=\"apparaten\">\n<h2>Verschillende apparaten per dag"
 	    "</h2>\n<div class=\"box\">", f);
-	report_svg_days(f, "apparaten", b->summed ? "Verschillende apparaten "
-	    "per dag (bovengrens)" : "Verschillende apparaten per dag",
-	    b->day + REPORT_CLIENTS, REPORT_COLS, agg->from, agg->ndays, "k-cl",
-	    "apparaten");
+	report_page_days(f, agg, "apparaten", b->summed ? "Verschillende "
+	    "apparaten per dag (bovengrens)" : "Verschillende apparaten per dag",
+	    &(struct report_svg_series){ b->day + REPORT_CLIENTS, REPORT_COLS,
+	    "k-cl", "apparaten" });
 	fputs("</div>\n<p class=\"note\" id=\"apparaten-uitleg\">Het aantal "
 	    "verschillende apparaten is een schatting, geteld zonder adressen "
 	    "te bewaren.", f);
@@ -567,9 +576,9 @@ report_page_figures(FILE *f, struct report_agg *agg,
 	    (unsigned long long)report_agg_total(agg, b, REPORT_SAFE_SEARCH),
 	    report_fmt_int(report_agg_total(agg, b, REPORT_SAFE_SEARCH), a,
 	    sizeof a));
-	report_svg_days(f, "safe-search", "Safe search per dag",
-	    b->day + REPORT_SAFE_SEARCH, REPORT_COLS, agg->from, agg->ndays,
-	    "k-r", "keer safe search");
+	report_page_days(f, agg, "safe-search", "Safe search per dag",
+	    &(struct report_svg_series){ b->day + REPORT_SAFE_SEARCH,
+	    REPORT_COLS, "k-r", "keer safe search" });
 	fprintf(f, "</div>\n<p><strong data-v=\"%llu\">%s</strong> keer vroeg "
 	    "een apparaat of het DNS over HTTPS (of iCloud Private Relay) mocht "
 	    "aanzetten, en kreeg het antwoord dat dat hier niet kan (een "
@@ -579,9 +588,9 @@ report_page_figures(FILE *f, struct report_agg *agg,
 	    (unsigned long long)report_agg_total(agg, b, REPORT_CANARY),
 	    report_fmt_int(report_agg_total(agg, b, REPORT_CANARY), a,
 	    sizeof a));
-	report_svg_days(f, "canary", "Canary-antwoorden per dag",
-	    b->day + REPORT_CANARY, REPORT_COLS, agg->from, agg->ndays, "k-x",
-	    "canary-antwoorden");
+	report_page_days(f, agg, "canary", "Canary-antwoorden per dag",
+	    &(struct report_svg_series){ b->day + REPORT_CANARY, REPORT_COLS,
+	    "k-x", "canary-antwoorden" });
 	fputs("</div>\n</section>\n", f);
 }
 
@@ -809,8 +818,9 @@ report_page_outside(FILE *f, struct report_agg *agg)
 	    "<div class=\"box\">", (unsigned long long)q,
 	    report_fmt_int(q, a, sizeof a), (unsigned long long)r,
 	    report_fmt_int(r, b, sizeof b));
-	report_svg_days(f, "buiten", "Geweigerde vragen per dag",
-	    agg->out_day + 1, 2, agg->from, agg->ndays, "k-x", "geweigerd");
+	report_page_days(f, agg, "buiten", "Geweigerde vragen per dag",
+	    &(struct report_svg_series){ agg->out_day + 1, 2, "k-x",
+	    "geweigerd" });
 	fputs("</div>\n<h3>Naar land</h3>\n", f);
 	if (agg->out_country.len == 0)
 		fputs("<p class=\"note\">Geen landen geteld (geen database met "
@@ -828,13 +838,51 @@ report_page_outside(FILE *f, struct report_agg *agg)
 	fputs("</section>\n", f);
 }
 
+/* Each upstream's round-trip times as a histogram. */
+static void
+report_page_rtt(FILE *f, struct report_agg *agg)
+{
+	struct report_svg_bar	 bars[REPORT_BUCKETS];
+	char			 labels[REPORT_BUCKETS][32], t[REPORT_FMT_LEN];
+	char			 id[32], title[300];
+	struct report_upstream	*u;
+	size_t			 i, j;
+
+	if (!agg->have_le)
+		return;
+	for (j = 0; j < REPORT_BUCKETS; j++) {
+		if (isfinite(agg->le[j]))
+			snprintf(labels[j], sizeof labels[j],
+			    "≤" REPORT_FMT_NBSP "%s", report_fmt_seconds(
+			    agg->le[j], t, sizeof t));
+		else
+			snprintf(labels[j], sizeof labels[j],
+			    ">" REPORT_FMT_NBSP "%s", report_fmt_seconds(
+			    agg->le[j - 1], t, sizeof t));
+		bars[j].label = labels[j];
+		bars[j].key = NULL;
+		bars[j].cls = "k-f";
+	}
+	for (i = 0; i < agg->nups; i++) {
+		u = agg->ups[i];
+		for (j = 0; j < REPORT_BUCKETS; j++)
+			bars[j].v = u->rtt[j];
+		fputs("<h3>Antwoordtijd van ", f);
+		report_svg_esc(f, u->name);
+		fputs("</h3><div class=\"box\">", f);
+		snprintf(id, sizeof id, "rtt-%zu", i + 1);
+		snprintf(title, sizeof title, "Antwoordtijd van %s", u->name);
+		report_svg_columns(f, id, title, bars, REPORT_BUCKETS,
+		    "antwoorden");
+		fputs("</div>\n", f);
+	}
+}
+
 /* The upstreams: health in a table, latency as a histogram each. */
 static void
 report_page_upstreams(FILE *f, struct report_agg *agg)
 {
-	struct report_svg_bar	 bars[REPORT_BUCKETS];
-	char			 labels[REPORT_BUCKETS][32], t[REPORT_FMT_LEN];
-	char			 a[6][REPORT_FMT_LEN], id[32], title[300];
+	char			 a[6][REPORT_FMT_LEN];
 	struct report_upstream	*u;
 	uint64_t		 tot[REPORT_UP_COLS], *tout;
 	double			 q50, q95;
@@ -902,40 +950,13 @@ report_page_upstreams(FILE *f, struct report_agg *agg)
 	    "% van de antwoorden van de upstream kwam, als grens van het "
 	    "histogramvak.</p>\n<h3>Time-outs per dag (alle upstreams)</h3>"
 	    "<div class=\"box\">", f);
-	report_svg_days(f, "upstream-timeouts", "Time-outs van upstreams per dag",
-	    tout, 1, agg->from, agg->ndays, "k-b", "time-outs");
+	report_page_days(f, agg, "upstream-timeouts", "Time-outs van upstreams "
+	    "per dag", &(struct report_svg_series){ tout, 1, "k-b",
+	    "time-outs" });
 	fputs("</div>\n", f);
 	free(tout);
 
-	if (agg->have_le) {
-		for (j = 0; j < REPORT_BUCKETS; j++) {
-			if (isfinite(agg->le[j]))
-				snprintf(labels[j], sizeof labels[j],
-				    "≤" REPORT_FMT_NBSP "%s", report_fmt_seconds(
-				    agg->le[j], t, sizeof t));
-			else
-				snprintf(labels[j], sizeof labels[j],
-				    ">" REPORT_FMT_NBSP "%s", report_fmt_seconds(
-				    agg->le[j - 1], t, sizeof t));
-			bars[j].label = labels[j];
-			bars[j].key = NULL;
-			bars[j].cls = "k-f";
-		}
-		for (i = 0; i < agg->nups; i++) {
-			u = agg->ups[i];
-			for (j = 0; j < REPORT_BUCKETS; j++)
-				bars[j].v = u->rtt[j];
-			fputs("<h3>Antwoordtijd van ", f);
-			report_svg_esc(f, u->name);
-			fputs("</h3><div class=\"box\">", f);
-			snprintf(id, sizeof id, "rtt-%zu", i + 1);
-			snprintf(title, sizeof title, "Antwoordtijd van %s",
-			    u->name);
-			report_svg_columns(f, id, title, bars, REPORT_BUCKETS,
-			    "antwoorden");
-			fputs("</div>\n", f);
-		}
-	}
+	report_page_rtt(f, agg);
 	fputs("</section>\n", f);
 }
 

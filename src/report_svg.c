@@ -128,9 +128,11 @@ report_svg_xlabel(long day, long i, long ndays, char *buf, size_t len)
 
 void
 report_svg_days(FILE *f, const char *id, const char *title,
-    const uint64_t *v, size_t stride, long from, long ndays, const char *cls,
-    const char *unit)
+    const struct report_svg_series *s, long from, long ndays)
 {
+	const uint64_t	*v = s->v;
+	const size_t	 stride = s->stride;
+	const char	*cls = s->cls, *unit = s->unit;
 	const int	 h = 210;
 	const double	 pw = REPORT_SVG_W - REPORT_SVG_LEFT - REPORT_SVG_RIGHT;
 	const double	 y0 = h - REPORT_SVG_BOTTOM;

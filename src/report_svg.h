@@ -28,14 +28,17 @@ struct report_svg_bar {
 /* Write s with &, <, >, " and ' escaped. */
 void	report_svg_esc(FILE *, const char *s);
 
-/*
- * One bar per day for ndays days from day number from: value of day i is
- * v[i * stride]. cls colours the bars; unit names what is counted in the
- * tooltips ("vragen").
- */
+/* A value per day: day i's is v[i * stride]. */
+struct report_svg_series {
+	const uint64_t	*v;
+	size_t		 stride;
+	const char	*cls;		/* colours the bars */
+	const char	*unit;		/* what is counted, for tooltips */
+};
+
+/* One bar per day for ndays days from day number from. */
 void	report_svg_days(FILE *, const char *id, const char *title,
-	    const uint64_t *v, size_t stride, long from, long ndays,
-	    const char *cls, const char *unit);
+	    const struct report_svg_series *, long from, long ndays);
 /*
  * Horizontal bars, in the order given, with value and share of total: a
  * <table class="chart hbars" data-chart="ID"> with an SVG bar per row.

@@ -133,6 +133,126 @@ veilig_report_outdir(const char *dir)
 		veilig_report_fail(dir, strerror(errno));
 }
 
+/*
+ * The period: without --from and --to the last calendar month; with only
+ * --from up to yesterday; with only --to from the first of its month.
+ */
+static void
+veilig_report_period(long *from, long *to)
+{
+	long	today = report_date_today();
+	int	y, m, d;
+
+	if (*from == LONG_MIN && *to == LONG_MIN) {
+		report_date_to_civil(today, &y, &m, &d);
+		*to = today - d;
+		report_date_to_civil(*to, &y, &m, &d);
+		*from = *to - d + 1;
+	} else if (*to == LONG_MIN)
+		*to = today - 1 > *from ? today - 1 : *from;
+	else if (*from == LONG_MIN) {
+		report_date_to_civil(*to, &y, &m, &d);
+		*from = *to - d + 1;
+	}
+	if (*from > *to) {
+		fprintf(stderr, "veilig-report: --from is after --to\n");
+		exit(2);
+	}
+	if (*to - *from + 1 > REPORT_MAX_DAYS) {
+		fprintf(stderr, "veilig-report: a period of at most %d days\n",
+		    REPORT_MAX_DAYS);
+		exit(2);
+	}
+}
+
+/* Check and read every directory into agg; exit 1 on an error. */
+static void
+veilig_report_read(struct report_agg *agg, char **dirs, int n, int verbose)
+{
+	struct report_read_stats	 st;
+	struct timespec			 t0, t1;
+	char				*cause;
+	int				 i;
+
+	for (i = 0; i < n; i++)
+		if (report_read_check(dirs[i], &cause) == -1)
+			veilig_report_fail(NULL, cause);
+	veilig_report_distinct(dirs, n);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&st, 0, sizeof st);
+	for (i = 0; i < n; i++)
+		if (report_read_dir(agg, dirs[i], &st, &cause) == -1)
+			veilig_report_fail(NULL, cause);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (agg->corrupt > 0)
+		fprintf(stderr, "veilig-report: %llu corrupt line%s skipped "
+		    "(counted on the pages)\n",
+		    (unsigned long long)agg->corrupt, agg->corrupt == 1 ? "" :
+		    "s");
+	if (verbose)
+		fprintf(stderr, "veilig-report: read %llu files, %llu MB, "
+		    "%llu lines parsed, %llu passed over, %llu interval files "
+		    "covered by day summaries, %llu gaps read from intervals, "
+		    "in %.2f s\n", (unsigned long long)st.files,
+		    (unsigned long long)(st.octets >> 20),
+		    (unsigned long long)st.lines,
+		    (unsigned long long)st.skipped,
+		    (unsigned long long)st.covered,
+		    (unsigned long long)st.uncovered,
+		    (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
+/*
+ * The board asked for (NULL: all); exit 1, writing nothing, when the
+ * period holds no statistics for it (or none at all).
+ */
+static struct report_board *
+veilig_report_wanted(struct report_agg *agg, const char *board,
+    char iso[2][16], int ndirs)
+{
+	struct report_board	*b = NULL;
+
+	if (board != NULL) {
+		b = report_agg_board(agg, board);
+		if (b == NULL || b->records == 0) {
+			fprintf(stderr, "veilig-report: no statistics for board "
+			    "%s from %s to %s; no page written\n", board, iso[0],
+			    iso[1]);
+			exit(1);
+		}
+	} else if (agg->nboards == 0 && agg->out_records == 0 &&
+	    agg->nups == 0) {
+		fprintf(stderr, "veilig-report: no statistics from %s to %s in "
+		    "the director%s given; no page written\n", iso[0], iso[1],
+		    ndirs == 1 ? "y" : "ies");
+		exit(1);
+	}
+	return b;
+}
+
+/* Write board b's page, or (b NULL) every page; the number written. */
+static size_t
+veilig_report_write(struct report_agg *agg, struct report_board *b,
+    struct report_page_ctx *ctx)
+{
+	char	*cause;
+	size_t	 j;
+
+	if (b != NULL) {
+		if (report_page_board(agg, b, ctx, &cause) == -1)
+			veilig_report_fail(NULL, cause);
+		return 1;
+	}
+	ctx->links = 1;
+	for (j = 0; j < agg->nboards; j++)
+		if (report_page_board(agg, agg->boards[j], ctx, &cause) == -1)
+			veilig_report_fail(NULL, cause);
+	if (report_page_service(agg, ctx, &cause) == -1)
+		veilig_report_fail(NULL, cause);
+	return agg->nboards + 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -149,16 +269,14 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct report_page_ctx		 ctx;
-	struct report_read_stats	 st;
 	struct report_agg		*agg;
-	struct report_board		*b = NULL;
+	struct report_board		*b;
 	struct timespec			 t0, t1;
 	const char			*board = NULL;
-	char				*cause, iso[2][16];
-	long				 from = LONG_MIN, to = LONG_MIN, today;
-	int				 ch, i, y, m, d, k = VEILIG_REPORT_K;
-	int				 verbose = 0;
-	size_t				 pages = 0, j;
+	char				 iso[2][16];
+	long				 from = LONG_MIN, to = LONG_MIN;
+	int				 ch, k = VEILIG_REPORT_K, verbose = 0;
+	size_t				 pages;
 
 	memset(&ctx, 0, sizeof ctx);
 	ctx.outdir = ".";
@@ -202,95 +320,18 @@ main(int argc, char **argv)
 	if (argc == 0)
 		veilig_report_usage();
 
-	/* Default: the last calendar month; one end given: see the man page. */
-	today = report_date_today();
-	if (from == LONG_MIN && to == LONG_MIN) {
-		report_date_to_civil(today, &y, &m, &d);
-		to = today - d;
-		report_date_to_civil(to, &y, &m, &d);
-		from = to - d + 1;
-	} else if (to == LONG_MIN)
-		to = today - 1 > from ? today - 1 : from;
-	else if (from == LONG_MIN) {
-		report_date_to_civil(to, &y, &m, &d);
-		from = to - d + 1;
-	}
-	if (from > to) {
-		fprintf(stderr, "veilig-report: --from is after --to\n");
-		exit(2);
-	}
-	if (to - from + 1 > REPORT_MAX_DAYS) {
-		fprintf(stderr, "veilig-report: a period of at most %d days\n",
-		    REPORT_MAX_DAYS);
-		exit(2);
-	}
+	veilig_report_period(&from, &to);
 	report_date_iso(from, iso[0], sizeof iso[0]);
 	report_date_iso(to, iso[1], sizeof iso[1]);
 
-	for (i = 0; i < argc; i++)
-		if (report_read_check(argv[i], &cause) == -1)
-			veilig_report_fail(NULL, cause);
-	veilig_report_distinct(argv, argc);
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	agg = report_agg_new(from, to, k, board);
-	memset(&st, 0, sizeof st);
-	for (i = 0; i < argc; i++)
-		if (report_read_dir(agg, argv[i], &st, &cause) == -1)
-			veilig_report_fail(NULL, cause);
+	veilig_report_read(agg, argv, argc, verbose);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (agg->corrupt > 0)
-		fprintf(stderr, "veilig-report: %llu corrupt line%s skipped "
-		    "(counted on the pages)\n",
-		    (unsigned long long)agg->corrupt, agg->corrupt == 1 ? "" :
-		    "s");
-	if (verbose)
-		fprintf(stderr, "veilig-report: read %llu files, %llu MB, "
-		    "%llu lines parsed, %llu passed over, %llu interval files "
-		    "covered by day summaries, %llu gaps read from intervals, "
-		    "in %.2f s\n", (unsigned long long)st.files,
-		    (unsigned long long)(st.octets >> 20),
-		    (unsigned long long)st.lines,
-		    (unsigned long long)st.skipped,
-		    (unsigned long long)st.covered,
-		    (unsigned long long)st.uncovered,
-		    (double)(t1.tv_sec - t0.tv_sec) +
-		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 
 	ctx.made = veilig_report_made();
-	if (board != NULL) {
-		b = report_agg_board(agg, board);
-		if (b == NULL || b->records == 0) {
-			fprintf(stderr, "veilig-report: no statistics for board "
-			    "%s from %s to %s; no page written\n", board, iso[0],
-			    iso[1]);
-			exit(1);
-		}
-	} else if (agg->nboards == 0 && agg->out_records == 0 &&
-	    agg->nups == 0) {
-		fprintf(stderr, "veilig-report: no statistics from %s to %s in "
-		    "the director%s given; no page written\n", iso[0], iso[1],
-		    argc == 1 ? "y" : "ies");
-		exit(1);
-	}
-
+	b = veilig_report_wanted(agg, board, iso, argc);
 	veilig_report_outdir(ctx.outdir);
-	if (board != NULL) {
-		if (report_page_board(agg, b, &ctx, &cause) == -1)
-			veilig_report_fail(NULL, cause);
-		pages = 1;
-	} else {
-		ctx.links = 1;
-		for (j = 0; j < agg->nboards; j++) {
-			if (report_page_board(agg, agg->boards[j], &ctx,
-			    &cause) == -1)
-				veilig_report_fail(NULL, cause);
-			pages++;
-		}
-		if (report_page_service(agg, &ctx, &cause) == -1)
-			veilig_report_fail(NULL, cause);
-		pages++;
-	}
+	pages = veilig_report_write(agg, b, &ctx);
 	if (verbose) {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		fprintf(stderr, "veilig-report: %zu page%s for %s to %s written "
