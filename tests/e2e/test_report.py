@@ -1,19 +1,18 @@
 #!/usr/bin/python3
 """test_report.py: veilig-report end to end, its pages opened in Chromium.
 
-    python3 tests/e2e/test_report.py --report ./build/veilig-report \
-        --mkstats ./build/mkstats [--artefacts build/report-e2e] [-v]
+    /usr/bin/python3 -m pytest tests/e2e/test_report.py [--veiligd build/veiligd]
 
-Makes two nodes' statistics with tests/bench/mkstats (4 boards, 14 days:
-summaries, a crash day whose middle part exists only as interval lines,
-a last day of interval lines only, the second node naming sites with k 3,
-three corrupt lines), builds the pages with veilig-report, and opens each
-in headless Chromium (tests/e2e/cdp.py, Debian's /usr/bin/chromium) to
-check, against mkstats' truth.tsv:
+veilig-report and mkstats are taken from the directory of --veiligd (so
+`make asan` tests the ASan build of both). mkstats makes two nodes'
+statistics (4 boards, 14 days: summaries, a crash day whose middle part
+exists only as interval lines, a last day of interval lines only, the
+second node naming sites with k 3, three corrupt lines); veilig-report
+builds the pages, and each is opened in headless Chromium (cdp.py,
+Debian's /usr/bin/chromium) and checked against mkstats' truth.tsv:
 
   - the page loads with no console error or warning and requests nothing
-    but itself; it has no script, and no link that leaves the page's
-    directory;
+    but itself; it has no script, and no link that leaves its directory;
   - every chart has its SVG bars: one per day, per category, per answer
     kind, per board, per country and AS, per histogram bucket;
   - the numbers: per day queries, blocked, clients, safe search, canary
@@ -21,24 +20,23 @@ check, against mkstats' truth.tsv:
     and their counts; the hidden count; the threshold; corrupt lines;
     queries from outside; upstream queries and time-outs;
   - no site below k is named anywhere in the page;
-  - screenshots (desktop, phone) and a printed PDF kept under --artefacts.
+  - screenshots (desktop, phone, print) and a printed PDF are kept in
+    report-e2e/ beside the binaries (build/report-e2e/).
 
 And without a browser, the command's errors: a missing directory, the
 same directory twice, an empty period, an unknown board, a newer format:
 each a clear message, exit 1, and no page written or changed (an old page
 stays, no temporary file is left).
-
-Prints "ok NAME" or "FAIL NAME: reason" and ends with "N passed, M failed".
 """
 
-import argparse
+import datetime
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
+
+import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -46,18 +44,6 @@ import cdp  # noqa: E402
 
 FROM, DAYS, TO = "2026-10-20", 14, "2026-11-02"
 BOARDS, NODES = 4, 2
-RESULTS = []
-VERBOSE = False
-
-
-def run(name, fn, *args):
-    try:
-        fn(*args)
-        RESULTS.append(True)
-        print("ok " + name, flush=True)
-    except Exception as e:           # noqa: BLE001  (a test's failure)
-        RESULTS.append(False)
-        print("FAIL %s: %s" % (name, e), flush=True)
 
 
 def check(cond, msg):
@@ -71,7 +57,6 @@ def nl(n):
 
 
 def days():
-    import datetime
     d0 = datetime.date.fromisoformat(FROM)
     return [(d0 + datetime.timedelta(days=i)).isoformat() for i in range(DAYS)]
 
@@ -231,164 +216,160 @@ def check_service(f, truth):
     check(len(f["charts"]["upstream-timeouts"]) == DAYS, "time-outs per day")
 
 
-def browser_tests(report, out, truth, art):
+# ------------------------------------------------------------ fixtures
+
+@pytest.fixture(scope="module")
+def bins(request):
+    """veilig-report and mkstats from the directory of the veiligd tested."""
+    d = os.path.dirname(os.path.abspath(request.config.getoption("--veiligd")))
+    out = {"report": os.path.join(d, "veilig-report"),
+           "mkstats": os.path.join(d, "mkstats"),
+           "artefacts": os.path.join(d, "report-e2e")}
+    for k in ("report", "mkstats"):
+        if not os.access(out[k], os.X_OK):
+            pytest.fail("%s not built (make all %s)" % (out[k], out[k]), pytrace=False)
+    os.makedirs(out["artefacts"], exist_ok=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def stats(bins, tmp_path_factory):
+    """Two nodes' statistics from mkstats, and what a reader must find."""
+    d = str(tmp_path_factory.mktemp("stats"))
+    subprocess.run([bins["mkstats"], "-b", str(BOARDS), "-n", str(NODES), "-f", FROM,
+                    "-d", str(DAYS), "-i", "1", "-c", "1", "-K", "5,3", "-x", "3",
+                    "-o", d], check=True, timeout=120)
+    return d, Truth(os.path.join(d, "truth.tsv"))
+
+
+@pytest.fixture(scope="module")
+def pages(bins, stats, tmp_path_factory):
+    """The pages veilig-report wrote from both nodes (copied to artefacts)."""
+    d, _ = stats
+    out = str(tmp_path_factory.mktemp("pages"))
+    p = subprocess.run([bins["report"], "-f", FROM, "-t", TO, "-o", out,
+                        os.path.join(d, "ns1"), os.path.join(d, "ns2")],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "3 corrupt lines skipped" in p.stderr, p.stderr
+    for name in os.listdir(out):
+        shutil.copy(os.path.join(out, name), bins["artefacts"])
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.access(cdp.CHROMIUM, os.X_OK):
+        pytest.fail("no Chromium at %s (apt-get install chromium)" % cdp.CHROMIUM,
+                    pytrace=False)
     with cdp.Browser() as b:
-        page = b.page(1100, 900)
-
-        def service():
-            url = "file://" + os.path.join(out, "dienst.html")
-            f = check_page(page, url, truth, None, 20)
-            check_service(f, truth)
-            page.screenshot(os.path.join(art, "dienst.png"))
-
-        def boards():
-            for bid in sorted(truth.names):
-                url = "file://" + os.path.join(out, "bestuur-%s.html" % bid)
-                f = check_page(page, url, truth, bid, 20)
-                check(truth.names[bid] in f["text"], "board name %r not on its page" % truth.names[bid])
-            page.screenshot(os.path.join(art, "bestuur-desktop.png"))
-
-        def phone_and_print():
-            phone = b.page(390, 800, mobile=True)
-            url = "file://" + os.path.join(out, "bestuur-b0001.html")
-            phone.open(url)
-            check(not phone.errors, "errors on a phone: %s" % phone.errors)
-            # Nothing wider than the phone but the boxes that scroll.
-            wide = phone.eval("""[...document.querySelectorAll('main > *, section > *')]
-                .filter(e => !e.classList.contains('box') && e.getBoundingClientRect().right > 391)
-                .map(e => e.tagName + '.' + e.className)""")
-            check(not wide, "wider than a phone: %s" % wide)
-            phone.screenshot(os.path.join(art, "bestuur-phone.png"))
-            page.open(url)
-            page.media("print")
-            page.screenshot(os.path.join(art, "bestuur-print.png"))
-            page.media("")
-            pdf = page.pdf(os.path.join(art, "bestuur.pdf"))
-            check(pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2,
-                  "printing made no PDF of several pages")
-
-        run("report: service page in Chromium", service)
-        run("report: board pages in Chromium", boards)
-        run("report: phone and print", phone_and_print)
+        yield b
 
 
-def cli_tests(report, stats, tmp):
-    n1, n2 = os.path.join(stats, "ns1"), os.path.join(stats, "ns2")
+# ------------------------------------------------------------ in Chromium
 
-    def fails(args, msg, outdir):
-        before = sorted(os.listdir(outdir)) if os.path.isdir(outdir) else None
-        old = {}
-        for name in before or []:
-            with open(os.path.join(outdir, name), "rb") as f:
-                old[name] = f.read()
-        p = subprocess.run([report, "-o", outdir] + args, capture_output=True, text=True, timeout=60)
-        check(p.returncode == 1, "exit %d for %s: %s" % (p.returncode, args, p.stderr))
-        check(msg in p.stderr, "message %r not in %r" % (msg, p.stderr))
-        after = sorted(os.listdir(outdir)) if os.path.isdir(outdir) else None
-        check(after == before, "the output directory changed: %s -> %s" % (before, after))
-        for name, data in old.items():
-            with open(os.path.join(outdir, name), "rb") as f:
-                check(f.read() == data, name + " was changed")
-
-    def errors():
-        outdir = os.path.join(tmp, "err-out")
-        os.mkdir(outdir)
-        with open(os.path.join(outdir, "dienst.html"), "w") as f:
-            f.write("the old page\n")
-        fails(["-f", FROM, "-t", TO, n1, os.path.join(tmp, "no-such-dir")],
-              "no-such-dir: No such file or directory", outdir)
-        fails(["-f", FROM, "-t", TO, n1, n1 + "/"], "the same directory", outdir)
-        fails(["-f", "2025-01-01", "-t", "2025-01-31", n1, n2],
-              "no statistics from 2025-01-01 to 2025-01-31", outdir)
-        fails(["-f", FROM, "-t", TO, "-b", "nobody", n1], "no statistics for board nobody", outdir)
-        newer = os.path.join(tmp, "newer")
-        shutil.copytree(n1, newer)
-        with open(os.path.join(newer, FROM + ".day.jsonl"), "a") as f:
-            f.write('{"v":2,"type":"day"}\n')
-        fails(["-f", FROM, "-t", TO, newer], "format version newer", outdir)
-        p = subprocess.run([report, "-f", "2026-13-01", n1], capture_output=True, text=True)
-        check(p.returncode == 2 and "not a date" in p.stderr, "a bad date: %s" % p.stderr)
-
-    def one_board():
-        outdir = os.path.join(tmp, "one")
-        p = subprocess.run([report, "-o", outdir, "-f", FROM, "-t", TO, "-b", "b0002", n1, n2],
-                           capture_output=True, text=True, timeout=60)
-        check(p.returncode == 0, p.stderr)
-        check(os.listdir(outdir) == ["bestuur-b0002.html"], "wrote %s" % os.listdir(outdir))
-
-    def default_period():
-        # Statistics for last month and this one: the default is last month.
-        import datetime
-        today = datetime.date.today()
-        first = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
-        gen = os.path.join(tmp, "recent")
-        subprocess.run([ARGS.mkstats, "-b", "2", "-f", first.isoformat(),
-                        "-d", str((today - first).days + 1), "-o", gen], check=True, timeout=60)
-        outdir = os.path.join(tmp, "recent-out")
-        p = subprocess.run([report, "-v", "-o", outdir, os.path.join(gen, "ns1")],
-                           capture_output=True, text=True, timeout=60)
-        check(p.returncode == 0, p.stderr)
-        last = today.replace(day=1) - datetime.timedelta(days=1)
-        check("for %s to %s" % (first.isoformat(), last.isoformat()) in p.stderr,
-              "default period: %s" % p.stderr)
-
-    run("report: errors leave no page", errors)
-    run("report: one board", one_board)
-    run("report: default period is last month", default_period)
+def test_report_service_page(browser, pages, stats, bins):
+    truth = stats[1]
+    page = browser.page(1100, 900)
+    url = "file://" + os.path.join(pages, "dienst.html")
+    f = check_page(page, url, truth, None, 20)
+    check_service(f, truth)
+    page.screenshot(os.path.join(bins["artefacts"], "dienst.png"))
 
 
-ARGS = None
+def test_report_board_pages(browser, pages, stats, bins):
+    truth = stats[1]
+    page = browser.page(1100, 900)
+    for bid in sorted(truth.names):
+        url = "file://" + os.path.join(pages, "bestuur-%s.html" % bid)
+        f = check_page(page, url, truth, bid, 20)
+        check(truth.names[bid] in f["text"], "board name %r not on its page" % truth.names[bid])
+    page.screenshot(os.path.join(bins["artefacts"], "bestuur-desktop.png"))
 
 
-def main():
-    global ARGS, VERBOSE
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--report", default="./build/veilig-report")
-    ap.add_argument("--mkstats", default="./build/mkstats")
-    ap.add_argument("--artefacts", default="build/report-e2e")
-    ap.add_argument("--chromium", default=cdp.CHROMIUM)
-    ap.add_argument("-v", action="store_true")
-    ARGS = ap.parse_args()
-    VERBOSE = ARGS.v
-    report = os.path.abspath(ARGS.report)
-    art = os.path.abspath(ARGS.artefacts)
-    os.makedirs(art, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="veilig-report-e2e.")
-    t0 = time.monotonic()
-    try:
-        stats = os.path.join(tmp, "stats")
-        subprocess.run([ARGS.mkstats, "-b", str(BOARDS), "-n", str(NODES), "-f", FROM,
-                        "-d", str(DAYS), "-i", "1", "-c", "1", "-K", "5,3", "-x", "3",
-                        "-o", stats], check=True, timeout=120)
-        truth = Truth(os.path.join(stats, "truth.tsv"))
-        out = os.path.join(tmp, "pages")
-        p = subprocess.run([report, "-f", FROM, "-t", TO, "-o", out,
-                            os.path.join(stats, "ns1"), os.path.join(stats, "ns2")],
-                           capture_output=True, text=True, timeout=120)
-        if VERBOSE:
-            sys.stderr.write(p.stderr)
-        ok = p.returncode == 0 and "3 corrupt lines skipped" in p.stderr
-        RESULTS.append(ok)
-        print(("ok " if ok else "FAIL ") + "report: pages from two nodes" +
-              ("" if ok else ": exit %d: %s" % (p.returncode, p.stderr)), flush=True)
-        if ok:
-            for name in os.listdir(out):
-                shutil.copy(os.path.join(out, name), art)
-            if os.path.exists(ARGS.chromium):
-                cdp.CHROMIUM = ARGS.chromium
-                browser_tests(report, out, truth, art)
-            else:
-                RESULTS.append(False)
-                print("FAIL report: no Chromium at %s (apt-get install chromium)" % ARGS.chromium)
-        cli_tests(report, stats, tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    passed = sum(RESULTS)
-    print("%d passed, %d failed" % (passed, len(RESULTS) - passed))
-    if VERBOSE:
-        print("# %.1f s; artefacts in %s" % (time.monotonic() - t0, art))
-    return 0 if passed == len(RESULTS) else 1
+def test_report_phone_and_print(browser, pages, bins):
+    url = "file://" + os.path.join(pages, "bestuur-b0001.html")
+    phone = browser.page(390, 800, mobile=True)
+    phone.open(url)
+    check(not phone.errors, "errors on a phone: %s" % phone.errors)
+    # Nothing wider than the phone but the boxes that scroll.
+    wide = phone.eval("""[...document.querySelectorAll('main > *, section > *')]
+        .filter(e => !e.classList.contains('box') && e.getBoundingClientRect().right > 391)
+        .map(e => e.tagName + '.' + e.className)""")
+    check(not wide, "wider than a phone: %s" % wide)
+    phone.screenshot(os.path.join(bins["artefacts"], "bestuur-phone.png"))
+    page = browser.page(1100, 900)
+    page.open(url)
+    page.media("print")
+    page.screenshot(os.path.join(bins["artefacts"], "bestuur-print.png"))
+    page.media("")
+    pdf = page.pdf(os.path.join(bins["artefacts"], "bestuur.pdf"))
+    check(pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2,
+          "printing made no PDF of several pages")
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+# ------------------------------------------------------------ the command
+
+def fails(report, args, msg, outdir):
+    """report with args exits 1 saying msg, and outdir is as it was."""
+    before = sorted(os.listdir(outdir))
+    old = {}
+    for name in before:
+        with open(os.path.join(outdir, name), "rb") as f:
+            old[name] = f.read()
+    p = subprocess.run([report, "-o", outdir] + args, capture_output=True, text=True, timeout=60)
+    check(p.returncode == 1, "exit %d for %s: %s" % (p.returncode, args, p.stderr))
+    check(msg in p.stderr, "message %r not in %r" % (msg, p.stderr))
+    check(sorted(os.listdir(outdir)) == before, "the output directory changed")
+    for name, data in old.items():
+        with open(os.path.join(outdir, name), "rb") as f:
+            check(f.read() == data, name + " was changed")
+
+
+def test_report_errors_leave_no_page(bins, stats, tmp_path):
+    report = bins["report"]
+    d, _ = stats
+    n1, n2 = os.path.join(d, "ns1"), os.path.join(d, "ns2")
+    outdir = str(tmp_path / "out")
+    os.mkdir(outdir)
+    with open(os.path.join(outdir, "dienst.html"), "w") as f:
+        f.write("the old page\n")
+    fails(report, ["-f", FROM, "-t", TO, n1, str(tmp_path / "no-such-dir")],
+          "no-such-dir: No such file or directory", outdir)
+    fails(report, ["-f", FROM, "-t", TO, n1, n1 + "/"], "the same directory", outdir)
+    fails(report, ["-f", "2025-01-01", "-t", "2025-01-31", n1, n2],
+          "no statistics from 2025-01-01 to 2025-01-31", outdir)
+    fails(report, ["-f", FROM, "-t", TO, "-b", "nobody", n1],
+          "no statistics for board nobody", outdir)
+    newer = str(tmp_path / "newer")
+    shutil.copytree(n1, newer)
+    with open(os.path.join(newer, FROM + ".day.jsonl"), "a") as f:
+        f.write('{"v":2,"type":"day"}\n')
+    fails(report, ["-f", FROM, "-t", TO, newer], "format version newer", outdir)
+    p = subprocess.run([report, "-f", "2026-13-01", n1], capture_output=True, text=True)
+    check(p.returncode == 2 and "not a date" in p.stderr, "a bad date: %s" % p.stderr)
+
+
+def test_report_one_board(bins, stats, tmp_path):
+    d, _ = stats
+    outdir = str(tmp_path / "one")
+    p = subprocess.run([bins["report"], "-o", outdir, "-f", FROM, "-t", TO, "-b", "b0002",
+                        os.path.join(d, "ns1"), os.path.join(d, "ns2")],
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, p.stderr)
+    check(os.listdir(outdir) == ["bestuur-b0002.html"], "wrote %s" % os.listdir(outdir))
+
+
+def test_report_default_period(bins, tmp_path):
+    """Statistics for last month and this one: the default is last month."""
+    today = datetime.date.today()
+    first = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    gen = str(tmp_path / "recent")
+    subprocess.run([bins["mkstats"], "-b", "2", "-f", first.isoformat(),
+                    "-d", str((today - first).days + 1), "-o", gen], check=True, timeout=60)
+    p = subprocess.run([bins["report"], "-v", "-o", str(tmp_path / "out"),
+                        os.path.join(gen, "ns1")], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, p.stderr)
+    last = today.replace(day=1) - datetime.timedelta(days=1)
+    check("for %s to %s" % (first.isoformat(), last.isoformat()) in p.stderr,
+          "default period: %s" % p.stderr)
