@@ -42,13 +42,13 @@ PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS	+= -D_GNU_SOURCE -Isrc -DVEILIG_DATADIR='"$(DATADIR)"'
 CFLAGS		+= -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS) $(REPORT_CFLAGS)
 LDFLAGS		+= $(OPT)
-LDLIBS		+= $(PKG_LIBS) -lpthread
+LDLIBS		+= $(PKG_LIBS) -lpthread -lm
 
 # Every module but the one with main(); tests link the archive.
 LIB_SRCS	= src/log.c src/wire.c src/cache.c src/conf.c src/snapshot.c \
 		  src/fwd.c src/worker.c src/domtable.c src/lists.c src/iptable.c \
 		  src/geo.c src/policy.c src/control.c src/inflight.c \
-		  src/query.c src/siphash.c
+		  src/query.c src/siphash.c src/hll.c
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(B)/%.o)
 UNIT_TESTS	= $(patsubst tests/unit/%.c,$(B)/%,$(wildcard tests/unit/test_*.c))
 
