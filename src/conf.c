@@ -76,6 +76,7 @@ enum conf_type {
 	CONF_DURATION,	/* uint32_t, in ms or s as the key's scale says */
 	CONF_SIZE,	/* uint64_t bytes, with k/M/G suffixes */
 	CONF_ADDRS,	/* list of struct conf_sockaddr, default port 53 */
+	CONF_ADDR,	/* one struct conf_sockaddr, default port in scale */
 	CONF_NETS,	/* list of struct conf_net (CIDR) */
 	CONF_PATH,	/* char *, resolved against the file's directory */
 	CONF_URL,	/* char *, http:// or https:// */
@@ -107,7 +108,8 @@ struct conf_key {
 	int		 flags;
 	uint64_t	 min;
 	uint64_t	 max;
-	uint64_t	 scale;		/* durations: ms per stored unit */
+	uint64_t	 scale;		/* durations: ms per stored unit;
+					   CONF_ADDR: the default port */
 	const char	*def;
 	size_t		 off;		/* value or list pointer in struct */
 	size_t		 noff;		/* lists: the count in struct */
@@ -187,6 +189,33 @@ static const struct conf_key conf_keys[] = {
 	{ "control", CONF_PATH, 0, 0, 0, 0,
 	  "/run/veilig/control.sock", OFF(control), 0,
 	  "Unix socket veiligctl talks to." },
+	{ "stats", CONF_SECTION, 0, 0, 0, 0, NULL, 0, 0,
+	  "Statistics per board and interval, without personal data." },
+	{ "stats.dir", CONF_PATH, 0, 0, 0, 0,
+	  NULL, OFF(stats_dir), 0,
+	  "Directory of the statistics files; not set: none are written." },
+	{ "stats.interval", CONF_DURATION, 0, 1 * SEC, 1 * DAY, SEC,
+	  "5m", OFF(stats_interval), 0,
+	  "One record per board per interval this long." },
+	{ "stats.k-anonymity", CONF_UINT, 0, 2, 1000, 0,
+	  "5", OFF(stats_k), 0,
+	  "Name a blocked site only when this many clients were blocked." },
+	{ "stats.retention", CONF_DURATION, 0, 1 * DAY, 3650 * DAY, DAY,
+	  "400d", OFF(stats_retention), 0,
+	  "Remove statistics files older than this." },
+	{ "stats.node", CONF_TEXT, 0, 1, 64, 0,
+	  NULL, OFF(stats_node), 0,
+	  "Name of this node in the records; not set: the host name." },
+	{ "stats.top", CONF_UINT, 0, 0, 1000, 0,
+	  "20", OFF(stats_top), 0,
+	  "Most blocked sites named per board and interval." },
+	{ "metrics", CONF_ADDR, 0, 0, 0, 9153,
+	  NULL, OFF(metrics), 0,
+	  "Address of the Prometheus endpoint (port 9153 if omitted); "
+	  "not set: off." },
+	{ "log-queries", CONF_BOOL, 0, 0, 0, 0,
+	  "false", OFF(log_queries), 0,
+	  "Log every query, addresses cut to /24 and /48 (debugging only)." },
 };
 
 /* One entry of lists:, named by its key. */
@@ -894,7 +923,8 @@ conf_set_duration(struct conf_state *st, const struct conf_key *k,
 	}
 	/* 1500ms cannot be stored in a field of whole seconds. */
 	if (v % k->scale != 0) {
-		conf_verror(st, k, n, "is not a whole number of seconds");
+		conf_verror(st, k, n, "is not a whole number of %s",
+		    k->scale == DAY ? "days" : "seconds");
 		return;
 	}
 	*dst = (uint32_t)(v / k->scale);
@@ -1025,14 +1055,14 @@ conf_port(const char *s, uint16_t *port)
  */
 static int
 conf_parse_sockaddr(struct conf_state *st, const struct conf_key *k,
-    const struct conf_node *n, struct conf_sockaddr *out)
+    const struct conf_node *n, uint16_t defport, struct conf_sockaddr *out)
 {
 	struct sockaddr_in	*sin = (struct sockaddr_in *)&out->ss;
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&out->ss;
 	const char		*s = n->value, *port = NULL, *end;
 	char			 host[INET6_ADDRSTRLEN + 1];
 	size_t			 hlen;
-	uint16_t		 p = htons(53);
+	uint16_t		 p = htons(defport);
 	int			 v6;
 
 	/* Zeroed, so that two equal addresses compare equal bytewise. */
@@ -1353,7 +1383,7 @@ conf_set_list(struct conf_state *st, const struct conf_scope *sc,
 			    (struct conf_net *)(void *)it);
 			break;
 		case CONF_ADDRS:
-			rv = conf_parse_sockaddr(st, k, item,
+			rv = conf_parse_sockaddr(st, k, item, 53,
 			    (struct conf_sockaddr *)(void *)it);
 			break;
 		case CONF_NAMES:
@@ -1537,6 +1567,26 @@ conf_set_lists(struct conf_state *st, const struct conf_key *k,
 	st->kpath = kpath;
 }
 
+/* A single address with the key's default port (metrics:). */
+static void
+conf_set_addr(struct conf_state *st, const struct conf_scope *sc,
+    const struct conf_key *k, const struct conf_node *n)
+{
+	struct conf_sockaddr	*dst = (struct conf_sockaddr *)(void *)
+				    (sc->base + k->off);
+
+	if (n->kind == CONF_N_BAD)
+		return;
+	if (n->kind != CONF_N_SCALAR || n->value[0] == '\0') {
+		conf_error(st, n->line, n->col, "%s: expected an address, not "
+		    "%s", st->kpath, n->kind == CONF_N_SCALAR ? "nothing" :
+		    conf_kind_name(n));
+		return;
+	}
+	if (conf_parse_sockaddr(st, k, n, (uint16_t)k->scale, dst) == -1)
+		memset(dst, 0, sizeof *dst);
+}
+
 /* Set key k from node n according to its type. */
 static void
 conf_set(struct conf_state *st, const struct conf_scope *sc,
@@ -1555,6 +1605,9 @@ conf_set(struct conf_state *st, const struct conf_scope *sc,
 		break;
 	case CONF_LISTS:
 		conf_set_lists(st, k, n);
+		break;
+	case CONF_ADDR:
+		conf_set_addr(st, sc, k, n);
 		break;
 	default:
 		conf_set_scalar(st, sc, k, n);
@@ -2257,6 +2310,8 @@ conf_free(struct conf *conf)
 	free(conf->geoip_country);
 	free(conf->geoip_asn);
 	free(conf->control);
+	free(conf->stats_dir);
+	free(conf->stats_node);
 	free(conf);
 }
 
@@ -2386,7 +2441,10 @@ conf_print(const struct conf *conf, FILE *f)
 		if (*indent == '\0')
 			fprintf(f, "\n");
 		/* A path not set is shown as a comment: no default. */
-		if (k->type == CONF_PATH && *(char *const *)field == NULL) {
+		if (((k->type == CONF_PATH || k->type == CONF_TEXT) &&
+		    *(char *const *)field == NULL) || (k->type == CONF_ADDR &&
+		    ((const struct conf_sockaddr *)(const void *)field)->len ==
+		    0)) {
 			fprintf(f, "%s# %s\n%s# %s: not set\n", indent,
 			    k->help, indent, name);
 			continue;
@@ -2422,8 +2480,19 @@ conf_print(const struct conf *conf, FILE *f)
 			conf_print_lists(conf, f);
 			break;
 		case CONF_PATH:
+		case CONF_TEXT:
 			fprintf(f, " ");
 			conf_print_str(*(char *const *)field, f);
+			fprintf(f, "\n");
+			break;
+		case CONF_BOOL:
+			fprintf(f, " %s\n", *(const int *)(const void *)field ?
+			    "true" : "false");
+			break;
+		case CONF_ADDR:
+			if (conf_sockaddr_str((const struct conf_sockaddr *)
+			    (const void *)field, buf, sizeof buf) != NULL)
+				fprintf(f, " \"%s\"", buf);
 			fprintf(f, "\n");
 			break;
 		default:
@@ -2444,6 +2513,7 @@ static const char *const conf_type_words[] = {
 	[CONF_DURATION] = "duration",
 	[CONF_SIZE] = "size",
 	[CONF_ADDRS] = "list of addresses",
+	[CONF_ADDR] = "address",
 	[CONF_NETS] = "list of networks",
 	[CONF_PATH] = "path",
 	[CONF_URL] = "URL",
@@ -2478,7 +2548,8 @@ conf_key_range(const struct conf_key *k, char *buf, size_t cap)
 		conf_duration_str(k->min, lo, sizeof lo);
 		conf_duration_str(k->max, hi, sizeof hi);
 		snprintf(buf, cap, "%s to %s%s", lo, hi, k->scale == SEC ?
-		    ", in whole seconds" : "");
+		    ", in whole seconds" : k->scale == DAY ? ", in whole days" :
+		    "");
 		break;
 	case CONF_SIZE:
 		conf_size_str(k->min, lo, sizeof lo);

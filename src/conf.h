@@ -149,6 +149,20 @@ struct conf {
 
 	/* control: the control socket, default /run/veilig/control.sock */
 	char			*control;
+
+	/* stats: statistics without personal data (stats.c) */
+	char			*stats_dir;	/* files; NULL: none written */
+	uint32_t		 stats_interval; /* seconds, default 300 */
+	unsigned		 stats_k;	/* k-anonymity, default 5 */
+	uint32_t		 stats_retention; /* days, default 400 */
+	char			*stats_node;	/* NULL: the host name */
+	unsigned		 stats_top;	/* sites named, default 20 */
+
+	/* metrics: the Prometheus endpoint; len 0 when not set (off) */
+	struct conf_sockaddr	 metrics;
+
+	/* log-queries: the debug query log, default false */
+	int			 log_queries;
 };
 
 /* Called once per error with "file:line:column: message". */

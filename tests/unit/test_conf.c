@@ -263,8 +263,7 @@ test_errors(void **state)
 	    "t.yaml:1:14: upstreams: expected an address, not a list");
 	expect_one_error("- 1\n- 2\n",
 	    "t.yaml:1:1: expected a mapping of keys (server, upstreams, "
-	    "forward, cache, lists, boards, filter, geoip, control) at the "
-	    "top, not a list");
+	    "forward, cache, lists, boards, filter, geoip, control");
 	/* Out of range, bad numbers. */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
 	    "  workers: lots\n",
@@ -1359,6 +1358,100 @@ test_print_boards(void **state)
 	tdir_free(&d);
 }
 
+/* stats:, metrics: and log-queries: values, defaults, errors, printing. */
+static void
+test_stats_keys(void **state)
+{
+	struct conf	*a, *b;
+	char		 buf[64], *out = NULL;
+	size_t		 len = 0;
+	FILE		*f;
+
+	(void)state;
+	a = load_ok("upstreams: [ 192.0.2.53 ]\n");
+	assert_null(a->stats_dir);
+	assert_int_equal(a->stats_interval, 300);
+	assert_int_equal(a->stats_k, 5);
+	assert_int_equal(a->stats_retention, 400);
+	assert_null(a->stats_node);
+	assert_int_equal(a->stats_top, 20);
+	assert_int_equal(a->metrics.len, 0);
+	assert_int_equal(a->log_queries, 0);
+	conf_free(a);
+
+	a = load_ok("upstreams: [ 192.0.2.53 ]\n"
+	    "stats: { dir: /var/lib/veilig/stats, interval: 1s, "
+	    "k-anonymity: 10, retention: 30d, node: ns1.example, top: 0 }\n"
+	    "metrics: 127.0.0.1\nlog-queries: true\n");
+	assert_string_equal(a->stats_dir, "/var/lib/veilig/stats");
+	assert_int_equal(a->stats_interval, 1);
+	assert_int_equal(a->stats_k, 10);
+	assert_int_equal(a->stats_retention, 30);
+	assert_string_equal(a->stats_node, "ns1.example");
+	assert_int_equal(a->stats_top, 0);
+	assert_string_equal(conf_sockaddr_str(&a->metrics, buf, sizeof buf),
+	    "127.0.0.1:9153");
+	assert_int_equal(a->log_queries, 1);
+
+	/* Printed and read back, every value is the same. */
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	conf_print(a, f);
+	fclose(f);
+	assert_non_null(strstr(out, "\n  interval: 1s\n"));
+	assert_non_null(strstr(out, "\n  retention: 30d\n"));
+	assert_non_null(strstr(out, "\nmetrics: \"127.0.0.1:9153\"\n"));
+	assert_non_null(strstr(out, "\nlog-queries: true\n"));
+	b = load_ok(out);
+	assert_string_equal(b->stats_dir, a->stats_dir);
+	assert_int_equal(b->stats_interval, a->stats_interval);
+	assert_int_equal(b->stats_k, a->stats_k);
+	assert_int_equal(b->stats_retention, a->stats_retention);
+	assert_string_equal(b->stats_node, a->stats_node);
+	assert_int_equal(b->stats_top, a->stats_top);
+	assert_int_equal(b->metrics.len, a->metrics.len);
+	assert_memory_equal(&b->metrics.ss, &a->metrics.ss, a->metrics.len);
+	assert_int_equal(b->log_queries, a->log_queries);
+	conf_free(a);
+	conf_free(b);
+	free(out);
+
+	a = load_ok("upstreams: [ 192.0.2.53 ]\nmetrics: \"[::1]:9100\"\n"
+	    "stats: { interval: 1d, retention: 3650d }\n");
+	assert_string_equal(conf_sockaddr_str(&a->metrics, buf, sizeof buf),
+	    "[::1]:9100");
+	assert_int_equal(a->stats_interval, 86400);
+	assert_int_equal(a->stats_retention, 3650);
+	conf_free(a);
+
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nstats: { interval: 0s }\n",
+	    "t.yaml:2:20: stats.interval: '0s' is out of range 1s to 1d");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nstats: { interval: 2d }\n",
+	    "t.yaml:2:20: stats.interval: '2d' is out of range 1s to 1d");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\n"
+	    "stats: { interval: 1500ms }\n", "t.yaml:2:20: stats.interval: "
+	    "'1500ms' is not a whole number of seconds");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\n"
+	    "stats: { k-anonymity: 1 }\n", "t.yaml:2:23: stats.k-anonymity: "
+	    "'1' is not a number from 2 to 1000");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\n"
+	    "stats: { retention: 36h }\n", "t.yaml:2:21: stats.retention: "
+	    "'36h' is not a whole number of days");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nstats: { top: 1001 }\n",
+	    "t.yaml:2:15: stats.top: '1001' is not a number from 0 to 1000");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nstats: { when: 1 }\n",
+	    "t.yaml:2:10: stats.when: unknown key; valid keys in stats are: "
+	    "dir, interval, k-anonymity, retention, node, top");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nmetrics: [ \"::1\" ]\n",
+	    "t.yaml:2:10: metrics: expected an address, not a list");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nmetrics:\n",
+	    "t.yaml:2:9: metrics: expected an address, not nothing");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nmetrics: localhost:9153\n",
+	    "t.yaml:2:10: metrics: 'localhost:9153' is not an address");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nlog-queries: often\n",
+	    "t.yaml:2:14: log-queries: 'often' is not true or false");
+}
+
 int
 main(void)
 {
@@ -1379,6 +1472,7 @@ main(void)
 		cmocka_unit_test(test_board_overlap_many),
 		cmocka_unit_test(test_board_action),
 		cmocka_unit_test(test_print_boards),
+		cmocka_unit_test(test_stats_keys),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
