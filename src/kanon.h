@@ -1,0 +1,78 @@
+/*
+ * kanon.h: blocked sites with a k-anonymity threshold.
+ *
+ * A table of (site, category) -> blocked answers, for one board and one
+ * interval. A site is named in the statistics only when it was blocked
+ * for at least k distinct clients: the table keeps, per site, up to k
+ * distinct client hashes (keyed with the interval's key, so that they
+ * mean nothing outside the interval, and kept in memory only), and stops
+ * keeping them once k is reached. That is exact: a site blocked for k - 1
+ * clients is never named, however often they asked.
+ *
+ * With k = 0 the table keeps no clients and every site counts as named:
+ * the day summaries use it to add up the sites their intervals named.
+ *
+ * Memory is bounded: every table draws its entries and client arrays
+ * from a byte budget shared by all tables of the same kind (all boards'
+ * intervals), and has a limit of entries of its own. A site that finds no
+ * room is counted only as hidden (kanon_hidden), never named, so running
+ * out of room can hide a site but never reveal one.
+ *
+ * Ownership: kanon_new() returns a table owned by the caller; the budget
+ * must outlive it. Strings returned by kanon_top() live as long as the
+ * table.
+ */
+#ifndef VEILIG_KANON_H
+#define VEILIG_KANON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct kanon;
+
+/* Bytes that all tables sharing it may use; kanon_free() gives back. */
+struct kanon_budget {
+	size_t		left;
+};
+
+/* One named site, as kanon_top() gives it. */
+struct kanon_site {
+	const char	*site;		/* registrable domain */
+	uint16_t	 cat;		/* category number (stats.c's) */
+	uint64_t	 count;		/* blocked answers */
+};
+
+/*
+ * A table naming sites at k distinct clients (0: every site), with room
+ * for at most max_entries sites, drawing on budget. NULL if out of memory.
+ */
+struct kanon	*kanon_new(unsigned k, size_t max_entries,
+		    struct kanon_budget *budget);
+void		 kanon_free(struct kanon *);
+
+/*
+ * Count n blocked answers of site (text) in category cat for the client
+ * with hash client (ignored when k = 0). Returns 0, or -1 when there was
+ * no room: then the answers were counted as hidden.
+ */
+int		 kanon_add(struct kanon *, const char *site, uint16_t cat,
+		    uint64_t client, uint64_t n);
+
+/* Count n blocked answers whose site is not known (no room upstream). */
+void		 kanon_lost(struct kanon *, uint64_t n);
+
+/*
+ * The named sites (those that reached k), most blocked first (ties by
+ * name), at most top of them, into *out (allocated, the caller frees
+ * it; the strings are the table's). Sets *hidden_sites to the number of
+ * sites not named (below k, or beyond top) and *hidden_count to their
+ * answers plus those counted as lost. Returns the number in *out, or -1
+ * if out of memory.
+ */
+int		 kanon_top(struct kanon *, size_t top, struct kanon_site **out,
+		    uint64_t *hidden_sites, uint64_t *hidden_count);
+
+/* Number of sites in the table, named or not. */
+size_t		 kanon_size(const struct kanon *);
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * test_kanon.c: the k-anonymity table of blocked sites: a site is named
+ * only at k distinct clients, however often fewer clients asked; the
+ * ordering and the top; hidden sites and answers; the byte budget and the
+ * entry limit never name a site; k = 0 names everything.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kanon.h"
+
+/* The named sites of t, as "site/cat=count" joined by spaces. */
+static char *
+named(struct kanon *t, size_t top, uint64_t *hs, uint64_t *hc)
+{
+	struct kanon_site	*v;
+	static char		 buf[4096];
+	size_t			 len = 0;
+	int			 n, i;
+
+	n = kanon_top(t, top, &v, hs, hc);
+	assert_true(n >= 0);
+	buf[0] = '\0';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s/%u=%llu",
+		    i > 0 ? " " : "", v[i].site, v[i].cat,
+		    (unsigned long long)v[i].count);
+	free(v);
+	return (buf);
+}
+
+static void
+test_threshold(void **state)
+{
+	struct kanon_budget	 b = { 1 << 20 };
+	struct kanon		*t;
+	uint64_t		 hs, hc, c;
+
+	(void)state;
+	t = kanon_new(5, 100, &b);
+	assert_non_null(t);
+	/* Four clients, a thousand times each: never named. */
+	for (c = 1; c <= 4; c++)
+		assert_int_equal(kanon_add(t, "example.com", 1, c * 77, 250),
+		    0);
+	assert_string_equal(named(t, 20, &hs, &hc), "");
+	assert_int_equal(hs, 1);
+	assert_int_equal(hc, 1000);
+	/* The same four again: still not. */
+	for (c = 1; c <= 4; c++)
+		kanon_add(t, "example.com", 1, c * 77, 1);
+	assert_string_equal(named(t, 20, &hs, &hc), "");
+	/* The same site in another category is another entry. */
+	for (c = 5; c <= 9; c++)
+		kanon_add(t, "example.com", 2, c * 77, 1);
+	assert_string_equal(named(t, 20, &hs, &hc), "example.com/2=5");
+	assert_int_equal(hs, 1);
+	assert_int_equal(hc, 1004);
+	/* The fifth distinct client names it, with every answer counted. */
+	kanon_add(t, "example.com", 1, 5 * 77, 1);
+	assert_string_equal(named(t, 20, &hs, &hc),
+	    "example.com/1=1005 example.com/2=5");
+	assert_int_equal(hs, 0);
+	assert_int_equal(hc, 0);
+	assert_int_equal(kanon_size(t), 2);
+	kanon_free(t);
+	assert_int_equal(b.left, 1 << 20);
+}
+
+static void
+test_order_and_top(void **state)
+{
+	struct kanon_budget	 b = { 1 << 20 };
+	struct kanon		*t;
+	uint64_t		 hs, hc, c;
+
+	(void)state;
+	t = kanon_new(2, 100, &b);
+	for (c = 0; c < 2; c++) {
+		kanon_add(t, "b.example", 0, c, 10);
+		kanon_add(t, "a.example", 0, c, 10);
+		kanon_add(t, "c.example", 3, c, 30);
+		kanon_add(t, "d.example", 0, c, 1);
+	}
+	kanon_add(t, "e.example", 0, 9, 100);		/* one client */
+	kanon_lost(t, 7);
+	assert_string_equal(named(t, 3, &hs, &hc),
+	    "c.example/3=60 a.example/0=20 b.example/0=20");
+	/* d beyond the top, e below k, and the lost answers. */
+	assert_int_equal(hs, 2);
+	assert_int_equal(hc, 2 + 100 + 7);
+	assert_string_equal(named(t, 0, &hs, &hc), "");
+	assert_int_equal(hs, 5);
+	kanon_free(t);
+}
+
+/* Full tables and an empty budget hide sites; they never name one. */
+static void
+test_bounds(void **state)
+{
+	struct kanon_budget	 b = { 1 << 20 }, tiny = { 200 };
+	struct kanon		*t;
+	uint64_t		 hs, hc, c;
+	char			 site[32];
+	int			 i;
+
+	(void)state;
+	t = kanon_new(2, 10, &b);
+	for (i = 0; i < 15; i++) {
+		snprintf(site, sizeof site, "s%d.example", i);
+		for (c = 0; c < 3; c++)
+			assert_int_equal(kanon_add(t, site, 0, c, 1),
+			    i < 10 ? 0 : -1);
+	}
+	assert_int_equal(kanon_size(t), 10);
+	named(t, 100, &hs, &hc);
+	assert_int_equal(hs, 0);
+	assert_int_equal(hc, 15);	/* five sites, three answers each */
+	kanon_free(t);
+
+	/* Room for one entry but not for its clients: stays unnamed. */
+	t = kanon_new(50, 10, &tiny);
+	for (c = 0; c < 100; c++)
+		kanon_add(t, "x.example", 0, c, 1);
+	assert_string_equal(named(t, 10, &hs, &hc), "");
+	assert_int_equal(hs, 1);
+	assert_int_equal(hc, 100);
+	kanon_free(t);
+	assert_int_equal(tiny.left, 200);
+}
+
+/* k = 0: the day's table of sites named by its intervals. */
+static void
+test_k0(void **state)
+{
+	struct kanon_budget	 b = { 1 << 20 };
+	struct kanon		*t;
+	uint64_t		 hs, hc;
+
+	(void)state;
+	t = kanon_new(0, 100, &b);
+	kanon_add(t, "a.example", 0, 0, 5);
+	kanon_add(t, "a.example", 0, 0, 6);
+	kanon_add(t, "b.example", 1, 0, 3);
+	assert_string_equal(named(t, 10, &hs, &hc),
+	    "a.example/0=11 b.example/1=3");
+	assert_int_equal(hs, 0);
+	kanon_free(t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_threshold),
+		cmocka_unit_test(test_order_and_top),
+		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_k0),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
