@@ -44,6 +44,8 @@ void	log_libevent(void);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Always written, at notice priority: the query log (log-queries:). */
+void	log_notice(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* Warning subject to a process-wide rate limit; safe from any thread. */
 void	log_ratelimited(const char *, ...) __attribute__((format(printf, 1, 2)));

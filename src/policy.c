@@ -515,7 +515,9 @@ policy_new(const struct conf *conf, policy_error_cb errcb, void *arg)
 		failed = 1;
 	if (policy_load_boards(p, errcb, arg) == -1)
 		failed = 1;
-	if (p->ngeo != 0) {
+	/* Opened for the statistics too: queries of no board by country. */
+	if (p->ngeo != 0 || conf->geoip_country != NULL ||
+	    conf->geoip_asn != NULL) {
 		p->geo = geo_open(conf->geoip_country, conf->geoip_asn, &cause);
 		if (p->geo == NULL) {
 			policy_err(errcb, arg, "%s", cause != NULL ? cause :
@@ -570,6 +572,41 @@ uint32_t
 policy_generation(const struct policy *p)
 {
 	return p->gen;
+}
+
+const char *
+policy_bit_name(const struct policy *p, unsigned bit, char *buf, size_t cap)
+{
+	const struct policy_geo	*g;
+	size_t			 i;
+
+	if (bit < p->conf->nlists) {
+		snprintf(buf, cap, "%s", p->conf->lists[bit].name);
+		return buf;
+	}
+	for (i = 0; i < p->ngeo; i++) {
+		g = &p->geo_rules[i];
+		if (g->bit != bit)
+			continue;
+		if (g->cc[0] != '\0')
+			snprintf(buf, cap, "country:%s", g->cc);
+		else
+			snprintf(buf, cap, "as:%u", g->asn);
+		return buf;
+	}
+	return NULL;
+}
+
+const struct geo *
+policy_geo(const struct policy *p)
+{
+	return p->geo;
+}
+
+size_t
+policy_list_entries(const struct policy *p, size_t i)
+{
+	return i < p->conf->nlists ? p->entries[i] : 0;
 }
 
 const struct policy_board *

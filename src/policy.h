@@ -51,6 +51,7 @@
 
 struct domtable;
 struct evbuffer;
+struct geo;
 struct policy;
 
 /* One board as the hot path needs it. */
@@ -150,6 +151,20 @@ void		 policy_block(const struct policy_board *b,
  * tell a mask computed under an older policy.
  */
 uint32_t	 policy_generation(const struct policy *);
+
+/*
+ * The category a bit stands for, as the statistics name it: the list's
+ * name, "country:XX" or "as:N", written into buf (cap octets); NULL for
+ * a bit no list or geo rule uses.
+ */
+const char	*policy_bit_name(const struct policy *, unsigned bit,
+		    char *buf, size_t cap);
+
+/* The geo databases, or NULL when geoip: names none. */
+const struct geo *policy_geo(const struct policy *);
+
+/* Entries loaded from list i of the configuration. */
+size_t		 policy_list_entries(const struct policy *, size_t i);
 
 /*
  * For veiligctl explain: the verdict on name (text) and qtype for board b,

@@ -7,6 +7,7 @@
 #include <urcu/urcu-memb.h>
 
 #include "snapshot.h"
+#include "stats.h"
 
 static struct snapshot	*snapshot_live;
 
@@ -37,6 +38,7 @@ snapshot_free(struct snapshot *snap)
 {
 	if (snap == NULL)
 		return;
+	stats_map_free(snap->stats);
 	policy_free(snap->policy);
 	conf_free(snap->conf);
 	free(snap);
@@ -80,4 +82,10 @@ snapshot_swap(struct snapshot *snap)
 	old = rcu_xchg_pointer(&snapshot_live, snap);
 	urcu_memb_synchronize_rcu();
 	return old;
+}
+
+void
+snapshot_wait(void)
+{
+	urcu_memb_synchronize_rcu();
 }

@@ -21,10 +21,15 @@
 
 #include "policy.h"
 
+struct stats_map;
+
 struct snapshot {
 	struct conf		*conf;	/* owned */
 	struct policy		*policy; /* owned, built from conf */
 	struct fwd_upstreams	 ups;	/* points into conf */
+	struct stats_map	*stats;	/* owned; set by main before the
+					   snapshot is published (stats.h),
+					   NULL for veiligd -n */
 };
 
 /*
@@ -50,5 +55,11 @@ void			 snapshot_read_end(void);
  * return the old one for the caller to free. Main thread only.
  */
 struct snapshot		*snapshot_swap(struct snapshot *snap);
+
+/*
+ * Wait until every read section that began before the call has ended
+ * (a grace period); the statistics flip their recorder sets with it.
+ */
+void			 snapshot_wait(void);
 
 #endif

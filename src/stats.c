@@ -1,0 +1,2445 @@
+/*
+ * stats.c: counting per board without personal data; see stats.h.
+ *
+ * The query path. A worker's stats_count() costs, for a board it has
+ * seen before: a few increments in its board recorder (a fixed struct of
+ * 32-bit counters), one SipHash of the client address under the day's
+ * key and one probe of an open-addressed set of (board, hash) pairs that
+ * removes repeats within the second, and nothing else. A blocked answer
+ * adds one probe of a (board, category) counter table and, for the top
+ * blocked sites, the name copied into a ring of blocked names (repeats
+ * within the second are folded into one record through a small direct
+ * mapped index). The registrable domain (libpsl, a microsecond) is worked
+ * out by main when it folds the ring, not by the worker: that keeps the
+ * blocked path as fast as before. Nothing is allocated except the first
+ * time a worker meets a board, or when a set of distinct clients
+ * outgrows its table (it doubles, up to a bound), so in steady state no
+ * allocation happens at all.
+ *
+ * Why sets of (board, client hash) in the workers and not sketches: a
+ * HyperLogLog per board per worker per set would cost 2 KiB x 2 x boards
+ * x workers (1.2 GiB for 10,000 boards and 32 workers); the sets cost 16
+ * octets per distinct client and board per second, and main feeds them
+ * into one interval and one day sketch per board (hll.c).
+ *
+ * The flip (stats.h): main writes the keys of the set it is about to
+ * activate, stores the new set number with release order, and waits for
+ * a grace period (snapshot_wait); a worker loads the number with acquire
+ * order inside its read section. So every write into a set happens in a
+ * read section that began before the flip that retired the set, and the
+ * grace period waits for all of them: when main folds the set nobody
+ * writes it, with no lock and no atomic read-modify-write anywhere.
+ *
+ * Keys: the client hash is SipHash-1-3 of the address under the day's
+ * key (random, memory only, replaced at local midnight); the interval
+ * sketch and the k-anonymity table take SipHash of that hash under the
+ * interval's key (random, replaced every interval). Neither key is ever
+ * written, so no hash in memory can be checked against an address by
+ * anyone who later reads the files, and the hashes of two intervals or
+ * two days cannot be linked. The files hold only the estimates.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <jansson.h>
+
+#include "conf.h"
+#include "geo.h"
+#include "hll.h"
+#include "kanon.h"
+#include "log.h"
+#include "metrics.h"
+#include "policy.h"
+#include "siphash.h"
+#include "site.h"
+#include "snapshot.h"
+#include "stats.h"
+#include "statsfile.h"
+#include "wire.h"
+
+#define STATS_VERSION		1	/* of the record format */
+#define STATS_NQTYPES		17	/* stats_qtype_names */
+#define STATS_NRCODES		8	/* stats_rcode_names */
+#define STATS_MAX_CATS		128	/* category numbers in a lifetime */
+#define STATS_CAT_OTHER		0	/* when they run out */
+#define STATS_MAX_UPS		64	/* upstream addresses in a lifetime */
+#define STATS_WUPS		32	/* upstreams in one worker set */
+#define STATS_RING		(256 * 1024) /* octets of blocked names */
+#define STATS_DEDUP		1024	/* slots of the ring's index */
+#define STATS_CLIENTS_MIN	1024	/* client set slots, a power of 2 */
+#define STATS_CLIENTS_MAX	(1U << 20) /* 16 MiB: then clients are lost */
+#define STATS_CATS_MIN		256
+#define STATS_CATS_MAX		(1U << 18)
+#define STATS_NCC		(26 * 26 + 1) /* country codes, unknown */
+#define STATS_WAS		256	/* AS slots in a worker set */
+#define STATS_AS_MAX		4096	/* AS slots in a period, power of 2 */
+#define STATS_SITES_BOARD	4096	/* sites per board and interval */
+#define STATS_SITES_BYTES	(64UL << 20) /* all interval site tables */
+#define STATS_DAY_SITES		16384	/* named sites per board and day */
+#define STATS_DAY_BYTES		(64UL << 20) /* all day site tables */
+#define STATS_LATE		2	/* seconds: a tick this late past an
+					   interval's end ends it "now" */
+
+const double stats_bucket_le[STATS_NBUCKETS - 1] = {
+	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+	0.1, 0.25, 0.5, 1, 2.5, 5,
+};
+static const uint64_t stats_bucket_ns[STATS_NBUCKETS - 1] = {
+	100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000,
+	25000000, 50000000, 100000000, 250000000, 500000000, 1000000000,
+	2500000000ULL, 5000000000ULL,
+};
+
+static const char *const stats_qtype_names[STATS_NQTYPES] = {
+	"A", "AAAA", "HTTPS", "SVCB", "CNAME", "MX", "TXT", "PTR", "NS",
+	"SOA", "SRV", "DS", "DNSKEY", "CAA", "NAPTR", "ANY", "other",
+};
+static const uint16_t stats_qtype_codes[STATS_NQTYPES - 1] = {
+	1, 28, 65, 64, 5, 15, 16, 12, 2, 6, 33, 43, 48, 257, 35, 255,
+};
+static const char *const stats_rcode_names[STATS_NRCODES] = {
+	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+	"BADVERS", "other",
+};
+static const char *const stats_answer_names[STATS_NANSWERS] = {
+	"cache", "forwarded", "stale", "blocked", "rewritten", "refused",
+	"error", "dropped",
+};
+
+/* ---- the workers' side ---- */
+
+/* One board in one worker set: what one second of queries adds up to. */
+struct stats_brec {
+	uint32_t	qtype[STATS_NQTYPES];
+	uint32_t	rcode[STATS_NRCODES];
+	uint32_t	answer[STATS_NANSWERS];
+	uint32_t	safe_search;
+	uint32_t	sites_lost;	/* blocked, no room in the ring */
+	uint32_t	lat[2][STATS_NBUCKETS];	/* [upstream] */
+	uint64_t	lat_ns[2];	/* their sum */
+	int		dirty;		/* in the set's dirty list */
+};
+
+/* A (board, category) count, sid1 = board + 1 (0: free slot). */
+struct stats_cslot {
+	uint32_t	sid1;
+	uint16_t	cat;
+	uint32_t	count;
+};
+
+/* A distinct (board, client hash) of this second. */
+struct stats_hslot {
+	uint64_t	hash;
+	uint32_t	sid1;
+};
+
+/* A blocked name in the ring, followed by its octets (8-aligned). */
+struct stats_bev {
+	uint64_t	client;
+	uint32_t	sid;
+	uint32_t	count;
+	uint16_t	cat;
+	uint8_t		len;
+	uint8_t		name[];
+};
+
+/* Queries of no board. */
+struct stats_orec {
+	uint32_t	queries;
+	uint32_t	refused;
+	uint32_t	cc[STATS_NCC];
+	struct {
+		uint32_t	asn;		/* 0: free */
+		uint32_t	count;
+	}		as[STATS_WAS];
+	uint32_t	as_unknown;
+	uint32_t	as_other;	/* no room */
+};
+
+/* One upstream in one worker set. */
+struct stats_urec {
+	struct sockaddr_storage	 ss;
+	uint32_t		 queries;
+	uint32_t		 tcp;
+	uint32_t		 answers;
+	uint32_t		 timeouts;
+	uint32_t		 errors;
+	uint32_t		 mismatched;
+	uint32_t		 rtt[STATS_NBUCKETS];
+	uint64_t		 rtt_ns;
+};
+
+/* What a worker writes in one tick; two per worker (the flip). */
+struct stats_set {
+	struct stats_brec	**boards;	/* by sid, NULL until seen */
+	uint32_t		 nboards;
+	uint32_t		*dirty;		/* sids written this tick */
+	uint32_t		 ndirty;
+	struct stats_cslot	*cats;
+	uint32_t		 catcap, ncats;
+	struct stats_hslot	*clients;
+	uint32_t		 clientcap, nclients;
+	uint8_t			*ring;
+	size_t			 ringlen;
+	uint32_t		 dedup[STATS_DEDUP];	/* ring offset + 1 */
+	struct stats_orec	 outside;
+	int			 outside_dirty;
+	struct stats_urec	 ups[STATS_WUPS];
+	unsigned		 nups;
+	uint64_t		 lost_clients;
+	uint64_t		 lost_cats;
+	uint64_t		 lost_ups;
+};
+
+struct stats_worker {
+	struct stats		*st;
+	struct stats_set	*cur;		/* loaded by begin */
+	const struct siphash_key *key;		/* the day's, for cur */
+	struct stats_set	 sets[2];
+};
+
+/* ---- main's side ---- */
+
+/* Counts of a board over some time, 64-bit. */
+struct stats_counts {
+	uint64_t	qtype[STATS_NQTYPES];
+	uint64_t	rcode[STATS_NRCODES];
+	uint64_t	answer[STATS_NANSWERS];
+	uint64_t	safe_search;
+	uint64_t	lat[2][STATS_NBUCKETS];
+	uint64_t	lat_ns[2];
+	uint64_t	cat[STATS_MAX_CATS];
+};
+
+/* A board's interval or day part: counts, clients, sites. */
+struct stats_period {
+	struct stats_counts	 c;
+	struct hll		 hll;
+	struct kanon		*sites;		/* interval: at k; day:
+						   named ones (k = 0) */
+	uint64_t		 hidden;	/* day: hidden answers */
+	unsigned		 intervals;	/* day: intervals summed */
+};
+
+/* A board ever seen, by its id; never removed while we run. */
+struct stats_board {
+	char			*id;		/* file name without .yaml */
+	char			*name;		/* its name: */
+	int			 live;		/* in the policy in force */
+	struct stats_counts	 total;		/* since start */
+	struct stats_period	*ival;		/* NULL: no queries yet */
+	struct stats_period	*day;
+	uint64_t		 clients_last;	/* last whole interval */
+	uint64_t		 clients_day;	/* today so far */
+};
+
+/* AS number counts of a period (open addressing). */
+struct stats_asmap {
+	uint32_t	asn[STATS_AS_MAX];	/* 0: free */
+	uint64_t	count[STATS_AS_MAX];
+	unsigned	n;
+	uint64_t	unknown;
+	uint64_t	other;			/* no room */
+};
+
+struct stats_ocounts {
+	uint64_t		queries;
+	uint64_t		refused;
+	uint64_t		cc[STATS_NCC];
+};
+
+struct stats_ucounts {
+	uint64_t	queries;
+	uint64_t	tcp;
+	uint64_t	answers;
+	uint64_t	timeouts;
+	uint64_t	errors;
+	uint64_t	mismatched;
+	uint64_t	rtt[STATS_NBUCKETS];
+	uint64_t	rtt_ns;
+};
+
+/* An upstream address ever used. */
+struct stats_up {
+	char			 name[64];	/* "192.0.2.53:53" */
+	struct sockaddr_storage	 ss;
+	int			 live;
+	struct stats_ucounts	 total, ival, day;
+	time_t			 last_ok;	/* tick of the last answer */
+	time_t			 last_fail;	/* of the last timeout */
+};
+
+struct stats {
+	pthread_mutex_t		 lock;		/* totals and registry, for
+						   the metrics thread */
+	/* settings */
+	char			*dir;
+	uint32_t		 interval;
+	unsigned		 k;
+	unsigned		 top;
+	uint32_t		 retention;	/* days */
+	char			*node;
+	int			 have_cc, have_asn;
+	int			 have_log;	/* log-queries: */
+
+	/* registry */
+	struct stats_board	**boards;	/* by sid */
+	uint32_t		 nboards, capboards;
+	uint32_t		*byid;		/* sids sorted by id */
+	char			*cats[STATS_MAX_CATS];
+	unsigned		 ncats;
+	struct stats_up		 ups[STATS_MAX_UPS];
+	unsigned		 nups;
+
+	/* workers */
+	struct stats_worker	**workers;
+	unsigned		 nworkers;
+	unsigned		 flip;		/* the set workers write */
+	struct siphash_key	 set_key[2];	/* day key of each set */
+	struct siphash_key	 day_key;
+	struct siphash_key	 ival_key;
+
+	/* outside, main side */
+	struct stats_ocounts	 out_total, out_ival, out_day;
+	struct stats_asmap	*as_ival, *as_day;
+
+	/* time */
+	time_t			 started;
+	time_t			 ival_start, ival_end;
+	time_t			 day_start, day_end;
+	time_t			 last_tick;
+	unsigned		 day_intervals;
+
+	struct site		*site;
+	struct kanon_budget	 ival_budget, day_budget;
+
+	/* the statistics' own health, for Prometheus */
+	uint64_t		 lost_clients, lost_cats, lost_ups;
+	uint64_t		 write_errors;
+	time_t			 last_write;
+	uint64_t		 lines;
+};
+
+struct stats_map {
+	uint32_t		*sid;		/* by policy board index */
+	char			**id;		/* the board ids, for the log */
+	size_t			 nboards;
+	uint16_t		 cat[STATS_CAT_BITS];
+	const struct geo	*geo;
+	int			 have_cc, have_asn;
+	int			 log_queries;
+};
+
+static void	stats_close_interval(struct stats *, time_t);
+static void	stats_close_day(struct stats *, time_t);
+
+/* ---- small helpers ---- */
+
+uint64_t
+stats_clock(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+}
+
+/* Index of a query type in stats_qtype_names. */
+static unsigned
+stats_qtype(uint16_t qtype)
+{
+	unsigned	i;
+
+	for (i = 0; i < STATS_NQTYPES - 1; i++)
+		if (stats_qtype_codes[i] == qtype)
+			return (i);
+	return (STATS_NQTYPES - 1);
+}
+
+/* Index of an rcode in stats_rcode_names. */
+static unsigned
+stats_rcode(int rcode)
+{
+	if (rcode >= 0 && rcode <= 5)
+		return ((unsigned)rcode);
+	return (rcode == 16 ? 6 : 7);
+}
+
+/* The latency bucket of ns: most answers fall in the first ones. */
+static unsigned
+stats_bucket(uint64_t ns)
+{
+	unsigned	i;
+
+	for (i = 0; i < STATS_NBUCKETS - 1; i++)
+		if (ns <= stats_bucket_ns[i])
+			return (i);
+	return (STATS_NBUCKETS - 1);
+}
+
+/*
+ * The address of sa in *addr (4 or 16 octets, a v4-mapped IPv6 address
+ * as IPv4) and its family; 0 for an unknown family.
+ */
+static int
+stats_addr(const struct sockaddr *sa, const uint8_t **addr)
+{
+	static const uint8_t	 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				    0xff, 0xff };
+	const struct sockaddr_in6 *sin6;
+
+	if (sa->sa_family == AF_INET) {
+		*addr = (const uint8_t *)
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+		return (AF_INET);
+	}
+	if (sa->sa_family != AF_INET6)
+		return (0);
+	sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+	*addr = sin6->sin6_addr.s6_addr;
+	if (memcmp(*addr, mapped, 12) == 0) {
+		*addr += 12;
+		return (AF_INET);
+	}
+	return (AF_INET6);
+}
+
+/* Same upstream address and port? */
+static int
+stats_ss_equal(const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in	*a4, *b4;
+	const struct sockaddr_in6	*a6, *b6;
+
+	if (a->ss_family != b->ss_family)
+		return (0);
+	if (a->ss_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)(const void *)a;
+		b4 = (const struct sockaddr_in *)(const void *)b;
+		return (a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr);
+	}
+	if (a->ss_family == AF_INET6) {
+		a6 = (const struct sockaddr_in6 *)(const void *)a;
+		b6 = (const struct sockaddr_in6 *)(const void *)b;
+		return (a6->sin6_port == b6->sin6_port &&
+		    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0);
+	}
+	return (0);
+}
+
+/* "2026-12-01T10:05:00+01:00" for t, local time. */
+static const char *
+stats_iso(time_t t, char *buf, size_t cap)
+{
+	struct tm	tm;
+	char		z[8];
+
+	localtime_r(&t, &tm);
+	strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	strftime(z, sizeof z, "%z", &tm);
+	/* ISO 8601 wants the offset as +01:00, strftime gives +0100. */
+	if (strlen(z) == 5)
+		snprintf(buf + strlen(buf), cap - strlen(buf), "%.3s:%.2s", z,
+		    z + 3);
+	return (buf);
+}
+
+/* Local midnight of the day of t, or of the next day. */
+static time_t
+stats_midnight(time_t t, int next)
+{
+	struct tm	tm;
+
+	localtime_r(&t, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mday += next;
+	tm.tm_isdst = -1;
+	return (mktime(&tm));
+}
+
+/* The end of the interval t is in: intervals count from local midnight. */
+static time_t
+stats_boundary(const struct stats *st, time_t t)
+{
+	time_t	day0 = stats_midnight(t, 0), day1 = stats_midnight(t, 1);
+	time_t	end;
+
+	end = day0 + ((t - day0) / st->interval + 1) * st->interval;
+	return (end > day1 ? day1 : end);
+}
+
+/* ---- the workers' side: counting ---- */
+
+void
+stats_worker_begin(struct stats_worker *w)
+{
+	unsigned	f = __atomic_load_n(&w->st->flip, __ATOMIC_ACQUIRE);
+
+	w->cur = &w->sets[f];
+	w->key = &w->st->set_key[f];
+}
+
+/* The recorder of board sid in set s; NULL when out of memory. */
+static struct stats_brec *
+stats_brec(struct stats_set *s, uint32_t sid)
+{
+	struct stats_brec	**nb, *r;
+	uint32_t		 *nd, n;
+
+	if (sid >= s->nboards) {
+		/* A board new since the set was sized: grow (rare). */
+		n = sid + 64;
+		if ((nb = reallocarray(s->boards, n, sizeof *nb)) == NULL)
+			return (NULL);
+		memset(nb + s->nboards, 0, (n - s->nboards) * sizeof *nb);
+		s->boards = nb;
+		if ((nd = reallocarray(s->dirty, n, sizeof *nd)) == NULL)
+			return (NULL);
+		s->dirty = nd;
+		s->nboards = n;
+	}
+	if ((r = s->boards[sid]) == NULL &&
+	    (r = s->boards[sid] = calloc(1, sizeof *r)) == NULL)
+		return (NULL);
+	if (!r->dirty) {
+		r->dirty = 1;
+		s->dirty[s->ndirty++] = sid;
+	}
+	return (r);
+}
+
+/* Slot of (sid1, hash) in an open-addressed table of cap (power of 2). */
+static uint32_t
+stats_hslot_index(uint64_t hash, uint32_t sid1, uint32_t cap)
+{
+	return ((uint32_t)((hash ^ (sid1 * 0x9e3779b97f4a7c15ULL)) >> 20) &
+	    (cap - 1));
+}
+
+/* Put (sid1, hash) into table t of cap slots; 1 if it was new. */
+static int
+stats_hslot_put(struct stats_hslot *t, uint32_t cap, uint32_t sid1,
+    uint64_t hash)
+{
+	uint32_t	i = stats_hslot_index(hash, sid1, cap);
+
+	while (t[i].sid1 != 0) {
+		if (t[i].hash == hash && t[i].sid1 == sid1)
+			return (0);
+		i = (i + 1) & (cap - 1);
+	}
+	t[i].sid1 = sid1;
+	t[i].hash = hash;
+	return (1);
+}
+
+/* Double the client set (rare: a second with more clients than ever). */
+static int
+stats_clients_grow(struct stats_set *s)
+{
+	struct stats_hslot	*t;
+	uint32_t		 cap, i;
+
+	cap = s->clientcap == 0 ? STATS_CLIENTS_MIN : s->clientcap * 2;
+	if (cap > STATS_CLIENTS_MAX || (t = calloc(cap, sizeof *t)) == NULL)
+		return (-1);
+	for (i = 0; i < s->clientcap; i++)
+		if (s->clients[i].sid1 != 0)
+			stats_hslot_put(t, cap, s->clients[i].sid1,
+			    s->clients[i].hash);
+	free(s->clients);
+	s->clients = t;
+	s->clientcap = cap;
+	return (0);
+}
+
+/* Remember client hash h of board sid for this second. */
+static void
+stats_client(struct stats_set *s, uint32_t sid, uint64_t h)
+{
+	if (2 * (s->nclients + 1) > s->clientcap &&
+	    stats_clients_grow(s) == -1 && s->nclients + 1 >=
+	    s->clientcap - s->clientcap / 8) {
+		/* Full and cannot grow: this client goes uncounted. */
+		s->lost_clients++;
+		return;
+	}
+	s->nclients += (uint32_t)stats_hslot_put(s->clients, s->clientcap,
+	    sid + 1, h);
+}
+
+/* Slot of (sid1, cat) in the category table. */
+static uint32_t
+stats_cslot_index(uint32_t sid1, uint16_t cat, uint32_t cap)
+{
+	return ((uint32_t)(((uint64_t)sid1 << 8 ^ cat) * 0x9e3779b97f4a7c15ULL
+	    >> 40) & (cap - 1));
+}
+
+/* Add n to (sid1, cat) in t; 0, or -1 when t is full. */
+static int
+stats_cslot_add(struct stats_cslot *t, uint32_t cap, uint32_t sid1,
+    uint16_t cat, uint32_t n, uint32_t *used)
+{
+	uint32_t	i = stats_cslot_index(sid1, cat, cap);
+
+	while (t[i].sid1 != 0) {
+		if (t[i].sid1 == sid1 && t[i].cat == cat) {
+			t[i].count += n;
+			return (0);
+		}
+		i = (i + 1) & (cap - 1);
+	}
+	if (used != NULL) {
+		if (2 * (*used + 1) > cap)
+			return (-1);
+		(*used)++;
+	}
+	t[i].sid1 = sid1;
+	t[i].cat = cat;
+	t[i].count = n;
+	return (0);
+}
+
+/* Count a blocked answer of category cat for board sid. */
+static void
+stats_cat(struct stats_set *s, uint32_t sid, uint16_t cat)
+{
+	struct stats_cslot	*t;
+	uint32_t		 cap, i, used = 0;
+
+	if (s->catcap != 0 && stats_cslot_add(s->cats, s->catcap, sid + 1,
+	    cat, 1, &s->ncats) == 0)
+		return;
+	/* Full, or not there yet: double it (rare). */
+	cap = s->catcap == 0 ? STATS_CATS_MIN : s->catcap * 2;
+	if (cap > STATS_CATS_MAX || (t = calloc(cap, sizeof *t)) == NULL) {
+		s->lost_cats++;
+		return;
+	}
+	for (i = 0; i < s->catcap; i++)
+		if (s->cats[i].sid1 != 0)
+			stats_cslot_add(t, cap, s->cats[i].sid1,
+			    s->cats[i].cat, s->cats[i].count, &used);
+	free(s->cats);
+	s->cats = t;
+	s->catcap = cap;
+	s->ncats = used;
+	stats_cslot_add(s->cats, s->catcap, sid + 1, cat, 1, &s->ncats);
+}
+
+/*
+ * Note a blocked name for the top blocked sites: one record per board,
+ * category, client and name per second, counted. The index only finds
+ * recent repeats; a miss costs a record, not a wrong count.
+ */
+static void
+stats_ring(struct stats_set *s, struct stats_brec *r, uint32_t sid,
+    uint16_t cat, uint64_t client, const uint8_t *lname, size_t len)
+{
+	struct stats_bev	*e;
+	uint64_t		 h = client ^ ((uint64_t)sid << 32 | cat);
+	size_t			 i, need;
+	uint32_t		 slot;
+
+	/* FNV-1a over the name: the index is no hash table to attack. */
+	for (i = 0; i < len; i++)
+		h = (h ^ lname[i]) * 1099511628211ULL;
+	slot = (uint32_t)(h >> 32) & (STATS_DEDUP - 1);
+	if (s->dedup[slot] != 0) {
+		e = (struct stats_bev *)(void *)(s->ring + s->dedup[slot] - 1);
+		if (e->client == client && e->sid == sid && e->cat == cat &&
+		    e->len == len && memcmp(e->name, lname, len) == 0) {
+			e->count++;
+			return;
+		}
+	}
+	need = (sizeof *e + len + 7) & ~(size_t)7;
+	if (s->ring == NULL || s->ringlen + need > STATS_RING) {
+		r->sites_lost++;
+		return;
+	}
+	e = (struct stats_bev *)(void *)(s->ring + s->ringlen);
+	e->client = client;
+	e->sid = sid;
+	e->count = 1;
+	e->cat = cat;
+	e->len = (uint8_t)len;
+	memcpy(e->name, lname, len);
+	s->dedup[slot] = (uint32_t)s->ringlen + 1;
+	s->ringlen += need;
+}
+
+/* A query of no board: by country and AS when the databases say. */
+static void
+stats_outside(struct stats_set *s, const struct stats_map *map,
+    const struct stats_query *q)
+{
+	struct stats_orec	*o = &s->outside;
+	const uint8_t		*addr;
+	uint32_t		 asn = 0, i, j;
+	char			 cc[3] = "";
+	int			 family;
+
+	s->outside_dirty = 1;
+	o->queries++;
+	if (q->rcode == WIRE_REFUSED)
+		o->refused++;
+	if (map->geo == NULL || (family = stats_addr(q->from, &addr)) == 0)
+		return;
+	(void)geo_lookup(map->geo, family, addr, cc, &asn);
+	if (map->have_cc) {
+		if (cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' &&
+		    cc[1] <= 'Z')
+			o->cc[(cc[0] - 'A') * 26 + (cc[1] - 'A')]++;
+		else
+			o->cc[STATS_NCC - 1]++;
+	}
+	if (!map->have_asn)
+		return;
+	if (asn == 0) {
+		o->as_unknown++;
+		return;
+	}
+	for (j = 0, i = (asn * 2654435761U) % STATS_WAS; j < STATS_WAS / 2;
+	    j++, i = (i + 1) % STATS_WAS) {
+		if (o->as[i].asn == asn || o->as[i].asn == 0) {
+			o->as[i].asn = asn;
+			o->as[i].count++;
+			return;
+		}
+	}
+	o->as_other++;
+}
+
+/* The query log (log-queries:): addresses cut to /24 and /48. */
+static void
+stats_log(const struct stats_map *map, int board,
+    const struct stats_query *q)
+{
+	const uint8_t	*addr;
+	uint8_t		 cut[16];
+	char		 net[INET6_ADDRSTRLEN], name[1024];
+	int		 family;
+
+	memset(cut, 0, sizeof cut);
+	family = stats_addr(q->from, &addr);
+	if (family == AF_INET) {
+		memcpy(cut, addr, 3);
+		inet_ntop(AF_INET, cut, net, sizeof net);
+	} else if (family == AF_INET6) {
+		memcpy(cut, addr, 6);
+		inet_ntop(AF_INET6, cut, net, sizeof net);
+	} else
+		snprintf(net, sizeof net, "?");
+	if (q->lname != NULL)
+		wire_name_str(q->lname, q->name_len, name, sizeof name);
+	else
+		snprintf(name, sizeof name, "-");
+	log_notice("query %s/%s board %s %s type %u rcode %s answer %s "
+	    "%.3f ms", net, family == AF_INET ? "24" : "48", board >= 0 &&
+	    (size_t)board < map->nboards ? map->id[board] : "-", name,
+	    q->qtype, q->rcode >= 0 ? stats_rcode_names[stats_rcode(q->rcode)] :
+	    "-", stats_answer_names[q->answer], (double)q->ns / 1e6);
+}
+
+void
+stats_count(struct stats_worker *w, const struct stats_map *map, int board,
+    const struct stats_query *q)
+{
+	struct stats_set	*s = w->cur;
+	struct stats_brec	*r;
+	const uint8_t		*addr;
+	uint32_t		 sid;
+	uint16_t		 cat;
+	uint8_t			 buf[17];
+	int			 family;
+	unsigned		 up = q->upstream ? 1 : 0;
+
+	if (map == NULL || s == NULL)
+		return;
+	if (map->log_queries)
+		stats_log(map, board, q);
+	if (board < 0 || (size_t)board >= map->nboards) {
+		stats_outside(s, map, q);
+		return;
+	}
+	sid = map->sid[board];
+	if ((r = stats_brec(s, sid)) == NULL)
+		return;
+	r->qtype[q->lname != NULL ? stats_qtype(q->qtype) :
+	    STATS_NQTYPES - 1]++;
+	r->answer[q->answer]++;
+	if (q->answer != STATS_DROPPED) {
+		r->rcode[stats_rcode(q->rcode)]++;
+		r->lat[up][stats_bucket(q->ns)]++;
+		r->lat_ns[up] += q->ns;
+	}
+	if (q->safe_search)
+		r->safe_search++;
+
+	/* The client, as a keyed hash only; the address goes no further. */
+	family = stats_addr(q->from, &addr);
+	buf[0] = (uint8_t)family;
+	memcpy(buf + 1, addr, family == AF_INET ? 4 : 16);
+	if (family != 0) {
+		uint64_t h = siphash_13(w->key, buf,
+		    family == AF_INET ? 5 : 17);
+
+		stats_client(s, sid, h);
+		if (q->answer == STATS_BLOCKED && q->category >= 0 &&
+		    q->category < STATS_CAT_BITS) {
+			cat = map->cat[q->category];
+			stats_cat(s, sid, cat);
+			if (q->lname != NULL)
+				stats_ring(s, r, sid, cat, h, q->lname,
+				    q->name_len);
+			else
+				r->sites_lost++;
+		}
+	}
+}
+
+/* The recorder of upstream ss in set s; NULL when the set is full. */
+static struct stats_urec *
+stats_urec(struct stats_set *s, const struct sockaddr_storage *ss)
+{
+	unsigned	i;
+
+	for (i = 0; i < s->nups; i++)
+		if (stats_ss_equal(&s->ups[i].ss, ss))
+			return (&s->ups[i]);
+	if (s->nups == STATS_WUPS) {
+		s->lost_ups++;
+		return (NULL);
+	}
+	memset(&s->ups[s->nups], 0, sizeof s->ups[s->nups]);
+	s->ups[s->nups].ss = *ss;
+	return (&s->ups[s->nups++]);
+}
+
+void
+stats_upstream(struct stats_worker *w, const struct sockaddr_storage *ss,
+    enum stats_up_event ev, uint64_t rtt_ns)
+{
+	struct stats_set	*s;
+	struct stats_urec	*u;
+
+	if (w == NULL)
+		return;
+	/* The forwarder's callbacks run outside the worker's section. */
+	snapshot_read_begin();
+	s = &w->sets[__atomic_load_n(&w->st->flip, __ATOMIC_ACQUIRE)];
+	if ((u = stats_urec(s, ss)) != NULL) {
+		switch (ev) {
+		case STATS_UP_SENT_TCP:
+			u->tcp++;
+			/* FALLTHROUGH */
+		case STATS_UP_SENT:
+			u->queries++;
+			break;
+		case STATS_UP_ANSWER:
+			u->answers++;
+			u->rtt[stats_bucket(rtt_ns)]++;
+			u->rtt_ns += rtt_ns;
+			break;
+		case STATS_UP_TIMEOUT:
+			u->timeouts++;
+			break;
+		case STATS_UP_ERROR:
+			u->errors++;
+			break;
+		case STATS_UP_MISMATCH:
+			u->mismatched++;
+			break;
+		}
+	}
+	snapshot_read_end();
+}
+
+/* ---- main: registry ---- */
+
+/* The board id of a board file: its name without directory and .yaml. */
+static char *
+stats_board_id(const char *path)
+{
+	const char	*base = strrchr(path, '/');
+	size_t		 len;
+
+	base = base != NULL ? base + 1 : path;
+	len = strlen(base);
+	if (len > 5 && strcmp(base + len - 5, ".yaml") == 0)
+		len -= 5;
+	return (strndup(base, len));
+}
+
+/* The sid of board id, or -1: a binary search of byid (kept sorted). */
+static long
+stats_find_board(const struct stats *st, const char *id)
+{
+	size_t	lo = 0, hi = st->nboards, mid;
+	int	c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		c = strcmp(id, st->boards[st->byid[mid]]->id);
+		if (c == 0)
+			return ((long)st->byid[mid]);
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return (-1);
+}
+
+/* Add board id with name; its sid, or -1 when out of memory. */
+static long
+stats_add_board(struct stats *st, const char *id, const char *name)
+{
+	struct stats_board	**nb, *b;
+	uint32_t		 *ni, cap, sid, i;
+
+	if (st->nboards == st->capboards) {
+		cap = st->capboards == 0 ? 64 : st->capboards * 2;
+		if ((nb = reallocarray(st->boards, cap, sizeof *nb)) == NULL)
+			return (-1);
+		st->boards = nb;
+		if ((ni = reallocarray(st->byid, cap, sizeof *ni)) == NULL)
+			return (-1);
+		st->byid = ni;
+		st->capboards = cap;
+	}
+	if ((b = calloc(1, sizeof *b)) == NULL ||
+	    (b->id = strdup(id)) == NULL ||
+	    (b->name = strdup(name)) == NULL) {
+		if (b != NULL)
+			free(b->id);
+		free(b);
+		return (-1);
+	}
+	sid = st->nboards;
+	st->boards[sid] = b;
+	/* Keep byid sorted: insert in place. */
+	for (i = st->nboards; i > 0 &&
+	    strcmp(st->boards[st->byid[i - 1]]->id, id) > 0; i--)
+		st->byid[i] = st->byid[i - 1];
+	st->byid[i] = sid;
+	st->nboards++;
+	return ((long)sid);
+}
+
+/* The number of category name; STATS_CAT_OTHER when they ran out. */
+static uint16_t
+stats_cat_number(struct stats *st, const char *name)
+{
+	unsigned	i;
+
+	for (i = 0; i < st->ncats; i++)
+		if (strcmp(st->cats[i], name) == 0)
+			return ((uint16_t)i);
+	if (st->ncats == STATS_MAX_CATS ||
+	    (st->cats[st->ncats] = strdup(name)) == NULL) {
+		log_warnx("stats: too many category names since start; "
+		    "'%s' is counted as 'other'", name);
+		return (STATS_CAT_OTHER);
+	}
+	return ((uint16_t)st->ncats++);
+}
+
+/* The registry entry of upstream ss, added if new; NULL when full. */
+static struct stats_up *
+stats_up_find(struct stats *st, const struct sockaddr_storage *ss, int add)
+{
+	struct conf_sockaddr	 sa;
+	struct stats_up		*u;
+	unsigned		 i;
+
+	for (i = 0; i < st->nups; i++)
+		if (stats_ss_equal(&st->ups[i].ss, ss))
+			return (&st->ups[i]);
+	if (!add || st->nups == STATS_MAX_UPS)
+		return (NULL);
+	u = &st->ups[st->nups++];
+	memset(u, 0, sizeof *u);
+	u->ss = *ss;
+	memset(&sa, 0, sizeof sa);
+	sa.ss = *ss;
+	sa.len = ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+	    sizeof(struct sockaddr_in6);
+	if (conf_sockaddr_str(&sa, u->name, sizeof u->name) == NULL)
+		snprintf(u->name, sizeof u->name, "?");
+	return (u);
+}
+
+struct stats_map *
+stats_map_new(struct stats *st, const struct conf *conf,
+    const struct policy *policy)
+{
+	struct stats_map	*m;
+	char			 buf[64];
+	const char		*name;
+	size_t			 i;
+	long			 sid;
+
+	if ((m = calloc(1, sizeof *m)) == NULL)
+		return (NULL);
+	m->nboards = conf->nboards;
+	m->sid = calloc(conf->nboards + 1, sizeof *m->sid);
+	m->id = calloc(conf->nboards + 1, sizeof *m->id);
+	if (m->sid == NULL || m->id == NULL)
+		goto fail;
+	pthread_mutex_lock(&st->lock);
+	for (i = 0; i < st->nboards; i++)
+		st->boards[i]->live = 0;
+	for (i = 0; i < conf->nboards; i++) {
+		if ((m->id[i] = stats_board_id(conf->boards[i].path)) == NULL)
+			goto fail_locked;
+		/* Known: the same number, and the name as it is now. */
+		if ((sid = stats_find_board(st, m->id[i])) == -1)
+			sid = stats_add_board(st, m->id[i],
+			    conf->boards[i].name);
+		else if (strcmp(st->boards[sid]->name,
+		    conf->boards[i].name) != 0) {
+			name = strdup(conf->boards[i].name);
+			if (name == NULL)
+				goto fail_locked;
+			free(st->boards[sid]->name);
+			st->boards[sid]->name = (char *)name;
+		}
+		if (sid == -1)
+			goto fail_locked;
+		st->boards[sid]->live = 1;
+		m->sid[i] = (uint32_t)sid;
+	}
+	/* Categories: list and geo bits, then deny and canary. */
+	for (i = 0; i < STATS_CAT_BITS; i++) {
+		if (i == STATS_CAT_DENY)
+			name = "deny";
+		else if (i == STATS_CAT_CANARY)
+			name = "canary";
+		else if (policy == NULL || (name = policy_bit_name(policy,
+		    (unsigned)i, buf, sizeof buf)) == NULL)
+			continue;
+		m->cat[i] = stats_cat_number(st, name);
+	}
+	for (i = 0; i < st->nups; i++)
+		st->ups[i].live = 0;
+	for (i = 0; i < conf->nupstreams; i++) {
+		struct stats_up *u = stats_up_find(st, &conf->upstreams[i].ss,
+		    1);
+
+		if (u != NULL)
+			u->live = 1;
+	}
+	pthread_mutex_unlock(&st->lock);
+	m->geo = policy != NULL ? policy_geo(policy) : NULL;
+	m->have_cc = conf->geoip_country != NULL;
+	m->have_asn = conf->geoip_asn != NULL;
+	m->log_queries = conf->log_queries;
+	return (m);
+fail_locked:
+	pthread_mutex_unlock(&st->lock);
+fail:
+	stats_map_free(m);
+	return (NULL);
+}
+
+void
+stats_map_free(struct stats_map *m)
+{
+	size_t	i;
+
+	if (m == NULL)
+		return;
+	if (m->id != NULL)
+		for (i = 0; i < m->nboards; i++)
+			free(m->id[i]);
+	free(m->id);
+	free(m->sid);
+	free(m);
+}
+
+/* ---- main: life cycle ---- */
+
+/* A worker's two sets; -1 when out of memory. */
+static struct stats_worker *
+stats_worker_new(struct stats *st)
+{
+	struct stats_worker	*w;
+	int			 i;
+
+	if ((w = calloc(1, sizeof *w)) == NULL)
+		return (NULL);
+	w->st = st;
+	for (i = 0; i < 2; i++) {
+		w->sets[i].ring = malloc(STATS_RING);
+		if (w->sets[i].ring == NULL ||
+		    stats_clients_grow(&w->sets[i]) == -1)
+			return (w);	/* freed by the caller */
+	}
+	stats_worker_begin(w);
+	return (w);
+}
+
+static void
+stats_set_clear(struct stats_set *s)
+{
+	uint32_t	i;
+
+	for (i = 0; i < s->nboards; i++)
+		free(s->boards[i]);
+	free(s->boards);
+	free(s->dirty);
+	free(s->cats);
+	if (s->clients != NULL)
+		explicit_bzero(s->clients, s->clientcap * sizeof *s->clients);
+	free(s->clients);
+	free(s->ring);
+}
+
+static void
+stats_period_free(struct stats_period *p)
+{
+	if (p == NULL)
+		return;
+	kanon_free(p->sites);
+	explicit_bzero(&p->hll, sizeof p->hll);
+	free(p);
+}
+
+struct stats *
+stats_new(const struct conf *conf, unsigned nworkers, char **cause)
+{
+	struct stats	*st;
+	unsigned	 i;
+	time_t		 now = time(NULL);
+
+	*cause = NULL;
+	if ((st = calloc(1, sizeof *st)) == NULL)
+		goto nomem;
+	pthread_mutex_init(&st->lock, NULL);
+	st->ival_budget.left = STATS_SITES_BYTES;
+	st->day_budget.left = STATS_DAY_BYTES;
+	if ((st->site = site_new()) == NULL ||
+	    (st->workers = calloc(nworkers, sizeof *st->workers)) == NULL ||
+	    (st->as_ival = calloc(1, sizeof *st->as_ival)) == NULL ||
+	    (st->as_day = calloc(1, sizeof *st->as_day)) == NULL)
+		goto nomem;
+	st->nworkers = nworkers;
+	for (i = 0; i < nworkers; i++) {
+		st->workers[i] = stats_worker_new(st);
+		if (st->workers[i] == NULL ||
+		    st->workers[i]->sets[1].clients == NULL)
+			goto nomem;
+	}
+	/* Category 0 is "other": where names go when numbers run out. */
+	st->cats[0] = strdup("other");
+	if (st->cats[0] == NULL)
+		goto nomem;
+	st->ncats = 1;
+	siphash_key_random(&st->day_key);
+	siphash_key_random(&st->ival_key);
+	st->set_key[0] = st->set_key[1] = st->day_key;
+	stats_configure(st, conf);
+	if (st->dir != NULL && statsfile_dir(st->dir, cause) == -1) {
+		stats_free(st);
+		return (NULL);
+	}
+	st->started = st->last_tick = now;
+	st->ival_start = st->day_start = now;
+	st->ival_end = stats_boundary(st, now);
+	st->day_end = stats_midnight(now, 1);
+	if (st->dir != NULL)
+		statsfile_prune(st->dir, now, st->retention);
+	return (st);
+nomem:
+	if (asprintf(cause, "statistics: out of memory") == -1)
+		*cause = NULL;
+	stats_free(st);
+	return (NULL);
+}
+
+void
+stats_free(struct stats *st)
+{
+	unsigned	i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; st->workers != NULL && i < st->nworkers; i++) {
+		if (st->workers[i] == NULL)
+			continue;
+		stats_set_clear(&st->workers[i]->sets[0]);
+		stats_set_clear(&st->workers[i]->sets[1]);
+		free(st->workers[i]);
+	}
+	free(st->workers);
+	for (i = 0; i < st->nboards; i++) {
+		stats_period_free(st->boards[i]->ival);
+		stats_period_free(st->boards[i]->day);
+		free(st->boards[i]->id);
+		free(st->boards[i]->name);
+		free(st->boards[i]);
+	}
+	free(st->boards);
+	free(st->byid);
+	for (i = 0; i < st->ncats; i++)
+		free(st->cats[i]);
+	free(st->as_ival);
+	free(st->as_day);
+	site_free(st->site);
+	siphash_key_clear(&st->day_key);
+	siphash_key_clear(&st->ival_key);
+	siphash_key_clear(&st->set_key[0]);
+	siphash_key_clear(&st->set_key[1]);
+	free(st->dir);
+	free(st->node);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+struct stats_worker *
+stats_worker(struct stats *st, unsigned i)
+{
+	return (i < st->nworkers ? st->workers[i] : NULL);
+}
+
+void
+stats_configure(struct stats *st, const struct conf *conf)
+{
+	char	host[256];
+	int	was_on = st->have_log;
+
+	free(st->dir);
+	st->dir = conf->stats_dir != NULL ? strdup(conf->stats_dir) : NULL;
+	if (st->dir != NULL) {
+		char	*cause = NULL;
+
+		/* A reload may name a new directory: make it, or say why. */
+		if (statsfile_dir(st->dir, &cause) == -1) {
+			log_warnx("%s", cause != NULL ? cause :
+			    "stats.dir: out of memory");
+			free(cause);
+		}
+	}
+	st->interval = conf->stats_interval > 0 ? conf->stats_interval : 300;
+	st->k = conf->stats_k;
+	st->top = conf->stats_top;
+	st->retention = conf->stats_retention;
+	st->have_cc = conf->geoip_country != NULL;
+	st->have_asn = conf->geoip_asn != NULL;
+	free(st->node);
+	if (conf->stats_node != NULL)
+		st->node = strdup(conf->stats_node);
+	else {
+		if (gethostname(host, sizeof host) == -1)
+			snprintf(host, sizeof host, "veiligd");
+		host[sizeof host - 1] = '\0';
+		st->node = strdup(host);
+	}
+	if (conf->log_queries && !was_on)
+		log_warnx("log-queries is on: every query is logged, with the "
+		    "client address cut to /24 (IPv4) or /48 (IPv6)");
+	else if (!conf->log_queries && was_on)
+		log_warnx("log-queries is off");
+	st->have_log = conf->log_queries;
+	/* A new length applies to the open interval (a fresh one, after
+	   the reload's flush). */
+	if (st->ival_start != 0)
+		st->ival_end = stats_boundary(st, st->ival_start);
+}
+
+/* ---- main: folding a worker set ---- */
+
+/* Add a board recorder into counts c. */
+static void
+stats_counts_add(struct stats_counts *c, const struct stats_brec *r)
+{
+	unsigned	i, j;
+
+	for (i = 0; i < STATS_NQTYPES; i++)
+		c->qtype[i] += r->qtype[i];
+	for (i = 0; i < STATS_NRCODES; i++)
+		c->rcode[i] += r->rcode[i];
+	for (i = 0; i < STATS_NANSWERS; i++)
+		c->answer[i] += r->answer[i];
+	c->safe_search += r->safe_search;
+	for (j = 0; j < 2; j++) {
+		for (i = 0; i < STATS_NBUCKETS; i++)
+			c->lat[j][i] += r->lat[j][i];
+		c->lat_ns[j] += r->lat_ns[j];
+	}
+}
+
+/* Queries in counts c: every query gets exactly one answer kind. */
+static uint64_t
+stats_queries(const struct stats_counts *c)
+{
+	uint64_t	n = 0;
+	unsigned	i;
+
+	for (i = 0; i < STATS_NANSWERS; i++)
+		n += c->answer[i];
+	return (n);
+}
+
+/* The period at *pp, made if there is none; NULL if out of memory. */
+static struct stats_period *
+stats_period(struct stats_period **pp)
+{
+	if (*pp == NULL)
+		*pp = calloc(1, sizeof **pp);
+	return (*pp);
+}
+
+/* The interval's site table of board b; NULL if out of memory. */
+static struct kanon *
+stats_sites(struct stats *st, struct stats_period *p)
+{
+	if (p->sites == NULL)
+		p->sites = kanon_new(st->k, STATS_SITES_BOARD,
+		    &st->ival_budget);
+	return (p->sites);
+}
+
+/* Board sid's interval and day periods; 0, or -1 if out of memory. */
+static int
+stats_periods(struct stats *st, uint32_t sid, struct stats_period **ival,
+    struct stats_period **day)
+{
+	struct stats_board	*b;
+
+	if (sid >= st->nboards)
+		return (-1);
+	b = st->boards[sid];
+	*ival = stats_period(&b->ival);
+	*day = stats_period(&b->day);
+	return (*ival != NULL && *day != NULL ? 0 : -1);
+}
+
+/* The keyed hash of a client hash under the interval's key. */
+static uint64_t
+stats_ival_hash(const struct stats *st, uint64_t h)
+{
+	return (siphash_13(&st->ival_key, &h, sizeof h));
+}
+
+/* Add AS asn (0: unknown) n times to m. */
+static void
+stats_as_add(struct stats_asmap *m, uint32_t asn, uint64_t n)
+{
+	uint32_t	i, j;
+
+	if (asn == 0) {
+		m->unknown += n;
+		return;
+	}
+	for (j = 0, i = (asn * 2654435761U) & (STATS_AS_MAX - 1);
+	    j < STATS_AS_MAX / 2; j++, i = (i + 1) & (STATS_AS_MAX - 1)) {
+		if (m->asn[i] == asn || m->asn[i] == 0) {
+			if (m->asn[i] == 0)
+				m->n++;
+			m->asn[i] = asn;
+			m->count[i] += n;
+			return;
+		}
+	}
+	m->other += n;
+}
+
+/* Fold the outside recorder of a set. */
+static void
+stats_fold_outside(struct stats *st, struct stats_orec *o)
+{
+	struct stats_ocounts	*oc[3] = { &st->out_ival, &st->out_day,
+				    &st->out_total };
+	struct stats_asmap	*am[2] = { st->as_ival, st->as_day };
+	unsigned		 i, j;
+
+	for (j = 0; j < 3; j++) {
+		oc[j]->queries += o->queries;
+		oc[j]->refused += o->refused;
+		for (i = 0; i < STATS_NCC; i++)
+			oc[j]->cc[i] += o->cc[i];
+	}
+	for (j = 0; j < 2; j++) {
+		for (i = 0; i < STATS_WAS; i++)
+			if (o->as[i].asn != 0)
+				stats_as_add(am[j], o->as[i].asn,
+				    o->as[i].count);
+		stats_as_add(am[j], 0, o->as_unknown);
+		am[j]->other += o->as_other;
+	}
+}
+
+/* Add an upstream recorder into counts c. */
+static void
+stats_ucounts_add(struct stats_ucounts *c, const struct stats_urec *u)
+{
+	unsigned	i;
+
+	c->queries += u->queries;
+	c->tcp += u->tcp;
+	c->answers += u->answers;
+	c->timeouts += u->timeouts;
+	c->errors += u->errors;
+	c->mismatched += u->mismatched;
+	for (i = 0; i < STATS_NBUCKETS; i++)
+		c->rtt[i] += u->rtt[i];
+	c->rtt_ns += u->rtt_ns;
+}
+
+/* Fold the blocked names of a set into the boards' site tables. */
+static void
+stats_fold_ring(struct stats *st, struct stats_set *s)
+{
+	struct stats_period	*ival, *day;
+	struct stats_bev	*e;
+	struct kanon		*t;
+	const char		*site;
+	size_t			 off, need;
+
+	for (off = 0; off < s->ringlen; off += need) {
+		e = (struct stats_bev *)(void *)(s->ring + off);
+		need = (sizeof *e + e->len + 7) & ~(size_t)7;
+		if (stats_periods(st, e->sid, &ival, &day) == -1 ||
+		    (t = stats_sites(st, ival)) == NULL)
+			continue;
+		site = site_of(st->site, e->name, e->len);
+		if (site == NULL)
+			kanon_lost(t, e->count);
+		else
+			kanon_add(t, site, e->cat, stats_ival_hash(st,
+			    e->client), e->count);
+	}
+	s->ringlen = 0;
+	memset(s->dedup, 0, sizeof s->dedup);
+}
+
+/* Fold one worker set (no worker writes it now) and clear it. */
+static void
+stats_fold_set(struct stats *st, struct stats_set *s, time_t now)
+{
+	struct stats_period	*ival, *day;
+	struct stats_board	*b;
+	struct stats_brec	*r;
+	struct stats_up		*u;
+	struct kanon		*t;
+	uint32_t		 i, sid;
+
+	for (i = 0; i < s->ndirty; i++) {
+		sid = s->dirty[i];
+		r = s->boards[sid];
+		if (stats_periods(st, sid, &ival, &day) == 0) {
+			b = st->boards[sid];
+			stats_counts_add(&ival->c, r);
+			stats_counts_add(&day->c, r);
+			stats_counts_add(&b->total, r);
+			if (r->sites_lost != 0 &&
+			    (t = stats_sites(st, ival)) != NULL)
+				kanon_lost(t, r->sites_lost);
+		}
+		memset(r, 0, sizeof *r);
+	}
+	s->ndirty = 0;
+	for (i = 0; i < s->catcap && s->ncats > 0; i++) {
+		if (s->cats[i].sid1 == 0)
+			continue;
+		sid = s->cats[i].sid1 - 1;
+		if (stats_periods(st, sid, &ival, &day) == 0) {
+			ival->c.cat[s->cats[i].cat] += s->cats[i].count;
+			day->c.cat[s->cats[i].cat] += s->cats[i].count;
+			st->boards[sid]->total.cat[s->cats[i].cat] +=
+			    s->cats[i].count;
+		}
+	}
+	if (s->ncats > 0)
+		memset(s->cats, 0, s->catcap * sizeof *s->cats);
+	s->ncats = 0;
+	for (i = 0; i < s->clientcap && s->nclients > 0; i++) {
+		if (s->clients[i].sid1 == 0)
+			continue;
+		if (stats_periods(st, s->clients[i].sid1 - 1, &ival, &day) ==
+		    0) {
+			hll_add(&ival->hll, stats_ival_hash(st,
+			    s->clients[i].hash));
+			hll_add(&day->hll, s->clients[i].hash);
+		}
+	}
+	if (s->nclients > 0)
+		memset(s->clients, 0, s->clientcap * sizeof *s->clients);
+	s->nclients = 0;
+	stats_fold_ring(st, s);
+	if (s->outside_dirty) {
+		stats_fold_outside(st, &s->outside);
+		memset(&s->outside, 0, sizeof s->outside);
+		s->outside_dirty = 0;
+	}
+	for (i = 0; i < s->nups; i++) {
+		if ((u = stats_up_find(st, &s->ups[i].ss, 1)) == NULL) {
+			st->lost_ups++;
+			continue;
+		}
+		stats_ucounts_add(&u->ival, &s->ups[i]);
+		stats_ucounts_add(&u->day, &s->ups[i]);
+		stats_ucounts_add(&u->total, &s->ups[i]);
+		if (s->ups[i].answers > 0)
+			u->last_ok = now;
+		if (s->ups[i].timeouts > 0)
+			u->last_fail = now;
+	}
+	s->nups = 0;
+	st->lost_clients += s->lost_clients;
+	st->lost_cats += s->lost_cats;
+	st->lost_ups += s->lost_ups;
+	s->lost_clients = s->lost_cats = s->lost_ups = 0;
+}
+
+/*
+ * Flip the workers to the other set (its day key newday ? a new one :
+ * today's), wait until none writes the old one, fold it.
+ */
+static void
+stats_fold(struct stats *st, int newday, time_t now)
+{
+	unsigned	next = st->flip ^ 1, i;
+
+	if (newday)
+		siphash_key_random(&st->set_key[next]);
+	else
+		st->set_key[next] = st->day_key;
+	__atomic_store_n(&st->flip, next, __ATOMIC_RELEASE);
+	snapshot_wait();
+	pthread_mutex_lock(&st->lock);
+	for (i = 0; i < st->nworkers; i++)
+		stats_fold_set(st, &st->workers[i]->sets[next ^ 1], now);
+	pthread_mutex_unlock(&st->lock);
+	if (newday)
+		st->day_key = st->set_key[next];
+}
+
+/* ---- main: records ---- */
+
+/* An object of the non-zero counts v[i] named names[i]. */
+static json_t *
+stats_json_named(const uint64_t *v, const char *const *names, size_t n)
+{
+	json_t	*o = json_object();
+	size_t	 i;
+
+	for (i = 0; o != NULL && i < n; i++)
+		if (v[i] != 0 && names[i] != NULL)
+			json_object_set_new(o, names[i], json_integer(
+			    (json_int_t)v[i]));
+	return (o);
+}
+
+/* An array of n counts. */
+static json_t *
+stats_json_array(const uint64_t *v, size_t n)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; a != NULL && i < n; i++)
+		json_array_append_new(a, json_integer((json_int_t)v[i]));
+	return (a);
+}
+
+/* The bucket bounds: numbers, then "+Inf". */
+static json_t *
+stats_json_le(void)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; a != NULL && i < STATS_NBUCKETS - 1; i++)
+		json_array_append_new(a, json_real(stats_bucket_le[i]));
+	json_array_append_new(a, json_string("+Inf"));
+	return (a);
+}
+
+/* The fields every record starts with, in this order. */
+static json_t *
+stats_json_head(const struct stats *st, const char *type, time_t start,
+    time_t end)
+{
+	json_t	*o = json_object();
+	char	 buf[64];
+
+	if (o == NULL)
+		return (NULL);
+	json_object_set_new(o, "v", json_integer(STATS_VERSION));
+	json_object_set_new(o, "type", json_string(type));
+	json_object_set_new(o, "node", json_string(st->node != NULL ?
+	    st->node : "?"));
+	json_object_set_new(o, "start", json_string(stats_iso(start, buf,
+	    sizeof buf)));
+	json_object_set_new(o, "end", json_string(stats_iso(end, buf,
+	    sizeof buf)));
+	json_object_set_new(o, "seconds", json_integer(end - start));
+	return (o);
+}
+
+/* The counts of a board's record (queries to latency). */
+static void
+stats_json_counts(const struct stats *st, json_t *o,
+    const struct stats_counts *c)
+{
+	json_t		*lat;
+	const char	*cats[STATS_MAX_CATS];
+	unsigned	 i;
+
+	json_object_set_new(o, "queries", json_integer((json_int_t)
+	    stats_queries(c)));
+	json_object_set_new(o, "qtype", stats_json_named(c->qtype,
+	    stats_qtype_names, STATS_NQTYPES));
+	json_object_set_new(o, "rcode", stats_json_named(c->rcode,
+	    stats_rcode_names, STATS_NRCODES));
+	json_object_set_new(o, "answers", stats_json_named(c->answer,
+	    stats_answer_names, STATS_NANSWERS));
+	/* Every answer kind is there, zero or not: a fixed set. */
+	for (i = 0; i < STATS_NANSWERS; i++)
+		if (c->answer[i] == 0)
+			json_object_set_new(json_object_get(o, "answers"),
+			    stats_answer_names[i], json_integer(0));
+	for (i = 0; i < STATS_MAX_CATS; i++)
+		cats[i] = i < st->ncats ? st->cats[i] : NULL;
+	json_object_set_new(o, "blocked", stats_json_named(c->cat, cats,
+	    STATS_MAX_CATS));
+	json_object_set_new(o, "safe_search", json_integer((json_int_t)
+	    c->safe_search));
+	if ((lat = json_object()) != NULL) {
+		json_object_set_new(lat, "le", stats_json_le());
+		json_object_set_new(lat, "cache", stats_json_array(c->lat[0],
+		    STATS_NBUCKETS));
+		json_object_set_new(lat, "forwarded", stats_json_array(
+		    c->lat[1], STATS_NBUCKETS));
+	}
+	json_object_set_new(o, "latency", lat);
+}
+
+/* The named sites of a table as top_blocked, and the hidden ones. */
+static void
+stats_json_sites(const struct stats *st, json_t *o, struct kanon *t,
+    size_t top, uint64_t more_hidden, int day, struct stats_period *dayp,
+    struct kanon_budget *budget)
+{
+	struct kanon_site	*v = NULL;
+	json_t			*a, *e, *h;
+	uint64_t		 hs = 0, hc = 0;
+	int			 n = 0, i;
+
+	if (t != NULL && (n = kanon_top(t, top, &v, &hs, &hc)) < 0)
+		n = 0;
+	a = json_array();
+	for (i = 0; i < n; i++) {
+		if ((e = json_object()) == NULL)
+			break;
+		json_object_set_new(e, "site", json_string(v[i].site));
+		json_object_set_new(e, "category", json_string(
+		    v[i].cat < st->ncats ? st->cats[v[i].cat] : "other"));
+		json_object_set_new(e, "count", json_integer((json_int_t)
+		    v[i].count));
+		json_object_set_new(e, "clients_at_least", json_integer(
+		    st->k));
+		json_array_append_new(a, e);
+		/* The day adds up what its intervals named. */
+		if (dayp != NULL && (dayp->sites != NULL || (dayp->sites =
+		    kanon_new(0, STATS_DAY_SITES, budget)) != NULL)) {
+			if (kanon_add(dayp->sites, v[i].site, v[i].cat, 0,
+			    v[i].count) == -1)
+				dayp->hidden += v[i].count;
+		} else if (dayp != NULL)
+			dayp->hidden += v[i].count;
+	}
+	json_object_set_new(o, "k", json_integer(st->k));
+	json_object_set_new(o, "top_blocked", a);
+	if ((h = json_object()) != NULL) {
+		if (!day)
+			json_object_set_new(h, "sites", json_integer(
+			    (json_int_t)hs));
+		json_object_set_new(h, "count", json_integer((json_int_t)
+		    (hc + more_hidden)));
+	}
+	json_object_set_new(o, "top_blocked_hidden", h);
+	if (dayp != NULL)
+		dayp->hidden += hc;
+	free(v);
+}
+
+/*
+ * The record of board b for period p (an interval, or with day the day
+ * part); an interval's named sites go into the day's table too.
+ */
+static json_t *
+stats_json_board(struct stats *st, struct stats_board *b,
+    struct stats_period *p, int day, time_t start, time_t end)
+{
+	json_t	*o;
+
+	if ((o = stats_json_head(st, day ? "day" : "board", start, end)) ==
+	    NULL)
+		return (NULL);
+	json_object_set_new(o, "board", json_string(b->id));
+	json_object_set_new(o, "name", json_string(b->name));
+	stats_json_counts(st, o, &p->c);
+	json_object_set_new(o, "clients", json_integer((json_int_t)
+	    hll_count(&p->hll)));
+	if (!day && b->day != NULL)
+		json_object_set_new(o, "clients_day", json_integer(
+		    (json_int_t)hll_count(&b->day->hll)));
+	if (day) {
+		stats_json_sites(st, o, p->sites, SIZE_MAX, p->hidden, 1,
+		    NULL, NULL);
+		json_object_set_new(o, "intervals", json_integer(
+		    p->intervals));
+	} else
+		stats_json_sites(st, o, p->sites, st->top, 0, 0, b->day,
+		    &st->day_budget);
+	return (o);
+}
+
+/* The record of the queries of no board. */
+static json_t *
+stats_json_outside(const struct stats *st, const struct stats_ocounts *oc,
+    const struct stats_asmap *am, int day, time_t start, time_t end)
+{
+	json_t		*o, *cc, *as;
+	char		 code[16];
+	unsigned	 i;
+
+	if ((o = stats_json_head(st, day ? "day-outside" : "outside", start,
+	    end)) == NULL)
+		return (NULL);
+	json_object_set_new(o, "queries", json_integer((json_int_t)
+	    oc->queries));
+	json_object_set_new(o, "refused", json_integer((json_int_t)
+	    oc->refused));
+	if (st->have_cc && (cc = json_object()) != NULL) {
+		for (i = 0; i < STATS_NCC - 1; i++) {
+			if (oc->cc[i] == 0)
+				continue;
+			code[0] = (char)('A' + i / 26);
+			code[1] = (char)('A' + i % 26);
+			code[2] = '\0';
+			json_object_set_new(cc, code, json_integer((json_int_t)
+			    oc->cc[i]));
+		}
+		if (oc->cc[STATS_NCC - 1] != 0)
+			json_object_set_new(cc, "unknown", json_integer(
+			    (json_int_t)oc->cc[STATS_NCC - 1]));
+		json_object_set_new(o, "country", cc);
+	}
+	if (st->have_asn && (as = json_object()) != NULL) {
+		for (i = 0; i < STATS_AS_MAX; i++) {
+			if (am->asn[i] == 0)
+				continue;
+			snprintf(code, sizeof code, "%u", am->asn[i]);
+			json_object_set_new(as, code, json_integer((json_int_t)
+			    am->count[i]));
+		}
+		if (am->unknown != 0)
+			json_object_set_new(as, "unknown", json_integer(
+			    (json_int_t)am->unknown));
+		if (am->other != 0)
+			json_object_set_new(as, "other", json_integer(
+			    (json_int_t)am->other));
+		json_object_set_new(o, "as", as);
+	}
+	return (o);
+}
+
+/* The record of an upstream. */
+static json_t *
+stats_json_upstream(const struct stats *st, const struct stats_up *u,
+    const struct stats_ucounts *c, int day, time_t start, time_t end)
+{
+	json_t	*o, *rtt;
+
+	if ((o = stats_json_head(st, day ? "day-upstream" : "upstream",
+	    start, end)) == NULL)
+		return (NULL);
+	json_object_set_new(o, "upstream", json_string(u->name));
+	json_object_set_new(o, "queries", json_integer((json_int_t)
+	    c->queries));
+	json_object_set_new(o, "answers", json_integer((json_int_t)
+	    c->answers));
+	json_object_set_new(o, "timeouts", json_integer((json_int_t)
+	    c->timeouts));
+	json_object_set_new(o, "errors", json_integer((json_int_t)c->errors));
+	json_object_set_new(o, "mismatched", json_integer((json_int_t)
+	    c->mismatched));
+	json_object_set_new(o, "tcp", json_integer((json_int_t)c->tcp));
+	if ((rtt = json_object()) != NULL) {
+		json_object_set_new(rtt, "le", stats_json_le());
+		json_object_set_new(rtt, "counts", stats_json_array(c->rtt,
+		    STATS_NBUCKETS));
+	}
+	json_object_set_new(o, "rtt", rtt);
+	return (o);
+}
+
+/* Append o as one line to f, and free it. */
+static void
+stats_line(struct stats *st, FILE *f, json_t *o)
+{
+	char	*line;
+
+	if (o == NULL)
+		return;
+	line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+	json_decref(o);
+	if (line == NULL)
+		return;
+	/* json_dumps escapes every control character: one line each. */
+	fputs(line, f);
+	fputc('\n', f);
+	free(line);
+	st->lines++;
+}
+
+/* Write the lines in buf to the day file of t (day: the summaries). */
+static void
+stats_write(struct stats *st, time_t t, int day, const char *buf,
+    size_t len)
+{
+	char	name[32];
+
+	if (st->dir == NULL || len == 0)
+		return;
+	statsfile_name(t, day, name, sizeof name);
+	if (statsfile_append(st->dir, name, buf, len) == -1) {
+		st->write_errors++;
+		log_warn("stats: %s/%s: records lost", st->dir, name);
+		return;
+	}
+	st->last_write = time(NULL);
+}
+
+/* Write the open interval (it ends at end) and start the next one. */
+static void
+stats_close_interval(struct stats *st, time_t end)
+{
+	struct stats_board	*b;
+	struct stats_up		*u;
+	char			*buf = NULL;
+	size_t			 len = 0, i;
+	FILE			*f;
+
+	if ((f = open_memstream(&buf, &len)) == NULL) {
+		log_warn("stats: open_memstream");
+		return;
+	}
+	/* Boards by id, so that a file reads in a stable order. */
+	for (i = 0; i < st->nboards; i++) {
+		b = st->boards[st->byid[i]];
+		if (b->ival == NULL)
+			continue;
+		stats_line(st, f, stats_json_board(st, b, b->ival, 0,
+		    st->ival_start, end));
+		b->clients_last = hll_count(&b->ival->hll);
+		if (b->day != NULL) {
+			b->day->intervals++;
+			b->clients_day = hll_count(&b->day->hll);
+		}
+		stats_period_free(b->ival);
+		b->ival = NULL;
+	}
+	if (st->out_ival.queries > 0)
+		stats_line(st, f, stats_json_outside(st, &st->out_ival,
+		    st->as_ival, 0, st->ival_start, end));
+	memset(&st->out_ival, 0, sizeof st->out_ival);
+	memset(st->as_ival, 0, sizeof *st->as_ival);
+	for (i = 0; i < st->nups; i++) {
+		u = &st->ups[i];
+		if (u->ival.queries + u->ival.mismatched > 0)
+			stats_line(st, f, stats_json_upstream(st, u, &u->ival,
+			    0, st->ival_start, end));
+		memset(&u->ival, 0, sizeof u->ival);
+	}
+	fclose(f);
+	stats_write(st, st->ival_start, 0, buf, len);
+	free(buf);
+	st->day_intervals++;
+	st->ival_start = end;
+	st->ival_end = stats_boundary(st, end);
+	siphash_key_random(&st->ival_key);
+}
+
+/* Write the summaries of the day part (it ends at end); start anew. */
+static void
+stats_close_day(struct stats *st, time_t end)
+{
+	struct stats_board	*b;
+	struct stats_up		*u;
+	char			*buf = NULL;
+	size_t			 len = 0, i;
+	FILE			*f;
+
+	if ((f = open_memstream(&buf, &len)) == NULL) {
+		log_warn("stats: open_memstream");
+		return;
+	}
+	for (i = 0; i < st->nboards; i++) {
+		b = st->boards[st->byid[i]];
+		if (b->day == NULL)
+			continue;
+		stats_line(st, f, stats_json_board(st, b, b->day, 1,
+		    st->day_start, end));
+		stats_period_free(b->day);
+		b->day = NULL;
+		b->clients_day = 0;
+	}
+	if (st->out_day.queries > 0)
+		stats_line(st, f, stats_json_outside(st, &st->out_day,
+		    st->as_day, 1, st->day_start, end));
+	memset(&st->out_day, 0, sizeof st->out_day);
+	memset(st->as_day, 0, sizeof *st->as_day);
+	for (i = 0; i < st->nups; i++) {
+		u = &st->ups[i];
+		if (u->day.queries + u->day.mismatched > 0)
+			stats_line(st, f, stats_json_upstream(st, u, &u->day,
+			    1, st->day_start, end));
+		memset(&u->day, 0, sizeof u->day);
+	}
+	fclose(f);
+	stats_write(st, st->day_start, 1, buf, len);
+	free(buf);
+	st->day_intervals = 0;
+	st->day_start = end;
+	st->day_end = stats_midnight(end, 1);
+	if (st->dir != NULL)
+		statsfile_prune(st->dir, end, st->retention);
+}
+
+/* ---- main: time ---- */
+
+long
+stats_tick_usec(void)
+{
+	struct timespec	ts;
+
+	/* Just after the next whole second, so boundaries are met closely. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (1000000L - ts.tv_nsec / 1000 + 2000);
+}
+
+void
+stats_tick(struct stats *st, time_t now)
+{
+	int	newday = now >= st->day_end;
+	time_t	end, dend;
+
+	stats_fold(st, newday, now);
+	st->last_tick = now;
+	if (now < st->ival_end)
+		return;
+	/* Late (a long reload, a suspended machine): say where it ended. */
+	end = now - st->ival_end <= STATS_LATE ? st->ival_end : now;
+	stats_close_interval(st, end);
+	if (newday) {
+		dend = now - st->day_end <= STATS_LATE ? st->day_end : now;
+		if (dend < end)
+			dend = end;
+		stats_close_day(st, dend);
+	}
+}
+
+void
+stats_flush(struct stats *st, time_t now, int end_day)
+{
+	stats_fold(st, 0, now);
+	st->last_tick = now;
+	if (now < st->ival_start)
+		now = st->ival_start;
+	stats_close_interval(st, now);
+	if (end_day)
+		stats_close_day(st, now);
+}
+
+/* ---- veiligctl stats ---- */
+
+/* Text: "name n name n" of the non-zero v[i] (all with all). */
+static void
+stats_text_named(struct evbuffer *out, const char *title, const uint64_t *v,
+    const char *const *names, size_t n, int all)
+{
+	size_t	i;
+	int	any = 0;
+
+	for (i = 0; i < n; i++) {
+		if ((v[i] == 0 && !all) || names[i] == NULL)
+			continue;
+		evbuffer_add_printf(out, "%s %s %llu", any ? "," : title,
+		    names[i], (unsigned long long)v[i]);
+		any = 1;
+	}
+	if (any)
+		evbuffer_add_printf(out, "\n");
+}
+
+/* Text of counts c, indented. */
+static void
+stats_text_counts(const struct stats *st, struct evbuffer *out,
+    const struct stats_counts *c)
+{
+	const char	*cats[STATS_MAX_CATS];
+	unsigned	 i;
+
+	for (i = 0; i < STATS_MAX_CATS; i++)
+		cats[i] = i < st->ncats ? st->cats[i] : NULL;
+	stats_text_named(out, "    answers:", c->answer, stats_answer_names,
+	    STATS_NANSWERS, 1);
+	stats_text_named(out, "    rcode:", c->rcode, stats_rcode_names,
+	    STATS_NRCODES, 0);
+	stats_text_named(out, "    qtype:", c->qtype, stats_qtype_names,
+	    STATS_NQTYPES, 0);
+	stats_text_named(out, "    blocked:", c->cat, cats, STATS_MAX_CATS,
+	    0);
+	if (c->safe_search != 0)
+		evbuffer_add_printf(out, "    safe search: %llu\n",
+		    (unsigned long long)c->safe_search);
+}
+
+/* Text of one board. */
+static void
+stats_text_board(const struct stats *st, struct evbuffer *out,
+    struct stats_board *b, time_t now)
+{
+	struct kanon_site	*v;
+	uint64_t		 hs, hc;
+	char			 t[64];
+	int			 n, i;
+
+	evbuffer_add_printf(out, "board %s \"%s\"%s\n", b->id, b->name,
+	    b->live ? "" : " (no longer configured)");
+	if (b->ival != NULL) {
+		evbuffer_add_printf(out, "  interval since %s (%lld s): %llu "
+		    "queries, %llu clients\n", stats_iso(st->ival_start, t,
+		    sizeof t), (long long)(now - st->ival_start),
+		    (unsigned long long)stats_queries(&b->ival->c),
+		    (unsigned long long)hll_count(&b->ival->hll));
+		stats_text_counts(st, out, &b->ival->c);
+		if (b->ival->sites != NULL && (n = kanon_top(b->ival->sites,
+		    st->top, &v, &hs, &hc)) >= 0) {
+			for (i = 0; i < n; i++)
+				evbuffer_add_printf(out, "%s %s (%s) %llu",
+				    i == 0 ? "    top blocked:" : ",",
+				    v[i].site, v[i].cat < st->ncats ?
+				    st->cats[v[i].cat] : "other",
+				    (unsigned long long)v[i].count);
+			evbuffer_add_printf(out, "%s    not named: %llu sites, "
+			    "%llu answers (k-anonymity %u)\n", n > 0 ? "\n" :
+			    "", (unsigned long long)hs,
+			    (unsigned long long)hc, st->k);
+			free(v);
+		}
+	} else
+		evbuffer_add_printf(out, "  interval since %s: no queries\n",
+		    stats_iso(st->ival_start, t, sizeof t));
+	if (b->day != NULL)
+		evbuffer_add_printf(out, "  today since %s: %llu queries, "
+		    "%llu clients\n", stats_iso(st->day_start, t, sizeof t),
+		    (unsigned long long)stats_queries(&b->day->c),
+		    (unsigned long long)hll_count(&b->day->hll));
+	evbuffer_add_printf(out, "  total since %s: %llu queries\n",
+	    stats_iso(st->started, t, sizeof t),
+	    (unsigned long long)stats_queries(&b->total));
+	stats_text_counts(st, out, &b->total);
+}
+
+/* The JSON of one board: its interval so far, today, and totals. */
+static json_t *
+stats_json_show_board(struct stats *st, struct stats_board *b)
+{
+	json_t	*o, *p;
+
+	if ((o = json_object()) == NULL)
+		return (NULL);
+	json_object_set_new(o, "board", json_string(b->id));
+	json_object_set_new(o, "name", json_string(b->name));
+	json_object_set_new(o, "configured", json_boolean(b->live));
+	if (b->ival != NULL && (p = json_object()) != NULL) {
+		stats_json_counts(st, p, &b->ival->c);
+		json_object_set_new(p, "clients", json_integer((json_int_t)
+		    hll_count(&b->ival->hll)));
+		stats_json_sites(st, p, b->ival->sites, st->top, 0, 0, NULL,
+		    NULL);
+		json_object_set_new(o, "interval", p);
+	}
+	if (b->day != NULL && (p = json_object()) != NULL) {
+		json_object_set_new(p, "queries", json_integer((json_int_t)
+		    stats_queries(&b->day->c)));
+		json_object_set_new(p, "clients", json_integer((json_int_t)
+		    hll_count(&b->day->hll)));
+		json_object_set_new(o, "today", p);
+	}
+	if ((p = json_object()) != NULL) {
+		stats_json_counts(st, p, &b->total);
+		/* Latency is in Prometheus; totals here are for people. */
+		json_object_del(p, "latency");
+		json_object_set_new(o, "total", p);
+	}
+	return (o);
+}
+
+/* The board named by id, or by its name (any case); NULL. */
+static struct stats_board *
+stats_board_named(const struct stats *st, const char *name)
+{
+	long		sid;
+	uint32_t	i;
+
+	if ((sid = stats_find_board(st, name)) != -1)
+		return (st->boards[sid]);
+	for (i = 0; i < st->nboards; i++)
+		if (strcasecmp(st->boards[i]->name, name) == 0)
+			return (st->boards[i]);
+	return (NULL);
+}
+
+int
+stats_show(struct stats *st, const char *board, int json,
+    const struct stats_extra *extra, size_t nextra, struct evbuffer *out)
+{
+	struct stats_board	*one = NULL;
+	json_t			*o, *a, *e;
+	char			 t[64], *text;
+	time_t			 now = time(NULL);
+	size_t			 i;
+
+	if (board != NULL && (one = stats_board_named(st, board)) == NULL) {
+		evbuffer_add_printf(out, "%s: no such board\n", board);
+		return (-1);
+	}
+	if (!json) {
+		for (i = 0; one == NULL && i < nextra; i++)
+			evbuffer_add_printf(out, "%s %llu\n", extra[i].name,
+			    (unsigned long long)extra[i].value);
+		for (i = 0; i < st->nboards; i++)
+			if (one == NULL || st->boards[st->byid[i]] == one)
+				stats_text_board(st, out,
+				    st->boards[st->byid[i]], now);
+		if (one == NULL && st->out_total.queries > 0)
+			evbuffer_add_printf(out, "outside: %llu queries in the "
+			    "interval, %llu in total\n",
+			    (unsigned long long)st->out_ival.queries,
+			    (unsigned long long)st->out_total.queries);
+		for (i = 0; one == NULL && i < st->nups; i++)
+			evbuffer_add_printf(out, "upstream %s: %llu queries, "
+			    "%llu answers, %llu timeouts, %llu errors, %llu "
+			    "mismatched\n", st->ups[i].name,
+			    (unsigned long long)st->ups[i].total.queries,
+			    (unsigned long long)st->ups[i].total.answers,
+			    (unsigned long long)st->ups[i].total.timeouts,
+			    (unsigned long long)st->ups[i].total.errors,
+			    (unsigned long long)st->ups[i].total.mismatched);
+		return (0);
+	}
+
+	if ((o = json_object()) == NULL)
+		goto nomem;
+	json_object_set_new(o, "v", json_integer(STATS_VERSION));
+	json_object_set_new(o, "node", json_string(st->node != NULL ?
+	    st->node : "?"));
+	json_object_set_new(o, "now", json_string(stats_iso(now, t,
+	    sizeof t)));
+	json_object_set_new(o, "since", json_string(stats_iso(st->started, t,
+	    sizeof t)));
+	if ((e = json_object()) != NULL) {
+		json_object_set_new(e, "start", json_string(stats_iso(
+		    st->ival_start, t, sizeof t)));
+		json_object_set_new(e, "end", json_string(stats_iso(
+		    st->ival_end, t, sizeof t)));
+		json_object_set_new(e, "seconds", json_integer(st->interval));
+		json_object_set_new(o, "interval", e);
+	}
+	if (one == NULL && (e = json_object()) != NULL) {
+		for (i = 0; i < nextra; i++)
+			json_object_set_new(e, extra[i].name, json_integer(
+			    (json_int_t)extra[i].value));
+		json_object_set_new(o, "daemon", e);
+	}
+	a = json_array();
+	for (i = 0; i < st->nboards; i++)
+		if (one == NULL || st->boards[st->byid[i]] == one)
+			json_array_append_new(a, stats_json_show_board(st,
+			    st->boards[st->byid[i]]));
+	json_object_set_new(o, "boards", a);
+	if (one == NULL) {
+		if ((e = json_object()) != NULL) {
+			json_object_set_new(e, "interval", json_integer(
+			    (json_int_t)st->out_ival.queries));
+			json_object_set_new(e, "total", json_integer(
+			    (json_int_t)st->out_total.queries));
+			json_object_set_new(o, "outside", e);
+		}
+		a = json_array();
+		for (i = 0; i < st->nups; i++)
+			json_array_append_new(a, stats_json_upstream(st,
+			    &st->ups[i], &st->ups[i].total, 0, st->started,
+			    now));
+		json_object_set_new(o, "upstreams", a);
+	}
+	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+	json_decref(o);
+	if (text == NULL)
+		goto nomem;
+	evbuffer_add_printf(out, "%s\n", text);
+	free(text);
+	return (0);
+nomem:
+	evbuffer_add_printf(out, "out of memory\n");
+	return (-1);
+}
+
+/* ---- Prometheus ---- */
+
+/* Seconds of a sum of nanoseconds. */
+static double
+stats_secs(uint64_t ns)
+{
+	return ((double)ns / 1e9);
+}
+
+/* One counter family over boards: v(b, i) for the non-zero i. */
+static void
+stats_prom_named(struct stats *st, struct evbuffer *out, const char *name,
+    const char *help, const char *label, size_t off, size_t n,
+    const char *const *names)
+{
+	struct stats_board	*b;
+	const uint64_t		*v;
+	char			 id[256], lv[256];
+	size_t			 i, j;
+
+	metrics_head(out, name, "counter", help);
+	for (i = 0; i < st->nboards; i++) {
+		b = st->boards[st->byid[i]];
+		v = (const uint64_t *)(const void *)((const char *)&b->total +
+		    off);
+		metrics_label(b->id, id, sizeof id);
+		for (j = 0; j < n; j++) {
+			if (v[j] == 0 || names[j] == NULL)
+				continue;
+			evbuffer_add_printf(out, "%s{board=\"%s\",%s=\"%s\"} "
+			    "%llu\n", name, id, label, metrics_label(names[j],
+			    lv, sizeof lv), (unsigned long long)v[j]);
+		}
+	}
+}
+
+/* The per-board families. */
+static void
+stats_prom_boards(struct stats *st, struct evbuffer *out)
+{
+	struct stats_board	*b;
+	const char		*cats[STATS_MAX_CATS];
+	char			 id[256], labels[300];
+	size_t			 i;
+	int			 j;
+	static const char *const paths[2] = { "cache", "upstream" };
+
+	stats_prom_named(st, out, "veilig_queries_total",
+	    "Queries by board and query type.", "type",
+	    offsetof(struct stats_counts, qtype), STATS_NQTYPES,
+	    stats_qtype_names);
+	stats_prom_named(st, out, "veilig_responses_total",
+	    "Answers by board and rcode.", "rcode",
+	    offsetof(struct stats_counts, rcode), STATS_NRCODES,
+	    stats_rcode_names);
+	stats_prom_named(st, out, "veilig_answers_total",
+	    "Queries by board and how they were answered.", "answer",
+	    offsetof(struct stats_counts, answer), STATS_NANSWERS,
+	    stats_answer_names);
+	for (i = 0; i < STATS_MAX_CATS; i++)
+		cats[i] = i < st->ncats ? st->cats[i] : NULL;
+	stats_prom_named(st, out, "veilig_blocked_total",
+	    "Blocked answers by board and category.", "category",
+	    offsetof(struct stats_counts, cat), STATS_MAX_CATS, cats);
+
+	metrics_head(out, "veilig_safe_search_total", "counter",
+	    "Safe-search rewrites by board.");
+	for (i = 0; i < st->nboards; i++) {
+		b = st->boards[st->byid[i]];
+		evbuffer_add_printf(out, "veilig_safe_search_total{board=\"%s\"}"
+		    " %llu\n", metrics_label(b->id, id, sizeof id),
+		    (unsigned long long)b->total.safe_search);
+	}
+	metrics_head(out, "veilig_response_seconds", "histogram",
+	    "Time from receiving a query to sending its answer, by board; "
+	    "path upstream: the answer waited for an upstream.");
+	for (i = 0; i < st->nboards; i++) {
+		b = st->boards[st->byid[i]];
+		for (j = 0; j < 2; j++) {
+			snprintf(labels, sizeof labels, "board=\"%s\","
+			    "path=\"%s\"", metrics_label(b->id, id, sizeof id),
+			    paths[j]);
+			metrics_histogram(out, "veilig_response_seconds",
+			    labels, stats_bucket_le, b->total.lat[j],
+			    STATS_NBUCKETS, stats_secs(b->total.lat_ns[j]));
+		}
+	}
+	metrics_head(out, "veilig_clients", "gauge", "Distinct clients of a "
+	    "board in the last whole interval (HyperLogLog estimate).");
+	for (i = 0; i < st->nboards; i++) {
+		b = st->boards[st->byid[i]];
+		evbuffer_add_printf(out, "veilig_clients{board=\"%s\"} %llu\n",
+		    metrics_label(b->id, id, sizeof id),
+		    (unsigned long long)b->clients_last);
+	}
+	metrics_head(out, "veilig_clients_today", "gauge", "Distinct "
+	    "clients of a board today, as of the last interval (estimate).");
+	for (i = 0; i < st->nboards; i++) {
+		b = st->boards[st->byid[i]];
+		evbuffer_add_printf(out, "veilig_clients_today{board=\"%s\"} "
+		    "%llu\n", metrics_label(b->id, id, sizeof id),
+		    (unsigned long long)b->clients_day);
+	}
+}
+
+/* One counter per upstream. */
+static void
+stats_prom_up(struct stats *st, struct evbuffer *out, const char *name,
+    const char *help, size_t off)
+{
+	char		lv[128];
+	unsigned	i;
+
+	metrics_head(out, name, "counter", help);
+	for (i = 0; i < st->nups; i++)
+		evbuffer_add_printf(out, "%s{upstream=\"%s\"} %llu\n", name,
+		    metrics_label(st->ups[i].name, lv, sizeof lv),
+		    (unsigned long long)*(const uint64_t *)(const void *)
+		    ((const char *)&st->ups[i].total + off));
+}
+
+/* The upstream families. */
+static void
+stats_prom_upstreams(struct stats *st, struct evbuffer *out)
+{
+	struct stats_up	*u;
+	char		 lv[128], labels[160];
+	unsigned	 i;
+
+	metrics_head(out, "veilig_upstream_queries_total", "counter",
+	    "Queries sent to an upstream, by transport.");
+	for (i = 0; i < st->nups; i++) {
+		u = &st->ups[i];
+		metrics_label(u->name, lv, sizeof lv);
+		evbuffer_add_printf(out, "veilig_upstream_queries_total{upstream"
+		    "=\"%s\",transport=\"udp\"} %llu\n"
+		    "veilig_upstream_queries_total{upstream=\"%s\",transport="
+		    "\"tcp\"} %llu\n", lv, (unsigned long long)(u->total.queries -
+		    u->total.tcp), lv, (unsigned long long)u->total.tcp);
+	}
+	stats_prom_up(st, out, "veilig_upstream_answers_total",
+	    "Usable answers from an upstream.",
+	    offsetof(struct stats_ucounts, answers));
+	stats_prom_up(st, out, "veilig_upstream_timeouts_total",
+	    "Upstream queries that timed out.",
+	    offsetof(struct stats_ucounts, timeouts));
+	stats_prom_up(st, out, "veilig_upstream_errors_total",
+	    "Upstream answers that were errors (SERVFAIL, REFUSED, malformed) "
+	    "and failed TCP connections.",
+	    offsetof(struct stats_ucounts, errors));
+	stats_prom_up(st, out, "veilig_upstream_mismatched_total",
+	    "Answers dropped: wrong address, ID or question (spoofing?).",
+	    offsetof(struct stats_ucounts, mismatched));
+	metrics_head(out, "veilig_upstream_rtt_seconds", "histogram",
+	    "Round-trip time of usable upstream answers.");
+	for (i = 0; i < st->nups; i++) {
+		u = &st->ups[i];
+		snprintf(labels, sizeof labels, "upstream=\"%s\"",
+		    metrics_label(u->name, lv, sizeof lv));
+		metrics_histogram(out, "veilig_upstream_rtt_seconds", labels,
+		    stats_bucket_le, u->total.rtt, STATS_NBUCKETS,
+		    stats_secs(u->total.rtt_ns));
+	}
+	metrics_head(out, "veilig_upstream_up", "gauge", "1 unless the "
+	    "upstream's last timeout is more recent than its last answer.");
+	for (i = 0; i < st->nups; i++) {
+		u = &st->ups[i];
+		evbuffer_add_printf(out, "veilig_upstream_up{upstream=\"%s\"} "
+		    "%d\n", metrics_label(u->name, lv, sizeof lv),
+		    u->last_fail == 0 || u->last_ok >= u->last_fail);
+	}
+	metrics_head(out, "veilig_upstream_configured", "gauge",
+	    "1 when the upstream is in the configuration in force.");
+	for (i = 0; i < st->nups; i++)
+		evbuffer_add_printf(out, "veilig_upstream_configured{upstream="
+		    "\"%s\"} %d\n", metrics_label(st->ups[i].name, lv,
+		    sizeof lv), st->ups[i].live);
+}
+
+void
+stats_prometheus(struct stats *st, struct evbuffer *out)
+{
+	char		code[3];
+	unsigned	i;
+
+	pthread_mutex_lock(&st->lock);
+	stats_prom_boards(st, out);
+	metrics_head(out, "veilig_outside_queries_total", "counter",
+	    "Queries from addresses in no board's networks.");
+	evbuffer_add_printf(out, "veilig_outside_queries_total %llu\n",
+	    (unsigned long long)st->out_total.queries);
+	if (st->have_cc) {
+		metrics_head(out, "veilig_outside_country_queries_total",
+		    "counter", "Queries from addresses in no board's "
+		    "networks, by country (GeoIP).");
+		for (i = 0; i < STATS_NCC; i++) {
+			if (st->out_total.cc[i] == 0)
+				continue;
+			code[0] = (char)('A' + i / 26);
+			code[1] = (char)('A' + i % 26);
+			code[2] = '\0';
+			evbuffer_add_printf(out, "veilig_outside_country_queries"
+			    "_total{country=\"%s\"} %llu\n", i == STATS_NCC - 1 ?
+			    "unknown" : code,
+			    (unsigned long long)st->out_total.cc[i]);
+		}
+	}
+	stats_prom_upstreams(st, out);
+	metrics_head(out, "veilig_stats_lost_total", "counter",
+	    "Counts the statistics could not keep (tables full).");
+	evbuffer_add_printf(out, "veilig_stats_lost_total{what=\"clients\"} "
+	    "%llu\nveilig_stats_lost_total{what=\"categories\"} %llu\n"
+	    "veilig_stats_lost_total{what=\"upstreams\"} %llu\n",
+	    (unsigned long long)st->lost_clients,
+	    (unsigned long long)st->lost_cats,
+	    (unsigned long long)st->lost_ups);
+	metrics_head(out, "veilig_stats_records_total", "counter",
+	    "Statistics records written.");
+	evbuffer_add_printf(out, "veilig_stats_records_total %llu\n",
+	    (unsigned long long)st->lines);
+	metrics_head(out, "veilig_stats_write_errors_total", "counter",
+	    "Batches of statistics records that could not be written.");
+	evbuffer_add_printf(out, "veilig_stats_write_errors_total %llu\n",
+	    (unsigned long long)st->write_errors);
+	metrics_head(out, "veilig_stats_last_write_timestamp_seconds",
+	    "gauge", "When statistics were last written (0: never).");
+	evbuffer_add_printf(out, "veilig_stats_last_write_timestamp_seconds "
+	    "%lld\n", (long long)st->last_write);
+	metrics_head(out, "veilig_stats_interval_seconds", "gauge",
+	    "Length of a statistics interval.");
+	evbuffer_add_printf(out, "veilig_stats_interval_seconds %u\n",
+	    st->interval);
+	pthread_mutex_unlock(&st->lock);
+}

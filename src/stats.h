@@ -1,0 +1,221 @@
+/*
+ * stats.h: statistics per board and interval, without personal data.
+ *
+ * What is counted (README "Statistics" and "Privacy"): per board and
+ * interval the queries by type and by rcode, how they were answered,
+ * blocked answers per category, safe-search rewrites, latency histograms,
+ * the number of distinct clients (a HyperLogLog over keyed hashes of the
+ * addresses, hll.c) and the blocked sites that at least k distinct clients
+ * ran into (kanon.c); queries from addresses of no board by country and AS;
+ * per upstream its queries, timeouts, errors, mismatched answers and round
+ * trip times. No address and no query is ever kept beyond the second in
+ * which it was counted, and none is written.
+ *
+ * Two sides:
+ *
+ * - Workers count into a struct stats_worker of their own: plain integers,
+ *   no lock and no atomic operation shared with anyone. Each has two
+ *   recorder sets; a global flip says which one workers write. The
+ *   worker loads it once per batch with stats_worker_begin(), inside the
+ *   read section it already holds for the configuration snapshot.
+ *
+ * - Main ticks once a second (stats_tick): it flips, waits for a grace
+ *   period (every worker has left the read sections that may still write
+ *   the old set), then folds the old set into the open interval and into
+ *   the running totals, and clears it. At the end of an interval it
+ *   writes one JSON line per board that had queries (statsfile.c); at the
+ *   end of a day, or when stopped, the day summaries. Prometheus and
+ *   veiligctl read the totals, at most one tick old.
+ *
+ * Boards are known by their id, the board file's name without .yaml,
+ * which a reload does not change: stats_map_new() gives every board of a
+ * new snapshot the stable number ("sid") its id had before, so counts
+ * follow boards, not their position in the configuration. Categories
+ * (list names, "deny", "canary", "country:XX", "as:N") get stable numbers
+ * the same way; a reload that reorders lists changes nothing.
+ *
+ * Ownership: main creates the struct stats and one struct stats_worker
+ * per worker (stats_worker_new), which stats_free() frees with it; a
+ * struct stats_map belongs to the configuration snapshot it was made for.
+ * Everything on main's side (tick, flush, configure, the output
+ * functions) is called from the main thread; the metrics thread reads
+ * through stats_prometheus(), which takes the one lock.
+ */
+#ifndef VEILIG_STATS_H
+#define VEILIG_STATS_H
+
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct conf;
+struct evbuffer;
+struct geo;
+struct policy;
+struct stats;
+struct stats_map;
+struct stats_worker;
+
+/* How a query was answered: the "answers" of a record. */
+enum stats_answer {
+	STATS_CACHE = 0,	/* from the cache */
+	STATS_FORWARDED,	/* after an upstream query (ours or shared) */
+	STATS_STALE,		/* an expired answer (RFC 8767) */
+	STATS_BLOCKED,		/* a blocked answer, question or answer */
+	STATS_REWRITTEN,	/* safe search or an RPZ CNAME */
+	STATS_REFUSED,		/* REFUSED: zone transfers and the like */
+	STATS_ERROR,		/* FORMERR, NOTIMP, BADVERS, our SERVFAIL */
+	STATS_DROPPED,		/* no answer at all */
+	STATS_NANSWERS
+};
+
+/* Categories beyond the policy's bits (0..63). */
+#define STATS_CAT_DENY		64	/* the board's deny: list */
+#define STATS_CAT_CANARY	65	/* a canary name */
+#define STATS_CAT_BITS		66	/* size of a map's category table */
+
+/* No board: the query came from an address of no board's networks. */
+#define STATS_OUTSIDE		(-1)
+
+/* Latency and round-trip buckets, in seconds; the last is +Inf. */
+#define STATS_NBUCKETS		16
+extern const double	stats_bucket_le[STATS_NBUCKETS - 1];
+
+/*
+ * One query as it was answered, for stats_count(). Everything is read
+ * during the call and nothing is kept: the address is hashed with the
+ * day's key and forgotten, the name is kept (for a blocked answer) until
+ * main reduces it to its registrable domain within the second.
+ */
+struct stats_query {
+	const struct sockaddr	*from;		/* the client */
+	const uint8_t		*lname;		/* lower-case wire name, or
+						   NULL when unparsed */
+	size_t			 name_len;
+	uint16_t		 qtype;		/* 0 when unparsed */
+	int			 rcode;		/* of the answer; -1 none */
+	enum stats_answer	 answer;
+	int			 category;	/* STATS_BLOCKED: policy bit or
+						   STATS_CAT_*; else -1 */
+	int			 safe_search;	/* a safe-search rewrite */
+	int			 upstream;	/* it waited for an upstream */
+	uint64_t		 ns;		/* from receipt to answer */
+};
+
+/* What an upstream did, for stats_upstream(). */
+enum stats_up_event {
+	STATS_UP_SENT = 0,	/* a query sent over UDP */
+	STATS_UP_SENT_TCP,	/* a query sent over TCP (after TC=1) */
+	STATS_UP_ANSWER,	/* a usable answer, with its round trip */
+	STATS_UP_TIMEOUT,	/* no answer in time */
+	STATS_UP_ERROR,		/* SERVFAIL, REFUSED, malformed, TCP failed */
+	STATS_UP_MISMATCH,	/* an answer dropped: address, ID, question */
+};
+
+/* ---- main thread ---- */
+
+/*
+ * Counting for nworkers workers under the stats:, log-queries: and
+ * geoip: settings of conf. Nothing is written until the first interval
+ * ends. NULL with *cause set (allocated) on failure (no memory, the
+ * stats directory cannot be made).
+ */
+struct stats	*stats_new(const struct conf *conf, unsigned nworkers,
+		    char **cause);
+
+/* Free everything, the workers' recorders included. No writing. */
+void		 stats_free(struct stats *);
+
+/* Worker i's recorder, for the worker to count into. */
+struct stats_worker *stats_worker(struct stats *, unsigned i);
+
+/*
+ * Stable numbers for the boards, categories and upstreams of a new
+ * configuration (conf and its policy), before it is published: the
+ * snapshot keeps the map and frees it with stats_map_free(). NULL if out
+ * of memory.
+ */
+struct stats_map *stats_map_new(struct stats *, const struct conf *conf,
+		    const struct policy *policy);
+void		 stats_map_free(struct stats_map *);
+
+/*
+ * Take the stats:, log-queries: and node settings of conf (a reload);
+ * say so in the log when the query log is switched on or off. Call after
+ * stats_flush(), so that a new interval length or k applies from a
+ * fresh interval on.
+ */
+void		 stats_configure(struct stats *, const struct conf *conf);
+
+/*
+ * Once a second: fold the workers' counts into the open interval and
+ * the totals; at the end of an interval write it out, at the end of a
+ * day the day summaries, and remove old files. now is the wall clock.
+ */
+void		 stats_tick(struct stats *, time_t now);
+
+/*
+ * Write the open interval now and start a new one (a reload); with
+ * end_day also the summaries of the day so far (the process stops).
+ */
+void		 stats_flush(struct stats *, time_t now, int end_day);
+
+/* When the next tick is due, in microseconds from now (aligned to the
+   second, so that intervals end close to their boundary). */
+long		 stats_tick_usec(void);
+
+/* A counter of the daemon's own, shown by stats_show() too. */
+struct stats_extra {
+	const char	*name;		/* "queries.udp" */
+	uint64_t	 value;
+};
+
+/*
+ * veiligctl stats [--json] [BOARD]: the daemon's counters (extra), then
+ * the open interval (as of the last tick), today and the totals of one
+ * board (its id, or its name) or all, as text lines or one JSON object.
+ * 0, or -1 with the reason in out (no such board).
+ */
+int		 stats_show(struct stats *, const char *board, int json,
+		    const struct stats_extra *extra, size_t nextra,
+		    struct evbuffer *out);
+
+/*
+ * The Prometheus text of the statistics (per board, outside, upstream,
+ * and the statistics' own health) appended to out. Any thread: takes the
+ * lock that the fold takes.
+ */
+void		 stats_prometheus(struct stats *, struct evbuffer *out);
+
+/* ---- worker threads ---- */
+
+/*
+ * Start counting a batch: load which recorder set is active. Call inside
+ * the snapshot read section, after snapshot_read_begin(), and again in
+ * every new read section before stats_count().
+ */
+void		 stats_worker_begin(struct stats_worker *);
+
+/*
+ * Count one query, answered for the board with index board in the
+ * policy of the snapshot whose map is map (STATS_OUTSIDE for no board).
+ * No allocation once the worker has seen the board before.
+ */
+void		 stats_count(struct stats_worker *, const struct stats_map *map,
+		    int board, const struct stats_query *q);
+
+/*
+ * Count an upstream event for the upstream at ss (rtt_ns for
+ * STATS_UP_ANSWER). Takes its own read section: the forwarder's callbacks
+ * run outside the worker's.
+ */
+void		 stats_upstream(struct stats_worker *,
+		    const struct sockaddr_storage *ss, enum stats_up_event ev,
+		    uint64_t rtt_ns);
+
+/* Nanoseconds of CLOCK_MONOTONIC, for stats_query.ns. */
+uint64_t	 stats_clock(void);
+
+#endif

@@ -1,0 +1,782 @@
+/*
+ * test_stats.c: the statistics from counting to the files: records per
+ * board and interval read back as JSON (the round trip), the k-anonymity
+ * of top blocked sites, day summaries, boards that keep their counts when
+ * a reload renumbers them, interval and day boundaries, a worker thread
+ * counting while main flips and folds (nothing lost), the Prometheus text
+ * parsed back, and no client address in anything written.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ftw.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/buffer.h>
+#include <jansson.h>
+
+#include "conf.h"
+#include "metrics.h"
+#include "snapshot.h"
+#include "stats.h"
+#include "statsfile.h"
+
+/* A configuration of boards (ids) written by hand: no files needed. */
+struct tconf {
+	struct conf		 c;
+	struct conf_board	 b[4];
+	char			 dir[64];
+};
+
+static void
+tconf_init(struct tconf *t, const char *const *ids, size_t n, unsigned k)
+{
+	char	path[128], name[64];
+	size_t	i;
+
+	memset(t, 0, sizeof *t);
+	snprintf(t->dir, sizeof t->dir, "/tmp/test_stats.XXXXXX");
+	assert_non_null(mkdtemp(t->dir));
+	t->c.stats_dir = t->dir;
+	t->c.stats_interval = 300;
+	t->c.stats_k = k;
+	t->c.stats_top = 2;
+	t->c.stats_retention = 400;
+	t->c.stats_node = (char *)"test-node";
+	t->c.boards = t->b;
+	t->c.nboards = n;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "/etc/veilig/boards/%s.yaml",
+		    ids[i]);
+		snprintf(name, sizeof name, "Board %s", ids[i]);
+		t->b[i].path = strdup(path);
+		t->b[i].name = strdup(name);
+	}
+}
+
+static void
+tconf_set(struct tconf *t, const char *const *ids, size_t n)
+{
+	char	path[128], name[64];
+	size_t	i;
+
+	for (i = 0; i < t->c.nboards; i++) {
+		free(t->b[i].path);
+		free(t->b[i].name);
+	}
+	t->c.nboards = n;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "/etc/veilig/boards/%s.yaml",
+		    ids[i]);
+		snprintf(name, sizeof name, "Board %s", ids[i]);
+		t->b[i].path = strdup(path);
+		t->b[i].name = strdup(name);
+	}
+}
+
+static int
+rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return (remove(path));
+}
+
+static void
+tconf_clear(struct tconf *t)
+{
+	size_t	i;
+
+	for (i = 0; i < t->c.nboards; i++) {
+		free(t->b[i].path);
+		free(t->b[i].name);
+	}
+	nftw(t->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A client address 192.0.2.n (n < 256) or 2001:db8::n. */
+static const struct sockaddr *
+client(struct sockaddr_storage *ss, unsigned n, int v6)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof *ss);
+	if (v6) {
+		sin6->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, "2001:db8::", &sin6->sin6_addr);
+		sin6->sin6_addr.s6_addr[14] = (uint8_t)(n >> 8);
+		sin6->sin6_addr.s6_addr[15] = (uint8_t)n;
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(0xc0000200 | (n & 0xff));
+	}
+	return ((const struct sockaddr *)ss);
+}
+
+/* Wire form of a dotted name into w; its length. */
+static size_t
+wname(const char *name, uint8_t *w)
+{
+	const char	*p = name, *dot;
+	size_t		 n = 0, l;
+
+	while (*p != '\0') {
+		dot = strchr(p, '.');
+		l = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		w[n++] = (uint8_t)l;
+		memcpy(w + n, p, l);
+		n += l;
+		p += l + (dot != NULL);
+	}
+	w[n++] = 0;
+	return (n);
+}
+
+/* Count one query of board (index in the map) from client n. */
+static void
+ask(struct stats_worker *w, const struct stats_map *m, int board, unsigned n,
+    const char *name, uint16_t qtype, enum stats_answer how, int cat,
+    int rcode)
+{
+	struct sockaddr_storage	ss;
+	struct stats_query	q;
+	uint8_t			wire[256];
+
+	memset(&q, 0, sizeof q);
+	q.from = client(&ss, n, n >= 256);
+	q.name_len = wname(name, wire);
+	q.lname = wire;
+	q.qtype = qtype;
+	q.answer = how;
+	q.category = cat;
+	q.rcode = rcode;
+	q.upstream = how == STATS_FORWARDED;
+	q.ns = how == STATS_FORWARDED ? 20000000 : 50000;
+	stats_count(w, m, board, &q);
+}
+
+/* Every record of the file dir/name (of the local date of t), parsed. */
+static json_t *
+records(const char *dir, time_t t, int day)
+{
+	char	 name[64], path[256], *line = NULL;
+	size_t	 cap = 0;
+	ssize_t	 n;
+	json_t	*a = json_array(), *o;
+	FILE	*f;
+	json_error_t err;
+
+	statsfile_name(t, day, name, sizeof name);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if ((f = fopen(path, "r")) == NULL)
+		return (a);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		/* Every line whole, and one JSON object. */
+		assert_int_equal(line[n - 1], '\n');
+		o = json_loads(line, 0, &err);
+		if (o == NULL)
+			fail_msg("%s: %s: %s", path, err.text, line);
+		assert_true(json_is_object(o));
+		json_array_append_new(a, o);
+	}
+	free(line);
+	fclose(f);
+	return (a);
+}
+
+/* The record of type and board (or upstream) in a, or NULL. */
+static json_t *
+record(json_t *a, const char *type, const char *board)
+{
+	json_t	*o;
+	size_t	 i;
+
+	json_array_foreach(a, i, o) {
+		if (strcmp(json_string_value(json_object_get(o, "type")),
+		    type) != 0)
+			continue;
+		if (board == NULL || (json_object_get(o, "board") != NULL &&
+		    strcmp(json_string_value(json_object_get(o, "board")),
+		    board) == 0))
+			return (o);
+	}
+	return (NULL);
+}
+
+/* An integer at a path of keys ("answers", "cache"), -1 if missing. */
+static long long
+num(json_t *o, const char *k1, const char *k2)
+{
+	json_t	*v = json_object_get(o, k1);
+
+	if (v != NULL && k2 != NULL)
+		v = json_object_get(v, k2);
+	return (v != NULL && json_is_integer(v) ? json_integer_value(v) : -1);
+}
+
+/* grep: is s anywhere in the files of dir? */
+static int
+dir_has(const char *dir, const char *s)
+{
+	char	 cmd[512];
+
+	snprintf(cmd, sizeof cmd, "grep -rqF '%s' %s", s, dir);
+	return (system(cmd) == 0);
+}
+
+static void
+test_interval_records(void **state)
+{
+	static const char *const ids[] = { "alpha", "beta" };
+	struct tconf		 t;
+	struct stats		*st;
+	struct stats_map	*m;
+	struct stats_worker	*w0, *w1;
+	json_t			*a, *o, *top;
+	char			*cause, ip[64];
+	unsigned		 c;
+	time_t			 now;
+
+	(void)state;
+	tconf_init(&t, ids, 2, 3);
+	st = stats_new(&t.c, 2, &cause);
+	assert_non_null(st);
+	m = stats_map_new(st, &t.c, NULL);
+	assert_non_null(m);
+	w0 = stats_worker(st, 0);
+	w1 = stats_worker(st, 1);
+	stats_worker_begin(w0);
+	stats_worker_begin(w1);
+
+	/* alpha: 10 clients, 3 A from the cache each, over two workers. */
+	for (c = 1; c <= 10; c++) {
+		ask(w0, m, 0, c, "www.example.nl", 1, STATS_CACHE, -1, 0);
+		ask(w1, m, 0, c, "www.example.nl", 1, STATS_CACHE, -1, 0);
+		ask(w0, m, 0, c, "www.example.nl", 28, STATS_FORWARDED, -1,
+		    0);
+	}
+	/* Blocked by the deny list: a site for 3 clients, one for 2. */
+	for (c = 1; c <= 3; c++) {
+		ask(w0, m, 0, c, "ads.tracker.example.com", 1, STATS_BLOCKED,
+		    STATS_CAT_DENY, 3);
+		ask(w1, m, 0, c, "cdn.tracker.example.com", 65,
+		    STATS_BLOCKED, STATS_CAT_DENY, 3);
+	}
+	for (c = 1; c <= 2; c++)
+		ask(w0, m, 0, c, "www.secret-site.org", 1, STATS_BLOCKED,
+		    STATS_CAT_DENY, 3);
+	/* A canary, and a dropped query. */
+	ask(w1, m, 0, 300, "use-application-dns.net", 1, STATS_BLOCKED,
+	    STATS_CAT_CANARY, 3);
+	ask(w1, m, 0, 301, "x.example", 99, STATS_DROPPED, -1, -1);
+	/* beta: two IPv6 clients; and three queries of no board. */
+	ask(w1, m, 1, 0x1001, "www.example.nl", 16, STATS_FORWARDED, -1, 0);
+	ask(w1, m, 1, 0x1002, "www.example.nl", 16, STATS_FORWARDED, -1, 0);
+	for (c = 0; c < 3; c++)
+		ask(w0, m, STATS_OUTSIDE, 200 + c, "www.example.nl", 1,
+		    STATS_REFUSED, -1, 5);
+
+	now = time(NULL);
+	stats_flush(st, now, 1);
+
+	a = records(t.dir, now, 0);
+	o = record(a, "board", "alpha");
+	assert_non_null(o);
+	/* Field order as documented: v, type, node, start, end, seconds. */
+	assert_string_equal(json_object_iter_key(json_object_iter(o)), "v");
+	assert_int_equal(num(o, "v", NULL), 1);
+	assert_string_equal(json_string_value(json_object_get(o, "node")),
+	    "test-node");
+	assert_string_equal(json_string_value(json_object_get(o, "name")),
+	    "Board alpha");
+	assert_int_equal(num(o, "queries", NULL), 30 + 6 + 2 + 2);
+	assert_int_equal(num(o, "answers", "cache"), 20);
+	assert_int_equal(num(o, "answers", "forwarded"), 10);
+	assert_int_equal(num(o, "answers", "blocked"), 9);
+	assert_int_equal(num(o, "answers", "dropped"), 1);
+	assert_int_equal(num(o, "answers", "stale"), 0);
+	assert_int_equal(num(o, "qtype", "A"), 20 + 3 + 2 + 1);
+	assert_int_equal(num(o, "qtype", "AAAA"), 10);
+	assert_int_equal(num(o, "qtype", "HTTPS"), 3);
+	assert_int_equal(num(o, "qtype", "other"), 1);
+	assert_int_equal(num(o, "rcode", "NOERROR"), 30);
+	assert_int_equal(num(o, "rcode", "NXDOMAIN"), 9);
+	assert_int_equal(num(o, "blocked", "deny"), 8);
+	assert_int_equal(num(o, "blocked", "canary"), 1);
+	/* 12 distinct clients: an estimate, within one this small. */
+	assert_in_range(num(o, "clients", NULL), 11, 12);
+	assert_in_range(num(o, "clients_day", NULL), 11, 12);
+	assert_int_equal(num(o, "k", NULL), 3);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(
+	    json_object_get(o, "latency"), "forwarded"), 7)), 10);
+	/* Two hosts of one site, three clients: named, once, as the site. */
+	top = json_object_get(o, "top_blocked");
+	assert_int_equal(json_array_size(top), 1);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(top, 0), "site")), "example.com");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(top, 0), "category")), "deny");
+	assert_int_equal(num(json_array_get(top, 0), "count", NULL), 6);
+	assert_int_equal(num(json_array_get(top, 0), "clients_at_least",
+	    NULL), 3);
+	/* Two clients only (below k) and the canary's one: hidden. */
+	assert_int_equal(num(o, "top_blocked_hidden", "sites"), 2);
+	assert_int_equal(num(o, "top_blocked_hidden", "count"), 3);
+
+	o = record(a, "board", "beta");
+	assert_non_null(o);
+	assert_int_equal(num(o, "queries", NULL), 2);
+	assert_in_range(num(o, "clients", NULL), 1, 2);
+	assert_int_equal(num(o, "qtype", "TXT"), 2);
+	o = record(a, "outside", NULL);
+	assert_non_null(o);
+	assert_int_equal(num(o, "queries", NULL), 3);
+	assert_int_equal(num(o, "refused", NULL), 3);
+	assert_null(json_object_get(o, "country"));
+	json_decref(a);
+
+	/* The day's summaries. */
+	a = records(t.dir, now, 1);
+	o = record(a, "day", "alpha");
+	assert_non_null(o);
+	assert_int_equal(num(o, "queries", NULL), 40);
+	assert_int_equal(num(o, "intervals", NULL), 1);
+	assert_in_range(num(o, "clients", NULL), 11, 12);
+	assert_null(json_object_get(o, "clients_day"));
+	top = json_object_get(o, "top_blocked");
+	assert_int_equal(json_array_size(top), 1);
+	assert_int_equal(num(o, "top_blocked_hidden", "count"), 3);
+	assert_null(json_object_get(json_object_get(o, "top_blocked_hidden"),
+	    "sites"));
+	assert_non_null(record(a, "day-outside", NULL));
+	json_decref(a);
+
+	/* Nothing written names a client, or the site below k. */
+	for (c = 1; c <= 10; c++) {
+		snprintf(ip, sizeof ip, "192.0.2.%u", c);
+		assert_false(dir_has(t.dir, ip));
+	}
+	assert_false(dir_has(t.dir, "2001:db8"));
+	assert_false(dir_has(t.dir, "secret"));
+	assert_false(dir_has(t.dir, "tracker"));
+
+	stats_map_free(m);
+	stats_free(st);
+	tconf_clear(&t);
+}
+
+/* A reload renumbers boards: counts follow the ids, names update. */
+static void
+test_reload_keeps_boards(void **state)
+{
+	static const char *const ids1[] = { "alpha", "beta" };
+	static const char *const ids2[] = { "gamma", "beta", "alpha" };
+	struct tconf		 t;
+	struct stats		*st;
+	struct stats_map	*m1, *m2;
+	struct stats_worker	*w;
+	struct evbuffer		*out;
+	json_t			*a;
+	char			*cause, *text;
+	time_t			 now;
+
+	(void)state;
+	tconf_init(&t, ids1, 2, 5);
+	st = stats_new(&t.c, 1, &cause);
+	m1 = stats_map_new(st, &t.c, NULL);
+	w = stats_worker(st, 0);
+	stats_worker_begin(w);
+	ask(w, m1, 0, 1, "a.example", 1, STATS_CACHE, -1, 0);	/* alpha */
+	ask(w, m1, 1, 2, "a.example", 1, STATS_CACHE, -1, 0);	/* beta */
+	ask(w, m1, 1, 3, "a.example", 1, STATS_CACHE, -1, 0);
+
+	/* Mid-interval: the new order, and a board renamed. */
+	tconf_set(&t, ids2, 3);
+	free(t.b[2].name);
+	t.b[2].name = strdup("Alpha, renamed");
+	m2 = stats_map_new(st, &t.c, NULL);
+	ask(w, m2, 2, 4, "a.example", 1, STATS_CACHE, -1, 0);	/* alpha */
+	ask(w, m2, 0, 5, "a.example", 1, STATS_CACHE, -1, 0);	/* gamma */
+	stats_map_free(m1);
+
+	now = time(NULL);
+	stats_tick(st, now);	/* folded, the interval still open */
+	out = evbuffer_new();
+	assert_int_equal(stats_show(st, "alpha", 0, NULL, 0, out), 0);
+	text = strndup((char *)evbuffer_pullup(out, -1),
+	    evbuffer_get_length(out));
+	assert_non_null(strstr(text, "board alpha \"Alpha, renamed\""));
+	assert_non_null(strstr(text, ": 2 queries, 2 clients"));
+	free(text);
+	evbuffer_drain(out, evbuffer_get_length(out));
+	assert_int_equal(stats_show(st, "nope", 0, NULL, 0, out), -1);
+	evbuffer_free(out);
+
+	stats_flush(st, now, 0);
+	a = records(t.dir, now, 0);
+	assert_int_equal(num(record(a, "board", "alpha"), "queries", NULL), 2);
+	assert_int_equal(num(record(a, "board", "beta"), "queries", NULL), 2);
+	assert_int_equal(num(record(a, "board", "gamma"), "queries", NULL),
+	    1);
+	json_decref(a);
+	stats_map_free(m2);
+	stats_free(st);
+	tconf_clear(&t);
+}
+
+/* Intervals end on their boundaries; a silent interval writes nothing. */
+static void
+test_boundaries(void **state)
+{
+	static const char *const ids[] = { "alpha" };
+	struct tconf		 t;
+	struct stats		*st;
+	struct stats_map	*m;
+	struct stats_worker	*w;
+	struct tm		 tm;
+	json_t			*a, *o;
+	char			*cause;
+	time_t			 t0, b1, midnight;
+
+	(void)state;
+	tconf_init(&t, ids, 1, 5);
+	t.c.stats_interval = 10;
+	t0 = time(NULL);
+	st = stats_new(&t.c, 1, &cause);
+	m = stats_map_new(st, &t.c, NULL);
+	w = stats_worker(st, 0);
+	/* Local offsets are whole minutes: boundaries are multiples of 10. */
+	b1 = (t0 / 10 + 1) * 10;
+	stats_worker_begin(w);
+	ask(w, m, 0, 1, "a.example", 1, STATS_CACHE, -1, 0);
+	stats_tick(st, b1 - 1);
+	assert_int_equal(json_array_size(a = records(t.dir, t0, 0)), 0);
+	json_decref(a);
+	stats_tick(st, b1);
+	a = records(t.dir, t0, 0);
+	assert_int_equal(json_array_size(a), 1);
+	o = json_array_get(a, 0);
+	assert_int_equal(num(o, "seconds", NULL), b1 - t0);
+	json_decref(a);
+	/* Nothing counted: no record, but the time goes on. */
+	stats_tick(st, b1 + 10);
+	a = records(t.dir, t0, 0);
+	assert_int_equal(json_array_size(a), 1);
+	json_decref(a);
+	/* Local midnight ends the day: the summary covers the part. */
+	localtime_r(&t0, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mday++;
+	tm.tm_isdst = -1;
+	midnight = mktime(&tm);
+	stats_worker_begin(w);
+	ask(w, m, 0, 2, "a.example", 1, STATS_CACHE, -1, 0);
+	stats_tick(st, midnight);
+	a = records(t.dir, t0, 1);
+	o = record(a, "day", "alpha");
+	assert_non_null(o);
+	assert_int_equal(num(o, "queries", NULL), 2);
+	assert_int_equal(num(o, "intervals", NULL), 2);
+	assert_int_equal(num(o, "seconds", NULL), midnight - t0);
+	json_decref(a);
+	stats_map_free(m);
+	stats_free(st);
+	tconf_clear(&t);
+}
+
+/* A worker thread counting while main ticks: every query arrives. */
+struct counter {
+	struct stats_worker	*w;
+	const struct stats_map	*m;
+	volatile int		 stop;
+	unsigned long		 n;
+};
+
+static void *
+counter_main(void *arg)
+{
+	struct counter	*c = arg;
+	unsigned	 i;
+
+	snapshot_thread_init();
+	while (!c->stop) {
+		snapshot_read_begin();
+		stats_worker_begin(c->w);
+		for (i = 0; i < 64; i++) {
+			ask(c->w, c->m, 0, (unsigned)(c->n % 200), "a.example",
+			    1, STATS_CACHE, -1, 0);
+			c->n++;
+		}
+		snapshot_read_end();
+	}
+	snapshot_thread_done();
+	return (NULL);
+}
+
+static void
+test_flip_under_load(void **state)
+{
+	static const char *const ids[] = { "alpha" };
+	struct tconf		 t;
+	struct stats		*st;
+	struct stats_map	*m;
+	struct counter		 c;
+	pthread_t		 th;
+	json_t			*a;
+	char			*cause;
+	time_t			 now = time(NULL);
+	int			 i;
+
+	(void)state;
+	tconf_init(&t, ids, 1, 5);
+	st = stats_new(&t.c, 1, &cause);
+	m = stats_map_new(st, &t.c, NULL);
+	memset(&c, 0, sizeof c);
+	c.w = stats_worker(st, 0);
+	c.m = m;
+	assert_int_equal(pthread_create(&th, NULL, counter_main, &c), 0);
+	for (i = 0; i < 50; i++) {
+		usleep(2000);
+		stats_tick(st, now);
+	}
+	c.stop = 1;
+	pthread_join(th, NULL);
+	stats_flush(st, now, 0);
+	a = records(t.dir, now, 0);
+	assert_int_equal(num(record(a, "board", "alpha"), "queries", NULL),
+	    (long long)c.n);
+	/* 200 clients, estimated: within 3 standard errors (4.9 %). */
+	assert_in_range(num(record(a, "board", "alpha"), "clients", NULL),
+	    190, 210);
+	json_decref(a);
+	stats_map_free(m);
+	stats_free(st);
+	tconf_clear(&t);
+}
+
+/*
+ * A small parser of the Prometheus text format: every line a comment
+ * (# HELP / # TYPE name ...) or "name{label="value",...} number"; a
+ * family's TYPE comes before its samples. Returns the value of the sample
+ * want (name and labels as written), or -1; fails on a malformed line.
+ */
+static double
+prom_parse(const char *text, const char *want)
+{
+	char		 name[256], typed[256] = "";
+	const char	*p = text, *eol, *q;
+	double		 v, found = -1;
+	size_t		 n;
+
+	for (; *p != '\0'; p = eol + 1) {
+		eol = strchr(p, '\n');
+		assert_non_null(eol);
+		if (strncmp(p, "# HELP ", 7) == 0)
+			continue;
+		if (strncmp(p, "# TYPE ", 7) == 0) {
+			n = strcspn(p + 7, " ");
+			snprintf(typed, sizeof typed, "%.*s", (int)n, p + 7);
+			q = p + 7 + n + 1;
+			assert_true(strncmp(q, "counter\n", 8) == 0 ||
+			    strncmp(q, "gauge\n", 6) == 0 ||
+			    strncmp(q, "histogram\n", 10) == 0);
+			continue;
+		}
+		/* The metric name. */
+		n = strspn(p, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:");
+		assert_true(n > 0 && n < sizeof name);
+		snprintf(name, sizeof name, "%.*s", (int)n, p);
+		assert_true(strncmp(name, typed, strlen(typed)) == 0);
+		q = p + n;
+		/* Labels: name="value" with \\ \" \n escapes. */
+		if (*q == '{') {
+			q++;
+			while (*q != '}') {
+				n = strspn(q, "abcdefghijklmnopqrstuvwxyz_");
+				assert_true(n > 0);
+				q += n;
+				assert_true(q[0] == '=' && q[1] == '"');
+				for (q += 2; *q != '"'; q++) {
+					assert_true(q < eol);
+					if (*q == '\\') {
+						q++;
+						assert_true(*q == '\\' ||
+						    *q == '"' || *q == 'n');
+					}
+				}
+				q++;
+				if (*q == ',')
+					q++;
+				else
+					assert_int_equal(*q, '}');
+			}
+			q++;
+		}
+		assert_int_equal(*q, ' ');
+		v = strtod(q + 1, (char **)&q);
+		assert_ptr_equal(q, eol);
+		if (strncmp(p, want, strlen(want)) == 0 &&
+		    p[strlen(want)] == ' ')
+			found = v;
+	}
+	return (found);
+}
+
+static void
+test_prometheus(void **state)
+{
+	static const char *const ids[] = { "alpha", "b\"e\\ta" };
+	struct tconf		 t;
+	struct stats		*st;
+	struct stats_map	*m;
+	struct stats_worker	*w;
+	struct evbuffer		*out;
+	struct sockaddr_storage	 up;
+	char			*cause, *text;
+	unsigned		 c;
+
+	(void)state;
+	tconf_init(&t, ids, 2, 5);
+	t.c.stats_dir = NULL;
+	st = stats_new(&t.c, 1, &cause);
+	m = stats_map_new(st, &t.c, NULL);
+	w = stats_worker(st, 0);
+	stats_worker_begin(w);
+	for (c = 0; c < 7; c++)
+		ask(w, m, 0, c, "a.example", 1, STATS_CACHE, -1, 0);
+	ask(w, m, 0, 1, "b.example", 1, STATS_BLOCKED, STATS_CAT_DENY, 3);
+	ask(w, m, 1, 9, "a.example", 28, STATS_FORWARDED, -1, 0);
+	client(&up, 53, 0);
+	stats_upstream(w, &up, STATS_UP_SENT, 0);
+	stats_upstream(w, &up, STATS_UP_ANSWER, 3000000);
+	stats_upstream(w, &up, STATS_UP_SENT, 0);
+	stats_upstream(w, &up, STATS_UP_TIMEOUT, 0);
+	stats_tick(st, time(NULL));
+
+	out = evbuffer_new();
+	stats_prometheus(st, out);
+	metrics_process(out, 1700000000);
+	text = strndup((char *)evbuffer_pullup(out, -1),
+	    evbuffer_get_length(out));
+	assert_true(prom_parse(text,
+	    "veilig_queries_total{board=\"alpha\",type=\"A\"}") == 8);
+	assert_true(prom_parse(text,
+	    "veilig_answers_total{board=\"alpha\",answer=\"blocked\"}") == 1);
+	assert_true(prom_parse(text,
+	    "veilig_blocked_total{board=\"alpha\",category=\"deny\"}") == 1);
+	/* Escaped label values. */
+	assert_true(prom_parse(text, "veilig_queries_total{board=\"b\\\"e"
+	    "\\\\ta\",type=\"AAAA\"}") == 1);
+	/* Histograms: cumulative, +Inf is the count. */
+	assert_true(prom_parse(text, "veilig_response_seconds_bucket{board="
+	    "\"alpha\",path=\"cache\",le=\"0.0001\"}") == 8);
+	assert_true(prom_parse(text, "veilig_response_seconds_bucket{board="
+	    "\"alpha\",path=\"cache\",le=\"+Inf\"}") == 8);
+	assert_true(prom_parse(text, "veilig_response_seconds_count{board="
+	    "\"alpha\",path=\"cache\"}") == 8);
+	assert_true(prom_parse(text, "veilig_response_seconds_bucket{board="
+	    "\"b\\\"e\\\\ta\",path=\"upstream\",le=\"0.01\"}") == 0);
+	assert_true(prom_parse(text, "veilig_response_seconds_bucket{board="
+	    "\"b\\\"e\\\\ta\",path=\"upstream\",le=\"0.025\"}") == 1);
+	assert_true(prom_parse(text, "veilig_upstream_queries_total{"
+	    "upstream=\"192.0.2.53:0\",transport=\"udp\"}") == 2);
+	assert_true(prom_parse(text, "veilig_upstream_timeouts_total{"
+	    "upstream=\"192.0.2.53:0\"}") == 1);
+	assert_true(prom_parse(text, "veilig_upstream_rtt_seconds_bucket{"
+	    "upstream=\"192.0.2.53:0\",le=\"0.005\"}") == 1);
+	assert_true(prom_parse(text, "veilig_upstream_up{"
+	    "upstream=\"192.0.2.53:0\"}") == 1);
+	assert_true(prom_parse(text, "process_start_time_seconds") ==
+	    1700000000);
+	assert_true(prom_parse(text, "process_open_fds") > 0);
+	/* No address of a client anywhere. */
+	assert_null(strstr(text, "192.0.2.1\""));
+	assert_null(strstr(text, "192.0.2.9"));
+	free(text);
+	evbuffer_free(out);
+	stats_map_free(m);
+	stats_free(st);
+	tconf_clear(&t);
+}
+
+/* Half lines left by a crash are closed off; old files pruned. */
+static void
+test_files(void **state)
+{
+	char		 dir[] = "/tmp/test_statsfile.XXXXXX", path[400];
+	char		 old[64], buf[300];
+	FILE		*f;
+	time_t		 now = time(NULL);
+	struct tm	 tm;
+	struct stat	 sb;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	statsfile_name(now, 0, buf, sizeof buf);
+	snprintf(path, sizeof path, "%s/%s", dir, buf);
+	f = fopen(path, "w");
+	fputs("{\"v\":1}\n{\"v\":1,\"ty", f);	/* killed mid-line */
+	fclose(f);
+	assert_int_equal(statsfile_append(dir, buf, "{\"v\":1}\n", 8), 0);
+	f = fopen(path, "r");
+	assert_non_null(fgets(buf, sizeof buf, f));
+	assert_string_equal(buf, "{\"v\":1}\n");
+	assert_non_null(fgets(buf, sizeof buf, f));
+	assert_string_equal(buf, "{\"v\":1,\"ty\n");
+	assert_non_null(fgets(buf, sizeof buf, f));
+	assert_string_equal(buf, "{\"v\":1}\n");
+	assert_null(fgets(buf, sizeof buf, f));
+	fclose(f);
+
+	/* 400 days kept: a file of 401 days ago goes, other names stay. */
+	localtime_r(&now, &tm);
+	tm.tm_mday -= 401;
+	tm.tm_hour = 12;
+	tm.tm_isdst = -1;
+	statsfile_name(mktime(&tm), 1, old, sizeof old);
+	snprintf(path, sizeof path, "%s/%s", dir, old);
+	fclose(fopen(path, "w"));
+	snprintf(path, sizeof path, "%s/2000-01-01.txt", dir);
+	fclose(fopen(path, "w"));
+	assert_int_equal(statsfile_prune(dir, now, 400), 1);
+	snprintf(path, sizeof path, "%s/%s", dir, old);
+	assert_int_equal(stat(path, &sb), -1);
+	snprintf(path, sizeof path, "%s/2000-01-01.txt", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(statsfile_prune(dir, now, 1), 0);
+	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_interval_records),
+		cmocka_unit_test(test_reload_keeps_boards),
+		cmocka_unit_test(test_boundaries),
+		cmocka_unit_test(test_flip_under_load),
+		cmocka_unit_test(test_prometheus),
+		cmocka_unit_test(test_files),
+	};
+
+	/* Local time, whatever the machine's zone: Europe/Amsterdam. */
+	setenv("TZ", "Europe/Amsterdam", 1);
+	tzset();
+	snapshot_thread_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
