@@ -70,6 +70,7 @@
 #include "fwd.h"
 #include "log.h"
 #include "siphash.h"
+#include "stats.h"
 #include "wire.h"
 
 #define FWD_BUCKETS_MIN		64	/* initial hash table size */
@@ -133,6 +134,7 @@ struct fwd_job {
 	unsigned		 attempt;	/* started so far */
 	size_t			 cur;		/* index in addrs */
 	uint16_t		 id;		/* ID of this attempt */
+	uint64_t		 sent;		/* when: stats_clock() */
 
 	struct fwd_sock		*sock;		/* UDP socket of this attempt */
 	size_t			 slot;		/* ... and our ID's slot in it */
@@ -203,6 +205,7 @@ struct fwd {
 	uint32_t		 ports;		/* in the ephemeral range */
 
 	struct fwd_stats	 stats;		/* in_flight is njobs */
+	struct stats_worker	*rec;		/* per-upstream counts */
 	size_t			 max_jobs;	/* questions in flight at most */
 
 	uint8_t			 random[FWD_RANDOM_BUF];
@@ -297,6 +300,25 @@ fwd_sa_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 		    sizeof a6->sin6_addr) == 0);
 	}
 	return (0);
+}
+
+/* Count ev of upstream sa in the statistics (rtt for an answer). */
+static void
+fwd_count_up(struct fwd *fwd, const struct sockaddr_storage *ss,
+    enum stats_up_event ev, uint64_t rtt)
+{
+	if (fwd->rec != NULL)
+		stats_upstream(fwd->rec, ss, ev, rtt);
+}
+
+/* Count ev of the current attempt's upstream of job. */
+static void
+fwd_count(struct fwd_job *job, enum stats_up_event ev)
+{
+	if (job->fwd->rec == NULL)
+		return;
+	stats_upstream(job->fwd->rec, &job->addrs[job->cur].ss, ev,
+	    ev == STATS_UP_ANSWER ? stats_clock() - job->sent : 0);
 }
 
 /* Close a socket now, whatever still waits on it. */
@@ -606,6 +628,7 @@ fwd_flush(struct fwd *fwd)
 {
 	struct fwd_job	*job;
 	size_t		 i = 0, j;
+	uint64_t	 now = fwd->rec != NULL ? stats_clock() : 0;
 	int		 n;
 
 	while (i < fwd->nsend) {
@@ -621,11 +644,14 @@ fwd_flush(struct fwd *fwd)
 		if (n == -1 && errno == EINTR)
 			continue;
 		for (; n > 0; n--) {
+			fwd->send[i]->sent = now;
+			fwd_count(fwd->send[i], STATS_UP_SENT);
 			fwd->send[i++]->queued = 0;
 			fwd->stats.queries++;
 		}
 		if (i < j) {
 			/* send[i] failed (an ICMP error left on the socket). */
+			fwd_count(fwd->send[i], STATS_UP_ERROR);
 			fwd->send[i]->queued = 0;
 			fwd_job_unsent(fwd->send[i++]);
 		}
@@ -752,6 +778,10 @@ fwd_job_tcp(struct fwd_job *job)
 	}
 	fwd->stats.queries++;
 	fwd->stats.tcp_queries++;
+	if (fwd->rec != NULL) {
+		job->sent = stats_clock();
+		fwd_count(job, STATS_UP_SENT_TCP);
+	}
 	return (0);
 }
 
@@ -856,15 +886,18 @@ fwd_job_answer(struct fwd_job *job, uint8_t *msg, size_t len, int tcp,
 
 	if (wire_scan(msg, len, &sc) == -1) {
 		fwd->stats.malformed++;
+		fwd_count(job, STATS_UP_ERROR);
 		log_ratelimited("malformed answer from upstream");
 		fwd_job_next(job);
 		return;
 	}
 	/* SERVFAIL, REFUSED, FORMERR, NOTIMP...: another upstream may do. */
 	if (sc.rcode != WIRE_NOERROR && sc.rcode != WIRE_NXDOMAIN) {
+		fwd_count(job, STATS_UP_ERROR);
 		fwd_job_next(job);
 		return;
 	}
+	fwd_count(job, STATS_UP_ANSWER);
 	fwd_job_done(job, msg, &sc);
 }
 
@@ -883,6 +916,7 @@ fwd_job_nocase(struct fwd_job *job)
 
 	fwd->stats.mismatched++;
 	fwd->stats.case_mismatched++;
+	fwd_count(job, STATS_UP_MISMATCH);
 	if (now >= up->nocase)
 		log_warnx("upstream %s: an answer lost the case of the name "
 		    "asked (0x20): asking it over TCP for %d s",
@@ -914,6 +948,7 @@ fwd_sock_answer(struct fwd_sock *s, uint8_t *msg, size_t len, int cut)
 	    wire_check_answer(msg, len, &STAILQ_FIRST(&job->waiters)->q,
 	    job->id) == -1) {
 		fwd->stats.mismatched++;
+		fwd_count_up(fwd, &s->up->sa.ss, STATS_UP_MISMATCH, 0);
 		return;
 	}
 	if (!wire_check_case(msg, len, job->qname, job->name_len)) {
@@ -935,8 +970,10 @@ fwd_sock_error(struct fwd_sock *s)
 
 	fwd_sock_retire(s);
 	for (i = 0; i < FWD_SOCK_SLOTS && s->pending > 0; i++) {
-		if (s->slots[i].job != NULL)
+		if (s->slots[i].job != NULL) {
+			fwd_count(s->slots[i].job, STATS_UP_ERROR);
 			fwd_job_next(s->slots[i].job);
+		}
 	}
 }
 
@@ -986,11 +1023,13 @@ fwd_tcp_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		evbuffer_drain(in, 2);
 		if (evbuffer_remove(in, fwd->buf, len) != (int)len) {
+			fwd_count(job, STATS_UP_ERROR);
 			fwd_job_next(job);
 			return;
 		}
 		if (wire_check_answer(fwd->buf, len, &w->q, job->id) == -1) {
 			fwd->stats.mismatched++;
+			fwd_count(job, STATS_UP_MISMATCH);
 			continue;
 		}
 		fwd_job_answer(job, fwd->buf, len, 1, 0);
@@ -1005,8 +1044,10 @@ fwd_tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct fwd_job	*job = arg;
 
 	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+		fwd_count(job, STATS_UP_ERROR);
 		fwd_job_next(job);
+	}
 }
 
 /* The timer of a job: see enum fwd_timer. */
@@ -1029,6 +1070,7 @@ fwd_timeout_cb(int fd, short events, void *arg)
 		break;
 	}
 	fwd->stats.timeouts++;
+	fwd_count(job, STATS_UP_TIMEOUT);
 	fwd_health_timeout(fwd, &job->addrs[job->cur]);
 	fwd_job_next(job);
 }
@@ -1308,4 +1350,10 @@ fwd_stats(const struct fwd *fwd, struct fwd_stats *st)
 {
 	*st = fwd->stats;
 	st->in_flight = fwd->njobs;
+}
+
+void
+fwd_set_stats(struct fwd *fwd, struct stats_worker *rec)
+{
+	fwd->rec = rec;
 }

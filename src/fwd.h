@@ -56,6 +56,7 @@
 struct event_base;
 struct cache;
 struct fwd;
+struct stats_worker;
 
 /*
  * The upstreams and how to use them: part of the configuration snapshot,
@@ -186,5 +187,12 @@ void		 fwd_guess(const struct fwd *, const struct wire_query *q,
 
 /* Copy the counters. */
 void		 fwd_stats(const struct fwd *, struct fwd_stats *);
+
+/*
+ * Count what each upstream does (queries, answers and their round trip,
+ * timeouts, errors, mismatched answers) into the worker's statistics
+ * recorder (stats.h); NULL: not counted.
+ */
+void		 fwd_set_stats(struct fwd *, struct stats_worker *);
 
 #endif

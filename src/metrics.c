@@ -138,13 +138,6 @@ metrics_new(const struct conf_sockaddr *addr, metrics_cb cb, void *arg,
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
 	    EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(m->http, metrics_request_cb, m);
-	if (pthread_create(&m->thread, NULL, metrics_main, m) != 0) {
-		if (asprintf(cause, "metrics: cannot start its thread") == -1)
-			*cause = NULL;
-		metrics_free(m);
-		return (NULL);
-	}
-	m->started = 1;
 	log_info("metrics on http://%s/metrics", name);
 	return (m);
 nomem:
@@ -152,6 +145,15 @@ nomem:
 		*cause = NULL;
 	metrics_free(m);
 	return (NULL);
+}
+
+int
+metrics_start(struct metrics *m)
+{
+	if (pthread_create(&m->thread, NULL, metrics_main, m) != 0)
+		return (-1);
+	m->started = 1;
+	return (0);
 }
 
 void

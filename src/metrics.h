@@ -39,11 +39,15 @@ struct metrics;
 typedef void	(*metrics_cb)(void *arg, struct evbuffer *out);
 
 /*
- * Listen on addr and serve cb's page from a new thread. NULL with *cause
- * set (allocated) when the address cannot be bound or the thread fails.
+ * Listen on addr for cb's page. NULL with *cause set (allocated) when
+ * the address cannot be bound. Nothing is served before metrics_start().
  */
 struct metrics	*metrics_new(const struct conf_sockaddr *addr, metrics_cb cb,
 		    void *arg, char **cause);
+
+/* Start the thread that serves (after daemon(3): a fork loses threads).
+   0 or -1. */
+int		 metrics_start(struct metrics *);
 void		 metrics_free(struct metrics *);
 
 /* "# HELP name help" and "# TYPE name type". */

@@ -2218,6 +2218,18 @@ stats_secs(uint64_t ns)
 	return ((double)ns / 1e9);
 }
 
+/* No count in any bucket? */
+static int
+stats_hist_empty(const uint64_t *v)
+{
+	unsigned	i;
+
+	for (i = 0; i < STATS_NBUCKETS; i++)
+		if (v[i] != 0)
+			return (0);
+	return (1);
+}
+
 /* One counter family over boards: v(b, i) for the non-zero i. */
 static void
 stats_prom_named(struct stats *st, struct evbuffer *out, const char *name,
@@ -2288,6 +2300,11 @@ stats_prom_boards(struct stats *st, struct evbuffer *out)
 	for (i = 0; i < st->nboards; i++) {
 		b = st->boards[st->byid[i]];
 		for (j = 0; j < 2; j++) {
+			/* A path with no answers yet: 19 lines of zeros. */
+			if (b->total.lat[j][STATS_NBUCKETS - 1] == 0 &&
+			    b->total.lat_ns[j] == 0 && stats_hist_empty(
+			    b->total.lat[j]))
+				continue;
 			snprintf(labels, sizeof labels, "board=\"%s\","
 			    "path=\"%s\"", metrics_label(b->id, id, sizeof id),
 			    paths[j]);

@@ -10,13 +10,17 @@
  *   SIGTERM, SIGINT	stop the workers and exit 0.
  * and for the control socket (veiligctl): status, stats, reload, flush,
  * explain, boards, lists. systemd hears READY, RELOADING and STOPPING
- * through sd_notify().
+ * through sd_notify(). The main loop also ticks the statistics once a
+ * second (stats.c: fold the workers' counts, write an interval when it
+ * ends); a reload and a stop write the open interval first. The
+ * Prometheus endpoint runs in a thread of its own (metrics.c).
  */
 #include <sys/types.h>
 #include <sys/resource.h>
 
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +41,10 @@
 #include "control.h"
 #include "inflight.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "snapshot.h"
+#include "stats.h"
 #include "worker.h"
 
 #define VEILIGD_CONF	"/etc/veilig/veiligd.yaml"
@@ -56,6 +62,16 @@ struct veiligd {
 	struct snapshot		*snap;		/* the one in force */
 	struct control		*control;
 	time_t			 loaded;	/* when snap was built */
+	struct stats		*stats;
+	struct event		*tick;		/* the statistics' second */
+	struct metrics		*metrics;	/* or NULL */
+	time_t			 started;
+
+	/* The last reload, for the metrics thread (under mlock). */
+	pthread_mutex_t		 mlock;
+	time_t			 reload_time;	/* 0: none yet */
+	int			 reload_ok;
+	uint64_t		 reloads_ok, reloads_failed;
 };
 
 /* Errors of a load: counted, logged, and copied to a control client. */
@@ -143,6 +159,20 @@ veiligd_reload_limits(const struct conf *old, const struct conf *new)
  * swap it in, or keep the old one and say why (errors also into out).
  * Returns 0 or -1.
  */
+/* Note how a reload went, for the metrics. */
+static void
+veiligd_reloaded(struct veiligd *vd, int ok)
+{
+	pthread_mutex_lock(&vd->mlock);
+	vd->reload_time = time(NULL);
+	vd->reload_ok = ok;
+	if (ok)
+		vd->reloads_ok++;
+	else
+		vd->reloads_failed++;
+	pthread_mutex_unlock(&vd->mlock);
+}
+
 static int
 veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 {
@@ -176,6 +206,23 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 		}
 		veiligd_notify("READY=1\nSTATUS=reload failed, old "
 		    "configuration in force");
+		veiligd_reloaded(vd, 0);
+		return -1;
+	}
+	/* Stable statistics numbers for its boards, before it is used. */
+	if ((snap->stats = stats_map_new(vd->stats, snap->conf,
+	    snap->policy)) == NULL) {
+		log_warnx("reload failed: out of memory; the configuration in "
+		    "force stays");
+		if (out != NULL)
+			evbuffer_add_printf(out, "reload failed: out of "
+			    "memory\n");
+		if (e.out != NULL)
+			evbuffer_free(e.out);
+		snapshot_free(snap);
+		veiligd_notify("READY=1\nSTATUS=reload failed, old "
+		    "configuration in force");
+		veiligd_reloaded(vd, 0);
 		return -1;
 	}
 	if (e.out != NULL) {
@@ -187,6 +234,12 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 	if (snap->conf->nboards == 0)
 		log_warnx("no board file matches %s: every client is refused",
 		    snap->conf->boards_glob);
+	/*
+	 * The open interval is written as it was counted, then the new
+	 * settings (interval, k, directory) apply from a fresh one.
+	 */
+	stats_flush(vd->stats, time(NULL), 0);
+	stats_configure(vd->stats, snap->conf);
 	old = snapshot_swap(snap);
 	snapshot_free(old);
 	/*
@@ -201,7 +254,25 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 	if (out != NULL)
 		evbuffer_add_printf(out, "reloaded %s\n", vd->path);
 	veiligd_notify("READY=1\nSTATUS=running");
+	veiligd_reloaded(vd, 1);
 	return 0;
+}
+
+/* Once a second: the statistics fold and, now and then, write. */
+static void
+veiligd_tick_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct veiligd	*vd = arg;
+	struct timeval	 tv;
+	long		 us;
+
+	(void)fd;
+	(void)events;
+	stats_tick(vd->stats, time(NULL));
+	us = stats_tick_usec();
+	tv.tv_sec = us / 1000000;
+	tv.tv_usec = us % 1000000;
+	evtimer_add(vd->tick, &tv);
 }
 
 static void
@@ -293,39 +364,57 @@ veiligd_cmd_status(void *arg, int argc, char **argv, struct evbuffer *out)
 	return 0;
 }
 
-/* veiligctl stats: the counters, as "name value" lines. */
+/*
+ * veiligctl stats [--json] [BOARD]: the daemon's counters, then per board
+ * the open interval, today and the totals (stats_show).
+ */
 static int
 veiligd_cmd_stats(void *arg, int argc, char **argv, struct evbuffer *out)
 {
 	struct veiligd		*vd = arg;
 	struct worker_stats	 s;
 	struct cache_stats	 cs;
+	const char		*board = NULL;
+	int			 i, json = 0;
 
-	(void)argc;
-	(void)argv;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0 && !json)
+			json = 1;
+		else if (board == NULL && argv[i][0] != '-')
+			board = argv[i];
+		else {
+			evbuffer_add_printf(out, "'%s': not a board, or a "
+			    "second one\nusage: stats [--json] [BOARD]\n",
+			    argv[i]);
+			return -1;
+		}
+	}
 	veiligd_sum(vd, &s);
 	cache_stats(vd->cache, &cs);
-	evbuffer_add_printf(out, "queries.udp %llu\nqueries.tcp %llu\n"
-	    "answers.cache %llu\nanswers.forwarded %llu\n"
-	    "answers.shared %llu\nanswers.stale %llu\n"
-	    "answers.blocked %llu\nanswers.rewritten %llu\n"
-	    "answers.servfail %llu\nanswers.refused %llu\n"
-	    "answers.formerr %llu\ndropped %llu\ntcp.accepted %llu\n"
-	    "tcp.rejected %llu\ncache.entries %llu\ncache.bytes %llu\n"
-	    "cache.evictions %llu\n",
-	    (unsigned long long)s.udp_queries,
-	    (unsigned long long)s.tcp_queries,
-	    (unsigned long long)s.cache_hits,
-	    (unsigned long long)s.forwarded, (unsigned long long)s.shared,
-	    (unsigned long long)s.stale,
-	    (unsigned long long)s.blocked, (unsigned long long)s.rewritten,
-	    (unsigned long long)s.servfail, (unsigned long long)s.refused,
-	    (unsigned long long)s.formerr, (unsigned long long)s.dropped,
-	    (unsigned long long)s.tcp_accepted,
-	    (unsigned long long)s.tcp_rejected,
-	    (unsigned long long)cs.entries, (unsigned long long)cs.bytes,
-	    (unsigned long long)cs.evictions);
-	return 0;
+	{
+		const struct stats_extra extra[] = {
+			{ "queries.udp", s.udp_queries },
+			{ "queries.tcp", s.tcp_queries },
+			{ "answers.cache", s.cache_hits },
+			{ "answers.forwarded", s.forwarded },
+			{ "answers.shared", s.shared },
+			{ "answers.stale", s.stale },
+			{ "answers.blocked", s.blocked },
+			{ "answers.rewritten", s.rewritten },
+			{ "answers.servfail", s.servfail },
+			{ "answers.refused", s.refused },
+			{ "answers.formerr", s.formerr },
+			{ "dropped", s.dropped },
+			{ "tcp.accepted", s.tcp_accepted },
+			{ "tcp.rejected", s.tcp_rejected },
+			{ "cache.entries", cs.entries },
+			{ "cache.bytes", cs.bytes },
+			{ "cache.evictions", cs.evictions },
+		};
+
+		return stats_show(vd->stats, board, json, extra,
+		    sizeof extra / sizeof extra[0], out);
+	}
 }
 
 /* veiligctl reload: as SIGHUP, with the errors sent back. */
@@ -408,10 +497,122 @@ veiligd_cmd_lists(void *arg, int argc, char **argv, struct evbuffer *out)
 	return 0;
 }
 
+/*
+ * The Prometheus page, in the metrics thread: the statistics (under
+ * their lock), the workers' and cache's counters (plain reads, as for
+ * veiligctl), the configuration in force (in a snapshot read section),
+ * the last reload, the process.
+ */
+static void
+veiligd_metrics_cb(void *arg, struct evbuffer *out)
+{
+	struct veiligd		*vd = arg;
+	const struct snapshot	*snap;
+	struct worker_stats	 s;
+	struct cache_stats	 cs;
+	char			 name[160];
+	size_t			 i;
+
+	stats_prometheus(vd->stats, out);
+	veiligd_sum(vd, &s);
+	metrics_head(out, "veilig_dns_queries_total", "counter",
+	    "Queries received, by transport.");
+	evbuffer_add_printf(out, "veilig_dns_queries_total{transport=\"udp\"}"
+	    " %llu\nveilig_dns_queries_total{transport=\"tcp\"} %llu\n",
+	    (unsigned long long)s.udp_queries,
+	    (unsigned long long)s.tcp_queries);
+	metrics_head(out, "veilig_dns_dropped_total", "counter",
+	    "Queries not answered at all (malformed, responses, send errors).");
+	evbuffer_add_printf(out, "veilig_dns_dropped_total %llu\n",
+	    (unsigned long long)s.dropped);
+	metrics_head(out, "veilig_tcp_connections_total", "counter",
+	    "TCP connections, accepted or rejected at the limit.");
+	evbuffer_add_printf(out, "veilig_tcp_connections_total{result="
+	    "\"accepted\"} %llu\nveilig_tcp_connections_total{result="
+	    "\"rejected\"} %llu\n", (unsigned long long)s.tcp_accepted,
+	    (unsigned long long)s.tcp_rejected);
+	cache_stats(vd->cache, &cs);
+	metrics_head(out, "veilig_cache_entries", "gauge",
+	    "Answers in the cache.");
+	evbuffer_add_printf(out, "veilig_cache_entries %llu\n",
+	    (unsigned long long)cs.entries);
+	metrics_head(out, "veilig_cache_bytes", "gauge",
+	    "Memory charged to cached answers.");
+	evbuffer_add_printf(out, "veilig_cache_bytes %llu\n",
+	    (unsigned long long)cs.bytes);
+	metrics_head(out, "veilig_cache_lookups_total", "counter",
+	    "Cache lookups by result.");
+	evbuffer_add_printf(out, "veilig_cache_lookups_total{result=\"hit\"} "
+	    "%llu\nveilig_cache_lookups_total{result=\"stale\"} %llu\n"
+	    "veilig_cache_lookups_total{result=\"miss\"} %llu\n",
+	    (unsigned long long)cs.hits, (unsigned long long)cs.stale_hits,
+	    (unsigned long long)cs.misses);
+	metrics_head(out, "veilig_cache_inserts_total", "counter",
+	    "Answers stored in the cache.");
+	evbuffer_add_printf(out, "veilig_cache_inserts_total %llu\n",
+	    (unsigned long long)cs.inserts);
+	metrics_head(out, "veilig_cache_evictions_total", "counter",
+	    "Answers removed to stay within the cache size.");
+	evbuffer_add_printf(out, "veilig_cache_evictions_total %llu\n",
+	    (unsigned long long)cs.evictions);
+
+	snapshot_read_begin();
+	snap = snapshot_current();
+	if (snap != NULL) {
+		metrics_head(out, "veilig_cache_max_bytes", "gauge",
+		    "The cache size configured.");
+		evbuffer_add_printf(out, "veilig_cache_max_bytes %llu\n",
+		    (unsigned long long)snap->conf->cache_size);
+		metrics_head(out, "veilig_policy_generation", "gauge",
+		    "Generation of the policy in force (changes with every "
+		    "reload).");
+		evbuffer_add_printf(out, "veilig_policy_generation %u\n",
+		    policy_generation(snap->policy));
+		metrics_head(out, "veilig_boards", "gauge",
+		    "Boards in the configuration in force.");
+		evbuffer_add_printf(out, "veilig_boards %zu\n",
+		    snap->conf->nboards);
+		metrics_head(out, "veilig_list_entries", "gauge",
+		    "Entries loaded from each list.");
+		for (i = 0; i < snap->conf->nlists; i++)
+			evbuffer_add_printf(out, "veilig_list_entries{list="
+			    "\"%s\"} %zu\n", metrics_label(
+			    snap->conf->lists[i].name, name, sizeof name),
+			    policy_list_entries(snap->policy, i));
+	}
+	snapshot_read_end();
+	metrics_head(out, "veilig_workers", "gauge", "Worker threads.");
+	evbuffer_add_printf(out, "veilig_workers %u\n", vd->nworkers);
+
+	pthread_mutex_lock(&vd->mlock);
+	metrics_head(out, "veilig_config_loaded_timestamp_seconds", "gauge",
+	    "When the configuration in force was loaded.");
+	evbuffer_add_printf(out, "veilig_config_loaded_timestamp_seconds "
+	    "%lld\n", (long long)vd->loaded);
+	metrics_head(out, "veilig_config_last_reload_timestamp_seconds",
+	    "gauge", "When the last reload was tried (0: none yet).");
+	evbuffer_add_printf(out, "veilig_config_last_reload_timestamp_seconds "
+	    "%lld\n", (long long)vd->reload_time);
+	metrics_head(out, "veilig_config_last_reload_success", "gauge",
+	    "1 if the last reload was applied, 0 if it was refused (1 "
+	    "before any).");
+	evbuffer_add_printf(out, "veilig_config_last_reload_success %d\n",
+	    vd->reload_time == 0 || vd->reload_ok);
+	metrics_head(out, "veilig_config_reloads_total", "counter",
+	    "Reloads, applied or refused.");
+	evbuffer_add_printf(out, "veilig_config_reloads_total{result="
+	    "\"applied\"} %llu\nveilig_config_reloads_total{result="
+	    "\"refused\"} %llu\n", (unsigned long long)vd->reloads_ok,
+	    (unsigned long long)vd->reloads_failed);
+	pthread_mutex_unlock(&vd->mlock);
+	metrics_process(out, vd->started);
+}
+
 static const struct control_cmd veiligd_cmds[] = {
 	{ "status", 0, 0, "status", "what runs, on which configuration",
 	  veiligd_cmd_status },
-	{ "stats", 0, 0, "stats", "query and cache counters",
+	{ "stats", 0, 2, "stats [--json] [BOARD]",
+	  "counters; per board the open interval, today and totals",
 	  veiligd_cmd_stats },
 	{ "reload", 0, 0, "reload", "re-read the configuration (as SIGHUP)",
 	  veiligd_cmd_reload },
@@ -494,6 +695,15 @@ veiligd_start(struct veiligd *vd, struct snapshot *snap)
 	}
 	if ((vd->workers = calloc(vd->nworkers, sizeof *vd->workers)) == NULL)
 		fatal("calloc");
+	if ((vd->stats = stats_new(conf, vd->nworkers, &cause)) == NULL)
+		fatalx("%s", cause != NULL ? cause : "statistics failed");
+	if ((snap->stats = stats_map_new(vd->stats, conf, snap->policy)) ==
+	    NULL)
+		fatalx("statistics: out of memory");
+	/* Bound now, so that an address in use is a start-up error. */
+	if (conf->metrics.len != 0 && (vd->metrics = metrics_new(
+	    &conf->metrics, veiligd_metrics_cb, vd, &cause)) == NULL)
+		fatalx("%s", cause != NULL ? cause : "metrics failed");
 	for (i = 0; i < vd->nworkers; i++) {
 		vd->workers[i] = worker_new(i, vd->nworkers, conf, vd->cache,
 		    vd->inflight, &cause);
@@ -512,6 +722,7 @@ veiligd_events(struct veiligd *vd)
 	static const int	 sigs[VEILIGD_NSIGNALS] = {
 		SIGHUP, SIGTERM, SIGINT
 	};
+	struct timeval		 tv;
 	char			*cause;
 	int			 i;
 
@@ -529,6 +740,12 @@ veiligd_events(struct veiligd *vd)
 	    &cause);
 	if (vd->control == NULL)
 		fatalx("control socket: %s", cause != NULL ? cause : "failed");
+	/* The statistics' second, aligned to the wall clock's. */
+	if ((vd->tick = evtimer_new(vd->base, veiligd_tick_cb, vd)) == NULL)
+		fatalx("cannot set up the statistics timer");
+	tv.tv_sec = 0;
+	tv.tv_usec = stats_tick_usec() % 1000000;
+	evtimer_add(vd->tick, &tv);
 }
 
 /* Stop the workers, then free everything veiligd_start() and
@@ -539,13 +756,18 @@ veiligd_stop(struct veiligd *vd)
 	unsigned	i;
 
 	control_free(vd->control);
+	metrics_free(vd->metrics);
 	for (i = 0; i < vd->nworkers; i++)
 		worker_stop(vd->workers[i]);
+	/* Every query counted so far: the open interval and the day. */
+	stats_flush(vd->stats, time(NULL), 1);
 	veiligd_log_stats(vd);
 	for (i = 0; i < vd->nworkers; i++)
 		worker_free(vd->workers[i]);
 	free(vd->workers);
 	snapshot_free(snapshot_swap(NULL));
+	stats_free(vd->stats);
+	event_free(vd->tick);
 	inflight_free(vd->inflight);
 	cache_free(vd->cache);
 	for (i = 0; i < VEILIGD_NSIGNALS; i++)
@@ -567,6 +789,8 @@ main(int argc, char **argv)
 
 	memset(&vd, 0, sizeof vd);
 	vd.path = VEILIGD_CONF;
+	vd.started = time(NULL);
+	pthread_mutex_init(&vd.mlock, NULL);
 	while ((ch = getopt(argc, argv, "c:dnv")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -634,6 +858,8 @@ main(int argc, char **argv)
 	for (i = 0; i < vd.nworkers; i++)
 		if (worker_start(vd.workers[i]) == -1)
 			fatalx("cannot start worker %u", i);
+	if (vd.metrics != NULL && metrics_start(vd.metrics) == -1)
+		fatalx("cannot start the metrics thread");
 	veiligd_events(&vd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 
