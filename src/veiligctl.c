@@ -39,7 +39,7 @@ static __attribute__((noreturn)) void
 veiligctl_usage(void)
 {
 	fprintf(stderr, "usage: veiligctl [-s socket] command [argument ...]\n"
-	    "commands: status, stats, reload, flush,\n"
+	    "commands: status, stats [--json] [BOARD], reload, flush,\n"
 	    "          explain BOARD|ADDRESS NAME [TYPE], boards, lists, help\n");
 	exit(1);
 }
