@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -32,8 +33,13 @@
 #include <ldns/ldns.h>
 
 #include "cache.h"
+#include "conf.h"
 #include "fwd.h"
+#include "snapshot.h"
+#include "stats.h"
 #include "wire.h"
+
+#include <jansson.h>
 
 enum fake_mode {
 	FAKE_SILENT,
@@ -1397,6 +1403,85 @@ test_guess(void **state)
 	fake_free(fk);
 }
 
+/* The JSON totals of upstream fk from veiligctl stats --json. */
+static json_t *
+up_totals(struct stats *st, const struct fake *fk)
+{
+	struct evbuffer	*out = evbuffer_new();
+	json_t		*o, *u, *found = NULL;
+	char		 name[64];
+	size_t		 i;
+
+	assert_int_equal(stats_show(st, NULL, 1, NULL, 0, out), 0);
+	o = json_loadb((const char *)evbuffer_pullup(out, -1),
+	    evbuffer_get_length(out), 0, NULL);
+	assert_non_null(o);
+	conf_sockaddr_str(&fk->sa, name, sizeof name);
+	json_array_foreach(json_object_get(o, "upstreams"), i, u)
+		if (strcmp(json_string_value(json_object_get(u, "upstream")),
+		    name) == 0)
+			found = json_incref(u);
+	json_decref(o);
+	evbuffer_free(out);
+	assert_non_null(found);
+	return (found);
+}
+
+/* Each upstream's queries, answers, timeouts, errors, mismatches, TCP. */
+static void
+test_upstream_stats(void **state)
+{
+	struct fake		*fk[4];
+	struct result		 r = { 0 };
+	struct fwd_stats	 fs;
+	struct conf		 conf;
+	struct stats		*st;
+	char			*cause;
+	json_t			*u;
+	int			 i;
+	static const int	 want[4][6] = {
+		/* queries answers timeouts errors mismatched tcp */
+		{ 1, 0, 1, 0, 0, 0 },	/* silent */
+		{ 2, 1, 0, 0, 0, 1 },	/* TC=1, then TCP */
+		{ 1, 0, 0, 1, 0, 0 },	/* garbage */
+		{ 1, 1, 0, 0, 1, 0 },	/* a wrong ID first */
+	};
+	static const char *const keys[6] = { "queries", "answers",
+	    "timeouts", "errors", "mismatched", "tcp" };
+
+	(void)state;
+	memset(&conf, 0, sizeof conf);
+	conf.stats_interval = 300;
+	conf.stats_k = 5;
+	st = stats_new(&conf, 1, &cause);
+	assert_non_null(st);
+	fwd_set_stats(fwd, stats_worker(st, 0));
+	fk[0] = fake_new(FAKE_SILENT);
+	fk[1] = fake_new(FAKE_TC);
+	fk[2] = fake_new(FAKE_GARBAGE);
+	fk[3] = fake_new(FAKE_WRONG_ID);
+	ask_one(fk, 2, 100, 3, &r, &fs);
+	assert_true(r.ok);
+	memset(&r, 0, sizeof r);
+	ndone = 0;
+	ask_one(fk + 2, 2, 1000, 3, &r, &fs);
+	assert_true(r.ok);
+	stats_tick(st, time(NULL));
+	for (i = 0; i < 4; i++) {
+		u = up_totals(st, fk[i]);
+		for (size_t k = 0; k < 6; k++)
+			if (json_integer_value(json_object_get(u, keys[k])) !=
+			    want[i][k])
+				fail_msg("upstream %d: %s is %lld, not %d", i,
+				    keys[k], json_integer_value(
+				    json_object_get(u, keys[k])), want[i][k]);
+		json_decref(u);
+		fake_free(fk[i]);
+	}
+	fwd_set_stats(fwd, NULL);
+	stats_free(st);
+}
+
 int
 main(void)
 {
@@ -1453,7 +1538,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_case_forged, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_guess, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upstream_stats, setup,
+		    teardown),
 	};
 
+	/* The statistics count in snapshot read sections. */
+	snapshot_thread_init();
 	return (cmocka_run_group_tests(tests, NULL, NULL));
 }
