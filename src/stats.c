@@ -1601,7 +1601,7 @@ static void
 stats_json_counts(const struct stats *st, json_t *o,
     const struct stats_counts *c)
 {
-	json_t		*lat;
+	json_t		*lat, *ans;
 	const char	*cats[STATS_MAX_CATS];
 	unsigned	 i;
 
@@ -1611,13 +1611,12 @@ stats_json_counts(const struct stats *st, json_t *o,
 	    stats_qtype_names, STATS_NQTYPES));
 	json_object_set_new(o, "rcode", stats_json_named(c->rcode,
 	    stats_rcode_names, STATS_NRCODES));
-	json_object_set_new(o, "answers", stats_json_named(c->answer,
-	    stats_answer_names, STATS_NANSWERS));
-	/* Every answer kind is there, zero or not: a fixed set. */
-	for (i = 0; i < STATS_NANSWERS; i++)
-		if (c->answer[i] == 0)
-			json_object_set_new(json_object_get(o, "answers"),
-			    stats_answer_names[i], json_integer(0));
+	/* Every answer kind is there, zero or not: a fixed set, in order. */
+	if ((ans = json_object()) != NULL)
+		for (i = 0; i < STATS_NANSWERS; i++)
+			json_object_set_new(ans, stats_answer_names[i],
+			    json_integer((json_int_t)c->answer[i]));
+	json_object_set_new(o, "answers", ans);
 	for (i = 0; i < STATS_MAX_CATS; i++)
 		cats[i] = i < st->ncats ? st->cats[i] : NULL;
 	json_object_set_new(o, "blocked", stats_json_named(c->cat, cats,
