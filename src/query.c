@@ -27,9 +27,16 @@
  * A query leaves for the upstreams in one place, query_ask(), and joins
  * another worker's question in one place, the registry claim in
  * query_forward(): limits on what one client or one question may cost
- * belong there. Statistics per board belong where an answer is written:
- * query_answer() and query_finish(), with q->board, q->verdict and
- * q->received at hand.
+ * belong there.
+ *
+ * Statistics (stats.h): where an answer is decided, q->how (and q->cat
+ * for a block) says what kind it is; query_count() counts it once, when
+ * the client gets it, inside the read section of the snapshot whose board
+ * it was answered for: an answer given at once at the end of
+ * query_answer() (timed with the transport's batch), a forwarded one when
+ * query_fwd_cb(), query_wake_cb() or the client response timer answers
+ * it (timed then). A forwarded query whose client has gone counts as
+ * dropped.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -47,6 +54,7 @@
 #include "policy.h"
 #include "query.h"
 #include "snapshot.h"
+#include "stats.h"
 #include "wire.h"
 
 struct query_ctx {
@@ -62,6 +70,7 @@ struct query_ctx {
 						   waiters at once */
 	TAILQ_HEAD(, query)	 pending;	/* forwarded, not released */
 	struct query_stats	 st;
+	struct stats_worker	*sw;		/* statistics, or NULL */
 
 	/* A late answer, and the answer about a rewrite's target before it
 	   is wrapped in the CNAME. */
@@ -73,6 +82,7 @@ static void	query_fwd_cb(void *, const struct wire_query *,
 		    const uint8_t *, const struct wire_scan *, uint64_t);
 static void	query_wake_cb(void *, int, void *);
 static void	query_stale_cb(evutil_socket_t, short, void *);
+static size_t	query_servfail_write(struct query_ctx *, struct query *);
 
 /* The most an answer to q may carry over its transport. */
 static size_t
@@ -109,6 +119,42 @@ query_fwd_inspect_cb(void *arg, const uint8_t *msg, size_t len,
 	return mask;
 }
 
+/*
+ * Count q in the statistics, once: answered with len octets in q->out
+ * (0: dropped) under snap, the snapshot of the read section we are in.
+ * late: a forwarded query, timed now; else it is timed with its batch.
+ */
+static void
+query_count(struct query_ctx *qc, const struct snapshot *snap,
+    struct query *q, size_t len, int late)
+{
+	struct stats_query	sq;
+	const struct policy_board *b = q->board;
+
+	if (qc->sw == NULL || q->counted)
+		return;
+	q->counted = 1;
+	/* An error found before "who is asking" is still the board's. */
+	if (b == NULL && q->how != STATS_REFUSED)
+		b = policy_board_for(snap->policy,
+		    (const struct sockaddr *)&q->from);
+	sq.from = (const struct sockaddr *)&q->from;
+	sq.lname = q->wq.have_question ? q->wq.lname : NULL;
+	sq.name_len = q->wq.name_len;
+	sq.qtype = q->wq.have_question ? q->wq.qtype : 0;
+	sq.answer = len == 0 ? STATS_DROPPED : (enum stats_answer)q->how;
+	/* The rcode from the answer's header, unless it was extended. */
+	sq.rcode = len < 4 ? -1 : q->rcode >= 0 ? q->rcode : q->out[3] & 0x0f;
+	sq.category = q->cat;
+	sq.safe_search = q->how == STATS_REWRITTEN &&
+	    q->verdict.rule == POLICY_RULE_SAFESEARCH;
+	sq.upstream = late;
+	sq.ns = !late ? STATS_NS_BATCH : stats_clock() - ((uint64_t)
+	    q->received.tv_sec * 1000000000ULL + (uint64_t)q->received.tv_nsec);
+	stats_count(qc->sw, snap->stats, b != NULL ? (int)b->index :
+	    STATS_OUTSIDE, &sq);
+}
+
 /* q's answer is len octets in q->out: send it, unless there is none. */
 static enum query_next
 query_send(struct query *q, size_t len)
@@ -122,6 +168,8 @@ static enum query_next
 query_error(struct query_ctx *qc, struct query *q, int rcode)
 {
 	qc->st.formerr++;
+	q->how = STATS_ERROR;
+	q->rcode = rcode > 15 ? rcode : -1;
 	return query_send(q, wire_error(q->out, q->cap, &q->wq, rcode));
 }
 
@@ -133,6 +181,9 @@ query_block(struct query_ctx *qc, struct query *q,
 	struct wire_block	wb;
 
 	qc->st.blocked++;
+	q->how = STATS_BLOCKED;
+	q->cat = v->rule == POLICY_RULE_DENY ? STATS_CAT_DENY :
+	    v->rule == POLICY_RULE_CANARY ? STATS_CAT_CANARY : v->bit;
 	policy_block(q->board, v, &q->wq, &wb);
 	return wire_block_answer(q->out, q->cap, &q->wq, &wb);
 }
@@ -214,12 +265,15 @@ query_cached(struct query_ctx *qc, const struct policy *p, struct query *q,
 			return CACHE_MISS;
 		qc->st.rewritten++;
 	}
+	q->how = q->rewrite ? STATS_REWRITTEN : r == CACHE_STALE ?
+	    STATS_STALE : STATS_CACHE;
 	*len = n;
 	return r;
 }
 
-enum query_next
-query_answer(struct query_ctx *qc, const struct snapshot *snap,
+/* The decision of query_answer(), before it is counted. */
+static enum query_next
+query_decide(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q, const uint8_t *pkt, size_t len)
 {
 	const struct wire_query	*fq;
@@ -240,6 +294,7 @@ query_answer(struct query_ctx *qc, const struct snapshot *snap,
 		break;
 	case WIRE_DROP:
 		qc->st.dropped++;
+		q->how = STATS_DROPPED;
 		return QUERY_DROP;
 	case WIRE_ERR_NOTIMP:
 		return query_error(qc, q, WIRE_NOTIMP);
@@ -256,6 +311,7 @@ query_answer(struct query_ctx *qc, const struct snapshot *snap,
 	if (q->board == NULL || q->wq.qtype == WIRE_TYPE_AXFR ||
 	    q->wq.qtype == WIRE_TYPE_IXFR) {
 		qc->st.refused++;
+		q->how = STATS_REFUSED;
 		return query_send(q, wire_error(q->out, q->cap, &q->wq,
 		    WIRE_REFUSED));
 	}
@@ -284,6 +340,39 @@ query_answer(struct query_ctx *qc, const struct snapshot *snap,
 	}
 	qc->st.forwarded++;
 	return QUERY_FORWARD;
+}
+
+enum query_next
+query_answer(struct query_ctx *qc, const struct snapshot *snap,
+    struct query *q, const uint8_t *pkt, size_t len)
+{
+	enum query_next	next;
+
+	q->board = NULL;
+	q->how = STATS_DROPPED;
+	q->cat = -1;
+	q->rcode = -1;
+	q->counted = 0;
+	next = query_decide(qc, snap, q, pkt, len);
+	/* Answered now (or not at all): counted with its batch. */
+	if (next != QUERY_FORWARD)
+		query_count(qc, snap, q, next == QUERY_SEND ? q->outlen : 0,
+		    0);
+	return next;
+}
+
+void
+query_batch_begin(struct query_ctx *qc, const struct timespec *received)
+{
+	if (qc->sw != NULL)
+		stats_worker_begin(qc->sw, (uint64_t)received->tv_sec *
+		    1000000000ULL + (uint64_t)received->tv_nsec);
+}
+
+void
+query_batch_end(struct query_ctx *qc)
+{
+	stats_worker_end(qc->sw);
 }
 
 /*
@@ -315,6 +404,7 @@ query_upstream(struct query_ctx *qc, const struct policy *p, struct query *q,
 	m.len = sc->len;
 	m.ttl_off = sc->ttl_off;
 	m.nttl = sc->nttl;
+	q->how = q->rewrite ? STATS_REWRITTEN : STATS_FORWARDED;
 	if (!q->rewrite)
 		return wire_answer(q->out, q->cap, &m, 0, 0, &q->wq,
 		    query_udp_max(q));
@@ -347,6 +437,7 @@ query_finish(struct query_ctx *qc, const struct snapshot *snap,
 	if (q->board == NULL) {
 		/* Its board went away in a reload. */
 		qc->st.refused++;
+		q->how = STATS_REFUSED;
 		q->outlen = wire_error(q->out, q->cap, &q->wq, WIRE_REFUSED);
 		return q->outlen;
 	}
@@ -359,33 +450,68 @@ query_finish(struct query_ctx *qc, const struct snapshot *snap,
 	/* The upstreams' answer, or the cache's (RFC 8767: stale too). */
 	if (s->msg != NULL)
 		len = query_upstream(qc, snap->policy, q, s);
-	else if ((fq = query_fq(q, &tq)) != NULL &&
-	    query_cached(qc, snap->policy, q, fq, 1, &len) == CACHE_STALE)
-		qc->st.stale++;
+	else if ((fq = query_fq(q, &tq)) != NULL) {
+		switch (query_cached(qc, snap->policy, q, fq, 1, &len)) {
+		case CACHE_STALE:
+			qc->st.stale++;
+			break;
+		case CACHE_HIT:
+			/* Put there by the upstream query we waited for. */
+			if (q->how == STATS_CACHE)
+				q->how = STATS_FORWARDED;
+			break;
+		case CACHE_MISS:
+			break;
+		}
+	}
 	q->outlen = len;
 	if (len != 0 || !s->servfail)
 		return len;
-	return query_servfail(qc, q);
+	return query_servfail_write(qc, q);
 }
 
-/* query_finish() inside a read section of its own. */
+/*
+ * A forwarded query's answer, in a read section of its own: unless its
+ * client has gone, write it with query_finish(); count it (a client gone,
+ * or nothing written with s->servfail set: dropped), unless nothing was
+ * written and the question goes on (s->servfail clear).
+ */
 static size_t
 query_finish_now(struct query_ctx *qc, struct query *q,
     const struct query_settled *s)
 {
-	size_t	len;
+	const struct snapshot	*snap;
+	size_t			 len = 0;
 
 	snapshot_read_begin();
-	len = query_finish(qc, snapshot_current(), q, s);
+	snap = snapshot_current();
+	if (q->tp->alive(q))
+		len = query_finish(qc, snap, q, s);
+	if (qc->sw != NULL && (len != 0 || s->servfail)) {
+		stats_worker_begin(qc->sw, 0);
+		query_count(qc, snap, q, len, 1);
+	}
 	snapshot_read_end();
 	return len;
 }
 
-size_t
-query_servfail(struct query_ctx *qc, struct query *q)
+/* Write SERVFAIL for q into q->out: q->outlen, or 0. */
+static size_t
+query_servfail_write(struct query_ctx *qc, struct query *q)
 {
 	qc->st.servfail++;
+	q->how = STATS_ERROR;
+	q->rcode = -1;
 	q->outlen = wire_error(q->out, q->cap, &q->wq, WIRE_SERVFAIL);
+	return q->outlen;
+}
+
+size_t
+query_servfail(struct query_ctx *qc, const struct snapshot *snap,
+    struct query *q)
+{
+	query_servfail_write(qc, q);
+	query_count(qc, snap, q, q->outlen, 0);
 	return q->outlen;
 }
 
@@ -477,7 +603,8 @@ query_fwd_cb(void *arg, const struct wire_query *fq, const uint8_t *msg,
 	/* The answer is in the cache now: wake other workers' waiters. */
 	if (q->token != 0)
 		inflight_release(qc->inflight, fq, q->token, msg != NULL);
-	if (q->state == QUERY_ASKING && q->tp->alive(q))
+	/* STALE: the client had its answer (and it was counted). */
+	if (q->state == QUERY_ASKING)
 		len = query_finish_now(qc, q, &s);
 	query_done(qc, q, len);
 }
@@ -499,20 +626,26 @@ query_wake_cb(void *waiter, int ok, void *arg)
 	struct wire_query	 tq;
 	size_t			 len;
 
-	if (q->state != QUERY_WAITING || !q->tp->alive(q)) {
+	if (q->state != QUERY_WAITING) {
 		query_done(qc, q, 0);
 		return;
 	}
 	snapshot_read_begin();
 	snap = snapshot_current();
-	if ((len = query_finish(qc, snap, q, &s)) == 0) {
+	len = 0;
+	if (q->tp->alive(q) && (len = query_finish(qc, snap, q, &s)) == 0) {
 		/* Not in the cache (not cacheable): ask it ourselves. */
 		if ((fq = query_fq(q, &tq)) != NULL &&
 		    query_ask(qc, snap, q, fq) == 0) {
 			snapshot_read_end();
 			return;
 		}
-		len = query_servfail(qc, q);
+		len = query_servfail_write(qc, q);
+	}
+	/* Answered, or its client gone (dropped). */
+	if (qc->sw != NULL) {
+		stats_worker_begin(qc->sw, 0);
+		query_count(qc, snap, q, len, 1);
 	}
 	snapshot_read_end();
 	query_done(qc, q, len);
@@ -584,4 +717,11 @@ void
 query_ctx_stats(const struct query_ctx *qc, struct query_stats *st)
 {
 	*st = qc->st;
+}
+
+void
+query_ctx_set_stats(struct query_ctx *qc, struct stats_worker *sw)
+{
+	qc->sw = sw;
+	fwd_set_stats(qc->fwd, sw);
 }

@@ -65,6 +65,7 @@ struct inflight;
 struct query;
 struct query_ctx;
 struct snapshot;
+struct stats_worker;
 
 /*
  * RFC 8767 5: when the upstreams have not answered within this time and
@@ -131,6 +132,15 @@ struct query {
 	size_t			 tlen;
 	uint32_t		 ttl;	/* of the CNAME */
 
+	/* Set with the answer, for the statistics (stats.h). */
+	int			 how;	/* enum stats_answer */
+	int			 cat;	/* how STATS_BLOCKED: the category (a
+					   policy bit, STATS_CAT_DENY or
+					   STATS_CAT_CANARY), else -1 */
+	int			 rcode;	/* an extended rcode written (BADVERS),
+					   or -1: the answer's header says */
+	int			 counted; /* once, when the client got it */
+
 	/* Set by query_forward(): a forwarded query's life. */
 	struct query_ctx	*qc;
 	enum query_state	 state;
@@ -186,9 +196,28 @@ void		 query_ctx_free(struct query_ctx *);
 void		 query_ctx_stats(const struct query_ctx *, struct query_stats *);
 
 /*
+ * Count this worker's queries into its statistics recorder (stats.h),
+ * and have its forwarder count each upstream's; NULL: not counted.
+ */
+void		 query_ctx_set_stats(struct query_ctx *, struct stats_worker *);
+
+/*
+ * A transport's batch of queries (received at once, answered in one read
+ * section): call query_batch_begin() after snapshot_read_begin(), and
+ * query_batch_end() just before the answers go out and the section ends.
+ * The answers given at once are timed together at the end (one clock
+ * read per batch), and counted per board.
+ */
+void		 query_batch_begin(struct query_ctx *,
+		    const struct timespec *received);
+void		 query_batch_end(struct query_ctx *);
+
+/*
  * Decide on the query of len octets at pkt, under snap: write the answer
  * into q->out (QUERY_SEND, q->outlen set), or say QUERY_DROP or
- * QUERY_FORWARD. q's transport fields must be set. No allocation.
+ * QUERY_FORWARD. q's transport fields must be set. No allocation. Inside
+ * a batch (query_batch_begin); an answer given now is counted in the
+ * statistics, a forwarded one when it is answered.
  */
 enum query_next	 query_answer(struct query_ctx *, const struct snapshot *snap,
 		    struct query *q, const uint8_t *pkt, size_t len);
@@ -202,8 +231,13 @@ enum query_next	 query_answer(struct query_ctx *, const struct snapshot *snap,
 int		 query_forward(struct query_ctx *, const struct snapshot *snap,
 		    struct query *q);
 
-/* Write SERVFAIL for q into q->out (out of resources): q->outlen, or 0. */
-size_t		 query_servfail(struct query_ctx *, struct query *q);
+/*
+ * Write SERVFAIL for q into q->out (out of resources): q->outlen, or 0.
+ * Inside the batch whose query_answer() said QUERY_FORWARD for q, under
+ * its snap: it is counted as that batch's answer.
+ */
+size_t		 query_servfail(struct query_ctx *, const struct snapshot *snap,
+		    struct query *q);
 
 /*
  * Write into q->out the answer to q, whose forwarded question is settled

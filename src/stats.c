@@ -91,6 +91,8 @@
 #define STATS_DAY_BYTES		(64UL << 20) /* all day site tables */
 #define STATS_LATE		2	/* seconds: a tick this late past an
 					   interval's end ends it "now" */
+#define STATS_PEND		64	/* boards with answers of one batch
+					   waiting for its time */
 
 const double stats_bucket_le[STATS_NBUCKETS - 1] = {
 	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -129,6 +131,7 @@ struct stats_brec {
 	uint32_t	sites_lost;	/* blocked, no room in the ring */
 	uint32_t	lat[2][STATS_NBUCKETS];	/* [upstream] */
 	uint64_t	lat_ns[2];	/* their sum */
+	uint32_t	pend[2];	/* answers of the batch, not timed yet */
 	int		dirty;		/* in the set's dirty list */
 };
 
@@ -207,6 +210,9 @@ struct stats_worker {
 	struct stats		*st;
 	struct stats_set	*cur;		/* loaded by begin */
 	const struct siphash_key *key;		/* the day's, for cur */
+	uint64_t		 t0;		/* the batch's receipt */
+	struct stats_brec	*pend[STATS_PEND]; /* with pend[] counts */
+	unsigned		 npend;
 	struct stats_set	 sets[2];
 };
 
@@ -485,12 +491,48 @@ stats_boundary(const struct stats *st, time_t t)
 /* ---- the workers' side: counting ---- */
 
 void
-stats_worker_begin(struct stats_worker *w)
+stats_worker_begin(struct stats_worker *w, uint64_t received)
 {
 	unsigned	f = __atomic_load_n(&w->st->flip, __ATOMIC_ACQUIRE);
 
 	w->cur = &w->sets[f];
 	w->key = &w->st->set_key[f];
+	w->t0 = received;
+}
+
+void
+stats_worker_end(struct stats_worker *w)
+{
+	struct stats_brec	*r;
+	uint64_t		 ns;
+	unsigned		 i, up, b;
+
+	if (w == NULL || w->npend == 0)
+		return;
+	ns = w->t0 != 0 ? stats_clock() - w->t0 : 0;
+	b = stats_bucket(ns);
+	for (i = 0; i < w->npend; i++) {
+		r = w->pend[i];
+		for (up = 0; up < 2; up++) {
+			r->lat[up][b] += r->pend[up];
+			r->lat_ns[up] += r->pend[up] * ns;
+			r->pend[up] = 0;
+		}
+	}
+	w->npend = 0;
+}
+
+/* One more answer of the batch for r, timed by stats_worker_end(). */
+static void
+stats_pend(struct stats_worker *w, struct stats_brec *r, unsigned up)
+{
+	if (r->pend[0] + r->pend[1] == 0) {
+		/* More boards in one batch than we keep: time them now. */
+		if (w->npend == STATS_PEND)
+			stats_worker_end(w);
+		w->pend[w->npend++] = r;
+	}
+	r->pend[up]++;
 }
 
 /* The recorder of board sid in set s; NULL when out of memory. */
@@ -733,7 +775,7 @@ stats_log(const struct stats_map *map, int board,
 {
 	const uint8_t	*addr;
 	uint8_t		 cut[16];
-	char		 net[INET6_ADDRSTRLEN], name[1024];
+	char		 net[INET6_ADDRSTRLEN], name[1024], ms[32];
 	int		 family;
 
 	memset(cut, 0, sizeof cut);
@@ -750,11 +792,16 @@ stats_log(const struct stats_map *map, int board,
 		wire_name_str(q->lname, q->name_len, name, sizeof name);
 	else
 		snprintf(name, sizeof name, "-");
-	log_notice("query %s/%s board %s %s type %u rcode %s answer %s "
-	    "%.3f ms", net, family == AF_INET ? "24" : "48", board >= 0 &&
+	/* A cached answer's time is known only when its batch goes out. */
+	if (q->ns == STATS_NS_BATCH)
+		snprintf(ms, sizeof ms, "-");
+	else
+		snprintf(ms, sizeof ms, "%.3f ms", (double)q->ns / 1e6);
+	log_notice("query %s/%s board %s %s type %u rcode %s answer %s %s",
+	    net, family == AF_INET ? "24" : "48", board >= 0 &&
 	    (size_t)board < map->nboards ? map->id[board] : "-", name,
 	    q->qtype, q->rcode >= 0 ? stats_rcode_names[stats_rcode(q->rcode)] :
-	    "-", stats_answer_names[q->answer], (double)q->ns / 1e6);
+	    "-", stats_answer_names[q->answer], ms);
 }
 
 void
@@ -786,8 +833,12 @@ stats_count(struct stats_worker *w, const struct stats_map *map, int board,
 	r->answer[q->answer]++;
 	if (q->answer != STATS_DROPPED) {
 		r->rcode[stats_rcode(q->rcode)]++;
-		r->lat[up][stats_bucket(q->ns)]++;
-		r->lat_ns[up] += q->ns;
+		if (q->ns == STATS_NS_BATCH)
+			stats_pend(w, r, up);
+		else {
+			r->lat[up][stats_bucket(q->ns)]++;
+			r->lat_ns[up] += q->ns;
+		}
 	}
 	if (q->safe_search)
 		r->safe_search++;
@@ -1092,7 +1143,7 @@ stats_worker_new(struct stats *st)
 		    stats_clients_grow(&w->sets[i]) == -1)
 			return (w);	/* freed by the caller */
 	}
-	stats_worker_begin(w);
+	stats_worker_begin(w, 0);
 	return (w);
 }
 

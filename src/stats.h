@@ -101,8 +101,12 @@ struct stats_query {
 						   STATS_CAT_*; else -1 */
 	int			 safe_search;	/* a safe-search rewrite */
 	int			 upstream;	/* it waited for an upstream */
-	uint64_t		 ns;		/* from receipt to answer */
+	uint64_t		 ns;		/* from receipt to answer, or
+						   STATS_NS_BATCH */
 };
+
+/* In stats_query.ns: answered in the batch; stats_worker_end() times it. */
+#define STATS_NS_BATCH		UINT64_MAX
 
 /* What an upstream did, for stats_upstream(). */
 enum stats_up_event {
@@ -194,9 +198,19 @@ void		 stats_prometheus(struct stats *, struct evbuffer *out);
 /*
  * Start counting a batch: load which recorder set is active. Call inside
  * the snapshot read section, after snapshot_read_begin(), and again in
- * every new read section before stats_count().
+ * every new read section before stats_count(). received is when the
+ * batch came in (stats_clock() time; 0 when this is no batch), for the
+ * answers counted with STATS_NS_BATCH.
  */
-void		 stats_worker_begin(struct stats_worker *);
+void		 stats_worker_begin(struct stats_worker *, uint64_t received);
+
+/*
+ * The batch's answers go out now: their time from receipt is measured
+ * once, here, for all of them (a clock read costs about 100 ns in a
+ * virtual machine: too much to pay per cached answer). Call before the
+ * read section ends.
+ */
+void		 stats_worker_end(struct stats_worker *);
 
 /*
  * Count one query, answered for the board with index board in the

@@ -209,6 +209,12 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 		veiligd_reloaded(vd, 0);
 		return -1;
 	}
+	/*
+	 * The open interval is written as it was counted (boards under the
+	 * names they had), then the new settings (interval, k, directory)
+	 * apply from a fresh one.
+	 */
+	stats_flush(vd->stats, time(NULL), 0);
 	/* Stable statistics numbers for its boards, before it is used. */
 	if ((snap->stats = stats_map_new(vd->stats, snap->conf,
 	    snap->policy)) == NULL) {
@@ -234,11 +240,6 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 	if (snap->conf->nboards == 0)
 		log_warnx("no board file matches %s: every client is refused",
 		    snap->conf->boards_glob);
-	/*
-	 * The open interval is written as it was counted, then the new
-	 * settings (interval, k, directory) apply from a fresh one.
-	 */
-	stats_flush(vd->stats, time(NULL), 0);
 	stats_configure(vd->stats, snap->conf);
 	old = snapshot_swap(snap);
 	snapshot_free(old);
@@ -709,6 +710,7 @@ veiligd_start(struct veiligd *vd, struct snapshot *snap)
 		    vd->inflight, &cause);
 		if (vd->workers[i] == NULL)
 			fatalx("%s", cause != NULL ? cause : "worker failed");
+		worker_set_stats(vd->workers[i], stats_worker(vd->stats, i));
 	}
 	vd->snap = snap;
 	vd->loaded = time(NULL);

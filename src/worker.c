@@ -380,6 +380,12 @@ worker_free(struct worker *w)
 }
 
 void
+worker_set_stats(struct worker *w, struct stats_worker *sw)
+{
+	query_ctx_set_stats(w->qc, sw);
+}
+
+void
 worker_stats(const struct worker *w, struct worker_stats *st)
 {
 	struct query_stats	qs;
@@ -600,6 +606,7 @@ worker_udp_answer(struct worker_udp *u, unsigned n)
 	clock_gettime(CLOCK_MONOTONIC, &q.received);
 	snapshot_read_begin();
 	snap = snapshot_current();
+	query_batch_begin(w->qc, &q.received);
 	for (i = 0; i < n; i++) {
 		mh = &w->rx[i].msg_hdr;
 		w->st.udp_queries++;
@@ -622,11 +629,12 @@ worker_udp_answer(struct worker_udp *u, unsigned n)
 			if (worker_udp_forward(u, mh, &q, snap) == 0)
 				break;
 			/* Out of resources: say so at once. */
-			if (query_servfail(w->qc, &q) != 0)
+			if (query_servfail(w->qc, snap, &q) != 0)
 				worker_tx_add(u, mh, ntx++, q.outlen);
 			break;
 		}
 	}
+	query_batch_end(w->qc);
 	snapshot_read_end();
 	worker_udp_flush(u, ntx);
 }
@@ -866,6 +874,7 @@ worker_conn_process(struct worker_conn *c)
 	q.cap = sizeof w->out;
 	snapshot_read_begin();
 	snap = snapshot_current();
+	query_batch_begin(w->qc, &q.received);
 	while (!c->eof) {
 		if (c->pending >= c->max_queries) {
 			/* Enough in flight: read more once answers left. */
@@ -891,10 +900,12 @@ worker_conn_process(struct worker_conn *c)
 			if (worker_tcp_forward(c, &q, snap) == 0)
 				break;
 			/* Out of resources: say so at once. */
-			worker_conn_send(c, q.out, query_servfail(w->qc, &q));
+			worker_conn_send(c, q.out, query_servfail(w->qc, snap,
+			    &q));
 			break;
 		}
 	}
+	query_batch_end(w->qc);
 	snapshot_read_end();
 }
 

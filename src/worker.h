@@ -29,6 +29,7 @@
 struct cache;
 struct conf;
 struct inflight;
+struct stats_worker;
 struct worker;
 
 /* Counters of one worker, written only by its thread. */
@@ -68,6 +69,9 @@ void		 worker_stop(struct worker *);
 /* Close the sockets and free; the worker must be stopped (or never
    started). */
 void		 worker_free(struct worker *);
+
+/* Count its queries into the statistics recorder sw (before start). */
+void		 worker_set_stats(struct worker *, struct stats_worker *sw);
 
 /* Copy the counters (racy reads of plain integers: for reports only). */
 void		 worker_stats(const struct worker *, struct worker_stats *);

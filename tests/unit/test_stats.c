@@ -259,8 +259,8 @@ test_interval_records(void **state)
 	assert_non_null(m);
 	w0 = stats_worker(st, 0);
 	w1 = stats_worker(st, 1);
-	stats_worker_begin(w0);
-	stats_worker_begin(w1);
+	stats_worker_begin(w0, 0);
+	stats_worker_begin(w1, 0);
 
 	/* alpha: 10 clients, 3 A from the cache each, over two workers. */
 	for (c = 1; c <= 10; c++) {
@@ -399,7 +399,7 @@ test_reload_keeps_boards(void **state)
 	st = stats_new(&t.c, 1, &cause);
 	m1 = stats_map_new(st, &t.c, NULL);
 	w = stats_worker(st, 0);
-	stats_worker_begin(w);
+	stats_worker_begin(w, 0);
 	ask(w, m1, 0, 1, "a.example", 1, STATS_CACHE, -1, 0);	/* alpha */
 	ask(w, m1, 1, 2, "a.example", 1, STATS_CACHE, -1, 0);	/* beta */
 	ask(w, m1, 1, 3, "a.example", 1, STATS_CACHE, -1, 0);
@@ -461,7 +461,7 @@ test_boundaries(void **state)
 	w = stats_worker(st, 0);
 	/* Local offsets are whole minutes: boundaries are multiples of 10. */
 	b1 = (t0 / 10 + 1) * 10;
-	stats_worker_begin(w);
+	stats_worker_begin(w, 0);
 	ask(w, m, 0, 1, "a.example", 1, STATS_CACHE, -1, 0);
 	stats_tick(st, b1 - 1);
 	assert_int_equal(json_array_size(a = records(t.dir, t0, 0)), 0);
@@ -483,7 +483,7 @@ test_boundaries(void **state)
 	tm.tm_mday++;
 	tm.tm_isdst = -1;
 	midnight = mktime(&tm);
-	stats_worker_begin(w);
+	stats_worker_begin(w, 0);
 	ask(w, m, 0, 2, "a.example", 1, STATS_CACHE, -1, 0);
 	stats_tick(st, midnight);
 	a = records(t.dir, t0, 1);
@@ -515,7 +515,7 @@ counter_main(void *arg)
 	snapshot_thread_init();
 	while (!c->stop) {
 		snapshot_read_begin();
-		stats_worker_begin(c->w);
+		stats_worker_begin(c->w, 0);
 		for (i = 0; i < 64; i++) {
 			ask(c->w, c->m, 0, (unsigned)(c->n % 200), "a.example",
 			    1, STATS_CACHE, -1, 0);
@@ -656,7 +656,7 @@ test_prometheus(void **state)
 	st = stats_new(&t.c, 1, &cause);
 	m = stats_map_new(st, &t.c, NULL);
 	w = stats_worker(st, 0);
-	stats_worker_begin(w);
+	stats_worker_begin(w, 0);
 	for (c = 0; c < 7; c++)
 		ask(w, m, 0, c, "a.example", 1, STATS_CACHE, -1, 0);
 	ask(w, m, 0, 1, "b.example", 1, STATS_BLOCKED, STATS_CAT_DENY, 3);
