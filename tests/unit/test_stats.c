@@ -762,6 +762,69 @@ test_files(void **state)
 	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/*
+ * Answers of a batch are timed together when it ends; a client met again
+ * after a flip is counted again in the new second's set (the memo of
+ * recent clients does not outlive a flip).
+ */
+static void
+test_batch_and_memo(void **state)
+{
+	static const char *const ids[] = { "alpha" };
+	struct tconf		 t;
+	struct stats		*st;
+	struct stats_map	*m;
+	struct stats_worker	*w;
+	struct sockaddr_storage	 ss;
+	struct stats_query	 q;
+	uint8_t			 wire[64];
+	json_t			*a, *o, *lat;
+	char			*cause;
+	time_t			 now = time(NULL);
+	int			 i;
+
+	(void)state;
+	tconf_init(&t, ids, 1, 5);
+	st = stats_new(&t.c, 1, &cause);
+	m = stats_map_new(st, &t.c, NULL);
+	w = stats_worker(st, 0);
+	memset(&q, 0, sizeof q);
+	q.from = client(&ss, 7, 0);
+	q.name_len = wname("a.example", wire);
+	q.lname = wire;
+	q.qtype = 1;
+	q.answer = STATS_CACHE;
+	q.category = -1;
+	q.ns = STATS_NS_BATCH;
+	/* Received 30 ms ago: all three fall in the bucket up to 0.05 s. */
+	stats_worker_begin(w, stats_clock() - 30000000);
+	for (i = 0; i < 3; i++)
+		stats_count(w, m, 0, &q);
+	stats_worker_end(w);
+	/* The same client in the next interval: counted there again. */
+	stats_flush(st, now, 0);
+	stats_worker_begin(w, 0);
+	q.ns = 1000;
+	stats_count(w, m, 0, &q);
+	stats_flush(st, now, 0);
+	a = records(t.dir, now, 0);
+	assert_int_equal(json_array_size(a), 2);
+	o = json_array_get(a, 0);
+	assert_int_equal(num(o, "queries", NULL), 3);
+	assert_int_equal(num(o, "clients", NULL), 1);
+	lat = json_object_get(json_object_get(o, "latency"), "cache");
+	assert_int_equal(json_integer_value(json_array_get(lat, 8)), 3);
+	o = json_array_get(a, 1);
+	assert_int_equal(num(o, "queries", NULL), 1);
+	assert_int_equal(num(o, "clients", NULL), 1);
+	lat = json_object_get(json_object_get(o, "latency"), "cache");
+	assert_int_equal(json_integer_value(json_array_get(lat, 0)), 1);
+	json_decref(a);
+	stats_map_free(m);
+	stats_free(st);
+	tconf_clear(&t);
+}
+
 int
 main(void)
 {
@@ -772,6 +835,7 @@ main(void)
 		cmocka_unit_test(test_flip_under_load),
 		cmocka_unit_test(test_prometheus),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_batch_and_memo),
 	};
 
 	/* Local time, whatever the machine's zone: Europe/Amsterdam. */
