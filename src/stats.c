@@ -1367,12 +1367,14 @@ stats_configure(struct stats *st, const struct conf *conf)
 			free(cause);
 		}
 	}
+	pthread_mutex_lock(&st->lock);
 	st->interval = conf->stats_interval > 0 ? conf->stats_interval : 300;
 	st->k = conf->stats_k;
 	st->top = conf->stats_top;
 	st->retention = conf->stats_retention;
 	st->have_cc = conf->geoip_country != NULL;
 	st->have_asn = conf->geoip_asn != NULL;
+	pthread_mutex_unlock(&st->lock);
 	free(st->node);
 	if (conf->stats_node != NULL)
 		st->node = strdup(conf->stats_node);
@@ -1543,7 +1545,9 @@ stats_fold_ring(struct stats *st, struct stats_set *s)
 	struct kanon		*t;
 	const char		*site;
 	size_t			 off, need;
+	uint64_t		 last = 0, lasth = 0;
 
+	/* Records of one client follow each other: hash it once. */
 	for (off = 0; off < s->ringlen; off += need) {
 		e = (struct stats_bev *)(void *)(s->ring + off);
 		need = (sizeof *e + e->len + 7) & ~(size_t)7;
@@ -1551,11 +1555,15 @@ stats_fold_ring(struct stats *st, struct stats_set *s)
 		    (t = stats_sites(st, ival)) == NULL)
 			continue;
 		site = site_of(st->site, e->name, e->len);
-		if (site == NULL)
+		if (site == NULL) {
 			kanon_lost(t, e->count);
-		else
-			kanon_add(t, site, e->cat, stats_ival_hash(st,
-			    e->client), e->count);
+			continue;
+		}
+		if (off == 0 || e->client != last) {
+			last = e->client;
+			lasth = stats_ival_hash(st, last);
+		}
+		kanon_add(t, site, e->cat, lasth, e->count);
 	}
 	s->ringlen = 0;
 	memset(s->dedup, 0, sizeof s->dedup);
@@ -1940,7 +1948,7 @@ stats_line(struct stats *st, FILE *f, json_t *o)
 	fputs(line, f);
 	fputc('\n', f);
 	free(line);
-	st->lines++;
+	__atomic_add_fetch(&st->lines, 1, __ATOMIC_RELAXED);
 }
 
 /* Write the lines in buf to the day file of t (day: the summaries). */
@@ -1954,11 +1962,11 @@ stats_write(struct stats *st, time_t t, int day, const char *buf,
 		return;
 	statsfile_name(t, day, name, sizeof name);
 	if (statsfile_append(st->dir, name, buf, len) == -1) {
-		st->write_errors++;
+		__atomic_add_fetch(&st->write_errors, 1, __ATOMIC_RELAXED);
 		log_warn("stats: %s/%s: records lost", st->dir, name);
 		return;
 	}
-	st->last_write = time(NULL);
+	__atomic_store_n(&st->last_write, time(NULL), __ATOMIC_RELAXED);
 }
 
 /* Write the open interval (it ends at end) and start the next one. */
@@ -1982,11 +1990,14 @@ stats_close_interval(struct stats *st, time_t end)
 			continue;
 		stats_line(st, f, stats_json_board(st, b, b->ival, 0,
 		    st->ival_start, end));
+		/* Gauges the metrics thread reads: under the lock. */
+		pthread_mutex_lock(&st->lock);
 		b->clients_last = hll_count(&b->ival->hll);
 		if (b->day != NULL) {
 			b->day->intervals++;
 			b->clients_day = hll_count(&b->day->hll);
 		}
+		pthread_mutex_unlock(&st->lock);
 		stats_period_free(b->ival);
 		b->ival = NULL;
 	}
@@ -2033,7 +2044,9 @@ stats_close_day(struct stats *st, time_t end)
 		    st->day_start, end));
 		stats_period_free(b->day);
 		b->day = NULL;
+		pthread_mutex_lock(&st->lock);
 		b->clients_day = 0;
+		pthread_mutex_unlock(&st->lock);
 	}
 	if (st->out_day.queries > 0)
 		stats_line(st, f, stats_json_outside(st, &st->out_day,
@@ -2574,15 +2587,17 @@ stats_prometheus(struct stats *st, struct evbuffer *out)
 	metrics_head(out, "veilig_stats_records_total", "counter",
 	    "Statistics records written.");
 	evbuffer_add_printf(out, "veilig_stats_records_total %llu\n",
-	    (unsigned long long)st->lines);
+	    (unsigned long long)__atomic_load_n(&st->lines, __ATOMIC_RELAXED));
 	metrics_head(out, "veilig_stats_write_errors_total", "counter",
 	    "Batches of statistics records that could not be written.");
 	evbuffer_add_printf(out, "veilig_stats_write_errors_total %llu\n",
-	    (unsigned long long)st->write_errors);
+	    (unsigned long long)__atomic_load_n(&st->write_errors,
+	    __ATOMIC_RELAXED));
 	metrics_head(out, "veilig_stats_last_write_timestamp_seconds",
 	    "gauge", "When statistics were last written (0: never).");
 	evbuffer_add_printf(out, "veilig_stats_last_write_timestamp_seconds "
-	    "%lld\n", (long long)st->last_write);
+	    "%lld\n", (long long)__atomic_load_n(&st->last_write,
+	    __ATOMIC_RELAXED));
 	metrics_head(out, "veilig_stats_interval_seconds", "gauge",
 	    "Length of a statistics interval.");
 	evbuffer_add_printf(out, "veilig_stats_interval_seconds %u\n",

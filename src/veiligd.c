@@ -146,6 +146,10 @@ veiligd_reload_limits(const struct conf *old, const struct conf *new)
 	if (strcmp(old->control, new->control) != 0)
 		log_warnx("%s: control changed: restart veiligd to apply it",
 		    new->path);
+	if (old->metrics.len != new->metrics.len ||
+	    memcmp(&old->metrics.ss, &new->metrics.ss, old->metrics.len) != 0)
+		log_warnx("%s: metrics changed: restart veiligd to apply it",
+		    new->path);
 	if (old->cache_size != new->cache_size ||
 	    old->serve_stale != new->serve_stale ||
 	    old->max_ttl != new->max_ttl ||
