@@ -520,3 +520,41 @@ def test_query_log_truncates(daemon):
     assert "query 127.0.2.0/24 board south x.bad-site.example." in log
     for a in NORTH + SOUTH:
         assert a not in log
+
+
+def test_outside_by_country_and_as(daemon, tmp_path):
+    """Queries of no board: by country and AS (GeoIP), never by address."""
+    geo = tmp_path / "geo"
+    geo.mkdir()
+    (geo / "country.spec").write_text("127.0.3.0/24 NL\n")
+    (geo / "asn.spec").write_text("127.0.3.0/25 64496 Example NL B.V.\n")
+    r = subprocess.run(["perl", os.path.join(REPO, "tests", "unit",
+                                             "mkmmdb.pl"), str(geo),
+                        str(geo / "country.spec"), str(geo / "asn.spec")],
+                       capture_output=True, timeout=60)
+    if r.returncode != 0:
+        pytest.skip("mkmmdb.pl could not build the MMDB files: %s" %
+                    r.stderr.decode()[-200:])
+    d = daemon(extra="geoip: { country: %s, asn: %s }\n" % (
+        geo / "country.mmdb", geo / "asn.mmdb"))
+    for src in OUTSIDE:                     # NL, AS64496
+        ask(d, src, "www.ok.fake.test.")
+    ask(d, "127.0.3.200", "www.ok.fake.test.")     # NL, no AS
+    ask(d, "127.0.6.1", "www.ok.fake.test.")       # neither
+    time.sleep(1.5)
+    metrics = d.metrics()
+    d.reload()
+    out = [r for r in d.records() if r["type"] == "outside"]
+    assert len(out) == 1, out
+    assert out[0]["queries"] == len(OUTSIDE) + 2
+    assert out[0]["country"] == {"NL": len(OUTSIDE) + 1, "unknown": 1}
+    assert out[0]["as"] == {"64496": len(OUTSIDE), "unknown": 2}
+    assert 'veilig_outside_country_queries_total{country="NL"} %d' % (
+        len(OUTSIDE) + 1) in metrics
+    d.stop()
+    no_address_anywhere(d, (metrics,))
+    for root, _dirs, files in os.walk(d.stats):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as f:
+                data = f.read()
+            assert b"127.0.3.200" not in data and b"127.0.6.1" not in data
