@@ -502,23 +502,13 @@ veiligd_cmd_lists(void *arg, int argc, char **argv, struct evbuffer *out)
 	return 0;
 }
 
-/*
- * The Prometheus page, in the metrics thread: the statistics (under
- * their lock), the workers' and cache's counters (plain reads, as for
- * veiligctl), the configuration in force (in a snapshot read section),
- * the last reload, the process.
- */
+/* The metrics of the workers' and the cache's counters. */
 static void
-veiligd_metrics_cb(void *arg, struct evbuffer *out)
+veiligd_metrics_counters(struct veiligd *vd, struct evbuffer *out)
 {
-	struct veiligd		*vd = arg;
-	const struct snapshot	*snap;
-	struct worker_stats	 s;
-	struct cache_stats	 cs;
-	char			 name[160];
-	size_t			 i;
+	struct worker_stats	s;
+	struct cache_stats	cs;
 
-	stats_prometheus(vd->stats, out);
 	veiligd_sum(vd, &s);
 	metrics_head(out, "veilig_dns_queries_total", "counter",
 	    "Queries received, by transport.");
@@ -536,6 +526,8 @@ veiligd_metrics_cb(void *arg, struct evbuffer *out)
 	    "\"accepted\"} %llu\nveilig_tcp_connections_total{result="
 	    "\"rejected\"} %llu\n", (unsigned long long)s.tcp_accepted,
 	    (unsigned long long)s.tcp_rejected);
+	metrics_head(out, "veilig_workers", "gauge", "Worker threads.");
+	evbuffer_add_printf(out, "veilig_workers %u\n", vd->nworkers);
 	cache_stats(vd->cache, &cs);
 	metrics_head(out, "veilig_cache_entries", "gauge",
 	    "Answers in the cache.");
@@ -560,10 +552,18 @@ veiligd_metrics_cb(void *arg, struct evbuffer *out)
 	    "Answers removed to stay within the cache size.");
 	evbuffer_add_printf(out, "veilig_cache_evictions_total %llu\n",
 	    (unsigned long long)cs.evictions);
+}
+
+/* The metrics of the configuration in force and of the last reload. */
+static void
+veiligd_metrics_config(struct veiligd *vd, struct evbuffer *out)
+{
+	const struct snapshot	*snap;
+	char			 name[160];
+	size_t			 i;
 
 	snapshot_read_begin();
-	snap = snapshot_current();
-	if (snap != NULL) {
+	if ((snap = snapshot_current()) != NULL) {
 		metrics_head(out, "veilig_cache_max_bytes", "gauge",
 		    "The cache size configured.");
 		evbuffer_add_printf(out, "veilig_cache_max_bytes %llu\n",
@@ -586,8 +586,6 @@ veiligd_metrics_cb(void *arg, struct evbuffer *out)
 			    policy_list_entries(snap->policy, i));
 	}
 	snapshot_read_end();
-	metrics_head(out, "veilig_workers", "gauge", "Worker threads.");
-	evbuffer_add_printf(out, "veilig_workers %u\n", vd->nworkers);
 
 	pthread_mutex_lock(&vd->mlock);
 	metrics_head(out, "veilig_config_loaded_timestamp_seconds", "gauge",
@@ -610,6 +608,22 @@ veiligd_metrics_cb(void *arg, struct evbuffer *out)
 	    "\"refused\"} %llu\n", (unsigned long long)vd->reloads_ok,
 	    (unsigned long long)vd->reloads_failed);
 	pthread_mutex_unlock(&vd->mlock);
+}
+
+/*
+ * The Prometheus page, in the metrics thread: the statistics (under
+ * their lock), the workers' and cache's counters (plain reads, as for
+ * veiligctl), the configuration in force (in a snapshot read section),
+ * the last reload, the process.
+ */
+static void
+veiligd_metrics_cb(void *arg, struct evbuffer *out)
+{
+	struct veiligd	*vd = arg;
+
+	stats_prometheus(vd->stats, out);
+	veiligd_metrics_counters(vd, out);
+	veiligd_metrics_config(vd, out);
 	metrics_process(out, vd->started);
 }
 
