@@ -162,7 +162,7 @@ build/fuzz/fuzz_report_%: tests/fuzz/fuzz_report_%.c $(REPORT_SRCS) src/*.h
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) src/*.h
 	mkdir -p build/fuzz
 	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	    $(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lpthread
+	    $(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lpthread -lm
 fuzz-build: $(FUZZ_TARGETS)
 fuzz: deps-check fuzz-build
 	@set -e; for f in $(FUZZ_TARGETS); do \
