@@ -1,13 +1,11 @@
 """test_stats.py: end-to-end tests of the statistics and the metrics.
 
-    VEILIGD=build/veiligd /usr/bin/python3 -m pytest tests/e2e/test_stats.py
-
-Standalone (its own fixtures): a fake upstream (fakeup.py) and veiligds on
-free high ports of 127.0.0.1, with two boards on 127.0.1.0/24 ("north")
-and 127.0.2.0/24 ("south"); clients are many loopback addresses
-(127.0.1.2, 127.0.1.3, ...; Linux answers the whole of 127/8 on lo), and
-127.0.3.0/24 is in no board. Each test starts its own veiligd, stops it by
-its PID and checks that it exits 0 and printed no sanitizer report.
+Each test starts a veiligd of its own (make_veiligd, conftest.py) on the
+fake upstream, in a directory with two boards on 127.0.1.0/24 ("north")
+and 127.0.2.0/24 ("south"), and a third, "probe", for 127.0.0.1 alone, so
+that the factory's readiness probes are no query of no board; clients are
+many loopback addresses (127.0.1.2, 127.0.1.3, ...; Linux answers the
+whole of 127/8 on lo), and 127.0.3.0/24 is in no board.
 
 What is checked: the JSON lines and /metrics carry the counts that were
 sent, per board; a site blocked for fewer than k clients is named nowhere;
@@ -22,34 +20,25 @@ log (log-queries: true) cuts addresses to /24.
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 
+import dns.exception
+import dns.message
+import dns.query
+import dns.rcode
 import pytest
 
-try:
-    import dns.message
-    import dns.query
-    import dns.rcode
-except ImportError:
-    pytest.skip("needs python3-dnspython", allow_module_level=True)
+from e2elib import REPO, TABLES, free_port, write_file
+
 try:
     from prometheus_client.parser import text_string_to_metric_families
 except ImportError:
     text_string_to_metric_families = None
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-VEILIGD = os.path.abspath(os.environ.get("VEILIGD") or
-                          os.path.join(REPO, "build", "veiligd"))
-VEILIGCTL = os.path.join(os.path.dirname(VEILIGD), "veiligctl")
-SAN_PATTERNS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
-                "runtime error:", "AddressSanitizer:DEADLYSIGNAL")
 K = 3                   # k-anonymity in these tests
 
 NORTH = ["127.0.1.%d" % i for i in range(2, 14)]     # 12 clients
@@ -61,140 +50,43 @@ lonely-site.example
 """
 
 
-def free_port():
-    """A port free for UDP and TCP on 127.0.0.1."""
-    for _ in range(100):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-        finally:
-            u.close()
-    raise RuntimeError("no free port")
+class Stats:
+    """A veiligd (e2elib.Daemon) with the two boards, and its files."""
 
-
-@pytest.fixture(scope="module")
-def upstream(tmp_path_factory):
-    """fakeup.py on a free port: answers *.ok.fake.test."""
-    port = free_port()
-    err = open(str(tmp_path_factory.mktemp("fakeup") / "err"), "wb")
-    p = subprocess.Popen([sys.executable, os.path.join(HERE, "fakeup.py"),
-                          "--port", str(port), "--max-seconds", "600"],
-                         stdout=subprocess.DEVNULL, stderr=err,
-                         start_new_session=True)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            dns.query.udp(dns.message.make_query("ok.fake.test.", "A"),
-                          "127.0.0.1", port=port, timeout=0.3)
-            break
-        except Exception:
-            time.sleep(0.1)
-    else:
-        p.kill()
-        pytest.fail("fakeup.py did not start")
-    yield "127.0.0.1:%d" % port
-    p.terminate()
-    p.wait(5)
-    err.close()
-
-
-class Veiligd:
-    """One veiligd with the two boards, in a directory of its own."""
-
-    def __init__(self, tmp, upstream, interval="1d", extra=""):
-        self.dir = str(tmp)
-        self.stats = os.path.join(self.dir, "stats")
-        self.port = free_port()
-        self.mport = free_port()
-        self.sock = os.path.join(self.dir, "control.sock")
-        self.err = os.path.join(self.dir, "veiligd.err")
-        os.makedirs(os.path.join(self.dir, "boards"), exist_ok=True)
-        self.write("boards/north.yaml", "name: Noord\nnetworks: "
-                   "[ 127.0.1.0/24 ]\nblock: [ phishing ]\n")
-        self.write("boards/south.yaml", "name: Zuid\nnetworks: "
-                   "[ 127.0.2.0/24 ]\nblock: [ phishing ]\n")
-        self.write("phishing.txt", BLOCKLIST)
-        self.conf_text = (
-            "server: { listen: [ \"127.0.0.1:%d\" ], workers: 2 }\n"
-            "upstreams: [ %s ]\n"
-            "forward: { timeout: 500ms, attempts: 2 }\n"
-            "lists:\n  phishing: { file: phishing.txt, format: domains }\n"
-            "boards: boards/*.yaml\n"
-            "filter: { tables: %s }\n"
-            "control: %s\n"
-            "stats: { dir: stats, interval: %s, k-anonymity: %d, "
-            "node: e2e-node }\n"
-            "metrics: 127.0.0.1:%d\n%s" % (
-                self.port, upstream, os.path.join(REPO, "blocklists"),
-                self.sock, interval, K, self.mport, extra))
-        self.write("veiligd.yaml", self.conf_text)
-        self.proc = None
+    def __init__(self, d, top):
+        self.d = d
+        self.dir = top
+        self.stats = os.path.join(top, "stats")
+        self.port = d.port
+        self.mport = d.mport
 
     def write(self, rel, text):
-        path = os.path.join(self.dir, rel)
-        with open(path + ".new", "w") as f:
-            f.write(text)
-        os.rename(path + ".new", path)
-
-    def start(self):
-        with open(self.err, "ab") as err:
-            self.proc = subprocess.Popen(
-                [VEILIGD, "-d", "-c", os.path.join(self.dir, "veiligd.yaml")],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=err, start_new_session=True)
-        # Ready when the control socket answers (it opens after the
-        # workers' sockets): a DNS probe would be counted as a query.
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, "veiligd exited at start:\n" + \
-                self.log()
-            if os.path.exists(self.sock) and self.ctl("status")[0] == 0:
-                return self
-            time.sleep(0.1)
-        pytest.fail("veiligd did not start:\n" + self.log())
+        write_file(os.path.join(self.dir, rel), text)
 
     def log(self):
-        with open(self.err, "rb") as f:
+        with open(self.d.err, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
-    def signal(self, sig):
-        self.proc.send_signal(sig)
-
-    def stop(self):
-        """SIGTERM: it must exit 0 and with no sanitizer report."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(3)
-            pytest.fail("veiligd did not stop on SIGTERM")
-        log = self.log()
-        assert rc == 0, "veiligd exited %d:\n%s" % (rc, log)
-        for pat in SAN_PATTERNS:
-            assert pat not in log, "sanitizer report:\n" + log
-
-    def kill(self):
-        self.proc.kill()
-        self.proc.wait(5)
-
     def ctl(self, *args):
-        r = subprocess.run([VEILIGCTL, "-s", self.sock] + list(args),
-                           capture_output=True, timeout=20)
-        return r.returncode, r.stdout.decode(), r.stderr.decode()
+        return self.d.ctl(*args)
 
     def reload(self):
         rc, out, err = self.ctl("reload")
         assert rc == 0, "reload: %s %s" % (out, err)
+
+    def stop(self):
+        """SIGTERM: it must exit 0, with no sanitizer report."""
+        why = self.d.stop_problem()
+        assert why is None, why
+
+    def kill(self):
+        self.d.proc.kill()
+        self.d.proc.wait(5)
+
+    def restart(self):
+        self.d.start()
+        why = self.d.wait_ready()
+        assert why is None, why
 
     def metrics(self):
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" %
@@ -209,23 +101,49 @@ class Veiligd:
         for name in sorted(os.listdir(self.stats)):
             if name.endswith(".day.jsonl") != day:
                 continue
-            for rec in parse_lines(os.path.join(self.stats, name)):
-                out.append(rec)
+            out.extend(parse_lines(os.path.join(self.stats, name)))
         return out
 
 
 @pytest.fixture
-def daemon(tmp_path, upstream):
-    """A factory of Veiligds, each stopped (and checked) at the end."""
+def daemon(make_veiligd, fake, tmp_path):
+    """daemon(interval=, extra=): a veiligd with the two boards (and the
+    probe board), statistics in its directory and metrics on a free port."""
     made = []
 
-    def make(**kw):
-        d = Veiligd(tmp_path / ("d%d" % len(made)), upstream, **kw)
-        made.append(d)
-        return d.start()
-    yield make
-    for d in made:
-        d.stop()
+    def make(interval="1d", extra=""):
+        top = str(tmp_path / ("d%d" % len(made)))
+        os.makedirs(os.path.join(top, "boards"))
+        write_file(os.path.join(top, "boards", "north.yaml"),
+                   "name: Noord\nnetworks: [ 127.0.1.0/24 ]\n"
+                   "block: [ phishing ]\n")
+        write_file(os.path.join(top, "boards", "south.yaml"),
+                   "name: Zuid\nnetworks: [ 127.0.2.0/24 ]\n"
+                   "block: [ phishing ]\n")
+        write_file(os.path.join(top, "boards", "probe.yaml"),
+                   "name: Probe\nnetworks: [ 127.0.0.1/32 ]\n")
+        write_file(os.path.join(top, "phishing.txt"), BLOCKLIST)
+        port, mport = free_port(), free_port()
+        conf = ("server: { listen: [ \"127.0.0.1:%d\" ], workers: 2 }\n"
+                "upstreams: [ %s ]\n"
+                "forward: { timeout: 500ms, attempts: 2 }\n"
+                "lists:\n  phishing: { file: phishing.txt, format: domains }\n"
+                "boards: boards/*.yaml\n"
+                "filter: { tables: %s }\n"
+                "control: %s\n"
+                "stats: { dir: stats, interval: %s, k-anonymity: %d, "
+                "node: e2e-node }\n"
+                "metrics: 127.0.0.1:%d\n%s" % (
+                    port, fake.ups[0], TABLES,
+                    os.path.join(top, "ctl.sock"), interval, K, mport,
+                    extra))
+        d = make_veiligd("stats%d" % len(made), port=port, conf=conf,
+                         conf_path=os.path.join(top, "veiligd.yaml"))
+        d.mport = mport
+        st = Stats(d, top)
+        made.append(st)
+        return st
+    return make
 
 
 def parse_lines(path):
@@ -499,7 +417,7 @@ def test_kill9_leaves_parseable_files(daemon):
     assert board_sum(recs, "north", "queries") <= i
     assert len(recs) >= 2
     # a new process appends to the same file; it still parses
-    d.start()
+    d.restart()
     ask(d, NORTH[0], "www.ok.fake.test.")
     d.stop()
     assert board_sum(d.records(), "north", "queries") >= 1
