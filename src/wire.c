@@ -717,6 +717,12 @@ wire_error(uint8_t *out, size_t cap, const struct wire_query *q, int rcode)
 
 	/* Unlike our answers, an error echoes the opcode it refuses. */
 	flags = wire_flags(q, rcode) | (q->flags & (0xf << 11));
+	/*
+	 * Recursion is available for QUERY only: an answer to another
+	 * opcode (NOTIMP) must not claim RA (ISC's DNS compliance tests).
+	 */
+	if (q->flags & (0xf << 11))
+		flags &= ~WIRE_RA;
 	wire_buf_head(&b, q, flags);
 	if (opt)
 		wire_buf_opt(&b, rcode, q->do_bit, 0, NULL);

@@ -557,11 +557,15 @@ test_error(void **state)
 	ldns_pkt_free(p);
 }
 
-/* NOTIMP keeps the opcode of the query. */
+/* NOTIMP keeps the opcode of the query, and says nothing of recursion. */
 static void
 test_error_notimp(void **state)
 {
 	static const uint8_t pkt[] = { HDR(0x1000, 1, 0, 0, 0), QNAME,
+		QTAIL };
+	static const uint8_t rd[] = { HDR(0x2900, 1, 0, 0, 0), QNAME,
+		QTAIL };
+	static const uint8_t query[] = { HDR(0x0100, 1, 0, 0, 0), QNAME,
 		QTAIL };
 	struct wire_query q;
 	uint8_t		 out[512];
@@ -573,7 +577,21 @@ test_error_notimp(void **state)
 	len = wire_error(out, sizeof out, &q, WIRE_NOTIMP);
 	assert_int_equal(len, WIRE_HDR_LEN + QNAME_LEN + 4);
 	assert_int_equal(out[2], 0x80 | (2 << 3));
-	assert_int_equal(out[3], 0x80 | WIRE_NOTIMP);
+	assert_int_equal(out[3] & 0x80, 0);		/* RA clear */
+	assert_int_equal(out[3], WIRE_NOTIMP);
+
+	/* RD asked for: echoed, but still no RA (opcode 5, UPDATE). */
+	assert_int_equal(wire_parse_query(rd, sizeof rd, &q),
+	    WIRE_ERR_NOTIMP);
+	len = wire_error(out, sizeof out, &q, WIRE_NOTIMP);
+	assert_int_equal(out[2], 0x80 | (5 << 3) | 0x01);
+	assert_int_equal(out[3], WIRE_NOTIMP);
+
+	/* A refusal of a QUERY does say recursion is available. */
+	assert_int_equal(wire_parse_query(query, sizeof query, &q),
+	    WIRE_OK);
+	len = wire_error(out, sizeof out, &q, WIRE_REFUSED);
+	assert_int_equal(out[3], 0x80 | WIRE_REFUSED);
 }
 
 /* The upstream query: given ID, RD, CD copied, lname, OPT with DO. */
