@@ -227,7 +227,7 @@ static const struct conf_key conf_list_keys[] = {
 	  "Format of the file: domains, hosts, adblock, rpz or ip." },
 	{ "url", CONF_URL, 0, 0, 0, 0,
 	  NULL, LOFF(url), 0,
-	  "Where veilig-update-lists fetches the list: http or https." },
+	  "Where veilig-update-lists fetches the list: https only." },
 };
 
 /* A board file. */
@@ -805,19 +805,19 @@ conf_parse_bool(const char *s, int *v)
 	return (0);
 }
 
-/* A URL the updater can fetch: http(s)://, no spaces or controls. */
+/*
+ * A URL the updater can fetch: https://, no spaces or controls. Plain
+ * http is refused: a list sent in the clear can be altered on the way.
+ */
 static int
 conf_check_url(const char *s)
 {
 	const char	*rest;
 	size_t		 i;
 
-	if (strncmp(s, "https://", 8) == 0)
-		rest = s + 8;
-	else if (strncmp(s, "http://", 7) == 0)
-		rest = s + 7;
-	else
+	if (strncmp(s, "https://", 8) != 0)
 		return (-1);
+	rest = s + 8;
 	if (*rest == '\0' || *rest == '/')
 		return (-1);
 	for (i = 0; s[i] != '\0'; i++)
@@ -958,8 +958,8 @@ conf_set_text(struct conf_state *st, const struct conf_key *k,
     const struct conf_node *n, char **dst)
 {
 	if (k->type == CONF_URL && conf_check_url(n->value) == -1) {
-		conf_verror(st, k, n, "is not a URL starting with http:// or "
-		    "https://");
+		conf_verror(st, k, n, "is not a URL starting with https:// "
+		    "(plain http is not fetched)");
 		return;
 	}
 	if (k->type == CONF_TEXT && (strlen(n->value) < k->min ||

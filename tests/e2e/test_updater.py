@@ -1,8 +1,9 @@
 """test_updater.py: tests of src/veilig-update-lists (mostly without veiligd).
 
-Each test gets the updater fixture: a temp tree, list files served by
-`python3 -m http.server` on a free port of 127.0.0.1 (stopped by its PID
-after the test), and stubs first on PATH:
+Each test gets the updater fixture: a temp tree, list files served over
+HTTPS (python's http.server with ssl, a certificate for 127.0.0.1 made
+by openssl, trusted by curl through CURL_CA_BUNDLE) on a free port of
+127.0.0.1 (stopped by its PID after the test), and stubs first on PATH:
   - veiligctl prints the lines of lists.tsv for "lists" and records every
     call (a "reload" is appended to reloads);
   - veiligd -n -c FILE checks the one list of the generated configuration
@@ -18,6 +19,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import stat
 import subprocess
 import sys
@@ -76,9 +78,24 @@ GOOD2 = "casino.example\nbet.example\n"
 BAD = "example.com\nGARBAGE !!\n%%%%\n"
 
 
+# python3 -m http.server over TLS: PORT DIRECTORY CERT KEY.
+HTTPS_SERVER = r"""
+import functools, http.server, ssl, sys
+port, root, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                            directory=root)
+httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+httpd.serve_forever()
+"""
+
+
 class HttpServer:
-    """`python3 -m http.server` on a free port of 127.0.0.1, serving root;
-    every request is logged to log."""
+    """http.server over TLS (veilig-update-lists fetches https only) on a
+    free port of 127.0.0.1, serving root with a certificate for 127.0.0.1
+    made by openssl (cert, key); every request is logged to log."""
 
     def __init__(self, tmp):
         self.root = os.path.join(tmp, "www")
@@ -86,6 +103,13 @@ class HttpServer:
         self.log = os.path.join(tmp, "http.log")
         self.proc = None
         self.port = None
+        self.cert = os.path.join(tmp, "cert.pem")
+        self.key = os.path.join(tmp, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", self.key, "-out", self.cert,
+                        "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True, timeout=60)
         for _ in range(5):
             s = socket.socket()
             s.bind(("127.0.0.1", 0))
@@ -93,8 +117,8 @@ class HttpServer:
             s.close()
             log = open(self.log, "ab")
             p = subprocess.Popen(
-                [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
-                 str(port), "--directory", self.root],
+                [sys.executable, "-c", HTTPS_SERVER, str(port), self.root,
+                 self.cert, self.key],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log)
             log.close()
             for _ in range(100):                     # up to 10 s
@@ -109,7 +133,7 @@ class HttpServer:
             if p.poll() is None:
                 p.kill()
                 p.wait(5)
-        raise RuntimeError("cannot start python3 -m http.server")
+        raise RuntimeError("cannot start the HTTPS server")
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -153,7 +177,7 @@ class Env:
             return "".join(x.replace(mine, "/") for x in f if mine in x)
 
     def url(self, name):
-        return "http://127.0.0.1:%d/%s/%s" % (self.port, self.sub, name)
+        return "https://127.0.0.1:%d/%s/%s" % (self.port, self.sub, name)
 
     # -- files -------------------------------------------------------------
     def serve(self, name, text, age):
@@ -218,6 +242,7 @@ class Env:
         env["VEILIGD"] = veiligd or os.path.join(self.stub, "veiligd")
         env["VEILIG_UPDATE_TIMEOUT"] = "10"
         env["TMPDIR"] = self.tmp
+        env["CURL_CA_BUNDLE"] = self.http.cert
         return env
 
     def run(self, *args, veiligd=None, env=None, sock=True):
@@ -434,7 +459,7 @@ def test_only_http_https(updater):
     rc, err = e.run()
     assert rc == 1, "exit %d, want 1: %s" % (rc, err)
     assert e.read("phishing.txt") == "old.example\n", "file:// URL was read"
-    assert "download failed" in err, "no 'download failed' in: " + err
+    assert "refused: only https:// URLs" in err, "no 'refused' in: " + err
 
 
 def test_lists_query_fails(updater):
@@ -524,9 +549,11 @@ def test_veiligctl_env(updater):
 
 
 class Stall:
-    """A server that sends headers and a bit of body, then waits."""
+    """An HTTPS server that sends headers and a bit of body, then waits."""
 
-    def __init__(self):
+    def __init__(self, cert, key):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(4)
@@ -541,8 +568,13 @@ class Stall:
             c, _ = self.sock.accept()
         except OSError:
             return
+        c.settimeout(5)
+        try:
+            c = self.ctx.wrap_socket(c, server_side=True)
+        except OSError:
+            c.close()
+            return
         with c:
-            c.settimeout(5)
             try:
                 c.recv(4096)
                 c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n"
@@ -559,11 +591,11 @@ class Stall:
 
 def test_sigterm_mid_download_cleans_up(updater):
     e = updater
-    stall = Stall()
+    stall = Stall(e.http.cert, e.http.key)
     try:
         e.local("phishing.txt", "old.example\n", 0)
         e.set_lists([("phishing", "domains", "phishing.txt",
-                      "http://127.0.0.1:%d/phishing.txt" % stall.port)])
+                      "https://127.0.0.1:%d/phishing.txt" % stall.port)])
         p = subprocess.Popen(["sh", e.script, "-s", e.sock], env=e.environ(),
                              stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL,

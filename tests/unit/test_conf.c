@@ -627,7 +627,7 @@ test_lists(void **state)
 	    "  malware:\n"
 	    "    file: /var/lib/veilig/malware.rpz\n"
 	    "    format: rpz\n"
-	    "  malware-ip: { file: ip.txt, format: ip, url: http://x.test/ }\n"
+	    "  malware-ip: { file: ip.txt, format: ip, url: https://x.test/ }\n"
 	    "  a-1: { file: a.txt, format: adblock }\n");
 	assert_int_equal(c->nlists, 5);
 	assert_string_equal(c->lists[0].name, "phishing");
@@ -644,7 +644,7 @@ test_lists(void **state)
 	assert_string_equal(c->lists[2].file, "/var/lib/veilig/malware.rpz");
 	assert_int_equal(c->lists[2].format, LISTS_RPZ);
 	assert_int_equal(c->lists[3].format, LISTS_IP);
-	assert_string_equal(c->lists[3].url, "http://x.test/");
+	assert_string_equal(c->lists[3].url, "https://x.test/");
 	assert_int_equal(c->lists[4].format, LISTS_ADBLOCK);
 	conf_free(c);
 
@@ -706,7 +706,18 @@ test_lists_errors(void **state)
 	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists:\n"
 	    "  x: { file: x.txt, format: ip, url: ftp://x.test/a }\n",
 	    "t.yaml:3:38: lists.x.url: 'ftp://x.test/a' is not a URL "
-	    "starting with http:// or https://");
+	    "starting with https:// (plain http is not fetched)");
+	/* Plain http: a list sent in the clear can be altered on the way. */
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists:\n"
+	    "  x: { file: x.txt, format: ip, url: http://x.test/a }\n",
+	    "t.yaml:3:38: lists.x.url: 'http://x.test/a' is not a URL "
+	    "starting with https://");
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists:\n"
+	    "  x: { file: x.txt, format: ip, url: \"HTTP://x.test/a\" }\n",
+	    "t.yaml:3:38: lists.x.url: 'HTTP://x.test/a' is not a URL");
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists:\n"
+	    "  x: { file: x.txt, format: ip, url: \"https://\" }\n",
+	    "t.yaml:3:38: lists.x.url: 'https://' is not a URL");
 	expect_one_error("upstreams: [ 127.0.0.1 ]\nlists:\n"
 	    "  x: { file: x.txt, format: ip, url: \"https://a b\" }\n",
 	    "t.yaml:3:38: lists.x.url: 'https://a b' is not a URL");
