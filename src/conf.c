@@ -170,6 +170,14 @@ static const struct conf_key conf_keys[] = {
 	{ "boards", CONF_PATH, 0, 0, 0, 0,
 	  "boards/*.yaml", OFF(boards_glob), 0,
 	  "Glob of board files; matching none refuses every client." },
+	{ "board-limits", CONF_SECTION, 0, 0, 0, 0, NULL, 0, 0,
+	  "What one board file may claim." },
+	{ "board-limits.widest-ipv4", CONF_UINT, 0, 1, 32, 0,
+	  "16", OFF(board_widest4), 0,
+	  "Shortest prefix of a board's IPv4 networks (16: a /16 at most)." },
+	{ "board-limits.widest-ipv6", CONF_UINT, 0, 1, 128, 0,
+	  "32", OFF(board_widest6), 0,
+	  "Shortest prefix of a board's IPv6 networks (32: a /32 at most)." },
 	{ "filter", CONF_SECTION, 0, 0, 0, 0, NULL, 0, 0,
 	  "How blocked names are answered." },
 	{ "filter.block-ttl", CONF_DURATION, 0, 0, 1 * DAY, SEC,
@@ -1121,6 +1129,33 @@ bad:
 	return (-1);
 }
 
+/*
+ * A board's network may be no wider than board-limits allows, and never
+ * the whole address space: one board file must not be able to open the
+ * resolver to the internet. 0, or -1 after reporting it.
+ */
+static int
+conf_net_too_wide(struct conf_state *st, const struct conf_key *k,
+    const struct conf_node *n, const struct conf_net *net)
+{
+	int		 v4 = net->family == AF_INET;
+	unsigned	 widest = v4 ? st->conf->board_widest4 :
+			    st->conf->board_widest6;
+
+	if (net->prefix == 0) {
+		conf_verror(st, k, n, "is every %s address: no board may "
+		    "claim it", v4 ? "IPv4" : "IPv6");
+		return (-1);
+	}
+	if (net->prefix < widest) {
+		conf_verror(st, k, n, "is wider than /%u, the widest "
+		    "board-limits.widest-%s allows", widest, v4 ? "ipv4" :
+		    "ipv6");
+		return (-1);
+	}
+	return (0);
+}
+
 /* One network: address/prefix, or a bare address (/32, /128); 0 or -1. */
 static int
 conf_parse_net(struct conf_state *st, const struct conf_key *k,
@@ -1163,6 +1198,8 @@ conf_parse_net(struct conf_state *st, const struct conf_key *k,
 		return (-1);
 	}
 	out->prefix = (unsigned)prefix;
+	if (conf_net_too_wide(st, k, n, out) == -1)
+		return (-1);
 
 	/* Host bits must be zero: "192.0.2.1/24" is most likely a typo. */
 	for (i = 0; i < alen; i++) {

@@ -136,6 +136,10 @@ struct conf {
 	struct conf_board	*boards;
 	size_t			 nboards;
 
+	/* board-limits: the shortest prefix a board's network may have */
+	unsigned		 board_widest4;	/* default 16 */
+	unsigned		 board_widest6;	/* default 32 */
+
 	/* filter: */
 	uint32_t		 block_ttl;	/* seconds, default 60: TTL of
 						   blocked answers */

@@ -43,7 +43,7 @@ START_TIMEOUT = 15          # seconds for a daemon to start answering
 STOP_TIMEOUT = 5            # seconds for a daemon to exit after SIGTERM
 SAN_PATTERNS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                 "runtime error:", "AddressSanitizer:DEADLYSIGNAL")
-LOOPBACK = ["127.0.0.0/8", "::1/128"]
+LOOPBACK = ["127.0.0.0/16", "::1/128"]   # board-limits: a /16 at most
 LOW_NOFILE = 64         # the descriptors of veiligd_lowfd, soft and hard
 MAXCONN = 4             # tcp-max-connections of veiligd_maxconn
 MAXCONN_WORKERS = 2     # and its workers

@@ -125,7 +125,7 @@ def test_reload_bad_config_keeps_old(make_veiligd, fake):
     assert pat.search(log), \
         "no %s:line:column: in the log after SIGHUP:\n%s" % (
             d.conf, log[-500:])
-    # the previous configuration (upstream fake, networks 127/8) still holds
+    # the previous configuration (upstream fake, networks 127.0/16) still holds
     r = dq(d.port, "%s.ok.fake.test." % tag(), timeout=3)
     ok_answer(r, "after a bad reload")
 

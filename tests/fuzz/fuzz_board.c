@@ -3,7 +3,8 @@
  *
  * Board files are only read through a glob of veiligd.yaml, so the input
  * is written to boards/fuzz.yaml in a temporary directory made once per
- * process, next to a fixed veiligd.yaml with four lists and a fixed board
+ * process, next to a fixed veiligd.yaml with four lists (and networks up
+ * to a /8 allowed, as the seed corpus has them) and a fixed board
  * a.yaml (10.0.0.0/8, "2001:db8::/32") to overlap with. conf_load() must
  * never crash or leak, must report at least one error whenever it
  * refuses, and what it accepts must print and load again with the same
@@ -29,6 +30,7 @@ static char	fuzz_board_file[128];
 
 static const char *fuzz_board_main =
     "upstreams: [ 127.0.0.1 ]\n"
+    "board-limits: { widest-ipv4: 8 }\n"
     "lists:\n"
     "  malware: { file: malware.txt, format: domains }\n"
     "  phishing: { file: phishing.txt, format: domains }\n"

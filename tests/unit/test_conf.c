@@ -241,8 +241,8 @@ test_errors(void **state)
 	/* Unknown keys: at the top level and nested. */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nfoo: 1\n",
 	    "t.yaml:2:1: foo: unknown key; valid keys at the top level are: "
-	    "server, upstreams, forward, cache, lists, boards, filter, geoip, "
-	    "control");
+	    "server, upstreams, forward, cache, lists, boards, board-limits, "
+	    "filter, geoip, control");
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n  bar: 1\n",
 	    "t.yaml:3:3: server.bar: unknown key; valid keys in server are: "
 	    "listen, workers, tcp-idle-timeout");
@@ -263,7 +263,8 @@ test_errors(void **state)
 	    "t.yaml:1:14: upstreams: expected an address, not a list");
 	expect_one_error("- 1\n- 2\n",
 	    "t.yaml:1:1: expected a mapping of keys (server, upstreams, "
-	    "forward, cache, lists, boards, filter, geoip, control");
+	    "forward, cache, lists, boards, board-limits, filter, geoip, "
+	    "control");
 	/* Out of range, bad numbers. */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
 	    "  workers: lots\n",
@@ -445,6 +446,8 @@ assert_conf_equal(const struct conf *a, const struct conf *b)
 		assert_string_equal(a->boards[i].name, b->boards[i].name);
 		assert_int_equal(a->boards[i].block, b->boards[i].block);
 	}
+	assert_int_equal(a->board_widest4, b->board_widest4);
+	assert_int_equal(a->board_widest6, b->board_widest6);
 	assert_int_equal(a->block_ttl, b->block_ttl);
 	assert_string_equal(a->tables, b->tables);
 	assert_string_equal(a->control, b->control);
@@ -818,8 +821,10 @@ tdir_free(struct tdir *d)
 	assert_int_equal(nftw(d->path, tdir_rm, 8, FTW_DEPTH | FTW_PHYS), 0);
 }
 
+/* Networks up to a /8, so that the tests can use 10.0.0.0/8. */
 static const char *main_yaml =
     "upstreams: [ 127.0.0.1 ]\n"
+    "board-limits: { widest-ipv4: 8 }\n"
     "geoip: { country: country.mmdb, asn: asn.mmdb }\n"
     "lists:\n"
     "  malware: { file: malware.txt, format: domains }\n"
@@ -909,7 +914,7 @@ test_boards(void **state)
 	    "block-countries: [ ru, KP ]\n"
 	    "block-asns: [ 64496, AS64511, as1 ]\n");
 	tdir_write(&d, "boards/a.yaml", "name: Stichting A\n"
-	    "networks: [ 10.0.0.0/8 ]\n");
+	    "networks: [ 10.0.0.0/16 ]\n");
 	tdir_write(&d, "boards/c.yaml", "name: Stichting C\n"
 	    "networks: [ 198.51.100.7 ]\nblock: [ gambling ]\n"
 	    "action: refused\n");
@@ -926,7 +931,7 @@ test_boards(void **state)
 	assert_string_equal(b->name, "Stichting A");
 	assert_int_equal(b->nnetworks, 1);
 	assert_int_equal(b->networks[0].family, AF_INET);
-	assert_int_equal(b->networks[0].prefix, 8);
+	assert_int_equal(b->networks[0].prefix, 16);
 	assert_int_equal(b->block, 0);
 	assert_int_equal(b->nallow, 0);
 	assert_int_equal(b->ndeny, 0);
@@ -1077,7 +1082,7 @@ test_board_errors(void **state)
 		char		 full[512];
 
 		tdir_write(&d, "boards/x.yaml", "name: x\n"
-		    "networks: [ 10.0.0.0/8 ]\nblock-countries: [ RU ]\n"
+		    "networks: [ 10.0.0.0/16 ]\nblock-countries: [ RU ]\n"
 		    "block-asns: [ 64496 ]\n");
 		assert_null(tdir_load(&d, "upstreams: [ 127.0.0.1 ]\n", &ge));
 		assert_int_equal(ge.n, 2);
@@ -1092,7 +1097,7 @@ test_board_errors(void **state)
 
 	/* Board and veiligd.yaml errors come out of the same call. */
 	tdir_write(&d, "boards/x.yaml", "name: x\nnetworks: [ 10.0.0.0/33 ]\n");
-	tdir_write(&d, "boards/y.yaml", "name: y\nnetworks: [ 11.0.0.0/8 ]\n"
+	tdir_write(&d, "boards/y.yaml", "name: y\nnetworks: [ 11.0.0.0/16 ]\n"
 	    "safe-search: sure\n");
 	c = tdir_load(&d, "upstreams: [ 127.0.0.1 ]\ncache: { size: 1 }\n", &e);
 	assert_null(c);
@@ -1149,7 +1154,7 @@ test_board_overlap(void **state)
 
 	/* Equal networks, v6, and within one board; v4 and v6 never. */
 	tdir_write(&d, "boards/b.yaml", "name: Stichting B\n"
-	    "networks: [ \"2001:db8:1::/48\", 0.0.0.0/0, 0.0.0.0/0 ]\n");
+	    "networks: [ \"2001:db8:1::/48\", 10.1.0.0/16, 10.1.0.0/16 ]\n");
 	c = tdir_load(&d, main_yaml, &e);
 	assert_null(c);
 	assert_int_equal(e.n, 3);
@@ -1158,10 +1163,10 @@ test_board_overlap(void **state)
 	    "(%s/boards/a.yaml:2:25)", d.path, d.path);
 	assert_true(errs_has(&e, want));
 	snprintf(want, sizeof want, "%s/boards/b.yaml:2:32: networks: "
-	    "0.0.0.0/0 overlaps 10.0.0.0/8 of board 'Stichting A'", d.path);
+	    "10.1.0.0/16 overlaps 10.0.0.0/8 of board 'Stichting A'", d.path);
 	assert_true(errs_has(&e, want));
-	snprintf(want, sizeof want, "%s/boards/b.yaml:2:43: networks: "
-	    "0.0.0.0/0 overlaps 10.0.0.0/8 of board 'Stichting A'", d.path);
+	snprintf(want, sizeof want, "%s/boards/b.yaml:2:45: networks: "
+	    "10.1.0.0/16 overlaps 10.0.0.0/8 of board 'Stichting A'", d.path);
 	assert_true(errs_has(&e, want));
 	errs_clear(&e);
 	tdir_write(&d, "boards/b.yaml", "name: Stichting B\n"
@@ -1266,6 +1271,93 @@ test_board_overlap_many(void **state)
 	tdir_free(&d);
 }
 
+/*
+ * board-limits: no network wider than the limit (/16 and /32 by
+ * default), and never the whole address space.
+ */
+static void
+test_board_width(void **state)
+{
+	static const char *dflt = "upstreams: [ 127.0.0.1 ]\n";
+	struct tdir	 d;
+	struct errs	 e = { 0 };
+	struct conf	*c;
+	char		 want[512];
+
+	(void)state;
+	tdir_new(&d);
+	tdir_write(&d, "boards/x.yaml", "name: x\n"
+	    "networks: [ 10.0.0.0/16, \"2001:db8::/32\", 192.0.2.7 ]\n");
+	c = tdir_load(&d, dflt, &e);
+	assert_int_equal(e.n, 0);
+	assert_non_null(c);
+	assert_int_equal(c->board_widest4, 16);
+	assert_int_equal(c->board_widest6, 32);
+	conf_free(c);
+
+	/* One wider, at its line and column; the others are fine. */
+	tdir_write(&d, "boards/x.yaml", "name: x\n"
+	    "networks: [ 10.0.0.0/15, \"2001:db8::/31\",\n"
+	    "  \"::/0\", 0.0.0.0/0, 10.4.0.0/16 ]\n");
+	c = tdir_load(&d, dflt, &e);
+	assert_null(c);
+	assert_int_equal(e.n, 4);
+	snprintf(want, sizeof want, "%s/boards/x.yaml:2:13: networks: "
+	    "'10.0.0.0/15' is wider than /16, the widest "
+	    "board-limits.widest-ipv4 allows", d.path);
+	assert_true(errs_has(&e, want));
+	snprintf(want, sizeof want, "%s/boards/x.yaml:2:26: networks: "
+	    "'2001:db8::/31' is wider than /32, the widest "
+	    "board-limits.widest-ipv6 allows", d.path);
+	assert_true(errs_has(&e, want));
+	snprintf(want, sizeof want, "%s/boards/x.yaml:3:3: networks: "
+	    "'::/0' is every IPv6 address: no board may claim it", d.path);
+	assert_true(errs_has(&e, want));
+	snprintf(want, sizeof want, "%s/boards/x.yaml:3:11: networks: "
+	    "'0.0.0.0/0' is every IPv4 address: no board may claim it",
+	    d.path);
+	assert_true(errs_has(&e, want));
+	errs_clear(&e);
+
+	/* The limit moves; the whole address space stays refused. */
+	tdir_write(&d, "boards/x.yaml", "name: x\n"
+	    "networks: [ 128.0.0.0/1, \"8000::/1\" ]\n");
+	c = tdir_load(&d, "upstreams: [ 127.0.0.1 ]\nboard-limits:\n"
+	    "  widest-ipv4: 1\n  widest-ipv6: 1\n", &e);
+	assert_int_equal(e.n, 0);
+	assert_non_null(c);
+	assert_int_equal(c->board_widest4, 1);
+	conf_free(c);
+	tdir_write(&d, "boards/x.yaml", "name: x\nnetworks: [ \"::/0\" ]\n");
+	c = tdir_load(&d, "upstreams: [ 127.0.0.1 ]\nboard-limits:\n"
+	    "  widest-ipv4: 1\n  widest-ipv6: 1\n", &e);
+	assert_null(c);
+	assert_int_equal(e.n, 1);
+	errs_clear(&e);
+	tdir_write(&d, "boards/x.yaml", "name: x\n"
+	    "networks: [ 10.0.0.0/24, \"2001:db8::/64\" ]\n");
+	c = tdir_load(&d, "upstreams: [ 127.0.0.1 ]\nboard-limits:\n"
+	    "  widest-ipv4: 24\n  widest-ipv6: 64\n", &e);
+	assert_int_equal(e.n, 0);
+	conf_free(c);
+
+	/* 0 is not a limit: the range starts at 1. */
+	c = tdir_load(&d, "upstreams: [ 127.0.0.1 ]\nboard-limits:\n"
+	    "  widest-ipv4: 0\n  widest-ipv6: 129\n", &e);
+	assert_null(c);
+	assert_int_equal(e.n, 2);
+	snprintf(want, sizeof want, "%s/veiligd.yaml:3:16: "
+	    "board-limits.widest-ipv4: '0' is not a number from 1 to 32",
+	    d.path);
+	assert_true(errs_has(&e, want));
+	snprintf(want, sizeof want, "%s/veiligd.yaml:4:16: "
+	    "board-limits.widest-ipv6: '129' is not a number from 1 to 128",
+	    d.path);
+	assert_true(errs_has(&e, want));
+	errs_clear(&e);
+	tdir_free(&d);
+}
+
 static void
 test_board_action(void **state)
 {
@@ -1275,10 +1367,10 @@ test_board_action(void **state)
 
 	(void)state;
 	tdir_new(&d);
-	c = board_ok(&d, "name: x\nnetworks: [ \"::/0\" ]\naction: nodata\n");
+	c = board_ok(&d, "name: x\nnetworks: [ \"2001:db8::/32\" ]\naction: nodata\n");
 	assert_int_equal(c->boards[0].action, CONF_ACTION_NODATA);
 	conf_free(c);
-	c = board_ok(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	c = board_ok(&d, "name: x\nnetworks: [ \"2001:db8::/32\" ]\n"
 	    "action: redirect 192.0.2.80\n");
 	b = &c->boards[0];
 	assert_int_equal(b->action, CONF_ACTION_REDIRECT);
@@ -1286,7 +1378,7 @@ test_board_action(void **state)
 	assert_int_equal(b->have6, 0);
 	assert_memory_equal(b->redirect4, "\300\000\002\120", 4);
 	conf_free(c);
-	c = board_ok(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	c = board_ok(&d, "name: x\nnetworks: [ \"2001:db8::/32\" ]\n"
 	    "action: redirect 2001:db8::80\n");
 	b = &c->boards[0];
 	assert_int_equal(b->have4, 0);
@@ -1294,30 +1386,30 @@ test_board_action(void **state)
 	assert_int_equal(b->redirect6[15], 0x80);
 	conf_free(c);
 	/* Either order, extra spaces. */
-	c = board_ok(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	c = board_ok(&d, "name: x\nnetworks: [ \"2001:db8::/32\" ]\n"
 	    "action: \"redirect  2001:db8::80 192.0.2.80 \"\n");
 	b = &c->boards[0];
 	assert_int_equal(b->have4, 1);
 	assert_int_equal(b->have6, 1);
 	conf_free(c);
 
-	expect_board_error(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	expect_board_error(&d, "name: x\nnetworks: [ \"2001:db8::/32\" ]\n"
 	    "action: redirect\n",
 	    ":3:9: action: 'redirect' is not 'redirect' and one IPv4 address, "
 	    "one IPv6 address or one of each");
-	expect_board_error(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	expect_board_error(&d, "name: x\nnetworks: [ \"2001:db8::/32\" ]\n"
 	    "action: redirect 192.0.2.1 192.0.2.2\n",
 	    ":3:9: action: 'redirect 192.0.2.1 192.0.2.2' is not 'redirect'");
-	expect_board_error(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	expect_board_error(&d, "name: x\nnetworks: [ \"2001:db8::/32\" ]\n"
 	    "action: redirect ::1 ::2\n",
 	    ":3:9: action: 'redirect ::1 ::2' is not 'redirect'");
-	expect_board_error(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	expect_board_error(&d, "name: x\nnetworks: [ \"2001:db8::/32\" ]\n"
 	    "action: redirect www.example\n",
 	    ":3:9: action: 'redirect www.example' is not 'redirect'");
-	expect_board_error(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	expect_board_error(&d, "name: x\nnetworks: [ \"2001:db8::/32\" ]\n"
 	    "action: redirect192.0.2.1\n",
 	    ":3:9: action: 'redirect192.0.2.1' is not nxdomain");
-	expect_board_error(&d, "name: x\nnetworks: [ \"::/0\" ]\n"
+	expect_board_error(&d, "name: x\nnetworks: [ \"2001:db8::/32\" ]\n"
 	    "action: NXDOMAIN\n", ":3:9: action: 'NXDOMAIN' is not nxdomain");
 	tdir_free(&d);
 }
@@ -1335,7 +1427,7 @@ test_print_boards(void **state)
 
 	(void)state;
 	tdir_new(&d);
-	tdir_write(&d, "boards/a.yaml", "name: A\nnetworks: [ 10.0.0.0/8 ]\n"
+	tdir_write(&d, "boards/a.yaml", "name: A\nnetworks: [ 10.0.0.0/16 ]\n"
 	    "block: [ gambling ]\n");
 	a = tdir_load(&d, "upstreams: [ 127.0.0.1 ]\nlists:\n"
 	    "  gambling: { file: \"g \\\"q\\\".txt\", format: hosts,\n"
@@ -1481,6 +1573,7 @@ main(void)
 		cmocka_unit_test(test_board_errors),
 		cmocka_unit_test(test_board_overlap),
 		cmocka_unit_test(test_board_overlap_many),
+		cmocka_unit_test(test_board_width),
 		cmocka_unit_test(test_board_action),
 		cmocka_unit_test(test_print_boards),
 		cmocka_unit_test(test_stats_keys),

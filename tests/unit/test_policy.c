@@ -533,7 +533,7 @@ test_board_for(void **state)
 	fx_write(fx, "boards/a.yaml", "name: Board A\n"
 	    "networks: [ 127.0.0.1/32 ]\n");
 	fx_write(fx, "boards/b.yaml", "name: Board B\n"
-	    "networks: [ 10.0.0.0/8, \"2001:db8::/32\" ]\n");
+	    "networks: [ 10.0.0.0/16, \"2001:db8::/32\" ]\n");
 	p = fx_build(fx);
 	assert_int_equal(fx->nmsg, 0);
 
@@ -553,8 +553,8 @@ test_board_for(void **state)
 	assert_null(policy_board_for(p, sa("127.0.0.2", &ss)));
 	assert_null(policy_board_for(p, sa("127.0.0.0", &ss)));
 	assert_ptr_equal(policy_board_for(p, sa("10.0.0.0", &ss)), b);
-	assert_ptr_equal(policy_board_for(p, sa("10.255.255.255", &ss)), b);
-	assert_null(policy_board_for(p, sa("11.0.0.0", &ss)));
+	assert_ptr_equal(policy_board_for(p, sa("10.0.255.255", &ss)), b);
+	assert_null(policy_board_for(p, sa("10.1.0.0", &ss)));
 	assert_null(policy_board_for(p, sa("9.255.255.255", &ss)));
 	assert_null(policy_board_for(p, sa("192.0.2.1", &ss)));
 	/* IPv6 */
@@ -565,7 +565,7 @@ test_board_for(void **state)
 	assert_null(policy_board_for(p, sa("::1", &ss)));
 	/* v4-mapped IPv6 is looked up as IPv4 */
 	assert_ptr_equal(policy_board_for(p, sa("::ffff:127.0.0.1", &ss)), a);
-	assert_ptr_equal(policy_board_for(p, sa("::ffff:10.1.2.3", &ss)), b);
+	assert_ptr_equal(policy_board_for(p, sa("::ffff:10.0.2.3", &ss)), b);
 	assert_null(policy_board_for(p, sa("::ffff:127.0.0.2", &ss)));
 	/* ... but not the IPv4-compatible form */
 	assert_null(policy_board_for(p, sa("::10.1.2.3", &ss)));
