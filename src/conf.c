@@ -307,6 +307,8 @@ struct conf_scope {
 	const struct conf_node	*seen[CONF_MAX_KEYS];
 };
 
+struct conf_boardpos;
+
 /* State of one file being read: where errors go, and what is filled. */
 struct conf_state {
 	const char		*name;		/* the file, for errors */
@@ -319,10 +321,15 @@ struct conf_state {
 	const char		*dir;		/* absolute: paths are in it */
 	const char		*kpath;		/* key being set, for errors */
 	struct conf_pos		*netpos;	/* of the last CONF_NETS set */
+	struct conf_boardpos	*bpos;		/* errors are this board's */
+	const struct conf	*old;		/* conf_load_keep(): in force */
+	int			 keep;		/* conf_load_keep() */
 };
 
 static void	conf_walk_map(struct conf_state *, struct conf_scope *,
 		    const char *, const struct conf_node *);
+
+static void	conf_board_erred(struct conf_boardpos *, const char *);
 
 /* Report one error at line:col (0 for none) through the callback. */
 static void __attribute__((format(printf, 4, 5)))
@@ -334,8 +341,10 @@ conf_error(struct conf_state *st, size_t line, size_t col, const char *fmt,
 
 	/* Past the cap count on, so the load still fails, but stay quiet. */
 	st->nerr++;
-	if (st->nerr > CONF_MAX_ERRORS + 1)
+	if (st->nerr > CONF_MAX_ERRORS + 1) {
+		conf_board_erred(st->bpos, NULL);
 		return;
+	}
 	if (st->nerr == CONF_MAX_ERRORS + 1)
 		snprintf(msg, sizeof msg, "too many errors, not reporting "
 		    "more");
@@ -352,6 +361,7 @@ conf_error(struct conf_state *st, size_t line, size_t col, const char *fmt,
 		    col, msg);
 	if (st->errcb != NULL)
 		st->errcb(st->arg, full);
+	conf_board_erred(st->bpos, full);
 }
 
 /* Copy user text for an error message: printable, at most ~60 bytes. */
@@ -1908,11 +1918,28 @@ conf_read_file(struct conf_state *st, const char *path, int regular,
 	return (-1);
 }
 
-/* Where a board's name and networks were written. */
+/*
+ * Where a board's name and networks were written, and the errors found
+ * in it: in the file, or a clash with another board.
+ */
 struct conf_boardpos {
 	struct conf_pos	 name;
 	struct conf_pos	*nets;
+	unsigned	 nerr;
+	char		*first;		/* the first error, as reported */
+	int		 done;		/* conf_boards_keep() dealt with it */
 };
+
+/* Count an error (msg, or NULL past the cap) of board bp, if any. */
+static void
+conf_board_erred(struct conf_boardpos *bp, const char *msg)
+{
+	if (bp == NULL)
+		return;
+	bp->nerr++;
+	if (bp->first == NULL && msg != NULL)
+		bp->first = strdup(msg);
+}
 
 /* Read one board file into b; errors are reported under its name. */
 static void
@@ -1932,6 +1959,7 @@ conf_board_load(struct conf_state *st, const char *path,
 	bs.arg = st->arg;
 	bs.conf = st->conf;
 	bs.dir = st->dir;
+	bs.bpos = bp;
 	if ((b->path = strdup(path)) == NULL) {
 		conf_error(&bs, 0, 0, "out of memory");
 		goto out;
@@ -2068,7 +2096,7 @@ conf_boards_names(struct conf_state *st, struct conf_clash *cl)
 
 /* Report that network k of board j overlaps the network at ref. */
 static void
-conf_board_overlap(struct conf_state *st, const struct conf_boardpos *pos,
+conf_board_overlap(struct conf_state *st, struct conf_boardpos *pos,
     size_t j, size_t k, uint64_t ref)
 {
 	const struct conf	*conf = st->conf;
@@ -2082,13 +2110,21 @@ conf_board_overlap(struct conf_state *st, const struct conf_boardpos *pos,
 	ni = &bi->networks[m];
 	inet_ntop(nj->family, nj->addr, a, sizeof a);
 	inet_ntop(ni->family, ni->addr, b, sizeof b);
-	/* Reported in the later file. */
+	/* Reported in the later file, whose error it is. */
 	es.name = bj->path;
 	es.nerr = 0;
-	conf_error(&es, pos[j].nets[k].line, pos[j].nets[k].col, "networks: "
-	    "%s/%u overlaps %s/%u of board '%s' (%s:%zu:%zu)", a, nj->prefix,
-	    b, ni->prefix, bi->name != NULL ? bi->name : "?", bi->path,
-	    pos[i].nets[m].line, pos[i].nets[m].col);
+	es.bpos = &pos[j];
+	if (bi->kept)
+		conf_error(&es, pos[j].nets[k].line, pos[j].nets[k].col,
+		    "networks: %s/%u overlaps %s/%u of board '%s' (%s, kept at "
+		    "its last good version)", a, nj->prefix, b, ni->prefix,
+		    bi->name, bi->path);
+	else
+		conf_error(&es, pos[j].nets[k].line, pos[j].nets[k].col,
+		    "networks: %s/%u overlaps %s/%u of board '%s' "
+		    "(%s:%zu:%zu)", a, nj->prefix, b, ni->prefix,
+		    bi->name != NULL ? bi->name : "?", bi->path,
+		    pos[i].nets[m].line, pos[i].nets[m].col);
 	st->nerr += es.nerr;
 }
 
@@ -2099,7 +2135,7 @@ conf_board_overlap(struct conf_state *st, const struct conf_boardpos *pos,
  * n log n, not n squared.
  */
 static void
-conf_boards_check(struct conf_state *st, const struct conf_boardpos *pos)
+conf_boards_check(struct conf_state *st, struct conf_boardpos *pos)
 {
 	const struct conf	*conf = st->conf;
 	const struct conf_board	*bj, *bi;
@@ -2132,16 +2168,323 @@ conf_boards_check(struct conf_state *st, const struct conf_boardpos *pos)
 		bi = &conf->boards[cl.name[j]];
 		es.name = bj->path;
 		es.nerr = 0;
-		conf_error(&es, pos[j].name.line, pos[j].name.col, "name: '%s' "
-		    "is also the name of board %s:%zu:%zu",
-		    conf_quote(bj->name, q, sizeof q), bi->path,
-		    pos[cl.name[j]].name.line, pos[cl.name[j]].name.col);
+		es.bpos = &pos[j];
+		if (bi->kept)
+			conf_error(&es, pos[j].name.line, pos[j].name.col,
+			    "name: '%s' is also the name of board %s (kept at "
+			    "its last good version)", conf_quote(bj->name, q,
+			    sizeof q), bi->path);
+		else
+			conf_error(&es, pos[j].name.line, pos[j].name.col,
+			    "name: '%s' is also the name of board %s:%zu:%zu",
+			    conf_quote(bj->name, q, sizeof q), bi->path,
+			    pos[cl.name[j]].name.line,
+			    pos[cl.name[j]].name.col);
 		st->nerr += es.nerr;
 	}
 out:
 	free(cl.base);
 	free(cl.name);
 	free(cl.net);
+}
+
+static void	conf_board_clear(struct conf_board *);
+
+/* A warning about the configuration: reported, but not an error. */
+static void __attribute__((format(printf, 2, 3)))
+conf_warn(struct conf_state *st, const char *fmt, ...)
+{
+	char	msg[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (st->errcb != NULL)
+		st->errcb(st->arg, msg);
+}
+
+/* Copy n items of size bytes from src to a new array at *dst; 0 or -1. */
+static int
+conf_dup(void *dst, const void *src, size_t n, size_t size)
+{
+	void	*p = NULL;
+
+	if (n != 0) {
+		if ((p = calloc(n, size)) == NULL)
+			return (-1);
+		memcpy(p, src, n * size);
+	}
+	*(void **)dst = p;
+	return (0);
+}
+
+/*
+ * Copy n allow: or deny: names to a new array at *dst, counted in
+ * *count as soon as it is there (for conf_board_clear()); 0 or -1.
+ */
+static int
+conf_names_dup(struct conf_name **dst, size_t *count,
+    const struct conf_name *src, size_t n)
+{
+	size_t	i;
+
+	if (conf_dup(dst, src, n, sizeof *src) == -1)
+		return (-1);
+	/* The pointers are the old ones until replaced: clear them first. */
+	for (i = 0; i < n; i++)
+		(*dst)[i].text = NULL, (*dst)[i].lname = NULL;
+	*count = n;
+	for (i = 0; i < n; i++) {
+		(*dst)[i].text = strdup(src[i].text);
+		if ((*dst)[i].text == NULL || conf_dup(&(*dst)[i].lname,
+		    src[i].lname, src[i].len, 1) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/*
+ * b = the board from in the configuration in force, for the new one: a
+ * deep copy, with its blocked lists found again by name. A list that
+ * veiligd.yaml no longer has, or geo rules whose database it no longer
+ * names, cannot be kept and are dropped with a warning. 0, or -1 if out
+ * of memory (b is then for conf_board_clear()).
+ */
+static int
+conf_board_copy(struct conf_state *st, struct conf_board *b,
+    const struct conf_board *from)
+{
+	const struct conf	*old = st->old, *conf = st->conf;
+	size_t			 i, j;
+
+	*b = *from;
+	b->path = b->name = NULL;
+	b->networks = NULL;
+	b->allow = b->deny = NULL;
+	b->countries = NULL;
+	b->asns = NULL;
+	b->nallow = b->ndeny = 0;
+	b->kept = 1;
+	if ((b->path = strdup(from->path)) == NULL ||
+	    (b->name = strdup(from->name)) == NULL ||
+	    conf_dup(&b->networks, from->networks, from->nnetworks,
+	    sizeof *from->networks) == -1)
+		return (-1);
+	if (conf_names_dup(&b->allow, &b->nallow, from->allow,
+	    from->nallow) == -1 || conf_names_dup(&b->deny, &b->ndeny,
+	    from->deny, from->ndeny) == -1)
+		return (-1);
+	b->block = 0;
+	for (i = 0; i < old->nlists; i++) {
+		if ((from->block & (1ULL << i)) == 0)
+			continue;
+		for (j = 0; j < conf->nlists; j++)
+			if (strcmp(conf->lists[j].name, old->lists[i].name) == 0)
+				break;
+		if (j < conf->nlists)
+			b->block |= 1ULL << j;
+		else
+			conf_warn(st, "%s: warning: its last good version "
+			    "blocks list '%s', which %s no longer has", b->path,
+			    old->lists[i].name, st->name);
+	}
+	if (from->ncountries != 0 && conf->geoip_country == NULL) {
+		conf_warn(st, "%s: warning: its last good version has "
+		    "block-countries, but %s no longer names geoip.country",
+		    b->path, st->name);
+		b->ncountries = 0;
+	}
+	if (from->nasns != 0 && conf->geoip_asn == NULL) {
+		conf_warn(st, "%s: warning: its last good version has "
+		    "block-asns, but %s no longer names geoip.asn", b->path,
+		    st->name);
+		b->nasns = 0;
+	}
+	if (conf_dup(&b->countries, from->countries, b->ncountries,
+	    sizeof *from->countries) == -1 || conf_dup(&b->asns, from->asns,
+	    b->nasns, sizeof *from->asns) == -1)
+		return (-1);
+	return (0);
+}
+
+/* The board of file path in the configuration in force, or NULL. */
+static const struct conf_board *
+conf_board_old(const struct conf *old, const char *path)
+{
+	size_t	i;
+
+	for (i = 0; old != NULL && i < old->nboards; i++)
+		if (strcmp(old->boards[i].path, path) == 0)
+			return (&old->boards[i]);
+	return (NULL);
+}
+
+/* List the board file path in conf->broken, or update it; 0 or -1. */
+static int
+conf_broken_add(struct conf *conf, const char *path,
+    struct conf_boardpos *bp, int kept)
+{
+	struct conf_broken	*br;
+	size_t			 i;
+
+	for (i = 0; i < conf->nbroken; i++)
+		if (strcmp(conf->broken[i].path, path) == 0)
+			break;
+	if (i == conf->nbroken) {
+		br = reallocarray(conf->broken, conf->nbroken + 1, sizeof *br);
+		if (br == NULL)
+			return (-1);
+		conf->broken = br;
+		br = &br[conf->nbroken];
+		memset(br, 0, sizeof *br);
+		if ((br->path = strdup(path)) == NULL)
+			return (-1);
+		conf->nbroken++;
+	} else
+		br = &conf->broken[i];
+	br->nerr += bp->nerr;
+	br->kept = kept;
+	if (br->error == NULL) {
+		br->error = bp->first;
+		bp->first = NULL;
+	}
+	return (0);
+}
+
+/*
+ * Board i has errors: put its version in force in its place, or mark it
+ * to be left out (pos[i].done = 2). Its errors no longer fail the load.
+ */
+static void
+conf_board_fallback(struct conf_state *st, struct conf_boardpos *pos,
+    size_t i)
+{
+	struct conf		*conf = st->conf;
+	struct conf_board	*b = &conf->boards[i], copy;
+	const struct conf_board	*from = NULL;
+	struct conf_pos		*nets = NULL;
+
+	/* A kept board that clashes (never seen) cannot fall back again. */
+	if (!b->kept)
+		from = conf_board_old(st->old, b->path);
+	memset(&copy, 0, sizeof copy);
+	if (from != NULL && ((nets = calloc(from->nnetworks + 1,
+	    sizeof *nets)) == NULL || conf_board_copy(st, &copy, from) == -1)) {
+		/* The load fails: that error is not the board's. */
+		conf_error(st, 0, 0, "%s: out of memory", b->path);
+		conf_board_clear(&copy);
+		free(nets);
+		from = NULL;
+	}
+	st->nerr -= pos[i].nerr;
+	if (conf_broken_add(conf, b->path, &pos[i], from != NULL) == -1)
+		conf_error(st, 0, 0, "%s: out of memory", b->path);
+	conf_board_clear(b);
+	free(pos[i].nets);
+	free(pos[i].first);
+	memset(&pos[i], 0, sizeof pos[i]);
+	pos[i].done = 2;
+	if (from == NULL)
+		return;
+	/* Positions in a file that has changed mean nothing: none. */
+	*b = copy;
+	pos[i].nets = nets;
+	pos[i].done = 1;
+}
+
+/*
+ * Check the boards again, those kept first, so that a clash between a
+ * kept board and a new one is reported in (and blamed on) the new one.
+ */
+static void
+conf_boards_recheck(struct conf_state *st, struct conf_boardpos *pos)
+{
+	struct conf		*conf = st->conf;
+	struct conf_board	*b;
+	struct conf_boardpos	*p;
+	size_t			*order, i, n = 0;
+	int			 kept;
+
+	b = calloc(conf->nboards + 1, sizeof *b);
+	p = calloc(conf->nboards + 1, sizeof *p);
+	order = calloc(conf->nboards + 1, sizeof *order);
+	if (b == NULL || p == NULL || order == NULL) {
+		conf_error(st, 0, 0, "out of memory");
+		goto out;
+	}
+	for (kept = 1; kept >= 0; kept--)
+		for (i = 0; i < conf->nboards; i++)
+			if (conf->boards[i].kept == kept)
+				order[n++] = i;
+	for (i = 0; i < n; i++) {
+		b[i] = conf->boards[order[i]];
+		p[i] = pos[order[i]];
+	}
+	memcpy(conf->boards, b, n * sizeof *b);
+	memcpy(pos, p, n * sizeof *p);
+	conf_boards_check(st, pos);
+	/* Back in order of path. */
+	for (i = 0; i < n; i++) {
+		b[order[i]] = conf->boards[i];
+		p[order[i]] = pos[i];
+	}
+	memcpy(conf->boards, b, n * sizeof *b);
+	memcpy(pos, p, n * sizeof *p);
+out:
+	free(b);
+	free(p);
+	free(order);
+}
+
+/* qsort order of conf->broken: by path. */
+static int
+conf_broken_cmp(const void *a, const void *b)
+{
+	return (strcmp(((const struct conf_broken *)a)->path,
+	    ((const struct conf_broken *)b)->path));
+}
+
+/*
+ * conf_load_keep(): every board with errors in its file falls back to
+ * its version in force, or is left out, before the boards are checked
+ * against each other (what a broken file says is not used, so it cannot
+ * clash). A new board may clash with one kept: it then falls back in
+ * turn, until no board has errors. This ends, as each round moves a
+ * board from new to kept or from kept to left out, and the kept ones
+ * were all in force together, without a clash.
+ */
+static void
+conf_boards_keep(struct conf_state *st, struct conf_boardpos *pos)
+{
+	struct conf	*conf = st->conf;
+	size_t		 i, n;
+	int		 again, checked = 0;
+
+	for (;;) {
+		again = 0;
+		for (i = 0; i < conf->nboards; i++) {
+			if (pos[i].nerr == 0)
+				continue;
+			conf_board_fallback(st, pos, i);
+			again = 1;
+		}
+		/* Close the gaps of the boards left out. */
+		for (i = n = 0; i < conf->nboards; i++) {
+			if (pos[i].done == 2)
+				continue;
+			conf->boards[n] = conf->boards[i];
+			pos[n++] = pos[i];
+		}
+		conf->nboards = n;
+		if (!again && checked)
+			break;
+		conf_boards_recheck(st, pos);
+		checked = 1;
+	}
+	if (conf->nbroken > 1)
+		qsort(conf->broken, conf->nbroken, sizeof *conf->broken,
+		    conf_broken_cmp);
 }
 
 /* Read every board file the boards glob matches, sorted by path. */
@@ -2185,9 +2528,15 @@ conf_boards_load(struct conf_state *st)
 		conf->nboards++;
 		conf_board_load(st, g.gl_pathv[i], &conf->boards[i], &pos[i]);
 	}
-	conf_boards_check(st, pos);
-	for (i = 0; i < g.gl_pathc; i++)
+	if (st->keep)
+		conf_boards_keep(st, pos);
+	else
+		conf_boards_check(st, pos);
+	/* conf_boards_keep() may have left boards out: nboards counts. */
+	for (i = 0; i < conf->nboards; i++) {
 		free(pos[i].nets);
+		free(pos[i].first);
+	}
 	free(pos);
 	globfree(&g);
 }
@@ -2223,10 +2572,13 @@ conf_dir(const char *name)
 	return (out);
 }
 
-/* Load from text of len bytes (NUL-terminated); name is for errors. */
+/*
+ * Load from text of len bytes (NUL-terminated); name is for errors.
+ * With keep, broken board files fall back to their version in old.
+ */
 static struct conf *
 conf_load_text(const char *name, const char *text, size_t len,
-    conf_error_cb errcb, void *arg)
+    const struct conf *old, int keep, conf_error_cb errcb, void *arg)
 {
 	struct conf_state	 st;
 	struct conf_scope	 sc;
@@ -2239,6 +2591,8 @@ conf_load_text(const char *name, const char *text, size_t len,
 	st.len = len;
 	st.errcb = errcb;
 	st.arg = arg;
+	st.old = old;
+	st.keep = keep;
 	if ((st.conf = calloc(1, sizeof *st.conf)) == NULL ||
 	    (st.conf->path = strdup(name)) == NULL ||
 	    (dir = conf_dir(name)) == NULL) {
@@ -2274,8 +2628,10 @@ conf_load_text(const char *name, const char *text, size_t len,
 	return (st.conf);
 }
 
-struct conf *
-conf_load(const char *path, conf_error_cb errcb, void *arg)
+/* conf_load() and conf_load_keep(). */
+static struct conf *
+conf_load_path(const char *path, const struct conf *old, int keep,
+    conf_error_cb errcb, void *arg)
 {
 	struct conf_state	 st;
 	struct conf		*conf;
@@ -2288,16 +2644,30 @@ conf_load(const char *path, conf_error_cb errcb, void *arg)
 	st.arg = arg;
 	if (conf_read_file(&st, path, 0, &buf, &len) == -1)
 		return (NULL);
-	conf = conf_load_text(path, buf, len, errcb, arg);
+	conf = conf_load_text(path, buf, len, old, keep, errcb, arg);
 	free(buf);
 	return (conf);
+}
+
+struct conf *
+conf_load(const char *path, conf_error_cb errcb, void *arg)
+{
+	return (conf_load_path(path, NULL, 0, errcb, arg));
+}
+
+struct conf *
+conf_load_keep(const char *path, const struct conf *old, conf_error_cb errcb,
+    void *arg)
+{
+	return (conf_load_path(path, old, 1, errcb, arg));
 }
 
 struct conf *
 conf_load_string(const char *name, const char *text, conf_error_cb errcb,
     void *arg)
 {
-	return (conf_load_text(name, text, strlen(text), errcb, arg));
+	return (conf_load_text(name, text, strlen(text), NULL, 0, errcb,
+	    arg));
 }
 
 /* Free what board b holds, not b itself. */
@@ -2343,6 +2713,11 @@ conf_free(struct conf *conf)
 	for (i = 0; i < conf->nboards; i++)
 		conf_board_clear(&conf->boards[i]);
 	free(conf->boards);
+	for (i = 0; i < conf->nbroken; i++) {
+		free(conf->broken[i].path);
+		free(conf->broken[i].error);
+	}
+	free(conf->broken);
 	free(conf->tables);
 	free(conf->geoip_country);
 	free(conf->geoip_asn);

@@ -98,6 +98,21 @@ struct conf_board {
 	size_t		 ncountries;
 	uint32_t	*asns;		/* block-asns: numbers ("AS" optional) */
 	size_t		 nasns;
+	int		 kept;		/* its file has errors: this is its
+					   last good version (conf->broken) */
+};
+
+/*
+ * A board file with errors, in a configuration loaded by
+ * conf_load_keep(): its last good version is kept in boards[], or, when
+ * there is none, the board is left out.
+ */
+struct conf_broken {
+	char		*path;		/* the board file */
+	char		*error;		/* its first error, as reported:
+					   "file:line:column: message" */
+	unsigned	 nerr;		/* its errors in all */
+	int		 kept;		/* 1: kept, 0: left out */
 };
 
 struct conf {
@@ -135,6 +150,10 @@ struct conf {
 	char			*boards_glob;
 	struct conf_board	*boards;
 	size_t			 nboards;
+
+	/* board files with errors, sorted by path (conf_load_keep only) */
+	struct conf_broken	*broken;
+	size_t			 nbroken;
 
 	/* board-limits: the shortest prefix a board's network may have */
 	unsigned		 board_widest4;	/* default 16 */
@@ -178,6 +197,20 @@ typedef void (*conf_error_cb)(void *arg, const char *msg);
  * opened is one error naming the file).
  */
 struct conf	*conf_load(const char *path, conf_error_cb errcb, void *arg);
+
+/*
+ * As conf_load(), but one broken board file does not refuse the whole
+ * configuration. Errors in a board file (its own, or a network or name
+ * it shares with another board) are reported as usual; then the board
+ * keeps its version in old (the configuration in force, found by the
+ * file's path; old may be NULL), or is left out when old has none, and
+ * the file is listed in conf->broken. A good board file that clashes
+ * with a board kept that way is broken too. The version kept is the old
+ * board entire, networks included: a file half-edited into errors never
+ * half applies. Errors in veiligd.yaml itself still return NULL.
+ */
+struct conf	*conf_load_keep(const char *path, const struct conf *old,
+		    conf_error_cb errcb, void *arg);
 
 /* As conf_load(), from a string; name stands for the file in errors. */
 struct conf	*conf_load_string(const char *name, const char *text,

@@ -1271,6 +1271,198 @@ test_board_overlap_many(void **state)
 	tdir_free(&d);
 }
 
+/* Load d's veiligd.yaml (written from text first) with conf_load_keep(). */
+static struct conf *
+tdir_keep(const struct tdir *d, const char *text, const struct conf *old,
+    struct errs *e)
+{
+	char	path[256];
+
+	tdir_write(d, "veiligd.yaml", text);
+	snprintf(path, sizeof path, "%s/veiligd.yaml", d->path);
+	return (conf_load_keep(path, old, errs_cb, e));
+}
+
+/* The board of c whose file is boards/name in d, or NULL. */
+static const struct conf_board *
+board_file(const struct tdir *d, const struct conf *c, const char *name)
+{
+	char	path[256];
+	size_t	i;
+
+	snprintf(path, sizeof path, "%s/boards/%s", d->path, name);
+	for (i = 0; i < c->nboards; i++)
+		if (strcmp(c->boards[i].path, path) == 0)
+			return (&c->boards[i]);
+	return (NULL);
+}
+
+/*
+ * conf_load_keep(): a broken board file keeps its last good version, or
+ * is left out when it has none; the rest applies; veiligd.yaml errors
+ * still refuse the whole load.
+ */
+static void
+test_board_keep(void **state)
+{
+	struct tdir		 d;
+	struct errs		 e = { 0 };
+	struct conf		*c1, *c2, *c3;
+	const struct conf_board	*b;
+	char			 want[512];
+
+	(void)state;
+	tdir_new(&d);
+	tdir_write(&d, "boards/a.yaml", "name: A\nnetworks: [ 10.1.0.0/16 ]\n"
+	    "block: [ malware ]\n");
+	tdir_write(&d, "boards/b.yaml", "name: B\nnetworks: [ 10.2.0.0/16 ]\n"
+	    "block: [ phishing, gambling ]\ndeny: [ game.example ]\n");
+	tdir_write(&d, "boards/c.yaml", "name: C\nnetworks: [ 10.3.0.0/16 ]\n"
+	    "networks: [ 10.9.0.0/16 ]\n");
+
+	/* At start (nothing in force): c.yaml is left out, said once. */
+	c1 = tdir_keep(&d, main_yaml, NULL, &e);
+	assert_non_null(c1);
+	assert_int_equal(e.n, 1);
+	snprintf(want, sizeof want, "%s/boards/c.yaml:3:1: networks: "
+	    "duplicate key", d.path);
+	assert_true(errs_has(&e, want));
+	errs_clear(&e);
+	assert_int_equal(c1->nboards, 2);
+	assert_null(board_file(&d, c1, "c.yaml"));
+	assert_int_equal(c1->nbroken, 1);
+	assert_true(strncmp(c1->broken[0].error, want, strlen(want)) == 0);
+	assert_int_equal(c1->broken[0].nerr, 1);
+	assert_int_equal(c1->broken[0].kept, 0);
+	snprintf(want, sizeof want, "%s/boards/c.yaml", d.path);
+	assert_string_equal(c1->broken[0].path, want);
+	/* conf_load() still refuses it all, as veiligd -n does. */
+	snprintf(want, sizeof want, "%s/veiligd.yaml", d.path);
+	assert_null(conf_load(want, errs_cb, &e));
+	assert_int_equal(e.n, 1);
+	errs_clear(&e);
+
+	/*
+	 * b.yaml moves to other networks, and breaks: the old b stays
+	 * entire (its old network, lists and deny), a's change applies,
+	 * c.yaml mended comes in.
+	 */
+	tdir_write(&d, "boards/a.yaml", "name: A\nnetworks: [ 10.1.0.0/16 ]\n"
+	    "block: [ gambling ]\n");
+	tdir_write(&d, "boards/b.yaml", "name: B\nnetworks: [ 10.4.0.0/16 ]\n"
+	    "block: [ phishing, nosuchlist ]\n");
+	tdir_write(&d, "boards/c.yaml", "name: C\nnetworks: [ 10.3.0.0/16 ]\n");
+	c2 = tdir_keep(&d, main_yaml, c1, &e);
+	assert_non_null(c2);
+	assert_int_equal(e.n, 1);
+	errs_clear(&e);
+	assert_int_equal(c2->nboards, 3);
+	b = board_file(&d, c2, "a.yaml");
+	assert_int_equal(b->block, 1 << 2);
+	assert_int_equal(b->kept, 0);
+	b = board_file(&d, c2, "b.yaml");
+	assert_non_null(b);
+	assert_int_equal(b->kept, 1);
+	assert_int_equal(b->networks[0].addr[1], 2);
+	assert_int_equal(b->block, (1 << 1) | (1 << 2));
+	assert_int_equal(b->ndeny, 1);
+	assert_string_equal(b->deny[0].text, "game.example");
+	assert_memory_equal(b->deny[0].lname, "\004game\007example", 13);
+	assert_non_null(board_file(&d, c2, "c.yaml"));
+	assert_int_equal(c2->nbroken, 1);
+	assert_int_equal(c2->broken[0].kept, 1);
+	snprintf(want, sizeof want, "%s/boards/b.yaml:3:20: block: "
+	    "'nosuchlist' is not a list", d.path);
+	assert_true(strncmp(c2->broken[0].error, want, strlen(want)) == 0);
+
+	/*
+	 * From c2 (b kept), b still broken, and:
+	 *   - a new board file d.yaml, broken: left out;
+	 *   - a.yaml claims b's old network: a clash with a kept board,
+	 *     blamed on a, which falls back to its own last good version;
+	 *   - c.yaml takes b's name: the same;
+	 *   - veiligd.yaml drops the list gambling and reorders the rest:
+	 *     the kept boards block what still exists, by name.
+	 */
+	tdir_write(&d, "boards/a.yaml", "name: A\nnetworks: [ 10.2.1.0/24 ]\n");
+	tdir_write(&d, "boards/c.yaml", "name: b\nnetworks: [ 10.3.0.0/16 ]\n");
+	tdir_write(&d, "boards/d.yaml", "name: D\nnetworks: [ 10.5.0.0/8 ]\n");
+	c3 = tdir_keep(&d, "upstreams: [ 127.0.0.1 ]\n"
+	    "board-limits: { widest-ipv4: 16 }\n"
+	    "geoip: { country: country.mmdb, asn: asn.mmdb }\nlists:\n"
+	    "  phishing: { file: phishing.txt, format: domains }\n"
+	    "  malware: { file: malware.txt, format: domains }\n", c2, &e);
+	assert_non_null(c3);
+	snprintf(want, sizeof want, "%s/boards/a.yaml:2:13: networks: "
+	    "10.2.1.0/24 overlaps 10.2.0.0/16 of board 'B' (%s/boards/b.yaml, "
+	    "kept at its last good version)", d.path, d.path);
+	assert_true(errs_has(&e, want));
+	snprintf(want, sizeof want, "%s/boards/c.yaml:1:1: name: 'b' is also "
+	    "the name of board %s/boards/b.yaml (kept at its last good "
+	    "version)", d.path, d.path);
+	assert_true(errs_has(&e, want));
+	snprintf(want, sizeof want, "%s/boards/d.yaml:2:13: networks: "
+	    "'10.5.0.0/8' is wider than /16", d.path);
+	assert_true(errs_has(&e, want));
+	snprintf(want, sizeof want, "%s/boards/a.yaml: warning: its last good "
+	    "version blocks list 'gambling', which %s/veiligd.yaml no longer "
+	    "has", d.path, d.path);
+	assert_true(errs_has(&e, want));
+	snprintf(want, sizeof want, "%s/boards/b.yaml: warning: its last good "
+	    "version blocks list 'gambling'", d.path);
+	assert_true(errs_has(&e, want));
+	/* And b.yaml's own error again: each error once. */
+	assert_int_equal(e.n, 6);
+	errs_clear(&e);
+	assert_int_equal(c3->nboards, 3);
+	assert_null(board_file(&d, c3, "d.yaml"));
+	b = board_file(&d, c3, "a.yaml");
+	assert_int_equal(b->kept, 1);
+	assert_int_equal(b->networks[0].addr[1], 1);
+	assert_int_equal(b->block, 0);
+	b = board_file(&d, c3, "b.yaml");
+	assert_int_equal(b->kept, 1);
+	assert_int_equal(b->block, 1 << 0);	/* phishing, now first */
+	b = board_file(&d, c3, "c.yaml");
+	assert_int_equal(b->kept, 1);
+	assert_string_equal(b->name, "C");
+	assert_int_equal(c3->nbroken, 4);
+	/* Sorted by path: a, b, c kept; d left out. */
+	assert_int_equal(c3->broken[0].kept, 1);
+	assert_int_equal(c3->broken[1].kept, 1);
+	assert_int_equal(c3->broken[2].kept, 1);
+	assert_int_equal(c3->broken[3].kept, 0);
+	snprintf(want, sizeof want, "%s/boards/d.yaml", d.path);
+	assert_string_equal(c3->broken[3].path, want);
+	conf_free(c3);
+
+	/* An error in veiligd.yaml itself refuses it all. */
+	c3 = tdir_keep(&d, "upstreams: [ 127.0.0.1 ]\ncache: { size: 1 }\n",
+	    c2, &e);
+	assert_null(c3);
+	snprintf(want, sizeof want, "%s/veiligd.yaml:2:16: cache.size",
+	    d.path);
+	assert_true(errs_has(&e, want));
+	errs_clear(&e);
+
+	/* Everything mended: nothing kept, nothing broken. */
+	tdir_write(&d, "boards/a.yaml", "name: A\nnetworks: [ 10.1.0.0/16 ]\n");
+	tdir_write(&d, "boards/b.yaml", "name: B\nnetworks: [ 10.4.0.0/16 ]\n");
+	tdir_write(&d, "boards/c.yaml", "name: C\nnetworks: [ 10.3.0.0/16 ]\n");
+	tdir_write(&d, "boards/d.yaml", "name: D\nnetworks: [ 10.5.0.0/16 ]\n");
+	c3 = tdir_keep(&d, main_yaml, c2, &e);
+	assert_non_null(c3);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(c3->nboards, 4);
+	assert_int_equal(c3->nbroken, 0);
+	assert_int_equal(board_file(&d, c3, "b.yaml")->kept, 0);
+	assert_int_equal(board_file(&d, c3, "b.yaml")->networks[0].addr[1], 4);
+	conf_free(c3);
+	conf_free(c2);
+	conf_free(c1);
+	tdir_free(&d);
+}
+
 /*
  * board-limits: no network wider than the limit (/16 and /32 by
  * default), and never the whole address space.
@@ -1574,6 +1766,7 @@ main(void)
 		cmocka_unit_test(test_board_overlap),
 		cmocka_unit_test(test_board_overlap_many),
 		cmocka_unit_test(test_board_width),
+		cmocka_unit_test(test_board_keep),
 		cmocka_unit_test(test_board_action),
 		cmocka_unit_test(test_print_boards),
 		cmocka_unit_test(test_stats_keys),
