@@ -2280,7 +2280,8 @@ conf_board_copy(struct conf_state *st, struct conf_board *b,
 		if ((from->block & (1ULL << i)) == 0)
 			continue;
 		for (j = 0; j < conf->nlists; j++)
-			if (strcmp(conf->lists[j].name, old->lists[i].name) == 0)
+			if (strcmp(conf->lists[j].name,
+			    old->lists[i].name) == 0)
 				break;
 		if (j < conf->nlists)
 			b->block |= 1ULL << j;

@@ -107,15 +107,47 @@ veiligd_error_cb(void *arg, const char *msg)
 		evbuffer_add_printf(e->out, "%s\n", msg);
 }
 
-/* Read the configuration at path and build its snapshot; NULL on error. */
+/*
+ * Read the configuration at path and build its snapshot; NULL on error.
+ * A broken board file keeps its version in old (the configuration in
+ * force; NULL at start), or is left out: see veiligd_broken().
+ */
 static struct snapshot *
-veiligd_load(const char *path, struct veiligd_errors *e)
+veiligd_load(const char *path, const struct conf *old,
+    struct veiligd_errors *e)
 {
 	struct conf	*conf;
 
-	if ((conf = conf_load(path, veiligd_error_cb, e)) == NULL)
+	if ((conf = conf_load_keep(path, old, veiligd_error_cb, e)) == NULL)
 		return NULL;
 	return snapshot_new(conf, veiligd_error_cb, e);
+}
+
+/*
+ * After a start or reload with board files that have errors: log which,
+ * and put the systemd STATUS= line for it in status (cap octets). The
+ * errors themselves were logged as they were found.
+ */
+static void
+veiligd_broken(const struct conf *conf, char *status, size_t cap)
+{
+	const struct conf_broken	*br;
+	size_t				 i, kept = 0;
+
+	snprintf(status, cap, "STATUS=running");
+	if (conf->nbroken == 0)
+		return;
+	for (i = 0; i < conf->nbroken; i++) {
+		br = &conf->broken[i];
+		kept += br->kept;
+		log_warnx("%s: %u error%s: %s until mended", br->path,
+		    br->nerr, br->nerr == 1 ? "" : "s", br->kept ?
+		    "its last good version stays in force" : "board left out");
+	}
+	snprintf(status, cap, "STATUS=running; %zu board file%s with errors "
+	    "(%zu kept at the last good version, %zu left out): veiligctl "
+	    "status", conf->nbroken, conf->nbroken == 1 ? "" : "s", kept,
+	    conf->nbroken - kept);
 }
 
 /* Tell systemd something; errors are of no consequence. */
@@ -183,7 +215,7 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 	struct veiligd_errors	 e;
 	struct snapshot		*snap, *old;
 	struct timespec		 ts;
-	char			 msg[128];
+	char			 msg[256], status[240];
 
 	/* Allocate first: systemd must never be left in RELOADING. */
 	memset(&e, 0, sizeof e);
@@ -196,7 +228,7 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 	    (unsigned long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 	veiligd_notify(msg);
 	log_info("reloading %s", vd->path);
-	snap = veiligd_load(vd->path, &e);
+	snap = veiligd_load(vd->path, vd->snap->conf, &e);
 	if (snap == NULL) {
 		log_warnx("reload failed: %u error%s in %s; the configuration "
 		    "in force stays", e.n, e.n == 1 ? "" : "s", vd->path);
@@ -258,7 +290,13 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 	log_warnx("reloaded %s", vd->path);
 	if (out != NULL)
 		evbuffer_add_printf(out, "reloaded %s\n", vd->path);
-	veiligd_notify("READY=1\nSTATUS=running");
+	if (out != NULL && snap->conf->nbroken != 0)
+		evbuffer_add_printf(out, "%zu board file%s with errors: "
+		    "veiligctl status says which\n", snap->conf->nbroken,
+		    snap->conf->nbroken == 1 ? " has" : "s have");
+	veiligd_broken(snap->conf, status, sizeof status);
+	snprintf(msg, sizeof msg, "READY=1\n%s", status);
+	veiligd_notify(msg);
 	veiligd_reloaded(vd, 1);
 	return 0;
 }
@@ -353,8 +391,10 @@ veiligd_cmd_status(void *arg, int argc, char **argv, struct evbuffer *out)
 {
 	struct veiligd		*vd = arg;
 	const struct conf	*conf = vd->snap->conf;
+	const struct conf_broken *br;
 	struct cache_stats	 cs;
 	char			 when[64];
+	size_t			 i;
 
 	(void)argc;
 	(void)argv;
@@ -366,6 +406,16 @@ veiligd_cmd_status(void *arg, int argc, char **argv, struct evbuffer *out)
 	    "cache: %llu entries, %llu bytes\n", vd->path, when, vd->nworkers,
 	    conf->nboards, conf->nlists, conf->nupstreams,
 	    (unsigned long long)cs.entries, (unsigned long long)cs.bytes);
+	/* Until mended and reloaded: which, what became of it, and why. */
+	evbuffer_add_printf(out, "board files with errors: %zu\n",
+	    conf->nbroken);
+	for (i = 0; i < conf->nbroken; i++) {
+		br = &conf->broken[i];
+		evbuffer_add_printf(out, "  %s: %s; %u error%s, the first: "
+		    "%s\n", br->path, br->kept ? "last good version kept" :
+		    "left out", br->nerr, br->nerr == 1 ? "" : "s",
+		    br->error != NULL ? br->error : "?");
+	}
 	return 0;
 }
 
@@ -804,6 +854,7 @@ main(int argc, char **argv)
 	struct snapshot		*snap;
 	sigset_t		 block, old;
 	char			*rpath = NULL;
+	char			 status[240], msg[256];
 	unsigned		 i;
 	int			 ch, dflag = 0, nflag = 0;
 
@@ -856,9 +907,10 @@ main(int argc, char **argv)
 
 	/* The whole configuration: veiligd.yaml, boards, lists, tables. */
 	memset(&e, 0, sizeof e);
-	snap = veiligd_load(vd.path, &e);
+	snap = veiligd_load(vd.path, NULL, &e);
 	if (snap == NULL)
 		fatalx("%u error%s in %s", e.n, e.n == 1 ? "" : "s", vd.path);
+	veiligd_broken(snap->conf, status, sizeof status);
 	if (snap->conf->nboards == 0)
 		log_warnx("no board file matches %s: every client is refused",
 		    snap->conf->boards_glob);
@@ -885,7 +937,8 @@ main(int argc, char **argv)
 
 	log_warnx("ready: %u worker%s, configuration %s", vd.nworkers,
 	    vd.nworkers == 1 ? "" : "s", vd.path);
-	veiligd_notify("READY=1\nSTATUS=running");
+	snprintf(msg, sizeof msg, "READY=1\n%s", status);
+	veiligd_notify(msg);
 	event_base_dispatch(vd.base);
 
 	veiligd_stop(&vd);

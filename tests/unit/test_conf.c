@@ -1559,7 +1559,8 @@ test_board_action(void **state)
 
 	(void)state;
 	tdir_new(&d);
-	c = board_ok(&d, "name: x\nnetworks: [ \"2001:db8::/32\" ]\naction: nodata\n");
+	c = board_ok(&d, "name: x\nnetworks: [ \"2001:db8::/32\" ]\n"
+	    "action: nodata\n");
 	assert_int_equal(c->boards[0].action, CONF_ACTION_NODATA);
 	conf_free(c);
 	c = board_ok(&d, "name: x\nnetworks: [ \"2001:db8::/32\" ]\n"
