@@ -139,6 +139,9 @@ static const struct conf_key conf_keys[] = {
 	{ "server.tcp-max-queries", CONF_UINT, 0, 1, 1024, 0,
 	  "32", OFF(tcp_max_queries), 0,
 	  "Most queries in flight on one TCP connection." },
+	{ "server.user", CONF_TEXT, 0, 1, 32, 0,
+	  NULL, OFF(user), 0,
+	  "Started as root: become this user once the sockets are bound." },
 	{ "upstreams", CONF_ADDRS, CONF_REQUIRED, 1, 32, 0,
 	  NULL, OFF(upstreams), OFF(nupstreams),
 	  "Recursive resolvers queries are forwarded to; port 53 if omitted." },
@@ -2725,6 +2728,7 @@ conf_free(struct conf *conf)
 	free(conf->control);
 	free(conf->stats_dir);
 	free(conf->stats_node);
+	free(conf->user);
 	free(conf);
 }
 

@@ -126,6 +126,8 @@ struct conf {
 	unsigned		 tcp_max_conns;	/* per daemon, default 1024 */
 	unsigned		 tcp_max_queries; /* in flight per connection,
 						   default 32 */
+	char			*user;		/* to become after binding, when
+						   started as root; or NULL */
 
 	/* upstreams: required, at least one; default port 53 */
 	struct conf_sockaddr	*upstreams;

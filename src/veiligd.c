@@ -2,11 +2,15 @@
  * veiligd.c: start-up, signals, reload and shutdown of the daemon.
  *
  * The main thread reads the configuration, opens every worker's sockets
- * (so that a port in use is a start-up error, not a silent half-start),
- * starts one worker thread per core and then runs its own small event loop
- * for signals only:
- *   SIGHUP		re-read the configuration; on any error keep the one
- *			in force and log every error with file:line:column;
+ * (so that a port in use is a start-up error, not a silent half-start)
+ * and the control socket, gives up root when started as root with
+ * server.user set (priv.c), starts one worker thread per core and then
+ * runs its own small event loop for signals only:
+ *   SIGHUP		re-read the configuration; on any error in
+ *			veiligd.yaml keep the one in force and log every
+ *			error with file:line:column; a board file with
+ *			errors keeps its last good version (conf.h,
+ *			conf_load_keep), and the rest applies;
  *   SIGTERM, SIGINT	stop the workers and exit 0.
  * and for the control socket (veiligctl): status, stats, reload, flush,
  * explain, boards, lists. systemd hears READY, RELOADING and STOPPING
@@ -17,6 +21,7 @@
  */
 #include <sys/types.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <malloc.h>
@@ -43,6 +48,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
+#include "priv.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "worker.h"
@@ -182,6 +188,10 @@ veiligd_reload_limits(const struct conf *old, const struct conf *new)
 	    memcmp(&old->metrics.ss, &new->metrics.ss, old->metrics.len) != 0)
 		log_warnx("%s: metrics changed: restart veiligd to apply it",
 		    new->path);
+	if ((old->user == NULL) != (new->user == NULL) || (old->user != NULL &&
+	    strcmp(old->user, new->user) != 0))
+		log_warnx("%s: server.user changed: restart veiligd to apply "
+		    "it", new->path);
 	if (old->cache_size != new->cache_size ||
 	    old->serve_stale != new->serve_stale ||
 	    old->max_ttl != new->max_ttl ||
@@ -299,6 +309,86 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 	veiligd_notify(msg);
 	veiligd_reloaded(vd, 1);
 	return 0;
+}
+
+/*
+ * The user to become, from server.user: 1 with *u set when started as
+ * root and the key is set; 0 when there is nothing to drop, with a
+ * warning when that matters. A user that cannot be had is fatal.
+ */
+static int
+veiligd_user(const struct conf *conf, struct priv_user *u)
+{
+	char	err[256];
+
+	if (geteuid() != 0) {
+		/* Under systemd, User= in the unit has done it. */
+		if (conf->user != NULL && (priv_lookup(conf->user, u, err,
+		    sizeof err) == -1 || u->uid != geteuid()))
+			log_warnx("%s: server.user %s: not started as root, "
+			    "so running on as uid %u", conf->path, conf->user,
+			    (unsigned)geteuid());
+		return 0;
+	}
+	if (conf->user == NULL) {
+		log_warnx("%s: running as root: set server.user to give up "
+		    "root once the sockets are bound", conf->path);
+		return 0;
+	}
+	if (priv_lookup(conf->user, u, err, sizeof err) == -1)
+		fatalx("%s: server.user: %s", conf->path, err);
+	return 1;
+}
+
+/* Warn about path, if a reload will need it and cannot read it. */
+static void
+veiligd_readable(const char *path, int mode, const char *user)
+{
+	if (path != NULL && access(path, mode) == -1)
+		log_warnx("%s: %s for user %s: a reload will fail", path,
+		    strerror(errno), user);
+}
+
+/*
+ * Give up root, every socket being bound: the control socket goes to the
+ * user and its group first, so that veiligctl run as the user (as
+ * veilig-update-lists is) may talk to it. Then warn about every file a
+ * reload reads that the user cannot.
+ */
+static void
+veiligd_drop(const struct conf *conf, const struct priv_user *u)
+{
+	char	err[256], *dir, *slash;
+	size_t	i;
+
+	if (chown(conf->control, u->uid, u->gid) == -1)
+		fatal("%s: chown", conf->control);
+	if (priv_drop(u, err, sizeof err) == -1)
+		fatalx("server.user %s: %s", conf->user, err);
+	log_info("running as user %s (uid %u, gid %u)", conf->user,
+	    (unsigned)u->uid, (unsigned)u->gid);
+
+	veiligd_readable(conf->path, R_OK, conf->user);
+	if ((dir = strdup(conf->boards_glob)) != NULL &&
+	    (slash = strrchr(dir, '/')) != NULL) {
+		*slash = '\0';
+		veiligd_readable(*dir != '\0' ? dir : "/", R_OK | X_OK,
+		    conf->user);
+	}
+	free(dir);
+	for (i = 0; i < conf->nboards; i++)
+		veiligd_readable(conf->boards[i].path, R_OK, conf->user);
+	for (i = 0; i < conf->nbroken; i++)
+		veiligd_readable(conf->broken[i].path, R_OK, conf->user);
+	for (i = 0; i < conf->nlists; i++)
+		veiligd_readable(conf->lists[i].file, R_OK, conf->user);
+	veiligd_readable(conf->tables, R_OK | X_OK, conf->user);
+	veiligd_readable(conf->geoip_country, R_OK, conf->user);
+	veiligd_readable(conf->geoip_asn, R_OK, conf->user);
+	if (conf->stats_dir != NULL && access(conf->stats_dir, W_OK | X_OK) ==
+	    -1)
+		log_warnx("%s: %s for user %s: statistics cannot be written",
+		    conf->stats_dir, strerror(errno), conf->user);
 }
 
 /* Once a second: the statistics fold and, now and then, write. */
@@ -705,6 +795,8 @@ veiligd_check(const char *path)
 	struct veiligd_errors	 e;
 	struct snapshot		*snap = NULL;
 	struct conf		*cf;
+	struct priv_user	 pu;
+	char			 err[256];
 
 	memset(&e, 0, sizeof e);
 	e.bare = 1;
@@ -718,6 +810,14 @@ veiligd_check(const char *path)
 		if (log_verbose > 0)
 			conf_print(cf, stdout);
 		snap = snapshot_new(cf, veiligd_error_cb, &e);
+	}
+	/* The user must exist here, whoever runs the check. */
+	if (snap != NULL && snap->conf->user != NULL &&
+	    priv_lookup(snap->conf->user, &pu, err, sizeof err) == -1) {
+		e.n++;
+		fprintf(stderr, "%s: server.user: %s\n", path, err);
+		snapshot_free(snap);
+		snap = NULL;
 	}
 	if (snap == NULL) {
 		fprintf(stderr, "%s: %u error%s\n", path, e.n,
@@ -853,10 +953,11 @@ main(int argc, char **argv)
 	struct veiligd_errors	 e;
 	struct snapshot		*snap;
 	sigset_t		 block, old;
+	struct priv_user	 pu;
 	char			*rpath = NULL;
 	char			 status[240], msg[256];
 	unsigned		 i;
-	int			 ch, dflag = 0, nflag = 0;
+	int			 ch, dflag = 0, nflag = 0, drop;
 
 	memset(&vd, 0, sizeof vd);
 	vd.path = VEILIGD_CONF;
@@ -914,6 +1015,7 @@ main(int argc, char **argv)
 	if (snap->conf->nboards == 0)
 		log_warnx("no board file matches %s: every client is refused",
 		    snap->conf->boards_glob);
+	drop = veiligd_user(snap->conf, &pu);
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() == -1)
 		fatalx("libevent without thread support");
@@ -926,13 +1028,18 @@ main(int argc, char **argv)
 		log_init("veiligd", LOG_TO_SYSLOG);
 	}
 
+	veiligd_events(&vd);
+
+	/* Every socket is bound and no packet read yet: root goes now. */
+	if (drop)
+		veiligd_drop(vd.snap->conf, &pu);
+
 	/* Signals are the main thread's business: still blocked here. */
 	for (i = 0; i < vd.nworkers; i++)
 		if (worker_start(vd.workers[i]) == -1)
 			fatalx("cannot start worker %u", i);
 	if (vd.metrics != NULL && metrics_start(vd.metrics) == -1)
 		fatalx("cannot start the metrics thread");
-	veiligd_events(&vd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 
 	log_warnx("ready: %u worker%s, configuration %s", vd.nworkers,
