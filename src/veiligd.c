@@ -301,7 +301,7 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 	if (out != NULL)
 		evbuffer_add_printf(out, "reloaded %s\n", vd->path);
 	if (out != NULL && snap->conf->nbroken != 0)
-		evbuffer_add_printf(out, "%zu board file%s with errors: "
+		evbuffer_add_printf(out, "%zu board file%s errors: "
 		    "veiligctl status says which\n", snap->conf->nbroken,
 		    snap->conf->nbroken == 1 ? " has" : "s have");
 	veiligd_broken(snap->conf, status, sizeof status);
