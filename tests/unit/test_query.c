@@ -2,7 +2,7 @@
  * test_query.c: unit tests of query.c, the decision on one query.
  *
  * Each test runs against a real configuration written into a mkdtemp()
- * directory (one board on 127.0.0.0/8 blocking a domain list and an ip
+ * directory (one board on 127.0.0.0/16 blocking a domain list and an ip
  * list, with safe search and an allow list), compiled into a snapshot
  * and published, a real cache, the real registry of questions in flight
  * and, for forwarded queries, the real forwarder asking a fake upstream on
@@ -205,7 +205,7 @@ fx_load(struct fx *fx, const char *timeout, int attempts,
 static void
 fx_publish(struct fx *fx, const char *timeout, int attempts)
 {
-	fx->snap = fx_load(fx, timeout, attempts, "127.0.0.0/8", NULL);
+	fx->snap = fx_load(fx, timeout, attempts, "127.0.0.0/16", NULL);
 	snapshot_free(snapshot_swap(fx->snap));
 }
 
@@ -1000,7 +1000,7 @@ test_finish_reload(void **state)
 	ldns_pkt_free(p);
 	assert_int_equal(stats(fx).refused, 1);
 
-	deny = fx_load(fx, "1s", 3, "127.0.0.0/8", "deny: [ example.nl ]\n");
+	deny = fx_load(fx, "1s", 3, "127.0.0.0/16", "deny: [ example.nl ]\n");
 	s.gen = policy_generation(deny->policy);
 	assert_true(query_finish(fx->qc, deny, &q, &s) > 0);
 	p = parse(out, q.outlen);
