@@ -246,6 +246,13 @@ test_errors(void **state)
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n  bar: 1\n",
 	    "t.yaml:3:3: server.bar: unknown key; valid keys in server are: "
 	    "listen, workers, tcp-idle-timeout");
+	/* server.user: a name of 1 to 32 characters. */
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver: { user: \"\" }\n",
+	    "t.yaml:2:17: server.user: missing value");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
+	    "  user: abcdefghijabcdefghijabcdefghijabc\n",
+	    "t.yaml:3:9: server.user: 'abcdefghijabcdefghijabcdefghijabc' is "
+	    "not 1 to 32 characters long");
 	/* A dotted key is not a shortcut into a section. */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver.workers: 2\n",
 	    "t.yaml:2:1: server.workers: unknown key");
@@ -446,6 +453,9 @@ assert_conf_equal(const struct conf *a, const struct conf *b)
 		assert_string_equal(a->boards[i].name, b->boards[i].name);
 		assert_int_equal(a->boards[i].block, b->boards[i].block);
 	}
+	assert_true((a->user == NULL) == (b->user == NULL));
+	if (a->user != NULL)
+		assert_string_equal(a->user, b->user);
 	assert_int_equal(a->board_widest4, b->board_widest4);
 	assert_int_equal(a->board_widest6, b->board_widest6);
 	assert_int_equal(a->block_ttl, b->block_ttl);
@@ -503,6 +513,8 @@ test_print(void **state)
 	roundtrip("upstreams: [ 192.0.2.53 ]\n");
 	roundtrip("upstreams: [ 192.0.2.53 ]\ncache: { size: 100001, "
 	    "max-ttl: 61, serve-stale: 0 }\nforward: { timeout: 1001ms }\n");
+	roundtrip("upstreams: [ 192.0.2.53 ]\nserver: { user: \"ve\\\"ilig\" }\n"
+	    "board-limits: { widest-ipv4: 8, widest-ipv6: 128 }\n");
 
 	/* Readable units and every key are in the output. */
 	c = load_ok("upstreams: [ 192.0.2.53 ]\n");
@@ -523,6 +535,10 @@ test_print(void **state)
 	assert_non_null(strstr(out, "\n  serve-stale: 1d\n"));
 	assert_non_null(strstr(out, "\n  max-ttl: 1d\n"));
 	assert_non_null(strstr(out, "\n  max-negative-ttl: 1h\n"));
+	assert_non_null(strstr(out, "\n  # user: not set\n"));
+	assert_non_null(strstr(out, "\nboard-limits:\n"));
+	assert_non_null(strstr(out, "\n  widest-ipv4: 16\n"));
+	assert_non_null(strstr(out, "\n  widest-ipv6: 32\n"));
 	free(out);
 	conf_free(c);
 }
@@ -601,6 +617,9 @@ test_files(void **state)
 	assert_string_equal(c->boards_glob, "/etc/veilig/boards/*.yaml");
 	assert_string_equal(c->tables, "/usr/local/share/veilig");
 	assert_string_equal(c->control, "/run/veilig/control.sock");
+	assert_string_equal(c->user, "veilig");
+	assert_int_equal(c->board_widest4, 16);
+	assert_int_equal(c->board_widest6, 32);
 	conf_free(c);
 }
 
