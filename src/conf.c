@@ -60,6 +60,8 @@
 #define CONF_MAX_ERRORS	100		/* per file, then "too many errors" */
 #define CONF_MAX_KEYS	48		/* keys in one table */
 #define CONF_MAX_BOARDS	10000		/* files the boards glob may match */
+#define CONF_MAX_BITS	64		/* lists and geo rules: a mask (as
+					   POLICY_MAX_BITS in policy.c) */
 #define CONF_NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define KIB		1024ULL
@@ -1927,6 +1929,7 @@ conf_read_file(struct conf_state *st, const char *path, int regular,
  */
 struct conf_boardpos {
 	struct conf_pos	 name;
+	struct conf_pos	 geo;		/* block-countries, or block-asns */
 	struct conf_pos	*nets;
 	unsigned	 nerr;
 	char		*first;		/* the first error, as reported */
@@ -1983,6 +1986,12 @@ conf_board_load(struct conf_state *st, const char *path,
 		    sc.seen[idx] != NULL) {
 			bp->name.line = sc.seen[idx]->line;
 			bp->name.col = sc.seen[idx]->col;
+		}
+		if (((idx = conf_key_find(&sc, "", "block-countries")) != -1 &&
+		    sc.seen[idx] != NULL) || ((idx = conf_key_find(&sc, "",
+		    "block-asns")) != -1 && sc.seen[idx] != NULL)) {
+			bp->geo.line = sc.seen[idx]->line;
+			bp->geo.col = sc.seen[idx]->col;
 		}
 		/* Geo rules need their database, named in veiligd.yaml. */
 		if (b->ncountries != 0 && st->conf->geoip_country == NULL &&
@@ -2397,6 +2406,8 @@ conf_board_fallback(struct conf_state *st, struct conf_boardpos *pos,
 	pos[i].done = 1;
 }
 
+static void	conf_boards_geo(struct conf_state *, struct conf_boardpos *);
+
 /*
  * Check the boards again, those kept first, so that a clash between a
  * kept board and a new one is reported in (and blamed on) the new one.
@@ -2428,6 +2439,7 @@ conf_boards_recheck(struct conf_state *st, struct conf_boardpos *pos)
 	memcpy(conf->boards, b, n * sizeof *b);
 	memcpy(pos, p, n * sizeof *p);
 	conf_boards_check(st, pos);
+	conf_boards_geo(st, pos);
 	/* Back in order of path. */
 	for (i = 0; i < n; i++) {
 		b[order[i]] = conf->boards[i];
@@ -2491,6 +2503,68 @@ conf_boards_keep(struct conf_state *st, struct conf_boardpos *pos)
 		    conf_broken_cmp);
 }
 
+/*
+ * The lists and the distinct countries and AS numbers that boards block
+ * share the CONF_MAX_BITS bits of a mask (policy.c): a board whose rules
+ * would need one more has an error at its block-countries (or
+ * block-asns). The boards are taken in their order: in conf_load_keep()
+ * the kept ones first, so that the new board is blamed.
+ */
+static void
+conf_boards_geo(struct conf_state *st, struct conf_boardpos *pos)
+{
+	const struct conf	*conf = st->conf;
+	const struct conf_board	*b;
+	struct conf_state	 es = *st;
+	char			 cc[CONF_MAX_BITS][3];
+	uint32_t		 asn[CONF_MAX_BITS];
+	size_t			 room, ncc = 0, nasn = 0, ncc0, nasn0, j, k, m;
+
+	room = conf->nlists < CONF_MAX_BITS ? CONF_MAX_BITS - conf->nlists :
+	    0;
+	for (j = 0; j < conf->nboards; j++) {
+		b = &conf->boards[j];
+		ncc0 = ncc;
+		nasn0 = nasn;
+		for (k = 0; k < b->ncountries + b->nasns; k++) {
+			/* A rule another board (or this one) has: no bit. */
+			if (k < b->ncountries) {
+				for (m = 0; m < ncc; m++)
+					if (strcmp(cc[m], b->countries[k]) == 0)
+						break;
+				if (m < ncc)
+					continue;
+			} else {
+				for (m = 0; m < nasn; m++)
+					if (asn[m] == b->asns[k - b->ncountries])
+						break;
+				if (m < nasn)
+					continue;
+			}
+			if (ncc + nasn == room)
+				break;
+			if (k < b->ncountries)
+				memcpy(cc[ncc++], b->countries[k], 3);
+			else
+				asn[nasn++] = b->asns[k - b->ncountries];
+		}
+		if (k == b->ncountries + b->nasns)
+			continue;
+		/* Over: this board's rules take no bit. */
+		ncc = ncc0;
+		nasn = nasn0;
+		es.name = b->path;
+		es.nerr = 0;
+		es.bpos = &pos[j];
+		conf_error(&es, pos[j].geo.line, pos[j].geo.col, "%s: the %zu "
+		    "lists and the countries and AS numbers the boards block "
+		    "would be more than %d in all", b->ncountries != 0 ?
+		    "block-countries" : "block-asns", conf->nlists,
+		    CONF_MAX_BITS);
+		st->nerr += es.nerr;
+	}
+}
+
 /* Read every board file the boards glob matches, sorted by path. */
 static void
 conf_boards_load(struct conf_state *st)
@@ -2534,8 +2608,10 @@ conf_boards_load(struct conf_state *st)
 	}
 	if (st->keep)
 		conf_boards_keep(st, pos);
-	else
+	else {
 		conf_boards_check(st, pos);
+		conf_boards_geo(st, pos);
+	}
 	/* conf_boards_keep() may have left boards out: nboards counts. */
 	for (i = 0; i < conf->nboards; i++) {
 		free(pos[i].nets);

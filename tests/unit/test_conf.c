@@ -1483,6 +1483,62 @@ test_board_keep(void **state)
 }
 
 /*
+ * The 3 lists of main_yaml and the distinct countries and ASNs of all
+ * boards share 64 bits: the board that would take the 65th has an error
+ * at its key; rules another board has take no bit. conf_load_keep()
+ * leaves that board out (or keeps its last good version).
+ */
+static void
+test_board_geo_bits(void **state)
+{
+	struct tdir	 d;
+	struct errs	 e = { 0 };
+	struct conf	*c;
+	char		 text[1024], want[512];
+	size_t		 i, n;
+
+	(void)state;
+	tdir_new(&d);
+	/* 61 countries: AA, AB, ... CI; with the 3 lists, 64 bits. */
+	n = (size_t)snprintf(text, sizeof text, "name: A\n"
+	    "networks: [ 10.0.0.0/16 ]\nblock-countries: [ ");
+	for (i = 0; i < 61; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n, "%s%c%c",
+		    i ? ", " : "", 'A' + (int)(i / 26), 'A' + (int)(i % 26));
+	snprintf(text + n, sizeof text - n, " ]\n");
+	tdir_write(&d, "boards/a.yaml", text);
+	/* Rules a has already: no new bit. */
+	tdir_write(&d, "boards/b.yaml", "name: B\nnetworks: [ 10.1.0.0/16 ]\n"
+	    "block-countries: [ AA, CI, aa ]\n");
+	c = tdir_load(&d, main_yaml, &e);
+	assert_int_equal(e.n, 0);
+	assert_non_null(c);
+	conf_free(c);
+
+	/* One more, an ASN: the 65th bit. */
+	tdir_write(&d, "boards/b.yaml", "name: B\nnetworks: [ 10.1.0.0/16 ]\n"
+	    "block-countries: [ AA ]\nblock-asns: [ 64496 ]\n");
+	c = tdir_load(&d, main_yaml, &e);
+	assert_null(c);
+	assert_int_equal(e.n, 1);
+	snprintf(want, sizeof want, "%s/boards/b.yaml:3:1: block-countries: "
+	    "the 3 lists and the countries and AS numbers the boards block "
+	    "would be more than 64 in all", d.path);
+	assert_true(errs_has(&e, want));
+	errs_clear(&e);
+	/* conf_load_keep(): b is left out, a stays. */
+	c = tdir_keep(&d, main_yaml, NULL, &e);
+	assert_non_null(c);
+	assert_int_equal(e.n, 1);
+	errs_clear(&e);
+	assert_int_equal(c->nboards, 1);
+	assert_string_equal(c->boards[0].name, "A");
+	assert_int_equal(c->nbroken, 1);
+	conf_free(c);
+	tdir_free(&d);
+}
+
+/*
  * board-limits: no network wider than the limit (/16 and /32 by
  * default), and never the whole address space.
  */
@@ -1787,6 +1843,7 @@ main(void)
 		cmocka_unit_test(test_board_overlap_many),
 		cmocka_unit_test(test_board_width),
 		cmocka_unit_test(test_board_keep),
+		cmocka_unit_test(test_board_geo_bits),
 		cmocka_unit_test(test_board_action),
 		cmocka_unit_test(test_print_boards),
 		cmocka_unit_test(test_stats_keys),

@@ -1438,12 +1438,13 @@ test_too_many_bits(void **state)
 	conf_free(fx->conf);
 	fx->conf = NULL;
 
-	/* one more, in another board */
+	/* one more, in another board: conf.c says so, at the key */
 	fx_write(fx, "boards/b.yaml", "name: b\n"
 	    "networks: [ 127.0.0.2/32 ]\nblock-countries: [ QA, ZZ ]\n");
-	fx_build_fails(fx);
+	fx_conf_fails(fx);
 	assert_true(msgs_have(fx, fx_path(fx, "boards/b.yaml", path,
-	    sizeof path), "too many"));
+	    sizeof path), ":3:1: block-countries: the 1 lists and the "
+	    "countries and AS numbers the boards block would be more than 64"));
 }
 
 /* 48 lists (the most veiligd.yaml takes) and 17 countries: too many. */
@@ -1466,9 +1467,9 @@ test_too_many_lists(void **state)
 	snprintf(board_text, sizeof board_text, "name: a\n"
 	    "networks: [ 127.0.0.1/32 ]\nblock: [ l0, l47 ]\n%s", cl);
 	fx_write(fx, "boards/a.yaml", board_text);
-	fx_build_fails(fx);
+	fx_conf_fails(fx);
 	assert_true(msgs_have(fx, fx_path(fx, "boards/a.yaml", path,
-	    sizeof path), "too many"));
+	    sizeof path), "would be more than 64 in all"));
 }
 
 /* List files: missing, mostly garbage, a few bad lines. */
