@@ -2,9 +2,9 @@
 
     python3 -m pytest tests/e2e/test_hardening.py
 
-End to end, with the real veiligd (VEILIGD, default build/veiligd) and
-veiligctl (VEILIGCTL, default build/veiligctl) on a free port of
-127.0.0.1:
+End to end, with the real veiligd and veiligctl (the suite's --veiligd
+and veiligctl beside it; else VEILIGD and VEILIGCTL, default build/) on
+a free port of 127.0.0.1:
   - a board file claiming ::/0 or 0.0.0.0/0 is an error at its line and
     column; at start that board is left out and the rest serves;
   - a broken board file next to good ones, at start and on reload: the
@@ -49,6 +49,17 @@ VEILIGCTL = os.environ.get("VEILIGCTL",
 TABLES = os.path.join(ROOT, "blocklists")
 
 
+def binaries(request):
+    """veiligd and veiligctl under test: the --veiligd option of the e2e
+    suite's conftest when there is one (veiligctl beside it), else
+    VEILIGD and VEILIGCTL, else build/."""
+    opt = request.config.getoption("--veiligd", default=None)
+    if opt:
+        d = os.path.abspath(opt)
+        return d, os.path.join(os.path.dirname(d), "veiligctl")
+    return os.path.abspath(VEILIGD), os.path.abspath(VEILIGCTL)
+
+
 def free_port():
     """A port free for UDP and TCP on 127.0.0.1 (and the upstream port
     that is never answered)."""
@@ -76,7 +87,10 @@ def board(name, nets, deny=(), extra=""):
 class Veiligd:
     """A configuration directory and one veiligd started on it."""
 
-    def __init__(self, user=None, notify=False):
+    def __init__(self, bins, user=None, notify=False):
+        self.veiligd, self.veiligctl = bins
+        assert os.access(self.veiligd, os.X_OK), \
+            "%s: not built (make all)" % self.veiligd
         self.dir = tempfile.mkdtemp(prefix="veilig-hard.")
         os.chmod(self.dir, 0o755)
         os.mkdir(os.path.join(self.dir, "boards"), 0o755)
@@ -117,7 +131,7 @@ class Veiligd:
         if self.notify is not None:
             env["NOTIFY_SOCKET"] = self.notify_path
         self.logf = open(self.log, "ab")
-        self.proc = subprocess.Popen([VEILIGD, "-d", "-c", self.conf],
+        self.proc = subprocess.Popen([self.veiligd, "-d", "-c", self.conf],
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=self.logf,
                                      env=env, preexec_fn=preexec)
@@ -156,13 +170,13 @@ class Veiligd:
             return f.read()
 
     def ctl(self, *args):
-        p = subprocess.run([VEILIGCTL, "-s", self.sock] + list(args),
+        p = subprocess.run([self.veiligctl, "-s", self.sock] + list(args),
                            capture_output=True, text=True, timeout=30)
         return p.returncode, p.stdout + p.stderr
 
     def check(self):
         """veiligd -n on the configuration: (status, output)."""
-        p = subprocess.run([VEILIGD, "-n", "-c", self.conf],
+        p = subprocess.run([self.veiligd, "-n", "-c", self.conf],
                            capture_output=True, text=True, timeout=60)
         return p.returncode, p.stderr
 
@@ -192,9 +206,13 @@ class Veiligd:
 
 
 @pytest.fixture
-def vd():
-    assert os.access(VEILIGD, os.X_OK), "%s: not built (make all)" % VEILIGD
-    v = Veiligd(notify=True)
+def bins(request):
+    return binaries(request)
+
+
+@pytest.fixture
+def vd(bins):
+    v = Veiligd(bins, notify=True)
     yield v
     v.stop()
 
@@ -367,9 +385,9 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0,
 
 
 @needs_root
-def test_root_drops_to_user():
+def test_root_drops_to_user(bins):
     nobody = pwd.getpwnam("nobody")
-    v = Veiligd(user="nobody")
+    v = Veiligd(bins, user="nobody")
     try:
         v.write("boards/a.yaml", board("A", ["127.0.1.0/24"],
                                        ["a1.example"]))
@@ -418,10 +436,10 @@ def test_root_drops_to_user():
 
 
 @needs_root
-def test_unreadable_file_warned_at_start():
+def test_unreadable_file_warned_at_start(bins):
     """Files a reload will need but the user cannot read are named at
     start."""
-    v = Veiligd(user="nobody")
+    v = Veiligd(bins, user="nobody")
     try:
         v.write("boards/a.yaml", board("A", ["127.0.1.0/24"],
                                        ["a1.example"]))
@@ -435,7 +453,7 @@ def test_unreadable_file_warned_at_start():
 
 
 @needs_root
-def test_started_as_the_user_nothing_changes():
+def test_started_as_the_user_nothing_changes(bins):
     """As under systemd's User=: started as nobody (on a port above
     1023), veiligd runs as it, with nothing to drop and no warning."""
     nobody = pwd.getpwnam("nobody")
@@ -445,7 +463,7 @@ def test_started_as_the_user_nothing_changes():
         os.setgid(nobody.pw_gid)
         os.setuid(nobody.pw_uid)
 
-    v = Veiligd(user="nobody")
+    v = Veiligd(bins, user="nobody")
     try:
         os.chmod(v.dir, 0o777)           # for its control socket
         v.write("boards/a.yaml", board("A", ["127.0.1.0/24"],

@@ -15,7 +15,8 @@ temporary directory, HTTPS and plain HTTP servers on free loopback ports
 in threads of this process (python's ssl), a stub veiligctl that hands
 out the list table and counts reloads, and the real veiligd (VEILIGD, by
 default build/veiligd) to check the lists. curl trusts the test
-certificate through CURL_CA_BUNDLE. Every run of the updater has a
+certificate through CURL_CA_BUNDLE. The veiligd is the e2e suite's
+--veiligd when its conftest has that option. Every run of the updater has a
 timeout, and so has every download.
 """
 
@@ -32,6 +33,16 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 SCRIPT = os.environ.get("VEILIG_UPDATE_LISTS",
                         os.path.join(ROOT, "src", "veilig-update-lists"))
 VEILIGD = os.environ.get("VEILIGD", os.path.join(ROOT, "build", "veiligd"))
+
+
+@pytest.fixture
+def veiligd(request):
+    """The veiligd that checks the lists: the e2e suite's --veiligd when
+    its conftest has one, else VEILIGD, else build/veiligd."""
+    path = os.path.abspath(request.config.getoption("--veiligd",
+                                                    default=None) or VEILIGD)
+    assert os.access(path, os.X_OK), "%s: not built (make all)" % path
+    return path
 RUN_TIMEOUT = 60            # seconds for one run of the updater
 
 STUB_VEILIGCTL = r"""#!/bin/sh
@@ -142,9 +153,10 @@ def plain():
 class Updater:
     """A list directory, the stub veiligctl and runs of the updater."""
 
-    def __init__(self, tmp, cert):
+    def __init__(self, tmp, cert, veiligd):
         self.tmp = str(tmp)
         self.cert = cert
+        self.veiligd = veiligd
         self.lists = os.path.join(self.tmp, "lists")
         self.stub = os.path.join(self.tmp, "stub")
         os.mkdir(self.lists)
@@ -186,7 +198,7 @@ class Updater:
         env.pop("VEILIGCTL", None)          # found on PATH: the stub
         env["PATH"] = self.stub + os.pathsep + env.get("PATH",
                                                        "/usr/bin:/bin")
-        env["VEILIGD"] = VEILIGD
+        env["VEILIGD"] = self.veiligd
         env["VEILIG_UPDATE_TIMEOUT"] = "10"
         env["TMPDIR"] = self.tmp
         env.pop("CURL_CA_BUNDLE", None)
@@ -207,10 +219,8 @@ class Updater:
 
 
 @pytest.fixture
-def upd(tmp_path, cert):
-    assert os.access(VEILIGD, os.X_OK), \
-        "%s: not built (make all, or set VEILIGD)" % VEILIGD
-    u = Updater(tmp_path, cert)
+def upd(tmp_path, cert, veiligd):
+    u = Updater(tmp_path, cert, veiligd)
     yield u
     assert u.leftovers() == [], "staging files left behind"
 
@@ -383,10 +393,9 @@ def test_untrusted_certificate_refused(upd, https):
     assert upd.read("a.txt") == names(4, "old")
 
 
-def test_veiligd_refuses_http_url(tmp_path):
+def test_veiligd_refuses_http_url(tmp_path, veiligd):
     """veiligd -n refuses a plain http lists.NAME.url, with file:line:col,
     so such a URL never reaches the list table."""
-    assert os.access(VEILIGD, os.X_OK), "%s: not built" % VEILIGD
     (tmp_path / "a.txt").write_text("a.example\n")
     (tmp_path / "t").mkdir()
     (tmp_path / "t" / "safesearch.txt").write_text("")
@@ -398,12 +407,12 @@ def test_veiligd_refuses_http_url(tmp_path):
                     'lists:\n'
                     '  a: { file: a.txt, format: domains,\n'
                     '       url: "http://lists.example/a.txt" }\n')
-    p = subprocess.run([VEILIGD, "-n", "-c", str(conf)], capture_output=True,
+    p = subprocess.run([veiligd, "-n", "-c", str(conf)], capture_output=True,
                        text=True, timeout=30)
     assert p.returncode == 1, p.stderr
     assert "%s:6:13: lists.a.url: 'http://lists.example/a.txt' is not a " \
         "URL starting with https://" % conf in p.stderr
     conf.write_text(conf.read_text().replace("http:", "https:"))
-    p = subprocess.run([VEILIGD, "-n", "-c", str(conf)], capture_output=True,
+    p = subprocess.run([veiligd, "-n", "-c", str(conf)], capture_output=True,
                        text=True, timeout=30)
     assert p.returncode == 0, p.stderr
