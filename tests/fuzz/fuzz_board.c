@@ -8,7 +8,10 @@
  * a.yaml (10.0.0.0/8, "2001:db8::/32") to overlap with. conf_load() must
  * never crash or leak, must report at least one error whenever it
  * refuses, and what it accepts must print and load again with the same
- * boards.
+ * boards. conf_load_keep(), with a configuration in force in which
+ * boards/fuzz.yaml was a good board, must never refuse: the fuzz board
+ * is as written when conf_load() takes it, and kept at its good version
+ * otherwise.
  */
 
 #include <sys/stat.h>
@@ -40,6 +43,14 @@ static const char *fuzz_board_main =
 static const char *fuzz_board_a =
     "name: Stichting A\n"
     "networks: [ 10.0.0.0/8, \"2001:db8::/32\" ]\n";
+
+/* boards/fuzz.yaml as it was in the configuration in force. */
+static const char *fuzz_board_good =
+    "name: Stichting F\n"
+    "networks: [ 192.0.2.0/24 ]\n"
+    "block: [ malware, adult ]\n"
+    "deny: [ game.example ]\n";
+static struct conf	*fuzz_board_old;
 
 /* Count the errors reported; none may be empty. */
 static void
@@ -103,10 +114,46 @@ fuzz_board_setup(void)
 	snprintf(path, sizeof path, "%s/boards/a.yaml", fuzz_board_dir);
 	if (fuzz_board_write(fuzz_board_conf, fuzz_board_main,
 	    strlen(fuzz_board_main)) == -1 ||
-	    fuzz_board_write(path, fuzz_board_a, strlen(fuzz_board_a)) == -1)
+	    fuzz_board_write(path, fuzz_board_a, strlen(fuzz_board_a)) == -1 ||
+	    fuzz_board_write(fuzz_board_file, fuzz_board_good,
+	    strlen(fuzz_board_good)) == -1)
 		return (-1);
 	atexit(fuzz_board_cleanup);
+	if ((fuzz_board_old = conf_load(fuzz_board_conf, NULL, NULL)) == NULL)
+		return (-1);
 	return (0);
+}
+
+/*
+ * conf_load_keep() on the same files: never NULL; c is what conf_load()
+ * made of them. With c, nothing is broken; without, the fuzz board is
+ * kept at its version in force.
+ */
+static void
+fuzz_board_keep(const struct conf *c)
+{
+	struct conf	*k;
+	size_t		 nerr = 0, i;
+
+	k = conf_load_keep(fuzz_board_conf, fuzz_board_old,
+	    fuzz_board_error_cb, &nerr);
+	if (k == NULL || k->nboards != 2 || (k->nbroken == 0) != (c != NULL))
+		abort();
+	if (k->nbroken != 0 && (k->nbroken != 1 ||
+	    strcmp(k->broken[0].path, fuzz_board_file) != 0 ||
+	    !k->broken[0].kept || k->broken[0].nerr == 0 ||
+	    k->broken[0].error == NULL))
+		abort();
+	for (i = 0; i < k->nboards; i++) {
+		if (strcmp(k->boards[i].path, fuzz_board_file) != 0)
+			continue;
+		if (k->boards[i].kept != (c == NULL) || (c == NULL &&
+		    (strcmp(k->boards[i].name, "Stichting F") != 0 ||
+		    k->boards[i].block != ((1 << 0) | (1 << 3)) ||
+		    k->boards[i].ndeny != 1)))
+			abort();
+	}
+	conf_free(k);
 }
 
 int
@@ -128,6 +175,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c = conf_load(fuzz_board_conf, fuzz_board_error_cb, &nerr);
 	if ((c == NULL) != (nerr > 0))
 		abort();	/* refused without a reason, or the reverse */
+	fuzz_board_keep(c);
 	if (c == NULL)
 		return (0);
 	if (c->nboards != 2)
