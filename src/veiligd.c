@@ -918,6 +918,26 @@ veiligd_events(struct veiligd *vd)
 	evtimer_add(vd->tick, &tv);
 }
 
+/*
+ * Every socket being bound (veiligd_start() and veiligd_events()), give
+ * up root for pu (NULL: nothing to drop), then start the workers and the
+ * metrics thread: from here on packets are read. Signals are still blocked: they are the main
+ * thread's business, and the workers inherit the mask.
+ */
+static void
+veiligd_workers(struct veiligd *vd, const struct priv_user *pu)
+{
+	unsigned	i;
+
+	if (pu != NULL)
+		veiligd_drop(vd->snap->conf, pu);
+	for (i = 0; i < vd->nworkers; i++)
+		if (worker_start(vd->workers[i]) == -1)
+			fatalx("cannot start worker %u", i);
+	if (vd->metrics != NULL && metrics_start(vd->metrics) == -1)
+		fatalx("cannot start the metrics thread");
+}
+
 /* Stop the workers, then free everything veiligd_start() and
    veiligd_events() made. */
 static void
@@ -956,7 +976,6 @@ main(int argc, char **argv)
 	struct priv_user	 pu;
 	char			*rpath = NULL;
 	char			 status[240], msg[256];
-	unsigned		 i;
 	int			 ch, dflag = 0, nflag = 0, drop;
 
 	memset(&vd, 0, sizeof vd);
@@ -1029,17 +1048,7 @@ main(int argc, char **argv)
 	}
 
 	veiligd_events(&vd);
-
-	/* Every socket is bound and no packet read yet: root goes now. */
-	if (drop)
-		veiligd_drop(vd.snap->conf, &pu);
-
-	/* Signals are the main thread's business: still blocked here. */
-	for (i = 0; i < vd.nworkers; i++)
-		if (worker_start(vd.workers[i]) == -1)
-			fatalx("cannot start worker %u", i);
-	if (vd.metrics != NULL && metrics_start(vd.metrics) == -1)
-		fatalx("cannot start the metrics thread");
+	veiligd_workers(&vd, drop ? &pu : NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 
 	log_warnx("ready: %u worker%s, configuration %s", vd.nworkers,
