@@ -39,19 +39,20 @@ OPT		= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 endif
 # Debian's hardening flags (dpkg-buildflags, hardening=+all), and PIE said
 # out loud rather than left to the compiler's default; tests/elf/hardening
-# checks the binaries for them. Not with the sanitizers: ASan intercepts
-# the string functions FORTIFY_SOURCE replaces (the fuzz targets are
-# built by clang with flags of their own, below).
+# checks the binaries for them. In CFLAGS, not CPPFLAGS, so that neither
+# the sanitizer build nor the fuzz targets (clang, with flags of their
+# own, below) get them: ASan intercepts the string functions
+# FORTIFY_SOURCE replaces.
 ifneq ($(SAN),1)
-CPPFLAGS	+= -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
-OPT		+= -fstack-protector-strong -fPIE
+HARDEN		= -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 \
+		  -fstack-protector-strong -fPIE
 LDFLAGS		+= -pie -Wl,-z,relro,-z,now
 endif
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS	+= -D_GNU_SOURCE -Isrc -DVEILIG_DATADIR='"$(DATADIR)"'
-CFLAGS		+= -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS) $(REPORT_CFLAGS)
-LDFLAGS		+= $(OPT)
+CFLAGS		+= -std=c11 $(OPT) $(HARDEN) $(WARN) $(PKG_CFLAGS) $(REPORT_CFLAGS)
+LDFLAGS		+= $(OPT) $(HARDEN)
 LDLIBS		+= $(PKG_LIBS) -lpthread -lm
 
 # Every module but the one with main(); tests link the archive.
