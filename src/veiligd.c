@@ -21,7 +21,6 @@
  */
 #include <sys/types.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <malloc.h>
