@@ -170,17 +170,31 @@ asan:
 	$(MAKE) B=build/asan SAN=1 WERROR=$(WERROR) unit e2e
 
 # libFuzzer targets, built with clang; `make fuzz` runs each for a while.
+# The modules are compiled once into archives with the fuzzer's
+# instrumentation, and each target links what it uses from them.
 FUZZ_TARGETS	= $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECS	?= 300
+NPROC		:= $(shell nproc 2>/dev/null || echo 1)
+FUZZ_CFLAGS	= -std=c11 -g -O1 -fsanitize=address,undefined
+FUZZ_OBJS	= $(LIB_SRCS:src/%.c=build/fuzz/obj/%.o)
+FUZZ_REPORT_OBJS = $(REPORT_SRCS:src/%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: src/%.c src/*.h
+	@mkdir -p build/fuzz/obj
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+	    $(PKG_CFLAGS) $(REPORT_CFLAGS) -c $< -o $@
+build/fuzz/libveilig.a: $(FUZZ_OBJS)
+	rm -f $@
+	ar rcs $@ $(FUZZ_OBJS)
+build/fuzz/libreport.a: $(FUZZ_REPORT_OBJS)
+	rm -f $@
+	ar rcs $@ $(FUZZ_REPORT_OBJS)
 # veilig-report's record parser: its own modules and yajl, not veiligd's.
-build/fuzz/fuzz_report_%: tests/fuzz/fuzz_report_%.c $(REPORT_SRCS) src/*.h
-	mkdir -p build/fuzz
-	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	    $(REPORT_CFLAGS) -o $@ $< $(REPORT_SRCS) $(REPORT_LIBS)
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) src/*.h
-	mkdir -p build/fuzz
-	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	    $(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lpthread -lm
+build/fuzz/fuzz_report_%: tests/fuzz/fuzz_report_%.c build/fuzz/libreport.a
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(REPORT_CFLAGS) \
+	    -o $@ $< build/fuzz/libreport.a $(REPORT_LIBS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libveilig.a
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) \
+	    -o $@ $< build/fuzz/libveilig.a $(PKG_LIBS) -lpthread -lm
 fuzz-build: $(FUZZ_TARGETS)
 fuzz: deps-check fuzz-build
 	@set -e; for f in $(FUZZ_TARGETS); do \
@@ -195,13 +209,15 @@ lint:
 	/usr/bin/python3 tests/funclen.py
 
 check: deps-check
-	$(MAKE) WERROR=-Werror all lint hardencheck unit doccheck blast-test e2e
+	$(MAKE) -j$(NPROC) WERROR=-Werror all
+	$(MAKE) WERROR=-Werror lint hardencheck unit doccheck blast-test e2e
+	$(MAKE) -j$(NPROC) B=build/asan SAN=1 WERROR=-Werror all
 	$(MAKE) WERROR=-Werror asan
-	$(MAKE) fuzz-build
+	$(MAKE) -j$(NPROC) fuzz-build
 	@set -e; for f in $(FUZZ_TARGETS); do \
 	    n=$$(basename $$f); echo "== $$f (bounded run)"; \
 	    rm -rf build/fuzz/check-$$n; mkdir -p build/fuzz/check-$$n; \
-	    if ! $$f -runs=200000 -max_total_time=30 build/fuzz/check-$$n \
+	    if ! $$f -runs=200000 -max_total_time=20 build/fuzz/check-$$n \
 	        tests/fuzz/corpus/$$n > build/fuzz/check-$$n.log 2>&1; then \
 	        tail -50 build/fuzz/check-$$n.log; exit 1; fi; \
 	    grep -E '^Done [0-9]+ runs' build/fuzz/check-$$n.log; done
