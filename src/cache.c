@@ -39,6 +39,9 @@ struct cache_entry {
 	size_t			 charge;	/* bytes counted in the budget */
 	uint32_t		 stored;	/* cache time of insertion */
 	uint32_t		 ttl;		/* seconds fresh after stored */
+	uint32_t		 failed;	/* cache time until which the
+						   upstreams are not asked
+						   again (cache_fail); 0 */
 	uint32_t		 msg_len;
 	uint16_t		 name_len;
 	uint16_t		 qtype;
@@ -61,6 +64,7 @@ struct cache_shard {
 	uint64_t		 entries;
 	uint64_t		 hits;
 	uint64_t		 stale_hits;
+	uint64_t		 failed_hits;
 	uint64_t		 misses;
 	uint64_t		 inserts;
 	uint64_t		 evictions;
@@ -71,6 +75,7 @@ struct cache {
 	uint32_t		 stale_secs;
 	uint32_t		 max_ttl;
 	uint32_t		 max_neg_ttl;
+	uint32_t		 failure_ttl;
 	unsigned		 shard_shift;	/* 64 - log2(nshards) */
 	size_t			 nshards;
 	struct cache_shard	*shards;
@@ -246,6 +251,7 @@ cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
 	c->stale_secs = stale_secs;
 	c->max_ttl = max_ttl;
 	c->max_neg_ttl = max_neg_ttl;
+	c->failure_ttl = CACHE_FAILURE_TTL;
 
 	/*
 	 * As many shards as fit with CACHE_SHARD_MIN each, up to the maximum,
@@ -324,6 +330,7 @@ cache_lookup(struct cache *c, const struct cache_req *req, uint8_t *out,
 	uint64_t			 h;
 	uint32_t			 age;
 	size_t				 n = 0;
+	int				 failed;
 
 	if (!q->have_question)
 		return (CACHE_MISS);
@@ -340,25 +347,38 @@ cache_lookup(struct cache *c, const struct cache_req *req, uint8_t *out,
 	m.len = e->msg_len;
 	m.ttl_off = e->ttl_off;
 	m.nttl = e->nttl;
-	if (age < e->ttl) {
+	failed = req->now < e->failed;
+	if (e->msg_len != 0 && age < e->ttl) {
 		n = wire_answer(out, cap, &m, age, 0, q, req->udp_max);
 		if (n != 0)
 			res = CACHE_HIT;
-	} else if ((uint64_t)age < (uint64_t)e->ttl + c->stale_secs) {
-		/* Kept for serve-stale; only used when upstreams failed. */
-		if (req->allow_stale) {
+	} else if (e->msg_len != 0 &&
+	    (uint64_t)age < (uint64_t)e->ttl + c->stale_secs) {
+		/*
+		 * Kept for serve-stale; used when the upstreams failed, now
+		 * (allow_stale) or a moment ago (RFC 8767's failure recheck
+		 * timer: the stale answer at once, without asking again).
+		 */
+		if (req->allow_stale || failed) {
 			n = wire_answer(out, cap, &m, 0, CACHE_STALE_TTL, q,
 			    req->udp_max);
 			if (n != 0)
 				res = CACHE_STALE;
 		}
-	} else {
-		/* Past the stale window: of no further use. */
+		if (res == CACHE_MISS && failed)
+			res = CACHE_FAILED;
+	} else if (failed)
+		res = CACHE_FAILED;
+	else {
+		/* Past the stale window, or a failure forgotten. */
 		cache_unlink(s, e);
 		dead = e;
 		e = NULL;
 	}
-	if (res != CACHE_MISS) {
+	if (res == CACHE_FAILED) {
+		s->failed_hits++;
+		cache_lru_front(s, e);
+	} else if (res != CACHE_MISS) {
 		cache_lru_front(s, e);
 		/* Bits from an older policy: inspect again, once. */
 		if (ins != NULL && e->gen != ins->gen) {
@@ -373,12 +393,12 @@ out:
 		s->hits++;
 	else if (res == CACHE_STALE)
 		s->stale_hits++;
-	else
+	else if (res == CACHE_MISS)
 		s->misses++;
 	pthread_mutex_unlock(&s->lock);
 
 	free(dead);
-	if (res != CACHE_MISS)
+	if (res == CACHE_HIT || res == CACHE_STALE)
 		*outlen = n;
 	return (res);
 }
@@ -446,6 +466,7 @@ cache_insert(struct cache *c, const struct wire_query *q, const uint8_t *msg,
 	e->charge = charge;
 	e->stored = now;
 	e->ttl = ttl;
+	e->failed = 0;
 	e->msg_len = sc->len;
 	e->name_len = q->name_len;
 	e->qtype = q->qtype;
@@ -478,6 +499,69 @@ cache_insert(struct cache *c, const struct wire_query *q, const uint8_t *msg,
 	pthread_mutex_unlock(&s->lock);
 
 	cache_free_list(dead);
+}
+
+void
+cache_fail(struct cache *c, const struct wire_query *q, uint32_t now)
+{
+	struct cache_shard	*s;
+	struct cache_entry	*e, *old, *dead = NULL;
+	uint64_t		 h;
+	size_t			 charge;
+
+	if (!q->have_question || (q->flags & WIRE_CD))
+		return;
+	h = cache_hash(c, q);
+	s = cache_shard(c, h);
+
+	/* An entry already there (stale, likely) just remembers it. */
+	pthread_mutex_lock(&s->lock);
+	if ((e = cache_find(s, h, q)) != NULL) {
+		e->failed = now + c->failure_ttl;
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
+	pthread_mutex_unlock(&s->lock);
+
+	/* Else a small entry: the key and the time, no answer. */
+	charge = sizeof *e + q->name_len;
+	if (charge > s->max_bytes || (e = calloc(1, charge)) == NULL)
+		return;
+	e->hash = h;
+	e->charge = charge;
+	e->stored = now;
+	e->failed = now + c->failure_ttl;
+	e->name_len = q->name_len;
+	e->qtype = q->qtype;
+	e->qclass = q->qclass;
+	e->do_bit = q->do_bit ? 1 : 0;
+	memcpy((uint8_t *)(e->ttl_off + e->nttl), q->lname, q->name_len);
+
+	pthread_mutex_lock(&s->lock);
+	/* Another thread may have stored an answer meanwhile: keep it. */
+	if ((old = cache_find(s, h, q)) != NULL) {
+		old->failed = e->failed;
+		pthread_mutex_unlock(&s->lock);
+		free(e);
+		return;
+	}
+	while (s->bytes + charge > s->max_bytes && s->tail != NULL) {
+		old = s->tail;
+		cache_unlink(s, old);
+		old->hnext = dead;
+		dead = old;
+		s->evictions++;
+	}
+	cache_link(s, e);
+	cache_grow(s);
+	pthread_mutex_unlock(&s->lock);
+	cache_free_list(dead);
+}
+
+void
+cache_set_failure_ttl(struct cache *c, uint32_t secs)
+{
+	c->failure_ttl = secs;
 }
 
 void
@@ -519,6 +603,7 @@ cache_stats(struct cache *c, struct cache_stats *st)
 		st->bytes += s->bytes;
 		st->hits += s->hits;
 		st->stale_hits += s->stale_hits;
+		st->failed_hits += s->failed_hits;
 		st->misses += s->misses;
 		st->inserts += s->inserts;
 		st->evictions += s->evictions;

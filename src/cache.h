@@ -36,7 +36,17 @@ enum cache_result {
 	CACHE_HIT,	/* fresh entry written to out */
 	CACHE_STALE,	/* expired entry within serve-stale written to out,
 			   with every TTL set to CACHE_STALE_TTL */
+	CACHE_FAILED,	/* the upstreams failed the question a moment ago
+			   (cache_fail) and there is no stale answer:
+			   nothing written */
 };
+
+/*
+ * RFC 9520: a resolution failure is remembered for a while, so that a
+ * name whose servers do not answer costs the upstreams one question per
+ * while, not one per client query.
+ */
+#define CACHE_FAILURE_TTL	5	/* seconds, unless set otherwise */
 
 #define CACHE_STALE_TTL	30	/* RFC 8767 4: TTL of a stale answer */
 
@@ -58,6 +68,7 @@ struct cache_stats {
 	uint64_t	bytes;		/* memory charged to entries */
 	uint64_t	hits;
 	uint64_t	stale_hits;
+	uint64_t	failed_hits;	/* CACHE_FAILED */
 	uint64_t	misses;
 	uint64_t	inserts;
 	uint64_t	evictions;	/* removed to stay within max_bytes */
@@ -95,10 +106,11 @@ struct cache_req {
 /*
  * Look up req->q. On a fresh hit write the answer for q into out (cap
  * octets) and return CACHE_HIT with *outlen set. If the entry is expired
- * but within serve-stale and req->allow_stale is set, write it with TTL
- * CACHE_STALE_TTL and return CACHE_STALE. Otherwise CACHE_MISS. On a hit
- * or stale hit, *mask (if mask is not NULL) gets the entry's inspection
- * bits.
+ * but within serve-stale and req->allow_stale is set, or the upstreams
+ * failed the question within the failure TTL (cache_fail()), write it
+ * with TTL CACHE_STALE_TTL and return CACHE_STALE. Else, after such a
+ * failure, CACHE_FAILED; otherwise CACHE_MISS. On a hit or stale hit,
+ * *mask (if mask is not NULL) gets the entry's inspection bits.
  */
 enum cache_result cache_lookup(struct cache *, const struct cache_req *req,
 		    uint8_t *out, size_t cap, size_t *outlen, uint64_t *mask);
@@ -126,6 +138,18 @@ void		 cache_insert(struct cache *, const struct wire_query *q,
  */
 void		 cache_cap(const struct cache *, uint8_t *msg,
 		    const struct wire_scan *sc);
+
+/*
+ * The upstreams failed q at time now: remember it for the failure TTL.
+ * An entry for q keeps its answer (a stale answer is better than none);
+ * without one, a small entry with no answer is stored. Nothing is
+ * remembered for q asked with CD=1, whose answers are not cached either.
+ */
+void		 cache_fail(struct cache *, const struct wire_query *q,
+		    uint32_t now);
+
+/* Remember failures for secs seconds (1 to 300) from now on. */
+void		 cache_set_failure_ttl(struct cache *, uint32_t secs);
 
 /* Remove every entry (veiligctl flush later). */
 void		 cache_flush(struct cache *);

@@ -134,7 +134,7 @@ lookup(struct cache *c, const struct wire_query *q, uint32_t now,
 
 	*pp = NULL;
 	r = cache_lookup(c, &req, out, sizeof out, &outlen, NULL);
-	if (r != CACHE_MISS) {
+	if (r == CACHE_HIT || r == CACHE_STALE) {
 		assert_true(outlen > WIRE_HDR_LEN);
 		assert_int_equal(ldns_wire2pkt(pp, out, outlen),
 		    LDNS_STATUS_OK);
@@ -854,6 +854,86 @@ test_cache_now(void **state)
 	assert_true(b >= a);
 }
 
+/*
+ * RFC 9520: a failure is remembered for the failure TTL: a question
+ * without an entry gets CACHE_FAILED (a small entry, counted), one with
+ * an expired answer gets that at once as stale, even when the caller did
+ * not ask for stale answers; then it is forgotten, and a real answer
+ * replaces it. CD=1 failures are not remembered.
+ */
+static void
+test_cache_fail(void **state)
+{
+	struct cache		*c;
+	struct cache_stats	 st;
+	struct wire_query	 q, qs, qcd;
+	struct answer		 a;
+	ldns_pkt		*p;
+
+	(void)state;
+	c = cache_new(BIG_CACHE, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	cache_set_failure_ttl(c, 7);
+	make_query("down.example.nl.", LDNS_RR_TYPE_A, 0, 3, &q);
+	cache_fail(c, &q, T0);
+	assert_int_equal(lookup(c, &q, T0, 0, &p), CACHE_FAILED);
+	assert_int_equal(lookup(c, &q, T0 + 6, 1, &p), CACHE_FAILED);
+	cache_stats(c, &st);
+	assert_int_equal(st.entries, 1);
+	assert_int_equal(st.failed_hits, 2);
+	assert_true(st.bytes > 0 && st.bytes < 512);
+	/* Forgotten after the failure TTL; the entry goes. */
+	assert_int_equal(lookup(c, &q, T0 + 7, 1, &p), CACHE_MISS);
+	cache_stats(c, &st);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(st.bytes, 0);
+
+	/* Failed again, then answered: the answer replaces the mark. */
+	cache_fail(c, &q, T0 + 10);
+	make_a("down.example.nl.", 300, "192.0.2.9", &a);
+	cache_insert(c, &q, a.buf, &a.sc, T0 + 11, 0, 0);
+	assert_int_equal(lookup(c, &q, T0 + 11, 0, &p), CACHE_HIT);
+	ldns_pkt_free(p);
+
+	/* An expired answer: served stale at once while the failure is. */
+	make_query("stale.example.nl.", LDNS_RR_TYPE_A, 0, 4, &qs);
+	make_a("stale.example.nl.", 10, "192.0.2.10", &a);
+	cache_insert(c, &qs, a.buf, &a.sc, T0, 0, 0);
+	assert_int_equal(lookup(c, &qs, T0 + 20, 0, &p), CACHE_MISS);
+	cache_fail(c, &qs, T0 + 20);
+	assert_int_equal(lookup(c, &qs, T0 + 20, 0, &p), CACHE_STALE);
+	assert_int_equal(an_ttl(p, 0), CACHE_STALE_TTL);
+	ldns_pkt_free(p);
+	/* Then the answer is stale as before, for allow_stale only. */
+	assert_int_equal(lookup(c, &qs, T0 + 27, 0, &p), CACHE_MISS);
+	assert_int_equal(lookup(c, &qs, T0 + 27, 1, &p), CACHE_STALE);
+	ldns_pkt_free(p);
+	/* A fresh answer wins over a failure mark. */
+	make_a("stale.example.nl.", 300, "192.0.2.11", &a);
+	cache_insert(c, &qs, a.buf, &a.sc, T0 + 30, 0, 0);
+	cache_fail(c, &qs, T0 + 30);
+	assert_int_equal(lookup(c, &qs, T0 + 31, 0, &p), CACHE_HIT);
+	ldns_pkt_free(p);
+
+	/* CD=1: not remembered. */
+	make_query("cd.example.nl.", LDNS_RR_TYPE_A, 0, 5, &qcd);
+	qcd.flags |= WIRE_CD;
+	cache_fail(c, &qcd, T0);
+	qcd.flags &= ~WIRE_CD;
+	assert_int_equal(lookup(c, &qcd, T0, 0, &p), CACHE_MISS);
+	cache_free(c);
+
+	/* Without serve-stale the mark works alone. */
+	c = cache_new(BIG_CACHE, 0, 86400, 3600);
+	assert_non_null(c);
+	cache_insert(c, &qs, a.buf, &a.sc, T0, 0, 0);
+	cache_fail(c, &qs, T0 + 400);
+	assert_int_equal(lookup(c, &qs, T0 + 400, 0, &p), CACHE_FAILED);
+	assert_int_equal(lookup(c, &qs, T0 + 400 + CACHE_FAILURE_TTL, 0, &p),
+	    CACHE_MISS);
+	cache_free(c);
+}
+
 int
 main(void)
 {
@@ -875,6 +955,7 @@ main(void)
 		cmocka_unit_test(test_cache_small_out),
 		cmocka_unit_test(test_cache_threads),
 		cmocka_unit_test(test_cache_now),
+		cmocka_unit_test(test_cache_fail),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
