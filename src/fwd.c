@@ -144,6 +144,7 @@ struct fwd_job {
 	enum fwd_timer		 timer;
 
 	struct fwd_waiters	 waiters;	/* never empty */
+	size_t			 nwaiters;
 };
 LIST_HEAD(fwd_bucket, fwd_job);
 
@@ -275,6 +276,19 @@ fwd_job_match(const struct fwd_job *job, const struct wire_query *q)
 	    job->qclass == q->qclass && job->do_bit == (q->do_bit != 0) &&
 	    job->cd == ((q->flags & WIRE_CD) != 0) &&
 	    memcmp(job->lname, q->lname, q->name_len) == 0);
+}
+
+/* The job asking q (whose hash is h), or NULL. */
+static struct fwd_job *
+fwd_job_find(const struct fwd *fwd, const struct wire_query *q, uint32_t h)
+{
+	struct fwd_job	*job;
+
+	LIST_FOREACH(job, &fwd->buckets[h & (fwd->nbuckets - 1)], entry) {
+		if (job->hash == h && fwd_job_match(job, q))
+			return (job);
+	}
+	return (NULL);
 }
 
 /* Same address and port? */
@@ -799,14 +813,21 @@ fwd_waiters_call(struct fwd_waiters *waiters, const uint8_t *msg,
 	}
 }
 
-/* Every attempt failed: tell every waiter, NULL message. */
+/*
+ * Every attempt failed: tell every waiter, NULL message. When the
+ * upstreams failed it (not our own lack of sockets, remote unset), the
+ * cache remembers the failure for a while (RFC 9520).
+ */
 static void
-fwd_job_fail(struct fwd_job *job)
+fwd_job_fail(struct fwd_job *job, int remote)
 {
 	struct fwd		*fwd = job->fwd;
 	struct fwd_waiters	 waiters;
 
 	fwd->stats.failures++;
+	if (remote && fwd->cache != NULL)
+		cache_fail(fwd->cache, &STAILQ_FIRST(&job->waiters)->q,
+		    cache_now());
 	if (log_would(LOG_LEVEL_DEBUG)) {
 		char	name[1024];
 
@@ -826,7 +847,7 @@ static void
 fwd_job_next(struct fwd_job *job)
 {
 	if (fwd_job_send(job) == -1)
-		fwd_job_fail(job);
+		fwd_job_fail(job, 1);
 }
 
 /*
@@ -1061,7 +1082,7 @@ fwd_timeout_cb(int fd, short events, void *arg)
 	(void)events;
 	switch (job->timer) {
 	case FWD_TIMER_FAILED:
-		fwd_job_fail(job);
+		fwd_job_fail(job, 0);
 		return;
 	case FWD_TIMER_UNSENT:
 		fwd_job_next(job);
@@ -1232,14 +1253,11 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 	/* The same question in flight: just wait for it too. */
 	h = fwd_hash(fwd, q);
 	b = &fwd->buckets[h & (fwd->nbuckets - 1)];
-	LIST_FOREACH(job, b, entry) {
-		if (job->hash == h && fwd_job_match(job, q))
-			break;
-	}
-	if (job != NULL) {
+	if ((job = fwd_job_find(fwd, q, h)) != NULL) {
 		if ((w = fwd_waiter_new(q, cb, arg)) == NULL)
 			return (-1);
 		STAILQ_INSERT_TAIL(&job->waiters, w, entry);
+		job->nwaiters++;
 		fwd->stats.coalesced++;
 		return (0);
 	}
@@ -1292,6 +1310,7 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 	}
 	job->naddrs = n;
 	STAILQ_INSERT_TAIL(&job->waiters, w, entry);
+	job->nwaiters = 1;
 
 	LIST_INSERT_HEAD(b, job, entry);
 	if (++fwd->njobs > fwd->nbuckets)
@@ -1310,6 +1329,30 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 		}
 	}
 	return (0);
+}
+
+long
+fwd_waiters(const struct fwd *fwd, const struct wire_query *q)
+{
+	const struct fwd_job	*job;
+
+	if (!q->have_question || q->name_len == 0 ||
+	    q->name_len > WIRE_MAX_NAME)
+		return (-1);
+	job = fwd_job_find(fwd, q, fwd_hash(fwd, q));
+	return (job != NULL ? (long)job->nwaiters : -1);
+}
+
+int
+fwd_room(const struct fwd *fwd)
+{
+	return (fwd->njobs < fwd->max_jobs);
+}
+
+size_t
+fwd_limit(const struct fwd *fwd)
+{
+	return (fwd->max_jobs);
 }
 
 void

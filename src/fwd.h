@@ -185,6 +185,19 @@ void		 fwd_set_reuse(struct fwd *, unsigned queries, unsigned ms);
 void		 fwd_guess(const struct fwd *, const struct wire_query *q,
 		    struct fwd_guess *);
 
+/* The limit on questions in flight. */
+size_t		 fwd_limit(const struct fwd *);
+
+/*
+ * How many askers wait for question q (the asker that started it
+ * included), or -1 when q is not in flight here: fwd_query() would start
+ * it. For the caller's limits on waiters per question.
+ */
+long		 fwd_waiters(const struct fwd *, const struct wire_query *q);
+
+/* Is there room for another question (fewer than the limit in flight)? */
+int		 fwd_room(const struct fwd *);
+
 /* Copy the counters. */
 void		 fwd_stats(const struct fwd *, struct fwd_stats *);
 

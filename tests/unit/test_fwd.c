@@ -778,10 +778,13 @@ test_all_servfail(void **state)
 	assert_false(r.ok);
 	assert_int_equal(st.failures, 1);
 	assert_int_equal(fk->udp_queries, 2);
-	/* A failure is not cached. */
+	/* The failure is remembered for a while (RFC 9520), no longer. */
 	make_query(&q, "www.example.nl.", 0, 7);
 	assert_int_equal(cache_lookup(cache, REQ(&q), out, sizeof out,
-	    &outlen, NULL), CACHE_MISS);
+	    &outlen, NULL), CACHE_FAILED);
+	assert_int_equal(cache_lookup(cache, &(struct cache_req){ &q,
+	    cache_now() + CACHE_FAILURE_TTL, 0, 65535, NULL }, out,
+	    sizeof out, &outlen, NULL), CACHE_MISS);
 	fake_free(fk);
 }
 
