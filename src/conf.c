@@ -58,7 +58,7 @@
 #define CONF_MAX_FILE	(1024 * 1024)	/* bytes; a config is far smaller */
 #define CONF_MAX_DEPTH	32		/* nesting of lists and mappings */
 #define CONF_MAX_ERRORS	100		/* per file, then "too many errors" */
-#define CONF_MAX_KEYS	48		/* keys in one table */
+#define CONF_MAX_KEYS	96		/* keys in one table */
 #define CONF_MAX_BOARDS	10000		/* files the boards glob may match */
 #define CONF_MAX_BITS	64		/* lists and geo rules: a mask (as
 					   POLICY_MAX_BITS in policy.c) */
@@ -144,6 +144,13 @@ static const struct conf_key conf_keys[] = {
 	{ "server.user", CONF_TEXT, 0, 1, 32, 0,
 	  NULL, OFF(user), 0,
 	  "Started as root: become this user once the sockets are bound." },
+	{ "server.tcp-max-connections-per-client", CONF_UINT, 0, 1, 1000000,
+	  0, "64", OFF(tcp_max_conns_client), 0,
+	  "Most TCP connections from one address (an IPv6 /64) at once." },
+	{ "server.tcp-query-timeout", CONF_DURATION, 0, 10, 1 * HOUR, 1,
+	  "5s", OFF(tcp_query_ms), 0,
+	  "A TCP query must arrive whole, and unread answers be read, "
+	  "within this long." },
 	{ "upstreams", CONF_ADDRS, CONF_REQUIRED, 1, 32, 0,
 	  NULL, OFF(upstreams), OFF(nupstreams),
 	  "Recursive resolvers queries are forwarded to; port 53 if omitted." },
@@ -169,6 +176,52 @@ static const struct conf_key conf_keys[] = {
 	{ "cache.max-negative-ttl", CONF_DURATION, 0, 1 * SEC, 1 * DAY, SEC,
 	  "1h", OFF(max_neg_ttl), 0,
 	  "Cap on the TTL of NXDOMAIN and NODATA answers." },
+	{ "cache.failure-ttl", CONF_DURATION, 0, 1 * SEC, 5 * MINUTE, SEC,
+	  "5s", OFF(failure_ttl), 0,
+	  "Remember that the upstreams failed a question this long "
+	  "(RFC 9520)." },
+	{ "limits", CONF_SECTION, 0, 0, 0, 0, NULL, 0, 0,
+	  "What forwarded queries may hold, and one client of them." },
+	{ "limits.forwarded", CONF_UINT, 0, 16, 10000000, 0,
+	  "16384", OFF(lim_forwarded), 0,
+	  "Most queries waiting for the upstreams at once, over all "
+	  "workers." },
+	{ "limits.forwarded-per-question", CONF_UINT, 0, 1, 100000, 0,
+	  "100", OFF(lim_per_question), 0,
+	  "Most queries of one worker waiting for the same question." },
+	{ "limits.client-share", CONF_UINT, 0, 1, 100, 0,
+	  "10", OFF(lim_client_share), 0,
+	  "Percent of a worker's forwarded queries and upstream questions "
+	  "one client may hold." },
+	{ "rrl", CONF_SECTION, 0, 0, 0, 0, NULL, 0, 0,
+	  "Response rate limiting on UDP; every rate 0 turns it off." },
+	{ "rrl.responses-per-second", CONF_UINT, 0, 0, 1000000, 0,
+	  "0", OFF(rrl_rates[0]), 0,
+	  "Answers with data, per client network, name and type; 0: no "
+	  "limit." },
+	{ "rrl.nodata-per-second", CONF_UINT, 0, 0, 1000000, 0,
+	  "0", OFF(rrl_rates[1]), 0,
+	  "NODATA answers, per client network and domain; 0: no limit." },
+	{ "rrl.nxdomains-per-second", CONF_UINT, 0, 0, 1000000, 0,
+	  "0", OFF(rrl_rates[2]), 0,
+	  "NXDOMAIN answers, per client network and domain; 0: no limit." },
+	{ "rrl.errors-per-second", CONF_UINT, 0, 0, 1000000, 0,
+	  "0", OFF(rrl_rates[3]), 0,
+	  "REFUSED, SERVFAIL and other errors, per client network; 0: no "
+	  "limit." },
+	{ "rrl.slip", CONF_UINT, 0, 0, 10, 0,
+	  "2", OFF(rrl_slip), 0,
+	  "Of the answers over the rate, every this many goes out as TC=1; "
+	  "0: none." },
+	{ "rrl.ipv4-prefix", CONF_UINT, 0, 8, 32, 0,
+	  "24", OFF(rrl_prefix4), 0,
+	  "IPv4 clients are counted by networks of this prefix length." },
+	{ "rrl.ipv6-prefix", CONF_UINT, 0, 16, 128, 0,
+	  "56", OFF(rrl_prefix6), 0,
+	  "IPv6 clients are counted by networks of this prefix length." },
+	{ "rrl.table-size", CONF_UINT, 0, 1024, 16777216, 0,
+	  "65536", OFF(rrl_table_size), 0,
+	  "Rate counters kept; the least recently used make way." },
 	{ "lists", CONF_LISTS, 0, 0, CONF_MAX_LISTS, 0,
 	  NULL, OFF(lists), OFF(nlists),
 	  "Category lists boards can block: name -> file, format, url." },
@@ -230,6 +283,9 @@ static const struct conf_key conf_keys[] = {
 	  "false", OFF(log_queries), 0,
 	  "Log every query, addresses cut to /24 and /48 (debugging only)." },
 };
+
+_Static_assert(CONF_NITEMS(conf_keys) <= CONF_MAX_KEYS,
+    "CONF_MAX_KEYS must hold every key of conf_keys[]");
 
 /* One entry of lists:, named by its key. */
 static const struct conf_key conf_list_keys[] = {

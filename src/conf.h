@@ -128,6 +128,11 @@ struct conf {
 						   default 32 */
 	char			*user;		/* to become after binding, when
 						   started as root; or NULL */
+	unsigned		 tcp_max_conns_client; /* per client (an
+						   address, an IPv6 /64),
+						   default 64 */
+	uint32_t		 tcp_query_ms;	/* a query's octets, or unread
+						   answers, default 5000 */
 
 	/* upstreams: required, at least one; default port 53 */
 	struct conf_sockaddr	*upstreams;
@@ -142,6 +147,22 @@ struct conf {
 	uint32_t		 serve_stale;	/* seconds, default 86400, 0 off */
 	uint32_t		 max_ttl;	/* seconds, default 86400 */
 	uint32_t		 max_neg_ttl;	/* seconds, default 3600 */
+	uint32_t		 failure_ttl;	/* seconds a failure is kept
+						   (RFC 9520), default 5 */
+
+	/* limits: on forwarded queries (each worker gets its share of
+	   lim_forwarded) */
+	unsigned		 lim_forwarded;	/* default 16384 */
+	unsigned		 lim_per_question; /* per worker, default 100 */
+	unsigned		 lim_client_share; /* percent, default 10 */
+
+	/* rrl: response rate limiting on UDP (rrl.h); rates per second
+	   by enum rrl_class, 0 not limited */
+	unsigned		 rrl_rates[4];
+	unsigned		 rrl_slip;	/* default 2 */
+	unsigned		 rrl_prefix4;	/* default 24 */
+	unsigned		 rrl_prefix6;	/* default 56 */
+	unsigned		 rrl_table_size; /* entries, default 65536 */
 
 	/* lists: name -> { file, format, url } (may be empty) */
 	struct conf_list	*lists;

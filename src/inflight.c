@@ -34,6 +34,7 @@ struct inflight_entry {
 	uint64_t		 token;
 	struct inflight_mailbox	*owner;
 	struct inflight_node	*waiters;
+	size_t			 nwaiters;
 	uint16_t		 qtype, qclass;
 	uint8_t			 flags;		/* 1 DO, 2 CD */
 	uint16_t		 len;
@@ -174,13 +175,15 @@ inflight_mailbox_free(struct inflight_mailbox *mb)
 	free(mb);
 }
 
-int
+enum inflight_claim
 inflight_claim(struct inflight *in, const struct wire_query *q,
-    struct inflight_mailbox *mb, void *waiter, uint64_t *token)
+    struct inflight_mailbox *mb, void *waiter, size_t max_waiters, int own,
+    uint64_t *token)
 {
 	struct inflight_shard	*s;
 	struct inflight_entry	*e, **bucket;
 	struct inflight_node	*n;
+	enum inflight_claim	 r;
 	uint64_t		 h;
 
 	h = wire_key_hash(q, &in->key);
@@ -193,38 +196,39 @@ inflight_claim(struct inflight *in, const struct wire_query *q,
 	if (e != NULL && e->owner == mb) {
 		/* Our own worker asks already: its forwarder coalesces. */
 		*token = e->token;
-		pthread_mutex_unlock(&s->lock);
-		return 1;
-	}
-	if (e != NULL) {
-		if ((n = calloc(1, sizeof *n)) == NULL) {
-			pthread_mutex_unlock(&s->lock);
-			return -1;
+		r = INFLIGHT_OWNER;
+	} else if (e != NULL && e->nwaiters >= max_waiters)
+		r = INFLIGHT_FULL;
+	else if (e != NULL) {
+		if ((n = calloc(1, sizeof *n)) != NULL) {
+			n->mb = mb;
+			n->waiter = waiter;
+			n->next = e->waiters;
+			e->waiters = n;
+			e->nwaiters++;
 		}
-		n->mb = mb;
-		n->waiter = waiter;
-		n->next = e->waiters;
-		e->waiters = n;
-		pthread_mutex_unlock(&s->lock);
-		return 0;
+		r = n != NULL ? INFLIGHT_WAITER : INFLIGHT_NOMEM;
+	} else if (!own)
+		r = INFLIGHT_NONE;
+	else if ((e = calloc(1, sizeof *e + q->name_len)) == NULL)
+		r = INFLIGHT_NOMEM;
+	else {
+		e->hash = h;
+		e->token = __atomic_add_fetch(&in->next_token, 1,
+		    __ATOMIC_RELAXED);
+		e->owner = mb;
+		e->qtype = q->qtype;
+		e->qclass = q->qclass;
+		e->flags = inflight_flags(q);
+		e->len = q->name_len;
+		memcpy(e->lname, q->lname, q->name_len);
+		e->next = *bucket;
+		*bucket = e;
+		*token = e->token;
+		r = INFLIGHT_OWNER;
 	}
-	if ((e = calloc(1, sizeof *e + q->name_len)) == NULL) {
-		pthread_mutex_unlock(&s->lock);
-		return -1;
-	}
-	e->hash = h;
-	e->token = __atomic_add_fetch(&in->next_token, 1, __ATOMIC_RELAXED);
-	e->owner = mb;
-	e->qtype = q->qtype;
-	e->qclass = q->qclass;
-	e->flags = inflight_flags(q);
-	e->len = q->name_len;
-	memcpy(e->lname, q->lname, q->name_len);
-	e->next = *bucket;
-	*bucket = e;
-	*token = e->token;
 	pthread_mutex_unlock(&s->lock);
-	return 1;
+	return r;
 }
 
 void

@@ -23,6 +23,7 @@
 #ifndef VEILIG_INFLIGHT_H
 #define VEILIG_INFLIGHT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "wire.h"
@@ -43,15 +44,30 @@ struct inflight_mailbox *inflight_mailbox_new(struct event_base *base,
 /* Drop what was not delivered (the worker is stopping) and free. */
 void		 inflight_mailbox_free(struct inflight_mailbox *);
 
+/* What inflight_claim() did. */
+enum inflight_claim {
+	INFLIGHT_OWNER,		/* mb owns q (now, or already: a question
+				   of the same worker): ask upstream */
+	INFLIGHT_WAITER,	/* another mailbox owns q: the waiter is
+				   queued, delivered to mb when it is done */
+	INFLIGHT_FULL,		/* another mailbox owns q and max_waiters
+				   wait for it already: nothing queued */
+	INFLIGHT_NONE,		/* nobody owns q and own was 0: nothing
+				   done */
+	INFLIGHT_NOMEM,		/* out of memory: nothing done (the caller
+				   may just ask itself) */
+};
+
 /*
- * Claim question q for mailbox mb. Returns 1 with *token set when mb owns
- * it (now, or already: a question of the same worker), so the caller asks
- * upstream; 0 when another mailbox owns it: waiter is queued and will be
- * delivered to mb once the owner is done; -1 when out of memory (the
- * caller just asks itself).
+ * Claim question q for mailbox mb: join its owner as a waiter (unless
+ * max_waiters wait already, from all other workers together), or, when
+ * nobody asks it and own is set, become its owner (*token set). A
+ * question mb owns already is claimed again with its token, whatever
+ * own says: the worker's forwarder coalesces it.
  */
-int		 inflight_claim(struct inflight *, const struct wire_query *q,
-		    struct inflight_mailbox *mb, void *waiter,
+enum inflight_claim inflight_claim(struct inflight *,
+		    const struct wire_query *q, struct inflight_mailbox *mb,
+		    void *waiter, size_t max_waiters, int own,
 		    uint64_t *token);
 
 /*

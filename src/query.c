@@ -26,17 +26,29 @@
  *
  * A query leaves for the upstreams in one place, query_ask(), and joins
  * another worker's question in one place, the registry claim in
- * query_forward(): limits on what one client or one question may cost
- * belong there.
+ * query_forward(), which keeps the limits (limits: in veiligd.yaml): a
+ * worker holds at most its share of limits.forwarded queries, at most
+ * forwarded-per-question of them wait for one question in its forwarder
+ * (and as many in the registry from all other workers), and one client
+ * (quota.h) holds at most client-share percent of the worker's forwarded
+ * queries and of its upstream questions. Beyond a limit the query is
+ * answered at once by query_fallback() (stale, else SERVFAIL) and costs
+ * nothing more: memory stays bounded whatever a client sends, and one
+ * client's flood of random names leaves room for everyone else's misses.
+ *
+ * Every datagram answer passes response rate limiting (rrl.h) last, in
+ * query_rate(): at once in query_answer() and query_fallback(), late in
+ * query_finish_now() and query_wake_cb().
  *
  * Statistics (stats.h): where an answer is decided, q->how (and q->cat
  * for a block) says what kind it is; query_count() counts it once, when
- * the client gets it, inside the read section of the snapshot whose board
- * it was answered for: an answer given at once at the end of
- * query_answer() (timed with the transport's batch), a forwarded one when
- * query_fwd_cb(), query_wake_cb() or the client response timer answers
- * it (timed then). A forwarded query whose client has gone counts as
- * dropped.
+ * the client gets it (after response rate limiting, which may drop it),
+ * inside the read section of the snapshot whose board it was answered
+ * for: an answer given at once at the end of query_answer() or in
+ * query_fallback() (timed with the transport's batch), a forwarded one
+ * when query_fwd_cb(), query_wake_cb() or the client response timer
+ * answers it (timed then). A forwarded query whose client has gone counts
+ * as dropped.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -44,6 +56,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -53,6 +66,8 @@
 #include "log.h"
 #include "policy.h"
 #include "query.h"
+#include "quota.h"
+#include "rrl.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "wire.h"
@@ -69,6 +84,10 @@ struct query_ctx {
 						   inspects, then calls the
 						   waiters at once */
 	TAILQ_HEAD(, query)	 pending;	/* forwarded, not released */
+	size_t			 npending;
+	struct quota		*clients;	/* what each client holds */
+	struct rrl		*rrl;		/* shared, owned by main */
+	unsigned		 nworkers;	/* sharing limits.forwarded */
 	struct query_stats	 st;
 	struct stats_worker	*sw;		/* statistics, or NULL */
 
@@ -76,6 +95,18 @@ struct query_ctx {
 	   is wrapped in the CNAME. */
 	uint8_t			 out[WIRE_MAX_UDP];
 	uint8_t			 tmp[WIRE_MAX_UDP];
+};
+
+/* The client counters of quota.h. */
+#define QUERY_HELD		0	/* forwarded queries */
+#define QUERY_JOBS		1	/* upstream questions started */
+
+/* The limits of limits: for one worker, worked out from the conf. */
+struct query_limits {
+	size_t		held;		/* forwarded queries */
+	size_t		per_question;	/* waiting for one question */
+	uint32_t	client_held;	/* forwarded queries of one client */
+	uint32_t	client_jobs;	/* questions one client started */
 };
 
 static void	query_fwd_cb(void *, const struct wire_query *,
@@ -246,7 +277,7 @@ query_cached(struct query_ctx *qc, const struct policy *p, struct query *q,
 		    &mask);
 	else
 		r = cache_lookup(qc->cache, &req, q->out, q->cap, &n, &mask);
-	if (r == CACHE_MISS)
+	if (r == CACHE_MISS || r == CACHE_FAILED)
 		return r;
 
 	/* Answer inspection: one AND per hit (CNAME cloaking, IPs, geo). */
@@ -271,7 +302,54 @@ query_cached(struct query_ctx *qc, const struct policy *p, struct query *q,
 	return r;
 }
 
-/* The decision of query_answer(), before it is counted. */
+/* Milliseconds of a monotonic clock, for response rate limiting. */
+static uint64_t
+query_now_ms(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Response rate limiting of the answer of len octets at msg to q's
+ * client, under conf: len, the length of the answer cut to go out with
+ * TC=1 (slip), or 0 when nothing is to be sent. Only datagrams are
+ * limited: over a stream the client's address is its own.
+ */
+static size_t
+query_rate(struct query_ctx *qc, const struct conf *conf,
+    const struct query *q, uint8_t *msg, size_t len)
+{
+	struct rrl_params	p;
+	size_t			i;
+
+	if (!q->tp->datagram || qc->rrl == NULL || len == 0)
+		return len;
+	for (i = 0; i < RRL_NCLASSES; i++)
+		p.rates[i] = conf->rrl_rates[i];
+	if (!rrl_enabled(&p))
+		return len;
+	p.slip = conf->rrl_slip;
+	p.prefix4 = conf->rrl_prefix4;
+	p.prefix6 = conf->rrl_prefix6;
+	switch (rrl_check(qc->rrl, &p, (const struct sockaddr *)&q->from, msg,
+	    len, query_now_ms())) {
+	case RRL_PASS:
+		break;
+	case RRL_DROP:
+		qc->st.rrl_dropped++;
+		return 0;
+	case RRL_SLIP:
+		qc->st.rrl_slipped++;
+		return rrl_slip(msg, len);
+	}
+	return len;
+}
+
+/* The decision of query_answer(), before rate limiting and counting. */
 static enum query_next
 query_decide(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q, const uint8_t *pkt, size_t len)
@@ -334,9 +412,19 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 		return query_error(qc, q, WIRE_SERVFAIL);
 
 	/* The cache, else the upstreams. */
-	if (query_cached(qc, snap->policy, q, fq, 0, &n) == CACHE_HIT) {
+	switch (query_cached(qc, snap->policy, q, fq, 0, &n)) {
+	case CACHE_HIT:
 		qc->st.cache_hits++;
 		return query_send(q, n);
+	case CACHE_STALE:
+		/* The upstreams failed it a moment ago (RFC 8767, 9520). */
+		qc->st.stale++;
+		return query_send(q, n);
+	case CACHE_FAILED:
+		qc->st.failed++;
+		return query_send(q, query_servfail_write(qc, q));
+	case CACHE_MISS:
+		break;
 	}
 	qc->st.forwarded++;
 	return QUERY_FORWARD;
@@ -354,6 +442,9 @@ query_answer(struct query_ctx *qc, const struct snapshot *snap,
 	q->rcode = -1;
 	q->counted = 0;
 	next = query_decide(qc, snap, q, pkt, len);
+	if (next == QUERY_SEND)
+		next = query_send(q, query_rate(qc, snap->conf, q, q->out,
+		    q->outlen));
 	/* Answered now (or not at all): counted with its batch. */
 	if (next != QUERY_FORWARD)
 		query_count(qc, snap, q, next == QUERY_SEND ? q->outlen : 0,
@@ -460,6 +551,7 @@ query_finish(struct query_ctx *qc, const struct snapshot *snap,
 			if (q->how == STATS_CACHE)
 				q->how = STATS_FORWARDED;
 			break;
+		case CACHE_FAILED:
 		case CACHE_MISS:
 			break;
 		}
@@ -472,13 +564,16 @@ query_finish(struct query_ctx *qc, const struct snapshot *snap,
 
 /*
  * A forwarded query's answer, in a read section of its own: unless its
- * client has gone, write it with query_finish(); count it (a client gone,
- * or nothing written with s->servfail set: dropped), unless nothing was
- * written and the question goes on (s->servfail clear).
+ * client has gone, write it with query_finish(), and pass it through
+ * response rate limiting with the settings in force now: *send is what
+ * is left to send (0: nothing). Count it (a client gone, nothing written
+ * with s->servfail set, or dropped by the rate: dropped), unless nothing
+ * was written and the question goes on (s->servfail clear). Returns the
+ * length written, before rate limiting.
  */
 static size_t
 query_finish_now(struct query_ctx *qc, struct query *q,
-    const struct query_settled *s)
+    const struct query_settled *s, size_t *send)
 {
 	const struct snapshot	*snap;
 	size_t			 len = 0;
@@ -487,9 +582,10 @@ query_finish_now(struct query_ctx *qc, struct query *q,
 	snap = snapshot_current();
 	if (q->tp->alive(q))
 		len = query_finish(qc, snap, q, s);
+	*send = query_rate(qc, snap->conf, q, q->out, len);
 	if (qc->sw != NULL && (len != 0 || s->servfail)) {
 		stats_worker_begin(qc->sw, 0);
-		query_count(qc, snap, q, len, 1);
+		query_count(qc, snap, q, *send, 1);
 	}
 	snapshot_read_end();
 	return len;
@@ -507,25 +603,126 @@ query_servfail_write(struct query_ctx *qc, struct query *q)
 }
 
 size_t
-query_servfail(struct query_ctx *qc, const struct snapshot *snap,
+query_fallback(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q)
 {
-	query_servfail_write(qc, q);
+	struct query_settled	s = { NULL, NULL, 0, 0, 1 };
+	size_t			len;
+
+	len = query_finish(qc, snap, q, &s);
+	q->outlen = query_rate(qc, snap->conf, q, q->out, len);
+	/* Answered now (or dropped): counted with its batch. */
 	query_count(qc, snap, q, q->outlen, 0);
 	return q->outlen;
 }
 
+/* The limits of conf for this worker. */
+static void
+query_limits(const struct query_ctx *qc, const struct conf *conf,
+    struct query_limits *l)
+{
+	size_t	jobs;
+
+	l->held = (conf->lim_forwarded + qc->nworkers - 1) / qc->nworkers;
+	l->per_question = conf->lim_per_question;
+	/* A share of what the worker may hold; at least one of each. */
+	l->client_held = (uint32_t)(l->held * conf->lim_client_share / 100);
+	jobs = fwd_limit(qc->fwd) < l->held ? fwd_limit(qc->fwd) : l->held;
+	l->client_jobs = (uint32_t)(jobs * conf->lim_client_share / 100);
+	if (l->client_held == 0)
+		l->client_held = 1;
+	if (l->client_jobs == 0)
+		l->client_jobs = 1;
+}
+
 /*
  * Ask fq (q's question, or its rewrite's target) with our forwarder, which
- * calls query_fwd_cb once it is settled. 0, or -1 when out of resources.
+ * calls query_fwd_cb once it is settled. A question it starts (rather
+ * than joins) counts in the client's share of questions until it is
+ * settled. 0, or -1 when out of resources.
  */
 static int
 query_ask(struct query_ctx *qc, const struct snapshot *snap, struct query *q,
     const struct wire_query *fq)
 {
+	int	start = fwd_waiters(qc->fwd, fq) < 0;
+
 	if (fwd_query(qc->fwd, &snap->ups, fq, query_fwd_cb, q) == -1)
 		return -1;
+	if (start && quota_take(qc->clients, (struct sockaddr *)&q->from,
+	    QUERY_JOBS, UINT32_MAX) == 0)
+		q->job = 1;
 	q->state = QUERY_ASKING;
+	return 0;
+}
+
+/* A question could not be started: count why. */
+static void
+query_no_start(struct query_ctx *qc)
+{
+	if (fwd_room(qc->fwd))
+		qc->st.limit_client++;
+	else
+		qc->st.limit_worker++;
+}
+
+/*
+ * Join or start fq for q: in our forwarder, or as a waiter in another
+ * worker's registry entry, within lim. 0, or -1 with the reason counted.
+ */
+static int
+query_join(struct query_ctx *qc, const struct snapshot *snap,
+    struct query *q, const struct wire_query *fq,
+    const struct query_limits *lim)
+{
+	uint64_t	token;
+	long		n;
+	int		own;
+
+	/* Our forwarder asks it already: room for one more waiter? */
+	if ((n = fwd_waiters(qc->fwd, fq)) >= (long)lim->per_question) {
+		qc->st.limit_question++;
+		return -1;
+	}
+	/* A new question: within the client's share and our room. */
+	own = n >= 0 || (fwd_room(qc->fwd) && quota_held(qc->clients,
+	    (struct sockaddr *)&q->from, QUERY_JOBS) < lim->client_jobs);
+
+	/* Through the registry: a question is asked by one worker at once. */
+	switch (inflight_claim(qc->inflight, fq, qc->mailbox, q,
+	    lim->per_question, own, &token)) {
+	case INFLIGHT_WAITER:
+		/* Another worker asks: wait for its answer in the cache. */
+		qc->st.shared++;
+		q->state = QUERY_WAITING;
+		return 0;
+	case INFLIGHT_FULL:
+		qc->st.limit_question++;
+		return -1;
+	case INFLIGHT_NONE:
+		query_no_start(qc);
+		return -1;
+	case INFLIGHT_OWNER:
+		/* Ours (or our forwarder's already, which coalesces). */
+		q->token = token;
+		break;
+	case INFLIGHT_NOMEM:
+		/* The registry had no memory; ask all the same. */
+		break;
+	}
+	if (!own) {
+		/* Ours to start (the registry had no entry to join). */
+		q->token = 0;
+		query_no_start(qc);
+		return -1;
+	}
+	if (query_ask(qc, snap, q, fq) == -1) {
+		if (q->token != 0)
+			inflight_release(qc->inflight, fq, q->token, 0);
+		q->token = 0;
+		qc->st.limit_worker++;
+		return -1;
+	}
 	return 0;
 }
 
@@ -535,44 +732,61 @@ query_forward(struct query_ctx *qc, const struct snapshot *snap,
 {
 	struct timeval		 tv = { QUERY_STALE_MS / 1000,
 				    (QUERY_STALE_MS % 1000) * 1000 };
+	const struct sockaddr	*from = (const struct sockaddr *)&q->from;
 	const struct wire_query	*fq;
 	struct wire_query	 tq;
-	uint64_t		 token;
+	struct query_limits	 lim;
 
 	if ((fq = query_fq(q, &tq)) == NULL)
 		return -1;
 	q->qc = qc;
 	q->token = 0;
-	/* Through the registry: a question is asked by one worker at once. */
-	switch (inflight_claim(qc->inflight, fq, qc->mailbox, q, &token)) {
-	case 0:
-		/* Another worker asks: wait for its answer in the cache. */
-		qc->st.shared++;
-		q->state = QUERY_WAITING;
-		break;
-	case 1:
-		/* Ours (or our forwarder's already, which coalesces). */
-		q->token = token;
-		/* FALLTHROUGH */
-	default:
-		/* -1: the registry had no memory; ask all the same. */
-		if (query_ask(qc, snap, q, fq) == -1) {
-			if (q->token != 0)
-				inflight_release(qc->inflight, fq, q->token, 0);
-			return -1;
-		}
-		break;
+	q->job = 0;
+
+	/*
+	 * Every forwarded query holds memory until it is answered: the
+	 * worker's share of limits.forwarded, and the client's share of it.
+	 */
+	query_limits(qc, snap->conf, &lim);
+	if (qc->npending >= lim.held) {
+		qc->st.limit_worker++;
+		return -1;
+	}
+	if (quota_take(qc->clients, from, QUERY_HELD, lim.client_held) == -1) {
+		qc->st.limit_client++;
+		return -1;
+	}
+	if (query_join(qc, snap, q, fq, &lim) == -1) {
+		quota_give(qc->clients, from, QUERY_HELD);
+		return -1;
 	}
 
 	/* Late answers are written in the worker's scratch. */
 	q->out = qc->out;
 	q->cap = sizeof qc->out;
 	TAILQ_INSERT_TAIL(&qc->pending, q, entry);
+	qc->npending++;
 	/* The client response timer (nothing is allocated). */
 	evtimer_assign(&q->stale_ev, qc->base, query_stale_cb, q);
 	if (snap->conf->serve_stale != 0)
 		evtimer_add(&q->stale_ev, &tv);
 	return 0;
+}
+
+/* Take q off the list of forwarded queries and give back what it held. */
+static void
+query_unhold(struct query_ctx *qc, struct query *q)
+{
+	const struct sockaddr	*from = (const struct sockaddr *)&q->from;
+
+	TAILQ_REMOVE(&qc->pending, q, entry);
+	qc->npending--;
+	event_del(&q->stale_ev);
+	if (q->job)
+		quota_give(qc->clients, from, QUERY_JOBS);
+	quota_give(qc->clients, from, QUERY_HELD);
+	q->job = 0;
+	q->state = QUERY_DONE;
 }
 
 /*
@@ -582,9 +796,7 @@ query_forward(struct query_ctx *qc, const struct snapshot *snap,
 static void
 query_done(struct query_ctx *qc, struct query *q, size_t len)
 {
-	TAILQ_REMOVE(&qc->pending, q, entry);
-	event_del(&q->stale_ev);
-	q->state = QUERY_DONE;
+	query_unhold(qc, q);
 	if (len != 0)
 		q->tp->send(q, q->out, len);
 	q->tp->release(q);
@@ -605,7 +817,7 @@ query_fwd_cb(void *arg, const struct wire_query *fq, const uint8_t *msg,
 		inflight_release(qc->inflight, fq, q->token, msg != NULL);
 	/* STALE: the client had its answer (and it was counted). */
 	if (q->state == QUERY_ASKING)
-		len = query_finish_now(qc, q, &s);
+		query_finish_now(qc, q, &s, &len);
 	query_done(qc, q, len);
 }
 
@@ -642,7 +854,8 @@ query_wake_cb(void *waiter, int ok, void *arg)
 		}
 		len = query_servfail_write(qc, q);
 	}
-	/* Answered, or its client gone (dropped). */
+	len = query_rate(qc, snap->conf, q, q->out, len);
+	/* Answered, or its client gone or over the rate (dropped). */
 	if (qc->sw != NULL) {
 		stats_worker_begin(qc->sw, 0);
 		query_count(qc, snap, q, len, 1);
@@ -664,15 +877,18 @@ query_stale_cb(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	if (!q->tp->alive(q) || (len = query_finish_now(q->qc, q, &s)) == 0)
+	/* An answer dropped by the rate is given all the same: STALE. */
+	if (!q->tp->alive(q) || query_finish_now(q->qc, q, &s, &len) == 0)
 		return;
 	q->state = QUERY_STALE;
-	q->tp->send(q, q->out, len);
+	if (len != 0)
+		q->tp->send(q, q->out, len);
 }
 
 struct query_ctx *
 query_ctx_new(struct event_base *base, struct cache *cache,
-    struct inflight *inflight, size_t max_jobs)
+    struct inflight *inflight, struct rrl *rrl, unsigned nworkers,
+    size_t max_jobs)
 {
 	struct query_ctx	*qc;
 
@@ -681,10 +897,13 @@ query_ctx_new(struct event_base *base, struct cache *cache,
 	qc->base = base;
 	qc->cache = cache;
 	qc->inflight = inflight;
+	qc->rrl = rrl;
+	qc->nworkers = nworkers > 0 ? nworkers : 1;
 	TAILQ_INIT(&qc->pending);
 	qc->inspect.fn = query_fwd_inspect_cb;
 	qc->inspect.arg = qc;
-	if ((qc->fwd = fwd_new(base, cache, &qc->inspect)) == NULL ||
+	if ((qc->clients = quota_new()) == NULL ||
+	    (qc->fwd = fwd_new(base, cache, &qc->inspect)) == NULL ||
 	    (qc->mailbox = inflight_mailbox_new(base, query_wake_cb, qc)) ==
 	    NULL) {
 		query_ctx_free(qc);
@@ -704,12 +923,11 @@ query_ctx_free(struct query_ctx *qc)
 	/* The forwarder goes first: it calls nobody back when freed. */
 	fwd_free(qc->fwd);
 	while ((q = TAILQ_FIRST(&qc->pending)) != NULL) {
-		TAILQ_REMOVE(&qc->pending, q, entry);
-		event_del(&q->stale_ev);
-		q->state = QUERY_DONE;
+		query_unhold(qc, q);
 		q->tp->release(q);
 	}
 	inflight_mailbox_free(qc->mailbox);
+	quota_free(qc->clients);
 	free(qc);
 }
 

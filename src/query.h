@@ -9,14 +9,16 @@
  *     client's address, the receive time and the buffer for the answer.
  *  2. Inside a snapshot read section it calls query_answer(): parse, who is
  *     asking (the board of the address), the board's policy on the
- *     question, the cache. The result is one of
+ *     question, the cache, and for a datagram answer response rate
+ *     limiting (rrl.h). The result is one of
  *       QUERY_SEND     the answer is in q->out, q->outlen octets: send it;
  *       QUERY_DROP     send nothing;
  *       QUERY_FORWARD  the upstreams must be asked.
  *  3. On QUERY_FORWARD it copies the struct query into a record of its own
  *     (with whatever it needs to reach the client later) and hands that to
- *     query_forward(). If that fails, or there was no memory for the
- *     record, query_servfail() writes the answer to send at once.
+ *     query_forward(). If that fails (over a limit on what forwarded
+ *     queries may hold, or out of resources), or there was no memory for
+ *     the record, query_fallback() writes the answer to send at once.
  *  4. From then on query.c runs the query's life (enum query_state): it
  *     asks through the registry of questions in flight (inflight.c: the
  *     first worker to ask owns a question, the others wait for it) and this
@@ -36,9 +38,12 @@
  * section of the call that set them.
  *
  * Memory: a query answered at once (cache hit, blocked, refused, an error)
- * costs no allocation and no lock beyond the cache shard's; the answer is
- * written straight into the transport's buffer. A forwarded query costs
- * the transport's record (and small nodes in fwd.c and inflight.c).
+ * costs no allocation and no lock beyond the cache shard's (and the RRL
+ * shard's, when it is on); the answer is written straight into the
+ * transport's buffer. A forwarded query costs the transport's record (and
+ * small nodes in fwd.c and inflight.c); query_forward() bounds how many
+ * a worker holds, how many wait for one question, and what one client
+ * (an address, an IPv6 /64: quota.h) holds of them.
  *
  * Threads: a query_ctx and its queries belong to one worker thread; only
  * the cache and the registry are shared.
@@ -64,6 +69,7 @@ struct event_base;
 struct inflight;
 struct query;
 struct query_ctx;
+struct rrl;
 struct snapshot;
 struct stats_worker;
 
@@ -146,6 +152,9 @@ struct query {
 	enum query_state	 state;
 	uint64_t		 token;	/* owns its question in the registry
 					   with this token; 0: does not */
+	int			 job;	/* started its question in our
+					   forwarder: counted in the
+					   client's share of questions */
 	struct event		 stale_ev; /* the client response timer */
 	TAILQ_ENTRY(query)	 entry;	/* in qc's list of queries out */
 };
@@ -176,15 +185,31 @@ struct query_stats {
 	uint64_t	shared;		/* of which asked by another worker */
 	uint64_t	stale;		/* stale answers served */
 	uint64_t	servfail;
+	uint64_t	failed;		/* of which at once: the upstreams
+					   failed the question a moment ago
+					   (RFC 9520) */
+	/* Not forwarded, answered at once (stale or SERVFAIL), because: */
+	uint64_t	limit_worker;	/* the worker holds its share of
+					   limits.forwarded, or its
+					   forwarder has no room */
+	uint64_t	limit_question;	/* limits.forwarded-per-question
+					   wait on the question already */
+	uint64_t	limit_client;	/* the client holds its share
+					   (limits.client-share) */
+	/* Response rate limiting (rrl.h) of datagram answers: */
+	uint64_t	rrl_dropped;
+	uint64_t	rrl_slipped;	/* sent cut, with TC=1 */
 };
 
 /*
- * The per-worker context on base: a forwarder storing answers in cache,
- * with at most max_jobs questions in flight; a mailbox in the registry
- * inflight. NULL when out of memory.
+ * The per-worker context on base, for one of nworkers workers: a
+ * forwarder storing answers in cache, with at most max_jobs questions in
+ * flight; a mailbox in the registry inflight; the shared table of
+ * response rate limiting rrl (NULL: none). NULL when out of memory.
  */
 struct query_ctx *query_ctx_new(struct event_base *base, struct cache *cache,
-		    struct inflight *inflight, size_t max_jobs);
+		    struct inflight *inflight, struct rrl *rrl,
+		    unsigned nworkers, size_t max_jobs);
 
 /*
  * Stop every forwarded query (no answer is sent; each record goes back
@@ -224,19 +249,25 @@ enum query_next	 query_answer(struct query_ctx *, const struct snapshot *snap,
 
 /*
  * Forward q (a copy of the query that query_answer() said QUERY_FORWARD
- * to, in the transport's record). 0: q is now query.c's until
- * q->tp->release(). -1: out of resources, nothing pending; the caller
- * answers with query_servfail() and frees its record.
+ * to, in the transport's record), within the limits (limits: in
+ * veiligd.yaml): the worker's share of forwarded queries, the waiters per
+ * question, the client's share of both and of upstream questions. 0: q
+ * is now query.c's until q->tp->release(). -1: over a limit or out of
+ * resources, nothing pending; the caller frees its record and answers
+ * with query_fallback().
  */
 int		 query_forward(struct query_ctx *, const struct snapshot *snap,
 		    struct query *q);
 
 /*
- * Write SERVFAIL for q into q->out (out of resources): q->outlen, or 0.
- * Inside the batch whose query_answer() said QUERY_FORWARD for q, under
- * its snap: it is counted as that batch's answer.
+ * Write into q->out the answer to q that could not be forwarded (over a
+ * limit, out of resources): a stale answer if the cache has one (RFC
+ * 8767), else SERVFAIL; for a datagram, under response rate limiting.
+ * Returns the length to send, or 0 for nothing. Inside the batch whose
+ * query_answer() said QUERY_FORWARD for q, under its snap: it is counted
+ * as that batch's answer.
  */
-size_t		 query_servfail(struct query_ctx *, const struct snapshot *snap,
+size_t		 query_fallback(struct query_ctx *, const struct snapshot *snap,
 		    struct query *q);
 
 /*

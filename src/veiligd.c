@@ -48,6 +48,7 @@
 #include "metrics.h"
 #include "policy.h"
 #include "priv.h"
+#include "rrl.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "worker.h"
@@ -62,6 +63,7 @@ struct veiligd {
 	struct event		*signals[VEILIGD_NSIGNALS];
 	struct cache		*cache;
 	struct inflight		*inflight;	/* questions in flight */
+	struct rrl		*rrl;		/* response rate limiting */
 	struct worker		**workers;
 	unsigned		 nworkers;
 	struct snapshot		*snap;		/* the one in force */
@@ -194,9 +196,13 @@ veiligd_reload_limits(const struct conf *old, const struct conf *new)
 	if (old->cache_size != new->cache_size ||
 	    old->serve_stale != new->serve_stale ||
 	    old->max_ttl != new->max_ttl ||
-	    old->max_neg_ttl != new->max_neg_ttl)
+	    old->max_neg_ttl != new->max_neg_ttl ||
+	    old->failure_ttl != new->failure_ttl)
 		log_warnx("%s: cache settings changed: restart veiligd to "
 		    "apply them", new->path);
+	if (old->rrl_table_size != new->rrl_table_size)
+		log_warnx("%s: rrl.table-size changed: restart veiligd to "
+		    "apply it", new->path);
 }
 
 /*
@@ -446,6 +452,12 @@ veiligd_sum(const struct veiligd *vd, struct worker_stats *sum)
 		sum->shared += st.shared;
 		sum->stale += st.stale;
 		sum->servfail += st.servfail;
+		sum->failed += st.failed;
+		sum->limit_worker += st.limit_worker;
+		sum->limit_question += st.limit_question;
+		sum->limit_client += st.limit_client;
+		sum->rrl_dropped += st.rrl_dropped;
+		sum->rrl_slipped += st.rrl_slipped;
 		sum->blocked += st.blocked;
 		sum->rewritten += st.rewritten;
 		sum->tcp_accepted += st.tcp_accepted;
@@ -554,6 +566,14 @@ veiligd_cmd_stats(void *arg, int argc, char **argv, struct evbuffer *out)
 			{ "cache.entries", cs.entries },
 			{ "cache.bytes", cs.bytes },
 			{ "cache.evictions", cs.evictions },
+			/* What the limits turned away (limits:, rrl:, RFC
+			   9520). */
+			{ "answers.failed", s.failed },
+			{ "limits.forwarded", s.limit_worker },
+			{ "limits.per-question", s.limit_question },
+			{ "limits.client-share", s.limit_client },
+			{ "rrl.dropped", s.rrl_dropped },
+			{ "rrl.slipped", s.rrl_slipped },
 		};
 
 		return stats_show(vd->stats, board, json, extra,
@@ -854,7 +874,10 @@ veiligd_start(struct veiligd *vd, struct snapshot *snap)
 	    conf->max_ttl, conf->max_neg_ttl);
 	if (vd->cache == NULL)
 		fatalx("cache: out of memory");
-	if ((vd->inflight = inflight_new()) == NULL)
+	cache_set_failure_ttl(vd->cache, conf->failure_ttl);
+	/* Its counters take memory only once a rate is set (rrl.h). */
+	if ((vd->inflight = inflight_new()) == NULL ||
+	    (vd->rrl = rrl_new(conf->rrl_table_size)) == NULL)
 		fatalx("out of memory");
 	vd->nworkers = conf->workers;
 	if (vd->nworkers == 0) {
@@ -874,7 +897,7 @@ veiligd_start(struct veiligd *vd, struct snapshot *snap)
 		fatalx("%s", cause != NULL ? cause : "metrics failed");
 	for (i = 0; i < vd->nworkers; i++) {
 		vd->workers[i] = worker_new(i, vd->nworkers, conf, vd->cache,
-		    vd->inflight, &cause);
+		    vd->inflight, vd->rrl, &cause);
 		if (vd->workers[i] == NULL)
 			fatalx("%s", cause != NULL ? cause : "worker failed");
 		worker_set_stats(vd->workers[i], stats_worker(vd->stats, i));
@@ -958,6 +981,7 @@ veiligd_stop(struct veiligd *vd)
 	stats_free(vd->stats);
 	event_free(vd->tick);
 	inflight_free(vd->inflight);
+	rrl_free(vd->rrl);
 	cache_free(vd->cache);
 	for (i = 0; i < VEILIGD_NSIGNALS; i++)
 		event_free(vd->signals[i]);

@@ -233,7 +233,8 @@ worker_job_limit(const struct conf *conf, unsigned nworkers)
 
 struct worker *
 worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
-    struct cache *cache, struct inflight *inflight, char **cause)
+    struct cache *cache, struct inflight *inflight, struct rrl *rrl,
+    char **cause)
 {
 	struct worker		*w;
 	struct worker_udp	*u;
@@ -248,7 +249,7 @@ worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
 	TAILQ_INIT(&w->conns);
 	if ((w->base = event_base_new()) == NULL)
 		goto nomem;
-	w->qc = query_ctx_new(w->base, cache, inflight,
+	w->qc = query_ctx_new(w->base, cache, inflight, rrl, nworkers,
 	    worker_job_limit(conf, nworkers));
 	if (w->qc == NULL)
 		goto nomem;
@@ -403,6 +404,12 @@ worker_stats(const struct worker *w, struct worker_stats *st)
 	st->shared = qs.shared;
 	st->stale = qs.stale;
 	st->servfail = qs.servfail;
+	st->failed = qs.failed;
+	st->limit_worker = qs.limit_worker;
+	st->limit_question = qs.limit_question;
+	st->limit_client = qs.limit_client;
+	st->rrl_dropped = qs.rrl_dropped;
+	st->rrl_slipped = qs.rrl_slipped;
 }
 
 /* Read the destination address of a received datagram, if recorded. */
@@ -628,8 +635,8 @@ worker_udp_answer(struct worker_udp *u, unsigned n)
 		case QUERY_FORWARD:
 			if (worker_udp_forward(u, mh, &q, snap) == 0)
 				break;
-			/* Out of resources: say so at once. */
-			if (query_servfail(w->qc, snap, &q) != 0)
+			/* Over a limit, out of resources: answer at once. */
+			if (query_fallback(w->qc, snap, &q) != 0)
 				worker_tx_add(u, mh, ntx++, q.outlen);
 			break;
 		}
@@ -899,9 +906,9 @@ worker_conn_process(struct worker_conn *c)
 		case QUERY_FORWARD:
 			if (worker_tcp_forward(c, &q, snap) == 0)
 				break;
-			/* Out of resources: say so at once. */
-			worker_conn_send(c, q.out, query_servfail(w->qc, snap,
-			    &q));
+			/* Over a limit, out of resources: answer at once. */
+			if (query_fallback(w->qc, snap, &q) != 0)
+				worker_conn_send(c, q.out, q.outlen);
 			break;
 		}
 	}

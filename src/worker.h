@@ -29,6 +29,7 @@
 struct cache;
 struct conf;
 struct inflight;
+struct rrl;
 struct stats_worker;
 struct worker;
 
@@ -46,19 +47,27 @@ struct worker_stats {
 	uint64_t	shared;		/* of which asked by another worker */
 	uint64_t	stale;		/* stale answers served */
 	uint64_t	servfail;
+	uint64_t	failed;		/* of which at once: failed a
+					   moment ago (RFC 9520) */
+	uint64_t	limit_worker;	/* not forwarded: limits.forwarded */
+	uint64_t	limit_question;	/* ... forwarded-per-question */
+	uint64_t	limit_client;	/* ... client-share */
+	uint64_t	rrl_dropped;	/* answers not sent: over the rate */
+	uint64_t	rrl_slipped;	/* ... sent cut, with TC=1 */
 	uint64_t	tcp_accepted;
 	uint64_t	tcp_rejected;	/* over tcp-max-connections */
 };
 
 /*
  * Create worker number id (0 is the first) of nworkers and open its
- * sockets on conf's listen addresses. cache and inflight (the registry of
- * questions in flight) are shared by all workers. On failure return NULL
- * and set *cause to an allocated message.
+ * sockets on conf's listen addresses. cache, inflight (the registry of
+ * questions in flight) and rrl (response rate limiting; NULL: none) are
+ * shared by all workers. On failure return NULL and set *cause to an
+ * allocated message.
  */
 struct worker	*worker_new(unsigned id, unsigned nworkers,
 		    const struct conf *conf, struct cache *cache,
-		    struct inflight *inflight, char **cause);
+		    struct inflight *inflight, struct rrl *rrl, char **cause);
 
 /* Start the worker's thread. 0 or -1. */
 int		 worker_start(struct worker *);

@@ -115,6 +115,8 @@ static const char *full_conf =
     "  tcp-idle-timeout: 2m\n"
     "  tcp-max-connections: 500\n"
     "  tcp-max-queries: '16'\n"
+    "  tcp-max-connections-per-client: 8\n"
+    "  tcp-query-timeout: 750ms\n"
     "upstreams:\n"
     "  - 127.0.0.1:5300\n"
     "  - 198.51.100.1\n"
@@ -123,7 +125,19 @@ static const char *full_conf =
     "  size: 1GiB\n"
     "  serve-stale: 0\n"
     "  max-ttl: 2d\n"
-    "  max-negative-ttl: 300\n";
+    "  max-negative-ttl: 300\n"
+    "  failure-ttl: 1m\n"
+    "limits: { forwarded: 1000, forwarded-per-question: 7,"
+    " client-share: 25 }\n"
+    "rrl:\n"
+    "  responses-per-second: 20\n"
+    "  nodata-per-second: 11\n"
+    "  nxdomains-per-second: 12\n"
+    "  errors-per-second: 5\n"
+    "  slip: 3\n"
+    "  ipv4-prefix: 32\n"
+    "  ipv6-prefix: 48\n"
+    "  table-size: 2048\n";
 
 static void
 test_full(void **state)
@@ -163,6 +177,20 @@ test_full(void **state)
 	assert_int_equal(c->serve_stale, 0);
 	assert_int_equal(c->max_ttl, 2 * 86400);
 	assert_int_equal(c->max_neg_ttl, 300);
+	assert_int_equal(c->tcp_max_conns_client, 8);
+	assert_int_equal(c->tcp_query_ms, 750);
+	assert_int_equal(c->failure_ttl, 60);
+	assert_int_equal(c->lim_forwarded, 1000);
+	assert_int_equal(c->lim_per_question, 7);
+	assert_int_equal(c->lim_client_share, 25);
+	assert_int_equal(c->rrl_rates[0], 20);
+	assert_int_equal(c->rrl_rates[1], 11);
+	assert_int_equal(c->rrl_rates[2], 12);
+	assert_int_equal(c->rrl_rates[3], 5);
+	assert_int_equal(c->rrl_slip, 3);
+	assert_int_equal(c->rrl_prefix4, 32);
+	assert_int_equal(c->rrl_prefix6, 48);
+	assert_int_equal(c->rrl_table_size, 2048);
 	/* A buffer too short is refused, not overrun. */
 	assert_null(conf_sockaddr_str(&c->listen[1], buf, 8));
 	conf_free(c);
@@ -191,6 +219,19 @@ test_defaults(void **state)
 	assert_int_equal(c->serve_stale, 86400);
 	assert_int_equal(c->max_ttl, 86400);
 	assert_int_equal(c->max_neg_ttl, 3600);
+	assert_int_equal(c->tcp_max_conns_client, 64);
+	assert_int_equal(c->tcp_query_ms, 5000);
+	assert_int_equal(c->failure_ttl, 5);
+	assert_int_equal(c->lim_forwarded, 16384);
+	assert_int_equal(c->lim_per_question, 100);
+	assert_int_equal(c->lim_client_share, 10);
+	/* Response rate limiting is off unless a rate is set. */
+	assert_int_equal(c->rrl_rates[0] | c->rrl_rates[1] | c->rrl_rates[2] |
+	    c->rrl_rates[3], 0);
+	assert_int_equal(c->rrl_slip, 2);
+	assert_int_equal(c->rrl_prefix4, 24);
+	assert_int_equal(c->rrl_prefix6, 56);
+	assert_int_equal(c->rrl_table_size, 65536);
 	conf_free(c);
 
 	/* Empty sections and "auto" keep the defaults. */
@@ -241,8 +282,8 @@ test_errors(void **state)
 	/* Unknown keys: at the top level and nested. */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nfoo: 1\n",
 	    "t.yaml:2:1: foo: unknown key; valid keys at the top level are: "
-	    "server, upstreams, forward, cache, lists, boards, board-limits, "
-	    "filter, geoip, control");
+	    "server, upstreams, forward, cache, limits, rrl, lists, boards, "
+	    "board-limits, filter, geoip, control");
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n  bar: 1\n",
 	    "t.yaml:3:3: server.bar: unknown key; valid keys in server are: "
 	    "listen, workers, tcp-idle-timeout");
@@ -270,8 +311,8 @@ test_errors(void **state)
 	    "t.yaml:1:14: upstreams: expected an address, not a list");
 	expect_one_error("- 1\n- 2\n",
 	    "t.yaml:1:1: expected a mapping of keys (server, upstreams, "
-	    "forward, cache, lists, boards, board-limits, filter, geoip, "
-	    "control");
+	    "forward, cache, limits, rrl, lists, boards, board-limits, filter, "
+	    "geoip, control");
 	/* Out of range, bad numbers. */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
 	    "  workers: lots\n",
@@ -298,6 +339,28 @@ test_errors(void **state)
 	expect_one_error("upstreams: [ 192.0.2.53 ]\ncache:\n"
 	    "  max-ttl: 31d\n",
 	    "t.yaml:3:12: cache.max-ttl: '31d' is out of range 1s to 30d");
+	/* The limits: RFC 9520's five minutes, a share in percent. */
+	expect_one_error("upstreams: [ 192.0.2.53 ]\ncache:\n"
+	    "  failure-ttl: 6m\n",
+	    "t.yaml:3:16: cache.failure-ttl: '6m' is out of range 1s to 5m");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nlimits:\n"
+	    "  client-share: 101\n",
+	    "t.yaml:3:17: limits.client-share: '101' is not a number from 1 to "
+	    "100");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nlimits:\n"
+	    "  forwarded: 15\n",
+	    "t.yaml:3:14: limits.forwarded: '15' is not a number from 16 to "
+	    "10000000");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nrrl:\n"
+	    "  ipv4-prefix: 33\n",
+	    "t.yaml:3:16: rrl.ipv4-prefix: '33' is not a number from 8 to 32");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nrrl:\n"
+	    "  slip: 11\n",
+	    "t.yaml:3:9: rrl.slip: '11' is not a number from 0 to 10");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
+	    "  tcp-query-timeout: 5ms\n",
+	    "t.yaml:3:22: server.tcp-query-timeout: '5ms' is out of range "
+	    "10ms to 1h");
 	/* Bad duration units, and ms for a field in seconds. */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nforward:\n"
 	    "  timeout: 1w\n",
@@ -477,6 +540,17 @@ assert_conf_equal(const struct conf *a, const struct conf *b)
 	assert_int_equal(a->serve_stale, b->serve_stale);
 	assert_int_equal(a->max_ttl, b->max_ttl);
 	assert_int_equal(a->max_neg_ttl, b->max_neg_ttl);
+	assert_int_equal(a->tcp_max_conns_client, b->tcp_max_conns_client);
+	assert_int_equal(a->tcp_query_ms, b->tcp_query_ms);
+	assert_int_equal(a->failure_ttl, b->failure_ttl);
+	assert_int_equal(a->lim_forwarded, b->lim_forwarded);
+	assert_int_equal(a->lim_per_question, b->lim_per_question);
+	assert_int_equal(a->lim_client_share, b->lim_client_share);
+	assert_memory_equal(a->rrl_rates, b->rrl_rates, sizeof a->rrl_rates);
+	assert_int_equal(a->rrl_slip, b->rrl_slip);
+	assert_int_equal(a->rrl_prefix4, b->rrl_prefix4);
+	assert_int_equal(a->rrl_prefix6, b->rrl_prefix6);
+	assert_int_equal(a->rrl_table_size, b->rrl_table_size);
 }
 
 /* Print, read back, compare; and the same for the defaults. */

@@ -62,6 +62,14 @@ mkq(struct wire_query *q, const char *name, uint16_t type, int do_bit,
 	q->flags = cd ? WIRE_CD : 0;
 }
 
+/* Claim with room for 100 waiters, taking ownership if free. */
+static enum inflight_claim
+claim(struct inflight *in, const struct wire_query *q,
+    struct inflight_mailbox *mb, void *waiter, uint64_t *token)
+{
+	return inflight_claim(in, q, mb, waiter, 100, 1, token);
+}
+
 /* Run base until nothing is active. */
 static void
 drain(struct event_base *base)
@@ -91,11 +99,11 @@ test_claim_wait_release(void **state)
 	mkq(&q, "www.example.nl", WIRE_TYPE_A, 0, 0);
 
 	/* The first asker owns; the same worker again owns too, same token. */
-	assert_int_equal(inflight_claim(in, &q, a, &w1, &t1), 1);
-	assert_int_equal(inflight_claim(in, &q, a, &w2, &t2), 1);
+	assert_int_equal(claim(in, &q, a, &w1, &t1), INFLIGHT_OWNER);
+	assert_int_equal(claim(in, &q, a, &w2, &t2), INFLIGHT_OWNER);
 	assert_true(t1 != 0 && t1 == t2);
 	/* Another worker waits. */
-	assert_int_equal(inflight_claim(in, &q, b, &w3, &t3), 0);
+	assert_int_equal(claim(in, &q, b, &w3, &t3), INFLIGHT_WAITER);
 	drain(base);
 	assert_int_equal(gb.n, 0);
 
@@ -116,10 +124,10 @@ test_claim_wait_release(void **state)
 	assert_int_equal(gb.n, 1);
 
 	/* Free again: the next asker owns it anew, with a new token. */
-	assert_int_equal(inflight_claim(in, &q, b, &w3, &t3), 1);
+	assert_int_equal(claim(in, &q, b, &w3, &t3), INFLIGHT_OWNER);
 	assert_true(t3 != t1);
 	/* Failure is passed on. */
-	assert_int_equal(inflight_claim(in, &q, a, &w1, &t1), 0);
+	assert_int_equal(claim(in, &q, a, &w1, &t1), INFLIGHT_WAITER);
 	inflight_release(in, &q, t3, 0);
 	drain(base);
 	assert_int_equal(ga.n, 1);
@@ -149,20 +157,82 @@ test_key(void **state)
 	assert_non_null(a = inflight_mailbox_new(base, wake_cb, &ga));
 	assert_non_null(b = inflight_mailbox_new(base, wake_cb, &gb));
 	mkq(&q, "www.example.nl", WIRE_TYPE_A, 0, 0);
-	assert_int_equal(inflight_claim(in, &q, a, &w, &t), 1);
+	assert_int_equal(claim(in, &q, a, &w, &t), INFLIGHT_OWNER);
 	mkq(&r, "www.example.nl", WIRE_TYPE_AAAA, 0, 0);
-	assert_int_equal(inflight_claim(in, &r, b, &w, &t), 1);
+	assert_int_equal(claim(in, &r, b, &w, &t), INFLIGHT_OWNER);
 	mkq(&r, "www.example.nl", WIRE_TYPE_A, 1, 0);
-	assert_int_equal(inflight_claim(in, &r, b, &w, &t), 1);
+	assert_int_equal(claim(in, &r, b, &w, &t), INFLIGHT_OWNER);
 	mkq(&r, "www.example.nl", WIRE_TYPE_A, 0, 1);
-	assert_int_equal(inflight_claim(in, &r, b, &w, &t), 1);
+	assert_int_equal(claim(in, &r, b, &w, &t), INFLIGHT_OWNER);
 	mkq(&r, "mail.example.nl", WIRE_TYPE_A, 0, 0);
-	assert_int_equal(inflight_claim(in, &r, b, &w, &t), 1);
+	assert_int_equal(claim(in, &r, b, &w, &t), INFLIGHT_OWNER);
 	mkq(&r, "www.example.nl", WIRE_TYPE_A, 0, 0);
-	assert_int_equal(inflight_claim(in, &r, b, &w, &t), 0);
+	assert_int_equal(claim(in, &r, b, &w, &t), INFLIGHT_WAITER);
 	/* Entries and waiters left over are freed with the registry. */
 	inflight_mailbox_free(a);
 	inflight_mailbox_free(b);
+	inflight_free(in);
+	event_base_free(base);
+}
+
+/*
+ * At most max_waiters wait on one question, from all other workers
+ * together; the owner's own claims are not waiters. Without own, a
+ * question nobody asks is left alone.
+ */
+static void
+test_limits(void **state)
+{
+	struct event_base	*base;
+	struct inflight		*in;
+	struct inflight_mailbox	*a, *b, *c;
+	struct got		 ga = { 0 }, gb = { 0 }, gc = { 0 };
+	struct wire_query	 q, r;
+	uint64_t		 tok, t;
+	int			 w[8];
+
+	(void)state;
+	assert_non_null(base = event_base_new());
+	assert_non_null(in = inflight_new());
+	assert_non_null(a = inflight_mailbox_new(base, wake_cb, &ga));
+	assert_non_null(b = inflight_mailbox_new(base, wake_cb, &gb));
+	assert_non_null(c = inflight_mailbox_new(base, wake_cb, &gc));
+	mkq(&q, "hot.example.nl", WIRE_TYPE_A, 0, 0);
+	assert_int_equal(inflight_claim(in, &q, a, &w[0], 3, 1, &tok),
+	    INFLIGHT_OWNER);
+	assert_int_equal(inflight_claim(in, &q, b, &w[1], 3, 1, &t),
+	    INFLIGHT_WAITER);
+	assert_int_equal(inflight_claim(in, &q, c, &w[2], 3, 1, &t),
+	    INFLIGHT_WAITER);
+	assert_int_equal(inflight_claim(in, &q, b, &w[3], 3, 1, &t),
+	    INFLIGHT_WAITER);
+	assert_int_equal(inflight_claim(in, &q, c, &w[4], 3, 1, &t),
+	    INFLIGHT_FULL);
+	assert_int_equal(inflight_claim(in, &q, b, &w[5], 3, 0, &t),
+	    INFLIGHT_FULL);
+	/* The owner's worker still coalesces, and may without own. */
+	assert_int_equal(inflight_claim(in, &q, a, &w[6], 3, 0, &t),
+	    INFLIGHT_OWNER);
+	assert_true(t == tok);
+
+	/* Nobody asks r: without own nothing happens; with, ownership. */
+	mkq(&r, "cold.example.nl", WIRE_TYPE_A, 0, 0);
+	assert_int_equal(inflight_claim(in, &r, b, &w[7], 3, 0, &t),
+	    INFLIGHT_NONE);
+	assert_int_equal(inflight_claim(in, &r, c, &w[7], 3, 0, &t),
+	    INFLIGHT_NONE);
+	assert_int_equal(inflight_claim(in, &r, c, &w[7], 0, 1, &t),
+	    INFLIGHT_OWNER);
+
+	/* The three waiters are delivered; then the question is free. */
+	inflight_release(in, &q, tok, 1);
+	drain(base);
+	assert_int_equal(gb.n + gc.n, 3);
+	assert_int_equal(inflight_claim(in, &q, b, &w[1], 3, 0, &t),
+	    INFLIGHT_NONE);
+	inflight_mailbox_free(a);
+	inflight_mailbox_free(b);
+	inflight_mailbox_free(c);
 	inflight_free(in);
 	event_base_free(base);
 }
@@ -212,9 +282,9 @@ test_other_thread(void **state)
 	assert_non_null(a = inflight_mailbox_new(base, wake_cb, &ga));
 	assert_non_null(b = inflight_mailbox_new(base, wake_cb, &gb));
 	mkq(&q, "cdn.example.nl", WIRE_TYPE_A, 0, 0);
-	assert_int_equal(inflight_claim(in, &q, a, &w[0], &tok), 1);
+	assert_int_equal(claim(in, &q, a, &w[0], &tok), INFLIGHT_OWNER);
 	for (i = 1; i < 8; i++)
-		assert_int_equal(inflight_claim(in, &q, b, &w[i], &t2), 0);
+		assert_int_equal(claim(in, &q, b, &w[i], &t2), INFLIGHT_WAITER);
 	r.in = in;
 	r.q = &q;
 	r.token = tok;
@@ -238,6 +308,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_claim_wait_release),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_key),
 		cmocka_unit_test(test_other_thread),
 	};

@@ -23,7 +23,11 @@
  * whole life of a forwarded query: answered, shared with another worker,
  * the waiter asking itself when the answer could not be cached, the
  * client response timer, a client gone, and query_ctx_free() with queries
- * out.
+ * out. The limits: waiters per question (in the forwarder and in the
+ * registry), a client's share of forwarded queries and of questions, the
+ * worker's share, each answered at once by query_fallback() (stale, else
+ * SERVFAIL); a failure remembered (RFC 9520); response rate limiting of
+ * datagram answers with slip.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -49,6 +53,7 @@
 #include "inflight.h"
 #include "policy.h"
 #include "query.h"
+#include "rrl.h"
 #include "snapshot.h"
 #include "wire.h"
 
@@ -70,8 +75,10 @@ struct fx {
 	struct event_base	*base;
 	struct cache		*cache;
 	struct inflight		*inflight;
+	struct rrl		*rrl;
 	struct query_ctx	*qc;
 	struct snapshot		*snap;	/* published */
+	const char		*conf_extra; /* more of veiligd.yaml */
 
 	int			 up_fd;	/* the fake upstream */
 	struct event		*up_ev;
@@ -170,7 +177,7 @@ fx_load(struct fx *fx, const char *timeout, int attempts,
 {
 	struct snapshot	*snap;
 	struct conf	*conf;
-	char		 text[1024], path[256];
+	char		 text[2048], path[256];
 
 	snprintf(text, sizeof text,
 	    "upstreams: [ \"127.0.0.1:%u\" ]\n"
@@ -181,8 +188,9 @@ fx_load(struct fx *fx, const char *timeout, int attempts,
 	    "control: %s/control.sock\n"
 	    "lists:\n"
 	    "  ads: { file: lists/ads.txt, format: domains }\n"
-	    "  badip: { file: lists/badip.txt, format: ip }\n",
-	    fx->up_port, timeout, attempts, fx->dir);
+	    "  badip: { file: lists/badip.txt, format: ip }\n%s",
+	    fx->up_port, timeout, attempts, fx->dir,
+	    fx->conf_extra != NULL ? fx->conf_extra : "");
 	fx_write(fx, "veiligd.yaml", text);
 	snprintf(text, sizeof text,
 	    "name: School\n"
@@ -316,8 +324,9 @@ setup(void **state)
 	assert_non_null(fx->base = event_base_new());
 	assert_non_null(fx->cache = cache_new(1 << 20, 86400, 86400, 3600));
 	assert_non_null(fx->inflight = inflight_new());
+	assert_non_null(fx->rrl = rrl_new(4096));
 	assert_non_null(fx->qc = query_ctx_new(fx->base, fx->cache,
-	    fx->inflight, 64));
+	    fx->inflight, fx->rrl, 1, 64));
 	fake_open(fx);
 	fx_publish(fx, "1s", 3);
 	return 0;
@@ -333,6 +342,7 @@ teardown(void **state)
 	event_free(fx->up_ev);
 	close(fx->up_fd);
 	inflight_free(fx->inflight);
+	rrl_free(fx->rrl);
 	cache_free(fx->cache);
 	event_base_free(fx->base);
 	assert_int_equal(nftw(fx->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS), 0);
@@ -1094,7 +1104,7 @@ test_life_shared(void **state)
 	ldns_pkt		*p;
 
 	assert_non_null(qc2 = query_ctx_new(fx->base, fx->cache,
-	    fx->inflight, 64));
+	    fx->inflight, NULL, 1, 64));
 	forward(fx, fx->qc, &a, "www.example.nl.");
 	forward(fx, qc2, &b, "www.example.nl.");
 	assert_int_equal(a.q.state, QUERY_ASKING);
@@ -1198,8 +1208,277 @@ test_ctx_free(void **state)
 	assert_int_equal(a.released, 1);
 	assert_int_equal(b.released, 1);
 	assert_int_equal(a.sent + b.sent, 0);
-	fx->qc = query_ctx_new(fx->base, fx->cache, fx->inflight, 64);
+	fx->qc = query_ctx_new(fx->base, fx->cache, fx->inflight, fx->rrl, 1,
+	    64);
 	assert_non_null(fx->qc);
+}
+
+/*
+ * query_answer() for name from a client over the UDP test transport, then
+ * query_forward(): its result. On -1 the transport's answer is written
+ * with query_fallback() into l->ans.
+ */
+static int
+try_forward(struct fx *fx, struct query_ctx *qc, struct late *l,
+    const char *from, const char *name)
+{
+	uint8_t	pkt[512];
+	size_t	len;
+	int	r;
+
+	memset(l, 0, sizeof *l);
+	l->alive = 1;
+	len = mkpkt(name, LDNS_RR_TYPE_A, PKT_EDNS, pkt, sizeof pkt);
+	qinit(&l->q, &tp_udp, from, l->ans, sizeof l->ans);
+	assert_int_equal(query_answer(qc, fx->snap, &l->q, pkt, len),
+	    QUERY_FORWARD);
+	if ((r = query_forward(qc, fx->snap, &l->q)) == -1)
+		l->anslen = query_fallback(qc, fx->snap, &l->q);
+	return r;
+}
+
+/* The rcode of the answer in l->ans. */
+static int
+late_rcode(const struct late *l)
+{
+	ldns_pkt	*p = parse(l->ans, l->anslen);
+	int		 rcode = ldns_pkt_get_rcode(p);
+
+	ldns_pkt_free(p);
+	return rcode;
+}
+
+/*
+ * limits.forwarded-per-question: the waiters of one worker's forwarder,
+ * and those of other workers in the registry. Over the limit: stale if
+ * the cache has it, else SERVFAIL, at once.
+ */
+static void
+test_limit_question(void **state)
+{
+	struct fx		*fx = *state;
+	const char *const	 rrs[] = {
+		"hot.example.nl. 10 IN A 192.0.2.5", NULL };
+	struct query_ctx	*qc2;
+	struct query_stats	 st2;
+	struct late		 a[3], b[3];
+	ldns_pkt		*p;
+
+	fx->up_mode = FAKE_SILENT;
+	fx->conf_extra = "limits: { forwarded-per-question: 2 }\n";
+	fx_publish(fx, "300ms", 1);
+	assert_non_null(qc2 = query_ctx_new(fx->base, fx->cache,
+	    fx->inflight, fx->rrl, 2, 64));
+	assert_int_equal(try_forward(fx, fx->qc, &a[0], CLIENT,
+	    "hot.example.nl."), 0);
+	assert_int_equal(try_forward(fx, fx->qc, &a[1], "127.0.0.10",
+	    "hot.example.nl."), 0);
+	assert_int_equal(try_forward(fx, fx->qc, &a[2], "127.0.0.11",
+	    "hot.example.nl."), -1);
+	assert_int_equal(late_rcode(&a[2]), LDNS_RCODE_SERVFAIL);
+	assert_int_equal(stats(fx).limit_question, 1);
+	assert_int_equal(stats(fx).servfail, 1);
+
+	/* Another worker: two wait in the registry, the third may not. */
+	assert_int_equal(try_forward(fx, qc2, &b[0], CLIENT,
+	    "hot.example.nl."), 0);
+	assert_int_equal(b[0].q.state, QUERY_WAITING);
+	assert_int_equal(try_forward(fx, qc2, &b[1], CLIENT,
+	    "hot.example.nl."), 0);
+	/* With a stale answer in the cache, that is what it gets. */
+	assert_true(cache_now() > 20);
+	cache_put(fx, "hot.example.nl.", rrs, cache_now() - 20, 1);
+	assert_int_equal(try_forward(fx, qc2, &b[2], CLIENT,
+	    "hot.example.nl."), -1);
+	p = parse(b[2].ans, b[2].anslen);
+	assert_an(p, 0, "hot.example.nl.\t30\tIN\tA\t192.0.2.5");
+	ldns_pkt_free(p);
+	query_ctx_stats(qc2, &st2);
+	assert_int_equal(st2.limit_question, 1);
+	assert_int_equal(st2.stale, 1);
+
+	/* One upstream query for them all; everyone is let go. */
+	run_until(fx, &a[1].released, 1);
+	run_until(fx, &b[1].released, 1);
+	assert_int_equal(a[0].released + b[0].released, 2);
+	assert_int_equal(fx->up_queries, 1);
+	query_ctx_free(qc2);
+}
+
+/*
+ * limits.client-share: of the worker's forwarded queries, and of the
+ * questions its forwarder starts. Another client is not affected.
+ */
+static void
+test_limit_client(void **state)
+{
+	struct fx	*fx = *state;
+	struct late	 l[7];
+	int		 i;
+
+	fx->up_mode = FAKE_SILENT;
+	/* One worker: 40 forwarded, 4 a client; 2 new questions a client. */
+	fx->conf_extra = "limits: { forwarded: 40, client-share: 10 }\n";
+	fx_publish(fx, "300ms", 1);
+	query_ctx_free(fx->qc);
+	assert_non_null(fx->qc = query_ctx_new(fx->base, fx->cache,
+	    fx->inflight, fx->rrl, 1, 20));
+
+	assert_int_equal(try_forward(fx, fx->qc, &l[0], CLIENT,
+	    "r1.example.nl."), 0);
+	assert_int_equal(try_forward(fx, fx->qc, &l[1], CLIENT,
+	    "r2.example.nl."), 0);
+	/* A third question of its own: over its share of questions. */
+	assert_int_equal(try_forward(fx, fx->qc, &l[2], CLIENT,
+	    "r3.example.nl."), -1);
+	assert_int_equal(late_rcode(&l[2]), LDNS_RCODE_SERVFAIL);
+	assert_int_equal(stats(fx).limit_client, 1);
+	/* Joining a question in flight is still allowed, up to 4 held. */
+	assert_int_equal(try_forward(fx, fx->qc, &l[2], CLIENT,
+	    "r1.example.nl."), 0);
+	assert_int_equal(try_forward(fx, fx->qc, &l[3], CLIENT,
+	    "r2.example.nl."), 0);
+	assert_int_equal(try_forward(fx, fx->qc, &l[4], CLIENT,
+	    "r1.example.nl."), -1);
+	assert_int_equal(stats(fx).limit_client, 2);
+	/* Another client (the same board) has its own share. */
+	assert_int_equal(try_forward(fx, fx->qc, &l[4], "127.0.0.10",
+	    "r4.example.nl."), 0);
+	assert_int_equal(try_forward(fx, fx->qc, &l[5], "127.0.0.10",
+	    "r5.example.nl."), 0);
+
+	/* When they are done, the client's share is free again. */
+	for (i = 0; i < 6; i++)
+		run_until(fx, &l[i].released, 1);
+	assert_int_equal(fx->up_queries, 4);
+	assert_int_equal(try_forward(fx, fx->qc, &l[6], CLIENT,
+	    "r6.example.nl."), 0);
+	run_until(fx, &l[6].released, 1);
+}
+
+/* The worker's share of limits.forwarded, whoever holds it. */
+static void
+test_limit_worker(void **state)
+{
+	struct fx	*fx = *state;
+	struct late	 l[17];
+	char		 name[64];
+	int		 i;
+
+	fx->up_mode = FAKE_SILENT;
+	/* Two workers share 32; a client may hold all 16 of this one. */
+	fx->conf_extra = "limits: { forwarded: 32, client-share: 100 }\n";
+	fx_publish(fx, "300ms", 1);
+	query_ctx_free(fx->qc);
+	assert_non_null(fx->qc = query_ctx_new(fx->base, fx->cache,
+	    fx->inflight, fx->rrl, 2, 64));
+	for (i = 0; i < 16; i++) {
+		snprintf(name, sizeof name, "w%d.example.nl.", i);
+		assert_int_equal(try_forward(fx, fx->qc, &l[i], CLIENT, name),
+		    0);
+	}
+	assert_int_equal(try_forward(fx, fx->qc, &l[16], "127.0.0.10",
+	    "w16.example.nl."), -1);
+	assert_int_equal(late_rcode(&l[16]), LDNS_RCODE_SERVFAIL);
+	assert_int_equal(stats(fx).limit_worker, 1);
+	/* Freed: the records are released, nothing is sent. */
+	query_ctx_free(fx->qc);
+	for (i = 0; i < 16; i++)
+		assert_int_equal(l[i].released, 1);
+	assert_non_null(fx->qc = query_ctx_new(fx->base, fx->cache,
+	    fx->inflight, fx->rrl, 1, 64));
+}
+
+/*
+ * RFC 9520: when the upstreams failed a question, the next query for it
+ * is answered at once (SERVFAIL, or a stale answer) without asking them
+ * again, for the failure TTL.
+ */
+static void
+test_failed_at_once(void **state)
+{
+	struct fx		*fx = *state;
+	const char *const	 rrs[] = {
+		"old.example.nl. 10 IN A 192.0.2.7", NULL };
+	struct late		 l;
+	struct query		 q;
+	ldns_pkt		*p;
+	uint8_t			 out[4096];
+
+	fx->up_mode = FAKE_SILENT;
+	fx_publish(fx, "50ms", 1);
+	forward(fx, fx->qc, &l, "down.example.nl.");
+	run_until(fx, &l.released, 1);
+	assert_int_equal(fx->up_queries, 1);
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "down.example.nl.",
+	    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out), QUERY_SEND);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_SERVFAIL);
+	ldns_pkt_free(p);
+	assert_int_equal(stats(fx).failed, 1);
+	assert_int_equal(stats(fx).forwarded, 1);
+	assert_int_equal(fx->up_queries, 1);
+
+	/* An expired answer: given at once, stale. */
+	assert_true(cache_now() > 20);
+	cache_put(fx, "old.example.nl.", rrs, cache_now() - 20, 1);
+	forward(fx, fx->qc, &l, "old.example.nl.");
+	run_until(fx, &l.released, 1);
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "old.example.nl.",
+	    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out), QUERY_SEND);
+	p = parse(out, q.outlen);
+	assert_an(p, 0, "old.example.nl.\t30\tIN\tA\t192.0.2.7");
+	ldns_pkt_free(p);
+	assert_int_equal(fx->up_queries, 2);
+	assert_int_equal(stats(fx).stale, 2);
+}
+
+/*
+ * Response rate limiting applies to datagram answers to any address
+ * (REFUSED ones to addresses of no board too): over the rate dropped,
+ * every slip-th cut with TC=1; over TCP never.
+ */
+static void
+test_rrl(void **state)
+{
+	struct fx	*fx = *state;
+	struct query	 q;
+	ldns_pkt	*p;
+	uint8_t		 out[4096];
+	int		 i, sent = 0, tc = 0;
+
+	fx->conf_extra = "rrl: { errors-per-second: 2, slip: 2 }\n";
+	fx_publish(fx, "1s", 3);
+	for (i = 0; i < 6; i++) {
+		if (ask(fx, &q, &tp_udp, STRANGER, "www.example.nl.",
+		    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out) != QUERY_SEND)
+			continue;
+		p = parse(out, q.outlen);
+		assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+		if (ldns_pkt_tc(p)) {
+			/* Cut: the question alone, no larger than a query. */
+			tc++;
+			assert_int_equal(ldns_pkt_arcount(p), 0);
+			assert_true(q.outlen <= 12 + 16 + 4);
+		}
+		sent++;
+		ldns_pkt_free(p);
+	}
+	assert_int_equal(sent, 4);
+	assert_int_equal(tc, 2);
+	assert_int_equal(stats(fx).rrl_dropped, 2);
+	assert_int_equal(stats(fx).rrl_slipped, 2);
+	/* Over TCP the address is real: no limit. */
+	for (i = 0; i < 5; i++)
+		assert_int_equal(ask(fx, &q, &tp_tcp, STRANGER,
+		    "www.example.nl.", LDNS_RR_TYPE_A, 0, out, sizeof out),
+		    QUERY_SEND);
+	/* A board's client: answers with data are not limited here. */
+	for (i = 0; i < 5; i++)
+		assert_int_equal(ask(fx, &q, &tp_udp, CLIENT,
+		    "ads.example.nl.", LDNS_RR_TYPE_A, 0, out, sizeof out),
+		    QUERY_SEND);
+	assert_int_equal(stats(fx).rrl_dropped, 2);
 }
 
 int
@@ -1238,6 +1517,15 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ctx_free, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_limit_question, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_limit_client, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_limit_worker, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_failed_at_once, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rrl, setup, teardown),
 	};
 
 	snapshot_thread_init();
