@@ -462,6 +462,10 @@ veiligd_sum(const struct veiligd *vd, struct worker_stats *sum)
 		sum->rewritten += st.rewritten;
 		sum->tcp_accepted += st.tcp_accepted;
 		sum->tcp_rejected += st.tcp_rejected;
+		sum->tcp_refused += st.tcp_refused;
+		sum->tcp_client_limit += st.tcp_client_limit;
+		sum->tcp_deadline += st.tcp_deadline;
+		sum->tcp_unread += st.tcp_unread;
 	}
 }
 
@@ -567,13 +571,17 @@ veiligd_cmd_stats(void *arg, int argc, char **argv, struct evbuffer *out)
 			{ "cache.bytes", cs.bytes },
 			{ "cache.evictions", cs.evictions },
 			/* What the limits turned away (limits:, rrl:, RFC
-			   9520). */
+			   9520, TCP). */
 			{ "answers.failed", s.failed },
 			{ "limits.forwarded", s.limit_worker },
 			{ "limits.per-question", s.limit_question },
 			{ "limits.client-share", s.limit_client },
 			{ "rrl.dropped", s.rrl_dropped },
 			{ "rrl.slipped", s.rrl_slipped },
+			{ "tcp.refused", s.tcp_refused },
+			{ "tcp.client-limit", s.tcp_client_limit },
+			{ "tcp.deadline", s.tcp_deadline },
+			{ "tcp.unread", s.tcp_unread },
 		};
 
 		return stats_show(vd->stats, board, json, extra,

@@ -36,7 +36,9 @@
 #include "conf.h"
 #include "fwd.h"
 #include "log.h"
+#include "policy.h"
 #include "query.h"
+#include "quota.h"
 #include "snapshot.h"
 #include "wire.h"
 #include "worker.h"
@@ -45,8 +47,14 @@
 #define WORKER_ROUNDS		4	/* batches per readiness event */
 #define WORKER_RXBUF		4096	/* longer queries are dropped */
 #define WORKER_TXBUF		4096	/* >= WIRE_EDNS_SIZE */
-#define WORKER_TCP_MAX		65535
-#define WORKER_TCP_OUTMAX	(1024 * 1024) /* unread answers per conn */
+#define WORKER_TCP_MAX		65535	/* a message: 2-octet length */
+#define WORKER_TCP_QMAX		WORKER_RXBUF /* a longer query closes */
+#define WORKER_TCP_OUTPAUSE	(16 * 1024) /* queued answers: read no
+					       more queries meanwhile */
+#define WORKER_TCP_OUTMAX	(WORKER_TCP_OUTPAUSE + 2 + WORKER_TCP_MAX)
+					    /* queued answers, at most */
+#define WORKER_TCP_SOCKBUF	(32 * 1024) /* SO_SNDBUF, SO_RCVBUF: the
+					       kernel doubles it */
 
 /* Control message space for one IP_PKTINFO or IPV6_PKTINFO. */
 union worker_ctl {
@@ -72,6 +80,12 @@ struct worker_udp {
 /*
  * A TCP connection. It outlives its socket while queries it forwarded are
  * still out (pending > 0): their answers are then dropped.
+ *
+ * Two deadlines (server.tcp-query-timeout) keep a slot from being held
+ * by a client that sends or reads too slowly, whatever the idle timeout
+ * (which every octet resets): a query must arrive whole within the
+ * deadline of its first octet (in_ev), and answers queued must all be
+ * taken by the client within the deadline of the first of them (out_ev).
  */
 struct worker_conn {
 	struct worker		*w;
@@ -79,9 +93,15 @@ struct worker_conn {
 	unsigned		 pending; /* queries forwarded, not answered */
 	unsigned		 max_queries;
 	int			 paused; /* reading stopped at max_queries */
-	int			 eof;	/* client finished sending */
+	int			 full;	/* reading stopped: answers queued
+					   (WORKER_TCP_OUTPAUSE) */
+	int			 eof;	/* client finished sending, or
+					   stopped taking answers */
 	struct sockaddr_storage	 peer;	/* the client's address */
 	socklen_t		 peerlen;
+	struct timeval		 deadline;
+	struct event		 in_ev;	/* a query is on its way */
+	struct event		 out_ev; /* answers wait to be read */
 	TAILQ_ENTRY(worker_conn) entry;
 };
 
@@ -112,6 +132,9 @@ struct worker {
 	unsigned		 nconns;
 	struct event		*resume_ev;	/* accept() again after EMFILE */
 	TAILQ_HEAD(, worker_conn) conns;
+	struct quota		*tcp_clients;	/* connections per client */
+	struct worker_late	*spare;	/* a record query_forward() did not
+					   take, for the next one */
 
 	/* The transport's counters: queries, drops, TCP connections; the
 	   rest are query.c's (worker_stats() adds them up). */
@@ -137,7 +160,7 @@ struct worker {
 	struct sockaddr_storage	 lateaddr[WORKER_BATCH];
 	uint8_t			 latebuf[WORKER_BATCH][WORKER_TXBUF];
 	/* One TCP query and its answer. */
-	uint8_t			 tcpin[WORKER_TCP_MAX];
+	uint8_t			 tcpin[WORKER_TCP_QMAX];
 	uint8_t			 out[WORKER_TCP_MAX];
 };
 
@@ -153,8 +176,9 @@ static void	worker_resume_cb(evutil_socket_t, short, void *);
 static void	worker_conn_read_cb(struct bufferevent *, void *);
 static void	worker_conn_write_cb(struct bufferevent *, void *);
 static void	worker_conn_event_cb(struct bufferevent *, short, void *);
-static void	worker_conn_process(struct worker_conn *);
+static int	worker_conn_process(struct worker_conn *);
 static void	worker_conn_close(struct worker_conn *);
+static void	worker_conn_deadline_cb(evutil_socket_t, short, void *);
 static int	worker_tcp_alive(const struct query *);
 static void	worker_tcp_send(struct query *, const uint8_t *, size_t);
 static void	worker_tcp_release(struct query *);
@@ -184,7 +208,7 @@ static int
 worker_socket(const struct conf_sockaddr *sa, int type, char **cause)
 {
 	char	addr[80];
-	int	fd, on = 1;
+	int	fd, on = 1, bufsz = WORKER_TCP_SOCKBUF;
 
 	fd = socket(sa->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
@@ -197,6 +221,15 @@ worker_socket(const struct conf_sockaddr *sa, int type, char **cause)
 	    IPV6_V6ONLY, &on, sizeof on) == -1)
 		goto fail;
 	if (bind(fd, (const struct sockaddr *)&sa->ss, sa->len) == -1)
+		goto fail;
+	/*
+	 * Small socket buffers for TCP (accepted sockets inherit them):
+	 * what a client that does not read, or sends without end, can pin
+	 * in the kernel on our account. DNS messages are at most 64 KiB.
+	 */
+	if (type == SOCK_STREAM &&
+	    (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof bufsz) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof bufsz) == -1))
 		goto fail;
 	if (type == SOCK_STREAM && listen(fd, 1024) == -1)
 		goto fail;
@@ -251,7 +284,7 @@ worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
 		goto nomem;
 	w->qc = query_ctx_new(w->base, cache, inflight, rrl, nworkers,
 	    worker_job_limit(conf, nworkers));
-	if (w->qc == NULL)
+	if (w->qc == NULL || (w->tcp_clients = quota_new()) == NULL)
 		goto nomem;
 	if ((w->resume_ev = evtimer_new(w->base, worker_resume_cb, w)) ==
 	    NULL)
@@ -355,6 +388,8 @@ worker_free(struct worker *w)
 		if (c->bev != NULL) {
 			bufferevent_free(c->bev);
 			c->bev = NULL;
+			event_del(&c->in_ev);
+			event_del(&c->out_ev);
 		}
 	}
 	query_ctx_free(w->qc);
@@ -375,6 +410,8 @@ worker_free(struct worker *w)
 	}
 	free(w->tcp);
 	free(w->udp);
+	free(w->spare);
+	quota_free(w->tcp_clients);
 	if (w->base != NULL)
 		event_base_free(w->base);
 	free(w);
@@ -547,9 +584,35 @@ worker_tx_add(struct worker_udp *u, struct msghdr *mh, unsigned i,
 	worker_dst_set(&w->tx[i].msg_hdr, &dst, &w->txctl[i]);
 }
 
+/* A record for a forwarded query: the spare one, or a new one. */
+static struct worker_late *
+worker_late_get(struct worker *w)
+{
+	struct worker_late	*l;
+
+	if ((l = w->spare) != NULL) {
+		w->spare = NULL;
+		return l;
+	}
+	return malloc(sizeof *l);
+}
+
+/*
+ * query_forward() did not take l (over a limit): keep it for the next
+ * query, so that a flood turned away costs no allocation at all.
+ */
+static void
+worker_late_unused(struct worker *w, struct worker_late *l)
+{
+	if (w->spare == NULL)
+		w->spare = l;
+	else
+		free(l);
+}
+
 /*
  * Forward q, received on u as the datagram mh, in a record of its own.
- * 0, or -1 when out of resources (nothing is kept).
+ * 0, or -1 when over a limit or out of resources (nothing is kept).
  */
 static int
 worker_udp_forward(struct worker_udp *u, struct msghdr *mh,
@@ -557,7 +620,7 @@ worker_udp_forward(struct worker_udp *u, struct msghdr *mh,
 {
 	struct worker_late	*l;
 
-	if ((l = malloc(sizeof *l)) == NULL)
+	if ((l = worker_late_get(u->w)) == NULL)
 		return -1;
 	l->q = *q;
 	l->u = u;
@@ -566,7 +629,7 @@ worker_udp_forward(struct worker_udp *u, struct msghdr *mh,
 	if (u->pktinfo)
 		worker_dst_get(mh, &l->dst);
 	if (query_forward(u->w->qc, snap, &l->q) == -1) {
-		free(l);
+		worker_late_unused(u->w, l);
 		return -1;
 	}
 	return 0;
@@ -726,7 +789,12 @@ worker_udp_release(struct query *q)
 	free((struct worker_late *)q);
 }
 
-/* A TCP client connects: take it unless this worker has its share. */
+/*
+ * A TCP client connects. Over TCP the address is the client's own (no
+ * spoofing), so an address of no board is closed at once: it would only
+ * be refused, and it must not hold a slot meanwhile. Else take it unless
+ * this worker has its share of connections, in all or of that client.
+ */
 static void
 worker_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -734,38 +802,54 @@ worker_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	struct worker		*w = arg;
 	const struct snapshot	*snap;
 	struct worker_conn	*c;
-	struct timeval		 idle;
-	unsigned		 limit;
+	struct timeval		 idle, deadline;
+	unsigned		 limit, per_client, max_queries;
+	int			 board;
 
 	(void)lev;
 	snapshot_read_begin();
 	snap = snapshot_current();
+	board = policy_board_for(snap->policy, sa) != NULL;
 	limit = (snap->conf->tcp_max_conns + w->nworkers - 1) / w->nworkers;
+	per_client = (snap->conf->tcp_max_conns_client + w->nworkers - 1) /
+	    w->nworkers;
 	idle.tv_sec = snap->conf->tcp_idle_ms / 1000;
 	idle.tv_usec = (snap->conf->tcp_idle_ms % 1000) * 1000;
-	c = NULL;
-	if (w->nconns < limit)
-		c = calloc(1, sizeof *c);
-	if (c != NULL)
-		c->max_queries = snap->conf->tcp_max_queries;
+	deadline.tv_sec = snap->conf->tcp_query_ms / 1000;
+	deadline.tv_usec = (snap->conf->tcp_query_ms % 1000) * 1000;
+	max_queries = snap->conf->tcp_max_queries;
 	snapshot_read_end();
-	if (c == NULL) {
+	if (!board || salen <= 0 || (size_t)salen > sizeof c->peer) {
+		w->st.tcp_refused++;
+		close(fd);
+		return;
+	}
+	if (w->nconns >= limit) {
 		w->st.tcp_rejected++;
 		close(fd);
+		return;
+	}
+	if (quota_take(w->tcp_clients, sa, 0, per_client) == -1) {
+		w->st.tcp_client_limit++;
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof *c)) == NULL ||
+	    (c->bev = bufferevent_socket_new(w->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		quota_give(w->tcp_clients, sa, 0);
+		free(c);
+		close(fd);
+		w->st.tcp_rejected++;
 		return;
 	}
 	c->w = w;
-	if (salen > 0 && (size_t)salen <= sizeof c->peer) {
-		memcpy(&c->peer, sa, (size_t)salen);
-		c->peerlen = (socklen_t)salen;
-	}
-	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		close(fd);
-		free(c);
-		w->st.tcp_rejected++;
-		return;
-	}
+	c->max_queries = max_queries;
+	memcpy(&c->peer, sa, (size_t)salen);
+	c->peerlen = (socklen_t)salen;
+	c->deadline = deadline;
+	evtimer_assign(&c->in_ev, w->base, worker_conn_deadline_cb, c);
+	evtimer_assign(&c->out_ev, w->base, worker_conn_deadline_cb, c);
 	w->st.tcp_accepted++;
 	w->nconns++;
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
@@ -774,11 +858,11 @@ worker_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	/* RFC 7766 6.2.3: an idle connection is closed after a while. */
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
 	/*
-	 * Read no more than two whole messages ahead: a client that sends
+	 * Read no more than one whole query ahead: a client that sends
 	 * faster than it is answered waits in its own socket buffer, not in
 	 * our memory.
 	 */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 2 * (2 + WORKER_TCP_MAX));
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 2 + WORKER_TCP_QMAX);
 	bufferevent_enable(c->bev, EV_READ);
 }
 
@@ -813,28 +897,72 @@ worker_resume_cb(evutil_socket_t fd, short events, void *arg)
 		evconnlistener_enable(w->tcp[i]);
 }
 
-/* Queue one answer on a connection, with its two-octet length. */
+/*
+ * Queue one answer on a connection, with its two-octet length. Answers
+ * the client leaves unread are bounded: worker_conn_process() reads no
+ * more queries while WORKER_TCP_OUTPAUSE are queued, so only late
+ * answers (forwarded queries) can take it further, and not past
+ * WORKER_TCP_OUTMAX; what is queued must be taken within the deadline of
+ * the first answer.
+ */
 static void
 worker_conn_send(struct worker_conn *c, const uint8_t *msg, size_t len)
 {
 	uint8_t	hdr[2];
+	size_t	queued;
 
 	if (c->bev == NULL)
 		return;
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
-	    WORKER_TCP_OUTMAX) {
+	queued = evbuffer_get_length(bufferevent_get_output(c->bev));
+	if (queued > 0 && queued + 2 + len > WORKER_TCP_OUTMAX) {
 		/*
-		 * The client does not read its answers: read no more from
-		 * it; the write timeout or the last write closes it.
+		 * The client does not read its answers: drop this one and
+		 * read no more from it; the last write, or the deadline on
+		 * what is queued, closes it.
 		 */
+		c->w->st.tcp_unread++;
 		c->eof = 1;
 		bufferevent_disable(c->bev, EV_READ);
+		event_del(&c->in_ev);
 		return;
 	}
 	hdr[0] = len >> 8;
 	hdr[1] = len & 0xff;
 	bufferevent_write(c->bev, hdr, 2);
 	bufferevent_write(c->bev, msg, len);
+	/* Until the client has taken it all (worker_conn_write_cb). */
+	if (!evtimer_pending(&c->out_ev, NULL))
+		evtimer_add(&c->out_ev, &c->deadline);
+}
+
+/*
+ * After reading: a query only partly here must arrive whole within the
+ * deadline of its first octet; a whole one read (progress) starts the
+ * next one's deadline. Not reading (paused, full, finished), we wait for
+ * nothing here.
+ */
+static void
+worker_conn_in_deadline(struct worker_conn *c, int progress)
+{
+	if (c->bev == NULL || c->paused || c->full || c->eof ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
+		event_del(&c->in_ev);
+		return;
+	}
+	if (progress || !evtimer_pending(&c->in_ev, NULL))
+		evtimer_add(&c->in_ev, &c->deadline);
+}
+
+/* A deadline passed: the client is too slow to send, or to read. */
+static void
+worker_conn_deadline_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct worker_conn	*c = arg;
+
+	(void)fd;
+	(void)events;
+	c->w->st.tcp_deadline++;
+	worker_conn_close(c);
 }
 
 /*
@@ -847,22 +975,25 @@ worker_tcp_forward(struct worker_conn *c, const struct query *q,
 {
 	struct worker_late	*l;
 
-	if ((l = malloc(sizeof *l)) == NULL)
+	if ((l = worker_late_get(c->w)) == NULL)
 		return -1;
 	l->q = *q;
 	l->u = NULL;
 	l->conn = c;
 	l->dst.family = 0;
 	if (query_forward(c->w->qc, snap, &l->q) == -1) {
-		free(l);
+		worker_late_unused(c->w, l);
 		return -1;
 	}
 	c->pending++;
 	return 0;
 }
 
-/* Answer every complete query in the connection's input buffer. */
-static void
+/*
+ * Answer every complete query in the connection's input buffer. -1 when
+ * the connection was closed (and c may be gone), else 0.
+ */
+static int
 worker_conn_process(struct worker_conn *c)
 {
 	struct worker		*w = c->w;
@@ -871,6 +1002,7 @@ worker_conn_process(struct worker_conn *c)
 	struct query		 q;
 	uint8_t			 hdr[2];
 	size_t			 len;
+	int			 progress = 0;
 
 	in = bufferevent_get_input(c->bev);
 	q.tp = &worker_tcp_tp;
@@ -882,21 +1014,37 @@ worker_conn_process(struct worker_conn *c)
 	snapshot_read_begin();
 	snap = snapshot_current();
 	query_batch_begin(w->qc, &q.received);
-	while (!c->eof) {
+	while (!c->eof && c->bev != NULL) {
 		if (c->pending >= c->max_queries) {
 			/* Enough in flight: read more once answers left. */
 			bufferevent_disable(c->bev, EV_READ);
 			c->paused = 1;
 			break;
 		}
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >=
+		    WORKER_TCP_OUTPAUSE) {
+			/* Answers queued: read more once they are taken. */
+			bufferevent_disable(c->bev, EV_READ);
+			c->full = 1;
+			break;
+		}
 		if (evbuffer_copyout(in, hdr, 2) != 2)
 			break;
 		len = (size_t)hdr[0] << 8 | hdr[1];
+		if (len > WORKER_TCP_QMAX) {
+			/* No query is that long (UDP drops them too). */
+			w->st.dropped++;
+			query_batch_end(w->qc);
+			snapshot_read_end();
+			worker_conn_close(c);
+			return -1;
+		}
 		if (evbuffer_get_length(in) < 2 + len)
 			break;
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, w->tcpin, len);
 		w->st.tcp_queries++;
+		progress = 1;
 		switch (query_answer(w->qc, snap, &q, w->tcpin, len)) {
 		case QUERY_DROP:
 			break;
@@ -914,24 +1062,39 @@ worker_conn_process(struct worker_conn *c)
 	}
 	query_batch_end(w->qc);
 	snapshot_read_end();
+	worker_conn_in_deadline(c, progress);
+	return 0;
 }
 
 static void
 worker_conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
-	worker_conn_process(arg);
+	(void)worker_conn_process(arg);
 }
 
-/* Everything written: a client that has finished can now be let go. */
+/*
+ * Everything written: the client has taken its answers in time; one that
+ * has finished can now be let go.
+ */
 static void
 worker_conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct worker_conn	*c = arg;
 
 	(void)bev;
-	if (c->eof && c->pending == 0)
+	event_del(&c->out_ev);
+	if (c->eof && c->pending == 0) {
 		worker_conn_close(c);
+		return;
+	}
+	if (c->full) {
+		/* Taken: read the queries waiting meanwhile. */
+		c->full = 0;
+		if (!c->paused && !c->eof)
+			bufferevent_enable(c->bev, EV_READ);
+		(void)worker_conn_process(c);
+	}
 }
 
 static void
@@ -950,6 +1113,7 @@ worker_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		/* Half-closed: send what is owed, then close. */
 		c->eof = 1;
 		bufferevent_disable(bev, EV_READ);
+		event_del(&c->in_ev);
 		return;
 	}
 	worker_conn_close(c);
@@ -964,6 +1128,9 @@ worker_conn_close(struct worker_conn *c)
 	if (c->bev != NULL) {
 		bufferevent_free(c->bev);
 		c->bev = NULL;
+		event_del(&c->in_ev);
+		event_del(&c->out_ev);
+		quota_give(w->tcp_clients, (struct sockaddr *)&c->peer, 0);
 		w->nconns--;
 	}
 	if (c->pending == 0) {
@@ -1006,8 +1173,11 @@ worker_tcp_release(struct query *q)
 	/* A connection that stopped reading for good (eof) stays stopped. */
 	if (c->paused && !c->eof && c->pending < c->max_queries) {
 		c->paused = 0;
-		bufferevent_enable(c->bev, EV_READ);
-		worker_conn_process(c);
+		if (!c->full)
+			bufferevent_enable(c->bev, EV_READ);
+		/* A fresh deadline for a query that waited on us. */
+		if (worker_conn_process(c) == -1)
+			return;
 	}
 	if (c->bev != NULL && c->eof && c->pending == 0 &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)

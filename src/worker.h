@@ -56,6 +56,12 @@ struct worker_stats {
 	uint64_t	rrl_slipped;	/* ... sent cut, with TC=1 */
 	uint64_t	tcp_accepted;
 	uint64_t	tcp_rejected;	/* over tcp-max-connections */
+	uint64_t	tcp_refused;	/* closed at once: no board's */
+	uint64_t	tcp_client_limit; /* over ...-per-client */
+	uint64_t	tcp_deadline;	/* closed: a query or its answers
+					   too slow (tcp-query-timeout) */
+	uint64_t	tcp_unread;	/* answers dropped: too many left
+					   unread */
 };
 
 /*
