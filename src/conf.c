@@ -221,7 +221,7 @@ static const struct conf_key conf_keys[] = {
 	  "IPv6 clients are counted by networks of this prefix length." },
 	{ "rrl.table-size", CONF_UINT, 0, 1024, 16777216, 0,
 	  "65536", OFF(rrl_table_size), 0,
-	  "Rate counters kept; the least recently used make way." },
+	  "Rate counters kept; those that limit least make way." },
 	{ "lists", CONF_LISTS, 0, 0, CONF_MAX_LISTS, 0,
 	  NULL, OFF(lists), OFF(nlists),
 	  "Category lists boards can block: name -> file, format, url." },

@@ -53,7 +53,7 @@
 					       more queries meanwhile */
 #define WORKER_TCP_OUTMAX	(WORKER_TCP_OUTPAUSE + 2 + WORKER_TCP_MAX)
 					    /* queued answers, at most */
-#define WORKER_TCP_SOCKBUF	(32 * 1024) /* SO_SNDBUF, SO_RCVBUF: the
+#define WORKER_TCP_SOCKBUF	(16 * 1024) /* SO_SNDBUF, SO_RCVBUF: the
 					       kernel doubles it */
 
 /* Control message space for one IP_PKTINFO or IPV6_PKTINFO. */

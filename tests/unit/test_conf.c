@@ -694,6 +694,9 @@ test_files(void **state)
 	assert_string_equal(c->user, "veilig");
 	assert_int_equal(c->board_widest4, 16);
 	assert_int_equal(c->board_widest6, 32);
+	/* Response rate limiting is on in production. */
+	assert_int_equal(c->rrl_rates[3], 10);
+	assert_int_equal(c->rrl_slip, 2);
 	conf_free(c);
 }
 
