@@ -128,11 +128,15 @@ run: deps
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
+# The attack tool of the end-to-end tests (test_limits.py), next to veiligd.
+$(B)/flood: tests/e2e/flood.c | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+
 # The end-to-end tests (tests/e2e/README.md) with the pytest of Debian's
 # python3, which has dnspython: quiet, each failure with the stderr tail
 # of the daemons it used, the reason of any skip.
 PYTEST		?= /usr/bin/python3 -m pytest
-e2e: all $(B)/mkstats
+e2e: all $(B)/mkstats $(B)/flood
 	$(PYTEST) -q -rfEs tests/e2e --veiligd ./$(B)/veiligd
 
 # veilig-report alone: its unit tests, then its pages in Chromium

@@ -45,10 +45,13 @@ by the label just left of "filter.test." (labels further left are free):
 and a few fixed names of the real world, A records only (TTL 300), so
 that safe-search rewrites and canaries can be followed (FIXED below).
 
-Other names get REFUSED (so a resolver moves on to its next upstream). Two control names, never counted, are answered over UDP or TCP:
+Other names get REFUSED (so a resolver moves on to its next upstream). Three control names, never counted, are answered over UDP or TCP:
 
     counts.fake.test TXT    JSON: {"PORT/PROTO/qname": count, ...}
-    reset.fake.test TXT     clears the counts
+    totals.fake.test TXT    JSON: {"behaviour": count, ...}, the queries
+                            for all names of each behaviour (a flood of
+                            random names has too many for counts)
+    reset.fake.test TXT     clears the counts and totals
 
 The process exits by itself after --max-seconds, so a crashed test runner
 never leaves it behind. `fakeup.py --self-test` checks it in isolation.
@@ -108,12 +111,15 @@ class Fake:
         self.verbose = verbose
         self.lock = threading.Lock()
         self.counts = {}
+        self.totals = {}
         self.once_seen = set()     # names "once" answered (kept by reset)
 
-    def count(self, port, proto, qname):
+    def count(self, port, proto, qname, beh=None):
         key = "%d/%s/%s" % (port, proto, qname)
         with self.lock:
             self.counts[key] = self.counts.get(key, 0) + 1
+            if beh is not None:
+                self.totals[beh] = self.totals.get(beh, 0) + 1
 
     def log(self, fmt, *args):
         if self.verbose:
@@ -151,11 +157,14 @@ class Fake:
         r = dns.message.make_response(q)
         r.flags |= dns.flags.RA
 
-        if lname in ("counts.fake.test.", "reset.fake.test."):
+        if lname in ("counts.fake.test.", "totals.fake.test.",
+                     "reset.fake.test."):
             with self.lock:
-                text = json.dumps(self.counts, sort_keys=True)
+                text = json.dumps(self.totals if lname.startswith("totals")
+                                  else self.counts, sort_keys=True)
                 if lname == "reset.fake.test.":
                     self.counts.clear()
+                    self.totals.clear()
             chunks = [text[i:i + 250] for i in range(0, len(text), 250)] or [""]
             r.answer.append(dns.rrset.from_text_list(
                 qname, 0, "IN", "TXT",
@@ -164,7 +173,7 @@ class Fake:
             return [(0, r.to_wire(max_size=65535))]
 
         if qname.is_subdomain(FILTER_ZONE) or lname in FIXED:
-            self.count(port, proto, lname)
+            self.count(port, proto, lname, "filter")
             self.log("%d/%s %s %s -> filter", port, proto, lname,
                      dns.rdatatype.to_text(qrr.rdtype))
             delay = self.filter_answer(qname, lname, qrr.rdtype, r)
@@ -174,7 +183,7 @@ class Fake:
         if beh is None:
             r.set_rcode(dns.rcode.REFUSED)
             return [(0, r.to_wire())]
-        self.count(port, proto, lname)
+        self.count(port, proto, lname, beh)
         self.log("%d/%s %s %s -> %s", port, proto, lname,
                  dns.rdatatype.to_text(qrr.rdtype), beh)
         r.flags |= dns.flags.AA
@@ -434,9 +443,9 @@ def query(port, name, rdtype="A", tcp=False, timeout=1.0):
                          ignore_unexpected=True)
 
 
-def get_counts(port, timeout=1.0):
-    """The counts of the fake listening on port, as a dict."""
-    r = query(port, "counts.fake.test.", "TXT", tcp=True, timeout=timeout)
+def get_counts(port, timeout=1.0, what="counts"):
+    """The counts (or totals) of the fake listening on port, as a dict."""
+    r = query(port, what + ".fake.test.", "TXT", tcp=True, timeout=timeout)
     text = b"".join(b"".join(rd.strings) for rd in r.answer[0]).decode()
     return json.loads(text)
 
@@ -517,6 +526,9 @@ def self_test():
     check("counts", c.get("%d/udp/ok.fake.test." % p1) == 1
           and c.get("%d/tcp/trunc.fake.test." % p1) == 1
           and c.get("%d/udp/silent1.fake.test." % p2) == 1)
+    t = get_counts(p1, what="totals")
+    check("totals", t.get("ok") == 1 and t.get("trunc") == 2
+          and t.get("silent") == 1 and t.get("filter") == 3)
     print("fakeup self-test: %d failed" % fails)
     return 1 if fails else 0
 
