@@ -13,6 +13,11 @@
  * The key is the cache's and the forwarder's: lower-cased name, type,
  * class, DO and CD.
  *
+ * Bounds: an entry lives while its owner's question is in flight, and
+ * holds at most the max_waiters its claimers allow (query.c passes
+ * limits.forwarded-per-question); a claimer that may not start a question
+ * (over its client's share) can still join one.
+ *
  * Locking: the table is split into shards, each with its own mutex, held
  * only to look up, add or take an entry. A mailbox has its own mutex.
  *

@@ -6,7 +6,10 @@
  * socket is shared. UDP is read and answered in batches (recvmmsg,
  * sendmmsg). TCP follows RFC 7766: many queries per connection, answers in
  * the order they are ready, an idle timeout, a cap on connections per
- * daemon and on queries in flight per connection.
+ * daemon and on queries in flight per connection. And so that no client
+ * can hold TCP slots from the others: connections only from boards'
+ * networks, a cap per client (quota.h), a deadline on each query's octets
+ * and on answers left unread, and a bound on both buffers.
  *
  * The worker is the transport only: it reads each query, fills a struct
  * query (the client's address, its own operations, the buffer the answer
