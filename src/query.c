@@ -41,7 +41,10 @@
  * query_finish_now() and query_wake_cb().
  *
  * Statistics (stats.h): where an answer is decided, q->how (and q->cat
- * for a block) says what kind it is; query_count() counts it once, when
+ * for a block) says what kind it is, and q->limited which limits cut it
+ * short (a refusal of query_forward() reaches it through qc->refusal, as
+ * the query answered in query_fallback() is the transport's, not the
+ * copy query_forward() was given); query_count() counts it once, when
  * the client gets it (after response rate limiting, which may drop it),
  * inside the read section of the snapshot whose board it was answered
  * for: an answer given at once at the end of query_answer() or in
@@ -89,6 +92,10 @@ struct query_ctx {
 	struct rrl		*rrl;		/* shared, owned by main */
 	unsigned		 nworkers;	/* sharing limits.forwarded */
 	struct query_stats	 st;
+	unsigned		 refusal;	/* the limit that refused the
+						   last query_forward() (1 <<
+						   enum stats_limit), for
+						   query_fallback() to count */
 	struct stats_worker	*sw;		/* statistics, or NULL */
 
 	/* A late answer, and the answer about a rewrite's target before it
@@ -180,6 +187,7 @@ query_count(struct query_ctx *qc, const struct snapshot *snap,
 	sq.safe_search = q->how == STATS_REWRITTEN &&
 	    q->verdict.rule == POLICY_RULE_SAFESEARCH;
 	sq.upstream = late;
+	sq.limited = q->limited;
 	sq.ns = !late ? STATS_NS_BATCH : stats_clock() - ((uint64_t)
 	    q->received.tv_sec * 1000000000ULL + (uint64_t)q->received.tv_nsec);
 	stats_count(qc->sw, snap->stats, b != NULL ? (int)b->index :
@@ -320,8 +328,8 @@ query_now_ms(void)
  * limited: over a stream the client's address is its own.
  */
 static size_t
-query_rate(struct query_ctx *qc, const struct conf *conf,
-    const struct query *q, uint8_t *msg, size_t len)
+query_rate(struct query_ctx *qc, const struct conf *conf, struct query *q,
+    uint8_t *msg, size_t len)
 {
 	struct rrl_params	p;
 	size_t			i;
@@ -341,9 +349,11 @@ query_rate(struct query_ctx *qc, const struct conf *conf,
 		break;
 	case RRL_DROP:
 		qc->st.rrl_dropped++;
+		q->limited |= 1U << STATS_LIM_RRL_DROPPED;
 		return 0;
 	case RRL_SLIP:
 		qc->st.rrl_slipped++;
+		q->limited |= 1U << STATS_LIM_RRL_SLIPPED;
 		return rrl_slip(msg, len);
 	}
 	return len;
@@ -422,6 +432,7 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 		return query_send(q, n);
 	case CACHE_FAILED:
 		qc->st.failed++;
+		q->limited |= 1U << STATS_LIM_FAILED;
 		return query_send(q, query_servfail_write(qc, q));
 	case CACHE_MISS:
 		break;
@@ -440,6 +451,7 @@ query_answer(struct query_ctx *qc, const struct snapshot *snap,
 	q->how = STATS_DROPPED;
 	q->cat = -1;
 	q->rcode = -1;
+	q->limited = 0;
 	q->counted = 0;
 	next = query_decide(qc, snap, q, pkt, len);
 	if (next == QUERY_SEND)
@@ -609,6 +621,9 @@ query_fallback(struct query_ctx *qc, const struct snapshot *snap,
 	struct query_settled	s = { NULL, NULL, 0, 0, 1 };
 	size_t			len;
 
+	/* The limit that refused query_forward(), if one did. */
+	q->limited |= qc->refusal;
+	qc->refusal = 0;
 	len = query_finish(qc, snap, q, &s);
 	q->outlen = query_rate(qc, snap->conf, q, q->out, len);
 	/* Answered now (or dropped): counted with its batch. */
@@ -656,14 +671,35 @@ query_ask(struct query_ctx *qc, const struct snapshot *snap, struct query *q,
 	return 0;
 }
 
+/*
+ * Query_forward() is refused by the limit why: count it for veiligctl,
+ * and keep it for query_fallback() to count with the answer per board.
+ */
+static void
+query_refused(struct query_ctx *qc, enum stats_limit why)
+{
+	switch (why) {
+	case STATS_LIM_FORWARDED:
+		qc->st.limit_worker++;
+		break;
+	case STATS_LIM_PER_QUESTION:
+		qc->st.limit_question++;
+		break;
+	case STATS_LIM_CLIENT_SHARE:
+		qc->st.limit_client++;
+		break;
+	default:
+		break;
+	}
+	qc->refusal = 1U << why;
+}
+
 /* A question could not be started: count why. */
 static void
 query_no_start(struct query_ctx *qc)
 {
-	if (fwd_room(qc->fwd))
-		qc->st.limit_client++;
-	else
-		qc->st.limit_worker++;
+	query_refused(qc, fwd_room(qc->fwd) ? STATS_LIM_CLIENT_SHARE :
+	    STATS_LIM_FORWARDED);
 }
 
 /*
@@ -681,7 +717,7 @@ query_join(struct query_ctx *qc, const struct snapshot *snap,
 
 	/* Our forwarder asks it already: room for one more waiter? */
 	if ((n = fwd_waiters(qc->fwd, fq)) >= (long)lim->per_question) {
-		qc->st.limit_question++;
+		query_refused(qc, STATS_LIM_PER_QUESTION);
 		return -1;
 	}
 	/* A new question: within the client's share and our room. */
@@ -697,7 +733,7 @@ query_join(struct query_ctx *qc, const struct snapshot *snap,
 		q->state = QUERY_WAITING;
 		return 0;
 	case INFLIGHT_FULL:
-		qc->st.limit_question++;
+		query_refused(qc, STATS_LIM_PER_QUESTION);
 		return -1;
 	case INFLIGHT_NONE:
 		query_no_start(qc);
@@ -720,7 +756,7 @@ query_join(struct query_ctx *qc, const struct snapshot *snap,
 		if (q->token != 0)
 			inflight_release(qc->inflight, fq, q->token, 0);
 		q->token = 0;
-		qc->st.limit_worker++;
+		query_refused(qc, STATS_LIM_FORWARDED);
 		return -1;
 	}
 	return 0;
@@ -742,6 +778,7 @@ query_forward(struct query_ctx *qc, const struct snapshot *snap,
 	q->qc = qc;
 	q->token = 0;
 	q->job = 0;
+	qc->refusal = 0;
 
 	/*
 	 * Every forwarded query holds memory until it is answered: the
@@ -749,11 +786,11 @@ query_forward(struct query_ctx *qc, const struct snapshot *snap,
 	 */
 	query_limits(qc, snap->conf, &lim);
 	if (qc->npending >= lim.held) {
-		qc->st.limit_worker++;
+		query_refused(qc, STATS_LIM_FORWARDED);
 		return -1;
 	}
 	if (quota_take(qc->clients, from, QUERY_HELD, lim.client_held) == -1) {
-		qc->st.limit_client++;
+		query_refused(qc, STATS_LIM_CLIENT_SHARE);
 		return -1;
 	}
 	if (query_join(qc, snap, q, fq, &lim) == -1) {

@@ -145,6 +145,8 @@ struct query {
 					   STATS_CAT_CANARY), else -1 */
 	int			 rcode;	/* an extended rcode written (BADVERS),
 					   or -1: the answer's header says */
+	unsigned		 limited; /* the limits that cut it short:
+					    1 << enum stats_limit, or'd */
 	int			 counted; /* once, when the client got it */
 
 	/* Set by query_forward(): a forwarded query's life. */

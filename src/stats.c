@@ -117,6 +117,10 @@ static const char *const stats_answer_names[STATS_NANSWERS] = {
 	"cache", "forwarded", "stale", "blocked", "rewritten", "refused",
 	"error", "dropped",
 };
+static const char *const stats_limit_names[STATS_NLIMITS] = {
+	"failed", "forwarded", "per_question", "client_share", "rrl_dropped",
+	"rrl_slipped",
+};
 
 /* ---- the workers' side ---- */
 
@@ -126,6 +130,7 @@ struct stats_brec {
 	uint32_t	rcode[STATS_NRCODES];
 	uint32_t	answer[STATS_NANSWERS];
 	uint32_t	safe_search;
+	uint32_t	limited[STATS_NLIMITS];
 	uint32_t	sites_lost;	/* blocked, no room in the ring */
 	uint32_t	lat[2][STATS_NBUCKETS];	/* [upstream] */
 	uint64_t	lat_ns[2];	/* their sum */
@@ -160,6 +165,7 @@ struct stats_bev {
 struct stats_orec {
 	uint32_t	queries;
 	uint32_t	refused;
+	uint32_t	limited[STATS_NLIMITS];
 	uint32_t	cc[STATS_NCC];
 	struct {
 		uint32_t	asn;		/* 0: free */
@@ -237,6 +243,7 @@ struct stats_counts {
 	uint64_t	rcode[STATS_NRCODES];
 	uint64_t	answer[STATS_NANSWERS];
 	uint64_t	safe_search;
+	uint64_t	limited[STATS_NLIMITS];
 	uint64_t	lat[2][STATS_NBUCKETS];
 	uint64_t	lat_ns[2];
 	uint64_t	cat[STATS_MAX_CATS];
@@ -276,6 +283,7 @@ struct stats_asmap {
 struct stats_ocounts {
 	uint64_t		queries;
 	uint64_t		refused;
+	uint64_t		limited[STATS_NLIMITS];
 	uint64_t		cc[STATS_NCC];
 };
 
@@ -806,6 +814,9 @@ stats_outside(struct stats_set *s, const struct stats_map *map,
 	o->queries++;
 	if (q->rcode == WIRE_REFUSED)
 		o->refused++;
+	for (i = 0; q->limited != 0 && i < STATS_NLIMITS; i++)
+		if (q->limited & 1U << i)
+			o->limited[i]++;
 	if (map->geo == NULL || (family = stats_addr(q->from, &addr)) == 0)
 		return;
 	(void)geo_lookup(map->geo, family, addr, cc, &asn);
@@ -883,7 +894,7 @@ stats_count(struct stats_worker *w, const struct stats_map *map, int board,
 	uint8_t			 buf[17];
 	size_t			 alen;
 	int			 family;
-	unsigned		 up = q->upstream ? 1 : 0;
+	unsigned		 up = q->upstream ? 1 : 0, i;
 
 	if (map == NULL || s == NULL)
 		return;
@@ -910,6 +921,9 @@ stats_count(struct stats_worker *w, const struct stats_map *map, int board,
 	}
 	if (q->safe_search)
 		r->safe_search++;
+	for (i = 0; q->limited != 0 && i < STATS_NLIMITS; i++)
+		if (q->limited & 1U << i)
+			r->limited[i]++;
 
 	/* The client, as a keyed hash only; the address goes no further. */
 	if ((family = stats_addr(q->from, &addr)) == 0)
@@ -1411,6 +1425,8 @@ stats_counts_add(struct stats_counts *c, const struct stats_brec *r)
 	for (i = 0; i < STATS_NANSWERS; i++)
 		c->answer[i] += r->answer[i];
 	c->safe_search += r->safe_search;
+	for (i = 0; i < STATS_NLIMITS; i++)
+		c->limited[i] += r->limited[i];
 	for (j = 0; j < 2; j++) {
 		for (i = 0; i < STATS_NBUCKETS; i++)
 			c->lat[j][i] += r->lat[j][i];
@@ -1506,6 +1522,8 @@ stats_fold_outside(struct stats *st, struct stats_orec *o)
 	for (j = 0; j < 3; j++) {
 		oc[j]->queries += o->queries;
 		oc[j]->refused += o->refused;
+		for (i = 0; i < STATS_NLIMITS; i++)
+			oc[j]->limited[i] += o->limited[i];
 		for (i = 0; i < STATS_NCC; i++)
 			oc[j]->cc[i] += o->cc[i];
 	}
@@ -1761,6 +1779,8 @@ stats_json_counts(const struct stats *st, json_t *o,
 	    STATS_MAX_CATS));
 	json_object_set_new(o, "safe_search", json_integer((json_int_t)
 	    c->safe_search));
+	json_object_set_new(o, "limited", stats_json_named(c->limited,
+	    stats_limit_names, STATS_NLIMITS));
 	if ((lat = json_object()) != NULL) {
 		json_object_set_new(lat, "le", stats_json_le());
 		json_object_set_new(lat, "cache", stats_json_array(c->lat[0],
@@ -1868,6 +1888,8 @@ stats_json_outside(const struct stats *st, const struct stats_ocounts *oc,
 	    oc->queries));
 	json_object_set_new(o, "refused", json_integer((json_int_t)
 	    oc->refused));
+	json_object_set_new(o, "limited", stats_json_named(oc->limited,
+	    stats_limit_names, STATS_NLIMITS));
 	if (st->have_cc && (cc = json_object()) != NULL) {
 		for (i = 0; i < STATS_NCC - 1; i++) {
 			if (oc->cc[i] == 0)
@@ -2157,6 +2179,8 @@ stats_text_counts(const struct stats *st, struct evbuffer *out,
 	if (c->safe_search != 0)
 		evbuffer_add_printf(out, "    safe search: %llu\n",
 		    (unsigned long long)c->safe_search);
+	stats_text_named(out, "    limited:", c->limited, stats_limit_names,
+	    STATS_NLIMITS, 0);
 }
 
 /* Text of one board. */
@@ -2278,11 +2302,15 @@ stats_show(struct stats *st, const char *board, int json,
 			if (one == NULL || st->boards[st->byid[i]] == one)
 				stats_text_board(st, out,
 				    st->boards[st->byid[i]], now);
-		if (one == NULL && st->out_total.queries > 0)
+		if (one == NULL && st->out_total.queries > 0) {
 			evbuffer_add_printf(out, "outside: %llu queries in the "
 			    "interval, %llu in total\n",
 			    (unsigned long long)st->out_ival.queries,
 			    (unsigned long long)st->out_total.queries);
+			stats_text_named(out, "    limited:",
+			    st->out_total.limited, stats_limit_names,
+			    STATS_NLIMITS, 0);
+		}
 		for (i = 0; one == NULL && i < st->nups; i++)
 			evbuffer_add_printf(out, "upstream %s: %llu queries, "
 			    "%llu answers, %llu timeouts, %llu errors, %llu "
@@ -2330,6 +2358,9 @@ stats_show(struct stats *st, const char *board, int json,
 			    (json_int_t)st->out_ival.queries));
 			json_object_set_new(e, "total", json_integer(
 			    (json_int_t)st->out_total.queries));
+			json_object_set_new(e, "limited", stats_json_named(
+			    st->out_total.limited, stats_limit_names,
+			    STATS_NLIMITS));
 			json_object_set_new(o, "outside", e);
 		}
 		a = json_array();
@@ -2427,6 +2458,12 @@ stats_prom_boards(struct stats *st, struct evbuffer *out)
 	stats_prom_named(st, out, "veilig_blocked_total",
 	    "Blocked answers by board and category.", "category",
 	    offsetof(struct stats_counts, cat), STATS_MAX_CATS, cats);
+	stats_prom_named(st, out, "veilig_limited_total",
+	    "Answers a limit cut short, by board and limit: answered at once "
+	    "(failed, forwarded, per_question, client_share) or by response "
+	    "rate limiting (rrl_dropped, rrl_slipped).", "limit",
+	    offsetof(struct stats_counts, limited), STATS_NLIMITS,
+	    stats_limit_names);
 
 	metrics_head(out, "veilig_safe_search_total", "counter",
 	    "Safe-search rewrites by board.");
@@ -2559,6 +2596,13 @@ stats_prometheus(struct stats *st, struct evbuffer *out)
 	    "Queries from addresses in no board's networks.");
 	evbuffer_add_printf(out, "veilig_outside_queries_total %llu\n",
 	    (unsigned long long)st->out_total.queries);
+	metrics_head(out, "veilig_outside_limited_total", "counter",
+	    "Answers to addresses in no board's networks a limit cut short.");
+	for (i = 0; i < STATS_NLIMITS; i++)
+		if (st->out_total.limited[i] != 0)
+			evbuffer_add_printf(out, "veilig_outside_limited_total{"
+			    "limit=\"%s\"} %llu\n", stats_limit_names[i],
+			    (unsigned long long)st->out_total.limited[i]);
 	if (st->have_cc) {
 		metrics_head(out, "veilig_outside_country_queries_total",
 		    "counter", "Queries from addresses in no board's "

@@ -3,10 +3,12 @@
  *
  * What is counted (README "Statistics" and "Privacy"): per board and
  * interval the queries by type and by rcode, how they were answered,
- * blocked answers per category, safe-search rewrites, latency histograms,
- * the number of distinct clients (a HyperLogLog over keyed hashes of the
+ * blocked answers per category, safe-search rewrites, the answers a
+ * limit cut short (enum stats_limit), latency histograms, the number of
+ * distinct clients (a HyperLogLog over keyed hashes of the
  * addresses, hll.c) and the blocked sites that at least k distinct clients
- * ran into (kanon.c); queries from addresses of no board by country and AS;
+ * ran into (kanon.c); queries from addresses of no board by country and AS
+ * (and those a limit cut short);
  * per upstream its queries, timeouts, errors, mismatched answers and round
  * trip times. No address and no query is ever kept beyond the second in
  * which it was counted, and none is written.
@@ -71,6 +73,23 @@ enum stats_answer {
 	STATS_NANSWERS
 };
 
+/*
+ * The limits that cut an answer short (README "Limits"), as bits of
+ * stats_query.limited: the "limited" counts of a record. The first four
+ * say why a query was answered at once instead of forwarded (at most one
+ * of them), the last two what response rate limiting did to its answer.
+ */
+enum stats_limit {
+	STATS_LIM_FAILED = 0,	/* SERVFAIL at once: the upstreams failed
+				   the question a moment ago (RFC 9520) */
+	STATS_LIM_FORWARDED,	/* not forwarded: limits.forwarded */
+	STATS_LIM_PER_QUESTION,	/* ... limits.forwarded-per-question */
+	STATS_LIM_CLIENT_SHARE,	/* ... limits.client-share */
+	STATS_LIM_RRL_DROPPED,	/* not sent: over the response rate */
+	STATS_LIM_RRL_SLIPPED,	/* sent cut to the question, TC=1 */
+	STATS_NLIMITS
+};
+
 /* Categories beyond the policy's bits (0..63). */
 #define STATS_CAT_DENY		64	/* the board's deny: list */
 #define STATS_CAT_CANARY	65	/* a canary name */
@@ -101,6 +120,7 @@ struct stats_query {
 						   STATS_CAT_*; else -1 */
 	int			 safe_search;	/* a safe-search rewrite */
 	int			 upstream;	/* it waited for an upstream */
+	unsigned		 limited;	/* 1 << enum stats_limit, or'd */
 	uint64_t		 ns;		/* from receipt to answer, or
 						   STATS_NS_BATCH */
 };

@@ -688,11 +688,26 @@ veiligd_metrics_counters(struct veiligd *vd, struct evbuffer *out)
 	evbuffer_add_printf(out, "veilig_dns_dropped_total %llu\n",
 	    (unsigned long long)s.dropped);
 	metrics_head(out, "veilig_tcp_connections_total", "counter",
-	    "TCP connections, accepted or rejected at the limit.");
+	    "TCP connections: accepted; closed at once: rejected (over "
+	    "tcp-max-connections), refused (no board's address), client_limit "
+	    "(over tcp-max-connections-per-client).");
 	evbuffer_add_printf(out, "veilig_tcp_connections_total{result="
 	    "\"accepted\"} %llu\nveilig_tcp_connections_total{result="
-	    "\"rejected\"} %llu\n", (unsigned long long)s.tcp_accepted,
-	    (unsigned long long)s.tcp_rejected);
+	    "\"rejected\"} %llu\nveilig_tcp_connections_total{result="
+	    "\"refused\"} %llu\nveilig_tcp_connections_total{result="
+	    "\"client_limit\"} %llu\n", (unsigned long long)s.tcp_accepted,
+	    (unsigned long long)s.tcp_rejected,
+	    (unsigned long long)s.tcp_refused,
+	    (unsigned long long)s.tcp_client_limit);
+	metrics_head(out, "veilig_tcp_deadline_closed_total", "counter",
+	    "TCP connections closed at tcp-query-timeout: a query, or the "
+	    "reading of its answers, too slow.");
+	evbuffer_add_printf(out, "veilig_tcp_deadline_closed_total %llu\n",
+	    (unsigned long long)s.tcp_deadline);
+	metrics_head(out, "veilig_tcp_unread_dropped_total", "counter",
+	    "TCP answers dropped: the client left too many unread.");
+	evbuffer_add_printf(out, "veilig_tcp_unread_dropped_total %llu\n",
+	    (unsigned long long)s.tcp_unread);
 	metrics_head(out, "veilig_workers", "gauge", "Worker threads.");
 	evbuffer_add_printf(out, "veilig_workers %u\n", vd->nworkers);
 	cache_stats(vd->cache, &cs);

@@ -24,6 +24,10 @@ business:
     client that does not read pins no more than a small bound of output
     and loses its slot at the deadline.
 
+What a limit turned away is counted in veiligctl stats, and for its
+board (or for no board) in the statistics: the two add up, and the
+metrics show the latter.
+
 The figures (RSS before and after, answers a second, the other client's
 success) are printed as "# ..." lines: pytest shows them with -s, or with
 a failure.
@@ -36,6 +40,7 @@ import struct
 import subprocess
 import threading
 import time
+import urllib.request
 
 import dns.exception
 import dns.message
@@ -203,6 +208,41 @@ def totals(fake):
     return fakeup.get_counts(fake.port1, what="totals")
 
 
+# The daemon's counters of veiligctl stats and the statistics' "limited"
+# of the same answers (stats.c), which are folded once a second.
+LIMITED = {"rrl.dropped": "rrl_dropped", "rrl.slipped": "rrl_slipped",
+           "limits.forwarded": "forwarded",
+           "limits.per-question": "per_question",
+           "limits.client-share": "client_share",
+           "answers.failed": "failed"}
+
+
+def limited(d):
+    """
+    Once the statistics have caught up (the traffic over): the daemon's
+    counters, and the statistics' "limited" counts of the boards summed
+    and of no board, from veiligctl stats --json. Each counter is the sum
+    of the two.
+    """
+    for _ in range(50):
+        st, _ = d.stats()
+        code, out, err = d.ctl("stats", "--json")
+        assert code == 0, err
+        js = json.loads(out)
+        boards = {}
+        for b in js["boards"]:
+            for k, v in b["total"]["limited"].items():
+                boards[k] = boards.get(k, 0) + v
+        outside = js["outside"]["limited"]
+        if all(st[c] == boards.get(k, 0) + outside.get(k, 0)
+               for c, k in LIMITED.items()):
+            return st, boards, outside
+        time.sleep(0.2)
+    raise AssertionError("limited counts of the statistics %s and %s do "
+                         "not add up to the counters %s" % (boards, outside,
+                                                            st))
+
+
 # ------------------------------------------------------------ the floods
 
 # Before the limits, this flood (3 s at 10000/s) grew veiligd by 80 MiB
@@ -223,8 +263,10 @@ def test_duplicate_flood(make_veiligd, flood_fake, tmp_path):
         "other client: %d of %d answered" % (by.answered, by.asked))
     # the flood was answered at once, SERVFAIL, not left to pile up
     assert out["rcodes"].get("2", 0) > out["sent"] / 4, out
-    st, _ = d.stats()
+    st, boards, _ = limited(d)
     assert st["limits.per-question"] > 0, st
+    # counted for the flooder's board in the statistics too
+    assert boards["per_question"] == st["limits.per-question"], boards
     # one question upstream (attempts 3), shared by both workers, then
     # remembered as failed for the rest of the flood
     assert fake.count(name) <= 3, "upstream asked %d times" % (
@@ -246,8 +288,9 @@ def test_random_subdomain_flood(make_veiligd, flood_fake, tmp_path):
         "RSS grew from %.1f to %.1f MiB" % (before, by.rss_peak))
     assert by.asked >= 10 and by.rate() >= 0.9, (
         "other client: %d of %d answered" % (by.answered, by.asked))
-    st, _ = d.stats()
+    st, boards, _ = limited(d)
     assert st["limits.client-share"] > 0, st
+    assert boards["client_share"] == st["limits.client-share"], boards
     # 400 questions at once (200 a worker), each 3 attempts in 3 s:
     # without the share every name would be asked 3 times
     assert asked <= 3 * 400 * 2, "upstream asked %d times" % asked
@@ -271,8 +314,9 @@ def test_failure_remembered(make_veiligd, fake, tmp_path):
     assert slow == 0, "%d answers took a forward timeout" % slow
     assert fake.count(name) == 2, "upstream asked %d times" % (
         fake.count(name))
-    st, _ = d.stats()
+    st, boards, _ = limited(d)
     assert st["answers.failed"] >= 60, st
+    assert boards["failed"] == st["answers.failed"], boards
     # after the failure TTL (5 s) the upstreams are asked again
     time.sleep(5.2 - 60 * 0.03)
     dq(d.port, name, source=OTHER, timeout=3)
@@ -290,8 +334,10 @@ RRL = """rrl:
 
 def test_rrl_reflection(make_veiligd, fake, tmp_path):
     # the board is 127.0.0.2 alone: 127.0.0.1 is an address of no board
+    mport = free_port()
     d = start_veiligd(make_veiligd, tmp_path, "rrl", fake.ups[:1],
-                      networks=[OTHER + "/32"], extra=RRL)
+                      networks=[OTHER + "/32"],
+                      extra=RRL + "metrics: 127.0.0.1:%d\n" % mport)
     rate = 2000
     # a victim of no board: REFUSED, at most 10 a second in full
     out = flood(d, "www.example.test", rate, seconds=3, src=ATTACKER,
@@ -322,8 +368,21 @@ def test_rrl_reflection(make_veiligd, fake, tmp_path):
     assert out["tc"] > 0, out
     # no amplification: the victim gets fewer octets than were sent
     assert out["octets"] < sent_octets, out
-    st, _ = d.stats()
+    # in the statistics: the victim of no board's answers and the
+    # board's, which add up to the counters; and in the metrics
+    st, boards, outside = limited(d)
     assert st["rrl.dropped"] > 0 and st["rrl.slipped"] > 0, st
+    for k in ("rrl_dropped", "rrl_slipped"):
+        assert boards.get(k, 0) > 0 and outside.get(k, 0) > 0, (
+            boards, outside)
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport,
+                                timeout=10) as r:
+        metrics = r.read().decode()
+    for k in ("rrl_dropped", "rrl_slipped"):
+        assert ('veilig_limited_total{board="board",limit="%s"} %d\n' % (
+            k, boards[k])) in metrics, metrics
+        assert ('veilig_outside_limited_total{limit="%s"} %d\n' % (
+            k, outside[k])) in metrics, metrics
     # a slipped client retrying over TCP gets its answer
     r = dq(d.port, name, source=OTHER, tcp=True)
     assert len(r.answer[0]) == 30
@@ -335,8 +394,9 @@ def test_rrl_off_by_default(make_veiligd, fake, tmp_path):
     out = flood(d, "www.example.test", 1000, seconds=1, src=ATTACKER,
                 sockets=2)
     assert out["tc"] == 0, out
-    st, _ = d.stats()
+    st, boards, outside = limited(d)
     assert st["rrl.dropped"] == 0 and st["rrl.slipped"] == 0, st
+    assert "rrl_dropped" not in outside, outside
 
 
 # ---------------------------------------------------------------- TCP

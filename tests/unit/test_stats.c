@@ -4,7 +4,8 @@
  * of top blocked sites, day summaries, boards that keep their counts when
  * a reload renumbers them, interval and day boundaries, a worker thread
  * counting while main flips and folds (nothing lost), the Prometheus text
- * parsed back, and no client address in anything written.
+ * parsed back, the answers limits cut short, and no client address in
+ * anything written.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -825,6 +826,160 @@ test_batch_and_memo(void **state)
 	tconf_clear(&t);
 }
 
+/* Count a query of board from client n that limits cut short. */
+static void
+ask_limited(struct stats_worker *w, const struct stats_map *m, int board,
+    unsigned n, enum stats_answer how, int rcode, unsigned limited)
+{
+	struct sockaddr_storage	ss;
+	struct stats_query	q;
+	uint8_t			wire[64];
+
+	memset(&q, 0, sizeof q);
+	q.from = client(&ss, n, 0);
+	q.name_len = wname("flood.example", wire);
+	q.lname = wire;
+	q.qtype = 1;
+	q.answer = how;
+	q.category = -1;
+	q.rcode = rcode;
+	q.ns = 1000;
+	q.limited = limited;
+	stats_count(w, m, board, &q);
+}
+
+/*
+ * What the limits cut short, per board and of no board: in the records
+ * (interval and day), veiligctl's text and JSON, and Prometheus.
+ */
+static void
+test_limited(void **state)
+{
+	static const char *const ids[] = { "alpha", "beta" };
+	struct tconf		 t;
+	struct stats		*st;
+	struct stats_map	*m;
+	struct stats_worker	*w;
+	struct evbuffer		*out;
+	json_t			*a, *o, *lim;
+	json_error_t		 err;
+	char			*cause, *text;
+	time_t			 now = time(NULL);
+	int			 i;
+
+	(void)state;
+	tconf_init(&t, ids, 2, 5);
+	st = stats_new(&t.c, 1, &cause);
+	m = stats_map_new(st, &t.c, NULL);
+	w = stats_worker(st, 0);
+	stats_worker_begin(w, 0);
+	/* alpha: refused forwarding twice, once failed, RRL 3 and 2. */
+	for (i = 0; i < 2; i++)
+		ask_limited(w, m, 0, 1, STATS_ERROR, 2,
+		    1U << STATS_LIM_PER_QUESTION);
+	ask_limited(w, m, 0, 2, STATS_ERROR, 2, 1U << STATS_LIM_FAILED);
+	/* A SERVFAIL at once over the client's share, then dropped. */
+	ask_limited(w, m, 0, 3, STATS_DROPPED, -1,
+	    1U << STATS_LIM_CLIENT_SHARE | 1U << STATS_LIM_RRL_DROPPED);
+	for (i = 0; i < 2; i++)
+		ask_limited(w, m, 0, 3, STATS_DROPPED, -1,
+		    1U << STATS_LIM_RRL_DROPPED);
+	for (i = 0; i < 2; i++)
+		ask_limited(w, m, 0, 3, STATS_CACHE, 0,
+		    1U << STATS_LIM_RRL_SLIPPED);
+	/* beta: nothing limited. */
+	ask_limited(w, m, 1, 4, STATS_CACHE, 0, 0);
+	/* No board: REFUSED, 3 of them dropped and 1 slipped by RRL. */
+	ask_limited(w, m, STATS_OUTSIDE, 5, STATS_REFUSED, 5, 0);
+	for (i = 0; i < 3; i++)
+		ask_limited(w, m, STATS_OUTSIDE, 5, STATS_DROPPED, -1,
+		    1U << STATS_LIM_RRL_DROPPED);
+	ask_limited(w, m, STATS_OUTSIDE, 5, STATS_REFUSED, 5,
+	    1U << STATS_LIM_RRL_SLIPPED);
+	stats_tick(st, now);
+
+	/* veiligctl stats, text: one "limited:" line per period. */
+	out = evbuffer_new();
+	assert_int_equal(stats_show(st, NULL, 0, NULL, 0, out), 0);
+	text = strndup((char *)evbuffer_pullup(out, -1),
+	    evbuffer_get_length(out));
+	assert_non_null(strstr(text, "    limited: failed 1, per_question 2, "
+	    "client_share 1, rrl_dropped 3, rrl_slipped 2\n"));
+	assert_non_null(strstr(text, "outside: 5 queries in the interval, 5 "
+	    "in total\n    limited: rrl_dropped 3, rrl_slipped 1\n"));
+	free(text);
+	evbuffer_drain(out, evbuffer_get_length(out));
+
+	/* veiligctl stats --json. */
+	assert_int_equal(stats_show(st, NULL, 1, NULL, 0, out), 0);
+	text = strndup((char *)evbuffer_pullup(out, -1),
+	    evbuffer_get_length(out));
+	o = json_loads(text, 0, &err);
+	assert_non_null(o);
+	lim = json_object_get(json_object_get(json_array_get(
+	    json_object_get(o, "boards"), 0), "total"), "limited");
+	assert_int_equal(num(lim, "per_question", NULL), 2);
+	assert_int_equal(num(lim, "rrl_dropped", NULL), 3);
+	assert_int_equal(num(lim, "forwarded", NULL), -1);
+	lim = json_object_get(json_object_get(o, "outside"), "limited");
+	assert_int_equal(num(lim, "rrl_dropped", NULL), 3);
+	assert_int_equal(num(lim, "rrl_slipped", NULL), 1);
+	json_decref(o);
+	free(text);
+	evbuffer_drain(out, evbuffer_get_length(out));
+
+	/* Prometheus. */
+	stats_prometheus(st, out);
+	text = strndup((char *)evbuffer_pullup(out, -1),
+	    evbuffer_get_length(out));
+	assert_true(prom_parse(text, "veilig_limited_total{board=\"alpha\","
+	    "limit=\"rrl_dropped\"}") == 3);
+	assert_true(prom_parse(text, "veilig_limited_total{board=\"alpha\","
+	    "limit=\"client_share\"}") == 1);
+	assert_true(prom_parse(text, "veilig_limited_total{board=\"alpha\","
+	    "limit=\"forwarded\"}") == -1);
+	assert_true(prom_parse(text, "veilig_limited_total{board=\"beta\","
+	    "limit=\"rrl_dropped\"}") == -1);
+	assert_true(prom_parse(text, "veilig_outside_limited_total{limit="
+	    "\"rrl_dropped\"}") == 3);
+	assert_true(prom_parse(text, "veilig_outside_limited_total{limit="
+	    "\"rrl_slipped\"}") == 1);
+	free(text);
+	evbuffer_free(out);
+
+	/* The records: zero counts left out; the day sums the interval. */
+	stats_flush(st, now, 1);
+	a = records(t.dir, now, 0);
+	o = record(a, "board", "alpha");
+	assert_non_null(o);
+	assert_int_equal(num(o, "queries", NULL), 8);
+	assert_int_equal(num(o, "answers", "dropped"), 3);
+	assert_int_equal(num(o, "limited", "failed"), 1);
+	assert_int_equal(num(o, "limited", "per_question"), 2);
+	assert_int_equal(num(o, "limited", "client_share"), 1);
+	assert_int_equal(num(o, "limited", "rrl_dropped"), 3);
+	assert_int_equal(num(o, "limited", "rrl_slipped"), 2);
+	assert_int_equal(num(o, "limited", "forwarded"), -1);
+	o = record(a, "board", "beta");
+	assert_non_null(o);
+	assert_int_equal(json_object_size(json_object_get(o, "limited")), 0);
+	o = record(a, "outside", NULL);
+	assert_non_null(o);
+	assert_int_equal(num(o, "refused", NULL), 2);
+	assert_int_equal(num(o, "limited", "rrl_dropped"), 3);
+	assert_int_equal(num(o, "limited", "rrl_slipped"), 1);
+	json_decref(a);
+	a = records(t.dir, now, 1);
+	assert_int_equal(num(record(a, "day", "alpha"), "limited",
+	    "rrl_dropped"), 3);
+	assert_int_equal(num(record(a, "day-outside", NULL), "limited",
+	    "rrl_slipped"), 1);
+	json_decref(a);
+	stats_map_free(m);
+	stats_free(st);
+	tconf_clear(&t);
+}
+
 int
 main(void)
 {
@@ -836,6 +991,7 @@ main(void)
 		cmocka_unit_test(test_prometheus),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_batch_and_memo),
+		cmocka_unit_test(test_limited),
 	};
 
 	/* Local time, whatever the machine's zone: Europe/Amsterdam. */
