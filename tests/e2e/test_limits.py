@@ -72,13 +72,14 @@ def flood_fake(tmp_path_factory):
     f.stop()
 
 
-def start_veiligd(make_veiligd, tmp_path, name, ups, networks=("127.0.0.0/8",),
-                  workers=2, server="", extra="", idle="10s",
-                  timeout="1s", attempts=3, tcp_max_connections=64):
+def start_veiligd(make_veiligd, tmp_path, name, ups,
+                  networks=("127.0.0.0/16",), workers=2, server="",
+                  extra="", idle="10s", timeout="1s", attempts=3,
+                  tcp_max_connections=64):
     """
     A veiligd of the test's own with keys the shared writer has no words
     for: server lines (server=, indented), further sections (extra=) and
-    one board on networks.
+    one board on networks (no wider than board-limits allows: /16).
     """
     d = str(tmp_path / name)
     os.makedirs(os.path.join(d, "boards"), exist_ok=True)
