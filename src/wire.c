@@ -30,11 +30,39 @@
 /* Fixed part of a resource record after its owner name. */
 #define WIRE_RR_FIXED	10
 
-/* Types whose rdata holds names, private to the copy in wire_copy_rr(). */
+/*
+ * Types whose rdata holds names that may be compressed, private to
+ * wire_rdata_shape(): RFC 1035's (NS, CNAME, SOA above), and SRV, which
+ * some servers compress anyway.
+ */
+#define WIRE_TYPE_MD	3
+#define WIRE_TYPE_MF	4
+#define WIRE_TYPE_MB	7
+#define WIRE_TYPE_MG	8
+#define WIRE_TYPE_MR	9
 #define WIRE_TYPE_PTR	12
+#define WIRE_TYPE_MINFO	14
 #define WIRE_TYPE_MX	15
 #define WIRE_TYPE_SRV	33
-#define WIRE_TYPE_DNAME	39
+
+/* SVCB and HTTPS parameters we look into (RFC 9460 14.3.2). */
+#define WIRE_SVC_IPV4HINT	4
+#define WIRE_SVC_IPV6HINT	6
+
+/* The fixed octets of an RRSIG's rdata before the signer's name. */
+#define WIRE_RRSIG_FIXED	18
+
+/* Records wire_scrub() takes in one message (wire_scan() takes 512). */
+#define WIRE_SCRUB_MAX_RR	1024
+
+/* Label positions wire_scrub() remembers to move pointers to them. */
+#define WIRE_MAP_MAX		1024
+
+/* No record: an index no message reaches. */
+#define WIRE_NONE		UINT32_MAX
+
+/* Zones whose NSEC and NSEC3 records a scrubbed answer keeps. */
+#define WIRE_MAX_PROOFS		4
 
 /* Our SOA for blocked names: MNAME localhost., RNAME nobody.invalid. */
 #define WIRE_SOA_MNAME	"\011localhost"
@@ -59,6 +87,60 @@ struct wire_ttls {
 					   in the authority section */
 	size_t		 soa_off;	/* that SOA's TTL field */
 	int		 have_soa;
+};
+
+/*
+ * Where the names are in the rdata of a type: pre octets, then names
+ * names, then exactly post octets (the rest, when there are no names).
+ */
+struct wire_shape {
+	size_t		 pre;
+	int		 names;
+	size_t		 post;
+};
+
+/*
+ * Where labels went when a message was written anew: the label at offset
+ * from[i] of the old message is at to[i] of the new, with the same name
+ * after it. from[] only grows, so it is searched by halves.
+ */
+struct wire_map {
+	uint16_t	 from[WIRE_MAP_MAX];
+	uint16_t	 to[WIRE_MAP_MAX];
+	size_t		 n;
+};
+
+/* A name, lower-cased, uncompressed. */
+struct wire_lname {
+	uint8_t		 name[WIRE_MAX_NAME];
+	size_t		 len;
+};
+
+/*
+ * The chain of a question as wire_scrub() follows it, and what it learns
+ * of the answer on the way. Link i leads from name[i] to name[i + 1] (or
+ * back into the chain, or past its end, for the last name).
+ */
+struct wire_chain {
+	const struct wire_query	*q;
+	struct wire_lname	 name[WIRE_MAX_CHAIN];
+	size_t			 n;
+	uint32_t		 cname[WIRE_MAX_CHAIN];	/* the CNAME record
+							   of link i, or
+							   WIRE_NONE */
+	uint32_t		 dname[WIRE_MAX_CHAIN];	/* the DNAME record
+							   of link i, or
+							   WIRE_NONE */
+	size_t			 dlen[WIRE_MAX_CHAIN];	/* its owner: the
+							   last dlen octets
+							   of name[i] */
+	int			 rcode;		/* the answer's */
+	int			 positive;	/* data at the last name */
+	uint32_t		 soa;		/* the SOA kept, or WIRE_NONE */
+	struct wire_lname	 zone;		/* ... and its owner */
+	struct wire_lname	 proof[WIRE_MAX_PROOFS]; /* zones whose NSEC
+							   and NSEC3 stay */
+	size_t			 nproof;
 };
 
 static uint16_t	wire_get16(const uint8_t *);
@@ -108,7 +190,41 @@ static size_t	wire_truncated(uint8_t *, size_t, const struct wire_query *,
 		    uint16_t, uint16_t, size_t);
 static void	wire_buf_soa(struct wire_buf *, const struct wire_query *,
 		    const struct wire_block *);
-static int	wire_copy_rr(const struct wire_rr *, struct wire_buf *);
+static void	wire_rdata_shape(uint16_t, uint16_t, struct wire_shape *);
+static int	wire_map_find(const struct wire_map *, size_t, size_t *);
+static void	wire_map_add(struct wire_map *, size_t, size_t);
+static void	wire_buf_name(struct wire_buf *, const uint8_t *, size_t,
+		    struct wire_map *);
+static int	wire_copy_rr(const struct wire_rr *, struct wire_buf *,
+		    struct wire_map *);
+static int	wire_svcb(const struct wire_rr *, const struct wire_visit *);
+static size_t	wire_lname_read(const uint8_t *, size_t, size_t, size_t,
+		    struct wire_lname *);
+static int	wire_lname_eq(const struct wire_lname *, const uint8_t *,
+		    size_t);
+static int	wire_under(const uint8_t *, size_t, const uint8_t *, size_t);
+static int	wire_class_ok(const struct wire_chain *,
+		    const struct wire_rr *);
+static int	wire_chain_cname(struct wire_chain *, size_t,
+		    const struct wire_rr *, struct wire_lname *);
+static int	wire_chain_dname(struct wire_chain *, size_t,
+		    const struct wire_rr *, struct wire_lname *);
+static int	wire_chain_link(struct wire_chain *, size_t, const uint8_t *,
+		    size_t, size_t, struct wire_lname *);
+static int	wire_chain_build(struct wire_chain *, const uint8_t *, size_t,
+		    size_t);
+static void	wire_chain_proof(struct wire_chain *, const uint8_t *,
+		    size_t);
+static int	wire_keep_sig(struct wire_chain *, const struct wire_rr *,
+		    const struct wire_lname *);
+static int	wire_keep_proof(const struct wire_chain *,
+		    const struct wire_rr *, const struct wire_lname *);
+static int	wire_keep(struct wire_chain *, const struct wire_rr *);
+static int	wire_chain_soa(struct wire_chain *, struct wire_rr);
+static int	wire_scrub_mark(struct wire_chain *, const uint8_t *, size_t,
+		    size_t, uint8_t *);
+static size_t	wire_scrub_write(const uint8_t *, size_t, size_t,
+		    const uint8_t *, uint8_t *);
 
 /* Big-endian 16-bit read; the caller has checked the bounds. */
 static uint16_t
@@ -814,6 +930,482 @@ wire_mix_case(uint8_t *dst, const uint8_t *lname, size_t len,
 }
 
 /*
+ * Read the name at pos of msg (len octets) into *n, lower-cased. It must
+ * start before end and not run past it (end is len for an owner, the end
+ * of the rdata for a name in rdata). Returns the offset just past it
+ * where it starts, or 0 when it is malformed.
+ */
+static size_t
+wire_lname_read(const uint8_t *msg, size_t len, size_t pos, size_t end,
+    struct wire_lname *n)
+{
+	size_t	after = pos;
+
+	if (pos >= end || wire_name(msg, len, &after, n->name, &n->len,
+	    NULL) != NULL || after > end)
+		return (0);
+	wire_lower(n->name, n->name, n->len);
+	return (after);
+}
+
+/* Is n the lower-case name of len octets at name? */
+static int
+wire_lname_eq(const struct wire_lname *n, const uint8_t *name, size_t len)
+{
+	return (n->len == len && memcmp(n->name, name, len) == 0);
+}
+
+/*
+ * Is name (nlen octets) zone (zlen octets) or below it? Both lower-case
+ * and uncompressed; the suffix must start at a label.
+ */
+static int
+wire_under(const uint8_t *name, size_t nlen, const uint8_t *zone,
+    size_t zlen)
+{
+	size_t	off = 0;
+
+	while (nlen - off > zlen) {
+		if (name[off] == 0)
+			return (0);
+		off += name[off] + 1;
+	}
+	return (nlen - off == zlen && memcmp(name + off, zone, zlen) == 0);
+}
+
+/* Is rr of the question's class (any class for a question of ANY)? */
+static int
+wire_class_ok(const struct wire_chain *c, const struct wire_rr *rr)
+{
+	return (rr->class == c->q->qclass || c->q->qclass == WIRE_TYPE_ANY);
+}
+
+/*
+ * The answer record rr is a CNAME: if it is owned by name[i] and link i
+ * has no CNAME yet, it becomes the link and its target *next. 0, or -1
+ * when that CNAME's rdata is not exactly one name.
+ */
+static int
+wire_chain_cname(struct wire_chain *c, size_t i, const struct wire_rr *rr,
+    struct wire_lname *next)
+{
+	struct wire_lname	owner;
+	size_t			rdend = rr->rdata + rr->rdlen;
+
+	if (c->cname[i] != WIRE_NONE)
+		return (0);
+	if (wire_lname_read(rr->msg, rr->len, rr->owner, rr->len,
+	    &owner) == 0)
+		return (-1);
+	if (!wire_lname_eq(&c->name[i], owner.name, owner.len))
+		return (0);
+	if (wire_lname_read(rr->msg, rr->len, rr->rdata, rdend,
+	    next) != rdend)
+		return (-1);
+	c->cname[i] = rr->read - 1;
+	return (0);
+}
+
+/*
+ * The answer record rr is a DNAME. If its owner is above name[i], it
+ * turns name[i] into another name (RFC 6672 2.2: the labels left of the
+ * owner, then the DNAME's target). When link i has a CNAME, the first
+ * DNAME that agrees with the CNAME's target (*next) is part of the link:
+ * it is what signs the synthesised CNAME. When there is no CNAME, the
+ * DNAME closest to name[i] is the link and its name *next. 0, or -1 when
+ * the DNAME's rdata is not exactly one name.
+ */
+static int
+wire_chain_dname(struct wire_chain *c, size_t i, const struct wire_rr *rr,
+    struct wire_lname *next)
+{
+	const struct wire_lname	*n = &c->name[i];
+	struct wire_lname	 owner, to;
+	size_t			 rdend = rr->rdata + rr->rdlen, left;
+
+	if (c->dname[i] != WIRE_NONE && c->cname[i] != WIRE_NONE)
+		return (0);
+	if (wire_lname_read(rr->msg, rr->len, rr->owner, rr->len,
+	    &owner) == 0)
+		return (-1);
+	if (n->len <= owner.len || owner.len <= c->dlen[i] ||
+	    !wire_under(n->name, n->len, owner.name, owner.len))
+		return (0);
+	if (wire_lname_read(rr->msg, rr->len, rr->rdata, rdend, &to) !=
+	    rdend)
+		return (-1);
+	/* Too long a result is YXDOMAIN (RFC 6672 2.2): no link. */
+	left = n->len - owner.len;
+	if (left + to.len > WIRE_MAX_NAME)
+		return (0);
+	memmove(to.name + left, to.name, to.len);
+	memcpy(to.name, n->name, left);
+	to.len += left;
+	if (c->cname[i] != WIRE_NONE) {
+		if (!wire_lname_eq(next, to.name, to.len))
+			return (0);
+	} else
+		*next = to;
+	c->dname[i] = rr->read - 1;
+	c->dlen[i] = owner.len;
+	return (0);
+}
+
+/*
+ * Find link i of the chain in the answer section of msg (records from
+ * off): its CNAME, then the DNAME that makes or signs it. 1 with the
+ * next name in *next, 0 when name[i] has no link, -1 when malformed.
+ */
+static int
+wire_chain_link(struct wire_chain *c, size_t i, const uint8_t *msg,
+    size_t len, size_t off, struct wire_lname *next)
+{
+	struct wire_rr	rr;
+	int		r, dnames = 0;
+
+	wire_rr_begin(&rr, msg, len, off);
+	while ((r = wire_rr_read(&rr)) == 1 && rr.section == WIRE_SEC_AN) {
+		if (!wire_class_ok(c, &rr))
+			continue;
+		if (rr.type == WIRE_TYPE_DNAME)
+			dnames = 1;
+		else if (rr.type == WIRE_TYPE_CNAME &&
+		    wire_chain_cname(c, i, &rr, next) == -1)
+			return (-1);
+	}
+	if (r == -1)
+		return (-1);
+	/* Only answers with a DNAME in them take a second walk. */
+	wire_rr_begin(&rr, msg, len, off);
+	while (dnames && wire_rr_read(&rr) == 1 &&
+	    rr.section == WIRE_SEC_AN) {
+		if (rr.type == WIRE_TYPE_DNAME && wire_class_ok(c, &rr) &&
+		    wire_chain_dname(c, i, &rr, next) == -1)
+			return (-1);
+	}
+	return (c->cname[i] != WIRE_NONE || c->dname[i] != WIRE_NONE);
+}
+
+/*
+ * Follow the chain of c->q's question through the answer section of msg
+ * (records from off): from the name, link by link, until a name has no
+ * link, a link leads back into the chain (a loop), or the chain is full.
+ * A question of type CNAME asks for the first link itself, so the chain
+ * stays at the name. 0, or -1 when a link is malformed.
+ */
+static int
+wire_chain_build(struct wire_chain *c, const uint8_t *msg, size_t len,
+    size_t off)
+{
+	struct wire_lname	next;
+	size_t			i, j;
+	int			r;
+
+	for (i = 0; i < WIRE_MAX_CHAIN; i++) {
+		c->cname[i] = WIRE_NONE;
+		c->dname[i] = WIRE_NONE;
+		c->dlen[i] = 0;
+	}
+	memcpy(c->name[0].name, c->q->lname, c->q->name_len);
+	c->name[0].len = c->q->name_len;
+	c->n = 1;
+	for (i = 0; i < c->n; i++) {
+		if ((r = wire_chain_link(c, i, msg, len, off, &next)) != 1)
+			return (r);
+		if (c->q->qtype == WIRE_TYPE_CNAME || c->n == WIRE_MAX_CHAIN)
+			break;
+		for (j = 0; j < c->n; j++) {
+			if (wire_lname_eq(&c->name[j], next.name, next.len))
+				return (0);
+		}
+		c->name[c->n++] = next;
+	}
+	return (0);
+}
+
+/* Keep the NSEC and NSEC3 records at or below zone (zlen octets). */
+static void
+wire_chain_proof(struct wire_chain *c, const uint8_t *zone, size_t zlen)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nproof; i++) {
+		if (wire_lname_eq(&c->proof[i], zone, zlen))
+			return;
+	}
+	if (c->nproof == WIRE_MAX_PROOFS)
+		return;
+	memcpy(c->proof[c->nproof].name, zone, zlen);
+	c->proof[c->nproof].len = zlen;
+	c->nproof++;
+}
+
+/*
+ * The answer record rr (owned by owner), neither a link nor data: kept
+ * when it is an RRSIG, for a DO=1 question, over a kept RRset: the data
+ * at the last name, a CNAME link at its owner, a DNAME link at its
+ * owner. A kept RRSIG with fewer labels than its owner signs a wildcard
+ * expansion (RFC 4035 5.3.4), whose proof of no closer name is in the
+ * authority section: its signer's NSEC and NSEC3 records are kept too.
+ */
+static int
+wire_keep_sig(struct wire_chain *c, const struct wire_rr *rr,
+    const struct wire_lname *owner)
+{
+	const struct wire_lname	*n;
+	struct wire_lname	 signer;
+	size_t			 i, pos;
+	uint16_t		 covered;
+	uint8_t			 labels = 0;
+	int			 keep = 0;
+
+	if (rr->type != WIRE_TYPE_RRSIG || !c->q->do_bit ||
+	    rr->rdlen <= WIRE_RRSIG_FIXED)
+		return (0);
+	covered = wire_get16(rr->msg + rr->rdata);
+	for (i = 0; i < c->n && !keep; i++) {
+		n = &c->name[i];
+		if (wire_lname_eq(n, owner->name, owner->len))
+			keep = (covered == WIRE_TYPE_CNAME &&
+			    c->cname[i] != WIRE_NONE) ||
+			    (i == c->n - 1 && covered == c->q->qtype);
+		if (covered == WIRE_TYPE_DNAME && c->dname[i] != WIRE_NONE &&
+		    c->dlen[i] == owner->len)
+			keep |= memcmp(n->name + n->len - c->dlen[i],
+			    owner->name, owner->len) == 0;
+	}
+	if (!keep)
+		return (0);
+	for (pos = 0; owner->name[pos] != 0; pos += owner->name[pos] + 1)
+		labels++;
+	if (rr->msg[rr->rdata + 3] < labels &&
+	    wire_lname_read(rr->msg, rr->len, rr->rdata + WIRE_RRSIG_FIXED,
+	    rr->rdata + rr->rdlen, &signer) != 0)
+		wire_chain_proof(c, signer.name, signer.len);
+	return (1);
+}
+
+/*
+ * The authority record rr (owned by owner), not the SOA kept: for a DO=1
+ * question, the NSEC and NSEC3 records at or below a zone of the proofs,
+ * their RRSIGs, and the RRSIG of the SOA kept.
+ */
+static int
+wire_keep_proof(const struct wire_chain *c, const struct wire_rr *rr,
+    const struct wire_lname *owner)
+{
+	uint16_t	type = rr->type;
+	size_t		i;
+
+	if (!c->q->do_bit)
+		return (0);
+	if (type == WIRE_TYPE_RRSIG) {
+		if (rr->rdlen <= WIRE_RRSIG_FIXED)
+			return (0);
+		type = wire_get16(rr->msg + rr->rdata);
+		if (type == WIRE_TYPE_SOA)
+			return (c->soa != WIRE_NONE && wire_lname_eq(&c->zone,
+			    owner->name, owner->len));
+	}
+	if (type != WIRE_TYPE_NSEC && type != WIRE_TYPE_NSEC3)
+		return (0);
+	for (i = 0; i < c->nproof; i++) {
+		if (wire_under(owner->name, owner->len, c->proof[i].name,
+		    c->proof[i].len))
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Does the record rr stay? 1 or 0, or -1 when it is malformed. The
+ * answer section is decided before the others (it is read first), so
+ * c->positive is known by the time the authority section comes.
+ */
+static int
+wire_keep(struct wire_chain *c, const struct wire_rr *rr)
+{
+	const struct wire_lname	*last = &c->name[c->n - 1];
+	struct wire_lname	 owner;
+	uint32_t		 idx = rr->read - 1;
+	size_t			 i;
+
+	/* The upstream's OPT: wire_scan() cuts it (or refuses it). */
+	if (rr->type == WIRE_TYPE_OPT)
+		return (1);
+	if (!wire_class_ok(c, rr))
+		return (0);
+	if (wire_lname_read(rr->msg, rr->len, rr->owner, rr->len,
+	    &owner) == 0)
+		return (-1);
+	switch (rr->section) {
+	case WIRE_SEC_AN:
+		for (i = 0; i < c->n; i++) {
+			if (c->cname[i] == idx || c->dname[i] == idx)
+				return (1);
+		}
+		if (wire_lname_eq(last, owner.name, owner.len) &&
+		    (rr->type == c->q->qtype ||
+		    c->q->qtype == WIRE_TYPE_ANY)) {
+			c->positive = 1;
+			return (1);
+		}
+		return (wire_keep_sig(c, rr, &owner));
+	case WIRE_SEC_NS:
+		if (idx == c->soa)
+			return (1);
+		return (wire_keep_proof(c, rr, &owner));
+	default:
+		return (0);
+	}
+}
+
+/*
+ * For a negative answer (NXDOMAIN, or no data at the last name), find
+ * the SOA to keep: the first one in the authority section, which rr (a
+ * copy of the walk) is at the start of, owned by the last name or a name
+ * above it. Its zone's NSEC and NSEC3 records are the proof. 0, or -1
+ * when malformed.
+ */
+static int
+wire_chain_soa(struct wire_chain *c, struct wire_rr rr)
+{
+	const struct wire_lname	*last = &c->name[c->n - 1];
+	struct wire_lname	*z = &c->zone;
+	int			 r;
+
+	if (c->positive && c->rcode != WIRE_NXDOMAIN)
+		return (0);
+	while ((r = wire_rr_read(&rr)) == 1 && rr.section == WIRE_SEC_NS) {
+		if (rr.type != WIRE_TYPE_SOA || !wire_class_ok(c, &rr))
+			continue;
+		if (wire_lname_read(rr.msg, rr.len, rr.owner, rr.len, z) == 0)
+			return (-1);
+		if (!wire_under(last->name, last->len, z->name, z->len))
+			continue;
+		c->soa = rr.read - 1;
+		wire_chain_proof(c, z->name, z->len);
+		return (0);
+	}
+	return (r == -1 ? -1 : 0);
+}
+
+/*
+ * Decide for every record of msg (records from off) whether it stays:
+ * bit i of keep for record i. 0, or -1 when the message is malformed or
+ * has anything after its last record.
+ */
+static int
+wire_scrub_mark(struct wire_chain *c, const uint8_t *msg, size_t len,
+    size_t off, uint8_t *keep)
+{
+	struct wire_rr	rr, before;
+	int		r, k, soa_done = 0;
+
+	wire_rr_begin(&rr, msg, len, off);
+	for (;;) {
+		before = rr;
+		if ((r = wire_rr_read(&rr)) != 1)
+			break;
+		/* Past the answer section: first the SOA, if negative. */
+		if (rr.section != WIRE_SEC_AN && !soa_done) {
+			soa_done = 1;
+			if (wire_chain_soa(c, before) == -1)
+				return (-1);
+		}
+		if ((k = wire_keep(c, &rr)) == -1)
+			return (-1);
+		if (k)
+			keep[(rr.read - 1) / 8] |= 1 << ((rr.read - 1) % 8);
+	}
+	if (r == -1 || rr.next != len)
+		return (-1);
+	return (0);
+}
+
+/*
+ * Write msg (len octets, records from off) to tmp with only the records
+ * keep marks: header and question as they are, then each record kept,
+ * in order, through wire_copy_rr() with a map of where labels went, so
+ * that the compression pointers in them follow what they point at. The
+ * new length, or 0 when a record is malformed or the result would be
+ * longer than the message.
+ */
+static size_t
+wire_scrub_write(const uint8_t *msg, size_t len, size_t off,
+    const uint8_t *keep, uint8_t *tmp)
+{
+	struct wire_buf	 b = { tmp, len, 0 };
+	struct wire_map	 map;
+	struct wire_rr	 rr;
+	uint16_t	 count[3] = { 0, 0, 0 };
+	size_t		 pos = WIRE_HDR_LEN;
+	uint32_t	 i;
+
+	wire_buf_put(&b, msg, off);
+	map.n = 0;
+	/* The question's labels stay where they are. */
+	while (msg[pos] != 0 && msg[pos] <= WIRE_MAX_LABEL) {
+		wire_map_add(&map, pos, pos);
+		pos += msg[pos] + 1;
+	}
+	wire_rr_begin(&rr, msg, len, off);
+	while (wire_rr_read(&rr) == 1) {
+		i = rr.read - 1;
+		if (!((keep[i / 8] >> (i % 8)) & 1))
+			continue;
+		if (wire_copy_rr(&rr, &b, &map) == -1)
+			return (0);
+		count[rr.section]++;
+	}
+	if (b.len > len)
+		return (0);
+	wire_buf_counts(&b, count[WIRE_SEC_AN], count[WIRE_SEC_NS],
+	    count[WIRE_SEC_AR]);
+	return (b.len);
+}
+
+size_t
+wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,
+    uint8_t *tmp, unsigned *dropped)
+{
+	struct wire_chain	 c;
+	uint8_t			 keep[WIRE_SCRUB_MAX_RR / 8];
+	size_t			 off, n, total, i, kept = 0;
+
+	*dropped = 0;
+	if (!q->have_question || len < WIRE_HDR_LEN || len > WIRE_MAX_UDP ||
+	    wire_get16(msg + 4) != 1)
+		return (0);
+	total = (size_t)wire_get16(msg + 6) + wire_get16(msg + 8) +
+	    wire_get16(msg + 10);
+	if (total > WIRE_SCRUB_MAX_RR ||
+	    (off = wire_skip_question(msg, len)) == 0)
+		return (0);
+
+	c.q = q;
+	c.rcode = WIRE_RCODE(wire_get16(msg + 2));
+	c.positive = 0;
+	c.soa = WIRE_NONE;
+	c.nproof = 0;
+	memset(keep, 0, sizeof keep);
+	if (wire_chain_build(&c, msg, len, off) == -1 ||
+	    wire_scrub_mark(&c, msg, len, off, keep) == -1)
+		return (0);
+	for (i = 0; i < total; i++)
+		kept += (keep[i / 8] >> (i % 8)) & 1;
+	if (kept == total)
+		return (len);
+
+	/* Something goes: the rest written anew, then back over msg. */
+	if ((n = wire_scrub_write(msg, len, off, keep, tmp)) == 0)
+		return (0);
+	memcpy(msg, tmp, n);
+	*dropped = total - kept;
+	return (n);
+}
+
+/*
  * Read the SOA rdata at off (rdlen octets) and return its MINIMUM field,
  * the last 32 bits after the two (possibly compressed) names.
  */
@@ -847,13 +1439,17 @@ wire_scan_rr(const struct wire_rr *rr, struct wire_scan *sc,
 
 	/*
 	 * A CNAME or DNAME is inspected (CNAME cloaking): its rdata must be
-	 * exactly one name, or the answer cannot be judged.
+	 * exactly one name, or the answer cannot be judged. So must an SVCB
+	 * or HTTPS record's target and address hints be readable.
 	 */
 	if (rr->type == WIRE_TYPE_CNAME || rr->type == WIRE_TYPE_DNAME) {
 		if (wire_name(rr->msg, rdend, &rd, NULL, NULL, NULL) != NULL ||
 		    rd != rdend)
 			return (-1);
 	}
+	if ((rr->type == WIRE_TYPE_SVCB || rr->type == WIRE_TYPE_HTTPS) &&
+	    wire_svcb(rr, NULL) != 0)
+		return (-1);
 	if (sc->nttl >= WIRE_MAX_TTLS)
 		return (-1);
 	sc->ttl_off[sc->nttl++] = rr->ttl_off;
@@ -1178,66 +1774,156 @@ wire_block_answer(uint8_t *out, size_t cap, const struct wire_query *q,
 }
 
 /*
- * Copy the record rr to b with every name decompressed: the owner, and
- * the names inside the rdata of the types RFC 1035 (and RFC 2782 for SRV,
- * which some servers compress anyway) define with names. Other rdata is
- * copied as it is. 0, or -1 when the rdata is malformed.
+ * The shape of the rdata of a type, rdlen octets: where its names are.
+ * Only the types whose names may be compressed (RFC 3597 4) have names
+ * here; any other rdata is octets to copy as they are.
+ */
+static void
+wire_rdata_shape(uint16_t type, uint16_t rdlen, struct wire_shape *sh)
+{
+	sh->pre = 0;
+	sh->names = 1;
+	sh->post = 0;
+	switch (type) {
+	case WIRE_TYPE_NS:
+	case WIRE_TYPE_MD:
+	case WIRE_TYPE_MF:
+	case WIRE_TYPE_CNAME:
+	case WIRE_TYPE_MB:
+	case WIRE_TYPE_MG:
+	case WIRE_TYPE_MR:
+	case WIRE_TYPE_PTR:
+	case WIRE_TYPE_DNAME:
+		break;
+	case WIRE_TYPE_MINFO:
+		sh->names = 2;
+		break;
+	case WIRE_TYPE_MX:
+		sh->pre = 2;
+		break;
+	case WIRE_TYPE_SRV:
+		sh->pre = 6;
+		break;
+	case WIRE_TYPE_SOA:
+		sh->names = 2;
+		sh->post = 20;
+		break;
+	default:
+		sh->pre = rdlen;
+		sh->names = 0;
+		break;
+	}
+}
+
+/* Where the label at old offset from went: 0 and *to, or -1. */
+static int
+wire_map_find(const struct wire_map *map, size_t from, size_t *to)
+{
+	size_t	lo = 0, hi = map->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (map->from[mid] == from) {
+			*to = map->to[mid];
+			return (0);
+		}
+		if (map->from[mid] < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (-1);
+}
+
+/*
+ * Remember that the label at old offset from is at to now. Only offsets a
+ * pointer can reach, in order, while there is room: a label not
+ * remembered is written out again where it is pointed at, which costs
+ * octets, never correctness.
+ */
+static void
+wire_map_add(struct wire_map *map, size_t from, size_t to)
+{
+	if (map->n == WIRE_MAP_MAX || to > 0x3fff ||
+	    (map->n > 0 && map->from[map->n - 1] >= from))
+		return;
+	map->from[map->n] = from;
+	map->to[map->n] = to;
+	map->n++;
+}
+
+/*
+ * Write the name at pos in msg (already checked by wire_name()) to b.
+ * Without a map it is written uncompressed. With one, a pointer to a label
+ * the map knows stays a pointer, moved to where that label went; a pointer
+ * to any other label is followed and what it points at written out; and
+ * the labels written where they stood in the name are added to the map.
+ */
+static void
+wire_buf_name(struct wire_buf *b, const uint8_t *msg, size_t pos,
+    struct wire_map *map)
+{
+	size_t	to;
+	int	moved = 0;
+	uint8_t	c;
+
+	for (;;) {
+		c = msg[pos];
+		if ((c & 0xc0) == 0xc0) {
+			pos = ((size_t)(c & 0x3f) << 8) | msg[pos + 1];
+			if (map != NULL && wire_map_find(map, pos, &to) == 0) {
+				wire_buf_put16(b, 0xc000 | to);
+				return;
+			}
+			moved = 1;
+			continue;
+		}
+		if (map != NULL && !moved && c != 0)
+			wire_map_add(map, pos, b->len);
+		wire_buf_put(b, msg + pos, c + 1);
+		if (c == 0)
+			return;
+		pos += c + 1;
+	}
+}
+
+/*
+ * Copy the record rr to b: the owner, and the names inside the rdata
+ * where wire_rdata_shape() says they are, written by wire_buf_name() (so
+ * uncompressed when map is NULL); other rdata copied as it is. 0, or -1
+ * when the rdata is malformed.
  */
 static int
-wire_copy_rr(const struct wire_rr *rr, struct wire_buf *b)
+wire_copy_rr(const struct wire_rr *rr, struct wire_buf *b,
+    struct wire_map *map)
 {
-	uint8_t	 name[WIRE_MAX_NAME];
-	size_t	 nlen, rdend = rr->rdata + rr->rdlen, at, start, i, pos;
-	size_t	 pre = 0, post = 0;
-	int	 names = 0;
+	struct wire_shape	 sh;
+	size_t			 rdend = rr->rdata + rr->rdlen, at, start;
+	size_t			 i, pos, next;
 
-	pos = rr->owner;
-	if (wire_name(rr->msg, rr->len, &pos, name, &nlen, NULL) != NULL)
-		return (-1);
-	wire_buf_put(b, name, nlen);
+	wire_buf_name(b, rr->msg, rr->owner, map);
 	wire_buf_put(b, rr->msg + rr->ttl_off - 4, 8);	/* type, class, TTL */
 	at = b->len;
 	wire_buf_put16(b, 0);				/* rdlen, set below */
 	start = b->len;
 
-	/* The rdata as: pre octets, then names, then post octets. */
-	switch (rr->type) {
-	case WIRE_TYPE_CNAME:
-	case WIRE_TYPE_DNAME:
-	case WIRE_TYPE_NS:
-	case WIRE_TYPE_PTR:
-		names = 1;
-		break;
-	case WIRE_TYPE_MX:
-		pre = 2;
-		names = 1;
-		break;
-	case WIRE_TYPE_SRV:
-		pre = 6;
-		names = 1;
-		break;
-	case WIRE_TYPE_SOA:
-		names = 2;
-		post = 20;
-		break;
-	default:
-		pre = rr->rdlen;
-		break;
-	}
-	if (rr->rdlen < pre)
+	wire_rdata_shape(rr->type, rr->rdlen, &sh);
+	if (rr->rdlen < sh.pre)
 		return (-1);
-	wire_buf_put(b, rr->msg + rr->rdata, pre);
-	pos = rr->rdata + pre;
-	for (i = 0; i < (size_t)names; i++) {
+	wire_buf_put(b, rr->msg + rr->rdata, sh.pre);
+	pos = rr->rdata + sh.pre;
+	for (i = 0; i < (size_t)sh.names; i++) {
 		/* The name starts in the rdata and may not run past it. */
-		if (wire_name(rr->msg, rr->len, &pos, name, &nlen,
-		    NULL) != NULL || pos > rdend)
+		next = pos;
+		if (pos >= rdend || wire_name(rr->msg, rr->len, &next, NULL,
+		    NULL, NULL) != NULL || next > rdend)
 			return (-1);
-		wire_buf_put(b, name, nlen);
+		wire_buf_name(b, rr->msg, pos, map);
+		pos = next;
 	}
-	if (rdend - pos != post)
+	if (rdend - pos != sh.post)
 		return (-1);
-	wire_buf_put(b, rr->msg + pos, post);
+	wire_buf_put(b, rr->msg + pos, sh.post);
 
 	if (b->len - start > UINT16_MAX)
 		return (-1);
@@ -1281,7 +1967,7 @@ wire_cname_answer(uint8_t *out, size_t cap, const struct wire_query *q,
 	/* Its answer records; nothing after them is read. */
 	wire_rr_begin(&rr, tm->data, tm->len, off);
 	for (i = 0; i < an; i++) {
-		if (wire_rr_read(&rr) != 1 || wire_copy_rr(&rr, &b) != 0)
+		if (wire_rr_read(&rr) != 1 || wire_copy_rr(&rr, &b, NULL) != 0)
 			return (0);
 	}
 	/* A negative answer about the target: pass on its SOA. */
@@ -1289,7 +1975,7 @@ wire_cname_answer(uint8_t *out, size_t cap, const struct wire_query *q,
 		if (wire_rr_read(&rr) != 1)
 			return (0);
 		if (rr.type == WIRE_TYPE_SOA) {
-			if (wire_copy_rr(&rr, &b) != 0)
+			if (wire_copy_rr(&rr, &b, NULL) != 0)
 				return (0);
 			nsout = 1;
 			break;
@@ -1325,6 +2011,55 @@ wire_query_retarget(struct wire_query *dst, const struct wire_query *q,
 	return (0);
 }
 
+/*
+ * Walk the rdata of the SVCB or HTTPS record rr (RFC 9460 2.2): priority,
+ * target name (never compressed, says the RFC; followed if it is), then
+ * the SvcParams: each inside the rdata, keys strictly increasing,
+ * ipv4hint a non-empty multiple of 4 octets and ipv6hint of 16. With v,
+ * the target goes to v->name unless it is the root (in ServiceMode "the
+ * owner itself", a name of the chain already checked; in AliasMode "no
+ * service"), and every hint to v->addr (class IN only). 0, 1 when a
+ * callback says stop, -1 when the rdata is malformed.
+ */
+static int
+wire_svcb(const struct wire_rr *rr, const struct wire_visit *v)
+{
+	struct wire_lname	 target;
+	const uint8_t		*msg = rr->msg;
+	size_t			 pos, end = rr->rdata + rr->rdlen, vlen, i;
+	size_t			 alen;
+	int			 key, last = -1, addrs;
+
+	if (rr->rdlen < 3 || (pos = wire_lname_read(msg, rr->len,
+	    rr->rdata + 2, end, &target)) == 0)
+		return (-1);
+	if (v != NULL && v->name != NULL && target.len > 1 &&
+	    v->name(v->arg, target.name, target.len) != 0)
+		return (1);
+	addrs = v != NULL && v->addr != NULL && rr->class == WIRE_CLASS_IN;
+	while (pos < end) {
+		if (end - pos < 4)
+			return (-1);
+		key = wire_get16(msg + pos);
+		vlen = wire_get16(msg + pos + 2);
+		pos += 4;
+		if (key <= last || end - pos < vlen)
+			return (-1);
+		last = key;
+		alen = key == WIRE_SVC_IPV4HINT ? 4 :
+		    key == WIRE_SVC_IPV6HINT ? 16 : 0;
+		if (alen != 0 && (vlen == 0 || vlen % alen != 0))
+			return (-1);
+		for (i = 0; alen != 0 && addrs && i < vlen; i += alen) {
+			if (v->addr(v->arg, alen == 4 ? AF_INET : AF_INET6,
+			    msg + pos + i) != 0)
+				return (1);
+		}
+		pos += vlen;
+	}
+	return (0);
+}
+
 int
 wire_inspect(const uint8_t *msg, size_t len, const struct wire_visit *v)
 {
@@ -1332,6 +2067,7 @@ wire_inspect(const uint8_t *msg, size_t len, const struct wire_visit *v)
 	struct wire_rr	 rr;
 	size_t		 off, i, nlen, rd;
 	uint16_t	 an;
+	int		 r;
 
 	if ((off = wire_skip_question(msg, len)) == 0)
 		return (-1);
@@ -1340,6 +2076,12 @@ wire_inspect(const uint8_t *msg, size_t len, const struct wire_visit *v)
 	for (i = 0; i < an; i++) {
 		if (wire_rr_read(&rr) != 1)
 			return (-1);
+		/* A service binding: a target and addresses (RFC 9460). */
+		if (rr.type == WIRE_TYPE_SVCB || rr.type == WIRE_TYPE_HTTPS) {
+			if ((r = wire_svcb(&rr, v)) != 0)
+				return (r == 1 ? 0 : -1);
+			continue;
+		}
 		if (rr.type == WIRE_TYPE_CNAME || rr.type == WIRE_TYPE_DNAME) {
 			/* The target fills the rdata exactly. */
 			rd = rr.rdata;

@@ -10,6 +10,11 @@
  * spelling of the name and TTLs patched, our own OPT record appended, and
  * truncated with TC=1 when it does not fit the client's UDP size.
  *
+ * Before it is scanned, an upstream answer is scrubbed by wire_scrub():
+ * only the records of the question's chain (the name and its aliases)
+ * stay, so nothing an upstream (or a spoofer) adds about other names is
+ * cached or relayed.
+ *
  * Records are read one way, through wire_rr_next(), which other modules
  * may use too; names are lower-cased one way, by wire_lower().
  *
@@ -62,7 +67,13 @@
 #define WIRE_TYPE_CNAME	5
 #define WIRE_TYPE_SOA	6
 #define WIRE_TYPE_AAAA	28
+#define WIRE_TYPE_DNAME	39
 #define WIRE_TYPE_OPT	41
+#define WIRE_TYPE_RRSIG	46
+#define WIRE_TYPE_NSEC	47
+#define WIRE_TYPE_NSEC3	50
+#define WIRE_TYPE_SVCB	64
+#define WIRE_TYPE_HTTPS	65
 #define WIRE_TYPE_IXFR	251
 #define WIRE_TYPE_AXFR	252
 #define WIRE_TYPE_ANY	255
@@ -254,6 +265,49 @@ struct wire_scan {
 int	wire_check_answer(const uint8_t *msg, size_t len,
 	    const struct wire_query *q, uint16_t id);
 
+/* The most names in a question's chain: the name and its aliases. */
+#define WIRE_MAX_CHAIN	16
+
+/*
+ * Scrub the upstream answer msg (len octets, already passed
+ * wire_check_answer() for q): keep only the records that belong to the
+ * chain of q's question, drop every other one, so that nothing else is
+ * cached or relayed (a poisoning attempt, or an upstream's extras). The
+ * chain is q's name, then the target of the CNAME owned by each name in
+ * turn, whatever order the records come in (at most WIRE_MAX_CHAIN
+ * names; a loop ends it; for qtype CNAME only the name itself). A DNAME
+ * (RFC 6672) whose owner is above a name of the chain makes a link too:
+ * kept when it yields the next name (the synthesised CNAME's target, or
+ * when there is no CNAME, its own substitution, which is then followed).
+ * Kept, of the records of class q->qclass:
+ *  - answer: the CNAME and DNAME links of the chain; the records of type
+ *    qtype (any type for ANY) owned by the last name of the chain;
+ *  - authority, when the answer is negative (NXDOMAIN, or no record of
+ *    type qtype at the last name): the first SOA whose owner is the last
+ *    name or above it;
+ *  - additional: the OPT record (wire_scan() cuts it later);
+ *  - for a DO=1 question: the RRSIGs of what is kept (an RRSIG owned by
+ *    the owner of a kept RRset and covering its type), and in the
+ *    authority section the NSEC and NSEC3 records (and their RRSIGs) at
+ *    or below the zone of the proof: the SOA's owner in a negative answer,
+ *    or the signer of a wildcard expansion (an answer RRSIG with fewer
+ *    labels than its owner), so that validating clients still validate.
+ * Everything else goes, NS and glue of a positive answer included: a
+ * forwarder's clients do not follow referrals.
+ *
+ * When nothing is dropped msg is left as it is. Otherwise the kept
+ * records are written to tmp (at least len octets, the caller's scratch)
+ * and copied back over msg: bytes as they were, except that compression
+ * pointers are moved with what they point at, and a name pointing into a
+ * dropped record is written out in full. Returns the new length (never
+ * above len) with *dropped set to the number of records removed, or 0
+ * when the message cannot be scrubbed (malformed, more than 1024 records,
+ * a kept record's names unreadable, or it would grow); such an answer is
+ * treated as a failed upstream, like one wire_scan() refuses.
+ */
+size_t	wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,
+	    uint8_t *tmp, unsigned *dropped);
+
 /*
  * Is the question name of msg (len octets, past wire_check_answer())
  * spelled exactly as name (name_len octets), case and all? For 0x20: an
@@ -269,7 +323,9 @@ int	wire_check_case(const uint8_t *msg, size_t len, const uint8_t *name,
  * section is cut: msg is modified in place (ARCOUNT lowered) and sc->len
  * says how much of it remains. Returns 0, or -1 when the message is
  * malformed (bad names, records running past the end, more than
- * WIRE_MAX_TTLS records); such a message is treated as a failed upstream.
+ * WIRE_MAX_TTLS records, a CNAME or DNAME whose rdata is not one name, an
+ * SVCB or HTTPS record wire_inspect() could not read); such a message is
+ * treated as a failed upstream.
  */
 int	wire_scan(uint8_t *msg, size_t len, struct wire_scan *sc);
 
@@ -376,8 +432,8 @@ size_t	wire_block_answer(uint8_t *out, size_t cap, const struct wire_query *q,
  * (a complete answer about target, as wire_answer() or cache_lookup()
  * wrote it; its TTL offsets are not used). When tm has no answer
  * records, its authority-section SOA is copied to the authority section.
- * RCODE from tm. Names of copied records (owners, and names inside CNAME,
- * DNAME, NS, PTR, MX, SOA and SRV rdata) are written uncompressed, since
+ * RCODE from tm. Names of copied records (owners, and names inside the
+ * rdata of RFC 1035's types, DNAME and SRV) are written uncompressed, since
  * tm's compression pointers mean nothing in out. Our OPT when q->edns.
  * Truncated with TC=1 like wire_answer() when over udp_max. Returns the
  * length, or 0 when cap is too small or tm is malformed.
@@ -407,9 +463,12 @@ uint64_t	wire_key_hash(const struct wire_query *q,
 
 /* Answer inspection: what wire_inspect() reports of each answer record. */
 struct wire_visit {
-	/* The target of a CNAME or DNAME, decompressed and lower-cased. */
+	/* The target of a CNAME, DNAME, SVCB or HTTPS record (not the
+	   root), decompressed and lower-cased. */
 	int	(*name)(void *arg, const uint8_t *lname, size_t len);
-	/* The address of an A (family AF_INET, 4 octets) or AAAA record. */
+	/* The address of an A (family AF_INET, 4 octets) or AAAA record, or
+	   an ipv4hint or ipv6hint address of an SVCB or HTTPS record; class
+	   IN only. */
 	int	(*addr)(void *arg, int family, const uint8_t *addr);
 	void	*arg;
 };
@@ -417,7 +476,10 @@ struct wire_visit {
 /*
  * Walk the answer section of msg (len octets, as left by wire_scan()),
  * calling v->name and v->addr (either may be NULL); a callback returning
- * non-zero stops the walk. Returns 0, or -1 when msg is malformed.
+ * non-zero stops the walk. SVCB and HTTPS records (RFC 9460) are read
+ * defensively: their parameters must lie inside the rdata in increasing
+ * key order, hints whole addresses (wire_scan() refuses an answer with
+ * one that is not). Returns 0, or -1 when msg is malformed.
  */
 int	wire_inspect(const uint8_t *msg, size_t len, const struct wire_visit *v);
 
