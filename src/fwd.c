@@ -229,6 +229,7 @@ struct fwd {
 	struct mmsghdr		 rmsg[FWD_READ_BATCH];	/* over UDP */
 	struct iovec		 riov[FWD_READ_BATCH];
 	uint8_t			 rbuf[FWD_READ_BATCH][FWD_DGRAM_MAX];
+	uint8_t			 tmp[WIRE_MAX_UDP];	/* wire_scrub() */
 };
 
 static void	fwd_sock_cb(int, short, void *);
@@ -894,6 +895,7 @@ fwd_job_answer(struct fwd_job *job, uint8_t *msg, size_t len, int tcp,
 	struct fwd		*fwd = job->fwd;
 	struct wire_scan	 sc;
 	uint16_t		 flags;
+	unsigned		 dropped;
 
 	fwd_health_ok(job);
 
@@ -905,7 +907,11 @@ fwd_job_answer(struct fwd_job *job, uint8_t *msg, size_t len, int tcp,
 		return;
 	}
 
-	if (wire_scan(msg, len, &sc) == -1) {
+	/* Only the question's chain is cached and relayed: scrub first. */
+	len = wire_scrub(msg, len, &STAILQ_FIRST(&job->waiters)->q, fwd->tmp,
+	    &dropped);
+	fwd->stats.scrubbed += dropped;
+	if (len == 0 || wire_scan(msg, len, &sc) == -1) {
 		fwd->stats.malformed++;
 		fwd_count(job, STATS_UP_ERROR);
 		log_ratelimited("malformed answer from upstream");

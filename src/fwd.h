@@ -10,8 +10,13 @@
  * asked again over TCP of the same upstream. An answer with another ID
  * or for another question is dropped and counted, and the wait goes on;
  * one from another address never reaches us (the socket is connected).
- * An answer with RCODE SERVFAIL or REFUSED, or one that wire_scan()
- * rejects, counts as a failed attempt.
+ * An answer with RCODE SERVFAIL or REFUSED, or one that wire_scrub() or
+ * wire_scan() rejects, counts as a failed attempt.
+ *
+ * Of an answer, only the records of the question's chain are stored and
+ * passed on (wire_scrub()): whatever else an upstream, or a spoofer who
+ * got the ID, port and spelling right, adds about other names is
+ * dropped, and counted.
  *
  * Identical questions in flight (same lname, qtype, qclass and DO bit) are
  * coalesced: the second asker is added to the first's waiters and no
@@ -82,7 +87,10 @@ struct fwd_stats {
 	uint64_t	mismatched;	/* answers dropped: wrong ID or
 					   question, or not our case */
 	uint64_t	case_mismatched; /* of which only the case (0x20) */
-	uint64_t	malformed;	/* answers rejected by wire_scan() */
+	uint64_t	malformed;	/* answers rejected by wire_scrub()
+					   or wire_scan() */
+	uint64_t	scrubbed;	/* records dropped from answers: not
+					   of the question's chain */
 	uint64_t	coalesced;	/* askers added to a query in flight */
 	uint64_t	failures;	/* questions where every attempt failed */
 	uint64_t	in_flight;	/* questions now waiting */

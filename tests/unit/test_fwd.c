@@ -56,6 +56,7 @@ enum fake_mode {
 				   that loses the case does (0x20) */
 	FAKE_FORGED,		/* first a forged answer (another address)
 				   in lower case, then the right one */
+	FAKE_POISON,		/* the answer, and records of other names */
 };
 
 #define FAKE_LATE_MS	150
@@ -149,6 +150,38 @@ fake_answer(const uint8_t *qpkt, size_t qlen, int id_delta, int rcode,
 	assert_int_equal(ldns_pkt2wire(&out, ap, outlen), LDNS_STATUS_OK);
 	ldns_pkt_free(ap);
 	ldns_pkt_free(qp);
+	return (out);
+}
+
+/*
+ * The good answer to query qpkt with a poisoning attempt around it: an
+ * address for another name in the answer section, NS records for a bank
+ * in the authority section and their glue in the additional section.
+ */
+static uint8_t *
+fake_poison(const uint8_t *qpkt, size_t qlen, size_t *outlen)
+{
+	static const char *const extra[] = {
+	    "www.bank.example. 86400 IN A 203.0.113.66",
+	    "bank.example. 86400 IN NS ns.evil.example.",
+	    "ns.evil.example. 86400 IN A 203.0.113.53" };
+	static const ldns_pkt_section sec[] = { LDNS_SECTION_ANSWER,
+	    LDNS_SECTION_AUTHORITY, LDNS_SECTION_ADDITIONAL };
+	ldns_pkt	*ap;
+	ldns_rr		*rr;
+	uint8_t		*good, *out = NULL;
+	size_t		 len, i;
+
+	good = fake_answer(qpkt, qlen, 0, 0, 0, NULL, 1, &len);
+	assert_int_equal(ldns_wire2pkt(&ap, good, len), LDNS_STATUS_OK);
+	free(good);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(ldns_rr_new_frm_str(&rr, extra[i], 0, NULL,
+		    NULL), LDNS_STATUS_OK);
+		ldns_pkt_push_rr(ap, sec[i], rr);
+	}
+	assert_int_equal(ldns_pkt2wire(&out, ap, outlen), LDNS_STATUS_OK);
+	ldns_pkt_free(ap);
 	return (out);
 }
 
@@ -261,6 +294,10 @@ fake_udp_cb(int fd, short events, void *arg)
 			fk->late_to = from;
 			fk->late_tolen = fromlen;
 			evtimer_add(fk->late, &late_tv);
+			break;
+		case FAKE_POISON:
+			ans = fake_poison(buf, n, &alen);
+			fake_send(fd, ans, alen, &from, fromlen);
 			break;
 		}
 	}
@@ -805,6 +842,42 @@ test_garbage(void **state)
 	assert_int_equal(fk[1]->udp_queries, 1);
 	fake_free(fk[0]);
 	fake_free(fk[1]);
+}
+
+/*
+ * Records of other names in an answer are neither passed on nor cached;
+ * the answer is, and the dropped records are counted.
+ */
+static void
+test_poison(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_POISON);
+	struct result		 r = { 0 };
+	struct fwd_stats	 st;
+	struct wire_query	 q, other;
+	ldns_pkt		*pkt;
+	uint8_t			 out[4096];
+	size_t			 outlen;
+
+	(void)state;
+	ask_one(&fk, 1, 1000, 3, &r, &st);
+	assert_true(r.ok);
+	assert_int_equal(r.ancount, 1);
+	assert_int_equal(st.scrubbed, 3);
+	assert_int_equal(st.malformed, 0);
+
+	make_query(&q, "www.example.nl.", 0, 7);
+	assert_int_equal(cache_lookup(cache, REQ(&q), out, sizeof out,
+	    &outlen, NULL), CACHE_HIT);
+	assert_int_equal(ldns_wire2pkt(&pkt, out, outlen), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_ancount(pkt), 1);
+	assert_int_equal(ldns_pkt_nscount(pkt), 0);
+	assert_int_equal(ldns_pkt_arcount(pkt), 0);
+	ldns_pkt_free(pkt);
+	make_query(&other, "www.bank.example.", 0, 8);
+	assert_int_equal(cache_lookup(cache, REQ(&other), out, sizeof out,
+	    &outlen, NULL), CACHE_MISS);
+	fake_free(fk);
 }
 
 static void
@@ -1507,6 +1580,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_all_servfail, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poison, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_coalesce, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_do_bit_apart, setup,
