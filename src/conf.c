@@ -60,8 +60,6 @@
 #define CONF_MAX_ERRORS	100		/* per file, then "too many errors" */
 #define CONF_MAX_KEYS	96		/* keys in one table */
 #define CONF_MAX_BOARDS	10000		/* files the boards glob may match */
-#define CONF_MAX_BITS	64		/* lists and geo rules: a mask (as
-					   POLICY_MAX_BITS in policy.c) */
 #define CONF_NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define KIB		1024ULL

@@ -48,6 +48,14 @@ struct conf_net {
  */
 #define CONF_MAX_LISTS	48
 
+/*
+ * The lists and the distinct countries and AS numbers that the boards
+ * block share the bits of a 64-bit mask but two: policy.c keeps the top
+ * two for an answer's targets (on a deny list, a canary). conf.c checks
+ * the limit per board, policy.c builds within it.
+ */
+#define CONF_MAX_BITS	62
+
 struct conf_list {
 	char		*name;		/* "phishing": letters, digits, '-' */
 	char		*file;		/* resolved against the directory of

@@ -25,7 +25,8 @@
 #include "lists.h"
 #include "policy.h"
 
-#define POLICY_MAX_BITS		64
+#define POLICY_MAX_BITS		CONF_MAX_BITS	/* then POLICY_BIT_DENY,
+						   _CANARY */
 #define POLICY_SAFESEARCH	"safesearch.txt"
 #define POLICY_CANARIES		"canaries.txt"
 
@@ -68,6 +69,7 @@ struct policy {
 	struct policy_rewrite	*rewrites;
 	size_t			 nrewrites;
 	struct domtable		*canaries;	/* tag: line */
+	struct domtable		*deny_any;	/* every board's deny names */
 	char			*safe_path;
 	char			*canary_path;
 
@@ -408,6 +410,41 @@ policy_name_table(const struct conf_name *names, size_t n)
 	return domtable_build(b);
 }
 
+/*
+ * What answer inspection needs of the boards: one table of every board's
+ * deny names (an answer's targets are looked up in it once, when the
+ * answer enters the cache, and in a board's own list only when it
+ * matches), and the two bits in each board's answer mask.
+ */
+static int
+policy_load_answer_bits(struct policy *p)
+{
+	struct domtable_builder	*any;
+	const struct conf_board	*cb;
+	size_t			 i, j;
+
+	if ((any = domtable_builder_new()) == NULL)
+		return -1;
+	for (i = 0; i < p->nboards; i++) {
+		cb = p->boards[i].conf;
+		for (j = 0; j < cb->ndeny; j++) {
+			if (domtable_add(any, cb->deny[j].lname,
+			    cb->deny[j].len, 0, DOMTABLE_BLOCK,
+			    DOMTABLE_SUBTREE, (uint32_t)i) == -1) {
+				domtable_builder_free(any);
+				return -1;
+			}
+		}
+		if (cb->ndeny != 0)
+			p->boards[i].amask |= POLICY_BIT_DENY;
+		if (cb->canaries)
+			p->boards[i].amask |= POLICY_BIT_CANARY;
+	}
+	if ((p->deny_any = domtable_build(any)) == NULL)
+		return -1;
+	return 0;
+}
+
 /* Compile the boards: masks, tables, geo bits, the address table. */
 static int
 policy_load_boards(struct policy *p, policy_error_cb errcb, void *arg)
@@ -515,6 +552,8 @@ policy_new(const struct conf *conf, policy_error_cb errcb, void *arg)
 		failed = 1;
 	if (policy_load_boards(p, errcb, arg) == -1)
 		failed = 1;
+	else if (policy_load_answer_bits(p) == -1)
+		goto nomem;
 	/* Opened for the statistics too: queries of no board by country. */
 	if (p->ngeo != 0 || conf->geoip_country != NULL ||
 	    conf->geoip_asn != NULL) {
@@ -555,6 +594,7 @@ policy_free(struct policy *p)
 	iptable_free(p->ips);
 	domtable_free(p->safe);
 	domtable_free(p->canaries);
+	domtable_free(p->deny_any);
 	geo_free(p->geo);
 	for (i = 0; i < POLICY_MAX_BITS; i++)
 		free(p->bit_text[i]);
@@ -736,12 +776,18 @@ struct policy_inspect_ctx {
 	uint64_t		 mask;
 };
 
+/* A target: its lists, and whether a canary or on some deny list. */
 static int
 policy_inspect_name_cb(void *arg, const uint8_t *lname, size_t len)
 {
 	struct policy_inspect_ctx	*ctx = arg;
+	const struct policy		*p = ctx->p;
 
-	ctx->mask |= domtable_match(ctx->p->names, lname, len);
+	ctx->mask |= domtable_match(p->names, lname, len);
+	if (domtable_match(p->canaries, lname, len) != 0)
+		ctx->mask |= POLICY_BIT_CANARY;
+	if (domtable_match(p->deny_any, lname, len) != 0)
+		ctx->mask |= POLICY_BIT_DENY;
 	return 0;
 }
 
@@ -786,15 +832,54 @@ policy_inspect(const struct policy *p, const uint8_t *msg, size_t len)
 	return ctx.mask;
 }
 
+/* Looking for a target of an answer on a board's deny list. */
+struct policy_denied {
+	const struct policy_board	*b;
+	int				 found;
+};
+
+static int
+policy_denied_cb(void *arg, const uint8_t *lname, size_t len)
+{
+	struct policy_denied	*d = arg;
+
+	d->found = domtable_match(d->b->deny, lname, len) != 0;
+	return d->found;
+}
+
 void
 policy_answer(const struct policy *p, const struct policy_board *b,
-    uint64_t mask, struct policy_verdict *v)
+    uint64_t mask, const uint8_t *msg, size_t len, struct policy_verdict *v)
 {
-	uint64_t	m = mask & b->amask;
-	int		bit;
+	struct policy_denied	 d = { b, 0 };
+	struct wire_visit	 dv = { policy_denied_cb, NULL, &d };
+	uint64_t		 m = mask & b->amask;
+	int			 bit;
 
 	memset(v, 0, sizeof *v);
 	v->bit = -1;
+	if (m == 0) {
+		v->kind = POLICY_PASS;
+		return;
+	}
+	/*
+	 * As on the question: the deny list, the canaries, the lists. Some
+	 * board denies a target; this one only if its own list says so (a
+	 * walk of the answer, for answers with such a target alone).
+	 */
+	if (m & POLICY_BIT_DENY)
+		(void)wire_inspect(msg, len, &dv);
+	if (d.found) {
+		policy_set_block(v, POLICY_RULE_DENY, -1, b->block.action,
+		    WIRE_EDE_FILTERED, "blocked: deny list", 0);
+		return;
+	}
+	if (m & POLICY_BIT_CANARY) {
+		policy_set_block(v, POLICY_RULE_CANARY, -1,
+		    WIRE_BLOCK_NXDOMAIN, WIRE_EDE_BLOCKED, "blocked: canary", 0);
+		return;
+	}
+	m &= ~(POLICY_BIT_DENY | POLICY_BIT_CANARY);
 	if (m == 0) {
 		v->kind = POLICY_PASS;
 		return;

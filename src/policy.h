@@ -7,7 +7,8 @@
  *   - one IP table of every ip list, same bits;
  *   - "geo bits": each distinct country or ASN that any board blocks gets
  *     a bit after the lists', so that an answer's addresses become bits
- *     too (at most 64 bits in all, else a configuration error);
+ *     too (at most 62 bits in all, else a configuration error: the top
+ *     two are POLICY_BIT_DENY and POLICY_BIT_CANARY);
  *   - per board: allow and deny tables, the masks it blocks, and its
  *     prepared block answer;
  *   - the board address table (source address -> board);
@@ -27,12 +28,18 @@
  *      the first in veiligd.yaml names the category;
  *   5. with safe-search: on, search engines' hosts are rewritten to their
  *      enforced hosts (CNAME);
- *   6. otherwise the answer is fetched, and blocked if a CNAME target is in
- *      a list the board blocks (CNAME cloaking), or an address is in an ip
- *      list it blocks, or in a country or AS it blocks.
+ *   6. otherwise the answer is fetched, and blocked if a target (of a
+ *      CNAME, DNAME, SVCB or HTTPS record) is on the board's deny list,
+ *      or a canary (with canaries on), or in a list the board blocks
+ *      (CNAME cloaking), or an address (A, AAAA, or an SVCB or HTTPS
+ *      hint) is in an ip list it blocks, or in a country or AS it blocks.
  * Step 6's inspection is done once per answer, when it enters the cache
  * (policy_inspect), giving a mask stored with the entry; a cache hit then
- * costs one AND with the board's answer mask.
+ * costs one AND with the board's answer mask. Deny lists are per board,
+ * too many to have a bit each: the mask says only that some board's deny
+ * list has a target of the answer (POLICY_BIT_DENY, from one table of
+ * every board's deny names), and only then, for a board with a deny
+ * list, are the targets looked up in its own list (policy_answer).
  *
  * Ownership: the policy belongs to the configuration snapshot and lives
  * as long as it; it points into the conf it was built from, which must
@@ -54,13 +61,23 @@ struct evbuffer;
 struct geo;
 struct policy;
 
+/*
+ * The two bits of an inspection mask that are not lists or geo rules: a
+ * target of the answer is on some board's deny list, or is a canary. A
+ * board's amask has the first when it has a deny list, the second when it
+ * has canaries on.
+ */
+#define POLICY_BIT_DENY		((uint64_t)1 << 62)
+#define POLICY_BIT_CANARY	((uint64_t)1 << 63)
+
 /* One board as the hot path needs it. */
 struct policy_board {
 	const struct conf_board	*conf;
 	unsigned		 index;
 	uint64_t		 qmask;	/* list bits blocked on the question */
 	uint64_t		 amask;	/* bits blocking an answer: lists (CNAME
-					   targets, addresses) and geo bits */
+					   targets, addresses), geo bits,
+					   POLICY_BIT_DENY and _CANARY */
 	struct domtable		*allow;	/* list 0; tag = index in conf->allow */
 	struct domtable		*deny;	/* list 0; tag = index in conf->deny */
 	struct wire_block	 block;	/* action, TTL, redirect addresses */
@@ -127,19 +144,26 @@ void		 policy_question(const struct policy *,
 
 /*
  * The bits of an upstream answer (msg as left by wire_scan, len octets):
- * domain-list bits of its CNAME and DNAME targets, ip-list bits and geo
- * bits of its A and AAAA addresses.
+ * domain-list bits of the targets of its CNAME, DNAME, SVCB and HTTPS
+ * records, POLICY_BIT_DENY and POLICY_BIT_CANARY for those targets,
+ * ip-list bits and geo bits of its A and AAAA addresses and SVCB and
+ * HTTPS hints.
  */
 uint64_t	 policy_inspect(const struct policy *, const uint8_t *msg,
 		    size_t len);
 
 /*
- * The verdict on an answer with inspection bits mask for board b: BLOCK
- * (rule POLICY_RULE_ANSWER) if mask & b->amask, else PASS.
+ * The verdict on the answer msg (len octets, as stored or as written for
+ * a client) with inspection bits mask, for board b, in the order of the
+ * question's: a target on the board's deny list (rule POLICY_RULE_DENY,
+ * the board's action), a canary target (POLICY_RULE_CANARY, NXDOMAIN),
+ * a list or geo bit the board blocks (POLICY_RULE_ANSWER, the lowest bit
+ * names it); else PASS. msg is read only when mask & b->amask has
+ * POLICY_BIT_DENY: for nearly every answer this is one AND.
  */
 void		 policy_answer(const struct policy *,
 		    const struct policy_board *b, uint64_t mask,
-		    struct policy_verdict *v);
+		    const uint8_t *msg, size_t len, struct policy_verdict *v);
 
 /* Prepare the wire_block for verdict v (kind BLOCK) on query q. */
 void		 policy_block(const struct policy_board *b,

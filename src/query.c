@@ -290,7 +290,8 @@ query_cached(struct query_ctx *qc, const struct policy *p, struct query *q,
 
 	/* Answer inspection: one AND per hit (CNAME cloaking, IPs, geo). */
 	if (q->verdict.kind != POLICY_ALLOWED) {
-		policy_answer(p, q->board, mask, &av);
+		policy_answer(p, q->board, mask, q->rewrite ? qc->tmp : q->out,
+		    n, &av);
 		if (av.kind == POLICY_BLOCK) {
 			*len = query_block(qc, q, &av);
 			return r;
@@ -499,7 +500,7 @@ query_upstream(struct query_ctx *qc, const struct policy *p, struct query *q,
 		/* The bits were worked out under an older policy: again. */
 		if (s->gen != policy_generation(p))
 			mask = policy_inspect(p, s->msg, sc->len);
-		policy_answer(p, q->board, mask, &av);
+		policy_answer(p, q->board, mask, s->msg, sc->len, &av);
 		if (av.kind == POLICY_BLOCK)
 			return query_block(qc, q, &av);
 	}

@@ -1561,7 +1561,8 @@ test_board_keep(void **state)
 
 /*
  * The 3 lists of main_yaml and the distinct countries and ASNs of all
- * boards share 64 bits: the board that would take the 65th has an error
+ * boards share 62 bits (CONF_MAX_BITS; the top two of a mask are the
+ * answer checks'): the board that would take the 63rd has an error
  * at its key; rules another board has take no bit. conf_load_keep()
  * leaves that board out (or keeps its last good version).
  */
@@ -1576,23 +1577,23 @@ test_board_geo_bits(void **state)
 
 	(void)state;
 	tdir_new(&d);
-	/* 61 countries: AA, AB, ... CI; with the 3 lists, 64 bits. */
+	/* 59 countries: AA, AB, ... CG; with the 3 lists, 62 bits. */
 	n = (size_t)snprintf(text, sizeof text, "name: A\n"
 	    "networks: [ 10.0.0.0/16 ]\nblock-countries: [ ");
-	for (i = 0; i < 61; i++)
+	for (i = 0; i < 59; i++)
 		n += (size_t)snprintf(text + n, sizeof text - n, "%s%c%c",
 		    i ? ", " : "", 'A' + (int)(i / 26), 'A' + (int)(i % 26));
 	snprintf(text + n, sizeof text - n, " ]\n");
 	tdir_write(&d, "boards/a.yaml", text);
 	/* Rules a has already: no new bit. */
 	tdir_write(&d, "boards/b.yaml", "name: B\nnetworks: [ 10.1.0.0/16 ]\n"
-	    "block-countries: [ AA, CI, aa ]\n");
+	    "block-countries: [ AA, CG, aa ]\n");
 	c = tdir_load(&d, main_yaml, &e);
 	assert_int_equal(e.n, 0);
 	assert_non_null(c);
 	conf_free(c);
 
-	/* One more, an ASN: the 65th bit. */
+	/* One more, an ASN: the 63rd bit. */
 	tdir_write(&d, "boards/b.yaml", "name: B\nnetworks: [ 10.1.0.0/16 ]\n"
 	    "block-countries: [ AA ]\nblock-asns: [ 64496 ]\n");
 	c = tdir_load(&d, main_yaml, &e);
@@ -1600,7 +1601,7 @@ test_board_geo_bits(void **state)
 	assert_int_equal(e.n, 1);
 	snprintf(want, sizeof want, "%s/boards/b.yaml:3:1: block-countries: "
 	    "the 3 lists and the countries and AS numbers the boards block "
-	    "would be more than 64 in all", d.path);
+	    "would be more than 62 in all", d.path);
 	assert_true(errs_has(&e, want));
 	errs_clear(&e);
 	/* conf_load_keep(): b is left out, a stays. */

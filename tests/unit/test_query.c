@@ -15,7 +15,8 @@
  * Covered: REFUSED (no board, AXFR, IXFR), dropped packets, FORMERR,
  * NOTIMP and BADVERS, blocked questions, rewrites answered from the cache,
  * cache hits (the client's ID and spelling), hits blocked by their
- * inspection bits (and re-inspected after a reload), the allow list
+ * inspection bits (and re-inspected after a reload), by a CNAME onto the
+ * deny list or to a canary, the allow list
  * skipping inspection, the transport's size rule, a miss -> FORWARD; then
  * query_finish() on an upstream answer (plain, blocked, rewritten), on a
  * failure with a stale entry (EDE 3), without one (SERVFAIL), after a
@@ -806,6 +807,65 @@ test_cache_hit_blocked(void **state)
 }
 
 /*
+ * A hit whose CNAME leads onto the board's deny list, or to a canary, is
+ * blocked as the name itself would be: the deny list looked up in the
+ * answer written for the client, because the cache keeps only "some
+ * board denies a target".
+ */
+static void
+test_cache_hit_targets(void **state)
+{
+	struct fx		*fx = *state;
+	const char *const	 denied[] = {
+		"deny.example.nl. 300 IN CNAME cdn.Denied.example.",
+		"cdn.denied.example. 300 IN A 192.0.2.1", NULL };
+	const char *const	 canary[] = {
+		"canary.example.nl. 300 IN CNAME use-application-dns.net.",
+		"use-application-dns.net. 300 IN A 192.0.2.1", NULL };
+	const char *const	 fine[] = {
+		"fine.example.nl. 300 IN CNAME cdn.example.net.",
+		"cdn.example.net. 300 IN A 192.0.2.1", NULL };
+	struct query		 q;
+	ldns_pkt		*p;
+	uint8_t			 out[4096];
+	char			 text[256];
+
+	fx->snap = fx_load(fx, "1s", 3, "127.0.0.0/16",
+	    "deny: [ denied.example ]\naction: nodata\n");
+	snapshot_free(snapshot_swap(fx->snap));
+	cache_put(fx, "deny.example.nl.", denied, cache_now(), 1);
+	cache_put(fx, "canary.example.nl.", canary, cache_now(), 1);
+	cache_put(fx, "fine.example.nl.", fine, cache_now(), 1);
+
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "deny.example.nl.",
+	    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out), QUERY_SEND);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	assert_int_equal(ede(p, text, sizeof text), WIRE_EDE_FILTERED);
+	assert_string_equal(text, "blocked: deny list");
+	ldns_pkt_free(p);
+
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "canary.example.nl.",
+	    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out), QUERY_SEND);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	assert_int_equal(ede(p, text, sizeof text), WIRE_EDE_BLOCKED);
+	assert_string_equal(text, "blocked: canary");
+	ldns_pkt_free(p);
+
+	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "fine.example.nl.",
+	    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out), QUERY_SEND);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_ancount(p), 2);
+	ldns_pkt_free(p);
+
+	assert_int_equal(stats(fx).blocked, 2);
+	assert_int_equal(stats(fx).cache_hits, 3);
+}
+
+/*
  * The transport's size rule: over a datagram transport an answer larger
  * than the client takes (512 without EDNS) is truncated with TC=1; over a
  * stream it goes whole.
@@ -1494,6 +1554,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cache_hit, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_cache_hit_blocked, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cache_hit_targets, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_transport_size, setup,
 		    teardown),
