@@ -246,6 +246,10 @@ $(B)/echo: tests/bench/echo.c | $(B)
 blast-test: $(B)/blast $(B)/echo
 	sh tests/bench/blast-test $(B)
 
+# The instructions of one cache hit, for callgrind (tests/bench/README.md).
+$(B)/hitpath: tests/bench/hitpath.c $(B)/libveilig.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
+
 bench: deps-bench all $(B)/listload
 	./$(B)/listload $(BENCH_LISTS)
 	BENCH_LISTS=$(BENCH_LISTS) sh tests/bench/run
