@@ -1176,11 +1176,13 @@ wire_keep_sig(struct wire_chain *c, const struct wire_rr *rr,
 	}
 	if (!keep)
 		return (0);
+	/* The signer is the zone of the owner (RFC 4034 3.1.7), or no use. */
 	for (pos = 0; owner->name[pos] != 0; pos += owner->name[pos] + 1)
 		labels++;
 	if (rr->msg[rr->rdata + 3] < labels &&
 	    wire_lname_read(rr->msg, rr->len, rr->rdata + WIRE_RRSIG_FIXED,
-	    rr->rdata + rr->rdlen, &signer) != 0)
+	    rr->rdata + rr->rdlen, &signer) != 0 &&
+	    wire_under(owner->name, owner->len, signer.name, signer.len))
 		wire_chain_proof(c, signer.name, signer.len);
 	return (1);
 }

@@ -597,10 +597,20 @@ test_scrub_dnssec_wildcard(void **state)
 		SIG("x.wild.example.nl.", "A", "4", "example.nl.")), NULL,
 	    NULL, 4 };
 
+	/* A signer that is not the owner's zone vouches for nothing. */
+	const struct ans foreign = { "x.wild.example.nl.", LDNS_RR_TYPE_A,
+	    LDNS_RCODE_NOERROR, 1,
+	    RRS("x.wild.example.nl. 300 IN A 192.0.2.1",
+		SIG("x.wild.example.nl.", "A", "2", "bank.example.")),
+	    RRS("a.bank.example. 60 IN NSEC z.bank.example. A RRSIG NSEC"),
+	    NULL };
+	const struct want wforeign = { foreign.an, NULL, NULL, 1 };
+
 	(void)state;
 	scrub(&a, &w, NULL);
 	plain.an = wplain.an;
 	scrub(&plain, &wplain, NULL);
+	scrub(&foreign, &wforeign, NULL);
 #undef SIG
 }
 
