@@ -1,0 +1,363 @@
+/*
+ * fuzz_scrub.c: libFuzzer target for wire_scrub(), the scrubber of
+ * upstream answers.
+ *
+ * Each input is an upstream answer; the question it is scrubbed for is
+ * its own (read from a copy made to look like a query, as fuzz_wire.c
+ * does), with DO taken from a header bit, so most inputs pass
+ * wire_check_answer() as the forwarder requires. The scrubber runs on
+ * every input all the same: it must be safe on anything. When it keeps
+ * the message, these must hold:
+ *  - it is no longer than it was, and untouched when nothing was dropped;
+ *  - it is a valid message: the question readable, the record iterator
+ *    walks every record to the last octet, every compression pointer (in
+ *    owners, and when it was written anew in the rdata of the types that
+ *    may compress) points back to a readable name;
+ *  - as many records as before, less those said to be dropped;
+ *  - every record kept belongs to the question's chain, checked here by
+ *    following the chain again, in the scrubbed message, with a reader
+ *    of our own: answer records are the chain's links, DNAMEs above it,
+ *    data of the question's type at its last name, or (DO=1) RRSIGs at
+ *    those names; the authority section has at most one SOA, at or above
+ *    the last name, only in a negative answer, and DNSSEC records only
+ *    for DO=1; the additional section nothing but OPT;
+ *  - scrubbing it again drops nothing and changes nothing.
+ */
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "wire.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* A name as this file reads it: lower-case, uncompressed. */
+struct fz_name {
+	uint8_t		n[WIRE_MAX_NAME];
+	size_t		len;
+};
+
+/* The chain, as followed here. */
+struct fz_chain {
+	struct fz_name	name[WIRE_MAX_CHAIN];
+	size_t		n;
+};
+
+static uint16_t
+fz_get16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+/*
+ * Read the name at off of m (len octets): labels of at most 63 octets,
+ * pointers only backwards, at most 255 octets in all. 0 with the name
+ * and *end (just past it where it starts), or -1.
+ */
+static int
+fz_read(const uint8_t *m, size_t len, size_t off, struct fz_name *out,
+    size_t *end)
+{
+	size_t	i, hops = 0;
+	int	jumped = 0;
+	uint8_t	c;
+
+	out->len = 0;
+	for (;;) {
+		if (off >= len)
+			return -1;
+		c = m[off];
+		if ((c & 0xc0) == 0xc0) {
+			if (off + 1 >= len || ++hops > 128)
+				return -1;
+			if (!jumped)
+				*end = off + 2;
+			jumped = 1;
+			i = ((size_t)(c & 0x3f) << 8) | m[off + 1];
+			if (i >= off || i < WIRE_HDR_LEN)
+				return -1;
+			off = i;
+			continue;
+		}
+		if (c > 63 || out->len + c + 1 > WIRE_MAX_NAME ||
+		    off + 1 + c > len)
+			return -1;
+		for (i = 0; i <= c; i++) {
+			out->n[out->len + i] = m[off + i] >= 'A' &&
+			    m[off + i] <= 'Z' ? m[off + i] + 32 : m[off + i];
+		}
+		out->len += c + 1;
+		off += c + 1;
+		if (c == 0)
+			break;
+	}
+	if (!jumped)
+		*end = off;
+	return 0;
+}
+
+static int
+fz_eq(const struct fz_name *a, const struct fz_name *b)
+{
+	return a->len == b->len && memcmp(a->n, b->n, a->len) == 0;
+}
+
+/* Is a at or below b? */
+static int
+fz_under(const struct fz_name *a, const struct fz_name *b)
+{
+	size_t	off = 0;
+
+	while (a->len - off > b->len) {
+		if (a->n[off] == 0)
+			return 0;
+		off += a->n[off] + 1;
+	}
+	return a->len - off == b->len &&
+	    memcmp(a->n + off, b->n, b->len) == 0;
+}
+
+/* Is a strictly above some name of the chain? */
+static int
+fz_above_chain(const struct fz_chain *c, const struct fz_name *a)
+{
+	size_t	i;
+
+	for (i = 0; i < c->n; i++) {
+		if (c->name[i].len > a->len && fz_under(&c->name[i], a))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+fz_in_chain(const struct fz_chain *c, const struct fz_name *a)
+{
+	size_t	i;
+
+	for (i = 0; i < c->n; i++) {
+		if (fz_eq(&c->name[i], a))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The names in the rdata of rr that may be compressed must read well:
+ * a check of the pointers the scrubber moved.
+ */
+static void
+fz_rdata_names(const struct wire_rr *rr)
+{
+	struct fz_name	name;
+	size_t		pos = rr->rdata, end = rr->rdata + rr->rdlen, i;
+	int		names = 1;
+
+	switch (rr->type) {
+	case 2: case 3: case 4: case 5: case 7: case 8: case 9: case 12:
+	case 39:
+		break;
+	case 14:
+		names = 2;
+		break;
+	case 15:
+		pos += 2;
+		break;
+	case 33:
+		pos += 6;
+		break;
+	case 6:
+		names = 2;
+		break;
+	default:
+		return;
+	}
+	for (i = 0; i < (size_t)names; i++) {
+		assert(pos < end);
+		assert(fz_read(rr->msg, rr->len, pos, &name, &pos) == 0);
+		assert(pos <= end);
+	}
+}
+
+/*
+ * Walk m (len octets): every record readable, nothing after the last,
+ * and with names, the names in their rdata too. The number of records.
+ */
+static size_t
+fz_walk(const uint8_t *m, size_t len, int names)
+{
+	struct wire_rr	rr;
+	struct fz_name	owner;
+	size_t		off, end, n = 0;
+	int		r;
+
+	off = wire_skip_question(m, len);
+	assert(off > WIRE_HDR_LEN);
+	wire_rr_begin(&rr, m, len, off);
+	while ((r = wire_rr_next(&rr)) == 1) {
+		assert(fz_read(m, len, rr.owner, &owner, &end) == 0);
+		assert(end + 10 == rr.rdata);
+		if (names)
+			fz_rdata_names(&rr);
+		n++;
+	}
+	assert(r == 0 && rr.next == len);
+	return n;
+}
+
+/*
+ * Link i of the chain in the answer section of m: the first CNAME owned
+ * by name i, else the DNAME closest above it. 0 with *next, or -1.
+ */
+static int
+fz_link(const uint8_t *m, size_t len, size_t off, const struct wire_query *q,
+    const struct fz_name *from, struct fz_name *next)
+{
+	struct wire_rr	rr;
+	struct fz_name	owner, to;
+	size_t		end, best = 0;
+	int		found = 0;
+
+	wire_rr_begin(&rr, m, len, off);
+	while (wire_rr_next(&rr) == 1 && rr.section == WIRE_SEC_AN) {
+		if (rr.class != q->qclass && q->qclass != 255)
+			continue;
+		if (rr.type != 5 && rr.type != 39)
+			continue;
+		assert(fz_read(m, len, rr.owner, &owner, &end) == 0);
+		if (rr.type == 5 && fz_eq(&owner, from)) {
+			assert(fz_read(m, len, rr.rdata, next, &end) == 0);
+			return 0;
+		}
+		if (rr.type != 39 || owner.len >= from->len ||
+		    owner.len <= best || !fz_under(from, &owner))
+			continue;
+		if (fz_read(m, len, rr.rdata, &to, &end) != 0 ||
+		    from->len - owner.len + to.len > WIRE_MAX_NAME)
+			continue;
+		memcpy(next->n, from->n, from->len - owner.len);
+		memcpy(next->n + from->len - owner.len, to.n, to.len);
+		next->len = from->len - owner.len + to.len;
+		best = owner.len;
+		found = 1;
+	}
+	return found ? 0 : -1;
+}
+
+/* Follow the chain of q in the answer section of m. */
+static void
+fz_chain(const uint8_t *m, size_t len, const struct wire_query *q,
+    struct fz_chain *c)
+{
+	struct fz_name	next;
+	size_t		off = wire_skip_question(m, len);
+
+	memcpy(c->name[0].n, q->lname, q->name_len);
+	c->name[0].len = q->name_len;
+	c->n = 1;
+	while (q->qtype != 5 && c->n < WIRE_MAX_CHAIN &&
+	    fz_link(m, len, off, q, &c->name[c->n - 1], &next) == 0 &&
+	    !fz_in_chain(c, &next))
+		c->name[c->n++] = next;
+}
+
+/* Every record of the scrubbed m belongs to q's chain. */
+static void
+fz_belongs(const uint8_t *m, size_t len, const struct wire_query *q)
+{
+	struct fz_chain	 c;
+	struct wire_rr	 rr;
+	struct fz_name	 owner;
+	struct fz_name	*last;
+	size_t		 end, soas = 0;
+	int		 positive = 0, sigs;
+
+	fz_chain(m, len, q, &c);
+	last = &c.name[c.n - 1];
+	sigs = q->do_bit || q->qtype == 46 || q->qtype == 255;
+	wire_rr_begin(&rr, m, len, wire_skip_question(m, len));
+	while (wire_rr_next(&rr) == 1) {
+		if (rr.type == WIRE_TYPE_OPT)
+			continue;
+		assert(rr.class == q->qclass || q->qclass == 255);
+		assert(fz_read(m, len, rr.owner, &owner, &end) == 0);
+		switch (rr.section) {
+		case WIRE_SEC_AN:
+			if (rr.type == 5)
+				assert(fz_in_chain(&c, &owner));
+			else if (rr.type == 39)
+				assert(fz_above_chain(&c, &owner));
+			else if (rr.type == 46 && sigs)
+				assert(fz_in_chain(&c, &owner) ||
+				    fz_above_chain(&c, &owner));
+			else {
+				assert(fz_eq(&owner, last));
+				assert(rr.type == q->qtype || q->qtype == 255);
+			}
+			if (fz_eq(&owner, last) &&
+			    (rr.type == q->qtype || q->qtype == 255))
+				positive = 1;
+			break;
+		case WIRE_SEC_NS:
+			if (rr.type == WIRE_TYPE_SOA) {
+				assert(++soas == 1);
+				assert(fz_under(last, &owner));
+				assert(!positive ||
+				    (fz_get16(m + 2) & 0xf) == WIRE_NXDOMAIN);
+			} else {
+				assert(q->do_bit);
+				assert(rr.type == 46 || rr.type == 47 ||
+				    rr.type == 50);
+			}
+			break;
+		default:
+			assert(0 && "a record in the additional section");
+		}
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t		 msg[WIRE_MAX_UDP], again[WIRE_MAX_UDP];
+	static uint8_t		 tmp[WIRE_MAX_UDP];
+	struct wire_query	 q;
+	size_t			 n, n2, before;
+	unsigned		 dropped, dropped2;
+
+	if (size < WIRE_HDR_LEN || size > WIRE_MAX_UDP)
+		return 0;
+
+	/* The question: the input's own, read as a query's. */
+	memcpy(msg, data, size);
+	msg[2] &= 0x7f;
+	memset(msg + 6, 0, 6);
+	(void)wire_parse_query(msg, size, &q);
+	if (!q.have_question)
+		return 0;
+	q.do_bit = (data[3] & 0x40) != 0;
+
+	memcpy(msg, data, size);
+	n = wire_scrub(msg, size, &q, tmp, &dropped);
+	if (n == 0) {
+		assert(dropped == 0);
+		return 0;
+	}
+	assert(n <= size);
+	if (dropped == 0)
+		assert(n == size && memcmp(msg, data, size) == 0);
+
+	/*
+	 * What was rewritten has its pointers moved: those in rdata too.
+	 * (Kept as it came, rdata is the upstream's, checked or not.)
+	 */
+	before = fz_walk(data, size, 0);
+	assert(fz_walk(msg, n, dropped != 0) + dropped == before);
+	fz_belongs(msg, n, &q);
+
+	memcpy(again, msg, n);
+	n2 = wire_scrub(again, n, &q, tmp, &dropped2);
+	assert(n2 == n && dropped2 == 0 && memcmp(again, msg, n) == 0);
+	return 0;
+}
