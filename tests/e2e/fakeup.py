@@ -28,12 +28,25 @@ the tests use to make a name unique (so it is not in veiligd's cache):
                             (0x20); other types as ok
     lowcase                 as ok, but over UDP with the question name in
                             lower case, as an upstream that loses the case
+    poison                  as ok, and a poisoning attempt around it: for
+                            TAG.poison.fake.test, an A 203.0.113.66 of
+                            TAG.ok.fake.test in the answer section, NS
+                            records of fake.test and a bank in the authority
+                            section, their addresses in the additional one
 
 For the filtering tests it also answers every name under filter.test.,
 by the label just left of "filter.test." (labels further left are free):
 
     cloakphish              CNAME cloaked-phish.filter.test. + its A 192.0.2.1
     cloakcasino             CNAME cloaked-casino.filter.test. + its A 192.0.2.1
+    cloakdeny               CNAME cdn.denied.filter.test. + its A 192.0.2.1
+    cloakcanary             CNAME use-application-dns.net. + its A 192.0.2.1
+    https-X                 for type HTTPS: an HTTPS record (ServiceMode,
+                            target "."), alpn=h2, with hints by X: badip4
+                            ipv4hint 198.51.100.66, badip6 ipv6hint
+                            2001:db8:bad::1, ok both hints fine (192.0.2.1,
+                            2001:db8::1); X=deny: target svc.denied.filter.test.
+                            and fine hints; other types as "anything else"
     badip, badip-allowed    A 192.0.2.1 and 198.51.100.66; AAAA 2001:db8:bad::1
     ru                      A 203.0.113.5 (RU in the test GeoIP data)
     asn                     A 203.0.113.200 (AS64511 in the test GeoIP data)
@@ -271,6 +284,18 @@ class Fake:
             negative(dns.rcode.NXDOMAIN)
         elif beh == "nodata":
             negative(dns.rcode.NOERROR)
+        elif beh == "poison":
+            positive()
+            victim = dns.name.Name(qname.labels[:-4]).concatenate(
+                dns.name.from_text("ok.fake.test."))
+            r.answer.append(dns.rrset.from_text(
+                victim, 86400, "IN", "A", "203.0.113.66"))
+            r.authority.append(dns.rrset.from_text_list(
+                ZONE, 86400, "IN", "NS", ["ns.evil.test."]))
+            r.authority.append(dns.rrset.from_text_list(
+                "bank.test.", 86400, "IN", "NS", ["ns.evil.test."]))
+            r.additional.append(dns.rrset.from_text(
+                "ns.evil.test.", 86400, "IN", "A", "203.0.113.53"))
         else:
             r.set_rcode(dns.rcode.NXDOMAIN)
         return [(0, r.to_wire(max_size=65535))]
@@ -302,12 +327,21 @@ class Fake:
         if beh.startswith("slow-"):
             beh, delay = beh[5:], 0.3
         owner = qname
-        if beh in ("cloakphish", "cloakcasino"):
-            target = "cloaked-%s.filter.test." % (
-                "phish" if beh == "cloakphish" else "casino")
+        if beh in ("cloakphish", "cloakcasino", "cloakdeny", "cloakcanary"):
+            target = {"cloakphish": "cloaked-phish.filter.test.",
+                      "cloakcasino": "cloaked-casino.filter.test.",
+                      "cloakdeny": "cdn.denied.filter.test.",
+                      "cloakcanary": "use-application-dns.net."}[beh]
             add(qname, "CNAME", [target])
             owner = dns.name.from_text(target)
             beh = ""
+        if beh.startswith("https-") and rdtype == dns.rdatatype.HTTPS:
+            hints = {"badip4": "ipv4hint=198.51.100.66",
+                     "badip6": "ipv6hint=2001:db8:bad::1"}.get(
+                         beh[6:], "ipv4hint=192.0.2.1 ipv6hint=2001:db8::1")
+            target = "svc.denied.filter.test." if beh == "https-deny" else "."
+            add(qname, "HTTPS", ["1 %s alpn=h2 %s" % (target, hints)])
+            return delay
         if beh in ("badip", "badip-allowed"):
             v4, v6 = ["192.0.2.1", "198.51.100.66"], ["2001:db8:bad::1"]
         elif beh == "ru":
@@ -509,6 +543,12 @@ def self_test():
     r = query(p1, "x.cloakphish.filter.test.")
     check("filter cloak", [rr.rdtype for rr in r.answer]
           == [dns.rdatatype.CNAME, dns.rdatatype.A])
+    r = query(p1, "x.poison.fake.test.")
+    check("poison", len(r.answer) == 2 and len(r.authority) == 2
+          and len(r.additional) == 1)
+    r = query(p1, "x.https-badip4.filter.test.", "HTTPS")
+    check("filter https", r.answer and r.answer[0].rdtype
+          == dns.rdatatype.HTTPS)
     r = query(p1, "forcesafesearch.google.com.")
     check("filter fixed", r.answer[0][0].to_text() == "216.239.38.120")
     r = query(p1, "www.filter.test.", "TXT")
