@@ -298,8 +298,11 @@ int	wire_check_answer(const uint8_t *msg, size_t len,
  * When nothing is dropped msg is left as it is. Otherwise the kept
  * records are written to tmp (at least len octets, the caller's scratch)
  * and copied back over msg: bytes as they were, except that compression
- * pointers are moved with what they point at, and a name pointing into a
- * dropped record is written out in full. Returns the new length (never
+ * pointers (in owners, and in the rdata of the types that may compress
+ * names: RFC 1035's, DNAME, SRV) are moved with what they point at, and a
+ * name pointing into a dropped record is written out in full. Other rdata
+ * is copied as it is: RFC 3597 forbids compressing names in it. Returns
+ * the new length (never
  * above len) with *dropped set to the number of records removed, or 0
  * when the message cannot be scrubbed (malformed, more than 1024 records,
  * a kept record's names unreadable, or it would grow); such an answer is
