@@ -288,7 +288,11 @@ query_cached(struct query_ctx *qc, const struct policy *p, struct query *q,
 	if (r == CACHE_MISS || r == CACHE_FAILED)
 		return r;
 
-	/* Answer inspection: one AND per hit (CNAME cloaking, IPs, geo). */
+	/*
+	 * Answer inspection: one AND per hit (targets: lists, canaries, deny
+	 * lists; addresses: ip lists, geo), the answer walked only when a
+	 * target is on some deny list.
+	 */
 	if (q->verdict.kind != POLICY_ALLOWED) {
 		policy_answer(p, q->board, mask, q->rewrite ? qc->tmp : q->out,
 		    n, &av);
