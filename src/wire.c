@@ -1346,8 +1346,8 @@ wire_scrub_write(const uint8_t *msg, size_t len, size_t off,
 
 	wire_buf_put(&b, msg, off);
 	map.n = 0;
-	/* The question's labels stay where they are. */
-	while (msg[pos] != 0 && msg[pos] <= WIRE_MAX_LABEL) {
+	/* The question's labels (uncompressed) stay where they are. */
+	while (msg[pos] != 0) {
 		wire_map_add(&map, pos, pos);
 		pos += msg[pos] + 1;
 	}
@@ -1383,6 +1383,16 @@ wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,
 	    wire_get16(msg + 10);
 	if (total > WIRE_SCRUB_MAX_RR ||
 	    (off = wire_skip_question(msg, len)) == 0)
+		return (0);
+	/*
+	 * The question is copied as it is, so it must not point into what
+	 * may move: uncompressed, as wire_check_answer() has it anyway.
+	 */
+	for (i = WIRE_HDR_LEN; msg[i] != 0; i += msg[i] + 1) {
+		if (msg[i] > WIRE_MAX_LABEL)
+			return (0);
+	}
+	if (i + 5 != off)
 		return (0);
 
 	c.q = q;

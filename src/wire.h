@@ -304,8 +304,9 @@ int	wire_check_answer(const uint8_t *msg, size_t len,
  * is copied as it is: RFC 3597 forbids compressing names in it. Returns
  * the new length (never
  * above len) with *dropped set to the number of records removed, or 0
- * when the message cannot be scrubbed (malformed, more than 1024 records,
- * a kept record's names unreadable, or it would grow); such an answer is
+ * when the message cannot be scrubbed (malformed, a compressed question,
+ * more than 1024 records, a kept record's names unreadable, or it would
+ * grow); such an answer is
  * treated as a failed upstream, like one wire_scan() refuses.
  */
 size_t	wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,

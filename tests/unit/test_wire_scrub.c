@@ -710,6 +710,14 @@ test_scrub_bad(void **state)
 		0, 2, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1,
 		0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 4, 1, 'b', 0, 0,
 		1, 'b', 0, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1 };
+	static const uint8_t pastq[] = { 0x12, 0x34, 0xe3, 0x80, 0, 1, 0, 3,
+		0, 0, 0, 1, 3, 'w', 'w', 60, 0xc0, 15, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x35,
+		0x29, 0x20, 0, 0, 0, 0, 0, 0, 0, 'x', 'a', 'm', 'p', 'l', 'e', 0,
+		0xc0, 16, 0, 39, 0, 1, 0, 0, 1, 44, 0, 13, 3, 'w', 'n', 'e',
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 3, 'w', 'w', 'w',
+		3, 'n', 'e', 'w', 0xc0, 20, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4,
+		192, 0, 2, 1, 0, 0, 41, 0x20, 0, 0, 0, 0, 0, 0, 0, 0 };
 	const struct ans qa = { "a.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 0,
 	    NULL, NULL, NULL };
 	struct wire_query	 q, noq;
@@ -736,6 +744,19 @@ test_scrub_bad(void **state)
 	    0);
 	assert_int_equal(wire_scrub(msg, sizeof badlink, &q, tmp, &dropped),
 	    0);
+
+	/*
+	 * A question whose name points past itself into the records (found
+	 * by fuzz_scrub): what it reads would move. Its own question is
+	 * read from a copy made to look like a query.
+	 */
+	memcpy(msg, pastq, sizeof pastq);
+	msg[2] &= 0x7f;
+	memset(msg + 6, 0, 6);
+	(void)wire_parse_query(msg, sizeof pastq, &q);
+	assert_true(q.have_question);
+	memcpy(msg, pastq, sizeof pastq);
+	assert_int_equal(wire_scrub(msg, sizeof pastq, &q, tmp, &dropped), 0);
 
 	mkq(&a, &q);
 	memset(&noq, 0, sizeof noq);
