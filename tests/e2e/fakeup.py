@@ -33,6 +33,12 @@ the tests use to make a name unique (so it is not in veiligd's cache):
                             TAG.ok.fake.test in the answer section, NS
                             records of fake.test and a bank in the authority
                             section, their addresses in the additional one
+    mixchain                for type A, a CNAME chain spelled in other cases
+                            than asked: TAG.mixchain.fake.test. (as asked)
+                            CNAME TAG.ok.fake.test. with the tag's case
+                            swapped, its A 192.0.2.1 owned by that name in
+                            upper case, and an AAAA 2001:db8::66 of it (not
+                            asked for) in lower case; other types as ok
 
 For the filtering tests it also answers every name under filter.test.,
 by the label just left of "filter.test." (labels further left are free):
@@ -86,6 +92,7 @@ try:
     import dns.name
     import dns.rcode
     import dns.rdatatype
+    import dns.renderer
     import dns.rrset
 except ImportError:
     # The Makefile runs "python3", which may not be the system one that
@@ -296,6 +303,10 @@ class Fake:
                 "bank.test.", 86400, "IN", "NS", ["ns.evil.test."]))
             r.additional.append(dns.rrset.from_text(
                 "ns.evil.test.", 86400, "IN", "A", "203.0.113.53"))
+        elif beh == "mixchain" and qrr.rdtype == dns.rdatatype.A:
+            return [(0, mixchain(r, qname))]
+        elif beh == "mixchain":
+            positive()
         else:
             r.set_rcode(dns.rcode.NXDOMAIN)
         return [(0, r.to_wire(max_size=65535))]
@@ -361,6 +372,29 @@ class Fake:
         elif not r.answer:
             nodata()
         return delay
+
+
+def mixchain(r, qname):
+    """
+    The wire of "mixchain" for the response r to qname: the question and
+    the CNAME compressed as usual (its owner a pointer to the question),
+    the records of the target uncompressed, each in a case of its own;
+    dnspython alone would compress them all into the first spelling.
+    """
+    tagged = [x.swapcase() for x in qname.labels[:-4]]
+    target = dns.name.Name(tagged).concatenate(
+        dns.name.from_text("oK.FaKe.tEsT."))
+    rd = dns.renderer.Renderer(r.id, r.flags, 65535)
+    rd.add_question(qname, dns.rdatatype.A)
+    rd.add_rrset(dns.renderer.ANSWER, dns.rrset.from_text(
+        qname, 300, "IN", "CNAME", target.to_text()))
+    rd.compress = None
+    rd.add_rrset(dns.renderer.ANSWER, dns.rrset.from_text(
+        target.to_text().upper(), 300, "IN", "A", "192.0.2.1"))
+    rd.add_rrset(dns.renderer.ANSWER, dns.rrset.from_text(
+        target.to_text().lower(), 300, "IN", "AAAA", "2001:db8::66"))
+    rd.write_header()
+    return rd.get_wire()
 
 
 def udp_loop(fake, sock, port, deadline):
@@ -546,6 +580,12 @@ def self_test():
     r = query(p1, "x.poison.fake.test.")
     check("poison", len(r.answer) == 2 and len(r.authority) == 2
           and len(r.additional) == 1)
+    r = query(p1, "Ab.mixchain.fake.test.")
+    check("mixchain", [(x.name.to_text(), x.rdtype) for x in r.answer]
+          == [("Ab.mixchain.fake.test.", dns.rdatatype.CNAME),
+              ("AB.OK.FAKE.TEST.", dns.rdatatype.A),
+              ("ab.ok.fake.test.", dns.rdatatype.AAAA)]
+          and r.answer[0][0].target.to_text() == "aB.oK.fake.test.")
     r = query(p1, "x.https-badip4.filter.test.", "HTTPS")
     check("filter https", r.answer and r.answer[0].rdtype
           == dns.rdatatype.HTTPS)

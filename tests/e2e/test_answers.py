@@ -2,7 +2,9 @@
 
 Only the records of the question's chain are cached and passed on: a fake
 upstream that adds an address of another name, NS records and glue (a
-poisoning attempt) gets none of them to the client or into the cache. And
+poisoning attempt) gets none of them to the client or into the cache; a
+chain the upstream spells in other cases than asked (0x20 echoed) is kept
+whatever its case, and the client gets its own spelling back. And
 an answer's targets are filtered as the question is: a CNAME onto a
 board's deny list or to a canary, an HTTPS record whose target is denied
 or whose address hints are in an ip list the board blocks.
@@ -22,22 +24,29 @@ from e2elib import (EDE_BLOCKED, EDE_FILTERED, SRC_A, SRC_B, SRC_REDIRECT,
 # ------------------------------------------------------------- scrubbing
 
 def test_poison_not_relayed_nor_cached(veiligd_fake, fake):
-    """The fake answers TAG.poison.fake.test with its A record plus an
-    A 203.0.113.66 for TAG.ok.fake.test, NS records for fake.test and a
-    bank, and their glue: the client sees the A record alone, and a later
-    question about TAG.ok.fake.test goes to the upstream."""
+    """A spoofed (or lying) upstream that adds unrelated records: not
+    relayed, not cached. The fake answers TAG.poison.fake.test with its A
+    record plus an A 203.0.113.66 for TAG.ok.fake.test, NS records of
+    fake.test and of bank.test naming ns.evil.test, and the glue
+    ns.evil.test A 203.0.113.53: as a forger who guessed ID, port and
+    spelling would. The client sees the A record alone, over UDP, from
+    the cache, over TCP and with DO=1; later questions about the victim,
+    the NS names and the glue are not answered from the cache."""
     d = veiligd_fake
     t = tag()
     name = "%s.poison.fake.test." % t
     victim = "%s.ok.fake.test." % t
-    for i, tcp in enumerate((False, False, True)):
-        r = dq(d.port, name, tcp=tcp, use_edns=0, payload=1232)
+    for i, (tcp, do) in enumerate(((False, False), (False, False),
+                                   (True, False), (False, True))):
+        r = dq(d.port, name, tcp=tcp, use_edns=0, payload=1232,
+               want_dnssec=do)
         assert r.rcode() == dns.rcode.NOERROR, "#%d: %s" % (i, rc(r))
         assert answers(r) == [(name.lower(), "A", "192.0.2.1")], \
             "#%d: answer %s" % (i, answers(r))
         assert not r.authority, "#%d: authority %s" % (i, r.authority)
         assert not r.additional, "#%d: additional %s" % (i, r.additional)
-    assert fake.count(name) == 1, "poison asked %d times" % fake.count(name)
+    # once without DO (then from the cache), once with it (another key)
+    assert fake.count(name) == 2, "poison asked %d times" % fake.count(name)
 
     # The planted address was not cached: the victim goes upstream.
     assert fake.count(victim) == 0
@@ -45,6 +54,54 @@ def test_poison_not_relayed_nor_cached(veiligd_fake, fake):
     assert addrs(r) == ["192.0.2.1"], "victim: %s" % answers(r)
     assert fake.count(victim) == 1, "victim asked %d times" % \
         fake.count(victim)
+
+    # Nor the delegations and their glue: the fake refuses these names,
+    # so anything but a failure would have come from the cache.
+    for qname, qtype in (("ns.evil.test.", "A"), ("fake.test.", "NS"),
+                         ("bank.test.", "NS")):
+        r = dq(d.port, qname, qtype, use_edns=0, timeout=6)
+        assert r.rcode() == dns.rcode.SERVFAIL and not r.answer, \
+            "%s %s: %s %s" % (qname, qtype, rc(r), answers(r))
+
+
+def test_mixed_case_echo(veiligd_fake, fake):
+    """veiligd asks in a spelling of its own (0x20) and the fake echoes
+    it; the answer's chain is spelled in other cases still: the CNAME's
+    owner points at the question, its target is TAG.ok.fake.test. with
+    the tag's case swapped, the target's A is in upper case and an AAAA
+    of it (not asked for) in lower case. The echo is accepted over UDP
+    (no fallback to TCP), the chain is kept whatever its case, the AAAA
+    dropped, and each client gets its own spelling back, from the
+    upstream and from the cache."""
+    d = veiligd_fake
+    off = d.log_size()
+    t = tag()
+    target = "%s.ok.fake.test." % t
+    want = [(None, "CNAME", target), (target, "A", "192.0.2.1")]
+    spellings = ("%s.MixChain.FAKE.test." % t.upper(),
+                 "%s.mIXcHAIN.fake.TEST." % t)
+    for i, name in enumerate(spellings):
+        r = dq(d.port, name, use_edns=0, payload=1232)
+        what = "%s (#%d)" % (name, i)
+        assert r.rcode() == dns.rcode.NOERROR, "%s: %s" % (what, rc(r))
+        assert r.question[0].name.to_text() == name, \
+            "%s: question %s" % (what, r.question[0].name)
+        assert r.answer[0].name.to_text() == name, \
+            "%s: owner %s" % (what, r.answer[0].name)
+        want[0] = (name.lower(), "CNAME", target)
+        assert answers(r) == want, "%s: answer %s" % (what, answers(r))
+        assert not r.authority and not r.additional, \
+            "%s: %s %s" % (what, r.authority, r.additional)
+    lname = spellings[0].lower()
+    assert fake.count(lname, proto="udp") == 1, \
+        "asked %d times over UDP (not cached?)" % fake.count(lname, "udp")
+    assert fake.count(lname, proto="tcp") == 0, "the echo was refused"
+    assert "lost the case" not in d.log_since(off)
+    # The AAAA was dropped, not cached: the question goes upstream.
+    r = dq(d.port, target, "AAAA", use_edns=0, payload=1232)
+    assert addrs(r) == ["2001:db8::1"], "AAAA: %s" % answers(r)
+    assert fake.count(target) == 1, "target asked %d times" % \
+        fake.count(target)
 
 
 # ------------------------------------------------ targets of the answer
