@@ -1,5 +1,6 @@
 /*
- * metrics.c: GET /metrics over evhttp, in a thread of its own.
+ * metrics.c: GET /metrics and the live page (GET /) over evhttp, in a
+ * thread of its own.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -19,6 +21,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "live.h"
 #include "log.h"
 #include "metrics.h"
 #include "snapshot.h"
@@ -48,7 +51,50 @@ metrics_error(struct evhttp_request *req, int code, const char *reason,
 		evbuffer_free(body);
 }
 
-/* Every request: GET /metrics, or a clear error. */
+/*
+ * GET /: the live page, from the text of /metrics as it is now (live.h
+ * says why from the text). The headers repeat the page's policy, with
+ * what a meta element cannot say (no framing), and keep it out of caches.
+ */
+static void
+metrics_live(struct metrics *m, struct evhttp_request *req)
+{
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+	struct evbuffer		*text, *page;
+	size_t			 len;
+	char			*p;
+
+	text = evbuffer_new();
+	page = evbuffer_new();
+	if (text == NULL || page == NULL)
+		goto nomem;
+	m->cb(m->arg, text);
+	len = evbuffer_get_length(text);
+	if (evbuffer_add(text, "", 1) == -1 ||
+	    (p = (char *)evbuffer_pullup(text, -1)) == NULL ||
+	    live_page(p, len, time(NULL), page) == -1)
+		goto nomem;
+	evhttp_add_header(h, "Content-Type", "text/html; charset=utf-8");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(h, "Content-Security-Policy", "default-src 'none'; "
+	    "style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+	    "frame-ancestors 'none'");
+	evhttp_send_reply(req, HTTP_OK, "OK", page);
+	evbuffer_free(text);
+	evbuffer_free(page);
+	return;
+nomem:
+	if (text != NULL)
+		evbuffer_free(text);
+	if (page != NULL)
+		evbuffer_free(page);
+	metrics_error(req, HTTP_SERVUNAVAIL, "Service Unavailable",
+	    "out of memory");
+}
+
+/* Every request: GET /metrics, GET / (the live page), or a clear error. */
 static void
 metrics_request_cb(struct evhttp_request *req, void *arg)
 {
@@ -58,9 +104,11 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 				    NULL;
 	struct evbuffer		*body;
 
-	if (path == NULL || strcmp(path, "/metrics") != 0) {
+	if (path == NULL || (strcmp(path, "/metrics") != 0 &&
+	    strcmp(path, "/") != 0)) {
 		metrics_error(req, HTTP_NOTFOUND, "Not Found",
-		    "not found: this server has only /metrics");
+		    "not found: this server has / (the live page) and "
+		    "/metrics only");
 		return;
 	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
@@ -68,6 +116,10 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 		    "Allow", "GET");
 		metrics_error(req, 405, "Method Not Allowed",
 		    "method not allowed: use GET");
+		return;
+	}
+	if (strcmp(path, "/") == 0) {
+		metrics_live(m, req);
 		return;
 	}
 	if ((body = evbuffer_new()) == NULL) {
@@ -138,7 +190,8 @@ metrics_new(const struct conf_sockaddr *addr, metrics_cb cb, void *arg,
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
 	    EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(m->http, metrics_request_cb, m);
-	log_info("metrics on http://%s/metrics", name);
+	log_info("metrics on http://%s/metrics, live page on http://%s/",
+	    name, name);
 	return (m);
 nomem:
 	if (asprintf(cause, "metrics: out of memory") == -1)

@@ -5,12 +5,13 @@
  * so that a slow or hostile scraper can stall at most this thread: the
  * workers never wait for it, and neither does the main loop (signals,
  * reloads, the statistics tick). It answers GET /metrics with the
- * Prometheus text format (version 0.0.4); any other path gets 404, any
- * other method 405 with "Allow: GET", both with a line of text saying
- * why. Connections idle for METRICS_TIMEOUT seconds are closed, request
+ * Prometheus text format (version 0.0.4), and GET / with the live page
+ * for people (live.c), made from that same text at that moment; any other
+ * path gets 404, any other method 405 with "Allow: GET", both with a line
+ * of text saying why. Connections idle for METRICS_TIMEOUT seconds are closed, request
  * headers are limited to 8 KiB and bodies to nothing worth reading.
  *
- * The page itself comes from a callback (veiligd.c), which runs in the
+ * The text itself comes from a callback (veiligd.c), which runs in the
  * metrics thread: it must only read what is safe to read from there
  * (stats_prometheus() takes the statistics lock; the configuration is
  * read in a snapshot read section, for which the thread is registered).
@@ -35,11 +36,11 @@
 struct evbuffer;
 struct metrics;
 
-/* Append the whole page to out. */
+/* Append the whole Prometheus text to out. */
 typedef void	(*metrics_cb)(void *arg, struct evbuffer *out);
 
 /*
- * Listen on addr for cb's page. NULL with *cause set (allocated) when
+ * Listen on addr for cb's text. NULL with *cause set (allocated) when
  * the address cannot be bound. Nothing is served before metrics_start().
  */
 struct metrics	*metrics_new(const struct conf_sockaddr *addr, metrics_cb cb,

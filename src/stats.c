@@ -1366,7 +1366,7 @@ stats_worker(struct stats *st, unsigned i)
 void
 stats_configure(struct stats *st, const struct conf *conf)
 {
-	char	host[256];
+	char	host[256], *node, *old;
 	int	was_on = st->have_log;
 
 	free(st->dir);
@@ -1389,15 +1389,20 @@ stats_configure(struct stats *st, const struct conf *conf)
 	st->have_cc = conf->geoip_country != NULL;
 	st->have_asn = conf->geoip_asn != NULL;
 	pthread_mutex_unlock(&st->lock);
-	free(st->node);
 	if (conf->stats_node != NULL)
-		st->node = strdup(conf->stats_node);
+		node = strdup(conf->stats_node);
 	else {
 		if (gethostname(host, sizeof host) == -1)
 			snprintf(host, sizeof host, "veiligd");
 		host[sizeof host - 1] = '\0';
-		st->node = strdup(host);
+		node = strdup(host);
 	}
+	/* The metrics thread reads the name (veilig_node_info). */
+	pthread_mutex_lock(&st->lock);
+	old = st->node;
+	st->node = node;
+	pthread_mutex_unlock(&st->lock);
+	free(old);
 	if (conf->log_queries && !was_on)
 		log_warnx("log-queries is on: every query is logged, with the "
 		    "client address cut to /24 (IPv4) or /48 (IPv6)");
@@ -2430,6 +2435,40 @@ stats_prom_named(struct stats *st, struct evbuffer *out, const char *name,
 	}
 }
 
+/*
+ * What names the rows: the node, and every board known since start with
+ * its name and whether the configuration in force has it (the live page
+ * and dashboards show names, not only ids).
+ */
+static void
+stats_prom_info(struct stats *st, struct evbuffer *out)
+{
+	struct stats_board	*b;
+	char			 id[256], name[512];
+	size_t			 i;
+
+	metrics_head(out, "veilig_node_info", "gauge",
+	    "The node's name (stats.node, else the host name); always 1.");
+	evbuffer_add_printf(out, "veilig_node_info{node=\"%s\"} 1\n",
+	    metrics_label(st->node != NULL ? st->node : "?", name,
+	    sizeof name));
+	metrics_head(out, "veilig_board_info", "gauge",
+	    "A board by id, with its name; always 1.");
+	for (i = 0; i < st->nboards; i++) {
+		b = st->boards[st->byid[i]];
+		evbuffer_add_printf(out, "veilig_board_info{board=\"%s\","
+		    "name=\"%s\"} 1\n", metrics_label(b->id, id, sizeof id),
+		    metrics_label(b->name, name, sizeof name));
+	}
+	metrics_head(out, "veilig_board_configured", "gauge",
+	    "1 when the board is in the configuration in force.");
+	for (i = 0; i < st->nboards; i++) {
+		b = st->boards[st->byid[i]];
+		evbuffer_add_printf(out, "veilig_board_configured{board=\"%s\"}"
+		    " %d\n", metrics_label(b->id, id, sizeof id), b->live);
+	}
+}
+
 /* The per-board families. */
 static void
 stats_prom_boards(struct stats *st, struct evbuffer *out)
@@ -2591,6 +2630,7 @@ stats_prometheus(struct stats *st, struct evbuffer *out)
 	unsigned	i;
 
 	pthread_mutex_lock(&st->lock);
+	stats_prom_info(st, out);
 	stats_prom_boards(st, out);
 	metrics_head(out, "veilig_outside_queries_total", "counter",
 	    "Queries from addresses in no board's networks.");

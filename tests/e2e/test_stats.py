@@ -335,12 +335,15 @@ def test_counts_and_k_anonymity(daemon):
 
 
 def test_metrics_http_errors(daemon):
-    """Only GET /metrics; anything else is a clear HTTP error."""
+    """Only GET /metrics and GET / (test_live.py); anything else is a
+    clear HTTP error."""
     d = daemon()
     base = "http://127.0.0.1:%d" % d.mport
-    for path, method, code in (("/", "GET", 404), ("/metrics/x", "GET", 404),
+    for path, method, code in (("/x", "GET", 404), ("/metrics/x", "GET", 404),
+                               ("/index.html", "GET", 404),
                                ("/metrics", "POST", 405),
-                               ("/metrics", "DELETE", 405)):
+                               ("/metrics", "DELETE", 405),
+                               ("/", "POST", 405)):
         req = urllib.request.Request(base + path, method=method,
                                      data=b"x" if method == "POST" else None)
         with pytest.raises(urllib.error.HTTPError) as e:

@@ -680,6 +680,12 @@ test_prometheus(void **state)
 	    "veilig_answers_total{board=\"alpha\",answer=\"blocked\"}") == 1);
 	assert_true(prom_parse(text,
 	    "veilig_blocked_total{board=\"alpha\",category=\"deny\"}") == 1);
+	/* Rows named: boards with their names, the node. */
+	assert_true(prom_parse(text, "veilig_board_info{board=\"alpha\","
+	    "name=\"Board alpha\"}") == 1);
+	assert_true(prom_parse(text, "veilig_board_configured{board="
+	    "\"alpha\"}") == 1);
+	assert_non_null(strstr(text, "\nveilig_node_info{node=\""));
 	/* Escaped label values. */
 	assert_true(prom_parse(text, "veilig_queries_total{board=\"b\\\"e"
 	    "\\\\ta\",type=\"AAAA\"}") == 1);
