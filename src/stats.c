@@ -2137,6 +2137,15 @@ stats_flush(struct stats *st, time_t now, int end_day)
 	st->last_tick = now;
 	if (now < st->ival_start)
 		now = st->ival_start;
+	/*
+	 * Stopped in the second its interval began: both end at the next
+	 * second. Written as [now, now) the interval would start where the
+	 * day part [start, now) that sums it ends, outside it, and a reader
+	 * that takes interval lines only where no day summary is (README,
+	 * Several nodes) would count that interval twice.
+	 */
+	if (end_day && now == st->ival_start)
+		now++;
 	stats_close_interval(st, now);
 	if (end_day)
 		stats_close_day(st, now);

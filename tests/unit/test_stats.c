@@ -247,7 +247,7 @@ test_interval_records(void **state)
 	struct stats		*st;
 	struct stats_map	*m;
 	struct stats_worker	*w0, *w1;
-	json_t			*a, *o, *top;
+	json_t			*a, *o, *top, *ia, *iv;
 	char			*cause, ip[64];
 	unsigned		 c;
 	time_t			 now;
@@ -351,9 +351,21 @@ test_interval_records(void **state)
 	json_decref(a);
 
 	/* The day's summaries. */
+	ia = records(t.dir, now, 0);
+	iv = record(ia, "board", "alpha");
 	a = records(t.dir, now, 1);
 	o = record(a, "day", "alpha");
 	assert_non_null(o);
+	/* Stopped in the second it began: the interval is no empty
+	   [now, now), and lies within the day part that sums it. */
+	assert_true(strcmp(json_string_value(json_object_get(iv, "start")),
+	    json_string_value(json_object_get(iv, "end"))) < 0);
+	assert_true(strcmp(json_string_value(json_object_get(iv, "start")),
+	    json_string_value(json_object_get(o, "end"))) < 0);
+	assert_string_equal(json_string_value(json_object_get(iv, "end")),
+	    json_string_value(json_object_get(o, "end")));
+	assert_true(num(iv, "seconds", NULL) >= 1);
+	json_decref(ia);
 	assert_int_equal(num(o, "queries", NULL), 40);
 	assert_int_equal(num(o, "intervals", NULL), 1);
 	assert_in_range(num(o, "clients", NULL), 11, 12);
