@@ -5,10 +5,11 @@
  * up to LIVE_LABELS labels, value; comments skipped); the rows, boards
  * from veilig_board_info and upstreams from veilig_upstream_up, are
  * sorted by name so that every other sample finds its row by binary
- * search; then one pass adds each sample to its row through the table
- * live_fields (or to a histogram, or a list of named counts), and the
- * page is written from the rows. Nothing here knows how a figure was
- * counted: only its name in the text and its labels.
+ * search; then one pass adds each sample to its row as the table
+ * live_fields says (to a figure, a histogram or a list of named counts),
+ * and the page is written from the rows. Nothing here knows how a figure
+ * was counted: only its name in the text and its labels. A family the
+ * table does not name is not shown; one it names that is missing shows 0.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -96,6 +97,8 @@ struct live_global {
 	double		outside;
 	double		records, write_errors, last_write, interval, lost;
 	double		cpu, rss, fds, max_fds, started;
+	struct live_list lists;		/* entries per list */
+	struct live_list countries;	/* outside, by country */
 };
 
 struct live {
@@ -108,86 +111,112 @@ struct live {
 	struct live_up		*u;
 	size_t			 nu;
 	struct live_global	 g;
-	struct live_list	 lists;		/* entries per list */
-	struct live_list	 countries;	/* outside, by country */
 	time_t			 now;
 };
 
+/* The row a sample belongs to: the daemon's, a board's (by its label
+   board), an upstream's (by upstream). */
 enum live_row { LIVE_G, LIVE_B, LIVE_U };
 
-/* Which sample adds to which figure: name, and a label that must match. */
+/* What a sample does to its row. */
+enum live_kind {
+	LIVE_ADD,	/* its value is added to the double at off */
+	LIVE_HIST,	/* a line of the histogram at off (two when key) */
+	LIVE_LIST,	/* a count named by label key, into the list at off */
+};
+
+/*
+ * Which sample goes where, by name; the entries of one name are
+ * adjacent. LIVE_ADD: only samples whose label key is val (key NULL:
+ * all). LIVE_HIST: with key, samples whose label key is val go to the
+ * second of two histograms at off, the others to the first.
+ */
 struct live_field {
 	const char	*name;
 	enum live_row	 row;
-	const char	*key;		/* NULL: any labels */
+	enum live_kind	 kind;
+	const char	*key;
 	const char	*val;
-	size_t		 off;		/* of a double in the row */
+	size_t		 off;
 };
 
-#define G(f)	offsetof(struct live_global, f)
-#define B(f)	offsetof(struct live_board, f)
-#define U(f)	offsetof(struct live_up, f)
+#define GA(n, k, v, f) \
+	{ n, LIVE_G, LIVE_ADD, k, v, offsetof(struct live_global, f) }
+#define BA(n, k, v, f) \
+	{ n, LIVE_B, LIVE_ADD, k, v, offsetof(struct live_board, f) }
+#define UA(n, k, v, f) \
+	{ n, LIVE_U, LIVE_ADD, k, v, offsetof(struct live_up, f) }
+#define HIST(n, r, k, v, t, f) \
+	{ n "_bucket", r, LIVE_HIST, k, v, offsetof(t, f) }, \
+	{ n "_sum", r, LIVE_HIST, k, v, offsetof(t, f) }, \
+	{ n "_count", r, LIVE_HIST, k, v, offsetof(t, f) }
 static const struct live_field live_fields[] = {
-	{ "veilig_board_configured", LIVE_B, NULL, NULL, B(configured) },
-	{ "veilig_queries_total", LIVE_B, NULL, NULL, B(queries) },
-	{ "veilig_answers_total", LIVE_B, "answer", "blocked", B(blocked) },
-	{ "veilig_answers_total", LIVE_B, "answer", "cache", B(cache) },
-	{ "veilig_answers_total", LIVE_B, "answer", "stale", B(stale) },
-	{ "veilig_safe_search_total", LIVE_B, NULL, NULL, B(safe) },
-	{ "veilig_clients", LIVE_B, NULL, NULL, B(clients) },
-	{ "veilig_clients_today", LIVE_B, NULL, NULL, B(today) },
-	{ "veilig_upstream_up", LIVE_U, NULL, NULL, U(up) },
-	{ "veilig_upstream_configured", LIVE_U, NULL, NULL, U(configured) },
-	{ "veilig_upstream_queries_total", LIVE_U, NULL, NULL, U(queries) },
-	{ "veilig_upstream_queries_total", LIVE_U, "transport", "tcp", U(tcp) },
-	{ "veilig_upstream_answers_total", LIVE_U, NULL, NULL, U(answers) },
-	{ "veilig_upstream_timeouts_total", LIVE_U, NULL, NULL, U(timeouts) },
-	{ "veilig_upstream_errors_total", LIVE_U, NULL, NULL, U(errors) },
-	{ "veilig_upstream_mismatched_total", LIVE_U, NULL, NULL,
-	  U(mismatched) },
-	{ "veilig_dns_queries_total", LIVE_G, "transport", "udp", G(udp) },
-	{ "veilig_dns_queries_total", LIVE_G, "transport", "tcp", G(tcp) },
-	{ "veilig_dns_dropped_total", LIVE_G, NULL, NULL, G(dropped) },
-	{ "veilig_tcp_connections_total", LIVE_G, "result", "rejected",
-	  G(tcp_rejected) },
-	{ "veilig_workers", LIVE_G, NULL, NULL, G(workers) },
-	{ "veilig_cache_entries", LIVE_G, NULL, NULL, G(cache_entries) },
-	{ "veilig_cache_bytes", LIVE_G, NULL, NULL, G(cache_bytes) },
-	{ "veilig_cache_max_bytes", LIVE_G, NULL, NULL, G(cache_max) },
-	{ "veilig_cache_lookups_total", LIVE_G, "result", "hit", G(hits) },
-	{ "veilig_cache_lookups_total", LIVE_G, "result", "stale",
-	  G(stale_hits) },
-	{ "veilig_cache_lookups_total", LIVE_G, "result", "miss", G(misses) },
-	{ "veilig_cache_evictions_total", LIVE_G, NULL, NULL, G(evictions) },
-	{ "veilig_policy_generation", LIVE_G, NULL, NULL, G(generation) },
-	{ "veilig_boards", LIVE_G, NULL, NULL, G(boards) },
-	{ "veilig_config_loaded_timestamp_seconds", LIVE_G, NULL, NULL,
-	  G(loaded) },
-	{ "veilig_config_last_reload_timestamp_seconds", LIVE_G, NULL, NULL,
-	  G(reload_time) },
-	{ "veilig_config_last_reload_success", LIVE_G, NULL, NULL,
-	  G(reload_ok) },
-	{ "veilig_config_reloads_total", LIVE_G, "result", "applied",
-	  G(reloads_ok) },
-	{ "veilig_config_reloads_total", LIVE_G, "result", "refused",
-	  G(reloads_failed) },
-	{ "veilig_outside_queries_total", LIVE_G, NULL, NULL, G(outside) },
-	{ "veilig_stats_records_total", LIVE_G, NULL, NULL, G(records) },
-	{ "veilig_stats_write_errors_total", LIVE_G, NULL, NULL,
-	  G(write_errors) },
-	{ "veilig_stats_last_write_timestamp_seconds", LIVE_G, NULL, NULL,
-	  G(last_write) },
-	{ "veilig_stats_interval_seconds", LIVE_G, NULL, NULL, G(interval) },
-	{ "veilig_stats_lost_total", LIVE_G, NULL, NULL, G(lost) },
-	{ "process_cpu_seconds_total", LIVE_G, NULL, NULL, G(cpu) },
-	{ "process_resident_memory_bytes", LIVE_G, NULL, NULL, G(rss) },
-	{ "process_open_fds", LIVE_G, NULL, NULL, G(fds) },
-	{ "process_max_fds", LIVE_G, NULL, NULL, G(max_fds) },
-	{ "process_start_time_seconds", LIVE_G, NULL, NULL, G(started) },
+	BA("veilig_board_configured", NULL, NULL, configured),
+	BA("veilig_queries_total", NULL, NULL, queries),
+	BA("veilig_answers_total", "answer", "blocked", blocked),
+	BA("veilig_answers_total", "answer", "cache", cache),
+	BA("veilig_answers_total", "answer", "stale", stale),
+	{ "veilig_blocked_total", LIVE_B, LIVE_LIST, "category", NULL,
+	  offsetof(struct live_board, cats) },
+	BA("veilig_safe_search_total", NULL, NULL, safe),
+	HIST("veilig_response_seconds", LIVE_B, "path", "upstream",
+	    struct live_board, lat),
+	BA("veilig_clients", NULL, NULL, clients),
+	BA("veilig_clients_today", NULL, NULL, today),
+	GA("veilig_outside_queries_total", NULL, NULL, outside),
+	{ "veilig_outside_country_queries_total", LIVE_G, LIVE_LIST, "country",
+	  NULL, offsetof(struct live_global, countries) },
+	UA("veilig_upstream_queries_total", NULL, NULL, queries),
+	UA("veilig_upstream_queries_total", "transport", "tcp", tcp),
+	UA("veilig_upstream_answers_total", NULL, NULL, answers),
+	UA("veilig_upstream_timeouts_total", NULL, NULL, timeouts),
+	UA("veilig_upstream_errors_total", NULL, NULL, errors),
+	UA("veilig_upstream_mismatched_total", NULL, NULL, mismatched),
+	HIST("veilig_upstream_rtt_seconds", LIVE_U, NULL, NULL,
+	    struct live_up, rtt),
+	UA("veilig_upstream_up", NULL, NULL, up),
+	UA("veilig_upstream_configured", NULL, NULL, configured),
+	GA("veilig_stats_lost_total", NULL, NULL, lost),
+	GA("veilig_stats_records_total", NULL, NULL, records),
+	GA("veilig_stats_write_errors_total", NULL, NULL, write_errors),
+	GA("veilig_stats_last_write_timestamp_seconds", NULL, NULL,
+	    last_write),
+	GA("veilig_stats_interval_seconds", NULL, NULL, interval),
+	GA("veilig_dns_queries_total", "transport", "udp", udp),
+	GA("veilig_dns_queries_total", "transport", "tcp", tcp),
+	GA("veilig_dns_dropped_total", NULL, NULL, dropped),
+	GA("veilig_tcp_connections_total", "result", "rejected",
+	    tcp_rejected),
+	GA("veilig_workers", NULL, NULL, workers),
+	GA("veilig_cache_entries", NULL, NULL, cache_entries),
+	GA("veilig_cache_bytes", NULL, NULL, cache_bytes),
+	GA("veilig_cache_lookups_total", "result", "hit", hits),
+	GA("veilig_cache_lookups_total", "result", "stale", stale_hits),
+	GA("veilig_cache_lookups_total", "result", "miss", misses),
+	GA("veilig_cache_evictions_total", NULL, NULL, evictions),
+	GA("veilig_cache_max_bytes", NULL, NULL, cache_max),
+	GA("veilig_policy_generation", NULL, NULL, generation),
+	GA("veilig_boards", NULL, NULL, boards),
+	{ "veilig_list_entries", LIVE_G, LIVE_LIST, "list", NULL,
+	  offsetof(struct live_global, lists) },
+	GA("veilig_config_loaded_timestamp_seconds", NULL, NULL, loaded),
+	GA("veilig_config_last_reload_timestamp_seconds", NULL, NULL,
+	    reload_time),
+	GA("veilig_config_last_reload_success", NULL, NULL, reload_ok),
+	GA("veilig_config_reloads_total", "result", "applied", reloads_ok),
+	GA("veilig_config_reloads_total", "result", "refused",
+	    reloads_failed),
+	GA("process_cpu_seconds_total", NULL, NULL, cpu),
+	GA("process_resident_memory_bytes", NULL, NULL, rss),
+	GA("process_open_fds", NULL, NULL, fds),
+	GA("process_max_fds", NULL, NULL, max_fds),
+	GA("process_start_time_seconds", NULL, NULL, started),
 };
-#undef G
-#undef B
-#undef U
+#define LIVE_NFIELDS	(sizeof live_fields / sizeof live_fields[0])
+#undef GA
+#undef BA
+#undef UA
+#undef HIST
 
 /* The page's style: the palette of veilig-report's pages, a phone below
    40rem (tables scroll sideways in their box). */
@@ -421,7 +450,7 @@ live_rows(struct live *l)
 }
 
 /* The row of sample s for a field of kind row; NULL if it has none. */
-static void *
+static char *
 live_row(struct live *l, const struct live_sample *s, enum live_row row)
 {
 	struct live_board	kb;
@@ -429,7 +458,7 @@ live_row(struct live *l, const struct live_sample *s, enum live_row row)
 
 	switch (row) {
 	case LIVE_G:
-		return (&l->g);
+		return ((char *)&l->g);
 	case LIVE_B:
 		if ((kb.id = live_label(s, "board")) == NULL)
 			return (NULL);
@@ -480,14 +509,13 @@ live_named_cmp(const void *a, const void *b)
 
 /* A histogram's line: a bucket (with its le), its sum or its count. */
 static void
-live_hist_add(struct live_hist *h, const struct live_sample *s,
-    const char *part)
+live_hist_add(struct live_hist *h, const struct live_sample *s)
 {
-	const char	*le;
+	const char	*le, *part = strrchr(s->name, '_');
 
-	if (strcmp(part, "_sum") == 0)
+	if (part != NULL && strcmp(part, "_sum") == 0)
 		h->sum += s->v;
-	else if (strcmp(part, "_count") == 0)
+	else if (part != NULL && strcmp(part, "_count") == 0)
 		h->count += s->v;
 	else if ((le = live_label(s, "le")) != NULL && h->n < LIVE_BUCKETS) {
 		h->le[h->n] = strcmp(le, "+Inf") == 0 ? INFINITY :
@@ -496,76 +524,66 @@ live_hist_add(struct live_hist *h, const struct live_sample *s,
 	}
 }
 
-/* The histograms, categories, countries and lists; 1 if s was one. */
+/* What field f says to do with sample s; 0, or -1 if out of memory. */
 static int
-live_special(struct live *l, const struct live_sample *s)
+live_apply(struct live *l, const struct live_field *f,
+    const struct live_sample *s)
 {
-	static const char	 resp[] = "veilig_response_seconds_";
-	static const char	 rtt[] = "veilig_upstream_rtt_seconds_";
-	struct live_board	*b;
-	struct live_up		*u;
-	const char		*v;
-	int			 path;
+	struct live_hist	*h;
+	const char		*v = f->key != NULL ? live_label(s, f->key) :
+				    NULL;
+	char			*row;
 
-	if (strncmp(s->name, resp, sizeof resp - 2) == 0 &&
-	    (b = live_row(l, s, LIVE_B)) != NULL) {
-		path = (v = live_label(s, "path")) != NULL &&
-		    strcmp(v, "upstream") == 0;
-		live_hist_add(&b->lat[path], s, s->name + sizeof resp - 2);
-		return (1);
+	if ((row = live_row(l, s, f->row)) == NULL)
+		return (0);
+	switch (f->kind) {
+	case LIVE_ADD:
+		if (f->key == NULL || (v != NULL && strcmp(v, f->val) == 0))
+			*(double *)(void *)(row + f->off) += s->v;
+		break;
+	case LIVE_HIST:
+		h = (struct live_hist *)(void *)(row + f->off);
+		if (f->key != NULL && v != NULL && strcmp(v, f->val) == 0)
+			h++;
+		live_hist_add(h, s);
+		break;
+	case LIVE_LIST:
+		if (v != NULL && live_list_add((struct live_list *)(void *)
+		    (row + f->off), v, s->v) == -1)
+			return (-1);
+		break;
 	}
-	if (strncmp(s->name, rtt, sizeof rtt - 2) == 0 &&
-	    (u = live_row(l, s, LIVE_U)) != NULL) {
-		live_hist_add(&u->rtt, s, s->name + sizeof rtt - 2);
-		return (1);
-	}
-	if (strcmp(s->name, "veilig_blocked_total") == 0 &&
-	    (b = live_row(l, s, LIVE_B)) != NULL &&
-	    (v = live_label(s, "category")) != NULL)
-		return (live_list_add(&b->cats, v, s->v) == 0 ? 1 : -1);
-	if (strcmp(s->name, "veilig_outside_country_queries_total") == 0 &&
-	    (v = live_label(s, "country")) != NULL)
-		return (live_list_add(&l->countries, v, s->v) == 0 ? 1 : -1);
-	if (strcmp(s->name, "veilig_list_entries") == 0 &&
-	    (v = live_label(s, "list")) != NULL)
-		return (live_list_add(&l->lists, v, s->v) == 0 ? 1 : -1);
 	return (0);
 }
 
-/* Every sample into its row. */
+/*
+ * Every sample into its row. Samples of one family come together, so
+ * the table is searched only when the name changes.
+ */
 static int
 live_fold(struct live *l)
 {
-	const struct live_field	*f;
 	const struct live_sample *s;
-	const char		*v;
-	void			*row;
-	size_t			 i, j;
-	int			 r;
+	const char		*prev = "";
+	size_t			 i, j, first = LIVE_NFIELDS;
 
 	for (i = 0; i < l->ns; i++) {
 		s = &l->s[i];
-		if ((r = live_special(l, s)) == -1)
-			return (-1);
-		if (r == 1)
-			continue;
-		for (j = 0; j < sizeof live_fields / sizeof live_fields[0];
-		    j++) {
-			f = &live_fields[j];
-			if (strcmp(f->name, s->name) != 0)
-				continue;
-			if (f->key != NULL && ((v = live_label(s, f->key)) ==
-			    NULL || strcmp(v, f->val) != 0))
-				continue;
-			if ((row = live_row(l, s, f->row)) == NULL)
-				continue;
-			*(double *)(void *)((char *)row + f->off) += s->v;
+		if (strcmp(s->name, prev) != 0) {
+			prev = s->name;
+			for (first = 0; first < LIVE_NFIELDS && strcmp(
+			    live_fields[first].name, prev) != 0; first++)
+				;
 		}
+		for (j = first; j < LIVE_NFIELDS && strcmp(live_fields[j].name,
+		    prev) == 0; j++)
+			if (live_apply(l, &live_fields[j], s) == -1)
+				return (-1);
 	}
 	for (i = 0; i < l->nb; i++)
 		qsort(l->b[i].cats.v, l->b[i].cats.n, sizeof *l->b[i].cats.v,
 		    live_named_cmp);
-	qsort(l->countries.v, l->countries.n, sizeof *l->countries.v,
+	qsort(l->g.countries.v, l->g.countries.n, sizeof *l->g.countries.v,
 	    live_named_cmp);
 	qsort(l->b, l->nb, sizeof *l->b, live_board_rank);
 	return (0);
@@ -972,19 +990,19 @@ live_outside(struct live *l, struct evbuffer *out)
 	    "</span> vragen van adressen die bij geen bestuur horen; die "
 	    "krijgen REFUSED.</p>\n", (unsigned long long)live_u64(
 	    l->g.outside), live_int(l->g.outside, a));
-	if (l->countries.n > 0) {
+	if (l->g.countries.n > 0) {
 		evbuffer_add_printf(out, "<div class=\"box\"><table id=\"landen-"
 		    "tabel\">\n<thead><tr><th>Land</th><th class=\"n\">Vragen"
 		    "</th><th class=\"n\">Aandeel</th></tr></thead>\n<tbody>\n");
-		for (i = 0; i < l->countries.n; i++) {
-			code = l->countries.v[i].name;
+		for (i = 0; i < l->g.countries.n; i++) {
+			code = l->g.countries.v[i].name;
 			evbuffer_add_printf(out, "<tr><td>");
 			live_esc(out, strcmp(code, "unknown") == 0 ?
 			    "onbekend" : report_fmt_country(code));
 			evbuffer_add_printf(out, "</td>");
-			live_td(out, "queries", l->countries.v[i].v);
+			live_td(out, "queries", l->g.countries.v[i].v);
 			evbuffer_add_printf(out, "<td class=\"n\">%s</td></tr>\n",
-			    live_pct(l->countries.v[i].v, l->g.outside, b));
+			    live_pct(l->g.countries.v[i].v, l->g.outside, b));
 		}
 		evbuffer_add_printf(out, "</tbody>\n</table></div>\n");
 	}
@@ -1037,13 +1055,13 @@ live_daemon(struct live *l, struct evbuffer *out)
 	live_kv(out, "Herladen", "%s gelukt, %s geweigerd",
 	    live_int(g->reloads_ok, a), live_int(g->reloads_failed, b));
 	evbuffer_add_printf(out, "<tr><th>Lijsten (namen)</th><td>");
-	for (i = 0; i < l->lists.n; i++) {
+	for (i = 0; i < l->g.lists.n; i++) {
 		evbuffer_add_printf(out, "%s", i > 0 ? " · " : "");
-		live_esc(out, report_fmt_category(l->lists.v[i].name, a,
+		live_esc(out, report_fmt_category(l->g.lists.v[i].name, a,
 		    sizeof a));
-		evbuffer_add_printf(out, ": %s", live_int(l->lists.v[i].v, b));
+		evbuffer_add_printf(out, ": %s", live_int(l->g.lists.v[i].v, b));
 	}
-	evbuffer_add_printf(out, "%s</td></tr>\n", l->lists.n == 0 ? "geen" :
+	evbuffer_add_printf(out, "%s</td></tr>\n", l->g.lists.n == 0 ? "geen" :
 	    "");
 	live_kv(out, "Statistieken", "%s regels geschreven, laatst om %s; "
 	    "%s%s%s schrijffouten; %s tellingen verloren",
@@ -1101,8 +1119,8 @@ done:
 		free(l.b[i].cats.v);
 	free(l.b);
 	free(l.u);
-	free(l.lists.v);
-	free(l.countries.v);
+	free(l.g.lists.v);
+	free(l.g.countries.v);
 	free(l.s);
 	return (rc);
 }

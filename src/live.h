@@ -17,8 +17,8 @@
  * metrics.c asks the same callback for the same text and live_page()
  * reads it back: what the page shows is, line for line, what a scrape at
  * that moment would have returned. Reading it costs well under a
- * millisecond for a few boards and tens of milliseconds for thousands,
- * in the metrics thread only.
+ * millisecond for a few boards and about 0.1 s of CPU for 1,000 (4.5 MB
+ * of text, 77,000 samples), in the metrics thread only.
  *
  * Why a meta refresh and not a script fetching /metrics: with no script
  * the page needs no second formatter (Dutch numbers, category names) in
