@@ -236,8 +236,8 @@ static const char live_css[] =
 "padding:1rem;margin:1rem 0}\n"
 "p{margin:.5rem 0}\n"
 ".note{color:var(--muted);font-size:.9rem}\n"
-".cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(10.5rem,1fr));"
-"gap:.75rem;margin:1rem 0}\n"
+".cards{display:grid;gap:.75rem;margin:1rem 0;"
+"grid-template-columns:repeat(auto-fit,minmax(10.5rem,1fr))}\n"
 ".card{background:#fff;border:1px solid var(--line);border-radius:6px;"
 "padding:.6rem .8rem}\n"
 ".card .l{color:var(--muted);font-size:.9rem}\n"
@@ -261,6 +261,7 @@ static const char live_css[] =
 
 /* ---- reading the text ---- */
 
+/* May c be in a metric or label name ([a-zA-Z_:][a-zA-Z0-9_:]*)? */
 static int
 live_name_char(int c, int first)
 {
@@ -389,6 +390,7 @@ live_label(const struct live_sample *s, const char *key)
 
 /* ---- rows ---- */
 
+/* Boards by id and upstreams by name: for qsort() and bsearch(). */
 static int
 live_board_cmp(const void *a, const void *b)
 {
@@ -580,11 +582,14 @@ live_fold(struct live *l)
 			if (live_apply(l, &live_fields[j], s) == -1)
 				return (-1);
 	}
+	/* Most first (qsort() must not see the NULL of an empty list). */
 	for (i = 0; i < l->nb; i++)
-		qsort(l->b[i].cats.v, l->b[i].cats.n, sizeof *l->b[i].cats.v,
-		    live_named_cmp);
-	qsort(l->g.countries.v, l->g.countries.n, sizeof *l->g.countries.v,
-	    live_named_cmp);
+		if (l->b[i].cats.n > 1)
+			qsort(l->b[i].cats.v, l->b[i].cats.n,
+			    sizeof *l->b[i].cats.v, live_named_cmp);
+	if (l->g.countries.n > 1)
+		qsort(l->g.countries.v, l->g.countries.n,
+		    sizeof *l->g.countries.v, live_named_cmp);
 	qsort(l->b, l->nb, sizeof *l->b, live_board_rank);
 	return (0);
 }
@@ -654,7 +659,20 @@ live_u64(double v)
 		return (0);
 	if (v >= 18446744073709551615.0)
 		return (UINT64_MAX);
-	return ((uint64_t)llround(v));
+	return ((uint64_t)(v + 0.5));
+}
+
+/*
+ * A figure fit to format: from our own text it always is, but the page
+ * must not trust the text (fuzz_live.c): a double too large for an
+ * integer type is undefined behaviour when converted to one.
+ */
+static double
+live_sane(double v)
+{
+	if (!isfinite(v) || v < 0)
+		return (0);
+	return (v > 1e15 ? 1e15 : v);
 }
 
 /* "1.234" */
@@ -679,6 +697,7 @@ live_bytes(double v, char *buf)
 	char	 d[LIVE_LEN];
 	size_t	 u = 0;
 
+	v = live_sane(v);
 	while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
 		v /= 1024;
 		u++;
@@ -696,10 +715,10 @@ live_time(const struct live *l, double t, char *buf, size_t len,
     int with_date)
 {
 	struct tm	tm, now;
-	time_t		tt = (time_t)t;
+	time_t		tt = (time_t)live_sane(t);
 	char		date[LIVE_LEN], hms[16];
 
-	if (t <= 0 || localtime_r(&tt, &tm) == NULL ||
+	if (t <= 0 || t > 1e11 || localtime_r(&tt, &tm) == NULL ||
 	    localtime_r(&l->now, &now) == NULL) {
 		snprintf(buf, len, "–");
 		return (buf);
@@ -719,7 +738,7 @@ live_time(const struct live *l, double t, char *buf, size_t len,
 static const char *
 live_span(double secs, char *buf)
 {
-	long	s = secs > 0 ? (long)secs : 0;
+	long	s = (long)live_sane(secs);
 
 	if (s >= 86400)
 		snprintf(buf, LIVE_LEN, "%ld d %ld u", s / 86400,
@@ -742,22 +761,26 @@ live_hq(double q, const struct live_hist *h, const struct live_hist *h2,
 	double	cum[LIVE_BUCKETS], v;
 	char	d[LIVE_LEN];
 	size_t	i, n = h->n;
-	int	above;
+	int	above, same;
 
 	for (i = 0; i < n; i++)
 		cum[i] = h->cum[i];
-	/* Add the other one where it has the same bounds (ours always). */
+	/* Add the other one if it has the same bounds (ours always do). */
 	if (h2 != NULL && h2->n > 0) {
 		if (n == 0)
 			return (live_hq(q, h2, NULL, buf));
-		for (i = 0; i < n && i < h2->n && h2->le[i] == h->le[i]; i++)
+		same = h2->n == n;
+		for (i = 0; same && i < n; i++)
+			same = h2->le[i] == h->le[i];
+		for (i = 0; same && i < n; i++)
 			cum[i] += h2->cum[i];
 	}
-	if ((v = live_quantile(q, h->le, cum, n, &above)) < 0)
+	v = live_quantile(q, h->le, cum, n, &above);
+	if (v < 0 || isnan(v))
 		snprintf(buf, LIVE_LEN, "–");
 	else
 		snprintf(buf, LIVE_LEN, "%s%s", above ? ">" REPORT_FMT_NBSP :
-		    "", report_fmt_seconds(v, d, sizeof d));
+		    "", report_fmt_seconds(live_sane(v), d, sizeof d));
 	return (buf);
 }
 
@@ -767,8 +790,9 @@ live_td(struct evbuffer *out, const char *key, double v)
 {
 	char	n[LIVE_LEN];
 
-	evbuffer_add_printf(out, "<td class=\"n\" data-k=\"%s\" data-v=\"%llu\">"
-	    "%s</td>", key, (unsigned long long)live_u64(v), live_int(v, n));
+	evbuffer_add_printf(out, "<td class=\"n\" data-k=\"%s\" "
+	    "data-v=\"%llu\">%s</td>", key, (unsigned long long)live_u64(v),
+	    live_int(v, n));
 }
 
 /* A key figure. */
@@ -776,9 +800,9 @@ static void
 live_card(struct evbuffer *out, const char *id, const char *label, double v,
     const char *text, const char *sub)
 {
-	evbuffer_add_printf(out, "<div class=\"card\" id=\"%s\"><div class=\"l\">"
-	    "%s</div><div class=\"v\" data-v=\"%llu\">%s</div>", id, label,
-	    (unsigned long long)live_u64(v), text);
+	evbuffer_add_printf(out, "<div class=\"card\" id=\"%s\"><div "
+	    "class=\"l\">%s</div><div class=\"v\" data-v=\"%llu\">%s</div>",
+	    id, label, (unsigned long long)live_u64(v), text);
 	if (sub != NULL)
 		evbuffer_add_printf(out, "<div class=\"s\">%s</div>", sub);
 	evbuffer_add_printf(out, "</div>\n");
@@ -803,9 +827,9 @@ live_head(struct live *l, struct evbuffer *out)
 	evbuffer_add_printf(out, "</title>\n<style>\n%s</style>\n</head>\n"
 	    "<body>\n<main>\n<header>\n<h1>Live: ", live_css);
 	live_esc(out, l->node != NULL ? l->node : "veiligd");
-	evbuffer_add_printf(out, "</h1>\n<p id=\"stand\" data-t=\"%lld\">Stand "
-	    "van %s, ververst elke %d seconden. Actief sinds %s (%s); tellingen "
-	    "sinds de start.</p>\n</header>\n", (long long)l->now,
+	evbuffer_add_printf(out, "</h1>\n<p id=\"stand\" data-t=\"%lld\">"
+	    "Stand van %s, ververst elke %d seconden. Actief sinds %s (%s); "
+	    "tellingen sinds de start.</p>\n</header>\n", (long long)l->now,
 	    live_time(l, (double)l->now, t, sizeof t, 1), LIVE_REFRESH,
 	    live_time(l, l->g.started, since, sizeof since, 0),
 	    live_span((double)l->now - l->g.started, up));
@@ -877,8 +901,8 @@ live_board_row(struct evbuffer *out, const struct live_board *b)
 	evbuffer_add_printf(out, "</span>");
 	/* The categories most blocked, by their plain names. */
 	for (i = 0; i < b->cats.n && i < LIVE_CATS; i++) {
-		evbuffer_add_printf(out, "%s", i == 0 ? "<span class=\"cats\">" :
-		    " · ");
+		evbuffer_add_printf(out, "%s", i == 0 ?
+		    "<span class=\"cats\">" : " · ");
 		live_esc(out, report_fmt_category(b->cats.v[i].name, c,
 		    sizeof c));
 		evbuffer_add_printf(out, " %s", live_int(b->cats.v[i].v, a));
@@ -914,12 +938,12 @@ live_boards(struct live *l, struct evbuffer *out)
 	evbuffer_add_printf(out, "<p class=\"note\">Apparaten: een schatting "
 	    "over het laatste hele interval (%s s) en over vandaag. "
 	    "Antwoordtijd: van ontvangst tot antwoord, over alle antwoorden."
-	    "</p>\n<div class=\"box\"><table id=\"besturen-tabel\">\n<thead><tr>"
-	    "<th>Bestuur</th><th class=\"n\">Vragen</th><th class=\"n\">"
-	    "Geblokkeerd</th><th class=\"n\">Uit cache</th><th class=\"n\">"
-	    "Safe search</th><th class=\"n\">Apparaten</th><th class=\"n\">"
-	    "Vandaag</th><th class=\"n\">Mediaan</th><th class=\"n\">95e "
-	    "percentiel</th></tr></thead>\n<tbody>\n",
+	    "</p>\n<div class=\"box\"><table id=\"besturen-tabel\">\n"
+	    "<thead><tr><th>Bestuur</th><th class=\"n\">Vragen</th>"
+	    "<th class=\"n\">Geblokkeerd</th><th class=\"n\">Uit cache</th>"
+	    "<th class=\"n\">Safe search</th><th class=\"n\">Apparaten</th>"
+	    "<th class=\"n\">Vandaag</th><th class=\"n\">Mediaan</th>"
+	    "<th class=\"n\">95e percentiel</th></tr></thead>\n<tbody>\n",
 	    live_int(l->g.interval, n));
 	for (i = 0; i < l->nb; i++)
 		live_board_row(out, &l->b[i]);
@@ -966,12 +990,12 @@ live_ups(struct live *l, struct evbuffer *out)
 		live_td(out, "errors", u->errors);
 		live_td(out, "mismatched", u->mismatched);
 		if (u->rtt.count > 0)
-			report_fmt_seconds(u->rtt.sum / u->rtt.count, a,
-			    sizeof a);
+			report_fmt_seconds(live_sane(u->rtt.sum /
+			    u->rtt.count), a, sizeof a);
 		else
 			snprintf(a, sizeof a, "–");
-		evbuffer_add_printf(out, "<td class=\"n\" data-k=\"rtt\">%s</td>"
-		    "<td class=\"n\" data-k=\"rtt95\">%s</td></tr>\n", a,
+		evbuffer_add_printf(out, "<td class=\"n\" data-k=\"rtt\">%s"
+		    "</td><td class=\"n\" data-k=\"rtt95\">%s</td></tr>\n", a,
 		    live_hq(0.95, &u->rtt, NULL, b));
 	}
 	evbuffer_add_printf(out, "</tbody>\n</table></div>\n</section>\n");
@@ -991,9 +1015,10 @@ live_outside(struct live *l, struct evbuffer *out)
 	    "krijgen REFUSED.</p>\n", (unsigned long long)live_u64(
 	    l->g.outside), live_int(l->g.outside, a));
 	if (l->g.countries.n > 0) {
-		evbuffer_add_printf(out, "<div class=\"box\"><table id=\"landen-"
-		    "tabel\">\n<thead><tr><th>Land</th><th class=\"n\">Vragen"
-		    "</th><th class=\"n\">Aandeel</th></tr></thead>\n<tbody>\n");
+		evbuffer_add_printf(out, "<div class=\"box\"><table "
+		    "id=\"landen-tabel\">\n<thead><tr><th>Land</th><th "
+		    "class=\"n\">Vragen</th><th class=\"n\">Aandeel</th></tr>"
+		    "</thead>\n<tbody>\n");
 		for (i = 0; i < l->g.countries.n; i++) {
 			code = l->g.countries.v[i].name;
 			evbuffer_add_printf(out, "<tr><td>");
@@ -1001,8 +1026,9 @@ live_outside(struct live *l, struct evbuffer *out)
 			    "onbekend" : report_fmt_country(code));
 			evbuffer_add_printf(out, "</td>");
 			live_td(out, "queries", l->g.countries.v[i].v);
-			evbuffer_add_printf(out, "<td class=\"n\">%s</td></tr>\n",
-			    live_pct(l->g.countries.v[i].v, l->g.outside, b));
+			evbuffer_add_printf(out, "<td class=\"n\">%s</td>"
+			    "</tr>\n", live_pct(l->g.countries.v[i].v,
+			    l->g.outside, b));
 		}
 		evbuffer_add_printf(out, "</tbody>\n</table></div>\n");
 	}
@@ -1059,19 +1085,22 @@ live_daemon(struct live *l, struct evbuffer *out)
 		evbuffer_add_printf(out, "%s", i > 0 ? " · " : "");
 		live_esc(out, report_fmt_category(l->g.lists.v[i].name, a,
 		    sizeof a));
-		evbuffer_add_printf(out, ": %s", live_int(l->g.lists.v[i].v, b));
+		evbuffer_add_printf(out, ": %s", live_int(l->g.lists.v[i].v,
+		    b));
 	}
 	evbuffer_add_printf(out, "%s</td></tr>\n", l->g.lists.n == 0 ? "geen" :
 	    "");
 	live_kv(out, "Statistieken", "%s regels geschreven, laatst om %s; "
 	    "%s%s%s schrijffouten; %s tellingen verloren",
-	    live_int(g->records, a), live_time(l, g->last_write, b, sizeof b, 0),
+	    live_int(g->records, a),
+	    live_time(l, g->last_write, b, sizeof b, 0),
 	    g->write_errors > 0 ? "<span class=\"bad\">" : "",
 	    live_int(g->write_errors, c), g->write_errors > 0 ? "</span>" : "",
 	    live_int(g->lost, d));
 	live_kv(out, "Proces", "%s s CPU, %s geheugen, %s van %s bestanden "
-	    "open", report_fmt_dec(g->cpu, 1, a, sizeof a), live_bytes(g->rss,
-	    b), live_int(g->fds, c), live_int(g->max_fds, d));
+	    "open", report_fmt_dec(live_sane(g->cpu), 1, a, sizeof a),
+	    live_bytes(g->rss, b), live_int(g->fds, c),
+	    live_int(g->max_fds, d));
 	evbuffer_add_printf(out, "</table></div>\n</section>\n");
 }
 

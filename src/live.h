@@ -43,9 +43,9 @@ struct evbuffer;
 /*
  * Append the page for the Prometheus text text (len octets and a NUL
  * after them; changed in place while it is read: label values are
- * unescaped where they stand) to out, as of now. Lines that do not parse are skipped and counted on
- * the page. 0, or -1 when out of memory (out may then hold part of a
- * page: the caller discards it).
+ * unescaped where they stand) to out, as of now. Lines that do not parse
+ * are skipped and counted on the page. 0, or -1 when out of memory (out
+ * may then hold part of a page: the caller discards it).
  */
 int	live_page(char *text, size_t len, time_t now, struct evbuffer *out);
 

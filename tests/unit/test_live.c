@@ -212,6 +212,27 @@ test_bad_lines(void **state)
 	assert_non_null(strstr(html, "id=\"onleesbaar\" data-v=\"5\""));
 	assert_non_null(strstr(html, "</html>\n"));
 	free(html);
+	/* Figures no integer holds, and none at all: shown, not undefined
+	   behaviour (UBSan in make asan checks the conversions). */
+	html = page("veilig_board_info{board=\"x\",name=\"X\"} 1\n"
+	    "veilig_queries_total{board=\"x\",type=\"A\"} 1e300\n"
+	    "veilig_answers_total{board=\"x\",answer=\"blocked\"} NaN\n"
+	    "veilig_clients{board=\"x\"} -Inf\n"
+	    "veilig_upstream_up{upstream=\"u\"} 1\n"
+	    "veilig_upstream_rtt_seconds_bucket{upstream=\"u\",le=\"1e300\"} 5\n"
+	    "veilig_upstream_rtt_seconds_bucket{upstream=\"u\",le=\"+Inf\"} 5\n"
+	    "veilig_upstream_rtt_seconds_sum{upstream=\"u\"} 1e300\n"
+	    "veilig_upstream_rtt_seconds_count{upstream=\"u\"} 1\n"
+	    "veilig_cache_bytes 1e300\n"
+	    "process_cpu_seconds_total 1e300\n"
+	    "process_start_time_seconds -1e300\n"
+	    "veilig_config_last_reload_timestamp_seconds 1e300\n",
+	    1700000000);
+	assert_non_null(strstr(html, "data-k=\"queries\" data-v=\"18446744073709551615\""));
+	assert_non_null(strstr(html, "data-k=\"blocked\" data-v=\"0\">0<"));
+	assert_non_null(strstr(html, "data-k=\"clients\" data-v=\"0\">0<"));
+	assert_non_null(strstr(html, "</html>\n"));
+	free(html);
 	/* Nothing at all: a whole page that says so. */
 	html = page("", 1700000000);
 	assert_non_null(strstr(html, "Nog geen besturen."));
