@@ -268,6 +268,14 @@ report_rec_integer(void *ctx, long long v)
 		case K_ERRORS: r->up[2] = u; break;
 		case K_MISMATCHED: r->up[3] = u; break;
 		case K_TCP: r->up[4] = u; break;
+		case K_ANSWERS:
+			/* An upstream's usable answers, a count (a board's
+			   answers are an object): the rtt histogram holds
+			   them too, and the pages do not show them apart. */
+			if (r->type != REPORT_T_UPSTREAM)
+				return report_rec_bad(r,
+				    "a field has the wrong type");
+			break;
 		default:
 			return report_rec_bad(r, "a field has the wrong type");
 		}

@@ -628,11 +628,18 @@ static void
 write_upstream(struct buf *b, const struct uprec *u, int which, int node,
     int day, time_t start, time_t end)
 {
+	uint64_t	answers = 0;
+	int		i;
+
+	/* As veiligd writes it: usable answers, each with its round trip. */
+	for (i = 0; i < NBUCKET; i++)
+		answers += u->rtt[i];
 	head(b, day ? "day-upstream" : "upstream", node, start, end);
-	bprintf(b, ",\"upstream\":\"%s\",\"queries\":%llu,\"timeouts\":%llu,"
-	    "\"errors\":%llu,\"mismatched\":%llu,\"tcp\":%llu,\"rtt\":{\"le\":"
-	    "%s,\"counts\":", upstream_name[which],
-	    (unsigned long long)u->queries, (unsigned long long)u->timeouts,
+	bprintf(b, ",\"upstream\":\"%s\",\"queries\":%llu,\"answers\":%llu,"
+	    "\"timeouts\":%llu,\"errors\":%llu,\"mismatched\":%llu,"
+	    "\"tcp\":%llu,\"rtt\":{\"le\":%s,\"counts\":",
+	    upstream_name[which], (unsigned long long)u->queries,
+	    (unsigned long long)answers, (unsigned long long)u->timeouts,
 	    (unsigned long long)u->errors, (unsigned long long)u->mismatched,
 	    (unsigned long long)u->tcp, le_text);
 	hist(b, u->rtt);

@@ -27,8 +27,9 @@ burst falls within one statistics interval.
     K - 1 clients did, on both nodes together; SIGTERM writes the open
     interval; veilig-report builds the pages from both directories, and in
     Chromium they show the queries and blocked answers that were sent, the
-    sites the nodes named (no other), never the lonely site, and load
-    nothing but themselves.
+    sites the nodes named (no other), never the lonely site, the upstream
+    as the nodes counted it, no line skipped, and load nothing but
+    themselves.
 """
 
 import datetime
@@ -548,6 +549,8 @@ def test_two_nodes_report(node, browser, bins, tmp_path):
                         "-t", last.isoformat(), "-o", out, n1.stats,
                         n2.stats], capture_output=True, text=True, timeout=60)
     check(r.returncode == 0, "veilig-report: %s" % r.stderr)
+    check("skipped" not in r.stderr, "veilig-report skipped lines the "
+          "daemons wrote: %s" % r.stderr)
     check({"bestuur-north.html", "bestuur-south.html", "dienst.html"} <=
           set(os.listdir(out)), "pages: %s" % os.listdir(out))
     for name in os.listdir(out):
@@ -596,8 +599,18 @@ def test_two_nodes_report(node, browser, bins, tmp_path):
         check("bovengrens" in f["text"], fname + ": clients over two nodes "
               "not called an upper bound")
         if board is None:
+            check(f["corrupt"] == 0, "corrupt lines: %s" % f["corrupt"])
             check(f["outside"] == sent.outside, "outside %s, sent %d" % (
                 f["outside"], sent.outside))
+            # the upstream, as both nodes' day records count it
+            ups = [r for r in days if r["type"] == "day-upstream"]
+            check(len(ups) == 2 and ups[0]["upstream"] == ups[1]["upstream"],
+                  "day-upstream records: %s" % ups)
+            want = [sum(r["queries"] for r in ups),
+                    sum(r["timeouts"] for r in ups)]
+            got = f["ups"].get(ups[0]["upstream"], [None, None])[:2]
+            check(got == want, "upstream on the page %s, the nodes %s" % (
+                got, want))
             ranked = f["charts"]["besturen"]
             check(ranked == sorted(ranked, reverse=True) and
                   sent.q["north"] in ranked and sent.q["south"] in ranked,

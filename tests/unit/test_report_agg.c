@@ -257,6 +257,10 @@ test_records(void **state)
 		"{\"v\":1,\"type\":\"day\",\"start\":\"2026-11-02T00:00:00Z\","
 		"\"end\":\"2026-11-03T00:00:00Z\",\"board\":\"a\",\"queries\":1,"
 		"\"top_blocked\":[{\"site\":5,\"count\":1}]}",
+		/* answers as a count, in a board's record */
+		"{\"v\":1,\"type\":\"day\",\"start\":\"2026-11-02T00:00:00Z\","
+		"\"end\":\"2026-11-03T00:00:00Z\",\"board\":\"a\",\"queries\":1,"
+		"\"answers\":1}",
 		/* trailing garbage */
 		"{\"v\":1,\"type\":\"day\",\"start\":\"2026-11-02T00:00:00Z\","
 		"\"end\":\"2026-11-03T00:00:00Z\",\"board\":\"a\",\"queries\":1}x",
@@ -286,6 +290,19 @@ test_records(void **state)
 	assert_int_equal(r.answers[7], 2);	/* dropped */
 	assert_int_equal(r.ntop, 1);
 	assert_int_equal(r.top[0].clients_at_least, 9);
+	/* An upstream's record as veiligd writes it: answers a count. */
+	ok = "{\"v\":1,\"type\":\"day-upstream\",\"node\":\"ns1\","
+	    "\"start\":\"2026-11-29T20:14:49+00:00\",\"end\":"
+	    "\"2026-11-29T20:14:51+00:00\",\"seconds\":2,\"upstream\":"
+	    "\"127.0.0.1:57007\",\"queries\":2,\"answers\":2,\"timeouts\":0,"
+	    "\"errors\":0,\"mismatched\":0,\"tcp\":0,\"rtt\":{\"le\":[0.0001,"
+	    "0.00025,0.0005,0.001,0.0025,0.005,0.01,0.025,0.05,0.1,0.25,0.5,"
+	    "1.0,2.5,5.0,\"+Inf\"],\"counts\":[0,0,0,1,0,0,1,0,0,0,0,0,0,0,0,"
+	    "0]}}";
+	assert_int_equal(report_rec_parse(&r, ok, strlen(ok), REPORT_SRC_DAY,
+	    &why), REPORT_PARSE_OK);
+	assert_string_equal(r.upstream, "127.0.0.1:57007");
+	assert_int_equal(r.queries, 2);
 	/* A newer format is refused, not skipped. */
 	ok = "{\"v\":2,\"type\":\"something\"}";
 	assert_int_equal(report_rec_parse(&r, ok, strlen(ok), REPORT_SRC_DAY,
