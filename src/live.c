@@ -68,6 +68,7 @@ struct live_board {
 	double			 cache;
 	double			 stale;
 	double			 safe;
+	double			 limited;
 	double			 clients;
 	double			 today;
 	struct live_hist	 lat[2];	/* cache, upstream */
@@ -89,12 +90,14 @@ struct live_up {
 
 /* The daemon's own figures. */
 struct live_global {
-	double		udp, tcp, dropped, tcp_rejected, workers;
+	double		udp, tcp, dropped, workers;
+	double		tcp_rejected, tcp_refused, tcp_client_limit;
+	double		tcp_deadline, tcp_unread;
 	double		cache_entries, cache_bytes, cache_max;
 	double		hits, stale_hits, misses, evictions;
 	double		generation, boards, loaded, reload_time, reload_ok;
 	double		reloads_ok, reloads_failed;
-	double		outside;
+	double		outside, outside_limited;
 	double		records, write_errors, last_write, interval, lost;
 	double		cpu, rss, fds, max_fds, started;
 	struct live_list lists;		/* entries per list */
@@ -159,11 +162,13 @@ static const struct live_field live_fields[] = {
 	{ "veilig_blocked_total", LIVE_B, LIVE_LIST, "category", NULL,
 	  offsetof(struct live_board, cats) },
 	BA("veilig_safe_search_total", NULL, NULL, safe),
+	BA("veilig_limited_total", NULL, NULL, limited),
 	HIST("veilig_response_seconds", LIVE_B, "path", "upstream",
 	    struct live_board, lat),
 	BA("veilig_clients", NULL, NULL, clients),
 	BA("veilig_clients_today", NULL, NULL, today),
 	GA("veilig_outside_queries_total", NULL, NULL, outside),
+	GA("veilig_outside_limited_total", NULL, NULL, outside_limited),
 	{ "veilig_outside_country_queries_total", LIVE_G, LIVE_LIST, "country",
 	  NULL, offsetof(struct live_global, countries) },
 	UA("veilig_upstream_queries_total", NULL, NULL, queries),
@@ -187,6 +192,11 @@ static const struct live_field live_fields[] = {
 	GA("veilig_dns_dropped_total", NULL, NULL, dropped),
 	GA("veilig_tcp_connections_total", "result", "rejected",
 	    tcp_rejected),
+	GA("veilig_tcp_connections_total", "result", "refused", tcp_refused),
+	GA("veilig_tcp_connections_total", "result", "client_limit",
+	    tcp_client_limit),
+	GA("veilig_tcp_deadline_closed_total", NULL, NULL, tcp_deadline),
+	GA("veilig_tcp_unread_dropped_total", NULL, NULL, tcp_unread),
 	GA("veilig_workers", NULL, NULL, workers),
 	GA("veilig_cache_entries", NULL, NULL, cache_entries),
 	GA("veilig_cache_bytes", NULL, NULL, cache_bytes),
@@ -913,6 +923,7 @@ live_board_row(struct evbuffer *out, const struct live_board *b)
 	evbuffer_add_printf(out, "<td class=\"n\" data-k=\"cache\">%s</td>",
 	    live_pct(b->cache, b->queries, a));
 	live_td(out, "safe", b->safe);
+	live_td(out, "limited", b->limited);
 	live_td(out, "clients", b->clients);
 	live_td(out, "today", b->today);
 	evbuffer_add_printf(out, "<td class=\"n\" data-k=\"p50\">%s</td>"
@@ -935,13 +946,15 @@ live_boards(struct live *l, struct evbuffer *out)
 		    "</section>\n");
 		return;
 	}
-	evbuffer_add_printf(out, "<p class=\"note\">Apparaten: een schatting "
+	evbuffer_add_printf(out, "<p class=\"note\">Beperkt: antwoorden die "
+	    "een limiet inkortte (README, Limits). Apparaten: een schatting "
 	    "over het laatste hele interval (%s s) en over vandaag. "
 	    "Antwoordtijd: van ontvangst tot antwoord, over alle antwoorden."
 	    "</p>\n<div class=\"box\"><table id=\"besturen-tabel\">\n"
 	    "<thead><tr><th>Bestuur</th><th class=\"n\">Vragen</th>"
 	    "<th class=\"n\">Geblokkeerd</th><th class=\"n\">Uit cache</th>"
-	    "<th class=\"n\">Safe search</th><th class=\"n\">Apparaten</th>"
+	    "<th class=\"n\">Safe search</th><th class=\"n\">Beperkt</th>"
+	    "<th class=\"n\">Apparaten</th>"
 	    "<th class=\"n\">Vandaag</th><th class=\"n\">Mediaan</th>"
 	    "<th class=\"n\">95e percentiel</th></tr></thead>\n<tbody>\n",
 	    live_int(l->g.interval, n));
@@ -1012,8 +1025,9 @@ live_outside(struct live *l, struct evbuffer *out)
 	evbuffer_add_printf(out, "<section id=\"buiten\">\n<h2>Buiten de "
 	    "besturen</h2>\n<p><span id=\"buiten-vragen\" data-v=\"%llu\">%s"
 	    "</span> vragen van adressen die bij geen bestuur horen; die "
-	    "krijgen REFUSED.</p>\n", (unsigned long long)live_u64(
-	    l->g.outside), live_int(l->g.outside, a));
+	    "krijgen REFUSED (%s ingekort door een limiet).</p>\n",
+	    (unsigned long long)live_u64(l->g.outside),
+	    live_int(l->g.outside, a), live_int(l->g.outside_limited, b));
 	if (l->g.countries.n > 0) {
 		evbuffer_add_printf(out, "<div class=\"box\"><table "
 		    "id=\"landen-tabel\">\n<thead><tr><th>Land</th><th "
@@ -1066,8 +1080,13 @@ live_daemon(struct live *l, struct evbuffer *out)
 	    live_int(g->udp, a), live_int(g->tcp, b));
 	live_kv(out, "Niet beantwoord", "%s (onleesbaar, of niet te versturen)",
 	    live_int(g->dropped, a));
-	live_kv(out, "TCP-verbindingen geweigerd", "%s (boven de limiet)",
-	    live_int(g->tcp_rejected, a));
+	live_kv(out, "TCP-verbindingen meteen gesloten", "%s boven de limiet, "
+	    "%s van geen bestuur, %s boven de limiet per apparaat",
+	    live_int(g->tcp_rejected, a), live_int(g->tcp_refused, b),
+	    live_int(g->tcp_client_limit, c));
+	live_kv(out, "TCP te traag", "%s verbindingen gesloten na "
+	    "tcp-query-timeout; %s antwoorden weggegooid (niet gelezen)",
+	    live_int(g->tcp_deadline, a), live_int(g->tcp_unread, b));
 	live_kv(out, "Workers", "%s", live_int(g->workers, a));
 	live_kv(out, "Cache", "%s antwoorden, %s van %s", live_int(
 	    g->cache_entries, a), live_bytes(g->cache_bytes, b),

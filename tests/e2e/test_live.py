@@ -167,6 +167,23 @@ def burst(n, queries):
             s.close()
 
 
+def spray(n, queries):
+    """Send every query to node n and read what comes back within a
+    moment, without checking it: some of them a limit answers, or not."""
+    socks = []
+    try:
+        for src, name, rdtype, _ in queries:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            socks.append(s)
+            s.bind((src, 0))
+            s.sendto(dns.message.make_query(name, rdtype).to_wire(),
+                     ("127.0.0.1", n.port))
+        time.sleep(0.3)
+    finally:
+        for s in socks:
+            s.close()
+
+
 class Sent:
     """What was sent, per board: queries and blocked answers."""
 
@@ -297,6 +314,7 @@ def check_live(page, url, n, sent):
                             ("blocked", "veilig_answers_total",
                              {"answer": "blocked"}),
                             ("safe", "veilig_safe_search_total", {}),
+                            ("limited", "veilig_limited_total", {}),
                             ("clients", "veilig_clients", {}),
                             ("today", "veilig_clients_today", {})):
             want = board_total(smp, fam, board, **lab)
@@ -455,10 +473,14 @@ def test_dashboard_metrics_exist(node, tmp_path):
                     str(geo), str(geo / "country.spec"),
                     str(geo / "asn.spec")], check=True, capture_output=True,
                    timeout=60)
-    n = node("dash", "geoip: { country: %s, asn: %s }\n" % (
-        geo / "country.mmdb", geo / "asn.mmdb"))
-    burst(n, ok(NORTH[:4]) + blocked(SOUTH[:2], "casino.example"))
-    burst(n, [(s, "www.ok.fake.test.", "A", REFUSED) for s in OUTSIDE])
+    # RRL at 1/s for NXDOMAIN and errors: blocked and refused answers
+    # over it are limited, so that the families of limits have samples
+    n = node("dash", "geoip: { country: %s, asn: %s }\n"
+             "rrl: { nxdomains-per-second: 1, errors-per-second: 1 }\n" % (
+                 geo / "country.mmdb", geo / "asn.mmdb"))
+    burst(n, ok(NORTH[:4]))
+    spray(n, blocked(SOUTH[:1] * 10, "casino.example") +
+          [(s, "www.ok.fake.test.", "A", REFUSED) for s in OUTSIDE * 5])
     time.sleep(1.5)
     labels = {}
     for (name, lab), _ in samples(n.metrics()).items():

@@ -40,6 +40,8 @@ static const char text[] =
 "veilig_blocked_total{board=\"alpha\",category=\"phishing\"} 3\n"
 "veilig_blocked_total{board=\"alpha\",category=\"gambling\"} 1\n"
 "veilig_safe_search_total{board=\"alpha\"} 12\n"
+"veilig_limited_total{board=\"alpha\",limit=\"rrl_dropped\"} 6\n"
+"veilig_limited_total{board=\"alpha\",limit=\"failed\"} 2\n"
 "veilig_clients{board=\"alpha\"} 1500\n"
 "veilig_clients_today{board=\"alpha\"} 2500\n"
 "veilig_response_seconds_bucket{board=\"alpha\",path=\"cache\",le=\"0.0001\"} 10\n"
@@ -51,6 +53,9 @@ static const char text[] =
 "veilig_response_seconds_bucket{board=\"alpha\",path=\"upstream\",le=\"0.00025\"} 0\n"
 "veilig_response_seconds_bucket{board=\"alpha\",path=\"upstream\",le=\"+Inf\"} 20\n"
 "veilig_outside_queries_total 9\n"
+"veilig_outside_limited_total{limit=\"rrl_slipped\"} 4\n"
+"veilig_tcp_connections_total{result=\"client_limit\"} 3\n"
+"veilig_tcp_deadline_closed_total 11\n"
 "veilig_outside_country_queries_total{country=\"NL\"} 6\n"
 "veilig_outside_country_queries_total{country=\"unknown\"} 3\n"
 "veilig_upstream_queries_total{upstream=\"192.0.2.53:53\",transport=\"udp\"} 90\n"
@@ -134,6 +139,7 @@ test_boards(void **state)
 	assert_non_null(strstr(r, "data-k=\"blocked\" data-v=\"4\">4<"));
 	assert_non_null(strstr(r, "data-k=\"cache\">12,5\xc2\xa0%<"));
 	assert_non_null(strstr(r, "data-k=\"safe\" data-v=\"12\">12<"));
+	assert_non_null(strstr(r, "data-k=\"limited\" data-v=\"8\">8<"));
 	assert_non_null(strstr(r, "data-k=\"clients\" data-v=\"1500\">"
 	    "1.500<"));
 	assert_non_null(strstr(r, "data-k=\"today\" data-v=\"2500\">2.500<"));
@@ -141,7 +147,8 @@ test_boards(void **state)
 	assert_non_null(strstr(r, "Phishing 3 · Gokken 1"));
 	/* Cache and upstream answers together: 20 below 0,25 ms, 20 above. */
 	assert_non_null(strstr(r, "data-k=\"p50\">0,25\xc2\xa0ms<"));
-	assert_non_null(strstr(r, "data-k=\"p95\">>\xc2\xa0" "0,25\xc2\xa0ms<"));
+	assert_non_null(strstr(r, "data-k=\"p95\">>\xc2\xa0" "0,25\xc2\xa0"
+	    "ms<"));
 	free(r);
 	r = row(html, "data-board=\"beta\"");
 	assert_non_null(strstr(r, "<strong>B\\eta</strong>"));
@@ -154,6 +161,9 @@ test_boards(void **state)
 	assert_non_null(strstr(html, "id=\"kpi-vragen\"><div class=\"l\">"
 	    "Vragen</div><div class=\"v\" data-v=\"3234574\">3.234.574<"));
 	assert_non_null(strstr(html, "en 9 van buiten de besturen"));
+	assert_non_null(strstr(html, "REFUSED (4 ingekort door een limiet)"));
+	assert_non_null(strstr(html, "3 boven de limiet per apparaat"));
+	assert_non_null(strstr(html, "11 verbindingen gesloten"));
 	free(html);
 }
 
@@ -219,7 +229,8 @@ test_bad_lines(void **state)
 	    "veilig_answers_total{board=\"x\",answer=\"blocked\"} NaN\n"
 	    "veilig_clients{board=\"x\"} -Inf\n"
 	    "veilig_upstream_up{upstream=\"u\"} 1\n"
-	    "veilig_upstream_rtt_seconds_bucket{upstream=\"u\",le=\"1e300\"} 5\n"
+	    "veilig_upstream_rtt_seconds_bucket{upstream=\"u\",le=\"1e300\"} "
+	    "5\n"
 	    "veilig_upstream_rtt_seconds_bucket{upstream=\"u\",le=\"+Inf\"} 5\n"
 	    "veilig_upstream_rtt_seconds_sum{upstream=\"u\"} 1e300\n"
 	    "veilig_upstream_rtt_seconds_count{upstream=\"u\"} 1\n"
@@ -228,7 +239,8 @@ test_bad_lines(void **state)
 	    "process_start_time_seconds -1e300\n"
 	    "veilig_config_last_reload_timestamp_seconds 1e300\n",
 	    1700000000);
-	assert_non_null(strstr(html, "data-k=\"queries\" data-v=\"18446744073709551615\""));
+	assert_non_null(strstr(html, "data-k=\"queries\" "
+	    "data-v=\"18446744073709551615\""));
 	assert_non_null(strstr(html, "data-k=\"blocked\" data-v=\"0\">0<"));
 	assert_non_null(strstr(html, "data-k=\"clients\" data-v=\"0\">0<"));
 	assert_non_null(strstr(html, "</html>\n"));
