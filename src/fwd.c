@@ -911,6 +911,9 @@ fwd_job_answer(struct fwd_job *job, uint8_t *msg, size_t len, int tcp,
 	len = wire_scrub(msg, len, &STAILQ_FIRST(&job->waiters)->q, fwd->tmp,
 	    &dropped);
 	fwd->stats.scrubbed += dropped;
+	if (dropped != 0 && fwd->rec != NULL)
+		stats_upstream(fwd->rec, &job->addrs[job->cur].ss,
+		    STATS_UP_SCRUBBED, dropped);
 	if (len == 0 || wire_scan(msg, len, &sc) == -1) {
 		fwd->stats.malformed++;
 		fwd_count(job, STATS_UP_ERROR);

@@ -184,6 +184,7 @@ struct stats_urec {
 	uint32_t		 timeouts;
 	uint32_t		 errors;
 	uint32_t		 mismatched;
+	uint32_t		 scrubbed;
 	uint32_t		 rtt[STATS_NBUCKETS];
 	uint64_t		 rtt_ns;
 };
@@ -294,6 +295,7 @@ struct stats_ucounts {
 	uint64_t	timeouts;
 	uint64_t	errors;
 	uint64_t	mismatched;
+	uint64_t	scrubbed;
 	uint64_t	rtt[STATS_NBUCKETS];
 	uint64_t	rtt_ns;
 };
@@ -978,7 +980,7 @@ stats_urec(struct stats_set *s, const struct sockaddr_storage *ss)
 
 void
 stats_upstream(struct stats_worker *w, const struct sockaddr_storage *ss,
-    enum stats_up_event ev, uint64_t rtt_ns)
+    enum stats_up_event ev, uint64_t n)
 {
 	struct stats_set	*s;
 	struct stats_urec	*u;
@@ -998,8 +1000,8 @@ stats_upstream(struct stats_worker *w, const struct sockaddr_storage *ss,
 			break;
 		case STATS_UP_ANSWER:
 			u->answers++;
-			u->rtt[stats_bucket(rtt_ns)]++;
-			u->rtt_ns += rtt_ns;
+			u->rtt[stats_bucket(n)]++;
+			u->rtt_ns += n;
 			break;
 		case STATS_UP_TIMEOUT:
 			u->timeouts++;
@@ -1009,6 +1011,9 @@ stats_upstream(struct stats_worker *w, const struct sockaddr_storage *ss,
 			break;
 		case STATS_UP_MISMATCH:
 			u->mismatched++;
+			break;
+		case STATS_UP_SCRUBBED:
+			u->scrubbed += (uint32_t)n;
 			break;
 		}
 	}
@@ -1554,6 +1559,7 @@ stats_ucounts_add(struct stats_ucounts *c, const struct stats_urec *u)
 	c->timeouts += u->timeouts;
 	c->errors += u->errors;
 	c->mismatched += u->mismatched;
+	c->scrubbed += u->scrubbed;
 	for (i = 0; i < STATS_NBUCKETS; i++)
 		c->rtt[i] += u->rtt[i];
 	c->rtt_ns += u->rtt_ns;
@@ -1949,6 +1955,8 @@ stats_json_upstream(const struct stats *st, const struct stats_up *u,
 	json_object_set_new(o, "errors", json_integer((json_int_t)c->errors));
 	json_object_set_new(o, "mismatched", json_integer((json_int_t)
 	    c->mismatched));
+	json_object_set_new(o, "scrubbed", json_integer((json_int_t)
+	    c->scrubbed));
 	json_object_set_new(o, "tcp", json_integer((json_int_t)c->tcp));
 	if ((rtt = json_object()) != NULL) {
 		json_object_set_new(rtt, "le", stats_json_le());
@@ -2328,12 +2336,14 @@ stats_show(struct stats *st, const char *board, int json,
 		for (i = 0; one == NULL && i < st->nups; i++)
 			evbuffer_add_printf(out, "upstream %s: %llu queries, "
 			    "%llu answers, %llu timeouts, %llu errors, %llu "
-			    "mismatched\n", st->ups[i].name,
+			    "mismatched, %llu records scrubbed\n",
+			    st->ups[i].name,
 			    (unsigned long long)st->ups[i].total.queries,
 			    (unsigned long long)st->ups[i].total.answers,
 			    (unsigned long long)st->ups[i].total.timeouts,
 			    (unsigned long long)st->ups[i].total.errors,
-			    (unsigned long long)st->ups[i].total.mismatched);
+			    (unsigned long long)st->ups[i].total.mismatched,
+			    (unsigned long long)st->ups[i].total.scrubbed);
 		return (0);
 	}
 
@@ -2606,6 +2616,9 @@ stats_prom_upstreams(struct stats *st, struct evbuffer *out)
 	stats_prom_up(st, out, "veilig_upstream_mismatched_total",
 	    "Answers dropped: wrong address, ID or question (spoofing?).",
 	    offsetof(struct stats_ucounts, mismatched));
+	stats_prom_up(st, out, "veilig_upstream_scrubbed_records_total",
+	    "Records dropped from upstream answers: not of the question's "
+	    "chain.", offsetof(struct stats_ucounts, scrubbed));
 	metrics_head(out, "veilig_upstream_rtt_seconds", "histogram",
 	    "Round-trip time of usable upstream answers.");
 	for (i = 0; i < st->nups; i++) {

@@ -136,6 +136,7 @@ enum stats_up_event {
 	STATS_UP_TIMEOUT,	/* no answer in time */
 	STATS_UP_ERROR,		/* SERVFAIL, REFUSED, malformed, TCP failed */
 	STATS_UP_MISMATCH,	/* an answer dropped: address, ID, question */
+	STATS_UP_SCRUBBED,	/* records outside the question's chain, n */
 };
 
 /* ---- main thread ---- */
@@ -241,13 +242,14 @@ void		 stats_count(struct stats_worker *, const struct stats_map *map,
 		    int board, const struct stats_query *q);
 
 /*
- * Count an upstream event for the upstream at ss (rtt_ns for
- * STATS_UP_ANSWER). Takes its own read section: the forwarder's callbacks
+ * Count an upstream event for the upstream at ss; n is the round trip in
+ * nanoseconds for STATS_UP_ANSWER, the records dropped from an answer for
+ * STATS_UP_SCRUBBED, and not used for the others. Takes its own read section: the forwarder's callbacks
  * run outside the worker's.
  */
 void		 stats_upstream(struct stats_worker *,
 		    const struct sockaddr_storage *ss, enum stats_up_event ev,
-		    uint64_t rtt_ns);
+		    uint64_t n);
 
 /* Nanoseconds of CLOCK_MONOTONIC, for stats_query.ns. */
 uint64_t	 stats_clock(void);

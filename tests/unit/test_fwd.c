@@ -1503,11 +1503,12 @@ up_totals(struct stats *st, const struct fake *fk)
 	return (found);
 }
 
-/* Each upstream's queries, answers, timeouts, errors, mismatches, TCP. */
+/* Each upstream's queries, answers, timeouts, errors, mismatches, TCP,
+   records scrubbed. */
 static void
 test_upstream_stats(void **state)
 {
-	struct fake		*fk[4];
+	struct fake		*fk[5];
 	struct result		 r = { 0 };
 	struct fwd_stats	 fs;
 	struct conf		 conf;
@@ -1515,15 +1516,16 @@ test_upstream_stats(void **state)
 	char			*cause;
 	json_t			*u;
 	int			 i;
-	static const int	 want[4][6] = {
-		/* queries answers timeouts errors mismatched tcp */
-		{ 1, 0, 1, 0, 0, 0 },	/* silent */
-		{ 2, 1, 0, 0, 0, 1 },	/* TC=1, then TCP */
-		{ 1, 0, 0, 1, 0, 0 },	/* garbage */
-		{ 1, 1, 0, 0, 1, 0 },	/* a wrong ID first */
+	static const int	 want[5][7] = {
+		/* queries answers timeouts errors mismatched tcp scrubbed */
+		{ 1, 0, 1, 0, 0, 0, 0 },	/* silent */
+		{ 2, 1, 0, 0, 0, 1, 0 },	/* TC=1, then TCP */
+		{ 1, 0, 0, 1, 0, 0, 0 },	/* garbage */
+		{ 1, 1, 0, 0, 1, 0, 0 },	/* a wrong ID first */
+		{ 1, 1, 0, 0, 0, 0, 3 },	/* three records of others */
 	};
-	static const char *const keys[6] = { "queries", "answers",
-	    "timeouts", "errors", "mismatched", "tcp" };
+	static const char *const keys[7] = { "queries", "answers",
+	    "timeouts", "errors", "mismatched", "tcp", "scrubbed" };
 
 	(void)state;
 	memset(&conf, 0, sizeof conf);
@@ -1536,16 +1538,21 @@ test_upstream_stats(void **state)
 	fk[1] = fake_new(FAKE_TC);
 	fk[2] = fake_new(FAKE_GARBAGE);
 	fk[3] = fake_new(FAKE_WRONG_ID);
+	fk[4] = fake_new(FAKE_POISON);
 	ask_one(fk, 2, 100, 3, &r, &fs);
 	assert_true(r.ok);
 	memset(&r, 0, sizeof r);
 	ndone = 0;
 	ask_one(fk + 2, 2, 1000, 3, &r, &fs);
 	assert_true(r.ok);
+	memset(&r, 0, sizeof r);
+	ndone = 0;
+	ask_one(fk + 4, 1, 1000, 3, &r, &fs);
+	assert_true(r.ok);
 	stats_tick(st, time(NULL));
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		u = up_totals(st, fk[i]);
-		for (size_t k = 0; k < 6; k++)
+		for (size_t k = 0; k < 7; k++)
 			if (json_integer_value(json_object_get(u, keys[k])) !=
 			    want[i][k])
 				fail_msg("upstream %d: %s is %lld, not %d", i,
