@@ -4,49 +4,67 @@
  * Layout of a built table (all flat arrays, no pointers between them):
  *
  *   slots	an open-addressing hash table of 12-octet records
- *		{check hash, arena offset, verdict set << 8 | name length},
- *		linear probing, load at most 0.75. The slot count is not a
- *		power of two: the home slot is (low 32 hash bits * nslots)
- *		>> 32, so the table is sized to the names, not to the next
- *		power of two (which would waste up to half of it). A node IS
- *		its slot: there is no separate node array and no index of
- *		node numbers, so a probe reads one record and, only when the
- *		32 check bits agree, the name in the arena.
- *   arena	each distinct name once, wire form.
+ *		{check, check2, verdict set << 8 | name length}, linear
+ *		probing, load at most 0.75. The slot count is not a power of
+ *		two: the home slot is (low 32 hash bits * nslots) >> 32, so
+ *		the table is sized to the names, not to the next power of two
+ *		(which would waste up to half of it). A node IS its slot:
+ *		there is no separate node array, and no name either (below).
  *   vsets	the distinct verdict sets. Nearly all names share a few
  *		combinations of {list, kind, match}; a set holds the four
  *		masks the walk needs, already resolved (PASS beats BLOCK at
  *		one level): for the name itself (SUBTREE and EXACT entries)
  *		and for a parent (SUBTREE and SUBONLY entries).
- *   tags	one record per entry (distinct name, list, match), sorted by
- *		(slot, list, match); read only by domtable_explain().
+ *   ents	one 64-bit word per entry (distinct name, list, match):
+ *		slot << 36 | list << 30 | match << 28 | block << 27 | tag,
+ *		sorted, so that a name's entries of one list are found by a
+ *		binary search; read only by domtable_explain().
  *
- * That is 12 / 0.75 = 16 octets of slots per distinct name plus 12 of tag
- * per entry: about 28 octets per entry beyond the name (27.9 measured on
- * the real lists plus a million synthetic names), under the 40 aimed for.
- * Against the suggested node array plus uint32 index (12-octet node and
- * 4-octet index slots at a power-of-two size), folding the node into the
- * slot saves a dependent cache miss per probe and 0 to 10 octets a name.
+ * That is 12 / 0.75 = 16 octets of slots per distinct name plus 8 per
+ * entry: about 24 octets per entry, the name included (24.0 measured on
+ * the real lists plus a million synthetic names). The first version kept
+ * each name once in an arena (21 octets a name on average) and 12-octet
+ * entries: 49 octets per entry; a million names then took more memory
+ * than everything else in the daemon together, and a reload, which holds
+ * the old table and the new one, twice that.
+ *
+ * A name is known by its hash instead: 96 bits of two hash lanes, of
+ * which the low 32 bits of the first pick the home slot and the other 64
+ * are kept as check and check2, with the length. A probe compares those
+ * 64 bits and the length, so two names are taken for each other only
+ * when 64 bits that have nothing to do with where they sit agree: about
+ * 2^-64 per slot compared. A query compares some 9 slots a suffix (the
+ * mean of an unsuccessful search at load 0.75) and walks a few suffixes;
+ * at 100,000 queries a second that is one wrong verdict in some 100,000
+ * years, whatever the size of the table, and only a name that nobody
+ * chose: the seeds of the lanes are drawn at random for every table and
+ * never leave the process, so that a list cannot be crafted to pile its
+ * names into one probe run, nor a name to pass for another.
  *
  * The hash of a name is built label by label from the root, so the hashes
  * of all suffixes of a query name come out of one pass over its octets
  * (right to left over the label offsets) instead of one pass per suffix.
- * The hash is seeded at random per builder, so that a list cannot be
- * crafted to pile its names into one probe run. It is written here (a
- * multiply-xorshift per 8 octets, MurmurHash3's finaliser per label)
- * because no library gives a hash that can be chained over labels.
+ * It is written here (a multiply-xorshift per 8 octets in each lane,
+ * MurmurHash3's finaliser per label) because no library gives a hash
+ * that can be chained over labels.
  *
  * A lookup hashes, then probes each suffix from the name itself up to the
  * root (the root only if it is a name of the table), and stops early once
  * every list that has entries is decided.
  *
- * The builder only appends: the name octets to a growing arena and a
- * 24-octet record per add. domtable_build() then groups equal names with a
- * temporary table of hash bits and record numbers, sizes the final table
- * to the number of distinct names, and fills it in the order the names
- * were added, so that every array but the slots is read and written front
- * to back; the tags are then radix-sorted by slot. That keeps the build at
- * about two cache misses a record (0.4 s for 1.45 million entries).
+ * The builder is the table being filled: an add hashes the name, finds
+ * or takes its slot and appends one entry word; its slots carry the home
+ * bits too (16 octets), so that a name can move when the table grows,
+ * and lose them when it is built. domtable_builder_reserve() sizes the
+ * slots once for the names to come (the policy counts the lines of the
+ * list files first), so that they are not copied while they grow;
+ * without it they double, and the build shrinks them to the names it got
+ * when they are more than an eighth over what is needed. Building sorts
+ * the entries in place (bucket passes on the slot, then each bucket
+ * sorted alone), keeps one entry per (name, list, match), and sets each
+ * slot's verdict set; the bucket counts are all the memory it takes
+ * beside the table. A million names so take 29 MiB at the peak of their
+ * build and 24 MiB built; the first version took 95 and 49.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,40 +75,34 @@
 #define DOMTABLE_MAX_NAME	255
 #define DOMTABLE_MAX_SUFFIXES	128	/* 127 labels and the root */
 #define DOMTABLE_NMATCH		3
-#define DOMTABLE_NONE		UINT32_MAX
 #define DOMTABLE_MAX_VSETS	((1U << 24) - 1)
-#define DOMTABLE_KIND_MASK	0x01	/* of domtable_rec.kind */
-#define DOMTABLE_FOLLOWER	0x02	/* a later record of a name */
+#define DOMTABLE_MAX_SLOTS	((1U << 28) - 1)
+#define DOMTABLE_MIN_SLOTS	4
+#define DOMTABLE_FAN		256	/* buckets of the sort's first pass */
+#define DOMTABLE_PENDING	8	/* adds in flight to their slots */
 #define DOMTABLE_K1		0x9e3779b97f4a7c15ULL
 #define DOMTABLE_K2		0xff51afd7ed558ccdULL
 #define DOMTABLE_K3		0xc4ceb9fe1a85ec53ULL
+#define DOMTABLE_K4		0xd6e8feb86659fd93ULL
 
-/* One add, kept by the builder until domtable_build(). */
-struct domtable_rec {
-	uint64_t	hash;	/* of the name, domtable_name_hash() */
-	uint32_t	off;	/* of the name in the builder's arena */
-	uint32_t	tag;
-	uint32_t	next;	/* in build: next record of the same name */
-	uint8_t		len;
-	uint8_t		list;
-	uint8_t		kind;
-	uint8_t		match;
-};
+/* The fields of an entry word; the order of the fields is its sort. */
+#define DOMTABLE_E_SLOT(e)	((uint32_t)((e) >> 36))
+#define DOMTABLE_E_LIST(e)	((unsigned)((e) >> 30) & 0x3f)
+#define DOMTABLE_E_MATCH(e)	((unsigned)((e) >> 28) & 0x3)
+#define DOMTABLE_E_BLOCK	(1ULL << 27)	/* else PASS: PASS first */
+#define DOMTABLE_E_TAG(e)	((uint32_t)(e) & DOMTABLE_MAX_TAG)
+#define DOMTABLE_E_KEY(e)	((e) >> 28)	/* slot, list and match */
 
-struct domtable_builder {
-	uint64_t		 seed;
-	struct domtable_rec	*recs;
-	size_t			 nrecs;
-	size_t			 recs_cap;
-	uint8_t			*arena;
-	size_t			 arena_len;
-	size_t			 arena_cap;
+/* The hash of a name: two lanes, 96 bits kept of 128. */
+struct domtable_hash {
+	uint64_t	a;	/* low 32 bits: home; high: check */
+	uint64_t	b;	/* low 32 bits: check2 */
 };
 
 /* A node; meta 0 (length 0) is an empty slot: no name is shorter than 1. */
 struct domtable_slot {
-	uint32_t	check;	/* high 32 bits of the hash */
-	uint32_t	off;	/* of the name in the arena */
+	uint32_t	check;	/* high 32 bits of hash lane a */
+	uint32_t	check2;	/* low 32 bits of hash lane b */
 	uint32_t	meta;	/* verdict set << 8 | name length */
 };
 
@@ -102,28 +114,45 @@ struct domtable_vset {
 	uint64_t	anyp;	/* decided at all for a subdomain */
 };
 
-/* One entry, for explain. */
-struct domtable_tag {
-	uint32_t	slot;
-	uint32_t	tag;
-	uint8_t		list;
-	uint8_t		match;
-	uint8_t		kind;
+/* A slot of the builder: the table's, and the home bits to move it. */
+struct domtable_bslot {
+	struct domtable_slot	s;
+	uint32_t		home;	/* low 32 bits of hash lane a */
 };
 
 struct domtable {
-	uint64_t		 seed;
+	uint64_t		 seed[2];	/* of lanes a and b */
 	uint64_t		 lists;		/* lists with any entry */
 	struct domtable_slot	*slots;
 	uint32_t		 nslots;
 	size_t			 nnodes;
-	uint8_t			*arena;
-	size_t			 arena_len;
 	struct domtable_vset	*vsets;
 	size_t			 nvsets;
-	struct domtable_tag	*tags;
-	size_t			 ntags;
+	uint64_t		*ents;		/* sorted */
+	size_t			 nents;
 	int			 has_root;	/* the root name is a node */
+};
+
+/* An add whose slot is being fetched: the name, and its entry's bits. */
+struct domtable_pending {
+	struct domtable_bslot	 name;
+	uint64_t		 ent;		/* without the slot */
+};
+
+/* The slots and entries of a table being filled. */
+struct domtable_builder {
+	uint64_t		 seed[2];
+	struct domtable_bslot	*slots;
+	uint32_t		 nslots;
+	size_t			 nnodes;
+	uint64_t		*ents;		/* in the order added */
+	size_t			 nents;
+	size_t			 ents_cap;
+	int			 has_root;
+	/* Adds waiting for their home slot (a ring, oldest at head). */
+	struct domtable_pending	 pend[DOMTABLE_PENDING];
+	unsigned		 pend_head;
+	unsigned		 npend;
 };
 
 /* Interning of verdict sets during build. */
@@ -135,39 +164,31 @@ struct domtable_vtab {
 	size_t			 nidx;		/* a power of two */
 };
 
-/*
- * domtable_fill() at work: the table, what it is filled from, and the
- * records of the name being placed.
- */
-struct domtable_filling {
-	struct domtable		*t;
-	struct domtable_builder	*b;
-	struct domtable_vtab	*vt;
-	/* list * 3 + match -> record, DOMTABLE_NONE between names */
-	uint32_t		 best[DOMTABLE_MAX_LISTS * DOMTABLE_NMATCH];
-	uint32_t		 touched[DOMTABLE_MAX_LISTS * DOMTABLE_NMATCH];
-	size_t			 ntouched;	/* keys set in best */
-};
-
 static uint64_t	domtable_mix(uint64_t);
-static uint64_t	domtable_label_hash(uint64_t, const uint8_t *);
-static int	domtable_suffixes(uint64_t, const uint8_t *, size_t,
-		    uint8_t *, uint64_t *);
+static void	domtable_label_hash(struct domtable_hash *,
+		    const struct domtable_hash *, const uint8_t *);
+static int	domtable_suffixes(const uint64_t *, const uint8_t *, size_t,
+		    uint8_t *, struct domtable_hash *);
 static uint32_t	domtable_home(uint64_t, uint32_t);
 static const struct domtable_slot *domtable_find(const struct domtable *,
-		    const uint8_t *, size_t, uint64_t);
+		    size_t, const struct domtable_hash *);
 static int	domtable_grow(void **, size_t *, size_t, size_t);
-static int	domtable_group(struct domtable_builder *, size_t *,
-		    size_t *);
-static int	domtable_fill(struct domtable *, struct domtable_builder *,
-		    struct domtable_vtab *);
-static void	domtable_pick(struct domtable_filling *, uint32_t);
-static void	domtable_resolve(const uint64_t *, const uint64_t *,
-		    struct domtable_vset *);
-static int	domtable_node(struct domtable_filling *, uint32_t, uint32_t);
-static int	domtable_sort_tags(struct domtable *);
+static size_t	domtable_nslots(size_t);
+static int	domtable_resize(struct domtable_builder *, size_t);
+static void	domtable_place(struct domtable_builder *,
+		    const struct domtable_pending *);
+static void	domtable_flush(struct domtable_builder *);
+static void	domtable_sift(uint64_t *, size_t, size_t);
+static void	domtable_sort_bucket(uint64_t *, size_t);
+static void	domtable_deal(uint64_t *, size_t, uint64_t, size_t, size_t,
+		    size_t *, size_t *);
+static int	domtable_sort(struct domtable_builder *);
+static int	domtable_settle(struct domtable *, struct domtable_vtab *);
+static int	domtable_pack(struct domtable *, struct domtable_builder *);
 static int	domtable_intern(struct domtable_vtab *,
 		    const struct domtable_vset *, uint32_t *);
+static void	domtable_resolve(const uint64_t *, const uint64_t *,
+		    struct domtable_vset *);
 
 /* MurmurHash3's 64-bit finaliser. */
 static uint64_t
@@ -181,27 +202,36 @@ domtable_mix(uint64_t h)
 	return (h);
 }
 
-/* The hash of the name label.rest, given h, the hash of rest. */
-static uint64_t
-domtable_label_hash(uint64_t h, const uint8_t *label)
+/* The hash *h of the name label.rest, given *rest, the hash of rest. */
+static void
+domtable_label_hash(struct domtable_hash *h, const struct domtable_hash *rest,
+    const uint8_t *label)
 {
 	size_t		n = (size_t)label[0] + 1, i, j;
-	uint64_t	w;
+	uint64_t	a = rest->a, b = rest->b, w;
 
-	/* The length octet is hashed too: labels need no other padding. */
+	/*
+	 * The length octet is hashed too: labels need no other padding.
+	 * The lanes differ in multiplier and shift and are seeded apart.
+	 */
 	for (i = 0; i + 8 <= n; i += 8) {
 		memcpy(&w, label + i, sizeof w);
-		h = (h ^ w) * DOMTABLE_K1;
-		h ^= h >> 29;
+		a = (a ^ w) * DOMTABLE_K1;
+		a ^= a >> 29;
+		b = (b ^ w) * DOMTABLE_K4;
+		b ^= b >> 31;
 	}
 	if (i < n) {
 		w = 0;
 		for (j = 0; i + j < n; j++)
 			w |= (uint64_t)label[i + j] << (8 * j);
-		h = (h ^ w) * DOMTABLE_K1;
-		h ^= h >> 29;
+		a = (a ^ w) * DOMTABLE_K1;
+		a ^= a >> 29;
+		b = (b ^ w) * DOMTABLE_K4;
+		b ^= b >> 31;
 	}
-	return (domtable_mix(h));
+	h->a = domtable_mix(a);
+	h->b = domtable_mix(b);
 }
 
 /*
@@ -211,8 +241,8 @@ domtable_label_hash(uint64_t h, const uint8_t *label)
  * wire-form name of exactly len octets.
  */
 static int
-domtable_suffixes(uint64_t seed, const uint8_t *name, size_t len,
-    uint8_t *offs, uint64_t *hashes)
+domtable_suffixes(const uint64_t *seed, const uint8_t *name, size_t len,
+    uint8_t *offs, struct domtable_hash *hashes)
 {
 	size_t	pos = 0;
 	int	n = 0, i;
@@ -231,9 +261,10 @@ domtable_suffixes(uint64_t seed, const uint8_t *name, size_t len,
 	}
 	if (pos != len - 1)
 		return (-1);
-	hashes[n - 1] = seed;
+	hashes[n - 1].a = seed[0];
+	hashes[n - 1].b = seed[1];
 	for (i = n - 2; i >= 0; i--)
-		hashes[i] = domtable_label_hash(hashes[i + 1], name + offs[i]);
+		domtable_label_hash(&hashes[i], &hashes[i + 1], name + offs[i]);
 	return (n);
 }
 
@@ -244,21 +275,22 @@ domtable_home(uint64_t h, uint32_t n)
 	return ((uint32_t)(((h & 0xffffffffULL) * n) >> 32));
 }
 
-/* The slot of name (len octets, hash h), or NULL. */
+/* The slot of the name of len octets and hash h, or NULL. */
 static const struct domtable_slot *
-domtable_find(const struct domtable *t, const uint8_t *name, size_t len,
-    uint64_t h)
+domtable_find(const struct domtable *t, size_t len,
+    const struct domtable_hash *h)
 {
 	const struct domtable_slot	*s;
-	uint32_t			 i, check = (uint32_t)(h >> 32);
+	uint32_t			 i, check = (uint32_t)(h->a >> 32);
+	uint32_t			 check2 = (uint32_t)h->b;
 
-	i = domtable_home(h, t->nslots);
+	i = domtable_home(h->a, t->nslots);
 	for (;;) {
 		s = &t->slots[i];
 		if (s->meta == 0)
 			return (NULL);
-		if (s->check == check && (s->meta & 0xff) == len &&
-		    memcmp(t->arena + s->off, name, len) == 0)
+		if (s->check == check && s->check2 == check2 &&
+		    (s->meta & 0xff) == len)
 			return (s);
 		if (++i == t->nslots)
 			i = 0;
@@ -274,13 +306,61 @@ domtable_grow(void **p, size_t *cap, size_t n, size_t size)
 
 	if (n < *cap)
 		return (0);
-	ncap = *cap < 1024 ? 1024 : *cap + *cap / 2;
+	ncap = *cap < 64 ? 64 : *cap + *cap / 2;
 	if (ncap > SIZE_MAX / size)
 		return (-1);
 	if ((np = realloc(*p, ncap * size)) == NULL)
 		return (-1);
 	*p = np;
 	*cap = ncap;
+	return (0);
+}
+
+/* The slot count for n names: load at most 0.75, one slot always empty. */
+static size_t
+domtable_nslots(size_t n)
+{
+	size_t	ns = n + n / 3 + 1;
+
+	return (ns < DOMTABLE_MIN_SLOTS ? DOMTABLE_MIN_SLOTS : ns);
+}
+
+/*
+ * Move the builder's names to nslots slots. The entries name their slot,
+ * so each old slot's meta says for a while where its name went, and the
+ * entries are then renumbered in one pass.
+ */
+static int
+domtable_resize(struct domtable_builder *b, size_t nslots)
+{
+	struct domtable_bslot	*ns, *o;
+	uint32_t		 i, j;
+	size_t			 k;
+
+	if (nslots > DOMTABLE_MAX_SLOTS || nslots <= b->nnodes)
+		return (-1);
+	if ((ns = calloc(nslots, sizeof *ns)) == NULL)
+		return (-1);
+	for (i = 0; i < b->nslots; i++) {
+		o = &b->slots[i];
+		if (o->s.meta == 0)
+			continue;
+		j = domtable_home(o->home, (uint32_t)nslots);
+		while (ns[j].s.meta != 0) {
+			if (++j == nslots)
+				j = 0;
+		}
+		ns[j] = *o;
+		o->s.meta = j;
+	}
+	for (k = 0; k < b->nents; k++) {
+		i = DOMTABLE_E_SLOT(b->ents[k]);
+		b->ents[k] = (b->ents[k] & ((1ULL << 36) - 1)) |
+		    (uint64_t)b->slots[i].s.meta << 36;
+	}
+	free(b->slots);
+	b->slots = ns;
+	b->nslots = (uint32_t)nslots;
 	return (0);
 }
 
@@ -292,8 +372,15 @@ domtable_builder_new(void)
 	if ((b = calloc(1, sizeof *b)) == NULL)
 		return (NULL);
 	/* A fixed seed still works; it only loses the flooding defence. */
-	if (getentropy(&b->seed, sizeof b->seed) != 0)
-		b->seed = DOMTABLE_K3;
+	if (getentropy(b->seed, sizeof b->seed) != 0) {
+		b->seed[0] = DOMTABLE_K3;
+		b->seed[1] = DOMTABLE_K4;
+	}
+	b->nslots = DOMTABLE_MIN_SLOTS;
+	if ((b->slots = calloc(b->nslots, sizeof *b->slots)) == NULL) {
+		free(b);
+		return (NULL);
+	}
 	return (b);
 }
 
@@ -302,100 +389,282 @@ domtable_builder_free(struct domtable_builder *b)
 {
 	if (b == NULL)
 		return;
-	free(b->recs);
-	free(b->arena);
+	free(b->slots);
+	free(b->ents);
 	free(b);
 }
 
+int
+domtable_builder_reserve(struct domtable_builder *b, size_t names)
+{
+	size_t	 want;
+	void	*p;
+
+	domtable_flush(b);
+	if (names > DOMTABLE_MAX_SLOTS - b->nnodes)
+		return (-1);
+	want = domtable_nslots(b->nnodes + names);
+	if (want > b->nslots && domtable_resize(b, want) == -1)
+		return (-1);
+	/* Most names have one entry: as many entry words. */
+	if (b->nents + names > b->ents_cap) {
+		if ((p = reallocarray(b->ents, b->nents + names,
+		    sizeof *b->ents)) == NULL)
+			return (-1);
+		b->ents = p;
+		b->ents_cap = b->nents + names;
+	}
+	return (0);
+}
+
+/* Find or take the slot of a pending add, and append its entry. */
+static void
+domtable_place(struct domtable_builder *b, const struct domtable_pending *pd)
+{
+	const struct domtable_slot	*n = &pd->name.s;
+	struct domtable_bslot		*s;
+	uint32_t			 i;
+
+	i = domtable_home(pd->name.home, b->nslots);
+	for (;; i = i + 1 == b->nslots ? 0 : i + 1) {
+		s = &b->slots[i];
+		if (s->s.meta == 0) {
+			*s = pd->name;
+			b->nnodes++;
+			if (n->meta == 1)
+				b->has_root = 1;
+			break;
+		}
+		if (s->s.check == n->check && s->s.check2 == n->check2 &&
+		    s->s.meta == n->meta)
+			break;
+	}
+	b->ents[b->nents++] = (uint64_t)i << 36 | pd->ent;
+}
+
+/* Place every pending add, oldest first. */
+static void
+domtable_flush(struct domtable_builder *b)
+{
+	for (; b->npend > 0; b->npend--) {
+		domtable_place(b, &b->pend[b->pend_head]);
+		b->pend_head = (b->pend_head + 1) % DOMTABLE_PENDING;
+	}
+}
+
+/*
+ * An add hashes the name and asks for its home slot, then places the add
+ * of DOMTABLE_PENDING adds before, whose slot has come meanwhile: in a
+ * table larger than the caches nearly every slot is a cache miss, and
+ * this way they overlap instead of taking turns: veiligd -n with a
+ * million names took 0.34 CPU-seconds so, 0.52 with each add waiting for
+ * its own slot (8 in flight did as well as 16 or 4).
+ */
 int
 domtable_add(struct domtable_builder *b, const uint8_t *lname,
     size_t name_len, unsigned list, enum domtable_kind kind,
     enum domtable_match match, uint32_t tag)
 {
 	uint8_t			 offs[DOMTABLE_MAX_SUFFIXES];
-	uint64_t		 hashes[DOMTABLE_MAX_SUFFIXES];
-	struct domtable_rec	*r;
+	struct domtable_hash	 hashes[DOMTABLE_MAX_SUFFIXES];
+	struct domtable_pending	*pd;
+	size_t			 more;
 	void			*p;
 
 	if (list >= DOMTABLE_MAX_LISTS || (unsigned)kind > DOMTABLE_PASS ||
-	    (unsigned)match > DOMTABLE_SUBONLY)
+	    (unsigned)match > DOMTABLE_SUBONLY || tag > DOMTABLE_MAX_TAG)
 		return (-1);
 	if (domtable_suffixes(b->seed, lname, name_len, offs, hashes) == -1)
 		return (-1);
-	if (b->nrecs >= DOMTABLE_NONE - 1 ||
-	    b->arena_len + name_len > UINT32_MAX)
-		return (-1);
-
-	p = b->recs;
-	if (domtable_grow(&p, &b->recs_cap, b->nrecs, sizeof *b->recs) == -1)
-		return (-1);
-	b->recs = p;
-	while (b->arena_len + name_len > b->arena_cap) {
-		p = b->arena;
-		if (domtable_grow(&p, &b->arena_cap, b->arena_cap, 1) == -1)
+	/* Room for this add and the pending ones, names and entries. */
+	more = b->npend + 1;
+	while (b->nents + more > b->ents_cap) {
+		p = b->ents;
+		if (domtable_grow(&p, &b->ents_cap, b->ents_cap,
+		    sizeof *b->ents) == -1)
 			return (-1);
-		b->arena = p;
+		b->ents = p;
+	}
+	if (domtable_nslots(b->nnodes + more) > b->nslots) {
+		/* Double, as reserve was not told: the names move. */
+		domtable_flush(b);
+		if (domtable_resize(b, domtable_nslots(b->nnodes * 2 + 1)) ==
+		    -1)
+			return (-1);
 	}
 
-	memcpy(b->arena + b->arena_len, lname, name_len);
-	r = &b->recs[b->nrecs++];
-	r->hash = hashes[0];
-	r->off = (uint32_t)b->arena_len;
-	r->tag = tag;
-	r->next = DOMTABLE_NONE;
-	r->len = (uint8_t)name_len;
-	r->list = (uint8_t)list;
-	r->kind = (uint8_t)kind;
-	r->match = (uint8_t)match;
-	b->arena_len += name_len;
+	if (b->npend == DOMTABLE_PENDING) {
+		domtable_place(b, &b->pend[b->pend_head]);
+		b->pend_head = (b->pend_head + 1) % DOMTABLE_PENDING;
+		b->npend--;
+	}
+	pd = &b->pend[(b->pend_head + b->npend++) % DOMTABLE_PENDING];
+	pd->name.s.check = (uint32_t)(hashes[0].a >> 32);
+	pd->name.s.check2 = (uint32_t)hashes[0].b;
+	pd->name.s.meta = (uint32_t)name_len;
+	pd->name.home = (uint32_t)hashes[0].a;
+	pd->ent = (uint64_t)list << 30 | (uint64_t)match << 28 |
+	    (kind == DOMTABLE_BLOCK ? DOMTABLE_E_BLOCK : 0) | tag;
+	__builtin_prefetch(&b->slots[domtable_home(hashes[0].a, b->nslots)],
+	    1);
 	return (0);
 }
 
+/* Sift a[root] down the heap a[0..end). */
+static void
+domtable_sift(uint64_t *a, size_t root, size_t end)
+{
+	size_t		child;
+	uint64_t	v;
+
+	while ((child = 2 * root + 1) < end) {
+		if (child + 1 < end && a[child] < a[child + 1])
+			child++;
+		if (a[root] >= a[child])
+			return;
+		v = a[root];
+		a[root] = a[child];
+		a[child] = v;
+		root = child;
+	}
+}
+
 /*
- * Chain the records of each name behind its first record (the head) and
- * mark the others DOMTABLE_FOLLOWER, using a temporary table of the high
- * hash bits and record numbers (so that most probes read no record).
- * *nheads gets the number of distinct names, *names_len their octets.
+ * Sort one bucket of entry words: by insertion when it is small, as
+ * nearly all are; a heapsort, in place and O(n log n), for a name with
+ * many entries (the same name in many lists, or a list of duplicates).
+ */
+static void
+domtable_sort_bucket(uint64_t *a, size_t n)
+{
+	size_t		i, j;
+	uint64_t	v;
+
+	if (n <= 32) {
+		for (i = 1; i < n; i++) {
+			v = a[i];
+			for (j = i; j > 0 && a[j - 1] > v; j--)
+				a[j] = a[j - 1];
+			a[j] = v;
+		}
+		return;
+	}
+	for (i = n / 2; i-- > 0;)
+		domtable_sift(a, i, n);
+	for (i = n; i > 1; i--) {
+		v = a[0];
+		a[0] = a[i - 1];
+		a[i - 1] = v;
+		domtable_sift(a, 0, i - 1);
+	}
+}
+
+/*
+ * The bucket of entry word e: its slot times mult = nb * 2^32 / nslots
+ * (rounded down, so that the last slot still falls below nb), shifted
+ * back: the slot's share of nb buckets, without a division.
+ */
+#define DOMTABLE_BUCKET(e, mult)					\
+	((size_t)(((uint64_t)DOMTABLE_E_SLOT(e) * (mult)) >> 32))
+
+/*
+ * Deal the n entry words of a to nb buckets by DOMTABLE_BUCKET(e, mult) -
+ * base, in place (an American flag sort: each word moves straight to its
+ * bucket's next free place, and the word it displaces on). start gets the
+ * nb + 1 bounds; next is room for nb.
+ */
+static void
+domtable_deal(uint64_t *a, size_t n, uint64_t mult, size_t base, size_t nb,
+    size_t *start, size_t *next)
+{
+	uint64_t	v, w;
+	size_t		i, d, sum, c;
+
+	memset(start, 0, (nb + 1) * sizeof *start);
+	for (i = 0; i < n; i++)
+		start[DOMTABLE_BUCKET(a[i], mult) - base]++;
+	for (i = 0, sum = 0; i <= nb; i++) {
+		c = start[i];
+		start[i] = sum;
+		sum += c;
+	}
+	memcpy(next, start, nb * sizeof *next);
+	for (i = 0; i < nb; i++) {
+		while (next[i] < start[i + 1]) {
+			v = a[next[i]];
+			d = DOMTABLE_BUCKET(v, mult) - base;
+			while (d != i) {
+				w = a[next[d]];
+				a[next[d]++] = v;
+				v = w;
+				d = DOMTABLE_BUCKET(v, mult) - base;
+			}
+			a[next[i]++] = v;
+		}
+	}
+}
+
+/*
+ * Sort the entry words in place, by slot first: a pass deals them to 256
+ * buckets, then each bucket (small enough now for the caches) is dealt to
+ * buckets of about eight entries, and those are sorted alone. Slots are
+ * hash places, so the buckets fill evenly. One pass to buckets of eight
+ * at once took three times as long: each move was two cache misses, each
+ * waiting for the one before.
  */
 static int
-domtable_group(struct domtable_builder *b, size_t *nheads,
-    size_t *names_len)
+domtable_sort(struct domtable_builder *b)
 {
-	struct domtable_rec	*r, *h;
-	uint64_t		*idx, check;
-	size_t			 nidx = 1, i, j, n = 0, len = 0;
+	uint64_t	*a = b->ents, mult1, multf;
+	size_t		 start1[DOMTABLE_FAN + 1], next1[DOMTABLE_FAN];
+	size_t		*start = NULL, *next = NULL, cap = 0, n = b->nents;
+	size_t		 nbf, c, s, e, i, f, fmin, fmax;
+	void		*p;
 
-	while (nidx < b->nrecs + b->nrecs / 3 + 1)
-		nidx <<= 1;
-	if ((idx = calloc(nidx, sizeof *idx)) == NULL)
-		return (-1);
-	for (i = 0; i < b->nrecs; i++) {
-		r = &b->recs[i];
-		check = r->hash & 0xffffffff00000000ULL;
-		for (j = r->hash & (nidx - 1); idx[j] != 0;
-		    j = (j + 1) & (nidx - 1)) {
-			if ((idx[j] & 0xffffffff00000000ULL) != check)
-				continue;
-			h = &b->recs[(idx[j] & 0xffffffff) - 1];
-			if (h->hash == r->hash && h->len == r->len &&
-			    memcmp(b->arena + h->off, b->arena + r->off,
-			    r->len) == 0)
-				break;
+	if (n < 2)
+		return (0);
+	mult1 = ((uint64_t)DOMTABLE_FAN << 32) / b->nslots;
+	nbf = n / 8 + 1;
+	multf = ((uint64_t)(nbf < b->nslots ? nbf : b->nslots) << 32) /
+	    b->nslots;
+	domtable_deal(a, n, mult1, 0, DOMTABLE_FAN, start1, next1);
+	for (c = 0; c < DOMTABLE_FAN; c++) {
+		s = start1[c];
+		e = start1[c + 1];
+		fmin = SIZE_MAX;
+		fmax = 0;
+		for (i = s; i < e && e - s > 32; i++) {
+			f = DOMTABLE_BUCKET(a[i], multf);
+			fmin = f < fmin ? f : fmin;
+			fmax = f > fmax ? f : fmax;
 		}
-		if (idx[j] != 0) {
-			r->next = h->next;
-			h->next = (uint32_t)i;
-			r->kind |= DOMTABLE_FOLLOWER;
+		if (e - s <= 32 || fmin == fmax) {
+			domtable_sort_bucket(a + s, e - s);
 			continue;
 		}
-		idx[j] = check | (i + 1);
-		n++;
-		len += r->len;
+		nbf = fmax - fmin + 1;
+		if (nbf > cap) {
+			if ((p = reallocarray(start, nbf + 1, sizeof *start)) ==
+			    NULL)
+				goto fail;
+			start = p;
+			if ((p = reallocarray(next, nbf, sizeof *next)) == NULL)
+				goto fail;
+			next = p;
+			cap = nbf;
+		}
+		domtable_deal(a + s, e - s, multf, fmin, nbf, start, next);
+		for (f = 0; f < nbf; f++)
+			domtable_sort_bucket(a + s + start[f],
+			    start[f + 1] - start[f]);
 	}
-	free(idx);
-	*nheads = n;
-	*names_len = len;
+	free(start);
+	free(next);
 	return (0);
+fail:
+	free(start);
+	free(next);
+	return (-1);
 }
 
 /* Intern verdict set v; *id gets its number. */
@@ -450,46 +719,6 @@ domtable_intern(struct domtable_vtab *vt, const struct domtable_vset *v,
 }
 
 /*
- * Pick the records of the name whose first record is head: one per
- * (list, match), a PASS before a BLOCK and then the first added, into
- * f->best, their keys into f->touched in order.
- */
-static void
-domtable_pick(struct domtable_filling *f, uint32_t head)
-{
-	struct domtable_rec	*r, *o;
-	uint32_t		 i, key;
-	size_t			 k, m;
-	uint8_t			 kind;
-
-	f->ntouched = 0;
-	for (i = head; i != DOMTABLE_NONE; i = r->next) {
-		r = &f->b->recs[i];
-		key = (uint32_t)r->list * DOMTABLE_NMATCH + r->match;
-		if (f->best[key] == DOMTABLE_NONE) {
-			f->best[key] = i;
-			f->touched[f->ntouched++] = key;
-			continue;
-		}
-		/* Chains run head, then the others newest first. */
-		o = &f->b->recs[f->best[key]];
-		kind = r->kind & DOMTABLE_KIND_MASK;
-		if (kind > (o->kind & DOMTABLE_KIND_MASK) ||
-		    (kind == (o->kind & DOMTABLE_KIND_MASK) &&
-		    i < f->best[key]))
-			f->best[key] = i;
-	}
-
-	/* A handful of keys at most: an insertion sort puts them in order. */
-	for (k = 1; k < f->ntouched; k++) {
-		key = f->touched[k];
-		for (m = k; m > 0 && f->touched[m - 1] > key; m--)
-			f->touched[m] = f->touched[m - 1];
-		f->touched[m] = key;
-	}
-}
-
-/*
  * The verdict set of a name from the lists its entries block (blk) and
  * pass (pas), per match. PASS beats BLOCK at one level; resolve that
  * here, once.
@@ -510,151 +739,70 @@ domtable_resolve(const uint64_t *blk, const uint64_t *pas,
 }
 
 /*
- * Resolve the records of the name whose first record is head, now in slot
- * s: keep one record per (list, match) (domtable_pick()), append its tags,
- * intern its verdict set. f->best is all DOMTABLE_NONE again after.
+ * With the entries sorted: keep the first entry of each (name, list,
+ * match), which is a PASS if there is one and then the one of the lowest
+ * tag, and give each name its verdict set.
  */
 static int
-domtable_node(struct domtable_filling *f, uint32_t head, uint32_t s)
+domtable_settle(struct domtable *t, struct domtable_vtab *vt)
 {
-	struct domtable		*t = f->t;
-	struct domtable_rec	*r;
-	struct domtable_tag	*tg;
 	struct domtable_vset	 v;
-	uint64_t		 blk[DOMTABLE_NMATCH], pas[DOMTABLE_NMATCH];
-	uint64_t		 bit;
-	uint32_t		 id;
-	size_t			 k;
-	uint8_t			 kind;
+	uint64_t		*a = t->ents, blk[DOMTABLE_NMATCH];
+	uint64_t		 pas[DOMTABLE_NMATCH], bit, e;
+	size_t			 i, kept = 0, first;
+	uint32_t		 slot, id;
 
-	domtable_pick(f, head);
-	memset(blk, 0, sizeof blk);
-	memset(pas, 0, sizeof pas);
-	for (k = 0; k < f->ntouched; k++) {
-		r = &f->b->recs[f->best[f->touched[k]]];
-		f->best[f->touched[k]] = DOMTABLE_NONE;
-		kind = r->kind & DOMTABLE_KIND_MASK;
-		bit = 1ULL << r->list;
-		if (kind == DOMTABLE_PASS)
-			pas[r->match] |= bit;
-		else
-			blk[r->match] |= bit;
-		tg = &t->tags[t->ntags++];
-		memset(tg, 0, sizeof *tg);
-		tg->slot = s;
-		tg->tag = r->tag;
-		tg->list = r->list;
-		tg->match = r->match;
-		tg->kind = kind;
-	}
-	domtable_resolve(blk, pas, &v);
-	t->lists |= v.any0 | v.anyp;
-	if (domtable_intern(f->vt, &v, &id) == -1)
-		return (-1);
-	t->slots[s].meta |= id << 8;
-	return (0);
-}
-
-/*
- * Fill the table from the builder, in the order names were added: the
- * builder's records and arena are read and the table's arena and tags
- * written front to back; only the slot is a random access. Tags then
- * come out in that order, not in slot order (domtable_sort_tags()).
- */
-static int
-domtable_fill(struct domtable *t, struct domtable_builder *b,
-    struct domtable_vtab *vt)
-{
-	struct domtable_filling	 f;
-	struct domtable_slot	*s;
-	struct domtable_rec	*r;
-	size_t			 nheads, names_len, i;
-	uint32_t		 j;
-
-	if (domtable_group(b, &nheads, &names_len) == -1)
-		return (-1);
-	if (nheads > (size_t)UINT32_MAX / 4 * 3 - 1)
-		return (-1);
-	t->nnodes = nheads;
-	t->nslots = (uint32_t)(nheads + nheads / 3 + 1);
-	t->slots = calloc(t->nslots, sizeof *t->slots);
-	t->arena = malloc(names_len > 0 ? names_len : 1);
-	/* At most one tag a record; what is not used is given back later. */
-	t->tags = malloc(b->nrecs > 0 ? b->nrecs * sizeof *t->tags : 1);
-	if (t->slots == NULL || t->arena == NULL || t->tags == NULL)
-		return (-1);
-
-	f.t = t;
-	f.b = b;
-	f.vt = vt;
-	for (i = 0; i < DOMTABLE_MAX_LISTS * DOMTABLE_NMATCH; i++)
-		f.best[i] = DOMTABLE_NONE;
-	for (i = 0; i < b->nrecs; i++) {
-		r = &b->recs[i];
-		if (r->kind & DOMTABLE_FOLLOWER)
-			continue;
-		j = domtable_home(r->hash, t->nslots);
-		while (t->slots[j].meta != 0) {
-			if (++j == t->nslots)
-				j = 0;
+	for (i = 0; i < t->nents;) {
+		slot = DOMTABLE_E_SLOT(a[i]);
+		memset(blk, 0, sizeof blk);
+		memset(pas, 0, sizeof pas);
+		for (first = kept; i < t->nents &&
+		    DOMTABLE_E_SLOT(a[i]) == slot; i++) {
+			e = a[i];
+			if (kept > first &&
+			    DOMTABLE_E_KEY(a[kept - 1]) == DOMTABLE_E_KEY(e))
+				continue;
+			a[kept++] = e;
+			bit = 1ULL << DOMTABLE_E_LIST(e);
+			if (e & DOMTABLE_E_BLOCK)
+				blk[DOMTABLE_E_MATCH(e)] |= bit;
+			else
+				pas[DOMTABLE_E_MATCH(e)] |= bit;
 		}
-		s = &t->slots[j];
-		s->check = (uint32_t)(r->hash >> 32);
-		s->off = (uint32_t)t->arena_len;
-		s->meta = r->len;
-		memcpy(t->arena + t->arena_len, b->arena + r->off, r->len);
-		t->arena_len += r->len;
-		if (r->len == 1)
-			t->has_root = 1;
-		if (domtable_node(&f, (uint32_t)i, j) == -1)
+		domtable_resolve(blk, pas, &v);
+		t->lists |= v.any0 | v.anyp;
+		if (domtable_intern(vt, &v, &id) == -1)
 			return (-1);
+		t->slots[slot].meta |= id << 8;
 	}
+	t->nents = kept;
 	return (0);
 }
 
 /*
- * Sort the tags by slot (then list and match, already in order within a
- * name): a stable radix sort on the slot, 16 bits a pass.
+ * Turn the builder's slots into the table's, in place: each 16-octet
+ * slot loses its home bits and moves down to a 12-octet place, which
+ * overlaps only slots already moved.
  */
 static int
-domtable_sort_tags(struct domtable *t)
+domtable_pack(struct domtable *t, struct domtable_builder *b)
 {
-	struct domtable_tag	*tmp, *from, *to, *sw;
-	size_t			*count, i, sum, c;
-	unsigned		 shift;
+	struct domtable_slot	 s;
+	uint8_t			*base = (uint8_t *)b->slots;
+	uint32_t		 i;
+	void			*p;
 
-	if (t->ntags < 2)
-		return (0);
-	tmp = malloc(t->ntags * sizeof *tmp);
-	count = malloc(65536 * sizeof *count);
-	if (tmp == NULL || count == NULL) {
-		free(tmp);
-		free(count);
+	for (i = 0; i < b->nslots; i++) {
+		memcpy(&s, &b->slots[i].s, sizeof s);
+		memcpy(base + (size_t)i * sizeof s, &s, sizeof s);
+	}
+	if ((p = realloc(b->slots, (size_t)b->nslots * sizeof s)) == NULL)
 		return (-1);
-	}
-	from = t->tags;
-	to = tmp;
-	for (shift = 0; shift < 32; shift += 16) {
-		if (shift > 0 && t->nslots <= 65536)
-			break;
-		memset(count, 0, 65536 * sizeof *count);
-		for (i = 0; i < t->ntags; i++)
-			count[(from[i].slot >> shift) & 0xffff]++;
-		for (i = 0, sum = 0; i < 65536; i++) {
-			c = count[i];
-			count[i] = sum;
-			sum += c;
-		}
-		for (i = 0; i < t->ntags; i++)
-			to[count[(from[i].slot >> shift) & 0xffff]++] = from[i];
-		sw = from;
-		from = to;
-		to = sw;
-	}
-	if (from != t->tags)
-		memcpy(t->tags, from, t->ntags * sizeof *t->tags);
-	free(tmp);
-	free(count);
+	b->slots = NULL;
+	t->slots = p;
+	t->nslots = b->nslots;
+	t->nnodes = b->nnodes;
+	t->has_root = b->has_root;
 	return (0);
 }
 
@@ -663,6 +811,7 @@ domtable_build(struct domtable_builder *b)
 {
 	struct domtable		*t;
 	struct domtable_vtab	 vt;
+	size_t			 want;
 	void			*p;
 
 	if (b == NULL)
@@ -670,29 +819,41 @@ domtable_build(struct domtable_builder *b)
 	memset(&vt, 0, sizeof vt);
 	if ((t = calloc(1, sizeof *t)) == NULL)
 		goto fail;
-	t->seed = b->seed;
-	vt.nidx = 64;
-	if ((vt.idx = calloc(vt.nidx, sizeof *vt.idx)) == NULL)
+	memcpy(t->seed, b->seed, sizeof t->seed);
+	domtable_flush(b);
+	/*
+	 * More slots than the names need (reserved for more than came, or
+	 * doubled): give them back, so that the table keeps load 0.75.
+	 */
+	want = domtable_nslots(b->nnodes);
+	if (b->nslots > want + want / 8 && domtable_resize(b, want) == -1)
 		goto fail;
-	if (domtable_fill(t, b, &vt) == -1)
+	if (domtable_sort(b) == -1 || domtable_pack(t, b) == -1)
 		goto fail;
-	free(vt.idx);
-	vt.idx = NULL;
+	t->ents = b->ents;
+	t->nents = b->nents;
+	b->ents = NULL;
 	domtable_builder_free(b);
 	b = NULL;
 
-	/* Give back what the growing arrays over-allocated. */
+	vt.nidx = 64;
+	if ((vt.idx = calloc(vt.nidx, sizeof *vt.idx)) == NULL)
+		goto fail;
+	if (domtable_settle(t, &vt) == -1)
+		goto fail;
+	free(vt.idx);
+	vt.idx = NULL;
 	t->vsets = vt.vsets;
 	t->nvsets = vt.nvsets;
 	vt.vsets = NULL;
+
+	/* Give back what the growing arrays over-allocated. */
 	if (t->nvsets > 0 &&
 	    (p = realloc(t->vsets, t->nvsets * sizeof *t->vsets)) != NULL)
 		t->vsets = p;
-	if (t->ntags > 0 &&
-	    (p = realloc(t->tags, t->ntags * sizeof *t->tags)) != NULL)
-		t->tags = p;
-	if (domtable_sort_tags(t) == -1)
-		goto fail;
+	if (t->nents > 0 &&
+	    (p = realloc(t->ents, t->nents * sizeof *t->ents)) != NULL)
+		t->ents = p;
 	return (t);
 
 fail:
@@ -709,9 +870,8 @@ domtable_free(struct domtable *t)
 	if (t == NULL)
 		return;
 	free(t->slots);
-	free(t->arena);
 	free(t->vsets);
-	free(t->tags);
+	free(t->ents);
 	free(t);
 }
 
@@ -722,7 +882,7 @@ domtable_match(const struct domtable *t, const uint8_t *lname,
 	const struct domtable_slot	*s;
 	const struct domtable_vset	*v;
 	uint8_t				 offs[DOMTABLE_MAX_SUFFIXES];
-	uint64_t			 hashes[DOMTABLE_MAX_SUFFIXES];
+	struct domtable_hash		 hashes[DOMTABLE_MAX_SUFFIXES];
 	uint64_t			 decided = 0, result = 0;
 	int				 n, i;
 
@@ -738,8 +898,7 @@ domtable_match(const struct domtable *t, const uint8_t *lname,
 	 * of a list decides that list. Stop once every list is decided.
 	 */
 	for (i = 0; i < n; i++) {
-		s = domtable_find(t, lname + offs[i], name_len - offs[i],
-		    hashes[i]);
+		s = domtable_find(t, name_len - offs[i], &hashes[i]);
 		if (s == NULL)
 			continue;
 		v = &t->vsets[s->meta >> 8];
@@ -762,13 +921,12 @@ domtable_explain(const struct domtable *t, const uint8_t *lname,
 {
 	const struct domtable_slot	*s = NULL;
 	const struct domtable_vset	*v;
-	const struct domtable_tag	*tg, *pick;
 	uint8_t				 offs[DOMTABLE_MAX_SUFFIXES];
-	uint64_t			 hashes[DOMTABLE_MAX_SUFFIXES], bit;
-	uint32_t			 slot;
+	struct domtable_hash		 hashes[DOMTABLE_MAX_SUFFIXES];
+	uint64_t			 bit, key, e, pick = 0;
 	size_t				 lo, hi, mid;
-	int				 n, i;
-	uint8_t				 other;
+	unsigned			 other, m;
+	int				 n, i, found = 0;
 
 	if (t == NULL || list >= DOMTABLE_MAX_LISTS)
 		return (-1);
@@ -779,8 +937,7 @@ domtable_explain(const struct domtable *t, const uint8_t *lname,
 	if (n == -1)
 		return (-1);
 	for (i = 0; i < n; i++) {
-		s = domtable_find(t, lname + offs[i], name_len - offs[i],
-		    hashes[i]);
+		s = domtable_find(t, name_len - offs[i], &hashes[i]);
 		if (s == NULL)
 			continue;
 		v = &t->vsets[s->meta >> 8];
@@ -790,44 +947,44 @@ domtable_explain(const struct domtable *t, const uint8_t *lname,
 	if (i == n || s == NULL)
 		return (-1);
 
-	/* The first tag of (slot, list); then up to three matches. */
-	slot = (uint32_t)(s - t->slots);
+	/* The first entry of (slot, list); then up to three matches. */
+	key = (uint64_t)(s - t->slots) << 36 | (uint64_t)list << 30;
 	lo = 0;
-	hi = t->ntags;
+	hi = t->nents;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		tg = &t->tags[mid];
-		if (tg->slot < slot || (tg->slot == slot && tg->list < list))
+		if (t->ents[mid] < key)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	/* Of the entries that apply here, a PASS, then the narrower one. */
 	other = i == 0 ? DOMTABLE_EXACT : DOMTABLE_SUBONLY;
-	pick = NULL;
-	for (; lo < t->ntags; lo++) {
-		tg = &t->tags[lo];
-		if (tg->slot != slot || tg->list != list)
-			break;
-		if (tg->match != DOMTABLE_SUBTREE && tg->match != other)
+	for (; lo < t->nents && (t->ents[lo] >> 30) == key >> 30; lo++) {
+		e = t->ents[lo];
+		m = DOMTABLE_E_MATCH(e);
+		if (m != DOMTABLE_SUBTREE && m != other)
 			continue;
-		if (pick == NULL || tg->kind > pick->kind ||
-		    (tg->kind == pick->kind && tg->match == other))
-			pick = tg;
+		if (!found || ((pick & DOMTABLE_E_BLOCK) &&
+		    !(e & DOMTABLE_E_BLOCK)) ||
+		    ((pick & DOMTABLE_E_BLOCK) == (e & DOMTABLE_E_BLOCK) &&
+		    m == other))
+			pick = e;
+		found = 1;
 	}
-	if (pick == NULL)
+	if (!found)
 		return (-1);
 	hit->suffix_off = offs[i];
-	hit->kind = (enum domtable_kind)pick->kind;
-	hit->match = (enum domtable_match)pick->match;
-	hit->tag = pick->tag;
+	hit->kind = (pick & DOMTABLE_E_BLOCK) ? DOMTABLE_BLOCK : DOMTABLE_PASS;
+	hit->match = (enum domtable_match)DOMTABLE_E_MATCH(pick);
+	hit->tag = DOMTABLE_E_TAG(pick);
 	return (0);
 }
 
 size_t
 domtable_entries(const struct domtable *t)
 {
-	return (t == NULL ? 0 : t->ntags);
+	return (t == NULL ? 0 : t->nents);
 }
 
 size_t
@@ -836,6 +993,5 @@ domtable_bytes(const struct domtable *t)
 	if (t == NULL)
 		return (0);
 	return (sizeof *t + (size_t)t->nslots * sizeof *t->slots +
-	    t->arena_len + t->nvsets * sizeof *t->vsets +
-	    t->ntags * sizeof *t->tags);
+	    t->nvsets * sizeof *t->vsets + t->nents * sizeof *t->ents);
 }

@@ -18,14 +18,18 @@
  *			"example.com"),
  *   DOMTABLE_SUBONLY	only its subdomains (RPZ "*.example.com").
  * The same name may be in many lists and in one list with several match
- * types; duplicates of (name, list, match) keep the first tag.
+ * types; of duplicates of (name, list, match) a PASS beats a BLOCK, and
+ * then the lowest tag is kept (the first added, for tags that count up:
+ * line numbers, indexes into a side table).
  *
  * Names are in lower-case wire form (as wire_query.lname) everywhere.
- * Each entry carries a 32-bit tag that means what its creator wants (the
- * line in the list file, or an index into a side table); the hot path
- * never reads it, domtable_explain() returns it.
+ * Each entry carries a tag of up to 27 bits (DOMTABLE_MAX_TAG) that means
+ * what its creator wants (the line in the list file, or an index into a
+ * side table); the hot path never reads it, domtable_explain() returns it.
  *
- * Memory: aim for under 40 octets per entry beyond the name itself.
+ * Memory: about 24 octets per entry, the name included: the table keeps
+ * no name, only 64 bits of its hash beside the bits that place it
+ * (domtable.c says why that is safe).
  *
  * Ownership: the builder is owned by its creator until domtable_build(),
  * which consumes it. The table is owned by the policy snapshot.
@@ -37,6 +41,7 @@
 #include <stdint.h>
 
 #define DOMTABLE_MAX_LISTS	64
+#define DOMTABLE_MAX_TAG	((1U << 27) - 1)
 
 enum domtable_kind {
 	DOMTABLE_BLOCK = 0,
@@ -66,8 +71,17 @@ struct domtable_builder	*domtable_builder_new(void);
 void			 domtable_builder_free(struct domtable_builder *);
 
 /*
+ * Make room for about names more names (and as many entries), so that
+ * the table is not moved while it fills: a load that knows how many are
+ * coming takes only the memory of the table it builds. More than come is
+ * given back by domtable_build(). Returns 0, or -1 on allocation failure.
+ */
+int	domtable_builder_reserve(struct domtable_builder *, size_t names);
+
+/*
  * Add lname (lower-case wire form, name_len octets, valid) to list with
- * kind, match and tag. Returns 0, or -1 on allocation failure.
+ * kind, match and tag (at most DOMTABLE_MAX_TAG). Returns 0, or -1 on
+ * allocation failure or a bad argument.
  */
 int	domtable_add(struct domtable_builder *, const uint8_t *lname,
 	    size_t name_len, unsigned list, enum domtable_kind kind,

@@ -468,9 +468,9 @@ test_large(void **state)
 	}
 	t = build(b);
 	assert_int_equal(domtable_entries(t), count);
-	/* Under 40 octets an entry beyond the names, as the header aims. */
-	assert_true(domtable_bytes(t) > names);
-	assert_true(domtable_bytes(t) < names + count * 40);
+	/* About 24 octets an entry, the names included (domtable.h). */
+	assert_true(domtable_bytes(t) < count * 26);
+	assert_true(domtable_bytes(t) < names + count * 12);
 	for (i = 0; i < count; i += 7) {
 		snprintf(text, sizeof text, "www.n%zu.example", i);
 		n = wire(text);
@@ -485,6 +485,60 @@ test_large(void **state)
 	}
 	assert_int_equal(match(t, "example"), 0);
 	assert_int_equal(match(t, "n100000.example"), 0);
+	domtable_free(t);
+}
+
+/*
+ * Reserving: slots for more names than come are given back at build; a
+ * reserve after some adds keeps them; a tag too wide is refused.
+ */
+static void
+test_reserve(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+	struct domtable_hit	 hit;
+	struct name		 n;
+	char			 text[64];
+	size_t			 i;
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	assert_int_equal(domtable_builder_reserve(b, 100000), 0);
+	add(b, "a.example", 0, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 1);
+	add(b, "b.example", 1, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 2);
+	t = build(b);
+	assert_true(domtable_bytes(t) < 1024);
+	assert_int_equal(match(t, "x.a.example"), 1);
+	assert_int_equal(match(t, "b.example"), 2);
+	domtable_free(t);
+
+	assert_non_null(b = domtable_builder_new());
+	for (i = 0; i < 3000; i++) {
+		snprintf(text, sizeof text, "n%zu.example", i);
+		add(b, text, 2, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, (uint32_t)i);
+		if (i == 1000)
+			assert_int_equal(domtable_builder_reserve(b, 2000), 0);
+	}
+	n = wire("n17.example");
+	assert_int_equal(domtable_add(b, n.wire, n.len, 3, DOMTABLE_BLOCK,
+	    DOMTABLE_SUBTREE, DOMTABLE_MAX_TAG + 1), -1);
+	assert_int_equal(domtable_add(b, n.wire, n.len, 3, DOMTABLE_BLOCK,
+	    DOMTABLE_SUBTREE, DOMTABLE_MAX_TAG), 0);
+	t = build(b);
+	assert_int_equal(domtable_entries(t), 3001);
+	for (i = 0; i < 3000; i++) {
+		snprintf(text, sizeof text, "www.n%zu.example", i);
+		n = wire(text);
+		assert_int_equal(domtable_match(t, n.wire, n.len),
+		    i == 17 ? 12 : 4);
+		assert_int_equal(domtable_explain(t, n.wire, n.len, 2, &hit),
+		    0);
+		assert_int_equal(hit.tag, i);
+	}
+	n = wire("n17.example");
+	assert_int_equal(domtable_explain(t, n.wire, n.len, 3, &hit), 0);
+	assert_int_equal(hit.tag, DOMTABLE_MAX_TAG);
 	domtable_free(t);
 }
 
@@ -707,6 +761,7 @@ main(void)
 		cmocka_unit_test(test_root),
 		cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_random_reference),
 	};
 
