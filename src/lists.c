@@ -17,14 +17,17 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <ldns/ldns.h>
 
@@ -1197,12 +1200,66 @@ lists_end(struct lists_ctx *ctx, int rv)
 	return 0;
 }
 
+/* The identity of the file of st. */
+static void
+lists_fileid_set(struct lists_fileid *id, const struct stat *st)
+{
+	memset(id, 0, sizeof *id);
+	id->dev = (uint64_t)st->st_dev;
+	id->ino = (uint64_t)st->st_ino;
+	id->size = (uint64_t)st->st_size;
+	id->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
+	    st->st_mtim.tv_nsec;
+	id->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 +
+	    st->st_ctim.tv_nsec;
+}
+
+int
+lists_file_same(const char *path, const struct lists_fileid *id)
+{
+	struct lists_fileid	now;
+	struct stat		st;
+
+	if (stat(path, &st) == -1)
+		return 0;
+	lists_fileid_set(&now, &st);
+	return memcmp(&now, id, sizeof now) == 0;
+}
+
+long
+lists_lines(const char *path)
+{
+	char	buf[65536], *p, *end;
+	long	lines = 0;
+	ssize_t	n;
+	int	fd, last = '\n';
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			return -1;
+		}
+		end = buf + n;
+		for (p = buf; (p = memchr(p, '\n', (size_t)(end - p))) != NULL;
+		    p++)
+			lines++;
+		last = buf[n - 1];
+	}
+	close(fd);
+	return last == '\n' ? lines : lines + 1;
+}
+
 int
 lists_load(const char *path, enum lists_format fmt,
     const struct lists_sink *sink, struct lists_result *res)
 {
 	struct lists_result	 tmp;
 	struct lists_ctx	*ctx;
+	struct stat		 st;
 	char			 msg[LISTS_MSG_LEN], *buf = NULL;
 	size_t			 cap = 0;
 	ssize_t			 n;
@@ -1219,6 +1276,9 @@ lists_load(const char *path, enum lists_format fmt,
 			sink->report(sink->arg, msg);
 		return -1;
 	}
+	/* Taken of the file read, before reading: a change later shows. */
+	if (fstat(fileno(f), &st) == 0)
+		lists_fileid_set(&res->id, &st);
 	if ((ctx = lists_ctx_new(path, fmt, sink, res)) == NULL) {
 		fclose(f);
 		return -1;

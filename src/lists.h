@@ -92,12 +92,26 @@ struct lists_sink {
 	void	*arg;
 };
 
+/*
+ * Which file, and which version of it, a load read: a file renamed into
+ * place is another inode, one written over has another size or times.
+ */
+struct lists_fileid {
+	uint64_t	dev;
+	uint64_t	ino;
+	uint64_t	size;
+	int64_t		mtime_ns;	/* last modification */
+	int64_t		ctime_ns;	/* last change of the inode */
+};
+
 /* What a load found. */
 struct lists_result {
-	size_t	lines;		/* lines read */
-	size_t	entries;	/* entries given to the sink */
-	size_t	invalid;	/* lines rejected as invalid */
-	size_t	unsupported;	/* lines of syntax we do not support */
+	size_t			lines;		/* lines read */
+	size_t			entries;	/* entries given to the sink */
+	size_t			invalid;	/* lines rejected as invalid */
+	size_t			unsupported;	/* lines of syntax we do not
+						   support */
+	struct lists_fileid	id;		/* of the file (lists_load) */
 };
 
 /*
@@ -114,6 +128,19 @@ const char *lists_format_name(enum lists_format fmt);
  */
 int	lists_load(const char *path, enum lists_format fmt,
 	    const struct lists_sink *sink, struct lists_result *res);
+
+/*
+ * Whether the file at path is still the one id was taken of: 1 if so, 0
+ * if it changed or cannot be read.
+ */
+int	lists_file_same(const char *path, const struct lists_fileid *id);
+
+/*
+ * The number of lines of the file at path (a last line without a newline
+ * counts), read in blocks without keeping them: what a table should be
+ * sized for before lists_load(). -1 if it cannot be read.
+ */
+long	lists_lines(const char *path);
 
 /* As lists_load() from memory; name stands for the file in reports. */
 int	lists_load_mem(const char *name, const char *buf, size_t len,

@@ -3,8 +3,8 @@
  *
  * Bits: list i of conf->lists is bit i in every mask; the geo rules
  * (distinct countries and ASNs that boards block) take the bits after the
- * lists. A domain-type list's entries carry their line number as tag; an
- * RPZ list's entries carry an index into p->rpz (action, target, line).
+ * lists. The lists themselves are compiled by listset.c, and shared with
+ * the policy before when their files did not change.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -23,6 +23,7 @@
 #include "geo.h"
 #include "iptable.h"
 #include "lists.h"
+#include "listset.h"
 #include "policy.h"
 
 #define POLICY_MAX_BITS		CONF_MAX_BITS	/* then POLICY_BIT_DENY,
@@ -30,18 +31,10 @@
 #define POLICY_SAFESEARCH	"safesearch.txt"
 #define POLICY_CANARIES		"canaries.txt"
 
-/* An RPZ trigger's action, found through an entry's tag. */
-struct policy_rpz {
-	enum lists_rpz_action	action;
-	uint32_t		line;
-	uint32_t		target;	/* offset in p->names_arena, CNAME */
-	uint8_t			tlen;
-};
-
 /* A safe-search rewrite, found through an entry's tag. */
 struct policy_rewrite {
 	uint32_t		line;
-	uint32_t		target;	/* offset in p->names_arena */
+	uint32_t		target;	/* offset in p->arena */
 	uint8_t			tlen;
 };
 
@@ -56,15 +49,9 @@ struct policy {
 	const struct conf	*conf;
 	uint32_t		 gen;
 
-	struct domtable		*names;		/* domain-type lists */
-	uint64_t		 name_bits;	/* lists in names */
-	uint64_t		 rpz_bits;	/* of which RPZ lists */
-	struct iptable		*ips;		/* ip lists */
-	size_t			*entries;	/* per list */
-
-	struct policy_rpz	*rpz;
-	size_t			 nrpz;
-	size_t			 rpz_cap;
+	struct listset		*lists;		/* a reference; the names,
+						   ips and RPZ actions */
+	struct domtable		*names;		/* lists->names */
 	struct domtable		*safe;		/* tag: index in rewrites */
 	struct policy_rewrite	*rewrites;
 	size_t			 nrewrites;
@@ -73,7 +60,7 @@ struct policy {
 	char			*safe_path;
 	char			*canary_path;
 
-	/* Targets of RPZ CNAMEs and safe-search rewrites (wire form). */
+	/* Targets of safe-search rewrites (wire form). */
 	uint8_t			*arena;
 	size_t			 arena_len;
 	size_t			 arena_cap;
@@ -87,17 +74,6 @@ struct policy {
 	struct iptable		*boardnets;	/* value: board index + 1 */
 	struct policy_board	*boards;
 	size_t			 nboards;
-};
-
-/* Loading state, for the list sink callbacks. */
-struct policy_load {
-	struct policy		*p;
-	struct domtable_builder	*names;
-	struct iptable_builder	*ips;
-	unsigned		 list;
-	policy_error_cb		 errcb;
-	void			*arg;
-	int			 failed;
 };
 
 static uint32_t	policy_gen_next;
@@ -138,99 +114,6 @@ policy_arena_add(struct policy *p, const uint8_t *name, size_t len)
 	memcpy(p->arena + off, name, len);
 	p->arena_len += len;
 	return (int64_t)off;
-}
-
-/* Sink: a name of a domains, hosts or adblock list. */
-static int
-policy_sink_name(void *arg, const uint8_t *lname, size_t len,
-    enum domtable_kind kind, enum domtable_match match, uint32_t line)
-{
-	struct policy_load	*ld = arg;
-
-	ld->p->entries[ld->list]++;
-	return domtable_add(ld->names, lname, len, ld->list, kind, match,
-	    line);
-}
-
-/* Sink: an RPZ trigger; its action goes to the side table. */
-static int
-policy_sink_rpz(void *arg, const uint8_t *lname, size_t len,
-    enum domtable_match match, enum lists_rpz_action action,
-    const uint8_t *target, size_t tlen, uint32_t line)
-{
-	struct policy_load	*ld = arg;
-	struct policy		*p = ld->p;
-	struct policy_rpz	*r;
-	int64_t			 off = 0;
-
-	if (p->nrpz == p->rpz_cap) {
-		r = reallocarray(p->rpz, p->rpz_cap ? p->rpz_cap * 2 : 64,
-		    sizeof *r);
-		if (r == NULL)
-			return -1;
-		p->rpz = r;
-		p->rpz_cap = p->rpz_cap ? p->rpz_cap * 2 : 64;
-	}
-	if (action == LISTS_RPZ_CNAME &&
-	    (off = policy_arena_add(p, target, tlen)) == -1)
-		return -1;
-	r = &p->rpz[p->nrpz];
-	r->action = action;
-	r->line = line;
-	r->target = (uint32_t)off;
-	r->tlen = (uint8_t)tlen;
-	p->entries[ld->list]++;
-	return domtable_add(ld->names, lname, len, ld->list,
-	    action == LISTS_RPZ_PASSTHRU ? DOMTABLE_PASS : DOMTABLE_BLOCK,
-	    match, (uint32_t)p->nrpz++);
-}
-
-/* Sink: a network of an ip list. */
-static int
-policy_sink_net(void *arg, const struct conf_net *net, uint32_t line)
-{
-	struct policy_load	*ld = arg;
-
-	(void)line;
-	ld->p->entries[ld->list]++;
-	return iptable_add(ld->ips, net, (uint64_t)1 << ld->list);
-}
-
-/* Sink: a report from the list reader. */
-static void
-policy_sink_report(void *arg, const char *msg)
-{
-	struct policy_load	*ld = arg;
-
-	ld->errcb(ld->arg, msg);
-}
-
-/* Read every list of the configuration into the two builders. */
-static int
-policy_load_lists(struct policy_load *ld)
-{
-	const struct conf	*conf = ld->p->conf;
-	struct lists_sink	 sink;
-	struct lists_result	 res;
-	size_t			 i;
-
-	memset(&sink, 0, sizeof sink);
-	sink.name = policy_sink_name;
-	sink.rpz = policy_sink_rpz;
-	sink.net = policy_sink_net;
-	sink.report = policy_sink_report;
-	sink.arg = ld;
-	for (i = 0; i < conf->nlists; i++) {
-		ld->list = (unsigned)i;
-		if (conf->lists[i].format != LISTS_IP)
-			ld->p->name_bits |= (uint64_t)1 << i;
-		if (conf->lists[i].format == LISTS_RPZ)
-			ld->p->rpz_bits |= (uint64_t)1 << i;
-		if (lists_load(conf->lists[i].file, conf->lists[i].format,
-		    &sink, &res) == -1)
-			ld->failed = 1;
-	}
-	return ld->failed ? -1 : 0;
 }
 
 /* Make path dir/file in an allocated string. */
@@ -453,9 +336,14 @@ policy_load_boards(struct policy *p, policy_error_cb errcb, void *arg)
 	const struct conf_board	*cb;
 	struct policy_board	*b;
 	struct iptable_builder	*nets;
+	uint64_t		 name_bits = 0;
 	size_t			 i, j;
 	int			 bit, failed = 0, toomany = 0;
 
+	/* The lists a question can be blocked by: all but the ip lists. */
+	for (i = 0; i < conf->nlists; i++)
+		if (conf->lists[i].format != LISTS_IP)
+			name_bits |= (uint64_t)1 << i;
 	if (conf->nboards != 0 &&
 	    (p->boards = calloc(conf->nboards, sizeof *p->boards)) == NULL)
 		return -1;
@@ -466,7 +354,7 @@ policy_load_boards(struct policy *p, policy_error_cb errcb, void *arg)
 		b = &p->boards[p->nboards++];
 		b->conf = cb;
 		b->index = (unsigned)i;
-		b->qmask = cb->block & p->name_bits;
+		b->qmask = cb->block & name_bits;
 		b->amask = cb->block;
 		if ((b->allow = policy_name_table(cb->allow, cb->nallow)) ==
 		    NULL || (b->deny = policy_name_table(cb->deny, cb->ndeny))
@@ -505,10 +393,10 @@ nomem:
 }
 
 struct policy *
-policy_new(const struct conf *conf, policy_error_cb errcb, void *arg)
+policy_new(const struct conf *conf, struct policy *prev,
+    policy_error_cb errcb, void *arg)
 {
 	struct policy		*p;
-	struct policy_load	 ld;
 	char			*cause;
 	size_t			 i;
 	int			 failed = 0;
@@ -517,34 +405,22 @@ policy_new(const struct conf *conf, policy_error_cb errcb, void *arg)
 		return NULL;
 	p->conf = conf;
 	p->gen = __atomic_add_fetch(&policy_gen_next, 1, __ATOMIC_RELAXED);
-	p->entries = calloc(conf->nlists + 1, sizeof *p->entries);
 	p->safe_path = policy_path(conf->tables, POLICY_SAFESEARCH);
 	p->canary_path = policy_path(conf->tables, POLICY_CANARIES);
-	if (p->entries == NULL || p->safe_path == NULL ||
-	    p->canary_path == NULL)
+	if (p->safe_path == NULL || p->canary_path == NULL)
 		goto nomem;
 	for (i = 0; i < conf->nlists; i++)
 		if (asprintf(&p->bit_text[i], "blocked: %s",
 		    conf->lists[i].name) == -1)
 			goto nomem;
 
-	memset(&ld, 0, sizeof ld);
-	ld.p = p;
-	ld.errcb = errcb;
-	ld.arg = arg;
-	ld.names = domtable_builder_new();
-	ld.ips = iptable_builder_new();
-	if (ld.names == NULL || ld.ips == NULL) {
-		domtable_builder_free(ld.names);
-		iptable_builder_free(ld.ips);
-		goto nomem;
-	}
-	if (policy_load_lists(&ld) == -1)
+	/* The lists of the policy in force, if nothing changed there. */
+	p->lists = listset_new(conf, prev != NULL ? prev->lists : NULL, errcb,
+	    arg);
+	if (p->lists == NULL)
 		failed = 1;
-	p->names = domtable_build(ld.names);
-	p->ips = iptable_build(ld.ips);
-	if (p->names == NULL || p->ips == NULL)
-		goto nomem;
+	else
+		p->names = p->lists->names;
 
 	if (policy_load_safe(p, errcb, arg) == -1)
 		failed = 1;
@@ -590,8 +466,7 @@ policy_free(struct policy *p)
 	}
 	free(p->boards);
 	iptable_free(p->boardnets);
-	domtable_free(p->names);
-	iptable_free(p->ips);
+	listset_free(p->lists);
 	domtable_free(p->safe);
 	domtable_free(p->canaries);
 	domtable_free(p->deny_any);
@@ -600,9 +475,7 @@ policy_free(struct policy *p)
 		free(p->bit_text[i]);
 	free(p->geo_rules);
 	free(p->rewrites);
-	free(p->rpz);
 	free(p->arena);
-	free(p->entries);
 	free(p->safe_path);
 	free(p->canary_path);
 	free(p);
@@ -646,7 +519,7 @@ policy_geo(const struct policy *p)
 size_t
 policy_list_entries(const struct policy *p, size_t i)
 {
-	return i < p->conf->nlists ? p->entries[i] : 0;
+	return i < p->conf->nlists ? p->lists->entries[i] : 0;
 }
 
 const struct policy_board *
@@ -699,7 +572,7 @@ policy_question(const struct policy *p, const struct policy_board *b,
     const struct wire_query *q, struct policy_verdict *v)
 {
 	struct domtable_hit	 hit;
-	const struct policy_rpz	*r;
+	const struct listset_rpz *r;
 	const struct policy_rewrite *rw;
 	uint64_t		 m;
 	int			 bit;
@@ -738,16 +611,17 @@ policy_question(const struct policy *p, const struct policy_board *b,
 		    (unsigned)bit, &hit);
 		policy_set_block(v, POLICY_RULE_LIST, bit, b->block.action,
 		    WIRE_EDE_FILTERED, p->bit_text[bit], hit.suffix_off);
-		if ((p->rpz_bits >> bit) & 1 && hit.tag < p->nrpz) {
+		if ((p->lists->rpz_bits >> bit) & 1 &&
+		    hit.tag < p->lists->nrpz) {
 			/* An RPZ list says itself what the answer is. */
-			r = &p->rpz[hit.tag];
+			r = &p->lists->rpz[hit.tag];
 			if (r->action == LISTS_RPZ_NXDOMAIN)
 				v->action = WIRE_BLOCK_NXDOMAIN;
 			else if (r->action == LISTS_RPZ_NODATA)
 				v->action = WIRE_BLOCK_NODATA;
 			else if (r->action == LISTS_RPZ_CNAME) {
 				v->kind = POLICY_REWRITE;
-				v->target = p->arena + r->target;
+				v->target = p->lists->arena + r->target;
 				v->tlen = r->tlen;
 				v->ttl = p->conf->block_ttl;
 			}
@@ -800,7 +674,7 @@ policy_inspect_addr_cb(void *arg, int family, const uint8_t *addr)
 	uint32_t			 asn;
 	char				 cc[3];
 
-	ctx->mask |= iptable_lookup_addr(p->ips, family, addr);
+	ctx->mask |= iptable_lookup_addr(p->lists->ips, family, addr);
 	if (p->geo == NULL || geo_lookup(p->geo, family, addr, cc, &asn) == -1)
 		return 0;
 	for (i = 0; i < p->ngeo; i++) {
@@ -929,15 +803,15 @@ policy_explain_lists(const struct policy *p, const struct policy_board *b,
 	size_t			 i;
 
 	for (i = 0; i < p->conf->nlists; i++) {
-		if (!((p->name_bits >> i) & 1))
+		if (!((p->lists->name_bits >> i) & 1))
 			continue;
 		if (domtable_explain(p->names, lname, len, (unsigned)i,
 		    &hit) == -1)
 			continue;
 		l = &p->conf->lists[i];
 		line = hit.tag;
-		if ((p->rpz_bits >> i) & 1 && hit.tag < p->nrpz)
-			line = p->rpz[hit.tag].line;
+		if ((p->lists->rpz_bits >> i) & 1 && hit.tag < p->lists->nrpz)
+			line = p->lists->rpz[hit.tag].line;
 		/* As the list says it: "*." for subdomains only (RPZ). */
 		evbuffer_add_printf(out, "listed: %s %s %s%s%s (%s:%u)%s\n",
 		    l->name, hit.kind == DOMTABLE_PASS ? "exception" : "entry",

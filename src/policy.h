@@ -15,7 +15,8 @@
  *   - the safe-search rewrite table and the canary table, read from
  *     safesearch.txt and canaries.txt in the tables directory.
  * Loading lists is slow (hundreds of thousands of names): it happens at
- * start-up and on reload in the main thread, never on the query path.
+ * start-up and on reload in the main thread, never on the query path, and
+ * a reload that leaves the list files alone keeps the lists compiled.
  *
  * Verdicts, in order of precedence (README "Precedence"):
  *   1. a name in the board's allow: list (or under one) is answered as
@@ -123,10 +124,12 @@ typedef void (*policy_error_cb)(void *arg, const char *msg);
  * Compile conf. Every error (list files, tables, geo databases, too many
  * bits) is reported through errcb; NULL if there was any. Warnings
  * (invalid lines skipped, unsupported RPZ triggers) go to errcb too but do
- * not fail, unless a list is mostly garbage.
+ * not fail, unless a list is mostly garbage. prev, the policy in force or
+ * NULL, lends its compiled lists when conf's are the same files unchanged
+ * (listset.h): they are then shared, not read again.
  */
-struct policy	*policy_new(const struct conf *conf, policy_error_cb errcb,
-		    void *arg);
+struct policy	*policy_new(const struct conf *conf, struct policy *prev,
+		    policy_error_cb errcb, void *arg);
 void		 policy_free(struct policy *);
 
 /* The board owning the source address sa, or NULL. */

@@ -12,7 +12,8 @@
 static struct snapshot	*snapshot_live;
 
 struct snapshot *
-snapshot_new(struct conf *conf, policy_error_cb errcb, void *arg)
+snapshot_new(struct conf *conf, struct snapshot *prev,
+    policy_error_cb errcb, void *arg)
 {
 	struct snapshot	*snap;
 
@@ -22,7 +23,9 @@ snapshot_new(struct conf *conf, policy_error_cb errcb, void *arg)
 		return NULL;
 	}
 	snap->conf = conf;
-	if ((snap->policy = policy_new(conf, errcb, arg)) == NULL) {
+	snap->policy = policy_new(conf, prev != NULL ? prev->policy : NULL,
+	    errcb, arg);
+	if (snap->policy == NULL) {
 		snapshot_free(snap);
 		return NULL;
 	}

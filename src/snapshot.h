@@ -34,11 +34,13 @@ struct snapshot {
 
 /*
  * Build a snapshot that takes ownership of conf: compile the policy (lists
- * are read here: slow, never on the query path). Errors go to errcb; NULL
- * (conf freed) if there was any.
+ * are read here: slow, never on the query path). prev, the snapshot in
+ * force or NULL, lends the lists it compiled when their files did not
+ * change (policy_new). Errors go to errcb; NULL (conf freed) if there was
+ * any.
  */
-struct snapshot		*snapshot_new(struct conf *conf, policy_error_cb errcb,
-			    void *arg);
+struct snapshot		*snapshot_new(struct conf *conf, struct snapshot *prev,
+			    policy_error_cb errcb, void *arg);
 void			 snapshot_free(struct snapshot *);
 
 /* Register and unregister the calling thread as a reader. */

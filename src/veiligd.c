@@ -115,19 +115,21 @@ veiligd_error_cb(void *arg, const char *msg)
 }
 
 /*
- * Read the configuration at path and build its snapshot; NULL on error.
- * A broken board file keeps its version in old (the configuration in
- * force; NULL at start), or is left out: see veiligd_broken().
+ * Read the configuration at path and build its snapshot, with the lists
+ * of prev (the snapshot in force, or NULL at start) if they did not
+ * change; NULL on error. A broken board file keeps its version in prev's
+ * configuration, or is left out: see veiligd_broken().
  */
 static struct snapshot *
-veiligd_load(const char *path, const struct conf *old,
+veiligd_load(const char *path, struct snapshot *prev,
     struct veiligd_errors *e)
 {
 	struct conf	*conf;
 
-	if ((conf = conf_load_keep(path, old, veiligd_error_cb, e)) == NULL)
+	if ((conf = conf_load_keep(path, prev != NULL ? prev->conf : NULL,
+	    veiligd_error_cb, e)) == NULL)
 		return NULL;
-	return snapshot_new(conf, veiligd_error_cb, e);
+	return snapshot_new(conf, prev, veiligd_error_cb, e);
 }
 
 /*
@@ -243,7 +245,7 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 	    (unsigned long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 	veiligd_notify(msg);
 	log_info("reloading %s", vd->path);
-	snap = veiligd_load(vd->path, vd->snap->conf, &e);
+	snap = veiligd_load(vd->path, vd->snap, &e);
 	if (snap == NULL) {
 		log_warnx("reload failed: %u error%s in %s; the configuration "
 		    "in force stays", e.n, e.n == 1 ? "" : "s", vd->path);
@@ -851,7 +853,7 @@ veiligd_check(const char *path)
 	if ((cf = conf_load(path, veiligd_error_cb, &e)) != NULL) {
 		if (log_verbose > 0)
 			conf_print(cf, stdout);
-		snap = snapshot_new(cf, veiligd_error_cb, &e);
+		snap = snapshot_new(cf, NULL, veiligd_error_cb, &e);
 	}
 	/* The user must exist here, whoever runs the check. */
 	if (snap != NULL && snap->conf->user != NULL &&

@@ -851,8 +851,19 @@ test_files(void **state)
 	fputs("0.0.0.0 one.example two.example\r\n# c\n"
 	    "0.0.0.0 bad..example\n127.0.0.1 three.example", f);
 	fclose(f);
+	/* Four lines, the last without a newline. */
+	assert_int_equal(lists_lines(path), 4);
 	assert_int_equal(lists_load(path, LISTS_HOSTS, &sink, &res), 0);
+	/* The file is what the load read until it changes. */
+	assert_int_equal(lists_file_same(path, &res.id), 1);
+	assert_non_null(f = fopen(path, "a"));
+	fputs("\n", f);
+	fclose(f);
+	assert_int_equal(lists_file_same(path, &res.id), 0);
+	assert_int_equal(lists_lines(path), 4);
 	unlink(path);
+	assert_int_equal(lists_file_same(path, &res.id), 0);
+	assert_int_equal(lists_lines(path), -1);
 	assert_int_equal(res.lines, 4);
 	assert_int_equal(r.nnames, 3);
 	check_name(&r, 0, "one.example", 0, 0, 1);

@@ -206,7 +206,7 @@ static struct policy *
 fx_build(struct fx *fx)
 {
 	fx_conf(fx);
-	fx->p = policy_new(fx->conf, msg_cb, fx);
+	fx->p = policy_new(fx->conf, NULL, msg_cb, fx);
 	if (fx->p == NULL)
 		msgs_print(fx);
 	assert_non_null(fx->p);
@@ -230,7 +230,7 @@ static void
 fx_build_fails(struct fx *fx)
 {
 	fx_conf(fx);
-	fx->p = policy_new(fx->conf, msg_cb, fx);
+	fx->p = policy_new(fx->conf, NULL, msg_cb, fx);
 	assert_null(fx->p);
 	assert_int_not_equal(fx->nmsg, 0);
 }
@@ -868,6 +868,72 @@ test_rpz(void **state)
 	expect_rewrite(p, x, "LOCAL.test", POLICY_RULE_LIST, 1,
 	    "walled.garden.test");
 	expect_pass(p, n, "a.local.test");
+}
+
+/*
+ * A reload: the new policy is built with the one in force, whose lists it
+ * shares while their files are unchanged, and which is then freed; the
+ * new one answers from the shared lists (RPZ actions and targets too).
+ * Once a list file changes, the next policy reads it again.
+ */
+static void
+test_reload_lists(void **state)
+{
+	struct fx			*fx = *state;
+	struct policy			*p1, *p2;
+	struct conf			*c1;
+	char				 path[256];
+
+	fx_yaml(fx, "lists:\n"
+	    "  plain: { file: lists/plain.txt, format: domains }\n"
+	    "  rpz: { file: lists/rpz.zone, format: rpz }\n", NULL);
+	fx_write(fx, "lists/plain.txt", "plain.test\n");
+	fx_write(fx, "lists/rpz.zone", RPZ_ZONE);
+	fx_write(fx, "boards/n.yaml", "name: N\n"
+	    "networks: [ 127.0.0.1/32 ]\nblock: [ rpz, plain ]\n"
+	    "action: nodata\n");
+	p1 = fx_build(fx);
+	c1 = fx->conf;
+
+	/* A board changed: the lists are the old policy's. */
+	fx_write(fx, "boards/n.yaml", "name: N\n"
+	    "networks: [ 127.0.0.1/32 ]\nblock: [ rpz, plain ]\n"
+	    "action: refused\n");
+	fx->conf = conf_load(fx_path(fx, "veiligd.yaml", path, sizeof path),
+	    msg_cb, fx);
+	assert_non_null(fx->conf);
+	p2 = policy_new(fx->conf, p1, msg_cb, fx);
+	assert_non_null(p2);
+	policy_free(p1);
+	conf_free(c1);
+	fx->p = p2;
+	expect_block(p2, board(p2, "N"), "www.plain.test", POLICY_RULE_LIST,
+	    0, WIRE_BLOCK_REFUSED, WIRE_EDE_FILTERED, "blocked: plain",
+	    "plain.test");
+	expect_block(p2, board(p2, "N"), "nodata.test", POLICY_RULE_LIST, 1,
+	    WIRE_BLOCK_NODATA, WIRE_EDE_FILTERED, "blocked: rpz",
+	    "nodata.test");
+	expect_rewrite(p2, board(p2, "N"), "local.test", POLICY_RULE_LIST, 1,
+	    "walled.garden.test");
+	expect_pass(p2, board(p2, "N"), "new.test");
+
+	/* A list changed: read again. */
+	fx_write(fx, "lists/plain.txt", "plain.test\nnew.test\n");
+	c1 = fx->conf;
+	fx->conf = conf_load(fx_path(fx, "veiligd.yaml", path, sizeof path),
+	    msg_cb, fx);
+	assert_non_null(fx->conf);
+	p1 = policy_new(fx->conf, p2, msg_cb, fx);
+	assert_non_null(p1);
+	policy_free(p2);
+	conf_free(c1);
+	fx->p = p1;
+	expect_block(p1, board(p1, "N"), "new.test", POLICY_RULE_LIST, 0,
+	    WIRE_BLOCK_REFUSED, WIRE_EDE_FILTERED, "blocked: plain",
+	    "new.test");
+	expect_rewrite(p1, board(p1, "N"), "local.test", POLICY_RULE_LIST, 1,
+	    "walled.garden.test");
+	assert_int_equal(fx->nmsg, 0);
 }
 
 /* Board actions in the verdict and in policy_block(). */
@@ -1860,7 +1926,7 @@ test_lists_generation(void **state)
 	    "safe-search: true\naction: nodata\n");
 	fx_build(fx);
 
-	p2 = policy_new(fx->conf, msg_cb, fx);
+	p2 = policy_new(fx->conf, NULL, msg_cb, fx);
 	assert_non_null(p2);
 	g1 = policy_generation(fx->p);
 	g2 = policy_generation(p2);
@@ -1922,6 +1988,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_most_specific, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rpz, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_lists, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_actions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_canaries, setup,
 		    teardown),

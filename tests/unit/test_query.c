@@ -205,7 +205,7 @@ fx_load(struct fx *fx, const char *timeout, int attempts,
 	snprintf(path, sizeof path, "%s/veiligd.yaml", fx->dir);
 	conf = conf_load(path, msg_cb, NULL);
 	assert_non_null(conf);
-	snap = snapshot_new(conf, msg_cb, NULL);
+	snap = snapshot_new(conf, NULL, msg_cb, NULL);
 	assert_non_null(snap);
 	return snap;
 }

@@ -1,0 +1,287 @@
+/*
+ * listset.c: the lists of a configuration, compiled, and kept across
+ * reloads while their files stay the same.
+ *
+ * Bits: list i of conf->lists is bit i. A domain-type list's entries carry
+ * their line number as tag; an RPZ list's entries carry an index into
+ * ls->rpz (action, target, line).
+ *
+ * Whether a file changed is told by what stat() says of it (lists.h,
+ * struct lists_fileid), taken of the file as it was opened for reading.
+ * File times have the kernel's clock tick as grain, so a file written
+ * twice within a few milliseconds to the same size, with a load between
+ * the writes, would pass for unchanged: no updater does that, and the
+ * next change of the file shows.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domtable.h"
+#include "iptable.h"
+#include "listset.h"
+
+/* Loading state, for the list sink callbacks. */
+struct listset_load {
+	struct listset		*ls;
+	struct domtable_builder	*names;
+	struct iptable_builder	*ips;
+	size_t			 rpz_cap;
+	size_t			 arena_cap;
+	unsigned		 list;
+	listset_error_cb	 errcb;
+	void			*arg;
+};
+
+/* Keep an RPZ CNAME target in the arena; its offset or -1. */
+static int64_t
+listset_arena_add(struct listset_load *ld, const uint8_t *name, size_t len)
+{
+	struct listset	*ls = ld->ls;
+	uint8_t		*a;
+	size_t		 cap, off;
+
+	if (ls->arena_len + len > UINT32_MAX)
+		return -1;
+	if (ls->arena_len + len > ld->arena_cap) {
+		cap = ld->arena_cap ? ld->arena_cap * 2 : 4096;
+		while (cap < ls->arena_len + len)
+			cap *= 2;
+		if ((a = realloc(ls->arena, cap)) == NULL)
+			return -1;
+		ls->arena = a;
+		ld->arena_cap = cap;
+	}
+	off = ls->arena_len;
+	memcpy(ls->arena + off, name, len);
+	ls->arena_len += len;
+	return (int64_t)off;
+}
+
+/* Sink: a name of a domains, hosts or adblock list. */
+static int
+listset_sink_name(void *arg, const uint8_t *lname, size_t len,
+    enum domtable_kind kind, enum domtable_match match, uint32_t line)
+{
+	struct listset_load	*ld = arg;
+
+	ld->ls->entries[ld->list]++;
+	/* Line numbers past DOMTABLE_MAX_TAG are reported as that. */
+	return domtable_add(ld->names, lname, len, ld->list, kind, match,
+	    line < DOMTABLE_MAX_TAG ? line : DOMTABLE_MAX_TAG);
+}
+
+/* Sink: an RPZ trigger; its action goes to the side table. */
+static int
+listset_sink_rpz(void *arg, const uint8_t *lname, size_t len,
+    enum domtable_match match, enum lists_rpz_action action,
+    const uint8_t *target, size_t tlen, uint32_t line)
+{
+	struct listset_load	*ld = arg;
+	struct listset		*ls = ld->ls;
+	struct listset_rpz	*r;
+	int64_t			 off = 0;
+
+	if (ls->nrpz >= DOMTABLE_MAX_TAG)
+		return -1;
+	if (ls->nrpz == ld->rpz_cap) {
+		r = reallocarray(ls->rpz, ld->rpz_cap ? ld->rpz_cap * 2 : 64,
+		    sizeof *r);
+		if (r == NULL)
+			return -1;
+		ls->rpz = r;
+		ld->rpz_cap = ld->rpz_cap ? ld->rpz_cap * 2 : 64;
+	}
+	if (action == LISTS_RPZ_CNAME &&
+	    (off = listset_arena_add(ld, target, tlen)) == -1)
+		return -1;
+	r = &ls->rpz[ls->nrpz];
+	r->action = action;
+	r->line = line;
+	r->target = (uint32_t)off;
+	r->tlen = (uint8_t)tlen;
+	ls->entries[ld->list]++;
+	return domtable_add(ld->names, lname, len, ld->list,
+	    action == LISTS_RPZ_PASSTHRU ? DOMTABLE_PASS : DOMTABLE_BLOCK,
+	    match, (uint32_t)ls->nrpz++);
+}
+
+/* Sink: a network of an ip list. */
+static int
+listset_sink_net(void *arg, const struct conf_net *net, uint32_t line)
+{
+	struct listset_load	*ld = arg;
+
+	(void)line;
+	ld->ls->entries[ld->list]++;
+	return iptable_add(ld->ips, net, (uint64_t)1 << ld->list);
+}
+
+/* Sink: a report from the list reader. */
+static void
+listset_sink_report(void *arg, const char *msg)
+{
+	struct listset_load	*ld = arg;
+
+	ld->errcb(ld->arg, msg);
+}
+
+/* Whether ls was built from the lists of conf, files unchanged. */
+static int
+listset_same(const struct listset *ls, const struct conf *conf)
+{
+	size_t	i;
+
+	if (ls == NULL || ls->nlists != conf->nlists)
+		return 0;
+	for (i = 0; i < conf->nlists; i++) {
+		if (strcmp(ls->src[i].file, conf->lists[i].file) != 0 ||
+		    ls->src[i].format != conf->lists[i].format ||
+		    !lists_file_same(conf->lists[i].file, &ls->src[i].id))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Size the domain table for the lines of every domain-type list: about a
+ * name a line (hosts lines may have more; the table then grows).
+ */
+static int
+listset_reserve(struct listset_load *ld, const struct conf *conf)
+{
+	size_t	i, lines = 0;
+	long	n;
+
+	for (i = 0; i < conf->nlists; i++) {
+		if (conf->lists[i].format == LISTS_IP)
+			continue;
+		if ((n = lists_lines(conf->lists[i].file)) > 0)
+			lines += (size_t)n;
+	}
+	return domtable_builder_reserve(ld->names, lines);
+}
+
+/* Read every list of conf into the builders of ld; -1 if any failed. */
+static int
+listset_load(struct listset_load *ld, const struct conf *conf)
+{
+	struct listset		*ls = ld->ls;
+	struct lists_sink	 sink;
+	struct lists_result	 res;
+	size_t			 i;
+	int			 failed = 0;
+
+	memset(&sink, 0, sizeof sink);
+	sink.name = listset_sink_name;
+	sink.rpz = listset_sink_rpz;
+	sink.net = listset_sink_net;
+	sink.report = listset_sink_report;
+	sink.arg = ld;
+	for (i = 0; i < conf->nlists; i++) {
+		ld->list = (unsigned)i;
+		if (conf->lists[i].format != LISTS_IP)
+			ls->name_bits |= (uint64_t)1 << i;
+		if (conf->lists[i].format == LISTS_RPZ)
+			ls->rpz_bits |= (uint64_t)1 << i;
+		ls->src[i].format = conf->lists[i].format;
+		if ((ls->src[i].file = strdup(conf->lists[i].file)) == NULL)
+			return -1;
+		if (lists_load(conf->lists[i].file,
+		    (enum lists_format)conf->lists[i].format, &sink, &res) == -1)
+			failed = 1;
+		ls->src[i].id = res.id;
+	}
+	return failed ? -1 : 0;
+}
+
+/* Read and compile the lists of conf; NULL on any error (reported). */
+static struct listset *
+listset_build(const struct conf *conf, listset_error_cb errcb, void *arg)
+{
+	struct listset_load	 ld;
+	struct listset		*ls;
+	void			*p;
+	int			 failed = 0;
+
+	memset(&ld, 0, sizeof ld);
+	ld.errcb = errcb;
+	ld.arg = arg;
+	if ((ls = calloc(1, sizeof *ls)) == NULL)
+		goto nomem;
+	ls->refs = 1;
+	ld.ls = ls;
+	ls->nlists = conf->nlists;
+	ls->entries = calloc(conf->nlists + 1, sizeof *ls->entries);
+	ls->src = calloc(conf->nlists + 1, sizeof *ls->src);
+	ld.names = domtable_builder_new();
+	ld.ips = iptable_builder_new();
+	if (ls->entries == NULL || ls->src == NULL || ld.names == NULL ||
+	    ld.ips == NULL || listset_reserve(&ld, conf) == -1)
+		goto nomem;
+	if (listset_load(&ld, conf) == -1)
+		failed = 1;
+	ls->names = domtable_build(ld.names);
+	ls->ips = iptable_build(ld.ips);
+	ld.names = NULL;
+	ld.ips = NULL;
+	if (ls->names == NULL || ls->ips == NULL)
+		goto nomem;
+	if (failed) {
+		listset_free(ls);
+		return NULL;
+	}
+	/* The side tables grew by doubling: give back the rest. */
+	if (ls->nrpz > 0 &&
+	    (p = reallocarray(ls->rpz, ls->nrpz, sizeof *ls->rpz)) != NULL)
+		ls->rpz = p;
+	if (ls->arena_len > 0 &&
+	    (p = realloc(ls->arena, ls->arena_len)) != NULL)
+		ls->arena = p;
+	return ls;
+
+nomem:
+	domtable_builder_free(ld.names);
+	iptable_builder_free(ld.ips);
+	listset_free(ls);
+	errcb(arg, "out of memory reading the lists");
+	return NULL;
+}
+
+struct listset *
+listset_new(const struct conf *conf, struct listset *old,
+    listset_error_cb errcb, void *arg)
+{
+	if (listset_same(old, conf)) {
+		old->refs++;
+		return old;
+	}
+	return listset_build(conf, errcb, arg);
+}
+
+void
+listset_free(struct listset *ls)
+{
+	size_t	i;
+
+	if (ls == NULL || --ls->refs > 0)
+		return;
+	domtable_free(ls->names);
+	iptable_free(ls->ips);
+	for (i = 0; ls->src != NULL && i < ls->nlists; i++)
+		free(ls->src[i].file);
+	free(ls->src);
+	free(ls->entries);
+	free(ls->rpz);
+	free(ls->arena);
+	free(ls);
+}
+
+size_t
+listset_bytes(const struct listset *ls)
+{
+	if (ls == NULL)
+		return 0;
+	return domtable_bytes(ls->names) + iptable_bytes(ls->ips) +
+	    ls->nrpz * sizeof *ls->rpz + ls->arena_len;
+}
