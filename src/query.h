@@ -40,10 +40,11 @@
  * Memory: a query answered at once (cache hit, blocked, refused, an error)
  * costs no allocation and no lock beyond the cache shard's (and the RRL
  * shard's, when it is on); the answer is written straight into the
- * transport's buffer. A forwarded query costs the transport's record (and
- * small nodes in fwd.c and inflight.c); query_forward() bounds how many
- * a worker holds, how many wait for one question, and what one client
- * (an address, an IPv6 /64: quota.h) holds of them.
+ * transport's buffer (test_query.c's test_no_alloc counts the allocations
+ * of the process around it). A forwarded query costs the transport's
+ * record (and small nodes in fwd.c and inflight.c); query_forward()
+ * bounds how many a worker holds, how many wait for one question, and
+ * what one client (an address, an IPv6 /64: quota.h) holds of them.
  *
  * Threads: a query_ctx and its queries belong to one worker thread; only
  * the cache and the registry are shared.

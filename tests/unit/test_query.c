@@ -28,13 +28,18 @@
  * registry), a client's share of forwarded queries and of questions, the
  * worker's share, each answered at once by query_fallback() (stale, else
  * SERVFAIL); a failure remembered (RFC 9520); response rate limiting of
- * datagram answers with slip.
+ * datagram answers with slip. And that a cache hit, a blocked answer, a
+ * refused one and a rewrite with its target cached allocate nothing:
+ * this binary counts every malloc(), calloc() and realloc() of the
+ * process (libraries too) while a test asks it to (alloc_begin(),
+ * alloc_end()).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,8 +51,21 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <ldns/ldns.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define ALLOC_HOOKS	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ALLOC_HOOKS	1
+#endif
+#endif
+#ifdef ALLOC_HOOKS
+/* The sanitizer runtime calls it on every allocation when it exists. */
+void	__sanitizer_malloc_hook(const volatile void *, size_t);
+#endif
 
 #include "cache.h"
 #include "conf.h"
@@ -136,6 +154,87 @@ static const struct query_transport tp_udp = {
 static const struct query_transport tp_tcp = {
 	0, late_alive, late_send, late_release
 };
+
+/*
+ * Counting allocations. Without a sanitizer this binary's malloc(),
+ * calloc(), realloc() and the aligned ones stand in for glibc's (which
+ * they call through its __libc_ names) for every caller, the libraries
+ * too; under ASan, which has its own allocator, the hook it calls on
+ * every allocation counts.
+ */
+static int		alloc_counting;
+static unsigned long	alloc_count;
+
+static void
+alloc_begin(void)
+{
+	alloc_count = 0;
+	alloc_counting = 1;
+}
+
+static unsigned long
+alloc_end(void)
+{
+	alloc_counting = 0;
+	return alloc_count;
+}
+
+#ifdef ALLOC_HOOKS
+void
+__sanitizer_malloc_hook(const volatile void *p, size_t size)
+{
+	(void)p;
+	(void)size;
+	if (alloc_counting)
+		alloc_count++;
+}
+#else
+extern void	*__libc_malloc(size_t);
+extern void	*__libc_calloc(size_t, size_t);
+extern void	*__libc_realloc(void *, size_t);
+extern void	*__libc_memalign(size_t, size_t);
+
+void *
+malloc(size_t size)
+{
+	if (alloc_counting)
+		alloc_count++;
+	return __libc_malloc(size);
+}
+
+void *
+calloc(size_t n, size_t size)
+{
+	if (alloc_counting)
+		alloc_count++;
+	return __libc_calloc(n, size);
+}
+
+void *
+realloc(void *p, size_t size)
+{
+	if (alloc_counting)
+		alloc_count++;
+	return __libc_realloc(p, size);
+}
+
+void *
+aligned_alloc(size_t align, size_t size)
+{
+	if (alloc_counting)
+		alloc_count++;
+	return __libc_memalign(align, size);
+}
+
+int
+posix_memalign(void **p, size_t align, size_t size)
+{
+	if (alloc_counting)
+		alloc_count++;
+	*p = __libc_memalign(align, size);
+	return *p == NULL && size != 0 ? ENOMEM : 0;
+}
+#endif
 
 static int
 rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -611,6 +710,76 @@ test_refused(void **state)
 	assert_int_equal(stats(fx).refused, 3);
 	assert_int_equal(stats(fx).forwarded, 0);
 	assert_int_equal(fx->up_queries, 0);
+}
+
+/*
+ * The answers given at once allocate nothing: each query is asked once to
+ * warm what may be set up on first use, then 100 times counting every
+ * allocation of the process around query_answer() alone.
+ */
+static void
+test_no_alloc(void **state)
+{
+	static const struct {
+		const char	*from;
+		const char	*name;
+		enum query_next	 next;
+		int		 rcode;
+		const char	*what;
+	} cases[] = {
+		{ CLIENT, "www.example.nl.", QUERY_SEND, LDNS_RCODE_NOERROR,
+		  "a cache hit" },
+		{ CLIENT, "tracker.ads.example.nl.", QUERY_SEND,
+		  LDNS_RCODE_NXDOMAIN, "a blocked name" },
+		{ STRANGER, "www.example.nl.", QUERY_SEND, LDNS_RCODE_REFUSED,
+		  "an address of no board" },
+		{ CLIENT, "www.google.nl.", QUERY_SEND, LDNS_RCODE_NOERROR,
+		  "a rewrite, target cached" },
+		{ CLIENT, "evil.example.nl.", QUERY_SEND, LDNS_RCODE_NXDOMAIN,
+		  "a cache hit blocked by its answer" },
+	};
+	const char *const	 hit[] = {
+		"www.example.nl. 300 IN A 192.0.2.1", NULL };
+	const char *const	 target[] = {
+		"forcesafesearch.google.com. 300 IN A 216.239.38.120", NULL };
+	const char *const	 evil[] = {
+		"evil.example.nl. 300 IN A " BADIP, NULL };
+	struct fx		*fx = *state;
+	struct query		 q;
+	struct evbuffer		*buf;
+	uint8_t			 out[4096], pkt[512];
+	size_t			 i, k, len;
+	unsigned long		 n;
+	enum query_next		 next;
+
+	cache_put(fx, "www.example.nl.", hit, cache_now(), 1);
+	cache_put(fx, "forcesafesearch.google.com.", target, cache_now(), 1);
+	cache_put(fx, "evil.example.nl.", evil, cache_now(), 1);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		len = mkpkt(cases[i].name, LDNS_RR_TYPE_A, PKT_EDNS, pkt,
+		    sizeof pkt);
+		qinit(&q, &tp_udp, cases[i].from, out, sizeof out);
+		assert_int_equal(query_answer(fx->qc, fx->snap, &q, pkt, len),
+		    cases[i].next);
+		for (k = 0; k < 100; k++) {
+			qinit(&q, &tp_udp, cases[i].from, out, sizeof out);
+			alloc_begin();
+			next = query_answer(fx->qc, fx->snap, &q, pkt, len);
+			n = alloc_end();
+			assert_int_equal(next, cases[i].next);
+			if (n != 0)
+				fail_msg("%s: %lu allocations", cases[i].what,
+				    n);
+		}
+		assert_int_equal(WIRE_RCODE(out[3]), cases[i].rcode);
+	}
+	/* The counter counts, in a library too: a buffer of libevent's. */
+	alloc_begin();
+	buf = evbuffer_new();
+	n = alloc_end();
+	assert_non_null(buf);
+	evbuffer_free(buf);
+	assert_true(n >= 1);
 }
 
 /* Responses and runts are dropped; bad queries get FORMERR etc. */
@@ -1546,6 +1715,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_alloc, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_blocked, setup, teardown),
