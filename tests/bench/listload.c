@@ -13,6 +13,10 @@
  *   gcc -O2 -D_GNU_SOURCE -Isrc tests/bench/listload.c src/domtable.c \
  *       src/lists.c $(pkg-config --cflags --libs ldns) -o listload
  *
+ * "listload -w FILE [N]" only writes the first N (default a million)
+ * synthetic names to FILE, one a line, as a list of format domains: the
+ * same names for a daemon to load (tests/bench/memory).
+ *
  * Synthetic names are a function of their number, so they are made again
  * for the queries and the distinct-name count instead of being kept: the
  * peak RSS is then the builder's and the table's, not this program's.
@@ -239,6 +243,30 @@ ll_format(const char *name, enum lists_format *fmt)
 	return (0);
 }
 
+/* The lines of the real lists of dir, to reserve the table's slots. */
+static size_t
+ll_count_dir(const char *dir)
+{
+	struct dirent		**ents;
+	enum lists_format	 fmt;
+	char			 path[4096];
+	size_t			 lines = 0;
+	long			 n;
+	int			 k, i;
+
+	if ((k = scandir(dir, &ents, NULL, alphasort)) == -1)
+		return (0);
+	for (i = 0; i < k; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, ents[i]->d_name);
+		if (ll_format(ents[i]->d_name, &fmt) == 0 &&
+		    (n = lists_lines(path)) > 0)
+			lines += (size_t)n;
+		free(ents[i]);
+	}
+	free(ents);
+	return (lines);
+}
+
 /* Load the real lists of dir into ctx (or into its set); file count. */
 static int
 ll_load_dir(const char *dir, struct ll_ctx *ctx, int verbose)
@@ -280,6 +308,33 @@ ll_load_dir(const char *dir, struct ll_ctx *ctx, int verbose)
 	}
 	free(ents);
 	return (files);
+}
+
+/* Write the first n synthetic names to path as a domains list. */
+static int
+ll_write(const char *path, size_t n)
+{
+	FILE	*f;
+	uint8_t	 w[LL_WIRE_MAX];
+	size_t	 i, p;
+
+	if ((f = fopen(path, "w")) == NULL) {
+		perror(path);
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		ll_synth(i, NULL, w);
+		/* Wire form to text: each length octet becomes a dot. */
+		for (p = 0; w[p] != 0; p += (size_t)w[p] + 1)
+			fprintf(f, "%s%.*s", p ? "." : "", (int)w[p],
+			    (const char *)w + p + 1);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0) {
+		perror(path);
+		return (-1);
+	}
+	return (0);
 }
 
 /* A million queries: the buffer of wire names and their offsets. */
@@ -348,8 +403,13 @@ main(int argc, char **argv)
 	double		 t0, t_load, t_synth, t_build, t_q, t_best = 0;
 	int		 files, round;
 
+	if (argc > 2 && strcmp(argv[1], "-w") == 0)
+		return (ll_write(argv[2], argc > 3 ?
+		    strtoul(argv[3], NULL, 10) : LL_SYNTH) == 0 ? 0 : 1);
 	memset(&ctx, 0, sizeof ctx);
-	if ((ctx.b = domtable_builder_new()) == NULL)
+	/* As veiligd does: the table sized once for what comes. */
+	if ((ctx.b = domtable_builder_new()) == NULL ||
+	    domtable_builder_reserve(ctx.b, ll_count_dir(dir) + LL_SYNTH) == -1)
 		return (1);
 
 	t0 = ll_now();
@@ -397,10 +457,11 @@ main(int argc, char **argv)
 	printf("table:\n");
 	printf("  entries                %zu\n", entries);
 	printf("  distinct names         %zu\n", set.count);
-	printf("  name bytes (distinct)  %zu\n", set.bytes);
+	printf("  name bytes (distinct)  %zu (not kept by the table)\n",
+	    set.bytes);
 	printf("  domtable_bytes         %zu\n", bytes);
-	printf("  octets/entry beyond names %.1f\n",
-	    (double)(bytes - set.bytes) / (double)(entries ? entries : 1));
+	printf("  octets/entry, names included %.1f\n",
+	    (double)bytes / (double)(entries ? entries : 1));
 	printf("  build (domtable_build) %.3f s; adds %.3f s (synthetic)\n",
 	    t_build, t_synth);
 	printf("  peak RSS               %.1f MiB\n",
