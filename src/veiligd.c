@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,8 @@
 
 #define VEILIGD_CONF	"/etc/veilig/veiligd.yaml"
 #define VEILIGD_NSIGNALS 3		/* SIGHUP, SIGTERM, SIGINT */
+#define VEILIGD_LOW_NICE 19		/* of the thread that reloads */
+#define VEILIGD_MMAP_MIN (128 * 1024)	/* malloc: larger blocks are mmapped */
 
 /* The daemon's own state, owned by main(). */
 struct veiligd {
@@ -207,11 +210,91 @@ veiligd_reload_limits(const struct conf *old, const struct conf *new)
 		    "apply it", new->path);
 }
 
+/* Work for veiligd_background(): a function and its argument. */
+struct veiligd_job {
+	void		(*fn)(void *);
+	void		 *arg;
+};
+
+/* The thread of veiligd_background(): lowest priority, then the work. */
+static void *
+veiligd_job_run(void *arg)
+{
+	struct veiligd_job	*job = arg;
+	struct sched_param	 sp;
+
+	/* This thread alone; nice 19 where SCHED_IDLE is refused. */
+	memset(&sp, 0, sizeof sp);
+	if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(),
+		    VEILIGD_LOW_NICE);
+	job->fn(job->arg);
+	return NULL;
+}
+
 /*
- * SIGHUP or veiligctl reload: build a new snapshot off the query path and
- * swap it in, or keep the old one and say why (errors also into out).
- * Returns 0 or -1.
+ * Run fn(arg) in a thread of the lowest priority (SCHED_IDLE) and wait
+ * for it. A reload's work (a million names read, hashed and sorted: some
+ * 0.5 CPU-seconds) then takes only time no worker wants: the scheduler
+ * lets a worker woken by a query preempt a SCHED_IDLE thread at once,
+ * where the main thread, of the workers' priority, took half of a
+ * worker's core while the reload lasted and queries queued up behind it
+ * (and nice 19 alone is not enough: Linux's EEVDF scheduler lets the
+ * running thread finish its slice, some milliseconds, before a woken
+ * one). A saturated worker leaves it little: a reload then takes longer,
+ * not the queries. The main thread only waits meanwhile, as it did while
+ * it worked. Signals stay with the main thread.
  */
+static void
+veiligd_background(void (*fn)(void *), void *arg)
+{
+	struct veiligd_job	job;
+	pthread_t		t;
+	sigset_t		all, old;
+	int			rc;
+
+	job.fn = fn;
+	job.arg = arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&t, NULL, veiligd_job_run, &job);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		log_warnx("reload: no thread (%s); working at full priority",
+		    strerror(rc));
+		fn(arg);
+		return;
+	}
+	pthread_join(t, NULL);
+}
+
+/* A reload's build, for veiligd_background(). */
+struct veiligd_build {
+	struct veiligd		*vd;
+	struct veiligd_errors	*e;
+	struct snapshot		*snap;		/* the result, or NULL */
+};
+
+static void
+veiligd_build_cb(void *arg)
+{
+	struct veiligd_build	*b = arg;
+
+	b->snap = veiligd_load(b->vd->path, b->vd->snap, b->e);
+}
+
+/*
+ * Free a snapshot no worker sees any more, and give the memory back to
+ * the system (the large tables are mmapped and go at once; this returns
+ * what the small blocks of the policy and configuration left free).
+ */
+static void
+veiligd_retire_cb(void *arg)
+{
+	snapshot_free(arg);
+	malloc_trim(0);
+}
+
 /* Note how a reload went, for the metrics. */
 static void
 veiligd_reloaded(struct veiligd *vd, int ok)
@@ -226,10 +309,17 @@ veiligd_reloaded(struct veiligd *vd, int ok)
 	pthread_mutex_unlock(&vd->mlock);
 }
 
+/*
+ * SIGHUP or veiligctl reload: build a new snapshot off the query path and
+ * swap it in, or keep the old one and say why (errors also into out).
+ * The building and the freeing run at the lowest priority
+ * (veiligd_background()). Returns 0 or -1.
+ */
 static int
 veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 {
 	struct veiligd_errors	 e;
+	struct veiligd_build	 b;
 	struct snapshot		*snap, *old;
 	struct timespec		 ts;
 	char			 msg[256], status[240];
@@ -245,8 +335,10 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 	    (unsigned long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 	veiligd_notify(msg);
 	log_info("reloading %s", vd->path);
-	snap = veiligd_load(vd->path, vd->snap, &e);
-	if (snap == NULL) {
+	b.vd = vd;
+	b.e = &e;
+	veiligd_background(veiligd_build_cb, &b);
+	if ((snap = b.snap) == NULL) {
 		log_warnx("reload failed: %u error%s in %s; the configuration "
 		    "in force stays", e.n, e.n == 1 ? "" : "s", vd->path);
 		if (out != NULL) {
@@ -295,13 +387,7 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 		    snap->conf->boards_glob);
 	stats_configure(vd->stats, snap->conf);
 	old = snapshot_swap(snap);
-	snapshot_free(old);
-	/*
-	 * The old lists were hundreds of megabytes of small blocks; without
-	 * this glibc keeps the freed pages and the daemon grows with every
-	 * reload (measured: 74 MiB after start, 240 MiB after ten reloads).
-	 */
-	malloc_trim(0);
+	veiligd_background(veiligd_retire_cb, old);
 	vd->snap = snap;
 	vd->loaded = time(NULL);
 	log_warnx("reloaded %s", vd->path);
@@ -1073,12 +1159,23 @@ main(int argc, char **argv)
 		return ch;
 	}
 
+	/*
+	 * Blocks of 128 KiB and more (the lists' tables) are mmapped and go
+	 * back to the system when freed. glibc would otherwise raise that
+	 * bound to the largest block freed so far, up to 32 MiB, and put the
+	 * next reload's tables on the heap, where what is freed is not given
+	 * back until malloc_trim().
+	 */
+	mallopt(M_MMAP_THRESHOLD, VEILIGD_MMAP_MIN);
+
 	/* The whole configuration: veiligd.yaml, boards, lists, tables. */
 	memset(&e, 0, sizeof e);
 	snap = veiligd_load(vd.path, NULL, &e);
 	if (snap == NULL)
 		fatalx("%u error%s in %s", e.n, e.n == 1 ? "" : "s", vd.path);
 	veiligd_broken(snap->conf, status, sizeof status);
+	/* What the load used and left free (the list reader's buffers). */
+	malloc_trim(0);
 	if (snap->conf->nboards == 0)
 		log_warnx("no board file matches %s: every client is refused",
 		    snap->conf->boards_glob);

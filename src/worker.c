@@ -55,6 +55,7 @@
 					    /* queued answers, at most */
 #define WORKER_TCP_SOCKBUF	(16 * 1024) /* SO_SNDBUF, SO_RCVBUF: the
 					       kernel doubles it */
+#define WORKER_UDP_RCVBUF	(4 * 1024 * 1024) /* per UDP socket */
 
 /* Control message space for one IP_PKTINFO or IPV6_PKTINFO. */
 union worker_ctl {
@@ -209,6 +210,7 @@ worker_socket(const struct conf_sockaddr *sa, int type, char **cause)
 {
 	char	addr[80];
 	int	fd, on = 1, bufsz = WORKER_TCP_SOCKBUF;
+	int	rcvbuf = WORKER_UDP_RCVBUF;
 
 	fd = socket(sa->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
@@ -233,6 +235,18 @@ worker_socket(const struct conf_sockaddr *sa, int type, char **cause)
 		goto fail;
 	if (type == SOCK_STREAM && listen(fd, 1024) == -1)
 		goto fail;
+	/*
+	 * Room for a burst: a worker held up for some tens of milliseconds
+	 * (a busy machine, a reload) loses no datagram. SO_RCVBUF is capped
+	 * at net.core.rmem_max (often 208 KiB: some 270 small queries);
+	 * SO_RCVBUFFORCE, allowed to root (the sockets are opened before
+	 * veiligd drops root), is not. Kernel memory, used only by what waits.
+	 */
+	if (type == SOCK_DGRAM &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+	    sizeof rcvbuf) == -1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+		    sizeof rcvbuf);
 	return fd;
 fail:
 	if (asprintf(cause, "%s %s: %s", type == SOCK_STREAM ? "tcp" : "udp",
