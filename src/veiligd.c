@@ -963,6 +963,37 @@ veiligd_check(const char *path)
 }
 
 /*
+ * The first load of the whole configuration (veiligd.yaml, boards, lists,
+ * tables) at path; any error is fatal. The systemd STATUS= line for the
+ * board files with errors goes into status (cap octets).
+ */
+static struct snapshot *
+veiligd_first(const char *path, char *status, size_t cap)
+{
+	struct veiligd_errors	 e;
+	struct snapshot		*snap;
+
+	/*
+	 * Blocks of 128 KiB and more (the lists' tables) are mmapped and go
+	 * back to the system when freed. glibc would otherwise raise that
+	 * bound to the largest block freed so far, up to 32 MiB, and put the
+	 * next reload's tables on the heap, where what is freed is not given
+	 * back until malloc_trim().
+	 */
+	mallopt(M_MMAP_THRESHOLD, VEILIGD_MMAP_MIN);
+	memset(&e, 0, sizeof e);
+	if ((snap = veiligd_load(path, NULL, &e)) == NULL)
+		fatalx("%u error%s in %s", e.n, e.n == 1 ? "" : "s", path);
+	veiligd_broken(snap->conf, status, cap);
+	/* What the load used and left free (the list reader's buffers). */
+	malloc_trim(0);
+	if (snap->conf->nboards == 0)
+		log_warnx("no board file matches %s: every client is refused",
+		    snap->conf->boards_glob);
+	return snap;
+}
+
+/*
  * The cache, the table of questions in flight and the workers with their
  * sockets, for the configuration of snap, which comes into force. Any
  * failure is fatal: this is start-up.
@@ -1104,7 +1135,6 @@ int
 main(int argc, char **argv)
 {
 	struct veiligd		 vd;
-	struct veiligd_errors	 e;
 	struct snapshot		*snap;
 	sigset_t		 block, old;
 	struct priv_user	 pu;
@@ -1159,26 +1189,7 @@ main(int argc, char **argv)
 		return ch;
 	}
 
-	/*
-	 * Blocks of 128 KiB and more (the lists' tables) are mmapped and go
-	 * back to the system when freed. glibc would otherwise raise that
-	 * bound to the largest block freed so far, up to 32 MiB, and put the
-	 * next reload's tables on the heap, where what is freed is not given
-	 * back until malloc_trim().
-	 */
-	mallopt(M_MMAP_THRESHOLD, VEILIGD_MMAP_MIN);
-
-	/* The whole configuration: veiligd.yaml, boards, lists, tables. */
-	memset(&e, 0, sizeof e);
-	snap = veiligd_load(vd.path, NULL, &e);
-	if (snap == NULL)
-		fatalx("%u error%s in %s", e.n, e.n == 1 ? "" : "s", vd.path);
-	veiligd_broken(snap->conf, status, sizeof status);
-	/* What the load used and left free (the list reader's buffers). */
-	malloc_trim(0);
-	if (snap->conf->nboards == 0)
-		log_warnx("no board file matches %s: every client is refused",
-		    snap->conf->boards_glob);
+	snap = veiligd_first(vd.path, status, sizeof status);
 	drop = veiligd_user(snap->conf, &pu);
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() == -1)
