@@ -2,7 +2,8 @@
  * blast.c: a UDP DNS load generator that is not the bottleneck.
  *
  *	blast -p PORT -d FILE [-s ADDR] [-c SOCKETS] [-w WINDOW] [-Q RATE]
- *	      [-l SECONDS] [-n QUERIES] [-t TIMEOUT] [-b BATCH] [-e] [-j|-k]
+ *	      [-l SECONDS] [-n QUERIES] [-t TIMEOUT] [-b BATCH] [-S FILE]
+ *	      [-e] [-j|-k]
  *
  * Reads a dnsperf query file ("name TYPE" per line), turns every line into
  * its wire query once, then sends them in file order, over and over, from
@@ -30,6 +31,15 @@
  * latency histogram (p50, p99, p99.9). -j adds one JSON line, -k one line
  * of key=value pairs, on standard output; the human summary then goes to
  * standard error.
+ *
+ * -S FILE sends the queries from many source addresses in turn, as many
+ * clients (a server that tells its clients apart by address, as veiligd
+ * tells boards apart, then sees them all): FILE has one IPv4 address of
+ * 127.0.0.0/8 a line, all of which Linux delivers on loopback. The sockets
+ * are then bound to 0.0.0.0, not connected, and each query says its
+ * source in an IP_PKTINFO control message; answers come back to that
+ * address and the socket's port. Without a connected socket, ICMP errors
+ * are not seen.
  *
  * Why not dnsperf: one dnsperf thread does one system call per query and
  * saturates near the speed of the fastest servers, so it measures itself.
@@ -147,6 +157,16 @@ static uint64_t		 blast_timeout = 1000000000ULL;	/* ns */
 static int		 blast_batch = 64;
 static int		 blast_edns;
 static int		 blast_output;		/* 'j', 'k' or 0 */
+static const char	*blast_srcfile;		/* -S */
+
+/* -S: the source addresses, taken in turn, and where queries go. */
+static struct in_addr		*blast_srcs;
+static uint32_t			 blast_nsrcs;
+static uint32_t			 blast_srccur;
+static struct sockaddr_storage	 blast_dst;
+static socklen_t		 blast_dstlen;
+static uint8_t			*blast_cbuf;	/* a control message each */
+#define BLAST_CMSG_SPACE	CMSG_SPACE(sizeof(struct in_pktinfo))
 
 /* The queries. */
 static uint8_t			*blast_wire;
@@ -207,6 +227,8 @@ blast_usage(void)
 	    "      (neither -l nor -n: %d seconds)\n"
 	    "  -t  seconds before a query counts lost (default 1)\n"
 	    "  -b  messages per sendmmsg/recvmmsg (default 64)\n"
+	    "  -S  file of source addresses in 127.0.0.0/8, one a line, "
+	    "used in turn\n"
 	    "  -e  add an EDNS0 OPT record (UDP size 1232)\n"
 	    "  -j  one JSON line on standard output (summary to stderr)\n"
 	    "  -k  one key=value line on standard output (summary to "
@@ -453,6 +475,83 @@ blast_target(struct sockaddr_storage *ss)
 	errx(2, "%s: not an IPv4 or IPv6 address", blast_addr);
 }
 
+/* -S: bind fd to 0.0.0.0 and a port of the kernel's choice. */
+static void
+blast_bind_any(int fd)
+{
+	struct sockaddr_in	sin;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == -1)
+		err(1, "bind 0.0.0.0");
+}
+
+/* -S: read the source addresses of path; each must be in 127.0.0.0/8. */
+static void
+blast_load_sources(const char *path)
+{
+	FILE		*f;
+	char		*line = NULL, *p, *e;
+	size_t		 cap = 0, lineno = 0, n = 0, alloc = 0;
+	struct in_addr	*a;
+
+	if ((f = fopen(path, "r")) == NULL)
+		err(1, "%s", path);
+	while (getline(&line, &cap, f) != -1) {
+		lineno++;
+		for (p = line; isspace((unsigned char)*p); p++)
+			;
+		for (e = p; *e != '\0' && !isspace((unsigned char)*e); e++)
+			;
+		*e = '\0';
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 1024;
+			if ((a = reallocarray(blast_srcs, alloc, sizeof *a)) ==
+			    NULL)
+				err(1, "reallocarray");
+			blast_srcs = a;
+		}
+		if (inet_pton(AF_INET, p, &blast_srcs[n]) != 1 ||
+		    (ntohl(blast_srcs[n].s_addr) >> 24) != 127)
+			errx(2, "%s:%zu: not an address in 127.0.0.0/8: %s",
+			    path, lineno, p);
+		n++;
+	}
+	if (ferror(f))
+		err(1, "%s", path);
+	fclose(f);
+	free(line);
+	if (n == 0 || n > UINT32_MAX)
+		errx(2, "%s: no source address", path);
+	blast_nsrcs = (uint32_t)n;
+}
+
+/* -S: message m of the batch goes to the server from the next source. */
+static void
+blast_source(struct mmsghdr *m, int i)
+{
+	struct cmsghdr		*c;
+	struct in_pktinfo	 pi;
+
+	m->msg_hdr.msg_name = &blast_dst;
+	m->msg_hdr.msg_namelen = blast_dstlen;
+	m->msg_hdr.msg_control = blast_cbuf + (size_t)i * BLAST_CMSG_SPACE;
+	m->msg_hdr.msg_controllen = BLAST_CMSG_SPACE;
+	c = CMSG_FIRSTHDR(&m->msg_hdr);
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof pi);
+	memset(&pi, 0, sizeof pi);
+	pi.ipi_spec_dst = blast_srcs[blast_srccur];
+	memcpy(CMSG_DATA(c), &pi, sizeof pi);
+	if (++blast_srccur == blast_nsrcs)
+		blast_srccur = 0;
+}
+
 /* Open the sockets, connected to the target, and register them. */
 static int
 blast_open(void)
@@ -464,6 +563,10 @@ blast_open(void)
 	int			 i, ep, size = 4 << 20;
 
 	sslen = blast_target(&ss);
+	blast_dst = ss;
+	blast_dstlen = sslen;
+	if (blast_nsrcs > 0 && ss.ss_family != AF_INET)
+		errx(2, "-S: IPv4 sources need an IPv4 server address");
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		err(1, "epoll_create1");
 	if ((blast_socks = calloc(blast_nsocks, sizeof *blast_socks)) == NULL)
@@ -483,7 +586,9 @@ blast_open(void)
 		    sizeof size) == -1)
 			(void)setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &size,
 			    sizeof size);
-		if (connect(s->fd, (struct sockaddr *)&ss, sslen) == -1)
+		if (blast_nsrcs > 0)
+			blast_bind_any(s->fd);
+		else if (connect(s->fd, (struct sockaddr *)&ss, sslen) == -1)
 			err(1, "connect %s port %d", blast_addr, blast_port);
 		s->slots = calloc(BLAST_IDS, sizeof *s->slots);
 		s->state = calloc(BLAST_IDS, 1);
@@ -560,6 +665,8 @@ blast_send(struct blast_sock *s, int n)
 		memset(&m->msg_hdr, 0, sizeof m->msg_hdr);
 		m->msg_hdr.msg_iov = &blast_iov[2 * i];
 		m->msg_hdr.msg_iovlen = 2;
+		if (blast_nsrcs > 0)
+			blast_source(m, i);
 		id++;
 		if (++cursor == blast_nqueries)
 			cursor = 0;
@@ -1082,6 +1189,7 @@ blast_options(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "sources", required_argument, NULL, 'S' },
 		{ "edns", no_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "kv", no_argument, NULL, 'k' },
@@ -1089,7 +1197,7 @@ blast_options(int argc, char **argv)
 	};
 	int	ch;
 
-	while ((ch = getopt_long(argc, argv, "s:p:d:c:w:Q:l:n:t:b:ejk",
+	while ((ch = getopt_long(argc, argv, "s:p:d:c:w:Q:l:n:t:b:S:ejk",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -1128,6 +1236,9 @@ blast_options(int argc, char **argv)
 			blast_batch = (int)blast_number(optarg, "-b", 1,
 			    BLAST_BATCH_MAX);
 			break;
+		case 'S':
+			blast_srcfile = optarg;
+			break;
 		case 'e':
 			blast_edns = 1;
 			break;
@@ -1156,6 +1267,12 @@ main(int argc, char **argv)
 
 	blast_options(argc, argv);
 	blast_load(blast_file);
+	if (blast_srcfile != NULL) {
+		blast_load_sources(blast_srcfile);
+		if ((blast_cbuf = calloc(blast_batch, BLAST_CMSG_SPACE)) ==
+		    NULL)
+			err(1, "calloc");
+	}
 
 	blast_msgs = calloc(blast_batch, sizeof *blast_msgs);
 	blast_iov = calloc(2 * (size_t)blast_batch, sizeof *blast_iov);
