@@ -879,11 +879,20 @@ uint64_t
 domtable_match(const struct domtable *t, const uint8_t *lname,
     size_t name_len)
 {
+	size_t	off;
+
+	return (domtable_match_at(t, lname, name_len, 0, &off));
+}
+
+uint64_t
+domtable_match_at(const struct domtable *t, const uint8_t *lname,
+    size_t name_len, uint64_t want, size_t *off)
+{
 	const struct domtable_slot	*s;
 	const struct domtable_vset	*v;
 	uint8_t				 offs[DOMTABLE_MAX_SUFFIXES];
 	struct domtable_hash		 hashes[DOMTABLE_MAX_SUFFIXES];
-	uint64_t			 decided = 0, result = 0;
+	uint64_t			 decided = 0, result = 0, add, low = 0;
 	int				 n, i;
 
 	if (t == NULL || t->lists == 0)
@@ -903,11 +912,17 @@ domtable_match(const struct domtable *t, const uint8_t *lname,
 			continue;
 		v = &t->vsets[s->meta >> 8];
 		if (i == 0) {
-			result |= v->blk0 & ~decided;
+			add = v->blk0 & ~decided;
 			decided |= v->any0;
 		} else {
-			result |= v->blkp & ~decided;
+			add = v->blkp & ~decided;
 			decided |= v->anyp;
+		}
+		result |= add;
+		/* Where the lowest wanted bit so far was decided. */
+		if ((add &= want) != 0 && (low == 0 || (add & -add) < low)) {
+			low = add & -add;
+			*off = offs[i];
 		}
 		if (decided == t->lists)
 			break;

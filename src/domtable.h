@@ -99,6 +99,15 @@ uint64_t	domtable_match(const struct domtable *, const uint8_t *lname,
 		    size_t name_len);
 
 /*
+ * As domtable_match(), and where: *off gets the offset in lname of the
+ * name whose entry blocked the lowest bit of result & want (untouched
+ * when that is 0). What a blocked answer needs (the SOA owner) without
+ * domtable_explain()'s second walk and search.
+ */
+uint64_t	domtable_match_at(const struct domtable *, const uint8_t *lname,
+		    size_t name_len, uint64_t want, size_t *off);
+
+/*
  * The entry of list that decides for lname: 0 with *hit filled, or -1 if
  * no entry of that list covers lname. For explain and for side tables
  * (RPZ actions, safe-search targets); not for every query.

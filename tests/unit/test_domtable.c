@@ -380,6 +380,40 @@ test_explain(void **state)
 	domtable_free(t);
 }
 
+/* Where the lowest wanted bit was decided, in one walk. */
+static void
+test_match_at(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t;
+	struct name		 n = wire("a.www.example.com");
+	size_t			 off;
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	add(b, "example.com", 0, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 1);
+	add(b, "www.example.com", 1, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 2);
+	add(b, "a.www.example.com", 2, DOMTABLE_PASS, DOMTABLE_EXACT, 3);
+	add(b, "com", 2, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 4);
+	t = build(b);
+	off = 99;
+	assert_int_equal(domtable_match_at(t, n.wire, n.len, 3, &off), 3);
+	assert_int_equal(off, 6);
+	assert_int_equal(domtable_match_at(t, n.wire, n.len, 2, &off), 3);
+	assert_int_equal(off, 2);
+	/* List 2 passes the name itself: its block of com is not reached. */
+	off = 99;
+	assert_int_equal(domtable_match_at(t, n.wire, n.len, 4, &off), 3);
+	assert_int_equal(off, 99);
+	assert_int_equal(domtable_match_at(t, n.wire, n.len, 0, &off), 3);
+	assert_int_equal(off, 99);
+	n = wire("b.www.example.com");
+	assert_int_equal(domtable_match_at(t, n.wire, n.len, 4, &off), 7);
+	assert_int_equal(off, 14);
+	assert_int_equal(domtable_match(t, n.wire, n.len), 7);
+	domtable_free(t);
+}
+
 static void
 test_root(void **state)
 {
@@ -758,6 +792,7 @@ main(void)
 		cmocka_unit_test(test_pass_beats_block),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_match_at),
 		cmocka_unit_test(test_root),
 		cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_large),
