@@ -356,9 +356,12 @@ policy_load_boards(struct policy *p, policy_error_cb errcb, void *arg)
 		b->index = (unsigned)i;
 		b->qmask = cb->block & name_bits;
 		b->amask = cb->block;
-		if ((b->allow = policy_name_table(cb->allow, cb->nallow)) ==
-		    NULL || (b->deny = policy_name_table(cb->deny, cb->ndeny))
-		    == NULL)
+		b->canaries = cb->canaries != 0;
+		b->safe_search = cb->safe_search != 0;
+		/* No table for an empty list: most boards have none. */
+		if ((cb->nallow != 0 && (b->allow = policy_name_table(cb->allow,
+		    cb->nallow)) == NULL) || (cb->ndeny != 0 &&
+		    (b->deny = policy_name_table(cb->deny, cb->ndeny)) == NULL))
 			goto nomem;
 		/* conf_load() made sure geo rules have their databases. */
 		for (j = 0; j < cb->ncountries + cb->nasns && !toomany; j++) {
@@ -567,69 +570,84 @@ policy_set_block(struct policy_verdict *v, enum policy_rule rule, int bit,
 	v->apex_off = apex_off;
 }
 
+/*
+ * Step 4 of policy_question(): the categories the board blocks, the first
+ * list naming it; an RPZ list says itself what the answer is. 1 if the
+ * question is blocked (or rewritten), else 0.
+ */
+static int
+policy_question_lists(const struct policy *p, const struct policy_board *b,
+    const struct wire_query *q, struct policy_verdict *v)
+{
+	struct domtable_hit	 hit;
+	const struct listset_rpz *r;
+	uint64_t		 m;
+	size_t			 off = 0;
+	int			 bit;
+
+	m = domtable_match_at(p->names, q->lname, q->name_len, b->qmask,
+	    &off) & b->qmask;
+	if (m == 0)
+		return 0;
+	bit = __builtin_ctzll(m);
+	policy_set_block(v, POLICY_RULE_LIST, bit, b->block.action,
+	    WIRE_EDE_FILTERED, p->bit_text[bit], off);
+	if (((p->lists->rpz_bits >> bit) & 1) == 0 ||
+	    domtable_explain(p->names, q->lname, q->name_len, (unsigned)bit,
+	    &hit) == -1 || hit.tag >= p->lists->nrpz)
+		return 1;
+	r = &p->lists->rpz[hit.tag];
+	if (r->action == LISTS_RPZ_NXDOMAIN)
+		v->action = WIRE_BLOCK_NXDOMAIN;
+	else if (r->action == LISTS_RPZ_NODATA)
+		v->action = WIRE_BLOCK_NODATA;
+	else if (r->action == LISTS_RPZ_CNAME) {
+		v->kind = POLICY_REWRITE;
+		v->target = p->lists->arena + r->target;
+		v->tlen = r->tlen;
+		v->ttl = p->conf->block_ttl;
+	}
+	return 1;
+}
+
 void
 policy_question(const struct policy *p, const struct policy_board *b,
     const struct wire_query *q, struct policy_verdict *v)
 {
 	struct domtable_hit	 hit;
-	const struct listset_rpz *r;
 	const struct policy_rewrite *rw;
-	uint64_t		 m;
-	int			 bit;
+	size_t			 off = 0;
 
 	memset(v, 0, sizeof *v);
 	v->bit = -1;
 	/* 1. The board's allow list beats everything. */
-	if (b->conf->nallow != 0 &&
+	if (b->allow != NULL &&
 	    domtable_match(b->allow, q->lname, q->name_len) != 0) {
 		v->kind = POLICY_ALLOWED;
 		v->rule = POLICY_RULE_ALLOW;
 		return;
 	}
 	/* 2. Its deny list beats the categories. */
-	if (b->conf->ndeny != 0 &&
-	    domtable_match(b->deny, q->lname, q->name_len) != 0) {
-		domtable_explain(b->deny, q->lname, q->name_len, 0, &hit);
+	if (b->deny != NULL &&
+	    domtable_match_at(b->deny, q->lname, q->name_len, 1, &off) != 0) {
 		policy_set_block(v, POLICY_RULE_DENY, -1, b->block.action,
-		    WIRE_EDE_FILTERED, "blocked: deny list", hit.suffix_off);
+		    WIRE_EDE_FILTERED, "blocked: deny list", off);
 		return;
 	}
 	/* 3. Canaries: the service says "no DoH, no relay" to browsers. */
-	if (b->conf->canaries &&
-	    domtable_match(p->canaries, q->lname, q->name_len) != 0) {
-		domtable_explain(p->canaries, q->lname, q->name_len, 0, &hit);
+	if (b->canaries &&
+	    domtable_match_at(p->canaries, q->lname, q->name_len, 1, &off) !=
+	    0) {
 		policy_set_block(v, POLICY_RULE_CANARY, -1,
 		    WIRE_BLOCK_NXDOMAIN, WIRE_EDE_BLOCKED, "blocked: canary",
-		    hit.suffix_off);
+		    off);
 		return;
 	}
 	/* 4. The categories the board blocks; the first list names it. */
-	m = domtable_match(p->names, q->lname, q->name_len) & b->qmask;
-	if (m != 0) {
-		bit = __builtin_ctzll(m);
-		domtable_explain(p->names, q->lname, q->name_len,
-		    (unsigned)bit, &hit);
-		policy_set_block(v, POLICY_RULE_LIST, bit, b->block.action,
-		    WIRE_EDE_FILTERED, p->bit_text[bit], hit.suffix_off);
-		if ((p->lists->rpz_bits >> bit) & 1 &&
-		    hit.tag < p->lists->nrpz) {
-			/* An RPZ list says itself what the answer is. */
-			r = &p->lists->rpz[hit.tag];
-			if (r->action == LISTS_RPZ_NXDOMAIN)
-				v->action = WIRE_BLOCK_NXDOMAIN;
-			else if (r->action == LISTS_RPZ_NODATA)
-				v->action = WIRE_BLOCK_NODATA;
-			else if (r->action == LISTS_RPZ_CNAME) {
-				v->kind = POLICY_REWRITE;
-				v->target = p->lists->arena + r->target;
-				v->tlen = r->tlen;
-				v->ttl = p->conf->block_ttl;
-			}
-		}
+	if (policy_question_lists(p, b, q, v))
 		return;
-	}
 	/* 5. Safe search: the enforced host of a search engine. */
-	if (b->conf->safe_search &&
+	if (b->safe_search &&
 	    domtable_match(p->safe, q->lname, q->name_len) != 0 &&
 	    domtable_explain(p->safe, q->lname, q->name_len, 0, &hit) == 0 &&
 	    hit.tag < p->nrewrites) {

@@ -71,16 +71,23 @@ struct policy;
 #define POLICY_BIT_DENY		((uint64_t)1 << 62)
 #define POLICY_BIT_CANARY	((uint64_t)1 << 63)
 
-/* One board as the hot path needs it. */
+/*
+ * One board as the hot path needs it: what a query reads comes first, with
+ * copies of what it needs of conf, so that a query of one of 10,000 boards
+ * reads the first cache line of this and nothing of the configuration.
+ */
 struct policy_board {
-	const struct conf_board	*conf;
-	unsigned		 index;
 	uint64_t		 qmask;	/* list bits blocked on the question */
 	uint64_t		 amask;	/* bits blocking an answer: lists (CNAME
 					   targets, addresses), geo bits,
 					   POLICY_BIT_DENY and _CANARY */
-	struct domtable		*allow;	/* list 0; tag = index in conf->allow */
-	struct domtable		*deny;	/* list 0; tag = index in conf->deny */
+	struct domtable		*allow;	/* NULL if none; list 0, tag = index
+					   in conf->allow */
+	struct domtable		*deny;	/* NULL if none; the same of deny */
+	uint8_t			 canaries;	/* conf->canaries */
+	uint8_t			 safe_search;	/* conf->safe_search */
+	unsigned		 index;
+	const struct conf_board	*conf;
 	struct wire_block	 block;	/* action, TTL, redirect addresses */
 };
 
