@@ -527,6 +527,86 @@ test_random(void **state)
 	free(vals);
 }
 
+/*
+ * A board table: many disjoint networks, each its own value, spread
+ * unevenly (dense in 127.0.0.0/8, a few far away, so that some buckets of
+ * the jump index are empty and some full); every network's first and
+ * last address give its value, the addresses just outside it another
+ * network's or none. IPv6 /48s likewise, with /128s sharing a /64.
+ */
+static void
+test_jump(void **state)
+{
+	struct iptable_builder	*b;
+	struct iptable		*t;
+	struct conf_net		 n;
+	uint8_t			 a[16];
+	uint32_t		 x, lo, hi;
+	size_t			 i, k;
+
+	(void)state;
+	assert_non_null(b = iptable_builder_new());
+	for (i = 0; i < 6000; i++) {
+		memset(&n, 0, sizeof n);
+		n.family = AF_INET;
+		/* Every third /24 of 127.0.0.0/8, and some of 200.0.0.0/8. */
+		x = i < 5990 ? (127U << 24) | (uint32_t)(3 * i + 1) << 8 :
+		    (200U << 24) | (uint32_t)((i * 977) & 0xffff) << 8;
+		n.addr[0] = x >> 24;
+		n.addr[1] = x >> 16;
+		n.addr[2] = x >> 8;
+		n.prefix = 24;
+		assert_int_equal(iptable_add(b, &n, i + 1), 0);
+	}
+	for (i = 0; i < 300; i++) {
+		memset(&n, 0, sizeof n);
+		n.family = AF_INET6;
+		memcpy(n.addr, "\x20\x01\x0d\xb8", 4);
+		n.addr[4] = (uint8_t)(i >> 8);
+		n.addr[5] = (uint8_t)i;
+		n.prefix = i % 2 ? 48 : 128;
+		if (n.prefix == 128)
+			n.addr[15] = 1;
+		assert_int_equal(iptable_add(b, &n, 10000 + i), 0);
+	}
+	assert_non_null(t = iptable_build(b));
+	for (i = 0; i < 6000; i++) {
+		x = i < 5990 ? (127U << 24) | (uint32_t)(3 * i + 1) << 8 :
+		    (200U << 24) | (uint32_t)((i * 977) & 0xffff) << 8;
+		lo = x;
+		hi = x | 0xff;
+		for (k = 0; k < 4; k++) {
+			x = k == 0 ? lo : k == 1 ? hi : k == 2 ? lo - 1 : hi + 1;
+			a[0] = x >> 24;
+			a[1] = x >> 16;
+			a[2] = x >> 8;
+			a[3] = x;
+			/* Neighbours of a dense /24 are free /24s: none. */
+			assert_int_equal(iptable_lookup_addr(t, AF_INET, a),
+			    k < 2 ? i + 1 : 0);
+		}
+	}
+	memset(a, 0, sizeof a);
+	memcpy(a, "\x20\x01\x0d\xb8", 4);
+	for (i = 0; i < 300; i++) {
+		a[4] = (uint8_t)(i >> 8);
+		a[5] = (uint8_t)i;
+		a[15] = 1;
+		assert_int_equal(iptable_lookup_addr(t, AF_INET6, a),
+		    10000 + i);
+		a[15] = 2;
+		assert_int_equal(iptable_lookup_addr(t, AF_INET6, a),
+		    i % 2 ? 10000 + i : 0);
+	}
+	a[0] = 0x30;
+	assert_int_equal(iptable_lookup_addr(t, AF_INET6, a), 0);
+	memset(a, 0xff, 4);
+	assert_int_equal(iptable_lookup_addr(t, AF_INET, a), 0);
+	memset(a, 0, 4);
+	assert_int_equal(iptable_lookup_addr(t, AF_INET, a), 0);
+	iptable_free(t);
+}
+
 /* Do two networks of one family overlap? The reference, bit by bit. */
 static int
 overlaps(const struct conf_net *a, const struct conf_net *b)
@@ -627,6 +707,7 @@ main(void)
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_jump),
 		cmocka_unit_test(test_overlap_random),
 	};
 
