@@ -56,6 +56,7 @@
 #endif
 
 #define CONF_MAX_FILE	(1024 * 1024)	/* bytes; a config is far smaller */
+#define CONF_READ_FIRST	4096	/* bytes read first when the size is unknown */
 #define CONF_MAX_DEPTH	32		/* nesting of lists and mappings */
 #define CONF_MAX_ERRORS	100		/* per file, then "too many errors" */
 #define CONF_MAX_KEYS	96		/* keys in one table */
@@ -1930,7 +1931,8 @@ conf_read_file(struct conf_state *st, const char *path, int regular,
 {
 	struct stat	 sb;
 	FILE		*f;
-	size_t		 line, col;
+	char		*p;
+	size_t		 line, col, cap;
 	int		 fd, bad;
 
 	*buf = NULL;
@@ -1949,13 +1951,29 @@ conf_read_file(struct conf_state *st, const char *path, int regular,
 		close(fd);
 		return (-1);
 	}
-	if ((*buf = malloc(CONF_MAX_FILE + 1)) == NULL) {
-		fclose(f);
-		conf_error(st, 0, 0, "out of memory");
-		return (-1);
+	/*
+	 * A buffer of the file's size, grown while the reads fill it, up to
+	 * one octet more than the limit, which tells a too large file. Not
+	 * the limit at once: 10,000 board files took 10,000 mmaps and
+	 * munmaps of 1 MiB, each munmap a TLB flush on every CPU of the
+	 * process, half of veiligd's start with 10,000 boards.
+	 */
+	cap = CONF_READ_FIRST;
+	if (regular && sb.st_size >= 0 && sb.st_size < CONF_MAX_FILE)
+		cap = (size_t)sb.st_size + 1;
+	*len = 0;
+	for (;;) {
+		if ((p = realloc(*buf, cap + 1)) == NULL) {
+			fclose(f);
+			conf_error(st, 0, 0, "out of memory");
+			goto fail;
+		}
+		*buf = p;
+		*len += fread(*buf + *len, 1, cap - *len, f);
+		if (*len < cap || cap > CONF_MAX_FILE)
+			break;
+		cap = cap > CONF_MAX_FILE / 2 ? CONF_MAX_FILE + 1 : cap * 2;
 	}
-	/* One read more than the limit tells a too large file. */
-	*len = fread(*buf, 1, CONF_MAX_FILE + 1, f);
 	bad = ferror(f);
 	fclose(f);
 	if (bad)
@@ -1972,6 +1990,7 @@ conf_read_file(struct conf_state *st, const char *path, int regular,
 		conf_offset_pos(st, strlen(*buf), &line, &col);
 		conf_error(st, line, col, "contains a NUL byte");
 	}
+fail:
 	free(*buf);
 	*buf = NULL;
 	return (-1);

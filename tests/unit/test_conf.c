@@ -1224,6 +1224,89 @@ test_board_errors(void **state)
 	tdir_free(&d);
 }
 
+/*
+ * Files are read whatever their size up to 1 MiB: a main file (read as
+ * any file) and a board (a regular file, read at its size) both larger
+ * than the first read, exactly at the limit and one octet over it, and a
+ * board with a NUL byte.
+ */
+static void
+test_file_sizes(void **state)
+{
+	struct tdir	 d;
+	struct errs	 e = { 0 };
+	struct conf	*c;
+	char		*text, want[320];
+	const char	*board = "name: x\nnetworks: [ 10.0.0.0/8 ]\n";
+	size_t		 max = 1024 * 1024, sizes[] = { 10000, max, max + 1 };
+	size_t		 i, n;
+	FILE		*f;
+
+	(void)state;
+	tdir_new(&d);
+	assert_non_null(text = malloc(max + 2));
+	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		/* A comment of the size wanted, then the board itself. */
+		n = sizes[i] - strlen(board);
+		memset(text, 'x', n);
+		text[0] = '#';
+		text[n - 1] = '\n';
+		strcpy(text + n, board);
+		assert_int_equal(strlen(text), sizes[i]);
+		tdir_write(&d, "boards/x.yaml", text);
+		c = tdir_load(&d, main_yaml, &e);
+		if (sizes[i] <= max) {
+			assert_int_equal(e.n, 0);
+			assert_non_null(c);
+			assert_int_equal(c->nboards, 1);
+			assert_int_equal(c->boards[0].nnetworks, 1);
+			conf_free(c);
+		} else {
+			assert_null(c);
+			snprintf(want, sizeof want, "%s/boards/x.yaml: larger "
+			    "than 1048576 bytes", d.path);
+			assert_true(errs_has(&e, want));
+			assert_int_equal(e.n, 1);
+		}
+		errs_clear(&e);
+
+		/* The same of the main file, after its lines. */
+		n = sizes[i] - strlen(main_yaml);
+		memset(text, 'x', n);
+		text[0] = '#';
+		text[n - 1] = '\n';
+		strcpy(text + n, main_yaml);
+		tdir_write(&d, "boards/x.yaml", board);
+		c = tdir_load(&d, text, &e);
+		if (sizes[i] <= max) {
+			assert_int_equal(e.n, 0);
+			assert_non_null(c);
+			assert_int_equal(c->nlists, 3);
+			conf_free(c);
+		} else {
+			assert_null(c);
+			snprintf(want, sizeof want, "%s/veiligd.yaml: larger "
+			    "than 1048576 bytes", d.path);
+			assert_true(errs_has(&e, want));
+			assert_int_equal(e.n, 1);
+		}
+		errs_clear(&e);
+	}
+	free(text);
+
+	snprintf(want, sizeof want, "%s/boards/x.yaml", d.path);
+	assert_non_null(f = fopen(want, "w"));
+	assert_int_equal(fwrite("name: x\n\0networks: []\n", 1, 23, f), 23);
+	fclose(f);
+	c = tdir_load(&d, main_yaml, &e);
+	assert_null(c);
+	snprintf(want, sizeof want, "%s/boards/x.yaml:2:1: contains a NUL "
+	    "byte", d.path);
+	assert_true(errs_has(&e, want));
+	errs_clear(&e);
+	tdir_free(&d);
+}
+
 static void
 test_board_overlap(void **state)
 {
@@ -1917,6 +2000,7 @@ main(void)
 		cmocka_unit_test(test_lists_errors),
 		cmocka_unit_test(test_boards),
 		cmocka_unit_test(test_board_errors),
+		cmocka_unit_test(test_file_sizes),
 		cmocka_unit_test(test_board_overlap),
 		cmocka_unit_test(test_board_overlap_many),
 		cmocka_unit_test(test_board_width),
