@@ -2,7 +2,7 @@
 """mkboards.py: a configuration with many board files, to time loading.
 
     mkboards.py DIR [--boards N] [--networks M] [--v6 FRACTION]
-                    [--overlaps K] [--seed S]
+                    [--overlaps K] [--seed S] [--loopback] [--block L,...]
 
 writes DIR/veiligd.yaml and DIR/boards/bNNNNN.yaml: N boards of M networks
 each (N * M in all), no two of them overlapping unless --overlaps asks for
@@ -21,6 +21,13 @@ board (a /25 of a /24, a /56 of a /48, or the same network again), added
 to a board chosen at random, so that `veiligd -n` must report K errors.
 The lists: of the configuration are empty; filter.tables points at the
 repository's blocklists/ (safesearch.txt, canaries.txt).
+
+--loopback deals IPv4 /24s of 127.0.0.0/8 instead (127.0.1.0/24 and up,
+at most 65,535; 127.0.0.0/24, where servers listen, is no board's), so
+that a load generator on this machine can send from every board's
+networks (tests/bench/blast -S; tests/bench/memory --boards). --block
+writes "block: [ L, ... ]" into every board file, for a veiligd.yaml of
+the caller's that defines those lists.
 """
 
 import argparse
@@ -32,8 +39,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
 
-def network(g, v6):
+def network(g, v6, loopback=False):
     """The g-th network of its family: distinct for distinct g."""
+    if loopback:
+        g += 1
+        return "127.%d.%d.0/24" % (g >> 8, g & 0xff)
     if v6:
         # 2001:db8:XXXX::/48, then 2001:db9:..., 65,536 a /32.
         return "2001:%x:%x::/48" % (0xdb8 + (g >> 16), g & 0xffff)
@@ -60,16 +70,24 @@ def main():
                     help="fraction of IPv6 networks")
     ap.add_argument("--overlaps", type=int, default=0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--loopback", action="store_true",
+                    help="IPv4 /24s of 127.0.0.0/8 only")
+    ap.add_argument("--block", default="",
+                    help="lists every board blocks, comma-separated")
     a = ap.parse_args()
     if a.boards < 1 or a.networks < 1 or not 0 <= a.v6 <= 1:
         ap.error("want at least one board and network, 0 <= v6 <= 1")
     if a.overlaps > 0 and a.boards < 2:
         ap.error("overlaps between boards need two boards")
+    if a.loopback:
+        if a.boards * a.networks > 65535:
+            ap.error("--loopback: at most 65,535 networks")
+        a.v6 = 0
 
     rnd = random.Random(a.seed)
     total = a.boards * a.networks
     n6 = int(total * a.v6)
-    nets = [network(i, False) for i in range(total - n6)]
+    nets = [network(i, False, a.loopback) for i in range(total - n6)]
     nets += [network(i, True) for i in range(n6)]
     rnd.shuffle(nets)
     boards = [nets[b * a.networks:(b + 1) * a.networks]
@@ -99,6 +117,8 @@ def main():
             for net in bn:
                 f.write('  - "%s"\n' % net)
             f.write("safe-search: %s\n" % ("true" if b % 2 else "false"))
+            if a.block:
+                f.write("block: [ %s ]\n" % ", ".join(a.block.split(",")))
     print(sum(len(bn) for bn in boards))
     return 0
 
