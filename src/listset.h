@@ -19,9 +19,11 @@
  * files' line counts (domtable_builder_reserve()), so that the reload
  * holds the old table, the new one, and little else.
  *
- * Threads: references are taken and dropped on the main thread only (it
- * builds policies and frees them after the workers have left them); the
- * workers only read the tables. No lock, no atomic counter.
+ * Threads: references are taken and dropped by one thread at a time: the
+ * main thread, or the low-priority thread it starts and waits for while a
+ * reload builds policies and frees the one the workers have left
+ * (veiligd_background()); the workers only read the tables. No lock, no
+ * atomic counter.
  */
 #ifndef VEILIG_LISTSET_H
 #define VEILIG_LISTSET_H

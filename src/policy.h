@@ -15,8 +15,10 @@
  *   - the safe-search rewrite table and the canary table, read from
  *     safesearch.txt and canaries.txt in the tables directory.
  * Loading lists is slow (hundreds of thousands of names): it happens at
- * start-up and on reload in the main thread, never on the query path, and
- * a reload that leaves the list files alone keeps the lists compiled.
+ * start-up in the main thread and on reload in a thread of the lowest
+ * priority that the main thread waits for (veiligd_background()), never
+ * on the query path, and a reload that leaves the list files alone keeps
+ * the lists compiled (listset.h).
  *
  * Verdicts, in order of precedence (README "Precedence"):
  *   1. a name in the board's allow: list (or under one) is answered as
