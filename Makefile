@@ -216,7 +216,7 @@ lint:
 	/usr/bin/python3 tests/funclen.py
 
 check: deps-check
-	$(MAKE) -j$(NPROC) WERROR=-Werror all
+	$(MAKE) -j$(NPROC) WERROR=-Werror all $(B)/hitpath
 	$(MAKE) WERROR=-Werror lint hardencheck unit doccheck blast-test e2e
 	$(MAKE) -j$(NPROC) B=build/asan SAN=1 WERROR=-Werror all
 	$(MAKE) WERROR=-Werror asan

@@ -413,7 +413,7 @@ cache_lifetime(const struct cache *c, const struct wire_scan *sc)
 	int	negative = sc->rcode == WIRE_NXDOMAIN || sc->ancount == 0;
 	uint32_t cap = negative ? c->max_neg_ttl : c->max_ttl;
 
-	return sc->ttl < cap ? sc->ttl : cap;
+	return (sc->ttl < cap ? sc->ttl : cap);
 }
 
 void

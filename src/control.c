@@ -102,19 +102,19 @@ control_clear_path(const char *path, const struct sockaddr_un *sun,
 
 	if (lstat(path, &st) == -1) {
 		if (errno == ENOENT)
-			return 0;
+			return (0);
 		control_cause(cause, "%s: %s", path, strerror(errno));
-		return -1;
+		return (-1);
 	}
 	if (!S_ISSOCK(st.st_mode)) {
 		control_cause(cause, "%s: path exists and is not a socket",
 		    path);
-		return -1;
+		return (-1);
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd == -1) {
 		control_cause(cause, "socket: %s", strerror(errno));
-		return -1;
+		return (-1);
 	}
 	/* Non-blocking: EAGAIN means a full backlog, so someone listens. */
 	live = connect(fd, (const struct sockaddr *)sun, sizeof *sun) == 0 ||
@@ -123,13 +123,13 @@ control_clear_path(const char *path, const struct sockaddr_un *sun,
 	if (live) {
 		control_cause(cause, "%s: socket in use by another process",
 		    path);
-		return -1;
+		return (-1);
 	}
 	if (unlink(path) == -1 && errno != ENOENT) {
 		control_cause(cause, "%s: %s", path, strerror(errno));
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 struct control *
@@ -147,20 +147,20 @@ control_new(struct event_base *base, const char *path,
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof sun.sun_path) {
 		control_cause(cause, "%s: path too long", path);
-		return NULL;
+		return (NULL);
 	}
 	if (*path == '\0') {
 		control_cause(cause, "empty control socket path");
-		return NULL;
+		return (NULL);
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if (control_clear_path(path, &sun, cause) == -1)
-		return NULL;
+		return (NULL);
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd == -1) {
 		control_cause(cause, "socket: %s", strerror(errno));
-		return NULL;
+		return (NULL);
 	}
 	/*
 	 * The umask is process-wide, but nothing else creates files while
@@ -173,13 +173,13 @@ control_new(struct event_base *base, const char *path,
 	if (error == -1) {
 		control_cause(cause, "%s: %s", sun.sun_path, strerror(errno));
 		close(fd);
-		return NULL;
+		return (NULL);
 	}
 	if (chmod(path, 0660) == -1 || listen(fd, CONTROL_BACKLOG) == -1) {
 		control_cause(cause, "%s: %s", sun.sun_path, strerror(errno));
 		unlink(path);
 		close(fd);
-		return NULL;
+		return (NULL);
 	}
 
 	if ((ctl = calloc(1, sizeof *ctl)) == NULL ||
@@ -200,7 +200,7 @@ control_new(struct event_base *base, const char *path,
 		goto fail;
 	}
 	evconnlistener_set_error_cb(ctl->listener, control_accept_error_cb);
-	return ctl;
+	return (ctl);
 
 fail:
 	if (ctl != NULL) {
@@ -211,7 +211,7 @@ fail:
 	}
 	unlink(path);
 	close(fd);
-	return NULL;
+	return (NULL);
 }
 
 /* Close one connection and forget it. */
@@ -388,19 +388,19 @@ control_utf8_valid(const unsigned char *s, size_t len)
 		else if (c >= 0xf0 && c <= 0xf4)
 			n = 4;
 		else
-			return 0;
+			return (0);
 		if (n > len - i)
-			return 0;
+			return (0);
 		for (k = 1; k < n; k++)
 			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
+				return (0);
 		if ((c == 0xe0 && s[i + 1] < 0xa0) ||
 		    (c == 0xed && s[i + 1] > 0x9f) ||
 		    (c == 0xf0 && s[i + 1] < 0x90) ||
 		    (c == 0xf4 && s[i + 1] > 0x8f))
-			return 0;
+			return (0);
 	}
-	return 1;
+	return (1);
 }
 
 /* Find a command by name; the built-in help goes first. */
@@ -410,11 +410,11 @@ control_find(struct control *ctl, const char *name)
 	size_t	i;
 
 	if (strcmp(name, control_help_cmd.name) == 0)
-		return &control_help_cmd;
+		return (&control_help_cmd);
 	for (i = 0; i < ctl->ncmds; i++)
 		if (strcmp(name, ctl->cmds[i].name) == 0)
-			return &ctl->cmds[i];
-	return NULL;
+			return (&ctl->cmds[i]);
+	return (NULL);
 }
 
 /* Append "usage  help" for one command. */
@@ -438,17 +438,17 @@ control_help(struct control *ctl, int argc, char **argv,
 		if ((cmd = control_find(ctl, argv[1])) == NULL) {
 			evbuffer_add_printf(out, "unknown command: %s\n",
 			    argv[1]);
-			return -1;
+			return (-1);
 		}
 		control_help_line(out, cmd);
-		return 0;
+		return (0);
 	}
 	for (i = 0; i < ctl->ncmds; i++) {
 		if (strcmp(ctl->cmds[i].name, control_help_cmd.name) != 0)
 			control_help_line(out, &ctl->cmds[i]);
 	}
 	control_help_line(out, &control_help_cmd);
-	return 0;
+	return (0);
 }
 
 /* Check, split and run one request line of len octets. */

@@ -55,7 +55,7 @@ geo_open_one(MMDB_s *mmdb, const char *what, const char *path, char **cause)
 	status = MMDB_open(path, MMDB_MODE_MMAP, mmdb);
 	error = errno;
 	if (status == MMDB_SUCCESS)
-		return 0;
+		return (0);
 	/* System errors leave errno set: say which, not just "error". */
 	if ((status == MMDB_FILE_OPEN_ERROR || status == MMDB_IO_ERROR) &&
 	    error != 0)
@@ -66,7 +66,7 @@ fail:
 	if (cause != NULL && asprintf(cause, "geoip %s %s: can't open: %s",
 	    what, path, reason) == -1)
 		*cause = NULL;
-	return -1;
+	return (-1);
 }
 
 struct geo *
@@ -80,24 +80,24 @@ geo_open(const char *country_path, const char *asn_path, char **cause)
 		if (cause != NULL && asprintf(cause, "geoip: %s",
 		    strerror(errno)) == -1)
 			*cause = NULL;
-		return NULL;
+		return (NULL);
 	}
 	if (country_path != NULL) {
 		if (geo_open_one(&g->country, "country", country_path,
 		    cause) == -1) {
 			geo_free(g);
-			return NULL;
+			return (NULL);
 		}
 		g->have_country = 1;
 	}
 	if (asn_path != NULL) {
 		if (geo_open_one(&g->asn, "asn", asn_path, cause) == -1) {
 			geo_free(g);
-			return NULL;
+			return (NULL);
 		}
 		g->have_asn = 1;
 	}
-	return g;
+	return (g);
 }
 
 void
@@ -121,8 +121,8 @@ geo_find(const MMDB_s *mmdb, const struct sockaddr *sa,
 
 	*res = MMDB_lookup_sockaddr(mmdb, sa, &error);
 	if (error != MMDB_SUCCESS || !res->found_entry)
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 /* Copy a two-letter code at path (e.g. "country", "iso_code") into cc. */
@@ -135,15 +135,15 @@ geo_cc(MMDB_entry_s *entry, const char *key, char cc[3])
 	if (MMDB_get_value(entry, &d, key, "iso_code", NULL) != MMDB_SUCCESS ||
 	    !d.has_data || d.type != MMDB_DATA_TYPE_UTF8_STRING ||
 	    d.data_size != 2)
-		return -1;
+		return (-1);
 	s = d.utf8_string;
 	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')) ||
 	    !((s[1] >= 'A' && s[1] <= 'Z') || (s[1] >= 'a' && s[1] <= 'z')))
-		return -1;
+		return (-1);
 	cc[0] = s[0] & ~0x20;	/* ASCII upper case */
 	cc[1] = s[1] & ~0x20;
 	cc[2] = '\0';
-	return 0;
+	return (0);
 }
 
 /* The autonomous_system_number of an entry, or 0. */
@@ -154,16 +154,16 @@ geo_asn(MMDB_entry_s *entry)
 
 	if (MMDB_get_value(entry, &d, "autonomous_system_number", NULL) !=
 	    MMDB_SUCCESS || !d.has_data)
-		return 0;
+		return (0);
 	switch (d.type) {
 	case MMDB_DATA_TYPE_UINT16:
-		return d.uint16;
+		return (d.uint16);
 	case MMDB_DATA_TYPE_UINT32:
-		return d.uint32;
+		return (d.uint32);
 	case MMDB_DATA_TYPE_UINT64:
-		return d.uint64 > UINT32_MAX ? 0 : (uint32_t)d.uint64;
+		return (d.uint64 > UINT32_MAX ? 0 : (uint32_t)d.uint64);
 	default:
-		return 0;
+		return (0);
 	}
 }
 
@@ -179,7 +179,7 @@ geo_lookup(const struct geo *g, int family, const uint8_t *addr,
 	cc[0] = '\0';
 	*asn = 0;
 	if (g == NULL)
-		return -1;
+		return (-1);
 	if (family == AF_INET6 && memcmp(addr, geo_mapped, 12) == 0) {
 		family = AF_INET;
 		addr += 12;
@@ -195,7 +195,7 @@ geo_lookup(const struct geo *g, int family, const uint8_t *addr,
 		memcpy(&sin6.sin6_addr, addr, 16);
 		sa = (struct sockaddr *)&sin6;
 	} else
-		return -1;
+		return (-1);
 
 	/* The country of the user, else of whoever registered the block. */
 	if (g->have_country && geo_find(&g->country, sa, &res) == 0 &&
@@ -204,5 +204,5 @@ geo_lookup(const struct geo *g, int family, const uint8_t *addr,
 		cc[0] = '\0';
 	if (g->have_asn && geo_find(&g->asn, sa, &res) == 0)
 		*asn = geo_asn(&res.entry);
-	return cc[0] != '\0' || *asn != 0 ? 0 : -1;
+	return (cc[0] != '\0' || *asn != 0 ? 0 : -1);
 }

@@ -15,7 +15,7 @@
 static unsigned
 hll_get(const struct hll *h, unsigned j)
 {
-	return (j & 1) ? h->reg[j >> 1] >> 4 : h->reg[j >> 1] & 0x0f;
+	return ((j & 1) ? h->reg[j >> 1] >> 4 : h->reg[j >> 1] & 0x0f);
 }
 
 /* Set register j of h to v (0..15). */

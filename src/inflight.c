@@ -65,7 +65,7 @@ struct inflight_mailbox {
 static uint8_t
 inflight_flags(const struct wire_query *q)
 {
-	return (q->do_bit ? 1 : 0) | ((q->flags & WIRE_CD) ? 2 : 0);
+	return ((q->do_bit ? 1 : 0) | ((q->flags & WIRE_CD) ? 2 : 0));
 }
 
 
@@ -73,10 +73,10 @@ static int
 inflight_match(const struct inflight_entry *e, uint64_t h,
     const struct wire_query *q)
 {
-	return e->hash == h && e->len == q->name_len &&
+	return (e->hash == h && e->len == q->name_len &&
 	    e->qtype == q->qtype && e->qclass == q->qclass &&
 	    e->flags == inflight_flags(q) &&
-	    memcmp(e->lname, q->lname, q->name_len) == 0;
+	    memcmp(e->lname, q->lname, q->name_len) == 0);
 }
 
 struct inflight *
@@ -86,11 +86,11 @@ inflight_new(void)
 	size_t		 i;
 
 	if ((in = calloc(1, sizeof *in)) == NULL)
-		return NULL;
+		return (NULL);
 	siphash_key_random(&in->key);
 	for (i = 0; i < INFLIGHT_SHARDS; i++)
 		pthread_mutex_init(&in->shards[i].lock, NULL);
-	return in;
+	return (in);
 }
 
 void
@@ -146,17 +146,17 @@ inflight_mailbox_new(struct event_base *base, inflight_wake_cb cb, void *arg)
 	struct inflight_mailbox	*mb;
 
 	if ((mb = calloc(1, sizeof *mb)) == NULL)
-		return NULL;
+		return (NULL);
 	if ((mb->ev = event_new(base, -1, 0, inflight_mailbox_cb, mb)) ==
 	    NULL) {
 		free(mb);
-		return NULL;
+		return (NULL);
 	}
 	pthread_mutex_init(&mb->lock, NULL);
 	mb->tailp = &mb->head;
 	mb->cb = cb;
 	mb->arg = arg;
-	return mb;
+	return (mb);
 }
 
 void
@@ -228,7 +228,7 @@ inflight_claim(struct inflight *in, const struct wire_query *q,
 		r = INFLIGHT_OWNER;
 	}
 	pthread_mutex_unlock(&s->lock);
-	return r;
+	return (r);
 }
 
 void

@@ -119,7 +119,7 @@ iptable_key_load(const uint8_t *addr, size_t len)
 		k.hi = k.hi << 8 | buf[i];
 		k.lo = k.lo << 8 | buf[i + 8];
 	}
-	return k;
+	return (k);
 }
 
 /* Mask of the host part of a /prefix, as a key. */
@@ -135,17 +135,17 @@ iptable_key_hostmask(unsigned prefix)
 		m.hi = prefix == 0 ? UINT64_MAX : UINT64_MAX >> prefix;
 		m.lo = UINT64_MAX;
 	}
-	return m;
+	return (m);
 }
 
 static int
 iptable_key_cmp(const struct iptable_key *a, const struct iptable_key *b)
 {
 	if (a->hi != b->hi)
-		return a->hi < b->hi ? -1 : 1;
+		return (a->hi < b->hi ? -1 : 1);
 	if (a->lo != b->lo)
-		return a->lo < b->lo ? -1 : 1;
-	return 0;
+		return (a->lo < b->lo ? -1 : 1);
+	return (0);
 }
 
 /* Last address of a network. */
@@ -157,7 +157,7 @@ iptable_ent_end(const struct iptable_ent *e)
 	m = iptable_key_hostmask(e->prefix);
 	k.hi = e->start.hi | m.hi;
 	k.lo = e->start.lo | m.lo;
-	return k;
+	return (k);
 }
 
 /*
@@ -184,11 +184,11 @@ iptable_ent_set(struct iptable_ent *e, const struct conf_net *net)
 			e->prefix = net->prefix;
 		}
 	} else
-		return -1;
+		return (-1);
 	m = iptable_key_hostmask(e->prefix);
 	e->start.hi &= ~m.hi;
 	e->start.lo &= ~m.lo;
-	return 0;
+	return (0);
 }
 
 /* qsort order: family, start, then the larger network first. */
@@ -199,12 +199,12 @@ iptable_ent_cmp(const void *va, const void *vb)
 	int				 c;
 
 	if (a->v6 != b->v6)
-		return a->v6 - b->v6;
+		return (a->v6 - b->v6);
 	if ((c = iptable_key_cmp(&a->start, &b->start)) != 0)
-		return c;
+		return (c);
 	if (a->prefix != b->prefix)
-		return a->prefix < b->prefix ? -1 : 1;
-	return 0;
+		return (a->prefix < b->prefix ? -1 : 1);
+	return (0);
 }
 
 /* As iptable_ent_cmp, then in the order added (value holds it). */
@@ -215,20 +215,20 @@ iptable_ent_cmp_added(const void *va, const void *vb)
 	int				 c;
 
 	if ((c = iptable_ent_cmp(a, b)) != 0)
-		return c;
-	return a->value < b->value ? -1 : a->value > b->value;
+		return (c);
+	return (a->value < b->value ? -1 : a->value > b->value);
 }
 
 static size_t
 iptable_min(size_t a, size_t b)
 {
-	return a < b ? a : b;
+	return (a < b ? a : b);
 }
 
 struct iptable_builder *
 iptable_builder_new(void)
 {
-	return calloc(1, sizeof(struct iptable_builder));
+	return (calloc(1, sizeof(struct iptable_builder)));
 }
 
 void
@@ -251,14 +251,14 @@ iptable_add(struct iptable_builder *b, const struct conf_net *net,
 		cap = b->cap == 0 ? 64 : b->cap * 2;
 		ents = reallocarray(b->ents, cap, sizeof *ents);
 		if (ents == NULL)
-			return -1;
+			return (-1);
 		b->ents = ents;
 		b->cap = cap;
 	}
 	if (iptable_ent_set(&b->ents[b->n], net) == -1)
-		return -1;
+		return (-1);
 	b->ents[b->n++].value = value;
-	return 0;
+	return (0);
 }
 
 /*
@@ -310,7 +310,7 @@ iptable_overlaps(const struct iptable_builder *b, iptable_overlap_cb cb,
 	size_t			*first, i;
 
 	if (b->n == 0)
-		return 0;
+		return (0);
 	e = reallocarray(NULL, b->n, sizeof *e);
 	stk = reallocarray(NULL, b->n, sizeof *stk);
 	first = reallocarray(NULL, b->n, sizeof *first);
@@ -318,7 +318,7 @@ iptable_overlaps(const struct iptable_builder *b, iptable_overlap_cb cb,
 		free(e);
 		free(stk);
 		free(first);
-		return -1;
+		return (-1);
 	}
 	/* A copy: the builder's order is the order added, kept for build. */
 	memcpy(e, b->ents, b->n * sizeof *e);
@@ -333,7 +333,7 @@ iptable_overlaps(const struct iptable_builder *b, iptable_overlap_cb cb,
 	free(e);
 	free(stk);
 	free(first);
-	return 0;
+	return (0);
 }
 
 /* Record that the value is val from address at on (cuts come in order). */
@@ -358,8 +358,8 @@ static uint64_t
 iptable_jump_key(const struct iptable_fam *f, int v6, size_t i)
 {
 	if (v6)
-		return ((const struct iptable_key *)f->start)[i].hi;
-	return ((const uint32_t *)f->start)[i];
+		return (((const struct iptable_key *)f->start)[i].hi);
+	return (((const uint32_t *)f->start)[i]);
 }
 
 /* Build f's jump index when it has more than IPTABLE_JUMP_MIN ranges. */
@@ -370,7 +370,7 @@ iptable_jump_build(struct iptable_fam *f, int v6)
 	size_t		i, b, nmax = 1;
 
 	if (f->n <= IPTABLE_JUMP_MIN)
-		return 0;
+		return (0);
 	while (nmax < f->n && nmax < IPTABLE_JUMP_MAX)
 		nmax <<= 1;
 	f->jlo = iptable_jump_key(f, v6, 0);
@@ -379,14 +379,14 @@ iptable_jump_build(struct iptable_fam *f, int v6)
 		;
 	f->nj = (size_t)(span >> f->jshift) + 1;
 	if ((f->jump = calloc(f->nj + 1, sizeof *f->jump)) == NULL)
-		return -1;
+		return (-1);
 	/* Starts are sorted, so their buckets only grow. */
 	for (i = 0, b = 0; i < f->n; i++)
 		while (b <= ((iptable_jump_key(f, v6, i) - f->jlo) >> f->jshift))
 			f->jump[b++] = (uint32_t)i;
 	while (b <= f->nj)
 		f->jump[b++] = (uint32_t)f->n;
-	return 0;
+	return (0);
 }
 
 /*
@@ -427,9 +427,9 @@ iptable_sweep(struct iptable_fam *f, int v6, const struct iptable_ent *ents,
 	int			 sp = 0;
 
 	if (n == 0)
-		return 0;
+		return (0);
 	if ((cuts = calloc(2 * n + 1, sizeof *cuts)) == NULL)
-		return -1;
+		return (-1);
 	for (i = 0; i <= n; i++) {
 		/* Close the networks that end before this one (or all). */
 		while (sp > 0 && (i == n ||
@@ -449,14 +449,14 @@ iptable_sweep(struct iptable_fam *f, int v6, const struct iptable_ent *ents,
 
 	if (ncuts == 0) {	/* every value was 0 */
 		free(cuts);
-		return 0;
+		return (0);
 	}
 	f->val = calloc(ncuts, sizeof *f->val);
 	f->start = calloc(ncuts, v6 ? sizeof(struct iptable_key) :
 	    sizeof(uint32_t));
 	if (f->val == NULL || f->start == NULL) {
 		free(cuts);
-		return -1;
+		return (-1);
 	}
 	for (j = 0; j < ncuts; j++) {
 		f->val[j] = cuts[j].val;
@@ -467,7 +467,7 @@ iptable_sweep(struct iptable_fam *f, int v6, const struct iptable_ent *ents,
 	}
 	f->n = ncuts;
 	free(cuts);
-	return iptable_jump_build(f, v6);
+	return (iptable_jump_build(f, v6));
 }
 
 struct iptable *
@@ -479,7 +479,7 @@ iptable_build(struct iptable_builder *b)
 
 	if ((t = calloc(1, sizeof *t)) == NULL) {
 		iptable_builder_free(b);
-		return NULL;
+		return (NULL);
 	}
 	e = b->ents;
 	if (b->n > 0)
@@ -505,7 +505,7 @@ iptable_build(struct iptable_builder *b)
 		t = NULL;
 	}
 	iptable_builder_free(b);
-	return t;
+	return (t);
 }
 
 void
@@ -531,7 +531,7 @@ iptable_lookup4(const struct iptable_fam *f, uint32_t a)
 	size_t		 base, len, half;
 
 	if (f->n == 0 || a < s[0])
-		return 0;
+		return (0);
 	iptable_jump(f, a, &base, &len);
 	/* Last index with s[i] <= a; s[base] <= a holds throughout. */
 	while (len > 1) {
@@ -540,7 +540,7 @@ iptable_lookup4(const struct iptable_fam *f, uint32_t a)
 			base += half;
 		len -= half;
 	}
-	return f->val[base];
+	return (f->val[base]);
 }
 
 /* The same for IPv6. */
@@ -551,7 +551,7 @@ iptable_lookup6(const struct iptable_fam *f, const struct iptable_key *k)
 	size_t				 base, len, half;
 
 	if (f->n == 0 || iptable_key_cmp(k, &s[0]) < 0)
-		return 0;
+		return (0);
 	iptable_jump(f, k->hi, &base, &len);
 	while (len > 1) {
 		half = len / 2;
@@ -559,7 +559,7 @@ iptable_lookup6(const struct iptable_fam *f, const struct iptable_key *k)
 			base += half;
 		len -= half;
 	}
-	return f->val[base];
+	return (f->val[base]);
 }
 
 uint64_t
@@ -568,19 +568,20 @@ iptable_lookup_addr(const struct iptable *t, int family, const uint8_t *addr)
 	struct iptable_key	k;
 
 	if (t == NULL)
-		return 0;
+		return (0);
 	if (family == AF_INET6 && memcmp(addr, iptable_mapped, 12) == 0) {
 		family = AF_INET;
 		addr += 12;
 	}
 	if (family == AF_INET)
-		return iptable_lookup4(&t->fam[0], (uint32_t)addr[0] << 24 |
-		    (uint32_t)addr[1] << 16 | (uint32_t)addr[2] << 8 | addr[3]);
+		return (iptable_lookup4(&t->fam[0],
+		    (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
+		    (uint32_t)addr[2] << 8 | addr[3]));
 	if (family == AF_INET6) {
 		k = iptable_key_load(addr, 16);
-		return iptable_lookup6(&t->fam[1], &k);
+		return (iptable_lookup6(&t->fam[1], &k));
 	}
-	return 0;
+	return (0);
 }
 
 uint64_t
@@ -591,31 +592,31 @@ iptable_lookup(const struct iptable *t, const struct sockaddr *sa)
 
 	if (sa->sa_family == AF_INET) {
 		sin = (const struct sockaddr_in *)sa;
-		return iptable_lookup_addr(t, AF_INET,
-		    (const uint8_t *)&sin->sin_addr);
+		return (iptable_lookup_addr(t, AF_INET,
+		    (const uint8_t *)&sin->sin_addr));
 	}
 	if (sa->sa_family == AF_INET6) {
 		sin6 = (const struct sockaddr_in6 *)sa;
-		return iptable_lookup_addr(t, AF_INET6,
-		    sin6->sin6_addr.s6_addr);
+		return (iptable_lookup_addr(t, AF_INET6,
+		    sin6->sin6_addr.s6_addr));
 	}
-	return 0;
+	return (0);
 }
 
 size_t
 iptable_count(const struct iptable *t)
 {
-	return t == NULL ? 0 : t->count;
+	return (t == NULL ? 0 : t->count);
 }
 
 size_t
 iptable_bytes(const struct iptable *t)
 {
 	if (t == NULL)
-		return 0;
-	return sizeof *t +
+		return (0);
+	return (sizeof *t +
 	    t->fam[0].n * (sizeof(uint32_t) + sizeof(uint64_t)) +
 	    t->fam[1].n * (sizeof(struct iptable_key) + sizeof(uint64_t)) +
 	    (t->fam[0].jump != NULL ? t->fam[0].nj + 1 : 0) * sizeof(uint32_t) +
-	    (t->fam[1].jump != NULL ? t->fam[1].nj + 1 : 0) * sizeof(uint32_t);
+	    (t->fam[1].jump != NULL ? t->fam[1].nj + 1 : 0) * sizeof(uint32_t));
 }

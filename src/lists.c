@@ -131,10 +131,10 @@ lists_format_parse(const char *name, enum lists_format *fmt)
 		if (!lists_formats[i].internal &&
 		    strcmp(name, lists_formats[i].name) == 0) {
 			*fmt = lists_formats[i].fmt;
-			return 0;
+			return (0);
 		}
 	}
-	return -1;
+	return (-1);
 }
 
 const char *
@@ -144,17 +144,17 @@ lists_format_name(enum lists_format fmt)
 
 	for (i = 0; i < LISTS_NFORMATS; i++) {
 		if (lists_formats[i].fmt == fmt)
-			return lists_formats[i].name;
+			return (lists_formats[i].name);
 	}
-	return "unknown";
+	return ("unknown");
 }
 
 /* Whether c may be in a label: letters, digits, '-' and '_'. */
 static int
 lists_label_char(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '_';
+	return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '_');
 }
 
 /* Check the octets of a label (or of name text with dots); NULL if fine. */
@@ -166,13 +166,13 @@ lists_label_check(const uint8_t *p, size_t len, int dots)
 
 	for (i = 0; i < len; i++) {
 		if (p[i] >= 0x80)
-			return "IDN must be in A-label (xn--) form";
+			return ("IDN must be in A-label (xn--) form");
 		if (dots && p[i] == '.')
 			continue;
 		if (!lists_label_char(p[i]) && why == NULL)
 			why = "not a domain name: invalid character";
 	}
-	return why;
+	return (why);
 }
 
 int
@@ -185,18 +185,18 @@ lists_name(const char *text, size_t len, uint8_t *out, size_t *outlen,
 	*outlen = 0;
 	if (len == 0) {
 		*why = "not a domain name: empty";
-		return -1;
+		return (-1);
 	}
 	if (len == 1 && p[0] == '.') {
 		*why = "the root cannot be listed";
-		return -1;
+		return (-1);
 	}
 	if (p[len - 1] == '.')
 		len--;
 
 	/* Characters first: that is the most useful reason to give. */
 	if ((*why = lists_label_check(p, len, 1)) != NULL)
-		return -1;
+		return (-1);
 
 	/* Labels, each length octet then the label folded to lower case. */
 	start = 0;
@@ -206,15 +206,15 @@ lists_name(const char *text, size_t len, uint8_t *out, size_t *outlen,
 		n = i - start;
 		if (n == 0) {
 			*why = "not a domain name: empty label";
-			return -1;
+			return (-1);
 		}
 		if (n > WIRE_MAX_LABEL) {
 			*why = "not a domain name: label longer than 63";
-			return -1;
+			return (-1);
 		}
 		if (pos + 1 + n + 1 > WIRE_MAX_NAME) {
 			*why = "not a domain name: longer than 255 octets";
-			return -1;
+			return (-1);
 		}
 		out[pos++] = (uint8_t)n;
 		wire_lower(out + pos, p + start, n);
@@ -223,7 +223,7 @@ lists_name(const char *text, size_t len, uint8_t *out, size_t *outlen,
 	}
 	out[pos++] = 0;
 	*outlen = pos;
-	return 0;
+	return (0);
 }
 
 /* Write a line into out as printable text, cut to LISTS_TEXT_CUT. */
@@ -291,7 +291,7 @@ lists_sink_failed(struct lists_ctx *ctx, uint32_t line)
 	snprintf(msg, sizeof msg, "%s:%u: cannot store entry (out of memory)",
 	    ctx->name, line);
 	lists_report(ctx, msg);
-	return -1;
+	return (-1);
 }
 
 /* Give a name entry to the sink. */
@@ -300,19 +300,19 @@ lists_add_name(struct lists_ctx *ctx, const uint8_t *lname, size_t len,
     enum domtable_kind kind, uint32_t line)
 {
 	if (ctx->sink->name == NULL)
-		return 0;
+		return (0);
 	if (ctx->sink->name(ctx->sink->arg, lname, len, kind,
 	    DOMTABLE_SUBTREE, line) != 0)
-		return lists_sink_failed(ctx, line);
+		return (lists_sink_failed(ctx, line));
 	ctx->res->entries++;
-	return 0;
+	return (0);
 }
 
 /* Whether c is blank (space or tab). */
 static int
 lists_blank(char c)
 {
-	return c == ' ' || c == '\t';
+	return (c == ' ' || c == '\t');
 }
 
 /*
@@ -332,7 +332,7 @@ lists_cut_comment(const char *s, size_t len)
 	}
 	while (len > 0 && lists_blank(s[len - 1]))
 		len--;
-	return len;
+	return (len);
 }
 
 /* Length of the field at s (up to a blank or the end). */
@@ -343,7 +343,7 @@ lists_field(const char *s, size_t len)
 
 	for (i = 0; i < len && !lists_blank(s[i]); i++)
 		;
-	return i;
+	return (i);
 }
 
 /* domains: one name, nothing else. */
@@ -357,23 +357,23 @@ lists_domains_line(struct lists_ctx *ctx, const char *s, size_t len,
 
 	/* '!' comments come from adblock-style headers of such lists. */
 	if (s[0] == '!')
-		return 0;
+		return (0);
 	len = lists_cut_comment(s, len);
 	if (len == 0)
-		return 0;
+		return (0);
 	ctx->content++;
 
 	/* "0.0.0.0 name" here is a hosts file given the wrong format. */
 	n = lists_field(s, len);
 	if (n != len) {
 		lists_invalid(ctx, line, "more than one field", s, len);
-		return 0;
+		return (0);
 	}
 	if (lists_name(s, n, lname, &llen, &why) != 0) {
 		lists_invalid(ctx, line, why, s, len);
-		return 0;
+		return (0);
 	}
-	return lists_add_name(ctx, lname, llen, DOMTABLE_BLOCK, line);
+	return (lists_add_name(ctx, lname, llen, DOMTABLE_BLOCK, line));
 }
 
 /* Whether a hosts-file name is one of the file's own, skipped silently. */
@@ -388,11 +388,11 @@ lists_hosts_skipped(const char *s, size_t n)
 	    i++) {
 		if (strlen(lists_hosts_skip[i]) == n &&
 		    strncasecmp(s, lists_hosts_skip[i], n) == 0)
-			return 1;
+			return (1);
 	}
 	/* ip6-localhost, ip6-loopback, ip6-allnodes and the like. */
-	return n > 4 && strncasecmp(s, "ip6-", 4) == 0 &&
-	    memchr(s, '.', n) == NULL;
+	return (n > 4 && strncasecmp(s, "ip6-", 4) == 0 &&
+	    memchr(s, '.', n) == NULL);
 }
 
 /* hosts: an address, then names. */
@@ -407,7 +407,7 @@ lists_hosts_line(struct lists_ctx *ctx, const char *s, size_t len,
 
 	len = lists_cut_comment(s, len);
 	if (len == 0)
-		return 0;
+		return (0);
 	ctx->content++;
 	end = s + len;
 
@@ -415,21 +415,21 @@ lists_hosts_line(struct lists_ctx *ctx, const char *s, size_t len,
 	n = lists_field(p, len);
 	if (n >= sizeof abuf) {
 		lists_invalid(ctx, line, "not an address", s, len);
-		return 0;
+		return (0);
 	}
 	memcpy(abuf, p, n);
 	abuf[n] = '\0';
 	if (inet_pton(AF_INET, abuf, addr) != 1 &&
 	    inet_pton(AF_INET6, abuf, addr) != 1) {
 		lists_invalid(ctx, line, "not an address", s, len);
-		return 0;
+		return (0);
 	}
 	p += n;
 	while (p < end && lists_blank(*p))
 		p++;
 	if (p == end) {
 		lists_invalid(ctx, line, "no name after the address", s, len);
-		return 0;
+		return (0);
 	}
 
 	/* Each name; one bad name makes the line invalid, not the rest. */
@@ -442,14 +442,14 @@ lists_hosts_line(struct lists_ctx *ctx, const char *s, size_t len,
 				bad = why;
 		} else if (lists_add_name(ctx, lname, llen, DOMTABLE_BLOCK,
 		    line) != 0)
-			return -1;
+			return (-1);
 		p += n;
 		while (p < end && lists_blank(*p))
 			p++;
 	}
 	if (bad != NULL)
 		lists_invalid(ctx, line, bad, s, len);
-	return 0;
+	return (0);
 }
 
 /* Whether the adblock line is element hiding ("##", "#@#", "#?#"...). */
@@ -462,12 +462,12 @@ lists_adblock_cosmetic(const char *s, size_t len)
 		if (s[i] != '#')
 			continue;
 		if (s[i + 1] == '#')
-			return 1;
+			return (1);
 		if (i + 2 < len && s[i + 2] == '#' &&
 		    (s[i + 1] == '@' || s[i + 1] == '?' || s[i + 1] == '$'))
-			return 1;
+			return (1);
 	}
-	return 0;
+	return (0);
 }
 
 /* adblock: "||name^", "@@||name^", or a plain name. */
@@ -482,19 +482,19 @@ lists_adblock_line(struct lists_ctx *ctx, const char *s, size_t len,
 
 	/* "!" comments, "[Adblock Plus 2.0]" headers, and "# " comments. */
 	if (s[0] == '!' || s[0] == '[')
-		return 0;
+		return (0);
 	if (s[0] == '#' && !lists_adblock_cosmetic(s, len))
-		return 0;
+		return (0);
 	ctx->content++;
 
 	/* What a DNS filter cannot do is unsupported, not invalid. */
 	if (lists_adblock_cosmetic(s, len)) {
 		lists_unsupported(ctx, LISTS_UNSUP_COSMETIC);
-		return 0;
+		return (0);
 	}
 	if (s[0] == '/') {
 		lists_unsupported(ctx, LISTS_UNSUP_REGEX);
-		return 0;
+		return (0);
 	}
 	len = lists_cut_comment(s, len);
 
@@ -507,20 +507,20 @@ lists_adblock_line(struct lists_ctx *ctx, const char *s, size_t len,
 		/* A plain host name, as some adblock lists carry. */
 		if (kind == DOMTABLE_BLOCK &&
 		    lists_name(p, rest, lname, &llen, &why) == 0)
-			return lists_add_name(ctx, lname, llen, kind, line);
+			return (lists_add_name(ctx, lname, llen, kind, line));
 		if (rest > 0 && strcspn(p, "^$|*/") < rest) {
 			if (memchr(p, '$', rest) != NULL)
 				lists_unsupported(ctx, LISTS_UNSUP_OPTIONS);
 			else
 				lists_unsupported(ctx, LISTS_UNSUP_PATTERN);
-			return 0;
+			return (0);
 		}
 		if (kind == DOMTABLE_PASS)
 			why = "not an adblock rule";
 		else
 			(void)lists_name(p, rest, lname, &llen, &why);
 		lists_invalid(ctx, line, why, s, len);
-		return 0;
+		return (0);
 	}
 	p += 2;
 	rest -= 2;
@@ -537,7 +537,7 @@ lists_adblock_line(struct lists_ctx *ctx, const char *s, size_t len,
 			lists_unsupported(ctx, LISTS_UNSUP_OPTIONS);
 		else
 			lists_unsupported(ctx, LISTS_UNSUP_PATTERN);
-		return 0;
+		return (0);
 	}
 	/* After '^' only an end anchor '|' may follow; "$opts" are for
 	   browsers (third-party, script...) and blocking would overblock. */
@@ -547,13 +547,13 @@ lists_adblock_line(struct lists_ctx *ctx, const char *s, size_t len,
 		else if (p[n + 1] != '|' || n + 2 != rest)
 			lists_unsupported(ctx, LISTS_UNSUP_PATTERN);
 		if (p[n + 1] != '|' || n + 2 != rest)
-			return 0;
+			return (0);
 	}
 	if (lists_name(p, n, lname, &llen, &why) != 0) {
 		lists_invalid(ctx, line, why, s, len);
-		return 0;
+		return (0);
 	}
-	return lists_add_name(ctx, lname, llen, kind, line);
+	return (lists_add_name(ctx, lname, llen, kind, line));
 }
 
 /* ip: an address or a CIDR network. */
@@ -569,16 +569,16 @@ lists_ip_line(struct lists_ctx *ctx, const char *s, size_t len,
 
 	len = lists_cut_comment(s, len);
 	if (len == 0)
-		return 0;
+		return (0);
 	ctx->content++;
 	n = lists_field(s, len);
 	if (n != len) {
 		lists_invalid(ctx, line, "more than one field", s, len);
-		return 0;
+		return (0);
 	}
 	if (n >= sizeof abuf) {
 		lists_invalid(ctx, line, "not an address or network", s, len);
-		return 0;
+		return (0);
 	}
 	/* Address and prefix are split; inet_pton checks the address. */
 	memcpy(abuf, s, n);
@@ -594,7 +594,7 @@ lists_ip_line(struct lists_ctx *ctx, const char *s, size_t len,
 		max = 128;
 	} else {
 		lists_invalid(ctx, line, "not an address or network", s, len);
-		return 0;
+		return (0);
 	}
 	/* Decimal digits only: strtoul would take "+8", " 8" and "0x8". */
 	net.prefix = max;
@@ -604,7 +604,7 @@ lists_ip_line(struct lists_ctx *ctx, const char *s, size_t len,
 		    (prefix = strtoul(slash, &endp, 10)) > max ||
 		    *endp != '\0' || errno != 0 || endp - slash > 3) {
 			lists_invalid(ctx, line, "bad prefix length", s, len);
-			return 0;
+			return (0);
 		}
 		net.prefix = (unsigned)prefix;
 	}
@@ -613,15 +613,15 @@ lists_ip_line(struct lists_ctx *ctx, const char *s, size_t len,
 	for (i = net.prefix; i < max; i++) {
 		if (net.addr[i / 8] & (0x80 >> (i % 8))) {
 			lists_invalid(ctx, line, "host bits set", s, len);
-			return 0;
+			return (0);
 		}
 	}
 	if (ctx->sink->net == NULL)
-		return 0;
+		return (0);
 	if (ctx->sink->net(ctx->sink->arg, &net, line) != 0)
-		return lists_sink_failed(ctx, line);
+		return (lists_sink_failed(ctx, line));
 	ctx->res->entries++;
-	return 0;
+	return (0);
 }
 
 /* rewrite: "name target", both names, exactly two fields. */
@@ -635,7 +635,7 @@ lists_rewrite_line(struct lists_ctx *ctx, const char *s, size_t len,
 
 	len = lists_cut_comment(s, len);
 	if (len == 0)
-		return 0;
+		return (0);
 	ctx->content++;
 	end = s + len;
 	n = lists_field(s, len);
@@ -644,21 +644,21 @@ lists_rewrite_line(struct lists_ctx *ctx, const char *s, size_t len,
 	tn = lists_field(t, (size_t)(end - t));
 	if (tn == 0 || t + tn != end) {
 		lists_invalid(ctx, line, "want \"name target\"", s, len);
-		return 0;
+		return (0);
 	}
 	if (lists_name(s, n, lname, &llen, &why) != 0 ||
 	    lists_name(t, tn, target, &tlen, &why) != 0) {
 		lists_invalid(ctx, line, why, s, len);
-		return 0;
+		return (0);
 	}
 	/* To the sink as what it is: an RPZ CNAME on an exact name. */
 	if (ctx->sink->rpz == NULL)
-		return 0;
+		return (0);
 	if (ctx->sink->rpz(ctx->sink->arg, lname, llen, DOMTABLE_EXACT,
 	    LISTS_RPZ_CNAME, target, tlen, line) != 0)
-		return lists_sink_failed(ctx, line);
+		return (lists_sink_failed(ctx, line));
 	ctx->res->entries++;
-	return 0;
+	return (0);
 }
 
 /* Whether the wire name equals the text name (one label, then root). */
@@ -667,8 +667,8 @@ lists_wire_is(const uint8_t *w, size_t len, const char *label)
 {
 	size_t	n = strlen(label);
 
-	return len == n + 2 && w[0] == n && w[n + 1] == 0 &&
-	    strncasecmp((const char *)w + 1, label, n) == 0;
+	return (len == n + 2 && w[0] == n && w[n + 1] == 0 &&
+	    strncasecmp((const char *)w + 1, label, n) == 0);
 }
 
 /* Lower-case a wire name in place; NULL if its labels are fine. */
@@ -680,11 +680,11 @@ lists_wire_fold(uint8_t *w, size_t len)
 
 	while (i < len && w[i] != 0) {
 		if ((why = lists_label_check(w + i + 1, w[i], 0)) != NULL)
-			return why;
+			return (why);
 		wire_lower(w + i + 1, w + i + 1, w[i]);
 		i += w[i] + 1;
 	}
-	return NULL;
+	return (NULL);
 }
 
 /*
@@ -707,7 +707,7 @@ lists_rpz_directive(struct lists_ctx *ctx, const char *rec, size_t len,
 		if (!ldns_dname_str_absolute(tok) && ctx->origin == NULL) {
 			lists_invalid(ctx, line, "relative $ORIGIN without an "
 			    "origin", rec, len);
-			return 0;
+			return (0);
 		}
 		st = ldns_str2rdf_dname(&o, tok);
 		if (st == LDNS_STATUS_OK && !ldns_dname_str_absolute(tok))
@@ -717,32 +717,32 @@ lists_rpz_directive(struct lists_ctx *ctx, const char *rec, size_t len,
 			lists_invalid(ctx, line, st != LDNS_STATUS_OK ?
 			    ldns_get_errorstr_by_id(st) : "bad $ORIGIN", rec,
 			    len);
-			return 0;
+			return (0);
 		}
 		ldns_rdf_deep_free(ctx->origin);
 		ctx->origin = o;
 		/* Before any SOA, the first $ORIGIN names the zone. */
 		if (ctx->apex == NULL && (ctx->apex = ldns_rdf_clone(o)) ==
 		    NULL)
-			return lists_sink_failed(ctx, line);
-		return 0;
+			return (lists_sink_failed(ctx, line));
+		return (0);
 	}
 	if (strncasecmp(rec, "$TTL", 4) == 0 && lists_blank(rec[4])) {
 		ttl = ldns_str2period(tok, &end);
 		if (end == tok || *end != '\0') {
 			lists_invalid(ctx, line, "bad $TTL", rec, len);
-			return 0;
+			return (0);
 		}
 		ctx->ttl = ttl;
-		return 0;
+		return (0);
 	}
 	if (strncasecmp(rec, "$INCLUDE", 8) == 0 ||
 	    strncasecmp(rec, "$GENERATE", 9) == 0) {
 		lists_unsupported(ctx, LISTS_UNSUP_RPZ_DIRECTIVE);
-		return 0;
+		return (0);
 	}
 	lists_invalid(ctx, line, "unknown directive", rec, len);
-	return 0;
+	return (0);
 }
 
 /* One RPZ record on its way from ldns to the sink. */
@@ -765,7 +765,7 @@ lists_rpz_invalid(struct lists_ctx *ctx, const struct lists_rpz_rec *r,
     const char *why)
 {
 	lists_invalid(ctx, r->line, why, r->text, r->len);
-	return -1;
+	return (-1);
 }
 
 /*
@@ -780,15 +780,15 @@ lists_rpz_soa(struct lists_ctx *ctx, const struct lists_rpz_rec *r)
 
 	if (ldns_rr_get_type(r->rr) != LDNS_RR_TYPE_SOA || ctx->have_soa ||
 	    !ldns_dname_absolute(owner))
-		return 0;
+		return (0);
 	ctx->have_soa = 1;
 	ldns_rdf_deep_free(ctx->apex);
 	ctx->apex = ldns_rdf_clone(owner);
 	if (ctx->origin == NULL)
 		ctx->origin = ldns_rdf_clone(owner);
 	if (ctx->apex == NULL || ctx->origin == NULL)
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 /*
@@ -807,18 +807,18 @@ lists_rpz_cut(struct lists_ctx *ctx, struct lists_rpz_rec *r)
 		if (ldns_rr_get_type(r->rr) != LDNS_RR_TYPE_SOA &&
 		    ldns_rr_get_type(r->rr) != LDNS_RR_TYPE_NS)
 			lists_rpz_invalid(ctx, r, "record at the zone apex");
-		return -1;
+		return (-1);
 	}
 	olen = ldns_rdf_size(owner);
 	if (ctx->apex != NULL) {
 		if (!ldns_dname_is_subdomain(owner, ctx->apex))
-			return lists_rpz_invalid(ctx, r,
-			    "owner outside the zone");
+			return (lists_rpz_invalid(ctx, r,
+			    "owner outside the zone"));
 		olen -= ldns_rdf_size(ctx->apex);
 	} else if (ldns_dname_absolute(owner))
 		olen--;
 	if (olen == 0 || olen > WIRE_MAX_NAME - 1)
-		return lists_rpz_invalid(ctx, r, "bad owner name");
+		return (lists_rpz_invalid(ctx, r, "bad owner name"));
 	memcpy(r->name, ldns_rdf_data(owner), olen);
 	r->name[olen] = 0;
 	r->nlen = olen + 1;
@@ -827,8 +827,8 @@ lists_rpz_cut(struct lists_ctx *ctx, struct lists_rpz_rec *r)
 	for (i = 0; i < olen; i += r->name[i] + 1)
 		;
 	if (i != olen)
-		return lists_rpz_invalid(ctx, r, "bad owner name");
-	return 0;
+		return (lists_rpz_invalid(ctx, r, "bad owner name"));
+	return (0);
 }
 
 /*
@@ -858,13 +858,13 @@ lists_rpz_trigger(struct lists_ctx *ctx, struct lists_rpz_rec *r)
 		if (lists_wire_is(last, r->name + r->nlen - last,
 		    special[i].label)) {
 			lists_unsupported(ctx, special[i].kind);
-			return -1;
+			return (-1);
 		}
 	}
 	/* Local data (A, AAAA, TXT...) would need answers we do not keep. */
 	if (ldns_rr_get_type(r->rr) != LDNS_RR_TYPE_CNAME) {
 		lists_unsupported(ctx, LISTS_UNSUP_RPZ_DATA);
-		return -1;
+		return (-1);
 	}
 
 	/* "*.name" covers the subdomains of name only. */
@@ -876,10 +876,10 @@ lists_rpz_trigger(struct lists_ctx *ctx, struct lists_rpz_rec *r)
 	}
 	/* "*" alone would list everything below the origin. */
 	if (r->nlen == 1)
-		return lists_rpz_invalid(ctx, r, "the root cannot be listed");
+		return (lists_rpz_invalid(ctx, r, "the root cannot be listed"));
 	if ((why = lists_wire_fold(r->name, r->nlen)) != NULL)
-		return lists_rpz_invalid(ctx, r, why);
-	return 0;
+		return (lists_rpz_invalid(ctx, r, why));
+	return (0);
 }
 
 /* The action, from the CNAME target; -1 if none we do (reported). */
@@ -892,7 +892,7 @@ lists_rpz_action(struct lists_ctx *ctx, struct lists_rpz_rec *r)
 	size_t		 tlen;
 
 	if (target == NULL || ldns_rdf_size(target) > WIRE_MAX_NAME)
-		return lists_rpz_invalid(ctx, r, "bad CNAME target");
+		return (lists_rpz_invalid(ctx, r, "bad CNAME target"));
 	w = ldns_rdf_data(target);
 	tlen = ldns_rdf_size(target);
 	r->tlen = 0;
@@ -907,18 +907,18 @@ lists_rpz_action(struct lists_ctx *ctx, struct lists_rpz_rec *r)
 		r->action = LISTS_RPZ_PASSTHRU;
 	else if (lists_wire_is(w, tlen, "rpz-drop")) {
 		lists_unsupported(ctx, LISTS_UNSUP_RPZ_DROP);
-		return -1;
+		return (-1);
 	} else if (lists_wire_is(w, tlen, "rpz-tcp-only")) {
 		lists_unsupported(ctx, LISTS_UNSUP_RPZ_TCP_ONLY);
-		return -1;
+		return (-1);
 	} else {
 		r->action = LISTS_RPZ_CNAME;
 		memcpy(r->target, w, tlen);
 		r->tlen = tlen;
 		if ((why = lists_wire_fold(r->target, tlen)) != NULL)
-			return lists_rpz_invalid(ctx, r, why);
+			return (lists_rpz_invalid(ctx, r, why));
 	}
-	return 0;
+	return (0);
 }
 
 /* One RPZ record, all its lines joined, parsed by ldns. */
@@ -935,20 +935,20 @@ lists_rpz_record(struct lists_ctx *ctx, char *rec, uint32_t line)
 	r.line = line;
 	ctx->content++;
 	if (rec[0] == '$')
-		return lists_rpz_directive(ctx, rec, r.len, line);
+		return (lists_rpz_directive(ctx, rec, r.len, line));
 
 	/* Without an origin ldns would take "@" for the previous owner. */
 	if (rec[0] == '@' && (rec[1] == '\0' || lists_blank(rec[1])) &&
 	    ctx->origin == NULL) {
 		lists_rpz_invalid(ctx, &r, "\"@\" without $ORIGIN or SOA");
-		return 0;
+		return (0);
 	}
 	st = ldns_rr_new_frm_str(&r.rr, rec, ctx->ttl, ctx->origin,
 	    &ctx->prev);
 	if (st != LDNS_STATUS_OK || r.rr == NULL) {
 		ldns_rr_free(r.rr);
 		lists_rpz_invalid(ctx, &r, ldns_get_errorstr_by_id(st));
-		return 0;
+		return (0);
 	}
 
 	/* Each step reports why a record is skipped, or counts it. */
@@ -964,7 +964,7 @@ lists_rpz_record(struct lists_ctx *ctx, char *rec, uint32_t line)
 			ctx->res->entries++;
 	}
 	ldns_rr_free(r.rr);
-	return rv;
+	return (rv);
 }
 
 /* Append text to the RPZ record being joined. */
@@ -991,7 +991,7 @@ lists_rpz_flush(struct lists_ctx *ctx)
 	int	rv = 0;
 
 	if (ctx->reclen == 0 && !ctx->recbad)
-		return 0;
+		return (0);
 	if (ctx->recbad || ctx->depth != 0) {
 		/*
 		 * Every line the broken record swallowed counts as invalid,
@@ -1010,7 +1010,7 @@ lists_rpz_flush(struct lists_ctx *ctx)
 	ctx->rec[0] = '\0';
 	ctx->recbad = 0;
 	ctx->depth = 0;
-	return rv;
+	return (rv);
 }
 
 /*
@@ -1045,7 +1045,7 @@ lists_rpz_line(struct lists_ctx *ctx, const char *s, size_t len,
 		len--;
 	if (ctx->reclen == 0 && !ctx->recbad) {
 		if (len == 0)
-			return 0;
+			return (0);
 		ctx->recline = line;
 		/* A blank start keeps the previous owner: keep one blank. */
 		if (lists_blank(s[0])) {
@@ -1059,8 +1059,8 @@ lists_rpz_line(struct lists_ctx *ctx, const char *s, size_t len,
 	lists_rpz_append(ctx, s, len);
 	ctx->reclines++;
 	if (ctx->depth > 0)
-		return 0;
-	return lists_rpz_flush(ctx);
+		return (0);
+	return (lists_rpz_flush(ctx));
 }
 
 /*
@@ -1080,13 +1080,13 @@ lists_line(struct lists_ctx *ctx, const char *s, size_t len, uint32_t line)
 	if (len > LISTS_MAX_LINE) {
 		ctx->content++;
 		lists_invalid(ctx, line, "line too long", s, len);
-		return 0;
+		return (0);
 	}
 	/* Parsers use C strings: a NUL would cut the line unseen. */
 	if (memchr(s, '\0', len) != NULL) {
 		ctx->content++;
 		lists_invalid(ctx, line, "NUL octet in line", s, len);
-		return 0;
+		return (0);
 	}
 	/* A copy, NUL-terminated; the caller's buffer is not touched. */
 	memcpy(ctx->line, s, len);
@@ -1094,7 +1094,7 @@ lists_line(struct lists_ctx *ctx, const char *s, size_t len, uint32_t line)
 	s = ctx->line;
 
 	if (ctx->fmt == LISTS_RPZ)
-		return lists_rpz_line(ctx, s, len, line);
+		return (lists_rpz_line(ctx, s, len, line));
 	while (len > 0 && (lists_blank(s[len - 1]) || s[len - 1] == '\r'))
 		len--;
 	while (len > 0 && lists_blank(s[0])) {
@@ -1102,22 +1102,22 @@ lists_line(struct lists_ctx *ctx, const char *s, size_t len, uint32_t line)
 		len--;
 	}
 	if (len == 0)
-		return 0;
+		return (0);
 	switch (ctx->fmt) {
 	case LISTS_DOMAINS:
-		return lists_domains_line(ctx, s, len, line);
+		return (lists_domains_line(ctx, s, len, line));
 	case LISTS_HOSTS:
-		return lists_hosts_line(ctx, s, len, line);
+		return (lists_hosts_line(ctx, s, len, line));
 	case LISTS_ADBLOCK:
-		return lists_adblock_line(ctx, s, len, line);
+		return (lists_adblock_line(ctx, s, len, line));
 	case LISTS_IP:
-		return lists_ip_line(ctx, s, len, line);
+		return (lists_ip_line(ctx, s, len, line));
 	case LISTS_REWRITE:
-		return lists_rewrite_line(ctx, s, len, line);
+		return (lists_rewrite_line(ctx, s, len, line));
 	case LISTS_RPZ:
 		break;
 	}
-	return 0;
+	return (0);
 }
 
 /* A new load's state; NULL on allocation failure (reported). */
@@ -1137,7 +1137,7 @@ lists_ctx_new(const char *name, enum lists_format fmt,
 		snprintf(msg, sizeof msg, "%s: %s", name, strerror(errno));
 		if (sink->report != NULL)
 			sink->report(sink->arg, msg);
-		return NULL;
+		return (NULL);
 	}
 	ctx->name = name;
 	ctx->fmt = fmt;
@@ -1146,7 +1146,7 @@ lists_ctx_new(const char *name, enum lists_format fmt,
 	ctx->ttl = 3600;
 	if (ctx->rec != NULL)
 		ctx->rec[0] = '\0';
-	return ctx;
+	return (ctx);
 }
 
 /* Finish a load: summaries, the "mostly garbage" rule, cleanup. */
@@ -1165,7 +1165,7 @@ lists_end(struct lists_ctx *ctx, int rv)
 	ctx->rec = NULL;
 	ctx->origin = ctx->prev = ctx->apex = NULL;
 	if (rv != 0)
-		return -1;
+		return (-1);
 
 	if (ctx->hidden > 0) {
 		snprintf(msg, sizeof msg,
@@ -1187,7 +1187,7 @@ lists_end(struct lists_ctx *ctx, int rv)
 		    "%s: mostly invalid (%zu of %zu lines), list rejected",
 		    ctx->name, bad, ctx->content);
 		lists_report(ctx, msg);
-		return -1;
+		return (-1);
 	}
 	/*
 	 * Not an error (a category may be empty on purpose), but a feed cut
@@ -1197,7 +1197,7 @@ lists_end(struct lists_ctx *ctx, int rv)
 		snprintf(msg, sizeof msg, "%s: warning: no entries", ctx->name);
 		lists_report(ctx, msg);
 	}
-	return 0;
+	return (0);
 }
 
 /* The identity of the file of st. */
@@ -1221,9 +1221,9 @@ lists_file_same(const char *path, const struct lists_fileid *id)
 	struct stat		st;
 
 	if (stat(path, &st) == -1)
-		return 0;
+		return (0);
 	lists_fileid_set(&now, &st);
-	return memcmp(&now, id, sizeof now) == 0;
+	return (memcmp(&now, id, sizeof now) == 0);
 }
 
 long
@@ -1235,13 +1235,13 @@ lists_lines(const char *path)
 	int	fd, last = '\n';
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
+		return (-1);
 	while ((n = read(fd, buf, sizeof buf)) != 0) {
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			close(fd);
-			return -1;
+			return (-1);
 		}
 		end = buf + n;
 		for (p = buf; (p = memchr(p, '\n', (size_t)(end - p))) != NULL;
@@ -1250,7 +1250,7 @@ lists_lines(const char *path)
 		last = buf[n - 1];
 	}
 	close(fd);
-	return last == '\n' ? lines : lines + 1;
+	return (last == '\n' ? lines : lines + 1);
 }
 
 int
@@ -1274,14 +1274,14 @@ lists_load(const char *path, enum lists_format fmt,
 		snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
 		if (sink->report != NULL)
 			sink->report(sink->arg, msg);
-		return -1;
+		return (-1);
 	}
 	/* Taken of the file read, before reading: a change later shows. */
 	if (fstat(fileno(f), &st) == 0)
 		lists_fileid_set(&res->id, &st);
 	if ((ctx = lists_ctx_new(path, fmt, sink, res)) == NULL) {
 		fclose(f);
-		return -1;
+		return (-1);
 	}
 	while (rv == 0 && (n = getline(&buf, &cap, f)) != -1) {
 		if (n > 0 && buf[n - 1] == '\n')
@@ -1297,7 +1297,7 @@ lists_load(const char *path, enum lists_format fmt,
 	fclose(f);
 	rv = lists_end(ctx, rv);
 	free(ctx);
-	return rv;
+	return (rv);
 }
 
 int
@@ -1315,7 +1315,7 @@ lists_load_mem(const char *name, const char *buf, size_t len,
 		res = &tmp;
 	memset(res, 0, sizeof *res);
 	if ((ctx = lists_ctx_new(name, fmt, sink, res)) == NULL)
-		return -1;
+		return (-1);
 	while (rv == 0 && p < end) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
@@ -1324,5 +1324,5 @@ lists_load_mem(const char *name, const char *buf, size_t len,
 	}
 	rv = lists_end(ctx, rv);
 	free(ctx);
-	return rv;
+	return (rv);
 }

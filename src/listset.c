@@ -42,20 +42,20 @@ listset_arena_add(struct listset_load *ld, const uint8_t *name, size_t len)
 	size_t		 cap, off;
 
 	if (ls->arena_len + len > UINT32_MAX)
-		return -1;
+		return (-1);
 	if (ls->arena_len + len > ld->arena_cap) {
 		cap = ld->arena_cap ? ld->arena_cap * 2 : 4096;
 		while (cap < ls->arena_len + len)
 			cap *= 2;
 		if ((a = realloc(ls->arena, cap)) == NULL)
-			return -1;
+			return (-1);
 		ls->arena = a;
 		ld->arena_cap = cap;
 	}
 	off = ls->arena_len;
 	memcpy(ls->arena + off, name, len);
 	ls->arena_len += len;
-	return (int64_t)off;
+	return ((int64_t)off);
 }
 
 /* Sink: a name of a domains, hosts or adblock list. */
@@ -67,8 +67,8 @@ listset_sink_name(void *arg, const uint8_t *lname, size_t len,
 
 	ld->ls->entries[ld->list]++;
 	/* Line numbers past DOMTABLE_MAX_TAG are reported as that. */
-	return domtable_add(ld->names, lname, len, ld->list, kind, match,
-	    line < DOMTABLE_MAX_TAG ? line : DOMTABLE_MAX_TAG);
+	return (domtable_add(ld->names, lname, len, ld->list, kind, match,
+	    line < DOMTABLE_MAX_TAG ? line : DOMTABLE_MAX_TAG));
 }
 
 /* Sink: an RPZ trigger; its action goes to the side table. */
@@ -83,27 +83,27 @@ listset_sink_rpz(void *arg, const uint8_t *lname, size_t len,
 	int64_t			 off = 0;
 
 	if (ls->nrpz >= DOMTABLE_MAX_TAG)
-		return -1;
+		return (-1);
 	if (ls->nrpz == ld->rpz_cap) {
 		r = reallocarray(ls->rpz, ld->rpz_cap ? ld->rpz_cap * 2 : 64,
 		    sizeof *r);
 		if (r == NULL)
-			return -1;
+			return (-1);
 		ls->rpz = r;
 		ld->rpz_cap = ld->rpz_cap ? ld->rpz_cap * 2 : 64;
 	}
 	if (action == LISTS_RPZ_CNAME &&
 	    (off = listset_arena_add(ld, target, tlen)) == -1)
-		return -1;
+		return (-1);
 	r = &ls->rpz[ls->nrpz];
 	r->action = action;
 	r->line = line;
 	r->target = (uint32_t)off;
 	r->tlen = (uint8_t)tlen;
 	ls->entries[ld->list]++;
-	return domtable_add(ld->names, lname, len, ld->list,
+	return (domtable_add(ld->names, lname, len, ld->list,
 	    action == LISTS_RPZ_PASSTHRU ? DOMTABLE_PASS : DOMTABLE_BLOCK,
-	    match, (uint32_t)ls->nrpz++);
+	    match, (uint32_t)ls->nrpz++));
 }
 
 /* Sink: a network of an ip list. */
@@ -114,7 +114,7 @@ listset_sink_net(void *arg, const struct conf_net *net, uint32_t line)
 
 	(void)line;
 	ld->ls->entries[ld->list]++;
-	return iptable_add(ld->ips, net, (uint64_t)1 << ld->list);
+	return (iptable_add(ld->ips, net, (uint64_t)1 << ld->list));
 }
 
 /* Sink: a report from the list reader. */
@@ -133,14 +133,14 @@ listset_same(const struct listset *ls, const struct conf *conf)
 	size_t	i;
 
 	if (ls == NULL || ls->nlists != conf->nlists)
-		return 0;
+		return (0);
 	for (i = 0; i < conf->nlists; i++) {
 		if (strcmp(ls->src[i].file, conf->lists[i].file) != 0 ||
 		    ls->src[i].format != conf->lists[i].format ||
 		    !lists_file_same(conf->lists[i].file, &ls->src[i].id))
-			return 0;
+			return (0);
 	}
-	return 1;
+	return (1);
 }
 
 /*
@@ -159,7 +159,7 @@ listset_reserve(struct listset_load *ld, const struct conf *conf)
 		if ((n = lists_lines(conf->lists[i].file)) > 0)
 			lines += (size_t)n;
 	}
-	return domtable_builder_reserve(ld->names, lines);
+	return (domtable_builder_reserve(ld->names, lines));
 }
 
 /* Read every list of conf into the builders of ld; -1 if any failed. */
@@ -186,13 +186,13 @@ listset_load(struct listset_load *ld, const struct conf *conf)
 			ls->rpz_bits |= (uint64_t)1 << i;
 		ls->src[i].format = conf->lists[i].format;
 		if ((ls->src[i].file = strdup(conf->lists[i].file)) == NULL)
-			return -1;
+			return (-1);
 		if (lists_load(conf->lists[i].file,
 		    (enum lists_format)conf->lists[i].format, &sink, &res) == -1)
 			failed = 1;
 		ls->src[i].id = res.id;
 	}
-	return failed ? -1 : 0;
+	return (failed ? -1 : 0);
 }
 
 /* Read and compile the lists of conf; NULL on any error (reported). */
@@ -229,7 +229,7 @@ listset_build(const struct conf *conf, listset_error_cb errcb, void *arg)
 		goto nomem;
 	if (failed) {
 		listset_free(ls);
-		return NULL;
+		return (NULL);
 	}
 	/* The side tables grew by doubling: give back the rest. */
 	if (ls->nrpz > 0 &&
@@ -238,14 +238,14 @@ listset_build(const struct conf *conf, listset_error_cb errcb, void *arg)
 	if (ls->arena_len > 0 &&
 	    (p = realloc(ls->arena, ls->arena_len)) != NULL)
 		ls->arena = p;
-	return ls;
+	return (ls);
 
 nomem:
 	domtable_builder_free(ld.names);
 	iptable_builder_free(ld.ips);
 	listset_free(ls);
 	errcb(arg, "out of memory reading the lists");
-	return NULL;
+	return (NULL);
 }
 
 struct listset *
@@ -254,9 +254,9 @@ listset_new(const struct conf *conf, struct listset *old,
 {
 	if (listset_same(old, conf)) {
 		old->refs++;
-		return old;
+		return (old);
 	}
-	return listset_build(conf, errcb, arg);
+	return (listset_build(conf, errcb, arg));
 }
 
 void
@@ -281,7 +281,7 @@ size_t
 listset_bytes(const struct listset *ls)
 {
 	if (ls == NULL)
-		return 0;
-	return domtable_bytes(ls->names) + iptable_bytes(ls->ips) +
-	    ls->nrpz * sizeof *ls->rpz + ls->arena_len;
+		return (0);
+	return (domtable_bytes(ls->names) + iptable_bytes(ls->ips) +
+	    ls->nrpz * sizeof *ls->rpz + ls->arena_len);
 }

@@ -106,14 +106,14 @@ policy_arena_add(struct policy *p, const uint8_t *name, size_t len)
 		while (cap < p->arena_len + len)
 			cap *= 2;
 		if ((a = realloc(p->arena, cap)) == NULL)
-			return -1;
+			return (-1);
 		p->arena = a;
 		p->arena_cap = cap;
 	}
 	off = p->arena_len;
 	memcpy(p->arena + off, name, len);
 	p->arena_len += len;
-	return (int64_t)off;
+	return ((int64_t)off);
 }
 
 /* Make path dir/file in an allocated string. */
@@ -123,8 +123,8 @@ policy_path(const char *dir, const char *file)
 	char	*path;
 
 	if (asprintf(&path, "%s/%s", dir, file) == -1)
-		return NULL;
-	return path;
+		return (NULL);
+	return (path);
 }
 
 /* Loading state of our own tables (safe search, canaries). */
@@ -158,15 +158,15 @@ policy_sink_rewrite(void *arg, const uint8_t *lname, size_t len,
 	(void)action;
 	r = reallocarray(p->rewrites, p->nrewrites + 1, sizeof *r);
 	if (r == NULL)
-		return -1;
+		return (-1);
 	p->rewrites = r;
 	if ((off = policy_arena_add(p, target, tlen)) == -1)
-		return -1;
+		return (-1);
 	r[p->nrewrites].line = line;
 	r[p->nrewrites].target = (uint32_t)off;
 	r[p->nrewrites].tlen = (uint8_t)tlen;
-	return domtable_add(tl->b, lname, len, 0, DOMTABLE_BLOCK, match,
-	    (uint32_t)p->nrewrites++);
+	return (domtable_add(tl->b, lname, len, 0, DOMTABLE_BLOCK, match,
+	    (uint32_t)p->nrewrites++));
 }
 
 /*
@@ -181,7 +181,7 @@ policy_load_safe(struct policy *p, policy_error_cb errcb, void *arg)
 	struct lists_result		 res;
 
 	if ((tl.b = domtable_builder_new()) == NULL)
-		return -1;
+		return (-1);
 	tl.p = p;
 	tl.errcb = errcb;
 	tl.arg = arg;
@@ -193,11 +193,11 @@ policy_load_safe(struct policy *p, policy_error_cb errcb, void *arg)
 	if (lists_load(p->safe_path, LISTS_REWRITE, &sink, &res) == -1 ||
 	    res.invalid != 0) {
 		domtable_builder_free(tl.b);
-		return -1;
+		return (-1);
 	}
 	if ((p->safe = domtable_build(tl.b)) == NULL)
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 /* Sink for the canary table (a domains list). */
@@ -207,7 +207,7 @@ policy_sink_canary(void *arg, const uint8_t *lname, size_t len,
 {
 	struct policy_table_load	*tl = arg;
 
-	return domtable_add(tl->b, lname, len, 0, kind, match, line);
+	return (domtable_add(tl->b, lname, len, 0, kind, match, line));
 }
 
 /* Read canaries.txt (domains format) into p->canaries. */
@@ -219,7 +219,7 @@ policy_load_canaries(struct policy *p, policy_error_cb errcb, void *arg)
 	struct lists_result		 res;
 
 	if ((tl.b = domtable_builder_new()) == NULL)
-		return -1;
+		return (-1);
 	tl.p = p;
 	tl.errcb = errcb;
 	tl.arg = arg;
@@ -231,11 +231,11 @@ policy_load_canaries(struct policy *p, policy_error_cb errcb, void *arg)
 	if (lists_load(p->canary_path, LISTS_DOMAINS, &sink, &res) == -1 ||
 	    res.invalid != 0) {
 		domtable_builder_free(tl.b);
-		return -1;
+		return (-1);
 	}
 	if ((p->canaries = domtable_build(tl.b)) == NULL)
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 /* Find or add the geo rule for a country (cc) or an AS; its bit or -1. */
@@ -250,14 +250,14 @@ policy_geo_bit(struct policy *p, const char *cc, uint32_t asn)
 		g = &p->geo_rules[i];
 		if (cc != NULL ? strcmp(g->cc, cc) == 0 :
 		    g->cc[0] == '\0' && g->asn == asn)
-			return (int)g->bit;
+			return ((int)g->bit);
 	}
 	bit = (unsigned)(p->conf->nlists + p->ngeo);
 	if (bit >= POLICY_MAX_BITS)
-		return -1;
+		return (-1);
 	g = reallocarray(p->geo_rules, p->ngeo + 1, sizeof *g);
 	if (g == NULL)
-		return -1;
+		return (-1);
 	p->geo_rules = g;
 	g = &g[p->ngeo++];
 	memset(g, 0, sizeof *g);
@@ -271,7 +271,7 @@ policy_geo_bit(struct policy *p, const char *cc, uint32_t asn)
 			p->bit_text[bit] = NULL;
 	}
 	g->bit = bit;
-	return p->bit_text[bit] != NULL ? (int)bit : -1;
+	return (p->bit_text[bit] != NULL ? (int)bit : -1);
 }
 
 /* Build a board's allow or deny table from its names. */
@@ -282,15 +282,15 @@ policy_name_table(const struct conf_name *names, size_t n)
 	size_t			 i;
 
 	if ((b = domtable_builder_new()) == NULL)
-		return NULL;
+		return (NULL);
 	for (i = 0; i < n; i++) {
 		if (domtable_add(b, names[i].lname, names[i].len, 0,
 		    DOMTABLE_BLOCK, DOMTABLE_SUBTREE, (uint32_t)i) == -1) {
 			domtable_builder_free(b);
-			return NULL;
+			return (NULL);
 		}
 	}
-	return domtable_build(b);
+	return (domtable_build(b));
 }
 
 /*
@@ -307,7 +307,7 @@ policy_load_answer_bits(struct policy *p)
 	size_t			 i, j;
 
 	if ((any = domtable_builder_new()) == NULL)
-		return -1;
+		return (-1);
 	for (i = 0; i < p->nboards; i++) {
 		cb = p->boards[i].conf;
 		for (j = 0; j < cb->ndeny; j++) {
@@ -315,7 +315,7 @@ policy_load_answer_bits(struct policy *p)
 			    cb->deny[j].len, 0, DOMTABLE_BLOCK,
 			    DOMTABLE_SUBTREE, (uint32_t)i) == -1) {
 				domtable_builder_free(any);
-				return -1;
+				return (-1);
 			}
 		}
 		if (cb->ndeny != 0)
@@ -324,8 +324,8 @@ policy_load_answer_bits(struct policy *p)
 			p->boards[i].amask |= POLICY_BIT_CANARY;
 	}
 	if ((p->deny_any = domtable_build(any)) == NULL)
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 /* Compile the boards: masks, tables, geo bits, the address table. */
@@ -346,9 +346,9 @@ policy_load_boards(struct policy *p, policy_error_cb errcb, void *arg)
 			name_bits |= (uint64_t)1 << i;
 	if (conf->nboards != 0 &&
 	    (p->boards = calloc(conf->nboards, sizeof *p->boards)) == NULL)
-		return -1;
+		return (-1);
 	if ((nets = iptable_builder_new()) == NULL)
-		return -1;
+		return (-1);
 	for (i = 0; i < conf->nboards; i++) {
 		cb = &conf->boards[i];
 		b = &p->boards[p->nboards++];
@@ -388,11 +388,11 @@ policy_load_boards(struct policy *p, policy_error_cb errcb, void *arg)
 				goto nomem;
 	}
 	if ((p->boardnets = iptable_build(nets)) == NULL)
-		return -1;
-	return failed ? -1 : 0;
+		return (-1);
+	return (failed ? -1 : 0);
 nomem:
 	iptable_builder_free(nets);
-	return -1;
+	return (-1);
 }
 
 struct policy *
@@ -405,7 +405,7 @@ policy_new(const struct conf *conf, struct policy *prev,
 	int			 failed = 0;
 
 	if ((p = calloc(1, sizeof *p)) == NULL)
-		return NULL;
+		return (NULL);
 	p->conf = conf;
 	p->gen = __atomic_add_fetch(&policy_gen_next, 1, __ATOMIC_RELAXED);
 	p->safe_path = policy_path(conf->tables, POLICY_SAFESEARCH);
@@ -446,14 +446,14 @@ policy_new(const struct conf *conf, struct policy *prev,
 	}
 	if (failed) {
 		policy_free(p);
-		return NULL;
+		return (NULL);
 	}
-	return p;
+	return (p);
 nomem:
 	policy_err(errcb, arg, "%s: out of memory building the policy",
 	    conf->path);
 	policy_free(p);
-	return NULL;
+	return (NULL);
 }
 
 void
@@ -487,7 +487,7 @@ policy_free(struct policy *p)
 uint32_t
 policy_generation(const struct policy *p)
 {
-	return p->gen;
+	return (p->gen);
 }
 
 const char *
@@ -498,7 +498,7 @@ policy_bit_name(const struct policy *p, unsigned bit, char *buf, size_t cap)
 
 	if (bit < p->conf->nlists) {
 		snprintf(buf, cap, "%s", p->conf->lists[bit].name);
-		return buf;
+		return (buf);
 	}
 	for (i = 0; i < p->ngeo; i++) {
 		g = &p->geo_rules[i];
@@ -508,21 +508,21 @@ policy_bit_name(const struct policy *p, unsigned bit, char *buf, size_t cap)
 			snprintf(buf, cap, "country:%s", g->cc);
 		else
 			snprintf(buf, cap, "as:%u", g->asn);
-		return buf;
+		return (buf);
 	}
-	return NULL;
+	return (NULL);
 }
 
 const struct geo *
 policy_geo(const struct policy *p)
 {
-	return p->geo;
+	return (p->geo);
 }
 
 size_t
 policy_list_entries(const struct policy *p, size_t i)
 {
-	return i < p->conf->nlists ? p->lists->entries[i] : 0;
+	return (i < p->conf->nlists ? p->lists->entries[i] : 0);
 }
 
 const struct policy_board *
@@ -532,8 +532,8 @@ policy_board_for(const struct policy *p, const struct sockaddr *sa)
 
 	v = iptable_lookup(p->boardnets, sa);
 	if (v == 0 || v > p->nboards)
-		return NULL;
-	return &p->boards[v - 1];
+		return (NULL);
+	return (&p->boards[v - 1]);
 }
 
 const struct policy_board *
@@ -544,15 +544,15 @@ policy_board_named(const struct policy *p, const char *name)
 
 	for (i = 0; i < p->nboards; i++) {
 		if (strcasecmp(p->boards[i].conf->name, name) == 0)
-			return &p->boards[i];
+			return (&p->boards[i]);
 		base = strrchr(p->boards[i].conf->path, '/');
 		base = base != NULL ? base + 1 : p->boards[i].conf->path;
 		if (strcmp(base, name) == 0 ||
 		    (strncmp(base, name, strlen(name)) == 0 &&
 		    strcmp(base + strlen(name), ".yaml") == 0))
-			return &p->boards[i];
+			return (&p->boards[i]);
 	}
-	return NULL;
+	return (NULL);
 }
 
 /* Fill v as a block by rule with EDE code and text. */
@@ -588,14 +588,14 @@ policy_question_lists(const struct policy *p, const struct policy_board *b,
 	m = domtable_match_at(p->names, q->lname, q->name_len, b->qmask,
 	    &off) & b->qmask;
 	if (m == 0)
-		return 0;
+		return (0);
 	bit = __builtin_ctzll(m);
 	policy_set_block(v, POLICY_RULE_LIST, bit, b->block.action,
 	    WIRE_EDE_FILTERED, p->bit_text[bit], off);
 	if (((p->lists->rpz_bits >> bit) & 1) == 0 ||
 	    domtable_explain(p->names, q->lname, q->name_len, (unsigned)bit,
 	    &hit) == -1 || hit.tag >= p->lists->nrpz)
-		return 1;
+		return (1);
 	r = &p->lists->rpz[hit.tag];
 	if (r->action == LISTS_RPZ_NXDOMAIN)
 		v->action = WIRE_BLOCK_NXDOMAIN;
@@ -607,7 +607,7 @@ policy_question_lists(const struct policy *p, const struct policy_board *b,
 		v->tlen = r->tlen;
 		v->ttl = p->conf->block_ttl;
 	}
-	return 1;
+	return (1);
 }
 
 void
@@ -680,7 +680,7 @@ policy_inspect_name_cb(void *arg, const uint8_t *lname, size_t len)
 		ctx->mask |= POLICY_BIT_CANARY;
 	if (domtable_match(p->deny_any, lname, len) != 0)
 		ctx->mask |= POLICY_BIT_DENY;
-	return 0;
+	return (0);
 }
 
 static int
@@ -694,14 +694,14 @@ policy_inspect_addr_cb(void *arg, int family, const uint8_t *addr)
 
 	ctx->mask |= iptable_lookup_addr(p->lists->ips, family, addr);
 	if (p->geo == NULL || geo_lookup(p->geo, family, addr, cc, &asn) == -1)
-		return 0;
+		return (0);
 	for (i = 0; i < p->ngeo; i++) {
 		if (p->geo_rules[i].cc[0] != '\0' ?
 		    strcmp(p->geo_rules[i].cc, cc) == 0 :
 		    p->geo_rules[i].asn == asn)
 			ctx->mask |= (uint64_t)1 << p->geo_rules[i].bit;
 	}
-	return 0;
+	return (0);
 }
 
 uint64_t
@@ -721,7 +721,7 @@ policy_inspect(const struct policy *p, const uint8_t *msg, size_t len)
 	 * still count (failing open would unblock a cloaked name).
 	 */
 	(void)wire_inspect(msg, len, &v);
-	return ctx.mask;
+	return (ctx.mask);
 }
 
 /* Looking for a target of an answer on a board's deny list. */
@@ -736,7 +736,7 @@ policy_denied_cb(void *arg, const uint8_t *lname, size_t len)
 	struct policy_denied	*d = arg;
 
 	d->found = domtable_match(d->b->deny, lname, len) != 0;
-	return d->found;
+	return (d->found);
 }
 
 void
@@ -798,15 +798,15 @@ policy_action_name(enum wire_block_action a)
 {
 	switch (a) {
 	case WIRE_BLOCK_NXDOMAIN:
-		return "nxdomain";
+		return ("nxdomain");
 	case WIRE_BLOCK_NODATA:
-		return "nodata";
+		return ("nodata");
 	case WIRE_BLOCK_REFUSED:
-		return "refused";
+		return ("refused");
 	case WIRE_BLOCK_REDIRECT:
-		return "redirect";
+		return ("redirect");
 	}
-	return "?";
+	return ("?");
 }
 
 /* Explain which entries of which lists cover the name, blocked or not. */
@@ -861,7 +861,7 @@ policy_explain(const struct policy *p, const struct policy_board *b,
 		len = 1;
 	} else if (lists_name(name, strlen(name), q.lname, &len, &why) == -1) {
 		evbuffer_add_printf(out, "%s: %s\n", name, why);
-		return -1;
+		return (-1);
 	}
 	memcpy(q.name, q.lname, len);
 	q.name_len = (uint16_t)len;
@@ -922,7 +922,7 @@ policy_explain(const struct policy *p, const struct policy_board *b,
 		break;
 	}
 	policy_explain_lists(p, b, q.lname, len, out);
-	return 0;
+	return (0);
 }
 
 void

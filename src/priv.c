@@ -31,22 +31,22 @@ priv_lookup(const char *name, struct priv_user *u, char *err, size_t cap)
 		else
 			snprintf(err, cap, "no user '%s' on this system",
 			    name);
-		return -1;
+		return (-1);
 	}
 	if (pw->pw_uid == 0) {
 		snprintf(err, cap, "user '%s' is root: nothing would be "
 		    "dropped", name);
-		return -1;
+		return (-1);
 	}
 	/* The root group can read what root can: no better. */
 	if (pw->pw_gid == 0) {
 		snprintf(err, cap, "user '%s' has the root group as its "
 		    "primary group", name);
-		return -1;
+		return (-1);
 	}
 	u->uid = pw->pw_uid;
 	u->gid = pw->pw_gid;
-	return 0;
+	return (0);
 }
 
 int
@@ -58,23 +58,23 @@ priv_drop(const struct priv_user *u, char *err, size_t cap)
 
 	if (setgroups(1, &u->gid) == -1) {
 		snprintf(err, cap, "setgroups: %s", strerror(errno));
-		return -1;
+		return (-1);
 	}
 	if (setresgid(u->gid, u->gid, u->gid) == -1) {
 		snprintf(err, cap, "setresgid %u: %s", (unsigned)u->gid,
 		    strerror(errno));
-		return -1;
+		return (-1);
 	}
 	if (setresuid(u->uid, u->uid, u->uid) == -1) {
 		snprintf(err, cap, "setresuid %u: %s", (unsigned)u->uid,
 		    strerror(errno));
-		return -1;
+		return (-1);
 	}
 	/* Nothing exec'd later may gain privileges (set-user-ID files). */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
 		snprintf(err, cap, "prctl(PR_SET_NO_NEW_PRIVS): %s",
 		    strerror(errno));
-		return -1;
+		return (-1);
 	}
 
 	/* Trust, but check: every ID is u's, and root stays out of reach. */
@@ -84,18 +84,18 @@ priv_drop(const struct priv_user *u, char *err, size_t cap)
 	    rgid != u->gid || egid != u->gid || sgid != u->gid) {
 		snprintf(err, cap, "user and group IDs are not %u:%u after "
 		    "the drop", (unsigned)u->uid, (unsigned)u->gid);
-		return -1;
+		return (-1);
 	}
 	ngroups = getgroups(2, groups);
 	if (ngroups != 1 || groups[0] != u->gid) {
 		snprintf(err, cap, "supplementary groups are not just %u "
 		    "after the drop", (unsigned)u->gid);
-		return -1;
+		return (-1);
 	}
 	if (setuid(0) != -1 || seteuid(0) != -1 || setgid(0) != -1 ||
 	    setegid(0) != -1) {
 		snprintf(err, cap, "root could be had back after the drop");
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }

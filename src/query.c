@@ -127,17 +127,17 @@ static size_t
 query_udp_max(const struct query *q)
 {
 	if (!q->tp->datagram)
-		return WIRE_MAX_UDP;
+		return (WIRE_MAX_UDP);
 	/* Stay below the size that risks fragments (DNS flag day 2020). */
-	return q->wq.udp_size < WIRE_EDNS_SIZE ? q->wq.udp_size :
-	    WIRE_EDNS_SIZE;
+	return (q->wq.udp_size < WIRE_EDNS_SIZE ? q->wq.udp_size :
+	    WIRE_EDNS_SIZE);
 }
 
 /* Cache inspection callback: the policy's bits of an answer. */
 static uint64_t
 query_cache_inspect_cb(void *arg, const uint8_t *msg, size_t len)
 {
-	return policy_inspect(arg, msg, len);
+	return (policy_inspect(arg, msg, len));
 }
 
 /* The forwarder's inspection callback, outside any read section. */
@@ -154,7 +154,7 @@ query_fwd_inspect_cb(void *arg, const uint8_t *msg, size_t len,
 	mask = policy_inspect(snap->policy, msg, len);
 	*gen = qc->fwd_gen = policy_generation(snap->policy);
 	snapshot_read_end();
-	return mask;
+	return (mask);
 }
 
 /*
@@ -199,7 +199,7 @@ static enum query_next
 query_send(struct query *q, size_t len)
 {
 	q->outlen = len;
-	return len != 0 ? QUERY_SEND : QUERY_DROP;
+	return (len != 0 ? QUERY_SEND : QUERY_DROP);
 }
 
 /* Answer q with an error rcode (FORMERR, NOTIMP, BADVERS, SERVFAIL). */
@@ -209,7 +209,7 @@ query_error(struct query_ctx *qc, struct query *q, int rcode)
 	qc->st.formerr++;
 	q->how = STATS_ERROR;
 	q->rcode = rcode > 15 ? rcode : -1;
-	return query_send(q, wire_error(q->out, q->cap, &q->wq, rcode));
+	return (query_send(q, wire_error(q->out, q->cap, &q->wq, rcode)));
 }
 
 /* Write the blocked answer of verdict v on q's board into q->out. */
@@ -224,7 +224,7 @@ query_block(struct query_ctx *qc, struct query *q,
 	q->cat = v->rule == POLICY_RULE_DENY ? STATS_CAT_DENY :
 	    v->rule == POLICY_RULE_CANARY ? STATS_CAT_CANARY : v->bit;
 	policy_block(q->board, v, &q->wq, &wb);
-	return wire_block_answer(q->out, q->cap, &q->wq, &wb);
+	return (wire_block_answer(q->out, q->cap, &q->wq, &wb));
 }
 
 /*
@@ -236,10 +236,10 @@ static const struct wire_query *
 query_fq(const struct query *q, struct wire_query *tq)
 {
 	if (!q->rewrite)
-		return &q->wq;
+		return (&q->wq);
 	if (wire_query_retarget(tq, &q->wq, q->target, q->tlen) == -1)
-		return NULL;
-	return tq;
+		return (NULL);
+	return (tq);
 }
 
 /* Keep the rewrite target of q's verdict (it points into the policy). */
@@ -286,7 +286,7 @@ query_cached(struct query_ctx *qc, const struct policy *p, struct query *q,
 	else
 		r = cache_lookup(qc->cache, &req, q->out, q->cap, &n, &mask);
 	if (r == CACHE_MISS || r == CACHE_FAILED)
-		return r;
+		return (r);
 
 	/*
 	 * Answer inspection: one AND per hit (targets: lists, canaries, deny
@@ -298,7 +298,7 @@ query_cached(struct query_ctx *qc, const struct policy *p, struct query *q,
 		    n, &av);
 		if (av.kind == POLICY_BLOCK) {
 			*len = query_block(qc, q, &av);
-			return r;
+			return (r);
 		}
 	}
 	if (q->rewrite) {
@@ -306,13 +306,13 @@ query_cached(struct query_ctx *qc, const struct policy *p, struct query *q,
 		    q->tlen, q->ttl, &(struct wire_msg){ qc->tmp, n, NULL, 0 },
 		    query_udp_max(q));
 		if (n == 0)
-			return CACHE_MISS;
+			return (CACHE_MISS);
 		qc->st.rewritten++;
 	}
 	q->how = q->rewrite ? STATS_REWRITTEN : r == CACHE_STALE ?
 	    STATS_STALE : STATS_CACHE;
 	*len = n;
-	return r;
+	return (r);
 }
 
 /* Milliseconds of a monotonic clock, for response rate limiting. */
@@ -323,7 +323,7 @@ query_now_ms(void)
 
 	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
 }
 
 /*
@@ -340,11 +340,11 @@ query_rate(struct query_ctx *qc, const struct conf *conf, struct query *q,
 	size_t			i;
 
 	if (!q->tp->datagram || qc->rrl == NULL || len == 0)
-		return len;
+		return (len);
 	for (i = 0; i < RRL_NCLASSES; i++)
 		p.rates[i] = conf->rrl_rates[i];
 	if (!rrl_enabled(&p))
-		return len;
+		return (len);
 	p.slip = conf->rrl_slip;
 	p.prefix4 = conf->rrl_prefix4;
 	p.prefix6 = conf->rrl_prefix6;
@@ -355,13 +355,13 @@ query_rate(struct query_ctx *qc, const struct conf *conf, struct query *q,
 	case RRL_DROP:
 		qc->st.rrl_dropped++;
 		q->limited |= 1U << STATS_LIM_RRL_DROPPED;
-		return 0;
+		return (0);
 	case RRL_SLIP:
 		qc->st.rrl_slipped++;
 		q->limited |= 1U << STATS_LIM_RRL_SLIPPED;
-		return rrl_slip(msg, len);
+		return (rrl_slip(msg, len));
 	}
-	return len;
+	return (len);
 }
 
 /* The decision of query_answer(), before rate limiting and counting. */
@@ -388,14 +388,14 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 	case WIRE_DROP:
 		qc->st.dropped++;
 		q->how = STATS_DROPPED;
-		return QUERY_DROP;
+		return (QUERY_DROP);
 	case WIRE_ERR_NOTIMP:
-		return query_error(qc, q, WIRE_NOTIMP);
+		return (query_error(qc, q, WIRE_NOTIMP));
 	case WIRE_ERR_BADVERS:
-		return query_error(qc, q, WIRE_BADVERS);
+		return (query_error(qc, q, WIRE_BADVERS));
 	case WIRE_ERR_FORMERR:
 	default:
-		return query_error(qc, q, WIRE_FORMERR);
+		return (query_error(qc, q, WIRE_FORMERR));
 	}
 
 	/* Who is asking: an address of no board is refused; so is AXFR. */
@@ -405,8 +405,8 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 	    q->wq.qtype == WIRE_TYPE_IXFR) {
 		qc->st.refused++;
 		q->how = STATS_REFUSED;
-		return query_send(q, wire_error(q->out, q->cap, &q->wq,
-		    WIRE_REFUSED));
+		return (query_send(q, wire_error(q->out, q->cap, &q->wq,
+		    WIRE_REFUSED)));
 	}
 
 	/* Policy on the question. */
@@ -414,7 +414,7 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 	q->rewrite = 0;
 	switch (q->verdict.kind) {
 	case POLICY_BLOCK:
-		return query_send(q, query_block(qc, q, &q->verdict));
+		return (query_send(q, query_block(qc, q, &q->verdict)));
 	case POLICY_REWRITE:
 		query_keep_target(q);
 		break;
@@ -424,26 +424,26 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 	}
 	/* A rewrite target that no question can carry: counted as FORMERR. */
 	if ((fq = query_fq(q, &tq)) == NULL)
-		return query_error(qc, q, WIRE_SERVFAIL);
+		return (query_error(qc, q, WIRE_SERVFAIL));
 
 	/* The cache, else the upstreams. */
 	switch (query_cached(qc, snap->policy, q, fq, 0, &n)) {
 	case CACHE_HIT:
 		qc->st.cache_hits++;
-		return query_send(q, n);
+		return (query_send(q, n));
 	case CACHE_STALE:
 		/* The upstreams failed it a moment ago (RFC 8767, 9520). */
 		qc->st.stale++;
-		return query_send(q, n);
+		return (query_send(q, n));
 	case CACHE_FAILED:
 		qc->st.failed++;
 		q->limited |= 1U << STATS_LIM_FAILED;
-		return query_send(q, query_servfail_write(qc, q));
+		return (query_send(q, query_servfail_write(qc, q)));
 	case CACHE_MISS:
 		break;
 	}
 	qc->st.forwarded++;
-	return QUERY_FORWARD;
+	return (QUERY_FORWARD);
 }
 
 enum query_next
@@ -466,7 +466,7 @@ query_answer(struct query_ctx *qc, const struct snapshot *snap,
 	if (next != QUERY_FORWARD)
 		query_count(qc, snap, q, next == QUERY_SEND ? q->outlen : 0,
 		    0);
-	return next;
+	return (next);
 }
 
 void
@@ -506,7 +506,7 @@ query_upstream(struct query_ctx *qc, const struct policy *p, struct query *q,
 			mask = policy_inspect(p, s->msg, sc->len);
 		policy_answer(p, q->board, mask, s->msg, sc->len, &av);
 		if (av.kind == POLICY_BLOCK)
-			return query_block(qc, q, &av);
+			return (query_block(qc, q, &av));
 	}
 	m.data = s->msg;
 	m.len = sc->len;
@@ -514,12 +514,12 @@ query_upstream(struct query_ctx *qc, const struct policy *p, struct query *q,
 	m.nttl = sc->nttl;
 	q->how = q->rewrite ? STATS_REWRITTEN : STATS_FORWARDED;
 	if (!q->rewrite)
-		return wire_answer(q->out, q->cap, &m, 0, 0, &q->wq,
-		    query_udp_max(q));
+		return (wire_answer(q->out, q->cap, &m, 0, 0, &q->wq,
+		    query_udp_max(q)));
 
 	/* A rewrite: the CNAME, then the answer about its target. */
 	if ((fq = query_fq(q, &tq)) == NULL)
-		return 0;
+		return (0);
 	len = wire_answer(qc->tmp, sizeof qc->tmp, &m, 0, 0, fq, WIRE_MAX_UDP);
 	if (len != 0)
 		len = wire_cname_answer(q->out, q->cap, &q->wq, q->target,
@@ -528,7 +528,7 @@ query_upstream(struct query_ctx *qc, const struct policy *p, struct query *q,
 		    query_udp_max(q));
 	if (len != 0)
 		qc->st.rewritten++;
-	return len;
+	return (len);
 }
 
 size_t
@@ -547,12 +547,12 @@ query_finish(struct query_ctx *qc, const struct snapshot *snap,
 		qc->st.refused++;
 		q->how = STATS_REFUSED;
 		q->outlen = wire_error(q->out, q->cap, &q->wq, WIRE_REFUSED);
-		return q->outlen;
+		return (q->outlen);
 	}
 	policy_question(snap->policy, q->board, &q->wq, &q->verdict);
 	if (q->verdict.kind == POLICY_BLOCK) {
 		q->outlen = query_block(qc, q, &q->verdict);
-		return q->outlen;
+		return (q->outlen);
 	}
 
 	/* The upstreams' answer, or the cache's (RFC 8767: stale too). */
@@ -575,8 +575,8 @@ query_finish(struct query_ctx *qc, const struct snapshot *snap,
 	}
 	q->outlen = len;
 	if (len != 0 || !s->servfail)
-		return len;
-	return query_servfail_write(qc, q);
+		return (len);
+	return (query_servfail_write(qc, q));
 }
 
 /*
@@ -605,7 +605,7 @@ query_finish_now(struct query_ctx *qc, struct query *q,
 		query_count(qc, snap, q, *send, 1);
 	}
 	snapshot_read_end();
-	return len;
+	return (len);
 }
 
 /* Write SERVFAIL for q into q->out: q->outlen, or 0. */
@@ -616,7 +616,7 @@ query_servfail_write(struct query_ctx *qc, struct query *q)
 	q->how = STATS_ERROR;
 	q->rcode = -1;
 	q->outlen = wire_error(q->out, q->cap, &q->wq, WIRE_SERVFAIL);
-	return q->outlen;
+	return (q->outlen);
 }
 
 size_t
@@ -633,7 +633,7 @@ query_fallback(struct query_ctx *qc, const struct snapshot *snap,
 	q->outlen = query_rate(qc, snap->conf, q, q->out, len);
 	/* Answered now (or dropped): counted with its batch. */
 	query_count(qc, snap, q, q->outlen, 0);
-	return q->outlen;
+	return (q->outlen);
 }
 
 /* The limits of conf for this worker. */
@@ -668,12 +668,12 @@ query_ask(struct query_ctx *qc, const struct snapshot *snap, struct query *q,
 	int	start = fwd_waiters(qc->fwd, fq) < 0;
 
 	if (fwd_query(qc->fwd, &snap->ups, fq, query_fwd_cb, q) == -1)
-		return -1;
+		return (-1);
 	if (start && quota_take(qc->clients, (struct sockaddr *)&q->from,
 	    QUERY_JOBS, UINT32_MAX) == 0)
 		q->job = 1;
 	q->state = QUERY_ASKING;
-	return 0;
+	return (0);
 }
 
 /*
@@ -723,7 +723,7 @@ query_join(struct query_ctx *qc, const struct snapshot *snap,
 	/* Our forwarder asks it already: room for one more waiter? */
 	if ((n = fwd_waiters(qc->fwd, fq)) >= (long)lim->per_question) {
 		query_refused(qc, STATS_LIM_PER_QUESTION);
-		return -1;
+		return (-1);
 	}
 	/* A new question: within the client's share and our room. */
 	own = n >= 0 || (fwd_room(qc->fwd) && quota_held(qc->clients,
@@ -736,13 +736,13 @@ query_join(struct query_ctx *qc, const struct snapshot *snap,
 		/* Another worker asks: wait for its answer in the cache. */
 		qc->st.shared++;
 		q->state = QUERY_WAITING;
-		return 0;
+		return (0);
 	case INFLIGHT_FULL:
 		query_refused(qc, STATS_LIM_PER_QUESTION);
-		return -1;
+		return (-1);
 	case INFLIGHT_NONE:
 		query_no_start(qc);
-		return -1;
+		return (-1);
 	case INFLIGHT_OWNER:
 		/* Ours (or our forwarder's already, which coalesces). */
 		q->token = token;
@@ -755,16 +755,16 @@ query_join(struct query_ctx *qc, const struct snapshot *snap,
 		/* Ours to start (the registry had no entry to join). */
 		q->token = 0;
 		query_no_start(qc);
-		return -1;
+		return (-1);
 	}
 	if (query_ask(qc, snap, q, fq) == -1) {
 		if (q->token != 0)
 			inflight_release(qc->inflight, fq, q->token, 0);
 		q->token = 0;
 		query_refused(qc, STATS_LIM_FORWARDED);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -779,7 +779,7 @@ query_forward(struct query_ctx *qc, const struct snapshot *snap,
 	struct query_limits	 lim;
 
 	if ((fq = query_fq(q, &tq)) == NULL)
-		return -1;
+		return (-1);
 	q->qc = qc;
 	q->token = 0;
 	q->job = 0;
@@ -792,15 +792,15 @@ query_forward(struct query_ctx *qc, const struct snapshot *snap,
 	query_limits(qc, snap->conf, &lim);
 	if (qc->npending >= lim.held) {
 		query_refused(qc, STATS_LIM_FORWARDED);
-		return -1;
+		return (-1);
 	}
 	if (quota_take(qc->clients, from, QUERY_HELD, lim.client_held) == -1) {
 		query_refused(qc, STATS_LIM_CLIENT_SHARE);
-		return -1;
+		return (-1);
 	}
 	if (query_join(qc, snap, q, fq, &lim) == -1) {
 		quota_give(qc->clients, from, QUERY_HELD);
-		return -1;
+		return (-1);
 	}
 
 	/* Late answers are written in the worker's scratch. */
@@ -812,7 +812,7 @@ query_forward(struct query_ctx *qc, const struct snapshot *snap,
 	evtimer_assign(&q->stale_ev, qc->base, query_stale_cb, q);
 	if (snap->conf->serve_stale != 0)
 		evtimer_add(&q->stale_ev, &tv);
-	return 0;
+	return (0);
 }
 
 /* Take q off the list of forwarded queries and give back what it held. */
@@ -935,7 +935,7 @@ query_ctx_new(struct event_base *base, struct cache *cache,
 	struct query_ctx	*qc;
 
 	if ((qc = calloc(1, sizeof *qc)) == NULL)
-		return NULL;
+		return (NULL);
 	qc->base = base;
 	qc->cache = cache;
 	qc->inflight = inflight;
@@ -949,10 +949,10 @@ query_ctx_new(struct event_base *base, struct cache *cache,
 	    (qc->mailbox = inflight_mailbox_new(base, query_wake_cb, qc)) ==
 	    NULL) {
 		query_ctx_free(qc);
-		return NULL;
+		return (NULL);
 	}
 	fwd_set_limit(qc->fwd, max_jobs);
-	return qc;
+	return (qc);
 }
 
 void

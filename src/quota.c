@@ -47,16 +47,16 @@ quota_key(const struct sockaddr *sa, uint8_t key[16])
 		sin = (const struct sockaddr_in *)(const void *)sa;
 		key[10] = key[11] = 0xff;
 		memcpy(key + 12, &sin->sin_addr, 4);
-		return 0;
+		return (0);
 	case AF_INET6:
 		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
 		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
 			memcpy(key, &sin6->sin6_addr, 16);
 		else
 			memcpy(key, &sin6->sin6_addr, 8);	/* the /64 */
-		return 0;
+		return (0);
 	}
-	return -1;
+	return (-1);
 }
 
 /* The slot of key, or NULL. */
@@ -69,9 +69,9 @@ quota_find(const struct quota *qt, const uint8_t key[16], uint64_t h)
 	for (i = h & mask;; i = (i + 1) & mask) {
 		s = &qt->slots[i];
 		if (!s->used)
-			return NULL;
+			return (NULL);
 		if (s->hash == h && memcmp(s->key, key, 16) == 0)
-			return s;
+			return (s);
 	}
 }
 
@@ -95,9 +95,9 @@ quota_grow(struct quota *qt)
 	size_t			 i, n = qt->nslots * 2;
 
 	if (n > 2 * (size_t)QUOTA_MAX_CLIENTS)
-		return -1;
+		return (-1);
 	if ((ns = calloc(n, sizeof *ns)) == NULL)
-		return -1;
+		return (-1);
 	for (i = 0; i < qt->nslots; i++) {
 		if (qt->slots[i].used)
 			quota_place(ns, n, &qt->slots[i]);
@@ -105,7 +105,7 @@ quota_grow(struct quota *qt)
 	free(qt->slots);
 	qt->slots = ns;
 	qt->nslots = n;
-	return 0;
+	return (0);
 }
 
 /* Empty slot s, shifting back the entries probed past it. */
@@ -136,14 +136,14 @@ quota_new(void)
 	struct quota	*qt;
 
 	if ((qt = calloc(1, sizeof *qt)) == NULL)
-		return NULL;
+		return (NULL);
 	siphash_key_random(&qt->key);
 	qt->nslots = QUOTA_SLOTS_MIN;
 	if ((qt->slots = calloc(qt->nslots, sizeof *qt->slots)) == NULL) {
 		free(qt);
-		return NULL;
+		return (NULL);
 	}
-	return qt;
+	return (qt);
 }
 
 void
@@ -164,18 +164,18 @@ quota_take(struct quota *qt, const struct sockaddr *sa, unsigned which,
 	uint64_t		 h;
 
 	if (which >= QUOTA_COUNTERS || quota_key(sa, key) == -1)
-		return -1;
+		return (-1);
 	h = siphash_13(&qt->key, key, sizeof key);
 	if ((s = quota_find(qt, key, h)) != NULL) {
 		if (s->held[which] >= limit)
-			return -1;
+			return (-1);
 		s->held[which]++;
-		return 0;
+		return (0);
 	}
 	if (limit == 0 || qt->used >= QUOTA_MAX_CLIENTS)
-		return -1;
+		return (-1);
 	if ((qt->used + 1) * 4 > qt->nslots * 3 && quota_grow(qt) == -1)
-		return -1;
+		return (-1);
 	memset(&n, 0, sizeof n);
 	n.hash = h;
 	memcpy(n.key, key, sizeof n.key);
@@ -183,7 +183,7 @@ quota_take(struct quota *qt, const struct sockaddr *sa, unsigned which,
 	n.used = 1;
 	quota_place(qt->slots, qt->nslots, &n);
 	qt->used++;
-	return 0;
+	return (0);
 }
 
 void
@@ -213,13 +213,13 @@ quota_held(const struct quota *qt, const struct sockaddr *sa, unsigned which)
 	uint8_t			 key[16];
 
 	if (which >= QUOTA_COUNTERS || quota_key(sa, key) == -1)
-		return 0;
+		return (0);
 	s = quota_find(qt, key, siphash_13(&qt->key, key, sizeof key));
-	return s != NULL ? s->held[which] : 0;
+	return (s != NULL ? s->held[which] : 0);
 }
 
 size_t
 quota_clients(const struct quota *qt)
 {
-	return qt->used;
+	return (qt->used);
 }

@@ -24,7 +24,7 @@ report_agg_new(long from, long to, int k, const char *only)
 	struct report_agg	*agg;
 
 	if (to < from || to - from + 1 > REPORT_MAX_DAYS)
-		return NULL;
+		return (NULL);
 	agg = report_mem_calloc(1, sizeof *agg);
 	agg->from = from;
 	agg->to = to;
@@ -40,7 +40,7 @@ report_agg_new(long from, long to, int k, const char *only)
 	report_map_init(&agg->nodes);
 	report_map_init(&agg->strs);
 	agg->out_day = report_mem_calloc(agg->ndays * 2, sizeof (uint64_t));
-	return agg;
+	return (agg);
 }
 
 void
@@ -88,7 +88,7 @@ report_agg_free(struct report_agg *agg)
 static const char *
 report_agg_intern(struct report_agg *agg, const char *s, size_t len)
 {
-	return report_map_get(&agg->strs, agg->arena, s, len)->key;
+	return (report_map_get(&agg->strs, agg->arena, s, len)->key);
 }
 
 /* A new, empty board (not yet in any index). */
@@ -106,7 +106,7 @@ report_agg_board_new(struct report_agg *agg, const char *id)
 	report_map_init(&b->rcode);
 	report_map_init(&b->cats);
 	report_map_init(&b->sites);
-	return b;
+	return (b);
 }
 
 /* The board id[0..len), made if new. */
@@ -117,11 +117,11 @@ report_agg_board_get(struct report_agg *agg, const char *id, size_t len)
 
 	e = report_map_get(&agg->board_ix, agg->arena, id, len);
 	if (e->idx < agg->nboards)
-		return agg->boards[e->idx];
+		return (agg->boards[e->idx]);
 	agg->boards = report_mem_realloc(agg->boards, agg->nboards + 1,
 	    sizeof *agg->boards);
 	agg->boards[agg->nboards++] = report_agg_board_new(agg, e->key);
-	return agg->boards[e->idx];
+	return (agg->boards[e->idx]);
 }
 
 struct report_board *
@@ -130,8 +130,8 @@ report_agg_board(struct report_agg *agg, const char *id)
 	struct report_map_ent	*e;
 
 	if ((e = report_map_find(&agg->board_ix, id, strlen(id))) == NULL)
-		return NULL;
-	return agg->boards[e->idx];
+		return (NULL);
+	return (agg->boards[e->idx]);
 }
 
 /* The upstream name[0..len), made if new. */
@@ -143,7 +143,7 @@ report_agg_upstream_get(struct report_agg *agg, const char *name, size_t len)
 
 	e = report_map_get(&agg->up_ix, agg->arena, name, len);
 	if (e->idx < agg->nups)
-		return agg->ups[e->idx];
+		return (agg->ups[e->idx]);
 	u = report_mem_calloc(1, sizeof *u);
 	u->name = e->key;
 	u->day = report_mem_calloc(agg->ndays * REPORT_UP_COLS,
@@ -151,7 +151,7 @@ report_agg_upstream_get(struct report_agg *agg, const char *name, size_t len)
 	agg->ups = report_mem_realloc(agg->ups, agg->nups + 1,
 	    sizeof *agg->ups);
 	agg->ups[agg->nups++] = u;
-	return u;
+	return (u);
 }
 
 /* ------------------------------------------------------------ adding */
@@ -368,11 +368,11 @@ report_agg_add(struct report_agg *agg, const struct report_rec *r, long day)
 	long	di;
 
 	if (day < agg->from || day > agg->to)
-		return 0;
+		return (0);
 	di = day - agg->from;
 	if (agg->only != NULL && (r->type != REPORT_T_BOARD ||
 	    strcmp(r->board, agg->only) != 0))
-		return 0;
+		return (0);
 	/* Parts of different days never mix (the reader closes them). */
 	if (agg->nopen > 0 && day != agg->open_day)
 		report_agg_part_end(agg);
@@ -392,7 +392,7 @@ report_agg_add(struct report_agg *agg, const struct report_rec *r, long day)
 		break;
 	}
 	agg->records++;
-	return 1;
+	return (1);
 }
 
 void
@@ -437,7 +437,7 @@ report_agg_total(const struct report_agg *agg, const struct report_board *b,
 
 	for (i = 0; i < agg->ndays; i++)
 		sum += b->day[i * REPORT_COLS + col];
-	return sum;
+	return (sum);
 }
 
 /* Add tally from into to (str kept from the first that had one). */
@@ -490,14 +490,14 @@ report_agg_all(struct report_agg *agg)
 			all->kmin = b->kmin;
 		all->summed |= b->summed;
 	}
-	return all;
+	return (all);
 }
 
 int
 report_agg_threshold(const struct report_agg *agg,
     const struct report_board *b)
 {
-	return b->kmin > agg->k ? b->kmin : agg->k;
+	return (b->kmin > agg->k ? b->kmin : agg->k);
 }
 
 uint64_t
@@ -512,7 +512,7 @@ report_agg_interval(const struct report_agg *agg)
 			best = agg->ilen[i][0];
 		}
 	}
-	return best;
+	return (best);
 }
 
 double
@@ -526,12 +526,12 @@ report_agg_quantile(const struct report_agg *agg, const uint64_t *counts,
 	for (i = 0; i < REPORT_BUCKETS; i++)
 		total += counts[i];
 	if (total == 0 || !agg->have_le)
-		return -1;
+		return (-1);
 	target = p * (double)total;
 	for (i = 0; i < REPORT_BUCKETS; i++) {
 		cum += counts[i];
 		if ((double)cum >= target)
-			return agg->le[i];
+			return (agg->le[i]);
 	}
-	return agg->le[REPORT_BUCKETS - 1];
+	return (agg->le[REPORT_BUCKETS - 1]);
 }

@@ -37,7 +37,7 @@ report_fmt_int(uint64_t v, char *buf, size_t len)
 	}
 	out[o] = '\0';
 	snprintf(buf, len, "%s", out);
-	return buf;
+	return (buf);
 }
 
 const char *
@@ -54,7 +54,7 @@ report_fmt_dec(double v, int decimals, char *buf, size_t len)
 		decimals = 6;
 	if (!isfinite(v)) {
 		snprintf(buf, len, "–");
-		return buf;
+		return (buf);
 	}
 	neg = v < 0;
 	if (neg)
@@ -74,7 +74,7 @@ report_fmt_dec(double v, int decimals, char *buf, size_t len)
 		snprintf(buf, len, "%s%s,%s", neg && r > 0 ? "-" : "", ip,
 		    frac);
 	}
-	return buf;
+	return (buf);
 }
 
 const char *
@@ -85,11 +85,11 @@ report_fmt_pct(uint64_t num, uint64_t den, char *buf, size_t len)
 
 	if (den == 0) {
 		snprintf(buf, len, "–");
-		return buf;
+		return (buf);
 	}
 	if (num == 0) {
 		snprintf(buf, len, "0" REPORT_FMT_NBSP "%%");
-		return buf;
+		return (buf);
 	}
 	tenths = floor((double)num * 1000.0 / (double)den + 0.5);
 	if (tenths < 1)
@@ -100,7 +100,7 @@ report_fmt_pct(uint64_t num, uint64_t den, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%s" REPORT_FMT_NBSP "%%",
 		    report_fmt_dec(tenths / 10.0, 1, d, sizeof d));
-	return buf;
+	return (buf);
 }
 
 const char *
@@ -118,7 +118,7 @@ report_fmt_short(double v, char *buf, size_t len)
 		    sizeof d));
 	else
 		report_fmt_dec(v, v == floor(v) ? 0 : 1, buf, len);
-	return buf;
+	return (buf);
 }
 
 /* v with at most two decimals, trailing zeros dropped: 2,5; 0,25; 100. */
@@ -135,7 +135,7 @@ report_fmt_trim(double v, char *buf, size_t len)
 		if (end == comma + 1)
 			*comma = '\0';
 	}
-	return buf;
+	return (buf);
 }
 
 const char *
@@ -149,25 +149,25 @@ report_fmt_seconds(double s, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%s" REPORT_FMT_NBSP "ms",
 		    report_fmt_trim(s * 1e3, d, sizeof d));
-	return buf;
+	return (buf);
 }
 
 const char *
 report_fmt_month(int m)
 {
-	return m >= 1 && m <= 12 ? report_fmt_months[m - 1] : "?";
+	return (m >= 1 && m <= 12 ? report_fmt_months[m - 1] : "?");
 }
 
 const char *
 report_fmt_month_abbr(int m)
 {
-	return m >= 1 && m <= 12 ? report_fmt_abbr[m - 1] : "?";
+	return (m >= 1 && m <= 12 ? report_fmt_abbr[m - 1] : "?");
 }
 
 const char *
 report_fmt_weekday(long day)
 {
-	return report_fmt_days[report_date_weekday(day)];
+	return (report_fmt_days[report_date_weekday(day)]);
 }
 
 const char *
@@ -177,7 +177,7 @@ report_fmt_date(long day, char *buf, size_t len)
 
 	report_date_to_civil(day, &y, &m, &d);
 	snprintf(buf, len, "%d %s %d", d, report_fmt_month(m), y);
-	return buf;
+	return (buf);
 }
 
 const char *
@@ -187,7 +187,7 @@ report_fmt_date_short(long day, char *buf, size_t len)
 
 	report_date_to_civil(day, &y, &m, &d);
 	snprintf(buf, len, "%d %s", d, report_fmt_month_abbr(m));
-	return buf;
+	return (buf);
 }
 
 const char *
@@ -197,7 +197,7 @@ report_fmt_period(long from, long to, char *buf, size_t len)
 	int	y1, m1, d1, y2, m2, d2;
 
 	if (from == to)
-		return report_fmt_date(from, buf, len);
+		return (report_fmt_date(from, buf, len));
 	report_date_to_civil(from, &y1, &m1, &d1);
 	report_date_to_civil(to, &y2, &m2, &d2);
 	if (y1 == y2 && m1 == m2)
@@ -211,7 +211,7 @@ report_fmt_period(long from, long to, char *buf, size_t len)
 		snprintf(buf + strlen(buf), len - strlen(buf), " t/m %s",
 		    report_fmt_date(to, b, sizeof b));
 	}
-	return buf;
+	return (buf);
 }
 
 /* List names a service is likely to use, and what a board calls them. */
@@ -284,8 +284,8 @@ report_fmt_country(const char *code)
 	for (i = 0; i < sizeof report_fmt_countries /
 	    sizeof report_fmt_countries[0]; i++)
 		if (strcmp(code, report_fmt_countries[i].code) == 0)
-			return report_fmt_countries[i].name;
-	return code;
+			return (report_fmt_countries[i].name);
+	return (code);
 }
 
 /* The name of a list, exactly as the table has it, or NULL. */
@@ -298,8 +298,8 @@ report_fmt_list(const char *list, size_t len)
 	    i++)
 		if (strlen(report_fmt_cats[i].list) == len &&
 		    strncmp(list, report_fmt_cats[i].list, len) == 0)
-			return report_fmt_cats[i].name;
-	return NULL;
+			return (report_fmt_cats[i].name);
+	return (NULL);
 }
 
 const char *
@@ -323,5 +323,5 @@ report_fmt_category(const char *cat, char *buf, size_t len)
 		snprintf(buf, len, "%s (IP-adressen)", name);
 	else
 		snprintf(buf, len, "%s", cat);
-	return buf;
+	return (buf);
 }

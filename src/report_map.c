@@ -26,7 +26,7 @@ report_map_hash(const char *s, size_t len)
 	h ^= h >> 13;
 	h *= 0xc2b2ae35u;
 	h ^= h >> 16;
-	return h;
+	return (h);
 }
 
 void
@@ -68,15 +68,15 @@ report_map_find(const struct report_map *m, const char *key, size_t len)
 	uint32_t	h, j;
 
 	if (m->cap == 0)
-		return NULL;
+		return (NULL);
 	h = report_map_hash(key, len);
 	for (j = h & (m->cap - 1); m->e[j].key != NULL;
 	    j = (j + 1) & (m->cap - 1)) {
 		if (m->e[j].hash == h && memcmp(m->e[j].key, key, len) == 0 &&
 		    m->e[j].key[len] == '\0')
-			return &m->e[j];
+			return (&m->e[j]);
 	}
-	return NULL;
+	return (NULL);
 }
 
 struct report_map_ent *
@@ -87,7 +87,7 @@ report_map_get(struct report_map *m, struct report_mem_arena *a,
 	uint32_t		 h, j;
 
 	if ((e = report_map_find(m, key, len)) != NULL)
-		return e;
+		return (e);
 	/* Keep the load at most 3/4. */
 	if ((m->len + 1) * 4 > m->cap * 3)
 		report_map_grow(m);
@@ -99,7 +99,7 @@ report_map_get(struct report_map *m, struct report_mem_arena *a,
 	e->key = report_mem_strndup(a, key, len);
 	e->hash = h;
 	e->idx = m->len++;
-	return e;
+	return (e);
 }
 
 static int
@@ -109,8 +109,8 @@ report_map_cmp(const void *a, const void *b)
 	const struct report_map_ent	*y = *(struct report_map_ent *const *)b;
 
 	if (x->n != y->n)
-		return x->n > y->n ? -1 : 1;
-	return strcmp(x->key, y->key);
+		return (x->n > y->n ? -1 : 1);
+	return (strcmp(x->key, y->key));
 }
 
 struct report_map_ent **
@@ -126,5 +126,5 @@ report_map_sorted(const struct report_map *m, size_t *count)
 			v[n++] = &m->e[i];
 	qsort(v, n, sizeof *v, report_map_cmp);
 	*count = n;
-	return v;
+	return (v);
 }

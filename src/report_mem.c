@@ -35,7 +35,7 @@ report_mem_calloc(size_t n, size_t size)
 
 	if ((p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL)
 		report_mem_fail();
-	return p;
+	return (p);
 }
 
 void *
@@ -45,13 +45,13 @@ report_mem_realloc(void *p, size_t n, size_t size)
 		report_mem_fail();
 	if ((p = realloc(p, n * size == 0 ? 1 : n * size)) == NULL)
 		report_mem_fail();
-	return p;
+	return (p);
 }
 
 struct report_mem_arena *
 report_mem_arena_new(void)
 {
-	return report_mem_calloc(1, sizeof (struct report_mem_arena));
+	return (report_mem_calloc(1, sizeof (struct report_mem_arena)));
 }
 
 void
@@ -88,11 +88,11 @@ report_mem_strndup(struct report_mem_arena *a, const char *s, size_t len)
 	memcpy(p, s, len);
 	p[len] = '\0';
 	c->used += len + 1;
-	return p;
+	return (p);
 }
 
 size_t
 report_mem_arena_size(const struct report_mem_arena *a)
 {
-	return a->total;
+	return (a->total);
 }

@@ -168,12 +168,12 @@ report_page_open(struct report_page_file *pf, const char *dir,
 	    "%s/.%s.XXXXXX", dir, name) >= (int)sizeof pf->tmp) {
 		if (asprintf(cause, "%s: name too long", dir) == -1)
 			*cause = NULL;
-		return -1;
+		return (-1);
 	}
 	if ((fd = mkstemp(pf->tmp)) == -1) {
 		if (asprintf(cause, "%s: %s", pf->tmp, strerror(errno)) == -1)
 			*cause = NULL;
-		return -1;
+		return (-1);
 	}
 	/* mkstemp makes it 0600; a page is as readable as any new file. */
 	mask = umask(0);
@@ -184,9 +184,9 @@ report_page_open(struct report_page_file *pf, const char *dir,
 			*cause = NULL;
 		close(fd);
 		unlink(pf->tmp);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* Flush, sync and rename into place; on any error remove it. 0 or -1. */
@@ -208,9 +208,9 @@ report_page_close(struct report_page_file *pf, char **cause)
 		unlink(pf->tmp);
 		if (asprintf(cause, "%s: %s", pf->path, strerror(error)) == -1)
 			*cause = NULL;
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* ------------------------------------------------------------ parts */
@@ -259,7 +259,7 @@ report_page_interval(uint64_t secs, char *buf, size_t len)
 		    secs == 60 ? "minuut" : "minuten");
 	else
 		snprintf(buf, len, "%llu seconden", (unsigned long long)secs);
-	return buf;
+	return (buf);
 }
 
 /* A chart over the days of the period. */
@@ -280,7 +280,7 @@ report_page_days_with_data(const struct report_agg *agg,
 	for (i = 0; i < agg->ndays; i++)
 		if (b->day[i * REPORT_COLS + REPORT_QUERIES] > 0)
 			n++;
-	return n;
+	return (n);
 }
 
 /* The busiest day for a column; -1 when every day is 0. */
@@ -297,7 +297,7 @@ report_page_max_day(const struct report_agg *agg,
 			at = i;
 		}
 	}
-	return at;
+	return (at);
 }
 
 /* The key figures at the top. */
@@ -660,7 +660,7 @@ report_page_board(struct report_agg *agg, const struct report_board *b,
 
 	report_page_name(b->id, name, sizeof name);
 	if (report_page_open(&pf, ctx->outdir, name, cause) == -1)
-		return -1;
+		return (-1);
 	snprintf(title, sizeof title, "Veilig internet: %s, %s", b->name,
 	    report_fmt_period(agg->from, agg->to, p, sizeof p));
 	report_page_head(pf.f, title);
@@ -671,7 +671,7 @@ report_page_board(struct report_agg *agg, const struct report_board *b,
 	report_page_figures(pf.f, agg, b, ctx);
 	report_page_about(pf.f, agg, b, b->corrupt + agg->corrupt_anon, ctx);
 	fputs("</main>\n</body>\n</html>\n", pf.f);
-	return report_page_close(&pf, cause);
+	return (report_page_close(&pf, cause));
 }
 
 /* Boards ranked by queries: a chart of the largest, a table of all. */
@@ -970,7 +970,7 @@ report_page_service(struct report_agg *agg, const struct report_page_ctx *ctx,
 	int			 r;
 
 	if (report_page_open(&pf, ctx->outdir, "dienst.html", cause) == -1)
-		return -1;
+		return (-1);
 	all = report_agg_all(agg);
 	snprintf(title, sizeof title, "Veilig internet: de hele dienst, %s",
 	    report_fmt_period(agg->from, agg->to, p, sizeof p));
@@ -985,5 +985,5 @@ report_page_service(struct report_agg *agg, const struct report_page_ctx *ctx,
 	fputs("</main>\n</body>\n</html>\n", pf.f);
 	r = report_page_close(&pf, cause);
 	report_agg_board_free(all);
-	return r;
+	return (r);
 }

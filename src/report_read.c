@@ -86,12 +86,12 @@ report_lines_open(struct report_lines *lf, const char *path,
 
 	memset(lf, 0, sizeof *lf);
 	if ((lf->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
+		return (-1);
 	if (fstat(lf->fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 		if (errno == 0 || S_ISDIR(sb.st_mode))
 			errno = EISDIR;
 		close(lf->fd);
-		return -1;
+		return (-1);
 	}
 	lf->path = path;
 	lf->size = sb.st_size;
@@ -103,7 +103,7 @@ report_lines_open(struct report_lines *lf, const char *path,
 #ifdef POSIX_FADV_SEQUENTIAL
 	posix_fadvise(lf->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-	return 0;
+	return (0);
 }
 
 static void
@@ -131,7 +131,7 @@ report_lines_fill(struct report_lines *lf, off_t off)
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			return -1;
+			return (-1);
 		}
 		if (n == 0)
 			break;		/* the file shrank: read what is there */
@@ -142,7 +142,7 @@ report_lines_fill(struct report_lines *lf, off_t off)
 	lf->st->octets += got;
 	if (got < want)
 		lf->size = off + (off_t)got;
-	return 0;
+	return (0);
 }
 
 /*
@@ -158,13 +158,13 @@ report_lines_next(struct report_lines *lf, struct report_line *l)
 	memset(l, 0, sizeof *l);
 	for (;;) {
 		if (lf->pos >= lf->size)
-			return 0;
+			return (0);
 		if (lf->pos < lf->bufoff ||
 		    lf->pos >= lf->bufoff + (off_t)lf->len) {
 			if (report_lines_fill(lf, lf->pos) == -1)
-				return -1;
+				return (-1);
 			if (lf->len == 0)
-				return 0;
+				return (0);
 		}
 		rel = (size_t)(lf->pos - lf->bufoff);
 		nl = memchr(lf->buf + rel, '\n', lf->len - rel);
@@ -183,7 +183,7 @@ report_lines_next(struct report_lines *lf, struct report_line *l)
 		if (rel > 0) {
 			/* Move the line to the front of the buffer. */
 			if (report_lines_fill(lf, lf->pos) == -1)
-				return -1;
+				return (-1);
 			continue;
 		}
 		if (lf->cap >= REPORT_READ_MAXLINE) {
@@ -194,7 +194,7 @@ report_lines_next(struct report_lines *lf, struct report_line *l)
 			lf->pos += (off_t)lf->len;
 			while (lf->pos < lf->size) {
 				if (report_lines_fill(lf, lf->pos) == -1)
-					return -1;
+					return (-1);
 				nl = memchr(lf->buf, '\n', lf->len);
 				if (nl != NULL) {
 					lf->pos += nl - lf->buf + 1;
@@ -204,19 +204,19 @@ report_lines_next(struct report_lines *lf, struct report_line *l)
 			}
 			if (lf->lineno != 0)
 				lf->lineno++;
-			return 1;
+			return (1);
 		}
 		lf->cap *= 2;
 		lf->buf = report_mem_realloc(lf->buf, lf->cap, 1);
 		if (report_lines_fill(lf, lf->pos) == -1)
-			return -1;
+			return (-1);
 	}
 	l->at = lf->pos;
 	l->lineno = lf->lineno;
 	lf->pos += (off_t)l->len + (l->partial ? 0 : 1);
 	if (lf->lineno != 0)
 		lf->lineno++;
-	return 1;
+	return (1);
 }
 
 /* Go to the first line that starts at or after off; 0 or -1. */
@@ -228,14 +228,14 @@ report_lines_seek(struct report_lines *lf, off_t off)
 	if (off <= 0) {
 		lf->pos = 0;
 		lf->lineno = 1;
-		return 0;
+		return (0);
 	}
 	/* The line holding octet off - 1 ends where the wanted one starts. */
 	lf->pos = off - 1;
 	lf->lineno = 0;
 	if (lf->pos >= lf->size)
-		return 0;
-	return report_lines_next(lf, &l) == -1 ? -1 : 0;
+		return (0);
+	return (report_lines_next(lf, &l) == -1 ? -1 : 0);
 }
 
 /* ------------------------------------------------------------ peek */
@@ -251,13 +251,13 @@ report_read_field(const char *line, size_t len, const char *key,
 	if (len > REPORT_READ_PEEK)
 		len = REPORT_READ_PEEK;
 	if ((k = memmem(line, len, key, klen)) == NULL)
-		return NULL;
+		return (NULL);
 	v = k + klen;
 	q = memchr(v, '"', len - (size_t)(v - line));
 	if (q == NULL || memchr(v, '\\', (size_t)(q - v)) != NULL)
-		return NULL;
+		return (NULL);
 	*vlen = (size_t)(q - v);
-	return v;
+	return (v);
 }
 
 int
@@ -280,14 +280,15 @@ report_read_peek(const char *line, size_t len, struct report_read_peek *pk)
 		pk->have_end = 1;
 	if (pk->type == NULL)
 		pk->typelen = 0;
-	return pk->type != NULL && pk->have_start ? 0 : -1;
+	return (pk->type != NULL && pk->have_start ? 0 : -1);
 }
 
 /* Whether the peeked type is t. */
 static int
 report_read_is(const struct report_read_peek *pk, const char *t)
 {
-	return pk->typelen == strlen(t) && memcmp(pk->type, t, pk->typelen) == 0;
+	return (pk->typelen == strlen(t) &&
+	    memcmp(pk->type, t, pk->typelen) == 0);
 }
 
 /* ------------------------------------------------------------ records */
@@ -331,30 +332,30 @@ report_read_line(struct report_read *rd, const struct report_lines *lf,
 	*ok = 0;
 	if (l->toolong) {
 		report_read_corrupt(rd, lf, l, "line too long");
-		return 0;
+		return (0);
 	}
 	if (l->partial) {
 		report_read_corrupt(rd, lf, l, "last line has no newline "
 		    "(cut short)");
-		return 0;
+		return (0);
 	}
 	rd->st->lines++;
 	switch (report_rec_parse(&rd->rec, l->p, l->len, src, &why)) {
 	case REPORT_PARSE_OK:
 		*ok = 1;
 		report_agg_add(rd->agg, &rd->rec, day);
-		return 0;
+		return (0);
 	case REPORT_PARSE_INVALID:
 		report_read_corrupt(rd, lf, l, why);
-		return 0;
+		return (0);
 	case REPORT_PARSE_NEWER:
 		if (asprintf(&rd->cause, "%s:%llu: %s (this one reads "
 		    "version %d)", lf->path, (unsigned long long)l->lineno,
 		    why, REPORT_FORMAT_VERSION) == -1)
 			rd->cause = NULL;
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /*
@@ -368,13 +369,14 @@ report_read_unwanted(const struct report_read *rd,
 	const char	*only = rd->agg->only;
 
 	if (only == NULL || pk->type == NULL)
-		return 0;
+		return (0);
 	if (report_read_is(pk, "board") || report_read_is(pk, "day"))
-		return pk->board != NULL && (pk->boardlen != strlen(only) ||
-		    memcmp(pk->board, only, pk->boardlen) != 0);
-	return report_read_is(pk, "outside") || report_read_is(pk, "upstream") ||
+		return (pk->board != NULL && (pk->boardlen != strlen(only) ||
+		    memcmp(pk->board, only, pk->boardlen) != 0));
+	return (report_read_is(pk, "outside") ||
+	    report_read_is(pk, "upstream") ||
 	    report_read_is(pk, "day-outside") ||
-	    report_read_is(pk, "day-upstream");
+	    report_read_is(pk, "day-upstream"));
 }
 
 /* Remember that [start, end) of the day has a summary. */
@@ -398,8 +400,8 @@ report_read_cover_cmp(const void *a, const void *b)
 	const struct report_cover	*x = a, *y = b;
 
 	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	return (x->end > y->end) - (x->end < y->end);
+		return (x->start < y->start ? -1 : 1);
+	return ((x->end > y->end) - (x->end < y->end));
 }
 
 /* Sort the covered parts and join those that overlap or touch. */
@@ -432,10 +434,10 @@ report_read_summaries(struct report_read *rd, const char *path, long day)
 
 	if (report_lines_open(&lf, path, rd->st) == -1) {
 		if (errno == ENOENT)
-			return 1;
+			return (1);
 		if (asprintf(&rd->cause, "%s: %s", path, strerror(errno)) == -1)
 			rd->cause = NULL;
-		return -1;
+		return (-1);
 	}
 	while ((r = report_lines_next(&lf, &l)) == 1) {
 		peeked = l.p != NULL && !l.partial &&
@@ -448,7 +450,7 @@ report_read_summaries(struct report_read *rd, const char *path, long day)
 		if (report_read_line(rd, &lf, &l, day, REPORT_SRC_DAY,
 		    &ok) == -1) {
 			report_lines_close(&lf);
-			return -1;
+			return (-1);
 		}
 		/* The parse has them if the peek did not (odd spacing). */
 		if (ok)
@@ -458,7 +460,7 @@ report_read_summaries(struct report_read *rd, const char *path, long day)
 	    strerror(errno)) == -1)
 		rd->cause = NULL;
 	report_lines_close(&lf);
-	return r == -1 ? -1 : 0;
+	return (r == -1 ? -1 : 0);
 }
 
 /*
@@ -472,18 +474,18 @@ report_read_start(struct report_read *rd, const struct report_line *l,
 	const char	*why;
 
 	if (l->p == NULL)
-		return -1;
+		return (-1);
 	if (report_read_peek(l->p, l->len, pk) == 0)
-		return 0;
+		return (0);
 	if (l->partial)
-		return -1;
+		return (-1);
 	/* Another writer's spacing: the whole parse finds it, if anything. */
 	report_rec_parse(&rd->rec, l->p, l->len, REPORT_SRC_INTERVAL, &why);
 	if (!rd->rec.has_start)
-		return -1;
+		return (-1);
 	pk->start = rd->rec.start;
 	pk->have_start = 1;
-	return 0;
+	return (0);
 }
 
 /*
@@ -502,11 +504,11 @@ report_read_bisect(struct report_read *rd, struct report_lines *lf,
 	while (hi - lo > REPORT_READ_BISECT) {
 		mid = lo + (hi - lo) / 2;
 		if (report_lines_seek(lf, mid) == -1)
-			return -1;
+			return (-1);
 		/* The first line after mid that has a start. */
 		for (i = 0; i < REPORT_READ_PROBES; i++) {
 			if ((r = report_lines_next(lf, &l)) == -1)
-				return -1;
+				return (-1);
 			if (r == 0 || report_read_start(rd, &l, &pk) == 0)
 				break;
 		}
@@ -516,7 +518,7 @@ report_read_bisect(struct report_read *rd, struct report_lines *lf,
 		else
 			lo = lf->pos;	/* every line up to here is earlier */
 	}
-	return lo;
+	return (lo);
 }
 
 /*
@@ -539,7 +541,7 @@ report_read_gap(struct report_read *rd, struct report_lines *lf, off_t from,
 			/* Counted once the gap has begun, so never twice. */
 			if (started && report_read_line(rd, lf, &l, day,
 			    REPORT_SRC_INTERVAL, &ok) == -1)
-				return -1;
+				return (-1);
 			continue;
 		}
 		if (pk.start < u0) {
@@ -556,7 +558,7 @@ report_read_gap(struct report_read *rd, struct report_lines *lf, off_t from,
 		used++;
 		if (report_read_line(rd, lf, &l, day, REPORT_SRC_INTERVAL,
 		    &ok) == -1)
-			return -1;
+			return (-1);
 	}
 	if (r == -1)
 		goto fail;
@@ -564,11 +566,11 @@ report_read_gap(struct report_read *rd, struct report_lines *lf, off_t from,
 		rd->st->uncovered++;
 	/* The process that wrote this gap's lines ends with it. */
 	report_agg_part_end(rd->agg);
-	return 0;
+	return (0);
 fail:
 	if (asprintf(&rd->cause, "%s: %s", lf->path, strerror(errno)) == -1)
 		rd->cause = NULL;
-	return -1;
+	return (-1);
 }
 
 /* Read the interval lines of the gaps between covered parts; 0 or -1. */
@@ -584,10 +586,10 @@ report_read_intervals(struct report_read *rd, const char *path, long day)
 
 	if (report_lines_open(&lf, path, rd->st) == -1) {
 		if (errno == ENOENT)
-			return 0;
+			return (0);
 		if (asprintf(&rd->cause, "%s: %s", path, strerror(errno)) == -1)
 			rd->cause = NULL;
-		return -1;
+		return (-1);
 	}
 	report_read_cover_merge(rd);
 	/* Gap i runs from the end of part i-1 to the start of part i. */
@@ -608,7 +610,7 @@ report_read_intervals(struct report_read *rd, const char *path, long day)
 	if (rd->ncov > 0 && rd->st->uncovered == before)
 		rd->st->covered++;
 	report_lines_close(&lf);
-	return r;
+	return (r);
 }
 
 /* ------------------------------------------------------------ directory */
@@ -621,9 +623,9 @@ report_read_is_stats(const char *name)
 	size_t	len = strlen(name);
 
 	if (report_date_parse_day(name, len < 10 ? len : 10, &day) == -1)
-		return 0;
-	return strcmp(name + 10, ".jsonl") == 0 ||
-	    strcmp(name + 10, ".day.jsonl") == 0;
+		return (0);
+	return (strcmp(name + 10, ".jsonl") == 0 ||
+	    strcmp(name + 10, ".day.jsonl") == 0);
 }
 
 int
@@ -637,17 +639,17 @@ report_read_check(const char *dir, char **cause)
 	if (stat(dir, &sb) == -1) {
 		if (asprintf(cause, "%s: %s", dir, strerror(errno)) == -1)
 			*cause = NULL;
-		return -1;
+		return (-1);
 	}
 	if (!S_ISDIR(sb.st_mode)) {
 		if (asprintf(cause, "%s: not a directory", dir) == -1)
 			*cause = NULL;
-		return -1;
+		return (-1);
 	}
 	if ((d = opendir(dir)) == NULL) {
 		if (asprintf(cause, "%s: %s", dir, strerror(errno)) == -1)
 			*cause = NULL;
-		return -1;
+		return (-1);
 	}
 	while (!found && (de = readdir(d)) != NULL)
 		found = report_read_is_stats(de->d_name);
@@ -656,9 +658,9 @@ report_read_check(const char *dir, char **cause)
 		if (asprintf(cause, "%s: no statistics files in it "
 		    "(YYYY-MM-DD.jsonl, YYYY-MM-DD.day.jsonl)", dir) == -1)
 			*cause = NULL;
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -695,5 +697,5 @@ report_read_dir(struct report_agg *agg, const char *dir,
 	report_rec_clear(&rd.rec);
 	if (r == -1)
 		*cause = rd.cause != NULL ? rd.cause : strdup("out of memory");
-	return r;
+	return (r);
 }

@@ -127,7 +127,7 @@ report_rec_bad(struct report_rec *r, const char *why)
 {
 	if (r->why == NULL)
 		r->why = why;
-	return 0;
+	return (0);
 }
 
 /* A NUL-terminated copy of s[0..len) in the record's buffer, or NULL. */
@@ -139,12 +139,12 @@ report_rec_str(struct report_rec *r, const unsigned char *s, size_t len)
 	/* The buffer holds the line's length: a string never outgrows it. */
 	if (len == 0 || memchr(s, '\0', len) != NULL ||
 	    r->buflen + len + 1 > r->bufcap)
-		return NULL;
+		return (NULL);
 	p = r->buf + r->buflen;
 	memcpy(p, s, len);
 	p[len] = '\0';
 	r->buflen += len + 1;
-	return p;
+	return (p);
 }
 
 /* The key's number in names[0..n), or -1. */
@@ -156,8 +156,8 @@ report_rec_lookup(const char *const *names, int n, const unsigned char *s,
 
 	for (i = 0; i < n; i++)
 		if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
-			return i;
-	return -1;
+			return (i);
+	return (-1);
 }
 
 /* The tally of a top-level key. */
@@ -166,15 +166,15 @@ report_rec_tally(struct report_rec *r)
 {
 	switch (r->key) {
 	case K_QTYPE:
-		return &r->qtype;
+		return (&r->qtype);
 	case K_RCODE:
-		return &r->rcode;
+		return (&r->rcode);
 	case K_BLOCKED:
-		return &r->blocked;
+		return (&r->blocked);
 	case K_COUNTRY:
-		return &r->country;
+		return (&r->country);
 	default:
-		return &r->as;
+		return (&r->as);
 	}
 }
 
@@ -182,7 +182,7 @@ report_rec_tally(struct report_rec *r)
 static struct report_hist *
 report_rec_hist(struct report_rec *r)
 {
-	return r->key == K_LATENCY ? &r->latency : &r->rtt;
+	return (r->key == K_LATENCY ? &r->latency : &r->rtt);
 }
 
 /* Whether the value starting now is under a key this reader skips. */
@@ -191,20 +191,20 @@ report_rec_unknown(const struct report_rec *r)
 {
 	switch (r->depth) {
 	case 1:
-		return r->key == K_OTHER;
+		return (r->key == K_OTHER);
 	case 2:
 		switch (report_rec_keys[r->key].kind) {
 		case KD_ANSWERS:
 		case KD_HIDDEN:
 		case KD_HIST:
-			return r->sub == -1;
+			return (r->sub == -1);
 		default:
-			return 0;
+			return (0);
 		}
 	case 3:
-		return report_rec_keys[r->key].kind == KD_TOP && r->sub == -1;
+		return (report_rec_keys[r->key].kind == KD_TOP && r->sub == -1);
 	}
-	return 0;
+	return (0);
 }
 
 /* ------------------------------------------------------------ events */
@@ -215,16 +215,16 @@ report_rec_null(void *ctx)
 	struct report_rec	*r = ctx;
 
 	if (r->skip > 0 || report_rec_unknown(r))
-		return 1;
-	return report_rec_bad(r, r->depth == 0 ? "not a JSON object" :
-	    "a field has the wrong type");
+		return (1);
+	return (report_rec_bad(r, r->depth == 0 ? "not a JSON object" :
+	    "a field has the wrong type"));
 }
 
 static int
 report_rec_boolean(void *ctx, int b)
 {
 	(void)b;
-	return report_rec_null(ctx);
+	return (report_rec_null(ctx));
 }
 
 static int
@@ -236,19 +236,19 @@ report_rec_integer(void *ctx, long long v)
 	uint64_t		 u = (uint64_t)v;
 
 	if (r->skip > 0 || report_rec_unknown(r))
-		return 1;
+		return (1);
 	if (r->depth == 3 && report_rec_keys[r->key].kind == KD_HIST &&
 	    r->sub == H_LE) {
 		h = report_rec_hist(r);
 		if (r->idx >= REPORT_BUCKETS)
-			return report_rec_bad(r, "a histogram is too long");
+			return (report_rec_bad(r, "a histogram is too long"));
 		h->le[r->idx++] = (double)v;
-		return 1;
+		return (1);
 	}
 	if (r->depth == 0)
-		return report_rec_bad(r, "not a JSON object");
+		return (report_rec_bad(r, "not a JSON object"));
 	if (v < 0)
-		return report_rec_bad(r, "a count is negative");
+		return (report_rec_bad(r, "a count is negative"));
 	switch (r->depth) {
 	case 1:
 		switch (r->key) {
@@ -273,37 +273,39 @@ report_rec_integer(void *ctx, long long v)
 			   answers are an object): the rtt histogram holds
 			   them too, and the pages do not show them apart. */
 			if (r->type != REPORT_T_UPSTREAM)
-				return report_rec_bad(r,
-				    "a field has the wrong type");
+				return (report_rec_bad(r,
+				    "a field has the wrong type"));
 			break;
 		default:
-			return report_rec_bad(r, "a field has the wrong type");
+			return (report_rec_bad(r,
+			    "a field has the wrong type"));
 		}
-		return 1;
+		return (1);
 	case 2:
 		switch (report_rec_keys[r->key].kind) {
 		case KD_TALLY:
 			t = report_rec_tally(r);
 			t->v[t->n - 1].n = u;	/* the key came first */
-			return 1;
+			return (1);
 		case KD_ANSWERS:
 			r->answers[r->sub] = u;
-			return 1;
+			return (1);
 		case KD_HIDDEN:
 			if (r->sub == D_COUNT)
 				r->hidden = u;
-			return 1;
+			return (1);
 		default:
-			return report_rec_bad(r, "a field has the wrong type");
+			return (report_rec_bad(r,
+			    "a field has the wrong type"));
 		}
 	case 3:
 		if (report_rec_keys[r->key].kind == KD_HIST) {
 			h = report_rec_hist(r);
 			if (r->idx >= REPORT_BUCKETS)
-				return report_rec_bad(r,
-				    "a histogram is too long");
+				return (report_rec_bad(r,
+				    "a histogram is too long"));
 			h->c[r->sub == H_FORWARDED][r->idx++] = u;
-			return 1;
+			return (1);
 		}
 		/* A top_blocked entry. */
 		if (r->sub == T_COUNT) {
@@ -313,10 +315,10 @@ report_rec_integer(void *ctx, long long v)
 			r->top[r->ntop - 1].clients_at_least = u;
 			r->top[r->ntop - 1].has_cal = 1;
 		} else
-			return report_rec_bad(r, "a site is not a string");
-		return 1;
+			return (report_rec_bad(r, "a site is not a string"));
+		return (1);
 	}
-	return report_rec_bad(r, "not a JSON object");
+	return (report_rec_bad(r, "not a JSON object"));
 }
 
 static int
@@ -325,17 +327,17 @@ report_rec_double(void *ctx, double v)
 	struct report_rec	*r = ctx;
 
 	if (r->skip > 0 || report_rec_unknown(r))
-		return 1;
+		return (1);
 	if (r->depth == 0)
-		return report_rec_bad(r, "not a JSON object");
+		return (report_rec_bad(r, "not a JSON object"));
 	if (r->depth == 3 && report_rec_keys[r->key].kind == KD_HIST &&
 	    r->sub == H_LE) {
 		if (r->idx >= REPORT_BUCKETS)
-			return report_rec_bad(r, "a histogram is too long");
+			return (report_rec_bad(r, "a histogram is too long"));
 		report_rec_hist(r)->le[r->idx++] = v;
-		return 1;
+		return (1);
 	}
-	return report_rec_bad(r, "a count is not an integer");
+	return (report_rec_bad(r, "a count is not an integer"));
 }
 
 static int
@@ -346,48 +348,49 @@ report_rec_string(void *ctx, const unsigned char *s, size_t len)
 	int64_t			 t;
 
 	if (r->skip > 0 || report_rec_unknown(r))
-		return 1;
+		return (1);
 	if (r->depth == 3 && report_rec_keys[r->key].kind == KD_HIST &&
 	    r->sub == H_LE) {
 		if (r->idx >= REPORT_BUCKETS)
-			return report_rec_bad(r, "a histogram is too long");
+			return (report_rec_bad(r, "a histogram is too long"));
 		if ((len == 4 && memcmp(s, "+Inf", 4) == 0) ||
 		    (len == 3 && memcmp(s, "Inf", 3) == 0)) {
 			report_rec_hist(r)->le[r->idx++] = HUGE_VAL;
-			return 1;
+			return (1);
 		}
-		return report_rec_bad(r, "a histogram bound is not a number");
+		return (report_rec_bad(r, "a histogram bound is not a number"));
 	}
 	if (r->depth == 3 && report_rec_keys[r->key].kind == KD_TOP &&
 	    (r->sub == T_SITE || r->sub == T_CATEGORY)) {
 		if ((p = report_rec_str(r, s, len)) == NULL)
-			return report_rec_bad(r, "an empty site or category");
+			return (report_rec_bad(r, "an empty site or category"));
 		if (r->sub == T_SITE)
 			r->top[r->ntop - 1].site = p;
 		else
 			r->top[r->ntop - 1].category = p;
-		return 1;
+		return (1);
 	}
 	if (r->depth == 0)
-		return report_rec_bad(r, "not a JSON object");
+		return (report_rec_bad(r, "not a JSON object"));
 	if (r->depth != 1 || report_rec_keys[r->key].kind != KD_STR)
-		return report_rec_bad(r, "a field has the wrong type");
+		return (report_rec_bad(r, "a field has the wrong type"));
 	switch (r->key) {
 	case K_START:
 	case K_END:
 		if (report_date_parse_time((const char *)s, len, &t) == -1)
-			return report_rec_bad(r, "start or end is not a time");
+			return (report_rec_bad(r,
+			    "start or end is not a time"));
 		if (r->key == K_START) {
 			r->start = t;
 			r->has_start = 1;
 		} else
 			r->end = t;
-		return 1;
+		return (1);
 	default:
 		break;
 	}
 	if ((p = report_rec_str(r, s, len)) == NULL)
-		return report_rec_bad(r, "an empty string");
+		return (report_rec_bad(r, "an empty string"));
 	switch (r->key) {
 	case K_TYPE:
 		if (strcmp(p, "board") == 0 || strcmp(p, "day") == 0)
@@ -399,11 +402,11 @@ report_rec_string(void *ctx, const unsigned char *s, size_t len)
 		    strcmp(p, "day-upstream") == 0)
 			r->type = REPORT_T_UPSTREAM;
 		else
-			return report_rec_bad(r, "unknown type");
+			return (report_rec_bad(r, "unknown type"));
 		if ((strncmp(p, "day", 3) == 0) != (r->src == REPORT_SRC_DAY))
-			return report_rec_bad(r, r->src == REPORT_SRC_DAY ?
+			return (report_rec_bad(r, r->src == REPORT_SRC_DAY ?
 			    "interval record in a day file" :
-			    "day record in an interval file");
+			    "day record in an interval file"));
 		break;
 	case K_NODE:
 		r->node = p;
@@ -420,7 +423,7 @@ report_rec_string(void *ctx, const unsigned char *s, size_t len)
 	default:
 		break;
 	}
-	return 1;
+	return (1);
 }
 
 static int
@@ -436,7 +439,7 @@ report_rec_map_key(void *ctx, const unsigned char *s, size_t len)
 	size_t			 i;
 
 	if (r->skip > 0)
-		return 1;
+		return (1);
 	switch (r->depth) {
 	case 1:
 		r->key = K_OTHER;
@@ -448,7 +451,7 @@ report_rec_map_key(void *ctx, const unsigned char *s, size_t len)
 				break;
 			}
 		}
-		return 1;
+		return (1);
 	case 2:
 		switch (report_rec_keys[r->key].kind) {
 		case KD_TALLY:
@@ -459,16 +462,16 @@ report_rec_map_key(void *ctx, const unsigned char *s, size_t len)
 				    sizeof *t->v);
 			}
 			if ((t->v[t->n].key = report_rec_str(r, s, len)) == NULL)
-				return report_rec_bad(r, "an empty name");
+				return (report_rec_bad(r, "an empty name"));
 			t->v[t->n++].n = 0;
-			return 1;
+			return (1);
 		case KD_ANSWERS:
 			r->sub = report_rec_lookup(report_rec_answers,
 			    REPORT_NANSWERS, s, len);
-			return 1;
+			return (1);
 		case KD_HIDDEN:
 			r->sub = report_rec_lookup(hidden, 2, s, len);
-			return 1;
+			return (1);
 		case KD_HIST:
 			r->sub = report_rec_lookup(hist, 4, s, len);
 			/* latency has le, cache, forwarded; rtt le, counts. */
@@ -476,15 +479,15 @@ report_rec_map_key(void *ctx, const unsigned char *s, size_t len)
 			    (r->key == K_RTT && (r->sub == H_CACHE ||
 			    r->sub == H_FORWARDED)))
 				r->sub = -1;
-			return 1;
+			return (1);
 		default:
-			return report_rec_bad(r, "not a JSON object");
+			return (report_rec_bad(r, "not a JSON object"));
 		}
 	case 3:
 		r->sub = report_rec_lookup(top, 4, s, len);
-		return 1;
+		return (1);
 	}
-	return report_rec_bad(r, "not a JSON object");
+	return (report_rec_bad(r, "not a JSON object"));
 }
 
 static int
@@ -494,12 +497,12 @@ report_rec_start_map(void *ctx)
 
 	if (r->skip > 0 || report_rec_unknown(r)) {
 		r->skip++;
-		return 1;
+		return (1);
 	}
 	switch (r->depth) {
 	case 0:
 		r->depth = 1;
-		return 1;
+		return (1);
 	case 1:
 		switch (report_rec_keys[r->key].kind) {
 		case KD_TALLY:
@@ -511,18 +514,20 @@ report_rec_start_map(void *ctx)
 				r->has_answers = 1;
 			r->depth = 2;
 			r->sub = -1;
-			return 1;
+			return (1);
 		case KD_HIST:
 			report_rec_hist(r)->seen = 1;
 			r->depth = 2;
 			r->sub = -1;
-			return 1;
+			return (1);
 		default:
-			return report_rec_bad(r, "a field has the wrong type");
+			return (report_rec_bad(r,
+			    "a field has the wrong type"));
 		}
 	case 2:
 		if (report_rec_keys[r->key].kind != KD_TOP)
-			return report_rec_bad(r, "a field has the wrong type");
+			return (report_rec_bad(r,
+			    "a field has the wrong type"));
 		if (r->ntop == r->captop) {
 			r->captop = r->captop ? r->captop * 2 : 32;
 			r->top = report_mem_realloc(r->top, r->captop,
@@ -531,9 +536,9 @@ report_rec_start_map(void *ctx)
 		memset(&r->top[r->ntop++], 0, sizeof *r->top);
 		r->depth = 3;
 		r->sub = -1;
-		return 1;
+		return (1);
 	}
-	return report_rec_bad(r, "a field has the wrong type");
+	return (report_rec_bad(r, "a field has the wrong type"));
 }
 
 static int
@@ -543,12 +548,12 @@ report_rec_end_map(void *ctx)
 
 	if (r->skip > 0) {
 		r->skip--;
-		return 1;
+		return (1);
 	}
 	r->depth--;
 	if (r->depth == 1)
 		r->sub = -1;
-	return 1;
+	return (1);
 }
 
 static int
@@ -558,19 +563,19 @@ report_rec_start_array(void *ctx)
 
 	if (r->skip > 0 || report_rec_unknown(r)) {
 		r->skip++;
-		return 1;
+		return (1);
 	}
 	if (r->depth == 1 && report_rec_keys[r->key].kind == KD_TOP) {
 		r->depth = 2;
-		return 1;
+		return (1);
 	}
 	if (r->depth == 2 && report_rec_keys[r->key].kind == KD_HIST) {
 		r->depth = 3;
 		r->idx = 0;
-		return 1;
+		return (1);
 	}
-	return report_rec_bad(r, r->depth == 0 ? "not a JSON object" :
-	    "a field has the wrong type");
+	return (report_rec_bad(r, r->depth == 0 ? "not a JSON object" :
+	    "a field has the wrong type"));
 }
 
 static int
@@ -581,7 +586,7 @@ report_rec_end_array(void *ctx)
 
 	if (r->skip > 0) {
 		r->skip--;
-		return 1;
+		return (1);
 	}
 	if (r->depth == 3) {
 		/* The end of a histogram's array: how long it was. */
@@ -592,7 +597,7 @@ report_rec_end_array(void *ctx)
 			h->n[r->sub == H_FORWARDED] = r->idx;
 	}
 	r->depth--;
-	return 1;
+	return (1);
 }
 
 static const yajl_callbacks report_rec_callbacks = {
@@ -618,14 +623,14 @@ report_rec_check_hist(const struct report_hist *h, int arrays)
 	int	i;
 
 	if (!h->seen)
-		return NULL;
+		return (NULL);
 	if (h->nle != REPORT_BUCKETS || h->n[0] != REPORT_BUCKETS ||
 	    (arrays == 2 && h->n[1] != REPORT_BUCKETS))
-		return "a histogram without 16 bounds and counts";
+		return ("a histogram without 16 bounds and counts");
 	for (i = 1; i < REPORT_BUCKETS; i++)
 		if (!(h->le[i] > h->le[i - 1]))
-			return "histogram bounds that do not rise";
-	return NULL;
+			return ("histogram bounds that do not rise");
+	return (NULL);
 }
 
 /* The fields a record of its type must have. */
@@ -636,33 +641,34 @@ report_rec_check(const struct report_rec *r)
 	size_t		 i;
 
 	if (!SEEN(r, K_TYPE))
-		return "no type";
+		return ("no type");
 	if (!SEEN(r, K_START) || !SEEN(r, K_END))
-		return "no start or end";
+		return ("no start or end");
 	switch (r->type) {
 	case REPORT_T_BOARD:
 		if (r->board == NULL)
-			return "no board id";
+			return ("no board id");
 		if (!SEEN(r, K_QUERIES))
-			return "no count of queries";
+			return ("no count of queries");
 		if ((why = report_rec_check_hist(&r->latency, 2)) != NULL)
-			return why;
+			return (why);
 		for (i = 0; i < r->ntop; i++)
 			if (r->top[i].site == NULL || !r->top[i].has_count)
-				return "a top_blocked entry without site or count";
+				return ("a top_blocked entry without site or "
+				    "count");
 		break;
 	case REPORT_T_OUTSIDE:
 		if (!SEEN(r, K_QUERIES))
-			return "no count of queries";
+			return ("no count of queries");
 		break;
 	case REPORT_T_UPSTREAM:
 		if (r->upstream == NULL)
-			return "no upstream";
+			return ("no upstream");
 		if ((why = report_rec_check_hist(&r->rtt, 1)) != NULL)
-			return why;
+			return (why);
 		break;
 	}
-	return NULL;
+	return (NULL);
 }
 
 /* Forget the last record, keeping the memory. */
@@ -726,7 +732,7 @@ report_rec_parse(struct report_rec *r, const char *line, size_t len,
 	/* A newer version is refused whatever else the line holds. */
 	if (SEEN(r, K_V) && r->v > REPORT_FORMAT_VERSION) {
 		*why = "format version newer than this veilig-report knows";
-		return REPORT_PARSE_NEWER;
+		return (REPORT_PARSE_NEWER);
 	}
 	if (r->why == NULL && (!SEEN(r, K_V) || r->v < 1))
 		r->why = "no format version \"v\"";
@@ -734,10 +740,10 @@ report_rec_parse(struct report_rec *r, const char *line, size_t len,
 		r->why = report_rec_check(r);
 	if (r->why != NULL) {
 		*why = r->why;
-		return REPORT_PARSE_INVALID;
+		return (REPORT_PARSE_INVALID);
 	}
 	if (r->type == REPORT_T_UPSTREAM)
 		r->up[0] = r->queries;
 	*why = NULL;
-	return REPORT_PARSE_OK;
+	return (REPORT_PARSE_OK);
 }

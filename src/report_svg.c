@@ -55,7 +55,7 @@ report_svg_step(double max, double *top)
 
 	if (max <= 0) {
 		*top = 1;
-		return 1;
+		return (1);
 	}
 	raw = max / 4;
 	mag = pow(10, floor(log10(raw)));
@@ -64,7 +64,7 @@ report_svg_step(double max, double *top)
 	if (step < 1)
 		step = 1;
 	*top = ceil(max / step) * step;
-	return step;
+	return (step);
 }
 
 /* The opening of a chart: its element, title and description. */
@@ -106,24 +106,24 @@ report_svg_xlabel(long day, long i, long ndays, char *buf, size_t len)
 	report_date_to_civil(day, &y, &m, &d);
 	if (ndays <= 14) {
 		report_fmt_date_short(day, buf, len);
-		return 1;
+		return (1);
 	}
 	if (ndays <= 62) {
 		/* Mondays, and the first day if the period starts mid-week. */
 		if (report_date_weekday(day) != 0 && i != 0)
-			return 0;
+			return (0);
 		if (i == 0 && report_date_weekday(day) >= 4)
-			return 0;	/* too close to the next Monday */
+			return (0);	/* too close to the next Monday */
 		report_fmt_date_short(day, buf, len);
-		return 1;
+		return (1);
 	}
 	if (d != 1)
-		return 0;
+		return (0);
 	if (m == 1 || i < 28)
 		snprintf(buf, len, "%s %d", report_fmt_month_abbr(m), y);
 	else
 		snprintf(buf, len, "%s", report_fmt_month_abbr(m));
-	return 1;
+	return (1);
 }
 
 void

@@ -52,7 +52,7 @@ rrl_new(size_t entries)
 	size_t		 i;
 
 	if ((r = aligned_alloc(64, sizeof *r)) == NULL)
-		return NULL;
+		return (NULL);
 	memset(r, 0, sizeof *r);
 	siphash_key_random(&r->key);
 	r->nslots = RRL_MIN_SLOTS;
@@ -60,7 +60,7 @@ rrl_new(size_t entries)
 		r->nslots *= 2;
 	for (i = 0; i < RRL_SHARDS; i++)
 		pthread_mutex_init(&r->shards[i].lock, NULL);
-	return r;
+	return (r);
 }
 
 void
@@ -84,23 +84,23 @@ rrl_enabled(const struct rrl_params *p)
 
 	for (i = 0; i < RRL_NCLASSES; i++) {
 		if (p->rates[i] != 0)
-			return 1;
+			return (1);
 	}
-	return 0;
+	return (0);
 }
 
 enum rrl_class
 rrl_classify(const uint8_t *msg, size_t len)
 {
 	if (len < 12)
-		return RRL_ERROR;
+		return (RRL_ERROR);
 	switch (msg[3] & 0x0f) {
 	case 0:
-		return (msg[6] | msg[7]) != 0 ? RRL_RESPONSE : RRL_NODATA;
+		return ((msg[6] | msg[7]) != 0 ? RRL_RESPONSE : RRL_NODATA);
 	case 3:
-		return RRL_NXDOMAIN;
+		return (RRL_NXDOMAIN);
 	}
-	return RRL_ERROR;
+	return (RRL_ERROR);
 }
 
 /*
@@ -115,16 +115,16 @@ rrl_name_end(const uint8_t *msg, size_t len, size_t labels[2])
 
 	labels[0] = labels[1] = 0;
 	if (len < 12 || (msg[4] | msg[5]) == 0)
-		return 0;
+		return (0);
 	while (off < len && msg[off] != 0) {
 		/* Our own answers never compress the question's name. */
 		if (msg[off] > 63 || off + 1 + msg[off] >= len)
-			return 0;
+			return (0);
 		labels[0] = labels[1];
 		labels[1] = off;
 		off += 1 + msg[off];
 	}
-	return off < len ? off + 1 : 0;
+	return (off < len ? off + 1 : 0);
 }
 
 /* The client's network cut to its prefix, tagged with its family. */
@@ -157,7 +157,7 @@ rrl_network(const struct rrl_params *p, const struct sockaddr *sa,
 		}
 		break;
 	default:
-		return -1;
+		return (-1);
 	}
 	/* Clear the host bits. */
 	for (i = 0; i < 16; i++) {
@@ -168,7 +168,7 @@ rrl_network(const struct rrl_params *p, const struct sockaddr *sa,
 			bits = 0;
 		}
 	}
-	return 0;
+	return (0);
 }
 
 /*
@@ -182,27 +182,27 @@ rrl_key(const struct rrl_params *p, const struct sockaddr *client,
 	size_t	n, end, from, i, labels[2];
 
 	if (rrl_network(p, client, key) == -1)
-		return 0;
+		return (0);
 	n = 17;
 	key[n++] = (uint8_t)cls;
 	if (cls == RRL_ERROR)
-		return n;
+		return (n);
 	end = rrl_name_end(msg, len, labels);
 	if (cls == RRL_RESPONSE) {
 		if (end == 0 || end + 2 > len)
-			return n;
+			return (n);
 		from = 12;
 		key[n++] = msg[end];		/* the type */
 		key[n++] = msg[end + 1];
 	} else
 		from = labels[0] != 0 ? labels[0] : labels[1];
 	if (end == 0 || from == 0)
-		return n;
+		return (n);
 	/* Lower case: 0x20 spellings of one name are one bucket. */
 	for (i = from; i < end && n < RRL_KEY_MAX; i++)
 		key[n++] = msg[i] >= 'A' && msg[i] <= 'Z' ?
 		    (uint8_t)(msg[i] + 32) : msg[i];
-	return n;
+	return (n);
 }
 
 /* Refill slot's bucket for the time since its last refill. */
@@ -234,7 +234,7 @@ rrl_deficit(const struct rrl_params *p, struct rrl_slot *slot,
     uint64_t now_ms)
 {
 	rrl_refill(p, slot, now_ms);
-	return (int64_t)p->rates[slot->cls] * RRL_UNIT - slot->tokens;
+	return ((int64_t)p->rates[slot->cls] * RRL_UNIT - slot->tokens);
 }
 
 /*
@@ -255,7 +255,7 @@ rrl_slot(struct rrl *r, const struct rrl_params *p, struct rrl_shard *s,
 		slot = &s->slots[(h + i) & mask];
 		if (slot->hash == h) {
 			*fresh = 0;
-			return slot;
+			return (slot);
 		}
 		if (victim != NULL && victim->hash == 0)
 			continue;
@@ -270,7 +270,7 @@ rrl_slot(struct rrl *r, const struct rrl_params *p, struct rrl_shard *s,
 		}
 	}
 	*fresh = 1;
-	return victim;
+	return (victim);
 }
 
 enum rrl_verdict
@@ -288,12 +288,12 @@ rrl_check(struct rrl *r, const struct rrl_params *p,
 	int			 fresh;
 
 	if (len < 12)
-		return RRL_PASS;
+		return (RRL_PASS);
 	cls = rrl_classify(msg, len);
 	if (p->rates[cls] == 0)
-		return RRL_PASS;
+		return (RRL_PASS);
 	if ((klen = rrl_key(p, client, msg, len, cls, key)) == 0)
-		return RRL_PASS;
+		return (RRL_PASS);
 	h = siphash_13(&r->key, key, klen) | 1;		/* never 0 */
 
 	s = &r->shards[h >> (64 - RRL_SHARD_BITS)];
@@ -302,7 +302,7 @@ rrl_check(struct rrl *r, const struct rrl_params *p,
 	    (s->slots = calloc(r->nslots, sizeof *s->slots)) == NULL) {
 		/* No memory for the table: answer rather than go silent. */
 		pthread_mutex_unlock(&s->lock);
-		return RRL_PASS;
+		return (RRL_PASS);
 	}
 	slot = rrl_slot(r, p, s, h, now_ms, &fresh);
 	if (fresh) {
@@ -321,7 +321,7 @@ rrl_check(struct rrl *r, const struct rrl_params *p,
 		    RRL_DROP;
 	}
 	pthread_mutex_unlock(&s->lock);
-	return v;
+	return (v);
 }
 
 size_t
@@ -330,17 +330,17 @@ rrl_slip(uint8_t *msg, size_t len)
 	size_t	end, labels[2];
 
 	if (len < 12)
-		return len;
+		return (len);
 	end = rrl_name_end(msg, len, labels);
 	msg[2] |= 0x02;					/* TC */
 	memset(msg + 6, 0, 6);				/* AN, NS, AR */
 	if (end == 0 || end + 4 > len) {
 		msg[4] = msg[5] = 0;
-		return 12;
+		return (12);
 	}
 	msg[4] = 0;
 	msg[5] = 1;
-	return end + 4;
+	return (end + 4);
 }
 
 size_t
@@ -356,5 +356,5 @@ rrl_used(struct rrl *r)
 			n += s->slots[j].hash != 0;
 		pthread_mutex_unlock(&s->lock);
 	}
-	return n;
+	return (n);
 }

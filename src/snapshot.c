@@ -20,20 +20,20 @@ snapshot_new(struct conf *conf, struct snapshot *prev,
 	if ((snap = calloc(1, sizeof *snap)) == NULL) {
 		errcb(arg, "out of memory");
 		conf_free(conf);
-		return NULL;
+		return (NULL);
 	}
 	snap->conf = conf;
 	snap->policy = policy_new(conf, prev != NULL ? prev->policy : NULL,
 	    errcb, arg);
 	if (snap->policy == NULL) {
 		snapshot_free(snap);
-		return NULL;
+		return (NULL);
 	}
 	snap->ups.addrs = conf->upstreams;
 	snap->ups.n = conf->nupstreams;
 	snap->ups.timeout_ms = conf->fwd_timeout_ms;
 	snap->ups.attempts = conf->fwd_attempts;
-	return snap;
+	return (snap);
 }
 
 void
@@ -68,7 +68,7 @@ snapshot_read_begin(void)
 const struct snapshot *
 snapshot_current(void)
 {
-	return rcu_dereference(snapshot_live);
+	return (rcu_dereference(snapshot_live));
 }
 
 void
@@ -84,7 +84,7 @@ snapshot_swap(struct snapshot *snap)
 
 	old = rcu_xchg_pointer(&snapshot_live, snap);
 	urcu_memb_synchronize_rcu();
-	return old;
+	return (old);
 }
 
 void

@@ -62,7 +62,7 @@ veilig_report_day(const char *opt, const char *arg)
 		    opt, arg);
 		exit(2);
 	}
-	return day;
+	return (day);
 }
 
 /* A number from an option's argument in [min, max], or a usage error. */
@@ -79,7 +79,7 @@ veilig_report_number(const char *opt, const char *arg, long min, long max)
 		    "%ld: %s\n", opt, min, max, arg);
 		exit(2);
 	}
-	return v;
+	return (v);
 }
 
 /* The day the pages say they were made: SOURCE_DATE_EPOCH, or today. */
@@ -93,9 +93,9 @@ veilig_report_made(void)
 	if (s != NULL && *s != '\0') {
 		t = strtoll(s, &end, 10);
 		if (*end == '\0' && t >= 0)
-			return (long)(t / 86400);
+			return ((long)(t / 86400));
 	}
-	return report_date_today();
+	return (report_date_today());
 }
 
 /* No two arguments may name the same directory: its counts would double. */
@@ -228,7 +228,7 @@ veilig_report_wanted(struct report_agg *agg, const char *board,
 		    ndirs == 1 ? "y" : "ies");
 		exit(1);
 	}
-	return b;
+	return (b);
 }
 
 /* Write board b's page, or (b NULL) every page; the number written. */
@@ -242,7 +242,7 @@ veilig_report_write(struct report_agg *agg, struct report_board *b,
 	if (b != NULL) {
 		if (report_page_board(agg, b, ctx, &cause) == -1)
 			veilig_report_fail(NULL, cause);
-		return 1;
+		return (1);
 	}
 	ctx->links = 1;
 	for (j = 0; j < agg->nboards; j++)
@@ -250,7 +250,7 @@ veilig_report_write(struct report_agg *agg, struct report_board *b,
 			veilig_report_fail(NULL, cause);
 	if (report_page_service(agg, ctx, &cause) == -1)
 		veilig_report_fail(NULL, cause);
-	return agg->nboards + 1;
+	return (agg->nboards + 1);
 }
 
 int
@@ -340,5 +340,5 @@ main(int argc, char **argv)
 		    (double)(t0.tv_nsec - t1.tv_nsec) / 1e9);
 	}
 	report_agg_free(agg);
-	return 0;
+	return (0);
 }

@@ -62,7 +62,7 @@ veiligctl_left(void)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (veiligctl_deadline.tv_sec - now.tv_sec) * 1000LL +
 	    (veiligctl_deadline.tv_nsec - now.tv_nsec) / 1000000;
-	return ms > 0 ? (int)ms : 0;
+	return (ms > 0 ? (int)ms : 0);
 }
 
 /* Wait until fd is ready for events or the deadline passes. */
@@ -108,7 +108,7 @@ veiligctl_connect(void)
 			veiligctl_fail("timed out");
 		veiligctl_fail(strerror(errno));
 	}
-	return fd;
+	return (fd);
 }
 
 /* Send all of buf, waiting with poll. */
@@ -163,7 +163,7 @@ veiligctl_receive(int fd, size_t *lenp)
 	}
 	buf[len] = '\0';
 	*lenp = len;
-	return buf;
+	return (buf);
 }
 
 int
@@ -198,12 +198,12 @@ main(int argc, char **argv)
 		if (n == 0 || strpbrk(argv[i], " \t\r\n") != NULL) {
 			fprintf(stderr, "veiligctl: argument \"%s\" is empty "
 			    "or contains white space\n", argv[i]);
-			return 1;
+			return (1);
 		}
 		if (reqlen + n + 1 > CONTROL_MAX_LINE) {
 			fprintf(stderr, "veiligctl: command too long (at most "
 			    "%d octets)\n", CONTROL_MAX_LINE);
-			return 1;
+			return (1);
 		}
 		memcpy(req + reqlen, argv[i], n);
 		reqlen += n;
@@ -229,15 +229,15 @@ main(int argc, char **argv)
 		fputs(body, stdout);
 		if (fflush(stdout) == EOF || ferror(stdout)) {
 			perror("veiligctl: stdout");
-			return 1;
+			return (1);
 		}
 		free(answer);
-		return 0;
+		return (0);
 	}
 	if (strncmp(answer, "error:", 6) == 0) {
 		fprintf(stderr, "%s\n%s", answer, body);
 		free(answer);
-		return EXIT_ERROR_ANSWER;
+		return (EXIT_ERROR_ANSWER);
 	}
 	veiligctl_fail("unexpected answer");
 }

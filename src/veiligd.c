@@ -131,8 +131,8 @@ veiligd_load(const char *path, struct snapshot *prev,
 
 	if ((conf = conf_load_keep(path, prev != NULL ? prev->conf : NULL,
 	    veiligd_error_cb, e)) == NULL)
-		return NULL;
-	return snapshot_new(conf, prev, veiligd_error_cb, e);
+		return (NULL);
+	return (snapshot_new(conf, prev, veiligd_error_cb, e));
 }
 
 /*
@@ -229,7 +229,7 @@ veiligd_job_run(void *arg)
 		(void)setpriority(PRIO_PROCESS, (id_t)gettid(),
 		    VEILIGD_LOW_NICE);
 	job->fn(job->arg);
-	return NULL;
+	return (NULL);
 }
 
 /*
@@ -328,7 +328,7 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 	memset(&e, 0, sizeof e);
 	if (out != NULL && (e.out = evbuffer_new()) == NULL) {
 		evbuffer_add_printf(out, "reload failed: out of memory\n");
-		return -1;
+		return (-1);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
@@ -352,7 +352,7 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 		veiligd_notify("READY=1\nSTATUS=reload failed, old "
 		    "configuration in force");
 		veiligd_reloaded(vd, 0);
-		return -1;
+		return (-1);
 	}
 	/*
 	 * The open interval is written as it was counted (boards under the
@@ -374,7 +374,7 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 		veiligd_notify("READY=1\nSTATUS=reload failed, old "
 		    "configuration in force");
 		veiligd_reloaded(vd, 0);
-		return -1;
+		return (-1);
 	}
 	if (e.out != NULL) {
 		/* Warnings (lines skipped in lists) go to the client too. */
@@ -401,7 +401,7 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 	snprintf(msg, sizeof msg, "READY=1\n%s", status);
 	veiligd_notify(msg);
 	veiligd_reloaded(vd, 1);
-	return 0;
+	return (0);
 }
 
 /*
@@ -421,16 +421,16 @@ veiligd_user(const struct conf *conf, struct priv_user *u)
 			log_warnx("%s: server.user %s: not started as root, "
 			    "so running on as uid %u", conf->path, conf->user,
 			    (unsigned)geteuid());
-		return 0;
+		return (0);
 	}
 	if (conf->user == NULL) {
 		log_warnx("%s: running as root: set server.user to give up "
 		    "root once the sockets are bound", conf->path);
-		return 0;
+		return (0);
 	}
 	if (priv_lookup(conf->user, u, err, sizeof err) == -1)
 		fatalx("%s: server.user: %s", conf->path, err);
-	return 1;
+	return (1);
 }
 
 /* Warn about path, if a reload will need it and cannot read it. */
@@ -609,7 +609,7 @@ veiligd_cmd_status(void *arg, int argc, char **argv, struct evbuffer *out)
 		    "left out", br->nerr, br->nerr == 1 ? "" : "s",
 		    br->error != NULL ? br->error : "?");
 	}
-	return 0;
+	return (0);
 }
 
 /*
@@ -634,7 +634,7 @@ veiligd_cmd_stats(void *arg, int argc, char **argv, struct evbuffer *out)
 			evbuffer_add_printf(out, "'%s': not a board, or a "
 			    "second one\nusage: stats [--json] [BOARD]\n",
 			    argv[i]);
-			return -1;
+			return (-1);
 		}
 	}
 	veiligd_sum(vd, &s);
@@ -672,8 +672,8 @@ veiligd_cmd_stats(void *arg, int argc, char **argv, struct evbuffer *out)
 			{ "tcp.unread", s.tcp_unread },
 		};
 
-		return stats_show(vd->stats, board, json, extra,
-		    sizeof extra / sizeof extra[0], out);
+		return (stats_show(vd->stats, board, json, extra,
+		    sizeof extra / sizeof extra[0], out));
 	}
 }
 
@@ -683,7 +683,7 @@ veiligd_cmd_reload(void *arg, int argc, char **argv, struct evbuffer *out)
 {
 	(void)argc;
 	(void)argv;
-	return veiligd_reload(arg, out);
+	return (veiligd_reload(arg, out));
 }
 
 /* veiligctl flush: empty the cache. */
@@ -696,7 +696,7 @@ veiligd_cmd_flush(void *arg, int argc, char **argv, struct evbuffer *out)
 	(void)argv;
 	cache_flush(vd->cache);
 	evbuffer_add_printf(out, "cache flushed\n");
-	return 0;
+	return (0);
 }
 
 /* veiligctl explain BOARD|ADDRESS NAME [TYPE]. */
@@ -723,14 +723,14 @@ veiligd_cmd_explain(void *arg, int argc, char **argv, struct evbuffer *out)
 	if (b == NULL) {
 		evbuffer_add_printf(out, "%s: no such board, and no board has "
 		    "that address\n", argv[1]);
-		return -1;
+		return (-1);
 	}
 	if (argc > 3 && ((type = ldns_get_rr_type_by_name(argv[3])) == 0 ||
 	    type > 65535)) {
 		evbuffer_add_printf(out, "%s: unknown type\n", argv[3]);
-		return -1;
+		return (-1);
 	}
-	return policy_explain(p, b, argv[2], (uint16_t)type, out);
+	return (policy_explain(p, b, argv[2], (uint16_t)type, out));
 }
 
 /* veiligctl boards. */
@@ -742,7 +742,7 @@ veiligd_cmd_boards(void *arg, int argc, char **argv, struct evbuffer *out)
 	(void)argc;
 	(void)argv;
 	policy_boards(vd->snap->policy, out);
-	return 0;
+	return (0);
 }
 
 /* veiligctl lists (read by veilig-update-lists). */
@@ -754,7 +754,7 @@ veiligd_cmd_lists(void *arg, int argc, char **argv, struct evbuffer *out)
 	(void)argc;
 	(void)argv;
 	policy_lists(vd->snap->policy, out);
-	return 0;
+	return (0);
 }
 
 /* The metrics of the workers' and the cache's counters. */
@@ -952,14 +952,14 @@ veiligd_check(const char *path)
 	if (snap == NULL) {
 		fprintf(stderr, "%s: %u error%s\n", path, e.n,
 		    e.n == 1 ? "" : "s");
-		return 1;
+		return (1);
 	}
 	if (snap->conf->nboards == 0)
 		fprintf(stderr, "%s: warning: no board file matches %s: every "
 		    "client is refused\n", path, snap->conf->boards_glob);
 	fprintf(stderr, "%s: configuration OK\n", path);
 	snapshot_free(snap);
-	return 0;
+	return (0);
 }
 
 /*
@@ -990,7 +990,7 @@ veiligd_first(const char *path, char *status, size_t cap)
 	if (snap->conf->nboards == 0)
 		log_warnx("no board file matches %s: every client is refused",
 		    snap->conf->boards_glob);
-	return snap;
+	return (snap);
 }
 
 /*
@@ -1186,7 +1186,7 @@ main(int argc, char **argv)
 	if (nflag) {
 		ch = veiligd_check(vd.path);
 		free(rpath);
-		return ch;
+		return (ch);
 	}
 
 	snap = veiligd_first(vd.path, status, sizeof status);
@@ -1216,5 +1216,5 @@ main(int argc, char **argv)
 	veiligd_stop(&vd);
 	free(rpath);
 	log_warnx("stopped");
-	return 0;
+	return (0);
 }

@@ -200,8 +200,8 @@ worker_wildcard(const struct sockaddr *sa)
 	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)sa;
 
 	if (sa->sa_family == AF_INET)
-		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
-	return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+		return (sin->sin_addr.s_addr == htonl(INADDR_ANY));
+	return (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr));
 }
 
 /* Open a socket of type on sa with SO_REUSEPORT; -1 with *cause set. */
@@ -257,14 +257,14 @@ worker_socket(const struct conf_sockaddr *sa, int type, char **cause)
 	if (type == SOCK_DGRAM && sa->ss.ss_family == AF_INET)
 		(void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
 		    sizeof pmtu);
-	return fd;
+	return (fd);
 fail:
 	if (asprintf(cause, "%s %s: %s", type == SOCK_STREAM ? "tcp" : "udp",
 	    conf_sockaddr_str(sa, addr, sizeof addr), strerror(errno)) == -1)
 		*cause = NULL;
 	if (fd != -1)
 		close(fd);
-	return -1;
+	return (-1);
 }
 
 /*
@@ -279,13 +279,13 @@ worker_job_limit(const struct conf *conf, unsigned nworkers)
 	rlim_t		left, reserve;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
-		return FWD_MAX_JOBS;
+		return (FWD_MAX_JOBS);
 	reserve = 64 + conf->tcp_max_conns + 2 * conf->nlisten * nworkers;
 	left = rl.rlim_cur > reserve ? rl.rlim_cur - reserve : 0;
 	left /= nworkers;
 	if (left < 16)
 		left = 16;
-	return left < FWD_MAX_JOBS * 16 ? (size_t)left : FWD_MAX_JOBS * 16;
+	return (left < FWD_MAX_JOBS * 16 ? (size_t)left : FWD_MAX_JOBS * 16);
 }
 
 struct worker *
@@ -354,13 +354,13 @@ worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
 		    worker_accept_error_cb);
 		w->ntcp++;
 	}
-	return w;
+	return (w);
 nomem:
 	if (asprintf(cause, "worker %u: out of memory", id) == -1)
 		*cause = NULL;
 fail:
 	worker_free(w);
-	return NULL;
+	return (NULL);
 }
 
 /* The worker thread: register as a snapshot reader and run the loop. */
@@ -373,16 +373,16 @@ worker_main(void *arg)
 	log_debug("worker %u running", w->id);
 	event_base_dispatch(w->base);
 	snapshot_thread_done();
-	return NULL;
+	return (NULL);
 }
 
 int
 worker_start(struct worker *w)
 {
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
-		return -1;
+		return (-1);
 	w->started = 1;
-	return 0;
+	return (0);
 }
 
 void
@@ -616,9 +616,9 @@ worker_late_get(struct worker *w)
 
 	if ((l = w->spare) != NULL) {
 		w->spare = NULL;
-		return l;
+		return (l);
 	}
-	return malloc(sizeof *l);
+	return (malloc(sizeof *l));
 }
 
 /*
@@ -645,7 +645,7 @@ worker_udp_forward(struct worker_udp *u, struct msghdr *mh,
 	struct worker_late	*l;
 
 	if ((l = worker_late_get(u->w)) == NULL)
-		return -1;
+		return (-1);
 	l->q = *q;
 	l->u = u;
 	l->conn = NULL;
@@ -654,9 +654,9 @@ worker_udp_forward(struct worker_udp *u, struct msghdr *mh,
 		worker_dst_get(mh, &l->dst);
 	if (query_forward(u->w->qc, snap, &l->q) == -1) {
 		worker_late_unused(u->w, l);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* Read up to a batch of datagrams from u into w->rx. Their number. */
@@ -683,7 +683,7 @@ worker_udp_recv(struct worker_udp *u)
 	n = recvmmsg(u->fd, w->rx, WORKER_BATCH, MSG_DONTWAIT, NULL);
 	if (n == -1 && errno != EAGAIN && errno != EINTR)
 		log_ratelimited("udp receive: %s", strerror(errno));
-	return n;
+	return (n);
 }
 
 /* Answer the n datagrams in w->rx and send the answers in one batch. */
@@ -757,7 +757,7 @@ static int
 worker_udp_alive(const struct query *q)
 {
 	(void)q;
-	return 1;
+	return (1);
 }
 
 /*
@@ -1000,17 +1000,17 @@ worker_tcp_forward(struct worker_conn *c, const struct query *q,
 	struct worker_late	*l;
 
 	if ((l = worker_late_get(c->w)) == NULL)
-		return -1;
+		return (-1);
 	l->q = *q;
 	l->u = NULL;
 	l->conn = c;
 	l->dst.family = 0;
 	if (query_forward(c->w->qc, snap, &l->q) == -1) {
 		worker_late_unused(c->w, l);
-		return -1;
+		return (-1);
 	}
 	c->pending++;
-	return 0;
+	return (0);
 }
 
 /*
@@ -1061,7 +1061,7 @@ worker_conn_process(struct worker_conn *c)
 			query_batch_end(w->qc);
 			snapshot_read_end();
 			worker_conn_close(c);
-			return -1;
+			return (-1);
 		}
 		if (evbuffer_get_length(in) < 2 + len)
 			break;
@@ -1087,7 +1087,7 @@ worker_conn_process(struct worker_conn *c)
 	query_batch_end(w->qc);
 	snapshot_read_end();
 	worker_conn_in_deadline(c, progress);
-	return 0;
+	return (0);
 }
 
 static void
@@ -1167,7 +1167,7 @@ worker_conn_close(struct worker_conn *c)
 static int
 worker_tcp_alive(const struct query *q)
 {
-	return ((const struct worker_late *)q)->conn->bev != NULL;
+	return (((const struct worker_late *)q)->conn->bev != NULL);
 }
 
 /* Send a late answer on q's connection (dropped if it has closed). */

@@ -100,7 +100,7 @@ load(void)
 	    "deny: [ denied.example ]\n");
 	snprintf(path, sizeof path, "%s/veiligd.yaml", dir);
 	if ((conf = conf_load(path, msg_cb, NULL)) == NULL ||
-	    (snap = snapshot_new(conf, msg_cb, NULL)) == NULL)
+	    (snap = snapshot_new(conf, NULL, msg_cb, NULL)) == NULL)
 		errx(1, "cannot load %s", path);
 	snapshot_free(snapshot_swap(snap));
 }
@@ -123,7 +123,7 @@ mkquery(uint16_t id, uint8_t *out, size_t cap)
 	memcpy(out, wire, len);
 	free(wire);
 	ldns_pkt_free(p);
-	return len;
+	return (len);
 }
 
 /* Store the answer of the kind given for the query q, as fwd.c does. */
@@ -180,7 +180,7 @@ rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	(void)st;
 	(void)flag;
 	(void)ftw;
-	return remove(path);
+	return (remove(path));
 }
 
 /* No late answers here: every query is a hit. */
@@ -188,7 +188,7 @@ static int
 tp_alive(const struct query *q)
 {
 	(void)q;
-	return 1;
+	return (1);
 }
 
 static void
@@ -231,7 +231,7 @@ main(int argc, char **argv)
 	if ((base = event_base_new()) == NULL ||
 	    (cache = cache_new(1 << 20, 0, 86400, 3600)) == NULL ||
 	    (inflight = inflight_new()) == NULL ||
-	    (qc = query_ctx_new(base, cache, inflight, 64)) == NULL)
+	    (qc = query_ctx_new(base, cache, inflight, NULL, 1, 64)) == NULL)
 		errx(1, "out of memory");
 	len = mkquery(1, pkt, sizeof pkt);
 	if (wire_parse_query(pkt, len, &wq) != WIRE_OK)
@@ -267,5 +267,5 @@ main(int argc, char **argv)
 	if (nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		warn("could not remove %s", dir);
 	snapshot_thread_done();
-	return 0;
+	return (0);
 }

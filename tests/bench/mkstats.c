@@ -100,7 +100,7 @@ rng_next(struct rng *r)
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return (z ^ (z >> 31));
 }
 
 /* A stream for one record: seed mixed with up to four numbers. */
@@ -119,13 +119,13 @@ rng_seed(struct rng *r, uint64_t seed, uint64_t a, uint64_t b, uint64_t c,
 static double
 rng_unit(struct rng *r)
 {
-	return (double)(rng_next(r) >> 11) / 9007199254740992.0;
+	return ((double)(rng_next(r) >> 11) / 9007199254740992.0);
 }
 
 static double
 rng_range(struct rng *r, double lo, double hi)
 {
-	return lo + (hi - lo) * rng_unit(r);
+	return (lo + (hi - lo) * rng_unit(r));
 }
 
 /* About Poisson(mu): exact below 30, normal above. */
@@ -136,7 +136,7 @@ rng_count(struct rng *r, double mu)
 	int	k;
 
 	if (mu <= 0)
-		return 0;
+		return (0);
 	if (mu < 30) {
 		l = exp(-mu);
 		p = 1;
@@ -145,13 +145,13 @@ rng_count(struct rng *r, double mu)
 			k++;
 			p *= rng_unit(r);
 		} while (p > l);
-		return (uint64_t)(k - 1);
+		return ((uint64_t)(k - 1));
 	}
 	u1 = rng_unit(r);
 	u2 = rng_unit(r);
 	g = sqrt(-2 * log(u1 + 1e-300)) * cos(2 * M_PI * u2);
 	g = mu + sqrt(mu) * g;
-	return g < 0 ? 0 : (uint64_t)llround(g);
+	return (g < 0 ? 0 : (uint64_t)llround(g));
 }
 
 /* Split n over k parts by weights, exactly: the parts add up to n. */
@@ -206,14 +206,14 @@ activity(int wday, int hour)
 	int	weekend = wday == 0 || wday == 6;
 
 	if (hour < 7 || hour >= 23)
-		return 0.02;
+		return (0.02);
 	if (weekend)
-		return hour >= 10 && hour < 22 ? 0.10 : 0.04;
+		return (hour >= 10 && hour < 22 ? 0.10 : 0.04);
 	if (hour >= 8 && hour < 16)
-		return 1.0;
+		return (1.0);
 	if (hour == 7 || hour == 16 || hour == 17)
-		return 0.4;
-	return 0.15;
+		return (0.4);
+	return (0.15);
 }
 
 static void
@@ -777,7 +777,7 @@ open_file(int node, const char *date, const char *suffix)
 		fprintf(stderr, "mkstats: %s: %s\n", path, strerror(errno));
 		exit(1);
 	}
-	return f;
+	return (f);
 }
 
 static void
@@ -800,30 +800,30 @@ midnight(int y, int m, int d)
 	tm.tm_mon = m - 1;
 	tm.tm_mday = d;
 	tm.tm_isdst = -1;
-	return mktime(&tm);
+	return (mktime(&tm));
 }
 
 /* Expected queries of a board at a node per second of local hour h. */
 static double
 rate(const struct board *b, int node, int wday, int hour)
 {
-	return b->devices * node_share[node] * activity(wday, hour) * 25.0 /
-	    300.0;
+	return (b->devices * node_share[node] * activity(wday, hour) * 25.0 /
+	    300.0);
 }
 
 /* Expected distinct clients of a board at a node in an interval. */
 static double
 interval_clients(const struct board *b, int node, int wday, int hour)
 {
-	return b->devices * node_share[node] * activity(wday, hour) * 0.7;
+	return (b->devices * node_share[node] * activity(wday, hour) * 0.7);
 }
 
 /* Day clients at a node (what the day's sketch ends up at). */
 static double
 day_clients(const struct board *b, int node, int wday)
 {
-	return b->devices * node_share[node] * (wday == 0 || wday == 6 ? 0.2 :
-	    0.9);
+	return (b->devices * node_share[node] * (wday == 0 || wday == 6 ? 0.2 :
+	    0.9));
 }
 
 /*
@@ -1146,7 +1146,7 @@ main(int argc, char **argv)
 	if (boards == NULL || truth == NULL || truth_sites == NULL ||
 	    truth_out == NULL || truth_up == NULL) {
 		perror("mkstats");
-		return 1;
+		return (1);
 	}
 	for (i = 0; i < nboards; i++)
 		board_init(&boards[i], i);
@@ -1156,14 +1156,14 @@ main(int argc, char **argv)
 		node_share[i] = (double)(nnodes - i) / (double)q;
 	if (mkdir(outdir, 0777) == -1 && errno != EEXIST) {
 		fprintf(stderr, "mkstats: %s: %s\n", outdir, strerror(errno));
-		return 1;
+		return (1);
 	}
 	for (n = 0; n < nnodes; n++) {
 		snprintf(path, sizeof path, "%s/ns%d", outdir, n + 1);
 		if (mkdir(path, 0777) == -1 && errno != EEXIST) {
 			fprintf(stderr, "mkstats: %s: %s\n", path,
 			    strerror(errno));
-			return 1;
+			return (1);
 		}
 	}
 
@@ -1242,7 +1242,7 @@ main(int argc, char **argv)
 	snprintf(path, sizeof path, "%s/truth.tsv", outdir);
 	if ((tf = fopen(path, "w")) == NULL) {
 		fprintf(stderr, "mkstats: %s: %s\n", path, strerror(errno));
-		return 1;
+		return (1);
 	}
 	fprintf(tf, "# mkstats truth: report threshold %d\n", truth_k);
 	fprintf(tf, "corrupt\t%ld\n", corrupt_lines);
@@ -1296,7 +1296,7 @@ main(int argc, char **argv)
 	}
 	if (fclose(tf) != 0) {
 		perror("mkstats: truth.tsv");
-		return 1;
+		return (1);
 	}
-	return 0;
+	return (0);
 }

@@ -74,7 +74,7 @@ now(void)
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
 }
 
 /* A number from s within lo..hi, or exit. */
@@ -91,7 +91,7 @@ number(const char *s, long lo, long hi)
 		    s, lo, hi);
 		exit(2);
 	}
-	return v;
+	return (v);
 }
 
 /* Append name (dotted, "%random%" expanded) in wire form; the length. */
@@ -107,7 +107,7 @@ put_name(uint8_t *p, size_t cap, const char *name)
 	if ((r = strstr(name, "%random%")) != NULL) {
 		len = (size_t)(r - name);
 		if (len > 200)
-			return 0;
+			return (0);
 		memcpy(text, name, len);
 		for (i = 0; i < 12; i++)
 			text[len + i] = 'a' + (char)(random() % 26);
@@ -120,13 +120,13 @@ put_name(uint8_t *p, size_t cap, const char *name)
 	    label = strtok_r(NULL, ".", &save)) {
 		len = strlen(label);
 		if (len == 0 || len > 63 || n + 1 + len + 1 > cap)
-			return 0;
+			return (0);
 		p[n++] = (uint8_t)len;
 		memcpy(p + n, label, len);
 		n += len;
 	}
 	p[n++] = 0;
-	return n;
+	return (n);
 }
 
 /* One query in buf; its length, or 0. */
@@ -137,14 +137,14 @@ make_query(const struct flood *f, uint8_t *buf, size_t cap)
 	size_t		n;
 
 	if (cap < 12 + 4 + 11)
-		return 0;
+		return (0);
 	memset(buf, 0, 12);
 	buf[0] = id >> 8;
 	buf[1] = id & 0xff;
 	buf[2] = 0x01;			/* RD */
 	buf[5] = 1;			/* QDCOUNT */
 	if ((n = put_name(buf + 12, cap - 12 - 4 - 11, f->name)) == 0)
-		return 0;
+		return (0);
 	n += 12;
 	buf[n++] = f->qtype >> 8;
 	buf[n++] = f->qtype & 0xff;
@@ -158,7 +158,7 @@ make_query(const struct flood *f, uint8_t *buf, size_t cap)
 		memcpy(buf + n, opt, sizeof opt);
 		n += sizeof opt;
 	}
-	return n;
+	return (n);
 }
 
 /* Read every answer waiting on the sockets. */
@@ -248,19 +248,19 @@ main(int argc, char **argv)
 	if (inet_pton(AF_INET, addr, &f.to.sin_addr) != 1 ||
 	    inet_pton(AF_INET, from, &src.sin_addr) != 1) {
 		fprintf(stderr, "flood: addresses are IPv4 dotted quads\n");
-		return 2;
+		return (2);
 	}
 	/* Loopback only: this is a test tool, not a weapon. */
 	if ((ntohl(f.to.sin_addr.s_addr) >> 24) != 127) {
 		fprintf(stderr, "flood: %s is not a loopback address\n", addr);
-		return 2;
+		return (2);
 	}
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	for (i = 0; i < nsock; i++) {
 		if ((f.fds[i] = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
 		    bind(f.fds[i], (struct sockaddr *)&src, sizeof src) == -1) {
 			perror("flood: socket");
-			return 1;
+			return (1);
 		}
 		pfd[i].fd = f.fds[i];
 		pfd[i].events = POLLIN;
@@ -277,7 +277,7 @@ main(int argc, char **argv)
 				if (first)
 					fprintf(stderr, "flood: bad name %s\n",
 					    f.name);
-				return 2;
+				return (2);
 			}
 			first = 0;
 			/* A full socket buffer just loses the query. */
@@ -286,7 +286,7 @@ main(int argc, char **argv)
 			    errno != EAGAIN && errno != ENOBUFS &&
 			    errno != ECONNREFUSED) {
 				perror("flood: sendto");
-				return 1;
+				return (1);
 			}
 			f.sent++;
 			k = (k + 1) % f.nfds;
@@ -320,5 +320,5 @@ main(int argc, char **argv)
 	printf("}\n");
 	for (i = 0; i < f.nfds; i++)
 		close(f.fds[i]);
-	return 0;
+	return (0);
 }

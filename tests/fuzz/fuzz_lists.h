@@ -69,7 +69,7 @@ fuzz_lists_name(void *arg, const uint8_t *lname, size_t len,
 	assert(match == DOMTABLE_SUBTREE);
 	assert(line > 0);
 	c->entries++;
-	return 0;
+	return (0);
 }
 
 static int
@@ -91,7 +91,7 @@ fuzz_lists_rpz(void *arg, const uint8_t *lname, size_t len,
 	}
 	assert(line > 0);
 	c->entries++;
-	return 0;
+	return (0);
 }
 
 static int
@@ -107,7 +107,7 @@ fuzz_lists_net(void *arg, const struct conf_net *net, uint32_t line)
 		assert((net->addr[i / 8] & (0x80 >> (i % 8))) == 0);
 	assert(line > 0);
 	c->entries++;
-	return 0;
+	return (0);
 }
 
 static void
@@ -135,7 +135,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(res.invalid + res.unsupported <= res.lines);
 	if (res.invalid > 0 || rv == -1)
 		assert(c.reports > 0);
-	return 0;
+	return (0);
 }
 
 #endif

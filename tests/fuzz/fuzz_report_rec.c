@@ -42,5 +42,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)report_agg_quantile(agg, all->lat_cache, 0.95);
 	report_agg_board_free(all);
 	report_agg_free(agg);
-	return 0;
+	return (0);
 }

@@ -47,7 +47,7 @@ struct fz_chain {
 static uint16_t
 fz_get16(const uint8_t *p)
 {
-	return (uint16_t)((p[0] << 8) | p[1]);
+	return ((uint16_t)((p[0] << 8) | p[1]));
 }
 
 /*
@@ -66,23 +66,23 @@ fz_read(const uint8_t *m, size_t len, size_t off, struct fz_name *out,
 	out->len = 0;
 	for (;;) {
 		if (off >= len)
-			return -1;
+			return (-1);
 		c = m[off];
 		if ((c & 0xc0) == 0xc0) {
 			if (off + 1 >= len || ++hops > 128)
-				return -1;
+				return (-1);
 			if (!jumped)
 				*end = off + 2;
 			jumped = 1;
 			i = ((size_t)(c & 0x3f) << 8) | m[off + 1];
 			if (i >= off || i < WIRE_HDR_LEN)
-				return -1;
+				return (-1);
 			off = i;
 			continue;
 		}
 		if (c > 63 || out->len + c + 1 > WIRE_MAX_NAME ||
 		    off + 1 + c > len)
-			return -1;
+			return (-1);
 		for (i = 0; i <= c; i++) {
 			out->n[out->len + i] = m[off + i] >= 'A' &&
 			    m[off + i] <= 'Z' ? m[off + i] + 32 : m[off + i];
@@ -94,13 +94,13 @@ fz_read(const uint8_t *m, size_t len, size_t off, struct fz_name *out,
 	}
 	if (!jumped)
 		*end = off;
-	return 0;
+	return (0);
 }
 
 static int
 fz_eq(const struct fz_name *a, const struct fz_name *b)
 {
-	return a->len == b->len && memcmp(a->n, b->n, a->len) == 0;
+	return (a->len == b->len && memcmp(a->n, b->n, a->len) == 0);
 }
 
 /* Is a at or below b? */
@@ -111,11 +111,11 @@ fz_under(const struct fz_name *a, const struct fz_name *b)
 
 	while (a->len - off > b->len) {
 		if (a->n[off] == 0)
-			return 0;
+			return (0);
 		off += a->n[off] + 1;
 	}
-	return a->len - off == b->len &&
-	    memcmp(a->n + off, b->n, b->len) == 0;
+	return (a->len - off == b->len &&
+	    memcmp(a->n + off, b->n, b->len) == 0);
 }
 
 /* Is a strictly above some name of the chain? */
@@ -126,9 +126,9 @@ fz_above_chain(const struct fz_chain *c, const struct fz_name *a)
 
 	for (i = 0; i < c->n; i++) {
 		if (c->name[i].len > a->len && fz_under(&c->name[i], a))
-			return 1;
+			return (1);
 	}
-	return 0;
+	return (0);
 }
 
 static int
@@ -138,9 +138,9 @@ fz_in_chain(const struct fz_chain *c, const struct fz_name *a)
 
 	for (i = 0; i < c->n; i++) {
 		if (fz_eq(&c->name[i], a))
-			return 1;
+			return (1);
 	}
-	return 0;
+	return (0);
 }
 
 /*
@@ -203,7 +203,7 @@ fz_walk(const uint8_t *m, size_t len, int names)
 		n++;
 	}
 	assert(r == 0 && rr.next == len);
-	return n;
+	return (n);
 }
 
 /*
@@ -228,7 +228,7 @@ fz_link(const uint8_t *m, size_t len, size_t off, const struct wire_query *q,
 		assert(fz_read(m, len, rr.owner, &owner, &end) == 0);
 		if (rr.type == 5 && fz_eq(&owner, from)) {
 			assert(fz_read(m, len, rr.rdata, next, &end) == 0);
-			return 0;
+			return (0);
 		}
 		if (rr.type != 39 || owner.len >= from->len ||
 		    owner.len <= best || !fz_under(from, &owner))
@@ -242,7 +242,7 @@ fz_link(const uint8_t *m, size_t len, size_t off, const struct wire_query *q,
 		best = owner.len;
 		found = 1;
 	}
-	return found ? 0 : -1;
+	return (found ? 0 : -1);
 }
 
 /* Follow the chain of q in the answer section of m. */
@@ -325,7 +325,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned		 dropped, dropped2;
 
 	if (size < WIRE_HDR_LEN || size > WIRE_MAX_UDP)
-		return 0;
+		return (0);
 
 	/* The question: the input's own, read as a query's. */
 	memcpy(msg, data, size);
@@ -333,14 +333,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(msg + 6, 0, 6);
 	(void)wire_parse_query(msg, size, &q);
 	if (!q.have_question)
-		return 0;
+		return (0);
 	q.do_bit = (data[3] & 0x40) != 0;
 
 	memcpy(msg, data, size);
 	n = wire_scrub(msg, size, &q, tmp, &dropped);
 	if (n == 0) {
 		assert(dropped == 0);
-		return 0;
+		return (0);
 	}
 	assert(n <= size);
 	if (dropped == 0)
@@ -357,5 +357,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(again, msg, n);
 	n2 = wire_scrub(again, n, &q, tmp, &dropped2);
 	assert(n2 == n && dropped2 == 0 && memcmp(again, msg, n) == 0);
-	return 0;
+	return (0);
 }

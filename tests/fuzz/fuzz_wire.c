@@ -71,7 +71,7 @@ fuzz_wire_name(void *arg, const uint8_t *lname, size_t len)
 	assert(len >= 1 && len <= WIRE_MAX_NAME && lname[len - 1] == 0);
 	for (i = 0; i < len; i++)
 		assert(lname[i] < 'A' || lname[i] > 'Z');
-	return 0;
+	return (0);
 }
 
 static int
@@ -81,14 +81,14 @@ fuzz_wire_addr(void *arg, int family, const uint8_t *addr)
 
 	assert(family == AF_INET || family == AF_INET6);
 	(void)addr;
-	return *stop;
+	return (*stop);
 }
 
 /* The message ID (the caller has checked there is a header). */
 static uint16_t
 fuzz_wire_id(const uint8_t *p)
 {
-	return (uint16_t)((p[0] << 8) | p[1]);
+	return ((uint16_t)((p[0] << 8) | p[1]));
 }
 
 int
@@ -109,7 +109,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int			 rcode = -1, stop, a;
 
 	if (size > WIRE_MAX_UDP)
-		return 0;
+		return (0);
 
 	/* As a query: the verdict, its reason, the error response. */
 	v = wire_parse_query(data, size, &q);
@@ -165,13 +165,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * state of that query.
 	 */
 	if (size < WIRE_HDR_LEN)
-		return 0;
+		return (0);
 	memcpy(msg, data, size);
 	msg[2] &= 0x7f;
 	memset(msg + 6, 0, 6);
 	(void)wire_parse_query(msg, size, &qa);
 	if (!qa.have_question)
-		return 0;
+		return (0);
 	qa.edns = (data[3] & 0x40) != 0;
 	qa.do_bit = (data[3] & 0x20) != 0;
 	qa.udp_size = qa.edns ? 1232 : 512;
@@ -225,7 +225,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memcpy(msg, data, size);
 	if (wire_scan(msg, size, &sc) != 0)
-		return 0;
+		return (0);
 	assert(sc.len <= size && sc.nttl <= WIRE_MAX_TTLS);
 	/*
 	 * Inspect it; wire_scan() does not look inside rdata, so a bad CNAME
@@ -245,5 +245,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(len <= sizeof out);
 	len = wire_answer(out, sizeof out, &m, 0, 30, &qa, qa.udp_size);
 	assert(len <= sizeof out);
-	return 0;
+	return (0);
 }

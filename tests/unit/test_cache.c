@@ -216,7 +216,7 @@ inspect_fn(void *arg, const uint8_t *msg, size_t len)
 	(void)msg;
 	assert_true(len > WIRE_HDR_LEN);
 	inspect_calls++;
-	return *(const uint64_t *)arg;
+	return (*(const uint64_t *)arg);
 }
 
 static void

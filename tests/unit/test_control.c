@@ -65,7 +65,7 @@ cmd_echo(void *arg, int argc, char **argv, struct evbuffer *out)
 		evbuffer_add_printf(out, "%s%s", i > 1 ? " " : "", argv[i]);
 	if (argc > 1)
 		evbuffer_add(out, "\n", 1);
-	return 0;
+	return (0);
 }
 
 /* fail: an error with a reason and a second line. */
@@ -76,7 +76,7 @@ cmd_fail(void *arg, int argc, char **argv, struct evbuffer *out)
 	(void)argc;
 	(void)argv;
 	evbuffer_add_printf(out, "it broke\nsecond line\n");
-	return -1;
+	return (-1);
 }
 
 /* mute: an error without a reason. */
@@ -87,7 +87,7 @@ cmd_mute(void *arg, int argc, char **argv, struct evbuffer *out)
 	(void)argc;
 	(void)argv;
 	(void)out;
-	return -1;
+	return (-1);
 }
 
 /* partial: a body whose last line has no newline. */
@@ -98,7 +98,7 @@ cmd_partial(void *arg, int argc, char **argv, struct evbuffer *out)
 	(void)argc;
 	(void)argv;
 	evbuffer_add_printf(out, "one\ntwo");
-	return 0;
+	return (0);
 }
 
 static const struct control_cmd test_cmds[] = {
@@ -128,7 +128,7 @@ setup(void **state)
 	if (f->ctl == NULL)
 		fail_msg("control_new: %s", cause != NULL ? cause : "?");
 	*state = f;
-	return 0;
+	return (0);
 }
 
 static int
@@ -141,7 +141,7 @@ teardown(void **state)
 	unlink(f->path);
 	rmdir(f->dir);
 	free(f);
-	return 0;
+	return (0);
 }
 
 /* Connect to path without blocking; -1 on failure. */
@@ -158,9 +158,9 @@ client_connect(const char *path)
 	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
 		close(fd);
-		return -1;
+		return (-1);
 	}
-	return fd;
+	return (fd);
 }
 
 static void
@@ -233,13 +233,13 @@ ask_raw(struct fixture *f, struct client *c, const char *req, size_t len,
 	if (close_write)
 		shutdown(fd, SHUT_WR);
 	client_finish(f, fd, c);
-	return c->buf;
+	return (c->buf);
 }
 
 static const char *
 ask(struct fixture *f, struct client *c, const char *req)
 {
-	return ask_raw(f, c, req, strlen(req), 0);
+	return (ask_raw(f, c, req, strlen(req), 0));
 }
 
 static void
@@ -654,5 +654,5 @@ main(void)
 
 	/* As in veiligd: a write to a client that left must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -634,7 +634,7 @@ inspect_fn(void *arg, const uint8_t *msg, size_t len, uint32_t *gen)
 	assert_int_equal(msg[2] & 0x80, 0x80);	/* an answer, QR set */
 	inspect_calls++;
 	*gen = 9;
-	return 0x5;
+	return (0x5);
 }
 
 static void

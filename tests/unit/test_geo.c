@@ -30,7 +30,7 @@ static const char *
 path(const char *name, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s", dir, name);
-	return buf;
+	return (buf);
 }
 
 /* Write a file with the given contents. */
@@ -41,9 +41,9 @@ write_file(const char *name, const char *text)
 	FILE	*f;
 
 	if ((f = fopen(path(name, p, sizeof p), "w")) == NULL)
-		return -1;
+		return (-1);
 	fputs(text, f);
-	return fclose(f) == 0 ? 0 : -1;
+	return (fclose(f) == 0 ? 0 : -1);
 }
 
 /* Make the databases: the built-in ones in dir, spec ones in dir/spec. */
@@ -56,13 +56,13 @@ setup(void **state)
 	snprintf(dir, sizeof dir, "/tmp/test_geo.XXXXXX");
 	if (mkdtemp(dir) == NULL) {
 		dir[0] = '\0';
-		return -1;
+		return (-1);
 	}
 	snprintf(cmd, sizeof cmd, "perl tests/unit/mkmmdb.pl %s", dir);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "test_geo: '%s' failed (is "
 		    "libmaxmind-db-writer-perl installed?)\n", cmd);
-		return -1;
+		return (-1);
 	}
 	if (write_file("country.spec", "# test\n10.0.0.0/8 us\n\n"
 	    "2001:db8:9::/48  FR  # trailing\n") == -1 ||
@@ -71,14 +71,14 @@ setup(void **state)
 	    write_file("garbage.mmdb", "this is not a MaxMind DB\n") == -1 ||
 	    write_file("empty.mmdb", "") == -1 ||
 	    mkdir(path("spec", p, sizeof p), 0700) == -1)
-		return -1;
+		return (-1);
 	snprintf(cmd, sizeof cmd, "perl tests/unit/mkmmdb.pl %s/spec "
 	    "%s/country.spec %s/asn.spec", dir, dir, dir);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "test_geo: '%s' failed\n", cmd);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 static int
@@ -87,7 +87,7 @@ rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 	(void)st;
 	(void)flag;
 	(void)ftw;
-	return remove(p);
+	return (remove(p));
 }
 
 static int
@@ -95,8 +95,8 @@ teardown(void **state)
 {
 	(void)state;
 	if (dir[0] != '\0' && nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS) != 0)
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 /* Open dir/country and dir/asn (either name may be NULL). */
@@ -111,7 +111,7 @@ open_db(const char *country, const char *asn)
 	if (g == NULL)
 		fail_msg("geo_open: %s", cause != NULL ? cause : "?");
 	assert_null(cause);
-	return g;
+	return (g);
 }
 
 /* Look up a textual address; return geo_lookup's value. */
@@ -126,7 +126,7 @@ look(const struct geo *g, const char *addr, char cc[3], uint32_t *asn)
 	/* Stale values must be overwritten. */
 	memcpy(cc, "XX", 3);
 	*asn = 99;
-	return geo_lookup(g, family, raw, cc, asn);
+	return (geo_lookup(g, family, raw, cc, asn));
 }
 
 static void
@@ -325,5 +325,5 @@ main(void)
 		cmocka_unit_test(test_spec),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return (cmocka_run_group_tests(tests, setup, teardown));
 }

@@ -182,5 +182,5 @@ main(void)
 		cmocka_unit_test(test_siphash),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

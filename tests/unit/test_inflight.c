@@ -67,7 +67,7 @@ static enum inflight_claim
 claim(struct inflight *in, const struct wire_query *q,
     struct inflight_mailbox *mb, void *waiter, uint64_t *token)
 {
-	return inflight_claim(in, q, mb, waiter, 100, 1, token);
+	return (inflight_claim(in, q, mb, waiter, 100, 1, token));
 }
 
 /* Run base until nothing is active. */
@@ -250,7 +250,7 @@ release_thread(void *arg)
 	struct rel	*r = arg;
 
 	inflight_release(r->in, r->q, r->token, 1);
-	return NULL;
+	return (NULL);
 }
 
 static void
@@ -315,5 +315,5 @@ main(void)
 
 	/* As veiligd: event_active() from another thread needs this. */
 	evthread_use_pthreads();
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

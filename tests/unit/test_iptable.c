@@ -34,7 +34,7 @@ net(const char *cidr)
 	n.prefix = (unsigned)atoi(slash + 1);
 	n.family = strchr(buf, ':') != NULL ? AF_INET6 : AF_INET;
 	assert_int_equal(inet_pton(n.family, buf, n.addr), 1);
-	return n;
+	return (n);
 }
 
 /* Add "addr/prefix" with a value. */
@@ -57,12 +57,12 @@ look(const struct iptable *t, const char *addr)
 		memset(&sin6, 0, sizeof sin6);
 		sin6.sin6_family = AF_INET6;
 		assert_int_equal(inet_pton(AF_INET6, addr, &sin6.sin6_addr), 1);
-		return iptable_lookup(t, (struct sockaddr *)&sin6);
+		return (iptable_lookup(t, (struct sockaddr *)&sin6));
 	}
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
 	assert_int_equal(inet_pton(AF_INET, addr, &sin.sin_addr), 1);
-	return iptable_lookup(t, (struct sockaddr *)&sin);
+	return (iptable_lookup(t, (struct sockaddr *)&sin));
 }
 
 static void
@@ -407,7 +407,7 @@ rnd(uint64_t *s)
 	*s ^= *s >> 12;
 	*s ^= *s << 25;
 	*s ^= *s >> 27;
-	return *s * 2685821657736338717ULL;
+	return (*s * 2685821657736338717ULL);
 }
 
 /* Does net hold addr (same family)? The reference, bit by bit. */
@@ -418,9 +418,9 @@ holds(const struct conf_net *n, const uint8_t *addr)
 
 	for (i = 0; i < n->prefix; i++) {
 		if (((n->addr[i / 8] ^ addr[i / 8]) >> (7 - i % 8)) & 1)
-			return 0;
+			return (0);
 	}
-	return 1;
+	return (1);
 }
 
 /* Zero the host bits of n. */
@@ -612,8 +612,8 @@ static int
 overlaps(const struct conf_net *a, const struct conf_net *b)
 {
 	if (a->family != b->family)
-		return 0;
-	return a->prefix < b->prefix ? holds(a, b->addr) : holds(b, a->addr);
+		return (0);
+	return (a->prefix < b->prefix ? holds(a, b->addr) : holds(b, a->addr));
 }
 
 /* iptable_overlaps() into an array: got[value] = other + 1. */
@@ -711,5 +711,5 @@ main(void)
 		cmocka_unit_test(test_overlap_random),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -165,5 +165,5 @@ main(void)
 		cmocka_unit_test(test_k0),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

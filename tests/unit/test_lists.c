@@ -72,14 +72,14 @@ rec_name(void *arg, const uint8_t *lname, size_t len, enum domtable_kind kind,
 	struct rec	*r = arg;
 
 	if (rec_fail)
-		return -1;
+		return (-1);
 	assert_true(r->nnames < REC_MAX);
 	rec_text(lname, len, r->name[r->nnames]);
 	r->kind[r->nnames] = kind;
 	r->match[r->nnames] = match;
 	r->line[r->nnames] = line;
 	r->nnames++;
-	return 0;
+	return (0);
 }
 
 static int
@@ -102,7 +102,7 @@ rec_rpz(void *arg, const uint8_t *lname, size_t len, enum domtable_match match,
 		r->target[r->nnames][0] = '\0';
 	}
 	r->nnames++;
-	return 0;
+	return (0);
 }
 
 static int
@@ -114,7 +114,7 @@ rec_net(void *arg, const struct conf_net *net, uint32_t line)
 	r->net[r->nnets] = *net;
 	r->netline[r->nnets] = line;
 	r->nnets++;
-	return 0;
+	return (0);
 }
 
 static void
@@ -136,7 +136,7 @@ load(struct rec *r, const char *text, enum lists_format fmt,
 				    r };
 
 	memset(r, 0, sizeof *r);
-	return lists_load_mem("t.txt", text, strlen(text), fmt, &sink, res);
+	return (lists_load_mem("t.txt", text, strlen(text), fmt, &sink, res));
 }
 
 /* Name i is text with kind, match and line. */
@@ -192,7 +192,7 @@ static int
 name(const char *s, uint8_t *out, size_t *len, const char **why)
 {
 	*why = NULL;
-	return lists_name(s, strlen(s), out, len, why);
+	return (lists_name(s, strlen(s), out, len, why));
 }
 
 static void
@@ -899,5 +899,5 @@ main(void)
 		cmocka_unit_test(test_files),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -48,7 +48,7 @@ rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	(void)st;
 	(void)flag;
 	(void)ftw;
-	return remove(path);
+	return (remove(path));
 }
 
 static void
@@ -69,10 +69,10 @@ msgs_have(const struct fx *fx, const char *s)
 
 	for (i = 0; i < fx->nmsg && i < MAXMSG; i++)
 		if (strstr(fx->msg[i], s) != NULL)
-			return 1;
+			return (1);
 	for (i = 0; i < fx->nmsg && i < MAXMSG; i++)
 		print_message("  message: %s\n", fx->msg[i]);
-	return 0;
+	return (0);
 }
 
 /* Write text to dir/rel, directly or through a rename. */
@@ -107,7 +107,7 @@ fx_conf(struct fx *fx, const char *lists)
 	snprintf(path, sizeof path, "%s/veiligd.yaml", fx->dir);
 	conf = conf_load(path, msg_cb, fx);
 	assert_non_null(conf);
-	return conf;
+	return (conf);
 }
 
 /* The bits of the lists that block name (text) in ls. */
@@ -119,7 +119,7 @@ lookup(const struct listset *ls, const char *text)
 	const char	*why;
 
 	assert_int_equal(lists_name(text, strlen(text), w, &len, &why), 0);
-	return domtable_match(ls->names, w, len);
+	return (domtable_match(ls->names, w, len));
 }
 
 static int
@@ -129,20 +129,20 @@ setup(void **state)
 	char		 path[256];
 
 	if ((fx = calloc(1, sizeof *fx)) == NULL)
-		return -1;
+		return (-1);
 	snprintf(fx->dir, sizeof fx->dir, "/tmp/test_listset.XXXXXX");
 	if (mkdtemp(fx->dir) == NULL) {
 		free(fx);
-		return -1;
+		return (-1);
 	}
 	*state = fx;
 	snprintf(path, sizeof path, "%s/boards", fx->dir);
 	if (mkdir(path, 0700) == -1)
-		return -1;
+		return (-1);
 	fx_write(fx, "a.txt", "a.test\nb.test\n", 0);
 	fx_write(fx, "b.txt", "0.0.0.0 c.test\n", 0);
 	fx_write(fx, "c.txt", "192.0.2.0/24\n", 0);
-	return 0;
+	return (0);
 }
 
 static int
@@ -157,7 +157,7 @@ teardown(void **state)
 	if (nftw(fx->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS) != 0)
 		rc = -1;
 	free(fx);
-	return rc;
+	return (rc);
 }
 
 #define LISTS3								\
@@ -325,5 +325,5 @@ main(void)
 		    teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -70,7 +70,7 @@ rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	(void)st;
 	(void)flag;
 	(void)ftw;
-	return remove(path);
+	return (remove(path));
 }
 
 /* Collect a conf or policy message. */
@@ -112,10 +112,10 @@ msgs_have(const struct fx *fx, const char *a, const char *b)
 	for (i = 0; i < fx->nmsg && i < MAXERR; i++)
 		if (strstr(fx->msg[i], a) != NULL &&
 		    (b == NULL || strstr(fx->msg[i], b) != NULL))
-			return 1;
+			return (1);
 	msgs_print(fx);
 	print_message("  wanted: '%s' and '%s'\n", a, b != NULL ? b : "");
-	return 0;
+	return (0);
 }
 
 /* As msgs_have(), quietly: for asserting that no message says a and b. */
@@ -126,8 +126,8 @@ msgs_any(const struct fx *fx, const char *a, const char *b)
 
 	for (i = 0; i < fx->nmsg && i < MAXERR; i++)
 		if (strstr(fx->msg[i], a) != NULL && strstr(fx->msg[i], b))
-			return 1;
-	return 0;
+			return (1);
+	return (0);
 }
 
 /* True if some message starts with dir/rel followed by rest. */
@@ -140,10 +140,10 @@ msgs_start(const struct fx *fx, const char *rel, const char *rest)
 	snprintf(want, sizeof want, "%s/%s%s", fx->dir, rel, rest);
 	for (i = 0; i < fx->nmsg && i < MAXERR; i++)
 		if (strncmp(fx->msg[i], want, strlen(want)) == 0)
-			return 1;
+			return (1);
 	msgs_print(fx);
 	print_message("  wanted a message starting: %s\n", want);
-	return 0;
+	return (0);
 }
 
 /* dir/rel into buf. */
@@ -151,7 +151,7 @@ static const char *
 fx_path(const struct fx *fx, const char *rel, char *buf, size_t cap)
 {
 	snprintf(buf, cap, "%s/%s", fx->dir, rel);
-	return buf;
+	return (buf);
 }
 
 /* Write text to dir/rel. */
@@ -210,7 +210,7 @@ fx_build(struct fx *fx)
 	if (fx->p == NULL)
 		msgs_print(fx);
 	assert_non_null(fx->p);
-	return fx->p;
+	return (fx->p);
 }
 
 /* Load; it must fail. */
@@ -242,20 +242,20 @@ setup(void **state)
 	char		 path[256];
 
 	if ((fx = calloc(1, sizeof *fx)) == NULL)
-		return -1;
+		return (-1);
 	snprintf(fx->dir, sizeof fx->dir, "/tmp/test_policy.XXXXXX");
 	if (mkdtemp(fx->dir) == NULL) {
 		free(fx);
-		return -1;
+		return (-1);
 	}
 	*state = fx;
 	if (mkdir(fx_path(fx, "boards", path, sizeof path), 0700) == -1 ||
 	    mkdir(fx_path(fx, "lists", path, sizeof path), 0700) == -1 ||
 	    mkdir(fx_path(fx, "tables", path, sizeof path), 0700) == -1)
-		return -1;
+		return (-1);
 	fx_write(fx, "tables/safesearch.txt", SAFESEARCH_TXT);
 	fx_write(fx, "tables/canaries.txt", CANARIES_TXT);
-	return 0;
+	return (0);
 }
 
 static int
@@ -265,14 +265,14 @@ teardown(void **state)
 	int		 rc = 0;
 
 	if (fx == NULL)
-		return 0;
+		return (0);
 	policy_free(fx->p);
 	conf_free(fx->conf);
 	msgs_clear(fx);
 	if (nftw(fx->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS) != 0)
 		rc = -1;
 	free(fx);
-	return rc;
+	return (rc);
 }
 
 /* A query for name and type, parsed as a client's packet would be. */
@@ -331,7 +331,7 @@ mkans(const char *qname, const char *const *rrs, uint8_t *out, size_t cap)
 	mkq(&q, qname, LDNS_RR_TYPE_A);
 	assert_int_equal(wire_check_answer(out, len, &q, 0x1234), 0);
 	assert_int_equal(wire_scan(out, len, &sc), 0);
-	return sc.len;
+	return (sc.len);
 }
 
 /* policy_inspect() of an answer to qname with the records rrs. */
@@ -342,7 +342,7 @@ inspect(const struct policy *p, const char *qname, const char *const *rrs)
 	size_t	len;
 
 	len = mkans(qname, rrs, msg, sizeof msg);
-	return policy_inspect(p, msg, len);
+	return (policy_inspect(p, msg, len));
 }
 
 /* A name in lower-case wire form; its length. */
@@ -353,7 +353,7 @@ wname(const char *text, uint8_t *out)
 	size_t		 len;
 
 	assert_int_equal(lists_name(text, strlen(text), out, &len, &why), 0);
-	return len;
+	return (len);
 }
 
 /* The board named name; it must exist. */
@@ -364,7 +364,7 @@ board(const struct policy *p, const char *name)
 
 	b = policy_board_named(p, name);
 	assert_non_null(b);
-	return b;
+	return (b);
 }
 
 /* The verdict of board b on the question name/A; q is kept for apex. */
@@ -488,7 +488,7 @@ explain(const struct policy *p, const struct policy_board *b,
 	evbuffer_remove(out, s, len);
 	s[len] = '\0';
 	evbuffer_free(out);
-	return s;
+	return (s);
 }
 
 /* True if text contains want; prints both when not. */
@@ -496,9 +496,9 @@ static int
 has(const char *text, const char *want)
 {
 	if (strstr(text, want) != NULL)
-		return 1;
+		return (1);
 	print_message("  text:\n%s  wanted: %s\n", text, want);
-	return 0;
+	return (0);
 }
 
 /* A sockaddr for the text address a (v4 or v6). */
@@ -517,7 +517,7 @@ sa(const char *a, struct sockaddr_storage *ss)
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons(53);
 	}
-	return (const struct sockaddr *)ss;
+	return ((const struct sockaddr *)ss);
 }
 
 /* Board lookup by source address: v4, v6, v4-mapped, none; by name. */
@@ -1412,9 +1412,9 @@ mkmmdb(const struct fx *fx)
 	if (system(cmd) != 0) {
 		print_message("'%s' failed (is libmaxmind-db-writer-perl "
 		    "installed?)\n", cmd);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* GeoIP bits: countries and ASNs blocked on answers. */
@@ -2024,5 +2024,5 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

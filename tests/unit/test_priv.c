@@ -58,7 +58,7 @@ in_child(int (*fn)(void))
 		_exit(fn());
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status);
+	return (WEXITSTATUS(status));
 }
 
 static void
@@ -97,28 +97,28 @@ drop_nobody(void)
 	if (priv_lookup("nobody", &u, err, sizeof err) == -1 ||
 	    priv_drop(&u, err, sizeof err) == -1) {
 		fprintf(stderr, "drop: %s\n", err);
-		return 1;
+		return (1);
 	}
 	if (getuid() != u.uid || geteuid() != u.uid || getgid() != u.gid ||
 	    getegid() != u.gid)
-		return 2;
+		return (2);
 	if (getgroups(4, groups) != 1 || groups[0] != u.gid)
-		return 3;
+		return (3);
 	/* The kernel's view: no capability left, in any set. */
 	proc_status("CapEff", buf, sizeof buf);
 	if (strcmp(buf, "\t0000000000000000") != 0)
-		return 4;
+		return (4);
 	proc_status("CapPrm", buf, sizeof buf);
 	if (strcmp(buf, "\t0000000000000000") != 0)
-		return 5;
+		return (5);
 	proc_status("NoNewPrivs", buf, sizeof buf);
 	if (strcmp(buf, "\t1") != 0)
-		return 6;
+		return (6);
 	/* No way back. */
 	if (setuid(0) != -1 || seteuid(0) != -1 || setgid(0) != -1 ||
 	    setresuid(0, 0, 0) != -1 || setgroups(0, NULL) != -1)
-		return 7;
-	return 0;
+		return (7);
+	return (0);
 }
 
 /* Child: drop to nobody, then try to drop again to someone else. */
@@ -130,15 +130,15 @@ drop_twice(void)
 
 	if (priv_lookup("nobody", &u, err, sizeof err) == -1 ||
 	    priv_drop(&u, err, sizeof err) == -1)
-		return 1;
+		return (1);
 	other.uid = u.uid - 1;
 	other.gid = u.gid - 1;
 	if (priv_drop(&other, err, sizeof err) != -1)
-		return 2;
+		return (2);
 	/* Refused at the first step, with the reason. */
 	if (strncmp(err, "setgroups: ", 11) != 0)
-		return 3;
-	return 0;
+		return (3);
+	return (0);
 }
 
 static void
@@ -159,5 +159,5 @@ main(void)
 		cmocka_unit_test(test_drop),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -124,7 +124,7 @@ struct late {
 static int
 late_alive(const struct query *q)
 {
-	return ((const struct late *)q)->alive;
+	return (((const struct late *)q)->alive);
 }
 
 static void
@@ -176,7 +176,7 @@ static unsigned long
 alloc_end(void)
 {
 	alloc_counting = 0;
-	return alloc_count;
+	return (alloc_count);
 }
 
 #ifdef ALLOC_HOOKS
@@ -199,7 +199,7 @@ malloc(size_t size)
 {
 	if (alloc_counting)
 		alloc_count++;
-	return __libc_malloc(size);
+	return (__libc_malloc(size));
 }
 
 void *
@@ -207,7 +207,7 @@ calloc(size_t n, size_t size)
 {
 	if (alloc_counting)
 		alloc_count++;
-	return __libc_calloc(n, size);
+	return (__libc_calloc(n, size));
 }
 
 void *
@@ -215,7 +215,7 @@ realloc(void *p, size_t size)
 {
 	if (alloc_counting)
 		alloc_count++;
-	return __libc_realloc(p, size);
+	return (__libc_realloc(p, size));
 }
 
 void *
@@ -223,7 +223,7 @@ aligned_alloc(size_t align, size_t size)
 {
 	if (alloc_counting)
 		alloc_count++;
-	return __libc_memalign(align, size);
+	return (__libc_memalign(align, size));
 }
 
 int
@@ -232,7 +232,7 @@ posix_memalign(void **p, size_t align, size_t size)
 	if (alloc_counting)
 		alloc_count++;
 	*p = __libc_memalign(align, size);
-	return *p == NULL && size != 0 ? ENOMEM : 0;
+	return (*p == NULL && size != 0 ? ENOMEM : 0);
 }
 #endif
 
@@ -242,7 +242,7 @@ rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	(void)st;
 	(void)flag;
 	(void)ftw;
-	return remove(path);
+	return (remove(path));
 }
 
 /* Configuration and policy messages: print them (a test then fails). */
@@ -306,7 +306,7 @@ fx_load(struct fx *fx, const char *timeout, int attempts,
 	assert_non_null(conf);
 	snap = snapshot_new(conf, NULL, msg_cb, NULL);
 	assert_non_null(snap);
-	return snap;
+	return (snap);
 }
 
 /* Publish a snapshot with these forward settings, as a reload would. */
@@ -346,7 +346,7 @@ fake_answer(struct fx *fx, const uint8_t *qpkt, size_t qlen, size_t *alen)
 	assert_int_equal(ldns_pkt2wire(&out, ap, alen), LDNS_STATUS_OK);
 	ldns_pkt_free(ap);
 	ldns_pkt_free(qp);
-	return out;
+	return (out);
 }
 
 /* Queries to the fake upstream. */
@@ -404,11 +404,11 @@ setup(void **state)
 	char		 path[256];
 
 	if ((fx = calloc(1, sizeof *fx)) == NULL)
-		return -1;
+		return (-1);
 	*state = fx;
 	snprintf(fx->dir, sizeof fx->dir, "/tmp/test_query.XXXXXX");
 	if (mkdtemp(fx->dir) == NULL)
-		return -1;
+		return (-1);
 	snprintf(path, sizeof path, "%s/boards", fx->dir);
 	assert_int_equal(mkdir(path, 0700), 0);
 	snprintf(path, sizeof path, "%s/lists", fx->dir);
@@ -429,7 +429,7 @@ setup(void **state)
 	    fx->inflight, fx->rrl, 1, 64));
 	fake_open(fx);
 	fx_publish(fx, "1s", 3);
-	return 0;
+	return (0);
 }
 
 static int
@@ -447,7 +447,7 @@ teardown(void **state)
 	event_base_free(fx->base);
 	assert_int_equal(nftw(fx->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS), 0);
 	free(fx);
-	return 0;
+	return (0);
 }
 
 static void
@@ -515,7 +515,7 @@ mkpkt(const char *name, ldns_rr_type type, int flags, uint8_t *buf,
 		buf[2] |= 2 << 3;
 	if (flags & PKT_QD2)
 		buf[5] = 2;
-	return len;
+	return (len);
 }
 
 /* Set q's transport fields: a client at address from, answers into out. */
@@ -547,7 +547,7 @@ ask(struct fx *fx, struct query *q, const struct query_transport *tp,
 
 	len = mkpkt(name, type, flags, pkt, sizeof pkt);
 	qinit(q, tp, from, out, cap);
-	return query_answer(fx->qc, fx->snap, q, pkt, len);
+	return (query_answer(fx->qc, fx->snap, q, pkt, len));
 }
 
 /* The answer of len octets at msg, parsed; our ID, QR set. */
@@ -560,7 +560,7 @@ parse(const uint8_t *msg, size_t len)
 	assert_int_equal(ldns_wire2pkt(&p, msg, len), LDNS_STATUS_OK);
 	assert_int_equal(ldns_pkt_id(p), 0x4242);
 	assert_true(ldns_pkt_qr(p));
-	return p;
+	return (p);
 }
 
 /* The EDE info code in p's OPT record (text into buf), or -1. */
@@ -573,7 +573,7 @@ ede(ldns_pkt *p, char *buf, size_t cap)
 
 	buf[0] = '\0';
 	if (d == NULL)
-		return -1;
+		return (-1);
 	o = ldns_rdf_data(d);
 	n = ldns_rdf_size(d);
 	while (off + 4 <= n) {
@@ -583,11 +583,11 @@ ede(ldns_pkt *p, char *buf, size_t cap)
 			assert_true(olen >= 2 && olen - 2 < cap);
 			memcpy(buf, o + off + 6, olen - 2);
 			buf[olen - 2] = '\0';
-			return o[off + 4] << 8 | o[off + 5];
+			return (o[off + 4] << 8 | o[off + 5]);
 		}
 		off += 4 + olen;
 	}
-	return -1;
+	return (-1);
 }
 
 /* Answer record i of p as text, without the trailing newline. */
@@ -675,7 +675,7 @@ stats(const struct fx *fx)
 	struct query_stats	st;
 
 	query_ctx_stats(fx->qc, &st);
-	return st;
+	return (st);
 }
 
 /* An address of no board, and zone transfers, are refused. */
@@ -1463,7 +1463,7 @@ try_forward(struct fx *fx, struct query_ctx *qc, struct late *l,
 	    QUERY_FORWARD);
 	if ((r = query_forward(qc, fx->snap, &l->q)) == -1)
 		l->anslen = query_fallback(qc, fx->snap, &l->q);
-	return r;
+	return (r);
 }
 
 /* The rcode of the answer in l->ans. */
@@ -1474,7 +1474,7 @@ late_rcode(const struct late *l)
 	int		 rcode = ldns_pkt_get_rcode(p);
 
 	ldns_pkt_free(p);
-	return rcode;
+	return (rcode);
 }
 
 /*
@@ -1762,5 +1762,5 @@ main(void)
 	};
 
 	snapshot_thread_init();
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

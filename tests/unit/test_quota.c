@@ -36,7 +36,7 @@ addr(struct sockaddr_storage *ss, const char *text)
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(5353);
 	}
-	return (const struct sockaddr *)ss;
+	return ((const struct sockaddr *)ss);
 }
 
 /* A limit per client and counter; the counters are independent. */
@@ -224,5 +224,5 @@ main(void)
 		cmocka_unit_test(test_bound),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -32,7 +32,7 @@ day(const char *iso)
 	long	d;
 
 	assert_int_equal(report_date_parse_day(iso, strlen(iso), &d), 0);
-	return d;
+	return (d);
 }
 
 /*
@@ -54,7 +54,7 @@ day_line(const char *n, const char *date, const char *b, unsigned q,
 	    "\"k\":%d%s%s%s,\"intervals\":288}", n, date, date, b, b, q,
 	    (q - bl) / 2, q - bl - (q - bl) / 2, bl, bl, c, k,
 	    *top ? ",\"top_blocked\":" : "", top, "");
-	return line;
+	return (line);
 }
 
 /* Parse a line that must be valid and add it for date. */
@@ -76,7 +76,7 @@ col(struct report_agg *agg, const char *board, const char *date,
 	struct report_board	*b = report_agg_board(agg, board);
 
 	assert_non_null(b);
-	return b->day[(day(date) - agg->from) * REPORT_COLS + c];
+	return (b->day[(day(date) - agg->from) * REPORT_COLS + c]);
 }
 
 static uint64_t
@@ -86,7 +86,7 @@ site(struct report_agg *agg, const char *board, const char *s)
 
 	e = report_map_find(&report_agg_board(agg, board)->sites, s,
 	    strlen(s));
-	return e == NULL ? 0 : e->n;
+	return (e == NULL ? 0 : e->n);
 }
 
 static void
@@ -318,7 +318,7 @@ rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 	(void)sb;
 	(void)flag;
 	(void)ftw;
-	return remove(p);
+	return (remove(p));
 }
 
 static int
@@ -326,7 +326,7 @@ setup(void **state)
 {
 	(void)state;
 	snprintf(tmp, sizeof tmp, "/tmp/test_report.XXXXXX");
-	return mkdtemp(tmp) == NULL ? -1 : 0;
+	return (mkdtemp(tmp) == NULL ? -1 : 0);
 }
 
 static int
@@ -335,7 +335,7 @@ teardown(void **state)
 	(void)state;
 	if (tmp[0] != '\0')
 		nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	return 0;
+	return (0);
 }
 
 /* A fresh node directory dir/name. */
@@ -349,7 +349,7 @@ node_dir(const char *name)
 	snprintf(cmd, sizeof cmd, "rm -rf %s", p);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(mkdir(p, 0755), 0);
-	return p;
+	return (p);
 }
 
 static FILE *
@@ -361,7 +361,7 @@ open_file(const char *dir, const char *name)
 	snprintf(p, sizeof p, "%s/%s", dir, name);
 	f = fopen(p, "w");
 	assert_non_null(f);
-	return f;
+	return (f);
 }
 
 /* An interval record of board a at hh:mm for 5 minutes. */
@@ -534,5 +534,5 @@ main(void)
 		cmocka_unit_test(test_one_board),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return (cmocka_run_group_tests(tests, setup, teardown));
 }

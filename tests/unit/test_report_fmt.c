@@ -180,5 +180,5 @@ main(void)
 		cmocka_unit_test(test_categories),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

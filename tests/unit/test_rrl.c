@@ -63,7 +63,7 @@ answer(uint8_t *buf, const char *name, uint16_t type, int rcode,
 	buf[n + 2] = 41;
 	buf[n + 3] = 0x04;
 	buf[n + 4] = 0xd0;
-	return n + 11;
+	return (n + 11);
 }
 
 static const struct sockaddr *
@@ -80,7 +80,7 @@ addr(struct sockaddr_storage *ss, const char *text)
 		    1);
 		sin6->sin6_family = AF_INET6;
 	}
-	return (const struct sockaddr *)ss;
+	return ((const struct sockaddr *)ss);
 }
 
 /* Every class at rate, slip as given, /24 and /56. */
@@ -96,7 +96,7 @@ params(unsigned rate, unsigned slip)
 	p.slip = slip;
 	p.prefix4 = 24;
 	p.prefix6 = 56;
-	return p;
+	return (p);
 }
 
 /* How n answers msg to client at now fare: PASS, DROP, SLIP counts. */
@@ -400,7 +400,7 @@ worker(void *arg)
 		    1000 + i / 200) == RRL_PASS)
 			w->passed++;
 	}
-	return NULL;
+	return (NULL);
 }
 
 /*
@@ -449,5 +449,5 @@ main(void)
 		cmocka_unit_test(test_threads),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -91,5 +91,5 @@ main(void)
 		cmocka_unit_test(test_memo),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

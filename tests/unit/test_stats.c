@@ -1016,5 +1016,5 @@ main(void)
 	setenv("TZ", "Europe/Amsterdam", 1);
 	tzset();
 	snapshot_thread_init();
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -150,7 +150,7 @@ build_label64(uint8_t *p)
 	n += 64;
 	p[n++] = 0;
 	memcpy(p + n, (const uint8_t[]){ QTAIL }, 4);
-	return n + 4;
+	return (n + 4);
 }
 
 /* A name of total wire length total (>= 2), made of labels <= 63. */
@@ -172,19 +172,19 @@ build_long(uint8_t *p, size_t total)
 	}
 	p[n++] = 0;
 	memcpy(p + n, (const uint8_t[]){ QTAIL }, 4);
-	return n + 4;
+	return (n + 4);
 }
 
 static size_t
 build_name255(uint8_t *p)
 {
-	return build_long(p, 255);
+	return (build_long(p, 255));
 }
 
 static size_t
 build_name256(uint8_t *p)
 {
-	return build_long(p, 256);
+	return (build_long(p, 256));
 }
 
 /* Pointer chains: "a" then a pointer back to itself, a loop of labels. */
@@ -195,7 +195,7 @@ build_label_loop(uint8_t *p)
 		0xc0, 12, QTAIL };
 
 	memcpy(p, pkt, sizeof pkt);
-	return sizeof pkt;
+	return (sizeof pkt);
 }
 
 /*
@@ -223,7 +223,7 @@ build_pointer_chain(uint8_t *p)
 	p[n + 1] = (n - 2) & 0xff;
 	n += 2;
 	memcpy(p + n, (const uint8_t[]){ 0, 1, 0, 1, 0, 0, 0, 0, 0, 0 }, 10);
-	return n + 10;
+	return (n + 10);
 }
 
 struct bad {
@@ -459,7 +459,7 @@ ldns_read(const uint8_t *buf, size_t len)
 
 	assert_int_equal(ldns_wire2pkt(&p, buf, len), LDNS_STATUS_OK);
 	assert_non_null(p);
-	return p;
+	return (p);
 }
 
 /* The question's owner, as text. */
@@ -649,8 +649,8 @@ static size_t
 mkanswer(uint8_t *buf, size_t cap, uint16_t id, int rcode, const char *qtype,
     const char **an, const char **ns, const char **ar, int edns)
 {
-	return mkmsg(buf, cap, id, rcode, "www.example.nl.", qtype, an, ns,
-	    ar, edns);
+	return (mkmsg(buf, cap, id, rcode, "www.example.nl.", qtype, an, ns,
+	    ar, edns));
 }
 
 /* The same for any question name. */
@@ -702,7 +702,7 @@ mkmsg(uint8_t *buf, size_t cap, uint16_t id, int rcode, const char *qname,
 	memcpy(buf, wire, size);
 	free(wire);
 	ldns_pkt_free(p);
-	return size;
+	return (size);
 }
 
 /* Answers to the query www.example.nl. A, ID 0x1234. */
@@ -1378,7 +1378,7 @@ ede_bytes(uint8_t *p, uint16_t code, const char *text, size_t tlen)
 	p[4] = code >> 8;
 	p[5] = code & 0xff;
 	memcpy(p + 6, text, tlen);
-	return 6 + tlen;
+	return (6 + tlen);
 }
 
 static void
@@ -1667,7 +1667,7 @@ ede_text(char *buf, size_t n, const char *tail)
 {
 	memset(buf, 'a', n);
 	strcpy(buf + n, tail);
-	return buf;
+	return (buf);
 }
 
 /* The EDE text: cut at WIRE_EDE_MAX_TEXT, never inside a UTF-8 sequence. */
@@ -1773,7 +1773,7 @@ expect_rrs(const uint8_t *m, size_t mlen, ldns_pkt_section sec,
 	}
 	ldns_rr_list_deep_free(l);
 	ldns_pkt_free(p);
-	return n;
+	return (n);
 }
 
 /* Compare a section of p with n printed records. */
@@ -2255,7 +2255,7 @@ rr_walk(const uint8_t *msg, size_t len, struct wire_rr *rr)
 	wire_rr_begin(rr, msg, len, off);
 	while ((r = wire_rr_next(rr)) == 1)
 		assert_true(rr->rdata + rr->rdlen <= len);
-	return r;
+	return (r);
 }
 
 /* Malformed records: each stops the walk with -1 and says why. */
@@ -2403,7 +2403,7 @@ seen_name(void *arg, const uint8_t *name, size_t len)
 	assert_true(s->n < 16);
 	snprintf(s->ev[s->n++], sizeof s->ev[0], "name %s",
 	    wire_name_str(name, len, buf, sizeof buf));
-	return s->n == s->stop_at;
+	return (s->n == s->stop_at);
 }
 
 static int
@@ -2417,7 +2417,7 @@ seen_addr(void *arg, int family, const uint8_t *addr)
 	assert_non_null(inet_ntop(family, addr, buf, sizeof buf));
 	snprintf(s->ev[s->n++], sizeof s->ev[0], "%d %s",
 	    family == AF_INET ? 4 : 6, buf);
-	return s->n == s->stop_at;
+	return (s->n == s->stop_at);
 }
 
 /* Walk a message and compare the events with want (NULL-terminated). */
@@ -2550,5 +2550,5 @@ main(void)
 		cmocka_unit_test(test_cap_ttls),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

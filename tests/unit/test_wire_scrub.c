@@ -106,7 +106,7 @@ mkans(const struct ans *a, uint8_t *out, size_t cap)
 	assert_true(len <= cap);
 	memcpy(out, buf, len);
 	free(buf);
-	return len;
+	return (len);
 }
 
 /* The records of a section must be want's, in order (TTLs aside). */
@@ -209,7 +209,7 @@ scrub(const struct ans *a, const struct want *w, uint8_t *out)
 	check_usable(msg, n, len, &q);
 	if (out != NULL)
 		memcpy(out, msg, n);
-	return n;
+	return (n);
 }
 
 #define RRS(...)	((const char *const []){ __VA_ARGS__, NULL })
@@ -783,7 +783,7 @@ seen_name(void *arg, const uint8_t *name, size_t len)
 	assert_true(s->n < 16);
 	snprintf(s->ev[s->n++], sizeof s->ev[0], "name %s",
 	    wire_name_str(name, len, buf, sizeof buf));
-	return s->n == s->stop_at;
+	return (s->n == s->stop_at);
 }
 
 static int
@@ -796,7 +796,7 @@ seen_addr(void *arg, int family, const uint8_t *addr)
 	assert_non_null(inet_ntop(family, addr, buf, sizeof buf));
 	snprintf(s->ev[s->n++], sizeof s->ev[0], "%d %s",
 	    family == AF_INET ? 4 : 6, buf);
-	return s->n == s->stop_at;
+	return (s->n == s->stop_at);
 }
 
 /*
@@ -953,5 +953,5 @@ main(void)
 		cmocka_unit_test(test_inspect_svcb_bad),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }
