@@ -209,11 +209,18 @@ fuzz: deps-check fuzz-build
 	    $$f -max_total_time=$(FUZZ_SECS) build/fuzz/corpus-$$n \
 	        tests/fuzz/corpus/$$n; done
 
+LINT_C		= src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c tests/fuzz/*.h \
+		  tests/e2e/*.c tests/doc/*.c tests/bench/hitpath.c \
+		  tests/bench/mkstats.c
 # No function in src/ longer than 100 lines or with more than 8
 # parameters (tests/funclen.py says which and why).
 lint:
 	/usr/bin/python3 tests/funclen.py --self-test
 	/usr/bin/python3 tests/funclen.py
+	@# One return style, OpenBSD's: return (x);
+	@if grep -nE '^[[:space:]]*return [^(]' $(LINT_C); then \
+	    echo "lint: write return (x); as the lines above do not" >&2; \
+	    exit 1; fi
 
 check: deps-check
 	$(MAKE) -j$(NPROC) WERROR=-Werror all $(B)/hitpath
