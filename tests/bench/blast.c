@@ -1,9 +1,9 @@
 /*
- * blast.c: a UDP DNS load generator that is not the bottleneck.
+ * blast.c: a DNS load generator that is not the bottleneck.
  *
  *	blast -p PORT -d FILE [-s ADDR] [-c SOCKETS] [-w WINDOW] [-Q RATE]
- *	      [-l SECONDS] [-n QUERIES] [-t TIMEOUT] [-b BATCH] [-S FILE]
- *	      [-e] [-j|-k]
+ *	      [-l SECONDS] [-n QUERIES] [-t TIMEOUT] [-b BATCH] [-e] [-U]
+ *	      [-R RANGE | -S SOURCES-FILE] [-T [-m PER_CONNECTION]] [-j|-k]
  *
  * Reads a dnsperf query file ("name TYPE" per line), turns every line into
  * its wire query once, then sends them in file order, over and over, from
@@ -22,6 +22,30 @@
  *   asked for is the rate sent; queries more than 100 ms late are
  *   skipped and counted "behind" instead.
  *
+ * Three variations, for the mixes of make bench:
+ *
+ * - -R FIRST-LAST (or ADDR/LEN): each query leaves from another source
+ *   address of that IPv4 range inside 127/8 (every address of 127/8 is
+ *   local on Linux), taken in a scattered order (a step of about 0.618
+ *   of the range, coprime with it), so a server with thousands of client
+ *   networks sees them all, mixed. -S FILE does the same with the
+ *   addresses of FILE (one of 127/8 a line, # comments), taken in file
+ *   order: one address in each of a server's networks, say. The sockets
+ *   are then unconnected, bound to the wildcard, and each message carries
+ *   its source in an IP_PKTINFO control message; answers from anyone but
+ *   the target count as mismatched.
+ * - -U: each name gets a first label unique to this run and query (16 hex
+ *   digits from a random start), so no answer can come from a cache: the
+ *   miss path, with one line such as "miss.example A" in the file and a
+ *   wildcard upstream.
+ * - -T: TCP. Each of the SOCKETS is a connection with up to WINDOW
+ *   queries pipelined (RFC 7766, answers in any order), written with a
+ *   2-octet length; with -m N a connection is closed after N queries and
+ *   all their answers, and another is opened at once, so connection set-
+ *   up is part of the load. A connection refused, reset or closed with
+ *   queries in flight counts as a connection error, and those queries as
+ *   lost. Latency runs from the write to the answer, as for UDP.
+ *
  * It stops by itself: after -l seconds, or once -n queries are sent
  * (10 seconds when neither is given), it sends nothing more and waits at
  * most TIMEOUT for the answers still due. Then it prints how many queries
@@ -32,25 +56,17 @@
  * of key=value pairs, on standard output; the human summary then goes to
  * standard error.
  *
- * -S FILE sends the queries from many source addresses in turn, as many
- * clients (a server that tells its clients apart by address, as veiligd
- * tells boards apart, then sees them all): FILE has one IPv4 address of
- * 127.0.0.0/8 a line, all of which Linux delivers on loopback. The sockets
- * are then bound to 0.0.0.0, not connected, and each query says its
- * source in an IP_PKTINFO control message; answers come back to that
- * address and the socket's port. Without a connected socket, ICMP errors
- * are not seen.
- *
  * Why not dnsperf: one dnsperf thread does one system call per query and
  * saturates near the speed of the fastest servers, so it measures itself.
  * Here nothing is allocated per query: each line's wire form is built at
  * start, and a send is a two-part iovec, the 2-octet ID from the batch
- * array and the rest of the query from the shared buffer. Each socket has
- * a table of the 65536 IDs (send time, query, place in the send order), so
- * an answer is matched by socket and ID in O(1) and the oldest query in
- * flight, the next to time out, is the head of a list. IDs are used in
- * turn, skipping those in flight, so a timed-out ID is reused as late as
- * possible and a late answer to it is recognised as late.
+ * array and the rest of the query from the shared buffer (four parts with
+ * -U: ID, rest of the header, the unique label, the question). Each socket
+ * has a table of the 65536 IDs (send time, query, place in the send
+ * order), so an answer is matched by socket and ID in O(1) and the oldest
+ * query in flight, the next to time out, is the head of a list. IDs are
+ * used in turn, skipping those in flight, so a timed-out ID is reused as
+ * late as possible and a late answer to it is recognised as late.
  *
  * Links nothing but libc.
  */
@@ -62,6 +78,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <ctype.h>
 #include <err.h>
@@ -84,6 +101,10 @@
 #define BLAST_PACE_NS		20000	/* open loop: one send step per 20 us */
 #define BLAST_BACKLOG_NS	100000000 /* open loop: at most 100 ms behind */
 #define BLAST_DEFAULT_SECONDS	10
+#define BLAST_UNIQ		16	/* -U: hex digits of the unique label */
+#define BLAST_TCP_OUT		(256 * 1024) /* TCP: written, not yet sent */
+#define BLAST_TCP_IN		(128 * 1024) /* TCP: >= one whole answer */
+#define BLAST_RECONNECT_NS	10000000 /* TCP: 10 ms after a failure */
 
 /* State of one ID on one socket. */
 enum blast_state {
@@ -99,17 +120,25 @@ struct blast_query {
 	uint16_t	qlen;		/* question section: name, type, class */
 };
 
-/* One ID in flight (or expired) on one socket; 16 octets. */
+/* One ID in flight (or expired) on one socket; 24 octets. */
 struct blast_slot {
 	uint64_t	sent;		/* ns since the start */
+	uint64_t	uniq;		/* -U: the number in the first label */
 	uint32_t	query;		/* index in blast_queries */
 	uint16_t	prev;		/* send order: older neighbour */
 	uint16_t	next;		/* send order: newer neighbour */
 };
 
-/* One connected socket and its ID table. */
+/* Where a TCP connection is; a UDP socket is always BLAST_UP. */
+enum blast_conn {
+	BLAST_DOWN = 0,		/* closed: connect at reconnect_at */
+	BLAST_CONNECTING,	/* connect() in progress */
+	BLAST_UP
+};
+
+/* One socket (UDP) or connection (TCP) and its ID table. */
 struct blast_sock {
-	int			 fd;
+	int			 fd;		/* -1 when down */
 	uint32_t		 inflight;	/* IDs in BLAST_INFLIGHT */
 	uint16_t		 next_id;	/* next ID to try */
 	uint16_t		 oldest;	/* send order head, if inflight */
@@ -117,6 +146,17 @@ struct blast_sock {
 	int			 retry;		/* a send failed: try again soon */
 	struct blast_slot	*slots;		/* BLAST_IDS */
 	uint8_t			*state;		/* BLAST_IDS, enum blast_state */
+
+	/* TCP only. */
+	enum blast_conn		 conn;
+	uint64_t		 conn_sent;	/* queries on this connection */
+	uint64_t		 reconnect_at;	/* when down: ns */
+	int			 want_out;	/* registered for EPOLLOUT */
+	uint8_t			*out;		/* BLAST_TCP_OUT */
+	size_t			 outoff;	/* sent up to here */
+	size_t			 outlen;	/* written up to here */
+	uint8_t			*in;		/* BLAST_TCP_IN */
+	size_t			 inlen;
 };
 
 /*
@@ -138,6 +178,8 @@ struct blast_stats {
 	uint64_t	truncated;	/* answered with TC set */
 	uint64_t	refused;	/* ICMP errors (nothing listens) */
 	uint64_t	behind;		/* open loop: not sent on schedule */
+	uint64_t	connections;	/* TCP: connections opened */
+	uint64_t	conn_errors;	/* TCP: refused, reset, closed early */
 	uint64_t	rcodes[16];
 	uint64_t	lat_sum;	/* ns, over answered */
 	uint64_t	lat_max;
@@ -157,16 +199,11 @@ static uint64_t		 blast_timeout = 1000000000ULL;	/* ns */
 static int		 blast_batch = 64;
 static int		 blast_edns;
 static int		 blast_output;		/* 'j', 'k' or 0 */
-static const char	*blast_srcfile;		/* -S */
-
-/* -S: the source addresses, taken in turn, and where queries go. */
-static struct in_addr		*blast_srcs;
-static uint32_t			 blast_nsrcs;
-static uint32_t			 blast_srccur;
-static struct sockaddr_storage	 blast_dst;
-static socklen_t		 blast_dstlen;
-static uint8_t			*blast_cbuf;	/* a control message each */
-#define BLAST_CMSG_SPACE	CMSG_SPACE(sizeof(struct in_pktinfo))
+static const char	*blast_sources;		/* -R or -S, or NULL */
+static int		 blast_srcopt;		/* 'R', 'S' or 0 */
+static int		 blast_unique;		/* -U */
+static int		 blast_tcp;		/* -T */
+static uint64_t		 blast_per_conn;	/* -m; 0: no limit */
 
 /* The queries. */
 static uint8_t			*blast_wire;
@@ -178,11 +215,37 @@ static uint32_t			 blast_cursor;	/* next query to send */
 static struct blast_sock	*blast_socks;
 static struct blast_stats	 blast_st;
 static struct timespec		 blast_t0;
+static int			 blast_ep;	/* the epoll instance */
+
+/*
+ * The target, and the source addresses (host order): with -R a range,
+ * with -S the list read from the file (blast_src_list; step 1).
+ */
+static struct sockaddr_storage	 blast_ss;
+static socklen_t		 blast_sslen;
+static uint32_t			 blast_src_first;
+static uint32_t			 blast_src_count;	/* 0: neither -R nor -S */
+static uint32_t			 blast_src_step;
+static uint32_t			 blast_src_next;	/* offset in the range */
+static uint32_t			*blast_src_list;	/* -S: network order */
+
+/* -U: the number of the next unique label; random start. */
+static uint64_t			 blast_uniq_next;
+
+/* Space for one IP_PKTINFO control message. */
+union blast_ctl {
+	struct cmsghdr	hdr;
+	uint8_t		buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+};
 
 /* Batch buffers, reused by every send and receive. */
 static struct mmsghdr	*blast_msgs;
-static struct iovec	*blast_iov;	/* two per message on send */
-static uint8_t		*blast_idbuf;	/* two octets per message */
+static struct iovec	*blast_iov;	/* four per message on send */
+static uint8_t		*blast_idbuf;	/* TCP length and ID: 4 a message */
+static uint8_t		*blast_ubuf;	/* -U: a label per message */
+static uint64_t		*blast_uniqs;	/* -U: its number */
+static union blast_ctl	*blast_ctl;	/* -R, -S: a source per message */
+static struct sockaddr_storage *blast_from; /* -R, -S: who answered */
 static uint16_t		*blast_ids;
 static uint8_t		*blast_rbuf;	/* BLAST_RECV_SIZE per message */
 
@@ -213,8 +276,9 @@ blast_usage(void)
 	    "usage: blast -p port -d file [-s address] [-c sockets] "
 	    "[-w window]\n"
 	    "             [-Q rate] [-l seconds] [-n queries] [-t timeout] "
-	    "[-b batch]\n"
-	    "             [-S sources-file] [-e] [-j|-k]\n"
+	    "[-b batch] [-e]\n"
+	    "             [-U] [-R range | -S sources-file] "
+	    "[-T [-m queries]] [-j|-k]\n"
 	    "  -s  server address, loopback only (default 127.0.0.1)\n"
 	    "  -p  server port\n"
 	    "  -d  query file, dnsperf format: \"name TYPE\" per line\n"
@@ -228,9 +292,17 @@ blast_usage(void)
 	    "      (neither -l nor -n: %d seconds)\n"
 	    "  -t  seconds before a query counts lost (default 1)\n"
 	    "  -b  messages per sendmmsg/recvmmsg (default 64)\n"
+	    "  -e  add an EDNS0 OPT record (UDP size 1232)\n"
+	    "  -U  prefix each name with a label unique to the query "
+	    "(cache misses)\n"
+	    "  -R  source addresses, FIRST-LAST or ADDR/LEN in 127/8: each "
+	    "query from\n"
+	    "      another one\n"
 	    "  -S  sources-file: source addresses of 127.0.0.0/8, one a "
 	    "line, used in turn\n"
-	    "  -e  add an EDNS0 OPT record (UDP size 1232)\n"
+	    "  -T  TCP: each socket a connection, queries pipelined\n"
+	    "  -m  TCP: close a connection after this many queries and open "
+	    "another\n"
 	    "  -j  one JSON line on standard output (summary to stderr)\n"
 	    "  -k  one key=value line on standard output (summary to "
 	    "stderr)\n", BLAST_WINDOW_MAX, BLAST_DEFAULT_SECONDS);
@@ -415,6 +487,9 @@ blast_load(const char *path)
 		if ((nlen = blast_name(name, q + 12, &why)) == 0)
 			errx(2, "%s:%lu: bad name '%s': %s", path, lineno,
 			    name, why);
+		if (blast_unique && nlen + 1 + BLAST_UNIQ > 255)
+			errx(2, "%s:%lu: '%s' is too long for a unique label "
+			    "in front (-U)", path, lineno, name);
 		q[12 + nlen] = (uint8_t)(t >> 8);
 		q[12 + nlen + 1] = (uint8_t)t;
 		q[12 + nlen + 2] = 0;
@@ -476,30 +551,83 @@ blast_target(struct sockaddr_storage *ss)
 	errx(2, "%s: not an IPv4 or IPv6 address", blast_addr);
 }
 
-/* -S: bind fd to 0.0.0.0 and a port of the kernel's choice. */
-static void
-blast_bind_any(int fd)
+/* An IPv4 address inside 127/8, in host order, or exit 2. */
+static uint32_t
+blast_loopback4(const char *s, const char *where)
 {
-	struct sockaddr_in	sin;
+	struct in_addr	a;
 
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_ANY);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == -1)
-		err(1, "bind 0.0.0.0");
+	if (inet_pton(AF_INET, s, &a) != 1)
+		errx(2, "%s: '%s' is not an IPv4 address", where, s);
+	if ((ntohl(a.s_addr) >> 24) != 127)
+		errx(2, "%s: %s is not in 127.0.0.0/8 (loopback only)", where,
+		    s);
+	return (ntohl(a.s_addr));
 }
 
-/* -S: read the source addresses of path; each must be in 127.0.0.0/8. */
+static uint32_t
+blast_gcd(uint32_t a, uint32_t b)
+{
+	uint32_t	t;
+
+	while (b != 0) {
+		t = a % b;
+		a = b;
+		b = t;
+	}
+	return (a);
+}
+
+/*
+ * -R FIRST-LAST or ADDR/LEN to the first source address and the count.
+ * The step through the range is about 0.618 of it and coprime with it:
+ * every address comes once a pass, and consecutive queries come from far
+ * apart (other networks, other boards).
+ */
 static void
-blast_load_sources(const char *path)
+blast_source_range(void)
+{
+	char		 buf[64], *sep;
+	uint32_t	 first, last, host;
+	int		 len;
+
+	if (strlen(blast_sources) >= sizeof buf)
+		errx(2, "-R: '%s' is too long", blast_sources);
+	strcpy(buf, blast_sources);
+	if ((sep = strchr(buf, '-')) != NULL) {
+		*sep = '\0';
+		first = blast_loopback4(buf, "-R");
+		last = blast_loopback4(sep + 1, "-R");
+		if (last < first)
+			errx(2, "-R: %s comes before %s", sep + 1, buf);
+	} else if ((sep = strchr(buf, '/')) != NULL) {
+		*sep = '\0';
+		len = (int)blast_number(sep + 1, "-R prefix length", 8, 32);
+		host = len == 32 ? 0 : 0xffffffffU >> len;
+		first = blast_loopback4(buf, "-R") & ~host;
+		last = first | host;
+	} else
+		errx(2, "-R: '%s' is neither FIRST-LAST nor ADDR/LEN",
+		    blast_sources);
+	blast_src_first = first;
+	blast_src_count = last - first + 1;	/* at most 2^24 */
+	blast_src_step = (uint32_t)((double)blast_src_count * 0.6180339887) |
+	    1;
+	while (blast_gcd(blast_src_step, blast_src_count) != 1)
+		blast_src_step += 2;
+}
+
+/* -S FILE: its addresses, one of 127/8 a line, into blast_src_list. */
+static void
+blast_source_file(void)
 {
 	FILE		*f;
-	char		*line = NULL, *p, *e;
-	size_t		 cap = 0, lineno = 0, n = 0, alloc = 0;
-	struct in_addr	*a;
+	char		*line = NULL, *p, *e, where[4096 + 32];
+	size_t		 cap = 0, lineno = 0, alloc = 0;
+	uint32_t	*a;
 
-	if ((f = fopen(path, "r")) == NULL)
-		err(1, "%s", path);
+	if ((f = fopen(blast_sources, "r")) == NULL)
+		err(2, "-S: %s", blast_sources);
 	while (getline(&line, &cap, f) != -1) {
 		lineno++;
 		for (p = line; isspace((unsigned char)*p); p++)
@@ -509,100 +637,123 @@ blast_load_sources(const char *path)
 		*e = '\0';
 		if (*p == '\0' || *p == '#')
 			continue;
-		if (n == alloc) {
+		if (blast_src_count == alloc) {
+			if (alloc >= (1U << 24))
+				errx(2, "-S: %s: more than 2^24 addresses",
+				    blast_sources);
 			alloc = alloc ? alloc * 2 : 1024;
-			if ((a = reallocarray(blast_srcs, alloc, sizeof *a)) ==
-			    NULL)
+			if ((a = reallocarray(blast_src_list, alloc,
+			    sizeof *a)) == NULL)
 				err(1, "reallocarray");
-			blast_srcs = a;
+			blast_src_list = a;
 		}
-		if (inet_pton(AF_INET, p, &blast_srcs[n]) != 1 ||
-		    (ntohl(blast_srcs[n].s_addr) >> 24) != 127)
-			errx(2, "%s:%zu: not an address in 127.0.0.0/8: %s",
-			    path, lineno, p);
-		n++;
+		snprintf(where, sizeof where, "-S: %s:%zu", blast_sources,
+		    lineno);
+		blast_src_list[blast_src_count++] = htonl(blast_loopback4(p,
+		    where));
 	}
 	if (ferror(f))
-		err(1, "%s", path);
+		err(2, "-S: %s", blast_sources);
 	fclose(f);
 	free(line);
-	if (n == 0 || n > UINT32_MAX)
-		errx(2, "%s: no source address", path);
-	blast_nsrcs = (uint32_t)n;
+	if (blast_src_count == 0)
+		errx(2, "-S: %s: no address", blast_sources);
+	blast_src_step = 1;
 }
 
-/* -S: message m of the batch goes to the server from the next source. */
-static void
-blast_source(struct mmsghdr *m, int i)
+/* The next source address of -R or -S, in network order. */
+static inline uint32_t
+blast_source(void)
 {
-	struct cmsghdr		*c;
-	struct in_pktinfo	 pi;
+	uint32_t	i = blast_src_next;
 
-	m->msg_hdr.msg_name = &blast_dst;
-	m->msg_hdr.msg_namelen = blast_dstlen;
-	m->msg_hdr.msg_control = blast_cbuf + (size_t)i * BLAST_CMSG_SPACE;
-	m->msg_hdr.msg_controllen = BLAST_CMSG_SPACE;
-	c = CMSG_FIRSTHDR(&m->msg_hdr);
-	c->cmsg_level = IPPROTO_IP;
-	c->cmsg_type = IP_PKTINFO;
-	c->cmsg_len = CMSG_LEN(sizeof pi);
-	memset(&pi, 0, sizeof pi);
-	pi.ipi_spec_dst = blast_srcs[blast_srccur];
-	memcpy(CMSG_DATA(c), &pi, sizeof pi);
-	if (++blast_srccur == blast_nsrcs)
-		blast_srccur = 0;
+	blast_src_next += blast_src_step;
+	if (blast_src_next >= blast_src_count)
+		blast_src_next -= blast_src_count;
+	return (blast_src_list != NULL ? blast_src_list[i] :
+	    htonl(blast_src_first + i));
 }
 
-/* Open the sockets, connected to the target, and register them. */
-static int
+/* Register socket i's descriptor for input, and output if asked. */
+static void
+blast_watch(uint32_t i, int op, int out)
+{
+	struct epoll_event	ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN | (out ? EPOLLOUT : 0);
+	ev.data.u32 = i;
+	if (epoll_ctl(blast_ep, op, blast_socks[i].fd, &ev) == -1)
+		err(1, "epoll_ctl");
+}
+
+/*
+ * Open UDP socket i: connected to the target, or with -R or -S
+ * unconnected, as each message then names its source and the target.
+ */
+static void
+blast_udp_open(uint32_t i)
+{
+	struct blast_sock	*s = &blast_socks[i];
+	int			 size = 4 << 20;
+
+	s->fd = socket(blast_ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (s->fd == -1)
+		err(1, "socket");
+	/* Big buffers so a burst is not dropped here; FORCE as root. */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	    sizeof size) == -1)
+		(void)setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &size,
+		    sizeof size);
+	if (setsockopt(s->fd, SOL_SOCKET, SO_SNDBUFFORCE, &size,
+	    sizeof size) == -1)
+		(void)setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &size,
+		    sizeof size);
+	if (blast_src_count == 0 && connect(s->fd,
+	    (struct sockaddr *)&blast_ss, blast_sslen) == -1)
+		err(1, "connect %s port %d", blast_addr, blast_port);
+	s->conn = BLAST_UP;
+	blast_watch(i, EPOLL_CTL_ADD, 0);
+}
+
+/* Open the sockets (TCP: connected later, by blast_tcp_tend). */
+static void
 blast_open(void)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	struct epoll_event	 ev;
 	struct blast_sock	*s;
-	int			 i, ep, size = 4 << 20;
+	int			 i;
 
-	sslen = blast_target(&ss);
-	blast_dst = ss;
-	blast_dstlen = sslen;
-	if (blast_nsrcs > 0 && ss.ss_family != AF_INET)
-		errx(2, "-S: IPv4 sources need an IPv4 server address");
-	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+	blast_sslen = blast_target(&blast_ss);
+	if (blast_srcopt != 0 && blast_ss.ss_family != AF_INET)
+		errx(2, "-%c: the target must be an IPv4 address",
+		    blast_srcopt);
+	if (blast_srcopt == 'R')
+		blast_source_range();
+	else if (blast_srcopt == 'S')
+		blast_source_file();
+	if ((blast_ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		err(1, "epoll_create1");
 	if ((blast_socks = calloc(blast_nsocks, sizeof *blast_socks)) == NULL)
 		err(1, "calloc");
 	for (i = 0; i < blast_nsocks; i++) {
 		s = &blast_socks[i];
-		s->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (s->fd == -1)
-			err(1, "socket");
-		/* Big buffers so a burst is not dropped here; FORCE as root. */
-		if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
-		    sizeof size) == -1)
-			(void)setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &size,
-			    sizeof size);
-		if (setsockopt(s->fd, SOL_SOCKET, SO_SNDBUFFORCE, &size,
-		    sizeof size) == -1)
-			(void)setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &size,
-			    sizeof size);
-		if (blast_nsrcs > 0)
-			blast_bind_any(s->fd);
-		else if (connect(s->fd, (struct sockaddr *)&ss, sslen) == -1)
-			err(1, "connect %s port %d", blast_addr, blast_port);
 		s->slots = calloc(BLAST_IDS, sizeof *s->slots);
 		s->state = calloc(BLAST_IDS, 1);
 		if (s->slots == NULL || s->state == NULL)
 			err(1, "calloc");
 		/* Start each socket's IDs somewhere else. */
 		s->next_id = (uint16_t)(i * 7919);
-		ev.events = EPOLLIN;
-		ev.data.u32 = (uint32_t)i;
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, s->fd, &ev) == -1)
-			err(1, "epoll_ctl");
+		if (!blast_tcp) {
+			blast_udp_open((uint32_t)i);
+			continue;
+		}
+		s->fd = -1;
+		s->out = malloc(BLAST_TCP_OUT);
+		s->in = malloc(BLAST_TCP_IN);
+		if (s->out == NULL || s->in == NULL)
+			err(1, "malloc");
 	}
-	return (ep);
 }
 
 /* Append ID to the socket's send order. */
@@ -636,50 +787,187 @@ blast_unlink(struct blast_sock *s, uint16_t id)
 	}
 }
 
+/* Connect TCP socket i, without waiting: blast_event sees it done. */
+static void
+blast_tcp_connect(uint32_t i, uint64_t now)
+{
+	struct blast_sock	*s = &blast_socks[i];
+	struct sockaddr_in	 src;
+	int			 one = 1;
+
+	s->fd = socket(blast_ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (s->fd == -1)
+		err(1, "socket");
+	(void)setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (blast_src_count != 0) {
+		/* The port is picked at connect(), per source address. */
+		(void)setsockopt(s->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
+		    &one, sizeof one);
+		memset(&src, 0, sizeof src);
+		src.sin_family = AF_INET;
+		src.sin_addr.s_addr = blast_source();
+		if (bind(s->fd, (struct sockaddr *)&src, sizeof src) == -1)
+			err(1, "bind");
+	}
+	s->conn_sent = 0;
+	s->outoff = s->outlen = s->inlen = 0;
+	if (connect(s->fd, (struct sockaddr *)&blast_ss, blast_sslen) == 0) {
+		s->conn = BLAST_UP;
+		blast_st.connections++;
+	} else if (errno == EINPROGRESS)
+		s->conn = BLAST_CONNECTING;
+	else {
+		close(s->fd);
+		s->fd = -1;
+		blast_st.conn_errors++;
+		s->reconnect_at = now + BLAST_RECONNECT_NS;
+		return;
+	}
+	s->want_out = (s->conn == BLAST_CONNECTING);
+	blast_watch(i, EPOLL_CTL_ADD, s->want_out);
+}
+
 /*
- * Send up to n queries on socket s in one sendmmsg; returns how many left.
- * IDs and queries are taken in turn; those the kernel did not take are
- * given back, so the next call sends them.
+ * Close TCP socket s. The queries still in flight on it can no longer be
+ * answered: they are lost now. error: count a connection error and wait a
+ * little before connecting again.
+ */
+static void
+blast_tcp_close(struct blast_sock *s, int error, uint64_t now)
+{
+	uint16_t	id;
+
+	while (s->inflight > 0) {
+		id = s->oldest;
+		s->state[id] = BLAST_FREE;
+		blast_unlink(s, id);
+		blast_st.lost++;
+	}
+	close(s->fd);		/* which takes it out of the epoll set */
+	s->fd = -1;
+	s->conn = BLAST_DOWN;
+	if (error)
+		blast_st.conn_errors++;
+	s->reconnect_at = error ? now + BLAST_RECONNECT_NS : now;
+}
+
+/*
+ * Send what TCP socket i has buffered, as far as the socket takes it, and
+ * watch for room when some is left. 0, or -1 when the connection failed.
  */
 static int
-blast_send(struct blast_sock *s, int n)
+blast_tcp_flush(uint32_t i)
 {
-	struct mmsghdr		*m;
-	struct blast_query	*q;
-	uint32_t		 cursor = blast_cursor;
-	uint16_t		 id = s->next_id;
-	uint64_t		 now;
-	int			 i, k, r, refused;
+	struct blast_sock	*s = &blast_socks[i];
+	ssize_t			 w;
+	int			 want;
 
-	for (i = 0; i < n; i++) {
-		while (s->state[id] == BLAST_INFLIGHT)
-			id++;
-		blast_ids[i] = id;
-		q = &blast_queries[cursor];
-		blast_idbuf[2 * i] = (uint8_t)(id >> 8);
-		blast_idbuf[2 * i + 1] = (uint8_t)id;
-		blast_iov[2 * i].iov_base = &blast_idbuf[2 * i];
-		blast_iov[2 * i].iov_len = 2;
-		blast_iov[2 * i + 1].iov_base = blast_wire + q->off + 2;
-		blast_iov[2 * i + 1].iov_len = q->len - 2;
-		m = &blast_msgs[i];
-		memset(&m->msg_hdr, 0, sizeof m->msg_hdr);
-		m->msg_hdr.msg_iov = &blast_iov[2 * i];
-		m->msg_hdr.msg_iovlen = 2;
-		if (blast_nsrcs > 0)
-			blast_source(m, i);
-		id++;
-		if (++cursor == blast_nqueries)
-			cursor = 0;
+	while (s->outoff < s->outlen) {
+		w = send(s->fd, s->out + s->outoff, s->outlen - s->outoff,
+		    MSG_NOSIGNAL);
+		if (w > 0) {
+			s->outoff += (size_t)w;
+			continue;
+		}
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1 && errno == EAGAIN)
+			break;
+		return (-1);
 	}
+	if (s->outoff == s->outlen)
+		s->outoff = s->outlen = 0;
+	want = s->outoff < s->outlen;
+	if (want != s->want_out) {
+		blast_watch(i, EPOLL_CTL_MOD, want);
+		s->want_out = want;
+	}
+	return (0);
+}
+
+/* The 16 hex digits of n as a label (length octet first) into u. */
+static inline void
+blast_hex(uint8_t *u, uint64_t n)
+{
+	static const char	hex[] = "0123456789abcdef";
+	int			k;
+
+	u[0] = BLAST_UNIQ;
+	for (k = 0; k < BLAST_UNIQ; k++)
+		u[1 + k] = (uint8_t)hex[(n >> (60 - 4 * k)) & 15];
+}
+
+/*
+ * The iovec parts of message i, in blast_iov[4 * i]: the ID (after the
+ * 2-octet length over TCP), then the rest of the query from the shared
+ * buffer; with -U the rest of the header, the message's unique label and
+ * the question. Returns the number of parts.
+ */
+static inline int
+blast_compose(int i, uint16_t id, const struct blast_query *q)
+{
+	struct iovec	*iov = &blast_iov[4 * i];
+	uint8_t		*h = &blast_idbuf[4 * i], *u;
+	size_t		 len = q->len + (blast_unique ? 1 + BLAST_UNIQ : 0);
+
+	h[0] = (uint8_t)(len >> 8);
+	h[1] = (uint8_t)len;
+	h[2] = (uint8_t)(id >> 8);
+	h[3] = (uint8_t)id;
+	iov[0].iov_base = blast_tcp ? h : h + 2;
+	iov[0].iov_len = blast_tcp ? 4 : 2;
+	if (!blast_unique) {
+		iov[1].iov_base = blast_wire + q->off + 2;
+		iov[1].iov_len = q->len - 2U;
+		return (2);
+	}
+	u = &blast_ubuf[(size_t)i * (1 + BLAST_UNIQ)];
+	blast_uniqs[i] = blast_uniq_next++;
+	blast_hex(u, blast_uniqs[i]);
+	iov[1].iov_base = blast_wire + q->off + 2;
+	iov[1].iov_len = 10;
+	iov[2].iov_base = u;
+	iov[2].iov_len = 1 + BLAST_UNIQ;
+	iov[3].iov_base = blast_wire + q->off + 12;
+	iov[3].iov_len = q->len - 12U;
+	return (4);
+}
+
+/* -R, -S: message i goes to the target from the next source address. */
+static inline void
+blast_pktinfo(struct msghdr *h, int i)
+{
+	struct cmsghdr		*c;
+	struct in_pktinfo	 pi;
+
+	h->msg_name = &blast_ss;
+	h->msg_namelen = blast_sslen;
+	h->msg_control = blast_ctl[i].buf;
+	h->msg_controllen = sizeof blast_ctl[i].buf;
+	c = CMSG_FIRSTHDR(h);
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof pi);
+	memset(&pi, 0, sizeof pi);
+	pi.ipi_spec_dst.s_addr = blast_source();
+	memcpy(CMSG_DATA(c), &pi, sizeof pi);
+}
+
+/*
+ * UDP: send the n messages of the batch on s with sendmmsg; returns how
+ * many the kernel took.
+ */
+static int
+blast_udp_send(struct blast_sock *s, int n)
+{
+	int	k = 0, r, refused = 0;
+
 	/*
 	 * When nothing listens, each query brings back an ICMP error that
 	 * stops the batch after it and fails the next call: count it and go
 	 * on (reporting it cleared it); at most one per message.
 	 */
-	now = blast_now();
-	k = 0;
-	refused = 0;
 	while (k < n) {
 		r = sendmmsg(s->fd, blast_msgs + k, (unsigned int)(n - k), 0);
 		if (r > 0) {
@@ -694,11 +982,80 @@ blast_send(struct blast_sock *s, int n)
 		err(1, "sendmmsg");
 	}
 	blast_st.refused += (uint64_t)refused;
+	return (k);
+}
+
+/*
+ * TCP: append the n messages of the batch to s's buffer, as many as fit
+ * whole; returns how many. blast_tcp_flush sends them.
+ */
+static int
+blast_tcp_send(struct blast_sock *s, int n)
+{
+	struct msghdr	*h;
+	size_t		 need, j;
+	int		 i;
+
+	if (s->outoff > 0 && BLAST_TCP_OUT - s->outlen < 64 * 1024) {
+		memmove(s->out, s->out + s->outoff, s->outlen - s->outoff);
+		s->outlen -= s->outoff;
+		s->outoff = 0;
+	}
+	for (i = 0; i < n; i++) {
+		h = &blast_msgs[i].msg_hdr;
+		for (need = 0, j = 0; j < h->msg_iovlen; j++)
+			need += h->msg_iov[j].iov_len;
+		if (need > BLAST_TCP_OUT - s->outlen)
+			break;
+		for (j = 0; j < h->msg_iovlen; j++) {
+			memcpy(s->out + s->outlen, h->msg_iov[j].iov_base,
+			    h->msg_iov[j].iov_len);
+			s->outlen += h->msg_iov[j].iov_len;
+		}
+	}
+	return (i);
+}
+
+/*
+ * Send up to n queries on socket i in one batch; returns how many were
+ * left. IDs and queries are taken in turn; those the kernel (or the TCP
+ * buffer) did not take are given back, so the next call sends them.
+ */
+static int
+blast_send(uint32_t si, int n)
+{
+	struct blast_sock	*s = &blast_socks[si];
+	struct msghdr		*h;
+	uint32_t		 cursor = blast_cursor;
+	uint16_t		 id = s->next_id;
+	uint64_t		 now;
+	int			 i, k;
+
+	if (s->conn != BLAST_UP)
+		return (n);
+	for (i = 0; i < n; i++) {
+		while (s->state[id] == BLAST_INFLIGHT)
+			id++;
+		blast_ids[i] = id;
+		h = &blast_msgs[i].msg_hdr;
+		memset(h, 0, sizeof *h);
+		h->msg_iov = &blast_iov[4 * i];
+		h->msg_iovlen = (size_t)blast_compose(i, id,
+		    &blast_queries[cursor]);
+		if (blast_src_count != 0 && !blast_tcp)
+			blast_pktinfo(h, i);
+		id++;
+		if (++cursor == blast_nqueries)
+			cursor = 0;
+	}
+	now = blast_now();
+	k = blast_tcp ? blast_tcp_send(s, n) : blast_udp_send(s, n);
 	s->retry = (k < n);
 	for (i = 0; i < k; i++) {
 		id = blast_ids[i];
 		s->slots[id].sent = now;
 		s->slots[id].query = blast_cursor;
+		s->slots[id].uniq = blast_unique ? blast_uniqs[i] : 0;
 		s->state[id] = BLAST_INFLIGHT;
 		blast_link(s, id);
 		if (++blast_cursor == blast_nqueries)
@@ -706,6 +1063,11 @@ blast_send(struct blast_sock *s, int n)
 	}
 	s->next_id = (k < n) ? blast_ids[k] : id;
 	blast_st.sent += (uint64_t)k;
+	if (blast_tcp) {
+		s->conn_sent += (uint64_t)k;
+		if (blast_tcp_flush(si) == -1)
+			blast_tcp_close(s, 1, now);
+	}
 	return (n - k);
 }
 
@@ -762,15 +1124,29 @@ blast_hist_quantile(double p)
 }
 
 /*
- * Whether the answer p carries the question of query q: the same octets,
- * or the same name in another case (a server may echo 0x20 case bits).
+ * Whether the answer p carries the question of query q (with -U, after
+ * the label of number uniq): the same octets, or the same name in another
+ * case (a server may echo 0x20 case bits).
  */
 static inline int
-blast_same_question(const uint8_t *p, size_t len, const struct blast_query *q)
+blast_same_question(const uint8_t *p, size_t len, const struct blast_query *q,
+    uint64_t uniq)
 {
 	const uint8_t	*a = p + 12, *b = blast_wire + q->off + 12;
+	uint8_t		 u[1 + BLAST_UNIQ];
 	size_t		 i;
 
+	if (blast_unique) {
+		if (len < 12U + sizeof u)
+			return (0);
+		blast_hex(u, uniq);
+		for (i = 0; i < sizeof u; i++) {
+			if (tolower(a[i]) != u[i])
+				return (0);
+		}
+		a += sizeof u;
+		len -= sizeof u;
+	}
 	if (len < 12U + q->qlen)
 		return (0);
 	if (memcmp(a, b, q->qlen) == 0)
@@ -814,7 +1190,8 @@ blast_answer(struct blast_sock *s, const uint8_t *p, size_t len,
 	 */
 	sl = &s->slots[id];
 	q = &blast_queries[sl->query];
-	if ((p[4] != 0 || p[5] != 0) && !blast_same_question(p, len, q)) {
+	if ((p[4] != 0 || p[5] != 0) && !blast_same_question(p, len, q,
+	    sl->uniq)) {
 		blast_st.mismatched++;
 		return;
 	}
@@ -827,22 +1204,41 @@ blast_answer(struct blast_sock *s, const uint8_t *p, size_t len,
 	blast_hist_add(now - sl->sent);
 }
 
-/* Read what socket s has; an ICMP error (nothing listens) is counted. */
-static void
-blast_recv(struct blast_sock *s)
+/* Whether an answer came from the target (-R, -S: the sockets are open). */
+static inline int
+blast_from_target(const struct sockaddr_storage *ss)
 {
-	uint64_t	now;
-	int		i, k;
+	const struct sockaddr_in	*a = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in	*t = (const struct sockaddr_in *)&blast_ss;
+
+	return (a->sin_family == AF_INET && a->sin_port == t->sin_port &&
+	    a->sin_addr.s_addr == t->sin_addr.s_addr);
+}
+
+/*
+ * Read what UDP socket s has; an ICMP error (nothing listens) is counted.
+ * With -S an answer from anyone but the target counts as mismatched.
+ */
+static void
+blast_udp_recv(struct blast_sock *s)
+{
+	struct msghdr	*h;
+	uint64_t	 now;
+	int		 i, k;
 
 	for (;;) {
 		for (i = 0; i < blast_batch; i++) {
 			blast_iov[i].iov_base = blast_rbuf +
 			    (size_t)i * BLAST_RECV_SIZE;
 			blast_iov[i].iov_len = BLAST_RECV_SIZE;
-			memset(&blast_msgs[i].msg_hdr, 0,
-			    sizeof blast_msgs[i].msg_hdr);
-			blast_msgs[i].msg_hdr.msg_iov = &blast_iov[i];
-			blast_msgs[i].msg_hdr.msg_iovlen = 1;
+			h = &blast_msgs[i].msg_hdr;
+			memset(h, 0, sizeof *h);
+			h->msg_iov = &blast_iov[i];
+			h->msg_iovlen = 1;
+			if (blast_src_count != 0) {
+				h->msg_name = &blast_from[i];
+				h->msg_namelen = sizeof blast_from[i];
+			}
 		}
 		k = recvmmsg(s->fd, blast_msgs, (unsigned int)blast_batch,
 		    MSG_DONTWAIT, NULL);
@@ -856,12 +1252,130 @@ blast_recv(struct blast_sock *s)
 			err(1, "recvmmsg");
 		}
 		now = blast_now();
-		for (i = 0; i < k; i++)
+		for (i = 0; i < k; i++) {
+			if (blast_src_count != 0 &&
+			    !blast_from_target(&blast_from[i])) {
+				blast_st.mismatched++;
+				continue;
+			}
 			blast_answer(s, blast_rbuf + (size_t)i *
 			    BLAST_RECV_SIZE, blast_msgs[i].msg_len, now);
+		}
 		if (k < blast_batch)
 			return;
 	}
+}
+
+/*
+ * Read what TCP socket s has and match every whole answer in it. 0, or -1
+ * when the connection was closed by the server or failed.
+ */
+static int
+blast_tcp_read(struct blast_sock *s)
+{
+	ssize_t		r;
+	size_t		pos, flen;
+	uint64_t	now;
+
+	for (;;) {
+		r = read(s->fd, s->in + s->inlen, BLAST_TCP_IN - s->inlen);
+		if (r == 0)
+			return (-1);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			return (errno == EAGAIN ? 0 : -1);
+		}
+		s->inlen += (size_t)r;
+		now = blast_now();
+		for (pos = 0; s->inlen - pos >= 2; pos += 2 + flen) {
+			flen = (size_t)s->in[pos] << 8 | s->in[pos + 1];
+			if (s->inlen - pos - 2 < flen)
+				break;
+			blast_answer(s, s->in + pos + 2, flen, now);
+		}
+		memmove(s->in, s->in + pos, s->inlen - pos);
+		s->inlen -= pos;
+	}
+}
+
+/*
+ * An epoll event on socket i. TCP: a connect that finished (or failed),
+ * room to send what is buffered, answers, or the end of the connection
+ * (an error only if queries were still in flight on it).
+ */
+static void
+blast_event(uint32_t i, uint32_t events)
+{
+	struct blast_sock	*s = &blast_socks[i];
+	socklen_t		 len = sizeof(int);
+	int			 soerr = 0;
+
+	if (!blast_tcp) {
+		blast_udp_recv(s);
+		return;
+	}
+	if (s->conn == BLAST_DOWN)
+		return;
+	if (s->conn == BLAST_CONNECTING) {
+		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr,
+		    &len) == -1 || soerr != 0 || (events & EPOLLERR)) {
+			blast_tcp_close(s, 1, blast_now());
+			return;
+		}
+		if ((events & EPOLLOUT) == 0)
+			return;
+		s->conn = BLAST_UP;
+		blast_st.connections++;
+	}
+	if ((events & EPOLLOUT) && blast_tcp_flush(i) == -1) {
+		blast_tcp_close(s, 1, blast_now());
+		return;
+	}
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+	    blast_tcp_read(s) == -1)
+		blast_tcp_close(s, s->inflight > 0, blast_now());
+}
+
+/*
+ * TCP: close the connections that have sent their -m share and have all
+ * its answers, and connect those that are down and due (while sending).
+ * Returns when the next one is due, or UINT64_MAX.
+ */
+static uint64_t
+blast_tcp_tend(uint64_t now, int sending)
+{
+	struct blast_sock	*s;
+	uint64_t		 wake = UINT64_MAX;
+	int			 i;
+
+	for (i = 0; i < blast_nsocks; i++) {
+		s = &blast_socks[i];
+		if (s->conn == BLAST_UP && blast_per_conn != 0 &&
+		    s->conn_sent >= blast_per_conn && s->inflight == 0)
+			blast_tcp_close(s, 0, now);
+		if (s->conn != BLAST_DOWN || !sending)
+			continue;
+		if (s->reconnect_at <= now)
+			blast_tcp_connect((uint32_t)i, now);
+		else if (s->reconnect_at < wake)
+			wake = s->reconnect_at;
+	}
+	return (wake);
+}
+
+/* How many more queries socket s may have in flight now. */
+static inline uint64_t
+blast_room(const struct blast_sock *s)
+{
+	uint64_t	room;
+
+	if (s->conn != BLAST_UP)
+		return (0);
+	room = (uint64_t)blast_window - s->inflight;
+	if (blast_per_conn != 0 && room > blast_per_conn - s->conn_sent)
+		room = blast_per_conn - s->conn_sent;
+	return (room);
 }
 
 /* Expire what has waited TIMEOUT on socket s; next deadline or 0. */
@@ -902,13 +1416,13 @@ blast_closed(uint64_t now)
 
 	for (i = 0; i < blast_nsocks; i++) {
 		s = &blast_socks[i];
-		room = (uint64_t)blast_window - s->inflight;
+		room = blast_room(s);
 		if (blast_count != 0 && room > blast_count - blast_st.sent)
 			room = blast_count - blast_st.sent;
 		while (room > 0) {
 			n = room > (uint64_t)blast_batch ? blast_batch :
 			    (int)room;
-			if (blast_send(s, n) != 0)
+			if (blast_send((uint32_t)i, n) != 0)
 				break;
 			room -= (uint64_t)n;
 		}
@@ -928,7 +1442,7 @@ blast_open_loop(struct blast_pace *p, uint64_t now)
 {
 	struct blast_sock	*s;
 	uint64_t		 want, due, room;
-	int			 i, n, progress = 1;
+	int			 i, n, si, progress = 1;
 
 	want = (uint64_t)((double)now * blast_rate / 1e9) + 1;
 	if (blast_count != 0 && want > blast_count)
@@ -942,15 +1456,16 @@ blast_open_loop(struct blast_pace *p, uint64_t now)
 	while (due > 0 && progress) {
 		progress = 0;
 		for (i = 0; i < blast_nsocks && due > 0; i++) {
-			s = &blast_socks[p->rr];
+			si = p->rr;
+			s = &blast_socks[si];
 			p->rr = (p->rr + 1) % blast_nsocks;
-			room = (uint64_t)blast_window - s->inflight;
+			room = blast_room(s);
 			if (room == 0)
 				continue;
 			n = (int)(due < room ? due : room);
 			if (n > blast_batch)
 				n = blast_batch;
-			n -= blast_send(s, n);
+			n -= blast_send((uint32_t)si, n);
 			due -= (uint64_t)n;
 			p->issued += (uint64_t)n;
 			if (n > 0)
@@ -968,7 +1483,7 @@ blast_open_loop(struct blast_pace *p, uint64_t now)
  * long the run lasted, in ns.
  */
 static uint64_t
-blast_run(int ep)
+blast_run(void)
 {
 	struct epoll_event	*evs;
 	struct blast_pace	 pace;
@@ -1010,6 +1525,11 @@ blast_run(int ep)
 		if (!sending && left == 0)
 			break;
 
+		if (blast_tcp) {
+			d = blast_tcp_tend(now, sending);
+			if (d < wake)
+				wake = d;
+		}
 		if (sending) {
 			d = blast_rate > 0 ? blast_open_loop(&pace, now) :
 			    blast_closed(now);
@@ -1024,7 +1544,7 @@ blast_run(int ep)
 			d = 1000000000ULL;
 		ts.tv_sec = (time_t)(d / 1000000000ULL);
 		ts.tv_nsec = (long)(d % 1000000000ULL);
-		n = epoll_pwait2(ep, evs, blast_nsocks, &ts, NULL);
+		n = epoll_pwait2(blast_ep, evs, blast_nsocks, &ts, NULL);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -1032,7 +1552,7 @@ blast_run(int ep)
 		}
 		for (i = 0; i < n; i++) {
 			before = blast_st.answered;
-			blast_recv(&blast_socks[evs[i].data.u32]);
+			blast_event(evs[i].data.u32, evs[i].events);
 			if (blast_st.answered != before)
 				last = blast_now();
 		}
@@ -1064,9 +1584,14 @@ blast_summary(FILE *f, double secs)
 	int	i, any = 0;
 	double	qps = secs > 0 ? (double)blast_st.answered / secs : 0;
 
-	fprintf(f, "blast: %s port %d, %d sockets, %s, %u queries in the "
-	    "file\n", blast_addr, blast_port, blast_nsocks, blast_rate > 0 ?
-	    "open loop" : "closed loop", blast_nqueries);
+	fprintf(f, "blast: %s port %d, %d %s, %s, %u queries in the "
+	    "file%s\n", blast_addr, blast_port, blast_nsocks, blast_tcp ?
+	    "TCP connections" : "UDP sockets", blast_rate > 0 ?
+	    "open loop" : "closed loop", blast_nqueries, blast_unique ?
+	    ", unique names" : "");
+	if (blast_src_count != 0)
+		fprintf(f, "  sources      %s (%" PRIu32 " addresses)\n",
+		    blast_sources, blast_src_count);
 	if (blast_rate > 0)
 		fprintf(f, "  rate         %.0f/s asked, at most %d in flight "
 		    "per socket\n", blast_rate, blast_window);
@@ -1096,6 +1621,10 @@ blast_summary(FILE *f, double secs)
 	if (blast_st.behind != 0)
 		fprintf(f, "  behind       %" PRIu64 "  (not sent on schedule: "
 		    "window full or generator too slow)\n", blast_st.behind);
+	if (blast_tcp)
+		fprintf(f, "  connections  %" PRIu64 "  (%" PRIu64 " errors: "
+		    "refused, reset or closed with queries in flight)\n",
+		    blast_st.connections, blast_st.conn_errors);
 	fprintf(f, "  time         %.3f s\n", secs);
 	fprintf(f, "  blast cpu    %.3f s  (%.0f %% of one core: near 100 "
 	    "and blast is the bottleneck)\n", blast_cpu(), secs > 0 ?
@@ -1128,6 +1657,8 @@ blast_line(int how, double secs)
 		{ "truncated", (double)blast_st.truncated, 1 },
 		{ "icmp_errors", (double)blast_st.refused, 1 },
 		{ "behind", (double)blast_st.behind, 1 },
+		{ "connections", (double)blast_st.connections, 1 },
+		{ "conn_errors", (double)blast_st.conn_errors, 1 },
 		{ "seconds", secs, 0 },
 		{ "cpu_s", blast_cpu(), 0 },
 		{ "qps", secs > 0 ? (double)blast_st.answered / secs : 0, 0 },
@@ -1140,6 +1671,8 @@ blast_line(int how, double secs)
 		{ "sockets", blast_nsocks, 1 },
 		{ "window", blast_window, 1 },
 		{ "rate", blast_rate, 0 },
+		{ "tcp", blast_tcp, 1 },
+		{ "sources", blast_src_count, 1 },
 	};
 	size_t	i;
 	int	r, any = 0;
@@ -1190,15 +1723,19 @@ blast_options(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "batch", required_argument, NULL, 'b' },
-		{ "sources", required_argument, NULL, 'S' },
 		{ "edns", no_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "kv", no_argument, NULL, 'k' },
+		{ "unique", no_argument, NULL, 'U' },
+		{ "range", required_argument, NULL, 'R' },
+		{ "sources", required_argument, NULL, 'S' },
+		{ "tcp", no_argument, NULL, 'T' },
+		{ "per-connection", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
 
-	while ((ch = getopt_long(argc, argv, "s:p:d:c:w:Q:l:n:t:b:S:ejk",
+	while ((ch = getopt_long(argc, argv, "s:p:d:c:w:Q:l:n:t:b:ejkUR:S:Tm:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -1237,9 +1774,6 @@ blast_options(int argc, char **argv)
 			blast_batch = (int)blast_number(optarg, "-b", 1,
 			    BLAST_BATCH_MAX);
 			break;
-		case 'S':
-			blast_srcfile = optarg;
-			break;
 		case 'e':
 			blast_edns = 1;
 			break;
@@ -1247,12 +1781,31 @@ blast_options(int argc, char **argv)
 		case 'k':
 			blast_output = ch;
 			break;
+		case 'U':
+			blast_unique = 1;
+			break;
+		case 'R':
+		case 'S':
+			if (blast_srcopt != 0 && blast_srcopt != ch)
+				errx(2, "-R and -S: one or the other");
+			blast_srcopt = ch;
+			blast_sources = optarg;
+			break;
+		case 'T':
+			blast_tcp = 1;
+			break;
+		case 'm':
+			blast_per_conn = (uint64_t)blast_number(optarg, "-m", 1,
+			    1e15);
+			break;
 		default:
 			blast_usage();
 		}
 	}
 	if (optind != argc || blast_port == -1 || blast_file == NULL)
 		blast_usage();
+	if (blast_per_conn != 0 && !blast_tcp)
+		errx(2, "-m: queries per connection are for TCP (-T)");
 	if (blast_seconds < 0 && blast_count == 0)
 		blast_seconds = BLAST_DEFAULT_SECONDS;
 	if (blast_window == -1)
@@ -1264,32 +1817,35 @@ main(int argc, char **argv)
 {
 	uint64_t	end;
 	double		secs;
-	int		ep;
+	size_t		batch;
 
 	blast_options(argc, argv);
 	blast_load(blast_file);
-	if (blast_srcfile != NULL) {
-		blast_load_sources(blast_srcfile);
-		if ((blast_cbuf = calloc(blast_batch, BLAST_CMSG_SPACE)) ==
-		    NULL)
-			err(1, "calloc");
-	}
 
-	blast_msgs = calloc(blast_batch, sizeof *blast_msgs);
-	blast_iov = calloc(2 * (size_t)blast_batch, sizeof *blast_iov);
-	blast_idbuf = calloc(blast_batch, 2);
-	blast_ids = calloc(blast_batch, sizeof *blast_ids);
-	blast_rbuf = calloc(blast_batch, BLAST_RECV_SIZE);
+	batch = (size_t)blast_batch;
+	blast_msgs = calloc(batch, sizeof *blast_msgs);
+	blast_iov = calloc(4 * batch, sizeof *blast_iov);
+	blast_idbuf = calloc(batch, 4);
+	blast_ubuf = calloc(batch, 1 + BLAST_UNIQ);
+	blast_uniqs = calloc(batch, sizeof *blast_uniqs);
+	blast_ctl = calloc(batch, sizeof *blast_ctl);
+	blast_from = calloc(batch, sizeof *blast_from);
+	blast_ids = calloc(batch, sizeof *blast_ids);
+	blast_rbuf = calloc(batch, BLAST_RECV_SIZE);
 	if (blast_msgs == NULL || blast_iov == NULL || blast_idbuf == NULL ||
-	    blast_ids == NULL || blast_rbuf == NULL)
+	    blast_ubuf == NULL || blast_uniqs == NULL || blast_ctl == NULL ||
+	    blast_from == NULL || blast_ids == NULL || blast_rbuf == NULL)
 		err(1, "calloc");
-	ep = blast_open();
+	/* -U: a random start, so that no two runs share a label. */
+	if (getentropy(&blast_uniq_next, sizeof blast_uniq_next) == -1)
+		err(1, "getentropy");
+	blast_open();
 
 	/* Sleep to the nanosecond: the open loop paces in 20 us steps. */
 	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 
 	clock_gettime(CLOCK_MONOTONIC, &blast_t0);
-	end = blast_run(ep);
+	end = blast_run();
 	secs = (double)end / 1e9;
 
 	if (blast_output != 0) {
