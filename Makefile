@@ -2,7 +2,7 @@
 #
 #   make run      install missing packages, build, run on conf/veiligd.yaml
 #   make check    install missing packages, build, run every test
-#   make bench    dnsperf against veiligd, Unbound and dnsdist
+#   make bench    blast against veiligd, dnsdist, Unbound and echo
 #   make lint     function length and parameter limits (tests/funclen.py)
 #   make blast-test  blast's counts against echo (tests/bench, a second)
 #   make report-test   veilig-report's unit tests and its pages in Chromium
@@ -259,9 +259,14 @@ blast-test: $(B)/blast $(B)/echo
 $(B)/hitpath: tests/bench/hitpath.c $(B)/libveilig.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
 
-bench: deps-bench all $(B)/listload
+# The lockstat shim (tests/bench/lockstat.c), preloaded into veiligd by
+# make bench to count contended mutexes.
+$(B)/lockstat.so: tests/bench/lockstat.c | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
+
+bench: deps-bench all $(B)/listload $(B)/lockstat.so
 	./$(B)/listload $(BENCH_LISTS)
-	BENCH_LISTS=$(BENCH_LISTS) sh tests/bench/run
+	BENCH_LISTS=$(BENCH_LISTS) BUILD=$(B) /usr/bin/python3 tests/bench/run
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/veilig \

@@ -20,9 +20,19 @@
  * Synthetic names are a function of their number, so they are made again
  * for the queries and the distinct-name count instead of being kept: the
  * peak RSS is then the builder's and the table's, not this program's.
+ *
+ *	listload -a FILE [DIR]
+ *
+ * writes instead, one a line, every name the real lists in DIR block as
+ * veiligd reads them (lists_load, the same parser), then the million
+ * synthetic names, and exits: make bench gives veiligd the synthetic list
+ * as a file and dnsdist and Unbound all these names in their own way.
+ * Names with octets other than letters, digits, '-' and '_' are left out
+ * (and counted on standard error), as other servers' syntaxes differ.
  */
 #include <sys/resource.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +87,7 @@ struct ll_ctx {
 	uint32_t		*sample_off;	/* nsample + 1 offsets */
 	size_t			 nsample;
 	size_t			 seen;
+	FILE			*out;		/* -a */
 };
 
 static uint64_t	ll_rng = 0x9e3779b97f4a7c15ULL;
@@ -337,6 +348,107 @@ ll_write(const char *path, size_t n)
 	return (0);
 }
 
+/* -a: name w (wire form) in presentation form to f, if plain; 0 or -1. */
+static int
+ll_write_name(FILE *f, const uint8_t *w, size_t len)
+{
+	char	buf[LL_WIRE_MAX + 1];
+	size_t	i = 0, n = 0, k;
+
+	while (i < len && w[i] != 0) {
+		for (k = 1; k <= w[i]; k++) {
+			if (!isalnum(w[i + k]) && w[i + k] != '-' &&
+			    w[i + k] != '_')
+				return (-1);
+			buf[n++] = (char)w[i + k];
+		}
+		i += 1 + w[i];
+		buf[n++] = '.';
+	}
+	if (n == 0)
+		return (-1);
+	buf[n - 1] = '\n';
+	return (fwrite(buf, 1, n, f) == n ? 0 : -1);
+}
+
+/* -a: the sink's callback: blocked names to the file. */
+static int
+ll_write_cb(void *arg, const uint8_t *lname, size_t len,
+    enum domtable_kind kind, enum domtable_match match, uint32_t line)
+{
+	struct ll_ctx	*ctx = arg;
+
+	(void)match;
+	(void)line;
+	if (kind != DOMTABLE_BLOCK)
+		return (0);
+	if (ll_write_name(ctx->out, lname, len) == 0)
+		ctx->added++;
+	else
+		ctx->reports++;
+	return (0);
+}
+
+static int
+ll_write_rpz_cb(void *arg, const uint8_t *lname, size_t len,
+    enum domtable_match match, enum lists_rpz_action action,
+    const uint8_t *target, size_t tlen, uint32_t line)
+{
+	(void)target;
+	(void)tlen;
+	return (ll_write_cb(arg, lname, len, action == LISTS_RPZ_PASSTHRU ?
+	    DOMTABLE_PASS : DOMTABLE_BLOCK, match, line));
+}
+
+/* listload -a FILE [DIR]: write the names and exit. */
+static int
+ll_write_all(const char *path, const char *dir)
+{
+	struct ll_ctx		 ctx;
+	struct lists_sink	 sink;
+	struct lists_result	 res;
+	struct dirent		**ents;
+	enum lists_format	 fmt;
+	char			 file[4096];
+	uint8_t			 w[LL_WIRE_MAX];
+	size_t			 i, real;
+	int			 n;
+
+	memset(&ctx, 0, sizeof ctx);
+	if ((ctx.out = fopen(path, "w")) == NULL) {
+		perror(path);
+		return (1);
+	}
+	memset(&sink, 0, sizeof sink);
+	sink.name = ll_write_cb;
+	sink.rpz = ll_write_rpz_cb;
+	sink.report = ll_report_cb;
+	sink.arg = &ctx;
+	n = scandir(dir, &ents, NULL, alphasort);
+	for (i = 0; n > 0 && i < (size_t)n; i++) {
+		if (ll_format(ents[i]->d_name, &fmt) == 0) {
+			snprintf(file, sizeof file, "%s/%s", dir,
+			    ents[i]->d_name);
+			if (lists_load(file, fmt, &sink, &res) == -1)
+				fprintf(stderr, "listload: %s: not loaded\n",
+				    file);
+		}
+		free(ents[i]);
+	}
+	if (n > 0)
+		free(ents);
+	real = ctx.added;
+	for (i = 0; i < LL_SYNTH; i++)
+		(void)ll_write_name(ctx.out, w, ll_synth(i, NULL, w));
+	if (fclose(ctx.out) != 0) {
+		perror(path);
+		return (1);
+	}
+	fprintf(stderr, "listload: %zu names from the lists in %s (%zu left "
+	    "out), %d synthetic\n", real, dir, ctx.reports, LL_SYNTH);
+	return (0);
+}
+
 /* A million queries: the buffer of wire names and their offsets. */
 static int
 ll_queries(struct ll_ctx *ctx, uint8_t **bufp, uint32_t **offp)
@@ -406,6 +518,9 @@ main(int argc, char **argv)
 	if (argc > 2 && strcmp(argv[1], "-w") == 0)
 		return (ll_write(argv[2], argc > 3 ?
 		    strtoul(argv[3], NULL, 10) : LL_SYNTH) == 0 ? 0 : 1);
+	if (argc > 2 && strcmp(argv[1], "-a") == 0)
+		return (ll_write_all(argv[2], argc > 3 ? argv[3] :
+		    LL_DEFAULT_DIR));
 	memset(&ctx, 0, sizeof ctx);
 	/* As veiligd does: the table sized once for what comes. */
 	if ((ctx.b = domtable_builder_new()) == NULL ||
