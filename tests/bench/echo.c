@@ -1,7 +1,8 @@
 /*
  * echo.c: a bare UDP echo server, the ceiling of a DNS server's speed.
  *
- *	echo -p PORT [-s ADDR] [-b BATCH] [-l SECONDS] [-D N] [-R N] [-A] [-T]
+ *	echo -p PORT [-s ADDR] [-b BATCH] [-l SECONDS] [-B BYTES] [-D N] [-R N]
+ *	     [-A] [-T]
  *
  * Reads datagrams in recvmmsg batches on one socket, sets the QR bit of
  * each (so a DNS query comes back as an answer with the same ID and
@@ -10,7 +11,9 @@
  * how fast a load generator can go (blast against echo) and how close a
  * server comes to the kernel's limit (make bench).
  *
- * -p 0 takes a free port and prints "port N" on standard output. It binds
+ * Its socket buffers are 4 MiB (-B BYTES; -B 0 keeps the system's
+ * default, as a server that sets none has). -p 0 takes a free port and
+ * prints "port N" on standard output. It binds
  * a loopback address only (127.0.0.1 by default) and exits by itself after
  * SECONDS (default 600), or on SIGINT/SIGTERM, printing what it echoed to
  * standard error. Links nothing but libc.
@@ -69,6 +72,7 @@ static const char	*echo_addr = "127.0.0.1";
 static int		 echo_port = -1;
 static int		 echo_batch_size = 64;
 static long		 echo_seconds = 600;
+static long		 echo_bufsize = 4 << 20;	/* -B; 0: default */
 static long		 echo_drop;		/* -D: drop every Nth */
 static long		 echo_twice;		/* -R: send every Nth twice */
 static int		 echo_tcp;		/* -T */
@@ -87,7 +91,7 @@ static __attribute__((noreturn)) void
 echo_usage(void)
 {
 	fprintf(stderr, "usage: echo -p port [-s address] [-b batch] "
-	    "[-l seconds] [-D n] [-R n] [-A] [-T]\n");
+	    "[-l seconds] [-B bytes] [-D n] [-R n] [-A] [-T]\n");
 	exit(2);
 }
 
@@ -122,7 +126,7 @@ echo_bind(const char *addr, int port)
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 	socklen_t		 len;
 	struct timeval		 tv = { 0, 100000 };
-	int			 fd, one = 1, size = 4 << 20;
+	int			 fd, one = 1, size = (int)echo_bufsize;
 
 	memset(&ss, 0, sizeof ss);
 	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1 &&
@@ -144,10 +148,10 @@ echo_bind(const char *addr, int port)
 	if (echo_tcp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 	    sizeof one) == -1)
 		err(1, "SO_REUSEADDR");
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	if (size > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
 	    sizeof size) == -1)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size,
+	if (size > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size,
 	    sizeof size) == -1)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 	/* Wake every 100 ms to check the time limit and signals. */
@@ -174,7 +178,7 @@ echo_options(int argc, char **argv)
 {
 	int	ch;
 
-	while ((ch = getopt(argc, argv, "s:p:b:l:D:R:AT")) != -1) {
+	while ((ch = getopt(argc, argv, "s:p:b:l:B:D:R:AT")) != -1) {
 		switch (ch) {
 		case 's':
 			echo_addr = optarg;
@@ -188,6 +192,9 @@ echo_options(int argc, char **argv)
 			break;
 		case 'l':
 			echo_seconds = echo_number(optarg, "-l", 1, 86400);
+			break;
+		case 'B':
+			echo_bufsize = echo_number(optarg, "-B", 0, 1L << 30);
 			break;
 		case 'D':
 			echo_drop = echo_number(optarg, "-D", 1, 1000000000);
