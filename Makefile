@@ -3,6 +3,7 @@
 #   make run      install missing packages, build, run on conf/veiligd.yaml
 #   make check    install missing packages, build, run every test
 #   make bench    blast against veiligd, dnsdist, Unbound and echo
+#                 (every mix, 3 rounds of 5 s; make bench-quick: 2 s)
 #   make lint     function length and parameter limits (tests/funclen.py)
 #   make blast-test  blast's counts against echo (tests/bench, a second)
 #   make report-test   veilig-report's unit tests and its pages in Chromium
@@ -77,8 +78,8 @@ REPORT_CFLAGS	:= $(shell pkg-config --cflags yajl 2>/dev/null)
 REPORT_LIBS	:= $(shell pkg-config --libs yajl 2>/dev/null) -lm
 
 .PHONY: all run check deps deps-check deps-bench unit e2e doccheck asan \
-	hardencheck fuzz fuzz-build lint bench blast-test install clean \
-	report-test bench-report
+	hardencheck fuzz fuzz-build lint bench bench-quick blast-test install \
+	clean report-test bench-report
 
 all: $(B)/veiligd $(B)/veiligctl $(B)/blast $(B)/echo $(B)/veilig-report
 
@@ -264,9 +265,16 @@ $(B)/hitpath: tests/bench/hitpath.c $(B)/libveilig.a
 $(B)/lockstat.so: tests/bench/lockstat.c | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
 
+# make bench: every server and mix, tests/bench/README.md says which
+# (about 20 minutes); VEILIGD_BASELINE=/path/veiligd measures an older
+# binary beside it. bench-quick: still 3 rounds, of 2 s, no lock run.
 bench: deps-bench all $(B)/listload $(B)/lockstat.so
 	./$(B)/listload $(BENCH_LISTS)
 	BENCH_LISTS=$(BENCH_LISTS) BUILD=$(B) /usr/bin/python3 tests/bench/run
+
+bench-quick: deps-bench all $(B)/listload $(B)/lockstat.so
+	BENCH_SECONDS=$${BENCH_SECONDS:-2} BENCH_LOCKS=$${BENCH_LOCKS:-0} \
+	    BENCH_LISTS=$(BENCH_LISTS) BUILD=$(B) /usr/bin/python3 tests/bench/run
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/veilig \
