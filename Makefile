@@ -211,8 +211,7 @@ fuzz: deps-check fuzz-build
 	        tests/fuzz/corpus/$$n; done
 
 LINT_C		= src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c tests/fuzz/*.h \
-		  tests/e2e/*.c tests/doc/*.c tests/bench/hitpath.c \
-		  tests/bench/mkstats.c
+		  tests/e2e/*.c tests/doc/*.c tests/bench/*.c
 # No function in src/ longer than 100 lines or with more than 8
 # parameters (tests/funclen.py says which and why).
 lint:
