@@ -37,16 +37,21 @@
  * arc4random() one getrandom() system call each, which showed up at 3 %
  * of the miss path).
  *
- * Jobs and waiters are allocated on the miss path; a miss costs a network
- * round trip anyway. The job table's hash is SipHash under a random key
- * per fwd (wire_key_hash()): clients choose the names, so unkeyed they
- * could pile their questions into one chain.
+ * Jobs and waiters come from small free lists of their struct fwd (at
+ * most FWD_POOL_KEEP of each kept idle): malloc and free of these records
+ * of about a kilobyte were a tenth of the miss path's instructions. The
+ * lists never hold more than were in flight at once before, so the bound
+ * on queries waiting (max_jobs, the caller's limits) bounds them too. The
+ * job table's hash is SipHash under a random key per fwd
+ * (wire_key_hash()): clients choose the names, so unkeyed they could pile
+ * their questions into one chain.
  *
  * Re-entrancy: the callbacks may call fwd_query() again, even for the same
- * key. So a settled job is taken out of the table and freed before the first
- * callback runs; the callbacks then only see the detached waiter list. A
- * socket is not freed while its read callback runs. fwd_free() must not be
- * called from within a callback.
+ * key. So a settled job is taken out of the table before the first
+ * callback runs, and goes back to the free list only after the last; the
+ * callbacks see only the detached waiter list. A socket is not freed while
+ * its read callback runs. fwd_free() must not be called from within a
+ * callback.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -84,6 +89,7 @@
 #define FWD_SOCK_SLOTS		(2 * FWD_SOCK_QUERIES)	/* ID table */
 #define FWD_RANDOM_BUF		256	/* octets drawn at once */
 #define FWD_SEND_BATCH		32	/* queries per sendmmsg() at most */
+#define FWD_POOL_KEEP		128	/* idle jobs, and waiters, kept */
 #define FWD_PORTS_FILE		"/proc/sys/net/ipv4/ip_local_port_range"
 #define FWD_PORTS_LOW		32768	/* Linux's default range, when */
 #define FWD_PORTS_HIGH		60999	/* FWD_PORTS_FILE cannot be read */
@@ -98,7 +104,7 @@ enum fwd_timer {
 
 /* One asker waiting for a question; q is its own copy. */
 struct fwd_waiter {
-	STAILQ_ENTRY(fwd_waiter) entry;
+	STAILQ_ENTRY(fwd_waiter) entry;		/* job's, or the free list */
 	fwd_done_cb		 cb;
 	void			*arg;
 	struct wire_query	 q;
@@ -109,7 +115,7 @@ struct fwd_sock;
 
 /* One question in flight; owned by the table of its struct fwd. */
 struct fwd_job {
-	LIST_ENTRY(fwd_job)	 entry;		/* hash chain */
+	LIST_ENTRY(fwd_job)	 entry;		/* hash chain, or free list */
 	struct fwd		*fwd;
 	uint32_t		 hash;
 
@@ -127,8 +133,9 @@ struct fwd_job {
 	int			 udp;		/* fwd_guess(): UDP will do */
 
 	/* Our copy of the upstreams, in the order they are tried. */
-	struct conf_sockaddr	*addrs;
+	struct conf_sockaddr	*addrs;		/* kept on the free list */
 	size_t			 naddrs;
+	size_t			 addrs_cap;	/* room in addrs */
 	struct timeval		 timeout;
 	unsigned		 attempts;	/* allowed in all */
 	unsigned		 attempt;	/* started so far */
@@ -204,6 +211,11 @@ struct fwd {
 	unsigned		 sock_queries;	/* life of a socket */
 	uint64_t		 sock_ms;
 	uint32_t		 ports;		/* in the ephemeral range */
+
+	struct fwd_bucket	 free_jobs;	/* idle, addrs kept */
+	size_t			 nfree_jobs;	/* <= FWD_POOL_KEEP */
+	struct fwd_waiters	 free_waiters;
+	size_t			 nfree_waiters;	/* <= FWD_POOL_KEEP */
 
 	struct fwd_stats	 stats;		/* in_flight is njobs */
 	struct stats_worker	*rec;		/* per-upstream counts */
@@ -591,15 +603,77 @@ fwd_job_close(struct fwd_job *job)
 	evtimer_del(&job->tev);
 }
 
-/* Take job out of the table and free it; its waiters are left alone. */
+/* Take job out of the table; its waiters are left alone. */
 static void
-fwd_job_free(struct fwd_job *job)
+fwd_job_detach(struct fwd_job *job)
 {
 	LIST_REMOVE(job, entry);
 	job->fwd->njobs--;
 	fwd_job_close(job);
+}
+
+/* A detached job goes to the free list, or is freed when that is full. */
+static void
+fwd_job_put(struct fwd *fwd, struct fwd_job *job)
+{
+	if (fwd->nfree_jobs < FWD_POOL_KEEP) {
+		LIST_INSERT_HEAD(&fwd->free_jobs, job, entry);
+		fwd->nfree_jobs++;
+		return;
+	}
 	free(job->addrs);
 	free(job);
+}
+
+/* Take job out of the table and free it; its waiters are left alone. */
+static void
+fwd_job_free(struct fwd_job *job)
+{
+	fwd_job_detach(job);
+	fwd_job_put(job->fwd, job);
+}
+
+/* A job cleared for a question, with room for n upstreams; or NULL. */
+static struct fwd_job *
+fwd_job_get(struct fwd *fwd, size_t n)
+{
+	struct fwd_job		*job;
+	struct conf_sockaddr	*addrs = NULL;
+	size_t			 cap = 0;
+
+	if ((job = LIST_FIRST(&fwd->free_jobs)) != NULL) {
+		LIST_REMOVE(job, entry);
+		fwd->nfree_jobs--;
+		addrs = job->addrs;
+		cap = job->addrs_cap;
+	} else if ((job = malloc(sizeof *job)) == NULL)
+		return (NULL);
+	memset(job, 0, sizeof *job);
+	if (cap < n) {
+		free(addrs);
+		cap = 0;
+		if ((addrs = calloc(n, sizeof *addrs)) != NULL)
+			cap = n;
+	}
+	job->addrs = addrs;
+	job->addrs_cap = cap;
+	if (addrs == NULL) {
+		fwd_job_put(fwd, job);
+		return (NULL);
+	}
+	return (job);
+}
+
+/* A waiter goes to the free list, or is freed when that is full. */
+static void
+fwd_waiter_put(struct fwd *fwd, struct fwd_waiter *w)
+{
+	if (fwd->nfree_waiters < FWD_POOL_KEEP) {
+		STAILQ_INSERT_HEAD(&fwd->free_waiters, w, entry);
+		fwd->nfree_waiters++;
+		return;
+	}
+	free(w);
 }
 
 /*
@@ -800,18 +874,25 @@ fwd_job_tcp(struct fwd_job *job)
 	return (0);
 }
 
-/* Call back and free every waiter of a detached list. */
+/*
+ * Call back every waiter of the detached job, then put the job and each
+ * waiter back on the free lists (a callback may take from them).
+ */
 static void
-fwd_waiters_call(struct fwd_waiters *waiters, const uint8_t *msg,
+fwd_waiters_call(struct fwd *fwd, struct fwd_job *job, const uint8_t *msg,
     const struct wire_scan *sc, uint64_t mask)
 {
+	struct fwd_waiters	 waiters;
 	struct fwd_waiter	*w;
 
-	while ((w = STAILQ_FIRST(waiters)) != NULL) {
-		STAILQ_REMOVE_HEAD(waiters, entry);
+	STAILQ_INIT(&waiters);
+	STAILQ_CONCAT(&waiters, &job->waiters);
+	while ((w = STAILQ_FIRST(&waiters)) != NULL) {
+		STAILQ_REMOVE_HEAD(&waiters, entry);
 		w->cb(w->arg, &w->q, msg, sc, mask);
-		free(w);
+		fwd_waiter_put(fwd, w);
 	}
+	fwd_job_put(fwd, job);
 }
 
 /*
@@ -823,7 +904,6 @@ static void
 fwd_job_fail(struct fwd_job *job, int remote)
 {
 	struct fwd		*fwd = job->fwd;
-	struct fwd_waiters	 waiters;
 
 	fwd->stats.failures++;
 	if (remote && fwd->cache != NULL)
@@ -836,11 +916,9 @@ fwd_job_fail(struct fwd_job *job, int remote)
 		    job->name_len, name, sizeof name));
 	}
 
-	/* Detach and free the job first: callbacks may query again. */
-	STAILQ_INIT(&waiters);
-	STAILQ_CONCAT(&waiters, &job->waiters);
-	fwd_job_free(job);
-	fwd_waiters_call(&waiters, NULL, NULL, 0);
+	/* Detach the job first: callbacks may query again. */
+	fwd_job_detach(job);
+	fwd_waiters_call(fwd, job, NULL, NULL, 0);
 }
 
 /* The current attempt failed: try the next one, or give up. */
@@ -860,7 +938,6 @@ fwd_job_done(struct fwd_job *job, uint8_t *msg,
     const struct wire_scan *sc)
 {
 	struct fwd		*fwd = job->fwd;
-	struct fwd_waiters	 waiters;
 	struct fwd_waiter	*w;
 	uint64_t		 mask = 0;
 	uint32_t		 gen = 0;
@@ -876,11 +953,9 @@ fwd_job_done(struct fwd_job *job, uint8_t *msg,
 		    gen);
 	}
 
-	/* Detach and free the job first: callbacks may query again. */
-	STAILQ_INIT(&waiters);
-	STAILQ_CONCAT(&waiters, &job->waiters);
-	fwd_job_free(job);
-	fwd_waiters_call(&waiters, msg, sc, mask);
+	/* Detach the job first: callbacks may query again. */
+	fwd_job_detach(job);
+	fwd_waiters_call(fwd, job, msg, sc, mask);
 }
 
 /*
@@ -1180,6 +1255,8 @@ fwd_new(struct event_base *base, struct cache *cache,
 		fwd->inspect = *ins;
 	siphash_key_random(&fwd->key);
 	LIST_INIT(&fwd->ups);
+	LIST_INIT(&fwd->free_jobs);
+	STAILQ_INIT(&fwd->free_waiters);
 	event_assign(&fwd->flush_ev, base, -1, 0, fwd_flush_cb, fwd);
 	for (i = 0; i < FWD_SEND_BATCH; i++) {
 		fwd->siov[i].iov_base = fwd->sbuf[i];
@@ -1216,8 +1293,19 @@ fwd_free(struct fwd *fwd)
 				STAILQ_REMOVE_HEAD(&job->waiters, entry);
 				free(w);
 			}
-			fwd_job_free(job);
+			fwd_job_detach(job);
+			free(job->addrs);
+			free(job);
 		}
+	}
+	while ((job = LIST_FIRST(&fwd->free_jobs)) != NULL) {
+		LIST_REMOVE(job, entry);
+		free(job->addrs);
+		free(job);
+	}
+	while ((w = STAILQ_FIRST(&fwd->free_waiters)) != NULL) {
+		STAILQ_REMOVE_HEAD(&fwd->free_waiters, entry);
+		free(w);
 	}
 	event_del(&fwd->flush_ev);
 	while ((up = LIST_FIRST(&fwd->ups)) != NULL)
@@ -1228,13 +1316,18 @@ fwd_free(struct fwd *fwd)
 	free(fwd);
 }
 
-/* A new waiter for q; NULL when out of memory. */
+/* A new waiter for q, from the free list if it can; NULL when out of
+   memory. */
 static struct fwd_waiter *
-fwd_waiter_new(const struct wire_query *q, fwd_done_cb cb, void *arg)
+fwd_waiter_new(struct fwd *fwd, const struct wire_query *q, fwd_done_cb cb,
+    void *arg)
 {
 	struct fwd_waiter	*w;
 
-	if ((w = malloc(sizeof *w)) == NULL)
+	if ((w = STAILQ_FIRST(&fwd->free_waiters)) != NULL) {
+		STAILQ_REMOVE_HEAD(&fwd->free_waiters, entry);
+		fwd->nfree_waiters--;
+	} else if ((w = malloc(sizeof *w)) == NULL)
 		return (NULL);
 	w->cb = cb;
 	w->arg = arg;
@@ -1263,7 +1356,7 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 	h = fwd_hash(fwd, q);
 	b = &fwd->buckets[h & (fwd->nbuckets - 1)];
 	if ((job = fwd_job_find(fwd, q, h)) != NULL) {
-		if ((w = fwd_waiter_new(q, cb, arg)) == NULL)
+		if ((w = fwd_waiter_new(fwd, q, cb, arg)) == NULL)
 			return (-1);
 		STAILQ_INSERT_TAIL(&job->waiters, w, entry);
 		job->nwaiters++;
@@ -1280,8 +1373,12 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 		fwd->stats.overload++;
 		return (-1);
 	}
-	if ((job = calloc(1, sizeof *job)) == NULL)
+	if ((w = fwd_waiter_new(fwd, q, cb, arg)) == NULL)
 		return (-1);
+	if ((job = fwd_job_get(fwd, ups->n)) == NULL) {
+		fwd_waiter_put(fwd, w);
+		return (-1);
+	}
 	job->fwd = fwd;
 	job->hash = h;
 	evtimer_assign(&job->tev, fwd->base, fwd_timeout_cb, job);
@@ -1300,14 +1397,6 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 	job->attempts = ups->attempts > 0 ? ups->attempts : 1;
 
 	/* Copy the upstreams: healthy ones first, sick ones last. */
-	job->addrs = calloc(ups->n, sizeof *job->addrs);
-	w = fwd_waiter_new(q, cb, arg);
-	if (job->addrs == NULL || w == NULL) {
-		free(w);
-		free(job->addrs);
-		free(job);
-		return (-1);
-	}
 	now = cache_now();
 	n = 0;
 	for (sick = 0; sick <= 1; sick++) {
@@ -1333,7 +1422,7 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 		job->timer = FWD_TIMER_FAILED;
 		if (evtimer_add(&job->tev, &zero) == -1) {
 			fwd_job_free(job);
-			free(w);
+			fwd_waiter_put(fwd, w);
 			return (-1);
 		}
 	}
