@@ -4,8 +4,8 @@
  * query_answer() follows the README's path of a query in order: parse,
  * who is asking, policy on the question, cache, else forward. When the
  * forwarded question is settled, query_finish() decides again under the
- * policy in force then (a reload may have changed the board or its lists)
- * and adds the policy on the answer.
+ * policy in force then if a reload brought a new one (it may have changed
+ * the board or its lists), and adds the policy on the answer.
  *
  * A forwarded query moves through enum query_state:
  *
@@ -411,6 +411,7 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 
 	/* Policy on the question. */
 	policy_question(snap->policy, q->board, &q->wq, &q->verdict);
+	q->gen = policy_generation(snap->policy);
 	q->rewrite = 0;
 	switch (q->verdict.kind) {
 	case POLICY_BLOCK:
@@ -539,17 +540,26 @@ query_finish(struct query_ctx *qc, const struct snapshot *snap,
 	struct wire_query	 tq;
 	size_t			 len = 0;
 
-	/* Who is asking, and the policy on the question, as of now. */
-	q->board = policy_board_for(snap->policy,
-	    (const struct sockaddr *)&q->from);
-	if (q->board == NULL) {
-		/* Its board went away in a reload. */
-		qc->st.refused++;
-		q->how = STATS_REFUSED;
-		q->outlen = wire_error(q->out, q->cap, &q->wq, WIRE_REFUSED);
-		return (q->outlen);
+	/*
+	 * Who is asking, and the policy on the question, as of now: again
+	 * only if a reload brought another policy since query_decide() (the
+	 * same generation is the same policy, so board and verdict stand:
+	 * that saves the miss path a second walk of the lists).
+	 */
+	if (q->board == NULL || q->gen != policy_generation(snap->policy)) {
+		q->board = policy_board_for(snap->policy,
+		    (const struct sockaddr *)&q->from);
+		if (q->board == NULL) {
+			/* Its board went away in a reload. */
+			qc->st.refused++;
+			q->how = STATS_REFUSED;
+			q->outlen = wire_error(q->out, q->cap, &q->wq,
+			    WIRE_REFUSED);
+			return (q->outlen);
+		}
+		policy_question(snap->policy, q->board, &q->wq, &q->verdict);
+		q->gen = policy_generation(snap->policy);
 	}
-	policy_question(snap->policy, q->board, &q->wq, &q->verdict);
 	if (q->verdict.kind == POLICY_BLOCK) {
 		q->outlen = query_block(qc, q, &q->verdict);
 		return (q->outlen);

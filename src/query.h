@@ -34,8 +34,9 @@
  * event_base. The transport owns every record holding a forwarded struct
  * query; query.c keeps a pointer to it from query_forward() until it calls
  * tp->release(), after which it never touches it again. board and verdict
- * point into the configuration snapshot: valid only inside the read
- * section of the call that set them.
+ * point into the configuration snapshot's policy: valid inside the read
+ * section of the call that set them, and in a later one whose policy has
+ * the same generation (gen), which is that same policy.
  *
  * Memory: a query answered at once (cache hit, blocked, refused, an error)
  * costs no allocation and no lock beyond the cache shard's (and the RRL
@@ -128,10 +129,15 @@ struct query {
 					   worker's scratch for late answers */
 	size_t			 cap;
 
-	/* Set by query_answer(); board and verdict again by query_finish(). */
+	/*
+	 * Set by query_answer(); board and verdict again by query_finish()
+	 * when the policy has changed since (gen).
+	 */
 	struct wire_query	 wq;	/* the client's query, parsed */
 	const struct policy_board *board; /* the client's, or NULL */
 	struct policy_verdict	 verdict; /* on the question */
+	uint32_t		 gen;	/* policy_generation() of the policy
+					   that gave board and verdict */
 	size_t			 outlen; /* QUERY_SEND: the answer's length */
 	int			 rewrite; /* answer with a CNAME to target
 					     (safe search, RPZ CNAME) */

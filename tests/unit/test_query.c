@@ -1227,6 +1227,7 @@ test_finish_reload(void **state)
 
 	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "www.example.nl.",
 	    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out), QUERY_FORWARD);
+	assert_int_equal(q.gen, policy_generation(fx->snap->policy));
 	mkans("www.example.nl.", rrs, msg, sizeof msg, &sc);
 	s.msg = msg;
 	s.sc = &sc;
@@ -1248,6 +1249,14 @@ test_finish_reload(void **state)
 	assert_string_equal(text, "blocked: deny list");
 	ldns_pkt_free(p);
 	assert_int_equal(stats(fx).blocked, 1);
+	assert_int_equal(q.gen, policy_generation(deny->policy));
+
+	/* The same policy again: its decision stands, no second lookup. */
+	q.verdict.kind = POLICY_PASS;
+	assert_true(query_finish(fx->qc, deny, &q, &s) > 0);
+	p = parse(out, q.outlen);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ldns_pkt_free(p);
 	snapshot_free(gone);
 	snapshot_free(deny);
 }
