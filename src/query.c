@@ -668,14 +668,14 @@ query_limits(const struct query_ctx *qc, const struct conf *conf,
 /*
  * Ask fq (q's question, or its rewrite's target) with our forwarder, which
  * calls query_fwd_cb once it is settled. A question it starts (rather
- * than joins) counts in the client's share of questions until it is
- * settled. 0, or -1 when out of resources.
+ * than joins: waiters, fwd_waiters() of fq, is -1) counts in the client's
+ * share of questions until it is settled. 0, or -1 when out of resources.
  */
 static int
 query_ask(struct query_ctx *qc, const struct snapshot *snap, struct query *q,
-    const struct wire_query *fq)
+    const struct wire_query *fq, long waiters)
 {
-	int	start = fwd_waiters(qc->fwd, fq) < 0;
+	int	start = waiters < 0;
 
 	if (fwd_query(qc->fwd, &snap->ups, fq, query_fwd_cb, q) == -1)
 		return (-1);
@@ -767,7 +767,8 @@ query_join(struct query_ctx *qc, const struct snapshot *snap,
 		query_no_start(qc);
 		return (-1);
 	}
-	if (query_ask(qc, snap, q, fq) == -1) {
+	/* n still holds: the registry does not touch our forwarder. */
+	if (query_ask(qc, snap, q, fq, n) == -1) {
 		if (q->token != 0)
 			inflight_release(qc->inflight, fq, q->token, 0);
 		q->token = 0;
@@ -900,7 +901,7 @@ query_wake_cb(void *waiter, int ok, void *arg)
 	if (q->tp->alive(q) && (len = query_finish(qc, snap, q, &s)) == 0) {
 		/* Not in the cache (not cacheable): ask it ourselves. */
 		if ((fq = query_fq(q, &tq)) != NULL &&
-		    query_ask(qc, snap, q, fq) == 0) {
+		    query_ask(qc, snap, q, fq, fwd_waiters(qc->fwd, fq)) == 0) {
 			snapshot_read_end();
 			return;
 		}
