@@ -31,7 +31,11 @@
  * Each job has one timer that bounds the current attempt. It is separate
  * from the socket's read event on purpose: a persistent event with a
  * timeout is re-armed by every datagram, so a flood of spoofed answers
- * could keep a job waiting for ever.
+ * could keep a job waiting for ever. Every attempt of a configuration
+ * has the same timeout, so the timers are one of libevent's common
+ * timeouts (fwd_timeout()): a queue in order of expiry, added to and
+ * taken from in constant time, where the general timer heap cost a
+ * logarithmic insert and delete per miss.
  *
  * Random numbers come from arc4random_buf() in blocks (glibc 2.36 makes
  * arc4random() one getrandom() system call each, which showed up at 3 %
@@ -216,6 +220,10 @@ struct fwd {
 	size_t			 nfree_jobs;	/* <= FWD_POOL_KEEP */
 	struct fwd_waiters	 free_waiters;
 	size_t			 nfree_waiters;	/* <= FWD_POOL_KEEP */
+
+	struct timeval		 ct_for;	/* the timeout ... */
+	const struct timeval	*ct;		/* ... as a common timeout of
+						   base, or NULL */
 
 	struct fwd_stats	 stats;		/* in_flight is njobs */
 	struct stats_worker	*rec;		/* per-upstream counts */
@@ -586,6 +594,28 @@ fwd_sock_release(struct fwd_job *job)
 		fwd_sock_free(s);
 }
 
+/*
+ * The timeout of job's attempts, for evtimer_add(): libevent's common
+ * timeout of that duration, made the first time it is asked for (a reload
+ * may bring another one; libevent keeps up to 256), or the plain one if
+ * libevent has no more.
+ */
+static const struct timeval *
+fwd_timeout(struct fwd *fwd, const struct fwd_job *job)
+{
+	const struct timeval	*tv;
+
+	if (fwd->ct != NULL && fwd->ct_for.tv_sec == job->timeout.tv_sec &&
+	    fwd->ct_for.tv_usec == job->timeout.tv_usec)
+		return (fwd->ct);
+	tv = event_base_init_common_timeout(fwd->base, &job->timeout);
+	if (tv == NULL)
+		return (&job->timeout);
+	fwd->ct_for = job->timeout;
+	fwd->ct = tv;
+	return (tv);
+}
+
 /* Give up the UDP socket and TCP connection of the current attempt. */
 static void
 fwd_job_close(struct fwd_job *job)
@@ -816,7 +846,7 @@ fwd_job_send(struct fwd_job *job)
 			return (-1);
 		}
 		up->used = fwd_ms();
-		if (evtimer_add(&job->tev, &job->timeout) == -1) {
+		if (evtimer_add(&job->tev, fwd_timeout(fwd, job)) == -1) {
 			fwd_job_close(job);
 			continue;
 		}
@@ -861,7 +891,7 @@ fwd_job_tcp(struct fwd_job *job)
 	    (const struct sockaddr *)&sa->ss, (int)sa->len) == -1 ||
 	    bufferevent_write(job->bev, fwd->qbuf, 2 + len) == -1 ||
 	    bufferevent_enable(job->bev, EV_READ) == -1 ||
-	    evtimer_add(&job->tev, &job->timeout) == -1) {
+	    evtimer_add(&job->tev, fwd_timeout(fwd, job)) == -1) {
 		fwd_job_close(job);
 		return (-1);
 	}

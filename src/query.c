@@ -97,6 +97,12 @@ struct query_ctx {
 						   enum stats_limit), for
 						   query_fallback() to count */
 	struct stats_worker	*sw;		/* statistics, or NULL */
+	const struct timeval	*stale_tv;	/* QUERY_STALE_MS: a common
+						   timeout of base (constant
+						   time to add and delete,
+						   every query has the same),
+						   else stale_plain */
+	struct timeval		 stale_plain;
 
 	/* A late answer, and the answer about a rewrite's target before it
 	   is wrapped in the CNAME. */
@@ -782,8 +788,6 @@ int
 query_forward(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q)
 {
-	struct timeval		 tv = { QUERY_STALE_MS / 1000,
-				    (QUERY_STALE_MS % 1000) * 1000 };
 	const struct sockaddr	*from = (const struct sockaddr *)&q->from;
 	const struct wire_query	*fq;
 	struct wire_query	 tq;
@@ -822,7 +826,7 @@ query_forward(struct query_ctx *qc, const struct snapshot *snap,
 	/* The client response timer (nothing is allocated). */
 	evtimer_assign(&q->stale_ev, qc->base, query_stale_cb, q);
 	if (snap->conf->serve_stale != 0)
-		evtimer_add(&q->stale_ev, &tv);
+		evtimer_add(&q->stale_ev, qc->stale_tv);
 	return (0);
 }
 
@@ -952,6 +956,11 @@ query_ctx_new(struct event_base *base, struct cache *cache,
 	qc->inflight = inflight;
 	qc->rrl = rrl;
 	qc->nworkers = nworkers > 0 ? nworkers : 1;
+	qc->stale_plain.tv_sec = QUERY_STALE_MS / 1000;
+	qc->stale_plain.tv_usec = (QUERY_STALE_MS % 1000) * 1000;
+	if ((qc->stale_tv = event_base_init_common_timeout(base,
+	    &qc->stale_plain)) == NULL)
+		qc->stale_tv = &qc->stale_plain;
 	TAILQ_INIT(&qc->pending);
 	qc->inspect.fn = query_fwd_inspect_cb;
 	qc->inspect.arg = qc;
