@@ -1237,6 +1237,16 @@ wire_keep(struct wire_chain *c, const struct wire_rr *rr)
 		return (1);
 	if (!wire_class_ok(c, rr))
 		return (0);
+	/*
+	 * What goes whatever its owner goes without reading the owner
+	 * again (wire_rr_read() has checked it): the additional section,
+	 * and the authority section of a DO=0 question but the SOA kept.
+	 * That is the NS and glue of nearly every positive answer.
+	 */
+	if (rr->section == WIRE_SEC_AR)
+		return (0);
+	if (rr->section == WIRE_SEC_NS && idx != c->soa && !c->q->do_bit)
+		return (0);
 	if (wire_lname_read(rr->msg, rr->len, rr->owner, rr->len,
 	    &owner) == 0)
 		return (-1);
