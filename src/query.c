@@ -97,12 +97,16 @@ struct query_ctx {
 						   enum stats_limit), for
 						   query_fallback() to count */
 	struct stats_worker	*sw;		/* statistics, or NULL */
-	const struct timeval	*stale_tv;	/* QUERY_STALE_MS: a common
-						   timeout of base (constant
-						   time to add and delete,
-						   every query has the same),
-						   else stale_plain */
-	struct timeval		 stale_plain;
+
+	/*
+	 * The client response timers of the forwarded queries: all of one
+	 * duration (QUERY_STALE_MS), so in order of expiry when appended,
+	 * under one libevent timer for the first. Adding and taking one is
+	 * a list operation, where a libevent timer each cost an assign, an
+	 * add and a delete per miss.
+	 */
+	TAILQ_HEAD(, query)	 timers;
+	struct event		*timer_ev;
 
 	/* A late answer, and the answer about a rewrite's target before it
 	   is wrapped in the CNAME. */
@@ -784,6 +788,53 @@ query_join(struct query_ctx *qc, const struct snapshot *snap,
 	return (0);
 }
 
+/* Arm the libevent timer for the first client response timer, if any. */
+static void
+query_timer_arm(struct query_ctx *qc, uint64_t now)
+{
+	struct query	*q;
+	struct timeval	 tv;
+	uint64_t	 ms;
+
+	if ((q = TAILQ_FIRST(&qc->timers)) == NULL)
+		return;
+	/* At least a millisecond: the clock is coarse (a few ms). */
+	ms = q->stale_at > now ? q->stale_at - now : 0;
+	if (ms == 0)
+		ms = 1;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(qc->timer_ev, &tv);
+}
+
+/* Start q's client response timer: QUERY_STALE_MS from now. */
+static void
+query_timer_add(struct query_ctx *qc, struct query *q)
+{
+	uint64_t	now = query_now_ms();
+
+	q->stale_at = now + QUERY_STALE_MS;
+	q->timing = 1;
+	TAILQ_INSERT_TAIL(&qc->timers, q, tentry);
+	if (TAILQ_FIRST(&qc->timers) == q)
+		query_timer_arm(qc, now);
+}
+
+/*
+ * Stop q's client response timer, if it runs. The libevent timer stays
+ * set for a first one taken: it finds nothing due and is set again.
+ */
+static void
+query_timer_del(struct query_ctx *qc, struct query *q)
+{
+	if (!q->timing)
+		return;
+	TAILQ_REMOVE(&qc->timers, q, tentry);
+	q->timing = 0;
+	if (TAILQ_EMPTY(&qc->timers))
+		evtimer_del(qc->timer_ev);
+}
+
 int
 query_forward(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q)
@@ -824,9 +875,9 @@ query_forward(struct query_ctx *qc, const struct snapshot *snap,
 	TAILQ_INSERT_TAIL(&qc->pending, q, entry);
 	qc->npending++;
 	/* The client response timer (nothing is allocated). */
-	evtimer_assign(&q->stale_ev, qc->base, query_stale_cb, q);
+	q->timing = 0;
 	if (snap->conf->serve_stale != 0)
-		evtimer_add(&q->stale_ev, qc->stale_tv);
+		query_timer_add(qc, q);
 	return (0);
 }
 
@@ -838,7 +889,7 @@ query_unhold(struct query_ctx *qc, struct query *q)
 
 	TAILQ_REMOVE(&qc->pending, q, entry);
 	qc->npending--;
-	event_del(&q->stale_ev);
+	query_timer_del(qc, q);
 	if (q->job)
 		quota_give(qc->clients, from, QUERY_JOBS);
 	quota_give(qc->clients, from, QUERY_HELD);
@@ -922,24 +973,40 @@ query_wake_cb(void *waiter, int ok, void *arg)
 }
 
 /*
- * The client response timer: the upstreams are slow; answer from a stale
- * cache entry if there is one (RFC 8767 5), and let the question go on.
+ * The client response timer of q: the upstreams are slow; answer from a
+ * stale cache entry if there is one (RFC 8767 5), and let the question go
+ * on.
  */
 static void
-query_stale_cb(evutil_socket_t fd, short events, void *arg)
+query_stale(struct query *q)
 {
-	struct query		*q = arg;
 	struct query_settled	 s = { NULL, NULL, 0, 0, 0 };
 	size_t			 len;
 
-	(void)fd;
-	(void)events;
 	/* An answer dropped by the rate is given all the same: STALE. */
 	if (!q->tp->alive(q) || query_finish_now(q->qc, q, &s, &len) == 0)
 		return;
 	q->state = QUERY_STALE;
 	if (len != 0)
 		q->tp->send(q, q->out, len);
+}
+
+/* The libevent timer: every client response timer that is due. */
+static void
+query_stale_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct query_ctx	*qc = arg;
+	struct query		*q;
+	uint64_t		 now = query_now_ms();
+
+	(void)fd;
+	(void)events;
+	while ((q = TAILQ_FIRST(&qc->timers)) != NULL && q->stale_at <= now) {
+		TAILQ_REMOVE(&qc->timers, q, tentry);
+		q->timing = 0;
+		query_stale(q);
+	}
+	query_timer_arm(qc, now);
 }
 
 struct query_ctx *
@@ -956,16 +1023,13 @@ query_ctx_new(struct event_base *base, struct cache *cache,
 	qc->inflight = inflight;
 	qc->rrl = rrl;
 	qc->nworkers = nworkers > 0 ? nworkers : 1;
-	qc->stale_plain.tv_sec = QUERY_STALE_MS / 1000;
-	qc->stale_plain.tv_usec = (QUERY_STALE_MS % 1000) * 1000;
-	if ((qc->stale_tv = event_base_init_common_timeout(base,
-	    &qc->stale_plain)) == NULL)
-		qc->stale_tv = &qc->stale_plain;
+	TAILQ_INIT(&qc->timers);
 	TAILQ_INIT(&qc->pending);
 	qc->inspect.fn = query_fwd_inspect_cb;
 	qc->inspect.arg = qc;
 	if ((qc->clients = quota_new()) == NULL ||
 	    (qc->fwd = fwd_new(base, cache, &qc->inspect)) == NULL ||
+	    (qc->timer_ev = evtimer_new(base, query_stale_cb, qc)) == NULL ||
 	    (qc->mailbox = inflight_mailbox_new(base, query_wake_cb, qc)) ==
 	    NULL) {
 		query_ctx_free(qc);
@@ -989,6 +1053,8 @@ query_ctx_free(struct query_ctx *qc)
 		q->tp->release(q);
 	}
 	inflight_mailbox_free(qc->mailbox);
+	if (qc->timer_ev != NULL)
+		event_free(qc->timer_ev);
 	quota_free(qc->clients);
 	free(qc);
 }

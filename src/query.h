@@ -164,7 +164,11 @@ struct query {
 	int			 job;	/* started its question in our
 					   forwarder: counted in the
 					   client's share of questions */
-	struct event		 stale_ev; /* the client response timer */
+	uint64_t		 stale_at; /* the client response timer: when
+					      (query.c's clock, ms), if
+					      timing */
+	int			 timing;  /* in qc's list of timers */
+	TAILQ_ENTRY(query)	 tentry;  /* ... that list */
 	TAILQ_ENTRY(query)	 entry;	/* in qc's list of queries out */
 };
 
