@@ -31,11 +31,14 @@
  * Each job has one timer that bounds the current attempt. It is separate
  * from the socket's read event on purpose: a persistent event with a
  * timeout is re-armed by every datagram, so a flood of spoofed answers
- * could keep a job waiting for ever. Every attempt of a configuration
- * has the same timeout, so the timers are one of libevent's common
- * timeouts (fwd_timeout()): a queue in order of expiry, added to and
- * taken from in constant time, where the general timer heap cost a
- * logarithmic insert and delete per miss.
+ * could keep a job waiting for ever. The attempt timers of a struct fwd
+ * are one list in order of expiry under one libevent timer set for the
+ * first: every attempt of a configuration has the same timeout, so a new
+ * one goes at the end (a shorter one after a reload walks back from
+ * there), and starting or stopping one is a list operation, where a
+ * libevent timer each cost an add and a delete per miss, with libevent's
+ * lock. The job's own event (tev) only defers what must not happen
+ * inside fwd_query() or a send (enum fwd_timer) to the loop.
  *
  * Random numbers come from arc4random_buf() in blocks (glibc 2.36 makes
  * arc4random() one getrandom() system call each, which showed up at 3 %
@@ -98,9 +101,9 @@
 #define FWD_PORTS_LOW		32768	/* Linux's default range, when */
 #define FWD_PORTS_HIGH		60999	/* FWD_PORTS_FILE cannot be read */
 
-/* What the timer of a job stands for. */
+/* What the deferred event of a job (tev) stands for. */
 enum fwd_timer {
-	FWD_TIMER_ATTEMPT,	/* the current attempt's timeout */
+	FWD_TIMER_ATTEMPT,	/* none (attempts time out in fwd->timers) */
 	FWD_TIMER_UNSENT,	/* its query could not be sent: move on now */
 	FWD_TIMER_FAILED,	/* every attempt failed inside fwd_query():
 				   report it now, from the loop */
@@ -140,7 +143,6 @@ struct fwd_job {
 	struct conf_sockaddr	*addrs;		/* kept on the free list */
 	size_t			 naddrs;
 	size_t			 addrs_cap;	/* room in addrs */
-	struct timeval		 timeout;
 	unsigned		 attempts;	/* allowed in all */
 	unsigned		 attempt;	/* started so far */
 	size_t			 cur;		/* index in addrs */
@@ -153,6 +155,11 @@ struct fwd_job {
 	struct bufferevent	*bev;		/* TCP after TC=1 */
 	struct event		 tev;		/* see timer */
 	enum fwd_timer		 timer;
+	uint64_t		 timeout_ms;	/* of an attempt */
+	uint64_t		 deadline;	/* fwd_ms() when this attempt
+						   times out, if timing */
+	int			 timing;	/* in fwd->timers */
+	TAILQ_ENTRY(fwd_job)	 tentry;	/* ... that list */
 
 	struct fwd_waiters	 waiters;	/* never empty */
 	size_t			 nwaiters;
@@ -221,9 +228,8 @@ struct fwd {
 	struct fwd_waiters	 free_waiters;
 	size_t			 nfree_waiters;	/* <= FWD_POOL_KEEP */
 
-	struct timeval		 ct_for;	/* the timeout ... */
-	const struct timeval	*ct;		/* ... as a common timeout of
-						   base, or NULL */
+	TAILQ_HEAD(fwd_timers, fwd_job) timers; /* attempts, by deadline */
+	struct event		 timer_ev;	/* set for the first */
 
 	struct fwd_stats	 stats;		/* in_flight is njobs */
 	struct stats_worker	*rec;		/* per-upstream counts */
@@ -254,6 +260,7 @@ struct fwd {
 
 static void	fwd_sock_cb(int, short, void *);
 static void	fwd_timeout_cb(int, short, void *);
+static void	fwd_timers_cb(int, short, void *);
 static void	fwd_tcp_read_cb(struct bufferevent *, void *);
 static void	fwd_tcp_event_cb(struct bufferevent *, short, void *);
 static void	fwd_job_next(struct fwd_job *);
@@ -594,26 +601,61 @@ fwd_sock_release(struct fwd_job *job)
 		fwd_sock_free(s);
 }
 
-/*
- * The timeout of job's attempts, for evtimer_add(): libevent's common
- * timeout of that duration, made the first time it is asked for (a reload
- * may bring another one; libevent keeps up to 256), or the plain one if
- * libevent has no more.
- */
-static const struct timeval *
-fwd_timeout(struct fwd *fwd, const struct fwd_job *job)
+/* Set the libevent timer for the first attempt timer, if any. */
+static void
+fwd_timers_arm(struct fwd *fwd, uint64_t now)
 {
-	const struct timeval	*tv;
+	struct fwd_job	*job;
+	struct timeval	 tv;
+	uint64_t	 ms;
 
-	if (fwd->ct != NULL && fwd->ct_for.tv_sec == job->timeout.tv_sec &&
-	    fwd->ct_for.tv_usec == job->timeout.tv_usec)
-		return (fwd->ct);
-	tv = event_base_init_common_timeout(fwd->base, &job->timeout);
-	if (tv == NULL)
-		return (&job->timeout);
-	fwd->ct_for = job->timeout;
-	fwd->ct = tv;
-	return (tv);
+	if ((job = TAILQ_FIRST(&fwd->timers)) == NULL)
+		return;
+	/* At least a millisecond: fwd_ms() is coarse (a few ms). */
+	ms = job->deadline > now ? job->deadline - now : 1;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(&fwd->timer_ev, &tv);
+}
+
+/* Start the timer of job's attempt: job->timeout_ms from now. */
+static void
+fwd_job_timer_add(struct fwd_job *job)
+{
+	struct fwd	*fwd = job->fwd;
+	struct fwd_job	*at;
+	uint64_t	 now = fwd_ms();
+
+	job->deadline = now + job->timeout_ms;
+	job->timing = 1;
+	/* After the last that expires no later: the end, as a rule. */
+	TAILQ_FOREACH_REVERSE(at, &fwd->timers, fwd_timers, tentry) {
+		if (at->deadline <= job->deadline)
+			break;
+	}
+	if (at != NULL)
+		TAILQ_INSERT_AFTER(&fwd->timers, at, job, tentry);
+	else
+		TAILQ_INSERT_HEAD(&fwd->timers, job, tentry);
+	if (TAILQ_FIRST(&fwd->timers) == job)
+		fwd_timers_arm(fwd, now);
+}
+
+/*
+ * Stop the timer of job's attempt, if it runs. The libevent timer stays
+ * set for a first one stopped: it finds nothing due and is set again.
+ */
+static void
+fwd_job_timer_del(struct fwd_job *job)
+{
+	struct fwd	*fwd = job->fwd;
+
+	if (!job->timing)
+		return;
+	TAILQ_REMOVE(&fwd->timers, job, tentry);
+	job->timing = 0;
+	if (TAILQ_EMPTY(&fwd->timers))
+		evtimer_del(&fwd->timer_ev);
 }
 
 /* Give up the UDP socket and TCP connection of the current attempt. */
@@ -630,7 +672,11 @@ fwd_job_close(struct fwd_job *job)
 		bufferevent_free(job->bev);
 		job->bev = NULL;
 	}
-	evtimer_del(&job->tev);
+	fwd_job_timer_del(job);
+	if (job->timer != FWD_TIMER_ATTEMPT) {
+		evtimer_del(&job->tev);
+		job->timer = FWD_TIMER_ATTEMPT;
+	}
 }
 
 /* Take job out of the table; its waiters are left alone. */
@@ -846,10 +892,7 @@ fwd_job_send(struct fwd_job *job)
 			return (-1);
 		}
 		up->used = fwd_ms();
-		if (evtimer_add(&job->tev, fwd_timeout(fwd, job)) == -1) {
-			fwd_job_close(job);
-			continue;
-		}
+		fwd_job_timer_add(job);
 		return (0);
 	}
 	return (-1);
@@ -890,11 +933,11 @@ fwd_job_tcp(struct fwd_job *job)
 	if (bufferevent_socket_connect(job->bev,
 	    (const struct sockaddr *)&sa->ss, (int)sa->len) == -1 ||
 	    bufferevent_write(job->bev, fwd->qbuf, 2 + len) == -1 ||
-	    bufferevent_enable(job->bev, EV_READ) == -1 ||
-	    evtimer_add(&job->tev, fwd_timeout(fwd, job)) == -1) {
+	    bufferevent_enable(job->bev, EV_READ) == -1) {
 		fwd_job_close(job);
 		return (-1);
 	}
+	fwd_job_timer_add(job);
 	fwd->stats.queries++;
 	fwd->stats.tcp_queries++;
 	if (fwd->rec != NULL) {
@@ -1185,12 +1228,11 @@ fwd_tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
-/* The timer of a job: see enum fwd_timer. */
+/* The deferred event of a job: see enum fwd_timer. */
 static void
 fwd_timeout_cb(int fd, short events, void *arg)
 {
 	struct fwd_job	*job = arg;
-	struct fwd	*fwd = job->fwd;
 
 	(void)fd;
 	(void)events;
@@ -1204,10 +1246,31 @@ fwd_timeout_cb(int fd, short events, void *arg)
 	case FWD_TIMER_ATTEMPT:
 		break;
 	}
-	fwd->stats.timeouts++;
-	fwd_count(job, STATS_UP_TIMEOUT);
-	fwd_health_timeout(fwd, &job->addrs[job->cur]);
-	fwd_job_next(job);
+}
+
+/* The libevent timer of fwd->timers: every attempt that is due. */
+static void
+fwd_timers_cb(int fd, short events, void *arg)
+{
+	struct fwd	*fwd = arg;
+	struct fwd_job	*job;
+	uint64_t	 now = fwd_ms();
+
+	(void)fd;
+	(void)events;
+	while ((job = TAILQ_FIRST(&fwd->timers)) != NULL &&
+	    job->deadline <= now) {
+		TAILQ_REMOVE(&fwd->timers, job, tentry);
+		job->timing = 0;
+		/* Its deferred event moves it on already. */
+		if (job->timer != FWD_TIMER_ATTEMPT)
+			continue;
+		fwd->stats.timeouts++;
+		fwd_count(job, STATS_UP_TIMEOUT);
+		fwd_health_timeout(fwd, &job->addrs[job->cur]);
+		fwd_job_next(job);
+	}
+	fwd_timers_arm(fwd, now);
 }
 
 /* Allocate a hash table of n buckets. */
@@ -1287,6 +1350,8 @@ fwd_new(struct event_base *base, struct cache *cache,
 	LIST_INIT(&fwd->ups);
 	LIST_INIT(&fwd->free_jobs);
 	STAILQ_INIT(&fwd->free_waiters);
+	TAILQ_INIT(&fwd->timers);
+	evtimer_assign(&fwd->timer_ev, base, fwd_timers_cb, fwd);
 	event_assign(&fwd->flush_ev, base, -1, 0, fwd_flush_cb, fwd);
 	for (i = 0; i < FWD_SEND_BATCH; i++) {
 		fwd->siov[i].iov_base = fwd->sbuf[i];
@@ -1338,6 +1403,7 @@ fwd_free(struct fwd *fwd)
 		free(w);
 	}
 	event_del(&fwd->flush_ev);
+	event_del(&fwd->timer_ev);
 	while ((up = LIST_FIRST(&fwd->ups)) != NULL)
 		fwd_up_free(up);
 	free(fwd->buckets);
@@ -1422,8 +1488,7 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 	fwd_guess(fwd, q, &guess);
 	job->letters = guess.letters;
 	job->udp = guess.udp;
-	job->timeout.tv_sec = ups->timeout_ms / 1000;
-	job->timeout.tv_usec = (ups->timeout_ms % 1000) * 1000;
+	job->timeout_ms = ups->timeout_ms;
 	job->attempts = ups->attempts > 0 ? ups->attempts : 1;
 
 	/* Copy the upstreams: healthy ones first, sick ones last. */
