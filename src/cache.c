@@ -9,23 +9,10 @@
  * Each shard has its own mutex, chained hash table, LRU list (head = most
  * recently used) and byte budget. An entry is one allocation: the header,
  * then its TTL offsets, its key name and the stored message; that whole
- * allocation is what the budget counts. Lookups never allocate; inserts
- * allocate the entry before taking the lock and free what they replaced or
- * evicted after dropping it.
- *
- * The bucket arrays are sized once, from the budget: one bucket per
- * CACHE_BUCKET_BYTES of it (a power of two per shard, so between 1/32 and
- * 1/16 of max_bytes in all), in one mapping that the kernel fills with
- * zero pages as they are first touched, in huge pages where it can. They
- * used to start small and double with the entries, rehashing a whole
- * shard under its lock: on a run of new names that was a walk of every
- * entry (a cache miss each) per doubling, other workers waiting, and a
- * longer chain to walk on every lookup in between. A full cache of small
- * answers (about 170 octets an entry) has chains of 0.75 to 1.5 entries
- * on average (0.75 for the default 256 MiB).
+ * allocation is what the budget counts (the bucket arrays, about 8 bytes an
+ * entry, are not). Lookups never allocate; inserts allocate the entry before
+ * taking the lock and free what they replaced or evicted after dropping it.
  */
-#include <sys/mman.h>
-
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +24,7 @@
 
 #define CACHE_SHARDS_MAX	64	/* a power of two */
 #define CACHE_SHARD_MIN		(64 * 1024) /* least budget per shard */
-#define CACHE_BUCKET_BYTES	128	/* of budget per hash bucket */
-#define CACHE_BUCKETS_MIN	64	/* per shard; a power of two */
-#define CACHE_HUGE_PAGE		(2 * 1024 * 1024)
+#define CACHE_BUCKETS_INIT	64	/* a power of two */
 #define CACHE_KEY_MAX		(WIRE_MAX_NAME + 5)
 #define CACHE_LINE		64	/* shard alignment */
 
@@ -70,7 +55,7 @@ struct cache_entry {
 /* One shard; aligned so that two shards' locks share no cache line. */
 struct cache_shard {
 	pthread_mutex_t		 lock;
-	struct cache_entry	**buckets;	/* in cache->buckets */
+	struct cache_entry	**buckets;
 	size_t			 nbuckets;	/* a power of two */
 	struct cache_entry	*head;		/* most recently used */
 	struct cache_entry	*tail;		/* next to evict */
@@ -94,8 +79,6 @@ struct cache {
 	unsigned		 shard_shift;	/* 64 - log2(nshards) */
 	size_t			 nshards;
 	struct cache_shard	*shards;
-	struct cache_entry	**buckets;	/* every shard's, mapped */
-	size_t			 buckets_len;	/* octets mapped */
 };
 
 static uint64_t	 cache_hash(struct cache *, const struct wire_query *);
@@ -105,6 +88,7 @@ static struct cache_entry *cache_find(struct cache_shard *, uint64_t,
 static void	 cache_unlink(struct cache_shard *, struct cache_entry *);
 static void	 cache_link(struct cache_shard *, struct cache_entry *);
 static void	 cache_lru_front(struct cache_shard *, struct cache_entry *);
+static void	 cache_grow(struct cache_shard *);
 static void	 cache_free_list(struct cache_entry *);
 
 /* Hash the key of q: lname, qtype, qclass, DO bit. */
@@ -213,6 +197,34 @@ cache_lru_front(struct cache_shard *s, struct cache_entry *e)
 	s->head = e;
 }
 
+/*
+ * Double the bucket array when the chains average more than one entry.
+ * Only inserts call it; if the allocation fails the chains just get longer.
+ */
+static void
+cache_grow(struct cache_shard *s)
+{
+	struct cache_entry	**nb, *e, *next;
+	size_t			  n, i, b;
+
+	if (s->entries <= s->nbuckets)
+		return;
+	n = s->nbuckets * 2;
+	if ((nb = calloc(n, sizeof *nb)) == NULL)
+		return;
+	for (i = 0; i < s->nbuckets; i++) {
+		for (e = s->buckets[i]; e != NULL; e = next) {
+			next = e->hnext;
+			b = e->hash & (n - 1);
+			e->hnext = nb[b];
+			nb[b] = e;
+		}
+	}
+	free(s->buckets);
+	s->buckets = nb;
+	s->nbuckets = n;
+}
+
 /* Free a list of entries chained through hnext. */
 static void
 cache_free_list(struct cache_entry *e)
@@ -231,8 +243,7 @@ cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
 {
 	struct cache		*c;
 	struct cache_shard	*s;
-	size_t			 i, bits, nb;
-	void			*m;
+	size_t			 i, bits;
 
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		return (NULL);
@@ -261,30 +272,14 @@ cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
 		return (NULL);
 	}
 	memset(c->shards, 0, c->nshards * sizeof *s);
-
-	/* Buckets for the budget, all at once (see above). */
-	for (nb = CACHE_BUCKETS_MIN; (nb * 2) * CACHE_BUCKET_BYTES <=
-	    max_bytes / c->nshards; nb *= 2)
-		;
-	c->buckets_len = c->nshards * nb * sizeof *c->buckets;
-	m = mmap(NULL, c->buckets_len, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED) {
-		free(c->shards);
-		free(c);
-		return (NULL);
-	}
-	c->buckets = m;
-	/* Fewer TLB misses on random buckets; only a hint. */
-	if (c->buckets_len >= CACHE_HUGE_PAGE)
-		(void)madvise(m, c->buckets_len, MADV_HUGEPAGE);
-
 	for (i = 0; i < c->nshards; i++) {
 		s = &c->shards[i];
 		s->max_bytes = max_bytes / c->nshards;
-		s->nbuckets = nb;
-		s->buckets = c->buckets + i * nb;
-		if (pthread_mutex_init(&s->lock, NULL) != 0) {
+		s->nbuckets = CACHE_BUCKETS_INIT;
+		s->buckets = calloc(s->nbuckets, sizeof *s->buckets);
+		if (s->buckets == NULL ||
+		    pthread_mutex_init(&s->lock, NULL) != 0) {
+			free(s->buckets);
 			c->nshards = i;
 			cache_free(c);
 			return (NULL);
@@ -305,8 +300,8 @@ cache_free(struct cache *c)
 	for (i = 0; i < c->nshards; i++) {
 		s = &c->shards[i];
 		pthread_mutex_destroy(&s->lock);
+		free(s->buckets);
 	}
-	munmap(c->buckets, c->buckets_len);
 	free(c->shards);
 	free(c);
 }
@@ -500,6 +495,7 @@ cache_insert(struct cache *c, const struct wire_query *q, const uint8_t *msg,
 	}
 	cache_link(s, e);
 	s->inserts++;
+	cache_grow(s);
 	pthread_mutex_unlock(&s->lock);
 
 	cache_free_list(dead);
@@ -557,6 +553,7 @@ cache_fail(struct cache *c, const struct wire_query *q, uint32_t now)
 		s->evictions++;
 	}
 	cache_link(s, e);
+	cache_grow(s);
 	pthread_mutex_unlock(&s->lock);
 	cache_free_list(dead);
 }
