@@ -4,9 +4,12 @@
  * Entries live only while a question is in flight (a few thousand at
  * most), so each shard is a fixed array of hash chains. A waiter's node
  * moves from the entry to its mailbox when the owner is done, so
- * delivery allocates nothing. The hash is keyed (SipHash, wire_key_hash()
- * under a random key): clients choose the names, and must not be able to
- * pile them into one shard and chain.
+ * delivery allocates nothing. A released entry goes back to a short free
+ * list of its owner's mailbox (at most INFLIGHT_KEEP, each with room for
+ * any name): the owner claims and releases from its own thread, so the
+ * list needs no lock, and a miss costs no malloc and free here. The hash
+ * is keyed (SipHash, wire_key_hash() under a random key): clients choose
+ * the names, and must not be able to pile them into one shard and chain.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 
 #define INFLIGHT_SHARDS		64
 #define INFLIGHT_BUCKETS	256	/* per shard */
+#define INFLIGHT_KEEP		128	/* idle entries a mailbox keeps */
 
 /* A waiter: in an entry's list, then in its mailbox. */
 struct inflight_node {
@@ -59,7 +63,14 @@ struct inflight_mailbox {
 	struct event		*ev;
 	inflight_wake_cb	 cb;
 	void			*arg;
+
+	/* The owner's thread only, no lock: idle entries, through next. */
+	struct inflight_entry	*idle;
+	size_t			 nidle;
 };
+
+/* An entry with room for any name. */
+#define INFLIGHT_ENTRY_SIZE	(sizeof(struct inflight_entry) + WIRE_MAX_NAME)
 
 /* The key's flags: DO and CD, as the cache and the forwarder see them. */
 static uint8_t
@@ -163,6 +174,7 @@ void
 inflight_mailbox_free(struct inflight_mailbox *mb)
 {
 	struct inflight_node	*n;
+	struct inflight_entry	*e;
 
 	if (mb == NULL)
 		return;
@@ -171,8 +183,41 @@ inflight_mailbox_free(struct inflight_mailbox *mb)
 		mb->head = n->next;
 		free(n);
 	}
+	while ((e = mb->idle) != NULL) {
+		mb->idle = e->next;
+		free(e);
+	}
 	pthread_mutex_destroy(&mb->lock);
 	free(mb);
+}
+
+/* An entry for a new question of mb's: an idle one, or a new one. */
+static struct inflight_entry *
+inflight_entry_get(struct inflight_mailbox *mb)
+{
+	struct inflight_entry	*e;
+
+	if ((e = mb->idle) != NULL) {
+		mb->idle = e->next;
+		mb->nidle--;
+		return (e);
+	}
+	return (malloc(INFLIGHT_ENTRY_SIZE));
+}
+
+/* A released entry: idle in its owner's mailbox, or freed. */
+static void
+inflight_entry_put(struct inflight_entry *e)
+{
+	struct inflight_mailbox	*mb = e->owner;
+
+	if (mb->nidle < INFLIGHT_KEEP) {
+		e->next = mb->idle;
+		mb->idle = e;
+		mb->nidle++;
+		return;
+	}
+	free(e);
 }
 
 enum inflight_claim
@@ -210,9 +255,11 @@ inflight_claim(struct inflight *in, const struct wire_query *q,
 		r = n != NULL ? INFLIGHT_WAITER : INFLIGHT_NOMEM;
 	} else if (!own)
 		r = INFLIGHT_NONE;
-	else if ((e = calloc(1, sizeof *e + q->name_len)) == NULL)
+	else if ((e = inflight_entry_get(mb)) == NULL)
 		r = INFLIGHT_NOMEM;
 	else {
+		e->waiters = NULL;
+		e->nwaiters = 0;
 		e->hash = h;
 		e->token = __atomic_add_fetch(&in->next_token, 1,
 		    __ATOMIC_RELAXED);
@@ -270,5 +317,5 @@ inflight_release(struct inflight *in, const struct wire_query *q,
 		if (wake)
 			event_active(mb->ev, EV_READ, 1);
 	}
-	free(e);
+	inflight_entry_put(e);
 }

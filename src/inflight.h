@@ -79,6 +79,9 @@ enum inflight_claim inflight_claim(struct inflight *,
  * The owner's question q is settled (ok: an answer is in the cache, or
  * not cacheable). Take the entry with this token, if still there, and
  * deliver its waiters. Calling it again for the same token does nothing.
+ * The entry goes back to the owner's mailbox, which has no lock for it:
+ * call it from the owner's thread (or another while the owner's claims
+ * and releases nothing).
  */
 void		 inflight_release(struct inflight *, const struct wire_query *q,
 		    uint64_t token, int ok);
