@@ -9,9 +9,18 @@
  * Each shard has its own mutex, chained hash table, LRU list (head = most
  * recently used) and byte budget. An entry is one allocation: the header,
  * then its TTL offsets, its key name and the stored message; that whole
- * allocation is what the budget counts (the bucket arrays, about 8 bytes an
- * entry, are not). Lookups never allocate; inserts allocate the entry before
- * taking the lock and free what they replaced or evicted after dropping it.
+ * allocation is what the budget counts (the bucket arrays, 9 to 18 bytes
+ * an entry, are not). Lookups never allocate; inserts allocate the entry
+ * before taking the lock and free what they replaced or evicted after
+ * dropping it.
+ *
+ * Beside each bucket is one octet of tags: bit cache_tag(hash) set for
+ * every entry in its chain. A lookup for a key that is not there (every
+ * cache miss, and the check an insert makes for an older entry) reads
+ * only that octet, in an array an eighth the size of the buckets, and is
+ * done unless its bit is set (one in eight for a chain of one): walking
+ * the chain was a memory miss for the bucket and one per entry, the most
+ * costly part of a miss in veiligd itself.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -56,6 +65,7 @@ struct cache_entry {
 struct cache_shard {
 	pthread_mutex_t		 lock;
 	struct cache_entry	**buckets;
+	uint8_t			*tags;		/* of each bucket's chain */
 	size_t			 nbuckets;	/* a power of two */
 	struct cache_entry	*head;		/* most recently used */
 	struct cache_entry	*tail;		/* next to evict */
@@ -116,14 +126,39 @@ cache_shard(struct cache *c, uint64_t h)
 	return (&c->shards[h >> c->shard_shift]);
 }
 
+/*
+ * The tag bit of a hash, from bits that pick neither the shard (the top
+ * ones) nor the bucket (the low ones, fewer than 32).
+ */
+static uint8_t
+cache_tag(uint64_t h)
+{
+	return ((uint8_t)(1U << ((h >> 32) & 7)));
+}
+
+/* The tags of a chain: the bits of its entries. */
+static uint8_t
+cache_tags(const struct cache_entry *e)
+{
+	uint8_t	t = 0;
+
+	for (; e != NULL; e = e->hnext)
+		t |= cache_tag(e->hash);
+	return (t);
+}
+
 /* Find the entry for q in shard s; the caller holds the lock. */
 static struct cache_entry *
 cache_find(struct cache_shard *s, uint64_t h, const struct wire_query *q)
 {
 	struct cache_entry	*e;
 	const uint8_t		*name;
+	size_t			 b = h & (s->nbuckets - 1);
 
-	for (e = s->buckets[h & (s->nbuckets - 1)]; e != NULL; e = e->hnext) {
+	/* Nothing of this tag in the chain: not there, chain unread. */
+	if ((s->tags[b] & cache_tag(h)) == 0)
+		return (NULL);
+	for (e = s->buckets[b]; e != NULL; e = e->hnext) {
 		if (e->hash != h || e->name_len != q->name_len ||
 		    e->qtype != q->qtype || e->qclass != q->qclass ||
 		    e->do_bit != (q->do_bit ? 1 : 0))
@@ -140,11 +175,14 @@ static void
 cache_unlink(struct cache_shard *s, struct cache_entry *e)
 {
 	struct cache_entry	**pp;
+	size_t			  b = e->hash & (s->nbuckets - 1);
 
-	pp = &s->buckets[e->hash & (s->nbuckets - 1)];
+	pp = &s->buckets[b];
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
+	/* The tags of what is left (a short chain, usually none). */
+	s->tags[b] = cache_tags(s->buckets[b]);
 
 	if (e->prev != NULL)
 		e->prev->next = e->next;
@@ -167,6 +205,7 @@ cache_link(struct cache_shard *s, struct cache_entry *e)
 
 	e->hnext = s->buckets[b];
 	s->buckets[b] = e;
+	s->tags[b] |= cache_tag(e->hash);
 
 	e->prev = NULL;
 	e->next = s->head;
@@ -205,6 +244,7 @@ static void
 cache_grow(struct cache_shard *s)
 {
 	struct cache_entry	**nb, *e, *next;
+	uint8_t			 *nt;
 	size_t			  n, i, b;
 
 	if (s->entries <= s->nbuckets)
@@ -212,16 +252,23 @@ cache_grow(struct cache_shard *s)
 	n = s->nbuckets * 2;
 	if ((nb = calloc(n, sizeof *nb)) == NULL)
 		return;
+	if ((nt = calloc(n, sizeof *nt)) == NULL) {
+		free(nb);
+		return;
+	}
 	for (i = 0; i < s->nbuckets; i++) {
 		for (e = s->buckets[i]; e != NULL; e = next) {
 			next = e->hnext;
 			b = e->hash & (n - 1);
 			e->hnext = nb[b];
 			nb[b] = e;
+			nt[b] |= cache_tag(e->hash);
 		}
 	}
 	free(s->buckets);
+	free(s->tags);
 	s->buckets = nb;
+	s->tags = nt;
 	s->nbuckets = n;
 }
 
@@ -277,9 +324,11 @@ cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
 		s->max_bytes = max_bytes / c->nshards;
 		s->nbuckets = CACHE_BUCKETS_INIT;
 		s->buckets = calloc(s->nbuckets, sizeof *s->buckets);
-		if (s->buckets == NULL ||
+		s->tags = calloc(s->nbuckets, sizeof *s->tags);
+		if (s->buckets == NULL || s->tags == NULL ||
 		    pthread_mutex_init(&s->lock, NULL) != 0) {
 			free(s->buckets);
+			free(s->tags);
 			c->nshards = i;
 			cache_free(c);
 			return (NULL);
@@ -301,6 +350,7 @@ cache_free(struct cache *c)
 		s = &c->shards[i];
 		pthread_mutex_destroy(&s->lock);
 		free(s->buckets);
+		free(s->tags);
 	}
 	free(c->shards);
 	free(c);
@@ -578,6 +628,7 @@ cache_flush(struct cache *c)
 		dead = s->head;
 		s->head = s->tail = NULL;
 		memset(s->buckets, 0, s->nbuckets * sizeof *s->buckets);
+		memset(s->tags, 0, s->nbuckets * sizeof *s->tags);
 		s->bytes = 0;
 		s->entries = 0;
 		pthread_mutex_unlock(&s->lock);

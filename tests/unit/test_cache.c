@@ -934,11 +934,75 @@ test_cache_fail(void **state)
 	cache_free(c);
 }
 
+/*
+ * Many names, so that the shards' tables grow and chains form: every name
+ * stored is found and none other, also after some were replaced (a chain
+ * that loses an entry keeps the tags of the others) and after others
+ * expired and were taken out by the lookup that found them so.
+ */
+static void
+test_cache_many(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q;
+	struct answer		 a;
+	struct cache_stats	 st;
+	ldns_pkt		*p;
+	char			 name[64];
+	int			 i, n = 3000;
+
+	(void)state;
+	c = cache_new(BIG_CACHE, 0, 86400, 3600);
+	assert_non_null(c);
+	/* Even names live long, odd ones 10 s. */
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "n%d.many.example.nl.", i);
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q);
+		make_a(name, i % 2 == 0 ? 3600 : 10, "192.0.2.1", &a);
+		cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
+	}
+	cache_stats(c, &st);
+	assert_int_equal(st.entries, n);
+	for (i = 0; i < 2 * n; i++) {
+		snprintf(name, sizeof name, "n%d.many.example.nl.", i);
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q);
+		assert_int_equal(lookup(c, &q, T0, 0, &p),
+		    i < n ? CACHE_HIT : CACHE_MISS);
+		ldns_pkt_free(p);
+	}
+	/* Replace every third name (the old entry goes, the new one in). */
+	for (i = 0; i < n; i += 3) {
+		snprintf(name, sizeof name, "n%d.many.example.nl.", i);
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q);
+		make_a(name, 3600, "192.0.2.2", &a);
+		cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
+	}
+	/* Past 10 s, with no serve-stale: the odd ones go as looked up. */
+	for (i = 1; i < n; i += 2) {
+		snprintf(name, sizeof name, "n%d.many.example.nl.", i);
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q);
+		assert_int_equal(lookup(c, &q, T0 + 20, 0, &p),
+		    i % 3 == 0 ? CACHE_HIT : CACHE_MISS);
+		ldns_pkt_free(p);
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "n%d.many.example.nl.", i);
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q);
+		assert_int_equal(lookup(c, &q, T0 + 20, 0, &p),
+		    i % 2 == 0 || i % 3 == 0 ? CACHE_HIT : CACHE_MISS);
+		ldns_pkt_free(p);
+	}
+	cache_stats(c, &st);
+	assert_int_equal(st.entries, n - (n / 2 - n / 6));
+	cache_free(c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cache_hit),
+		cmocka_unit_test(test_cache_many),
 		cmocka_unit_test(test_cache_mask),
 		cmocka_unit_test(test_cache_ttl_countdown),
 		cmocka_unit_test(test_cache_expiry_stale),
