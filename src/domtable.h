@@ -89,6 +89,35 @@ int	domtable_add(struct domtable_builder *, const uint8_t *lname,
 
 /* Compile; the builder is freed either way. NULL on allocation failure. */
 struct domtable	*domtable_build(struct domtable_builder *);
+
+/*
+ * A builder for the names of old once more: for a reload that reads a
+ * list file written anew whose names have not changed (lines moved,
+ * comments added, the same list downloaded again). Each add finds its
+ * name among old's slots instead of taking a slot, and the table that
+ * domtable_build_like() makes of it shares old's slots and verdict sets:
+ * only its entries (the tags domtable_explain() gives) are its own, 8
+ * octets a name where a table of its own takes 24, and a reload so holds
+ * the old table and a third of a new one. old must stay until the build
+ * (it is not changed, but for the count of tables sharing its arrays).
+ * NULL on allocation failure.
+ *
+ * The add of a name that old has not fails (-1), and so do all adds
+ * after it: domtable_builder_diverged() then says 1 (0 while every name
+ * was found), and the caller reads its lists again into a builder of
+ * domtable_builder_new().
+ */
+struct domtable_builder	*domtable_builder_like(struct domtable *old);
+int			 domtable_builder_diverged(struct domtable_builder *);
+
+/*
+ * Compile a builder of domtable_builder_like() (of domtable_builder_new():
+ * as domtable_build()); the builder is freed either way. NULL with
+ * *differ = 1 when the names, or the lists, kinds and matches of their
+ * entries, are not old's (a name old has did not come, or came to other
+ * lists); NULL with *differ = 0 on allocation failure.
+ */
+struct domtable	*domtable_build_like(struct domtable_builder *, int *differ);
 void		 domtable_free(struct domtable *);
 
 /*
@@ -115,7 +144,10 @@ uint64_t	domtable_match_at(const struct domtable *, const uint8_t *lname,
 int		domtable_explain(const struct domtable *, const uint8_t *lname,
 		    size_t name_len, unsigned list, struct domtable_hit *hit);
 
-/* Number of entries and octets of memory the table holds. */
+/*
+ * Number of entries and octets of memory the table holds (slots and
+ * verdict sets shared with other tables counted in each).
+ */
 size_t		domtable_entries(const struct domtable *);
 size_t		domtable_bytes(const struct domtable *);
 

@@ -31,6 +31,13 @@ struct listset_load {
 	unsigned		 list;
 	listset_error_cb	 errcb;
 	void			*arg;
+	/*
+	 * Building like the table in force (listset_build()): the reports,
+	 * held until it is known whether this load stands or is done again.
+	 */
+	struct domtable		*like;
+	char			**held;
+	size_t			 nheld;
 };
 
 /* Keep an RPZ CNAME target in the arena; its offset or -1. */
@@ -117,13 +124,61 @@ listset_sink_net(void *arg, const struct conf_net *net, uint32_t line)
 	return (iptable_add(ld->ips, net, (uint64_t)1 << ld->list));
 }
 
-/* Sink: a report from the list reader. */
+/* Sink: a report from the list reader (held while building like). */
 static void
 listset_sink_report(void *arg, const char *msg)
 {
 	struct listset_load	*ld = arg;
+	char			**h, *m;
 
+	if (ld->like != NULL) {
+		/* At most LISTS_MAX_REPORTS and a few more a file. */
+		h = reallocarray(ld->held, ld->nheld + 1, sizeof *h);
+		if (h != NULL) {
+			ld->held = h;
+			if ((m = strdup(msg)) != NULL) {
+				h[ld->nheld++] = m;
+				return;
+			}
+		}
+	}
 	ld->errcb(ld->arg, msg);
+}
+
+/* Give the reports held to errcb, or drop them; none held after. */
+static void
+listset_held(struct listset_load *ld, int give)
+{
+	size_t	i;
+
+	for (i = 0; i < ld->nheld; i++) {
+		if (give)
+			ld->errcb(ld->arg, ld->held[i]);
+		free(ld->held[i]);
+	}
+	free(ld->held);
+	ld->held = NULL;
+	ld->nheld = 0;
+}
+
+/*
+ * Whether ls was built from the lists of conf (the same files in the same
+ * order, the same formats), whatever the files hold now: then list i is
+ * bit i in both, and a table of conf's lists may share ls's slots.
+ */
+static int
+listset_alike(const struct listset *ls, const struct conf *conf)
+{
+	size_t	i;
+
+	if (ls == NULL || ls->nlists != conf->nlists || ls->names == NULL)
+		return (0);
+	for (i = 0; i < conf->nlists; i++) {
+		if (strcmp(ls->src[i].file, conf->lists[i].file) != 0 ||
+		    ls->src[i].format != conf->lists[i].format)
+			return (0);
+	}
+	return (1);
 }
 
 /* Whether ls was built from the lists of conf, files unchanged. */
@@ -132,12 +187,10 @@ listset_same(const struct listset *ls, const struct conf *conf)
 {
 	size_t	i;
 
-	if (ls == NULL || ls->nlists != conf->nlists)
+	if (!listset_alike(ls, conf))
 		return (0);
 	for (i = 0; i < conf->nlists; i++) {
-		if (strcmp(ls->src[i].file, conf->lists[i].file) != 0 ||
-		    ls->src[i].format != conf->lists[i].format ||
-		    !lists_file_same(conf->lists[i].file, &ls->src[i].id))
+		if (!lists_file_same(conf->lists[i].file, &ls->src[i].id))
 			return (0);
 	}
 	return (1);
@@ -191,22 +244,34 @@ listset_load(struct listset_load *ld, const struct conf *conf)
 		    (enum lists_format)conf->lists[i].format, &sink, &res) == -1)
 			failed = 1;
 		ls->src[i].id = res.id;
+		/* A name the table in force lacks: this load is in vain. */
+		if (ld->like != NULL && domtable_builder_diverged(ld->names))
+			return (-1);
 	}
 	return (failed ? -1 : 0);
 }
 
-/* Read and compile the lists of conf; NULL on any error (reported). */
+/*
+ * Read and compile the lists of conf; NULL on any error (reported). With
+ * like (the domain table in force, of lists alike), the names go into a
+ * table that shares its slots (domtable_builder_like()), and if they are
+ * not its names, NULL with *differ set and nothing reported: the caller
+ * builds again without like.
+ */
 static struct listset *
-listset_build(const struct conf *conf, listset_error_cb errcb, void *arg)
+listset_build(const struct conf *conf, struct domtable *like,
+    listset_error_cb errcb, void *arg, int *differ)
 {
 	struct listset_load	 ld;
 	struct listset		*ls;
 	void			*p;
 	int			 failed = 0;
 
+	*differ = 0;
 	memset(&ld, 0, sizeof ld);
 	ld.errcb = errcb;
 	ld.arg = arg;
+	ld.like = like;
 	if ((ls = calloc(1, sizeof *ls)) == NULL)
 		goto nomem;
 	ls->refs = 1;
@@ -214,17 +279,25 @@ listset_build(const struct conf *conf, listset_error_cb errcb, void *arg)
 	ls->nlists = conf->nlists;
 	ls->entries = calloc(conf->nlists + 1, sizeof *ls->entries);
 	ls->src = calloc(conf->nlists + 1, sizeof *ls->src);
-	ld.names = domtable_builder_new();
+	ld.names = like != NULL ? domtable_builder_like(like) :
+	    domtable_builder_new();
 	ld.ips = iptable_builder_new();
 	if (ls->entries == NULL || ls->src == NULL || ld.names == NULL ||
 	    ld.ips == NULL || listset_reserve(&ld, conf) == -1)
 		goto nomem;
 	if (listset_load(&ld, conf) == -1)
 		failed = 1;
-	ls->names = domtable_build(ld.names);
+	ls->names = domtable_build_like(ld.names, differ);
 	ls->ips = iptable_build(ld.ips);
 	ld.names = NULL;
 	ld.ips = NULL;
+	if (*differ) {
+		/* The reports come again from the load that stands. */
+		listset_held(&ld, 0);
+		listset_free(ls);
+		return (NULL);
+	}
+	listset_held(&ld, 1);
 	if (ls->names == NULL || ls->ips == NULL)
 		goto nomem;
 	if (failed) {
@@ -241,6 +314,7 @@ listset_build(const struct conf *conf, listset_error_cb errcb, void *arg)
 	return (ls);
 
 nomem:
+	listset_held(&ld, 1);
 	domtable_builder_free(ld.names);
 	iptable_builder_free(ld.ips);
 	listset_free(ls);
@@ -252,11 +326,19 @@ struct listset *
 listset_new(const struct conf *conf, struct listset *old,
     listset_error_cb errcb, void *arg)
 {
+	struct listset	*ls;
+	int		 differ;
+
 	if (listset_same(old, conf)) {
 		old->refs++;
 		return (old);
 	}
-	return (listset_build(conf, errcb, arg));
+	if (listset_alike(old, conf)) {
+		ls = listset_build(conf, old->names, errcb, arg, &differ);
+		if (ls != NULL || !differ)
+			return (ls);
+	}
+	return (listset_build(conf, NULL, errcb, arg, &differ));
 }
 
 void

@@ -15,9 +15,15 @@
  * formats and no file has changed since it was read (same device, inode,
  * size, modification and change times): a reload that changes a board
  * then costs no list memory and no list time. When a list did change, all
- * of them are read again into a new table, sized beforehand from the
- * files' line counts (domtable_builder_reserve()), so that the reload
- * holds the old table, the new one, and little else.
+ * of them are read again: first into a table that shares the slots of
+ * the table in force (domtable_builder_like()), which holds when the
+ * names and what they block are the same (a list downloaded again, lines
+ * moved, comments changed): the reload then holds the old table and its
+ * new entries, a third of a table. When the names differ, that attempt
+ * stops at the first name the table in force lacks (or at the end, a
+ * name fewer) and the lists are read once more into a new table, sized
+ * beforehand from the files' line counts (domtable_builder_reserve()),
+ * so that the reload holds the old table, the new one, and little else.
  *
  * Threads: references are taken and dropped by one thread at a time: the
  * main thread, or the low-priority thread it starts and waits for while a

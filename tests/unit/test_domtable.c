@@ -380,6 +380,170 @@ test_explain(void **state)
 	domtable_free(t);
 }
 
+/* The entries of the table of test_like, first version. */
+static struct domtable *
+like_base(void)
+{
+	struct domtable_builder	*b;
+
+	assert_non_null(b = domtable_builder_new());
+	add(b, "example.com", 2, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 11);
+	add(b, "ads.example.com", 2, DOMTABLE_PASS, DOMTABLE_SUBTREE, 22);
+	add(b, "example.com", 3, DOMTABLE_BLOCK, DOMTABLE_SUBONLY, 33);
+	add(b, "tracker.test", 0, DOMTABLE_BLOCK, DOMTABLE_EXACT, 44);
+	return (build(b));
+}
+
+/* A builder like base with its names again, tags moved by shift. */
+static struct domtable_builder *
+like_again(struct domtable *base, uint32_t shift)
+{
+	struct domtable_builder	*b;
+
+	assert_non_null(b = domtable_builder_like(base));
+	assert_int_equal(domtable_builder_reserve(b, 8), 0);
+	/* Another order, and a duplicate. */
+	add(b, "tracker.test", 0, DOMTABLE_BLOCK, DOMTABLE_EXACT, 44 + shift);
+	add(b, "example.com", 3, DOMTABLE_BLOCK, DOMTABLE_SUBONLY, 33 + shift);
+	add(b, "ads.example.com", 2, DOMTABLE_PASS, DOMTABLE_SUBTREE,
+	    22 + shift);
+	add(b, "example.com", 2, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 11 + shift);
+	add(b, "example.com", 2, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 99 + shift);
+	return (b);
+}
+
+/*
+ * The same names again: a table that shares the first's slots, with the
+ * new tags, and outlives it. Any other name, a name fewer, or a name in
+ * another list or of another kind: the build says the names differ.
+ */
+static void
+test_like(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t1, *t2, *t3;
+	struct domtable_hit	 hit;
+	struct name		 n;
+	int			 differ;
+
+	(void)state;
+	t1 = like_base();
+	b = like_again(t1, 100);
+	assert_int_equal(domtable_builder_diverged(b), 0);
+	assert_non_null(t2 = domtable_build_like(b, &differ));
+	assert_int_equal(differ, 0);
+	assert_int_equal(domtable_entries(t2), domtable_entries(t1));
+	/* A third one like the second: three tables on one set of slots. */
+	b = like_again(t2, 200);
+	assert_non_null(t3 = domtable_build_like(b, &differ));
+	domtable_free(t1);
+	domtable_free(t2);
+	assert_int_equal(match(t3, "www.example.com"), 1U << 2 | 1U << 3);
+	assert_int_equal(match(t3, "x.ads.example.com"), 1U << 3);
+	assert_int_equal(match(t3, "example.com"), 1U << 2);
+	assert_int_equal(match(t3, "tracker.test"), 1);
+	assert_int_equal(match(t3, "www.tracker.test"), 0);
+	assert_int_equal(match(t3, "example.net"), 0);
+	n = wire("x.ads.example.com");
+	assert_int_equal(domtable_explain(t3, n.wire, n.len, 2, &hit), 0);
+	assert_int_equal(hit.kind, DOMTABLE_PASS);
+	assert_int_equal(hit.tag, 222);
+	assert_int_equal(domtable_explain(t3, n.wire, n.len, 3, &hit), 0);
+	assert_int_equal(hit.tag, 233);
+	n = wire("example.com");
+	/* Of the duplicates the lowest tag. */
+	assert_int_equal(domtable_explain(t3, n.wire, n.len, 2, &hit), 0);
+	assert_int_equal(hit.tag, 211);
+
+	/* A name t3 has not: that add and all after it fail. */
+	assert_non_null(b = domtable_builder_like(t3));
+	add(b, "example.com", 2, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 1);
+	n = wire("new.test");
+	assert_int_equal(domtable_add(b, n.wire, n.len, 0, DOMTABLE_BLOCK,
+	    DOMTABLE_SUBTREE, 2), 0);	/* pending: found out later */
+	assert_int_equal(domtable_builder_diverged(b), 1);
+	n = wire("example.com");
+	assert_int_equal(domtable_add(b, n.wire, n.len, 3, DOMTABLE_BLOCK,
+	    DOMTABLE_SUBONLY, 3), -1);
+	assert_null(domtable_build_like(b, &differ));
+	assert_int_equal(differ, 1);
+
+	/* A name fewer. */
+	assert_non_null(b = domtable_builder_like(t3));
+	add(b, "example.com", 2, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 1);
+	add(b, "ads.example.com", 2, DOMTABLE_PASS, DOMTABLE_SUBTREE, 2);
+	add(b, "example.com", 3, DOMTABLE_BLOCK, DOMTABLE_SUBONLY, 3);
+	assert_int_equal(domtable_builder_diverged(b), 0);
+	assert_null(domtable_build_like(b, &differ));
+	assert_int_equal(differ, 1);
+
+	/* The same names, one of them in another list, or of another kind. */
+	assert_non_null(b = domtable_builder_like(t3));
+	add(b, "example.com", 2, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 1);
+	add(b, "ads.example.com", 2, DOMTABLE_PASS, DOMTABLE_SUBTREE, 2);
+	add(b, "example.com", 3, DOMTABLE_BLOCK, DOMTABLE_SUBONLY, 3);
+	add(b, "tracker.test", 1, DOMTABLE_BLOCK, DOMTABLE_EXACT, 4);
+	assert_null(domtable_build_like(b, &differ));
+	assert_int_equal(differ, 1);
+	assert_non_null(b = domtable_builder_like(t3));
+	add(b, "example.com", 2, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 1);
+	add(b, "ads.example.com", 2, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 2);
+	add(b, "example.com", 3, DOMTABLE_BLOCK, DOMTABLE_SUBONLY, 3);
+	add(b, "tracker.test", 0, DOMTABLE_BLOCK, DOMTABLE_EXACT, 4);
+	assert_null(domtable_build_like(b, &differ));
+	assert_int_equal(differ, 1);
+	/* A builder of domtable_builder_new() builds as domtable_build(). */
+	assert_non_null(b = domtable_builder_new());
+	add(b, "example.org", 5, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 1);
+	assert_non_null(t1 = domtable_build_like(b, &differ));
+	assert_int_equal(differ, 0);
+	assert_int_equal(match(t1, "www.example.org"), 1U << 5);
+	domtable_free(t1);
+	/* t3 is still whole after the builders like it failed. */
+	assert_int_equal(match(t3, "www.example.com"), 1U << 2 | 1U << 3);
+	domtable_free(t3);
+}
+
+/* Many names like a table, against the table they share slots with. */
+static void
+test_like_large(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t1, *t2;
+	struct domtable_hit	 hit;
+	struct name		 n;
+	char			 text[64];
+	unsigned		 i;
+	int			 differ;
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	for (i = 0; i < 20000; i++) {
+		snprintf(text, sizeof text, "n%u.l%u.test", i, i % 7);
+		add(b, text, i % 3, i % 11 == 0 ? DOMTABLE_PASS :
+		    DOMTABLE_BLOCK, DOMTABLE_SUBTREE, i);
+	}
+	t1 = build(b);
+	assert_non_null(b = domtable_builder_like(t1));
+	for (i = 20000; i-- > 0;) {
+		snprintf(text, sizeof text, "n%u.l%u.test", i, i % 7);
+		add(b, text, i % 3, i % 11 == 0 ? DOMTABLE_PASS :
+		    DOMTABLE_BLOCK, DOMTABLE_SUBTREE, i + 1);
+	}
+	assert_non_null(t2 = domtable_build_like(b, &differ));
+	assert_int_equal(domtable_entries(t2), 20000);
+	for (i = 0; i < 20000; i += 7) {
+		snprintf(text, sizeof text, "x.n%u.l%u.test", i, i % 7);
+		assert_int_equal(match(t2, text), match(t1, text));
+		n = wire(text);
+		assert_int_equal(domtable_explain(t2, n.wire, n.len, i % 3,
+		    &hit), 0);
+		assert_int_equal(hit.tag, i + 1);
+	}
+	domtable_free(t2);
+	domtable_free(t1);
+}
+
 /* Where the lowest wanted bit was decided, in one walk. */
 static void
 test_match_at(void **state)
@@ -792,6 +956,8 @@ main(void)
 		cmocka_unit_test(test_pass_beats_block),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_like),
+		cmocka_unit_test(test_like_large),
 		cmocka_unit_test(test_match_at),
 		cmocka_unit_test(test_root),
 		cmocka_unit_test(test_long_names),

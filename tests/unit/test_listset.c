@@ -244,6 +244,90 @@ test_changed_file(void **state)
 	conf_free(c2);
 }
 
+/* How many messages contain s. */
+static size_t
+msgs_count(const struct fx *fx, const char *s)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < fx->nmsg && i < MAXMSG; i++)
+		if (strstr(fx->msg[i], s) != NULL)
+			n++;
+	return (n);
+}
+
+/* The line of the entry of list that blocks name (text) in ls. */
+static uint32_t
+line_of(const struct listset *ls, const char *text, unsigned list)
+{
+	struct domtable_hit	 hit;
+	uint8_t			 w[256];
+	size_t			 len;
+	const char		*why;
+
+	assert_int_equal(lists_name(text, strlen(text), w, &len, &why), 0);
+	assert_int_equal(domtable_explain(ls->names, w, len, list, &hit), 0);
+	return (hit.tag);
+}
+
+/*
+ * A list written anew with the same names (here a comment above them and
+ * another order): a new listset whose table shares the old one's slots,
+ * with the new line numbers, and which outlives the old. Then a name
+ * more: a table of its own. Each load reports a bad line once.
+ */
+static void
+test_same_names(void **state)
+{
+	struct fx	*fx = *state;
+	struct conf	*c1, *c2;
+	struct listset	*l1, *l2, *l3;
+
+	fx_write(fx, "a.txt", "a.test\nbad..name\nb.test\n", 0);
+	c1 = fx_conf(fx, LISTS3);
+	assert_non_null(l1 = listset_new(c1, NULL, msg_cb, fx));
+	assert_int_equal(msgs_count(fx, "a.txt:2:"), 1);
+	assert_int_equal(line_of(l1, "b.test", 0), 3);
+
+	fx_write(fx, "a.txt", "# new\nb.test\nbad..name\na.test\n", 1);
+	c2 = fx_conf(fx, LISTS3);
+	assert_non_null(l2 = listset_new(c2, l1, msg_cb, fx));
+	assert_ptr_not_equal(l1, l2);
+	assert_int_equal(msgs_count(fx, "a.txt:3:"), 1);
+	listset_free(l1);
+	conf_free(c1);
+	assert_int_equal(lookup(l2, "www.a.test"), 1);
+	assert_int_equal(lookup(l2, "c.test"), 2);
+	assert_int_equal(lookup(l2, "d.test"), 0);
+	assert_int_equal(line_of(l2, "b.test", 0), 2);
+	assert_int_equal(line_of(l2, "a.test", 0), 4);
+	assert_int_equal(l2->entries[0], 2);
+
+	/* A name more, after the bad line: reported once all the same. */
+	fx_write(fx, "a.txt", "b.test\nbad..name\na.test\nd.test\n", 1);
+	c1 = fx_conf(fx, LISTS3);
+	assert_non_null(l3 = listset_new(c1, l2, msg_cb, fx));
+	assert_int_equal(msgs_count(fx, "a.txt:2:"), 2);
+	listset_free(l2);
+	conf_free(c2);
+	assert_int_equal(lookup(l3, "d.test"), 1);
+	assert_int_equal(lookup(l3, "a.test"), 1);
+	assert_int_equal(line_of(l3, "d.test", 0), 4);
+
+	/* A name fewer, and one moved to the hosts list. */
+	fx_write(fx, "a.txt", "b.test\n", 1);
+	fx_write(fx, "b.txt", "0.0.0.0 c.test a.test d.test\n", 1);
+	c2 = fx_conf(fx, LISTS3);
+	assert_non_null(l2 = listset_new(c2, l3, msg_cb, fx));
+	listset_free(l3);
+	conf_free(c1);
+	assert_int_equal(lookup(l2, "a.test"), 2);
+	assert_int_equal(lookup(l2, "b.test"), 1);
+	assert_int_equal(lookup(l2, "d.test"), 2);
+	listset_free(l2);
+	conf_free(c2);
+}
+
 /* The configuration of the lists changed: a new listset. */
 static void
 test_changed_conf(void **state)
@@ -318,6 +402,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed_file, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_same_names, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_changed_conf, setup,
 		    teardown),
