@@ -1226,6 +1226,95 @@ lists_file_same(const char *path, const struct lists_fileid *id)
 	return (memcmp(&now, id, sizeof now) == 0);
 }
 
+/*
+ * The digest of lists_scan(): one multiply-xorshift per 8 octets of the
+ * lines kept, as domtable.c hashes names. It only tells a reload whether
+ * to try the table in force first (which checks every name itself), so
+ * it needs no key: a file made to collide gains nothing but a wasted try.
+ */
+#define LISTS_K1	0x9e3779b97f4a7c15ULL
+#define LISTS_K2	0xff51afd7ed558ccdULL
+
+/* The state of a digest: *h, and the last n (< 8) octets in w. */
+struct lists_digest {
+	uint64_t	h;
+	uint64_t	w;
+	unsigned	n;
+};
+
+/* Fold len octets at p into the digest d. */
+static void
+lists_digest_add(struct lists_digest *d, const char *p, size_t len)
+{
+	uint64_t	w;
+
+	for (; len > 0 && d->n > 0; p++, len--) {
+		d->w |= (uint64_t)(unsigned char)*p << (8 * d->n);
+		if (++d->n == 8) {
+			d->h = (d->h ^ d->w) * LISTS_K1;
+			d->h ^= d->h >> 29;
+			d->w = 0;
+			d->n = 0;
+		}
+	}
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, sizeof w);
+		d->h = (d->h ^ w) * LISTS_K1;
+		d->h ^= d->h >> 29;
+	}
+	for (; len > 0; p++, len--)
+		d->w |= (uint64_t)(unsigned char)*p << (8 * d->n++);
+}
+
+long
+lists_scan(const char *path, uint64_t *digest)
+{
+	struct lists_digest	 d = { LISTS_K2, 0, 0 };
+	char			 buf[65536], *p, *end, *nl, *seg, *run;
+	long			 lines = 0;
+	ssize_t			 n;
+	int			 fd, start = 1, skip = 0, last = '\n';
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			return (-1);
+		}
+		/*
+		 * A line that starts so is skipped, newline and all; the
+		 * runs of lines between go to the digest whole.
+		 */
+		end = buf + n;
+		run = !start && !skip ? buf : NULL;
+		for (p = buf; p < end; p = seg) {
+			if (start) {
+				skip = *p == '#' || *p == '!' || *p == '\n';
+				if (skip && run != NULL) {
+					lists_digest_add(&d, run,
+					    (size_t)(p - run));
+					run = NULL;
+				} else if (!skip && run == NULL)
+					run = p;
+			}
+			nl = memchr(p, '\n', (size_t)(end - p));
+			seg = nl != NULL ? nl + 1 : end;
+			start = nl != NULL;
+			lines += start;
+		}
+		if (run != NULL)
+			lists_digest_add(&d, run, (size_t)(end - run));
+		last = end[-1];
+	}
+	close(fd);
+	d.h = (d.h ^ d.w ^ (uint64_t)d.n << 56) * LISTS_K2;
+	*digest = d.h ^ d.h >> 31;
+	return (last == '\n' ? lines : lines + 1);
+}
+
 long
 lists_lines(const char *path)
 {

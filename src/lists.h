@@ -142,6 +142,15 @@ int	lists_file_same(const char *path, const struct lists_fileid *id);
  */
 long	lists_lines(const char *path);
 
+/*
+ * As lists_lines(), and *digest gets a 64-bit hash of the lines that are
+ * not blank and do not start with '#' or '!', in order: files of the
+ * same digest very likely hold the same entries in the same order,
+ * whatever their comments; another digest, other entries or another
+ * order. Not keyed: a guess for a reload (listset.c), never a check.
+ */
+long	lists_scan(const char *path, uint64_t *digest);
+
 /* As lists_load() from memory; name stands for the file in reports. */
 int	lists_load_mem(const char *name, const char *buf, size_t len,
 	    enum lists_format fmt, const struct lists_sink *sink,

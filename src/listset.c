@@ -197,22 +197,37 @@ listset_same(const struct listset *ls, const struct conf *conf)
 }
 
 /*
- * Size the domain table for the lines of every domain-type list: about a
- * name a line (hosts lines may have more; the table then grows).
+ * The lines of every domain-type list of conf, and their digests into
+ * digest[] (lists_scan()): the table is sized for about a name a line
+ * (hosts lines may have more; the table then grows). A file that cannot
+ * be read counts nothing here; its load says why.
  */
-static int
-listset_reserve(struct listset_load *ld, const struct conf *conf)
+static size_t
+listset_scan(const struct conf *conf, uint64_t *digest)
 {
 	size_t	i, lines = 0;
 	long	n;
 
 	for (i = 0; i < conf->nlists; i++) {
+		digest[i] = 0;
 		if (conf->lists[i].format == LISTS_IP)
 			continue;
-		if ((n = lists_lines(conf->lists[i].file)) > 0)
+		if ((n = lists_scan(conf->lists[i].file, &digest[i])) > 0)
 			lines += (size_t)n;
 	}
-	return (domtable_builder_reserve(ld->names, lines));
+	return (lines);
+}
+
+/* Whether no domain-type list's digest changed since ls was built. */
+static int
+listset_scan_same(const struct listset *ls, const uint64_t *digest)
+{
+	size_t	i;
+
+	for (i = 0; i < ls->nlists; i++)
+		if (ls->src[i].digest != digest[i])
+			return (0);
+	return (1);
 }
 
 /* Read every list of conf into the builders of ld; -1 if any failed. */
@@ -252,19 +267,21 @@ listset_load(struct listset_load *ld, const struct conf *conf)
 }
 
 /*
- * Read and compile the lists of conf; NULL on any error (reported). With
- * like (the domain table in force, of lists alike), the names go into a
- * table that shares its slots (domtable_builder_like()), and if they are
- * not its names, NULL with *differ set and nothing reported: the caller
- * builds again without like.
+ * Read and compile the lists of conf, of lines lines and digests digest
+ * (listset_scan()); NULL on any error (reported). With like (the domain
+ * table in force, of lists alike), the names go into a table that shares
+ * its slots (domtable_builder_like()), and if they are not its names,
+ * NULL with *differ set and nothing reported: the caller builds again
+ * without like.
  */
 static struct listset *
-listset_build(const struct conf *conf, struct domtable *like,
-    listset_error_cb errcb, void *arg, int *differ)
+listset_build(const struct conf *conf, size_t lines, const uint64_t *digest,
+    struct domtable *like, listset_error_cb errcb, void *arg, int *differ)
 {
 	struct listset_load	 ld;
 	struct listset		*ls;
 	void			*p;
+	size_t			 i;
 	int			 failed = 0;
 
 	*differ = 0;
@@ -283,8 +300,10 @@ listset_build(const struct conf *conf, struct domtable *like,
 	    domtable_builder_new();
 	ld.ips = iptable_builder_new();
 	if (ls->entries == NULL || ls->src == NULL || ld.names == NULL ||
-	    ld.ips == NULL || listset_reserve(&ld, conf) == -1)
+	    ld.ips == NULL || domtable_builder_reserve(ld.names, lines) == -1)
 		goto nomem;
+	for (i = 0; i < conf->nlists; i++)
+		ls->src[i].digest = digest[i];
 	if (listset_load(&ld, conf) == -1)
 		failed = 1;
 	ls->names = domtable_build_like(ld.names, differ);
@@ -326,19 +345,28 @@ struct listset *
 listset_new(const struct conf *conf, struct listset *old,
     listset_error_cb errcb, void *arg)
 {
-	struct listset	*ls;
-	int		 differ;
+	struct listset	*ls = NULL;
+	uint64_t	*digest;
+	size_t		 lines;
+	int		 differ = 1;
 
 	if (listset_same(old, conf)) {
 		old->refs++;
 		return (old);
 	}
-	if (listset_alike(old, conf)) {
-		ls = listset_build(conf, old->names, errcb, arg, &differ);
-		if (ls != NULL || !differ)
-			return (ls);
+	if ((digest = calloc(conf->nlists + 1, sizeof *digest)) == NULL) {
+		errcb(arg, "out of memory reading the lists");
+		return (NULL);
 	}
-	return (listset_build(conf, NULL, errcb, arg, &differ));
+	lines = listset_scan(conf, digest);
+	if (listset_alike(old, conf) && listset_scan_same(old, digest))
+		ls = listset_build(conf, lines, digest, old->names, errcb, arg,
+		    &differ);
+	if (ls == NULL && differ)
+		ls = listset_build(conf, lines, digest, NULL, errcb, arg,
+		    &differ);
+	free(digest);
+	return (ls);
 }
 
 void

@@ -15,15 +15,17 @@
  * formats and no file has changed since it was read (same device, inode,
  * size, modification and change times): a reload that changes a board
  * then costs no list memory and no list time. When a list did change, all
- * of them are read again: first into a table that shares the slots of
- * the table in force (domtable_builder_like()), which holds when the
- * names and what they block are the same (a list downloaded again, lines
- * moved, comments changed): the reload then holds the old table and its
- * new entries, a third of a table. When the names differ, that attempt
- * stops at the first name the table in force lacks (or at the end, a
- * name fewer) and the lists are read once more into a new table, sized
- * beforehand from the files' line counts (domtable_builder_reserve()),
- * so that the reload holds the old table, the new one, and little else.
+ * of them are read again. A first pass over the files counts their lines
+ * and takes a digest of their entry lines (lists_scan(): comments left
+ * out). When no domain-type list's digest changed (a list downloaded
+ * again, comments changed), the names are read into a table that shares
+ * the slots of the table in force (domtable_builder_like()), which holds
+ * when the names and what they block are the same: the reload then holds
+ * the old table and its new entries, a third of a table. Otherwise, or
+ * when that attempt finds a name the table in force lacks (or a name
+ * fewer), the lists are read into a new table, sized beforehand from the
+ * line counts (domtable_builder_reserve()), so that the reload holds the
+ * old table, the new one, and little else.
  *
  * Threads: references are taken and dropped by one thread at a time: the
  * main thread, or the low-priority thread it starts and waits for while a
@@ -56,6 +58,9 @@ struct listset_src {
 	char			*file;
 	int			 format;
 	struct lists_fileid	 id;
+	uint64_t		 digest;	/* of its entry lines, as
+						   lists_scan() gave it before
+						   the load (0 for an ip list) */
 };
 
 /*

@@ -822,6 +822,76 @@ test_sink_fails(void **state)
 	check_report(&r, 0, "t.txt:1: ");
 }
 
+/* Write text to a new temporary file; its path in path. */
+static void
+scan_file(char *path, const char *text, size_t pad)
+{
+	FILE	*f;
+	size_t	 i;
+	int	 fd;
+
+	strcpy(path, "/tmp/test_lists.XXXXXX");
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_non_null(f = fdopen(fd, "w"));
+	/* pad names first, to carry the text across read() blocks. */
+	for (i = 0; i < pad; i++)
+		fprintf(f, "n%zu.pad.example\n", i);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The digest of text after pad names, and its line count in *lines. */
+static uint64_t
+scan_digest(const char *text, size_t pad, long *lines)
+{
+	char		path[32];
+	uint64_t	d = 0;
+
+	scan_file(path, text, pad);
+	*lines = lists_scan(path, &d);
+	unlink(path);
+	return (d);
+}
+
+/*
+ * lists_scan(): the digest of the entry lines, whatever the comments and
+ * blank lines and wherever the read() blocks end; another one for a name
+ * more, another name or another order.
+ */
+static void
+test_scan(void **state)
+{
+	uint64_t	d, e;
+	long		n, m;
+	size_t		pad;
+	char		path[32];
+
+	(void)state;
+	for (pad = 0; pad < 8000; pad += 3000) {
+		d = scan_digest("a.test\nb.test\n", pad, &n);
+		assert_int_equal(n, (long)pad + 2);
+		e = scan_digest("# header\n\na.test\n! adblock-style\n"
+		    "# a comment line long enough to cross a block or not\n"
+		    "b.test\n", pad, &m);
+		assert_int_equal(m, (long)pad + 6);
+		assert_true(d == e);
+		assert_true(d != scan_digest("b.test\na.test\n", pad, &m));
+		assert_true(d != scan_digest("a.test\nb.test\nc.test\n", pad,
+		    &m));
+		assert_true(d != scan_digest("a.test\nc.test\n", pad, &m));
+		assert_true(d != scan_digest("a.test\nb.test", pad, &m));
+		assert_int_equal(m, (long)pad + 2);
+	}
+	/* 3702 pad lines are 65,526 octets: a comment across 64 KiB too. */
+	for (pad = 3697; pad < 3708; pad++)
+		assert_true(scan_digest("# a comment across the block\n"
+		    "a.test\n", pad, &n) == scan_digest("a.test\n", pad, &m));
+	assert_int_equal(lists_scan("/nonexistent/list.txt", &d), -1);
+	scan_file(path, "", 0);
+	assert_int_equal(lists_scan(path, &d), 0);
+	unlink(path);
+}
+
 static void
 test_files(void **state)
 {
@@ -896,6 +966,7 @@ main(void)
 		cmocka_unit_test(test_mostly_garbage),
 		cmocka_unit_test(test_report_cap),
 		cmocka_unit_test(test_sink_fails),
+		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_files),
 	};
 

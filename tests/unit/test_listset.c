@@ -271,10 +271,11 @@ line_of(const struct listset *ls, const char *text, unsigned list)
 }
 
 /*
- * A list written anew with the same names (here a comment above them and
- * another order): a new listset whose table shares the old one's slots,
- * with the new line numbers, and which outlives the old. Then a name
- * more: a table of its own. Each load reports a bad line once.
+ * A list written anew with the same entries (here under comments): a new
+ * listset whose table shares the old one's slots, with the new line
+ * numbers, and which outlives the old. Then the same names in another
+ * order, and a name more: tables of their own. Each load reports a bad
+ * line once.
  */
 static void
 test_same_names(void **state)
@@ -289,25 +290,38 @@ test_same_names(void **state)
 	assert_int_equal(msgs_count(fx, "a.txt:2:"), 1);
 	assert_int_equal(line_of(l1, "b.test", 0), 3);
 
-	fx_write(fx, "a.txt", "# new\nb.test\nbad..name\na.test\n", 1);
+	fx_write(fx, "a.txt", "# new\na.test\n! too\nbad..name\nb.test\n", 1);
 	c2 = fx_conf(fx, LISTS3);
 	assert_non_null(l2 = listset_new(c2, l1, msg_cb, fx));
 	assert_ptr_not_equal(l1, l2);
-	assert_int_equal(msgs_count(fx, "a.txt:3:"), 1);
+	assert_int_equal(l2->src[0].digest, l1->src[0].digest);
+	assert_int_equal(msgs_count(fx, "a.txt:4:"), 1);
 	listset_free(l1);
 	conf_free(c1);
 	assert_int_equal(lookup(l2, "www.a.test"), 1);
 	assert_int_equal(lookup(l2, "c.test"), 2);
 	assert_int_equal(lookup(l2, "d.test"), 0);
-	assert_int_equal(line_of(l2, "b.test", 0), 2);
-	assert_int_equal(line_of(l2, "a.test", 0), 4);
+	assert_int_equal(line_of(l2, "a.test", 0), 2);
+	assert_int_equal(line_of(l2, "b.test", 0), 5);
 	assert_int_equal(l2->entries[0], 2);
+
+	/* Another order: another digest, a table of its own. */
+	fx_write(fx, "a.txt", "b.test\nbad..name\na.test\n", 1);
+	c1 = fx_conf(fx, LISTS3);
+	assert_non_null(l3 = listset_new(c1, l2, msg_cb, fx));
+	assert_int_not_equal(l3->src[0].digest, l2->src[0].digest);
+	assert_int_equal(msgs_count(fx, "a.txt:2:"), 2);
+	listset_free(l2);
+	conf_free(c2);
+	assert_int_equal(line_of(l3, "a.test", 0), 3);
+	l2 = l3;
+	c2 = c1;
 
 	/* A name more, after the bad line: reported once all the same. */
 	fx_write(fx, "a.txt", "b.test\nbad..name\na.test\nd.test\n", 1);
 	c1 = fx_conf(fx, LISTS3);
 	assert_non_null(l3 = listset_new(c1, l2, msg_cb, fx));
-	assert_int_equal(msgs_count(fx, "a.txt:2:"), 2);
+	assert_int_equal(msgs_count(fx, "a.txt:2:"), 3);
 	listset_free(l2);
 	conf_free(c2);
 	assert_int_equal(lookup(l3, "d.test"), 1);
