@@ -58,6 +58,7 @@ struct control {
 	void			*arg;
 	struct control_conns	 conns;
 	int			 nconns;
+	int			 timeout;	/* seconds; CONTROL_TIMEOUT */
 };
 
 /* The built-in help command, shown with the others. */
@@ -191,6 +192,7 @@ control_new(struct event_base *base, const char *path,
 	ctl->cmds = cmds;
 	ctl->ncmds = ncmds;
 	ctl->arg = arg;
+	ctl->timeout = CONTROL_TIMEOUT;
 	LIST_INIT(&ctl->conns);
 	ctl->pause = evtimer_new(base, control_pause_cb, ctl);
 	ctl->listener = evconnlistener_new(base, control_accept_cb, ctl,
@@ -240,13 +242,19 @@ control_free(struct control *ctl)
 	free(ctl);
 }
 
+void
+control_set_timeout(struct control *ctl, int seconds)
+{
+	ctl->timeout = seconds;
+}
+
 static void
 control_accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct control		*ctl = arg;
 	struct control_conn	*conn;
-	struct timeval		 tv = { CONTROL_TIMEOUT, 0 };
+	struct timeval		 tv = { ctl->timeout, 0 };
 
 	(void)listener;
 	(void)sa;
@@ -517,6 +525,12 @@ control_conn_run(struct control_conn *conn, char *line, size_t len)
 		error = control_help(ctl, argc, argv, body);
 	else
 		error = cmd->cb(ctl->arg, argc, argv, body);
+	/*
+	 * libevent reads the clock once a loop round: after a long command
+	 * (a reload) the answer's write timeout would count from before it
+	 * and expire before the answer is written.
+	 */
+	event_base_update_cache_time(ctl->base);
 	control_conn_answer(conn, error == 0, body);
 	evbuffer_free(body);
 }

@@ -57,4 +57,7 @@ struct control	*control_new(struct event_base *base, const char *path,
 		    char **cause);
 void		 control_free(struct control *);
 
+/* Seconds a client may stay silent or unread (tests use a short one). */
+void		 control_set_timeout(struct control *, int);
+
 #endif

@@ -35,6 +35,7 @@
 
 #define TEST_LIMIT_SECS	5
 #define TEST_ANSWER_MAX	65536
+#define TEST_SLOW_SECS	2	/* cmd_slow, past a timeout of 1 s */
 
 struct fixture {
 	char			 dir[64];
@@ -101,6 +102,18 @@ cmd_partial(void *arg, int argc, char **argv, struct evbuffer *out)
 	return (0);
 }
 
+/* slow: a command that keeps the loop as long as a big reload does. */
+static int
+cmd_slow(void *arg, int argc, char **argv, struct evbuffer *out)
+{
+	(void)arg;
+	(void)argc;
+	(void)argv;
+	sleep(TEST_SLOW_SECS);
+	evbuffer_add_printf(out, "done\n");
+	return (0);
+}
+
 static const struct control_cmd test_cmds[] = {
 	{ "echo", 0, CONTROL_MAX_ARGS - 1, "echo [WORD...]", "say it back",
 	  cmd_echo },
@@ -108,6 +121,7 @@ static const struct control_cmd test_cmds[] = {
 	{ "mute", 0, 0, "mute", "fails without a reason", cmd_mute },
 	{ "pair", 2, 3, "pair A B [C]", "two or three words", cmd_echo },
 	{ "partial", 0, 0, "partial", "no final newline", cmd_partial },
+	{ "slow", 0, 0, "slow", "takes longer than the timeout", cmd_slow },
 };
 #define NCMDS (sizeof test_cmds / sizeof test_cmds[0])
 
@@ -597,6 +611,25 @@ test_refused(void **state)
 	free(cause);
 }
 
+/*
+ * A command that runs longer than the timeout (a reload of a million
+ * names on a loaded machine) still gets its answer out: the timeout is
+ * for a silent client, not for the daemon's own work. libevent reads the
+ * clock once per loop round, so without a fresh reading the answer's
+ * write timeout would count from before the command and expire at once.
+ */
+static void
+test_slow(void **state)
+{
+	struct fixture	*f = *state;
+	struct client	 c;
+
+	control_set_timeout(f->ctl, 1);
+	assert_string_equal(ask(f, &c, "slow\n"), "ok\ndone\n");
+	/* A silent client is still dropped, after the short timeout. */
+	assert_string_equal(ask_raw(f, &c, "", 0, 0), "");
+}
+
 /* control_free removes the socket file and closes open connections. */
 static void
 test_remove(void **state)
@@ -650,6 +683,7 @@ main(void)
 		cmocka_unit_test(test_stale),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow, setup, teardown),
 	};
 
 	/* As in veiligd: a write to a client that left must not kill us. */
