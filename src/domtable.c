@@ -37,20 +37,29 @@
  * mean of an unsuccessful search at load 0.75) and walks a few suffixes;
  * at 100,000 queries a second that is one wrong verdict in some 100,000
  * years, whatever the size of the table, and only a name that nobody
- * chose: the seeds of the lanes are drawn at random for every table and
- * never leave the process, so that a list cannot be crafted to pile its
- * names into one probe run, nor a name to pass for another.
+ * chose: the seeds of the lanes are drawn at random when the process
+ * makes its first builder and never leave it, so that a list cannot be
+ * crafted to pile its names into one probe run, nor a name to pass for
+ * another. All tables share them, so that a query name is hashed once
+ * for all the tables it is looked up in (struct domtable_key): with a
+ * seed per table, hashing took a third of the instructions of a cache
+ * hit (five tables a question). Each table still places the names its
+ * own way (the home slot scales the hash to its own size).
  *
  * The hash of a name is built label by label from the root, so the hashes
  * of all suffixes of a query name come out of one pass over its octets
  * (right to left over the label offsets) instead of one pass per suffix.
  * It is written here (a multiply-xorshift per 8 octets in each lane,
  * MurmurHash3's finaliser per label) because no library gives a hash
- * that can be chained over labels.
+ * that can be chained over labels. The name is copied first to a buffer
+ * with room after it, so that the last octets of a label are one load
+ * and a mask rather than a loop.
  *
- * A lookup hashes, then probes each suffix from the name itself up to the
- * root (the root only if it is a name of the table), and stops early once
- * every list that has entries is decided.
+ * A lookup hashes (once per key), asks for the home slot of every suffix
+ * at once when the table is larger than the first-level caches, so that
+ * their cache misses overlap, then probes each suffix from the name
+ * itself up to the root (the root only if it is a name of the table), and
+ * stops early once every list that has entries is decided.
  *
  * The builder is the table being filled: an add hashes the name, finds
  * or takes its slot and appends one entry word; its slots carry the home
@@ -78,6 +87,8 @@
  */
 #include <sys/mman.h>
 
+#include <endian.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +97,6 @@
 #include "domtable.h"
 
 #define DOMTABLE_MAX_NAME	255
-#define DOMTABLE_MAX_SUFFIXES	128	/* 127 labels and the root */
 #define DOMTABLE_NMATCH		3
 #define DOMTABLE_MAX_VSETS	((1U << 24) - 1)
 #define DOMTABLE_MAX_SLOTS	((1U << 28) - 1)
@@ -94,6 +104,7 @@
 #define DOMTABLE_FAN		256	/* buckets of the sort's first pass */
 #define DOMTABLE_PENDING	8	/* adds in flight to their slots */
 #define DOMTABLE_HUGE		(2U << 20)	/* a huge page */
+#define DOMTABLE_PREFETCH	4096	/* slots (48 KiB): prefetch above */
 #define DOMTABLE_K1		0x9e3779b97f4a7c15ULL
 #define DOMTABLE_K2		0xff51afd7ed558ccdULL
 #define DOMTABLE_K3		0xc4ceb9fe1a85ec53ULL
@@ -106,12 +117,6 @@
 #define DOMTABLE_E_BLOCK	(1ULL << 27)	/* else PASS: PASS first */
 #define DOMTABLE_E_TAG(e)	((uint32_t)(e) & DOMTABLE_MAX_TAG)
 #define DOMTABLE_E_KEY(e)	((e) >> 28)	/* slot, list and match */
-
-/* The hash of a name: two lanes, 96 bits kept of 128. */
-struct domtable_hash {
-	uint64_t	a;	/* low 32 bits: home; high: check */
-	uint64_t	b;	/* low 32 bits: check2 */
-};
 
 /* A node; meta 0 (length 0) is an empty slot: no name is shorter than 1. */
 struct domtable_slot {
@@ -135,7 +140,6 @@ struct domtable_bslot {
 };
 
 struct domtable {
-	uint64_t		 seed[2];	/* of lanes a and b */
 	uint64_t		 lists;		/* lists with any entry */
 	struct domtable_slot	*slots;
 	uint32_t		 nslots;
@@ -144,7 +148,10 @@ struct domtable {
 	size_t			 nvsets;
 	uint64_t		*ents;		/* sorted */
 	size_t			 nents;
-	int			 has_root;	/* the root name is a node */
+	uint64_t		 depths;	/* bit d: a name of d labels
+						   (63: 63 or more) */
+	uint64_t		 lens;		/* bit l: a name of l (mod
+						   64) octets */
 	/*
 	 * Tables of domtable_build_like() share slots and vsets: the count
 	 * of tables that hold them, NULL while this one alone does.
@@ -160,14 +167,14 @@ struct domtable_pending {
 
 /* The slots and entries of a table being filled. */
 struct domtable_builder {
-	uint64_t		 seed[2];
 	struct domtable_bslot	*slots;
 	uint32_t		 nslots;
 	size_t			 nnodes;
 	uint64_t		*ents;		/* in the order added */
 	size_t			 nents;
 	size_t			 ents_cap;
-	int			 has_root;
+	uint64_t		 depths;	/* as the table's */
+	uint64_t		 lens;
 	/* Of domtable_builder_like(): the table whose slots are taken. */
 	struct domtable		*like;
 	int			 diverged;	/* a name like lacks */
@@ -186,12 +193,25 @@ struct domtable_vtab {
 	size_t			 nidx;		/* a power of two */
 };
 
+/*
+ * The seeds of hash lanes a and b for every table of the process: set
+ * once by the first domtable_builder_new(), before any table exists (and
+ * so before any lookup hashes), and never changed.
+ */
+static uint64_t		domtable_seed[2];
+static pthread_once_t	domtable_seed_once = PTHREAD_ONCE_INIT;
+
+static void	domtable_seed_init(void);
 static uint64_t	domtable_mix(uint64_t);
 static void	domtable_label_hash(struct domtable_hash *,
 		    const struct domtable_hash *, const uint8_t *);
-static int	domtable_suffixes(const uint64_t *, const uint8_t *, size_t,
-		    uint8_t *, struct domtable_hash *);
+static int	domtable_suffixes(const uint8_t *, size_t, uint8_t *,
+		    struct domtable_hash *);
+static int	domtable_key_hash(struct domtable_key *);
 static uint32_t	domtable_home(uint64_t, uint32_t);
+static uint64_t	domtable_bit(size_t);
+static int	domtable_may_hold(const struct domtable *,
+		    const struct domtable_key *, int);
 static const struct domtable_slot *domtable_find(const struct domtable *,
 		    size_t, const struct domtable_hash *);
 static int	domtable_grow(void **, size_t *, size_t, size_t);
@@ -213,6 +233,17 @@ static int	domtable_intern(struct domtable_vtab *,
 static void	domtable_resolve(const uint64_t *, const uint64_t *,
 		    struct domtable_vset *);
 
+/* Draw the seeds. */
+static void
+domtable_seed_init(void)
+{
+	/* A fixed seed still works; it only loses the flooding defence. */
+	if (getentropy(domtable_seed, sizeof domtable_seed) != 0) {
+		domtable_seed[0] = DOMTABLE_K3;
+		domtable_seed[1] = DOMTABLE_K4;
+	}
+}
+
 /* MurmurHash3's 64-bit finaliser. */
 static uint64_t
 domtable_mix(uint64_t h)
@@ -225,29 +256,35 @@ domtable_mix(uint64_t h)
 	return (h);
 }
 
-/* The hash *h of the name label.rest, given *rest, the hash of rest. */
+/*
+ * The hash *h of the name label.rest, given *rest, the hash of rest. At
+ * least 7 octets must be readable after the label (their values do not
+ * matter).
+ */
 static void
 domtable_label_hash(struct domtable_hash *h, const struct domtable_hash *rest,
     const uint8_t *label)
 {
-	size_t		n = (size_t)label[0] + 1, i, j;
+	size_t		n = (size_t)label[0] + 1, i;
 	uint64_t	a = rest->a, b = rest->b, w;
 
 	/*
 	 * The length octet is hashed too: labels need no other padding.
 	 * The lanes differ in multiplier and shift and are seeded apart.
+	 * Words are little-endian, the octets of a short last word the low
+	 * ones.
 	 */
 	for (i = 0; i + 8 <= n; i += 8) {
 		memcpy(&w, label + i, sizeof w);
+		w = le64toh(w);
 		a = (a ^ w) * DOMTABLE_K1;
 		a ^= a >> 29;
 		b = (b ^ w) * DOMTABLE_K4;
 		b ^= b >> 31;
 	}
 	if (i < n) {
-		w = 0;
-		for (j = 0; i + j < n; j++)
-			w |= (uint64_t)label[i + j] << (8 * j);
+		memcpy(&w, label + i, sizeof w);
+		w = le64toh(w) & (~0ULL >> (64 - 8 * (n - i)));
 		a = (a ^ w) * DOMTABLE_K1;
 		a ^= a >> 29;
 		b = (b ^ w) * DOMTABLE_K4;
@@ -264,9 +301,10 @@ domtable_label_hash(struct domtable_hash *h, const struct domtable_hash *rest,
  * wire-form name of exactly len octets.
  */
 static int
-domtable_suffixes(const uint64_t *seed, const uint8_t *name, size_t len,
-    uint8_t *offs, struct domtable_hash *hashes)
+domtable_suffixes(const uint8_t *name, size_t len, uint8_t *offs,
+    struct domtable_hash *hashes)
 {
+	uint8_t	buf[DOMTABLE_MAX_NAME + 8];	/* the name, room after */
 	size_t	pos = 0;
 	int	n = 0, i;
 
@@ -284,11 +322,22 @@ domtable_suffixes(const uint64_t *seed, const uint8_t *name, size_t len,
 	}
 	if (pos != len - 1)
 		return (-1);
-	hashes[n - 1].a = seed[0];
-	hashes[n - 1].b = seed[1];
+	memcpy(buf, name, len);
+	memset(buf + len, 0, 8);
+	hashes[n - 1].a = domtable_seed[0];
+	hashes[n - 1].b = domtable_seed[1];
 	for (i = n - 2; i >= 0; i--)
-		domtable_label_hash(&hashes[i], &hashes[i + 1], name + offs[i]);
+		domtable_label_hash(&hashes[i], &hashes[i + 1], buf + offs[i]);
 	return (n);
+}
+
+/* The number of suffixes of k's name, hashed now if not yet; or -1. */
+static int
+domtable_key_hash(struct domtable_key *k)
+{
+	if (k->n == 0)
+		k->n = domtable_suffixes(k->lname, k->len, k->offs, k->hashes);
+	return (k->n);
 }
 
 /* The home slot of a hash in a table of n slots. */
@@ -296,6 +345,28 @@ static uint32_t
 domtable_home(uint64_t h, uint32_t n)
 {
 	return ((uint32_t)(((h & 0xffffffffULL) * n) >> 32));
+}
+
+/* The bit of depths for a name of d labels. */
+static uint64_t
+domtable_bit(size_t d)
+{
+	return (1ULL << (d < 63 ? d : 63));
+}
+
+/*
+ * Whether t may hold k's suffix i (of k->n): whether it has a name of as
+ * many labels and as many octets (mod 64). Most tables are small (a
+ * board's allow and deny names, the canaries, the safe-search hosts), and
+ * this skips nearly every probe of a query in them for a few
+ * instructions; the root is probed only in a table that holds it.
+ */
+static int
+domtable_may_hold(const struct domtable *t, const struct domtable_key *k,
+    int i)
+{
+	return ((t->depths & domtable_bit((size_t)(k->n - 1 - i))) != 0 &&
+	    ((t->lens >> ((k->len - k->offs[i]) & 63)) & 1) != 0);
 }
 
 /* The slot of the name of len octets and hash h, or NULL. */
@@ -414,13 +485,9 @@ domtable_builder_new(void)
 {
 	struct domtable_builder	*b;
 
-	if ((b = calloc(1, sizeof *b)) == NULL)
+	if (pthread_once(&domtable_seed_once, domtable_seed_init) != 0 ||
+	    (b = calloc(1, sizeof *b)) == NULL)
 		return (NULL);
-	/* A fixed seed still works; it only loses the flooding defence. */
-	if (getentropy(b->seed, sizeof b->seed) != 0) {
-		b->seed[0] = DOMTABLE_K3;
-		b->seed[1] = DOMTABLE_K4;
-	}
 	b->nslots = DOMTABLE_MIN_SLOTS;
 	if ((b->slots = calloc(b->nslots, sizeof *b->slots)) == NULL) {
 		free(b);
@@ -497,8 +564,6 @@ domtable_place(struct domtable_builder *b, const struct domtable_pending *pd)
 		if (s->s.meta == 0) {
 			*s = pd->name;
 			b->nnodes++;
-			if (n->meta == 1)
-				b->has_root = 1;
 			break;
 		}
 		if (s->s.check == n->check && s->s.check2 == n->check2 &&
@@ -536,12 +601,13 @@ domtable_add(struct domtable_builder *b, const uint8_t *lname,
 	struct domtable_pending	*pd;
 	size_t			 more;
 	void			*p;
+	int			 n;
 
 	if (list >= DOMTABLE_MAX_LISTS || (unsigned)kind > DOMTABLE_PASS ||
 	    (unsigned)match > DOMTABLE_SUBONLY || tag > DOMTABLE_MAX_TAG)
 		return (-1);
 	if (b->diverged ||
-	    domtable_suffixes(b->seed, lname, name_len, offs, hashes) == -1)
+	    (n = domtable_suffixes(lname, name_len, offs, hashes)) == -1)
 		return (-1);
 	/* Room for this add and the pending ones, names and entries. */
 	more = b->npend + 1;
@@ -574,6 +640,8 @@ domtable_add(struct domtable_builder *b, const uint8_t *lname,
 	pd->name.home = (uint32_t)hashes[0].a;
 	pd->ent = (uint64_t)list << 30 | (uint64_t)match << 28 |
 	    (kind == DOMTABLE_BLOCK ? DOMTABLE_E_BLOCK : 0) | tag;
+	b->depths |= domtable_bit((size_t)n - 1);
+	b->lens |= 1ULL << (name_len & 63);
 	if (b->like != NULL)
 		__builtin_prefetch(&b->like->slots[domtable_home(hashes[0].a,
 		    b->nslots)], 0);
@@ -885,7 +953,8 @@ domtable_pack(struct domtable *t, struct domtable_builder *b)
 	t->slots = p;
 	t->nslots = b->nslots;
 	t->nnodes = b->nnodes;
-	t->has_root = b->has_root;
+	t->depths = b->depths;
+	t->lens = b->lens;
 	return (0);
 }
 
@@ -902,7 +971,6 @@ domtable_build(struct domtable_builder *b)
 	memset(&vt, 0, sizeof vt);
 	if ((t = calloc(1, sizeof *t)) == NULL)
 		goto fail;
-	memcpy(t->seed, b->seed, sizeof t->seed);
 	domtable_flush(b);
 	/*
 	 * More slots than the names need (reserved for more than came, or
@@ -949,8 +1017,8 @@ fail:
 
 /*
  * A builder whose adds find their names among old's slots: as
- * domtable_builder_new(), with old's seeds and slots, and no slots of
- * its own.
+ * domtable_builder_new(), with old's slots (the seeds are the process's),
+ * and no slots of its own.
  */
 struct domtable_builder *
 domtable_builder_like(struct domtable *old)
@@ -959,7 +1027,6 @@ domtable_builder_like(struct domtable *old)
 
 	if (old == NULL || (b = calloc(1, sizeof *b)) == NULL)
 		return (NULL);
-	memcpy(b->seed, old->seed, sizeof b->seed);
 	b->like = old;
 	b->nslots = old->nslots;
 	return (b);
@@ -1010,14 +1077,14 @@ domtable_build_like(struct domtable_builder *b, int *differ)
 	}
 	(*like->shared)++;
 	t->shared = like->shared;
-	memcpy(t->seed, like->seed, sizeof t->seed);
 	t->lists = like->lists;
 	t->slots = like->slots;
 	t->nslots = like->nslots;
 	t->nnodes = like->nnodes;
 	t->vsets = like->vsets;
 	t->nvsets = like->nvsets;
-	t->has_root = like->has_root;
+	t->depths = like->depths;
+	t->lens = like->lens;
 	if (t->nents > 0 &&
 	    (p = realloc(t->ents, t->nents * sizeof *t->ents)) != NULL)
 		t->ents = p;
@@ -1047,35 +1114,72 @@ uint64_t
 domtable_match(const struct domtable *t, const uint8_t *lname,
     size_t name_len)
 {
-	size_t	off;
+	struct domtable_key	k;
+	size_t			off;
 
-	return (domtable_match_at(t, lname, name_len, 0, &off));
+	domtable_key_init(&k, lname, name_len);
+	return (domtable_match_key(t, &k, 0, &off));
 }
 
 uint64_t
 domtable_match_at(const struct domtable *t, const uint8_t *lname,
     size_t name_len, uint64_t want, size_t *off)
 {
+	struct domtable_key	k;
+
+	domtable_key_init(&k, lname, name_len);
+	return (domtable_match_key(t, &k, want, off));
+}
+
+int
+domtable_explain(const struct domtable *t, const uint8_t *lname,
+    size_t name_len, unsigned list, struct domtable_hit *hit)
+{
+	struct domtable_key	k;
+
+	domtable_key_init(&k, lname, name_len);
+	return (domtable_explain_key(t, &k, list, hit));
+}
+
+void
+domtable_key_init(struct domtable_key *k, const uint8_t *lname,
+    size_t name_len)
+{
+	k->lname = lname;
+	k->len = name_len;
+	k->n = 0;
+}
+
+uint64_t
+domtable_match_key(const struct domtable *t, struct domtable_key *k,
+    uint64_t want, size_t *off)
+{
 	const struct domtable_slot	*s;
 	const struct domtable_vset	*v;
-	uint8_t				 offs[DOMTABLE_MAX_SUFFIXES];
-	struct domtable_hash		 hashes[DOMTABLE_MAX_SUFFIXES];
 	uint64_t			 decided = 0, result = 0, add, low = 0;
 	int				 n, i;
 
-	if (t == NULL || t->lists == 0)
+	if (t == NULL || t->lists == 0 || (n = domtable_key_hash(k)) == -1)
 		return (0);
-	n = domtable_suffixes(t->seed, lname, name_len, offs, hashes);
-	if (n == -1)
-		return (0);
-	if (!t->has_root)
-		n--;
+	/*
+	 * In a large table each suffix's home slot is a cache miss: ask for
+	 * them all before the first probe waits for its own.
+	 */
+	if (t->nslots >= DOMTABLE_PREFETCH) {
+		for (i = 0; i < n; i++) {
+			if (domtable_may_hold(t, k, i))
+				__builtin_prefetch(&t->slots[domtable_home(
+				    k->hashes[i].a, t->nslots)]);
+		}
+	}
 	/*
 	 * From the name to its parents: the first level that has an entry
 	 * of a list decides that list. Stop once every list is decided.
 	 */
 	for (i = 0; i < n; i++) {
-		s = domtable_find(t, name_len - offs[i], &hashes[i]);
+		if (!domtable_may_hold(t, k, i))
+			continue;
+		s = domtable_find(t, k->len - k->offs[i], &k->hashes[i]);
 		if (s == NULL)
 			continue;
 		v = &t->vsets[s->meta >> 8];
@@ -1090,7 +1194,7 @@ domtable_match_at(const struct domtable *t, const uint8_t *lname,
 		/* Where the lowest wanted bit so far was decided. */
 		if ((add &= want) != 0 && (low == 0 || (add & -add) < low)) {
 			low = add & -add;
-			*off = offs[i];
+			*off = k->offs[i];
 		}
 		if (decided == t->lists)
 			break;
@@ -1099,13 +1203,11 @@ domtable_match_at(const struct domtable *t, const uint8_t *lname,
 }
 
 int
-domtable_explain(const struct domtable *t, const uint8_t *lname,
-    size_t name_len, unsigned list, struct domtable_hit *hit)
+domtable_explain_key(const struct domtable *t, struct domtable_key *k,
+    unsigned list, struct domtable_hit *hit)
 {
 	const struct domtable_slot	*s = NULL;
 	const struct domtable_vset	*v;
-	uint8_t				 offs[DOMTABLE_MAX_SUFFIXES];
-	struct domtable_hash		 hashes[DOMTABLE_MAX_SUFFIXES];
 	uint64_t			 bit, key, e, pick = 0;
 	size_t				 lo, hi, mid;
 	unsigned			 other, m;
@@ -1114,13 +1216,12 @@ domtable_explain(const struct domtable *t, const uint8_t *lname,
 	if (t == NULL || list >= DOMTABLE_MAX_LISTS)
 		return (-1);
 	bit = 1ULL << list;
-	if ((t->lists & bit) == 0)
-		return (-1);
-	n = domtable_suffixes(t->seed, lname, name_len, offs, hashes);
-	if (n == -1)
+	if ((t->lists & bit) == 0 || (n = domtable_key_hash(k)) == -1)
 		return (-1);
 	for (i = 0; i < n; i++) {
-		s = domtable_find(t, name_len - offs[i], &hashes[i]);
+		if (!domtable_may_hold(t, k, i))
+			continue;
+		s = domtable_find(t, k->len - k->offs[i], &k->hashes[i]);
 		if (s == NULL)
 			continue;
 		v = &t->vsets[s->meta >> 8];
@@ -1157,7 +1258,7 @@ domtable_explain(const struct domtable *t, const uint8_t *lname,
 	}
 	if (!found)
 		return (-1);
-	hit->suffix_off = offs[i];
+	hit->suffix_off = k->offs[i];
 	hit->kind = (pick & DOMTABLE_E_BLOCK) ? DOMTABLE_BLOCK : DOMTABLE_PASS;
 	hit->match = (enum domtable_match)DOMTABLE_E_MATCH(pick);
 	hit->tag = DOMTABLE_E_TAG(pick);

@@ -66,6 +66,30 @@ struct domtable_hit {
 	uint32_t		tag;
 };
 
+/*
+ * A query name with the hashes of its suffixes, for the lookups of one
+ * query in many tables (policy_question() asks up to five). Every table
+ * of the process hashes with the same secret seeds (drawn at random once,
+ * domtable.c says why), so the name is hashed once, on the first lookup
+ * in a table that has entries, and each further table only probes. On
+ * the caller's stack; the fields are domtable.c's.
+ */
+#define DOMTABLE_MAX_SUFFIXES	128	/* 127 labels and the root */
+
+struct domtable_hash {
+	uint64_t	a;	/* low 32 bits: home; high: check */
+	uint64_t	b;	/* low 32 bits: check2 */
+};
+
+struct domtable_key {
+	const uint8_t		*lname;	/* the caller's, not copied */
+	size_t			 len;
+	int			 n;	/* suffixes; 0 not hashed yet, -1 a
+					   malformed name */
+	uint8_t			 offs[DOMTABLE_MAX_SUFFIXES];
+	struct domtable_hash	 hashes[DOMTABLE_MAX_SUFFIXES];
+};
+
 /* A builder; NULL on allocation failure. */
 struct domtable_builder	*domtable_builder_new(void);
 void			 domtable_builder_free(struct domtable_builder *);
@@ -143,6 +167,21 @@ uint64_t	domtable_match_at(const struct domtable *, const uint8_t *lname,
  */
 int		domtable_explain(const struct domtable *, const uint8_t *lname,
 		    size_t name_len, unsigned list, struct domtable_hit *hit);
+
+/*
+ * Make k the key of lname (name_len octets, lower-case wire form), which
+ * must stay in place while k is used. Cheap: the hashing waits for the
+ * first lookup that needs it.
+ */
+void		domtable_key_init(struct domtable_key *k, const uint8_t *lname,
+		    size_t name_len);
+
+/* domtable_match_at() and domtable_explain() with a key. */
+uint64_t	domtable_match_key(const struct domtable *,
+		    struct domtable_key *, uint64_t want, size_t *off);
+int		domtable_explain_key(const struct domtable *,
+		    struct domtable_key *, unsigned list,
+		    struct domtable_hit *hit);
 
 /*
  * Number of entries and octets of memory the table holds (slots and

@@ -577,7 +577,7 @@ policy_set_block(struct policy_verdict *v, enum policy_rule rule, int bit,
  */
 static int
 policy_question_lists(const struct policy *p, const struct policy_board *b,
-    const struct wire_query *q, struct policy_verdict *v)
+    struct domtable_key *k, struct policy_verdict *v)
 {
 	struct domtable_hit	 hit;
 	const struct listset_rpz *r;
@@ -585,16 +585,15 @@ policy_question_lists(const struct policy *p, const struct policy_board *b,
 	size_t			 off = 0;
 	int			 bit;
 
-	m = domtable_match_at(p->names, q->lname, q->name_len, b->qmask,
-	    &off) & b->qmask;
+	m = domtable_match_key(p->names, k, b->qmask, &off) & b->qmask;
 	if (m == 0)
 		return (0);
 	bit = __builtin_ctzll(m);
 	policy_set_block(v, POLICY_RULE_LIST, bit, b->block.action,
 	    WIRE_EDE_FILTERED, p->bit_text[bit], off);
 	if (((p->lists->rpz_bits >> bit) & 1) == 0 ||
-	    domtable_explain(p->names, q->lname, q->name_len, (unsigned)bit,
-	    &hit) == -1 || hit.tag >= p->lists->nrpz)
+	    domtable_explain_key(p->names, k, (unsigned)bit, &hit) == -1 ||
+	    hit.tag >= p->lists->nrpz)
 		return (1);
 	r = &p->lists->rpz[hit.tag];
 	if (r->action == LISTS_RPZ_NXDOMAIN)
@@ -615,41 +614,40 @@ policy_question(const struct policy *p, const struct policy_board *b,
     const struct wire_query *q, struct policy_verdict *v)
 {
 	struct domtable_hit	 hit;
+	struct domtable_key	 k;
 	const struct policy_rewrite *rw;
 	size_t			 off = 0;
 
 	memset(v, 0, sizeof *v);
 	v->bit = -1;
+	/* The name is hashed once for all the tables below. */
+	domtable_key_init(&k, q->lname, q->name_len);
 	/* 1. The board's allow list beats everything. */
 	if (b->allow != NULL &&
-	    domtable_match(b->allow, q->lname, q->name_len) != 0) {
+	    domtable_match_key(b->allow, &k, 0, &off) != 0) {
 		v->kind = POLICY_ALLOWED;
 		v->rule = POLICY_RULE_ALLOW;
 		return;
 	}
 	/* 2. Its deny list beats the categories. */
-	if (b->deny != NULL &&
-	    domtable_match_at(b->deny, q->lname, q->name_len, 1, &off) != 0) {
+	if (b->deny != NULL && domtable_match_key(b->deny, &k, 1, &off) != 0) {
 		policy_set_block(v, POLICY_RULE_DENY, -1, b->block.action,
 		    WIRE_EDE_FILTERED, "blocked: deny list", off);
 		return;
 	}
 	/* 3. Canaries: the service says "no DoH, no relay" to browsers. */
-	if (b->canaries &&
-	    domtable_match_at(p->canaries, q->lname, q->name_len, 1, &off) !=
-	    0) {
+	if (b->canaries && domtable_match_key(p->canaries, &k, 1, &off) != 0) {
 		policy_set_block(v, POLICY_RULE_CANARY, -1,
 		    WIRE_BLOCK_NXDOMAIN, WIRE_EDE_BLOCKED, "blocked: canary",
 		    off);
 		return;
 	}
 	/* 4. The categories the board blocks; the first list names it. */
-	if (policy_question_lists(p, b, q, v))
+	if (policy_question_lists(p, b, &k, v))
 		return;
 	/* 5. Safe search: the enforced host of a search engine. */
-	if (b->safe_search &&
-	    domtable_match(p->safe, q->lname, q->name_len) != 0 &&
-	    domtable_explain(p->safe, q->lname, q->name_len, 0, &hit) == 0 &&
+	if (b->safe_search && domtable_match_key(p->safe, &k, 0, &off) != 0 &&
+	    domtable_explain_key(p->safe, &k, 0, &hit) == 0 &&
 	    hit.tag < p->nrewrites) {
 		rw = &p->rewrites[hit.tag];
 		v->kind = POLICY_REWRITE;
@@ -674,11 +672,14 @@ policy_inspect_name_cb(void *arg, const uint8_t *lname, size_t len)
 {
 	struct policy_inspect_ctx	*ctx = arg;
 	const struct policy		*p = ctx->p;
+	struct domtable_key		 k;
+	size_t				 off;
 
-	ctx->mask |= domtable_match(p->names, lname, len);
-	if (domtable_match(p->canaries, lname, len) != 0)
+	domtable_key_init(&k, lname, len);
+	ctx->mask |= domtable_match_key(p->names, &k, 0, &off);
+	if (domtable_match_key(p->canaries, &k, 0, &off) != 0)
 		ctx->mask |= POLICY_BIT_CANARY;
-	if (domtable_match(p->deny_any, lname, len) != 0)
+	if (domtable_match_key(p->deny_any, &k, 0, &off) != 0)
 		ctx->mask |= POLICY_BIT_DENY;
 	return (0);
 }

@@ -578,6 +578,74 @@ test_match_at(void **state)
 	domtable_free(t);
 }
 
+/*
+ * One key looked up in several tables (as policy_question() does): each
+ * answers as it does for the name alone, whatever was asked before; an
+ * empty table does not hash, and a bad name fails in every table.
+ */
+static void
+test_keys(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t1, *t2, *t3, *empty;
+	struct domtable_key	 k;
+	struct domtable_hit	 hit;
+	struct name		 n = wire("a.www.example.com");
+	size_t			 off = 99;
+	const uint8_t		 bad[] = { 3, 'w', 'w', 0 };
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	add(b, "example.com", 0, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 1);
+	t1 = build(b);
+	assert_non_null(b = domtable_builder_new());
+	/* Names of other depths and lengths only: nothing probed. */
+	add(b, "x.y.z.w.v.u", 1, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 2);
+	add(b, "org", 1, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 3);
+	t2 = build(b);
+	assert_non_null(b = domtable_builder_new());
+	add(b, "www.example.com", 5, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 4);
+	add(b, "a.www.example.com", 5, DOMTABLE_PASS, DOMTABLE_EXACT, 5);
+	add(b, "com", 6, DOMTABLE_BLOCK, DOMTABLE_SUBONLY, 6);
+	/* Same length as a.www.example.com (mod 64) and depth, not it. */
+	add(b, "b.www.example.org", 7, DOMTABLE_BLOCK, DOMTABLE_EXACT, 7);
+	t3 = build(b);
+	empty = build(domtable_builder_new());
+
+	domtable_key_init(&k, n.wire, n.len);
+	assert_int_equal(domtable_match_key(empty, &k, 1, &off), 0);
+	assert_int_equal(domtable_match_key(NULL, &k, 1, &off), 0);
+	assert_int_equal(k.n, 0);	/* not hashed yet */
+	assert_int_equal(domtable_match_key(t2, &k, 2, &off), 0);
+	assert_int_equal(off, 99);
+	assert_int_equal(domtable_match_key(t3, &k, 1ULL << 6, &off),
+	    1ULL << 6);
+	assert_int_equal(off, 14);
+	assert_int_equal(domtable_match_key(t1, &k, 1, &off), 1);
+	assert_int_equal(off, 6);
+	assert_int_equal(domtable_explain_key(t3, &k, 5, &hit), 0);
+	assert_int_equal(hit.kind, DOMTABLE_PASS);
+	assert_int_equal(hit.tag, 5);
+	assert_int_equal(hit.suffix_off, 0);
+	assert_int_equal(domtable_explain_key(t3, &k, 7, &hit), -1);
+	assert_int_equal(domtable_explain_key(t1, &k, 0, &hit), 0);
+	assert_int_equal(hit.tag, 1);
+	assert_int_equal(hit.suffix_off, 6);
+	/* The same answers without a key. */
+	assert_int_equal(domtable_match(t3, n.wire, n.len), 1ULL << 6);
+	assert_int_equal(domtable_match(t1, n.wire, n.len), 1);
+	assert_int_equal(domtable_match(t2, n.wire, n.len), 0);
+
+	domtable_key_init(&k, bad, sizeof bad);
+	assert_int_equal(domtable_match_key(t1, &k, 1, &off), 0);
+	assert_int_equal(domtable_match_key(t3, &k, 1, &off), 0);
+	assert_int_equal(domtable_explain_key(t1, &k, 0, &hit), -1);
+	domtable_free(t1);
+	domtable_free(t2);
+	domtable_free(t3);
+	domtable_free(empty);
+}
+
 static void
 test_root(void **state)
 {
@@ -874,6 +942,7 @@ test_random_reference(void **state)
 	struct domtable		*t;
 	struct ref_entry	*e;
 	struct domtable_hit	 h1, h2;
+	struct domtable_key	 k;
 	struct name		 q;
 	const struct ref_entry	*found[REF_MAX_SUFFIXES][REF_LISTS][3];
 	uint64_t		 want;
@@ -916,6 +985,8 @@ test_random_reference(void **state)
 	for (i = 0; i < REF_QUERIES; i++) {
 		q = ref_name(6);
 		n = ref_scan(e, REF_ENTRIES, &q, offs, found);
+		/* One key for all the lookups of the query. */
+		domtable_key_init(&k, q.wire, q.len);
 		want = 0;
 		for (li = 0; li < REF_LISTS; li++) {
 			r1 = ref_explain(found, offs, n, li, &h1);
@@ -930,10 +1001,15 @@ test_random_reference(void **state)
 			assert_int_equal(h1.kind, h2.kind);
 			assert_int_equal(h1.match, h2.match);
 			assert_int_equal(h1.tag, h2.tag);
+			assert_int_equal(domtable_explain_key(t, &k,
+			    ref_list(li), &h2), 0);
+			assert_int_equal(h1.suffix_off, h2.suffix_off);
+			assert_int_equal(h1.tag, h2.tag);
 		}
 		if (want != 0)
 			hits++;
 		assert_int_equal(domtable_match(t, q.wire, q.len), want);
+		assert_int_equal(domtable_match_key(t, &k, 0, &j), want);
 	}
 	/* The alphabet is small enough that many queries match. */
 	assert_true(hits > REF_QUERIES / 10);
@@ -959,6 +1035,7 @@ main(void)
 		cmocka_unit_test(test_like),
 		cmocka_unit_test(test_like_large),
 		cmocka_unit_test(test_match_at),
+		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_root),
 		cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_large),
