@@ -210,8 +210,10 @@ static int	domtable_suffixes(const uint8_t *, size_t, uint8_t *,
 static int	domtable_key_hash(struct domtable_key *);
 static uint32_t	domtable_home(uint64_t, uint32_t);
 static uint64_t	domtable_bit(size_t);
-static int	domtable_may_hold(const struct domtable *,
-		    const struct domtable_key *, int);
+static uint64_t	domtable_depths(const struct domtable *,
+		    const struct domtable_key *);
+static inline int domtable_next(const struct domtable *,
+		    const struct domtable_key *, uint64_t *, int);
 static const struct domtable_slot *domtable_find(const struct domtable *,
 		    size_t, const struct domtable_hash *);
 static int	domtable_grow(void **, size_t *, size_t, size_t);
@@ -355,18 +357,47 @@ domtable_bit(size_t d)
 }
 
 /*
- * Whether t may hold k's suffix i (of k->n): whether it has a name of as
- * many labels and as many octets (mod 64). Most tables are small (a
+ * The suffixes of k that t may hold for their number of labels: bit d
+ * for the suffix of d labels (the root 0, k itself k->n - 1). 0 for a
+ * name of 64 labels or more: domtable_next() walks those one by one.
+ */
+static uint64_t
+domtable_depths(const struct domtable *t, const struct domtable_key *k)
+{
+	return (k->n > 64 ? 0 : t->depths & (~0ULL >> (64 - k->n)));
+}
+
+/*
+ * The next suffix of k, from the name towards the root, that t may hold:
+ * one of as many labels (*m, from domtable_depths(), loses its bit) and
+ * as many octets (mod 64); k->n when there is none. from is where to
+ * go on, for a name of 64 labels or more only. Most tables are small (a
  * board's allow and deny names, the canaries, the safe-search hosts), and
  * this skips nearly every probe of a query in them for a few
  * instructions; the root is probed only in a table that holds it.
  */
-static int
-domtable_may_hold(const struct domtable *t, const struct domtable_key *k,
-    int i)
+static inline int
+domtable_next(const struct domtable *t, const struct domtable_key *k,
+    uint64_t *m, int from)
 {
-	return ((t->depths & domtable_bit((size_t)(k->n - 1 - i))) != 0 &&
-	    ((t->lens >> ((k->len - k->offs[i]) & 63)) & 1) != 0);
+	int	d, i;
+
+	if (k->n > 64) {
+		for (i = from; i < k->n; i++) {
+			if ((t->depths & domtable_bit((size_t)(k->n - 1 - i))) &&
+			    ((t->lens >> ((k->len - k->offs[i]) & 63)) & 1))
+				break;
+		}
+		return (i);
+	}
+	while (*m != 0) {
+		d = 63 - __builtin_clzll(*m);
+		*m &= ~(1ULL << d);
+		i = k->n - 1 - d;
+		if ((t->lens >> ((k->len - k->offs[i]) & 63)) & 1)
+			return (i);
+	}
+	return (k->n);
 }
 
 /* The slot of the name of len octets and hash h, or NULL. */
@@ -1157,28 +1188,29 @@ domtable_match_key(const struct domtable *t, struct domtable_key *k,
 	const struct domtable_slot	*s;
 	const struct domtable_vset	*v;
 	uint64_t			 decided = 0, result = 0, add, low = 0;
+	uint64_t			 m, pm;
 	int				 n, i;
 
 	if (t == NULL || t->lists == 0 || (n = domtable_key_hash(k)) == -1)
 		return (0);
+	m = domtable_depths(t, k);
 	/*
 	 * In a large table each suffix's home slot is a cache miss: ask for
 	 * them all before the first probe waits for its own.
 	 */
 	if (t->nslots >= DOMTABLE_PREFETCH) {
-		for (i = 0; i < n; i++) {
-			if (domtable_may_hold(t, k, i))
-				__builtin_prefetch(&t->slots[domtable_home(
-				    k->hashes[i].a, t->nslots)]);
-		}
+		pm = m;
+		for (i = domtable_next(t, k, &pm, 0); i < n;
+		    i = domtable_next(t, k, &pm, i + 1))
+			__builtin_prefetch(&t->slots[domtable_home(
+			    k->hashes[i].a, t->nslots)]);
 	}
 	/*
 	 * From the name to its parents: the first level that has an entry
 	 * of a list decides that list. Stop once every list is decided.
 	 */
-	for (i = 0; i < n; i++) {
-		if (!domtable_may_hold(t, k, i))
-			continue;
+	for (i = domtable_next(t, k, &m, 0); i < n;
+	    i = domtable_next(t, k, &m, i + 1)) {
 		s = domtable_find(t, k->len - k->offs[i], &k->hashes[i]);
 		if (s == NULL)
 			continue;
@@ -1208,7 +1240,7 @@ domtable_explain_key(const struct domtable *t, struct domtable_key *k,
 {
 	const struct domtable_slot	*s = NULL;
 	const struct domtable_vset	*v;
-	uint64_t			 bit, key, e, pick = 0;
+	uint64_t			 bit, key, e, pick = 0, dm;
 	size_t				 lo, hi, mid;
 	unsigned			 other, m;
 	int				 n, i, found = 0;
@@ -1218,9 +1250,9 @@ domtable_explain_key(const struct domtable *t, struct domtable_key *k,
 	bit = 1ULL << list;
 	if ((t->lists & bit) == 0 || (n = domtable_key_hash(k)) == -1)
 		return (-1);
-	for (i = 0; i < n; i++) {
-		if (!domtable_may_hold(t, k, i))
-			continue;
+	dm = domtable_depths(t, k);
+	for (i = domtable_next(t, k, &dm, 0); i < n;
+	    i = domtable_next(t, k, &dm, i + 1)) {
 		s = domtable_find(t, k->len - k->offs[i], &k->hashes[i]);
 		if (s == NULL)
 			continue;
