@@ -148,6 +148,7 @@ static uint32_t	wire_get32(const uint8_t *);
 static void	wire_put16(uint8_t *, uint16_t);
 static void	wire_put32(uint8_t *, uint32_t);
 static uint8_t	wire_fold(uint8_t);
+static uint64_t	wire_fold8(uint64_t);
 static int	wire_equal_lower(const uint8_t *, const uint8_t *, size_t);
 static const char *wire_name(const uint8_t *, size_t, size_t *, uint8_t *,
 		    size_t *, uint8_t *);
@@ -265,12 +266,35 @@ wire_fold(uint8_t c)
 	return ((uint8_t)(c - 'A') < 26 ? c + ('a' - 'A') : c);
 }
 
+/*
+ * Eight octets to lower case at once, as wire_fold() each: in every
+ * octet under 0x80, its low seven bits plus 0x3f reach 0x80 from 'A' on,
+ * plus 0x25 from past 'Z' on (no carry leaves an octet), and the octets
+ * in between get 0x20. A query's name was folded and compared an octet
+ * at a time: a tenth of a cache hit's instructions.
+ */
+static inline uint64_t
+wire_fold8(uint64_t w)
+{
+	uint64_t	low = w & 0x7f7f7f7f7f7f7f7fULL;
+	uint64_t	from_a = low + 0x3f3f3f3f3f3f3f3fULL;
+	uint64_t	past_z = low + 0x2525252525252525ULL;
+
+	return (w | ((from_a & ~past_z & ~w & 0x8080808080808080ULL) >> 2));
+}
+
 void
 wire_lower(uint8_t *dst, const uint8_t *src, size_t len)
 {
-	size_t	i;
+	uint64_t	w;
+	size_t		i;
 
-	for (i = 0; i < len; i++)
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, src + i, sizeof w);
+		w = wire_fold8(w);
+		memcpy(dst + i, &w, sizeof w);
+	}
+	for (; i < len; i++)
 		dst[i] = wire_fold(src[i]);
 }
 
@@ -282,9 +306,16 @@ wire_lower(uint8_t *dst, const uint8_t *src, size_t len)
 static int
 wire_equal_lower(const uint8_t *name, const uint8_t *lname, size_t len)
 {
-	size_t	i;
+	uint64_t	a, b;
+	size_t		i;
 
-	for (i = 0; i < len; i++) {
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&a, name + i, sizeof a);
+		memcpy(&b, lname + i, sizeof b);
+		if (wire_fold8(a) != b)
+			return (0);
+	}
+	for (; i < len; i++) {
 		if (wire_fold(name[i]) != lname[i])
 			return (0);
 	}

@@ -765,6 +765,41 @@ test_check_answer(void **state)
 }
 
 /*
+ * wire_lower() folds eight octets at a time: every octet value, at every
+ * place of a word and in the tail, in place and not, as one at a time
+ * (RFC 4343: only A-Z change).
+ */
+static void
+test_lower_words(void **state)
+{
+	uint8_t		src[19], dst[19], want;
+	unsigned	c, pos, len;
+
+	(void)state;
+	for (c = 0; c < 256; c++) {
+		for (pos = 0; pos < sizeof src; pos++) {
+			for (len = pos + 1; len <= sizeof src; len += 5) {
+				memset(src, 'Q', sizeof src);
+				src[pos] = (uint8_t)c;
+				memset(dst, 0xee, sizeof dst);
+				wire_lower(dst, src, len);
+				want = c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) :
+				    (uint8_t)c;
+				assert_int_equal(dst[pos], want);
+				if (pos > 0 || len > 1)
+					assert_int_equal(dst[pos > 0 ? 0 : 1],
+					    'q');
+				/* Nothing written past len. */
+				if (len < sizeof dst)
+					assert_int_equal(dst[len], 0xee);
+				wire_lower(src, src, len);
+				assert_memory_equal(src, dst, len);
+			}
+		}
+	}
+}
+
+/*
  * 0x20: the letters of a name counted, mixed as the bits say, sent so, and
  * an answer's echo of that spelling checked.
  */
@@ -2519,6 +2554,7 @@ main(void)
 		cmocka_unit_test(test_error_notimp),
 		cmocka_unit_test(test_make_query),
 		cmocka_unit_test(test_check_answer),
+		cmocka_unit_test(test_lower_words),
 		cmocka_unit_test(test_mix_case),
 		cmocka_unit_test(test_key_hash),
 		cmocka_unit_test(test_scan_positive),
