@@ -331,12 +331,14 @@ wire_equal_lower(const uint8_t *name, const uint8_t *lname, size_t len)
  * the pointer itself) and past the header; the jump bound and the
  * 255-octet bound together rule out loops. Label types 0x40 and 0x80 are
  * refused (RFC 6891 5). On failure returns what was wrong (static text).
+ * The labels between two pointers lie together in pkt and in out, and
+ * are copied at once when the walk leaves them (a question's name: once).
  */
 static const char *
 wire_name(const uint8_t *pkt, size_t len, size_t *off, uint8_t *out,
     size_t *nlen, uint8_t *nlabels)
 {
-	size_t	 pos = *off, end = 0, n = 0, ptr;
+	size_t	 pos = *off, end = 0, n = 0, ptr, from = pos, at = 0;
 	int	 jumped = 0, jumps = 0;
 	uint8_t	 c, labels = 0;
 
@@ -357,7 +359,11 @@ wire_name(const uint8_t *pkt, size_t len, size_t *off, uint8_t *out,
 				end = pos + 2;
 				jumped = 1;
 			}
-			pos = ptr;
+			/* The labels walked since the last jump. */
+			if (out != NULL)
+				memcpy(out + at, pkt + from, n - at);
+			pos = from = ptr;
+			at = n;
 			continue;
 		}
 		if (c & 0xc0)
@@ -369,14 +375,14 @@ wire_name(const uint8_t *pkt, size_t len, size_t *off, uint8_t *out,
 		}
 		if (pos + 1 + c > len)
 			return ("name runs past the end");
-		if (out != NULL)
-			memcpy(out + n, pkt + pos, c + 1);
 		n += c + 1;
 		pos += c + 1;
 		if (c == 0)
 			break;
 		labels++;
 	}
+	if (out != NULL)
+		memcpy(out + at, pkt + from, n - at);
 	*off = jumped ? end : pos;
 	if (nlen != NULL)
 		*nlen = n;

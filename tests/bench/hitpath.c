@@ -14,6 +14,8 @@
  *     cname   www.example.nl A, a CNAME to cdn.example.net and its A
  *     denied  www.example.nl A, a CNAME to cdn.denied.example (on the
  *             board's deny list): blocked on the hit
+ *     blocked www.ads.example.nl A, under a name of the blocked list:
+ *             blocked on the question, the cache not asked
  *
  * Setup (lists, cache) costs the same for every N, so the cost of one hit
  * is (Ir at 2N - Ir at N) / N; tests/bench/README.md says how to run it
@@ -105,15 +107,15 @@ load(void)
 	snapshot_free(snapshot_swap(snap));
 }
 
-/* A query for www.example.nl A with EDNS, ID id, into out; its length. */
+/* A query for name A with EDNS, ID id, into out; its length. */
 static size_t
-mkquery(uint16_t id, uint8_t *out, size_t cap)
+mkquery(const char *name, uint16_t id, uint8_t *out, size_t cap)
 {
 	ldns_pkt	*p;
 	uint8_t		*wire = NULL;
 	size_t		 len = 0;
 
-	if (ldns_pkt_query_new_frm_str(&p, "www.example.nl.", LDNS_RR_TYPE_A,
+	if (ldns_pkt_query_new_frm_str(&p, name, LDNS_RR_TYPE_A,
 	    LDNS_RR_CLASS_IN, LDNS_RD) != LDNS_STATUS_OK)
 		errx(1, "ldns");
 	ldns_pkt_set_id(p, id);
@@ -223,9 +225,10 @@ main(int argc, char **argv)
 	long			 n, i, sent = 0;
 
 	if (argc != 3 || (strcmp(argv[1], "plain") != 0 &&
-	    strcmp(argv[1], "cname") != 0 && strcmp(argv[1], "denied") != 0) ||
+	    strcmp(argv[1], "cname") != 0 && strcmp(argv[1], "denied") != 0 &&
+	    strcmp(argv[1], "blocked") != 0) ||
 	    (n = strtol(argv[2], NULL, 10)) <= 0)
-		errx(2, "usage: hitpath plain|cname|denied N");
+		errx(2, "usage: hitpath plain|cname|denied|blocked N");
 	snapshot_thread_init();
 	load();
 	if ((base = event_base_new()) == NULL ||
@@ -233,10 +236,12 @@ main(int argc, char **argv)
 	    (inflight = inflight_new()) == NULL ||
 	    (qc = query_ctx_new(base, cache, inflight, NULL, 1, 64)) == NULL)
 		errx(1, "out of memory");
-	len = mkquery(1, pkt, sizeof pkt);
+	len = mkquery(strcmp(argv[1], "blocked") == 0 ? "www.ads.example.nl." :
+	    "www.example.nl.", 1, pkt, sizeof pkt);
 	if (wire_parse_query(pkt, len, &wq) != WIRE_OK)
 		errx(1, "query");
-	fill(cache, &wq, argv[1]);
+	if (strcmp(argv[1], "blocked") != 0)
+		fill(cache, &wq, argv[1]);
 
 	memset(&q, 0, sizeof q);
 	q.tp = &tp;
