@@ -1181,30 +1181,41 @@ domtable_key_init(struct domtable_key *k, const uint8_t *lname,
 	k->n = 0;
 }
 
+/*
+ * In a large table each suffix's home slot is a cache miss: ask for them
+ * all at once, so that they overlap each other (and whatever the caller
+ * does before its lookup) instead of each probe waiting for its own.
+ */
+void
+domtable_prefetch(const struct domtable *t, struct domtable_key *k)
+{
+	uint64_t	m;
+	int		i;
+
+	if (t == NULL || t->nslots < DOMTABLE_PREFETCH || t->lists == 0 ||
+	    domtable_key_hash(k) == -1)
+		return;
+	m = domtable_depths(t, k);
+	for (i = domtable_next(t, k, &m, 0); i < k->n;
+	    i = domtable_next(t, k, &m, i + 1))
+		__builtin_prefetch(&t->slots[domtable_home(k->hashes[i].a,
+		    t->nslots)]);
+}
+
 uint64_t
 domtable_match_key(const struct domtable *t, struct domtable_key *k,
     uint64_t want, size_t *off)
 {
 	const struct domtable_slot	*s;
 	const struct domtable_vset	*v;
-	uint64_t			 decided = 0, result = 0, add, low = 0;
-	uint64_t			 m, pm;
+	uint64_t			 decided = 0, result = 0, add, low = 0, m;
 	int				 n, i;
 
 	if (t == NULL || t->lists == 0 || (n = domtable_key_hash(k)) == -1)
 		return (0);
+	if (t->nslots >= DOMTABLE_PREFETCH)
+		domtable_prefetch(t, k);
 	m = domtable_depths(t, k);
-	/*
-	 * In a large table each suffix's home slot is a cache miss: ask for
-	 * them all before the first probe waits for its own.
-	 */
-	if (t->nslots >= DOMTABLE_PREFETCH) {
-		pm = m;
-		for (i = domtable_next(t, k, &pm, 0); i < n;
-		    i = domtable_next(t, k, &pm, i + 1))
-			__builtin_prefetch(&t->slots[domtable_home(
-			    k->hashes[i].a, t->nslots)]);
-	}
 	/*
 	 * From the name to its parents: the first level that has an entry
 	 * of a list decides that list. Stop once every list is decided.

@@ -176,6 +176,14 @@ int		domtable_explain(const struct domtable *, const uint8_t *lname,
 void		domtable_key_init(struct domtable_key *k, const uint8_t *lname,
 		    size_t name_len);
 
+/*
+ * Ask the memory for the places of k's name and parents in t, when t is
+ * too large for the caches: called early, the cache misses of the
+ * lookup to come overlap the caller's work in between. Hashes k.
+ */
+void		domtable_prefetch(const struct domtable *,
+		    struct domtable_key *k);
+
 /* domtable_match_at() and domtable_explain() with a key. */
 uint64_t	domtable_match_key(const struct domtable *,
 		    struct domtable_key *, uint64_t want, size_t *off);
