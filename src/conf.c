@@ -1030,6 +1030,17 @@ conf_set_size(struct conf_state *st, const struct conf_key *k,
 	*dst = v;
 }
 
+/* Does the glob pattern s have a wildcard in a directory part? */
+static int
+conf_glob_dirs(const char *s)
+{
+	const char	*slash;
+
+	if ((slash = strrchr(s, '/')) == NULL)
+		return (0);
+	return (strcspn(s, "*?[") < (size_t)(slash - s));
+}
+
 /* Text of key k: a path (resolved), a URL, or text of k's length. */
 static void
 conf_set_text(struct conf_state *st, const struct conf_key *k,
@@ -1038,6 +1049,17 @@ conf_set_text(struct conf_state *st, const struct conf_key *k,
 	if (k->type == CONF_URL && conf_check_url(n->value) == -1) {
 		conf_verror(st, k, n, "is not a URL starting with https:// "
 		    "(plain http is not fetched)");
+		return;
+	}
+	/*
+	 * Wildcards in a directory would let glob(3) walk whole trees (a
+	 * slip such as a star for each of the first three directories reads
+	 * every directory of the system at each start and reload): the
+	 * boards are files of one directory.
+	 */
+	if (strcmp(k->path, "boards") == 0 && conf_glob_dirs(n->value)) {
+		conf_verror(st, k, n, "has a wildcard before its last '/': "
+		    "board files are the files of one directory");
 		return;
 	}
 	if (k->type == CONF_TEXT && (strlen(n->value) < k->min ||

@@ -1091,6 +1091,15 @@ test_boards(void **state)
 	assert_int_equal(c->nboards, 0);
 	conf_free(c);
 	tdir_free(&d);
+
+	/* Wildcards in a directory part: refused, before any glob runs. */
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nboards: /*/*/*.yaml\n",
+	    "t.yaml:2:9: boards: '/*/*/*.yaml' has a wildcard before its "
+	    "last '/'");
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nboards: b[12]/x.yaml\n",
+	    "t.yaml:2:9: boards: 'b[12]/x.yaml' has a wildcard");
+	expect_one_error("upstreams: [ 127.0.0.1 ]\nboards: ?/a.yaml\n",
+	    "t.yaml:2:9: boards: '?/a.yaml' has a wildcard");
 }
 
 static void
