@@ -607,6 +607,85 @@ test_jump(void **state)
 	iptable_free(t);
 }
 
+/*
+ * The board table of the boards bench: 40,000 adjacent /24s, each its own
+ * board, so that every bucket of the jump index is one /24 and keeps its
+ * value itself; a few values of more than 32 bits, which it cannot keep
+ * (their buckets are searched). Every /24 at a random address inside, its
+ * first and last, and the addresses just outside the block. Adjacent
+ * IPv6 /48s the same way.
+ */
+static void
+test_jump_whole(void **state)
+{
+	struct iptable_builder	*b;
+	struct iptable		*t;
+	struct conf_net		 n;
+	uint8_t			 a[16];
+	uint32_t		 x;
+	uint64_t		 v;
+	size_t			 i;
+
+	(void)state;
+	assert_non_null(b = iptable_builder_new());
+	for (i = 0; i < 40000; i++) {
+		memset(&n, 0, sizeof n);
+		n.family = AF_INET;
+		x = (127U << 24) | (uint32_t)i << 8;
+		n.addr[0] = x >> 24;
+		n.addr[1] = x >> 16;
+		n.addr[2] = x >> 8;
+		n.prefix = 24;
+		v = i % 1000 == 7 ? (uint64_t)i << 32 : i + 1;
+		assert_int_equal(iptable_add(b, &n, v), 0);
+	}
+	for (i = 0; i < 4096; i++) {
+		memset(&n, 0, sizeof n);
+		n.family = AF_INET6;
+		memcpy(n.addr, "\x20\x01\x0d\xb8", 4);
+		n.addr[4] = (uint8_t)(i >> 8);
+		n.addr[5] = (uint8_t)i;
+		n.prefix = 48;
+		assert_int_equal(iptable_add(b, &n, i % 500 == 3 ?
+		    UINT64_MAX - i : 100000 + i), 0);
+	}
+	assert_non_null(t = iptable_build(b));
+	for (i = 0; i < 3 * 40000; i++) {
+		x = (127U << 24) | (uint32_t)(i / 3) << 8 |
+		    (i % 3 == 0 ? 0 : i % 3 == 1 ? 0xff : (uint32_t)rand() & 0xff);
+		a[0] = x >> 24;
+		a[1] = x >> 16;
+		a[2] = x >> 8;
+		a[3] = x;
+		v = i / 3 % 1000 == 7 ? (uint64_t)(i / 3) << 32 : i / 3 + 1;
+		assert_true(iptable_lookup_addr(t, AF_INET, a) == v);
+	}
+	memcpy(a, "\x7e\xff\xff\xff", 4);
+	assert_true(iptable_lookup_addr(t, AF_INET, a) == 0);
+	x = (127U << 24) | 40000U << 8;
+	a[0] = x >> 24;
+	a[1] = x >> 16;
+	a[2] = x >> 8;
+	a[3] = 0;
+	assert_true(iptable_lookup_addr(t, AF_INET, a) == 0);
+	for (i = 0; i < 2 * 4096; i++) {
+		memset(a, 0, sizeof a);
+		memcpy(a, "\x20\x01\x0d\xb8", 4);
+		a[4] = (uint8_t)(i / 2 >> 8);
+		a[5] = (uint8_t)(i / 2);
+		if (i % 2)
+			memset(a + 6, 0xff, 10);
+		else
+			a[6 + (size_t)rand() % 10] = (uint8_t)rand();
+		v = i / 2 % 500 == 3 ? UINT64_MAX - i / 2 : 100000 + i / 2;
+		assert_true(iptable_lookup_addr(t, AF_INET6, a) == v);
+	}
+	memset(a, 0, sizeof a);
+	memcpy(a, "\x20\x01\x0d\xb8\x10", 5);
+	assert_true(iptable_lookup_addr(t, AF_INET6, a) == 0);
+	iptable_free(t);
+}
+
 /* Do two networks of one family overlap? The reference, bit by bit. */
 static int
 overlaps(const struct conf_net *a, const struct conf_net *b)
@@ -708,6 +787,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_jump),
+		cmocka_unit_test(test_jump_whole),
 		cmocka_unit_test(test_overlap_random),
 	};
 
