@@ -418,6 +418,8 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 		return (query_send(q, wire_error(q->out, q->cap, &q->wq,
 		    WIRE_REFUSED)));
 	}
+	/* Its board's counters, loading while the policy works. */
+	stats_prefetch(qc->sw, snap->stats, (int)q->board->index);
 
 	/* Policy on the question. */
 	policy_question(snap->policy, q->board, &q->wq, &q->verdict);

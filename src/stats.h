@@ -242,6 +242,15 @@ void		 stats_count(struct stats_worker *, const struct stats_map *map,
 		    int board, const struct stats_query *q);
 
 /*
+ * The query has been found to be board's (an index as for stats_count):
+ * start loading the board's recorder, so that the cache misses of a
+ * worker with many boards overlap the work on the query before it is
+ * counted. Only a hint: it changes nothing.
+ */
+void		 stats_prefetch(struct stats_worker *,
+		    const struct stats_map *map, int board);
+
+/*
  * Count an upstream event for the upstream at ss; n is the round trip in
  * nanoseconds for STATS_UP_ANSWER, the records dropped from an answer for
  * STATS_UP_SCRUBBED, and not used for the others. Takes its own read section: the forwarder's callbacks
