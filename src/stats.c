@@ -268,7 +268,14 @@ struct stats_counts {
 	uint64_t	cat[STATS_MAX_CATS];
 };
 
-/* A board's interval or day part: counts, clients, sites. */
+/*
+ * A board's interval or day part: counts, clients, sites. A day's counts
+ * stop where the open interval starts: the fold adds a second's counts
+ * to the interval only, and the interval is added to the day and the
+ * total when it closes (stats_counts_merge), so that with many boards
+ * the fold writes one set of counters per board and second, not three.
+ * Readers of today or the totals add the open interval.
+ */
 struct stats_period {
 	struct stats_counts	 c;
 	struct hll		 hll;
@@ -283,7 +290,8 @@ struct stats_board {
 	char			*id;		/* file name without .yaml */
 	char			*name;		/* its name: */
 	int			 live;		/* in the policy in force */
-	struct stats_counts	 total;		/* since start */
+	struct stats_counts	 total;		/* since start, up to the
+						   open interval (ival) */
 	struct stats_period	*ival;		/* NULL: no queries yet */
 	struct stats_period	*day;
 	uint64_t		 clients_last;	/* last whole interval */
@@ -1507,6 +1515,44 @@ stats_counts_add(struct stats_counts *c, const struct stats_brec *r)
 	}
 }
 
+_Static_assert(sizeof(struct stats_counts) % sizeof(uint64_t) == 0,
+    "stats_counts: uint64_t counters only");
+
+/* Add counts src into dst, every field. */
+static void
+stats_counts_merge(struct stats_counts *dst, const struct stats_counts *src)
+{
+	uint64_t	*d = (uint64_t *)(void *)dst;
+	const uint64_t	*v = (const uint64_t *)(const void *)src;
+	size_t		 i;
+
+	/* Nothing but uint64_t in it: add them as an array. */
+	for (i = 0; i < sizeof *dst / sizeof *d; i++)
+		d[i] += v[i];
+}
+
+/* The counter at offset off of board b's totals, the open interval too. */
+static uint64_t
+stats_total_at(const struct stats_board *b, size_t off)
+{
+	uint64_t	v;
+
+	v = *(const uint64_t *)(const void *)((const char *)&b->total + off);
+	if (b->ival != NULL)
+		v += *(const uint64_t *)(const void *)((const char *)
+		    &b->ival->c + off);
+	return (v);
+}
+
+/* Board b's totals with the open interval, into c. */
+static void
+stats_total(const struct stats_board *b, struct stats_counts *c)
+{
+	*c = b->total;
+	if (b->ival != NULL)
+		stats_counts_merge(c, &b->ival->c);
+}
+
 /* Queries in counts c: every query gets exactly one answer kind. */
 static uint64_t
 stats_queries(const struct stats_counts *c)
@@ -1714,20 +1760,22 @@ static void
 stats_fold_set(struct stats *st, struct stats_set *s, time_t now)
 {
 	struct stats_period	*ival, *day;
-	struct stats_board	*b;
 	struct stats_brec	*r;
 	struct stats_up		*u;
 	struct kanon		*t;
 	uint32_t		 i, sid;
 
 	for (i = 0; i < s->ndirty; i++) {
+		/* Boards come in no order: load a few ahead. */
+		if (i + 8 < s->ndirty && (sid = s->dirty[i + 8]) <
+		    st->nboards) {
+			__builtin_prefetch(&s->recs[sid]);
+			__builtin_prefetch(&st->boards[sid]->ival);
+		}
 		sid = s->dirty[i];
 		r = &s->recs[sid];
 		if (stats_periods(st, sid, &ival, &day) == 0) {
-			b = st->boards[sid];
 			stats_counts_add(&ival->c, r);
-			stats_counts_add(&day->c, r);
-			stats_counts_add(&b->total, r);
 			if (r->sites_lost != 0 &&
 			    (t = stats_sites(st, ival)) != NULL)
 				kanon_lost(t, r->sites_lost);
@@ -1740,12 +1788,8 @@ stats_fold_set(struct stats *st, struct stats_set *s, time_t now)
 		if (s->cats[i].sid1 == 0)
 			continue;
 		sid = s->cats[i].sid1 - 1;
-		if (stats_periods(st, sid, &ival, &day) == 0) {
+		if (stats_periods(st, sid, &ival, &day) == 0)
 			ival->c.cat[s->cats[i].cat] += s->cats[i].count;
-			day->c.cat[s->cats[i].cat] += s->cats[i].count;
-			st->boards[sid]->total.cat[s->cats[i].cat] +=
-			    s->cats[i].count;
-		}
 	}
 	if (s->ncats > 0)
 		memset(s->cats, 0, s->catcap * sizeof *s->cats);
@@ -2128,16 +2172,21 @@ stats_close_interval(struct stats *st, time_t end)
 			continue;
 		stats_line(st, f, stats_json_board(st, b, b->ival, 0,
 		    st->ival_start, end));
-		/* Gauges the metrics thread reads: under the lock. */
+		/*
+		 * The interval's counts into the day's and the totals, and
+		 * the gauges: what the metrics thread reads, under the lock.
+		 */
 		pthread_mutex_lock(&st->lock);
+		stats_counts_merge(&b->total, &b->ival->c);
 		b->clients_last = hll_count(&b->ival->hll);
 		if (b->day != NULL) {
+			stats_counts_merge(&b->day->c, &b->ival->c);
 			b->day->intervals++;
 			b->clients_day = hll_count(&b->day->hll);
 		}
-		pthread_mutex_unlock(&st->lock);
 		stats_period_free(b->ival);
 		b->ival = NULL;
+		pthread_mutex_unlock(&st->lock);
 	}
 	if (st->out_ival.queries > 0)
 		stats_line(st, f, stats_json_outside(st, &st->out_ival,
@@ -2313,6 +2362,7 @@ static void
 stats_text_board(const struct stats *st, struct evbuffer *out,
     struct stats_board *b, time_t now)
 {
+	struct stats_counts	 total;
 	struct kanon_site	*v;
 	uint64_t		 hs, hc;
 	char			 t[64];
@@ -2347,19 +2397,22 @@ stats_text_board(const struct stats *st, struct evbuffer *out,
 	if (b->day != NULL)
 		evbuffer_add_printf(out, "  today since %s: %llu queries, "
 		    "%llu clients\n", stats_iso(st->day_start, t, sizeof t),
-		    (unsigned long long)stats_queries(&b->day->c),
+		    (unsigned long long)(stats_queries(&b->day->c) +
+		    (b->ival != NULL ? stats_queries(&b->ival->c) : 0)),
 		    (unsigned long long)hll_count(&b->day->hll));
+	stats_total(b, &total);
 	evbuffer_add_printf(out, "  total since %s: %llu queries\n",
 	    stats_iso(st->started, t, sizeof t),
-	    (unsigned long long)stats_queries(&b->total));
-	stats_text_counts(st, out, &b->total);
+	    (unsigned long long)stats_queries(&total));
+	stats_text_counts(st, out, &total);
 }
 
 /* The JSON of one board: its interval so far, today, and totals. */
 static json_t *
 stats_json_show_board(struct stats *st, struct stats_board *b)
 {
-	json_t	*o, *p;
+	struct stats_counts	 total;
+	json_t			*o, *p;
 
 	if ((o = json_object()) == NULL)
 		return (NULL);
@@ -2376,13 +2429,15 @@ stats_json_show_board(struct stats *st, struct stats_board *b)
 	}
 	if (b->day != NULL && (p = json_object()) != NULL) {
 		json_object_set_new(p, "queries", json_integer((json_int_t)
-		    stats_queries(&b->day->c)));
+		    (stats_queries(&b->day->c) + (b->ival != NULL ?
+		    stats_queries(&b->ival->c) : 0))));
 		json_object_set_new(p, "clients", json_integer((json_int_t)
 		    hll_count(&b->day->hll)));
 		json_object_set_new(o, "today", p);
 	}
 	if ((p = json_object()) != NULL) {
-		stats_json_counts(st, p, &b->total);
+		stats_total(b, &total);
+		stats_json_counts(st, p, &total);
 		/* Latency is in Prometheus; totals here are for people. */
 		json_object_del(p, "latency");
 		json_object_set_new(o, "total", p);
@@ -2537,22 +2592,21 @@ stats_prom_named(struct stats *st, struct evbuffer *out, const char *name,
     const char *const *names)
 {
 	struct stats_board	*b;
-	const uint64_t		*v;
+	uint64_t		 v;
 	char			 id[256], lv[256];
 	size_t			 i, j;
 
 	metrics_head(out, name, "counter", help);
 	for (i = 0; i < st->nboards; i++) {
 		b = st->boards[st->byid[i]];
-		v = (const uint64_t *)(const void *)((const char *)&b->total +
-		    off);
 		metrics_label(b->id, id, sizeof id);
 		for (j = 0; j < n; j++) {
-			if (v[j] == 0 || names[j] == NULL)
+			v = stats_total_at(b, off + j * sizeof v);
+			if (v == 0 || names[j] == NULL)
 				continue;
 			evbuffer_add_printf(out, "%s{board=\"%s\",%s=\"%s\"} "
 			    "%llu\n", name, id, label, metrics_label(names[j],
-			    lv, sizeof lv), (unsigned long long)v[j]);
+			    lv, sizeof lv), (unsigned long long)v);
 		}
 	}
 }
@@ -2598,8 +2652,9 @@ stats_prom_boards(struct stats *st, struct evbuffer *out)
 	struct stats_board	*b;
 	const char		*cats[STATS_MAX_CATS];
 	char			 id[256], labels[300];
+	uint64_t		 lat[STATS_NBUCKETS], lat_ns;
 	size_t			 i;
-	int			 j;
+	int			 j, k;
 	static const char *const paths[2] = { "cache", "upstream" };
 
 	stats_prom_named(st, out, "veilig_queries_total",
@@ -2632,7 +2687,8 @@ stats_prom_boards(struct stats *st, struct evbuffer *out)
 		b = st->boards[st->byid[i]];
 		evbuffer_add_printf(out, "veilig_safe_search_total{board=\"%s\"}"
 		    " %llu\n", metrics_label(b->id, id, sizeof id),
-		    (unsigned long long)b->total.safe_search);
+		    (unsigned long long)stats_total_at(b, offsetof(struct
+		    stats_counts, safe_search)));
 	}
 	metrics_head(out, "veilig_response_seconds", "histogram",
 	    "Time from receiving a query to sending its answer, by board; "
@@ -2640,17 +2696,21 @@ stats_prom_boards(struct stats *st, struct evbuffer *out)
 	for (i = 0; i < st->nboards; i++) {
 		b = st->boards[st->byid[i]];
 		for (j = 0; j < 2; j++) {
+			for (k = 0; k < STATS_NBUCKETS; k++)
+				lat[k] = stats_total_at(b, offsetof(struct
+				    stats_counts, lat) + (j * STATS_NBUCKETS +
+				    k) * sizeof lat[0]);
+			lat_ns = stats_total_at(b, offsetof(struct
+			    stats_counts, lat_ns) + j * sizeof lat_ns);
 			/* A path with no answers yet: 19 lines of zeros. */
-			if (b->total.lat[j][STATS_NBUCKETS - 1] == 0 &&
-			    b->total.lat_ns[j] == 0 && stats_hist_empty(
-			    b->total.lat[j]))
+			if (lat_ns == 0 && stats_hist_empty(lat))
 				continue;
 			snprintf(labels, sizeof labels, "board=\"%s\","
 			    "path=\"%s\"", metrics_label(b->id, id, sizeof id),
 			    paths[j]);
 			metrics_histogram(out, "veilig_response_seconds",
-			    labels, stats_bucket_le, b->total.lat[j],
-			    STATS_NBUCKETS, stats_secs(b->total.lat_ns[j]));
+			    labels, stats_bucket_le, lat, STATS_NBUCKETS,
+			    stats_secs(lat_ns));
 		}
 	}
 	metrics_head(out, "veilig_clients", "gauge", "Distinct clients of a "
