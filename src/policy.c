@@ -536,6 +536,18 @@ policy_board_for(const struct policy *p, const struct sockaddr *sa)
 	return (&p->boards[v - 1]);
 }
 
+int
+policy_board_prefetch(const struct policy *p, const struct sockaddr *sa)
+{
+	uint64_t	v;
+
+	v = iptable_lookup(p->boardnets, sa);
+	if (v == 0 || v > p->nboards)
+		return (-1);
+	__builtin_prefetch(&p->boards[v - 1]);
+	return ((int)(v - 1));
+}
+
 const struct policy_board *
 policy_board_named(const struct policy *p, const char *name)
 {

@@ -141,6 +141,15 @@ struct policy	*policy_new(const struct conf *conf, struct policy *prev,
 		    policy_error_cb errcb, void *arg);
 void		 policy_free(struct policy *);
 
+/*
+ * The index of the board owning sa, or -1, as policy_board_for() finds
+ * it, and the board's record starts loading (a hint to the cache: a
+ * worker looks up a batch's boards ahead, so that their cache misses
+ * overlap).
+ */
+int		 policy_board_prefetch(const struct policy *,
+		    const struct sockaddr *sa);
+
 /* The board owning the source address sa, or NULL. */
 const struct policy_board *policy_board_for(const struct policy *,
 		    const struct sockaddr *sa);

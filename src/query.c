@@ -491,6 +491,16 @@ query_batch_begin(struct query_ctx *qc, const struct timespec *received)
 }
 
 void
+query_batch_prefetch(struct query_ctx *qc, const struct snapshot *snap,
+    const struct sockaddr *from)
+{
+	int	board;
+
+	if ((board = policy_board_prefetch(snap->policy, from)) >= 0)
+		stats_prefetch(qc->sw, snap->stats, board);
+}
+
+void
 query_batch_end(struct query_ctx *qc)
 {
 	stats_worker_end(qc->sw);

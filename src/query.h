@@ -251,6 +251,16 @@ void		 query_batch_begin(struct query_ctx *,
 void		 query_batch_end(struct query_ctx *);
 
 /*
+ * After query_batch_begin(), for every datagram of the batch before any
+ * is answered: start loading the board of a query from the address from,
+ * and the board's statistics counters. With thousands of boards these
+ * are cache misses that would each stall one query after the other;
+ * started for the whole batch at once, they overlap. Only a hint.
+ */
+void		 query_batch_prefetch(struct query_ctx *,
+		    const struct snapshot *snap, const struct sockaddr *from);
+
+/*
  * Decide on the query of len octets at pkt, under snap: write the answer
  * into q->out (QUERY_SEND, q->outlen set), or say QUERY_DROP or
  * QUERY_FORWARD. q's transport fields must be set. No allocation. Inside

@@ -724,6 +724,10 @@ worker_udp_answer(struct worker_udp *u, unsigned n)
 	snapshot_read_begin();
 	snap = snapshot_current();
 	query_batch_begin(w->qc, &q.received);
+	/* The boards of the batch, their misses overlapping (many boards). */
+	for (i = 0; i < n; i++)
+		query_batch_prefetch(w->qc, snap, (const struct sockaddr *)
+		    w->rx[i].msg_hdr.msg_name);
 	for (i = 0; i < n; i++) {
 		mh = &w->rx[i].msg_hdr;
 		w->st.udp_queries++;
