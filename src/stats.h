@@ -23,11 +23,12 @@
  *
  * - Main ticks once a second (stats_tick): it flips, waits for a grace
  *   period (every worker has left the read sections that may still write
- *   the old set), then folds the old set into the open interval and into
- *   the running totals, and clears it. At the end of an interval it
- *   writes one JSON line per board that had queries (statsfile.c); at the
- *   end of a day, or when stopped, the day summaries. Prometheus and
- *   veiligctl read the totals, at most one tick old.
+ *   the old set), then folds the old set into the open interval and
+ *   clears it. At the end of an interval it adds the interval to the day
+ *   and the running totals and writes one JSON line per board that had
+ *   queries (statsfile.c); at the end of a day, or when stopped, the day
+ *   summaries. Prometheus and veiligctl read the totals with the open
+ *   interval added, at most one tick old.
  *
  * Boards are known by their id, the board file's name without .yaml,
  * which a reload does not change: stats_map_new() gives every board of a
