@@ -245,7 +245,7 @@ struct stats_worker {
 	struct stats		*st;
 	struct stats_set	*cur;		/* loaded by begin */
 	const struct siphash_key *key;		/* the day's, for cur */
-	unsigned		 memo_set;	/* the set memo is of */
+	unsigned		 memo_set;	/* the flip memo is of */
 	struct stats_memo	 memo[STATS_MEMO];
 	uint64_t		 t0;		/* the batch's receipt */
 	uint32_t		 pend[STATS_PEND]; /* sids with pend[] counts
@@ -361,7 +361,8 @@ struct stats {
 	/* workers */
 	struct stats_worker	**workers;
 	unsigned		 nworkers;
-	unsigned		 flip;		/* the set workers write */
+	unsigned		 flip;		/* flips so far; the set
+						   workers write is flip & 1 */
 	struct siphash_key	 set_key[2];	/* day key of each set */
 	struct siphash_key	 day_key;
 	struct siphash_key	 ival_key;
@@ -578,10 +579,15 @@ stats_worker_begin(struct stats_worker *w, uint64_t received)
 	/* Answers still pending belong to the set they were counted in. */
 	if (w->npend != 0)
 		stats_worker_end(w);
-	w->cur = &w->sets[f];
-	w->key = &w->st->set_key[f];
+	w->cur = &w->sets[f & 1];
+	w->key = &w->st->set_key[f & 1];
 	w->t0 = received;
-	/* A new set: its clients are not in it yet, its key may be new. */
+	/*
+	 * A new set: its clients are not in it yet, its key may be new.
+	 * By the count of flips, not the set: a worker idle for two ticks
+	 * finds the same set again, but emptied by the fold in between
+	 * (and maybe under a new day's key), so its memo is stale.
+	 */
 	if (f != w->memo_set) {
 		explicit_bzero(w->memo, sizeof w->memo);
 		w->memo_set = f;
@@ -1063,7 +1069,7 @@ stats_upstream(struct stats_worker *w, const struct sockaddr_storage *ss,
 		return;
 	/* The forwarder's callbacks run outside the worker's section. */
 	snapshot_read_begin();
-	s = &w->sets[__atomic_load_n(&w->st->flip, __ATOMIC_ACQUIRE)];
+	s = &w->sets[__atomic_load_n(&w->st->flip, __ATOMIC_ACQUIRE) & 1];
 	if ((u = stats_urec(s, ss)) != NULL) {
 		switch (ev) {
 		case STATS_UP_SENT_TCP:
@@ -1831,20 +1837,20 @@ stats_fold_set(struct stats *st, struct stats_set *s, time_t now)
 static void
 stats_fold(struct stats *st, int newday, time_t now)
 {
-	unsigned	next = st->flip ^ 1, i;
+	unsigned	next = st->flip + 1, i;
 
 	if (newday)
-		siphash_key_random(&st->set_key[next]);
+		siphash_key_random(&st->set_key[next & 1]);
 	else
-		st->set_key[next] = st->day_key;
+		st->set_key[next & 1] = st->day_key;
 	__atomic_store_n(&st->flip, next, __ATOMIC_RELEASE);
 	snapshot_wait();
 	pthread_mutex_lock(&st->lock);
 	for (i = 0; i < st->nworkers; i++)
-		stats_fold_set(st, &st->workers[i]->sets[next ^ 1], now);
+		stats_fold_set(st, &st->workers[i]->sets[(next & 1) ^ 1], now);
 	pthread_mutex_unlock(&st->lock);
 	if (newday)
-		st->day_key = st->set_key[next];
+		st->day_key = st->set_key[next & 1];
 }
 
 /* ---- main: records ---- */

@@ -728,6 +728,43 @@ test_prometheus(void **state)
 	assert_null(strstr(text, "192.0.2.9"));
 	free(text);
 	evbuffer_free(out);
+
+	/*
+	 * The interval closes: its counts go into the day and the totals,
+	 * which show them with those of the next interval added.
+	 */
+	stats_flush(st, time(NULL), 0);
+	stats_worker_begin(w, 0);
+	ask(w, m, 0, 2, "a.example", 1, STATS_CACHE, -1, 0);
+	ask(w, m, 0, 2, "b.example", 1, STATS_BLOCKED, STATS_CAT_DENY, 3);
+	stats_tick(st, time(NULL));
+	out = evbuffer_new();
+	stats_prometheus(st, out);
+	text = strndup((char *)evbuffer_pullup(out, -1),
+	    evbuffer_get_length(out));
+	assert_true(prom_parse(text,
+	    "veilig_queries_total{board=\"alpha\",type=\"A\"}") == 10);
+	assert_true(prom_parse(text,
+	    "veilig_blocked_total{board=\"alpha\",category=\"deny\"}") == 2);
+	assert_true(prom_parse(text, "veilig_response_seconds_count{board="
+	    "\"alpha\",path=\"cache\"}") == 10);
+	assert_true(prom_parse(text, "veilig_response_seconds_count{board="
+	    "\"b\\\"e\\\\ta\",path=\"upstream\"}") == 1);
+	free(text);
+	evbuffer_free(out);
+	out = evbuffer_new();
+	assert_int_equal(stats_show(st, "alpha", 1, NULL, 0, out), 0);
+	text = strndup((char *)evbuffer_pullup(out, -1),
+	    evbuffer_get_length(out));
+	assert_non_null(strstr(text, "\"today\":{\"queries\":10,"));
+	/*
+	 * Client 2 was met before two flips (tick, flush) that left the
+	 * worker on the same set, emptied: it is a client of the new
+	 * interval all the same (the memo goes by the count of flips).
+	 */
+	assert_non_null(strstr(text, "\"clients\":1,\"k\":"));
+	free(text);
+	evbuffer_free(out);
 	stats_map_free(m);
 	stats_free(st);
 	tconf_clear(&t);
