@@ -955,11 +955,16 @@ stats_prefetch(struct stats_worker *w, const struct stats_map *map,
 	    (size_t)board >= map->nboards ||
 	    (sid = map->sid[board]) >= s->nboards)
 		return;
-	/* The lines every query writes: answer and rcode, type, pending. */
+	/*
+	 * The lines every query writes: answer and rcode, type, pending;
+	 * and the latency buckets of answers from the cache, which the
+	 * batch's end writes.
+	 */
 	r = (const char *)&s->recs[sid];
 	__builtin_prefetch(r, 1);
 	__builtin_prefetch(r + 64, 1);
 	__builtin_prefetch(r + 128, 1);
+	__builtin_prefetch(r + offsetof(struct stats_brec, lat), 1);
 }
 
 void
