@@ -1,7 +1,7 @@
 /*
  * veiligctl.c: the command line client of veiligd's control socket.
  *
- *	veiligctl [-s SOCKET] COMMAND [ARG...]
+ *	veiligctl [-s SOCKET] [-t SECONDS] COMMAND [ARG...]
  *
  * Sends the words as one line, reads the answer to the end and prints it:
  * the body to standard output when the first line is "ok" (exit 0), all of
@@ -27,6 +27,8 @@
 
 #define VEILIGCTL_SOCKET	"/run/veilig/control.sock"
 #define VEILIGCTL_TIMEOUT	30		/* seconds for the whole talk */
+#define VEILIGCTL_TIMEOUT_RELOAD 600		/* seconds: big lists, busy box */
+#define VEILIGCTL_TIMEOUT_MAX	86400
 #define VEILIGCTL_ANSWER_MAX	(64 << 20)	/* octets */
 
 #define EXIT_ERROR_ANSWER	1
@@ -34,11 +36,13 @@
 
 static const char	*veiligctl_path;
 static struct timespec	 veiligctl_deadline;
+static int		 veiligctl_timeout;	/* seconds */
 
 static __attribute__((noreturn)) void
 veiligctl_usage(void)
 {
-	fprintf(stderr, "usage: veiligctl [-s socket] command [argument ...]\n"
+	fprintf(stderr, "usage: veiligctl [-s socket] [-t seconds] command "
+	    "[argument ...]\n"
 	    "commands: status, stats [--json] [BOARD], reload, flush,\n"
 	    "          explain BOARD|ADDRESS NAME [TYPE], boards, lists, help\n");
 	exit(1);
@@ -50,6 +54,21 @@ veiligctl_fail(const char *reason)
 {
 	fprintf(stderr, "veiligctl: %s: %s\n", veiligctl_path, reason);
 	exit(EXIT_NO_DAEMON);
+}
+
+/*
+ * No answer in time. The daemon may still carry the command out (a reload
+ * goes on), so say so rather than let a timeout read as a failed command.
+ */
+static __attribute__((noreturn)) void
+veiligctl_timed_out(void)
+{
+	char	reason[128];
+
+	snprintf(reason, sizeof reason, "no answer within %d seconds (the "
+	    "daemon may still carry the command out; -t sets the wait)",
+	    veiligctl_timeout);
+	veiligctl_fail(reason);
 }
 
 /* Milliseconds left until the deadline, at least 0. */
@@ -79,7 +98,7 @@ veiligctl_wait(int fd, short events)
 		if (n > 0)
 			return;
 		if (n == 0)
-			veiligctl_fail("timed out");
+			veiligctl_timed_out();
 		if (errno != EINTR)
 			veiligctl_fail(strerror(errno));
 	}
@@ -90,7 +109,7 @@ static int
 veiligctl_connect(void)
 {
 	struct sockaddr_un	sun;
-	struct timeval		tv = { VEILIGCTL_TIMEOUT, 0 };
+	struct timeval		tv = { veiligctl_timeout, 0 };
 	int			fd;
 
 	memset(&sun, 0, sizeof sun);
@@ -105,7 +124,7 @@ veiligctl_connect(void)
 		veiligctl_fail(strerror(errno));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
 		if (errno == EAGAIN || errno == EINPROGRESS)
-			veiligctl_fail("timed out");
+			veiligctl_timed_out();
 		veiligctl_fail(strerror(errno));
 	}
 	return (fd);
@@ -169,18 +188,31 @@ veiligctl_receive(int fd, size_t *lenp)
 int
 main(int argc, char **argv)
 {
-	char	 req[CONTROL_MAX_LINE + 1], *answer, *body;
-	size_t	 len, reqlen, n;
-	int	 ch, fd, i;
+	char		 req[CONTROL_MAX_LINE + 1], *answer, *body, *end;
+	size_t		 len, reqlen, n;
+	long		 seconds;
+	int		 ch, fd, i;
 
 	veiligctl_path = getenv("VEILIGCTL_SOCKET");
 	if (veiligctl_path == NULL || *veiligctl_path == '\0')
 		veiligctl_path = VEILIGCTL_SOCKET;
 	/* "+": stop at the command, so its arguments are never options. */
-	while ((ch = getopt(argc, argv, "+s:")) != -1) {
+	while ((ch = getopt(argc, argv, "+s:t:")) != -1) {
 		switch (ch) {
 		case 's':
 			veiligctl_path = optarg;
+			break;
+		case 't':
+			errno = 0;
+			seconds = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    seconds < 1 || seconds > VEILIGCTL_TIMEOUT_MAX) {
+				fprintf(stderr, "veiligctl: -t %s: not a number "
+				    "of seconds from 1 to %d\n", optarg,
+				    VEILIGCTL_TIMEOUT_MAX);
+				return (1);
+			}
+			veiligctl_timeout = (int)seconds;
 			break;
 		default:
 			veiligctl_usage();
@@ -190,6 +222,10 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc == 0)
 		veiligctl_usage();
+	/* A reload compiles every list anew: give it longer than a query. */
+	if (veiligctl_timeout == 0)
+		veiligctl_timeout = strcmp(argv[0], "reload") == 0 ?
+		    VEILIGCTL_TIMEOUT_RELOAD : VEILIGCTL_TIMEOUT;
 
 	/* The words, joined by single spaces; the daemon splits them again. */
 	reqlen = 0;
@@ -211,7 +247,7 @@ main(int argc, char **argv)
 	}
 
 	clock_gettime(CLOCK_MONOTONIC, &veiligctl_deadline);
-	veiligctl_deadline.tv_sec += VEILIGCTL_TIMEOUT;
+	veiligctl_deadline.tv_sec += veiligctl_timeout;
 	fd = veiligctl_connect();
 	veiligctl_send(fd, req, reqlen);
 	answer = veiligctl_receive(fd, &len);

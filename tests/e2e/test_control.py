@@ -66,6 +66,42 @@ def test_usage_of_veiligctl(veiligd_stale, how):
         "%s: usage:\n%s" % (argv[1:], err)
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "x", "5s", "86401", ""])
+def test_veiligctl_bad_timeout(veiligd_stale, value):
+    """-t takes whole seconds from 1 to 86400: anything else, exit 1."""
+    d = veiligd_stale
+    argv = [d.veiligctl, "-s", d.ctl_path, "-t", value, "status"]
+    r = subprocess.run(argv, capture_output=True, timeout=20, env=d.env)
+    err = r.stderr.decode("utf-8", "replace")
+    assert r.returncode == 1, "-t %r: status %d" % (value, r.returncode)
+    assert "-t %s: not a number of seconds" % value in err, err
+
+
+def test_veiligctl_timeout(veiligd_stale, tmp_path):
+    """A socket that accepts and never answers: exit 2 after -t seconds,
+    saying that the daemon may still carry the command out."""
+    import socket
+    import time
+    d = veiligd_stale
+    path = str(tmp_path / "mute.sock")
+    mute = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    mute.bind(path)
+    mute.listen(4)
+    try:
+        argv = [d.veiligctl, "-s", path, "-t", "1", "reload"]
+        t0 = time.monotonic()
+        r = subprocess.run(argv, capture_output=True, timeout=30, env=d.env)
+        took = time.monotonic() - t0
+    finally:
+        mute.close()
+    err = r.stderr.decode("utf-8", "replace")
+    assert r.returncode == 2, "status %d: %s" % (r.returncode, err)
+    assert "no answer within 1 seconds" in err, err
+    assert "may still carry the command out" in err, err
+    # The wait is -t, not the 600 s a reload gets by default.
+    assert 0.9 <= took < 20, "veiligctl waited %.1f s" % took
+
+
 # ------------------------------------------------------------------ flush
 
 def _cache_entries(d):
