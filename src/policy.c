@@ -169,37 +169,6 @@ policy_sink_rewrite(void *arg, const uint8_t *lname, size_t len,
 	    (uint32_t)p->nrewrites++));
 }
 
-/*
- * Read the safe-search table (lists.h, format rewrite: "name target" a
- * line). Each name is rewritten exactly, not its subdomains.
- */
-static int
-policy_load_safe(struct policy *p, policy_error_cb errcb, void *arg)
-{
-	struct policy_table_load	 tl;
-	struct lists_sink		 sink;
-	struct lists_result		 res;
-
-	if ((tl.b = domtable_builder_new()) == NULL)
-		return (-1);
-	tl.p = p;
-	tl.errcb = errcb;
-	tl.arg = arg;
-	memset(&sink, 0, sizeof sink);
-	sink.rpz = policy_sink_rewrite;
-	sink.report = policy_report_table;
-	sink.arg = &tl;
-	/* Our own table: any bad line is an error, not a warning. */
-	if (lists_load(p->safe_path, LISTS_REWRITE, &sink, &res) == -1 ||
-	    res.invalid != 0) {
-		domtable_builder_free(tl.b);
-		return (-1);
-	}
-	if ((p->safe = domtable_build(tl.b)) == NULL)
-		return (-1);
-	return (0);
-}
-
 /* Sink for the canary table (a domains list). */
 static int
 policy_sink_canary(void *arg, const uint8_t *lname, size_t len,
@@ -210,12 +179,17 @@ policy_sink_canary(void *arg, const uint8_t *lname, size_t len,
 	return (domtable_add(tl->b, lname, len, 0, kind, match, line));
 }
 
-/* Read canaries.txt (domains format) into p->canaries. */
+/*
+ * Read one of our own tables into *dst: the safe-search table (format
+ * rewrite, "name target" a line; each name is rewritten exactly, not its
+ * subdomains) or the canaries (a domains list). sink has its callback set.
+ */
 static int
-policy_load_canaries(struct policy *p, policy_error_cb errcb, void *arg)
+policy_load_table(struct policy *p, const char *path, enum lists_format fmt,
+    struct lists_sink *sink, struct domtable **dst, policy_error_cb errcb,
+    void *arg)
 {
 	struct policy_table_load	 tl;
-	struct lists_sink		 sink;
 	struct lists_result		 res;
 
 	if ((tl.b = domtable_builder_new()) == NULL)
@@ -223,17 +197,14 @@ policy_load_canaries(struct policy *p, policy_error_cb errcb, void *arg)
 	tl.p = p;
 	tl.errcb = errcb;
 	tl.arg = arg;
-	memset(&sink, 0, sizeof sink);
-	sink.name = policy_sink_canary;
-	sink.report = policy_report_table;
-	sink.arg = &tl;
+	sink->report = policy_report_table;
+	sink->arg = &tl;
 	/* Our own table: any bad line is an error, not a warning. */
-	if (lists_load(p->canary_path, LISTS_DOMAINS, &sink, &res) == -1 ||
-	    res.invalid != 0) {
+	if (lists_load(path, fmt, sink, &res) == -1 || res.invalid != 0) {
 		domtable_builder_free(tl.b);
 		return (-1);
 	}
-	if ((p->canaries = domtable_build(tl.b)) == NULL)
+	if ((*dst = domtable_build(tl.b)) == NULL)
 		return (-1);
 	return (0);
 }
@@ -400,6 +371,7 @@ policy_new(const struct conf *conf, struct policy *prev,
     policy_error_cb errcb, void *arg)
 {
 	struct policy		*p;
+	struct lists_sink	 sink;
 	char			*cause;
 	size_t			 i;
 	int			 failed = 0;
@@ -425,9 +397,15 @@ policy_new(const struct conf *conf, struct policy *prev,
 	else
 		p->names = p->lists->names;
 
-	if (policy_load_safe(p, errcb, arg) == -1)
+	memset(&sink, 0, sizeof sink);
+	sink.rpz = policy_sink_rewrite;
+	if (policy_load_table(p, p->safe_path, LISTS_REWRITE, &sink, &p->safe,
+	    errcb, arg) == -1)
 		failed = 1;
-	if (policy_load_canaries(p, errcb, arg) == -1)
+	memset(&sink, 0, sizeof sink);
+	sink.name = policy_sink_canary;
+	if (policy_load_table(p, p->canary_path, LISTS_DOMAINS, &sink,
+	    &p->canaries, errcb, arg) == -1)
 		failed = 1;
 	if (policy_load_boards(p, errcb, arg) == -1)
 		failed = 1;
