@@ -110,8 +110,12 @@ $(B)/test_report_%: tests/unit/test_report_%.c $(B)/libreport.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(REPORT_CFLAGS) -o $@ $< \
 	    $(B)/libreport.a $(REPORT_LIBS) -lcmocka
 
-$(B)/test_%: tests/unit/test_%.c $(B)/libveilig.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a \
+# What the unit tests that load files share (tests/unit/tdir.h).
+$(B)/tdir.o: tests/unit/tdir.c tests/unit/tdir.h | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/test_%: tests/unit/test_%.c $(B)/tdir.o $(B)/libveilig.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/tdir.o $(B)/libveilig.a \
 	    $(LDLIBS) -lcmocka
 
 $(B):

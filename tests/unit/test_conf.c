@@ -14,7 +14,6 @@
 #include <arpa/inet.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +27,8 @@
 
 #include "conf.h"
 #include "lists.h"
+
+#include "tdir.h"
 
 #define MAXERR	64
 
@@ -871,52 +872,6 @@ test_lists_errors(void **state)
 	    "t.yaml:2:10: control: missing value");
 }
 
-/* A temporary directory with veiligd.yaml and board files. */
-struct tdir {
-	char	path[64];
-};
-
-static void
-tdir_new(struct tdir *d)
-{
-	char	sub[128];
-
-	snprintf(d->path, sizeof d->path, "/tmp/test_conf.XXXXXX");
-	assert_non_null(mkdtemp(d->path));
-	snprintf(sub, sizeof sub, "%s/boards", d->path);
-	assert_int_equal(mkdir(sub, 0700), 0);
-}
-
-/* Write text to the file rel in d. */
-static void
-tdir_write(const struct tdir *d, const char *rel, const char *text)
-{
-	char	path[256];
-	FILE	*f;
-
-	snprintf(path, sizeof path, "%s/%s", d->path, rel);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-	fclose(f);
-}
-
-/* nftw() callback: remove one file or (emptied) directory. */
-static int
-tdir_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return (flag == FTW_DP ? rmdir(path) : unlink(path));
-}
-
-/* Remove d and everything in it, depth first. */
-static void
-tdir_free(struct tdir *d)
-{
-	assert_int_equal(nftw(d->path, tdir_rm, 8, FTW_DEPTH | FTW_PHYS), 0);
-}
-
 /* Networks up to a /8, so that the tests can use 10.0.0.0/8. */
 static const char *main_yaml =
     "upstreams: [ 127.0.0.1 ]\n"
@@ -987,7 +942,7 @@ test_boards(void **state)
 	char			 want[256];
 
 	(void)state;
-	tdir_new(&d);
+	tdir_new(&d, "test_conf", "boards", NULL);
 	/* No board files: fine, every client will be refused. */
 	c = tdir_load(&d, main_yaml, &e);
 	assert_non_null(c);
@@ -1111,7 +1066,7 @@ test_board_errors(void **state)
 	char		 want[256];
 
 	(void)state;
-	tdir_new(&d);
+	tdir_new(&d, "test_conf", "boards", NULL);
 	expect_board_error(&d, "networks: [ 10.0.0.0/8 ]\n",
 	    ":1:1: name: required key is missing");
 	expect_board_error(&d, "name: x\n",
@@ -1252,7 +1207,7 @@ test_file_sizes(void **state)
 	FILE		*f;
 
 	(void)state;
-	tdir_new(&d);
+	tdir_new(&d, "test_conf", "boards", NULL);
 	assert_non_null(text = malloc(max + 2));
 	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		/* A comment of the size wanted, then the board itself. */
@@ -1325,7 +1280,7 @@ test_board_overlap(void **state)
 	char		 want[512];
 
 	(void)state;
-	tdir_new(&d);
+	tdir_new(&d, "test_conf", "boards", NULL);
 	tdir_write(&d, "boards/a.yaml", "name: Stichting A\n"
 	    "networks: [ 10.0.0.0/8, \"2001:db8::/32\" ]\n");
 	tdir_write(&d, "boards/b.yaml", "name: Stichting B\n"
@@ -1422,7 +1377,7 @@ test_board_overlap_many(void **state)
 	unsigned	 i;
 
 	(void)state;
-	tdir_new(&d);
+	tdir_new(&d, "test_conf", "boards", NULL);
 	for (i = 0; i < 400; i++)
 		many_board(&d, i, NULL);
 	c = tdir_load(&d, main_yaml, &e);
@@ -1500,7 +1455,7 @@ test_board_keep(void **state)
 	char			 want[512];
 
 	(void)state;
-	tdir_new(&d);
+	tdir_new(&d, "test_conf", "boards", NULL);
 	tdir_write(&d, "boards/a.yaml", "name: A\nnetworks: [ 10.1.0.0/16 ]\n"
 	    "block: [ malware ]\n");
 	tdir_write(&d, "boards/b.yaml", "name: B\nnetworks: [ 10.2.0.0/16 ]\n"
@@ -1668,7 +1623,7 @@ test_board_geo_bits(void **state)
 	size_t		 i, n;
 
 	(void)state;
-	tdir_new(&d);
+	tdir_new(&d, "test_conf", "boards", NULL);
 	/* 59 countries: AA, AB, ... CG; with the 3 lists, 62 bits. */
 	n = (size_t)snprintf(text, sizeof text, "name: A\n"
 	    "networks: [ 10.0.0.0/16 ]\nblock-countries: [ ");
@@ -1722,7 +1677,7 @@ test_board_width(void **state)
 	char		 want[512];
 
 	(void)state;
-	tdir_new(&d);
+	tdir_new(&d, "test_conf", "boards", NULL);
 	tdir_write(&d, "boards/x.yaml", "name: x\n"
 	    "networks: [ 10.0.0.0/16, \"2001:db8::/32\", 192.0.2.7 ]\n");
 	c = tdir_load(&d, dflt, &e);
@@ -1803,7 +1758,7 @@ test_board_action(void **state)
 	const struct conf_board	*b;
 
 	(void)state;
-	tdir_new(&d);
+	tdir_new(&d, "test_conf", "boards", NULL);
 	c = board_ok(&d, "name: x\nnetworks: [ \"2001:db8::/32\" ]\n"
 	    "action: nodata\n");
 	assert_int_equal(c->boards[0].action, CONF_ACTION_NODATA);
@@ -1864,7 +1819,7 @@ test_print_boards(void **state)
 	FILE		*f;
 
 	(void)state;
-	tdir_new(&d);
+	tdir_new(&d, "test_conf", "boards", NULL);
 	tdir_write(&d, "boards/a.yaml", "name: A\nnetworks: [ 10.0.0.0/16 ]\n"
 	    "block: [ gambling ]\n");
 	a = tdir_load(&d, "upstreams: [ 127.0.0.1 ]\nlists:\n"

@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,64 +32,13 @@
 #include "lists.h"
 #include "listset.h"
 
-#define MAXMSG	16
+#include "tdir.h"
 
 /* One test's directory and messages. */
 struct fx {
-	char	 dir[64];
-	char	*msg[MAXMSG];
-	size_t	 nmsg;
+	struct tdir	 dir;
+	struct tmsgs	 msgs;
 };
-
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return (remove(path));
-}
-
-static void
-msg_cb(void *arg, const char *msg)
-{
-	struct fx	*fx = arg;
-
-	if (fx->nmsg < MAXMSG)
-		fx->msg[fx->nmsg] = strdup(msg);
-	fx->nmsg++;
-}
-
-/* True if some message contains s. */
-static int
-msgs_have(const struct fx *fx, const char *s)
-{
-	size_t	i;
-
-	for (i = 0; i < fx->nmsg && i < MAXMSG; i++)
-		if (strstr(fx->msg[i], s) != NULL)
-			return (1);
-	for (i = 0; i < fx->nmsg && i < MAXMSG; i++)
-		print_message("  message: %s\n", fx->msg[i]);
-	return (0);
-}
-
-/* Write text to dir/rel, directly or through a rename. */
-static void
-fx_write(const struct fx *fx, const char *rel, const char *text, int viaren)
-{
-	char	 path[256], tmp[300];
-	FILE	*f;
-
-	snprintf(path, sizeof path, "%s/%s", fx->dir, rel);
-	snprintf(tmp, sizeof tmp, "%s.new", path);
-	f = fopen(viaren ? tmp : path, "w");
-	assert_non_null(f);
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
-	if (viaren)
-		assert_int_equal(rename(tmp, path), 0);
-}
 
 /* veiligd.yaml with the given lists: block. */
 static struct conf *
@@ -101,11 +49,11 @@ fx_conf(struct fx *fx, const char *lists)
 
 	assert_int_not_equal(asprintf(&text,
 	    "upstreams: [ 127.0.0.1 ]\nboards: boards/*.yaml\n"
-	    "control: %s/control.sock\n%s", fx->dir, lists), -1);
-	fx_write(fx, "veiligd.yaml", text, 0);
+	    "control: %s/control.sock\n%s", fx->dir.path, lists), -1);
+	tdir_write(&fx->dir, "veiligd.yaml", text);
 	free(text);
-	snprintf(path, sizeof path, "%s/veiligd.yaml", fx->dir);
-	conf = conf_load(path, msg_cb, fx);
+	snprintf(path, sizeof path, "%s/veiligd.yaml", fx->dir.path);
+	conf = conf_load(path, tmsgs_cb, &fx->msgs);
 	assert_non_null(conf);
 	return (conf);
 }
@@ -126,22 +74,14 @@ static int
 setup(void **state)
 {
 	struct fx	*fx;
-	char		 path[256];
 
 	if ((fx = calloc(1, sizeof *fx)) == NULL)
 		return (-1);
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/test_listset.XXXXXX");
-	if (mkdtemp(fx->dir) == NULL) {
-		free(fx);
-		return (-1);
-	}
 	*state = fx;
-	snprintf(path, sizeof path, "%s/boards", fx->dir);
-	if (mkdir(path, 0700) == -1)
-		return (-1);
-	fx_write(fx, "a.txt", "a.test\nb.test\n", 0);
-	fx_write(fx, "b.txt", "0.0.0.0 c.test\n", 0);
-	fx_write(fx, "c.txt", "192.0.2.0/24\n", 0);
+	tdir_new(&fx->dir, "test_listset", "boards", NULL);
+	tdir_write(&fx->dir, "a.txt", "a.test\nb.test\n");
+	tdir_write(&fx->dir, "b.txt", "0.0.0.0 c.test\n");
+	tdir_write(&fx->dir, "c.txt", "192.0.2.0/24\n");
 	return (0);
 }
 
@@ -149,15 +89,11 @@ static int
 teardown(void **state)
 {
 	struct fx	*fx = *state;
-	size_t		 i;
-	int		 rc = 0;
 
-	for (i = 0; i < fx->nmsg && i < MAXMSG; i++)
-		free(fx->msg[i]);
-	if (nftw(fx->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS) != 0)
-		rc = -1;
+	tmsgs_clear(&fx->msgs);
+	tdir_free(&fx->dir);
 	free(fx);
-	return (rc);
+	return (0);
 }
 
 #define LISTS3								\
@@ -175,7 +111,7 @@ test_kept(void **state)
 	struct listset	*l1, *l2;
 
 	c1 = fx_conf(fx, LISTS3);
-	assert_non_null(l1 = listset_new(c1, NULL, msg_cb, fx));
+	assert_non_null(l1 = listset_new(c1, NULL, tmsgs_cb, &fx->msgs));
 	assert_int_equal(l1->refs, 1);
 	assert_int_equal(l1->name_bits, 3);
 	assert_int_equal(lookup(l1, "www.a.test"), 1);
@@ -186,7 +122,7 @@ test_kept(void **state)
 
 	/* A board of the new configuration may differ: only lists count. */
 	c2 = fx_conf(fx, LISTS3);
-	l2 = listset_new(c2, l1, msg_cb, fx);
+	l2 = listset_new(c2, l1, tmsgs_cb, &fx->msgs);
 	assert_ptr_equal(l1, l2);
 	assert_int_equal(l1->refs, 2);
 	/* The first configuration goes; the lists stay for the second. */
@@ -209,12 +145,12 @@ test_changed_file(void **state)
 	char		 path[256];
 
 	c1 = fx_conf(fx, LISTS3);
-	assert_non_null(l1 = listset_new(c1, NULL, msg_cb, fx));
+	assert_non_null(l1 = listset_new(c1, NULL, tmsgs_cb, &fx->msgs));
 
 	/* Written over in place, with a name more. */
-	fx_write(fx, "a.txt", "a.test\nb.test\nd.test\n", 0);
+	tdir_write(&fx->dir, "a.txt", "a.test\nb.test\nd.test\n");
 	c2 = fx_conf(fx, LISTS3);
-	assert_non_null(l2 = listset_new(c2, l1, msg_cb, fx));
+	assert_non_null(l2 = listset_new(c2, l1, tmsgs_cb, &fx->msgs));
 	assert_ptr_not_equal(l1, l2);
 	assert_int_equal(l1->refs, 1);
 	assert_int_equal(lookup(l2, "d.test"), 1);
@@ -223,37 +159,25 @@ test_changed_file(void **state)
 	conf_free(c1);
 
 	/* Replaced by a rename, the same text: another inode. */
-	fx_write(fx, "b.txt", "0.0.0.0 c.test\n", 1);
+	tdir_replace(&fx->dir, "b.txt", "0.0.0.0 c.test\n");
 	c1 = fx_conf(fx, LISTS3);
-	assert_non_null(l3 = listset_new(c1, l2, msg_cb, fx));
+	assert_non_null(l3 = listset_new(c1, l2, tmsgs_cb, &fx->msgs));
 	assert_ptr_not_equal(l3, l2);
 	listset_free(l2);
 	conf_free(c2);
 
 	/* Only its times changed. */
-	snprintf(path, sizeof path, "%s/c.txt", fx->dir);
+	snprintf(path, sizeof path, "%s/c.txt", fx->dir.path);
 	ts[0].tv_sec = ts[1].tv_sec = 1000000000;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
 	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
 	c2 = fx_conf(fx, LISTS3);
-	assert_non_null(l2 = listset_new(c2, l3, msg_cb, fx));
+	assert_non_null(l2 = listset_new(c2, l3, tmsgs_cb, &fx->msgs));
 	assert_ptr_not_equal(l3, l2);
 	listset_free(l3);
 	listset_free(l2);
 	conf_free(c1);
 	conf_free(c2);
-}
-
-/* How many messages contain s. */
-static size_t
-msgs_count(const struct fx *fx, const char *s)
-{
-	size_t	i, n = 0;
-
-	for (i = 0; i < fx->nmsg && i < MAXMSG; i++)
-		if (strstr(fx->msg[i], s) != NULL)
-			n++;
-	return (n);
 }
 
 /* The line of the entry of list that blocks name (text) in ls. */
@@ -284,18 +208,18 @@ test_same_names(void **state)
 	struct conf	*c1, *c2;
 	struct listset	*l1, *l2, *l3;
 
-	fx_write(fx, "a.txt", "a.test\nbad..name\nb.test\n", 0);
+	tdir_write(&fx->dir, "a.txt", "a.test\nbad..name\nb.test\n");
 	c1 = fx_conf(fx, LISTS3);
-	assert_non_null(l1 = listset_new(c1, NULL, msg_cb, fx));
-	assert_int_equal(msgs_count(fx, "a.txt:2:"), 1);
+	assert_non_null(l1 = listset_new(c1, NULL, tmsgs_cb, &fx->msgs));
+	assert_int_equal(tmsgs_count(&fx->msgs, "a.txt:2:"), 1);
 	assert_int_equal(line_of(l1, "b.test", 0), 3);
 
-	fx_write(fx, "a.txt", "# new\na.test\n! too\nbad..name\nb.test\n", 1);
+	tdir_replace(&fx->dir, "a.txt", "# new\na.test\n! too\nbad..name\nb.test\n");
 	c2 = fx_conf(fx, LISTS3);
-	assert_non_null(l2 = listset_new(c2, l1, msg_cb, fx));
+	assert_non_null(l2 = listset_new(c2, l1, tmsgs_cb, &fx->msgs));
 	assert_ptr_not_equal(l1, l2);
 	assert_int_equal(l2->src[0].digest, l1->src[0].digest);
-	assert_int_equal(msgs_count(fx, "a.txt:4:"), 1);
+	assert_int_equal(tmsgs_count(&fx->msgs, "a.txt:4:"), 1);
 	listset_free(l1);
 	conf_free(c1);
 	assert_int_equal(lookup(l2, "www.a.test"), 1);
@@ -306,11 +230,11 @@ test_same_names(void **state)
 	assert_int_equal(l2->entries[0], 2);
 
 	/* Another order: another digest, a table of its own. */
-	fx_write(fx, "a.txt", "b.test\nbad..name\na.test\n", 1);
+	tdir_replace(&fx->dir, "a.txt", "b.test\nbad..name\na.test\n");
 	c1 = fx_conf(fx, LISTS3);
-	assert_non_null(l3 = listset_new(c1, l2, msg_cb, fx));
+	assert_non_null(l3 = listset_new(c1, l2, tmsgs_cb, &fx->msgs));
 	assert_int_not_equal(l3->src[0].digest, l2->src[0].digest);
-	assert_int_equal(msgs_count(fx, "a.txt:2:"), 2);
+	assert_int_equal(tmsgs_count(&fx->msgs, "a.txt:2:"), 2);
 	listset_free(l2);
 	conf_free(c2);
 	assert_int_equal(line_of(l3, "a.test", 0), 3);
@@ -318,10 +242,10 @@ test_same_names(void **state)
 	c2 = c1;
 
 	/* A name more, after the bad line: reported once all the same. */
-	fx_write(fx, "a.txt", "b.test\nbad..name\na.test\nd.test\n", 1);
+	tdir_replace(&fx->dir, "a.txt", "b.test\nbad..name\na.test\nd.test\n");
 	c1 = fx_conf(fx, LISTS3);
-	assert_non_null(l3 = listset_new(c1, l2, msg_cb, fx));
-	assert_int_equal(msgs_count(fx, "a.txt:2:"), 3);
+	assert_non_null(l3 = listset_new(c1, l2, tmsgs_cb, &fx->msgs));
+	assert_int_equal(tmsgs_count(&fx->msgs, "a.txt:2:"), 3);
 	listset_free(l2);
 	conf_free(c2);
 	assert_int_equal(lookup(l3, "d.test"), 1);
@@ -329,10 +253,10 @@ test_same_names(void **state)
 	assert_int_equal(line_of(l3, "d.test", 0), 4);
 
 	/* A name fewer, and one moved to the hosts list. */
-	fx_write(fx, "a.txt", "b.test\n", 1);
-	fx_write(fx, "b.txt", "0.0.0.0 c.test a.test d.test\n", 1);
+	tdir_replace(&fx->dir, "a.txt", "b.test\n");
+	tdir_replace(&fx->dir, "b.txt", "0.0.0.0 c.test a.test d.test\n");
 	c2 = fx_conf(fx, LISTS3);
-	assert_non_null(l2 = listset_new(c2, l3, msg_cb, fx));
+	assert_non_null(l2 = listset_new(c2, l3, tmsgs_cb, &fx->msgs));
 	listset_free(l3);
 	conf_free(c1);
 	assert_int_equal(lookup(l2, "a.test"), 2);
@@ -369,10 +293,10 @@ test_changed_conf(void **state)
 	size_t		 i;
 
 	c1 = fx_conf(fx, LISTS3);
-	assert_non_null(l1 = listset_new(c1, NULL, msg_cb, fx));
+	assert_non_null(l1 = listset_new(c1, NULL, tmsgs_cb, &fx->msgs));
 	for (i = 0; i < sizeof other / sizeof other[0]; i++) {
 		c2 = fx_conf(fx, other[i]);
-		assert_non_null(l2 = listset_new(c2, l1, msg_cb, fx));
+		assert_non_null(l2 = listset_new(c2, l1, tmsgs_cb, &fx->msgs));
 		if (i == 3)
 			assert_ptr_equal(l1, l2);
 		else
@@ -398,12 +322,12 @@ test_missing(void **state)
 	char		 path[256];
 
 	c1 = fx_conf(fx, LISTS3);
-	assert_non_null(l1 = listset_new(c1, NULL, msg_cb, fx));
-	snprintf(path, sizeof path, "%s/a.txt", fx->dir);
+	assert_non_null(l1 = listset_new(c1, NULL, tmsgs_cb, &fx->msgs));
+	snprintf(path, sizeof path, "%s/a.txt", fx->dir.path);
 	c2 = fx_conf(fx, LISTS3);
 	assert_int_equal(unlink(path), 0);
-	assert_null(listset_new(c2, l1, msg_cb, fx));
-	assert_true(msgs_have(fx, "a.txt"));
+	assert_null(listset_new(c2, l1, tmsgs_cb, &fx->msgs));
+	assert_true(tmsgs_have(&fx->msgs, "a.txt", NULL));
 	assert_int_equal(l1->refs, 1);
 	listset_free(l1);
 	conf_free(c1);

@@ -21,7 +21,6 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,7 +39,8 @@
 #include "policy.h"
 #include "wire.h"
 
-#define MAXERR		64
+#include "tdir.h"
+
 #define BLOCK_TTL	42
 
 /* The tables every configuration uses unless a test replaces them. */
@@ -57,78 +57,11 @@
 
 /* One test's directory, configuration, policy and messages. */
 struct fx {
-	char		 dir[64];
+	struct tdir	 dir;
 	struct conf	*conf;
 	struct policy	*p;
-	char		*msg[MAXERR];
-	size_t		 nmsg;
+	struct tmsgs	 msgs;
 };
-
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return (remove(path));
-}
-
-/* Collect a conf or policy message. */
-static void
-msg_cb(void *arg, const char *msg)
-{
-	struct fx	*fx = arg;
-
-	if (fx->nmsg < MAXERR)
-		fx->msg[fx->nmsg] = strdup(msg);
-	fx->nmsg++;
-}
-
-static void
-msgs_clear(struct fx *fx)
-{
-	size_t	i;
-
-	for (i = 0; i < fx->nmsg && i < MAXERR; i++)
-		free(fx->msg[i]);
-	fx->nmsg = 0;
-}
-
-static void
-msgs_print(const struct fx *fx)
-{
-	size_t	i;
-
-	for (i = 0; i < fx->nmsg && i < MAXERR; i++)
-		print_message("  message: %s\n", fx->msg[i]);
-}
-
-/* True if some message contains every one of the strings a and b. */
-static int
-msgs_have(const struct fx *fx, const char *a, const char *b)
-{
-	size_t	i;
-
-	for (i = 0; i < fx->nmsg && i < MAXERR; i++)
-		if (strstr(fx->msg[i], a) != NULL &&
-		    (b == NULL || strstr(fx->msg[i], b) != NULL))
-			return (1);
-	msgs_print(fx);
-	print_message("  wanted: '%s' and '%s'\n", a, b != NULL ? b : "");
-	return (0);
-}
-
-/* As msgs_have(), quietly: for asserting that no message says a and b. */
-static int
-msgs_any(const struct fx *fx, const char *a, const char *b)
-{
-	size_t	i;
-
-	for (i = 0; i < fx->nmsg && i < MAXERR; i++)
-		if (strstr(fx->msg[i], a) != NULL && strstr(fx->msg[i], b))
-			return (1);
-	return (0);
-}
 
 /* True if some message starts with dir/rel followed by rest. */
 static int
@@ -137,34 +70,13 @@ msgs_start(const struct fx *fx, const char *rel, const char *rest)
 	char	want[512];
 	size_t	i;
 
-	snprintf(want, sizeof want, "%s/%s%s", fx->dir, rel, rest);
-	for (i = 0; i < fx->nmsg && i < MAXERR; i++)
-		if (strncmp(fx->msg[i], want, strlen(want)) == 0)
+	snprintf(want, sizeof want, "%s/%s%s", fx->dir.path, rel, rest);
+	for (i = 0; i < fx->msgs.n && i < TMSGS_MAX; i++)
+		if (strncmp(fx->msgs.msg[i], want, strlen(want)) == 0)
 			return (1);
-	msgs_print(fx);
+	tmsgs_print(&fx->msgs);
 	print_message("  wanted a message starting: %s\n", want);
 	return (0);
-}
-
-/* dir/rel into buf. */
-static const char *
-fx_path(const struct fx *fx, const char *rel, char *buf, size_t cap)
-{
-	snprintf(buf, cap, "%s/%s", fx->dir, rel);
-	return (buf);
-}
-
-/* Write text to dir/rel. */
-static void
-fx_write(const struct fx *fx, const char *rel, const char *text)
-{
-	char	 path[256];
-	FILE	*f;
-
-	f = fopen(fx_path(fx, rel, path, sizeof path), "w");
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
 }
 
 /*
@@ -181,10 +93,10 @@ fx_yaml(const struct fx *fx, const char *lists, const char *extra)
 	    "boards: boards/*.yaml\n"
 	    "filter: { block-ttl: %ds, tables: tables }\n"
 	    "control: %s/control.sock\n"
-	    "%s%s", BLOCK_TTL, fx->dir,
+	    "%s%s", BLOCK_TTL, fx->dir.path,
 	    lists != NULL ? lists : "lists: {}\n",
 	    extra != NULL ? extra : ""), -1);
-	fx_write(fx, "veiligd.yaml", text);
+	tdir_write(&fx->dir, "veiligd.yaml", text);
 	free(text);
 }
 
@@ -194,10 +106,10 @@ fx_conf(struct fx *fx)
 {
 	char	path[256];
 
-	fx->conf = conf_load(fx_path(fx, "veiligd.yaml", path, sizeof path),
-	    msg_cb, fx);
+	fx->conf = conf_load(tdir_path(&fx->dir, "veiligd.yaml", path, sizeof path),
+	    tmsgs_cb, &fx->msgs);
 	if (fx->conf == NULL)
-		msgs_print(fx);
+		tmsgs_print(&fx->msgs);
 	assert_non_null(fx->conf);
 }
 
@@ -206,9 +118,9 @@ static struct policy *
 fx_build(struct fx *fx)
 {
 	fx_conf(fx);
-	fx->p = policy_new(fx->conf, NULL, msg_cb, fx);
+	fx->p = policy_new(fx->conf, NULL, tmsgs_cb, &fx->msgs);
 	if (fx->p == NULL)
-		msgs_print(fx);
+		tmsgs_print(&fx->msgs);
 	assert_non_null(fx->p);
 	return (fx->p);
 }
@@ -219,10 +131,10 @@ fx_conf_fails(struct fx *fx)
 {
 	char	path[256];
 
-	fx->conf = conf_load(fx_path(fx, "veiligd.yaml", path, sizeof path),
-	    msg_cb, fx);
+	fx->conf = conf_load(tdir_path(&fx->dir, "veiligd.yaml", path, sizeof path),
+	    tmsgs_cb, &fx->msgs);
 	assert_null(fx->conf);
-	assert_int_not_equal(fx->nmsg, 0);
+	assert_int_not_equal(fx->msgs.n, 0);
 }
 
 /* Load (must succeed) and compile (must fail). */
@@ -230,31 +142,22 @@ static void
 fx_build_fails(struct fx *fx)
 {
 	fx_conf(fx);
-	fx->p = policy_new(fx->conf, NULL, msg_cb, fx);
+	fx->p = policy_new(fx->conf, NULL, tmsgs_cb, &fx->msgs);
 	assert_null(fx->p);
-	assert_int_not_equal(fx->nmsg, 0);
+	assert_int_not_equal(fx->msgs.n, 0);
 }
 
 static int
 setup(void **state)
 {
 	struct fx	*fx;
-	char		 path[256];
 
 	if ((fx = calloc(1, sizeof *fx)) == NULL)
 		return (-1);
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/test_policy.XXXXXX");
-	if (mkdtemp(fx->dir) == NULL) {
-		free(fx);
-		return (-1);
-	}
 	*state = fx;
-	if (mkdir(fx_path(fx, "boards", path, sizeof path), 0700) == -1 ||
-	    mkdir(fx_path(fx, "lists", path, sizeof path), 0700) == -1 ||
-	    mkdir(fx_path(fx, "tables", path, sizeof path), 0700) == -1)
-		return (-1);
-	fx_write(fx, "tables/safesearch.txt", SAFESEARCH_TXT);
-	fx_write(fx, "tables/canaries.txt", CANARIES_TXT);
+	tdir_new(&fx->dir, "test_policy", "boards", "lists", "tables", NULL);
+	tdir_write(&fx->dir, "tables/safesearch.txt", SAFESEARCH_TXT);
+	tdir_write(&fx->dir, "tables/canaries.txt", CANARIES_TXT);
 	return (0);
 }
 
@@ -262,17 +165,15 @@ static int
 teardown(void **state)
 {
 	struct fx	*fx = *state;
-	int		 rc = 0;
 
 	if (fx == NULL)
 		return (0);
 	policy_free(fx->p);
 	conf_free(fx->conf);
-	msgs_clear(fx);
-	if (nftw(fx->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS) != 0)
-		rc = -1;
+	tmsgs_clear(&fx->msgs);
+	tdir_free(&fx->dir);
 	free(fx);
-	return (rc);
+	return (0);
 }
 
 /* A query for name and type, parsed as a client's packet would be. */
@@ -530,12 +431,12 @@ test_board_for(void **state)
 	const struct policy_board	*a, *b;
 
 	fx_yaml(fx, NULL, NULL);
-	fx_write(fx, "boards/a.yaml", "name: Board A\n"
+	tdir_write(&fx->dir, "boards/a.yaml", "name: Board A\n"
 	    "networks: [ 127.0.0.1/32 ]\n");
-	fx_write(fx, "boards/b.yaml", "name: Board B\n"
+	tdir_write(&fx->dir, "boards/b.yaml", "name: Board B\n"
 	    "networks: [ 10.0.0.0/16, \"2001:db8::/32\" ]\n");
 	p = fx_build(fx);
-	assert_int_equal(fx->nmsg, 0);
+	assert_int_equal(fx->msgs.n, 0);
 
 	a = board(p, "Board A");
 	b = board(p, "board b");		/* case-insensitive */
@@ -589,7 +490,7 @@ static void
 prec_setup(struct fx *fx)
 {
 	fx_yaml(fx, PREC_LISTS, NULL);
-	fx_write(fx, "lists/zeta.txt", "# zeta\n"
+	tdir_write(&fx->dir, "lists/zeta.txt", "# zeta\n"
 	    "bad.test\n"
 	    "both.test\n"
 	    "cat.test\n"
@@ -597,12 +498,12 @@ prec_setup(struct fx *fx)
 	    "both-canary.test\n"
 	    "mask.icloud.com\n"
 	    "both2.test\n");
-	fx_write(fx, "lists/alpha.txt", "0.0.0.0 both.test alpha.test\n"
+	tdir_write(&fx->dir, "lists/alpha.txt", "0.0.0.0 both.test alpha.test\n"
 	    "127.0.0.1 both2.test\n"
 	    "0.0.0.0 use-application-dns.net\n"
 	    "0.0.0.0 www.google.nl\n");
-	fx_write(fx, "lists/unused.txt", "unblocked.test\nboth.test\n");
-	fx_write(fx, "boards/a.yaml", "name: A\n"
+	tdir_write(&fx->dir, "lists/unused.txt", "unblocked.test\nboth.test\n");
+	tdir_write(&fx->dir, "boards/a.yaml", "name: A\n"
 	    "networks: [ 127.0.0.1/32 ]\n"
 	    "block: [ alpha, zeta ]\n"
 	    "allow: [ both-ways.test, ok.bad.test, ok.denied.test, "
@@ -611,7 +512,7 @@ prec_setup(struct fx *fx)
 	    "use-application-dns.net ]\n"
 	    "safe-search: true\n");
 	/* Blocks only alpha: zeta's names are not its business. */
-	fx_write(fx, "boards/b.yaml", "name: B\n"
+	tdir_write(&fx->dir, "boards/b.yaml", "name: B\n"
 	    "networks: [ 127.0.0.2/32 ]\n"
 	    "block: [ alpha ]\n"
 	    "safe-search: true\n"
@@ -628,7 +529,7 @@ test_precedence(void **state)
 
 	prec_setup(fx);
 	p = fx_build(fx);
-	assert_int_equal(fx->nmsg, 0);
+	assert_int_equal(fx->msgs.n, 0);
 	a = board(p, "A");
 	b = board(p, "B");
 	assert_int_equal(a->qmask, 0x3);
@@ -734,17 +635,17 @@ test_most_specific(void **state)
 	fx_yaml(fx, "lists:\n"
 	    "  ads: { file: lists/ads.txt, format: adblock }\n"
 	    "  other: { file: lists/other.txt, format: domains }\n", NULL);
-	fx_write(fx, "lists/ads.txt", "! adblock\n"
+	tdir_write(&fx->dir, "lists/ads.txt", "! adblock\n"
 	    "||ads.test^\n"
 	    "@@||ok.ads.test^\n"
 	    "||bad.ok.ads.test^\n");
-	fx_write(fx, "lists/other.txt", "ok.ads.test\n");
-	fx_write(fx, "boards/a.yaml", "name: A\n"
+	tdir_write(&fx->dir, "lists/other.txt", "ok.ads.test\n");
+	tdir_write(&fx->dir, "boards/a.yaml", "name: A\n"
 	    "networks: [ 127.0.0.1/32 ]\nblock: [ ads ]\n");
-	fx_write(fx, "boards/b.yaml", "name: B\n"
+	tdir_write(&fx->dir, "boards/b.yaml", "name: B\n"
 	    "networks: [ 127.0.0.2/32 ]\nblock: [ ads, other ]\n");
 	p = fx_build(fx);
-	assert_int_equal(fx->nmsg, 0);
+	assert_int_equal(fx->msgs.n, 0);
 	a = board(p, "A");
 	b = board(p, "B");
 
@@ -805,12 +706,12 @@ test_rpz(void **state)
 	fx_yaml(fx, "lists:\n"
 	    "  plain: { file: lists/plain.txt, format: domains }\n"
 	    "  rpz: { file: lists/rpz.zone, format: rpz }\n", NULL);
-	fx_write(fx, "lists/plain.txt", "plain.test\n");
-	fx_write(fx, "lists/rpz.zone", RPZ_ZONE);
-	fx_write(fx, "boards/n.yaml", "name: N\n"
+	tdir_write(&fx->dir, "lists/plain.txt", "plain.test\n");
+	tdir_write(&fx->dir, "lists/rpz.zone", RPZ_ZONE);
+	tdir_write(&fx->dir, "boards/n.yaml", "name: N\n"
 	    "networks: [ 127.0.0.1/32 ]\nblock: [ rpz, plain ]\n"
 	    "action: nodata\n");
-	fx_write(fx, "boards/x.yaml", "name: X\n"
+	tdir_write(&fx->dir, "boards/x.yaml", "name: X\n"
 	    "networks: [ 127.0.0.2/32 ]\nblock: [ rpz ]\n"
 	    "action: redirect 192.0.2.80\n");
 	p = fx_build(fx);
@@ -887,22 +788,22 @@ test_reload_lists(void **state)
 	fx_yaml(fx, "lists:\n"
 	    "  plain: { file: lists/plain.txt, format: domains }\n"
 	    "  rpz: { file: lists/rpz.zone, format: rpz }\n", NULL);
-	fx_write(fx, "lists/plain.txt", "plain.test\n");
-	fx_write(fx, "lists/rpz.zone", RPZ_ZONE);
-	fx_write(fx, "boards/n.yaml", "name: N\n"
+	tdir_write(&fx->dir, "lists/plain.txt", "plain.test\n");
+	tdir_write(&fx->dir, "lists/rpz.zone", RPZ_ZONE);
+	tdir_write(&fx->dir, "boards/n.yaml", "name: N\n"
 	    "networks: [ 127.0.0.1/32 ]\nblock: [ rpz, plain ]\n"
 	    "action: nodata\n");
 	p1 = fx_build(fx);
 	c1 = fx->conf;
 
 	/* A board changed: the lists are the old policy's. */
-	fx_write(fx, "boards/n.yaml", "name: N\n"
+	tdir_write(&fx->dir, "boards/n.yaml", "name: N\n"
 	    "networks: [ 127.0.0.1/32 ]\nblock: [ rpz, plain ]\n"
 	    "action: refused\n");
-	fx->conf = conf_load(fx_path(fx, "veiligd.yaml", path, sizeof path),
-	    msg_cb, fx);
+	fx->conf = conf_load(tdir_path(&fx->dir, "veiligd.yaml", path, sizeof path),
+	    tmsgs_cb, &fx->msgs);
 	assert_non_null(fx->conf);
-	p2 = policy_new(fx->conf, p1, msg_cb, fx);
+	p2 = policy_new(fx->conf, p1, tmsgs_cb, &fx->msgs);
 	assert_non_null(p2);
 	policy_free(p1);
 	conf_free(c1);
@@ -918,12 +819,12 @@ test_reload_lists(void **state)
 	expect_pass(p2, board(p2, "N"), "new.test");
 
 	/* A list changed: read again. */
-	fx_write(fx, "lists/plain.txt", "plain.test\nnew.test\n");
+	tdir_write(&fx->dir, "lists/plain.txt", "plain.test\nnew.test\n");
 	c1 = fx->conf;
-	fx->conf = conf_load(fx_path(fx, "veiligd.yaml", path, sizeof path),
-	    msg_cb, fx);
+	fx->conf = conf_load(tdir_path(&fx->dir, "veiligd.yaml", path, sizeof path),
+	    tmsgs_cb, &fx->msgs);
 	assert_non_null(fx->conf);
-	p1 = policy_new(fx->conf, p2, msg_cb, fx);
+	p1 = policy_new(fx->conf, p2, tmsgs_cb, &fx->msgs);
 	assert_non_null(p1);
 	policy_free(p2);
 	conf_free(c1);
@@ -933,7 +834,7 @@ test_reload_lists(void **state)
 	    "new.test");
 	expect_rewrite(p1, board(p1, "N"), "local.test", POLICY_RULE_LIST, 1,
 	    "walled.garden.test");
-	assert_int_equal(fx->nmsg, 0);
+	assert_int_equal(fx->msgs.n, 0);
 }
 
 /* Board actions in the verdict and in policy_block(). */
@@ -965,20 +866,20 @@ test_actions(void **state)
 
 	fx_yaml(fx, "lists:\n"
 	    "  l1: { file: lists/l1.txt, format: domains }\n", NULL);
-	fx_write(fx, "lists/l1.txt", "bad.test\n");
-	fx_write(fx, "boards/nx.yaml", "name: nx\n"
+	tdir_write(&fx->dir, "lists/l1.txt", "bad.test\n");
+	tdir_write(&fx->dir, "boards/nx.yaml", "name: nx\n"
 	    "networks: [ 127.0.0.1/32 ]\nblock: [ l1 ]\n"
 	    "deny: [ deny.test ]\n");
-	fx_write(fx, "boards/nd.yaml", "name: nd\n"
+	tdir_write(&fx->dir, "boards/nd.yaml", "name: nd\n"
 	    "networks: [ 127.0.0.2/32 ]\nblock: [ l1 ]\n"
 	    "deny: [ deny.test ]\naction: nodata\n");
-	fx_write(fx, "boards/rf.yaml", "name: rf\n"
+	tdir_write(&fx->dir, "boards/rf.yaml", "name: rf\n"
 	    "networks: [ 127.0.0.3/32 ]\nblock: [ l1 ]\n"
 	    "deny: [ deny.test ]\naction: refused\n");
-	fx_write(fx, "boards/rd.yaml", "name: rd\n"
+	tdir_write(&fx->dir, "boards/rd.yaml", "name: rd\n"
 	    "networks: [ 127.0.0.4/32 ]\nblock: [ l1 ]\n"
 	    "deny: [ deny.test ]\naction: redirect 192.0.2.80 2001:db8::80\n");
-	fx_write(fx, "boards/r4.yaml", "name: r4\n"
+	tdir_write(&fx->dir, "boards/r4.yaml", "name: r4\n"
 	    "networks: [ 127.0.0.5/32 ]\nblock: [ l1 ]\n"
 	    "deny: [ deny.test ]\naction: redirect 192.0.2.80\n");
 	p = fx_build(fx);
@@ -1053,10 +954,10 @@ test_canaries(void **state)
 
 	fx_yaml(fx, "lists:\n"
 	    "  l1: { file: lists/l1.txt, format: domains }\n", NULL);
-	fx_write(fx, "lists/l1.txt", "icloud.com\n");
-	fx_write(fx, "boards/on.yaml", "name: on\n"
+	tdir_write(&fx->dir, "lists/l1.txt", "icloud.com\n");
+	tdir_write(&fx->dir, "boards/on.yaml", "name: on\n"
 	    "networks: [ 127.0.0.1/32 ]\naction: nodata\n");
-	fx_write(fx, "boards/off.yaml", "name: off\n"
+	tdir_write(&fx->dir, "boards/off.yaml", "name: off\n"
 	    "networks: [ 127.0.0.2/32 ]\ncanaries: false\nblock: [ l1 ]\n");
 	p = fx_build(fx);
 	on = board(p, "on");
@@ -1090,11 +991,11 @@ test_safesearch(void **state)
 	const struct policy_board	*on, *off, *def;
 
 	fx_yaml(fx, NULL, NULL);
-	fx_write(fx, "boards/on.yaml", "name: on\n"
+	tdir_write(&fx->dir, "boards/on.yaml", "name: on\n"
 	    "networks: [ 127.0.0.1/32 ]\nsafe-search: true\n");
-	fx_write(fx, "boards/off.yaml", "name: off\n"
+	tdir_write(&fx->dir, "boards/off.yaml", "name: off\n"
 	    "networks: [ 127.0.0.2/32 ]\nsafe-search: false\n");
-	fx_write(fx, "boards/def.yaml", "name: def\n"
+	tdir_write(&fx->dir, "boards/def.yaml", "name: def\n"
 	    "networks: [ 127.0.0.3/32 ]\n");
 	p = fx_build(fx);
 	on = board(p, "on");
@@ -1134,10 +1035,10 @@ test_apex(void **state)
 
 	fx_yaml(fx, "lists:\n"
 	    "  l1: { file: lists/l1.txt, format: domains }\n", NULL);
-	fx_write(fx, "lists/l1.txt", "example.test\n");
-	fx_write(fx, "boards/a.yaml", "name: a\n"
+	tdir_write(&fx->dir, "lists/l1.txt", "example.test\n");
+	tdir_write(&fx->dir, "boards/a.yaml", "name: a\n"
 	    "networks: [ 127.0.0.1/32 ]\nblock: [ l1 ]\n");
-	fx_write(fx, "boards/b.yaml", "name: b\n"
+	tdir_write(&fx->dir, "boards/b.yaml", "name: b\n"
 	    "networks: [ 127.0.0.2/32 ]\ndeny: [ Example.Test. ]\n");
 	p = fx_build(fx);
 	a = board(p, "a");
@@ -1194,15 +1095,15 @@ test_inspect(void **state)
 	    "  cloak: { file: lists/cloak.txt, format: adblock }\n"
 	    "  ipl: { file: lists/ipl.txt, format: ip }\n"
 	    "  other: { file: lists/other.txt, format: domains }\n", NULL);
-	fx_write(fx, "lists/cloak.txt", "||cloak.test^\n@@||ok.cloak.test^\n");
-	fx_write(fx, "lists/ipl.txt", "192.0.2.0/24\n2001:db8:bad::/48\n");
-	fx_write(fx, "lists/other.txt", "other.test\n");
-	fx_write(fx, "boards/a.yaml", "name: a\n"
+	tdir_write(&fx->dir, "lists/cloak.txt", "||cloak.test^\n@@||ok.cloak.test^\n");
+	tdir_write(&fx->dir, "lists/ipl.txt", "192.0.2.0/24\n2001:db8:bad::/48\n");
+	tdir_write(&fx->dir, "lists/other.txt", "other.test\n");
+	tdir_write(&fx->dir, "boards/a.yaml", "name: a\n"
 	    "networks: [ 127.0.0.1/32 ]\nblock: [ cloak, ipl ]\n"
 	    "action: refused\n");
-	fx_write(fx, "boards/b.yaml", "name: b\n"
+	tdir_write(&fx->dir, "boards/b.yaml", "name: b\n"
 	    "networks: [ 127.0.0.2/32 ]\nblock: [ ipl ]\n");
-	fx_write(fx, "boards/c.yaml", "name: c\n"
+	tdir_write(&fx->dir, "boards/c.yaml", "name: c\n"
 	    "networks: [ 127.0.0.3/32 ]\ncanaries: false\n");
 	p = fx_build(fx);
 	a = board(p, "a");
@@ -1322,15 +1223,15 @@ test_answer_targets(void **state)
 	fx_yaml(fx, "lists:\n"
 	    "  cloak: { file: lists/cloak.txt, format: domains }\n"
 	    "  ipl: { file: lists/ipl.txt, format: ip }\n", NULL);
-	fx_write(fx, "lists/cloak.txt", "cloak.test\n");
-	fx_write(fx, "lists/ipl.txt", "198.51.100.0/24\n2001:db8:bad::/48\n");
-	fx_write(fx, "boards/d.yaml", "name: d\n"
+	tdir_write(&fx->dir, "lists/cloak.txt", "cloak.test\n");
+	tdir_write(&fx->dir, "lists/ipl.txt", "198.51.100.0/24\n2001:db8:bad::/48\n");
+	tdir_write(&fx->dir, "boards/d.yaml", "name: d\n"
 	    "networks: [ 127.0.0.1/32 ]\nblock: [ ipl ]\n"
 	    "deny: [ denied.test ]\naction: nodata\n");
-	fx_write(fx, "boards/e.yaml", "name: e\n"
+	tdir_write(&fx->dir, "boards/e.yaml", "name: e\n"
 	    "networks: [ 127.0.0.2/32 ]\nblock: [ cloak ]\n"
 	    "deny: [ other.test ]\ncanaries: false\n");
-	fx_write(fx, "boards/n.yaml", "name: n\n"
+	tdir_write(&fx->dir, "boards/n.yaml", "name: n\n"
 	    "networks: [ 127.0.0.3/32 ]\ncanaries: false\n");
 	p = fx_build(fx);
 	d = board(p, "d");
@@ -1402,13 +1303,13 @@ test_answer_targets(void **state)
 	check_v(&v, POLICY_PASS, POLICY_RULE_NONE, -1, 0, 0, NULL, 0);
 }
 
-/* Make the test MMDBs in fx->dir; 0, or -1 when the writer is missing. */
+/* Make the test MMDBs in fx->dir.path; 0, or -1 when the writer is missing. */
 static int
 mkmmdb(const struct fx *fx)
 {
 	char	cmd[512];
 
-	snprintf(cmd, sizeof cmd, "perl tests/unit/mkmmdb.pl %s", fx->dir);
+	snprintf(cmd, sizeof cmd, "perl tests/unit/mkmmdb.pl %s", fx->dir.path);
 	if (system(cmd) != 0) {
 		print_message("'%s' failed (is libmaxmind-db-writer-perl "
 		    "installed?)\n", cmd);
@@ -1445,17 +1346,17 @@ test_geo(void **state)
 	fx_yaml(fx, "lists:\n"
 	    "  l1: { file: lists/l1.txt, format: domains }\n",
 	    "geoip: { country: country.mmdb, asn: asn.mmdb }\n");
-	fx_write(fx, "lists/l1.txt", "l.test\n");
-	fx_write(fx, "boards/r.yaml", "name: r\n"
+	tdir_write(&fx->dir, "lists/l1.txt", "l.test\n");
+	tdir_write(&fx->dir, "boards/r.yaml", "name: r\n"
 	    "networks: [ 127.0.0.1/32 ]\nblock-countries: [ RU, jp, DE ]\n");
-	fx_write(fx, "boards/as.yaml", "name: as\n"
+	tdir_write(&fx->dir, "boards/as.yaml", "name: as\n"
 	    "networks: [ 127.0.0.2/32 ]\nblock: [ l1 ]\n"
 	    "block-asns: [ 64496, AS64511 ]\nblock-countries: [ ru ]\n"
 	    "action: nodata\n");
-	fx_write(fx, "boards/none.yaml", "name: none\n"
+	tdir_write(&fx->dir, "boards/none.yaml", "name: none\n"
 	    "networks: [ 127.0.0.3/32 ]\n");
 	p = fx_build(fx);
-	assert_int_equal(fx->nmsg, 0);
+	assert_int_equal(fx->msgs.n, 0);
 	r = board(p, "r");
 	as = board(p, "as");
 	none = board(p, "none");
@@ -1508,15 +1409,15 @@ test_geo_missing(void **state)
 	struct fx	*fx = *state;
 
 	fx_yaml(fx, NULL, "geoip: { asn: asn.mmdb }\n");
-	fx_write(fx, "boards/a.yaml", "name: a\n"
+	tdir_write(&fx->dir, "boards/a.yaml", "name: a\n"
 	    "networks: [ 127.0.0.1/32 ]\n");
-	fx_write(fx, "boards/r.yaml", "name: r\n"
+	tdir_write(&fx->dir, "boards/r.yaml", "name: r\n"
 	    "networks: [ 127.0.0.2/32 ]\nblock-countries: [ RU ]\n");
 	/* conf_load() says so, at the key's line and column. */
 	fx_conf_fails(fx);
 	assert_true(msgs_start(fx, "boards/r.yaml", ":3:1: block-countries: "
 	    "needs geoip.country"));
-	assert_false(strstr(fx->msg[0], "boards/a.yaml") != NULL);
+	assert_false(strstr(fx->msgs.msg[0], "boards/a.yaml") != NULL);
 }
 
 /* Every board with a geo rule and no database is named, each for its key. */
@@ -1526,9 +1427,9 @@ test_geo_missing_all(void **state)
 	struct fx	*fx = *state;
 
 	fx_yaml(fx, NULL, NULL);
-	fx_write(fx, "boards/a.yaml", "name: a\n"
+	tdir_write(&fx->dir, "boards/a.yaml", "name: a\n"
 	    "networks: [ 127.0.0.1/32 ]\nblock-countries: [ RU ]\n");
-	fx_write(fx, "boards/b.yaml", "name: b\n"
+	tdir_write(&fx->dir, "boards/b.yaml", "name: b\n"
 	    "networks: [ 127.0.0.2/32 ]\nblock-asns: [ 64496 ]\n");
 	fx_conf_fails(fx);
 	assert_true(msgs_start(fx, "boards/a.yaml", ":3:1: block-countries: "
@@ -1536,8 +1437,8 @@ test_geo_missing_all(void **state)
 	assert_true(msgs_start(fx, "boards/b.yaml", ":3:1: block-asns: needs "
 	    "geoip.asn"));
 	/* Each message names only the key that lacks its database. */
-	assert_false(msgs_any(fx, "boards/a.yaml", "geoip.asn"));
-	assert_false(msgs_any(fx, "boards/b.yaml", "geoip.country"));
+	assert_false(tmsgs_find(&fx->msgs, "boards/a.yaml", "geoip.asn"));
+	assert_false(tmsgs_find(&fx->msgs, "boards/b.yaml", "geoip.country"));
 }
 
 /* Explain says an RPZ wildcard as "*.name", an exact entry as such. */
@@ -1551,15 +1452,15 @@ test_explain_match(void **state)
 
 	fx_yaml(fx, "lists:\n  rpz: { file: lists/rpz.zone, format: rpz }\n",
 	    NULL);
-	fx_write(fx, "lists/rpz.zone", "$ORIGIN rpz.test.\n"
+	tdir_write(&fx->dir, "lists/rpz.zone", "$ORIGIN rpz.test.\n"
 	    "@ 60 SOA ns.rpz.test. h.rpz.test. 1 3600 600 86400 60\n"
 	    "@ 60 NS ns.rpz.test.\n"
 	    "*.wild.test CNAME .\n"
 	    "only.test CNAME .\n");
-	fx_write(fx, "boards/a.yaml", "name: a\nnetworks: [ 127.0.0.1/32 ]\n"
+	tdir_write(&fx->dir, "boards/a.yaml", "name: a\nnetworks: [ 127.0.0.1/32 ]\n"
 	    "block: [ rpz ]\n");
 	p = fx_build(fx);
-	fx_path(fx, "lists/rpz.zone", rpath, sizeof rpath);
+	tdir_path(&fx->dir, "lists/rpz.zone", rpath, sizeof rpath);
 	s = explain(p, board(p, "a"), "x.wild.test", WIRE_TYPE_A, &rc);
 	assert_int_equal(rc, 0);
 	snprintf(want, sizeof want, "listed: rpz entry *.wild.test. (%s:4)",
@@ -1583,7 +1484,7 @@ test_explain_root(void **state)
 	int		 rc;
 
 	fx_yaml(fx, NULL, NULL);
-	fx_write(fx, "boards/a.yaml", "name: a\nnetworks: [ 127.0.0.1/32 ]\n");
+	tdir_write(&fx->dir, "boards/a.yaml", "name: a\nnetworks: [ 127.0.0.1/32 ]\n");
 	p = fx_build(fx);
 	s = explain(p, board(p, "a"), ".", WIRE_TYPE_NS, &rc);
 	assert_int_equal(rc, 0);
@@ -1600,10 +1501,10 @@ test_geo_nofile(void **state)
 	char		 path[256];
 
 	fx_yaml(fx, NULL, "geoip: { country: nothere.mmdb }\n");
-	fx_write(fx, "boards/r.yaml", "name: r\n"
+	tdir_write(&fx->dir, "boards/r.yaml", "name: r\n"
 	    "networks: [ 127.0.0.2/32 ]\nblock-countries: [ RU ]\n");
 	fx_build_fails(fx);
-	assert_true(msgs_have(fx, fx_path(fx, "nothere.mmdb", path,
+	assert_true(tmsgs_have(&fx->msgs, tdir_path(&fx->dir, "nothere.mmdb", path,
 	    sizeof path), NULL));
 }
 
@@ -1637,11 +1538,11 @@ test_too_many_bits(void **state)
 	fx_yaml(fx, "lists:\n"
 	    "  l1: { file: lists/l1.txt, format: domains }\n",
 	    "geoip: { country: country.mmdb }\n");
-	fx_write(fx, "lists/l1.txt", "l.test\n");
+	tdir_write(&fx->dir, "lists/l1.txt", "l.test\n");
 	countries(cl, sizeof cl, 61);
 	snprintf(board_text, sizeof board_text, "name: a\n"
 	    "networks: [ 127.0.0.1/32 ]\n%s", cl);
-	fx_write(fx, "boards/a.yaml", board_text);
+	tdir_write(&fx->dir, "boards/a.yaml", board_text);
 	fx_build(fx);
 	/* no deny list: every bit but the list's and POLICY_BIT_DENY */
 	assert_int_equal(board(fx->p, "a")->amask,
@@ -1652,10 +1553,10 @@ test_too_many_bits(void **state)
 	fx->conf = NULL;
 
 	/* one more, in another board: conf.c says so, at the key */
-	fx_write(fx, "boards/b.yaml", "name: b\n"
+	tdir_write(&fx->dir, "boards/b.yaml", "name: b\n"
 	    "networks: [ 127.0.0.2/32 ]\nblock-countries: [ QA, ZZ ]\n");
 	fx_conf_fails(fx);
-	assert_true(msgs_have(fx, fx_path(fx, "boards/b.yaml", path,
+	assert_true(tmsgs_have(&fx->msgs, tdir_path(&fx->dir, "boards/b.yaml", path,
 	    sizeof path), ":3:1: block-countries: the 1 lists and the "
 	    "countries and AS numbers the boards block would be more than 62"));
 }
@@ -1675,13 +1576,13 @@ test_too_many_lists(void **state)
 		    "  l%u: { file: lists/l.txt, format: domains }\n", i);
 	assert_true(off < sizeof lists);
 	fx_yaml(fx, lists, "geoip: { country: country.mmdb }\n");
-	fx_write(fx, "lists/l.txt", "l.test\n");
+	tdir_write(&fx->dir, "lists/l.txt", "l.test\n");
 	countries(cl, sizeof cl, 17);
 	snprintf(board_text, sizeof board_text, "name: a\n"
 	    "networks: [ 127.0.0.1/32 ]\nblock: [ l0, l47 ]\n%s", cl);
-	fx_write(fx, "boards/a.yaml", board_text);
+	tdir_write(&fx->dir, "boards/a.yaml", board_text);
 	fx_conf_fails(fx);
-	assert_true(msgs_have(fx, fx_path(fx, "boards/a.yaml", path,
+	assert_true(tmsgs_have(&fx->msgs, tdir_path(&fx->dir, "boards/a.yaml", path,
 	    sizeof path), "would be more than 62 in all"));
 }
 
@@ -1697,29 +1598,29 @@ test_list_errors(void **state)
 	    "  good: { file: lists/good.txt, format: domains }\n"
 	    "  gone: { file: lists/gone.txt, format: domains }\n"
 	    "  junk: { file: lists/junk.txt, format: adblock }\n", NULL);
-	fx_write(fx, "lists/good.txt", "good.test\n");
-	fx_write(fx, "lists/junk.txt", "||a.test^\nfoo bar\n/path/\n"
+	tdir_write(&fx->dir, "lists/good.txt", "good.test\n");
+	tdir_write(&fx->dir, "lists/junk.txt", "||a.test^\nfoo bar\n/path/\n"
 	    "example.com##.ad\n");
-	fx_write(fx, "boards/a.yaml", "name: a\n"
+	tdir_write(&fx->dir, "boards/a.yaml", "name: a\n"
 	    "networks: [ 127.0.0.1/32 ]\nblock: [ good ]\n");
 	fx_build_fails(fx);
 	/* both bad lists are reported, in one pass */
 	assert_true(msgs_start(fx, "lists/gone.txt", ""));
 	assert_true(msgs_start(fx, "lists/junk.txt", ""));
-	assert_true(msgs_have(fx, "lists/junk.txt", "mostly"));
+	assert_true(tmsgs_have(&fx->msgs, "lists/junk.txt", "mostly"));
 	conf_free(fx->conf);
 	fx->conf = NULL;
-	msgs_clear(fx);
+	tmsgs_clear(&fx->msgs);
 
 	/* a few bad lines: warnings with file:line, the rest loads */
 	fx_yaml(fx, "lists:\n"
 	    "  good: { file: lists/good.txt, format: domains }\n", NULL);
-	fx_write(fx, "lists/good.txt", "good.test\nbad name.test\n"
+	tdir_write(&fx->dir, "lists/good.txt", "good.test\nbad name.test\n"
 	    "fine.test\nbad..test\nalso.test\n");
 	p = fx_build(fx);
 	assert_true(msgs_start(fx, "lists/good.txt", ":2: "));
 	assert_true(msgs_start(fx, "lists/good.txt", ":4: "));
-	assert_int_equal(fx->nmsg, 2);
+	assert_int_equal(fx->msgs.n, 2);
 	a = board(p, "a");
 	expect_block(p, a, "fine.test", POLICY_RULE_LIST, 0,
 	    WIRE_BLOCK_NXDOMAIN, WIRE_EDE_FILTERED, "blocked: good",
@@ -1738,30 +1639,30 @@ test_table_errors(void **state)
 	char		 path[256];
 
 	fx_yaml(fx, NULL, NULL);
-	fx_write(fx, "boards/a.yaml", "name: a\n"
+	tdir_write(&fx->dir, "boards/a.yaml", "name: a\n"
 	    "networks: [ 127.0.0.1/32 ]\n");
 	/* a safe-search line without a target */
-	fx_write(fx, "tables/safesearch.txt", "www.google.nl "
+	tdir_write(&fx->dir, "tables/safesearch.txt", "www.google.nl "
 	    "forcesafesearch.google.com\nwww.bing.com\n");
 	fx_build_fails(fx);
 	assert_true(msgs_start(fx, "tables/safesearch.txt", ":2: "));
 	conf_free(fx->conf);
 	fx->conf = NULL;
-	msgs_clear(fx);
+	tmsgs_clear(&fx->msgs);
 
 	/* one bad canary line: a list would take it, our own table not */
-	fx_write(fx, "tables/safesearch.txt", SAFESEARCH_TXT);
-	fx_write(fx, "tables/canaries.txt", "ok.test\nnot a name\n"
+	tdir_write(&fx->dir, "tables/safesearch.txt", SAFESEARCH_TXT);
+	tdir_write(&fx->dir, "tables/canaries.txt", "ok.test\nnot a name\n"
 	    "ok2.test\nok3.test\n");
 	fx_build_fails(fx);
 	assert_true(msgs_start(fx, "tables/canaries.txt", ":2: "));
 	conf_free(fx->conf);
 	fx->conf = NULL;
-	msgs_clear(fx);
+	tmsgs_clear(&fx->msgs);
 
-	assert_int_equal(unlink(fx_path(fx, "tables/safesearch.txt", path,
+	assert_int_equal(unlink(tdir_path(&fx->dir, "tables/safesearch.txt", path,
 	    sizeof path)), 0);
-	assert_int_equal(unlink(fx_path(fx, "tables/canaries.txt", path,
+	assert_int_equal(unlink(tdir_path(&fx->dir, "tables/canaries.txt", path,
 	    sizeof path)), 0);
 	fx_build_fails(fx);
 	assert_true(msgs_start(fx, "tables/safesearch.txt", ""));
@@ -1783,10 +1684,10 @@ test_explain(void **state)
 	    "  l1: { file: lists/l1.txt, format: domains }\n"
 	    "  rpz: { file: lists/rpz.zone, format: rpz }\n"
 	    "  l3: { file: lists/l3.txt, format: adblock }\n", NULL);
-	fx_write(fx, "lists/l1.txt", "# l1\n\nbad.test\nboth.test\n");
-	fx_write(fx, "lists/rpz.zone", RPZ_ZONE);
-	fx_write(fx, "lists/l3.txt", "||both.test^\n@@||ok.both.test^\n");
-	fx_write(fx, "boards/a.yaml", "name: Board A\n"
+	tdir_write(&fx->dir, "lists/l1.txt", "# l1\n\nbad.test\nboth.test\n");
+	tdir_write(&fx->dir, "lists/rpz.zone", RPZ_ZONE);
+	tdir_write(&fx->dir, "lists/l3.txt", "||both.test^\n@@||ok.both.test^\n");
+	tdir_write(&fx->dir, "boards/a.yaml", "name: Board A\n"
 	    "networks: [ 127.0.0.1/32 ]\n"
 	    "block: [ l1, rpz ]\n"
 	    "allow:\n"
@@ -1795,10 +1696,10 @@ test_explain(void **state)
 	    "safe-search: true\n");
 	p = fx_build(fx);
 	a = board(p, "a");
-	fx_path(fx, "boards/a.yaml", bpath, sizeof bpath);
-	fx_path(fx, "lists/l1.txt", lpath, sizeof lpath);
-	fx_path(fx, "lists/rpz.zone", rpath, sizeof rpath);
-	fx_path(fx, "tables", tpath, sizeof tpath);
+	tdir_path(&fx->dir, "boards/a.yaml", bpath, sizeof bpath);
+	tdir_path(&fx->dir, "lists/l1.txt", lpath, sizeof lpath);
+	tdir_path(&fx->dir, "lists/rpz.zone", rpath, sizeof rpath);
+	tdir_path(&fx->dir, "tables", tpath, sizeof tpath);
 
 	/* a list entry */
 	s = explain(p, a, "www.bad.test", LDNS_RR_TYPE_AAAA, &rc);
@@ -1916,17 +1817,17 @@ test_lists_generation(void **state)
 	    "  l3: { file: lists/l3.zone, format: rpz }\n"
 	    "  l4: { file: lists/l4.txt, format: adblock }\n"
 	    "  l5: { file: lists/l5.txt, format: ip }\n", NULL);
-	fx_write(fx, "lists/l1.txt", "a.test\n");
-	fx_write(fx, "lists/l2.txt", "0.0.0.0 b.test\n");
-	fx_write(fx, "lists/l3.zone", RPZ_ZONE);
-	fx_write(fx, "lists/l4.txt", "||c.test^\n");
-	fx_write(fx, "lists/l5.txt", "192.0.2.1\n");
-	fx_write(fx, "boards/a.yaml", "name: A\n"
+	tdir_write(&fx->dir, "lists/l1.txt", "a.test\n");
+	tdir_write(&fx->dir, "lists/l2.txt", "0.0.0.0 b.test\n");
+	tdir_write(&fx->dir, "lists/l3.zone", RPZ_ZONE);
+	tdir_write(&fx->dir, "lists/l4.txt", "||c.test^\n");
+	tdir_write(&fx->dir, "lists/l5.txt", "192.0.2.1\n");
+	tdir_write(&fx->dir, "boards/a.yaml", "name: A\n"
 	    "networks: [ 127.0.0.1/32, \"::1/128\" ]\nblock: [ l5, l1 ]\n"
 	    "safe-search: true\naction: nodata\n");
 	fx_build(fx);
 
-	p2 = policy_new(fx->conf, NULL, msg_cb, fx);
+	p2 = policy_new(fx->conf, NULL, tmsgs_cb, &fx->msgs);
 	assert_non_null(p2);
 	g1 = policy_generation(fx->p);
 	g2 = policy_generation(p2);
@@ -1947,7 +1848,7 @@ test_lists_generation(void **state)
 	    "l3\trpz\t%s/lists/l3.zone\t-\n"
 	    "l4\tadblock\t%s/lists/l4.txt\t-\n"
 	    "l5\tip\t%s/lists/l5.txt\t-\n",
-	    fx->dir, fx->dir, fx->dir, fx->dir, fx->dir);
+	    fx->dir.path, fx->dir.path, fx->dir.path, fx->dir.path, fx->dir.path);
 	assert_string_equal(s, want);
 	free(s);
 
@@ -1958,7 +1859,7 @@ test_lists_generation(void **state)
 	evbuffer_remove(out, s, len);
 	snprintf(want, sizeof want, "A\t%s/boards/a.yaml\t127.0.0.1/32,"
 	    "::1/128\tblock=l1,l5\tsafe-search=yes\taction=nodata\n",
-	    fx->dir);
+	    fx->dir.path);
 	assert_string_equal(s, want);
 	free(s);
 	evbuffer_free(out);

@@ -40,7 +40,6 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,6 +75,8 @@ void	__sanitizer_malloc_hook(const volatile void *, size_t);
 #include "snapshot.h"
 #include "wire.h"
 
+#include "tdir.h"
+
 #define CLIENT		"127.0.0.9"	/* in the board's networks */
 #define STRANGER	"198.51.100.7"	/* in no board's */
 #define BADIP		"192.0.2.66"	/* in the blocked ip list */
@@ -90,7 +91,7 @@ enum fake_mode {
 
 /* One test's world. */
 struct fx {
-	char			 dir[64];
+	struct tdir		 dir;
 	struct event_base	*base;
 	struct cache		*cache;
 	struct inflight		*inflight;
@@ -236,35 +237,12 @@ posix_memalign(void **p, size_t align, size_t size)
 }
 #endif
 
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return (remove(path));
-}
-
 /* Configuration and policy messages: print them (a test then fails). */
 static void
 msg_cb(void *arg, const char *msg)
 {
 	(void)arg;
 	print_message("  message: %s\n", msg);
-}
-
-/* Write text to dir/rel. */
-static void
-fx_write(const struct fx *fx, const char *rel, const char *text)
-{
-	char	 path[256];
-	FILE	*f;
-
-	snprintf(path, sizeof path, "%s/%s", fx->dir, rel);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
 }
 
 /*
@@ -289,9 +267,9 @@ fx_load(struct fx *fx, const char *timeout, int attempts,
 	    "lists:\n"
 	    "  ads: { file: lists/ads.txt, format: domains }\n"
 	    "  badip: { file: lists/badip.txt, format: ip }\n%s",
-	    fx->up_port, timeout, attempts, fx->dir,
+	    fx->up_port, timeout, attempts, fx->dir.path,
 	    fx->conf_extra != NULL ? fx->conf_extra : "");
-	fx_write(fx, "veiligd.yaml", text);
+	tdir_write(&fx->dir, "veiligd.yaml", text);
 	snprintf(text, sizeof text,
 	    "name: School\n"
 	    "networks: [ %s ]\n"
@@ -299,9 +277,9 @@ fx_load(struct fx *fx, const char *timeout, int attempts,
 	    "safe-search: true\n"
 	    "allow: [ allowed.example.nl ]\n"
 	    "%s", networks, extra != NULL ? extra : "");
-	fx_write(fx, "boards/school.yaml", text);
+	tdir_write(&fx->dir, "boards/school.yaml", text);
 
-	snprintf(path, sizeof path, "%s/veiligd.yaml", fx->dir);
+	snprintf(path, sizeof path, "%s/veiligd.yaml", fx->dir.path);
 	conf = conf_load(path, msg_cb, NULL);
 	assert_non_null(conf);
 	snap = snapshot_new(conf, NULL, msg_cb, NULL);
@@ -401,25 +379,16 @@ static int
 setup(void **state)
 {
 	struct fx	*fx;
-	char		 path[256];
 
 	if ((fx = calloc(1, sizeof *fx)) == NULL)
 		return (-1);
 	*state = fx;
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/test_query.XXXXXX");
-	if (mkdtemp(fx->dir) == NULL)
-		return (-1);
-	snprintf(path, sizeof path, "%s/boards", fx->dir);
-	assert_int_equal(mkdir(path, 0700), 0);
-	snprintf(path, sizeof path, "%s/lists", fx->dir);
-	assert_int_equal(mkdir(path, 0700), 0);
-	snprintf(path, sizeof path, "%s/tables", fx->dir);
-	assert_int_equal(mkdir(path, 0700), 0);
-	fx_write(fx, "lists/ads.txt", "ads.example.nl\n");
-	fx_write(fx, "lists/badip.txt", BADIP "\n");
-	fx_write(fx, "tables/safesearch.txt",
+	tdir_new(&fx->dir, "test_query", "boards", "lists", "tables", NULL);
+	tdir_write(&fx->dir, "lists/ads.txt", "ads.example.nl\n");
+	tdir_write(&fx->dir, "lists/badip.txt", BADIP "\n");
+	tdir_write(&fx->dir, "tables/safesearch.txt",
 	    "www.google.nl forcesafesearch.google.com\n");
-	fx_write(fx, "tables/canaries.txt", "use-application-dns.net\n");
+	tdir_write(&fx->dir, "tables/canaries.txt", "use-application-dns.net\n");
 
 	assert_non_null(fx->base = event_base_new());
 	assert_non_null(fx->cache = cache_new(1 << 20, 86400, 86400, 3600));
@@ -445,7 +414,7 @@ teardown(void **state)
 	rrl_free(fx->rrl);
 	cache_free(fx->cache);
 	event_base_free(fx->base);
-	assert_int_equal(nftw(fx->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS), 0);
+	tdir_free(&fx->dir);
 	free(fx);
 	return (0);
 }

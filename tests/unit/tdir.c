@@ -1,0 +1,165 @@
+/*
+ * tdir.c: the temporary directory and message collector of the unit
+ * tests that load files (tdir.h).
+ */
+#include <sys/stat.h>
+
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tdir.h"
+
+/*
+ * Make /tmp/name.XXXXXX and, in it, the subdirectories named by the
+ * arguments after name, up to a NULL.
+ */
+void
+tdir_new(struct tdir *d, const char *name, ...)
+{
+	va_list		 ap;
+	const char	*sub;
+	char		 path[256];
+
+	snprintf(d->path, sizeof d->path, "/tmp/%s.XXXXXX", name);
+	assert_non_null(mkdtemp(d->path));
+	va_start(ap, name);
+	while ((sub = va_arg(ap, const char *)) != NULL)
+		assert_int_equal(mkdir(tdir_path(d, sub, path, sizeof path),
+		    0700), 0);
+	va_end(ap);
+}
+
+/* d/rel into buf. */
+const char *
+tdir_path(const struct tdir *d, const char *rel, char *buf, size_t size)
+{
+	int	n;
+
+	n = snprintf(buf, size, "%s/%s", d->path, rel);
+	assert_true(n > 0 && (size_t)n < size);
+	return (buf);
+}
+
+/* Write text to d/rel, over what was there. */
+void
+tdir_write(const struct tdir *d, const char *rel, const char *text)
+{
+	char	 path[256];
+	FILE	*f;
+
+	f = fopen(tdir_path(d, rel, path, sizeof path), "w");
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Write text to d/rel as an editor or updater would: a new file renamed. */
+void
+tdir_replace(const struct tdir *d, const char *rel, const char *text)
+{
+	char	 path[256], tmp[300];
+
+	tdir_path(d, rel, path, sizeof path);
+	snprintf(tmp, sizeof tmp, "%s.new", rel);
+	tdir_write(d, tmp, text);
+	snprintf(tmp, sizeof tmp, "%s.new", path);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+/* nftw() callback: remove one file or (emptied) directory. */
+static int
+tdir_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path));
+}
+
+/* Remove d and everything in it, depth first. */
+void
+tdir_free(struct tdir *d)
+{
+	if (d->path[0] == '\0')
+		return;
+	assert_int_equal(nftw(d->path, tdir_rm, 8, FTW_DEPTH | FTW_PHYS), 0);
+	d->path[0] = '\0';
+}
+
+/* Message callback: arg is the struct tmsgs that keeps a copy. */
+void
+tmsgs_cb(void *arg, const char *msg)
+{
+	struct tmsgs	*m = arg;
+
+	if (m->n < TMSGS_MAX)
+		assert_non_null(m->msg[m->n] = strdup(msg));
+	m->n++;
+}
+
+/* Forget all messages. */
+void
+tmsgs_clear(struct tmsgs *m)
+{
+	size_t	i;
+
+	for (i = 0; i < m->n && i < TMSGS_MAX; i++)
+		free(m->msg[i]);
+	m->n = 0;
+}
+
+/* Print the messages kept, for a test about to fail. */
+void
+tmsgs_print(const struct tmsgs *m)
+{
+	size_t	i;
+
+	for (i = 0; i < m->n && i < TMSGS_MAX; i++)
+		print_message("  message: %s\n", m->msg[i]);
+	if (m->n > TMSGS_MAX)
+		print_message("  (%zu more)\n", m->n - TMSGS_MAX);
+}
+
+/* Does a message contain a and (unless b is NULL) b? Quietly. */
+int
+tmsgs_find(const struct tmsgs *m, const char *a, const char *b)
+{
+	size_t	i;
+
+	for (i = 0; i < m->n && i < TMSGS_MAX; i++)
+		if (strstr(m->msg[i], a) != NULL &&
+		    (b == NULL || strstr(m->msg[i], b) != NULL))
+			return (1);
+	return (0);
+}
+
+/* As tmsgs_find(), but print the messages and what was wanted if not. */
+int
+tmsgs_have(const struct tmsgs *m, const char *a, const char *b)
+{
+	if (tmsgs_find(m, a, b))
+		return (1);
+	tmsgs_print(m);
+	print_message("  wanted: '%s' and '%s'\n", a, b != NULL ? b : "");
+	return (0);
+}
+
+/* How many of the messages kept contain s. */
+size_t
+tmsgs_count(const struct tmsgs *m, const char *s)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < m->n && i < TMSGS_MAX; i++)
+		if (strstr(m->msg[i], s) != NULL)
+			n++;
+	return (n);
+}
