@@ -7,7 +7,9 @@
  * send buffer (UDP) or the answer buffer (TCP) and costs no allocation. A
  * forwarded query needs one record, struct worker_late, holding the
  * struct query and how to reach its client; query.c gives it back through
- * the transport's release operation.
+ * the transport's release operation, and it waits in a free list for the
+ * next one (at most WORKER_LATE_KEEP of them), so that a miss does not
+ * cost a malloc and a free of its own.
  *
  * Answers to forwarded UDP queries come in batches too (the forwarder
  * reads its upstreams' answers with recvmmsg), so they are copied to a
@@ -62,6 +64,8 @@
 					    /* queued answers, at most */
 #define WORKER_TCP_SOCKBUF	(16 * 1024) /* SO_SNDBUF, SO_RCVBUF: the
 					       kernel doubles it */
+#define WORKER_LATE_KEEP	128	/* idle records of forwarded queries
+					   kept for the next ones */
 #define WORKER_UDP_RCVBUF	(4 * 1024 * 1024) /* per UDP socket */
 
 /* Control message space for one IP_PKTINFO or IPV6_PKTINFO. */
@@ -123,6 +127,7 @@ struct worker_late {
 	struct worker_udp	*u;	/* UDP: the socket it came in on */
 	struct worker_dst	 dst;	/* UDP: the address it was sent to */
 	struct worker_conn	*conn;	/* TCP: its connection */
+	struct worker_late	*next;	/* in the free list, when idle */
 };
 
 struct worker {
@@ -141,8 +146,9 @@ struct worker {
 	struct event		*resume_ev;	/* accept() again after EMFILE */
 	TAILQ_HEAD(, worker_conn) conns;
 	struct quota		*tcp_clients;	/* connections per client */
-	struct worker_late	*spare;	/* a record query_forward() did not
-					   take, for the next one */
+	struct worker_late	*late_free; /* idle records, for the next
+					       forwarded queries */
+	unsigned		 nlate_free; /* <= WORKER_LATE_KEEP */
 
 	/* The transport's counters: queries, drops, TCP connections; the
 	   rest are query.c's (worker_stats() adds them up). */
@@ -410,6 +416,7 @@ void
 worker_free(struct worker *w)
 {
 	struct worker_conn	*c;
+	struct worker_late	*l;
 	size_t			 i;
 
 	if (w == NULL)
@@ -445,7 +452,10 @@ worker_free(struct worker *w)
 	}
 	free(w->tcp);
 	free(w->udp);
-	free(w->spare);
+	while ((l = w->late_free) != NULL) {
+		w->late_free = l->next;
+		free(l);
+	}
 	quota_free(w->tcp_clients);
 	if (w->base != NULL)
 		event_base_free(w->base);
@@ -619,30 +629,37 @@ worker_tx_add(struct worker_udp *u, struct msghdr *mh, unsigned i,
 	worker_dst_set(&w->tx[i].msg_hdr, &dst, &w->txctl[i]);
 }
 
-/* A record for a forwarded query: the spare one, or a new one. */
+/* A record for a forwarded query: an idle one, or a new one. */
 static struct worker_late *
 worker_late_get(struct worker *w)
 {
 	struct worker_late	*l;
 
-	if ((l = w->spare) != NULL) {
-		w->spare = NULL;
+	if ((l = w->late_free) != NULL) {
+		w->late_free = l->next;
+		w->nlate_free--;
 		return (l);
 	}
 	return (malloc(sizeof *l));
 }
 
 /*
- * query_forward() did not take l (over a limit): keep it for the next
- * query, so that a flood turned away costs no allocation at all.
+ * A record is done with (released by query.c, or not taken by
+ * query_forward() because over a limit): back to the free list, or freed
+ * when that holds WORKER_LATE_KEEP. A flood turned away keeps reusing the
+ * same record, and a worker that once had many queries out keeps no more
+ * than the limit once they are answered.
  */
 static void
-worker_late_unused(struct worker *w, struct worker_late *l)
+worker_late_put(struct worker *w, struct worker_late *l)
 {
-	if (w->spare == NULL)
-		w->spare = l;
-	else
-		free(l);
+	if (w->nlate_free < WORKER_LATE_KEEP) {
+		l->next = w->late_free;
+		w->late_free = l;
+		w->nlate_free++;
+		return;
+	}
+	free(l);
 }
 
 /*
@@ -664,7 +681,7 @@ worker_udp_forward(struct worker_udp *u, struct msghdr *mh,
 	if (u->pktinfo)
 		worker_dst_get(mh, &l->dst);
 	if (query_forward(u->w->qc, snap, &l->q) == -1) {
-		worker_late_unused(u->w, l);
+		worker_late_put(u->w, l);
 		return (-1);
 	}
 	return (0);
@@ -833,11 +850,13 @@ worker_udp_send(struct query *q, const uint8_t *msg, size_t len)
 		log_ratelimited("udp send: %s", strerror(errno));
 }
 
-/* query.c is done with a UDP query: free its record. */
+/* query.c is done with a UDP query: its record goes back. */
 static void
 worker_udp_release(struct query *q)
 {
-	free((struct worker_late *)q);
+	struct worker_late	*l = (struct worker_late *)q;
+
+	worker_late_put(l->u->w, l);
 }
 
 /*
@@ -1033,7 +1052,7 @@ worker_tcp_forward(struct worker_conn *c, const struct query *q,
 	l->conn = c;
 	l->dst.family = 0;
 	if (query_forward(c->w->qc, snap, &l->q) == -1) {
-		worker_late_unused(c->w, l);
+		worker_late_put(c->w, l);
 		return (-1);
 	}
 	c->pending++;
@@ -1205,7 +1224,7 @@ worker_tcp_send(struct query *q, const uint8_t *msg, size_t len)
 }
 
 /*
- * query.c is done with a TCP query: free its record and settle its
+ * query.c is done with a TCP query: its record goes back; then the
  * connection's accounting: read again if it waited for room, close it if
  * it was the last answer owed.
  */
@@ -1214,7 +1233,7 @@ worker_tcp_release(struct query *q)
 {
 	struct worker_conn	*c = ((struct worker_late *)q)->conn;
 
-	free((struct worker_late *)q);
+	worker_late_put(c->w, (struct worker_late *)q);
 	c->pending--;
 	if (c->bev == NULL) {
 		if (c->pending == 0)

@@ -20,8 +20,10 @@ and -w WINDOW (blast's, 8 x 16), --no-dnsdist, --lists DIR (the board
 blocks every list in it, as tests/bench/run does), --blast PATH
 (build/blast, or $BLAST), --perf NAME (perf record -g NAME's first run
 into build/bench/perf-NAME.data), --callgrind N (the veiligds under
-callgrind, N queries a run: instructions per answer), --keep (leave the
-temporary directory, with runs.json).
+callgrind, N queries a run: instructions per answer), --cache SIZE
+(veiligd's cache size, 256MiB; a small one fills in the first run, so
+that every later miss also evicts), --keep (leave the temporary
+directory, with runs.json).
 
 It needs nsd, dnsdist, taskset and blast (tests/bench/blast.c). Every
 process it starts is stopped by its PID when it ends.
@@ -164,7 +166,7 @@ VEILIGD_CONF = """server:
   workers: 1
 upstreams: [ "127.0.0.1:%(nsd)d" ]
 forward: { timeout: 1s, attempts: 3 }
-cache: { size: 256MiB }
+cache: { size: %(cache)s }
 boards: "%(t)s/boards/*.yaml"
 filter: { tables: "%(tables)s" }
 control: "%(t)s/ctl-%(name)s.sock"
@@ -237,7 +239,7 @@ class Bench:
         wait_answer(self.nsd_port, self.nsd, 30)
         for n in self.names:
             keys = {"port": self.port[n], "nsd": self.nsd_port, "t": t,
-                    "name": n, "lists": lists,
+                    "name": n, "lists": lists, "cache": self.a.cache,
                     "tables": os.path.join(REPO, "blocklists")}
             if n == "dnsdist":
                 conf = os.path.join(t, "dnsdist.lua")
@@ -416,6 +418,7 @@ def main():
         "BLAST", os.path.join(REPO, "build", "blast")))
     ap.add_argument("--perf")
     ap.add_argument("--callgrind", type=int, default=0)
+    ap.add_argument("--cache", default="256MiB")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("servers", nargs="*")
     a = ap.parse_args()
