@@ -701,8 +701,8 @@ query_ask(struct query_ctx *qc, const struct snapshot *snap, struct query *q,
 
 	if (fwd_query(qc->fwd, &snap->ups, fq, query_fwd_cb, q) == -1)
 		return (-1);
-	if (start && quota_take(qc->clients, (struct sockaddr *)&q->from,
-	    QUERY_JOBS, UINT32_MAX) == 0)
+	if (start && quota_take_cl(qc->clients, &q->client, QUERY_JOBS,
+	    UINT32_MAX) == 0)
 		q->job = 1;
 	q->state = QUERY_ASKING;
 	return (0);
@@ -758,8 +758,8 @@ query_join(struct query_ctx *qc, const struct snapshot *snap,
 		return (-1);
 	}
 	/* A new question: within the client's share and our room. */
-	own = n >= 0 || (fwd_room(qc->fwd) && quota_held(qc->clients,
-	    (struct sockaddr *)&q->from, QUERY_JOBS) < lim->client_jobs);
+	own = n >= 0 || (fwd_room(qc->fwd) && quota_held_cl(qc->clients,
+	    &q->client, QUERY_JOBS) < lim->client_jobs);
 
 	/* Through the registry: a question is asked by one worker at once. */
 	switch (inflight_claim(qc->inflight, fq, qc->mailbox, q,
@@ -872,12 +872,15 @@ query_forward(struct query_ctx *qc, const struct snapshot *snap,
 		query_refused(qc, STATS_LIM_FORWARDED);
 		return (-1);
 	}
-	if (quota_take(qc->clients, from, QUERY_HELD, lim.client_held) == -1) {
+	/* The client hashed once for every count below and at the end. */
+	if (quota_client(qc->clients, from, &q->client) == -1 ||
+	    quota_take_cl(qc->clients, &q->client, QUERY_HELD,
+	    lim.client_held) == -1) {
 		query_refused(qc, STATS_LIM_CLIENT_SHARE);
 		return (-1);
 	}
 	if (query_join(qc, snap, q, fq, &lim) == -1) {
-		quota_give(qc->clients, from, QUERY_HELD);
+		quota_give_cl(qc->clients, &q->client, QUERY_HELD);
 		return (-1);
 	}
 
@@ -897,14 +900,12 @@ query_forward(struct query_ctx *qc, const struct snapshot *snap,
 static void
 query_unhold(struct query_ctx *qc, struct query *q)
 {
-	const struct sockaddr	*from = (const struct sockaddr *)&q->from;
-
 	TAILQ_REMOVE(&qc->pending, q, entry);
 	qc->npending--;
 	query_timer_del(qc, q);
 	if (q->job)
-		quota_give(qc->clients, from, QUERY_JOBS);
-	quota_give(qc->clients, from, QUERY_HELD);
+		quota_give_cl(qc->clients, &q->client, QUERY_JOBS);
+	quota_give_cl(qc->clients, &q->client, QUERY_HELD);
 	q->job = 0;
 	q->state = QUERY_DONE;
 }

@@ -64,6 +64,7 @@
 #include <event2/event_struct.h>
 
 #include "policy.h"
+#include "quota.h"
 #include "wire.h"
 
 struct cache;
@@ -158,6 +159,8 @@ struct query {
 
 	/* Set by query_forward(): a forwarded query's life. */
 	struct query_ctx	*qc;
+	struct quota_client	 client; /* q->from in qc's table of
+					    clients, hashed once */
 	enum query_state	 state;
 	uint64_t		 token;	/* owns its question in the registry
 					   with this token; 0: does not */

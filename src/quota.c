@@ -6,7 +6,8 @@
  * fwd.c allocates too); deletion shifts the following entries back
  * instead of leaving tombstones, so a table that sees many clients come
  * and go never fills with dead slots. Each slot keeps its hash, so growth
- * and deletion never hash again.
+ * and deletion never hash again. A caller with several calls about one
+ * client hashes it once (quota_client()) and passes that along.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -156,17 +157,24 @@ quota_free(struct quota *qt)
 }
 
 int
-quota_take(struct quota *qt, const struct sockaddr *sa, unsigned which,
-    uint32_t limit)
+quota_client(const struct quota *qt, const struct sockaddr *sa,
+    struct quota_client *cl)
+{
+	if (quota_key(sa, cl->key) == -1)
+		return (-1);
+	cl->hash = siphash_13(&qt->key, cl->key, sizeof cl->key);
+	return (0);
+}
+
+int
+quota_take_cl(struct quota *qt, const struct quota_client *cl,
+    unsigned which, uint32_t limit)
 {
 	struct quota_slot	*s, n;
-	uint8_t			 key[16];
-	uint64_t		 h;
 
-	if (which >= QUOTA_COUNTERS || quota_key(sa, key) == -1)
+	if (which >= QUOTA_COUNTERS)
 		return (-1);
-	h = siphash_13(&qt->key, key, sizeof key);
-	if ((s = quota_find(qt, key, h)) != NULL) {
+	if ((s = quota_find(qt, cl->key, cl->hash)) != NULL) {
 		if (s->held[which] >= limit)
 			return (-1);
 		s->held[which]++;
@@ -177,8 +185,8 @@ quota_take(struct quota *qt, const struct sockaddr *sa, unsigned which,
 	if ((qt->used + 1) * 4 > qt->nslots * 3 && quota_grow(qt) == -1)
 		return (-1);
 	memset(&n, 0, sizeof n);
-	n.hash = h;
-	memcpy(n.key, key, sizeof n.key);
+	n.hash = cl->hash;
+	memcpy(n.key, cl->key, sizeof n.key);
 	n.held[which] = 1;
 	n.used = 1;
 	quota_place(qt->slots, qt->nslots, &n);
@@ -187,15 +195,15 @@ quota_take(struct quota *qt, const struct sockaddr *sa, unsigned which,
 }
 
 void
-quota_give(struct quota *qt, const struct sockaddr *sa, unsigned which)
+quota_give_cl(struct quota *qt, const struct quota_client *cl,
+    unsigned which)
 {
 	struct quota_slot	*s;
-	uint8_t			 key[16];
 	unsigned		 i;
 
-	if (which >= QUOTA_COUNTERS || quota_key(sa, key) == -1)
+	if (which >= QUOTA_COUNTERS)
 		return;
-	s = quota_find(qt, key, siphash_13(&qt->key, key, sizeof key));
+	s = quota_find(qt, cl->key, cl->hash);
 	if (s == NULL || s->held[which] == 0)
 		return;
 	s->held[which]--;
@@ -207,15 +215,45 @@ quota_give(struct quota *qt, const struct sockaddr *sa, unsigned which)
 }
 
 uint32_t
-quota_held(const struct quota *qt, const struct sockaddr *sa, unsigned which)
+quota_held_cl(const struct quota *qt, const struct quota_client *cl,
+    unsigned which)
 {
 	const struct quota_slot	*s;
-	uint8_t			 key[16];
 
-	if (which >= QUOTA_COUNTERS || quota_key(sa, key) == -1)
+	if (which >= QUOTA_COUNTERS)
 		return (0);
-	s = quota_find(qt, key, siphash_13(&qt->key, key, sizeof key));
+	s = quota_find(qt, cl->key, cl->hash);
 	return (s != NULL ? s->held[which] : 0);
+}
+
+int
+quota_take(struct quota *qt, const struct sockaddr *sa, unsigned which,
+    uint32_t limit)
+{
+	struct quota_client	cl;
+
+	if (quota_client(qt, sa, &cl) == -1)
+		return (-1);
+	return (quota_take_cl(qt, &cl, which, limit));
+}
+
+void
+quota_give(struct quota *qt, const struct sockaddr *sa, unsigned which)
+{
+	struct quota_client	cl;
+
+	if (quota_client(qt, sa, &cl) == 0)
+		quota_give_cl(qt, &cl, which);
+}
+
+uint32_t
+quota_held(const struct quota *qt, const struct sockaddr *sa, unsigned which)
+{
+	struct quota_client	cl;
+
+	if (quota_client(qt, sa, &cl) == -1)
+		return (0);
+	return (quota_held_cl(qt, &cl, which));
 }
 
 size_t

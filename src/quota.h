@@ -39,6 +39,21 @@ struct quota	*quota_new(void);
 void		 quota_free(struct quota *);
 
 /*
+ * A client as a table knows it: its key and the key's hash (under the
+ * table's secret key), worked out once by quota_client() for all the
+ * calls about one query (a forwarded query takes, asks and gives back up
+ * to five times: one hash instead of five).
+ */
+struct quota_client {
+	uint64_t	hash;
+	uint8_t		key[16];
+};
+
+/* The client of sa for this table into *cl; -1 for another family. */
+int		 quota_client(const struct quota *, const struct sockaddr *sa,
+		    struct quota_client *cl);
+
+/*
  * Count one more of counter which (< QUOTA_COUNTERS) for the client of sa,
  * unless it holds limit already. 0 when counted; -1 when not: at the
  * limit, an address of another family than AF_INET or AF_INET6, or no
@@ -54,6 +69,17 @@ void		 quota_give(struct quota *, const struct sockaddr *sa,
 /* What the client of sa holds of counter which. */
 uint32_t	 quota_held(const struct quota *, const struct sockaddr *sa,
 		    unsigned which);
+
+/*
+ * The same for a client from quota_client() of this table: quota_take_cl()
+ * is -1 at the limit or with no room for a new client.
+ */
+int		 quota_take_cl(struct quota *, const struct quota_client *cl,
+		    unsigned which, uint32_t limit);
+void		 quota_give_cl(struct quota *, const struct quota_client *cl,
+		    unsigned which);
+uint32_t	 quota_held_cl(const struct quota *,
+		    const struct quota_client *cl, unsigned which);
 
 /* Clients in the table (those that hold something). */
 size_t		 quota_clients(const struct quota *);

@@ -2,7 +2,8 @@
  * test_quota.c: the per-client table: limits per counter, who counts as
  * one client (an IPv4 address, an IPv6 /64, IPv4-mapped as IPv4), clients
  * leaving when they hold nothing, growth and deletion under churn (checked
- * against a plain array), and the bound on clients.
+ * against a plain array), the bound on clients, and a client hashed once
+ * (quota_client()) counting as the same client as its address.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -213,6 +214,60 @@ test_bound(void **state)
 	quota_free(qt);
 }
 
+/*
+ * A client hashed once with quota_client() is the client of its address:
+ * the _cl calls and the address calls count the same counters, in any
+ * mix, and it leaves the table when it gives everything back.
+ */
+static void
+test_client(void **state)
+{
+	struct quota		*qt, *other;
+	struct sockaddr_storage	 a, b;
+	struct quota_client	 cl, cl2, clb;
+
+	(void)state;
+	assert_non_null(qt = quota_new());
+	assert_non_null(other = quota_new());
+	assert_int_equal(quota_client(qt, addr(&a, "192.0.2.1"), &cl), 0);
+	/* The same address, another port: the same key and hash. */
+	((struct sockaddr_in *)&a)->sin_port = htons(9);
+	assert_int_equal(quota_client(qt, (struct sockaddr *)&a, &cl2), 0);
+	assert_memory_equal(&cl, &cl2, sizeof cl);
+	/* Another table hashes under another secret key. */
+	assert_int_equal(quota_client(other, (struct sockaddr *)&a, &cl2), 0);
+	assert_memory_equal(cl.key, cl2.key, sizeof cl.key);
+	assert_true(cl.hash != cl2.hash);
+
+	assert_int_equal(quota_take_cl(qt, &cl, 0, 2), 0);
+	assert_int_equal(quota_take(qt, addr(&a, "192.0.2.1"), 0, 2), 0);
+	assert_int_equal(quota_take_cl(qt, &cl, 0, 2), -1);
+	assert_int_equal(quota_held_cl(qt, &cl, 0), 2);
+	assert_int_equal(quota_held(qt, addr(&a, "::ffff:192.0.2.1"), 0), 2);
+	assert_int_equal(quota_take_cl(qt, &cl, 1, 1), 0);
+	assert_int_equal(quota_take_cl(qt, &cl, QUOTA_COUNTERS, 9), -1);
+	assert_int_equal(quota_held_cl(qt, &cl, QUOTA_COUNTERS), 0);
+	assert_int_equal(quota_client(qt, addr(&b, "2001:db8::1"), &clb), 0);
+	assert_int_equal(quota_held_cl(qt, &clb, 0), 0);
+	assert_int_equal(quota_take_cl(qt, &clb, 0, 0), -1);
+	assert_int_equal(quota_clients(qt), 1);
+
+	/* Given back in any mix of calls: the client leaves. */
+	quota_give(qt, addr(&a, "192.0.2.1"), 0);
+	quota_give_cl(qt, &cl, 0);
+	quota_give_cl(qt, &cl, 0);	/* nothing held: nothing happens */
+	assert_int_equal(quota_clients(qt), 1);
+	quota_give_cl(qt, &cl, 1);
+	assert_int_equal(quota_clients(qt), 0);
+	assert_int_equal(quota_held_cl(qt, &cl, 1), 0);
+
+	/* A family that is not counted has no client. */
+	a.ss_family = AF_UNIX;
+	assert_int_equal(quota_client(qt, (struct sockaddr *)&a, &cl), -1);
+	quota_free(other);
+	quota_free(qt);
+}
+
 int
 main(void)
 {
@@ -222,6 +277,7 @@ main(void)
 		cmocka_unit_test(test_leave),
 		cmocka_unit_test(test_churn),
 		cmocka_unit_test(test_bound),
+		cmocka_unit_test(test_client),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
