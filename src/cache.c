@@ -2,9 +2,11 @@
  * cache.c: the sharded message cache shared by all workers.
  *
  * The key (lname, qtype, qclass, DO bit) is hashed with SipHash-1-3
- * (siphash.c) under a random key drawn at cache_new(), so a remote party
- * who picks query names cannot aim them at one bucket. The top bits of the
- * hash pick the shard, the low bits the bucket.
+ * under the process's random key (wire_qhash()), so a remote party who
+ * picks query names cannot aim them at one bucket; the hash is the one the
+ * forwarder and the registry of questions in flight use, worked out once
+ * per query by query.c and kept in the struct wire_query. The top bits of
+ * the hash pick the shard, the low bits the bucket.
  *
  * Each shard has its own mutex, chained hash table, LRU list (head = most
  * recently used) and byte budget. An entry is one allocation: the header,
@@ -28,13 +30,11 @@
 #include <time.h>
 
 #include "cache.h"
-#include "siphash.h"
 #include "wire.h"
 
 #define CACHE_SHARDS_MAX	64	/* a power of two */
 #define CACHE_SHARD_MIN		(64 * 1024) /* least budget per shard */
 #define CACHE_BUCKETS_INIT	64	/* a power of two */
-#define CACHE_KEY_MAX		(WIRE_MAX_NAME + 5)
 #define CACHE_LINE		64	/* shard alignment */
 
 /* One cached answer; the variable part follows the header. */
@@ -81,7 +81,6 @@ struct cache_shard {
 } __attribute__((aligned(CACHE_LINE)));
 
 struct cache {
-	struct siphash_key	 key;		/* of the hash */
 	uint32_t		 stale_secs;
 	uint32_t		 max_ttl;
 	uint32_t		 max_neg_ttl;
@@ -91,7 +90,6 @@ struct cache {
 	struct cache_shard	*shards;
 };
 
-static uint64_t	 cache_hash(struct cache *, const struct wire_query *);
 static struct cache_shard *cache_shard(struct cache *, uint64_t);
 static struct cache_entry *cache_find(struct cache_shard *, uint64_t,
 		    const struct wire_query *);
@@ -100,22 +98,6 @@ static void	 cache_link(struct cache_shard *, struct cache_entry *);
 static void	 cache_lru_front(struct cache_shard *, struct cache_entry *);
 static void	 cache_grow(struct cache_shard *);
 static void	 cache_free_list(struct cache_entry *);
-
-/* Hash the key of q: lname, qtype, qclass, DO bit. */
-static uint64_t
-cache_hash(struct cache *c, const struct wire_query *q)
-{
-	uint8_t	buf[CACHE_KEY_MAX];
-	size_t	n = q->name_len;
-
-	memcpy(buf, q->lname, n);
-	buf[n++] = q->qtype >> 8;
-	buf[n++] = q->qtype & 0xff;
-	buf[n++] = q->qclass >> 8;
-	buf[n++] = q->qclass & 0xff;
-	buf[n++] = q->do_bit ? 1 : 0;
-	return (siphash_13(&c->key, buf, n));
-}
 
 /* The shard of a hash: its top bits (the bucket uses the low ones). */
 static struct cache_shard *
@@ -294,7 +276,6 @@ cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
 
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		return (NULL);
-	siphash_key_random(&c->key);
 	c->stale_secs = stale_secs;
 	c->max_ttl = max_ttl;
 	c->max_neg_ttl = max_neg_ttl;
@@ -384,7 +365,7 @@ cache_lookup(struct cache *c, const struct cache_req *req, uint8_t *out,
 
 	if (!q->have_question)
 		return (CACHE_MISS);
-	h = cache_hash(c, q);
+	h = wire_qhash(q);
 	s = cache_shard(c, h);
 
 	pthread_mutex_lock(&s->lock);
@@ -500,7 +481,7 @@ cache_insert(struct cache *c, const struct wire_query *q, const uint8_t *msg,
 	if ((ttl = cache_lifetime(c, sc)) == 0)
 		return;
 
-	h = cache_hash(c, q);
+	h = wire_qhash(q);
 	s = cache_shard(c, h);
 	charge = sizeof *e + sc->nttl * sizeof e->ttl_off[0] + q->name_len +
 	    sc->len;
@@ -561,7 +542,7 @@ cache_fail(struct cache *c, const struct wire_query *q, uint32_t now)
 
 	if (!q->have_question || (q->flags & WIRE_CD))
 		return;
-	h = cache_hash(c, q);
+	h = wire_qhash(q);
 	s = cache_shard(c, h);
 
 	/* An entry already there (stale, likely) just remembers it. */

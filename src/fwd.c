@@ -49,9 +49,11 @@
  * of about a kilobyte were a tenth of the miss path's instructions. The
  * lists never hold more than were in flight at once before, so the bound
  * on queries waiting (max_jobs, the caller's limits) bounds them too. The
- * job table's hash is SipHash under a random key per fwd
- * (wire_key_hash()): clients choose the names, so unkeyed they could pile
- * their questions into one chain.
+ * job table's hash is SipHash under the process's random key
+ * (wire_qhash()): clients choose the names, so unkeyed they could pile
+ * their questions into one chain. It is the cache's and the registry's
+ * hash too, worked out once per query (query.c keeps it in the question)
+ * and carried with the waiters' copies of the question to the cache.
  *
  * Re-entrancy: the callbacks may call fwd_query() again, even for the same
  * key. So a settled job is taken out of the table before the first
@@ -81,7 +83,6 @@
 #include "cache.h"
 #include "fwd.h"
 #include "log.h"
-#include "siphash.h"
 #include "stats.h"
 #include "wire.h"
 
@@ -211,7 +212,6 @@ struct fwd {
 	struct event_base	*base;
 	struct cache		*cache;
 	struct fwd_inspect	 inspect;	/* fn NULL: no inspection */
-	struct siphash_key	 key;		/* of the job table's hash */
 
 	struct fwd_bucket	*buckets;
 	size_t			 nbuckets;	/* a power of two */
@@ -289,11 +289,11 @@ fwd_random(struct fwd *fwd, void *out, size_t n)
 	fwd->random_left -= n;
 }
 
-/* Hash the key of a question. */
+/* Hash the key of a question: the hash kept in q, if it has one. */
 static uint32_t
-fwd_hash(const struct fwd *fwd, const struct wire_query *q)
+fwd_hash(const struct wire_query *q)
 {
-	return ((uint32_t)wire_key_hash(q, &fwd->key));
+	return ((uint32_t)wire_qhash(q));
 }
 
 /* Does job ask q's question? lname is lower-cased, so memcmp will do. */
@@ -1346,7 +1346,6 @@ fwd_new(struct event_base *base, struct cache *cache,
 	fwd->ports = fwd_ports();
 	if (ins != NULL)
 		fwd->inspect = *ins;
-	siphash_key_random(&fwd->key);
 	LIST_INIT(&fwd->ups);
 	LIST_INIT(&fwd->free_jobs);
 	STAILQ_INIT(&fwd->free_waiters);
@@ -1408,7 +1407,6 @@ fwd_free(struct fwd *fwd)
 		fwd_up_free(up);
 	free(fwd->buckets);
 	explicit_bzero(fwd->random, sizeof fwd->random);
-	siphash_key_clear(&fwd->key);
 	free(fwd);
 }
 
@@ -1449,7 +1447,7 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 		return (-1);
 
 	/* The same question in flight: just wait for it too. */
-	h = fwd_hash(fwd, q);
+	h = fwd_hash(q);
 	b = &fwd->buckets[h & (fwd->nbuckets - 1)];
 	if ((job = fwd_job_find(fwd, q, h)) != NULL) {
 		if ((w = fwd_waiter_new(fwd, q, cb, arg)) == NULL)
@@ -1532,7 +1530,7 @@ fwd_waiters(const struct fwd *fwd, const struct wire_query *q)
 	if (!q->have_question || q->name_len == 0 ||
 	    q->name_len > WIRE_MAX_NAME)
 		return (-1);
-	job = fwd_job_find(fwd, q, fwd_hash(fwd, q));
+	job = fwd_job_find(fwd, q, fwd_hash(q));
 	return (job != NULL ? (long)job->nwaiters : -1);
 }
 

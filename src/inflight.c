@@ -8,8 +8,10 @@
  * list of its owner's mailbox (at most INFLIGHT_KEEP, each with room for
  * any name): the owner claims and releases from its own thread, so the
  * list needs no lock, and a miss costs no malloc and free here. The hash
- * is keyed (SipHash, wire_key_hash() under a random key): clients choose
- * the names, and must not be able to pile them into one shard and chain.
+ * is keyed (SipHash, wire_qhash() under the process's random key): clients
+ * choose the names, and must not be able to pile them into one shard and
+ * chain. It is the cache's and the forwarder's hash too, worked out once
+ * per query and kept in the question.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -18,7 +20,6 @@
 #include <event2/event.h>
 
 #include "inflight.h"
-#include "siphash.h"
 
 #define INFLIGHT_SHARDS		64
 #define INFLIGHT_BUCKETS	256	/* per shard */
@@ -51,7 +52,6 @@ struct inflight_shard {
 } __attribute__((aligned(64)));
 
 struct inflight {
-	struct siphash_key	 key;		/* of the hash (SipHash) */
 	uint64_t		 next_token;	/* atomic */
 	struct inflight_shard	 shards[INFLIGHT_SHARDS];
 };
@@ -98,7 +98,6 @@ inflight_new(void)
 
 	if ((in = calloc(1, sizeof *in)) == NULL)
 		return (NULL);
-	siphash_key_random(&in->key);
 	for (i = 0; i < INFLIGHT_SHARDS; i++)
 		pthread_mutex_init(&in->shards[i].lock, NULL);
 	return (in);
@@ -126,7 +125,6 @@ inflight_free(struct inflight *in)
 		}
 		pthread_mutex_destroy(&in->shards[i].lock);
 	}
-	siphash_key_clear(&in->key);
 	free(in);
 }
 
@@ -231,7 +229,7 @@ inflight_claim(struct inflight *in, const struct wire_query *q,
 	enum inflight_claim	 r;
 	uint64_t		 h;
 
-	h = wire_key_hash(q, &in->key);
+	h = wire_qhash(q);
 	s = &in->shards[h % INFLIGHT_SHARDS];
 	bucket = &s->buckets[(h / INFLIGHT_SHARDS) % INFLIGHT_BUCKETS];
 	pthread_mutex_lock(&s->lock);
@@ -289,7 +287,7 @@ inflight_release(struct inflight *in, const struct wire_query *q,
 	uint64_t		 h;
 	int			 wake;
 
-	h = wire_key_hash(q, &in->key);
+	h = wire_qhash(q);
 	s = &in->shards[h % INFLIGHT_SHARDS];
 	ep = &s->buckets[(h / INFLIGHT_SHARDS) % INFLIGHT_BUCKETS];
 	pthread_mutex_lock(&s->lock);

@@ -240,16 +240,23 @@ query_block(struct query_ctx *qc, struct query *q,
 /*
  * The question asked upstream and looked up in the cache for q: its own,
  * or for a rewrite the same question about the target (written to *tq).
- * NULL if the target is no name a question can carry.
+ * NULL if the target is no name a question can carry. Its hash is worked
+ * out here and kept in it, once for the cache, the forwarder and the
+ * registry (wire_qhash()); q's own question keeps it while q lives, so
+ * later calls for the same q do not hash again.
  */
 static const struct wire_query *
-query_fq(const struct query *q, struct wire_query *tq)
+query_fq(struct query *q, struct wire_query *tq)
 {
-	if (!q->rewrite)
-		return (&q->wq);
-	if (wire_query_retarget(tq, &q->wq, q->target, q->tlen) == -1)
-		return (NULL);
-	return (tq);
+	struct wire_query	*fq = &q->wq;
+
+	if (q->rewrite) {
+		if (wire_query_retarget(tq, &q->wq, q->target, q->tlen) == -1)
+			return (NULL);
+		fq = tq;
+	}
+	wire_qhash_keep(fq);
+	return (fq);
 }
 
 /* Keep the rewrite target of q's verdict (it points into the policy). */

@@ -11,6 +11,7 @@
  * through wire_rr_next(), and every packet through a struct wire_buf, so
  * each bounds check is written once.
  */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -655,6 +656,7 @@ wire_parse_query(const uint8_t *pkt, size_t len, struct wire_query *q)
 	q->do_bit = 0;
 	q->udp_size = WIRE_MIN_UDP;
 	q->why = NULL;
+	q->qhashed = 0;
 
 	/* No header or a response: nothing to answer to. */
 	if (len < WIRE_HDR_LEN) {
@@ -2067,6 +2069,8 @@ wire_query_retarget(struct wire_query *dst, const struct wire_query *q,
 	dst->name_len = len;
 	dst->labels = labels;
 	dst->have_question = 1;
+	/* Another key: a hash kept for q's is not dst's. */
+	dst->qhashed = 0;
 	return (0);
 }
 
@@ -2176,6 +2180,35 @@ wire_key_hash(const struct wire_query *q, const struct siphash_key *key)
 	buf[n++] = q->qtype & 0xff;
 	buf[n++] = q->qclass >> 8;
 	buf[n++] = q->qclass & 0xff;
-	buf[n++] = (q->do_bit ? 1 : 0) | ((q->flags & WIRE_CD) ? 2 : 0);
+	buf[n++] = q->do_bit ? 1 : 0;
 	return (siphash_13(key, buf, n));
+}
+
+/* The process's key of wire_qhash(), drawn once. */
+static struct siphash_key	wire_qkey;
+static pthread_once_t		wire_qkey_once = PTHREAD_ONCE_INIT;
+
+static void
+wire_qkey_init(void)
+{
+	siphash_key_random(&wire_qkey);
+}
+
+uint64_t
+wire_qhash(const struct wire_query *q)
+{
+	if (q->qhashed)
+		return (q->qhash);
+	(void)pthread_once(&wire_qkey_once, wire_qkey_init);
+	return (wire_key_hash(q, &wire_qkey));
+}
+
+uint64_t
+wire_qhash_keep(struct wire_query *q)
+{
+	if (!q->qhashed) {
+		q->qhash = wire_qhash(q);
+		q->qhashed = 1;
+	}
+	return (q->qhash);
 }

@@ -115,6 +115,9 @@ struct wire_query {
 	const char	*why;		/* why the verdict is not WIRE_OK
 					   (static text, for a debug log);
 					   NULL after WIRE_OK */
+	uint64_t	qhash;		/* wire_qhash(), when qhashed */
+	int		qhashed;	/* set by wire_qhash_keep() only;
+					   0 after parsing and retargeting */
 };
 
 /*
@@ -456,14 +459,28 @@ int	wire_query_retarget(struct wire_query *dst, const struct wire_query *q,
 	    const uint8_t *name, size_t len);
 
 /*
- * SipHash (siphash.h) under key of what a question is asked upstream by:
- * lname, qtype, qclass, DO and CD (a CD=1 answer was not validated, so it
- * is kept apart). For the forwarder's and the cross-worker tables of
- * questions in flight, whose names a client picks: keyed, so that no one
- * can aim names at one bucket. The cache hashes its own key (no CD).
+ * SipHash (siphash.h) under key of the key of a question: lname, qtype,
+ * qclass and DO. Not CD: the cache answers CD=1 and CD=0 alike (it stores
+ * no CD=1 answer); the forwarder's and the cross-worker tables of
+ * questions in flight keep the two apart by comparing CD, in one chain.
+ * Keyed, because clients pick the names: no one can aim them at one
+ * bucket.
  */
 uint64_t	wire_key_hash(const struct wire_query *q,
 		    const struct siphash_key *key);
+
+/*
+ * The hash of q's key for the cache, the forwarder and the registry of
+ * questions in flight: wire_key_hash() under a secret key drawn at random
+ * once per process. One hash serves all three, so a miss hashes its
+ * question once: wire_qhash_keep() works it out and keeps it in q
+ * (qhash), and wire_qhash() returns the kept one, or works it out when q
+ * has none (without keeping it: q is not ours to change). Whoever changes
+ * the key of a question it kept the hash of clears qhashed (parsing and
+ * wire_query_retarget() do).
+ */
+uint64_t	wire_qhash(const struct wire_query *q);
+uint64_t	wire_qhash_keep(struct wire_query *q);
 
 /* Answer inspection: what wire_inspect() reports of each answer record. */
 struct wire_visit {

@@ -857,8 +857,9 @@ test_mix_case(void **state)
 }
 
 /*
- * The key of a question in flight, hashed with SipHash: the same for any
- * spelling, apart for type, DO and CD, and another under another key.
+ * The key of a question, hashed with SipHash: the same for any spelling
+ * and for CD (the tables compare CD themselves), apart for type and DO,
+ * and another under another key.
  */
 static void
 test_key_hash(void **state)
@@ -883,7 +884,7 @@ test_key_hash(void **state)
 	assert_true(h != wire_key_hash(&q, &k1));
 	q.do_bit = 0;
 	q.flags |= WIRE_CD;
-	assert_true(h != wire_key_hash(&q, &k1));
+	assert_true(h == wire_key_hash(&q, &k1));
 	q.flags &= ~WIRE_CD;
 	q.qtype = WIRE_TYPE_AAAA;
 	assert_true(h != wire_key_hash(&q, &k1));
@@ -892,6 +893,54 @@ test_key_hash(void **state)
 	memcpy(buf, q.lname, QNAME_LEN);
 	memcpy(buf + QNAME_LEN, "\0\1\0\1\0", 5);
 	assert_true(h == siphash_13(&k1, buf, sizeof buf));
+}
+
+/*
+ * The process's hash of a question (wire_qhash): the same for any
+ * spelling, worked out anew unless kept; wire_qhash_keep() keeps it, and
+ * parsing again or retargeting the question drops what was kept.
+ */
+static void
+test_qhash(void **state)
+{
+	static const uint8_t pkt[] = { HDR(0x0100, 1, 0, 0, 0), QNAME,
+		QTAIL };
+	static const uint8_t lower[] = { HDR(0x0100, 1, 0, 0, 0), 3, 'w', 'w',
+		'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 2, 'n', 'l', 0,
+		QTAIL };
+	static const uint8_t target[] = { 3, 'f', 'o', 'o', 2, 'n', 'l', 0 };
+	struct wire_query q, l, t;
+	uint64_t	 h;
+
+	(void)state;
+	parse_ok(pkt, sizeof pkt, &q);
+	parse_ok(lower, sizeof lower, &l);
+	assert_int_equal(q.qhashed, 0);
+	h = wire_qhash(&q);
+	assert_int_equal(q.qhashed, 0);
+	assert_true(h == wire_qhash(&l));
+	assert_true(h == wire_qhash(&q));
+	q.do_bit = 1;
+	assert_true(h != wire_qhash(&q));
+	q.do_bit = 0;
+
+	/* Kept: returned as kept, even by the const call. */
+	assert_true(wire_qhash_keep(&q) == h);
+	assert_int_equal(q.qhashed, 1);
+	assert_true(q.qhash == h);
+	q.qhash = h ^ 1;
+	assert_true(wire_qhash(&q) == (h ^ 1));
+	assert_true(wire_qhash_keep(&q) == (h ^ 1));
+
+	/* A retargeted copy is another key: hashed anew. */
+	assert_int_equal(wire_query_retarget(&t, &q, target, sizeof target),
+	    0);
+	assert_int_equal(t.qhashed, 0);
+	assert_true(wire_qhash(&t) != h);
+	/* Parsing again drops what was kept. */
+	parse_ok(pkt, sizeof pkt, &q);
+	assert_int_equal(q.qhashed, 0);
+	assert_true(wire_qhash(&q) == h);
 }
 
 /* Check that every TTL offset holds one of the expected TTLs, in order. */
@@ -2557,6 +2606,7 @@ main(void)
 		cmocka_unit_test(test_lower_words),
 		cmocka_unit_test(test_mix_case),
 		cmocka_unit_test(test_key_hash),
+		cmocka_unit_test(test_qhash),
 		cmocka_unit_test(test_scan_positive),
 		cmocka_unit_test(test_scan_negative),
 		cmocka_unit_test(test_scan_bad_cname_rdata),
