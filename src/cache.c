@@ -23,8 +23,24 @@
  * done unless its bit is set (one in eight for a chain of one): walking
  * the chain was a memory miss for the bucket and one per entry, the most
  * costly part of a miss in veiligd itself.
+ *
+ * Once the cache is full every miss evicts the LRU tail, an entry nobody
+ * touched for long, in a chain nobody walked for long (the oldest entry
+ * of its chain, so usually its last). Finding its predecessor walked the
+ * chain from the bucket, a memory miss per entry, and recomputing the
+ * bucket's tags walked it again. So each entry keeps a back pointer
+ * (hpprev: the bucket's slot or the hnext of the entry before it), and
+ * taking an entry out of its chain touches only its neighbours. The tags
+ * may then keep a stale bit, for an entry gone from a chain that still
+ * has two or more others (a shorter one is at hand and retagged
+ * exactly): a stale bit only costs the lookup whose tag it matches a walk
+ * of the chain, which finds nothing and sets the tags to what it saw.
+ * The invariant is: the tags hold every bit of their chain, maybe more.
+ * And the victim after next is known when one is evicted: its lines are
+ * prefetched then, to be warm when its turn comes.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,7 +55,9 @@
 
 /* One cached answer; the variable part follows the header. */
 struct cache_entry {
-	struct cache_entry	*hnext;		/* hash chain */
+	struct cache_entry	*hnext;		/* hash chain; the first field */
+	struct cache_entry	**hpprev;	/* what points to it: its
+						   bucket or hnext before it */
 	struct cache_entry	*prev;		/* LRU, towards the head */
 	struct cache_entry	*next;		/* LRU, towards the tail */
 	uint64_t		 hash;
@@ -93,6 +111,7 @@ struct cache {
 static struct cache_shard *cache_shard(struct cache *, uint64_t);
 static struct cache_entry *cache_find(struct cache_shard *, uint64_t,
 		    const struct wire_query *);
+static void	 cache_unchain(struct cache_shard *, struct cache_entry *);
 static void	 cache_unlink(struct cache_shard *, struct cache_entry *);
 static void	 cache_link(struct cache_shard *, struct cache_entry *);
 static void	 cache_lru_front(struct cache_shard *, struct cache_entry *);
@@ -118,29 +137,24 @@ cache_tag(uint64_t h)
 	return ((uint8_t)(1U << ((h >> 32) & 7)));
 }
 
-/* The tags of a chain: the bits of its entries. */
-static uint8_t
-cache_tags(const struct cache_entry *e)
-{
-	uint8_t	t = 0;
-
-	for (; e != NULL; e = e->hnext)
-		t |= cache_tag(e->hash);
-	return (t);
-}
-
-/* Find the entry for q in shard s; the caller holds the lock. */
+/*
+ * Find the entry for q in shard s; the caller holds the lock. A walk that
+ * finds nothing saw the whole chain: its tags become exactly the chain's,
+ * which drops a stale bit (see the top of the file).
+ */
 static struct cache_entry *
 cache_find(struct cache_shard *s, uint64_t h, const struct wire_query *q)
 {
 	struct cache_entry	*e;
 	const uint8_t		*name;
 	size_t			 b = h & (s->nbuckets - 1);
+	uint8_t			 seen = 0;
 
 	/* Nothing of this tag in the chain: not there, chain unread. */
 	if ((s->tags[b] & cache_tag(h)) == 0)
 		return (NULL);
 	for (e = s->buckets[b]; e != NULL; e = e->hnext) {
+		seen |= cache_tag(e->hash);
 		if (e->hash != h || e->name_len != q->name_len ||
 		    e->qtype != q->qtype || e->qclass != q->qclass ||
 		    e->do_bit != (q->do_bit ? 1 : 0))
@@ -149,22 +163,50 @@ cache_find(struct cache_shard *s, uint64_t h, const struct wire_query *q)
 		if (memcmp(name, q->lname, e->name_len) == 0)
 			return (e);
 	}
+	s->tags[b] = seen;
 	return (NULL);
+}
+
+/*
+ * Take e out of its hash chain through its back pointer. What is left of
+ * the chain is retagged when it is at most one entry, and that one is at
+ * hand (e's neighbour, whose line the unlinking wrote); a longer rest
+ * keeps e's bit, maybe stale (cache_find() drops it).
+ */
+static void
+cache_unchain(struct cache_shard *s, struct cache_entry *e)
+{
+	struct cache_entry	**first, *one = NULL, *before;
+	size_t			  b = e->hash & (s->nbuckets - 1);
+
+	first = &s->buckets[b];
+	*e->hpprev = e->hnext;
+	if (e->hnext != NULL)
+		e->hnext->hpprev = e->hpprev;
+	if (e->hpprev == first) {
+		/* e was first: the rest is what followed it. */
+		if (e->hnext == NULL) {
+			s->tags[b] = 0;
+			return;
+		}
+		if (e->hnext->hnext == NULL)
+			one = e->hnext;
+	} else if (e->hnext == NULL) {
+		/* e was last: the rest ends with the entry before it. */
+		before = (struct cache_entry *)(void *)((uint8_t *)e->hpprev -
+		    offsetof(struct cache_entry, hnext));
+		if (before->hpprev == first)
+			one = before;
+	}
+	if (one != NULL)
+		s->tags[b] = cache_tag(one->hash);
 }
 
 /* Take e out of its chain and the LRU list and uncharge it. */
 static void
 cache_unlink(struct cache_shard *s, struct cache_entry *e)
 {
-	struct cache_entry	**pp;
-	size_t			  b = e->hash & (s->nbuckets - 1);
-
-	pp = &s->buckets[b];
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	/* The tags of what is left (a short chain, usually none). */
-	s->tags[b] = cache_tags(s->buckets[b]);
+	cache_unchain(s, e);
 
 	if (e->prev != NULL)
 		e->prev->next = e->next;
@@ -186,6 +228,9 @@ cache_link(struct cache_shard *s, struct cache_entry *e)
 	size_t	b = e->hash & (s->nbuckets - 1);
 
 	e->hnext = s->buckets[b];
+	if (e->hnext != NULL)
+		e->hnext->hpprev = &e->hnext;
+	e->hpprev = &s->buckets[b];
 	s->buckets[b] = e;
 	s->tags[b] |= cache_tag(e->hash);
 
@@ -219,6 +264,25 @@ cache_lru_front(struct cache_shard *s, struct cache_entry *e)
 }
 
 /*
+ * The entries just evicted, the LRU tail is the next to go: its line is
+ * warm now (the eviction wrote its next), so ask for the lines its own
+ * eviction will write (its chain neighbour before it, its LRU
+ * neighbour, its bucket's tags) while they are known without a wait.
+ */
+static void
+cache_prefetch_victim(struct cache_shard *s)
+{
+	struct cache_entry	*t = s->tail;
+
+	if (t == NULL)
+		return;
+	__builtin_prefetch(t->hpprev, 1);
+	if (t->prev != NULL)
+		__builtin_prefetch(t->prev, 1);
+	__builtin_prefetch(&s->tags[t->hash & (s->nbuckets - 1)], 1);
+}
+
+/*
  * Double the bucket array when the chains average more than one entry.
  * Only inserts call it; if the allocation fails the chains just get longer.
  */
@@ -243,6 +307,9 @@ cache_grow(struct cache_shard *s)
 			next = e->hnext;
 			b = e->hash & (n - 1);
 			e->hnext = nb[b];
+			if (e->hnext != NULL)
+				e->hnext->hpprev = &e->hnext;
+			e->hpprev = &nb[b];
 			nb[b] = e;
 			nt[b] |= cache_tag(e->hash);
 		}
@@ -524,6 +591,8 @@ cache_insert(struct cache *c, const struct wire_query *q, const uint8_t *msg,
 		dead = old;
 		s->evictions++;
 	}
+	if (dead != NULL)
+		cache_prefetch_victim(s);
 	cache_link(s, e);
 	s->inserts++;
 	cache_grow(s);
@@ -583,6 +652,8 @@ cache_fail(struct cache *c, const struct wire_query *q, uint32_t now)
 		dead = old;
 		s->evictions++;
 	}
+	if (dead != NULL)
+		cache_prefetch_victim(s);
 	cache_link(s, e);
 	cache_grow(s);
 	pthread_mutex_unlock(&s->lock);
@@ -641,4 +712,58 @@ cache_stats(struct cache *c, struct cache_stats *st)
 		st->evictions += s->evictions;
 		pthread_mutex_unlock(&s->lock);
 	}
+}
+
+/* cache_verify() of one shard, locked; adds its stale buckets to *stale. */
+static int
+cache_verify_shard(const struct cache_shard *s, size_t *stale)
+{
+	const struct cache_entry	*e, *prev = NULL;
+	struct cache_entry * const	*pp;
+	uint64_t			 n = 0, chained = 0;
+	size_t				 bytes = 0, b;
+	uint8_t				 t;
+
+	for (e = s->head; e != NULL; prev = e, e = e->next) {
+		if (e->prev != prev || ++n > s->entries)
+			return (-1);
+		bytes += e->charge;
+	}
+	if (prev != s->tail || n != s->entries || bytes != s->bytes ||
+	    bytes > s->max_bytes)
+		return (-1);
+	for (b = 0; b < s->nbuckets; b++) {
+		t = 0;
+		for (pp = &s->buckets[b]; (e = *pp) != NULL; pp = &e->hnext) {
+			if (e->hpprev != pp ||
+			    (e->hash & (s->nbuckets - 1)) != b ||
+			    ++chained > n)
+				return (-1);
+			t |= cache_tag(e->hash);
+		}
+		if ((s->tags[b] & t) != t)
+			return (-1);
+		if (s->tags[b] != t)
+			(*stale)++;
+	}
+	return (chained == n ? 0 : -1);
+}
+
+int
+cache_verify(struct cache *c, size_t *stale)
+{
+	struct cache_shard	*s;
+	size_t			 i, dummy = 0;
+	int			 r = 0;
+
+	if (stale == NULL)
+		stale = &dummy;
+	*stale = 0;
+	for (i = 0; i < c->nshards && r == 0; i++) {
+		s = &c->shards[i];
+		pthread_mutex_lock(&s->lock);
+		r = cache_verify_shard(s, stale);
+		pthread_mutex_unlock(&s->lock);
+	}
+	return (r);
 }

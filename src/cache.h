@@ -157,4 +157,14 @@ void		 cache_flush(struct cache *);
 /* Add up the counters of all shards into *st. */
 void		 cache_stats(struct cache *, struct cache_stats *st);
 
+/*
+ * For the tests: walk every shard under its lock and check the cache's
+ * invariants: the LRU list both ways, the chains and their back pointers,
+ * every entry in its bucket and in both, the counts and the bytes
+ * charged (within the budget), the tags holding every bit of their chain.
+ * *stale (if not NULL) gets the number of buckets whose tags hold more
+ * (stale bits, allowed). 0, or -1 at the first broken invariant.
+ */
+int		 cache_verify(struct cache *, size_t *stale);
+
 #endif

@@ -997,12 +997,104 @@ test_cache_many(void **state)
 	cache_free(c);
 }
 
+/*
+ * Eviction under churn, with the back pointers of the chains and tags
+ * that may go stale: a small cache (two shards) takes thousands of
+ * names, some looked up again (so the LRU tail is not always the oldest
+ * of its chain) and some replaced; cache_verify() checks the chains, the
+ * LRU list, the counts and the budget as it goes, and the counters add
+ * up. Stale tags do happen, and lookups stay right with them: every name
+ * is a hit or a miss as the cache holds it, a miss that walks a chain
+ * drops stale bits, and the hits counted are the entries held.
+ */
+static void
+test_cache_churn(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q;
+	struct answer		 a;
+	struct cache_stats	 st;
+	ldns_pkt		*p;
+	char			 name[96];
+	size_t			 stale, most = 0, before;
+	uint64_t		 held;
+	int			 i, n = 12000, hits, r;
+
+	(void)state;
+	c = cache_new(256 * 1024, 0, 86400, 3600);
+	assert_non_null(c);
+	for (i = 0; i < n; i++) {
+		/* Names of several lengths: entries of several sizes. */
+		snprintf(name, sizeof name, "c%d.%.*schurn.example.nl.", i,
+		    i % 5 * 4, "abc.abc.abc.abc.abc.");
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q);
+		make_a(name, 3600, "192.0.2.1", &a);
+		cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
+		if (i % 11 == 0) {
+			/* The name just stored replaced: the old entry out, the new one in. */
+			make_a(name, 3600, "192.0.2.2", &a);
+			cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
+		}
+		if (i % 7 == 0) {
+			/* A newer name again: moved to the LRU head. */
+			snprintf(name, sizeof name, "c%d.%.*schurn.example.nl.",
+			    i / 2, i / 2 % 5 * 4, "abc.abc.abc.abc.abc.");
+			make_query(name, LDNS_RR_TYPE_A, 0, 1, &q);
+			(void)lookup(c, &q, T0, 0, &p);
+			ldns_pkt_free(p);
+		}
+		if (i % 50 == 0) {
+			assert_int_equal(cache_verify(c, &stale), 0);
+			if (stale > most)
+				most = stale;
+		}
+	}
+	assert_int_equal(cache_verify(c, &stale), 0);
+	cache_stats(c, &st);
+	assert_true(st.evictions > (uint64_t)n / 2);
+	assert_true(st.bytes <= 256 * 1024);
+	/* Every insert is held, or was replaced or evicted. */
+	assert_int_equal(st.entries + st.evictions + (n + 10) / 11, st.inserts);
+	/* Stale tags came, as chains of three or more lost an entry. */
+	assert_true(most > 0);
+
+	/* Every name: a hit for each entry held, a miss for the rest. */
+	held = st.entries;
+	before = stale;
+	hits = 0;
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "c%d.%.*schurn.example.nl.", i,
+		    i % 5 * 4, "abc.abc.abc.abc.abc.");
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q);
+		r = lookup(c, &q, T0, 0, &p);
+		assert_true(r == CACHE_HIT || r == CACHE_MISS);
+		if (r == CACHE_HIT) {
+			hits++;
+			assert_int_equal(ldns_pkt_ancount(p), 1);
+		}
+		ldns_pkt_free(p);
+	}
+	assert_int_equal(hits, held);
+	/* The misses that walked chains dropped stale bits, none came. */
+	assert_int_equal(cache_verify(c, &stale), 0);
+	assert_true(stale <= before);
+	cache_stats(c, &st);
+	assert_int_equal(st.entries, held);
+
+	/* A flush leaves nothing, and it is all consistent. */
+	cache_flush(c);
+	assert_int_equal(cache_verify(c, &stale), 0);
+	assert_int_equal(stale, 0);
+	cache_free(c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cache_hit),
 		cmocka_unit_test(test_cache_many),
+		cmocka_unit_test(test_cache_churn),
 		cmocka_unit_test(test_cache_mask),
 		cmocka_unit_test(test_cache_ttl_countdown),
 		cmocka_unit_test(test_cache_expiry_stale),
