@@ -122,8 +122,22 @@ struct wire_lname {
  * of the answer on the way. Link i leads from name[i] to name[i + 1] (or
  * back into the chain, or past its end, for the last name).
  */
+/*
+ * What the first walk of a message learnt of its records, for the later
+ * walks of the same message from the same offset (wire_scrub() walks an
+ * answer three or four times): for record i < n, where its fixed part
+ * starts and its owner's length, so that the owner name is not read
+ * again (the name was most of the cost of a walk).
+ */
+struct wire_rrmemo {
+	uint32_t		 n;
+	uint16_t		 fixed[WIRE_SCRUB_MAX_RR];
+	uint16_t		 nlen[WIRE_SCRUB_MAX_RR];
+};
+
 struct wire_chain {
 	const struct wire_query	*q;
+	struct wire_rrmemo	*memo;		/* the walks' records */
 	struct wire_lname	 name[WIRE_MAX_CHAIN];
 	size_t			 n;
 	uint32_t		 cname[WIRE_MAX_CHAIN];	/* the CNAME record
@@ -156,6 +170,7 @@ static const char *wire_name(const uint8_t *, size_t, size_t *, uint8_t *,
 static int	wire_name_check(const uint8_t *, size_t, uint8_t *);
 static size_t	wire_parse_question(const uint8_t *, size_t,
 		    struct wire_query *);
+static int	wire_rr_read_memo(struct wire_rr *, struct wire_rrmemo *);
 static int	wire_rr_read(struct wire_rr *);
 static int	wire_parse_opt(const struct wire_rr *, struct wire_query *);
 static enum wire_verdict wire_parse_additional(const uint8_t *, size_t,
@@ -226,7 +241,7 @@ static int	wire_chain_soa(struct wire_chain *, struct wire_rr);
 static int	wire_scrub_mark(struct wire_chain *, const uint8_t *, size_t,
 		    size_t, uint8_t *);
 static size_t	wire_scrub_write(const uint8_t *, size_t, size_t,
-		    const uint8_t *, uint8_t *);
+		    const uint8_t *, struct wire_rrmemo *, uint8_t *);
 
 /* Big-endian 16-bit read; the caller has checked the bounds. */
 static uint16_t
@@ -452,21 +467,36 @@ wire_rr_begin(struct wire_rr *rr, const uint8_t *msg, size_t len,
 }
 
 /*
- * The body of wire_rr_next(). Static inline so that the walkers here get
+ * The body of wire_rr_next(), with a memo m of the records of the message
+ * (or NULL): a record m knows is not read again up to its fixed part; the
+ * next one read is added to it. Static inline so that the walkers here get
  * it inlined (the parse of every query runs it): the stores a walker does
- * not read then cost nothing.
+ * not read then cost nothing, and so does the memo when it is NULL.
  */
 static inline int
-wire_rr_read(struct wire_rr *rr)
+wire_rr_read_memo(struct wire_rr *rr, struct wire_rrmemo *m)
 {
 	const uint8_t	*p;
 	size_t		 off = rr->next, nlen;
 
 	if (rr->read >= rr->end[WIRE_SEC_AR])
 		return (0);
-	rr->why = wire_name(rr->msg, rr->len, &off, NULL, &nlen, NULL);
-	if (rr->why != NULL)
-		return (-1);
+	if (m != NULL && rr->read < m->n) {
+		/* Read before by this walk's first pass: checked then. */
+		off = m->fixed[rr->read];
+		nlen = m->nlen[rr->read];
+	} else {
+		rr->why = wire_name(rr->msg, rr->len, &off, NULL, &nlen,
+		    NULL);
+		if (rr->why != NULL)
+			return (-1);
+		if (m != NULL && rr->read == m->n &&
+		    m->n < WIRE_SCRUB_MAX_RR && off <= UINT16_MAX) {
+			m->fixed[m->n] = (uint16_t)off;
+			m->nlen[m->n] = (uint16_t)nlen;
+			m->n++;
+		}
+	}
 	/* wire_name() leaves off <= len. */
 	if (rr->len - off < WIRE_RR_FIXED) {
 		rr->why = "record runs past the end";
@@ -499,6 +529,13 @@ wire_rr_read(struct wire_rr *rr)
 	rr->next = rr->rdata + rr->rdlen;
 	rr->read++;
 	return (1);
+}
+
+/* wire_rr_read_memo() without a memo. */
+static inline int
+wire_rr_read(struct wire_rr *rr)
+{
+	return (wire_rr_read_memo(rr, NULL));
 }
 
 int
@@ -1103,7 +1140,8 @@ wire_chain_link(struct wire_chain *c, size_t i, const uint8_t *msg,
 	int		r, dnames = 0;
 
 	wire_rr_begin(&rr, msg, len, off);
-	while ((r = wire_rr_read(&rr)) == 1 && rr.section == WIRE_SEC_AN) {
+	while ((r = wire_rr_read_memo(&rr, c->memo)) == 1 &&
+	    rr.section == WIRE_SEC_AN) {
 		if (!wire_class_ok(c, &rr))
 			continue;
 		if (rr.type == WIRE_TYPE_DNAME)
@@ -1116,7 +1154,7 @@ wire_chain_link(struct wire_chain *c, size_t i, const uint8_t *msg,
 		return (-1);
 	/* Only answers with a DNAME in them take a second walk. */
 	wire_rr_begin(&rr, msg, len, off);
-	while (dnames && wire_rr_read(&rr) == 1 &&
+	while (dnames && wire_rr_read_memo(&rr, c->memo) == 1 &&
 	    rr.section == WIRE_SEC_AN) {
 		if (rr.type == WIRE_TYPE_DNAME && wire_class_ok(c, &rr) &&
 		    wire_chain_dname(c, i, &rr, next) == -1)
@@ -1327,7 +1365,8 @@ wire_chain_soa(struct wire_chain *c, struct wire_rr rr)
 
 	if (c->positive && c->rcode != WIRE_NXDOMAIN)
 		return (0);
-	while ((r = wire_rr_read(&rr)) == 1 && rr.section == WIRE_SEC_NS) {
+	while ((r = wire_rr_read_memo(&rr, c->memo)) == 1 &&
+	    rr.section == WIRE_SEC_NS) {
 		if (rr.type != WIRE_TYPE_SOA || !wire_class_ok(c, &rr))
 			continue;
 		if (wire_lname_read(rr.msg, rr.len, rr.owner, rr.len, z) == 0)
@@ -1353,10 +1392,12 @@ wire_scrub_mark(struct wire_chain *c, const uint8_t *msg, size_t len,
 	struct wire_rr	rr, before;
 	int		r, k, soa_done = 0;
 
+	/* All set: the first copy to before is of a record not read yet. */
+	memset(&rr, 0, sizeof rr);
 	wire_rr_begin(&rr, msg, len, off);
 	for (;;) {
 		before = rr;
-		if ((r = wire_rr_read(&rr)) != 1)
+		if ((r = wire_rr_read_memo(&rr, c->memo)) != 1)
 			break;
 		/* Past the answer section: first the SOA, if negative. */
 		if (rr.section != WIRE_SEC_AN && !soa_done) {
@@ -1384,7 +1425,7 @@ wire_scrub_mark(struct wire_chain *c, const uint8_t *msg, size_t len,
  */
 static size_t
 wire_scrub_write(const uint8_t *msg, size_t len, size_t off,
-    const uint8_t *keep, uint8_t *tmp)
+    const uint8_t *keep, struct wire_rrmemo *memo, uint8_t *tmp)
 {
 	struct wire_buf	 b = { tmp, len, 0 };
 	struct wire_map	 map;
@@ -1401,7 +1442,7 @@ wire_scrub_write(const uint8_t *msg, size_t len, size_t off,
 		pos += msg[pos] + 1;
 	}
 	wire_rr_begin(&rr, msg, len, off);
-	while (wire_rr_read(&rr) == 1) {
+	while (wire_rr_read_memo(&rr, memo) == 1) {
 		i = rr.read - 1;
 		if (!((keep[i / 8] >> (i % 8)) & 1))
 			continue;
@@ -1421,6 +1462,7 @@ wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,
     uint8_t *tmp, unsigned *dropped)
 {
 	struct wire_chain	 c;
+	struct wire_rrmemo	 memo;
 	uint8_t			 keep[WIRE_SCRUB_MAX_RR / 8];
 	size_t			 off, n, total, i, kept = 0;
 
@@ -1445,6 +1487,8 @@ wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,
 		return (0);
 
 	c.q = q;
+	memo.n = 0;
+	c.memo = &memo;
 	c.rcode = WIRE_RCODE(wire_get16(msg + 2));
 	c.positive = 0;
 	c.soa = WIRE_NONE;
@@ -1459,7 +1503,7 @@ wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,
 		return (len);
 
 	/* Something goes: the rest written anew, then back over msg. */
-	if ((n = wire_scrub_write(msg, len, off, keep, tmp)) == 0)
+	if ((n = wire_scrub_write(msg, len, off, keep, &memo, tmp)) == 0)
 		return (0);
 	memcpy(msg, tmp, n);
 	*dropped = total - kept;
