@@ -263,6 +263,10 @@ blast-test: $(B)/blast $(B)/echo
 $(B)/hitpath: tests/bench/hitpath.c $(B)/libveilig.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
 
+# The cache's cost per miss once full, in nanoseconds (tests/bench/README.md).
+$(B)/cachechurn: tests/bench/cachechurn.c $(B)/libveilig.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
+
 # The lockstat shim (tests/bench/lockstat.c), preloaded into veiligd by
 # make bench to count contended mutexes.
 $(B)/lockstat.so: tests/bench/lockstat.c | $(B)

@@ -1,0 +1,142 @@
+/*
+ * cachechurn.c: the cost of the cache on the miss path of a full cache,
+ * in wall-clock nanoseconds per miss.
+ *
+ *     make build/cachechurn
+ *     build/cachechurn [MIB [MISSES [ROUNDS]]]
+ *
+ * fills a cache of MIB MiB (256, as make bench's veiligd) with unique
+ * names, then times MISSES more (1,000,000) as a worker makes them: a
+ * lookup that misses, then an insert that evicts the LRU tail, ROUNDS
+ * times (5) with the median and the range. The queries and answers are
+ * built in the loop (the same work for any cache.c), so that the cache
+ * does not stay in the processor's caches: this measures what
+ * instruction counts cannot, the memory misses of a large cache's
+ * eviction. Compare two trees by building it in each, one run at a time
+ * (flock /work/bench.lock on a shared machine).
+ */
+#include <err.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache.h"
+#include "wire.h"
+
+#define T0	1000
+
+/* The query and the answer for name number n, parsed and scanned. */
+static void
+make(uint64_t n, struct wire_query *q, uint8_t *ans, struct wire_scan *sc)
+{
+	uint8_t	pkt[128], *p;
+	char	label[32];
+	size_t	llen, qlen;
+
+	llen = (size_t)snprintf(label, sizeof label, "m%llu",
+	    (unsigned long long)n);
+	memset(pkt, 0, 12);
+	pkt[2] = 0x01;		/* RD */
+	pkt[5] = 1;		/* QDCOUNT */
+	p = pkt + 12;
+	*p++ = (uint8_t)llen;
+	memcpy(p, label, llen);
+	p += llen;
+	memcpy(p, "\005bench\004test\000\000\001\000\001", 16);
+	p += 16;
+	qlen = (size_t)(p - pkt);
+	if (wire_parse_query(pkt, qlen, q) != WIRE_OK)
+		errx(1, "query %llu", (unsigned long long)n);
+
+	/* The answer: the query, QR RA, one A record pointing at it. */
+	memcpy(ans, pkt, qlen);
+	ans[2] = 0x81;
+	ans[3] = 0x80;
+	ans[7] = 1;		/* ANCOUNT */
+	p = ans + qlen;
+	memcpy(p, "\300\014\000\001\000\001\000\000\016\020\000\004\012\000"
+	    "\000\001", 16);
+	p += 16;
+	if (wire_scan(ans, (size_t)(p - ans), sc) != 0)
+		errx(1, "answer %llu", (unsigned long long)n);
+}
+
+/* One miss: the lookup, then the insert of the answer. */
+static void
+miss(struct cache *c, uint64_t n)
+{
+	struct wire_query	q;
+	struct wire_scan	sc;
+	struct cache_req	req;
+	uint8_t			ans[256], out[512];
+	size_t			outlen;
+
+	make(n, &q, ans, &sc);
+	req.q = &q;
+	req.now = T0;
+	req.allow_stale = 0;
+	req.udp_max = WIRE_MAX_UDP;
+	req.ins = NULL;
+	if (cache_lookup(c, &req, out, sizeof out, &outlen, NULL) !=
+	    CACHE_MISS)
+		errx(1, "name %llu was there", (unsigned long long)n);
+	cache_insert(c, &q, ans, &sc, T0, 0, 0);
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cache		*c;
+	struct cache_stats	 st;
+	struct timespec		 t0, t1;
+	double			 ns[64];
+	uint64_t		 n = 0, i, misses = 1000000;
+	size_t			 mib = 256;
+	int			 r, rounds = 5;
+
+	if (argc > 1)
+		mib = strtoul(argv[1], NULL, 10);
+	if (argc > 2)
+		misses = strtoull(argv[2], NULL, 10);
+	if (argc > 3)
+		rounds = atoi(argv[3]);
+	if (mib == 0 || misses == 0 || rounds < 1 || rounds > 64)
+		errx(1, "usage: cachechurn [MIB [MISSES [ROUNDS]]]");
+	if ((c = cache_new(mib << 20, 0, 86400, 3600)) == NULL)
+		errx(1, "cache_new");
+
+	/* Full, and then some, so that every shard evicts. */
+	do {
+		for (i = 0; i < 100000; i++)
+			miss(c, n++);
+		cache_stats(c, &st);
+	} while (st.evictions < st.entries / 4);
+	printf("full: %llu entries, %llu MiB, after %llu names\n",
+	    (unsigned long long)st.entries,
+	    (unsigned long long)(st.bytes >> 20), (unsigned long long)n);
+
+	for (r = 0; r < rounds; r++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (i = 0; i < misses; i++)
+			miss(c, n++);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ns[r] = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 +
+		    (double)(t1.tv_nsec - t0.tv_nsec)) / (double)misses;
+		printf("round %d: %.1f ns per miss\n", r, ns[r]);
+	}
+	qsort(ns, (size_t)rounds, sizeof ns[0], cmp);
+	printf("median %.1f ns per miss (%.1f-%.1f)\n", ns[rounds / 2], ns[0],
+	    ns[rounds - 1]);
+	cache_free(c);
+	return (0);
+}
