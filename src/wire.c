@@ -2230,31 +2230,37 @@ wire_key_hash(const struct wire_query *q, const struct siphash_key *key)
 	return (siphash_13(key, buf, n));
 }
 
-/* The process's key of wire_qhash(), drawn once. */
+/*
+ * The process's key of wire_qhash(), drawn once; wire_qkey_ready says so
+ * without a call into the C library for every hash (a cache hit's).
+ */
 static struct siphash_key	wire_qkey;
 static pthread_once_t		wire_qkey_once = PTHREAD_ONCE_INIT;
+static int			wire_qkey_ready;
 
 static void
 wire_qkey_init(void)
 {
 	siphash_key_random(&wire_qkey);
+	__atomic_store_n(&wire_qkey_ready, 1, __ATOMIC_RELEASE);
 }
 
 uint64_t
-wire_qhash(const struct wire_query *q)
+wire_qhash_work(const struct wire_query *q)
 {
-	if (q->qhashed)
-		return (q->qhash);
-	(void)pthread_once(&wire_qkey_once, wire_qkey_init);
+	if (!__atomic_load_n(&wire_qkey_ready, __ATOMIC_ACQUIRE))
+		(void)pthread_once(&wire_qkey_once, wire_qkey_init);
 	return (wire_key_hash(q, &wire_qkey));
 }
 
 uint64_t
 wire_qhash_keep(struct wire_query *q)
 {
-	if (!q->qhashed) {
-		q->qhash = wire_qhash(q);
-		q->qhashed = 1;
-	}
+	if (q->qhashed)
+		return (q->qhash);
+	if (!__atomic_load_n(&wire_qkey_ready, __ATOMIC_ACQUIRE))
+		(void)pthread_once(&wire_qkey_once, wire_qkey_init);
+	q->qhash = wire_key_hash(q, &wire_qkey);
+	q->qhashed = 1;
 	return (q->qhash);
 }

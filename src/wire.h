@@ -475,12 +475,20 @@ uint64_t	wire_key_hash(const struct wire_query *q,
  * once per process. One hash serves all three, so a miss hashes its
  * question once: wire_qhash_keep() works it out and keeps it in q
  * (qhash), and wire_qhash() returns the kept one, or works it out when q
- * has none (without keeping it: q is not ours to change). Whoever changes
+ * has none (wire_qhash_work(), without keeping it: q is not ours to
+ * change). Whoever changes
  * the key of a question it kept the hash of clears qhashed (parsing and
  * wire_query_retarget() do).
  */
-uint64_t	wire_qhash(const struct wire_query *q);
 uint64_t	wire_qhash_keep(struct wire_query *q);
+uint64_t	wire_qhash_work(const struct wire_query *q);
+
+/* Inline: the cache's lookup on every hit finds the hash kept. */
+static inline uint64_t
+wire_qhash(const struct wire_query *q)
+{
+	return (q->qhashed ? q->qhash : wire_qhash_work(q));
+}
 
 /* Answer inspection: what wire_inspect() reports of each answer record. */
 struct wire_visit {
