@@ -81,10 +81,15 @@ struct worker_dst {
 	struct in6_pktinfo	v6;
 };
 
-/* One UDP socket of this worker. */
+/*
+ * One UDP listen address of this worker: fd receives (and is in the
+ * event loop), sfd sends the answers (see worker_udp_sender), or is fd
+ * when no second socket could be made.
+ */
 struct worker_udp {
 	struct worker		*w;
 	int			 fd;
+	int			 sfd;
 	int			 pktinfo; /* bound to a wildcard address */
 	struct event		*ev;
 };
@@ -284,6 +289,65 @@ fail:
 }
 
 /*
+ * A second socket for the answers of the UDP socket fd, or fd itself if
+ * one cannot be made. The kernel frees a datagram sent on loopback at
+ * once, or when the card has sent it, and then wakes whoever waits on
+ * its socket for room to write (sock_wfree); the epoll entry of a socket
+ * in the event loop always waits there, so every answer sent on fd took
+ * the socket's wait-queue lock and called epoll back for nothing: a
+ * quarter of a microsecond an answer, 10 % of a cache hit's CPU (an echo
+ * server with epoll against the same without). Nothing waits on this one.
+ *
+ * It is bound to fd's address and port beside it (SO_REUSEADDR, not in
+ * fd's SO_REUSEPORT group, which would share out the queries to it) and
+ * connected to that same address, so that the kernel gives it only
+ * datagrams from itself, which it never sends (a wildcard gets the
+ * loopback address of its family; those from outside with our own address
+ * as source are martians). sendmsg with an address of its own still works
+ * on a connected UDP socket, and an ICMP error for an answer is looked up
+ * as a datagram from the client: it goes to fd, which ignores it as
+ * before, and does not fail this socket's next send.
+ */
+static int
+worker_udp_sender(int fd)
+{
+	struct sockaddr_storage	 ss, peer;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&peer;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&peer;
+	socklen_t		 len = sizeof ss;
+	int			 sfd, on = 1, pmtu = IP_PMTUDISC_PROBE;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return (fd);
+	sfd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (sfd == -1)
+		return (fd);
+	memcpy(&peer, &ss, len);
+	if (worker_wildcard((const struct sockaddr *)&peer)) {
+		if (peer.ss_family == AF_INET)
+			sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		else
+			sin6->sin6_addr = in6addr_loopback;
+	}
+	/* As worker_socket() sets up fd's sending side (IPv4: no IP ID). */
+	if (ss.ss_family == AF_INET)
+		(void)setsockopt(sfd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
+		    sizeof pmtu);
+	if (setsockopt(sfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1 ||
+	    (ss.ss_family == AF_INET6 && setsockopt(sfd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof on) == -1) ||
+	    bind(sfd, (struct sockaddr *)&ss, len) == -1 ||
+	    connect(sfd, (struct sockaddr *)&peer, len) == -1) {
+		log_debug("udp: no socket of its own for answers: %s",
+		    strerror(errno));
+		close(sfd);
+		return (fd);
+	}
+	return (sfd);
+}
+
+/*
  * How many questions one worker may have in flight: each holds a socket,
  * so the descriptors left after TCP connections and listeners are shared
  * out over the workers.
@@ -296,7 +360,7 @@ worker_job_limit(const struct conf *conf, unsigned nworkers)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
 		return (FWD_MAX_JOBS);
-	reserve = 64 + conf->tcp_max_conns + 2 * conf->nlisten * nworkers;
+	reserve = 64 + conf->tcp_max_conns + 3 * conf->nlisten * nworkers;
 	left = rl.rlim_cur > reserve ? rl.rlim_cur - reserve : 0;
 	left /= nworkers;
 	if (left < 16)
@@ -343,6 +407,7 @@ worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
 		u->fd = worker_socket(&conf->listen[i], SOCK_DGRAM, cause);
 		if (u->fd == -1)
 			goto fail;
+		u->sfd = worker_udp_sender(u->fd);
 		w->nudp++;
 		if (worker_wildcard((const struct sockaddr *)&conf->listen[i].ss)) {
 			u->pktinfo = 1;
@@ -448,6 +513,8 @@ worker_free(struct worker *w)
 	for (i = 0; i < w->nudp; i++) {
 		if (w->udp[i].ev != NULL)
 			event_free(w->udp[i].ev);
+		if (w->udp[i].sfd != w->udp[i].fd)
+			close(w->udp[i].sfd);
 		close(w->udp[i].fd);
 	}
 	free(w->tcp);
@@ -555,7 +622,7 @@ worker_udp_sendmmsg(struct worker_udp *u, struct mmsghdr *tx, unsigned ntx)
 	int		 n;
 
 	while (done < ntx) {
-		n = sendmmsg(u->fd, tx + done, ntx - done, 0);
+		n = sendmmsg(u->sfd, tx + done, ntx - done, 0);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -846,7 +913,7 @@ worker_udp_send(struct query *q, const uint8_t *msg, size_t len)
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	worker_dst_set(&mh, &l->dst, &ctl);
-	if (sendmsg(l->u->fd, &mh, 0) == -1)
+	if (sendmsg(l->u->sfd, &mh, 0) == -1)
 		log_ratelimited("udp send: %s", strerror(errno));
 }
 
