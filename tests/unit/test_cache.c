@@ -644,6 +644,67 @@ test_cache_lru(void **state)
 	cache_free(c);
 }
 
+/*
+ * A hit marks its entry used, and eviction sends a used entry at the tail
+ * back to the head (a second chance), at most CACHE_CHANCES (8) a time:
+ * with every entry used, an insert still evicts exactly one, and the one
+ * hit after all the others (the most recent) is never it.
+ */
+static void
+test_cache_second_chance(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q[21];
+	struct answer		 a[21];
+	struct cache_stats	 st;
+	ldns_pkt		*p;
+	size_t			 one;
+	char			 name[32];
+	int			 i, hits;
+
+	(void)state;
+	for (i = 0; i < 21; i++) {
+		/* Names of one length, so entries of one size. */
+		snprintf(name, sizeof name, "n%02d.example.nl.", i);
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q[i]);
+		make_a(name, 300, "192.0.2.1", &a[i]);
+	}
+	c = cache_new(4096, 0, 86400, 3600);
+	assert_non_null(c);
+	cache_insert(c, &q[0], a[0].buf, &a[0].sc, T0, 0, 0);
+	cache_stats(c, &st);
+	one = st.bytes;
+	cache_free(c);
+
+	/* Room for 20 entries (one shard), not 21; all 20 used. */
+	c = cache_new(one * 20 + one / 2, 0, 86400, 3600);
+	assert_non_null(c);
+	for (i = 0; i < 20; i++)
+		cache_insert(c, &q[i], a[i].buf, &a[i].sc, T0, 0, 0);
+	for (i = 0; i < 20; i++) {
+		assert_int_equal(lookup(c, &q[i], T0, 0, &p), CACHE_HIT);
+		ldns_pkt_free(p);
+	}
+	cache_insert(c, &q[20], a[20].buf, &a[20].sc, T0, 0, 0);
+	cache_stats(c, &st);
+	assert_int_equal(st.evictions, 1);
+	assert_int_equal(st.entries, 20);
+	assert_true(st.bytes <= one * 20 + one / 2);
+	/* The new one and the last one used are there; one other is not. */
+	assert_int_equal(lookup(c, &q[20], T0, 0, &p), CACHE_HIT);
+	ldns_pkt_free(p);
+	assert_int_equal(lookup(c, &q[19], T0, 0, &p), CACHE_HIT);
+	ldns_pkt_free(p);
+	for (i = 0, hits = 0; i < 19; i++) {
+		if (lookup(c, &q[i], T0, 0, &p) == CACHE_HIT) {
+			ldns_pkt_free(p);
+			hits++;
+		}
+	}
+	assert_int_equal(hits, 18);
+	cache_free(c);
+}
+
 static void
 test_cache_replace(void **state)
 {
@@ -1106,6 +1167,7 @@ main(void)
 		cmocka_unit_test(test_cache_not_stored),
 		cmocka_unit_test(test_cache_size_bound),
 		cmocka_unit_test(test_cache_lru),
+		cmocka_unit_test(test_cache_second_chance),
 		cmocka_unit_test(test_cache_replace),
 		cmocka_unit_test(test_cache_flush),
 		cmocka_unit_test(test_cache_small_out),
