@@ -76,7 +76,9 @@ struct policy;
 /*
  * One board as the hot path needs it: what a query reads comes first, with
  * copies of what it needs of conf, so that a query of one of 10,000 boards
- * reads the first cache line of this and nothing of the configuration.
+ * reads the first cache line of this and nothing of the configuration
+ * (the type is aligned to a line; a blocked answer also reads the second,
+ * block).
  */
 struct policy_board {
 	uint64_t		 qmask;	/* list bits blocked on the question */
@@ -91,7 +93,7 @@ struct policy_board {
 	unsigned		 index;
 	const struct conf_board	*conf;
 	struct wire_block	 block;	/* action, TTL, redirect addresses */
-};
+} __attribute__((aligned(64)));
 
 enum policy_kind {
 	POLICY_PASS = 0,	/* answer as usual, inspect the answer */

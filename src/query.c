@@ -426,7 +426,8 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 		    WIRE_REFUSED)));
 	}
 	/* Its board's counters, loading while the policy works. */
-	stats_prefetch(qc->sw, snap->stats, (int)q->board->index);
+	stats_prefetch(qc->sw, snap->stats, (int)q->board->index,
+	    (const struct sockaddr *)&q->from);
 
 	/* Policy on the question. */
 	policy_question(snap->policy, q->board, &q->wq, &q->verdict);
@@ -504,7 +505,7 @@ query_batch_prefetch(struct query_ctx *qc, const struct snapshot *snap,
 	int	board;
 
 	if ((board = policy_board_prefetch(snap->policy, from)) >= 0)
-		stats_prefetch(qc->sw, snap->stats, board);
+		stats_prefetch(qc->sw, snap->stats, board, from);
 }
 
 void

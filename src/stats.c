@@ -93,7 +93,9 @@
 					   interval's end ends it "now" */
 #define STATS_PEND		64	/* boards with answers of one batch
 					   waiting for its time */
-#define STATS_MEMO		64	/* recent clients, a power of 2 */
+#define STATS_MEMO_BITS		8
+#define STATS_MEMO		(1U << STATS_MEMO_BITS) /* recent clients */
+#define STATS_MEMO_NONE		UINT32_MAX /* memo sid: counted for none */
 #define STATS_FOLD_BATCH	32	/* clients whose sketch registers
 					   are prefetched together */
 
@@ -231,8 +233,11 @@ struct stats_set {
 
 /*
  * A client met in this second: its hash and the board it was counted
- * for, so that its next queries in the second cost no SipHash and no
- * probe of the set. Emptied whenever the worker meets a flip.
+ * for (STATS_MEMO_NONE: hashed by stats_prefetch(), not counted yet), so
+ * that its next queries in the second cost no SipHash and no probe of
+ * the set. Emptied whenever the worker meets a flip. 256 of them, so
+ * that the 64 clients of a batch that stats_prefetch() puts here seldom
+ * push each other out before stats_count() comes to them.
  */
 struct stats_memo {
 	uint8_t		addr[16];	/* 4 used for IPv4 */
@@ -501,6 +506,16 @@ stats_addr_equal(const uint8_t *a, const uint8_t *b, size_t alen)
 	memcpy(x, a, 16);
 	memcpy(y, b, 16);
 	return (x[0] == y[0] && x[1] == y[1]);
+}
+
+/* The memo slot of an address of alen octets (4 or 16). */
+static inline struct stats_memo *
+stats_memo_slot(struct stats_worker *w, const uint8_t *addr, size_t alen)
+{
+	uint32_t	x;
+
+	memcpy(&x, addr + alen - 4, 4);
+	return (&w->memo[(x * 2654435761U) >> (32 - STATS_MEMO_BITS)]);
 }
 
 /* Same upstream address and port? */
@@ -945,11 +960,16 @@ stats_log(const struct stats_map *map, int board,
 
 void
 stats_prefetch(struct stats_worker *w, const struct stats_map *map,
-    int board)
+    int board, const struct sockaddr *from)
 {
 	const struct stats_set	*s;
+	struct stats_memo	*m;
+	const uint8_t		*addr;
 	const char		*r;
+	uint8_t			 buf[17];
+	size_t			 alen;
 	uint32_t		 sid;
+	int			 family;
 
 	if (w == NULL || map == NULL || (s = w->cur) == NULL || board < 0 ||
 	    (size_t)board >= map->nboards ||
@@ -965,6 +985,28 @@ stats_prefetch(struct stats_worker *w, const struct stats_map *map,
 	__builtin_prefetch(r + 64, 1);
 	__builtin_prefetch(r + 128, 1);
 	__builtin_prefetch(r + offsetof(struct stats_brec, lat), 1);
+
+	/*
+	 * The client: its keyed hash into the memo (as stats_count() would
+	 * put it there, with no board yet), and the slot of the second's
+	 * client set it will probe, a miss out of a set of megabytes when
+	 * every client is new. The same pairs go into the set either way.
+	 */
+	if (from == NULL || (family = stats_addr(from, &addr)) == 0)
+		return;
+	alen = family == AF_INET ? 4 : 16;
+	m = stats_memo_slot(w, addr, alen);
+	if (m->family != family || !stats_addr_equal(m->addr, addr, alen)) {
+		buf[0] = (uint8_t)family;
+		memcpy(buf + 1, addr, alen);
+		m->hash = siphash_13(w->key, buf, alen + 1);
+		m->family = family;
+		memcpy(m->addr, addr, alen);
+		m->sid = STATS_MEMO_NONE;
+	}
+	if (m->sid != sid && s->clientcap != 0)
+		__builtin_prefetch(&s->clients[stats_hslot_index(m->hash,
+		    sid + 1, s->clientcap)], 1);
 }
 
 void
@@ -976,7 +1018,7 @@ stats_count(struct stats_worker *w, const struct stats_map *map, int board,
 	struct stats_memo	*m;
 	const uint8_t		*addr;
 	uint64_t		 h;
-	uint32_t		 sid, x;
+	uint32_t		 sid;
 	uint16_t		 cat;
 	uint8_t			 buf[17];
 	size_t			 alen;
@@ -1016,8 +1058,7 @@ stats_count(struct stats_worker *w, const struct stats_map *map, int board,
 	if ((family = stats_addr(q->from, &addr)) == 0)
 		return;
 	alen = family == AF_INET ? 4 : 16;
-	memcpy(&x, addr + alen - 4, 4);
-	m = &w->memo[(x * 2654435761U) >> (32 - 6) & (STATS_MEMO - 1)];
+	m = stats_memo_slot(w, addr, alen);
 	if (m->family == family && stats_addr_equal(m->addr, addr, alen)) {
 		h = m->hash;
 		if (m->sid != sid) {
@@ -1766,6 +1807,24 @@ stats_fold_clients(struct stats *st, struct stats_set *s)
 	}
 }
 
+/* Start loading what folding board sid's record of s touches. */
+static void
+stats_fold_prefetch(const struct stats *st, const struct stats_set *s,
+    uint32_t sid)
+{
+	const char	*r = (const char *)&s->recs[sid], *c;
+	size_t		 off;
+
+	for (off = 0; off < sizeof s->recs[sid]; off += 64)
+		__builtin_prefetch(r + off, 1);
+	if (st->boards[sid]->ival == NULL)
+		return;
+	/* The counts a record adds to: up to lat_ns, not the categories. */
+	c = (const char *)&st->boards[sid]->ival->c;
+	for (off = 0; off < offsetof(struct stats_counts, cat); off += 64)
+		__builtin_prefetch(c + off, 1);
+}
+
 /* Fold one worker set (no worker writes it now) and clear it. */
 static void
 stats_fold_set(struct stats *st, struct stats_set *s, time_t now)
@@ -1777,12 +1836,18 @@ stats_fold_set(struct stats *st, struct stats_set *s, time_t now)
 	uint32_t		 i, sid;
 
 	for (i = 0; i < s->ndirty; i++) {
-		/* Boards come in no order: load a few ahead. */
-		if (i + 8 < s->ndirty && (sid = s->dirty[i + 8]) <
-		    st->nboards) {
-			__builtin_prefetch(&s->recs[sid]);
+		/*
+		 * Boards come in no order and, with many, each is out of the
+		 * cache: the board 16 ahead, then 8 ahead (its interval
+		 * pointer loaded by then) the lines the fold reads and
+		 * writes, its record and the counts of its interval.
+		 */
+		if (i + 16 < s->ndirty && (sid = s->dirty[i + 16]) <
+		    st->nboards)
 			__builtin_prefetch(&st->boards[sid]->ival);
-		}
+		if (i + 8 < s->ndirty && (sid = s->dirty[i + 8]) <
+		    st->nboards)
+			stats_fold_prefetch(st, s, sid);
 		sid = s->dirty[i];
 		r = &s->recs[sid];
 		if (stats_periods(st, sid, &ival, &day) == 0) {

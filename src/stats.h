@@ -243,13 +243,17 @@ void		 stats_count(struct stats_worker *, const struct stats_map *map,
 		    int board, const struct stats_query *q);
 
 /*
- * The query has been found to be board's (an index as for stats_count):
- * start loading the board's recorder, so that the cache misses of a
- * worker with many boards overlap the work on the query before it is
- * counted. Only a hint: it changes nothing.
+ * The query from the client at from (or NULL) has been found to be
+ * board's (an index as for stats_count): start loading the board's
+ * recorder and the client's slot in the second's set of clients (its
+ * keyed hash worked out now, into the worker's memo, where stats_count()
+ * finds it), so that the cache misses of a worker with many boards or
+ * many clients overlap the work on the query before it is counted. What
+ * is counted is the same with it or without.
  */
 void		 stats_prefetch(struct stats_worker *,
-		    const struct stats_map *map, int board);
+		    const struct stats_map *map, int board,
+		    const struct sockaddr *from);
 
 /*
  * Count an upstream event for the upstream at ss; n is the round trip in
