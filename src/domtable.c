@@ -105,6 +105,7 @@
 #define DOMTABLE_PENDING	8	/* adds in flight to their slots */
 #define DOMTABLE_HUGE		(2U << 20)	/* a huge page */
 #define DOMTABLE_PREFETCH	4096	/* slots (48 KiB): prefetch above */
+#define DOMTABLE_OVER_SHARE	8	/* an overlay: at most 1/8 of the names */
 #define DOMTABLE_K1		0x9e3779b97f4a7c15ULL
 #define DOMTABLE_K2		0xff51afd7ed558ccdULL
 #define DOMTABLE_K3		0xc4ceb9fe1a85ec53ULL
@@ -157,12 +158,39 @@ struct domtable {
 	 * of tables that hold them, NULL while this one alone does.
 	 */
 	unsigned		*shared;
+	/* Where this table's names differ from its slots', or NULL. */
+	struct domtable_over	*over;
+};
+
+/*
+ * The overlay of a table built like another whose names were not all
+ * the same (domtable_build_like()): the names of the shared slots whose
+ * verdict set is now another (none, for a name gone), and a table of its
+ * own of the names the slots lack. ents (the table's) hold the entries
+ * of the names in the slots; delta's those of the others. Always against
+ * the slots themselves, never against another overlay: a table built
+ * like an overlaid one has an overlay of its own on the same slots.
+ */
+struct domtable_over {
+	struct domtable		*delta;		/* names not in the slots, or
+						   NULL */
+	uint64_t		*fix;		/* (slot + 1) << 32 | set in
+						   vsets; 0 empty; at most
+						   half full */
+	uint32_t		 fixmask;	/* slots of fix - 1 */
+	size_t			 nfix;
+	struct domtable_vset	*vsets;		/* the sets fix gives */
+	size_t			 nvsets;
+	uint64_t		 depths;	/* the slots' own depths and */
+	uint64_t		 lens;		/* lens (the table's: and
+						   delta's) */
 };
 
 /* An add whose slot is being fetched: the name, and its entry's bits. */
 struct domtable_pending {
 	struct domtable_bslot	 name;
 	uint64_t		 ent;		/* without the slot */
+	unsigned		 labels;	/* of the name */
 };
 
 /* The slots and entries of a table being filled. */
@@ -175,9 +203,16 @@ struct domtable_builder {
 	size_t			 ents_cap;
 	uint64_t		 depths;	/* as the table's */
 	uint64_t		 lens;
-	/* Of domtable_builder_like(): the table whose slots are taken. */
+	/*
+	 * Of domtable_builder_like(): the table whose slots are taken, and
+	 * a builder of the names they lack (NULL until one comes); more
+	 * than limit names (an eighth of the slots') and the builder is
+	 * diverged.
+	 */
 	struct domtable		*like;
-	int			 diverged;	/* a name like lacks */
+	struct domtable_builder	*delta;
+	size_t			 limit;
+	int			 diverged;
 	/* Adds waiting for their home slot (a ring, oldest at head). */
 	struct domtable_pending	 pend[DOMTABLE_PENDING];
 	unsigned		 pend_head;
@@ -222,13 +257,16 @@ static int	domtable_resize(struct domtable_builder *, size_t);
 static void	domtable_place(struct domtable_builder *,
 		    const struct domtable_pending *);
 static void	domtable_flush(struct domtable_builder *);
+static int	domtable_push(struct domtable_builder *,
+		    const struct domtable_pending *);
 static void	domtable_sift(uint64_t *, size_t, size_t);
 static void	domtable_sort_bucket(uint64_t *, size_t);
 static void	domtable_deal(uint64_t *, size_t, uint64_t, size_t, size_t,
 		    size_t *, size_t *);
 static int	domtable_sort(struct domtable_builder *);
+struct domtable_fixes;
 static int	domtable_settle(struct domtable *, struct domtable_vtab *,
-		    const struct domtable *);
+		    const struct domtable *, struct domtable_fixes *);
 static int	domtable_pack(struct domtable *, struct domtable_builder *);
 static int	domtable_intern(struct domtable_vtab *,
 		    const struct domtable_vset *, uint32_t *);
@@ -532,6 +570,7 @@ domtable_builder_free(struct domtable_builder *b)
 {
 	if (b == NULL)
 		return;
+	domtable_builder_free(b->delta);
 	free(b->slots);
 	free(b->ents);
 	free(b);
@@ -565,8 +604,9 @@ domtable_builder_reserve(struct domtable_builder *b, size_t names)
 
 /*
  * Find or take the slot of a pending add, and append its entry. A builder
- * of domtable_builder_like() finds the name among like's slots, or marks
- * itself diverged.
+ * of domtable_builder_like() finds the name among like's slots, or gives
+ * it to its delta builder; past the limit (or when the delta cannot be
+ * had) it marks itself diverged.
  */
 static void
 domtable_place(struct domtable_builder *b, const struct domtable_pending *pd)
@@ -580,7 +620,12 @@ domtable_place(struct domtable_builder *b, const struct domtable_pending *pd)
 		for (;; i = i + 1 == b->nslots ? 0 : i + 1) {
 			ls = &b->like->slots[i];
 			if (ls->meta == 0) {
-				b->diverged = 1;
+				if (b->delta == NULL &&
+				    (b->delta = domtable_builder_new()) == NULL)
+					b->diverged = 1;
+				else if (b->delta->nents + b->delta->npend >=
+				    b->limit || domtable_push(b->delta, pd) == -1)
+					b->diverged = 1;
 				return;
 			}
 			if (ls->check == n->check && ls->check2 == n->check2 &&
@@ -612,34 +657,21 @@ domtable_flush(struct domtable_builder *b)
 		domtable_place(b, &b->pend[b->pend_head]);
 		b->pend_head = (b->pend_head + 1) % DOMTABLE_PENDING;
 	}
+	if (b->delta != NULL)
+		domtable_flush(b->delta);
 }
 
 /*
- * An add hashes the name and asks for its home slot, then places the add
- * of DOMTABLE_PENDING adds before, whose slot has come meanwhile: in a
- * table larger than the caches nearly every slot is a cache miss, and
- * this way they overlap instead of taking turns: veiligd -n with a
- * million names took 0.34 CPU-seconds so, 0.52 with each add waiting for
- * its own slot (8 in flight did as well as 16 or 4).
+ * Queue the add pd, whose name is hashed, and ask for its home slot; the
+ * oldest add in the queue is placed if it is full. Returns 0, or -1 on
+ * allocation failure or when the builder is diverged.
  */
-int
-domtable_add(struct domtable_builder *b, const uint8_t *lname,
-    size_t name_len, unsigned list, enum domtable_kind kind,
-    enum domtable_match match, uint32_t tag)
+static int
+domtable_push(struct domtable_builder *b, const struct domtable_pending *pd)
 {
-	uint8_t			 offs[DOMTABLE_MAX_SUFFIXES];
-	struct domtable_hash	 hashes[DOMTABLE_MAX_SUFFIXES];
-	struct domtable_pending	*pd;
-	size_t			 more;
-	void			*p;
-	int			 n;
+	size_t	 more;
+	void	*p;
 
-	if (list >= DOMTABLE_MAX_LISTS || (unsigned)kind > DOMTABLE_PASS ||
-	    (unsigned)match > DOMTABLE_SUBONLY || tag > DOMTABLE_MAX_TAG)
-		return (-1);
-	if (b->diverged ||
-	    (n = domtable_suffixes(lname, name_len, offs, hashes)) == -1)
-		return (-1);
 	/* Room for this add and the pending ones, names and entries. */
 	more = b->npend + 1;
 	while (b->nents + more > b->ents_cap) {
@@ -664,22 +696,50 @@ domtable_add(struct domtable_builder *b, const uint8_t *lname,
 		if (b->diverged)
 			return (-1);
 	}
-	pd = &b->pend[(b->pend_head + b->npend++) % DOMTABLE_PENDING];
-	pd->name.s.check = (uint32_t)(hashes[0].a >> 32);
-	pd->name.s.check2 = (uint32_t)hashes[0].b;
-	pd->name.s.meta = (uint32_t)name_len;
-	pd->name.home = (uint32_t)hashes[0].a;
-	pd->ent = (uint64_t)list << 30 | (uint64_t)match << 28 |
-	    (kind == DOMTABLE_BLOCK ? DOMTABLE_E_BLOCK : 0) | tag;
-	b->depths |= domtable_bit((size_t)n - 1);
-	b->lens |= 1ULL << (name_len & 63);
+	b->pend[(b->pend_head + b->npend++) % DOMTABLE_PENDING] = *pd;
+	b->depths |= domtable_bit(pd->labels);
+	b->lens |= 1ULL << (pd->name.s.meta & 63);
 	if (b->like != NULL)
-		__builtin_prefetch(&b->like->slots[domtable_home(hashes[0].a,
-		    b->nslots)], 0);
+		__builtin_prefetch(&b->like->slots[domtable_home(
+		    pd->name.home, b->nslots)], 0);
 	else
-		__builtin_prefetch(&b->slots[domtable_home(hashes[0].a,
+		__builtin_prefetch(&b->slots[domtable_home(pd->name.home,
 		    b->nslots)], 1);
 	return (0);
+}
+
+/*
+ * An add hashes the name and asks for its home slot, then places the add
+ * of DOMTABLE_PENDING adds before, whose slot has come meanwhile: in a
+ * table larger than the caches nearly every slot is a cache miss, and
+ * this way they overlap instead of taking turns: veiligd -n with a
+ * million names took 0.34 CPU-seconds so, 0.52 with each add waiting for
+ * its own slot (8 in flight did as well as 16 or 4).
+ */
+int
+domtable_add(struct domtable_builder *b, const uint8_t *lname,
+    size_t name_len, unsigned list, enum domtable_kind kind,
+    enum domtable_match match, uint32_t tag)
+{
+	uint8_t			 offs[DOMTABLE_MAX_SUFFIXES];
+	struct domtable_hash	 hashes[DOMTABLE_MAX_SUFFIXES];
+	struct domtable_pending	 pd;
+	int			 n;
+
+	if (list >= DOMTABLE_MAX_LISTS || (unsigned)kind > DOMTABLE_PASS ||
+	    (unsigned)match > DOMTABLE_SUBONLY || tag > DOMTABLE_MAX_TAG)
+		return (-1);
+	if (b->diverged ||
+	    (n = domtable_suffixes(lname, name_len, offs, hashes)) == -1)
+		return (-1);
+	pd.name.s.check = (uint32_t)(hashes[0].a >> 32);
+	pd.name.s.check2 = (uint32_t)hashes[0].b;
+	pd.name.s.meta = (uint32_t)name_len;
+	pd.name.home = (uint32_t)hashes[0].a;
+	pd.ent = (uint64_t)list << 30 | (uint64_t)match << 28 |
+	    (kind == DOMTABLE_BLOCK ? DOMTABLE_E_BLOCK : 0) | tag;
+	pd.labels = (unsigned)n - 1;
+	return (domtable_push(b, &pd));
 }
 
 /* Sift a[root] down the heap a[0..end). */
@@ -911,21 +971,79 @@ domtable_resolve(const uint64_t *blk, const uint64_t *pas,
 }
 
 /*
+ * The names of shared slots whose verdict set changed, while a table
+ * like another is settled: slot << 32 | set (in the vtab), at most limit.
+ */
+struct domtable_fixes {
+	uint64_t	*a;
+	size_t		 n;
+	size_t		 cap;
+	size_t		 limit;
+};
+
+/*
+ * Give slot the set v (interned in vt): 0, -1 on allocation failure, 1
+ * when that is more fixes than the limit.
+ */
+static int
+domtable_fix(struct domtable_fixes *fx, struct domtable_vtab *vt,
+    uint32_t slot, const struct domtable_vset *v)
+{
+	uint32_t	 id;
+	void		*p;
+
+	if (fx->n >= fx->limit)
+		return (1);
+	p = fx->a;
+	if (domtable_grow(&p, &fx->cap, fx->n, sizeof *fx->a) == -1)
+		return (-1);
+	fx->a = p;
+	if (domtable_intern(vt, v, &id) == -1)
+		return (-1);
+	fx->a[fx->n++] = (uint64_t)slot << 32 | id;
+	return (0);
+}
+
+/*
+ * The names of like's slots from *next up to (not including) end that
+ * have no entry in the table being settled: gone, they get the empty
+ * set. *next becomes end. As domtable_fix().
+ */
+static int
+domtable_gone(struct domtable_fixes *fx, struct domtable_vtab *vt,
+    const struct domtable *like, uint32_t *next, uint32_t end)
+{
+	struct domtable_vset	none;
+	int			r;
+
+	memset(&none, 0, sizeof none);
+	for (; *next < end; (*next)++) {
+		if (like->slots[*next].meta != 0 &&
+		    (r = domtable_fix(fx, vt, *next, &none)) != 0)
+			return (r);
+	}
+	return (0);
+}
+
+/*
  * With the entries sorted: keep the first entry of each (name, list,
  * match), which is a PASS if there is one and then the one of the lowest
  * tag, and give each name its verdict set. With like (the table whose
- * slots t shares), check instead that each name's set is the one it has
- * there and that every name of like has come: -1 if not.
+ * slots t shares), each name whose set is not the one it has there, and
+ * each name of like that did not come, is a fix (with vt's sets)
+ * instead. 0, -1 on allocation failure, 1 with more fixes than fx's
+ * limit.
  */
 static int
 domtable_settle(struct domtable *t, struct domtable_vtab *vt,
-    const struct domtable *like)
+    const struct domtable *like, struct domtable_fixes *fx)
 {
 	struct domtable_vset	 v;
 	uint64_t		*a = t->ents, blk[DOMTABLE_NMATCH];
 	uint64_t		 pas[DOMTABLE_NMATCH], bit, e;
-	size_t			 i, kept = 0, first, names = 0;
-	uint32_t		 slot, id;
+	size_t			 i, kept = 0, first;
+	uint32_t		 slot, id, next = 0;
+	int			 r;
 
 	for (i = 0; i < t->nents;) {
 		slot = DOMTABLE_E_SLOT(a[i]);
@@ -945,20 +1063,25 @@ domtable_settle(struct domtable *t, struct domtable_vtab *vt,
 				pas[DOMTABLE_E_MATCH(e)] |= bit;
 		}
 		domtable_resolve(blk, pas, &v);
+		t->lists |= v.any0 | v.anyp;
 		if (like != NULL) {
+			if ((r = domtable_gone(fx, vt, like, &next, slot)) != 0)
+				return (r);
+			next = slot + 1;
 			id = like->slots[slot].meta >> 8;
-			if (memcmp(&v, &like->vsets[id], sizeof v) != 0)
-				return (-1);
-			names++;
+			if (memcmp(&v, &like->vsets[id], sizeof v) != 0 &&
+			    (r = domtable_fix(fx, vt, slot, &v)) != 0)
+				return (r);
 			continue;
 		}
-		t->lists |= v.any0 | v.anyp;
 		if (domtable_intern(vt, &v, &id) == -1)
 			return (-1);
 		t->slots[slot].meta |= id << 8;
 	}
 	t->nents = kept;
-	return (like != NULL && names != like->nnodes ? -1 : 0);
+	if (like != NULL)
+		return (domtable_gone(fx, vt, like, &next, like->nslots));
+	return (0);
 }
 
 /*
@@ -1021,7 +1144,7 @@ domtable_build(struct domtable_builder *b)
 	vt.nidx = 64;
 	if ((vt.idx = calloc(vt.nidx, sizeof *vt.idx)) == NULL)
 		goto fail;
-	if (domtable_settle(t, &vt, NULL) == -1)
+	if (domtable_settle(t, &vt, NULL, NULL) == -1)
 		goto fail;
 	free(vt.idx);
 	vt.idx = NULL;
@@ -1049,7 +1172,11 @@ fail:
 /*
  * A builder whose adds find their names among old's slots: as
  * domtable_builder_new(), with old's slots (the seeds are the process's),
- * and no slots of its own.
+ * and no slots of its own; the names they lack go to a builder of their
+ * own, up to an eighth of the slots' names. A small table (whose lookups
+ * do not prefetch) gets no overlay: compiled anew it takes little, and
+ * its lookups, the most frequent (a board's, the canaries'), never ask
+ * whether it has one.
  */
 struct domtable_builder *
 domtable_builder_like(struct domtable *old)
@@ -1060,6 +1187,8 @@ domtable_builder_like(struct domtable *old)
 		return (NULL);
 	b->like = old;
 	b->nslots = old->nslots;
+	if (old->nslots >= DOMTABLE_PREFETCH)
+		b->limit = old->nnodes / DOMTABLE_OVER_SHARE;
 	return (b);
 }
 
@@ -1070,19 +1199,98 @@ domtable_builder_diverged(struct domtable_builder *b)
 	return (b->diverged);
 }
 
+/* The place in fix of slot's record (or of the empty one for it). */
+static uint32_t
+domtable_fix_find(const struct domtable_over *o, uint32_t slot)
+{
+	uint64_t	key = (uint64_t)slot + 1;
+	uint32_t	i;
+
+	i = (uint32_t)((key * DOMTABLE_K1) >> 32) & o->fixmask;
+	while (o->fix[i] != 0 && o->fix[i] >> 32 != key)
+		i = (i + 1) & o->fixmask;
+	return (i);
+}
+
+/*
+ * The overlay of t from the fixes (their sets in vt) and delta, both
+ * taken; with neither, none (t is its slots). like is the table whose
+ * slots t shares. -1 on allocation failure (fx, vt and delta freed).
+ */
+static int
+domtable_overlay(struct domtable *t, const struct domtable *like,
+    struct domtable_fixes *fx, struct domtable_vtab *vt,
+    struct domtable *delta)
+{
+	struct domtable_over	*o;
+	size_t			 n = 4, k;
+	uint32_t		 i;
+
+	t->depths = like->over != NULL ? like->over->depths : like->depths;
+	t->lens = like->over != NULL ? like->over->lens : like->lens;
+	if (fx->n == 0 && delta == NULL)
+		goto done;
+	if ((o = calloc(1, sizeof *o)) == NULL)
+		goto fail;
+	t->over = o;
+	o->depths = t->depths;
+	o->lens = t->lens;
+	/* At most half full, so that a name's fix is found at once. */
+	while (n < 2 * fx->n)
+		n *= 2;
+	if ((o->fix = calloc(n, sizeof *o->fix)) == NULL)
+		goto fail;
+	o->fixmask = (uint32_t)n - 1;
+	for (k = 0; k < fx->n; k++) {
+		i = domtable_fix_find(o, (uint32_t)(fx->a[k] >> 32));
+		o->fix[i] = ((fx->a[k] >> 32) + 1) << 32 | (uint32_t)fx->a[k];
+	}
+	o->nfix = fx->n;
+	o->vsets = vt->vsets;
+	o->nvsets = vt->nvsets;
+	vt->vsets = NULL;
+	if ((o->delta = delta) != NULL) {
+		t->lists |= delta->lists;
+		t->depths |= delta->depths;
+		t->lens |= delta->lens;
+	}
+	delta = NULL;
+done:
+	free(fx->a);
+	fx->a = NULL;
+	free(vt->vsets);
+	vt->vsets = NULL;
+	return (0);
+fail:
+	free(fx->a);
+	fx->a = NULL;
+	free(vt->vsets);
+	vt->vsets = NULL;
+	domtable_free(delta);
+	return (-1);
+}
+
 /*
  * The entries are sorted and settled as domtable_build() does, but
- * against like's slots: what is new is the array of entry words alone.
+ * against like's slots: what is new is the array of entry words, and
+ * the overlay of the names that differ (domtable_settle() finds those
+ * in the slots, the builder those not).
  */
 struct domtable *
 domtable_build_like(struct domtable_builder *b, int *differ)
 {
-	struct domtable	*t = NULL, *like;
-	void		*p;
+	struct domtable		*t = NULL, *like, *delta = NULL;
+	struct domtable_builder	*bd = NULL;
+	struct domtable_vtab	 vt;
+	struct domtable_fixes	 fx;
+	void			*p;
+	int			 r;
 
 	*differ = 0;
 	if (b == NULL || (like = b->like) == NULL)
 		return (domtable_build(b));
+	memset(&vt, 0, sizeof vt);
+	memset(&fx, 0, sizeof fx);
 	if ((t = calloc(1, sizeof *t)) == NULL)
 		goto fail;
 	domtable_flush(b);
@@ -1095,12 +1303,29 @@ domtable_build_like(struct domtable_builder *b, int *differ)
 	t->ents = b->ents;
 	t->nents = b->nents;
 	b->ents = NULL;
+	bd = b->delta;
+	b->delta = NULL;
+	/* The names that differ, those in the slots and those not. */
+	fx.limit = b->limit - (bd != NULL ? bd->nnodes : 0);
 	domtable_builder_free(b);
 	b = NULL;
-	if (domtable_settle(t, NULL, like) == -1) {
-		*differ = 1;
+
+	vt.nidx = 64;
+	if ((vt.idx = calloc(vt.nidx, sizeof *vt.idx)) == NULL)
+		goto fail;
+	if ((r = domtable_settle(t, &vt, like, &fx)) != 0) {
+		*differ = r == 1;
 		goto fail;
 	}
+	free(vt.idx);
+	vt.idx = NULL;
+	if (bd != NULL && (delta = domtable_build(bd)) == NULL) {
+		bd = NULL;
+		goto fail;
+	}
+	bd = NULL;
+	if (domtable_overlay(t, like, &fx, &vt, delta) == -1)
+		goto fail;
 	if (like->shared == NULL) {
 		if ((like->shared = malloc(sizeof *like->shared)) == NULL)
 			goto fail;
@@ -1108,21 +1333,22 @@ domtable_build_like(struct domtable_builder *b, int *differ)
 	}
 	(*like->shared)++;
 	t->shared = like->shared;
-	t->lists = like->lists;
 	t->slots = like->slots;
 	t->nslots = like->nslots;
 	t->nnodes = like->nnodes;
 	t->vsets = like->vsets;
 	t->nvsets = like->nvsets;
-	t->depths = like->depths;
-	t->lens = like->lens;
 	if (t->nents > 0 &&
 	    (p = realloc(t->ents, t->nents * sizeof *t->ents)) != NULL)
 		t->ents = p;
 	return (t);
 
 fail:
+	free(vt.idx);
+	free(vt.vsets);
+	free(fx.a);
 	domtable_free(t);
+	domtable_builder_free(bd);
 	domtable_builder_free(b);
 	return (NULL);
 }
@@ -1136,6 +1362,12 @@ domtable_free(struct domtable *t)
 		free(t->shared);
 		free(t->slots);
 		free(t->vsets);
+	}
+	if (t->over != NULL) {
+		domtable_free(t->over->delta);
+		free(t->over->fix);
+		free(t->over->vsets);
+		free(t->over);
 	}
 	free(t->ents);
 	free(t);
@@ -1185,12 +1417,14 @@ domtable_key_init(struct domtable_key *k, const uint8_t *lname,
  * In a large table each suffix's home slot is a cache miss: ask for them
  * all at once, so that they overlap each other (and whatever the caller
  * does before its lookup) instead of each probe waiting for its own.
+ * An overlay's table of names the slots lack is asked too.
  */
 void
 domtable_prefetch(const struct domtable *t, struct domtable_key *k)
 {
-	uint64_t	m;
-	int		i;
+	const struct domtable	*d;
+	uint64_t		 m;
+	int			 i;
 
 	if (t == NULL || t->nslots < DOMTABLE_PREFETCH || t->lists == 0 ||
 	    domtable_key_hash(k) == -1)
@@ -1200,32 +1434,71 @@ domtable_prefetch(const struct domtable *t, struct domtable_key *k)
 	    i = domtable_next(t, k, &m, i + 1))
 		__builtin_prefetch(&t->slots[domtable_home(k->hashes[i].a,
 		    t->nslots)]);
+	if (t->over == NULL || (d = t->over->delta) == NULL ||
+	    d->nslots < DOMTABLE_PREFETCH)
+		return;
+	m = domtable_depths(d, k);
+	for (i = domtable_next(d, k, &m, 0); i < k->n;
+	    i = domtable_next(d, k, &m, i + 1))
+		__builtin_prefetch(&d->slots[domtable_home(k->hashes[i].a,
+		    d->nslots)]);
 }
 
-uint64_t
-domtable_match_key(const struct domtable *t, struct domtable_key *k,
-    uint64_t want, size_t *off)
+/*
+ * The verdict set of suffix i of k in t, or NULL if t has no such name;
+ * *in gets the table whose entries are the name's (t, or an overlay's
+ * delta) and *s its slot there. over says whether t has an overlay: a
+ * constant where this is inlined, so that a table without one pays
+ * nothing for it. A name of the slots has the set of its slot, unless the
+ * overlay fixes another (the empty set: a name gone); a name the slots
+ * lack may be in the delta.
+ */
+static inline __attribute__((always_inline)) const struct domtable_vset *
+domtable_vset_at(const struct domtable *t, const struct domtable_key *k,
+    int i, int over, const struct domtable **in,
+    const struct domtable_slot **s)
+{
+	const struct domtable_over	*o = t->over;
+	size_t				 len = k->len - k->offs[i];
+	uint32_t			 f;
+
+	if ((*s = domtable_find(t, len, &k->hashes[i])) != NULL) {
+		*in = t;
+		if (over && o->nfix != 0) {
+			f = domtable_fix_find(o, (uint32_t)(*s - t->slots));
+			if (o->fix[f] != 0)
+				return (&o->vsets[(uint32_t)o->fix[f]]);
+		}
+		return (&t->vsets[(*s)->meta >> 8]);
+	}
+	if (!over || o->delta == NULL || o->delta->nnodes == 0 ||
+	    (*s = domtable_find(o->delta, len, &k->hashes[i])) == NULL)
+		return (NULL);
+	*in = o->delta;
+	return (&o->delta->vsets[(*s)->meta >> 8]);
+}
+
+/*
+ * domtable_match_key()'s walk, n the suffixes of k; over as for
+ * domtable_vset_at(). From the name to its parents: the first level
+ * that has an entry of a list decides that list. Stop once every list is
+ * decided.
+ */
+static inline __attribute__((always_inline)) uint64_t
+domtable_walk(const struct domtable *t, const struct domtable_key *k, int n,
+    uint64_t want, size_t *off, int over)
 {
 	const struct domtable_slot	*s;
 	const struct domtable_vset	*v;
+	const struct domtable		*in;
 	uint64_t			 decided = 0, result = 0, add, low = 0, m;
-	int				 n, i;
+	int				 i;
 
-	if (t == NULL || t->lists == 0 || (n = domtable_key_hash(k)) == -1)
-		return (0);
-	if (t->nslots >= DOMTABLE_PREFETCH)
-		domtable_prefetch(t, k);
 	m = domtable_depths(t, k);
-	/*
-	 * From the name to its parents: the first level that has an entry
-	 * of a list decides that list. Stop once every list is decided.
-	 */
 	for (i = domtable_next(t, k, &m, 0); i < n;
 	    i = domtable_next(t, k, &m, i + 1)) {
-		s = domtable_find(t, k->len - k->offs[i], &k->hashes[i]);
-		if (s == NULL)
+		if ((v = domtable_vset_at(t, k, i, over, &in, &s)) == NULL)
 			continue;
-		v = &t->vsets[s->meta >> 8];
 		if (i == 0) {
 			add = v->blk0 & ~decided;
 			decided |= v->any0;
@@ -1245,12 +1518,30 @@ domtable_match_key(const struct domtable *t, struct domtable_key *k,
 	return (result);
 }
 
+uint64_t
+domtable_match_key(const struct domtable *t, struct domtable_key *k,
+    uint64_t want, size_t *off)
+{
+	int	n;
+
+	if (t == NULL || t->lists == 0 || (n = domtable_key_hash(k)) == -1)
+		return (0);
+	/* Only a large table has an overlay (domtable_builder_like()). */
+	if (t->nslots >= DOMTABLE_PREFETCH) {
+		domtable_prefetch(t, k);
+		if (t->over != NULL)
+			return (domtable_walk(t, k, n, want, off, 1));
+	}
+	return (domtable_walk(t, k, n, want, off, 0));
+}
+
 int
 domtable_explain_key(const struct domtable *t, struct domtable_key *k,
     unsigned list, struct domtable_hit *hit)
 {
 	const struct domtable_slot	*s = NULL;
 	const struct domtable_vset	*v;
+	const struct domtable		*in = t;
 	uint64_t			 bit, key, e, pick = 0, dm;
 	size_t				 lo, hi, mid;
 	unsigned			 other, m;
@@ -1264,31 +1555,31 @@ domtable_explain_key(const struct domtable *t, struct domtable_key *k,
 	dm = domtable_depths(t, k);
 	for (i = domtable_next(t, k, &dm, 0); i < n;
 	    i = domtable_next(t, k, &dm, i + 1)) {
-		s = domtable_find(t, k->len - k->offs[i], &k->hashes[i]);
-		if (s == NULL)
-			continue;
-		v = &t->vsets[s->meta >> 8];
-		if (((i == 0 ? v->any0 : v->anyp) & bit) != 0)
+		v = domtable_vset_at(t, k, i, t->over != NULL, &in, &s);
+		if (v != NULL && ((i == 0 ? v->any0 : v->anyp) & bit) != 0)
 			break;
 	}
-	if (i == n || s == NULL)
+	if (i == n)
 		return (-1);
 
-	/* The first entry of (slot, list); then up to three matches. */
-	key = (uint64_t)(s - t->slots) << 36 | (uint64_t)list << 30;
+	/*
+	 * The first entry of (slot, list) among the entries of the table
+	 * that has the name; then up to three matches.
+	 */
+	key = (uint64_t)(s - in->slots) << 36 | (uint64_t)list << 30;
 	lo = 0;
-	hi = t->nents;
+	hi = in->nents;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (t->ents[mid] < key)
+		if (in->ents[mid] < key)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	/* Of the entries that apply here, a PASS, then the narrower one. */
 	other = i == 0 ? DOMTABLE_EXACT : DOMTABLE_SUBONLY;
-	for (; lo < t->nents && (t->ents[lo] >> 30) == key >> 30; lo++) {
-		e = t->ents[lo];
+	for (; lo < in->nents && (in->ents[lo] >> 30) == key >> 30; lo++) {
+		e = in->ents[lo];
 		m = DOMTABLE_E_MATCH(e);
 		if (m != DOMTABLE_SUBTREE && m != other)
 			continue;
@@ -1311,14 +1602,24 @@ domtable_explain_key(const struct domtable *t, struct domtable_key *k,
 size_t
 domtable_entries(const struct domtable *t)
 {
-	return (t == NULL ? 0 : t->nents);
+	if (t == NULL)
+		return (0);
+	return (t->nents + (t->over != NULL ?
+	    domtable_entries(t->over->delta) : 0));
 }
 
 size_t
 domtable_bytes(const struct domtable *t)
 {
+	const struct domtable_over	*o;
+	size_t				 n;
+
 	if (t == NULL)
 		return (0);
-	return (sizeof *t + (size_t)t->nslots * sizeof *t->slots +
-	    t->nvsets * sizeof *t->vsets + t->nents * sizeof *t->ents);
+	n = sizeof *t + (size_t)t->nslots * sizeof *t->slots +
+	    t->nvsets * sizeof *t->vsets + t->nents * sizeof *t->ents;
+	if ((o = t->over) != NULL)
+		n += sizeof *o + ((size_t)o->fixmask + 1) * sizeof *o->fix +
+		    o->nvsets * sizeof *o->vsets + domtable_bytes(o->delta);
+	return (n);
 }

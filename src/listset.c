@@ -13,14 +13,19 @@
  * the writes, would pass for unchanged: no updater does that, and the
  * next change of the file shows.
  *
- * A changed file may still hold the same entries (downloaded again, its
- * comments changed). The digest of its entry lines (lists_scan(), taken
- * in the pass that counts the lines) says whether to try the table in
- * force first: a table that shares its slots (listset.h) takes 8 MiB for
- * a million names where a table of its own takes 29 at the peak of its
- * build. The digest is only a guess; the table checks every name
- * itself, so a file changed between the scan and the load, or a digest
- * that collides, costs a second reading, never a wrong table.
+ * A changed file mostly holds nearly the same entries (downloaded again
+ * with the day's few changes, or only its comments changed). The table in
+ * force is so tried first whenever the lists are alike (the same files in
+ * the same order and formats): a table that shares its slots, with an
+ * overlay of the names that differ (listset.h), takes 8 MiB for a
+ * million names and some 40 octets a name that differs, where a table of
+ * its own takes 29 MiB at the peak of its build. When more than an eighth
+ * of the names differ, the attempt stops (at the name past the eighth, or
+ * at the build for names gone) and the lists are read a second time into
+ * a table of their own. The digest of each list's entry lines
+ * (lists_scan(), taken in the pass that counts the lines) is kept with
+ * it; it no longer decides anything: whether the names changed a little
+ * or much, it cannot tell.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,18 +232,6 @@ listset_scan(const struct conf *conf, uint64_t *digest)
 	return (lines);
 }
 
-/* Whether no domain-type list's digest changed since ls was built. */
-static int
-listset_scan_same(const struct listset *ls, const uint64_t *digest)
-{
-	size_t	i;
-
-	for (i = 0; i < ls->nlists; i++)
-		if (ls->src[i].digest != digest[i])
-			return (0);
-	return (1);
-}
-
 /* Read every list of conf into the builders of ld; -1 if any failed. */
 static int
 listset_load(struct listset_load *ld, const struct conf *conf)
@@ -268,7 +261,7 @@ listset_load(struct listset_load *ld, const struct conf *conf)
 		    (enum lists_format)conf->lists[i].format, &sink, &res) == -1)
 			failed = 1;
 		ls->src[i].id = res.id;
-		/* A name the table in force lacks: this load is in vain. */
+		/* Names too many the table in force lacks: in vain. */
 		if (ld->like != NULL && domtable_builder_diverged(ld->names))
 			return (-1);
 	}
@@ -279,9 +272,9 @@ listset_load(struct listset_load *ld, const struct conf *conf)
  * Read and compile the lists of conf, of lines lines and digests digest
  * (listset_scan()); NULL on any error (reported). With like (the domain
  * table in force, of lists alike), the names go into a table that shares
- * its slots (domtable_builder_like()), and if they are not its names,
- * NULL with *differ set and nothing reported: the caller builds again
- * without like.
+ * its slots (domtable_builder_like()), and if too many of them are not
+ * its names (an eighth), NULL with *differ set and nothing reported: the
+ * caller builds again without like.
  */
 static struct listset *
 listset_build(const struct conf *conf, size_t lines, const uint64_t *digest,
@@ -368,7 +361,7 @@ listset_new(const struct conf *conf, struct listset *old,
 		return (NULL);
 	}
 	lines = listset_scan(conf, digest);
-	if (listset_alike(old, conf) && listset_scan_same(old, digest))
+	if (listset_alike(old, conf))
 		ls = listset_build(conf, lines, digest, old->names, errcb, arg,
 		    &differ);
 	if (ls == NULL && differ)

@@ -17,15 +17,15 @@
  * then costs no list memory and no list time. When a list did change, all
  * of them are read again. A first pass over the files counts their lines
  * and takes a digest of their entry lines (lists_scan(): comments left
- * out). When no domain-type list's digest changed (a list downloaded
- * again, comments changed), the names are read into a table that shares
- * the slots of the table in force (domtable_builder_like()), which holds
- * when the names and what they block are the same: the reload then holds
- * the old table and its new entries, a third of a table. Otherwise, or
- * when that attempt finds a name the table in force lacks (or a name
- * fewer), the lists are read into a new table, sized beforehand from the
- * line counts (domtable_builder_reserve()), so that the reload holds the
- * old table, the new one, and little else.
+ * out). When the lists are the same files in the same order and formats,
+ * the names are read into a table that shares the slots of the table in
+ * force (domtable_builder_like()), with an overlay of the names that
+ * differ (added, gone, or blocking other lists): the reload then holds
+ * the old table and its new entries, a third of a table, and the
+ * overlay. When more than an eighth of the names differ, or the lists
+ * are other files, the lists are read into a new table, sized beforehand
+ * from the line counts (domtable_builder_reserve()), so that the reload
+ * holds the old table, the new one, and little else.
  *
  * Threads: references are taken and dropped by one thread at a time: the
  * main thread, or the low-priority thread it starts and waits for while a
