@@ -1017,6 +1017,235 @@ test_random_reference(void **state)
 	free(e);
 }
 
+/*
+ * Overlays (domtable_build_like() of names that differ a little) against
+ * a table compiled anew from the same entries. The entries: filler names
+ * enough for a table that may have an overlay (one with 4096 slots or
+ * more), and entries of random names over the small alphabet of the
+ * reference, so that a name, its parents and its subdomains are in the
+ * lists often. Each generation drops some entries, changes the list,
+ * kind or match of others (a name's verdict set changes), adds new ones
+ * (names the slots have or lack, names dropped before) and moves every
+ * tag; it is read in another order into a builder like the table before,
+ * whose overlay must answer every lookup as the fresh table does. The
+ * tables of two generations before are freed first, the first last, so
+ * that the slots outlive the table that made them.
+ */
+#define OVER_FILLER	6000
+#define OVER_RANDOM	1500
+#define OVER_GENS	6
+#define OVER_QUERIES	6000
+
+/* An entry of the overlay test: a reference entry that may be gone. */
+struct over_entry {
+	struct ref_entry	e;
+	int			alive;
+};
+
+/* Fresh, or like like (NULL: fresh), from the live entries in order. */
+static struct domtable *
+over_build(const struct over_entry *e, size_t ne, const size_t *order,
+    struct domtable *like, int *differ)
+{
+	struct domtable_builder	*b;
+	const struct ref_entry	*r;
+	size_t			 i;
+
+	*differ = 0;
+	assert_non_null(b = like != NULL ? domtable_builder_like(like) :
+	    domtable_builder_new());
+	assert_int_equal(domtable_builder_reserve(b, ne), 0);
+	for (i = 0; i < ne; i++) {
+		if (!e[order[i]].alive)
+			continue;
+		r = &e[order[i]].e;
+		if (domtable_add(b, r->name.wire, r->name.len, r->list,
+		    r->kind, r->match, r->tag) == -1) {
+			/* Only a builder like another gives up. */
+			assert_non_null(like);
+			assert_int_equal(domtable_builder_diverged(b), 1);
+			break;
+		}
+	}
+	if (like == NULL)
+		return (build(b));
+	return (domtable_build_like(b, differ));
+}
+
+/* Every lookup of q in t as in f. */
+static void
+over_same(const struct domtable *t, const struct domtable *f,
+    const struct name *q)
+{
+	struct domtable_key	k1, k2;
+	struct domtable_hit	h1, h2;
+	uint64_t		want;
+	size_t			o1 = 999, o2 = 999;
+	unsigned		li;
+	int			r1, r2;
+
+	domtable_key_init(&k1, q->wire, q->len);
+	domtable_key_init(&k2, q->wire, q->len);
+	domtable_prefetch(t, &k1);
+	want = domtable_match(f, q->wire, q->len);
+	assert_int_equal(domtable_match(t, q->wire, q->len), want);
+	/* Where the lowest bit blocked was decided, and each bit. */
+	assert_int_equal(domtable_match_key(t, &k1, want, &o1), want);
+	assert_int_equal(domtable_match_key(f, &k2, want, &o2), want);
+	assert_int_equal(o1, o2);
+	for (li = 0; li < REF_LISTS; li++) {
+		r1 = domtable_explain_key(t, &k1, ref_list(li), &h1);
+		r2 = domtable_explain_key(f, &k2, ref_list(li), &h2);
+		assert_int_equal(r1, r2);
+		if (r1 != 0)
+			continue;
+		assert_int_equal(h1.suffix_off, h2.suffix_off);
+		assert_int_equal(h1.kind, h2.kind);
+		assert_int_equal(h1.match, h2.match);
+		assert_int_equal(h1.tag, h2.tag);
+	}
+}
+
+/* A new random entry: over the alphabet, or a new filler name. */
+static void
+over_new(struct over_entry *o, size_t serial)
+{
+	char	text[64];
+
+	memset(o, 0, sizeof *o);
+	if (ref_rand(4) == 0) {
+		snprintf(text, sizeof text, "new%zu.f%u.filler", serial,
+		    ref_rand(50));
+		o->e.name = wire(text);
+	} else
+		o->e.name = ref_name(3);
+	o->e.list = ref_list(ref_rand(REF_LISTS));
+	o->e.kind = ref_rand(4) == 0 ? DOMTABLE_PASS : DOMTABLE_BLOCK;
+	o->e.match = (enum domtable_match)ref_rand(3);
+	o->alive = 1;
+}
+
+static void
+test_overlay_reference(void **state)
+{
+	struct over_entry	*e;
+	struct domtable		*t[OVER_GENS + 1], *f;
+	struct name		 q;
+	char			 text[64];
+	size_t			*order, ne = 0, cap, i, j, x, g, live;
+	size_t			 changed;
+	int			 differ, overlays = 0;
+
+	(void)state;
+	cap = OVER_FILLER + OVER_RANDOM + OVER_GENS * 400;
+	assert_non_null(e = calloc(cap, sizeof *e));
+	assert_non_null(order = calloc(cap, sizeof *order));
+	for (i = 0; i < OVER_FILLER; i++, ne++) {
+		snprintf(text, sizeof text, "n%zu.f%zu.filler", i, i % 50);
+		e[ne].e.name = wire(text);
+		e[ne].e.list = ref_list((unsigned)i % REF_LISTS);
+		e[ne].e.kind = i % 13 == 0 ? DOMTABLE_PASS : DOMTABLE_BLOCK;
+		e[ne].e.match = (enum domtable_match)(i % 3);
+		e[ne].alive = 1;
+	}
+	for (i = 0; i < OVER_RANDOM; i++, ne++)
+		over_new(&e[ne], ne);
+	for (i = 0; i < ne; i++) {
+		order[i] = i;
+		e[i].e.tag = (uint32_t)i;
+	}
+	t[0] = over_build(e, ne, order, NULL, &differ);
+
+	for (g = 1; g <= OVER_GENS; g++) {
+		/*
+		 * About 1 % of the entries gone, 0.5 % changed, 1 % new; the
+		 * last generation changes a third: too much for an overlay.
+		 */
+		changed = g == OVER_GENS ? ne / 3 : ne / 100;
+		for (i = 0; i < changed; i++) {
+			x = ref_rand((uint32_t)ne);
+			e[x].alive = !e[x].alive && ref_rand(2) == 0;
+		}
+		for (i = 0; i < changed / 2; i++) {
+			x = ref_rand((uint32_t)ne);
+			switch (ref_rand(3)) {
+			case 0:
+				e[x].e.list = ref_list(ref_rand(REF_LISTS));
+				break;
+			case 1:
+				e[x].e.kind = e[x].e.kind == DOMTABLE_PASS ?
+				    DOMTABLE_BLOCK : DOMTABLE_PASS;
+				break;
+			default:
+				e[x].e.match = (enum domtable_match)
+				    ((e[x].e.match + 1) % 3);
+			}
+		}
+		for (i = 0; i < changed && ne < cap; i++, ne++) {
+			over_new(&e[ne], ne);
+			order[ne] = ne;
+		}
+		/* New tags, and another order (a shuffle). */
+		for (i = 0, live = 0; i < ne; i++) {
+			e[i].e.tag = (uint32_t)(g * cap + i);
+			live += e[i].alive;
+		}
+		for (i = ne; i > 1; i--) {
+			j = ref_rand((uint32_t)i);
+			x = order[i - 1];
+			order[i - 1] = order[j];
+			order[j] = x;
+		}
+		f = over_build(e, ne, order, NULL, &differ);
+		t[g] = over_build(e, ne, order, t[g - 1], &differ);
+		if (g == OVER_GENS) {
+			/* More than an eighth differs from the slots. */
+			assert_null(t[g]);
+			assert_int_equal(differ, 1);
+			t[g] = f;
+			f = NULL;
+		} else if (t[g] == NULL) {
+			/*
+			 * The changes of the generations so far, all against
+			 * the first table's slots, came to more than an
+			 * eighth: compiled anew, as listset.c does.
+			 */
+			assert_int_equal(differ, 1);
+			assert_true(g > 2);
+			t[g] = over_build(e, ne, order, NULL, &differ);
+		} else {
+			assert_int_equal(differ, 0);
+			overlays++;
+			assert_int_equal(domtable_entries(t[g]),
+			    domtable_entries(f));
+		}
+		if (g >= 3 && g < OVER_GENS)
+			domtable_free(t[g - 2]);
+		for (i = 0; i < OVER_QUERIES; i++) {
+			q = ref_name(6);
+			over_same(t[g], f != NULL ? f : t[g], &q);
+		}
+		/* Every entry's own name, and a subdomain of it. */
+		for (i = 0; f != NULL && i < ne; i += 3) {
+			over_same(t[g], f, &e[i].e.name);
+			q = wire("x");
+			q.len = 2;
+			memcpy(q.wire + q.len, e[i].e.name.wire,
+			    e[i].e.name.len);
+			q.len += e[i].e.name.len;
+			over_same(t[g], f, &q);
+		}
+		domtable_free(f);
+	}
+	assert_true(overlays >= 3);
+	domtable_free(t[OVER_GENS - 2]);
+	domtable_free(t[OVER_GENS - 1]);
+	domtable_free(t[OVER_GENS]);
+	domtable_free(t[0]);
+	free(order);
+	free(e);
+}
+
 int
 main(void)
 {
@@ -1041,6 +1270,7 @@ main(void)
 		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_random_reference),
+		cmocka_unit_test(test_overlay_reference),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

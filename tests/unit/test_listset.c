@@ -334,6 +334,98 @@ test_missing(void **state)
 	conf_free(c2);
 }
 
+/*
+ * A list of 8000 names written anew with a few names changed (a day's
+ * update, taken on the table in force with an overlay): 1 % replaced,
+ * one name moved to the hosts list, a bad line. Then on that table a
+ * third version with a third of the names replaced: compiled anew. Each
+ * version must answer as it reads, with its own line numbers, and
+ * report its bad line once, however often it was read.
+ */
+#define DAILY_NAMES	8000
+
+/* Version v of a.txt: every hundredth name (from v) replaced. */
+static char *
+daily_list(unsigned v, unsigned every)
+{
+	char	*text, *p;
+	size_t	 i, cap = DAILY_NAMES * 32 + 64;
+
+	assert_non_null(text = malloc(cap));
+	p = text;
+	p += sprintf(p, "# version %u\nbad..name\n", v);
+	for (i = 0; i < DAILY_NAMES; i++) {
+		if (v > 0 && (i + v) % every == 0)
+			p += sprintf(p, "r%u-%zu.test\n", v, i);
+		else if (v > 0 && i == 77)
+			continue;	/* moved to b.txt */
+		else
+			p += sprintf(p, "n%zu.test\n", i);
+	}
+	return (text);
+}
+
+static void
+test_daily_update(void **state)
+{
+	struct fx	*fx = *state;
+	struct conf	*c1, *c2;
+	struct listset	*l1, *l2;
+	char		*text;
+
+	text = daily_list(0, 100);
+	fx_write(fx, "a.txt", text, 1);
+	free(text);
+	c1 = fx_conf(fx, LISTS3);
+	assert_non_null(l1 = listset_new(c1, NULL, msg_cb, fx));
+	assert_int_equal(msgs_count(fx, "a.txt:2:"), 1);
+	assert_int_equal(lookup(l1, "www.n77.test"), 1);
+	assert_int_equal(lookup(l1, "n99.test"), 1);
+
+	/* 1 % replaced, n77.test moved to the hosts list. */
+	text = daily_list(1, 100);
+	fx_write(fx, "a.txt", text, 1);
+	free(text);
+	fx_write(fx, "b.txt", "0.0.0.0 c.test n77.test\n", 1);
+	c2 = fx_conf(fx, LISTS3);
+	assert_non_null(l2 = listset_new(c2, l1, msg_cb, fx));
+	assert_int_equal(msgs_count(fx, "a.txt:2:"), 2);
+	listset_free(l1);
+	conf_free(c1);
+	assert_int_equal(lookup(l2, "www.n77.test"), 2);
+	assert_int_equal(line_of(l2, "n77.test", 1), 1);
+	assert_int_equal(lookup(l2, "n99.test"), 0);
+	assert_int_equal(lookup(l2, "x.r1-99.test"), 1);
+	/* Two lines above the names, one name fewer above these. */
+	assert_int_equal(line_of(l2, "r1-99.test", 0), 101);
+	assert_int_equal(lookup(l2, "n98.test"), 1);
+	assert_int_equal(line_of(l2, "n98.test", 0), 100);
+	assert_int_equal(lookup(l2, "n7999.test"), 0);
+	assert_int_equal(lookup(l2, "n7998.test"), 1);
+	assert_int_equal(line_of(l2, "n7998.test", 0), DAILY_NAMES);
+	assert_int_equal(lookup(l2, "c.test"), 2);
+	assert_int_equal(l2->entries[0], DAILY_NAMES - 1);
+
+	/* A third replaced (on the overlaid table): a table of its own. */
+	text = daily_list(2, 3);
+	fx_write(fx, "a.txt", text, 1);
+	free(text);
+	c1 = fx_conf(fx, LISTS3);
+	assert_non_null(l1 = listset_new(c1, l2, msg_cb, fx));
+	assert_int_equal(msgs_count(fx, "a.txt:2:"), 3);
+	listset_free(l2);
+	conf_free(c2);
+	assert_int_equal(lookup(l1, "r2-1.test"), 1);
+	assert_int_equal(lookup(l1, "r1-99.test"), 0);
+	assert_int_equal(lookup(l1, "n99.test"), 1);	/* back */
+	assert_int_equal(lookup(l1, "n100.test"), 0);
+	assert_int_equal(lookup(l1, "n98.test"), 1);
+	assert_int_equal(line_of(l1, "n98.test", 0), 100);
+	assert_int_equal(lookup(l1, "n77.test"), 2);
+	listset_free(l1);
+	conf_free(c1);
+}
+
 int
 main(void)
 {
@@ -346,6 +438,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_changed_conf, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_missing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_daily_update, setup,
 		    teardown),
 	};
 
