@@ -115,21 +115,30 @@ int	domtable_add(struct domtable_builder *, const uint8_t *lname,
 struct domtable	*domtable_build(struct domtable_builder *);
 
 /*
- * A builder for the names of old once more: for a reload that reads a
- * list file written anew whose names have not changed (lines moved,
- * comments added, the same list downloaded again). Each add finds its
- * name among old's slots instead of taking a slot, and the table that
- * domtable_build_like() makes of it shares old's slots and verdict sets:
- * only its entries (the tags domtable_explain() gives) are its own, 8
- * octets a name where a table of its own takes 24, and a reload so holds
- * the old table and a third of a new one. old must stay until the build
- * (it is not changed, but for the count of tables sharing its arrays).
- * NULL on allocation failure.
+ * A builder for the names of old once more, nearly: for a reload that
+ * reads a list file written anew whose names have changed little or not
+ * at all (a day's update, lines moved, comments added, the same list
+ * downloaded again). Each add finds its name among old's slots instead
+ * of taking a slot, and the table that domtable_build_like() makes of it
+ * shares old's slots and verdict sets: its entries (the tags
+ * domtable_explain() gives) are its own, 8 octets a name where a table
+ * of its own takes 24, and so is an overlay of the names that differ
+ * from the slots' (names the slots lack, in a small table of their own;
+ * names of the slots gone or now in other lists, kinds or matches, with
+ * their new verdict set), some 40 octets each. A reload so holds the old
+ * table, a third of a new one and the overlay. Always against the slots,
+ * never an overlay on an overlay: what differs from them adds up from
+ * reload to reload, until a reload compiles the names anew. Lookups
+ * answer as in a table compiled anew. old must stay until the build (it
+ * is not changed, but for the count of tables sharing its arrays). NULL
+ * on allocation failure.
  *
- * The add of a name that old has not fails (-1), and so do all adds
- * after it: domtable_builder_diverged() then says 1 (0 while every name
- * was found), and the caller reads its lists again into a builder of
- * domtable_builder_new().
+ * More than an eighth of old's names differing is too many for an
+ * overlay, and so is any in a small table (fewer than some 3,000 names,
+ * quickly compiled anew): past the eighth, the add of a name that old's
+ * slots lack fails (-1), and so do all adds after it, and
+ * domtable_builder_diverged() then says 1 (0 before); the caller reads
+ * its lists again into a builder of domtable_builder_new().
  */
 struct domtable_builder	*domtable_builder_like(struct domtable *old);
 int			 domtable_builder_diverged(struct domtable_builder *);
@@ -137,9 +146,9 @@ int			 domtable_builder_diverged(struct domtable_builder *);
 /*
  * Compile a builder of domtable_builder_like() (of domtable_builder_new():
  * as domtable_build()); the builder is freed either way. NULL with
- * *differ = 1 when the names, or the lists, kinds and matches of their
- * entries, are not old's (a name old has did not come, or came to other
- * lists); NULL with *differ = 0 on allocation failure.
+ * *differ = 1 when too many names differ from old's (the names gone, or
+ * in other lists, kinds or matches, are counted here); NULL with
+ * *differ = 0 on allocation failure.
  */
 struct domtable	*domtable_build_like(struct domtable_builder *, int *differ);
 void		 domtable_free(struct domtable *);
