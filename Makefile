@@ -227,7 +227,7 @@ lint:
 	    exit 1; fi
 
 check: deps-check
-	$(MAKE) -j$(NPROC) WERROR=-Werror all $(B)/hitpath
+	$(MAKE) -j$(NPROC) WERROR=-Werror all $(B)/hitpath $(B)/overlay
 	$(MAKE) WERROR=-Werror lint hardencheck unit doccheck blast-test e2e
 	$(MAKE) -j$(NPROC) B=build/asan SAN=1 WERROR=-Werror all
 	$(MAKE) WERROR=-Werror asan
@@ -265,6 +265,10 @@ $(B)/hitpath: tests/bench/hitpath.c $(B)/libveilig.a
 
 # The cache's cost per miss once full, in nanoseconds (tests/bench/README.md).
 $(B)/cachechurn: tests/bench/cachechurn.c $(B)/libveilig.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
+
+# A lookup in a domain table with an overlay against one compiled anew.
+$(B)/overlay: tests/bench/overlay.c $(B)/libveilig.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
 
 # The lockstat shim (tests/bench/lockstat.c), preloaded into veiligd by
