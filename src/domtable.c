@@ -104,12 +104,14 @@
  * With one of 1 % of a million names, a lookup takes 3.7 % more
  * instructions and some 6 % more time (build/overlay), for as long as
  * the overlay stands. A reload of a million names with 1 % replaced so
- * peaks at 1.25x, the overlay some 40 octets a name that changed. Overlays are always against the slots, never
- * against another overlay: a table built like an overlaid one finds the
- * same slots, and its overlay holds every change since they were
- * compiled. When that is more than an eighth of their names, the next
- * reload compiles the names anew (and holds twice the table at its
- * peak), so that lookups do not probe a large second table for long.
+ * peaks at 1.25x, the overlay some 40 octets a name that changed.
+ * Overlays are always against the slots, never against another overlay:
+ * a table built like an overlaid one finds the same slots, and its
+ * overlay holds every change since they were compiled (a name replaced
+ * counts twice: one gone, one added). When that is more than an eighth
+ * of their names, the reload compiles the names anew (and holds twice
+ * the table at its peak), so that lookups do not carry a large overlay
+ * for long, nor the slots of many names gone.
  */
 #include <sys/mman.h>
 
