@@ -374,22 +374,22 @@ test_daily_update(void **state)
 	char		*text;
 
 	text = daily_list(0, 100);
-	fx_write(fx, "a.txt", text, 1);
+	tdir_replace(&fx->dir, "a.txt", text);
 	free(text);
 	c1 = fx_conf(fx, LISTS3);
-	assert_non_null(l1 = listset_new(c1, NULL, msg_cb, fx));
-	assert_int_equal(msgs_count(fx, "a.txt:2:"), 1);
+	assert_non_null(l1 = listset_new(c1, NULL, tmsgs_cb, &fx->msgs));
+	assert_int_equal(tmsgs_count(&fx->msgs, "a.txt:2:"), 1);
 	assert_int_equal(lookup(l1, "www.n77.test"), 1);
 	assert_int_equal(lookup(l1, "n99.test"), 1);
 
 	/* 1 % replaced, n77.test moved to the hosts list. */
 	text = daily_list(1, 100);
-	fx_write(fx, "a.txt", text, 1);
+	tdir_replace(&fx->dir, "a.txt", text);
 	free(text);
-	fx_write(fx, "b.txt", "0.0.0.0 c.test n77.test\n", 1);
+	tdir_replace(&fx->dir, "b.txt", "0.0.0.0 c.test n77.test\n");
 	c2 = fx_conf(fx, LISTS3);
-	assert_non_null(l2 = listset_new(c2, l1, msg_cb, fx));
-	assert_int_equal(msgs_count(fx, "a.txt:2:"), 2);
+	assert_non_null(l2 = listset_new(c2, l1, tmsgs_cb, &fx->msgs));
+	assert_int_equal(tmsgs_count(&fx->msgs, "a.txt:2:"), 2);
 	listset_free(l1);
 	conf_free(c1);
 	assert_int_equal(lookup(l2, "www.n77.test"), 2);
@@ -408,11 +408,11 @@ test_daily_update(void **state)
 
 	/* A third replaced (on the overlaid table): a table of its own. */
 	text = daily_list(2, 3);
-	fx_write(fx, "a.txt", text, 1);
+	tdir_replace(&fx->dir, "a.txt", text);
 	free(text);
 	c1 = fx_conf(fx, LISTS3);
-	assert_non_null(l1 = listset_new(c1, l2, msg_cb, fx));
-	assert_int_equal(msgs_count(fx, "a.txt:2:"), 3);
+	assert_non_null(l1 = listset_new(c1, l2, tmsgs_cb, &fx->msgs));
+	assert_int_equal(tmsgs_count(&fx->msgs, "a.txt:2:"), 3);
 	listset_free(l2);
 	conf_free(c2);
 	assert_int_equal(lookup(l1, "r2-1.test"), 1);
