@@ -133,7 +133,7 @@
 #define DOMTABLE_PENDING	8	/* adds in flight to their slots */
 #define DOMTABLE_HUGE		(2U << 20)	/* a huge page */
 #define DOMTABLE_PREFETCH	4096	/* slots (48 KiB): prefetch above */
-#define DOMTABLE_OVER_SHARE	8	/* an overlay: at most 1/8 of the names */
+#define DOMTABLE_OVER_SHARE	8	/* an overlay: 1/8 of the names at most */
 #define DOMTABLE_K1		0x9e3779b97f4a7c15ULL
 #define DOMTABLE_K2		0xff51afd7ed558ccdULL
 #define DOMTABLE_K3		0xc4ceb9fe1a85ec53ULL
@@ -289,6 +289,8 @@ static void	domtable_place(struct domtable_builder *,
 		    const struct domtable_pending *);
 static void	domtable_flush(struct domtable_builder *);
 static int	domtable_push(struct domtable_builder *,
+		    const struct domtable_pending *);
+static void	domtable_place_delta(struct domtable_builder *,
 		    const struct domtable_pending *);
 static void	domtable_sift(uint64_t *, size_t, size_t);
 static void	domtable_sort_bucket(uint64_t *, size_t);
@@ -634,6 +636,23 @@ domtable_builder_reserve(struct domtable_builder *b, size_t names)
 }
 
 /*
+ * A builder like another: the add pd of a name its slots lack goes to
+ * the builder of such names, or, past the limit or when that cannot be
+ * had, the builder is diverged.
+ */
+static void
+domtable_place_delta(struct domtable_builder *b,
+    const struct domtable_pending *pd)
+{
+	struct domtable_builder	*d = b->delta;
+
+	if (d == NULL && (d = b->delta = domtable_builder_new()) == NULL)
+		b->diverged = 1;
+	else if (d->nents + d->npend >= b->limit || domtable_push(d, pd) == -1)
+		b->diverged = 1;
+}
+
+/*
  * Find or take the slot of a pending add, and append its entry. A builder
  * of domtable_builder_like() finds the name among like's slots, or gives
  * it to its delta builder; past the limit (or when the delta cannot be
@@ -651,12 +670,7 @@ domtable_place(struct domtable_builder *b, const struct domtable_pending *pd)
 		for (;; i = i + 1 == b->nslots ? 0 : i + 1) {
 			ls = &b->like->slots[i];
 			if (ls->meta == 0) {
-				if (b->delta == NULL &&
-				    (b->delta = domtable_builder_new()) == NULL)
-					b->diverged = 1;
-				else if (b->delta->nents + b->delta->npend >=
-				    b->limit || domtable_push(b->delta, pd) == -1)
-					b->diverged = 1;
+				domtable_place_delta(b, pd);
 				return;
 			}
 			if (ls->check == n->check && ls->check2 == n->check2 &&

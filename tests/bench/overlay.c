@@ -156,14 +156,15 @@ main(int argc, char **argv)
 		fresh = ov_load(NULL, 1, every);
 	if (strcmp(mode, "both") != 0) {
 		a = ov_run(over != NULL ? over : fresh, qs, ql, nq, &s1);
-		printf("%s, %.3g %% replaced: %.1f ns a lookup\n", mode, pct, a);
+		printf("%s, %.3g %% replaced: %.1f ns a lookup\n", mode, pct,
+		    a);
 		return (0);
 	}
 	for (round = 0; round < OV_ROUNDS; round++) {
 		a = ov_run(fresh, qs, ql, nq, &s1);
 		b = ov_run(over, qs, ql, nq, &s2);
-		printf("%.3g %% replaced: compiled anew %.1f ns, overlay %.1f ns "
-		    "a lookup (%.3fx)\n", pct, a, b, b / a);
+		printf("%.3g %% replaced: compiled anew %.1f ns, overlay "
+		    "%.1f ns a lookup (%.3fx)\n", pct, a, b, b / a);
 		mina = a < mina ? a : mina;
 		minb = b < minb ? b : minb;
 	}
