@@ -104,7 +104,7 @@
  * With one of 1 % of a million names, a lookup takes 3.7 % more
  * instructions and some 6 % more time (build/overlay), for as long as
  * the overlay stands. A reload of a million names with 1 % replaced so
- * peaks at 1.25x, the overlay some 40 octets a name that changed.
+ * peaks at 1.25x, the overlay some 50 octets a name replaced.
  * Overlays are always against the slots, never against another overlay:
  * a table built like an overlaid one finds the same slots, and its
  * overlay holds every change since they were compiled (a name replaced

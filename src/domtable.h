@@ -125,10 +125,11 @@ struct domtable	*domtable_build(struct domtable_builder *);
  * of its own takes 24, and so is an overlay of the names that differ
  * from the slots' (names the slots lack, in a small table of their own;
  * names of the slots gone or now in other lists, kinds or matches, with
- * their new verdict set), some 40 octets each. A reload so holds the old
- * table, a third of a new one and the overlay. Always against the slots,
- * never an overlay on an overlay: what differs from them adds up from
- * reload to reload, until a reload compiles the names anew. Lookups
+ * their new verdict set), some 50 octets a name replaced. A reload so
+ * holds the old table, a third of a new one and the overlay. Always
+ * against the slots, never an overlay on an overlay: what differs from
+ * them adds up from reload to reload, until a reload compiles the names
+ * anew. Lookups
  * answer as in a table compiled anew. old must stay until the build (it
  * is not changed, but for the count of tables sharing its arrays). NULL
  * on allocation failure.

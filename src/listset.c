@@ -18,7 +18,7 @@
  * force is so tried first whenever the lists are alike (the same files in
  * the same order and formats): a table that shares its slots, with an
  * overlay of the names that differ (listset.h), takes 8 MiB for a
- * million names and some 40 octets a name that differs, where a table of
+ * million names and some 50 octets a name replaced, where a table of
  * its own takes 29 MiB at the peak of its build. When more than an eighth
  * of the names differ, the attempt stops (at the name past the eighth, or
  * at the build for names gone) and the lists are read a second time into
