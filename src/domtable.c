@@ -133,7 +133,7 @@
 #define DOMTABLE_PENDING	8	/* adds in flight to their slots */
 #define DOMTABLE_HUGE		(2U << 20)	/* a huge page */
 #define DOMTABLE_PREFETCH	4096	/* slots (48 KiB): prefetch above */
-#define DOMTABLE_OVER_SHARE	8	/* an overlay: 1/8 of the names at most */
+#define DOMTABLE_OVER_SHARE	8	/* overlays: 1/8 of the names at most */
 #define DOMTABLE_K1		0x9e3779b97f4a7c15ULL
 #define DOMTABLE_K2		0xff51afd7ed558ccdULL
 #define DOMTABLE_K3		0xc4ceb9fe1a85ec53ULL
