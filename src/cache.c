@@ -519,11 +519,16 @@ cache_lookup(struct cache *c, const struct cache_req *req, uint8_t *out,
 		dead = e;
 		e = NULL;
 	}
-	if (res == CACHE_FAILED) {
+	/*
+	 * Marked only when clear: a hot name's hits then read its line and
+	 * do not write it, so with many workers the line is not moved
+	 * between their cores on every hit.
+	 */
+	if (res != CACHE_MISS && !e->used)
+		e->used = 1;
+	if (res == CACHE_FAILED)
 		s->failed_hits++;
-		e->used = 1;
-	} else if (res != CACHE_MISS) {
-		e->used = 1;
+	else if (res != CACHE_MISS) {
 		/* Bits from an older policy: inspect again, once. */
 		if (ins != NULL && e->gen != ins->gen) {
 			e->mask = ins->fn(ins->arg, msg, e->msg_len);
