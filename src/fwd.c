@@ -45,7 +45,8 @@
  * of the miss path).
  *
  * Jobs and waiters come from small free lists of their struct fwd (at
- * most FWD_POOL_KEEP of each kept idle): malloc and free of these records
+ * most FWD_POOL_KEEP of each kept idle; a job keeps its address array,
+ * the waiters are a plain pool.h): malloc and free of these records
  * of about a kilobyte were a tenth of the miss path's instructions. The
  * lists never hold more than were in flight at once before, so the bound
  * on queries waiting (max_jobs, the caller's limits) bounds them too. The
@@ -83,6 +84,7 @@
 #include "cache.h"
 #include "fwd.h"
 #include "log.h"
+#include "pool.h"
 #include "stats.h"
 #include "wire.h"
 
@@ -225,8 +227,7 @@ struct fwd {
 
 	struct fwd_bucket	 free_jobs;	/* idle, addrs kept */
 	size_t			 nfree_jobs;	/* <= FWD_POOL_KEEP */
-	struct fwd_waiters	 free_waiters;
-	size_t			 nfree_waiters;	/* <= FWD_POOL_KEEP */
+	struct pool		 waiters;	/* idle waiters */
 
 	TAILQ_HEAD(fwd_timers, fwd_job) timers; /* attempts, by deadline */
 	struct event		 timer_ev;	/* set for the first */
@@ -740,18 +741,6 @@ fwd_job_get(struct fwd *fwd, size_t n)
 	return (job);
 }
 
-/* A waiter goes to the free list, or is freed when that is full. */
-static void
-fwd_waiter_put(struct fwd *fwd, struct fwd_waiter *w)
-{
-	if (fwd->nfree_waiters < FWD_POOL_KEEP) {
-		STAILQ_INSERT_HEAD(&fwd->free_waiters, w, entry);
-		fwd->nfree_waiters++;
-		return;
-	}
-	free(w);
-}
-
 /*
  * Write the query of job with its current ID to out (FWD_QUERY_MAX):
  * over UDP with the name spelled anew in random case (job->qname), over
@@ -963,7 +952,7 @@ fwd_waiters_call(struct fwd *fwd, struct fwd_job *job, const uint8_t *msg,
 	while ((w = STAILQ_FIRST(&waiters)) != NULL) {
 		STAILQ_REMOVE_HEAD(&waiters, entry);
 		w->cb(w->arg, &w->q, msg, sc, mask);
-		fwd_waiter_put(fwd, w);
+		pool_put(&fwd->waiters, w);
 	}
 	fwd_job_put(fwd, job);
 }
@@ -1348,7 +1337,7 @@ fwd_new(struct event_base *base, struct cache *cache,
 		fwd->inspect = *ins;
 	LIST_INIT(&fwd->ups);
 	LIST_INIT(&fwd->free_jobs);
-	STAILQ_INIT(&fwd->free_waiters);
+	pool_init(&fwd->waiters, sizeof (struct fwd_waiter), FWD_POOL_KEEP);
 	TAILQ_INIT(&fwd->timers);
 	evtimer_assign(&fwd->timer_ev, base, fwd_timers_cb, fwd);
 	event_assign(&fwd->flush_ev, base, -1, 0, fwd_flush_cb, fwd);
@@ -1397,10 +1386,7 @@ fwd_free(struct fwd *fwd)
 		free(job->addrs);
 		free(job);
 	}
-	while ((w = STAILQ_FIRST(&fwd->free_waiters)) != NULL) {
-		STAILQ_REMOVE_HEAD(&fwd->free_waiters, entry);
-		free(w);
-	}
+	pool_clear(&fwd->waiters);
 	event_del(&fwd->flush_ev);
 	event_del(&fwd->timer_ev);
 	while ((up = LIST_FIRST(&fwd->ups)) != NULL)
@@ -1418,10 +1404,7 @@ fwd_waiter_new(struct fwd *fwd, const struct wire_query *q, fwd_done_cb cb,
 {
 	struct fwd_waiter	*w;
 
-	if ((w = STAILQ_FIRST(&fwd->free_waiters)) != NULL) {
-		STAILQ_REMOVE_HEAD(&fwd->free_waiters, entry);
-		fwd->nfree_waiters--;
-	} else if ((w = malloc(sizeof *w)) == NULL)
+	if ((w = pool_get(&fwd->waiters)) == NULL)
 		return (NULL);
 	w->cb = cb;
 	w->arg = arg;
@@ -1470,7 +1453,7 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 	if ((w = fwd_waiter_new(fwd, q, cb, arg)) == NULL)
 		return (-1);
 	if ((job = fwd_job_get(fwd, ups->n)) == NULL) {
-		fwd_waiter_put(fwd, w);
+		pool_put(&fwd->waiters, w);
 		return (-1);
 	}
 	job->fwd = fwd;
@@ -1515,7 +1498,7 @@ fwd_query(struct fwd *fwd, const struct fwd_upstreams *ups,
 		job->timer = FWD_TIMER_FAILED;
 		if (evtimer_add(&job->tev, &zero) == -1) {
 			fwd_job_free(job);
-			fwd_waiter_put(fwd, w);
+			pool_put(&fwd->waiters, w);
 			return (-1);
 		}
 	}

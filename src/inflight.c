@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "inflight.h"
+#include "pool.h"
 
 #define INFLIGHT_SHARDS		64
 #define INFLIGHT_BUCKETS	256	/* per shard */
@@ -64,9 +65,8 @@ struct inflight_mailbox {
 	inflight_wake_cb	 cb;
 	void			*arg;
 
-	/* The owner's thread only, no lock: idle entries, through next. */
-	struct inflight_entry	*idle;
-	size_t			 nidle;
+	/* The owner's thread only, no lock: idle entries (pool.h). */
+	struct pool		 idle;
 };
 
 /* An entry with room for any name. */
@@ -165,6 +165,7 @@ inflight_mailbox_new(struct event_base *base, inflight_wake_cb cb, void *arg)
 	mb->tailp = &mb->head;
 	mb->cb = cb;
 	mb->arg = arg;
+	pool_init(&mb->idle, INFLIGHT_ENTRY_SIZE, INFLIGHT_KEEP);
 	return (mb);
 }
 
@@ -172,7 +173,6 @@ void
 inflight_mailbox_free(struct inflight_mailbox *mb)
 {
 	struct inflight_node	*n;
-	struct inflight_entry	*e;
 
 	if (mb == NULL)
 		return;
@@ -181,41 +181,9 @@ inflight_mailbox_free(struct inflight_mailbox *mb)
 		mb->head = n->next;
 		free(n);
 	}
-	while ((e = mb->idle) != NULL) {
-		mb->idle = e->next;
-		free(e);
-	}
+	pool_clear(&mb->idle);
 	pthread_mutex_destroy(&mb->lock);
 	free(mb);
-}
-
-/* An entry for a new question of mb's: an idle one, or a new one. */
-static struct inflight_entry *
-inflight_entry_get(struct inflight_mailbox *mb)
-{
-	struct inflight_entry	*e;
-
-	if ((e = mb->idle) != NULL) {
-		mb->idle = e->next;
-		mb->nidle--;
-		return (e);
-	}
-	return (malloc(INFLIGHT_ENTRY_SIZE));
-}
-
-/* A released entry: idle in its owner's mailbox, or freed. */
-static void
-inflight_entry_put(struct inflight_entry *e)
-{
-	struct inflight_mailbox	*mb = e->owner;
-
-	if (mb->nidle < INFLIGHT_KEEP) {
-		e->next = mb->idle;
-		mb->idle = e;
-		mb->nidle++;
-		return;
-	}
-	free(e);
 }
 
 enum inflight_claim
@@ -253,7 +221,7 @@ inflight_claim(struct inflight *in, const struct wire_query *q,
 		r = n != NULL ? INFLIGHT_WAITER : INFLIGHT_NOMEM;
 	} else if (!own)
 		r = INFLIGHT_NONE;
-	else if ((e = inflight_entry_get(mb)) == NULL)
+	else if ((e = pool_get(&mb->idle)) == NULL)
 		r = INFLIGHT_NOMEM;
 	else {
 		e->waiters = NULL;
@@ -315,5 +283,6 @@ inflight_release(struct inflight *in, const struct wire_query *q,
 		if (wake)
 			event_active(mb->ev, EV_READ, 1);
 	}
-	inflight_entry_put(e);
+	/* Idle in its owner's mailbox, or freed. */
+	pool_put(&e->owner->idle, e);
 }

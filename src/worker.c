@@ -7,8 +7,8 @@
  * send buffer (UDP) or the answer buffer (TCP) and costs no allocation. A
  * forwarded query needs one record, struct worker_late, holding the
  * struct query and how to reach its client; query.c gives it back through
- * the transport's release operation, and it waits in a free list for the
- * next one (at most WORKER_LATE_KEEP of them), so that a miss does not
+ * the transport's release operation, and it waits in a pool (pool.h) for
+ * the next one (at most WORKER_LATE_KEEP of them), so that a miss does not
  * cost a malloc and a free of its own.
  *
  * Answers to forwarded UDP queries come in batches too (the forwarder
@@ -39,6 +39,7 @@
 #include "fwd.h"
 #include "log.h"
 #include "policy.h"
+#include "pool.h"
 #include "query.h"
 #include "quota.h"
 #include "snapshot.h"
@@ -132,7 +133,6 @@ struct worker_late {
 	struct worker_udp	*u;	/* UDP: the socket it came in on */
 	struct worker_dst	 dst;	/* UDP: the address it was sent to */
 	struct worker_conn	*conn;	/* TCP: its connection */
-	struct worker_late	*next;	/* in the free list, when idle */
 };
 
 struct worker {
@@ -151,9 +151,8 @@ struct worker {
 	struct event		*resume_ev;	/* accept() again after EMFILE */
 	TAILQ_HEAD(, worker_conn) conns;
 	struct quota		*tcp_clients;	/* connections per client */
-	struct worker_late	*late_free; /* idle records, for the next
-					       forwarded queries */
-	unsigned		 nlate_free; /* <= WORKER_LATE_KEEP */
+	struct pool		 late;	/* idle records, for the next
+					   forwarded queries */
 
 	/* The transport's counters: queries, drops, TCP connections; the
 	   rest are query.c's (worker_stats() adds them up). */
@@ -385,6 +384,7 @@ worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
 	w->nworkers = nworkers;
 	w->rxpktinfo = -1;
 	TAILQ_INIT(&w->conns);
+	pool_init(&w->late, sizeof (struct worker_late), WORKER_LATE_KEEP);
 	if ((w->base = event_base_new()) == NULL)
 		goto nomem;
 	w->qc = query_ctx_new(w->base, cache, inflight, rrl, nworkers,
@@ -481,7 +481,6 @@ void
 worker_free(struct worker *w)
 {
 	struct worker_conn	*c;
-	struct worker_late	*l;
 	size_t			 i;
 
 	if (w == NULL)
@@ -519,10 +518,7 @@ worker_free(struct worker *w)
 	}
 	free(w->tcp);
 	free(w->udp);
-	while ((l = w->late_free) != NULL) {
-		w->late_free = l->next;
-		free(l);
-	}
+	pool_clear(&w->late);
 	quota_free(w->tcp_clients);
 	if (w->base != NULL)
 		event_base_free(w->base);
@@ -696,39 +692,6 @@ worker_tx_add(struct worker_udp *u, struct msghdr *mh, unsigned i,
 	worker_dst_set(&w->tx[i].msg_hdr, &dst, &w->txctl[i]);
 }
 
-/* A record for a forwarded query: an idle one, or a new one. */
-static struct worker_late *
-worker_late_get(struct worker *w)
-{
-	struct worker_late	*l;
-
-	if ((l = w->late_free) != NULL) {
-		w->late_free = l->next;
-		w->nlate_free--;
-		return (l);
-	}
-	return (malloc(sizeof *l));
-}
-
-/*
- * A record is done with (released by query.c, or not taken by
- * query_forward() because over a limit): back to the free list, or freed
- * when that holds WORKER_LATE_KEEP. A flood turned away keeps reusing the
- * same record, and a worker that once had many queries out keeps no more
- * than the limit once they are answered.
- */
-static void
-worker_late_put(struct worker *w, struct worker_late *l)
-{
-	if (w->nlate_free < WORKER_LATE_KEEP) {
-		l->next = w->late_free;
-		w->late_free = l;
-		w->nlate_free++;
-		return;
-	}
-	free(l);
-}
-
 /*
  * Forward q, received on u as the datagram mh, in a record of its own.
  * 0, or -1 when over a limit or out of resources (nothing is kept).
@@ -739,7 +702,7 @@ worker_udp_forward(struct worker_udp *u, struct msghdr *mh,
 {
 	struct worker_late	*l;
 
-	if ((l = worker_late_get(u->w)) == NULL)
+	if ((l = pool_get(&u->w->late)) == NULL)
 		return (-1);
 	l->q = *q;
 	l->u = u;
@@ -748,7 +711,7 @@ worker_udp_forward(struct worker_udp *u, struct msghdr *mh,
 	if (u->pktinfo)
 		worker_dst_get(mh, &l->dst);
 	if (query_forward(u->w->qc, snap, &l->q) == -1) {
-		worker_late_put(u->w, l);
+		pool_put(&u->w->late, l);
 		return (-1);
 	}
 	return (0);
@@ -923,7 +886,7 @@ worker_udp_release(struct query *q)
 {
 	struct worker_late	*l = (struct worker_late *)q;
 
-	worker_late_put(l->u->w, l);
+	pool_put(&l->u->w->late, l);
 }
 
 /*
@@ -1112,14 +1075,14 @@ worker_tcp_forward(struct worker_conn *c, const struct query *q,
 {
 	struct worker_late	*l;
 
-	if ((l = worker_late_get(c->w)) == NULL)
+	if ((l = pool_get(&c->w->late)) == NULL)
 		return (-1);
 	l->q = *q;
 	l->u = NULL;
 	l->conn = c;
 	l->dst.family = 0;
 	if (query_forward(c->w->qc, snap, &l->q) == -1) {
-		worker_late_put(c->w, l);
+		pool_put(&c->w->late, l);
 		return (-1);
 	}
 	c->pending++;
@@ -1300,7 +1263,7 @@ worker_tcp_release(struct query *q)
 {
 	struct worker_conn	*c = ((struct worker_late *)q)->conn;
 
-	worker_late_put(c->w, (struct worker_late *)q);
+	pool_put(&c->w->late, q);
 	c->pending--;
 	if (c->bev == NULL) {
 		if (c->pending == 0)
