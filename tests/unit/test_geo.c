@@ -6,9 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/stat.h>
 
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,59 +19,40 @@
 #include <cmocka.h>
 
 #include "geo.h"
+#include "tdir.h"
 
-/* The directory of test files; "" until setup has made it. */
-static char	dir[64];
+/* The directory of test files; path "" until setup has made it. */
+static struct tdir	d;
 
 /* "dir/name" in buf. */
 static const char *
 path(const char *name, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%s", dir, name);
-	return (buf);
-}
-
-/* Write a file with the given contents. */
-static int
-write_file(const char *name, const char *text)
-{
-	char	 p[256];
-	FILE	*f;
-
-	if ((f = fopen(path(name, p, sizeof p), "w")) == NULL)
-		return (-1);
-	fputs(text, f);
-	return (fclose(f) == 0 ? 0 : -1);
+	return (tdir_path(&d, name, buf, len));
 }
 
 /* Make the databases: the built-in ones in dir, spec ones in dir/spec. */
 static int
 setup(void **state)
 {
-	char	cmd[512], p[256];
+	char	cmd[512];
 
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/test_geo.XXXXXX");
-	if (mkdtemp(dir) == NULL) {
-		dir[0] = '\0';
-		return (-1);
-	}
-	snprintf(cmd, sizeof cmd, "perl tests/unit/mkmmdb.pl %s", dir);
+	tdir_new(&d, "test_geo", "spec", NULL);
+	snprintf(cmd, sizeof cmd, "perl tests/unit/mkmmdb.pl %s", d.path);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "test_geo: '%s' failed (is "
 		    "libmaxmind-db-writer-perl installed?)\n", cmd);
 		return (-1);
 	}
-	if (write_file("country.spec", "# test\n10.0.0.0/8 us\n\n"
-	    "2001:db8:9::/48  FR  # trailing\n") == -1 ||
-	    write_file("asn.spec", "10.0.0.0/8 AS64512 Ten Net, Inc.\n"
-	    "2001:db8:9::/48 4200000000\n") == -1 ||
-	    write_file("garbage.mmdb", "this is not a MaxMind DB\n") == -1 ||
-	    write_file("empty.mmdb", "") == -1 ||
-	    mkdir(path("spec", p, sizeof p), 0700) == -1)
-		return (-1);
+	tdir_write(&d, "country.spec", "# test\n10.0.0.0/8 us\n\n"
+	    "2001:db8:9::/48  FR  # trailing\n");
+	tdir_write(&d, "asn.spec", "10.0.0.0/8 AS64512 Ten Net, Inc.\n"
+	    "2001:db8:9::/48 4200000000\n");
+	tdir_write(&d, "garbage.mmdb", "this is not a MaxMind DB\n");
+	tdir_write(&d, "empty.mmdb", "");
 	snprintf(cmd, sizeof cmd, "perl tests/unit/mkmmdb.pl %s/spec "
-	    "%s/country.spec %s/asn.spec", dir, dir, dir);
+	    "%s/country.spec %s/asn.spec", d.path, d.path, d.path);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "test_geo: '%s' failed\n", cmd);
 		return (-1);
@@ -82,20 +61,10 @@ setup(void **state)
 }
 
 static int
-rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return (remove(p));
-}
-
-static int
 teardown(void **state)
 {
 	(void)state;
-	if (dir[0] != '\0' && nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS) != 0)
-		return (-1);
+	tdir_free(&d);
 	return (0);
 }
 
@@ -262,7 +231,7 @@ check_error(const char *country, const char *asn, const char *file,
 	assert_non_null(cause);
 	snprintf(want, sizeof want, "geoip %s %s/%s: can't open: ",
 	    country != NULL && strcmp(country, file) == 0 ? "country" : "asn",
-	    dir, file);
+	    d.path, file);
 	if (strncmp(cause, want, strlen(want)) != 0 ||
 	    strstr(cause, why) == NULL)
 		fail_msg("cause '%s', want '%s...%s'", cause, want, why);

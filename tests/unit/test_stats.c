@@ -12,7 +12,6 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <ftw.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,12 +32,13 @@
 #include "snapshot.h"
 #include "stats.h"
 #include "statsfile.h"
+#include "tdir.h"
 
 /* A configuration of boards (ids) written by hand: no files needed. */
 struct tconf {
 	struct conf		 c;
 	struct conf_board	 b[4];
-	char			 dir[64];
+	struct tdir		 dir;
 };
 
 static void
@@ -48,9 +48,8 @@ tconf_init(struct tconf *t, const char *const *ids, size_t n, unsigned k)
 	size_t	i;
 
 	memset(t, 0, sizeof *t);
-	snprintf(t->dir, sizeof t->dir, "/tmp/test_stats.XXXXXX");
-	assert_non_null(mkdtemp(t->dir));
-	t->c.stats_dir = t->dir;
+	tdir_new(&t->dir, "test_stats", NULL);
+	t->c.stats_dir = t->dir.path;
 	t->c.stats_interval = 300;
 	t->c.stats_k = k;
 	t->c.stats_top = 2;
@@ -87,15 +86,6 @@ tconf_set(struct tconf *t, const char *const *ids, size_t n)
 	}
 }
 
-static int
-rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return (remove(path));
-}
-
 static void
 tconf_clear(struct tconf *t)
 {
@@ -105,7 +95,7 @@ tconf_clear(struct tconf *t)
 		free(t->b[i].path);
 		free(t->b[i].name);
 	}
-	nftw(t->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	tdir_free(&t->dir);
 }
 
 /* A client address 192.0.2.n (n < 256) or 2001:db8::n. */
@@ -294,7 +284,7 @@ test_interval_records(void **state)
 	now = time(NULL);
 	stats_flush(st, now, 1);
 
-	a = records(t.dir, now, 0);
+	a = records(t.dir.path, now, 0);
 	o = record(a, "board", "alpha");
 	assert_non_null(o);
 	/* Field order as documented: v, type, node, start, end, seconds. */
@@ -351,9 +341,9 @@ test_interval_records(void **state)
 	json_decref(a);
 
 	/* The day's summaries. */
-	ia = records(t.dir, now, 0);
+	ia = records(t.dir.path, now, 0);
 	iv = record(ia, "board", "alpha");
-	a = records(t.dir, now, 1);
+	a = records(t.dir.path, now, 1);
 	o = record(a, "day", "alpha");
 	assert_non_null(o);
 	/* Stopped in the second it began: the interval is no empty
@@ -381,11 +371,11 @@ test_interval_records(void **state)
 	/* Nothing written names a client, or the site below k. */
 	for (c = 1; c <= 10; c++) {
 		snprintf(ip, sizeof ip, "192.0.2.%u", c);
-		assert_false(dir_has(t.dir, ip));
+		assert_false(dir_has(t.dir.path, ip));
 	}
-	assert_false(dir_has(t.dir, "2001:db8"));
-	assert_false(dir_has(t.dir, "secret"));
-	assert_false(dir_has(t.dir, "tracker"));
+	assert_false(dir_has(t.dir.path, "2001:db8"));
+	assert_false(dir_has(t.dir.path, "secret"));
+	assert_false(dir_has(t.dir.path, "tracker"));
 
 	stats_map_free(m);
 	stats_free(st);
@@ -440,7 +430,7 @@ test_reload_keeps_boards(void **state)
 	evbuffer_free(out);
 
 	stats_flush(st, now, 0);
-	a = records(t.dir, now, 0);
+	a = records(t.dir.path, now, 0);
 	assert_int_equal(num(record(a, "board", "alpha"), "queries", NULL), 2);
 	assert_int_equal(num(record(a, "board", "beta"), "queries", NULL), 2);
 	assert_int_equal(num(record(a, "board", "gamma"), "queries", NULL),
@@ -477,17 +467,17 @@ test_boundaries(void **state)
 	stats_worker_begin(w, 0);
 	ask(w, m, 0, 1, "a.example", 1, STATS_CACHE, -1, 0);
 	stats_tick(st, b1 - 1);
-	assert_int_equal(json_array_size(a = records(t.dir, t0, 0)), 0);
+	assert_int_equal(json_array_size(a = records(t.dir.path, t0, 0)), 0);
 	json_decref(a);
 	stats_tick(st, b1);
-	a = records(t.dir, t0, 0);
+	a = records(t.dir.path, t0, 0);
 	assert_int_equal(json_array_size(a), 1);
 	o = json_array_get(a, 0);
 	assert_int_equal(num(o, "seconds", NULL), b1 - t0);
 	json_decref(a);
 	/* Nothing counted: no record, but the time goes on. */
 	stats_tick(st, b1 + 10);
-	a = records(t.dir, t0, 0);
+	a = records(t.dir.path, t0, 0);
 	assert_int_equal(json_array_size(a), 1);
 	json_decref(a);
 	/* Local midnight ends the day: the summary covers the part. */
@@ -499,7 +489,7 @@ test_boundaries(void **state)
 	stats_worker_begin(w, 0);
 	ask(w, m, 0, 2, "a.example", 1, STATS_CACHE, -1, 0);
 	stats_tick(st, midnight);
-	a = records(t.dir, t0, 1);
+	a = records(t.dir.path, t0, 1);
 	o = record(a, "day", "alpha");
 	assert_non_null(o);
 	assert_int_equal(num(o, "queries", NULL), 2);
@@ -569,7 +559,7 @@ test_flip_under_load(void **state)
 	c.stop = 1;
 	pthread_join(th, NULL);
 	stats_flush(st, now, 0);
-	a = records(t.dir, now, 0);
+	a = records(t.dir.path, now, 0);
 	assert_int_equal(num(record(a, "board", "alpha"), "queries", NULL),
 	    (long long)c.n);
 	/* 200 clients, estimated: within 3 standard errors (4.9 %). */
@@ -774,7 +764,9 @@ test_prometheus(void **state)
 static void
 test_files(void **state)
 {
-	char		 dir[] = "/tmp/test_statsfile.XXXXXX", path[400];
+	struct tdir	 d;
+	const char	*dir;
+	char		 path[400];
 	char		 old[64], buf[300];
 	FILE		*f;
 	time_t		 now = time(NULL);
@@ -782,7 +774,8 @@ test_files(void **state)
 	struct stat	 sb;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	tdir_new(&d, "test_statsfile", NULL);
+	dir = d.path;
 	statsfile_name(now, 0, buf, sizeof buf);
 	snprintf(path, sizeof path, "%s/%s", dir, buf);
 	f = fopen(path, "w");
@@ -815,7 +808,7 @@ test_files(void **state)
 	snprintf(path, sizeof path, "%s/2000-01-01.txt", dir);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(statsfile_prune(dir, now, 1), 0);
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	tdir_free(&d);
 }
 
 /*
@@ -863,7 +856,7 @@ test_batch_and_memo(void **state)
 	q.ns = 1000;
 	stats_count(w, m, 0, &q);
 	stats_flush(st, now, 0);
-	a = records(t.dir, now, 0);
+	a = records(t.dir.path, now, 0);
 	assert_int_equal(json_array_size(a), 2);
 	o = json_array_get(a, 0);
 	assert_int_equal(num(o, "queries", NULL), 3);
@@ -1004,7 +997,7 @@ test_limited(void **state)
 
 	/* The records: zero counts left out; the day sums the interval. */
 	stats_flush(st, now, 1);
-	a = records(t.dir, now, 0);
+	a = records(t.dir.path, now, 0);
 	o = record(a, "board", "alpha");
 	assert_non_null(o);
 	assert_int_equal(num(o, "queries", NULL), 8);
@@ -1024,7 +1017,7 @@ test_limited(void **state)
 	assert_int_equal(num(o, "limited", "rrl_dropped"), 3);
 	assert_int_equal(num(o, "limited", "rrl_slipped"), 1);
 	json_decref(a);
-	a = records(t.dir, now, 1);
+	a = records(t.dir.path, now, 1);
 	assert_int_equal(num(record(a, "day", "alpha"), "limited",
 	    "rrl_dropped"), 3);
 	assert_int_equal(num(record(a, "day-outside", NULL), "limited",
