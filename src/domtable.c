@@ -290,6 +290,7 @@ static void	domtable_place(struct domtable_builder *,
 static void	domtable_flush(struct domtable_builder *);
 static int	domtable_push(struct domtable_builder *,
 		    const struct domtable_pending *);
+static size_t	domtable_like_limit(const struct domtable *);
 static void	domtable_place_delta(struct domtable_builder *,
 		    const struct domtable_pending *);
 static void	domtable_sift(uint64_t *, size_t, size_t);
@@ -1232,9 +1233,67 @@ domtable_builder_like(struct domtable *old)
 		return (NULL);
 	b->like = old;
 	b->nslots = old->nslots;
-	if (old->nslots >= DOMTABLE_PREFETCH)
-		b->limit = old->nnodes / DOMTABLE_OVER_SHARE;
+	b->limit = domtable_like_limit(old);
 	return (b);
+}
+
+int
+domtable_slotted(const struct domtable *t, const uint8_t *lname,
+    size_t name_len)
+{
+	uint8_t			offs[DOMTABLE_MAX_SUFFIXES];
+	struct domtable_hash	hashes[DOMTABLE_MAX_SUFFIXES];
+
+	if (t == NULL || t->nnodes == 0 ||
+	    domtable_suffixes(lname, name_len, offs, hashes) == -1)
+		return (0);
+	return (domtable_find(t, name_len, &hashes[0]) != NULL);
+}
+
+/*
+ * The limit of domtable_builder_like(): the adds of names the slots
+ * lack, and the fixes of names they hold, an eighth of their names for a
+ * large table, none for a small one.
+ */
+static size_t
+domtable_like_limit(const struct domtable *old)
+{
+	if (old->nslots < DOMTABLE_PREFETCH)
+		return (0);
+	return (old->nnodes / DOMTABLE_OVER_SHARE);
+}
+
+/*
+ * The estimates are the sample's counts times every, give or take what
+ * a sample of that size varies by: each count about its square root
+ * (times every). Only a difference past three times that says no, so
+ * that chance in the sample seldom costs the peak of a table compiled
+ * anew where an overlay would have done. A small table is always worth
+ * the try: a sample of it says little, and it stops at its first name
+ * added and is read again at little cost, or shares the slots when no
+ * name differs.
+ */
+int
+domtable_like_worth(const struct domtable *old, size_t added, size_t kept,
+    size_t every)
+{
+	double	est, var, over;
+
+	if (old == NULL || every == 0)
+		return (0);
+	if (old->nslots < DOMTABLE_PREFETCH)
+		return (1);
+	est = (double)added * (double)every;
+	var = (double)added;
+	if (kept != SIZE_MAX) {
+		if ((double)kept * (double)every < (double)old->nnodes)
+			est += (double)old->nnodes - (double)kept *
+			    (double)every;
+		var += (double)kept;
+	}
+	var *= (double)every * (double)every;
+	over = est - (double)domtable_like_limit(old);
+	return (over <= 0 || over * over <= 9 * var);
 }
 
 int

@@ -145,6 +145,27 @@ struct domtable_builder	*domtable_builder_like(struct domtable *old);
 int			 domtable_builder_diverged(struct domtable_builder *);
 
 /*
+ * Whether lname (name_len octets, lower-case wire form) is a name of t's
+ * slots, the names t was compiled from: what a table like t would find
+ * there (whatever t's overlay says of it). 0 for a malformed name.
+ */
+int	domtable_slotted(const struct domtable *t, const uint8_t *lname,
+	    size_t name_len);
+
+/*
+ * Whether a table like old (domtable_builder_like()) is worth trying for
+ * names of which a sample of one in every found added that are not
+ * names of old's slots and kept that are (domtable_slotted(); kept
+ * SIZE_MAX: not known, names gone then not counted): 0 when the names
+ * added and gone are clearly more than an overlay may hold, so that the
+ * caller reads its lists once, into a table of their own, instead of
+ * twice. A table that passes may still diverge; a small one always
+ * passes.
+ */
+int	domtable_like_worth(const struct domtable *old, size_t added,
+	    size_t kept, size_t every);
+
+/*
  * Compile a builder of domtable_builder_like() (of domtable_builder_new():
  * as domtable_build()); the builder is freed either way. NULL with
  * *differ = 1 when too many names differ from old's (the names gone, or

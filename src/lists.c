@@ -38,6 +38,8 @@
 #define LISTS_MAX_RECORD	8192	/* octets of a joined RPZ record */
 #define LISTS_TEXT_CUT		60	/* octets of a line shown in a report */
 #define LISTS_MSG_LEN		1024
+#define LISTS_K1		0x9e3779b97f4a7c15ULL
+#define LISTS_K2		0xff51afd7ed558ccdULL
 
 /* Kinds of unsupported syntax, counted and reported once per file. */
 enum lists_unsup {
@@ -1226,54 +1228,13 @@ lists_file_same(const char *path, const struct lists_fileid *id)
 	return (memcmp(&now, id, sizeof now) == 0);
 }
 
-/*
- * The digest of lists_scan(): one multiply-xorshift per 8 octets of the
- * lines kept, as domtable.c hashes names. It only tells a reload whether
- * to try the table in force first (which checks every name itself), so
- * it needs no key: a file made to collide gains nothing but a wasted try.
- */
-#define LISTS_K1	0x9e3779b97f4a7c15ULL
-#define LISTS_K2	0xff51afd7ed558ccdULL
-
-/* The state of a digest: *h, and the last n (< 8) octets in w. */
-struct lists_digest {
-	uint64_t	h;
-	uint64_t	w;
-	unsigned	n;
-};
-
-/* Fold len octets at p into the digest d. */
-static void
-lists_digest_add(struct lists_digest *d, const char *p, size_t len)
-{
-	uint64_t	w;
-
-	for (; len > 0 && d->n > 0; p++, len--) {
-		d->w |= (uint64_t)(unsigned char)*p << (8 * d->n);
-		if (++d->n == 8) {
-			d->h = (d->h ^ d->w) * LISTS_K1;
-			d->h ^= d->h >> 29;
-			d->w = 0;
-			d->n = 0;
-		}
-	}
-	for (; len >= 8; p += 8, len -= 8) {
-		memcpy(&w, p, sizeof w);
-		d->h = (d->h ^ w) * LISTS_K1;
-		d->h ^= d->h >> 29;
-	}
-	for (; len > 0; p++, len--)
-		d->w |= (uint64_t)(unsigned char)*p << (8 * d->n++);
-}
-
 long
-lists_scan(const char *path, uint64_t *digest)
+lists_lines(const char *path)
 {
-	struct lists_digest	 d = { LISTS_K2, 0, 0 };
-	char			 buf[65536], *p, *end, *nl, *seg, *run;
-	long			 lines = 0;
-	ssize_t			 n;
-	int			 fd, start = 1, skip = 0, last = '\n';
+	char	 buf[65536], *p, *end;
+	long	 lines = 0;
+	ssize_t	 n;
+	int	 fd, last = '\n';
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return (-1);
@@ -1284,44 +1245,84 @@ lists_scan(const char *path, uint64_t *digest)
 			close(fd);
 			return (-1);
 		}
-		/*
-		 * A line that starts so is skipped, newline and all; the
-		 * runs of lines between go to the digest whole.
-		 */
 		end = buf + n;
-		run = !start && !skip ? buf : NULL;
-		for (p = buf; p < end; p = seg) {
-			if (start) {
-				skip = *p == '#' || *p == '!' || *p == '\n';
-				if (skip && run != NULL) {
-					lists_digest_add(&d, run,
-					    (size_t)(p - run));
-					run = NULL;
-				} else if (!skip && run == NULL)
-					run = p;
-			}
-			nl = memchr(p, '\n', (size_t)(end - p));
-			seg = nl != NULL ? nl + 1 : end;
-			start = nl != NULL;
-			lines += start;
-		}
-		if (run != NULL)
-			lists_digest_add(&d, run, (size_t)(end - run));
+		for (p = buf; (p = memchr(p, '\n', (size_t)(end - p))) != NULL;
+		    p++)
+			lines++;
 		last = end[-1];
 	}
 	close(fd);
-	d.h = (d.h ^ d.w ^ (uint64_t)d.n << 56) * LISTS_K2;
-	*digest = d.h ^ d.h >> 31;
 	return (last == '\n' ? lines : lines + 1);
 }
 
-/* The count of lists_scan(), without its digest: one reading loop. */
-long
-lists_lines(const char *path)
+/*
+ * Whether lists_sample() parses the line s of len octets: about one in
+ * LISTS_SAMPLE (lists.h), by a hash of its text (a multiply-xorshift per 8 octets,
+ * as domtable.c hashes names), so that the lines picked do not follow
+ * where a file's changes lie, as every n-th line would (a list with
+ * every fourth name replaced sampled every sixteenth line gives all or
+ * none). Not keyed: a file made to fool it gains a wasted try or a
+ * table compiled anew, which any file that changes much gets anyway.
+ */
+static int
+lists_sampled(const char *s, size_t len)
 {
-	uint64_t	digest;
+	uint64_t	h = LISTS_K2 ^ len, w;
 
-	return (lists_scan(path, &digest));
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, sizeof w);
+		h = (h ^ w) * LISTS_K1;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, s, len);
+	h = (h ^ w) * LISTS_K2;
+	h ^= h >> 31;
+	return (h % LISTS_SAMPLE == 0);
+}
+
+long
+lists_sample(const char *path, enum lists_format fmt,
+    const struct lists_sink *sink)
+{
+	struct lists_sink	 quiet = *sink;
+	struct lists_result	 res;
+	struct lists_ctx	*ctx = NULL;
+	char			*buf = NULL;
+	size_t			 cap = 0;
+	ssize_t			 n;
+	long			 lines = 0;
+	FILE			*f;
+	int			 rv = 0;
+
+	quiet.report = NULL;
+	memset(&res, 0, sizeof res);
+	if ((f = fopen(path, "r")) == NULL)
+		return (-1);
+	/* RPZ records span lines and follow $ORIGIN: no sample of them. */
+	if (fmt != LISTS_RPZ && fmt != LISTS_IP &&
+	    (ctx = lists_ctx_new(path, fmt, &quiet, &res)) == NULL) {
+		fclose(f);
+		return (-1);
+	}
+	while ((n = getline(&buf, &cap, f)) != -1) {
+		lines++;
+		if (n > 0 && buf[n - 1] == '\n')
+			n--;
+		if (ctx == NULL || rv != 0 || n == 0 || buf[0] == '#' ||
+		    buf[0] == '!' || !lists_sampled(buf, (size_t)n))
+			continue;
+		rv = lists_line(ctx, buf, (size_t)n, (uint32_t)lines);
+	}
+	if (ferror(f))
+		lines = -1;
+	free(buf);
+	fclose(f);
+	if (ctx != NULL) {
+		(void)lists_end(ctx, rv);
+		free(ctx);
+	}
+	return (lines);
 }
 
 int

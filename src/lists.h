@@ -142,14 +142,21 @@ int	lists_file_same(const char *path, const struct lists_fileid *id);
  */
 long	lists_lines(const char *path);
 
+/* lists_sample() parses about one line in LISTS_SAMPLE. */
+#define LISTS_SAMPLE	16
+
 /*
- * As lists_lines(), and *digest gets a 64-bit hash of the lines that are
- * not blank and do not start with '#' or '!', in order: files of the
- * same digest very likely hold the same entries in the same order,
- * whatever their comments; another digest, other entries or another
- * order. Not keyed: a guess for a reload (listset.c), never a check.
+ * As lists_lines(), and about one line in LISTS_SAMPLE of those that are neither
+ * blank nor a comment ('#' or '!' first), picked by a hash of its text,
+ * is parsed as fmt into sink as lists_load() would (sink->report is not
+ * called): a sample of what a load would give, for a reload to choose
+ * how to build its table (listset.c) before it reads the whole file.
+ * Nothing of an RPZ or an ip list (an RPZ record spans lines and follows
+ * $ORIGIN). A sink that fails stops the sample, not the count. -1 if the
+ * file cannot be read.
  */
-long	lists_scan(const char *path, uint64_t *digest);
+long	lists_sample(const char *path, enum lists_format fmt,
+	    const struct lists_sink *sink);
 
 /* As lists_load() from memory; name stands for the file in reports. */
 int	lists_load_mem(const char *name, const char *buf, size_t len,

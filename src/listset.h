@@ -16,16 +16,20 @@
  * size, modification and change times): a reload that changes a board
  * then costs no list memory and no list time. When a list did change, all
  * of them are read again. A first pass over the files counts their lines
- * and takes a digest of their entry lines (lists_scan(): comments left
- * out). When the lists are the same files in the same order and formats,
- * the names are read into a table that shares the slots of the table in
+ * (lists_lines()); when the lists are the same files in the same order
+ * and formats, it also parses a sample of one line in 16
+ * (lists_sample()) and looks its names up among the names the table in
+ * force was compiled from (domtable_slotted()). If the names added and
+ * gone are not clearly more than an eighth (domtable_like_worth()), the
+ * names are read into a table that shares the slots of the table in
  * force (domtable_builder_like()), with an overlay of the names that
  * differ (added, gone, or blocking other lists): the reload then holds
  * the old table and its new entries, a third of a table, and the
- * overlay. When more than an eighth of the names differ, or the lists
- * are other files, the lists are read into a new table, sized beforehand
- * from the line counts (domtable_builder_reserve()), so that the reload
- * holds the old table, the new one, and little else.
+ * overlay. When more than an eighth of the names differ (said by the
+ * sample, or found while reading: the lists are then read again), or
+ * the lists are other files, the lists are read into a new table, sized
+ * beforehand from the line counts (domtable_builder_reserve()), so that
+ * the reload holds the old table, the new one, and little else.
  *
  * Threads: references are taken and dropped by one thread at a time: the
  * main thread, or the low-priority thread it starts and waits for while a
@@ -58,9 +62,15 @@ struct listset_src {
 	char			*file;
 	int			 format;
 	struct lists_fileid	 id;
-	uint64_t		 digest;	/* of its entry lines, as
-						   lists_scan() gave it before
-						   the load (0 for an ip list) */
+};
+
+/* How the domain table of a listset was built (listset_new()). */
+enum listset_how {
+	LISTSET_FRESH = 0,	/* compiled anew, the lists read once */
+	LISTSET_LIKE,		/* like the table in force: its slots shared,
+				   an overlay of the names that differ */
+	LISTSET_RETRIED,	/* tried so, too many names differed:
+				   compiled anew, the lists read twice */
 };
 
 /*
@@ -80,6 +90,7 @@ struct listset {
 	size_t			 arena_len;
 	struct listset_src	*src;		/* per list */
 	size_t			 nlists;
+	enum listset_how	 how;
 };
 
 /* Called with "file:line: message" (errors and warnings). */

@@ -544,6 +544,93 @@ test_like_large(void **state)
 	domtable_free(t1);
 }
 
+/* Whether a name is a name of t's slots: domtable_slotted(). */
+static int
+slotted(const struct domtable *t, const char *text)
+{
+	struct name	n = wire(text);
+
+	return (domtable_slotted(t, n.wire, n.len));
+}
+
+/*
+ * domtable_slotted() says whether a name is one the slots were compiled
+ * from, whatever an overlay says of it: a name gone still is, a name
+ * added is not. domtable_like_worth() says no only when a sample's
+ * names added and gone are clearly more than an eighth of the slots'
+ * names, and never for a small table.
+ */
+static void
+test_like_worth(void **state)
+{
+	struct domtable_builder	*b;
+	struct domtable		*t1, *t2, *small;
+	struct name		 bad;
+	char			 text[64];
+	unsigned		 i;
+	int			 differ;
+
+	(void)state;
+	assert_non_null(b = domtable_builder_new());
+	for (i = 0; i < 16000; i++) {
+		snprintf(text, sizeof text, "n%u.test", i);
+		add(b, text, 0, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, i);
+	}
+	t1 = build(b);
+	/* n0..n99 gone, a0..a99 added. */
+	assert_non_null(b = domtable_builder_like(t1));
+	for (i = 0; i < 16000; i++) {
+		snprintf(text, sizeof text, "%c%u.test", i < 100 ? 'a' : 'n',
+		    i);
+		add(b, text, 0, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, i);
+	}
+	assert_non_null(t2 = domtable_build_like(b, &differ));
+	assert_int_equal(match(t2, "n5.test"), 0);
+	assert_int_equal(match(t2, "a5.test"), 1);
+	assert_int_equal(slotted(t2, "n5.test"), 1);
+	assert_int_equal(slotted(t2, "n500.test"), 1);
+	assert_int_equal(slotted(t2, "a5.test"), 0);
+	assert_int_equal(slotted(t2, "www.n500.test"), 0);
+	assert_int_equal(slotted(t2, "test"), 0);
+	assert_int_equal(slotted(t1, "a5.test"), 0);
+	bad = wire("n5.test");
+	assert_int_equal(domtable_slotted(t1, bad.wire, bad.len - 1), 0);
+	assert_int_equal(domtable_slotted(NULL, bad.wire, bad.len), 0);
+
+	/* 16,000 names, an eighth 2000; samples of one in 16. */
+	assert_int_equal(domtable_like_worth(t1, 0, 1000, 16), 1);
+	assert_int_equal(domtable_like_worth(t1, 60, 940, 16), 1);
+	assert_int_equal(domtable_like_worth(t1, 125, 1000, 16), 1);
+	/*
+	 * 3200 added or gone: more, but a sample of 1000 names varies by
+	 * some 500 (times 16); 4800: clearly more.
+	 */
+	assert_int_equal(domtable_like_worth(t1, 200, 1000, 16), 1);
+	assert_int_equal(domtable_like_worth(t1, 0, 800, 16), 1);
+	assert_int_equal(domtable_like_worth(t1, 300, 1000, 16), 0);
+	assert_int_equal(domtable_like_worth(t1, 0, 700, 16), 0);
+	assert_int_equal(domtable_like_worth(t1, 250, 750, 16), 0);
+	/* The names gone not known: only those added count. */
+	assert_int_equal(domtable_like_worth(t1, 0, SIZE_MAX, 16), 1);
+	assert_int_equal(domtable_like_worth(t1, 100, SIZE_MAX, 16), 1);
+	assert_int_equal(domtable_like_worth(t1, 250, SIZE_MAX, 16), 0);
+	/* Past the eighth, but not past what a sample varies by. */
+	assert_int_equal(domtable_like_worth(t1, 3, SIZE_MAX, 1000), 1);
+	assert_int_equal(domtable_like_worth(NULL, 0, 0, 16), 0);
+	assert_int_equal(domtable_like_worth(t1, 0, 1000, 0), 0);
+
+	/* A small table: always worth the try. */
+	assert_non_null(b = domtable_builder_new());
+	add(b, "a.test", 0, DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 1);
+	small = build(b);
+	assert_int_equal(domtable_like_worth(small, 1000, 0, 16), 1);
+	assert_int_equal(slotted(small, "a.test"), 1);
+	assert_int_equal(slotted(small, "b.test"), 0);
+	domtable_free(small);
+	domtable_free(t2);
+	domtable_free(t1);
+}
+
 /* Where the lowest wanted bit was decided, in one walk. */
 static void
 test_match_at(void **state)
@@ -1263,6 +1350,7 @@ main(void)
 		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_like),
 		cmocka_unit_test(test_like_large),
+		cmocka_unit_test(test_like_worth),
 		cmocka_unit_test(test_match_at),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_root),

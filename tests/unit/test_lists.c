@@ -840,56 +840,163 @@ scan_file(char *path, const char *text, size_t pad)
 	fclose(f);
 }
 
-/* The digest of text after pad names, and its line count in *lines. */
-static uint64_t
-scan_digest(const char *text, size_t pad, long *lines)
-{
-	char		path[32];
-	uint64_t	d = 0;
+/* What lists_sample() gave: names counted, and checked against the file. */
+struct smp {
+	size_t	n;		/* names */
+	size_t	replaced;	/* of them r<i>.test */
+	size_t	first;		/* the line of the first name */
+	size_t	nums;		/* the numbers of their names, summed */
+	size_t	reports;
+	size_t	reverse;	/* 0, or the lines of a file upside down */
+};
 
-	scan_file(path, text, pad);
-	*lines = lists_scan(path, &d);
-	unlink(path);
-	return (d);
+/*
+ * Sink of the sample: every name is "n<line>.test" or "r<line>.test" (of
+ * the line it was written for, in a file upside down).
+ */
+static int
+smp_name(void *arg, const uint8_t *lname, size_t len, enum domtable_kind kind,
+    enum domtable_match match, uint32_t line)
+{
+	struct smp	*m = arg;
+	char		 text[REC_TEXT], want[REC_TEXT];
+	size_t		 num;
+
+	(void)kind;
+	(void)match;
+	rec_text(lname, len, text);
+	num = m->reverse ? m->reverse + 1 - line : line;
+	snprintf(want, sizeof want, "%c%zu.test", text[0], num);
+	assert_string_equal(text, want);
+	if (m->n++ == 0)
+		m->first = line;
+	m->replaced += text[0] == 'r';
+	m->nums += num;
+	return (0);
+}
+
+static void
+smp_report(void *arg, const char *msg)
+{
+	struct smp	*m = arg;
+
+	(void)msg;
+	m->reports++;
 }
 
 /*
- * lists_scan(): the digest of the entry lines, whatever the comments and
- * blank lines and wherever the read() blocks end; another one for a name
- * more, another name or another order.
+ * lines lines: a comment first, then "n<line>.test", or "r<line>.test"
+ * on every fourth line, or a bad line on every tenth; the last without
+ * its newline when cut. In order, or from the last line up.
  */
 static void
-test_scan(void **state)
+smp_file(char *path, size_t lines, int cut, int reverse)
 {
-	uint64_t	d, e;
-	long		n, m;
-	size_t		pad;
-	char		path[32];
+	FILE	*f;
+	size_t	 i, l;
+	int	 fd;
+
+	strcpy(path, "/tmp/test_lists.XXXXXX");
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_non_null(f = fdopen(fd, "w"));
+	for (i = 1; i <= lines; i++) {
+		l = reverse ? lines + 1 - i : i;
+		if (l == 1)
+			fputs("# the sample's comment line", f);
+		else if (l % 10 == 0)
+			fputs("bad..name", f);
+		else
+			fprintf(f, "%c%zu.test", l % 4 == 0 ? 'r' : 'n', l);
+		if (i < lines || !cut)
+			fputc('\n', f);
+	}
+	fclose(f);
+}
+
+/*
+ * lists_sample(): every line counted (as lists_lines() does), and about
+ * one in 16 of the entry lines parsed, each with its own line number,
+ * picked by its text: every fourth line is sampled at that rate too, and
+ * the lines are picked wherever they stand. Nothing reported, however
+ * bad the lines sampled; an RPZ list not sampled.
+ */
+static void
+test_sample(void **state)
+{
+	struct lists_sink	sink;
+	struct smp		m, m2;
+	char			path[32];
+	size_t			lines = 16000;
 
 	(void)state;
-	for (pad = 0; pad < 8000; pad += 3000) {
-		d = scan_digest("a.test\nb.test\n", pad, &n);
-		assert_int_equal(n, (long)pad + 2);
-		e = scan_digest("# header\n\na.test\n! adblock-style\n"
-		    "# a comment line long enough to cross a block or not\n"
-		    "b.test\n", pad, &m);
-		assert_int_equal(m, (long)pad + 6);
-		assert_true(d == e);
-		assert_true(d != scan_digest("b.test\na.test\n", pad, &m));
-		assert_true(d != scan_digest("a.test\nb.test\nc.test\n", pad,
-		    &m));
-		assert_true(d != scan_digest("a.test\nc.test\n", pad, &m));
-		assert_true(d != scan_digest("a.test\nb.test", pad, &m));
-		assert_int_equal(m, (long)pad + 2);
-	}
-	/* 3702 pad lines are 65,526 octets: a comment across 64 KiB too. */
-	for (pad = 3697; pad < 3708; pad++)
-		assert_true(scan_digest("# a comment across the block\n"
-		    "a.test\n", pad, &n) == scan_digest("a.test\n", pad, &m));
-	assert_int_equal(lists_scan("/nonexistent/list.txt", &d), -1);
-	scan_file(path, "", 0);
-	assert_int_equal(lists_scan(path, &d), 0);
+	memset(&sink, 0, sizeof sink);
+	sink.name = smp_name;
+	sink.report = smp_report;
+	memset(&m, 0, sizeof m);
+	sink.arg = &m;
+	smp_file(path, lines, 0, 0);
+	assert_int_equal(lists_sample(path, LISTS_DOMAINS, &sink),
+	    (long)lines);
+	assert_int_equal(lists_lines(path), (long)lines);
 	unlink(path);
+	/* 14,399 names: 900 expected, give or take 29. */
+	assert_true(m.n > 800 && m.n < 1000);
+	/* 3200 of them r<i>: 200, give or take 14. */
+	assert_true(m.replaced > 150 && m.replaced < 250);
+	assert_true(m.first < 200);
+	assert_int_equal(m.reports, 0);
+
+	/* The same lines from the last up: the same ones picked. */
+	memset(&m2, 0, sizeof m2);
+	m2.reverse = lines;
+	sink.arg = &m2;
+	smp_file(path, lines, 1, 1);
+	assert_int_equal(lists_sample(path, LISTS_DOMAINS, &sink),
+	    (long)lines);
+	assert_int_equal(lists_lines(path), (long)lines);
+	unlink(path);
+	assert_int_equal(m2.n, m.n);
+	assert_int_equal(m2.replaced, m.replaced);
+	assert_int_equal(m2.nums, m.nums);
+	assert_int_equal(m2.reports, 0);
+
+	/* RPZ is counted, not sampled. */
+	memset(&m2, 0, sizeof m2);
+	smp_file(path, lines, 0, 0);
+	assert_int_equal(lists_sample(path, LISTS_RPZ, &sink), (long)lines);
+	unlink(path);
+	assert_int_equal(m2.n, 0);
+	assert_int_equal(m2.reports, 0);
+	assert_int_equal(lists_sample("/nonexistent/list.txt", LISTS_DOMAINS,
+	    &sink), -1);
+	assert_int_equal(m2.reports, 0);
+	scan_file(path, "", 0);
+	assert_int_equal(lists_sample(path, LISTS_DOMAINS, &sink), 0);
+	assert_int_equal(lists_lines(path), 0);
+	unlink(path);
+}
+
+/*
+ * lists_lines(): every line, wherever the read() blocks end; a last line
+ * without its newline counts.
+ */
+static void
+test_lines(void **state)
+{
+	char	path[32];
+	size_t	pad;
+
+	(void)state;
+	/* 3702 pad lines are 65,526 octets: lines across 64 KiB too. */
+	for (pad = 3697; pad < 3708; pad++) {
+		scan_file(path, "# a comment across the block\na.test\n", pad);
+		assert_int_equal(lists_lines(path), (long)pad + 2);
+		unlink(path);
+		scan_file(path, "# a comment across the block\na.test", pad);
+		assert_int_equal(lists_lines(path), (long)pad + 2);
+		unlink(path);
+	}
+	assert_int_equal(lists_lines("/nonexistent/list.txt"), -1);
 }
 
 static void
@@ -966,7 +1073,8 @@ main(void)
 		cmocka_unit_test(test_mostly_garbage),
 		cmocka_unit_test(test_report_cap),
 		cmocka_unit_test(test_sink_fails),
-		cmocka_unit_test(test_scan),
+		cmocka_unit_test(test_sample),
+		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_files),
 	};
 

@@ -218,7 +218,7 @@ test_same_names(void **state)
 	c2 = fx_conf(fx, LISTS3);
 	assert_non_null(l2 = listset_new(c2, l1, tmsgs_cb, &fx->msgs));
 	assert_ptr_not_equal(l1, l2);
-	assert_int_equal(l2->src[0].digest, l1->src[0].digest);
+	assert_int_equal(l2->how, LISTSET_LIKE);
 	assert_int_equal(tmsgs_count(&fx->msgs, "a.txt:4:"), 1);
 	listset_free(l1);
 	conf_free(c1);
@@ -229,11 +229,11 @@ test_same_names(void **state)
 	assert_int_equal(line_of(l2, "b.test", 0), 5);
 	assert_int_equal(l2->entries[0], 2);
 
-	/* Another order: another digest, a table of its own. */
+	/* Another order: the same names, the same slots. */
 	tdir_replace(&fx->dir, "a.txt", "b.test\nbad..name\na.test\n");
 	c1 = fx_conf(fx, LISTS3);
 	assert_non_null(l3 = listset_new(c1, l2, tmsgs_cb, &fx->msgs));
-	assert_int_not_equal(l3->src[0].digest, l2->src[0].digest);
+	assert_int_equal(l3->how, LISTSET_LIKE);
 	assert_int_equal(tmsgs_count(&fx->msgs, "a.txt:2:"), 2);
 	listset_free(l2);
 	conf_free(c2);
@@ -245,6 +245,8 @@ test_same_names(void **state)
 	tdir_replace(&fx->dir, "a.txt", "b.test\nbad..name\na.test\nd.test\n");
 	c1 = fx_conf(fx, LISTS3);
 	assert_non_null(l3 = listset_new(c1, l2, tmsgs_cb, &fx->msgs));
+	/* A small table takes no overlay: tried, read again. */
+	assert_int_equal(l3->how, LISTSET_RETRIED);
 	assert_int_equal(tmsgs_count(&fx->msgs, "a.txt:2:"), 3);
 	listset_free(l2);
 	conf_free(c2);
@@ -257,6 +259,7 @@ test_same_names(void **state)
 	tdir_replace(&fx->dir, "b.txt", "0.0.0.0 c.test a.test d.test\n");
 	c2 = fx_conf(fx, LISTS3);
 	assert_non_null(l2 = listset_new(c2, l3, tmsgs_cb, &fx->msgs));
+	assert_int_equal(l2->how, LISTSET_RETRIED);
 	listset_free(l3);
 	conf_free(c1);
 	assert_int_equal(lookup(l2, "a.test"), 2);
@@ -389,6 +392,7 @@ test_daily_update(void **state)
 	tdir_replace(&fx->dir, "b.txt", "0.0.0.0 c.test n77.test\n");
 	c2 = fx_conf(fx, LISTS3);
 	assert_non_null(l2 = listset_new(c2, l1, tmsgs_cb, &fx->msgs));
+	assert_int_equal(l2->how, LISTSET_LIKE);
 	assert_int_equal(tmsgs_count(&fx->msgs, "a.txt:2:"), 2);
 	listset_free(l1);
 	conf_free(c1);
@@ -406,12 +410,16 @@ test_daily_update(void **state)
 	assert_int_equal(lookup(l2, "c.test"), 2);
 	assert_int_equal(l2->entries[0], DAILY_NAMES - 1);
 
-	/* A third replaced (on the overlaid table): a table of its own. */
+	/*
+	 * A third replaced (on the overlaid table): a table of its own, at
+	 * once, the sample of the lines says so.
+	 */
 	text = daily_list(2, 3);
 	tdir_replace(&fx->dir, "a.txt", text);
 	free(text);
 	c1 = fx_conf(fx, LISTS3);
 	assert_non_null(l1 = listset_new(c1, l2, tmsgs_cb, &fx->msgs));
+	assert_int_equal(l1->how, LISTSET_FRESH);
 	assert_int_equal(tmsgs_count(&fx->msgs, "a.txt:2:"), 3);
 	listset_free(l2);
 	conf_free(c2);
@@ -424,6 +432,78 @@ test_daily_update(void **state)
 	assert_int_equal(lookup(l1, "n77.test"), 2);
 	listset_free(l1);
 	conf_free(c1);
+}
+
+/*
+ * Names gone are counted before the load too: a list that lost a third
+ * of its names gets a table of its own at once. With an RPZ list among
+ * the lists, whose names are not sampled, the names gone are not known
+ * before: the table in force is tried, and the build finds them. All
+ * the names replaced: a table of its own at once either way.
+ */
+#define LISTS_RPZ2							\
+	"lists:\n"							\
+	"  a: { file: a.txt, format: domains }\n"			\
+	"  r: { file: r.zone, format: rpz }\n"
+
+static void
+test_names_gone(void **state)
+{
+	static const char *const confs[] = { LISTS3, LISTS_RPZ2 };
+	struct fx	*fx = *state;
+	struct conf	*c1, *c2;
+	struct listset	*l1, *l2, *l3;
+	char		*text, *p;
+	size_t		 i, k;
+
+	tdir_write(&fx->dir, "r.zone", "$ORIGIN rpz.test.\n"
+	    "@ SOA ns.test. admin.test. 1 3600 600 86400 60\n"
+	    "@ NS ns.test.\nz.test CNAME .\n");
+	for (k = 0; k < 2; k++) {
+		text = daily_list(0, 100);
+		tdir_replace(&fx->dir, "a.txt", text);
+		free(text);
+		c1 = fx_conf(fx, confs[k]);
+		assert_non_null(l1 = listset_new(c1, NULL, tmsgs_cb,
+		    &fx->msgs));
+		assert_int_equal(l1->how, LISTSET_FRESH);
+
+		/* Every third name left out. */
+		assert_non_null(text = malloc(DAILY_NAMES * 32));
+		for (i = 0, p = text; i < DAILY_NAMES; i++) {
+			if (i % 3 != 0)
+				p += sprintf(p, "n%zu.test\n", i);
+		}
+		tdir_replace(&fx->dir, "a.txt", text);
+		free(text);
+		c2 = fx_conf(fx, confs[k]);
+		assert_non_null(l2 = listset_new(c2, l1, tmsgs_cb,
+		    &fx->msgs));
+		assert_int_equal(l2->how, k == 0 ? LISTSET_FRESH :
+		    LISTSET_RETRIED);
+		assert_int_equal(l2->entries[0], DAILY_NAMES - 2667);
+		assert_int_equal(lookup(l2, "n3.test"), 0);
+		assert_int_equal(lookup(l2, "n5.test"), 1);
+		assert_int_equal(lookup(l2, "n7999.test"), 1);
+		assert_int_equal(lookup(l2, "n7998.test"), 0);
+		listset_free(l1);
+		conf_free(c1);
+
+		/* Every name replaced. */
+		text = daily_list(3, 1);
+		tdir_replace(&fx->dir, "a.txt", text);
+		free(text);
+		c1 = fx_conf(fx, confs[k]);
+		assert_non_null(l3 = listset_new(c1, l2, tmsgs_cb,
+		    &fx->msgs));
+		assert_int_equal(l3->how, LISTSET_FRESH);
+		assert_int_equal(lookup(l3, "n5.test"), 0);
+		assert_int_equal(lookup(l3, "r3-5.test"), 1);
+		listset_free(l2);
+		conf_free(c2);
+		listset_free(l3);
+		conf_free(c1);
+	}
 }
 
 int
@@ -440,6 +520,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_missing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_daily_update, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_names_gone, setup,
 		    teardown),
 	};
 
