@@ -1281,6 +1281,26 @@ lists_sampled(const char *s, size_t len)
 	return (h % LISTS_SAMPLE == 0);
 }
 
+/*
+ * One line of lists_sample(), the lines-th: parsed into ctx if it is an
+ * entry line picked for the sample. long_line: a line that did not fit
+ * the reading buffer (LISTS_MAX_LINE is far less), only counted.
+ */
+static int
+lists_sample_line(struct lists_ctx *ctx, const char *s, size_t len,
+    long lines, int long_line)
+{
+	if (ctx == NULL || long_line || len == 0 || s[0] == '#' ||
+	    s[0] == '!' || !lists_sampled(s, len))
+		return (0);
+	return (lists_line(ctx, s, len, (uint32_t)lines));
+}
+
+/*
+ * Read in blocks as lists_lines() does: a line that a block cuts is moved
+ * to the front of the buffer and completed by the next read, so that no
+ * line is copied but those.
+ */
 long
 lists_sample(const char *path, enum lists_format fmt,
     const struct lists_sink *sink)
@@ -1288,36 +1308,56 @@ lists_sample(const char *path, enum lists_format fmt,
 	struct lists_sink	 quiet = *sink;
 	struct lists_result	 res;
 	struct lists_ctx	*ctx = NULL;
-	char			*buf = NULL;
-	size_t			 cap = 0;
+	char			 buf[65536], *p, *end, *nl;
+	size_t			 have = 0;
 	ssize_t			 n;
 	long			 lines = 0;
-	FILE			*f;
-	int			 rv = 0;
+	int			 fd, rv = 0, long_line = 0;
 
 	quiet.report = NULL;
 	memset(&res, 0, sizeof res);
-	if ((f = fopen(path, "r")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return (-1);
 	/* RPZ records span lines and follow $ORIGIN: no sample of them. */
 	if (fmt != LISTS_RPZ && fmt != LISTS_IP &&
 	    (ctx = lists_ctx_new(path, fmt, &quiet, &res)) == NULL) {
-		fclose(f);
+		close(fd);
 		return (-1);
 	}
-	while ((n = getline(&buf, &cap, f)) != -1) {
-		lines++;
-		if (n > 0 && buf[n - 1] == '\n')
-			n--;
-		if (ctx == NULL || rv != 0 || n == 0 || buf[0] == '#' ||
-		    buf[0] == '!' || !lists_sampled(buf, (size_t)n))
-			continue;
-		rv = lists_line(ctx, buf, (size_t)n, (uint32_t)lines);
+	for (;;) {
+		if ((n = read(fd, buf + have, sizeof buf - have)) == -1) {
+			if (errno == EINTR)
+				continue;
+			lines = -1;
+			break;
+		}
+		if (n == 0) {
+			/* A last line without its newline. */
+			if (have > 0 || long_line) {
+				lines++;
+				if (rv == 0)
+					rv = lists_sample_line(ctx, buf, have,
+					    lines, long_line);
+			}
+			break;
+		}
+		end = buf + have + n;
+		for (p = buf; (nl = memchr(p, '\n', (size_t)(end - p))) !=
+		    NULL; p = nl + 1) {
+			lines++;
+			if (rv == 0)
+				rv = lists_sample_line(ctx, p, (size_t)(nl - p),
+				    lines, long_line);
+			long_line = 0;
+		}
+		have = (size_t)(end - p);
+		if (have == sizeof buf) {
+			long_line = 1;
+			have = 0;
+		} else if (have > 0)
+			memmove(buf, p, have);
 	}
-	if (ferror(f))
-		lines = -1;
-	free(buf);
-	fclose(f);
+	close(fd);
 	if (ctx != NULL) {
 		(void)lists_end(ctx, rv);
 		free(ctx);

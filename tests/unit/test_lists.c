@@ -976,15 +976,70 @@ test_sample(void **state)
 	unlink(path);
 }
 
+/* A sink that sums what it is given: names, and their octets. */
+static int
+sum_name(void *arg, const uint8_t *lname, size_t len,
+    enum domtable_kind kind, enum domtable_match match, uint32_t line)
+{
+	size_t	*sum = arg, i;
+
+	(void)kind;
+	(void)match;
+	(void)line;
+	sum[0]++;
+	for (i = 0; i < len; i++)
+		sum[1] += lname[i] * (i + 1);
+	return (0);
+}
+
 /*
- * lists_lines(): every line, wherever the read() blocks end; a last line
- * without its newline counts.
+ * pad names after a comment line of skew octets, then text: the sums of
+ * lists_sample() in sum; its count returned.
+ */
+static long
+sum_sample(size_t pad, size_t skew, const char *text, size_t *sum)
+{
+	struct lists_sink	 sink;
+	char			 path[32], *comment;
+	FILE			*f;
+	size_t			 i;
+	long			 n;
+	int			 fd;
+
+	memset(&sink, 0, sizeof sink);
+	sink.name = sum_name;
+	sink.arg = sum;
+	sum[0] = sum[1] = 0;
+	assert_non_null(comment = malloc(skew + 2));
+	memset(comment, 'c', skew + 1);
+	comment[0] = '#';
+	comment[skew + 1] = '\0';
+	strcpy(path, "/tmp/test_lists.XXXXXX");
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_non_null(f = fdopen(fd, "w"));
+	fprintf(f, "%s\n", comment);
+	for (i = 0; i < pad; i++)
+		fprintf(f, "n%zu.pad.example\n", i);
+	fputs(text, f);
+	fclose(f);
+	free(comment);
+	n = lists_sample(path, LISTS_DOMAINS, &sink);
+	assert_int_equal(lists_lines(path), n);
+	unlink(path);
+	return (n);
+}
+
+/*
+ * lists_lines() and lists_sample(): every line, wherever the read()
+ * blocks end; a last line without its newline counts. The sample is the
+ * same lines wherever the blocks cut them; a line longer than a block
+ * is counted, never sampled.
  */
 static void
 test_lines(void **state)
 {
-	char	path[32];
-	size_t	pad;
+	char	path[32], *text;
+	size_t	pad, skew, sum[2], want[2];
 
 	(void)state;
 	/* 3702 pad lines are 65,526 octets: lines across 64 KiB too. */
@@ -997,6 +1052,20 @@ test_lines(void **state)
 		unlink(path);
 	}
 	assert_int_equal(lists_lines("/nonexistent/list.txt"), -1);
+
+	assert_int_equal(sum_sample(20000, 0, "", want), 20001);
+	assert_true(want[0] > 1000 && want[0] < 1500);
+	for (skew = 1; skew < 40; skew += 3) {
+		assert_int_equal(sum_sample(20000, skew, "", sum), 20001);
+		assert_int_equal(sum[0], want[0]);
+		assert_int_equal(sum[1], want[1]);
+	}
+	assert_non_null(text = malloc(70010));
+	memset(text, 'x', 70000);
+	strcpy(text + 70000, "\nb.test");
+	assert_int_equal(sum_sample(0, 0, text, sum), 3);
+	assert_int_equal(sum_sample(0, 70000, "", sum), 1);
+	free(text);
 }
 
 static void
