@@ -19,7 +19,7 @@
  * the same order and formats): a table that shares its slots, with an
  * overlay of the names that differ (listset.h), takes 8 MiB for a
  * million names and some 50 octets a name replaced, where a table of
- * its own takes 29 MiB at the peak of its build. When more than an eighth
+ * its own takes 24 MiB at the peak of its build. When more than an eighth
  * of the names differ, an overlay is not tried: the pass that counts the
  * lines parses a sample of them (one in 16, lists_sample()) and counts
  * its names that the table in force lacks and those it has, from which
