@@ -424,7 +424,7 @@ domtable_key_hash(struct domtable_key *k)
 static uint32_t
 domtable_home(uint64_t h, uint32_t n)
 {
-	return ((uint32_t)((((h & 0xffffffffULL) >> 8) * n) >> 24));
+	return ((uint32_t)(((h & 0xffffff00ULL) * n) >> 32));
 }
 
 /* The bit of depths for a name of d labels. */
