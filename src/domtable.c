@@ -116,7 +116,10 @@
  * counts twice: one gone, one added). When that is more than an eighth
  * of their names, the reload compiles the names anew (and holds twice
  * the table at its peak), so that lookups do not carry a large overlay
- * for long, nor the slots of many names gone.
+ * for long, nor the slots of many names gone. Whether that is so is
+ * best known before either table is built: domtable_slotted() and
+ * domtable_like_worth() let the caller (listset.c) judge from a sample
+ * of its names, and read its lists once.
  */
 #include <sys/mman.h>
 
