@@ -146,10 +146,10 @@ long	lists_lines(const char *path);
 #define LISTS_SAMPLE	16
 
 /*
- * As lists_lines(), and about one line in LISTS_SAMPLE of those that are neither
- * blank nor a comment ('#' or '!' first), picked by a hash of its text,
- * is parsed as fmt into sink as lists_load() would (sink->report is not
- * called): a sample of what a load would give, for a reload to choose
+ * As lists_lines(), and about one line in LISTS_SAMPLE of those that are
+ * neither blank nor a comment ('#' or '!' first), picked by a hash of its
+ * text, is parsed as fmt into sink as lists_load() would (sink->report is
+ * not called): a sample of what a load would give, for a reload to choose
  * how to build its table (listset.c) before it reads the whole file.
  * Nothing of an RPZ or an ip list (an RPZ record spans lines and follows
  * $ORIGIN). A sink that fails stops the sample, not the count. -1 if the

@@ -342,9 +342,10 @@ listset_load(struct listset_load *ld, const struct conf *conf)
 /*
  * Read and compile the lists of conf, of lines lines (listset_scan());
  * NULL on any error (reported). With like (the domain table in force, of
- * lists alike), the names go into a table that shares its slots (domtable_builder_like()), and if too many of them are not
- * its names (an eighth), NULL with *differ set and nothing reported: the
- * caller builds again without like.
+ * lists alike), the names go into a table that shares its slots
+ * (domtable_builder_like()), and if too many of them are not its names
+ * (an eighth), NULL with *differ set and nothing reported: the caller
+ * builds again without like.
  */
 static struct listset *
 listset_build(const struct conf *conf, size_t lines, struct domtable *like,
