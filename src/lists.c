@@ -1258,10 +1258,10 @@ lists_lines(const char *path)
 /*
  * Whether lists_sample() parses the line s of len octets: about one in
  * LISTS_SAMPLE (lists.h), by a hash of its text (a multiply-xorshift per
- * 8 octets, as domtable.c hashes names), so that the lines picked do not follow
- * where a file's changes lie, as every n-th line would (a list with
- * every fourth name replaced sampled every sixteenth line gives all or
- * none). Not keyed: a file made to fool it gains a wasted try or a
+ * 8 octets, as domtable.c hashes names), so that the lines picked do not
+ * follow where a file's changes lie, as every n-th line would (a list
+ * with every fourth name replaced sampled every sixteenth line gives all
+ * or none). Not keyed: a file made to fool it gains a wasted try or a
  * table compiled anew, which any file that changes much gets anyway.
  */
 static int
