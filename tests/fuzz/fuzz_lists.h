@@ -7,17 +7,22 @@
  * (labels 1..63 of letters, digits, '-' and '_', 255 octets at most,
  * ending in the root) that lists_name() gives back unchanged from their
  * text form; networks have a family, a prefix in range and no host bits.
- * The counts in the result must add up.
+ * The counts in the result must add up. The input is then written to a
+ * memfd and sampled with lists_sample(), which must count its lines as
+ * they are, give only such entries, and report nothing.
  */
 #ifndef VEILIG_FUZZ_LISTS_H
 #define VEILIG_FUZZ_LISTS_H
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lists.h"
 #include "wire.h"
@@ -119,6 +124,34 @@ fuzz_lists_report(void *arg, const char *msg)
 	c->reports++;
 }
 
+/* lists_sample() of the input, through a memfd. */
+static void
+fuzz_lists_sample(const uint8_t *data, size_t size)
+{
+	struct fuzz_lists_count	 c = { 0, 0 };
+	struct lists_sink	 sink = { fuzz_lists_name, fuzz_lists_rpz,
+				    fuzz_lists_net, fuzz_lists_report, &c };
+	char			 path[64];
+	size_t			 i;
+	long			 lines = 0;
+	int			 fd;
+
+	if ((fd = memfd_create("fuzz", 0)) == -1)
+		return;
+	if (write(fd, data, size) != (ssize_t)size) {
+		close(fd);
+		return;
+	}
+	for (i = 0; i < size; i++)
+		lines += data[i] == '\n';
+	if (size > 0 && data[size - 1] != '\n')
+		lines++;
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	assert(lists_sample(path, FUZZ_LISTS_FORMAT, &sink) == lines);
+	assert(c.reports == 0);
+	close(fd);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -135,6 +168,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(res.invalid + res.unsupported <= res.lines);
 	if (res.invalid > 0 || rv == -1)
 		assert(c.reports > 0);
+	fuzz_lists_sample(data, size);
 	return (0);
 }
 
