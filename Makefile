@@ -227,7 +227,7 @@ lint:
 	    exit 1; fi
 
 check: deps-check
-	$(MAKE) -j$(NPROC) WERROR=-Werror all $(B)/hitpath $(B)/overlay
+	$(MAKE) -j$(NPROC) WERROR=-Werror all $(B)/hitpath $(B)/overlay $(B)/boardpath
 	$(MAKE) WERROR=-Werror lint hardencheck unit doccheck blast-test e2e
 	$(MAKE) -j$(NPROC) B=build/asan SAN=1 WERROR=-Werror all
 	$(MAKE) WERROR=-Werror asan
@@ -261,6 +261,11 @@ blast-test: $(B)/blast $(B)/echo
 
 # The instructions of one cache hit, for callgrind (tests/bench/README.md).
 $(B)/hitpath: tests/bench/hitpath.c $(B)/libveilig.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
+
+# What a query costs with N boards, statistics and their fold included,
+# for callgrind (tests/bench/boardcost).
+$(B)/boardpath: tests/bench/boardpath.c $(B)/libveilig.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
 
 # The cache's cost per miss once full, in nanoseconds (tests/bench/README.md).

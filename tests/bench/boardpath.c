@@ -1,0 +1,382 @@
+/*
+ * boardpath.c: what a query costs with N boards, for callgrind.
+ *
+ *     make build/boardpath
+ *     tests/bench/boardcost            # callgrind at 1, 1,000 and 10,000
+ *     build/boardpath N QUERIES [PER_TICK]
+ *
+ * Loads N boards of four /24s each in 127/8 as make bench's boards mix
+ * does (network j is 127.(j >> 8).(j & 255).0/24 and belongs to board
+ * j mod N; one board is 127.0.0.0/8), each blocking one list with safe
+ * search, and statistics on (stats: dir, an interval of 10 s). Then it
+ * answers QUERIES queries through query_answer() in batches of 64 as a
+ * worker does (query_batch_begin, query_batch_prefetch for the whole
+ * batch, query_answer, query_batch_end), 9 in 10 cache hits and 1 in 10
+ * blocked, each from another address scattered over the networks of
+ * 10,000 boards (with N > 1 over N's own networks, so that every query
+ * has a board), and calls stats_tick() after every PER_TICK queries
+ * (default 25,000) with the clock one second on, as main does once a
+ * second: the fold of the statistics and, every ten ticks, the close of
+ * an interval, whose files are written.
+ *
+ * The queries run in bp_batch() and the ticks in bp_tick(), so that
+ * callgrind --toggle-collect counts the two apart and nothing of the
+ * setup; tests/bench/boardcost does that and prints instructions and
+ * simulated cache misses per query. Addresses and names come from a
+ * fixed seed; the keys of the statistics are random (as in service), so
+ * the counts vary by a few instructions from run to run.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <err.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <ldns/ldns.h>
+
+#include "cache.h"
+#include "conf.h"
+#include "inflight.h"
+#include "policy.h"
+#include "query.h"
+#include "snapshot.h"
+#include "stats.h"
+#include "wire.h"
+
+#define BP_BATCH	64	/* datagrams a worker reads at once */
+#define BP_NAMES	1000	/* names asked: 900 cached, 100 blocked */
+#define BP_SOURCES	10000	/* boards whose networks one board's
+				   queries come from, as in make bench */
+
+static char	dir[64];
+
+/* The query of each name, parsed once. */
+static uint8_t	pkts[BP_NAMES][64];
+static size_t	lens[BP_NAMES];
+
+/* Write text to dir/rel. */
+static void
+put(const char *rel, const char *text)
+{
+	char	 path[256];
+	FILE	*f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, rel);
+	if ((f = fopen(path, "w")) == NULL || fputs(text, f) < 0 ||
+	    fclose(f) != 0)
+		err(1, "%s", path);
+}
+
+static void
+msg_cb(void *arg, const char *msg)
+{
+	(void)arg;
+	errx(1, "%s", msg);
+}
+
+/* The board files of n boards, as make bench's board_dir() writes. */
+static void
+boards(unsigned n)
+{
+	char		 rel[64], *text;
+	size_t		 cap = 64 + 24 * 4 * (size_t)(n == 1 ? 1 : 4);
+	unsigned	 b, j;
+	int		 off;
+
+	if ((text = malloc(cap)) == NULL)
+		err(1, "malloc");
+	for (b = 0; b < n; b++) {
+		off = snprintf(text, cap, "name: Bestuur %05u\nnetworks: [ ",
+		    b);
+		if (n == 1)
+			off += snprintf(text + off, cap - off, "127.0.0.0/8");
+		for (j = b; n > 1 && j < 4 * n; j += n)
+			off += snprintf(text + off, cap - off,
+			    "%s127.%u.%u.0/24", j == b ? "" : ", ", j >> 8,
+			    j & 255);
+		snprintf(text + off, cap - off,
+		    " ]\nblock: [ ads ]\nsafe-search: true\n");
+		snprintf(rel, sizeof rel, "boards/b%05u.yaml", b);
+		put(rel, text);
+	}
+	free(text);
+}
+
+/* The configuration, compiled and published, with the statistics' map. */
+static struct stats *
+load(unsigned n)
+{
+	struct conf	*conf;
+	struct snapshot	*snap;
+	struct stats	*st;
+	char		 path[256], *cause = NULL;
+	FILE		*f;
+	unsigned	 i;
+
+	snprintf(dir, sizeof dir, "/tmp/boardpath.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		err(1, "mkdtemp");
+	snprintf(path, sizeof path, "%s/boards", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/lists", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/tables", dir);
+	mkdir(path, 0700);
+	put("tables/safesearch.txt", "www.google.nl forcesafesearch.google.com\n");
+	put("tables/canaries.txt", "use-application-dns.net\n");
+	snprintf(path, sizeof path, "%s/lists/ads.txt", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		err(1, "%s", path);
+	for (i = 0; i < BP_NAMES / 10; i++)
+		fprintf(f, "b%u.ads.test\n", i);
+	if (fclose(f) != 0)
+		err(1, "%s", path);
+	put("veiligd.yaml", "upstreams: [ \"127.0.0.1:9\" ]\n"
+	    "boards: boards/*.yaml\n"
+	    "board-limits: { widest-ipv4: 8 }\n"
+	    "filter: { tables: tables }\n"
+	    "stats: { dir: stats, interval: 10s }\n"
+	    "lists:\n"
+	    "  ads: { file: lists/ads.txt, format: domains }\n");
+	boards(n);
+	snprintf(path, sizeof path, "%s/veiligd.yaml", dir);
+	if ((conf = conf_load(path, msg_cb, NULL)) == NULL ||
+	    (snap = snapshot_new(conf, NULL, msg_cb, NULL)) == NULL)
+		errx(1, "cannot load %s", path);
+	if ((st = stats_new(snap->conf, 1, &cause)) == NULL)
+		errx(1, "stats: %s", cause);
+	if ((snap->stats = stats_map_new(st, snap->conf, snap->policy)) ==
+	    NULL)
+		errx(1, "out of memory");
+	snapshot_free(snapshot_swap(snap));
+	return (st);
+}
+
+/* The query for name with EDNS into pkts[i]. */
+static void
+mkquery(unsigned i, const char *name)
+{
+	ldns_pkt	*p;
+	uint8_t		*wire = NULL;
+	size_t		 len = 0;
+
+	if (ldns_pkt_query_new_frm_str(&p, name, LDNS_RR_TYPE_A,
+	    LDNS_RR_CLASS_IN, LDNS_RD) != LDNS_STATUS_OK)
+		errx(1, "ldns");
+	ldns_pkt_set_edns_udp_size(p, 1232);
+	if (ldns_pkt2wire(&wire, p, &len) != LDNS_STATUS_OK ||
+	    len > sizeof pkts[i])
+		errx(1, "ldns");
+	memcpy(pkts[i], wire, len);
+	lens[i] = len;
+	free(wire);
+	ldns_pkt_free(p);
+}
+
+/* An answer of one A record for the query of name i, into the cache. */
+static void
+fill(struct cache *cache, unsigned i, const char *name)
+{
+	const struct snapshot	*snap;
+	struct wire_query	 wq;
+	struct wire_scan	 sc;
+	ldns_pkt		*p;
+	ldns_rr			*rr;
+	char			 text[128];
+	uint8_t			*wire = NULL;
+	size_t			 len = 0;
+
+	if (wire_parse_query(pkts[i], lens[i], &wq) != WIRE_OK)
+		errx(1, "query %s", name);
+	snprintf(text, sizeof text, "%s 3600 IN A 192.0.2.%u", name,
+	    1 + i % 250);
+	if (ldns_pkt_query_new_frm_str(&p, name, LDNS_RR_TYPE_A,
+	    LDNS_RR_CLASS_IN, LDNS_RD) != LDNS_STATUS_OK ||
+	    ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) != LDNS_STATUS_OK)
+		errx(1, "ldns");
+	ldns_pkt_set_qr(p, 1);
+	ldns_pkt_set_ra(p, 1);
+	ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
+	if (ldns_pkt2wire(&wire, p, &len) != LDNS_STATUS_OK ||
+	    wire_scan(wire, len, &sc) != 0)
+		errx(1, "answer");
+	snapshot_read_begin();
+	snap = snapshot_current();
+	cache_insert(cache, &wq, wire, &sc, cache_now(),
+	    policy_inspect(snap->policy, wire, sc.len),
+	    policy_generation(snap->policy));
+	snapshot_read_end();
+	free(wire);
+	ldns_pkt_free(p);
+}
+
+/* Remove one file of the temporary directory. */
+static int
+rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return (remove(path));
+}
+
+/* Every query is answered at once: no late answers here. */
+static int
+tp_alive(const struct query *q)
+{
+	(void)q;
+	return (1);
+}
+
+static void
+tp_send(struct query *q, const uint8_t *msg, size_t len)
+{
+	(void)q;
+	(void)msg;
+	(void)len;
+}
+
+static void
+tp_release(struct query *q)
+{
+	(void)q;
+}
+
+static const struct query_transport tp = { 1, tp_alive, tp_send,
+	tp_release };
+
+/* The next number of a fixed sequence (xorshift64*). */
+static uint64_t
+bp_random(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return (*s * 0x2545f4914f6cdd1dULL);
+}
+
+/*
+ * One batch of n queries from the addresses from[], names name[], as
+ * worker_udp_answer() answers a batch. Not inlined: callgrind counts it
+ * (--toggle-collect=bp_batch).
+ */
+static __attribute__((noinline)) long
+bp_batch(struct query_ctx *qc, const struct sockaddr_in *from,
+    const unsigned *name, unsigned n, uint8_t *out, size_t cap)
+{
+	const struct snapshot	*snap;
+	struct query		 q;
+	unsigned		 i;
+	long			 sent = 0;
+
+	memset(&q, 0, sizeof q);
+	q.tp = &tp;
+	clock_gettime(CLOCK_MONOTONIC, &q.received);
+	snapshot_read_begin();
+	snap = snapshot_current();
+	query_batch_begin(qc, &q.received);
+	for (i = 0; i < n; i++)
+		query_batch_prefetch(qc, snap,
+		    (const struct sockaddr *)&from[i]);
+	for (i = 0; i < n; i++) {
+		memcpy(&q.from, &from[i], sizeof from[i]);
+		q.fromlen = sizeof from[i];
+		q.out = out;
+		q.cap = cap;
+		if (query_answer(qc, snap, &q, pkts[name[i]],
+		    lens[name[i]]) != QUERY_SEND)
+			errx(1, "a query was not answered at once");
+		sent += (long)q.outlen;
+	}
+	query_batch_end(qc);
+	snapshot_read_end();
+	return (sent);
+}
+
+/* Main's tick (--toggle-collect=bp_tick). */
+static __attribute__((noinline)) void
+bp_tick(struct stats *st, time_t now)
+{
+	stats_tick(st, now);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct event_base	*base;
+	struct cache		*cache;
+	struct inflight		*inflight;
+	struct query_ctx	*qc;
+	struct stats		*st;
+	struct sockaddr_in	 from[BP_BATCH];
+	unsigned		 name[BP_BATCH], n, i, nets;
+	uint8_t			 out[4096];
+	char			 text[64];
+	long			 queries, per_tick, done, next, sent = 0;
+	uint64_t		 seed = 0x9e3779b97f4a7c15ULL, r;
+	time_t			 now;
+
+	if (argc < 3 || argc > 4 ||
+	    (n = (unsigned)strtoul(argv[1], NULL, 10)) < 1 || n > 16384 ||
+	    (queries = strtol(argv[2], NULL, 10)) <= 0 ||
+	    (per_tick = argc == 4 ? strtol(argv[3], NULL, 10) : 25000) <= 0)
+		errx(2, "usage: boardpath BOARDS(1-16384) QUERIES [PER_TICK]");
+	snapshot_thread_init();
+	st = load(n);
+	if ((base = event_base_new()) == NULL ||
+	    (cache = cache_new(1 << 24, 0, 86400, 3600)) == NULL ||
+	    (inflight = inflight_new()) == NULL ||
+	    (qc = query_ctx_new(base, cache, inflight, NULL, 1, 64)) == NULL)
+		errx(1, "out of memory");
+	query_ctx_set_stats(qc, stats_worker(st, 0));
+	for (i = 0; i < BP_NAMES; i++) {
+		if (i % 10 == 9)
+			snprintf(text, sizeof text, "www.b%u.ads.test.", i / 10);
+		else
+			snprintf(text, sizeof text, "n%u.bench.test.", i);
+		mkquery(i, text);
+		if (i % 10 != 9)
+			fill(cache, i, text);
+	}
+
+	/* Sources over every board's networks, scattered. */
+	nets = 4 * (n == 1 ? BP_SOURCES : n);
+	now = time(NULL);
+	next = per_tick;
+	for (done = 0; done < queries; done += BP_BATCH) {
+		for (i = 0; i < BP_BATCH; i++) {
+			r = bp_random(&seed);
+			memset(&from[i], 0, sizeof from[i]);
+			from[i].sin_family = AF_INET;
+			from[i].sin_addr.s_addr = htonl(0x7f000000U |
+			    (uint32_t)(r % nets) << 8 | (uint32_t)(r >> 56));
+			name[i] = (unsigned)((r >> 32) % BP_NAMES);
+		}
+		sent += bp_batch(qc, from, name, BP_BATCH, out, sizeof out);
+		if (done + BP_BATCH >= next) {
+			bp_tick(st, ++now);
+			next += per_tick;
+		}
+	}
+	printf("boardpath: %u boards, %ld queries, %ld octets, a tick every "
+	    "%ld\n", n, done, sent, per_tick);
+
+	query_ctx_free(qc);
+	inflight_free(inflight);
+	cache_free(cache);
+	event_base_free(base);
+	snapshot_free(snapshot_swap(NULL));
+	stats_free(st);
+	if (nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		warn("could not remove %s", dir);
+	snapshot_thread_done();
+	return (0);
+}
