@@ -104,12 +104,25 @@ hll_tau(double x)
 uint64_t
 hll_count(const struct hll *h)
 {
+	uint32_t	n[4][16];
 	double		c[HLL_Q + 2], z, m = HLL_M;
 	unsigned	j, k;
 
-	memset(c, 0, sizeof c);
-	for (j = 0; j < HLL_M; j++)
-		c[hll_get(h, j)]++;
+	/*
+	 * The histogram in integers, an octet (two registers) at a time,
+	 * into four tables in turn so that increments of the same value do
+	 * not wait for each other: a tenth of the instructions of one
+	 * register and one double at a time, and the same counts. With
+	 * 10,000 boards this ran 20,000 times at every interval's end.
+	 */
+	memset(n, 0, sizeof n);
+	for (j = 0; j < HLL_M / 2; j += 4)
+		for (k = 0; k < 4; k++) {
+			n[k][h->reg[j + k] & 0x0f]++;
+			n[k][h->reg[j + k] >> 4]++;
+		}
+	for (k = 0; k < HLL_Q + 2; k++)
+		c[k] = (double)(n[0][k] + n[1][k] + n[2][k] + n[3][k]);
 	if (c[0] == m)
 		return (0);
 	/* Algorithm 6 of Ertl (2017), alpha_inf = 1 / (2 ln 2). */

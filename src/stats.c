@@ -2076,11 +2076,15 @@ stats_json_sites(const struct stats *st, json_t *o, struct kanon *t,
 
 /*
  * The record of board b for period p (an interval, or with day the day
- * part); an interval's named sites go into the day's table too.
+ * part); an interval's named sites go into the day's table too. clients
+ * is the estimate of p's sketch, clients_day (an interval's record) of
+ * the day's: the caller has them, and a count is a pass over 4096
+ * registers, for every board at every interval's end.
  */
 static json_t *
 stats_json_board(struct stats *st, struct stats_board *b,
-    struct stats_period *p, int day, time_t start, time_t end)
+    struct stats_period *p, int day, uint64_t clients, uint64_t clients_day,
+    time_t start, time_t end)
 {
 	json_t	*o;
 
@@ -2090,11 +2094,10 @@ stats_json_board(struct stats *st, struct stats_board *b,
 	json_object_set_new(o, "board", json_string(b->id));
 	json_object_set_new(o, "name", json_string(b->name));
 	stats_json_counts(st, o, &p->c);
-	json_object_set_new(o, "clients", json_integer((json_int_t)
-	    hll_count(&p->hll)));
+	json_object_set_new(o, "clients", json_integer((json_int_t)clients));
 	if (!day && b->day != NULL)
 		json_object_set_new(o, "clients_day", json_integer(
-		    (json_int_t)hll_count(&b->day->hll)));
+		    (json_int_t)clients_day));
 	if (day) {
 		stats_json_sites(st, o, p->sites, SIZE_MAX, p->hidden, 1,
 		    NULL, NULL);
@@ -2235,6 +2238,7 @@ stats_close_interval(struct stats *st, time_t end)
 	struct stats_up		*u;
 	char			*buf = NULL;
 	size_t			 len = 0, i;
+	uint64_t		 ic, dc;
 	FILE			*f;
 
 	if ((f = open_memstream(&buf, &len)) == NULL) {
@@ -2246,7 +2250,10 @@ stats_close_interval(struct stats *st, time_t end)
 		b = st->boards[st->byid[i]];
 		if (b->ival == NULL)
 			continue;
-		stats_line(st, f, stats_json_board(st, b, b->ival, 0,
+		/* The sketches are main's alone: counted once, here. */
+		ic = hll_count(&b->ival->hll);
+		dc = b->day != NULL ? hll_count(&b->day->hll) : 0;
+		stats_line(st, f, stats_json_board(st, b, b->ival, 0, ic, dc,
 		    st->ival_start, end));
 		/*
 		 * The interval's counts into the day's and the totals, and
@@ -2254,11 +2261,11 @@ stats_close_interval(struct stats *st, time_t end)
 		 */
 		pthread_mutex_lock(&st->lock);
 		stats_counts_merge(&b->total, &b->ival->c);
-		b->clients_last = hll_count(&b->ival->hll);
+		b->clients_last = ic;
 		if (b->day != NULL) {
 			stats_counts_merge(&b->day->c, &b->ival->c);
 			b->day->intervals++;
-			b->clients_day = hll_count(&b->day->hll);
+			b->clients_day = dc;
 		}
 		stats_period_free(b->ival);
 		b->ival = NULL;
@@ -2304,7 +2311,7 @@ stats_close_day(struct stats *st, time_t end)
 		if (b->day == NULL)
 			continue;
 		stats_line(st, f, stats_json_board(st, b, b->day, 1,
-		    st->day_start, end));
+		    hll_count(&b->day->hll), 0, st->day_start, end));
 		stats_period_free(b->day);
 		b->day = NULL;
 		pthread_mutex_lock(&st->lock);
