@@ -104,25 +104,31 @@ hll_tau(double x)
 uint64_t
 hll_count(const struct hll *h)
 {
-	uint32_t	n[4][16];
+	uint32_t	n[4][256];
 	double		c[HLL_Q + 2], z, m = HLL_M;
-	unsigned	j, k;
+	unsigned	j, k, v;
 
 	/*
-	 * The histogram in integers, an octet (two registers) at a time,
-	 * into four tables in turn so that increments of the same value do
-	 * not wait for each other: a tenth of the instructions of one
-	 * register and one double at a time, and the same counts. With
-	 * 10,000 boards this ran 20,000 times at every interval's end.
+	 * The histogram of the octets (two registers each), into four
+	 * tables in turn so that increments of the same octet do not wait
+	 * for each other, then of the registers from it: a sixth of the
+	 * instructions of one register and one double at a time, and the
+	 * same counts. With 10,000 boards this runs 20,000 times at every
+	 * interval's end.
 	 */
 	memset(n, 0, sizeof n);
-	for (j = 0; j < HLL_M / 2; j += 4)
-		for (k = 0; k < 4; k++) {
-			n[k][h->reg[j + k] & 0x0f]++;
-			n[k][h->reg[j + k] >> 4]++;
-		}
-	for (k = 0; k < HLL_Q + 2; k++)
-		c[k] = (double)(n[0][k] + n[1][k] + n[2][k] + n[3][k]);
+	for (j = 0; j < HLL_M / 2; j += 4) {
+		n[0][h->reg[j]]++;
+		n[1][h->reg[j + 1]]++;
+		n[2][h->reg[j + 2]]++;
+		n[3][h->reg[j + 3]]++;
+	}
+	memset(c, 0, sizeof c);
+	for (v = 0; v < 256; v++) {
+		k = n[0][v] + n[1][v] + n[2][v] + n[3][v];
+		c[v & 0x0f] += k;
+		c[v >> 4] += k;
+	}
 	if (c[0] == m)
 		return (0);
 	/* Algorithm 6 of Ertl (2017), alpha_inf = 1 / (2 ln 2). */
