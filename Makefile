@@ -79,7 +79,7 @@ REPORT_LIBS	:= $(shell pkg-config --libs yajl 2>/dev/null) -lm
 
 .PHONY: all run check deps deps-check deps-bench unit e2e doccheck asan \
 	hardencheck fuzz fuzz-build lint bench bench-quick blast-test install \
-	clean report-test bench-report
+	clean report-test bench-report boardcost
 
 all: $(B)/veiligd $(B)/veiligctl $(B)/blast $(B)/echo $(B)/veilig-report
 
@@ -291,6 +291,13 @@ bench: deps-bench all $(B)/listload $(B)/lockstat.so
 bench-quick: deps-bench all $(B)/listload $(B)/lockstat.so
 	BENCH_SECONDS=$${BENCH_SECONDS:-2} BENCH_LOCKS=$${BENCH_LOCKS:-0} \
 	    BENCH_LISTS=$(BENCH_LISTS) BUILD=$(B) /usr/bin/python3 tests/bench/run
+
+# What a query costs at 1, 1,000 and 10,000 boards in instructions and
+# simulated cache misses (callgrind, deterministic; tests/bench/README.md).
+# About 4 minutes; needs valgrind.
+boardcost: deps-bench $(B)/boardpath
+	/usr/bin/python3 tests/bench/boardcost --boardpath $(B)/boardpath \
+	    --json $(B)/boardcost.json
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/veilig \
