@@ -284,11 +284,11 @@ $(B)/lockstat.so: tests/bench/lockstat.c | $(B)
 # make bench: every server and mix, tests/bench/README.md says which
 # (about 20 minutes); VEILIGD_BASELINE=/path/veiligd measures an older
 # binary beside it. bench-quick: still 3 rounds, of 2 s, no lock run.
-bench: deps-bench all $(B)/listload $(B)/lockstat.so
+bench: deps-bench all $(B)/listload $(B)/lockstat.so $(B)/boardpath
 	./$(B)/listload $(BENCH_LISTS)
 	BENCH_LISTS=$(BENCH_LISTS) BUILD=$(B) /usr/bin/python3 tests/bench/run
 
-bench-quick: deps-bench all $(B)/listload $(B)/lockstat.so
+bench-quick: deps-bench all $(B)/listload $(B)/lockstat.so $(B)/boardpath
 	BENCH_SECONDS=$${BENCH_SECONDS:-2} BENCH_LOCKS=$${BENCH_LOCKS:-0} \
 	    BENCH_LISTS=$(BENCH_LISTS) BUILD=$(B) /usr/bin/python3 tests/bench/run
 
