@@ -41,6 +41,91 @@ fill(struct hll *h, const struct siphash_key *k, uint64_t from, uint64_t n)
 	}
 }
 
+/*
+ * The estimate as hll.c worked it out before hll_count() counted octets:
+ * the histogram one register at a time, in doubles, then Ertl's
+ * estimator (the same code). hll_count() must give the same number.
+ */
+static double
+ref_sigma(double x)
+{
+	double	y = 1.0, z = x, zp;
+
+	if (x == 1.0)
+		return (INFINITY);
+	do {
+		x *= x;
+		zp = z;
+		z += x * y;
+		y += y;
+	} while (z != zp);
+	return (z);
+}
+
+static double
+ref_tau(double x)
+{
+	double	y = 1.0, z, zp;
+
+	if (x == 0.0 || x == 1.0)
+		return (0.0);
+	z = 1.0 - x;
+	do {
+		x = sqrt(x);
+		zp = z;
+		y *= 0.5;
+		z -= (1.0 - x) * (1.0 - x) * y;
+	} while (z != zp);
+	return (z / 3.0);
+}
+
+static uint64_t
+ref_count(const struct hll *h)
+{
+	double		c[HLL_Q + 2], z, m = HLL_M;
+	unsigned	j, k;
+
+	memset(c, 0, sizeof c);
+	for (j = 0; j < HLL_M; j++)
+		c[(j & 1) ? h->reg[j >> 1] >> 4 : h->reg[j >> 1] & 0x0f]++;
+	if (c[0] == m)
+		return (0);
+	z = m * ref_tau(1.0 - c[HLL_Q + 1] / m);
+	for (k = HLL_Q; k >= 1; k--)
+		z = 0.5 * (z + c[k]);
+	z += m * ref_sigma(c[0] / m);
+	return ((uint64_t)llround(m * m / (2.0 * log(2.0)) / z));
+}
+
+/* hll_count() against the reference: filled sketches, random registers. */
+static void
+test_count_reference(void **state)
+{
+	struct siphash_key	k;
+	struct hll		h;
+	uint64_t		r = 0x9e3779b97f4a7c15ULL;
+	unsigned		t, j, top;
+
+	(void)state;
+	for (t = 0; t < 40; t++) {
+		hll_clear(&h);
+		key_of(&k, t);
+		fill(&h, &k, 0, (uint64_t)t * t * t * 20);
+		assert_int_equal(hll_count(&h), ref_count(&h));
+	}
+	/* Registers at every value, the largest ones rarer or not at all. */
+	for (t = 0; t < 200; t++) {
+		top = 1 + t % 16;
+		for (j = 0; j < HLL_M / 2; j++) {
+			r ^= r << 13;
+			r ^= r >> 7;
+			r ^= r << 17;
+			h.reg[j] = (uint8_t)((r % top) | (r >> 8) % top << 4);
+		}
+		assert_int_equal(hll_count(&h), ref_count(&h));
+	}
+}
+
 static void
 test_empty_and_small(void **state)
 {
@@ -176,6 +261,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty_and_small),
+		cmocka_unit_test(test_count_reference),
 		cmocka_unit_test(test_error_bound),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_merge),
