@@ -227,7 +227,8 @@ lint:
 	    exit 1; fi
 
 check: deps-check
-	$(MAKE) -j$(NPROC) WERROR=-Werror all $(B)/hitpath $(B)/overlay $(B)/boardpath
+	$(MAKE) -j$(NPROC) WERROR=-Werror all $(B)/hitpath $(B)/hitbatch \
+	    $(B)/overlay $(B)/boardpath
 	$(MAKE) WERROR=-Werror lint hardencheck unit doccheck blast-test e2e
 	$(MAKE) -j$(NPROC) B=build/asan SAN=1 WERROR=-Werror all
 	$(MAKE) WERROR=-Werror asan
@@ -266,6 +267,10 @@ $(B)/hitpath: tests/bench/hitpath.c $(B)/libveilig.a
 # What a query costs with N boards, statistics and their fold included,
 # for callgrind (tests/bench/boardcost).
 $(B)/boardpath: tests/bench/boardpath.c $(B)/libveilig.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
+
+# Cache hits one by one against the UDP worker's steps, in nanoseconds.
+$(B)/hitbatch: tests/bench/hitbatch.c $(B)/libveilig.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
 
 # The cache's cost per miss once full, in nanoseconds (tests/bench/README.md).

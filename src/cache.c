@@ -44,6 +44,18 @@
  * The invariant is: the tags hold every bit of their chain, maybe more.
  * And the victim after next is known when one is evicted: its lines are
  * prefetched then, to be warm when its turn comes.
+ *
+ * A hit's own lines (the shard, the tags, the bucket, the entry) are cold
+ * too, one after the other, each address known only once the line before
+ * is in. A worker answering a batch of datagrams knows its questions
+ * ahead: cache_prefetch() asks for the shard's tags and bucket of a
+ * question a few queries before its lookup, and cache_prefetch_entry(),
+ * one query later, for the entry the bucket points to. That read takes no
+ * lock: it reads the bucket racily and uses what it finds only as an
+ * address to prefetch (which never faults, even on a freed entry). So
+ * that the bucket it reads is never freed memory, cache_grow() keeps the
+ * arrays it replaces until cache_free() (together less than the one in
+ * use: it doubles), and publishes a new array before its size.
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -89,12 +101,20 @@ struct cache_entry {
 						   (name_len), then the message */
 };
 
+/* A bucket array replaced by a larger one, kept (see the top). */
+struct cache_old {
+	struct cache_old	*next;
+	struct cache_entry	**buckets;
+};
+
 /* One shard; aligned so that two shards' locks share no cache line. */
 struct cache_shard {
 	pthread_mutex_t		 lock;
-	struct cache_entry	**buckets;
+	struct cache_entry	**buckets;	/* read without the lock by
+						   cache_prefetch_entry() */
 	uint8_t			*tags;		/* of each bucket's chain */
-	size_t			 nbuckets;	/* a power of two */
+	size_t			 nbuckets;	/* a power of two; the same */
+	struct cache_old	*old;		/* arrays replaced, kept */
 	struct cache_entry	*head;		/* most recently used */
 	struct cache_entry	*tail;		/* next to evict */
 	size_t			 max_bytes;
@@ -203,7 +223,8 @@ cache_unchain(struct cache_shard *s, struct cache_entry *e)
 	size_t			  b = e->hash & (s->nbuckets - 1);
 
 	first = &s->buckets[b];
-	*e->hpprev = e->hnext;
+	/* Maybe a bucket, which cache_prefetch_entry() reads unlocked. */
+	__atomic_store_n(e->hpprev, e->hnext, __ATOMIC_RELAXED);
 	if (e->hnext != NULL)
 		e->hnext->hpprev = e->hpprev;
 	if (e->hpprev == first) {
@@ -254,7 +275,7 @@ cache_link(struct cache_shard *s, struct cache_entry *e)
 	if (e->hnext != NULL)
 		e->hnext->hpprev = &e->hnext;
 	e->hpprev = &s->buckets[b];
-	s->buckets[b] = e;
+	__atomic_store_n(&s->buckets[b], e, __ATOMIC_RELAXED);
 	s->tags[b] |= cache_tag(e->hash);
 
 	e->prev = NULL;
@@ -336,6 +357,7 @@ static void
 cache_grow(struct cache_shard *s)
 {
 	struct cache_entry	**nb, *e, *next;
+	struct cache_old	 *old;
 	uint8_t			 *nt;
 	size_t			  n, i, b;
 
@@ -345,6 +367,11 @@ cache_grow(struct cache_shard *s)
 	if ((nb = calloc(n, sizeof *nb)) == NULL)
 		return;
 	if ((nt = calloc(n, sizeof *nt)) == NULL) {
+		free(nb);
+		return;
+	}
+	if ((old = malloc(sizeof *old)) == NULL) {
+		free(nt);
 		free(nb);
 		return;
 	}
@@ -360,11 +387,18 @@ cache_grow(struct cache_shard *s)
 			nt[b] |= cache_tag(e->hash);
 		}
 	}
-	free(s->buckets);
+	/*
+	 * The old array is kept (cache_prefetch_entry() may be reading it);
+	 * the new one is seen before its size, so that a reader who sees the
+	 * new size sees it (an old size with a new array is in bounds).
+	 */
+	old->buckets = s->buckets;
+	old->next = s->old;
+	s->old = old;
 	free(s->tags);
-	s->buckets = nb;
-	s->tags = nt;
-	s->nbuckets = n;
+	__atomic_store_n(&s->buckets, nb, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->tags, nt, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->nbuckets, n, __ATOMIC_RELEASE);
 }
 
 /* Free a list of entries chained through hnext. */
@@ -435,6 +469,7 @@ void
 cache_free(struct cache *c)
 {
 	struct cache_shard	*s;
+	struct cache_old	*old;
 	size_t			 i;
 
 	if (c == NULL)
@@ -445,6 +480,11 @@ cache_free(struct cache *c)
 		pthread_mutex_destroy(&s->lock);
 		free(s->buckets);
 		free(s->tags);
+		while ((old = s->old) != NULL) {
+			s->old = old->next;
+			free(old->buckets);
+			free(old);
+		}
 	}
 	free(c->shards);
 	free(c);
@@ -458,6 +498,40 @@ cache_now(void)
 	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((uint32_t)ts.tv_sec);
+}
+
+void
+cache_prefetch(struct cache *c, uint64_t h)
+{
+	struct cache_shard	*s = cache_shard(c, h);
+	size_t			 b;
+
+	/* Racy reads, for addresses only (see the top of the file). */
+	b = h & (__atomic_load_n(&s->nbuckets, __ATOMIC_ACQUIRE) - 1);
+	__builtin_prefetch(&__atomic_load_n(&s->tags, __ATOMIC_RELAXED)[b]);
+	__builtin_prefetch(&__atomic_load_n(&s->buckets, __ATOMIC_RELAXED)[b]);
+}
+
+void
+cache_prefetch_entry(struct cache *c, uint64_t h)
+{
+	struct cache_shard	*s = cache_shard(c, h);
+	struct cache_entry	**bk, *e;
+	size_t			 b;
+
+	/*
+	 * The size first, then an array at least as new: in bounds, and
+	 * never freed (cache_grow() keeps it). The first entry of the chain
+	 * (usually its only one) is the likely hit: its header, key name and
+	 * the start of its message.
+	 */
+	b = h & (__atomic_load_n(&s->nbuckets, __ATOMIC_ACQUIRE) - 1);
+	bk = __atomic_load_n(&s->buckets, __ATOMIC_ACQUIRE);
+	if ((e = __atomic_load_n(&bk[b], __ATOMIC_RELAXED)) == NULL)
+		return;
+	__builtin_prefetch(e);
+	__builtin_prefetch((const uint8_t *)e + CACHE_LINE);
+	__builtin_prefetch((const uint8_t *)e + 2 * CACHE_LINE);
 }
 
 enum cache_result

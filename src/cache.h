@@ -88,6 +88,16 @@ void		 cache_free(struct cache *);
 uint32_t	 cache_now(void);
 
 /*
+ * Hints, without the lock, for a lookup of the question of hash h
+ * (wire_qhash()) that comes soon: a worker's batch knows its questions
+ * ahead. cache_prefetch() starts loading the lines of its shard's tags
+ * and bucket; cache_prefetch_entry(), called later, once those are in,
+ * those of the entry the bucket points to. Nothing changes.
+ */
+void		 cache_prefetch(struct cache *, uint64_t h);
+void		 cache_prefetch_entry(struct cache *, uint64_t h);
+
+/*
  * One lookup: the question q (its lname, qtype, qclass and DO bit are the
  * key; its ID, spelling of the name and EDNS shape the answer written), at
  * time now, for a client that takes at most udp_max octets (as for

@@ -381,25 +381,71 @@ query_rate(struct query_ctx *qc, const struct conf *conf, struct query *q,
 	return (len);
 }
 
-/* The decision of query_answer(), before rate limiting and counting. */
+/*
+ * The first half of query_answer()'s decision, which writes nothing: parse
+ * pkt, find who is asking and the policy on the question. A question for
+ * the cache is hashed (the hash kept for the lookup and the forwarder),
+ * and with ahead set its shard's tags and bucket start loading.
+ */
+static void
+query_prepare_at(struct query_ctx *qc, const struct snapshot *snap,
+    struct query *q, const uint8_t *pkt, size_t len, int ahead)
+{
+	q->board = NULL;
+	q->how = STATS_DROPPED;
+	q->cat = -1;
+	q->rcode = -1;
+	q->limited = 0;
+	q->counted = 0;
+
+	/* Parse in place; query_decide() answers what does not parse. */
+	if ((q->pv = wire_parse_query(pkt, len, &q->wq)) != WIRE_OK)
+		return;
+
+	/* Who is asking: query_decide() refuses no board, AXFR, IXFR. */
+	q->board = policy_board_for(snap->policy,
+	    (const struct sockaddr *)&q->from);
+	if (q->board == NULL || q->wq.qtype == WIRE_TYPE_AXFR ||
+	    q->wq.qtype == WIRE_TYPE_IXFR)
+		return;
+	/* Its board's counters, loading while the policy works. */
+	stats_prefetch(qc->sw, snap->stats, (int)q->board->index,
+	    (const struct sockaddr *)&q->from);
+
+	/* Policy on the question. */
+	policy_question(snap->policy, q->board, &q->wq, &q->verdict);
+	q->gen = policy_generation(snap->policy);
+
+	/*
+	 * Only a question the cache is asked for is hashed here: a blocked
+	 * one would pay for a hash it never uses (a tenth of its cost). A
+	 * rewrite's target is hashed when it is known (query_fq()).
+	 */
+	if (ahead && (q->verdict.kind == POLICY_PASS ||
+	    q->verdict.kind == POLICY_ALLOWED))
+		cache_prefetch(qc->cache, wire_qhash_keep(&q->wq));
+}
+
+/*
+ * The second half of query_answer()'s decision, before rate limiting and
+ * counting: the answer to the query query_prepare_at() prepared.
+ */
 static enum query_next
 query_decide(struct query_ctx *qc, const struct snapshot *snap,
-    struct query *q, const uint8_t *pkt, size_t len)
+    struct query *q)
 {
 	const struct wire_query	*fq;
 	struct wire_query	 tq;
-	enum wire_verdict	 pv;
 	size_t			 n;
 
 	/*
-	 * Parse in place; what cannot be parsed gets an error or nothing,
-	 * and with -vv a log line saying why (rate limited: remote input).
+	 * What cannot be parsed gets an error or nothing, and with -vv a
+	 * log line saying why (rate limited: remote input).
 	 */
-	pv = wire_parse_query(pkt, len, &q->wq);
-	if (pv != WIRE_OK && log_would(LOG_LEVEL_DEBUG))
-		log_ratelimited("bad query, %s: %s", wire_verdict_name(pv),
-		    q->wq.why);
-	switch (pv) {
+	if (q->pv != WIRE_OK && log_would(LOG_LEVEL_DEBUG))
+		log_ratelimited("bad query, %s: %s",
+		    wire_verdict_name(q->pv), q->wq.why);
+	switch (q->pv) {
 	case WIRE_OK:
 		break;
 	case WIRE_DROP:
@@ -415,9 +461,7 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 		return (query_error(qc, q, WIRE_FORMERR));
 	}
 
-	/* Who is asking: an address of no board is refused; so is AXFR. */
-	q->board = policy_board_for(snap->policy,
-	    (const struct sockaddr *)&q->from);
+	/* An address of no board is refused; so is AXFR. */
 	if (q->board == NULL || q->wq.qtype == WIRE_TYPE_AXFR ||
 	    q->wq.qtype == WIRE_TYPE_IXFR) {
 		qc->st.refused++;
@@ -425,13 +469,8 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 		return (query_send(q, wire_error(q->out, q->cap, &q->wq,
 		    WIRE_REFUSED)));
 	}
-	/* Its board's counters, loading while the policy works. */
-	stats_prefetch(qc->sw, snap->stats, (int)q->board->index,
-	    (const struct sockaddr *)&q->from);
 
-	/* Policy on the question. */
-	policy_question(snap->policy, q->board, &q->wq, &q->verdict);
-	q->gen = policy_generation(snap->policy);
+	/* The policy's verdict on the question. */
 	q->rewrite = 0;
 	switch (q->verdict.kind) {
 	case POLICY_BLOCK:
@@ -471,15 +510,31 @@ enum query_next
 query_answer(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q, const uint8_t *pkt, size_t len)
 {
+	query_prepare_at(qc, snap, q, pkt, len, 0);
+	return (query_answer_prepared(qc, snap, q));
+}
+
+void
+query_prepare(struct query_ctx *qc, const struct snapshot *snap,
+    struct query *q, const uint8_t *pkt, size_t len)
+{
+	query_prepare_at(qc, snap, q, pkt, len, 1);
+}
+
+void
+query_prefetch(struct query_ctx *qc, const struct query *q)
+{
+	if (q->wq.qhashed && q->pv == WIRE_OK)
+		cache_prefetch_entry(qc->cache, q->wq.qhash);
+}
+
+enum query_next
+query_answer_prepared(struct query_ctx *qc, const struct snapshot *snap,
+    struct query *q)
+{
 	enum query_next	next;
 
-	q->board = NULL;
-	q->how = STATS_DROPPED;
-	q->cat = -1;
-	q->rcode = -1;
-	q->limited = 0;
-	q->counted = 0;
-	next = query_decide(qc, snap, q, pkt, len);
+	next = query_decide(qc, snap, q);
 	if (next == QUERY_SEND)
 		next = query_send(q, query_rate(qc, snap->conf, q, q->out,
 		    q->outlen));

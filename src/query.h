@@ -135,6 +135,8 @@ struct query {
 	 * when the policy has changed since (gen).
 	 */
 	struct wire_query	 wq;	/* the client's query, parsed */
+	enum wire_verdict	 pv;	/* how parsing it went (set first,
+					   by query_prepare()) */
 	const struct policy_board *board; /* the client's, or NULL */
 	struct policy_verdict	 verdict; /* on the question */
 	uint32_t		 gen;	/* policy_generation() of the policy
@@ -272,6 +274,25 @@ void		 query_batch_prefetch(struct query_ctx *,
  */
 enum query_next	 query_answer(struct query_ctx *, const struct snapshot *snap,
 		    struct query *q, const uint8_t *pkt, size_t len);
+
+/*
+ * query_answer() in steps, for a batch whose queries are known ahead, all
+ * inside one read section of snap: query_prepare() parses pkt (len
+ * octets) into q, finds its board and the policy's verdict on its
+ * question and, for a question the cache is asked, starts loading the
+ * cache lines of its bucket (cache_prefetch()); query_prefetch(), a query
+ * or so later, those of its cache entry (cache_prefetch_entry());
+ * query_answer_prepared(), a query or so later again, decides and
+ * answers as query_answer() does (pkt may be gone by then: q holds what
+ * it needs). q's transport fields (tp, from, received) are set before
+ * query_prepare(), out and cap before query_answer_prepared(). The
+ * prefetches only hint: the answer is the same as query_answer()'s.
+ */
+void		 query_prepare(struct query_ctx *, const struct snapshot *snap,
+		    struct query *q, const uint8_t *pkt, size_t len);
+void		 query_prefetch(struct query_ctx *, const struct query *q);
+enum query_next	 query_answer_prepared(struct query_ctx *,
+		    const struct snapshot *snap, struct query *q);
 
 /*
  * Forward q (a copy of the query that query_answer() said QUERY_FORWARD

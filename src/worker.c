@@ -55,6 +55,8 @@
  */
 #define WORKER_BATCH		64
 #define WORKER_ROUNDS		4	/* batches per readiness event */
+#define WORKER_AHEAD		2	/* datagrams parsed ahead of the one
+					   answered (worker_udp_answer()) */
 #define WORKER_RXBUF		4096	/* longer queries are dropped */
 #define WORKER_TXBUF		4096	/* >= WIRE_EDNS_SIZE */
 #define WORKER_TCP_MAX		65535	/* a message: 2-octet length */
@@ -717,6 +719,22 @@ worker_udp_forward(struct worker_udp *u, struct msghdr *mh,
 	return (0);
 }
 
+/*
+ * Parse datagram i of w->rx into q ahead of its answer; a truncated one
+ * (dropped unanswered) as nothing, so that no prefetch follows it.
+ */
+static void
+worker_udp_prepare(struct worker *w, const struct snapshot *snap,
+    struct query *q, unsigned i)
+{
+	struct msghdr	*mh = &w->rx[i].msg_hdr;
+
+	memcpy(&q->from, mh->msg_name, mh->msg_namelen);
+	q->fromlen = mh->msg_namelen;
+	query_prepare(w->qc, snap, q, w->rxbuf[i], (mh->msg_flags &
+	    MSG_TRUNC) ? 0 : w->rx[i].msg_len);
+}
+
 /* Read up to a batch of datagrams from u into w->rx. Their number. */
 static int
 worker_udp_recv(struct worker_udp *u)
@@ -756,49 +774,66 @@ worker_udp_recv(struct worker_udp *u)
 	return (n);
 }
 
-/* Answer the n datagrams in w->rx and send the answers in one batch. */
+/*
+ * Answer the n datagrams in w->rx and send the answers in one batch.
+ *
+ * The queries go through a ring of WORKER_AHEAD + 1 records, in steps:
+ * datagram i + WORKER_AHEAD is parsed, its board found and the policy
+ * asked (query_prepare(): the cache bucket of a question not blocked
+ * starts loading), the bucket of i + 1, in by now, gives its cache entry
+ * to load (query_prefetch()), and i is answered. A hit's lookup then finds warm lines where each was a
+ * memory miss after the one before (shard, bucket, entry).
+ */
 static void
 worker_udp_answer(struct worker_udp *u, unsigned n)
 {
 	struct worker		*w = u->w;
 	const struct snapshot	*snap;
-	struct query		 q;
+	struct query		 qs[WORKER_AHEAD + 1], *q;
 	struct msghdr		*mh;
-	unsigned		 i, ntx = 0;
+	unsigned		 i, j, ntx = 0;
 
-	q.tp = &worker_udp_tp;
-	clock_gettime(CLOCK_MONOTONIC, &q.received);
+	clock_gettime(CLOCK_MONOTONIC, &qs[0].received);
+	for (j = 0; j <= WORKER_AHEAD; j++) {
+		qs[j].tp = &worker_udp_tp;
+		qs[j].received = qs[0].received;
+	}
 	snapshot_read_begin();
 	snap = snapshot_current();
-	query_batch_begin(w->qc, &q.received);
+	query_batch_begin(w->qc, &qs[0].received);
 	/* The boards of the batch, their misses overlapping (many boards). */
 	for (i = 0; i < n; i++)
 		query_batch_prefetch(w->qc, snap, (const struct sockaddr *)
 		    w->rx[i].msg_hdr.msg_name);
+	for (i = 0; i < n && i < WORKER_AHEAD; i++)
+		worker_udp_prepare(w, snap, &qs[i], i);
 	for (i = 0; i < n; i++) {
+		if (i + WORKER_AHEAD < n)
+			worker_udp_prepare(w, snap, &qs[(i + WORKER_AHEAD) %
+			    (WORKER_AHEAD + 1)], i + WORKER_AHEAD);
+		if (i + 1 < n)
+			query_prefetch(w->qc, &qs[(i + 1) % (WORKER_AHEAD + 1)]);
+		q = &qs[i % (WORKER_AHEAD + 1)];
 		mh = &w->rx[i].msg_hdr;
 		w->st.udp_queries++;
 		if (mh->msg_flags & MSG_TRUNC) {
 			w->st.dropped++;
 			continue;
 		}
-		memcpy(&q.from, mh->msg_name, mh->msg_namelen);
-		q.fromlen = mh->msg_namelen;
-		q.out = w->txbuf[ntx];
-		q.cap = WORKER_TXBUF;
-		switch (query_answer(w->qc, snap, &q, w->rxbuf[i],
-		    w->rx[i].msg_len)) {
+		q->out = w->txbuf[ntx];
+		q->cap = WORKER_TXBUF;
+		switch (query_answer_prepared(w->qc, snap, q)) {
 		case QUERY_DROP:
 			break;
 		case QUERY_SEND:
-			worker_tx_add(u, mh, ntx++, q.outlen);
+			worker_tx_add(u, mh, ntx++, q->outlen);
 			break;
 		case QUERY_FORWARD:
-			if (worker_udp_forward(u, mh, &q, snap) == 0)
+			if (worker_udp_forward(u, mh, q, snap) == 0)
 				break;
 			/* Over a limit, out of resources: answer at once. */
-			if (query_fallback(w->qc, snap, &q) != 0)
-				worker_tx_add(u, mh, ntx++, q.outlen);
+			if (query_fallback(w->qc, snap, q) != 0)
+				worker_tx_add(u, mh, ntx++, q->outlen);
 			break;
 		}
 	}
