@@ -27,6 +27,14 @@ struct siphash_key {
 uint64_t	siphash_13(const struct siphash_key *key, const void *in,
 		    size_t len);
 
+/*
+ * The same hash, when in is followed by zero octets up to the next
+ * multiple of 8 past len (none when len is one): a few instructions
+ * less, for the hash of every cache hit (wire_key_hash()).
+ */
+uint64_t	siphash_13_padded(const struct siphash_key *key, const void *in,
+		    size_t len);
+
 /* Fill key with random octets (arc4random_buf: never fails). */
 void		siphash_key_random(struct siphash_key *key);
 

@@ -2218,7 +2218,7 @@ wire_inspect(const uint8_t *msg, size_t len, const struct wire_visit *v)
 uint64_t
 wire_key_hash(const struct wire_query *q, const struct siphash_key *key)
 {
-	uint8_t	buf[WIRE_MAX_NAME + 5];
+	uint8_t	buf[WIRE_MAX_NAME + 5 + 8];	/* + zeros to a word */
 	size_t	n = q->name_len;
 
 	memcpy(buf, q->lname, n);
@@ -2227,7 +2227,8 @@ wire_key_hash(const struct wire_query *q, const struct siphash_key *key)
 	buf[n++] = q->qclass >> 8;
 	buf[n++] = q->qclass & 0xff;
 	buf[n++] = q->do_bit ? 1 : 0;
-	return (siphash_13(key, buf, n));
+	memset(buf + n, 0, 8);
+	return (siphash_13_padded(key, buf, n));
 }
 
 /*
