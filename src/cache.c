@@ -567,7 +567,7 @@ cache_lookup(struct cache *c, const struct cache_req *req, uint8_t *out,
 	m.nttl = e->nttl;
 	failed = req->now < e->failed;
 	if (e->msg_len != 0 && age < e->ttl) {
-		n = wire_answer(out, cap, &m, age, 0, q, req->udp_max);
+		n = wire_answer_known(out, cap, &m, age, 0, q, req->udp_max);
 		if (n != 0)
 			res = CACHE_HIT;
 	} else if (e->msg_len != 0 &&
@@ -578,8 +578,8 @@ cache_lookup(struct cache *c, const struct cache_req *req, uint8_t *out,
 		 * timer: the stale answer at once, without asking again).
 		 */
 		if (req->allow_stale || failed) {
-			n = wire_answer(out, cap, &m, 0, CACHE_STALE_TTL, q,
-			    req->udp_max);
+			n = wire_answer_known(out, cap, &m, 0, CACHE_STALE_TTL,
+			    q, req->udp_max);
 			if (n != 0)
 				res = CACHE_STALE;
 		}
@@ -668,6 +668,13 @@ cache_insert(struct cache *c, const struct wire_query *q, const uint8_t *msg,
 	if (sc->rcode != WIRE_NOERROR && sc->rcode != WIRE_NXDOMAIN)
 		return;
 	if (sc->len < WIRE_HDR_LEN || sc->len > WIRE_MAX_UDP)
+		return;
+	/*
+	 * An answer to another question would never be served: not stored.
+	 * So a hit, whose key is q's name, type and class, writes its
+	 * answer without checking the question again (wire_answer_known()).
+	 */
+	if (!wire_question_is(msg, sc->len, q))
 		return;
 
 	if ((ttl = cache_lifetime(c, sc)) == 0)

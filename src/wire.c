@@ -1672,10 +1672,25 @@ wire_truncated(uint8_t *out, size_t cap, const struct wire_query *q,
 	return (b.len);
 }
 
-size_t
-wire_answer(uint8_t *out, size_t cap, const struct wire_msg *m,
+int
+wire_question_is(const uint8_t *msg, size_t len, const struct wire_query *q)
+{
+	size_t	qend = WIRE_HDR_LEN + q->name_len + 4;
+
+	return (q->have_question && qend <= len &&
+	    wire_equal_lower(msg + WIRE_HDR_LEN, q->lname, q->name_len) &&
+	    wire_get16(msg + qend - 4) == q->qtype &&
+	    wire_get16(msg + qend - 2) == q->qclass);
+}
+
+/*
+ * wire_answer(); known says that the caller made sure of
+ * wire_question_is() (a constant where this is inlined).
+ */
+static inline __attribute__((always_inline)) size_t
+wire_answer_at(uint8_t *out, size_t cap, const struct wire_msg *m,
     uint32_t elapsed, uint32_t fixed_ttl, const struct wire_query *q,
-    size_t udp_max)
+    size_t udp_max, int known)
 {
 	struct wire_buf	 b = { out, cap, 0 };
 	const uint8_t	*msg = m->data;
@@ -1684,14 +1699,9 @@ wire_answer(uint8_t *out, size_t cap, const struct wire_msg *m,
 	uint32_t	 ttl;
 
 	/* The stored question must be the client's, up to case. */
-	if (!q->have_question || m->len < WIRE_HDR_LEN)
+	if (!known && !wire_question_is(msg, m->len, q))
 		return (0);
 	qend = WIRE_HDR_LEN + q->name_len + 4;
-	if (qend > m->len ||
-	    !wire_equal_lower(msg + WIRE_HDR_LEN, q->lname, q->name_len) ||
-	    wire_get16(msg + qend - 4) != q->qtype ||
-	    wire_get16(msg + qend - 2) != q->qclass)
-		return (0);
 
 	flags = wire_get16(msg + 2);
 	flags &= ~(WIRE_AA | WIRE_TC | WIRE_RD | WIRE_CD);
@@ -1732,6 +1742,24 @@ wire_answer(uint8_t *out, size_t cap, const struct wire_msg *m,
 		wire_buf_set16(&b, 10, wire_get16(msg + 10) + 1);
 	}
 	return (b.len);
+}
+
+size_t
+wire_answer(uint8_t *out, size_t cap, const struct wire_msg *m,
+    uint32_t elapsed, uint32_t fixed_ttl, const struct wire_query *q,
+    size_t udp_max)
+{
+	return (wire_answer_at(out, cap, m, elapsed, fixed_ttl, q, udp_max,
+	    0));
+}
+
+size_t
+wire_answer_known(uint8_t *out, size_t cap, const struct wire_msg *m,
+    uint32_t elapsed, uint32_t fixed_ttl, const struct wire_query *q,
+    size_t udp_max)
+{
+	return (wire_answer_at(out, cap, m, elapsed, fixed_ttl, q, udp_max,
+	    1));
 }
 
 /* Append n octets of s to out at *pos, keeping room for the NUL. */

@@ -374,6 +374,20 @@ size_t	wire_answer(uint8_t *out, size_t cap, const struct wire_msg *m,
 	    size_t udp_max);
 
 /*
+ * Is the question of msg (len octets, uncompressed, right after the
+ * header, as wire_scan() leaves an answer) q's, up to case: name, type
+ * and class? wire_answer() asks first and writes nothing for another
+ * question; wire_answer_known() is wire_answer() for a caller that made
+ * sure of it before (the cache, when it stored the message under q's
+ * key: a hit's key is the same name, type and class).
+ */
+int	wire_question_is(const uint8_t *msg, size_t len,
+	    const struct wire_query *q);
+size_t	wire_answer_known(uint8_t *out, size_t cap, const struct wire_msg *m,
+	    uint32_t elapsed, uint32_t fixed_ttl, const struct wire_query *q,
+	    size_t udp_max);
+
+/*
  * Write the name in wire form at name (name_len octets) as text into out
  * ("www.example.nl." or "." for the root), cap octets with the NUL.
  * Non-printable octets and dots inside labels are escaped as \DDD.

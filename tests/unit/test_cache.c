@@ -543,6 +543,20 @@ test_cache_not_stored(void **state)
 	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
 	assert_int_equal(lookup(c, &q, T0, 1, &p), CACHE_MISS);
 
+	/*
+	 * An answer to another question: another name, another type. It
+	 * would never be served (a hit does not check the question again,
+	 * so it must not be there to find).
+	 */
+	make_a("other.example.nl.", 300, "192.0.2.1", &a);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
+	assert_int_equal(lookup(c, &q, T0, 1, &p), CACHE_MISS);
+	make_answer("www.example.nl.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR,
+	    NULL, NULL, &a);
+	a.sc.ttl = 300;
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
+	assert_int_equal(lookup(c, &q, T0, 1, &p), CACHE_MISS);
+
 	cache_stats(c, &st);
 	assert_int_equal(st.inserts, 0);
 	assert_int_equal(st.entries, 0);
@@ -829,6 +843,13 @@ thr_main(void *arg)
 			t->inserts++;
 			continue;
 		}
+		/*
+		 * The hints a worker gives ahead of a lookup, without the
+		 * lock, while others insert (and grow the buckets).
+		 */
+		cache_prefetch(t->c, wire_qhash(&t->q[k]));
+		cache_prefetch_entry(t->c, wire_qhash(&t->q[(k + 1) %
+		    THR_KEYS]));
 		outlen = 0;
 		t->lookups++;
 		req.q = &t->q[k];
@@ -902,6 +923,84 @@ test_cache_threads(void **state)
 	(void)state;
 	run_threads(BIG_CACHE);		/* many shards */
 	run_threads(1024);		/* one shard, constant eviction */
+}
+
+/* A prefetching worker: hints for every key until told to stop. */
+struct pf_arg {
+	struct cache	*c;
+	const uint64_t	*h;
+	int		 n;
+	int		 stop;
+	uint64_t	 rounds;
+};
+
+static void *
+pf_main(void *arg)
+{
+	struct pf_arg	*t = arg;
+	int		 i;
+
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
+		for (i = 0; i < t->n; i++) {
+			cache_prefetch(t->c, t->h[i]);
+			cache_prefetch_entry(t->c, t->h[i]);
+		}
+		t->rounds++;
+	}
+	return (NULL);
+}
+
+/*
+ * cache_prefetch_entry() reads the buckets without the lock while an
+ * insert grows them: the arrays it may still read are kept, not freed
+ * (ASan would see such a read), and the cache is as the inserts left it.
+ */
+static void
+test_cache_prefetch_grow(void **state)
+{
+	struct cache		*c;
+	struct wire_query	*q;
+	struct answer		 a;
+	struct pf_arg		 t;
+	pthread_t		 tid;
+	ldns_pkt		*p;
+	uint64_t		*h;
+	char			 name[64];
+	int			 i, n = 6000;
+
+	(void)state;
+	q = calloc((size_t)n, sizeof *q);
+	h = calloc((size_t)n, sizeof *h);
+	assert_non_null(q);
+	assert_non_null(h);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "g%d.example.nl.", i);
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q[i]);
+		h[i] = wire_qhash(&q[i]);
+	}
+	c = cache_new(BIG_CACHE, 0, 86400, 3600);
+	assert_non_null(c);
+	memset(&t, 0, sizeof t);
+	t.c = c;
+	t.h = h;
+	t.n = n;
+	assert_int_equal(pthread_create(&tid, NULL, pf_main, &t), 0);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "g%d.example.nl.", i);
+		make_a(name, 3600, "192.0.2.1", &a);
+		cache_insert(c, &q[i], a.buf, &a.sc, T0, 0, 0);
+	}
+	__atomic_store_n(&t.stop, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(tid, NULL), 0);
+	assert_true(t.rounds > 0);
+	assert_int_equal(cache_verify(c, NULL), 0);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(lookup(c, &q[i], T0, 0, &p), CACHE_HIT);
+		ldns_pkt_free(p);
+	}
+	cache_free(c);
+	free(h);
+	free(q);
 }
 
 static void
@@ -1027,6 +1126,9 @@ test_cache_many(void **state)
 	for (i = 0; i < 2 * n; i++) {
 		snprintf(name, sizeof name, "n%d.many.example.nl.", i);
 		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q);
+		/* The hints change nothing, present or not. */
+		cache_prefetch(c, wire_qhash(&q));
+		cache_prefetch_entry(c, wire_qhash(&q));
 		assert_int_equal(lookup(c, &q, T0, 0, &p),
 		    i < n ? CACHE_HIT : CACHE_MISS);
 		ldns_pkt_free(p);
@@ -1172,6 +1274,7 @@ main(void)
 		cmocka_unit_test(test_cache_flush),
 		cmocka_unit_test(test_cache_small_out),
 		cmocka_unit_test(test_cache_threads),
+		cmocka_unit_test(test_cache_prefetch_grow),
 		cmocka_unit_test(test_cache_now),
 		cmocka_unit_test(test_cache_fail),
 	};
