@@ -1,9 +1,9 @@
 /*
- * hitbatch.c: cache hits answered one by one against in the UDP worker's
+ * hitbatch.c: cache hits answered one by one, and in the UDP worker's
  * steps, in CPU nanoseconds per hit.
  *
  *     make build/hitbatch
- *     build/hitbatch [NAMES [ROUNDS]]
+ *     build/hitbatch [NAMES [ROUNDS [BLOCKED]]]
  *
  * fills a cache of 256 MiB (as make bench's veiligd) with NAMES names
  * (10,000, as make bench's hits), each with one A record, then answers
@@ -12,10 +12,12 @@
  * query_answer() on one query after the other (main before the batch
  * steps), and "ahead", the steps of worker_udp_answer() (query_prepare()
  * two datagrams ahead, query_prefetch() one ahead, then
- * query_answer_prepared()). The policy is hitpath.c's school board. The
- * names' cache entries are scattered over the heap as in service, so a
- * lookup's shard, bucket and entry are memory misses unless fetched
- * ahead: this measures what instruction counts (build/hitpath) cannot.
+ * query_answer_prepared()). The policy is hitpath.c's school board, which
+ * also blocks a list of BLOCKED synthetic names (1,000,000), so that the
+ * lists' table is as large as make bench's. The names' cache entries are
+ * scattered over the heap as in service, so a lookup's shard, bucket and
+ * entry are memory misses unless fetched ahead: this measures what
+ * instruction counts (build/hitpath) cannot.
  * It prints each round, the medians and ahead/inline per round. Run it
  * alone (flock /work/bench.lock on a shared machine).
  */
@@ -68,9 +70,31 @@ msg_cb(void *arg, const char *msg)
 	errx(1, "%s", msg);
 }
 
-/* hitpath.c's configuration, compiled and published. */
+/*
+ * A list of n synthetic names (at least one), blocked by the board too, so that the
+ * lists' table is as large as in service (make bench blocks 1.4
+ * million) and its lookups are memory misses as there.
+ */
 static void
-load(void)
+biglist(size_t n)
+{
+	char	 path[256];
+	FILE	*f;
+	size_t	 i;
+
+	snprintf(path, sizeof path, "%s/lists/big.txt", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		err(1, "%s", path);
+	/* At least one: an empty list is an error of the configuration. */
+	for (i = 0; i < n || i == 0; i++)
+		fprintf(f, "s%zu.blocked.example\n", i);
+	if (fclose(f) != 0)
+		err(1, "%s", path);
+}
+
+/* hitpath.c's configuration and the large list, compiled and published. */
+static void
+load(size_t nblocked)
 {
 	struct conf	*conf;
 	struct snapshot	*snap;
@@ -86,6 +110,7 @@ load(void)
 	snprintf(path, sizeof path, "%s/tables", dir);
 	mkdir(path, 0700);
 	put("lists/ads.txt", "ads.example.nl\ntracker.example\n");
+	biglist(nblocked);
 	put("lists/badip.txt", "192.0.2.66\n");
 	put("tables/safesearch.txt", "www.google.nl forcesafesearch.google.com\n");
 	put("tables/canaries.txt", "use-application-dns.net\n");
@@ -94,10 +119,11 @@ load(void)
 	    "filter: { tables: tables }\n"
 	    "lists:\n"
 	    "  ads: { file: lists/ads.txt, format: domains }\n"
+	    "  big: { file: lists/big.txt, format: domains }\n"
 	    "  badip: { file: lists/badip.txt, format: ip }\n");
 	put("boards/school.yaml", "name: School\n"
 	    "networks: [ 127.0.0.0/16 ]\n"
-	    "block: [ ads, badip ]\n"
+	    "block: [ ads, big, badip ]\n"
 	    "safe-search: true\n"
 	    "allow: [ allowed.example.nl ]\n"
 	    "deny: [ denied.example ]\n");
@@ -267,16 +293,19 @@ main(int argc, char **argv)
 	struct cache_stats	 st;
 	uint8_t			(*pkts)[PKT], out[4096];
 	size_t			*lens, *order, n = 10000, rounds = 7, i, j, t;
+	size_t			 nblocked = 1000000;
 	double			 ns[2][64], ratio[64], sorted[2][64];
 	int			 r, way;
 
 	if (argc > 1 && (n = strtoul(argv[1], NULL, 10)) == 0)
-		errx(2, "usage: hitbatch [NAMES [ROUNDS]]");
+		errx(2, "usage: hitbatch [NAMES [ROUNDS [BLOCKED]]]");
 	if (argc > 2 && ((rounds = strtoul(argv[2], NULL, 10)) == 0 ||
 	    rounds > 64))
 		errx(2, "ROUNDS: 1 to 64");
+	if (argc > 3)
+		nblocked = strtoul(argv[3], NULL, 10);
 	snapshot_thread_init();
-	load();
+	load(nblocked);
 	if ((base = event_base_new()) == NULL ||
 	    (cache = cache_new(256 << 20, 0, 86400, 3600)) == NULL ||
 	    (inflight = inflight_new()) == NULL ||
@@ -319,8 +348,9 @@ main(int argc, char **argv)
 		qsort(sorted[way], rounds, sizeof sorted[0][0], cmp);
 	}
 	qsort(ratio, rounds, sizeof ratio[0], cmp);
-	printf("%zu names: median inline %.1f ns, ahead %.1f ns per hit; "
-	    "ahead/inline per round median %.3f (%.3f-%.3f)\n", n,
+	printf("%zu names, %zu blocked: median inline %.1f ns, ahead %.1f ns "
+	    "per hit; ahead/inline per round median %.3f (%.3f-%.3f)\n", n,
+	    nblocked,
 	    sorted[0][rounds / 2], sorted[1][rounds / 2], ratio[rounds / 2],
 	    ratio[0], ratio[rounds - 1]);
 
