@@ -385,9 +385,11 @@ query_rate(struct query_ctx *qc, const struct conf *conf, struct query *q,
  * The first half of query_answer()'s decision, which writes nothing: parse
  * pkt, find who is asking and the policy on the question. A question for
  * the cache is hashed (the hash kept for the lookup and the forwarder),
- * and with ahead set its shard's tags and bucket start loading.
+ * and with ahead set its shard's tags and bucket start loading. Inlined
+ * (as query_decide() is), so that the steps cost no calls the one-step
+ * query_answer() did not make: blocked answers stay as cheap.
  */
-static void
+static inline __attribute__((always_inline)) void
 query_prepare_at(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q, const uint8_t *pkt, size_t len, int ahead)
 {
@@ -430,7 +432,7 @@ query_prepare_at(struct query_ctx *qc, const struct snapshot *snap,
  * The second half of query_answer()'s decision, before rate limiting and
  * counting: the answer to the query query_prepare_at() prepared.
  */
-static enum query_next
+static inline __attribute__((always_inline)) enum query_next
 query_decide(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q)
 {
