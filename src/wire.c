@@ -131,6 +131,9 @@ struct wire_lname {
  */
 struct wire_rrmemo {
 	uint32_t		 n;
+	uint16_t		 qlen;		/* octets of the question's name,
+						   which is checked and
+						   uncompressed; 0: unknown */
 	uint16_t		 fixed[WIRE_SCRUB_MAX_RR];
 	uint16_t		 nlen[WIRE_SCRUB_MAX_RR];
 };
@@ -150,6 +153,8 @@ struct wire_chain {
 							   last dlen octets
 							   of name[i] */
 	int			 rcode;		/* the answer's */
+	int			 qsame;		/* the message's question is
+						   name[0] (any case) */
 	int			 positive;	/* data at the last name */
 	uint32_t		 soa;		/* the SOA kept, or WIRE_NONE */
 	struct wire_lname	 zone;		/* ... and its owner */
@@ -488,9 +493,17 @@ wire_rr_read_memo(struct wire_rr *rr, struct wire_rrmemo *m)
 		off = m->fixed[rr->read];
 		nlen = m->nlen[rr->read];
 	} else {
-		rr->why = wire_name(rr->msg, rr->len, &off, NULL, &nlen,
-		    NULL);
-		if (rr->why != NULL)
+		if (m != NULL && m->qlen != 0 && rr->len - off >= 2 &&
+		    rr->msg[off] == 0xc0 && rr->msg[off + 1] == WIRE_HDR_LEN) {
+			/*
+			 * Just a pointer to the question's name, which the
+			 * scrub checked: what wire_name() would say of it.
+			 * Nearly every answer's records are owned so.
+			 */
+			off += 2;
+			nlen = m->qlen;
+		} else if ((rr->why = wire_name(rr->msg, rr->len, &off, NULL,
+		    &nlen, NULL)) != NULL)
 			return (-1);
 		if (m != NULL && rr->read == m->n &&
 		    m->n < WIRE_SCRUB_MAX_RR && off <= UINT16_MAX) {
@@ -1026,6 +1039,24 @@ wire_lname_read(const uint8_t *msg, size_t len, size_t pos, size_t end,
 	return (after);
 }
 
+/*
+ * The owner of rr, lower-cased: name[0] of the chain when it is a pointer
+ * to the question's name and that is name[0] (c->qsame), which spares
+ * reading the name again; else read into *buf. NULL when malformed.
+ */
+static const struct wire_lname *
+wire_chain_owner(const struct wire_chain *c, const struct wire_rr *rr,
+    struct wire_lname *buf)
+{
+	if (c->qsame && rr->len - rr->owner >= 2 &&
+	    rr->msg[rr->owner] == 0xc0 &&
+	    rr->msg[rr->owner + 1] == WIRE_HDR_LEN)
+		return (&c->name[0]);
+	if (wire_lname_read(rr->msg, rr->len, rr->owner, rr->len, buf) == 0)
+		return (NULL);
+	return (buf);
+}
+
 /* Is n the lower-case name of len octets at name? */
 static int
 wire_lname_eq(const struct wire_lname *n, const uint8_t *name, size_t len)
@@ -1067,15 +1098,15 @@ static int
 wire_chain_cname(struct wire_chain *c, size_t i, const struct wire_rr *rr,
     struct wire_lname *next)
 {
-	struct wire_lname	owner;
-	size_t			rdend = rr->rdata + rr->rdlen;
+	struct wire_lname	 buf;
+	const struct wire_lname	*owner;
+	size_t			 rdend = rr->rdata + rr->rdlen;
 
 	if (c->cname[i] != WIRE_NONE)
 		return (0);
-	if (wire_lname_read(rr->msg, rr->len, rr->owner, rr->len,
-	    &owner) == 0)
+	if ((owner = wire_chain_owner(c, rr, &buf)) == NULL)
 		return (-1);
-	if (!wire_lname_eq(&c->name[i], owner.name, owner.len))
+	if (!wire_lname_eq(&c->name[i], owner->name, owner->len))
 		return (0);
 	if (wire_lname_read(rr->msg, rr->len, rr->rdata, rdend,
 	    next) != rdend)
@@ -1307,7 +1338,8 @@ static int
 wire_keep(struct wire_chain *c, const struct wire_rr *rr)
 {
 	const struct wire_lname	*last = &c->name[c->n - 1];
-	struct wire_lname	 owner;
+	struct wire_lname	 buf;
+	const struct wire_lname	*owner;
 	uint32_t		 idx = rr->read - 1;
 	size_t			 i;
 
@@ -1326,8 +1358,7 @@ wire_keep(struct wire_chain *c, const struct wire_rr *rr)
 		return (0);
 	if (rr->section == WIRE_SEC_NS && idx != c->soa && !c->q->do_bit)
 		return (0);
-	if (wire_lname_read(rr->msg, rr->len, rr->owner, rr->len,
-	    &owner) == 0)
+	if ((owner = wire_chain_owner(c, rr, &buf)) == NULL)
 		return (-1);
 	switch (rr->section) {
 	case WIRE_SEC_AN:
@@ -1335,17 +1366,17 @@ wire_keep(struct wire_chain *c, const struct wire_rr *rr)
 			if (c->cname[i] == idx || c->dname[i] == idx)
 				return (1);
 		}
-		if (wire_lname_eq(last, owner.name, owner.len) &&
+		if (wire_lname_eq(last, owner->name, owner->len) &&
 		    (rr->type == c->q->qtype ||
 		    c->q->qtype == WIRE_TYPE_ANY)) {
 			c->positive = 1;
 			return (1);
 		}
-		return (wire_keep_sig(c, rr, &owner));
+		return (wire_keep_sig(c, rr, owner));
 	case WIRE_SEC_NS:
 		if (idx == c->soa)
 			return (1);
-		return (wire_keep_proof(c, rr, &owner));
+		return (wire_keep_proof(c, rr, owner));
 	default:
 		return (0);
 	}
@@ -1490,7 +1521,15 @@ wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,
 
 	c.q = q;
 	memo.n = 0;
+	memo.qlen = (uint16_t)(off - 4 - WIRE_HDR_LEN);
 	c.memo = &memo;
+	/*
+	 * The question as asked (wire_check_answer() has made sure of it,
+	 * but the scrub does not rely on its caller): then an owner that
+	 * points at it is name[0] without reading it.
+	 */
+	c.qsame = memo.qlen == q->name_len &&
+	    wire_equal_lower(msg + WIRE_HDR_LEN, q->lname, q->name_len);
 	c.rcode = WIRE_RCODE(wire_get16(msg + 2));
 	c.positive = 0;
 	c.soa = WIRE_NONE;

@@ -344,6 +344,50 @@ test_scrub_case(void **state)
 	scrub(&a, &w, NULL);
 }
 
+/*
+ * A record owned by a pointer to the question's name is of that name,
+ * whatever the query asked: the scrub does not take the message's
+ * question for the query's (wire_check_answer() refuses such a message
+ * first; the scrub does not count on it). The same question in other
+ * case (0x20) is the query's, and its record stays.
+ */
+static void
+test_scrub_question_pointer(void **state)
+{
+	const struct ans asked = { "www.example.nl.", LDNS_RR_TYPE_A,
+	    LDNS_RCODE_NOERROR, 0, NULL, NULL, NULL };
+	const struct ans other = { "bank.example.com.", LDNS_RR_TYPE_A,
+	    LDNS_RCODE_NOERROR, 0,
+	    RRS("bank.example.com. 300 IN A 203.0.113.66"), NULL, NULL };
+	const struct ans mixed = { "wWw.ExamPle.nL.", LDNS_RR_TYPE_A,
+	    LDNS_RCODE_NOERROR, 0,
+	    RRS("wWw.ExamPle.nL. 300 IN A 192.0.2.1"), NULL, NULL };
+	struct wire_query	q;
+	uint8_t			msg[512];
+	size_t			len, off;
+	unsigned		dropped;
+
+	(void)state;
+	mkq(&asked, &q);
+
+	len = mkans(&other, msg, sizeof msg);
+	off = wire_skip_question(msg, len);
+	/* ldns wrote the owner as a pointer to the question. */
+	assert_int_equal(msg[off], 0xc0);
+	assert_int_equal(msg[off + 1], 12);
+	/* The A record (16 octets) goes; the OPT stays. */
+	assert_int_equal(wire_scrub(msg, len, &q, tmp, &dropped), len - 16);
+	assert_int_equal(dropped, 1);
+	assert_int_equal(msg[7], 0);		/* ANCOUNT */
+
+	len = mkans(&mixed, msg, sizeof msg);
+	off = wire_skip_question(msg, len);
+	assert_int_equal(msg[off], 0xc0);
+	assert_int_equal(msg[off + 1], 12);
+	assert_int_equal(wire_scrub(msg, len, &q, tmp, &dropped), len);
+	assert_int_equal(dropped, 0);
+}
+
 /* A loop ends the chain; its links stay. */
 static void
 test_scrub_loop(void **state)
@@ -938,6 +982,7 @@ main(void)
 		cmocka_unit_test(test_scrub_additional_other),
 		cmocka_unit_test(test_scrub_chain_order),
 		cmocka_unit_test(test_scrub_case),
+		cmocka_unit_test(test_scrub_question_pointer),
 		cmocka_unit_test(test_scrub_loop),
 		cmocka_unit_test(test_scrub_long_chain),
 		cmocka_unit_test(test_scrub_qtype_cname),
