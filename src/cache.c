@@ -311,7 +311,7 @@ cache_lru_front(struct cache_shard *s, struct cache_entry *e)
 /*
  * The entries just evicted, the LRU tail is the next to go: its line is
  * warm now (the eviction wrote its next), so ask for the lines its own
- * eviction will write (its chain neighbour before it, its LRU
+ * eviction will write (its chain neighbours before and after it, its LRU
  * neighbour, its bucket's tags) while they are known without a wait.
  */
 static void
@@ -322,6 +322,8 @@ cache_prefetch_victim(struct cache_shard *s)
 	if (t == NULL)
 		return;
 	__builtin_prefetch(t->hpprev, 1);
+	if (t->hnext != NULL)
+		__builtin_prefetch(t->hnext, 1);
 	if (t->prev != NULL)
 		__builtin_prefetch(t->prev, 1);
 	__builtin_prefetch(&s->tags[t->hash & (s->nbuckets - 1)], 1);
@@ -556,8 +558,14 @@ cache_lookup(struct cache *c, const struct cache_req *req, uint8_t *out,
 	s = cache_shard(c, h);
 
 	pthread_mutex_lock(&s->lock);
-	if ((e = cache_find(s, h, q)) == NULL)
+	if ((e = cache_find(s, h, q)) == NULL) {
+		/*
+		 * The insert of the answer, when it comes, writes this
+		 * bucket (a cold line of a large cache): ask for it now.
+		 */
+		__builtin_prefetch(&s->buckets[h & (s->nbuckets - 1)], 1);
 		goto out;
+	}
 	/* A clock that went back (only tests do that) counts as age 0. */
 	age = req->now >= e->stored ? req->now - e->stored : 0;
 	msg = (const uint8_t *)(e->ttl_off + e->nttl) + e->name_len;
