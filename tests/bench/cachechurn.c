@@ -3,12 +3,17 @@
  * in wall-clock nanoseconds per miss.
  *
  *     make build/cachechurn
- *     build/cachechurn [MIB [MISSES [ROUNDS]]]
+ *     build/cachechurn [MIB [MISSES [ROUNDS [SPREAD]]]]
  *
  * fills a cache of MIB MiB (256, as make bench's veiligd) with unique
  * names, then times MISSES more (1,000,000) as a worker makes them: a
  * lookup that misses, then an insert that evicts the LRU tail, ROUNDS
- * times (5) with the median and the range. The queries and answers are
+ * times (5) with the median and the range, in wall-clock time and in the
+ * thread's CPU time (which leaves out the time other programs had the
+ * core: the figure to compare on a shared machine). SPREAD (0) makes the
+ * names' first labels 0 to SPREAD-1 octets longer, one length per name
+ * from its number, so that the entries differ in size as real ones do
+ * and the allocator sees many sizes, not one. The queries and answers are
  * built in the loop (the same work for any cache.c), so that the cache
  * does not stay in the processor's caches: this measures what
  * instruction counts cannot, the memory misses of a large cache's
@@ -28,15 +33,22 @@
 #define T0	1000
 
 /* The query and the answer for name number n, parsed and scanned. */
+static unsigned spread;
+
 static void
 make(uint64_t n, struct wire_query *q, uint8_t *ans, struct wire_scan *sc)
 {
-	uint8_t	pkt[128], *p;
-	char	label[32];
+	uint8_t	pkt[192], *p;
+	char	label[64];
 	size_t	llen, qlen;
+	unsigned pad = 0;
 
-	llen = (size_t)snprintf(label, sizeof label, "m%llu",
-	    (unsigned long long)n);
+	/* A length from the name's number, scattered (Knuth's multiplier). */
+	if (spread != 0)
+		pad = (unsigned)(((n * 2654435761ULL) >> 16) % spread);
+	llen = (size_t)snprintf(label, sizeof label, "m%llu%.*s",
+	    (unsigned long long)n, (int)pad,
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 	memset(pkt, 0, 12);
 	pkt[2] = 0x01;		/* RD */
 	pkt[5] = 1;		/* QDCOUNT */
@@ -85,6 +97,14 @@ miss(struct cache *c, uint64_t n)
 	cache_insert(c, &q, ans, &sc, T0, 0, 0);
 }
 
+/* Nanoseconds from a to b. */
+static double
+elapsed(const struct timespec *a, const struct timespec *b)
+{
+	return ((double)(b->tv_sec - a->tv_sec) * 1e9 +
+	    (double)(b->tv_nsec - a->tv_nsec));
+}
+
 static int
 cmp(const void *a, const void *b)
 {
@@ -98,8 +118,8 @@ main(int argc, char **argv)
 {
 	struct cache		*c;
 	struct cache_stats	 st;
-	struct timespec		 t0, t1;
-	double			 ns[64];
+	struct timespec		 t0, t1, c0, c1;
+	double			 ns[64], cpu[64];
 	uint64_t		 n = 0, i, misses = 1000000;
 	size_t			 mib = 256;
 	int			 r, rounds = 5;
@@ -110,8 +130,12 @@ main(int argc, char **argv)
 		misses = strtoull(argv[2], NULL, 10);
 	if (argc > 3)
 		rounds = atoi(argv[3]);
-	if (mib == 0 || misses == 0 || rounds < 1 || rounds > 64)
-		errx(1, "usage: cachechurn [MIB [MISSES [ROUNDS]]]");
+	if (argc > 4)
+		spread = (unsigned)strtoul(argv[4], NULL, 10);
+	if (mib == 0 || misses == 0 || rounds < 1 || rounds > 64 ||
+	    spread > 40)
+		errx(1, "usage: cachechurn [MIB [MISSES [ROUNDS [SPREAD]]]] "
+		    "(SPREAD at most 40)");
 	if ((c = cache_new(mib << 20, 0, 86400, 3600)) == NULL)
 		errx(1, "cache_new");
 
@@ -127,16 +151,22 @@ main(int argc, char **argv)
 
 	for (r = 0; r < rounds; r++) {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 		for (i = 0; i < misses; i++)
 			miss(c, n++);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		ns[r] = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 +
-		    (double)(t1.tv_nsec - t0.tv_nsec)) / (double)misses;
-		printf("round %d: %.1f ns per miss\n", r, ns[r]);
+		ns[r] = elapsed(&t0, &t1) / (double)misses;
+		cpu[r] = elapsed(&c0, &c1) / (double)misses;
+		printf("round %d: %.1f ns per miss, %.1f ns CPU\n", r, ns[r],
+		    cpu[r]);
 	}
 	qsort(ns, (size_t)rounds, sizeof ns[0], cmp);
+	qsort(cpu, (size_t)rounds, sizeof cpu[0], cmp);
 	printf("median %.1f ns per miss (%.1f-%.1f)\n", ns[rounds / 2], ns[0],
 	    ns[rounds - 1]);
+	printf("median %.1f ns CPU per miss (%.1f-%.1f)\n", cpu[rounds / 2],
+	    cpu[0], cpu[rounds - 1]);
 	cache_free(c);
 	return (0);
 }

@@ -19,7 +19,8 @@ Options: -r ROUNDS (5), -l SECONDS per run (8), -n NAMES per run
 and -w WINDOW (blast's, 8 x 16), --no-dnsdist, --lists DIR (the board
 blocks every list in it, as tests/bench/run does), --blast PATH
 (build/blast, or $BLAST), --perf NAME (perf record -g NAME's first run
-into build/bench/perf-NAME.data), --callgrind N (the veiligds under
+into build/bench/perf-NAME.data; --perf-round R records round R instead,
+e.g. 1 with a small --cache, to see a full cache), --callgrind N (the veiligds under
 callgrind, N queries a run: instructions per answer), --cache SIZE
 (veiligd's cache size, 256MiB; a small one fills in the first run, so
 that every later miss also evicts), --keep (leave the temporary
@@ -292,7 +293,7 @@ class Bench:
         pid = self.pid[n].pid
         cg = a.callgrind and n != "dnsdist"
         side = None
-        if a.perf == n and rnd == 0:
+        if a.perf == n and rnd == a.perf_round:
             side = subprocess.Popen(
                 ["perf", "record", "-g", "-p", str(pid), "-o",
                  os.path.join(REPO, "build", "bench", "perf-%s.data" % n),
@@ -417,6 +418,7 @@ def main():
     ap.add_argument("--blast", default=os.environ.get(
         "BLAST", os.path.join(REPO, "build", "blast")))
     ap.add_argument("--perf")
+    ap.add_argument("--perf-round", type=int, default=0)
     ap.add_argument("--callgrind", type=int, default=0)
     ap.add_argument("--cache", default="256MiB")
     ap.add_argument("--keep", action="store_true")
