@@ -755,7 +755,7 @@ fwd_job_make_query(struct fwd_job *job, uint8_t *out, int tcp)
 	if (tcp)
 		return (wire_make_query(out, FWD_QUERY_MAX, &w->q, job->id,
 		    NULL));
-	fwd_random(job->fwd, bits, (job->letters + 7) / 8);
+	fwd_random(job->fwd, bits, (job->name_len + 7) / 8);
 	wire_mix_case(job->qname, job->lname, job->name_len, bits);
 	return (wire_make_query(out, FWD_QUERY_MAX, &w->q, job->id,
 	    job->qname));

@@ -233,9 +233,12 @@ size_t	wire_make_query(uint8_t *out, size_t cap, const struct wire_query *q,
  * was spelled, so an off-path attacker must guess the case of each letter
  * of the name we asked too. wire_letters() counts the letters of a
  * lower-case wire name of len octets: the bits of case it carries.
- * wire_mix_case() writes that name to dst with its i-th letter in upper
- * case where bit i of bits is set (bits[i / 8] >> (i % 8) & 1); bits
- * holds at least wire_letters() bits.
+ * wire_mix_case() writes that name to dst with its octet i in upper case
+ * where it is a letter and bit i of bits is set (bits[i / 8] >> (i % 8)
+ * & 1); bits holds at least len bits. Every letter has a bit of its own,
+ * so a name carries wire_letters() bits of case all the same; the bits
+ * of the other octets go unused (a few random octets a name, for eight
+ * octets done at once).
  */
 size_t	wire_letters(const uint8_t *lname, size_t len);
 void	wire_mix_case(uint8_t *dst, const uint8_t *lname, size_t len,

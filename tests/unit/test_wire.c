@@ -808,8 +808,11 @@ test_mix_case(void **state)
 {
 	static const uint8_t pkt[] = { HDR(0x0100, 1, 0, 0, 0), QNAME,
 		QTAIL };
-	/* Letters 0, 2 and 8 (of w w w e x a m p l e n l) in upper case. */
-	static const uint8_t bits[2] = { 0x05, 0x01 };
+	/*
+	 * Octets 1, 3 and 10 (of 3 w w w 7 e x a m p l e 2 n l 0) in upper
+	 * case; the bits of octets 0, 4 and 12 (lengths) do nothing.
+	 */
+	static const uint8_t bits[2] = { 0x1b, 0x14 };
 	static const uint8_t want[] = { 3, 'W', 'w', 'W', 7, 'e', 'x', 'a',
 		'm', 'p', 'L', 'e', 2, 'n', 'l', 0 };
 	static const uint8_t digits[] = { HDR(0x0100, 1, 0, 0, 0), 1, '1',
@@ -854,6 +857,50 @@ test_mix_case(void **state)
 	assert_int_equal(wire_letters(q.lname, q.name_len), 0);
 	wire_mix_case(mixed, q.lname, q.name_len, bits);
 	assert_memory_equal(mixed, q.lname, q.name_len);
+}
+
+/*
+ * 0x20 eight octets at a time against the rule one octet at a time: names
+ * of every length to 255 with every octet value (letters, digits, upper
+ * case, length octets), random bits. Only letters change, and a letter
+ * goes upper case exactly when its bit is set.
+ */
+static void
+test_mix_case_words(void **state)
+{
+	uint8_t		name[WIRE_MAX_NAME], bits[WIRE_MAX_NAME / 8 + 1];
+	uint8_t		got[WIRE_MAX_NAME + 8], want;
+	size_t		len, i, letters;
+	unsigned	round;
+
+	(void)state;
+	srandom(20261130);
+	for (round = 0; round < 2000; round++) {
+		len = 1 + (size_t)random() % WIRE_MAX_NAME;
+		for (i = 0; i < len; i++) {
+			/* Half letters, half anything else. */
+			name[i] = random() & 1 ? (uint8_t)('a' + random() %
+			    26) : (uint8_t)random();
+		}
+		for (i = 0; i < sizeof bits; i++)
+			bits[i] = (uint8_t)random();
+		memset(got, 0xee, sizeof got);
+		wire_mix_case(got, name, len, bits);
+		letters = 0;
+		for (i = 0; i < len; i++) {
+			want = name[i];
+			if (want >= 'a' && want <= 'z') {
+				letters++;
+				if (bits[i / 8] >> (i % 8) & 1)
+					want = (uint8_t)(want - 'a' + 'A');
+			}
+			assert_int_equal(got[i], want);
+		}
+		/* Nothing written past the name. */
+		for (; i < sizeof got; i++)
+			assert_int_equal(got[i], 0xee);
+		assert_int_equal(wire_letters(name, len), letters);
+	}
 }
 
 /*
@@ -2605,6 +2652,7 @@ main(void)
 		cmocka_unit_test(test_check_answer),
 		cmocka_unit_test(test_lower_words),
 		cmocka_unit_test(test_mix_case),
+		cmocka_unit_test(test_mix_case_words),
 		cmocka_unit_test(test_key_hash),
 		cmocka_unit_test(test_qhash),
 		cmocka_unit_test(test_scan_positive),
