@@ -1536,19 +1536,23 @@ wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,
 		return (0);
 	total = (size_t)wire_get16(msg + 6) + wire_get16(msg + 8) +
 	    wire_get16(msg + 10);
-	if (total > WIRE_SCRUB_MAX_RR ||
-	    (off = wire_skip_question(msg, len)) == 0)
+	if (total > WIRE_SCRUB_MAX_RR)
 		return (0);
 	/*
 	 * The question is copied as it is, so it must not point into what
 	 * may move: uncompressed, as wire_check_answer() has it anyway.
+	 * One walk of its labels checks it as wire_skip_question() would
+	 * (within the message, at most WIRE_MAX_NAME octets, then type and
+	 * class) and that no label is a pointer.
 	 */
-	for (i = WIRE_HDR_LEN; msg[i] != 0; i += msg[i] + 1) {
+	for (i = WIRE_HDR_LEN; i < len && msg[i] != 0; i += msg[i] + 1) {
 		if (msg[i] > WIRE_MAX_LABEL)
 			return (0);
 	}
-	if (i + 5 != off)
+	if (i >= len || i + 1 - WIRE_HDR_LEN > WIRE_MAX_NAME ||
+	    len - i - 1 < 4)
 		return (0);
+	off = i + 5;
 
 	c.q = q;
 	memo.n = 0;
