@@ -247,6 +247,8 @@ static int	wire_scrub_mark(struct wire_chain *, const uint8_t *, size_t,
 		    size_t, uint8_t *);
 static size_t	wire_scrub_write(const uint8_t *, size_t, size_t,
 		    const uint8_t *, struct wire_rrmemo *, uint8_t *);
+static size_t	wire_scrub_cut(uint8_t *, size_t, size_t, const uint8_t *,
+		    struct wire_rrmemo *);
 
 /* Big-endian 16-bit read; the caller has checked the bounds. */
 static uint16_t
@@ -1521,6 +1523,65 @@ wire_scrub_write(const uint8_t *msg, size_t len, size_t off,
 	return (b.len);
 }
 
+/*
+ * The common case of wire_scrub_write(), done in place: the records kept
+ * are the first ones, up to the first that goes, and after that only OPT
+ * records owned by the root (a positive answer's upstream OPT, after the
+ * authority and glue that go). Nothing kept then moves but the OPT
+ * records, which hold no name, and what is kept before them stays where
+ * it is, every pointer in it leading back to where it led. The records
+ * kept first must have no names in their rdata (wire_scrub_write() would
+ * check the pointers in those): A and AAAA answers, not a CNAME chain.
+ * The new length, or 0 (msg untouched) where this does not apply.
+ */
+static size_t
+wire_scrub_cut(uint8_t *msg, size_t len, size_t off, const uint8_t *keep,
+    struct wire_rrmemo *memo)
+{
+	struct wire_rr		rr;
+	struct wire_shape	sh;
+	uint16_t		count[3] = { 0, 0, 0 };
+	size_t			end = 0, start, from[2], n[2], nopt = 0, i;
+	uint32_t		idx;
+	int			r, kept, cut = 0;
+
+	wire_rr_begin(&rr, msg, len, off);
+	for (;;) {
+		start = rr.next;
+		if ((r = wire_rr_read_memo(&rr, memo)) != 1)
+			break;
+		idx = rr.read - 1;
+		kept = (keep[idx / 8] >> (idx % 8)) & 1;
+		if (!cut && kept) {
+			wire_rdata_shape(rr.type, rr.rdlen, &sh);
+			if (sh.names != 0)
+				return (0);
+			count[rr.section]++;
+		} else if (!cut) {
+			cut = 1;
+			end = start;
+		} else if (kept) {
+			if (rr.type != WIRE_TYPE_OPT || msg[start] != 0 ||
+			    nopt == 2)
+				return (0);
+			from[nopt] = start;
+			n[nopt++] = rr.next - start;
+			count[rr.section]++;
+		}
+	}
+	if (r == -1 || !cut)
+		return (0);
+	/* Decided: now move the OPT records up, in order. */
+	for (i = 0; i < nopt; i++) {
+		memmove(msg + end, msg + from[i], n[i]);
+		end += n[i];
+	}
+	wire_put16(msg + 6, count[WIRE_SEC_AN]);
+	wire_put16(msg + 8, count[WIRE_SEC_NS]);
+	wire_put16(msg + 10, count[WIRE_SEC_AR]);
+	return (end);
+}
+
 size_t
 wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,
     uint8_t *tmp, unsigned *dropped)
@@ -1578,10 +1639,16 @@ wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,
 	if (kept == total)
 		return (len);
 
-	/* Something goes: the rest written anew, then back over msg. */
-	if ((n = wire_scrub_write(msg, len, off, keep, &memo, tmp)) == 0)
-		return (0);
-	memcpy(msg, tmp, n);
+	/*
+	 * Something goes: cut in place when only what follows the first
+	 * records goes, else the rest written anew, then back over msg.
+	 */
+	if ((n = wire_scrub_cut(msg, len, off, keep, &memo)) == 0) {
+		if ((n = wire_scrub_write(msg, len, off, keep, &memo,
+		    tmp)) == 0)
+			return (0);
+		memcpy(msg, tmp, n);
+	}
 	*dropped = total - kept;
 	return (n);
 }
