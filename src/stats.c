@@ -130,31 +130,45 @@ static const char *const stats_limit_names[STATS_NLIMITS] = {
 
 /*
  * One board in one worker set: what one second of queries adds up to.
- * With many boards every query meets a record out of the cache, so the
- * fields a query writes are packed into as few lines as can be: the
- * record is aligned to a cache line, line 0 holds the answer and rcode
- * counts, line 1 the usual query types, line 2 the batch's pending
- * answers, the latency sums and the rarer counts, then one line of
- * latency buckets for each of cached and forwarded answers. A query
- * writes four lines where it wrote five or six (an unaligned record with
- * its dirty flag at the end), and whether the board is in the set's
- * dirty list is a bit in a small bitmap (stats_set.seen), not a field
- * here.
+ * With many boards every query meets a record out of the cache, so a
+ * usual query writes one line of it: line 0 holds the batch's pending
+ * answers, the latency sums and a few slots, each a kind of count and
+ * its value (stats_slot_add). A query's type, answer kind and rcode are
+ * one kind together (what a board sees in a second is mostly a handful
+ * of such triples), an answer latency bucket another. The lines after
+ * it hold the counters of every kind, which take what the slots cannot
+ * (all in use, or a count too large for one) and the rarer counts (safe
+ * search, limits, lost sites): a query writes them seldom, and the fold
+ * reads them only when "cold" says they were written. Whether the board
+ * is in the set's dirty list is a bit in a small bitmap (stats_set.seen),
+ * not a field here.
  */
+#define STATS_NSLOTS		9
+#define STATS_SLOT_BITS		20	/* of a slot's value */
+#define STATS_SLOT_MAX		((1U << STATS_SLOT_BITS) - 1)
+#define STATS_SLOT_QUERY	(1U << 11) /* | qtype << 6 | answer << 3
+					      | rcode */
+#define STATS_SLOT_LAT		(1U << 10) /* | upstream << 4 | bucket */
+
 struct stats_brec {
-	uint32_t	answer[STATS_NANSWERS];
+	uint32_t	pend[2];	/* answers of the batch, not timed yet */
+	uint64_t	lat_ns[2];	/* the sum of the latencies [up] */
+	uint32_t	slot[STATS_NSLOTS]; /* kind << STATS_SLOT_BITS |
+					       count; 0: free */
+	uint32_t	cold;		/* the lines below were written */
+
+	uint32_t	answer[STATS_NANSWERS] __attribute__((aligned(64)));
 	uint32_t	rcode[STATS_NRCODES];
 	uint32_t	qtype[STATS_NQTYPES];
-	uint32_t	pend[2];	/* answers of the batch, not timed yet */
-	uint64_t	lat_ns[2];	/* the sum of lat[up] */
 	uint32_t	safe_search;
 	uint32_t	limited[STATS_NLIMITS];
 	uint32_t	sites_lost;	/* blocked, no room in the ring */
-	uint32_t	lat[2][STATS_NBUCKETS] __attribute__((aligned(64)));
-						/* [upstream] */
-};
-_Static_assert(sizeof(struct stats_brec) == 5 * 64,
-    "stats_brec: five cache lines, the hot ones first");
+	uint32_t	lat[2][STATS_NBUCKETS];	/* [upstream] */
+} __attribute__((aligned(64)));
+_Static_assert(offsetof(struct stats_brec, answer) == 64,
+    "stats_brec: the line a query writes, then the cold ones");
+_Static_assert(sizeof(struct stats_brec) == 6 * 64,
+    "stats_brec: six cache lines");
 
 /* A (board, category) count, sid1 = board + 1 (0: free slot). */
 struct stats_cslot {
@@ -586,6 +600,60 @@ stats_boundary(const struct stats *st, time_t t)
 
 /* ---- the workers' side: counting ---- */
 
+/* Add n to the counter of slot kind key in the cold lines of r. */
+static void
+stats_cold_add(struct stats_brec *r, uint32_t key, uint32_t n)
+{
+	unsigned	answer;
+
+	r->cold = 1;
+	if (key & STATS_SLOT_QUERY) {
+		answer = (key >> 3) & 7;
+		r->qtype[(key >> 6) & 31] += n;
+		r->answer[answer] += n;
+		/* A dropped query has no answer and so no rcode. */
+		if (answer != STATS_DROPPED)
+			r->rcode[key & 7] += n;
+	} else
+		r->lat[(key >> 4) & 1][key & 15] += n;
+}
+
+/*
+ * Add n to the count of kind key (STATS_SLOT_QUERY or STATS_SLOT_LAT
+ * with its fields) in r: in its slot, or a free one, in the record's
+ * first line; in the cold lines when all slots hold other kinds or the
+ * slot's count would overflow (the slot's count goes with it). Slots
+ * are taken in order and freed only by the fold, so the first free one
+ * ends the search.
+ */
+static inline void
+stats_slot_add(struct stats_brec *r, uint32_t key, uint32_t n)
+{
+	uint32_t	v;
+	unsigned	i;
+
+	for (i = 0; i < STATS_NSLOTS; i++) {
+		v = r->slot[i];
+		if (v >> STATS_SLOT_BITS == key) {
+			if ((v & STATS_SLOT_MAX) + (uint64_t)n <=
+			    STATS_SLOT_MAX) {
+				r->slot[i] = v + n;
+				return;
+			}
+			r->slot[i] = key << STATS_SLOT_BITS;
+			n += v & STATS_SLOT_MAX;
+			break;
+		}
+		if (v == 0) {
+			if (n > STATS_SLOT_MAX)
+				break;
+			r->slot[i] = key << STATS_SLOT_BITS | n;
+			return;
+		}
+	}
+	stats_cold_add(r, key, n);
+}
+
 void
 stats_worker_begin(struct stats_worker *w, uint64_t received)
 {
@@ -623,7 +691,10 @@ stats_worker_end(struct stats_worker *w)
 	for (i = 0; i < w->npend; i++) {
 		r = &w->cur->recs[w->pend[i]];
 		for (up = 0; up < 2; up++) {
-			r->lat[up][b] += r->pend[up];
+			if (r->pend[up] == 0)
+				continue;
+			stats_slot_add(r, STATS_SLOT_LAT | up << 4 | b,
+			    r->pend[up]);
 			r->lat_ns[up] += r->pend[up] * ns;
 			r->pend[up] = 0;
 		}
@@ -863,6 +934,7 @@ stats_ring(struct stats_set *s, struct stats_brec *r, uint32_t sid,
 	need = (sizeof *e + len + 7) & ~(size_t)7;
 	if (s->ring == NULL || s->ringlen + need > STATS_RING) {
 		r->sites_lost++;
+		r->cold = 1;
 		return;
 	}
 	e = (struct stats_bev *)(void *)(s->ring + s->ringlen);
@@ -975,16 +1047,9 @@ stats_prefetch(struct stats_worker *w, const struct stats_map *map,
 	    (size_t)board >= map->nboards ||
 	    (sid = map->sid[board]) >= s->nboards)
 		return;
-	/*
-	 * The lines every query writes: answer and rcode, type, pending;
-	 * and the latency buckets of answers from the cache, which the
-	 * batch's end writes.
-	 */
+	/* The line a usual query and its batch's end write. */
 	r = (const char *)&s->recs[sid];
 	__builtin_prefetch(r, 1);
-	__builtin_prefetch(r + 64, 1);
-	__builtin_prefetch(r + 128, 1);
-	__builtin_prefetch(r + offsetof(struct stats_brec, lat), 1);
 
 	/*
 	 * The client: its keyed hash into the memo (as stats_count() would
@@ -1018,7 +1083,7 @@ stats_count(struct stats_worker *w, const struct stats_map *map, int board,
 	struct stats_memo	*m;
 	const uint8_t		*addr;
 	uint64_t		 h;
-	uint32_t		 sid;
+	uint32_t		 sid, key;
 	uint16_t		 cat;
 	uint8_t			 buf[17];
 	size_t			 alen;
@@ -1036,23 +1101,29 @@ stats_count(struct stats_worker *w, const struct stats_map *map, int board,
 	sid = map->sid[board];
 	if ((r = stats_brec(s, sid)) == NULL)
 		return;
-	r->qtype[q->lname != NULL ? stats_qtype(q->qtype) :
-	    STATS_NQTYPES - 1]++;
-	r->answer[q->answer]++;
+	/* Type, answer kind and rcode: one slot's kind. */
+	key = STATS_SLOT_QUERY | (q->lname != NULL ? stats_qtype(q->qtype) :
+	    STATS_NQTYPES - 1) << 6 | (uint32_t)q->answer << 3;
 	if (q->answer != STATS_DROPPED) {
-		r->rcode[stats_rcode(q->rcode)]++;
+		stats_slot_add(r, key | stats_rcode(q->rcode), 1);
 		if (q->ns == STATS_NS_BATCH)
 			stats_pend(w, r, sid, up);
 		else {
-			r->lat[up][stats_bucket(q->ns)]++;
+			stats_slot_add(r, STATS_SLOT_LAT | up << 4 |
+			    stats_bucket(q->ns), 1);
 			r->lat_ns[up] += q->ns;
 		}
-	}
-	if (q->safe_search)
+	} else
+		stats_slot_add(r, key, 1);
+	if (q->safe_search) {
 		r->safe_search++;
+		r->cold = 1;
+	}
 	for (i = 0; q->limited != 0 && i < STATS_NLIMITS; i++)
-		if (q->limited & 1U << i)
+		if (q->limited & 1U << i) {
 			r->limited[i]++;
+			r->cold = 1;
+		}
 
 	/* The client, as a keyed hash only; the address goes no further. */
 	if ((family = stats_addr(q->from, &addr)) == 0)
@@ -1081,8 +1152,10 @@ stats_count(struct stats_worker *w, const struct stats_map *map, int board,
 		stats_cat(s, sid, cat);
 		if (q->lname != NULL)
 			stats_ring(s, r, sid, cat, h, q->lname, q->name_len);
-		else
+		else {
 			r->sites_lost++;
+			r->cold = 1;
+		}
 	}
 }
 
@@ -1545,12 +1618,33 @@ stats_configure(struct stats *st, const struct conf *conf)
 
 /* ---- main: folding a worker set ---- */
 
-/* Add a board recorder into counts c. */
+/*
+ * Add a board recorder into counts c: its slots, and its cold lines only
+ * when they were written, so that a usual board's fold reads one line
+ * of its record and writes only the counters its slots name.
+ */
 static void
 stats_counts_add(struct stats_counts *c, const struct stats_brec *r)
 {
-	unsigned	i, j;
+	uint32_t	key, n;
+	unsigned	i, j, answer;
 
+	for (i = 0; i < STATS_NSLOTS && r->slot[i] != 0; i++) {
+		key = r->slot[i] >> STATS_SLOT_BITS;
+		n = r->slot[i] & STATS_SLOT_MAX;
+		if (key & STATS_SLOT_QUERY) {
+			answer = (key >> 3) & 7;
+			c->qtype[(key >> 6) & 31] += n;
+			c->answer[answer] += n;
+			if (answer != STATS_DROPPED)
+				c->rcode[key & 7] += n;
+		} else
+			c->lat[(key >> 4) & 1][key & 15] += n;
+	}
+	for (j = 0; j < 2; j++)
+		c->lat_ns[j] += r->lat_ns[j];
+	if (!r->cold)
+		return;
 	for (i = 0; i < STATS_NQTYPES; i++)
 		c->qtype[i] += r->qtype[i];
 	for (i = 0; i < STATS_NRCODES; i++)
@@ -1560,11 +1654,9 @@ stats_counts_add(struct stats_counts *c, const struct stats_brec *r)
 	c->safe_search += r->safe_search;
 	for (i = 0; i < STATS_NLIMITS; i++)
 		c->limited[i] += r->limited[i];
-	for (j = 0; j < 2; j++) {
+	for (j = 0; j < 2; j++)
 		for (i = 0; i < STATS_NBUCKETS; i++)
 			c->lat[j][i] += r->lat[j][i];
-		c->lat_ns[j] += r->lat_ns[j];
-	}
 }
 
 _Static_assert(sizeof(struct stats_counts) % sizeof(uint64_t) == 0,
@@ -1812,11 +1904,11 @@ static void
 stats_fold_prefetch(const struct stats *st, const struct stats_set *s,
     uint32_t sid)
 {
-	const char	*r = (const char *)&s->recs[sid], *c;
+	const char	*c;
 	size_t		 off;
 
-	for (off = 0; off < sizeof s->recs[sid]; off += 64)
-		__builtin_prefetch(r + off, 1);
+	/* The record's first line; the others are seldom written. */
+	__builtin_prefetch(&s->recs[sid], 1);
 	if (st->boards[sid]->ival == NULL)
 		return;
 	/* The counts a record adds to: up to lat_ns, not the categories. */
@@ -1852,11 +1944,13 @@ stats_fold_set(struct stats *st, struct stats_set *s, time_t now)
 		r = &s->recs[sid];
 		if (stats_periods(st, sid, &ival, &day) == 0) {
 			stats_counts_add(&ival->c, r);
-			if (r->sites_lost != 0 &&
+			if (r->cold && r->sites_lost != 0 &&
 			    (t = stats_sites(st, ival)) != NULL)
 				kanon_lost(t, r->sites_lost);
 		}
-		memset(r, 0, sizeof *r);
+		/* The cold lines only when written: clean ones stay so. */
+		memset(r, 0, r->cold ? sizeof *r : offsetof(struct stats_brec,
+		    answer));
 		s->seen[sid / 64] &= ~(1ULL << (sid & 63));
 	}
 	s->ndirty = 0;

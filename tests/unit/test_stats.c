@@ -1028,6 +1028,125 @@ test_limited(void **state)
 	tconf_clear(&t);
 }
 
+/*
+ * A board's counts in a worker set live in a few slots of one line (a
+ * query's type, answer kind and rcode together, a latency bucket) and
+ * in cold counters for what the slots cannot take: more kinds than
+ * slots, a count over a slot's 20 bits. Whatever the mix, the records
+ * say exactly what was counted, over two ticks (the fold clears the
+ * slots and, when written, the cold counters).
+ */
+static void
+test_slots(void **state)
+{
+	static const char *const ids[] = { "alpha" };
+	static const uint16_t qtypes[] = { 1, 28, 65, 64, 5, 15, 16, 12, 2,
+	    6, 33, 43, 48, 257, 35, 255, 99 };
+	static const int rcodes[] = { 0, 2, 3, 5, 16, 9 };
+	static const unsigned rcode_ix[] = { 0, 2, 3, 5, 6, 7 };
+	static const char *const qnames[] = { "A", "AAAA", "HTTPS", "SVCB",
+	    "CNAME", "MX", "TXT", "PTR", "NS", "SOA", "SRV", "DS", "DNSKEY",
+	    "CAA", "NAPTR", "ANY", "other" };
+	static const char *const rnames[] = { "NOERROR", "FORMERR",
+	    "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "BADVERS", "other" };
+	static const char *const anames[] = { "cache", "forwarded", "stale",
+	    "blocked", "rewritten", "refused", "error", "dropped" };
+	struct tconf		 t;
+	struct stats		*st;
+	struct stats_map	*m;
+	struct stats_worker	*w;
+	struct sockaddr_storage	 ss;
+	struct stats_query	 q;
+	uint8_t			 wire[64];
+	uint64_t		 qt[17], rc[8], an[8], lat[2][STATS_NBUCKETS];
+	uint64_t		 ns;
+	json_t			*a, *o, *l;
+	char			*cause;
+	time_t			 now = time(NULL);
+	unsigned		 i, j, k, n, b, up, tick, combo = 0;
+	long long		 v;
+
+	(void)state;
+	memset(qt, 0, sizeof qt);
+	memset(rc, 0, sizeof rc);
+	memset(an, 0, sizeof an);
+	memset(lat, 0, sizeof lat);
+	tconf_init(&t, ids, 1, 5);
+	st = stats_new(&t.c, 1, &cause);
+	m = stats_map_new(st, &t.c, NULL);
+	w = stats_worker(st, 0);
+	memset(&q, 0, sizeof q);
+	q.from = client(&ss, 7, 0);
+	q.name_len = wname("a.example", wire);
+	q.lname = wire;
+	q.category = -1;
+	for (tick = 0; tick < 2; tick++) {
+		stats_worker_begin(w, 0);
+		/* Every type, answer kind and rcode: far more than slots. */
+		for (i = 0; i < 17; i++)
+			for (j = 0; j < STATS_NANSWERS; j++)
+				for (k = 0; k < 6; k++, combo++) {
+					q.qtype = qtypes[i];
+					q.answer = (enum stats_answer)j;
+					q.rcode = j == STATS_DROPPED ? -1 :
+					    rcodes[k];
+					up = combo % 2;
+					b = combo % STATS_NBUCKETS;
+					ns = b == 0 ? 1000 : (uint64_t)
+					    (stats_bucket_le[b - 1] * 1e9) +
+					    1000;
+					q.upstream = (int)up;
+					q.ns = ns;
+					for (n = 0; n < combo % 3 + 1; n++)
+						stats_count(w, m, 0, &q);
+					n = combo % 3 + 1;
+					qt[i] += n;
+					an[j] += n;
+					if (j != STATS_DROPPED) {
+						rc[rcode_ix[k]] += n;
+						lat[up][b] += n;
+					}
+				}
+		/* One kind more often than a slot's 20 bits can count. */
+		q.qtype = 28;
+		q.answer = STATS_CACHE;
+		q.rcode = 0;
+		q.upstream = 0;
+		q.ns = 1000;
+		for (n = 0; n < 1100000; n++)
+			stats_count(w, m, 0, &q);
+		qt[1] += n;
+		an[STATS_CACHE] += n;
+		rc[0] += n;
+		lat[0][0] += n;
+		stats_tick(st, now);
+	}
+	stats_flush(st, now, 0);
+	a = records(t.dir.path, now, 0);
+	o = record(a, "board", "alpha");
+	assert_non_null(o);
+	for (i = 0; i < 17; i++) {
+		v = num(o, "qtype", qnames[i]);
+		assert_int_equal(v < 0 ? 0 : v, qt[i]);
+	}
+	for (i = 0; i < 8; i++) {
+		v = num(o, "rcode", rnames[i]);
+		assert_int_equal(v < 0 ? 0 : v, rc[i]);
+		assert_int_equal(num(o, "answers", anames[i]), an[i]);
+	}
+	for (up = 0; up < 2; up++) {
+		l = json_object_get(json_object_get(o, "latency"),
+		    up ? "forwarded" : "cache");
+		for (b = 0; b < STATS_NBUCKETS; b++)
+			assert_int_equal(json_integer_value(
+			    json_array_get(l, b)), lat[up][b]);
+	}
+	json_decref(a);
+	stats_map_free(m);
+	stats_free(st);
+	tconf_clear(&t);
+}
+
 int
 main(void)
 {
@@ -1040,6 +1159,7 @@ main(void)
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_batch_and_memo),
 		cmocka_unit_test(test_limited),
+		cmocka_unit_test(test_slots),
 	};
 
 	/* Local time, whatever the machine's zone: Europe/Amsterdam. */
