@@ -133,7 +133,7 @@ static const char *const stats_limit_names[STATS_NLIMITS] = {
  * With many boards every query meets a record out of the cache, so a
  * usual query writes one line of it: line 0 holds the batch's pending
  * answers, the latency sums and a few slots, each a kind of count and
- * its value (stats_slot_add). A query's type, answer kind and rcode are
+ * its value, at a place the kind's hash says (stats_slot_add). A query's type, answer kind and rcode are
  * one kind together (what a board sees in a second is mostly a handful
  * of such triples), an answer latency bucket another. The lines after
  * it hold the counters of every kind, which take what the slots cannot
@@ -143,7 +143,8 @@ static const char *const stats_limit_names[STATS_NLIMITS] = {
  * is in the set's dirty list is a bit in a small bitmap (stats_set.seen),
  * not a field here.
  */
-#define STATS_NSLOTS		9
+#define STATS_NSLOTS_BITS	3
+#define STATS_NSLOTS		(1U << STATS_NSLOTS_BITS)
 #define STATS_SLOT_BITS		20	/* of a slot's value */
 #define STATS_SLOT_MAX		((1U << STATS_SLOT_BITS) - 1)
 #define STATS_SLOT_QUERY	(1U << 11) /* | qtype << 6 | answer << 3
@@ -620,19 +621,21 @@ stats_cold_add(struct stats_brec *r, uint32_t key, uint32_t n)
 
 /*
  * Add n to the count of kind key (STATS_SLOT_QUERY or STATS_SLOT_LAT
- * with its fields) in r: in its slot, or a free one, in the record's
- * first line; in the cold lines when all slots hold other kinds or the
- * slot's count would overflow (the slot's count goes with it). Slots
- * are taken in order and freed only by the fold, so the first free one
- * ends the search.
+ * with its fields) in r: in its slot in the record's first line, or a
+ * free one, from the place of its hash on (a board's few kinds of a
+ * second mostly find theirs at the first try); in the cold lines when
+ * all slots hold other kinds or the slot's count would overflow (the
+ * slot's count goes with it). Slots are freed only by the fold, so a
+ * free one ends the search.
  */
 static inline void
 stats_slot_add(struct stats_brec *r, uint32_t key, uint32_t n)
 {
 	uint32_t	v;
-	unsigned	i;
+	unsigned	i, j;
 
-	for (i = 0; i < STATS_NSLOTS; i++) {
+	i = (key * 0x9e3779b1U) >> (32 - STATS_NSLOTS_BITS);
+	for (j = 0; j < STATS_NSLOTS; j++, i = (i + 1) & (STATS_NSLOTS - 1)) {
 		v = r->slot[i];
 		if (v >> STATS_SLOT_BITS == key) {
 			if ((v & STATS_SLOT_MAX) + (uint64_t)n <=
@@ -1629,7 +1632,9 @@ stats_counts_add(struct stats_counts *c, const struct stats_brec *r)
 	uint32_t	key, n;
 	unsigned	i, j, answer;
 
-	for (i = 0; i < STATS_NSLOTS && r->slot[i] != 0; i++) {
+	for (i = 0; i < STATS_NSLOTS; i++) {
+		if (r->slot[i] == 0)
+			continue;
 		key = r->slot[i] >> STATS_SLOT_BITS;
 		n = r->slot[i] & STATS_SLOT_MAX;
 		if (key & STATS_SLOT_QUERY) {
