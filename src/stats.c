@@ -305,6 +305,17 @@ struct stats_period {
 	unsigned		 intervals;	/* day: intervals summed */
 };
 
+/*
+ * Where the fold of one worker set adds a board's clients: the sketches
+ * of its periods, noted for the boards the set wrote (NULL: not noted),
+ * so that each of its clients reads them from this small array, not from
+ * the board's line, which with many boards is out of the cache again by
+ * the time its next client comes.
+ */
+struct stats_foldp {
+	struct hll	*ival, *day;
+};
+
 /* A board ever seen, by its id; never removed while we run. */
 struct stats_board {
 	char			*id;		/* file name without .yaml */
@@ -372,6 +383,7 @@ struct stats {
 	/* registry */
 	struct stats_board	**boards;	/* by sid */
 	uint32_t		 nboards, capboards;
+	struct stats_foldp	*foldp;		/* by sid, capboards */
 	uint32_t		*byid;		/* sids sorted by id */
 	char			*cats[STATS_MAX_CATS];
 	unsigned		 ncats;
@@ -1263,6 +1275,7 @@ static long
 stats_add_board(struct stats *st, const char *id, const char *name)
 {
 	struct stats_board	**nb, *b;
+	struct stats_foldp	 *nf;
 	uint32_t		 *ni, cap, sid, i;
 
 	if (st->nboards == st->capboards) {
@@ -1273,6 +1286,11 @@ stats_add_board(struct stats *st, const char *id, const char *name)
 		if ((ni = reallocarray(st->byid, cap, sizeof *ni)) == NULL)
 			return (-1);
 		st->byid = ni;
+		if ((nf = reallocarray(st->foldp, cap, sizeof *nf)) == NULL)
+			return (-1);
+		memset(nf + st->capboards, 0, (cap - st->capboards) *
+		    sizeof *nf);
+		st->foldp = nf;
 		st->capboards = cap;
 	}
 	if ((b = calloc(1, sizeof *b)) == NULL ||
@@ -1546,6 +1564,7 @@ stats_free(struct stats *st)
 	}
 	free(st->boards);
 	free(st->byid);
+	free(st->foldp);
 	for (i = 0; i < st->ncats; i++)
 		free(st->cats[i]);
 	free(st->as_ival);
@@ -1875,6 +1894,7 @@ stats_fold_clients(struct stats *st, struct stats_set *s)
 		struct hll	*ival, *day;
 	}			 b[STATS_FOLD_BATCH];
 	struct stats_period	*ival, *day;
+	struct stats_foldp	*f;
 	uint32_t		 i = 0, n, j, k, sid;
 
 	while (i < s->clientcap && s->nclients > 0) {
@@ -1882,17 +1902,23 @@ stats_fold_clients(struct stats *st, struct stats_set *s)
 			if (s->clients[i].sid1 == 0 ||
 			    (sid = s->clients[i].sid1 - 1) >= st->nboards)
 				continue;
-			__builtin_prefetch(&st->boards[sid]->ival);
+			__builtin_prefetch(&st->foldp[sid]);
 			b[n].sid = sid;
 			b[n++].h = s->clients[i].hash;
 		}
 		for (j = k = 0; j < n; j++) {
-			if (stats_periods(st, b[j].sid, &ival, &day) == -1)
+			f = &st->foldp[b[j].sid];
+			if (f->ival != NULL) {
+				b[k].ival = f->ival;
+				b[k].day = f->day;
+			} else if (stats_periods(st, b[j].sid, &ival,
+			    &day) == 0) {
+				b[k].ival = &ival->hll;
+				b[k].day = &day->hll;
+			} else
 				continue;
 			b[k].h = b[j].h;
 			b[k].ih = stats_ival_hash(st, b[j].h);
-			b[k].ival = &ival->hll;
-			b[k].day = &day->hll;
 			hll_prefetch(b[k].ival, b[k].ih);
 			hll_prefetch(b[k].day, b[k].h);
 			k++;
@@ -1948,6 +1974,8 @@ stats_fold_set(struct stats *st, struct stats_set *s, time_t now)
 		sid = s->dirty[i];
 		r = &s->recs[sid];
 		if (stats_periods(st, sid, &ival, &day) == 0) {
+			st->foldp[sid].ival = &ival->hll;
+			st->foldp[sid].day = &day->hll;
 			stats_counts_add(&ival->c, r);
 			if (r->cold && r->sites_lost != 0 &&
 			    (t = stats_sites(st, ival)) != NULL)
@@ -1958,7 +1986,6 @@ stats_fold_set(struct stats *st, struct stats_set *s, time_t now)
 		    answer));
 		s->seen[sid / 64] &= ~(1ULL << (sid & 63));
 	}
-	s->ndirty = 0;
 	for (i = 0; i < s->catcap && s->ncats > 0; i++) {
 		if (s->cats[i].sid1 == 0)
 			continue;
@@ -1973,6 +2000,11 @@ stats_fold_set(struct stats *st, struct stats_set *s, time_t now)
 	if (s->nclients > 0)
 		memset(s->clients, 0, s->clientcap * sizeof *s->clients);
 	s->nclients = 0;
+	/* The periods may go at the interval's end: forget them now. */
+	for (i = 0; i < s->ndirty; i++)
+		if ((sid = s->dirty[i]) < st->nboards)
+			st->foldp[sid].ival = st->foldp[sid].day = NULL;
+	s->ndirty = 0;
 	stats_fold_ring(st, s);
 	if (s->outside_dirty) {
 		stats_fold_outside(st, &s->outside);
