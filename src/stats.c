@@ -166,6 +166,10 @@ struct stats_brec {
 	uint32_t	sites_lost;	/* blocked, no room in the ring */
 	uint32_t	lat[2][STATS_NBUCKETS];	/* [upstream] */
 } __attribute__((aligned(64)));
+/* A slot's kind in the 12 bits above its count, each field in its bits. */
+_Static_assert(STATS_NQTYPES <= 32 && STATS_NANSWERS <= 8 &&
+    STATS_NRCODES <= 8 && STATS_NBUCKETS <= 16 && STATS_SLOT_BITS == 20,
+    "stats_brec: a slot's kind does not fit in its 12 bits");
 _Static_assert(offsetof(struct stats_brec, answer) == 64,
     "stats_brec: the line a query writes, then the cold ones");
 _Static_assert(sizeof(struct stats_brec) == 6 * 64,
