@@ -260,18 +260,25 @@ $(B)/echo: tests/bench/echo.c | $(B)
 blast-test: $(B)/blast $(B)/echo
 	sh tests/bench/blast-test $(B)
 
+# What the in-process query benches share (tests/bench/qbench.h).
+$(B)/qbench.o: tests/bench/qbench.c tests/bench/qbench.h src/query.h | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
 # The instructions of one cache hit, for callgrind (tests/bench/README.md).
-$(B)/hitpath: tests/bench/hitpath.c $(B)/libveilig.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
+$(B)/hitpath: tests/bench/hitpath.c $(B)/qbench.o $(B)/libveilig.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/qbench.o $(B)/libveilig.a \
+	    $(LDLIBS)
 
 # What a query costs with N boards, statistics and their fold included,
 # for callgrind (tests/bench/boardcost).
-$(B)/boardpath: tests/bench/boardpath.c $(B)/libveilig.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
+$(B)/boardpath: tests/bench/boardpath.c $(B)/qbench.o $(B)/libveilig.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/qbench.o $(B)/libveilig.a \
+	    $(LDLIBS)
 
 # Cache hits one by one against the UDP worker's steps, in nanoseconds.
-$(B)/hitbatch: tests/bench/hitbatch.c $(B)/libveilig.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
+$(B)/hitbatch: tests/bench/hitbatch.c $(B)/qbench.o $(B)/libveilig.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/qbench.o $(B)/libveilig.a \
+	    $(LDLIBS)
 
 # The cache's cost per miss once full, in nanoseconds (tests/bench/README.md).
 $(B)/cachechurn: tests/bench/cachechurn.c $(B)/libveilig.a

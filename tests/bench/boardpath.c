@@ -55,13 +55,13 @@
 #include "stats.h"
 #include "wire.h"
 
+#include "qbench.h"
+
 #define BP_BATCH	64	/* datagrams a worker reads at once */
 #define BP_NAMES	1000	/* names asked: 900 cached, 100 blocked */
 #define BP_INTERVAL	300	/* seconds of an interval, the default */
 #define BP_SOURCES	10000	/* boards whose networks one board's
 				   queries come from, as in make bench */
-
-static char	dir[64];
 
 /* CPU time of the queries and of the ticks, in ns. */
 static uint64_t	ns_batch, ns_tick, ns_close, ns_first, ns_next;
@@ -79,26 +79,6 @@ bp_cpu(void)
 /* The query of each name, parsed once. */
 static uint8_t	pkts[BP_NAMES][64];
 static size_t	lens[BP_NAMES];
-
-/* Write text to dir/rel. */
-static void
-put(const char *rel, const char *text)
-{
-	char	 path[256];
-	FILE	*f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, rel);
-	if ((f = fopen(path, "w")) == NULL || fputs(text, f) < 0 ||
-	    fclose(f) != 0)
-		err(1, "%s", path);
-}
-
-static void
-msg_cb(void *arg, const char *msg)
-{
-	(void)arg;
-	errx(1, "%s", msg);
-}
 
 /* The board files of n boards, as make bench's board_dir() writes. */
 static void
@@ -123,7 +103,7 @@ boards(unsigned n)
 		snprintf(text + off, cap - off,
 		    " ]\nblock: [ ads ]\nsafe-search: true\n");
 		snprintf(rel, sizeof rel, "boards/b%05u.yaml", b);
-		put(rel, text);
+		qbench_put(rel, text);
 	}
 	free(text);
 }
@@ -139,25 +119,17 @@ load(unsigned n)
 	FILE		*f;
 	unsigned	 i;
 
-	snprintf(dir, sizeof dir, "/tmp/boardpath.XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		err(1, "mkdtemp");
-	snprintf(path, sizeof path, "%s/boards", dir);
-	mkdir(path, 0700);
-	snprintf(path, sizeof path, "%s/lists", dir);
-	mkdir(path, 0700);
-	snprintf(path, sizeof path, "%s/tables", dir);
-	mkdir(path, 0700);
-	put("tables/safesearch.txt", "www.google.nl forcesafesearch.google.com\n");
-	put("tables/canaries.txt", "use-application-dns.net\n");
-	snprintf(path, sizeof path, "%s/lists/ads.txt", dir);
+	qbench_mkdir("boardpath");
+	qbench_put("tables/safesearch.txt", "www.google.nl forcesafesearch.google.com\n");
+	qbench_put("tables/canaries.txt", "use-application-dns.net\n");
+	snprintf(path, sizeof path, "%s/lists/ads.txt", qbench_dir);
 	if ((f = fopen(path, "w")) == NULL)
 		err(1, "%s", path);
 	for (i = 0; i < BP_NAMES / 10; i++)
 		fprintf(f, "b%u.ads.test\n", i);
 	if (fclose(f) != 0)
 		err(1, "%s", path);
-	put("veiligd.yaml", "upstreams: [ \"127.0.0.1:9\" ]\n"
+	qbench_put("veiligd.yaml", "upstreams: [ \"127.0.0.1:9\" ]\n"
 	    "boards: boards/*.yaml\n"
 	    "board-limits: { widest-ipv4: 8 }\n"
 	    "filter: { tables: tables }\n"
@@ -165,9 +137,9 @@ load(unsigned n)
 	    "lists:\n"
 	    "  ads: { file: lists/ads.txt, format: domains }\n");
 	boards(n);
-	snprintf(path, sizeof path, "%s/veiligd.yaml", dir);
-	if ((conf = conf_load(path, msg_cb, NULL)) == NULL ||
-	    (snap = snapshot_new(conf, NULL, msg_cb, NULL)) == NULL)
+	snprintf(path, sizeof path, "%s/veiligd.yaml", qbench_dir);
+	if ((conf = conf_load(path, qbench_fatal, NULL)) == NULL ||
+	    (snap = snapshot_new(conf, NULL, qbench_fatal, NULL)) == NULL)
 		errx(1, "cannot load %s", path);
 	if ((st = stats_new(snap->conf, 1, &cause)) == NULL)
 		errx(1, "stats: %s", cause);
@@ -236,41 +208,6 @@ fill(struct cache *cache, unsigned i, const char *name)
 	ldns_pkt_free(p);
 }
 
-/* Remove one file of the temporary directory. */
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return (remove(path));
-}
-
-/* Every query is answered at once: no late answers here. */
-static int
-tp_alive(const struct query *q)
-{
-	(void)q;
-	return (1);
-}
-
-static void
-tp_send(struct query *q, const uint8_t *msg, size_t len)
-{
-	(void)q;
-	(void)msg;
-	(void)len;
-}
-
-static void
-tp_release(struct query *q)
-{
-	(void)q;
-}
-
-static const struct query_transport tp = { 1, tp_alive, tp_send,
-	tp_release };
-
 /* The next number of a fixed sequence (xorshift64*). */
 static uint64_t
 bp_random(uint64_t *s)
@@ -313,7 +250,7 @@ bp_answer(struct query_ctx *qc, const struct sockaddr_in *from,
 	long			 sent = 0;
 
 	memset(&q, 0, sizeof q);
-	q.tp = &tp;
+	q.tp = &qbench_tp;
 	clock_gettime(CLOCK_MONOTONIC, &q.received);
 	snapshot_read_begin();
 	snap = snapshot_current();
@@ -477,8 +414,7 @@ main(int argc, char **argv)
 	event_base_free(base);
 	snapshot_free(snapshot_swap(NULL));
 	stats_free(st);
-	if (nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		warn("could not remove %s", dir);
+	qbench_rmdir();
 	snapshot_thread_done();
 	return (0);
 }

@@ -44,31 +44,11 @@
 #include "snapshot.h"
 #include "wire.h"
 
+#include "qbench.h"
+
 #define BATCH	64	/* datagrams per recvmmsg, as worker.c */
 #define AHEAD	2	/* WORKER_AHEAD of worker.c */
 #define PKT	64	/* room for one query */
-
-static char	dir[64];
-
-/* Write text to dir/rel. */
-static void
-put(const char *rel, const char *text)
-{
-	char	 path[256];
-	FILE	*f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, rel);
-	if ((f = fopen(path, "w")) == NULL || fputs(text, f) < 0 ||
-	    fclose(f) != 0)
-		err(1, "%s", path);
-}
-
-static void
-msg_cb(void *arg, const char *msg)
-{
-	(void)arg;
-	errx(1, "%s", msg);
-}
 
 /*
  * A list of n synthetic names (at least one), blocked by the board too, so that the
@@ -82,7 +62,7 @@ biglist(size_t n)
 	FILE	*f;
 	size_t	 i;
 
-	snprintf(path, sizeof path, "%s/lists/big.txt", dir);
+	snprintf(path, sizeof path, "%s/lists/big.txt", qbench_dir);
 	if ((f = fopen(path, "w")) == NULL)
 		err(1, "%s", path);
 	/* At least one: an empty list is an error of the configuration. */
@@ -100,36 +80,28 @@ load(size_t nblocked)
 	struct snapshot	*snap;
 	char		 path[256];
 
-	snprintf(dir, sizeof dir, "/tmp/hitbatch.XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		err(1, "mkdtemp");
-	snprintf(path, sizeof path, "%s/boards", dir);
-	mkdir(path, 0700);
-	snprintf(path, sizeof path, "%s/lists", dir);
-	mkdir(path, 0700);
-	snprintf(path, sizeof path, "%s/tables", dir);
-	mkdir(path, 0700);
-	put("lists/ads.txt", "ads.example.nl\ntracker.example\n");
+	qbench_mkdir("hitbatch");
+	qbench_put("lists/ads.txt", "ads.example.nl\ntracker.example\n");
 	biglist(nblocked);
-	put("lists/badip.txt", "192.0.2.66\n");
-	put("tables/safesearch.txt", "www.google.nl forcesafesearch.google.com\n");
-	put("tables/canaries.txt", "use-application-dns.net\n");
-	put("veiligd.yaml", "upstreams: [ \"127.0.0.1:9\" ]\n"
+	qbench_put("lists/badip.txt", "192.0.2.66\n");
+	qbench_put("tables/safesearch.txt", "www.google.nl forcesafesearch.google.com\n");
+	qbench_put("tables/canaries.txt", "use-application-dns.net\n");
+	qbench_put("veiligd.yaml", "upstreams: [ \"127.0.0.1:9\" ]\n"
 	    "boards: boards/*.yaml\n"
 	    "filter: { tables: tables }\n"
 	    "lists:\n"
 	    "  ads: { file: lists/ads.txt, format: domains }\n"
 	    "  big: { file: lists/big.txt, format: domains }\n"
 	    "  badip: { file: lists/badip.txt, format: ip }\n");
-	put("boards/school.yaml", "name: School\n"
+	qbench_put("boards/school.yaml", "name: School\n"
 	    "networks: [ 127.0.0.0/16 ]\n"
 	    "block: [ ads, big, badip ]\n"
 	    "safe-search: true\n"
 	    "allow: [ allowed.example.nl ]\n"
 	    "deny: [ denied.example ]\n");
-	snprintf(path, sizeof path, "%s/veiligd.yaml", dir);
-	if ((conf = conf_load(path, msg_cb, NULL)) == NULL ||
-	    (snap = snapshot_new(conf, NULL, msg_cb, NULL)) == NULL)
+	snprintf(path, sizeof path, "%s/veiligd.yaml", qbench_dir);
+	if ((conf = conf_load(path, qbench_fatal, NULL)) == NULL ||
+	    (snap = snapshot_new(conf, NULL, qbench_fatal, NULL)) == NULL)
 		errx(1, "cannot load %s", path);
 	snapshot_free(snapshot_swap(snap));
 }
@@ -181,40 +153,6 @@ fill(struct cache *c, const uint8_t *pkt, size_t len)
 	snapshot_read_end();
 }
 
-/* Remove one file of the temporary directory. */
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return (remove(path));
-}
-
-static int
-tp_alive(const struct query *q)
-{
-	(void)q;
-	return (1);
-}
-
-static void
-tp_send(struct query *q, const uint8_t *msg, size_t len)
-{
-	(void)q;
-	(void)msg;
-	(void)len;
-}
-
-static void
-tp_release(struct query *q)
-{
-	(void)q;
-}
-
-static const struct query_transport tp = { 1, tp_alive, tp_send,
-	tp_release };
-
 /* A record for the queries from 127.0.0.9. */
 static void
 setup(struct query *q)
@@ -222,7 +160,7 @@ setup(struct query *q)
 	struct sockaddr_in	*sin = (struct sockaddr_in *)&q->from;
 
 	memset(q, 0, sizeof *q);
-	q->tp = &tp;
+	q->tp = &qbench_tp;
 	sin->sin_family = AF_INET;
 	sin->sin_addr.s_addr = htonl(0x7f000009);
 	q->fromlen = sizeof *sin;
@@ -362,8 +300,7 @@ main(int argc, char **argv)
 	free(pkts);
 	free(lens);
 	free(order);
-	if (nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		warn("could not remove %s", dir);
+	qbench_rmdir();
 	snapshot_thread_done();
 	return (0);
 }

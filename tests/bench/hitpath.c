@@ -45,27 +45,7 @@
 #include "snapshot.h"
 #include "wire.h"
 
-static char	dir[64];
-
-/* Write text to dir/rel. */
-static void
-put(const char *rel, const char *text)
-{
-	char	 path[256];
-	FILE	*f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, rel);
-	if ((f = fopen(path, "w")) == NULL || fputs(text, f) < 0 ||
-	    fclose(f) != 0)
-		err(1, "%s", path);
-}
-
-static void
-msg_cb(void *arg, const char *msg)
-{
-	(void)arg;
-	errx(1, "%s", msg);
-}
+#include "qbench.h"
 
 /* The configuration, compiled and published. */
 static void
@@ -75,34 +55,26 @@ load(void)
 	struct snapshot	*snap;
 	char		 path[256];
 
-	snprintf(dir, sizeof dir, "/tmp/hitpath.XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		err(1, "mkdtemp");
-	snprintf(path, sizeof path, "%s/boards", dir);
-	mkdir(path, 0700);
-	snprintf(path, sizeof path, "%s/lists", dir);
-	mkdir(path, 0700);
-	snprintf(path, sizeof path, "%s/tables", dir);
-	mkdir(path, 0700);
-	put("lists/ads.txt", "ads.example.nl\ntracker.example\n");
-	put("lists/badip.txt", "192.0.2.66\n");
-	put("tables/safesearch.txt", "www.google.nl forcesafesearch.google.com\n");
-	put("tables/canaries.txt", "use-application-dns.net\n");
-	put("veiligd.yaml", "upstreams: [ \"127.0.0.1:9\" ]\n"
+	qbench_mkdir("hitpath");
+	qbench_put("lists/ads.txt", "ads.example.nl\ntracker.example\n");
+	qbench_put("lists/badip.txt", "192.0.2.66\n");
+	qbench_put("tables/safesearch.txt", "www.google.nl forcesafesearch.google.com\n");
+	qbench_put("tables/canaries.txt", "use-application-dns.net\n");
+	qbench_put("veiligd.yaml", "upstreams: [ \"127.0.0.1:9\" ]\n"
 	    "boards: boards/*.yaml\n"
 	    "filter: { tables: tables }\n"
 	    "lists:\n"
 	    "  ads: { file: lists/ads.txt, format: domains }\n"
 	    "  badip: { file: lists/badip.txt, format: ip }\n");
-	put("boards/school.yaml", "name: School\n"
+	qbench_put("boards/school.yaml", "name: School\n"
 	    "networks: [ 127.0.0.0/16 ]\n"
 	    "block: [ ads, badip ]\n"
 	    "safe-search: true\n"
 	    "allow: [ allowed.example.nl ]\n"
 	    "deny: [ denied.example ]\n");
-	snprintf(path, sizeof path, "%s/veiligd.yaml", dir);
-	if ((conf = conf_load(path, msg_cb, NULL)) == NULL ||
-	    (snap = snapshot_new(conf, NULL, msg_cb, NULL)) == NULL)
+	snprintf(path, sizeof path, "%s/veiligd.yaml", qbench_dir);
+	if ((conf = conf_load(path, qbench_fatal, NULL)) == NULL ||
+	    (snap = snapshot_new(conf, NULL, qbench_fatal, NULL)) == NULL)
 		errx(1, "cannot load %s", path);
 	snapshot_free(snapshot_swap(snap));
 }
@@ -175,41 +147,6 @@ fill(struct cache *cache, const struct wire_query *q, const char *kind)
 	ldns_pkt_free(p);
 }
 
-/* Remove one file of the temporary directory. */
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return (remove(path));
-}
-
-/* No late answers here: every query is a hit. */
-static int
-tp_alive(const struct query *q)
-{
-	(void)q;
-	return (1);
-}
-
-static void
-tp_send(struct query *q, const uint8_t *msg, size_t len)
-{
-	(void)q;
-	(void)msg;
-	(void)len;
-}
-
-static void
-tp_release(struct query *q)
-{
-	(void)q;
-}
-
-static const struct query_transport tp = { 1, tp_alive, tp_send,
-	tp_release };
-
 int
 main(int argc, char **argv)
 {
@@ -244,7 +181,7 @@ main(int argc, char **argv)
 		fill(cache, &wq, argv[1]);
 
 	memset(&q, 0, sizeof q);
-	q.tp = &tp;
+	q.tp = &qbench_tp;
 	sin = (struct sockaddr_in *)&q.from;
 	sin->sin_family = AF_INET;
 	sin->sin_addr.s_addr = htonl(0x7f000009);
@@ -269,8 +206,7 @@ main(int argc, char **argv)
 	cache_free(cache);
 	event_base_free(base);
 	snapshot_free(snapshot_swap(NULL));
-	if (nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		warn("could not remove %s", dir);
+	qbench_rmdir();
 	snapshot_thread_done();
 	return (0);
 }

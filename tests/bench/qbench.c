@@ -1,0 +1,96 @@
+/*
+ * qbench.c: the temporary directory and the silent transport of the
+ * in-process query benches (qbench.h).
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "qbench.h"
+
+char	qbench_dir[64];
+
+/* Make /tmp/name.XXXXXX with the boards, lists and tables directories. */
+void
+qbench_mkdir(const char *name)
+{
+	static const char *const sub[] = { "boards", "lists", "tables" };
+	char			 path[256];
+	size_t			 i;
+
+	snprintf(qbench_dir, sizeof qbench_dir, "/tmp/%s.XXXXXX", name);
+	if (mkdtemp(qbench_dir) == NULL)
+		err(1, "mkdtemp %s", qbench_dir);
+	for (i = 0; i < sizeof sub / sizeof sub[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", qbench_dir, sub[i]);
+		if (mkdir(path, 0700) != 0)
+			err(1, "%s", path);
+	}
+}
+
+/* Write text to qbench_dir/rel. */
+void
+qbench_put(const char *rel, const char *text)
+{
+	char	 path[256];
+	FILE	*f;
+
+	snprintf(path, sizeof path, "%s/%s", qbench_dir, rel);
+	if ((f = fopen(path, "w")) == NULL || fputs(text, f) < 0 ||
+	    fclose(f) != 0)
+		err(1, "%s", path);
+}
+
+/* Message callback of conf_load() and the like: any message is fatal. */
+void
+qbench_fatal(void *arg, const char *msg)
+{
+	(void)arg;
+	errx(1, "%s", msg);
+}
+
+/* nftw() callback: remove one file or (emptied) directory. */
+static int
+qbench_rm(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return (remove(path));
+}
+
+/* Remove qbench_dir and all in it; a failure is only a warning. */
+void
+qbench_rmdir(void)
+{
+	if (nftw(qbench_dir, qbench_rm, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		warn("could not remove %s", qbench_dir);
+}
+
+static int
+qbench_alive(const struct query *q)
+{
+	(void)q;
+	return (1);
+}
+
+static void
+qbench_send(struct query *q, const uint8_t *msg, size_t len)
+{
+	(void)q;
+	(void)msg;
+	(void)len;
+}
+
+static void
+qbench_release(struct query *q)
+{
+	(void)q;
+}
+
+const struct query_transport qbench_tp = { 1, qbench_alive, qbench_send,
+	qbench_release };

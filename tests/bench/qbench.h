@@ -1,0 +1,24 @@
+/*
+ * qbench.h: what the in-process query benches (hitpath, hitbatch,
+ * boardpath) share: a temporary directory for their configuration and
+ * lists, and a transport that sends nothing. Every function exits with
+ * a message on failure: a bench that cannot set itself up measures
+ * nothing.
+ */
+#ifndef QBENCH_H
+#define QBENCH_H
+
+#include "query.h"
+
+/* /tmp/NAME.XXXXXX once qbench_mkdir() has made it. */
+extern char	qbench_dir[64];
+
+void	qbench_mkdir(const char *name);
+void	qbench_put(const char *rel, const char *text);
+void	qbench_fatal(void *, const char *);
+void	qbench_rmdir(void);
+
+/* Every query is answered at once: no late answers, nothing sent. */
+extern const struct query_transport qbench_tp;
+
+#endif /* QBENCH_H */
