@@ -151,6 +151,24 @@ static const char *const stats_limit_names[STATS_NLIMITS] = {
 					      | rcode */
 #define STATS_SLOT_LAT		(1U << 10) /* | upstream << 4 | bucket */
 
+/*
+ * Add n to the counters that slot kind key names in d: the cold lines of
+ * a stats_brec or a stats_counts (the same fields, wider). The one place
+ * that reads a kind's fields back.
+ */
+#define STATS_SLOT_COUNT(d, key, n) do {				\
+	unsigned stats_answer_ = ((key) >> 3) & 7;			\
+									\
+	if ((key) & STATS_SLOT_QUERY) {					\
+		(d)->qtype[((key) >> 6) & 31] += (n);			\
+		(d)->answer[stats_answer_] += (n);			\
+		/* A dropped query has no answer and so no rcode. */	\
+		if (stats_answer_ != STATS_DROPPED)			\
+			(d)->rcode[(key) & 7] += (n);			\
+	} else								\
+		(d)->lat[((key) >> 4) & 1][(key) & 15] += (n);		\
+} while (0)
+
 struct stats_brec {
 	uint32_t	pend[2];	/* answers of the batch, not timed yet */
 	uint64_t	lat_ns[2];	/* the sum of the latencies [up] */
@@ -621,18 +639,8 @@ stats_boundary(const struct stats *st, time_t t)
 static void
 stats_cold_add(struct stats_brec *r, uint32_t key, uint32_t n)
 {
-	unsigned	answer;
-
 	r->cold = 1;
-	if (key & STATS_SLOT_QUERY) {
-		answer = (key >> 3) & 7;
-		r->qtype[(key >> 6) & 31] += n;
-		r->answer[answer] += n;
-		/* A dropped query has no answer and so no rcode. */
-		if (answer != STATS_DROPPED)
-			r->rcode[key & 7] += n;
-	} else
-		r->lat[(key >> 4) & 1][key & 15] += n;
+	STATS_SLOT_COUNT(r, key, n);
 }
 
 /*
@@ -1653,21 +1661,14 @@ static void
 stats_counts_add(struct stats_counts *c, const struct stats_brec *r)
 {
 	uint32_t	key, n;
-	unsigned	i, j, answer;
+	unsigned	i, j;
 
 	for (i = 0; i < STATS_NSLOTS; i++) {
 		if (r->slot[i] == 0)
 			continue;
 		key = r->slot[i] >> STATS_SLOT_BITS;
 		n = r->slot[i] & STATS_SLOT_MAX;
-		if (key & STATS_SLOT_QUERY) {
-			answer = (key >> 3) & 7;
-			c->qtype[(key >> 6) & 31] += n;
-			c->answer[answer] += n;
-			if (answer != STATS_DROPPED)
-				c->rcode[key & 7] += n;
-		} else
-			c->lat[(key >> 4) & 1][key & 15] += n;
+		STATS_SLOT_COUNT(c, key, n);
 	}
 	for (j = 0; j < 2; j++)
 		c->lat_ns[j] += r->lat_ns[j];
