@@ -474,6 +474,18 @@ wire_rr_begin(struct wire_rr *rr, const uint8_t *msg, size_t len,
 }
 
 /*
+ * Is the name at off of msg (len octets) just a pointer to the question's
+ * name, right after the header? Nearly every record of an answer is
+ * owned so.
+ */
+static int
+wire_at_question(const uint8_t *msg, size_t len, size_t off)
+{
+	return (len - off >= 2 && msg[off] == 0xc0 &&
+	    msg[off + 1] == WIRE_HDR_LEN);
+}
+
+/*
  * The body of wire_rr_next(), with a memo m of the records of the message
  * (or NULL): a record m knows is not read again up to its fixed part; the
  * next one read is added to it. Always inlined so that the walkers here
@@ -495,8 +507,8 @@ wire_rr_read_memo(struct wire_rr *rr, struct wire_rrmemo *m)
 		off = m->fixed[rr->read];
 		nlen = m->nlen[rr->read];
 	} else {
-		if (m != NULL && m->qlen != 0 && rr->len - off >= 2 &&
-		    rr->msg[off] == 0xc0 && rr->msg[off + 1] == WIRE_HDR_LEN) {
+		if (m != NULL && m->qlen != 0 &&
+		    wire_at_question(rr->msg, rr->len, off)) {
 			/*
 			 * Just a pointer to the question's name, which the
 			 * scrub checked: what wire_name() would say of it.
@@ -1081,9 +1093,7 @@ static const struct wire_lname *
 wire_chain_owner(const struct wire_chain *c, const struct wire_rr *rr,
     struct wire_lname *buf)
 {
-	if (c->qsame && rr->len - rr->owner >= 2 &&
-	    rr->msg[rr->owner] == 0xc0 &&
-	    rr->msg[rr->owner + 1] == WIRE_HDR_LEN)
+	if (c->qsame && wire_at_question(rr->msg, rr->len, rr->owner))
 		return (&c->name[0]);
 	if (wire_lname_read(rr->msg, rr->len, rr->owner, rr->len, buf) == 0)
 		return (NULL);
