@@ -811,7 +811,7 @@ cache_flush(struct cache *c)
 {
 	struct cache_shard	*s;
 	struct cache_entry	*dead, *e;
-	size_t			 i;
+	size_t			 i, b;
 
 	for (i = 0; i < c->nshards; i++) {
 		s = &c->shards[i];
@@ -819,7 +819,15 @@ cache_flush(struct cache *c)
 		pthread_mutex_lock(&s->lock);
 		dead = s->head;
 		s->head = s->tail = NULL;
-		memset(s->buckets, 0, s->nbuckets * sizeof *s->buckets);
+		/*
+		 * cache_prefetch_entry() reads the buckets unlocked, with
+		 * atomic loads: so they are cleared with atomic stores, not
+		 * memset() (a data race, which TSan reports, and a torn
+		 * pointer in theory; only ever prefetched, but a race).
+		 */
+		for (b = 0; b < s->nbuckets; b++)
+			__atomic_store_n(&s->buckets[b], NULL,
+			    __ATOMIC_RELAXED);
 		memset(s->tags, 0, s->nbuckets * sizeof *s->tags);
 		s->bytes = 0;
 		s->entries = 0;

@@ -1003,6 +1003,84 @@ test_cache_prefetch_grow(void **state)
 	free(q);
 }
 
+/*
+ * The other writers of a bucket while cache_prefetch_entry() reads it
+ * unlocked: an eviction's unchain (a cache of one small shard), an
+ * insert that replaces an entry, a remembered failure, and a flush,
+ * which empties every bucket of arrays grown large before. Built with
+ * -fsanitize=thread (make B=build/tsan OPT='-O1 -g -fsanitize=thread'
+ * HARDEN= build/tsan/test_cache), every such store must be atomic, as
+ * the read is: a flush that cleared the buckets with memset() was a data
+ * race that TSan reported; under ASan, no read of an array or entry
+ * freed. Afterwards the cache is consistent and the
+ * names inserted since the last flush, as many as fit, are hits.
+ */
+static void
+test_cache_prefetch_churn(void **state)
+{
+	struct cache		*c;
+	struct cache_stats	 st;
+	struct wire_query	*q;
+	struct answer		 a;
+	struct pf_arg		 t;
+	pthread_t		 tid;
+	ldns_pkt		*p;
+	uint64_t		*h;
+	char			 name[64];
+	int			 i, round, n = 3000, hits = 0;
+
+	(void)state;
+	q = calloc((size_t)n, sizeof *q);
+	h = calloc((size_t)n, sizeof *h);
+	assert_non_null(q);
+	assert_non_null(h);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "c%d.example.nl.", i);
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q[i]);
+		h[i] = wire_qhash(&q[i]);
+	}
+	/* Small: one shard, which evicts on most inserts once full. */
+	c = cache_new(256 * 1024, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	memset(&t, 0, sizeof t);
+	t.c = c;
+	t.h = h;
+	t.n = n;
+	assert_int_equal(pthread_create(&tid, NULL, pf_main, &t), 0);
+	for (round = 0; round < 4; round++) {
+		for (i = 0; i < n; i++) {
+			snprintf(name, sizeof name, "c%d.example.nl.", i);
+			if (i % 7 == 3) {
+				cache_fail(c, &q[i], T0);
+				continue;
+			}
+			make_a(name, 3600, round & 1 ? "192.0.2.2" :
+			    "192.0.2.1", &a);
+			cache_insert(c, &q[i], a.buf, &a.sc, T0, 0, 0);
+		}
+		if (round < 3)
+			cache_flush(c);
+	}
+	__atomic_store_n(&t.stop, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(tid, NULL), 0);
+	assert_true(t.rounds > 0);
+	assert_int_equal(cache_verify(c, NULL), 0);
+	cache_stats(c, &st);
+	assert_true(st.evictions > 0);
+	for (i = 0; i < n; i++) {
+		if (i % 7 == 3 || lookup(c, &q[i], T0, 0, &p) != CACHE_HIT)
+			continue;
+		hits++;
+		ldns_pkt_free(p);
+	}
+	assert_true(hits > 0);
+	cache_flush(c);
+	assert_int_equal(cache_verify(c, NULL), 0);
+	cache_free(c);
+	free(h);
+	free(q);
+}
+
 static void
 test_cache_now(void **state)
 {
@@ -1275,6 +1353,7 @@ main(void)
 		cmocka_unit_test(test_cache_small_out),
 		cmocka_unit_test(test_cache_threads),
 		cmocka_unit_test(test_cache_prefetch_grow),
+		cmocka_unit_test(test_cache_prefetch_churn),
 		cmocka_unit_test(test_cache_now),
 		cmocka_unit_test(test_cache_fail),
 	};
