@@ -1592,9 +1592,10 @@ wire_scrub_cut(uint8_t *msg, size_t len, size_t off, const uint8_t *keep,
 	return (end);
 }
 
-size_t
-wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,
-    uint8_t *tmp, unsigned *dropped)
+/* wire_scrub(), with the cut in place (cut) or not. */
+static size_t
+wire_scrub_at(uint8_t *msg, size_t len, const struct wire_query *q,
+    uint8_t *tmp, unsigned *dropped, int cut)
 {
 	struct wire_chain	 c;
 	struct wire_rrmemo	 memo;
@@ -1653,7 +1654,7 @@ wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,
 	 * Something goes: cut in place when only what follows the first
 	 * records goes, else the rest written anew, then back over msg.
 	 */
-	if ((n = wire_scrub_cut(msg, len, off, keep, &memo)) == 0) {
+	if (!cut || (n = wire_scrub_cut(msg, len, off, keep, &memo)) == 0) {
 		if ((n = wire_scrub_write(msg, len, off, keep, &memo,
 		    tmp)) == 0)
 			return (0);
@@ -1661,6 +1662,20 @@ wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,
 	}
 	*dropped = total - kept;
 	return (n);
+}
+
+size_t
+wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,
+    uint8_t *tmp, unsigned *dropped)
+{
+	return (wire_scrub_at(msg, len, q, tmp, dropped, 1));
+}
+
+size_t
+wire_scrub_rewrite(uint8_t *msg, size_t len, const struct wire_query *q,
+    uint8_t *tmp, unsigned *dropped)
+{
+	return (wire_scrub_at(msg, len, q, tmp, dropped, 0));
 }
 
 /*

@@ -317,6 +317,14 @@ int	wire_check_answer(const uint8_t *msg, size_t len,
  */
 size_t	wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,
 	    uint8_t *tmp, unsigned *dropped);
+/*
+ * wire_scrub() without its cut in place (when only records after the
+ * first ones go, it cuts msg short rather than write it anew): every
+ * message that loses records is written anew. For the tests, which check
+ * that the two give the same records.
+ */
+size_t	wire_scrub_rewrite(uint8_t *msg, size_t len,
+	    const struct wire_query *q, uint8_t *tmp, unsigned *dropped);
 
 /*
  * Is the question name of msg (len octets, past wire_check_answer())

@@ -21,7 +21,12 @@
  *    those names; the authority section has at most one SOA, at or above
  *    the last name, only in a negative answer, and DNSSEC records only
  *    for DO=1; the additional section nothing but OPT;
- *  - scrubbing it again drops nothing and changes nothing.
+ *  - scrubbing it again drops nothing and changes nothing;
+ *  - wire_scrub_rewrite(), which writes every message that loses records
+ *    anew, where wire_scrub() may cut it in place, keeps the same: as
+ *    many records dropped, the same header and question, and the same
+ *    records, read with their names in full (the two may compress them
+ *    differently).
  */
 #include <assert.h>
 #include <stddef.h>
@@ -31,6 +36,9 @@
 #include "wire.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* Room for fz_canon(): a message and 1024 records' names in full. */
+#define FZ_CANON_MAX	(WIRE_MAX_UDP + 1024 * (3 * WIRE_MAX_NAME + 16))
 
 /* A name as this file reads it: lower-case, uncompressed. */
 struct fz_name {
@@ -181,6 +189,120 @@ fz_rdata_names(const struct wire_rr *rr)
 }
 
 /*
+ * The name at off of m in full, its case kept, appended to out at *pos
+ * (the pointers as fz_read() follows them). 0, or -1.
+ */
+static int
+fz_full(const uint8_t *m, size_t len, size_t off, uint8_t *out, size_t *pos,
+    size_t *end)
+{
+	size_t	hops = 0, n = 0, i;
+	int	jumped = 0;
+	uint8_t	c;
+
+	for (;;) {
+		if (off >= len)
+			return (-1);
+		c = m[off];
+		if ((c & 0xc0) == 0xc0) {
+			if (off + 1 >= len || ++hops > 128)
+				return (-1);
+			if (!jumped)
+				*end = off + 2;
+			jumped = 1;
+			i = ((size_t)(c & 0x3f) << 8) | m[off + 1];
+			if (i >= off || i < WIRE_HDR_LEN)
+				return (-1);
+			off = i;
+			continue;
+		}
+		if (c > 63 || n + c + 1 > WIRE_MAX_NAME || off + 1 + c > len)
+			return (-1);
+		memcpy(out + *pos, m + off, (size_t)c + 1);
+		*pos += (size_t)c + 1;
+		n += (size_t)c + 1;
+		off += (size_t)c + 1;
+		if (c == 0)
+			break;
+	}
+	if (!jumped)
+		*end = off;
+	return (0);
+}
+
+/*
+ * m (len octets) in a form that does not depend on its compression:
+ * the header and question as they are, then each record with its owner
+ * in full, its type, class and TTL, and its rdata with the names of the
+ * types that may compress them in full (as it is when they do not read).
+ * The length written to out (FZ_CANON_MAX octets: a record of a message
+ * fz_walk() reads grows by at most its three names, each to 255 octets).
+ */
+static size_t
+fz_canon(const uint8_t *m, size_t len, uint8_t *out)
+{
+	struct wire_rr	rr;
+	size_t		pos, off, at, rd, end, names, i, skip;
+
+	off = wire_skip_question(m, len);
+	memcpy(out, m, off);
+	pos = off;
+	wire_rr_begin(&rr, m, len, off);
+	while (wire_rr_next(&rr) == 1) {
+		out[pos++] = (uint8_t)rr.section;
+		assert(fz_full(m, len, rr.owner, out, &pos, &end) == 0);
+		memcpy(out + pos, m + rr.rdata - 10, 8);
+		pos += 8;
+		/* The rdata's own length, then the rdata, after it. */
+		at = pos;
+		pos += 2;
+		rd = rr.rdata;
+		names = 0;
+		skip = 0;
+		switch (rr.type) {
+		case 2: case 3: case 4: case 5: case 7: case 8: case 9:
+		case 12: case 39:
+			names = 1;
+			break;
+		case 6: case 14:
+			names = 2;
+			break;
+		case 15:
+			names = 1;
+			skip = 2;
+			break;
+		case 33:
+			names = 1;
+			skip = 6;
+			break;
+		default:
+			break;
+		}
+		if (skip > rr.rdlen)
+			names = skip = 0;
+		memcpy(out + pos, m + rd, skip);
+		pos += skip;
+		rd += skip;
+		for (i = 0; i < names; i++) {
+			if (rd >= rr.rdata + rr.rdlen ||
+			    fz_full(m, rr.rdata + rr.rdlen, rd, out, &pos,
+			    &end) != 0) {
+				/* Unreadable: all of it as it is. */
+				pos = at + 2;
+				rd = rr.rdata;
+				break;
+			}
+			rd = end;
+		}
+		memcpy(out + pos, m + rd, rr.rdata + rr.rdlen - rd);
+		pos += rr.rdata + rr.rdlen - rd;
+		out[at] = (uint8_t)((pos - at - 2) >> 8);
+		out[at + 1] = (uint8_t)(pos - at - 2);
+	}
+	return (pos);
+}
+
+/*
  * Walk m (len octets): every record readable, nothing after the last,
  * and with names, the names in their rdata too. The number of records.
  */
@@ -320,8 +442,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t		 msg[WIRE_MAX_UDP], again[WIRE_MAX_UDP];
 	static uint8_t		 tmp[WIRE_MAX_UDP];
+	static uint8_t		 canon[FZ_CANON_MAX], canon2[FZ_CANON_MAX];
 	struct wire_query	 q;
-	size_t			 n, n2, before;
+	size_t			 n, n2, before, na, nb;
 	unsigned		 dropped, dropped2;
 
 	if (size < WIRE_HDR_LEN || size > WIRE_MAX_UDP)
@@ -357,5 +480,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(again, msg, n);
 	n2 = wire_scrub(again, n, &q, tmp, &dropped2);
 	assert(n2 == n && dropped2 == 0 && memcmp(again, msg, n) == 0);
+
+	/*
+	 * Written anew instead of cut: the same records (when the rewrite
+	 * does not refuse the message: it may, when names pointing into
+	 * what goes grow longer in full than what was cut).
+	 */
+	memcpy(again, data, size);
+	n2 = wire_scrub_rewrite(again, size, &q, tmp, &dropped2);
+	if (n2 != 0) {
+		assert(dropped2 == dropped);
+		na = fz_canon(msg, n, canon);
+		nb = fz_canon(again, n2, canon2);
+		assert(na == nb && memcmp(canon, canon2, na) == 0);
+	} else
+		assert(dropped2 == 0);
 	return (0);
 }

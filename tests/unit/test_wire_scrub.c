@@ -171,27 +171,64 @@ check_usable(uint8_t *msg, size_t len, size_t orig_len,
 }
 
 /*
+ * The records of msg (len octets) and of the same message scrubbed by
+ * wire_scrub_rewrite() (rewritten, rlen octets) are the same, read by
+ * ldns with their names in full, and so are their headers (counts
+ * included) and questions: whether wire_scrub() cut it in place or
+ * wrote it anew makes no difference.
+ */
+static void
+same_as_rewrite(const uint8_t *msg, size_t len, const uint8_t *rewritten,
+    size_t rlen)
+{
+	ldns_pkt	*a, *b;
+	size_t		 qend;
+
+	assert_true(rlen > 0);
+	qend = wire_skip_question(msg, len);
+	assert_int_equal(wire_skip_question(rewritten, rlen), qend);
+	assert_memory_equal(msg, rewritten, qend);
+	assert_int_equal(ldns_wire2pkt(&a, msg, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_wire2pkt(&b, rewritten, rlen), LDNS_STATUS_OK);
+	assert_int_equal(ldns_rr_list_compare(ldns_pkt_answer(a),
+	    ldns_pkt_answer(b)), 0);
+	assert_int_equal(ldns_rr_list_compare(ldns_pkt_authority(a),
+	    ldns_pkt_authority(b)), 0);
+	assert_int_equal(ldns_rr_list_compare(ldns_pkt_additional(a),
+	    ldns_pkt_additional(b)), 0);
+	assert_int_equal(ldns_pkt_edns(a), ldns_pkt_edns(b));
+	assert_int_equal(ldns_pkt_edns_udp_size(a), ldns_pkt_edns_udp_size(b));
+	assert_int_equal(ldns_pkt_edns_do(a), ldns_pkt_edns_do(b));
+	ldns_pkt_free(a);
+	ldns_pkt_free(b);
+}
+
+/*
  * Build a, scrub it as the forwarder does, and check what is left
- * against w; the scrubbed message goes to out (if not NULL), its length
- * is returned.
+ * against w, and against what wire_scrub_rewrite() leaves; the scrubbed
+ * message goes to out (if not NULL), its length is returned.
  */
 static size_t
 scrub(const struct ans *a, const struct want *w, uint8_t *out)
 {
 	struct wire_query	 q;
 	ldns_pkt		*pkt;
-	uint8_t			 msg[8192];
-	size_t			 len, n;
-	unsigned		 dropped = 12345;
+	uint8_t			 msg[8192], rw[8192];
+	size_t			 len, n, rn;
+	unsigned		 dropped = 12345, rdropped = 12345;
 
 	mkq(a, &q);
 	len = mkans(a, msg, sizeof msg);
 	assert_int_equal(wire_check_answer(msg, len, &q, 0x1234), 0);
+	memcpy(rw, msg, len);
 	n = wire_scrub(msg, len, &q, tmp, &dropped);
 	assert_true(n > 0);
 	assert_int_equal(dropped, w->dropped);
 	if (w->dropped == 0)
 		assert_int_equal(n, len);
+	rn = wire_scrub_rewrite(rw, len, &q, tmp, &rdropped);
+	assert_int_equal(rdropped, dropped);
+	same_as_rewrite(msg, n, rw, rn);
 
 	if (ldns_wire2pkt(&pkt, msg, n) != LDNS_STATUS_OK)
 		fail_msg("ldns cannot read the scrubbed message");
@@ -740,6 +777,189 @@ test_scrub_pointers(void **state)
 	assert_true(n <= mkans(&fresh, out, sizeof out));
 }
 
+/*
+ * Raw messages for the cut in place, each with its question
+ * www.example.nl. A IN (ID 0x1234, QR RD RA) and records built one by one.
+ */
+struct raw {
+	uint8_t		b[1024];
+	size_t		len;
+};
+
+static void
+raw_start(struct raw *m, unsigned an, unsigned ns, unsigned ar)
+{
+	static const uint8_t hq[] = { 0x12, 0x34, 0x81, 0x80, 0, 1, 0, 0,
+		0, 0, 0, 0, 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p',
+		'l', 'e', 2, 'n', 'l', 0, 0, 1, 0, 1 };
+
+	memcpy(m->b, hq, sizeof hq);
+	m->b[7] = (uint8_t)an;
+	m->b[9] = (uint8_t)ns;
+	m->b[11] = (uint8_t)ar;
+	m->len = sizeof hq;
+}
+
+static void
+raw_put(struct raw *m, const void *p, size_t n)
+{
+	assert_true(m->len + n <= sizeof m->b);
+	memcpy(m->b + m->len, p, n);
+	m->len += n;
+}
+
+/* A record: owner octets, type, class, TTL 300, rdata. Its offset. */
+static size_t
+raw_rr(struct raw *m, const void *owner, size_t olen, uint16_t type,
+    uint16_t class, const void *rdata, uint16_t rdlen)
+{
+	size_t	at = m->len;
+	uint8_t	fixed[10] = { (uint8_t)(type >> 8), (uint8_t)type,
+		(uint8_t)(class >> 8), (uint8_t)class, 0, 0, 1, 44,
+		(uint8_t)(rdlen >> 8), (uint8_t)rdlen };
+
+	raw_put(m, owner, olen);
+	raw_put(m, fixed, sizeof fixed);
+	raw_put(m, rdata, rdlen);
+	return (at);
+}
+
+/*
+ * Scrub m for its question both ways: the result (length n) must be
+ * what wire_scrub_rewrite() gives, record for record, want_n long when
+ * want_n is not 0 and with counts an, ns and ar. The scrubbed message
+ * stays in m.
+ */
+static size_t
+raw_scrub(struct raw *m, unsigned drop, size_t want_n, unsigned an,
+    unsigned ns, unsigned ar)
+{
+	const struct ans a = { "www.example.nl.", LDNS_RR_TYPE_A,
+	    LDNS_RCODE_NOERROR, 0, NULL, NULL, NULL };
+	struct wire_query	 q;
+	uint8_t			 rw[1024];
+	unsigned		 dropped = 9, rdropped = 9;
+	size_t			 n, rn;
+
+	mkq(&a, &q);
+	memcpy(rw, m->b, m->len);
+	n = wire_scrub(m->b, m->len, &q, tmp, &dropped);
+	rn = wire_scrub_rewrite(rw, m->len, &q, tmp, &rdropped);
+	assert_int_equal(dropped, drop);
+	assert_int_equal(rdropped, drop);
+	assert_true(n > 0 && n <= m->len);
+	if (want_n != 0)
+		assert_int_equal(n, want_n);
+	assert_int_equal(m->b[7], an);
+	assert_int_equal(m->b[9], ns);
+	assert_int_equal(m->b[11], ar);
+	assert_int_equal(m->b[6] | m->b[8] | m->b[10], 0);
+	same_as_rewrite(m->b, n, rw, rn);
+	m->len = n;
+	return (n);
+}
+
+/*
+ * The cut in place against hostile shapes of what follows the records
+ * kept: two OPTs (both move up, in order, bytes as they were), an OPT in
+ * the answer section after a record that goes (it stays an answer
+ * record: the counts follow the sections), an OPT not owned by the root
+ * (a pointer to the question: written anew, not moved), a record kept
+ * after one that goes (written anew), records that go after the OPT,
+ * and an owner that points at a kept owner that points at the question.
+ * Each gives what the rewrite gives.
+ */
+static void
+test_scrub_cut_shapes(void **state)
+{
+	static const uint8_t qp[] = { 0xc0, 12 }, root[] = { 0 };
+	static const uint8_t ip1[] = { 192, 0, 2, 1 }, ip2[] = { 192, 0, 2,
+		2 }, evil[] = { 203, 0, 113, 66 };
+	static const uint8_t other[] = { 4, 'e', 'v', 'i', 'l', 0 };
+	static const uint8_t opt1[] = { 0, 10, 0, 4, 1, 2, 3, 4 };
+	static const uint8_t opt2[] = { 0, 12, 0, 2, 0, 0 };
+	struct raw	m;
+	uint8_t		want[1024];
+	size_t		a1, o1, o2, end1, wlen;
+	uint8_t		own2[2];
+
+	(void)state;
+
+	/* A, A owned by a pointer to the first A's owner; NS; two OPTs. */
+	raw_start(&m, 2, 1, 2);
+	a1 = raw_rr(&m, qp, 2, 1, 1, ip1, 4);
+	own2[0] = 0xc0;
+	own2[1] = (uint8_t)a1;
+	raw_rr(&m, own2, 2, 1, 1, ip2, 4);
+	end1 = m.len;
+	raw_rr(&m, other, sizeof other, 2, 1, other, sizeof other);
+	o1 = raw_rr(&m, root, 1, WIRE_TYPE_OPT, 1232, opt1, sizeof opt1);
+	o2 = raw_rr(&m, root, 1, WIRE_TYPE_OPT, 1232, opt2, sizeof opt2);
+	memcpy(want, m.b, end1);
+	memcpy(want + end1, m.b + o1, m.len - o1);
+	wlen = end1 + m.len - o1;
+	want[9] = 0;
+	want[11] = 2;
+	(void)o2;
+	raw_scrub(&m, 1, wlen, 2, 0, 2);
+	assert_memory_equal(m.b, want, wlen);
+
+	/* A; another name's A; an OPT in the answer section; NS. */
+	raw_start(&m, 3, 1, 0);
+	raw_rr(&m, qp, 2, 1, 1, ip1, 4);
+	end1 = m.len;
+	raw_rr(&m, other, sizeof other, 1, 1, evil, 4);
+	o1 = raw_rr(&m, root, 1, WIRE_TYPE_OPT, 1232, opt1, sizeof opt1);
+	raw_rr(&m, qp, 2, 2, 1, other, sizeof other);
+	memcpy(want, m.b, end1);
+	memcpy(want + end1, m.b + o1, 11 + sizeof opt1);
+	wlen = end1 + 11 + sizeof opt1;
+	want[7] = 2;
+	want[9] = 0;
+	raw_scrub(&m, 2, wlen, 2, 0, 0);
+	assert_memory_equal(m.b, want, wlen);
+
+	/* A; NS; an OPT owned by a pointer to the question's name. */
+	raw_start(&m, 1, 1, 1);
+	raw_rr(&m, qp, 2, 1, 1, ip1, 4);
+	raw_rr(&m, other, sizeof other, 2, 1, other, sizeof other);
+	raw_rr(&m, qp, 2, WIRE_TYPE_OPT, 1232, opt1, sizeof opt1);
+	raw_scrub(&m, 1, 0, 1, 0, 1);
+
+	/* A; another name's A; A again (kept after one that goes); OPT. */
+	raw_start(&m, 3, 0, 1);
+	raw_rr(&m, qp, 2, 1, 1, ip1, 4);
+	raw_rr(&m, other, sizeof other, 1, 1, evil, 4);
+	raw_rr(&m, qp, 2, 1, 1, ip2, 4);
+	raw_rr(&m, root, 1, WIRE_TYPE_OPT, 1232, opt1, sizeof opt1);
+	raw_scrub(&m, 1, 0, 2, 0, 1);
+
+	/* A; NS; OPT; then glue and an A of ours in the additional. */
+	raw_start(&m, 1, 1, 3);
+	raw_rr(&m, qp, 2, 1, 1, ip1, 4);
+	end1 = m.len;
+	raw_rr(&m, qp, 2, 2, 1, other, sizeof other);
+	o1 = raw_rr(&m, root, 1, WIRE_TYPE_OPT, 1232, opt1, sizeof opt1);
+	raw_rr(&m, other, sizeof other, 1, 1, evil, 4);
+	raw_rr(&m, qp, 2, 1, 1, evil, 4);
+	memcpy(want, m.b, end1);
+	memcpy(want + end1, m.b + o1, 11 + sizeof opt1);
+	wlen = end1 + 11 + sizeof opt1;
+	want[9] = 0;
+	want[11] = 1;
+	raw_scrub(&m, 3, wlen, 1, 0, 1);
+	assert_memory_equal(m.b, want, wlen);
+
+	/* Three OPTs after what goes: written anew, all three kept. */
+	raw_start(&m, 1, 1, 3);
+	raw_rr(&m, qp, 2, 1, 1, ip1, 4);
+	raw_rr(&m, other, sizeof other, 2, 1, other, sizeof other);
+	raw_rr(&m, root, 1, WIRE_TYPE_OPT, 1232, opt1, sizeof opt1);
+	raw_rr(&m, root, 1, WIRE_TYPE_OPT, 1232, opt2, sizeof opt2);
+	raw_rr(&m, root, 1, WIRE_TYPE_OPT, 1232, opt1, sizeof opt1);
+	raw_scrub(&m, 1, 0, 1, 0, 3);
+}
+
 /* Malformed: cut short, trailing octets, a bad link, no question. */
 static void
 test_scrub_bad(void **state)
@@ -993,6 +1213,7 @@ main(void)
 		cmocka_unit_test(test_scrub_dnssec_wildcard),
 		cmocka_unit_test(test_scrub_dname),
 		cmocka_unit_test(test_scrub_pointers),
+		cmocka_unit_test(test_scrub_cut_shapes),
 		cmocka_unit_test(test_scrub_bad),
 		cmocka_unit_test(test_inspect_svcb),
 		cmocka_unit_test(test_inspect_svcb_bad),
