@@ -506,6 +506,209 @@ test_names_gone(void **state)
 	}
 }
 
+/*
+ * Random reloads through every path against a fresh build. A universe
+ * of names, each in some of four lists: a domains list, a hosts list,
+ * an adblock list with exceptions, and (in one configuration) an RPZ
+ * list of exact, subdomain-only and PASSTHRU entries, whose names the
+ * sample does not read (the names gone are then not known before the
+ * build). Versions change a random share of the names (none at all, a
+ * line moved, 1 %, about an eighth on either side of it, a third,
+ * every name, every list emptied and filled again, a handful of names),
+ * and each reload, whichever way listset_new() takes (like the table in
+ * force with an overlay, tried so and retried, or fresh), must answer
+ * every name, its subdomains and the names around it as a listset
+ * built from nothing of the same files: domtable_match_at() with its
+ * offset, and domtable_explain() of every list (kind, match, offset,
+ * tag: the line). Of the paths: names drawn anew mostly stay names of
+ * the table in force, in other lists, which the sample cannot see (it
+ * asks only whether a name is in the slots), so such reloads are tried
+ * like the table in force and retried (the build counts names moved
+ * against the eighth); emptied lists are compiled anew at once.
+ */
+#define RR_NAMES	6000
+
+/* The lists a name of the universe is in, and how. */
+struct rr_name {
+	uint8_t		a;	/* 1: listed */
+	uint8_t		b;	/* 1: listed */
+	uint8_t		d;	/* 1: ||name^, 2: @@||name^ */
+	uint8_t		r;	/* 1: name, 2: *.name, 3: PASSTHRU */
+};
+
+/* A name's lists anew, at random; none in about one of four. */
+static void
+rr_draw(struct rr_name *n, unsigned all)
+{
+	n->a = random() % 5 < 2;
+	n->b = random() % 7 == 0;
+	n->d = (uint8_t)(random() % 6 == 0 ? 1 + random() % 2 : 0);
+	n->r = (uint8_t)(all && random() % 5 == 0 ? 1 + random() % 3 : 0);
+}
+
+/* Write the lists of u (n names) to the files, in a random rotation. */
+static void
+rr_write(struct fx *fx, const struct rr_name *u, size_t n, unsigned v)
+{
+	static const char *const rz[] = { "", "", "*.",
+		"" }, *const rt[] = { "", ".", ".", "rpz-passthru." };
+	char	*a, *b, *d, *r, *pa, *pb, *pd, *pr;
+	size_t	 i, k, start, cap = n * 40 + 256;
+
+	assert_non_null(pa = a = malloc(cap));
+	assert_non_null(pb = b = malloc(cap));
+	assert_non_null(pd = d = malloc(cap));
+	assert_non_null(pr = r = malloc(cap));
+	pa += sprintf(pa, "# version %u\n", v);
+	pb += sprintf(pb, "# version %u\n", v);
+	pd += sprintf(pd, "! version %u\n", v);
+	pr += sprintf(pr, "$ORIGIN rpz.test.\n"
+	    "@ SOA ns.test. admin.test. %u 3600 600 86400 60\n"
+	    "@ NS ns.test.\n", v + 1);
+	start = n == 0 ? 0 : (size_t)random() % n;
+	for (k = 0; k < n; k++) {
+		i = (start + k) % n;
+		if (u[i].a)
+			pa += sprintf(pa, "u%zu.test\n", i);
+		if (u[i].b)
+			pb += sprintf(pb, "0.0.0.0 u%zu.test\n", i);
+		if (u[i].d)
+			pd += sprintf(pd, "%s||u%zu.test^\n",
+			    u[i].d == 2 ? "@@" : "", i);
+		if (u[i].r)
+			pr += sprintf(pr, "%su%zu.test CNAME %s\n",
+			    rz[u[i].r], i, rt[u[i].r]);
+	}
+	tdir_replace(&fx->dir, "a.txt", a);
+	tdir_replace(&fx->dir, "b.txt", b);
+	tdir_replace(&fx->dir, "d.txt", d);
+	tdir_replace(&fx->dir, "r.zone", r);
+	free(a);
+	free(b);
+	free(d);
+	free(r);
+}
+
+/* got answers every name around the universe's as want does. */
+static void
+rr_compare(const struct listset *got, const struct listset *want,
+    size_t n, size_t nlists)
+{
+	struct domtable_hit	 hg, hw;
+	uint8_t			 w[256];
+	char			 text[64];
+	const char		*why;
+	size_t			 i, k, len, og, ow;
+	unsigned		 list;
+	int			 rg, rw;
+
+	assert_int_equal(got->name_bits, want->name_bits);
+	for (list = 0; list < nlists; list++)
+		assert_int_equal(got->entries[list], want->entries[list]);
+	assert_int_equal(domtable_entries(got->names),
+	    domtable_entries(want->names));
+	for (i = 0; i < n + 10; i++) {
+		for (k = 0; k < 3; k++) {
+			snprintf(text, sizeof text, "%su%zu.test",
+			    k == 0 ? "" : k == 1 ? "x." : "y.x.", i);
+			assert_int_equal(lists_name(text, strlen(text), w,
+			    &len, &why), 0);
+			og = ow = 999;
+			if (domtable_match_at(got->names, w, len, ~0ULL,
+			    &og) != domtable_match_at(want->names, w, len,
+			    ~0ULL, &ow) || og != ow)
+				fail_msg("%s: the verdict differs", text);
+			for (list = 0; list < nlists; list++) {
+				memset(&hg, 0, sizeof hg);
+				memset(&hw, 0, sizeof hw);
+				rg = domtable_explain(got->names, w, len, list,
+				    &hg);
+				rw = domtable_explain(want->names, w, len,
+				    list, &hw);
+				if (rg != rw || hg.suffix_off !=
+				    hw.suffix_off || hg.kind != hw.kind ||
+				    hg.match != hw.match || hg.tag != hw.tag)
+					fail_msg("%s: list %u explained "
+					    "otherwise", text, list);
+			}
+		}
+	}
+}
+
+#define LISTS_RR(rpz)							\
+	"lists:\n"							\
+	"  a: { file: a.txt, format: domains }\n"			\
+	"  b: { file: b.txt, format: hosts }\n"				\
+	"  c: { file: c.txt, format: ip }\n"				\
+	"  d: { file: d.txt, format: adblock }\n"			\
+	rpz
+
+static void
+test_random_reloads(void **state)
+{
+	/* Per mille of the names drawn anew; -1 emptied, -2 a handful. */
+	static const int steps[] = { 0, 10, 1, 100, 120, 125, 130, 10, 200,
+		333, 5, -1, 1000, 0, 124, -2, 1, 50, 1000, 10 };
+	static const char *const confs[] = { LISTS_RR(""),
+		LISTS_RR("  r: { file: r.zone, format: rpz }\n") };
+	struct fx	*fx = *state;
+	struct rr_name	*u;
+	struct conf	*conf, *cprev;
+	struct listset	*prev, *next, *fresh;
+	size_t		 i, n, nlists, s;
+	unsigned	 k, v = 0, how[3] = { 0, 0, 0 };
+
+	assert_non_null(u = calloc(RR_NAMES, sizeof *u));
+	srandom(20261130);
+	for (k = 0; k < 2; k++) {
+		n = RR_NAMES;
+		for (i = 0; i < n; i++)
+			rr_draw(&u[i], k);
+		rr_write(fx, u, n, v++);
+		cprev = fx_conf(fx, confs[k]);
+		nlists = k == 0 ? 4 : 5;
+		assert_non_null(prev = listset_new(cprev, NULL, tmsgs_cb,
+		    &fx->msgs));
+		for (s = 0; s < sizeof steps / sizeof steps[0]; s++) {
+			if (steps[s] == -1)
+				memset(u, 0, n * sizeof *u);
+			else if (steps[s] == -2)
+				n = 7;
+			else {
+				if (n < RR_NAMES && steps[s] == 1000)
+					n = RR_NAMES;
+				for (i = 0; i < n; i++) {
+					if ((size_t)random() % 1000 <
+					    (size_t)steps[s])
+						rr_draw(&u[i], k);
+				}
+			}
+			rr_write(fx, u, n, v++);
+			conf = fx_conf(fx, confs[k]);
+			assert_non_null(next = listset_new(conf, prev,
+			    tmsgs_cb, &fx->msgs));
+			assert_ptr_not_equal(next, prev);
+			how[next->how]++;
+			listset_free(prev);
+			conf_free(cprev);
+			assert_non_null(fresh = listset_new(conf, NULL,
+			    tmsgs_cb, &fx->msgs));
+			assert_int_equal(fresh->how, LISTSET_FRESH);
+			rr_compare(next, fresh, RR_NAMES, nlists);
+			listset_free(fresh);
+			prev = next;
+			cprev = conf;
+		}
+		listset_free(prev);
+		conf_free(cprev);
+	}
+	/* Every path was taken. */
+	assert_true(how[LISTSET_FRESH] > 0);
+	assert_true(how[LISTSET_LIKE] > 0);
+	assert_true(how[LISTSET_RETRIED] > 0);
+	free(u);
+}
+
 int
 main(void)
 {
@@ -520,6 +723,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_missing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_daily_update, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_random_reloads, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_names_gone, setup,
 		    teardown),
