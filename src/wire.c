@@ -1534,6 +1534,34 @@ wire_scrub_write(const uint8_t *msg, size_t len, size_t off,
 }
 
 /*
+ * Does the name at off of msg, which wire_name() has read (well formed),
+ * lie wholly before limit: every label it reads, every pointer? The
+ * owner of a record lies before the record's fixed part in any message
+ * but one made so that a label runs on over the record itself into the
+ * octets after it (a pointer back to a long label), whose name then
+ * changes when what follows is cut.
+ */
+static int
+wire_name_before(const uint8_t *msg, size_t off, size_t limit)
+{
+	unsigned	jumps = 0;
+
+	for (;;) {
+		if (off >= limit)
+			return (0);
+		if ((msg[off] & 0xc0) == 0xc0) {
+			if (off + 1 >= limit || ++jumps > WIRE_MAX_JUMPS)
+				return (0);
+			off = ((size_t)(msg[off] & 0x3f) << 8) | msg[off + 1];
+			continue;
+		}
+		if (msg[off] == 0)
+			return (1);
+		off += (size_t)msg[off] + 1;
+	}
+}
+
+/*
  * The common case of wire_scrub_write(), done in place: the records kept
  * are the first ones, up to the first that goes, and after that only OPT
  * records owned by the root (a positive answer's upstream OPT, after the
@@ -1542,6 +1570,10 @@ wire_scrub_write(const uint8_t *msg, size_t len, size_t off,
  * it is, every pointer in it leading back to where it led. The records
  * kept first must have no names in their rdata (wire_scrub_write() would
  * check the pointers in those): A and AAAA answers, not a CNAME chain.
+ * Nor may their owners read any octet past their own records
+ * (wire_name_before()): that is what the cut changes, and a name that
+ * read so would be another after it, or none (a hostile upstream's
+ * record kept as the question's, then owned by a name of its choice).
  * The new length, or 0 (msg untouched) where this does not apply.
  */
 static size_t
@@ -1565,6 +1597,10 @@ wire_scrub_cut(uint8_t *msg, size_t len, size_t off, const uint8_t *keep,
 		if (!cut && kept) {
 			wire_rdata_shape(rr.type, rr.rdlen, &sh);
 			if (sh.names != 0)
+				return (0);
+			if (!wire_at_question(msg, len, start) &&
+			    !wire_name_before(msg, start,
+			    rr.rdata - WIRE_RR_FIXED))
 				return (0);
 			count[rr.section]++;
 		} else if (!cut) {

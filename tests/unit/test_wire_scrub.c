@@ -960,6 +960,90 @@ test_scrub_cut_shapes(void **state)
 	raw_scrub(&m, 1, 0, 1, 0, 3);
 }
 
+/*
+ * A kept record whose owner runs on past itself: a pointer back to a
+ * copy of the question's name (one label of 21 octets, as a client may
+ * ask) whose octets are the record's own and the first octets of the
+ * record after it, which goes. Read as the upstream sent it, the owner
+ * is the question's name; cut in place (the OPT moved up over what
+ * went), the same pointer would read another name or none. Found by
+ * fuzz_scrub. Every answer record left must still be owned by the
+ * question's name, as when written anew.
+ */
+static void
+test_scrub_cut_overrun(void **state)
+{
+	/* The question's label: "abc", then AN1 and the first of AN2. */
+	static const uint8_t label[21] = { 'a', 'b', 'c',
+		0xc0, 51, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 192, 0, 2, 1,
+		1, 'e' };
+	static const uint8_t an0[] = { 0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 44,
+		0, 4, 21, 'a', 'b', 'c' };
+	/* Long enough that AN1's owner written in full still fits. */
+	static const uint8_t an2[] = { 1, 'e', 0, 0, 16, 0, 1, 0, 0, 1, 44,
+		0, 32, 31, 'a', 'n', 'y', 't', 'h', 'i', 'n', 'g', ' ', 't',
+		'h', 'a', 't', ' ', 'g', 'o', 'e', 's', ',', ' ', 'l', 'o',
+		'n', 'g', ' ', 'e', 'n', 'o', 'u', 'g', 'h' };
+	static const uint8_t opt[] = { 0, 0, 41, 16, 0, 0, 0, 0, 0, 0, 0 };
+	struct wire_query	 q;
+	uint8_t			 msg[256], rw[256];
+	size_t			 len, qlen, n, rn, i;
+	unsigned		 dropped, rdropped;
+	ldns_pkt		*pkt;
+	ldns_rdf		*qname;
+
+	(void)state;
+	/* The query, then the answer to it. */
+	memset(msg, 0, sizeof msg);
+	msg[0] = 0x12;
+	msg[1] = 0x34;
+	msg[2] = 0x01;
+	msg[5] = 1;
+	len = WIRE_HDR_LEN;
+	msg[len++] = sizeof label;
+	memcpy(msg + len, label, sizeof label);
+	len += sizeof label;
+	msg[len++] = 0;
+	msg[len++] = 0;
+	msg[len++] = 1;
+	msg[len++] = 0;
+	msg[len++] = 1;
+	qlen = len;
+	assert_int_equal(wire_parse_query(msg, qlen, &q), WIRE_OK);
+	msg[2] = 0x81;
+	msg[3] = 0x80;
+	msg[7] = 3;
+	msg[11] = 1;
+	assert_int_equal(len, 39);
+	memcpy(msg + len, an0, sizeof an0);
+	len += sizeof an0;
+	/* AN1, owned by a pointer to the label in AN0's rdata (51). */
+	memcpy(msg + len, label + 3, 16);
+	len += 16;
+	memcpy(msg + len, an2, sizeof an2);
+	len += sizeof an2;
+	memcpy(msg + len, opt, sizeof opt);
+	len += sizeof opt;
+	assert_int_equal(wire_check_answer(msg, len, &q, 0x1234), 0);
+
+	memcpy(rw, msg, len);
+	n = wire_scrub(msg, len, &q, tmp, &dropped);
+	rn = wire_scrub_rewrite(rw, len, &q, tmp, &rdropped);
+	assert_int_equal(dropped, 1);
+	assert_int_equal(rdropped, 1);
+	assert_true(n > 0);
+	same_as_rewrite(msg, n, rw, rn);
+	assert_int_equal(ldns_wire2pkt(&pkt, msg, n), LDNS_STATUS_OK);
+	qname = ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(pkt), 0));
+	assert_int_equal(ldns_rr_list_rr_count(ldns_pkt_answer(pkt)), 2);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(ldns_dname_compare(ldns_rr_owner(
+		    ldns_rr_list_rr(ldns_pkt_answer(pkt), i)), qname), 0);
+	}
+	ldns_pkt_free(pkt);
+	check_usable(msg, n, len, &q);
+}
+
 /* Malformed: cut short, trailing octets, a bad link, no question. */
 static void
 test_scrub_bad(void **state)
@@ -1214,6 +1298,7 @@ main(void)
 		cmocka_unit_test(test_scrub_dname),
 		cmocka_unit_test(test_scrub_pointers),
 		cmocka_unit_test(test_scrub_cut_shapes),
+		cmocka_unit_test(test_scrub_cut_overrun),
 		cmocka_unit_test(test_scrub_bad),
 		cmocka_unit_test(test_inspect_svcb),
 		cmocka_unit_test(test_inspect_svcb_bad),
