@@ -1147,6 +1147,132 @@ test_slots(void **state)
 	tconf_clear(&t);
 }
 
+/*
+ * The slots across ticks of other shapes: a tick whose counts go to the
+ * cold lines (more kinds than slots; a slot filled to its last count,
+ * then one more), then one of a single kind in its slot only (the fold
+ * must neither read the cold lines again nor miss them: it clears them
+ * only when written), a batch's answers timed at its end (n at once in
+ * a latency slot, beside kinds that fill the slots), an empty tick, and
+ * a slot filled exactly to its 20 bits in one tick and counted once more
+ * in the next. The interval's record says what was counted.
+ */
+static void
+test_slots_ticks(void **state)
+{
+	static const char *const ids[] = { "alpha" };
+	static const uint16_t qtypes[] = { 1, 28, 65, 16, 12, 15 };
+	static const char *const qnames[] = { "A", "AAAA", "HTTPS", "TXT",
+	    "PTR", "MX" };
+	static const char *const anames[] = { "cache", "forwarded", "stale",
+	    "blocked", "rewritten", "refused", "error", "dropped" };
+	struct tconf		 t;
+	struct stats		*st;
+	struct stats_map	*m;
+	struct stats_worker	*w;
+	struct sockaddr_storage	 ss;
+	struct stats_query	 q;
+	uint8_t			 wire[64];
+	uint64_t		 qt[6], an[8], noerror = 0, lat[2], n;
+	json_t			*a, *o, *l;
+	char			*cause;
+	time_t			 now = time(NULL);
+	unsigned		 i, j, b, up;
+	long long		 v;
+
+	(void)state;
+	memset(qt, 0, sizeof qt);
+	memset(an, 0, sizeof an);
+	memset(lat, 0, sizeof lat);
+	tconf_init(&t, ids, 1, 5);
+	st = stats_new(&t.c, 1, &cause);
+	m = stats_map_new(st, &t.c, NULL);
+	w = stats_worker(st, 0);
+	memset(&q, 0, sizeof q);
+	q.from = client(&ss, 9, 0);
+	q.name_len = wname("b.example", wire);
+	q.lname = wire;
+	q.category = -1;
+	q.rcode = 0;
+#define COUNT(ti, ai, up_, ns_, times) do {				\
+	q.qtype = qtypes[ti];						\
+	q.answer = (enum stats_answer)(ai);				\
+	q.upstream = (up_);						\
+	q.ns = (ns_);							\
+	for (n = 0; n < (times); n++)					\
+		stats_count(w, m, 0, &q);				\
+	qt[ti] += (times);						\
+	an[ai] += (times);						\
+	noerror += (times);						\
+	if ((ns_) != STATS_NS_BATCH)					\
+		lat[up_] += (times);					\
+} while (0)
+
+	/* Tick 0: twelve kinds, then one filled to its last count, + 1. */
+	stats_worker_begin(w, 0);
+	for (i = 0; i < 6; i++)
+		for (j = 0; j < 2; j++)
+			COUNT(i, j, j, 1000, 3);
+	COUNT(3, STATS_BLOCKED, 0, 1000, (1U << 20) - 1);
+	COUNT(3, STATS_BLOCKED, 0, 1000, 1);
+	stats_tick(st, now);
+
+	/* Tick 1: one kind, in its slot alone. */
+	stats_worker_begin(w, 0);
+	COUNT(0, STATS_CACHE, 0, 1000, 5);
+	stats_tick(st, now);
+
+	/* Tick 2: a batch of forwarded answers, timed at its end. */
+	stats_worker_begin(w, stats_clock() - 2000000);
+	for (i = 0; i < 6; i++)
+		COUNT(i, STATS_STALE, 0, 1000, 1);
+	for (i = 0; i < 3; i++)
+		COUNT(i, STATS_FORWARDED, 1, STATS_NS_BATCH, 400);
+	stats_worker_end(w);
+	lat[1] += 1200;
+	stats_tick(st, now);
+
+	/* Tick 3: nothing. Tick 4: a slot to its 20 bits; tick 5: + 1. */
+	stats_worker_begin(w, 0);
+	stats_tick(st, now);
+	stats_worker_begin(w, 0);
+	COUNT(4, STATS_REWRITTEN, 0, 1000, (1U << 20) - 1);
+	stats_tick(st, now);
+	stats_worker_begin(w, 0);
+	COUNT(4, STATS_REWRITTEN, 0, 1000, 1);
+	stats_tick(st, now);
+#undef COUNT
+
+	stats_flush(st, now, 0);
+	a = records(t.dir.path, now, 0);
+	o = record(a, "board", "alpha");
+	assert_non_null(o);
+	for (i = 0; i < 6; i++) {
+		v = num(o, "qtype", qnames[i]);
+		assert_int_equal(v < 0 ? 0 : v, qt[i]);
+	}
+	for (i = 0; i < 8; i++) {
+		v = num(o, "answers", anames[i]);
+		assert_int_equal(v < 0 ? 0 : v, an[i]);
+	}
+	assert_int_equal(num(o, "rcode", "NOERROR"), noerror);
+	for (up = 0; up < 2; up++) {
+		l = json_object_get(json_object_get(o, "latency"),
+		    up ? "forwarded" : "cache");
+		for (b = 0, n = 0; b < STATS_NBUCKETS; b++)
+			n += (uint64_t)json_integer_value(json_array_get(l,
+			    b));
+		assert_int_equal(n, lat[up]);
+	}
+	/* Every answer from the cache, not a batch's, took 1 us. */
+	l = json_object_get(json_object_get(o, "latency"), "cache");
+	assert_int_equal(json_integer_value(json_array_get(l, 0)), lat[0]);
+	json_decref(a);
+	stats_map_free(m);
+	stats_free(st);
+	tconf_clear(&t);
+}
+
 int
 main(void)
 {
@@ -1160,6 +1286,7 @@ main(void)
 		cmocka_unit_test(test_batch_and_memo),
 		cmocka_unit_test(test_limited),
 		cmocka_unit_test(test_slots),
+		cmocka_unit_test(test_slots_ticks),
 	};
 
 	/* Local time, whatever the machine's zone: Europe/Amsterdam. */
