@@ -18,7 +18,7 @@ import dns.rdatatype
 import pytest
 
 from e2elib import (HAVE_V6, dig, dq, drill, ede, hdr, kdig, note, ok_answer,
-                    question, raw_udp, recv_exact, rrs, tag)
+                    question, raw_udp, recv_exact, retry, rrs, tag)
 
 
 # --------------------------------------------- real clients, NSD upstream
@@ -232,6 +232,78 @@ def test_case_echo_nsd(veiligd_nsd):
         assert r.answer[0].name.to_text() == name, r.answer[0].name
         assert r.answer[0][0].to_text().lower() == first, r.answer
     assert "lost the case" not in veiligd_nsd.log_since(off)
+
+
+def test_cache_hit_shapes(veiligd_nsd):
+    """
+    A cache hit is the stored answer written for each client as it
+    asked (the cache stores only an answer to its key's own question
+    and a hit no longer checks it): the client's ID, RD and CD bits and
+    spelling of the name, AA clear; an OPT of ours only when it sent
+    one, with its DO bit back; cut to TC=1 within 512 octets for a
+    client without EDNS or one that offers 512 (40 A records do not
+    fit), whole for 1232 and over TCP. Every one of these is a hit.
+    """
+    port = veiligd_nsd.port
+    name = "many.example.test."
+    r = dq(port, name, use_edns=0, payload=1232)
+    assert len(r.answer) == 1 and len(r.answer[0]) == 40, r.answer
+    r = dq(port, name, use_edns=0, payload=1232, want_dnssec=True)
+    assert r.ednsflags & dns.flags.DO, "DO not echoed"
+    before = veiligd_nsd.stat("answers.cache")
+    # (spelling, ID, flags, EDNS payload or None, DO)
+    shapes = [("MANY.example.TEST.", 0x0001, 0x0100, 1232, False),
+              ("mAnY.ExAmPlE.tEsT.", 0xfffe, 0x0000, 1232, True),
+              ("Many.Example.Test.", 0x1234, 0x0110, 4096, False),
+              ("many.EXAMPLE.test.", 0x4321, 0x0100, None, False),
+              ("MANY.EXAMPLE.TEST.", 0x0bad, 0x0010, 512, True),
+              ("many.example.test.", 0x7777, 0x0100, 600, False)]
+    for spelling, qid, flags, payload, do in shapes:
+        what = "%s id %#x flags %#x payload %s DO %s" % (
+            spelling, qid, flags, payload, do)
+        data = hdr(qid, flags, ar=0 if payload is None else 1) + \
+            question(spelling)
+        if payload is not None:
+            data += b"\0" + struct.pack("!HHIH", 41, payload,
+                                        0x8000 if do else 0, 0)
+        raw = raw_udp(port, data, 3.0)
+        assert raw is not None, "%s: no answer" % what
+        r = dns.message.from_wire(raw)
+        assert r.id == qid, "%s: ID %#x" % (what, r.id)
+        assert r.flags & dns.flags.QR and r.flags & dns.flags.RA, what
+        assert not r.flags & dns.flags.AA, "%s: AA" % what
+        for bit in (dns.flags.RD, dns.flags.CD):
+            assert (r.flags & bit) == (flags & bit), \
+                "%s: flags %#x" % (what, r.flags)
+        assert r.rcode() == dns.rcode.NOERROR, what
+        assert r.question[0].name.to_text() == spelling, \
+            "%s: question %s" % (what, r.question[0].name)
+        small = payload is None or payload < 700
+        if payload is None:
+            assert r.edns == -1, "%s: an OPT not asked for" % what
+        else:
+            assert r.edns == 0 and r.payload == 1232, \
+                "%s: OPT %s %s" % (what, r.edns, r.payload)
+            assert bool(r.ednsflags & dns.flags.DO) == do, \
+                "%s: DO %#x" % (what, r.ednsflags)
+        if small:
+            assert r.flags & dns.flags.TC, "%s: no TC" % what
+            assert len(raw) <= max(512, payload or 0), \
+                "%s: %d octets" % (what, len(raw))
+        else:
+            assert not r.flags & dns.flags.TC, "%s: TC" % what
+            assert len(r.answer) == 1 and len(r.answer[0]) == 40, what
+            assert r.answer[0].name.to_text() == spelling, \
+                "%s: owner %s" % (what, r.answer[0].name)
+    r = dq(port, "MaNy.eXaMpLe.TeSt.", tcp=True)
+    assert len(r.answer[0]) == 40 and not r.flags & dns.flags.TC, r.flags
+    assert r.question[0].name.to_text() == "MaNy.eXaMpLe.TeSt.", r.question
+
+    def all_hits():
+        got = veiligd_nsd.stat("answers.cache") - before
+        assert got >= len(shapes) + 1, "%d hits of %d" % (
+            got, len(shapes) + 1)
+    retry("hits counted", all_hits, 10, 0.5)
 
 
 # ------------------------------------------------ forwarding to the fake
