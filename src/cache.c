@@ -51,11 +51,24 @@
  * ahead: cache_prefetch() asks for the shard's tags and bucket of a
  * question a few queries before its lookup, and cache_prefetch_entry(),
  * one query later, for the entry the bucket points to. That read takes no
- * lock: it reads the bucket racily and uses what it finds only as an
- * address to prefetch (which never faults, even on a freed entry). So
- * that the bucket it reads is never freed memory, cache_grow() keeps the
- * arrays it replaces until cache_free() (together less than the one in
- * use: it doubles), and publishes a new array before its size.
+ * lock: it reads the tags and the bucket racily and uses what it finds
+ * only as a hint (whether the key may be there: query.c asks the policy
+ * at once for a question that is not, see cache_qcheck) and as an address
+ * to prefetch (which never faults, even on a freed entry). So that the
+ * tags and bucket it reads are never freed memory, cache_grow() keeps the
+ * arrays it replaces until cache_free() (together less than the ones in
+ * use: it doubles), and publishes new arrays before their size.
+ *
+ * An entry keeps two sets of policy bits, each with the generation of
+ * the policy that gave them, worked out again under the shard lock by
+ * the first lookup of another generation: the answer's (cache_inspect:
+ * its targets and addresses, computed by the forwarder at insert time)
+ * and the question's (cache_qcheck: the lists, deny and allow lists,
+ * canaries and safe-search table that have the key's name, computed on
+ * the first lookup that asks, so that an answer asked for once costs no
+ * lookup of its name). A lookup checks the question's bits before it
+ * writes anything: a hit whose bits the board's stop mask misses needs
+ * no lookup of the name in the lists at all.
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -83,6 +96,10 @@ struct cache_entry {
 	uint64_t		 hash;
 	uint64_t		 mask;		/* inspection bits */
 	uint32_t		 gen;		/* policy generation of mask */
+	uint32_t		 qgen;		/* policy generation of qbits;
+						   0: none yet */
+	uint64_t		 qbits;		/* the key name's question
+						   bits (cache_qcheck) */
 	size_t			 charge;	/* bytes counted in the budget */
 	uint32_t		 stored;	/* cache time of insertion */
 	uint32_t		 ttl;		/* seconds fresh after stored */
@@ -105,6 +122,7 @@ struct cache_entry {
 struct cache_old {
 	struct cache_old	*next;
 	struct cache_entry	**buckets;
+	uint8_t			*tags;
 };
 
 /* One shard; aligned so that two shards' locks share no cache line. */
@@ -390,14 +408,14 @@ cache_grow(struct cache_shard *s)
 		}
 	}
 	/*
-	 * The old array is kept (cache_prefetch_entry() may be reading it);
+	 * The old arrays are kept (cache_prefetch_entry() may be reading them);
 	 * the new one is seen before its size, so that a reader who sees the
 	 * new size sees it (an old size with a new array is in bounds).
 	 */
 	old->buckets = s->buckets;
+	old->tags = s->tags;
 	old->next = s->old;
 	s->old = old;
-	free(s->tags);
 	__atomic_store_n(&s->buckets, nb, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->tags, nt, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->nbuckets, n, __ATOMIC_RELEASE);
@@ -485,6 +503,7 @@ cache_free(struct cache *c)
 		while ((old = s->old) != NULL) {
 			s->old = old->next;
 			free(old->buckets);
+			free(old->tags);
 			free(old);
 		}
 	}
@@ -514,11 +533,12 @@ cache_prefetch(struct cache *c, uint64_t h)
 	__builtin_prefetch(&__atomic_load_n(&s->buckets, __ATOMIC_RELAXED)[b]);
 }
 
-void
+int
 cache_prefetch_entry(struct cache *c, uint64_t h)
 {
 	struct cache_shard	*s = cache_shard(c, h);
 	struct cache_entry	**bk, *e;
+	const uint8_t		*tags;
 	size_t			 b;
 
 	/*
@@ -529,11 +549,20 @@ cache_prefetch_entry(struct cache *c, uint64_t h)
 	 */
 	b = h & (__atomic_load_n(&s->nbuckets, __ATOMIC_ACQUIRE) - 1);
 	bk = __atomic_load_n(&s->buckets, __ATOMIC_ACQUIRE);
+	/*
+	 * The tags of an array as new as the buckets' or newer: cache_grow()
+	 * frees the old tags, so they are read only as a hint, at an index
+	 * within the older, smaller size, of an array published before it.
+	 */
+	tags = __atomic_load_n(&s->tags, __ATOMIC_ACQUIRE);
+	if ((__atomic_load_n(&tags[b], __ATOMIC_RELAXED) & cache_tag(h)) == 0)
+		return (0);
 	if ((e = __atomic_load_n(&bk[b], __ATOMIC_RELAXED)) == NULL)
-		return;
+		return (0);
 	__builtin_prefetch(e);
 	__builtin_prefetch((const uint8_t *)e + CACHE_LINE);
 	__builtin_prefetch((const uint8_t *)e + 2 * CACHE_LINE);
+	return (1);
 }
 
 enum cache_result
@@ -542,6 +571,7 @@ cache_lookup(struct cache *c, const struct cache_req *req, uint8_t *out,
 {
 	const struct wire_query		*q = req->q;
 	const struct cache_inspect	*ins = req->ins;
+	const struct cache_qcheck	*qc = req->qcheck;
 	struct cache_shard		*s;
 	struct cache_entry		*e, *dead = NULL;
 	enum cache_result		 res = CACHE_MISS;
@@ -565,6 +595,22 @@ cache_lookup(struct cache *c, const struct cache_req *req, uint8_t *out,
 		 */
 		__builtin_prefetch(&s->buckets[h & (s->nbuckets - 1)], 1);
 		goto out;
+	}
+	/*
+	 * The question's bits, before anything is written or counted: a
+	 * name the policy must be asked about (blocked, rewritten, allowed
+	 * for the caller's board) is looked up again once it has been.
+	 */
+	if (qc != NULL) {
+		if (e->qgen != qc->gen) {
+			e->qbits = qc->fn(qc->arg, (const uint8_t *)(e->ttl_off +
+			    e->nttl), e->name_len);
+			e->qgen = qc->gen;
+		}
+		if (e->qbits & qc->stop) {
+			res = CACHE_POLICY;
+			goto out;
+		}
 	}
 	/* A clock that went back (only tests do that) counts as age 0. */
 	age = req->now >= e->stored ? req->now - e->stored : 0;
@@ -624,7 +670,7 @@ out:
 		s->hits++;
 	else if (res == CACHE_STALE)
 		s->stale_hits++;
-	else if (res == CACHE_MISS)
+	else if (res == CACHE_MISS && qc == NULL)
 		s->misses++;
 	pthread_mutex_unlock(&s->lock);
 

@@ -39,6 +39,8 @@ enum cache_result {
 	CACHE_FAILED,	/* the upstreams failed the question a moment ago
 			   (cache_fail) and there is no stale answer:
 			   nothing written */
+	CACHE_POLICY,	/* the entry's question bits meet the stop mask of
+			   the lookup's cache_qcheck: nothing written */
 };
 
 /*
@@ -60,6 +62,23 @@ struct cache_inspect {
 	uint64_t	(*fn)(void *arg, const uint8_t *msg, size_t len);
 	void		*arg;
 	uint32_t	 gen;
+};
+
+/*
+ * The question's side (policy_question_bits()): an entry keeps too the
+ * bits fn gives its key's name (lower-case wire form), for the policy
+ * generation gen, worked out under the shard lock on the first lookup
+ * that asks with a cache_qcheck of another generation (an insert stores
+ * none). A lookup with one whose stop mask meets the bits returns
+ * CACHE_POLICY, writes nothing and counts nothing: the caller must ask
+ * the policy, then the cache again. A lookup with one that finds no
+ * entry does not count a miss either (the caller's next one does).
+ */
+struct cache_qcheck {
+	uint64_t	(*fn)(void *arg, const uint8_t *lname, size_t len);
+	void		*arg;
+	uint32_t	 gen;
+	uint64_t	 stop;
 };
 
 /* Counters, summed over shards by cache_stats(). */
@@ -92,10 +111,13 @@ uint32_t	 cache_now(void);
  * (wire_qhash()) that comes soon: a worker's batch knows its questions
  * ahead. cache_prefetch() starts loading the lines of its shard's tags
  * and bucket; cache_prefetch_entry(), called later, once those are in,
- * those of the entry the bucket points to. Nothing changes.
+ * those of the entry the bucket points to, and says whether there may be
+ * one for h: 0 when the bucket's tags say there is none (read without
+ * the lock: a hint, right nearly always, never a promise). Nothing
+ * changes.
  */
 void		 cache_prefetch(struct cache *, uint64_t h);
-void		 cache_prefetch_entry(struct cache *, uint64_t h);
+int		 cache_prefetch_entry(struct cache *, uint64_t h);
 
 /*
  * One lookup: the question q (its lname, qtype, qclass and DO bit are the
@@ -103,7 +125,8 @@ void		 cache_prefetch_entry(struct cache *, uint64_t h);
  * time now, for a client that takes at most udp_max octets (as for
  * wire_answer). allow_stale: an expired entry within serve-stale may
  * answer. ins (may be NULL: the bits as stored) brings the entry's
- * inspection bits up to date first.
+ * inspection bits up to date first; qcheck (may be NULL) checks the
+ * question's bits before anything is written.
  */
 struct cache_req {
 	const struct wire_query		*q;
@@ -111,6 +134,7 @@ struct cache_req {
 	int				 allow_stale;
 	size_t				 udp_max;
 	const struct cache_inspect	*ins;
+	const struct cache_qcheck	*qcheck; /* NULL: none */
 };
 
 /*

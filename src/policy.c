@@ -57,6 +57,10 @@ struct policy {
 	size_t			 nrewrites;
 	struct domtable		*canaries;	/* tag: line */
 	struct domtable		*deny_any;	/* every board's deny names */
+	struct domtable		*allow_any;	/* every board's allow names */
+	uint64_t		 qbit_allow;	/* question bits: a name of */
+	uint64_t		 qbit_safe;	/* allow_any, a safe-search host
+						   (policy_question_bits()) */
 	char			*safe_path;
 	char			*canary_path;
 
@@ -273,30 +277,61 @@ policy_name_table(const struct conf_name *names, size_t n)
 static int
 policy_load_answer_bits(struct policy *p)
 {
-	struct domtable_builder	*any;
+	struct domtable_builder	*any, *allow;
 	const struct conf_board	*cb;
+	struct policy_board	*b;
 	size_t			 i, j;
 
 	if ((any = domtable_builder_new()) == NULL)
 		return (-1);
+	if ((allow = domtable_builder_new()) == NULL) {
+		domtable_builder_free(any);
+		return (-1);
+	}
 	for (i = 0; i < p->nboards; i++) {
-		cb = p->boards[i].conf;
+		b = &p->boards[i];
+		cb = b->conf;
 		for (j = 0; j < cb->ndeny; j++) {
 			if (domtable_add(any, cb->deny[j].lname,
 			    cb->deny[j].len, 0, DOMTABLE_BLOCK,
-			    DOMTABLE_SUBTREE, (uint32_t)i) == -1) {
-				domtable_builder_free(any);
-				return (-1);
-			}
+			    DOMTABLE_SUBTREE, (uint32_t)i) == -1)
+				goto fail;
+		}
+		for (j = 0; j < cb->nallow; j++) {
+			if (domtable_add(allow, cb->allow[j].lname,
+			    cb->allow[j].len, 0, DOMTABLE_BLOCK,
+			    DOMTABLE_SUBTREE, (uint32_t)i) == -1)
+				goto fail;
 		}
 		if (cb->ndeny != 0)
-			p->boards[i].amask |= POLICY_BIT_DENY;
+			b->amask |= POLICY_BIT_DENY;
 		if (cb->canaries)
-			p->boards[i].amask |= POLICY_BIT_CANARY;
+			b->amask |= POLICY_BIT_CANARY;
+
+		/*
+		 * The question bits that make policy_question() say other
+		 * than PASS for this board: the lists it blocks, and each of
+		 * the four other rules it has.
+		 */
+		b->qstop = b->qmask;
+		if (cb->ndeny != 0)
+			b->qstop |= POLICY_BIT_DENY;
+		if (cb->canaries)
+			b->qstop |= POLICY_BIT_CANARY;
+		if (cb->nallow != 0)
+			b->qstop |= p->qbit_allow;
+		if (cb->safe_search)
+			b->qstop |= p->qbit_safe;
 	}
-	if ((p->deny_any = domtable_build(any)) == NULL)
+	p->deny_any = domtable_build(any);
+	p->allow_any = domtable_build(allow);
+	if (p->deny_any == NULL || p->allow_any == NULL)
 		return (-1);
 	return (0);
+fail:
+	domtable_builder_free(any);
+	domtable_builder_free(allow);
+	return (-1);
 }
 
 /* Compile the boards: masks, tables, geo bits, the address table. */
@@ -315,6 +350,25 @@ policy_load_boards(struct policy *p, policy_error_cb errcb, void *arg)
 	for (i = 0; i < conf->nlists; i++)
 		if (conf->lists[i].format != LISTS_IP)
 			name_bits |= (uint64_t)1 << i;
+	/*
+	 * Two bits no question has of the lists (an ip list's, a geo
+	 * rule's, or one unused) say a name is on some board's allow list
+	 * and a safe-search host, in policy_question_bits(). With 61 or 62
+	 * domain lists there is no such bit: they share POLICY_BIT_DENY,
+	 * which makes boards with any of the three rules take the whole
+	 * policy_question() for such names (slower, never another verdict).
+	 */
+	p->qbit_allow = p->qbit_safe = POLICY_BIT_DENY;
+	for (i = 0; i < POLICY_MAX_BITS; i++) {
+		if (name_bits & ((uint64_t)1 << i))
+			continue;
+		if (p->qbit_allow == POLICY_BIT_DENY)
+			p->qbit_allow = (uint64_t)1 << i;
+		else {
+			p->qbit_safe = (uint64_t)1 << i;
+			break;
+		}
+	}
 	/*
 	 * Each board on a cache line of its own (the type is aligned), so
 	 * that what a query reads of it is one line, the one that
@@ -460,6 +514,7 @@ policy_free(struct policy *p)
 	domtable_free(p->safe);
 	domtable_free(p->canaries);
 	domtable_free(p->deny_any);
+	domtable_free(p->allow_any);
 	geo_free(p->geo);
 	for (i = 0; i < POLICY_MAX_BITS; i++)
 		free(p->bit_text[i]);
@@ -662,6 +717,28 @@ policy_question(const struct policy *p, const struct policy_board *b,
 		return;
 	}
 	v->kind = POLICY_PASS;
+}
+
+uint64_t
+policy_question_bits(const struct policy *p, const uint8_t *lname,
+    size_t len)
+{
+	struct domtable_key	k;
+	uint64_t		m;
+	size_t			off;
+
+	/* Every table with want 0: the bits alone, no board's choice. */
+	domtable_key_init(&k, lname, len);
+	m = domtable_match_key(p->names, &k, 0, &off);
+	if (domtable_match_key(p->deny_any, &k, 0, &off) != 0)
+		m |= POLICY_BIT_DENY;
+	if (domtable_match_key(p->canaries, &k, 0, &off) != 0)
+		m |= POLICY_BIT_CANARY;
+	if (domtable_match_key(p->allow_any, &k, 0, &off) != 0)
+		m |= p->qbit_allow;
+	if (domtable_match_key(p->safe, &k, 0, &off) != 0)
+		m |= p->qbit_safe;
+	return (m);
 }
 
 /* Inspection state for wire_inspect's callbacks. */

@@ -44,6 +44,13 @@
  * every board's deny names), and only then, for a board with a deny
  * list, are the targets looked up in its own list (policy_answer).
  *
+ * The question's side has the same shape: policy_question_bits() gives
+ * a name's bits of no board (lists, and whether some board's allow or
+ * deny list has it, a canary, a safe-search host), the cache keeps them
+ * with the name's answer for the policy generation they were worked out
+ * in, and a cache hit of a board whose qstop they miss is PASS without
+ * a lookup of the name; any other hit asks policy_question().
+ *
  * Ownership: the policy belongs to the configuration snapshot and lives
  * as long as it; it points into the conf it was built from, which must
  * outlive it.
@@ -85,6 +92,9 @@ struct policy_board {
 	uint64_t		 amask;	/* bits blocking an answer: lists (CNAME
 					   targets, addresses), geo bits,
 					   POLICY_BIT_DENY and _CANARY */
+	uint64_t		 qstop;	/* question bits (policy_question_
+					   bits()) on which policy_question()
+					   may say other than PASS */
 	struct domtable		*allow;	/* NULL if none; list 0, tag = index
 					   in conf->allow */
 	struct domtable		*deny;	/* NULL if none; the same of deny */
@@ -164,6 +174,21 @@ const struct policy_board *policy_board_named(const struct policy *,
 void		 policy_question(const struct policy *,
 		    const struct policy_board *b, const struct wire_query *q,
 		    struct policy_verdict *v);
+
+/*
+ * The question's bits of lname (name_len octets, lower-case wire form),
+ * of no board: the lists the name is blocked by, POLICY_BIT_DENY when
+ * some board's deny list has it, POLICY_BIT_CANARY for a canary, and
+ * (at bits of the policy's choosing) whether some board's allow list
+ * has it and whether it is a safe-search host. For every board b, when
+ * bits & b->qstop is 0, policy_question() says POLICY_PASS (its verdict
+ * is then all zero but kind and bit = -1); otherwise it must be asked.
+ * The cache keeps these bits with an answer (cache_qcheck), so that a
+ * hit costs one AND where policy_question() hashed every suffix of the
+ * name and probed the lists' large table.
+ */
+uint64_t	 policy_question_bits(const struct policy *,
+		    const uint8_t *lname, size_t name_len);
 
 /*
  * The bits of an upstream answer (msg as left by wire_scan, len octets):

@@ -150,6 +150,13 @@ query_cache_inspect_cb(void *arg, const uint8_t *msg, size_t len)
 	return (policy_inspect(arg, msg, len));
 }
 
+/* Cache question callback: the policy's bits of the key's name. */
+static uint64_t
+query_cache_qbits_cb(void *arg, const uint8_t *lname, size_t len)
+{
+	return (policy_question_bits(arg, lname, len));
+}
+
 /* The forwarder's inspection callback, outside any read section. */
 static uint64_t
 query_fwd_inspect_cb(void *arg, const uint8_t *msg, size_t len,
@@ -272,10 +279,24 @@ query_keep_target(struct query *q)
 }
 
 /*
+ * The policy on q's question, which query_prepare_at() left to the
+ * cache's bits (q->deferred): asked now, under the same policy.
+ */
+static void
+query_settle(const struct snapshot *snap, struct query *q)
+{
+	policy_question(snap->policy, q->board, &q->wq, &q->verdict);
+	q->deferred = 0;
+}
+
+/*
  * Look up fq (q's question, or its rewrite's target) in the cache and
  * write the answer to q into q->out: as it is, or for a rewrite the CNAME
  * followed by the target's answer (looked up into qc->tmp). An answer the
- * board blocks by its inspection bits becomes the blocked answer.
+ * board blocks by its inspection bits becomes the blocked answer. For a
+ * question whose policy was left to the cache (q->deferred), the entry's
+ * question bits decide first: CACHE_POLICY (or CACHE_MISS) says the
+ * policy must be asked (query_settle()) and the cache again.
  * Returns CACHE_MISS, or how the lookup went with *len set.
  */
 static enum cache_result
@@ -283,6 +304,7 @@ query_cached(struct query_ctx *qc, const struct policy *p, struct query *q,
     const struct wire_query *fq, int allow_stale, size_t *len)
 {
 	struct cache_inspect	 ins;
+	struct cache_qcheck	 qk;
 	struct cache_req	 req;
 	struct policy_verdict	 av;
 	enum cache_result	 r;
@@ -297,12 +319,21 @@ query_cached(struct query_ctx *qc, const struct policy *p, struct query *q,
 	req.allow_stale = allow_stale;
 	req.udp_max = q->rewrite ? WIRE_MAX_UDP : query_udp_max(q);
 	req.ins = &ins;
+	req.qcheck = NULL;
+	if (q->deferred) {
+		/* The board's verdict is PASS unless its stop mask says. */
+		qk.fn = query_cache_qbits_cb;
+		qk.arg = ins.arg;
+		qk.gen = ins.gen;
+		qk.stop = q->board->qstop;
+		req.qcheck = &qk;
+	}
 	if (q->rewrite)
 		r = cache_lookup(qc->cache, &req, qc->tmp, sizeof qc->tmp, &n,
 		    &mask);
 	else
 		r = cache_lookup(qc->cache, &req, q->out, q->cap, &n, &mask);
-	if (r == CACHE_MISS || r == CACHE_FAILED)
+	if (r == CACHE_MISS || r == CACHE_FAILED || r == CACHE_POLICY)
 		return (r);
 
 	/*
@@ -383,17 +414,26 @@ query_rate(struct query_ctx *qc, const struct conf *conf, struct query *q,
 
 /*
  * The first half of query_answer()'s decision, which writes nothing: parse
- * pkt, find who is asking and the policy on the question. A question for
- * the cache is hashed (the hash kept for the lookup and the forwarder),
- * and with ahead set its shard's tags and bucket start loading. Inlined
- * (as query_decide() is), so that the steps cost no calls the one-step
- * query_answer() did not make: blocked answers stay as cheap.
+ * pkt, find who is asking, and hash the question (the hash kept for the
+ * cache, the forwarder and the registry); with ahead set its shard's tags
+ * and bucket start loading. The policy on the question is left for later
+ * (q->deferred): query_prefetch() asks it at once for a name the cache's
+ * tags say it does not have (a blocked name is never cached), and for the
+ * others the cache entry's question bits decide in query_decide(): a hit
+ * whose bits miss the board's stop mask is PASS without the lookups of
+ * the name in the lists (hashing every suffix, a memory miss in the
+ * lists' large table), half of veiligd's own time on a hit before.
+ * Inlined (as query_decide() is), so that the steps cost no calls the
+ * one-step query_answer() did not make.
  */
 static inline __attribute__((always_inline)) void
 query_prepare_at(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q, const uint8_t *pkt, size_t len, int ahead)
 {
+	uint64_t	h;
+
 	q->board = NULL;
+	q->deferred = 0;
 	q->how = STATS_DROPPED;
 	q->cat = -1;
 	q->rcode = -1;
@@ -414,18 +454,44 @@ query_prepare_at(struct query_ctx *qc, const struct snapshot *snap,
 	stats_prefetch(qc->sw, snap->stats, (int)q->board->index,
 	    (const struct sockaddr *)&q->from);
 
-	/* Policy on the question. */
-	policy_question(snap->policy, q->board, &q->wq, &q->verdict);
-	q->gen = policy_generation(snap->policy);
-
 	/*
-	 * Only a question the cache is asked for is hashed here: a blocked
-	 * one would pay for a hash it never uses (a tenth of its cost). A
-	 * rewrite's target is hashed when it is known (query_fq()).
+	 * The policy on the question: PASS, unless query_settle() says
+	 * otherwise. A rewrite's target is hashed when it is known
+	 * (query_fq()).
 	 */
-	if (ahead && (q->verdict.kind == POLICY_PASS ||
-	    q->verdict.kind == POLICY_ALLOWED))
-		cache_prefetch(qc->cache, wire_qhash_keep(&q->wq));
+	q->gen = policy_generation(snap->policy);
+	q->deferred = 1;
+	q->verdict.kind = POLICY_PASS;
+	q->verdict.rule = POLICY_RULE_NONE;
+	q->verdict.bit = -1;
+	h = wire_qhash_keep(&q->wq);
+	if (ahead)
+		cache_prefetch(qc->cache, h);
+}
+
+/* How a lookup of query_cached() in query_decide() went: the answer. */
+static inline __attribute__((always_inline)) enum query_next
+query_decided(struct query_ctx *qc, struct query *q, enum cache_result r,
+    size_t n)
+{
+	switch (r) {
+	case CACHE_HIT:
+		qc->st.cache_hits++;
+		return (query_send(q, n));
+	case CACHE_STALE:
+		/* The upstreams failed it a moment ago (RFC 8767, 9520). */
+		qc->st.stale++;
+		return (query_send(q, n));
+	case CACHE_FAILED:
+		qc->st.failed++;
+		q->limited |= 1U << STATS_LIM_FAILED;
+		return (query_send(q, query_servfail_write(qc, q)));
+	case CACHE_MISS:
+	case CACHE_POLICY:
+		break;
+	}
+	qc->st.forwarded++;
+	return (QUERY_FORWARD);
 }
 
 /*
@@ -438,6 +504,7 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 {
 	const struct wire_query	*fq;
 	struct wire_query	 tq;
+	enum cache_result	 r;
 	size_t			 n;
 
 	/*
@@ -472,8 +539,20 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 		    WIRE_REFUSED)));
 	}
 
-	/* The policy's verdict on the question. */
+	/*
+	 * A question left to the cache: a hit whose question bits the
+	 * board's stop mask misses is answered (its answer inspected as any
+	 * PASS); anything else asks the policy, and then the cache again.
+	 */
 	q->rewrite = 0;
+	if (q->deferred) {
+		r = query_cached(qc, snap->policy, q, &q->wq, 0, &n);
+		if (r != CACHE_MISS && r != CACHE_POLICY)
+			return (query_decided(qc, q, r, n));
+		query_settle(snap, q);
+	}
+
+	/* The policy's verdict on the question. */
 	switch (q->verdict.kind) {
 	case POLICY_BLOCK:
 		return (query_send(q, query_block(qc, q, &q->verdict)));
@@ -489,23 +568,8 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 		return (query_error(qc, q, WIRE_SERVFAIL));
 
 	/* The cache, else the upstreams. */
-	switch (query_cached(qc, snap->policy, q, fq, 0, &n)) {
-	case CACHE_HIT:
-		qc->st.cache_hits++;
-		return (query_send(q, n));
-	case CACHE_STALE:
-		/* The upstreams failed it a moment ago (RFC 8767, 9520). */
-		qc->st.stale++;
-		return (query_send(q, n));
-	case CACHE_FAILED:
-		qc->st.failed++;
-		q->limited |= 1U << STATS_LIM_FAILED;
-		return (query_send(q, query_servfail_write(qc, q)));
-	case CACHE_MISS:
-		break;
-	}
-	qc->st.forwarded++;
-	return (QUERY_FORWARD);
+	r = query_cached(qc, snap->policy, q, fq, 0, &n);
+	return (query_decided(qc, q, r, n));
 }
 
 enum query_next
@@ -513,6 +577,7 @@ query_answer(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q, const uint8_t *pkt, size_t len)
 {
 	query_prepare_at(qc, snap, q, pkt, len, 0);
+	query_prefetch(qc, snap, q);
 	return (query_answer_prepared(qc, snap, q));
 }
 
@@ -524,10 +589,16 @@ query_prepare(struct query_ctx *qc, const struct snapshot *snap,
 }
 
 void
-query_prefetch(struct query_ctx *qc, const struct query *q)
+query_prefetch(struct query_ctx *qc, const struct snapshot *snap,
+    struct query *q)
 {
-	if (q->wq.qhashed && q->pv == WIRE_OK)
-		cache_prefetch_entry(qc->cache, q->wq.qhash);
+	/*
+	 * Not in the cache, by its tags (blocked names never are): the
+	 * policy now, as when it was asked before the cache. The tags' line
+	 * was asked for by query_prepare() a datagram ago.
+	 */
+	if (q->deferred && !cache_prefetch_entry(qc->cache, q->wq.qhash))
+		query_settle(snap, q);
 }
 
 enum query_next
@@ -631,9 +702,12 @@ query_finish(struct query_ctx *qc, const struct snapshot *snap,
 	 * Who is asking, and the policy on the question, as of now: again
 	 * only if a reload brought another policy since query_decide() (the
 	 * same generation is the same policy, so board and verdict stand:
-	 * that saves the miss path a second walk of the lists).
+	 * that saves the miss path a second walk of the lists), or if the
+	 * verdict was never asked (q->deferred: query_decide() settles every
+	 * question it forwards, so only as a safeguard).
 	 */
-	if (q->board == NULL || q->gen != policy_generation(snap->policy)) {
+	if (q->board == NULL || q->gen != policy_generation(snap->policy) ||
+	    q->deferred) {
 		q->board = policy_board_for(snap->policy,
 		    (const struct sockaddr *)&q->from);
 		if (q->board == NULL) {
@@ -646,6 +720,7 @@ query_finish(struct query_ctx *qc, const struct snapshot *snap,
 		}
 		policy_question(snap->policy, q->board, &q->wq, &q->verdict);
 		q->gen = policy_generation(snap->policy);
+		q->deferred = 0;
 	}
 	if (q->verdict.kind == POLICY_BLOCK) {
 		q->outlen = query_block(qc, q, &q->verdict);
@@ -667,6 +742,7 @@ query_finish(struct query_ctx *qc, const struct snapshot *snap,
 			break;
 		case CACHE_FAILED:
 		case CACHE_MISS:
+		case CACHE_POLICY:	/* only for q->deferred, clear here */
 			break;
 		}
 	}

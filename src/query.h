@@ -139,6 +139,9 @@ struct query {
 					   by query_prepare()) */
 	const struct policy_board *board; /* the client's, or NULL */
 	struct policy_verdict	 verdict; /* on the question */
+	int			 deferred; /* verdict not asked yet: PASS
+					      if the cache entry's question
+					      bits say so (query.c) */
 	uint32_t		 gen;	/* policy_generation() of the policy
 					   that gave board and verdict */
 	size_t			 outlen; /* QUERY_SEND: the answer's length */
@@ -278,10 +281,12 @@ enum query_next	 query_answer(struct query_ctx *, const struct snapshot *snap,
 /*
  * query_answer() in steps, for a batch whose queries are known ahead, all
  * inside one read section of snap: query_prepare() parses pkt (len
- * octets) into q, finds its board and the policy's verdict on its
- * question and, for a question the cache is asked, starts loading the
- * cache lines of its bucket (cache_prefetch()); query_prefetch(), a query
- * or so later, those of its cache entry (cache_prefetch_entry());
+ * octets) into q, finds its board, hashes its question and starts
+ * loading the cache lines of its bucket (cache_prefetch());
+ * query_prefetch(), a query or so later, those of its cache entry
+ * (cache_prefetch_entry()), or for a question the bucket's tags say is
+ * not cached, asks the policy's verdict on it (a question that is cached
+ * gets it from the entry's bits, query.c);
  * query_answer_prepared(), a query or so later again, decides and
  * answers as query_answer() does (pkt may be gone by then: q holds what
  * it needs). q's transport fields (tp, from, received) are set before
@@ -290,7 +295,8 @@ enum query_next	 query_answer(struct query_ctx *, const struct snapshot *snap,
  */
 void		 query_prepare(struct query_ctx *, const struct snapshot *snap,
 		    struct query *q, const uint8_t *pkt, size_t len);
-void		 query_prefetch(struct query_ctx *, const struct query *q);
+void		 query_prefetch(struct query_ctx *,
+		    const struct snapshot *snap, struct query *q);
 enum query_next	 query_answer_prepared(struct query_ctx *,
 		    const struct snapshot *snap, struct query *q);
 

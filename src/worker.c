@@ -778,11 +778,13 @@ worker_udp_recv(struct worker_udp *u)
  * Answer the n datagrams in w->rx and send the answers in one batch.
  *
  * The queries go through a ring of WORKER_AHEAD + 1 records, in steps:
- * datagram i + WORKER_AHEAD is parsed, its board found and the policy
- * asked (query_prepare(): the cache bucket of a question not blocked
- * starts loading), the bucket of i + 1, in by now, gives its cache entry
- * to load (query_prefetch()), and i is answered. A hit's lookup then finds warm lines where each was a
- * memory miss after the one before (shard, bucket, entry).
+ * datagram i + WORKER_AHEAD is parsed, its board found and its question
+ * hashed (query_prepare(): its cache bucket starts loading), the bucket
+ * of i + 1, in by now, gives its cache entry to load, or says the name
+ * is not cached and the policy is asked on it (query_prefetch()), and i
+ * is answered. A hit's lookup then finds warm lines where each was a
+ * memory miss after the one before (shard, bucket, entry), and takes
+ * the policy's verdict on its question from the entry (query.c).
  */
 static void
 worker_udp_answer(struct worker_udp *u, unsigned n)
@@ -807,12 +809,16 @@ worker_udp_answer(struct worker_udp *u, unsigned n)
 		    w->rx[i].msg_hdr.msg_name);
 	for (i = 0; i < n && i < WORKER_AHEAD; i++)
 		worker_udp_prepare(w, snap, &qs[i], i);
+	/* The first has no datagram before it to do its second step. */
+	if (n > 0)
+		query_prefetch(w->qc, snap, &qs[0]);
 	for (i = 0; i < n; i++) {
 		if (i + WORKER_AHEAD < n)
 			worker_udp_prepare(w, snap, &qs[(i + WORKER_AHEAD) %
 			    (WORKER_AHEAD + 1)], i + WORKER_AHEAD);
 		if (i + 1 < n)
-			query_prefetch(w->qc, &qs[(i + 1) % (WORKER_AHEAD + 1)]);
+			query_prefetch(w->qc, snap,
+			    &qs[(i + 1) % (WORKER_AHEAD + 1)]);
 		q = &qs[i % (WORKER_AHEAD + 1)];
 		mh = &w->rx[i].msg_hdr;
 		w->st.udp_queries++;

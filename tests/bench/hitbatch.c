@@ -184,6 +184,8 @@ run(struct query_ctx *qc, uint8_t (*pkts)[PKT], const size_t *lens,
 		for (i = 0; i < m && ahead && i < AHEAD; i++)
 			query_prepare(qc, snapshot_current(), &qs[i],
 			    pkts[order[b + i]], lens[order[b + i]]);
+		if (ahead)
+			query_prefetch(qc, snapshot_current(), &qs[0]);
 		for (i = 0; i < m; i++) {
 			q = &qs[i % (AHEAD + 1)];
 			q->out = out;
@@ -201,7 +203,8 @@ run(struct query_ctx *qc, uint8_t (*pkts)[PKT], const size_t *lens,
 				    pkts[order[b + i + AHEAD]],
 				    lens[order[b + i + AHEAD]]);
 			if (i + 1 < m)
-				query_prefetch(qc, &qs[(i + 1) % (AHEAD + 1)]);
+				query_prefetch(qc, snapshot_current(),
+				    &qs[(i + 1) % (AHEAD + 1)]);
 			if (query_answer_prepared(qc, snapshot_current(), q) !=
 			    QUERY_SEND)
 				errx(1, "not answered");
