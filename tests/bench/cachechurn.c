@@ -91,6 +91,7 @@ miss(struct cache *c, uint64_t n)
 	req.allow_stale = 0;
 	req.udp_max = WIRE_MAX_UDP;
 	req.ins = NULL;
+	req.qcheck = NULL;
 	if (cache_lookup(c, &req, out, sizeof out, &outlen, NULL) !=
 	    CACHE_MISS)
 		errx(1, "name %llu was there", (unsigned long long)n);

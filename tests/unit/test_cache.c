@@ -120,14 +120,14 @@ make_a(const char *name, uint32_t ttl, const char *addr, struct answer *a)
 
 /* A lookup of q at now, fresh entries only, for a TCP-sized client. */
 #define REQ(q, now, ins) \
-	(&(struct cache_req){ (q), (now), 0, WIRE_MAX_UDP, (ins) })
+	(&(struct cache_req){ (q), (now), 0, WIRE_MAX_UDP, (ins), NULL })
 
 /* Look q up and, unless a miss, parse the answer into *pp. */
 static enum cache_result
 lookup(struct cache *c, const struct wire_query *q, uint32_t now,
     int allow_stale, ldns_pkt **pp)
 {
-	struct cache_req	req = { q, now, allow_stale, WIRE_MAX_UDP, NULL };
+	struct cache_req	req = { q, now, allow_stale, WIRE_MAX_UDP, NULL, NULL };
 	uint8_t			out[4096];
 	size_t			outlen = 0;
 	enum cache_result	r;
@@ -270,6 +270,101 @@ test_cache_mask(void **state)
 	assert_int_equal(cache_lookup(c, REQ(&q, T0, &ins), out,
 	    sizeof out, &outlen, &mask), CACHE_MISS);
 	assert_int_equal(mask, 0x99);
+	cache_free(c);
+}
+
+/* Question bits: the key's name, worked out once per generation. */
+static unsigned	 qbits_calls;
+
+static uint64_t
+qbits_fn(void *arg, const uint8_t *lname, size_t len)
+{
+	assert_int_equal(len, 16);
+	assert_memory_equal(lname, "\003cdn\007example\002nl", 16);
+	qbits_calls++;
+	return (*(const uint64_t *)arg);
+}
+
+/*
+ * A lookup with a cache_qcheck: the entry's question bits are worked
+ * out on the first lookup of a generation and kept; bits that meet the
+ * stop mask give CACHE_POLICY with nothing written and nothing counted;
+ * a miss with a qcheck is not counted (the caller's next lookup is).
+ */
+static void
+test_cache_qcheck(void **state)
+{
+	struct cache		*c;
+	struct cache_qcheck	 qk;
+	struct cache_req	 req;
+	struct cache_stats	 st;
+	struct wire_query	 q, other;
+	struct answer		 a;
+	uint8_t			 out[4096];
+	size_t			 outlen;
+	uint64_t		 bits = 0x4;
+
+	(void)state;
+	c = cache_new(BIG_CACHE, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	make_query("cdn.example.nl.", LDNS_RR_TYPE_A, 0, 7, &q);
+	make_a("cdn.example.nl.", 300, "192.0.2.9", &a);
+	cache_insert(c, &q, a.buf, &a.sc, T0, 0, 1);
+	assert_int_equal(cache_prefetch_entry(c, wire_qhash(&q)), 1);
+
+	qk.fn = qbits_fn;
+	qk.arg = &bits;
+	qk.gen = 1;
+	qk.stop = 0x3;
+	memset(&req, 0, sizeof req);
+	req.q = &q;
+	req.now = T0;
+	req.udp_max = WIRE_MAX_UDP;
+	req.qcheck = &qk;
+	qbits_calls = 0;
+	outlen = 0;
+	assert_int_equal(cache_lookup(c, &req, out, sizeof out, &outlen,
+	    NULL), CACHE_HIT);
+	assert_true(outlen > WIRE_HDR_LEN);
+	assert_int_equal(qbits_calls, 1);
+
+	/* The stop mask meets them: nothing written, nothing counted. */
+	qk.stop = 0x4;
+	memset(out, 0xee, sizeof out);
+	outlen = 0;
+	assert_int_equal(cache_lookup(c, &req, out, sizeof out, &outlen,
+	    NULL), CACHE_POLICY);
+	assert_int_equal(outlen, 0);
+	assert_int_equal(out[0], 0xee);
+	assert_int_equal(qbits_calls, 1);
+
+	/* A new generation: worked out again, once. */
+	qk.gen = 2;
+	bits = 0x8;
+	assert_int_equal(cache_lookup(c, &req, out, sizeof out, &outlen,
+	    NULL), CACHE_HIT);
+	assert_int_equal(cache_lookup(c, &req, out, sizeof out, &outlen,
+	    NULL), CACHE_HIT);
+	assert_int_equal(qbits_calls, 2);
+	qk.stop = 0x8;
+	assert_int_equal(cache_lookup(c, &req, out, sizeof out, &outlen,
+	    NULL), CACHE_POLICY);
+
+	/* A name not there: a miss the lookup does not count. */
+	make_query("other.example.nl.", LDNS_RR_TYPE_A, 0, 8, &other);
+	req.q = &other;
+	assert_int_equal(cache_lookup(c, &req, out, sizeof out, &outlen,
+	    NULL), CACHE_MISS);
+	assert_int_equal(qbits_calls, 2);
+	cache_stats(c, &st);
+	assert_int_equal(st.hits, 3);
+	assert_int_equal(st.misses, 0);
+	/* Without a qcheck it is counted. */
+	req.qcheck = NULL;
+	assert_int_equal(cache_lookup(c, &req, out, sizeof out, &outlen,
+	    NULL), CACHE_MISS);
+	cache_stats(c, &st);
+	assert_int_equal(st.misses, 1);
 	cache_free(c);
 }
 
@@ -825,7 +920,7 @@ static void *
 thr_main(void *arg)
 {
 	struct thr_arg		*t = arg;
-	struct cache_req	 req = { NULL, 0, 0, WIRE_MAX_UDP, NULL };
+	struct cache_req	 req = { NULL, 0, 0, WIRE_MAX_UDP, NULL, NULL };
 	uint8_t			 out[1024];
 	size_t			 outlen;
 	unsigned		 r, k;
@@ -1337,6 +1432,7 @@ main(void)
 		cmocka_unit_test(test_cache_many),
 		cmocka_unit_test(test_cache_churn),
 		cmocka_unit_test(test_cache_mask),
+		cmocka_unit_test(test_cache_qcheck),
 		cmocka_unit_test(test_cache_ttl_countdown),
 		cmocka_unit_test(test_cache_expiry_stale),
 		cmocka_unit_test(test_cache_key),

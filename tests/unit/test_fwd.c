@@ -99,7 +99,7 @@ struct result {
 };
 
 /* A lookup of q now, fresh entries only, for a TCP-sized client. */
-#define REQ(q)	(&(struct cache_req){ (q), cache_now(), 0, 65535, NULL })
+#define REQ(q)	(&(struct cache_req){ (q), cache_now(), 0, 65535, NULL, NULL })
 
 static struct event_base *base;
 static struct cache	*cache;
@@ -820,8 +820,8 @@ test_all_servfail(void **state)
 	assert_int_equal(cache_lookup(cache, REQ(&q), out, sizeof out,
 	    &outlen, NULL), CACHE_FAILED);
 	assert_int_equal(cache_lookup(cache, &(struct cache_req){ &q,
-	    cache_now() + CACHE_FAILURE_TTL, 0, 65535, NULL }, out,
-	    sizeof out, &outlen, NULL), CACHE_MISS);
+	    cache_now() + CACHE_FAILURE_TTL, 0, 65535, NULL, NULL },
+	    out, sizeof out, &outlen, NULL), CACHE_MISS);
 	fake_free(fk);
 }
 

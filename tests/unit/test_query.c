@@ -706,6 +706,10 @@ test_no_alloc(void **state)
 		  "a rewrite, target cached" },
 		{ CLIENT, "evil.example.nl.", QUERY_SEND, LDNS_RCODE_NXDOMAIN,
 		  "a cache hit blocked by its answer" },
+		{ CLIENT, "x.ads.example.nl.", QUERY_SEND, LDNS_RCODE_NXDOMAIN,
+		  "a cached name the board blocks" },
+		{ CLIENT, "use-application-dns.net.", QUERY_SEND,
+		  LDNS_RCODE_NXDOMAIN, "a cached canary" },
 	};
 	const char *const	 hit[] = {
 		"www.example.nl. 300 IN A 192.0.2.1", NULL };
@@ -713,6 +717,10 @@ test_no_alloc(void **state)
 		"forcesafesearch.google.com. 300 IN A 216.239.38.120", NULL };
 	const char *const	 evil[] = {
 		"evil.example.nl. 300 IN A " BADIP, NULL };
+	const char *const	 ads[] = {
+		"x.ads.example.nl. 300 IN A 192.0.2.1", NULL };
+	const char *const	 canary[] = {
+		"use-application-dns.net. 300 IN A 192.0.2.1", NULL };
 	struct fx		*fx = *state;
 	struct query		 q;
 	struct evbuffer		*buf;
@@ -724,6 +732,9 @@ test_no_alloc(void **state)
 	cache_put(fx, "www.example.nl.", hit, cache_now(), 1);
 	cache_put(fx, "forcesafesearch.google.com.", target, cache_now(), 1);
 	cache_put(fx, "evil.example.nl.", evil, cache_now(), 1);
+	/* Cached as for a board that does not block them. */
+	cache_put(fx, "x.ads.example.nl.", ads, cache_now(), 1);
+	cache_put(fx, "use-application-dns.net.", canary, cache_now(), 1);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		len = mkpkt(cases[i].name, LDNS_RR_TYPE_A, PKT_EDNS, pkt,
 		    sizeof pkt);
@@ -1001,6 +1012,219 @@ test_cache_hit_targets(void **state)
 
 	assert_int_equal(stats(fx).blocked, 2);
 	assert_int_equal(stats(fx).cache_hits, 3);
+}
+
+/*
+ * query_answer() in the worker's steps (query_prepare(), query_prefetch(),
+ * query_answer_prepared()), for name/A from a client over tp.
+ */
+static enum query_next
+ask_steps(struct fx *fx, struct query *q, const char *from, const char *name,
+    uint8_t *out, size_t cap)
+{
+	uint8_t	pkt[512];
+	size_t	len;
+
+	len = mkpkt(name, LDNS_RR_TYPE_A, PKT_EDNS, pkt, sizeof pkt);
+	qinit(q, &tp_udp, from, out, cap);
+	query_prepare(fx->qc, fx->snap, q, pkt, len);
+	memset(pkt, 0, sizeof pkt);	/* q must not need it any more */
+	query_prefetch(fx->qc, fx->snap, q);
+	return (query_answer_prepared(fx->qc, fx->snap, q));
+}
+
+#define OPEN	"10.1.2.3"	/* in the board that blocks nothing */
+
+/* A second board, Open, for 10.1.0.0/16: no lists, no canaries. */
+static void
+fx_open_board(struct fx *fx)
+{
+	tdir_write(&fx->dir, "boards/open.yaml",
+	    "name: Open\n"
+	    "networks: [ 10.1.0.0/16 ]\n"
+	    "canaries: false\n");
+}
+
+/*
+ * Answer name from a client, once as query_answer() does and once in the
+ * worker's steps, and check both give rcode, EDE code (-1: none) and EDE
+ * text, and first answer record (NULL: not checked). Returns the
+ * verdict of the last.
+ */
+static enum policy_kind
+check_answer(struct fx *fx, const char *from, const char *name, int rcode,
+    int code, const char *text, const char *an)
+{
+	struct query	 q;
+	ldns_pkt	*p;
+	uint8_t		 out[4096];
+	char		 got[256];
+	int		 i;
+
+	for (i = 0; i < 2; i++) {
+		if (i == 0)
+			assert_int_equal(ask(fx, &q, &tp_udp, from, name,
+			    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out),
+			    QUERY_SEND);
+		else
+			assert_int_equal(ask_steps(fx, &q, from, name, out,
+			    sizeof out), QUERY_SEND);
+		p = parse(out, q.outlen);
+		assert_int_equal(ldns_pkt_get_rcode(p), rcode);
+		assert_int_equal(ede(p, got, sizeof got), code);
+		if (text != NULL)
+			assert_string_equal(got, text);
+		if (an != NULL)
+			assert_an(p, 0, an);
+		ldns_pkt_free(p);
+	}
+	return (q.verdict.kind);
+}
+
+/*
+ * A cache hit takes its question's verdict from the bits the entry keeps
+ * (policy_question_bits()) when they say the board passes it, and asks
+ * the policy otherwise: names cached for a board that lets them through
+ * (Open) are blocked, rewritten or allowed for one that does not (School:
+ * its list, deny list, canaries, safe search, allow list), with the
+ * EDE and answer of the policy's own verdict, on the first hit (bits
+ * worked out) and the ones after (bits kept).
+ */
+static void
+test_cache_hit_question(void **state)
+{
+	struct fx		*fx = *state;
+	const char *const	 tracker[] = {
+		"tracker.ads.example.nl. 300 IN A 192.0.2.7", NULL };
+	const char *const	 canary[] = {
+		"use-application-dns.net. 300 IN A 192.0.2.8", NULL };
+	const char *const	 google[] = {
+		"www.google.nl. 300 IN A 192.0.2.9", NULL };
+	const char *const	 target[] = {
+		"forcesafesearch.google.com. 300 IN A 216.239.38.120", NULL };
+	const char *const	 allowed[] = {
+		"allowed.example.nl. 300 IN A " BADIP, NULL };
+	const char *const	 denied[] = {
+		"www.denied.example. 300 IN A 192.0.2.10", NULL };
+	const char *const	 plain[] = {
+		"www.example.nl. 300 IN A 192.0.2.1", NULL };
+	struct cache_stats	 cs;
+	int			 round;
+
+	fx_open_board(fx);
+	fx->snap = fx_load(fx, "1s", 3, "127.0.0.0/16",
+	    "deny: [ denied.example ]\n");
+	snapshot_free(snapshot_swap(fx->snap));
+	cache_put(fx, "tracker.ads.example.nl.", tracker, cache_now(), 1);
+	cache_put(fx, "use-application-dns.net.", canary, cache_now(), 1);
+	cache_put(fx, "www.google.nl.", google, cache_now(), 1);
+	cache_put(fx, "forcesafesearch.google.com.", target, cache_now(), 1);
+	cache_put(fx, "allowed.example.nl.", allowed, cache_now(), 1);
+	cache_put(fx, "www.denied.example.", denied, cache_now(), 1);
+	cache_put(fx, "www.example.nl.", plain, cache_now(), 1);
+
+	for (round = 0; round < 2; round++) {
+		/* Open: every one a plain hit, its own answer. */
+		assert_int_equal(check_answer(fx, OPEN,
+		    "tracker.ads.example.nl.", LDNS_RCODE_NOERROR, -1, NULL,
+		    "tracker.ads.example.nl.\t300\tIN\tA\t192.0.2.7"),
+		    POLICY_PASS);
+		check_answer(fx, OPEN, "use-application-dns.net.",
+		    LDNS_RCODE_NOERROR, -1, NULL,
+		    "use-application-dns.net.\t300\tIN\tA\t192.0.2.8");
+		check_answer(fx, OPEN, "www.google.nl.", LDNS_RCODE_NOERROR,
+		    -1, NULL, "www.google.nl.\t300\tIN\tA\t192.0.2.9");
+		/* Not allowed in Open: its address is blocked nowhere. */
+		check_answer(fx, OPEN, "allowed.example.nl.",
+		    LDNS_RCODE_NOERROR, -1, NULL,
+		    "allowed.example.nl.\t300\tIN\tA\t" BADIP);
+		check_answer(fx, OPEN, "www.denied.example.",
+		    LDNS_RCODE_NOERROR, -1, NULL, NULL);
+
+		/* School: the policy's verdicts, as if nothing were cached. */
+		assert_int_equal(check_answer(fx, CLIENT,
+		    "tracker.ads.example.nl.", LDNS_RCODE_NXDOMAIN,
+		    WIRE_EDE_FILTERED, "blocked: ads", NULL), POLICY_BLOCK);
+		check_answer(fx, CLIENT, "use-application-dns.net.",
+		    LDNS_RCODE_NXDOMAIN, WIRE_EDE_BLOCKED, "blocked: canary",
+		    NULL);
+		assert_int_equal(check_answer(fx, CLIENT, "www.google.nl.",
+		    LDNS_RCODE_NOERROR, -1, NULL,
+		    "www.google.nl.\t42\tIN\tCNAME\tforcesafesearch.google.com."),
+		    POLICY_REWRITE);
+		/* Allowed: its answer not inspected (BADIP is blocked). */
+		assert_int_equal(check_answer(fx, CLIENT,
+		    "allowed.example.nl.", LDNS_RCODE_NOERROR, -1, NULL,
+		    "allowed.example.nl.\t300\tIN\tA\t" BADIP),
+		    POLICY_ALLOWED);
+		check_answer(fx, CLIENT, "www.denied.example.",
+		    LDNS_RCODE_NXDOMAIN, WIRE_EDE_FILTERED,
+		    "blocked: deny list", NULL);
+		assert_int_equal(check_answer(fx, CLIENT, "www.example.nl.",
+		    LDNS_RCODE_NOERROR, -1, NULL,
+		    "www.example.nl.\t300\tIN\tA\t192.0.2.1"), POLICY_PASS);
+	}
+	/* Asked twice in two ways in two rounds: 4 answers a name. */
+	assert_int_equal(stats(fx).blocked, 3 * 4);
+	assert_int_equal(stats(fx).rewritten, 4);
+	assert_int_equal(stats(fx).forwarded, 0);
+	assert_int_equal(fx->up_queries, 0);
+	/* A cache hit is counted once for each answer it wrote. */
+	cache_stats(fx->cache, &cs);
+	assert_int_equal(cs.hits, 5 * 4 + 3 * 4);
+	assert_int_equal(cs.misses, 0);
+}
+
+/*
+ * A reload never lets a verdict of the policy before it through: the
+ * question bits kept with a cached answer are of a policy generation,
+ * and worked out again under a new one. A name added to a blocked list
+ * is blocked on the next hit of its cached answer; one taken off it is
+ * answered from the cache.
+ */
+static void
+test_cache_hit_reload(void **state)
+{
+	struct fx		*fx = *state;
+	const char *const	 news[] = {
+		"news.example.org. 300 IN A 192.0.2.11", NULL };
+	const char *const	 ads[] = {
+		"ads.example.nl. 300 IN A 192.0.2.12", NULL };
+
+	fx_open_board(fx);
+	fx->snap = fx_load(fx, "1s", 3, "127.0.0.0/16", NULL);
+	snapshot_free(snapshot_swap(fx->snap));
+	/* ads.example.nl as the Open board's query would have cached it. */
+	cache_put(fx, "news.example.org.", news, cache_now(), 1);
+	cache_put(fx, "ads.example.nl.", ads, cache_now(), 1);
+	check_answer(fx, CLIENT, "news.example.org.", LDNS_RCODE_NOERROR, -1,
+	    NULL, "news.example.org.\t300\tIN\tA\t192.0.2.11");
+	check_answer(fx, CLIENT, "ads.example.nl.", LDNS_RCODE_NXDOMAIN,
+	    WIRE_EDE_FILTERED, "blocked: ads", NULL);
+
+	/* The list now has news.example.org, not ads.example.nl. */
+	tdir_write(&fx->dir, "lists/ads.txt", "news.example.org\n");
+	fx->snap = fx_load(fx, "1s", 3, "127.0.0.0/16", NULL);
+	snapshot_free(snapshot_swap(fx->snap));
+	check_answer(fx, CLIENT, "news.example.org.", LDNS_RCODE_NXDOMAIN,
+	    WIRE_EDE_FILTERED, "blocked: ads", NULL);
+	check_answer(fx, CLIENT, "ads.example.nl.", LDNS_RCODE_NOERROR, -1,
+	    NULL, "ads.example.nl.\t300\tIN\tA\t192.0.2.12");
+	check_answer(fx, OPEN, "news.example.org.", LDNS_RCODE_NOERROR, -1,
+	    NULL, "news.example.org.\t300\tIN\tA\t192.0.2.11");
+
+	/* And back, with a deny list of the board's own this time. */
+	tdir_write(&fx->dir, "lists/ads.txt", "ads.example.nl\n");
+	fx->snap = fx_load(fx, "1s", 3, "127.0.0.0/16",
+	    "deny: [ example.org ]\n");
+	snapshot_free(snapshot_swap(fx->snap));
+	check_answer(fx, CLIENT, "news.example.org.", LDNS_RCODE_NXDOMAIN,
+	    WIRE_EDE_FILTERED, "blocked: deny list", NULL);
+	check_answer(fx, CLIENT, "ads.example.nl.", LDNS_RCODE_NXDOMAIN,
+	    WIRE_EDE_FILTERED, "blocked: ads", NULL);
+	check_answer(fx, OPEN, "ads.example.nl.", LDNS_RCODE_NOERROR, -1,
+	    NULL, "ads.example.nl.\t300\tIN\tA\t192.0.2.12");
+	assert_int_equal(fx->up_queries, 0);
 }
 
 /*
@@ -1705,6 +1929,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cache_hit_blocked, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_cache_hit_targets, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cache_hit_question, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cache_hit_reload, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_transport_size, setup,
 		    teardown),
