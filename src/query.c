@@ -2,7 +2,12 @@
  * query.c: the decision on one query, and the life of a forwarded one.
  *
  * query_answer() follows the README's path of a query in order: parse,
- * who is asking, policy on the question, cache, else forward. When the
+ * who is asking, policy on the question, cache, else forward; but for a
+ * question whose name is cached, the policy on it comes from the bits the
+ * cache entry keeps (policy_question_bits(), for the policy generation
+ * in force): PASS with one AND of the board's qstop, and only when that
+ * says otherwise, or the name is not cached, policy_question() itself
+ * (query_prepare_at(), query_decide()). When the
  * forwarded question is settled, query_finish() decides again under the
  * policy in force then if a reload brought a new one (it may have changed
  * the board or its lists), and adds the policy on the answer.
