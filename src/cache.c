@@ -565,6 +565,23 @@ cache_prefetch_entry(struct cache *c, uint64_t h)
 	return (1);
 }
 
+/*
+ * Whether e's question bits, worked out again if they are of another
+ * generation than qc's, meet qc's stop mask: a name the policy must be
+ * asked about (blocked, rewritten, allowed for the caller's board), and
+ * the cache again once it has been. The caller holds the shard's lock.
+ */
+static int
+cache_qstop(struct cache_entry *e, const struct cache_qcheck *qc)
+{
+	if (e->qgen != qc->gen) {
+		e->qbits = qc->fn(qc->arg, (const uint8_t *)(e->ttl_off +
+		    e->nttl), e->name_len);
+		e->qgen = qc->gen;
+	}
+	return ((e->qbits & qc->stop) != 0);
+}
+
 enum cache_result
 cache_lookup(struct cache *c, const struct cache_req *req, uint8_t *out,
     size_t cap, size_t *outlen, uint64_t *mask)
@@ -596,21 +613,10 @@ cache_lookup(struct cache *c, const struct cache_req *req, uint8_t *out,
 		__builtin_prefetch(&s->buckets[h & (s->nbuckets - 1)], 1);
 		goto out;
 	}
-	/*
-	 * The question's bits, before anything is written or counted: a
-	 * name the policy must be asked about (blocked, rewritten, allowed
-	 * for the caller's board) is looked up again once it has been.
-	 */
-	if (qc != NULL) {
-		if (e->qgen != qc->gen) {
-			e->qbits = qc->fn(qc->arg, (const uint8_t *)(e->ttl_off +
-			    e->nttl), e->name_len);
-			e->qgen = qc->gen;
-		}
-		if (e->qbits & qc->stop) {
-			res = CACHE_POLICY;
-			goto out;
-		}
+	/* The question's bits, before anything is written or counted. */
+	if (qc != NULL && cache_qstop(e, qc)) {
+		res = CACHE_POLICY;
+		goto out;
 	}
 	/* A clock that went back (only tests do that) counts as age 0. */
 	age = req->now >= e->stored ? req->now - e->stored : 0;
