@@ -18,6 +18,9 @@
  * scattered over the heap as in service, so a lookup's shard, bucket and
  * entry are memory misses unless fetched ahead: this measures what
  * instruction counts (build/hitpath) cannot.
+ * With HITBATCH_ASK=blocked in the environment it asks NAMES names of
+ * the large list instead (the hits' names still cached, as in service):
+ * blocked answers, whose names the cache does not have.
  * It prints each round, the medians and ahead/inline per round. Run it
  * alone (flock /work/bench.lock on a shared machine).
  */
@@ -106,15 +109,19 @@ load(size_t nblocked)
 	snapshot_free(snapshot_swap(snap));
 }
 
-/* The query for n<i>.bench.test A into pkt; its length. */
+/*
+ * The query for n<i>.bench.test A into pkt (blocked: s<i>.blocked.example,
+ * a name of the large list); its length.
+ */
 static size_t
-mkquery(size_t i, uint8_t *pkt)
+mkquery(size_t i, uint8_t *pkt, int blocked)
 {
 	char	label[32];
 	size_t	llen;
 	uint8_t	*p;
 
-	llen = (size_t)snprintf(label, sizeof label, "n%zu", i);
+	llen = (size_t)snprintf(label, sizeof label, blocked ? "s%zu" :
+	    "n%zu", i);
 	memset(pkt, 0, 12);
 	pkt[2] = 0x01;		/* RD */
 	pkt[5] = 1;		/* QDCOUNT */
@@ -122,8 +129,14 @@ mkquery(size_t i, uint8_t *pkt)
 	*p++ = (uint8_t)llen;
 	memcpy(p, label, llen);
 	p += llen;
-	memcpy(p, "\005bench\004test\000\000\001\000\001", 16);
-	p += 16;
+	if (blocked) {
+		memcpy(p, "\007blocked\007example\000\000\001\000\001",
+		    21);
+		p += 21;
+	} else {
+		memcpy(p, "\005bench\004test\000\000\001\000\001", 16);
+		p += 16;
+	}
 	return ((size_t)(p - pkt));
 }
 
@@ -236,7 +249,7 @@ main(int argc, char **argv)
 	size_t			*lens, *order, n = 10000, rounds = 7, i, j, t;
 	size_t			 nblocked = 1000000;
 	double			 ns[2][64], ratio[64], sorted[2][64];
-	int			 r, way;
+	int			 r, way, blocked;
 
 	if (argc > 1 && (n = strtoul(argv[1], NULL, 10)) == 0)
 		errx(2, "usage: hitbatch [NAMES [ROUNDS [BLOCKED]]]");
@@ -245,6 +258,10 @@ main(int argc, char **argv)
 		errx(2, "ROUNDS: 1 to 64");
 	if (argc > 3)
 		nblocked = strtoul(argv[3], NULL, 10);
+	blocked = getenv("HITBATCH_ASK") != NULL &&
+	    strcmp(getenv("HITBATCH_ASK"), "blocked") == 0;
+	if (blocked && n > nblocked)
+		errx(2, "HITBATCH_ASK=blocked: NAMES at most BLOCKED");
 	snapshot_thread_init();
 	load(nblocked);
 	if ((base = event_base_new()) == NULL ||
@@ -256,8 +273,11 @@ main(int argc, char **argv)
 	    (order = calloc(n, sizeof *order)) == NULL)
 		errx(1, "out of memory");
 	for (i = 0; i < n; i++) {
-		lens[i] = mkquery(i, pkts[i]);
+		/* The names of the hits cached either way: as in service. */
+		lens[i] = mkquery(i, pkts[i], 0);
 		fill(cache, pkts[i], lens[i]);
+		if (blocked)
+			lens[i] = mkquery(i, pkts[i], 1);
 		order[i] = i;
 	}
 	cache_stats(cache, &st);
@@ -290,9 +310,9 @@ main(int argc, char **argv)
 	}
 	qsort(ratio, rounds, sizeof ratio[0], cmp);
 	printf("%zu names, %zu blocked: median inline %.1f ns, ahead %.1f ns "
-	    "per hit; ahead/inline per round median %.3f (%.3f-%.3f)\n", n,
-	    nblocked,
-	    sorted[0][rounds / 2], sorted[1][rounds / 2], ratio[rounds / 2],
+	    "per %s; ahead/inline per round median %.3f (%.3f-%.3f)\n", n,
+	    nblocked, sorted[0][rounds / 2], sorted[1][rounds / 2],
+	    blocked ? "blocked answer" : "hit", ratio[rounds / 2],
 	    ratio[0], ratio[rounds - 1]);
 
 	query_ctx_free(qc);
