@@ -408,9 +408,10 @@ cache_grow(struct cache_shard *s)
 		}
 	}
 	/*
-	 * The old arrays are kept (cache_prefetch_entry() may be reading them);
-	 * the new one is seen before its size, so that a reader who sees the
-	 * new size sees it (an old size with a new array is in bounds).
+	 * The old arrays are kept (cache_prefetch_entry() may be reading
+	 * them); the new ones are seen before their size, so that a reader
+	 * who sees the new size sees them (an old size with a new array is
+	 * in bounds).
 	 */
 	old->buckets = s->buckets;
 	old->tags = s->tags;
@@ -550,9 +551,9 @@ cache_prefetch_entry(struct cache *c, uint64_t h)
 	b = h & (__atomic_load_n(&s->nbuckets, __ATOMIC_ACQUIRE) - 1);
 	bk = __atomic_load_n(&s->buckets, __ATOMIC_ACQUIRE);
 	/*
-	 * The tags of an array as new as the buckets' or newer: cache_grow()
-	 * frees the old tags, so they are read only as a hint, at an index
-	 * within the older, smaller size, of an array published before it.
+	 * The tags of an array as new as the buckets' or newer, at an index
+	 * within its size (cache_grow() publishes both before the size and
+	 * keeps the old ones): a hint, as the bucket is.
 	 */
 	tags = __atomic_load_n(&s->tags, __ATOMIC_ACQUIRE);
 	if ((__atomic_load_n(&tags[b], __ATOMIC_RELAXED) & cache_tag(h)) == 0)

@@ -272,7 +272,9 @@ policy_name_table(const struct conf_name *names, size_t n)
  * What answer inspection needs of the boards: one table of every board's
  * deny names (an answer's targets are looked up in it once, when the
  * answer enters the cache, and in a board's own list only when it
- * matches), and the two bits in each board's answer mask.
+ * matches), and the two bits in each board's answer mask. And what a
+ * cached question's bits need (policy_question_bits()): the same of the
+ * allow lists, and each board's qstop.
  */
 static int
 policy_load_answer_bits(struct policy *p)
@@ -354,8 +356,8 @@ policy_load_boards(struct policy *p, policy_error_cb errcb, void *arg)
 	 * Two bits no question has of the lists (an ip list's, a geo
 	 * rule's, or one unused) say a name is on some board's allow list
 	 * and a safe-search host, in policy_question_bits(). With 61 or 62
-	 * domain lists there is no such bit: they share POLICY_BIT_DENY,
-	 * which makes boards with any of the three rules take the whole
+	 * domain lists one or both have none and share POLICY_BIT_DENY,
+	 * which makes boards with either rule or a deny list take the whole
 	 * policy_question() for such names (slower, never another verdict).
 	 */
 	p->qbit_allow = p->qbit_safe = POLICY_BIT_DENY;
