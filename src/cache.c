@@ -186,7 +186,10 @@ cache_tag(uint64_t h)
 	return ((uint8_t)(1U << ((h >> 32) & 7)));
 }
 
-/* The tags of bucket b made exactly its chain's. */
+/*
+ * The tags of bucket b made exactly its chain's. Every write of a tag is
+ * an atomic store, as cache_prefetch_entry() reads them unlocked.
+ */
 static void __attribute__((noinline))
 cache_retag(struct cache_shard *s, size_t b)
 {
@@ -195,7 +198,7 @@ cache_retag(struct cache_shard *s, size_t b)
 
 	for (e = s->buckets[b]; e != NULL; e = e->hnext)
 		t |= cache_tag(e->hash);
-	s->tags[b] = t;
+	__atomic_store_n(&s->tags[b], t, __ATOMIC_RELAXED);
 }
 
 /*
@@ -248,7 +251,7 @@ cache_unchain(struct cache_shard *s, struct cache_entry *e)
 	if (e->hpprev == first) {
 		/* e was first: the rest is what followed it. */
 		if (e->hnext == NULL) {
-			s->tags[b] = 0;
+			__atomic_store_n(&s->tags[b], 0, __ATOMIC_RELAXED);
 			return;
 		}
 		if (e->hnext->hnext == NULL)
@@ -261,7 +264,8 @@ cache_unchain(struct cache_shard *s, struct cache_entry *e)
 			one = before;
 	}
 	if (one != NULL)
-		s->tags[b] = cache_tag(one->hash);
+		__atomic_store_n(&s->tags[b], cache_tag(one->hash),
+		    __ATOMIC_RELAXED);
 }
 
 /* Take e out of its chain and the LRU list and uncharge it. */
@@ -294,7 +298,8 @@ cache_link(struct cache_shard *s, struct cache_entry *e)
 		e->hnext->hpprev = &e->hnext;
 	e->hpprev = &s->buckets[b];
 	__atomic_store_n(&s->buckets[b], e, __ATOMIC_RELAXED);
-	s->tags[b] |= cache_tag(e->hash);
+	__atomic_store_n(&s->tags[b], s->tags[b] | cache_tag(e->hash),
+	    __ATOMIC_RELAXED);
 
 	e->prev = NULL;
 	e->next = s->head;
@@ -873,15 +878,17 @@ cache_flush(struct cache *c)
 		dead = s->head;
 		s->head = s->tail = NULL;
 		/*
-		 * cache_prefetch_entry() reads the buckets unlocked, with
-		 * atomic loads: so they are cleared with atomic stores, not
-		 * memset() (a data race, which TSan reports, and a torn
-		 * pointer in theory; only ever prefetched, but a race).
+		 * cache_prefetch_entry() reads the buckets and tags
+		 * unlocked, with atomic loads: so they are cleared with
+		 * atomic stores, not memset() (a data race, which TSan
+		 * reports, and a torn pointer in theory; only ever hints,
+		 * but a race).
 		 */
-		for (b = 0; b < s->nbuckets; b++)
+		for (b = 0; b < s->nbuckets; b++) {
 			__atomic_store_n(&s->buckets[b], NULL,
 			    __ATOMIC_RELAXED);
-		memset(s->tags, 0, s->nbuckets * sizeof *s->tags);
+			__atomic_store_n(&s->tags[b], 0, __ATOMIC_RELAXED);
+		}
 		s->bytes = 0;
 		s->entries = 0;
 		pthread_mutex_unlock(&s->lock);
