@@ -429,6 +429,16 @@ iptable_jump_build(struct iptable_fam *f, int v6)
 	return (0);
 }
 
+/* The bucket of the jump index for key k (>= the first start). */
+static inline size_t
+iptable_jump_bucket(const struct iptable_fam *f, uint64_t k)
+{
+	size_t	b;
+
+	b = (size_t)((k - f->jlo) >> f->jshift);
+	return (b < f->nj ? b : f->nj - 1);
+}
+
 /*
  * Where the search for key k (>= the first start) must look: from the
  * range before k's bucket to the last range in it, as base and len.
@@ -446,9 +456,7 @@ iptable_jump(const struct iptable_fam *f, uint64_t k, size_t *base,
 		*len = f->n;
 		return (0);
 	}
-	b = (size_t)((k - f->jlo) >> f->jshift);
-	if (b >= f->nj)
-		b = f->nj - 1;
+	b = iptable_jump_bucket(f, k);
 	e = f->jump[b];
 	if ((e >> 32) != 0) {
 		*val = (e >> 32) - 1;
@@ -635,6 +643,45 @@ iptable_lookup_addr(const struct iptable *t, int family, const uint8_t *addr)
 		return (iptable_lookup6(&t->fam[1], &k));
 	}
 	return (0);
+}
+
+/*
+ * The index entry a lookup of k reads first; only the address worked out,
+ * nothing of the table read but its header, so that the misses of many
+ * such calls overlap.
+ */
+static void
+iptable_prefetch_fam(const struct iptable_fam *f, uint64_t k)
+{
+	if (f->jump != NULL && k >= f->jlo)
+		__builtin_prefetch(&f->jump[iptable_jump_bucket(f, k)]);
+}
+
+void
+iptable_prefetch(const struct iptable *t, const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+	const uint8_t			*a;
+
+	if (t == NULL)
+		return;
+	if (sa->sa_family == AF_INET6) {
+		sin6 = (const struct sockaddr_in6 *)sa;
+		a = sin6->sin6_addr.s6_addr;
+		if (memcmp(a, iptable_mapped, 12) != 0) {
+			iptable_prefetch_fam(&t->fam[1],
+			    iptable_key_load(a, 16).hi);
+			return;
+		}
+		a += 12;
+	} else if (sa->sa_family == AF_INET) {
+		sin = (const struct sockaddr_in *)sa;
+		a = (const uint8_t *)&sin->sin_addr;
+	} else
+		return;
+	iptable_prefetch_fam(&t->fam[0], (uint32_t)a[0] << 24 |
+	    (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3]);
 }
 
 uint64_t

@@ -62,6 +62,15 @@ uint64_t	 iptable_lookup(const struct iptable *, const struct sockaddr *sa);
 uint64_t	 iptable_lookup_addr(const struct iptable *, int family,
 		    const uint8_t *addr);
 
+/*
+ * A hint: start loading the line of the table that iptable_lookup() of sa
+ * reads first (its entry in the jump index, which for the boards is
+ * mostly the whole answer), without waiting for it. For a batch of
+ * addresses known at once, so that their cache misses overlap.
+ */
+void		 iptable_prefetch(const struct iptable *,
+		    const struct sockaddr *sa);
+
 /* Number of networks and octets of memory. */
 size_t		 iptable_count(const struct iptable *);
 size_t		 iptable_bytes(const struct iptable *);

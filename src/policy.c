@@ -580,6 +580,12 @@ policy_board_for(const struct policy *p, const struct sockaddr *sa)
 	return (&p->boards[v - 1]);
 }
 
+void
+policy_board_net_prefetch(const struct policy *p, const struct sockaddr *sa)
+{
+	iptable_prefetch(p->boardnets, sa);
+}
+
 int
 policy_board_prefetch(const struct policy *p, const struct sockaddr *sa)
 {

@@ -154,6 +154,14 @@ struct policy	*policy_new(const struct conf *conf, struct policy *prev,
 void		 policy_free(struct policy *);
 
 /*
+ * A hint, a step before policy_board_prefetch(): start loading the line
+ * of the board index that finding sa's board reads first (with many
+ * boards a cache miss, now one a worker's batch pays at once).
+ */
+void		 policy_board_net_prefetch(const struct policy *,
+		    const struct sockaddr *sa);
+
+/*
  * The index of the board owning sa, or -1, as policy_board_for() finds
  * it, and the board's record starts loading (a hint to the cache: a
  * worker looks up a batch's boards ahead, so that their cache misses

@@ -632,6 +632,13 @@ query_batch_begin(struct query_ctx *qc, const struct timespec *received)
 }
 
 void
+query_batch_prefetch_net(const struct snapshot *snap,
+    const struct sockaddr *from)
+{
+	policy_board_net_prefetch(snap->policy, from);
+}
+
+void
 query_batch_prefetch(struct query_ctx *qc, const struct snapshot *snap,
     const struct sockaddr *from)
 {

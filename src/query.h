@@ -264,7 +264,15 @@ void		 query_batch_end(struct query_ctx *);
  * and the board's statistics counters. With thousands of boards these
  * are cache misses that would each stall one query after the other;
  * started for the whole batch at once, they overlap. Only a hint.
+ *
+ * In two passes over the batch: query_batch_prefetch_net() for every
+ * datagram first (the line of the board index each reads, the address
+ * worked out and nothing read), then query_batch_prefetch() for every
+ * one, whose lookups then find their lines in or on the way instead of
+ * waiting for each in turn.
  */
+void		 query_batch_prefetch_net(const struct snapshot *snap,
+		    const struct sockaddr *from);
 void		 query_batch_prefetch(struct query_ctx *,
 		    const struct snapshot *snap, const struct sockaddr *from);
 

@@ -803,7 +803,13 @@ worker_udp_answer(struct worker_udp *u, unsigned n)
 	snapshot_read_begin();
 	snap = snapshot_current();
 	query_batch_begin(w->qc, &qs[0].received);
-	/* The boards of the batch, their misses overlapping (many boards). */
+	/*
+	 * The boards of the batch, their misses overlapping (many boards):
+	 * the board index lines of all, then the boards and counters.
+	 */
+	for (i = 0; i < n; i++)
+		query_batch_prefetch_net(snap, (const struct sockaddr *)
+		    w->rx[i].msg_hdr.msg_name);
 	for (i = 0; i < n; i++)
 		query_batch_prefetch(w->qc, snap, (const struct sockaddr *)
 		    w->rx[i].msg_hdr.msg_name);
