@@ -328,14 +328,14 @@ struct stats_period {
 };
 
 /*
- * Where the fold of one worker set adds a board's clients: the sketches
- * of its periods, noted for the boards the set wrote (NULL: not noted),
- * so that each of its clients reads them from this small array, not from
- * the board's line, which with many boards is out of the cache again by
- * the time its next client comes.
+ * Where the fold of one worker set adds a board's clients and blocked
+ * sites: its periods, noted for the boards the set wrote (NULL: not
+ * noted), so that each of its clients and blocked names reads them from
+ * this small array, not from the board's line, which with many boards is
+ * out of the cache again by the time its next client comes.
  */
 struct stats_foldp {
-	struct hll	*ival, *day;
+	struct stats_period	*ival, *day;
 };
 
 /* A board ever seen, by its id; never removed while we run. */
@@ -1847,34 +1847,64 @@ stats_ucounts_add(struct stats_ucounts *c, const struct stats_urec *u)
 	c->rtt_ns += u->rtt_ns;
 }
 
-/* Fold the blocked names of a set into the boards' site tables. */
+/* The interval's site table of board sid, or NULL (no memory). */
+static struct kanon *
+stats_fold_sites(struct stats *st, uint32_t sid)
+{
+	struct stats_period	*ival, *day;
+
+	if (sid < st->nboards && (ival = st->foldp[sid].ival) != NULL)
+		return (stats_sites(st, ival));
+	if (stats_periods(st, sid, &ival, &day) == -1)
+		return (NULL);
+	return (stats_sites(st, ival));
+}
+
+/*
+ * Fold the blocked names of a set into the boards' site tables, before
+ * the set's boards are forgotten (stats_fold_set()): every name's board
+ * wrote its record, so its periods are in st->foldp, and the line with
+ * the site table's pointer was loaded with the board's counts. In
+ * batches: the tables of a batch's names are found and their heads start
+ * loading, then the names are added, so that with many boards their
+ * misses overlap instead of each name waiting for its board's table.
+ */
 static void
 stats_fold_ring(struct stats *st, struct stats_set *s)
 {
-	struct stats_period	*ival, *day;
-	struct stats_bev	*e;
-	struct kanon		*t;
+	struct stats_bev	*e, *b[STATS_FOLD_BATCH];
+	struct kanon		*t[STATS_FOLD_BATCH];
 	const char		*site;
-	size_t			 off, need;
+	size_t			 off = 0, need;
 	uint64_t		 last = 0, lasth = 0;
+	unsigned		 n, j;
+	int			 first = 1;
 
-	/* Records of one client follow each other: hash it once. */
-	for (off = 0; off < s->ringlen; off += need) {
-		e = (struct stats_bev *)(void *)(s->ring + off);
-		need = (sizeof *e + e->len + 7) & ~(size_t)7;
-		if (stats_periods(st, e->sid, &ival, &day) == -1 ||
-		    (t = stats_sites(st, ival)) == NULL)
-			continue;
-		site = site_of(st->site, e->name, e->len);
-		if (site == NULL) {
-			kanon_lost(t, e->count);
-			continue;
+	while (off < s->ringlen) {
+		for (n = 0; n < STATS_FOLD_BATCH && off < s->ringlen;
+		    off += need) {
+			e = (struct stats_bev *)(void *)(s->ring + off);
+			need = (sizeof *e + e->len + 7) & ~(size_t)7;
+			if ((t[n] = stats_fold_sites(st, e->sid)) == NULL)
+				continue;
+			__builtin_prefetch(t[n]);
+			b[n++] = e;
 		}
-		if (off == 0 || e->client != last) {
-			last = e->client;
-			lasth = stats_ival_hash(st, last);
+		/* Records of one client follow each other: hash it once. */
+		for (j = 0; j < n; j++) {
+			e = b[j];
+			site = site_of(st->site, e->name, e->len);
+			if (site == NULL) {
+				kanon_lost(t[j], e->count);
+				continue;
+			}
+			if (first || e->client != last) {
+				first = 0;
+				last = e->client;
+				lasth = stats_ival_hash(st, last);
+			}
+			kanon_add(t[j], site, e->cat, lasth, e->count);
 		}
-		kanon_add(t, site, e->cat, lasth, e->count);
 	}
 	s->ringlen = 0;
 	memset(s->dedup, 0, sizeof s->dedup);
@@ -1914,8 +1944,8 @@ stats_fold_clients(struct stats *st, struct stats_set *s)
 		for (j = k = 0; j < n; j++) {
 			f = &st->foldp[b[j].sid];
 			if (f->ival != NULL) {
-				b[k].ival = f->ival;
-				b[k].day = f->day;
+				b[k].ival = &f->ival->hll;
+				b[k].day = &f->day->hll;
 			} else if (stats_periods(st, b[j].sid, &ival,
 			    &day) == 0) {
 				b[k].ival = &ival->hll;
@@ -1951,6 +1981,9 @@ stats_fold_prefetch(const struct stats *st, const struct stats_set *s,
 	c = (const char *)&st->boards[sid]->ival->c;
 	for (off = 0; off < offsetof(struct stats_counts, cat); off += 64)
 		__builtin_prefetch(c + off, 1);
+	/* Its site table's pointer, which the blocked names read. */
+	if (s->ringlen != 0)
+		__builtin_prefetch(&st->boards[sid]->ival->sites);
 }
 
 /* Fold one worker set (no worker writes it now) and clear it. */
@@ -1979,8 +2012,8 @@ stats_fold_set(struct stats *st, struct stats_set *s, time_t now)
 		sid = s->dirty[i];
 		r = &s->recs[sid];
 		if (stats_periods(st, sid, &ival, &day) == 0) {
-			st->foldp[sid].ival = &ival->hll;
-			st->foldp[sid].day = &day->hll;
+			st->foldp[sid].ival = ival;
+			st->foldp[sid].day = day;
 			stats_counts_add(&ival->c, r);
 			if (r->cold && r->sites_lost != 0 &&
 			    (t = stats_sites(st, ival)) != NULL)
@@ -2005,12 +2038,12 @@ stats_fold_set(struct stats *st, struct stats_set *s, time_t now)
 	if (s->nclients > 0)
 		memset(s->clients, 0, s->clientcap * sizeof *s->clients);
 	s->nclients = 0;
+	stats_fold_ring(st, s);
 	/* The periods may go at the interval's end: forget them now. */
 	for (i = 0; i < s->ndirty; i++)
 		if ((sid = s->dirty[i]) < st->nboards)
 			st->foldp[sid].ival = st->foldp[sid].day = NULL;
 	s->ndirty = 0;
-	stats_fold_ring(st, s);
 	if (s->outside_dirty) {
 		stats_fold_outside(st, &s->outside);
 		memset(&s->outside, 0, sizeof s->outside);

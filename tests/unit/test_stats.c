@@ -1273,6 +1273,82 @@ test_slots_ticks(void **state)
 	tconf_clear(&t);
 }
 
+/*
+ * Blocked names of many boards and clients, more than the fold takes in
+ * one batch (it finds a batch's site tables first, then adds the names),
+ * interleaved so that every batch spans all boards: every board's sites
+ * named at k distinct clients and no other, with their counts, and the
+ * rest hidden, as one name at a time would count them.
+ */
+static void
+test_ring_batches(void **state)
+{
+	static const char *const ids[] = { "b0", "b1", "b2", "b3" };
+	struct tconf		 t;
+	struct stats		*st;
+	struct stats_map	*m;
+	struct stats_worker	*w;
+	json_t			*a, *o, *top, *e;
+	char			*cause, name[64];
+	const char		*site;
+	unsigned		 bd, i, c, ncl, named;
+	size_t			 j;
+	time_t			 now;
+
+	(void)state;
+	tconf_init(&t, ids, 4, 3);
+	t.c.stats_top = 100;
+	st = stats_new(&t.c, 1, &cause);
+	assert_non_null(st);
+	m = stats_map_new(st, &t.c, NULL);
+	assert_non_null(m);
+	w = stats_worker(st, 0);
+	stats_worker_begin(w, 0);
+
+	/* Site i of board bd is blocked once for each of (i + bd) % 5. */
+	for (c = 1; c <= 4; c++)
+		for (i = 0; i < 40; i++)
+			for (bd = 0; bd < 4; bd++) {
+				if (c > (i + bd) % 5)
+					continue;
+				snprintf(name, sizeof name,
+				    "www.site%02u-b%u.nl", i, bd);
+				ask(w, m, (int)bd, c, name, 1, STATS_BLOCKED,
+				    STATS_CAT_DENY, 3);
+			}
+	now = time(NULL);
+	stats_flush(st, now, 1);
+
+	a = records(t.dir.path, now, 0);
+	for (bd = 0; bd < 4; bd++) {
+		o = record(a, "board", ids[bd]);
+		assert_non_null(o);
+		top = json_object_get(o, "top_blocked");
+		named = 0;
+		json_array_foreach(top, j, e) {
+			site = json_string_value(json_object_get(e, "site"));
+			assert_int_equal(sscanf(site, "site%02u-b%u.nl", &i,
+			    &c), 2);
+			assert_int_equal(c, bd);
+			ncl = (i + bd) % 5;
+			assert_true(ncl >= 3);
+			assert_int_equal(num(e, "count", NULL), ncl);
+			named++;
+		}
+		/* Of 40 sites 8 each at 0-4 clients: 3 and 4 are named. */
+		assert_int_equal(named, 16);
+		assert_int_equal(num(o, "top_blocked_hidden", "sites"), 16);
+		assert_int_equal(num(o, "top_blocked_hidden", "count"),
+		    8 * 1 + 8 * 2);
+		assert_int_equal(num(o, "answers", "blocked"),
+		    8 * (1 + 2 + 3 + 4));
+	}
+	json_decref(a);
+	stats_map_free(m);
+	stats_free(st);
+	tconf_clear(&t);
+}
+
 int
 main(void)
 {
@@ -1287,6 +1363,7 @@ main(void)
 		cmocka_unit_test(test_limited),
 		cmocka_unit_test(test_slots),
 		cmocka_unit_test(test_slots_ticks),
+		cmocka_unit_test(test_ring_batches),
 	};
 
 	/* Local time, whatever the machine's zone: Europe/Amsterdam. */
