@@ -135,7 +135,10 @@ static const char *const stats_limit_names[STATS_NLIMITS] = {
  * answers, the latency sums and a few slots, each a kind of count and
  * its value, at a place the kind's hash says (stats_slot_add). A query's type, answer kind and rcode are
  * one kind together (what a board sees in a second is mostly a handful
- * of such triples), an answer latency bucket another. The lines after
+ * of such triples), an answer latency bucket another, the category of a
+ * blocked answer a third (which, when it finds no slot, goes to the
+ * set's table of (board, category) counts: with many boards a slot of
+ * that table was a cache miss for every blocked answer). The lines after
  * it hold the counters of every kind, which take what the slots cannot
  * (all in use, or a count too large for one) and the rarer counts (safe
  * search, limits, lost sites): a query writes them seldom, and the fold
@@ -150,6 +153,7 @@ static const char *const stats_limit_names[STATS_NLIMITS] = {
 #define STATS_SLOT_QUERY	(1U << 11) /* | qtype << 6 | answer << 3
 					      | rcode */
 #define STATS_SLOT_LAT		(1U << 10) /* | upstream << 4 | bucket */
+#define STATS_SLOT_CAT		(1U << 9)  /* | category: blocked answers */
 
 /*
  * Add n to the counters that slot kind key names in d: the cold lines of
@@ -186,7 +190,9 @@ struct stats_brec {
 } __attribute__((aligned(64)));
 /* A slot's kind in the 12 bits above its count, each field in its bits. */
 _Static_assert(STATS_NQTYPES <= 32 && STATS_NANSWERS <= 8 &&
-    STATS_NRCODES <= 8 && STATS_NBUCKETS <= 16 && STATS_SLOT_BITS == 20,
+    STATS_NRCODES <= 8 && STATS_NBUCKETS <= 16 && STATS_SLOT_BITS == 20 &&
+    STATS_MAX_CATS <= STATS_SLOT_CAT &&
+    (STATS_MAX_CATS & (STATS_MAX_CATS - 1)) == 0,
     "stats_brec: a slot's kind does not fit in its 12 bits");
 _Static_assert(offsetof(struct stats_brec, answer) == 64,
     "stats_brec: the line a query writes, then the cold ones");
@@ -644,16 +650,16 @@ stats_cold_add(struct stats_brec *r, uint32_t key, uint32_t n)
 }
 
 /*
- * Add n to the count of kind key (STATS_SLOT_QUERY or STATS_SLOT_LAT
- * with its fields) in r: in its slot in the record's first line, or a
- * free one, from the place of its hash on (a board's few kinds of a
- * second mostly find theirs at the first try); in the cold lines when
- * all slots hold other kinds or the slot's count would overflow (the
- * slot's count goes with it). Slots are freed only by the fold, so a
- * free one ends the search.
+ * Add n to the count of kind key in r's slots: in its slot in the
+ * record's first line, or a free one, from the place of its hash on (a
+ * board's few kinds of a second mostly find theirs at the first try).
+ * 0 when it is there, or what must be counted elsewhere: n, when all
+ * slots hold other kinds, or n and the slot's count when that would
+ * overflow. Slots are freed only by the fold, so a free one ends the
+ * search.
  */
-static inline void
-stats_slot_add(struct stats_brec *r, uint32_t key, uint32_t n)
+static inline uint32_t
+stats_slot_put(struct stats_brec *r, uint32_t key, uint32_t n)
 {
 	uint32_t	v;
 	unsigned	i, j;
@@ -665,20 +671,30 @@ stats_slot_add(struct stats_brec *r, uint32_t key, uint32_t n)
 			if ((v & STATS_SLOT_MAX) + (uint64_t)n <=
 			    STATS_SLOT_MAX) {
 				r->slot[i] = v + n;
-				return;
+				return (0);
 			}
 			r->slot[i] = key << STATS_SLOT_BITS;
-			n += v & STATS_SLOT_MAX;
-			break;
+			return (n + (v & STATS_SLOT_MAX));
 		}
 		if (v == 0) {
 			if (n > STATS_SLOT_MAX)
 				break;
 			r->slot[i] = key << STATS_SLOT_BITS | n;
-			return;
+			return (0);
 		}
 	}
-	stats_cold_add(r, key, n);
+	return (n);
+}
+
+/*
+ * Add n to the count of kind key (STATS_SLOT_QUERY or STATS_SLOT_LAT
+ * with its fields) in r: in a slot, or else in the cold lines.
+ */
+static inline void
+stats_slot_add(struct stats_brec *r, uint32_t key, uint32_t n)
+{
+	if ((n = stats_slot_put(r, key, n)) != 0)
+		stats_cold_add(r, key, n);
 }
 
 void
@@ -890,15 +906,15 @@ stats_cslot_add(struct stats_cslot *t, uint32_t cap, uint32_t sid1,
 	return (0);
 }
 
-/* Count a blocked answer of category cat for board sid. */
+/* Count n blocked answers of category cat for board sid in the table. */
 static void
-stats_cat(struct stats_set *s, uint32_t sid, uint16_t cat)
+stats_cat(struct stats_set *s, uint32_t sid, uint16_t cat, uint32_t n)
 {
 	struct stats_cslot	*t;
 	uint32_t		 cap, i, used = 0;
 
 	if (s->catcap != 0 && stats_cslot_add(s->cats, s->catcap, sid + 1,
-	    cat, 1, &s->ncats) == 0)
+	    cat, n, &s->ncats) == 0)
 		return;
 	/* Full, or not there yet: double it (rare). */
 	cap = s->catcap == 0 ? STATS_CATS_MIN : s->catcap * 2;
@@ -914,7 +930,7 @@ stats_cat(struct stats_set *s, uint32_t sid, uint16_t cat)
 	s->cats = t;
 	s->catcap = cap;
 	s->ncats = used;
-	stats_cslot_add(s->cats, s->catcap, sid + 1, cat, 1, &s->ncats);
+	stats_cslot_add(s->cats, s->catcap, sid + 1, cat, n, &s->ncats);
 }
 
 /*
@@ -1110,7 +1126,7 @@ stats_count(struct stats_worker *w, const struct stats_map *map, int board,
 	struct stats_memo	*m;
 	const uint8_t		*addr;
 	uint64_t		 h;
-	uint32_t		 sid, key;
+	uint32_t		 sid, key, n;
 	uint16_t		 cat;
 	uint8_t			 buf[17];
 	size_t			 alen;
@@ -1176,7 +1192,9 @@ stats_count(struct stats_worker *w, const struct stats_map *map, int board,
 	if (q->answer == STATS_BLOCKED && q->category >= 0 &&
 	    q->category < STATS_CAT_BITS) {
 		cat = map->cat[q->category];
-		stats_cat(s, sid, cat);
+		/* In the record's line if a slot takes it, else the table. */
+		if ((n = stats_slot_put(r, STATS_SLOT_CAT | cat, 1)) != 0)
+			stats_cat(s, sid, cat, n);
 		if (q->lname != NULL)
 			stats_ring(s, r, sid, cat, h, q->lname, q->name_len);
 		else {
@@ -1668,7 +1686,10 @@ stats_counts_add(struct stats_counts *c, const struct stats_brec *r)
 			continue;
 		key = r->slot[i] >> STATS_SLOT_BITS;
 		n = r->slot[i] & STATS_SLOT_MAX;
-		STATS_SLOT_COUNT(c, key, n);
+		if ((key & (STATS_SLOT_QUERY | STATS_SLOT_LAT)) == 0)
+			c->cat[key & (STATS_MAX_CATS - 1)] += n;
+		else
+			STATS_SLOT_COUNT(c, key, n);
 	}
 	for (j = 0; j < 2; j++)
 		c->lat_ns[j] += r->lat_ns[j];

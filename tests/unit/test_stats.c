@@ -1349,6 +1349,82 @@ test_ring_batches(void **state)
 	tconf_clear(&t);
 }
 
+/*
+ * A blocked answer's category is counted in a slot of its board's record
+ * when one is free, else in the set's table: alpha's slots are all taken
+ * by other kinds before its blocked answers come (the table), beta's
+ * deny count outgrows a slot (2^20 - 1) within the second and moves on
+ * to the table, gamma's fit in slots. Every count comes out whole.
+ */
+static void
+test_cat_slots(void **state)
+{
+	static const char *const ids[] = { "alpha", "beta", "gamma" };
+	static const uint16_t qtypes[] = { 1, 28, 65, 64, 5, 15, 16, 12, 2 };
+	struct tconf		 t;
+	struct stats		*st;
+	struct stats_map	*m;
+	struct stats_worker	*w;
+	json_t			*a, *o;
+	char			*cause;
+	unsigned		 i;
+	time_t			 now;
+
+	(void)state;
+	tconf_init(&t, ids, 3, 1);
+	st = stats_new(&t.c, 1, &cause);
+	assert_non_null(st);
+	m = stats_map_new(st, &t.c, NULL);
+	assert_non_null(m);
+	w = stats_worker(st, 0);
+	stats_worker_begin(w, 0);
+
+	/* alpha: nine kinds of answer fill its eight slots, then blocks. */
+	for (i = 0; i < 9; i++)
+		ask(w, m, 0, 1, "www.example.nl", qtypes[i], STATS_FORWARDED,
+		    -1, 0);
+	for (i = 0; i < 7; i++)
+		ask(w, m, 0, 2, "ads.example.com", 1, STATS_BLOCKED,
+		    STATS_CAT_DENY, 3);
+	ask(w, m, 0, 2, "use-application-dns.net", 1, STATS_BLOCKED,
+	    STATS_CAT_CANARY, 3);
+	/* beta: more deny answers than a slot holds, and canaries. */
+	for (i = 0; i < (1U << 20) + 5; i++)
+		ask(w, m, 1, 3, "ads.example.com", 1, STATS_BLOCKED,
+		    STATS_CAT_DENY, 3);
+	for (i = 0; i < 3; i++)
+		ask(w, m, 1, 3, "use-application-dns.net", 1, STATS_BLOCKED,
+		    STATS_CAT_CANARY, 3);
+	/* gamma: a few of each. */
+	for (i = 0; i < 4; i++)
+		ask(w, m, 2, 4, "ads.example.com", 1, STATS_BLOCKED,
+		    STATS_CAT_DENY, 3);
+	ask(w, m, 2, 4, "use-application-dns.net", 1, STATS_BLOCKED,
+	    STATS_CAT_CANARY, 3);
+	now = time(NULL);
+	stats_flush(st, now, 1);
+
+	a = records(t.dir.path, now, 0);
+	o = record(a, "board", "alpha");
+	assert_non_null(o);
+	assert_int_equal(num(o, "blocked", "deny"), 7);
+	assert_int_equal(num(o, "blocked", "canary"), 1);
+	assert_int_equal(num(o, "answers", "forwarded"), 9);
+	o = record(a, "board", "beta");
+	assert_non_null(o);
+	assert_int_equal(num(o, "blocked", "deny"), (1 << 20) + 5);
+	assert_int_equal(num(o, "blocked", "canary"), 3);
+	assert_int_equal(num(o, "answers", "blocked"), (1 << 20) + 8);
+	o = record(a, "board", "gamma");
+	assert_non_null(o);
+	assert_int_equal(num(o, "blocked", "deny"), 4);
+	assert_int_equal(num(o, "blocked", "canary"), 1);
+	json_decref(a);
+	stats_map_free(m);
+	stats_free(st);
+	tconf_clear(&t);
+}
+
 int
 main(void)
 {
@@ -1364,6 +1440,7 @@ main(void)
 		cmocka_unit_test(test_slots),
 		cmocka_unit_test(test_slots_ticks),
 		cmocka_unit_test(test_ring_batches),
+		cmocka_unit_test(test_cat_slots),
 	};
 
 	/* Local time, whatever the machine's zone: Europe/Amsterdam. */
