@@ -6,7 +6,8 @@
  * 32-bit counters), one SipHash of the client address under the day's
  * key and one probe of an open-addressed set of (board, hash) pairs that
  * removes repeats within the second, and nothing else. A blocked answer
- * adds one probe of a (board, category) counter table and, for the top
+ * adds its category to a slot of the board recorder (a probe of a
+ * (board, category) counter table when no slot is free) and, for the top
  * blocked sites, the name copied into a ring of blocked names (repeats
  * within the second are folded into one record through a small direct
  * mapped index). The registrable domain (libpsl, a microsecond) is worked
