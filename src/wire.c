@@ -32,9 +32,13 @@
 #define WIRE_RR_FIXED	10
 
 /*
- * Types whose rdata holds names that may be compressed, private to
- * wire_rdata_shape(): RFC 1035's (NS, CNAME, SOA above), and SRV, which
- * some servers compress anyway.
+ * Types whose rdata holds names that may come compressed, private to
+ * wire_rdata_shape(): RFC 1035's (NS, CNAME, SOA above); those RFC 3597
+ * 4 says receivers SHOULD decompress too (RP, AFSDB, RT, PX, NAPTR, and
+ * SRV, which some servers compress anyway); and KX, whose RFC 2230 says
+ * MUST NOT compress, read as RT is all the same (below). Not SIG and NXT,
+ * also on RFC 3597's list: obsolete since RFC 3755 (RRSIG and NSEC, whose
+ * names are never compressed), their rdata is copied as it is.
  */
 #define WIRE_TYPE_MD	3
 #define WIRE_TYPE_MF	4
@@ -44,7 +48,16 @@
 #define WIRE_TYPE_PTR	12
 #define WIRE_TYPE_MINFO	14
 #define WIRE_TYPE_MX	15
+#define WIRE_TYPE_RP	17
+#define WIRE_TYPE_AFSDB	18
+#define WIRE_TYPE_RT	21
+#define WIRE_TYPE_PX	26
 #define WIRE_TYPE_SRV	33
+#define WIRE_TYPE_NAPTR	35
+#define WIRE_TYPE_KX	36
+
+/* NAPTR's order and preference, before its three character-strings. */
+#define WIRE_NAPTR_FIXED	4
 
 /* SVCB and HTTPS parameters we look into (RFC 9460 14.3.2). */
 #define WIRE_SVC_IPV4HINT	4
@@ -91,8 +104,10 @@ struct wire_ttls {
 };
 
 /*
- * Where the names are in the rdata of a type: pre octets, then names
+ * Where the names are in the rdata of a record: pre octets, then names
  * names, then exactly post octets (the rest, when there are no names).
+ * Read from the rdata itself for NAPTR, whose pre ends after three
+ * character-strings.
  */
 struct wire_shape {
 	size_t		 pre;
@@ -212,7 +227,7 @@ static size_t	wire_truncated(uint8_t *, size_t, const struct wire_query *,
 		    uint16_t, uint16_t, size_t);
 static void	wire_buf_soa(struct wire_buf *, const struct wire_query *,
 		    const struct wire_block *);
-static void	wire_rdata_shape(uint16_t, uint16_t, struct wire_shape *);
+static int	wire_rdata_shape(const struct wire_rr *, struct wire_shape *);
 static int	wire_map_find(const struct wire_map *, size_t, size_t *);
 static void	wire_map_add(struct wire_map *, size_t, size_t);
 static void	wire_buf_name(struct wire_buf *, const uint8_t *, size_t,
@@ -1568,8 +1583,10 @@ wire_name_before(const uint8_t *msg, size_t off, size_t limit)
  * authority and glue that go). Nothing kept then moves but the OPT
  * records, which hold no name, and what is kept before them stays where
  * it is, every pointer in it leading back to where it led. The records
- * kept first must have no names in their rdata (wire_scrub_write() would
- * check the pointers in those): A and AAAA answers, not a CNAME chain.
+ * kept first must have no names in their rdata where wire_rdata_shape()
+ * finds them (wire_scrub_write() would check the pointers in those; one
+ * may read past its record as an owner may, below): A and AAAA answers,
+ * not a CNAME chain, MX, AFSDB or NAPTR.
  * Nor may their owners read any octet past their own records
  * (wire_name_before()): that is what the cut changes, and a name that
  * read so would be another after it, or none (a hostile upstream's
@@ -1595,8 +1612,8 @@ wire_scrub_cut(uint8_t *msg, size_t len, size_t off, const uint8_t *keep,
 		idx = rr.read - 1;
 		kept = (keep[idx / 8] >> (idx % 8)) & 1;
 		if (!cut && kept) {
-			wire_rdata_shape(rr.type, rr.rdlen, &sh);
-			if (sh.names != 0)
+			if (wire_rdata_shape(&rr, &sh) == -1 ||
+			    sh.names != 0)
 				return (0);
 			if (!wire_at_question(msg, len, start) &&
 			    !wire_name_before(msg, start,
@@ -2111,17 +2128,22 @@ wire_block_answer(uint8_t *out, size_t cap, const struct wire_query *q,
 }
 
 /*
- * The shape of the rdata of a type, rdlen octets: where its names are.
- * Only the types whose names may be compressed (RFC 3597 4) have names
- * here; any other rdata is octets to copy as they are.
+ * The shape of the rdata of rr: where its names are. Only the types
+ * whose names may come compressed (RFC 3597 4, and KX) have names here;
+ * any other rdata is octets to copy as they are. 0, or -1 when the rdata
+ * cannot hold the shape: a NAPTR's strings run past it (every length
+ * read lies inside the rdata, so inside the message). That the names
+ * read, and fill the rdata to post, wire_copy_rr() checks.
  */
-static void
-wire_rdata_shape(uint16_t type, uint16_t rdlen, struct wire_shape *sh)
+static int
+wire_rdata_shape(const struct wire_rr *rr, struct wire_shape *sh)
 {
+	int	i;
+
 	sh->pre = 0;
 	sh->names = 1;
 	sh->post = 0;
-	switch (type) {
+	switch (rr->type) {
 	case WIRE_TYPE_NS:
 	case WIRE_TYPE_MD:
 	case WIRE_TYPE_MF:
@@ -2133,23 +2155,47 @@ wire_rdata_shape(uint16_t type, uint16_t rdlen, struct wire_shape *sh)
 	case WIRE_TYPE_DNAME:
 		break;
 	case WIRE_TYPE_MINFO:
+	case WIRE_TYPE_RP:		/* mailbox, TXT owner (RFC 1183) */
 		sh->names = 2;
 		break;
 	case WIRE_TYPE_MX:
+	case WIRE_TYPE_AFSDB:		/* subtype, host (RFC 1183) */
+	case WIRE_TYPE_RT:		/* preference, host (RFC 1183) */
+	case WIRE_TYPE_KX:		/* preference, exchanger */
 		sh->pre = 2;
+		break;
+	case WIRE_TYPE_PX:		/* preference, MAP822, MAPX400 */
+		sh->pre = 2;
+		sh->names = 2;
 		break;
 	case WIRE_TYPE_SRV:
 		sh->pre = 6;
+		break;
+	case WIRE_TYPE_NAPTR:
+		/*
+		 * Order, preference, then flags, services and regexp
+		 * (RFC 3403 4.1), each a length octet and that many, then
+		 * the replacement. pre stays under 4 + 3 * 256.
+		 */
+		sh->pre = WIRE_NAPTR_FIXED;
+		for (i = 0; i < 3; i++) {
+			if (sh->pre >= rr->rdlen)
+				return (-1);
+			sh->pre += 1 + (size_t)rr->msg[rr->rdata + sh->pre];
+		}
+		if (sh->pre > rr->rdlen)
+			return (-1);
 		break;
 	case WIRE_TYPE_SOA:
 		sh->names = 2;
 		sh->post = 20;
 		break;
 	default:
-		sh->pre = rdlen;
+		sh->pre = rr->rdlen;
 		sh->names = 0;
 		break;
 	}
+	return (0);
 }
 
 /* Where the label at old offset from went: 0 and *to, or -1. */
@@ -2244,8 +2290,7 @@ wire_copy_rr(const struct wire_rr *rr, struct wire_buf *b,
 	wire_buf_put16(b, 0);				/* rdlen, set below */
 	start = b->len;
 
-	wire_rdata_shape(rr->type, rr->rdlen, &sh);
-	if (rr->rdlen < sh.pre)
+	if (wire_rdata_shape(rr, &sh) == -1 || rr->rdlen < sh.pre)
 		return (-1);
 	wire_buf_put(b, rr->msg + rr->rdata, sh.pre);
 	pos = rr->rdata + sh.pre;

@@ -304,16 +304,18 @@ int	wire_check_answer(const uint8_t *msg, size_t len,
  * When nothing is dropped msg is left as it is. Otherwise the kept
  * records are written to tmp (at least len octets, the caller's scratch)
  * and copied back over msg: bytes as they were, except that compression
- * pointers (in owners, and in the rdata of the types that may compress
- * names: RFC 1035's, DNAME, SRV) are moved with what they point at, and a
- * name pointing into a dropped record is written out in full. Other rdata
- * is copied as it is: RFC 3597 forbids compressing names in it. Returns
- * the new length (never
- * above len) with *dropped set to the number of records removed, or 0
- * when the message cannot be scrubbed (malformed, a compressed question,
- * more than 1024 records, a kept record's names unreadable, or it would
- * grow); such an answer is
- * treated as a failed upstream, like one wire_scan() refuses.
+ * pointers (in owners, and in the rdata of the types whose names may come
+ * compressed: RFC 1035's, DNAME, and those RFC 3597 4 says to decompress
+ * too, RP, AFSDB, RT, PX, NAPTR and SRV, and KX) are moved with what they
+ * point at, and a name pointing into a dropped record is written out in
+ * full. Other rdata is copied as it is: RFC 3597 forbids compressing
+ * names in it (SIG and NXT, also on its list, are obsolete). Returns
+ * the new length (never above len) with *dropped set to the number of
+ * records removed, or 0 when the message cannot be scrubbed (malformed,
+ * a compressed question, more than 1024 records, a kept record's names
+ * unreadable or its rdata not of its type's shape, NAPTR strings past
+ * its end included, or it would grow); such an answer is treated as a
+ * failed upstream, like one wire_scan() refuses.
  */
 size_t	wire_scrub(uint8_t *msg, size_t len, const struct wire_query *q,
 	    uint8_t *tmp, unsigned *dropped);
@@ -465,8 +467,8 @@ size_t	wire_block_answer(uint8_t *out, size_t cap, const struct wire_query *q,
  * wrote it; its TTL offsets are not used). When tm has no answer
  * records, its authority-section SOA is copied to the authority section.
  * RCODE from tm. Names of copied records (owners, and names inside the
- * rdata of RFC 1035's types, DNAME and SRV) are written uncompressed, since
- * tm's compression pointers mean nothing in out. Our OPT when q->edns.
+ * rdata of the types wire_scrub() reads them in) are written uncompressed,
+ * since tm's compression pointers mean nothing in out. Our OPT when q->edns.
  * Truncated with TC=1 like wire_answer() when over udp_max. Returns the
  * length, or 0 when cap is too small or tm is malformed.
  */

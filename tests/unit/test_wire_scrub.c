@@ -786,8 +786,10 @@ struct raw {
 	size_t		len;
 };
 
+/* The same with a question of type qtype. */
 static void
-raw_start(struct raw *m, unsigned an, unsigned ns, unsigned ar)
+raw_startq(struct raw *m, uint16_t qtype, unsigned an, unsigned ns,
+    unsigned ar)
 {
 	static const uint8_t hq[] = { 0x12, 0x34, 0x81, 0x80, 0, 1, 0, 0,
 		0, 0, 0, 0, 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p',
@@ -797,7 +799,15 @@ raw_start(struct raw *m, unsigned an, unsigned ns, unsigned ar)
 	m->b[7] = (uint8_t)an;
 	m->b[9] = (uint8_t)ns;
 	m->b[11] = (uint8_t)ar;
+	m->b[28] = (uint8_t)(qtype >> 8);
+	m->b[29] = (uint8_t)qtype;
 	m->len = sizeof hq;
+}
+
+static void
+raw_start(struct raw *m, unsigned an, unsigned ns, unsigned ar)
+{
+	raw_startq(m, WIRE_TYPE_A, an, ns, ar);
 }
 
 static void
@@ -1042,6 +1052,354 @@ test_scrub_cut_overrun(void **state)
 	}
 	ldns_pkt_free(pkt);
 	check_usable(msg, n, len, &q);
+}
+
+/*
+ * The types whose rdata names wire_scrub() moves besides RFC 1035's:
+ * those RFC 3597 4 says receivers SHOULD decompress (RP, AFSDB, RT, PX,
+ * NAPTR; SRV and SIG, NXT aside), KX (like RT; RFC 2230 forbids the
+ * compression, an upstream may do it all the same), and MX to compare.
+ * Each: its type, the rdata before the names (NAPTR's three strings
+ * included) as octets and as text, and how many names follow.
+ */
+struct rdn {
+	uint16_t	 type;
+	const char	*tname;
+	uint8_t		 pre[32];
+	size_t		 prelen;
+	const char	*ptext;
+	int		 names;
+};
+
+static const struct rdn rdns[] = {
+	{ 17, "RP", { 0 }, 0, NULL, 2 },
+	{ 18, "AFSDB", { 0, 1 }, 2, "1", 1 },
+	{ 21, "RT", { 0, 10 }, 2, "10", 1 },
+	{ 26, "PX", { 0, 10 }, 2, "10", 2 },
+	{ 35, "NAPTR", { 0, 100, 0, 10, 1, 'U', 7, 'E', '2', 'U', '+', 's',
+	    'i', 'p', 8, '!', '^', '.', '*', '$', '!', 'x', '!' }, 23,
+	    "100 10 \"U\" \"E2U+sip\" \"!^.*$!x!\"", 1 },
+	{ 36, "KX", { 0, 10 }, 2, "10", 1 },
+	{ 15, "MX", { 0, 10 }, 2, "10", 1 },
+};
+
+/* A record of www.example.nl. in presentation format, names[] after. */
+static void
+rdn_text(char *out, size_t cap, const struct rdn *t, const char *names[2])
+{
+	int	i, n;
+
+	n = snprintf(out, cap, "www.example.nl. 300 IN %s", t->tname);
+	if (t->ptext != NULL)
+		n += snprintf(out + n, cap - n, " %s", t->ptext);
+	for (i = 0; i < t->names; i++)
+		n += snprintf(out + n, cap - n, " %s", names[i]);
+	assert_true(n > 0 && (size_t)n < cap);
+}
+
+/*
+ * Scrub m, a message with the question www.example.nl. of type t->type,
+ * both ways: drop records must go, and what is left must be what the
+ * rewrite leaves, the answer section want (ldns reads every name in
+ * full; not checked when NULL), usable as check_usable() says. The
+ * scrubbed message stays in m.
+ */
+static void
+rdn_scrub(struct raw *m, const struct rdn *t, unsigned drop,
+    const char *const *want)
+{
+	const struct ans a = { "www.example.nl.", (ldns_rr_type)t->type,
+	    LDNS_RCODE_NOERROR, 0, NULL, NULL, NULL };
+	struct wire_query	 q;
+	ldns_pkt		*pkt;
+	uint8_t			 rw[1024];
+	unsigned		 dropped = 9, rdropped = 9;
+	size_t			 n, rn, len = m->len;
+
+	mkq(&a, &q);
+	assert_int_equal(wire_check_answer(m->b, len, &q, 0x1234), 0);
+	memcpy(rw, m->b, len);
+	n = wire_scrub(m->b, len, &q, tmp, &dropped);
+	rn = wire_scrub_rewrite(rw, len, &q, tmp, &rdropped);
+	if (n == 0)
+		fail_msg("%s: the scrub refuses the message", t->tname);
+	assert_int_equal(dropped, drop);
+	assert_int_equal(rdropped, drop);
+	same_as_rewrite(m->b, n, rw, rn);
+	if (ldns_wire2pkt(&pkt, m->b, n) != LDNS_STATUS_OK)
+		fail_msg("%s: ldns cannot read the scrubbed message", t->tname);
+	if (want != NULL)
+		expect_section(t->tname, ldns_pkt_answer(pkt), want);
+	expect_section("authority", ldns_pkt_authority(pkt), NULL);
+	ldns_pkt_free(pkt);
+	check_usable(m->b, n, len, &q);
+	m->len = n;
+}
+
+/*
+ * Written anew, the names in the rdata of these types follow what they
+ * point at. A record about another name that goes (host.cdn.example.com.
+ * TXT, first, so everything after it moves), then two records of the
+ * question's type: the first's names point at the owner of the one that
+ * goes (so written out in full), the second's into the first's rdata (so
+ * moved with it). Copied as octets, both would point at whatever now
+ * stands where those names stood: the first record's owner, "www...".
+ */
+static void
+test_scrub_rdata_names(void **state)
+{
+	static const uint8_t qp[] = { 0xc0, 12 }, root[] = { 0 };
+	static const uint8_t host[] = { 4, 'h', 'o', 's', 't', 3, 'c', 'd',
+		'n', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm',
+		0 };
+	static const uint8_t opt[] = { 0, 10, 0, 4, 1, 2, 3, 4 };
+	const struct rdn	*t;
+	const char		*n1[2] = { "a0.host.cdn.example.com.",
+				    "a1.host.cdn.example.com." };
+	const char		*n2[2] = { "b0.a0.host.cdn.example.com.",
+				    "b1.a1.host.cdn.example.com." };
+	char			 w1[256], w2[256];
+	const char		*want[3] = { w1, w2, NULL };
+	struct raw		 m;
+	uint8_t			 rd[64], rd2[64], txt[64];
+	size_t			 i, k, len, at, hostat, names[2];
+
+	(void)state;
+	/* Long enough that the names written in full still fit. */
+	memset(txt, 'x', sizeof txt);
+	txt[0] = sizeof txt - 1;
+	for (i = 0; i < sizeof rdns / sizeof rdns[0]; i++) {
+		t = &rdns[i];
+		raw_startq(&m, t->type, 3, 0, 1);
+		hostat = raw_rr(&m, host, sizeof host, 16, 1, txt, sizeof txt);
+
+		/* The first: a<k>. and a pointer to host.cdn.example.com. */
+		memcpy(rd, t->pre, t->prelen);
+		len = t->prelen;
+		for (k = 0; k < (size_t)t->names; k++) {
+			names[k] = len;
+			rd[len++] = 2;
+			rd[len++] = 'a';
+			rd[len++] = (uint8_t)('0' + k);
+			rd[len++] = 0xc0;
+			rd[len++] = (uint8_t)hostat;
+		}
+		at = raw_rr(&m, qp, 2, t->type, 1, rd, (uint16_t)len);
+
+		/* The second: b<k>. and a pointer to the first's name k. */
+		memcpy(rd2, t->pre, t->prelen);
+		len = t->prelen;
+		for (k = 0; k < (size_t)t->names; k++) {
+			rd2[len++] = 2;
+			rd2[len++] = 'b';
+			rd2[len++] = (uint8_t)('0' + k);
+			rd2[len++] = 0xc0;
+			rd2[len++] = (uint8_t)(at + 12 + names[k]);
+		}
+		raw_rr(&m, qp, 2, t->type, 1, rd2, (uint16_t)len);
+		raw_rr(&m, root, 1, WIRE_TYPE_OPT, 1232, opt, sizeof opt);
+		assert_true(m.len < 256);
+
+		rdn_text(w1, sizeof w1, t, n1);
+		rdn_text(w2, sizeof w2, t, n2);
+		rdn_scrub(&m, t, 1, want);
+	}
+}
+
+/*
+ * The cut in place with a name in rdata that reads past its record: each
+ * name of the record kept points back at the record's own rdlen, read as
+ * the length of a label that is the whole rdata, followed by the owner
+ * of the next record (a label of 17 octets and the root), which goes.
+ * Read as the upstream sent it, that is a name; cut in place (the OPT
+ * moved up over what went), the same pointer reads another name or
+ * none. As with owners (test_scrub_cut_overrun), the record must not be
+ * cut in place but written anew, its names in full.
+ */
+static void
+test_scrub_rdata_overrun(void **state)
+{
+	static const uint8_t qp[] = { 0xc0, 12 }, root[] = { 0 };
+	static const uint8_t next[] = { 17, 'a', 'n', 'y', 't', 'h', 'i',
+		'n', 'g', '-', 't', 'h', 'a', 't', 'g', 'o', 'e', 's', 0 };
+	static const uint8_t opt[] = { 0, 10, 0, 4, 1, 2, 3, 4 };
+	const struct rdn	*t;
+	struct raw		 m;
+	ldns_pkt		*pkt;
+	ldns_rr			*rr;
+	ldns_rdf		*want_name;
+	uint8_t			 rd[64], txt[120], full[128];
+	size_t			 i, k, len, at, flen;
+
+	(void)state;
+	memset(txt, 'x', sizeof txt);
+	txt[0] = sizeof txt - 1;
+	for (i = 0; i < sizeof rdns / sizeof rdns[0]; i++) {
+		t = &rdns[i];
+		raw_startq(&m, t->type, 1, 1, 1);
+		memcpy(rd, t->pre, t->prelen);
+		len = t->prelen + 2 * (size_t)t->names;
+		/* Where the rdlen's second octet will be. */
+		at = m.len + 2 + 9;
+		for (k = 0; k < (size_t)t->names; k++) {
+			rd[t->prelen + 2 * k] = 0xc0;
+			rd[t->prelen + 2 * k + 1] = (uint8_t)at;
+		}
+		raw_rr(&m, qp, 2, t->type, 1, rd, (uint16_t)len);
+		assert_int_equal(m.b[at], len);
+		raw_rr(&m, next, sizeof next, 16, 1, txt, sizeof txt);
+		raw_rr(&m, root, 1, WIRE_TYPE_OPT, 1232, opt, sizeof opt);
+
+		/* The name as the upstream sent it, in full. */
+		full[0] = (uint8_t)len;
+		memcpy(full + 1, rd, len);
+		memcpy(full + 1 + len, next, sizeof next);
+		flen = 1 + len + sizeof next;
+		want_name = ldns_dname_new_frm_data(flen, full);
+		assert_non_null(want_name);
+
+		rdn_scrub(&m, t, 1, NULL);
+		assert_int_equal(ldns_wire2pkt(&pkt, m.b, m.len),
+		    LDNS_STATUS_OK);
+		assert_int_equal(ldns_rr_list_rr_count(ldns_pkt_answer(pkt)),
+		    1);
+		rr = ldns_rr_list_rr(ldns_pkt_answer(pkt), 0);
+		assert_int_equal(ldns_rr_get_type(rr), t->type);
+		/* Every name of the record is that one (PX, RP: both). */
+		for (k = 0; k < ldns_rr_rd_count(rr); k++) {
+			if (ldns_rdf_get_type(ldns_rr_rdf(rr, k)) !=
+			    LDNS_RDF_TYPE_DNAME)
+				continue;
+			if (ldns_dname_compare(ldns_rr_rdf(rr, k),
+			    want_name) != 0)
+				fail_msg("%s: name %zu is another", t->tname,
+				    k);
+		}
+		ldns_rdf_deep_free(want_name);
+		ldns_pkt_free(pkt);
+	}
+}
+
+/*
+ * Scrub m (question q) in a buffer of its own length, so that a read
+ * past the message is one past the buffer: with the cut (rewrite 0) or
+ * without. The length the scrub returns; *dropped.
+ */
+static size_t
+raw_scrub_exact(const struct raw *m, const struct wire_query *q,
+    int rewrite, unsigned *dropped)
+{
+	uint8_t	*msg;
+	size_t	 n;
+
+	msg = malloc(m->len);
+	assert_non_null(msg);
+	memcpy(msg, m->b, m->len);
+	*dropped = 7;
+	if (rewrite)
+		n = wire_scrub_rewrite(msg, m->len, q, tmp, dropped);
+	else
+		n = wire_scrub(msg, m->len, q, tmp, dropped);
+	/* Nothing dropped: as it came. */
+	if (n == m->len && *dropped == 0)
+		assert_memory_equal(msg, m->b, m->len);
+	free(msg);
+	return (n);
+}
+
+/*
+ * NAPTR rdata the scrub reads its strings through: order, preference,
+ * three character-strings, a name. Malformed, with every length read
+ * inside the rdata (the message ends with the record when it comes
+ * second): a string that runs past the rdata by one octet, no room for
+ * the name (twice), for the regexp's length, for any string (twice), an
+ * octet after the name, a name that runs on past the rdata. Kept in an
+ * answer that loses a record, it makes the message unusable (0), as a
+ * kept MX with a bad name does, cut in place or not; from a message that
+ * loses nothing it passes as it came, as any rdata does. Well formed,
+ * strings of 200 octets (the name is past 255 octets of rdata) and all
+ * empty, it stays octet for octet.
+ */
+static void
+test_scrub_naptr_strings(void **state)
+{
+	static const uint8_t qp[] = { 0xc0, 12 }, ip[] = { 192, 0, 2, 1 };
+	static const uint8_t other[] = { 4, 'e', 'v', 'i', 'l', 0 };
+	static const struct {
+		uint8_t	rd[16];
+		size_t	len;
+	} bad[] = {
+		{ { 0, 100, 0, 10, 1, 'U', 0, 4, 'a', 'b', 0 }, 11 },
+		{ { 0, 100, 0, 10, 1, 'U', 0, 3, 'a', 'b', 0 }, 11 },
+		{ { 0, 100, 0, 10, 1, 'U', 0 }, 7 },
+		{ { 0, 100, 0, 10, 1, 'U', 0, 0 }, 8 },
+		{ { 0, 100, 0, 10 }, 4 },
+		{ { 0, 100, 0 }, 3 },
+		{ { 0, 100, 0, 10, 0, 0, 0, 0, 7 }, 9 },
+		{ { 0, 100, 0, 10, 0, 0, 0, 1, 'a' }, 9 },
+	};
+	const struct ans a = { "www.example.nl.", LDNS_RR_TYPE_NAPTR,
+	    LDNS_RCODE_NOERROR, 0, NULL, NULL, NULL };
+	const struct rdn	*naptr = NULL;
+	struct wire_query	 q;
+	struct raw		 m;
+	uint8_t			 rd[512], was[512];
+	size_t			 i, rec, reclen;
+	unsigned		 dropped;
+	int			 first;
+
+	(void)state;
+	for (i = 0; i < sizeof rdns / sizeof rdns[0]; i++) {
+		if (rdns[i].type == LDNS_RR_TYPE_NAPTR)
+			naptr = &rdns[i];
+	}
+	assert_non_null(naptr);
+	mkq(&a, &q);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		/* The NAPTR first (the cut) or after what goes (written). */
+		for (first = 0; first < 2; first++) {
+			raw_startq(&m, LDNS_RR_TYPE_NAPTR, 2, 0, 0);
+			if (!first)
+				raw_rr(&m, other, sizeof other, 1, 1, ip, 4);
+			raw_rr(&m, qp, 2, 35, 1, bad[i].rd,
+			    (uint16_t)bad[i].len);
+			if (first)
+				raw_rr(&m, other, sizeof other, 1, 1, ip, 4);
+			assert_int_equal(wire_check_answer(m.b, m.len, &q,
+			    0x1234), 0);
+			if (raw_scrub_exact(&m, &q, 0, &dropped) != 0 ||
+			    raw_scrub_exact(&m, &q, 1, &dropped) != 0)
+				fail_msg("bad NAPTR %zu kept", i);
+			assert_int_equal(dropped, 0);
+		}
+		/* Alone: nothing goes, nothing is read, all passes. */
+		raw_startq(&m, LDNS_RR_TYPE_NAPTR, 1, 0, 0);
+		raw_rr(&m, qp, 2, 35, 1, bad[i].rd, (uint16_t)bad[i].len);
+		assert_int_equal(raw_scrub_exact(&m, &q, 0, &dropped), m.len);
+		assert_int_equal(dropped, 0);
+	}
+
+	/* Long strings, then empty ones: kept as they are. */
+	for (i = 0; i < 2; i++) {
+		memset(rd, 'x', sizeof rd);
+		rd[0] = 0;
+		rd[1] = 100;
+		rd[2] = 0;
+		rd[3] = 10;
+		rd[4] = 0;
+		rd[5] = i == 0 ? 200 : 0;
+		rd[6 + rd[5]] = i == 0 ? 200 : 0;
+		reclen = 6 + rd[5] + 1 + rd[6 + rd[5]];
+		rd[reclen++] = 0;
+		raw_startq(&m, LDNS_RR_TYPE_NAPTR, 2, 0, 0);
+		raw_rr(&m, other, sizeof other, 1, 1, ip, 4);
+		rec = raw_rr(&m, qp, 2, 35, 1, rd, (uint16_t)reclen);
+		reclen = m.len - rec;
+		memcpy(was, m.b + rec, reclen);
+		rdn_scrub(&m, naptr, 1, NULL);
+		assert_int_equal(m.len, 32 + reclen);
+		assert_memory_equal(m.b + 32, was, reclen);
+	}
 }
 
 /* Malformed: cut short, trailing octets, a bad link, no question. */
@@ -1299,6 +1657,9 @@ main(void)
 		cmocka_unit_test(test_scrub_pointers),
 		cmocka_unit_test(test_scrub_cut_shapes),
 		cmocka_unit_test(test_scrub_cut_overrun),
+		cmocka_unit_test(test_scrub_rdata_names),
+		cmocka_unit_test(test_scrub_rdata_overrun),
+		cmocka_unit_test(test_scrub_naptr_strings),
 		cmocka_unit_test(test_scrub_bad),
 		cmocka_unit_test(test_inspect_svcb),
 		cmocka_unit_test(test_inspect_svcb_bad),
