@@ -2049,7 +2049,7 @@ test_cname_negative(void **state)
 	ldns_pkt_free(p);
 }
 
-/* Names inside rdata (MX, NS, PTR, SOA, SRV, DNAME) decompressed. */
+/* Names inside rdata (MX, NS, PTR, SOA, SRV, DNAME, AFSDB, NAPTR) in full. */
 static void
 test_cname_rdata(void **state)
 {
@@ -2073,6 +2073,23 @@ test_cname_rdata(void **state)
 		0, 1, 0, 2, 0x01, 0xbb, 3, 's', 'r', 'v', 0xc0, 28 };
 	static const char srv_line[] = "forcesafesearch.google.com.\t300\t"
 	    "IN\tSRV\t1 2 443 srv.google.com.\n";
+	/*
+	 * AFSDB and NAPTR (RFC 3597 4: SHOULD decompress) with their names
+	 * compressed the same way: afs, and _sip._udp after NAPTR's strings.
+	 */
+	static const uint8_t more[] = { HDR(0x8180, 1, 2, 0, 0), 15, 'f',
+		'o', 'r', 'c', 'e', 's', 'a', 'f', 'e', 's', 'e', 'a', 'r',
+		'c', 'h', 6, 'g', 'o', 'o', 'g', 'l', 'e', 3, 'c', 'o', 'm', 0,
+		0, 255, 0, 1,
+		0xc0, 12, 0, 18, 0, 1, 0, 0, 1, 0x2c, 0, 8,
+		0, 1, 3, 'a', 'f', 's', 0xc0, 28,
+		0xc0, 12, 0, 35, 0, 1, 0, 0, 1, 0x2c, 0, 27,
+		0, 10, 0, 20, 1, 'S', 7, 'S', 'I', 'P', '+', 'D', '2', 'U', 0,
+		4, '_', 's', 'i', 'p', 4, '_', 'u', 'd', 'p', 0xc0, 28 };
+	static const char afsdb_line[] = "forcesafesearch.google.com.\t300\t"
+	    "IN\tAFSDB\t1 afs.google.com.\n";
+	static const char naptr_line[] = "forcesafesearch.google.com.\t300\t"
+	    "IN\tNAPTR\t10 20 \"S\" \"SIP+D2U\" \"\" _sip._udp.google.com.\n";
 	struct wire_query q;
 	uint8_t		 tmsg[1024], out[1024];
 	char		 want[16][256];
@@ -2102,6 +2119,17 @@ test_cname_rdata(void **state)
 	p = ldns_read(out, len);
 	assert_int_equal(ldns_pkt_ancount(p), 2);
 	assert_rr(ldns_rr_list_rr(ldns_pkt_answer(p), 1), srv_line);
+	ldns_pkt_free(p);
+
+	/* Owners of 28 octets, names of 16 and 22, all in full. */
+	len = wire_cname_answer(out, sizeof out, &q, safe, sizeof safe, 3600,
+	    WRITTEN(more, sizeof more), WIRE_MAX_UDP);
+	assert_int_equal(len, CNAME_HEAD + (28 + 10 + 2 + 16) +
+	    (28 + 10 + 15 + 22));
+	p = ldns_read(out, len);
+	assert_int_equal(ldns_pkt_ancount(p), 3);
+	assert_rr(ldns_rr_list_rr(ldns_pkt_answer(p), 1), afsdb_line);
+	assert_rr(ldns_rr_list_rr(ldns_pkt_answer(p), 2), naptr_line);
 	ldns_pkt_free(p);
 }
 
