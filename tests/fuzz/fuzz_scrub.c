@@ -13,7 +13,11 @@
  *    walks every record to the last octet, every compression pointer (in
  *    owners, and when it was written anew in the rdata of the types that
  *    may compress) points back to a readable name;
- *  - as many records as before, less those said to be dropped;
+ *  - as many records as before, less those said to be dropped, and
+ *    each one kept is one of the upstream's, in order, the same when
+ *    read with its names in full (owners, and the rdata names of the
+ *    types that may compress them: RFC 1035's, DNAME, and RP, AFSDB,
+ *    RT, PX, NAPTR, SRV and KX) as it was in the upstream's message;
  *  - every record kept belongs to the question's chain, checked here by
  *    following the chain again, in the scrubbed message, with a reader
  *    of our own: answer records are the chain's links, DNAMEs above it,
@@ -152,6 +156,53 @@ fz_in_chain(const struct fz_chain *c, const struct fz_name *a)
 }
 
 /*
+ * Where the names that may be compressed are in the rdata of rr, read
+ * here from the RFCs rather than from wire.c: *skip octets, then *names
+ * names (0: none). NAPTR's skip ends after three character-strings
+ * (RFC 3403 4.1), each inside the rdata. 0, or -1 when they are not.
+ */
+static int
+fz_shape(const struct wire_rr *rr, size_t *skip, size_t *names)
+{
+	int	i;
+
+	*skip = 0;
+	*names = 1;
+	switch (rr->type) {
+	case 2: case 3: case 4: case 5: case 7: case 8: case 9: case 12:
+	case 39:
+		break;
+	case 6: case 14: case 17:		/* SOA, MINFO, RP */
+		*names = 2;
+		break;
+	case 15: case 18: case 21: case 36:	/* MX, AFSDB, RT, KX */
+		*skip = 2;
+		break;
+	case 26:				/* PX */
+		*skip = 2;
+		*names = 2;
+		break;
+	case 33:
+		*skip = 6;
+		break;
+	case 35:				/* NAPTR */
+		*skip = 4;
+		for (i = 0; i < 3; i++) {
+			if (*skip >= rr->rdlen)
+				return (-1);
+			*skip += 1 + (size_t)rr->msg[rr->rdata + *skip];
+		}
+		if (*skip > rr->rdlen)
+			return (-1);
+		break;
+	default:
+		*names = 0;
+		break;
+	}
+	return (0);
+}
+
+/*
  * The names in the rdata of rr that may be compressed must read well:
  * a check of the pointers the scrubber moved.
  */
@@ -159,29 +210,14 @@ static void
 fz_rdata_names(const struct wire_rr *rr)
 {
 	struct fz_name	name;
-	size_t		pos = rr->rdata, end = rr->rdata + rr->rdlen, i;
-	int		names = 1;
+	size_t		pos, end = rr->rdata + rr->rdlen, i, skip, names;
 
-	switch (rr->type) {
-	case 2: case 3: case 4: case 5: case 7: case 8: case 9: case 12:
-	case 39:
-		break;
-	case 14:
-		names = 2;
-		break;
-	case 15:
-		pos += 2;
-		break;
-	case 33:
-		pos += 6;
-		break;
-	case 6:
-		names = 2;
-		break;
-	default:
+	assert(fz_shape(rr, &skip, &names) == 0);
+	if (names == 0)
 		return;
-	}
-	for (i = 0; i < (size_t)names; i++) {
+	assert(skip <= rr->rdlen);
+	pos = rr->rdata + skip;
+	for (i = 0; i < names; i++) {
 		assert(pos < end);
 		assert(fz_read(rr->msg, rr->len, pos, &name, &pos) == 0);
 		assert(pos <= end);
@@ -239,16 +275,20 @@ fz_full(const uint8_t *m, size_t len, size_t off, uint8_t *out, size_t *pos,
  * fz_walk() reads grows by at most its three names, each to 255 octets).
  */
 static size_t
-fz_canon(const uint8_t *m, size_t len, uint8_t *out)
+fz_canon(const uint8_t *m, size_t len, uint8_t *out, size_t *starts,
+    size_t *nrr)
 {
 	struct wire_rr	rr;
-	size_t		pos, off, at, rd, end, names, i, skip;
+	size_t		pos, off, at, rd, end, names, i, skip, n = 0;
 
 	off = wire_skip_question(m, len);
 	memcpy(out, m, off);
 	pos = off;
 	wire_rr_begin(&rr, m, len, off);
 	while (wire_rr_next(&rr) == 1) {
+		if (starts != NULL)
+			starts[n] = pos;
+		n++;
 		out[pos++] = (uint8_t)rr.section;
 		assert(fz_full(m, len, rr.owner, out, &pos, &end) == 0);
 		memcpy(out + pos, m + rr.rdata - 10, 8);
@@ -257,36 +297,21 @@ fz_canon(const uint8_t *m, size_t len, uint8_t *out)
 		at = pos;
 		pos += 2;
 		rd = rr.rdata;
-		names = 0;
-		skip = 0;
-		switch (rr.type) {
-		case 2: case 3: case 4: case 5: case 7: case 8: case 9:
-		case 12: case 39:
-			names = 1;
-			break;
-		case 6: case 14:
-			names = 2;
-			break;
-		case 15:
-			names = 1;
-			skip = 2;
-			break;
-		case 33:
-			names = 1;
-			skip = 6;
-			break;
-		default:
-			break;
-		}
-		if (skip > rr.rdlen)
+		if (fz_shape(&rr, &skip, &names) != 0 || skip > rr.rdlen)
 			names = skip = 0;
 		memcpy(out + pos, m + rd, skip);
 		pos += skip;
 		rd += skip;
 		for (i = 0; i < names; i++) {
+			/*
+			 * Read to the end of the message, as wire.c reads
+			 * it: a label pointed at may run on past the rdata
+			 * (a hostile upstream's), so long as the name's own
+			 * octets lie in it.
+			 */
 			if (rd >= rr.rdata + rr.rdlen ||
-			    fz_full(m, rr.rdata + rr.rdlen, rd, out, &pos,
-			    &end) != 0) {
+			    fz_full(m, len, rd, out, &pos, &end) != 0 ||
+			    end > rr.rdata + rr.rdlen) {
 				/* Unreadable: all of it as it is. */
 				pos = at + 2;
 				rd = rr.rdata;
@@ -299,7 +324,34 @@ fz_canon(const uint8_t *m, size_t len, uint8_t *out)
 		out[at] = (uint8_t)((pos - at - 2) >> 8);
 		out[at + 1] = (uint8_t)(pos - at - 2);
 	}
+	if (starts != NULL)
+		starts[n] = pos;
+	if (nrr != NULL)
+		*nrr = n;
 	return (pos);
+}
+
+/*
+ * Every record of the scrubbed message (canon b, nb records from bs[])
+ * is a record of the upstream's (canon a, na records from as[]), in the
+ * same order, the same with its names read in full: the scrub keeps
+ * records as they came, whether it cut or wrote, and whatever their
+ * pointers led to in the upstream's message.
+ */
+static void
+fz_kept_as_sent(const uint8_t *a, const size_t *as, size_t na,
+    const uint8_t *b, const size_t *bs, size_t nb)
+{
+	size_t	i = 0, j, n;
+
+	for (j = 0; j < nb; j++) {
+		n = bs[j + 1] - bs[j];
+		while (i < na && (as[i + 1] - as[i] != n ||
+		    memcmp(a + as[i], b + bs[j], n) != 0))
+			i++;
+		assert(i < na);
+		i++;
+	}
 }
 
 /*
@@ -443,8 +495,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t		 msg[WIRE_MAX_UDP], again[WIRE_MAX_UDP];
 	static uint8_t		 tmp[WIRE_MAX_UDP];
 	static uint8_t		 canon[FZ_CANON_MAX], canon2[FZ_CANON_MAX];
+	static size_t		 starts[1025], starts2[1025];
 	struct wire_query	 q;
-	size_t			 n, n2, before, na, nb;
+	size_t			 n, n2, before, na, nb, ra, rb;
 	unsigned		 dropped, dropped2;
 
 	if (size < WIRE_HDR_LEN || size > WIRE_MAX_UDP)
@@ -476,6 +529,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	before = fz_walk(data, size, 0);
 	assert(fz_walk(msg, n, dropped != 0) + dropped == before);
 	fz_belongs(msg, n, &q);
+	if (dropped != 0) {
+		fz_canon(data, size, canon, starts, &ra);
+		fz_canon(msg, n, canon2, starts2, &rb);
+		fz_kept_as_sent(canon, starts, ra, canon2, starts2, rb);
+	}
 
 	memcpy(again, msg, n);
 	n2 = wire_scrub(again, n, &q, tmp, &dropped2);
@@ -490,8 +548,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n2 = wire_scrub_rewrite(again, size, &q, tmp, &dropped2);
 	if (n2 != 0) {
 		assert(dropped2 == dropped);
-		na = fz_canon(msg, n, canon);
-		nb = fz_canon(again, n2, canon2);
+		na = fz_canon(msg, n, canon, NULL, NULL);
+		nb = fz_canon(again, n2, canon2, NULL, NULL);
 		assert(na == nb && memcmp(canon, canon2, na) == 0);
 	} else
 		assert(dropped2 == 0);
