@@ -225,8 +225,11 @@ static void	wire_buf_opt(struct wire_buf *, int, int, uint16_t,
 		    const char *);
 static size_t	wire_truncated(uint8_t *, size_t, const struct wire_query *,
 		    uint16_t, uint16_t, size_t);
-static void	wire_buf_soa(struct wire_buf *, const struct wire_query *,
+static size_t	wire_block_apex(const struct wire_query *,
 		    const struct wire_block *);
+static uint8_t	*wire_block_soa(uint8_t *, const struct wire_block *, size_t);
+static uint8_t	*wire_block_opt(uint8_t *, const struct wire_query *,
+		    const struct wire_block *, size_t);
 static int	wire_rdata_shape(const struct wire_rr *, struct wire_shape *);
 static int	wire_map_find(const struct wire_map *, size_t, size_t *);
 static void	wire_map_add(struct wire_map *, size_t, size_t);
@@ -2026,51 +2029,106 @@ wire_name_str(const uint8_t *name, size_t name_len, char *out, size_t cap)
 }
 
 /*
- * The SOA of a blocked answer. Its owner is the apex: a pointer into the
- * question when the apex is a label-aligned suffix of the qname (it should
- * always be), else written out.
+ * The SOA's rdata of a blocked answer but its last field (MINIMUM, the
+ * TTL): MNAME, RNAME (sizeof counts the NUL, which is the root label),
+ * serial 1, refresh 3600, retry 600, expire 86400.
  */
-static void
-wire_buf_soa(struct wire_buf *b, const struct wire_query *q,
-    const struct wire_block *bl)
+static const uint8_t wire_soa_fixed[sizeof WIRE_SOA_MNAME +
+    sizeof WIRE_SOA_RNAME + 16] =
+	WIRE_SOA_MNAME "\0" WIRE_SOA_RNAME "\0"
+	"\0\0\0\1"			/* serial 1 */
+	"\0\0\016\020"			/* refresh 3600 */
+	"\0\0\002\130"			/* retry 600 */
+	"\0\001\121\200";			/* expire 86400 */
+
+/*
+ * Where the SOA owner of a blocked answer comes from: the offset of the
+ * apex in the question when it is a label-aligned suffix of the qname (it
+ * should always be; policy_block() points into q->lname itself, so the
+ * compare is skipped then), else WIRE_NONE: written out.
+ */
+static size_t
+wire_block_apex(const struct wire_query *q, const struct wire_block *bl)
 {
 	size_t	off = 0, at;
 
 	if (bl->apex == NULL)
-		wire_buf_put16(b, 0xc000 | WIRE_HDR_LEN);
-	else {
-		at = bl->apex_len <= q->name_len ?
-		    q->name_len - bl->apex_len : q->name_len;
-		/* Walk the labels of the qname to see if one starts at at. */
-		while (off < at && q->lname[off] != 0)
-			off += q->lname[off] + 1;
-		if (off == at && at < q->name_len &&
-		    memcmp(q->lname + at, bl->apex, bl->apex_len) == 0)
-			wire_buf_put16(b, 0xc000 | (WIRE_HDR_LEN + at));
-		else
-			wire_buf_put(b, bl->apex, bl->apex_len);
-	}
-	wire_buf_put16(b, WIRE_TYPE_SOA);
-	wire_buf_put16(b, WIRE_CLASS_IN);
-	wire_buf_put32(b, bl->ttl);
-	wire_buf_put16(b, sizeof WIRE_SOA_MNAME + sizeof WIRE_SOA_RNAME + 20);
-	/* sizeof counts the NUL, which is the root label. */
-	wire_buf_put(b, WIRE_SOA_MNAME, sizeof WIRE_SOA_MNAME);
-	wire_buf_put(b, WIRE_SOA_RNAME, sizeof WIRE_SOA_RNAME);
-	wire_buf_put32(b, 1);			/* serial */
-	wire_buf_put32(b, 3600);		/* refresh */
-	wire_buf_put32(b, 600);			/* retry */
-	wire_buf_put32(b, 86400);		/* expire */
-	wire_buf_put32(b, bl->ttl);		/* minimum */
+		return (0);
+	at = bl->apex_len <= q->name_len ? q->name_len - bl->apex_len :
+	    q->name_len;
+	/* Walk the labels of the qname to see if one starts at at. */
+	while (off < at && q->lname[off] != 0)
+		off += q->lname[off] + 1;
+	if (off == at && at < q->name_len && (bl->apex == q->lname + at ||
+	    memcmp(q->lname + at, bl->apex, bl->apex_len) == 0))
+		return (at);
+	return (WIRE_NONE);
 }
 
+/*
+ * The SOA of a blocked answer at p, room checked: owner the apex, a
+ * pointer to offset apex of the question unless apex is WIRE_NONE (then
+ * written out). Returns the end.
+ */
+static uint8_t *
+wire_block_soa(uint8_t *p, const struct wire_block *bl, size_t apex)
+{
+	if (apex == WIRE_NONE) {
+		memcpy(p, bl->apex, bl->apex_len);
+		p += bl->apex_len;
+	} else {
+		wire_put16(p, 0xc000 | (WIRE_HDR_LEN + apex));
+		p += 2;
+	}
+	wire_put16(p, WIRE_TYPE_SOA);
+	wire_put16(p + 2, WIRE_CLASS_IN);
+	wire_put32(p + 4, bl->ttl);
+	wire_put16(p + 8, sizeof wire_soa_fixed + 4);
+	memcpy(p + 10, wire_soa_fixed, sizeof wire_soa_fixed);
+	p += 10 + sizeof wire_soa_fixed;
+	wire_put32(p, bl->ttl);		/* minimum */
+	return (p + 4);
+}
+
+/*
+ * Our OPT at p, room checked, as wire_buf_opt() writes it: rcode 0 (no
+ * extended bits), DO echoed, and the EDE option (tlen octets of text)
+ * when there is a code. Returns the end.
+ */
+static uint8_t *
+wire_block_opt(uint8_t *p, const struct wire_query *q,
+    const struct wire_block *bl, size_t tlen)
+{
+	p[0] = 0;
+	wire_put16(p + 1, WIRE_TYPE_OPT);
+	wire_put16(p + 3, WIRE_EDNS_SIZE);
+	wire_put32(p + 5, q->do_bit ? 0x8000 : 0);
+	wire_put16(p + 9, 0);
+	p += WIRE_OPT_LEN;
+	if (bl->ede_code == 0)
+		return (p);
+	wire_put16(p - 2, 4 + 2 + tlen);
+	wire_put16(p, WIRE_OPT_EDE);
+	wire_put16(p + 2, 2 + tlen);
+	wire_put16(p + 4, bl->ede_code);
+	if (tlen > 0)
+		memcpy(p + 6, bl->ede_text, tlen);
+	return (p + 6 + tlen);
+}
+
+/*
+ * Its length known first and checked once against cap, a blocked answer
+ * is written with plain stores, not wire_buf's checked appends: it is the
+ * answer to every blocked name, the one answer written per query that no
+ * cache holds.
+ */
 size_t
 wire_block_answer(uint8_t *out, size_t cap, const struct wire_query *q,
     const struct wire_block *bl)
 {
-	struct wire_buf	 b = { out, cap, 0 };
+	uint8_t		*p = out;
 	uint16_t	 rcode = WIRE_NOERROR, an = 0, ns = 0;
-	int		 soa = 0;
+	size_t		 len, apex = 0, tlen = 0, rdlen = 0;
 
 	if (!q->have_question)
 		return (0);
@@ -2081,50 +2139,76 @@ wire_block_answer(uint8_t *out, size_t cap, const struct wire_query *q,
 	switch (bl->action) {
 	case WIRE_BLOCK_NXDOMAIN:
 		rcode = WIRE_NXDOMAIN;
-		soa = 1;
+		ns = 1;
 		break;
 	case WIRE_BLOCK_NODATA:
-		soa = 1;
+		ns = 1;
 		break;
 	case WIRE_BLOCK_REFUSED:
 		rcode = WIRE_REFUSED;
 		break;
 	case WIRE_BLOCK_REDIRECT:
 		/* Only a family we have an address for; else NODATA. */
-		if ((q->qtype == WIRE_TYPE_A && bl->have4) ||
-		    (q->qtype == WIRE_TYPE_AAAA && bl->have6))
+		if (q->qtype == WIRE_TYPE_A && bl->have4)
+			rdlen = sizeof bl->addr4;
+		else if (q->qtype == WIRE_TYPE_AAAA && bl->have6)
+			rdlen = sizeof bl->addr6;
+		if (rdlen != 0)
 			an = 1;
 		else
-			soa = 1;
+			ns = 1;
 		break;
 	default:
 		return (0);
 	}
 
-	wire_buf_head(&b, q, wire_flags(q, rcode));
-	if (an) {
-		wire_buf_put16(&b, 0xc000 | WIRE_HDR_LEN);
-		wire_buf_put16(&b, q->qtype);
-		wire_buf_put16(&b, WIRE_CLASS_IN);
-		wire_buf_put32(&b, bl->ttl);
-		if (q->qtype == WIRE_TYPE_A) {
-			wire_buf_put16(&b, sizeof bl->addr4);
-			wire_buf_put(&b, bl->addr4, sizeof bl->addr4);
-		} else {
-			wire_buf_put16(&b, sizeof bl->addr6);
-			wire_buf_put(&b, bl->addr6, sizeof bl->addr6);
-		}
+	/* The length: header, question, records, OPT. */
+	len = WIRE_HDR_LEN + q->name_len + 4;
+	if (an)
+		len += 2 + 10 + rdlen;
+	if (ns) {
+		apex = wire_block_apex(q, bl);
+		len += (apex == WIRE_NONE ? bl->apex_len : 2) + 10 +
+		    sizeof wire_soa_fixed + 4;
 	}
-	if (soa) {
-		wire_buf_soa(&b, q, bl);
-		ns = 1;
+	if (q->edns) {
+		if (bl->ede_code != 0)
+			tlen = wire_ede_len(bl->ede_text);
+		len += WIRE_OPT_LEN + (bl->ede_code != 0 ? 6 + tlen : 0);
 	}
-	if (q->edns)
-		wire_buf_opt(&b, 0, q->do_bit, bl->ede_code, bl->ede_text);
-	if (b.len > cap)
+	if (len > cap)
 		return (0);
-	wire_buf_counts(&b, an, ns, q->edns ? 1 : 0);
-	return (b.len);
+
+	/* Header: QDCOUNT 1 and the counts; the question as spelled. */
+	wire_put16(p, q->id);
+	wire_put16(p + 2, wire_flags(q, rcode));
+	wire_put16(p + 4, 1);
+	wire_put16(p + 6, an);
+	wire_put16(p + 8, ns);
+	wire_put16(p + 10, q->edns ? 1 : 0);
+	p += WIRE_HDR_LEN;
+	memcpy(p, q->name, q->name_len);
+	p += q->name_len;
+	wire_put16(p, q->qtype);
+	wire_put16(p + 2, q->qclass);
+	p += 4;
+
+	if (an) {
+		/* The redirect's address, owner a pointer to the qname. */
+		wire_put16(p, 0xc000 | WIRE_HDR_LEN);
+		wire_put16(p + 2, q->qtype);
+		wire_put16(p + 4, WIRE_CLASS_IN);
+		wire_put32(p + 6, bl->ttl);
+		wire_put16(p + 10, rdlen);
+		memcpy(p + 12, rdlen == sizeof bl->addr4 ? bl->addr4 :
+		    bl->addr6, rdlen);
+		p += 12 + rdlen;
+	}
+	if (ns)
+		p = wire_block_soa(p, bl, apex);
+	if (q->edns)
+		p = wire_block_opt(p, q, bl, tlen);
+	return ((size_t)(p - out));
 }
 
 /*

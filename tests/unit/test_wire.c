@@ -1643,6 +1643,10 @@ test_block_nodata(void **state)
 	p = ldns_read(out, len);
 	assert_section(ldns_pkt_authority(p), at_other);
 	ldns_pkt_free(p);
+	/* Its length is known before a write: every shorter cap fails. */
+	for (n = 0; n < len; n++)
+		assert_int_equal(wire_block_answer(out, n, &q, &b), 0);
+	assert_int_equal(wire_block_answer(out, len, &q, &b), len);
 
 	/* An apex of no octets is refused. */
 	b.apex_len = 0;
@@ -1762,6 +1766,10 @@ test_block_redirect(void **state)
 	p = ldns_read(out, len);
 	assert_section(ldns_pkt_answer(p), aaaa);
 	ldns_pkt_free(p);
+	/* Every cap short of the length fails; the exact length does not. */
+	for (i = 0; i < len; i++)
+		assert_int_equal(wire_block_answer(out, i, &q, &b), 0);
+	assert_int_equal(wire_block_answer(out, len, &q, &b), len);
 
 	/* Other types: NODATA with the SOA. */
 	for (i = 0; i < sizeof nodata_types / sizeof nodata_types[0]; i++) {
