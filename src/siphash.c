@@ -75,6 +75,59 @@ siphash_13_padded(const struct siphash_key *key, const void *data,
 	return (siphash_13_at(key, data, len, 1));
 }
 
+uint64_t
+siphash_13_tail(const struct siphash_key *key, const void *data, size_t len,
+    uint64_t tail, size_t tlen)
+{
+	const uint8_t	*in = data;
+	uint64_t	 v0 = 0x736f6d6570736575ULL ^ key->k[0];
+	uint64_t	 v1 = 0x646f72616e646f6dULL ^ key->k[1];
+	uint64_t	 v2 = 0x6c7967656e657261ULL ^ key->k[0];
+	uint64_t	 v3 = 0x7465646279746573ULL ^ key->k[1];
+	uint64_t	 m, b;
+	size_t		 i, j, rem;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, in + i, sizeof m);
+		v3 ^= m;
+		SIPHASH_ROUND;
+		v0 ^= m;
+	}
+	/*
+	 * The rem octets left of in, octet j in bits 8j: the last word of
+	 * in shifted down, which never reads outside it (a loop when in is
+	 * shorter than a word); then the tail's octets above them.
+	 */
+	rem = len - i;
+	m = 0;
+	if (rem > 0 && len >= 8) {
+		memcpy(&m, in + len - 8, sizeof m);
+		m = le64toh(m) >> (64 - 8 * rem);
+	} else {
+		for (j = 0; j < rem; j++)
+			m |= (uint64_t)in[j] << (8 * j);
+	}
+	if (rem + tlen >= 8) {
+		/* A whole word of in's last octets and the tail's first. */
+		m |= tail << (8 * rem);
+		m = htole64(m);
+		v3 ^= m;
+		SIPHASH_ROUND;
+		v0 ^= m;
+		m = rem == 0 ? 0 : tail >> (64 - 8 * rem);
+	} else
+		m |= tail << (8 * rem);
+	b = ((uint64_t)(len + tlen) << 56) | m;
+	v3 ^= b;
+	SIPHASH_ROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPHASH_ROUND;
+	SIPHASH_ROUND;
+	SIPHASH_ROUND;
+	return (v0 ^ v1 ^ v2 ^ v3);
+}
+
 void
 siphash_key_random(struct siphash_key *key)
 {

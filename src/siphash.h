@@ -35,6 +35,14 @@ uint64_t	siphash_13(const struct siphash_key *key, const void *in,
 uint64_t	siphash_13_padded(const struct siphash_key *key, const void *in,
 		    size_t len);
 
+/*
+ * The same hash of len octets at in followed by tlen (at most 8) octets
+ * more, octet j of them in bits 8j of tail: for a question's key
+ * (wire_key_hash()), its name hashed where it lies, not copied.
+ */
+uint64_t	siphash_13_tail(const struct siphash_key *key, const void *in,
+		    size_t len, uint64_t tail, size_t tlen);
+
 /* Fill key with random octets (arc4random_buf: never fails). */
 void		siphash_key_random(struct siphash_key *key);
 

@@ -2577,17 +2577,14 @@ wire_inspect(const uint8_t *msg, size_t len, const struct wire_visit *v)
 uint64_t
 wire_key_hash(const struct wire_query *q, const struct siphash_key *key)
 {
-	uint8_t	buf[WIRE_MAX_NAME + 5 + 8];	/* + zeros to a word */
-	size_t	n = q->name_len;
+	uint64_t	tail;
 
-	memcpy(buf, q->lname, n);
-	buf[n++] = q->qtype >> 8;
-	buf[n++] = q->qtype & 0xff;
-	buf[n++] = q->qclass >> 8;
-	buf[n++] = q->qclass & 0xff;
-	buf[n++] = q->do_bit ? 1 : 0;
-	memset(buf + n, 0, 8);
-	return (siphash_13_padded(key, buf, n));
+	/* lname, then qtype, qclass (network order) and DO: 5 octets. */
+	tail = (uint64_t)(q->qtype >> 8) | (uint64_t)(q->qtype & 0xff) << 8 |
+	    (uint64_t)(q->qclass >> 8) << 16 |
+	    (uint64_t)(q->qclass & 0xff) << 24 |
+	    (uint64_t)(q->do_bit ? 1 : 0) << 32;
+	return (siphash_13_tail(key, q->lname, q->name_len, tail, 5));
 }
 
 /*

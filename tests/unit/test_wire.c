@@ -943,6 +943,38 @@ test_key_hash(void **state)
 }
 
 /*
+ * siphash_13_tail(), which wire_key_hash() hashes a name with where it
+ * lies: SipHash-1-3 of the octets followed by the tail's, for every
+ * length a name can have and every tail length, the name at the end of
+ * its buffer (the last word is read ending at the name's last octet).
+ */
+static void
+test_key_hash_tail(void **state)
+{
+	struct siphash_key k = { { 0x0706050403020100ULL,
+	    0x0f0e0d0c0b0a0908ULL } };
+	uint8_t		 in[WIRE_MAX_NAME], cat[WIRE_MAX_NAME + 8];
+	uint64_t	 tail;
+	size_t		 len, t, j;
+
+	(void)state;
+	for (j = 0; j < sizeof in; j++)
+		in[j] = (uint8_t)(j * 37 + 11);
+	for (len = 0; len <= sizeof in; len++) {
+		for (t = 0; t <= 8; t++) {
+			tail = 0;
+			for (j = 0; j < t; j++) {
+				cat[len + j] = (uint8_t)(0xa0 + j * 7 + len);
+				tail |= (uint64_t)cat[len + j] << (8 * j);
+			}
+			memcpy(cat, in + sizeof in - len, len);
+			assert_true(siphash_13_tail(&k, in + sizeof in - len,
+			    len, tail, t) == siphash_13(&k, cat, len + t));
+		}
+	}
+}
+
+/*
  * The process's hash of a question (wire_qhash): the same for any
  * spelling, worked out anew unless kept; wire_qhash_keep() keeps it, and
  * parsing again or retargeting the question drops what was kept.
@@ -2690,6 +2722,7 @@ main(void)
 		cmocka_unit_test(test_mix_case),
 		cmocka_unit_test(test_mix_case_words),
 		cmocka_unit_test(test_key_hash),
+		cmocka_unit_test(test_key_hash_tail),
 		cmocka_unit_test(test_qhash),
 		cmocka_unit_test(test_scan_positive),
 		cmocka_unit_test(test_scan_negative),
