@@ -19,6 +19,16 @@
 	v2 += v1; v1 = SIPHASH_ROTL(v1, 17); v1 ^= v2;			\
 	v2 = SIPHASH_ROTL(v2, 32);					\
 } while (0)
+/* The last block b (length in its top octet), then the finalisation. */
+#define SIPHASH_FINISH(b) do {						\
+	v3 ^= (b);							\
+	SIPHASH_ROUND;							\
+	v0 ^= (b);							\
+	v2 ^= 0xff;							\
+	SIPHASH_ROUND;							\
+	SIPHASH_ROUND;							\
+	SIPHASH_ROUND;							\
+} while (0)
 
 /*
  * The hash; padded says that the octets after len up to the next multiple
@@ -52,13 +62,7 @@ siphash_13_at(const struct siphash_key *key, const uint8_t *in, size_t len,
 		for (j = 0; i + j < len; j++)
 			b |= (uint64_t)in[i + j] << (8 * j);
 	}
-	v3 ^= b;
-	SIPHASH_ROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPHASH_ROUND;
-	SIPHASH_ROUND;
-	SIPHASH_ROUND;
+	SIPHASH_FINISH(b);
 	return (v0 ^ v1 ^ v2 ^ v3);
 }
 
@@ -118,13 +122,7 @@ siphash_13_tail(const struct siphash_key *key, const void *data, size_t len,
 	} else
 		m |= tail << (8 * rem);
 	b = ((uint64_t)(len + tlen) << 56) | m;
-	v3 ^= b;
-	SIPHASH_ROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPHASH_ROUND;
-	SIPHASH_ROUND;
-	SIPHASH_ROUND;
+	SIPHASH_FINISH(b);
 	return (v0 ^ v1 ^ v2 ^ v3);
 }
 

@@ -62,51 +62,21 @@ fz_get16(const uint8_t *p)
 	return ((uint16_t)((p[0] << 8) | p[1]));
 }
 
+/* fz_full()'s name, lower-cased or as it is. */
+static int	fz_name_at(const uint8_t *, size_t, size_t, uint8_t *, size_t *,
+		    size_t *, int);
+
 /*
  * Read the name at off of m (len octets): labels of at most 63 octets,
  * pointers only backwards, at most 255 octets in all. 0 with the name
- * and *end (just past it where it starts), or -1.
+ * (lower case) and *end (just past it where it starts), or -1.
  */
 static int
 fz_read(const uint8_t *m, size_t len, size_t off, struct fz_name *out,
     size_t *end)
 {
-	size_t	i, hops = 0;
-	int	jumped = 0;
-	uint8_t	c;
-
 	out->len = 0;
-	for (;;) {
-		if (off >= len)
-			return (-1);
-		c = m[off];
-		if ((c & 0xc0) == 0xc0) {
-			if (off + 1 >= len || ++hops > 128)
-				return (-1);
-			if (!jumped)
-				*end = off + 2;
-			jumped = 1;
-			i = ((size_t)(c & 0x3f) << 8) | m[off + 1];
-			if (i >= off || i < WIRE_HDR_LEN)
-				return (-1);
-			off = i;
-			continue;
-		}
-		if (c > 63 || out->len + c + 1 > WIRE_MAX_NAME ||
-		    off + 1 + c > len)
-			return (-1);
-		for (i = 0; i <= c; i++) {
-			out->n[out->len + i] = m[off + i] >= 'A' &&
-			    m[off + i] <= 'Z' ? m[off + i] + 32 : m[off + i];
-		}
-		out->len += c + 1;
-		off += c + 1;
-		if (c == 0)
-			break;
-	}
-	if (!jumped)
-		*end = off;
-	return (0);
+	return (fz_name_at(m, len, off, out->n, &out->len, end, 1));
 }
 
 static int
@@ -232,9 +202,21 @@ static int
 fz_full(const uint8_t *m, size_t len, size_t off, uint8_t *out, size_t *pos,
     size_t *end)
 {
+	return (fz_name_at(m, len, off, out, pos, end, 0));
+}
+
+/*
+ * The reader of both: the name at off of m appended to out at *pos, each
+ * octet lower-cased when lower is set; *end just past it where it
+ * starts. 0, or -1.
+ */
+static int
+fz_name_at(const uint8_t *m, size_t len, size_t off, uint8_t *out,
+    size_t *pos, size_t *end, int lower)
+{
 	size_t	hops = 0, n = 0, i;
 	int	jumped = 0;
-	uint8_t	c;
+	uint8_t	c, o;
 
 	for (;;) {
 		if (off >= len)
@@ -254,7 +236,11 @@ fz_full(const uint8_t *m, size_t len, size_t off, uint8_t *out, size_t *pos,
 		}
 		if (c > 63 || n + c + 1 > WIRE_MAX_NAME || off + 1 + c > len)
 			return (-1);
-		memcpy(out + *pos, m + off, (size_t)c + 1);
+		for (i = 0; i <= c; i++) {
+			o = m[off + i];
+			out[*pos + i] = lower && o >= 'A' && o <= 'Z' ?
+			    (uint8_t)(o + 32) : o;
+		}
 		*pos += (size_t)c + 1;
 		n += (size_t)c + 1;
 		off += (size_t)c + 1;
