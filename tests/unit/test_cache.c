@@ -1022,11 +1022,13 @@ test_cache_threads(void **state)
 
 /* A prefetching worker: hints for every key until told to stop. */
 struct pf_arg {
-	struct cache	*c;
-	const uint64_t	*h;
-	int		 n;
-	int		 stop;
-	uint64_t	 rounds;
+	struct cache		*c;
+	struct wire_query	*q;	/* the questions, */
+	uint64_t		*h;	/* their hashes */
+	int			 n;
+	int			 stop;
+	uint64_t		 rounds;
+	pthread_t		 tid;
 };
 
 static void *
@@ -1046,6 +1048,40 @@ pf_main(void *arg)
 }
 
 /*
+ * n questions "<prefix><i>.example.nl." of type A in t, with their
+ * hashes, and a thread prefetching them all from c until pf_stop().
+ */
+static void
+pf_start(struct pf_arg *t, struct cache *c, const char *prefix, int n)
+{
+	char	name[64];
+	int	i;
+
+	memset(t, 0, sizeof *t);
+	t->c = c;
+	t->n = n;
+	t->q = calloc((size_t)n, sizeof *t->q);
+	t->h = calloc((size_t)n, sizeof *t->h);
+	assert_non_null(t->q);
+	assert_non_null(t->h);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "%s%d.example.nl.", prefix, i);
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &t->q[i]);
+		t->h[i] = wire_qhash(&t->q[i]);
+	}
+	assert_int_equal(pthread_create(&t->tid, NULL, pf_main, t), 0);
+}
+
+/* Stop t's thread, which must have gone over its keys at least once. */
+static void
+pf_stop(struct pf_arg *t)
+{
+	__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(t->tid, NULL), 0);
+	assert_true(t->rounds > 0);
+}
+
+/*
  * cache_prefetch_entry() reads the buckets without the lock while an
  * insert grows them: the arrays it may still read are kept, not freed
  * (ASan would see such a read), and the cache is as the inserts left it.
@@ -1054,48 +1090,30 @@ static void
 test_cache_prefetch_grow(void **state)
 {
 	struct cache		*c;
-	struct wire_query	*q;
 	struct answer		 a;
 	struct pf_arg		 t;
-	pthread_t		 tid;
 	ldns_pkt		*p;
-	uint64_t		*h;
 	char			 name[64];
 	int			 i, n = 6000;
 
 	(void)state;
-	q = calloc((size_t)n, sizeof *q);
-	h = calloc((size_t)n, sizeof *h);
-	assert_non_null(q);
-	assert_non_null(h);
-	for (i = 0; i < n; i++) {
-		snprintf(name, sizeof name, "g%d.example.nl.", i);
-		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q[i]);
-		h[i] = wire_qhash(&q[i]);
-	}
 	c = cache_new(BIG_CACHE, 0, 86400, 3600);
 	assert_non_null(c);
-	memset(&t, 0, sizeof t);
-	t.c = c;
-	t.h = h;
-	t.n = n;
-	assert_int_equal(pthread_create(&tid, NULL, pf_main, &t), 0);
+	pf_start(&t, c, "g", n);
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof name, "g%d.example.nl.", i);
 		make_a(name, 3600, "192.0.2.1", &a);
-		cache_insert(c, &q[i], a.buf, &a.sc, T0, 0, 0);
+		cache_insert(c, &t.q[i], a.buf, &a.sc, T0, 0, 0);
 	}
-	__atomic_store_n(&t.stop, 1, __ATOMIC_RELEASE);
-	assert_int_equal(pthread_join(tid, NULL), 0);
-	assert_true(t.rounds > 0);
+	pf_stop(&t);
 	assert_int_equal(cache_verify(c, NULL), 0);
 	for (i = 0; i < n; i++) {
-		assert_int_equal(lookup(c, &q[i], T0, 0, &p), CACHE_HIT);
+		assert_int_equal(lookup(c, &t.q[i], T0, 0, &p), CACHE_HIT);
 		ldns_pkt_free(p);
 	}
 	cache_free(c);
-	free(h);
-	free(q);
+	free(t.h);
+	free(t.q);
 }
 
 /*
@@ -1118,30 +1136,16 @@ test_cache_prefetch_churn(void **state)
 	struct wire_query	*q;
 	struct answer		 a;
 	struct pf_arg		 t;
-	pthread_t		 tid;
 	ldns_pkt		*p;
-	uint64_t		*h;
 	char			 name[64];
 	int			 i, round, n = 3000, hits = 0;
 
 	(void)state;
-	q = calloc((size_t)n, sizeof *q);
-	h = calloc((size_t)n, sizeof *h);
-	assert_non_null(q);
-	assert_non_null(h);
-	for (i = 0; i < n; i++) {
-		snprintf(name, sizeof name, "c%d.example.nl.", i);
-		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q[i]);
-		h[i] = wire_qhash(&q[i]);
-	}
 	/* Small: one shard, which evicts on most inserts once full. */
 	c = cache_new(256 * 1024, STALE_SECS, 86400, 3600);
 	assert_non_null(c);
-	memset(&t, 0, sizeof t);
-	t.c = c;
-	t.h = h;
-	t.n = n;
-	assert_int_equal(pthread_create(&tid, NULL, pf_main, &t), 0);
+	pf_start(&t, c, "c", n);
+	q = t.q;
 	for (round = 0; round < 4; round++) {
 		for (i = 0; i < n; i++) {
 			snprintf(name, sizeof name, "c%d.example.nl.", i);
@@ -1156,9 +1160,7 @@ test_cache_prefetch_churn(void **state)
 		if (round < 3)
 			cache_flush(c);
 	}
-	__atomic_store_n(&t.stop, 1, __ATOMIC_RELEASE);
-	assert_int_equal(pthread_join(tid, NULL), 0);
-	assert_true(t.rounds > 0);
+	pf_stop(&t);
 	assert_int_equal(cache_verify(c, NULL), 0);
 	cache_stats(c, &st);
 	assert_true(st.evictions > 0);
@@ -1172,8 +1174,8 @@ test_cache_prefetch_churn(void **state)
 	cache_flush(c);
 	assert_int_equal(cache_verify(c, NULL), 0);
 	cache_free(c);
-	free(h);
-	free(q);
+	free(t.h);
+	free(t.q);
 }
 
 static void
