@@ -2421,12 +2421,41 @@ stats_write(struct stats *st, time_t t, int day, const char *buf,
 	__atomic_store_n(&st->last_write, time(NULL), __ATOMIC_RELAXED);
 }
 
+/*
+ * The records of a period (the interval, or the day part if day) that
+ * belong to no board: the queries from outside every board's networks
+ * and each upstream's. Their counts start anew.
+ */
+static void
+stats_close_rest(struct stats *st, FILE *f, int day, time_t start,
+    time_t end)
+{
+	struct stats_ocounts	*oc = day ? &st->out_day : &st->out_ival;
+	struct stats_asmap	*am = day ? st->as_day : st->as_ival;
+	struct stats_ucounts	*c;
+	struct stats_up		*u;
+	size_t			 i;
+
+	if (oc->queries > 0)
+		stats_line(st, f, stats_json_outside(st, oc, am, day, start,
+		    end));
+	memset(oc, 0, sizeof *oc);
+	memset(am, 0, sizeof *am);
+	for (i = 0; i < st->nups; i++) {
+		u = &st->ups[i];
+		c = day ? &u->day : &u->ival;
+		if (c->queries + c->mismatched > 0)
+			stats_line(st, f, stats_json_upstream(st, u, c, day,
+			    start, end));
+		memset(c, 0, sizeof *c);
+	}
+}
+
 /* Write the open interval (it ends at end) and start the next one. */
 static void
 stats_close_interval(struct stats *st, time_t end)
 {
 	struct stats_board	*b;
-	struct stats_up		*u;
 	char			*buf = NULL;
 	size_t			 len = 0, i;
 	uint64_t		 ic, dc;
@@ -2462,18 +2491,7 @@ stats_close_interval(struct stats *st, time_t end)
 		b->ival = NULL;
 		pthread_mutex_unlock(&st->lock);
 	}
-	if (st->out_ival.queries > 0)
-		stats_line(st, f, stats_json_outside(st, &st->out_ival,
-		    st->as_ival, 0, st->ival_start, end));
-	memset(&st->out_ival, 0, sizeof st->out_ival);
-	memset(st->as_ival, 0, sizeof *st->as_ival);
-	for (i = 0; i < st->nups; i++) {
-		u = &st->ups[i];
-		if (u->ival.queries + u->ival.mismatched > 0)
-			stats_line(st, f, stats_json_upstream(st, u, &u->ival,
-			    0, st->ival_start, end));
-		memset(&u->ival, 0, sizeof u->ival);
-	}
+	stats_close_rest(st, f, 0, st->ival_start, end);
 	fclose(f);
 	stats_write(st, st->ival_start, 0, buf, len);
 	free(buf);
@@ -2488,7 +2506,6 @@ static void
 stats_close_day(struct stats *st, time_t end)
 {
 	struct stats_board	*b;
-	struct stats_up		*u;
 	char			*buf = NULL;
 	size_t			 len = 0, i;
 	FILE			*f;
@@ -2509,18 +2526,7 @@ stats_close_day(struct stats *st, time_t end)
 		b->clients_day = 0;
 		pthread_mutex_unlock(&st->lock);
 	}
-	if (st->out_day.queries > 0)
-		stats_line(st, f, stats_json_outside(st, &st->out_day,
-		    st->as_day, 1, st->day_start, end));
-	memset(&st->out_day, 0, sizeof st->out_day);
-	memset(st->as_day, 0, sizeof *st->as_day);
-	for (i = 0; i < st->nups; i++) {
-		u = &st->ups[i];
-		if (u->day.queries + u->day.mismatched > 0)
-			stats_line(st, f, stats_json_upstream(st, u, &u->day,
-			    1, st->day_start, end));
-		memset(&u->day, 0, sizeof u->day);
-	}
+	stats_close_rest(st, f, 1, st->day_start, end);
 	fclose(f);
 	stats_write(st, st->day_start, 1, buf, len);
 	free(buf);
