@@ -141,9 +141,11 @@ $(B)/flood: tests/e2e/flood.c | $(B)
 
 # The end-to-end tests (tests/e2e/README.md) with the pytest of Debian's
 # python3, which has dnspython: quiet, each failure with the stderr tail
-# of the daemons it used, the reason of any skip.
+# of the daemons it used, the reason of any skip. The fake upstream they
+# ask checks itself first.
 PYTEST		?= /usr/bin/python3 -m pytest
 e2e: all $(B)/mkstats $(B)/flood
+	/usr/bin/python3 tests/e2e/fakeup.py --self-test
 	$(PYTEST) -q -rfEs tests/e2e --veiligd ./$(B)/veiligd
 
 # veilig-report alone: its unit tests, then its pages in Chromium

@@ -67,6 +67,10 @@ that safe-search rewrites and canaries can be followed (FIXED below).
 Other names get REFUSED (so a resolver moves on to its next upstream). Three control names, never counted, are answered over UDP or TCP:
 
     counts.fake.test TXT    JSON: {"PORT/PROTO/qname": count, ...}
+    H.counts.fake.test TXT  the same for one qname alone, written in
+                            hex as H (labels of up to 62 digits): a
+                            session's counts of every name may not fit
+                            in one message
     totals.fake.test TXT    JSON: {"behaviour": count, ...}, the queries
                             for all names of each behaviour (a flood of
                             random names has too many for counts)
@@ -177,11 +181,30 @@ class Fake:
         r = dns.message.make_response(q)
         r.flags |= dns.flags.RA
 
+        one = None
+        if lname.endswith(".counts.fake.test."):
+            try:
+                one = bytes.fromhex("".join(
+                    lname.split(".")[:-4])).decode("ascii")
+            except ValueError:
+                r.set_rcode(dns.rcode.FORMERR)
+                return [(0, r.to_wire())]
         if lname in ("counts.fake.test.", "totals.fake.test.",
-                     "reset.fake.test."):
+                     "reset.fake.test.") or one is not None:
             with self.lock:
-                text = json.dumps(self.totals if lname.startswith("totals")
-                                  else self.counts, sort_keys=True)
+                if one is not None:
+                    what = {k: n for k, n in self.counts.items()
+                            if k.split("/", 2)[2] == one}
+                elif lname.startswith("totals"):
+                    what = self.totals
+                else:
+                    what = self.counts
+                text = json.dumps(what, sort_keys=True)
+            if len(text) > 60000:
+                # too long for one TXT record: SERVFAIL at once, so
+                # the caller fails rather than waits for a timeout
+                r.set_rcode(dns.rcode.SERVFAIL)
+                return [(0, r.to_wire())]
                 if lname == "reset.fake.test.":
                     self.counts.clear()
                     self.totals.clear()
@@ -511,9 +534,18 @@ def query(port, name, rdtype="A", tcp=False, timeout=1.0):
                          ignore_unexpected=True)
 
 
-def get_counts(port, timeout=1.0, what="counts"):
-    """The counts (or totals) of the fake listening on port, as a dict."""
-    r = query(port, what + ".fake.test.", "TXT", tcp=True, timeout=timeout)
+def get_counts(port, timeout=1.0, what="counts", qname=None):
+    """The counts (or totals) of the fake listening on port, as a dict;
+    with qname (lower case, ending in a dot), the counts of it alone."""
+    name = what + ".fake.test."
+    if qname is not None:
+        h = qname.encode("ascii").hex()
+        name = ".".join(h[i:i + 62] for i in range(0, len(h), 62)) + \
+            "." + name
+    r = query(port, name, "TXT", tcp=True, timeout=timeout)
+    if r.rcode() != dns.rcode.NOERROR:
+        raise RuntimeError("fakeup: %s answered %s" % (
+            name, dns.rcode.to_text(r.rcode())))
     text = b"".join(b"".join(rd.strings) for rd in r.answer[0]).decode()
     return json.loads(text)
 
@@ -606,9 +638,24 @@ def self_test():
     check("counts", c.get("%d/udp/ok.fake.test." % p1) == 1
           and c.get("%d/tcp/trunc.fake.test." % p1) == 1
           and c.get("%d/udp/silent1.fake.test." % p2) == 1)
+    check("counts of one", get_counts(p1, qname="trunc.fake.test.")
+          == {"%d/tcp/trunc.fake.test." % p1: 1,
+              "%d/udp/trunc.fake.test." % p1: 1})
+    # more names than one answer can list: the dump fails at once,
+    # the count of one name still works
+    for i in range(2500):
+        query(p1, "%s%04d.nx.fake.test." % ("x" * 20, i), timeout=2)
+    try:
+        get_counts(p1)
+        check("counts too big", False)
+    except RuntimeError:
+        pass
+    check("counts of one, many", get_counts(p1, qname="x" * 20 +
+          "0042.nx.fake.test.") == {"%d/udp/%s0042.nx.fake.test." %
+                                     (p1, "x" * 20): 1})
     t = get_counts(p1, what="totals")
     check("totals", t.get("ok") == 1 and t.get("trunc") == 2
-          and t.get("silent") == 1 and t.get("filter") == 3)
+          and t.get("silent") == 1 and t.get("filter") == 4)
     print("fakeup self-test: %d failed" % fails)
     return 1 if fails else 0
 
