@@ -6,12 +6,14 @@
 #                 (every mix, 3 rounds of 5 s; make bench-quick: 2 s)
 #   make lint     function length and parameter limits (tests/funclen.py)
 #   make blast-test  blast's counts against echo (tests/bench, a second)
+#   make tsan     the unit tests under ThreadSanitizer (make check runs it)
 #   make report-test   veilig-report's unit tests and its pages in Chromium
 #   make bench-report  a year of statistics for 1,000 boards into pages
 #   make install  PREFIX=/usr/local DESTDIR=
 #
-# Objects go to build/ (normal) and build/asan/ (ASan + UBSan); each
-# variant is this Makefile run again with B= and SAN= set.
+# Objects go to build/ (normal), build/asan/ (ASan + UBSan) and
+# build/tsan/ (ThreadSanitizer, SAN=thread); each variant is this
+# Makefile run again with B= and SAN= set.
 
 PREFIX		?= /usr/local
 SBINDIR		?= $(PREFIX)/sbin
@@ -38,13 +40,16 @@ ifeq ($(SAN),1)
 OPT		= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 		  -fno-sanitize-recover=undefined
 endif
+ifeq ($(SAN),thread)
+OPT		= -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+endif
 # Debian's hardening flags (dpkg-buildflags, hardening=+all), and PIE said
 # out loud rather than left to the compiler's default; tests/elf/hardening
 # checks the binaries for them. In CFLAGS, not CPPFLAGS, so that neither
 # the sanitizer build nor the fuzz targets (clang, with flags of their
 # own, below) get them: ASan intercepts the string functions
 # FORTIFY_SOURCE replaces.
-ifneq ($(SAN),1)
+ifeq ($(SAN),)
 HARDEN		= -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 \
 		  -fstack-protector-strong -fPIE
 LDFLAGS		+= -pie -Wl,-z,relro,-z,now
@@ -77,7 +82,7 @@ REPORT_OBJS	= $(REPORT_SRCS:src/%.c=$(B)/%.o)
 REPORT_CFLAGS	:= $(shell pkg-config --cflags yajl 2>/dev/null)
 REPORT_LIBS	:= $(shell pkg-config --libs yajl 2>/dev/null) -lm
 
-.PHONY: all run check deps deps-check deps-bench unit e2e doccheck asan \
+.PHONY: all run check deps deps-check deps-bench unit e2e doccheck asan tsan \
 	hardencheck fuzz fuzz-build lint bench bench-quick blast-test install \
 	clean report-test bench-report boardcost
 
@@ -183,6 +188,14 @@ hardencheck: all
 asan:
 	$(MAKE) B=build/asan SAN=1 WERROR=$(WERROR) unit e2e
 
+# The unit tests under ThreadSanitizer: the cache's unlocked reads and
+# the prefetching thread, the stats flip, the in-flight table, the
+# quotas. A report stops the test and fails the target.
+tsan:
+	$(MAKE) -j$(NPROC) B=build/tsan SAN=thread WERROR=$(WERROR) \
+	    $(UNIT_TESTS:$(B)/%=build/tsan/%)
+	TSAN_OPTIONS=halt_on_error=1 $(MAKE) B=build/tsan SAN=thread unit
+
 # libFuzzer targets, built with clang; `make fuzz` runs each for a while.
 # The modules are compiled once into archives with the fuzzer's
 # instrumentation, and each target links what it uses from them.
@@ -234,6 +247,7 @@ check: deps-check
 	$(MAKE) WERROR=-Werror lint hardencheck unit doccheck blast-test e2e
 	$(MAKE) -j$(NPROC) B=build/asan SAN=1 WERROR=-Werror all
 	$(MAKE) WERROR=-Werror asan
+	$(MAKE) WERROR=-Werror tsan
 	$(MAKE) -j$(NPROC) fuzz-build
 	@set -e; for f in $(FUZZ_TARGETS); do \
 	    n=$$(basename $$f); echo "== $$f (bounded run)"; \

@@ -1120,12 +1120,11 @@ test_cache_prefetch_grow(void **state)
  * The other writers of a bucket while cache_prefetch_entry() reads it
  * unlocked: an eviction's unchain (a cache of one small shard), an
  * insert that replaces an entry, a remembered failure, and a flush,
- * which empties every bucket of arrays grown large before. Built with
- * -fsanitize=thread (make B=build/tsan OPT='-O1 -g -fsanitize=thread'
- * HARDEN= build/tsan/test_cache), every such store must be atomic, as
- * the read is: a flush that cleared the buckets with memset() was a data
- * race that TSan reported; under ASan, no read of an array or entry
- * freed. Afterwards the cache is consistent and the
+ * which empties every bucket of arrays grown large before. Under
+ * ThreadSanitizer (make tsan, part of make check) every such store must
+ * be atomic, as the read is: a flush that cleared the buckets with
+ * memset() was a data race that TSan reported; under ASan, no read of an
+ * array or entry freed. Afterwards the cache is consistent and the
  * names inserted since the last flush, as many as fit, are hits.
  */
 static void

@@ -505,7 +505,7 @@ test_boundaries(void **state)
 struct counter {
 	struct stats_worker	*w;
 	const struct stats_map	*m;
-	volatile int		 stop;
+	int			 stop;	/* atomic */
 	unsigned long		 n;
 };
 
@@ -516,7 +516,7 @@ counter_main(void *arg)
 	unsigned	 i;
 
 	snapshot_thread_init();
-	while (!c->stop) {
+	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
 		snapshot_read_begin();
 		stats_worker_begin(c->w, 0);
 		for (i = 0; i < 64; i++) {
@@ -556,7 +556,7 @@ test_flip_under_load(void **state)
 		usleep(2000);
 		stats_tick(st, now);
 	}
-	c.stop = 1;
+	__atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(th, NULL);
 	stats_flush(st, now, 0);
 	a = records(t.dir.path, now, 0);
