@@ -72,6 +72,7 @@
 #include "fwd.h"
 #include "inflight.h"
 #include "log.h"
+#include "memo.h"
 #include "policy.h"
 #include "query.h"
 #include "quota.h"
@@ -102,6 +103,8 @@ struct query_ctx {
 						   enum stats_limit), for
 						   query_fallback() to count */
 	struct stats_worker	*sw;		/* statistics, or NULL */
+	struct memo		*memo;		/* blocked questions' verdicts
+						   (memo.h) */
 
 	/*
 	 * The client response timers of the forwarded queries: all of one
@@ -285,13 +288,22 @@ query_keep_target(struct query *q)
 
 /*
  * The policy on q's question, which query_prepare_at() left to the
- * cache's bits (q->deferred): asked now, under the same policy.
+ * cache's bits (q->deferred): asked now, under the same policy. A name
+ * this worker blocked for the board before has its verdict in the memo
+ * (whose set query_prepare() asked for two datagrams ago), and then the
+ * lists are not asked; a new block goes into the memo.
  */
 static void
-query_settle(const struct snapshot *snap, struct query *q)
+query_settle(struct query_ctx *qc, const struct snapshot *snap,
+    struct query *q)
 {
-	policy_question(snap->policy, q->board, &q->wq, &q->verdict);
 	q->deferred = 0;
+	if (memo_get(qc->memo, &q->wq, q->gen, q->board->index, &q->verdict))
+		return;
+	policy_question(snap->policy, q->board, &q->wq, &q->verdict);
+	if (q->verdict.kind == POLICY_BLOCK)
+		memo_put(qc->memo, &q->wq, q->gen, q->board->index,
+		    &q->verdict);
 }
 
 /*
@@ -470,8 +482,10 @@ query_prepare_at(struct query_ctx *qc, const struct snapshot *snap,
 	q->verdict.rule = POLICY_RULE_NONE;
 	q->verdict.bit = -1;
 	h = wire_qhash_keep(&q->wq);
-	if (ahead)
+	if (ahead) {
+		memo_prefetch(qc->memo, h);
 		cache_prefetch(qc->cache, h);
+	}
 }
 
 /* How a lookup of query_cached() in query_decide() went: the answer. */
@@ -554,7 +568,7 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 		r = query_cached(qc, snap->policy, q, &q->wq, 0, &n);
 		if (r != CACHE_MISS && r != CACHE_POLICY)
 			return (query_decided(qc, q, r, n));
-		query_settle(snap, q);
+		query_settle(qc, snap, q);
 	}
 
 	/* The policy's verdict on the question. */
@@ -599,11 +613,11 @@ query_prefetch(struct query_ctx *qc, const struct snapshot *snap,
 {
 	/*
 	 * Not in the cache, by its tags (blocked names never are): the
-	 * policy now, as when it was asked before the cache. The tags' line
-	 * was asked for by query_prepare() a datagram ago.
+	 * policy now (or the memo), as when it was asked before the cache.
+	 * The tags' line was asked for by query_prepare() a datagram ago.
 	 */
 	if (q->deferred && !cache_prefetch_entry(qc->cache, q->wq.qhash))
-		query_settle(snap, q);
+		query_settle(qc, snap, q);
 }
 
 enum query_next
@@ -1194,6 +1208,7 @@ query_ctx_new(struct event_base *base, struct cache *cache,
 	qc->inspect.fn = query_fwd_inspect_cb;
 	qc->inspect.arg = qc;
 	if ((qc->clients = quota_new()) == NULL ||
+	    (qc->memo = memo_new(MEMO_SETS)) == NULL ||
 	    (qc->fwd = fwd_new(base, cache, &qc->inspect)) == NULL ||
 	    (qc->timer_ev = evtimer_new(base, query_stale_cb, qc)) == NULL ||
 	    (qc->mailbox = inflight_mailbox_new(base, query_wake_cb, qc)) ==
@@ -1222,6 +1237,7 @@ query_ctx_free(struct query_ctx *qc)
 	if (qc->timer_ev != NULL)
 		event_free(qc->timer_ev);
 	quota_free(qc->clients);
+	memo_free(qc->memo);
 	free(qc);
 }
 
