@@ -298,8 +298,11 @@ query_settle(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q)
 {
 	q->deferred = 0;
-	if (memo_get(qc->memo, &q->wq, q->gen, q->board->index, &q->verdict))
+	if (memo_get(qc->memo, &q->wq, q->gen, q->board->index,
+	    &q->verdict)) {
+		qc->st.memo_hits++;
 		return;
+	}
 	policy_question(snap->policy, q->board, &q->wq, &q->verdict);
 	if (q->verdict.kind == POLICY_BLOCK)
 		memo_put(qc->memo, &q->wq, q->gen, q->board->index,

@@ -28,8 +28,12 @@
  * registry), a client's share of forwarded queries and of questions, the
  * worker's share, each answered at once by query_fallback() (stale, else
  * SERVFAIL); a failure remembered (RFC 9520); response rate limiting of
- * datagram answers with slip. And that a cache hit, a blocked answer, a
- * refused one and a rewrite with its target cached allocate nothing:
+ * datagram answers with slip. The memo of blocked verdicts (memo.h): a
+ * repeat answered from it byte for byte as from the lists (list, deny
+ * list, canary, RPZ), each board its own verdict, none of a policy
+ * before a reload, names crowding its sets. And that a cache hit, a
+ * blocked answer (from the memo too), a refused one and a rewrite with
+ * its target cached allocate nothing:
  * this binary counts every malloc(), calloc() and realloc() of the
  * process (libraries too) while a test asks it to (alloc_begin(),
  * alloc_end()).
@@ -69,6 +73,7 @@ void	__sanitizer_malloc_hook(const volatile void *, size_t);
 #include "cache.h"
 #include "conf.h"
 #include "inflight.h"
+#include "memo.h"
 #include "policy.h"
 #include "query.h"
 #include "rrl.h"
@@ -753,6 +758,9 @@ test_no_alloc(void **state)
 		}
 		assert_int_equal(WIRE_RCODE(out[3]), cases[i].rcode);
 	}
+	/* The three blocked names were answered from the memo after the
+	   first time, allocating nothing either. */
+	assert_int_equal(stats(fx).memo_hits, 3 * 100);
 	/* The counter counts, in a library too: a buffer of libevent's. */
 	alloc_begin();
 	buf = evbuffer_new();
@@ -1225,6 +1233,263 @@ test_cache_hit_reload(void **state)
 	check_answer(fx, OPEN, "ads.example.nl.", LDNS_RCODE_NOERROR, -1,
 	    NULL, "ads.example.nl.\t300\tIN\tA\t192.0.2.12");
 	assert_int_equal(fx->up_queries, 0);
+}
+
+#define OTHER	"10.2.3.4"	/* in the board that denies ads.example.nl */
+
+/*
+ * Boards beside School for the memo's tests: Other (10.2.0.0/16), whose
+ * deny list has ads.example.nl, answered NODATA, and which blocks the
+ * RPZ list rpz (NXDOMAIN and NODATA by the zone's own word); and Open.
+ */
+static void
+fx_memo_boards(struct fx *fx, const char *rpz)
+{
+	fx_open_board(fx);
+	tdir_write(&fx->dir, "boards/other.yaml",
+	    "name: Other\n"
+	    "networks: [ 10.2.0.0/16 ]\n"
+	    "block: [ rpz ]\n"
+	    "deny: [ ads.example.nl ]\n"
+	    "action: nodata\n");
+	tdir_write(&fx->dir, "lists/rpz.zone",
+	    "$TTL 300\n"
+	    "$ORIGIN rpz.test.\n"
+	    "@ SOA ns.test. admin.test. 1 3600 600 86400 60\n"
+	    "@ NS ns.test.\n"
+	    "nx.test CNAME .\n"
+	    "*.nodata.test CNAME *.\n"
+	    "walled.test CNAME garden.test.\n");
+	fx->conf_extra = "  rpz: { file: lists/rpz.zone, format: rpz }\n";
+	fx->snap = fx_load(fx, "1s", 3, "127.0.0.0/16", rpz);
+	snapshot_free(snapshot_swap(fx->snap));
+}
+
+/*
+ * Ask name/A from a client blocked for it, three times: the first from
+ * the lists, the second (query_answer()) and third (the worker's steps)
+ * from the memo, byte for byte the same answer, verdict and statistics'
+ * category. The first is checked: rcode, EDE code and text, and the SOA's
+ * owner (the blocked suffix: apex_off) when there is one.
+ */
+static void
+assert_memo_block(struct fx *fx, const char *from, const char *name,
+    int rcode, int code, const char *text, const char *soa)
+{
+	struct query		 q;
+	struct policy_verdict	 v;
+	ldns_pkt		*p;
+	uint8_t			 first[4096], out[4096];
+	char			 got[256], *owner;
+	size_t			 len;
+	uint64_t		 hits = stats(fx).memo_hits;
+	int			 cat, i;
+
+	assert_int_equal(ask(fx, &q, &tp_udp, from, name, LDNS_RR_TYPE_A,
+	    PKT_EDNS, first, sizeof first), QUERY_SEND);
+	assert_int_equal(q.verdict.kind, POLICY_BLOCK);
+	assert_int_equal(stats(fx).memo_hits, hits);
+	len = q.outlen;
+	v = q.verdict;
+	cat = q.cat;
+	p = parse(first, len);
+	assert_int_equal(ldns_pkt_get_rcode(p), rcode);
+	assert_int_equal(ede(p, got, sizeof got), code);
+	assert_string_equal(got, text);
+	if (soa != NULL) {
+		assert_int_equal(ldns_pkt_nscount(p), 1);
+		owner = ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(
+		    ldns_pkt_authority(p), 0)));
+		assert_string_equal(owner, soa);
+		free(owner);
+	}
+	ldns_pkt_free(p);
+
+	for (i = 0; i < 2; i++) {
+		memset(out, 0xee, sizeof out);
+		if (i == 0)
+			assert_int_equal(ask(fx, &q, &tp_udp, from, name,
+			    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out),
+			    QUERY_SEND);
+		else
+			assert_int_equal(ask_steps(fx, &q, from, name, out,
+			    sizeof out), QUERY_SEND);
+		assert_int_equal(q.outlen, len);
+		assert_memory_equal(out, first, len);
+		assert_int_equal(q.verdict.kind, v.kind);
+		assert_int_equal(q.verdict.rule, v.rule);
+		assert_int_equal(q.verdict.bit, v.bit);
+		assert_int_equal(q.verdict.action, v.action);
+		assert_int_equal(q.verdict.ede_code, v.ede_code);
+		assert_ptr_equal(q.verdict.ede_text, v.ede_text);
+		assert_int_equal(q.verdict.apex_off, v.apex_off);
+		assert_int_equal(q.cat, cat);
+		assert_int_equal(stats(fx).memo_hits, hits + i + 1);
+	}
+}
+
+/*
+ * A blocked name asked again takes its verdict from the worker's memo:
+ * the same answer as from the lists, for a list (its suffix in the SOA),
+ * the deny list, a canary, an RPZ NXDOMAIN and NODATA; a cached name a
+ * board blocks too. An RPZ CNAME (a rewrite) is not kept.
+ */
+static void
+test_memo_blocked(void **state)
+{
+	struct fx		*fx = *state;
+	const char *const	 ads[] = {
+		"x.ads.example.nl. 300 IN A 192.0.2.1", NULL };
+	struct query		 q;
+	uint8_t			 out[4096];
+	uint64_t		 hits;
+
+	fx_memo_boards(fx, "deny: [ denied.example ]\n");
+	assert_memo_block(fx, CLIENT, "Tracker.ADS.example.nl.",
+	    LDNS_RCODE_NXDOMAIN, WIRE_EDE_FILTERED, "blocked: ads",
+	    "ADS.example.nl.");
+	assert_memo_block(fx, CLIENT, "a.b.www.denied.example.",
+	    LDNS_RCODE_NXDOMAIN, WIRE_EDE_FILTERED, "blocked: deny list",
+	    "denied.example.");
+	assert_memo_block(fx, CLIENT, "use-application-dns.net.",
+	    LDNS_RCODE_NXDOMAIN, WIRE_EDE_BLOCKED, "blocked: canary",
+	    "use-application-dns.net.");
+	assert_memo_block(fx, OTHER, "nx.test.", LDNS_RCODE_NXDOMAIN,
+	    WIRE_EDE_FILTERED, "blocked: rpz", "nx.test.");
+	assert_memo_block(fx, OTHER, "a.nodata.test.", LDNS_RCODE_NOERROR,
+	    WIRE_EDE_FILTERED, "blocked: rpz", NULL);
+	/* Cached for Open, blocked for School: from the memo too. */
+	cache_put(fx, "x.ads.example.nl.", ads, cache_now(), 1);
+	assert_memo_block(fx, CLIENT, "x.ads.example.nl.",
+	    LDNS_RCODE_NXDOMAIN, WIRE_EDE_FILTERED, "blocked: ads",
+	    "ads.example.nl.");
+
+	hits = stats(fx).memo_hits;
+	assert_int_equal(ask(fx, &q, &tp_udp, OTHER, "walled.test.",
+	    LDNS_RR_TYPE_A, 0, out, sizeof out), QUERY_FORWARD);
+	assert_int_equal(q.verdict.kind, POLICY_REWRITE);
+	assert_int_equal(ask(fx, &q, &tp_udp, OTHER, "walled.test.",
+	    LDNS_RR_TYPE_A, 0, out, sizeof out), QUERY_FORWARD);
+	assert_int_equal(q.verdict.kind, POLICY_REWRITE);
+	assert_int_equal(stats(fx).memo_hits, hits);
+	assert_int_equal(stats(fx).blocked, 6 * 3);
+}
+
+/* Ask name/A from a client: the verdict, and the EDE text into text. */
+static enum policy_kind
+memo_verdict(struct fx *fx, const char *from, const char *name,
+    enum query_next next, char *text, size_t cap)
+{
+	struct query	 q;
+	ldns_pkt	*p;
+	uint8_t		 out[4096];
+
+	text[0] = '\0';
+	assert_int_equal(ask(fx, &q, &tp_udp, from, name, LDNS_RR_TYPE_A,
+	    PKT_EDNS, out, sizeof out), next);
+	if (next == QUERY_SEND) {
+		p = parse(out, q.outlen);
+		ede(p, text, cap);
+		ldns_pkt_free(p);
+	}
+	return (q.verdict.kind);
+}
+
+/*
+ * Boards keep their own verdicts: one name asked by School (its list),
+ * Other (its deny list, NODATA) and Open (passed: forwarded), one after
+ * the other, each gets its board's answer from the memo as from the
+ * lists; and after a reload the memo's verdicts are of no use: a name
+ * taken off the list passes, one put on it is blocked, and a board's new
+ * action (the lists unchanged, shared with the policy before) holds.
+ */
+static void
+test_memo_reload(void **state)
+{
+	struct fx	*fx = *state;
+	char		 text[256];
+	int		 i;
+
+	fx_memo_boards(fx, NULL);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(memo_verdict(fx, CLIENT, "ads.example.nl.",
+		    QUERY_SEND, text, sizeof text), POLICY_BLOCK);
+		assert_string_equal(text, "blocked: ads");
+		assert_int_equal(memo_verdict(fx, OTHER, "ads.example.nl.",
+		    QUERY_SEND, text, sizeof text), POLICY_BLOCK);
+		assert_string_equal(text, "blocked: deny list");
+		assert_int_equal(memo_verdict(fx, OPEN, "ads.example.nl.",
+		    QUERY_FORWARD, text, sizeof text), POLICY_PASS);
+	}
+	assert_int_equal(stats(fx).memo_hits, 2 * 2);
+
+	/* The list now has news.example.org, not ads.example.nl. */
+	tdir_write(&fx->dir, "lists/ads.txt", "news.example.org\n");
+	fx->snap = fx_load(fx, "1s", 3, "127.0.0.0/16", NULL);
+	snapshot_free(snapshot_swap(fx->snap));
+	assert_int_equal(memo_verdict(fx, CLIENT, "ads.example.nl.",
+	    QUERY_FORWARD, text, sizeof text), POLICY_PASS);
+	assert_int_equal(memo_verdict(fx, CLIENT, "news.example.org.",
+	    QUERY_SEND, text, sizeof text), POLICY_BLOCK);
+	assert_int_equal(memo_verdict(fx, CLIENT, "news.example.org.",
+	    QUERY_SEND, text, sizeof text), POLICY_BLOCK);
+	assert_string_equal(text, "blocked: ads");
+	assert_int_equal(stats(fx).memo_hits, 2 * 2 + 1);
+
+	/* The same lists, School's action now NODATA. */
+	fx->snap = fx_load(fx, "1s", 3, "127.0.0.0/16", "action: nodata\n");
+	snapshot_free(snapshot_swap(fx->snap));
+	assert_memo_block(fx, CLIENT, "news.example.org.", LDNS_RCODE_NOERROR,
+	    WIRE_EDE_FILTERED, "blocked: ads", "news.example.org.");
+}
+
+/*
+ * More blocked names than the memo has room for, of two kinds (a list's,
+ * the deny list's) with other EDE texts and suffixes, asked in a random
+ * order, most of them of a few hundred often asked: they share sets and
+ * push each other out, those asked often are answered from the memo,
+ * and each answer is still its own name's.
+ */
+static void
+test_memo_crowded(void **state)
+{
+	struct fx	*fx = *state;
+	struct query	 q;
+	ldns_pkt	*p;
+	uint8_t		 out[4096];
+	char		 name[64], text[256], *owner;
+	uint32_t	 x = 1;
+	int		 i, n, deny, asks = 4 * MEMO_SETS * MEMO_WAYS;
+
+	fx_memo_boards(fx, "deny: [ denied.example ]\n");
+	for (i = 0; i < asks; i++) {
+		x = x * 1103515245 + 12345;
+		n = (int)((x >> 8) % (i % 4 == 0 ? (unsigned)asks : 500));
+		deny = n % 3 == 0;
+		snprintf(name, sizeof name, "n%d.%s", n, deny ?
+		    "denied.example." : "ads.example.nl.");
+		assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, name,
+		    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out), QUERY_SEND);
+		p = parse(out, q.outlen);
+		assert_int_equal(ede(p, text, sizeof text),
+		    WIRE_EDE_FILTERED);
+		assert_string_equal(text, deny ? "blocked: deny list" :
+		    "blocked: ads");
+		owner = ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(
+		    ldns_pkt_authority(p), 0)));
+		assert_string_equal(owner, deny ? "denied.example." :
+		    "ads.example.nl.");
+		free(owner);
+		ldns_pkt_free(p);
+		/* The question's name, echoed: its first label. */
+		assert_memory_equal(out + WIRE_HDR_LEN + 1, name,
+		    strchr(name, '.') - name);
+	}
+	assert_int_equal(stats(fx).blocked, asks);
+	print_message("  %llu of %d from the memo\n",
+	    (unsigned long long)stats(fx).memo_hits, asks);
+	assert_true(stats(fx).memo_hits > (uint64_t)asks / 2);
+	assert_true(stats(fx).memo_hits < (uint64_t)asks);
 }
 
 /*
@@ -1933,6 +2198,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cache_hit_question, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_cache_hit_reload, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_memo_blocked, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_memo_reload, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_memo_crowded, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_transport_size, setup,
 		    teardown),

@@ -1,0 +1,277 @@
+/*
+ * test_memo.c: the worker's memory of blocked verdicts. A verdict comes
+ * back as it went in; a name whose 64-bit hash is another's (forced
+ * here: the tests pick the hashes) never gets the other's verdict; a
+ * verdict of another policy generation or another board is a miss; a
+ * set keeps its last MEMO_WAYS verdicts, the oldest going first, and a
+ * verdict of an older generation goes before any of the current one;
+ * only blocks of names up to MEMO_NAME octets are kept.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "memo.h"
+#include "policy.h"
+#include "wire.h"
+
+/* q holds name (text, dots between labels) with the hash h, kept. */
+static const struct wire_query *
+mkq(struct wire_query *q, const char *name, uint64_t h)
+{
+	const char	*p = name, *dot;
+	size_t		 n, off = 0;
+
+	memset(q, 0, sizeof *q);
+	while (*p != '\0') {
+		dot = strchr(p, '.');
+		n = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		assert_true(n > 0 && n < 64 && off + n + 2 <= WIRE_MAX_NAME);
+		q->lname[off++] = (uint8_t)n;
+		memcpy(q->lname + off, p, n);
+		off += n;
+		p += n + (dot != NULL);
+	}
+	q->lname[off++] = 0;
+	memcpy(q->name, q->lname, off);
+	q->name_len = (uint16_t)off;
+	q->have_question = 1;
+	q->qhash = h;
+	q->qhashed = 1;
+	return (q);
+}
+
+/* A name (text) of len octets in wire form, of labels "xx...", into buf. */
+static const char *
+longname(char *buf, size_t len)
+{
+	size_t	off = 0, n;
+
+	/* Each label takes its length octet; the root one more. */
+	len--;
+	while (len > 0) {
+		n = len - 1 > 9 ? 9 : len - 1;
+		if (len - (n + 1) == 1)		/* no label of 0 after it */
+			n--;
+		if (off != 0)
+			buf[off++] = '.';
+		memset(buf + off, 'x', n);
+		off += n;
+		len -= n + 1;
+	}
+	buf[off] = '\0';
+	return (buf);
+}
+
+/* A block as policy_question() writes it, by rule (list bit). */
+static struct policy_verdict
+block(enum policy_rule rule, int bit, const char *text, size_t apex_off)
+{
+	struct policy_verdict	v;
+
+	memset(&v, 0, sizeof v);
+	v.kind = POLICY_BLOCK;
+	v.rule = rule;
+	v.bit = bit;
+	v.action = rule == POLICY_RULE_CANARY ? WIRE_BLOCK_NXDOMAIN :
+	    WIRE_BLOCK_NODATA;
+	v.ede_code = rule == POLICY_RULE_CANARY ? WIRE_EDE_BLOCKED :
+	    WIRE_EDE_FILTERED;
+	v.ede_text = text;
+	v.apex_off = apex_off;
+	return (v);
+}
+
+/* memo_get() gives want back, whole (every field, padding aside). */
+static void
+assert_got(const struct memo *m, const struct wire_query *q, uint32_t gen,
+    unsigned board, const struct policy_verdict *want)
+{
+	struct policy_verdict	v;
+
+	memset(&v, 0x5a, sizeof v);
+	assert_int_equal(memo_get(m, q, gen, board, &v), 1);
+	assert_int_equal(v.kind, want->kind);
+	assert_int_equal(v.rule, want->rule);
+	assert_int_equal(v.bit, want->bit);
+	assert_int_equal(v.action, want->action);
+	assert_int_equal(v.ede_code, want->ede_code);
+	assert_ptr_equal(v.ede_text, want->ede_text);
+	assert_int_equal(v.apex_off, want->apex_off);
+	assert_null(v.target);
+	assert_int_equal(v.tlen, 0);
+	assert_int_equal(v.ttl, 0);
+}
+
+/* memo_get() has nothing, and leaves v alone. */
+static void
+assert_none(const struct memo *m, const struct wire_query *q, uint32_t gen,
+    unsigned board)
+{
+	struct policy_verdict	v, was;
+
+	memset(&v, 0x5a, sizeof v);
+	was = v;
+	assert_int_equal(memo_get(m, q, gen, board, &v), 0);
+	assert_memory_equal(&v, &was, sizeof v);
+}
+
+/* What goes in comes out, for its generation and board only. */
+static void
+test_keyed(void **state)
+{
+	struct memo		*m;
+	struct wire_query	 q;
+	struct policy_verdict	 v = block(POLICY_RULE_LIST, 3,
+				    "blocked: ads", 4);
+
+	(void)state;
+	assert_null(memo_new(0));
+	assert_null(memo_new(3));
+	assert_non_null(m = memo_new(MEMO_SETS));
+	mkq(&q, "www.ads.example.nl", 0x1234);
+	assert_none(m, &q, 7, 0);
+	memo_put(m, &q, 7, 0, &v);
+	assert_got(m, &q, 7, 0, &v);
+	/* Another generation (a reload), another board: misses. */
+	assert_none(m, &q, 8, 0);
+	assert_none(m, &q, 6, 0);
+	assert_none(m, &q, 7, 1);
+	/* The same name with another hash (another qtype): its own. */
+	mkq(&q, "www.ads.example.nl", 0x1234 + MEMO_SETS);
+	assert_none(m, &q, 7, 0);
+	memo_free(m);
+	memo_free(NULL);
+}
+
+/*
+ * Names sharing a full hash, not just a set: each has its own verdict or
+ * none, never another's, whatever the order of puts and gets; a name
+ * that is the start of another's, or differs in one octet, too.
+ */
+static void
+test_collision(void **state)
+{
+	struct memo		*m;
+	struct wire_query	 a, b, c, d;
+	struct policy_verdict	 va = block(POLICY_RULE_LIST, 0,
+				    "blocked: ads", 4);
+	struct policy_verdict	 vb = block(POLICY_RULE_DENY, -1,
+				    "blocked: deny list", 0);
+	struct policy_verdict	 vc = block(POLICY_RULE_CANARY, -1,
+				    "blocked: canary", 0);
+
+	(void)state;
+	assert_non_null(m = memo_new(1));
+	mkq(&a, "www.ads.example.nl", 42);
+	mkq(&b, "www.ads.example.nm", 42);
+	mkq(&c, "www.ads.example.nl.x", 42);
+	mkq(&d, "www.ads.example", 42);
+	memo_put(m, &a, 1, 0, &va);
+	assert_none(m, &b, 1, 0);
+	assert_none(m, &c, 1, 0);
+	assert_none(m, &d, 1, 0);
+	memo_put(m, &b, 1, 0, &vb);
+	assert_got(m, &a, 1, 0, &va);
+	assert_got(m, &b, 1, 0, &vb);
+	/* A third in the one set of two ways: the oldest (a) goes. */
+	memo_put(m, &c, 1, 0, &vc);
+	assert_none(m, &a, 1, 0);
+	assert_got(m, &b, 1, 0, &vb);
+	assert_got(m, &c, 1, 0, &vc);
+	assert_none(m, &d, 1, 0);
+	/* Put again: replaced where it is, nothing else pushed out. */
+	memo_put(m, &b, 1, 0, &va);
+	assert_got(m, &b, 1, 0, &va);
+	assert_got(m, &c, 1, 0, &vc);
+	memo_free(m);
+}
+
+/* A verdict of an older generation goes first, the current ones stay. */
+static void
+test_generation(void **state)
+{
+	struct memo		*m;
+	struct wire_query	 a, b, c;
+	struct policy_verdict	 v = block(POLICY_RULE_LIST, 1,
+				    "blocked: ads", 0);
+
+	(void)state;
+	assert_non_null(m = memo_new(1));
+	mkq(&a, "a.example", 1);
+	mkq(&b, "b.example", 2);
+	mkq(&c, "c.example", 3);
+	memo_put(m, &a, 1, 0, &v);	/* way 0: a (gen 1) */
+	memo_put(m, &b, 2, 0, &v);	/* a is old: b in its place */
+	memo_put(m, &c, 2, 0, &v);	/* b to way 1, c in way 0 */
+	assert_got(m, &b, 2, 0, &v);
+	assert_got(m, &c, 2, 0, &v);
+	assert_none(m, &a, 1, 0);
+	/* Way 0 of an old generation is overwritten, way 1 kept. */
+	memo_put(m, &a, 3, 0, &v);	/* a, b (gen 2) */
+	memo_put(m, &c, 4, 0, &v);	/* c, b */
+	assert_none(m, &a, 3, 0);
+	assert_got(m, &c, 4, 0, &v);
+	assert_got(m, &b, 2, 0, &v);
+	memo_free(m);
+}
+
+/* Only blocks of names up to MEMO_NAME octets are kept. */
+static void
+test_kept(void **state)
+{
+	struct memo		*m;
+	struct wire_query	 q;
+	struct policy_verdict	 v = block(POLICY_RULE_LIST, 2,
+				    "blocked: ads", 0);
+	char			 name[256];
+
+	(void)state;
+	assert_non_null(m = memo_new(4));
+	mkq(&q, "pass.example", 9);
+	v.kind = POLICY_PASS;
+	memo_put(m, &q, 1, 0, &v);
+	assert_none(m, &q, 1, 0);
+	v.kind = POLICY_ALLOWED;
+	memo_put(m, &q, 1, 0, &v);
+	assert_none(m, &q, 1, 0);
+	v.kind = POLICY_REWRITE;
+	memo_put(m, &q, 1, 0, &v);
+	assert_none(m, &q, 1, 0);
+	v.kind = POLICY_BLOCK;
+
+	/* MEMO_NAME octets exactly, then one more. */
+	mkq(&q, longname(name, MEMO_NAME), 10);
+	assert_int_equal(q.name_len, MEMO_NAME);
+	memo_put(m, &q, 1, 0, &v);
+	assert_got(m, &q, 1, 0, &v);
+	mkq(&q, longname(name, MEMO_NAME + 1), 11);
+	assert_int_equal(q.name_len, MEMO_NAME + 1);
+	memo_put(m, &q, 1, 0, &v);
+	assert_none(m, &q, 1, 0);
+	/* A question whose hash was never worked out. */
+	mkq(&q, "unhashed.example", 12);
+	q.qhashed = 0;
+	memo_put(m, &q, 1, 0, &v);
+	q.qhashed = 1;
+	assert_none(m, &q, 1, 0);
+	memo_free(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_keyed),
+		cmocka_unit_test(test_collision),
+		cmocka_unit_test(test_generation),
+		cmocka_unit_test(test_kept),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
