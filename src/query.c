@@ -7,7 +7,9 @@
  * cache entry keeps (policy_question_bits(), for the policy generation
  * in force): PASS with one AND of the board's qstop, and only when that
  * says otherwise, or the name is not cached, policy_question() itself
- * (query_prepare_at(), query_decide()). When the
+ * (query_prepare_at(), query_decide()), unless the worker blocked the
+ * name for the board before under the same policy: its memo (memo.h)
+ * has the verdict then (query_settle()). When the
  * forwarded question is settled, query_finish() decides again under the
  * policy in force then if a reload brought a new one (it may have changed
  * the board or its lists), and adds the policy on the answer.

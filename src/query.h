@@ -30,7 +30,8 @@
  *
  * Ownership: main owns the cache and the registry (shared by all workers).
  * Each worker owns its struct query_ctx (forwarder, mailbox, scratch
- * buffers, counters), made with query_ctx_new() on the worker's
+ * buffers, counters, its memo of blocked verdicts: memo.h), made with
+ * query_ctx_new() on the worker's
  * event_base. The transport owns every record holding a forwarded struct
  * query; query.c keeps a pointer to it from query_forward() until it calls
  * tp->release(), after which it never touches it again. board and verdict
@@ -292,11 +293,13 @@ enum query_next	 query_answer(struct query_ctx *, const struct snapshot *snap,
  * query_answer() in steps, for a batch whose queries are known ahead, all
  * inside one read section of snap: query_prepare() parses pkt (len
  * octets) into q, finds its board, hashes its question and starts
- * loading the cache lines of its bucket (cache_prefetch());
+ * loading the cache lines of its bucket (cache_prefetch()) and its set
+ * in the worker's memo of blocked verdicts (memo_prefetch());
  * query_prefetch(), a query or so later, those of its cache entry
  * (cache_prefetch_entry()), or for a question the bucket's tags say is
- * not cached, asks the policy's verdict on it (a question that is cached
- * gets it from the entry's bits, query.c);
+ * not cached, takes the board's verdict on it from the memo or asks the
+ * policy (a question that is cached gets it from the entry's bits,
+ * query.c);
  * query_answer_prepared(), a query or so later again, decides and
  * answers as query_answer() does (pkt may be gone by then: q holds what
  * it needs). q's transport fields (tp, from, received) are set before
