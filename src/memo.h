@@ -36,8 +36,9 @@
  * every entry is a board's own, a board cannot tell by the time of an
  * answer whether another board asked for a name.
  *
- * Memory: MEMO_SETS * MEMO_WAYS * 128 octets a worker (256 KiB), allocated
- * once by memo_new(); nothing on the query path.
+ * Memory: MEMO_SETS * (64 + MEMO_WAYS * 128) octets a worker (288 KiB
+ * for 2,048 verdicts), allocated once by memo_new(); nothing on the
+ * query path.
  *
  * Threads: one table per worker, used by that worker's thread only.
  * Ownership: the creator owns the table.
@@ -51,9 +52,9 @@
 #include "policy.h"
 #include "wire.h"
 
-#define MEMO_SETS	1024	/* sets of the default table, a power of 2 */
-#define MEMO_WAYS	2
-#define MEMO_NAME	96	/* longest name kept (lower-case wire) */
+#define MEMO_SETS	512	/* sets of the default table, a power of 2 */
+#define MEMO_WAYS	4
+#define MEMO_NAME	112	/* longest name kept (lower-case wire) */
 
 struct memo;
 
@@ -61,7 +62,7 @@ struct memo;
 struct memo	*memo_new(size_t nsets);
 void		 memo_free(struct memo *);
 
-/* A hint: start loading the set of the question hash h. */
+/* A hint: start loading the keys of the set of the question hash h. */
 void		 memo_prefetch(const struct memo *, uint64_t h);
 
 /*
@@ -75,7 +76,8 @@ int		 memo_get(const struct memo *, const struct wire_query *q,
 /*
  * Keep v, policy_question()'s verdict of board on q's question under
  * generation gen, if it is one the table keeps (a block, of a name not
- * too long); it replaces the oldest of its set. q's hash must be kept.
+ * too long); it replaces one of an older policy in its set, else one of
+ * the set's verdicts in turn. q's hash must be kept.
  */
 void		 memo_put(struct memo *, const struct wire_query *q,
 		    uint32_t gen, unsigned board,

@@ -3,14 +3,15 @@
  * back as it went in; a name whose 64-bit hash is another's (forced
  * here: the tests pick the hashes) never gets the other's verdict; a
  * verdict of another policy generation or another board is a miss; a
- * set keeps its last MEMO_WAYS verdicts, the oldest going first, and a
- * verdict of an older generation goes before any of the current one;
- * only blocks of names up to MEMO_NAME octets are kept.
+ * set keeps MEMO_WAYS verdicts, and one of an older generation goes
+ * before any of the current one; only blocks of names up to MEMO_NAME
+ * octets are kept.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,22 +150,38 @@ test_keyed(void **state)
 	memo_free(NULL);
 }
 
+/* n names of one hash: "n0.ads.example.nl", ... into qs. */
+static void
+mkqs(struct wire_query *qs, size_t n, uint64_t h)
+{
+	char	name[64];
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "n%zu.ads.example.nl", i);
+		mkq(&qs[i], name, h);
+	}
+}
+
 /*
  * Names sharing a full hash, not just a set: each has its own verdict or
  * none, never another's, whatever the order of puts and gets; a name
- * that is the start of another's, or differs in one octet, too.
+ * that is the start of another's, or differs in one octet, too. One
+ * more than a set holds pushes exactly one out.
  */
 static void
 test_collision(void **state)
 {
+	static const char *const texts[] = {
+		"blocked: ads", "blocked: deny list", "blocked: canary" };
 	struct memo		*m;
-	struct wire_query	 a, b, c, d;
+	struct wire_query	 a, b, c, d, qs[MEMO_WAYS + 1];
 	struct policy_verdict	 va = block(POLICY_RULE_LIST, 0,
 				    "blocked: ads", 4);
 	struct policy_verdict	 vb = block(POLICY_RULE_DENY, -1,
 				    "blocked: deny list", 0);
-	struct policy_verdict	 vc = block(POLICY_RULE_CANARY, -1,
-				    "blocked: canary", 0);
+	struct policy_verdict	 vs[MEMO_WAYS + 1], v;
+	size_t			 i, found;
 
 	(void)state;
 	assert_non_null(m = memo_new(1));
@@ -179,45 +196,58 @@ test_collision(void **state)
 	memo_put(m, &b, 1, 0, &vb);
 	assert_got(m, &a, 1, 0, &va);
 	assert_got(m, &b, 1, 0, &vb);
-	/* A third in the one set of two ways: the oldest (a) goes. */
-	memo_put(m, &c, 1, 0, &vc);
-	assert_none(m, &a, 1, 0);
-	assert_got(m, &b, 1, 0, &vb);
-	assert_got(m, &c, 1, 0, &vc);
-	assert_none(m, &d, 1, 0);
 	/* Put again: replaced where it is, nothing else pushed out. */
 	memo_put(m, &b, 1, 0, &va);
 	assert_got(m, &b, 1, 0, &va);
-	assert_got(m, &c, 1, 0, &vc);
+	assert_got(m, &a, 1, 0, &va);
+	assert_none(m, &c, 1, 0);
+	memo_free(m);
+
+	/* MEMO_WAYS + 1 names of one hash in a set of MEMO_WAYS ways. */
+	assert_non_null(m = memo_new(1));
+	mkqs(qs, MEMO_WAYS + 1, 7);
+	for (i = 0; i <= MEMO_WAYS; i++) {
+		vs[i] = block(POLICY_RULE_LIST, (int)i, texts[i % 3], i % 5);
+		memo_put(m, &qs[i], 1, 0, &vs[i]);
+	}
+	for (i = found = 0; i <= MEMO_WAYS; i++) {
+		if (memo_get(m, &qs[i], 1, 0, &v) == 0)
+			continue;
+		assert_got(m, &qs[i], 1, 0, &vs[i]);
+		found++;
+	}
+	assert_int_equal(found, MEMO_WAYS);
 	memo_free(m);
 }
 
-/* A verdict of an older generation goes first, the current ones stay. */
+/* Verdicts of an older generation go first, the current ones stay. */
 static void
 test_generation(void **state)
 {
 	struct memo		*m;
-	struct wire_query	 a, b, c;
+	struct wire_query	 old[MEMO_WAYS], cur[MEMO_WAYS];
 	struct policy_verdict	 v = block(POLICY_RULE_LIST, 1,
 				    "blocked: ads", 0);
+	size_t			 i;
 
 	(void)state;
 	assert_non_null(m = memo_new(1));
-	mkq(&a, "a.example", 1);
-	mkq(&b, "b.example", 2);
-	mkq(&c, "c.example", 3);
-	memo_put(m, &a, 1, 0, &v);	/* way 0: a (gen 1) */
-	memo_put(m, &b, 2, 0, &v);	/* a is old: b in its place */
-	memo_put(m, &c, 2, 0, &v);	/* b to way 1, c in way 0 */
-	assert_got(m, &b, 2, 0, &v);
-	assert_got(m, &c, 2, 0, &v);
-	assert_none(m, &a, 1, 0);
-	/* Way 0 of an old generation is overwritten, way 1 kept. */
-	memo_put(m, &a, 3, 0, &v);	/* a, b (gen 2) */
-	memo_put(m, &c, 4, 0, &v);	/* c, b */
-	assert_none(m, &a, 3, 0);
-	assert_got(m, &c, 4, 0, &v);
-	assert_got(m, &b, 2, 0, &v);
+	mkqs(old, MEMO_WAYS, 1);
+	for (i = 0; i < MEMO_WAYS; i++)
+		memo_put(m, &old[i], 1, 0, &v);
+	for (i = 0; i < MEMO_WAYS; i++)
+		assert_got(m, &old[i], 1, 0, &v);
+	/* A reload: the set fills with the new generation's alone. */
+	for (i = 0; i < MEMO_WAYS; i++) {
+		mkq(&cur[i], i % 2 ? "a.example" : "b.example.nl", 100 + i);
+		cur[i].qhash = 100 + i * 7;
+		memo_put(m, &cur[i], 2, 0, &v);
+	}
+	for (i = 0; i < MEMO_WAYS; i++) {
+		assert_got(m, &cur[i], 2, 0, &v);
+		assert_none(m, &old[i], 1, 0);
+		assert_none(m, &old[i], 2, 0);
+	}
 	memo_free(m);
 }
 
