@@ -292,7 +292,7 @@ query_keep_target(struct query *q)
  * The policy on q's question, which query_prepare_at() left to the
  * cache's bits (q->deferred): asked now, under the same policy. A name
  * this worker blocked for the board before has its verdict in the memo
- * (whose set query_prepare() asked for two datagrams ago), and then the
+ * (whose set query_prepare() asked for a datagram ago), and then the
  * lists are not asked; a new block goes into the memo.
  */
 static void
