@@ -547,6 +547,7 @@ veiligd_sum(const struct veiligd *vd, struct worker_stats *sum)
 		sum->rrl_dropped += st.rrl_dropped;
 		sum->rrl_slipped += st.rrl_slipped;
 		sum->blocked += st.blocked;
+		sum->memo_hits += st.memo_hits;
 		sum->rewritten += st.rewritten;
 		sum->tcp_accepted += st.tcp_accepted;
 		sum->tcp_rejected += st.tcp_rejected;
@@ -648,6 +649,8 @@ veiligd_cmd_stats(void *arg, int argc, char **argv, struct evbuffer *out)
 			{ "answers.shared", s.shared },
 			{ "answers.stale", s.stale },
 			{ "answers.blocked", s.blocked },
+			/* Of those, the verdicts the workers' memos had. */
+			{ "answers.blocked-memo", s.memo_hits },
 			{ "answers.rewritten", s.rewritten },
 			{ "answers.servfail", s.servfail },
 			{ "answers.refused", s.refused },

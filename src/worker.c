@@ -544,6 +544,7 @@ worker_stats(const struct worker *w, struct worker_stats *st)
 	st->dropped += qs.dropped;
 	st->refused = qs.refused;
 	st->blocked = qs.blocked;
+	st->memo_hits = qs.memo_hits;
 	st->rewritten = qs.rewritten;
 	st->formerr = qs.formerr;
 	st->cache_hits = qs.cache_hits;

@@ -43,6 +43,8 @@ struct worker_stats {
 	uint64_t	dropped;	/* no answer: QR=1, short, too long */
 	uint64_t	refused;	/* no board, AXFR/IXFR */
 	uint64_t	blocked;	/* blocked answers (question or answer) */
+	uint64_t	memo_hits;	/* of which the verdict came from the
+					   worker's memo (memo.h) */
 	uint64_t	rewritten;	/* safe-search and RPZ CNAME answers */
 	uint64_t	formerr;	/* FORMERR, NOTIMP, BADVERS */
 	uint64_t	cache_hits;

@@ -158,18 +158,28 @@ def test_boards_lists_status_stats(veiligd_filter):
     assert re.search(r"boards: 5\b", out) and re.search(r"lists: 6\b", out), \
         out
 
-    def blocked():
+    def blocked(what="blocked"):
         code, out, err = d.ctl("stats")
         assert code == 0, "stats: %d %s" % (code, err)
-        m = re.search(r"^answers\.blocked (\d+)$", out, re.M)
-        assert m, "no answers.blocked in:\n%s" % out
+        m = re.search(r"^answers\.%s (\d+)$" % what, out, re.M)
+        assert m, "no answers.%s in:\n%s" % (what, out)
         return int(m.group(1))
-    b0 = blocked()
+    b0, m0 = blocked(), blocked("blocked-memo")
     for i in range(3):
         fq(d, "%s.phish.filter.test." % tag())
     b1 = blocked()
     assert b1 >= b0 + 3, "answers.blocked %d then %d after 3 blocks" % (
         b0, b1)
+    # the same blocked name once more than there are workers (each has
+    # its memo): at least one worker blocks it again, from its memo
+    workers = int(re.search(r"^workers: (\d+)$", d.ctl("status")[1],
+                            re.M).group(1))
+    name = "%s.phish.filter.test." % tag()
+    for i in range(workers + 1):
+        fq(d, name)
+    m1 = blocked("blocked-memo")
+    assert m1 >= m0 + 1, "answers.blocked-memo %d then %d after a name " \
+        "blocked %d times by %d workers" % (m0, m1, workers + 1, workers)
     code, out, err = d.ctl("no-such-command")
     assert code == 1, "unknown command: status %d" % code
     code, out, err = d.ctl("explain")
