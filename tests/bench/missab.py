@@ -17,7 +17,11 @@ their spread, and each veiligd's ratios to dnsdist round by round.
 Options: -r ROUNDS (5), -l SECONDS per run (8), -n NAMES per run
 (600000; a run that sends more repeats names and says so), -c SOCKETS
 and -w WINDOW (blast's, 8 x 16), --no-dnsdist, --lists DIR (the board
-blocks every list in it, as tests/bench/run does), --blast PATH
+blocks every list in it, as tests/bench/run does; $BENCH_LISTS or
+../shared/data/blocklists, an error if it is not there; '' for none;
+make bench also blocks a synthetic million, which BENCH_KEEP=1 leaves
+in its directory as synthetic.txt: with it here a miss meets the same
+memory traffic as in make bench's misses mix), --blast PATH
 (build/blast, or $BLAST), --perf NAME (perf record -g NAME's first run
 into build/bench/perf-NAME.data; --perf-round R records round R instead,
 e.g. 1 with a small --cache, to see a full cache), --callgrind N (the veiligds under
@@ -209,7 +213,7 @@ class Bench:
     def lists_yaml(self):
         """The lists: of veiligd and the names the board blocks."""
         d = self.a.lists
-        if not os.path.isdir(d):
+        if not d:
             return "", []
         text, names = "lists:\n", []
         for fn in sorted(os.listdir(d)):
@@ -413,8 +417,9 @@ def main():
     ap.add_argument("-c", "--sockets", type=int, default=8)
     ap.add_argument("-w", "--window", type=int, default=16)
     ap.add_argument("--no-dnsdist", action="store_true")
-    ap.add_argument("--lists", default=os.path.join(
-        REPO, "..", "shared", "data", "blocklists"))
+    ap.add_argument("--lists", default=os.environ.get(
+        "BENCH_LISTS", os.path.join(REPO, "..", "shared", "data",
+                                    "blocklists")))
     ap.add_argument("--blast", default=os.environ.get(
         "BLAST", os.path.join(REPO, "build", "blast")))
     ap.add_argument("--perf")
@@ -424,6 +429,12 @@ def main():
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("servers", nargs="*")
     a = ap.parse_args()
+    # A missing directory was once taken for no lists, silently: from a
+    # git worktree the default is not there, and a miss then cost none
+    # of the lookups (nor the memory traffic) of make bench's lists.
+    if a.lists and not os.path.isdir(a.lists):
+        raise SystemExit("missab: no lists at %s (--lists DIR or "
+                         "BENCH_LISTS; --lists '' for none)" % a.lists)
     if not a.servers:
         a.servers = ["veiligd=" + os.path.join(REPO, "build", "veiligd")]
     for tool in ("taskset", "/usr/sbin/nsd", a.blast) + \
