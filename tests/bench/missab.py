@@ -19,9 +19,10 @@ Options: -r ROUNDS (5), -l SECONDS per run (8), -n NAMES per run
 and -w WINDOW (blast's, 8 x 16), --no-dnsdist, --lists DIR (the board
 blocks every list in it, as tests/bench/run does; $BENCH_LISTS or
 ../shared/data/blocklists, an error if it is not there; '' for none;
-make bench also blocks a synthetic million, which BENCH_KEEP=1 leaves
-in its directory as synthetic.txt: with it here a miss meets the same
-memory traffic as in make bench's misses mix), --blast PATH
+and beside them make bench's synthetic million, from build/listload,
+unless --no-synthetic: a miss then meets the lists' lookups and memory
+traffic of make bench's misses mix, which make the cache's evictions
+several times as costly as without lists), --blast PATH
 (build/blast, or $BLAST), --perf NAME (perf record -g NAME's first run
 into build/bench/perf-NAME.data; --perf-round R records round R instead,
 e.g. 1 with a small --cache, to see a full cache), --callgrind N (the veiligds under
@@ -226,6 +227,15 @@ class Bench:
             text += '  %s: { file: "%s", format: %s }\n' % (
                 n, os.path.abspath(os.path.join(d, fn)), fmt)
             names.append(n)
+        if self.a.synthetic:
+            # make bench's synthetic million (the same names: listload
+            # makes them from their numbers), which a miss meets too.
+            f = os.path.join(self.t, "synthetic.txt")
+            subprocess.run([os.path.join(REPO, "build", "listload"), "-w",
+                            f], check=True, stdout=subprocess.DEVNULL)
+            text = text or "lists:\n"
+            text += '  synthetic: { file: "%s", format: domains }\n' % f
+            names.append("synthetic")
         return text, names
 
     def setup(self):
@@ -424,6 +434,8 @@ def main():
         "BLAST", os.path.join(REPO, "build", "blast")))
     ap.add_argument("--perf")
     ap.add_argument("--perf-round", type=int, default=0)
+    ap.add_argument("--no-synthetic", dest="synthetic",
+                    action="store_false")
     ap.add_argument("--callgrind", type=int, default=0)
     ap.add_argument("--cache", default="256MiB")
     ap.add_argument("--keep", action="store_true")
@@ -437,7 +449,9 @@ def main():
                          "BENCH_LISTS; --lists '' for none)" % a.lists)
     if not a.servers:
         a.servers = ["veiligd=" + os.path.join(REPO, "build", "veiligd")]
+    listload = os.path.join(REPO, "build", "listload")
     for tool in ("taskset", "/usr/sbin/nsd", a.blast) + \
+            ((listload,) if a.synthetic else ()) + \
             (() if a.no_dnsdist else ("/usr/bin/dnsdist",)):
         if not shutil.which(tool):
             raise SystemExit("missab: %s not found" % tool)
