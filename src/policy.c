@@ -675,46 +675,61 @@ void
 policy_question(const struct policy *p, const struct policy_board *b,
     const struct wire_query *q, struct policy_verdict *v)
 {
-	struct domtable_hit	 hit;
 	struct domtable_key	 k;
+
+	/*
+	 * The places of the name's suffixes in the lists' table (large: a
+	 * cache miss each) are fetched while the small tables before it
+	 * are asked.
+	 */
+	policy_question_prefetch(p, q, &k);
+	policy_question_key(p, b, &k, v);
+}
+
+void
+policy_question_prefetch(const struct policy *p, const struct wire_query *q,
+    struct domtable_key *k)
+{
+	domtable_key_init(k, q->lname, q->name_len);
+	domtable_prefetch(p->names, k);
+}
+
+void
+policy_question_key(const struct policy *p, const struct policy_board *b,
+    struct domtable_key *k, struct policy_verdict *v)
+{
+	struct domtable_hit	 hit;
 	const struct policy_rewrite *rw;
 	size_t			 off = 0;
 
 	memset(v, 0, sizeof *v);
 	v->bit = -1;
-	/*
-	 * The name is hashed once for all the tables below; the places of
-	 * its suffixes in the lists' table (large: a cache miss each) are
-	 * fetched while the small tables before it are asked.
-	 */
-	domtable_key_init(&k, q->lname, q->name_len);
-	domtable_prefetch(p->names, &k);
 	/* 1. The board's allow list beats everything. */
 	if (b->allow != NULL &&
-	    domtable_match_key(b->allow, &k, 0, &off) != 0) {
+	    domtable_match_key(b->allow, k, 0, &off) != 0) {
 		v->kind = POLICY_ALLOWED;
 		v->rule = POLICY_RULE_ALLOW;
 		return;
 	}
 	/* 2. Its deny list beats the categories. */
-	if (b->deny != NULL && domtable_match_key(b->deny, &k, 1, &off) != 0) {
+	if (b->deny != NULL && domtable_match_key(b->deny, k, 1, &off) != 0) {
 		policy_set_block(v, POLICY_RULE_DENY, -1, b->block.action,
 		    WIRE_EDE_FILTERED, "blocked: deny list", off);
 		return;
 	}
 	/* 3. Canaries: the service says "no DoH, no relay" to browsers. */
-	if (b->canaries && domtable_match_key(p->canaries, &k, 1, &off) != 0) {
+	if (b->canaries && domtable_match_key(p->canaries, k, 1, &off) != 0) {
 		policy_set_block(v, POLICY_RULE_CANARY, -1,
 		    WIRE_BLOCK_NXDOMAIN, WIRE_EDE_BLOCKED, "blocked: canary",
 		    off);
 		return;
 	}
 	/* 4. The categories the board blocks; the first list names it. */
-	if (policy_question_lists(p, b, &k, v))
+	if (policy_question_lists(p, b, k, v))
 		return;
 	/* 5. Safe search: the enforced host of a search engine. */
-	if (b->safe_search && domtable_match_key(p->safe, &k, 0, &off) != 0 &&
-	    domtable_explain_key(p->safe, &k, 0, &hit) == 0 &&
+	if (b->safe_search && domtable_match_key(p->safe, k, 0, &off) != 0 &&
+	    domtable_explain_key(p->safe, k, 0, &hit) == 0 &&
 	    hit.tag < p->nrewrites) {
 		rw = &p->rewrites[hit.tag];
 		v->kind = POLICY_REWRITE;

@@ -64,6 +64,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "domtable.h"
 #include "wire.h"
 
 struct domtable;
@@ -181,6 +182,20 @@ const struct policy_board *policy_board_named(const struct policy *,
 /* The verdict on the question q for board b. No allocation. */
 void		 policy_question(const struct policy *,
 		    const struct policy_board *b, const struct wire_query *q,
+		    struct policy_verdict *v);
+
+/*
+ * policy_question() in two steps, so that the memory misses of the
+ * lists' large table overlap other work (a worker's next datagram):
+ * policy_question_prefetch() hashes q's name into k (which keeps a
+ * pointer to q's name) and asks for its places in the lists' table;
+ * policy_question_key() later gives policy_question()'s verdict, for
+ * board b of the same policy. No allocation.
+ */
+void		 policy_question_prefetch(const struct policy *,
+		    const struct wire_query *q, struct domtable_key *k);
+void		 policy_question_key(const struct policy *,
+		    const struct policy_board *b, struct domtable_key *k,
 		    struct policy_verdict *v);
 
 /*

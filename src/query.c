@@ -83,6 +83,11 @@
 #include "stats.h"
 #include "wire.h"
 
+/* q->deferred when the lists are to be asked with q->key. */
+#define QUERY_LISTS	2
+/* The ring of keys: more than the datagrams a worker prefetches ahead. */
+#define QUERY_KEYS	3
+
 struct query_ctx {
 	struct event_base	*base;
 	struct cache		*cache;		/* shared, owned by main */
@@ -107,6 +112,13 @@ struct query_ctx {
 	struct stats_worker	*sw;		/* statistics, or NULL */
 	struct memo		*memo;		/* blocked questions' verdicts
 						   (memo.h) */
+	/*
+	 * The keys of the names query_prefetch() asked the lists' places
+	 * of, for query_settle() at their answer: a ring, since a worker
+	 * prefetches one datagram ahead of the one it answers.
+	 */
+	struct domtable_key	 keys[QUERY_KEYS];
+	unsigned		 nkeys;
 
 	/*
 	 * The client response timers of the forwarded queries: all of one
@@ -299,13 +311,20 @@ static void
 query_settle(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q)
 {
+	int	lists = q->deferred == QUERY_LISTS;
+
 	q->deferred = 0;
-	if (memo_get(qc->memo, &q->wq, q->gen, q->board->index,
+	if (!lists && memo_get(qc->memo, &q->wq, q->gen, q->board->index,
 	    &q->verdict)) {
 		qc->st.memo_hits++;
 		return;
 	}
-	policy_question(snap->policy, q->board, &q->wq, &q->verdict);
+	/* The key query_prefetch() made, unless the ring moved on. */
+	if (lists && q->key->lname == q->wq.lname)
+		policy_question_key(snap->policy, q->board, q->key,
+		    &q->verdict);
+	else
+		policy_question(snap->policy, q->board, &q->wq, &q->verdict);
 	if (q->verdict.kind == POLICY_BLOCK)
 		memo_put(qc->memo, &q->wq, q->gen, q->board->index,
 		    &q->verdict);
@@ -569,7 +588,9 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 	 * PASS); anything else asks the policy, and then the cache again.
 	 */
 	q->rewrite = 0;
-	if (q->deferred) {
+	if (q->deferred == QUERY_LISTS)
+		query_settle(qc, snap, q);
+	else if (q->deferred) {
 		r = query_cached(qc, snap->policy, q, &q->wq, 0, &n);
 		if (r != CACHE_MISS && r != CACHE_POLICY)
 			return (query_decided(qc, q, r, n));
@@ -621,8 +642,22 @@ query_prefetch(struct query_ctx *qc, const struct snapshot *snap,
 	 * policy now (or the memo), as when it was asked before the cache.
 	 * The tags' line was asked for by query_prepare() a datagram ago.
 	 */
-	if (q->deferred && !cache_prefetch_entry(qc->cache, q->wq.qhash))
-		query_settle(qc, snap, q);
+	if (!q->deferred || cache_prefetch_entry(qc->cache, q->wq.qhash))
+		return;
+	if (memo_get(qc->memo, &q->wq, q->gen, q->board->index,
+	    &q->verdict)) {
+		q->deferred = 0;
+		qc->st.memo_hits++;
+		return;
+	}
+	/*
+	 * Not in the memo either: the lists' places of its suffixes start
+	 * loading now, and query_settle() asks the lists at its answer, a
+	 * datagram later (asked at once, each such name waited for them).
+	 */
+	q->key = &qc->keys[qc->nkeys++ % QUERY_KEYS];
+	policy_question_prefetch(snap->policy, &q->wq, q->key);
+	q->deferred = QUERY_LISTS;
 }
 
 enum query_next

@@ -142,7 +142,12 @@ struct query {
 	struct policy_verdict	 verdict; /* on the question */
 	int			 deferred; /* verdict not asked yet: PASS
 					      if the cache entry's question
-					      bits say so (query.c) */
+					      bits say so; QUERY_LISTS: not
+					      cached, not in the memo, the
+					      lists' places asked for in
+					      key (query.c) */
+	struct domtable_key	*key;	/* with QUERY_LISTS: the name's
+					   key, in the worker's ring */
 	uint32_t		 gen;	/* policy_generation() of the policy
 					   that gave board and verdict */
 	size_t			 outlen; /* QUERY_SEND: the answer's length */

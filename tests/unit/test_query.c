@@ -1375,6 +1375,118 @@ test_memo_blocked(void **state)
 	assert_int_equal(stats(fx).blocked, 6 * 3);
 }
 
+#define MANY		3000	/* distinct blocked names: more than the
+				   memo holds (MEMO_SETS * MEMO_WAYS) */
+
+/* Name i of test_steps_many_blocked(), and the client asking it. */
+static const char *
+many_name(int i, char *name, size_t cap)
+{
+	/* Now and then the name before again: a repeat a step behind. */
+	if (i % 10 == 9)
+		i--;
+	switch (i % 4) {
+	case 0:
+	case 1:
+		snprintf(name, cap, "n%d.ads.example.nl.", i);
+		return (CLIENT);
+	case 2:
+		snprintf(name, cap, "n%d.www.denied.example.", i);
+		return (CLIENT);
+	default:
+		snprintf(name, cap, "n%d.nodata.test.", i);
+		return (OTHER);
+	}
+}
+
+/*
+ * More distinct blocked names than the memo holds (lists, deny list, RPZ
+ * NODATA; some asked twice in a row), through the worker's steps as
+ * worker_udp_answer() takes them (query_prepare() two datagrams ahead,
+ * query_prefetch() one ahead, which asks for the lists' places of a name
+ * the memo lacks, then query_answer_prepared()), give byte for byte the
+ * answers, verdicts and categories of query_answer() one by one, and the
+ * same count of blocked answers.
+ */
+static void
+test_steps_many_blocked(void **state)
+{
+	struct fx		*fx = *state;
+	struct query		 qs[3], q, *sq;
+	struct policy_verdict	*v;
+	uint8_t			(*pkt)[512], (*out)[512], one[512];
+	size_t			*len, plen;
+	uint64_t		 blocked;
+	char			 name[64];
+	const char		*from;
+	int			 i, *cat;
+
+	fx_memo_boards(fx, "deny: [ denied.example ]\n");
+	pkt = calloc(MANY, sizeof *pkt);
+	out = calloc(MANY, sizeof *out);
+	len = calloc(MANY, sizeof *len);
+	v = calloc(MANY, sizeof *v);
+	cat = calloc(MANY, sizeof *cat);
+	assert_true(pkt != NULL && out != NULL && len != NULL && v != NULL &&
+	    cat != NULL);
+	for (i = 0; i < MANY; i++) {
+		many_name(i, name, sizeof name);
+		len[i] = mkpkt(name, LDNS_RR_TYPE_A, PKT_EDNS, pkt[i],
+		    sizeof pkt[i]);
+	}
+
+	/* The worker's steps, on a ring of three queries. */
+	blocked = stats(fx).blocked;
+	for (i = 0; i < MANY + 2; i++) {
+		if (i < MANY) {
+			from = many_name(i, name, sizeof name);
+			qinit(&qs[i % 3], &tp_udp, from, out[i],
+			    sizeof out[i]);
+			query_prepare(fx->qc, fx->snap, &qs[i % 3], pkt[i],
+			    len[i]);
+		}
+		if (i >= 1 && i - 1 < MANY)
+			query_prefetch(fx->qc, fx->snap, &qs[(i - 1) % 3]);
+		if (i < 2)
+			continue;
+		sq = &qs[(i - 2) % 3];
+		assert_int_equal(query_answer_prepared(fx->qc, fx->snap, sq),
+		    QUERY_SEND);
+		assert_int_equal(sq->verdict.kind, POLICY_BLOCK);
+		len[i - 2] = sq->outlen;
+		v[i - 2] = sq->verdict;
+		cat[i - 2] = sq->cat;
+	}
+	assert_int_equal(stats(fx).blocked, blocked + MANY);
+
+	/* query_answer() one by one: the same (len now the answers'). */
+	for (i = 0; i < MANY; i++) {
+		from = many_name(i, name, sizeof name);
+		plen = mkpkt(name, LDNS_RR_TYPE_A, PKT_EDNS, pkt[0],
+		    sizeof pkt[0]);
+		memset(one, 0xee, sizeof one);
+		qinit(&q, &tp_udp, from, one, sizeof one);
+		assert_int_equal(query_answer(fx->qc, fx->snap, &q, pkt[0],
+		    plen), QUERY_SEND);
+		assert_int_equal(q.outlen, len[i]);
+		assert_memory_equal(one, out[i], len[i]);
+		assert_int_equal(q.verdict.kind, v[i].kind);
+		assert_int_equal(q.verdict.rule, v[i].rule);
+		assert_int_equal(q.verdict.bit, v[i].bit);
+		assert_int_equal(q.verdict.action, v[i].action);
+		assert_int_equal(q.verdict.ede_code, v[i].ede_code);
+		assert_ptr_equal(q.verdict.ede_text, v[i].ede_text);
+		assert_int_equal(q.verdict.apex_off, v[i].apex_off);
+		assert_int_equal(q.cat, cat[i]);
+	}
+	assert_int_equal(stats(fx).blocked, blocked + 2 * MANY);
+	free(pkt);
+	free(out);
+	free(len);
+	free(v);
+	free(cat);
+}
+
 /* Ask name/A from a client: the verdict, and the EDE text into text. */
 static enum policy_kind
 memo_verdict(struct fx *fx, const char *from, const char *name,
@@ -2200,6 +2312,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cache_hit_reload, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_memo_blocked, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_steps_many_blocked, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_memo_reload, setup,
 		    teardown),
