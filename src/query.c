@@ -305,7 +305,9 @@ query_keep_target(struct query *q)
  * cache's bits (q->deferred): asked now, under the same policy. A name
  * this worker blocked for the board before has its verdict in the memo
  * (whose set query_prepare() asked for a datagram ago), and then the
- * lists are not asked; a new block goes into the memo.
+ * lists are not asked; a new block goes into the memo. With QUERY_LISTS,
+ * query_settle_ahead() found no verdict in the memo and hashed the name
+ * into q->key: the lists are asked with it.
  */
 static void
 query_settle(struct query_ctx *qc, const struct snapshot *snap,
@@ -328,6 +330,29 @@ query_settle(struct query_ctx *qc, const struct snapshot *snap,
 	if (q->verdict.kind == POLICY_BLOCK)
 		memo_put(qc->memo, &q->wq, q->gen, q->board->index,
 		    &q->verdict);
+}
+
+/*
+ * The first half of query_settle() for q, which the cache's tags say is
+ * not cached, a datagram before its answer: its verdict from the memo,
+ * else the lists' places of its suffixes start loading, and
+ * query_settle() asks the lists at its answer (asked at once, each such
+ * name waited for them). Not inlined, so that a hit's query_prefetch()
+ * stays a test and a call.
+ */
+static void __attribute__((noinline))
+query_settle_ahead(struct query_ctx *qc, const struct snapshot *snap,
+    struct query *q)
+{
+	if (memo_get(qc->memo, &q->wq, q->gen, q->board->index,
+	    &q->verdict)) {
+		q->deferred = 0;
+		qc->st.memo_hits++;
+		return;
+	}
+	q->key = &qc->keys[qc->nkeys++ % QUERY_KEYS];
+	policy_question_prefetch(snap->policy, &q->wq, q->key);
+	q->deferred = QUERY_LISTS;
 }
 
 /*
@@ -458,8 +483,9 @@ query_rate(struct query_ctx *qc, const struct conf *conf, struct query *q,
  * pkt, find who is asking, and hash the question (the hash kept for the
  * cache, the forwarder and the registry); with ahead set its shard's tags
  * and bucket start loading. The policy on the question is left for later
- * (q->deferred): query_prefetch() asks it at once for a name the cache's
- * tags say it does not have (a blocked name is never cached), and for the
+ * (q->deferred): query_prefetch() asks the memo for a name the cache's
+ * tags say it does not have (a blocked name is never cached), else gets
+ * the lists' places loading for query_decide() to ask, and for the
  * others the cache entry's question bits decide in query_decide(): a hit
  * whose bits miss the board's stop mask is PASS without the lookups of
  * the name in the lists (hashing every suffix, a memory miss in the
@@ -639,25 +665,11 @@ query_prefetch(struct query_ctx *qc, const struct snapshot *snap,
 {
 	/*
 	 * Not in the cache, by its tags (blocked names never are): the
-	 * policy now (or the memo), as when it was asked before the cache.
-	 * The tags' line was asked for by query_prepare() a datagram ago.
+	 * memo now, else the lists' places (query_settle_ahead()). The
+	 * tags' line was asked for by query_prepare() a datagram ago.
 	 */
-	if (!q->deferred || cache_prefetch_entry(qc->cache, q->wq.qhash))
-		return;
-	if (memo_get(qc->memo, &q->wq, q->gen, q->board->index,
-	    &q->verdict)) {
-		q->deferred = 0;
-		qc->st.memo_hits++;
-		return;
-	}
-	/*
-	 * Not in the memo either: the lists' places of its suffixes start
-	 * loading now, and query_settle() asks the lists at its answer, a
-	 * datagram later (asked at once, each such name waited for them).
-	 */
-	q->key = &qc->keys[qc->nkeys++ % QUERY_KEYS];
-	policy_question_prefetch(snap->policy, &q->wq, q->key);
-	q->deferred = QUERY_LISTS;
+	if (q->deferred && !cache_prefetch_entry(qc->cache, q->wq.qhash))
+		query_settle_ahead(qc, snap, q);
 }
 
 enum query_next
