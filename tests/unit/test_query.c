@@ -1041,6 +1041,17 @@ ask_steps(struct fx *fx, struct query *q, const char *from, const char *name,
 	return (query_answer_prepared(fx->qc, fx->snap, q));
 }
 
+/* name/A with EDNS from a client over UDP: query_answer(), or in steps. */
+static enum query_next
+ask_way(struct fx *fx, struct query *q, const char *from, const char *name,
+    uint8_t *out, size_t cap, int steps)
+{
+	if (steps)
+		return (ask_steps(fx, q, from, name, out, cap));
+	return (ask(fx, q, &tp_udp, from, name, LDNS_RR_TYPE_A, PKT_EDNS,
+	    out, cap));
+}
+
 #define OPEN	"10.1.2.3"	/* in the board that blocks nothing */
 
 /* A second board, Open, for 10.1.0.0/16: no lists, no canaries. */
@@ -1070,13 +1081,8 @@ check_answer(struct fx *fx, const char *from, const char *name, int rcode,
 	int		 i;
 
 	for (i = 0; i < 2; i++) {
-		if (i == 0)
-			assert_int_equal(ask(fx, &q, &tp_udp, from, name,
-			    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out),
-			    QUERY_SEND);
-		else
-			assert_int_equal(ask_steps(fx, &q, from, name, out,
-			    sizeof out), QUERY_SEND);
+		assert_int_equal(ask_way(fx, &q, from, name, out, sizeof out,
+		    i), QUERY_SEND);
 		p = parse(out, q.outlen);
 		assert_int_equal(ldns_pkt_get_rcode(p), rcode);
 		assert_int_equal(ede(p, got, sizeof got), code);
@@ -1307,13 +1313,8 @@ assert_memo_block(struct fx *fx, const char *from, const char *name,
 
 	for (i = 0; i < 2; i++) {
 		memset(out, 0xee, sizeof out);
-		if (i == 0)
-			assert_int_equal(ask(fx, &q, &tp_udp, from, name,
-			    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out),
-			    QUERY_SEND);
-		else
-			assert_int_equal(ask_steps(fx, &q, from, name, out,
-			    sizeof out), QUERY_SEND);
+		assert_int_equal(ask_way(fx, &q, from, name, out, sizeof out,
+		    i), QUERY_SEND);
 		assert_int_equal(q.outlen, len);
 		assert_memory_equal(out, first, len);
 		assert_int_equal(q.verdict.kind, v.kind);
