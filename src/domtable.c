@@ -1556,6 +1556,7 @@ domtable_key_init(struct domtable_key *k, const uint8_t *lname,
 	k->lname = lname;
 	k->len = name_len;
 	k->n = 0;
+	k->fetched = NULL;
 }
 
 /*
@@ -1571,9 +1572,11 @@ domtable_prefetch(const struct domtable *t, struct domtable_key *k)
 	uint64_t	m;
 	int		i;
 
+	/* Once a key and table: a lookup after the caller's asks again. */
 	if (t == NULL || t->nslots < DOMTABLE_PREFETCH || t->lists == 0 ||
-	    domtable_key_hash(k) == -1)
+	    k->fetched == t || domtable_key_hash(k) == -1)
 		return;
+	k->fetched = t;
 	m = domtable_depths(t, k);
 	for (i = domtable_next(t, k, &m, 0); i < k->n;
 	    i = domtable_next(t, k, &m, i + 1))

@@ -86,6 +86,9 @@ struct domtable_key {
 	size_t			 len;
 	int			 n;	/* suffixes; 0 not hashed yet, -1 a
 					   malformed name */
+	const struct domtable	*fetched; /* the table whose places of
+					     it domtable_prefetch() asked
+					     for last */
 	uint8_t			 offs[DOMTABLE_MAX_SUFFIXES];
 	struct domtable_hash	 hashes[DOMTABLE_MAX_SUFFIXES];
 };
