@@ -9,11 +9,11 @@
  * does (network j is 127.(j >> 8).(j & 255).0/24 and belongs to board
  * j mod N; one board is 127.0.0.0/8), each blocking one list with safe
  * search, and statistics on (stats: dir, an interval of a day, so that
- * no interval ends on its own). Then it answers QUERIES queries through
- * query_answer() in batches of 64 as a worker does (query_batch_begin,
+ * no interval ends on its own). Then it answers QUERIES queries in
+ * batches of 64 in the steps of worker_udp_answer() (query_batch_begin,
  * query_batch_prefetch_net and query_batch_prefetch for the whole
- * batch, query_answer,
- * query_batch_end), 9 in 10 cache hits and 1 in 10 blocked, each from
+ * batch, then query_prepare() two datagrams ahead, query_prefetch() one
+ * ahead and query_answer_prepared(), query_batch_end), 9 in 10 cache hits and 1 in 10 blocked, each from
  * another address scattered over the networks of 10,000 boards (with
  * N > 1 over N's own networks, so that every query has a board), and
  * calls stats_tick() after every PER_TICK queries (default 25,000) with
@@ -59,6 +59,7 @@
 #include "qbench.h"
 
 #define BP_BATCH	64	/* datagrams a worker reads at once */
+#define BP_AHEAD	2	/* WORKER_AHEAD of worker.c */
 #define BP_NAMES	1000	/* names asked: 900 cached, 100 blocked */
 #define BP_INTERVAL	300	/* seconds of an interval, the default */
 #define BP_SOURCES	10000	/* boards whose networks one board's
@@ -237,40 +238,66 @@ bp_sources(struct sockaddr_in *from, unsigned *name, uint64_t *seed,
 	}
 }
 
+/* Query name from address from into q, as worker_udp_prepare() does. */
+static void
+bp_prepare(struct query_ctx *qc, const struct snapshot *snap,
+    struct query *q, const struct sockaddr_in *from, unsigned name)
+{
+	memcpy(&q->from, from, sizeof *from);
+	q->fromlen = sizeof *from;
+	query_prepare(qc, snap, q, pkts[name], lens[name]);
+}
+
 /*
  * One batch of n queries from the addresses from[], names name[], as
- * worker_udp_answer() answers a batch.
+ * worker_udp_answer() answers a batch: the boards of the batch first,
+ * then a ring of BP_AHEAD + 1 queries, datagram i + BP_AHEAD prepared
+ * (query_prepare(): parsed, board found, hashed, the memo's and cache's
+ * lines asked for), i + 1 prefetched (query_prefetch(): the memo asked,
+ * or the lists' places, for a name the cache lacks) and i answered, so
+ * that the memo is written and read as in the daemon.
  */
 static long
 bp_answer(struct query_ctx *qc, const struct sockaddr_in *from,
     const unsigned *name, unsigned n, uint8_t *out, size_t cap)
 {
 	const struct snapshot	*snap;
-	struct query		 q;
-	unsigned		 i;
+	struct query		 qs[BP_AHEAD + 1], *q;
+	unsigned		 i, j;
 	long			 sent = 0;
 
-	memset(&q, 0, sizeof q);
-	q.tp = &qbench_tp;
-	clock_gettime(CLOCK_MONOTONIC, &q.received);
+	memset(qs, 0, sizeof qs);
+	clock_gettime(CLOCK_MONOTONIC, &qs[0].received);
+	for (j = 0; j <= BP_AHEAD; j++) {
+		qs[j].tp = &qbench_tp;
+		qs[j].received = qs[0].received;
+	}
 	snapshot_read_begin();
 	snap = snapshot_current();
-	query_batch_begin(qc, &q.received);
+	query_batch_begin(qc, &qs[0].received);
 	for (i = 0; i < n; i++)
 		query_batch_prefetch_net(snap,
 		    (const struct sockaddr *)&from[i]);
 	for (i = 0; i < n; i++)
 		query_batch_prefetch(qc, snap,
 		    (const struct sockaddr *)&from[i]);
+	for (i = 0; i < n && i < BP_AHEAD; i++)
+		bp_prepare(qc, snap, &qs[i], &from[i], name[i]);
+	if (n > 0)
+		query_prefetch(qc, snap, &qs[0]);
 	for (i = 0; i < n; i++) {
-		memcpy(&q.from, &from[i], sizeof from[i]);
-		q.fromlen = sizeof from[i];
-		q.out = out;
-		q.cap = cap;
-		if (query_answer(qc, snap, &q, pkts[name[i]],
-		    lens[name[i]]) != QUERY_SEND)
+		if (i + BP_AHEAD < n)
+			bp_prepare(qc, snap, &qs[(i + BP_AHEAD) %
+			    (BP_AHEAD + 1)], &from[i + BP_AHEAD],
+			    name[i + BP_AHEAD]);
+		if (i + 1 < n)
+			query_prefetch(qc, snap, &qs[(i + 1) % (BP_AHEAD + 1)]);
+		q = &qs[i % (BP_AHEAD + 1)];
+		q->out = out;
+		q->cap = cap;
+		if (query_answer_prepared(qc, snap, q) != QUERY_SEND)
 			errx(1, "a query was not answered at once");
-		sent += (long)q.outlen;
+		sent += (long)q->outlen;
 	}
 	query_batch_end(qc);
 	snapshot_read_end();
