@@ -8,21 +8,27 @@
  * that matches. 4 ways: 1,000 blocked names asked at random (make
  * bench's blocked mix) missed 9.7 % of the time in 1,024 sets of 2 ways
  * and miss 3.3 % in 512 sets of 4, in the same memory (a simulation;
- * 0.7 % in 1,024 sets of 4). A new verdict takes a way that is empty or
- * of an older policy, else the next way of a round that goes through
- * every set's ways (as good as the oldest, in that simulation, and
- * nothing moves).
+ * 0.7 % in 1,024 sets of 4). A new verdict takes a way that is empty,
+ * else the next way of a round that goes through every set's ways (as
+ * good as the oldest, in that simulation, and nothing moves); it is
+ * admitted on its second sighting, which the set's MEMO_GHOSTS tags
+ * remember (in the keys' line, beside the ways' keys: a first sighting
+ * writes only there), taken in a round too.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "memo.h"
 
-/* The keys of a set's ways: one line. */
+/*
+ * The keys of a set's ways and the tags of the blocks it saw once: one
+ * line. Every verdict in the table is of the generation m->gen (a new
+ * one empties the keys), so the line holds no generation.
+ */
 struct memo_keys {
 	uint64_t	 hash[MEMO_WAYS];	/* wire_qhash() of the question */
-	uint32_t	 gen[MEMO_WAYS];	/* policy generation */
 	uint32_t	 board[MEMO_WAYS];	/* board index + 1; 0: empty */
+	uint32_t	 ghost[MEMO_GHOSTS];	/* memo_tag()s; 0: none */
 };
 
 /* A way's verdict and name: 128 octets, two lines. */
@@ -42,7 +48,9 @@ struct memo {
 	struct memo_keys	*keys;	/* nsets */
 	struct memo_entry	*entries; /* nsets * MEMO_WAYS */
 	size_t			 mask;	/* nsets - 1 */
+	uint32_t		 gen;	/* the verdicts' policy generation */
 	unsigned		 next;	/* the way the next put takes */
+	unsigned		 gnext;	/* the ghost the next sighting takes */
 };
 
 _Static_assert(sizeof(struct memo_keys) == 64, "memo keys: one line");
@@ -85,16 +93,28 @@ memo_prefetch(const struct memo *m, uint64_t h)
 	__builtin_prefetch(&m->keys[h & m->mask]);
 }
 
-/* Is way i of set s (keys k) the verdict of board on q under gen? */
+/*
+ * The tag of a sighting of the question of hash h by board: the bits of
+ * h above a set's index, and the board (odd multiplier: two boards never
+ * share the tag of one hash). Never 0, which is no tag.
+ */
+static inline uint32_t
+memo_tag(uint64_t h, unsigned board)
+{
+	uint32_t	t = (uint32_t)(h >> 32) ^ (board + 1) * 0x9e3779b1U;
+
+	return (t != 0 ? t : 1);
+}
+
+/* Is way i of set s the verdict of board on q (of m->gen)? */
 static inline int
 memo_match(const struct memo *m, size_t s, unsigned i,
-    const struct wire_query *q, uint32_t gen, unsigned board)
+    const struct wire_query *q, unsigned board)
 {
 	const struct memo_keys	*k = &m->keys[s];
 	const struct memo_entry	*e;
 
-	if (k->hash[i] != q->qhash || k->gen[i] != gen ||
-	    k->board[i] != board + 1)
+	if (k->hash[i] != q->qhash || k->board[i] != board + 1)
 		return (0);
 	e = &m->entries[s * MEMO_WAYS + i];
 	return (e->name_len == q->name_len &&
@@ -109,8 +129,11 @@ memo_get(const struct memo *m, const struct wire_query *q, uint32_t gen,
 	size_t			 s = q->qhash & m->mask;
 	unsigned		 i;
 
+	/* The table holds verdicts of one generation, m->gen. */
+	if (gen != m->gen)
+		return (0);
 	for (i = 0; i < MEMO_WAYS; i++) {
-		if (!memo_match(m, s, i, q, gen, board))
+		if (!memo_match(m, s, i, q, board))
 			continue;
 		/* As policy_question() and policy_set_block() write it. */
 		e = &m->entries[s * MEMO_WAYS + i];
@@ -134,28 +157,49 @@ memo_put(struct memo *m, const struct wire_query *q, uint32_t gen,
 	struct memo_keys	*k;
 	struct memo_entry	*e;
 	size_t			 s = q->qhash & m->mask;
-	unsigned		 i;
+	uint32_t		 t;
+	unsigned		 i, g;
 
 	if (v->kind != POLICY_BLOCK || !q->qhashed ||
 	    q->name_len > MEMO_NAME || v->apex_off > q->name_len ||
 	    v->bit < -1 || v->bit > INT8_MAX)
 		return;
 	/*
-	 * Its own way if the set has it; else one empty or of an older
-	 * policy; else the next of the round.
+	 * A new policy: no verdict of the old one holds, nor does a
+	 * sighting. The keys alone are emptied (a way whose board is 0 is
+	 * never read), 32 KiB once a reload.
+	 */
+	if (gen != m->gen) {
+		memset(m->keys, 0, (m->mask + 1) * sizeof *m->keys);
+		m->gen = gen;
+	}
+	/*
+	 * Its own way if the set has it. Else the verdict is kept only if
+	 * the set saw it once before, lately (its tag is among the set's
+	 * ghosts): with many boards the (name, board) pairs outnumber the
+	 * table by far, and a verdict that will not be asked for again
+	 * cost an entry's two lines written for nothing; now it costs a
+	 * tag in the keys' line, which memo_prefetch() fetched. Then an
+	 * empty way, else the next of the round.
 	 */
 	k = &m->keys[s];
-	for (i = 0; i < MEMO_WAYS && !memo_match(m, s, i, q, gen, board); i++)
+	for (i = 0; i < MEMO_WAYS && !memo_match(m, s, i, q, board); i++)
 		;
 	if (i == MEMO_WAYS) {
-		for (i = 0; i < MEMO_WAYS; i++)
-			if (k->board[i] == 0 || k->gen[i] != gen)
-				break;
+		t = memo_tag(q->qhash, board);
+		for (g = 0; g < MEMO_GHOSTS && k->ghost[g] != t; g++)
+			;
+		if (g == MEMO_GHOSTS) {
+			k->ghost[m->gnext++ % MEMO_GHOSTS] = t;
+			return;
+		}
+		k->ghost[g] = 0;
+		for (i = 0; i < MEMO_WAYS && k->board[i] != 0; i++)
+			;
+		if (i == MEMO_WAYS)
+			i = m->next++ % MEMO_WAYS;
 	}
-	if (i == MEMO_WAYS)
-		i = m->next++ % MEMO_WAYS;
 	k->hash[i] = q->qhash;
-	k->gen[i] = gen;
 	k->board[i] = board + 1;
 	e = &m->entries[s * MEMO_WAYS + i];
 	e->ede_text = v->ede_text;

@@ -13,15 +13,26 @@
  *   - the question's hash, wire_qhash() (worked out for the cache
  *     anyway: nothing more is hashed; secret-keyed, so no client can aim
  *     names at one set),
- *   - the policy generation the verdict is of (policy_generation()): a
- *     verdict of an older policy is a miss, so a reload never lets one
- *     through, and the pointers a verdict holds (the EDE text) are read
- *     only under the policy they point into,
+ *   - the policy generation the verdict is of (policy_generation()): the
+ *     table holds verdicts of one generation, and a question of another
+ *     is a miss (a newer one empties the table), so a reload never lets
+ *     one through, and the pointers a verdict holds (the EDE text) are
+ *     read only under the policy they point into,
  *   - the board's index (in that generation): each board finds only its
  *     own verdicts,
  *   - and the name itself, compared octet by octet: a 64-bit hash alone
  *     must not decide whether a name is blocked. Names longer than
  *     MEMO_NAME octets are not kept (they take the lists' way).
+ *
+ * A verdict is kept when its question comes a second time: the first
+ * block of a (question, board) leaves only a tag of 32 bits (of the hash
+ * and the board) among the few its set remembers, and a block whose tag
+ * is there is kept. With many boards the pairs outnumber the table by
+ * far (make bench's boards mix: 1,000 blocked names from 10,000 boards),
+ * and a verdict written for every block was two lines written for
+ * nothing; one board's repeated names are kept from their second block
+ * on. A tag that is another's only keeps a verdict early: the name is
+ * still compared whole before one is used.
  *
  * Only verdicts that the entry determines entirely are kept: POLICY_BLOCK
  * (a list's, an RPZ NXDOMAIN or NODATA, the deny list's, a canary's),
@@ -32,9 +43,10 @@
  * Everything else (PASS, ALLOWED, rewrites) takes the usual way.
  *
  * Privacy: the table is in memory only, one per worker, and holds names
- * that were blocked and a board's index, never a client's address. As
- * every entry is a board's own, a board cannot tell by the time of an
- * answer whether another board asked for a name.
+ * that were blocked, a board's index and tags of a hash and a board,
+ * never a client's address. As every entry and tag is a board's own, a
+ * board cannot tell by the time of an answer whether another board
+ * asked for a name.
  *
  * Memory: MEMO_SETS * (64 + MEMO_WAYS * 128) octets a worker (288 KiB
  * for 2,048 verdicts), allocated once by memo_new(); nothing on the
@@ -55,6 +67,7 @@
 #define MEMO_SETS	512	/* sets of the default table, a power of 2 */
 #define MEMO_WAYS	4
 #define MEMO_NAME	112	/* longest name kept (lower-case wire) */
+#define MEMO_GHOSTS	4	/* tags of blocks seen once, a set */
 
 struct memo;
 
@@ -76,8 +89,10 @@ int		 memo_get(const struct memo *, const struct wire_query *q,
 /*
  * Keep v, policy_question()'s verdict of board on q's question under
  * generation gen, if it is one the table keeps (a block, of a name not
- * too long); it replaces one of an older policy in its set, else one of
- * the set's verdicts in turn. q's hash must be kept.
+ * too long) and the set saw it lately (else its tag is noted, and the
+ * next block keeps it); it takes an empty way of its set, else one of
+ * the set's verdicts in turn. A gen other than the table's empties it
+ * first. q's hash must be kept.
  */
 void		 memo_put(struct memo *, const struct wire_query *q,
 		    uint32_t gen, unsigned board,

@@ -170,16 +170,18 @@ def test_boards_lists_status_stats(veiligd_filter):
     b1 = blocked()
     assert b1 >= b0 + 3, "answers.blocked %d then %d after 3 blocks" % (
         b0, b1)
-    # the same blocked name once more than there are workers (each has
-    # its memo): at least one worker blocks it again, from its memo
+    # the same blocked name twice as often as there are workers, and once
+    # more (each has its memo, which keeps a verdict when its name comes
+    # again): at least one worker blocks it a third time, from its memo
     workers = int(re.search(r"^workers: (\d+)$", d.ctl("status")[1],
                             re.M).group(1))
     name = "%s.phish.filter.test." % tag()
-    for i in range(workers + 1):
+    for i in range(2 * workers + 1):
         fq(d, name)
     m1 = blocked("blocked-memo")
     assert m1 >= m0 + 1, "answers.blocked-memo %d then %d after a name " \
-        "blocked %d times by %d workers" % (m0, m1, workers + 1, workers)
+        "blocked %d times by %d workers" % (m0, m1, 2 * workers + 1,
+                                            workers)
     code, out, err = d.ctl("no-such-command")
     assert code == 1, "unknown command: status %d" % code
     code, out, err = d.ctl("explain")

@@ -3,9 +3,11 @@
  * back as it went in; a name whose 64-bit hash is another's (forced
  * here: the tests pick the hashes) never gets the other's verdict; a
  * verdict of another policy generation or another board is a miss; a
- * set keeps MEMO_WAYS verdicts, and one of an older generation goes
- * before any of the current one; only blocks of names up to MEMO_NAME
- * octets are kept.
+ * set keeps MEMO_WAYS verdicts, and a new generation empties the table;
+ * only blocks of names up to MEMO_NAME octets are kept; a verdict is kept
+ * on the second block of its question and board only, while its set
+ * remembers the first, and a tag that is another's keeps no verdict for
+ * the wrong name or board.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -122,6 +124,21 @@ assert_none(const struct memo *m, const struct wire_query *q, uint32_t gen,
 	assert_memory_equal(&v, &was, sizeof v);
 }
 
+/*
+ * Put v for q twice, as two blocks of it: the first only notes that it
+ * was seen (nothing to get), the second keeps it.
+ */
+static void
+keep(struct memo *m, const struct wire_query *q, uint32_t gen,
+    unsigned board, const struct policy_verdict *v)
+{
+	struct policy_verdict	got;
+
+	memo_put(m, q, gen, board, v);
+	assert_int_equal(memo_get(m, q, gen, board, &got), 0);
+	memo_put(m, q, gen, board, v);
+}
+
 /* What goes in comes out, for its generation and board only. */
 static void
 test_keyed(void **state)
@@ -137,7 +154,7 @@ test_keyed(void **state)
 	assert_non_null(m = memo_new(MEMO_SETS));
 	mkq(&q, "www.ads.example.nl", 0x1234);
 	assert_none(m, &q, 7, 0);
-	memo_put(m, &q, 7, 0, &v);
+	keep(m, &q, 7, 0, &v);
 	assert_got(m, &q, 7, 0, &v);
 	/* Another generation (a reload), another board: misses. */
 	assert_none(m, &q, 8, 0);
@@ -189,15 +206,15 @@ test_collision(void **state)
 	mkq(&b, "www.ads.example.nm", 42);
 	mkq(&c, "www.ads.example.nl.x", 42);
 	mkq(&d, "www.ads.example", 42);
-	memo_put(m, &a, 1, 0, &va);
+	keep(m, &a, 1, 0, &va);
 	assert_none(m, &b, 1, 0);
 	assert_none(m, &c, 1, 0);
 	assert_none(m, &d, 1, 0);
-	memo_put(m, &b, 1, 0, &vb);
+	keep(m, &b, 1, 0, &vb);
 	assert_got(m, &a, 1, 0, &va);
 	assert_got(m, &b, 1, 0, &vb);
 	/* Put again: replaced where it is, nothing else pushed out. */
-	memo_put(m, &b, 1, 0, &va);
+	memo_put(m, &b, 1, 0, &va);	/* its own way: at once */
 	assert_got(m, &b, 1, 0, &va);
 	assert_got(m, &a, 1, 0, &va);
 	assert_none(m, &c, 1, 0);
@@ -208,7 +225,7 @@ test_collision(void **state)
 	mkqs(qs, MEMO_WAYS + 1, 7);
 	for (i = 0; i <= MEMO_WAYS; i++) {
 		vs[i] = block(POLICY_RULE_LIST, (int)i, texts[i % 3], i % 5);
-		memo_put(m, &qs[i], 1, 0, &vs[i]);
+		keep(m, &qs[i], 1, 0, &vs[i]);
 	}
 	for (i = found = 0; i <= MEMO_WAYS; i++) {
 		if (memo_get(m, &qs[i], 1, 0, &v) == 0)
@@ -220,7 +237,10 @@ test_collision(void **state)
 	memo_free(m);
 }
 
-/* Verdicts of an older generation go first, the current ones stay. */
+/*
+ * A new generation empties the table: its first block, kept or not, and
+ * the old verdicts are gone, for the old generation too.
+ */
 static void
 test_generation(void **state)
 {
@@ -234,20 +254,139 @@ test_generation(void **state)
 	assert_non_null(m = memo_new(1));
 	mkqs(old, MEMO_WAYS, 1);
 	for (i = 0; i < MEMO_WAYS; i++)
-		memo_put(m, &old[i], 1, 0, &v);
+		keep(m, &old[i], 1, 0, &v);
 	for (i = 0; i < MEMO_WAYS; i++)
 		assert_got(m, &old[i], 1, 0, &v);
-	/* A reload: the set fills with the new generation's alone. */
+	/*
+	 * A reload: one block seen under it (a hash whose tag is not the
+	 * small hashes' of this test), and none of the old stays.
+	 */
+	mkq(&cur[0], "c.example", 99 | (uint64_t)5 << 32);
+	memo_put(m, &cur[0], 2, 0, &v);
+	for (i = 0; i < MEMO_WAYS; i++) {
+		assert_none(m, &old[i], 1, 0);
+		assert_none(m, &old[i], 2, 0);
+	}
+	/* The set fills with the new generation's alone. */
 	for (i = 0; i < MEMO_WAYS; i++) {
 		mkq(&cur[i], i % 2 ? "a.example" : "b.example.nl", 100 + i);
 		cur[i].qhash = 100 + i * 7;
-		memo_put(m, &cur[i], 2, 0, &v);
+		keep(m, &cur[i], 2, 0, &v);
 	}
 	for (i = 0; i < MEMO_WAYS; i++) {
 		assert_got(m, &cur[i], 2, 0, &v);
 		assert_none(m, &old[i], 1, 0);
 		assert_none(m, &old[i], 2, 0);
 	}
+	memo_free(m);
+}
+
+/*
+ * A verdict is kept on the second block of its question for its board,
+ * not the first: for each board apart, and only while the set remembers
+ * the first (its last MEMO_GHOSTS sightings). A verdict once kept is
+ * replaced at once.
+ */
+static void
+test_admission(void **state)
+{
+	struct memo		*m;
+	struct wire_query	 q, qs[MEMO_GHOSTS + 1];
+	struct policy_verdict	 v = block(POLICY_RULE_LIST, 5,
+				    "blocked: ads", 4), w;
+	size_t			 i;
+
+	(void)state;
+	assert_non_null(m = memo_new(MEMO_SETS));
+	mkq(&q, "www.ads.example.nl", 0xabcdef0123456789ULL);
+	memo_put(m, &q, 3, 0, &v);
+	assert_none(m, &q, 3, 0);
+	/* Another board's first block: its own sighting, not board 0's. */
+	memo_put(m, &q, 3, 1, &v);
+	assert_none(m, &q, 3, 1);
+	assert_none(m, &q, 3, 0);
+	memo_put(m, &q, 3, 0, &v);
+	assert_got(m, &q, 3, 0, &v);
+	assert_none(m, &q, 3, 1);
+	memo_put(m, &q, 3, 1, &v);
+	assert_got(m, &q, 3, 1, &v);
+	/* Kept already: a new verdict replaces it at once. */
+	w = block(POLICY_RULE_DENY, -1, "blocked: deny list", 0);
+	memo_put(m, &q, 3, 0, &w);
+	assert_got(m, &q, 3, 0, &w);
+	assert_got(m, &q, 3, 1, &v);
+	memo_free(m);
+
+	/*
+	 * One set: MEMO_GHOSTS + 1 questions seen once each push the first
+	 * sighting out, so its second block is a first again; the others'
+	 * second blocks keep them.
+	 */
+	assert_non_null(m = memo_new(1));
+	for (i = 0; i <= MEMO_GHOSTS; i++) {
+		mkq(&qs[i], i % 2 ? "a.ads.example" : "b.ads.example.nl",
+		    (uint64_t)(i + 1) << 32);
+		memo_put(m, &qs[i], 1, 0, &v);
+		assert_none(m, &qs[i], 1, 0);
+	}
+	memo_put(m, &qs[0], 1, 0, &v);
+	assert_none(m, &qs[0], 1, 0);
+	memo_put(m, &qs[MEMO_GHOSTS], 1, 0, &v);
+	assert_got(m, &qs[MEMO_GHOSTS], 1, 0, &v);
+	/* The first's sighting after it was pushed out: kept now. */
+	memo_put(m, &qs[0], 1, 0, &v);
+	assert_got(m, &qs[0], 1, 0, &v);
+	memo_free(m);
+}
+
+/*
+ * Tags are 32 bits of a hash and the board: two questions may share
+ * one. That keeps a verdict at its first block, and nothing else: each
+ * name and board still gets only its own verdict.
+ */
+static void
+test_ghost_collision(void **state)
+{
+	struct memo		*m;
+	struct wire_query	 a, b, c;
+	struct policy_verdict	 va = block(POLICY_RULE_LIST, 0,
+				    "blocked: ads", 4);
+	struct policy_verdict	 vb = block(POLICY_RULE_CANARY, -1,
+				    "blocked: canary", 0);
+	uint64_t		 h = 0x1111222233334444ULL;
+
+	(void)state;
+	assert_non_null(m = memo_new(MEMO_SETS));
+	/* Two names of one hash, one board: b kept at its first block. */
+	mkq(&a, "www.ads.example.nl", h);
+	mkq(&b, "use-application-dns.net", h);
+	memo_put(m, &a, 1, 0, &va);
+	memo_put(m, &b, 1, 0, &vb);
+	assert_got(m, &b, 1, 0, &vb);
+	assert_none(m, &a, 1, 0);
+	assert_none(m, &b, 1, 1);
+	/* a's sighting was used up by b: two blocks of its own to keep. */
+	memo_put(m, &a, 1, 0, &va);
+	assert_none(m, &a, 1, 0);
+	memo_put(m, &a, 1, 0, &va);
+	assert_got(m, &a, 1, 0, &va);
+	assert_got(m, &b, 1, 0, &vb);
+
+	/*
+	 * A hash of the same set whose tag for board 1 is a's tag for
+	 * board 0: kept for board 1 at once, and for board 1 alone.
+	 */
+	mkq(&c, "www.ads.example.nl", h ^ ((uint64_t)(0x9e3779b1U * 1U ^
+	    0x9e3779b1U * 2U) << 32));
+	assert_true((c.qhash & (MEMO_SETS - 1)) == (h & (MEMO_SETS - 1)));
+	memo_free(m);
+	assert_non_null(m = memo_new(MEMO_SETS));
+	memo_put(m, &a, 1, 0, &va);
+	memo_put(m, &c, 1, 1, &vb);
+	assert_got(m, &c, 1, 1, &vb);
+	assert_none(m, &c, 1, 0);
+	assert_none(m, &a, 1, 0);
+	assert_none(m, &a, 1, 1);
 	memo_free(m);
 }
 
@@ -265,29 +404,29 @@ test_kept(void **state)
 	assert_non_null(m = memo_new(4));
 	mkq(&q, "pass.example", 9);
 	v.kind = POLICY_PASS;
-	memo_put(m, &q, 1, 0, &v);
+	keep(m, &q, 1, 0, &v);
 	assert_none(m, &q, 1, 0);
 	v.kind = POLICY_ALLOWED;
-	memo_put(m, &q, 1, 0, &v);
+	keep(m, &q, 1, 0, &v);
 	assert_none(m, &q, 1, 0);
 	v.kind = POLICY_REWRITE;
-	memo_put(m, &q, 1, 0, &v);
+	keep(m, &q, 1, 0, &v);
 	assert_none(m, &q, 1, 0);
 	v.kind = POLICY_BLOCK;
 
 	/* MEMO_NAME octets exactly, then one more. */
 	mkq(&q, longname(name, MEMO_NAME), 10);
 	assert_int_equal(q.name_len, MEMO_NAME);
-	memo_put(m, &q, 1, 0, &v);
+	keep(m, &q, 1, 0, &v);
 	assert_got(m, &q, 1, 0, &v);
 	mkq(&q, longname(name, MEMO_NAME + 1), 11);
 	assert_int_equal(q.name_len, MEMO_NAME + 1);
-	memo_put(m, &q, 1, 0, &v);
+	keep(m, &q, 1, 0, &v);
 	assert_none(m, &q, 1, 0);
 	/* A question whose hash was never worked out. */
 	mkq(&q, "unhashed.example", 12);
 	q.qhashed = 0;
-	memo_put(m, &q, 1, 0, &v);
+	keep(m, &q, 1, 0, &v);
 	q.qhashed = 1;
 	assert_none(m, &q, 1, 0);
 	memo_free(m);
@@ -301,6 +440,8 @@ main(void)
 		cmocka_unit_test(test_collision),
 		cmocka_unit_test(test_generation),
 		cmocka_unit_test(test_kept),
+		cmocka_unit_test(test_admission),
+		cmocka_unit_test(test_ghost_collision),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
