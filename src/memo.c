@@ -15,6 +15,7 @@
  * remember (in the keys' line, beside the ways' keys: a first sighting
  * writes only there), taken in a round too.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,32 +123,78 @@ memo_match(const struct memo *m, size_t s, unsigned i,
 }
 
 int
+memo_probe(const struct memo *m, const struct wire_query *q, uint32_t gen,
+    unsigned board)
+{
+	const struct memo_keys	*k;
+	const char		*e;
+	size_t			 s = q->qhash & m->mask;
+	unsigned		 i;
+
+	if (gen != m->gen)
+		return (0);
+	k = &m->keys[s];
+	for (i = 0; i < MEMO_WAYS; i++) {
+		if (k->hash[i] != q->qhash || k->board[i] != board + 1)
+			continue;
+		/* The name's line, and the next if the name goes on. */
+		e = (const char *)&m->entries[s * MEMO_WAYS + i];
+		__builtin_prefetch(e);
+		if (offsetof(struct memo_entry, lname) + q->name_len > 64)
+			__builtin_prefetch(e + 64);
+		return ((int)i + 1);
+	}
+	return (0);
+}
+
+/* Way i of set s's verdict into *v, as policy_question() wrote it. */
+static inline void
+memo_verdict(const struct memo *m, size_t s, unsigned i,
+    struct policy_verdict *v)
+{
+	const struct memo_entry	*e = &m->entries[s * MEMO_WAYS + i];
+
+	/* As policy_question() and policy_set_block() write it. */
+	memset(v, 0, sizeof *v);
+	v->kind = POLICY_BLOCK;
+	v->rule = (enum policy_rule)e->rule;
+	v->bit = e->bit;
+	v->action = (enum wire_block_action)e->action;
+	v->ede_code = e->ede_code;
+	v->ede_text = e->ede_text;
+	v->apex_off = e->apex_off;
+}
+
+int
 memo_get(const struct memo *m, const struct wire_query *q, uint32_t gen,
     unsigned board, struct policy_verdict *v)
 {
-	const struct memo_entry	*e;
-	size_t			 s = q->qhash & m->mask;
-	unsigned		 i;
+	size_t		 s = q->qhash & m->mask;
+	unsigned	 i;
 
 	/* The table holds verdicts of one generation, m->gen. */
 	if (gen != m->gen)
 		return (0);
 	for (i = 0; i < MEMO_WAYS; i++) {
-		if (!memo_match(m, s, i, q, board))
-			continue;
-		/* As policy_question() and policy_set_block() write it. */
-		e = &m->entries[s * MEMO_WAYS + i];
-		memset(v, 0, sizeof *v);
-		v->kind = POLICY_BLOCK;
-		v->rule = (enum policy_rule)e->rule;
-		v->bit = e->bit;
-		v->action = (enum wire_block_action)e->action;
-		v->ede_code = e->ede_code;
-		v->ede_text = e->ede_text;
-		v->apex_off = e->apex_off;
-		return (1);
+		if (memo_match(m, s, i, q, board)) {
+			memo_verdict(m, s, i, v);
+			return (1);
+		}
 	}
 	return (0);
+}
+
+int
+memo_get_way(const struct memo *m, const struct wire_query *q, uint32_t gen,
+    unsigned board, int way, struct policy_verdict *v)
+{
+	size_t	s = q->qhash & m->mask;
+
+	if (gen != m->gen || way < 1 || way > MEMO_WAYS ||
+	    !memo_match(m, s, (unsigned)way - 1, q, board))
+		return (0);
+	memo_verdict(m, s, (unsigned)way - 1, v);
+	return (1);
 }
 
 void
