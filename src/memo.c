@@ -2,10 +2,11 @@
  * memo.c: a worker's memory of the blocked questions it answered.
  *
  * A set is MEMO_WAYS entries and one cache line of their keys (hash,
- * generation, board), the line memo_prefetch() asks for a datagram
- * ahead: a lookup compares the keys there and reads an entry (its
- * verdict and name, a line for a name of up to 48 octets) only for a key
- * that matches. 4 ways: 1,000 blocked names asked at random (make
+ * board; the generation is the table's), the line memo_prefetch() asks
+ * for two datagrams ahead: memo_probe(), a datagram ahead, compares the
+ * keys there and starts loading an entry (its verdict and name, a line
+ * for a name of up to 48 octets) only for a key that matches, which
+ * memo_get_way() reads at the answer. 4 ways: 1,000 blocked names asked at random (make
  * bench's blocked mix) missed 9.7 % of the time in 1,024 sets of 2 ways
  * and miss 3.3 % in 512 sets of 4, in the same memory (a simulation;
  * 0.7 % in 1,024 sets of 4). A new verdict takes a way that is empty,
