@@ -3,10 +3,12 @@
  *
  * A set is MEMO_WAYS entries and one cache line of their keys (hash,
  * board; the generation is the table's), the line memo_prefetch() asks
- * for two datagrams ahead: memo_probe(), a datagram ahead, compares the
- * keys there and starts loading an entry (its verdict and name, a line
- * for a name of up to 48 octets) only for a key that matches, which
- * memo_get_way() reads at the answer. 4 ways: 1,000 blocked names asked at random (make
+ * for a datagram ahead: a lookup compares the keys there and reads an
+ * entry (its verdict and name, a line for a name of up to 48 octets)
+ * only for a key that matches. The entry was also tried loading a
+ * datagram ahead (a probe of the keys at query_prefetch(), the name
+ * compared at the answer): 27 instructions more a memo hit and no gain
+ * measured (tests/bench/README.md), so it is read when asked. 4 ways: 1,000 blocked names asked at random (make
  * bench's blocked mix) missed 9.7 % of the time in 1,024 sets of 2 ways
  * and miss 3.3 % in 512 sets of 4, in the same memory (a simulation;
  * 0.7 % in 1,024 sets of 4). A new verdict takes a way that is empty,
@@ -16,7 +18,6 @@
  * remember (in the keys' line, beside the ways' keys: a first sighting
  * writes only there), taken in a round too.
  */
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,78 +125,32 @@ memo_match(const struct memo *m, size_t s, unsigned i,
 }
 
 int
-memo_probe(const struct memo *m, const struct wire_query *q, uint32_t gen,
-    unsigned board)
-{
-	const struct memo_keys	*k;
-	const char		*e;
-	size_t			 s = q->qhash & m->mask;
-	unsigned		 i;
-
-	if (gen != m->gen)
-		return (0);
-	k = &m->keys[s];
-	for (i = 0; i < MEMO_WAYS; i++) {
-		if (k->hash[i] != q->qhash || k->board[i] != board + 1)
-			continue;
-		/* The name's line, and the next if the name goes on. */
-		e = (const char *)&m->entries[s * MEMO_WAYS + i];
-		__builtin_prefetch(e);
-		if (offsetof(struct memo_entry, lname) + q->name_len > 64)
-			__builtin_prefetch(e + 64);
-		return ((int)i + 1);
-	}
-	return (0);
-}
-
-/* Way i of set s's verdict into *v, as policy_question() wrote it. */
-static inline void
-memo_verdict(const struct memo *m, size_t s, unsigned i,
-    struct policy_verdict *v)
-{
-	const struct memo_entry	*e = &m->entries[s * MEMO_WAYS + i];
-
-	/* As policy_question() and policy_set_block() write it. */
-	memset(v, 0, sizeof *v);
-	v->kind = POLICY_BLOCK;
-	v->rule = (enum policy_rule)e->rule;
-	v->bit = e->bit;
-	v->action = (enum wire_block_action)e->action;
-	v->ede_code = e->ede_code;
-	v->ede_text = e->ede_text;
-	v->apex_off = e->apex_off;
-}
-
-int
 memo_get(const struct memo *m, const struct wire_query *q, uint32_t gen,
     unsigned board, struct policy_verdict *v)
 {
-	size_t		 s = q->qhash & m->mask;
-	unsigned	 i;
+	const struct memo_entry	*e;
+	size_t			 s = q->qhash & m->mask;
+	unsigned		 i;
 
 	/* The table holds verdicts of one generation, m->gen. */
 	if (gen != m->gen)
 		return (0);
 	for (i = 0; i < MEMO_WAYS; i++) {
-		if (memo_match(m, s, i, q, board)) {
-			memo_verdict(m, s, i, v);
-			return (1);
-		}
+		if (!memo_match(m, s, i, q, board))
+			continue;
+		/* As policy_question() and policy_set_block() write it. */
+		e = &m->entries[s * MEMO_WAYS + i];
+		memset(v, 0, sizeof *v);
+		v->kind = POLICY_BLOCK;
+		v->rule = (enum policy_rule)e->rule;
+		v->bit = e->bit;
+		v->action = (enum wire_block_action)e->action;
+		v->ede_code = e->ede_code;
+		v->ede_text = e->ede_text;
+		v->apex_off = e->apex_off;
+		return (1);
 	}
 	return (0);
-}
-
-int
-memo_get_way(const struct memo *m, const struct wire_query *q, uint32_t gen,
-    unsigned board, int way, struct policy_verdict *v)
-{
-	size_t	s = q->qhash & m->mask;
-
-	if (gen != m->gen || way < 1 || way > MEMO_WAYS ||
-	    !memo_match(m, s, (unsigned)way - 1, q, board))
-		return (0);
-	memo_verdict(m, s, (unsigned)way - 1, v);
-	return (1);
 }
 
 void

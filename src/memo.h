@@ -79,29 +79,12 @@ void		 memo_free(struct memo *);
 void		 memo_prefetch(const struct memo *, uint64_t h);
 
 /*
- * A hint, a datagram before memo_get_way(): the way (1 to MEMO_WAYS) of
- * q's set with the keys of board's verdict on q's question under gen
- * (the name not yet compared), whose entry's lines start loading; else
- * 0, and memo_get() would find nothing. q's hash must be kept.
- */
-int		 memo_probe(const struct memo *, const struct wire_query *q,
-		    uint32_t gen, unsigned board);
-
-/*
  * The verdict of board on q's question under policy generation gen,
  * into *v as policy_question() wrote it: 1 when the table has it, else
  * 0 (v untouched). q's hash must be kept (wire_qhash_keep()).
  */
 int		 memo_get(const struct memo *, const struct wire_query *q,
 		    uint32_t gen, unsigned board, struct policy_verdict *v);
-
-/*
- * memo_get() of the way memo_probe() gave alone (its keys checked again:
- * a put in between may have taken the way).
- */
-int		 memo_get_way(const struct memo *, const struct wire_query *q,
-		    uint32_t gen, unsigned board, int way,
-		    struct policy_verdict *v);
 
 /*
  * Keep v, policy_question()'s verdict of board on q's question under

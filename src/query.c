@@ -85,8 +85,6 @@
 
 /* q->deferred when the lists are to be asked with q->key. */
 #define QUERY_LISTS	2
-/* q->deferred when the memo's keys have it, its entry loading. */
-#define QUERY_MEMO	3
 /* The ring of keys: more than the datagrams a worker prefetches ahead. */
 #define QUERY_KEYS	3
 
@@ -309,19 +307,16 @@ query_keep_target(struct query *q)
  * (whose set query_prepare() asked for a datagram ago), and then the
  * lists are not asked; a new block goes into the memo. With QUERY_LISTS,
  * query_settle_ahead() found no verdict in the memo and hashed the name
- * into q->key: the lists are asked with it; with QUERY_MEMO it found the
- * keys of one whose name was not q's (query_decide() compared it), and
- * the lists are asked anew.
+ * into q->key: the lists are asked with it.
  */
 static void
 query_settle(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q)
 {
 	int	lists = q->deferred == QUERY_LISTS;
-	int	asked = lists || q->deferred == QUERY_MEMO;
 
 	q->deferred = 0;
-	if (!asked && memo_get(qc->memo, &q->wq, q->gen, q->board->index,
+	if (!lists && memo_get(qc->memo, &q->wq, q->gen, q->board->index,
 	    &q->verdict)) {
 		qc->st.memo_hits++;
 		return;
@@ -339,22 +334,20 @@ query_settle(struct query_ctx *qc, const struct snapshot *snap,
 
 /*
  * The first half of query_settle() for q, which the cache's tags say is
- * not cached, a datagram before its answer: when the memo's keys (whose
- * line query_prepare() asked for) have its verdict, the entry's lines
- * start loading and query_settle() compares the name and takes the
- * verdict (QUERY_MEMO; taken at once, each such answer waited for the
- * entry: memo_get() was 3.5 % of the blocked mix's profile); else the
- * lists' places of its suffixes start loading, and query_settle() asks
- * the lists at its answer. Not inlined, so that a hit's
- * query_prefetch() stays a test and a call.
+ * not cached, a datagram before its answer: its verdict from the memo,
+ * else the lists' places of its suffixes start loading, and
+ * query_settle() asks the lists at its answer (asked at once, each such
+ * name waited for them). Not inlined, so that a hit's query_prefetch()
+ * stays a test and a call.
  */
 static void __attribute__((noinline))
 query_settle_ahead(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q)
 {
-	if ((q->memo_way = memo_probe(qc->memo, &q->wq, q->gen,
-	    q->board->index)) != 0) {
-		q->deferred = QUERY_MEMO;
+	if (memo_get(qc->memo, &q->wq, q->gen, q->board->index,
+	    &q->verdict)) {
+		q->deferred = 0;
+		qc->st.memo_hits++;
 		return;
 	}
 	q->key = &qc->keys[qc->nkeys++ % QUERY_KEYS];
@@ -621,16 +614,9 @@ query_decide(struct query_ctx *qc, const struct snapshot *snap,
 	 * PASS); anything else asks the policy, and then the cache again.
 	 */
 	q->rewrite = 0;
-	if (q->deferred >= QUERY_LISTS) {
-		/* The memo's keys had it a datagram ago: is the name q's? */
-		if (q->deferred == QUERY_MEMO && memo_get_way(qc->memo,
-		    &q->wq, q->gen, q->board->index, q->memo_way,
-		    &q->verdict)) {
-			q->deferred = 0;
-			qc->st.memo_hits++;
-		} else
-			query_settle(qc, snap, q);
-	} else if (q->deferred) {
+	if (q->deferred == QUERY_LISTS)
+		query_settle(qc, snap, q);
+	else if (q->deferred) {
 		r = query_cached(qc, snap->policy, q, &q->wq, 0, &n);
 		if (r != CACHE_MISS && r != CACHE_POLICY)
 			return (query_decided(qc, q, r, n));

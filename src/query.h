@@ -145,11 +145,9 @@ struct query {
 					      bits say so; QUERY_LISTS: not
 					      cached, not in the memo, the
 					      lists' places asked for in
-					      key; QUERY_MEMO: its keys in
-					      the memo (query.c) */
+					      key (query.c) */
 	struct domtable_key	*key;	/* with QUERY_LISTS: the name's
 					   key, in the worker's ring */
-	int			 memo_way; /* with QUERY_MEMO: memo_probe()'s */
 	uint32_t		 gen;	/* policy_generation() of the policy
 					   that gave board and verdict */
 	size_t			 outlen; /* QUERY_SEND: the answer's length */
