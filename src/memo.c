@@ -8,10 +8,10 @@
  * only for a key that matches. The entry was also tried loading a
  * datagram ahead (a probe of the keys at query_prefetch(), the name
  * compared at the answer): 27 instructions more a memo hit and no gain
- * measured (tests/bench/README.md), so it is read when asked. 4 ways: 1,000 blocked names asked at random (make
- * bench's blocked mix) missed 9.7 % of the time in 1,024 sets of 2 ways
- * and miss 3.3 % in 512 sets of 4, in the same memory (a simulation;
- * 0.7 % in 1,024 sets of 4). A new verdict takes a way that is empty,
+ * measured (tests/bench/README.md), so it is read when asked. 4 ways:
+ * 1,000 blocked names asked at random (make bench's blocked mix) missed
+ * 9.7 % of the time in 1,024 sets of 2 ways and miss 3.3 % in 512 sets
+ * of 4, in the same memory (a simulation; 0.7 % in 1,024 sets of 4). A new verdict takes a way that is empty,
  * else the next way of a round that goes through every set's ways (as
  * good as the oldest, in that simulation, and nothing moves); it is
  * admitted on its second sighting, which the set's MEMO_GHOSTS tags
