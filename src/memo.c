@@ -11,12 +11,13 @@
  * measured (tests/bench/README.md), so it is read when asked. 4 ways:
  * 1,000 blocked names asked at random (make bench's blocked mix) missed
  * 9.7 % of the time in 1,024 sets of 2 ways and miss 3.3 % in 512 sets
- * of 4, in the same memory (a simulation; 0.7 % in 1,024 sets of 4). A new verdict takes a way that is empty,
- * else the next way of a round that goes through every set's ways (as
- * good as the oldest, in that simulation, and nothing moves); it is
- * admitted on its second sighting, which the set's MEMO_GHOSTS tags
- * remember (in the keys' line, beside the ways' keys: a first sighting
- * writes only there), taken in a round too.
+ * of 4, in the same memory (a simulation; 0.7 % in 1,024 sets of 4).
+ * A new verdict takes a way that is empty, else the next way of a round
+ * that goes through every set's ways (as good as the oldest, in that
+ * simulation, and nothing moves); it is admitted on its second
+ * sighting, which the set's MEMO_GHOSTS tags remember (in the keys'
+ * line, beside the ways' keys: a first sighting writes only there),
+ * taken in a round too.
  */
 #include <stdlib.h>
 #include <string.h>

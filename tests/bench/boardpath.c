@@ -13,8 +13,9 @@
  * batches of 64 in the steps of worker_udp_answer() (query_batch_begin,
  * query_batch_prefetch_net and query_batch_prefetch for the whole
  * batch, then query_prepare() two datagrams ahead, query_prefetch() one
- * ahead and query_answer_prepared(), query_batch_end), 9 in 10 cache hits and 1 in 10 blocked, each from
- * another address scattered over the networks of 10,000 boards (with
+ * ahead and query_answer_prepared(), query_batch_end), 9 in 10 cache
+ * hits and 1 in 10 blocked, each from another address scattered over
+ * the networks of 10,000 boards (with
  * N > 1 over N's own networks, so that every query has a board), and
  * calls stats_tick() after every PER_TICK queries (default 25,000) with
  * the clock one second on, as main does once a second: the fold of the
