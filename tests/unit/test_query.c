@@ -1277,8 +1277,9 @@ fx_memo_boards(struct fx *fx, const char *rpz)
  * the lists, the second from the lists too (the memo keeps a verdict
  * when its question comes again), the third (query_answer()) and fourth
  * (the worker's steps) from the memo, byte for byte the same answer,
- * verdict and statistics' category. The first is checked: rcode, EDE code and text, and the SOA's
- * owner (the blocked suffix: apex_off) when there is one.
+ * verdict and statistics' category. The first is checked: rcode, EDE
+ * code and text, and the SOA's owner (the blocked suffix: apex_off) when
+ * there is one.
  */
 static void
 assert_memo_block(struct fx *fx, const char *from, const char *name,
