@@ -3,12 +3,12 @@
  *
  * The key (lname, qtype, qclass, DO bit) is hashed with SipHash-1-3
  * under the process's random key (wire_qhash()), so a remote party who
- * picks query names cannot aim them at one bucket; the hash is the one the
+ * picks query names cannot aim them at one slot; the hash is the one the
  * forwarder and the registry of questions in flight use, worked out once
  * per query by query.c and kept in the struct wire_query. The top bits of
- * the hash pick the shard, the low bits the bucket.
+ * the hash pick the shard, the low bits the slot.
  *
- * Each shard has its own mutex, chained hash table, LRU list (head = most
+ * Each shard has its own mutex, hash table, LRU list (head = most
  * recently used) and byte budget. A hit does not move its entry to the
  * head: it marks it used, and the eviction gives a used entry at the tail
  * a second chance (back to the head, mark cleared) instead of evicting it
@@ -17,47 +17,49 @@
  * follows waited for those writes: a tenth of a cache hit's time in
  * veiligd (perf, 10,000 names). An entry is one allocation: the header,
  * then its TTL offsets, its key name and the stored message; that whole
- * allocation is what the budget counts (the bucket arrays, 9 to 18 bytes
- * an entry, are not). Lookups never allocate; inserts allocate the entry
+ * allocation is what the budget counts (the table of slots, 16 to 32
+ * octets an entry, is not). Lookups never allocate; inserts allocate the entry
  * before taking the lock and free what they replaced or evicted after
  * dropping it.
  *
- * Beside each bucket is one octet of tags: bit cache_tag(hash) set for
- * every entry in its chain. A lookup for a key that is not there (every
- * cache miss, and the check an insert makes for an older entry) reads
- * only that octet, in an array an eighth the size of the buckets, and is
- * done unless its bit is set (one in eight for a chain of one): walking
- * the chain was a memory miss for the bucket and one per entry, the most
- * costly part of a miss in veiligd itself.
+ * The index is a table of 8-octet slots, open addressing with linear
+ * probing: a slot holds its entry's address (48 bits, which user space
+ * addresses fit; an entry at an address that does not is just not
+ * stored), its distance from the slot its hash picks (8 bits) and 8 more
+ * bits of the hash as a tag; 0 is an empty slot. A lookup reads the
+ * slots from the one its hash picks to the first empty one, eight to a
+ * line, and an entry's line only when a tag matches (one in 256 for
+ * another key): a miss reads one line of slots, a hit that line and the
+ * entry. The table doubles when it is half full, so runs are short.
+ * Removing an entry moves the slots after it in its run back (backward
+ * shift, no tombstones), which the distances allow without reading
+ * their entries: an eviction writes the victim's slot line (the victim's
+ * own line it reads anyway) and nothing else of the index, and an insert
+ * writes the one slot line its lookup read. The chains and tags before
+ * this wrote, per miss of a full cache, the victim's chain neighbours (a
+ * bucket or an entry before it, maybe one after), its bucket's tags and
+ * the old head of the new entry's chain: cold lines of random pages,
+ * with the domain lists beside them a third of the miss path's samples
+ * (perf, tests/bench/README.md).
  *
  * Once the cache is full every miss evicts the LRU tail, an entry nobody
- * touched for long, in a chain nobody walked for long (the oldest entry
- * of its chain, so usually its last). Finding its predecessor walked the
- * chain from the bucket, a memory miss per entry, and recomputing the
- * bucket's tags walked it again. So each entry keeps a back pointer
- * (hpprev: the bucket's slot or the hnext of the entry before it), and
- * taking an entry out of its chain touches only its neighbours. The tags
- * may then keep a stale bit, for an entry gone from a chain that still
- * has two or more others (a shorter one is at hand and retagged
- * exactly): a stale bit only costs the lookup whose tag it matches a walk
- * of the chain, which finds nothing and sets the tags to what it saw.
- * The invariant is: the tags hold every bit of their chain, maybe more.
- * And the victim after next is known when one is evicted: its lines are
- * prefetched then, to be warm when its turn comes.
+ * touched for long; the entry after it in the list, the next victim, has
+ * its line warm then (the eviction wrote it): its slot's line is
+ * prefetched at once.
  *
- * A hit's own lines (the shard, the tags, the bucket, the entry) are cold
- * too, one after the other, each address known only once the line before
- * is in. A worker answering a batch of datagrams knows its questions
- * ahead: cache_prefetch() asks for the shard's tags and bucket of a
- * question a few queries before its lookup, and cache_prefetch_entry(),
- * one query later, for the entry the bucket points to. That read takes no
- * lock: it reads the tags and the bucket racily and uses what it finds
- * only as a hint (whether the key may be there: query.c asks the policy
- * at once for a question that is not, see cache_qcheck) and as an address
- * to prefetch (which never faults, even on a freed entry). So that the
- * tags and bucket it reads are never freed memory, cache_grow() keeps the
- * arrays it replaces until cache_free() (together less than the ones in
- * use: it doubles), and publishes new arrays before their size.
+ * A hit's own lines (the shard, the slots, the entry) are cold too, one
+ * after the other, each address known only once the line before is in.
+ * A worker answering a batch of datagrams knows its questions ahead:
+ * cache_prefetch() asks for the shard's slot line of a question a few
+ * queries before its lookup, and cache_prefetch_entry(), one query later,
+ * for the entry whose tag matches there. That read takes no lock: it
+ * reads the slots racily (each one atomic, 8 octets) and uses what it
+ * finds only as a hint (whether the key may be there: query.c asks the
+ * policy at once for a question that is not, see cache_qcheck) and as an
+ * address to prefetch (which never faults, even on a freed entry). So
+ * that the slots it reads are never freed memory, cache_grow() keeps the
+ * tables it replaces until cache_free() (together less than the one in
+ * use: it doubles), and publishes a new table before its size.
  *
  * An entry keeps two sets of policy bits, each with the generation of
  * the policy that gave them, worked out again under the shard lock by
@@ -81,18 +83,22 @@
 
 #define CACHE_SHARDS_MAX	64	/* a power of two */
 #define CACHE_SHARD_MIN		(64 * 1024) /* least budget per shard */
-#define CACHE_BUCKETS_INIT	64	/* a power of two */
+#define CACHE_SLOTS_INIT	128	/* a power of two */
 #define CACHE_LINE		64	/* shard alignment */
 #define CACHE_CHANCES		8	/* used entries sent back to the LRU
 					   head per eviction, at most */
 
+/* A slot: entry address, distance from its hash's slot, tag; 0: empty. */
+#define CACHE_ADDR_BITS		48
+#define CACHE_ADDR_MASK		((UINT64_C(1) << CACHE_ADDR_BITS) - 1)
+#define CACHE_DIST_MAX		255
+
 /* One cached answer; the variable part follows the header. */
 struct cache_entry {
-	struct cache_entry	*hnext;		/* hash chain; the first field */
-	struct cache_entry	**hpprev;	/* what points to it: its
-						   bucket or hnext before it */
 	struct cache_entry	*prev;		/* LRU, towards the head */
-	struct cache_entry	*next;		/* LRU, towards the tail */
+	struct cache_entry	*next;		/* LRU, towards the tail; once
+						   out of the cache, the list
+						   of entries to free */
 	uint64_t		 hash;
 	uint64_t		 mask;		/* inspection bits */
 	uint32_t		 gen;		/* policy generation of mask */
@@ -118,21 +124,19 @@ struct cache_entry {
 						   (name_len), then the message */
 };
 
-/* A bucket array replaced by a larger one, kept (see the top). */
+/* A table of slots replaced by a larger one, kept (see the top). */
 struct cache_old {
 	struct cache_old	*next;
-	struct cache_entry	**buckets;
-	uint8_t			*tags;
+	uint64_t		*slots;
 };
 
 /* One shard; aligned so that two shards' locks share no cache line. */
 struct cache_shard {
 	pthread_mutex_t		 lock;
-	struct cache_entry	**buckets;	/* read without the lock by
+	uint64_t		*slots;		/* read without the lock by
 						   cache_prefetch_entry() */
-	uint8_t			*tags;		/* of each bucket's chain */
-	size_t			 nbuckets;	/* a power of two; the same */
-	struct cache_old	*old;		/* arrays replaced, kept */
+	size_t			 nslots;	/* a power of two; the same */
+	struct cache_old	*old;		/* tables replaced, kept */
 	struct cache_entry	*head;		/* most recently used */
 	struct cache_entry	*tail;		/* next to evict */
 	size_t			 max_bytes;
@@ -159,15 +163,15 @@ struct cache {
 static struct cache_shard *cache_shard(struct cache *, uint64_t);
 static struct cache_entry *cache_find(struct cache_shard *, uint64_t,
 		    const struct wire_query *);
-static void	 cache_unchain(struct cache_shard *, struct cache_entry *);
+static void	 cache_unslot(struct cache_shard *, struct cache_entry *);
 static void	 cache_unlink(struct cache_shard *, struct cache_entry *);
-static void	 cache_link(struct cache_shard *, struct cache_entry *);
+static int	 cache_link(struct cache_shard *, struct cache_entry *);
 static void	 cache_lru_front(struct cache_shard *, struct cache_entry *);
 static struct cache_entry *cache_victim(struct cache_shard *);
 static void	 cache_grow(struct cache_shard *);
 static void	 cache_free_list(struct cache_entry *);
 
-/* The shard of a hash: its top bits (the bucket uses the low ones). */
+/* The shard of a hash: its top bits (the slot uses the low ones). */
 static struct cache_shard *
 cache_shard(struct cache *c, uint64_t h)
 {
@@ -177,48 +181,64 @@ cache_shard(struct cache *c, uint64_t h)
 }
 
 /*
- * The tag bit of a hash, from bits that pick neither the shard (the top
- * ones) nor the bucket (the low ones, fewer than 32).
+ * The tag of a hash, from bits that pick neither the shard (the top six
+ * at most) nor the slot (the low ones, fewer than 40).
  */
-static uint8_t
+static uint64_t
 cache_tag(uint64_t h)
 {
-	return ((uint8_t)(1U << ((h >> 32) & 7)));
+	return ((h >> 40) & 0xff);
 }
 
-/*
- * The tags of bucket b made exactly its chain's. Every write of a tag is
- * an atomic store, as cache_prefetch_entry() reads them unlocked.
- */
-static void __attribute__((noinline))
-cache_retag(struct cache_shard *s, size_t b)
+/* The slot of entry e at distance dist from its hash's slot. */
+static uint64_t
+cache_slot_make(const struct cache_entry *e, uint64_t dist)
 {
-	const struct cache_entry	*e;
-	uint8_t				 t = 0;
+	return ((uint64_t)(uintptr_t)e | dist << CACHE_ADDR_BITS |
+	    cache_tag(e->hash) << 56);
+}
 
-	for (e = s->buckets[b]; e != NULL; e = e->hnext)
-		t |= cache_tag(e->hash);
-	__atomic_store_n(&s->tags[b], t, __ATOMIC_RELAXED);
+/* The entry of an occupied slot. */
+static struct cache_entry *
+cache_slot_entry(uint64_t v)
+{
+	return ((struct cache_entry *)(uintptr_t)(v & CACHE_ADDR_MASK));
+}
+
+/* Its distance from the slot its hash picks. */
+static uint64_t
+cache_slot_dist(uint64_t v)
+{
+	return ((v >> CACHE_ADDR_BITS) & CACHE_DIST_MAX);
 }
 
 /*
- * Find the entry for q in shard s; the caller holds the lock. A walk that
- * finds nothing has the whole chain in the processor's cache: its tags
- * become exactly the chain's, which drops a stale bit (see the top of the
- * file). A hit, the common walk, does not pay for that (cache_retag()
- * is out of line so that the walk's loop stays as tight as it was).
+ * Write a slot. Every write is an atomic store, as cache_prefetch_entry()
+ * reads the slots unlocked.
+ */
+static void
+cache_slot_set(uint64_t *slot, uint64_t v)
+{
+	__atomic_store_n(slot, v, __ATOMIC_RELAXED);
+}
+
+/*
+ * Find the entry for q in shard s; the caller holds the lock. The run
+ * from the hash's slot to an empty one holds every entry of this hash;
+ * an entry's line is read only when its slot's tag is the key's.
  */
 static struct cache_entry *
 cache_find(struct cache_shard *s, uint64_t h, const struct wire_query *q)
 {
 	struct cache_entry	*e;
 	const uint8_t		*name;
-	size_t			 b = h & (s->nbuckets - 1);
+	uint64_t		 v, tag = cache_tag(h) << 56;
+	size_t			 mask = s->nslots - 1, i;
 
-	/* Nothing of this tag in the chain: not there, chain unread. */
-	if ((s->tags[b] & cache_tag(h)) == 0)
-		return (NULL);
-	for (e = s->buckets[b]; e != NULL; e = e->hnext) {
+	for (i = h & mask; (v = s->slots[i]) != 0; i = (i + 1) & mask) {
+		if ((v & (UINT64_C(0xff) << 56)) != tag)
+			continue;
+		e = cache_slot_entry(v);
 		if (e->hash != h || e->name_len != q->name_len ||
 		    e->qtype != q->qtype || e->qclass != q->qclass ||
 		    e->do_bit != (q->do_bit ? 1 : 0))
@@ -227,52 +247,41 @@ cache_find(struct cache_shard *s, uint64_t h, const struct wire_query *q)
 		if (memcmp(name, q->lname, e->name_len) == 0)
 			return (e);
 	}
-	cache_retag(s, b);
 	return (NULL);
 }
 
 /*
- * Take e out of its hash chain through its back pointer. What is left of
- * the chain is retagged when it is at most one entry, and that one is at
- * hand (e's neighbour, whose line the unlinking wrote); a longer rest
- * keeps e's bit, maybe stale (cache_find() drops it).
+ * Take e's slot out of the table: find it in e's run, then move back
+ * each slot after it in the run that may be nearer its hash's slot
+ * (its distance says how far it may go), until an empty slot. Only
+ * slots are read and written, no other entry.
  */
 static void
-cache_unchain(struct cache_shard *s, struct cache_entry *e)
+cache_unslot(struct cache_shard *s, struct cache_entry *e)
 {
-	struct cache_entry	**first, *one = NULL, *before;
-	size_t			  b = e->hash & (s->nbuckets - 1);
+	size_t		 mask = s->nslots - 1, i, j, gap;
+	uint64_t	 v;
 
-	first = &s->buckets[b];
-	/* Maybe a bucket, which cache_prefetch_entry() reads unlocked. */
-	__atomic_store_n(e->hpprev, e->hnext, __ATOMIC_RELAXED);
-	if (e->hnext != NULL)
-		e->hnext->hpprev = e->hpprev;
-	if (e->hpprev == first) {
-		/* e was first: the rest is what followed it. */
-		if (e->hnext == NULL) {
-			__atomic_store_n(&s->tags[b], 0, __ATOMIC_RELAXED);
-			return;
-		}
-		if (e->hnext->hnext == NULL)
-			one = e->hnext;
-	} else if (e->hnext == NULL) {
-		/* e was last: the rest ends with the entry before it. */
-		before = (struct cache_entry *)(void *)((uint8_t *)e->hpprev -
-		    offsetof(struct cache_entry, hnext));
-		if (before->hpprev == first)
-			one = before;
+	for (i = e->hash & mask; cache_slot_entry(s->slots[i]) != e;
+	    i = (i + 1) & mask)
+		;
+	for (j = (i + 1) & mask; (v = s->slots[j]) != 0;
+	    j = (j + 1) & mask) {
+		gap = (j - i) & mask;
+		if (cache_slot_dist(v) < gap)
+			continue;	/* its hash's slot is after the hole */
+		cache_slot_set(&s->slots[i], v - ((uint64_t)gap <<
+		    CACHE_ADDR_BITS));
+		i = j;
 	}
-	if (one != NULL)
-		__atomic_store_n(&s->tags[b], cache_tag(one->hash),
-		    __ATOMIC_RELAXED);
+	cache_slot_set(&s->slots[i], 0);
 }
 
-/* Take e out of its chain and the LRU list and uncharge it. */
+/* Take e out of the table and the LRU list and uncharge it. */
 static void
 cache_unlink(struct cache_shard *s, struct cache_entry *e)
 {
-	cache_unchain(s, e);
+	cache_unslot(s, e);
 
 	if (e->prev != NULL)
 		e->prev->next = e->next;
@@ -287,19 +296,27 @@ cache_unlink(struct cache_shard *s, struct cache_entry *e)
 	s->entries--;
 }
 
-/* Put e in its chain and at the LRU head and charge it. */
-static void
+/*
+ * Put e in the first empty slot of its run and at the LRU head and charge
+ * it. -1, and nothing changed, when the table has no room for it: more
+ * than three quarters full (cache_grow() failed) or no empty slot within
+ * CACHE_DIST_MAX, or an address above 48 bits.
+ */
+static int
 cache_link(struct cache_shard *s, struct cache_entry *e)
 {
-	size_t	b = e->hash & (s->nbuckets - 1);
+	size_t		 mask = s->nslots - 1, i, dist;
 
-	e->hnext = s->buckets[b];
-	if (e->hnext != NULL)
-		e->hnext->hpprev = &e->hnext;
-	e->hpprev = &s->buckets[b];
-	__atomic_store_n(&s->buckets[b], e, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->tags[b], s->tags[b] | cache_tag(e->hash),
-	    __ATOMIC_RELAXED);
+	if (((uintptr_t)e & ~(uintptr_t)CACHE_ADDR_MASK) != 0 ||
+	    (s->entries + 1) * 4 > s->nslots * 3)
+		return (-1);
+	i = e->hash & mask;
+	for (dist = 0; s->slots[i] != 0; dist++) {
+		if (dist == CACHE_DIST_MAX)
+			return (-1);
+		i = (i + 1) & mask;
+	}
+	cache_slot_set(&s->slots[i], cache_slot_make(e, dist));
 
 	e->prev = NULL;
 	e->next = s->head;
@@ -312,6 +329,7 @@ cache_link(struct cache_shard *s, struct cache_entry *e)
 
 	s->bytes += e->charge;
 	s->entries++;
+	return (0);
 }
 
 /* Move e to the LRU head: a few pointer writes under the lock. */
@@ -334,8 +352,8 @@ cache_lru_front(struct cache_shard *s, struct cache_entry *e)
 /*
  * The entries just evicted, the LRU tail is the next to go: its line is
  * warm now (the eviction wrote its next), so ask for the lines its own
- * eviction will write (its chain neighbours before and after it, its LRU
- * neighbour, its bucket's tags) while they are known without a wait.
+ * eviction will write (its slot's, its LRU neighbour's) while they are
+ * known without a wait.
  */
 static void
 cache_prefetch_victim(struct cache_shard *s)
@@ -344,12 +362,9 @@ cache_prefetch_victim(struct cache_shard *s)
 
 	if (t == NULL)
 		return;
-	__builtin_prefetch(t->hpprev, 1);
-	if (t->hnext != NULL)
-		__builtin_prefetch(t->hnext, 1);
+	__builtin_prefetch(&s->slots[t->hash & (s->nslots - 1)], 1);
 	if (t->prev != NULL)
 		__builtin_prefetch(t->prev, 1);
-	__builtin_prefetch(&s->tags[t->hash & (s->nbuckets - 1)], 1);
 }
 
 /*
@@ -375,66 +390,68 @@ cache_victim(struct cache_shard *s)
 }
 
 /*
- * Double the bucket array when the chains average more than one entry.
- * Only inserts call it; if the allocation fails the chains just get longer.
+ * Double the table when one more entry would fill more than half of it.
+ * Only inserts call it; if the allocation fails the runs just get longer
+ * (and cache_link() refuses entries past three quarters). The new slot of
+ * an entry needs one bit of its hash that its old slot does not give: so
+ * this reads every entry, once a doubling.
  */
 static void
 cache_grow(struct cache_shard *s)
 {
-	struct cache_entry	**nb, *e, *next;
-	struct cache_old	 *old;
-	uint8_t			 *nt;
-	size_t			  n, i, b;
+	struct cache_entry	*e;
+	struct cache_old	*old;
+	uint64_t		*nt, v;
+	size_t			 n, i, j, dist;
 
-	if (s->entries <= s->nbuckets)
+	if ((s->entries + 1) * 2 <= s->nslots)
 		return;
-	n = s->nbuckets * 2;
-	if ((nb = calloc(n, sizeof *nb)) == NULL)
+	n = s->nslots * 2;
+	if ((nt = calloc(n, sizeof *nt)) == NULL)
 		return;
-	if ((nt = calloc(n, sizeof *nt)) == NULL) {
-		free(nb);
-		return;
-	}
 	if ((old = malloc(sizeof *old)) == NULL) {
 		free(nt);
-		free(nb);
 		return;
 	}
-	for (i = 0; i < s->nbuckets; i++) {
-		for (e = s->buckets[i]; e != NULL; e = next) {
-			next = e->hnext;
-			b = e->hash & (n - 1);
-			e->hnext = nb[b];
-			if (e->hnext != NULL)
-				e->hnext->hpprev = &e->hnext;
-			e->hpprev = &nb[b];
-			nb[b] = e;
-			nt[b] |= cache_tag(e->hash);
+	for (i = 0; i < s->nslots; i++) {
+		if ((v = s->slots[i]) == 0)
+			continue;
+		e = cache_slot_entry(v);
+		j = e->hash & (n - 1);
+		for (dist = 0; nt[j] != 0; dist++)
+			j = (j + 1) & (n - 1);
+		/*
+		 * In a table twice the size, half as dense, runs are
+		 * short: within CACHE_DIST_MAX all but surely, but
+		 * checked.
+		 */
+		if (dist > CACHE_DIST_MAX) {
+			free(old);
+			free(nt);
+			return;
 		}
+		nt[j] = cache_slot_make(e, dist);
 	}
 	/*
-	 * The old arrays are kept (cache_prefetch_entry() may be reading
-	 * them); the new ones are seen before their size, so that a reader
-	 * who sees the new size sees them (an old size with a new array is
-	 * in bounds).
+	 * The old table is kept (cache_prefetch_entry() may be reading it);
+	 * the new one is seen before its size, so that a reader who sees
+	 * the new size sees it (an old size with a new table is in bounds).
 	 */
-	old->buckets = s->buckets;
-	old->tags = s->tags;
+	old->slots = s->slots;
 	old->next = s->old;
 	s->old = old;
-	__atomic_store_n(&s->buckets, nb, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->tags, nt, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->nbuckets, n, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->slots, nt, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->nslots, n, __ATOMIC_RELEASE);
 }
 
-/* Free a list of entries chained through hnext. */
+/* Free a list of entries chained through next. */
 static void
 cache_free_list(struct cache_entry *e)
 {
 	struct cache_entry	*next;
 
 	for (; e != NULL; e = next) {
-		next = e->hnext;
+		next = e->next;
 		free(e);
 	}
 }
@@ -476,13 +493,11 @@ cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
 	for (i = 0; i < c->nshards; i++) {
 		s = &c->shards[i];
 		s->max_bytes = max_bytes / c->nshards;
-		s->nbuckets = CACHE_BUCKETS_INIT;
-		s->buckets = calloc(s->nbuckets, sizeof *s->buckets);
-		s->tags = calloc(s->nbuckets, sizeof *s->tags);
-		if (s->buckets == NULL || s->tags == NULL ||
+		s->nslots = CACHE_SLOTS_INIT;
+		s->slots = calloc(s->nslots, sizeof *s->slots);
+		if (s->slots == NULL ||
 		    pthread_mutex_init(&s->lock, NULL) != 0) {
-			free(s->buckets);
-			free(s->tags);
+			free(s->slots);
 			c->nshards = i;
 			cache_free(c);
 			return (NULL);
@@ -504,12 +519,10 @@ cache_free(struct cache *c)
 	for (i = 0; i < c->nshards; i++) {
 		s = &c->shards[i];
 		pthread_mutex_destroy(&s->lock);
-		free(s->buckets);
-		free(s->tags);
+		free(s->slots);
 		while ((old = s->old) != NULL) {
 			s->old = old->next;
-			free(old->buckets);
-			free(old->tags);
+			free(old->slots);
 			free(old);
 		}
 	}
@@ -534,40 +547,40 @@ cache_prefetch(struct cache *c, uint64_t h)
 	size_t			 b;
 
 	/* Racy reads, for addresses only (see the top of the file). */
-	b = h & (__atomic_load_n(&s->nbuckets, __ATOMIC_ACQUIRE) - 1);
-	__builtin_prefetch(&__atomic_load_n(&s->tags, __ATOMIC_RELAXED)[b]);
-	__builtin_prefetch(&__atomic_load_n(&s->buckets, __ATOMIC_RELAXED)[b]);
+	b = h & (__atomic_load_n(&s->nslots, __ATOMIC_ACQUIRE) - 1);
+	__builtin_prefetch(&__atomic_load_n(&s->slots, __ATOMIC_RELAXED)[b]);
 }
 
 int
 cache_prefetch_entry(struct cache *c, uint64_t h)
 {
 	struct cache_shard	*s = cache_shard(c, h);
-	struct cache_entry	**bk, *e;
-	const uint8_t		*tags;
-	size_t			 b;
+	struct cache_entry	*e;
+	const uint64_t		*t;
+	uint64_t		 v;
+	size_t			 mask, i, k;
 
 	/*
-	 * The size first, then an array at least as new: in bounds, and
-	 * never freed (cache_grow() keeps it). The first entry of the chain
-	 * (usually its only one) is the likely hit: its header, key name and
-	 * the start of its message.
+	 * The size first, then a table at least as new: in bounds, and
+	 * never freed (cache_grow() keeps it). The slots of the run are
+	 * read atomically each, but not together (a hint); the first entry
+	 * whose tag is the key's, the likely hit: its header, key name and
+	 * the start of its message. A run longer than a line's slots may
+	 * have it further: 1 without a look.
 	 */
-	b = h & (__atomic_load_n(&s->nbuckets, __ATOMIC_ACQUIRE) - 1);
-	bk = __atomic_load_n(&s->buckets, __ATOMIC_ACQUIRE);
-	/*
-	 * The tags of an array as new as the buckets' or newer, at an index
-	 * within its size (cache_grow() publishes both before the size and
-	 * keeps the old ones): a hint, as the bucket is.
-	 */
-	tags = __atomic_load_n(&s->tags, __ATOMIC_ACQUIRE);
-	if ((__atomic_load_n(&tags[b], __ATOMIC_RELAXED) & cache_tag(h)) == 0)
-		return (0);
-	if ((e = __atomic_load_n(&bk[b], __ATOMIC_RELAXED)) == NULL)
-		return (0);
-	__builtin_prefetch(e);
-	__builtin_prefetch((const uint8_t *)e + CACHE_LINE);
-	__builtin_prefetch((const uint8_t *)e + 2 * CACHE_LINE);
+	mask = __atomic_load_n(&s->nslots, __ATOMIC_ACQUIRE) - 1;
+	t = __atomic_load_n(&s->slots, __ATOMIC_ACQUIRE);
+	for (k = 0, i = h & mask; k < 8; k++, i = (i + 1) & mask) {
+		if ((v = __atomic_load_n(&t[i], __ATOMIC_RELAXED)) == 0)
+			return (0);
+		if ((v >> 56) != cache_tag(h))
+			continue;
+		e = cache_slot_entry(v);
+		__builtin_prefetch(e);
+		__builtin_prefetch((const uint8_t *)e + CACHE_LINE);
+		__builtin_prefetch((const uint8_t *)e + 2 * CACHE_LINE);
+		return (1);
+	}
 	return (1);
 }
 
@@ -616,7 +629,7 @@ cache_lookup(struct cache *c, const struct cache_req *req, uint8_t *out,
 		 * The insert of the answer, when it comes, writes this
 		 * bucket (a cold line of a large cache): ask for it now.
 		 */
-		__builtin_prefetch(&s->buckets[h & (s->nbuckets - 1)], 1);
+		__builtin_prefetch(&s->slots[h & (s->nslots - 1)], 1);
 		goto out;
 	}
 	/* The question's bits, before anything is written or counted. */
@@ -778,22 +791,27 @@ cache_insert(struct cache *c, const struct wire_query *q, const uint8_t *msg,
 	pthread_mutex_lock(&s->lock);
 	if ((old = cache_find(s, h, q)) != NULL) {
 		cache_unlink(s, old);
-		old->hnext = dead;
+		old->next = dead;
 		dead = old;
 	}
 	/* Evict from the LRU tail until the new entry fits. */
 	while (s->bytes + charge > s->max_bytes &&
 	    (old = cache_victim(s)) != NULL) {
 		cache_unlink(s, old);
-		old->hnext = dead;
+		old->next = dead;
 		dead = old;
 		s->evictions++;
 	}
 	if (dead != NULL)
 		cache_prefetch_victim(s);
-	cache_link(s, e);
-	s->inserts++;
 	cache_grow(s);
+	if (cache_link(s, e) == 0)
+		s->inserts++;
+	else {
+		/* No room in the table (see cache_link()): not stored. */
+		e->next = dead;
+		dead = e;
+	}
 	pthread_mutex_unlock(&s->lock);
 
 	cache_free_list(dead);
@@ -846,14 +864,17 @@ cache_fail(struct cache *c, const struct wire_query *q, uint32_t now)
 	while (s->bytes + charge > s->max_bytes &&
 	    (old = cache_victim(s)) != NULL) {
 		cache_unlink(s, old);
-		old->hnext = dead;
+		old->next = dead;
 		dead = old;
 		s->evictions++;
 	}
 	if (dead != NULL)
 		cache_prefetch_victim(s);
-	cache_link(s, e);
 	cache_grow(s);
+	if (cache_link(s, e) != 0) {
+		e->next = dead;
+		dead = e;
+	}
 	pthread_mutex_unlock(&s->lock);
 	cache_free_list(dead);
 }
@@ -878,17 +899,13 @@ cache_flush(struct cache *c)
 		dead = s->head;
 		s->head = s->tail = NULL;
 		/*
-		 * cache_prefetch_entry() reads the buckets and tags
-		 * unlocked, with atomic loads: so they are cleared with
-		 * atomic stores, not memset() (a data race, which TSan
-		 * reports, and a torn pointer in theory; only ever hints,
-		 * but a race).
+		 * cache_prefetch_entry() reads the slots unlocked, with
+		 * atomic loads: so they are cleared with atomic stores, not
+		 * memset() (a data race, which TSan reports, and a torn
+		 * slot in theory; only ever hints, but a race).
 		 */
-		for (b = 0; b < s->nbuckets; b++) {
-			__atomic_store_n(&s->buckets[b], NULL,
-			    __ATOMIC_RELAXED);
-			__atomic_store_n(&s->tags[b], 0, __ATOMIC_RELAXED);
-		}
+		for (b = 0; b < s->nslots; b++)
+			cache_slot_set(&s->slots[b], 0);
 		s->bytes = 0;
 		s->entries = 0;
 		pthread_mutex_unlock(&s->lock);
@@ -922,55 +939,58 @@ cache_stats(struct cache *c, struct cache_stats *st)
 	}
 }
 
-/* cache_verify() of one shard, locked; adds its stale buckets to *stale. */
+/*
+ * cache_verify() of one shard, locked; raises *far to the longest
+ * distance of a slot from its hash's.
+ */
 static int
-cache_verify_shard(const struct cache_shard *s, size_t *stale)
+cache_verify_shard(const struct cache_shard *s, size_t *far)
 {
 	const struct cache_entry	*e, *prev = NULL;
-	struct cache_entry * const	*pp;
-	uint64_t			 n = 0, chained = 0;
-	size_t				 bytes = 0, b;
-	uint8_t				 t;
+	uint64_t			 n = 0, slotted = 0, v;
+	size_t				 bytes = 0, mask = s->nslots - 1, i, d;
 
 	for (e = s->head; e != NULL; prev = e, e = e->next) {
 		if (e->prev != prev || ++n > s->entries)
 			return (-1);
 		bytes += e->charge;
+		/* In the run of its hash, before any empty slot. */
+		for (i = e->hash & mask, d = 0; cache_slot_entry(s->slots[i]) !=
+		    e; i = (i + 1) & mask, d++) {
+			if (s->slots[i] == 0 || d >= s->nslots)
+				return (-1);
+		}
+		if (s->slots[i] != cache_slot_make(e, d))
+			return (-1);
 	}
 	if (prev != s->tail || n != s->entries || bytes != s->bytes ||
 	    bytes > s->max_bytes)
 		return (-1);
-	for (b = 0; b < s->nbuckets; b++) {
-		t = 0;
-		for (pp = &s->buckets[b]; (e = *pp) != NULL; pp = &e->hnext) {
-			if (e->hpprev != pp ||
-			    (e->hash & (s->nbuckets - 1)) != b ||
-			    ++chained > n)
-				return (-1);
-			t |= cache_tag(e->hash);
-		}
-		if ((s->tags[b] & t) != t)
-			return (-1);
-		if (s->tags[b] != t)
-			(*stale)++;
+	/* No other slot taken: each entry has one, found above. */
+	for (i = 0; i < s->nslots; i++) {
+		if ((v = s->slots[i]) == 0)
+			continue;
+		slotted++;
+		if (cache_slot_dist(v) > *far)
+			*far = cache_slot_dist(v);
 	}
-	return (chained == n ? 0 : -1);
+	return (slotted == n ? 0 : -1);
 }
 
 int
-cache_verify(struct cache *c, size_t *stale)
+cache_verify(struct cache *c, size_t *far)
 {
 	struct cache_shard	*s;
 	size_t			 i, dummy = 0;
 	int			 r = 0;
 
-	if (stale == NULL)
-		stale = &dummy;
-	*stale = 0;
+	if (far == NULL)
+		far = &dummy;
+	*far = 0;
 	for (i = 0; i < c->nshards && r == 0; i++) {
 		s = &c->shards[i];
 		pthread_mutex_lock(&s->lock);
-		r = cache_verify_shard(s, stale);
+		r = cache_verify_shard(s, far);
 		pthread_mutex_unlock(&s->lock);
 	}
 	return (r);

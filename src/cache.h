@@ -109,12 +109,11 @@ uint32_t	 cache_now(void);
 /*
  * Hints, without the lock, for a lookup of the question of hash h
  * (wire_qhash()) that comes soon: a worker's batch knows its questions
- * ahead. cache_prefetch() starts loading the lines of its shard's tags
- * and bucket; cache_prefetch_entry(), called later, once those are in,
- * those of the entry the bucket points to, and says whether there may be
- * one for h: 0 when the bucket's tags say there is none (read without
- * the lock: a hint, right nearly always, never a promise). Nothing
- * changes.
+ * ahead. cache_prefetch() starts loading the line of its shard's slots;
+ * cache_prefetch_entry(), called later, once that is in, those of the
+ * entry whose slot's tag matches, and says whether there may be one for
+ * h: 0 when the slots say there is none (read without the lock: a hint,
+ * right nearly always, never a promise). Nothing changes.
  */
 void		 cache_prefetch(struct cache *, uint64_t h);
 int		 cache_prefetch_entry(struct cache *, uint64_t h);
@@ -193,12 +192,12 @@ void		 cache_stats(struct cache *, struct cache_stats *st);
 
 /*
  * For the tests: walk every shard under its lock and check the cache's
- * invariants: the LRU list both ways, the chains and their back pointers,
- * every entry in its bucket and in both, the counts and the bytes
- * charged (within the budget), the tags holding every bit of their chain.
- * *stale (if not NULL) gets the number of buckets whose tags hold more
- * (stale bits, allowed). 0, or -1 at the first broken invariant.
+ * invariants: the LRU list both ways, every entry in it in one slot of
+ * the run its hash starts, with its distance and tag, no other slot
+ * taken, the counts and the bytes charged (within the budget). *far (if
+ * not NULL) gets the longest distance of a slot from its hash's. 0, or
+ * -1 at the first broken invariant.
  */
-int		 cache_verify(struct cache *, size_t *stale);
+int		 cache_verify(struct cache *, size_t *far);
 
 #endif

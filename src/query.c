@@ -333,7 +333,7 @@ query_settle(struct query_ctx *qc, const struct snapshot *snap,
 }
 
 /*
- * The first half of query_settle() for q, which the cache's tags say is
+ * The first half of query_settle() for q, which the cache's slots say is
  * not cached, a datagram before its answer: its verdict from the memo,
  * else the lists' places of its suffixes start loading, and
  * query_settle() asks the lists at its answer (asked at once, each such
@@ -481,10 +481,10 @@ query_rate(struct query_ctx *qc, const struct conf *conf, struct query *q,
 /*
  * The first half of query_answer()'s decision, which writes nothing: parse
  * pkt, find who is asking, and hash the question (the hash kept for the
- * cache, the forwarder and the registry); with ahead set its shard's tags
- * and bucket start loading. The policy on the question is left for later
+ * cache, the forwarder and the registry); with ahead set its shard's
+ * slot line starts loading. The policy on the question is left for later
  * (q->deferred): query_prefetch() asks the memo for a name the cache's
- * tags say it does not have (a blocked name is never cached), else gets
+ * slots say it does not have (a blocked name is never cached), else gets
  * the lists' places loading for query_decide() to ask, and for the
  * others the cache entry's question bits decide in query_decide(): a hit
  * whose bits miss the board's stop mask is PASS without the lookups of
@@ -664,9 +664,9 @@ query_prefetch(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q)
 {
 	/*
-	 * Not in the cache, by its tags (blocked names never are): the
+	 * Not in the cache, by its slots (blocked names never are): the
 	 * memo now, else the lists' places (query_settle_ahead()). The
-	 * tags' line was asked for by query_prepare() a datagram ago.
+	 * slots' line was asked for by query_prepare() a datagram ago.
 	 */
 	if (q->deferred && !cache_prefetch_entry(qc->cache, q->wq.qhash))
 		query_settle_ahead(qc, snap, q);

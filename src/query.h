@@ -298,10 +298,10 @@ enum query_next	 query_answer(struct query_ctx *, const struct snapshot *snap,
  * query_answer() in steps, for a batch whose queries are known ahead, all
  * inside one read section of snap: query_prepare() parses pkt (len
  * octets) into q, finds its board, hashes its question and starts
- * loading the cache lines of its bucket (cache_prefetch()) and its set
+ * loading the cache line of its slots (cache_prefetch()) and its set
  * in the worker's memo of blocked verdicts (memo_prefetch());
  * query_prefetch(), a query or so later, those of its cache entry
- * (cache_prefetch_entry()), or for a question the bucket's tags say is
+ * (cache_prefetch_entry()), or for a question the slots say is
  * not cached, takes the board's verdict on it from the memo or asks the
  * policy (a question that is cached gets it from the entry's bits,
  * query.c);
