@@ -940,7 +940,7 @@ thr_main(void *arg)
 		}
 		/*
 		 * The hints a worker gives ahead of a lookup, without the
-		 * lock, while others insert (and grow the buckets).
+		 * lock, while others insert (and grow the tables).
 		 */
 		cache_prefetch(t->c, wire_qhash(&t->q[k]));
 		cache_prefetch_entry(t->c, wire_qhash(&t->q[(k + 1) %
@@ -1082,8 +1082,8 @@ pf_stop(struct pf_arg *t)
 }
 
 /*
- * cache_prefetch_entry() reads the buckets without the lock while an
- * insert grows them: the arrays it may still read are kept, not freed
+ * cache_prefetch_entry() reads the slots without the lock while an
+ * insert grows their table: the tables it may still read are kept, not freed
  * (ASan would see such a read), and the cache is as the inserts left it.
  */
 static void
@@ -1117,10 +1117,10 @@ test_cache_prefetch_grow(void **state)
 }
 
 /*
- * The other writers of a bucket while cache_prefetch_entry() reads it
- * unlocked: an eviction's unchain (a cache of one small shard), an
+ * The other writers of a slot while cache_prefetch_entry() reads it
+ * unlocked: an eviction's backward shift (a cache of one small shard), an
  * insert that replaces an entry, a remembered failure, and a flush,
- * which empties every bucket of arrays grown large before. Under
+ * which empties every slot of tables grown large before. Under
  * ThreadSanitizer (make tsan, part of make check) every such store must
  * be atomic, as the read is: a flush that cleared the buckets with
  * memset() was a data race that TSan reported; under ASan, no read of an
@@ -1269,10 +1269,11 @@ test_cache_fail(void **state)
 }
 
 /*
- * Many names, so that the shards' tables grow and chains form: every name
- * stored is found and none other, also after some were replaced (a chain
- * that loses an entry keeps the tags of the others) and after others
- * expired and were taken out by the lookup that found them so.
+ * Many names, so that the shards' tables grow and runs of slots form:
+ * every name stored is found and none other, also after some were
+ * replaced (the slots after the old one's moved back in their run) and
+ * after others expired and were taken out by the lookup that found them
+ * so.
  */
 static void
 test_cache_many(void **state)
