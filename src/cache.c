@@ -57,9 +57,14 @@
  * finds only as a hint (whether the key may be there: query.c asks the
  * policy at once for a question that is not, see cache_qcheck) and as an
  * address to prefetch (which never faults, even on a freed entry). So
- * that the slots it reads are never freed memory, cache_grow() keeps the
- * tables it replaces until cache_free() (together less than the one in
- * use: it doubles), and publishes a new table before its size.
+ * that the slots it reads are never freed memory, a shard's table never
+ * moves: cache_new() reserves the address space of the largest it can
+ * need (the budget filled with the smallest entries, at half load), the
+ * kernel gives pages as the table grows into it, and cache_grow()
+ * rehashes in place, publishing the new size after the slots (an old size
+ * reads within the new table; what it finds there is a hint, as ever).
+ * Tables that were kept for such readers, each doubling's old one, came
+ * to as much memory again as the table in use.
  *
  * An entry keeps two sets of policy bits, each with the generation of
  * the policy that gave them, worked out again under the shard lock by
@@ -72,6 +77,8 @@
  * writes anything: a hit whose bits the board's stop mask misses needs
  * no lookup of the name in the lists at all.
  */
+#include <sys/mman.h>
+
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -124,19 +131,15 @@ struct cache_entry {
 						   (name_len), then the message */
 };
 
-/* A table of slots replaced by a larger one, kept (see the top). */
-struct cache_old {
-	struct cache_old	*next;
-	uint64_t		*slots;
-};
-
 /* One shard; aligned so that two shards' locks share no cache line. */
 struct cache_shard {
 	pthread_mutex_t		 lock;
-	uint64_t		*slots;		/* read without the lock by
+	uint64_t		*slots;		/* maxslots reserved, nslots
+						   in use; read without the
+						   lock by
 						   cache_prefetch_entry() */
 	size_t			 nslots;	/* a power of two; the same */
-	struct cache_old	*old;		/* tables replaced, kept */
+	size_t			 maxslots;	/* the most it can need */
 	struct cache_entry	*head;		/* most recently used */
 	struct cache_entry	*tail;		/* next to evict */
 	size_t			 max_bytes;
@@ -393,28 +396,25 @@ cache_victim(struct cache_shard *s)
 
 /*
  * Double the table when one more entry would fill more than half of it.
- * Only inserts call it; if the allocation fails the runs just get longer
- * (and cache_link() refuses entries past three quarters). The new slot of
- * an entry needs one bit of its hash that its old slot does not give: so
- * this reads every entry, once a doubling.
+ * Only inserts call it; if the allocation of the scratch table fails the
+ * runs just get longer (and cache_link() refuses entries past three
+ * quarters). The new slot of an entry needs one bit of its hash that its
+ * old slot does not give: so this reads every entry, once a doubling.
+ * The new table is built aside, then written over the old one in place
+ * (see the top: readers without the lock), then its size published.
  */
 static void
 cache_grow(struct cache_shard *s)
 {
 	struct cache_entry	*e;
-	struct cache_old	*old;
 	uint64_t		*nt, v;
 	size_t			 n, i, j, dist;
 
-	if ((s->entries + 1) * 2 <= s->nslots)
+	if ((s->entries + 1) * 2 <= s->nslots || s->nslots * 2 > s->maxslots)
 		return;
 	n = s->nslots * 2;
 	if ((nt = calloc(n, sizeof *nt)) == NULL)
 		return;
-	if ((old = malloc(sizeof *old)) == NULL) {
-		free(nt);
-		return;
-	}
 	for (i = 0; i < s->nslots; i++) {
 		if ((v = s->slots[i]) == 0)
 			continue;
@@ -428,22 +428,15 @@ cache_grow(struct cache_shard *s)
 		 * checked.
 		 */
 		if (dist > CACHE_DIST_MAX) {
-			free(old);
 			free(nt);
 			return;
 		}
 		nt[j] = cache_slot_make(e, dist);
 	}
-	/*
-	 * The old table is kept (cache_prefetch_entry() may be reading it);
-	 * the new one is seen before its size, so that a reader who sees
-	 * the new size sees it (an old size with a new table is in bounds).
-	 */
-	old->slots = s->slots;
-	old->next = s->old;
-	s->old = old;
-	__atomic_store_n(&s->slots, nt, __ATOMIC_RELEASE);
+	for (i = 0; i < n; i++)
+		cache_slot_set(&s->slots[i], nt[i]);
 	__atomic_store_n(&s->nslots, n, __ATOMIC_RELEASE);
+	free(nt);
 }
 
 /* Free a list of entries chained through next. */
@@ -464,7 +457,7 @@ cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
 {
 	struct cache		*c;
 	struct cache_shard	*s;
-	size_t			 i, bits;
+	size_t			 i, bits, most;
 
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		return (NULL);
@@ -495,11 +488,25 @@ cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
 	for (i = 0; i < c->nshards; i++) {
 		s = &c->shards[i];
 		s->max_bytes = max_bytes / c->nshards;
+		/*
+		 * Every entry is charged more than its header, so the
+		 * budget holds fewer than most entries; the table is at
+		 * most half full, so it needs at most twice as many slots.
+		 * Reserved, not touched: pages come as the table grows.
+		 */
+		most = s->max_bytes / sizeof(struct cache_entry) + 1;
+		s->maxslots = CACHE_SLOTS_INIT;
+		while (s->maxslots < most * 2)
+			s->maxslots *= 2;
 		s->nslots = CACHE_SLOTS_INIT;
-		s->slots = calloc(s->nslots, sizeof *s->slots);
-		if (s->slots == NULL ||
+		s->slots = mmap(NULL, s->maxslots * sizeof *s->slots,
+		    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+		    MAP_NORESERVE, -1, 0);
+		if (s->slots == MAP_FAILED ||
 		    pthread_mutex_init(&s->lock, NULL) != 0) {
-			free(s->slots);
+			if (s->slots != MAP_FAILED)
+				munmap(s->slots, s->maxslots *
+				    sizeof *s->slots);
 			c->nshards = i;
 			cache_free(c);
 			return (NULL);
@@ -512,7 +519,6 @@ void
 cache_free(struct cache *c)
 {
 	struct cache_shard	*s;
-	struct cache_old	*old;
 	size_t			 i;
 
 	if (c == NULL)
@@ -521,12 +527,7 @@ cache_free(struct cache *c)
 	for (i = 0; i < c->nshards; i++) {
 		s = &c->shards[i];
 		pthread_mutex_destroy(&s->lock);
-		free(s->slots);
-		while ((old = s->old) != NULL) {
-			s->old = old->next;
-			free(old->slots);
-			free(old);
-		}
+		munmap(s->slots, s->maxslots * sizeof *s->slots);
 	}
 	free(c->shards);
 	free(c);
@@ -550,7 +551,7 @@ cache_prefetch(struct cache *c, uint64_t h)
 
 	/* Racy reads, for addresses only (see the top of the file). */
 	b = h & (__atomic_load_n(&s->nslots, __ATOMIC_ACQUIRE) - 1);
-	__builtin_prefetch(&__atomic_load_n(&s->slots, __ATOMIC_RELAXED)[b]);
+	__builtin_prefetch(&s->slots[b]);
 }
 
 int
@@ -563,15 +564,15 @@ cache_prefetch_entry(struct cache *c, uint64_t h)
 	size_t			 mask, i, k;
 
 	/*
-	 * The size first, then a table at least as new: in bounds, and
-	 * never freed (cache_grow() keeps it). The slots of the run are
-	 * read atomically each, but not together (a hint); the first entry
-	 * whose tag is the key's, the likely hit: its header, key name and
-	 * the start of its message. A run longer than a line's slots may
-	 * have it further: 1 without a look.
+	 * The size, in bounds of the table whatever happens after (it
+	 * grows in place). The slots of the run are read atomically each,
+	 * but not together (a hint); the first entry whose tag is the
+	 * key's, the likely hit: its header, key name and the start of its
+	 * message. A run longer than a line's slots may have it further: 1
+	 * without a look.
 	 */
 	mask = __atomic_load_n(&s->nslots, __ATOMIC_ACQUIRE) - 1;
-	t = __atomic_load_n(&s->slots, __ATOMIC_ACQUIRE);
+	t = s->slots;
 	for (k = 0, i = h & mask; k < 8; k++, i = (i + 1) & mask) {
 		if ((v = __atomic_load_n(&t[i], __ATOMIC_RELAXED)) == 0)
 			return (0);
