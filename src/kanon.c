@@ -1,13 +1,24 @@
 /*
  * kanon.c: blocked sites with a k-anonymity threshold.
  *
- * A chained hash table keyed by SipHash of (site, category) under a
- * random key per table: the sites come from query names a client chose,
- * so an unkeyed hash would let one pile them into a single chain. An
- * entry holds the site, its count and, until it reaches k, an array of
- * the distinct client hashes seen (searched linearly: k is small, 5 by
- * default, and this runs on the main thread once per distinct client,
- * site and second, never per query).
+ * An open-addressed table (linear probing, at most half full) keyed by
+ * SipHash of (site, category) under a random key per table: the sites
+ * come from query names a client chose, so an unkeyed hash would let one
+ * pile them into a single run. Each entry is one cache line of its own
+ * in the table's array: the hash, the count, the site itself when it is
+ * short (most registrable domains are: "doubleclick.net") and, until it
+ * reaches k, the distinct clients seen, so that adding a blocked name
+ * reads the table's head and one line. The chained table before took a
+ * bucket, an entry and its client array, three lines apart and two
+ * allocations an add for a new site, and with 10,000 boards (a table
+ * each) each of them was a cache miss of main's fold.
+ *
+ * The clients are kept as 32 bits of their (interval-keyed) hash, up to
+ * KANON_NEAR of them in the entry (k = 5, the default, needs 4), more in
+ * an array of their own for a larger k. Two distinct clients whose 32
+ * bits agree count as one: that can keep a site from being named, never
+ * name one with fewer than k clients, so the threshold holds exactly
+ * (see kanon.h) at a tenth of the memory of the full hashes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,31 +26,44 @@
 #include "kanon.h"
 #include "siphash.h"
 
-#define KANON_BUCKETS_MIN	64
+#define KANON_CAP_MIN	16	/* slots of a new table, a power of 2 */
+#define KANON_NEAR	4	/* clients kept in the entry itself */
+#define KANON_SITE	26	/* octets of a site kept in the entry,
+				   its NUL included */
 
+/* Flags of an entry. */
+#define KANON_USED	0x01	/* the slot holds an entry */
+#define KANON_NAMED	0x02	/* reached k */
+#define KANON_STUCK	0x04	/* no room for its clients: never named */
+#define KANON_LONG	0x08	/* site is a pointer in site[] */
+#define KANON_FAR	0x10	/* clients are a pointer in near[] */
+
+/* One site and category: a cache line. */
 struct kanon_entry {
-	struct kanon_entry	*next;
-	uint64_t		 hash;
-	uint64_t		 count;
-	uint64_t		*clients;	/* distinct, until named */
-	unsigned		 nclients;
-	unsigned		 capclients;
-	int			 named;		/* reached k */
-	int			 stuck;		/* no room for clients: never
-						   named */
-	uint16_t		 cat;
-	char			 site[];
-};
+	uint64_t	hash;
+	uint64_t	count;
+	union {
+		uint32_t	 near[KANON_NEAR];
+		uint32_t	*far;		/* k - 1 of them */
+	}		clients;		/* distinct, until named */
+	char		site[KANON_SITE];	/* or a char * (LONG) */
+	uint16_t	cat;
+	uint16_t	nclients;
+	uint8_t		flags;
+	uint8_t		spare;
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct kanon_entry) == 64,
+    "kanon_entry: one cache line");
 
 struct kanon {
+	struct siphash_key	 key;
+	struct kanon_entry	*slots;
+	size_t			 cap;		/* a power of two */
+	size_t			 nentries;
 	unsigned		 k;
 	size_t			 max_entries;
 	struct kanon_budget	*budget;
 	size_t			 charged;	/* taken from the budget */
-	struct siphash_key	 key;
-	struct kanon_entry	**buckets;
-	size_t			 nbuckets;	/* a power of two */
-	size_t			 nentries;
 	uint64_t		 lost;		/* answers with no entry */
 };
 
@@ -54,18 +78,39 @@ kanon_charge(struct kanon *t, size_t n)
 	return (0);
 }
 
+/* Give n bytes back to the budget. */
+static void
+kanon_uncharge(struct kanon *t, size_t n)
+{
+	t->budget->left += n;
+	t->charged -= n;
+}
+
+/* A zeroed array of n entries, aligned to their lines; NULL if none. */
+static struct kanon_entry *
+kanon_slots(size_t n)
+{
+	struct kanon_entry	*s;
+
+	if ((s = aligned_alloc(_Alignof(struct kanon_entry),
+	    n * sizeof *s)) != NULL)
+		memset(s, 0, n * sizeof *s);
+	return (s);
+}
+
 struct kanon *
 kanon_new(unsigned k, size_t max_entries, struct kanon_budget *budget)
 {
 	struct kanon	*t;
 
-	if ((t = calloc(1, sizeof *t)) == NULL)
+	/* An entry counts its clients in 16 bits. */
+	if (k > UINT16_MAX || (t = calloc(1, sizeof *t)) == NULL)
 		return (NULL);
 	t->k = k;
 	t->max_entries = max_entries;
 	t->budget = budget;
-	t->nbuckets = KANON_BUCKETS_MIN;
-	if ((t->buckets = calloc(t->nbuckets, sizeof *t->buckets)) == NULL) {
+	t->cap = KANON_CAP_MIN;
+	if ((t->slots = kanon_slots(t->cap)) == NULL) {
 		free(t);
 		return (NULL);
 	}
@@ -73,27 +118,53 @@ kanon_new(unsigned k, size_t max_entries, struct kanon_budget *budget)
 	return (t);
 }
 
+/* The site of e, NUL-terminated. */
+static const char *
+kanon_site(const struct kanon_entry *e)
+{
+	const char	*s;
+
+	if ((e->flags & KANON_LONG) == 0)
+		return (e->site);
+	memcpy(&s, e->site, sizeof s);
+	return (s);
+}
+
+/* Forget e's clients: their hashes mean nothing, but need not linger. */
+static void
+kanon_forget(struct kanon *t, struct kanon_entry *e)
+{
+	if (e->flags & KANON_FAR) {
+		explicit_bzero(e->clients.far, (t->k - 1) *
+		    sizeof *e->clients.far);
+		free(e->clients.far);
+		kanon_uncharge(t, (t->k - 1) * sizeof *e->clients.far);
+		e->flags &= ~KANON_FAR;
+	}
+	explicit_bzero(&e->clients, sizeof e->clients);
+	e->nclients = 0;
+}
+
 void
 kanon_free(struct kanon *t)
 {
-	struct kanon_entry	*e, *next;
+	struct kanon_entry	*e;
+	char			*s;
 	size_t			 i;
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < t->nbuckets; i++) {
-		for (e = t->buckets[i]; e != NULL; e = next) {
-			next = e->next;
-			/* Client hashes mean nothing, but need not linger. */
-			if (e->clients != NULL) {
-				explicit_bzero(e->clients, e->capclients *
-				    sizeof *e->clients);
-				free(e->clients);
-			}
-			free(e);
+	for (i = 0; i < t->cap; i++) {
+		e = &t->slots[i];
+		if ((e->flags & KANON_USED) == 0)
+			continue;
+		kanon_forget(t, e);
+		if (e->flags & KANON_LONG) {
+			memcpy(&s, e->site, sizeof s);
+			free(s);
 		}
 	}
-	free(t->buckets);
+	free(t->slots);
 	t->budget->left += t->charged;
 	siphash_key_clear(&t->key);
 	free(t);
@@ -114,68 +185,86 @@ kanon_hash(const struct kanon *t, const char *site, size_t len, uint16_t cat)
 	return (siphash_13(&t->key, buf, len + 2));
 }
 
-/* Double the buckets when the chains grow long; on failure stay. */
+/* Double the slots when half are used; on failure stay (fuller). */
 static void
 kanon_grow(struct kanon *t)
 {
-	struct kanon_entry	**nb, *e, *next;
-	size_t			  i, n = t->nbuckets * 2;
+	struct kanon_entry	*ns, *e;
+	size_t			 i, j, n = t->cap * 2;
 
-	if ((nb = calloc(n, sizeof *nb)) == NULL)
+	if ((ns = kanon_slots(n)) == NULL)
 		return;
-	for (i = 0; i < t->nbuckets; i++) {
-		for (e = t->buckets[i]; e != NULL; e = next) {
-			next = e->next;
-			e->next = nb[e->hash & (n - 1)];
-			nb[e->hash & (n - 1)] = e;
-		}
+	for (i = 0; i < t->cap; i++) {
+		e = &t->slots[i];
+		if ((e->flags & KANON_USED) == 0)
+			continue;
+		for (j = e->hash & (n - 1); ns[j].flags & KANON_USED;
+		    j = (j + 1) & (n - 1))
+			;
+		ns[j] = *e;
 	}
-	free(t->buckets);
-	t->buckets = nb;
-	t->nbuckets = n;
+	/* The old array held client hashes too. */
+	explicit_bzero(t->slots, t->cap * sizeof *t->slots);
+	free(t->slots);
+	t->slots = ns;
+	t->cap = n;
 }
 
 /* Remember client for e; e is named when it has k of them. */
 static void
 kanon_client(struct kanon *t, struct kanon_entry *e, uint64_t client)
 {
-	uint64_t	*nc;
-	unsigned	 i, cap;
+	uint32_t	*c, h = (uint32_t)client;
+	unsigned	 i;
 
-	if (e->named || e->stuck)
+	if (e->flags & (KANON_NAMED | KANON_STUCK))
 		return;
+	c = e->flags & KANON_FAR ? e->clients.far : e->clients.near;
 	for (i = 0; i < e->nclients; i++)
-		if (e->clients[i] == client)
+		if (c[i] == h)
 			return;
-	if (e->nclients + 1 >= t->k) {
+	if (e->nclients + 1U >= t->k) {
 		/* The k-th distinct client: named from now on. */
-		e->named = 1;
-		if (e->clients != NULL) {
-			explicit_bzero(e->clients, e->capclients *
-			    sizeof *e->clients);
-			free(e->clients);
-			t->budget->left += e->capclients * sizeof *e->clients;
-			t->charged -= e->capclients * sizeof *e->clients;
-		}
-		e->clients = NULL;
-		e->nclients = e->capclients = 0;
+		e->flags |= KANON_NAMED;
+		kanon_forget(t, e);
 		return;
 	}
-	if (e->nclients == e->capclients) {
-		cap = e->capclients == 0 ? 4 : e->capclients * 2;
-		if (cap > t->k)
-			cap = t->k;
-		if (kanon_charge(t, (cap - e->capclients) *
-		    sizeof *e->clients) == -1 ||
-		    (nc = reallocarray(e->clients, cap, sizeof *nc)) == NULL) {
+	if (e->nclients == KANON_NEAR) {
+		/* More than the entry holds (k > KANON_NEAR + 1): move. */
+		if (kanon_charge(t, (t->k - 1) * sizeof *c) == -1) {
 			/* Cannot count its clients: it must stay unnamed. */
-			e->stuck = 1;
+			e->flags |= KANON_STUCK;
 			return;
 		}
-		e->clients = nc;
-		e->capclients = cap;
+		if ((c = calloc(t->k - 1, sizeof *c)) == NULL) {
+			kanon_uncharge(t, (t->k - 1) * sizeof *c);
+			e->flags |= KANON_STUCK;
+			return;
+		}
+		memcpy(c, e->clients.near, sizeof e->clients.near);
+		explicit_bzero(e->clients.near, sizeof e->clients.near);
+		e->clients.far = c;
+		e->flags |= KANON_FAR;
 	}
-	e->clients[e->nclients++] = client;
+	c[e->nclients++] = h;
+}
+
+/*
+ * The entry of (site, cat) with hash h: found, or else the free slot where
+ * it would go (flags without KANON_USED). There is always a free slot.
+ */
+static struct kanon_entry *
+kanon_find(struct kanon *t, const char *site, uint16_t cat, uint64_t h)
+{
+	struct kanon_entry	*e;
+	size_t			 i;
+
+	for (i = h & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+		e = &t->slots[i];
+		if ((e->flags & KANON_USED) == 0 || (e->hash == h &&
+		    e->cat == cat && strcmp(kanon_site(e), site) == 0))
+			return (e);
+	}
 }
 
 int
@@ -183,31 +272,50 @@ kanon_add(struct kanon *t, const char *site, uint16_t cat, uint64_t client,
     uint64_t n)
 {
 	struct kanon_entry	*e;
-	size_t			 len = strlen(site), b;
+	size_t			 len = strlen(site), cost;
 	uint64_t		 h = kanon_hash(t, site, len, cat);
+	char			*s = NULL;
 
-	b = h & (t->nbuckets - 1);
-	for (e = t->buckets[b]; e != NULL; e = e->next)
-		if (e->hash == h && e->cat == cat && strcmp(e->site, site) == 0)
-			break;
-	if (e == NULL) {
+	e = kanon_find(t, site, cat, h);
+	if ((e->flags & KANON_USED) == 0) {
+		/*
+		 * A new site: its line and, the table being at most half
+		 * full, a free one beside it; a long site's own copy.
+		 */
+		cost = 2 * sizeof *e + (len >= KANON_SITE ? len + 1 : 0);
 		if (t->nentries >= t->max_entries ||
-		    kanon_charge(t, sizeof *e + len + 1) == -1) {
+		    kanon_charge(t, cost) == -1) {
 			t->lost += n;
 			return (-1);
 		}
-		if ((e = calloc(1, sizeof *e + len + 1)) == NULL) {
+		if (len >= KANON_SITE && (s = strdup(site)) == NULL) {
+			kanon_uncharge(t, cost);
+			t->lost += n;
+			return (-1);
+		}
+		if (2 * (t->nentries + 1) > t->cap) {
+			kanon_grow(t);
+			e = kanon_find(t, site, cat, h);
+		}
+		if (t->nentries + 1 >= t->cap) {
+			/* Could not grow and no room left to probe. */
+			free(s);
+			kanon_uncharge(t, cost);
 			t->lost += n;
 			return (-1);
 		}
 		e->hash = h;
 		e->cat = cat;
-		memcpy(e->site, site, len + 1);
-		e->named = t->k == 0;
-		e->next = t->buckets[b];
-		t->buckets[b] = e;
-		if (++t->nentries > t->nbuckets)
-			kanon_grow(t);
+		if (s != NULL) {
+			memcpy(e->site, &s, sizeof s);
+			e->flags = KANON_USED | KANON_LONG;
+		} else {
+			memcpy(e->site, site, len + 1);
+			e->flags = KANON_USED;
+		}
+		if (t->k == 0)
+			e->flags |= KANON_NAMED;
+		t->nentries++;
 	}
 	e->count += n;
 	kanon_client(t, e, client);
@@ -240,24 +348,43 @@ kanon_top(struct kanon *t, size_t top, struct kanon_site **out,
 {
 	struct kanon_site	*v;
 	struct kanon_entry	*e;
-	size_t			 i, n = 0;
+	char			*p;
+	size_t			 i, n = 0, bytes = 0, len;
 	uint64_t		 hs = 0, hc = t->lost;
 
 	*out = NULL;
-	if ((v = calloc(t->nentries + 1, sizeof *v)) == NULL)
-		return (-1);
-	for (i = 0; i < t->nbuckets; i++) {
-		for (e = t->buckets[i]; e != NULL; e = e->next) {
-			if (!e->named) {
-				hs++;
-				hc += e->count;
-				continue;
-			}
-			v[n].site = e->site;
-			v[n].cat = e->cat;
-			v[n].count = e->count;
+	/*
+	 * The sites' copies follow the array in the same allocation: the
+	 * entries move when the table grows, the copies stay until freed.
+	 */
+	for (i = 0; i < t->cap; i++) {
+		e = &t->slots[i];
+		if ((e->flags & (KANON_USED | KANON_NAMED)) ==
+		    (KANON_USED | KANON_NAMED)) {
 			n++;
+			bytes += strlen(kanon_site(e)) + 1;
 		}
+	}
+	if ((v = malloc((n + 1) * sizeof *v + bytes)) == NULL)
+		return (-1);
+	p = (char *)(v + n + 1);
+	n = 0;
+	for (i = 0; i < t->cap; i++) {
+		e = &t->slots[i];
+		if ((e->flags & KANON_USED) == 0)
+			continue;
+		if ((e->flags & KANON_NAMED) == 0) {
+			hs++;
+			hc += e->count;
+			continue;
+		}
+		len = strlen(kanon_site(e)) + 1;
+		memcpy(p, kanon_site(e), len);
+		v[n].site = p;
+		v[n].cat = e->cat;
+		v[n].count = e->count;
+		p += len;
+		n++;
 	}
 	qsort(v, n, sizeof *v, kanon_cmp);
 	/* Named, but beyond top: hidden all the same. */

@@ -19,8 +19,8 @@
  * out of room can hide a site but never reveal one.
  *
  * Ownership: kanon_new() returns a table owned by the caller; the budget
- * must outlive it. Strings returned by kanon_top() live as long as the
- * table.
+ * must outlive it. The strings of kanon_top()'s array live in the same
+ * allocation, until the caller frees it.
  */
 #ifndef VEILIG_KANON_H
 #define VEILIG_KANON_H
@@ -43,8 +43,9 @@ struct kanon_site {
 };
 
 /*
- * A table naming sites at k distinct clients (0: every site), with room
- * for at most max_entries sites, drawing on budget. NULL if out of memory.
+ * A table naming sites at k distinct clients (0: every site; at most
+ * 65,535), with room for at most max_entries sites, drawing on budget.
+ * NULL if out of memory or k is too large.
  */
 struct kanon	*kanon_new(unsigned k, size_t max_entries,
 		    struct kanon_budget *budget);
@@ -63,8 +64,8 @@ void		 kanon_lost(struct kanon *, uint64_t n);
 
 /*
  * The named sites (those that reached k), most blocked first (ties by
- * name), at most top of them, into *out (allocated, the caller frees
- * it; the strings are the table's). Sets *hidden_sites to the number of
+ * name), at most top of them, into *out (allocated with copies of the
+ * sites, so that one free() of it frees all). Sets *hidden_sites to the number of
  * sites not named (below k, or beyond top) and *hidden_count to their
  * answers plus those counted as lost. Returns the number in *out, or -1
  * if out of memory.

@@ -2,7 +2,10 @@
  * test_kanon.c: the k-anonymity table of blocked sites: a site is named
  * only at k distinct clients, however often fewer clients asked; the
  * ordering and the top; hidden sites and answers; the byte budget and the
- * entry limit never name a site; k = 0 names everything.
+ * entry limit never name a site; k = 0 names everything; the table's
+ * shape: sites longer than an entry holds, more clients than it holds (a
+ * larger k), growth over many sites, kanon_top()'s own copies of the
+ * sites, and clients kept as 32 bits of their hash.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -155,6 +158,129 @@ test_k0(void **state)
 	kanon_free(t);
 }
 
+/* Sites too long for an entry are kept apart and compared in full. */
+static void
+test_long_sites(void **state)
+{
+	struct kanon_budget	 b = { 1 << 20 };
+	struct kanon		*t;
+	const char		*a = "a-rather-long-registrable-domain-name.example";
+	const char		*a2 = "a-rather-long-registrable-domain-name.examplf";
+	uint64_t		 hs, hc, c;
+	char			 want[256];
+
+	(void)state;
+	t = kanon_new(3, 100, &b);
+	for (c = 1; c <= 3; c++) {
+		assert_int_equal(kanon_add(t, a, 4, c, 2), 0);
+		assert_int_equal(kanon_add(t, a2, 4, c, 1), 0);
+	}
+	/* 25 octets fit in the entry, 26 do not. */
+	for (c = 1; c <= 3; c++) {
+		kanon_add(t, "abcdefghijklmnopqrst.test", 0, c, 1);
+		kanon_add(t, "abcdefghijklmnopqrstu.test", 0, c, 1);
+	}
+	assert_int_equal(kanon_size(t), 4);
+	snprintf(want, sizeof want, "%s/4=6 %s/4=3 %s %s", a, a2,
+	    "abcdefghijklmnopqrst.test/0=3", "abcdefghijklmnopqrstu.test/0=3");
+	assert_string_equal(named(t, 10, &hs, &hc), want);
+	assert_int_equal(hs, 0);
+	kanon_free(t);
+	assert_int_equal(b.left, 1 << 20);
+}
+
+/* A k larger than the clients an entry holds counts them all. */
+static void
+test_large_k(void **state)
+{
+	struct kanon_budget	 b = { 1 << 20 };
+	struct kanon		*t;
+	uint64_t		 hs, hc, c;
+
+	(void)state;
+	assert_null(kanon_new(70000, 10, &b));
+	t = kanon_new(12, 100, &b);
+	for (c = 1; c <= 11; c++) {
+		/* Each client twice: repeats are not new clients. */
+		kanon_add(t, "many.example", 1, c * 0x9e3779b9U, 1);
+		kanon_add(t, "many.example", 1, c * 0x9e3779b9U, 1);
+	}
+	assert_string_equal(named(t, 10, &hs, &hc), "");
+	assert_int_equal(hs, 1);
+	assert_int_equal(hc, 22);
+	assert_true(b.left < (1 << 20) - 11 * sizeof(uint32_t));
+	kanon_add(t, "many.example", 1, 12 * 0x9e3779b9U, 1);
+	assert_string_equal(named(t, 10, &hs, &hc), "many.example/1=23");
+	kanon_free(t);
+	assert_int_equal(b.left, 1 << 20);
+}
+
+/*
+ * Clients are told apart by 32 bits of their hash: two that agree there
+ * count as one, which can keep a site unnamed, never name it early.
+ */
+static void
+test_client_bits(void **state)
+{
+	struct kanon_budget	 b = { 1 << 20 };
+	struct kanon		*t;
+	uint64_t		 hs, hc, c;
+
+	(void)state;
+	t = kanon_new(2, 10, &b);
+	for (c = 1; c <= 5; c++)
+		kanon_add(t, "same.example", 0, c << 32 | 7, 1);
+	assert_string_equal(named(t, 10, &hs, &hc), "");
+	kanon_add(t, "same.example", 0, 8, 1);
+	assert_string_equal(named(t, 10, &hs, &hc), "same.example/0=6");
+	kanon_free(t);
+}
+
+/*
+ * Many sites: the table grows, every site keeps its count; the array of
+ * kanon_top() keeps its strings while the table grows and after it is
+ * freed.
+ */
+static void
+test_growth(void **state)
+{
+	struct kanon_budget	 b = { 64 << 20 };
+	struct kanon		*t;
+	struct kanon_site	*v;
+	uint64_t		 hs, hc, c;
+	char			 site[64];
+	int			 i, n;
+
+	(void)state;
+	t = kanon_new(2, 5000, &b);
+	for (i = 0; i < 3000; i++) {
+		snprintf(site, sizeof site, i % 7 == 0 ?
+		    "site-%d.with-a-long-name.example" : "s%d.example", i);
+		for (c = 0; c < (uint64_t)(i % 3 == 0 ? 1 : 2); c++)
+			assert_int_equal(kanon_add(t, site, (uint16_t)(i % 5),
+			    c, (uint64_t)i + 1), 0);
+	}
+	assert_int_equal(kanon_size(t), 3000);
+	n = kanon_top(t, 5000, &v, &hs, &hc);
+	/* Sites i % 3 == 0 had one client: hidden. */
+	assert_int_equal(n, 2000);
+	assert_int_equal(hs, 1000);
+	/* The most blocked first: i = 2999 (not hidden), twice. */
+	assert_string_equal(v[0].site, "s2999.example");
+	assert_int_equal(v[0].count, 2 * 3000);
+	assert_int_equal(v[0].cat, 2999 % 5);
+	for (i = 3000; i < 6000; i++) {
+		snprintf(site, sizeof site, "t%d.example", i);
+		kanon_add(t, site, 0, 1, 1);
+	}
+	assert_int_equal(kanon_size(t), 5000);
+	kanon_free(t);
+	assert_string_equal(v[0].site, "s2999.example");
+	assert_string_equal(v[n - 1].site, "s1.example");
+	free(v);
+	assert_int_equal(b.left, 64 << 20);
+}
+
 int
 main(void)
 {
@@ -163,6 +289,10 @@ main(void)
 		cmocka_unit_test(test_order_and_top),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_k0),
+		cmocka_unit_test(test_long_sites),
+		cmocka_unit_test(test_large_k),
+		cmocka_unit_test(test_client_bits),
+		cmocka_unit_test(test_growth),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
