@@ -45,6 +45,10 @@ struct policy_geo {
 	unsigned		bit;
 };
 
+/* What a query reads of a board is its first line (policy.h). */
+_Static_assert(offsetof(struct policy_board, conf) == 64,
+    "policy_board: the hot fields are not the first line");
+
 struct policy {
 	const struct conf	*conf;
 	uint32_t		 gen;
@@ -413,12 +417,12 @@ policy_load_boards(struct policy *p, policy_error_cb errcb, void *arg)
 			}
 			b->amask |= (uint64_t)1 << bit;
 		}
-		b->block.action = (enum wire_block_action)cb->action;
-		b->block.ttl = conf->block_ttl;
-		b->block.have4 = cb->have4;
-		b->block.have6 = cb->have6;
-		memcpy(b->block.addr4, cb->redirect4, 4);
-		memcpy(b->block.addr6, cb->redirect6, 16);
+		b->action = (uint8_t)cb->action;
+		b->block_ttl = conf->block_ttl;
+		b->have4 = cb->have4 != 0;
+		b->have6 = cb->have6 != 0;
+		memcpy(b->addr4, cb->redirect4, 4);
+		memcpy(b->addr6, cb->redirect6, 16);
 		for (j = 0; j < cb->nnetworks; j++)
 			if (iptable_add(nets, &cb->networks[j], i + 1) == -1)
 				goto nomem;
@@ -651,7 +655,7 @@ policy_question_lists(const struct policy *p, const struct policy_board *b,
 	if (m == 0)
 		return (0);
 	bit = __builtin_ctzll(m);
-	policy_set_block(v, POLICY_RULE_LIST, bit, b->block.action,
+	policy_set_block(v, POLICY_RULE_LIST, bit, (enum wire_block_action)b->action,
 	    WIRE_EDE_FILTERED, p->bit_text[bit], off);
 	if (((p->lists->rpz_bits >> bit) & 1) == 0 ||
 	    domtable_explain_key(p->names, k, (unsigned)bit, &hit) == -1 ||
@@ -713,7 +717,7 @@ policy_question_key(const struct policy *p, const struct policy_board *b,
 	}
 	/* 2. Its deny list beats the categories. */
 	if (b->deny != NULL && domtable_match_key(b->deny, k, 1, &off) != 0) {
-		policy_set_block(v, POLICY_RULE_DENY, -1, b->block.action,
+		policy_set_block(v, POLICY_RULE_DENY, -1, (enum wire_block_action)b->action,
 		    WIRE_EDE_FILTERED, "blocked: deny list", off);
 		return;
 	}
@@ -867,7 +871,7 @@ policy_answer(const struct policy *p, const struct policy_board *b,
 	if (m & POLICY_BIT_DENY)
 		(void)wire_inspect(msg, len, &dv);
 	if (d.found) {
-		policy_set_block(v, POLICY_RULE_DENY, -1, b->block.action,
+		policy_set_block(v, POLICY_RULE_DENY, -1, (enum wire_block_action)b->action,
 		    WIRE_EDE_FILTERED, "blocked: deny list", 0);
 		return;
 	}
@@ -882,7 +886,7 @@ policy_answer(const struct policy *p, const struct policy_board *b,
 		return;
 	}
 	bit = __builtin_ctzll(m);
-	policy_set_block(v, POLICY_RULE_ANSWER, bit, b->block.action,
+	policy_set_block(v, POLICY_RULE_ANSWER, bit, (enum wire_block_action)b->action,
 	    WIRE_EDE_FILTERED, p->bit_text[bit], 0);
 }
 
@@ -890,8 +894,14 @@ void
 policy_block(const struct policy_board *b, const struct policy_verdict *v,
     const struct wire_query *q, struct wire_block *wb)
 {
-	*wb = b->block;
+	memset(wb, 0, sizeof *wb);
 	wb->action = v->action;
+	wb->ttl = b->block_ttl;
+	wb->have4 = b->have4;
+	memcpy(wb->addr4, b->addr4, sizeof wb->addr4);
+	/* The second line only for a board that redirects AAAA. */
+	if ((wb->have6 = b->have6) != 0)
+		memcpy(wb->addr6, b->addr6, sizeof wb->addr6);
 	wb->apex = v->apex_off < q->name_len ? q->lname + v->apex_off : NULL;
 	wb->apex_len = q->name_len - v->apex_off;
 	wb->ede_code = v->ede_code;

@@ -85,8 +85,12 @@ struct policy;
  * One board as the hot path needs it: what a query reads comes first, with
  * copies of what it needs of conf, so that a query of one of 10,000 boards
  * reads the first cache line of this and nothing of the configuration
- * (the type is aligned to a line; a blocked answer also reads the second,
- * block).
+ * (the type is aligned to a line). A blocked answer reads the first line
+ * too: how the board blocks is kept in it as small fields, not as the
+ * struct wire_block that policy_block() fills (72 octets, most of them in
+ * the second line, a cache miss of every blocked answer with many
+ * boards); only a redirect board's IPv6 address and conf are in the
+ * second.
  */
 struct policy_board {
 	uint64_t		 qmask;	/* list bits blocked on the question */
@@ -99,11 +103,16 @@ struct policy_board {
 	struct domtable		*allow;	/* NULL if none; list 0, tag = index
 					   in conf->allow */
 	struct domtable		*deny;	/* NULL if none; the same of deny */
+	unsigned		 index;
+	uint32_t		 block_ttl;	/* of the SOA and redirect
+						   records: conf->block_ttl */
 	uint8_t			 canaries;	/* conf->canaries */
 	uint8_t			 safe_search;	/* conf->safe_search */
-	unsigned		 index;
-	const struct conf_board	*conf;
-	struct wire_block	 block;	/* action, TTL, redirect addresses */
+	uint8_t			 action;	/* enum wire_block_action */
+	uint8_t			 have4, have6;	/* redirect addresses */
+	uint8_t			 addr4[4];
+	const struct conf_board	*conf;		/* the second line */
+	uint8_t			 addr6[16];
 } __attribute__((aligned(64)));
 
 enum policy_kind {

@@ -886,8 +886,8 @@ test_actions(void **state)
 
 	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
 		b = board(p, t[i].board);
-		assert_int_equal(b->block.action, t[i].action);
-		assert_int_equal(b->block.ttl, BLOCK_TTL);
+		assert_int_equal(b->action, t[i].action);
+		assert_int_equal(b->block_ttl, BLOCK_TTL);
 
 		/* a list block */
 		expect_block(p, b, "www.bad.test", POLICY_RULE_LIST, 0,
