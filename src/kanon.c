@@ -55,17 +55,18 @@ struct kanon_entry {
 _Static_assert(sizeof(struct kanon_entry) == 64,
     "kanon_entry: one cache line");
 
+/* An add reads the first line; the second only when it runs out of room. */
 struct kanon {
 	struct siphash_key	 key;
 	struct kanon_entry	*slots;
 	size_t			 cap;		/* a power of two */
-	size_t			 nentries;
 	unsigned		 k;
+	size_t			 nentries;
 	size_t			 max_entries;
 	struct kanon_budget	*budget;
 	size_t			 charged;	/* taken from the budget */
 	uint64_t		 lost;		/* answers with no entry */
-};
+} __attribute__((aligned(64)));
 
 /* Take n bytes from the budget; 0, or -1 when there is not that much. */
 static int
@@ -104,8 +105,10 @@ kanon_new(unsigned k, size_t max_entries, struct kanon_budget *budget)
 	struct kanon	*t;
 
 	/* An entry counts its clients in 16 bits. */
-	if (k > UINT16_MAX || (t = calloc(1, sizeof *t)) == NULL)
+	if (k > UINT16_MAX || (t = aligned_alloc(_Alignof(struct kanon),
+	    sizeof *t)) == NULL)
 		return (NULL);
+	memset(t, 0, sizeof *t);
 	t->k = k;
 	t->max_entries = max_entries;
 	t->budget = budget;

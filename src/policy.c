@@ -49,6 +49,18 @@ struct policy_geo {
 _Static_assert(offsetof(struct policy_board, conf) == 64,
     "policy_board: the hot fields are not the first line");
 
+/*
+ * What a cache hit reads of its board, for every board in one small
+ * array (16 octets a board): its stop mask and answer mask. A hit reads
+ * nothing else of the board, so that with 10,000 boards it touches a
+ * line of 160 KiB, which stays in the caches, and not the board's own
+ * line of 1.25 MiB of them (a cache miss of every hit).
+ */
+struct policy_hot {
+	uint64_t	qstop;
+	uint64_t	amask;
+};
+
 struct policy {
 	const struct conf	*conf;
 	uint32_t		 gen;
@@ -82,6 +94,7 @@ struct policy {
 	struct iptable		*boardnets;	/* value: board index + 1 */
 	struct policy_board	*boards;
 	size_t			 nboards;
+	struct policy_hot	*hot;		/* by board index */
 };
 
 static uint32_t	policy_gen_next;
@@ -329,6 +342,13 @@ policy_load_answer_bits(struct policy *p)
 		if (cb->safe_search)
 			b->qstop |= p->qbit_safe;
 	}
+	if (p->nboards != 0 &&
+	    (p->hot = calloc(p->nboards, sizeof *p->hot)) == NULL)
+		goto fail;
+	for (i = 0; i < p->nboards; i++) {
+		p->hot[i].qstop = p->boards[i].qstop;
+		p->hot[i].amask = p->boards[i].amask;
+	}
 	p->deny_any = domtable_build(any);
 	p->allow_any = domtable_build(allow);
 	if (p->deny_any == NULL || p->allow_any == NULL)
@@ -515,6 +535,7 @@ policy_free(struct policy *p)
 		domtable_free(p->boards[i].deny);
 	}
 	free(p->boards);
+	free(p->hot);
 	iptable_free(p->boardnets);
 	listset_free(p->lists);
 	domtable_free(p->safe);
@@ -584,6 +605,41 @@ policy_board_for(const struct policy *p, const struct sockaddr *sa)
 	return (&p->boards[v - 1]);
 }
 
+/* The index of b among p's boards, or p->nboards if it is not one. */
+static size_t
+policy_board_at(const struct policy *p, const struct policy_board *b)
+{
+	uintptr_t	off = (uintptr_t)b - (uintptr_t)p->boards;
+
+	if (p->hot == NULL || off >= p->nboards * sizeof *b)
+		return (p->nboards);
+	return (off / sizeof *b);
+}
+
+unsigned
+policy_board_index(const struct policy *p, const struct policy_board *b)
+{
+	size_t	i = policy_board_at(p, b);
+
+	return (i < p->nboards ? (unsigned)i : b->index);
+}
+
+uint64_t
+policy_board_qstop(const struct policy *p, const struct policy_board *b)
+{
+	size_t	i = policy_board_at(p, b);
+
+	return (i < p->nboards ? p->hot[i].qstop : b->qstop);
+}
+
+uint64_t
+policy_board_amask(const struct policy *p, const struct policy_board *b)
+{
+	size_t	i = policy_board_at(p, b);
+
+	return (i < p->nboards ? p->hot[i].amask : b->amask);
+}
+
 void
 policy_board_net_prefetch(const struct policy *p, const struct sockaddr *sa)
 {
@@ -599,6 +655,8 @@ policy_board_prefetch(const struct policy *p, const struct sockaddr *sa)
 	if (v == 0 || v > p->nboards)
 		return (-1);
 	__builtin_prefetch(&p->boards[v - 1]);
+	if (p->hot != NULL)
+		__builtin_prefetch(&p->hot[v - 1]);
 	return ((int)(v - 1));
 }
 
@@ -854,7 +912,7 @@ policy_answer(const struct policy *p, const struct policy_board *b,
 {
 	struct policy_denied	 d = { b, 0 };
 	struct wire_visit	 dv = { policy_denied_cb, NULL, &d };
-	uint64_t		 m = mask & b->amask;
+	uint64_t		 m = mask & policy_board_amask(p, b);
 	int			 bit;
 
 	memset(v, 0, sizeof *v);

@@ -173,9 +173,9 @@ void		 policy_board_net_prefetch(const struct policy *,
 
 /*
  * The index of the board owning sa, or -1, as policy_board_for() finds
- * it, and the board's record starts loading (a hint to the cache: a
- * worker looks up a batch's boards ahead, so that their cache misses
- * overlap).
+ * it, and the board's record and its masks (policy_board_qstop()) start
+ * loading (a hint to the cache: a worker looks up a batch's boards
+ * ahead, so that their cache misses overlap).
  */
 int		 policy_board_prefetch(const struct policy *,
 		    const struct sockaddr *sa);
@@ -183,6 +183,18 @@ int		 policy_board_prefetch(const struct policy *,
 /* The board owning the source address sa, or NULL. */
 const struct policy_board *policy_board_for(const struct policy *,
 		    const struct sockaddr *sa);
+
+/*
+ * Board b's index (b->index), stop mask (b->qstop) and answer mask
+ * (b->amask) from a small array of p's, so that a cache hit reads nothing
+ * of b's own line; a board of another policy is read itself.
+ */
+unsigned	 policy_board_index(const struct policy *,
+		    const struct policy_board *b);
+uint64_t	 policy_board_qstop(const struct policy *,
+		    const struct policy_board *b);
+uint64_t	 policy_board_amask(const struct policy *,
+		    const struct policy_board *b);
 
 /* The board by name (case-insensitive) or board file name; NULL. */
 const struct policy_board *policy_board_named(const struct policy *,

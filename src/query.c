@@ -229,8 +229,8 @@ query_count(struct query_ctx *qc, const struct snapshot *snap,
 	sq.limited = q->limited;
 	sq.ns = !late ? STATS_NS_BATCH : stats_clock() - ((uint64_t)
 	    q->received.tv_sec * 1000000000ULL + (uint64_t)q->received.tv_nsec);
-	stats_count(qc->sw, snap->stats, b != NULL ? (int)b->index :
-	    STATS_OUTSIDE, &sq);
+	stats_count(qc->sw, snap->stats, b != NULL ?
+	    (int)policy_board_index(snap->policy, b) : STATS_OUTSIDE, &sq);
 }
 
 /* q's answer is len octets in q->out: send it, unless there is none. */
@@ -391,7 +391,7 @@ query_cached(struct query_ctx *qc, const struct policy *p, struct query *q,
 		qk.fn = query_cache_qbits_cb;
 		qk.arg = ins.arg;
 		qk.gen = ins.gen;
-		qk.stop = q->board->qstop;
+		qk.stop = policy_board_qstop(p, q->board);
 		req.qcheck = &qk;
 	}
 	if (q->rewrite)
@@ -518,7 +518,8 @@ query_prepare_at(struct query_ctx *qc, const struct snapshot *snap,
 	    q->wq.qtype == WIRE_TYPE_IXFR)
 		return;
 	/* Its board's counters, loading while the policy works. */
-	stats_prefetch(qc->sw, snap->stats, (int)q->board->index,
+	stats_prefetch(qc->sw, snap->stats,
+	    (int)policy_board_index(snap->policy, q->board),
 	    (const struct sockaddr *)&q->from);
 
 	/*

@@ -982,6 +982,54 @@ test_canaries(void **state)
 	    "icloud.com");
 }
 
+/*
+ * A board's index and masks as a cache hit reads them, from the policy's
+ * small array: the board's own fields, for every board; a board that is
+ * not the policy's (a copy) is read itself.
+ */
+static void
+test_board_hot(void **state)
+{
+	struct fx			*fx = *state;
+	struct policy			*p;
+	const struct policy_board	*b;
+	struct policy_board		 copy;
+	const char			*names[] = { "on", "off", "deny" };
+	size_t				 i;
+
+	fx_yaml(fx, "lists:\n"
+	    "  l1: { file: lists/l1.txt, format: domains }\n", NULL);
+	tdir_write(&fx->dir, "lists/l1.txt", "icloud.com\n");
+	tdir_write(&fx->dir, "boards/on.yaml", "name: on\n"
+	    "networks: [ 127.0.0.1/32 ]\naction: nodata\n");
+	tdir_write(&fx->dir, "boards/off.yaml", "name: off\n"
+	    "networks: [ 127.0.0.2/32 ]\ncanaries: false\nblock: [ l1 ]\n");
+	tdir_write(&fx->dir, "boards/deny.yaml", "name: deny\n"
+	    "networks: [ 127.0.0.3/32 ]\ncanaries: false\n"
+	    "deny: [ deny.test ]\n");
+	p = fx_build(fx);
+	for (i = 0; i < 3; i++) {
+		b = board(p, names[i]);
+		assert_int_equal(policy_board_index(p, b), b->index);
+		assert_true(policy_board_qstop(p, b) == b->qstop);
+		assert_true(policy_board_amask(p, b) == b->amask);
+	}
+	assert_true(policy_board_qstop(p, board(p, "on")) & POLICY_BIT_CANARY);
+	assert_true(policy_board_amask(p, board(p, "on")) & POLICY_BIT_CANARY);
+	assert_false(policy_board_amask(p, board(p, "off")) &
+	    (POLICY_BIT_CANARY | POLICY_BIT_DENY));
+	assert_true(policy_board_qstop(p, board(p, "deny")) & POLICY_BIT_DENY);
+	assert_true(policy_board_amask(p, board(p, "deny")) & POLICY_BIT_DENY);
+
+	copy = *board(p, "deny");
+	copy.index = 7;
+	copy.qstop = 0x1234;
+	copy.amask = 0x5678;
+	assert_int_equal(policy_board_index(p, &copy), 7);
+	assert_true(policy_board_qstop(p, &copy) == 0x1234);
+	assert_true(policy_board_amask(p, &copy) == 0x5678);
+}
+
 /* Safe search on and off; exact names only. */
 static void
 test_safesearch(void **state)
@@ -1893,6 +1941,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_actions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_canaries, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_board_hot, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_safesearch, setup,
 		    teardown),
