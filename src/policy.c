@@ -49,18 +49,6 @@ struct policy_geo {
 _Static_assert(offsetof(struct policy_board, conf) == 64,
     "policy_board: the hot fields are not the first line");
 
-/*
- * What a cache hit reads of its board, for every board in one small
- * array (16 octets a board): its stop mask and answer mask. A hit reads
- * nothing else of the board, so that with 10,000 boards it touches a
- * line of 160 KiB, which stays in the caches, and not the board's own
- * line of 1.25 MiB of them (a cache miss of every hit).
- */
-struct policy_hot {
-	uint64_t	qstop;
-	uint64_t	amask;
-};
-
 struct policy {
 	const struct conf	*conf;
 	uint32_t		 gen;
@@ -342,12 +330,16 @@ policy_load_answer_bits(struct policy *p)
 		if (cb->safe_search)
 			b->qstop |= p->qbit_safe;
 	}
-	if (p->nboards != 0 &&
-	    (p->hot = calloc(p->nboards, sizeof *p->hot)) == NULL)
-		goto fail;
+	if (p->nboards != 0) {
+		if ((p->hot = aligned_alloc(_Alignof(struct policy_hot),
+		    p->nboards * sizeof *p->hot)) == NULL)
+			goto fail;
+		memset(p->hot, 0, p->nboards * sizeof *p->hot);
+	}
 	for (i = 0; i < p->nboards; i++) {
 		p->hot[i].qstop = p->boards[i].qstop;
 		p->hot[i].amask = p->boards[i].amask;
+		p->hot[i].index = p->boards[i].index;
 	}
 	p->deny_any = domtable_build(any);
 	p->allow_any = domtable_build(allow);
@@ -605,39 +597,19 @@ policy_board_for(const struct policy *p, const struct sockaddr *sa)
 	return (&p->boards[v - 1]);
 }
 
-/* The index of b among p's boards, or p->nboards if it is not one. */
-static size_t
-policy_board_at(const struct policy *p, const struct policy_board *b)
+const struct policy_board *
+policy_board_find(const struct policy *p, const struct sockaddr *sa,
+    const struct policy_hot **hot)
 {
-	uintptr_t	off = (uintptr_t)b - (uintptr_t)p->boards;
+	uint64_t	v;
 
-	if (p->hot == NULL || off >= p->nboards * sizeof *b)
-		return (p->nboards);
-	return (off / sizeof *b);
-}
-
-unsigned
-policy_board_index(const struct policy *p, const struct policy_board *b)
-{
-	size_t	i = policy_board_at(p, b);
-
-	return (i < p->nboards ? (unsigned)i : b->index);
-}
-
-uint64_t
-policy_board_qstop(const struct policy *p, const struct policy_board *b)
-{
-	size_t	i = policy_board_at(p, b);
-
-	return (i < p->nboards ? p->hot[i].qstop : b->qstop);
-}
-
-uint64_t
-policy_board_amask(const struct policy *p, const struct policy_board *b)
-{
-	size_t	i = policy_board_at(p, b);
-
-	return (i < p->nboards ? p->hot[i].amask : b->amask);
+	v = iptable_lookup(p->boardnets, sa);
+	if (v == 0 || v > p->nboards || p->hot == NULL) {
+		*hot = NULL;
+		return (NULL);
+	}
+	*hot = &p->hot[v - 1];
+	return (&p->boards[v - 1]);
 }
 
 void
@@ -912,7 +884,7 @@ policy_answer(const struct policy *p, const struct policy_board *b,
 {
 	struct policy_denied	 d = { b, 0 };
 	struct wire_visit	 dv = { policy_denied_cb, NULL, &d };
-	uint64_t		 m = mask & policy_board_amask(p, b);
+	uint64_t		 m = mask & b->amask;
 	int			 bit;
 
 	memset(v, 0, sizeof *v);

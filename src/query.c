@@ -229,8 +229,9 @@ query_count(struct query_ctx *qc, const struct snapshot *snap,
 	sq.limited = q->limited;
 	sq.ns = !late ? STATS_NS_BATCH : stats_clock() - ((uint64_t)
 	    q->received.tv_sec * 1000000000ULL + (uint64_t)q->received.tv_nsec);
-	stats_count(qc->sw, snap->stats, b != NULL ?
-	    (int)policy_board_index(snap->policy, b) : STATS_OUTSIDE, &sq);
+	stats_count(qc->sw, snap->stats, b == NULL ? STATS_OUTSIDE :
+	    b == q->board && q->hot != NULL ? (int)q->hot->index :
+	    (int)b->index, &sq);
 }
 
 /* q's answer is len octets in q->out: send it, unless there is none. */
@@ -391,7 +392,7 @@ query_cached(struct query_ctx *qc, const struct policy *p, struct query *q,
 		qk.fn = query_cache_qbits_cb;
 		qk.arg = ins.arg;
 		qk.gen = ins.gen;
-		qk.stop = policy_board_qstop(p, q->board);
+		qk.stop = q->hot->qstop;
 		req.qcheck = &qk;
 	}
 	if (q->rewrite)
@@ -405,9 +406,11 @@ query_cached(struct query_ctx *qc, const struct policy *p, struct query *q,
 	/*
 	 * Answer inspection: one AND per hit (targets: lists, canaries, deny
 	 * lists; addresses: ip lists, geo), the answer walked only when a
-	 * target is on some deny list.
+	 * target is on some deny list. The board's own line only when its
+	 * answer mask has one of the answer's bits.
 	 */
-	if (q->verdict.kind != POLICY_ALLOWED) {
+	if (q->verdict.kind != POLICY_ALLOWED &&
+	    (mask & q->hot->amask) != 0) {
 		policy_answer(p, q->board, mask, q->rewrite ? qc->tmp : q->out,
 		    n, &av);
 		if (av.kind == POLICY_BLOCK) {
@@ -500,6 +503,7 @@ query_prepare_at(struct query_ctx *qc, const struct snapshot *snap,
 	uint64_t	h;
 
 	q->board = NULL;
+	q->hot = NULL;
 	q->deferred = 0;
 	q->how = STATS_DROPPED;
 	q->cat = -1;
@@ -512,14 +516,13 @@ query_prepare_at(struct query_ctx *qc, const struct snapshot *snap,
 		return;
 
 	/* Who is asking: query_decide() refuses no board, AXFR, IXFR. */
-	q->board = policy_board_for(snap->policy,
-	    (const struct sockaddr *)&q->from);
+	q->board = policy_board_find(snap->policy,
+	    (const struct sockaddr *)&q->from, &q->hot);
 	if (q->board == NULL || q->wq.qtype == WIRE_TYPE_AXFR ||
 	    q->wq.qtype == WIRE_TYPE_IXFR)
 		return;
 	/* Its board's counters, loading while the policy works. */
-	stats_prefetch(qc->sw, snap->stats,
-	    (int)policy_board_index(snap->policy, q->board),
+	stats_prefetch(qc->sw, snap->stats, (int)q->hot->index,
 	    (const struct sockaddr *)&q->from);
 
 	/*
@@ -787,8 +790,8 @@ query_finish(struct query_ctx *qc, const struct snapshot *snap,
 	 */
 	if (q->board == NULL || q->gen != policy_generation(snap->policy) ||
 	    q->deferred) {
-		q->board = policy_board_for(snap->policy,
-		    (const struct sockaddr *)&q->from);
+		q->board = policy_board_find(snap->policy,
+		    (const struct sockaddr *)&q->from, &q->hot);
 		if (q->board == NULL) {
 			/* Its board went away in a reload. */
 			qc->st.refused++;

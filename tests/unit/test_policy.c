@@ -983,9 +983,9 @@ test_canaries(void **state)
 }
 
 /*
- * A board's index and masks as a cache hit reads them, from the policy's
- * small array: the board's own fields, for every board; a board that is
- * not the policy's (a copy) is read itself.
+ * A board's masks and index as a cache hit reads them, from the policy's
+ * small array: policy_board_find() gives the board policy_board_for()
+ * gives, and copies of its own fields.
  */
 static void
 test_board_hot(void **state)
@@ -993,8 +993,11 @@ test_board_hot(void **state)
 	struct fx			*fx = *state;
 	struct policy			*p;
 	const struct policy_board	*b;
-	struct policy_board		 copy;
+	const struct policy_hot		*h;
+	struct sockaddr_storage		 ss;
 	const char			*names[] = { "on", "off", "deny" };
+	const char			*addrs[] = { "127.0.0.1", "127.0.0.2",
+					    "::ffff:127.0.0.3" };
 	size_t				 i;
 
 	fx_yaml(fx, "lists:\n"
@@ -1009,25 +1012,27 @@ test_board_hot(void **state)
 	    "deny: [ deny.test ]\n");
 	p = fx_build(fx);
 	for (i = 0; i < 3; i++) {
-		b = board(p, names[i]);
-		assert_int_equal(policy_board_index(p, b), b->index);
-		assert_true(policy_board_qstop(p, b) == b->qstop);
-		assert_true(policy_board_amask(p, b) == b->amask);
+		b = policy_board_find(p, sa(addrs[i], &ss), &h);
+		assert_ptr_equal(b, board(p, names[i]));
+		assert_ptr_equal(b, policy_board_for(p, sa(addrs[i], &ss)));
+		assert_non_null(h);
+		assert_int_equal(h->index, b->index);
+		assert_true(h->qstop == b->qstop);
+		assert_true(h->amask == b->amask);
+		assert_int_equal((uintptr_t)h % 32, 0);
 	}
-	assert_true(policy_board_qstop(p, board(p, "on")) & POLICY_BIT_CANARY);
-	assert_true(policy_board_amask(p, board(p, "on")) & POLICY_BIT_CANARY);
-	assert_false(policy_board_amask(p, board(p, "off")) &
-	    (POLICY_BIT_CANARY | POLICY_BIT_DENY));
-	assert_true(policy_board_qstop(p, board(p, "deny")) & POLICY_BIT_DENY);
-	assert_true(policy_board_amask(p, board(p, "deny")) & POLICY_BIT_DENY);
-
-	copy = *board(p, "deny");
-	copy.index = 7;
-	copy.qstop = 0x1234;
-	copy.amask = 0x5678;
-	assert_int_equal(policy_board_index(p, &copy), 7);
-	assert_true(policy_board_qstop(p, &copy) == 0x1234);
-	assert_true(policy_board_amask(p, &copy) == 0x5678);
+	h = NULL;
+	assert_null(policy_board_find(p, sa("127.0.0.4", &ss), &h));
+	assert_null(h);
+	policy_board_find(p, sa("127.0.0.1", &ss), &h);
+	assert_true(h->qstop & POLICY_BIT_CANARY);
+	assert_true(h->amask & POLICY_BIT_CANARY);
+	policy_board_find(p, sa("127.0.0.2", &ss), &h);
+	assert_false(h->amask & (POLICY_BIT_CANARY | POLICY_BIT_DENY));
+	assert_true(h->qstop & 1);	/* l1's bit */
+	policy_board_find(p, sa("127.0.0.3", &ss), &h);
+	assert_true(h->qstop & POLICY_BIT_DENY);
+	assert_true(h->amask & POLICY_BIT_DENY);
 }
 
 /* Safe search on and off; exact names only. */
