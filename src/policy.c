@@ -331,15 +331,15 @@ policy_load_answer_bits(struct policy *p)
 			b->qstop |= p->qbit_safe;
 	}
 	if (p->nboards != 0) {
-		if ((p->hot = aligned_alloc(_Alignof(struct policy_hot),
-		    p->nboards * sizeof *p->hot)) == NULL)
+		/* Aligned, so that no board's part straddles two lines. */
+		if ((p->hot = aligned_alloc(64, ((p->nboards * sizeof *p->hot +
+		    63) & ~(size_t)63))) == NULL)
 			goto fail;
 		memset(p->hot, 0, p->nboards * sizeof *p->hot);
 	}
 	for (i = 0; i < p->nboards; i++) {
 		p->hot[i].qstop = p->boards[i].qstop;
 		p->hot[i].amask = p->boards[i].amask;
-		p->hot[i].index = p->boards[i].index;
 	}
 	p->deny_any = domtable_build(any);
 	p->allow_any = domtable_build(allow);
@@ -599,16 +599,18 @@ policy_board_for(const struct policy *p, const struct sockaddr *sa)
 
 const struct policy_board *
 policy_board_find(const struct policy *p, const struct sockaddr *sa,
-    const struct policy_hot **hot)
+    const struct policy_hot **hot, unsigned *index)
 {
 	uint64_t	v;
 
 	v = iptable_lookup(p->boardnets, sa);
 	if (v == 0 || v > p->nboards || p->hot == NULL) {
 		*hot = NULL;
+		*index = 0;
 		return (NULL);
 	}
 	*hot = &p->hot[v - 1];
+	*index = (unsigned)(v - 1);
 	return (&p->boards[v - 1]);
 }
 

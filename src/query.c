@@ -230,7 +230,7 @@ query_count(struct query_ctx *qc, const struct snapshot *snap,
 	sq.ns = !late ? STATS_NS_BATCH : stats_clock() - ((uint64_t)
 	    q->received.tv_sec * 1000000000ULL + (uint64_t)q->received.tv_nsec);
 	stats_count(qc->sw, snap->stats, b == NULL ? STATS_OUTSIDE :
-	    b == q->board && q->hot != NULL ? (int)q->hot->index :
+	    b == q->board && q->hot != NULL ? (int)q->bindex :
 	    (int)b->index, &sq);
 }
 
@@ -517,12 +517,12 @@ query_prepare_at(struct query_ctx *qc, const struct snapshot *snap,
 
 	/* Who is asking: query_decide() refuses no board, AXFR, IXFR. */
 	q->board = policy_board_find(snap->policy,
-	    (const struct sockaddr *)&q->from, &q->hot);
+	    (const struct sockaddr *)&q->from, &q->hot, &q->bindex);
 	if (q->board == NULL || q->wq.qtype == WIRE_TYPE_AXFR ||
 	    q->wq.qtype == WIRE_TYPE_IXFR)
 		return;
 	/* Its board's counters, loading while the policy works. */
-	stats_prefetch(qc->sw, snap->stats, (int)q->hot->index,
+	stats_prefetch(qc->sw, snap->stats, (int)q->bindex,
 	    (const struct sockaddr *)&q->from);
 
 	/*
@@ -791,7 +791,7 @@ query_finish(struct query_ctx *qc, const struct snapshot *snap,
 	if (q->board == NULL || q->gen != policy_generation(snap->policy) ||
 	    q->deferred) {
 		q->board = policy_board_find(snap->policy,
-		    (const struct sockaddr *)&q->from, &q->hot);
+		    (const struct sockaddr *)&q->from, &q->hot, &q->bindex);
 		if (q->board == NULL) {
 			/* Its board went away in a reload. */
 			qc->st.refused++;

@@ -139,8 +139,9 @@ struct query {
 	enum wire_verdict	 pv;	/* how parsing it went (set first,
 					   by query_prepare()) */
 	const struct policy_board *board; /* the client's, or NULL */
-	const struct policy_hot	*hot;	/* board's masks and index (set
-					   with it): a hit reads these */
+	const struct policy_hot	*hot;	/* board's masks (set with it): a
+					   hit reads these */
+	unsigned		 bindex; /* board->index, set with it */
 	struct policy_verdict	 verdict; /* on the question */
 	int			 deferred; /* verdict not asked yet: PASS
 					      if the cache entry's question
