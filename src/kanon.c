@@ -26,7 +26,10 @@
 #include "kanon.h"
 #include "siphash.h"
 
-#define KANON_CAP_MIN	16	/* slots of a new table, a power of 2 */
+#define KANON_CAP_MIN	4	/* slots of a new table, a power of 2: a
+				   board has few blocked sites in most
+				   intervals, and 10,000 boards a table
+				   each */
 #define KANON_NEAR	4	/* clients kept in the entry itself */
 #define KANON_SITE	26	/* octets of a site kept in the entry,
 				   its NUL included */
@@ -283,7 +286,9 @@ kanon_add(struct kanon *t, const char *site, uint16_t cat, uint64_t client,
 	if ((e->flags & KANON_USED) == 0) {
 		/*
 		 * A new site: its line and, the table being at most half
-		 * full, a free one beside it; a long site's own copy.
+		 * full, a free one beside it (after it grows, a quarter
+		 * full: the memory is at most twice what is charged); a
+		 * long site's own copy.
 		 */
 		cost = 2 * sizeof *e + (len >= KANON_SITE ? len + 1 : 0);
 		if (t->nentries >= t->max_entries ||
