@@ -65,10 +65,10 @@ void		 kanon_lost(struct kanon *, uint64_t n);
 /*
  * The named sites (those that reached k), most blocked first (ties by
  * name), at most top of them, into *out (allocated with copies of the
- * sites, so that one free() of it frees all). Sets *hidden_sites to the number of
- * sites not named (below k, or beyond top) and *hidden_count to their
- * answers plus those counted as lost. Returns the number in *out, or -1
- * if out of memory.
+ * sites, so that one free() of it frees all). Sets *hidden_sites to the
+ * number of sites not named (below k, or beyond top) and *hidden_count to
+ * their answers plus those counted as lost. Returns the number in *out,
+ * or -1 if out of memory.
  */
 int		 kanon_top(struct kanon *, size_t top, struct kanon_site **out,
 		    uint64_t *hidden_sites, uint64_t *hidden_count);

@@ -87,6 +87,13 @@ struct policy {
 
 static uint32_t	policy_gen_next;
 
+/* How board b blocks (kept in a byte of its first line). */
+static inline enum wire_block_action
+policy_action(const struct policy_board *b)
+{
+	return ((enum wire_block_action)b->action);
+}
+
 static void	policy_err(policy_error_cb, void *, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
@@ -687,7 +694,7 @@ policy_question_lists(const struct policy *p, const struct policy_board *b,
 	if (m == 0)
 		return (0);
 	bit = __builtin_ctzll(m);
-	policy_set_block(v, POLICY_RULE_LIST, bit, (enum wire_block_action)b->action,
+	policy_set_block(v, POLICY_RULE_LIST, bit, policy_action(b),
 	    WIRE_EDE_FILTERED, p->bit_text[bit], off);
 	if (((p->lists->rpz_bits >> bit) & 1) == 0 ||
 	    domtable_explain_key(p->names, k, (unsigned)bit, &hit) == -1 ||
@@ -749,7 +756,7 @@ policy_question_key(const struct policy *p, const struct policy_board *b,
 	}
 	/* 2. Its deny list beats the categories. */
 	if (b->deny != NULL && domtable_match_key(b->deny, k, 1, &off) != 0) {
-		policy_set_block(v, POLICY_RULE_DENY, -1, (enum wire_block_action)b->action,
+		policy_set_block(v, POLICY_RULE_DENY, -1, policy_action(b),
 		    WIRE_EDE_FILTERED, "blocked: deny list", off);
 		return;
 	}
@@ -903,7 +910,7 @@ policy_answer(const struct policy *p, const struct policy_board *b,
 	if (m & POLICY_BIT_DENY)
 		(void)wire_inspect(msg, len, &dv);
 	if (d.found) {
-		policy_set_block(v, POLICY_RULE_DENY, -1, (enum wire_block_action)b->action,
+		policy_set_block(v, POLICY_RULE_DENY, -1, policy_action(b),
 		    WIRE_EDE_FILTERED, "blocked: deny list", 0);
 		return;
 	}
@@ -918,7 +925,7 @@ policy_answer(const struct policy *p, const struct policy_board *b,
 		return;
 	}
 	bit = __builtin_ctzll(m);
-	policy_set_block(v, POLICY_RULE_ANSWER, bit, (enum wire_block_action)b->action,
+	policy_set_block(v, POLICY_RULE_ANSWER, bit, policy_action(b),
 	    WIRE_EDE_FILTERED, p->bit_text[bit], 0);
 }
 

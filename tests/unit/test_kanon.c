@@ -164,8 +164,8 @@ test_long_sites(void **state)
 {
 	struct kanon_budget	 b = { 1 << 20 };
 	struct kanon		*t;
-	const char		*a = "a-rather-long-registrable-domain-name.example";
-	const char		*a2 = "a-rather-long-registrable-domain-name.examplf";
+	const char		*a = "a-long-registrable-domain-name.example";
+	const char		*a2 = "a-long-registrable-domain-name.examplf";
 	uint64_t		 hs, hc, c;
 	char			 want[256];
 
