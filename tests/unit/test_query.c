@@ -1191,6 +1191,23 @@ test_cache_hit_question(void **state)
 }
 
 /*
+ * The cache's clock at the start of a second it has just turned to, so
+ * that what a test puts keeps its whole TTL for a second: its answers'
+ * TTLs are compared exactly, and a slow build (TSan) reloading between
+ * put and answer would otherwise cross into the next second now and then.
+ */
+static uint32_t
+fresh_second(void)
+{
+	uint32_t	 t = cache_now();
+	int		 i;
+
+	for (i = 0; i < 1100 && cache_now() == t; i++)
+		usleep(1000);
+	return (cache_now());
+}
+
+/*
  * A reload never lets a verdict of the policy before it through: the
  * question bits kept with a cached answer are of a policy generation,
  * and worked out again under a new one. A name added to a blocked list
@@ -1205,13 +1222,15 @@ test_cache_hit_reload(void **state)
 		"news.example.org. 300 IN A 192.0.2.11", NULL };
 	const char *const	 ads[] = {
 		"ads.example.nl. 300 IN A 192.0.2.12", NULL };
+	uint32_t		 now;
 
 	fx_open_board(fx);
 	fx->snap = fx_load(fx, "1s", 3, "127.0.0.0/16", NULL);
 	snapshot_free(snapshot_swap(fx->snap));
 	/* ads.example.nl as the Open board's query would have cached it. */
-	cache_put(fx, "news.example.org.", news, cache_now(), 1);
-	cache_put(fx, "ads.example.nl.", ads, cache_now(), 1);
+	now = fresh_second();
+	cache_put(fx, "news.example.org.", news, now, 1);
+	cache_put(fx, "ads.example.nl.", ads, now, 1);
 	check_answer(fx, CLIENT, "news.example.org.", LDNS_RCODE_NOERROR, -1,
 	    NULL, "news.example.org.\t300\tIN\tA\t192.0.2.11");
 	check_answer(fx, CLIENT, "ads.example.nl.", LDNS_RCODE_NXDOMAIN,
