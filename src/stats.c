@@ -447,6 +447,13 @@ struct stats {
 	uint64_t		 write_errors;
 	time_t			 last_write;
 	uint64_t		 lines;
+	/*
+	 * The main thread's time in stats_tick(), [0] the fold (every
+	 * second), [1] an interval's or day's close: latency buckets and
+	 * nanoseconds, under the lock.
+	 */
+	uint64_t		 tick_lat[2][STATS_NBUCKETS];
+	uint64_t		 tick_ns[2];
 };
 
 struct stats_map {
@@ -2549,14 +2556,42 @@ stats_tick_usec(void)
 	return (1000000L - ts.tv_nsec / 1000 + 2000);
 }
 
+/* Nanoseconds of the monotonic clock. */
+static uint64_t
+stats_mono_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+}
+
+/* Count part's time, t0 to t1, in the tick's histogram. */
+static void
+stats_tick_took(struct stats *st, int part, uint64_t t0, uint64_t t1)
+{
+	pthread_mutex_lock(&st->lock);
+	st->tick_lat[part][stats_bucket(t1 - t0)]++;
+	st->tick_ns[part] += t1 - t0;
+	pthread_mutex_unlock(&st->lock);
+}
+
 void
 stats_tick(struct stats *st, time_t now)
 {
-	int	newday = now >= st->day_end;
-	time_t	end, dend;
+	int		newday = now >= st->day_end;
+	time_t		end, dend;
+	uint64_t	t0, t1;
 
+	/*
+	 * Timed for veilig_stats_tick_seconds: the main thread shares a
+	 * core with a worker, and a long fold is a pause for that worker.
+	 */
+	t0 = stats_mono_ns();
 	stats_fold(st, newday, now);
 	st->last_tick = now;
+	t1 = stats_mono_ns();
+	stats_tick_took(st, 0, t0, t1);
 	if (now < st->ival_end)
 		return;
 	/* Late (a long reload, a suspended machine): say where it ended. */
@@ -2568,6 +2603,7 @@ stats_tick(struct stats *st, time_t now)
 			dend = end;
 		stats_close_day(st, dend);
 	}
+	stats_tick_took(st, 1, t1, stats_mono_ns());
 }
 
 void
@@ -3151,5 +3187,15 @@ stats_prometheus(struct stats *st, struct evbuffer *out)
 	    "Length of a statistics interval.");
 	evbuffer_add_printf(out, "veilig_stats_interval_seconds %u\n",
 	    st->interval);
+	metrics_head(out, "veilig_stats_tick_seconds", "histogram",
+	    "Main thread time of the statistics' tick: part fold, the "
+	    "workers' counts folded every second; part close, an interval "
+	    "or day counted and written.");
+	metrics_histogram(out, "veilig_stats_tick_seconds", "part=\"fold\"",
+	    stats_bucket_le, st->tick_lat[0], STATS_NBUCKETS,
+	    stats_secs(st->tick_ns[0]));
+	metrics_histogram(out, "veilig_stats_tick_seconds", "part=\"close\"",
+	    stats_bucket_le, st->tick_lat[1], STATS_NBUCKETS,
+	    stats_secs(st->tick_ns[1]));
 	pthread_mutex_unlock(&st->lock);
 }

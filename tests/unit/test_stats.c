@@ -713,6 +713,22 @@ test_prometheus(void **state)
 	assert_true(prom_parse(text, "process_start_time_seconds") ==
 	    1700000000);
 	assert_true(prom_parse(text, "process_open_fds") > 0);
+	/*
+	 * The tick timed: one fold, its bucket +Inf the count, a time of
+	 * its own; an interval's close only if the test met its end.
+	 */
+	assert_true(prom_parse(text, "veilig_stats_tick_seconds_count{"
+	    "part=\"fold\"}") == 1);
+	assert_true(prom_parse(text, "veilig_stats_tick_seconds_bucket{"
+	    "part=\"fold\",le=\"+Inf\"}") == 1);
+	assert_true(prom_parse(text, "veilig_stats_tick_seconds_sum{"
+	    "part=\"fold\"}") > 0);
+	assert_true(prom_parse(text, "veilig_stats_tick_seconds_sum{"
+	    "part=\"fold\"}") < 5);
+	assert_true(prom_parse(text, "veilig_stats_tick_seconds_count{"
+	    "part=\"close\"}") >= 0);
+	assert_true(prom_parse(text, "veilig_stats_tick_seconds_count{"
+	    "part=\"close\"}") <= 1);
 	/* No address of a client anywhere. */
 	assert_null(strstr(text, "192.0.2.1\""));
 	assert_null(strstr(text, "192.0.2.9"));
@@ -740,6 +756,9 @@ test_prometheus(void **state)
 	    "\"alpha\",path=\"cache\"}") == 10);
 	assert_true(prom_parse(text, "veilig_response_seconds_count{board="
 	    "\"b\\\"e\\\\ta\",path=\"upstream\"}") == 1);
+	/* stats_flush() is not a tick: the second tick, the second fold. */
+	assert_true(prom_parse(text, "veilig_stats_tick_seconds_count{"
+	    "part=\"fold\"}") == 2);
 	free(text);
 	evbuffer_free(out);
 	out = evbuffer_new();
