@@ -2556,16 +2556,6 @@ stats_tick_usec(void)
 	return (1000000L - ts.tv_nsec / 1000 + 2000);
 }
 
-/* Nanoseconds of the monotonic clock. */
-static uint64_t
-stats_mono_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
-}
-
 /* Count part's time, t0 to t1, in the tick's histogram. */
 static void
 stats_tick_took(struct stats *st, int part, uint64_t t0, uint64_t t1)
@@ -2587,10 +2577,10 @@ stats_tick(struct stats *st, time_t now)
 	 * Timed for veilig_stats_tick_seconds: the main thread shares a
 	 * core with a worker, and a long fold is a pause for that worker.
 	 */
-	t0 = stats_mono_ns();
+	t0 = stats_clock();
 	stats_fold(st, newday, now);
 	st->last_tick = now;
-	t1 = stats_mono_ns();
+	t1 = stats_clock();
 	stats_tick_took(st, 0, t0, t1);
 	if (now < st->ival_end)
 		return;
@@ -2603,7 +2593,7 @@ stats_tick(struct stats *st, time_t now)
 			dend = end;
 		stats_close_day(st, dend);
 	}
-	stats_tick_took(st, 1, t1, stats_mono_ns());
+	stats_tick_took(st, 1, t1, stats_clock());
 }
 
 void
