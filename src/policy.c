@@ -596,12 +596,10 @@ policy_list_entries(const struct policy *p, size_t i)
 const struct policy_board *
 policy_board_for(const struct policy *p, const struct sockaddr *sa)
 {
-	uint64_t	v;
+	const struct policy_hot	*hot;
+	unsigned		 index;
 
-	v = iptable_lookup(p->boardnets, sa);
-	if (v == 0 || v > p->nboards)
-		return (NULL);
-	return (&p->boards[v - 1]);
+	return (policy_board_find(p, sa, &hot, &index));
 }
 
 const struct policy_board *

@@ -229,9 +229,9 @@ query_count(struct query_ctx *qc, const struct snapshot *snap,
 	sq.limited = q->limited;
 	sq.ns = !late ? STATS_NS_BATCH : stats_clock() - ((uint64_t)
 	    q->received.tv_sec * 1000000000ULL + (uint64_t)q->received.tv_nsec);
+	/* q's own board's index is q->bindex, not read from its line. */
 	stats_count(qc->sw, snap->stats, b == NULL ? STATS_OUTSIDE :
-	    b == q->board && q->hot != NULL ? (int)q->bindex :
-	    (int)b->index, &sq);
+	    b == q->board ? (int)q->bindex : (int)b->index, &sq);
 }
 
 /* q's answer is len octets in q->out: send it, unless there is none. */
