@@ -944,6 +944,22 @@ test_actions(void **state)
 	}
 }
 
+/*
+ * Boards "on" (127.0.0.1, canaries by default, NODATA) and "off"
+ * (127.0.0.2, canaries off, blocking list l1 of icloud.com).
+ */
+static void
+fx_on_off(struct fx *fx)
+{
+	fx_yaml(fx, "lists:\n"
+	    "  l1: { file: lists/l1.txt, format: domains }\n", NULL);
+	tdir_write(&fx->dir, "lists/l1.txt", "icloud.com\n");
+	tdir_write(&fx->dir, "boards/on.yaml", "name: on\n"
+	    "networks: [ 127.0.0.1/32 ]\naction: nodata\n");
+	tdir_write(&fx->dir, "boards/off.yaml", "name: off\n"
+	    "networks: [ 127.0.0.2/32 ]\ncanaries: false\nblock: [ l1 ]\n");
+}
+
 /* Canaries on by default, off on request. */
 static void
 test_canaries(void **state)
@@ -952,13 +968,7 @@ test_canaries(void **state)
 	struct policy			*p;
 	const struct policy_board	*on, *off;
 
-	fx_yaml(fx, "lists:\n"
-	    "  l1: { file: lists/l1.txt, format: domains }\n", NULL);
-	tdir_write(&fx->dir, "lists/l1.txt", "icloud.com\n");
-	tdir_write(&fx->dir, "boards/on.yaml", "name: on\n"
-	    "networks: [ 127.0.0.1/32 ]\naction: nodata\n");
-	tdir_write(&fx->dir, "boards/off.yaml", "name: off\n"
-	    "networks: [ 127.0.0.2/32 ]\ncanaries: false\nblock: [ l1 ]\n");
+	fx_on_off(fx);
 	p = fx_build(fx);
 	on = board(p, "on");
 	off = board(p, "off");
@@ -1001,13 +1011,7 @@ test_board_hot(void **state)
 					    "::ffff:127.0.0.3" };
 	size_t				 i;
 
-	fx_yaml(fx, "lists:\n"
-	    "  l1: { file: lists/l1.txt, format: domains }\n", NULL);
-	tdir_write(&fx->dir, "lists/l1.txt", "icloud.com\n");
-	tdir_write(&fx->dir, "boards/on.yaml", "name: on\n"
-	    "networks: [ 127.0.0.1/32 ]\naction: nodata\n");
-	tdir_write(&fx->dir, "boards/off.yaml", "name: off\n"
-	    "networks: [ 127.0.0.2/32 ]\ncanaries: false\nblock: [ l1 ]\n");
+	fx_on_off(fx);
 	tdir_write(&fx->dir, "boards/deny.yaml", "name: deny\n"
 	    "networks: [ 127.0.0.3/32 ]\ncanaries: false\n"
 	    "deny: [ deny.test ]\n");
