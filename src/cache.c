@@ -150,6 +150,7 @@ struct cache_shard {
 	uint64_t		 failed_hits;
 	uint64_t		 misses;
 	uint64_t		 inserts;
+	uint64_t		 unstored;	/* cache_link() refused */
 	uint64_t		 evictions;
 } __attribute__((aligned(CACHE_LINE)));
 
@@ -812,6 +813,7 @@ cache_insert(struct cache *c, const struct wire_query *q, const uint8_t *msg,
 		s->inserts++;
 	else {
 		/* No room in the table (see cache_link()): not stored. */
+		s->unstored++;
 		e->next = dead;
 		dead = e;
 	}
@@ -875,6 +877,7 @@ cache_fail(struct cache *c, const struct wire_query *q, uint32_t now)
 		cache_prefetch_victim(s);
 	cache_grow(s);
 	if (cache_link(s, e) != 0) {
+		s->unstored++;
 		e->next = dead;
 		dead = e;
 	}
@@ -937,6 +940,7 @@ cache_stats(struct cache *c, struct cache_stats *st)
 		st->failed_hits += s->failed_hits;
 		st->misses += s->misses;
 		st->inserts += s->inserts;
+		st->unstored += s->unstored;
 		st->evictions += s->evictions;
 		pthread_mutex_unlock(&s->lock);
 	}

@@ -90,6 +90,7 @@ struct cache_stats {
 	uint64_t	failed_hits;	/* CACHE_FAILED */
 	uint64_t	misses;
 	uint64_t	inserts;
+	uint64_t	unstored;	/* answers or failures the index refused */
 	uint64_t	evictions;	/* removed to stay within max_bytes */
 };
 

@@ -821,6 +821,11 @@ veiligd_metrics_counters(struct veiligd *vd, struct evbuffer *out)
 	    "Answers stored in the cache.");
 	evbuffer_add_printf(out, "veilig_cache_inserts_total %llu\n",
 	    (unsigned long long)cs.inserts);
+	metrics_head(out, "veilig_cache_unstored_total", "counter",
+	    "Answers and failures not stored: no free slot in the index "
+	    "within reach of their hash.");
+	evbuffer_add_printf(out, "veilig_cache_unstored_total %llu\n",
+	    (unsigned long long)cs.unstored);
 	metrics_head(out, "veilig_cache_evictions_total", "counter",
 	    "Answers removed to stay within the cache size.");
 	evbuffer_add_printf(out, "veilig_cache_evictions_total %llu\n",

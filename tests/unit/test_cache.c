@@ -1117,6 +1117,64 @@ test_cache_prefetch_grow(void **state)
 }
 
 /*
+ * An entry the index has no room for is not stored, and says so: 300
+ * questions whose hash is the same (set by hand here; under the secret
+ * key no sender can choose it) fill one run of slots. Entries go at
+ * most REACH (cache.c's CACHE_DIST_MAX) from their home slot, so the first 256 are
+ * stored and found and the other 44 are counted in unstored and are
+ * misses; the index stays consistent, its longest run 255.
+ */
+#define REACH	255
+
+static void
+test_cache_unstored(void **state)
+{
+	struct cache		*c;
+	struct cache_stats	 st;
+	struct wire_query	*q;
+	struct answer		 a;
+	ldns_pkt		*p;
+	char			 name[64];
+	size_t			 far = 0;
+	int			 i, n = 300;
+
+	(void)state;
+	c = cache_new(BIG_CACHE, 0, 86400, 3600);
+	assert_non_null(c);
+	q = calloc(n, sizeof *q);
+	assert_non_null(q);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "same%d.example.nl.", i);
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q[i]);
+		q[i].qhash = UINT64_C(0x5eed0000a11c0de5);
+		q[i].qhashed = 1;
+		make_a(name, 3600, "192.0.2.1", &a);
+		cache_insert(c, &q[i], a.buf, &a.sc, T0, 0, 0);
+	}
+	cache_stats(c, &st);
+	assert_int_equal(st.inserts, REACH + 1);
+	assert_int_equal(st.unstored, n - (REACH + 1));
+	assert_int_equal(st.entries, REACH + 1);
+	assert_int_equal(cache_verify(c, &far), 0);
+	assert_int_equal(far, REACH);
+	for (i = 0; i < n; i++) {
+		if (i <= REACH) {
+			assert_int_equal(lookup(c, &q[i], T0, 0, &p),
+			    CACHE_HIT);
+			ldns_pkt_free(p);
+		} else
+			assert_int_equal(lookup(c, &q[i], T0, 0, &p),
+			    CACHE_MISS);
+	}
+	/* A remembered failure the index refuses is counted too. */
+	cache_fail(c, &q[n - 1], T0);
+	cache_stats(c, &st);
+	assert_int_equal(st.unstored, n - REACH);
+	cache_free(c);
+	free(q);
+}
+
+/*
  * The other writers of a slot while cache_prefetch_entry() reads it
  * unlocked: an eviction's backward shift (a cache of one small shard), an
  * insert that replaces an entry, a remembered failure, and a flush,
@@ -1452,6 +1510,7 @@ main(void)
 		cmocka_unit_test(test_cache_prefetch_churn),
 		cmocka_unit_test(test_cache_now),
 		cmocka_unit_test(test_cache_fail),
+		cmocka_unit_test(test_cache_unstored),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
