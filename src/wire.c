@@ -561,6 +561,13 @@ wire_rr_read_memo(struct wire_rr *rr, struct wire_rrmemo *m)
 			 */
 			off += 2;
 			nlen = m->qlen;
+		} else if (off < rr->len && rr->msg[off] == 0) {
+			/*
+			 * The root, as wire_name() would take it: the owner
+			 * of every query's OPT record, without the call.
+			 */
+			off++;
+			nlen = 1;
 		} else if ((rr->why = wire_name(rr->msg, rr->len, &off, NULL,
 		    &nlen, NULL)) != NULL)
 			return (-1);
@@ -619,29 +626,100 @@ wire_rr_next(struct wire_rr *rr)
 }
 
 /*
+ * len octets of src copied to name and, lower-cased, to lname, eight at a
+ * time (the last eight overlapping the word before, as wire_lower()).
+ */
+static inline void
+wire_copy_lower(uint8_t *name, uint8_t *lname, const uint8_t *src,
+    size_t len)
+{
+	uint64_t	w;
+	size_t		i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, src + i, sizeof w);
+		memcpy(name + i, &w, sizeof w);
+		w = wire_fold8(w);
+		memcpy(lname + i, &w, sizeof w);
+	}
+	if (i < len && len >= 8) {
+		memcpy(&w, src + len - 8, sizeof w);
+		memcpy(name + len - 8, &w, sizeof w);
+		w = wire_fold8(w);
+		memcpy(lname + len - 8, &w, sizeof w);
+		return;
+	}
+	for (; i < len; i++) {
+		name[i] = src[i];
+		lname[i] = wire_fold(src[i]);
+	}
+}
+
+/*
+ * The question's name when it is plain labels to the root, as nearly
+ * every query's is: what wire_name() would take, its length to *nlen and
+ * its labels to q->labels, in a loop of a test or two a label; the offset
+ * just past it, or 0 for anything else (a pointer, a label type, a name
+ * over 255 octets or past the end), which wire_name() then walks and
+ * says what was wrong with. Its checks and the copy took a tenth of a
+ * cache hit's instructions.
+ */
+static inline size_t
+wire_qname_plain(const uint8_t *pkt, size_t len, struct wire_query *q,
+    size_t *nlen)
+{
+	size_t	pos = WIRE_HDR_LEN;
+	uint8_t	c;
+	unsigned labels = 0;
+
+	for (;;) {
+		if (pos >= len)
+			return (0);
+		if ((c = pkt[pos]) == 0)
+			break;
+		if (c > 63)
+			return (0);
+		pos += (size_t)c + 1;
+		labels++;
+	}
+	/* Lengths only grow: the whole within bounds, every prefix is. */
+	if (pos + 1 - WIRE_HDR_LEN > WIRE_MAX_NAME)
+		return (0);
+	*nlen = pos + 1 - WIRE_HDR_LEN;
+	q->labels = (uint8_t)labels;
+	return (pos + 1);
+}
+
+/*
  * The question of a query: the name as sent and lower-cased, type and
  * class. Returns the offset just past it, or 0 with q->why set.
  */
 static size_t
 wire_parse_question(const uint8_t *pkt, size_t len, struct wire_query *q)
 {
-	size_t	 off = WIRE_HDR_LEN, nlen;
+	size_t	 off = WIRE_HDR_LEN, nlen, end;
 	uint16_t qd = wire_get16(pkt + 4);
 
 	if (qd != 1) {
 		q->why = qd == 0 ? "QDCOUNT is 0" : "QDCOUNT is above 1";
 		return (0);
 	}
-	q->why = wire_name(pkt, len, &off, q->name, &nlen, &q->labels);
-	if (q->why != NULL)
-		return (0);
+	/* Kept as sent for the answer, lower-cased for every lookup. */
+	if ((end = wire_qname_plain(pkt, len, q, &nlen)) != 0) {
+		wire_copy_lower(q->name, q->lname, pkt + WIRE_HDR_LEN, nlen);
+		off = end;
+	} else {
+		q->why = wire_name(pkt, len, &off, q->name, &nlen,
+		    &q->labels);
+		if (q->why != NULL)
+			return (0);
+		wire_lower(q->lname, q->name, nlen);
+	}
 	if (len - off < 4) {
 		q->why = "question cut short";
 		return (0);
 	}
-	/* Kept as sent for the answer, lower-cased for every lookup. */
 	q->name_len = nlen;
-	wire_lower(q->lname, q->name, nlen);
 	q->qtype = wire_get16(pkt + off);
 	q->qclass = wire_get16(pkt + off + 2);
 	q->have_question = 1;
