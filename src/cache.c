@@ -227,6 +227,30 @@ cache_slot_set(uint64_t *slot, uint64_t v)
 }
 
 /*
+ * Are the names a and b of len octets the same? Eight octets at a time,
+ * the last eight overlapping the word before: inline, where a call of
+ * memcmp() cost a hit some 25 instructions.
+ */
+static inline __attribute__((always_inline)) int
+cache_name_equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	uint64_t	x, y;
+	size_t		i;
+
+	if (len < 8)
+		return (memcmp(a, b, len) == 0);
+	for (i = 0; i + 8 < len; i += 8) {
+		memcpy(&x, a + i, sizeof x);
+		memcpy(&y, b + i, sizeof y);
+		if (x != y)
+			return (0);
+	}
+	memcpy(&x, a + len - 8, sizeof x);
+	memcpy(&y, b + len - 8, sizeof y);
+	return (x == y);
+}
+
+/*
  * Find the entry for q in shard s; the caller holds the lock. The run
  * from the hash's slot to an empty one holds every entry of this hash;
  * an entry's line is read only when its slot's tag is the key's. Inline:
@@ -250,7 +274,7 @@ cache_find(struct cache_shard *s, uint64_t h, const struct wire_query *q)
 		    e->do_bit != (q->do_bit ? 1 : 0))
 			continue;
 		name = (const uint8_t *)(e->ttl_off + e->nttl);
-		if (memcmp(name, q->lname, e->name_len) == 0)
+		if (cache_name_equal(name, q->lname, e->name_len))
 			return (e);
 	}
 	return (NULL);
