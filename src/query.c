@@ -112,6 +112,11 @@ struct query_ctx {
 	struct stats_worker	*sw;		/* statistics, or NULL */
 	struct memo		*memo;		/* blocked questions' verdicts
 						   (memo.h) */
+	int			 batched;	/* between query_batch_begin()
+						   and query_batch_end() */
+	uint32_t		 now;		/* then, the batch's cache_now():
+						   one clock read a batch, not
+						   one a cache lookup */
 	/*
 	 * The keys of the names query_prefetch() asked the lists' places
 	 * of, for query_settle() at their answer: a ring, since a worker
@@ -382,7 +387,7 @@ query_cached(struct query_ctx *qc, const struct policy *p, struct query *q,
 	ins.arg = (void *)(uintptr_t)p;
 	ins.gen = policy_generation(p);
 	req.q = fq;
-	req.now = cache_now();
+	req.now = qc->batched ? qc->now : cache_now();
 	req.allow_stale = allow_stale;
 	req.udp_max = q->rewrite ? WIRE_MAX_UDP : query_udp_max(q);
 	req.ins = &ins;
@@ -449,19 +454,15 @@ query_now_ms(void)
  * TC=1 (slip), or 0 when nothing is to be sent. Only datagrams are
  * limited: over a stream the client's address is its own.
  */
-static size_t
-query_rate(struct query_ctx *qc, const struct conf *conf, struct query *q,
-    uint8_t *msg, size_t len)
+static size_t __attribute__((noinline))
+query_rate_limit(struct query_ctx *qc, const struct conf *conf,
+    struct query *q, uint8_t *msg, size_t len)
 {
 	struct rrl_params	p;
 	size_t			i;
 
-	if (!q->tp->datagram || qc->rrl == NULL || len == 0)
-		return (len);
 	for (i = 0; i < RRL_NCLASSES; i++)
 		p.rates[i] = conf->rrl_rates[i];
-	if (!rrl_enabled(&p))
-		return (len);
 	p.slip = conf->rrl_slip;
 	p.prefix4 = conf->rrl_prefix4;
 	p.prefix6 = conf->rrl_prefix6;
@@ -479,6 +480,26 @@ query_rate(struct query_ctx *qc, const struct conf *conf, struct query *q,
 		return (rrl_slip(msg, len));
 	}
 	return (len);
+}
+
+/*
+ * query_rate_limit() when some rate is set (rrl_enabled()); inline, so
+ * that an answer with no limit on costs a few tests and no call.
+ */
+static inline __attribute__((always_inline)) size_t
+query_rate(struct query_ctx *qc, const struct conf *conf, struct query *q,
+    uint8_t *msg, size_t len)
+{
+	unsigned	any = 0;
+	size_t		i;
+
+	if (!q->tp->datagram || qc->rrl == NULL || len == 0)
+		return (len);
+	for (i = 0; i < RRL_NCLASSES; i++)
+		any |= conf->rrl_rates[i];
+	if (any == 0)
+		return (len);
+	return (query_rate_limit(qc, conf, q, msg, len));
 }
 
 /*
@@ -696,6 +717,8 @@ query_answer_prepared(struct query_ctx *qc, const struct snapshot *snap,
 void
 query_batch_begin(struct query_ctx *qc, const struct timespec *received)
 {
+	qc->now = cache_now();
+	qc->batched = 1;
 	if (qc->sw != NULL)
 		stats_worker_begin(qc->sw, (uint64_t)received->tv_sec *
 		    1000000000ULL + (uint64_t)received->tv_nsec);
@@ -721,6 +744,7 @@ query_batch_prefetch(struct query_ctx *qc, const struct snapshot *snap,
 void
 query_batch_end(struct query_ctx *qc)
 {
+	qc->batched = 0;
 	stats_worker_end(qc->sw);
 }
 

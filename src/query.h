@@ -263,7 +263,8 @@ void		 query_ctx_set_stats(struct query_ctx *, struct stats_worker *);
  * section): call query_batch_begin() after snapshot_read_begin(), and
  * query_batch_end() just before the answers go out and the section ends.
  * The answers given at once are timed together at the end (one clock
- * read per batch), and counted per board.
+ * read per batch), and counted per board; the cache's ages of their
+ * answers are of one cache_now() taken at the batch's start.
  */
 void		 query_batch_begin(struct query_ctx *,
 		    const struct timespec *received);
