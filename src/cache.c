@@ -92,6 +92,8 @@
 #define CACHE_SHARD_MIN		(64 * 1024) /* least budget per shard */
 #define CACHE_SLOTS_INIT	128	/* a power of two */
 #define CACHE_LINE		64	/* shard alignment */
+#define CACHE_PAGE		4096	/* the offset of one table from the
+					   next (cache_new()) */
 #define CACHE_CHANCES		8	/* used entries sent back to the LRU
 					   head per eviction, at most */
 
@@ -140,6 +142,8 @@ struct cache_shard {
 						   cache_prefetch_entry() */
 	size_t			 nslots;	/* a power of two; the same */
 	size_t			 maxslots;	/* the most it can need */
+	uint8_t			*map;		/* the mapping slots lie in */
+	size_t			 maplen;	/* its length */
 	struct cache_entry	*head;		/* most recently used */
 	struct cache_entry	*tail;		/* next to evict */
 	size_t			 max_bytes;
@@ -524,18 +528,27 @@ cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
 		while (s->maxslots < most * 2)
 			s->maxslots *= 2;
 		s->nslots = CACHE_SLOTS_INIT;
-		s->slots = mmap(NULL, s->maxslots * sizeof *s->slots,
-		    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
-		    MAP_NORESERVE, -1, 0);
-		if (s->slots == MAP_FAILED ||
+		/*
+		 * Each table starts i pages into its mapping (pages never
+		 * touched, so never backed). The mappings lie side by side,
+		 * a power of two apart, so that their first pages, the
+		 * only ones of a small table, would all fall in one set of
+		 * the second-level TLB (16 ways on the development
+		 * machine's EPYC) and a cache lookup would walk the page
+		 * tables for most slot lines it reads.
+		 */
+		s->maplen = s->maxslots * sizeof *s->slots + i * CACHE_PAGE;
+		s->map = mmap(NULL, s->maplen, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (s->map == MAP_FAILED ||
 		    pthread_mutex_init(&s->lock, NULL) != 0) {
-			if (s->slots != MAP_FAILED)
-				munmap(s->slots, s->maxslots *
-				    sizeof *s->slots);
+			if (s->map != MAP_FAILED)
+				munmap(s->map, s->maplen);
 			c->nshards = i;
 			cache_free(c);
 			return (NULL);
 		}
+		s->slots = (uint64_t *)(void *)(s->map + i * CACHE_PAGE);
 	}
 	return (c);
 }
@@ -552,7 +565,7 @@ cache_free(struct cache *c)
 	for (i = 0; i < c->nshards; i++) {
 		s = &c->shards[i];
 		pthread_mutex_destroy(&s->lock);
-		munmap(s->slots, s->maxslots * sizeof *s->slots);
+		munmap(s->map, s->maplen);
 	}
 	free(c->shards);
 	free(c);
