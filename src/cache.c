@@ -142,8 +142,6 @@ struct cache_shard {
 						   cache_prefetch_entry() */
 	size_t			 nslots;	/* a power of two; the same */
 	size_t			 maxslots;	/* the most it can need */
-	uint8_t			*map;		/* the mapping slots lie in */
-	size_t			 maplen;	/* its length */
 	struct cache_entry	*head;		/* most recently used */
 	struct cache_entry	*tail;		/* next to evict */
 	size_t			 max_bytes;
@@ -156,6 +154,8 @@ struct cache_shard {
 	uint64_t		 inserts;
 	uint64_t		 unstored;	/* cache_link() refused */
 	uint64_t		 evictions;
+	uint8_t			*map;		/* the mapping slots lie in */
+	size_t			 maplen;	/* its length */
 } __attribute__((aligned(CACHE_LINE)));
 
 struct cache {
