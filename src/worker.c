@@ -730,7 +730,11 @@ worker_udp_prepare(struct worker *w, const struct snapshot *snap,
 {
 	struct msghdr	*mh = &w->rx[i].msg_hdr;
 
-	memcpy(&q->from, mh->msg_name, mh->msg_namelen);
+	/* An IPv4 client's address as one fixed copy, inlined. */
+	if (mh->msg_namelen == sizeof(struct sockaddr_in))
+		memcpy(&q->from, mh->msg_name, sizeof(struct sockaddr_in));
+	else
+		memcpy(&q->from, mh->msg_name, mh->msg_namelen);
 	q->fromlen = mh->msg_namelen;
 	query_prepare(w->qc, snap, q, w->rxbuf[i], (mh->msg_flags &
 	    MSG_TRUNC) ? 0 : w->rx[i].msg_len);
