@@ -99,6 +99,12 @@
 #define STATS_MEMO_NONE		UINT32_MAX /* memo sid: counted for none */
 #define STATS_FOLD_BATCH	32	/* clients whose sketch registers
 					   are prefetched together */
+#define STATS_FOLD_RECS		8	/* boards' records in a fold batch */
+#define STATS_FOLD_SCAN		4096	/* table slots a fold batch reads */
+#define STATS_FOLD_ALL		UINT64_MAX /* stats_fold_run(): no limit */
+#define STATS_SLICE_GAP		2000	/* us between a fold's slices */
+#define STATS_SLICE_HURRY	600	/* ms after the flip: slices closer */
+#define STATS_SLICE_GAP_LATE	250	/* ... this close, in us */
 
 const double stats_bucket_le[STATS_NBUCKETS - 1] = {
 	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -396,6 +402,39 @@ struct stats_up {
 	time_t			 last_fail;	/* of the last timeout */
 };
 
+/*
+ * The phases of folding one worker set, in order (stats_fold_step()).
+ */
+enum stats_phase {
+	STATS_PH_RECS = 0,	/* the dirty boards' records */
+	STATS_PH_CATS,		/* the (board, category) counts */
+	STATS_PH_CLIENTS,	/* the distinct clients, into the sketches */
+	STATS_PH_RING,		/* the blocked names, into the site tables */
+	STATS_PH_FORGET,	/* the periods noted in st->foldp */
+	STATS_PH_REST		/* outside, upstreams, losses */
+};
+
+/*
+ * Where main's fold of the sets the workers left at a flip stands. The
+ * fold goes in slices (stats_tick_slice()), so that a worker on main's
+ * core waits a slice, not a whole fold: through the workers' old sets one
+ * after the other, each phase in batches. The old sets are main's until
+ * the next flip, which finishes a fold that is still going first; an
+ * interval or day that ended at the flip is closed when the fold is done.
+ */
+struct stats_cursor {
+	int			 busy;		/* a fold not finished */
+	unsigned		 worker;	/* folding its sets[set] */
+	unsigned		 set;
+	enum stats_phase	 phase;
+	uint32_t		 i;		/* next board or slot */
+	size_t			 off;		/* next ring octet */
+	time_t			 now;		/* the flip's tick */
+	uint64_t		 flipped;	/* stats_clock() then */
+	int			 close;		/* an interval ended at it */
+	int			 newday;	/* ... and a day */
+};
+
 struct stats {
 	pthread_mutex_t		 lock;		/* totals and registry, for
 						   the metrics thread */
@@ -424,6 +463,7 @@ struct stats {
 	unsigned		 nworkers;
 	unsigned		 flip;		/* flips so far; the set
 						   workers write is flip & 1 */
+	struct stats_cursor	 cur;		/* the fold of the other */
 	struct siphash_key	 set_key[2];	/* day key of each set */
 	struct siphash_key	 day_key;
 	struct siphash_key	 ival_key;
@@ -1890,67 +1930,72 @@ stats_fold_sites(struct stats *st, uint32_t sid)
 }
 
 /*
- * Fold the blocked names of a set into the boards' site tables, before
- * the set's boards are forgotten (stats_fold_set()): every name's board
- * wrote its record, so its periods are in st->foldp, and the line with
- * the site table's pointer was loaded with the board's counts. In
- * batches: the tables of a batch's names are found and their heads start
+ * Fold a batch of the blocked names of a set, from c->off, into the
+ * boards' site tables; 1 when the ring is done (and emptied). Every
+ * name's board wrote its record, so its periods are in st->foldp, and
+ * the line with the site table's pointer was loaded with the board's
+ * counts. The tables of a batch's names are found and their heads start
  * loading, then the names are added, so that with many boards their
  * misses overlap instead of each name waiting for its board's table.
  */
-static void
-stats_fold_ring(struct stats *st, struct stats_set *s)
+static int
+stats_fold_ring(struct stats *st, struct stats_set *s, struct stats_cursor *c)
 {
 	struct stats_bev	*e, *b[STATS_FOLD_BATCH];
 	struct kanon		*t[STATS_FOLD_BATCH];
 	const char		*site;
-	size_t			 off = 0, need;
+	size_t			 off = c->off, need;
 	uint64_t		 last = 0, lasth = 0;
 	unsigned		 n, j;
 	int			 first = 1;
 
-	while (off < s->ringlen) {
-		for (n = 0; n < STATS_FOLD_BATCH && off < s->ringlen;
-		    off += need) {
-			e = (struct stats_bev *)(void *)(s->ring + off);
-			need = (sizeof *e + e->len + 7) & ~(size_t)7;
-			if ((t[n] = stats_fold_sites(st, e->sid)) == NULL)
-				continue;
-			__builtin_prefetch(t[n]);
-			b[n++] = e;
-		}
-		/* Records of one client follow each other: hash it once. */
-		for (j = 0; j < n; j++) {
-			e = b[j];
-			site = site_of(st->site, e->name, e->len);
-			if (site == NULL) {
-				kanon_lost(t[j], e->count);
-				continue;
-			}
-			if (first || e->client != last) {
-				first = 0;
-				last = e->client;
-				lasth = stats_ival_hash(st, last);
-			}
-			kanon_add(t[j], site, e->cat, lasth, e->count);
-		}
+	for (n = 0; n < STATS_FOLD_BATCH && off < s->ringlen; off += need) {
+		e = (struct stats_bev *)(void *)(s->ring + off);
+		need = (sizeof *e + e->len + 7) & ~(size_t)7;
+		if ((t[n] = stats_fold_sites(st, e->sid)) == NULL)
+			continue;
+		__builtin_prefetch(t[n]);
+		b[n++] = e;
 	}
+	/* Records of one client follow each other: hash it once. */
+	for (j = 0; j < n; j++) {
+		e = b[j];
+		site = site_of(st->site, e->name, e->len);
+		if (site == NULL) {
+			kanon_lost(t[j], e->count);
+			continue;
+		}
+		if (first || e->client != last) {
+			first = 0;
+			last = e->client;
+			lasth = stats_ival_hash(st, last);
+		}
+		kanon_add(t[j], site, e->cat, lasth, e->count);
+	}
+	c->off = off;
+	if (off < s->ringlen)
+		return (0);
 	s->ringlen = 0;
 	memset(s->dedup, 0, sizeof s->dedup);
+	return (1);
 }
 
 /*
- * Feed the distinct clients of a set into their boards' interval and day
- * sketches. With many boards the sketches (4 KiB a board) are out of the
- * cache and the set's clients come in no order of board, so that every
- * client cost dependent misses: the board, its periods, two registers.
- * In batches instead: the boards' records are prefetched, then their
- * periods read, the interval hash worked out and both registers
- * prefetched, then the registers written, so that the misses of a batch
- * overlap. The counts are the same as one client at a time.
+ * Feed a batch of the distinct clients of a set, from slot c->i, into
+ * their boards' interval and day sketches, emptying their slots; 1 when
+ * none is left. With many boards the sketches (2 KiB a board) are out
+ * of the cache and the set's clients come in no order of board, so that
+ * every client cost dependent misses: the board, its periods, two
+ * registers. In batches instead: the boards' records are prefetched,
+ * then their periods read, the interval hash worked out and both
+ * registers prefetched, then the registers written, so that the misses
+ * of a batch overlap. The counts are the same as one client at a time.
+ * At most STATS_FOLD_SCAN slots are looked at, so that a big table that
+ * is nearly empty is not read in one go either.
  */
-static void
-stats_fold_clients(struct stats *st, struct stats_set *s)
+static int
+stats_fold_clients(struct stats *st, struct stats_set *s,
+    struct stats_cursor *c)
 {
 	struct {
 		uint32_t	 sid;
@@ -1959,39 +2004,47 @@ stats_fold_clients(struct stats *st, struct stats_set *s)
 	}			 b[STATS_FOLD_BATCH];
 	struct stats_period	*ival, *day;
 	struct stats_foldp	*f;
-	uint32_t		 i = 0, n, j, k, sid;
+	struct stats_hslot	*e;
+	uint32_t		 i = c->i, end, n, j, k, sid;
 
-	while (i < s->clientcap && s->nclients > 0) {
-		for (n = 0; n < STATS_FOLD_BATCH && i < s->clientcap; i++) {
-			if (s->clients[i].sid1 == 0 ||
-			    (sid = s->clients[i].sid1 - 1) >= st->nboards)
-				continue;
-			__builtin_prefetch(&st->foldp[sid]);
-			b[n].sid = sid;
-			b[n++].h = s->clients[i].hash;
-		}
-		for (j = k = 0; j < n; j++) {
-			f = &st->foldp[b[j].sid];
-			if (f->ival != NULL) {
-				b[k].ival = &f->ival->hll;
-				b[k].day = &f->day->hll;
-			} else if (stats_periods(st, b[j].sid, &ival,
-			    &day) == 0) {
-				b[k].ival = &ival->hll;
-				b[k].day = &day->hll;
-			} else
-				continue;
-			b[k].h = b[j].h;
-			b[k].ih = stats_ival_hash(st, b[j].h);
-			hll_prefetch(b[k].ival, b[k].ih);
-			hll_prefetch(b[k].day, b[k].h);
-			k++;
-		}
-		for (j = 0; j < k; j++) {
-			hll_add(b[j].ival, b[j].ih);
-			hll_add(b[j].day, b[j].h);
-		}
+	end = c->i + STATS_FOLD_SCAN < s->clientcap ? c->i + STATS_FOLD_SCAN :
+	    s->clientcap;
+	for (n = 0; n < STATS_FOLD_BATCH && i < end && s->nclients > 0;
+	    i++) {
+		e = &s->clients[i];
+		if (e->sid1 == 0)
+			continue;
+		sid = e->sid1 - 1;
+		b[n].h = e->hash;
+		memset(e, 0, sizeof *e);
+		s->nclients--;
+		if (sid >= st->nboards)
+			continue;
+		__builtin_prefetch(&st->foldp[sid]);
+		b[n++].sid = sid;
 	}
+	c->i = i;
+	for (j = k = 0; j < n; j++) {
+		f = &st->foldp[b[j].sid];
+		if (f->ival != NULL) {
+			b[k].ival = &f->ival->hll;
+			b[k].day = &f->day->hll;
+		} else if (stats_periods(st, b[j].sid, &ival, &day) == 0) {
+			b[k].ival = &ival->hll;
+			b[k].day = &day->hll;
+		} else
+			continue;
+		b[k].h = b[j].h;
+		b[k].ih = stats_ival_hash(st, b[j].h);
+		hll_prefetch(b[k].ival, b[k].ih);
+		hll_prefetch(b[k].day, b[k].h);
+		k++;
+	}
+	for (j = 0; j < k; j++) {
+		hll_add(b[j].ival, b[j].ih);
+		hll_add(b[j].day, b[j].h);
+	}
+	return (i >= s->clientcap || s->nclients == 0);
 }
 
 /* Start loading what folding board sid's record of s touches. */
@@ -2015,17 +2068,24 @@ stats_fold_prefetch(const struct stats *st, const struct stats_set *s,
 		__builtin_prefetch(&st->boards[sid]->ival->sites);
 }
 
-/* Fold one worker set (no worker writes it now) and clear it. */
-static void
-stats_fold_set(struct stats *st, struct stats_set *s, time_t now)
+/*
+ * Fold a batch of the boards' records of a set, from dirty board c->i,
+ * into their intervals, and clear them; 1 when all are done. A board
+ * seen for the first time (or the first time in an interval) has its
+ * periods allocated here, which is the slow part of a first fold: a
+ * batch is small so that a slice stays short then too.
+ */
+static int
+stats_fold_recs(struct stats *st, struct stats_set *s, struct stats_cursor *c)
 {
 	struct stats_period	*ival, *day;
 	struct stats_brec	*r;
-	struct stats_up		*u;
 	struct kanon		*t;
-	uint32_t		 i, sid;
+	uint32_t		 i, end, sid;
 
-	for (i = 0; i < s->ndirty; i++) {
+	end = c->i + STATS_FOLD_RECS < s->ndirty ? c->i + STATS_FOLD_RECS :
+	    s->ndirty;
+	for (i = c->i; i < end; i++) {
 		/*
 		 * Boards come in no order and, with many, each is out of the
 		 * cache: the board 16 ahead, then 8 ahead (its interval
@@ -2053,26 +2113,63 @@ stats_fold_set(struct stats *st, struct stats_set *s, time_t now)
 		    answer));
 		s->seen[sid / 64] &= ~(1ULL << (sid & 63));
 	}
-	for (i = 0; i < s->catcap && s->ncats > 0; i++) {
-		if (s->cats[i].sid1 == 0)
+	c->i = end;
+	return (end == s->ndirty);
+}
+
+/* Fold a batch of the (board, category) counts of a set; 1 when done. */
+static int
+stats_fold_cats(struct stats *st, struct stats_set *s, struct stats_cursor *c)
+{
+	struct stats_period	*ival, *day;
+	struct stats_cslot	*e;
+	uint32_t		 i, end;
+
+	end = c->i + STATS_FOLD_SCAN < s->catcap ? c->i + STATS_FOLD_SCAN :
+	    s->catcap;
+	for (i = c->i; i < end && s->ncats > 0; i++) {
+		e = &s->cats[i];
+		if (e->sid1 == 0)
 			continue;
-		sid = s->cats[i].sid1 - 1;
-		if (stats_periods(st, sid, &ival, &day) == 0)
-			ival->c.cat[s->cats[i].cat] += s->cats[i].count;
+		if (stats_periods(st, e->sid1 - 1, &ival, &day) == 0)
+			ival->c.cat[e->cat] += e->count;
+		memset(e, 0, sizeof *e);
+		s->ncats--;
 	}
-	if (s->ncats > 0)
-		memset(s->cats, 0, s->catcap * sizeof *s->cats);
-	s->ncats = 0;
-	stats_fold_clients(st, s);
-	if (s->nclients > 0)
-		memset(s->clients, 0, s->clientcap * sizeof *s->clients);
-	s->nclients = 0;
-	stats_fold_ring(st, s);
-	/* The periods may go at the interval's end: forget them now. */
-	for (i = 0; i < s->ndirty; i++)
+	c->i = i;
+	return (i >= s->catcap || s->ncats == 0);
+}
+
+/*
+ * Forget a batch of the periods noted for the set's boards (they may go
+ * at the interval's end); 1 when done, then the set's board list is
+ * empty.
+ */
+static int
+stats_fold_forget(struct stats *st, struct stats_set *s,
+    struct stats_cursor *c)
+{
+	uint32_t	i, end, sid;
+
+	end = c->i + STATS_FOLD_SCAN < s->ndirty ? c->i + STATS_FOLD_SCAN :
+	    s->ndirty;
+	for (i = c->i; i < end; i++)
 		if ((sid = s->dirty[i]) < st->nboards)
 			st->foldp[sid].ival = st->foldp[sid].day = NULL;
+	c->i = end;
+	if (end < s->ndirty)
+		return (0);
 	s->ndirty = 0;
+	return (1);
+}
+
+/* Fold the rest of a set, all small: outside, upstreams, losses. */
+static void
+stats_fold_rest(struct stats *st, struct stats_set *s, time_t now)
+{
+	struct stats_up	*u;
+	unsigned	 i;
+
 	if (s->outside_dirty) {
 		stats_fold_outside(st, &s->outside);
 		memset(&s->outside, 0, sizeof s->outside);
@@ -2099,13 +2196,86 @@ stats_fold_set(struct stats *st, struct stats_set *s, time_t now)
 }
 
 /*
+ * One batch of the fold where the cursor stands, then the cursor moved
+ * on; 1 when every worker's old set is folded and cleared. The phases
+ * of a set go in this order because the clients and names find their
+ * boards' periods where the records noted them (st->foldp), and those
+ * notes are forgotten last.
+ */
+static int
+stats_fold_step(struct stats *st, struct stats_cursor *c)
+{
+	struct stats_set	*s;
+	int			 done = 1;
+
+	if (c->worker >= st->nworkers)
+		return (1);
+	s = &st->workers[c->worker]->sets[c->set];
+	switch (c->phase) {
+	case STATS_PH_RECS:
+		done = stats_fold_recs(st, s, c);
+		break;
+	case STATS_PH_CATS:
+		done = stats_fold_cats(st, s, c);
+		break;
+	case STATS_PH_CLIENTS:
+		done = stats_fold_clients(st, s, c);
+		break;
+	case STATS_PH_RING:
+		done = stats_fold_ring(st, s, c);
+		break;
+	case STATS_PH_FORGET:
+		done = stats_fold_forget(st, s, c);
+		break;
+	case STATS_PH_REST:
+		stats_fold_rest(st, s, c->now);
+		break;
+	}
+	if (!done)
+		return (0);
+	c->i = 0;
+	c->off = 0;
+	if (c->phase++ == STATS_PH_REST) {
+		c->phase = STATS_PH_RECS;
+		c->worker++;
+	}
+	return (c->worker >= st->nworkers);
+}
+
+/*
+ * Fold for about ns nanoseconds (STATS_FOLD_ALL: to the end), at least
+ * one batch; 1 when the fold is done. Under the lock, so that the
+ * metrics thread waits one slice at most and never sees half a batch.
+ */
+static int
+stats_fold_run(struct stats *st, uint64_t ns)
+{
+	uint64_t	until = 0;
+	int		done;
+
+	if (!st->cur.busy)
+		return (1);
+	if (ns != STATS_FOLD_ALL)
+		until = stats_clock() + ns;
+	pthread_mutex_lock(&st->lock);
+	do
+		done = stats_fold_step(st, &st->cur);
+	while (!done && (ns == STATS_FOLD_ALL || stats_clock() < until));
+	pthread_mutex_unlock(&st->lock);
+	if (done)
+		st->cur.busy = 0;
+	return (done);
+}
+
+/*
  * Flip the workers to the other set (its day key newday ? a new one :
- * today's), wait until none writes the old one, fold it.
+ * today's) and wait until none writes the old one, which is main's to
+ * fold from now on until the next flip: the cursor is put at its start.
  */
 static void
-stats_fold(struct stats *st, int newday, time_t now)
+stats_flip(struct stats *st, int newday, time_t now)
 {
-	unsigned	next = st->flip + 1, i;
+	unsigned	next = st->flip + 1;
 
 	if (newday)
 		siphash_key_random(&st->set_key[next & 1]);
@@ -2113,12 +2283,25 @@ stats_fold(struct stats *st, int newday, time_t now)
 		st->set_key[next & 1] = st->day_key;
 	__atomic_store_n(&st->flip, next, __ATOMIC_RELEASE);
 	snapshot_wait();
-	pthread_mutex_lock(&st->lock);
-	for (i = 0; i < st->nworkers; i++)
-		stats_fold_set(st, &st->workers[i]->sets[(next & 1) ^ 1], now);
-	pthread_mutex_unlock(&st->lock);
+	/* Nothing in the fold reads the day key: the next flip's. */
 	if (newday)
 		st->day_key = st->set_key[next & 1];
+	st->cur.busy = 1;
+	st->cur.worker = 0;
+	st->cur.set = (next & 1) ^ 1;
+	st->cur.phase = STATS_PH_RECS;
+	st->cur.i = 0;
+	st->cur.off = 0;
+	st->cur.now = now;
+	st->cur.flipped = stats_clock();
+}
+
+/* Flip and fold the old sets at once. */
+static void
+stats_fold(struct stats *st, int newday, time_t now)
+{
+	stats_flip(st, newday, now);
+	stats_fold_run(st, STATS_FOLD_ALL);
 }
 
 /* ---- main: records ---- */
@@ -2566,39 +2749,119 @@ stats_tick_took(struct stats *st, int part, uint64_t t0, uint64_t t1)
 	pthread_mutex_unlock(&st->lock);
 }
 
-void
-stats_tick(struct stats *st, time_t now)
+/*
+ * Close what ended at the tick of a finished fold: the interval, and
+ * the day when one began. Timed as part close.
+ */
+static void
+stats_tick_close(struct stats *st)
 {
-	int		newday = now >= st->day_end;
-	time_t		end, dend;
-	uint64_t	t0, t1;
+	struct stats_cursor	*c = &st->cur;
+	time_t			 now = c->now, end, dend;
+	uint64_t		 t0;
 
-	/*
-	 * Timed for veilig_stats_tick_seconds: the main thread shares a
-	 * core with a worker, and a long fold is a pause for that worker.
-	 */
-	t0 = stats_clock();
-	stats_fold(st, newday, now);
-	st->last_tick = now;
-	t1 = stats_clock();
-	stats_tick_took(st, 0, t0, t1);
-	if (now < st->ival_end)
+	if (!c->close)
 		return;
+	c->close = 0;
+	t0 = stats_clock();
 	/* Late (a long reload, a suspended machine): say where it ended. */
 	end = now - st->ival_end <= STATS_LATE ? st->ival_end : now;
 	stats_close_interval(st, end);
-	if (newday) {
+	if (c->newday) {
 		dend = now - st->day_end <= STATS_LATE ? st->day_end : now;
 		if (dend < end)
 			dend = end;
 		stats_close_day(st, dend);
 	}
-	stats_tick_took(st, 1, t1, stats_clock());
+	stats_tick_took(st, 1, t0, stats_clock());
+}
+
+/* Finish a sliced fold and its close at once (untimed: no tick). */
+static void
+stats_tick_finish(struct stats *st)
+{
+	stats_fold_run(st, STATS_FOLD_ALL);
+	stats_tick_close(st);
+}
+
+/* Flip for the tick at now; note whether an interval (a day) ended. */
+static void
+stats_tick_flip(struct stats *st, time_t now)
+{
+	int	newday = now >= st->day_end;
+
+	stats_flip(st, newday, now);
+	st->last_tick = now;
+	st->cur.close = now >= st->ival_end;
+	st->cur.newday = newday;
+}
+
+void
+stats_tick(struct stats *st, time_t now)
+{
+	uint64_t	t0;
+
+	/*
+	 * Timed for veilig_stats_tick_seconds: the main thread shares a
+	 * core with a worker, and a long fold is a pause for that worker.
+	 * All of it at once here; the daemon slices it (stats_tick_begin()).
+	 */
+	t0 = stats_clock();
+	stats_fold_run(st, STATS_FOLD_ALL);
+	stats_tick_close(st);
+	stats_tick_flip(st, now);
+	stats_fold_run(st, STATS_FOLD_ALL);
+	stats_tick_took(st, 0, t0, stats_clock());
+	stats_tick_close(st);
+}
+
+long
+stats_tick_begin(struct stats *st, time_t now, uint64_t ns)
+{
+	uint64_t	t0;
+
+	if (st->cur.busy) {
+		t0 = stats_clock();
+		/* Behind: the old sets must be free before the flip. */
+		stats_fold_run(st, STATS_FOLD_ALL);
+		stats_tick_took(st, 0, t0, stats_clock());
+	}
+	stats_tick_close(st);
+	/* The flip timed with the first slice, as one part fold. */
+	t0 = stats_clock();
+	stats_tick_flip(st, now);
+	stats_fold_run(st, ns);
+	stats_tick_took(st, 0, t0, stats_clock());
+	return (st->cur.busy || st->cur.close ? STATS_SLICE_GAP : -1);
+}
+
+long
+stats_tick_slice(struct stats *st, uint64_t ns)
+{
+	uint64_t	t0;
+
+	if (st->cur.busy) {
+		t0 = stats_clock();
+		stats_fold_run(st, ns);
+		stats_tick_took(st, 0, t0, stats_clock());
+		if (st->cur.busy) {
+			/* Closer together late in the second. */
+			if (stats_clock() - st->cur.flipped >
+			    STATS_SLICE_HURRY * 1000000ULL)
+				return (STATS_SLICE_GAP_LATE);
+			return (STATS_SLICE_GAP);
+		}
+		/* The close in a call of its own: it is a pause too. */
+		return (st->cur.close ? 0 : -1);
+	}
+	stats_tick_close(st);
+	return (-1);
 }
 
 void
 stats_flush(struct stats *st, time_t now, int end_day)
 {
+	stats_tick_finish(st);
 	stats_fold(st, 0, now);
 	st->last_tick = now;
 	if (now < st->ival_start)

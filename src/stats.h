@@ -183,6 +183,24 @@ void		 stats_configure(struct stats *, const struct conf *conf);
 void		 stats_tick(struct stats *, time_t now);
 
 /*
+ * stats_tick() in slices, for the daemon, so that a worker sharing main's
+ * core waits for a slice of the fold, not for all of it (with 10,000
+ * boards a fold can take a tenth of a second, the first one of a board
+ * more). stats_tick_begin() flips the workers to their other recorder
+ * sets and folds for about ns nanoseconds; stats_tick_slice() folds for
+ * about ns more, then, once all is folded, closes an interval or day
+ * that ended at the tick. Each returns when it wants the next slice, in
+ * microseconds from now, or -1 when nothing is left. Every slice does
+ * some work, however small ns. A begin or a flush while a fold is still
+ * going finishes it first; counts are the same as with stats_tick().
+ * Each slice is a part fold of veilig_stats_tick_seconds, the close a
+ * part close.
+ */
+#define STATS_SLICE_NS		500000
+long		 stats_tick_begin(struct stats *, time_t now, uint64_t ns);
+long		 stats_tick_slice(struct stats *, uint64_t ns);
+
+/*
  * Write the open interval now and start a new one (a reload); with
  * end_day also the summaries of the day so far (the process stops).
  */

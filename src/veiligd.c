@@ -74,6 +74,7 @@ struct veiligd {
 	time_t			 loaded;	/* when snap was built */
 	struct stats		*stats;
 	struct event		*tick;		/* the statistics' second */
+	struct event		*slice;		/* the next slice of its fold */
 	struct metrics		*metrics;	/* or NULL */
 	time_t			 started;
 
@@ -484,6 +485,33 @@ veiligd_drop(const struct conf *conf, const struct priv_user *u)
 		    conf->stats_dir, strerror(errno), conf->user);
 }
 
+/* A slice of the statistics' fold again in us microseconds (-1: none). */
+static void
+veiligd_slice_at(struct veiligd *vd, long us)
+{
+	struct timeval	tv;
+
+	if (us < 0)
+		return;
+	tv.tv_sec = us / 1000000;
+	tv.tv_usec = us % 1000000;
+	evtimer_add(vd->slice, &tv);
+}
+
+/*
+ * The next slice of the statistics' fold: between slices the loop runs
+ * and, more to the point, a worker sharing main's core does.
+ */
+static void
+veiligd_slice_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct veiligd	*vd = arg;
+
+	(void)fd;
+	(void)events;
+	veiligd_slice_at(vd, stats_tick_slice(vd->stats, STATS_SLICE_NS));
+}
+
 /* Once a second: the statistics fold and, now and then, write. */
 static void
 veiligd_tick_cb(evutil_socket_t fd, short events, void *arg)
@@ -494,7 +522,8 @@ veiligd_tick_cb(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	stats_tick(vd->stats, time(NULL));
+	veiligd_slice_at(vd, stats_tick_begin(vd->stats, time(NULL),
+	    STATS_SLICE_NS));
 	us = stats_tick_usec();
 	tv.tv_sec = us / 1000000;
 	tv.tv_usec = us % 1000000;
@@ -1085,6 +1114,8 @@ veiligd_events(struct veiligd *vd)
 	/* The statistics' second, aligned to the wall clock's. */
 	if ((vd->tick = evtimer_new(vd->base, veiligd_tick_cb, vd)) == NULL)
 		fatalx("cannot set up the statistics timer");
+	if ((vd->slice = evtimer_new(vd->base, veiligd_slice_cb, vd)) == NULL)
+		fatalx("cannot set up the statistics timer");
 	tv.tv_sec = 0;
 	tv.tv_usec = stats_tick_usec() % 1000000;
 	evtimer_add(vd->tick, &tv);
@@ -1130,6 +1161,7 @@ veiligd_stop(struct veiligd *vd)
 	snapshot_free(snapshot_swap(NULL));
 	stats_free(vd->stats);
 	event_free(vd->tick);
+	event_free(vd->slice);
 	inflight_free(vd->inflight);
 	rrl_free(vd->rrl);
 	cache_free(vd->cache);
