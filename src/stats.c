@@ -102,9 +102,10 @@
 #define STATS_FOLD_RECS		8	/* boards' records in a fold batch */
 #define STATS_FOLD_SCAN		4096	/* table slots a fold batch reads */
 #define STATS_FOLD_ALL		UINT64_MAX /* stats_fold_run(): no limit */
-#define STATS_SLICE_GAP		2000	/* us between a fold's slices */
+#define STATS_SLICE_GAP		1000	/* us between a fold's slices */
 #define STATS_SLICE_HURRY	600	/* ms after the flip: slices closer */
 #define STATS_SLICE_GAP_LATE	250	/* ... this close, in us */
+#define STATS_DEFER_MAX		2	/* ticks a fold may put a flip off */
 
 const double stats_bucket_le[STATS_NBUCKETS - 1] = {
 	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -433,6 +434,8 @@ struct stats_cursor {
 	uint64_t		 flipped;	/* stats_clock() then */
 	int			 close;		/* an interval ended at it */
 	int			 newday;	/* ... and a day */
+	unsigned		 deferred;	/* ticks it put the next flip
+						   off */
 };
 
 struct stats {
@@ -2287,6 +2290,7 @@ stats_flip(struct stats *st, int newday, time_t now)
 	if (newday)
 		st->day_key = st->set_key[next & 1];
 	st->cur.busy = 1;
+	st->cur.deferred = 0;
 	st->cur.worker = 0;
 	st->cur.set = (next & 1) ^ 1;
 	st->cur.phase = STATS_PH_RECS;
@@ -2820,9 +2824,21 @@ stats_tick_begin(struct stats *st, time_t now, uint64_t ns)
 {
 	uint64_t	t0;
 
+	if (st->cur.busy && st->cur.deferred < STATS_DEFER_MAX) {
+		/*
+		 * The fold of the last flip is not done (a board's first
+		 * fold allocates its periods, slowly): the workers keep
+		 * their sets a second more rather than main finishing it
+		 * in one long pause. What they count then is folded with
+		 * the next flip, and an interval that ended meanwhile is
+		 * closed then, no later than STATS_LATE allows.
+		 */
+		st->cur.deferred++;
+		return (stats_tick_slice(st, ns));
+	}
 	if (st->cur.busy) {
+		/* Behind still: the old sets must be free before the flip. */
 		t0 = stats_clock();
-		/* Behind: the old sets must be free before the flip. */
 		stats_fold_run(st, STATS_FOLD_ALL);
 		stats_tick_took(st, 0, t0, stats_clock());
 	}

@@ -75,6 +75,7 @@ struct veiligd {
 	struct stats		*stats;
 	struct event		*tick;		/* the statistics' second */
 	struct event		*slice;		/* the next slice of its fold */
+	uint64_t		 slice_end;	/* stats_clock() of the last */
 	struct metrics		*metrics;	/* or NULL */
 	time_t			 started;
 
@@ -491,6 +492,7 @@ veiligd_slice_at(struct veiligd *vd, long us)
 {
 	struct timeval	tv;
 
+	vd->slice_end = stats_clock();
 	if (us < 0)
 		return;
 	tv.tv_sec = us / 1000000;
@@ -506,10 +508,23 @@ static void
 veiligd_slice_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct veiligd	*vd = arg;
+	uint64_t	 ns;
 
 	(void)fd;
 	(void)events;
-	veiligd_slice_at(vd, stats_tick_slice(vd->stats, STATS_SLICE_NS));
+	/*
+	 * A third of the time since the last slice, so that main takes a
+	 * share of the core a busy worker can spare however late the timer
+	 * comes (with the worker running it comes tens of milliseconds
+	 * late), and never a long pause: between STATS_SLICE_NS and 8 times
+	 * that.
+	 */
+	ns = (stats_clock() - vd->slice_end) / 3;
+	if (ns < STATS_SLICE_NS)
+		ns = STATS_SLICE_NS;
+	if (ns > 8 * STATS_SLICE_NS)
+		ns = 8 * STATS_SLICE_NS;
+	veiligd_slice_at(vd, stats_tick_slice(vd->stats, ns));
 }
 
 /* Once a second: the statistics fold and, now and then, write. */
