@@ -1444,6 +1444,174 @@ test_cat_slots(void **state)
 	tconf_clear(&t);
 }
 
+/*
+ * One second of queries for test_fold_slices: 1,500 clients over three
+ * boards (many batches of clients to fold), a blocked site for five of
+ * them and a blocked name of its own for 100 more (the ring), queries of
+ * no board and an upstream's.
+ */
+static void
+slices_feed(struct stats_worker *w, const struct stats_map *m, unsigned r)
+{
+	struct sockaddr_storage	up;
+	char			name[64];
+	unsigned		c;
+
+	stats_worker_begin(w, 0);
+	for (c = 0; c < 1500; c++)
+		ask(w, m, (int)(c % 3), 256 + c, "www.example.nl",
+		    c % 2 ? 1 : 28, c % 5 ? STATS_CACHE : STATS_FORWARDED, -1,
+		    0);
+	for (c = 0; c < 5; c++)
+		ask(w, m, 0, 256 + c, "ads.tracker.example.com", 1,
+		    STATS_BLOCKED, STATS_CAT_DENY, 3);
+	for (c = 0; c < 100; c++) {
+		snprintf(name, sizeof name, "n%u-%u.blocked.example", r, c);
+		ask(w, m, 1, 256 + c, name, 1, STATS_BLOCKED, STATS_CAT_DENY,
+		    3);
+	}
+	ask(w, m, STATS_OUTSIDE, 7, "www.example.nl", 1, STATS_REFUSED, -1,
+	    5);
+	client(&up, 53, 0);
+	stats_upstream(w, &up, STATS_UP_SENT, 0);
+	stats_upstream(w, &up, STATS_UP_ANSWER, 3000000 * (r + 1));
+}
+
+/* Slices of one batch each until the fold (and a close) are done. */
+static unsigned
+slices_run(struct stats *st)
+{
+	unsigned	n = 0;
+
+	while (stats_tick_slice(st, 0) >= 0)
+		n++;
+	return (n + 1);
+}
+
+/* Interval records of a and b alike but for the clients (a sketch's). */
+static void
+slices_same(const char *da, const char *db, time_t t)
+{
+	json_t	*a = records(da, t, 0), *b = records(db, t, 0), *o, *p;
+	size_t	 i;
+
+	assert_int_equal(json_array_size(a), json_array_size(b));
+	assert_true(json_array_size(a) >= 5);
+	json_array_foreach(a, i, o) {
+		p = json_array_get(b, i);
+		/* 500 to 567 clients a board, estimated: within 4.9 %. */
+		if (json_object_get(o, "clients") != NULL) {
+			assert_in_range(num(o, "clients", NULL), 475, 595);
+			assert_in_range(num(p, "clients", NULL), 475, 595);
+			json_object_del(o, "clients");
+			json_object_del(p, "clients");
+			json_object_del(o, "clients_day");
+			json_object_del(p, "clients_day");
+		}
+		if (!json_equal(o, p)) {
+			char *x = json_dumps(o, 0), *y = json_dumps(p, 0);
+
+			fail_msg("at once: %s\nsliced: %s", x, y);
+		}
+	}
+	json_decref(a);
+	json_decref(b);
+}
+
+/*
+ * The daemon's fold in slices (stats_tick_begin(), stats_tick_slice())
+ * counts what stats_tick() counts: two statistics fed the same queries,
+ * one folded at once, one in slices of one batch each, with queries
+ * counted while the slices go on, a tick that comes before the fold is
+ * done (the flip put off), and an interval that ends at a flip, closed
+ * only when its fold is done. A slice is bounded: 1,500 clients take
+ * at least 1,500 / 32 slices.
+ */
+static void
+test_fold_slices(void **state)
+{
+	static const char *const ids[] = { "alpha", "beta", "gamma" };
+	struct tconf		 ta, tb;
+	struct stats		*sa, *sb;
+	struct stats_map	*ma, *mb;
+	struct stats_worker	*wa, *wb;
+	struct evbuffer		*out;
+	json_t			*a;
+	char			*cause, *text;
+	unsigned		 n;
+	time_t			 t0, b1;
+
+	(void)state;
+	tconf_init(&ta, ids, 3, 3);
+	tconf_init(&tb, ids, 3, 3);
+	ta.c.stats_interval = tb.c.stats_interval = 10;
+	t0 = time(NULL);
+	b1 = (t0 / 10 + 1) * 10;
+	sa = stats_new(&ta.c, 1, &cause);
+	sb = stats_new(&tb.c, 1, &cause);
+	assert_non_null(sa);
+	assert_non_null(sb);
+	ma = stats_map_new(sa, &ta.c, NULL);
+	mb = stats_map_new(sb, &tb.c, NULL);
+	wa = stats_worker(sa, 0);
+	wb = stats_worker(sb, 0);
+
+	/* At once: two seconds in the interval, one after. */
+	slices_feed(wa, ma, 0);
+	stats_tick(sa, b1 - 1);
+	slices_feed(wa, ma, 1);
+	stats_tick(sa, b1);
+	slices_feed(wa, ma, 2);
+	stats_tick(sa, b1 + 1);
+	slices_feed(wa, ma, 3);
+	stats_flush(sa, b1 + 1, 0);
+
+	/* Sliced: one slice, a tick too early (put off), the rest. */
+	slices_feed(wb, mb, 0);
+	assert_true(stats_tick_begin(sb, b1 - 1, 0) >= 0);
+	assert_true(stats_tick_slice(sb, 0) >= 0);
+	assert_true(stats_tick_begin(sb, b1 - 1, 0) >= 0);
+	n = slices_run(sb);
+	assert_true(n >= 1500 / 32);
+	/* Counted while main folded: in the other set, the next flip's. */
+	slices_feed(wb, mb, 1);
+	assert_true(stats_tick_begin(sb, b1, 0) >= 0);
+	assert_true(stats_tick_slice(sb, 0) >= 0);
+	/* The interval ended, but its fold is not done: not written yet. */
+	a = records(tb.dir.path, t0, 0);
+	assert_int_equal(json_array_size(a), 0);
+	json_decref(a);
+	n = slices_run(sb);
+	assert_true(n >= 1500 / 32);
+	a = records(tb.dir.path, t0, 0);
+	assert_true(json_array_size(a) >= 5);
+	json_decref(a);
+	/* A flush in the middle of a fold finishes it first. */
+	slices_feed(wb, mb, 2);
+	assert_true(stats_tick_begin(sb, b1 + 1, 0) >= 0);
+	slices_feed(wb, mb, 3);
+	stats_flush(sb, b1 + 1, 0);
+	slices_same(ta.dir.path, tb.dir.path, t0);
+
+	/* Every slice timed; the interval's close once. */
+	out = evbuffer_new();
+	stats_prometheus(sb, out);
+	text = strndup((char *)evbuffer_pullup(out, -1),
+	    evbuffer_get_length(out));
+	assert_true(prom_parse(text, "veilig_stats_tick_seconds_count{"
+	    "part=\"fold\"}") >= 2 * 1500 / 32);
+	assert_true(prom_parse(text, "veilig_stats_tick_seconds_count{"
+	    "part=\"close\"}") == 1);
+	free(text);
+	evbuffer_free(out);
+	stats_map_free(ma);
+	stats_map_free(mb);
+	stats_free(sa);
+	stats_free(sb);
+	tconf_clear(&ta);
+	tconf_clear(&tb);
+}
+
 int
 main(void)
 {
@@ -1460,6 +1628,7 @@ main(void)
 		cmocka_unit_test(test_slots_ticks),
 		cmocka_unit_test(test_ring_batches),
 		cmocka_unit_test(test_cat_slots),
+		cmocka_unit_test(test_fold_slices),
 	};
 
 	/* Local time, whatever the machine's zone: Europe/Amsterdam. */
