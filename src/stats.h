@@ -24,7 +24,8 @@
  * - Main ticks once a second (stats_tick): it flips, waits for a grace
  *   period (every worker has left the read sections that may still write
  *   the old set), then folds the old set into the open interval and
- *   clears it. At the end of an interval it adds the interval to the day
+ *   clears it; the daemon does the fold in slices until the next flip
+ *   (stats_tick_begin, stats_tick_slice). At the end of an interval it adds the interval to the day
  *   and the running totals and writes one JSON line per board that had
  *   queries (statsfile.c); at the end of a day, or when stopped, the day
  *   summaries. Prometheus and veiligctl read the totals with the open
