@@ -106,6 +106,7 @@
 #define STATS_SLICE_HURRY	600	/* ms after the flip: slices closer */
 #define STATS_SLICE_GAP_LATE	250	/* ... this close, in us */
 #define STATS_DEFER_MAX		2	/* ticks a fold may put a flip off */
+#define STATS_CLOSE_BATCH	16	/* boards in a batch of a close */
 
 const double stats_bucket_le[STATS_NBUCKETS - 1] = {
 	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -403,6 +404,13 @@ struct stats_up {
 	time_t			 last_fail;	/* of the last timeout */
 };
 
+/* An interval's or day's records, in memory until written at once. */
+struct stats_out {
+	FILE	*f;
+	char	*buf;
+	size_t	 len;
+};
+
 /*
  * The phases of folding one worker set, in order (stats_fold_step()).
  */
@@ -413,6 +421,13 @@ enum stats_phase {
 	STATS_PH_RING,		/* the blocked names, into the site tables */
 	STATS_PH_FORGET,	/* the periods noted in st->foldp */
 	STATS_PH_REST		/* outside, upstreams, losses */
+};
+
+/* How far a close got (stats_tick_close()). */
+enum stats_closing {
+	STATS_CL_NONE = 0,	/* not begun */
+	STATS_CL_IVAL,		/* the boards' interval records, by id */
+	STATS_CL_DAY		/* the boards' day summaries, by id */
 };
 
 /*
@@ -434,6 +449,9 @@ struct stats_cursor {
 	uint64_t		 flipped;	/* stats_clock() then */
 	int			 close;		/* an interval ended at it */
 	int			 newday;	/* ... and a day */
+	enum stats_closing	 closing;	/* how far the close got */
+	time_t			 end, dend;	/* where they end */
+	struct stats_out	 out;		/* the close's records */
 	unsigned		 deferred;	/* ticks it put the next flip
 						   off */
 };
@@ -511,6 +529,7 @@ struct stats_map {
 
 static void	stats_close_interval(struct stats *, time_t);
 static void	stats_close_day(struct stats *, time_t);
+static void	stats_tick_finish(struct stats *);
 
 /* ---- small helpers ---- */
 
@@ -1446,6 +1465,8 @@ stats_map_new(struct stats *st, const struct conf *conf,
 	size_t			 i;
 	long			 sid;
 
+	/* A fold or close going on reads the board registry: done first. */
+	stats_tick_finish(st);
 	if ((m = calloc(1, sizeof *m)) == NULL)
 		return (NULL);
 	m->nboards = conf->nboards;
@@ -2645,90 +2666,126 @@ stats_close_rest(struct stats *st, FILE *f, int day, time_t start,
 	}
 }
 
-/* Write the open interval (it ends at end) and start the next one. */
-static void
-stats_close_interval(struct stats *st, time_t end)
-{
-	struct stats_board	*b;
-	char			*buf = NULL;
-	size_t			 len = 0, i;
-	uint64_t		 ic, dc;
-	FILE			*f;
 
-	if ((f = open_memstream(&buf, &len)) == NULL) {
+/* Start the records of a close; -1 (said in the log) if no memory. */
+static int
+stats_out_open(struct stats_out *o)
+{
+	o->buf = NULL;
+	o->len = 0;
+	if ((o->f = open_memstream(&o->buf, &o->len)) == NULL) {
 		log_warn("stats: open_memstream");
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Board b's record of the open interval (it ends at end) into f; the
+ * interval's counts into the day's and the totals, and the period gone.
+ */
+static void
+stats_close_ival_board(struct stats *st, FILE *f, struct stats_board *b,
+    time_t end)
+{
+	uint64_t	ic, dc;
+
+	if (b->ival == NULL)
 		return;
+	/* The sketches are main's alone: counted once, here. */
+	ic = hll_count(&b->ival->hll);
+	dc = b->day != NULL ? hll_count(&b->day->hll) : 0;
+	stats_line(st, f, stats_json_board(st, b, b->ival, 0, ic, dc,
+	    st->ival_start, end));
+	/*
+	 * The interval's counts into the day's and the totals, and the
+	 * gauges: what the metrics thread reads, under the lock.
+	 */
+	pthread_mutex_lock(&st->lock);
+	stats_counts_merge(&b->total, &b->ival->c);
+	b->clients_last = ic;
+	if (b->day != NULL) {
+		stats_counts_merge(&b->day->c, &b->ival->c);
+		b->day->intervals++;
+		b->clients_day = dc;
 	}
-	/* Boards by id, so that a file reads in a stable order. */
-	for (i = 0; i < st->nboards; i++) {
-		b = st->boards[st->byid[i]];
-		if (b->ival == NULL)
-			continue;
-		/* The sketches are main's alone: counted once, here. */
-		ic = hll_count(&b->ival->hll);
-		dc = b->day != NULL ? hll_count(&b->day->hll) : 0;
-		stats_line(st, f, stats_json_board(st, b, b->ival, 0, ic, dc,
-		    st->ival_start, end));
-		/*
-		 * The interval's counts into the day's and the totals, and
-		 * the gauges: what the metrics thread reads, under the lock.
-		 */
-		pthread_mutex_lock(&st->lock);
-		stats_counts_merge(&b->total, &b->ival->c);
-		b->clients_last = ic;
-		if (b->day != NULL) {
-			stats_counts_merge(&b->day->c, &b->ival->c);
-			b->day->intervals++;
-			b->clients_day = dc;
-		}
-		stats_period_free(b->ival);
-		b->ival = NULL;
-		pthread_mutex_unlock(&st->lock);
-	}
-	stats_close_rest(st, f, 0, st->ival_start, end);
-	fclose(f);
-	stats_write(st, st->ival_start, 0, buf, len);
-	free(buf);
+	stats_period_free(b->ival);
+	b->ival = NULL;
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* The rest of the interval's records, all written; the next begins. */
+static void
+stats_close_ival_end(struct stats *st, struct stats_out *o, time_t end)
+{
+	stats_close_rest(st, o->f, 0, st->ival_start, end);
+	fclose(o->f);
+	stats_write(st, st->ival_start, 0, o->buf, o->len);
+	free(o->buf);
 	st->day_intervals++;
 	st->ival_start = end;
 	st->ival_end = stats_boundary(st, end);
 	siphash_key_random(&st->ival_key);
 }
 
-/* Write the summaries of the day part (it ends at end); start anew. */
+/* Write the open interval (it ends at end) and start the next one. */
 static void
-stats_close_day(struct stats *st, time_t end)
+stats_close_interval(struct stats *st, time_t end)
 {
-	struct stats_board	*b;
-	char			*buf = NULL;
-	size_t			 len = 0, i;
-	FILE			*f;
+	struct stats_out	o;
+	size_t			i;
 
-	if ((f = open_memstream(&buf, &len)) == NULL) {
-		log_warn("stats: open_memstream");
+	if (stats_out_open(&o) == -1)
 		return;
-	}
-	for (i = 0; i < st->nboards; i++) {
-		b = st->boards[st->byid[i]];
-		if (b->day == NULL)
-			continue;
-		stats_line(st, f, stats_json_board(st, b, b->day, 1,
-		    hll_count(&b->day->hll), 0, st->day_start, end));
-		stats_period_free(b->day);
-		b->day = NULL;
-		pthread_mutex_lock(&st->lock);
-		b->clients_day = 0;
-		pthread_mutex_unlock(&st->lock);
-	}
-	stats_close_rest(st, f, 1, st->day_start, end);
-	fclose(f);
-	stats_write(st, st->day_start, 1, buf, len);
-	free(buf);
+	/* Boards by id, so that a file reads in a stable order. */
+	for (i = 0; i < st->nboards; i++)
+		stats_close_ival_board(st, o.f, st->boards[st->byid[i]], end);
+	stats_close_ival_end(st, &o, end);
+}
+
+/* Board b's summary of the day part (it ends at end) into f. */
+static void
+stats_close_day_board(struct stats *st, FILE *f, struct stats_board *b,
+    time_t end)
+{
+	if (b->day == NULL)
+		return;
+	stats_line(st, f, stats_json_board(st, b, b->day, 1,
+	    hll_count(&b->day->hll), 0, st->day_start, end));
+	stats_period_free(b->day);
+	b->day = NULL;
+	pthread_mutex_lock(&st->lock);
+	b->clients_day = 0;
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* The rest of the day's summaries, all written; the next day begins. */
+static void
+stats_close_day_end(struct stats *st, struct stats_out *o, time_t end)
+{
+	stats_close_rest(st, o->f, 1, st->day_start, end);
+	fclose(o->f);
+	stats_write(st, st->day_start, 1, o->buf, o->len);
+	free(o->buf);
 	st->day_intervals = 0;
 	st->day_start = end;
 	st->day_end = stats_midnight(end, 1);
 	if (st->dir != NULL)
 		statsfile_prune(st->dir, end, st->retention);
+}
+
+/* Write the summaries of the day part (it ends at end); start anew. */
+static void
+stats_close_day(struct stats *st, time_t end)
+{
+	struct stats_out	o;
+	size_t			i;
+
+	if (stats_out_open(&o) == -1)
+		return;
+	for (i = 0; i < st->nboards; i++)
+		stats_close_day_board(st, o.f, st->boards[st->byid[i]], end);
+	stats_close_day_end(st, &o, end);
 }
 
 /* ---- main: time ---- */
@@ -2754,38 +2811,107 @@ stats_tick_took(struct stats *st, int part, uint64_t t0, uint64_t t1)
 }
 
 /*
- * Close what ended at the tick of a finished fold: the interval, and
- * the day when one began. Timed as part close.
+ * When the next slice is due, in microseconds: sooner once the second is
+ * well on or a flip has been put off, so that the fold or close is done
+ * by the next tick.
  */
-static void
-stats_tick_close(struct stats *st)
+static long
+stats_slice_gap(const struct stats *st)
 {
-	struct stats_cursor	*c = &st->cur;
-	time_t			 now = c->now, end, dend;
-	uint64_t		 t0;
-
-	if (!c->close)
-		return;
-	c->close = 0;
-	t0 = stats_clock();
-	/* Late (a long reload, a suspended machine): say where it ended. */
-	end = now - st->ival_end <= STATS_LATE ? st->ival_end : now;
-	stats_close_interval(st, end);
-	if (c->newday) {
-		dend = now - st->day_end <= STATS_LATE ? st->day_end : now;
-		if (dend < end)
-			dend = end;
-		stats_close_day(st, dend);
-	}
-	stats_tick_took(st, 1, t0, stats_clock());
+	if (st->cur.deferred > 0 || stats_clock() - st->cur.flipped >
+	    STATS_SLICE_HURRY * 1000000ULL)
+		return (STATS_SLICE_GAP_LATE);
+	return (STATS_SLICE_GAP);
 }
 
-/* Finish a sliced fold and its close at once (untimed: no tick). */
+/* The interval closed: the day's close next, if one ended; 1 if none. */
+static int
+stats_tick_close_day(struct stats_cursor *c)
+{
+	c->closing = STATS_CL_DAY;
+	c->i = 0;
+	return (!c->newday || stats_out_open(&c->out) == -1);
+}
+
+/*
+ * Close, in batches of boards for about ns nanoseconds (STATS_FOLD_ALL:
+ * to the end), what ended at the flip of a finished fold: the interval,
+ * then the day when one began; 1 when all is closed. Timed as part
+ * close. Between its slices no fold runs (the next flip waits for the
+ * close), so the day's sketches a record counts stay as they were at
+ * the interval's end; each board's counts move into the day and the
+ * totals under the lock, so that a reader sees them in one or the other.
+ */
+static int
+stats_tick_close(struct stats *st, uint64_t ns)
+{
+	struct stats_cursor	*c = &st->cur;
+	uint64_t		 t0, until = 0;
+	uint32_t		 end;
+	int			 done = 0;
+
+	if (!c->close)
+		return (1);
+	t0 = stats_clock();
+	if (ns != STATS_FOLD_ALL)
+		until = t0 + ns;
+	if (c->closing == STATS_CL_NONE) {
+		/* Late (a long reload, a suspended machine): where it ended. */
+		c->end = c->now - st->ival_end <= STATS_LATE ? st->ival_end :
+		    c->now;
+		c->dend = c->now - st->day_end <= STATS_LATE ? st->day_end :
+		    c->now;
+		if (c->dend < c->end)
+			c->dend = c->end;
+		c->closing = STATS_CL_IVAL;
+		c->i = 0;
+		if (stats_out_open(&c->out) == -1)
+			done = stats_tick_close_day(c);
+	}
+	do {
+		switch (c->closing) {
+		case STATS_CL_IVAL:
+			/* Boards by id, so that a file reads in a stable order. */
+			end = c->i + STATS_CLOSE_BATCH < st->nboards ?
+			    c->i + STATS_CLOSE_BATCH : st->nboards;
+			for (; c->i < end; c->i++)
+				stats_close_ival_board(st, c->out.f,
+				    st->boards[st->byid[c->i]], c->end);
+			if (c->i < st->nboards)
+				break;
+			stats_close_ival_end(st, &c->out, c->end);
+			done = stats_tick_close_day(c);
+			break;
+		case STATS_CL_DAY:
+			end = c->i + STATS_CLOSE_BATCH < st->nboards ?
+			    c->i + STATS_CLOSE_BATCH : st->nboards;
+			for (; c->i < end; c->i++)
+				stats_close_day_board(st, c->out.f,
+				    st->boards[st->byid[c->i]], c->dend);
+			if (c->i < st->nboards)
+				break;
+			stats_close_day_end(st, &c->out, c->dend);
+			done = 1;
+			break;
+		default:
+			done = 1;
+			break;
+		}
+	} while (!done && (ns == STATS_FOLD_ALL || stats_clock() < until));
+	if (done) {
+		c->close = 0;
+		c->closing = STATS_CL_NONE;
+	}
+	stats_tick_took(st, 1, t0, stats_clock());
+	return (done);
+}
+
+/* Finish a sliced fold and its close at once. */
 static void
 stats_tick_finish(struct stats *st)
 {
 	stats_fold_run(st, STATS_FOLD_ALL);
-	stats_tick_close(st);
+	stats_tick_close(st, STATS_FOLD_ALL);
 }
 
 /* Flip for the tick at now; note whether an interval (a day) ended. */
@@ -2810,13 +2936,12 @@ stats_tick(struct stats *st, time_t now)
 	 * core with a worker, and a long fold is a pause for that worker.
 	 * All of it at once here; the daemon slices it (stats_tick_begin()).
 	 */
+	stats_tick_finish(st);
 	t0 = stats_clock();
-	stats_fold_run(st, STATS_FOLD_ALL);
-	stats_tick_close(st);
 	stats_tick_flip(st, now);
 	stats_fold_run(st, STATS_FOLD_ALL);
 	stats_tick_took(st, 0, t0, stats_clock());
-	stats_tick_close(st);
+	stats_tick_close(st, STATS_FOLD_ALL);
 }
 
 long
@@ -2824,14 +2949,16 @@ stats_tick_begin(struct stats *st, time_t now, uint64_t ns)
 {
 	uint64_t	t0;
 
-	if (st->cur.busy && st->cur.deferred < STATS_DEFER_MAX) {
+	if ((st->cur.busy || st->cur.close) &&
+	    st->cur.deferred < STATS_DEFER_MAX) {
 		/*
-		 * The fold of the last flip is not done (a board's first
-		 * fold allocates its periods, slowly): the workers keep
-		 * their sets a second more rather than main finishing it
-		 * in one long pause. What they count then is folded with
-		 * the next flip, and an interval that ended meanwhile is
-		 * closed then, no later than STATS_LATE allows.
+		 * The fold of the last flip, or the close after it, is not
+		 * done (a board's first fold allocates its periods, slowly;
+		 * an interval's close writes every board's record): the
+		 * workers keep their sets a second more rather than main
+		 * finishing in one long pause. What they count meanwhile
+		 * is folded with the next flip, and an interval that ended
+		 * meanwhile is closed then, no later than STATS_LATE allows.
 		 */
 		st->cur.deferred++;
 		return (stats_tick_slice(st, ns));
@@ -2842,7 +2969,7 @@ stats_tick_begin(struct stats *st, time_t now, uint64_t ns)
 		stats_fold_run(st, STATS_FOLD_ALL);
 		stats_tick_took(st, 0, t0, stats_clock());
 	}
-	stats_tick_close(st);
+	stats_tick_close(st, STATS_FOLD_ALL);
 	/* The flip timed with the first slice, as one part fold. */
 	t0 = stats_clock();
 	stats_tick_flip(st, now);
@@ -2860,18 +2987,12 @@ stats_tick_slice(struct stats *st, uint64_t ns)
 		t0 = stats_clock();
 		stats_fold_run(st, ns);
 		stats_tick_took(st, 0, t0, stats_clock());
-		if (st->cur.busy) {
-			/* Closer together late in the second. */
-			if (stats_clock() - st->cur.flipped >
-			    STATS_SLICE_HURRY * 1000000ULL)
-				return (STATS_SLICE_GAP_LATE);
-			return (STATS_SLICE_GAP);
-		}
-		/* The close in a call of its own: it is a pause too. */
-		return (st->cur.close ? 0 : -1);
-	}
-	stats_tick_close(st);
-	return (-1);
+	} else if (!stats_tick_close(st, ns))
+		return (stats_slice_gap(st));
+	if (st->cur.busy)
+		return (stats_slice_gap(st));
+	/* A close in slices of its own: they are pauses too. */
+	return (st->cur.close ? 0 : -1);
 }
 
 void
