@@ -24,12 +24,13 @@
  * - Main ticks once a second (stats_tick): it flips, waits for a grace
  *   period (every worker has left the read sections that may still write
  *   the old set), then folds the old set into the open interval and
- *   clears it; the daemon does the fold in slices until the next flip
- *   (stats_tick_begin, stats_tick_slice). At the end of an interval it adds the interval to the day
+ *   clears it. At the end of an interval it adds the interval to the day
  *   and the running totals and writes one JSON line per board that had
  *   queries (statsfile.c); at the end of a day, or when stopped, the day
- *   summaries. Prometheus and veiligctl read the totals with the open
- *   interval added, at most one tick old.
+ *   summaries. The daemon does the fold and the close in slices
+ *   (stats_tick_begin, stats_tick_slice). Prometheus and veiligctl read
+ *   the totals with the open interval added, at most a second or two
+ *   old (a fold in slices is seen part done).
  *
  * Boards are known by their id, the board file's name without .yaml,
  * which a reload does not change: stats_map_new() gives every board of a
@@ -185,17 +186,20 @@ void		 stats_tick(struct stats *, time_t now);
 
 /*
  * stats_tick() in slices, for the daemon, so that a worker sharing main's
- * core waits for a slice of the fold, not for all of it (with 10,000
- * boards a fold can take a tenth of a second, the first one of a board
- * more). stats_tick_begin() flips the workers to their other recorder
- * sets and folds for about ns nanoseconds; stats_tick_slice() folds for
- * about ns more, then, once all is folded, closes an interval or day
- * that ended at the tick. Each returns when it wants the next slice, in
- * microseconds from now, or -1 when nothing is left. Every slice does
- * some work, however small ns. A begin or a flush while a fold is still
- * going finishes it first; counts are the same as with stats_tick().
- * Each slice is a part fold of veilig_stats_tick_seconds, the close a
- * part close.
+ * core waits for a slice, not for a whole fold or close (with 10,000
+ * boards a fold takes tens of milliseconds, a board's first one and an
+ * interval's close several hundred). stats_tick_begin() flips the
+ * workers to their other recorder sets and folds for about ns
+ * nanoseconds; stats_tick_slice() folds for about ns more, then, once
+ * all is folded, closes in slices an interval or day that ended at the
+ * flip. Each returns when it wants the next slice, in microseconds from
+ * now, or -1 when nothing is left. Every slice does some work (a batch),
+ * however small ns. A begin while a fold or close is still going puts
+ * the flip off (the workers keep their sets) at most twice, then
+ * finishes it at once; stats_flush() and stats_map_new() finish it
+ * first. Counts are the same as with stats_tick(). Each slice of the
+ * fold is a part fold of veilig_stats_tick_seconds, each of the close
+ * a part close.
  */
 #define STATS_SLICE_NS		500000
 long		 stats_tick_begin(struct stats *, time_t now, uint64_t ns);

@@ -34,10 +34,12 @@
 #include "statsfile.h"
 #include "tdir.h"
 
+#define STATS_TEST_BOARDS	40	/* test_close_slices: batches of 16 */
+
 /* A configuration of boards (ids) written by hand: no files needed. */
 struct tconf {
 	struct conf		 c;
-	struct conf_board	 b[4];
+	struct conf_board	 b[STATS_TEST_BOARDS];
 	struct tdir		 dir;
 };
 
@@ -1612,6 +1614,138 @@ test_fold_slices(void **state)
 	tconf_clear(&tb);
 }
 
+/* Interval (day) records of dirs a and b alike but for the clients. */
+static void
+closes_same(const char *da, const char *db, time_t t, int day, size_t n)
+{
+	json_t	*a = records(da, t, day), *b = records(db, t, day), *o, *p;
+	size_t	 i;
+
+	assert_int_equal(json_array_size(a), json_array_size(b));
+	assert_true(json_array_size(a) >= n);
+	json_array_foreach(a, i, o) {
+		p = json_array_get(b, i);
+		json_object_del(o, "clients");
+		json_object_del(p, "clients");
+		json_object_del(o, "clients_day");
+		json_object_del(p, "clients_day");
+		if (!json_equal(o, p)) {
+			char *x = json_dumps(o, 0), *y = json_dumps(p, 0);
+
+			fail_msg("at once: %s\nsliced: %s", x, y);
+		}
+	}
+	json_decref(a);
+	json_decref(b);
+}
+
+/* The close's slices timed so far (veilig_stats_tick_seconds). */
+static long long
+closes_timed(struct stats *st)
+{
+	struct evbuffer	*out = evbuffer_new();
+	char		*text;
+	long long	 n;
+
+	stats_prometheus(st, out);
+	text = strndup((char *)evbuffer_pullup(out, -1),
+	    evbuffer_get_length(out));
+	n = (long long)prom_parse(text, "veilig_stats_tick_seconds_count{"
+	    "part=\"close\"}");
+	free(text);
+	evbuffer_free(out);
+	return (n);
+}
+
+/* A query of every board from client c, for test_close_slices. */
+static void
+closes_feed(struct stats_worker *w, const struct stats_map *m, size_t n,
+    unsigned c)
+{
+	size_t	i;
+
+	stats_worker_begin(w, 0);
+	for (i = 0; i < n; i++)
+		ask(w, m, (int)i, c, "www.example.nl", 1, STATS_CACHE, -1, 0);
+}
+
+/*
+ * An interval's and a day's close in slices (16 boards a batch) write
+ * what the close at once writes: 40 boards, local midnight met by a
+ * flip, queries counted between the close's slices; the files appear
+ * when the close is done, whole.
+ */
+static void
+test_close_slices(void **state)
+{
+	static char		 idbuf[STATS_TEST_BOARDS][8];
+	const char		*ids[STATS_TEST_BOARDS];
+	struct tconf		 ta, tb;
+	struct stats		*sa, *sb;
+	struct stats_map	*ma, *mb;
+	struct stats_worker	*wa, *wb;
+	struct tm		 tm;
+	json_t			*a;
+	char			*cause;
+	size_t			 i;
+	time_t			 t0, midnight;
+
+	(void)state;
+	for (i = 0; i < STATS_TEST_BOARDS; i++) {
+		snprintf(idbuf[i], sizeof idbuf[i], "b%02zu", i);
+		ids[i] = idbuf[i];
+	}
+	tconf_init(&ta, ids, STATS_TEST_BOARDS, 3);
+	tconf_init(&tb, ids, STATS_TEST_BOARDS, 3);
+	t0 = time(NULL);
+	localtime_r(&t0, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mday++;
+	tm.tm_isdst = -1;
+	midnight = mktime(&tm);
+	sa = stats_new(&ta.c, 1, &cause);
+	sb = stats_new(&tb.c, 1, &cause);
+	assert_non_null(sa);
+	assert_non_null(sb);
+	ma = stats_map_new(sa, &ta.c, NULL);
+	mb = stats_map_new(sb, &tb.c, NULL);
+	wa = stats_worker(sa, 0);
+	wb = stats_worker(sb, 0);
+
+	closes_feed(wa, ma, STATS_TEST_BOARDS, 1);
+	stats_tick(sa, midnight);
+	closes_feed(wa, ma, STATS_TEST_BOARDS, 2);
+	stats_flush(sa, midnight + 1, 1);
+
+	closes_feed(wb, mb, STATS_TEST_BOARDS, 1);
+	assert_true(stats_tick_begin(sb, midnight, 0) >= 0);
+	/* The fold, in batches, then the close's first slice. */
+	while (closes_timed(sb) == 0)
+		assert_true(stats_tick_slice(sb, 0) >= 0);
+	a = records(tb.dir.path, t0, 0);
+	assert_int_equal(json_array_size(a), 0);
+	json_decref(a);
+	closes_feed(wb, mb, STATS_TEST_BOARDS, 2);
+	/* 40 boards' interval records, then day summaries, 16 a slice. */
+	slices_run(sb);
+	assert_int_equal(closes_timed(sb), 2 * 3);
+	a = records(tb.dir.path, t0, 1);
+	assert_int_equal(json_array_size(a), STATS_TEST_BOARDS);
+	json_decref(a);
+	stats_flush(sb, midnight + 1, 1);
+	closes_same(ta.dir.path, tb.dir.path, t0, 0, STATS_TEST_BOARDS);
+	closes_same(ta.dir.path, tb.dir.path, t0, 1, STATS_TEST_BOARDS);
+	closes_same(ta.dir.path, tb.dir.path, midnight, 0, STATS_TEST_BOARDS);
+	closes_same(ta.dir.path, tb.dir.path, midnight, 1, STATS_TEST_BOARDS);
+
+	stats_map_free(ma);
+	stats_map_free(mb);
+	stats_free(sa);
+	stats_free(sb);
+	tconf_clear(&ta);
+	tconf_clear(&tb);
+}
+
 int
 main(void)
 {
@@ -1629,6 +1763,7 @@ main(void)
 		cmocka_unit_test(test_ring_batches),
 		cmocka_unit_test(test_cat_slots),
 		cmocka_unit_test(test_fold_slices),
+		cmocka_unit_test(test_close_slices),
 	};
 
 	/* Local time, whatever the machine's zone: Europe/Amsterdam. */
