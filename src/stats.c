@@ -1649,6 +1649,12 @@ stats_free(struct stats *st)
 
 	if (st == NULL)
 		return;
+	/* A close cut short: its records are not written. */
+	if (st->cur.close && st->cur.closing != STATS_CL_NONE &&
+	    st->cur.out.f != NULL) {
+		fclose(st->cur.out.f);
+		free(st->cur.out.buf);
+	}
 	for (i = 0; st->workers != NULL && i < st->nworkers; i++) {
 		if (st->workers[i] == NULL)
 			continue;
@@ -1694,6 +1700,8 @@ stats_configure(struct stats *st, const struct conf *conf)
 	char	host[256], *node, *old;
 	int	was_on = st->have_log;
 
+	/* A new k or interval from a fresh interval on: none half closed. */
+	stats_tick_finish(st);
 	free(st->dir);
 	st->dir = conf->stats_dir != NULL ? strdup(conf->stats_dir) : NULL;
 	if (st->dir != NULL) {
