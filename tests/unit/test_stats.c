@@ -3,7 +3,8 @@
  * board and interval read back as JSON (the round trip), the k-anonymity
  * of top blocked sites, day summaries, boards that keep their counts when
  * a reload renumbers them, interval and day boundaries, a worker thread
- * counting while main flips and folds (nothing lost), the Prometheus text
+ * counting while main flips and folds (nothing lost), the daemon's fold
+ * and close in slices (the same records as at once), the Prometheus text
  * parsed back, the answers limits cut short, and no client address in
  * anything written.
  */
@@ -533,7 +534,7 @@ counter_main(void *arg)
 }
 
 static void
-test_flip_under_load(void **state)
+flip_under_load(int sliced)
 {
 	static const char *const ids[] = { "alpha" };
 	struct tconf		 t;
@@ -544,9 +545,8 @@ test_flip_under_load(void **state)
 	json_t			*a;
 	char			*cause;
 	time_t			 now = time(NULL);
-	int			 i;
+	int			 i, j;
 
-	(void)state;
 	tconf_init(&t, ids, 1, 5);
 	st = stats_new(&t.c, 1, &cause);
 	m = stats_map_new(st, &t.c, NULL);
@@ -556,7 +556,19 @@ test_flip_under_load(void **state)
 	assert_int_equal(pthread_create(&th, NULL, counter_main, &c), 0);
 	for (i = 0; i < 50; i++) {
 		usleep(2000);
-		stats_tick(st, now);
+		if (!sliced) {
+			stats_tick(st, now);
+			continue;
+		}
+		/*
+		 * A few slices only: the next begin often meets a fold
+		 * not done, puts its flip off, or finishes it at once.
+		 */
+		if (stats_tick_begin(st, now, 0) < 0)
+			continue;
+		for (j = 0; j < i % 4; j++)
+			if (stats_tick_slice(st, 0) < 0)
+				break;
 	}
 	__atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(th, NULL);
@@ -571,6 +583,21 @@ test_flip_under_load(void **state)
 	stats_map_free(m);
 	stats_free(st);
 	tconf_clear(&t);
+}
+
+static void
+test_flip_under_load(void **state)
+{
+	(void)state;
+	flip_under_load(0);
+}
+
+/* The same with the daemon's fold in slices, some of them cut short. */
+static void
+test_slices_under_load(void **state)
+{
+	(void)state;
+	flip_under_load(1);
 }
 
 /*
@@ -1754,6 +1781,7 @@ main(void)
 		cmocka_unit_test(test_reload_keeps_boards),
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_flip_under_load),
+		cmocka_unit_test(test_slices_under_load),
 		cmocka_unit_test(test_prometheus),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_batch_and_memo),
