@@ -2952,21 +2952,38 @@ stats_tick(struct stats *st, time_t now)
 	stats_tick_close(st, STATS_FOLD_ALL);
 }
 
+/*
+ * Whether the tick at now may put its flip off: not when an interval
+ * (and so a day) ends at it, so that the queries after its end stay out
+ * of it, as they do when the flip comes on time.
+ */
+static int
+stats_tick_may_defer(const struct stats *st, time_t now)
+{
+	time_t	end = st->ival_end;
+
+	/* An interval ended and is being closed: the next one's end. */
+	if (st->cur.close)
+		end = stats_boundary(st, end);
+	return (now < end);
+}
+
 long
 stats_tick_begin(struct stats *st, time_t now, uint64_t ns)
 {
 	uint64_t	t0;
 
 	if ((st->cur.busy || st->cur.close) &&
-	    st->cur.deferred < STATS_DEFER_MAX) {
+	    st->cur.deferred < STATS_DEFER_MAX &&
+	    stats_tick_may_defer(st, now)) {
 		/*
 		 * The fold of the last flip, or the close after it, is not
 		 * done (a board's first fold allocates its periods, slowly;
 		 * an interval's close writes every board's record): the
 		 * workers keep their sets a second more rather than main
 		 * finishing in one long pause. What they count meanwhile
-		 * is folded with the next flip, and an interval that ended
-		 * meanwhile is closed then, no later than STATS_LATE allows.
+		 * is folded with the next flip. Not at an interval's end:
+		 * that flip comes on time, finishing what is left at once.
 		 */
 		st->cur.deferred++;
 		return (stats_tick_slice(st, ns));
