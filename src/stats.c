@@ -3603,9 +3603,9 @@ stats_prometheus(struct stats *st, struct evbuffer *out)
 	evbuffer_add_printf(out, "veilig_stats_interval_seconds %u\n",
 	    st->interval);
 	metrics_head(out, "veilig_stats_tick_seconds", "histogram",
-	    "Main thread time of the statistics' tick: part fold, the "
-	    "workers' counts folded every second; part close, an interval "
-	    "or day counted and written.");
+	    "Main thread time of the statistics' tick, per slice: part "
+	    "fold, the workers' counts folded every second; part close, "
+	    "an interval or day counted and written.");
 	metrics_histogram(out, "veilig_stats_tick_seconds", "part=\"fold\"",
 	    stats_bucket_le, st->tick_lat[0], STATS_NBUCKETS,
 	    stats_secs(st->tick_ns[0]));
