@@ -102,9 +102,12 @@
 #define STATS_FOLD_RECS		8	/* boards' records in a fold batch */
 #define STATS_FOLD_SCAN		4096	/* table slots a fold batch reads */
 #define STATS_FOLD_ALL		UINT64_MAX /* stats_fold_run(): no limit */
-#define STATS_SLICE_GAP		1000	/* us between a fold's slices */
-#define STATS_SLICE_HURRY	600	/* ms after the flip: slices closer */
-#define STATS_SLICE_GAP_LATE	250	/* ... this close, in us */
+#define STATS_SLICE_GAP		4000	/* us between a fold's slices */
+#define STATS_SLICE_SHARE	8	/* a slice: 1/8 of the time since the
+					   last one, at most */
+#define STATS_SLICE_HURRY	600	/* ms after the flip: a fold late */
+#define STATS_SLICE_GAP_LATE	1000	/* ... slices this far apart, */
+#define STATS_SLICE_SHARE_LATE	3	/* ... and 1/3 of the time */
 #define STATS_DEFER_MAX		2	/* ticks a fold may put a flip off */
 #define STATS_CLOSE_BATCH	16	/* boards in a batch of a close */
 
@@ -2818,18 +2821,36 @@ stats_tick_took(struct stats *st, int part, uint64_t t0, uint64_t t1)
 	pthread_mutex_unlock(&st->lock);
 }
 
+/* A fold late: the second well on, or a flip put off for it. */
+static int
+stats_slice_late(const struct stats *st)
+{
+	return (st->cur.deferred > 0 || stats_clock() - st->cur.flipped >
+	    STATS_SLICE_HURRY * 1000000ULL);
+}
+
 /*
- * When the next slice is due, in microseconds: sooner once the second is
- * well on or a flip has been put off, so that the fold or close is done
- * by the next tick.
+ * When the next slice is due, in microseconds: sooner once the fold is
+ * late, so that it is done by the next tick.
  */
 static long
 stats_slice_gap(const struct stats *st)
 {
-	if (st->cur.deferred > 0 || stats_clock() - st->cur.flipped >
-	    STATS_SLICE_HURRY * 1000000ULL)
-		return (STATS_SLICE_GAP_LATE);
-	return (STATS_SLICE_GAP);
+	return (stats_slice_late(st) ? STATS_SLICE_GAP_LATE : STATS_SLICE_GAP);
+}
+
+uint64_t
+stats_tick_budget(const struct stats *st, uint64_t since)
+{
+	uint64_t	ns;
+
+	ns = since / (stats_slice_late(st) ? STATS_SLICE_SHARE_LATE :
+	    STATS_SLICE_SHARE);
+	if (ns < STATS_SLICE_NS)
+		ns = STATS_SLICE_NS;
+	if (ns > 8 * STATS_SLICE_NS)
+		ns = 8 * STATS_SLICE_NS;
+	return (ns);
 }
 
 /* The interval closed: the day's close next, if one ended; 1 if none. */

@@ -206,6 +206,16 @@ long		 stats_tick_begin(struct stats *, time_t now, uint64_t ns);
 long		 stats_tick_slice(struct stats *, uint64_t ns);
 
 /*
+ * How long the next slice may be, in nanoseconds, since ns passed since
+ * the last one ended: an eighth of that (a third once the fold is late
+ * in its second), so that main takes no more of a core than a busy
+ * worker sharing it can spare however late the slice's timer comes
+ * (with the worker running, tens of milliseconds late), and never a
+ * long pause: between STATS_SLICE_NS and 8 times that.
+ */
+uint64_t	 stats_tick_budget(const struct stats *, uint64_t since);
+
+/*
  * Write the open interval now and start a new one (a reload); with
  * end_day also the summaries of the day so far (the process stops).
  */

@@ -512,18 +512,7 @@ veiligd_slice_cb(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	/*
-	 * A third of the time since the last slice, so that main takes a
-	 * share of the core a busy worker can spare however late the timer
-	 * comes (with the worker running it comes tens of milliseconds
-	 * late), and never a long pause: between STATS_SLICE_NS and 8 times
-	 * that.
-	 */
-	ns = (stats_clock() - vd->slice_end) / 3;
-	if (ns < STATS_SLICE_NS)
-		ns = STATS_SLICE_NS;
-	if (ns > 8 * STATS_SLICE_NS)
-		ns = 8 * STATS_SLICE_NS;
+	ns = stats_tick_budget(vd->stats, stats_clock() - vd->slice_end);
 	veiligd_slice_at(vd, stats_tick_slice(vd->stats, ns));
 }
 

@@ -1603,6 +1603,10 @@ test_fold_slices(void **state)
 	 */
 	slices_feed(wb, mb, 0);
 	assert_true(stats_tick_begin(sb, b1 - 1, 0) >= 0);
+	/* A slice: an eighth of the time since the last, 0.5 to 4 ms. */
+	assert_int_equal(stats_tick_budget(sb, 0), STATS_SLICE_NS);
+	assert_int_equal(stats_tick_budget(sb, 16000000), 2000000);
+	assert_int_equal(stats_tick_budget(sb, 1000000000), 8 * STATS_SLICE_NS);
 	assert_true(stats_tick_slice(sb, 0) >= 0);
 	assert_true(stats_tick_begin(sb, b1 - 1, 0) >= 0);
 	assert_true(stats_tick_slice(sb, 0) >= 0);
