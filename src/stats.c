@@ -2897,7 +2897,7 @@ stats_tick_close(struct stats *st, uint64_t ns)
 		if (stats_out_open(&c->out) == -1)
 			done = stats_tick_close_day(c);
 	}
-	do {
+	while (!done) {
 		switch (c->closing) {
 		case STATS_CL_IVAL:
 			/* Boards by id, so that a file reads in a stable order. */
@@ -2926,7 +2926,9 @@ stats_tick_close(struct stats *st, uint64_t ns)
 			done = 1;
 			break;
 		}
-	} while (!done && (ns == STATS_FOLD_ALL || stats_clock() < until));
+		if (ns != STATS_FOLD_ALL && stats_clock() >= until)
+			break;
+	}
 	if (done) {
 		c->close = 0;
 		c->closing = STATS_CL_NONE;
