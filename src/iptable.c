@@ -26,8 +26,15 @@
  * range's value in its index entry when it fits in 32 bits: the lookup
  * is then the one read of the index, where the search still read the
  * starts and the values, two more cache misses at 10,000 boards (a
- * third of the lookup's samples in a profile of the boards bench). It
- * costs 8 octets a bucket, at most 512 KiB a family. A worker knows the
+ * third of the lookup's samples in a profile of the boards bench). The
+ * index is two arrays: the whole buckets' values (16 bits each when they
+ * all fit, as a board's index + 1 does for up to 65,534 boards; else 32)
+ * and each bucket's first range (32 bits), read only when the bucket is
+ * not whole. A board's lookup so reads two octets, 32 buckets to a line:
+ * at 10,000 boards 80 KiB of index, where one array of 8-octet entries
+ * was 320 KiB, which a query's other lines pushed out of a core's
+ * second-level cache (half of the lookups missed in boardcost). It costs
+ * 6 or 8 octets a bucket, at most 512 KiB a family. A worker knows the
  * source addresses of a whole batch of datagrams at once: it prefetches
  * every one's index entry (iptable_prefetch(), the address worked out
  * from the header alone) before it looks any up, so that with 10,000
@@ -86,10 +93,14 @@ struct iptable_fam {
 	size_t			 n;
 	/*
 	 * The jump index, or NULL: bucket b's ranges start at range
-	 * (uint32_t)jump[b]; jump[b] >> 32, when not 0, is the value + 1 of
-	 * the one range that holds the whole bucket.
+	 * jump[b]; whole[b], when not 0, is the value + 1 of the one range
+	 * that holds the whole bucket, in 16 bits when every such value
+	 * fits (wide 0), else 32: the array a lookup reads first, apart
+	 * from the starts, so that it is as small as it can be.
 	 */
-	uint64_t		*jump;
+	uint32_t		*jump;
+	void			*whole;	/* uint16_t[nj] or uint32_t[nj] */
+	int			 wide;
 	uint64_t		 jlo;	/* the first start's jump key */
 	unsigned		 jshift; /* (key - jlo) >> jshift: bucket */
 	size_t			 nj;	/* buckets; jump has nj + 1 */
@@ -386,8 +397,8 @@ iptable_jump_key(const struct iptable_fam *f, int v6, size_t i)
 static uint64_t
 iptable_jump_whole(const struct iptable_fam *f, int v6, size_t b)
 {
-	size_t		 first = (uint32_t)f->jump[b];
-	size_t		 next = (uint32_t)f->jump[b + 1];
+	size_t		 first = f->jump[b];
+	size_t		 next = f->jump[b + 1];
 	size_t		 r;
 	uint64_t	 lo = f->jlo + ((uint64_t)b << f->jshift);
 
@@ -408,7 +419,7 @@ iptable_jump_whole(const struct iptable_fam *f, int v6, size_t b)
 static int
 iptable_jump_build(struct iptable_fam *f, int v6)
 {
-	uint64_t	span;
+	uint64_t	span, w, wmax = 0;
 	size_t		i, b, nmax = 1;
 
 	if (f->n <= IPTABLE_JUMP_MIN)
@@ -428,8 +439,21 @@ iptable_jump_build(struct iptable_fam *f, int v6)
 			f->jump[b++] = (uint32_t)i;
 	while (b <= f->nj)
 		f->jump[b++] = (uint32_t)f->n;
+	/* The whole buckets' values, in 16 bits if they all fit. */
 	for (b = 0; b < f->nj; b++)
-		f->jump[b] |= iptable_jump_whole(f, v6, b) << 32;
+		if ((w = iptable_jump_whole(f, v6, b)) > wmax)
+			wmax = w;
+	f->wide = wmax > UINT16_MAX;
+	if ((f->whole = calloc(f->nj, f->wide ? sizeof(uint32_t) :
+	    sizeof(uint16_t))) == NULL)
+		return (-1);
+	for (b = 0; b < f->nj; b++) {
+		w = iptable_jump_whole(f, v6, b);
+		if (f->wide)
+			((uint32_t *)f->whole)[b] = (uint32_t)w;
+		else
+			((uint16_t *)f->whole)[b] = (uint16_t)w;
+	}
 	return (0);
 }
 
@@ -453,7 +477,7 @@ iptable_jump(const struct iptable_fam *f, uint64_t k, size_t *base,
     size_t *len, uint64_t *val)
 {
 	size_t		b, first;
-	uint64_t	e;
+	uint32_t	w;
 
 	if (f->jump == NULL) {
 		*base = 0;
@@ -461,14 +485,15 @@ iptable_jump(const struct iptable_fam *f, uint64_t k, size_t *base,
 		return (0);
 	}
 	b = iptable_jump_bucket(f, k);
-	e = f->jump[b];
-	if ((e >> 32) != 0) {
-		*val = (e >> 32) - 1;
+	w = f->wide ? ((const uint32_t *)f->whole)[b] :
+	    ((const uint16_t *)f->whole)[b];
+	if (w != 0) {
+		*val = w - 1;
 		return (1);
 	}
-	first = (uint32_t)e;
+	first = f->jump[b];
 	*base = first > 0 ? first - 1 : 0;
-	*len = (uint32_t)f->jump[b + 1] - *base;
+	*len = f->jump[b + 1] - *base;
 	return (0);
 }
 
@@ -580,6 +605,7 @@ iptable_free(struct iptable *t)
 		free(t->fam[i].start);
 		free(t->fam[i].val);
 		free(t->fam[i].jump);
+		free(t->fam[i].whole);
 	}
 	free(t);
 }
@@ -657,8 +683,13 @@ iptable_lookup_addr(const struct iptable *t, int family, const uint8_t *addr)
 static void
 iptable_prefetch_fam(const struct iptable_fam *f, uint64_t k)
 {
-	if (f->jump != NULL && k >= f->jlo)
-		__builtin_prefetch(&f->jump[iptable_jump_bucket(f, k)]);
+	size_t	b;
+
+	if (f->jump == NULL || k < f->jlo)
+		return;
+	b = iptable_jump_bucket(f, k);
+	__builtin_prefetch(f->wide ? (const void *)&((const uint32_t *)
+	    f->whole)[b] : (const void *)&((const uint16_t *)f->whole)[b]);
 }
 
 void
@@ -713,6 +744,16 @@ iptable_count(const struct iptable *t)
 	return (t == NULL ? 0 : t->count);
 }
 
+/* Octets of f's jump index. */
+static size_t
+iptable_jump_bytes(const struct iptable_fam *f)
+{
+	if (f->jump == NULL)
+		return (0);
+	return ((f->nj + 1) * sizeof *f->jump +
+	    f->nj * (f->wide ? sizeof(uint32_t) : sizeof(uint16_t)));
+}
+
 size_t
 iptable_bytes(const struct iptable *t)
 {
@@ -721,6 +762,5 @@ iptable_bytes(const struct iptable *t)
 	return (sizeof *t +
 	    t->fam[0].n * (sizeof(uint32_t) + sizeof(uint64_t)) +
 	    t->fam[1].n * (sizeof(struct iptable_key) + sizeof(uint64_t)) +
-	    (t->fam[0].jump != NULL ? t->fam[0].nj + 1 : 0) * sizeof(uint64_t) +
-	    (t->fam[1].jump != NULL ? t->fam[1].nj + 1 : 0) * sizeof(uint64_t));
+	    iptable_jump_bytes(&t->fam[0]) + iptable_jump_bytes(&t->fam[1]));
 }

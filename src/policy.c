@@ -633,7 +633,12 @@ policy_board_prefetch(const struct policy *p, const struct sockaddr *sa)
 	v = iptable_lookup(p->boardnets, sa);
 	if (v == 0 || v > p->nboards)
 		return (-1);
-	__builtin_prefetch(&p->boards[v - 1]);
+	/*
+	 * Not the board's own line: a cache hit reads only the hot part,
+	 * and a question the cache lacks asks for the line a datagram
+	 * before its answer (query.c), so that with many boards nine in
+	 * ten datagrams do not fetch a line they never read.
+	 */
 	if (p->hot != NULL)
 		__builtin_prefetch(&p->hot[v - 1]);
 	return ((int)(v - 1));

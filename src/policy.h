@@ -173,9 +173,10 @@ void		 policy_board_net_prefetch(const struct policy *,
 
 /*
  * The index of the board owning sa, or -1, as policy_board_for() finds
- * it, and the board's record and its hot part (policy_board_find()) start
- * loading (a hint to the cache: a worker looks up a batch's boards
- * ahead, so that their cache misses overlap).
+ * it, and the board's hot part (policy_board_find()) starts loading (a
+ * hint to the cache: a worker looks up a batch's boards ahead, so that
+ * their cache misses overlap). Not the board's own line, which only a
+ * question the cache lacks reads.
  */
 int		 policy_board_prefetch(const struct policy *,
 		    const struct sockaddr *sa);

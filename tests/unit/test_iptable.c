@@ -443,13 +443,16 @@ clear_host(struct conf_net *n)
  * Random networks, nested because they all fall in a small space, against
  * a brute-force OR over the list for random addresses, most near a
  * network. 20,000 /32s and /24s plus wider ones for IPv4; fewer for IPv6.
+ * Values one bit of 64 (small 0: as IP lists have, so that the jump
+ * index keeps 32-bit values or none) or one of the low 15 bits (small 1:
+ * every OR fits the 16-bit values of the index, as boards' do).
  */
 #define NV4	20000
 #define NV6	2000
 #define NLOOK	1500
 
 static void
-test_random(void **state)
+check_random(int small)
 {
 	struct iptable_builder	*b;
 	struct iptable		*t;
@@ -459,7 +462,6 @@ test_random(void **state)
 	size_t			 nnets = NV4 + NV6, i, j, nhit = 0;
 	int			 fam, len;
 
-	(void)state;
 	nets = calloc(nnets, sizeof *nets);
 	vals = calloc(nnets, sizeof *vals);
 	assert_non_null(nets);
@@ -493,14 +495,17 @@ test_random(void **state)
 			n->prefix = 44 + (r >> 8) % 85;
 		}
 		clear_host(n);
-		vals[i] = 1ULL << ((r >> 48) % 64);
+		vals[i] = 1ULL << ((r >> 48) % (small ? 15 : 64));
 		assert_int_equal(iptable_add(b, n, vals[i]), 0);
 	}
 	assert_non_null(t = iptable_build(b));
 	assert_true(iptable_count(t) <= nnets);
 	assert_true(iptable_count(t) > nnets / 2);
-	/* Every /32 not on a range edge makes two more ranges. */
-	assert_true(iptable_bytes(t) > iptable_count(t) * 12);
+	/*
+	 * Every /32 not on a range edge makes two more ranges (unless its
+	 * neighbours have its value, as 15 values often do).
+	 */
+	assert_true(small || iptable_bytes(t) > iptable_count(t) * 12);
 
 	for (i = 0; i < NLOOK; i++) {
 		r = rnd(&seed);
@@ -531,6 +536,92 @@ test_random(void **state)
 	iptable_free(t);
 	free(nets);
 	free(vals);
+}
+
+static void
+test_random(void **state)
+{
+	(void)state;
+	check_random(0);
+	check_random(1);
+}
+
+/*
+ * The width of the jump index's values: 16 bits while every whole
+ * bucket's value + 1 fits (a board index up to 65,533), else 32; two
+ * tables of the same 100 adjacent /24s (a jump index of 100 buckets, each
+ * a whole /24), whose last value is 65,534 in one and 65,535 in the
+ * other, differ by two octets a bucket, and both find every value. Nested networks in a
+ * narrow table: a /16 around some of the /24s (their buckets hold the
+ * OR), a /25 and a /32 inside one /24 (its bucket is searched), and
+ * IPv6 /48s with a /64 inside one, and the addresses of no network.
+ */
+static void
+test_jump_width(void **state)
+{
+	struct iptable_builder	*b;
+	struct iptable		*t[2];
+	char			 cidr[64];
+	size_t			 i, w, bytes[2];
+
+	(void)state;
+	for (w = 0; w < 2; w++) {
+		assert_non_null(b = iptable_builder_new());
+		for (i = 0; i < 100; i++) {
+			snprintf(cidr, sizeof cidr, "10.0.%zu.0/24", i);
+			add(b, cidr, i < 99 ? i + 1 : 65534 + w);
+		}
+		assert_non_null(t[w] = iptable_build(b));
+		bytes[w] = iptable_bytes(t[w]);
+		for (i = 0; i < 100; i++) {
+			snprintf(cidr, sizeof cidr, "10.0.%zu.%zu", i,
+			    i * 7 % 256);
+			assert_true(look(t[w], cidr) ==
+			    (i < 99 ? i + 1 : 65534 + w));
+			snprintf(cidr, sizeof cidr, "10.0.%zu.255", i);
+			assert_true(look(t[w], cidr) ==
+			    (i < 99 ? i + 1 : 65534 + w));
+		}
+		assert_true(look(t[w], "10.0.100.0") == 0);
+		assert_true(look(t[w], "9.255.255.255") == 0);
+		assert_true(look(t[w], "::ffff:10.0.99.1") == 65534 + w);
+	}
+	/* 101 buckets: the last range starts at 10.0.100.0 (value 0). */
+	assert_int_equal(bytes[1] - bytes[0], 2 * 101);
+	iptable_free(t[0]);
+	iptable_free(t[1]);
+
+	assert_non_null(b = iptable_builder_new());
+	for (i = 0; i < 100; i++) {
+		snprintf(cidr, sizeof cidr, "10.0.%zu.0/24", 2 * i);
+		add(b, cidr, 1U << (i % 8));
+		snprintf(cidr, sizeof cidr, "2001:db8:%zx::/48", 2 * i);
+		add(b, cidr, 300 + i);
+	}
+	add(b, "10.0.0.0/17", 0x100);		/* around /24s 0-127 */
+	add(b, "10.0.20.128/25", 0x200);	/* in 10.0.20.0/24 */
+	add(b, "10.0.20.7/32", 0x400);
+	add(b, "2001:db8:10:1::/64", 0x800);	/* in 2001:db8:10::/48 */
+	assert_non_null(t[0] = iptable_build(b));
+	assert_true(look(t[0], "10.0.20.1") == (0x100 | 1U << 2));
+	assert_true(look(t[0], "10.0.20.7") == (0x500 | 1U << 2));
+	assert_true(look(t[0], "10.0.20.8") == (0x100 | 1U << 2));
+	assert_true(look(t[0], "10.0.20.127") == (0x100 | 1U << 2));
+	assert_true(look(t[0], "10.0.20.128") == (0x300 | 1U << 2));
+	assert_true(look(t[0], "10.0.20.255") == (0x300 | 1U << 2));
+	assert_true(look(t[0], "10.0.21.0") == 0x100);	/* the /17 only */
+	assert_true(look(t[0], "10.0.126.0") == (0x100 | 1U << 7));
+	assert_true(look(t[0], "10.0.127.255") == 0x100);
+	assert_true(look(t[0], "10.0.128.0") == (1U << 0));
+	assert_true(look(t[0], "10.0.129.0") == 0);	/* outside all */
+	assert_true(look(t[0], "::ffff:10.0.20.200") == (0x300 | 1U << 2));
+	assert_true(look(t[0], "2001:db8:10::1") == 308);
+	assert_true(look(t[0], "2001:db8:10:1::9") == (308 | 0x800));
+	assert_true(look(t[0], "2001:db8:10:2::") == 308);
+	assert_true(look(t[0], "2001:db8:11::") == 0);
+	assert_true(look(t[0], "2001:db8:c6::1") == 399);
+	assert_true(look(t[0], "2001:db8:c7::1") == 0);
+	iptable_free(t[0]);
 }
 
 /*
@@ -805,6 +896,7 @@ main(void)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_jump),
 		cmocka_unit_test(test_jump_whole),
+		cmocka_unit_test(test_jump_width),
 		cmocka_unit_test(test_overlap_random),
 	};
 

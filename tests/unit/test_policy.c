@@ -1040,6 +1040,141 @@ test_board_hot(void **state)
 	assert_true(h->amask & POLICY_BIT_DENY);
 }
 
+/* Write the file of board i of test_board_many with its networks. */
+static void
+many_board(struct fx *fx, unsigned i, const char *nets)
+{
+	char	rel[64], text[256];
+
+	snprintf(rel, sizeof rel, "boards/b%03u.yaml", i);
+	snprintf(text, sizeof text, "name: B%03u\nnetworks: [ %s ]\n%s", i,
+	    nets, i % 3 == 0 ? "canaries: false\n" : "");
+	tdir_write(&fx->dir, rel, text);
+}
+
+/*
+ * Board i's answers for the address a in policy p: policy_board_find()
+ * and policy_board_for() give board "b<i>" (NULL when i < 0), its index
+ * and hot part, and policy_board_prefetch() the same index (-1).
+ */
+static void
+many_expect(const struct policy *p, const char *a, int i)
+{
+	const struct policy_board	*b, *want = NULL;
+	const struct policy_hot		*h;
+	struct sockaddr_storage		 ss;
+	unsigned			 idx;
+	char				 name[16];
+
+	if (i >= 0) {
+		snprintf(name, sizeof name, "b%03d", i);
+		want = board(p, name);
+	}
+	policy_board_net_prefetch(p, sa(a, &ss));
+	b = policy_board_find(p, sa(a, &ss), &h, &idx);
+	if (b != want)
+		fail_msg("%s: board %s, want %s", a, b != NULL ?
+		    b->conf->name : "none", want != NULL ? want->conf->name :
+		    "none");
+	assert_ptr_equal(policy_board_for(p, sa(a, &ss)), want);
+	assert_int_equal(policy_board_prefetch(p, sa(a, &ss)),
+	    want != NULL ? (int)want->index : -1);
+	if (want == NULL) {
+		assert_null(h);
+		return;
+	}
+	assert_int_equal(idx, want->index);
+	assert_true(h->qstop == want->qstop && h->amask == want->amask);
+}
+
+/*
+ * Many boards, so that the board index has its jump index (more than 64
+ * ranges): 300 boards of a /24 in 10.0.0.0/15 each, every other /24
+ * free, and an IPv6 /48; every tenth board also a /32 in 192.0.2.0/24
+ * and a /64 in 2001:db8:ffff::/48. Addresses of no board (the free
+ * /24s, the space around) find none, and v4-mapped ones the IPv4 board. Then a reload that changes the boards: the first
+ * 150 move to the free /24s, the others go, a new board takes board 0's
+ * old /24; the new policy answers by the new boards, the old one (still
+ * read by workers until the swap) by the old.
+ */
+static void
+test_board_many(void **state)
+{
+	struct fx	*fx = *state;
+	struct policy	*p1, *p2;
+	struct conf	*c1;
+	char		 nets[192], a[64], path[256];
+	unsigned	 i;
+
+	fx_yaml(fx, NULL, NULL);
+	for (i = 0; i < 300; i++) {
+		snprintf(nets, sizeof nets, "10.%u.%u.0/24, \"2001:db8:%x::/48\"",
+		    i / 100, 2 * (i % 100), i);
+		if (i % 10 == 0)
+			snprintf(nets + strlen(nets), sizeof nets - strlen(nets),
+			    ", 192.0.2.%u/32, \"2001:db8:ffff:%x::/64\"",
+			    i / 10, i);
+		many_board(fx, i, nets);
+	}
+	p1 = fx_build(fx);
+	assert_int_equal(fx->msgs.n, 0);
+	for (i = 0; i < 300; i++) {
+		snprintf(a, sizeof a, "10.%u.%u.%u", i / 100, 2 * (i % 100),
+		    i % 256);
+		many_expect(p1, a, (int)i);
+		snprintf(a, sizeof a, "::ffff:10.%u.%u.255", i / 100,
+		    2 * (i % 100));
+		many_expect(p1, a, (int)i);
+		snprintf(a, sizeof a, "10.%u.%u.0", i / 100, 2 * (i % 100) + 1);
+		many_expect(p1, a, -1);
+		snprintf(a, sizeof a, "2001:db8:%x:ffff::1", i);
+		many_expect(p1, a, (int)i);
+		snprintf(a, sizeof a, "192.0.2.%u", i % 30);
+		many_expect(p1, a, (int)(i % 30) * 10);
+		snprintf(a, sizeof a, "2001:db8:ffff:%x::7", i);
+		many_expect(p1, a, i % 10 == 0 ? (int)i : -1);
+	}
+	many_expect(p1, "192.0.2.30", -1);
+	many_expect(p1, "9.255.255.255", -1);
+	many_expect(p1, "10.2.200.0", -1);
+	many_expect(p1, "2001:db8:12c::", -1);
+	many_expect(p1, "::1", -1);
+
+	/* The reload: moved, removed, one new on board 0's old /24. */
+	for (i = 0; i < 300; i++) {
+		if (i >= 150) {
+			snprintf(a, sizeof a, "boards/b%03u.yaml", i);
+			assert_int_equal(unlink(tdir_path(&fx->dir, a, path,
+			    sizeof path)), 0);
+			continue;
+		}
+		snprintf(nets, sizeof nets, "10.%u.%u.0/24", i / 100,
+		    2 * (i % 100) + 1);
+		many_board(fx, i, nets);
+	}
+	many_board(fx, 900, "10.0.0.0/24, \"2001:db8::/48\"");
+	c1 = fx->conf;
+	fx->conf = conf_load(tdir_path(&fx->dir, "veiligd.yaml", path,
+	    sizeof path), tmsgs_cb, &fx->msgs);
+	assert_non_null(fx->conf);
+	p2 = policy_new(fx->conf, p1, tmsgs_cb, &fx->msgs);
+	assert_non_null(p2);
+	for (i = 0; i < 300; i++) {
+		snprintf(a, sizeof a, "10.%u.%u.9", i / 100, 2 * (i % 100) + 1);
+		many_expect(p2, a, i < 150 ? (int)i : -1);
+		many_expect(p1, a, -1);
+		snprintf(a, sizeof a, "10.%u.%u.9", i / 100, 2 * (i % 100));
+		many_expect(p2, a, i == 0 ? 900 : -1);
+		many_expect(p1, a, (int)i);
+		snprintf(a, sizeof a, "2001:db8:%x::1", i);
+		many_expect(p2, a, i == 0 ? 900 : -1);
+	}
+	many_expect(p2, "192.0.2.0", -1);
+	policy_free(p1);
+	conf_free(c1);
+	fx->p = p2;
+}
+
 /* Safe search on and off; exact names only. */
 static void
 test_safesearch(void **state)
@@ -1953,6 +2088,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_canaries, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_board_hot, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_board_many, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_safesearch, setup,
 		    teardown),
