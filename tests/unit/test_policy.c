@@ -1100,11 +1100,13 @@ many_expect(const struct policy *p, const char *a, int i)
 static void
 test_board_many(void **state)
 {
-	struct fx	*fx = *state;
-	struct policy	*p1, *p2;
-	struct conf	*c1;
-	char		 nets[192], a[64], path[256];
-	unsigned	 i;
+	struct fx		*fx = *state;
+	struct policy		*p1, *p2;
+	struct conf		*c1;
+	const struct policy_hot	*h, *h0;
+	struct sockaddr_storage	 ss;
+	char			 nets[192], a[64], path[256];
+	unsigned		 i, idx;
 
 	fx_yaml(fx, NULL, NULL);
 	for (i = 0; i < 300; i++) {
@@ -1139,6 +1141,21 @@ test_board_many(void **state)
 	many_expect(p1, "10.2.200.0", -1);
 	many_expect(p1, "2001:db8:12c::", -1);
 	many_expect(p1, "::1", -1);
+	/*
+	 * Boards with the same masks share one hot part (every third has
+	 * no canaries): two distinct parts in all.
+	 */
+	for (i = 0; i < 300; i++) {
+		snprintf(a, sizeof a, "10.%u.%u.1", i / 100, 2 * (i % 100));
+		policy_board_find(p1, sa(a, &ss), &h, &idx);
+		policy_board_find(p1, sa(i % 3 == 0 ? "10.0.0.1" : "10.0.2.1",
+		    &ss), &h0, &idx);
+		assert_ptr_equal(h, h0);
+	}
+	policy_board_find(p1, sa("10.0.0.1", &ss), &h, &idx);
+	policy_board_find(p1, sa("10.0.2.1", &ss), &h0, &idx);
+	assert_ptr_not_equal(h, h0);
+	assert_true(h->amask != h0->amask);
 
 	/* The reload: moved, removed, one new on board 0's old /24. */
 	for (i = 0; i < 300; i++) {
