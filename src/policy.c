@@ -670,6 +670,20 @@ policy_board_find(const struct policy *p, const struct sockaddr *sa,
 	return (&p->boards[v - 1]);
 }
 
+const struct policy_board *
+policy_board_at(const struct policy *p, int i, const struct policy_hot **hot,
+    unsigned *index)
+{
+	if (i < 0 || (size_t)i >= p->nboards || p->hot == NULL) {
+		*hot = NULL;
+		*index = 0;
+		return (NULL);
+	}
+	*hot = &p->hot[p->hotid[i]];
+	*index = (unsigned)i;
+	return (&p->boards[i]);
+}
+
 void
 policy_board_net_prefetch(const struct policy *p, const struct sockaddr *sa)
 {

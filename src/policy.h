@@ -207,6 +207,14 @@ const struct policy_board *policy_board_find(const struct policy *,
 		    const struct sockaddr *sa, const struct policy_hot **hot,
 		    unsigned *index);
 
+/*
+ * The board of index i (as policy_board_prefetch() gives it; -1: none)
+ * with its hot part and index, as policy_board_find() gives them for an
+ * address of that board, without the lookup.
+ */
+const struct policy_board *policy_board_at(const struct policy *, int i,
+		    const struct policy_hot **hot, unsigned *index);
+
 /* The board by name (case-insensitive) or board file name; NULL. */
 const struct policy_board *policy_board_named(const struct policy *,
 		    const char *name);

@@ -110,6 +110,12 @@ struct query_ctx {
 						   enum stats_limit), for
 						   query_fallback() to count */
 	struct stats_worker	*sw;		/* statistics, or NULL */
+	/*
+	 * The board index of each datagram query_batch_prefetch() looked
+	 * up in this batch (-1: none), in order, for query_prepare_batch().
+	 */
+	int			 bboard[QUERY_BATCH];
+	unsigned		 nbboard;
 	struct memo		*memo;		/* blocked questions' verdicts
 						   (memo.h) */
 	int			 batched;	/* between query_batch_begin()
@@ -523,7 +529,7 @@ query_rate(struct query_ctx *qc, const struct conf *conf, struct query *q,
  */
 static inline __attribute__((always_inline)) void
 query_prepare_at(struct query_ctx *qc, const struct snapshot *snap,
-    struct query *q, const uint8_t *pkt, size_t len, int ahead)
+    struct query *q, const uint8_t *pkt, size_t len, int ahead, int found)
 {
 	uint64_t	h;
 
@@ -540,15 +546,24 @@ query_prepare_at(struct query_ctx *qc, const struct snapshot *snap,
 	if ((q->pv = wire_parse_query(pkt, len, &q->wq)) != WIRE_OK)
 		return;
 
-	/* Who is asking: query_decide() refuses no board, AXFR, IXFR. */
-	q->board = policy_board_find(snap->policy,
-	    (const struct sockaddr *)&q->from, &q->hot, &q->bindex);
+	/*
+	 * Who is asking: query_decide() refuses no board, AXFR, IXFR. The
+	 * batch's prefetch pass found it already (found >= -1), and asked
+	 * for its counters; else its board's counters load while the
+	 * policy works.
+	 */
+	if (found >= -1)
+		q->board = policy_board_at(snap->policy, found, &q->hot,
+		    &q->bindex);
+	else
+		q->board = policy_board_find(snap->policy,
+		    (const struct sockaddr *)&q->from, &q->hot, &q->bindex);
 	if (q->board == NULL || q->wq.qtype == WIRE_TYPE_AXFR ||
 	    q->wq.qtype == WIRE_TYPE_IXFR)
 		return;
-	/* Its board's counters, loading while the policy works. */
-	stats_prefetch(qc->sw, snap->stats, (int)q->bindex,
-	    (const struct sockaddr *)&q->from);
+	if (found < -1)
+		stats_prefetch(qc->sw, snap->stats, (int)q->bindex,
+		    (const struct sockaddr *)&q->from);
 
 	/*
 	 * The policy on the question: PASS, unless query_settle() says
@@ -676,7 +691,7 @@ enum query_next
 query_answer(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q, const uint8_t *pkt, size_t len)
 {
-	query_prepare_at(qc, snap, q, pkt, len, 0);
+	query_prepare_at(qc, snap, q, pkt, len, 0, -2);
 	query_prefetch(qc, snap, q);
 	return (query_answer_prepared(qc, snap, q));
 }
@@ -685,7 +700,15 @@ void
 query_prepare(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q, const uint8_t *pkt, size_t len)
 {
-	query_prepare_at(qc, snap, q, pkt, len, 1);
+	query_prepare_at(qc, snap, q, pkt, len, 1, -2);
+}
+
+void
+query_prepare_batch(struct query_ctx *qc, const struct snapshot *snap,
+    struct query *q, const uint8_t *pkt, size_t len, unsigned i)
+{
+	query_prepare_at(qc, snap, q, pkt, len, 1, i < qc->nbboard ?
+	    qc->bboard[i] : -2);
 }
 
 void
@@ -723,6 +746,7 @@ query_batch_begin(struct query_ctx *qc, const struct timespec *received)
 {
 	qc->now = cache_now();
 	qc->batched = 1;
+	qc->nbboard = 0;
 	if (qc->sw != NULL)
 		stats_worker_begin(qc->sw, (uint64_t)received->tv_sec *
 		    1000000000ULL + (uint64_t)received->tv_nsec);
@@ -743,6 +767,8 @@ query_batch_prefetch(struct query_ctx *qc, const struct snapshot *snap,
 
 	if ((board = policy_board_prefetch(snap->policy, from)) >= 0)
 		stats_prefetch(qc->sw, snap->stats, board, from);
+	if (qc->nbboard < QUERY_BATCH)
+		qc->bboard[qc->nbboard++] = board;
 }
 
 void

@@ -275,14 +275,17 @@ void		 query_batch_end(struct query_ctx *);
  * is answered: start loading the board of a query from the address from,
  * and the board's statistics counters. With thousands of boards these
  * are cache misses that would each stall one query after the other;
- * started for the whole batch at once, they overlap. Only a hint.
+ * started for the whole batch at once, they overlap.
  *
  * In two passes over the batch: query_batch_prefetch_net() for every
  * datagram first (the line of the board index each reads, the address
  * worked out and nothing read), then query_batch_prefetch() for every
  * one, whose lookups then find their lines in or on the way instead of
- * waiting for each in turn.
+ * waiting for each in turn. The board query_batch_prefetch() found for
+ * the batch's datagram i (the i-th call, up to QUERY_BATCH of them) is
+ * kept for query_prepare_batch() of the same datagram.
  */
+#define QUERY_BATCH	64	/* datagrams whose boards a batch keeps */
 void		 query_batch_prefetch_net(const struct snapshot *snap,
 		    const struct sockaddr *from);
 void		 query_batch_prefetch(struct query_ctx *,
@@ -317,6 +320,18 @@ enum query_next	 query_answer(struct query_ctx *, const struct snapshot *snap,
  */
 void		 query_prepare(struct query_ctx *, const struct snapshot *snap,
 		    struct query *q, const uint8_t *pkt, size_t len);
+
+/*
+ * query_prepare() of the batch's datagram i, whose source (q->from) was
+ * the i-th given to query_batch_prefetch(): its board is the one found
+ * there, not looked up again, and its counters and client were asked for
+ * there too (with many boards the second lookup's lines were out of the
+ * first-level cache again 64 datagrams later). Without such a call for
+ * i, it is query_prepare().
+ */
+void		 query_prepare_batch(struct query_ctx *,
+		    const struct snapshot *snap, struct query *q,
+		    const uint8_t *pkt, size_t len, unsigned i);
 void		 query_prefetch(struct query_ctx *,
 		    const struct snapshot *snap, struct query *q);
 enum query_next	 query_answer_prepared(struct query_ctx *,

@@ -54,6 +54,8 @@
  * 34, a quarter fewer calls (blocked names, one worker, a busy machine).
  */
 #define WORKER_BATCH		64
+_Static_assert(WORKER_BATCH <= QUERY_BATCH,
+    "query.c keeps the boards of a batch of at most QUERY_BATCH");
 #define WORKER_ROUNDS		4	/* batches per readiness event */
 #define WORKER_AHEAD		2	/* datagrams parsed ahead of the one
 					   answered (worker_udp_answer()) */
@@ -736,8 +738,8 @@ worker_udp_prepare(struct worker *w, const struct snapshot *snap,
 	else
 		memcpy(&q->from, mh->msg_name, mh->msg_namelen);
 	q->fromlen = mh->msg_namelen;
-	query_prepare(w->qc, snap, q, w->rxbuf[i], (mh->msg_flags &
-	    MSG_TRUNC) ? 0 : w->rx[i].msg_len);
+	query_prepare_batch(w->qc, snap, q, w->rxbuf[i], (mh->msg_flags &
+	    MSG_TRUNC) ? 0 : w->rx[i].msg_len, i);
 }
 
 /* Read up to a batch of datagrams from u into w->rx. Their number. */
@@ -783,8 +785,9 @@ worker_udp_recv(struct worker_udp *u)
  * Answer the n datagrams in w->rx and send the answers in one batch.
  *
  * The queries go through a ring of WORKER_AHEAD + 1 records, in steps:
- * datagram i + WORKER_AHEAD is parsed, its board found and its question
- * hashed (query_prepare(): its cache bucket starts loading), the bucket
+ * datagram i + WORKER_AHEAD is parsed, its board taken from the batch's
+ * pass and its question hashed (query_prepare_batch(): its cache bucket
+ * starts loading), the bucket
  * of i + 1, in by now, gives its cache entry to load, or says the name
  * is not cached and the policy is asked on it (query_prefetch()), and i
  * is answered. A hit's lookup then finds warm lines where each was a

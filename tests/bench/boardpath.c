@@ -12,8 +12,9 @@
  * no interval ends on its own). Then it answers QUERIES queries in
  * batches of 64 in the steps of worker_udp_answer() (query_batch_begin,
  * query_batch_prefetch_net and query_batch_prefetch for the whole
- * batch, then query_prepare() two datagrams ahead, query_prefetch() one
- * ahead and query_answer_prepared(), query_batch_end), 9 in 10 cache
+ * batch, then query_prepare_batch() two datagrams ahead (the board the
+ * batch's pass found), query_prefetch() one ahead and
+ * query_answer_prepared(), query_batch_end), 9 in 10 cache
  * hits and 1 in 10 blocked, each from another address scattered over
  * the networks of 10,000 boards (with
  * N > 1 over N's own networks, so that every query has a board), and
@@ -239,22 +240,26 @@ bp_sources(struct sockaddr_in *from, unsigned *name, uint64_t *seed,
 	}
 }
 
-/* Query name from address from into q, as worker_udp_prepare() does. */
+/*
+ * Query name from address from, the batch's datagram i, into q, as
+ * worker_udp_prepare() does.
+ */
 static void
 bp_prepare(struct query_ctx *qc, const struct snapshot *snap,
-    struct query *q, const struct sockaddr_in *from, unsigned name)
+    struct query *q, const struct sockaddr_in *from, unsigned name,
+    unsigned i)
 {
 	memcpy(&q->from, from, sizeof *from);
 	q->fromlen = sizeof *from;
-	query_prepare(qc, snap, q, pkts[name], lens[name]);
+	query_prepare_batch(qc, snap, q, pkts[name], lens[name], i);
 }
 
 /*
  * One batch of n queries from the addresses from[], names name[], as
  * worker_udp_answer() answers a batch: the boards of the batch first,
  * then a ring of BP_AHEAD + 1 queries, datagram i + BP_AHEAD prepared
- * (query_prepare(): parsed, board found, hashed, the memo's and cache's
- * lines asked for), i + 1 prefetched (query_prefetch(): the memo asked,
+ * (query_prepare_batch(): parsed, board taken from the batch's pass,
+ * hashed, the memo's and cache's lines asked for), i + 1 prefetched (query_prefetch(): the memo asked,
  * or the lists' places, for a name the cache lacks) and i answered, so
  * that the memo is written and read as in the daemon.
  */
@@ -283,14 +288,14 @@ bp_answer(struct query_ctx *qc, const struct sockaddr_in *from,
 		query_batch_prefetch(qc, snap,
 		    (const struct sockaddr *)&from[i]);
 	for (i = 0; i < n && i < BP_AHEAD; i++)
-		bp_prepare(qc, snap, &qs[i], &from[i], name[i]);
+		bp_prepare(qc, snap, &qs[i], &from[i], name[i], i);
 	if (n > 0)
 		query_prefetch(qc, snap, &qs[0]);
 	for (i = 0; i < n; i++) {
 		if (i + BP_AHEAD < n)
 			bp_prepare(qc, snap, &qs[(i + BP_AHEAD) %
 			    (BP_AHEAD + 1)], &from[i + BP_AHEAD],
-			    name[i + BP_AHEAD]);
+			    name[i + BP_AHEAD], i + BP_AHEAD);
 		if (i + 1 < n)
 			query_prefetch(qc, snap, &qs[(i + 1) % (BP_AHEAD + 1)]);
 		q = &qs[i % (BP_AHEAD + 1)];

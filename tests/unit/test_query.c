@@ -1424,6 +1424,85 @@ many_name(int i, char *name, size_t cap)
 }
 
 /*
+ * The boards of a batch found once (query_batch_prefetch()) and taken by
+ * query_prepare_batch(): datagrams from three boards and from no board,
+ * a blocked name and an allowed one, and one prepared past the batch's
+ * boards (looked up as query_prepare() does), give each the board, index
+ * and hot part, the answer and the verdict that query_answer() gives the
+ * same query alone.
+ */
+static void
+test_batch_boards(void **state)
+{
+	struct fx		*fx = *state;
+	const char		*from[] = { CLIENT, OTHER, OPEN, STRANGER,
+				    OTHER, CLIENT, OPEN };
+	const char		*name[] = { "ads.example.nl.", "n1.nodata.test.",
+				    "ads.example.nl.", "ads.example.nl.",
+				    "ads.example.nl.", "n2.www.denied.example.",
+				    "n3.nodata.test." };
+	struct query		 qs[7], q;
+	struct sockaddr_storage	 ss[7];
+	struct timespec		 now;
+	enum query_next		 next[7];
+	uint8_t			 pkt[7][512], out[7][512], one[512];
+	size_t			 len[7];
+	unsigned		 i, n = 6;	/* the 7th: past the batch's */
+
+	fx_memo_boards(fx, "deny: [ denied.example ]\n");
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	snapshot_read_begin();
+	query_batch_begin(fx->qc, &now);
+	for (i = 0; i < 7; i++) {
+		len[i] = mkpkt(name[i], LDNS_RR_TYPE_A, PKT_EDNS, pkt[i],
+		    sizeof pkt[i]);
+		qinit(&qs[i], &tp_udp, from[i], out[i], sizeof out[i]);
+		memcpy(&ss[i], &qs[i].from, sizeof ss[i]);
+	}
+	for (i = 0; i < n; i++)
+		query_batch_prefetch_net(fx->snap,
+		    (const struct sockaddr *)&ss[i]);
+	for (i = 0; i < n; i++)
+		query_batch_prefetch(fx->qc, fx->snap,
+		    (const struct sockaddr *)&ss[i]);
+	for (i = 0; i < 7; i++) {
+		query_prepare_batch(fx->qc, fx->snap, &qs[i], pkt[i], len[i],
+		    i);
+		query_prefetch(fx->qc, fx->snap, &qs[i]);
+		next[i] = query_answer_prepared(fx->qc, fx->snap, &qs[i]);
+	}
+	query_batch_end(fx->qc);
+	snapshot_read_end();
+
+	for (i = 0; i < 7; i++) {
+		memset(one, 0xee, sizeof one);
+		qinit(&q, &tp_udp, from[i], one, sizeof one);
+		assert_int_equal(query_answer(fx->qc, fx->snap, &q, pkt[i],
+		    len[i]), next[i]);
+		assert_ptr_equal(qs[i].board, q.board);
+		assert_ptr_equal(qs[i].hot, q.hot);
+		if (q.board == NULL) {
+			assert_string_equal(from[i], STRANGER);
+			assert_int_equal(qs[i].how, q.how);
+		} else
+			assert_int_equal(qs[i].bindex, q.board->index);
+		assert_int_equal(qs[i].verdict.kind, q.verdict.kind);
+		assert_int_equal(qs[i].verdict.rule, q.verdict.rule);
+		if (next[i] == QUERY_SEND) {
+			assert_int_equal(qs[i].outlen, q.outlen);
+			assert_memory_equal(out[i], one, q.outlen);
+		}
+	}
+	/* Blocked by a list, a deny list and RPZ; refused; passed. */
+	assert_int_equal(qs[0].verdict.kind, POLICY_BLOCK);
+	assert_int_equal(qs[4].verdict.rule, POLICY_RULE_DENY);
+	assert_int_equal(qs[5].verdict.rule, POLICY_RULE_DENY);
+	assert_int_equal(qs[1].verdict.kind, POLICY_BLOCK);
+	assert_int_equal(next[3], QUERY_SEND);
+	assert_int_equal(next[2], QUERY_FORWARD);
+}
+
+/*
  * More distinct blocked names than the memo holds (lists, deny list, RPZ
  * NODATA; some asked twice in a row), through the worker's steps as
  * worker_udp_answer() takes them (query_prepare() two datagrams ahead,
@@ -2337,6 +2416,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_memo_blocked, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_steps_many_blocked, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_batch_boards, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_memo_reload, setup,
 		    teardown),
