@@ -33,7 +33,7 @@
  * not whole. A board's lookup so reads two octets, 32 buckets to a line:
  * at 10,000 boards 80 KiB of index, where one array of 8-octet entries
  * was 320 KiB, which a query's other lines pushed out of a core's
- * second-level cache (half of the lookups missed in boardcost). It costs
+ * second-level cache (a miss for half the queries in boardcost). It costs
  * 6 or 8 octets a bucket, at most 512 KiB a family. A worker knows the
  * source addresses of a whole batch of datagrams at once: it prefetches
  * every one's index entry (iptable_prefetch(), the address worked out
