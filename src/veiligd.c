@@ -486,18 +486,24 @@ veiligd_drop(const struct conf *conf, const struct priv_user *u)
 		    conf->stats_dir, strerror(errno), conf->user);
 }
 
+/* Timer ev fires in us microseconds. */
+static void
+veiligd_timer_in(struct event *ev, long us)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = us / 1000000;
+	tv.tv_usec = us % 1000000;
+	evtimer_add(ev, &tv);
+}
+
 /* A slice of the statistics' fold again in us microseconds (-1: none). */
 static void
 veiligd_slice_at(struct veiligd *vd, long us)
 {
-	struct timeval	tv;
-
 	vd->slice_end = stats_clock();
-	if (us < 0)
-		return;
-	tv.tv_sec = us / 1000000;
-	tv.tv_usec = us % 1000000;
-	evtimer_add(vd->slice, &tv);
+	if (us >= 0)
+		veiligd_timer_in(vd->slice, us);
 }
 
 /*
@@ -521,17 +527,12 @@ static void
 veiligd_tick_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct veiligd	*vd = arg;
-	struct timeval	 tv;
-	long		 us;
 
 	(void)fd;
 	(void)events;
 	veiligd_slice_at(vd, stats_tick_begin(vd->stats, time(NULL),
 	    STATS_SLICE_NS));
-	us = stats_tick_usec();
-	tv.tv_sec = us / 1000000;
-	tv.tv_usec = us % 1000000;
-	evtimer_add(vd->tick, &tv);
+	veiligd_timer_in(vd->tick, stats_tick_usec());
 }
 
 static void
@@ -1097,7 +1098,6 @@ veiligd_events(struct veiligd *vd)
 	static const int	 sigs[VEILIGD_NSIGNALS] = {
 		SIGHUP, SIGTERM, SIGINT
 	};
-	struct timeval		 tv;
 	char			*cause;
 	int			 i;
 
@@ -1120,9 +1120,7 @@ veiligd_events(struct veiligd *vd)
 		fatalx("cannot set up the statistics timer");
 	if ((vd->slice = evtimer_new(vd->base, veiligd_slice_cb, vd)) == NULL)
 		fatalx("cannot set up the statistics timer");
-	tv.tv_sec = 0;
-	tv.tv_usec = stats_tick_usec() % 1000000;
-	evtimer_add(vd->tick, &tv);
+	veiligd_timer_in(vd->tick, stats_tick_usec() % 1000000);
 }
 
 /*
