@@ -687,6 +687,25 @@ test_refused(void **state)
 }
 
 /*
+ * The cache's clock at the start of a second it has just turned to, so
+ * that what a test puts keeps its whole TTL for a second: its answers'
+ * TTLs are compared exactly, and a slow build (ASan, TSan) between put
+ * and answer would otherwise cross into the next second now and then
+ * (TTL 299 where 300 was expected, in test_cache_hit_reload and
+ * test_cache_hit_question).
+ */
+static uint32_t
+fresh_second(void)
+{
+	uint32_t	 t = cache_now();
+	int		 i;
+
+	for (i = 0; i < 1100 && cache_now() == t; i++)
+		usleep(1000);
+	return (cache_now());
+}
+
+/*
  * The answers given at once allocate nothing: each query is asked once to
  * warm what may be set up on first use, then 100 times counting every
  * allocation of the process around query_answer() alone.
@@ -857,6 +876,7 @@ test_rewrite_cached(void **state)
 	struct query		 q;
 	ldns_pkt		*p;
 	uint8_t			 out[4096];
+	uint32_t		 now;
 
 	/* Not cached yet: the target is what goes upstream. */
 	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "WWW.Google.NL.",
@@ -866,7 +886,8 @@ test_rewrite_cached(void **state)
 	assert_memory_equal(q.target, "\017forcesafesearch\006google\003com",
 	    28);
 
-	cache_put(fx, "forcesafesearch.google.com.", rrs, cache_now(), 1);
+	now = fresh_second();
+	cache_put(fx, "forcesafesearch.google.com.", rrs, now, 1);
 	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "WWW.Google.NL.",
 	    LDNS_RR_TYPE_A, 0, out, sizeof out), QUERY_SEND);
 	p = parse(out, q.outlen);
@@ -932,10 +953,12 @@ test_cache_hit_blocked(void **state)
 	ldns_pkt		*p;
 	uint8_t			 out[4096];
 	char			 text[256];
+	uint32_t		 now;
 
-	cache_put(fx, "evil.example.nl.", evil, cache_now(), 1);
-	cache_put(fx, "old.example.nl.", old, cache_now(), 0);
-	cache_put(fx, "allowed.example.nl.", ok, cache_now(), 1);
+	now = fresh_second();
+	cache_put(fx, "evil.example.nl.", evil, now, 1);
+	cache_put(fx, "old.example.nl.", old, now, 0);
+	cache_put(fx, "allowed.example.nl.", ok, now, 1);
 
 	assert_int_equal(ask(fx, &q, &tp_udp, CLIENT, "evil.example.nl.",
 	    LDNS_RR_TYPE_A, PKT_EDNS, out, sizeof out), QUERY_SEND);
@@ -1125,18 +1148,20 @@ test_cache_hit_question(void **state)
 		"www.example.nl. 300 IN A 192.0.2.1", NULL };
 	struct cache_stats	 cs;
 	int			 round;
+	uint32_t		 now;
 
 	fx_open_board(fx);
 	fx->snap = fx_load(fx, "1s", 3, "127.0.0.0/16",
 	    "deny: [ denied.example ]\n");
 	snapshot_free(snapshot_swap(fx->snap));
-	cache_put(fx, "tracker.ads.example.nl.", tracker, cache_now(), 1);
-	cache_put(fx, "use-application-dns.net.", canary, cache_now(), 1);
-	cache_put(fx, "www.google.nl.", google, cache_now(), 1);
-	cache_put(fx, "forcesafesearch.google.com.", target, cache_now(), 1);
-	cache_put(fx, "allowed.example.nl.", allowed, cache_now(), 1);
-	cache_put(fx, "www.denied.example.", denied, cache_now(), 1);
-	cache_put(fx, "www.example.nl.", plain, cache_now(), 1);
+	now = fresh_second();
+	cache_put(fx, "tracker.ads.example.nl.", tracker, now, 1);
+	cache_put(fx, "use-application-dns.net.", canary, now, 1);
+	cache_put(fx, "www.google.nl.", google, now, 1);
+	cache_put(fx, "forcesafesearch.google.com.", target, now, 1);
+	cache_put(fx, "allowed.example.nl.", allowed, now, 1);
+	cache_put(fx, "www.denied.example.", denied, now, 1);
+	cache_put(fx, "www.example.nl.", plain, now, 1);
 
 	for (round = 0; round < 2; round++) {
 		/* Open: every one a plain hit, its own answer. */
@@ -1188,23 +1213,6 @@ test_cache_hit_question(void **state)
 	cache_stats(fx->cache, &cs);
 	assert_int_equal(cs.hits, 5 * 4 + 3 * 4);
 	assert_int_equal(cs.misses, 0);
-}
-
-/*
- * The cache's clock at the start of a second it has just turned to, so
- * that what a test puts keeps its whole TTL for a second: its answers'
- * TTLs are compared exactly, and a slow build (TSan) reloading between
- * put and answer would otherwise cross into the next second now and then.
- */
-static uint32_t
-fresh_second(void)
-{
-	uint32_t	 t = cache_now();
-	int		 i;
-
-	for (i = 0; i < 1100 && cache_now() == t; i++)
-		usleep(1000);
-	return (cache_now());
 }
 
 /*
