@@ -12,9 +12,14 @@
  *
  * - closed loop (the default): each socket keeps WINDOW queries in flight
  *   and sends a new one when an answer comes or a query times out. The
- *   default, 8 sockets x 16, stays under what a server's socket buffer
- *   holds by default (about 270 small queries in 208 KiB): more in
- *   flight than that and a server that reads in batches drops queries;
+ *   default, 4 sockets x 32 (TCP: 8 connections x 16), stays under what
+ *   a server's socket buffer holds by default (about 270 small queries
+ *   in 208 KiB): more in flight than that and a server that reads in
+ *   batches drops queries. Fewer sockets with more in flight each make
+ *   bigger batches: 4 x 32 cost blast (and the server) 8 % less a query
+ *   than 8 x 16 (tests/bench/README.md); a server with several
+ *   SO_REUSEPORT sockets needs more of them to spread over (make bench
+ *   gives its two-worker runs 8 x 16);
  * - open loop (-Q RATE): queries leave at RATE per second, paced in steps
  *   of about 20 us, whatever the answers do; WINDOW (large by default)
  *   only caps what one socket may have in flight. When blast itself is
@@ -84,6 +89,7 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
@@ -190,7 +196,7 @@ struct blast_stats {
 static const char	*blast_addr = "127.0.0.1";
 static int		 blast_port = -1;
 static const char	*blast_file;
-static int		 blast_nsocks = 8;
+static int		 blast_nsocks = -1;	/* -1: by mode */
 static int		 blast_window = -1;	/* -1: by mode */
 static double		 blast_rate;		/* 0: closed loop */
 static double		 blast_seconds = -1;	/* -1: not given */
@@ -215,7 +221,8 @@ static uint32_t			 blast_cursor;	/* next query to send */
 static struct blast_sock	*blast_socks;
 static struct blast_stats	 blast_st;
 static struct timespec		 blast_t0;
-static int			 blast_ep;	/* the epoll instance */
+static int			 blast_ep;	/* TCP: the epoll instance */
+static struct pollfd		*blast_pfd;	/* UDP: the sockets, for ppoll */
 
 /*
  * The target, and the source addresses (host order): with -R a range,
@@ -282,8 +289,9 @@ blast_usage(void)
 	    "  -s  server address, loopback only (default 127.0.0.1)\n"
 	    "  -p  server port\n"
 	    "  -d  query file, dnsperf format: \"name TYPE\" per line\n"
-	    "  -c  sockets (default 8)\n"
-	    "  -w  queries in flight per socket (default 16 closed loop, "
+	    "  -c  sockets (default 4, TCP 8)\n"
+	    "  -w  queries in flight per socket (default 32 closed loop, "
+	    "16 TCP,\n      "
 	    "%d open loop)\n"
 	    "  -Q  open loop at this many queries per second\n"
 	    "  -l  stop sending after this many seconds\n"
@@ -714,7 +722,8 @@ blast_udp_open(uint32_t i)
 	    (struct sockaddr *)&blast_ss, blast_sslen) == -1)
 		err(1, "connect %s port %d", blast_addr, blast_port);
 	s->conn = BLAST_UP;
-	blast_watch(i, EPOLL_CTL_ADD, 0);
+	blast_pfd[i].fd = s->fd;
+	blast_pfd[i].events = POLLIN;
 }
 
 /* Open the sockets (TCP: connected later, by blast_tcp_tend). */
@@ -732,9 +741,10 @@ blast_open(void)
 		blast_source_range();
 	else if (blast_srcopt == 'S')
 		blast_source_file();
-	if ((blast_ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+	if (blast_tcp && (blast_ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		err(1, "epoll_create1");
-	if ((blast_socks = calloc(blast_nsocks, sizeof *blast_socks)) == NULL)
+	if ((blast_socks = calloc(blast_nsocks, sizeof *blast_socks)) == NULL ||
+	    (blast_pfd = calloc(blast_nsocks, sizeof *blast_pfd)) == NULL)
 		err(1, "calloc");
 	for (i = 0; i < blast_nsocks; i++) {
 		s = &blast_socks[i];
@@ -1300,7 +1310,7 @@ blast_tcp_read(struct blast_sock *s)
 }
 
 /*
- * An epoll event on socket i. TCP: a connect that finished (or failed),
+ * An event on socket i (epoll's for TCP, ppoll's for UDP). TCP: a connect that finished (or failed),
  * room to send what is buffered, answers, or the end of the connection
  * (an error only if queries were still in flight on it).
  */
@@ -1478,6 +1488,34 @@ blast_open_loop(struct blast_pace *p, uint64_t now)
 }
 
 /*
+ * UDP: the sockets that have something to read (or an error), as events
+ * in evs; waits up to ts when none has. poll, not epoll: a poll that does
+ * not wait puts nobody on the sockets' wait queues, and one that waits
+ * only while it does, so while blast works the kernel finds nobody to
+ * wake when a query it sent leaves its send buffer or an answer comes.
+ * Under epoll every socket always has a waiter, and each datagram, either
+ * way, took the wait queue's lock for nothing (5 % of blast's time, and
+ * some of the server's: it queues the answers).
+ */
+static int
+blast_udp_wait(struct epoll_event *evs, const struct timespec *ts)
+{
+	static const struct timespec	zero;
+	int				i, k = 0, n;
+
+	n = ppoll(blast_pfd, (nfds_t)blast_nsocks, &zero, NULL);
+	if (n == 0 && (ts->tv_sec != 0 || ts->tv_nsec != 0))
+		n = ppoll(blast_pfd, (nfds_t)blast_nsocks, ts, NULL);
+	for (i = 0; i < blast_nsocks && k < n; i++) {
+		if (blast_pfd[i].revents == 0)
+			continue;
+		evs[k].data.u32 = (uint32_t)i;
+		evs[k++].events = (uint32_t)blast_pfd[i].revents;
+	}
+	return (n > 0 ? k : n);
+}
+
+/*
  * Run the load: expire, send, wait for answers or the next deadline, read
  * them; until sending has stopped and nothing is in flight. Returns how
  * long the run lasted, in ns.
@@ -1544,11 +1582,12 @@ blast_run(void)
 			d = 1000000000ULL;
 		ts.tv_sec = (time_t)(d / 1000000000ULL);
 		ts.tv_nsec = (long)(d % 1000000000ULL);
-		n = epoll_pwait2(blast_ep, evs, blast_nsocks, &ts, NULL);
+		n = blast_tcp ? epoll_pwait2(blast_ep, evs, blast_nsocks, &ts,
+		    NULL) : blast_udp_wait(evs, &ts);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			err(1, "epoll_pwait2");
+			err(1, "wait");
 		}
 		for (i = 0; i < n; i++) {
 			before = blast_st.answered;
@@ -1808,8 +1847,11 @@ blast_options(int argc, char **argv)
 		errx(2, "-m: queries per connection are for TCP (-T)");
 	if (blast_seconds < 0 && blast_count == 0)
 		blast_seconds = BLAST_DEFAULT_SECONDS;
+	if (blast_nsocks == -1)
+		blast_nsocks = blast_tcp ? 8 : 4;
 	if (blast_window == -1)
-		blast_window = blast_rate > 0 ? BLAST_WINDOW_MAX : 16;
+		blast_window = blast_rate > 0 ? BLAST_WINDOW_MAX :
+		    blast_tcp ? 16 : 32;
 }
 
 int
