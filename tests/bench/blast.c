@@ -16,8 +16,8 @@
  *   a server's socket buffer holds by default (about 270 small queries
  *   in 208 KiB): more in flight than that and a server that reads in
  *   batches drops queries. Fewer sockets with more in flight each make
- *   bigger batches: 4 x 32 cost blast (and the server) 8 % less a query
- *   than 8 x 16 (tests/bench/README.md); a server with several
+ *   bigger batches: 4 x 32 cost blast 8 % less a query than 8 x 16, and
+ *   echo 5 % (tests/bench/README.md); a server with several
  *   SO_REUSEPORT sockets needs more of them to spread over (make bench
  *   gives its two-worker runs 8 x 16);
  * - open loop (-Q RATE): queries leave at RATE per second, paced in steps
@@ -89,9 +89,9 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <inttypes.h>
 #include <math.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1310,9 +1310,10 @@ blast_tcp_read(struct blast_sock *s)
 }
 
 /*
- * An event on socket i (epoll's for TCP, ppoll's for UDP). TCP: a connect that finished (or failed),
- * room to send what is buffered, answers, or the end of the connection
- * (an error only if queries were still in flight on it).
+ * An event on socket i (from epoll for TCP, ppoll for UDP). TCP: a
+ * connect that finished (or failed), room to send what is buffered,
+ * answers, or the end of the connection (an error only if queries were
+ * still in flight on it).
  */
 static void
 blast_event(uint32_t i, uint32_t events)
