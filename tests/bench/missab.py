@@ -23,9 +23,10 @@ and beside them make bench's synthetic million, from build/listload,
 unless --no-synthetic: a miss then meets the lists' lookups and memory
 traffic of make bench's misses mix, which make the cache's evictions
 several times as costly as without lists), --blast PATH
-(build/blast, or $BLAST), --perf NAME (perf record -g NAME's first run
-into build/bench/perf-NAME.data; --perf-round R records round R instead,
-e.g. 1 with a small --cache, to see a full cache), --callgrind N (the veiligds under
+(build/blast, or $BLAST), --perf NAME[,NAME...] (perf record -g each
+NAME's first run into build/bench/perf-NAME.data; --perf-round R records
+round R instead, e.g. 1 with a small --cache, to see a full cache, and
+-1 every round, into perf-NAME-rR.data), --callgrind N (the veiligds under
 callgrind, N queries a run: instructions per answer), --cache SIZE
 (veiligd's cache size, 256MiB; a small one fills in the first run, so
 that every later miss also evicts), --keep (leave the temporary
@@ -307,10 +308,12 @@ class Bench:
         pid = self.pid[n].pid
         cg = a.callgrind and n != "dnsdist"
         side = None
-        if a.perf == n and rnd == a.perf_round:
+        if a.perf and n in a.perf.split(",") and \
+                a.perf_round in (rnd, -1):
             side = subprocess.Popen(
                 ["perf", "record", "-g", "-p", str(pid), "-o",
-                 os.path.join(REPO, "build", "bench", "perf-%s.data" % n),
+                 os.path.join(REPO, "build", "bench", "perf-%s%s.data" % (
+                     n, "-r%d" % rnd if a.perf_round == -1 else "")),
                  "--", "sleep", str(a.secs)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         elif not cg and shutil.which("perf"):

@@ -814,6 +814,90 @@ test_cache_second_chance(void **state)
 	cache_free(c);
 }
 
+/*
+ * The LRU list when entries leave it from the tail, the middle and the
+ * head (replaced, or expired at a lookup): the tail's next is left stale
+ * (cache_unlink()) and each entry keeps its neighbour's slot
+ * (prev_slot), which cache_verify() checks at every step; evictions then
+ * take the rest in their order. cache_prefetch_insert(), a hint, changes
+ * nothing.
+ */
+static void
+test_cache_lru_order(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q[14];
+	struct answer		 a[14];
+	struct cache_stats	 st;
+	ldns_pkt		*p;
+	size_t			 one;
+	char			 name[32];
+	const int		 gone[] = { 1, 2, 4, 5, 6, 3 };
+	const int		 held[] = { 7, 0, 8, 9, 10, 11, 12, 13 };
+	int			 i;
+
+	(void)state;
+	for (i = 0; i < 14; i++) {
+		/* Names of one length, so entries of one size. */
+		snprintf(name, sizeof name, "n%02d.example.nl.", i);
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q[i]);
+		make_a(name, i == 5 ? 60 : 300, "192.0.2.1", &a[i]);
+	}
+	c = cache_new(4096, 0, 86400, 3600);
+	assert_non_null(c);
+	cache_insert(c, &q[0], a[0].buf, &a[0].sc, T0, 0, 0);
+	cache_stats(c, &st);
+	one = st.bytes;
+	cache_free(c);
+
+	/* Room for 8 entries (one shard), not 9. */
+	c = cache_new(one * 8 + one / 2, 0, 86400, 3600);
+	assert_non_null(c);
+	cache_prefetch_insert(c, wire_qhash(&q[0]));
+	for (i = 0; i < 8; i++) {
+		cache_prefetch_insert(c, wire_qhash(&q[i]));
+		cache_insert(c, &q[i], a[i].buf, &a[i].sc, T0, 0, 0);
+		assert_int_equal(cache_verify(c, NULL), 0);
+	}
+	/* Replaced: from the middle, the head, the tail. */
+	cache_insert(c, &q[3], a[3].buf, &a[3].sc, T0, 0, 0);
+	assert_int_equal(cache_verify(c, NULL), 0);
+	cache_insert(c, &q[7], a[7].buf, &a[7].sc, T0, 0, 0);
+	assert_int_equal(cache_verify(c, NULL), 0);
+	cache_insert(c, &q[0], a[0].buf, &a[0].sc, T0, 0, 0);
+	assert_int_equal(cache_verify(c, NULL), 0);
+	/* Expired past its stale window: taken out by the lookup. */
+	assert_int_equal(lookup(c, &q[5], T0 + 100, 0, &p), CACHE_MISS);
+	assert_int_equal(cache_verify(c, NULL), 0);
+	cache_stats(c, &st);
+	assert_int_equal(st.entries, 7);
+	assert_int_equal(st.evictions, 0);
+
+	/* One more fits; five more evict 1, 2, 4, 6, 3 in their order. */
+	for (i = 8; i < 14; i++) {
+		cache_prefetch_insert(c, wire_qhash(&q[i]));
+		cache_insert(c, &q[i], a[i].buf, &a[i].sc, T0 + 100, 0, 0);
+		assert_int_equal(cache_verify(c, NULL), 0);
+		cache_stats(c, &st);
+		assert_int_equal(st.evictions, i == 8 ? 0 : i - 8);
+		if (i > 8)
+			assert_int_equal(lookup(c, &q[gone[i - 9]], T0 + 100,
+			    0, &p), CACHE_MISS);
+	}
+	assert_int_equal(lookup(c, &q[gone[5]], T0 + 100, 0, &p), CACHE_MISS);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(lookup(c, &q[held[i]], T0 + 100, 0, &p),
+		    CACHE_HIT);
+		ldns_pkt_free(p);
+	}
+	assert_int_equal(cache_verify(c, NULL), 0);
+	cache_flush(c);
+	assert_int_equal(cache_verify(c, NULL), 0);
+	cache_stats(c, &st);
+	assert_int_equal(st.entries, 0);
+	cache_free(c);
+}
+
 static void
 test_cache_replace(void **state)
 {
@@ -1502,6 +1586,7 @@ main(void)
 		cmocka_unit_test(test_cache_size_bound),
 		cmocka_unit_test(test_cache_lru),
 		cmocka_unit_test(test_cache_second_chance),
+		cmocka_unit_test(test_cache_lru_order),
 		cmocka_unit_test(test_cache_replace),
 		cmocka_unit_test(test_cache_flush),
 		cmocka_unit_test(test_cache_small_out),
