@@ -43,15 +43,9 @@
  * (perf, tests/bench/README.md).
  *
  * Once the cache is full every miss evicts the LRU tail, an entry nobody
- * touched for long. Its eviction writes no other entry: the new tail's
- * next is left stale (nothing reads a tail's next), and each entry keeps
- * the low bits of its LRU neighbour's hash (prev_slot), so the next
- * victim's line and its slot's are known without loading either. With
- * 64 shards the next eviction of a shard is some sixty misses later,
- * when lines prefetched now are cold again (perf annotate, the miss path
- * of a full cache): the forwarder asks for them when the answer that
- * will evict arrives (cache_prefetch_insert()), before it scrubs and
- * inspects it.
+ * touched for long; the entry after it in the list, the next victim, has
+ * its line warm then (the eviction wrote it): its slot's line is
+ * prefetched at once.
  *
  * A hit's own lines (the shard, the slots, the entry) are cold too, one
  * after the other, each address known only once the line before is in.
@@ -111,10 +105,9 @@
 /* One cached answer; the variable part follows the header. */
 struct cache_entry {
 	struct cache_entry	*prev;		/* LRU, towards the head */
-	struct cache_entry	*next;		/* LRU, towards the tail (the
-						   tail's is stale); once out
-						   of the cache, the list of
-						   entries to free */
+	struct cache_entry	*next;		/* LRU, towards the tail; once
+						   out of the cache, the list
+						   of entries to free */
 	uint64_t		 hash;
 	uint64_t		 mask;		/* inspection bits */
 	uint32_t		 gen;		/* policy generation of mask */
@@ -129,9 +122,6 @@ struct cache_entry {
 						   upstreams are not asked
 						   again (cache_fail); 0 */
 	uint32_t		 msg_len;
-	uint32_t		 prev_slot;	/* prev's hash, its low bits:
-						   prev's slot without its
-						   line (cache_victim_hint) */
 	uint16_t		 name_len;
 	uint16_t		 qtype;
 	uint16_t		 qclass;
@@ -154,13 +144,9 @@ struct cache_shard {
 	size_t			 maxslots;	/* the most it can need */
 	struct cache_entry	*head;		/* most recently used */
 	struct cache_entry	*tail;		/* next to evict */
-	uint32_t		 tail_slot;	/* its hash's low bits */
 	size_t			 max_bytes;
 	size_t			 bytes;
 	uint64_t		 entries;
-	struct cache_entry	*vtail;		/* hints of the next victim */
-	uint64_t		 vslot;		/* for cache_prefetch_insert(),
-						   read without the lock */
 	uint64_t		 hits;
 	uint64_t		 stale_hits;
 	uint64_t		 failed_hits;
@@ -331,24 +317,14 @@ cache_unlink(struct cache_shard *s, struct cache_entry *e)
 {
 	cache_unslot(s, e);
 
-	/*
-	 * The tail's next is stale, never read: so an eviction writes no
-	 * line of the new tail, a cold one (perf annotate put half of this
-	 * function's samples on that write, the other half on the slot's).
-	 */
-	if (e == s->tail) {
-		s->tail = e->prev;
-		s->tail_slot = e->prev_slot;
-		if (e->prev == NULL)
-			s->head = NULL;
-	} else {
+	if (e->prev != NULL)
+		e->prev->next = e->next;
+	else
+		s->head = e->next;
+	if (e->next != NULL)
 		e->next->prev = e->prev;
-		e->next->prev_slot = e->prev_slot;
-		if (e->prev != NULL)
-			e->prev->next = e->next;
-		else
-			s->head = e->next;
-	}
+	else
+		s->tail = e->prev;
 
 	s->bytes -= e->charge;
 	s->entries--;
@@ -378,13 +354,10 @@ cache_link(struct cache_shard *s, struct cache_entry *e)
 
 	e->prev = NULL;
 	e->next = s->head;
-	if (s->head != NULL) {
+	if (s->head != NULL)
 		s->head->prev = e;
-		s->head->prev_slot = (uint32_t)e->hash;
-	} else {
+	else
 		s->tail = e;
-		s->tail_slot = (uint32_t)e->hash;
-	}
 	s->head = e;
 	e->used = 0;
 
@@ -399,35 +372,33 @@ cache_lru_front(struct cache_shard *s, struct cache_entry *e)
 {
 	if (s->head == e)
 		return;
-	if (e == s->tail) {
-		s->tail = e->prev;
-		s->tail_slot = e->prev_slot;
-	} else {
-		e->prev->next = e->next;
+	e->prev->next = e->next;
+	if (e->next != NULL)
 		e->next->prev = e->prev;
-		e->next->prev_slot = e->prev_slot;
-	}
+	else
+		s->tail = e->prev;
 	e->prev = NULL;
 	e->next = s->head;
 	s->head->prev = e;
-	s->head->prev_slot = (uint32_t)e->hash;
 	s->head = e;
 }
 
 /*
- * After an eviction: the LRU tail is the next victim, and the addresses of
- * its line and of its slot's are known without a load (tail, tail_slot).
- * The next eviction of this shard comes some sixty misses later (one in
- * CACHE_SHARDS_MAX) and these lines are cold again by then (perf annotate
- * of the miss path, a full cache): they are kept as hints for
- * cache_prefetch_insert(), which the forwarder calls when the answer of
- * the next insert arrives. Written atomically: read without the lock.
+ * The entries just evicted, the LRU tail is the next to go: its line is
+ * warm now (the eviction wrote its next), so ask for the lines its own
+ * eviction will write (its slot's, its LRU neighbour's) while they are
+ * known without a wait.
  */
 static void
-cache_victim_hint(struct cache_shard *s)
+cache_prefetch_victim(struct cache_shard *s)
 {
-	__atomic_store_n(&s->vtail, s->tail, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->vslot, s->tail_slot, __ATOMIC_RELAXED);
+	struct cache_entry	*t = s->tail;
+
+	if (t == NULL)
+		return;
+	__builtin_prefetch(&s->slots[t->hash & (s->nslots - 1)], 1);
+	if (t->prev != NULL)
+		__builtin_prefetch(t->prev, 1);
 }
 
 /*
@@ -654,31 +625,6 @@ cache_prefetch_entry(struct cache *c, uint64_t h)
 	return (1);
 }
 
-void
-cache_prefetch_insert(struct cache *c, uint64_t h)
-{
-	struct cache_shard	*s = cache_shard(c, h);
-	struct cache_entry	*t;
-	size_t			 mask;
-
-	/*
-	 * Racy reads, for addresses only (see the top of the file): the
-	 * shard (its lock, LRU ends, budget and hints), the slot line the
-	 * insert writes, and when it is full the lines of the next victim
-	 * and its slot as the last eviction left them (cache_victim_hint(): the
-	 * tail may have changed since, then these are loaded for nothing).
-	 */
-	__builtin_prefetch(s, 1);
-	__builtin_prefetch((const uint8_t *)s + CACHE_LINE, 1);
-	mask = __atomic_load_n(&s->nslots, __ATOMIC_ACQUIRE) - 1;
-	__builtin_prefetch(&s->slots[h & mask], 1);
-	if ((t = __atomic_load_n(&s->vtail, __ATOMIC_RELAXED)) != NULL) {
-		__builtin_prefetch(t, 1);
-		__builtin_prefetch(&s->slots[__atomic_load_n(&s->vslot,
-		    __ATOMIC_RELAXED) & mask], 1);
-	}
-}
-
 /*
  * Whether e's question bits, worked out again if they are of another
  * generation than qc's, meet qc's stop mask: a name the policy must be
@@ -898,7 +844,7 @@ cache_insert(struct cache *c, const struct wire_query *q, const uint8_t *msg,
 		s->evictions++;
 	}
 	if (dead != NULL)
-		cache_victim_hint(s);
+		cache_prefetch_victim(s);
 	cache_grow(s);
 	if (cache_link(s, e) == 0)
 		s->inserts++;
@@ -965,7 +911,7 @@ cache_fail(struct cache *c, const struct wire_query *q, uint32_t now)
 		s->evictions++;
 	}
 	if (dead != NULL)
-		cache_victim_hint(s);
+		cache_prefetch_victim(s);
 	cache_grow(s);
 	if (cache_link(s, e) != 0) {
 		s->unstored++;
@@ -994,8 +940,6 @@ cache_flush(struct cache *c)
 		/* Detach the whole LRU list under the lock, free it after. */
 		pthread_mutex_lock(&s->lock);
 		dead = s->head;
-		if (s->tail != NULL)
-			s->tail->next = NULL;	/* stale: see cache_unlink() */
 		s->head = s->tail = NULL;
 		/*
 		 * cache_prefetch_entry() reads the slots unlocked, with
@@ -1050,11 +994,8 @@ cache_verify_shard(const struct cache_shard *s, size_t *far)
 	uint64_t			 n = 0, slotted = 0, v;
 	size_t				 bytes = 0, mask = s->nslots - 1, i, d;
 
-	for (e = s->head; e != NULL; prev = e, e = e == s->tail ? NULL :
-	    e->next) {
+	for (e = s->head; e != NULL; prev = e, e = e->next) {
 		if (e->prev != prev || ++n > s->entries)
-			return (-1);
-		if (prev != NULL && e->prev_slot != (uint32_t)prev->hash)
 			return (-1);
 		bytes += e->charge;
 		/* In the run of its hash, before any empty slot. */
@@ -1067,8 +1008,7 @@ cache_verify_shard(const struct cache_shard *s, size_t *far)
 			return (-1);
 	}
 	if (prev != s->tail || n != s->entries || bytes != s->bytes ||
-	    bytes > s->max_bytes || (prev != NULL &&
-	    s->tail_slot != (uint32_t)prev->hash))
+	    bytes > s->max_bytes)
 		return (-1);
 	/* No other slot taken: each entry has one, found above. */
 	for (i = 0; i < s->nslots; i++) {

@@ -120,14 +120,6 @@ void		 cache_prefetch(struct cache *, uint64_t h);
 int		 cache_prefetch_entry(struct cache *, uint64_t h);
 
 /*
- * A hint, without the lock, for cache_insert() of an answer to the
- * question of hash h, soon: loads the lines it writes (the shard's lock,
- * its slot line, and when the cache is full those of evicting the LRU
- * tail), which its lookup's miss loaded an upstream round trip ago.
- */
-void		 cache_prefetch_insert(struct cache *, uint64_t h);
-
-/*
  * One lookup: the question q (its lname, qtype, qclass and DO bit are the
  * key; its ID, spelling of the name and EDNS shape the answer written), at
  * time now, for a client that takes at most udp_max octets (as for

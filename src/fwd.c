@@ -1034,10 +1034,6 @@ fwd_job_answer(struct fwd_job *job, uint8_t *msg, size_t len, int tcp,
 	uint16_t		 flags;
 	unsigned		 dropped;
 
-	/* The cache's lines for the insert load while the answer is read. */
-	if (fwd->cache != NULL)
-		cache_prefetch_insert(fwd->cache,
-		    wire_qhash(&STAILQ_FIRST(&job->waiters)->q));
 	fwd_health_ok(job);
 
 	/* Truncated over UDP: the same upstream over TCP. */

@@ -816,11 +816,8 @@ test_cache_second_chance(void **state)
 
 /*
  * The LRU list when entries leave it from the tail, the middle and the
- * head (replaced, or expired at a lookup): the tail's next is left stale
- * (cache_unlink()) and each entry keeps its neighbour's slot
- * (prev_slot), which cache_verify() checks at every step; evictions then
- * take the rest in their order. cache_prefetch_insert(), a hint, changes
- * nothing.
+ * head (replaced, or expired at a lookup), checked by cache_verify() at
+ * every step; evictions then take the rest in their order.
  */
 static void
 test_cache_lru_order(void **state)
@@ -853,9 +850,7 @@ test_cache_lru_order(void **state)
 	/* Room for 8 entries (one shard), not 9. */
 	c = cache_new(one * 8 + one / 2, 0, 86400, 3600);
 	assert_non_null(c);
-	cache_prefetch_insert(c, wire_qhash(&q[0]));
 	for (i = 0; i < 8; i++) {
-		cache_prefetch_insert(c, wire_qhash(&q[i]));
 		cache_insert(c, &q[i], a[i].buf, &a[i].sc, T0, 0, 0);
 		assert_int_equal(cache_verify(c, NULL), 0);
 	}
@@ -875,7 +870,6 @@ test_cache_lru_order(void **state)
 
 	/* One more fits; five more evict 1, 2, 4, 6, 3 in their order. */
 	for (i = 8; i < 14; i++) {
-		cache_prefetch_insert(c, wire_qhash(&q[i]));
 		cache_insert(c, &q[i], a[i].buf, &a[i].sc, T0 + 100, 0, 0);
 		assert_int_equal(cache_verify(c, NULL), 0);
 		cache_stats(c, &st);
