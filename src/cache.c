@@ -25,8 +25,10 @@
  * The index is a table of 8-octet slots, open addressing with linear
  * probing: a slot holds its entry's address (48 bits, which user space
  * addresses fit; an entry at an address that does not is just not
- * stored), its distance from the slot its hash picks (8 bits) and 8 more
- * bits of the hash as a tag; 0 is an empty slot. A lookup reads the
+ * stored; malloc()'s 16-octet alignment leaves its low 4 bits to the
+ * hash bits above those that pick the slot, which a doubling needs), its
+ * distance from the slot its hash picks (8 bits) and 8 more bits of the
+ * hash as a tag; 0 is an empty slot. A lookup reads the
  * slots from the one its hash picks to the first empty one, eight to a
  * line, and an entry's line only when a tag matches (one in 256 for
  * another key): a miss reads one line of slots, a hit that line and the
@@ -100,6 +102,9 @@
 /* A slot: entry address, distance from its hash's slot, tag; 0: empty. */
 #define CACHE_ADDR_BITS		48
 #define CACHE_ADDR_MASK		((UINT64_C(1) << CACHE_ADDR_BITS) - 1)
+#define CACHE_SPARE_BITS	4	/* an entry's address is 16-aligned:
+					   its low bits carry hash bits */
+#define CACHE_SPARE_MASK	((UINT64_C(1) << CACHE_SPARE_BITS) - 1)
 #define CACHE_DIST_MAX		255
 
 /* One cached answer; the variable part follows the header. */
@@ -142,6 +147,9 @@ struct cache_shard {
 						   cache_prefetch_entry() */
 	size_t			 nslots;	/* a power of two; the same */
 	size_t			 maxslots;	/* the most it can need */
+	unsigned		 spare;		/* how many of every slot's
+						   spare bits hold hash bits
+						   (cache_grow()) */
 	struct cache_entry	*head;		/* most recently used */
 	struct cache_entry	*tail;		/* next to evict */
 	size_t			 max_bytes;
@@ -198,11 +206,18 @@ cache_tag(uint64_t h)
 	return ((h >> 40) & 0xff);
 }
 
-/* The slot of entry e at distance dist from its hash's slot. */
+/*
+ * The slot of entry e at distance dist from its hash's slot in a table of
+ * nslots; its spare bits carry the hash bits just above those that pick
+ * the slot, which the table's next doublings need (cache_grow()).
+ */
 static uint64_t
-cache_slot_make(const struct cache_entry *e, uint64_t dist)
+cache_slot_make(size_t nslots, const struct cache_entry *e, uint64_t dist)
 {
-	return ((uint64_t)(uintptr_t)e | dist << CACHE_ADDR_BITS |
+	unsigned	bits = (unsigned)__builtin_ctzll(nslots);
+
+	return ((uint64_t)(uintptr_t)e | ((e->hash >> bits) &
+	    CACHE_SPARE_MASK) | dist << CACHE_ADDR_BITS |
 	    cache_tag(e->hash) << 56);
 }
 
@@ -210,7 +225,8 @@ cache_slot_make(const struct cache_entry *e, uint64_t dist)
 static struct cache_entry *
 cache_slot_entry(uint64_t v)
 {
-	return ((struct cache_entry *)(uintptr_t)(v & CACHE_ADDR_MASK));
+	return ((struct cache_entry *)(uintptr_t)(v & CACHE_ADDR_MASK &
+	    ~CACHE_SPARE_MASK));
 }
 
 /* Its distance from the slot its hash picks. */
@@ -341,7 +357,8 @@ cache_link(struct cache_shard *s, struct cache_entry *e)
 {
 	size_t		 mask = s->nslots - 1, i, dist;
 
-	if (((uintptr_t)e & ~(uintptr_t)CACHE_ADDR_MASK) != 0 ||
+	if (((uintptr_t)e & ~(uintptr_t)(CACHE_ADDR_MASK &
+	    ~CACHE_SPARE_MASK)) != 0 ||
 	    (s->entries + 1) * 4 > s->nslots * 3)
 		return (-1);
 	i = e->hash & mask;
@@ -350,7 +367,7 @@ cache_link(struct cache_shard *s, struct cache_entry *e)
 			return (-1);
 		i = (i + 1) & mask;
 	}
-	cache_slot_set(&s->slots[i], cache_slot_make(e, dist));
+	cache_slot_set(&s->slots[i], cache_slot_make(s->nslots, e, dist));
 
 	e->prev = NULL;
 	e->next = s->head;
@@ -428,7 +445,12 @@ cache_victim(struct cache_shard *s)
  * Only inserts call it; if the allocation of the scratch table fails the
  * runs just get longer (and cache_link() refuses entries past three
  * quarters). The new slot of an entry needs one bit of its hash that its
- * old slot does not give: so this reads every entry, once a doubling.
+ * old slot does not give: its slot's spare bits hold the next few
+ * (cache_slot_make()), one used up a doubling, so that only one doubling
+ * in CACHE_SPARE_BITS + 1 reads every entry for it (and gives every slot
+ * its spare bits again). That read of every entry's line, cold in a large
+ * cache, under the shard's lock, took 12-24 % of veiligd's samples on the
+ * miss path while the cache filled (tests/bench/README.md).
  * The new table is built aside, then written over the old one in place
  * (see the top: readers without the lock), then its size published.
  */
@@ -436,8 +458,9 @@ static void
 cache_grow(struct cache_shard *s)
 {
 	struct cache_entry	*e;
-	uint64_t		*nt, v;
-	size_t			 n, i, j, dist;
+	uint64_t		*nt, v, nv;
+	size_t			 n, i, j, dist, mask = s->nslots - 1;
+	unsigned		 bits = (unsigned)__builtin_ctzll(s->nslots);
 
 	if ((s->entries + 1) * 2 <= s->nslots || s->nslots * 2 > s->maxslots)
 		return;
@@ -447,8 +470,17 @@ cache_grow(struct cache_shard *s)
 	for (i = 0; i < s->nslots; i++) {
 		if ((v = s->slots[i]) == 0)
 			continue;
-		e = cache_slot_entry(v);
-		j = e->hash & (n - 1);
+		if (s->spare > 0) {
+			/* Its hash's old slot, and the bit above from v. */
+			j = ((i - cache_slot_dist(v)) & mask) |
+			    (size_t)(v & 1) << bits;
+			nv = (v & ~(CACHE_SPARE_MASK | (uint64_t)CACHE_DIST_MAX <<
+			    CACHE_ADDR_BITS)) | (v & CACHE_SPARE_MASK) >> 1;
+		} else {
+			e = cache_slot_entry(v);
+			j = e->hash & (n - 1);
+			nv = cache_slot_make(n, e, 0);
+		}
 		for (dist = 0; nt[j] != 0; dist++)
 			j = (j + 1) & (n - 1);
 		/*
@@ -460,11 +492,12 @@ cache_grow(struct cache_shard *s)
 			free(nt);
 			return;
 		}
-		nt[j] = cache_slot_make(e, dist);
+		nt[j] = nv | (uint64_t)dist << CACHE_ADDR_BITS;
 	}
 	for (i = 0; i < n; i++)
 		cache_slot_set(&s->slots[i], nt[i]);
 	__atomic_store_n(&s->nslots, n, __ATOMIC_RELEASE);
+	s->spare = s->spare > 0 ? s->spare - 1 : CACHE_SPARE_BITS;
 	free(nt);
 }
 
@@ -528,6 +561,7 @@ cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
 		while (s->maxslots < most * 2)
 			s->maxslots *= 2;
 		s->nslots = CACHE_SLOTS_INIT;
+		s->spare = CACHE_SPARE_BITS;
 		/*
 		 * Each table starts i pages into its mapping (pages never
 		 * touched, so never backed). The mappings lie side by side,
@@ -1004,7 +1038,9 @@ cache_verify_shard(const struct cache_shard *s, size_t *far)
 			if (s->slots[i] == 0 || d >= s->nslots)
 				return (-1);
 		}
-		if (s->slots[i] != cache_slot_make(e, d))
+		/* Spare bits past the valid ones may be anything. */
+		if (((s->slots[i] ^ cache_slot_make(s->nslots, e, d)) &
+		    ~(CACHE_SPARE_MASK & ~((UINT64_C(1) << s->spare) - 1))) != 0)
 			return (-1);
 	}
 	if (prev != s->tail || n != s->entries || bytes != s->bytes ||

@@ -892,6 +892,49 @@ test_cache_lru_order(void **state)
 	cache_free(c);
 }
 
+/*
+ * A table that doubles five times (80,000 names over 64 shards, some
+ * 1,250 a shard, 128 slots to 4,096): four doublings place the slots by
+ * the hash bits their spare bits keep, the fifth reads every entry for
+ * them and gives the slots their spare bits again (cache_grow()). Every
+ * entry is then in its run with the spare bits its hash gives
+ * (cache_verify()) and found.
+ */
+static void
+test_cache_grow_spare(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q;
+	struct answer		 a;
+	struct cache_stats	 st;
+	ldns_pkt		*p;
+	char			 name[64];
+	int			 i, n = 80000;
+
+	(void)state;
+	c = cache_new(32 * 1024 * 1024, 0, 86400, 3600);
+	assert_non_null(c);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "s%d.grow.example.nl.", i);
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q);
+		make_a(name, 3600, "192.0.2.1", &a);
+		cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
+		if (i % 10000 == 0)
+			assert_int_equal(cache_verify(c, NULL), 0);
+	}
+	assert_int_equal(cache_verify(c, NULL), 0);
+	cache_stats(c, &st);
+	assert_int_equal(st.entries, n);
+	assert_int_equal(st.evictions, 0);
+	for (i = 0; i < n; i += 7) {
+		snprintf(name, sizeof name, "s%d.grow.example.nl.", i);
+		make_query(name, LDNS_RR_TYPE_A, 0, 1, &q);
+		assert_int_equal(lookup(c, &q, T0, 0, &p), CACHE_HIT);
+		ldns_pkt_free(p);
+	}
+	cache_free(c);
+}
+
 static void
 test_cache_replace(void **state)
 {
@@ -1581,6 +1624,7 @@ main(void)
 		cmocka_unit_test(test_cache_lru),
 		cmocka_unit_test(test_cache_second_chance),
 		cmocka_unit_test(test_cache_lru_order),
+		cmocka_unit_test(test_cache_grow_spare),
 		cmocka_unit_test(test_cache_replace),
 		cmocka_unit_test(test_cache_flush),
 		cmocka_unit_test(test_cache_small_out),
