@@ -106,6 +106,7 @@
 					   its low bits carry hash bits */
 #define CACHE_SPARE_MASK	((UINT64_C(1) << CACHE_SPARE_BITS) - 1)
 #define CACHE_DIST_MAX		255
+#define CACHE_DIST_FIELD	((uint64_t)CACHE_DIST_MAX << CACHE_ADDR_BITS)
 
 /* One cached answer; the variable part follows the header. */
 struct cache_entry {
@@ -474,8 +475,8 @@ cache_grow(struct cache_shard *s)
 			/* Its hash's old slot, and the bit above from v. */
 			j = ((i - cache_slot_dist(v)) & mask) |
 			    (size_t)(v & 1) << bits;
-			nv = (v & ~(CACHE_SPARE_MASK | (uint64_t)CACHE_DIST_MAX <<
-			    CACHE_ADDR_BITS)) | (v & CACHE_SPARE_MASK) >> 1;
+			nv = (v & ~(CACHE_SPARE_MASK | CACHE_DIST_FIELD)) |
+			    (v & CACHE_SPARE_MASK) >> 1;
 		} else {
 			e = cache_slot_entry(v);
 			j = e->hash & (n - 1);
@@ -1025,8 +1026,11 @@ static int
 cache_verify_shard(const struct cache_shard *s, size_t *far)
 {
 	const struct cache_entry	*e, *prev = NULL;
-	uint64_t			 n = 0, slotted = 0, v;
+	uint64_t			 n = 0, slotted = 0, v, valid;
 	size_t				 bytes = 0, mask = s->nslots - 1, i, d;
+
+	/* Spare bits past the valid ones may be anything. */
+	valid = ~CACHE_SPARE_MASK | ((UINT64_C(1) << s->spare) - 1);
 
 	for (e = s->head; e != NULL; prev = e, e = e->next) {
 		if (e->prev != prev || ++n > s->entries)
@@ -1038,9 +1042,8 @@ cache_verify_shard(const struct cache_shard *s, size_t *far)
 			if (s->slots[i] == 0 || d >= s->nslots)
 				return (-1);
 		}
-		/* Spare bits past the valid ones may be anything. */
 		if (((s->slots[i] ^ cache_slot_make(s->nslots, e, d)) &
-		    ~(CACHE_SPARE_MASK & ~((UINT64_C(1) << s->spare) - 1))) != 0)
+		    valid) != 0)
 			return (-1);
 	}
 	if (prev != s->tail || n != s->entries || bytes != s->bytes ||
