@@ -121,8 +121,6 @@
  * domtable_like_worth() let the caller (listset.c) judge from a sample
  * of its names, and read its lists once.
  */
-#include <sys/mman.h>
-
 #include <endian.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -131,6 +129,7 @@
 #include <unistd.h>
 
 #include "domtable.h"
+#include "huge.h"
 
 #define DOMTABLE_MAX_NAME	255
 #define DOMTABLE_NMATCH		3
@@ -139,7 +138,6 @@
 #define DOMTABLE_MIN_SLOTS	4
 #define DOMTABLE_FAN		256	/* buckets of the sort's first pass */
 #define DOMTABLE_PENDING	8	/* adds in flight to their slots */
-#define DOMTABLE_HUGE		(2U << 20)	/* a huge page */
 #define DOMTABLE_PREFETCH	4096	/* slots (48 KiB): prefetch above */
 #define DOMTABLE_OVER_SHARE	8	/* overlays: 1/8 of the names at most */
 #define DOMTABLE_K1		0x9e3779b97f4a7c15ULL
@@ -503,27 +501,6 @@ domtable_find(const struct domtable *t, size_t len,
 	}
 }
 
-/*
- * Ask for huge pages (2 MiB) for the whole pages of the len octets at p,
- * a large block not yet touched: its first touches then take one fault a
- * huge page instead of 512, and lookups that land anywhere in a table of
- * millions of names one TLB entry instead of one a 4 KiB page. Only where
- * the kernel does it on request (transparent_hugepage "madvise").
- */
-static void
-domtable_huge(void *p, size_t len)
-{
-	uintptr_t	a = (uintptr_t)p, start, end;
-	size_t		pg = DOMTABLE_HUGE;
-
-	if (len < 2 * pg)
-		return;
-	start = (a + pg - 1) & ~(uintptr_t)(pg - 1);
-	end = (a + len) & ~(uintptr_t)(pg - 1);
-	if (end > start)
-		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
-}
-
 /* Make room for one more of size octets in *p (of *cap, n used). */
 static int
 domtable_grow(void **p, size_t *cap, size_t n, size_t size)
@@ -568,7 +545,7 @@ domtable_resize(struct domtable_builder *b, size_t nslots)
 		return (-1);
 	if ((ns = calloc(nslots, sizeof *ns)) == NULL)
 		return (-1);
-	domtable_huge(ns, nslots * sizeof *ns);
+	huge_advise(ns, nslots * sizeof *ns);
 	for (i = 0; i < b->nslots; i++) {
 		o = &b->slots[i];
 		if (o->meta == 0)
@@ -638,7 +615,7 @@ domtable_builder_reserve(struct domtable_builder *b, size_t names)
 		    sizeof *b->ents)) == NULL)
 			return (-1);
 		b->ents = p;
-		domtable_huge((uint64_t *)p + b->nents,
+		huge_advise((uint64_t *)p + b->nents,
 		    names * sizeof *b->ents);
 		b->ents_cap = b->nents + names;
 	}
