@@ -169,22 +169,34 @@ static const char *const stats_limit_names[STATS_NLIMITS] = {
 #define STATS_SLOT_CAT		(1U << 9)  /* | category: blocked answers */
 
 /*
- * Add n to the counters that slot kind key names in d: the cold lines of
- * a stats_brec or a stats_counts (the same fields, wider). The one place
- * that reads a kind's fields back.
+ * Do F to each counter that slot kind key (STATS_SLOT_QUERY or
+ * STATS_SLOT_LAT) names in d: the cold lines of a stats_brec or a
+ * stats_counts (the same fields, wider). The one place that reads a
+ * kind's fields back.
  */
-#define STATS_SLOT_COUNT(d, key, n) do {				\
+#define STATS_SLOT_EACH(d, key, F) do {					\
 	unsigned stats_answer_ = ((key) >> 3) & 7;			\
 									\
 	if ((key) & STATS_SLOT_QUERY) {					\
-		(d)->qtype[((key) >> 6) & 31] += (n);			\
-		(d)->answer[stats_answer_] += (n);			\
+		F((d)->qtype[((key) >> 6) & 31]);			\
+		F((d)->answer[stats_answer_]);				\
 		/* A dropped query has no answer and so no rcode. */	\
 		if (stats_answer_ != STATS_DROPPED)			\
-			(d)->rcode[(key) & 7] += (n);			\
+			F((d)->rcode[(key) & 7]);			\
 	} else								\
-		(d)->lat[((key) >> 4) & 1][(key) & 15] += (n);		\
+		F((d)->lat[((key) >> 4) & 1][(key) & 15]);		\
 } while (0)
+
+/* Add n to the counters that slot kind key names in d. */
+#define STATS_SLOT_ADD_(x)	((x) += stats_n_)
+#define STATS_SLOT_COUNT(d, key, n) do {				\
+	uint32_t stats_n_ = (n);					\
+									\
+	STATS_SLOT_EACH(d, key, STATS_SLOT_ADD_);			\
+} while (0)
+
+/* Start loading the line of a counter that is about to be written. */
+#define STATS_SLOT_PREFETCH_(x)	__builtin_prefetch(&(x), 1)
 
 struct stats_brec {
 	uint32_t	pend[2];	/* answers of the batch, not timed yet */
@@ -2155,20 +2167,43 @@ static void
 stats_fold_prefetch(const struct stats *st, const struct stats_set *s,
     uint32_t sid)
 {
-	const char	*c;
-	size_t		 off;
+	const struct stats_period	*p;
+	const struct stats_brec		*r;
+	const struct stats_counts	*c;
+	size_t				 off;
+	uint32_t			 key;
+	unsigned			 i;
 
-	/* The record's first line; the others are seldom written. */
-	__builtin_prefetch(&s->recs[sid], 1);
-	if (st->boards[sid]->ival == NULL)
+	if ((p = st->boards[sid]->ival) == NULL)
 		return;
-	/* The counts a record adds to: up to lat_ns, not the categories. */
-	c = (const char *)&st->boards[sid]->ival->c;
-	for (off = 0; off < offsetof(struct stats_counts, cat); off += 64)
-		__builtin_prefetch(c + off, 1);
+	/*
+	 * The counters of its interval it adds to: those its slots name
+	 * (asked for 8 boards before, their line is in), lat_ns, and every
+	 * one up to lat_ns when the cold lines were written. Not the lines
+	 * of counters that nothing adds to: a board's usual second names
+	 * four or five lines of the eleven.
+	 */
+	r = &s->recs[sid];
+	c = &p->c;
+	__builtin_prefetch(&c->lat_ns, 1);
+	if (r->cold) {
+		for (off = 0; off < offsetof(struct stats_counts, cat);
+		    off += 64)
+			__builtin_prefetch((const char *)c + off, 1);
+	} else {
+		for (i = 0; i < STATS_NSLOTS; i++) {
+			if ((key = r->slot[i] >> STATS_SLOT_BITS) == 0)
+				continue;
+			if ((key & (STATS_SLOT_QUERY | STATS_SLOT_LAT)) == 0)
+				STATS_SLOT_PREFETCH_(c->cat[key &
+				    (STATS_MAX_CATS - 1)]);
+			else
+				STATS_SLOT_EACH(c, key, STATS_SLOT_PREFETCH_);
+		}
+	}
 	/* Its site table's pointer, which the blocked names read. */
 	if (s->ringlen != 0)
-		__builtin_prefetch(&st->boards[sid]->ival->sites);
+		__builtin_prefetch(&p->sites);
 }
 
 /*
@@ -2191,13 +2226,15 @@ stats_fold_recs(struct stats *st, struct stats_set *s, struct stats_cursor *c)
 	for (i = c->i; i < end; i++) {
 		/*
 		 * Boards come in no order and, with many, each is out of the
-		 * cache: the board 16 ahead, then 8 ahead (its interval
-		 * pointer loaded by then) the lines the fold reads and
-		 * writes, its record and the counts of its interval.
+		 * cache: the board and its record's first line 16 ahead,
+		 * then 8 ahead (its interval pointer and slots loaded by
+		 * then) the counters of its interval that it adds to.
 		 */
 		if (i + 16 < s->ndirty && (sid = s->dirty[i + 16]) <
-		    st->nboards)
+		    st->nboards) {
 			__builtin_prefetch(&st->boards[sid]->ival);
+			__builtin_prefetch(&s->recs[sid], 1);
+		}
 		if (i + 8 < s->ndirty && (sid = s->dirty[i + 8]) <
 		    st->nboards)
 			stats_fold_prefetch(st, s, sid);
