@@ -504,6 +504,100 @@ test_boundaries(void **state)
 	tconf_clear(&t);
 }
 
+/* The last record of type and board in a, NULL if none. */
+static json_t *
+record_last(json_t *a, const char *type, const char *board)
+{
+	json_t	*o, *last = NULL;
+	size_t	 i;
+
+	json_array_foreach(a, i, o) {
+		if (strcmp(json_string_value(json_object_get(o, "type")),
+		    type) == 0 && json_object_get(o, "board") != NULL &&
+		    strcmp(json_string_value(json_object_get(o, "board")),
+		    board) == 0)
+			last = o;
+	}
+	return (last);
+}
+
+/*
+ * A board's interval part is given back at the interval's close and
+ * taken again (by it or another board) in the next: nothing of the
+ * first interval's counts, clients or blocked sites may show in the
+ * second's records.
+ */
+static void
+test_period_reuse(void **state)
+{
+	static const char *const ids[] = { "alpha", "beta" };
+	struct tconf		 t;
+	struct stats		*st;
+	struct stats_map	*m;
+	struct stats_worker	*w;
+	json_t			*a, *o;
+	char			*cause;
+	unsigned		 c, round;
+	time_t			 t0, b1;
+
+	(void)state;
+	tconf_init(&t, ids, 2, 3);
+	t.c.stats_interval = 10;
+	t0 = time(NULL);
+	st = stats_new(&t.c, 1, &cause);
+	assert_non_null(st);
+	m = stats_map_new(st, &t.c, NULL);
+	assert_non_null(m);
+	w = stats_worker(st, 0);
+	b1 = (t0 / 10 + 1) * 10;
+
+	/* Interval 1: alpha only, 10 clients, a site blocked for 3. */
+	stats_worker_begin(w, 0);
+	for (c = 1; c <= 10; c++)
+		ask(w, m, 0, c, "www.example.nl", 1, STATS_CACHE, -1, 0);
+	for (c = 1; c <= 3; c++)
+		ask(w, m, 0, c, "ads.tracker.example.com", 1, STATS_BLOCKED,
+		    STATS_CAT_DENY, 3);
+	stats_tick(st, b1);
+	a = records(t.dir.path, t0, 0);
+	o = record_last(a, "board", "alpha");
+	assert_non_null(o);
+	assert_int_equal(num(o, "queries", NULL), 13);
+	assert_int_equal(json_array_size(json_object_get(o, "top_blocked")),
+	    1);
+	assert_null(record_last(a, "board", "beta"));
+	json_decref(a);
+
+	/* Intervals 2 and 3: one client each board; beta new in 2. */
+	for (round = 1; round <= 2; round++) {
+		stats_worker_begin(w, 0);
+		ask(w, m, 0, 50 + round, "www.example.nl", 1, STATS_CACHE,
+		    -1, 0);
+		ask(w, m, 0, 50 + round, "www.example.nl", 28, STATS_CACHE,
+		    -1, 0);
+		ask(w, m, 1, 60 + round, "www.example.nl", 1, STATS_CACHE,
+		    -1, 0);
+		stats_tick(st, b1 + 10 * round);
+		a = records(t.dir.path, t0, 0);
+		o = record_last(a, "board", "alpha");
+		assert_non_null(o);
+		assert_int_equal(num(o, "queries", NULL), 2);
+		assert_int_equal(num(o, "clients", NULL), 1);
+		assert_true(num(o, "answers", "blocked") <= 0);
+		assert_int_equal(json_array_size(json_object_get(o,
+		    "top_blocked")), 0);
+		assert_true(num(o, "top_blocked_hidden", "count") <= 0);
+		o = record_last(a, "board", "beta");
+		assert_non_null(o);
+		assert_int_equal(num(o, "queries", NULL), 1);
+		assert_int_equal(num(o, "clients", NULL), 1);
+		json_decref(a);
+	}
+	stats_map_free(m);
+	stats_free(st);
+	tconf_clear(&t);
+}
+
 /* A worker thread counting while main ticks: every query arrives. */
 struct counter {
 	struct stats_worker	*w;
@@ -1771,6 +1865,7 @@ main(void)
 		cmocka_unit_test(test_interval_records),
 		cmocka_unit_test(test_reload_keeps_boards),
 		cmocka_unit_test(test_boundaries),
+		cmocka_unit_test(test_period_reuse),
 		cmocka_unit_test(test_flip_under_load),
 		cmocka_unit_test(test_slices_under_load),
 		cmocka_unit_test(test_prometheus),
