@@ -512,6 +512,10 @@ query_rate(struct query_ctx *qc, const struct conf *conf, struct query *q,
 	return (query_rate_limit(qc, conf, q, msg, len));
 }
 
+/* query_prepare_at()'s found when no prefetch pass looked the board up
+   (-1 is a pass that found none). */
+#define QUERY_BOARD_UNSEEN	(-2)
+
 /*
  * The first half of query_answer()'s decision, which writes nothing: parse
  * pkt, find who is asking, and hash the question (the hash kept for the
@@ -548,11 +552,11 @@ query_prepare_at(struct query_ctx *qc, const struct snapshot *snap,
 
 	/*
 	 * Who is asking: query_decide() refuses no board, AXFR, IXFR. The
-	 * batch's prefetch pass found it already (found >= -1), and asked
+	 * batch's prefetch pass found it already (-1: no board), and asked
 	 * for its counters; else its board's counters load while the
 	 * policy works.
 	 */
-	if (found >= -1)
+	if (found != QUERY_BOARD_UNSEEN)
 		q->board = policy_board_at(snap->policy, found, &q->hot,
 		    &q->bindex);
 	else
@@ -561,7 +565,7 @@ query_prepare_at(struct query_ctx *qc, const struct snapshot *snap,
 	if (q->board == NULL || q->wq.qtype == WIRE_TYPE_AXFR ||
 	    q->wq.qtype == WIRE_TYPE_IXFR)
 		return;
-	if (found < -1)
+	if (found == QUERY_BOARD_UNSEEN)
 		stats_prefetch(qc->sw, snap->stats, (int)q->bindex,
 		    (const struct sockaddr *)&q->from);
 
@@ -691,7 +695,7 @@ enum query_next
 query_answer(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q, const uint8_t *pkt, size_t len)
 {
-	query_prepare_at(qc, snap, q, pkt, len, 0, -2);
+	query_prepare_at(qc, snap, q, pkt, len, 0, QUERY_BOARD_UNSEEN);
 	query_prefetch(qc, snap, q);
 	return (query_answer_prepared(qc, snap, q));
 }
@@ -700,7 +704,7 @@ void
 query_prepare(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q, const uint8_t *pkt, size_t len)
 {
-	query_prepare_at(qc, snap, q, pkt, len, 1, -2);
+	query_prepare_at(qc, snap, q, pkt, len, 1, QUERY_BOARD_UNSEEN);
 }
 
 void
@@ -708,7 +712,7 @@ query_prepare_batch(struct query_ctx *qc, const struct snapshot *snap,
     struct query *q, const uint8_t *pkt, size_t len, unsigned i)
 {
 	query_prepare_at(qc, snap, q, pkt, len, 1, i < qc->nbboard ?
-	    qc->bboard[i] : -2);
+	    qc->bboard[i] : QUERY_BOARD_UNSEEN);
 }
 
 void
