@@ -53,7 +53,9 @@
  *
  * It stops by itself: after -l seconds, or once -n queries are sent
  * (10 seconds when neither is given), it sends nothing more and waits at
- * most TIMEOUT for the answers still due. Then it prints how many queries
+ * most TIMEOUT for the answers still due. SIGTERM or SIGINT ends the
+ * sending early in the same way (make bench stops its second generator,
+ * at SCHED_IDLE on the server's core, when the first one ends). Then it prints how many queries
  * were answered (by rcode), lost (no answer within TIMEOUT), answered late
  * (after TIMEOUT: counted lost too), mismatched (an ID not in flight on
  * that socket, or an answer whose question is not the one sent), plus a
@@ -92,6 +94,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +213,9 @@ static int		 blast_srcopt;		/* 'R', 'S' or 0 */
 static int		 blast_unique;		/* -U */
 static int		 blast_tcp;		/* -T */
 static uint64_t		 blast_per_conn;	/* -m; 0: no limit */
+
+/* Set by SIGTERM and SIGINT: stop sending, as at the end of -l. */
+static volatile sig_atomic_t	 blast_stop;
 
 /* The queries. */
 static uint8_t			*blast_wire;
@@ -1546,7 +1552,8 @@ blast_run(void)
 
 	for (;;) {
 		now = blast_now();
-		if (sending && (now >= stop_at || (blast_count != 0 &&
+		if (sending && (blast_stop || now >= stop_at ||
+		    (blast_count != 0 &&
 		    blast_st.sent + blast_st.behind >= blast_count))) {
 			sending = 0;
 			stopped = now;
@@ -1855,6 +1862,30 @@ blast_options(int argc, char **argv)
 		    blast_tcp ? 16 : 32;
 }
 
+static void
+blast_stop_cb(int sig)
+{
+	(void)sig;
+	blast_stop = 1;
+}
+
+/*
+ * SIGTERM and SIGINT end the sending; the answers still due are waited
+ * for and counted. No SA_RESTART: a wait in ppoll returns at once.
+ */
+static void
+blast_signals(void)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = blast_stop_cb;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1)
+		err(1, "sigaction");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1862,6 +1893,7 @@ main(int argc, char **argv)
 	double		secs;
 	size_t		batch;
 
+	blast_signals();	/* first: a stop during the load counts too */
 	blast_options(argc, argv);
 	blast_load(blast_file);
 
