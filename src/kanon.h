@@ -59,6 +59,24 @@ void		 kanon_free(struct kanon *);
 int		 kanon_add(struct kanon *, const char *site, uint16_t cat,
 		    uint64_t client, uint64_t n);
 
+/*
+ * The hash of (site, cat) in table t, for kanon_prefetch() and
+ * kanon_add_hash(): a caller that adds many names to tables out of the
+ * cache works out each name's hash first and starts loading its line, so
+ * that the lines of a batch load together, then adds them.
+ */
+uint64_t	 kanon_hash(const struct kanon *, const char *site, uint16_t cat);
+
+/* Start loading the line where the entry of hash h is, or would go. */
+void		 kanon_prefetch(const struct kanon *, uint64_t h);
+
+/*
+ * kanon_add() of a site whose kanon_hash() in this table is h: the same
+ * counts, whatever was added to the table since the hash was taken.
+ */
+int		 kanon_add_hash(struct kanon *, const char *site, uint16_t cat,
+		    uint64_t h, uint64_t client, uint64_t n);
+
 /* Count n blocked answers whose site is not known (no room upstream). */
 void		 kanon_lost(struct kanon *, uint64_t n);
 

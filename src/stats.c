@@ -2045,20 +2045,47 @@ stats_fold_sites(struct stats *st, uint32_t sid)
 }
 
 /*
+ * The sites of the names n[0..j] of a fold's batch into site[], and the
+ * hashes of those in their boards' tables into h[], each line started
+ * loading. site_of() empties its table when it is full, which frees
+ * the strings it gave before: then the batch's earlier sites are asked
+ * again (the table has room now), so that none points at freed memory.
+ */
+static void
+stats_fold_site(struct stats *st, struct stats_bev **e, struct kanon **t,
+    const char **site, uint64_t *h, unsigned j)
+{
+	size_t		had = site_size(st->site);
+	unsigned	i;
+
+	site[j] = site_of(st->site, e[j]->name, e[j]->len);
+	if (site_size(st->site) < had)
+		for (i = 0; i < j; i++)
+			site[i] = site_of(st->site, e[i]->name, e[i]->len);
+	if (site[j] == NULL)
+		return;
+	h[j] = kanon_hash(t[j], site[j], e[j]->cat);
+	kanon_prefetch(t[j], h[j]);
+}
+
+/*
  * Fold a batch of the blocked names of a set, from c->off, into the
  * boards' site tables; 1 when the ring is done (and emptied). Every
  * name's board wrote its record, so its periods are in st->foldp, and
  * the line with the site table's pointer was loaded with the board's
- * counts. The tables of a batch's names are found and their heads start
- * loading, then the names are added, so that with many boards their
- * misses overlap instead of each name waiting for its board's table.
+ * counts. With many boards every table is out of the cache, so the
+ * misses of a batch overlap in two steps: the tables of its names are
+ * found and their heads start loading; then each name's site and its
+ * hash under its table's key are worked out and the line of its entry
+ * starts loading; then the names are added.
  */
 static int
 stats_fold_ring(struct stats *st, struct stats_set *s, struct stats_cursor *c)
 {
 	struct stats_bev	*e, *b[STATS_FOLD_BATCH];
 	struct kanon		*t[STATS_FOLD_BATCH];
-	const char		*site;
+	const char		*site[STATS_FOLD_BATCH];
+	uint64_t		 h[STATS_FOLD_BATCH];
 	size_t			 off = c->off, need;
 	uint64_t		 last = 0, lasth = 0;
 	unsigned		 n, j;
@@ -2072,11 +2099,12 @@ stats_fold_ring(struct stats *st, struct stats_set *s, struct stats_cursor *c)
 		__builtin_prefetch(t[n]);
 		b[n++] = e;
 	}
+	for (j = 0; j < n; j++)
+		stats_fold_site(st, b, t, site, h, j);
 	/* Records of one client follow each other: hash it once. */
 	for (j = 0; j < n; j++) {
 		e = b[j];
-		site = site_of(st->site, e->name, e->len);
-		if (site == NULL) {
+		if (site[j] == NULL) {
 			kanon_lost(t[j], e->count);
 			continue;
 		}
@@ -2085,7 +2113,7 @@ stats_fold_ring(struct stats *st, struct stats_set *s, struct stats_cursor *c)
 			last = e->client;
 			lasth = stats_ival_hash(st, last);
 		}
-		kanon_add(t[j], site, e->cat, lasth, e->count);
+		kanon_add_hash(t[j], site[j], e->cat, h[j], lasth, e->count);
 	}
 	c->off = off;
 	if (off < s->ringlen)

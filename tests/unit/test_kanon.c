@@ -5,7 +5,8 @@
  * entry limit never name a site; k = 0 names everything; the table's
  * shape: sites longer than an entry holds, more clients than it holds (a
  * larger k), growth over many sites, kanon_top()'s own copies of the
- * sites, and clients kept as 32 bits of their hash.
+ * sites, clients kept as 32 bits of their hash, and the hashes of a
+ * batch taken before its adds (kanon_add_hash()).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -281,6 +282,56 @@ test_growth(void **state)
 	assert_int_equal(b.left, 64 << 20);
 }
 
+/*
+ * kanon_add_hash() with hashes taken a batch before, as the fold takes
+ * them, the table growing in the middle of the batch (its lines then
+ * move) and a site coming twice in one batch: every site named or
+ * hidden with the counts of kanon_add() one name at a time.
+ */
+static void
+test_hash_batches(void **state)
+{
+	struct kanon_budget	 b = { 64 << 20 };
+	struct kanon		*one, *batch;
+	uint64_t		 h[32], hs1, hc1, hs2, hc2, c;
+	char			 site[32][64], want[4096];
+	int			 i, j, n;
+
+	(void)state;
+	one = kanon_new(3, 5000, &b);
+	batch = kanon_new(3, 5000, &b);
+	for (i = 0; i < 1200; i += 32) {
+		for (j = 0; j < 32; j++) {
+			/* Sites come back, one twice in a batch. */
+			n = j == 31 ? i % 100 : (i + j) % 100;
+			snprintf(site[j], sizeof site[j], n % 9 == 0 ?
+			    "site-%d.with-a-long-name.example" :
+			    "s%d.example", n);
+			h[j] = kanon_hash(batch, site[j], (uint16_t)(n % 3));
+			assert_int_equal(h[j], kanon_hash(batch, site[j],
+			    (uint16_t)(n % 3)));
+			kanon_prefetch(batch, h[j]);
+		}
+		for (j = 0; j < 32; j++) {
+			n = j == 31 ? i % 100 : (i + j) % 100;
+			c = (uint64_t)(i / 32 + j) % 4;
+			assert_int_equal(kanon_add(one, site[j],
+			    (uint16_t)(n % 3), c, 1), 0);
+			assert_int_equal(kanon_add_hash(batch, site[j],
+			    (uint16_t)(n % 3), h[j], c, 1), 0);
+		}
+	}
+	assert_int_equal(kanon_size(one), kanon_size(batch));
+	snprintf(want, sizeof want, "%s", named(one, 5000, &hs1, &hc1));
+	assert_string_equal(named(batch, 5000, &hs2, &hc2), want);
+	assert_int_equal(hs1, hs2);
+	assert_int_equal(hc1, hc2);
+	assert_true(strlen(want) > 0);
+	kanon_free(one);
+	kanon_free(batch);
+	assert_int_equal(b.left, 64 << 20);
+}
+
 int
 main(void)
 {
@@ -293,6 +344,7 @@ main(void)
 		cmocka_unit_test(test_large_k),
 		cmocka_unit_test(test_client_bits),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_hash_batches),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
