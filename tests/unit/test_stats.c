@@ -192,6 +192,17 @@ records(const char *dir, time_t t, int day)
 	return (a);
 }
 
+/* Whether o is of type and of board (any board when NULL). */
+static int
+record_is(json_t *o, const char *type, const char *board)
+{
+	if (strcmp(json_string_value(json_object_get(o, "type")), type) != 0)
+		return (0);
+	return (board == NULL || (json_object_get(o, "board") != NULL &&
+	    strcmp(json_string_value(json_object_get(o, "board")),
+	    board) == 0));
+}
+
 /* The record of type and board (or upstream) in a, or NULL. */
 static json_t *
 record(json_t *a, const char *type, const char *board)
@@ -200,12 +211,7 @@ record(json_t *a, const char *type, const char *board)
 	size_t	 i;
 
 	json_array_foreach(a, i, o) {
-		if (strcmp(json_string_value(json_object_get(o, "type")),
-		    type) != 0)
-			continue;
-		if (board == NULL || (json_object_get(o, "board") != NULL &&
-		    strcmp(json_string_value(json_object_get(o, "board")),
-		    board) == 0))
+		if (record_is(o, type, board))
 			return (o);
 	}
 	return (NULL);
@@ -512,10 +518,7 @@ record_last(json_t *a, const char *type, const char *board)
 	size_t	 i;
 
 	json_array_foreach(a, i, o) {
-		if (strcmp(json_string_value(json_object_get(o, "type")),
-		    type) == 0 && json_object_get(o, "board") != NULL &&
-		    strcmp(json_string_value(json_object_get(o, "board")),
-		    board) == 0)
+		if (record_is(o, type, board))
 			last = o;
 	}
 	return (last);
