@@ -57,12 +57,14 @@ enum fake_mode {
 	FAKE_FORGED,		/* first a forged answer (another address)
 				   in lower case, then the right one */
 	FAKE_POISON,		/* the answer, and records of other names */
+	FAKE_HOLD,		/* answers kept until fake_release() */
 };
 
 #define FAKE_LATE_MS	150
 #define FAKE_SEEN	256	/* queries whose port and ID are kept */
 
 #define FAKE_MAX_CONNS	4
+#define FAKE_HELD	64	/* FAKE_HOLD: answers kept at most */
 
 /* One fake upstream. */
 struct fake {
@@ -86,6 +88,11 @@ struct fake {
 	struct sockaddr_storage	 late_to;
 	socklen_t		 late_tolen;
 	int			 last_do;
+	uint8_t			*held[FAKE_HELD];	/* FAKE_HOLD */
+	size_t			 heldlen[FAKE_HELD];
+	struct sockaddr_storage	 heldto[FAKE_HELD];
+	socklen_t		 heldtolen[FAKE_HELD];
+	unsigned		 nheld;
 };
 
 /* What one callback saw. */
@@ -299,6 +306,14 @@ fake_udp_cb(int fd, short events, void *arg)
 			ans = fake_poison(buf, n, &alen);
 			fake_send(fd, ans, alen, &from, fromlen);
 			break;
+		case FAKE_HOLD:
+			assert_true(fk->nheld < FAKE_HELD);
+			fk->held[fk->nheld] = fake_answer(buf, n, 0, 0, 0, NULL,
+			    1, &fk->heldlen[fk->nheld]);
+			fk->heldto[fk->nheld] = from;
+			fk->heldtolen[fk->nheld] = fromlen;
+			fk->nheld++;
+			break;
 		}
 	}
 }
@@ -314,6 +329,25 @@ fake_late_cb(int fd, short events, void *arg)
 	assert_int_equal(sendto(fk->udp, fk->late_ans, fk->late_len, 0,
 	    (struct sockaddr *)&fk->late_to, fk->late_tolen),
 	    (ssize_t)fk->late_len);
+}
+
+/*
+ * FAKE_HOLD: send every answer kept, at once, outside the loop, and give
+ * loopback the moment it takes to queue them on the forwarder's socket
+ * (it delivers in the sender's context unless the kernel defers that to
+ * ksoftirqd): the next loop pass finds them all waiting there.
+ */
+static void
+fake_release(struct fake *fk)
+{
+	struct timespec	ts = { 0, 20 * 1000 * 1000 };
+	unsigned	i;
+
+	for (i = 0; i < fk->nheld; i++)
+		fake_send(fk->udp, fk->held[i], fk->heldlen[i], &fk->heldto[i],
+		    fk->heldtolen[i]);
+	fk->nheld = 0;
+	nanosleep(&ts, NULL);
 }
 
 /* A length-prefixed query on a TCP connection to the fake. */
@@ -422,6 +456,8 @@ fake_free(struct fake *fk)
 
 	for (i = 0; i < fk->nconns; i++)
 		bufferevent_free(fk->conns[i]);
+	for (i = 0; i < fk->nheld; i++)
+		free(fk->held[i]);
 	evconnlistener_free(fk->lis);
 	event_free(fk->uev);
 	event_free(fk->late);
@@ -529,6 +565,25 @@ run_for(long ms)
 	for (i = 0; i < 100000 && !expired; i++)
 		event_base_loop(base, EVLOOP_ONCE);
 	event_free(guard);
+}
+
+/* Run the loop until fk holds n answers (FAKE_HOLD), or fail after 5 s. */
+static void
+run_until_held(struct fake *fk, unsigned n)
+{
+	struct event	*guard;
+	struct timeval	 tv = { 5, 0 };
+	int		 i;
+
+	expired = 0;
+	guard = evtimer_new(base, guard_cb, NULL);
+	assert_non_null(guard);
+	evtimer_add(guard, &tv);
+	for (i = 0; i < 100000 && fk->nheld < n && !expired; i++)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(guard);
+	assert_false(expired);
+	assert_int_equal(fk->nheld, n);
 }
 
 /* Use these fakes as the upstreams, in this order. */
@@ -1228,6 +1283,56 @@ test_reuse_concurrent(void **state)
 	fake_free(fk);
 }
 
+/* Ask n questions at once, named prefix<i>.example.nl., into r[i]. */
+static void
+ask_many(struct result *r, unsigned n, const char *prefix)
+{
+	struct wire_query	q;
+	char			name[64];
+	unsigned		i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "%s%u.example.nl.", prefix, i);
+		make_query(&q, name, 0, (uint16_t)i);
+		assert_int_equal(fwd_query(fwd, &ups_cur, &q, done_cb, &r[i]),
+		    0);
+	}
+}
+
+/*
+ * One wake-up of an upstream socket settles every answer queued on it
+ * (up to 16 batches of 16), not one recvmmsg() batch of 16: answers left
+ * there wait behind a loop pass of new queries (fwd_sock_cb(), 2d258f6).
+ * 40 answers wait on the socket before the one loop pass: two full
+ * batches and a short one.
+ */
+static void
+test_drain(void **state)
+{
+	struct fake		*fk = fake_new(FAKE_HOLD);
+	struct result		 r[40];
+	struct fwd_stats	 st;
+	unsigned		 i;
+
+	(void)state;
+	memset(r, 0, sizeof r);
+	set_ups(&fk, 1, 1000, 3);
+	ask_many(r, 40, "d");
+	run_until_held(fk, 40);
+	assert_int_equal(ndone, 0);
+	fake_release(fk);
+	event_base_loop(base, EVLOOP_ONCE);
+	assert_int_equal(ndone, 40);
+	for (i = 0; i < 40; i++) {
+		assert_true(r[i].ok);
+		assert_int_equal(r[i].qid, i);
+	}
+	fwd_stats(fwd, &st);
+	assert_int_equal(st.sockets, 1);
+	assert_int_equal(st.in_flight, 0);
+	fake_free(fk);
+}
+
 /*
  * An answer that comes after its attempt timed out is dropped, though it
  * is for the same question and comes on the socket the next attempt
@@ -1611,6 +1716,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reuse_concurrent, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_answer, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable, setup,
