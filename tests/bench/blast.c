@@ -227,6 +227,7 @@ static uint32_t			 blast_cursor;	/* next query to send */
 static struct blast_sock	*blast_socks;
 static struct blast_stats	 blast_st;
 static struct timespec		 blast_t0;
+static uint64_t			 blast_sending;	/* ns sending lasted */
 static int			 blast_ep;	/* TCP: the epoll instance */
 static struct pollfd		*blast_pfd;	/* UDP: the sockets, for ppoll */
 
@@ -251,6 +252,12 @@ union blast_ctl {
 	uint8_t		buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 };
 
+/* Space for one SCM_TIMESTAMPNS control message. */
+union blast_stamp {
+	struct cmsghdr	hdr;
+	uint8_t		buf[CMSG_SPACE(sizeof(struct timespec))];
+};
+
 /* Batch buffers, reused by every send and receive. */
 static struct mmsghdr	*blast_msgs;
 static struct iovec	*blast_iov;	/* four per message on send */
@@ -261,6 +268,7 @@ static union blast_ctl	*blast_ctl;	/* -R, -S: a source per message */
 static struct sockaddr_storage *blast_from; /* -R, -S: who answered */
 static uint16_t		*blast_ids;
 static uint8_t		*blast_rbuf;	/* BLAST_RECV_SIZE per message */
+static union blast_stamp *blast_stamps;	/* open loop: when each came */
 
 static const char *blast_rcode_names[16] = {
 	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
@@ -724,6 +732,14 @@ blast_udp_open(uint32_t i)
 	    sizeof size) == -1)
 		(void)setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &size,
 		    sizeof size);
+	/*
+	 * Open loop: the kernel stamps each answer as it comes, since blast
+	 * reads only once a step (blast_udp_wait); without the stamp, the
+	 * answer's time is when it was read.
+	 */
+	if (blast_rate > 0 && setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS,
+	    &(int){ 1 }, sizeof(int)) == -1)
+		warn("SO_TIMESTAMPNS");
 	if (blast_src_count == 0 && connect(s->fd,
 	    (struct sockaddr *)&blast_ss, blast_sslen) == -1)
 		err(1, "connect %s port %d", blast_addr, blast_port);
@@ -1232,6 +1248,34 @@ blast_from_target(const struct sockaddr_storage *ss)
 }
 
 /*
+ * Open loop: when the kernel took answer h in (SO_TIMESTAMPNS), in ns
+ * since the start, from now and real, CLOCK_REALTIME read beside it; now
+ * when there is no stamp. The stamp is wall-clock time, so only its
+ * distance from real counts: the wall clock's steps and slewing between
+ * the two do not.
+ */
+static inline uint64_t
+blast_stamp(struct msghdr *h, uint64_t now, const struct timespec *real)
+{
+	struct cmsghdr	*c;
+	struct timespec	 ts;
+	int64_t		 ago;
+
+	for (c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level != SOL_SOCKET ||
+		    c->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		memcpy(&ts, CMSG_DATA(c), sizeof ts);
+		ago = (int64_t)(real->tv_sec - ts.tv_sec) * 1000000000LL +
+		    (real->tv_nsec - ts.tv_nsec);
+		if (ago > 0 && (uint64_t)ago < now)
+			return (now - (uint64_t)ago);
+		break;
+	}
+	return (now);
+}
+
+/*
  * Read what UDP socket s has; an ICMP error (nothing listens) is counted.
  * With -S an answer from anyone but the target counts as mismatched.
  */
@@ -1239,6 +1283,7 @@ static void
 blast_udp_recv(struct blast_sock *s)
 {
 	struct msghdr	*h;
+	struct timespec	 real;
 	uint64_t	 now;
 	int		 i, k;
 
@@ -1255,6 +1300,10 @@ blast_udp_recv(struct blast_sock *s)
 				h->msg_name = &blast_from[i];
 				h->msg_namelen = sizeof blast_from[i];
 			}
+			if (blast_rate > 0) {
+				h->msg_control = &blast_stamps[i];
+				h->msg_controllen = sizeof blast_stamps[i];
+			}
 		}
 		k = recvmmsg(s->fd, blast_msgs, (unsigned int)blast_batch,
 		    MSG_DONTWAIT, NULL);
@@ -1267,6 +1316,8 @@ blast_udp_recv(struct blast_sock *s)
 				return;
 			err(1, "recvmmsg");
 		}
+		if (blast_rate > 0)
+			clock_gettime(CLOCK_REALTIME, &real);
 		now = blast_now();
 		for (i = 0; i < k; i++) {
 			if (blast_src_count != 0 &&
@@ -1275,7 +1326,9 @@ blast_udp_recv(struct blast_sock *s)
 				continue;
 			}
 			blast_answer(s, blast_rbuf + (size_t)i *
-			    BLAST_RECV_SIZE, blast_msgs[i].msg_len, now);
+			    BLAST_RECV_SIZE, blast_msgs[i].msg_len,
+			    blast_rate > 0 ? blast_stamp(&blast_msgs[i].msg_hdr,
+			    now, &real) : now);
 		}
 		if (k < blast_batch)
 			return;
@@ -1465,6 +1518,14 @@ blast_open_loop(struct blast_pace *p, uint64_t now)
 	if (blast_count != 0 && want > blast_count)
 		want = blast_count;
 	due = want > p->issued ? want - p->issued : 0;
+	/*
+	 * Whole steps only (but the last one of -n): an early wake-up sends
+	 * nothing, as a batch of a query or two costs a sendmmsg and, when
+	 * the server sleeps, its wake-up, as much as a whole step does.
+	 */
+	if (due < p->step && (blast_count == 0 || want < blast_count))
+		return ((uint64_t)((double)(p->issued + p->step) * 1e9 /
+		    blast_rate));
 	if (due > p->backlog) {
 		blast_st.behind += due - p->backlog;
 		p->issued += due - p->backlog;
@@ -1505,11 +1566,23 @@ blast_open_loop(struct blast_pace *p, uint64_t now)
  * some of the server's: it queues the answers).
  */
 static int
-blast_udp_wait(struct epoll_event *evs, const struct timespec *ts)
+blast_udp_wait(struct epoll_event *evs, const struct timespec *ts, int paced)
 {
 	static const struct timespec	zero;
 	int				i, k = 0, n;
 
+	/*
+	 * Paced (open loop, sending): sleep to the next step, then read
+	 * what came meanwhile, its times stamped by the kernel. Woken by
+	 * every answer, blast ran its loop for a few answers at a time and
+	 * sent a query or two a turn, each turn a timer set and cancelled
+	 * in ppoll: at 80 % of the saturated rate it used its whole core.
+	 */
+	if (paced && (ts->tv_sec != 0 || ts->tv_nsec != 0)) {
+		if (nanosleep(ts, NULL) == -1 && errno != EINTR)
+			err(1, "nanosleep");
+		ts = &zero;
+	}
 	n = ppoll(blast_pfd, (nfds_t)blast_nsocks, &zero, NULL);
 	if (n == 0 && (ts->tv_sec != 0 || ts->tv_nsec != 0))
 		n = ppoll(blast_pfd, (nfds_t)blast_nsocks, ts, NULL);
@@ -1591,7 +1664,7 @@ blast_run(void)
 		ts.tv_sec = (time_t)(d / 1000000000ULL);
 		ts.tv_nsec = (long)(d % 1000000000ULL);
 		n = blast_tcp ? epoll_pwait2(blast_ep, evs, blast_nsocks, &ts,
-		    NULL) : blast_udp_wait(evs, &ts);
+		    NULL) : blast_udp_wait(evs, &ts, sending && blast_rate > 0);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -1605,6 +1678,7 @@ blast_run(void)
 		}
 	}
 	free(evs);
+	blast_sending = stopped;
 	/*
 	 * The run lasts until sending stopped, or until the last answer
 	 * after that; not the wait for answers that never came.
@@ -1624,6 +1698,18 @@ blast_cpu(void)
 	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 }
 
+/*
+ * The rate blast sent at while sending, per second: in open loop the
+ * rate asked for when blast kept up with it, less when it could not (a
+ * full window, or blast held up for more than the backlog).
+ */
+static double
+blast_sent_rate(void)
+{
+	return (blast_sending > 0 ? (double)blast_st.sent * 1e9 /
+	    (double)blast_sending : 0);
+}
+
 /* Print the human summary to f. */
 static void
 blast_summary(FILE *f, double secs)
@@ -1640,8 +1726,10 @@ blast_summary(FILE *f, double secs)
 		fprintf(f, "  sources      %s (%" PRIu32 " addresses)\n",
 		    blast_sources, blast_src_count);
 	if (blast_rate > 0)
-		fprintf(f, "  rate         %.0f/s asked, at most %d in flight "
-		    "per socket\n", blast_rate, blast_window);
+		fprintf(f, "  rate         %.0f/s asked, %.0f/s sent (%.1f %%), "
+		    "at most %d in flight per socket\n", blast_rate,
+		    blast_sent_rate(), 100 * blast_sent_rate() / blast_rate,
+		    blast_window);
 	else
 		fprintf(f, "  window       %d per socket\n", blast_window);
 	fprintf(f, "  sent         %" PRIu64 "\n", blast_st.sent);
@@ -1718,6 +1806,7 @@ blast_line(int how, double secs)
 		{ "sockets", blast_nsocks, 1 },
 		{ "window", blast_window, 1 },
 		{ "rate", blast_rate, 0 },
+		{ "sent_qps", blast_sent_rate(), 0 },
 		{ "tcp", blast_tcp, 1 },
 		{ "sources", blast_src_count, 1 },
 	};
@@ -1907,9 +1996,11 @@ main(int argc, char **argv)
 	blast_from = calloc(batch, sizeof *blast_from);
 	blast_ids = calloc(batch, sizeof *blast_ids);
 	blast_rbuf = calloc(batch, BLAST_RECV_SIZE);
+	blast_stamps = calloc(batch, sizeof *blast_stamps);
 	if (blast_msgs == NULL || blast_iov == NULL || blast_idbuf == NULL ||
 	    blast_ubuf == NULL || blast_uniqs == NULL || blast_ctl == NULL ||
-	    blast_from == NULL || blast_ids == NULL || blast_rbuf == NULL)
+	    blast_from == NULL || blast_ids == NULL || blast_rbuf == NULL ||
+	    blast_stamps == NULL)
 		err(1, "calloc");
 	/* -U: a random start, so that no two runs share a label. */
 	if (getentropy(&blast_uniq_next, sizeof blast_uniq_next) == -1)
