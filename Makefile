@@ -5,7 +5,8 @@
 #   make bench    blast against veiligd, dnsdist, Unbound and echo
 #                 (every mix, 3 rounds of 5 s; make bench-quick: 2 s)
 #   make lint     function length and parameter limits (tests/funclen.py)
-#   make blast-test  blast's counts against echo (tests/bench, a second)
+#   make blast-test  blast's counts against echo (tests/bench, a second),
+#                 and make bench's open-loop marks (run --self-test)
 #   make tsan     the unit tests under ThreadSanitizer (make check runs it)
 #   make report-test   veilig-report's unit tests and its pages in Chromium
 #   make bench-report  a year of statistics for 1,000 boards into pages
@@ -273,9 +274,11 @@ $(B)/blast: tests/bench/blast.c | $(B)
 $(B)/echo: tests/bench/echo.c | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-# blast against echo and against a port where nothing listens (< 5 s).
+# blast against echo and against a port where nothing listens (< 5 s),
+# and make bench's open-loop accounting on made-up runs (no server).
 blast-test: $(B)/blast $(B)/echo
 	sh tests/bench/blast-test $(B)
+	/usr/bin/python3 tests/bench/run --self-test
 
 # What the in-process query benches share (tests/bench/qbench.h).
 $(B)/qbench.o: tests/bench/qbench.c tests/bench/qbench.h src/query.h | $(B)
