@@ -22,10 +22,13 @@
  *   gives its two-worker runs 8 x 16);
  * - open loop (-Q RATE): queries leave at RATE per second, paced in steps
  *   of about 20 us, whatever the answers do; WINDOW (large by default)
- *   only caps what one socket may have in flight. When blast itself is
- *   held up (a busy machine), it catches up with a burst, so the rate
- *   asked for is the rate sent; queries more than 100 ms late are
- *   skipped and counted "behind" instead.
+ *   only caps what one socket may have in flight. blast sleeps to each
+ *   step, then reads the answers that came meanwhile, which the kernel
+ *   stamps as they come (SO_TIMESTAMPNS), and sends the step's queries.
+ *   When blast itself is held up (a busy machine), it catches up with a
+ *   burst, so the rate asked for is the rate sent; queries more than
+ *   100 ms late are skipped and counted "behind" instead. It reports
+ *   the rate it sent (sent_qps) beside the rate asked.
  *
  * Three variations, for the mixes of make bench:
  *
@@ -1233,7 +1236,7 @@ blast_answer(struct blast_sock *s, const uint8_t *p, size_t len,
 	blast_st.rcodes[p[3] & 0x0f]++;
 	if (p[2] & 0x02)
 		blast_st.truncated++;
-	blast_hist_add(now - sl->sent);
+	blast_hist_add(now > sl->sent ? now - sl->sent : 0);
 }
 
 /* Whether an answer came from the target (-R, -S: the sockets are open). */
@@ -1251,8 +1254,9 @@ blast_from_target(const struct sockaddr_storage *ss)
  * Open loop: when the kernel took answer h in (SO_TIMESTAMPNS), in ns
  * since the start, from now and real, CLOCK_REALTIME read beside it; now
  * when there is no stamp. The stamp is wall-clock time, so only its
- * distance from real counts: the wall clock's steps and slewing between
- * the two do not.
+ * distance from real counts: a step of the wall clock matters only if it
+ * falls in those microseconds, and blast_answer takes a time before the
+ * send as the send's.
  */
 static inline uint64_t
 blast_stamp(struct msghdr *h, uint64_t now, const struct timespec *real)
