@@ -6,7 +6,8 @@
 #                 (every mix, 3 rounds of 5 s; make bench-quick: 2 s)
 #   make lint     function length and parameter limits (tests/funclen.py)
 #   make blast-test  blast's counts against echo (tests/bench, a second),
-#                 and make bench's open-loop marks (run --self-test)
+#                 and make bench's open-loop marks and boards target
+#                 (run --self-test)
 #   make tsan     the unit tests under ThreadSanitizer (make check runs it)
 #   make report-test   veilig-report's unit tests and its pages in Chromium
 #   make bench-report  a year of statistics for 1,000 boards into pages
