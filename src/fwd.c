@@ -40,7 +40,7 @@
  * lock. The job's own event (tev) only defers what must not happen
  * inside fwd_query() or a send (enum fwd_timer) to the loop.
  *
- * Random numbers come from arc4random_buf() in blocks (glibc 2.36 makes
+ * Random numbers come from a randbuf.h block (glibc 2.36 makes
  * arc4random() one getrandom() system call each, which showed up at 3 %
  * of the miss path).
  *
@@ -85,6 +85,7 @@
 #include "fwd.h"
 #include "log.h"
 #include "pool.h"
+#include "randbuf.h"
 #include "stats.h"
 #include "wire.h"
 
@@ -98,7 +99,6 @@
 #define FWD_SICK_SECS		5	/* ... for so long after */
 #define FWD_UPS_KEEP		32	/* upstream records kept when idle */
 #define FWD_SOCK_SLOTS		(2 * FWD_SOCK_QUERIES)	/* ID table */
-#define FWD_RANDOM_BUF		256	/* octets drawn at once */
 #define FWD_SEND_BATCH		32	/* queries per sendmmsg() at most */
 #define FWD_POOL_KEEP		128	/* idle jobs, and waiters, kept */
 #define FWD_PORTS_FILE		"/proc/sys/net/ipv4/ip_local_port_range"
@@ -237,8 +237,7 @@ struct fwd {
 	struct stats_worker	*rec;		/* per-upstream counts */
 	size_t			 max_jobs;	/* questions in flight at most */
 
-	uint8_t			 random[FWD_RANDOM_BUF];
-	size_t			 random_left;	/* unused, at the end */
+	struct randbuf		 random;	/* IDs, 0x20 bits */
 
 	/*
 	 * UDP queries wait here until the end of the loop's round, to go
@@ -277,18 +276,6 @@ fwd_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
-/* n random octets into out (n <= FWD_RANDOM_BUF). */
-static void
-fwd_random(struct fwd *fwd, void *out, size_t n)
-{
-	if (fwd->random_left < n) {
-		arc4random_buf(fwd->random, sizeof fwd->random);
-		fwd->random_left = sizeof fwd->random;
-	}
-	memcpy(out, fwd->random + sizeof fwd->random - fwd->random_left, n);
-	fwd->random_left -= n;
 }
 
 /* Hash the key of a question: the hash kept in q, if it has one. */
@@ -573,7 +560,7 @@ fwd_sock_claim(struct fwd *fwd, struct fwd_sock *s, struct fwd_job *job)
 	size_t		i;
 
 	do {
-		fwd_random(fwd, &id, sizeof id);
+		randbuf_take(&fwd->random, &id, sizeof id);
 	} while (fwd_sock_slot(s, id) != NULL);
 	for (i = id & (FWD_SOCK_SLOTS - 1); s->slots[i].used;
 	    i = (i + 1) & (FWD_SOCK_SLOTS - 1))
@@ -756,7 +743,7 @@ fwd_job_make_query(struct fwd_job *job, uint8_t *out, int tcp)
 	if (tcp)
 		return (wire_make_query(out, FWD_QUERY_MAX, &w->q, job->id,
 		    NULL));
-	fwd_random(job->fwd, bits, (job->name_len + 7) / 8);
+	randbuf_take(&job->fwd->random, bits, (job->name_len + 7) / 8);
 	wire_mix_case(job->qname, job->lname, job->name_len, bits);
 	return (wire_make_query(out, FWD_QUERY_MAX, &w->q, job->id,
 	    job->qname));
@@ -902,7 +889,7 @@ fwd_job_tcp(struct fwd_job *job)
 
 	fwd_job_close(job);
 	job->timer = FWD_TIMER_ATTEMPT;
-	fwd_random(fwd, &job->id, sizeof job->id);
+	randbuf_take(&fwd->random, &job->id, sizeof job->id);
 	if ((len = fwd_job_make_query(job, fwd->qbuf + 2, 1)) == 0)
 		return (-1);
 	fwd->qbuf[0] = len >> 8;
@@ -1412,7 +1399,7 @@ fwd_free(struct fwd *fwd)
 	while ((up = LIST_FIRST(&fwd->ups)) != NULL)
 		fwd_up_free(up);
 	free(fwd->buckets);
-	explicit_bzero(fwd->random, sizeof fwd->random);
+	randbuf_clear(&fwd->random);
 	free(fwd);
 }
 

@@ -28,11 +28,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "randbuf.h"
+
 struct kanon;
 
-/* Bytes that all tables sharing it may use; kanon_free() gives back. */
+/*
+ * What all tables of one kind share (one thread's): the bytes they may
+ * use (kanon_free() gives theirs back), and a block of random octets
+ * from which each new table takes a key of its own (a system call per
+ * table was most of a new board's cost in the statistics' fold). Start
+ * it zeroed but for left; randbuf_clear() its random when done.
+ */
 struct kanon_budget {
 	size_t		left;
+	struct randbuf	random;
 };
 
 /* One named site, as kanon_top() gives it. */

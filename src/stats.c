@@ -1739,6 +1739,8 @@ stats_free(struct stats *st)
 	free(st->as_ival);
 	free(st->as_day);
 	site_free(st->site);
+	randbuf_clear(&st->ival_budget.random);
+	randbuf_clear(&st->day_budget.random);
 	siphash_key_clear(&st->day_key);
 	siphash_key_clear(&st->ival_key);
 	siphash_key_clear(&st->set_key[0]);
