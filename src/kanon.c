@@ -62,8 +62,8 @@ _Static_assert(sizeof(struct kanon_entry) == 64,
 
 /*
  * An add reads the first line; the second only when it runs out of room.
- * The first KANON_CAP_MIN slots follow the head in its allocation: a new
- * table is one malloc(), and with 10,000 boards most tables are new.
+ * The first slots follow the head in its allocation: a new table is one
+ * malloc(), and with 10,000 boards most tables are new.
  */
 struct kanon {
 	struct siphash_key	 key;
@@ -119,21 +119,30 @@ kanon_lines(size_t n, void **mem)
 }
 
 struct kanon *
-kanon_new(unsigned k, size_t max_entries, struct kanon_budget *budget)
+kanon_new(unsigned k, size_t max_entries, struct kanon_budget *budget,
+    size_t expect)
 {
 	struct kanon	*t;
-
+	size_t		 cap = KANON_CAP_MIN;
 	void		*mem;
 
+	/*
+	 * Room for what it expects without growing (at most half full, as
+	 * kanon_add_hash() keeps it), but never more than its limit needs.
+	 */
+	if (expect > max_entries)
+		expect = max_entries;
+	while (cap < 2 * expect)
+		cap *= 2;
 	/* An entry counts its clients in 16 bits. */
-	if (k > UINT16_MAX || (t = kanon_lines(sizeof *t / 64 +
-	    KANON_CAP_MIN, &mem)) == NULL)
+	if (k > UINT16_MAX || (t = kanon_lines(sizeof *t / 64 + cap,
+	    &mem)) == NULL)
 		return (NULL);
 	t->mem = mem;
 	t->k = k;
 	t->max_entries = max_entries;
 	t->budget = budget;
-	t->cap = KANON_CAP_MIN;
+	t->cap = cap;
 	t->slots = (struct kanon_entry *)(void *)(t + 1);
 	randbuf_take(&budget->random, t->key.k, sizeof t->key.k);
 	return (t);

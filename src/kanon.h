@@ -54,10 +54,15 @@ struct kanon_site {
 /*
  * A table naming sites at k distinct clients (0: every site; at most
  * 65,535), with room for at most max_entries sites, drawing on budget.
- * NULL if out of memory or k is too large.
+ * It starts with room for expect sites (0: a few), so that a board's
+ * table need not grow, site by site, to what it held the interval
+ * before; what it keeps and names is the same whatever expect is, and
+ * only its entries are charged to the budget (its memory is at most
+ * twice what is charged, plus what expect needs). NULL if out of memory
+ * or k is too large.
  */
 struct kanon	*kanon_new(unsigned k, size_t max_entries,
-		    struct kanon_budget *budget);
+		    struct kanon_budget *budget, size_t expect);
 void		 kanon_free(struct kanon *);
 
 /*

@@ -400,6 +400,8 @@ struct stats_board {
 	struct stats_period	*day;
 	uint64_t		 clients_last;	/* last whole interval */
 	uint64_t		 clients_day;	/* today so far */
+	size_t			 sites_last;	/* sites of its last interval's
+						   table: the next one's size */
 };
 
 /* AS number counts of a period (open addressing). */
@@ -1933,13 +1935,19 @@ stats_period(struct stats *st, struct stats_period **pp)
 	return (*pp);
 }
 
-/* The interval's site table of board b; NULL if out of memory. */
+/*
+ * The site table of board sid's interval p; NULL if out of memory. It
+ * starts as large as the board's was the interval before: with 10,000
+ * boards nearly every blocked name is new to its board's table, and its
+ * growth from a few slots, one doubling after the other, was most of
+ * what such a name cost the fold beside the new entry itself.
+ */
 static struct kanon *
-stats_sites(struct stats *st, struct stats_period *p)
+stats_sites(struct stats *st, uint32_t sid, struct stats_period *p)
 {
 	if (p->sites == NULL)
 		p->sites = kanon_new(st->k, STATS_SITES_BOARD,
-		    &st->ival_budget);
+		    &st->ival_budget, st->boards[sid]->sites_last);
 	return (p->sites);
 }
 
@@ -2040,10 +2048,10 @@ stats_fold_sites(struct stats *st, uint32_t sid)
 	struct stats_period	*ival, *day;
 
 	if (sid < st->nboards && (ival = st->foldp[sid].ival) != NULL)
-		return (stats_sites(st, ival));
+		return (stats_sites(st, sid, ival));
 	if (stats_periods(st, sid, &ival, &day) == -1)
 		return (NULL);
-	return (stats_sites(st, ival));
+	return (stats_sites(st, sid, ival));
 }
 
 /*
@@ -2275,7 +2283,7 @@ stats_fold_recs(struct stats *st, struct stats_set *s, struct stats_cursor *c)
 			st->foldp[sid].day = day;
 			stats_counts_add(&ival->c, r);
 			if (r->cold && r->sites_lost != 0 &&
-			    (t = stats_sites(st, ival)) != NULL)
+			    (t = stats_sites(st, sid, ival)) != NULL)
 				kanon_lost(t, r->sites_lost);
 		}
 		/* The cold lines only when written: clean ones stay so. */
@@ -2604,7 +2612,7 @@ stats_json_sites(const struct stats *st, json_t *o, struct kanon *t,
 		json_array_append_new(a, e);
 		/* The day adds up what its intervals named. */
 		if (dayp != NULL && (dayp->sites != NULL || (dayp->sites =
-		    kanon_new(0, STATS_DAY_SITES, budget)) != NULL)) {
+		    kanon_new(0, STATS_DAY_SITES, budget, 0)) != NULL)) {
 			if (kanon_add(dayp->sites, v[i].site, v[i].cat, 0,
 			    v[i].count) == -1)
 				dayp->hidden += v[i].count;
@@ -2836,8 +2844,12 @@ stats_close_ival_board(struct stats *st, FILE *f, struct stats_board *b,
 {
 	uint64_t	ic, dc;
 
-	if (b->ival == NULL)
+	if (b->ival == NULL) {
+		b->sites_last = 0;
 		return;
+	}
+	b->sites_last = b->ival->sites != NULL ? kanon_size(b->ival->sites) :
+	    0;
 	/* The sketches are main's alone: counted once, here. */
 	ic = hll_count(&b->ival->hll);
 	dc = b->day != NULL ? hll_count(&b->day->hll) : 0;

@@ -6,7 +6,9 @@
  * shape: sites longer than an entry holds, more clients than it holds (a
  * larger k), growth over many sites, kanon_top()'s own copies of the
  * sites, clients kept as 32 bits of their hash, and the hashes of a
- * batch taken before its adds (kanon_add_hash()).
+ * batch taken before its adds (kanon_add_hash()); each table's own key
+ * from its budget's random block; a table sized for what it expects
+ * reporting what a grown one does.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,12 +45,12 @@ named(struct kanon *t, size_t top, uint64_t *hs, uint64_t *hc)
 static void
 test_threshold(void **state)
 {
-	struct kanon_budget	 b = { 1 << 20 };
+	struct kanon_budget	 b = { .left = 1 << 20 };
 	struct kanon		*t;
 	uint64_t		 hs, hc, c;
 
 	(void)state;
-	t = kanon_new(5, 100, &b);
+	t = kanon_new(5, 100, &b, 0);
 	assert_non_null(t);
 	/* Four clients, a thousand times each: never named. */
 	for (c = 1; c <= 4; c++)
@@ -81,12 +83,12 @@ test_threshold(void **state)
 static void
 test_order_and_top(void **state)
 {
-	struct kanon_budget	 b = { 1 << 20 };
+	struct kanon_budget	 b = { .left = 1 << 20 };
 	struct kanon		*t;
 	uint64_t		 hs, hc, c;
 
 	(void)state;
-	t = kanon_new(2, 100, &b);
+	t = kanon_new(2, 100, &b, 0);
 	for (c = 0; c < 2; c++) {
 		kanon_add(t, "b.example", 0, c, 10);
 		kanon_add(t, "a.example", 0, c, 10);
@@ -109,14 +111,14 @@ test_order_and_top(void **state)
 static void
 test_bounds(void **state)
 {
-	struct kanon_budget	 b = { 1 << 20 }, tiny = { 200 };
+	struct kanon_budget	 b = { .left = 1 << 20 }, tiny = { .left = 200 };
 	struct kanon		*t;
 	uint64_t		 hs, hc, c;
 	char			 site[32];
 	int			 i;
 
 	(void)state;
-	t = kanon_new(2, 10, &b);
+	t = kanon_new(2, 10, &b, 0);
 	for (i = 0; i < 15; i++) {
 		snprintf(site, sizeof site, "s%d.example", i);
 		for (c = 0; c < 3; c++)
@@ -130,7 +132,7 @@ test_bounds(void **state)
 	kanon_free(t);
 
 	/* Room for one entry but not for its clients: stays unnamed. */
-	t = kanon_new(50, 10, &tiny);
+	t = kanon_new(50, 10, &tiny, 0);
 	for (c = 0; c < 100; c++)
 		kanon_add(t, "x.example", 0, c, 1);
 	assert_string_equal(named(t, 10, &hs, &hc), "");
@@ -144,12 +146,12 @@ test_bounds(void **state)
 static void
 test_k0(void **state)
 {
-	struct kanon_budget	 b = { 1 << 20 };
+	struct kanon_budget	 b = { .left = 1 << 20 };
 	struct kanon		*t;
 	uint64_t		 hs, hc;
 
 	(void)state;
-	t = kanon_new(0, 100, &b);
+	t = kanon_new(0, 100, &b, 0);
 	kanon_add(t, "a.example", 0, 0, 5);
 	kanon_add(t, "a.example", 0, 0, 6);
 	kanon_add(t, "b.example", 1, 0, 3);
@@ -163,7 +165,7 @@ test_k0(void **state)
 static void
 test_long_sites(void **state)
 {
-	struct kanon_budget	 b = { 1 << 20 };
+	struct kanon_budget	 b = { .left = 1 << 20 };
 	struct kanon		*t;
 	const char		*a = "a-long-registrable-domain-name.example";
 	const char		*a2 = "a-long-registrable-domain-name.examplf";
@@ -171,7 +173,7 @@ test_long_sites(void **state)
 	char			 want[256];
 
 	(void)state;
-	t = kanon_new(3, 100, &b);
+	t = kanon_new(3, 100, &b, 0);
 	for (c = 1; c <= 3; c++) {
 		assert_int_equal(kanon_add(t, a, 4, c, 2), 0);
 		assert_int_equal(kanon_add(t, a2, 4, c, 1), 0);
@@ -194,13 +196,13 @@ test_long_sites(void **state)
 static void
 test_large_k(void **state)
 {
-	struct kanon_budget	 b = { 1 << 20 };
+	struct kanon_budget	 b = { .left = 1 << 20 };
 	struct kanon		*t;
 	uint64_t		 hs, hc, c;
 
 	(void)state;
-	assert_null(kanon_new(70000, 10, &b));
-	t = kanon_new(12, 100, &b);
+	assert_null(kanon_new(70000, 10, &b, 0));
+	t = kanon_new(12, 100, &b, 0);
 	for (c = 1; c <= 11; c++) {
 		/* Each client twice: repeats are not new clients. */
 		kanon_add(t, "many.example", 1, c * 0x9e3779b9U, 1);
@@ -223,12 +225,12 @@ test_large_k(void **state)
 static void
 test_client_bits(void **state)
 {
-	struct kanon_budget	 b = { 1 << 20 };
+	struct kanon_budget	 b = { .left = 1 << 20 };
 	struct kanon		*t;
 	uint64_t		 hs, hc, c;
 
 	(void)state;
-	t = kanon_new(2, 10, &b);
+	t = kanon_new(2, 10, &b, 0);
 	for (c = 1; c <= 5; c++)
 		kanon_add(t, "same.example", 0, c << 32 | 7, 1);
 	assert_string_equal(named(t, 10, &hs, &hc), "");
@@ -245,7 +247,7 @@ test_client_bits(void **state)
 static void
 test_growth(void **state)
 {
-	struct kanon_budget	 b = { 64 << 20 };
+	struct kanon_budget	 b = { .left = 64 << 20 };
 	struct kanon		*t;
 	struct kanon_site	*v;
 	uint64_t		 hs, hc, c;
@@ -253,7 +255,7 @@ test_growth(void **state)
 	int			 i, n;
 
 	(void)state;
-	t = kanon_new(2, 5000, &b);
+	t = kanon_new(2, 5000, &b, 0);
 	for (i = 0; i < 3000; i++) {
 		snprintf(site, sizeof site, i % 7 == 0 ?
 		    "site-%d.with-a-long-name.example" : "s%d.example", i);
@@ -291,15 +293,15 @@ test_growth(void **state)
 static void
 test_hash_batches(void **state)
 {
-	struct kanon_budget	 b = { 64 << 20 };
+	struct kanon_budget	 b = { .left = 64 << 20 };
 	struct kanon		*one, *batch;
 	uint64_t		 h[32], hs1, hc1, hs2, hc2, c;
 	char			 site[32][64], want[4096];
 	int			 i, j, n;
 
 	(void)state;
-	one = kanon_new(3, 5000, &b);
-	batch = kanon_new(3, 5000, &b);
+	one = kanon_new(3, 5000, &b, 0);
+	batch = kanon_new(3, 5000, &b, 0);
 	for (i = 0; i < 1200; i += 32) {
 		for (j = 0; j < 32; j++) {
 			/* Sites come back, one twice in a batch. */
@@ -332,6 +334,79 @@ test_hash_batches(void **state)
 	assert_int_equal(b.left, 64 << 20);
 }
 
+/*
+ * Each table takes a key of its own from its budget's block of random
+ * octets (16 of them, wiped from the block as they are taken): two
+ * tables hash a site apart.
+ */
+static void
+test_keys(void **state)
+{
+	struct kanon_budget	 b = { .left = 1 << 20 };
+	struct kanon		*t1, *t2;
+	static const uint8_t	 zero[32];
+
+	(void)state;
+	t1 = kanon_new(5, 100, &b, 0);
+	assert_int_equal(b.random.left, RANDBUF_SIZE - 16);
+	t2 = kanon_new(5, 100, &b, 0);
+	assert_int_equal(b.random.left, RANDBUF_SIZE - 32);
+	assert_memory_equal(b.random.buf, zero, sizeof zero);
+	/* 2^-64 that the keys agree on it. */
+	assert_true(kanon_hash(t1, "example.com", 1) !=
+	    kanon_hash(t2, "example.com", 1));
+	kanon_free(t1);
+	kanon_free(t2);
+	randbuf_clear(&b.random);
+	assert_int_equal(b.random.left, 0);
+}
+
+/*
+ * A table made for the sites its board had before (expect) keeps and
+ * names exactly what one grown from a few slots does: the same names,
+ * counts, hidden sites and answers, charges and limit, whether it
+ * expected fewer sites than came, as many, or more than its limit.
+ */
+static void
+test_expect(void **state)
+{
+	static const size_t	 expect[] = { 0, 1, 40, 300, 1000, 100000 };
+	struct kanon_budget	 b = { .left = 64 << 20 };
+	struct kanon		*t;
+	uint64_t		 hs, hc, hs0 = 0, hc0 = 0, c;
+	size_t			 left0 = 0, e;
+	char			 site[64], want[4096];
+	int			 i;
+
+	(void)state;
+	for (e = 0; e < sizeof expect / sizeof expect[0]; e++) {
+		t = kanon_new(3, 500, &b, expect[e]);
+		for (i = 0; i < 700; i++) {
+			snprintf(site, sizeof site, i % 7 == 0 ?
+			    "site-%d.with-a-long-name.example" :
+			    "s%d.example", i % 600);
+			for (c = 0; c <= (uint64_t)(i % 4); c++)
+				kanon_add(t, site, (uint16_t)(i % 3), c,
+				    (uint64_t)i + 1);
+		}
+		if (e == 0) {
+			left0 = b.left;
+			snprintf(want, sizeof want, "%s",
+			    named(t, 20, &hs0, &hc0));
+			assert_int_not_equal(hs0, 0);
+		} else {
+			assert_int_equal(b.left, left0);
+			assert_string_equal(named(t, 20, &hs, &hc), want);
+			assert_int_equal(hs, hs0);
+			assert_int_equal(hc, hc0);
+		}
+		assert_int_equal(kanon_size(t), 500);
+		kanon_free(t);
+		assert_int_equal(b.left, 64 << 20);
+	}
+	randbuf_clear(&b.random);
+}
+
 int
 main(void)
 {
@@ -345,6 +420,8 @@ main(void)
 		cmocka_unit_test(test_client_bits),
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_hash_batches),
+		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_expect),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
