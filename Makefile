@@ -246,7 +246,7 @@ lint:
 
 check: deps-check
 	$(MAKE) -j$(NPROC) WERROR=-Werror all $(B)/hitpath $(B)/hitbatch \
-	    $(B)/overlay $(B)/boardpath
+	    $(B)/overlay $(B)/boardpath $(B)/sitepath
 	$(MAKE) WERROR=-Werror lint hardencheck unit doccheck blast-test e2e
 	$(MAKE) -j$(NPROC) B=build/asan SAN=1 WERROR=-Werror all
 	$(MAKE) WERROR=-Werror asan
@@ -295,6 +295,10 @@ $(B)/hitpath: tests/bench/hitpath.c $(B)/qbench.o $(B)/libveilig.a
 $(B)/boardpath: tests/bench/boardpath.c $(B)/qbench.o $(B)/libveilig.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/qbench.o $(B)/libveilig.a \
 	    $(LDLIBS)
+
+# A blocked name new to its board, into the site tables, for callgrind.
+$(B)/sitepath: tests/bench/sitepath.c $(B)/libveilig.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
 
 # Cache hits one by one against the UDP worker's steps, in nanoseconds.
 $(B)/hitbatch: tests/bench/hitbatch.c $(B)/qbench.o $(B)/libveilig.a
