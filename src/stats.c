@@ -1938,9 +1938,10 @@ stats_period(struct stats *st, struct stats_period **pp)
 /*
  * The site table of board sid's interval p; NULL if out of memory. It
  * starts as large as the board's was the interval before: with 10,000
- * boards nearly every blocked name is new to its board's table, and its
- * growth from a few slots, one doubling after the other, was most of
- * what such a name cost the fold beside the new entry itself.
+ * boards nearly every blocked name is new to its board's table, which
+ * otherwise grows again from a few slots each interval, every doubling
+ * a fresh array zeroed and the entries copied (tests/bench/README.md,
+ * "Where 10,000 boards' extra CPU goes").
  */
 static struct kanon *
 stats_sites(struct stats *st, uint32_t sid, struct stats_period *p)
