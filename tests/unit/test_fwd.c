@@ -531,9 +531,9 @@ guard_cb(int fd, short events, void *arg)
 	event_base_loopbreak(base);
 }
 
-/* Run the loop until ndone reaches want, or fail after 5 seconds. */
+/* Run the loop until *count reaches want, or fail after 5 seconds. */
 static void
-run_until(unsigned want)
+run_count(const unsigned *count, unsigned want)
 {
 	struct event	*guard;
 	struct timeval	 tv = { 5, 0 };
@@ -543,11 +543,18 @@ run_until(unsigned want)
 	guard = evtimer_new(base, guard_cb, NULL);
 	assert_non_null(guard);
 	evtimer_add(guard, &tv);
-	for (i = 0; i < 100000 && ndone < want && !expired; i++)
+	for (i = 0; i < 100000 && *count < want && !expired; i++)
 		event_base_loop(base, EVLOOP_ONCE);
 	event_free(guard);
 	assert_false(expired);
-	assert_int_equal(ndone, want);
+	assert_int_equal(*count, want);
+}
+
+/* Run the loop until ndone reaches want, or fail after 5 seconds. */
+static void
+run_until(unsigned want)
+{
+	run_count(&ndone, want);
 }
 
 /* Run the loop for about ms milliseconds (to see that nothing happens). */
@@ -571,19 +578,7 @@ run_for(long ms)
 static void
 run_until_held(struct fake *fk, unsigned n)
 {
-	struct event	*guard;
-	struct timeval	 tv = { 5, 0 };
-	int		 i;
-
-	expired = 0;
-	guard = evtimer_new(base, guard_cb, NULL);
-	assert_non_null(guard);
-	evtimer_add(guard, &tv);
-	for (i = 0; i < 100000 && fk->nheld < n && !expired; i++)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(guard);
-	assert_false(expired);
-	assert_int_equal(fk->nheld, n);
+	run_count(&fk->nheld, n);
 }
 
 /* Use these fakes as the upstreams, in this order. */
