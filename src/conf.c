@@ -150,6 +150,10 @@ static const struct conf_key conf_keys[] = {
 	  "5s", OFF(tcp_query_ms), 0,
 	  "A TCP query must arrive whole, and unread answers be read, "
 	  "within this long." },
+	{ "server.receive-buffer", CONF_SIZE, 0, 64 * KIB, 256 * MIB, 0,
+	  "4MiB", OFF(receive_buffer), 0,
+	  "Kernel receive buffer of each listening UDP socket: room for "
+	  "a burst, at the price of delay." },
 	{ "upstreams", CONF_ADDRS, CONF_REQUIRED, 1, 32, 0,
 	  NULL, OFF(upstreams), OFF(nupstreams),
 	  "Recursive resolvers queries are forwarded to; port 53 if omitted." },

@@ -141,6 +141,9 @@ struct conf {
 						   default 64 */
 	uint32_t		 tcp_query_ms;	/* a query's octets, or unread
 						   answers, default 5000 */
+	uint64_t		 receive_buffer; /* SO_RCVBUF of each UDP
+						   listening socket, bytes,
+						   default 4 MiB */
 
 	/* upstreams: required, at least one; default port 53 */
 	struct conf_sockaddr	*upstreams;

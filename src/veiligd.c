@@ -171,9 +171,28 @@ veiligd_notify(const char *what)
 	sd_notify(0, what);
 }
 
+/*
+ * Say that what (a key, or "cache settings") of the file at path changed
+ * and waits for a restart: in the log, and to veiligctl reload (out, or
+ * NULL for SIGHUP), whose user would otherwise take it as applied.
+ */
+static void
+veiligd_restart_note(struct evbuffer *out, const char *path,
+    const char *what, int plural)
+{
+	const char	*them = plural ? "them" : "it";
+
+	log_warnx("%s: %s changed: restart veiligd to apply %s", path, what,
+	    them);
+	if (out != NULL)
+		evbuffer_add_printf(out, "%s: %s changed: restart veiligd to "
+		    "apply %s\n", path, what, them);
+}
+
 /* Warn about keys whose new value takes a restart to apply. */
 static void
-veiligd_reload_limits(const struct conf *old, const struct conf *new)
+veiligd_reload_limits(const struct conf *old, const struct conf *new,
+    struct evbuffer *out)
 {
 	size_t	i;
 	int	same;
@@ -184,32 +203,29 @@ veiligd_reload_limits(const struct conf *old, const struct conf *new)
 		    memcmp(&old->listen[i].ss, &new->listen[i].ss,
 		    old->listen[i].len) == 0;
 	if (!same)
-		log_warnx("%s: server.listen changed: restart veiligd to "
-		    "apply it", new->path);
+		veiligd_restart_note(out, new->path, "server.listen", 0);
 	if (old->workers != new->workers)
-		log_warnx("%s: server.workers changed: restart veiligd to "
-		    "apply it", new->path);
+		veiligd_restart_note(out, new->path, "server.workers", 0);
+	/* The sockets are opened once, as root, before root is given up. */
+	if (old->receive_buffer != new->receive_buffer)
+		veiligd_restart_note(out, new->path, "server.receive-buffer",
+		    0);
 	if (strcmp(old->control, new->control) != 0)
-		log_warnx("%s: control changed: restart veiligd to apply it",
-		    new->path);
+		veiligd_restart_note(out, new->path, "control", 0);
 	if (old->metrics.len != new->metrics.len ||
 	    memcmp(&old->metrics.ss, &new->metrics.ss, old->metrics.len) != 0)
-		log_warnx("%s: metrics changed: restart veiligd to apply it",
-		    new->path);
+		veiligd_restart_note(out, new->path, "metrics", 0);
 	if ((old->user == NULL) != (new->user == NULL) || (old->user != NULL &&
 	    strcmp(old->user, new->user) != 0))
-		log_warnx("%s: server.user changed: restart veiligd to apply "
-		    "it", new->path);
+		veiligd_restart_note(out, new->path, "server.user", 0);
 	if (old->cache_size != new->cache_size ||
 	    old->serve_stale != new->serve_stale ||
 	    old->max_ttl != new->max_ttl ||
 	    old->max_neg_ttl != new->max_neg_ttl ||
 	    old->failure_ttl != new->failure_ttl)
-		log_warnx("%s: cache settings changed: restart veiligd to "
-		    "apply them", new->path);
+		veiligd_restart_note(out, new->path, "cache settings", 1);
 	if (old->rrl_table_size != new->rrl_table_size)
-		log_warnx("%s: rrl.table-size changed: restart veiligd to "
-		    "apply it", new->path);
+		veiligd_restart_note(out, new->path, "rrl.table-size", 0);
 }
 
 /* Work for veiligd_background(): a function and its argument. */
@@ -394,7 +410,7 @@ veiligd_reload(struct veiligd *vd, struct evbuffer *out)
 		evbuffer_add_buffer(out, e.out);
 		evbuffer_free(e.out);
 	}
-	veiligd_reload_limits(vd->snap->conf, snap->conf);
+	veiligd_reload_limits(vd->snap->conf, snap->conf, out);
 	if (snap->conf->nboards == 0)
 		log_warnx("no board file matches %s: every client is refused",
 		    snap->conf->boards_glob);
@@ -533,7 +549,21 @@ veiligd_slice_cb(evutil_socket_t fd, short events, void *arg)
 	veiligd_slice_at(vd, stats_tick_slice(vd->stats, ns));
 }
 
-/* Once a second: the statistics fold and, now and then, write. */
+/* The kernel's figures of the listening UDP sockets (worker.h). */
+static void
+veiligd_rxq(struct veiligd *vd)
+{
+	unsigned	i;
+
+	for (i = 0; i < vd->nworkers; i++)
+		worker_rxq_read(vd->workers[i]);
+}
+
+/*
+ * Once a second: the statistics fold and, now and then, write; and the
+ * sockets' drops, often enough that their 32-bit count cannot wrap
+ * unseen.
+ */
 static void
 veiligd_tick_cb(evutil_socket_t fd, short events, void *arg)
 {
@@ -541,6 +571,7 @@ veiligd_tick_cb(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
+	veiligd_rxq(vd);
 	veiligd_slice_at(vd, stats_tick_begin(vd->stats, time(NULL),
 	    STATS_SLICE_NS));
 	veiligd_timer_in(vd->tick, stats_tick_usec());
@@ -600,6 +631,8 @@ veiligd_sum(const struct veiligd *vd, struct worker_stats *sum)
 		sum->tcp_client_limit += st.tcp_client_limit;
 		sum->tcp_deadline += st.tcp_deadline;
 		sum->tcp_unread += st.tcp_unread;
+		sum->rxq_drops += st.rxq_drops;
+		sum->rxq_octets += st.rxq_octets;
 	}
 }
 
@@ -683,6 +716,8 @@ veiligd_cmd_stats(void *arg, int argc, char **argv, struct evbuffer *out)
 			return (-1);
 		}
 	}
+	/* The main thread's, as the tick's: read now, not a second ago. */
+	veiligd_rxq(vd);
 	veiligd_sum(vd, &s);
 	cache_stats(vd->cache, &cs);
 	{
@@ -718,6 +753,9 @@ veiligd_cmd_stats(void *arg, int argc, char **argv, struct evbuffer *out)
 			{ "tcp.client-limit", s.tcp_client_limit },
 			{ "tcp.deadline", s.tcp_deadline },
 			{ "tcp.unread", s.tcp_unread },
+			/* The kernel's: the listening sockets were full. */
+			{ "udp.receive-drops", s.rxq_drops },
+			{ "udp.receive-queue-bytes", s.rxq_octets },
 		};
 
 		return (stats_show(vd->stats, board, json, extra,
@@ -844,6 +882,15 @@ veiligd_metrics_counters(struct veiligd *vd, struct evbuffer *out)
 	    "TCP answers dropped: the client left too many unread.");
 	evbuffer_add_printf(out, "veilig_tcp_unread_dropped_total %llu\n",
 	    (unsigned long long)s.tcp_unread);
+	metrics_head(out, "veilig_udp_receive_drops_total", "counter",
+	    "Datagrams the kernel dropped on the listening UDP sockets, their "
+	    "receive buffers being full (server.receive-buffer).");
+	evbuffer_add_printf(out, "veilig_udp_receive_drops_total %llu\n",
+	    (unsigned long long)s.rxq_drops);
+	metrics_head(out, "veilig_udp_receive_queue_bytes", "gauge",
+	    "Octets waiting in the listening UDP sockets' receive buffers.");
+	evbuffer_add_printf(out, "veilig_udp_receive_queue_bytes %llu\n",
+	    (unsigned long long)s.rxq_octets);
 	metrics_head(out, "veilig_workers", "gauge", "Worker threads.");
 	evbuffer_add_printf(out, "veilig_workers %u\n", vd->nworkers);
 	cache_stats(vd->cache, &cs);

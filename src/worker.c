@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <linux/sock_diag.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -71,7 +72,6 @@ _Static_assert(WORKER_BATCH <= QUERY_BATCH,
 					       kernel doubles it */
 #define WORKER_LATE_KEEP	128	/* idle records of forwarded queries
 					   kept for the next ones */
-#define WORKER_UDP_RCVBUF	(4 * 1024 * 1024) /* per UDP socket */
 
 /* Control message space for one IP_PKTINFO or IPV6_PKTINFO. */
 union worker_ctl {
@@ -97,6 +97,8 @@ struct worker_udp {
 	int			 sfd;
 	int			 pktinfo; /* bound to a wildcard address */
 	struct event		*ev;
+	uint32_t		 drops;	/* fd's SK_MEMINFO_DROPS when last
+					   read (worker_rxq_read()) */
 };
 
 /*
@@ -161,6 +163,10 @@ struct worker {
 	/* The transport's counters: queries, drops, TCP connections; the
 	   rest are query.c's (worker_stats() adds them up). */
 	struct worker_stats	 st;
+	/* The kernel's, of the UDP sockets: written by the main thread
+	   (worker_rxq_read()), read by any, with relaxed atomics. */
+	uint64_t		 rxq_drops;
+	uint64_t		 rxq_octets;
 
 	/* recvmmsg and sendmmsg state, reused for every batch. */
 	unsigned		 rxdirty;	/* rx headers to set up again */
@@ -228,13 +234,17 @@ worker_wildcard(const struct sockaddr *sa)
 	return (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr));
 }
 
-/* Open a socket of type on sa with SO_REUSEPORT; -1 with *cause set. */
+/*
+ * Open a socket of type on sa with SO_REUSEPORT, of rcvbuf octets of
+ * receive buffer if it is UDP; -1 with *cause set.
+ */
 static int
-worker_socket(const struct conf_sockaddr *sa, int type, char **cause)
+worker_socket(const struct conf_sockaddr *sa, int type, int rcvbuf,
+    char **cause)
 {
 	char	addr[80];
 	int	fd, on = 1, bufsz = WORKER_TCP_SOCKBUF;
-	int	rcvbuf = WORKER_UDP_RCVBUF, pmtu = IP_PMTUDISC_PROBE;
+	int	pmtu = IP_PMTUDISC_PROBE;
 
 	fd = socket(sa->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
@@ -260,11 +270,15 @@ worker_socket(const struct conf_sockaddr *sa, int type, char **cause)
 	if (type == SOCK_STREAM && listen(fd, 1024) == -1)
 		goto fail;
 	/*
-	 * Room for a burst: a worker held up for some tens of milliseconds
-	 * (a busy machine, a reload) loses no datagram. SO_RCVBUF is capped
+	 * Room for a burst (server.receive-buffer): a worker held up for
+	 * some tens of milliseconds (a busy machine, a reload) loses no
+	 * datagram, but what waits there waits longer. SO_RCVBUF is capped
 	 * at net.core.rmem_max (often 208 KiB: some 270 small queries);
 	 * SO_RCVBUFFORCE, allowed to root (the sockets are opened before
-	 * veiligd drops root), is not. Kernel memory, used only by what waits.
+	 * veiligd drops root), is not. Kernel memory, used only by what
+	 * waits. TCP listeners keep their small buffers: a connection has
+	 * its own queue and flow control, and nothing waits in a listener
+	 * but connections (listen()'s backlog).
 	 */
 	if (type == SOCK_DGRAM &&
 	    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
@@ -289,6 +303,39 @@ fail:
 	if (fd != -1)
 		close(fd);
 	return (-1);
+}
+
+/*
+ * Warn, once at start, when the kernel gave the UDP socket fd less
+ * receive buffer than server.receive-buffer asks: not root (no
+ * SO_RCVBUFFORCE) and net.core.rmem_max lower. Datagrams are then
+ * dropped at a shorter burst than the operator chose, and the reason is
+ * the system's setting, which only this line names.
+ */
+static void
+worker_rcvbuf_check(int fd, const struct conf *conf)
+{
+	FILE		*f;
+	char		 max[32] = "?";
+	int		 got;
+	socklen_t	 len = sizeof got;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == -1)
+		return;
+	/* The kernel doubles what it is given (its own overhead). */
+	if ((uint64_t)got / 2 >= conf->receive_buffer)
+		return;
+	if ((f = fopen("/proc/sys/net/core/rmem_max", "re")) != NULL) {
+		if (fgets(max, sizeof max, f) == NULL)
+			snprintf(max, sizeof max, "?");
+		max[strcspn(max, "\n")] = '\0';
+		fclose(f);
+	}
+	log_warnx("%s: server.receive-buffer: %llu octets asked, the kernel "
+	    "granted %d (net.core.rmem_max is %s; more takes root or "
+	    "CAP_NET_ADMIN at start, or a higher net.core.rmem_max)",
+	    conf->path, (unsigned long long)conf->receive_buffer, got / 2,
+	    max);
 }
 
 /*
@@ -408,9 +455,13 @@ worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
 	for (i = 0; i < conf->nlisten; i++) {
 		u = &w->udp[w->nudp];
 		u->w = w;
-		u->fd = worker_socket(&conf->listen[i], SOCK_DGRAM, cause);
+		u->fd = worker_socket(&conf->listen[i], SOCK_DGRAM,
+		    (int)conf->receive_buffer, cause);
 		if (u->fd == -1)
 			goto fail;
+		/* Every socket gets the same: the first one says for all. */
+		if (id == 0 && i == 0)
+			worker_rcvbuf_check(u->fd, conf);
 		u->sfd = worker_udp_sender(u->fd);
 		w->nudp++;
 		if (worker_wildcard((const struct sockaddr *)&conf->listen[i].ss)) {
@@ -427,7 +478,7 @@ worker_new(unsigned id, unsigned nworkers, const struct conf *conf,
 		if (u->ev == NULL || event_add(u->ev, NULL) == -1)
 			goto nomem;
 
-		fd = worker_socket(&conf->listen[i], SOCK_STREAM, cause);
+		fd = worker_socket(&conf->listen[i], SOCK_STREAM, 0, cause);
 		if (fd == -1)
 			goto fail;
 		w->tcp[w->ntcp] = evconnlistener_new(w->base, worker_accept_cb,
@@ -560,6 +611,31 @@ worker_stats(const struct worker *w, struct worker_stats *st)
 	st->limit_client = qs.limit_client;
 	st->rrl_dropped = qs.rrl_dropped;
 	st->rrl_slipped = qs.rrl_slipped;
+	st->rxq_drops = __atomic_load_n(&w->rxq_drops, __ATOMIC_RELAXED);
+	st->rxq_octets = __atomic_load_n(&w->rxq_octets, __ATOMIC_RELAXED);
+}
+
+void
+worker_rxq_read(struct worker *w)
+{
+	uint32_t	 mi[SK_MEMINFO_VARS];
+	socklen_t	 len;
+	uint64_t	 drops, octets = 0;
+	size_t		 i;
+
+	drops = __atomic_load_n(&w->rxq_drops, __ATOMIC_RELAXED);
+	for (i = 0; i < w->nudp; i++) {
+		len = sizeof mi;
+		if (getsockopt(w->udp[i].fd, SOL_SOCKET, SO_MEMINFO, mi,
+		    &len) == -1 || len <= SK_MEMINFO_DROPS * sizeof mi[0])
+			continue;
+		/* The kernel's count is 32 bits: add what it grew by. */
+		drops += (uint32_t)(mi[SK_MEMINFO_DROPS] - w->udp[i].drops);
+		w->udp[i].drops = mi[SK_MEMINFO_DROPS];
+		octets += mi[SK_MEMINFO_RMEM_ALLOC];
+	}
+	__atomic_store_n(&w->rxq_drops, drops, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->rxq_octets, octets, __ATOMIC_RELAXED);
 }
 
 /* Read the destination address of a received datagram, if recorded. */

@@ -67,6 +67,12 @@ struct worker_stats {
 					   too slow (tcp-query-timeout) */
 	uint64_t	tcp_unread;	/* answers dropped: too many left
 					   unread */
+	/* The kernel's, of the listening UDP sockets, as of the last
+	   worker_rxq_read(): */
+	uint64_t	rxq_drops;	/* datagrams dropped, the receive
+					   buffer full */
+	uint64_t	rxq_octets;	/* octets waiting to be read (a
+					   gauge) */
 };
 
 /*
@@ -95,5 +101,17 @@ void		 worker_set_stats(struct worker *, struct stats_worker *sw);
 
 /* Copy the counters (racy reads of plain integers: for reports only). */
 void		 worker_stats(const struct worker *, struct worker_stats *);
+
+/*
+ * Read the kernel's figures of the worker's listening UDP sockets
+ * (getsockopt SO_MEMINFO): the datagrams it dropped on them, their
+ * receive buffers being full (server.receive-buffer), and the octets
+ * waiting in them, for worker_stats(). A few system calls: called from
+ * one thread only (main's, every second and for veiligctl stats), never
+ * per query. SO_MEMINFO rather than SO_RXQ_OVFL, which gives the same
+ * count but as a control message on every datagram received: a cost on
+ * each query, and no news at all while nothing is read.
+ */
+void		 worker_rxq_read(struct worker *);
 
 #endif

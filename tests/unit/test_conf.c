@@ -118,6 +118,7 @@ static const char *full_conf =
     "  tcp-max-queries: '16'\n"
     "  tcp-max-connections-per-client: 8\n"
     "  tcp-query-timeout: 750ms\n"
+    "  receive-buffer: 1MiB\n"
     "upstreams:\n"
     "  - 127.0.0.1:5300\n"
     "  - 198.51.100.1\n"
@@ -166,6 +167,7 @@ test_full(void **state)
 	assert_int_equal(c->tcp_idle_ms, 120000);
 	assert_int_equal(c->tcp_max_conns, 500);
 	assert_int_equal(c->tcp_max_queries, 16);
+	assert_int_equal(c->receive_buffer, 1024 * 1024);
 
 	assert_int_equal(c->nupstreams, 2);
 	assert_string_equal(conf_sockaddr_str(&c->upstreams[0], buf,
@@ -222,6 +224,7 @@ test_defaults(void **state)
 	assert_int_equal(c->max_neg_ttl, 3600);
 	assert_int_equal(c->tcp_max_conns_client, 64);
 	assert_int_equal(c->tcp_query_ms, 5000);
+	assert_int_equal(c->receive_buffer, 4 * 1024 * 1024);
 	assert_int_equal(c->failure_ttl, 5);
 	assert_int_equal(c->lim_forwarded, 16384);
 	assert_int_equal(c->lim_per_question, 100);
@@ -274,6 +277,52 @@ test_units(void **state)
 	c = load_ok("upstreams: [ 192.0.2.53 ]\ncache: { size: 65536 }\n");
 	assert_int_equal(c->cache_size, 65536);
 	conf_free(c);
+}
+
+/*
+ * server.receive-buffer: a size, 64 KiB to 256 MiB (SO_RCVBUF is an int,
+ * which the kernel doubles), by the parser and messages of every size.
+ */
+static void
+test_receive_buffer(void **state)
+{
+	struct conf	*c;
+
+	(void)state;
+	c = load_ok("upstreams: [ 192.0.2.53 ]\n"
+	    "server: { receive-buffer: 64KiB }\n");
+	assert_int_equal(c->receive_buffer, 65536);
+	conf_free(c);
+	c = load_ok("upstreams: [ 192.0.2.53 ]\n"
+	    "server: { receive-buffer: 256M }\n");
+	assert_int_equal(c->receive_buffer, 256ULL * 1024 * 1024);
+	conf_free(c);
+	c = load_ok("upstreams: [ 192.0.2.53 ]\nserver:\n"
+	    "  receive-buffer: 1000000\n");
+	assert_int_equal(c->receive_buffer, 1000000);
+	conf_free(c);
+
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
+	    "  receive-buffer: 65535\n",
+	    "t.yaml:3:19: server.receive-buffer: '65535' is out of range "
+	    "64KiB to 256MiB");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
+	    "  receive-buffer: 257MiB\n",
+	    "t.yaml:3:19: server.receive-buffer: '257MiB' is out of range "
+	    "64KiB to 256MiB");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
+	    "  receive-buffer: 1GiB\n",
+	    "t.yaml:3:19: server.receive-buffer: '1GiB' is out of range");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
+	    "  receive-buffer: 4 MiB please\n",
+	    "t.yaml:3:19: server.receive-buffer: '4 MiB please' is not a "
+	    "size");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
+	    "  receive-buffer: -1\n",
+	    "t.yaml:3:19: server.receive-buffer: '-1' is not a size");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
+	    "  receive-buffer: [ 1MiB ]\n",
+	    "t.yaml:3:19: server.receive-buffer: ");
 }
 
 static void
@@ -543,6 +592,7 @@ assert_conf_equal(const struct conf *a, const struct conf *b)
 	assert_int_equal(a->max_neg_ttl, b->max_neg_ttl);
 	assert_int_equal(a->tcp_max_conns_client, b->tcp_max_conns_client);
 	assert_int_equal(a->tcp_query_ms, b->tcp_query_ms);
+	assert_int_equal(a->receive_buffer, b->receive_buffer);
 	assert_int_equal(a->failure_ttl, b->failure_ttl);
 	assert_int_equal(a->lim_forwarded, b->lim_forwarded);
 	assert_int_equal(a->lim_per_question, b->lim_per_question);
@@ -588,6 +638,8 @@ test_print(void **state)
 	roundtrip("upstreams: [ 192.0.2.53 ]\n");
 	roundtrip("upstreams: [ 192.0.2.53 ]\ncache: { size: 100001, "
 	    "max-ttl: 61, serve-stale: 0 }\nforward: { timeout: 1001ms }\n");
+	roundtrip("upstreams: [ 192.0.2.53 ]\n"
+	    "server: { receive-buffer: 262144 }\n");
 	roundtrip("upstreams: [ 192.0.2.53 ]\nserver: { user: \"ve\\\"ilig\" }\n"
 	    "board-limits: { widest-ipv4: 8, widest-ipv6: 128 }\n");
 
@@ -603,6 +655,7 @@ test_print(void **state)
 	assert_non_null(strstr(out, "\n  tcp-idle-timeout: 10s\n"));
 	assert_non_null(strstr(out, "\n  tcp-max-connections: 1024\n"));
 	assert_non_null(strstr(out, "\n  tcp-max-queries: 32\n"));
+	assert_non_null(strstr(out, "\n  receive-buffer: 4MiB\n"));
 	assert_non_null(strstr(out, "\nupstreams:\n  - \"192.0.2.53:53\"\n"));
 	assert_non_null(strstr(out, "\n  timeout: 1s\n"));
 	assert_non_null(strstr(out, "\n  attempts: 3\n"));
@@ -1955,6 +2008,7 @@ main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_units),
+		cmocka_unit_test(test_receive_buffer),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_alias),
 		cmocka_unit_test(test_many_errors),
