@@ -361,10 +361,12 @@ def board_yaml(name, networks, extra=""):
 
 def veiligd_conf(listen, upstreams, boards, control, lists=None,
                  idle="10s", timeout="300ms", attempts=3, workers=2,
-                 tcp_max_connections=64, tcp_max_queries=32, extra=""):
+                 tcp_max_connections=64, tcp_max_queries=32, extra="",
+                 server=""):
     """
     A veiligd.yaml. boards is the boards: glob, control the socket path,
-    lists a list of (name, file, format[, url]) or None for none.
+    lists a list of (name, file, format[, url]) or None for none; extra
+    is appended at the end, server (indented lines) to server:.
     """
     if lists:
         ltext = "lists:\n" + "".join(
@@ -380,14 +382,14 @@ server:
   tcp-idle-timeout: %s
   tcp-max-connections: %d
   tcp-max-queries: %d
-upstreams: [ %s ]
+%supstreams: [ %s ]
 forward: { timeout: %s, attempts: %d }
 cache: { size: 16MiB, serve-stale: 1d, max-ttl: 1d, max-negative-ttl: 1h }
 %sboards: %s
 filter: { block-ttl: 60s, tables: %s }
 control: %s
 %s""" % (", ".join('"%s"' % x for x in listen), workers, idle,
-         tcp_max_connections, tcp_max_queries,
+         tcp_max_connections, tcp_max_queries, server,
          ", ".join('"%s"' % x for x in upstreams), timeout, attempts,
          ltext, boards, TABLES, control, extra)
 

@@ -6,21 +6,25 @@ client that never reads; running out of descriptors; the TCP connection
 limit.
 """
 
+import ctypes
 import os
 import random
 import re
 import select
+import signal
 import socket
 import struct
+import subprocess
 import time
+import urllib.request
 
 import dns.message
 import dns.rcode
 import pytest
 
-from e2elib import (MAXCONN, MAXCONN_WORKERS, dig, dq, expect_rcode, hdr,
-                    kdig, note, ok_answer, question, raw_tcp, raw_udp,
-                    retry, rrs, tag, tcp_ask, wname)
+from e2elib import (MAXCONN, MAXCONN_WORKERS, dig, dq, expect_rcode,
+                    free_port, hdr, kdig, note, ok_answer, question, raw_tcp,
+                    raw_udp, retry, rrs, tag, tcp_ask, wname)
 
 
 # ------------------------------------------------------ malformed queries
@@ -566,3 +570,133 @@ def test_tcp_max_connections(veiligd_maxconn):
         finally:
             s.close()
     retry("a new connection after closing all", fresh, 20, 0.1)
+
+
+# ------------------------------------------- a full listening socket (issue 9)
+
+RCVBUF_SMALL = 64 * 1024    # server.receive-buffer's least
+RCVBUF_BURST = 2000         # datagrams sent to a stopped veiligd
+CAP_NET_ADMIN = 12          # linux/capability.h
+PR_CAPBSET_DROP = 24        # linux/prctl.h
+
+
+def _udp_skmem(port):
+    """
+    The kernel's figures of the listening UDP sockets on port, as
+    ss -u -l -m shows them: a list of (rb, d), the receive buffer (as the
+    kernel keeps it: twice what was asked) and the datagrams dropped.
+    The sockets that only send answers are connected, so not listed.
+    """
+    r = subprocess.run(["ss", "-u", "-l", "-m", "-n", "sport", "=",
+                        ":%d" % port], capture_output=True, timeout=5,
+                       check=True)
+    found = re.findall(r"skmem:\([^)]*\brb(\d+)[^)]*\bd(\d+)\)",
+                       r.stdout.decode())
+    assert found, "no listening UDP socket on port %d:\n%s" % (
+        port, r.stdout.decode())
+    return [(int(rb), int(dr)) for rb, dr in found]
+
+
+def _metric(mport, name):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport,
+                                timeout=5) as f:
+        text = f.read().decode()
+    m = re.search(r"^%s (\d+)$" % name, text, re.M)
+    assert m, "no %s in /metrics" % name
+    return int(m.group(1))
+
+
+def test_receive_buffer_full(make_veiligd, fake):
+    """
+    server.receive-buffer is the size the kernel applies (ss); a burst
+    sent while veiligd is stopped (SIGSTOP) overflows it, and the drops
+    the kernel counted are in veiligctl stats and /metrics: more than
+    none, no more than the queries that got no answer, as many as ss says.
+    """
+    mport = free_port()
+    d = make_veiligd("rcvbuf", fake.ups[:1], workers=1,
+                     server="  receive-buffer: %d\n" % RCVBUF_SMALL,
+                     extra="metrics: 127.0.0.1:%d\n" % mport)
+    assert [rb for rb, _ in _udp_skmem(d.port)] == [2 * RCVBUF_SMALL]
+    assert d.stat("udp.receive-drops") == 0
+
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    answered = set()
+    try:
+        # room for every answer: the losses must be veiligd's socket's
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        c.bind(("127.0.0.1", 0))
+        d.proc.send_signal(signal.SIGSTOP)
+        try:
+            # a query without a question: veiligd answers it (FORMERR)
+            for i in range(RCVBUF_BURST):
+                c.sendto(hdr(i, qd=0), ("127.0.0.1", d.port))
+        finally:
+            d.proc.send_signal(signal.SIGCONT)
+        # the answers, until a second passes without one (10 s at most)
+        c.settimeout(1.0)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                ans = c.recv(512)
+            except socket.timeout:
+                break
+            answered.add(struct.unpack("!H", ans[:2])[0])
+    finally:
+        c.close()
+
+    drops = d.stat("udp.receive-drops")
+    skmem = _udp_skmem(d.port)
+    note("receive buffer %d: %d sent, %d answered, %d dropped (ss: %s)" % (
+        RCVBUF_SMALL, RCVBUF_BURST, len(answered), drops, skmem))
+    assert 0 < drops <= RCVBUF_BURST - len(answered)
+    assert drops == sum(dr for _, dr in skmem)
+    # the metrics are read once a second: within two they say the same
+    def same():
+        got = _metric(mport, "veilig_udp_receive_drops_total")
+        assert got == drops, "/metrics says %d" % got
+    retry("veilig_udp_receive_drops_total", same, 20, 0.2)
+    assert _metric(mport, "veilig_udp_receive_queue_bytes") == 0
+
+
+def test_receive_buffer_reload(make_veiligd, fake):
+    """A changed server.receive-buffer waits for a restart, and the reload
+    says so (veiligctl and the log); the sockets keep their size."""
+    d = make_veiligd("rcvbuf-reload", fake.ups[:1], workers=1)
+    assert [rb for rb, _ in _udp_skmem(d.port)] == [2 * 4 * 1024 * 1024]
+    off = d.log_size()
+    d.write_conf(d.remake(server="  receive-buffer: 1MiB\n"))
+    code, out, err = d.ctl("reload")
+    assert code == 0, err
+    want = "server.receive-buffer changed: restart veiligd to apply it"
+    assert want in out, out
+    assert want in d.log_since(off)
+    assert [rb for rb, _ in _udp_skmem(d.port)] == [2 * 4 * 1024 * 1024]
+
+
+def _no_net_admin():
+    """A preexec_fn: veiligd, root still, without CAP_NET_ADMIN (out of
+    the bounding set, so not regained by exec): no SO_RCVBUFFORCE."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_CAPBSET_DROP, CAP_NET_ADMIN, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl PR_CAPBSET_DROP")
+
+
+def test_receive_buffer_granted_less(make_veiligd, fake):
+    """Asked more than net.core.rmem_max without the right to force it,
+    veiligd starts with what the kernel grants and says so once."""
+    with open("/proc/sys/net/core/rmem_max") as f:
+        rmem_max = int(f.read())
+    ask = 2 * rmem_max
+    if ask > 256 * 1024 * 1024:
+        pytest.skip("net.core.rmem_max %d: more than veiligd may ask"
+                    % rmem_max)
+    d = make_veiligd("rcvbuf-less", fake.ups[:1], workers=2,
+                     server="  receive-buffer: %d\n" % ask,
+                     preexec=_no_net_admin if os.geteuid() == 0 else None)
+    assert [rb for rb, _ in _udp_skmem(d.port)] == [2 * rmem_max] * 2
+    with open(d.err) as f:
+        log = f.read()
+    want = "server.receive-buffer: %d octets asked, the kernel granted " \
+        "%d (net.core.rmem_max is %d;" % (ask, rmem_max, rmem_max)
+    assert log.count(want) == 1, log
