@@ -144,7 +144,7 @@ struct blast_slot {
 /* Where a TCP connection is; a UDP socket is always BLAST_UP. */
 enum blast_conn {
 	BLAST_DOWN = 0,		/* closed: connect at reconnect_at */
-	BLAST_CONNECTING,	/* connect() in progress */
+	BLAST_CONNECTING,	/* connect() in progress: may be written */
 	BLAST_UP
 };
 
@@ -163,7 +163,6 @@ struct blast_sock {
 	enum blast_conn		 conn;
 	uint64_t		 conn_sent;	/* queries on this connection */
 	uint64_t		 reconnect_at;	/* when down: ns */
-	int			 want_out;	/* registered for EPOLLOUT */
 	uint8_t			*out;		/* BLAST_TCP_OUT */
 	size_t			 outoff;	/* sent up to here */
 	size_t			 outlen;	/* written up to here */
@@ -699,16 +698,23 @@ blast_source(void)
 	    htonl(blast_src_first + i));
 }
 
-/* Register socket i's descriptor for input, and output if asked. */
+/*
+ * Register TCP socket i's new connection, once for its whole life:
+ * edge-triggered, for input and output alike, so no epoll_ctl follows to
+ * add or drop EPOLLOUT as the send buffer fills and drains. An edge
+ * comes when the connect finishes or fails, when answers come, and when
+ * room comes back after a send came short (EAGAIN); blast_tcp_read reads
+ * until the socket is empty, as an edge will not say it again.
+ */
 static void
-blast_watch(uint32_t i, int op, int out)
+blast_watch(uint32_t i)
 {
 	struct epoll_event	ev;
 
 	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN | (out ? EPOLLOUT : 0);
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 	ev.data.u32 = i;
-	if (epoll_ctl(blast_ep, op, blast_socks[i].fd, &ev) == -1)
+	if (epoll_ctl(blast_ep, EPOLL_CTL_ADD, blast_socks[i].fd, &ev) == -1)
 		err(1, "epoll_ctl");
 }
 
@@ -822,7 +828,22 @@ blast_unlink(struct blast_sock *s, uint16_t id)
 	}
 }
 
-/* Connect TCP socket i, without waiting: blast_event sees it done. */
+/* TCP socket s's connect has finished: count the connection. */
+static inline void
+blast_tcp_up(struct blast_sock *s)
+{
+	s->conn = BLAST_UP;
+	blast_st.connections++;
+}
+
+/*
+ * Connect TCP socket i, without waiting. On loopback the handshake is
+ * over when connect() returns EINPROGRESS (the SYN, the SYN-ACK and the
+ * ACK all pass through the softirq run as the call ends), so the first
+ * queries are written at once, with no wait for an event and no
+ * SO_ERROR asked: the first send that takes them says the connection is
+ * up (blast_tcp_flush), and a connection refused says so there too.
+ */
 static void
 blast_tcp_connect(uint32_t i, uint64_t now)
 {
@@ -847,10 +868,9 @@ blast_tcp_connect(uint32_t i, uint64_t now)
 	}
 	s->conn_sent = 0;
 	s->outoff = s->outlen = s->inlen = 0;
-	if (connect(s->fd, (struct sockaddr *)&blast_ss, blast_sslen) == 0) {
-		s->conn = BLAST_UP;
-		blast_st.connections++;
-	} else if (errno == EINPROGRESS)
+	if (connect(s->fd, (struct sockaddr *)&blast_ss, blast_sslen) == 0)
+		blast_tcp_up(s);
+	else if (errno == EINPROGRESS)
 		s->conn = BLAST_CONNECTING;
 	else {
 		close(s->fd);
@@ -859,9 +879,9 @@ blast_tcp_connect(uint32_t i, uint64_t now)
 		s->reconnect_at = now + BLAST_RECONNECT_NS;
 		return;
 	}
-	s->want_out = (s->conn == BLAST_CONNECTING);
-	blast_watch(i, EPOLL_CTL_ADD, s->want_out);
+	blast_watch(i);
 }
+
 
 /*
  * Close TCP socket s. The queries still in flight on it can no longer be
@@ -888,20 +908,22 @@ blast_tcp_close(struct blast_sock *s, int error, uint64_t now)
 }
 
 /*
- * Send what TCP socket i has buffered, as far as the socket takes it, and
- * watch for room when some is left. 0, or -1 when the connection failed.
+ * Send what TCP socket s has buffered, as far as the socket takes it; the
+ * rest goes when an edge says there is room (or the connect finished). A
+ * send taken while connecting means the connection is up. 0, or -1 when
+ * the connection failed.
  */
 static int
-blast_tcp_flush(uint32_t i)
+blast_tcp_flush(struct blast_sock *s)
 {
-	struct blast_sock	*s = &blast_socks[i];
-	ssize_t			 w;
-	int			 want;
+	ssize_t	w;
 
 	while (s->outoff < s->outlen) {
 		w = send(s->fd, s->out + s->outoff, s->outlen - s->outoff,
 		    MSG_NOSIGNAL);
 		if (w > 0) {
+			if (s->conn == BLAST_CONNECTING)
+				blast_tcp_up(s);
 			s->outoff += (size_t)w;
 			continue;
 		}
@@ -913,11 +935,6 @@ blast_tcp_flush(uint32_t i)
 	}
 	if (s->outoff == s->outlen)
 		s->outoff = s->outlen = 0;
-	want = s->outoff < s->outlen;
-	if (want != s->want_out) {
-		blast_watch(i, EPOLL_CTL_MOD, want);
-		s->want_out = want;
-	}
 	return (0);
 }
 
@@ -1064,9 +1081,9 @@ blast_send(uint32_t si, int n)
 	uint32_t		 cursor = blast_cursor;
 	uint16_t		 id = s->next_id;
 	uint64_t		 now;
-	int			 i, k;
+	int			 i, k, failed = 0;
 
-	if (s->conn != BLAST_UP)
+	if (s->conn == BLAST_DOWN)
 		return (n);
 	for (i = 0; i < n; i++) {
 		while (s->state[id] == BLAST_INFLIGHT)
@@ -1085,7 +1102,17 @@ blast_send(uint32_t si, int n)
 	}
 	now = blast_now();
 	k = blast_tcp ? blast_tcp_send(s, n) : blast_udp_send(s, n);
-	s->retry = (k < n);
+	/*
+	 * TCP: the batch goes out now, in one send. A connection refused
+	 * fails its first send: then nothing of the batch left, and nothing
+	 * is counted sent.
+	 */
+	if (blast_tcp && blast_tcp_flush(s) == -1) {
+		failed = 1;
+		if (s->conn == BLAST_CONNECTING)
+			k = 0;
+	}
+	s->retry = (k < n) && !failed;
 	for (i = 0; i < k; i++) {
 		id = blast_ids[i];
 		s->slots[id].sent = now;
@@ -1100,7 +1127,7 @@ blast_send(uint32_t si, int n)
 	blast_st.sent += (uint64_t)k;
 	if (blast_tcp) {
 		s->conn_sent += (uint64_t)k;
-		if (blast_tcp_flush(si) == -1)
+		if (failed)
 			blast_tcp_close(s, 1, now);
 	}
 	return (n - k);
@@ -1342,16 +1369,24 @@ blast_udp_recv(struct blast_sock *s)
 /*
  * Read what TCP socket s has and match every whole answer in it. 0, or -1
  * when the connection was closed by the server or failed.
+ *
+ * The socket is edge-triggered, so it must be read empty; but a read that
+ * fills less than the room it was given has emptied it (TCP returns short
+ * only with its queue empty), and what comes after brings a new edge. So
+ * one read an event, not a second one to be told EAGAIN: unless the
+ * server has hung up (events), when the read that says so must follow.
  */
 static int
-blast_tcp_read(struct blast_sock *s)
+blast_tcp_read(struct blast_sock *s, uint32_t events)
 {
 	ssize_t		r;
-	size_t		pos, flen;
+	size_t		pos, flen, room;
 	uint64_t	now;
+	int		hup = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
 
 	for (;;) {
-		r = read(s->fd, s->in + s->inlen, BLAST_TCP_IN - s->inlen);
+		room = BLAST_TCP_IN - s->inlen;
+		r = read(s->fd, s->in + s->inlen, room);
 		if (r == 0)
 			return (-1);
 		if (r == -1) {
@@ -1369,6 +1404,8 @@ blast_tcp_read(struct blast_sock *s)
 		}
 		memmove(s->in, s->in + pos, s->inlen - pos);
 		s->inlen -= pos;
+		if ((size_t)r < room && !hup)
+			return (0);
 	}
 }
 
@@ -1382,8 +1419,6 @@ static void
 blast_event(uint32_t i, uint32_t events)
 {
 	struct blast_sock	*s = &blast_socks[i];
-	socklen_t		 len = sizeof(int);
-	int			 soerr = 0;
 
 	if (!blast_tcp) {
 		blast_udp_recv(s);
@@ -1391,23 +1426,26 @@ blast_event(uint32_t i, uint32_t events)
 	}
 	if (s->conn == BLAST_DOWN)
 		return;
+	/*
+	 * Still connecting (no send has been taken yet): a failed connect
+	 * is an error (or a hang-up), a writable socket one that is up.
+	 */
 	if (s->conn == BLAST_CONNECTING) {
-		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr,
-		    &len) == -1 || soerr != 0 || (events & EPOLLERR)) {
+		if (events & (EPOLLERR | EPOLLHUP)) {
 			blast_tcp_close(s, 1, blast_now());
 			return;
 		}
 		if ((events & EPOLLOUT) == 0)
 			return;
-		s->conn = BLAST_UP;
-		blast_st.connections++;
+		blast_tcp_up(s);
 	}
-	if ((events & EPOLLOUT) && blast_tcp_flush(i) == -1) {
+	if ((events & EPOLLOUT) && s->outoff < s->outlen &&
+	    blast_tcp_flush(s) == -1) {
 		blast_tcp_close(s, 1, blast_now());
 		return;
 	}
-	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
-	    blast_tcp_read(s) == -1)
+	if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
+	    blast_tcp_read(s, events) == -1)
 		blast_tcp_close(s, s->inflight > 0, blast_now());
 }
 
@@ -1444,7 +1482,7 @@ blast_room(const struct blast_sock *s)
 {
 	uint64_t	room;
 
-	if (s->conn != BLAST_UP)
+	if (s->conn == BLAST_DOWN)
 		return (0);
 	room = (uint64_t)blast_window - s->inflight;
 	if (blast_per_conn != 0 && room > blast_per_conn - s->conn_sent)
