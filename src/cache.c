@@ -1007,6 +1007,7 @@ cache_stats(struct cache *c, struct cache_stats *st)
 		pthread_mutex_lock(&s->lock);
 		st->entries += s->entries;
 		st->bytes += s->bytes;
+		st->max_bytes += s->max_bytes;
 		st->hits += s->hits;
 		st->stale_hits += s->stale_hits;
 		st->failed_hits += s->failed_hits;

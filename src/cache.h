@@ -85,6 +85,9 @@ struct cache_qcheck {
 struct cache_stats {
 	uint64_t	entries;
 	uint64_t	bytes;		/* memory charged to entries */
+	uint64_t	max_bytes;	/* the budget bytes is held to:
+					   cache_new()'s, split among the
+					   shards (a few octets below it) */
 	uint64_t	hits;
 	uint64_t	stale_hits;
 	uint64_t	failed_hits;	/* CACHE_FAILED */

@@ -675,9 +675,10 @@ veiligd_cmd_status(void *arg, int argc, char **argv, struct evbuffer *out)
 	cache_stats(vd->cache, &cs);
 	evbuffer_add_printf(out, "configuration: %s (loaded %s)\n"
 	    "workers: %u\nboards: %zu\nlists: %zu\nupstreams: %zu\n"
-	    "cache: %llu entries, %llu bytes\n", vd->path, when, vd->nworkers,
-	    conf->nboards, conf->nlists, conf->nupstreams,
-	    (unsigned long long)cs.entries, (unsigned long long)cs.bytes);
+	    "cache: %llu entries, %llu bytes of %llu\n", vd->path, when,
+	    vd->nworkers, conf->nboards, conf->nlists, conf->nupstreams,
+	    (unsigned long long)cs.entries, (unsigned long long)cs.bytes,
+	    (unsigned long long)cs.max_bytes);
 	/* Until mended and reloaded: which, what became of it, and why. */
 	evbuffer_add_printf(out, "board files with errors: %zu\n",
 	    conf->nbroken);
@@ -902,6 +903,13 @@ veiligd_metrics_counters(struct veiligd *vd, struct evbuffer *out)
 	    "Memory charged to cached answers.");
 	evbuffer_add_printf(out, "veilig_cache_bytes %llu\n",
 	    (unsigned long long)cs.bytes);
+	/* The cache's own, not the newest configuration's: a reload
+	   leaves the cache as it is (veiligd_reload_limits()). */
+	metrics_head(out, "veilig_cache_max_bytes", "gauge",
+	    "The cache size in force: cache.size as veiligd started with it "
+	    "(a reload does not change it).");
+	evbuffer_add_printf(out, "veilig_cache_max_bytes %llu\n",
+	    (unsigned long long)cs.max_bytes);
 	metrics_head(out, "veilig_cache_lookups_total", "counter",
 	    "Cache lookups by result.");
 	evbuffer_add_printf(out, "veilig_cache_lookups_total{result=\"hit\"} "
@@ -934,10 +942,6 @@ veiligd_metrics_config(struct veiligd *vd, struct evbuffer *out)
 
 	snapshot_read_begin();
 	if ((snap = snapshot_current()) != NULL) {
-		metrics_head(out, "veilig_cache_max_bytes", "gauge",
-		    "The cache size configured.");
-		evbuffer_add_printf(out, "veilig_cache_max_bytes %llu\n",
-		    (unsigned long long)snap->conf->cache_size);
 		metrics_head(out, "veilig_policy_generation", "gauge",
 		    "Generation of the policy in force (changes with every "
 		    "reload).");

@@ -19,6 +19,7 @@ import struct
 import subprocess
 import sys
 import time
+import urllib.request
 
 import dns.edns
 import dns.exception
@@ -208,6 +209,17 @@ def retry(what, fn, tries, pause):
                 raise AssertionError("%s: %s (%d tries)" % (
                     what, str(e) or type(e).__name__, tries))
             time.sleep(pause)
+
+
+def metric(mport, name):
+    """The value of the sample name (without labels) in the /metrics of
+    the veiligd whose metrics are on port mport, as an int."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport,
+                                timeout=5) as f:
+        text = f.read().decode()
+    m = re.search(r"^%s (\d+)$" % name, text, re.M)
+    assert m, "no %s in /metrics" % name
+    return int(m.group(1))
 
 
 # ------------------------------------------------------------------ veiligd

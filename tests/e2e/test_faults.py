@@ -23,8 +23,8 @@ import dns.rcode
 import pytest
 
 from e2elib import (MAXCONN, MAXCONN_WORKERS, dig, dq, expect_rcode,
-                    free_port, hdr, kdig, note, ok_answer, question, raw_tcp,
-                    raw_udp, retry, rrs, tag, tcp_ask, wname)
+                    free_port, hdr, kdig, metric, note, ok_answer, question,
+                    raw_tcp, raw_udp, retry, rrs, tag, tcp_ask, wname)
 
 
 # ------------------------------------------------------ malformed queries
@@ -597,15 +597,6 @@ def _udp_skmem(port):
     return [(int(rb), int(dr)) for rb, dr in found]
 
 
-def _metric(mport, name):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport,
-                                timeout=5) as f:
-        text = f.read().decode()
-    m = re.search(r"^%s (\d+)$" % name, text, re.M)
-    assert m, "no %s in /metrics" % name
-    return int(m.group(1))
-
-
 def test_receive_buffer_full(make_veiligd, fake):
     """
     server.receive-buffer is the size the kernel applies (ss); a burst
@@ -653,10 +644,10 @@ def test_receive_buffer_full(make_veiligd, fake):
     assert drops == sum(dr for _, dr in skmem)
     # the metrics are read once a second: within two they say the same
     def same():
-        got = _metric(mport, "veilig_udp_receive_drops_total")
+        got = metric(mport, "veilig_udp_receive_drops_total")
         assert got == drops, "/metrics says %d" % got
     retry("veilig_udp_receive_drops_total", same, 20, 0.2)
-    assert _metric(mport, "veilig_udp_receive_queue_bytes") == 0
+    assert metric(mport, "veilig_udp_receive_queue_bytes") == 0
 
 
 def test_receive_buffer_reload(make_veiligd, fake):

@@ -26,8 +26,8 @@ import pytest
 
 from e2elib import (FILTER_LISTS, FILTER_SRC, LOOPBACK, SAN_PATTERNS,
                     SRC_LOAD, board_yaml, daemon_environ, dq, expect_block,
-                    expect_pass, filter_conf, fq, free_port, note, ok_answer,
-                    rc, start, tag, tail, veiligd_conf, write_file)
+                    expect_pass, filter_conf, fq, free_port, metric, note,
+                    ok_answer, rc, start, tag, tail, veiligd_conf, write_file)
 
 
 @pytest.fixture
@@ -97,6 +97,27 @@ def test_reload_upstreams(make_veiligd, nsd, fake):
         r = dq(d.port, "%s.ok.fake.test." % tag(), timeout=1.5)
         return r.rcode() == dns.rcode.NOERROR and r.answer
     _hup_until(d, fresh_ok, "new upstreams:")
+
+
+def test_reload_cache_size_waits(make_veiligd, fake):
+    """A changed cache.size waits for a restart: the reload says so, and
+    veilig_cache_max_bytes and veiligctl status keep the size in force."""
+    mport = free_port()
+    d = make_veiligd("reload-cache", fake.ups[:1],
+                     extra="metrics: 127.0.0.1:%d\n" % mport)
+    old, new = 16 << 20, 32 << 20       # e2elib's, and another
+    assert metric(mport, "veilig_cache_max_bytes") == old
+    d.write_conf(d.remake().replace("size: 16MiB", "size: 32MiB"))
+    code, out, err = d.ctl("reload")
+    assert code == 0, err
+    assert "cache settings changed: restart veiligd to apply them" in out, \
+        out
+    got = metric(mport, "veilig_cache_max_bytes")
+    assert got == old, "/metrics shows %d after the reload to %d" % (got, new)
+    code, out, err = d.ctl("status")
+    assert code == 0, err
+    assert re.search(r"^cache: \d+ entries, \d+ bytes of %d$" % old, out,
+                     re.M), out
 
 
 def bad_conf(good):

@@ -683,6 +683,7 @@ test_cache_size_bound(void **state)
 		assert_true(st.bytes <= max);
 	}
 	cache_stats(c, &st);
+	assert_int_equal(st.max_bytes, max);
 	assert_int_equal(st.inserts, 2000);
 	assert_true(st.evictions > 0);
 	assert_true(st.entries > 0 && st.entries < 2000);
@@ -694,8 +695,21 @@ test_cache_size_bound(void **state)
 	make_query("host0.example.nl.", LDNS_RR_TYPE_A, 0, 1, &q);
 	assert_int_equal(lookup(c, &q, T0, 0, &p), CACHE_MISS);
 
-	/* An answer larger than the whole budget is not stored. */
+	/* The budget in force: split among the shards, all of it when it
+	   divides, the rest of the division short when not. */
 	cache_free(c);
+	c = cache_new(256 * 1024 * 1024, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	cache_stats(c, &st);
+	assert_int_equal(st.max_bytes, 256 * 1024 * 1024);
+	cache_free(c);
+	c = cache_new(100000001, STALE_SECS, 86400, 3600);
+	assert_non_null(c);
+	cache_stats(c, &st);
+	assert_int_equal(st.max_bytes, 100000001 - 100000001 % 64);
+	cache_free(c);
+
+	/* An answer larger than the whole budget is not stored. */
 	c = cache_new(64, STALE_SECS, 86400, 3600);
 	assert_non_null(c);
 	make_a("host0.example.nl.", 300, "192.0.2.1", &a);
