@@ -9,7 +9,9 @@
  * live_fields says (to a figure, a histogram or a list of named counts),
  * and the page is written from the rows. Nothing here knows how a figure
  * was counted: only its name in the text and its labels. A family the
- * table does not name is not shown; one it names that is missing shows 0.
+ * table does not name is not shown; one it names that is missing shows
+ * 0, but for the few that veiligd leaves out when it does not know them
+ * (the kernel's drops): those start as NAN and the page says "onbekend".
  */
 #include <math.h>
 #include <stdarg.h>
@@ -93,6 +95,7 @@ struct live_global {
 	double		udp, tcp, dropped, workers;
 	double		tcp_rejected, tcp_refused, tcp_client_limit;
 	double		tcp_deadline, tcp_unread;
+	double		rxq_drops, rxq_octets;	/* NAN: not in the text */
 	double		cache_entries, cache_bytes, cache_max;
 	double		hits, stale_hits, misses, evictions;
 	double		generation, boards, loaded, reload_time, reload_ok;
@@ -197,6 +200,8 @@ static const struct live_field live_fields[] = {
 	    tcp_client_limit),
 	GA("veilig_tcp_deadline_closed_total", NULL, NULL, tcp_deadline),
 	GA("veilig_tcp_unread_dropped_total", NULL, NULL, tcp_unread),
+	GA("veilig_udp_receive_drops_total", NULL, NULL, rxq_drops),
+	GA("veilig_udp_receive_queue_bytes", NULL, NULL, rxq_octets),
 	GA("veilig_workers", NULL, NULL, workers),
 	GA("veilig_cache_entries", NULL, NULL, cache_entries),
 	GA("veilig_cache_bytes", NULL, NULL, cache_bytes),
@@ -545,13 +550,16 @@ live_apply(struct live *l, const struct live_field *f,
 	const char		*v = f->key != NULL ? live_label(s, f->key) :
 				    NULL;
 	char			*row;
+	double			*d;
 
 	if ((row = live_row(l, s, f->row)) == NULL)
 		return (0);
 	switch (f->kind) {
 	case LIVE_ADD:
+		d = (double *)(void *)(row + f->off);
+		/* A figure unknown until seen (NAN) is known from here. */
 		if (f->key == NULL || (v != NULL && strcmp(v, f->val) == 0))
-			*(double *)(void *)(row + f->off) += s->v;
+			*d = (isnan(*d) ? 0 : *d) + s->v;
 		break;
 	case LIVE_HIST:
 		h = (struct live_hist *)(void *)(row + f->off);
@@ -851,7 +859,7 @@ static void
 live_cards(struct live *l, struct evbuffer *out)
 {
 	double	q = 0, bl = 0, ca = 0, cl = 0, today = 0, ok = 0, nu = 0;
-	char	a[LIVE_LEN], b[LIVE_LEN], t[LIVE_LEN], sub[160];
+	char	a[LIVE_LEN], b[LIVE_LEN], t[LIVE_LEN], sub[256];
 	size_t	i;
 
 	for (i = 0; i < l->nb; i++) {
@@ -868,6 +876,11 @@ live_cards(struct live *l, struct evbuffer *out)
 	evbuffer_add_printf(out, "<div class=\"cards\">\n");
 	snprintf(sub, sizeof sub, "en %s van buiten de besturen (geweigerd)",
 	    live_int(l->g.outside, b));
+	/* Overload shows first here: queries that never reached a board. */
+	if (l->g.rxq_drops > 0)
+		snprintf(sub + strlen(sub), sizeof sub - strlen(sub), "; "
+		    "<span class=\"bad\">%s weggegooid: UDP-buffer vol</span>",
+		    live_int(l->g.rxq_drops, t));
 	live_card(out, "kpi-vragen", "Vragen", q, live_int(q, a), sub);
 	snprintf(sub, sizeof sub, "%s van de vragen", live_pct(bl, q, b));
 	live_card(out, "kpi-geblokkeerd", "Geblokkeerd", bl, live_int(bl, a),
@@ -1066,6 +1079,29 @@ live_kv(struct evbuffer *out, const char *key, const char *fmt, ...)
 	evbuffer_add_printf(out, "</td></tr>\n");
 }
 
+/*
+ * The kernel's figures of the listening UDP sockets: queries it dropped,
+ * the buffer being full (veiligd never saw them), and what waits now.
+ */
+static void
+live_rxq(struct evbuffer *out, const struct live_global *g)
+{
+	char	a[LIVE_LEN], b[LIVE_LEN];
+
+	if (isnan(g->rxq_drops) || isnan(g->rxq_octets)) {
+		live_kv(out, "Weggegooid door de kernel", "<span id=\"kernel-"
+		    "weggegooid\">onbekend</span> (de kernel zegt het niet; "
+		    "zie het log)");
+		return;
+	}
+	live_kv(out, "Weggegooid door de kernel", "<span id=\"kernel-"
+	    "weggegooid\" data-v=\"%llu\"%s>%s</span> UDP-vragen: "
+	    "ontvangstbuffer vol (server.receive-buffer); nu %s in de buffer",
+	    (unsigned long long)live_u64(g->rxq_drops), g->rxq_drops > 0 ?
+	    " class=\"bad\"" : "", live_int(g->rxq_drops, a),
+	    live_bytes(g->rxq_octets, b));
+}
+
 /* The daemon: traffic, cache, configuration. */
 static void
 live_daemon(struct live *l, struct evbuffer *out)
@@ -1080,6 +1116,7 @@ live_daemon(struct live *l, struct evbuffer *out)
 	    live_int(g->udp, a), live_int(g->tcp, b));
 	live_kv(out, "Niet beantwoord", "%s (onleesbaar, of niet te versturen)",
 	    live_int(g->dropped, a));
+	live_rxq(out, g);
 	live_kv(out, "TCP-verbindingen meteen gesloten", "%s boven de limiet, "
 	    "%s van geen bestuur, %s boven de limiet per apparaat",
 	    live_int(g->tcp_rejected, a), live_int(g->tcp_refused, b),
@@ -1151,6 +1188,7 @@ live_page(char *text, size_t len, time_t now, struct evbuffer *out)
 
 	memset(&l, 0, sizeof l);
 	l.now = now;
+	l.g.rxq_drops = l.g.rxq_octets = NAN;
 	if (live_parse(&l, text, len) == -1 || live_rows(&l) == -1 ||
 	    live_fold(&l) == -1)
 		goto done;

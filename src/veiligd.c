@@ -78,6 +78,8 @@ struct veiligd {
 	uint64_t		 slice_end;	/* stats_clock() of the last */
 	struct metrics		*metrics;	/* or NULL */
 	time_t			 started;
+	int			 rxq_warned;	/* veiligd_rxq() said it
+						   cannot read them */
 
 	/* The last reload, for the metrics thread (under mlock). */
 	pthread_mutex_t		 mlock;
@@ -549,14 +551,25 @@ veiligd_slice_cb(evutil_socket_t fd, short events, void *arg)
 	veiligd_slice_at(vd, stats_tick_slice(vd->stats, ns));
 }
 
-/* The kernel's figures of the listening UDP sockets (worker.h). */
+/*
+ * The kernel's figures of the listening UDP sockets (worker.h). When it
+ * will not give them, say so once: the figures are then left out of
+ * veiligctl stats and /metrics, and this line is all that says why.
+ */
 static void
 veiligd_rxq(struct veiligd *vd)
 {
 	unsigned	i;
 
 	for (i = 0; i < vd->nworkers; i++)
-		worker_rxq_read(vd->workers[i]);
+		if (worker_rxq_read(vd->workers[i]) == -1 &&
+		    !vd->rxq_warned) {
+			log_warn("listening UDP sockets: the datagrams dropped "
+			    "and the octets queued are unknown, left out of "
+			    "veiligctl stats and /metrics: getsockopt "
+			    "SO_MEMINFO");
+			vd->rxq_warned = 1;
+		}
 }
 
 /*
@@ -604,6 +617,7 @@ veiligd_sum(const struct veiligd *vd, struct worker_stats *sum)
 	unsigned		i;
 
 	memset(sum, 0, sizeof *sum);
+	sum->rxq_known = 1;
 	for (i = 0; i < vd->nworkers; i++) {
 		worker_stats(vd->workers[i], &st);
 		sum->udp_queries += st.udp_queries;
@@ -633,6 +647,8 @@ veiligd_sum(const struct veiligd *vd, struct worker_stats *sum)
 		sum->tcp_unread += st.tcp_unread;
 		sum->rxq_drops += st.rxq_drops;
 		sum->rxq_octets += st.rxq_octets;
+		if (!st.rxq_known)
+			sum->rxq_known = 0;
 	}
 }
 
@@ -703,6 +719,7 @@ veiligd_cmd_stats(void *arg, int argc, char **argv, struct evbuffer *out)
 	struct worker_stats	 s;
 	struct cache_stats	 cs;
 	const char		*board = NULL;
+	size_t			 n;
 	int			 i, json = 0;
 
 	for (i = 1; i < argc; i++) {
@@ -754,13 +771,17 @@ veiligd_cmd_stats(void *arg, int argc, char **argv, struct evbuffer *out)
 			{ "tcp.client-limit", s.tcp_client_limit },
 			{ "tcp.deadline", s.tcp_deadline },
 			{ "tcp.unread", s.tcp_unread },
-			/* The kernel's: the listening sockets were full. */
+			/* The kernel's: the listening sockets were full.
+			   Last, so that they can be left out when the
+			   kernel does not tell (veiligd_rxq()). */
 			{ "udp.receive-drops", s.rxq_drops },
 			{ "udp.receive-queue-bytes", s.rxq_octets },
 		};
 
-		return (stats_show(vd->stats, board, json, extra,
-		    sizeof extra / sizeof extra[0], out));
+		n = sizeof extra / sizeof extra[0];
+		if (!s.rxq_known)
+			n -= 2;
+		return (stats_show(vd->stats, board, json, extra, n, out));
 	}
 }
 
@@ -844,6 +865,30 @@ veiligd_cmd_lists(void *arg, int argc, char **argv, struct evbuffer *out)
 	return (0);
 }
 
+/*
+ * The kernel's figures of the listening UDP sockets; left out, not 0,
+ * when it does not give them (veiligd_rxq() said so in the log): a
+ * missing series is what Prometheus takes for "unknown", where a 0 would
+ * say that nothing was dropped.
+ */
+static void
+veiligd_metrics_rxq(const struct worker_stats *s, struct evbuffer *out)
+{
+	if (!s->rxq_known)
+		return;
+	metrics_head(out, "veilig_udp_receive_drops_total", "counter",
+	    "Datagrams the kernel dropped on the listening UDP sockets, their "
+	    "receive buffers being full (server.receive-buffer). Left out "
+	    "when the kernel does not tell (see the log).");
+	evbuffer_add_printf(out, "veilig_udp_receive_drops_total %llu\n",
+	    (unsigned long long)s->rxq_drops);
+	metrics_head(out, "veilig_udp_receive_queue_bytes", "gauge",
+	    "Octets waiting in the listening UDP sockets' receive buffers. "
+	    "Left out when the kernel does not tell (see the log).");
+	evbuffer_add_printf(out, "veilig_udp_receive_queue_bytes %llu\n",
+	    (unsigned long long)s->rxq_octets);
+}
+
 /* The metrics of the workers' and the cache's counters. */
 static void
 veiligd_metrics_counters(struct veiligd *vd, struct evbuffer *out)
@@ -883,15 +928,7 @@ veiligd_metrics_counters(struct veiligd *vd, struct evbuffer *out)
 	    "TCP answers dropped: the client left too many unread.");
 	evbuffer_add_printf(out, "veilig_tcp_unread_dropped_total %llu\n",
 	    (unsigned long long)s.tcp_unread);
-	metrics_head(out, "veilig_udp_receive_drops_total", "counter",
-	    "Datagrams the kernel dropped on the listening UDP sockets, their "
-	    "receive buffers being full (server.receive-buffer).");
-	evbuffer_add_printf(out, "veilig_udp_receive_drops_total %llu\n",
-	    (unsigned long long)s.rxq_drops);
-	metrics_head(out, "veilig_udp_receive_queue_bytes", "gauge",
-	    "Octets waiting in the listening UDP sockets' receive buffers.");
-	evbuffer_add_printf(out, "veilig_udp_receive_queue_bytes %llu\n",
-	    (unsigned long long)s.rxq_octets);
+	veiligd_metrics_rxq(&s, out);
 	metrics_head(out, "veilig_workers", "gauge", "Worker threads.");
 	evbuffer_add_printf(out, "veilig_workers %u\n", vd->nworkers);
 	cache_stats(vd->cache, &cs);
@@ -1201,6 +1238,9 @@ veiligd_workers(struct veiligd *vd, const struct priv_user *pu)
 	for (i = 0; i < vd->nworkers; i++)
 		if (worker_start(vd->workers[i]) == -1)
 			fatalx("cannot start worker %u", i);
+	/* The sockets' first figures, before a scrape can ask for them;
+	   a kernel that will not give them is said at start. */
+	veiligd_rxq(vd);
 	if (vd->metrics != NULL && metrics_start(vd->metrics) == -1)
 		fatalx("cannot start the metrics thread");
 }

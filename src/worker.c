@@ -167,6 +167,7 @@ struct worker {
 	   (worker_rxq_read()), read by any, with relaxed atomics. */
 	uint64_t		 rxq_drops;
 	uint64_t		 rxq_octets;
+	int			 rxq_known;
 
 	/* recvmmsg and sendmmsg state, reused for every batch. */
 	unsigned		 rxdirty;	/* rx headers to set up again */
@@ -613,22 +614,31 @@ worker_stats(const struct worker *w, struct worker_stats *st)
 	st->rrl_slipped = qs.rrl_slipped;
 	st->rxq_drops = __atomic_load_n(&w->rxq_drops, __ATOMIC_RELAXED);
 	st->rxq_octets = __atomic_load_n(&w->rxq_octets, __ATOMIC_RELAXED);
+	st->rxq_known = __atomic_load_n(&w->rxq_known, __ATOMIC_RELAXED);
 }
 
-void
+int
 worker_rxq_read(struct worker *w)
 {
 	uint32_t	 mi[SK_MEMINFO_VARS];
 	socklen_t	 len;
 	uint64_t	 drops, octets = 0;
 	size_t		 i;
+	int		 error = 0;
 
 	drops = __atomic_load_n(&w->rxq_drops, __ATOMIC_RELAXED);
 	for (i = 0; i < w->nudp; i++) {
 		len = sizeof mi;
 		if (getsockopt(w->udp[i].fd, SOL_SOCKET, SO_MEMINFO, mi,
-		    &len) == -1 || len <= SK_MEMINFO_DROPS * sizeof mi[0])
+		    &len) == -1) {
+			error = errno;
 			continue;
+		}
+		/* A kernel whose figures end before the drops' count. */
+		if (len <= SK_MEMINFO_DROPS * sizeof mi[0]) {
+			error = ENOPROTOOPT;
+			continue;
+		}
 		/* The kernel's count is 32 bits: add what it grew by. */
 		drops += (uint32_t)(mi[SK_MEMINFO_DROPS] - w->udp[i].drops);
 		w->udp[i].drops = mi[SK_MEMINFO_DROPS];

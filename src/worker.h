@@ -73,6 +73,9 @@ struct worker_stats {
 					   buffer full */
 	uint64_t	rxq_octets;	/* octets waiting to be read (a
 					   gauge) */
+	int		rxq_known;	/* 0: the kernel would not say, for
+					   one socket or more: both above
+					   are then no figure at all */
 };
 
 /*
@@ -110,8 +113,11 @@ void		 worker_stats(const struct worker *, struct worker_stats *);
  * one thread only (main's, every second and for veiligctl stats), never
  * per query. SO_MEMINFO rather than SO_RXQ_OVFL, which gives the same
  * count but as a control message on every datagram received: a cost on
- * each query, and no news at all while nothing is read.
+ * each query, and no news at all while nothing is read. 0, or -1 with
+ * errno set when a socket's figures could not be read (a kernel without
+ * SO_MEMINFO or its drops count, or a system call filter): rxq_known is
+ * then 0 until a read succeeds for every socket.
  */
-void		 worker_rxq_read(struct worker *);
+int		 worker_rxq_read(struct worker *);
 
 #endif

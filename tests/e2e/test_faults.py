@@ -691,3 +691,85 @@ def test_receive_buffer_granted_less(make_veiligd, fake):
     want = "server.receive-buffer: %d octets asked, the kernel granted " \
         "%d (net.core.rmem_max is %d;" % (ask, rmem_max, rmem_max)
     assert log.count(want) == 1, log
+
+
+# A seccomp filter that makes getsockopt(fd, SOL_SOCKET, SO_MEMINFO, ...)
+# fail with ENOPROTOOPT, as a kernel without the option does; every other
+# system call, and getsockopt of every other option, goes through.
+SECCOMP_ARCH = {                # machine: (AUDIT_ARCH_*, __NR_getsockopt)
+    "x86_64": (0xC000003E, 55),
+    "aarch64": (0xC00000B7, 209),
+}
+SOL_SOCKET, SO_MEMINFO, ENOPROTOOPT = 1, 55, 92
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8),
+                ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort),
+                ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def _no_meminfo():
+    """A preexec_fn: the filter above on veiligd and all its threads."""
+    arch, nr = SECCOMP_ARCH[os.uname().machine]
+    ld, jeq, ret = 0x20, 0x15, 0x06     # BPF_LD|W|ABS, JMP|JEQ|K, RET|K
+    allow, refuse = 0x7fff0000, 0x00050000 | ENOPROTOOPT
+    prog = [(ld, 0, 0, 4),              # seccomp_data.arch
+            (jeq, 0, 7, arch),
+            (ld, 0, 0, 0),              # .nr
+            (jeq, 0, 5, nr),
+            (ld, 0, 0, 16 + 8),         # .args[1] (low half): level
+            (jeq, 0, 3, SOL_SOCKET),
+            (ld, 0, 0, 16 + 16),        # .args[2]: optname
+            (jeq, 0, 1, SO_MEMINFO),
+            (ret, 0, 0, refuse),
+            (ret, 0, 0, allow)]
+    insns = (_SockFilter * len(prog))(*[_SockFilter(*i) for i in prog])
+    fprog = _SockFprog(len(prog), insns)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or \
+            libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER,
+                       ctypes.byref(fprog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl seccomp")
+
+
+def test_receive_drops_unknown(make_veiligd, fake):
+    """
+    When the kernel will not give the sockets' figures (SO_MEMINFO
+    refused, as by a kernel without it), veiligd says so once and leaves
+    them out of veiligctl stats and /metrics, not 0; the live page says
+    unknown. It answers as ever.
+    """
+    if os.uname().machine not in SECCOMP_ARCH:
+        pytest.skip("no seccomp numbers for %s" % os.uname().machine)
+    mport = free_port()
+    d = make_veiligd("rxq-unknown", fake.ups[:1], workers=2,
+                     extra="metrics: 127.0.0.1:%d\n" % mport,
+                     preexec=_no_meminfo)
+    ok_answer(dq(d.port, "%s.ok.fake.test." % tag(), timeout=3),
+              "under the filter")
+    time.sleep(2.5)                     # two ticks, two reads more
+    st, out = d.stats()
+    assert "queries.udp" in st, out
+    assert "udp.receive-drops" not in out, out
+    assert "udp.receive-queue-bytes" not in out, out
+    base = "http://127.0.0.1:%d/" % mport
+    with urllib.request.urlopen(base + "metrics", timeout=5) as f:
+        text = f.read().decode()
+    assert "veilig_dns_queries_total" in text
+    assert "veilig_udp_receive" not in text, \
+        [x for x in text.splitlines() if "receive" in x]
+    with urllib.request.urlopen(base, timeout=5) as f:
+        page = f.read().decode()
+    assert "<span id=\"kernel-weggegooid\">onbekend</span>" in page
+    with open(d.err) as f:
+        log = f.read()
+    want = "listening UDP sockets: the datagrams dropped and the octets " \
+        "queued are unknown, left out of veiligctl stats and /metrics: " \
+        "getsockopt SO_MEMINFO: Protocol not available"
+    assert log.count(want) == 1, log

@@ -11,7 +11,8 @@ burst falls within one statistics interval.
 
   - test_live_page: GET / while the daemon runs, in Chromium on a desktop
     and a phone: no console error, nothing loaded but the page itself, no
-    script; each board's figures are what was sent and what /metrics says;
+    script; each board's figures are what was sent and what /metrics says,
+    and so are the queries the kernel dropped;
     no client address; after more traffic the page refreshes itself and
     shows it. Screenshots in live-e2e/ beside the binaries.
   - test_live_http: the page's headers (HTML, CSP, no-store), 405 for
@@ -338,6 +339,11 @@ def check_live(page, url, n, sent):
               "upstream %s queries" % up)
         check(row["up"] == smp[("veilig_upstream_up", (("upstream", up),))],
               "upstream %s up" % up)
+    # the kernel's drops, beside the queries: what /metrics says
+    m = re.search(r'id="kernel-weggegooid" data-v="(\d+)"', f["html"])
+    want = smp.get(("veilig_udp_receive_drops_total", ()))
+    check(m is not None and want is not None and int(m.group(1)) == want,
+          "kernel drops: page %s, /metrics %s" % (m and m.group(1), want))
     m = ADDRESS.search(f["html"])
     check(m is None, "a client address on the page: %s" % (m and m.group(0)))
     check("lonely-site" not in f["html"], "a site below k on the page")

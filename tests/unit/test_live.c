@@ -2,8 +2,10 @@
  * test_live.c: the live page from a Prometheus text: boards ranked by
  * queries with their figures in Dutch, names escaped, categories and
  * countries by their Dutch names, upstream health, quantiles of the
- * histograms as histogram_quantile() has them; lines that do not parse
- * are skipped and counted; an empty text still gives a whole page.
+ * histograms as histogram_quantile() has them; the kernel's drops beside
+ * the queries, and "onbekend" when the text leaves them out; lines that
+ * do not parse are skipped and counted; an empty text still gives a
+ * whole page.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -56,6 +58,8 @@ static const char text[] =
 "veilig_outside_limited_total{limit=\"rrl_slipped\"} 4\n"
 "veilig_tcp_connections_total{result=\"client_limit\"} 3\n"
 "veilig_tcp_deadline_closed_total 11\n"
+"veilig_udp_receive_drops_total 1234\n"
+"veilig_udp_receive_queue_bytes 2048\n"
 "veilig_outside_country_queries_total{country=\"NL\"} 6\n"
 "veilig_outside_country_queries_total{country=\"unknown\"} 3\n"
 "veilig_upstream_queries_total{upstream=\"192.0.2.53:53\",transport=\"udp\"} 90\n"
@@ -164,6 +168,12 @@ test_boards(void **state)
 	assert_non_null(strstr(html, "REFUSED (4 ingekort door een limiet)"));
 	assert_non_null(strstr(html, "3 boven de limiet per apparaat"));
 	assert_non_null(strstr(html, "11 verbindingen gesloten"));
+	/* The kernel's drops: under the queries' card, and in the table. */
+	assert_non_null(strstr(html, "en 9 van buiten de besturen (geweigerd)"
+	    "; <span class=\"bad\">1.234 weggegooid: UDP-buffer vol</span>"));
+	assert_non_null(strstr(html, "<span id=\"kernel-weggegooid\" "
+	    "data-v=\"1234\" class=\"bad\">1.234</span> UDP-vragen"));
+	assert_non_null(strstr(html, "nu 2,0\xc2\xa0KiB in de buffer"));
 	free(html);
 }
 
@@ -248,6 +258,10 @@ test_bad_lines(void **state)
 	/* Nothing at all: a whole page that says so. */
 	html = page("", 1700000000);
 	assert_non_null(strstr(html, "Nog geen besturen."));
+	/* Left out of the text (the kernel would not say): not a 0. */
+	assert_non_null(strstr(html, "<span id=\"kernel-weggegooid\">"
+	    "onbekend</span>"));
+	assert_null(strstr(html, "weggegooid: UDP-buffer vol"));
 	assert_non_null(strstr(html, "Nog geen vragen aan upstreams."));
 	assert_non_null(strstr(html, "</html>\n"));
 	free(html);
