@@ -21,7 +21,9 @@ burst falls within one statistics interval.
   - test_dashboard_metrics_exist: every metric name and label in the
     expressions of contrib/grafana/veilig.json is in the /metrics of a
     running veiligd (GeoIP on, so that the by-country family is there), so
-    the dashboard cannot rot silently.
+    the dashboard cannot rot silently; and every family of /metrics is on
+    a panel or in NOT_ON_DASHBOARD with a reason, so that a new one is not
+    forgotten there.
   - test_two_nodes_report: issue 10 end to end. Two nodes, each with its
     own statistics directory, get traffic for both boards, with sites that
     K or more clients ran into and one (lonely-site.example) that only
@@ -452,6 +454,14 @@ def dashboard_exprs(obj, out):
     return out
 
 
+# Families of /metrics that no panel shows, and why.
+NOT_ON_DASHBOARD = {
+    "veilig_board_configured": "the live page's; the dashboard names boards "
+    "from veilig_board_info",
+    "veilig_stats_tick_seconds": "a developer's: the main thread's pauses",
+}
+
+
 def test_dashboard_metrics_exist(node, tmp_path):
     with open(DASHBOARD, encoding="utf-8") as f:
         dash = json.load(f)
@@ -517,6 +527,17 @@ def test_dashboard_metrics_exist(node, tmp_path):
                     missing.append("grouping label %s (in %s)" % (lab, e))
     check(not missing, "the dashboard reads what /metrics does not have:\n"
           + "\n".join(missing))
+
+    # and the other way: every family of /metrics is on the dashboard,
+    # or here with the reason it is not
+    shown = set()
+    for e in exprs:
+        shown.update(re.sub(r"_(bucket|sum|count)$", "", m) for m in
+                     re.findall(r"\b((?:veilig|process)_[a-z0-9_]+)", e))
+    families = {re.sub(r"_(bucket|sum|count)$", "", n) for n in labels}
+    unshown = sorted(families - shown - set(NOT_ON_DASHBOARD))
+    check(not unshown, "families of /metrics on no panel of the dashboard "
+          "(add a panel, or a reason to NOT_ON_DASHBOARD): %s" % unshown)
 
 
 # ------------------------------------------------------------ two nodes
