@@ -3,7 +3,7 @@
 Malformed and unwanted queries (FORMERR, NOTIMP, BADVERS, REFUSED, drops,
 random packets); upstreams that are silent, fail or send garbage; a TCP
 client that never reads; running out of descriptors; the TCP connection
-limit.
+limit; a full listening socket, and a kernel that will not say how full.
 """
 
 import ctypes
