@@ -10,17 +10,20 @@
  * ADDR:PORT (default 127.0.0.1) from SOCKETS sockets bound to SRC (default
  * 127.0.0.1; each socket has its own port, so the kernel spreads them
  * over the daemon's workers), with a random ID each, at QPS queries a
- * second (default 20000) for SECONDS seconds (default 3, at most 60). -e
- * adds an EDNS OPT record (size 1232). It reads every answer that comes
- * back meanwhile and for half a second after, and prints one line of
- * JSON:
+ * second (default 20000) for SECONDS seconds (default 3, at most 60), or
+ * until SIGTERM or SIGINT: a test that floods until its other client has
+ * asked enough ends it so, however slow a busy machine makes that client.
+ * -e adds an EDNS OPT record (size 1232). It reads every answer that
+ * comes back meanwhile and for half a second after, and prints one line
+ * of JSON:
  *
- *	{"sent": N, "received": N, "octets": N, "tc": N,
+ *	{"seconds": S, "sent": N, "received": N, "octets": N, "tc": N,
  *	 "rcodes": {"0": N, "2": N, ...},
  *	 "per_second": [N, ...], "full_per_second": [N, ...],
  *	 "tc_per_second": [N, ...]}
  *
- * per_second counts the answers received in each second of the flood
+ * seconds is how long the flood ran (less than SECONDS if a signal ended
+ * it). per_second counts the answers received in each second of the flood
  * (full_per_second those without TC=1, tc_per_second those with it).
  * Loopback only: ADDR must be a loopback address, so it cannot be
  * pointed at anyone else.
@@ -32,6 +35,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +64,8 @@ struct flood {
 	int		 seconds;
 };
 
+static volatile sig_atomic_t flood_stop;	/* a signal ends the flood */
+
 static void
 usage(void)
 {
@@ -75,6 +81,13 @@ now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	flood_stop = 1;
 }
 
 /* A number from s within lo..hi, or exit. */
@@ -212,6 +225,7 @@ main(int argc, char **argv)
 	struct pollfd		 pfd[FLOOD_MAX_SOCKETS];
 	uint8_t			 buf[512];
 	const char		*addr = "127.0.0.1", *from = "127.0.0.1";
+	struct sigaction	 sa;
 	double			 end, t, rate = 20000;
 	uint64_t		 due;
 	size_t			 len;
@@ -267,10 +281,18 @@ main(int argc, char **argv)
 		f.nfds++;
 	}
 
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1) {
+		perror("flood: sigaction");
+		return (1);
+	}
+
 	f.start = now();
 	end = f.start + f.seconds;
 	k = 0;
-	while ((t = now()) < end) {
+	while (!flood_stop && (t = now()) < end) {
 		due = (uint64_t)((t - f.start) * rate);
 		for (i = 0; i < FLOOD_BATCH && f.sent < due; i++) {
 			if ((len = make_query(&f, buf, sizeof buf)) == 0) {
@@ -295,6 +317,10 @@ main(int argc, char **argv)
 		if (f.sent >= due)
 			poll(pfd, (nfds_t)f.nfds, 1);
 	}
+	/* Cut short: the lists end with the second it ran into. */
+	t = now() - f.start;
+	if (t < f.seconds)
+		f.seconds = (int)t + 1;
 	/* The answers still on their way. */
 	end = now() + FLOOD_TAIL_MS / 1000.0;
 	while (now() < end) {
@@ -302,8 +328,9 @@ main(int argc, char **argv)
 			drain(&f);
 	}
 
-	printf("{\"sent\": %llu, \"received\": %llu, \"octets\": %llu, "
-	    "\"tc\": %llu, \"rcodes\": {", (unsigned long long)f.sent,
+	printf("{\"seconds\": %.3f, \"sent\": %llu, \"received\": %llu, "
+	    "\"octets\": %llu, \"tc\": %llu, \"rcodes\": {", t,
+	    (unsigned long long)f.sent,
 	    (unsigned long long)f.received, (unsigned long long)f.octets,
 	    (unsigned long long)f.tc);
 	for (i = 0, first = 1; i < 16; i++) {

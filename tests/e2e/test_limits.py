@@ -121,17 +121,31 @@ def rss_mib(d):
 
 
 def flood(d, name, rate, seconds=3, src=ATTACKER, sockets=8, qtype=1,
-          edns=False):
-    """Run the flood tool against d; its JSON report."""
+          edns=False, until=None, most=30):
+    """
+    Run the flood tool against d; its JSON report. With until, the flood
+    goes on after its seconds until until() is true, for most seconds at
+    the longest: on a busy machine the other client asks slowly.
+    """
     tool = os.path.join(os.path.dirname(d.binary), "flood")
     assert os.access(tool, os.X_OK), "no %s: make %s" % (tool, tool)
     argv = [tool, "-p", str(d.port), "-b", src, "-n", name, "-r", str(rate),
-            "-d", str(seconds), "-s", str(sockets), "-t", str(qtype)]
+            "-d", str(most if until else seconds), "-s", str(sockets),
+            "-t", str(qtype)]
     if edns:
         argv.append("-e")
-    r = subprocess.run(argv, capture_output=True, timeout=seconds + 30)
-    assert r.returncode == 0, "flood: %s" % r.stderr.decode()[-300:]
-    return json.loads(r.stdout)
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        if until:
+            time.sleep(seconds)
+            while not until() and p.poll() is None:
+                time.sleep(0.05)
+            p.terminate()
+        stdout, stderr = p.communicate(timeout=most + 30)
+    finally:
+        p.kill()
+    assert p.returncode == 0, "flood: %s" % stderr.decode()[-300:]
+    return json.loads(stdout)
 
 
 class Bystander(threading.Thread):
@@ -183,8 +197,17 @@ class Bystander(threading.Thread):
         return 1000 * sorted(self.latency)[len(self.latency) // 2]
 
 
+# The other client's misses in a flood, at least: its success rate says
+# something.
+BYSTANDER_ASKS = 10
+
+
 def attack(d, name, rate, seconds=3):
-    """A flood from ATTACKER while a bystander asks misses: both reports."""
+    """
+    A flood from ATTACKER while a bystander asks misses: both reports.
+    The flood lasts seconds, longer if the bystander has not asked
+    BYSTANDER_ASKS by then; out["started"] is when it began (monotonic).
+    """
     # a steady state first: sockets, the first allocations
     for i in range(20):
         dq(d.port, "warm%d-%s.ok.fake.test" % (i, tag()), source=OTHER)
@@ -192,12 +215,16 @@ def attack(d, name, rate, seconds=3):
     before = rss_mib(d)
     by = Bystander(d, lambda: "%s.ok.fake.test" % tag())
     by.start()
-    out = flood(d, name, rate, seconds)
+    started = time.monotonic()
+    out = flood(d, name, rate, seconds,
+                until=lambda: by.asked >= BYSTANDER_ASKS)
+    out["started"] = started
     by.finish()
     time.sleep(0.5)
     after = rss_mib(d)
-    note("%s at %d/s for %d s: sent %d, answered %d %s" % (
-        name, rate, seconds, out["sent"], out["received"], out["rcodes"]))
+    note("%s at %d/s for %.1f s: sent %d, answered %d %s" % (
+        name, rate, out["seconds"], out["sent"], out["received"],
+        out["rcodes"]))
     note("RSS before %.1f MiB, peak %.1f MiB, after %.1f MiB" % (
         before, by.rss_peak, after))
     note("other client: %d of %d misses answered, median %.0f ms" % (
@@ -261,7 +288,7 @@ def test_duplicate_flood(make_veiligd, flood_fake, tmp_path):
     before, by, out = attack(d, name, FLOOD_RATE)
     assert by.rss_peak - before < FLAT_MIB, (
         "RSS grew from %.1f to %.1f MiB" % (before, by.rss_peak))
-    assert by.asked >= 10 and by.rate() >= 0.9, (
+    assert by.asked >= BYSTANDER_ASKS and by.rate() >= 0.9, (
         "other client: %d of %d answered" % (by.answered, by.asked))
     # the flood was answered at once, SERVFAIL, not left to pile up
     assert out["rcodes"].get("2", 0) > out["sent"] / 4, out
@@ -269,10 +296,13 @@ def test_duplicate_flood(make_veiligd, flood_fake, tmp_path):
     assert st["limits.per-question"] > 0, st
     # counted for the flooder's board in the statistics too
     assert boards["per_question"] == st["limits.per-question"], boards
-    # one question upstream (attempts 3), shared by both workers, then
-    # remembered as failed for the rest of the flood
-    assert fake.count(name) <= 3, "upstream asked %d times" % (
-        fake.count(name))
+    # one question upstream (attempts 3 of 1 s), shared by both workers,
+    # then remembered as failed (5 s): asked again 8 s on at the soonest,
+    # if a busy machine made the flood that long
+    asked = fake.count(name)
+    cycles = 1 + int((time.monotonic() - out["started"]) // 8)
+    assert asked <= 3 * cycles, "upstream asked %d times in %d cycles" % (
+        asked, cycles)
 
 
 def test_random_subdomain_flood(make_veiligd, flood_fake, tmp_path):
@@ -288,14 +318,17 @@ def test_random_subdomain_flood(make_veiligd, flood_fake, tmp_path):
         asked, out["sent"]))
     assert by.rss_peak - before < FLAT_MIB, (
         "RSS grew from %.1f to %.1f MiB" % (before, by.rss_peak))
-    assert by.asked >= 10 and by.rate() >= 0.9, (
+    assert by.asked >= BYSTANDER_ASKS and by.rate() >= 0.9, (
         "other client: %d of %d answered" % (by.answered, by.asked))
     st, boards, _ = limited(d)
     assert st["limits.client-share"] > 0, st
     assert boards["client_share"] == st["limits.client-share"], boards
-    # 400 questions at once (200 a worker), each 3 attempts in 3 s:
-    # without the share every name would be asked 3 times
-    assert asked <= 3 * 400 * 2, "upstream asked %d times" % asked
+    # 400 questions at once (200 a worker), each place an attempt a
+    # second (timeout 1 s) while the flood lasts and up to 3 after it:
+    # 2400 for 3 s. Without the share every name would be asked 3 times
+    bound = 400 * (out["seconds"] + 3)
+    assert asked <= bound, "upstream asked %d times, more than %d" % (
+        asked, bound)
 
 
 def test_failure_remembered(make_veiligd, fake, tmp_path):
