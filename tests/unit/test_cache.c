@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <ldns/ldns.h>
@@ -1177,7 +1178,7 @@ pf_main(void *arg)
 			cache_prefetch(t->c, t->h[i]);
 			cache_prefetch_entry(t->c, t->h[i]);
 		}
-		t->rounds++;
+		__atomic_add_fetch(&t->rounds, 1, __ATOMIC_RELEASE);
 	}
 	return (NULL);
 }
@@ -1207,10 +1208,20 @@ pf_start(struct pf_arg *t, struct cache *c, const char *prefix, int n)
 	assert_int_equal(pthread_create(&t->tid, NULL, pf_main, t), 0);
 }
 
-/* Stop t's thread, which must have gone over its keys at least once. */
+/*
+ * Stop t's thread, which must have gone over its keys at least once. On a
+ * busy machine it may not have run yet when the inserts are done (the
+ * unit tests failed so under load): let it finish its first round, 10 s
+ * at the longest, before telling it to stop.
+ */
 static void
 pf_stop(struct pf_arg *t)
 {
+	int	i;
+
+	for (i = 0; i < 10000 &&
+	    __atomic_load_n(&t->rounds, __ATOMIC_ACQUIRE) == 0; i++)
+		usleep(1000);
 	__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
 	assert_int_equal(pthread_join(t->tid, NULL), 0);
 	assert_true(t->rounds > 0);
