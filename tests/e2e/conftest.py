@@ -28,7 +28,10 @@ from e2elib import (HAVE_V6, LOOPBACK, LOW_NOFILE, MAXCONN,  # noqa: E402
                     filter_conf, free_port, free_wildcard_port, low_nofile,
                     setup_filter_dir, tail, veiligd_conf)
 
-BUDGET = 300        # seconds: later tests are not started after it
+# seconds: later tests are not started after it. A bound on a run gone
+# wrong, not a speed check: quiet, the suite takes under 4 minutes, but on
+# a busy machine it ran past 300 s and every later test failed unrun.
+BUDGET = 1200
 
 
 def pytest_addoption(parser):
