@@ -1216,6 +1216,37 @@ lists_fileid_set(struct lists_fileid *id, const struct stat *st)
 	    st->st_ctim.tv_nsec;
 }
 
+/*
+ * Open the list file at path to read: a regular file only, else -1 with
+ * *why set. A FIFO blocks the open (no writer) or the reads, and a device
+ * such as /dev/zero never ends: either would hang a start, or a reload's
+ * thread and the main thread that waits for it. O_NONBLOCK keeps the open
+ * of a FIFO from blocking; it changes nothing for a regular file.
+ */
+static int
+lists_open(const char *path, const char **why)
+{
+	struct stat	st;
+	int		fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		*why = strerror(errno);
+		return (-1);
+	}
+	if (fstat(fd, &st) == -1) {
+		*why = strerror(errno);
+		close(fd);
+		return (-1);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*why = S_ISDIR(st.st_mode) ? "is a directory" :
+		    "not a regular file";
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
 int
 lists_file_same(const char *path, const struct lists_fileid *id)
 {
@@ -1231,12 +1262,13 @@ lists_file_same(const char *path, const struct lists_fileid *id)
 long
 lists_lines(const char *path)
 {
-	char	 buf[65536], *p, *end;
-	long	 lines = 0;
-	ssize_t	 n;
-	int	 fd, last = '\n';
+	const char	*why;
+	char		 buf[65536], *p, *end;
+	long		 lines = 0;
+	ssize_t		 n;
+	int		 fd, last = '\n';
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = lists_open(path, &why)) == -1)
 		return (-1);
 	while ((n = read(fd, buf, sizeof buf)) != 0) {
 		if (n == -1) {
@@ -1308,6 +1340,7 @@ lists_sample(const char *path, enum lists_format fmt,
 	struct lists_sink	 quiet = *sink;
 	struct lists_result	 res;
 	struct lists_ctx	*ctx = NULL;
+	const char		*why;
 	char			 buf[65536], *p, *end, *nl;
 	size_t			 have = 0;
 	ssize_t			 n;
@@ -1316,7 +1349,7 @@ lists_sample(const char *path, enum lists_format fmt,
 
 	quiet.report = NULL;
 	memset(&res, 0, sizeof res);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = lists_open(path, &why)) == -1)
 		return (-1);
 	/* RPZ records span lines and follow $ORIGIN: no sample of them. */
 	if (fmt != LISTS_RPZ && fmt != LISTS_IP &&
@@ -1372,18 +1405,24 @@ lists_load(const char *path, enum lists_format fmt,
 	struct lists_result	 tmp;
 	struct lists_ctx	*ctx;
 	struct stat		 st;
+	const char		*why;
 	char			 msg[LISTS_MSG_LEN], *buf = NULL;
 	size_t			 cap = 0;
 	ssize_t			 n;
 	uint32_t		 line = 0;
 	FILE			*f;
-	int			 rv = 0;
+	int			 fd, rv = 0;
 
 	if (res == NULL)
 		res = &tmp;
 	memset(res, 0, sizeof *res);
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
+	if ((fd = lists_open(path, &why)) == -1 ||
+	    (f = fdopen(fd, "r")) == NULL) {
+		if (fd != -1) {
+			why = strerror(errno);
+			close(fd);
+		}
+		snprintf(msg, sizeof msg, "%s: %s", path, why);
 		if (sink->report != NULL)
 			sink->report(sink->arg, msg);
 		return (-1);

@@ -360,6 +360,51 @@ def test_check_missing_list(veiligd_bin, tmp_path):
     assert "gambling.txt" in err, err[-600:]
 
 
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_check_list_not_regular(veiligd_bin, tmp_path, kind):
+    """A list file that is a FIFO or a device: an error naming it, at
+    once. Opening a FIFO blocked for ever, and /dev/zero never ended."""
+    d, conf = _check_dir(tmp_path)
+    path = os.path.join(d, "lists", "gambling.txt")
+    os.unlink(path)
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        os.symlink("/dev/zero", path)
+    code, err = _check(veiligd_bin, conf, timeout=20)
+    assert code == 1, "-n with a %s as list: status %d" % (kind, code)
+    assert "%s: not a regular file" % path in err, err[-600:]
+
+
+def test_reload_list_fifo_keeps_old(filter_restored, filter_dir):
+    """A list replaced by a FIFO: the reload fails at once, naming it, and
+    the daemon goes on answering, its control socket too."""
+    d = filter_restored
+    adult = os.path.join(filter_dir, "lists", "adult.txt")
+    with open(adult) as f:
+        keep = f.read()
+    os.unlink(adult)
+    os.mkfifo(adult)
+    try:
+        code, out, err = d.ctl("reload")
+        assert code == 1, "reload with a FIFO as list: status %d" % code
+        assert "%s: not a regular file" % adult in out + err, \
+            "FIFO not named:\n%s%s" % (out, err)
+        code, out, err = d.ctl("status")
+        assert code == 0, "status after the reload: %d %s" % (code, err)
+        expect_block(fq(d, "adult.filter.test."), "old adult list",
+                     text="blocked: adult")
+    finally:
+        # Free a veiligd stuck in the FIFO's open(): a writer, then EOF.
+        try:
+            fd = os.open(adult, os.O_WRONLY | os.O_NONBLOCK)
+            os.close(fd)
+        except OSError:
+            pass
+        os.unlink(adult)
+        write_file(adult, keep)
+
+
 def test_check_overlapping_boards(veiligd_bin, tmp_path):
     """Two boards with overlapping networks: both files named."""
     d, conf = _check_dir(tmp_path)
