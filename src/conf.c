@@ -1045,11 +1045,36 @@ conf_glob_dirs(const char *s)
 	return (strcspn(s, "*?[") < (size_t)(slash - s));
 }
 
+/*
+ * Whether c is a control character (below 0x20, or DEL). Text such as a
+ * board's name goes into veiligctl's lines, a tab between fields, and
+ * onto the admin's terminal: a newline would split a line in two, an
+ * escape change the terminal.
+ */
+static int
+conf_is_control(char c)
+{
+	return ((unsigned char)c < 0x20 || c == 0x7f);
+}
+
+/* The first control character of s, or NULL. */
+static const char *
+conf_control_char(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (conf_is_control(*s))
+			return (s);
+	}
+	return (NULL);
+}
+
 /* Text of key k: a path (resolved), a URL, or text of k's length. */
 static void
 conf_set_text(struct conf_state *st, const struct conf_key *k,
     const struct conf_node *n, char **dst)
 {
+	const char	*c;
+
 	if (k->type == CONF_URL && conf_check_url(n->value) == -1) {
 		conf_verror(st, k, n, "is not a URL starting with https:// "
 		    "(plain http is not fetched)");
@@ -1070,6 +1095,11 @@ conf_set_text(struct conf_state *st, const struct conf_key *k,
 	    strlen(n->value) > k->max)) {
 		conf_verror(st, k, n, "is not %llu to %llu characters long",
 		    (unsigned long long)k->min, (unsigned long long)k->max);
+		return;
+	}
+	if (k->type == CONF_TEXT && (c = conf_control_char(n->value)) != NULL) {
+		conf_verror(st, k, n, "has a control character (0x%02x)",
+		    (unsigned char)*c);
 		return;
 	}
 	free(*dst);
@@ -2046,6 +2076,35 @@ conf_board_erred(struct conf_boardpos *bp, const char *msg)
 		bp->first = strdup(msg);
 }
 
+/*
+ * Whether the file name at the end of path may name a board: less .yaml,
+ * it names the board in veiligctl's lines and the report's pages, where
+ * a control character would split a line or reach the admin's terminal.
+ * 0, or -1 after saying so (the path masked: the error stays one line).
+ */
+static int
+conf_board_filename(struct conf_state *bs, const char *path)
+{
+	const char	*base, *c;
+	char		*masked, *p;
+
+	base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	if ((c = conf_control_char(base)) == NULL)
+		return (0);
+	if ((masked = strdup(path)) != NULL) {
+		for (p = masked; *p != '\0'; p++) {
+			if (conf_is_control(*p))
+				*p = '?';
+		}
+		bs->name = masked;
+	}
+	conf_error(bs, 0, 0, "the file name has a control character "
+	    "(0x%02x), and it names the board", (unsigned char)*c);
+	bs->name = path;
+	free(masked);
+	return (-1);
+}
+
 /* Read one board file into b; errors are reported under its name. */
 static void
 conf_board_load(struct conf_state *st, const char *path,
@@ -2069,6 +2128,8 @@ conf_board_load(struct conf_state *st, const char *path,
 		conf_error(&bs, 0, 0, "out of memory");
 		goto out;
 	}
+	if (conf_board_filename(&bs, path) == -1)
+		goto out;
 	if (conf_read_file(&bs, path, 1, &buf, &len) == -1)
 		goto out;
 	bs.text = buf;

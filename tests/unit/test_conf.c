@@ -344,6 +344,12 @@ test_errors(void **state)
 	    "  user: abcdefghijabcdefghijabcdefghijabc\n",
 	    "t.yaml:3:9: server.user: 'abcdefghijabcdefghijabcdefghijabc' is "
 	    "not 1 to 32 characters long");
+	/* Nor control characters, in any text. */
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nstats: { node: \"a\\tb\" }\n",
+	    "t.yaml:2:16: stats.node: 'a?b' has a control character (0x09)");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
+	    "  user: \"a\\x7f\"\n",
+	    "t.yaml:3:9: server.user: 'a?' has a control character (0x7f)");
 	/* A dotted key is not a shortcut into a section. */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver.workers: 2\n",
 	    "t.yaml:2:1: server.workers: unknown key");
@@ -1182,6 +1188,12 @@ test_board_errors(void **state)
 	    ":3:1: colour: unknown key; valid keys at the top level are: "
 	    "name, networks, block, allow, deny, safe-search, canaries, "
 	    "action, block-countries, block-asns");
+	/* A board's name goes into veiligctl's lines: no control character. */
+	expect_board_error(&d, "name: \"a\\nb\"\nnetworks: [ 10.0.0.0/8 ]\n",
+	    ":1:7: name: 'a?b' has a control character (0x0a)");
+	expect_board_error(&d, "name: \"red \\e[31m\"\n"
+	    "networks: [ 10.0.0.0/8 ]\n",
+	    ":1:7: name: 'red ?[31m' has a control character (0x1b)");
 	expect_board_error(&d, "name: x\nname: y\nnetworks: [ 10.0.0.0/8 ]\n",
 	    ":2:1: name: duplicate key (first at line 1 column 1)");
 	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8\n",
@@ -1238,6 +1250,25 @@ test_board_errors(void **state)
 	strcat(want, ": not a regular file");
 	assert_true(errs_has(&e, want));
 	errs_clear(&e);
+	snprintf(want, sizeof want, "%s/boards/dir.yaml", d.path);
+	assert_int_equal(rmdir(want), 0);
+
+	/*
+	 * A control character in the file name, which names the board in
+	 * veiligctl's lines: an error, the name masked in it.
+	 */
+	unlink(want);
+	tdir_write(&d, "boards/a\nb.yaml", "name: ab\n"
+	    "networks: [ 11.0.0.0/16 ]\n");
+	c = tdir_load(&d, main_yaml, &e);
+	assert_null(c);
+	assert_int_equal(e.n, 1);
+	snprintf(want, sizeof want, "%s/boards/a?b.yaml: the file name has a "
+	    "control character (0x0a)", d.path);
+	assert_true(errs_has(&e, want));
+	errs_clear(&e);
+	snprintf(want, sizeof want, "%s/boards/a\nb.yaml", d.path);
+	assert_int_equal(unlink(want), 0);
 	tdir_free(&d);
 }
 
