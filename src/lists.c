@@ -610,6 +610,13 @@ lists_ip_line(struct lists_ctx *ctx, const char *s, size_t len,
 		}
 		net.prefix = (unsigned)prefix;
 	}
+	/* A list's slip, or a feed gone wrong, that would block everything. */
+	if (net.prefix == 0) {
+		lists_invalid(ctx, line, max == 32 ? "every IPv4 address: it "
+		    "would block every answer" : "every IPv6 address: it would "
+		    "block every answer", s, len);
+		return (0);
+	}
 
 	/* Every bit after the prefix must be zero. */
 	for (i = net.prefix; i < max; i++) {

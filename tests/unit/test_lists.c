@@ -706,7 +706,7 @@ test_ip(void **state)
 	    "198.51.100.0/24 # test net\n"
 	    "2001:db8::/32\n"
 	    "::1\n"
-	    "0.0.0.0/0\n"
+	    "192.0.2.0/24\n"
 	    "192.0.2.1/24\n"
 	    "10.0.0.0/33\n"
 	    "2001:db8::/129\n"
@@ -715,11 +715,15 @@ test_ip(void **state)
 	    "not-an-address\n"
 	    "10.1.0.0/16\n"
 	    "10.2.0.0/16\n"
-	    "10.3.0.0/16\n";
+	    "10.3.0.0/16\n"
+	    "0.0.0.0/0\n"
+	    "::/0\n"
+	    "10.4.0.0/16\n"
+	    "10.5.0.0/16\n";
 
 	(void)state;
 	assert_int_equal(load(&r, text, LISTS_IP, &res), 0);
-	assert_int_equal(r.nnets, 8);
+	assert_int_equal(r.nnets, 10);
 	assert_int_equal(r.net[0].family, AF_INET);
 	assert_int_equal(r.net[0].prefix, 32);
 	assert_memory_equal(r.net[0].addr, "\xc0\x00\x02\x01", 4);
@@ -731,10 +735,10 @@ test_ip(void **state)
 	assert_memory_equal(r.net[2].addr, v6, 16);
 	assert_int_equal(r.net[3].family, AF_INET6);
 	assert_int_equal(r.net[3].prefix, 128);
-	assert_int_equal(r.net[4].prefix, 0);
+	assert_int_equal(r.net[4].prefix, 24);
 	assert_int_equal(r.netline[4], 6);
-	assert_int_equal(res.invalid, 6);
-	assert_int_equal(r.nreports, 6);
+	assert_int_equal(res.invalid, 8);
+	assert_int_equal(r.nreports, 8);
 	assert_string_equal(r.report[0],
 	    "t.txt:7: host bits set (192.0.2.1/24)");
 	check_report(&r, 1, "t.txt:8: bad prefix length");
@@ -742,6 +746,11 @@ test_ip(void **state)
 	check_report(&r, 3, "t.txt:10: bad prefix length");
 	check_report(&r, 4, "t.txt:11: bad prefix length");
 	check_report(&r, 5, "t.txt:12: not an address or network");
+	/* Every address would block every answer: a slip, not a rule. */
+	check_report(&r, 6, "t.txt:16: every IPv4 address: it would block "
+	    "every answer (0.0.0.0/0)");
+	check_report(&r, 7, "t.txt:17: every IPv6 address: it would block "
+	    "every answer (::/0)");
 }
 
 static void
