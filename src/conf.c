@@ -1362,6 +1362,27 @@ bad:
 	return (-1);
 }
 
+/*
+ * Whether the address at as[n] is one of as[0] to as[n - 1] (zeroed
+ * before they were filled, so memcmp() compares them). A listen address
+ * twice opens two sockets on it, and an upstream twice is a retry to the
+ * same server: a slip either way, never what was meant.
+ */
+static int
+conf_sockaddr_again(const char *items, size_t n)
+{
+	const struct conf_sockaddr	*as;
+	size_t				 i;
+
+	as = (const struct conf_sockaddr *)(const void *)items;
+	for (i = 0; i < n; i++) {
+		if (as[i].len == as[n].len &&
+		    memcmp(&as[i].ss, &as[n].ss, as[n].len) == 0)
+			return (1);
+	}
+	return (0);
+}
+
 /* What one entry of a list key is called in errors. */
 static const char *
 conf_item_noun(enum conf_type type)
@@ -1548,6 +1569,10 @@ conf_set_list(struct conf_state *st, const struct conf_scope *sc,
 		case CONF_ADDRS:
 			rv = conf_parse_sockaddr(st, k, item, 53,
 			    (struct conf_sockaddr *)(void *)it);
+			if (rv == 0 && conf_sockaddr_again(items, got)) {
+				conf_verror(st, k, item, "is listed twice");
+				rv = -1;
+			}
 			break;
 		case CONF_NAMES:
 			rv = conf_parse_name(st, k, item,

@@ -452,6 +452,12 @@ test_errors(void **state)
 	    "t.yaml:1:14: upstreams: 'example.com' is not an address");
 	expect_one_error("upstreams: [ \"[192.0.2.1]:53\" ]\n",
 	    "t.yaml:1:14: upstreams: '[192.0.2.1]:53' is not an address");
+	/* An address twice, also with the port 53 written out. */
+	expect_one_error("upstreams: [ 192.0.2.53, \"192.0.2.53:53\" ]\n",
+	    "t.yaml:1:26: upstreams: '192.0.2.53:53' is listed twice");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
+	    "  listen: [ \"[::1]:5353\", \"[::1]:5353\" ]\n",
+	    "t.yaml:3:27: server.listen: '[::1]:5353' is listed twice");
 	/* Missing and duplicate keys. */
 	expect_one_error("", "t.yaml:1:1: upstreams: required");
 	expect_one_error("# nothing\n", "t.yaml:1:1: upstreams: required");
