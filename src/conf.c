@@ -1431,7 +1431,11 @@ conf_parse_name(struct conf_state *st, const struct conf_key *k,
 	const char	*why = "invalid";
 
 	if (lists_name(n->value, strlen(n->value), wire, &len, &why) == -1) {
-		conf_verror(st, k, n, "is not a domain name: %s", why);
+		/* Most reasons start "not a domain name: " themselves. */
+		if (strncmp(why, "not ", 4) == 0)
+			conf_verror(st, k, n, "is %s", why);
+		else
+			conf_verror(st, k, n, "is not a domain name: %s", why);
 		return (-1);
 	}
 	out->text = strdup(n->value);

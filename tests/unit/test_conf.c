@@ -1160,7 +1160,11 @@ test_board_errors(void **state)
 	    ":3:22: allow: 'bad name.example' is not a domain name: ");
 	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
 	    "deny: [ a..b ]\n",
-	    ":3:9: deny: 'a..b' is not a domain name: ");
+	    ":3:9: deny: 'a..b' is not a domain name: empty label");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "deny: [ \"b\\xfccher.example\" ]\n",
+	    ":3:9: deny: 'b??cher.example' is not a domain name: IDN must be "
+	    "in A-label (xn--) form");
 	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
 	    "deny: [ [ a ] ]\n",
 	    ":3:9: deny: expected a domain name, not a list");
