@@ -248,6 +248,21 @@ control_set_timeout(struct control *ctl, int seconds)
 	ctl->timeout = seconds;
 }
 
+/*
+ * Close a connection beyond CONTROL_MAX_CONNS, saying why: the socket
+ * of a new connection has room for a line, and veiligctl reads it before
+ * the reset that the close of its unread request brings.
+ */
+static void
+control_refuse(evutil_socket_t fd)
+{
+	static const char	msg[] = "error: too many control connections "
+				    "at once; try again\n";
+
+	(void)send(fd, msg, sizeof msg - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
 static void
 control_accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -261,7 +276,7 @@ control_accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
 	(void)salen;
 	if (ctl->nconns >= CONTROL_MAX_CONNS) {
 		log_ratelimited("control: too many connections");
-		close(fd);
+		control_refuse(fd);
 		return;
 	}
 	if ((conn = calloc(1, sizeof *conn)) == NULL) {

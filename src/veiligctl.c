@@ -130,7 +130,10 @@ veiligctl_connect(void)
 	return (fd);
 }
 
-/* Send all of buf, waiting with poll. */
+/*
+ * Send all of buf, waiting with poll. A daemon that closed at once may
+ * have said why (too many connections): then the answer is read still.
+ */
 static void
 veiligctl_send(int fd, const char *buf, size_t len)
 {
@@ -142,6 +145,8 @@ veiligctl_send(int fd, const char *buf, size_t len)
 		if (n == -1) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
+			if (errno == EPIPE || errno == ECONNRESET)
+				return;
 			veiligctl_fail(strerror(errno));
 		}
 		buf += n;

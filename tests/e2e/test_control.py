@@ -102,6 +102,35 @@ def test_veiligctl_timeout(veiligd_stale, tmp_path):
     assert 0.9 <= took < 20, "veiligctl waited %.1f s" % took
 
 
+def test_veiligctl_too_many_connections(veiligd_stale):
+    """While 16 clients hold the control socket, veiligctl is told why it
+    is turned away (it said "Connection reset by peer"), and is served
+    again once they have gone."""
+    import socket
+    import time
+    d = veiligd_stale
+    held = []
+    try:
+        for _ in range(16):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(d.ctl_path)
+            held.append(s)
+        time.sleep(0.3)         # accepted, each holding a place
+        code, out, err = d.ctl("status")
+        assert code == 1, "status %d: %s%s" % (code, out, err)
+        assert "error: too many control connections at once" in err, err
+    finally:
+        for s in held:
+            s.close()
+    deadline = time.monotonic() + 5
+    while True:
+        code, out, err = d.ctl("status")
+        if code == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert code == 0, "status after the clients left: %d %s" % (code, err)
+
+
 # ------------------------------------------------------------------ flush
 
 def _cache_entries(d):
