@@ -52,6 +52,7 @@
 #include "rrl.h"
 #include "snapshot.h"
 #include "stats.h"
+#include "statsfile.h"
 #include "worker.h"
 
 #define VEILIGD_CONF	"/etc/veilig/veiligd.yaml"
@@ -132,10 +133,23 @@ veiligd_load(const char *path, struct snapshot *prev,
     struct veiligd_errors *e)
 {
 	struct conf	*conf;
+	char		*cause = NULL;
 
 	if ((conf = conf_load_keep(path, prev != NULL ? prev->conf : NULL,
 	    veiligd_error_cb, e)) == NULL)
 		return (NULL);
+	/*
+	 * A start stops when stats.dir cannot be made; a reload keeps the
+	 * directory in force instead of going on with one it cannot write.
+	 */
+	if (prev != NULL && conf->stats_dir != NULL &&
+	    statsfile_dir(conf->stats_dir, &cause) == -1) {
+		veiligd_error_cb(e, cause != NULL ? cause :
+		    "stats.dir: out of memory");
+		free(cause);
+		conf_free(conf);
+		return (NULL);
+	}
 	return (snapshot_new(conf, prev, veiligd_error_cb, e));
 }
 

@@ -151,6 +151,28 @@ def test_reload_bad_config_keeps_old(make_veiligd, fake):
     ok_answer(r, "after a bad reload")
 
 
+def test_reload_bad_stats_dir_keeps_old(make_veiligd, fake, tmp_path):
+    """A reload to a stats.dir that cannot be made fails, saying why, and
+    keeps the directory in force: it said "reloaded" and went on with a
+    directory it could not write, the statistics lost."""
+    good = str(tmp_path / "stats")
+    d = make_veiligd("reload-stats", fake.ups[:1],
+                     extra="stats: { dir: %s }\n" % good)
+    plain = str(tmp_path / "plain")
+    write_file(plain, "a file, not a directory\n")
+    d.write_conf(d.remake(extra="stats: { dir: %s/stats }\n" % plain))
+    code, out, err = d.ctl("reload")
+    assert code == 1, "reload to a bad stats.dir: status %d: %s%s" % (
+        code, out, err)
+    assert "stats.dir %s/stats: Not a directory" % plain in out + err, \
+        out + err
+    assert "the configuration in force stays" in out + err, out + err
+    code, out, err = d.ctl("status")
+    assert code == 0, "status after the failed reload: %d %s" % (code, err)
+    r = dq(d.port, "%s.ok.fake.test." % tag(), timeout=3)
+    ok_answer(r, "after a failed reload")
+
+
 def _check(veiligd_bin, conf, timeout=10):
     """veiligd -n -c conf: (exit status, stderr); no sanitizer report."""
     r = subprocess.run([veiligd_bin, "-n", "-c", conf], capture_output=True,
