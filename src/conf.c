@@ -2105,6 +2105,62 @@ conf_board_erred(struct conf_boardpos *bp, const char *msg)
 		bp->first = strdup(msg);
 }
 
+/* qsort and bsearch order of names: by their wire form. */
+static int
+conf_name_cmp(const void *va, const void *vb)
+{
+	const struct conf_name	*a = *(const struct conf_name * const *)va;
+	const struct conf_name	*b = *(const struct conf_name * const *)vb;
+
+	if (a->len != b->len)
+		return (a->len < b->len ? -1 : 1);
+	return (memcmp(a->lname, b->lname, a->len));
+}
+
+/*
+ * A deny entry that is an allowed name or under one: allow beats deny,
+ * so the entry does nothing, which its writer cannot have meant. Each
+ * suffix of each deny name is looked up in the allow names sorted: each
+ * list may hold 65536 names.
+ */
+static void
+conf_board_conflicts(struct conf_state *bs, const struct conf_board *b)
+{
+	const struct conf_name	**allow, *d, **hit;
+	struct conf_name	  key;
+	const struct conf_name	 *kp = &key;
+	size_t			  i, off;
+
+	if (b->nallow == 0 || b->ndeny == 0)
+		return;
+	if ((allow = calloc(b->nallow, sizeof *allow)) == NULL) {
+		conf_error(bs, 0, 0, "out of memory");
+		return;
+	}
+	for (i = 0; i < b->nallow; i++)
+		allow[i] = &b->allow[i];
+	qsort(allow, b->nallow, sizeof *allow, conf_name_cmp);
+	for (i = 0; i < b->ndeny; i++) {
+		d = &b->deny[i];
+		/* The name, then its parents, up to the root (not listed). */
+		for (off = 0; off < d->len && d->lname[off] != 0;
+		    off += 1 + d->lname[off]) {
+			key.lname = d->lname + off;
+			key.len = d->len - off;
+			hit = bsearch(&kp, allow, b->nallow, sizeof *allow,
+			    conf_name_cmp);
+			if (hit == NULL)
+				continue;
+			conf_error(bs, d->line, d->col, "deny: '%s' is covered "
+			    "by '%s' in allow (line %u column %u), which wins: "
+			    "this deny does nothing", d->text, (*hit)->text,
+			    (*hit)->line, (*hit)->col);
+			break;
+		}
+	}
+	free(allow);
+}
+
 /*
  * Whether the file name at the end of path may name a board: less .yaml,
  * it names the board in veiligctl's lines and the report's pages, where
@@ -2171,6 +2227,7 @@ conf_board_load(struct conf_state *st, const char *path,
 		/* A top that is not a mapping was one error already. */
 		if (root == NULL || root->kind == CONF_N_MAP || root->empty)
 			conf_scope_finish(&bs, &sc, 1, 1);
+		conf_board_conflicts(&bs, b);
 		if ((idx = conf_key_find(&sc, "", "name")) != -1 &&
 		    sc.seen[idx] != NULL) {
 			bp->name.line = sc.seen[idx]->line;
