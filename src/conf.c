@@ -2119,9 +2119,10 @@ conf_name_cmp(const void *va, const void *vb)
 
 /*
  * A deny entry that is an allowed name or under one: allow beats deny,
- * so the entry does nothing, which its writer cannot have meant. Each
- * suffix of each deny name is looked up in the allow names sorted: each
- * list may hold 65536 names.
+ * so the name is not blocked (only answers that lead to it from other
+ * names are), which its writer cannot have meant. Each suffix of each
+ * deny name is looked up in the allow names sorted: each list may hold
+ * 65536 names.
  */
 static void
 conf_board_conflicts(struct conf_state *bs, const struct conf_board *b)
@@ -2153,7 +2154,7 @@ conf_board_conflicts(struct conf_state *bs, const struct conf_board *b)
 				continue;
 			conf_error(bs, d->line, d->col, "deny: '%s' is covered "
 			    "by '%s' in allow (line %u column %u), which wins: "
-			    "this deny does nothing", d->text, (*hit)->text,
+			    "the name is not blocked", d->text, (*hit)->text,
 			    (*hit)->line, (*hit)->col);
 			break;
 		}

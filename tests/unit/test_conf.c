@@ -1198,15 +1198,15 @@ test_board_errors(void **state)
 	    ":3:1: colour: unknown key; valid keys at the top level are: "
 	    "name, networks, block, allow, deny, safe-search, canaries, "
 	    "action, block-countries, block-asns");
-	/* A deny in or under allow's names: allow wins, it does nothing. */
+	/* A deny in or under allow's names: allow wins, it is not blocked. */
 	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
 	    "allow: [ a.example, X.Example ]\ndeny: [ b.example, x.example. ]\n",
 	    ":4:20: deny: 'x.example.' is covered by 'X.Example' in allow "
-	    "(line 3 column 21), which wins: this deny does nothing");
+	    "(line 3 column 21), which wins: the name is not blocked");
 	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
 	    "allow: [ x.example ]\ndeny: [ ads.cdn.x.example ]\n",
 	    ":4:9: deny: 'ads.cdn.x.example' is covered by 'x.example' in "
-	    "allow (line 3 column 10), which wins: this deny does nothing");
+	    "allow (line 3 column 10), which wins: the name is not blocked");
 	/* An allowed name under a denied one is an exception, no slip. */
 	conf_free(board_ok(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
 	    "allow: [ a.x.example ]\ndeny: [ x.example ]\n"));
