@@ -27,6 +27,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -1068,6 +1069,9 @@ conf_control_char(const char *s)
 	return (NULL);
 }
 
+/* Room for a Unix socket's path and its NUL. */
+#define CONF_SUN_PATH	((int)sizeof(((struct sockaddr_un *)0)->sun_path))
+
 /* Text of key k: a path (resolved), a URL, or text of k's length. */
 static void
 conf_set_text(struct conf_state *st, const struct conf_key *k,
@@ -1108,6 +1112,11 @@ conf_set_text(struct conf_state *st, const struct conf_key *k,
 	if (*dst == NULL)
 		conf_error(st, n->line, n->col, "%s: out of memory",
 		    st->kpath);
+	/* Else veiligd -n says OK, and the start fails at bind(2). */
+	else if (strcmp(k->path, "control") == 0 &&
+	    strlen(*dst) >= CONF_SUN_PATH)
+		conf_verror(st, k, n, "is longer than a Unix socket's path may "
+		    "be (%d bytes, made absolute)", CONF_SUN_PATH - 1);
 }
 
 /* Set the scalar key k from node n; errors are reported. */

@@ -350,6 +350,13 @@ test_errors(void **state)
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
 	    "  user: \"a\\x7f\"\n",
 	    "t.yaml:3:9: server.user: 'a?' has a control character (0x7f)");
+	/* A control socket path longer than bind(2) takes (113 octets). */
+	expect_one_error("upstreams: [ 192.0.2.53 ]\ncontrol: /run/"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\n",
+	    "t.yaml:2:10: control: '/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaa...' is longer than a Unix socket's path may be "
+	    "(107 bytes, made absolute)");
 	/* A dotted key is not a shortcut into a section. */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver.workers: 2\n",
 	    "t.yaml:2:1: server.workers: unknown key");
