@@ -2909,6 +2909,35 @@ conf_dir(const char *name)
 }
 
 /*
+ * metrics on an address of server.listen: the start would stop at the
+ * listener's bind(2), naming no key, and veiligd -n would have said OK.
+ */
+static void
+conf_metrics_clash(struct conf_state *st, const struct conf_scope *sc)
+{
+	const struct conf	*c = st->conf;
+	const struct conf_node	*n;
+	char			 buf[64];
+	size_t			 i;
+	int			 idx;
+
+	if (c->metrics.len == 0 ||
+	    (idx = conf_key_find(sc, "", "metrics")) == -1 ||
+	    (n = sc->seen[idx]) == NULL)
+		return;
+	for (i = 0; i < c->nlisten; i++) {
+		if (c->listen[i].len == c->metrics.len &&
+		    memcmp(&c->listen[i].ss, &c->metrics.ss,
+		    c->metrics.len) == 0) {
+			conf_error(st, n->line, n->col, "metrics: %s is also "
+			    "an address of server.listen", conf_sockaddr_str(
+			    &c->metrics, buf, sizeof buf));
+			return;
+		}
+	}
+}
+
+/*
  * Load from text of len bytes (NUL-terminated); name is for errors.
  * With keep, broken board files fall back to their version in old.
  */
@@ -2950,6 +2979,7 @@ conf_load_text(const char *name, const char *text, size_t len,
 		 */
 		if (root == NULL || root->kind == CONF_N_MAP || root->empty)
 			conf_scope_finish(&st, &sc, 1, 1);
+		conf_metrics_clash(&st, &sc);
 	}
 	conf_node_free(root);
 	/* Board files name lists, so they come after veiligd.yaml. */

@@ -350,6 +350,10 @@ test_errors(void **state)
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
 	    "  user: \"a\\x7f\"\n",
 	    "t.yaml:3:9: server.user: 'a?' has a control character (0x7f)");
+	/* metrics on a listen address, the default one too. */
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nmetrics: 127.0.0.1:53\n",
+	    "t.yaml:2:1: metrics: 127.0.0.1:53 is also an address of "
+	    "server.listen");
 	/* A control socket path longer than bind(2) takes (113 octets). */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\ncontrol: /run/"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
