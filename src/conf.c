@@ -2015,13 +2015,14 @@ conf_walk_map(struct conf_state *st, struct conf_scope *sc,
 }
 
 /*
- * Read the file at path into *buf (NUL-terminated) and *len. A board
- * must be a regular file: a glob may match a FIFO or a device, and
- * reading one could block. Returns 0, or -1 after reporting why.
+ * Read the file at path into *buf (NUL-terminated) and *len. It must be
+ * a regular file: a glob may match a FIFO or a device, and opening a
+ * FIFO blocks until a writer comes, reading /dev/zero never ends (also
+ * of veiligd.yaml, on a reload). Returns 0, or -1 after reporting why.
  */
 static int
-conf_read_file(struct conf_state *st, const char *path, int regular,
-    char **buf, size_t *len)
+conf_read_file(struct conf_state *st, const char *path, char **buf,
+    size_t *len)
 {
 	struct stat	 sb;
 	FILE		*f;
@@ -2030,12 +2031,12 @@ conf_read_file(struct conf_state *st, const char *path, int regular,
 	int		 fd, bad;
 
 	*buf = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | (regular ? O_NONBLOCK : 0));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd == -1) {
 		conf_error(st, 0, 0, "cannot open: %s", strerror(errno));
 		return (-1);
 	}
-	if (regular && (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode))) {
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 		conf_error(st, 0, 0, "not a regular file");
 		close(fd);
 		return (-1);
@@ -2053,7 +2054,7 @@ conf_read_file(struct conf_state *st, const char *path, int regular,
 	 * process, half of veiligd's start with 10,000 boards.
 	 */
 	cap = CONF_READ_FIRST;
-	if (regular && sb.st_size >= 0 && sb.st_size < CONF_MAX_FILE)
+	if (sb.st_size >= 0 && sb.st_size < CONF_MAX_FILE)
 		cap = (size_t)sb.st_size + 1;
 	*len = 0;
 	for (;;) {
@@ -2225,7 +2226,7 @@ conf_board_load(struct conf_state *st, const char *path,
 	}
 	if (conf_board_filename(&bs, path) == -1)
 		goto out;
-	if (conf_read_file(&bs, path, 1, &buf, &len) == -1)
+	if (conf_read_file(&bs, path, &buf, &len) == -1)
 		goto out;
 	bs.text = buf;
 	bs.len = len;
@@ -3008,7 +3009,7 @@ conf_load_path(const char *path, const struct conf *old, int keep,
 	st.name = path;
 	st.errcb = errcb;
 	st.arg = arg;
-	if (conf_read_file(&st, path, 0, &buf, &len) == -1)
+	if (conf_read_file(&st, path, &buf, &len) == -1)
 		return (NULL);
 	conf = conf_load_text(path, buf, len, old, keep, errcb, arg);
 	free(buf);

@@ -1460,6 +1460,23 @@ test_board_overlap(void **state)
 	    d.path);
 	assert_true(errs_has(&e, want));
 	errs_clear(&e);
+
+	/*
+	 * veiligd.yaml a FIFO: an error at once, not an open(2) that waits
+	 * for a writer for ever (the alarm ends a test that hangs).
+	 */
+	snprintf(want, sizeof want, "%s/veiligd.yaml", d.path);
+	assert_int_equal(unlink(want), 0);
+	assert_int_equal(mkfifo(want, 0600), 0);
+	alarm(10);
+	c = conf_load(want, errs_cb, &e);
+	alarm(0);
+	assert_null(c);
+	strcat(want, ": not a regular file");
+	assert_true(errs_has(&e, want));
+	errs_clear(&e);
+	snprintf(want, sizeof want, "%s/veiligd.yaml", d.path);
+	assert_int_equal(unlink(want), 0);
 	tdir_free(&d);
 }
 
