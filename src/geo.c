@@ -39,13 +39,20 @@ geo_open_one(MMDB_s *mmdb, const char *what, const char *path, char **cause)
 	const char	*reason;
 	int		 status, error;
 
-	/* mmap() would say "No such device" or "Invalid argument". */
+	/*
+	 * mmap() would say "No such device" or "Invalid argument", and the
+	 * open(2) of a FIFO waits for a writer for ever.
+	 */
 	if (stat(path, &st) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			reason = strerror(EISDIR);
 			goto fail;
 		}
-		if (S_ISREG(st.st_mode) && st.st_size == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			reason = "not a regular file";
+			goto fail;
+		}
+		if (st.st_size == 0) {
 			reason = "empty file";
 			goto fail;
 		}

@@ -4,6 +4,7 @@
  * IPv6, v4-mapped, unknown addresses, the registered-country fallback,
  * absent databases, and errors that name the file.
  */
+#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -255,6 +256,12 @@ test_errors(void **state)
 	check_error(NULL, "garbage.mmdb", "garbage.mmdb", "metadata");
 	check_error("empty.mmdb", NULL, "empty.mmdb", "empty file");
 	check_error("spec", NULL, "spec", "Is a directory");
+	/* A FIFO: refused, not opened (the alarm ends a test that hangs). */
+	assert_int_equal(mkfifo(path("fifo.mmdb", p, sizeof p), 0600), 0);
+	alarm(10);
+	check_error("fifo.mmdb", NULL, "fifo.mmdb", "not a regular file");
+	alarm(0);
+	assert_int_equal(unlink(p), 0);
 
 	/* A NULL cause is allowed. */
 	assert_null(geo_open(path("missing.mmdb", p, sizeof p), NULL, NULL));
