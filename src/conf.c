@@ -1101,7 +1101,8 @@ conf_set_text(struct conf_state *st, const struct conf_key *k,
 		    (unsigned long long)k->min, (unsigned long long)k->max);
 		return;
 	}
-	if (k->type == CONF_TEXT && (c = conf_control_char(n->value)) != NULL) {
+	/* Paths and URLs too: veiligctl lists gives them a line each. */
+	if ((c = conf_control_char(n->value)) != NULL) {
 		conf_verror(st, k, n, "has a control character (0x%02x)",
 		    (unsigned char)*c);
 		return;

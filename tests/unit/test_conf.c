@@ -361,6 +361,10 @@ test_errors(void **state)
 	    "t.yaml:2:10: control: '/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaa...' is longer than a Unix socket's path may be "
 	    "(107 bytes, made absolute)");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nlists:\n"
+	    "  x: { file: \"x\\tdomains.txt\", format: domains }\n",
+	    "t.yaml:3:14: lists.x.file: 'x?domains.txt' has a control "
+	    "character (0x09)");
 	/* A dotted key is not a shortcut into a section. */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver.workers: 2\n",
 	    "t.yaml:2:1: server.workers: unknown key");
