@@ -77,19 +77,27 @@ static uint64_t	report_read_warned;
 
 /* ------------------------------------------------------------ lines */
 
-/* Open path; -1 with errno (ENOENT for a day without that file). */
+/*
+ * Open path; -1 with errno (ENOENT for a day without that file) and *why.
+ * A regular file only: the open of a FIFO (O_NONBLOCK keeps it from
+ * waiting for a writer) or a device would hang the report.
+ */
 static int
 report_lines_open(struct report_lines *lf, const char *path,
-    struct report_read_stats *st)
+    struct report_read_stats *st, const char **why)
 {
 	struct stat	sb;
 
 	memset(lf, 0, sizeof *lf);
-	if ((lf->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((lf->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		*why = strerror(errno);
 		return (-1);
+	}
 	if (fstat(lf->fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 		if (errno == 0 || S_ISDIR(sb.st_mode))
 			errno = EISDIR;
+		*why = S_ISDIR(sb.st_mode) ? strerror(EISDIR) :
+		    "not a regular file";
 		close(lf->fd);
 		return (-1);
 	}
@@ -430,12 +438,13 @@ report_read_summaries(struct report_read *rd, const char *path, long day)
 	struct report_lines	lf;
 	struct report_line	l;
 	struct report_read_peek	pk;
+	const char		*why;
 	int			r, ok, peeked;
 
-	if (report_lines_open(&lf, path, rd->st) == -1) {
+	if (report_lines_open(&lf, path, rd->st, &why) == -1) {
 		if (errno == ENOENT)
 			return (1);
-		if (asprintf(&rd->cause, "%s: %s", path, strerror(errno)) == -1)
+		if (asprintf(&rd->cause, "%s: %s", path, why) == -1)
 			rd->cause = NULL;
 		return (-1);
 	}
@@ -578,16 +587,17 @@ static int
 report_read_intervals(struct report_read *rd, const char *path, long day)
 {
 	struct report_lines	 lf;
+	const char		*why;
 	int64_t			 u0, u1;
 	off_t			 from;
 	size_t			 i;
 	uint64_t		 before = rd->st->uncovered;
 	int			 r = 0;
 
-	if (report_lines_open(&lf, path, rd->st) == -1) {
+	if (report_lines_open(&lf, path, rd->st, &why) == -1) {
 		if (errno == ENOENT)
 			return (0);
-		if (asprintf(&rd->cause, "%s: %s", path, strerror(errno)) == -1)
+		if (asprintf(&rd->cause, "%s: %s", path, why) == -1)
 			rd->cause = NULL;
 		return (-1);
 	}

@@ -350,6 +350,21 @@ def test_report_errors_leave_no_page(bins, stats, tmp_path):
     check(p.returncode == 2 and "not a date" in p.stderr, "a bad date: %s" % p.stderr)
 
 
+def test_report_fifo_in_stats(bins, stats, tmp_path):
+    """A FIFO where a day's file should be: an error naming it, at once
+    (its open waited for a writer for ever)."""
+    d, _ = stats
+    fifo = str(tmp_path / "fifo")
+    shutil.copytree(os.path.join(d, "ns1"), fifo)
+    day = os.path.join(fifo, FROM + ".day.jsonl")
+    os.unlink(day)
+    os.mkfifo(day)
+    outdir = str(tmp_path / "out")
+    os.mkdir(outdir)
+    fails(bins["report"], ["-f", FROM, "-t", TO, fifo],
+          day + ": not a regular file", outdir)
+
+
 def test_report_one_board(bins, stats, tmp_path):
     d, _ = stats
     outdir = str(tmp_path / "one")
