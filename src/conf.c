@@ -2116,6 +2116,20 @@ conf_board_erred(struct conf_boardpos *bp, const char *msg)
 		bp->first = strdup(msg);
 }
 
+/* A warning about the configuration: reported, but not an error. */
+static void __attribute__((format(printf, 2, 3)))
+conf_warn(struct conf_state *st, const char *fmt, ...)
+{
+	char	msg[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (st->errcb != NULL)
+		st->errcb(st->arg, msg);
+}
+
 /* qsort and bsearch order of names: by their wire form. */
 static int
 conf_name_cmp(const void *va, const void *vb)
@@ -2130,10 +2144,10 @@ conf_name_cmp(const void *va, const void *vb)
 
 /*
  * A deny entry that is an allowed name or under one: allow beats deny,
- * so the name is not blocked (only answers that lead to it from other
- * names are), which its writer cannot have meant. Each suffix of each
- * deny name is looked up in the allow names sorted: each list may hold
- * 65536 names.
+ * so the name is not blocked, which its writer may not have meant. A
+ * warning, not an error: the entry still blocks answers of other names
+ * that lead to it (CNAME targets). Each suffix of each deny name is
+ * looked up in the allow names sorted: each list may hold 65536 names.
  */
 static void
 conf_board_conflicts(struct conf_state *bs, const struct conf_board *b)
@@ -2163,9 +2177,10 @@ conf_board_conflicts(struct conf_state *bs, const struct conf_board *b)
 			    conf_name_cmp);
 			if (hit == NULL)
 				continue;
-			conf_error(bs, d->line, d->col, "deny: '%s' is covered "
-			    "by '%s' in allow (line %u column %u), which wins: "
-			    "the name is not blocked", d->text, (*hit)->text,
+			conf_warn(bs, "%s:%u:%u: warning: deny: '%s' is "
+			    "covered by '%s' in allow (line %u column %u), "
+			    "which wins: the name is not blocked", bs->name,
+			    d->line, d->col, d->text, (*hit)->text,
 			    (*hit)->line, (*hit)->col);
 			break;
 		}
@@ -2459,20 +2474,6 @@ out:
 }
 
 static void	conf_board_clear(struct conf_board *);
-
-/* A warning about the configuration: reported, but not an error. */
-static void __attribute__((format(printf, 2, 3)))
-conf_warn(struct conf_state *st, const char *fmt, ...)
-{
-	char	msg[1024];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (st->errcb != NULL)
-		st->errcb(st->arg, msg);
-}
 
 /* Copy n items of size bytes from src to a new array at *dst; 0 or -1. */
 static int

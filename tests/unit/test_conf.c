@@ -993,6 +993,25 @@ expect_board_error(const struct tdir *d, const char *board, const char *want)
 	errs_clear(&e);
 }
 
+/* Load d with main_yaml and the one board file text; expect a warning. */
+static void
+expect_board_warning(const struct tdir *d, const char *board,
+    const char *want)
+{
+	struct errs	 e = { 0 };
+	struct conf	*c;
+	char		 full[512];
+
+	tdir_write(d, "boards/x.yaml", board);
+	c = tdir_load(d, main_yaml, &e);
+	assert_non_null(c);
+	snprintf(full, sizeof full, "%s/boards/x.yaml%s", d->path, want);
+	assert_true(errs_has(&e, full));
+	assert_int_equal(e.n, 1);
+	errs_clear(&e);
+	conf_free(c);
+}
+
 /* Load d with main_yaml and the one board file text; expect no error. */
 static struct conf *
 board_ok(const struct tdir *d, const char *board)
@@ -1213,15 +1232,19 @@ test_board_errors(void **state)
 	    ":3:1: colour: unknown key; valid keys at the top level are: "
 	    "name, networks, block, allow, deny, safe-search, canaries, "
 	    "action, block-countries, block-asns");
-	/* A deny in or under allow's names: allow wins, it is not blocked. */
-	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	/*
+	 * A deny in or under allow's names: allow wins, the name is not
+	 * blocked. A warning: the entry still blocks answers leading to it.
+	 */
+	expect_board_warning(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
 	    "allow: [ a.example, X.Example ]\ndeny: [ b.example, x.example. ]\n",
-	    ":4:20: deny: 'x.example.' is covered by 'X.Example' in allow "
-	    "(line 3 column 21), which wins: the name is not blocked");
-	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    ":4:20: warning: deny: 'x.example.' is covered by 'X.Example' in "
+	    "allow (line 3 column 21), which wins: the name is not blocked");
+	expect_board_warning(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
 	    "allow: [ x.example ]\ndeny: [ ads.cdn.x.example ]\n",
-	    ":4:9: deny: 'ads.cdn.x.example' is covered by 'x.example' in "
-	    "allow (line 3 column 10), which wins: the name is not blocked");
+	    ":4:9: warning: deny: 'ads.cdn.x.example' is covered by "
+	    "'x.example' in allow (line 3 column 10), which wins: the name is "
+	    "not blocked");
 	/* An allowed name under a denied one is an exception, no slip. */
 	conf_free(board_ok(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
 	    "allow: [ a.x.example ]\ndeny: [ x.example ]\n"));

@@ -529,7 +529,10 @@ test_precedence(void **state)
 
 	prec_setup(fx);
 	p = fx_build(fx);
-	assert_int_equal(fx->msgs.n, 0);
+	/* both-ways.test in allow and deny, on purpose: a warning. */
+	assert_int_equal(fx->msgs.n, 1);
+	assert_true(tmsgs_have(&fx->msgs, "warning: deny: 'both-ways.test' "
+	    "is covered by 'both-ways.test' in allow", NULL));
 	a = board(p, "A");
 	b = board(p, "B");
 	assert_int_equal(a->qmask, 0x3);
