@@ -63,6 +63,7 @@ _Static_assert(WORKER_BATCH <= QUERY_BATCH,
 #define WORKER_RXBUF		4096	/* longer queries are dropped */
 #define WORKER_TXBUF		4096	/* >= WIRE_EDNS_SIZE */
 #define WORKER_TCP_MAX		65535	/* a message: 2-octet length */
+#define WORKER_TCP_QMIN		12	/* a DNS header; shorter closes */
 #define WORKER_TCP_QMAX		WORKER_RXBUF /* a longer query closes */
 #define WORKER_TCP_OUTPAUSE	(16 * 1024) /* queued answers: read no
 					       more queries meanwhile */
@@ -1282,8 +1283,12 @@ worker_conn_process(struct worker_conn *c)
 		if (evbuffer_copyout(in, hdr, 2) != 2)
 			break;
 		len = (size_t)hdr[0] << 8 | hdr[1];
-		if (len > WORKER_TCP_QMAX) {
-			/* No query is that long (UDP drops them too). */
+		if (len < WORKER_TCP_QMIN || len > WORKER_TCP_QMAX) {
+			/*
+			 * No query is that short or that long (UDP drops them
+			 * too); a client that sends one is not speaking DNS,
+			 * so it is told at once rather than left waiting.
+			 */
 			w->st.dropped++;
 			query_batch_end(w->qc);
 			snapshot_read_end();

@@ -218,6 +218,42 @@ def test_tcp_idle_timeout(veiligd_nsd):
         s.close()
 
 
+def test_tcp_frame_too_short(veiligd_fake):
+    """
+    A TCP frame shorter than a DNS header (12 octets; length 0 or 5 here)
+    cannot be a query: veiligd closes the connection at once, as it does
+    for one longer than 4096 octets, instead of dropping the frame and
+    holding the connection until the 10 s idle timeout. A query answered
+    before the bad frame on the same connection still gets its answer.
+    """
+    for junk in (b"", b"\x00\x01\x00\x00\x00"):
+        q = hdr(0x0202) + question("%s.ok.fake.test" % tag())
+        s = socket.create_connection(("127.0.0.1", veiligd_fake.port),
+                                     timeout=5)
+        try:
+            s.sendall(struct.pack("!H", len(q)) + q)
+            h = recv_exact(s, 2)
+            assert h is not None, "closed before the good query's answer"
+            recv_exact(s, struct.unpack("!H", h)[0])
+            t0 = time.monotonic()
+            s.sendall(struct.pack("!H", len(junk)) + junk)
+            try:
+                data = s.recv(100)
+            except socket.timeout:
+                raise AssertionError("a frame of %d octets: still open "
+                                     "after 5 s" % len(junk))
+            except ConnectionResetError:
+                data = b""
+            assert data == b"", "a frame of %d octets answered: %r" % (
+                len(junk), data)
+            note("a frame of %d octets: closed after %.2f s" % (
+                len(junk), time.monotonic() - t0))
+        finally:
+            s.close()
+    ok_answer(dq(veiligd_fake.port, "%s.ok.fake.test." % tag()),
+              "after the short frames")
+
+
 def test_serve_stale(make_nsd, make_veiligd):
     """RFC 8767: with its upstream down, an expired answer is served with
     TTL 30 (and EDE 3 with EDNS); a name never cached gets SERVFAIL."""
