@@ -50,6 +50,7 @@
 #include "conf.h"
 #include "iptable.h"
 #include "lists.h"
+#include "log.h"
 #include "wire.h"
 
 #ifndef VEILIG_DATADIR
@@ -429,21 +430,11 @@ conf_error(struct conf_state *st, size_t line, size_t col, const char *fmt,
 	conf_board_erred(st->bpos, full);
 }
 
-/* Copy user text for an error message: printable, at most ~60 bytes. */
+/* Copy user text for an error message, at most about 60 octets. */
 static const char *
 conf_quote(const char *s, char *buf, size_t cap)
 {
-	size_t	i, n = 0;
-
-	/* Control characters would garble a log line: mask them. */
-	for (i = 0; s[i] != '\0' && n + 4 < cap && i < 60; i++)
-		buf[n++] = isprint((unsigned char)s[i]) ? s[i] : '?';
-	if (s[i] != '\0') {
-		memcpy(buf + n, "...", 3);
-		n += 3;
-	}
-	buf[n] = '\0';
-	return (buf);
+	return (log_printable(buf, cap, s, strlen(s), 60));
 }
 
 /* Error about the value of scalar node n of the key being set. */

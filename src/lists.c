@@ -32,6 +32,7 @@
 #include <ldns/ldns.h>
 
 #include "lists.h"
+#include "log.h"
 #include "wire.h"
 
 #define LISTS_MAX_LINE		4096	/* octets; a longer line is invalid */
@@ -228,26 +229,6 @@ lists_name(const char *text, size_t len, uint8_t *out, size_t *outlen,
 	return (0);
 }
 
-/* Write a line into out as printable text, cut to LISTS_TEXT_CUT. */
-static void
-lists_printable(const char *s, size_t len, char *out, size_t cap)
-{
-	size_t	i, n = 0;
-
-	for (i = 0; i < len && n + 4 < cap; i++) {
-		if (i == LISTS_TEXT_CUT) {
-			memcpy(out + n, "...", 3);
-			n += 3;
-			break;
-		}
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
-			out[n++] = '?';
-		else
-			out[n++] = s[i];
-	}
-	out[n] = '\0';
-}
-
 /* Send one report to the sink. */
 static void
 lists_report(struct lists_ctx *ctx, const char *msg)
@@ -269,7 +250,7 @@ lists_invalid(struct lists_ctx *ctx, uint32_t line, const char *why,
 		return;
 	}
 	ctx->reported++;
-	lists_printable(text, len, shown, sizeof shown);
+	log_printable(shown, sizeof shown, text, len, LISTS_TEXT_CUT);
 	snprintf(msg, sizeof msg, "%s:%u: %s (%s)", ctx->name, line, why,
 	    shown);
 	lists_report(ctx, msg);

@@ -183,3 +183,79 @@ log_libevent(void)
 {
 	event_set_log_callback(log_libevent_cb);
 }
+
+/*
+ * The length of the well-formed UTF-8 character at u (up to end), or 0
+ * for an octet that starts none: list files come in any encoding.
+ */
+static size_t
+log_utf8_len(const unsigned char *u, const unsigned char *end)
+{
+	size_t	len, i;
+
+	if (u[0] < 0x80)
+		return (1);
+	if (u[0] >= 0xc2 && u[0] <= 0xdf)
+		len = 2;
+	else if (u[0] >= 0xe0 && u[0] <= 0xef)
+		len = 3;
+	else if (u[0] >= 0xf0 && u[0] <= 0xf4)
+		len = 4;
+	else
+		return (0);
+	if ((size_t)(end - u) < len)
+		return (0);
+	for (i = 1; i < len; i++)
+		if ((u[i] & 0xc0) != 0x80)
+			return (0);
+	return (len);
+}
+
+/*
+ * Whether the character at u (len octets) acts on a terminal rather than
+ * shows: C0 and DEL, C1 (U+0080-U+009F), and the bidirectional marks,
+ * embeddings, overrides and isolates, which make a line read other than
+ * it is.
+ */
+static int
+log_utf8_control(const unsigned char *u, size_t len)
+{
+	if (len == 1)
+		return (u[0] < 0x20 || u[0] == 0x7f);
+	if (len == 2)
+		return (u[0] == 0xc2 && u[1] < 0xa0);
+	if (len == 3 && u[0] == 0xe2 && u[1] == 0x80)
+		return (u[2] == 0x8e || u[2] == 0x8f ||
+		    (u[2] >= 0xaa && u[2] <= 0xae));
+	if (len == 3 && u[0] == 0xe2 && u[1] == 0x81)
+		return (u[2] >= 0xa6 && u[2] <= 0xa9);
+	return (0);
+}
+
+const char *
+log_printable(char *out, size_t cap, const char *s, size_t len, size_t cut)
+{
+	const unsigned char	*u = (const unsigned char *)s, *end = u + len;
+	size_t			 i = 0, n = 0, clen;
+	int			 masked;
+
+	while (i < len && i < cut) {
+		clen = log_utf8_len(u + i, end);
+		masked = clen == 0 || log_utf8_control(u + i, clen);
+		if (n + (masked ? 1 : clen) + 4 > cap)
+			break;
+		if (masked)
+			out[n++] = '?';
+		else {
+			memcpy(out + n, u + i, clen);
+			n += clen;
+		}
+		i += clen == 0 ? 1 : clen;
+	}
+	if (i < len) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+	return (out);
+}

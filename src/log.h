@@ -21,6 +21,7 @@
 #define VEILIG_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #define LOG_LEVEL_WARN	0
 #define LOG_LEVEL_INFO	1
@@ -49,6 +50,16 @@ void	log_notice(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* Warning subject to a process-wide rate limit; safe from any thread. */
 void	log_ratelimited(const char *, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Text from a file or a packet made fit for a log line in out (cap octets,
+ * at least 8): control characters masked as '?' (C0, DEL, C1 and the
+ * bidirectional overrides, which would garble a line or a terminal),
+ * octets that are no UTF-8 too; other UTF-8 kept whole, so a name with a
+ * diaeresis reads as written. Cut after the character that starts within
+ * the first cut octets of s (len octets), with "..." when more followed.
+ */
+const char *log_printable(char *out, size_t cap, const char *s, size_t len,
+	    size_t cut);
 __attribute__((noreturn)) void fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
 __attribute__((noreturn)) void fatalx(const char *, ...)

@@ -350,6 +350,22 @@ test_errors(void **state)
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
 	    "  user: \"a\\x7f\"\n",
 	    "t.yaml:3:9: server.user: 'a?' has a control character (0x7f)");
+	/*
+	 * A value quoted in a message keeps its UTF-8 (a Dutch name's
+	 * diaeresis) but not what acts on a terminal: C1 (NEL, U+0085) and
+	 * a right-to-left override (U+202E). A long one is cut after the
+	 * character that starts within its first 60 octets, never inside
+	 * it (an e-acute at octets 60 and 61).
+	 */
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
+	    "  tcp-idle-timeout: \"co\u00f6p\\x85\\u202e\"\n",
+	    "t.yaml:3:21: server.tcp-idle-timeout: 'co\u00f6p?\?' is not a "
+	    "duration");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\nserver:\n"
+	    "  tcp-idle-timeout: \"0123456789012345678901234567890123456789"
+	    "0123456789012345678\u00e9x\"\n",
+	    "t.yaml:3:21: server.tcp-idle-timeout: '0123456789012345678901234"
+	    "5678901234567890123456789012345678\u00e9...' is not a duration");
 	/* metrics on a listen address, the default one too. */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nmetrics: 127.0.0.1:53\n",
 	    "t.yaml:2:1: metrics: 127.0.0.1:53 is also an address of "
@@ -1197,7 +1213,8 @@ test_board_errors(void **state)
 	    ":3:9: deny: 'a..b' is not a domain name: empty label");
 	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
 	    "deny: [ \"b\\xfccher.example\" ]\n",
-	    ":3:9: deny: 'b??cher.example' is not a domain name: IDN must be "
+	    ":3:9: deny: 'b\u00fccher.example' is not a domain name: IDN "
+	    "must be "
 	    "in A-label (xn--) form");
 	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
 	    "deny: [ [ a ] ]\n",

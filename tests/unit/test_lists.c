@@ -327,7 +327,39 @@ test_domains(void **state)
 	assert_string_equal(r.report[1],
 	    "t.txt:8: more than one field (two fields)");
 	assert_string_equal(r.report[2],
-	    "t.txt:9: IDN must be in A-label (xn--) form (b??cher.example)");
+	    "t.txt:9: IDN must be in A-label (xn--) form (b\xc3\xbc"
+	    "cher.example)");
+}
+
+/*
+ * A bad line is shown in its report as text fit for a log line: UTF-8
+ * whole, what is no UTF-8 (a Latin-1 list) and what acts on a terminal
+ * (C1, a right-to-left override) masked, and cut after 60 octets but
+ * never inside a character (an e-acute at octets 60 and 61).
+ */
+static void
+test_report_text(void **state)
+{
+	struct rec		 r;
+	struct lists_result	 res;
+	static const char	 text[] =
+	    "b\xfc" "cher.example\n"
+	    "x\xc2\x85y\xe2\x80\xaez.example\n"
+	    "a-very-long-name-that-goes-on.and-on.and-on.examples."
+	    "bad...\xc3\xa9" "x.example\n"
+	    "good.example\nalso.example\nthird.example\n";
+
+	(void)state;
+	assert_int_equal(load(&r, text, LISTS_DOMAINS, &res), 0);
+	assert_int_equal(res.invalid, 3);
+	assert_int_equal(r.nreports, 3);
+	assert_string_equal(r.report[0],
+	    "t.txt:1: IDN must be in A-label (xn--) form (b?cher.example)");
+	assert_string_equal(r.report[1],
+	    "t.txt:2: IDN must be in A-label (xn--) form (x?y?z.example)");
+	assert_string_equal(r.report[2],
+	    "t.txt:3: IDN must be in A-label (xn--) form (a-very-long-name-that-"
+	    "goes-on.and-on.and-on.examples.bad...\xc3\xa9...)");
 }
 
 static void
@@ -1138,6 +1170,7 @@ main(void)
 		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_name_limits),
 		cmocka_unit_test(test_domains),
+		cmocka_unit_test(test_report_text),
 		cmocka_unit_test(test_domains_bad_lines),
 		cmocka_unit_test(test_hosts),
 		cmocka_unit_test(test_adblock),
