@@ -2903,15 +2903,46 @@ conf_dir(const char *name)
 }
 
 /*
- * metrics on an address of server.listen: the start would stop at the
- * listener's bind(2), naming no key, and veiligd -n would have said OK.
+ * Whether a socket bound to a would keep one from binding b: the same
+ * family and port, and the same address or either the wildcard one (the
+ * listeners are IPv6-only, so :: does not take IPv4's port).
+ */
+static int
+conf_sockaddr_clash(const struct conf_sockaddr *a,
+    const struct conf_sockaddr *b)
+{
+	const struct sockaddr_in	*a4, *b4;
+	const struct sockaddr_in6	*a6, *b6;
+
+	if (a->ss.ss_family != b->ss.ss_family)
+		return (0);
+	if (a->ss.ss_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)&a->ss;
+		b4 = (const struct sockaddr_in *)&b->ss;
+		return (a4->sin_port == b4->sin_port &&
+		    (a4->sin_addr.s_addr == b4->sin_addr.s_addr ||
+		    a4->sin_addr.s_addr == htonl(INADDR_ANY) ||
+		    b4->sin_addr.s_addr == htonl(INADDR_ANY)));
+	}
+	a6 = (const struct sockaddr_in6 *)&a->ss;
+	b6 = (const struct sockaddr_in6 *)&b->ss;
+	return (a6->sin6_port == b6->sin6_port &&
+	    (IN6_ARE_ADDR_EQUAL(&a6->sin6_addr, &b6->sin6_addr) ||
+	    IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ||
+	    IN6_IS_ADDR_UNSPECIFIED(&b6->sin6_addr)));
+}
+
+/*
+ * metrics on an address of server.listen (or on its port where either is
+ * the wildcard address): the start would stop at the second bind(2),
+ * naming no key, and veiligd -n would have said OK.
  */
 static void
 conf_metrics_clash(struct conf_state *st, const struct conf_scope *sc)
 {
 	const struct conf	*c = st->conf;
 	const struct conf_node	*n;
-	char			 buf[64];
+	char			 buf[64], buf2[64];
 	size_t			 i;
 	int			 idx;
 
@@ -2920,12 +2951,11 @@ conf_metrics_clash(struct conf_state *st, const struct conf_scope *sc)
 	    (n = sc->seen[idx]) == NULL)
 		return;
 	for (i = 0; i < c->nlisten; i++) {
-		if (c->listen[i].len == c->metrics.len &&
-		    memcmp(&c->listen[i].ss, &c->metrics.ss,
-		    c->metrics.len) == 0) {
-			conf_error(st, n->line, n->col, "metrics: %s is also "
-			    "an address of server.listen", conf_sockaddr_str(
-			    &c->metrics, buf, sizeof buf));
+		if (conf_sockaddr_clash(&c->listen[i], &c->metrics)) {
+			conf_error(st, n->line, n->col, "metrics: %s clashes "
+			    "with %s of server.listen", conf_sockaddr_str(
+			    &c->metrics, buf, sizeof buf), conf_sockaddr_str(
+			    &c->listen[i], buf2, sizeof buf2));
 			return;
 		}
 	}

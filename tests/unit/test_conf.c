@@ -366,10 +366,29 @@ test_errors(void **state)
 	    "0123456789012345678\u00e9x\"\n",
 	    "t.yaml:3:21: server.tcp-idle-timeout: '0123456789012345678901234"
 	    "5678901234567890123456789012345678\u00e9...' is not a duration");
-	/* metrics on a listen address, the default one too. */
+	/*
+	 * metrics on a listen address, the default one too, or on its port
+	 * where either is the wildcard address of the family.
+	 */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\nmetrics: 127.0.0.1:53\n",
-	    "t.yaml:2:1: metrics: 127.0.0.1:53 is also an address of "
+	    "t.yaml:2:1: metrics: 127.0.0.1:53 clashes with 127.0.0.1:53 of "
 	    "server.listen");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\n"
+	    "server: { listen: [ \"0.0.0.0:5353\" ] }\n"
+	    "metrics: 127.0.0.1:5353\n",
+	    "t.yaml:3:1: metrics: 127.0.0.1:5353 clashes with 0.0.0.0:5353 of "
+	    "server.listen");
+	expect_one_error("upstreams: [ 192.0.2.53 ]\n"
+	    "server: { listen: [ \"[::1]:5353\" ] }\n"
+	    "metrics: \"[::]:5353\"\n",
+	    "t.yaml:3:1: metrics: [::]:5353 clashes with [::1]:5353 of "
+	    "server.listen");
+	conf_free(load_ok("upstreams: [ 192.0.2.53 ]\n"
+	    "server: { listen: [ \"0.0.0.0:5353\", \"[::]:5353\" ] }\n"
+	    "metrics: 127.0.0.1:9153\n"));
+	conf_free(load_ok("upstreams: [ 192.0.2.53 ]\n"
+	    "server: { listen: [ \"[::]:5353\" ] }\n"
+	    "metrics: 127.0.0.1:5353\n"));
 	/* A control socket path longer than bind(2) takes (113 octets). */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\ncontrol: /run/"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
