@@ -2903,33 +2903,40 @@ conf_dir(const char *name)
 }
 
 /*
- * Whether a socket bound to a would keep one from binding b: the same
- * family and port, and the same address or either the wildcard one (the
- * listeners are IPv6-only, so :: does not take IPv4's port).
+ * Whether metrics' address m clashes with the listening address l: the
+ * same family and port, and the same address or either the wildcard one.
+ * The listeners are IPv6-only, so [::] there leaves IPv4's port free;
+ * metrics' socket is not, so [::] there takes IPv4's port as well.
  */
 static int
-conf_sockaddr_clash(const struct conf_sockaddr *a,
-    const struct conf_sockaddr *b)
+conf_metrics_clashes(const struct conf_sockaddr *l,
+    const struct conf_sockaddr *m)
 {
-	const struct sockaddr_in	*a4, *b4;
-	const struct sockaddr_in6	*a6, *b6;
+	const struct sockaddr_in	*l4, *m4;
+	const struct sockaddr_in6	*l6, *m6;
 
-	if (a->ss.ss_family != b->ss.ss_family)
-		return (0);
-	if (a->ss.ss_family == AF_INET) {
-		a4 = (const struct sockaddr_in *)&a->ss;
-		b4 = (const struct sockaddr_in *)&b->ss;
-		return (a4->sin_port == b4->sin_port &&
-		    (a4->sin_addr.s_addr == b4->sin_addr.s_addr ||
-		    a4->sin_addr.s_addr == htonl(INADDR_ANY) ||
-		    b4->sin_addr.s_addr == htonl(INADDR_ANY)));
+	if (m->ss.ss_family == AF_INET6 && l->ss.ss_family == AF_INET) {
+		m6 = (const struct sockaddr_in6 *)&m->ss;
+		l4 = (const struct sockaddr_in *)&l->ss;
+		return (IN6_IS_ADDR_UNSPECIFIED(&m6->sin6_addr) &&
+		    m6->sin6_port == l4->sin_port);
 	}
-	a6 = (const struct sockaddr_in6 *)&a->ss;
-	b6 = (const struct sockaddr_in6 *)&b->ss;
-	return (a6->sin6_port == b6->sin6_port &&
-	    (IN6_ARE_ADDR_EQUAL(&a6->sin6_addr, &b6->sin6_addr) ||
-	    IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ||
-	    IN6_IS_ADDR_UNSPECIFIED(&b6->sin6_addr)));
+	if (l->ss.ss_family != m->ss.ss_family)
+		return (0);
+	if (l->ss.ss_family == AF_INET) {
+		l4 = (const struct sockaddr_in *)&l->ss;
+		m4 = (const struct sockaddr_in *)&m->ss;
+		return (l4->sin_port == m4->sin_port &&
+		    (l4->sin_addr.s_addr == m4->sin_addr.s_addr ||
+		    l4->sin_addr.s_addr == htonl(INADDR_ANY) ||
+		    m4->sin_addr.s_addr == htonl(INADDR_ANY)));
+	}
+	l6 = (const struct sockaddr_in6 *)&l->ss;
+	m6 = (const struct sockaddr_in6 *)&m->ss;
+	return (l6->sin6_port == m6->sin6_port &&
+	    (IN6_ARE_ADDR_EQUAL(&l6->sin6_addr, &m6->sin6_addr) ||
+	    IN6_IS_ADDR_UNSPECIFIED(&l6->sin6_addr) ||
+	    IN6_IS_ADDR_UNSPECIFIED(&m6->sin6_addr)));
 }
 
 /*
@@ -2951,7 +2958,7 @@ conf_metrics_clash(struct conf_state *st, const struct conf_scope *sc)
 	    (n = sc->seen[idx]) == NULL)
 		return;
 	for (i = 0; i < c->nlisten; i++) {
-		if (conf_sockaddr_clash(&c->listen[i], &c->metrics)) {
+		if (conf_metrics_clashes(&c->listen[i], &c->metrics)) {
 			conf_error(st, n->line, n->col, "metrics: %s clashes "
 			    "with %s of server.listen", conf_sockaddr_str(
 			    &c->metrics, buf, sizeof buf), conf_sockaddr_str(

@@ -389,6 +389,11 @@ test_errors(void **state)
 	conf_free(load_ok("upstreams: [ 192.0.2.53 ]\n"
 	    "server: { listen: [ \"[::]:5353\" ] }\n"
 	    "metrics: 127.0.0.1:5353\n"));
+	expect_one_error("upstreams: [ 192.0.2.53 ]\n"
+	    "server: { listen: [ \"127.0.0.1:5353\" ] }\n"
+	    "metrics: \"[::]:5353\"\n",
+	    "t.yaml:3:1: metrics: [::]:5353 clashes with 127.0.0.1:5353 of "
+	    "server.listen");
 	/* A control socket path longer than bind(2) takes (113 octets). */
 	expect_one_error("upstreams: [ 192.0.2.53 ]\ncontrol: /run/"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
