@@ -51,7 +51,7 @@ import dns.message
 import dns.rcode
 import pytest
 
-from e2elib import HERE, REPO, TABLES, free_port, write_file
+from e2elib import HERE, REPO, TABLES, free_port, retry, write_file
 
 sys.path.insert(0, HERE)
 import cdp  # noqa: E402
@@ -234,6 +234,22 @@ def board_total(smp, name, board, **labels):
                all(dict(lab).get(k) == w for k, w in labels.items()))
 
 
+def wait_folded(n, q, outside):
+    """
+    Until /metrics counts every query sent (q: board -> queries; outside:
+    of no board): a tick folds the workers' counts, once a second, later
+    on a loaded machine; 15 s at most.
+    """
+    want = dict(q, outside=outside)
+
+    def folded():
+        smp = samples(n.metrics())
+        got = {b: board_total(smp, "veilig_queries_total", b) for b in q}
+        got["outside"] = smp.get(("veilig_outside_queries_total", ()), 0)
+        check(got == want, "counted %s, sent %s" % (got, want))
+    retry("a tick folds the workers' counts", folded, 75, 0.2)
+
+
 # ------------------------------------------------------------ browser
 
 @pytest.fixture(scope="module")
@@ -363,7 +379,7 @@ def test_live_page(node, browser, bins):
     sent.send(n, blocked(NORTH[:K - 1], "lonely-site.example"), "north",
               "phishing")
     sent.send(n, [(s, "www.ok.fake.test.", "A", REFUSED) for s in OUTSIDE])
-    time.sleep(1.5)                 # a tick folds the workers' counts
+    wait_folded(n, sent.q, sent.outside)
 
     page = browser.page(1200, 900)
     page.open(n.url)
@@ -497,7 +513,7 @@ def test_dashboard_metrics_exist(node, tmp_path):
     burst(n, ok(NORTH[:4]))
     spray(n, blocked(SOUTH[:1] * 10, "casino.example") +
           [(s, "www.ok.fake.test.", "A", REFUSED) for s in OUTSIDE * 5])
-    time.sleep(1.5)
+    wait_folded(n, {"north": 4, "south": 10}, 2 * 5)
     labels = {}
     for (name, lab), _ in samples(n.metrics()).items():
         labels.setdefault(name, set()).update(k for k, _ in lab)

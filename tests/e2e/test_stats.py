@@ -32,7 +32,7 @@ import dns.query
 import dns.rcode
 import pytest
 
-from e2elib import REPO, TABLES, free_port, write_file
+from e2elib import REPO, TABLES, free_port, retry, write_file
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -202,6 +202,23 @@ def send_traffic(d):
     }
 
 
+def wait_folded(d, want):
+    """
+    Until veiligctl stats counts every query sent (want: board, or None
+    for outside, -> queries): a tick folds the workers' counts, once a
+    second, later on a loaded machine; 15 s at most.
+    """
+    def folded():
+        rc, out, err = d.ctl("stats", "--json")
+        assert rc == 0, err
+        j = json.loads(out)
+        got = {b["board"]: b["total"]["queries"] for b in j["boards"]}
+        got[None] = j["outside"]["total"]
+        for k, n in want.items():
+            assert got.get(k) == n, "counted %s, sent %s" % (got, want)
+    retry("a tick folds the workers' counts", folded, 75, 0.2)
+
+
 def board_sum(recs, board, key, sub=None):
     n = 0
     for r in recs:
@@ -234,7 +251,9 @@ def test_counts_and_k_anonymity(daemon):
     """Two boards' counts in the records, veiligctl and /metrics."""
     d = daemon()
     want = send_traffic(d)
-    time.sleep(1.5)     # a tick folds the workers' counts
+    wait_folded(d, {"north": want["north"]["queries"],
+                    "south": want["south"]["queries"],
+                    None: want["outside"]})
     rc, ctl_text, err = d.ctl("stats")
     assert rc == 0, err
     rc, ctl_json, err = d.ctl("stats", "--json")
@@ -462,7 +481,7 @@ def test_outside_by_country_and_as(daemon, tmp_path):
         ask(d, src, "www.ok.fake.test.")
     ask(d, "127.0.3.200", "www.ok.fake.test.")     # NL, no AS
     ask(d, "127.0.6.1", "www.ok.fake.test.")       # neither
-    time.sleep(1.5)
+    wait_folded(d, {None: len(OUTSIDE) + 2})
     metrics = d.metrics()
     d.reload()
     out = [r for r in d.records() if r["type"] == "outside"]
