@@ -249,6 +249,18 @@ def wait_folded(n, q, outside):
         check(got == want, "counted %s, sent %s" % (got, want))
     retry("a tick folds the workers' counts", folded, 75, 0.2)
 
+    # the fold goes in slices, its phases one after another: the
+    # interval's next close (every second here) comes after it is done
+    def start():
+        rc, out, err = n.d.ctl("stats", "--json")
+        check(rc == 0, err)
+        return json.loads(out)["interval"]["start"]
+    was = start()
+
+    def closed():
+        check(start() != was, "no close after %s" % was)
+    retry("an interval closes after the fold", closed, 75, 0.2)
+
 
 # ------------------------------------------------------------ browser
 
