@@ -205,9 +205,13 @@ def send_traffic(d):
 def wait_folded(d, want):
     """
     Until veiligctl stats counts every query sent (want: board, or None
-    for outside, -> queries): a tick folds the workers' counts, once a
-    second, later on a loaded machine; 15 s at most.
+    for outside, -> queries) and its boards and outside no longer change
+    from one read to the next, 0.2 s apart: a tick folds the workers'
+    counts once a second, later on a loaded machine, and the fold goes in
+    steps (the queries first, the clients and sites after); 15 s at most.
     """
+    last = []
+
     def folded():
         rc, out, err = d.ctl("stats", "--json")
         assert rc == 0, err
@@ -216,6 +220,10 @@ def wait_folded(d, want):
         got[None] = j["outside"]["total"]
         for k, n in want.items():
             assert got.get(k) == n, "counted %s, sent %s" % (got, want)
+        now = (j["boards"], j["outside"])
+        same = last == [now]
+        last[:] = [now]
+        assert same, "the fold is still going on"
     retry("a tick folds the workers' counts", folded, 75, 0.2)
 
 
