@@ -93,9 +93,14 @@ report_lines_open(struct report_lines *lf, const char *path,
 		*why = strerror(errno);
 		return (-1);
 	}
-	if (fstat(lf->fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		if (errno == 0 || S_ISDIR(sb.st_mode))
-			errno = EISDIR;
+	if (fstat(lf->fd, &sb) == -1) {
+		*why = strerror(errno);
+		close(lf->fd);
+		return (-1);
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		/* Never a stale ENOENT: the callers take that for no file. */
+		errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
 		*why = S_ISDIR(sb.st_mode) ? strerror(EISDIR) :
 		    "not a regular file";
 		close(lf->fd);

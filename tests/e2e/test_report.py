@@ -365,6 +365,25 @@ def test_report_fifo_in_stats(bins, stats, tmp_path):
           day + ": not a regular file", outdir)
 
 
+def test_report_fifo_after_missing_day(bins, stats, tmp_path):
+    """A FIFO the day after a day with no file is still an error: the
+    missing day's ENOENT, left in errno, once made it read as no file
+    too, and the day was left out unsaid."""
+    d, _ = stats
+    top = str(tmp_path / "gap")
+    shutil.copytree(os.path.join(d, "ns1"), top)
+    os.unlink(os.path.join(top, FROM + ".day.jsonl"))
+    nxt = (datetime.date.fromisoformat(FROM) +
+           datetime.timedelta(days=1)).isoformat()
+    day = os.path.join(top, nxt + ".day.jsonl")
+    os.unlink(day)
+    os.mkfifo(day)
+    outdir = str(tmp_path / "out")
+    os.mkdir(outdir)
+    fails(bins["report"], ["-f", FROM, "-t", TO, top],
+          day + ": not a regular file", outdir)
+
+
 def test_report_one_board(bins, stats, tmp_path):
     d, _ = stats
     outdir = str(tmp_path / "one")
