@@ -350,38 +350,26 @@ def test_report_errors_leave_no_page(bins, stats, tmp_path):
     check(p.returncode == 2 and "not a date" in p.stderr, "a bad date: %s" % p.stderr)
 
 
-def test_report_fifo_in_stats(bins, stats, tmp_path):
+@pytest.mark.parametrize("gap", [False, True], ids=["fifo", "after-gap"])
+def test_report_fifo_in_stats(bins, stats, tmp_path, gap):
     """A FIFO where a day's file should be: an error naming it, at once
-    (its open waited for a writer for ever)."""
+    (its open waited for a writer for ever). With gap, the FIFO is the
+    day after a day with no file, whose ENOENT, left in errno, once made
+    it read as no file too, and the day was left out unsaid."""
     d, _ = stats
-    fifo = str(tmp_path / "fifo")
-    shutil.copytree(os.path.join(d, "ns1"), fifo)
-    day = os.path.join(fifo, FROM + ".day.jsonl")
-    os.unlink(day)
-    os.mkfifo(day)
-    outdir = str(tmp_path / "out")
-    os.mkdir(outdir)
-    fails(bins["report"], ["-f", FROM, "-t", TO, fifo],
-          day + ": not a regular file", outdir)
-
-
-def test_report_fifo_after_missing_day(bins, stats, tmp_path):
-    """A FIFO the day after a day with no file is still an error: the
-    missing day's ENOENT, left in errno, once made it read as no file
-    too, and the day was left out unsaid."""
-    d, _ = stats
-    top = str(tmp_path / "gap")
+    top = str(tmp_path / "fifo")
     shutil.copytree(os.path.join(d, "ns1"), top)
-    os.unlink(os.path.join(top, FROM + ".day.jsonl"))
-    nxt = (datetime.date.fromisoformat(FROM) +
-           datetime.timedelta(days=1)).isoformat()
-    day = os.path.join(top, nxt + ".day.jsonl")
-    os.unlink(day)
-    os.mkfifo(day)
+    day = datetime.date.fromisoformat(FROM)
+    if gap:
+        os.unlink(os.path.join(top, FROM + ".day.jsonl"))
+        day += datetime.timedelta(days=1)
+    path = os.path.join(top, day.isoformat() + ".day.jsonl")
+    os.unlink(path)
+    os.mkfifo(path)
     outdir = str(tmp_path / "out")
     os.mkdir(outdir)
     fails(bins["report"], ["-f", FROM, "-t", TO, top],
-          day + ": not a regular file", outdir)
+          path + ": not a regular file", outdir)
 
 
 def test_report_one_board(bins, stats, tmp_path):
