@@ -2007,20 +2007,66 @@ conf_walk_map(struct conf_state *st, struct conf_scope *sc,
 }
 
 /*
- * Read the file at path into *buf (NUL-terminated) and *len. It must be
- * a regular file: a glob may match a FIFO or a device, and opening a
- * FIFO blocks until a writer comes, reading /dev/zero never ends (also
- * of veiligd.yaml, on a reload). Returns 0, or -1 after reporting why.
+ * Read the open file f, of size size, into *buf (NUL-terminated) and *len.
+ * A buffer of the file's size, grown while the reads fill it, up to
+ * one octet more than the limit, which tells a too large file. Not
+ * the limit at once: 10,000 board files took 10,000 mmaps and
+ * munmaps of 1 MiB, each munmap a TLB flush on every CPU of the
+ * process, half of veiligd's start with 10,000 boards. Returns 0, or -1
+ * after reporting why (*buf is then NULL).
  */
 static int
-conf_read_file(struct conf_state *st, const char *path, char **buf,
+conf_read_all(struct conf_state *st, FILE *f, off_t size, char **buf,
     size_t *len)
 {
-	struct stat	 sb;
-	FILE		*f;
-	char		*p;
-	size_t		 line, col, cap;
-	int		 fd, bad;
+	char	*p;
+	size_t	 cap;
+
+	*buf = NULL;
+	cap = CONF_READ_FIRST;
+	if (size >= 0 && size < CONF_MAX_FILE)
+		cap = (size_t)size + 1;
+	*len = 0;
+	for (;;) {
+		if ((p = realloc(*buf, cap + 1)) == NULL) {
+			conf_error(st, 0, 0, "out of memory");
+			goto fail;
+		}
+		*buf = p;
+		*len += fread(*buf + *len, 1, cap - *len, f);
+		if (*len < cap || cap > CONF_MAX_FILE)
+			break;
+		cap = cap > CONF_MAX_FILE / 2 ? CONF_MAX_FILE + 1 : cap * 2;
+	}
+	if (ferror(f))
+		conf_error(st, 0, 0, "cannot read: %s", strerror(errno));
+	else if (*len > CONF_MAX_FILE)
+		conf_error(st, 0, 0, "larger than %d bytes", CONF_MAX_FILE);
+	else {
+		(*buf)[*len] = '\0';
+		return (0);
+	}
+fail:
+	free(*buf);
+	*buf = NULL;
+	return (-1);
+}
+
+/*
+ * Read the file at path once into *buf and *len, as conf_read_file().
+ * Returns 0, -1 after reporting why, or 1 if the file changed while it
+ * was read (its size, modification time or inode, by fstat(2) before
+ * and after): what *buf holds then may be of no one version of it, and
+ * nothing is kept.
+ */
+static int
+conf_read_once(struct conf_state *st, const char *path, char **buf,
+    size_t *len)
+{
+	struct lists_fileid	 before, after;
+	struct stat		 sb;
+	FILE			*f;
+	int			 fd;
 
 	*buf = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -2033,51 +2079,65 @@ conf_read_file(struct conf_state *st, const char *path, char **buf,
 		close(fd);
 		return (-1);
 	}
+	lists_fileid_set(&before, &sb);
 	if ((f = fdopen(fd, "r")) == NULL) {
 		conf_error(st, 0, 0, "cannot open: %s", strerror(errno));
 		close(fd);
 		return (-1);
 	}
-	/*
-	 * A buffer of the file's size, grown while the reads fill it, up to
-	 * one octet more than the limit, which tells a too large file. Not
-	 * the limit at once: 10,000 board files took 10,000 mmaps and
-	 * munmaps of 1 MiB, each munmap a TLB flush on every CPU of the
-	 * process, half of veiligd's start with 10,000 boards.
-	 */
-	cap = CONF_READ_FIRST;
-	if (sb.st_size >= 0 && sb.st_size < CONF_MAX_FILE)
-		cap = (size_t)sb.st_size + 1;
-	*len = 0;
-	for (;;) {
-		if ((p = realloc(*buf, cap + 1)) == NULL) {
-			fclose(f);
-			conf_error(st, 0, 0, "out of memory");
-			goto fail;
-		}
-		*buf = p;
-		*len += fread(*buf + *len, 1, cap - *len, f);
-		if (*len < cap || cap > CONF_MAX_FILE)
-			break;
-		cap = cap > CONF_MAX_FILE / 2 ? CONF_MAX_FILE + 1 : cap * 2;
+	if (conf_read_all(st, f, sb.st_size, buf, len) == -1) {
+		fclose(f);
+		return (-1);
 	}
-	bad = ferror(f);
+	if (fstat(fd, &sb) == -1) {
+		conf_error(st, 0, 0, "cannot stat: %s", strerror(errno));
+		fclose(f);
+		free(*buf);
+		*buf = NULL;
+		return (-1);
+	}
 	fclose(f);
-	if (bad)
-		conf_error(st, 0, 0, "cannot read: %s", strerror(errno));
-	else if (*len > CONF_MAX_FILE)
-		conf_error(st, 0, 0, "larger than %d bytes", CONF_MAX_FILE);
-	else {
-		/* libyaml would stop at a NUL: refuse it, not half-read. */
-		(*buf)[*len] = '\0';
-		if (strlen(*buf) == *len)
-			return (0);
-		st->text = *buf;
-		st->len = *len;
-		conf_offset_pos(st, strlen(*buf), &line, &col);
-		conf_error(st, line, col, "contains a NUL byte");
+	lists_fileid_set(&after, &sb);
+	if (memcmp(&before, &after, sizeof before) == 0)
+		return (0);
+	free(*buf);
+	*buf = NULL;
+	return (1);
+}
+
+/*
+ * Read the file at path into *buf (NUL-terminated) and *len. It must be
+ * a regular file: a glob may match a FIFO or a device, and opening a
+ * FIFO blocks until a writer comes, reading /dev/zero never ends (also
+ * of veiligd.yaml, on a reload). A file that changes while it is read
+ * (an editor writing it in place during a load) is read again, up to
+ * LISTS_REREADS times, and then an error: a file written in place can be
+ * read half old, half new, which may parse and be wrong. Returns 0, or
+ * -1 after reporting why.
+ */
+static int
+conf_read_file(struct conf_state *st, const char *path, char **buf,
+    size_t *len)
+{
+	size_t	line, col;
+	int	r, tries;
+
+	for (tries = 0; (r = conf_read_once(st, path, buf, len)) == 1;
+	    tries++) {
+		if (tries == LISTS_REREADS) {
+			conf_error(st, 0, 0, "%s", LISTS_CHANGED);
+			return (-1);
+		}
 	}
-fail:
+	if (r == -1)
+		return (-1);
+	/* libyaml would stop at a NUL: refuse it, not half-read. */
+	if (strlen(*buf) == *len)
+		return (0);
+	st->text = *buf;
+	st->len = *len;
+	conf_offset_pos(st, strlen(*buf), &line, &col);
+	conf_error(st, line, col, "contains a NUL byte");
 	free(*buf);
 	*buf = NULL;
 	return (-1);

@@ -1190,8 +1190,7 @@ lists_end(struct lists_ctx *ctx, int rv)
 	return (0);
 }
 
-/* The identity of the file of st. */
-static void
+void
 lists_fileid_set(struct lists_fileid *id, const struct stat *st)
 {
 	memset(id, 0, sizeof *id);
@@ -1212,22 +1211,21 @@ lists_fileid_set(struct lists_fileid *id, const struct stat *st)
  * of a FIFO from blocking; it changes nothing for a regular file.
  */
 static int
-lists_open(const char *path, const char **why)
+lists_open(const char *path, struct stat *st, const char **why)
 {
-	struct stat	st;
-	int		fd;
+	int	fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		*why = strerror(errno);
 		return (-1);
 	}
-	if (fstat(fd, &st) == -1) {
+	if (fstat(fd, st) == -1) {
 		*why = strerror(errno);
 		close(fd);
 		return (-1);
 	}
-	if (!S_ISREG(st.st_mode)) {
-		*why = S_ISDIR(st.st_mode) ? "is a directory" :
+	if (!S_ISREG(st->st_mode)) {
+		*why = S_ISDIR(st->st_mode) ? "is a directory" :
 		    "not a regular file";
 		close(fd);
 		return (-1);
@@ -1250,13 +1248,14 @@ lists_file_same(const char *path, const struct lists_fileid *id)
 long
 lists_lines(const char *path)
 {
+	struct stat	 st;
 	const char	*why;
 	char		 buf[65536], *p, *end;
 	long		 lines = 0;
 	ssize_t		 n;
 	int		 fd, last = '\n';
 
-	if ((fd = lists_open(path, &why)) == -1)
+	if ((fd = lists_open(path, &st, &why)) == -1)
 		return (-1);
 	while ((n = read(fd, buf, sizeof buf)) != 0) {
 		if (n == -1) {
@@ -1328,6 +1327,7 @@ lists_sample(const char *path, enum lists_format fmt,
 	struct lists_sink	 quiet = *sink;
 	struct lists_result	 res;
 	struct lists_ctx	*ctx = NULL;
+	struct stat		 st;
 	const char		*why;
 	char			 buf[65536], *p, *end, *nl;
 	size_t			 have = 0;
@@ -1337,7 +1337,7 @@ lists_sample(const char *path, enum lists_format fmt,
 
 	quiet.report = NULL;
 	memset(&res, 0, sizeof res);
-	if ((fd = lists_open(path, &why)) == -1)
+	if ((fd = lists_open(path, &st, &why)) == -1)
 		return (-1);
 	/* RPZ records span lines and follow $ORIGIN: no sample of them. */
 	if (fmt != LISTS_RPZ && fmt != LISTS_IP &&
@@ -1386,6 +1386,33 @@ lists_sample(const char *path, enum lists_format fmt,
 	return (lines);
 }
 
+/*
+ * Whether the file open as f changed since id was taken of it, before
+ * reading it: 1 (reported) if an editor writing it in place meanwhile
+ * changed its size or modification time, 0 if not, -1 (reported) if
+ * fstat(2) fails.
+ */
+static int
+lists_changed(struct lists_ctx *ctx, const char *path, FILE *f,
+    const struct lists_fileid *id)
+{
+	struct lists_fileid	now;
+	struct stat		st;
+	char			msg[LISTS_MSG_LEN];
+
+	if (fstat(fileno(f), &st) == -1) {
+		snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
+		lists_report(ctx, msg);
+		return (-1);
+	}
+	lists_fileid_set(&now, &st);
+	if (memcmp(&now, id, sizeof now) == 0)
+		return (0);
+	snprintf(msg, sizeof msg, "%s: %s", path, LISTS_CHANGED);
+	lists_report(ctx, msg);
+	return (1);
+}
+
 int
 lists_load(const char *path, enum lists_format fmt,
     const struct lists_sink *sink, struct lists_result *res)
@@ -1404,7 +1431,7 @@ lists_load(const char *path, enum lists_format fmt,
 	if (res == NULL)
 		res = &tmp;
 	memset(res, 0, sizeof *res);
-	if ((fd = lists_open(path, &why)) == -1 ||
+	if ((fd = lists_open(path, &st, &why)) == -1 ||
 	    (f = fdopen(fd, "r")) == NULL) {
 		if (fd != -1) {
 			why = strerror(errno);
@@ -1416,8 +1443,7 @@ lists_load(const char *path, enum lists_format fmt,
 		return (-1);
 	}
 	/* Taken of the file read, before reading: a change later shows. */
-	if (fstat(fileno(f), &st) == 0)
-		lists_fileid_set(&res->id, &st);
+	lists_fileid_set(&res->id, &st);
 	if ((ctx = lists_ctx_new(path, fmt, sink, res)) == NULL) {
 		fclose(f);
 		return (-1);
@@ -1430,6 +1456,10 @@ lists_load(const char *path, enum lists_format fmt,
 	if (rv == 0 && ferror(f)) {
 		snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
 		lists_report(ctx, msg);
+		rv = -1;
+	}
+	if (rv == 0 && (rv = lists_changed(ctx, path, f, &res->id)) == 1) {
+		res->changed = 1;
 		rv = -1;
 	}
 	free(buf);

@@ -37,10 +37,19 @@
  * unsupported, fails the load ("mostly garbage"). Reports are capped at
  * LISTS_MAX_REPORTS per file, then one line with the count of the rest.
  *
+ * A file that changes while it is read (an editor or a download writing
+ * it in place) can be read half old, half new: its size, modification
+ * time and inode are taken by fstat(2) before and after reading, and if
+ * they differ, the load fails with res->changed set. What the sink got
+ * cannot be taken back, so the caller reads the file again, up to
+ * LISTS_REREADS times. Files should be replaced by rename(2).
+ *
  * Nothing is kept by this module: entries go to the caller's sink.
  */
 #ifndef VEILIG_LISTS_H
 #define VEILIG_LISTS_H
+
+#include <sys/stat.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +58,15 @@
 #include "domtable.h"
 
 #define LISTS_MAX_REPORTS	20
+
+/*
+ * How many times a file that changed while it was read is read again
+ * before the load fails with LISTS_CHANGED (of lists and of
+ * configuration files alike).
+ */
+#define LISTS_REREADS		4
+#define LISTS_CHANGED		"changed while being read; write a new " \
+				"file and rename it into place"
 
 enum lists_format {
 	LISTS_DOMAINS = 0,
@@ -112,6 +130,8 @@ struct lists_result {
 	size_t			unsupported;	/* lines of syntax we do not
 						   support */
 	struct lists_fileid	id;		/* of the file (lists_load) */
+	int			changed;	/* it changed while read: the
+						   load failed, read it again */
 };
 
 /*
@@ -123,11 +143,15 @@ const char *lists_format_name(enum lists_format fmt);
 
 /*
  * Read the file at path in format fmt into sink. Returns 0, or -1 when the
- * file cannot be read, is mostly garbage, or the sink failed; the reason
- * has then been reported.
+ * file cannot be read, is mostly garbage, changed while it was read
+ * (res->changed set: read it again), or the sink failed; the reason has
+ * then been reported.
  */
 int	lists_load(const char *path, enum lists_format fmt,
 	    const struct lists_sink *sink, struct lists_result *res);
+
+/* The identity of the file that st (of stat(2)) is of, into id. */
+void	lists_fileid_set(struct lists_fileid *id, const struct stat *st);
 
 /*
  * Whether the file at path is still the one id was taken of: 1 if so, 0

@@ -50,13 +50,23 @@ struct listset_load {
 	unsigned		 list;
 	listset_error_cb	 errcb;
 	void			*arg;
+	struct domtable		*like;		/* building like it */
+	int			 changed;	/* a file changed while read */
 	/*
-	 * Building like the table in force (listset_build()): the reports,
-	 * held until it is known whether this load stands or is done again.
+	 * The reports, held until it is known whether this load stands or
+	 * is done again (too many names not like's, a file that changed).
 	 */
-	struct domtable		*like;
 	char			**held;
 	size_t			 nheld;
+};
+
+/* What listset_build() is asked to do, and what it says of its try. */
+struct listset_try {
+	struct domtable	*like;		/* the domain table in force, or NULL */
+	int		 rereads;	/* times left to read again a file that
+					   changed while read */
+	int		 differ;	/* too many names were not like's */
+	int		 changed;	/* a file changed: read them again */
 };
 
 /* Keep an RPZ CNAME target in the arena; its offset or -1. */
@@ -143,22 +153,20 @@ listset_sink_net(void *arg, const struct conf_net *net, uint32_t line)
 	return (iptable_add(ld->ips, net, (uint64_t)1 << ld->list));
 }
 
-/* Sink: a report from the list reader (held while building like). */
+/* Sink: a report from the list reader, held (struct listset_load). */
 static void
 listset_sink_report(void *arg, const char *msg)
 {
 	struct listset_load	*ld = arg;
 	char			**h, *m;
 
-	if (ld->like != NULL) {
-		/* At most LISTS_MAX_REPORTS and a few more a file. */
-		h = reallocarray(ld->held, ld->nheld + 1, sizeof *h);
-		if (h != NULL) {
-			ld->held = h;
-			if ((m = strdup(msg)) != NULL) {
-				h[ld->nheld++] = m;
-				return;
-			}
+	/* At most LISTS_MAX_REPORTS and a few more a file. */
+	h = reallocarray(ld->held, ld->nheld + 1, sizeof *h);
+	if (h != NULL) {
+		ld->held = h;
+		if ((m = strdup(msg)) != NULL) {
+			h[ld->nheld++] = m;
+			return;
 		}
 	}
 	ld->errcb(ld->arg, msg);
@@ -331,6 +339,8 @@ listset_load(struct listset_load *ld, const struct conf *conf)
 		if (lists_load(conf->lists[i].file,
 		    (enum lists_format)conf->lists[i].format, &sink, &res) == -1)
 			failed = 1;
+		if (res.changed)
+			ld->changed = 1;
 		ls->src[i].id = res.id;
 		/* Names too many the table in force lacks: in vain. */
 		if (ld->like != NULL && domtable_builder_diverged(ld->names))
@@ -341,26 +351,28 @@ listset_load(struct listset_load *ld, const struct conf *conf)
 
 /*
  * Read and compile the lists of conf, of lines lines (listset_scan());
- * NULL on any error (reported). With like (the domain table in force, of
- * lists alike), the names go into a table that shares its slots
+ * NULL on any error (reported). With t->like (the domain table in force,
+ * of lists alike), the names go into a table that shares its slots
  * (domtable_builder_like()), and if too many of them are not its names
- * (an eighth), NULL with *differ set and nothing reported: the caller
- * builds again without like.
+ * (an eighth), NULL with t->differ set and nothing reported: the caller
+ * builds again without like. If a file changed while it was read, NULL
+ * with t->changed set, and nothing reported while t->rereads is not 0:
+ * the caller builds again.
  */
 static struct listset *
-listset_build(const struct conf *conf, size_t lines, struct domtable *like,
-    listset_error_cb errcb, void *arg, int *differ)
+listset_build(const struct conf *conf, size_t lines, struct listset_try *t,
+    listset_error_cb errcb, void *arg)
 {
 	struct listset_load	 ld;
 	struct listset		*ls;
 	void			*p;
 	int			 failed = 0;
 
-	*differ = 0;
+	t->differ = t->changed = 0;
 	memset(&ld, 0, sizeof ld);
 	ld.errcb = errcb;
 	ld.arg = arg;
-	ld.like = like;
+	ld.like = t->like;
 	if ((ls = calloc(1, sizeof *ls)) == NULL)
 		goto nomem;
 	ls->refs = 1;
@@ -368,7 +380,7 @@ listset_build(const struct conf *conf, size_t lines, struct domtable *like,
 	ls->nlists = conf->nlists;
 	ls->entries = calloc(conf->nlists + 1, sizeof *ls->entries);
 	ls->src = calloc(conf->nlists + 1, sizeof *ls->src);
-	ld.names = like != NULL ? domtable_builder_like(like) :
+	ld.names = t->like != NULL ? domtable_builder_like(t->like) :
 	    domtable_builder_new();
 	ld.ips = iptable_builder_new();
 	if (ls->entries == NULL || ls->src == NULL || ld.names == NULL ||
@@ -376,11 +388,12 @@ listset_build(const struct conf *conf, size_t lines, struct domtable *like,
 		goto nomem;
 	if (listset_load(&ld, conf) == -1)
 		failed = 1;
-	ls->names = domtable_build_like(ld.names, differ);
+	ls->names = domtable_build_like(ld.names, &t->differ);
 	ls->ips = iptable_build(ld.ips);
 	ld.names = NULL;
 	ld.ips = NULL;
-	if (*differ) {
+	t->changed = ld.changed;
+	if (t->differ || (t->changed && t->rereads > 0)) {
 		/* The reports come again from the load that stands. */
 		listset_held(&ld, 0);
 		listset_free(ls);
@@ -415,10 +428,11 @@ struct listset *
 listset_new(const struct conf *conf, struct listset *old,
     listset_error_cb errcb, void *arg)
 {
-	struct listset	*ls = NULL;
-	struct domtable	*like;
-	size_t		 lines;
-	int		 differ = 1, worth;
+	struct listset_try	 t;
+	struct listset		*ls;
+	struct domtable		*like;
+	size_t			 lines;
+	int			 worth;
 
 	if (listset_same(old, conf)) {
 		old->refs++;
@@ -426,16 +440,22 @@ listset_new(const struct conf *conf, struct listset *old,
 	}
 	like = listset_alike(old, conf) ? old->names : NULL;
 	lines = listset_scan(conf, like, &worth);
-	if (worth && (ls = listset_build(conf, lines, like, errcb, arg,
-	    &differ)) != NULL) {
-		ls->how = LISTSET_LIKE;
-		return (ls);
+	memset(&t, 0, sizeof t);
+	t.like = worth ? like : NULL;
+	t.rereads = LISTS_REREADS;
+	for (;;) {
+		if ((ls = listset_build(conf, lines, &t, errcb, arg)) != NULL) {
+			ls->how = t.like != NULL ? LISTSET_LIKE : worth ?
+			    LISTSET_RETRIED : LISTSET_FRESH;
+			return (ls);
+		}
+		if (t.differ)
+			t.like = NULL;
+		else if (t.changed && t.rereads > 0)
+			t.rereads--;
+		else
+			return (NULL);
 	}
-	if (ls == NULL && differ &&
-	    (ls = listset_build(conf, lines, NULL, errcb, arg, &differ)) !=
-	    NULL)
-		ls->how = worth ? LISTSET_RETRIED : LISTSET_FRESH;
-	return (ls);
 }
 
 void

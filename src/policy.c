@@ -213,18 +213,27 @@ policy_load_table(struct policy *p, const char *path, enum lists_format fmt,
 {
 	struct policy_table_load	 tl;
 	struct lists_result		 res;
+	size_t				 nrewrites = p->nrewrites;
+	size_t				 arena_len = p->arena_len;
+	int				 tries = 0;
 
-	if ((tl.b = domtable_builder_new()) == NULL)
-		return (-1);
 	tl.p = p;
 	tl.errcb = errcb;
 	tl.arg = arg;
 	sink->report = policy_report_table;
 	sink->arg = &tl;
-	/* Our own table: any bad line is an error, not a warning. */
-	if (lists_load(path, fmt, sink, &res) == -1 || res.invalid != 0) {
+	for (;;) {
+		if ((tl.b = domtable_builder_new()) == NULL)
+			return (-1);
+		/* Our own table: any bad line is an error, not a warning. */
+		if (lists_load(path, fmt, sink, &res) == 0 && res.invalid == 0)
+			break;
 		domtable_builder_free(tl.b);
-		return (-1);
+		/* Changed while read: what it gave goes, read it again. */
+		if (!res.changed || tries++ == LISTS_REREADS)
+			return (-1);
+		p->nrewrites = nrewrites;
+		p->arena_len = arena_len;
 	}
 	if ((*dst = domtable_build(tl.b)) == NULL)
 		return (-1);

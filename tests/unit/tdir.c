@@ -4,6 +4,7 @@
  */
 #include <sys/stat.h>
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -73,6 +75,64 @@ tdir_replace(const struct tdir *d, const char *rel, const char *text)
 	tdir_write(d, tmp, text);
 	snprintf(tmp, sizeof tmp, "%s.new", path);
 	assert_int_equal(rename(tmp, path), 0);
+}
+
+/*
+ * A file that an editor writes in place while it is read: the next
+ * change.times fstat(2) calls on it by a reader that has read from it
+ * (its offset past 0) first write change.text over it. The test
+ * binaries are linked with -Wl,--wrap=fstat (Makefile), so that the
+ * fstat() of the modules under test comes here.
+ */
+static struct {
+	char	 path[256];
+	char	*text;
+	int	 times;
+	int	 done;	/* in all: each write's own time */
+} change;
+
+int	__real_fstat(int, struct stat *);
+int	__wrap_fstat(int, struct stat *);
+
+/*
+ * Write text over d/rel (the same inode) times times, each when the
+ * file has been read and its reader calls fstat(2) to see whether it
+ * changed: what an admin's editor writing in place does during a load.
+ * Each write sets another modification time, so that no clock grain
+ * hides it. times 0 stops it.
+ */
+void
+tdir_change_on_read(const struct tdir *d, const char *rel, const char *text,
+    int times)
+{
+	tdir_path(d, rel, change.path, sizeof change.path);
+	free(change.text);
+	assert_non_null(change.text = strdup(text));
+	change.times = times;
+}
+
+/* fstat(2), and the change of tdir_change_on_read() when it is due. */
+int
+__wrap_fstat(int fd, struct stat *sb)
+{
+	struct stat	 file;
+	struct timespec	 ts[2];
+	FILE		*f;
+
+	if (change.times > 0 && __real_fstat(fd, sb) == 0 &&
+	    lseek(fd, 0, SEEK_CUR) > 0 && stat(change.path, &file) == 0 &&
+	    file.st_dev == sb->st_dev && file.st_ino == sb->st_ino) {
+		change.times--;
+		change.done++;
+		f = fopen(change.path, "w");
+		assert_non_null(f);
+		assert_true(fputs(change.text, f) >= 0);
+		assert_int_equal(fclose(f), 0);
+		ts[0].tv_sec = ts[1].tv_sec = 1000000000 + change.done;
+		ts[0].tv_nsec = ts[1].tv_nsec = change.done;
+		assert_int_equal(utimensat(AT_FDCWD, change.path, ts, 0), 0);
+	}
+	return (__real_fstat(fd, sb));
 }
 
 /* nftw() callback: remove one file or (emptied) directory. */

@@ -24,6 +24,8 @@ void		 tdir_write(const struct tdir *, const char *rel,
 void		 tdir_replace(const struct tdir *, const char *rel,
 		     const char *text);
 void		 tdir_free(struct tdir *);
+void		 tdir_change_on_read(const struct tdir *, const char *rel,
+		     const char *text, int times);
 
 #define TMSGS_MAX	64
 

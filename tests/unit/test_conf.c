@@ -1450,6 +1450,67 @@ test_file_sizes(void **state)
 	tdir_free(&d);
 }
 
+/*
+ * A file written in place while it is read (an admin's editor during a
+ * load or a reload; tdir_change_on_read()): read again, and what it then
+ * holds is loaded. Still changing after LISTS_REREADS reads again: an
+ * error naming it, so that a reload keeps the configuration in force.
+ */
+static void
+test_changed_while_read(void **state)
+{
+	struct tdir	 d;
+	struct errs	 e = { 0 };
+	struct conf	*c;
+	char		 path[256], want[320], *two;
+	const char	*board = "name: x\nnetworks: [ 10.0.0.0/8 ]\n";
+
+	(void)state;
+	tdir_new(&d, "test_conf", "boards", NULL);
+	tdir_write(&d, "boards/x.yaml", board);
+	tdir_write(&d, "veiligd.yaml", main_yaml);
+	tdir_path(&d, "veiligd.yaml", path, sizeof path);
+	/* main_yaml without its last list. */
+	assert_non_null(two = strdup(main_yaml));
+	*strstr(two, "  gambling:") = '\0';
+
+	tdir_change_on_read(&d, "veiligd.yaml", two, 1);
+	assert_non_null(c = conf_load(path, errs_cb, &e));
+	assert_int_equal(e.n, 0);
+	assert_int_equal(c->nlists, 2);
+	conf_free(c);
+	tdir_change_on_read(&d, "veiligd.yaml", main_yaml, LISTS_REREADS);
+	assert_non_null(c = conf_load(path, errs_cb, &e));
+	assert_int_equal(e.n, 0);
+	assert_int_equal(c->nlists, 3);
+	conf_free(c);
+	tdir_change_on_read(&d, "veiligd.yaml", two, LISTS_REREADS + 1);
+	assert_null(conf_load(path, errs_cb, &e));
+	snprintf(want, sizeof want, "%s: changed while being read", path);
+	assert_true(errs_has(&e, want));
+	assert_int_equal(e.n, 1);
+	errs_clear(&e);
+
+	/* A board file. */
+	tdir_write(&d, "veiligd.yaml", main_yaml);
+	tdir_change_on_read(&d, "boards/x.yaml",
+	    "name: y\nnetworks: [ 10.0.0.0/8 ]\n", 1);
+	assert_non_null(c = conf_load(path, errs_cb, &e));
+	assert_int_equal(e.n, 0);
+	assert_string_equal(c->boards[0].name, "y");
+	conf_free(c);
+	tdir_change_on_read(&d, "boards/x.yaml", board, LISTS_REREADS + 1);
+	assert_null(conf_load(path, errs_cb, &e));
+	snprintf(want, sizeof want, "%s/boards/x.yaml: changed while being "
+	    "read", d.path);
+	assert_true(errs_has(&e, want));
+	assert_int_equal(e.n, 1);
+	errs_clear(&e);
+	tdir_change_on_read(&d, "boards/x.yaml", "", 0);
+	free(two);
+	tdir_free(&d);
+}
+
 static void
 test_board_overlap(void **state)
 {
@@ -2162,6 +2223,7 @@ main(void)
 		cmocka_unit_test(test_boards),
 		cmocka_unit_test(test_board_errors),
 		cmocka_unit_test(test_file_sizes),
+		cmocka_unit_test(test_changed_while_read),
 		cmocka_unit_test(test_board_overlap),
 		cmocka_unit_test(test_board_overlap_many),
 		cmocka_unit_test(test_board_width),

@@ -23,6 +23,8 @@
 #include "lists.h"
 #include "wire.h"
 
+#include "tdir.h"
+
 #define REC_MAX		64
 #define REC_TEXT	300
 
@@ -1162,6 +1164,50 @@ test_files(void **state)
 	assert_string_equal(r.report[0], want);
 }
 
+/*
+ * A list written in place while it is read (tdir_change_on_read()): the
+ * load fails with res.changed set and a report naming the file, for the
+ * caller to read it again (listset.c, test_listset). Not when unchanged.
+ */
+static void
+test_changed_while_read(void **state)
+{
+	struct lists_sink	 sink;
+	struct rec		 r;
+	struct lists_result	 res;
+	struct tdir		 d;
+	char			 path[256], want[400];
+
+	(void)state;
+	memset(&r, 0, sizeof r);
+	memset(&sink, 0, sizeof sink);
+	sink.name = rec_name;
+	sink.report = rec_report;
+	sink.arg = &r;
+	tdir_new(&d, "test_lists", NULL);
+	tdir_write(&d, "l.txt", "a.test\nb.test\n");
+	tdir_path(&d, "l.txt", path, sizeof path);
+	assert_int_equal(lists_load(path, LISTS_DOMAINS, &sink, &res), 0);
+	assert_int_equal(res.changed, 0);
+	assert_int_equal(r.nreports, 0);
+
+	memset(&r, 0, sizeof r);
+	tdir_change_on_read(&d, "l.txt", "c.test\n", 1);
+	assert_int_equal(lists_load(path, LISTS_DOMAINS, &sink, &res), -1);
+	assert_int_equal(res.changed, 1);
+	snprintf(want, sizeof want, "%s: changed while being read; write a "
+	    "new file and rename it into place", path);
+	assert_int_equal(r.nreports, 1);
+	assert_string_equal(r.report[0], want);
+	/* Read again, it is what was written. */
+	memset(&r, 0, sizeof r);
+	assert_int_equal(lists_load(path, LISTS_DOMAINS, &sink, &res), 0);
+	assert_int_equal(res.changed, 0);
+	assert_int_equal(r.nnames, 1);
+	check_name(&r, 0, "c.test", 0, 0, 1);
+	tdir_free(&d);
+}
+
 int
 main(void)
 {
@@ -1187,6 +1233,7 @@ main(void)
 		cmocka_unit_test(test_sample),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_changed_while_read),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

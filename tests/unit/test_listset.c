@@ -180,6 +180,59 @@ test_changed_file(void **state)
 	conf_free(c2);
 }
 
+/*
+ * A list written in place while it is read (tdir_change_on_read()): the
+ * lists are read again, and what the file then holds is loaded, with no
+ * report of the try that was dropped. Still changing after LISTS_REREADS
+ * reads again: the reload fails naming the file, and the listset in
+ * force stays as it was.
+ */
+static void
+test_changed_while_read(void **state)
+{
+	struct fx	*fx = *state;
+	struct conf	*c1, *c2;
+	struct listset	*l1, *l2;
+
+	c1 = fx_conf(fx, LISTS3);
+	tdir_change_on_read(&fx->dir, "a.txt", "e.test\nbad..name\n", 1);
+	assert_non_null(l1 = listset_new(c1, NULL, tmsgs_cb, &fx->msgs));
+	assert_int_equal(lookup(l1, "e.test"), 1);
+	assert_int_equal(lookup(l1, "a.test"), 0);
+	assert_int_equal(lookup(l1, "c.test"), 2);
+	assert_int_equal(tmsgs_count(&fx->msgs, "bad..name"), 1);
+	assert_int_equal(tmsgs_count(&fx->msgs, "changed while"), 0);
+	tmsgs_clear(&fx->msgs);
+
+	/* A reload of the file written anew, read LISTS_REREADS times more. */
+	tdir_write(&fx->dir, "a.txt", "e.test\nh.test\n");
+	tdir_change_on_read(&fx->dir, "a.txt", "e.test\nf.test\n",
+	    LISTS_REREADS);
+	c2 = fx_conf(fx, LISTS3);
+	assert_non_null(l2 = listset_new(c2, l1, tmsgs_cb, &fx->msgs));
+	assert_int_equal(lookup(l2, "f.test"), 1);
+	assert_int_equal(lookup(l2, "h.test"), 0);
+	assert_int_equal(fx->msgs.n, 0);
+	listset_free(l2);
+	conf_free(c2);
+
+	tdir_write(&fx->dir, "a.txt", "e.test\nh.test\n");
+	/* Changing at every read (a try like the table in force is one). */
+	tdir_change_on_read(&fx->dir, "a.txt", "g.test\n", 100);
+	c2 = fx_conf(fx, LISTS3);
+	assert_null(listset_new(c2, l1, tmsgs_cb, &fx->msgs));
+	assert_true(tmsgs_have(&fx->msgs, "a.txt: changed while being read",
+	    NULL));
+	assert_int_equal(tmsgs_count(&fx->msgs, "changed while"), 1);
+	assert_int_equal(l1->refs, 1);
+	assert_int_equal(lookup(l1, "e.test"), 1);
+	assert_int_equal(lookup(l1, "g.test"), 0);
+	tdir_change_on_read(&fx->dir, "a.txt", "", 0);
+	listset_free(l1);
+	conf_free(c1);
+	conf_free(c2);
+}
+
 /* The line of the entry of list that blocks name (text) in ls. */
 static uint32_t
 line_of(const struct listset *ls, const char *text, unsigned list)
@@ -714,6 +767,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changed_while_read, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_changed_file, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_same_names, setup,
