@@ -3028,6 +3028,20 @@ conf_metrics_clash(struct conf_state *st, const struct conf_scope *sc)
 	}
 }
 
+/* Where stats.dir was written, for veiligd -n's check of it. */
+static void
+conf_stats_dir_pos(struct conf *conf, const struct conf_scope *sc)
+{
+	const struct conf_node	*n;
+	int			 idx;
+
+	if ((idx = conf_key_find(sc, "stats", "dir")) != -1 &&
+	    (n = sc->seen[idx]) != NULL) {
+		conf->stats_dir_line = (unsigned)n->line;
+		conf->stats_dir_col = (unsigned)n->col;
+	}
+}
+
 /*
  * Load from text of len bytes (NUL-terminated); name is for errors.
  * With keep, broken board files fall back to their version in old.
@@ -3071,6 +3085,7 @@ conf_load_text(const char *name, const char *text, size_t len,
 		if (root == NULL || root->kind == CONF_N_MAP || root->empty)
 			conf_scope_finish(&st, &sc, 1, 1);
 		conf_metrics_clash(&st, &sc);
+		conf_stats_dir_pos(st.conf, &sc);
 	}
 	conf_node_free(root);
 	/* Board files name lists, so they come after veiligd.yaml. */

@@ -209,6 +209,8 @@ struct conf {
 
 	/* stats: statistics without personal data (stats.c) */
 	char			*stats_dir;	/* files; NULL: none written */
+	unsigned		 stats_dir_line, stats_dir_col; /* its key
+						   in the file, for -n */
 	uint32_t		 stats_interval; /* seconds, default 300 */
 	unsigned		 stats_k;	/* k-anonymity, default 5 */
 	uint32_t		 stats_retention; /* days, default 400 */

@@ -1768,17 +1768,12 @@ stats_configure(struct stats *st, const struct conf *conf)
 	/* A new k or interval from a fresh interval on: none half closed. */
 	stats_tick_finish(st);
 	free(st->dir);
+	/*
+	 * The directory is made by stats_new() at start, and by veiligd's
+	 * reload before it comes here: one message when it cannot be, not
+	 * a warning here and the error there.
+	 */
 	st->dir = conf->stats_dir != NULL ? strdup(conf->stats_dir) : NULL;
-	if (st->dir != NULL) {
-		char	*cause = NULL;
-
-		/* A reload may name a new directory: make it, or say why. */
-		if (statsfile_dir(st->dir, &cause) == -1) {
-			log_warnx("%s", cause != NULL ? cause :
-			    "stats.dir: out of memory");
-			free(cause);
-		}
-	}
 	pthread_mutex_lock(&st->lock);
 	st->interval = conf->stats_interval > 0 ? conf->stats_interval : 300;
 	st->k = conf->stats_k;

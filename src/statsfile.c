@@ -35,6 +35,88 @@ statsfile_dir(const char *dir, char **cause)
 	return (-1);
 }
 
+/*
+ * Whether user (uid, gid) may write and search the directory dir, of
+ * stat sb. This process: access(2). Another user, as priv_drop() leaves
+ * it (its primary group its only one): the mode's bits, and no
+ * read-only file system (ACLs are not read).
+ */
+static int
+statsfile_writable(const char *dir, const struct stat *sb, const char *user,
+    uid_t uid, gid_t gid)
+{
+	mode_t	want;
+
+	if (user == NULL)
+		return (access(dir, W_OK | X_OK) == 0);
+	if (access(dir, W_OK | X_OK) == -1 && errno == EROFS)
+		return (0);
+	if (sb->st_uid == uid)
+		want = S_IWUSR | S_IXUSR;
+	else if (sb->st_gid == gid)
+		want = S_IWGRP | S_IXGRP;
+	else
+		want = S_IWOTH | S_IXOTH;
+	return ((sb->st_mode & want) == want);
+}
+
+/* Why the directory dir cannot be made by us (statsfile_dir()), or NULL. */
+static const char *
+statsfile_unmakable(const char *dir, char *parent, size_t cap)
+{
+	struct stat	 sb;
+	char		*slash;
+
+	snprintf(parent, cap, "%s", dir);
+	if ((slash = strrchr(parent, '/')) == NULL)
+		snprintf(parent, cap, ".");
+	else
+		slash[slash == parent] = '\0';
+	if (stat(parent, &sb) == -1 || access(parent, W_OK | X_OK) == -1)
+		return (strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return ("not a directory");
+	return (NULL);
+}
+
+int
+statsfile_dir_check(const char *dir, const char *user, uid_t uid, gid_t gid,
+    char **cause)
+{
+	struct stat	 sb;
+	const char	*e;
+	char		 parent[4096];
+	int		 n = 0;
+
+	*cause = NULL;
+	if (stat(dir, &sb) == -1) {
+		if (errno != ENOENT)
+			n = asprintf(cause, "stats.dir %s: %s", dir,
+			    strerror(errno));
+		else if ((e = statsfile_unmakable(dir, parent,
+		    sizeof parent)) != NULL)
+			n = asprintf(cause, "stats.dir %s: cannot be made: "
+			    "%s: %s", dir, parent, e);
+		else if (user != NULL && uid != geteuid())
+			n = asprintf(cause, "stats.dir %s: would be made by "
+			    "uid %u, mode 0750: not writable by user %s; make "
+			    "it for %s first", dir, (unsigned)geteuid(), user,
+			    user);
+		else
+			return (0);
+	} else if (!S_ISDIR(sb.st_mode))
+		n = asprintf(cause, "stats.dir %s: not a directory", dir);
+	else if (statsfile_writable(dir, &sb, user, uid, gid))
+		return (0);
+	else
+		n = asprintf(cause, "stats.dir %s: %s%s: no statistics could "
+		    "be written", dir, user != NULL ? "not writable by user " :
+		    strerror(errno), user != NULL ? user : "");
+	if (n == -1)
+		*cause = NULL;
+	return (-1);
+}
+
 void
 statsfile_name(time_t t, int day, char *out, size_t cap)
 {

@@ -14,11 +14,23 @@
 #ifndef VEILIG_STATSFILE_H
 #define VEILIG_STATSFILE_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <time.h>
 
 /* Make dir (mode 0750) unless it is there. 0, or -1 with *cause set. */
 int		 statsfile_dir(const char *dir, char **cause);
+
+/*
+ * What statsfile_dir() and the writes after it would find of dir, for
+ * veiligd -n, without making it: a directory that user (uid, gid; NULL:
+ * this process) may write and search, or a directory to be made by this
+ * process in one it may write, when user is this process. 0, or -1 with
+ * *cause set.
+ */
+int		 statsfile_dir_check(const char *dir, const char *user,
+		    uid_t uid, gid_t gid, char **cause);
 
 /*
  * The name of the file for local date of t: "YYYY-MM-DD.jsonl", or with

@@ -1070,9 +1070,43 @@ static const struct control_cmd veiligd_cmds[] = {
 };
 
 /*
+ * -n: stats.dir, as a start would make it (statsfile_dir()) and write in
+ * it, without making it: run as root with server.user set, as that user
+ * (veiligd_drop() only warns then, at a start, once the files are
+ * lost); otherwise as whoever runs the check. -1 if it would fail
+ * (reported at the key's file:line:column).
+ */
+static int
+veiligd_check_stats(const struct conf *cf, struct veiligd_errors *e)
+{
+	struct priv_user	 pu;
+	const char		*user = NULL;
+	char			 err[256], *cause = NULL, *msg;
+
+	if (cf->stats_dir == NULL)
+		return (0);
+	pu.uid = geteuid();
+	pu.gid = getegid();
+	/* A user not found is the check's error of server.user. */
+	if (cf->user != NULL && geteuid() == 0 &&
+	    priv_lookup(cf->user, &pu, err, sizeof err) == 0)
+		user = cf->user;
+	if (statsfile_dir_check(cf->stats_dir, user, pu.uid, pu.gid,
+	    &cause) == 0)
+		return (0);
+	if (asprintf(&msg, "%s:%u:%u: %s", cf->path, cf->stats_dir_line,
+	    cf->stats_dir_col, cause != NULL ? cause : "out of memory") == -1)
+		msg = NULL;
+	veiligd_error_cb(e, msg != NULL ? msg : "stats.dir: out of memory");
+	free(msg);
+	free(cause);
+	return (-1);
+}
+
+/*
  * -n: check the whole configuration (veiligd.yaml, boards, lists,
- * tables), print every error as "file:line:column: message" and return
- * the exit status, 0 or 1.
+ * tables, stats.dir), print every error as "file:line:column: message"
+ * and return the exit status, 0 or 1.
  */
 static int
 veiligd_check(const char *path)
@@ -1082,6 +1116,7 @@ veiligd_check(const char *path)
 	struct conf		*cf;
 	struct priv_user	 pu;
 	char			 err[256];
+	int			 stats_bad = 0;
 
 	memset(&e, 0, sizeof e);
 	e.bare = 1;
@@ -1094,6 +1129,7 @@ veiligd_check(const char *path)
 	if ((cf = conf_load(path, veiligd_error_cb, &e)) != NULL) {
 		if (log_verbose > 0)
 			conf_print(cf, stdout);
+		stats_bad = veiligd_check_stats(cf, &e) == -1;
 		snap = snapshot_new(cf, NULL, veiligd_error_cb, &e);
 	}
 	/* The user must exist here, whoever runs the check. */
@@ -1101,6 +1137,10 @@ veiligd_check(const char *path)
 	    priv_lookup(snap->conf->user, &pu, err, sizeof err) == -1) {
 		e.n++;
 		fprintf(stderr, "%s: server.user: %s\n", path, err);
+		snapshot_free(snap);
+		snap = NULL;
+	}
+	if (stats_bad) {
 		snapshot_free(snap);
 		snap = NULL;
 	}

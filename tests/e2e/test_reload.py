@@ -217,6 +217,47 @@ def test_check_config_missing_file(veiligd_bin, tmp_path):
     assert code == 1, "-n on a missing file: status %d" % code
 
 
+def test_check_stats_dir(veiligd_bin, tmp_path):
+    """-n checks stats.dir as a start would make it and write in it,
+    naming the key's file:line:column: a file there, or a parent missing,
+    is an error (-n said OK and the start stopped). A directory to be
+    made is fine, and -n does not make it."""
+    plain = str(tmp_path / "plain")
+    write_file(plain, "a file, not a directory\n")
+    conf = str(tmp_path / "check-stats.yaml")
+    text = _plain_conf(tmp_path)
+    line = text.count("\n") + 2
+    for d, want in ((plain, "not a directory"),
+                    (str(tmp_path / "nope" / "stats"),
+                     "cannot be made: %s: No such file or directory" %
+                     (tmp_path / "nope"))):
+        write_file(conf, text + "stats:\n  dir: %s\n" % d)
+        code, err = _check(veiligd_bin, conf)
+        assert code == 1, "-n, stats.dir %s: status %d: %s" % (d, code, err)
+        assert "%s:%d:3: stats.dir %s: %s" % (conf, line, d, want) in err, \
+            err
+    made = str(tmp_path / "stats")
+    write_file(conf, text + "stats:\n  dir: %s\n" % made)
+    code, err = _check(veiligd_bin, conf)
+    assert code == 0, "-n, stats.dir to be made: status %d: %s" % (code, err)
+    assert not os.path.exists(made), "-n made stats.dir"
+
+
+def test_start_bad_stats_dir_said_once(veiligd_bin, tmp_path):
+    """A start with a stats.dir that cannot be made stops, saying why
+    once: stats_configure() warned and stats_new() failed with it too."""
+    plain = str(tmp_path / "plain")
+    write_file(plain, "a file, not a directory\n")
+    conf = str(tmp_path / "start-stats.yaml")
+    write_file(conf, _plain_conf(tmp_path) +
+               "stats:\n  dir: %s/stats\n" % plain)
+    r = subprocess.run([veiligd_bin, "-d", "-c", conf], capture_output=True,
+                       timeout=20, env=daemon_environ())
+    err = r.stderr.decode("utf-8", "replace")
+    assert r.returncode == 1, "start: status %d: %s" % (r.returncode, err)
+    assert err.count("stats.dir %s/stats: Not a directory" % plain) == 1, err
+
+
 # ------------------------------------------------------ lists and boards
 
 def test_reload_reinspects_cache(filter_restored, filter_dir, fake):
