@@ -232,6 +232,58 @@ log_utf8_control(const unsigned char *u, size_t len)
 	return (0);
 }
 
+/* The code point of the UTF-8 character at u, of len (1 to 4) octets. */
+static unsigned
+log_utf8_code(const unsigned char *u, size_t len)
+{
+	static const unsigned char	 lead[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+	unsigned			 c = u[0] & lead[len];
+	size_t				 i;
+
+	for (i = 1; i < len; i++)
+		c = c << 6 | (u[i] & 0x3f);
+	return (c);
+}
+
+const char *
+log_escaped(char *out, size_t cap, const char *s)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	const unsigned char	*end = u + strlen(s);
+	char			 e[8];
+	size_t			 n = 0, clen, elen;
+
+	while (u < end) {
+		clen = log_utf8_len(u, end);
+		if (clen == 0)
+			elen = (size_t)snprintf(e, sizeof e, "\\x%02x", u[0]);
+		else if (u[0] == '"' || u[0] == '\\')
+			elen = (size_t)snprintf(e, sizeof e, "\\%c", u[0]);
+		else if (u[0] == '\n' || u[0] == '\t' || u[0] == '\r')
+			elen = (size_t)snprintf(e, sizeof e, "\\%c",
+			    u[0] == '\n' ? 'n' : u[0] == '\t' ? 't' : 'r');
+		else if (log_utf8_control(u, clen))
+			elen = (size_t)snprintf(e, sizeof e, clen == 1 ?
+			    "\\x%02x" : "\\u%04x", log_utf8_code(u, clen));
+		else
+			elen = 0;
+		if (n + (elen != 0 ? elen : clen) + 4 > cap)
+			break;
+		if (elen != 0)
+			memcpy(out + n, e, elen);
+		else
+			memcpy(out + n, u, clen);
+		n += elen != 0 ? elen : clen;
+		u += clen == 0 ? 1 : clen;
+	}
+	if (u < end) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+	return (out);
+}
+
 const char *
 log_printable(char *out, size_t cap, const char *s, size_t len, size_t cut)
 {

@@ -60,6 +60,15 @@ void	log_ratelimited(const char *, ...) __attribute__((format(printf, 1, 2)));
  */
 const char *log_printable(char *out, size_t cap, const char *s, size_t len,
 	    size_t cut);
+/*
+ * s (NUL-terminated) escaped for the inside of a double-quoted string of
+ * a text output, into out (cap octets, at least 8): '"' and '\' with a
+ * backslash, the control characters log_printable() masks written out
+ * (\n, \t, \r, \xHH for the rest of C0 and DEL and for octets that are
+ * no UTF-8, \uHHHH for C1 and the bidirectional marks); other UTF-8 kept.
+ * Cut with "..." when out is full.
+ */
+const char *log_escaped(char *out, size_t cap, const char *s);
 __attribute__((noreturn)) void fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
 __attribute__((noreturn)) void fatalx(const char *, ...)

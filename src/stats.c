@@ -3262,10 +3262,12 @@ stats_text_board(const struct stats *st, struct evbuffer *out,
 	struct stats_counts	 total;
 	struct kanon_site	*v;
 	uint64_t		 hs, hc;
-	char			 t[64];
+	char			 t[64], name[1024];
 	int			 n, i;
 
-	evbuffer_add_printf(out, "board %s \"%s\"%s\n", b->id, b->name,
+	/* A name of 128 octets escaped: at most 6 octets each (\u202e). */
+	evbuffer_add_printf(out, "board %s \"%s\"%s\n", b->id,
+	    log_escaped(name, sizeof name, b->name),
 	    b->live ? "" : " (no longer configured)");
 	if (b->ival != NULL) {
 		evbuffer_add_printf(out, "  interval since %s (%lld s): %llu "

@@ -416,10 +416,16 @@ test_reload_keeps_boards(void **state)
 	ask(w, m1, 1, 2, "a.example", 1, STATS_CACHE, -1, 0);	/* beta */
 	ask(w, m1, 1, 3, "a.example", 1, STATS_CACHE, -1, 0);
 
-	/* Mid-interval: the new order, and a board renamed. */
+	/*
+	 * Mid-interval: the new order, and a board renamed, with what the
+	 * text's quotes must escape: a quote, a backslash, control
+	 * characters (veiligd.yaml refuses C0, not C1 or a right-to-left
+	 * override, which would turn the line around), and UTF-8 kept.
+	 */
 	tconf_set(&t, ids2, 3);
 	free(t.b[2].name);
-	t.b[2].name = strdup("Alpha, renamed");
+	t.b[2].name = strdup("Alpha \"A\\B\"\t\x01\xc2\x85\xe2\x80\xae "
+	    "co\xc3\xb6p, renamed");
 	m2 = stats_map_new(st, &t.c, NULL);
 	ask(w, m2, 2, 4, "a.example", 1, STATS_CACHE, -1, 0);	/* alpha */
 	ask(w, m2, 0, 5, "a.example", 1, STATS_CACHE, -1, 0);	/* gamma */
@@ -431,7 +437,9 @@ test_reload_keeps_boards(void **state)
 	assert_int_equal(stats_show(st, "alpha", 0, NULL, 0, out), 0);
 	text = strndup((char *)evbuffer_pullup(out, -1),
 	    evbuffer_get_length(out));
-	assert_non_null(strstr(text, "board alpha \"Alpha, renamed\""));
+	if (strstr(text, "board alpha \"Alpha \\\"A\\\\B\\\"\\t\\x01\\u0085"
+	    "\\u202e co\xc3\xb6p, renamed\"\n") == NULL)
+		fail_msg("%s", text);
 	assert_non_null(strstr(text, ": 2 queries, 2 clients"));
 	free(text);
 	evbuffer_drain(out, evbuffer_get_length(out));
