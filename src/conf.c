@@ -396,6 +396,8 @@ static void	conf_walk_map(struct conf_state *, struct conf_scope *,
 		    const char *, const struct conf_node *);
 
 static void	conf_board_erred(struct conf_boardpos *, const char *);
+static void	conf_warn(struct conf_state *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 /* Report one error at line:col (0 for none) through the callback. */
 static void __attribute__((format(printf, 4, 5)))
@@ -1430,8 +1432,11 @@ conf_parse_name(struct conf_state *st, const struct conf_key *k,
 	uint8_t		 wire[WIRE_MAX_NAME];
 	size_t		 len;
 	const char	*why = "invalid";
+	char		 q[80];
+	int		 tld = 0;
 
-	if (lists_name(n->value, strlen(n->value), wire, &len, &why) == -1) {
+	if (lists_name(n->value, strlen(n->value), wire, &len, &why) == -1 ||
+	    ((why = lists_entry_check(wire, len, &tld)) != NULL && !tld)) {
 		/* Most reasons start "not a domain name: " themselves. */
 		if (strncmp(why, "not ", 4) == 0)
 			conf_verror(st, k, n, "is %s", why);
@@ -1439,6 +1444,13 @@ conf_parse_name(struct conf_state *st, const struct conf_key *k,
 			conf_verror(st, k, n, "is not a domain name: %s", why);
 		return (-1);
 	}
+	/* A whole top-level domain may be meant, but is seldom. */
+	if (tld)
+		conf_warn(st, "%s:%zu:%zu: warning: %s: '%s' is a top-level "
+		    "domain: every name under it is %s", st->name, n->line,
+		    n->col, st->kpath, conf_quote(n->value, q, sizeof q),
+		    strcmp(st->kpath, "allow") == 0 ? "allowed, whatever the "
+		    "lists say" : "blocked");
 	out->text = strdup(n->value);
 	out->lname = malloc(len);
 	if (out->text == NULL || out->lname == NULL) {
@@ -2168,7 +2180,7 @@ conf_board_erred(struct conf_boardpos *bp, const char *msg)
 }
 
 /* A warning about the configuration: reported, but not an error. */
-static void __attribute__((format(printf, 2, 3)))
+static void
 conf_warn(struct conf_state *st, const char *fmt, ...)
 {
 	char	msg[1024];

@@ -229,6 +229,56 @@ lists_name(const char *text, size_t len, uint8_t *out, size_t *outlen,
 	return (0);
 }
 
+const char *
+lists_entry_check(const uint8_t *lname, size_t len, int *tld)
+{
+	const uint8_t	*last = lname;
+	size_t		 i, labels = 0, j;
+	int		 digits = 1, quad = 1;
+
+	*tld = 0;
+	for (i = 0; i + 1 < len && lname[i] != 0; i += lname[i] + 1) {
+		last = lname + i;
+		labels++;
+		/* A dotted quad: four labels of 1 to 3 digits. */
+		for (j = 1; j <= lname[i]; j++)
+			if (lname[i + j] < '0' || lname[i + j] > '9')
+				quad = 0;
+		if (lname[i] > 3)
+			quad = 0;
+	}
+	for (j = 1; j <= last[0]; j++)
+		if (last[j] < '0' || last[j] > '9')
+			digits = 0;
+	if (quad && labels == 4)
+		return ("not a domain name: an IPv4 address");
+	if (digits)
+		return ("not a domain name: its last label is all digits");
+	if (labels == 1) {
+		*tld = 1;
+		return ("a top-level domain: it would cover every name "
+		    "under it");
+	}
+	return (NULL);
+}
+
+/*
+ * A name of a list line into lname: lists_name(), and then an entry
+ * lists_entry_check() lets through. 0, or -1 with *why.
+ */
+static int
+lists_entry_name(const char *text, size_t len, uint8_t *lname,
+    size_t *llen, const char **why)
+{
+	int	tld;
+
+	if (lists_name(text, len, lname, llen, why) == -1)
+		return (-1);
+	if ((*why = lists_entry_check(lname, *llen, &tld)) != NULL)
+		return (-1);
+	return (0);
+}
+
 /* Send one report to the sink. */
 static void
 lists_report(struct lists_ctx *ctx, const char *msg)
@@ -352,7 +402,7 @@ lists_domains_line(struct lists_ctx *ctx, const char *s, size_t len,
 		lists_invalid(ctx, line, "more than one field", s, len);
 		return (0);
 	}
-	if (lists_name(s, n, lname, &llen, &why) != 0) {
+	if (lists_entry_name(s, n, lname, &llen, &why) != 0) {
 		lists_invalid(ctx, line, why, s, len);
 		return (0);
 	}
@@ -420,7 +470,7 @@ lists_hosts_line(struct lists_ctx *ctx, const char *s, size_t len,
 		n = lists_field(p, (size_t)(end - p));
 		if (lists_hosts_skipped(p, n))
 			;
-		else if (lists_name(p, n, lname, &llen, &why) != 0) {
+		else if (lists_entry_name(p, n, lname, &llen, &why) != 0) {
 			if (bad == NULL)
 				bad = why;
 		} else if (lists_add_name(ctx, lname, llen, DOMTABLE_BLOCK,
@@ -489,7 +539,7 @@ lists_adblock_line(struct lists_ctx *ctx, const char *s, size_t len,
 	if (rest < 2 || p[0] != '|' || p[1] != '|') {
 		/* A plain host name, as some adblock lists carry. */
 		if (kind == DOMTABLE_BLOCK &&
-		    lists_name(p, rest, lname, &llen, &why) == 0)
+		    lists_entry_name(p, rest, lname, &llen, &why) == 0)
 			return (lists_add_name(ctx, lname, llen, kind, line));
 		if (rest > 0 && strcspn(p, "^$|*/") < rest) {
 			if (memchr(p, '$', rest) != NULL)
@@ -501,7 +551,7 @@ lists_adblock_line(struct lists_ctx *ctx, const char *s, size_t len,
 		if (kind == DOMTABLE_PASS)
 			why = "not an adblock rule";
 		else
-			(void)lists_name(p, rest, lname, &llen, &why);
+			(void)lists_entry_name(p, rest, lname, &llen, &why);
 		lists_invalid(ctx, line, why, s, len);
 		return (0);
 	}
@@ -532,7 +582,7 @@ lists_adblock_line(struct lists_ctx *ctx, const char *s, size_t len,
 		if (p[n + 1] != '|' || n + 2 != rest)
 			return (0);
 	}
-	if (lists_name(p, n, lname, &llen, &why) != 0) {
+	if (lists_entry_name(p, n, lname, &llen, &why) != 0) {
 		lists_invalid(ctx, line, why, s, len);
 		return (0);
 	}
@@ -636,7 +686,7 @@ lists_rewrite_line(struct lists_ctx *ctx, const char *s, size_t len,
 		lists_invalid(ctx, line, "want \"name target\"", s, len);
 		return (0);
 	}
-	if (lists_name(s, n, lname, &llen, &why) != 0 ||
+	if (lists_entry_name(s, n, lname, &llen, &why) != 0 ||
 	    lists_name(t, tn, target, &tlen, &why) != 0) {
 		lists_invalid(ctx, line, why, s, len);
 		return (0);
@@ -840,6 +890,7 @@ lists_rpz_trigger(struct lists_ctx *ctx, struct lists_rpz_rec *r)
 	const uint8_t	*last;
 	const char	*why;
 	size_t		 i;
+	int		 tld;
 
 	/* IP and NS triggers end in a label of their own. */
 	for (i = 0, last = r->name; i < r->nlen - 1; i += r->name[i] + 1)
@@ -867,7 +918,8 @@ lists_rpz_trigger(struct lists_ctx *ctx, struct lists_rpz_rec *r)
 	/* "*" alone would list everything below the origin. */
 	if (r->nlen == 1)
 		return (lists_rpz_invalid(ctx, r, "the root cannot be listed"));
-	if ((why = lists_wire_fold(r->name, r->nlen)) != NULL)
+	if ((why = lists_wire_fold(r->name, r->nlen)) != NULL ||
+	    (why = lists_entry_check(r->name, r->nlen, &tld)) != NULL)
 		return (lists_rpz_invalid(ctx, r, why));
 	return (0);
 }

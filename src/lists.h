@@ -31,7 +31,9 @@
  * Names are normalised: lower case, trailing dot removed, at most 255
  * octets in wire form, labels 1..63 octets of letters, digits, '-' and '_'
  * (IDN must already be in A-label "xn--" form; any other octet makes the
- * line invalid). A line that is invalid is reported as "file:line: why"
+ * line invalid). An entry must be a host name under a top-level domain:
+ * one label, an IPv4 address or a last label of digits make the line
+ * invalid (lists_entry_check()). A line that is invalid is reported as "file:line: why"
  * and skipped; a file that cannot be read, or in which more than half of
  * the lines that are neither blank nor comments are invalid or
  * unsupported, fails the load ("mostly garbage"). Reports are capped at
@@ -195,5 +197,14 @@ int	lists_load_mem(const char *name, const char *buf, size_t len,
  */
 int	lists_name(const char *text, size_t len, uint8_t *out,
 	    size_t *outlen, const char **why);
+
+/*
+ * Whether the name lname (wire form, len octets, as lists_name() gives
+ * it) can be listed: NULL if so, else why not. Not one label (a
+ * top-level domain: *tld is set, the only fault a board's allow: or
+ * deny: may have, with a warning), not an IPv4 address nor any name
+ * whose last label is all digits (no top-level domain is). List lines with such a name are invalid.
+ */
+const char *lists_entry_check(const uint8_t *lname, size_t len, int *tld);
 
 #endif

@@ -1280,6 +1280,28 @@ test_board_errors(void **state)
 	    ":4:9: warning: deny: 'ads.cdn.x.example' is covered by "
 	    "'x.example' in allow (line 3 column 10), which wins: the name is "
 	    "not blocked");
+	/*
+	 * A whole top-level domain may be meant (a board that blocks .xxx),
+	 * but seldom is: a warning. An address or a numeric last label are
+	 * errors, as in lists.
+	 */
+	expect_board_warning(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "deny: [ a.example, xxx ]\n",
+	    ":3:20: warning: deny: 'xxx' is a top-level domain: every name "
+	    "under it is blocked");
+	expect_board_warning(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "allow: [ NL. ]\n",
+	    ":3:10: warning: allow: 'NL.' is a top-level domain: every name "
+	    "under it is allowed, whatever the lists say");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "deny: [ 192.0.2.1 ]\n",
+	    ":3:9: deny: '192.0.2.1' is not a domain name: an IPv4 address");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "allow: [ school.1 ]\n",
+	    ":3:10: allow: 'school.1' is not a domain name: its last label is "
+	    "all digits");
+	conf_free(board_ok(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "deny: [ xn--bcher-kva.example, 123.example ]\n"));
 	/* An allowed name under a denied one is an exception, no slip. */
 	conf_free(board_ok(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
 	    "allow: [ a.x.example ]\ndeny: [ x.example ]\n"));

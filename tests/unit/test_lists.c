@@ -595,15 +595,15 @@ test_rpz_errors(void **state)
 	    "$ORIGIN rpz.\n"
 	    "$INCLUDE other.zone\n"
 	    "$BOGUS\n"
-	    "ok1 CNAME .\n"
-	    "ok2 CNAME .\n"
-	    "ok3 CNAME .\n"
+	    "ok1.x CNAME .\n"
+	    "ok2.x CNAME .\n"
+	    "ok3.x CNAME .\n"
 	    "* CNAME .\n"
 	    "b\\.c CNAME .\n"
-	    "ok4 CNAME .\n"
-	    "ok5 CNAME .\n"
-	    "ok6 CNAME .\n"
-	    "ok7 CNAME .\n"
+	    "ok4.x CNAME .\n"
+	    "ok5.x CNAME .\n"
+	    "ok6.x CNAME .\n"
+	    "ok7.x CNAME .\n"
 	    "x SOA a. b. ( 1 2 3\n"
 	    "  4 5\n";
 
@@ -614,7 +614,7 @@ test_rpz_errors(void **state)
 	 * exactly half, still accepted.
 	 */
 	assert_int_equal(r.nnames, 7);
-	check_name(&r, 3, "ok4", 0, DOMTABLE_EXACT, 11);
+	check_name(&r, 3, "ok4.x", 0, DOMTABLE_EXACT, 11);
 	assert_int_equal(res.unsupported, 1);
 	assert_int_equal(res.invalid, 7);
 	check_report(&r, 0, "t.txt:1: \"@\" without $ORIGIN or SOA");
@@ -642,11 +642,11 @@ test_rpz_stray_paren(void **state)
 
 	(void)state;
 	assert_non_null(text = malloc(cap));
-	p = text + snprintf(text, cap, "$ORIGIN rpz.\ngood0 CNAME .\n"
-	    "bad CNAME ( .\n");
+	p = text + snprintf(text, cap, "$ORIGIN rpz.\ngood0.x CNAME .\n"
+	    "bad.x CNAME ( .\n");
 	for (i = 1; i <= 1000; i++)
 		p += snprintf(p, cap - (size_t)(p - text),
-		    "good%zu CNAME .\n", i);
+		    "good%zu.x CNAME .\n", i);
 	assert_int_equal(load(&r, text, LISTS_RPZ, &res), -1);
 	assert_int_equal(r.nnames, 1);
 	assert_true(res.invalid >= 1001);
@@ -1165,6 +1165,61 @@ test_files(void **state)
 }
 
 /*
+ * Names no list may hold, in every format: one label (a top-level
+ * domain would block all of it), an IPv4 address or a last label of
+ * digits (no top-level domain is numeric). Each an invalid line, reported
+ * and not loaded; the good line beside it loads.
+ */
+static void
+test_entry_names(void **state)
+{
+	static const struct {
+		enum lists_format	 fmt;
+		const char		*head, *bad, *good, *why;
+	} t[] = {
+		{ LISTS_DOMAINS, "", "com", "ok.example",
+		  "a top-level domain: it would cover every name under it" },
+		{ LISTS_DOMAINS, "", "1.2.3.4", "ok.example",
+		  "not a domain name: an IPv4 address" },
+		{ LISTS_DOMAINS, "", "example.123", "123.example",
+		  "not a domain name: its last label is all digits" },
+		{ LISTS_HOSTS, "", "0.0.0.0 intranet", "0.0.0.0 ok.example",
+		  "a top-level domain" },
+		{ LISTS_HOSTS, "", "0.0.0.0 10.0.0.1", "0.0.0.0 ok.example",
+		  "not a domain name: an IPv4 address" },
+		{ LISTS_ADBLOCK, "", "||com^", "||ok.example^",
+		  "a top-level domain" },
+		{ LISTS_ADBLOCK, "", "nl", "ok.example",
+		  "a top-level domain" },
+		{ LISTS_ADBLOCK, "", "||192.0.2.1^", "||ok.example^",
+		  "not a domain name: an IPv4 address" },
+		{ LISTS_RPZ, "$ORIGIN rpz.\n", "com CNAME .",
+		  "ok.example CNAME .", "a top-level domain" },
+		{ LISTS_RPZ, "$ORIGIN rpz.\n", "*.com CNAME .",
+		  "*.ok.example CNAME .", "a top-level domain" },
+		{ LISTS_RPZ, "$ORIGIN rpz.\n", "1.2.3.4 CNAME .",
+		  "ok.example CNAME .", "not a domain name: an IPv4 address" },
+	};
+	struct rec		 r;
+	struct lists_result	 res;
+	char			 text[256], want[256];
+	size_t			 i, line;
+
+	(void)state;
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		snprintf(text, sizeof text, "%s%s\n%s\n", t[i].head, t[i].bad,
+		    t[i].good);
+		line = *t[i].head != '\0' ? 2 : 1;
+		if (load(&r, text, t[i].fmt, &res) != 0)
+			fail_msg("%s: the load failed", t[i].bad);
+		assert_int_equal(res.invalid, 1);
+		assert_int_equal(r.nnames, 1);
+		snprintf(want, sizeof want, "t.txt:%zu: %s", line, t[i].why);
+		check_report(&r, 0, want);
+	}
+}
+
+/*
  * A list written in place while it is read (tdir_change_on_read()): the
  * load fails with res.changed set and a report naming the file, for the
  * caller to read it again (listset.c, test_listset). Not when unchanged.
@@ -1234,6 +1289,7 @@ main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_changed_while_read),
+		cmocka_unit_test(test_entry_names),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
