@@ -229,6 +229,93 @@ lists_name(const char *text, size_t len, uint8_t *out, size_t *outlen,
 	return (0);
 }
 
+/*
+ * Punycode (RFC 3492, section 6.2) in the amount needed to check a label:
+ * libidn2 has a decoder, but not in its API, and its IDNA2008 lookup
+ * would refuse labels that registries do sell (emoji), which lists do
+ * block.
+ */
+#define LISTS_PUNY_BASE		36
+#define LISTS_PUNY_TMIN		1
+#define LISTS_PUNY_TMAX		26
+#define LISTS_PUNY_SKEW		38
+#define LISTS_PUNY_DAMP		700
+
+/* The bias after a delta (RFC 3492, 6.1). */
+static uint32_t
+lists_puny_adapt(uint32_t delta, uint32_t points, int first)
+{
+	uint32_t	k = 0;
+
+	delta = first ? delta / LISTS_PUNY_DAMP : delta / 2;
+	delta += delta / points;
+	for (; delta > ((LISTS_PUNY_BASE - LISTS_PUNY_TMIN) *
+	    LISTS_PUNY_TMAX) / 2; k += LISTS_PUNY_BASE)
+		delta /= LISTS_PUNY_BASE - LISTS_PUNY_TMIN;
+	return (k + (LISTS_PUNY_BASE - LISTS_PUNY_TMIN + 1) * delta /
+	    (delta + LISTS_PUNY_SKEW));
+}
+
+/* The value of a Punycode digit, or -1. */
+static int
+lists_puny_digit(uint8_t c)
+{
+	if (c >= 'a' && c <= 'z')
+		return (c - 'a');
+	if (c >= 'A' && c <= 'Z')
+		return (c - 'A');
+	if (c >= '0' && c <= '9')
+		return (c - '0' + 26);
+	return (-1);
+}
+
+/*
+ * Whether s (n octets, what follows "xn--" in a label) decodes as
+ * Punycode to text with at least one character that is not ASCII (a
+ * label all ASCII would be written as itself), each a Unicode scalar
+ * value. Only the insertions are followed, not the text they make.
+ */
+static int
+lists_puny_valid(const uint8_t *s, size_t n)
+{
+	uint32_t	i = 0, code = 0x80, bias = 72, oldi, w, k, t;
+	size_t		in = 0, out = 0, j;
+	int		digit, inserted = 0;
+
+	/* The basic code points go before the last '-', if any. */
+	for (j = 0; j < n; j++)
+		if (s[j] == '-')
+			in = j + 1;
+	out = in > 0 ? in - 1 : 0;
+	while (in < n) {
+		oldi = i;
+		for (w = 1, k = LISTS_PUNY_BASE;; k += LISTS_PUNY_BASE) {
+			if (in >= n || (digit = lists_puny_digit(s[in++])) ==
+			    -1 || (uint32_t)digit > (UINT32_MAX - i) / w)
+				return (0);
+			i += (uint32_t)digit * w;
+			t = k <= bias ? LISTS_PUNY_TMIN : k >= bias +
+			    LISTS_PUNY_TMAX ? LISTS_PUNY_TMAX : k - bias;
+			if ((uint32_t)digit < t)
+				break;
+			if (w > UINT32_MAX / (LISTS_PUNY_BASE - t))
+				return (0);
+			w *= LISTS_PUNY_BASE - t;
+		}
+		out++;
+		bias = lists_puny_adapt(i - oldi, (uint32_t)out, oldi == 0);
+		if (i / out > 0x10ffff - code)
+			return (0);
+		code += i / out;
+		i %= out;
+		if (code >= 0xd800 && code <= 0xdfff)
+			return (0);
+		i++;
+		inserted = 1;
+	}
+	return (inserted);
+}
+
 const char *
 lists_entry_check(const uint8_t *lname, size_t len, int *tld)
 {
@@ -240,6 +327,10 @@ lists_entry_check(const uint8_t *lname, size_t len, int *tld)
 	for (i = 0; i + 1 < len && lname[i] != 0; i += lname[i] + 1) {
 		last = lname + i;
 		labels++;
+		if (lname[i] >= 4 && memcmp(lname + i + 1, "xn--", 4) == 0 &&
+		    !lists_puny_valid(lname + i + 5, lname[i] - 4))
+			return ("not a domain name: an xn-- label that is no "
+			    "Punycode of a name that is not ASCII");
 		/* A dotted quad: four labels of 1 to 3 digits. */
 		for (j = 1; j <= lname[i]; j++)
 			if (lname[i + j] < '0' || lname[i + j] > '9')

@@ -32,8 +32,9 @@
  * octets in wire form, labels 1..63 octets of letters, digits, '-' and '_'
  * (IDN must already be in A-label "xn--" form; any other octet makes the
  * line invalid). An entry must be a host name under a top-level domain:
- * one label, an IPv4 address or a last label of digits make the line
- * invalid (lists_entry_check()). A line that is invalid is reported as "file:line: why"
+ * one label, an IPv4 address, a last label of digits, or an xn-- label
+ * that is no Punycode of text not all ASCII make the line invalid
+ * (lists_entry_check()). A line that is invalid is reported as "file:line: why"
  * and skipped; a file that cannot be read, or in which more than half of
  * the lines that are neither blank nor comments are invalid or
  * unsupported, fails the load ("mostly garbage"). Reports are capped at
@@ -203,7 +204,9 @@ int	lists_name(const char *text, size_t len, uint8_t *out,
  * it) can be listed: NULL if so, else why not. Not one label (a
  * top-level domain: *tld is set, the only fault a board's allow: or
  * deny: may have, with a warning), not an IPv4 address nor any name
- * whose last label is all digits (no top-level domain is). List lines with such a name are invalid.
+ * whose last label is all digits (no top-level domain is), and an xn--
+ * label must be Punycode (RFC 3492) of a label that is not all ASCII.
+ * List lines with such a name are invalid.
  */
 const char *lists_entry_check(const uint8_t *lname, size_t len, int *tld);
 

@@ -1282,8 +1282,8 @@ test_board_errors(void **state)
 	    "not blocked");
 	/*
 	 * A whole top-level domain may be meant (a board that blocks .xxx),
-	 * but seldom is: a warning. An address or a numeric last label are
-	 * errors, as in lists.
+	 * but seldom is: a warning. An address, a numeric last label or an
+	 * xn-- label that is no Punycode are errors, as in lists.
 	 */
 	expect_board_warning(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
 	    "deny: [ a.example, xxx ]\n",
@@ -1300,6 +1300,10 @@ test_board_errors(void **state)
 	    "allow: [ school.1 ]\n",
 	    ":3:10: allow: 'school.1' is not a domain name: its last label is "
 	    "all digits");
+	expect_board_error(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
+	    "deny: [ xn--abc-.example ]\n",
+	    ":3:9: deny: 'xn--abc-.example' is not a domain name: an xn-- "
+	    "label that is no Punycode of a name that is not ASCII");
 	conf_free(board_ok(&d, "name: x\nnetworks: [ 10.0.0.0/8 ]\n"
 	    "deny: [ xn--bcher-kva.example, 123.example ]\n"));
 	/* An allowed name under a denied one is an exception, no slip. */

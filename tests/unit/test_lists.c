@@ -1167,7 +1167,8 @@ test_files(void **state)
 /*
  * Names no list may hold, in every format: one label (a top-level
  * domain would block all of it), an IPv4 address or a last label of
- * digits (no top-level domain is numeric). Each an invalid line, reported
+ * digits (no top-level domain is numeric), and an xn-- label that is no
+ * Punycode of a name that is not ASCII. Each an invalid line, reported
  * and not loaded; the good line beside it loads.
  */
 static void
@@ -1183,6 +1184,14 @@ test_entry_names(void **state)
 		  "not a domain name: an IPv4 address" },
 		{ LISTS_DOMAINS, "", "example.123", "123.example",
 		  "not a domain name: its last label is all digits" },
+		{ LISTS_DOMAINS, "", "xn--abc-.example", "xn--bcher-kva.example",
+		  "not a domain name: an xn-- label that is no Punycode" },
+		{ LISTS_DOMAINS, "", "xn--zz.example", "xn--ls8h.example",
+		  "not a domain name: an xn-- label that is no Punycode" },
+		{ LISTS_DOMAINS, "", "a.xn--99999999999", "xn--tda.example",
+		  "not a domain name: an xn-- label that is no Punycode" },
+		{ LISTS_DOMAINS, "", "xn--.example", "xn--mnchen-3ya.example",
+		  "not a domain name: an xn-- label that is no Punycode" },
 		{ LISTS_HOSTS, "", "0.0.0.0 intranet", "0.0.0.0 ok.example",
 		  "a top-level domain" },
 		{ LISTS_HOSTS, "", "0.0.0.0 10.0.0.1", "0.0.0.0 ok.example",
@@ -1199,6 +1208,9 @@ test_entry_names(void **state)
 		  "*.ok.example CNAME .", "a top-level domain" },
 		{ LISTS_RPZ, "$ORIGIN rpz.\n", "1.2.3.4 CNAME .",
 		  "ok.example CNAME .", "not a domain name: an IPv4 address" },
+		{ LISTS_RPZ, "$ORIGIN rpz.\n", "xn--abc-.example CNAME .",
+		  "xn--bcher-kva.example CNAME .",
+		  "not a domain name: an xn-- label" },
 	};
 	struct rec		 r;
 	struct lists_result	 res;
