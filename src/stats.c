@@ -499,6 +499,7 @@ struct stats {
 						   the metrics thread */
 	/* settings */
 	char			*dir;
+	int			 dir_made;	/* by stats_new() */
 	uint32_t		 interval;
 	unsigned		 k;
 	unsigned		 top;
@@ -1686,7 +1687,8 @@ stats_new(const struct conf *conf, unsigned nworkers, char **cause)
 	siphash_key_random(&st->ival_key);
 	st->set_key[0] = st->set_key[1] = st->day_key;
 	stats_configure(st, conf);
-	if (st->dir != NULL && statsfile_dir(st->dir, cause) == -1) {
+	if (st->dir != NULL && statsfile_dir(st->dir, &st->dir_made,
+	    cause) == -1) {
 		stats_free(st);
 		return (NULL);
 	}
@@ -1702,6 +1704,12 @@ nomem:
 		*cause = NULL;
 	stats_free(st);
 	return (NULL);
+}
+
+const char *
+stats_dir_made(const struct stats *st)
+{
+	return (st->dir_made ? st->dir : NULL);
 }
 
 void

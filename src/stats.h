@@ -152,6 +152,8 @@ enum stats_up_event {
  */
 struct stats	*stats_new(const struct conf *conf, unsigned nworkers,
 		    char **cause);
+/* The statistics directory if stats_new() made it, else NULL. */
+const char	*stats_dir_made(const struct stats *);
 
 /* Free everything, the workers' recorders included. No writing. */
 void		 stats_free(struct stats *);

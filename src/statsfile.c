@@ -17,12 +17,13 @@
 #define STATSFILE_CHUNK		(1024 * 1024)	/* octets per write(2) */
 
 int
-statsfile_dir(const char *dir, char **cause)
+statsfile_dir(const char *dir, int *made, char **cause)
 {
 	struct stat	 sb;
 	const char	*why = NULL;
 
-	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
+	*made = mkdir(dir, 0750) == 0;
+	if (!*made && errno != EEXIST)
 		why = strerror(errno);
 	else if (stat(dir, &sb) == -1)
 		why = strerror(errno);
@@ -97,13 +98,8 @@ statsfile_dir_check(const char *dir, const char *user, uid_t uid, gid_t gid,
 		    sizeof parent)) != NULL)
 			n = asprintf(cause, "stats.dir %s: cannot be made: "
 			    "%s: %s", dir, parent, e);
-		else if (user != NULL && uid != geteuid())
-			n = asprintf(cause, "stats.dir %s: would be made by "
-			    "uid %u, mode 0750: not writable by user %s; make "
-			    "it for %s first", dir, (unsigned)geteuid(), user,
-			    user);
 		else
-			return (0);
+			return (0);	/* made for user, if one (veiligd_drop()) */
 	} else if (!S_ISDIR(sb.st_mode))
 		n = asprintf(cause, "stats.dir %s: not a directory", dir);
 	else if (statsfile_writable(dir, &sb, user, uid, gid))

@@ -19,14 +19,17 @@
 #include <stddef.h>
 #include <time.h>
 
-/* Make dir (mode 0750) unless it is there. 0, or -1 with *cause set. */
-int		 statsfile_dir(const char *dir, char **cause);
+/*
+ * Make dir (mode 0750) unless it is there; *made says whether this call
+ * made it. 0, or -1 with *cause set.
+ */
+int		 statsfile_dir(const char *dir, int *made, char **cause);
 
 /*
  * What statsfile_dir() and the writes after it would find of dir, for
  * veiligd -n, without making it: a directory that user (uid, gid; NULL:
- * this process) may write and search, or a directory to be made by this
- * process in one it may write, when user is this process. 0, or -1 with
+ * this process) may write and search, or a directory this process may
+ * make (a start as root gives the one it makes to user). 0, or -1 with
  * *cause set.
  */
 int		 statsfile_dir_check(const char *dir, const char *user,

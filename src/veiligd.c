@@ -134,6 +134,7 @@ veiligd_load(const char *path, struct snapshot *prev,
 {
 	struct conf	*conf;
 	char		*cause = NULL;
+	int		 made;
 
 	if ((conf = conf_load_keep(path, prev != NULL ? prev->conf : NULL,
 	    veiligd_error_cb, e)) == NULL)
@@ -143,7 +144,7 @@ veiligd_load(const char *path, struct snapshot *prev,
 	 * directory in force instead of going on with one it cannot write.
 	 */
 	if (prev != NULL && conf->stats_dir != NULL &&
-	    statsfile_dir(conf->stats_dir, &cause) == -1) {
+	    statsfile_dir(conf->stats_dir, &made, &cause) == -1) {
 		veiligd_error_cb(e, cause != NULL ? cause :
 		    "stats.dir: out of memory");
 		free(cause);
@@ -490,17 +491,22 @@ veiligd_readable(const char *path, int mode, const char *user)
 /*
  * Give up root, every socket being bound: the control socket goes to the
  * user and its group first, so that veiligctl run as the user (as
- * veilig-update-lists is) may talk to it. Then warn about every file a
- * reload reads that the user cannot.
+ * veilig-update-lists is) may talk to it, and so does the statistics
+ * directory if this start made it (statsdir, else NULL), for the user
+ * writes in it. Then warn about every file a reload reads that the user
+ * cannot.
  */
 static void
-veiligd_drop(const struct conf *conf, const struct priv_user *u)
+veiligd_drop(const struct conf *conf, const struct priv_user *u,
+    const char *statsdir)
 {
 	char	err[256], *dir, *slash;
 	size_t	i;
 
 	if (chown(conf->control, u->uid, u->gid) == -1)
 		fatal("%s: chown", conf->control);
+	if (statsdir != NULL && chown(statsdir, u->uid, u->gid) == -1)
+		fatal("%s: chown", statsdir);
 	if (priv_drop(u, err, sizeof err) == -1)
 		fatalx("server.user %s: %s", conf->user, err);
 	log_info("running as user %s (uid %u, gid %u)", conf->user,
@@ -1072,7 +1078,8 @@ static const struct control_cmd veiligd_cmds[] = {
 /*
  * -n: stats.dir, as a start would make it (statsfile_dir()) and write in
  * it, without making it: run as root with server.user set, as that user
- * (veiligd_drop() only warns then, at a start, once the files are
+ * (a start makes a missing one for the user, veiligd_drop(), and only
+ * warns of one there that the user cannot write, once the files are
  * lost); otherwise as whoever runs the check. -1 if it would fail
  * (reported at the key's file:line:column).
  */
@@ -1288,7 +1295,7 @@ veiligd_workers(struct veiligd *vd, const struct priv_user *pu)
 	unsigned	i;
 
 	if (pu != NULL)
-		veiligd_drop(vd->snap->conf, pu);
+		veiligd_drop(vd->snap->conf, pu, stats_dir_made(vd->stats));
 	for (i = 0; i < vd->nworkers; i++)
 		if (worker_start(vd->workers[i]) == -1)
 			fatalx("cannot start worker %u", i);

@@ -436,6 +436,39 @@ def test_root_drops_to_user(bins):
 
 
 @needs_root
+def test_stats_dir_made_for_the_user(bins):
+    """A start as root with server.user set makes a missing stats.dir
+    for the user, who writes in it (it was root's, mode 0750, and no
+    statistics could be written); -n, run before, says it is fine."""
+    nobody = pwd.getpwnam("nobody")
+    v = Veiligd(bins, user="nobody")
+    try:
+        stats = os.path.join(v.dir, "stats")
+        with open(v.conf, "a") as f:
+            f.write("stats: { dir: \"%s\", interval: 1s }\n" % stats)
+        v.write("boards/a.yaml", board("A", ["127.0.1.0/24"],
+                                       ["a1.example"]))
+        code, err = v.check()
+        assert code == 0, "-n: %d: %s" % (code, err)
+        assert not os.path.exists(stats), "-n made stats.dir"
+        v.start()
+        s = os.stat(stats)
+        assert (s.st_uid, s.st_gid) == (nobody.pw_uid, nobody.pw_gid), \
+            "stats.dir owned by %d:%d" % (s.st_uid, s.st_gid)
+        assert s.st_mode & 0o777 == 0o750, oct(s.st_mode)
+        assert v.rcode("a1.example", "127.0.1.1") == NX
+        # The interval's record is written, as nobody, within seconds.
+        deadline = time.monotonic() + 15
+        while not [n for n in os.listdir(stats) if n.endswith(".jsonl")]:
+            assert time.monotonic() < deadline, \
+                "no statistics file: %s" % v.read_log()
+            time.sleep(0.2)
+        assert "statistics cannot be written" not in v.read_log()
+    finally:
+        v.stop()
+
+
+@needs_root
 def test_unreadable_file_warned_at_start(bins):
     """Files a reload will need but the user cannot read are named at
     start."""
