@@ -4,6 +4,7 @@
  *	blast -p PORT -d FILE [-s ADDR] [-c SOCKETS] [-w WINDOW] [-Q RATE]
  *	      [-l SECONDS] [-n QUERIES] [-t TIMEOUT] [-b BATCH] [-e] [-U]
  *	      [-R RANGE | -S SOURCES-FILE] [-T [-m PER_CONNECTION]] [-j|-k]
+ *	      [-i FILE]
  *
  * Reads a dnsperf query file ("name TYPE" per line), turns every line into
  * its wire query once, then sends them in file order, over and over, from
@@ -68,7 +69,12 @@
  * that socket, or an answer whose question is not the one sent), plus a
  * latency histogram (p50, p99, p99.9). -j adds one JSON line, -k one line
  * of key=value pairs, on standard output; the human summary then goes to
- * standard error.
+ * standard error. -i FILE writes the run as a series of 10 ms intervals
+ * of the send time: for each, the queries sent in it, how many of them
+ * were answered and lost, and their p99 (from a histogram of 8 buckets
+ * per power of two: within about 9 %), so that a stall shows when it came
+ * (make bench lays the reloads over it). Its first line gives the run's
+ * start on CLOCK_MONOTONIC.
  *
  * Why not dnsperf: one dnsperf thread does one system call per query and
  * saturates near the speed of the fastest servers, so it measures itself.
@@ -120,6 +126,7 @@
 #define BLAST_TCP_OUT		(256 * 1024) /* TCP: written, not yet sent */
 #define BLAST_TCP_IN		(128 * 1024) /* TCP: >= one whole answer */
 #define BLAST_RECONNECT_NS	10000000 /* TCP: 10 ms after a failure */
+#define BLAST_IVAL_NS		10000000 /* -i: 10 ms intervals */
 
 /* State of one ID on one socket. */
 enum blast_state {
@@ -181,6 +188,19 @@ struct blast_sock {
 #define HIST_SUB	5
 #define HIST_BUCKETS	((65 - HIST_SUB) << HIST_SUB)
 
+/*
+ * -i: one interval of the send time; its histogram is the run's with
+ * four buckets in one (8 per power of two).
+ */
+#define IVAL_SHIFT	2
+#define IVAL_BUCKETS	(HIST_BUCKETS >> IVAL_SHIFT)
+struct blast_ival {
+	uint32_t	sent;
+	uint32_t	answered;
+	uint32_t	lost;
+	uint32_t	hist[IVAL_BUCKETS];
+};
+
 /* What a run counts. */
 struct blast_stats {
 	uint64_t	sent;
@@ -218,6 +238,7 @@ static int		 blast_srcopt;		/* 'R', 'S' or 0 */
 static int		 blast_unique;		/* -U */
 static int		 blast_tcp;		/* -T */
 static uint64_t		 blast_per_conn;	/* -m; 0: no limit */
+static const char	*blast_ival_path;	/* -i, or NULL */
 
 /* Set by SIGTERM and SIGINT: stop sending, as at the end of -l. */
 static volatile sig_atomic_t	 blast_stop;
@@ -234,6 +255,8 @@ static struct blast_stats	 blast_st;
 static struct timespec		 blast_t0;
 static uint64_t			 blast_sending;	/* ns sending lasted */
 static struct pollfd		*blast_pfd;	/* the sockets, for ppoll */
+static struct blast_ival	*blast_ivals;	/* -i: the intervals */
+static size_t			 blast_nivals;	/* -i: how many there are */
 
 /*
  * The target, and the source addresses (host order): with -R a range,
@@ -304,6 +327,7 @@ blast_usage(void)
 	    "[-b batch] [-e]\n"
 	    "             [-U] [-R range | -S sources-file] "
 	    "[-T [-m queries]] [-j|-k]\n"
+	    "             [-i file]\n"
 	    "  -s  server address, loopback only (default 127.0.0.1)\n"
 	    "  -p  server port\n"
 	    "  -d  query file, dnsperf format: \"name TYPE\" per line\n"
@@ -331,8 +355,37 @@ blast_usage(void)
 	    "another\n"
 	    "  -j  one JSON line on standard output (summary to stderr)\n"
 	    "  -k  one key=value line on standard output (summary to "
-	    "stderr)\n", BLAST_WINDOW_MAX, BLAST_DEFAULT_SECONDS);
+	    "stderr)\n"
+	    "  -i  write 10 ms intervals to file: sent, answered, lost, "
+	    "p99\n", BLAST_WINDOW_MAX, BLAST_DEFAULT_SECONDS);
 	exit(2);
+}
+
+/*
+ * -i: the interval of a query sent at ns since the start, or NULL
+ * without -i. The table grows by doubling (a run longer than main()
+ * sized it for: -n, or a wait for answers).
+ */
+static struct blast_ival *
+blast_ival(uint64_t sent)
+{
+	struct blast_ival	*p;
+	size_t			 i = (size_t)(sent / BLAST_IVAL_NS), n;
+
+	if (blast_ival_path == NULL)
+		return (NULL);
+	if (i >= blast_nivals) {
+		n = blast_nivals != 0 ? blast_nivals : 64;
+		while (n <= i)
+			n *= 2;
+		p = reallocarray(blast_ivals, n, sizeof *p);
+		if (p == NULL)
+			err(1, "-i: %zu intervals", n);
+		memset(p + blast_nivals, 0, (n - blast_nivals) * sizeof *p);
+		blast_ivals = p;
+		blast_nivals = n;
+	}
+	return (&blast_ivals[i]);
 }
 
 /* Nanoseconds since the start. */
@@ -885,13 +938,16 @@ blast_tcp_connect(uint32_t i, uint64_t now)
 static void
 blast_tcp_close(struct blast_sock *s, int error, uint64_t now)
 {
-	uint16_t	id;
+	struct blast_ival	*iv;
+	uint16_t		 id;
 
 	while (s->inflight > 0) {
 		id = s->oldest;
 		s->state[id] = BLAST_FREE;
 		blast_unlink(s, id);
 		blast_st.lost++;
+		if ((iv = blast_ival(s->slots[id].sent)) != NULL)
+			iv->lost++;
 	}
 	close(s->fd);
 	s->fd = blast_pfd[s - blast_socks].fd = -1;
@@ -1072,6 +1128,7 @@ static int
 blast_send(uint32_t si, int n)
 {
 	struct blast_sock	*s = &blast_socks[si];
+	struct blast_ival	*iv;
 	struct msghdr		*h;
 	uint32_t		 cursor = blast_cursor;
 	uint16_t		 id = s->next_id;
@@ -1120,6 +1177,8 @@ blast_send(uint32_t si, int n)
 	}
 	s->next_id = (k < n) ? blast_ids[k] : id;
 	blast_st.sent += (uint64_t)k;
+	if (k > 0 && (iv = blast_ival(now)) != NULL)
+		iv->sent += (uint32_t)k;
 	if (blast_tcp) {
 		s->conn_sent += (uint64_t)k;
 		if (failed)
@@ -1128,8 +1187,8 @@ blast_send(uint32_t si, int n)
 	return (n - k);
 }
 
-/* Add one latency to the histogram. */
-static inline void
+/* Add one latency to the histogram; its bucket. */
+static inline unsigned
 blast_hist_add(uint64_t ns)
 {
 	unsigned	e, idx;
@@ -1145,6 +1204,7 @@ blast_hist_add(uint64_t ns)
 	blast_st.lat_sum += ns;
 	if (ns > blast_st.lat_max)
 		blast_st.lat_max = ns;
+	return (idx);
 }
 
 /* The middle of histogram bucket idx, in ns. */
@@ -1222,6 +1282,8 @@ blast_answer(struct blast_sock *s, const uint8_t *p, size_t len,
 {
 	struct blast_slot	*sl;
 	struct blast_query	*q;
+	struct blast_ival	*iv;
+	unsigned		 idx;
 	uint16_t		 id;
 
 	if (len < 12 || (p[2] & 0x80) == 0) {
@@ -1258,7 +1320,11 @@ blast_answer(struct blast_sock *s, const uint8_t *p, size_t len,
 	blast_st.rcodes[p[3] & 0x0f]++;
 	if (p[2] & 0x02)
 		blast_st.truncated++;
-	blast_hist_add(now > sl->sent ? now - sl->sent : 0);
+	idx = blast_hist_add(now > sl->sent ? now - sl->sent : 0);
+	if ((iv = blast_ival(sl->sent)) != NULL) {
+		iv->answered++;
+		iv->hist[idx >> IVAL_SHIFT]++;
+	}
 }
 
 /* Whether an answer came from the target (-R, -S: the sockets are open). */
@@ -1488,7 +1554,8 @@ blast_room(const struct blast_sock *s)
 static uint64_t
 blast_expire(struct blast_sock *s, uint64_t now)
 {
-	uint16_t	id;
+	struct blast_ival	*iv;
+	uint16_t		 id;
 
 	while (s->inflight > 0) {
 		id = s->oldest;
@@ -1497,6 +1564,8 @@ blast_expire(struct blast_sock *s, uint64_t now)
 		s->state[id] = BLAST_EXPIRED;
 		blast_unlink(s, id);
 		blast_st.lost++;
+		if ((iv = blast_ival(s->slots[id].sent)) != NULL)
+			iv->lost++;
 	}
 	return (0);
 }
@@ -1893,6 +1962,52 @@ blast_line(int how, double secs)
 }
 
 /* Parse the command line into the option variables, or exit 2. */
+/*
+ * -i: the intervals to blast_ival_path, up to the last in which a query
+ * was sent: a line "# t0 SECONDS" (the start, CLOCK_MONOTONIC), one of
+ * column names, then "ms sent answered lost p99_us" an interval. p99 is
+ * the middle of the highest fine bucket of the interval's coarse one:
+ * 0 with no answer.
+ */
+static void
+blast_ival_write(void)
+{
+	struct blast_ival	*iv;
+	FILE			*f;
+	uint64_t		 rank, seen;
+	size_t			 i, last = 0;
+	unsigned		 b;
+	double			 p99;
+
+	if ((f = fopen(blast_ival_path, "w")) == NULL)
+		err(1, "-i: %s", blast_ival_path);
+	for (i = 0; i < blast_nivals; i++) {
+		if (blast_ivals[i].sent != 0)
+			last = i + 1;
+	}
+	fprintf(f, "# t0 %lld.%09ld\nms sent answered lost p99_us\n",
+	    (long long)blast_t0.tv_sec, blast_t0.tv_nsec);
+	for (i = 0; i < last; i++) {
+		iv = &blast_ivals[i];
+		p99 = 0;
+		if (iv->answered != 0) {
+			rank = (uint64_t)ceil(0.99 * iv->answered);
+			for (b = 0, seen = 0; b < IVAL_BUCKETS; b++) {
+				seen += iv->hist[b];
+				if (seen >= rank)
+					break;
+			}
+			p99 = blast_hist_value((b << IVAL_SHIFT) +
+			    (1U << IVAL_SHIFT) - 1) / 1e3;
+		}
+		fprintf(f, "%zu %" PRIu32 " %" PRIu32 " %" PRIu32 " %.1f\n",
+		    i * (BLAST_IVAL_NS / 1000000), iv->sent, iv->answered,
+		    iv->lost, p99);
+	}
+	if (ferror(f) || fclose(f) == EOF)
+		err(1, "-i: %s", blast_ival_path);
+}
+
 static void
 blast_options(int argc, char **argv)
 {
@@ -1915,11 +2030,12 @@ blast_options(int argc, char **argv)
 		{ "sources", required_argument, NULL, 'S' },
 		{ "tcp", no_argument, NULL, 'T' },
 		{ "per-connection", required_argument, NULL, 'm' },
+		{ "intervals", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
 
-	while ((ch = getopt_long(argc, argv, "s:p:d:c:w:Q:l:n:t:b:ejkUR:S:Tm:",
+	while ((ch = getopt_long(argc, argv, "s:p:d:c:w:Q:l:n:t:b:ejkUR:S:Tm:i:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -1981,6 +2097,9 @@ blast_options(int argc, char **argv)
 		case 'm':
 			blast_per_conn = (uint64_t)blast_number(optarg, "-m", 1,
 			    1e15);
+			break;
+		case 'i':
+			blast_ival_path = optarg;
 			break;
 		default:
 			blast_usage();
@@ -2054,6 +2173,10 @@ main(int argc, char **argv)
 	if (getentropy(&blast_uniq_next, sizeof blast_uniq_next) == -1)
 		err(1, "getentropy");
 	blast_open();
+	/* -i: the intervals of the run's length, so none is added in it. */
+	if (blast_seconds > 0)
+		(void)blast_ival((uint64_t)((blast_seconds + 1) * 1e9) +
+		    blast_timeout);
 
 	/* Sleep to the nanosecond: the open loop paces in 20 us steps. */
 	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
@@ -2061,6 +2184,8 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &blast_t0);
 	end = blast_run();
 	secs = (double)end / 1e9;
+	if (blast_ival_path != NULL)
+		blast_ival_write();
 
 	if (blast_output != 0) {
 		blast_line(blast_output, secs);
