@@ -257,6 +257,7 @@ static uint64_t			 blast_sending;	/* ns sending lasted */
 static struct pollfd		*blast_pfd;	/* the sockets, for ppoll */
 static struct blast_ival	*blast_ivals;	/* -i: the intervals */
 static size_t			 blast_nivals;	/* -i: how many there are */
+static FILE			*blast_ival_file; /* -i: opened at start */
 
 /*
  * The target, and the source addresses (host order): with -R a range,
@@ -1973,14 +1974,12 @@ static void
 blast_ival_write(void)
 {
 	struct blast_ival	*iv;
-	FILE			*f;
+	FILE			*f = blast_ival_file;
 	uint64_t		 rank, seen;
 	size_t			 i, last = 0;
 	unsigned		 b;
 	double			 p99;
 
-	if ((f = fopen(blast_ival_path, "w")) == NULL)
-		err(1, "-i: %s", blast_ival_path);
 	for (i = 0; i < blast_nivals; i++) {
 		if (blast_ivals[i].sent != 0)
 			last = i + 1;
@@ -2173,7 +2172,14 @@ main(int argc, char **argv)
 	if (getentropy(&blast_uniq_next, sizeof blast_uniq_next) == -1)
 		err(1, "getentropy");
 	blast_open();
-	/* -i: the intervals of the run's length, so none is added in it. */
+	/*
+	 * -i: the file opened now, so that a path that cannot be written
+	 * fails before the run; the intervals of the run's length, so that
+	 * none is added in it.
+	 */
+	if (blast_ival_path != NULL &&
+	    (blast_ival_file = fopen(blast_ival_path, "w")) == NULL)
+		err(2, "-i: %s", blast_ival_path);
 	if (blast_seconds > 0)
 		(void)blast_ival((uint64_t)((blast_seconds + 1) * 1e9) +
 		    blast_timeout);
