@@ -2193,6 +2193,19 @@ conf_warn(struct conf_state *st, const char *fmt, ...)
 		st->errcb(st->arg, msg);
 }
 
+/*
+ * A warning's location ("file:line:column" or "file") is followed by
+ * "warning:"; an error may quote the input, so only that place counts.
+ */
+int
+conf_is_warning(const char *msg)
+{
+	const char	*p;
+
+	return ((p = strstr(msg, ": ")) != NULL &&
+	    strncmp(p, ": warning: ", 11) == 0);
+}
+
 /* qsort and bsearch order of names: by their wire form. */
 static int
 conf_name_cmp(const void *va, const void *vb)

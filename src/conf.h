@@ -224,8 +224,14 @@ struct conf {
 	int			 log_queries;
 };
 
-/* Called once per error with "file:line:column: message". */
+/*
+ * Called once per error with "file:line:column: message", and once per
+ * warning with "file:line:column: warning: message" (conf_is_warning()).
+ */
 typedef void (*conf_error_cb)(void *arg, const char *msg);
+
+/* Whether msg, as given to a conf_error_cb, is a warning. */
+int		 conf_is_warning(const char *msg);
 
 /*
  * Read and check the file at path. Returns the configuration, or NULL

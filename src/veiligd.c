@@ -91,7 +91,8 @@ struct veiligd {
 
 /* Errors of a load: counted, logged, and copied to a control client. */
 struct veiligd_errors {
-	unsigned		 n;
+	unsigned		 n;		/* errors, not warnings */
+	unsigned		 lines;
 	struct evbuffer		*out;		/* or NULL */
 	int			 bare;		/* -n: no log prefix */
 };
@@ -113,12 +114,14 @@ veiligd_error_cb(void *arg, const char *msg)
 {
 	struct veiligd_errors	*e = arg;
 
-	e->n++;
+	if (!conf_is_warning(msg))
+		e->n++;
+	e->lines++;
 	if (e->bare)
 		fprintf(stderr, "%s\n", msg);
 	else
 		log_warnx("%s", msg);
-	if (e->out != NULL && e->n <= 100)
+	if (e->out != NULL && e->lines <= 100)
 		evbuffer_add_printf(e->out, "%s\n", msg);
 }
 

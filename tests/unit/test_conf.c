@@ -2231,6 +2231,25 @@ test_stats_keys(void **state)
 	    "t.yaml:2:14: log-queries: 'often' is not true or false");
 }
 
+/*
+ * Warnings and errors share the callback; a warning is "warning:" right
+ * after its location, not anywhere an error quotes the input.
+ */
+static void
+test_is_warning(void **state)
+{
+	(void)state;
+	assert_true(conf_is_warning("b.yaml:3:10: warning: deny: 'com' is a "
+	    "top-level domain"));
+	assert_true(conf_is_warning("b.yaml: warning: its last good version "
+	    "is kept"));
+	assert_false(conf_is_warning("v.yaml:6:40: lists.phishing.url: "
+	    "'http: warning: s://x' is not a URL"));
+	assert_false(conf_is_warning("v.yaml:1:1: warning"));
+	assert_false(conf_is_warning("warning: no location"));
+	assert_false(conf_is_warning(""));
+}
+
 int
 main(void)
 {
@@ -2258,6 +2277,7 @@ main(void)
 		cmocka_unit_test(test_board_action),
 		cmocka_unit_test(test_print_boards),
 		cmocka_unit_test(test_stats_keys),
+		cmocka_unit_test(test_is_warning),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
