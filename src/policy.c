@@ -24,6 +24,7 @@
 #include "iptable.h"
 #include "lists.h"
 #include "listset.h"
+#include "log.h"
 #include "policy.h"
 
 #define POLICY_MAX_BITS		CONF_MAX_BITS	/* then POLICY_BIT_DENY,
@@ -1103,8 +1104,9 @@ policy_explain(const struct policy *p, const struct policy_board *b,
 	q.qclass = WIRE_CLASS_IN;
 	policy_question(p, b, &q, &v);
 
-	evbuffer_add_printf(out, "board: %s (%s)\n", b->conf->name,
-	    b->conf->path);
+	/* As veiligctl stats shows it: the admin's text, quoted, escaped. */
+	evbuffer_add_printf(out, "board: \"%s\" (%s)\n", log_escaped(buf,
+	    sizeof buf, b->conf->name), b->conf->path);
 	snprintf(tbuf, sizeof tbuf, "TYPE%u", qtype);
 	d = ldns_rr_descript(qtype);
 	evbuffer_add_printf(out, "question: %s %s\n",

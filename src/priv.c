@@ -8,6 +8,7 @@
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <errno.h>
 #include <grp.h>
@@ -17,6 +18,9 @@
 #include <unistd.h>
 
 #include "priv.h"
+
+/* RLIMIT_NICE that allows nice 0 (the limit is 20 - nice). */
+#define PRIV_NICE_RLIM	20
 
 int
 priv_lookup(const char *name, struct priv_user *u, char *err, size_t cap)
@@ -52,9 +56,10 @@ priv_lookup(const char *name, struct priv_user *u, char *err, size_t cap)
 int
 priv_drop(const struct priv_user *u, char *err, size_t cap)
 {
-	uid_t	ruid, euid, suid;
-	gid_t	rgid, egid, sgid, groups[2];
-	int	ngroups;
+	struct rlimit	rl;
+	uid_t		ruid, euid, suid;
+	gid_t		rgid, egid, sgid, groups[2];
+	int		ngroups;
 
 	if (setgroups(1, &u->gid) == -1) {
 		snprintf(err, cap, "setgroups: %s", strerror(errno));
@@ -64,6 +69,18 @@ priv_drop(const struct priv_user *u, char *err, size_t cap)
 		snprintf(err, cap, "setresgid %u: %s", (unsigned)u->gid,
 		    strerror(errno));
 		return (-1);
+	}
+	/*
+	 * Room for the user to undo a lowered priority (veiligd.c's
+	 * background work: SCHED_IDLE, then normal when it found no idle
+	 * CPU): RLIMIT_NICE for nice 0, which only root can grant. Not
+	 * needed to run: a failure is left to show there.
+	 */
+	if (getrlimit(RLIMIT_NICE, &rl) == 0 && rl.rlim_cur < PRIV_NICE_RLIM) {
+		rl.rlim_cur = PRIV_NICE_RLIM;
+		if (rl.rlim_max < PRIV_NICE_RLIM)
+			rl.rlim_max = PRIV_NICE_RLIM;
+		(void)setrlimit(RLIMIT_NICE, &rl);
 	}
 	if (setresuid(u->uid, u->uid, u->uid) == -1) {
 		snprintf(err, cap, "setresuid %u: %s", (unsigned)u->uid,

@@ -57,7 +57,8 @@
 
 #define VEILIGD_CONF	"/etc/veilig/veiligd.yaml"
 #define VEILIGD_NSIGNALS 3		/* SIGHUP, SIGTERM, SIGINT */
-#define VEILIGD_LOW_NICE 19		/* of the thread that reloads */
+#define VEILIGD_IDLE_MS	2000		/* a reload's thread at SCHED_IDLE,
+					   at most */
 #define VEILIGD_MMAP_MIN (128 * 1024)	/* malloc: larger blocks are mmapped */
 
 /* The daemon's own state, owned by main(). */
@@ -252,20 +253,46 @@ veiligd_reload_limits(const struct conf *old, const struct conf *new,
 struct veiligd_job {
 	void		(*fn)(void *);
 	void		 *arg;
+	pthread_mutex_t	  mtx;		/* guards idle and raised */
+	int		  idle;		/* the thread is SCHED_IDLE */
+	int		  raised;	/* the main thread gave up waiting */
+	int		  stuck;	/* idle could not have been undone */
 };
 
-/* The thread of veiligd_background(): lowest priority, then the work. */
+/*
+ * Whether this thread could undo SCHED_IDLE: the kernel asks for leave
+ * to take nice 0 (RLIMIT_NICE 20, or CAP_SYS_NICE), which nice 1 then 0
+ * asks too. Root has it; a user has it through the unit's LimitNICE=.
+ */
+static int
+veiligd_job_may_raise(pid_t tid)
+{
+	if (setpriority(PRIO_PROCESS, (id_t)tid, 1) == -1)
+		return (0);
+	return (setpriority(PRIO_PROCESS, (id_t)tid, 0) == 0);
+}
+
+/*
+ * The thread of veiligd_background(): SCHED_IDLE, then the work. Only
+ * if it could come back from SCHED_IDLE: else it works at the main
+ * thread's priority, as every reload did before.
+ */
 static void *
 veiligd_job_run(void *arg)
 {
 	struct veiligd_job	*job = arg;
 	struct sched_param	 sp;
 
-	/* This thread alone; nice 19 where SCHED_IDLE is refused. */
 	memset(&sp, 0, sizeof sp);
-	if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
-		(void)setpriority(PRIO_PROCESS, (id_t)gettid(),
-		    VEILIGD_LOW_NICE);
+	pthread_mutex_lock(&job->mtx);
+	if (!job->raised) {
+		if (!veiligd_job_may_raise(gettid()))
+			job->stuck = 1;
+		else if (pthread_setschedparam(pthread_self(), SCHED_IDLE,
+		    &sp) == 0)
+			job->idle = 1;
+	}
+	pthread_mutex_unlock(&job->mtx);
 	job->fn(job->arg);
 	return (NULL);
 }
@@ -279,20 +306,32 @@ veiligd_job_run(void *arg)
  * worker's core while the reload lasted and queries queued up behind it
  * (and nice 19 alone is not enough: Linux's EEVDF scheduler lets the
  * running thread finish its slice, some milliseconds, before a woken
- * one). A saturated worker leaves it little: a reload then takes longer,
- * not the queries. The main thread only waits meanwhile, as it did while
- * it worked. Signals stay with the main thread.
+ * one). The main thread only waits meanwhile, as it did while it
+ * worked. Signals stay with the main thread.
+ *
+ * But a SCHED_IDLE thread gets some 0.3 % of a core beside one busy
+ * process of any kind, saturated workers or another program: a reload
+ * of a second's work took minutes, and veiligctl gave up. So it has
+ * VEILIGD_IDLE_MS of idle CPU; if that was not enough, the machine has
+ * none to give, and the thread goes on at the main thread's priority.
+ * Where it could not come back (no RLIMIT_NICE or CAP_SYS_NICE for it:
+ * the unit's LimitNICE= gives it), it is not made SCHED_IDLE at all.
  */
 static void
 veiligd_background(void (*fn)(void *), void *arg)
 {
+	static int		said;
 	struct veiligd_job	job;
+	struct sched_param	sp;
+	struct timespec		ts;
 	pthread_t		t;
 	sigset_t		all, old;
 	int			rc;
 
+	memset(&job, 0, sizeof job);
 	job.fn = fn;
 	job.arg = arg;
+	pthread_mutex_init(&job.mtx, NULL);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&t, NULL, veiligd_job_run, &job);
@@ -301,9 +340,38 @@ veiligd_background(void (*fn)(void *), void *arg)
 		log_warnx("reload: no thread (%s); working at full priority",
 		    strerror(rc));
 		fn(arg);
+		pthread_mutex_destroy(&job.mtx);
 		return;
 	}
-	pthread_join(t, NULL);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += VEILIGD_IDLE_MS / 1000;
+	ts.tv_nsec += (long)(VEILIGD_IDLE_MS % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (pthread_timedjoin_np(t, NULL, &ts) != 0) {
+		/* No idle CPU for it: the main thread's priority. */
+		memset(&sp, 0, sizeof sp);
+		pthread_mutex_lock(&job.mtx);
+		job.raised = 1;
+		if (job.idle && (rc = pthread_setschedparam(t, SCHED_OTHER,
+		    &sp)) != 0)
+			log_warnx("reload: left at SCHED_IDLE (%s)",
+			    strerror(rc));
+		else if (job.idle)
+			log_info("reload: no idle CPU for %d ms, going on at "
+			    "normal priority", VEILIGD_IDLE_MS);
+		pthread_mutex_unlock(&job.mtx);
+		pthread_join(t, NULL);
+	}
+	if (job.stuck && !said) {
+		said = 1;
+		log_warnx("reload: background work at normal priority: its "
+		    "priority could not be raised again (RLIMIT_NICE, "
+		    "CAP_SYS_NICE)");
+	}
+	pthread_mutex_destroy(&job.mtx);
 }
 
 /* A reload's build, for veiligd_background(). */

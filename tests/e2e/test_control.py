@@ -238,7 +238,8 @@ def test_explain(veiligd_filter, filter_dir):
 
     n = line_of(phish, "phish.filter.test")
     out = explain("board-a", "www.phish.filter.test")
-    has(out, "Board A", "verdict: block", "nxdomain", "blocked: phishing",
+    has(out, 'board: "Board A" (%s)' % board_a, "verdict: block",
+        "nxdomain", "blocked: phishing",
         "list phishing", "%s:%d" % (os.path.basename(phish), n))
     assert re.search(r"listed: phishing entry phish\.filter\.test\.? \(\S*"
                      r"phishing\.txt:%d\)" % n, out), out

@@ -153,7 +153,9 @@ class Bystander(threading.Thread):
     """
     Another client asking names nobody asked before (cache misses) while
     an attack goes on, as a stub resolver does: up to three tries of
-    half a second each. Also samples veiligd's RSS.
+    half a second each. Each miss ends answered (NOERROR with data),
+    refused (any other response: a limit's SERVFAIL) or lost (no
+    response to any try: the names in lost). Also samples veiligd's RSS.
     """
 
     def __init__(self, d, name_fn, src=OTHER, pause=0.05):
@@ -163,7 +165,8 @@ class Bystander(threading.Thread):
         self.src = src
         self.pause = pause
         self.stop = threading.Event()
-        self.asked = self.answered = 0
+        self.asked = self.answered = self.refused = 0
+        self.lost = []
         self.latency = []
         self.rss_peak = rss_mib(d)
 
@@ -181,7 +184,11 @@ class Bystander(threading.Thread):
                 if r.rcode() == dns.rcode.NOERROR and r.answer:
                     self.answered += 1
                     self.latency.append(time.monotonic() - t0)
+                else:
+                    self.refused += 1
                 break
+            else:
+                self.lost.append(name)
             self.stop.wait(self.pause)
 
     def finish(self):
@@ -189,8 +196,12 @@ class Bystander(threading.Thread):
         self.join(10)
         self.rss_peak = max(self.rss_peak, rss_mib(self.d))
 
+    def responses(self):
+        return self.answered + self.refused
+
     def rate(self):
-        return self.answered / max(1, self.asked)
+        """The share of the responses that were answers."""
+        return self.answered / max(1, self.responses())
 
     def median_ms(self):
         if not self.latency:
@@ -198,16 +209,40 @@ class Bystander(threading.Thread):
         return 1000 * sorted(self.latency)[len(self.latency) // 2]
 
 
-# The other client's misses in a flood, at least: its success rate says
-# something.
+# The other client's misses with a response in a flood, at least: its
+# success rate says something.
 BYSTANDER_ASKS = 10
+
+
+def check_bystander(d, fake, by):
+    """
+    The other client was served in the flood: BYSTANDER_ASKS of its
+    misses or more had a response, 90 % of them an answer rather than a
+    limit's SERVFAIL (which a limit gives at once). A miss lost (no
+    response to its three tries) is not counted: a veiligd kept off its
+    cores by a busy machine leaves its queue waiting longer than the
+    client does, which says nothing of the limits. What became of the
+    lost ones is noted: taken up late (the upstream was asked for them)
+    or not, beside the kernel's drops and veiligd's.
+    """
+    assert by.responses() >= BYSTANDER_ASKS and by.rate() >= 0.9, (
+        "other client: %d of %d responses were answers (%d lost)" % (
+            by.answered, by.responses(), len(by.lost)))
+    if by.lost:
+        late = sum(1 for n in by.lost if fake.count(n) > 0)
+        st, _ = d.stats()
+        note("other client: %d misses lost, %d of them asked upstream "
+             "late; udp.receive-drops %d, dropped %d" % (
+                 len(by.lost), late, st.get("udp.receive-drops", -1),
+                 st.get("dropped", -1)))
 
 
 def attack(d, name, rate, seconds=3):
     """
     A flood from ATTACKER while a bystander asks misses: both reports.
-    The flood lasts seconds, longer if the bystander has not asked
-    BYSTANDER_ASKS by then; out["started"] is when it began (monotonic).
+    The flood lasts seconds, longer if the bystander has not had
+    BYSTANDER_ASKS responses by then; out["started"] is when it began
+    (monotonic).
     """
     # a steady state first: sockets, the first allocations
     for i in range(20):
@@ -218,7 +253,7 @@ def attack(d, name, rate, seconds=3):
     by.start()
     started = time.monotonic()
     out = flood(d, name, rate, seconds,
-                until=lambda: by.asked >= BYSTANDER_ASKS)
+                until=lambda: by.responses() >= BYSTANDER_ASKS)
     out["started"] = started
     by.finish()
     time.sleep(0.5)
@@ -228,8 +263,9 @@ def attack(d, name, rate, seconds=3):
         out["rcodes"]))
     note("RSS before %.1f MiB, peak %.1f MiB, after %.1f MiB" % (
         before, by.rss_peak, after))
-    note("other client: %d of %d misses answered, median %.0f ms" % (
-        by.answered, by.asked, by.median_ms()))
+    note("other client: %d of %d misses answered, %d refused, %d lost, "
+         "median %.0f ms" % (by.answered, by.asked, by.refused,
+                             len(by.lost), by.median_ms()))
     return before, by, out
 
 
@@ -289,8 +325,7 @@ def test_duplicate_flood(make_veiligd, flood_fake, tmp_path):
     before, by, out = attack(d, name, FLOOD_RATE)
     assert by.rss_peak - before < FLAT_MIB, (
         "RSS grew from %.1f to %.1f MiB" % (before, by.rss_peak))
-    assert by.asked >= BYSTANDER_ASKS and by.rate() >= 0.9, (
-        "other client: %d of %d answered" % (by.answered, by.asked))
+    check_bystander(d, fake, by)
     # the flood was answered at once, SERVFAIL, not left to pile up
     assert out["rcodes"].get("2", 0) > out["sent"] / 4, out
     st, boards, _ = limited(d)
@@ -315,19 +350,23 @@ def test_random_subdomain_flood(make_veiligd, flood_fake, tmp_path):
     t0 = totals(fake).get("silent", 0)
     before, by, out = attack(d, "%random%.silent.fake.test", FLOOD_RATE)
     asked = totals(fake).get("silent", 0) - t0
-    note("upstream asked %d times for %d random names" % (
-        asked, out["sent"]))
+    watched = time.monotonic() - out["started"]
+    note("upstream asked %d times for %d random names in %.1f s" % (
+        asked, out["sent"], watched))
     assert by.rss_peak - before < FLAT_MIB, (
         "RSS grew from %.1f to %.1f MiB" % (before, by.rss_peak))
-    assert by.asked >= BYSTANDER_ASKS and by.rate() >= 0.9, (
-        "other client: %d of %d answered" % (by.answered, by.asked))
+    check_bystander(d, fake, by)
     st, boards, _ = limited(d)
     assert st["limits.client-share"] > 0, st
     assert boards["client_share"] == st["limits.client-share"], boards
     # 400 questions at once (200 a worker), each place an attempt a
-    # second (timeout 1 s) while the flood lasts and up to 3 after it:
-    # 2400 for 3 s. Without the share every name would be asked 3 times
-    bound = 400 * (out["seconds"] + 3)
+    # second at most (timeout 1 s), so 400 * (watched + 1) from the
+    # flood's start to the count: 2000 for a flood of 3 s counted 1 s
+    # after it, where 1200 were asked. Not the flood's own seconds: a
+    # veiligd kept off its cores takes up what waited in its queue after
+    # the flood. Without the share (client_held and client_jobs the
+    # worker's whole) 4482 to 8155 were asked in 4.0 to 4.3 s
+    bound = 400 * (watched + 1)
     assert asked <= bound, "upstream asked %d times, more than %d" % (
         asked, bound)
 

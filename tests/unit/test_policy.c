@@ -1907,6 +1907,9 @@ test_explain(void **state)
 	    "  - ok.bad.test\n"
 	    "deny: [ x.test, Denied.Test ]\n"
 	    "safe-search: true\n");
+	/* An admin's name with what the quotes must escape. */
+	tdir_write(&fx->dir, "boards/q.yaml", "name: \"De \\\"Beste\\\" "
+	    "\\\\ school \\u202e\"\nnetworks: [ 127.0.0.2/32 ]\n");
 	p = fx_build(fx);
 	a = board(p, "a");
 	tdir_path(&fx->dir, "boards/a.yaml", bpath, sizeof bpath);
@@ -1917,7 +1920,7 @@ test_explain(void **state)
 	/* a list entry */
 	s = explain(p, a, "www.bad.test", LDNS_RR_TYPE_AAAA, &rc);
 	assert_int_equal(rc, 0);
-	snprintf(want, sizeof want, "board: Board A (%s)\n", bpath);
+	snprintf(want, sizeof want, "board: \"Board A\" (%s)\n", bpath);
 	assert_true(has(s, want));
 	assert_true(has(s, "question: www.bad.test. AAAA\n"));
 	assert_true(has(s, "verdict: block, answer nxdomain, EDE 17 "
@@ -2000,6 +2003,15 @@ test_explain(void **state)
 	assert_true(has(s, "question: nothing.test. TYPE65280\n"));
 	assert_true(has(s, "verdict: pass"));
 	assert_null(strstr(s, "listed:"));
+	free(s);
+
+	/* the board's name quoted as veiligctl stats shows it */
+	s = explain(p, board(p, "q"), "nothing.test", LDNS_RR_TYPE_A, &rc);
+	assert_int_equal(rc, 0);
+	tdir_path(&fx->dir, "boards/q.yaml", bpath, sizeof bpath);
+	snprintf(want, sizeof want, "board: \"De \\\"Beste\\\" \\\\ school "
+	    "\\u202e\" (%s)\n", bpath);
+	assert_true(has(s, want));
 	free(s);
 
 	/* not a name */
