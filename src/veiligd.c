@@ -57,6 +57,7 @@
 
 #define VEILIGD_CONF	"/etc/veilig/veiligd.yaml"
 #define VEILIGD_NSIGNALS 3		/* SIGHUP, SIGTERM, SIGINT */
+#define CAP_SYS_NICE_BIT 23		/* capability.h's CAP_SYS_NICE */
 #define VEILIGD_IDLE_MS	2000		/* a reload's thread at SCHED_IDLE,
 					   at most */
 #define VEILIGD_MMAP_MIN (128 * 1024)	/* malloc: larger blocks are mmapped */
@@ -260,16 +261,34 @@ struct veiligd_job {
 };
 
 /*
- * Whether this thread could undo SCHED_IDLE: the kernel asks for leave
- * to take nice 0 (RLIMIT_NICE 20, or CAP_SYS_NICE), which nice 1 then 0
- * asks too. Root has it; a user has it through the unit's LimitNICE=.
+ * Whether a thread could undo SCHED_IDLE: the kernel asks for leave to
+ * take nice 0, RLIMIT_NICE 20 or CAP_SYS_NICE. Root has the one, a user
+ * the other through the unit's LimitNICE=. Read from /proc: trying it
+ * with setpriority() would meet the unit's system call filter
+ * (~@resources) and take its EPERM for a no.
  */
 static int
-veiligd_job_may_raise(pid_t tid)
+veiligd_job_may_raise(void)
 {
-	if (setpriority(PRIO_PROCESS, (id_t)tid, 1) == -1)
-		return (0);
-	return (setpriority(PRIO_PROCESS, (id_t)tid, 0) == 0);
+	FILE			*f;
+	char			 line[256], soft[32];
+	unsigned long long	 caps;
+	int			 ok = 0;
+
+	if ((f = fopen("/proc/self/limits", "r")) != NULL) {
+		while (fgets(line, sizeof line, f) != NULL)
+			if (sscanf(line, "Max nice priority %31s", soft) == 1)
+				ok = strcmp(soft, "unlimited") == 0 ||
+				    strtoull(soft, NULL, 10) >= 20;
+		fclose(f);
+	}
+	if (ok || (f = fopen("/proc/self/status", "r")) == NULL)
+		return (ok);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			ok = (caps >> CAP_SYS_NICE_BIT) & 1;
+	fclose(f);
+	return (ok);
 }
 
 /*
@@ -286,7 +305,7 @@ veiligd_job_run(void *arg)
 	memset(&sp, 0, sizeof sp);
 	pthread_mutex_lock(&job->mtx);
 	if (!job->raised) {
-		if (!veiligd_job_may_raise(gettid()))
+		if (!veiligd_job_may_raise())
 			job->stuck = 1;
 		else if (pthread_setschedparam(pthread_self(), SCHED_IDLE,
 		    &sp) == 0)
