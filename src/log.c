@@ -250,6 +250,7 @@ log_escaped(char *out, size_t cap, const char *s)
 {
 	const unsigned char	*u = (const unsigned char *)s;
 	const unsigned char	*end = u + strlen(s);
+	const void		*put;
 	char			 e[8];
 	size_t			 n = 0, clen, elen;
 
@@ -267,13 +268,14 @@ log_escaped(char *out, size_t cap, const char *s)
 			    "\\x%02x" : "\\u%04x", log_utf8_code(u, clen));
 		else
 			elen = 0;
-		if (n + (elen != 0 ? elen : clen) + 4 > cap)
+		/* The escape, or the character as it is. */
+		put = elen != 0 ? (const void *)e : (const void *)u;
+		if (elen == 0)
+			elen = clen;
+		if (n + elen + 4 > cap)
 			break;
-		if (elen != 0)
-			memcpy(out + n, e, elen);
-		else
-			memcpy(out + n, u, clen);
-		n += elen != 0 ? elen : clen;
+		memcpy(out + n, put, elen);
+		n += elen;
 		u += clen == 0 ? 1 : clen;
 	}
 	if (u < end) {
