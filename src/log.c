@@ -245,30 +245,52 @@ log_utf8_code(const unsigned char *u, size_t len)
 	return (c);
 }
 
-const char *
-log_escaped(char *out, size_t cap, const char *s)
+/*
+ * What the character at u (clen octets; 0 for an octet that starts no
+ * UTF-8) becomes in e (8 octets): its escape for the inside of a quoted
+ * string, or '?' when it is masked; 0 when it is kept as it is.
+ */
+static size_t
+log_text_char(char *e, const unsigned char *u, size_t clen, int quoted)
 {
-	const unsigned char	*u = (const unsigned char *)s;
-	const unsigned char	*end = u + strlen(s);
+	int	control = clen == 0 || log_utf8_control(u, clen);
+
+	if (!quoted) {
+		if (!control)
+			return (0);
+		e[0] = '?';
+		return (1);
+	}
+	if (clen == 0)
+		return ((size_t)snprintf(e, 8, "\\x%02x", u[0]));
+	if (u[0] == '"' || u[0] == '\\')
+		return ((size_t)snprintf(e, 8, "\\%c", u[0]));
+	if (u[0] == '\n' || u[0] == '\t' || u[0] == '\r')
+		return ((size_t)snprintf(e, 8, "\\%c",
+		    u[0] == '\n' ? 'n' : u[0] == '\t' ? 't' : 'r'));
+	if (control)
+		return ((size_t)snprintf(e, 8, clen == 1 ? "\\x%02x" :
+		    "\\u%04x", log_utf8_code(u, clen)));
+	return (0);
+}
+
+/*
+ * The walk log_escaped() and log_printable() share: each character of s
+ * (len octets) that starts within its first cut octets, kept or made
+ * what log_text_char() says, while it fits in out with "..." after it.
+ */
+static const char *
+log_text(char *out, size_t cap, const char *s, size_t len, size_t cut,
+    int quoted)
+{
+	const unsigned char	*u = (const unsigned char *)s, *end = u + len;
 	const void		*put;
 	char			 e[8];
 	size_t			 n = 0, clen, elen;
 
-	while (u < end) {
+	while (u < end && (size_t)(u - (const unsigned char *)s) < cut) {
 		clen = log_utf8_len(u, end);
-		if (clen == 0)
-			elen = (size_t)snprintf(e, sizeof e, "\\x%02x", u[0]);
-		else if (u[0] == '"' || u[0] == '\\')
-			elen = (size_t)snprintf(e, sizeof e, "\\%c", u[0]);
-		else if (u[0] == '\n' || u[0] == '\t' || u[0] == '\r')
-			elen = (size_t)snprintf(e, sizeof e, "\\%c",
-			    u[0] == '\n' ? 'n' : u[0] == '\t' ? 't' : 'r');
-		else if (log_utf8_control(u, clen))
-			elen = (size_t)snprintf(e, sizeof e, clen == 1 ?
-			    "\\x%02x" : "\\u%04x", log_utf8_code(u, clen));
-		else
-			elen = 0;
-		/* The escape, or the character as it is. */
+		elen = log_text_char(e, u, clen, quoted);
 		put = elen != 0 ? (const void *)e : (const void *)u;
 		if (elen == 0)
 			elen = clen;
@@ -287,29 +309,15 @@ log_escaped(char *out, size_t cap, const char *s)
 }
 
 const char *
+log_escaped(char *out, size_t cap, const char *s)
+{
+	size_t	len = strlen(s);
+
+	return (log_text(out, cap, s, len, len, 1));
+}
+
+const char *
 log_printable(char *out, size_t cap, const char *s, size_t len, size_t cut)
 {
-	const unsigned char	*u = (const unsigned char *)s, *end = u + len;
-	size_t			 i = 0, n = 0, clen;
-	int			 masked;
-
-	while (i < len && i < cut) {
-		clen = log_utf8_len(u + i, end);
-		masked = clen == 0 || log_utf8_control(u + i, clen);
-		if (n + (masked ? 1 : clen) + 4 > cap)
-			break;
-		if (masked)
-			out[n++] = '?';
-		else {
-			memcpy(out + n, u + i, clen);
-			n += clen;
-		}
-		i += clen == 0 ? 1 : clen;
-	}
-	if (i < len) {
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
-	return (out);
+	return (log_text(out, cap, s, len, cut, 0));
 }
