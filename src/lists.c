@@ -378,10 +378,36 @@ lists_report(struct lists_ctx *ctx, const char *msg)
 		ctx->sink->report(ctx->sink->arg, msg);
 }
 
-/* An invalid line: counted, reported while under the cap. */
+/*
+ * The column (1 for the first) of p in the line that starts at start, in
+ * characters as an editor counts them: octets that continue a UTF-8
+ * character do not count.
+ */
+static unsigned
+lists_col(const char *start, const char *p)
+{
+	unsigned	col = 1;
+
+	for (; start < p; start++)
+		if (((unsigned char)*start & 0xc0) != 0x80)
+			col++;
+	return (col);
+}
+
+/* The column of p, which points into the line being parsed (ctx->line). */
+static unsigned
+lists_at(const struct lists_ctx *ctx, const char *p)
+{
+	return (lists_col(ctx->line, p));
+}
+
+/*
+ * An invalid line, its fault at column col: counted, reported while under
+ * the cap.
+ */
 static void
-lists_invalid(struct lists_ctx *ctx, uint32_t line, const char *why,
-    const char *text, size_t len)
+lists_invalid(struct lists_ctx *ctx, uint32_t line, unsigned col,
+    const char *why, const char *text, size_t len)
 {
 	char	msg[LISTS_MSG_LEN], shown[LISTS_TEXT_CUT + 8];
 
@@ -392,8 +418,8 @@ lists_invalid(struct lists_ctx *ctx, uint32_t line, const char *why,
 	}
 	ctx->reported++;
 	log_printable(shown, sizeof shown, text, len, LISTS_TEXT_CUT);
-	snprintf(msg, sizeof msg, "%s:%u: %s (%s)", ctx->name, line, why,
-	    shown);
+	snprintf(msg, sizeof msg, "%s:%u:%u: %s (%s)", ctx->name, line, col,
+	    why, shown);
 	lists_report(ctx, msg);
 }
 
@@ -470,6 +496,15 @@ lists_field(const char *s, size_t len)
 	return (i);
 }
 
+/* The first octet at or after p (up to end) that is not blank. */
+static const char *
+lists_next(const char *p, const char *end)
+{
+	while (p < end && lists_blank(*p))
+		p++;
+	return (p);
+}
+
 /* domains: one name, nothing else. */
 static int
 lists_domains_line(struct lists_ctx *ctx, const char *s, size_t len,
@@ -490,11 +525,12 @@ lists_domains_line(struct lists_ctx *ctx, const char *s, size_t len,
 	/* "0.0.0.0 name" here is a hosts file given the wrong format. */
 	n = lists_field(s, len);
 	if (n != len) {
-		lists_invalid(ctx, line, "more than one field", s, len);
+		lists_invalid(ctx, line, lists_at(ctx, lists_next(s + n,
+		    s + len)), "more than one field", s, len);
 		return (0);
 	}
 	if (lists_entry_name(s, n, lname, &llen, &why) != 0) {
-		lists_invalid(ctx, line, why, s, len);
+		lists_invalid(ctx, line, lists_at(ctx, s), why, s, len);
 		return (0);
 	}
 	return (lists_add_name(ctx, lname, llen, DOMTABLE_BLOCK, line));
@@ -526,7 +562,7 @@ lists_hosts_line(struct lists_ctx *ctx, const char *s, size_t len,
 {
 	uint8_t		 lname[WIRE_MAX_NAME], addr[16];
 	char		 abuf[INET6_ADDRSTRLEN + 1];
-	const char	*why, *bad = NULL, *p = s, *end;
+	const char	*why, *bad = NULL, *badp = NULL, *p = s, *end;
 	size_t		 n, llen;
 
 	len = lists_cut_comment(s, len);
@@ -538,21 +574,22 @@ lists_hosts_line(struct lists_ctx *ctx, const char *s, size_t len,
 	/* Any address will do: blocking does not use it. */
 	n = lists_field(p, len);
 	if (n >= sizeof abuf) {
-		lists_invalid(ctx, line, "not an address", s, len);
+		lists_invalid(ctx, line, lists_at(ctx, s), "not an address", s,
+		    len);
 		return (0);
 	}
 	memcpy(abuf, p, n);
 	abuf[n] = '\0';
 	if (inet_pton(AF_INET, abuf, addr) != 1 &&
 	    inet_pton(AF_INET6, abuf, addr) != 1) {
-		lists_invalid(ctx, line, "not an address", s, len);
+		lists_invalid(ctx, line, lists_at(ctx, s), "not an address", s,
+		    len);
 		return (0);
 	}
-	p += n;
-	while (p < end && lists_blank(*p))
-		p++;
+	p = lists_next(p + n, end);
 	if (p == end) {
-		lists_invalid(ctx, line, "no name after the address", s, len);
+		lists_invalid(ctx, line, lists_at(ctx, p),
+		    "no name after the address", s, len);
 		return (0);
 	}
 
@@ -562,17 +599,17 @@ lists_hosts_line(struct lists_ctx *ctx, const char *s, size_t len,
 		if (lists_hosts_skipped(p, n))
 			;
 		else if (lists_entry_name(p, n, lname, &llen, &why) != 0) {
-			if (bad == NULL)
+			if (bad == NULL) {
 				bad = why;
+				badp = p;
+			}
 		} else if (lists_add_name(ctx, lname, llen, DOMTABLE_BLOCK,
 		    line) != 0)
 			return (-1);
-		p += n;
-		while (p < end && lists_blank(*p))
-			p++;
+		p = lists_next(p + n, end);
 	}
 	if (bad != NULL)
-		lists_invalid(ctx, line, bad, s, len);
+		lists_invalid(ctx, line, lists_at(ctx, badp), bad, s, len);
 	return (0);
 }
 
@@ -643,7 +680,7 @@ lists_adblock_line(struct lists_ctx *ctx, const char *s, size_t len,
 			why = "not an adblock rule";
 		else
 			(void)lists_entry_name(p, rest, lname, &llen, &why);
-		lists_invalid(ctx, line, why, s, len);
+		lists_invalid(ctx, line, lists_at(ctx, p), why, s, len);
 		return (0);
 	}
 	p += 2;
@@ -674,7 +711,7 @@ lists_adblock_line(struct lists_ctx *ctx, const char *s, size_t len,
 			return (0);
 	}
 	if (lists_entry_name(p, n, lname, &llen, &why) != 0) {
-		lists_invalid(ctx, line, why, s, len);
+		lists_invalid(ctx, line, lists_at(ctx, p), why, s, len);
 		return (0);
 	}
 	return (lists_add_name(ctx, lname, llen, kind, line));
@@ -697,11 +734,13 @@ lists_ip_line(struct lists_ctx *ctx, const char *s, size_t len,
 	ctx->content++;
 	n = lists_field(s, len);
 	if (n != len) {
-		lists_invalid(ctx, line, "more than one field", s, len);
+		lists_invalid(ctx, line, lists_at(ctx, lists_next(s + n,
+		    s + len)), "more than one field", s, len);
 		return (0);
 	}
 	if (n >= sizeof abuf) {
-		lists_invalid(ctx, line, "not an address or network", s, len);
+		lists_invalid(ctx, line, lists_at(ctx, s),
+		    "not an address or network", s, len);
 		return (0);
 	}
 	/* Address and prefix are split; inet_pton checks the address. */
@@ -717,7 +756,8 @@ lists_ip_line(struct lists_ctx *ctx, const char *s, size_t len,
 		net.family = AF_INET6;
 		max = 128;
 	} else {
-		lists_invalid(ctx, line, "not an address or network", s, len);
+		lists_invalid(ctx, line, lists_at(ctx, s),
+		    "not an address or network", s, len);
 		return (0);
 	}
 	/* Decimal digits only: strtoul would take "+8", " 8" and "0x8". */
@@ -727,14 +767,16 @@ lists_ip_line(struct lists_ctx *ctx, const char *s, size_t len,
 		if (*slash < '0' || *slash > '9' ||
 		    (prefix = strtoul(slash, &endp, 10)) > max ||
 		    *endp != '\0' || errno != 0 || endp - slash > 3) {
-			lists_invalid(ctx, line, "bad prefix length", s, len);
+			lists_invalid(ctx, line, lists_at(ctx, s +
+			    (slash - abuf)), "bad prefix length", s, len);
 			return (0);
 		}
 		net.prefix = (unsigned)prefix;
 	}
 	/* A list's slip, or a feed gone wrong, that would block everything. */
 	if (net.prefix == 0) {
-		lists_invalid(ctx, line, max == 32 ? "every IPv4 address: it "
+		lists_invalid(ctx, line, lists_at(ctx, s + (slash - abuf)),
+		    max == 32 ? "every IPv4 address: it "
 		    "would block every answer" : "every IPv6 address: it would "
 		    "block every answer", s, len);
 		return (0);
@@ -743,7 +785,8 @@ lists_ip_line(struct lists_ctx *ctx, const char *s, size_t len,
 	/* Every bit after the prefix must be zero. */
 	for (i = net.prefix; i < max; i++) {
 		if (net.addr[i / 8] & (0x80 >> (i % 8))) {
-			lists_invalid(ctx, line, "host bits set", s, len);
+			lists_invalid(ctx, line, lists_at(ctx, s),
+			    "host bits set", s, len);
 			return (0);
 		}
 	}
@@ -770,16 +813,20 @@ lists_rewrite_line(struct lists_ctx *ctx, const char *s, size_t len,
 	ctx->content++;
 	end = s + len;
 	n = lists_field(s, len);
-	for (t = s + n; t < end && lists_blank(*t); t++)
-		;
+	t = lists_next(s + n, end);
 	tn = lists_field(t, (size_t)(end - t));
 	if (tn == 0 || t + tn != end) {
-		lists_invalid(ctx, line, "want \"name target\"", s, len);
+		/* At the end of a lone name, or at a third field. */
+		lists_invalid(ctx, line, lists_at(ctx, tn == 0 ? t :
+		    lists_next(t + tn, end)), "want \"name target\"", s, len);
 		return (0);
 	}
-	if (lists_entry_name(s, n, lname, &llen, &why) != 0 ||
-	    lists_name(t, tn, target, &tlen, &why) != 0) {
-		lists_invalid(ctx, line, why, s, len);
+	if (lists_entry_name(s, n, lname, &llen, &why) != 0) {
+		lists_invalid(ctx, line, lists_at(ctx, s), why, s, len);
+		return (0);
+	}
+	if (lists_name(t, tn, target, &tlen, &why) != 0) {
+		lists_invalid(ctx, line, lists_at(ctx, t), why, s, len);
 		return (0);
 	}
 	/* To the sink as what it is: an RPZ CNAME on an exact name. */
@@ -836,7 +883,8 @@ lists_rpz_directive(struct lists_ctx *ctx, const char *rec, size_t len,
 		tok++;
 	if (strncasecmp(rec, "$ORIGIN", 7) == 0 && lists_blank(rec[7])) {
 		if (!ldns_dname_str_absolute(tok) && ctx->origin == NULL) {
-			lists_invalid(ctx, line, "relative $ORIGIN without an "
+			lists_invalid(ctx, line, lists_col(rec, tok),
+			    "relative $ORIGIN without an "
 			    "origin", rec, len);
 			return (0);
 		}
@@ -845,7 +893,8 @@ lists_rpz_directive(struct lists_ctx *ctx, const char *rec, size_t len,
 			st = ldns_dname_cat(o, ctx->origin);
 		if (st != LDNS_STATUS_OK || o == NULL) {
 			ldns_rdf_deep_free(o);
-			lists_invalid(ctx, line, st != LDNS_STATUS_OK ?
+			lists_invalid(ctx, line, lists_col(rec, tok),
+			    st != LDNS_STATUS_OK ?
 			    ldns_get_errorstr_by_id(st) : "bad $ORIGIN", rec,
 			    len);
 			return (0);
@@ -861,7 +910,8 @@ lists_rpz_directive(struct lists_ctx *ctx, const char *rec, size_t len,
 	if (strncasecmp(rec, "$TTL", 4) == 0 && lists_blank(rec[4])) {
 		ttl = ldns_str2period(tok, &end);
 		if (end == tok || *end != '\0') {
-			lists_invalid(ctx, line, "bad $TTL", rec, len);
+			lists_invalid(ctx, line, lists_col(rec, tok),
+			    "bad $TTL", rec, len);
 			return (0);
 		}
 		ctx->ttl = ttl;
@@ -872,7 +922,7 @@ lists_rpz_directive(struct lists_ctx *ctx, const char *rec, size_t len,
 		lists_unsupported(ctx, LISTS_UNSUP_RPZ_DIRECTIVE);
 		return (0);
 	}
-	lists_invalid(ctx, line, "unknown directive", rec, len);
+	lists_invalid(ctx, line, 1, "unknown directive", rec, len);
 	return (0);
 }
 
@@ -895,7 +945,8 @@ static int
 lists_rpz_invalid(struct lists_ctx *ctx, const struct lists_rpz_rec *r,
     const char *why)
 {
-	lists_invalid(ctx, r->line, why, r->text, r->len);
+	/* ldns says what, not where: the record, where it starts. */
+	lists_invalid(ctx, r->line, 1, why, r->text, r->len);
 	return (-1);
 }
 
@@ -1133,7 +1184,7 @@ lists_rpz_flush(struct lists_ctx *ctx)
 		 */
 		ctx->content += ctx->reclines;
 		ctx->res->invalid += ctx->reclines - 1;
-		lists_invalid(ctx, ctx->recline, ctx->recbad ?
+		lists_invalid(ctx, ctx->recline, 1, ctx->recbad ?
 		    "record too long" : "unbalanced parentheses", ctx->rec,
 		    ctx->reclen);
 	} else
@@ -1203,6 +1254,8 @@ lists_rpz_line(struct lists_ctx *ctx, const char *s, size_t len,
 static int
 lists_line(struct lists_ctx *ctx, const char *s, size_t len, uint32_t line)
 {
+	const char	*nul;
+
 	ctx->res->lines++;
 	if (line == 1 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
 		s += 3;
@@ -1212,13 +1265,15 @@ lists_line(struct lists_ctx *ctx, const char *s, size_t len, uint32_t line)
 		len--;
 	if (len > LISTS_MAX_LINE) {
 		ctx->content++;
-		lists_invalid(ctx, line, "line too long", s, len);
+		lists_invalid(ctx, line, lists_col(s, s + LISTS_MAX_LINE),
+		    "line too long", s, len);
 		return (0);
 	}
 	/* Parsers use C strings: a NUL would cut the line unseen. */
-	if (memchr(s, '\0', len) != NULL) {
+	if ((nul = memchr(s, '\0', len)) != NULL) {
 		ctx->content++;
-		lists_invalid(ctx, line, "NUL octet in line", s, len);
+		lists_invalid(ctx, line, lists_col(s, nul), "NUL octet in line",
+		    s, len);
 		return (0);
 	}
 	/* A copy, NUL-terminated; the caller's buffer is not touched. */

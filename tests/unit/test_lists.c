@@ -325,11 +325,11 @@ test_domains(void **state)
 	check_name(&r, 3, "last.example", DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 10);
 	assert_int_equal(r.nreports, 3);
 	assert_string_equal(r.report[0],
-	    "t.txt:7: not a domain name: empty label (bad..name)");
+	    "t.txt:7:1: not a domain name: empty label (bad..name)");
 	assert_string_equal(r.report[1],
-	    "t.txt:8: more than one field (two fields)");
+	    "t.txt:8:5: more than one field (two fields)");
 	assert_string_equal(r.report[2],
-	    "t.txt:9: IDN must be in A-label (xn--) form (b\xc3\xbc"
+	    "t.txt:9:1: IDN must be in A-label (xn--) form (b\xc3\xbc"
 	    "cher.example)");
 }
 
@@ -356,12 +356,58 @@ test_report_text(void **state)
 	assert_int_equal(res.invalid, 3);
 	assert_int_equal(r.nreports, 3);
 	assert_string_equal(r.report[0],
-	    "t.txt:1: IDN must be in A-label (xn--) form (b?cher.example)");
+	    "t.txt:1:1: IDN must be in A-label (xn--) form (b?cher.example)");
 	assert_string_equal(r.report[1],
-	    "t.txt:2: IDN must be in A-label (xn--) form (x?y?z.example)");
+	    "t.txt:2:1: IDN must be in A-label (xn--) form (x?y?z.example)");
 	assert_string_equal(r.report[2],
-	    "t.txt:3: IDN must be in A-label (xn--) form (a-very-long-name-that-"
+	    "t.txt:3:1: IDN must be in A-label (xn--) form (a-very-long-name-that-"
 	    "goes-on.and-on.and-on.examples.bad...\xc3\xa9...)");
+}
+
+/*
+ * The column of an invalid line's fault counts characters from the
+ * line's first, blanks before it too, a UTF-8 character as one.
+ */
+static void
+test_columns(void **state)
+{
+	static const struct {
+		enum lists_format	 fmt;
+		const char		*bad, *good, *want;
+	} t[] = {
+		{ LISTS_DOMAINS, "   bad..name", "ok.example",
+		  "t.txt:1:4: not a domain name: empty label" },
+		{ LISTS_HOSTS, "\t0.0.0.0  a.example   b..x", "0.0.0.0 ok.example",
+		  "t.txt:1:23: not a domain name: empty label" },
+		{ LISTS_DOMAINS, "a.example b.example", "ok.example",
+		  "t.txt:1:11: more than one field" },
+		{ LISTS_REWRITE, "a.example \xc3\xa9 c.example",
+		  "ok.example safe.example", "t.txt:1:13: want \"name target\"" },
+		{ LISTS_ADBLOCK, "@@||b..example^", "||ok.example^",
+		  "t.txt:1:5: not a domain name: empty label" },
+		{ LISTS_IP, "192.0.2.0/24x", "192.0.2.0/24",
+		  "t.txt:1:11: bad prefix length" },
+	};
+	static const char	 nul[] = "\xc3\xa9\0x.example\nok.example\n";
+	struct rec		 r;
+	struct lists_result	 res;
+	struct lists_sink	 sink = { rec_name, rec_rpz, rec_net, rec_report,
+				    &r };
+	char			 text[256];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		snprintf(text, sizeof text, "%s\n%s\n%s\n", t[i].bad,
+		    t[i].good, t[i].good);
+		if (load(&r, text, t[i].fmt, &res) != 0)
+			fail_msg("%s: the load failed", t[i].bad);
+		check_report(&r, 0, t[i].want);
+	}
+	memset(&r, 0, sizeof r);
+	assert_int_equal(lists_load_mem("t.txt", nul, sizeof nul - 1,
+	    LISTS_DOMAINS, &sink, &res), 0);
+	check_report(&r, 0, "t.txt:1:2: NUL octet in line");
 }
 
 static void
@@ -393,8 +439,8 @@ test_domains_bad_lines(void **state)
 	assert_int_equal(res.lines, 5);
 	assert_int_equal(res.invalid, 2);
 	assert_int_equal(r.nnames, 3);
-	check_report(&r, 0, "t.txt:1: NUL octet in line (a?b.example)");
-	check_report(&r, 1, "t.txt:2: line too long (xxxx");
+	check_report(&r, 0, "t.txt:1:2: NUL octet in line (a?b.example)");
+	check_report(&r, 1, "t.txt:2:4097: line too long (xxxx");
 	assert_true(strlen(r.report[1]) < 100);
 }
 
@@ -431,9 +477,9 @@ test_hosts(void **state)
 	check_name(&r, 4, "good.example", DOMTABLE_BLOCK, DOMTABLE_SUBTREE, 12);
 	assert_int_equal(res.invalid, 3);
 	assert_int_equal(r.nreports, 3);
-	check_report(&r, 0, "t.txt:12: not a domain name: invalid character");
-	check_report(&r, 1, "t.txt:13: not an address (example.com)");
-	check_report(&r, 2, "t.txt:14: no name after the address");
+	check_report(&r, 0, "t.txt:12:22: not a domain name: invalid character");
+	check_report(&r, 1, "t.txt:13:1: not an address (example.com)");
+	check_report(&r, 2, "t.txt:14:8: no name after the address");
 }
 
 static void
@@ -477,7 +523,7 @@ test_adblock(void **state)
 	assert_int_equal(res.entries, 8);
 	assert_int_equal(r.nreports, 5);
 	assert_string_equal(r.report[0],
-	    "t.txt:14: not a domain name: empty label (||bad..example^)");
+	    "t.txt:14:3: not a domain name: empty label (||bad..example^)");
 	assert_string_equal(r.report[1],
 	    "t.txt: 2 rules with $ options not supported, skipped");
 	assert_string_equal(r.report[2], "t.txt: 2 rules with paths, "
@@ -538,8 +584,8 @@ test_rpz(void **state)
 	assert_int_equal(res.invalid, 2);
 
 	assert_int_equal(r.nreports, 9);
-	check_report(&r, 0, "t.txt:22: owner outside the zone");
-	check_report(&r, 1, "t.txt:23: ");
+	check_report(&r, 0, "t.txt:22:1: owner outside the zone");
+	check_report(&r, 1, "t.txt:23:1: ");
 	assert_string_equal(r.report[2],
 	    "t.txt: 2 rpz-ip triggers not supported, skipped");
 	assert_string_equal(r.report[3],
@@ -617,12 +663,12 @@ test_rpz_errors(void **state)
 	check_name(&r, 3, "ok4.x", 0, DOMTABLE_EXACT, 11);
 	assert_int_equal(res.unsupported, 1);
 	assert_int_equal(res.invalid, 7);
-	check_report(&r, 0, "t.txt:1: \"@\" without $ORIGIN or SOA");
-	check_report(&r, 1, "t.txt:2: bad $TTL");
-	check_report(&r, 2, "t.txt:5: unknown directive");
-	check_report(&r, 3, "t.txt:9: the root cannot be listed");
-	check_report(&r, 4, "t.txt:10: not a domain name: invalid character");
-	check_report(&r, 5, "t.txt:15: unbalanced parentheses");
+	check_report(&r, 0, "t.txt:1:1: \"@\" without $ORIGIN or SOA");
+	check_report(&r, 1, "t.txt:2:6: bad $TTL");
+	check_report(&r, 2, "t.txt:5:1: unknown directive");
+	check_report(&r, 3, "t.txt:9:1: the root cannot be listed");
+	check_report(&r, 4, "t.txt:10:1: not a domain name: invalid character");
+	check_report(&r, 5, "t.txt:15:1: unbalanced parentheses");
 	assert_string_equal(r.report[6],
 	    "t.txt: 1 $INCLUDE or $GENERATE directives not supported, skipped");
 }
@@ -650,7 +696,7 @@ test_rpz_stray_paren(void **state)
 	assert_int_equal(load(&r, text, LISTS_RPZ, &res), -1);
 	assert_int_equal(r.nnames, 1);
 	assert_true(res.invalid >= 1001);
-	check_report(&r, 0, "t.txt:3: ");
+	check_report(&r, 0, "t.txt:3:1: ");
 	free(text);
 }
 
@@ -717,10 +763,10 @@ test_rewrite(void **state)
 	assert_int_equal(r.line[1], 4);
 	assert_int_equal(r.line[4], 11);
 	assert_int_equal(r.nreports, 4);
-	check_report(&r, 0, "t.txt:5: want \"name target\" (only.example)");
-	check_report(&r, 1, "t.txt:6: want \"name target\" (a.example");
-	check_report(&r, 2, "t.txt:7: not a domain name: invalid character");
-	check_report(&r, 3, "t.txt:8: not a domain name: empty label");
+	check_report(&r, 0, "t.txt:5:13: want \"name target\" (only.example)");
+	check_report(&r, 1, "t.txt:6:21: want \"name target\" (a.example");
+	check_report(&r, 2, "t.txt:7:1: not a domain name: invalid character");
+	check_report(&r, 3, "t.txt:8:12: not a domain name: empty label");
 
 	/* Mostly bad is rejected as any list is. */
 	assert_int_equal(load(&r, "a.example\nb.example\n", LISTS_REWRITE,
@@ -774,16 +820,16 @@ test_ip(void **state)
 	assert_int_equal(res.invalid, 8);
 	assert_int_equal(r.nreports, 8);
 	assert_string_equal(r.report[0],
-	    "t.txt:7: host bits set (192.0.2.1/24)");
-	check_report(&r, 1, "t.txt:8: bad prefix length");
-	check_report(&r, 2, "t.txt:9: bad prefix length");
-	check_report(&r, 3, "t.txt:10: bad prefix length");
-	check_report(&r, 4, "t.txt:11: bad prefix length");
-	check_report(&r, 5, "t.txt:12: not an address or network");
+	    "t.txt:7:1: host bits set (192.0.2.1/24)");
+	check_report(&r, 1, "t.txt:8:10: bad prefix length");
+	check_report(&r, 2, "t.txt:9:12: bad prefix length");
+	check_report(&r, 3, "t.txt:10:10: bad prefix length");
+	check_report(&r, 4, "t.txt:11:10: bad prefix length");
+	check_report(&r, 5, "t.txt:12:1: not an address or network");
 	/* Every address would block every answer: a slip, not a rule. */
-	check_report(&r, 6, "t.txt:16: every IPv4 address: it would block "
+	check_report(&r, 6, "t.txt:16:9: every IPv4 address: it would block "
 	    "every answer (0.0.0.0/0)");
-	check_report(&r, 7, "t.txt:17: every IPv6 address: it would block "
+	check_report(&r, 7, "t.txt:17:4: every IPv6 address: it would block "
 	    "every answer (::/0)");
 }
 
@@ -844,8 +890,8 @@ test_report_cap(void **state)
 	assert_int_equal(res.invalid, 30);
 	assert_int_equal(r.nnames, 30);
 	assert_int_equal(r.nreports, LISTS_MAX_REPORTS + 1);
-	check_report(&r, 0, "t.txt:1: ");
-	check_report(&r, LISTS_MAX_REPORTS - 1, "t.txt:20: ");
+	check_report(&r, 0, "t.txt:1:1: ");
+	check_report(&r, LISTS_MAX_REPORTS - 1, "t.txt:20:1: ");
 	assert_string_equal(r.report[LISTS_MAX_REPORTS],
 	    "t.txt: 10 more invalid lines not shown");
 }
@@ -1158,7 +1204,7 @@ test_files(void **state)
 	check_name(&r, 0, "one.example", 0, 0, 1);
 	check_name(&r, 1, "two.example", 0, 0, 1);
 	check_name(&r, 2, "three.example", 0, 0, 4);
-	snprintf(want, sizeof want, "%s:3: not a domain name: empty label "
+	snprintf(want, sizeof want, "%s:3:9: not a domain name: empty label "
 	    "(0.0.0.0 bad..example)", path);
 	assert_int_equal(r.nreports, 1);
 	assert_string_equal(r.report[0], want);
@@ -1216,6 +1262,7 @@ test_entry_names(void **state)
 	struct lists_result	 res;
 	char			 text[256], want[256];
 	size_t			 i, line;
+	unsigned		 col;
 
 	(void)state;
 	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
@@ -1226,7 +1273,12 @@ test_entry_names(void **state)
 			fail_msg("%s: the load failed", t[i].bad);
 		assert_int_equal(res.invalid, 1);
 		assert_int_equal(r.nnames, 1);
-		snprintf(want, sizeof want, "t.txt:%zu: %s", line, t[i].why);
+		/* The column of the name: after a hosts line's address or
+		   an adblock rule's "||". */
+		col = t[i].fmt == LISTS_HOSTS ? 9 :
+		    strncmp(t[i].bad, "||", 2) == 0 ? 3 : 1;
+		snprintf(want, sizeof want, "t.txt:%zu:%u: %s", line, col,
+		    t[i].why);
 		check_report(&r, 0, want);
 	}
 }
@@ -1284,6 +1336,7 @@ main(void)
 		cmocka_unit_test(test_name_limits),
 		cmocka_unit_test(test_domains),
 		cmocka_unit_test(test_report_text),
+		cmocka_unit_test(test_columns),
 		cmocka_unit_test(test_domains_bad_lines),
 		cmocka_unit_test(test_hosts),
 		cmocka_unit_test(test_adblock),

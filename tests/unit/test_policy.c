@@ -1825,14 +1825,14 @@ test_list_errors(void **state)
 	fx->conf = NULL;
 	tmsgs_clear(&fx->msgs);
 
-	/* a few bad lines: warnings with file:line, the rest loads */
+	/* a few bad lines: warnings with file:line:column, the rest loads */
 	fx_yaml(fx, "lists:\n"
 	    "  good: { file: lists/good.txt, format: domains }\n", NULL);
 	tdir_write(&fx->dir, "lists/good.txt", "good.test\nbad name.test\n"
 	    "fine.test\nbad..test\nalso.test\n");
 	p = fx_build(fx);
-	assert_true(msgs_start(fx, "lists/good.txt", ":2: "));
-	assert_true(msgs_start(fx, "lists/good.txt", ":4: "));
+	assert_true(msgs_start(fx, "lists/good.txt", ":2:5: "));
+	assert_true(msgs_start(fx, "lists/good.txt", ":4:1: "));
 	assert_int_equal(fx->msgs.n, 2);
 	a = board(p, "a");
 	expect_block(p, a, "fine.test", POLICY_RULE_LIST, 0,
@@ -1858,7 +1858,7 @@ test_table_errors(void **state)
 	tdir_write(&fx->dir, "tables/safesearch.txt", "www.google.nl "
 	    "forcesafesearch.google.com\nwww.bing.com\n");
 	fx_build_fails(fx);
-	assert_true(msgs_start(fx, "tables/safesearch.txt", ":2: "));
+	assert_true(msgs_start(fx, "tables/safesearch.txt", ":2:13: "));
 	conf_free(fx->conf);
 	fx->conf = NULL;
 	tmsgs_clear(&fx->msgs);
@@ -1868,7 +1868,7 @@ test_table_errors(void **state)
 	tdir_write(&fx->dir, "tables/canaries.txt", "ok.test\nnot a name\n"
 	    "ok2.test\nok3.test\n");
 	fx_build_fails(fx);
-	assert_true(msgs_start(fx, "tables/canaries.txt", ":2: "));
+	assert_true(msgs_start(fx, "tables/canaries.txt", ":2:5: "));
 	conf_free(fx->conf);
 	fx->conf = NULL;
 	tmsgs_clear(&fx->msgs);
