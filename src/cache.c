@@ -32,7 +32,16 @@
  * slots from the one its hash picks to the first empty one, eight to a
  * line, and an entry's line only when a tag matches (one in 256 for
  * another key): a miss reads one line of slots, a hit that line and the
- * entry. The table doubles when it is half full, so runs are short.
+ * entry. The table doubles when it is half full, so runs are short; or
+ * a little before: shard i of n at a load of 1/2 - i/(8n) (from 1/2 down
+ * to about 3/8), so that the shards, which the hash fills evenly, do not
+ * all double at once. They did: a doubling rewrites the whole table, and
+ * all 64 of a 256 MiB cache doubled within some 40,000 inserts, 100 to
+ * 200 ms of a worker's time at a million entries, in which a worker at
+ * two thirds of its core let its listening socket overflow
+ * (tests/bench/README.md, "The cache's doublings in step"). Spread over
+ * the quarter of the entries between the first shard's load and the
+ * last's, the same work is a few per cent of a core.
  * Removing an entry moves the slots after it in its run back (backward
  * shift, no tombstones), which the distances allow without reading
  * their entries: an eviction writes the victim's slot line (the victim's
@@ -98,6 +107,10 @@
 					   next (cache_new()) */
 #define CACHE_CHANCES		8	/* used entries sent back to the LRU
 					   head per eviction, at most */
+#define CACHE_LOAD_UNIT		1024	/* a shard's load is in 1/1024ths */
+#define CACHE_LOAD_MAX		512	/* half: the load of shard 0 */
+#define CACHE_LOAD_SPREAD	128	/* the last shard's is almost this
+					   much less (cache_new()) */
 
 /* A slot: entry address, distance from its hash's slot, tag; 0: empty. */
 #define CACHE_ADDR_BITS		48
@@ -148,6 +161,9 @@ struct cache_shard {
 						   cache_prefetch_entry() */
 	size_t			 nslots;	/* a power of two; the same */
 	size_t			 maxslots;	/* the most it can need */
+	size_t			 load;		/* doubles past this many
+						   1/CACHE_LOAD_UNIT of
+						   nslots taken */
 	unsigned		 spare;		/* how many of every slot's
 						   spare bits hold hash bits
 						   (cache_grow()) */
@@ -442,8 +458,8 @@ cache_victim(struct cache_shard *s)
 }
 
 /*
- * Double the table when one more entry would fill more than half of it.
- * Only inserts call it; if the allocation of the scratch table fails the
+ * Double the table when one more entry would fill more than its shard's
+ * load of it (half, or a little less: see the top). Only inserts call it; if the allocation of the scratch table fails the
  * runs just get longer (and cache_link() refuses entries past three
  * quarters). The new slot of an entry needs one bit of its hash that its
  * old slot does not give: its slot's spare bits hold the next few
@@ -463,7 +479,8 @@ cache_grow(struct cache_shard *s)
 	size_t			 n, i, j, dist, mask = s->nslots - 1;
 	unsigned		 bits = (unsigned)__builtin_ctzll(s->nslots);
 
-	if ((s->entries + 1) * 2 <= s->nslots || s->nslots * 2 > s->maxslots)
+	if ((s->entries + 1) * CACHE_LOAD_UNIT <= s->nslots * s->load ||
+	    s->nslots * 2 > s->maxslots)
 		return;
 	n = s->nslots * 2;
 	if ((nt = calloc(n, sizeof *nt)) == NULL)
@@ -563,6 +580,8 @@ cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
 			s->maxslots *= 2;
 		s->nslots = CACHE_SLOTS_INIT;
 		s->spare = CACHE_SPARE_BITS;
+		/* Each shard its own, so that they double one by one. */
+		s->load = CACHE_LOAD_MAX - i * CACHE_LOAD_SPREAD / c->nshards;
 		/*
 		 * Each table starts i pages into its mapping (pages never
 		 * touched, so never backed). The mappings lie side by side,
@@ -1015,6 +1034,7 @@ cache_stats(struct cache *c, struct cache_stats *st)
 		st->inserts += s->inserts;
 		st->unstored += s->unstored;
 		st->evictions += s->evictions;
+		st->slots += s->nslots;
 		pthread_mutex_unlock(&s->lock);
 	}
 }

@@ -95,6 +95,7 @@ struct cache_stats {
 	uint64_t	inserts;
 	uint64_t	unstored;	/* answers or failures the index refused */
 	uint64_t	evictions;	/* removed to stay within max_bytes */
+	uint64_t	slots;		/* the shards' tables, in slots */
 };
 
 /*

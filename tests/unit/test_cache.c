@@ -950,6 +950,75 @@ test_cache_grow_spare(void **state)
 	cache_free(c);
 }
 
+/*
+ * The shards do not double all at once: a cache of 64 shards filled
+ * evenly (every name a new one) has each shard's doubling from 4,096
+ * slots to 8,192 at another count of entries, the middle half of them
+ * spread over more than 8 % of the entries at the last one's (each
+ * shard's load from 1/2 down to 3/8: some 12 %), where doublings at the
+ * same load of every shard came within 3 % (the hash's spread: one
+ * standard deviation of a shard's 2,048 entries is 2.2 % of them). No
+ * shard's table is ever more than half full, so that all together are
+ * not either.
+ */
+static void
+test_cache_grow_spread(void **state)
+{
+	struct cache		*c;
+	struct wire_query	 q;
+	struct answer		 a;
+	struct cache_stats	 st;
+	ldns_pkt		*p;
+	uint8_t			*wire = NULL, qbuf[512];
+	size_t			 len, at[64], n = 0, i, lo = 64 * 4096;
+	size_t			 hi = 64 * 8192;
+	uint64_t		 slots = 0;
+	char			 label[16];
+	const char		*name = "s0000000.spread.example.nl.";
+
+	(void)state;
+	c = cache_new(128 * 1024 * 1024, 0, 86400, 3600);
+	assert_non_null(c);
+	/* The name's first label, 8 octets from octet 13, is rewritten. */
+	p = ldns_pkt_query_new(ldns_dname_new_frm_str(name), LDNS_RR_TYPE_A,
+	    LDNS_RR_CLASS_IN, LDNS_RD);
+	assert_non_null(p);
+	assert_int_equal(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
+	assert_true(len <= sizeof qbuf);
+	memcpy(qbuf, wire, len);
+	free(wire);
+	ldns_pkt_free(p);
+	make_a(name, 3600, "192.0.2.1", &a);
+	assert_memory_equal(qbuf + 13, "s0000000", 8);
+	assert_memory_equal(a.buf + 13, "s0000000", 8);
+	for (i = 0; slots < hi; i++) {
+		assert_true(i < 400000);
+		snprintf(label, sizeof label, "s%07zu", i);
+		memcpy(qbuf + 13, label, 8);
+		memcpy(a.buf + 13, label, 8);
+		memset(&q, 0, sizeof q);
+		assert_int_equal(wire_parse_query(qbuf, len, &q), WIRE_OK);
+		cache_insert(c, &q, a.buf, &a.sc, T0, 0, 0);
+		cache_stats(c, &st);
+		assert_int_equal(st.entries, i + 1);
+		assert_true(st.slots >= 2 * st.entries);
+		if (st.slots == slots)
+			continue;
+		/* One shard doubled with this insert, no more. */
+		assert_true(st.slots - slots <= 8192);
+		if (st.slots > lo) {
+			assert_int_equal(st.slots - slots, 4096);
+			at[n++] = i + 1;
+		}
+		slots = st.slots;
+	}
+	assert_int_equal(n, 64);
+	assert_int_equal(cache_verify(c, NULL), 0);
+	/* In the order of the inserts: at[16] is the 17th doubling. */
+	assert_true((at[48] - at[16]) * 100 > at[63] * 8);
+	cache_free(c);
+}
+
 static void
 test_cache_replace(void **state)
 {
@@ -1650,6 +1719,7 @@ main(void)
 		cmocka_unit_test(test_cache_second_chance),
 		cmocka_unit_test(test_cache_lru_order),
 		cmocka_unit_test(test_cache_grow_spare),
+		cmocka_unit_test(test_cache_grow_spread),
 		cmocka_unit_test(test_cache_replace),
 		cmocka_unit_test(test_cache_flush),
 		cmocka_unit_test(test_cache_small_out),
