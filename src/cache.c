@@ -36,12 +36,14 @@
  * a little before: shard i of n at a load of 1/2 - i/(8n) (from 1/2 down
  * to about 3/8), so that the shards, which the hash fills evenly, do not
  * all double at once. They did: a doubling rewrites the whole table, and
- * all 64 of a 256 MiB cache doubled within some 40,000 inserts, 100 to
- * 200 ms of a worker's time at a million entries, in which a worker at
+ * all 64 of a 256 MiB cache doubled within some 40,000 inserts, about
+ * 100 ms of a worker's time at a million entries, in which a worker at
  * two thirds of its core let its listening socket overflow
  * (tests/bench/README.md, "The cache's doublings in step"). Spread over
  * the quarter of the entries between the first shard's load and the
- * last's, the same work is a few per cent of a core.
+ * last's (250,000 inserts there), the same work is a few per cent of a
+ * core. A table is at most half full still; the tables of a cache that
+ * stops growing between 3/8 and 1/2 of them are up to twice as large.
  * Removing an entry moves the slots after it in its run back (backward
  * shift, no tombstones), which the distances allow without reading
  * their entries: an eviction writes the victim's slot line (the victim's
