@@ -41,9 +41,10 @@
  * two thirds of its core let its listening socket overflow
  * (tests/bench/README.md, "The cache's doublings in step"). Spread over
  * the quarter of the entries between the first shard's load and the
- * last's (250,000 inserts there), the same work is a few per cent of a
- * core. A table is at most half full still; the tables of a cache that
- * stops growing between 3/8 and 1/2 of them are up to twice as large.
+ * last's (250,000 inserts there), that work came to at most 9 ms of any
+ * 100 ms. A table is at most half full still; a cache that stops
+ * growing with its tables between 3/8 and 1/2 full has some of them
+ * twice as large.
  * Removing an entry moves the slots after it in its run back (backward
  * shift, no tombstones), which the distances allow without reading
  * their entries: an eviction writes the victim's slot line (the victim's
@@ -461,10 +462,11 @@ cache_victim(struct cache_shard *s)
 
 /*
  * Double the table when one more entry would fill more than its shard's
- * load of it (half, or a little less: see the top). Only inserts call it; if the allocation of the scratch table fails the
- * runs just get longer (and cache_link() refuses entries past three
- * quarters). The new slot of an entry needs one bit of its hash that its
- * old slot does not give: its slot's spare bits hold the next few
+ * load of it (half, or a little less: see the top). Only inserts call
+ * it; if the allocation of the scratch table fails the runs just get
+ * longer (and cache_link() refuses entries past three quarters). The
+ * new slot of an entry needs one bit of its hash that its old slot does
+ * not give: its slot's spare bits hold the next few
  * (cache_slot_make()), one used up a doubling, so that only one doubling
  * in CACHE_SPARE_BITS + 1 reads every entry for it (and gives every slot
  * its spare bits again). That read of every entry's line, cold in a large
