@@ -4,7 +4,7 @@
  *	blast -p PORT -d FILE [-s ADDR] [-c SOCKETS] [-w WINDOW] [-Q RATE]
  *	      [-l SECONDS] [-n QUERIES] [-t TIMEOUT] [-b BATCH] [-e] [-U]
  *	      [-R RANGE | -S SOURCES-FILE] [-T [-m PER_CONNECTION]] [-j|-k]
- *	      [-i FILE]
+ *	      [-i FILE] [-P US[/N]]
  *
  * Reads a dnsperf query file ("name TYPE" per line), turns every line into
  * its wire query once, then sends them in file order, over and over, from
@@ -21,11 +21,19 @@
  *   echo 5 % (tests/bench/README.md); a server with several
  *   SO_REUSEPORT sockets needs more of them to spread over (make bench
  *   gives its two-worker runs 8 x 16);
- * - open loop (-Q RATE): queries leave at RATE per second, paced in steps
- *   of about 20 us, whatever the answers do; WINDOW (large by default)
- *   only caps what one socket may have in flight. blast sleeps to each
- *   step, then reads the answers that came meanwhile, which the kernel
- *   stamps as they come (SO_TIMESTAMPNS), and sends the step's queries.
+ * - open loop (-Q RATE): queries leave at RATE per second, paced in steps,
+ *   whatever the answers do; WINDOW (large by default) only caps what one
+ *   socket may have in flight. blast sleeps to each step, then reads the
+ *   answers that came meanwhile, which the kernel stamps as they come
+ *   (SO_TIMESTAMPNS), and sends the step's queries in one sendmmsg. A
+ *   step (-P US/N, default 20/16) lasts at least US microseconds and
+ *   carries at least N queries, but is not made longer than 1 ms to
+ *   reach N: at 100,000 a second 16 queries every 160 us, at 400,000
+ *   every 40 us. Each step costs blast a sleep, a wake-up and, the server
+ *   asleep, the server's wake-up, whatever it carries: steps of 20 us,
+ *   a query or two each below 100,000 a second, cost blast 6.8-7.8 us a
+ *   query at 100,000 a second, steps of 16 queries 3.9-4.7 us
+ *   (tests/bench/README.md).
  *   When blast itself is held up (a busy machine), it catches up with a
  *   burst, so the rate asked for is the rate sent; queries more than
  *   100 ms late are skipped and counted "behind" instead. It reports
@@ -119,7 +127,9 @@
 #define BLAST_WINDOW_MAX	60000	/* leaves IDs free to skip to */
 #define BLAST_BATCH_MAX		1024
 #define BLAST_RECV_SIZE		512	/* header and question are enough */
-#define BLAST_PACE_NS		20000	/* open loop: one send step per 20 us */
+#define BLAST_PACE_NS		20000	/* open loop: a step lasts >= 20 us */
+#define BLAST_PACE_MIN		16	/* open loop: and carries >= 16 queries */
+#define BLAST_PACE_CAP_NS	1000000	/* open loop: raised to that, <= 1 ms */
 #define BLAST_BACKLOG_NS	100000000 /* open loop: at most 100 ms behind */
 #define BLAST_DEFAULT_SECONDS	10
 #define BLAST_UNIQ		16	/* -U: hex digits of the unique label */
@@ -239,6 +249,8 @@ static int		 blast_unique;		/* -U */
 static int		 blast_tcp;		/* -T */
 static uint64_t		 blast_per_conn;	/* -m; 0: no limit */
 static const char	*blast_ival_path;	/* -i, or NULL */
+static uint64_t		 blast_pace_ns = BLAST_PACE_NS;	/* -P */
+static uint64_t		 blast_pace_min = BLAST_PACE_MIN; /* -P */
 
 /* Set by SIGTERM and SIGINT: stop sending, as at the end of -l. */
 static volatile sig_atomic_t	 blast_stop;
@@ -254,6 +266,7 @@ static struct blast_sock	*blast_socks;
 static struct blast_stats	 blast_st;
 static struct timespec		 blast_t0;
 static uint64_t			 blast_sending;	/* ns sending lasted */
+static uint64_t			 blast_step;	/* open loop: queries a step */
 static struct pollfd		*blast_pfd;	/* the sockets, for ppoll */
 static struct blast_ival	*blast_ivals;	/* -i: the intervals */
 static size_t			 blast_nivals;	/* -i: how many there are */
@@ -328,7 +341,7 @@ blast_usage(void)
 	    "[-b batch] [-e]\n"
 	    "             [-U] [-R range | -S sources-file] "
 	    "[-T [-m queries]] [-j|-k]\n"
-	    "             [-i file]\n"
+	    "             [-i file] [-P us[/n]]\n"
 	    "  -s  server address, loopback only (default 127.0.0.1)\n"
 	    "  -p  server port\n"
 	    "  -d  query file, dnsperf format: \"name TYPE\" per line\n"
@@ -358,7 +371,12 @@ blast_usage(void)
 	    "  -k  one key=value line on standard output (summary to "
 	    "stderr)\n"
 	    "  -i  write 10 ms intervals to file: sent, answered, lost, "
-	    "p99\n", BLAST_WINDOW_MAX, BLAST_DEFAULT_SECONDS);
+	    "p99\n"
+	    "  -P  open loop: a step lasts at least US microseconds and "
+	    "carries at least N\n"
+	    "      queries, not made longer than 1 ms for N (default "
+	    "%.0f/%d)\n", BLAST_WINDOW_MAX, BLAST_DEFAULT_SECONDS,
+	    BLAST_PACE_NS / 1e3, BLAST_PACE_MIN);
 	exit(2);
 }
 
@@ -1574,10 +1592,28 @@ blast_expire(struct blast_sock *s, uint64_t now)
 /* Open-loop pacing. */
 struct blast_pace {
 	uint64_t	issued;		/* sent or skipped as behind */
-	uint64_t	step;		/* queries per ~20 us step */
+	uint64_t	step;		/* queries a step (blast_pace_step) */
 	uint64_t	backlog;	/* most queries due at once */
 	int		rr;		/* next socket, round-robin */
 };
+
+/*
+ * Open loop: the queries of one step at rate a second, for -P US/N: the
+ * rate's share of US microseconds, raised to N queries if fewer, but not
+ * beyond the share of 1 ms (BLAST_PACE_CAP_NS), so that at a low rate a
+ * step still comes every millisecond; at least one query.
+ */
+static uint64_t
+blast_pace_step(double rate, uint64_t ns, uint64_t min)
+{
+	uint64_t	n = (uint64_t)ceil(rate * (double)ns / 1e9), cap;
+
+	if (n < min) {
+		cap = (uint64_t)floor(rate * BLAST_PACE_CAP_NS / 1e9);
+		n = min < cap ? min : cap > n ? cap : n;
+	}
+	return (n > 0 ? n : 1);
+}
 
 /*
  * Closed loop: fill every socket's window (up to the count). Returns the
@@ -1611,10 +1647,12 @@ blast_closed(uint64_t now)
 /*
  * Open loop: send what is due by now, round-robin over the sockets with
  * room; what is more than the backlog behind is skipped and counted.
- * Returns when the next step is due.
+ * last: the end of -l, so what is due goes even if it is not a whole
+ * step, and the count sent is the rate times the seconds. Returns when
+ * the next step is due.
  */
 static uint64_t
-blast_open_loop(struct blast_pace *p, uint64_t now)
+blast_open_loop(struct blast_pace *p, uint64_t now, int last)
 {
 	struct blast_sock	*s;
 	uint64_t		 want, due, room;
@@ -1629,7 +1667,8 @@ blast_open_loop(struct blast_pace *p, uint64_t now)
 	 * nothing, as a batch of a query or two costs a sendmmsg and, when
 	 * the server sleeps, its wake-up, as much as a whole step does.
 	 */
-	if (due < p->step && (blast_count == 0 || want < blast_count))
+	if (due < p->step && !last &&
+	    (blast_count == 0 || want < blast_count))
 		return ((uint64_t)((double)(p->issued + p->step) * 1e9 /
 		    blast_rate));
 	if (due > p->backlog) {
@@ -1729,11 +1768,15 @@ blast_run(void)
 	    (uint64_t)(blast_seconds * 1e9) : UINT64_MAX;
 	memset(&pace, 0, sizeof pace);
 	if (blast_rate > 0) {
-		pace.step = (uint64_t)ceil(blast_rate * BLAST_PACE_NS / 1e9);
+		pace.step = blast_pace_step(blast_rate, blast_pace_ns,
+		    blast_pace_min);
 		pace.backlog = (uint64_t)ceil(blast_rate * BLAST_BACKLOG_NS /
 		    1e9);
 		if (pace.backlog < 8)
 			pace.backlog = 8;
+		if (pace.backlog < pace.step)
+			pace.backlog = pace.step;
+		blast_step = pace.step;
 	}
 
 	for (;;) {
@@ -1741,6 +1784,12 @@ blast_run(void)
 		if (sending && (blast_stop || now >= stop_at ||
 		    (blast_count != 0 &&
 		    blast_st.sent + blast_st.behind >= blast_count))) {
+			/*
+			 * The end of -l: the queries due before it that
+			 * did not make a whole step go now.
+			 */
+			if (blast_rate > 0 && !blast_stop && now >= stop_at)
+				(void)blast_open_loop(&pace, stop_at - 1, 1);
 			sending = 0;
 			stopped = now;
 		}
@@ -1763,7 +1812,7 @@ blast_run(void)
 				wake = d;
 		}
 		if (sending) {
-			d = blast_rate > 0 ? blast_open_loop(&pace, now) :
+			d = blast_rate > 0 ? blast_open_loop(&pace, now, 0) :
 			    blast_closed(now);
 			if (d < wake)
 				wake = d;
@@ -1843,12 +1892,16 @@ blast_summary(FILE *f, double secs)
 	if (blast_src_count != 0)
 		fprintf(f, "  sources      %s (%" PRIu32 " addresses)\n",
 		    blast_sources, blast_src_count);
-	if (blast_rate > 0)
+	if (blast_rate > 0) {
 		fprintf(f, "  rate         %.0f/s asked, %.0f/s sent (%.1f %%), "
 		    "at most %d in flight per socket\n", blast_rate,
 		    blast_sent_rate(), 100 * blast_sent_rate() / blast_rate,
 		    blast_window);
-	else
+		fprintf(f, "  steps        %" PRIu64 " queries every %.1f us "
+		    "(-P %.0f/%" PRIu64 ")\n", blast_step, (double)blast_step *
+		    1e6 / blast_rate, (double)blast_pace_ns / 1e3,
+		    blast_pace_min);
+	} else
 		fprintf(f, "  window       %d per socket\n", blast_window);
 	fprintf(f, "  sent         %" PRIu64 "\n", blast_st.sent);
 	fprintf(f, "  answered     %" PRIu64 "  (", blast_st.answered);
@@ -1927,6 +1980,9 @@ blast_line(int how, double secs)
 		{ "sent_qps", blast_sent_rate(), 0 },
 		{ "tcp", blast_tcp, 1 },
 		{ "sources", blast_src_count, 1 },
+		{ "step", (double)blast_step, 1 },
+		{ "step_us", blast_rate > 0 ? (double)blast_step * 1e6 /
+		    blast_rate : 0, 0 },
 	};
 	size_t	i;
 	int	r, any = 0;
@@ -1962,7 +2018,28 @@ blast_line(int how, double secs)
 	fflush(stdout);
 }
 
-/* Parse the command line into the option variables, or exit 2. */
+/*
+ * -P US[/N]: a step of the open loop lasts at least US microseconds and
+ * carries at least N queries (N 1 when not given).
+ */
+static void
+blast_pace_option(const char *arg)
+{
+	char	buf[64], *slash;
+
+	if (strlen(arg) >= sizeof buf)
+		errx(2, "-P: '%s' is too long", arg);
+	strcpy(buf, arg);
+	if ((slash = strchr(buf, '/')) != NULL) {
+		*slash = '\0';
+		blast_pace_min = (uint64_t)blast_number(slash + 1,
+		    "-P queries", 1, 4096);
+	} else
+		blast_pace_min = 1;
+	blast_pace_ns = (uint64_t)(blast_number(buf, "-P microseconds", 1,
+	    100000) * 1000);
+}
+
 /*
  * -i: the intervals to blast_ival_path, up to the last in which a query
  * was sent: a line "# t0 SECONDS" (the start, CLOCK_MONOTONIC), one of
@@ -2007,6 +2084,7 @@ blast_ival_write(void)
 		err(1, "-i: %s", blast_ival_path);
 }
 
+/* Parse the command line into the option variables, or exit 2. */
 static void
 blast_options(int argc, char **argv)
 {
@@ -2030,11 +2108,12 @@ blast_options(int argc, char **argv)
 		{ "tcp", no_argument, NULL, 'T' },
 		{ "per-connection", required_argument, NULL, 'm' },
 		{ "intervals", required_argument, NULL, 'i' },
+		{ "pace", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
 
-	while ((ch = getopt_long(argc, argv, "s:p:d:c:w:Q:l:n:t:b:ejkUR:S:Tm:i:",
+	while ((ch = getopt_long(argc, argv, "s:p:d:c:w:Q:l:n:t:b:ejkUR:S:Tm:i:P:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -2099,6 +2178,9 @@ blast_options(int argc, char **argv)
 			break;
 		case 'i':
 			blast_ival_path = optarg;
+			break;
+		case 'P':
+			blast_pace_option(optarg);
 			break;
 		default:
 			blast_usage();
@@ -2184,7 +2266,7 @@ main(int argc, char **argv)
 		(void)blast_ival((uint64_t)((blast_seconds + 1) * 1e9) +
 		    blast_timeout);
 
-	/* Sleep to the nanosecond: the open loop paces in 20 us steps. */
+	/* Sleep to the nanosecond: the open loop's steps are short. */
 	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 
 	clock_gettime(CLOCK_MONOTONIC, &blast_t0);
