@@ -1898,7 +1898,7 @@ blast_summary(FILE *f, double secs)
 		    blast_sent_rate(), 100 * blast_sent_rate() / blast_rate,
 		    blast_window);
 		fprintf(f, "  steps        %" PRIu64 " queries every %.1f us "
-		    "(-P %.0f/%" PRIu64 ")\n", blast_step, (double)blast_step *
+		    "(-P %g/%" PRIu64 ")\n", blast_step, (double)blast_step *
 		    1e6 / blast_rate, (double)blast_pace_ns / 1e3,
 		    blast_pace_min);
 	} else
