@@ -9,7 +9,9 @@
  * text form; networks have a family, a prefix in range and no host bits.
  * The counts in the result must add up. The input is then written to a
  * memfd and sampled with lists_sample(), which must count its lines as
- * they are, give only such entries, and report nothing.
+ * they are, give only such entries, and report nothing. A report of an
+ * invalid line ("fuzz:LINE:COLUMN: ...") must name a line of the input
+ * and a column within it (or just past its end).
  */
 #ifndef VEILIG_FUZZ_LISTS_H
 #define VEILIG_FUZZ_LISTS_H
@@ -31,9 +33,38 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /* What the sink saw. */
 struct fuzz_lists_count {
-	size_t	entries;
-	size_t	reports;
+	size_t		 entries;
+	size_t		 reports;
+	const uint8_t	*data;		/* the input, for the reports' */
+	size_t		 size;		/* lines and columns */
 };
+
+/*
+ * The characters of line n (1 for the first) of the input, as a column
+ * counts them (octets that continue a UTF-8 character do not); -1 if the
+ * input has no such line.
+ */
+static long
+fuzz_lists_line_chars(const struct fuzz_lists_count *c, unsigned long n)
+{
+	size_t	i = 0;
+	long	chars = 0;
+
+	while (n > 1) {
+		while (i < c->size && c->data[i] != '\n')
+			i++;
+		if (i == c->size)
+			return (-1);
+		i++;
+		n--;
+	}
+	if (i == c->size && (i == 0 || c->data[i - 1] == '\n'))
+		return (-1);
+	for (; i < c->size && c->data[i] != '\n'; i++)
+		if ((c->data[i] & 0xc0) != 0x80)
+			chars++;
+	return (chars);
+}
 
 /* Check a name the sink got: shape, case, and a round trip. */
 static void
@@ -120,7 +151,16 @@ fuzz_lists_report(void *arg, const char *msg)
 {
 	struct fuzz_lists_count	*c = arg;
 
+	unsigned long		 line, col;
+	long			 chars;
+	int			 n = 0;
+
 	assert(strncmp(msg, "fuzz", 4) == 0 && strlen(msg) < 1024);
+	if (sscanf(msg, "fuzz:%lu:%lu: %n", &line, &col, &n) == 2 && n > 0 &&
+	    c->data != NULL) {
+		chars = fuzz_lists_line_chars(c, line);
+		assert(chars >= 0 && col >= 1 && col <= (unsigned long)chars + 1);
+	}
 	c->reports++;
 }
 
@@ -128,7 +168,7 @@ fuzz_lists_report(void *arg, const char *msg)
 static void
 fuzz_lists_sample(const uint8_t *data, size_t size)
 {
-	struct fuzz_lists_count	 c = { 0, 0 };
+	struct fuzz_lists_count	 c = { 0, 0, NULL, 0 };
 	struct lists_sink	 sink = { fuzz_lists_name, fuzz_lists_rpz,
 				    fuzz_lists_net, fuzz_lists_report, &c };
 	char			 path[64];
@@ -155,7 +195,7 @@ fuzz_lists_sample(const uint8_t *data, size_t size)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fuzz_lists_count	 c = { 0, 0 };
+	struct fuzz_lists_count	 c = { 0, 0, data, size };
 	struct lists_sink	 sink = { fuzz_lists_name, fuzz_lists_rpz,
 				    fuzz_lists_net, fuzz_lists_report, &c };
 	struct lists_result	 res;
