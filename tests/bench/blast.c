@@ -1609,8 +1609,12 @@ blast_pace_step(double rate, uint64_t ns, uint64_t min)
 	uint64_t	n = (uint64_t)ceil(rate * (double)ns / 1e9), cap;
 
 	if (n < min) {
+		/* Up to min, or the share of 1 ms if less; never down. */
 		cap = (uint64_t)floor(rate * BLAST_PACE_CAP_NS / 1e9);
-		n = min < cap ? min : cap > n ? cap : n;
+		if (cap > min)
+			cap = min;
+		if (cap > n)
+			n = cap;
 	}
 	return (n > 0 ? n : 1);
 }
