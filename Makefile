@@ -253,14 +253,24 @@ check: deps-check
 	$(MAKE) WERROR=-Werror asan
 	$(MAKE) WERROR=-Werror tsan
 	$(MAKE) -j$(NPROC) fuzz-build
-	@set -e; for f in $(FUZZ_TARGETS); do \
-	    n=$$(basename $$f); echo "== $$f (bounded run)"; \
-	    rm -rf build/fuzz/check-$$n; mkdir -p build/fuzz/check-$$n; \
-	    if ! $$f -runs=200000 -max_total_time=20 build/fuzz/check-$$n \
-	        tests/fuzz/corpus/$$n > build/fuzz/check-$$n.log 2>&1; then \
-	        tail -50 build/fuzz/check-$$n.log; exit 1; fi; \
-	    grep -E '^Done [0-9]+ runs' build/fuzz/check-$$n.log; done
+	$(MAKE) -j$(NPROC) fuzz-check
 	@echo "make check: all tests passed"
+
+# Each fuzz target for a bounded run (200,000 inputs or 20 s) from its
+# corpus, as many at once as there are CPUs; a failure shows its log's
+# tail.
+FUZZ_CHECKS	= $(FUZZ_TARGETS:build/fuzz/%=fuzz-check-%)
+.PHONY: fuzz-check $(FUZZ_CHECKS)
+fuzz-check: $(FUZZ_CHECKS)
+$(FUZZ_CHECKS): fuzz-check-%: build/fuzz/%
+	@rm -rf build/fuzz/check-$*; mkdir -p build/fuzz/check-$*
+	@if ! build/fuzz/$* -runs=200000 -max_total_time=20 \
+	    build/fuzz/check-$* tests/fuzz/corpus/$* \
+	    > build/fuzz/check-$*.log 2>&1; then \
+	    echo "== build/fuzz/$* (bounded run) failed:"; \
+	    tail -50 build/fuzz/check-$*.log; exit 1; fi
+	@echo "== build/fuzz/$* (bounded run):" \
+	    "$$(grep -E '^Done [0-9]+ runs' build/fuzz/check-$*.log)"
 
 # Lists at scale: a million synthetic names plus the real lists in
 # BENCH_LISTS (a directory of *.txt lists, not part of this repository;
