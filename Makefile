@@ -320,6 +320,10 @@ $(B)/hitbatch: tests/bench/hitbatch.c $(B)/qbench.o $(B)/libveilig.a
 $(B)/cachechurn: tests/bench/cachechurn.c $(B)/libveilig.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
 
+# The cache's table doublings while it fills, in microseconds.
+$(B)/cachegrow: tests/bench/cachegrow.c $(B)/libveilig.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
+
 # A lookup in a domain table with an overlay against one compiled anew.
 $(B)/overlay: tests/bench/overlay.c $(B)/libveilig.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
