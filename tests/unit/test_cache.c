@@ -1021,6 +1021,123 @@ test_cache_grow_spread(void **state)
 	cache_free(c);
 }
 
+/*
+ * Threads filling one cache, each with names of its own: the shards'
+ * tables double while other threads' doublings hold the cache's one
+ * scratch table (cache_grow()), which each must find all zero. 4
+ * threads of 20,000 names over 64 shards, some 1,250 a shard, 128 slots
+ * to 4,096: five doublings a shard, one of them the one that reads every
+ * entry. Every entry is then in its run (cache_verify()) and found.
+ */
+#define GROW_THREADS	4
+#define GROW_NAMES	20000
+
+struct grow_arg {
+	struct cache	*c;
+	int		 t;		/* the thread's number */
+	const uint8_t	*qbuf;		/* a query, the label at 13 */
+	size_t		 qlen;
+	const struct answer *a;		/* its answer, the same */
+	uint64_t	 missing;	/* names not found after */
+};
+
+/* The query and answer of name i of thread t: "g<t><i, 6 digits>". */
+static void
+grow_make(const struct grow_arg *g, int i, uint8_t *qbuf, struct answer *a,
+    struct wire_query *q)
+{
+	char	label[16];
+
+	snprintf(label, sizeof label, "g%d%06d", g->t, i);
+	memcpy(qbuf, g->qbuf, g->qlen);
+	memcpy(qbuf + 13, label, 8);
+	memcpy(a->buf + 13, label, 8);
+	memset(q, 0, sizeof *q);
+	if (wire_parse_query(qbuf, g->qlen, q) != WIRE_OK)
+		abort();
+}
+
+static void *
+grow_main(void *arg)
+{
+	struct grow_arg		*g = arg;
+	struct cache_req	 req = { NULL, T0, 0, WIRE_MAX_UDP, NULL, NULL };
+	struct wire_query	 q;
+	struct answer		*a;
+	uint8_t			 qbuf[512], out[512];
+	size_t			 outlen;
+	int			 i;
+
+	if ((a = malloc(sizeof *a)) == NULL)
+		abort();
+	memcpy(a, g->a, sizeof *a);
+	for (i = 0; i < GROW_NAMES; i++) {
+		grow_make(g, i, qbuf, a, &q);
+		cache_insert(g->c, &q, a->buf, &a->sc, T0, 0, 0);
+	}
+	for (i = 0; i < GROW_NAMES; i++) {
+		grow_make(g, i, qbuf, a, &q);
+		req.q = &q;
+		if (cache_lookup(g->c, &req, out, sizeof out, &outlen,
+		    NULL) != CACHE_HIT)
+			g->missing++;
+	}
+	free(a);
+	return (NULL);
+}
+
+static void
+test_cache_grow_threads(void **state)
+{
+	struct cache		*c;
+	struct answer		 a;
+	struct cache_stats	 st;
+	struct grow_arg		 g[GROW_THREADS];
+	pthread_t		 tid[GROW_THREADS];
+	ldns_pkt		*p;
+	uint8_t			*wire = NULL;
+	size_t			 len, far;
+	const char		*name = "g0000000.threads.example.nl.";
+	int			 i;
+
+	(void)state;
+	c = cache_new(32 * 1024 * 1024, 0, 86400, 3600);
+	assert_non_null(c);
+	p = ldns_pkt_query_new(ldns_dname_new_frm_str(name), LDNS_RR_TYPE_A,
+	    LDNS_RR_CLASS_IN, LDNS_RD);
+	assert_non_null(p);
+	assert_int_equal(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
+	assert_true(len <= 512);
+	ldns_pkt_free(p);
+	make_a(name, 3600, "192.0.2.1", &a);
+	assert_memory_equal(wire + 13, "g0000000", 8);
+	assert_memory_equal(a.buf + 13, "g0000000", 8);
+	for (i = 0; i < GROW_THREADS; i++) {
+		memset(&g[i], 0, sizeof g[i]);
+		g[i].c = c;
+		g[i].t = i;
+		g[i].qbuf = wire;
+		g[i].qlen = len;
+		g[i].a = &a;
+		assert_int_equal(pthread_create(&tid[i], NULL, grow_main,
+		    &g[i]), 0);
+	}
+	for (i = 0; i < GROW_THREADS; i++) {
+		assert_int_equal(pthread_join(tid[i], NULL), 0);
+		assert_int_equal(g[i].missing, 0);
+	}
+	free(wire);
+	assert_int_equal(cache_verify(c, &far), 0);
+	cache_stats(c, &st);
+	assert_int_equal(st.entries, GROW_THREADS * GROW_NAMES);
+	assert_int_equal(st.evictions, 0);
+	assert_int_equal(st.unstored, 0);
+	/* Every shard doubled past its first table, at most half full. */
+	assert_true(st.slots >= 64 * 2048);
+	assert_true(st.slots >= 2 * st.entries);
+	cache_free(c);
+}
+
 static void
 test_cache_replace(void **state)
 {
@@ -1722,6 +1839,7 @@ main(void)
 		cmocka_unit_test(test_cache_lru_order),
 		cmocka_unit_test(test_cache_grow_spare),
 		cmocka_unit_test(test_cache_grow_spread),
+		cmocka_unit_test(test_cache_grow_threads),
 		cmocka_unit_test(test_cache_replace),
 		cmocka_unit_test(test_cache_flush),
 		cmocka_unit_test(test_cache_small_out),
