@@ -100,6 +100,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "huge.h"
 #include "wire.h"
 
 #define CACHE_SHARDS_MAX	64	/* a power of two */
@@ -182,8 +183,6 @@ struct cache_shard {
 	uint64_t		 inserts;
 	uint64_t		 unstored;	/* cache_link() refused */
 	uint64_t		 evictions;
-	uint8_t			*map;		/* the mapping slots lie in */
-	size_t			 maplen;	/* its length */
 } __attribute__((aligned(CACHE_LINE)));
 
 struct cache {
@@ -196,6 +195,15 @@ struct cache {
 	pthread_mutex_t		 scratch_lock;
 	uint64_t		*scratch;
 	size_t			 scratch_len;	/* octets mapped */
+	uint8_t			*map;		/* the mapping all the shards'
+						   tables lie in */
+	size_t			 maplen;	/* its length */
+	uint8_t			*huge;		/* per huge page of the tables
+						   (from the first aligned
+						   one): 1 once on a huge page
+						   (cache_huge()), under
+						   scratch_lock */
+	size_t			 nhuge;
 	uint32_t		 stale_secs;
 	uint32_t		 max_ttl;
 	uint32_t		 max_neg_ttl;
@@ -214,6 +222,7 @@ static int	 cache_link(struct cache_shard *, struct cache_entry *);
 static void	 cache_lru_front(struct cache_shard *, struct cache_entry *);
 static struct cache_entry *cache_victim(struct cache_shard *);
 static void	 cache_grow(struct cache *, struct cache_shard *);
+static void	 cache_huge(struct cache *, const struct cache_shard *);
 static void	 cache_free_list(struct cache_entry *);
 
 /* The shard of a hash: its top bits (the slot uses the low ones). */
@@ -536,9 +545,68 @@ cache_grow(struct cache *c, struct cache_shard *s)
 		cache_slot_set(&s->slots[i], nt[i]);
 		nt[i] = 0;
 	}
-	pthread_mutex_unlock(&c->scratch_lock);
 	__atomic_store_n(&s->nslots, n, __ATOMIC_RELEASE);
 	s->spare = s->spare > 0 ? s->spare - 1 : CACHE_SPARE_BITS;
+	cache_huge(c, s);
+	pthread_mutex_unlock(&c->scratch_lock);
+}
+
+/* Where the tables start in c's mapping: its first huge page boundary. */
+static uintptr_t
+cache_tables(const struct cache *c)
+{
+	return (((uintptr_t)c->map + HUGE_PAGE - 1) &
+	    ~(uintptr_t)(HUGE_PAGE - 1));
+}
+
+/*
+ * Put on huge pages those of the 2 MiB the grown table of s lies in that
+ * the tables (s's and its neighbours') now fill at least 3/8 of. A
+ * full cache's tables are read at random, a line per lookup and per
+ * eviction, tens of MiB of them: on 4 KiB pages most such reads miss
+ * the TLB, and more so while the VM's DAMON scans (tests/bench/
+ * README.md, "Huge pages for the cache's tables"). Not the whole
+ * mapping: every table's first pages, touched at once, would then take
+ * a huge page each, 64 MiB for an empty cache of 256 MiB. Not at half
+ * either: a full cache of 256 MiB has its tables at half of what they
+ * may become, a page short of half of each 2 MiB. So the tables of a
+ * full cache take twice their memory (32 MiB more at 256 MiB), those of
+ * a cache that stays small none. khugepaged puts them on huge pages,
+ * in its own time (huge_later()), a minute or so for those 32 MiB.
+ * The caller holds the scratch lock, which every table's doubling
+ * takes: the sizes read here are exact.
+ */
+static void
+cache_huge(struct cache *c, const struct cache_shard *s)
+{
+	uintptr_t	 base, p, a, b, lo, hi;
+	size_t		 h, i, used;
+
+	base = cache_tables(c);
+	lo = (uintptr_t)s->slots;
+	hi = (uintptr_t)(s->slots + s->nslots);
+	if (hi <= base)
+		return;
+	h = lo > base ? (lo - base) / HUGE_PAGE : 0;
+	for (; h < c->nhuge && base + h * HUGE_PAGE < hi; h++) {
+		if (c->huge[h])
+			continue;
+		p = base + h * HUGE_PAGE;
+		used = 0;
+		for (i = 0; i < c->nshards; i++) {
+			a = (uintptr_t)c->shards[i].slots;
+			b = (uintptr_t)(c->shards[i].slots +
+			    c->shards[i].nslots);
+			a = a > p ? a : p;
+			b = b < p + HUGE_PAGE ? b : p + HUGE_PAGE;
+			if (b > a)
+				used += b - a;
+		}
+		if (used * 8 < HUGE_PAGE * 3)
+			continue;
+		c->huge[h] = 1;
+		huge_later((void *)p);
+	}
 }
 
 /* Free a list of entries chained through next. */
@@ -559,7 +627,8 @@ cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
 {
 	struct cache		*c;
 	struct cache_shard	*s;
-	size_t			 i, bits, most, slots;
+	uintptr_t		 base;
+	size_t			 i, bits, most, slots, stride;
 
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		return (NULL);
@@ -609,6 +678,31 @@ cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
 		free(c);
 		return (NULL);
 	}
+	/*
+	 * The tables side by side in one mapping, aligned to a huge page
+	 * (cache_huge()), each a page after the end of the one before: in
+	 * mappings a power of two apart their first pages, the only ones of
+	 * a small table, all fell in one set of the second-level TLB (16
+	 * ways on the development machine's EPYC), and a lookup walked the
+	 * page tables for most slot lines it read. Pages never touched are
+	 * never backed.
+	 */
+	stride = slots * sizeof *s->slots + CACHE_PAGE;
+	c->nhuge = (c->nshards * stride + HUGE_PAGE - 1) / HUGE_PAGE;
+	c->maplen = c->nshards * stride + HUGE_PAGE;
+	c->map = mmap(NULL, c->maplen, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (c->map == MAP_FAILED ||
+	    (c->huge = calloc(c->nhuge, 1)) == NULL) {
+		if (c->map != MAP_FAILED)
+			munmap(c->map, c->maplen);
+		pthread_mutex_destroy(&c->scratch_lock);
+		munmap(c->scratch, c->scratch_len);
+		free(c->shards);
+		free(c);
+		return (NULL);
+	}
+	base = cache_tables(c);
 	for (i = 0; i < c->nshards; i++) {
 		s = &c->shards[i];
 		s->max_bytes = max_bytes / c->nshards;
@@ -617,27 +711,12 @@ cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
 		s->spare = CACHE_SPARE_BITS;
 		/* Each shard its own, so that they double one by one. */
 		s->load = CACHE_LOAD_MAX - i * CACHE_LOAD_SPREAD / c->nshards;
-		/*
-		 * Each table starts i pages into its mapping (pages never
-		 * touched, so never backed). The mappings lie side by side,
-		 * a power of two apart, so that their first pages, the
-		 * only ones of a small table, would all fall in one set of
-		 * the second-level TLB (16 ways on the development
-		 * machine's EPYC) and a cache lookup would walk the page
-		 * tables for most slot lines it reads.
-		 */
-		s->maplen = s->maxslots * sizeof *s->slots + i * CACHE_PAGE;
-		s->map = mmap(NULL, s->maplen, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (s->map == MAP_FAILED ||
-		    pthread_mutex_init(&s->lock, NULL) != 0) {
-			if (s->map != MAP_FAILED)
-				munmap(s->map, s->maplen);
+		s->slots = (uint64_t *)(base + i * stride);
+		if (pthread_mutex_init(&s->lock, NULL) != 0) {
 			c->nshards = i;
 			cache_free(c);
 			return (NULL);
 		}
-		s->slots = (uint64_t *)(void *)(s->map + i * CACHE_PAGE);
 	}
 	return (c);
 }
@@ -654,8 +733,9 @@ cache_free(struct cache *c)
 	for (i = 0; i < c->nshards; i++) {
 		s = &c->shards[i];
 		pthread_mutex_destroy(&s->lock);
-		munmap(s->map, s->maplen);
 	}
+	munmap(c->map, c->maplen);
+	free(c->huge);
 	pthread_mutex_destroy(&c->scratch_lock);
 	munmap(c->scratch, c->scratch_len);
 	free(c->shards);

@@ -37,6 +37,18 @@ huge_advise(void *p, size_t len)
 		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
 }
 
+void
+huge_later(void *p)
+{
+	/*
+	 * Not MADV_COLLAPSE, which does it at once in the caller's time:
+	 * 1 to 10 ms a huge page on the development machine, once 950 ms
+	 * (compaction; tests/bench/README.md). Speed only: where the
+	 * kernel refuses, the pages stay 4 KiB ones.
+	 */
+	(void)madvise(p, HUGE_PAGE, MADV_HUGEPAGE);
+}
+
 void *
 huge_alloc(size_t len)
 {

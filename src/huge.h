@@ -26,6 +26,12 @@
    not yet touched (a block of another allocator). */
 void	 huge_advise(void *p, size_t len);
 
+/* Ask for the 2 MiB at p (aligned to a huge page, of a mapping of the
+   caller's, partly touched) to be put on a huge page, its contents kept:
+   khugepaged does it in its own time (MADV_HUGEPAGE), some 16 MiB every
+   10 s with Debian's settings, and new faults there take one at once. */
+void	 huge_later(void *p);
+
 /* len zeroed octets, on huge pages when len is one or more (aligned to
    one, the last one whole); below that from malloc, aligned to a cache
    line. NULL: no memory. */

@@ -11,9 +11,10 @@
  * cache_stats() counts more slots is one that doubled a shard's table.
  * Per round: the doublings, their time in all, and those of the last
  * size reached (the wave near a million entries) by their median and
- * largest; then the round's fill in the thread's CPU time and the peak
- * RSS of the process (VmHWM, so the first round's; the rounds after it
- * fill a new cache in memory the allocator has already). ROUNDS (3)
+ * largest; then the round's fill in the thread's CPU time and the RSS of
+ * the process, full, at its peak (VmHWM, so the first round's; the rounds
+ * after it fill a new cache in memory the allocator has already) and on
+ * huge pages (AnonHugePages). ROUNDS (3)
  * rounds, each with a new cache, the figures of the last line medians.
  * Compare two trees by building it in each and running them in turn,
  * pinned, under the bench lock (tests/bench/README.md).
@@ -83,19 +84,22 @@ cmp(const void *a, const void *b)
 	return (x < y ? -1 : x > y);
 }
 
-/* The process's peak resident set, in KiB (VmHWM), or 0. */
+/* The KiB of the line of file that starts with key ("VmHWM:"), or 0. */
 static long
-peak_kib(void)
+proc_kib(const char *file, const char *key)
 {
 	FILE	*f;
 	char	 line[128];
 	long	 kib = 0;
+	size_t	 len = strlen(key);
 
-	if ((f = fopen("/proc/self/status", "r")) == NULL)
+	if ((f = fopen(file, "r")) == NULL)
 		return (0);
 	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmHWM: %ld", &kib) == 1)
+		if (strncmp(line, key, len) == 0) {
+			kib = strtol(line + len, NULL, 10);
 			break;
+		}
 	fclose(f);
 	return (kib);
 }
@@ -169,9 +173,13 @@ main(int argc, char **argv)
 		all[r] /= 1e6;
 		printf("round %d: %llu entries, %zu doublings %.1f ms in all; "
 		    "%zu to %zu slots: median %.0f us, largest %.0f us; "
-		    "fill %.0f ms CPU (with cache_stats), peak RSS %ld KiB\n",
-		    r, (unsigned long long)st.entries, ndbl, all[r], nlast,
-		    lastsize, med[r], top[r], fill[r], peak_kib());
+		    "fill %.0f ms CPU (with cache_stats), RSS %ld KiB (peak "
+		    "%ld, on huge pages %ld)\n", r,
+		    (unsigned long long)st.entries, ndbl, all[r], nlast,
+		    lastsize, med[r], top[r], fill[r],
+		    proc_kib("/proc/self/status", "VmRSS:"),
+		    proc_kib("/proc/self/status", "VmHWM:"),
+		    proc_kib("/proc/self/smaps_rollup", "AnonHugePages:"));
 		cache_free(c);
 	}
 	qsort(all, (size_t)rounds, sizeof all[0], cmp);

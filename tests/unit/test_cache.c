@@ -1024,13 +1024,16 @@ test_cache_grow_spread(void **state)
 /*
  * Threads filling one cache, each with names of its own: the shards'
  * tables double while other threads' doublings hold the cache's one
- * scratch table (cache_grow()), which each must find all zero. 4
- * threads of 20,000 names over 64 shards, some 1,250 a shard, 128 slots
- * to 4,096: five doublings a shard, one of them the one that reads every
+ * scratch table (cache_grow()), which each must find all zero, and
+ * while the huge pages their tables share are collapsed (cache_huge()).
+ * 4 threads of 64,000 names over the 64 shards of a 64 MiB cache, some
+ * 4,000 a shard: 128 slots to 8,192 or 16,384 (the most such a shard
+ * may need, 128 KiB of the 2 MiB huge pages its neighbours' share),
+ * six or seven doublings, one or two of them ones that read every
  * entry. Every entry is then in its run (cache_verify()) and found.
  */
 #define GROW_THREADS	4
-#define GROW_NAMES	20000
+#define GROW_NAMES	64000
 
 struct grow_arg {
 	struct cache	*c;
@@ -1101,7 +1104,7 @@ test_cache_grow_threads(void **state)
 	int			 i;
 
 	(void)state;
-	c = cache_new(32 * 1024 * 1024, 0, 86400, 3600);
+	c = cache_new(64 * 1024 * 1024, 0, 86400, 3600);
 	assert_non_null(c);
 	p = ldns_pkt_query_new(ldns_dname_new_frm_str(name), LDNS_RR_TYPE_A,
 	    LDNS_RR_CLASS_IN, LDNS_RD);
@@ -1133,7 +1136,7 @@ test_cache_grow_threads(void **state)
 	assert_int_equal(st.evictions, 0);
 	assert_int_equal(st.unstored, 0);
 	/* Every shard doubled past its first table, at most half full. */
-	assert_true(st.slots >= 64 * 2048);
+	assert_true(st.slots >= 64 * 8192);
 	assert_true(st.slots >= 2 * st.entries);
 	cache_free(c);
 }
