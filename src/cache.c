@@ -689,7 +689,8 @@ cache_new(size_t max_bytes, uint32_t stale_secs, uint32_t max_ttl,
 	 */
 	stride = slots * sizeof *s->slots + CACHE_PAGE;
 	c->nhuge = (c->nshards * stride + HUGE_PAGE - 1) / HUGE_PAGE;
-	c->maplen = c->nshards * stride + HUGE_PAGE;
+	/* Its huge pages whole, so that no advice falls past its end. */
+	c->maplen = (c->nhuge + 1) * HUGE_PAGE;
 	c->map = mmap(NULL, c->maplen, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (c->map == MAP_FAILED ||
