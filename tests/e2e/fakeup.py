@@ -550,13 +550,34 @@ def get_counts(port, timeout=1.0, what="counts", qname=None):
     return json.loads(text)
 
 
+def free_ports(n):
+    """n ports of 127.0.0.1 free for both UDP and TCP, as serve() binds
+    them: a UDP port that the kernel gives may be the local port of
+    someone's TCP connection (the self-test once failed so, with other
+    tests running on the machine)."""
+    ports = []
+    for _ in range(200):
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            t.bind(("127.0.0.1", 0))
+            port = t.getsockname()[1]
+            u.bind(("127.0.0.1", port))
+            if port not in ports:
+                ports.append(port)
+        except OSError:
+            pass
+        finally:
+            t.close()
+            u.close()
+        if len(ports) == n:
+            return ports
+    raise RuntimeError("fakeup: no %d free ports" % n)
+
+
 def self_test():
-    s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
-    for x in s:
-        x.bind(("127.0.0.1", 0))
-    ports = [x.getsockname()[1] for x in s]
-    for x in s:
-        x.close()
+    ports = free_ports(2)
     ready = threading.Event()
     threading.Thread(target=serve, args=(ports, 20, False, ready),
                      daemon=True).start()
