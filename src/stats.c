@@ -2589,19 +2589,51 @@ stats_json_counts(const struct stats *st, json_t *o,
 	json_object_set_new(o, "latency", lat);
 }
 
+/*
+ * The sites table t names (at most top) into *v (the caller frees it),
+ * the hidden ones' sites and answers into *hs and *hc; with dayp, an
+ * interval's, they go into the day's table and hidden answers too (the
+ * day adds up what its intervals named), whether or not the interval's
+ * record is written. The number named.
+ */
+static int
+stats_sites_top(struct kanon *t, size_t top, struct stats_period *dayp,
+    struct kanon_budget *budget, struct kanon_site **v, uint64_t *hs,
+    uint64_t *hc)
+{
+	int	n = 0, i;
+
+	*v = NULL;
+	*hs = *hc = 0;
+	if (t != NULL && (n = kanon_top(t, top, v, hs, hc)) < 0)
+		n = 0;
+	if (dayp == NULL)
+		return (n);
+	for (i = 0; i < n; i++) {
+		if (dayp->sites != NULL || (dayp->sites = kanon_new(0,
+		    STATS_DAY_SITES, budget, 0)) != NULL) {
+			if (kanon_add(dayp->sites, (*v)[i].site, (*v)[i].cat,
+			    0, (*v)[i].count) == -1)
+				dayp->hidden += (*v)[i].count;
+		} else
+			dayp->hidden += (*v)[i].count;
+	}
+	dayp->hidden += *hc;
+	return (n);
+}
+
 /* The named sites of a table as top_blocked, and the hidden ones. */
 static void
 stats_json_sites(const struct stats *st, json_t *o, struct kanon *t,
     size_t top, uint64_t more_hidden, int day, struct stats_period *dayp,
     struct kanon_budget *budget)
 {
-	struct kanon_site	*v = NULL;
+	struct kanon_site	*v;
 	json_t			*a, *e, *h;
-	uint64_t		 hs = 0, hc = 0;
-	int			 n = 0, i;
+	uint64_t		 hs, hc;
+	int			 n, i;
 
-	if (t != NULL && (n = kanon_top(t, top, &v, &hs, &hc)) < 0)
-		n = 0;
+	n = stats_sites_top(t, top, dayp, budget, &v, &hs, &hc);
 	a = json_array();
 	for (i = 0; i < n; i++) {
 		if ((e = json_object()) == NULL)
@@ -2614,14 +2646,6 @@ stats_json_sites(const struct stats *st, json_t *o, struct kanon *t,
 		json_object_set_new(e, "clients_at_least", json_integer(
 		    st->k));
 		json_array_append_new(a, e);
-		/* The day adds up what its intervals named. */
-		if (dayp != NULL && (dayp->sites != NULL || (dayp->sites =
-		    kanon_new(0, STATS_DAY_SITES, budget, 0)) != NULL)) {
-			if (kanon_add(dayp->sites, v[i].site, v[i].cat, 0,
-			    v[i].count) == -1)
-				dayp->hidden += v[i].count;
-		} else if (dayp != NULL)
-			dayp->hidden += v[i].count;
 	}
 	json_object_set_new(o, "k", json_integer(st->k));
 	json_object_set_new(o, "top_blocked", a);
@@ -2633,8 +2657,6 @@ stats_json_sites(const struct stats *st, json_t *o, struct kanon *t,
 		    (hc + more_hidden)));
 	}
 	json_object_set_new(o, "top_blocked_hidden", h);
-	if (dayp != NULL)
-		dayp->hidden += hc;
 	free(v);
 }
 
@@ -2809,7 +2831,7 @@ stats_close_rest(struct stats *st, FILE *f, int day, time_t start,
 	struct stats_up		*u;
 	size_t			 i;
 
-	if (oc->queries > 0)
+	if (f != NULL && oc->queries > 0)
 		stats_line(st, f, stats_json_outside(st, oc, am, day, start,
 		    end));
 	memset(oc, 0, sizeof *oc);
@@ -2817,7 +2839,7 @@ stats_close_rest(struct stats *st, FILE *f, int day, time_t start,
 	for (i = 0; i < st->nups; i++) {
 		u = &st->ups[i];
 		c = day ? &u->day : &u->ival;
-		if (c->queries + c->mismatched > 0)
+		if (f != NULL && c->queries + c->mismatched > 0)
 			stats_line(st, f, stats_json_upstream(st, u, c, day,
 			    start, end));
 		memset(c, 0, sizeof *c);
@@ -2825,12 +2847,22 @@ stats_close_rest(struct stats *st, FILE *f, int day, time_t start,
 }
 
 
-/* Start the records of a close; -1 (said in the log) if no memory. */
+/*
+ * Start the records of a close; -1 (said in the log) if no memory.
+ * Without stats.dir there is nowhere to write them: o->f is NULL and the
+ * close formats no record (with 10,000 boards most of an interval's
+ * close, all of it on the main thread beside a worker: tests/bench/
+ * README.md, "The boards' open loop"), but counts, merges and frees as
+ * it does with one.
+ */
 static int
-stats_out_open(struct stats_out *o)
+stats_out_open(const struct stats *st, struct stats_out *o)
 {
+	o->f = NULL;
 	o->buf = NULL;
 	o->len = 0;
+	if (st->dir == NULL)
+		return (0);
 	if ((o->f = open_memstream(&o->buf, &o->len)) == NULL) {
 		log_warn("stats: open_memstream");
 		return (-1);
@@ -2846,7 +2878,8 @@ static void
 stats_close_ival_board(struct stats *st, FILE *f, struct stats_board *b,
     time_t end)
 {
-	uint64_t	ic, dc;
+	struct kanon_site	*v;
+	uint64_t		 ic, dc, hs, hc;
 
 	if (b->ival == NULL) {
 		b->sites_last = 0;
@@ -2857,8 +2890,15 @@ stats_close_ival_board(struct stats *st, FILE *f, struct stats_board *b,
 	/* The sketches are main's alone: counted once, here. */
 	ic = hll_count(&b->ival->hll);
 	dc = b->day != NULL ? hll_count(&b->day->hll) : 0;
-	stats_line(st, f, stats_json_board(st, b, b->ival, 0, ic, dc,
-	    st->ival_start, end));
+	if (f != NULL)
+		stats_line(st, f, stats_json_board(st, b, b->ival, 0, ic, dc,
+		    st->ival_start, end));
+	else {
+		/* No record: only what the day's summary adds up. */
+		(void)stats_sites_top(b->ival->sites, st->top, b->day,
+		    &st->day_budget, &v, &hs, &hc);
+		free(v);
+	}
 	/*
 	 * The interval's counts into the day's and the totals, and the
 	 * gauges: what the metrics thread reads, under the lock.
@@ -2881,7 +2921,8 @@ static void
 stats_close_ival_end(struct stats *st, struct stats_out *o, time_t end)
 {
 	stats_close_rest(st, o->f, 0, st->ival_start, end);
-	fclose(o->f);
+	if (o->f != NULL)
+		fclose(o->f);
 	stats_write(st, st->ival_start, 0, o->buf, o->len);
 	free(o->buf);
 	st->day_intervals++;
@@ -2897,7 +2938,7 @@ stats_close_interval(struct stats *st, time_t end)
 	struct stats_out	o;
 	size_t			i;
 
-	if (stats_out_open(&o) == -1)
+	if (stats_out_open(st, &o) == -1)
 		return;
 	/* Boards by id, so that a file reads in a stable order. */
 	for (i = 0; i < st->nboards; i++)
@@ -2912,8 +2953,9 @@ stats_close_day_board(struct stats *st, FILE *f, struct stats_board *b,
 {
 	if (b->day == NULL)
 		return;
-	stats_line(st, f, stats_json_board(st, b, b->day, 1,
-	    hll_count(&b->day->hll), 0, st->day_start, end));
+	if (f != NULL)
+		stats_line(st, f, stats_json_board(st, b, b->day, 1,
+		    hll_count(&b->day->hll), 0, st->day_start, end));
 	stats_period_free(st, b->day);
 	b->day = NULL;
 	pthread_mutex_lock(&st->lock);
@@ -2926,7 +2968,8 @@ static void
 stats_close_day_end(struct stats *st, struct stats_out *o, time_t end)
 {
 	stats_close_rest(st, o->f, 1, st->day_start, end);
-	fclose(o->f);
+	if (o->f != NULL)
+		fclose(o->f);
 	stats_write(st, st->day_start, 1, o->buf, o->len);
 	free(o->buf);
 	st->day_intervals = 0;
@@ -2943,7 +2986,7 @@ stats_close_day(struct stats *st, time_t end)
 	struct stats_out	o;
 	size_t			i;
 
-	if (stats_out_open(&o) == -1)
+	if (stats_out_open(st, &o) == -1)
 		return;
 	for (i = 0; i < st->nboards; i++)
 		stats_close_day_board(st, o.f, st->boards[st->byid[i]], end);
@@ -3006,11 +3049,11 @@ stats_tick_budget(const struct stats *st, uint64_t since)
 
 /* The interval closed: the day's close next, if one ended; 1 if none. */
 static int
-stats_tick_close_day(struct stats_cursor *c)
+stats_tick_close_day(const struct stats *st, struct stats_cursor *c)
 {
 	c->closing = STATS_CL_DAY;
 	c->i = 0;
-	return (!c->newday || stats_out_open(&c->out) == -1);
+	return (!c->newday || stats_out_open(st, &c->out) == -1);
 }
 
 /*
@@ -3045,8 +3088,8 @@ stats_tick_close(struct stats *st, uint64_t ns)
 			c->dend = c->end;
 		c->closing = STATS_CL_IVAL;
 		c->i = 0;
-		if (stats_out_open(&c->out) == -1)
-			done = stats_tick_close_day(c);
+		if (stats_out_open(st, &c->out) == -1)
+			done = stats_tick_close_day(st, c);
 	}
 	while (!done) {
 		switch (c->closing) {
@@ -3060,7 +3103,7 @@ stats_tick_close(struct stats *st, uint64_t ns)
 			if (c->i < st->nboards)
 				break;
 			stats_close_ival_end(st, &c->out, c->end);
-			done = stats_tick_close_day(c);
+			done = stats_tick_close_day(st, c);
 			break;
 		case STATS_CL_DAY:
 			end = c->i + STATS_CLOSE_BATCH < st->nboards ?

@@ -1961,6 +1961,168 @@ test_close_slices(void **state)
 	tconf_clear(&tb);
 }
 
+/* o without its "clients" and "clients_day" members, at any depth. */
+static void
+strip_clients(json_t *o)
+{
+	const char	*k;
+	json_t		*v;
+	void		*tmp;
+	size_t		 i;
+
+	if (json_is_object(o)) {
+		json_object_del(o, "clients");
+		json_object_del(o, "clients_day");
+		json_object_foreach_safe(o, tmp, k, v)
+			strip_clients(v);
+	} else if (json_is_array(o))
+		json_array_foreach(o, i, v)
+			strip_clients(v);
+}
+
+/* veiligctl stats --json of st, parsed, without the sketches' estimates. */
+static json_t *
+show_json(struct stats *st)
+{
+	struct evbuffer	*out = evbuffer_new();
+	json_error_t	 err;
+	json_t		*o;
+
+	assert_int_equal(stats_show(st, NULL, 1, NULL, 0, out), 0);
+	o = json_loadb((char *)evbuffer_pullup(out, -1),
+	    evbuffer_get_length(out), 0, &err);
+	assert_non_null(o);
+	evbuffer_free(out);
+	strip_clients(o);
+	return (o);
+}
+
+/* veilig_stats_records_total of st. */
+static long long
+records_counted(struct stats *st)
+{
+	struct evbuffer	*out = evbuffer_new();
+	char		*text;
+	long long	 n;
+
+	stats_prometheus(st, out);
+	text = strndup((char *)evbuffer_pullup(out, -1),
+	    evbuffer_get_length(out));
+	n = (long long)prom_parse(text, "veilig_stats_records_total");
+	free(text);
+	evbuffer_free(out);
+	return (n);
+}
+
+/*
+ * Without stats.dir the close formats no record (nowhere to write it)
+ * but counts as it does with one: two statistics fed the same queries,
+ * one with a directory and one without, an interval closed at once in
+ * the first and in slices in the second; veiligctl stats shows the same
+ * of both, and no record is counted written without the directory. Then
+ * a reload gives the second one the directory, and the day summaries
+ * written at the stop are the same in both: the day's named sites hold
+ * those of the interval that was closed with nowhere to write it.
+ */
+static void
+test_close_no_dir(void **state)
+{
+	static char		 idbuf[STATS_TEST_BOARDS][8];
+	const char		*ids[STATS_TEST_BOARDS];
+	struct tconf		 ta, tb;
+	struct stats		*sa, *sb;
+	struct stats_map	*ma, *mb;
+	struct stats_worker	*wa, *wb;
+	struct tm		 tm;
+	json_t			*a, *b, *o, *top;
+	char			*dirb;
+	size_t			 i;
+	unsigned		 c;
+	time_t			 t0, t1, midnight;
+
+	(void)state;
+	for (i = 0; i < STATS_TEST_BOARDS; i++) {
+		snprintf(idbuf[i], sizeof idbuf[i], "b%02zu", i);
+		ids[i] = idbuf[i];
+	}
+	tconf_init(&ta, ids, STATS_TEST_BOARDS, 3);
+	tconf_init(&tb, ids, STATS_TEST_BOARDS, 3);
+	dirb = tb.c.stats_dir;
+	tb.c.stats_dir = NULL;
+	stats_pair(&ta, &tb, &sa, &sb);
+	t0 = time(NULL);
+	localtime_r(&t0, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mday++;
+	tm.tm_isdst = -1;
+	midnight = mktime(&tm);
+	/* The first interval's end: a multiple of 300 s (whole hours off). */
+	t1 = (t0 / 300 + 1) * 300;
+	ma = stats_map_new(sa, &ta.c, NULL);
+	mb = stats_map_new(sb, &tb.c, NULL);
+	wa = stats_worker(sa, 0);
+	wb = stats_worker(sb, 0);
+
+	/* Every board once; b00 a blocked site for 3 clients (k 3). */
+	closes_feed(wa, ma, STATS_TEST_BOARDS, 1);
+	closes_feed(wb, mb, STATS_TEST_BOARDS, 1);
+	for (c = 1; c <= 3; c++) {
+		ask(wa, ma, 0, c, "ads.tracker.example.com", 1, STATS_BLOCKED,
+		    STATS_CAT_DENY, 3);
+		ask(wb, mb, 0, c, "ads.tracker.example.com", 1, STATS_BLOCKED,
+		    STATS_CAT_DENY, 3);
+	}
+	stats_tick(sa, t1);
+	assert_true(stats_tick_begin(sb, t1, 0) >= 0);
+	slices_run(sb);
+	assert_int_equal(closes_timed(sb), 3);
+	a = show_json(sa);
+	b = show_json(sb);
+	if (!json_equal(a, b)) {
+		char *x = json_dumps(a, 0), *y = json_dumps(b, 0);
+
+		fail_msg("with a directory: %s\nwithout: %s", x, y);
+	}
+	json_decref(a);
+	json_decref(b);
+	assert_true(records_counted(sa) >= STATS_TEST_BOARDS);
+	assert_int_equal(records_counted(sb), 0);
+
+	/* A reload gives it the directory; then the stop. */
+	closes_feed(wa, ma, STATS_TEST_BOARDS, 2);
+	closes_feed(wb, mb, STATS_TEST_BOARDS, 2);
+	stats_flush(sa, t1 + 1, 0);
+	stats_flush(sb, t1 + 1, 0);
+	tb.c.stats_dir = dirb;
+	stats_configure(sb, &tb.c);
+	stats_flush(sa, t1 + 2, 1);
+	stats_flush(sb, t1 + 2, 1);
+	records_same(ta.dir.path, tb.dir.path, t1, 1, STATS_TEST_BOARDS,
+	    0, 0);
+	/* The interval's site in the day's summary (unless the day began
+	   at t1: then that interval was all of the day before). */
+	if (t1 != midnight) {
+		a = records(tb.dir.path, t1, 1);
+		o = record(a, "day", "b00");
+		assert_non_null(o);
+		assert_int_equal(num(o, "queries", NULL), 5);
+		top = json_object_get(o, "top_blocked");
+		assert_int_equal(json_array_size(top), 1);
+		assert_string_equal(json_string_value(json_object_get(
+		    json_array_get(top, 0), "site")), "example.com");
+		assert_int_equal(num(json_array_get(top, 0), "count", NULL),
+		    3);
+		json_decref(a);
+	}
+
+	stats_map_free(ma);
+	stats_map_free(mb);
+	stats_free(sa);
+	stats_free(sb);
+	tconf_clear(&ta);
+	tconf_clear(&tb);
+}
+
 int
 main(void)
 {
@@ -1982,6 +2144,7 @@ main(void)
 		cmocka_unit_test(test_cat_slots),
 		cmocka_unit_test(test_fold_slices),
 		cmocka_unit_test(test_close_slices),
+		cmocka_unit_test(test_close_no_dir),
 	};
 
 	/* Local time, whatever the machine's zone: Europe/Amsterdam. */
