@@ -1732,8 +1732,12 @@ records_same(const char *da, const char *db, time_t t, int day, size_t n,
 /*
  * Two statistics of ta and tb begun in the same second, so that their
  * records' starts agree: under TSan two builds can straddle a second.
+ * That second, from which their intervals' ends follow: a time taken
+ * before or after could be the second before or after it on a busy
+ * machine (test_fold_slices once ticked an interval that had not
+ * ended).
  */
-static void
+static time_t
 stats_pair(struct tconf *ta, struct tconf *tb, struct stats **sa,
     struct stats **sb)
 {
@@ -1748,11 +1752,12 @@ stats_pair(struct tconf *ta, struct tconf *tb, struct stats **sa,
 		assert_non_null(*sa);
 		assert_non_null(*sb);
 		if (time(NULL) == t)
-			return;
+			return (t);
 		stats_free(*sa);
 		stats_free(*sb);
 	}
 	fail_msg("no second held two stats_new()");
+	return (t);
 }
 
 /*
@@ -1782,9 +1787,8 @@ test_fold_slices(void **state)
 	tconf_init(&ta, ids, 3, 3);
 	tconf_init(&tb, ids, 3, 3);
 	ta.c.stats_interval = tb.c.stats_interval = 10;
-	t0 = time(NULL);
+	t0 = stats_pair(&ta, &tb, &sa, &sb);
 	b1 = (t0 / 10 + 1) * 10;
-	stats_pair(&ta, &tb, &sa, &sb);
 	ma = stats_map_new(sa, &ta.c, NULL);
 	mb = stats_map_new(sb, &tb.c, NULL);
 	wa = stats_worker(sa, 0);
@@ -1911,13 +1915,12 @@ test_close_slices(void **state)
 	}
 	tconf_init(&ta, ids, STATS_TEST_BOARDS, 3);
 	tconf_init(&tb, ids, STATS_TEST_BOARDS, 3);
-	t0 = time(NULL);
+	t0 = stats_pair(&ta, &tb, &sa, &sb);
 	localtime_r(&t0, &tm);
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
 	tm.tm_mday++;
 	tm.tm_isdst = -1;
 	midnight = mktime(&tm);
-	stats_pair(&ta, &tb, &sa, &sb);
 	ma = stats_map_new(sa, &ta.c, NULL);
 	mb = stats_map_new(sb, &tb.c, NULL);
 	wa = stats_worker(sa, 0);
@@ -2049,8 +2052,7 @@ test_close_no_dir(void **state)
 	tconf_init(&tb, ids, STATS_TEST_BOARDS, 3);
 	dirb = tb.c.stats_dir;
 	tb.c.stats_dir = NULL;
-	stats_pair(&ta, &tb, &sa, &sb);
-	t0 = time(NULL);
+	t0 = stats_pair(&ta, &tb, &sa, &sb);
 	localtime_r(&t0, &tm);
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
 	tm.tm_mday++;
