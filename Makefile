@@ -317,12 +317,14 @@ $(B)/hitbatch: tests/bench/hitbatch.c $(B)/qbench.o $(B)/libveilig.a
 	    $(LDLIBS)
 
 # The cache's cost per miss once full, in nanoseconds (tests/bench/README.md).
-$(B)/cachechurn: tests/bench/cachechurn.c $(B)/libveilig.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
+$(B)/cachechurn: tests/bench/cachechurn.c $(B)/qbench.o $(B)/libveilig.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/qbench.o $(B)/libveilig.a \
+	    $(LDLIBS)
 
 # The cache's table doublings while it fills, in microseconds.
-$(B)/cachegrow: tests/bench/cachegrow.c $(B)/libveilig.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libveilig.a $(LDLIBS)
+$(B)/cachegrow: tests/bench/cachegrow.c $(B)/qbench.o $(B)/libveilig.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/qbench.o $(B)/libveilig.a \
+	    $(LDLIBS)
 
 # A lookup in a domain table with an overlay against one compiled anew.
 $(B)/overlay: tests/bench/overlay.c $(B)/libveilig.a

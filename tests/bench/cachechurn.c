@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "qbench.h"
 #include "wire.h"
 
 #define T0	1000
@@ -38,41 +39,15 @@ static unsigned spread;
 static void
 make(uint64_t n, struct wire_query *q, uint8_t *ans, struct wire_scan *sc)
 {
-	uint8_t	pkt[192], *p;
-	char	label[64];
-	size_t	llen, qlen;
-	unsigned pad = 0;
+	char		label[64];
+	unsigned	pad = 0;
 
 	/* A length from the name's number, scattered (Knuth's multiplier). */
 	if (spread != 0)
 		pad = (unsigned)(((n * 2654435761ULL) >> 16) % spread);
-	llen = (size_t)snprintf(label, sizeof label, "m%llu%.*s",
-	    (unsigned long long)n, (int)pad,
-	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
-	memset(pkt, 0, 12);
-	pkt[2] = 0x01;		/* RD */
-	pkt[5] = 1;		/* QDCOUNT */
-	p = pkt + 12;
-	*p++ = (uint8_t)llen;
-	memcpy(p, label, llen);
-	p += llen;
-	memcpy(p, "\005bench\004test\000\000\001\000\001", 16);
-	p += 16;
-	qlen = (size_t)(p - pkt);
-	if (wire_parse_query(pkt, qlen, q) != WIRE_OK)
-		errx(1, "query %llu", (unsigned long long)n);
-
-	/* The answer: the query, QR RA, one A record pointing at it. */
-	memcpy(ans, pkt, qlen);
-	ans[2] = 0x81;
-	ans[3] = 0x80;
-	ans[7] = 1;		/* ANCOUNT */
-	p = ans + qlen;
-	memcpy(p, "\300\014\000\001\000\001\000\000\016\020\000\004\012\000"
-	    "\000\001", 16);
-	p += 16;
-	if (wire_scan(ans, (size_t)(p - ans), sc) != 0)
-		errx(1, "answer %llu", (unsigned long long)n);
+	snprintf(label, sizeof label, "m%llu%.*s", (unsigned long long)n,
+	    (int)pad, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+	qbench_pair(label, q, ans, sc);
 }
 
 /* One miss: the lookup, then the insert of the answer. */

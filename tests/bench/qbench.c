@@ -1,6 +1,7 @@
 /*
  * qbench.c: the temporary directory and the silent transport of the
- * in-process query benches (qbench.h).
+ * in-process query benches, and the made-up answers of the cache
+ * benches (qbench.h).
  */
 #include <sys/stat.h>
 
@@ -8,6 +9,7 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "qbench.h"
 
@@ -94,3 +96,38 @@ qbench_release(struct query *q)
 
 const struct query_transport qbench_tp = { 1, qbench_alive, qbench_send,
 	qbench_release };
+
+void
+qbench_pair(const char *label, struct wire_query *q, uint8_t *ans,
+    struct wire_scan *sc)
+{
+	uint8_t	pkt[192], *p;
+	size_t	llen = strlen(label), qlen;
+
+	if (llen == 0 || llen > 63)
+		errx(1, "label %s", label);
+	memset(pkt, 0, 12);
+	pkt[2] = 0x01;		/* RD */
+	pkt[5] = 1;		/* QDCOUNT */
+	p = pkt + 12;
+	*p++ = (uint8_t)llen;
+	memcpy(p, label, llen);
+	p += llen;
+	memcpy(p, "\005bench\004test\000\000\001\000\001", 16);
+	p += 16;
+	qlen = (size_t)(p - pkt);
+	if (wire_parse_query(pkt, qlen, q) != WIRE_OK)
+		errx(1, "query %s", label);
+
+	/* The answer: the query, QR RA, one A record pointing at it. */
+	memcpy(ans, pkt, qlen);
+	ans[2] = 0x81;
+	ans[3] = 0x80;
+	ans[7] = 1;		/* ANCOUNT */
+	p = ans + qlen;
+	memcpy(p, "\300\014\000\001\000\001\000\000\016\020\000\004\012\000"
+	    "\000\001", 16);
+	p += 16;
+	if (wire_scan(ans, (size_t)(p - ans), sc) != 0)
+		errx(1, "answer %s", label);
+}

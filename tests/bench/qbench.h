@@ -1,7 +1,8 @@
 /*
  * qbench.h: what the in-process query benches (hitpath, hitbatch,
  * boardpath) share: a temporary directory for their configuration and
- * lists, and a transport that sends nothing. Every function exits with
+ * lists, and a transport that sends nothing; and the cache benches
+ * (cachechurn, cachegrow) a query and its answer made up. Every function exits with
  * a message on failure: a bench that cannot set itself up measures
  * nothing.
  */
@@ -20,5 +21,12 @@ void	qbench_rmdir(void);
 
 /* Every query is answered at once: no late answers, nothing sent. */
 extern const struct query_transport qbench_tp;
+
+/*
+ * The query for LABEL.bench.test (A, RD) parsed into *q, and its answer
+ * (QR RA, one A record; at most 256 octets) into ans, scanned into *sc.
+ */
+void	qbench_pair(const char *label, struct wire_query *q, uint8_t *ans,
+	    struct wire_scan *sc);
 
 #endif /* QBENCH_H */
