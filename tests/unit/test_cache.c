@@ -1025,7 +1025,7 @@ test_cache_grow_spread(void **state)
  * Threads filling one cache, each with names of its own: the shards'
  * tables double while other threads' doublings hold the cache's one
  * scratch table (cache_grow()), which each must find all zero, and
- * while the huge pages their tables share are collapsed (cache_huge()).
+ * while the huge pages their tables share are advised (cache_huge()).
  * 4 threads of 64,000 names over the 64 shards of a 64 MiB cache, some
  * 4,000 a shard: 128 slots to 8,192 or 16,384 (the most such a shard
  * may need, 128 KiB of the 2 MiB huge pages its neighbours' share),
