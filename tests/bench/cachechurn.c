@@ -73,22 +73,6 @@ miss(struct cache *c, uint64_t n)
 	cache_insert(c, &q, ans, &sc, T0, 0, 0);
 }
 
-/* Nanoseconds from a to b. */
-static double
-elapsed(const struct timespec *a, const struct timespec *b)
-{
-	return ((double)(b->tv_sec - a->tv_sec) * 1e9 +
-	    (double)(b->tv_nsec - a->tv_nsec));
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	double	x = *(const double *)a, y = *(const double *)b;
-
-	return (x < y ? -1 : x > y);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -132,13 +116,13 @@ main(int argc, char **argv)
 			miss(c, n++);
 		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		ns[r] = elapsed(&t0, &t1) / (double)misses;
-		cpu[r] = elapsed(&c0, &c1) / (double)misses;
+		ns[r] = qbench_ns(&t0, &t1) / (double)misses;
+		cpu[r] = qbench_ns(&c0, &c1) / (double)misses;
 		printf("round %d: %.1f ns per miss, %.1f ns CPU\n", r, ns[r],
 		    cpu[r]);
 	}
-	qsort(ns, (size_t)rounds, sizeof ns[0], cmp);
-	qsort(cpu, (size_t)rounds, sizeof cpu[0], cmp);
+	qsort(ns, (size_t)rounds, sizeof ns[0], qbench_cmp_double);
+	qsort(cpu, (size_t)rounds, sizeof cpu[0], qbench_cmp_double);
 	printf("median %.1f ns per miss (%.1f-%.1f)\n", ns[rounds / 2], ns[0],
 	    ns[rounds - 1]);
 	printf("median %.1f ns CPU per miss (%.1f-%.1f)\n", cpu[rounds / 2],

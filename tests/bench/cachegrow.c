@@ -43,22 +43,6 @@ make(uint64_t n, struct wire_query *q, uint8_t *ans, struct wire_scan *sc)
 	qbench_pair(label, q, ans, sc);
 }
 
-/* Nanoseconds from a to b. */
-static double
-elapsed(const struct timespec *a, const struct timespec *b)
-{
-	return ((double)(b->tv_sec - a->tv_sec) * 1e9 +
-	    (double)(b->tv_nsec - a->tv_nsec));
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	double	x = *(const double *)a, y = *(const double *)b;
-
-	return (x < y ? -1 : x > y);
-}
-
 /* The KiB of the line of file that starts with key ("VmHWM:"), or 0. */
 static long
 proc_kib(const char *file, const char *key)
@@ -126,7 +110,7 @@ main(int argc, char **argv)
 			if ((slots = st.slots) == was)
 				continue;
 			/* One shard doubled: to slots - was slots. */
-			ns = elapsed(&t0, &t1);
+			ns = qbench_ns(&t0, &t1);
 			size = (size_t)(slots - was) * 2;
 			all[r] += ns;
 			ndbl++;
@@ -141,8 +125,8 @@ main(int argc, char **argv)
 		if (st.evictions != 0)
 			warnx("round %d: %llu evictions: the cache was full",
 			    r, (unsigned long long)st.evictions);
-		fill[r] = elapsed(&c0, &c1) / 1e6;
-		qsort(last, nlast, sizeof last[0], cmp);
+		fill[r] = qbench_ns(&c0, &c1) / 1e6;
+		qsort(last, nlast, sizeof last[0], qbench_cmp_double);
 		med[r] = nlast > 0 ? last[nlast / 2] / 1e3 : 0;
 		top[r] = nlast > 0 ? last[nlast - 1] / 1e3 : 0;
 		all[r] /= 1e6;
@@ -157,10 +141,10 @@ main(int argc, char **argv)
 		    proc_kib("/proc/self/smaps_rollup", "AnonHugePages:"));
 		cache_free(c);
 	}
-	qsort(all, (size_t)rounds, sizeof all[0], cmp);
-	qsort(med, (size_t)rounds, sizeof med[0], cmp);
-	qsort(top, (size_t)rounds, sizeof top[0], cmp);
-	qsort(fill, (size_t)rounds, sizeof fill[0], cmp);
+	qsort(all, (size_t)rounds, sizeof all[0], qbench_cmp_double);
+	qsort(med, (size_t)rounds, sizeof med[0], qbench_cmp_double);
+	qsort(top, (size_t)rounds, sizeof top[0], qbench_cmp_double);
+	qsort(fill, (size_t)rounds, sizeof fill[0], qbench_cmp_double);
 	printf("medians: doublings %.1f ms in all (%.1f-%.1f), the last "
 	    "size's median %.0f us (%.0f-%.0f), largest %.0f us (%.0f-%.0f), "
 	    "fill %.0f ms CPU (%.0f-%.0f)\n", all[rounds / 2], all[0],

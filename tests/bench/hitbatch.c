@@ -229,14 +229,6 @@ run(struct query_ctx *qc, uint8_t (*pkts)[PKT], const size_t *lens,
 	    (double)(t1.tv_nsec - t0.tv_nsec)) / (double)n);
 }
 
-static int
-cmp(const void *a, const void *b)
-{
-	double	x = *(const double *)a, y = *(const double *)b;
-
-	return ((x > y) - (x < y));
-}
-
 int
 main(int argc, char **argv)
 {
@@ -306,9 +298,10 @@ main(int argc, char **argv)
 	}
 	for (way = 0; way < 2; way++) {
 		memcpy(sorted[way], ns[way], rounds * sizeof ns[0][0]);
-		qsort(sorted[way], rounds, sizeof sorted[0][0], cmp);
+		qsort(sorted[way], rounds, sizeof sorted[0][0],
+		    qbench_cmp_double);
 	}
-	qsort(ratio, rounds, sizeof ratio[0], cmp);
+	qsort(ratio, rounds, sizeof ratio[0], qbench_cmp_double);
 	printf("%zu names, %zu blocked: median inline %.1f ns, ahead %.1f ns "
 	    "per %s; ahead/inline per round median %.3f (%.3f-%.3f)\n", n,
 	    nblocked, sorted[0][rounds / 2], sorted[1][rounds / 2],

@@ -131,3 +131,18 @@ qbench_pair(const char *label, struct wire_query *q, uint8_t *ans,
 	if (wire_scan(ans, (size_t)(p - ans), sc) != 0)
 		errx(1, "answer %s", label);
 }
+
+double
+qbench_ns(const struct timespec *a, const struct timespec *b)
+{
+	return ((double)(b->tv_sec - a->tv_sec) * 1e9 +
+	    (double)(b->tv_nsec - a->tv_nsec));
+}
+
+int
+qbench_cmp_double(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return ((x > y) - (x < y));
+}

@@ -29,4 +29,10 @@ extern const struct query_transport qbench_tp;
 void	qbench_pair(const char *label, struct wire_query *q, uint8_t *ans,
 	    struct wire_scan *sc);
 
+/* Nanoseconds from a to b. */
+double	qbench_ns(const struct timespec *a, const struct timespec *b);
+
+/* qsort(3)'s comparison of two doubles, ascending. */
+int	qbench_cmp_double(const void *a, const void *b);
+
 #endif /* QBENCH_H */

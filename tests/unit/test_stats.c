@@ -1888,6 +1888,22 @@ closes_feed(struct stats_worker *w, const struct stats_map *m, size_t n,
 		ask(w, m, (int)i, c, "www.example.nl", 1, STATS_CACHE, -1, 0);
 }
 
+/* Two configurations of the same STATS_TEST_BOARDS boards, b00 to b39. */
+static void
+closes_tconfs(struct tconf *ta, struct tconf *tb)
+{
+	char		 idbuf[STATS_TEST_BOARDS][8];
+	const char	*ids[STATS_TEST_BOARDS];
+	size_t		 i;
+
+	for (i = 0; i < STATS_TEST_BOARDS; i++) {
+		snprintf(idbuf[i], sizeof idbuf[i], "b%02zu", i);
+		ids[i] = idbuf[i];
+	}
+	tconf_init(ta, ids, STATS_TEST_BOARDS, 3);
+	tconf_init(tb, ids, STATS_TEST_BOARDS, 3);
+}
+
 /*
  * An interval's and a day's close in slices (16 boards a batch) write
  * what the close at once writes: 40 boards, local midnight met by a
@@ -1897,24 +1913,16 @@ closes_feed(struct stats_worker *w, const struct stats_map *m, size_t n,
 static void
 test_close_slices(void **state)
 {
-	static char		 idbuf[STATS_TEST_BOARDS][8];
-	const char		*ids[STATS_TEST_BOARDS];
 	struct tconf		 ta, tb;
 	struct stats		*sa, *sb;
 	struct stats_map	*ma, *mb;
 	struct stats_worker	*wa, *wb;
 	struct tm		 tm;
 	json_t			*a;
-	size_t			 i;
 	time_t			 t0, midnight;
 
 	(void)state;
-	for (i = 0; i < STATS_TEST_BOARDS; i++) {
-		snprintf(idbuf[i], sizeof idbuf[i], "b%02zu", i);
-		ids[i] = idbuf[i];
-	}
-	tconf_init(&ta, ids, STATS_TEST_BOARDS, 3);
-	tconf_init(&tb, ids, STATS_TEST_BOARDS, 3);
+	closes_tconfs(&ta, &tb);
 	t0 = stats_pair(&ta, &tb, &sa, &sb);
 	localtime_r(&t0, &tm);
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
@@ -2030,8 +2038,6 @@ records_counted(struct stats *st)
 static void
 test_close_no_dir(void **state)
 {
-	static char		 idbuf[STATS_TEST_BOARDS][8];
-	const char		*ids[STATS_TEST_BOARDS];
 	struct tconf		 ta, tb;
 	struct stats		*sa, *sb;
 	struct stats_map	*ma, *mb;
@@ -2039,17 +2045,11 @@ test_close_no_dir(void **state)
 	struct tm		 tm;
 	json_t			*a, *b, *o, *top;
 	char			*dirb;
-	size_t			 i;
 	unsigned		 c;
 	time_t			 t0, t1, midnight;
 
 	(void)state;
-	for (i = 0; i < STATS_TEST_BOARDS; i++) {
-		snprintf(idbuf[i], sizeof idbuf[i], "b%02zu", i);
-		ids[i] = idbuf[i];
-	}
-	tconf_init(&ta, ids, STATS_TEST_BOARDS, 3);
-	tconf_init(&tb, ids, STATS_TEST_BOARDS, 3);
+	closes_tconfs(&ta, &tb);
 	dirb = tb.c.stats_dir;
 	tb.c.stats_dir = NULL;
 	t0 = stats_pair(&ta, &tb, &sa, &sb);
