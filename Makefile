@@ -72,7 +72,7 @@ LIB_SRCS	= src/log.c src/wire.c src/cache.c src/conf.c src/snapshot.c \
 		  src/inflight.c src/query.c src/siphash.c src/hll.c src/kanon.c \
 		  src/site.c src/stats.c src/statsfile.c src/metrics.c src/priv.c \
 		  src/quota.c src/rrl.c src/live.c src/memo.c src/report_fmt.c \
-		  src/report_date.c src/huge.c src/randbuf.c
+		  src/report_date.c src/huge.c src/randbuf.c src/jsonw.c
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(B)/%.o)
 UNIT_TESTS	= $(patsubst tests/unit/%.c,$(B)/%,$(wildcard tests/unit/test_*.c))
 

@@ -60,6 +60,7 @@
 #include "geo.h"
 #include "hll.h"
 #include "huge.h"
+#include "jsonw.h"
 #include "kanon.h"
 #include "log.h"
 #include "metrics.h"
@@ -444,9 +445,8 @@ struct stats_up {
 
 /* An interval's or day's records, in memory until written at once. */
 struct stats_out {
-	FILE	*f;
-	char	*buf;
-	size_t	 len;
+	int		on;		/* records wanted (stats.dir) */
+	struct jsonw	w;
 };
 
 /*
@@ -553,6 +553,9 @@ struct stats {
 	uint64_t		 write_errors;
 	time_t			 last_write;
 	uint64_t		 lines;
+	/* the buckets' bounds as a record writes them, made once */
+	char			 le[192];
+	size_t			 lelen;
 	/*
 	 * The main thread's time in stats_tick(), [0] the fold (every
 	 * second), [1] an interval's or day's close: latency buckets and
@@ -1653,6 +1656,34 @@ stats_pslabs_free(struct stats *st)
 	st->pfree = NULL;
 }
 
+/*
+ * The buckets' bounds, numbers then "+Inf", as a record's histograms
+ * write them: made once, rather than 15 printf()s for each record.
+ */
+static int
+stats_le_make(struct stats *st)
+{
+	struct jsonw	w;
+	size_t		i;
+	int		r = -1;
+
+	memset(&w, 0, sizeof w);
+	jsonw_begin(&w);
+	jsonw_open(&w, NULL, '[');
+	for (i = 0; i < STATS_NBUCKETS - 1; i++)
+		jsonw_real(&w, NULL, stats_bucket_le[i]);
+	jsonw_string(&w, NULL, "+Inf");
+	jsonw_close(&w, ']');
+	/* Less its newline. */
+	if (jsonw_end(&w) == 0 && w.len - 1 <= sizeof st->le) {
+		st->lelen = w.len - 1;
+		memcpy(st->le, w.buf, st->lelen);
+		r = 0;
+	}
+	jsonw_clear(&w);
+	return (r);
+}
+
 struct stats *
 stats_new(const struct conf *conf, unsigned nworkers, char **cause)
 {
@@ -1680,7 +1711,7 @@ stats_new(const struct conf *conf, unsigned nworkers, char **cause)
 	}
 	/* Category 0 is "other": where names go when numbers run out. */
 	st->cats[0] = strdup("other");
-	if (st->cats[0] == NULL)
+	if (st->cats[0] == NULL || stats_le_make(st) == -1)
 		goto nomem;
 	st->ncats = 1;
 	siphash_key_random(&st->day_key);
@@ -1720,11 +1751,7 @@ stats_free(struct stats *st)
 	if (st == NULL)
 		return;
 	/* A close cut short: its records are not written. */
-	if (st->cur.close && st->cur.closing != STATS_CL_NONE &&
-	    st->cur.out.f != NULL) {
-		fclose(st->cur.out.f);
-		free(st->cur.out.buf);
-	}
+	jsonw_clear(&st->cur.out.w);
 	for (i = 0; st->workers != NULL && i < st->nworkers; i++) {
 		if (st->workers[i] == NULL)
 			continue;
@@ -2662,7 +2689,9 @@ stats_json_sites(const struct stats *st, json_t *o, struct kanon *t,
 
 /*
  * The record of board b for period p (an interval, or with day the day
- * part); an interval's named sites go into the day's table too. clients
+ * part) as jansson objects: how the close built it until 2026-12, kept
+ * as stats_records_pair()'s reference. An interval's named sites go into
+ * dayp's table too (the day's, or NULL). clients
  * is the estimate of p's sketch, clients_day (an interval's record) of
  * the day's: the caller has them, and a count is a pass over 4096
  * registers, for every board at every interval's end.
@@ -2670,7 +2699,7 @@ stats_json_sites(const struct stats *st, json_t *o, struct kanon *t,
 static json_t *
 stats_json_board(struct stats *st, struct stats_board *b,
     struct stats_period *p, int day, uint64_t clients, uint64_t clients_day,
-    time_t start, time_t end)
+    time_t start, time_t end, struct stats_period *dayp)
 {
 	json_t	*o;
 
@@ -2690,7 +2719,7 @@ stats_json_board(struct stats *st, struct stats_board *b,
 		json_object_set_new(o, "intervals", json_integer(
 		    p->intervals));
 	} else
-		stats_json_sites(st, o, p->sites, st->top, 0, 0, b->day,
+		stats_json_sites(st, o, p->sites, st->top, 0, 0, dayp,
 		    &st->day_budget);
 	return (o);
 }
@@ -2779,9 +2808,229 @@ stats_json_upstream(const struct stats *st, const struct stats_up *u,
 	return (o);
 }
 
-/* Append o as one line to f, and free it. */
+/* ---- main: records, as the close writes them ---- */
+
+/*
+ * The same records as stats_json_*() above, written with jsonw.c straight
+ * into the close's buffer: at 10,000 boards the jansson objects of every
+ * board's record were most of an interval's close (tests/bench/README.md,
+ * "The close's records without jansson"). Members in the same order;
+ * stats_records_pair() has both write the same records for the tests.
+ */
+
+/* Member key: an object of the non-zero counts v[i] named names[i]. */
 static void
-stats_line(struct stats *st, FILE *f, json_t *o)
+stats_rec_named(struct jsonw *w, const char *key, const uint64_t *v,
+    const char *const *names, size_t n)
+{
+	size_t	i;
+
+	jsonw_open(w, key, '{');
+	for (i = 0; i < n; i++)
+		if (v[i] != 0 && names[i] != NULL)
+			jsonw_int(w, names[i], (int64_t)v[i]);
+	jsonw_close(w, '}');
+}
+
+/* Member key: an array of n counts. */
+static void
+stats_rec_array(struct jsonw *w, const char *key, const uint64_t *v,
+    size_t n)
+{
+	size_t	i;
+
+	jsonw_open(w, key, '[');
+	for (i = 0; i < n; i++)
+		jsonw_int(w, NULL, (int64_t)v[i]);
+	jsonw_close(w, ']');
+}
+
+/* Start a record with the fields every record starts with, in order. */
+static void
+stats_rec_head(const struct stats *st, struct jsonw *w, const char *type,
+    time_t start, time_t end)
+{
+	char	buf[64];
+
+	jsonw_begin(w);
+	jsonw_open(w, NULL, '{');
+	jsonw_int(w, "v", STATS_VERSION);
+	jsonw_string(w, "type", type);
+	jsonw_string(w, "node", st->node != NULL ? st->node : "?");
+	jsonw_string(w, "start", stats_iso(start, buf, sizeof buf));
+	jsonw_string(w, "end", stats_iso(end, buf, sizeof buf));
+	jsonw_int(w, "seconds", (int64_t)(end - start));
+}
+
+/* End the record: 0, or -1 when it was dropped (no memory). */
+static int
+stats_rec_end(struct jsonw *w)
+{
+	jsonw_close(w, '}');
+	return (jsonw_end(w));
+}
+
+/* The counts of a board's record (queries to latency). */
+static void
+stats_rec_counts(const struct stats *st, struct jsonw *w,
+    const struct stats_counts *c)
+{
+	unsigned	i;
+
+	jsonw_int(w, "queries", (int64_t)stats_queries(c));
+	stats_rec_named(w, "qtype", c->qtype, stats_qtype_names,
+	    STATS_NQTYPES);
+	stats_rec_named(w, "rcode", c->rcode, stats_rcode_names,
+	    STATS_NRCODES);
+	/* Every answer kind is there, zero or not: a fixed set, in order. */
+	jsonw_open(w, "answers", '{');
+	for (i = 0; i < STATS_NANSWERS; i++)
+		jsonw_int(w, stats_answer_names[i], (int64_t)c->answer[i]);
+	jsonw_close(w, '}');
+	stats_rec_named(w, "blocked", c->cat, (const char *const *)st->cats,
+	    st->ncats);
+	jsonw_int(w, "safe_search", (int64_t)c->safe_search);
+	stats_rec_named(w, "limited", c->limited, stats_limit_names,
+	    STATS_NLIMITS);
+	jsonw_open(w, "latency", '{');
+	jsonw_raw(w, "le", st->le, st->lelen);
+	stats_rec_array(w, "cache", c->lat[0], STATS_NBUCKETS);
+	stats_rec_array(w, "forwarded", c->lat[1], STATS_NBUCKETS);
+	jsonw_close(w, '}');
+}
+
+/* The named sites of a table as top_blocked, and the hidden ones. */
+static void
+stats_rec_sites(const struct stats *st, struct jsonw *w, struct kanon *t,
+    size_t top, uint64_t more_hidden, int day, struct stats_period *dayp,
+    struct kanon_budget *budget)
+{
+	struct kanon_site	*v;
+	uint64_t		 hs, hc;
+	int			 n, i;
+
+	n = stats_sites_top(t, top, dayp, budget, &v, &hs, &hc);
+	jsonw_int(w, "k", st->k);
+	jsonw_open(w, "top_blocked", '[');
+	for (i = 0; i < n; i++) {
+		jsonw_open(w, NULL, '{');
+		jsonw_string(w, "site", v[i].site);
+		jsonw_string(w, "category", v[i].cat < st->ncats ?
+		    st->cats[v[i].cat] : "other");
+		jsonw_int(w, "count", (int64_t)v[i].count);
+		jsonw_int(w, "clients_at_least", st->k);
+		jsonw_close(w, '}');
+	}
+	jsonw_close(w, ']');
+	jsonw_open(w, "top_blocked_hidden", '{');
+	if (!day)
+		jsonw_int(w, "sites", (int64_t)hs);
+	jsonw_int(w, "count", (int64_t)(hc + more_hidden));
+	jsonw_close(w, '}');
+	free(v);
+}
+
+/* Board b's record, as stats_json_board()'s; 0, or -1 if dropped. */
+static int
+stats_rec_board(struct stats *st, struct jsonw *w, struct stats_board *b,
+    struct stats_period *p, int day, uint64_t clients, uint64_t clients_day,
+    time_t start, time_t end, struct stats_period *dayp)
+{
+	stats_rec_head(st, w, day ? "day" : "board", start, end);
+	jsonw_string(w, "board", b->id);
+	jsonw_string(w, "name", b->name);
+	stats_rec_counts(st, w, &p->c);
+	jsonw_int(w, "clients", (int64_t)clients);
+	if (!day && b->day != NULL)
+		jsonw_int(w, "clients_day", (int64_t)clients_day);
+	if (day) {
+		stats_rec_sites(st, w, p->sites, SIZE_MAX, p->hidden, 1,
+		    NULL, NULL);
+		jsonw_int(w, "intervals", p->intervals);
+	} else
+		stats_rec_sites(st, w, p->sites, st->top, 0, 0, dayp,
+		    &st->day_budget);
+	return (stats_rec_end(w));
+}
+
+/* The record of the queries of no board, as stats_json_outside()'s. */
+static int
+stats_rec_outside(const struct stats *st, struct jsonw *w,
+    const struct stats_ocounts *oc, const struct stats_asmap *am, int day,
+    time_t start, time_t end)
+{
+	char		code[16];
+	unsigned	i;
+
+	stats_rec_head(st, w, day ? "day-outside" : "outside", start, end);
+	jsonw_int(w, "queries", (int64_t)oc->queries);
+	jsonw_int(w, "refused", (int64_t)oc->refused);
+	stats_rec_named(w, "limited", oc->limited, stats_limit_names,
+	    STATS_NLIMITS);
+	if (st->have_cc) {
+		jsonw_open(w, "country", '{');
+		for (i = 0; i < STATS_NCC - 1; i++) {
+			if (oc->cc[i] == 0)
+				continue;
+			code[0] = (char)('A' + i / 26);
+			code[1] = (char)('A' + i % 26);
+			code[2] = '\0';
+			jsonw_int(w, code, (int64_t)oc->cc[i]);
+		}
+		if (oc->cc[STATS_NCC - 1] != 0)
+			jsonw_int(w, "unknown", (int64_t)oc->cc[STATS_NCC - 1]);
+		jsonw_close(w, '}');
+	}
+	if (st->have_asn) {
+		jsonw_open(w, "as", '{');
+		for (i = 0; i < STATS_AS_MAX; i++) {
+			if (am->asn[i] == 0)
+				continue;
+			snprintf(code, sizeof code, "%u", am->asn[i]);
+			jsonw_int(w, code, (int64_t)am->count[i]);
+		}
+		if (am->unknown != 0)
+			jsonw_int(w, "unknown", (int64_t)am->unknown);
+		if (am->other != 0)
+			jsonw_int(w, "other", (int64_t)am->other);
+		jsonw_close(w, '}');
+	}
+	return (stats_rec_end(w));
+}
+
+/* The record of an upstream, as stats_json_upstream()'s. */
+static int
+stats_rec_upstream(const struct stats *st, struct jsonw *w,
+    const struct stats_up *u, const struct stats_ucounts *c, int day,
+    time_t start, time_t end)
+{
+	stats_rec_head(st, w, day ? "day-upstream" : "upstream", start, end);
+	jsonw_string(w, "upstream", u->name);
+	jsonw_int(w, "queries", (int64_t)c->queries);
+	jsonw_int(w, "answers", (int64_t)c->answers);
+	jsonw_int(w, "timeouts", (int64_t)c->timeouts);
+	jsonw_int(w, "errors", (int64_t)c->errors);
+	jsonw_int(w, "mismatched", (int64_t)c->mismatched);
+	jsonw_int(w, "scrubbed", (int64_t)c->scrubbed);
+	jsonw_int(w, "tcp", (int64_t)c->tcp);
+	jsonw_open(w, "rtt", '{');
+	jsonw_raw(w, "le", st->le, st->lelen);
+	stats_rec_array(w, "counts", c->rtt, STATS_NBUCKETS);
+	jsonw_close(w, '}');
+	return (stats_rec_end(w));
+}
+
+/* A record written (r 0) counts as a line. */
+static void
+stats_rec_count(struct stats *st, int r)
+{
+	if (r == 0)
+		__atomic_add_fetch(&st->lines, 1, __ATOMIC_RELAXED);
+}
+
+/* The reference's record o dumped as a line into w; o freed. */
+static void
+stats_ref_line(struct jsonw *w, json_t *o)
 {
 	char	*line;
 
@@ -2791,11 +3040,78 @@ stats_line(struct stats *st, FILE *f, json_t *o)
 	json_decref(o);
 	if (line == NULL)
 		return;
-	/* json_dumps escapes every control character: one line each. */
-	fputs(line, f);
-	fputc('\n', f);
+	jsonw_begin(w);
+	jsonw_raw(w, NULL, line, strlen(line));
+	jsonw_end(w);
 	free(line);
-	__atomic_add_fetch(&st->lines, 1, __ATOMIC_RELAXED);
+}
+
+/* w's text as a string (the caller frees it), w cleared; NULL if none. */
+static char *
+stats_ref_text(struct jsonw *w)
+{
+	char	*s;
+
+	if ((s = malloc(w->len + 1)) != NULL) {
+		if (w->len > 0)
+			memcpy(s, w->buf, w->len);
+		s[w->len] = '\0';
+	}
+	jsonw_clear(w);
+	return (s);
+}
+
+int
+stats_records_pair(struct stats *st, time_t end, int day, char **ours,
+    char **ref)
+{
+	struct jsonw		 a, b;
+	struct stats_board	*bd;
+	struct stats_period	*p;
+	struct stats_ocounts	*oc = day ? &st->out_day : &st->out_ival;
+	struct stats_asmap	*am = day ? st->as_day : st->as_ival;
+	struct stats_ucounts	*c;
+	time_t			 start = day ? st->day_start : st->ival_start;
+	uint64_t		 n, dn;
+	size_t			 i;
+
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	/* As the close, less what it changes: no dayp, no counts moved. */
+	for (i = 0; i < st->nboards; i++) {
+		bd = st->boards[st->byid[i]];
+		if ((p = day ? bd->day : bd->ival) == NULL)
+			continue;
+		n = hll_count(&p->hll);
+		dn = !day && bd->day != NULL ? hll_count(&bd->day->hll) : 0;
+		(void)stats_rec_board(st, &a, bd, p, day, n, dn, start, end,
+		    NULL);
+		stats_ref_line(&b, stats_json_board(st, bd, p, day, n, dn,
+		    start, end, NULL));
+	}
+	if (oc->queries > 0) {
+		(void)stats_rec_outside(st, &a, oc, am, day, start, end);
+		stats_ref_line(&b, stats_json_outside(st, oc, am, day, start,
+		    end));
+	}
+	for (i = 0; i < st->nups; i++) {
+		c = day ? &st->ups[i].day : &st->ups[i].ival;
+		if (c->queries + c->mismatched == 0)
+			continue;
+		(void)stats_rec_upstream(st, &a, &st->ups[i], c, day, start,
+		    end);
+		stats_ref_line(&b, stats_json_upstream(st, &st->ups[i], c, day,
+		    start, end));
+	}
+	*ours = stats_ref_text(&a);
+	*ref = stats_ref_text(&b);
+	if (*ours == NULL || *ref == NULL) {
+		free(*ours);
+		free(*ref);
+		*ours = *ref = NULL;
+		return (-1);
+	}
+	return (0);
 }
 
 /* Write the lines in buf to the day file of t (day: the summaries). */
@@ -2822,8 +3138,8 @@ stats_write(struct stats *st, time_t t, int day, const char *buf,
  * and each upstream's. Their counts start anew.
  */
 static void
-stats_close_rest(struct stats *st, FILE *f, int day, time_t start,
-    time_t end)
+stats_close_rest(struct stats *st, struct stats_out *o, int day,
+    time_t start, time_t end)
 {
 	struct stats_ocounts	*oc = day ? &st->out_day : &st->out_ival;
 	struct stats_asmap	*am = day ? st->as_day : st->as_ival;
@@ -2831,43 +3147,34 @@ stats_close_rest(struct stats *st, FILE *f, int day, time_t start,
 	struct stats_up		*u;
 	size_t			 i;
 
-	if (f != NULL && oc->queries > 0)
-		stats_line(st, f, stats_json_outside(st, oc, am, day, start,
-		    end));
+	if (o->on && oc->queries > 0)
+		stats_rec_count(st, stats_rec_outside(st, &o->w, oc, am, day,
+		    start, end));
 	memset(oc, 0, sizeof *oc);
 	memset(am, 0, sizeof *am);
 	for (i = 0; i < st->nups; i++) {
 		u = &st->ups[i];
 		c = day ? &u->day : &u->ival;
-		if (f != NULL && c->queries + c->mismatched > 0)
-			stats_line(st, f, stats_json_upstream(st, u, c, day,
-			    start, end));
+		if (o->on && c->queries + c->mismatched > 0)
+			stats_rec_count(st, stats_rec_upstream(st, &o->w, u, c,
+			    day, start, end));
 		memset(c, 0, sizeof *c);
 	}
 }
 
 
 /*
- * Start the records of a close; -1 (said in the log) if no memory.
- * Without stats.dir there is nowhere to write them: o->f is NULL and the
- * close formats no record (with 10,000 boards most of an interval's
- * close, all of it on the main thread beside a worker: tests/bench/
+ * Start the records of a close. Without stats.dir there is nowhere to
+ * write them: o->on is 0 and the close formats no record (tests/bench/
  * README.md, "The boards' open loop"), but counts, merges and frees as
- * it does with one.
+ * it does with one. The buffer is allocated as the first record is
+ * written; out of memory, a record is dropped (jsonw.h).
  */
-static int
+static void
 stats_out_open(const struct stats *st, struct stats_out *o)
 {
-	o->f = NULL;
-	o->buf = NULL;
-	o->len = 0;
-	if (st->dir == NULL)
-		return (0);
-	if ((o->f = open_memstream(&o->buf, &o->len)) == NULL) {
-		log_warn("stats: open_memstream");
-		return (-1);
-	}
-	return (0);
+	memset(o, 0, sizeof *o);
+	o->on = st->dir != NULL;
 }
 
 /*
@@ -2875,8 +3182,8 @@ stats_out_open(const struct stats *st, struct stats_out *o)
  * interval's counts into the day's and the totals, and the period gone.
  */
 static void
-stats_close_ival_board(struct stats *st, FILE *f, struct stats_board *b,
-    time_t end)
+stats_close_ival_board(struct stats *st, struct stats_out *o,
+    struct stats_board *b, time_t end)
 {
 	struct kanon_site	*v;
 	uint64_t		 ic, dc, hs, hc;
@@ -2890,9 +3197,9 @@ stats_close_ival_board(struct stats *st, FILE *f, struct stats_board *b,
 	/* The sketches are main's alone: counted once, here. */
 	ic = hll_count(&b->ival->hll);
 	dc = b->day != NULL ? hll_count(&b->day->hll) : 0;
-	if (f != NULL)
-		stats_line(st, f, stats_json_board(st, b, b->ival, 0, ic, dc,
-		    st->ival_start, end));
+	if (o->on)
+		stats_rec_count(st, stats_rec_board(st, &o->w, b, b->ival, 0,
+		    ic, dc, st->ival_start, end, b->day));
 	else {
 		/* No record: only what the day's summary adds up. */
 		(void)stats_sites_top(b->ival->sites, st->top, b->day,
@@ -2920,11 +3227,9 @@ stats_close_ival_board(struct stats *st, FILE *f, struct stats_board *b,
 static void
 stats_close_ival_end(struct stats *st, struct stats_out *o, time_t end)
 {
-	stats_close_rest(st, o->f, 0, st->ival_start, end);
-	if (o->f != NULL)
-		fclose(o->f);
-	stats_write(st, st->ival_start, 0, o->buf, o->len);
-	free(o->buf);
+	stats_close_rest(st, o, 0, st->ival_start, end);
+	stats_write(st, st->ival_start, 0, o->w.buf, o->w.len);
+	jsonw_clear(&o->w);
 	st->day_intervals++;
 	st->ival_start = end;
 	st->ival_end = stats_boundary(st, end);
@@ -2938,24 +3243,23 @@ stats_close_interval(struct stats *st, time_t end)
 	struct stats_out	o;
 	size_t			i;
 
-	if (stats_out_open(st, &o) == -1)
-		return;
+	stats_out_open(st, &o);
 	/* Boards by id, so that a file reads in a stable order. */
 	for (i = 0; i < st->nboards; i++)
-		stats_close_ival_board(st, o.f, st->boards[st->byid[i]], end);
+		stats_close_ival_board(st, &o, st->boards[st->byid[i]], end);
 	stats_close_ival_end(st, &o, end);
 }
 
 /* Board b's summary of the day part (it ends at end) into f. */
 static void
-stats_close_day_board(struct stats *st, FILE *f, struct stats_board *b,
-    time_t end)
+stats_close_day_board(struct stats *st, struct stats_out *o,
+    struct stats_board *b, time_t end)
 {
 	if (b->day == NULL)
 		return;
-	if (f != NULL)
-		stats_line(st, f, stats_json_board(st, b, b->day, 1,
-		    hll_count(&b->day->hll), 0, st->day_start, end));
+	if (o->on)
+		stats_rec_count(st, stats_rec_board(st, &o->w, b, b->day, 1,
+		    hll_count(&b->day->hll), 0, st->day_start, end, NULL));
 	stats_period_free(st, b->day);
 	b->day = NULL;
 	pthread_mutex_lock(&st->lock);
@@ -2967,11 +3271,9 @@ stats_close_day_board(struct stats *st, FILE *f, struct stats_board *b,
 static void
 stats_close_day_end(struct stats *st, struct stats_out *o, time_t end)
 {
-	stats_close_rest(st, o->f, 1, st->day_start, end);
-	if (o->f != NULL)
-		fclose(o->f);
-	stats_write(st, st->day_start, 1, o->buf, o->len);
-	free(o->buf);
+	stats_close_rest(st, o, 1, st->day_start, end);
+	stats_write(st, st->day_start, 1, o->w.buf, o->w.len);
+	jsonw_clear(&o->w);
 	st->day_intervals = 0;
 	st->day_start = end;
 	st->day_end = stats_midnight(end, 1);
@@ -2986,10 +3288,9 @@ stats_close_day(struct stats *st, time_t end)
 	struct stats_out	o;
 	size_t			i;
 
-	if (stats_out_open(st, &o) == -1)
-		return;
+	stats_out_open(st, &o);
 	for (i = 0; i < st->nboards; i++)
-		stats_close_day_board(st, o.f, st->boards[st->byid[i]], end);
+		stats_close_day_board(st, &o, st->boards[st->byid[i]], end);
 	stats_close_day_end(st, &o, end);
 }
 
@@ -3053,7 +3354,10 @@ stats_tick_close_day(const struct stats *st, struct stats_cursor *c)
 {
 	c->closing = STATS_CL_DAY;
 	c->i = 0;
-	return (!c->newday || stats_out_open(st, &c->out) == -1);
+	if (!c->newday)
+		return (1);
+	stats_out_open(st, &c->out);
+	return (0);
 }
 
 /*
@@ -3088,8 +3392,7 @@ stats_tick_close(struct stats *st, uint64_t ns)
 			c->dend = c->end;
 		c->closing = STATS_CL_IVAL;
 		c->i = 0;
-		if (stats_out_open(st, &c->out) == -1)
-			done = stats_tick_close_day(st, c);
+		stats_out_open(st, &c->out);
 	}
 	while (!done) {
 		switch (c->closing) {
@@ -3098,7 +3401,7 @@ stats_tick_close(struct stats *st, uint64_t ns)
 			end = c->i + STATS_CLOSE_BATCH < st->nboards ?
 			    c->i + STATS_CLOSE_BATCH : st->nboards;
 			for (; c->i < end; c->i++)
-				stats_close_ival_board(st, c->out.f,
+				stats_close_ival_board(st, &c->out,
 				    st->boards[st->byid[c->i]], c->end);
 			if (c->i < st->nboards)
 				break;
@@ -3109,7 +3412,7 @@ stats_tick_close(struct stats *st, uint64_t ns)
 			end = c->i + STATS_CLOSE_BATCH < st->nboards ?
 			    c->i + STATS_CLOSE_BATCH : st->nboards;
 			for (; c->i < end; c->i++)
-				stats_close_day_board(st, c->out.f,
+				stats_close_day_board(st, &c->out,
 				    st->boards[st->byid[c->i]], c->dend);
 			if (c->i < st->nboards)
 				break;

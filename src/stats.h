@@ -223,6 +223,17 @@ uint64_t	 stats_tick_budget(const struct stats *, uint64_t since);
  */
 void		 stats_flush(struct stats *, time_t now, int end_day);
 
+/*
+ * For the tests (test_stats_records.c): the records a close at end would
+ * write now, each board's of the open interval (with day, of the day
+ * part), the outside's and the upstreams', as the close writes them into
+ * *ours and as json_dumps() wrote the jansson objects the close built
+ * until 2026-12 into *ref. Nothing is counted, moved or freed. 0, or -1
+ * out of memory; the caller frees both strings.
+ */
+int		 stats_records_pair(struct stats *, time_t end, int day,
+		    char **ours, char **ref);
+
 /* When the next tick is due, in microseconds from now (aligned to the
    second, so that intervals end close to their boundary). */
 long		 stats_tick_usec(void);
