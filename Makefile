@@ -122,6 +122,13 @@ $(B)/test_report_%: tests/unit/test_report_%.c $(B)/libreport.a
 $(B)/tdir.o: tests/unit/tdir.c tests/unit/tdir.h | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+# The close's records read back by veilig-report's parser as well.
+$(B)/test_stats_records: tests/unit/test_stats_records.c $(B)/tdir.o \
+    $(B)/libveilig.a $(B)/libreport.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wl,--wrap=fstat -o $@ $< $(B)/tdir.o \
+	    $(B)/libveilig.a $(B)/libreport.a $(LDLIBS) $(REPORT_LIBS) \
+	    -lcmocka
+
 # The modules' fstat(2) goes through tdir.c's (tdir_change_on_read()).
 $(B)/test_%: tests/unit/test_%.c $(B)/tdir.o $(B)/libveilig.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Wl,--wrap=fstat -o $@ $< $(B)/tdir.o \
