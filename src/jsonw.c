@@ -38,6 +38,19 @@ fail:
 	return (-1);
 }
 
+/* Whether s[0..len) is printable ASCII but '"' and '\\': no escape. */
+static int
+jsonw_plain(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e || p[i] == '"' || p[i] == '\\')
+			return (0);
+	return (1);
+}
+
 /* Append n octets of s. */
 static void
 jsonw_put(struct jsonw *w, const char *s, size_t n)
@@ -159,11 +172,28 @@ jsonw_quote(struct jsonw *w, const char *s, size_t len)
 static int
 jsonw_member(struct jsonw *w, const char *key)
 {
-	size_t	klen = 0;
+	size_t	 klen = 0;
+	char	*o;
 
 	if (w->failed)
 		return (-1);
-	if (key != NULL && !jsonw_utf8(key, klen = strlen(key)))
+	if (key != NULL && jsonw_plain(key, klen = strlen(key))) {
+		/* Most keys: the record's own, in one copy. */
+		if (jsonw_reserve(w, klen + 4) == -1)
+			return (-1);
+		o = w->buf + w->len;
+		if (w->more & (1U << w->depth))
+			*o++ = ',';
+		*o++ = '"';
+		memcpy(o, key, klen);
+		o += klen;
+		*o++ = '"';
+		*o++ = ':';
+		w->len = (size_t)(o - w->buf);
+		w->more |= 1U << w->depth;
+		return (0);
+	}
+	if (key != NULL && !jsonw_utf8(key, klen))
 		return (-1);
 	if (w->more & (1U << w->depth))
 		jsonw_put(w, ",", 1);
@@ -287,13 +317,24 @@ jsonw_real(struct jsonw *w, const char *key, double v)
 int
 jsonw_string(struct jsonw *w, const char *key, const char *s)
 {
-	size_t	len;
+	size_t	 len;
+	int	 plain;
 
-	if (w->failed || s == NULL || !jsonw_utf8(s, len = strlen(s)))
+	if (w->failed || s == NULL)
+		return (-1);
+	len = strlen(s);
+	if (!(plain = jsonw_plain(s, len)) && !jsonw_utf8(s, len))
 		return (-1);
 	if (jsonw_member(w, key) == -1)
 		return (-1);
-	jsonw_quote(w, s, len);
+	if (!plain)
+		jsonw_quote(w, s, len);
+	else if (jsonw_reserve(w, len + 2) == 0) {
+		w->buf[w->len++] = '"';
+		memcpy(w->buf + w->len, s, len);
+		w->len += len;
+		w->buf[w->len++] = '"';
+	}
 	return (w->failed ? -1 : 0);
 }
 
@@ -302,4 +343,15 @@ jsonw_raw(struct jsonw *w, const char *key, const char *text, size_t len)
 {
 	if (jsonw_member(w, key) == 0)
 		jsonw_put(w, text, len);
+}
+
+void
+jsonw_members(struct jsonw *w, const char *text, size_t len)
+{
+	if (w->failed || len == 0)
+		return;
+	if (w->more & (1U << w->depth))
+		jsonw_put(w, ",", 1);
+	w->more |= 1U << w->depth;
+	jsonw_put(w, text, len);
 }

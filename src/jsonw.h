@@ -69,6 +69,12 @@ int	jsonw_string(struct jsonw *, const char *key, const char *s);
 void	jsonw_raw(struct jsonw *, const char *key, const char *text,
 	    size_t len);
 
+/*
+ * Members already written as JSON ("a":1,"b":2: no braces), such as the
+ * fields every record of a close starts with, written once.
+ */
+void	jsonw_members(struct jsonw *, const char *text, size_t len);
+
 /* Whether s, of len octets, is UTF-8 as RFC 3629 says (jansson's test). */
 int	jsonw_utf8(const char *s, size_t len);
 

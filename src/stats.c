@@ -443,10 +443,22 @@ struct stats_up {
 	time_t			 last_fail;	/* of the last timeout */
 };
 
+/*
+ * The fields every record of a close starts with (stats_rec_head()),
+ * the same for each board's: written once a close and type, copied after.
+ */
+struct stats_head {
+	const char	*type;		/* NULL: none yet */
+	time_t		 start, end;
+	size_t		 len;
+	char		 text[512];
+};
+
 /* An interval's or day's records, in memory until written at once. */
 struct stats_out {
-	int		on;		/* records wanted (stats.dir) */
-	struct jsonw	w;
+	int			on;	/* records wanted (stats.dir) */
+	struct jsonw		w;
+	struct stats_head	head;
 };
 
 /*
@@ -2845,21 +2857,41 @@ stats_rec_array(struct jsonw *w, const char *key, const uint64_t *v,
 	jsonw_close(w, ']');
 }
 
-/* Start a record with the fields every record starts with, in order. */
+/*
+ * Start a record in o with the fields every record starts with, in
+ * order; the last type's are copied (two local times and their
+ * formatting were a sixth of a board's record).
+ */
 static void
-stats_rec_head(const struct stats *st, struct jsonw *w, const char *type,
-    time_t start, time_t end)
+stats_rec_head(const struct stats *st, struct stats_out *o,
+    const char *type, time_t start, time_t end)
 {
-	char	buf[64];
+	struct stats_head	*hd = &o->head;
+	struct jsonw		*w = &o->w;
+	char			 buf[64];
+	size_t			 from;
 
 	jsonw_begin(w);
 	jsonw_open(w, NULL, '{');
+	if (hd->type == type && hd->start == start && hd->end == end) {
+		jsonw_members(w, hd->text, hd->len);
+		return;
+	}
+	from = w->len;
 	jsonw_int(w, "v", STATS_VERSION);
 	jsonw_string(w, "type", type);
 	jsonw_string(w, "node", st->node != NULL ? st->node : "?");
 	jsonw_string(w, "start", stats_iso(start, buf, sizeof buf));
 	jsonw_string(w, "end", stats_iso(end, buf, sizeof buf));
 	jsonw_int(w, "seconds", (int64_t)(end - start));
+	hd->type = NULL;
+	if (!w->failed && w->len - from <= sizeof hd->text) {
+		memcpy(hd->text, w->buf + from, w->len - from);
+		hd->len = w->len - from;
+		hd->type = type;
+		hd->start = start;
+		hd->end = end;
+	}
 }
 
 /* End the record: 0, or -1 when it was dropped (no memory). */
@@ -2932,11 +2964,14 @@ stats_rec_sites(const struct stats *st, struct jsonw *w, struct kanon *t,
 
 /* Board b's record, as stats_json_board()'s; 0, or -1 if dropped. */
 static int
-stats_rec_board(struct stats *st, struct jsonw *w, struct stats_board *b,
-    struct stats_period *p, int day, uint64_t clients, uint64_t clients_day,
-    time_t start, time_t end, struct stats_period *dayp)
+stats_rec_board(struct stats *st, struct stats_out *o,
+    struct stats_board *b, struct stats_period *p, int day, uint64_t clients,
+    uint64_t clients_day, time_t start, time_t end,
+    struct stats_period *dayp)
 {
-	stats_rec_head(st, w, day ? "day" : "board", start, end);
+	struct jsonw	*w = &o->w;
+
+	stats_rec_head(st, o, day ? "day" : "board", start, end);
 	jsonw_string(w, "board", b->id);
 	jsonw_string(w, "name", b->name);
 	stats_rec_counts(st, w, &p->c);
@@ -2955,14 +2990,15 @@ stats_rec_board(struct stats *st, struct jsonw *w, struct stats_board *b,
 
 /* The record of the queries of no board, as stats_json_outside()'s. */
 static int
-stats_rec_outside(const struct stats *st, struct jsonw *w,
+stats_rec_outside(const struct stats *st, struct stats_out *o,
     const struct stats_ocounts *oc, const struct stats_asmap *am, int day,
     time_t start, time_t end)
 {
-	char		code[16];
-	unsigned	i;
+	struct jsonw	*w = &o->w;
+	char		 code[16];
+	unsigned	 i;
 
-	stats_rec_head(st, w, day ? "day-outside" : "outside", start, end);
+	stats_rec_head(st, o, day ? "day-outside" : "outside", start, end);
 	jsonw_int(w, "queries", (int64_t)oc->queries);
 	jsonw_int(w, "refused", (int64_t)oc->refused);
 	stats_rec_named(w, "limited", oc->limited, stats_limit_names,
@@ -3000,11 +3036,13 @@ stats_rec_outside(const struct stats *st, struct jsonw *w,
 
 /* The record of an upstream, as stats_json_upstream()'s. */
 static int
-stats_rec_upstream(const struct stats *st, struct jsonw *w,
+stats_rec_upstream(const struct stats *st, struct stats_out *o,
     const struct stats_up *u, const struct stats_ucounts *c, int day,
     time_t start, time_t end)
 {
-	stats_rec_head(st, w, day ? "day-upstream" : "upstream", start, end);
+	struct jsonw	*w = &o->w;
+
+	stats_rec_head(st, o, day ? "day-upstream" : "upstream", start, end);
 	jsonw_string(w, "upstream", u->name);
 	jsonw_int(w, "queries", (int64_t)c->queries);
 	jsonw_int(w, "answers", (int64_t)c->answers);
@@ -3065,7 +3103,8 @@ int
 stats_records_pair(struct stats *st, time_t end, int day, char **ours,
     char **ref)
 {
-	struct jsonw		 a, b;
+	struct stats_out	 a;
+	struct jsonw		 b;
 	struct stats_board	*bd;
 	struct stats_period	*p;
 	struct stats_ocounts	*oc = day ? &st->out_day : &st->out_ival;
@@ -3103,7 +3142,7 @@ stats_records_pair(struct stats *st, time_t end, int day, char **ours,
 		stats_ref_line(&b, stats_json_upstream(st, &st->ups[i], c, day,
 		    start, end));
 	}
-	*ours = stats_ref_text(&a);
+	*ours = stats_ref_text(&a.w);
 	*ref = stats_ref_text(&b);
 	if (*ours == NULL || *ref == NULL) {
 		free(*ours);
@@ -3148,7 +3187,7 @@ stats_close_rest(struct stats *st, struct stats_out *o, int day,
 	size_t			 i;
 
 	if (o->on && oc->queries > 0)
-		stats_rec_count(st, stats_rec_outside(st, &o->w, oc, am, day,
+		stats_rec_count(st, stats_rec_outside(st, o, oc, am, day,
 		    start, end));
 	memset(oc, 0, sizeof *oc);
 	memset(am, 0, sizeof *am);
@@ -3156,7 +3195,7 @@ stats_close_rest(struct stats *st, struct stats_out *o, int day,
 		u = &st->ups[i];
 		c = day ? &u->day : &u->ival;
 		if (o->on && c->queries + c->mismatched > 0)
-			stats_rec_count(st, stats_rec_upstream(st, &o->w, u, c,
+			stats_rec_count(st, stats_rec_upstream(st, o, u, c,
 			    day, start, end));
 		memset(c, 0, sizeof *c);
 	}
@@ -3198,8 +3237,8 @@ stats_close_ival_board(struct stats *st, struct stats_out *o,
 	ic = hll_count(&b->ival->hll);
 	dc = b->day != NULL ? hll_count(&b->day->hll) : 0;
 	if (o->on)
-		stats_rec_count(st, stats_rec_board(st, &o->w, b, b->ival, 0,
-		    ic, dc, st->ival_start, end, b->day));
+		stats_rec_count(st, stats_rec_board(st, o, b, b->ival, 0, ic,
+		    dc, st->ival_start, end, b->day));
 	else {
 		/* No record: only what the day's summary adds up. */
 		(void)stats_sites_top(b->ival->sites, st->top, b->day,
@@ -3258,7 +3297,7 @@ stats_close_day_board(struct stats *st, struct stats_out *o,
 	if (b->day == NULL)
 		return;
 	if (o->on)
-		stats_rec_count(st, stats_rec_board(st, &o->w, b, b->day, 1,
+		stats_rec_count(st, stats_rec_board(st, o, b, b->day, 1,
 		    hll_count(&b->day->hll), 0, st->day_start, end, NULL));
 	stats_period_free(st, b->day);
 	b->day = NULL;

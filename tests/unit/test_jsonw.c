@@ -294,6 +294,21 @@ test_nesting(void **state)
 	assert_int_equal(jsonw_end(&w), 0);
 	same(&w, want);
 
+	/* Members written before, first and after others. */
+	jsonw_begin(&w);
+	jsonw_open(&w, NULL, '{');
+	jsonw_members(&w, "\"a\":1,\"b\":[]", 12);
+	jsonw_int(&w, "c", 2);
+	jsonw_open(&w, "d", '{');
+	jsonw_int(&w, "x", 0);
+	jsonw_members(&w, "\"y\":\"\\u0001\"", 12);
+	jsonw_members(&w, "", 0);
+	jsonw_close(&w, '}');
+	jsonw_close(&w, '}');
+	assert_int_equal(jsonw_end(&w), 0);
+	same(&w, "{\"a\":1,\"b\":[],\"c\":2,\"d\":{\"x\":0,"
+	    "\"y\":\"\\u0001\"}}\n");
+
 	/* Records one after another, past the buffer's first size. */
 	len = strlen(want);
 	for (i = 0; i < 5000; i++) {
