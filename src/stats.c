@@ -444,6 +444,24 @@ struct stats_up {
 };
 
 /*
+ * What a board's record is of (stats_rec_board(), stats_json_board()):
+ * board b's period p, an interval or with day the day part. clients is
+ * the estimate of p's sketch, clients_day (an interval's record) of the
+ * day's: the caller has them, and a count is a pass over 4096 registers,
+ * for every board at every interval's end. An interval's named sites go
+ * into dayp's table too (the day's, or NULL).
+ */
+struct stats_boardrec {
+	struct stats_board	*b;
+	struct stats_period	*p;
+	int			 day;
+	uint64_t		 clients;
+	uint64_t		 clients_day;
+	time_t			 start, end;
+	struct stats_period	*dayp;
+};
+
+/*
  * The fields every record of a close starts with (stats_rec_head()),
  * the same for each board's: written once a close and type, copied after.
  */
@@ -2700,38 +2718,32 @@ stats_json_sites(const struct stats *st, json_t *o, struct kanon *t,
 }
 
 /*
- * The record of board b for period p (an interval, or with day the day
- * part) as jansson objects: how the close built it until 2026-12, kept
- * as stats_records_pair()'s reference. An interval's named sites go into
- * dayp's table too (the day's, or NULL). clients
- * is the estimate of p's sketch, clients_day (an interval's record) of
- * the day's: the caller has them, and a count is a pass over 4096
- * registers, for every board at every interval's end.
+ * The record of a board as jansson objects: how the close built it until
+ * 2026-12, kept as stats_records_pair()'s reference.
  */
 static json_t *
-stats_json_board(struct stats *st, struct stats_board *b,
-    struct stats_period *p, int day, uint64_t clients, uint64_t clients_day,
-    time_t start, time_t end, struct stats_period *dayp)
+stats_json_board(struct stats *st, const struct stats_boardrec *r)
 {
 	json_t	*o;
 
-	if ((o = stats_json_head(st, day ? "day" : "board", start, end)) ==
-	    NULL)
+	if ((o = stats_json_head(st, r->day ? "day" : "board", r->start,
+	    r->end)) == NULL)
 		return (NULL);
-	json_object_set_new(o, "board", json_string(b->id));
-	json_object_set_new(o, "name", json_string(b->name));
-	stats_json_counts(st, o, &p->c);
-	json_object_set_new(o, "clients", json_integer((json_int_t)clients));
-	if (!day && b->day != NULL)
+	json_object_set_new(o, "board", json_string(r->b->id));
+	json_object_set_new(o, "name", json_string(r->b->name));
+	stats_json_counts(st, o, &r->p->c);
+	json_object_set_new(o, "clients", json_integer((json_int_t)
+	    r->clients));
+	if (!r->day && r->b->day != NULL)
 		json_object_set_new(o, "clients_day", json_integer(
-		    (json_int_t)clients_day));
-	if (day) {
-		stats_json_sites(st, o, p->sites, SIZE_MAX, p->hidden, 1,
+		    (json_int_t)r->clients_day));
+	if (r->day) {
+		stats_json_sites(st, o, r->p->sites, SIZE_MAX, r->p->hidden, 1,
 		    NULL, NULL);
 		json_object_set_new(o, "intervals", json_integer(
-		    p->intervals));
+		    r->p->intervals));
 	} else
-		stats_json_sites(st, o, p->sites, st->top, 0, 0, dayp,
+		stats_json_sites(st, o, r->p->sites, st->top, 0, 0, r->dayp,
 		    &st->day_budget);
 	return (o);
 }
@@ -2962,28 +2974,27 @@ stats_rec_sites(const struct stats *st, struct jsonw *w, struct kanon *t,
 	free(v);
 }
 
-/* Board b's record, as stats_json_board()'s; 0, or -1 if dropped. */
+/* A board's record, as stats_json_board()'s; 0, or -1 if dropped. */
 static int
 stats_rec_board(struct stats *st, struct stats_out *o,
-    struct stats_board *b, struct stats_period *p, int day, uint64_t clients,
-    uint64_t clients_day, time_t start, time_t end,
-    struct stats_period *dayp)
+    const struct stats_boardrec *r)
 {
 	struct jsonw	*w = &o->w;
+	struct stats_period *p = r->p;
 
-	stats_rec_head(st, o, day ? "day" : "board", start, end);
-	jsonw_string(w, "board", b->id);
-	jsonw_string(w, "name", b->name);
+	stats_rec_head(st, o, r->day ? "day" : "board", r->start, r->end);
+	jsonw_string(w, "board", r->b->id);
+	jsonw_string(w, "name", r->b->name);
 	stats_rec_counts(st, w, &p->c);
-	jsonw_int(w, "clients", (int64_t)clients);
-	if (!day && b->day != NULL)
-		jsonw_int(w, "clients_day", (int64_t)clients_day);
-	if (day) {
+	jsonw_int(w, "clients", (int64_t)r->clients);
+	if (!r->day && r->b->day != NULL)
+		jsonw_int(w, "clients_day", (int64_t)r->clients_day);
+	if (r->day) {
 		stats_rec_sites(st, w, p->sites, SIZE_MAX, p->hidden, 1,
 		    NULL, NULL);
 		jsonw_int(w, "intervals", p->intervals);
 	} else
-		stats_rec_sites(st, w, p->sites, st->top, 0, 0, dayp,
+		stats_rec_sites(st, w, p->sites, st->top, 0, 0, r->dayp,
 		    &st->day_budget);
 	return (stats_rec_end(w));
 }
@@ -3105,28 +3116,29 @@ stats_records_pair(struct stats *st, time_t end, int day, char **ours,
 {
 	struct stats_out	 a;
 	struct jsonw		 b;
-	struct stats_board	*bd;
-	struct stats_period	*p;
+	struct stats_boardrec	 r;
 	struct stats_ocounts	*oc = day ? &st->out_day : &st->out_ival;
 	struct stats_asmap	*am = day ? st->as_day : st->as_ival;
 	struct stats_ucounts	*c;
 	time_t			 start = day ? st->day_start : st->ival_start;
-	uint64_t		 n, dn;
 	size_t			 i;
 
 	memset(&a, 0, sizeof a);
 	memset(&b, 0, sizeof b);
 	/* As the close, less what it changes: no dayp, no counts moved. */
+	memset(&r, 0, sizeof r);
+	r.day = day;
+	r.start = start;
+	r.end = end;
 	for (i = 0; i < st->nboards; i++) {
-		bd = st->boards[st->byid[i]];
-		if ((p = day ? bd->day : bd->ival) == NULL)
+		r.b = st->boards[st->byid[i]];
+		if ((r.p = day ? r.b->day : r.b->ival) == NULL)
 			continue;
-		n = hll_count(&p->hll);
-		dn = !day && bd->day != NULL ? hll_count(&bd->day->hll) : 0;
-		(void)stats_rec_board(st, &a, bd, p, day, n, dn, start, end,
-		    NULL);
-		stats_ref_line(&b, stats_json_board(st, bd, p, day, n, dn,
-		    start, end, NULL));
+		r.clients = hll_count(&r.p->hll);
+		r.clients_day = !day && r.b->day != NULL ?
+		    hll_count(&r.b->day->hll) : 0;
+		(void)stats_rec_board(st, &a, &r);
+		stats_ref_line(&b, stats_json_board(st, &r));
 	}
 	if (oc->queries > 0) {
 		(void)stats_rec_outside(st, &a, oc, am, day, start, end);
@@ -3224,6 +3236,7 @@ static void
 stats_close_ival_board(struct stats *st, struct stats_out *o,
     struct stats_board *b, time_t end)
 {
+	struct stats_boardrec	 r;
 	struct kanon_site	*v;
 	uint64_t		 ic, dc, hs, hc;
 
@@ -3236,10 +3249,12 @@ stats_close_ival_board(struct stats *st, struct stats_out *o,
 	/* The sketches are main's alone: counted once, here. */
 	ic = hll_count(&b->ival->hll);
 	dc = b->day != NULL ? hll_count(&b->day->hll) : 0;
-	if (o->on)
-		stats_rec_count(st, stats_rec_board(st, o, b, b->ival, 0, ic,
-		    dc, st->ival_start, end, b->day));
-	else {
+	if (o->on) {
+		r = (struct stats_boardrec){ .b = b, .p = b->ival, .day = 0,
+		    .clients = ic, .clients_day = dc, .start = st->ival_start,
+		    .end = end, .dayp = b->day };
+		stats_rec_count(st, stats_rec_board(st, o, &r));
+	} else {
 		/* No record: only what the day's summary adds up. */
 		(void)stats_sites_top(b->ival->sites, st->top, b->day,
 		    &st->day_budget, &v, &hs, &hc);
@@ -3294,11 +3309,16 @@ static void
 stats_close_day_board(struct stats *st, struct stats_out *o,
     struct stats_board *b, time_t end)
 {
+	struct stats_boardrec	r;
+
 	if (b->day == NULL)
 		return;
-	if (o->on)
-		stats_rec_count(st, stats_rec_board(st, o, b, b->day, 1,
-		    hll_count(&b->day->hll), 0, st->day_start, end, NULL));
+	if (o->on) {
+		r = (struct stats_boardrec){ .b = b, .p = b->day, .day = 1,
+		    .clients = hll_count(&b->day->hll), .start = st->day_start,
+		    .end = end };
+		stats_rec_count(st, stats_rec_board(st, o, &r));
+	}
 	stats_period_free(st, b->day);
 	b->day = NULL;
 	pthread_mutex_lock(&st->lock);
