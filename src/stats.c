@@ -3229,7 +3229,7 @@ stats_out_open(const struct stats *st, struct stats_out *o)
 }
 
 /*
- * Board b's record of the open interval (it ends at end) into f; the
+ * Board b's record of the open interval (it ends at end) into o; the
  * interval's counts into the day's and the totals, and the period gone.
  */
 static void
@@ -3304,7 +3304,7 @@ stats_close_interval(struct stats *st, time_t end)
 	stats_close_ival_end(st, &o, end);
 }
 
-/* Board b's summary of the day part (it ends at end) into f. */
+/* Board b's summary of the day part (it ends at end) into o. */
 static void
 stats_close_day_board(struct stats *st, struct stats_out *o,
     struct stats_board *b, time_t end)
