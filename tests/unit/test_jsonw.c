@@ -133,9 +133,9 @@ test_strings(void **state)
 		snprintf(ks, sizeof ks, "k:%s", k);
 		snprintf(sk, sizeof sk, "s:%s", s);
 		/* jansson's test and ours agree. */
-		assert_int_equal(json_string(s) != NULL ? 1 : 0,
-		    jsonw_utf8(s, strlen(s)));
-		json_decref(json_string(s));
+		o = json_string(s);
+		assert_int_equal(o != NULL ? 1 : 0, jsonw_utf8(s, strlen(s)));
+		json_decref(o);
 		valid += jsonw_utf8(s, strlen(s));
 
 		o = json_object();
