@@ -21,14 +21,23 @@
  * for the queries and the distinct-name count instead of being kept: the
  * peak RSS is then the builder's and the table's, not this program's.
  *
- *	listload -a FILE [DIR]
+ *	listload -a FILE N [FORMAT:PATH ...]
  *
- * writes instead, one a line, every name the real lists in DIR block as
- * veiligd reads them (lists_load, the same parser), then the million
- * synthetic names, and exits: make bench gives veiligd the synthetic list
- * as a file and dnsdist and Unbound all these names in their own way.
- * Names with octets other than letters, digits, '-' and '_' are left out
- * (and counted on standard error), as other servers' syntaxes differ.
+ * writes instead, one a line, every name the lists PATH (each read in its
+ * FORMAT, as veiligd.yaml names them) block as veiligd reads them
+ * (lists_load, the same parser), then the first N synthetic names, and
+ * exits: make bench gives veiligd the same files with the same formats
+ * and the synthetic list as a file, and dnsdist and Unbound all these
+ * names in their own way. Names that are not simply blocked with their
+ * subdomains are marked, so that make bench asks none of them: "@@name",
+ * an exception (adblock "@@", RPZ passthru), and "*.name", a name whose
+ * subdomains only are blocked (RPZ "*.name"). RPZ entries that veiligd
+ * answers with something other than NXDOMAIN (NODATA, a local CNAME) are
+ * left out, and so are names with octets other than letters, digits, '-'
+ * and '_', as other servers' syntaxes differ; both are counted. Each
+ * list's counts go to standard error, one line a list:
+ * "listload: PATH FORMAT: E entries, I invalid, U unsupported, N names,
+ * X exceptions, S subdomains only, L left out, K networks".
  */
 #include <sys/resource.h>
 
@@ -88,6 +97,10 @@ struct ll_ctx {
 	size_t			 nsample;
 	size_t			 seen;
 	FILE			*out;		/* -a */
+	size_t			 passes;	/* -a: exceptions */
+	size_t			 subonly;	/* -a: "*.name" */
+	size_t			 left;		/* -a: left out */
+	size_t			 nets;		/* -a: ip lists' networks */
 };
 
 static uint64_t	ll_rng = 0x9e3779b97f4a7c15ULL;
@@ -371,21 +384,32 @@ ll_write_name(FILE *f, const uint8_t *w, size_t len)
 	return (fwrite(buf, 1, n, f) == n ? 0 : -1);
 }
 
-/* -a: the sink's callback: blocked names to the file. */
+/*
+ * -a: the sink's callback: blocked names to the file, an exception as
+ * "@@name", a name whose subdomains only are blocked as "*.name" (see
+ * the comment at the top).
+ */
 static int
 ll_write_cb(void *arg, const uint8_t *lname, size_t len,
     enum domtable_kind kind, enum domtable_match match, uint32_t line)
 {
 	struct ll_ctx	*ctx = arg;
+	const char	*mark = "";
 
-	(void)match;
 	(void)line;
-	if (kind != DOMTABLE_BLOCK)
-		return (0);
-	if (ll_write_name(ctx->out, lname, len) == 0)
-		ctx->added++;
-	else
-		ctx->reports++;
+	if (kind != DOMTABLE_BLOCK) {
+		mark = "@@";
+		ctx->passes++;
+	} else if (match == DOMTABLE_SUBONLY) {
+		mark = "*.";
+		ctx->subonly++;
+	}
+	if (fputs(mark, ctx->out) != EOF &&
+	    ll_write_name(ctx->out, lname, len) == 0) {
+		if (kind == DOMTABLE_BLOCK)
+			ctx->added++;
+	} else
+		ctx->left++;
 	return (0);
 }
 
@@ -394,26 +418,66 @@ ll_write_rpz_cb(void *arg, const uint8_t *lname, size_t len,
     enum domtable_match match, enum lists_rpz_action action,
     const uint8_t *target, size_t tlen, uint32_t line)
 {
+	struct ll_ctx	*ctx = arg;
+
 	(void)target;
 	(void)tlen;
+	/* NODATA and a local CNAME are answers the others do not give. */
+	if (action != LISTS_RPZ_NXDOMAIN && action != LISTS_RPZ_PASSTHRU) {
+		ctx->left++;
+		return (0);
+	}
 	return (ll_write_cb(arg, lname, len, action == LISTS_RPZ_PASSTHRU ?
 	    DOMTABLE_PASS : DOMTABLE_BLOCK, match, line));
 }
 
-/* listload -a FILE [DIR]: write the names and exit. */
+/* -a: a network of an ip list, counted (veiligd blocks answers by it). */
 static int
-ll_write_all(const char *path, const char *dir)
+ll_write_net_cb(void *arg, const struct conf_net *net, uint32_t line)
+{
+	struct ll_ctx	*ctx = arg;
+
+	(void)net;
+	(void)line;
+	ctx->nets++;
+	return (0);
+}
+
+/* listload -a FILE N [FORMAT:PATH ...]: write the names and exit. */
+static int
+ll_write_all(const char *path, const char *count, char **files, int nfiles)
 {
 	struct ll_ctx		 ctx;
 	struct lists_sink	 sink;
 	struct lists_result	 res;
-	struct dirent		**ents;
 	enum lists_format	 fmt;
-	char			 file[4096];
+	char			 name[32], *end, *colon;
 	uint8_t			 w[LL_WIRE_MAX];
-	size_t			 i, real;
-	int			 n;
+	size_t			 i, real = 0, nsynth, before[5];
+	int			 k, rc = 0;
 
+	nsynth = strtoul(count, &end, 10);
+	if (*count == '\0' || *end != '\0' || nsynth > 100000000) {
+		fprintf(stderr, "listload: -a: N is a count of synthetic "
+		    "names (0 to 100000000), not %s\n", count);
+		return (1);
+	}
+	/* Every argument checked before anything is written. */
+	for (k = 0; k < nfiles; k++) {
+		colon = strchr(files[k], ':');
+		if (colon == NULL || (size_t)(colon - files[k]) >= sizeof name) {
+			fprintf(stderr, "listload: -a: FORMAT:PATH, not %s\n",
+			    files[k]);
+			return (1);
+		}
+		memcpy(name, files[k], (size_t)(colon - files[k]));
+		name[colon - files[k]] = '\0';
+		if (lists_format_parse(name, &fmt) == -1) {
+			fprintf(stderr, "listload: -a: %s: no format %s\n",
+			    colon + 1, name);
+			return (1);
+		}
+	}
 	memset(&ctx, 0, sizeof ctx);
 	if ((ctx.out = fopen(path, "w")) == NULL) {
 		perror(path);
@@ -422,31 +486,46 @@ ll_write_all(const char *path, const char *dir)
 	memset(&sink, 0, sizeof sink);
 	sink.name = ll_write_cb;
 	sink.rpz = ll_write_rpz_cb;
+	sink.net = ll_write_net_cb;
 	sink.report = ll_report_cb;
 	sink.arg = &ctx;
-	n = scandir(dir, &ents, NULL, alphasort);
-	for (i = 0; n > 0 && i < (size_t)n; i++) {
-		if (ll_format(ents[i]->d_name, &fmt) == 0) {
-			snprintf(file, sizeof file, "%s/%s", dir,
-			    ents[i]->d_name);
-			if (lists_load(file, fmt, &sink, &res) == -1)
-				fprintf(stderr, "listload: %s: not loaded\n",
-				    file);
+	for (k = 0; k < nfiles; k++) {
+		colon = strchr(files[k], ':');
+		*colon = '\0';
+		(void)lists_format_parse(files[k], &fmt);
+		before[0] = ctx.added;
+		before[1] = ctx.passes;
+		before[2] = ctx.subonly;
+		before[3] = ctx.left;
+		before[4] = ctx.nets;
+		/* A load that fails (unreadable, mostly garbage) stops it:
+		 * veiligd would not start on that list either. */
+		if (lists_load(colon + 1, fmt, &sink, &res) == -1) {
+			fprintf(stderr, "listload: %s: not loaded as %s "
+			    "(%zu lines, %zu invalid, %zu unsupported)\n",
+			    colon + 1, files[k], res.lines, res.invalid,
+			    res.unsupported);
+			rc = 1;
+			continue;
 		}
-		free(ents[i]);
+		fprintf(stderr, "listload: %s %s: %zu entries, %zu invalid, "
+		    "%zu unsupported, %zu names, %zu exceptions, %zu "
+		    "subdomains only, %zu left out, %zu networks\n",
+		    colon + 1, files[k], res.entries, res.invalid,
+		    res.unsupported, ctx.added - before[0],
+		    ctx.passes - before[1], ctx.subonly - before[2],
+		    ctx.left - before[3], ctx.nets - before[4]);
 	}
-	if (n > 0)
-		free(ents);
 	real = ctx.added;
-	for (i = 0; i < LL_SYNTH; i++)
+	for (i = 0; i < nsynth; i++)
 		(void)ll_write_name(ctx.out, w, ll_synth(i, NULL, w));
 	if (fclose(ctx.out) != 0) {
 		perror(path);
 		return (1);
 	}
-	fprintf(stderr, "listload: %zu names from the lists in %s (%zu left "
-	    "out), %d synthetic\n", real, dir, ctx.reports, LL_SYNTH);
-	return (0);
+	fprintf(stderr, "listload: %zu names from %d lists (%zu left out), "
+	    "%zu synthetic\n", real, nfiles, ctx.left, nsynth);
+	return (rc);
 }
 
 /* A million queries: the buffer of wire names and their offsets. */
@@ -518,9 +597,14 @@ main(int argc, char **argv)
 	if (argc > 2 && strcmp(argv[1], "-w") == 0)
 		return (ll_write(argv[2], argc > 3 ?
 		    strtoul(argv[3], NULL, 10) : LL_SYNTH) == 0 ? 0 : 1);
-	if (argc > 2 && strcmp(argv[1], "-a") == 0)
-		return (ll_write_all(argv[2], argc > 3 ? argv[3] :
-		    LL_DEFAULT_DIR));
+	if (argc > 1 && strcmp(argv[1], "-a") == 0) {
+		if (argc < 4) {
+			fprintf(stderr, "usage: listload -a FILE N "
+			    "[FORMAT:PATH ...]\n");
+			return (1);
+		}
+		return (ll_write_all(argv[2], argv[3], argv + 4, argc - 4));
+	}
 	memset(&ctx, 0, sizeof ctx);
 	/* As veiligd does: the table sized once for what comes. */
 	if ((ctx.b = domtable_builder_new()) == NULL ||
