@@ -361,13 +361,19 @@ ll_write(const char *path, size_t n)
 	return (0);
 }
 
-/* -a: name w (wire form) in presentation form to f, if plain; 0 or -1. */
+/*
+ * -a: name w (wire form) in presentation form to f after mark ("", "@@"
+ * or "*."), if plain; 0 or -1. Nothing is written for a name left out,
+ * not even its mark.
+ */
 static int
-ll_write_name(FILE *f, const uint8_t *w, size_t len)
+ll_write_name(FILE *f, const char *mark, const uint8_t *w, size_t len)
 {
-	char	buf[LL_WIRE_MAX + 1];
-	size_t	i = 0, n = 0, k;
+	char	buf[2 + LL_WIRE_MAX + 1];
+	size_t	i = 0, n, k;
 
+	n = strlen(mark);
+	memcpy(buf, mark, n);
 	while (i < len && w[i] != 0) {
 		for (k = 1; k <= w[i]; k++) {
 			if (!isalnum(w[i + k]) && w[i + k] != '-' &&
@@ -378,7 +384,7 @@ ll_write_name(FILE *f, const uint8_t *w, size_t len)
 		i += 1 + w[i];
 		buf[n++] = '.';
 	}
-	if (n == 0)
+	if (n == strlen(mark))
 		return (-1);
 	buf[n - 1] = '\n';
 	return (fwrite(buf, 1, n, f) == n ? 0 : -1);
@@ -404,8 +410,7 @@ ll_write_cb(void *arg, const uint8_t *lname, size_t len,
 		mark = "*.";
 		ctx->subonly++;
 	}
-	if (fputs(mark, ctx->out) != EOF &&
-	    ll_write_name(ctx->out, lname, len) == 0) {
+	if (ll_write_name(ctx->out, mark, lname, len) == 0) {
 		if (kind == DOMTABLE_BLOCK)
 			ctx->added++;
 	} else
@@ -518,7 +523,7 @@ ll_write_all(const char *path, const char *count, char **files, int nfiles)
 	}
 	real = ctx.added;
 	for (i = 0; i < nsynth; i++)
-		(void)ll_write_name(ctx.out, w, ll_synth(i, NULL, w));
+		(void)ll_write_name(ctx.out, "", w, ll_synth(i, NULL, w));
 	if (fclose(ctx.out) != 0) {
 		perror(path);
 		return (1);
