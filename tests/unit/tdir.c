@@ -1,6 +1,6 @@
 /*
- * tdir.c: the temporary directory and message collector of the unit
- * tests that load files (tdir.h).
+ * tdir.c: the temporary directory, the message collector and the names
+ * in wire form of the unit tests (tdir.h).
  */
 #include <sys/stat.h>
 
@@ -221,5 +221,27 @@ tmsgs_count(const struct tmsgs *m, const char *s)
 	for (i = 0; i < m->n && i < TMSGS_MAX; i++)
 		if (strstr(m->msg[i], s) != NULL)
 			n++;
+	return (n);
+}
+
+size_t
+tname(const char *name, uint8_t *w, size_t size)
+{
+	const char	*p = name, *dot;
+	size_t		 n = 0, l;
+
+	if (strcmp(name, ".") == 0)
+		p = "";
+	while (*p != '\0') {
+		dot = strchr(p, '.');
+		l = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		assert_true(l > 0 && l < 64 && n + l + 2 <= size);
+		w[n++] = (uint8_t)l;
+		memcpy(w + n, p, l);
+		n += l;
+		p += l + (dot != NULL);
+	}
+	assert_true(n < size);
+	w[n++] = 0;
 	return (n);
 }

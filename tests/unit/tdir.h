@@ -1,7 +1,7 @@
 /*
- * tdir.h: what the unit tests that load files from disk share: a
- * temporary directory to write a configuration, lists and tables into,
- * and a collector of the messages that loading them reports.
+ * tdir.h: what the unit tests share: a temporary directory to write a
+ * configuration, lists and tables into, a collector of the messages that
+ * loading them reports, and the wire form of a name written as text.
  *
  * Every function asserts (cmocka) rather than return an error: a test
  * whose files cannot be written fails where it stands.
@@ -10,6 +10,7 @@
 #define TDIR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* A directory /tmp/NAME.XXXXXX, removed with all in it by tdir_free(). */
 struct tdir {
@@ -41,5 +42,12 @@ void	 tmsgs_print(const struct tmsgs *);
 int	 tmsgs_find(const struct tmsgs *, const char *a, const char *b);
 int	 tmsgs_have(const struct tmsgs *, const char *a, const char *b);
 size_t	 tmsgs_count(const struct tmsgs *, const char *);
+
+/*
+ * The wire form of name, labels as they are between dots (no escapes; a
+ * dot at the end is allowed; "" and "." are the root), into w of size
+ * octets: its length. Written out here, not by the code under test.
+ */
+size_t	 tname(const char *name, uint8_t *w, size_t size);
 
 #endif /* TDIR_H */

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "domtable.h"
+#include "tdir.h"
 
 #define NAME_MAX_WIRE	255
 
@@ -32,26 +33,9 @@ static struct name
 wire(const char *text)
 {
 	struct name	n;
-	const char	*p = text, *dot;
-	size_t		 l;
 
 	memset(&n, 0, sizeof n);
-	if (strcmp(text, ".") == 0) {
-		n.len = 1;
-		return (n);
-	}
-	while (*p != '\0') {
-		dot = strchr(p, '.');
-		l = dot != NULL ? (size_t)(dot - p) : strlen(p);
-		assert_true(l > 0 && l < 64 && n.len + l + 2 <= NAME_MAX_WIRE);
-		n.wire[n.len++] = (uint8_t)l;
-		memcpy(n.wire + n.len, p, l);
-		n.len += l;
-		p += l;
-		if (*p == '.')
-			p++;
-	}
-	n.wire[n.len++] = 0;
+	n.len = tname(text, n.wire, sizeof n.wire);
 	return (n);
 }
 

@@ -15,6 +15,7 @@
 #include <event2/thread.h>
 
 #include "inflight.h"
+#include "tdir.h"
 #include "wire.h"
 
 /* What a mailbox received. */
@@ -40,19 +41,10 @@ static void
 mkq(struct wire_query *q, const char *name, uint16_t type, int do_bit,
     int cd)
 {
-	const char	*p = name, *dot;
-	size_t		 n = 0, l;
+	size_t		 n;
 
 	memset(q, 0, sizeof *q);
-	while (*p != '\0') {
-		dot = strchr(p, '.');
-		l = dot != NULL ? (size_t)(dot - p) : strlen(p);
-		q->lname[n++] = (uint8_t)l;
-		memcpy(q->lname + n, p, l);
-		n += l;
-		p += l + (dot != NULL);
-	}
-	q->lname[n++] = 0;
+	n = tname(name, q->lname, sizeof q->lname);
 	memcpy(q->name, q->lname, n);
 	q->name_len = (uint16_t)n;
 	q->have_question = 1;

@@ -21,26 +21,17 @@
 
 #include "memo.h"
 #include "policy.h"
+#include "tdir.h"
 #include "wire.h"
 
 /* q holds name (text, dots between labels) with the hash h, kept. */
 static const struct wire_query *
 mkq(struct wire_query *q, const char *name, uint64_t h)
 {
-	const char	*p = name, *dot;
-	size_t		 n, off = 0;
+	size_t		 off;
 
 	memset(q, 0, sizeof *q);
-	while (*p != '\0') {
-		dot = strchr(p, '.');
-		n = dot != NULL ? (size_t)(dot - p) : strlen(p);
-		assert_true(n > 0 && n < 64 && off + n + 2 <= WIRE_MAX_NAME);
-		q->lname[off++] = (uint8_t)n;
-		memcpy(q->lname + off, p, n);
-		off += n;
-		p += n + (dot != NULL);
-	}
-	q->lname[off++] = 0;
+	off = tname(name, q->lname, WIRE_MAX_NAME);
 	memcpy(q->name, q->lname, off);
 	q->name_len = (uint16_t)off;
 	q->have_question = 1;

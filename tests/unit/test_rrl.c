@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "rrl.h"
+#include "tdir.h"
 
 #define NOERROR		0
 #define SERVFAIL	2
@@ -29,14 +30,14 @@
 /*
  * An answer to name (dotted) type with rcode and ancount answers (their
  * records are left out: RRL reads only the header and the question), and
- * an OPT record's 11 octets after the question. Its length.
+ * an OPT record's 11 octets after the question, into buf of 512
+ * octets. Its length.
  */
 static size_t
 answer(uint8_t *buf, const char *name, uint16_t type, int rcode,
     int ancount)
 {
-	const char	*p = name, *dot;
-	size_t		 n = 12, l;
+	size_t		 n = 12;
 
 	memset(buf, 0, 12);
 	buf[0] = 0x12;
@@ -46,15 +47,7 @@ answer(uint8_t *buf, const char *name, uint16_t type, int rcode,
 	buf[5] = 1;
 	buf[7] = (uint8_t)ancount;
 	buf[11] = 1;				/* the OPT record */
-	while (*p != '\0') {
-		dot = strchr(p, '.');
-		l = dot != NULL ? (size_t)(dot - p) : strlen(p);
-		buf[n++] = (uint8_t)l;
-		memcpy(buf + n, p, l);
-		n += l;
-		p += l + (dot != NULL);
-	}
-	buf[n++] = 0;
+	n += tname(name, buf + n, 512 - 12 - 4 - 11);
 	buf[n++] = type >> 8;
 	buf[n++] = type & 0xff;
 	buf[n++] = 0;

@@ -13,25 +13,15 @@
 #include <cmocka.h>
 
 #include "site.h"
+#include "tdir.h"
 
 /* The site of a dotted name (no escapes), through wire form. */
 static const char *
 of(struct site *s, const char *name)
 {
 	uint8_t		 w[256];
-	const char	*p = name, *dot;
-	size_t		 n = 0, l;
 
-	while (*p != '\0') {
-		dot = strchr(p, '.');
-		l = dot != NULL ? (size_t)(dot - p) : strlen(p);
-		w[n++] = (uint8_t)l;
-		memcpy(w + n, p, l);
-		n += l;
-		p += l + (dot != NULL);
-	}
-	w[n++] = 0;
-	return (site_of(s, w, n));
+	return (site_of(s, w, tname(name, w, sizeof w)));
 }
 
 static void

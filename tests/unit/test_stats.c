@@ -121,25 +121,6 @@ client(struct sockaddr_storage *ss, unsigned n, int v6)
 	return ((const struct sockaddr *)ss);
 }
 
-/* Wire form of a dotted name into w; its length. */
-static size_t
-wname(const char *name, uint8_t *w)
-{
-	const char	*p = name, *dot;
-	size_t		 n = 0, l;
-
-	while (*p != '\0') {
-		dot = strchr(p, '.');
-		l = dot != NULL ? (size_t)(dot - p) : strlen(p);
-		w[n++] = (uint8_t)l;
-		memcpy(w + n, p, l);
-		n += l;
-		p += l + (dot != NULL);
-	}
-	w[n++] = 0;
-	return (n);
-}
-
 /* Count one query of board (index in the map) from client n. */
 static void
 ask(struct stats_worker *w, const struct stats_map *m, int board, unsigned n,
@@ -152,7 +133,7 @@ ask(struct stats_worker *w, const struct stats_map *m, int board, unsigned n,
 
 	memset(&q, 0, sizeof q);
 	q.from = client(&ss, n, n >= 256);
-	q.name_len = wname(name, wire);
+	q.name_len = tname(name, wire, sizeof wire);
 	q.lname = wire;
 	q.qtype = qtype;
 	q.answer = how;
@@ -992,7 +973,7 @@ test_batch_and_memo(void **state)
 	w = stats_worker(st, 0);
 	memset(&q, 0, sizeof q);
 	q.from = client(&ss, 7, 0);
-	q.name_len = wname("a.example", wire);
+	q.name_len = tname("a.example", wire, sizeof wire);
 	q.lname = wire;
 	q.qtype = 1;
 	q.answer = STATS_CACHE;
@@ -1038,7 +1019,7 @@ ask_limited(struct stats_worker *w, const struct stats_map *m, int board,
 
 	memset(&q, 0, sizeof q);
 	q.from = client(&ss, n, 0);
-	q.name_len = wname("flood.example", wire);
+	q.name_len = tname("flood.example", wire, sizeof wire);
 	q.lname = wire;
 	q.qtype = 1;
 	q.answer = how;
@@ -1230,7 +1211,7 @@ test_slots(void **state)
 	w = stats_worker(st, 0);
 	memset(&q, 0, sizeof q);
 	q.from = client(&ss, 7, 0);
-	q.name_len = wname("a.example", wire);
+	q.name_len = tname("a.example", wire, sizeof wire);
 	q.lname = wire;
 	q.category = -1;
 	for (tick = 0; tick < 2; tick++) {
@@ -1343,7 +1324,7 @@ test_slots_ticks(void **state)
 	w = stats_worker(st, 0);
 	memset(&q, 0, sizeof q);
 	q.from = client(&ss, 9, 0);
-	q.name_len = wname("b.example", wire);
+	q.name_len = tname("b.example", wire, sizeof wire);
 	q.lname = wire;
 	q.category = -1;
 	q.rcode = 0;

@@ -107,25 +107,6 @@ rconf_clear(struct rconf *t)
 	tdir_free(&t->dir);
 }
 
-/* Wire form of a dotted name into w; its length. */
-static size_t
-wname(const char *name, uint8_t *w)
-{
-	const char	*p = name, *dot;
-	size_t		 n = 0, l;
-
-	while (*p != '\0') {
-		dot = strchr(p, '.');
-		l = dot != NULL ? (size_t)(dot - p) : strlen(p);
-		w[n++] = (uint8_t)l;
-		memcpy(w + n, p, l);
-		n += l;
-		p += l + (dot != NULL);
-	}
-	w[n++] = 0;
-	return (n);
-}
-
 /* One query of board from client 192.0.2.n. */
 static void
 ask(struct stats_worker *w, const struct stats_map *m, int board,
@@ -142,7 +123,7 @@ ask(struct stats_worker *w, const struct stats_map *m, int board,
 	sin->sin_addr.s_addr = htonl(0xc0000200 | (n & 0xff));
 	memset(&q, 0, sizeof q);
 	q.from = (const struct sockaddr *)&ss;
-	q.name_len = wname(name, wire);
+	q.name_len = tname(name, wire, sizeof wire);
 	q.lname = wire;
 	q.qtype = how == STATS_DROPPED ? 99 : 1;
 	q.answer = how;
